@@ -1,0 +1,54 @@
+import type { Report, TrialJob } from '../types.ts';
+
+export interface Subscription {
+  /** Stops consuming; resolves when in-flight handlers have settled. */
+  close(): Promise<void>;
+}
+
+/** What a job handler gets besides the job. */
+export interface JobControl {
+  /** Aborted when the daemon stops this trial, or the bus is closing. */
+  signal: AbortSignal;
+  /** Why `signal` was aborted: the stop reason, or 'shutdown'. */
+  readonly stopReason: string | undefined;
+  /** Tells the bus the job is still being worked on (so it is not redelivered). */
+  heartbeat(): void;
+  /** How many times this job has been handed out, counting this one. */
+  attempt: number;
+}
+
+export interface JobConsumerOptions {
+  pool: string;
+  /** Jobs handled at once by this consumer. */
+  concurrency: number;
+}
+
+/**
+ * Carries jobs to workers, reports back to the daemon, and stop signals to running jobs.
+ *
+ * Delivery guarantees every implementation gives (the contract suite checks them):
+ * - a job dispatched twice with the same trialId while still pending is delivered once;
+ * - a job handler that throws or whose worker dies leaves the job to be delivered again;
+ * - a job is acknowledged only after its handler resolves (which it does after publishing the final report);
+ * - reports are delivered at least once and in publish order per trial; the report handler
+ *   acknowledges a batch by resolving, and a rejected batch is delivered again;
+ * - stop(trialId) aborts the handler running that trial, and a job stopped before it started
+ *   is never handed to a handler.
+ */
+export interface Bus {
+  readonly kind: string;
+
+  // Daemon side.
+  dispatch(jobs: readonly TrialJob[]): Promise<void>;
+  stop(trialId: string, reason: string): Promise<void>;
+  consumeReports(handler: (batch: readonly Report[]) => Promise<void>): Promise<Subscription>;
+
+  // Worker side.
+  consumeJobs(
+    options: JobConsumerOptions,
+    handler: (job: TrialJob, control: JobControl) => Promise<void>,
+  ): Promise<Subscription>;
+  publishReport(report: Report): Promise<void>;
+
+  close(): Promise<void>;
+}

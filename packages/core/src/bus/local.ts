@@ -1,0 +1,201 @@
+import type { Report, TrialJob } from '../types.ts';
+import type { Bus, JobConsumerOptions, JobControl, Subscription } from './contract.ts';
+
+type JobHandler = (job: TrialJob, control: JobControl) => Promise<void>;
+
+interface Consumer {
+  pool: string;
+  concurrency: number;
+  active: number;
+  handler: JobHandler;
+  closed: boolean;
+  inFlight: Set<Promise<void>>;
+}
+
+interface Pending {
+  job: TrialJob;
+  attempt: number;
+}
+
+export interface LocalBusOptions {
+  /** Deliveries of one job before its trial is reported failed. */
+  maxDeliver?: number;
+  /** Reports handed to the report handler at once. */
+  maxBatch?: number;
+  /** Delay before a rejected report batch is delivered again. */
+  retryDelayMs?: number;
+}
+
+/**
+ * The in-process bus of the embedded daemon: same guarantees as the NATS bus, in memory.
+ * A daemon crash loses its queue, which is fine: the queue is derived from the Store, and the
+ * study loop re-dispatches queued and running trials when it starts.
+ */
+export class LocalBus implements Bus {
+  readonly kind = 'local';
+  private readonly queues = new Map<string, Pending[]>();
+  /** trialIds queued or running: a second dispatch of one of them is a no-op. */
+  private readonly known = new Set<string>();
+  private readonly running = new Map<string, { controller: AbortController; reason?: string }>();
+  private readonly consumers: Consumer[] = [];
+  private readonly reports: Report[] = [];
+  private reportHandler: ((batch: readonly Report[]) => Promise<void>) | undefined;
+  private draining = false;
+  private closed = false;
+  private readonly maxDeliver: number;
+  private readonly maxBatch: number;
+  private readonly retryDelayMs: number;
+
+  constructor(options: LocalBusOptions = {}) {
+    this.maxDeliver = options.maxDeliver ?? 3;
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.retryDelayMs = options.retryDelayMs ?? 200;
+  }
+
+  async dispatch(jobs: readonly TrialJob[]): Promise<void> {
+    this.assertOpen();
+    for (const job of jobs) {
+      if (this.known.has(job.trialId)) continue;
+      this.known.add(job.trialId);
+      this.queue(job.pool).push({ job, attempt: 0 });
+    }
+    this.pumpJobs();
+  }
+
+  async stop(trialId: string, reason: string): Promise<void> {
+    const run = this.running.get(trialId);
+    if (run) {
+      run.reason ??= reason;
+      run.controller.abort(new Error(reason));
+      return;
+    }
+    for (const q of this.queues.values()) {
+      const i = q.findIndex((p) => p.job.trialId === trialId);
+      if (i >= 0) {
+        q.splice(i, 1);
+        this.known.delete(trialId);
+      }
+    }
+  }
+
+  async consumeReports(handler: (batch: readonly Report[]) => Promise<void>): Promise<Subscription> {
+    this.assertOpen();
+    if (this.reportHandler) throw new Error('LocalBus: reports already have a consumer');
+    this.reportHandler = handler;
+    queueMicrotask(() => void this.drainReports());
+    return {
+      close: async () => {
+        this.reportHandler = undefined;
+        while (this.draining) await new Promise((r) => setTimeout(r, 5));
+      },
+    };
+  }
+
+  async consumeJobs(options: JobConsumerOptions, handler: JobHandler): Promise<Subscription> {
+    this.assertOpen();
+    const consumer: Consumer = { pool: options.pool, concurrency: Math.max(1, options.concurrency), active: 0, handler, closed: false, inFlight: new Set() };
+    this.consumers.push(consumer);
+    this.pumpJobs();
+    return {
+      close: async () => {
+        consumer.closed = true;
+        this.consumers.splice(this.consumers.indexOf(consumer), 1);
+        await Promise.allSettled([...consumer.inFlight]);
+      },
+    };
+  }
+
+  async publishReport(report: Report): Promise<void> {
+    this.assertOpen();
+    this.reports.push(report);
+    queueMicrotask(() => void this.drainReports());
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const run of this.running.values()) {
+      run.reason ??= 'shutdown';
+      run.controller.abort(new Error('shutdown'));
+    }
+    await Promise.allSettled(this.consumers.flatMap((c) => [...c.inFlight]));
+  }
+
+  private queue(pool: string): Pending[] {
+    let q = this.queues.get(pool);
+    if (!q) {
+      q = [];
+      this.queues.set(pool, q);
+    }
+    return q;
+  }
+
+  private pumpJobs(): void {
+    for (const consumer of this.consumers) {
+      const q = this.queue(consumer.pool);
+      while (!consumer.closed && consumer.active < consumer.concurrency && q.length > 0) {
+        this.deliver(consumer, q.shift() as Pending);
+      }
+    }
+  }
+
+  private deliver(consumer: Consumer, pending: Pending): void {
+    const { job } = pending;
+    const attempt = pending.attempt + 1;
+    const run: { controller: AbortController; reason?: string } = { controller: new AbortController() };
+    this.running.set(job.trialId, run);
+    consumer.active++;
+    const control: JobControl = {
+      signal: run.controller.signal,
+      get stopReason() {
+        return run.reason;
+      },
+      heartbeat() {},
+      attempt,
+    };
+    const done = (async () => {
+      let failed: unknown;
+      try {
+        await consumer.handler(job, control);
+      } catch (err) {
+        failed = err;
+      }
+      consumer.active--;
+      this.running.delete(job.trialId);
+      if (failed === undefined || run.reason !== undefined) {
+        this.known.delete(job.trialId);
+      } else if (attempt < this.maxDeliver && !this.closed) {
+        this.queue(job.pool).push({ job, attempt });
+      } else {
+        this.known.delete(job.trialId);
+        const reason = `delivery failed ${attempt} times; last error: ${failed instanceof Error ? failed.message : String(failed)}`;
+        if (!this.closed) await this.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, state: 'failed', reason });
+      }
+      if (!this.closed) this.pumpJobs();
+    })();
+    consumer.inFlight.add(done);
+    void done.finally(() => consumer.inFlight.delete(done));
+  }
+
+  private async drainReports(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.reportHandler && this.reports.length > 0) {
+        const batch = this.reports.slice(0, this.maxBatch);
+        try {
+          await this.reportHandler(batch);
+          this.reports.splice(0, batch.length);
+        } catch {
+          // Delivered again after a pause, as a durable stream would.
+          await new Promise((r) => setTimeout(r, this.retryDelayMs));
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('LocalBus is closed');
+  }
+}

@@ -1,0 +1,81 @@
+import type { Space } from '../spec/schema.ts';
+import type { Direction, EpochRecord, Params, ParamValue, TrialJob, TrialOutcome, TrialView } from '../types.ts';
+
+/** What a strategy asked for: parameters, and optional tags stored with the trial (e.g. a bracket). */
+export interface Suggestion {
+  params: Params;
+  tags?: Readonly<Record<string, ParamValue>>;
+}
+
+export interface StrategyContext {
+  space: Space;
+  direction: Direction;
+  /** The objective metric, for strategies that read learning curves. */
+  metric: string;
+  /** The study's budget, for strategies that plan (grid size, hyperband brackets). */
+  maxTrials: number;
+  maxEpochs: number;
+}
+
+/**
+ * Draws trials. A pure function of the history (and its options, e.g. a seed): all state lives
+ * in the Store, so a restarted daemon asks again and gets the same answer.
+ * Returns [] when it has nothing to suggest now (e.g. waiting for results), 'done' when exhausted.
+ */
+export interface SearchStrategy {
+  ask(history: readonly TrialView[], n: number): Promise<Array<Params | Suggestion> | 'done'>;
+}
+
+export interface StoppingContext {
+  direction: Direction;
+  metric: string;
+  maxEpochs: number;
+}
+
+export type StopDecision = { stop: false } | { stop: true; reason: string };
+
+/** Decides after each epoch whether a running trial should stop. Pure: trial and peers in, decision out. */
+export interface StoppingRule {
+  decide(trial: TrialView, peers: readonly TrialView[]): StopDecision;
+}
+
+export interface RunnerContext {
+  /** Aborted when the trial is stopped (a rule, a user, a shutdown); stop at the next batch. */
+  signal: AbortSignal;
+  report(epoch: EpochRecord): Promise<void>;
+  log(message: string): void;
+}
+
+/** Trains one trial (trainer side). */
+export interface Runner {
+  run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome>;
+  /** Releases whatever the runner holds (models, datasets, child processes). */
+  close?(): Promise<void>;
+}
+
+export interface PluginKinds {
+  strategy: { instance: SearchStrategy; context: StrategyContext };
+  stopping: { instance: StoppingRule; context: StoppingContext };
+  runner: { instance: Runner; context: RunnerPluginContext };
+}
+
+export interface RunnerPluginContext {
+  /** Where the runner may cache datasets and models. */
+  cacheDir: string;
+  log(message: string): void;
+}
+
+export type PluginKind = keyof PluginKinds;
+
+/**
+ * A strategy, stopping rule or runner. `parseOptions` validates the spec's options and throws
+ * (preferably a zod error or SpecError) naming what is wrong; `create` builds an instance.
+ */
+export interface Plugin<K extends PluginKind = PluginKind, O = unknown> {
+  kind: K;
+  name: string;
+  /** One sentence for docs and error messages. */
+  description?: string;
+  parseOptions(raw: unknown): O;
+  create(options: O, ctx: PluginKinds[K]['context']): PluginKinds[K]['instance'] | Promise<PluginKinds[K]['instance']>;
+}

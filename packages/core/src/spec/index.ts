@@ -1,0 +1,4 @@
+export * from './errors.ts';
+export * from './hyperparameters.ts';
+export * from './parse.ts';
+export * from './schema.ts';

@@ -1,0 +1,73 @@
+import type { SearchSpec } from '../spec/schema.ts';
+import type { EpochRecord, Params, ParamValue, StudyState, TrialState, TrialView } from '../types.ts';
+
+export interface StudyRecord {
+  id: string;
+  name: string;
+  spec: SearchSpec;
+  /** The text the user submitted (YAML or JSON), kept for export and audit. */
+  specText: string;
+  state: StudyState;
+  reason?: string;
+  createdAt: Date;
+  finishedAt?: Date;
+}
+
+export interface StudySummary extends StudyRecord {
+  counts: Record<TrialState, number>;
+  /** Best objective value among its trials, if any. */
+  best?: number;
+}
+
+export interface TrialRecord extends TrialView {
+  studyId: string;
+  worker?: string;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  notes?: Readonly<Record<string, unknown>>;
+}
+
+export interface NewTrial {
+  params: Params;
+  tags?: Readonly<Record<string, ParamValue>>;
+}
+
+export interface EpochWrite extends EpochRecord {
+  trialId: string;
+}
+
+/**
+ * Where everything durable lives. Every method is safe to repeat: repeating recordEpochs for the
+ * same trial and epoch overwrites that epoch (never a second row), and finishing a trial that is
+ * already finished changes nothing and returns false.
+ */
+export interface Store {
+  readonly kind: string;
+
+  createStudy(input: { spec: SearchSpec; specText: string; id?: string }): Promise<StudyRecord>;
+  getStudy(id: string): Promise<StudyRecord | undefined>;
+  listStudies(): Promise<StudySummary[]>;
+  /** Studies in state 'running', for a daemon that (re)starts. */
+  runningStudies(): Promise<StudyRecord[]>;
+  setStudyState(id: string, state: StudyState, reason?: string): Promise<void>;
+
+  /** Creates trials numbered after the study's existing ones (0, 1, 2, ...), in state 'queued'. */
+  createTrials(studyId: string, trials: readonly NewTrial[]): Promise<TrialView[]>;
+  /** Every trial of the study with its epochs (metrics and layer statistics), ordered by number. */
+  listTrials(studyId: string): Promise<TrialRecord[]>;
+  getTrial(studyId: string, number: number): Promise<TrialRecord | undefined>;
+  /** queued -> running; no effect on a finished trial. Returns whether it changed. */
+  markRunning(trialId: string, worker: string): Promise<boolean>;
+  /** Upserts epochs (unique per trial and epoch) and keeps each trial's best value current. */
+  recordEpochs(epochs: readonly EpochWrite[], objective: { metric: string; direction: 'maximize' | 'minimize' }): Promise<void>;
+  /** Records why a trial is being stopped before it has finished (shown while it winds down). */
+  setTrialReason(trialId: string, reason: string): Promise<void>;
+  /** Ends a trial. No effect (returns false) when it had already ended. */
+  finishTrial(
+    trialId: string,
+    outcome: { state: Exclude<TrialState, 'queued' | 'running'>; reason?: string; notes?: Readonly<Record<string, unknown>> },
+  ): Promise<boolean>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,126 @@
+/** The vocabulary shared by every package: trials, reports and jobs as they travel and are stored. */
+
+export type ParamValue = number | string | boolean;
+export type Params = Readonly<Record<string, ParamValue>>;
+
+export type Direction = 'maximize' | 'minimize';
+export type TrialState = 'queued' | 'running' | 'completed' | 'stopped' | 'failed';
+export type StudyState = 'running' | 'completed' | 'stopped' | 'failed';
+
+export const FINISHED_TRIAL_STATES: ReadonlySet<TrialState> = new Set(['completed', 'stopped', 'failed']);
+
+/** Statistics of one layer's weights (and activations) at the end of an epoch. */
+export interface LayerStats {
+  layer: string;
+  trainable: boolean;
+  /** ‖W_t − W_0‖ / ‖W_0‖ of the kernel, relative to the pretrained weights. */
+  kernelMovement?: number;
+  /** ‖b_t − b_0‖: biases start at zero, so their movement is absolute. */
+  biasMovement?: number;
+  /** ‖W_t − W_{t−1}‖ / ‖W_{t−1}‖: how much the last epoch changed the kernel. */
+  updateRatio?: number;
+  mean?: number;
+  std?: number;
+  fractionNegative?: number;
+  /** Kernel quantiles at QUANTILE_LEVELS: a histogram summary. */
+  quantiles?: number[];
+  /** Fraction of exact zeros after the activation on the fixed probe batch. */
+  sparsity?: number;
+  /** Fraction of units that are zero on the whole probe batch. */
+  deadFraction?: number;
+}
+
+export const QUANTILE_LEVELS = [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1] as const;
+
+export interface EpochRecord {
+  /** 1-based. */
+  epoch: number;
+  metrics: Readonly<Record<string, number>>;
+  layers: readonly LayerStats[];
+  /** Anything else the runner wants kept: classes without an AUC, diagnostics flags, backend. */
+  notes?: Readonly<Record<string, unknown>>;
+}
+
+/** What strategies and stopping rules see of a trial. */
+export interface TrialView {
+  id: string;
+  number: number;
+  params: Params;
+  state: TrialState;
+  /** The objective: the best value over its epochs (raw, in the study's direction). */
+  value?: number;
+  epochs: readonly EpochRecord[];
+  /** Set when a stopping rule, a user or a failure ended the trial. */
+  reason?: string;
+  /** Free-form bookkeeping a strategy attached when it asked for the trial (e.g. a hyperband bracket). */
+  tags?: Readonly<Record<string, ParamValue>>;
+}
+
+/** A unit of work sent to a worker. */
+export interface TrialJob {
+  studyId: string;
+  trialId: string;
+  number: number;
+  /** Sampled parameters merged over the spec's fixed values. */
+  params: Params;
+  maxEpochs: number;
+  objective: { metric: string; direction: Direction };
+  trainer: TrainerSpec;
+  /** Worker pool the job is for. */
+  pool: string;
+}
+
+export interface TrainerSpec {
+  runner: string;
+  model?: string | undefined;
+  dataset?: string | undefined;
+  options?: Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface EpochReport extends EpochRecord {
+  kind: 'epoch';
+  studyId: string;
+  trialId: string;
+}
+
+export interface FinalReport {
+  kind: 'final';
+  studyId: string;
+  trialId: string;
+  state: 'completed' | 'stopped' | 'failed';
+  reason?: string;
+  notes?: Readonly<Record<string, unknown>>;
+}
+
+export interface StartReport {
+  kind: 'start';
+  studyId: string;
+  trialId: string;
+  worker: string;
+}
+
+export type Report = StartReport | EpochReport | FinalReport;
+
+/** What a runner returns when a trial ends. */
+export interface TrialOutcome {
+  state: 'completed' | 'stopped' | 'failed';
+  reason?: string;
+  notes?: Readonly<Record<string, unknown>>;
+}
+
+/** Whether `a` is better than `b` in the given direction. NaN is never better. */
+export function isBetter(a: number, b: number | undefined, direction: Direction): boolean {
+  if (!Number.isFinite(a)) return false;
+  if (b === undefined || !Number.isFinite(b)) return true;
+  return direction === 'maximize' ? a > b : a < b;
+}
+
+/** The best finite value of `metric` over the epochs, or undefined. */
+export function bestOf(epochs: readonly EpochRecord[], metric: string, direction: Direction): number | undefined {
+  let best: number | undefined;
+  for (const e of epochs) {
+    const v = e.metrics[metric];
+    if (v !== undefined && isBetter(v, best, direction)) best = v;
+  }
+  return best;
+}
