@@ -1,0 +1,2 @@
+// Filled in by the stopping work; exported from @sweepd/core/testing.
+export {};

@@ -1,0 +1,2 @@
+// Filled in by the strategy work; exported from @sweepd/core/testing.
+export {};

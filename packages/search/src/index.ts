@@ -1,0 +1,9 @@
+import { registry } from '@sweepd/core';
+import { builtinStoppingRules } from './stopping/index.ts';
+import { builtinStrategies } from './strategies/index.ts';
+
+for (const plugin of [...builtinStrategies, ...builtinStoppingRules]) registry.register(plugin);
+
+export { builtinStoppingRules } from './stopping/index.ts';
+export { builtinStrategies } from './strategies/index.ts';
+export * from './create.ts';

@@ -1,0 +1,2 @@
+import type { Plugin } from '@sweepd/core';
+export const builtinStoppingRules: Plugin<'stopping'>[] = [];
