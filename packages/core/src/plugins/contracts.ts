@@ -37,6 +37,11 @@ export type StopDecision = { stop: false } | { stop: true; reason: string };
 /** Decides after each epoch whether a running trial should stop. Pure: trial and peers in, decision out. */
 export interface StoppingRule {
   decide(trial: TrialView, peers: readonly TrialView[]): StopDecision;
+  /**
+   * Tags stored with each new trial before it starts (e.g. hyperband's bracket), derived from the
+   * trial's number only, so a restarted daemon assigns the same ones.
+   */
+  tagsForTrial?(trialNumber: number): Readonly<Record<string, ParamValue>>;
 }
 
 export interface RunnerContext {
