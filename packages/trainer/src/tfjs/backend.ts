@@ -1,0 +1,88 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { registerConvGradient } from './conv-gradient.ts';
+
+/** Backends in order of preference; the native ones are optional packages that often fail to install. */
+export const BACKEND_PREFERENCE = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_PREFERENCE)[number];
+
+export interface BackendChoice {
+  backend: BackendName;
+  /** Why the backends before it were skipped. */
+  skipped: string[];
+}
+
+/** Accepts the package-style names users tend to write too (tfjs-node, node-gpu, ...). */
+export function parseBackendName(raw: string): BackendName {
+  const name = raw.trim().toLowerCase();
+  const aliases: Record<string, BackendName> = {
+    'tensorflow-gpu': 'tensorflow-gpu',
+    gpu: 'tensorflow-gpu',
+    'tfjs-node-gpu': 'tensorflow-gpu',
+    'node-gpu': 'tensorflow-gpu',
+    tensorflow: 'tensorflow',
+    'tfjs-node': 'tensorflow',
+    node: 'tensorflow',
+    wasm: 'wasm',
+    cpu: 'cpu',
+  };
+  const found = aliases[name];
+  if (!found) throw new Error(`unknown tfjs backend ${JSON.stringify(raw)}: expected one of ${BACKEND_PREFERENCE.join(', ')}`);
+  return found;
+}
+
+const require = createRequire(import.meta.url);
+let selected: Promise<BackendChoice> | undefined;
+let selectedFor: string | undefined;
+
+/**
+ * Activates the best backend that works here (tfjs-node-gpu → tfjs-node → wasm → cpu), or
+ * exactly `preferred` (argument, else SWEEPD_TF_BACKEND) when given — then only falling back
+ * to the next ones with a logged reason. Memoized: tfjs has one engine per process.
+ */
+export function selectBackend(preferred?: string, log: (message: string) => void = () => {}): Promise<BackendChoice> {
+  const wanted = preferred ?? process.env.SWEEPD_TF_BACKEND ?? '';
+  if (selected && selectedFor === wanted) return selected;
+  selectedFor = wanted;
+  selected = doSelect(wanted ? parseBackendName(wanted) : undefined, log);
+  return selected;
+}
+
+async function doSelect(preferred: BackendName | undefined, log: (message: string) => void): Promise<BackendChoice> {
+  const order = preferred ? BACKEND_PREFERENCE.slice(BACKEND_PREFERENCE.indexOf(preferred)) : BACKEND_PREFERENCE;
+  const skipped: string[] = [];
+  for (const name of order) {
+    try {
+      await activate(name);
+      registerConvGradient();
+      const choice = { backend: name, skipped };
+      log(`tfjs backend: ${name}${skipped.length ? ` (skipped: ${skipped.join('; ')})` : ''}`);
+      return choice;
+    } catch (error) {
+      const reason = `${name}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+      skipped.push(reason);
+      log(`tfjs backend ${reason}; trying the next one`);
+    }
+  }
+  throw new Error(`no tfjs backend could be activated: ${skipped.join('; ')}`);
+}
+
+async function activate(name: BackendName): Promise<void> {
+  if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+    // Imported through a variable so that type-checking and bundling do not require the optional packages.
+    const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+    await import(/* @vite-ignore */ pkg);
+  }
+  if (name === 'wasm') {
+    const wasmPkg = '@tensorflow/tfjs-backend-wasm';
+    const wasm = (await import(/* @vite-ignore */ wasmPkg)) as { setWasmPaths(prefix: string): void };
+    // The .wasm binaries sit beside the package's bundles; Emscripten cannot find them on its own in Node.
+    const dist = path.join(path.dirname(require.resolve(`${wasmPkg}/package.json`)), 'dist') + path.sep;
+    wasm.setWasmPaths(dist);
+  }
+  if (!tf.engine().registryFactory[name]) throw new Error('not registered (package missing)');
+  const ok = await tf.setBackend(name);
+  if (!ok || tf.getBackend() !== name) throw new Error('failed to initialize');
+  await tf.ready();
+}
