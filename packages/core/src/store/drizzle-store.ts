@@ -1,0 +1,516 @@
+/**
+ * The Store over drizzle, shared by both drivers (PGlite and postgres-js): only opening, migrating
+ * and closing differ, and those live in pglite.ts and postgres.ts.
+ */
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { SearchSpec } from '../spec/schema.ts';
+import type { EpochRecord, LayerStats, Params, ParamValue, StudyState, TrialState, TrialView } from '../types.ts';
+import type { EpochWrite, NewTrial, Store, StudyRecord, StudySummary, TrialRecord } from './contract.ts';
+import { codeOf, StoreError, wrapFailure } from './errors.ts';
+import { newId } from './ids.ts';
+import { decodeMetrics, encodeMetrics, encodeNotes } from './json-numbers.ts';
+import { epochs, layerStats, studies, trials } from './schema.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: the two drivers' databases differ only in their query-result type
+export type StoreDatabase = PgDatabase<PgQueryResultHKT, any>;
+
+/** PostgreSQL allows 65,535 bind parameters per statement; batches stay well under it. */
+const MAX_PARAMS = 60_000;
+const TRIAL_STATES: readonly TrialState[] = ['queued', 'running', 'completed', 'stopped', 'failed'];
+const FINISHED_STATES = ['completed', 'stopped', 'failed'] as const;
+const UNFINISHED_STATES = ['queued', 'running'] as const;
+const STUDY_STATES: readonly StudyState[] = ['running', 'completed', 'stopped', 'failed'];
+
+type StudyRow = typeof studies.$inferSelect;
+type TrialRow = typeof trials.$inferSelect;
+type EpochRow = Pick<typeof epochs.$inferSelect, 'trialId' | 'epoch' | 'metrics' | 'notes'>;
+type LayerRow = typeof layerStats.$inferSelect;
+
+function chunks<T>(items: readonly T[], columns: number): T[][] {
+  const size = Math.max(1, Math.floor(MAX_PARAMS / columns));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function toStudy(row: StudyRow): StudyRecord {
+  const study: StudyRecord = {
+    id: row.id,
+    name: row.name,
+    spec: row.spec as SearchSpec,
+    specText: row.specText,
+    state: row.state as StudyState,
+    createdAt: row.createdAt,
+  };
+  if (row.reason !== null) study.reason = row.reason;
+  if (row.finishedAt !== null) study.finishedAt = row.finishedAt;
+  return study;
+}
+
+function toLayer(row: LayerRow): LayerStats {
+  const layer: LayerStats = { layer: row.layer, trainable: row.trainable };
+  if (row.kernelMovement !== null) layer.kernelMovement = row.kernelMovement;
+  if (row.biasMovement !== null) layer.biasMovement = row.biasMovement;
+  if (row.updateRatio !== null) layer.updateRatio = row.updateRatio;
+  if (row.mean !== null) layer.mean = row.mean;
+  if (row.std !== null) layer.std = row.std;
+  if (row.fractionNegative !== null) layer.fractionNegative = row.fractionNegative;
+  if (row.quantiles !== null) layer.quantiles = row.quantiles;
+  if (row.sparsity !== null) layer.sparsity = row.sparsity;
+  if (row.deadFraction !== null) layer.deadFraction = row.deadFraction;
+  return layer;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function epochKey(trialId: string, epoch: number): string {
+  return `${trialId}\u0000${epoch}`;
+}
+
+/** Joins trial, epoch and layer rows (epochs and layers already in order) into records. */
+function assemble(trialRows: readonly TrialRow[], epochRows: readonly EpochRow[], layerRows: readonly LayerRow[]): TrialRecord[] {
+  const layersByEpoch = new Map<string, LayerStats[]>();
+  for (const row of layerRows) {
+    push(layersByEpoch, epochKey(row.trialId, row.epoch), toLayer(row));
+  }
+  const epochsByTrial = new Map<string, EpochRecord[]>();
+  for (const row of epochRows) {
+    const record: { -readonly [K in keyof EpochRecord]: EpochRecord[K] } = {
+      epoch: row.epoch,
+      metrics: decodeMetrics(row.metrics),
+      layers: layersByEpoch.get(epochKey(row.trialId, row.epoch)) ?? [],
+    };
+    if (row.notes !== null) record.notes = row.notes as Record<string, unknown>;
+    push(epochsByTrial, row.trialId, record);
+  }
+  return trialRows.map((row) => {
+    const trial: TrialRecord = {
+      id: row.id,
+      studyId: row.studyId,
+      number: row.number,
+      params: row.params as Params,
+      state: row.state as TrialState,
+      epochs: epochsByTrial.get(row.id) ?? [],
+      createdAt: row.createdAt,
+    };
+    if (row.value !== null) trial.value = row.value;
+    if (row.reason !== null) trial.reason = row.reason;
+    if (row.tags !== null) trial.tags = row.tags as Record<string, ParamValue>;
+    if (row.worker !== null) trial.worker = row.worker;
+    if (row.startedAt !== null) trial.startedAt = row.startedAt;
+    if (row.finishedAt !== null) trial.finishedAt = row.finishedAt;
+    if (row.notes !== null) trial.notes = row.notes as Record<string, unknown>;
+    return trial;
+  });
+}
+
+function checkParamValues(values: Readonly<Record<string, unknown>>, where: string): void {
+  for (const [key, v] of Object.entries(values)) {
+    const ok = typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+    if (!ok) throw new StoreError(`${where}.${key} must be a finite number, a string or a boolean, got ${String(v)}`);
+  }
+}
+
+function checkEpoch(e: EpochWrite, index: number): void {
+  const where = `recordEpochs: epochs[${index}] (trial ${e.trialId})`;
+  if (typeof e.trialId !== 'string' || e.trialId === '') throw new StoreError(`${where}: trialId must be a non-empty string`);
+  if (!Number.isSafeInteger(e.epoch) || e.epoch < 0) throw new StoreError(`${where}: epoch must be a non-negative integer, got ${e.epoch}`);
+  for (const [name, v] of Object.entries(e.metrics)) {
+    if (typeof v !== 'number') throw new StoreError(`${where}: metric ${name} must be a number, got ${typeof v}`);
+  }
+  const seen = new Set<string>();
+  for (const layer of e.layers) {
+    if (typeof layer.layer !== 'string' || layer.layer === '') throw new StoreError(`${where}: every layer needs a non-empty name`);
+    if (seen.has(layer.layer)) throw new StoreError(`${where}: layer ${layer.layer} is listed twice in epoch ${e.epoch}`);
+    seen.add(layer.layer);
+  }
+}
+
+export class DrizzleStore implements Store {
+  constructor(
+    readonly kind: 'pglite' | 'postgres',
+    protected readonly db: StoreDatabase,
+    private readonly closeDriver: () => Promise<void>,
+  ) {}
+
+  private closed = false;
+
+  async createStudy(input: { spec: SearchSpec; specText: string; id?: string }): Promise<StudyRecord> {
+    const id = input.id ?? newId('st');
+    if (typeof id !== 'string' || id === '' || id.length > 128)
+      throw new StoreError(`createStudy: id must be 1 to 128 characters, got ${JSON.stringify(id)}`);
+    try {
+      const [row] = await this.db
+        .insert(studies)
+        .values({ id, name: input.spec.name, spec: input.spec, specText: input.specText, state: 'running' })
+        .onConflictDoNothing({ target: studies.id })
+        .returning();
+      if (row) return toStudy(row);
+    } catch (err) {
+      wrapFailure(`createStudy(${id})`, err);
+    }
+    // Repeating a creation with the same id and text returns the study; anything else is a clash.
+    const existing = await this.getStudy(id);
+    if (existing && existing.specText === input.specText) return existing;
+    throw new StoreError(`createStudy: a different study with id ${id} already exists`, { code: '23505' });
+  }
+
+  async getStudy(id: string): Promise<StudyRecord | undefined> {
+    try {
+      const [row] = await this.db.select().from(studies).where(eq(studies.id, id));
+      return row ? toStudy(row) : undefined;
+    } catch (err) {
+      wrapFailure(`getStudy(${id})`, err);
+    }
+  }
+
+  async listStudies(): Promise<StudySummary[]> {
+    try {
+      // Two queries whatever the number of studies: the studies, then per (study, state) counts and extremes.
+      const rows = await this.db.select().from(studies).orderBy(asc(studies.createdAt), asc(studies.id));
+      const stats = await this.db
+        .select({
+          studyId: trials.studyId,
+          state: trials.state,
+          count: sql<number>`count(*)`.mapWith(Number),
+          max: sql<number | null>`max(${trials.value})`.mapWith(Number),
+          min: sql<number | null>`min(${trials.value})`.mapWith(Number),
+        })
+        .from(trials)
+        .groupBy(trials.studyId, trials.state);
+      const byStudy = new Map<string, typeof stats>();
+      for (const s of stats) push(byStudy, s.studyId, s);
+      return rows.map((row) => {
+        const study = toStudy(row);
+        const counts = Object.fromEntries(TRIAL_STATES.map((s) => [s, 0])) as Record<TrialState, number>;
+        const maximize = study.spec.objective?.direction !== 'minimize';
+        let best: number | undefined;
+        for (const s of byStudy.get(row.id) ?? []) {
+          counts[s.state as TrialState] = s.count;
+          const v = maximize ? s.max : s.min;
+          if (v !== null && Number.isFinite(v) && (best === undefined || (maximize ? v > best : v < best))) best = v;
+        }
+        const summary: StudySummary = { ...study, counts };
+        if (best !== undefined) summary.best = best;
+        return summary;
+      });
+    } catch (err) {
+      wrapFailure('listStudies', err);
+    }
+  }
+
+  async runningStudies(): Promise<StudyRecord[]> {
+    try {
+      const rows = await this.db
+        .select()
+        .from(studies)
+        .where(eq(studies.state, 'running'))
+        .orderBy(asc(studies.createdAt), asc(studies.id));
+      return rows.map(toStudy);
+    } catch (err) {
+      wrapFailure('runningStudies', err);
+    }
+  }
+
+  async setStudyState(id: string, state: StudyState, reason?: string): Promise<void> {
+    if (!STUDY_STATES.includes(state))
+      throw new StoreError(`setStudyState(${id}): state must be one of ${STUDY_STATES.join(', ')}, got ${state}`);
+    let changed: { id: string }[];
+    try {
+      changed = await this.db
+        .update(studies)
+        .set({
+          state,
+          reason: reason ?? sql`${studies.reason}`,
+          finishedAt: state === 'running' ? null : sql`coalesce(${studies.finishedAt}, now())`,
+        })
+        .where(eq(studies.id, id))
+        .returning({ id: studies.id });
+    } catch (err) {
+      wrapFailure(`setStudyState(${id})`, err);
+    }
+    if (changed.length === 0) throw new StoreError(`setStudyState: unknown study ${id}`);
+  }
+
+  async createTrials(studyId: string, newTrials: readonly NewTrial[]): Promise<TrialView[]> {
+    newTrials.forEach((t, i) => {
+      checkParamValues(t.params, `createTrials(${studyId}): trials[${i}].params`);
+      if (t.tags) checkParamValues(t.tags, `createTrials(${studyId}): trials[${i}].tags`);
+    });
+    if (newTrials.length === 0) return [];
+    try {
+      return await this.db.transaction(async (tx) => {
+        // The row lock on the study serialises concurrent creators, so each reads the numbers the
+        // previous one committed (read committed takes a fresh snapshot per statement).
+        const [study] = await tx.select({ id: studies.id }).from(studies).where(eq(studies.id, studyId)).for('update');
+        if (!study) throw new StoreError(`createTrials: unknown study ${studyId}`);
+        const [next] = await tx
+          .select({ n: sql<number>`coalesce(max(${trials.number}) + 1, 0)`.mapWith(Number) })
+          .from(trials)
+          .where(eq(trials.studyId, studyId));
+        const first = next?.n ?? 0;
+        const rows = newTrials.map((t, i) => ({
+          id: newId('tr'),
+          studyId,
+          number: first + i,
+          params: t.params,
+          tags: t.tags ?? null,
+          state: 'queued' as const,
+        }));
+        for (const chunk of chunks(rows, 7)) await tx.insert(trials).values(chunk);
+        return rows.map((r, i): TrialView => {
+          const view: TrialView = { id: r.id, number: r.number, params: r.params, state: 'queued', epochs: [] };
+          const tags = newTrials[i]?.tags;
+          return tags ? { ...view, tags } : view;
+        });
+      });
+    } catch (err) {
+      wrapFailure(`createTrials(${studyId})`, err);
+    }
+  }
+
+  async listTrials(studyId: string): Promise<TrialRecord[]> {
+    try {
+      // Three queries for the whole study, read from one snapshot so epochs and layers agree.
+      return await this.db.transaction(
+        async (tx) => {
+          const trialRows = await tx.select().from(trials).where(eq(trials.studyId, studyId)).orderBy(asc(trials.number));
+          if (trialRows.length === 0) return [];
+          const epochRows = await tx
+            .select({ trialId: epochs.trialId, epoch: epochs.epoch, metrics: epochs.metrics, notes: epochs.notes })
+            .from(epochs)
+            .innerJoin(trials, eq(epochs.trialId, trials.id))
+            .where(eq(trials.studyId, studyId))
+            .orderBy(asc(epochs.trialId), asc(epochs.epoch));
+          const layerRows = await tx
+            .select(LAYER_COLUMNS)
+            .from(layerStats)
+            .innerJoin(trials, eq(layerStats.trialId, trials.id))
+            .where(eq(trials.studyId, studyId))
+            .orderBy(asc(layerStats.trialId), asc(layerStats.epoch), asc(layerStats.position));
+          return assemble(trialRows, epochRows, layerRows);
+        },
+        { isolationLevel: 'repeatable read', accessMode: 'read only' },
+      );
+    } catch (err) {
+      wrapFailure(`listTrials(${studyId})`, err);
+    }
+  }
+
+  async getTrial(studyId: string, number: number): Promise<TrialRecord | undefined> {
+    if (!Number.isSafeInteger(number)) return undefined;
+    try {
+      return await this.db.transaction(
+        async (tx) => {
+          const trialRows = await tx
+            .select()
+            .from(trials)
+            .where(and(eq(trials.studyId, studyId), eq(trials.number, number)));
+          const trial = trialRows[0];
+          if (!trial) return undefined;
+          const epochRows = await tx
+            .select({ trialId: epochs.trialId, epoch: epochs.epoch, metrics: epochs.metrics, notes: epochs.notes })
+            .from(epochs)
+            .where(eq(epochs.trialId, trial.id))
+            .orderBy(asc(epochs.epoch));
+          const layerRows = await tx
+            .select(LAYER_COLUMNS)
+            .from(layerStats)
+            .where(eq(layerStats.trialId, trial.id))
+            .orderBy(asc(layerStats.epoch), asc(layerStats.position));
+          return assemble(trialRows, epochRows, layerRows)[0];
+        },
+        { isolationLevel: 'repeatable read', accessMode: 'read only' },
+      );
+    } catch (err) {
+      wrapFailure(`getTrial(${studyId}, ${number})`, err);
+    }
+  }
+
+  async markRunning(trialId: string, worker: string): Promise<boolean> {
+    if (typeof worker !== 'string' || worker === '') throw new StoreError(`markRunning(${trialId}): worker must be a non-empty string`);
+    try {
+      const changed = await this.db
+        .update(trials)
+        .set({ state: 'running', worker, startedAt: sql`coalesce(${trials.startedAt}, now())` })
+        .where(
+          and(
+            eq(trials.id, trialId),
+            // queued -> running, or a redelivered job picked up by another worker.
+            or(eq(trials.state, 'queued'), and(eq(trials.state, 'running'), sql`${trials.worker} is distinct from ${worker}`)),
+          ),
+        )
+        .returning({ id: trials.id });
+      return changed.length > 0;
+    } catch (err) {
+      wrapFailure(`markRunning(${trialId})`, err);
+    }
+  }
+
+  async recordEpochs(list: readonly EpochWrite[], objective: { metric: string; direction: 'maximize' | 'minimize' }): Promise<void> {
+    if (objective.direction !== 'maximize' && objective.direction !== 'minimize') {
+      throw new StoreError(`recordEpochs: objective.direction must be maximize or minimize, got ${String(objective.direction)}`);
+    }
+    list.forEach(checkEpoch);
+    if (list.length === 0) return;
+    // One statement cannot upsert the same key twice: a later report of the same epoch wins.
+    const latest = new Map<string, EpochWrite>();
+    for (const e of list) {
+      const key = epochKey(e.trialId, e.epoch);
+      latest.delete(key);
+      latest.set(key, e);
+    }
+    const epochRows = [...latest.values()].map((e) => ({
+      trialId: e.trialId,
+      epoch: e.epoch,
+      metrics: encodeMetrics(e.metrics),
+      notes: e.notes === undefined ? null : encodeNotes(e.notes),
+    }));
+    const layerRows = [...latest.values()].flatMap((e) =>
+      e.layers.map((l, position) => ({
+        trialId: e.trialId,
+        epoch: e.epoch,
+        layer: l.layer,
+        position,
+        trainable: l.trainable,
+        kernelMovement: l.kernelMovement ?? null,
+        biasMovement: l.biasMovement ?? null,
+        updateRatio: l.updateRatio ?? null,
+        mean: l.mean ?? null,
+        std: l.std ?? null,
+        fractionNegative: l.fractionNegative ?? null,
+        quantiles: l.quantiles ?? null,
+        sparsity: l.sparsity ?? null,
+        deadFraction: l.deadFraction ?? null,
+      })),
+    );
+    const trialIds = [...new Set(epochRows.map((r) => r.trialId))];
+    try {
+      await this.db.transaction(async (tx) => {
+        for (const chunk of chunks(epochRows, 5)) {
+          await tx
+            .insert(epochs)
+            .values(chunk)
+            .onConflictDoUpdate({
+              target: [epochs.trialId, epochs.epoch],
+              set: { metrics: sql`excluded.metrics`, notes: sql`excluded.notes`, recordedAt: sql`excluded.recorded_at` },
+            });
+        }
+        for (const chunk of chunks(layerRows, 14)) {
+          await tx
+            .insert(layerStats)
+            .values(chunk)
+            .onConflictDoUpdate({ target: [layerStats.trialId, layerStats.epoch, layerStats.layer], set: LAYER_UPSERT });
+        }
+        // Each touched trial's value becomes the best finite objective over all its epochs, in SQL.
+        // Non-finite values are stored as JSON strings, so jsonb_typeof = 'number' skips them.
+        const best = objective.direction === 'maximize' ? sql.raw('max') : sql.raw('min');
+        const metric = objective.metric;
+        for (const ids of chunks(trialIds, 1)) {
+          await tx
+            .update(trials)
+            .set({
+              value: sql`(select ${best}((e.metrics ->> ${metric}::text)::double precision) from ${epochs} e
+                where e.trial_id = ${trials.id} and jsonb_typeof(e.metrics -> ${metric}::text) = 'number')`,
+            })
+            .where(inArray(trials.id, ids));
+        }
+      });
+    } catch (err) {
+      if (codeOf(err) === '23503') await this.failOnUnknownTrials(trialIds, err);
+      wrapFailure(`recordEpochs (${epochRows.length} epochs of ${trialIds.length} trials)`, err);
+    }
+  }
+
+  /** Turns a foreign-key violation into an error naming the trials that do not exist. */
+  private async failOnUnknownTrials(trialIds: readonly string[], cause: unknown): Promise<void> {
+    const known = new Set<string>();
+    for (const ids of chunks(trialIds, 1)) {
+      for (const r of await this.db.select({ id: trials.id }).from(trials).where(inArray(trials.id, ids))) known.add(r.id);
+    }
+    const unknown = trialIds.filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      const shown = unknown.slice(0, 10).join(', ') + (unknown.length > 10 ? ', ...' : '');
+      throw new StoreError(`recordEpochs: unknown trial ${shown}`, { cause });
+    }
+  }
+
+  async setTrialReason(trialId: string, reason: string): Promise<void> {
+    try {
+      await this.db
+        .update(trials)
+        .set({ reason })
+        .where(and(eq(trials.id, trialId), inArray(trials.state, [...UNFINISHED_STATES])));
+    } catch (err) {
+      wrapFailure(`setTrialReason(${trialId})`, err);
+    }
+  }
+
+  async finishTrial(
+    trialId: string,
+    outcome: { state: Exclude<TrialState, 'queued' | 'running'>; reason?: string; notes?: Readonly<Record<string, unknown>> },
+  ): Promise<boolean> {
+    if (!(FINISHED_STATES as readonly string[]).includes(outcome.state)) {
+      throw new StoreError(`finishTrial(${trialId}): state must be one of ${FINISHED_STATES.join(', ')}, got ${outcome.state}`);
+    }
+    const set = {
+      state: outcome.state,
+      finishedAt: sql`now()`,
+      // An earlier reason (setTrialReason, e.g. a stopping rule) stays unless a new one is given.
+      reason: outcome.reason ?? sql`${trials.reason}`,
+      ...(outcome.notes !== undefined && { notes: encodeNotes(outcome.notes) }),
+    };
+    try {
+      const changed = await this.db
+        .update(trials)
+        .set(set)
+        .where(and(eq(trials.id, trialId), inArray(trials.state, [...UNFINISHED_STATES])))
+        .returning({ id: trials.id });
+      return changed.length > 0;
+    } catch (err) {
+      wrapFailure(`finishTrial(${trialId})`, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.closeDriver();
+  }
+}
+
+const LAYER_COLUMNS = {
+  trialId: layerStats.trialId,
+  epoch: layerStats.epoch,
+  layer: layerStats.layer,
+  position: layerStats.position,
+  trainable: layerStats.trainable,
+  kernelMovement: layerStats.kernelMovement,
+  biasMovement: layerStats.biasMovement,
+  updateRatio: layerStats.updateRatio,
+  mean: layerStats.mean,
+  std: layerStats.std,
+  fractionNegative: layerStats.fractionNegative,
+  quantiles: layerStats.quantiles,
+  sparsity: layerStats.sparsity,
+  deadFraction: layerStats.deadFraction,
+};
+
+const LAYER_UPSERT = {
+  position: sql`excluded.position`,
+  trainable: sql`excluded.trainable`,
+  kernelMovement: sql`excluded.kernel_movement`,
+  biasMovement: sql`excluded.bias_movement`,
+  updateRatio: sql`excluded.update_ratio`,
+  mean: sql`excluded.mean`,
+  std: sql`excluded.std`,
+  fractionNegative: sql`excluded.fraction_negative`,
+  quantiles: sql`excluded.quantiles`,
+  sparsity: sql`excluded.sparsity`,
+  deadFraction: sql`excluded.dead_fraction`,
+};
