@@ -1,0 +1,42 @@
+import type { Plugin, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import { z } from 'zod';
+import { othersOf } from './history.ts';
+import { decideHalving, type HalvingPlan } from './successive-halving.ts';
+
+/**
+ * Asynchronous successive halving, decided exactly as Optuna's SuccessiveHalvingPruner does
+ * (see successive-halving.ts). Defaults follow Optuna: reduction_factor 4, rungs at 1, 4, 16, …
+ */
+export const ashaOptionsSchema = z.strictObject({
+  /** Epochs before the first rung (Optuna's min_resource): never stops before epoch grace·η^s. */
+  grace_period: z.number().int().min(1).default(1),
+  /** η: about 1/η of the trials at a rung go on to the next. */
+  reduction_factor: z.number().int().min(2).default(4),
+  /** No rung at or after this epoch; defaults to the study's max_epochs. */
+  max_epochs: z.number().int().min(1).optional(),
+  /** s: the first rung is at grace·η^s. */
+  min_early_stopping_rate: z.number().int().min(0).default(0),
+});
+export type AshaOptions = z.infer<typeof ashaOptionsSchema>;
+
+export function createAshaRule(options: AshaOptions, ctx: StoppingContext): StoppingRule {
+  const plan: HalvingPlan = {
+    grace: options.grace_period,
+    eta: options.reduction_factor,
+    s: options.min_early_stopping_rate,
+    maxEpochs: Math.min(options.max_epochs ?? ctx.maxEpochs, ctx.maxEpochs),
+  };
+  return {
+    decide(trial: TrialView, peers: readonly TrialView[]): StopDecision {
+      return decideHalving('asha', plan, ctx.metric, ctx.direction, trial, othersOf(trial, peers));
+    },
+  };
+}
+
+export const ashaRulePlugin: Plugin<'stopping', AshaOptions> = {
+  kind: 'stopping',
+  name: 'asha',
+  description: 'Asynchronous successive halving: at rungs grace·η^k a trial goes on only if it is in the top 1/η there.',
+  parseOptions: (raw) => ashaOptionsSchema.parse(raw ?? {}),
+  create: (options, ctx) => createAshaRule(options, ctx),
+};

@@ -1,0 +1,57 @@
+import type { Plugin, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import { z } from 'zod';
+import { fmt, lastEpoch } from './history.ts';
+
+/**
+ * Stops a diverging trial: a NaN or ±Infinity in any of `metrics` (train_loss, val_loss) at any
+ * reported epoch, or a train_loss above `factor` × the first finite positive train_loss. NaN is
+ * fatal at once (warmup_epochs 0 by default): no later epoch can repair the weights.
+ */
+export const divergenceOptionsSchema = z.strictObject({
+  factor: z.number().gt(1).default(10),
+  metrics: z.array(z.string().min(1)).min(1).default(['train_loss', 'val_loss']),
+  /** The loss whose growth is measured against its first value. */
+  loss_metric: z.string().min(1).default('train_loss'),
+  /** Never stops at epoch ≤ warmup_epochs. */
+  warmup_epochs: z.number().int().min(0).default(0),
+});
+export type DivergenceOptions = z.infer<typeof divergenceOptionsSchema>;
+
+export function createDivergenceRule(options: DivergenceOptions, _ctx: StoppingContext): StoppingRule {
+  return {
+    decide(trial: TrialView, _peers: readonly TrialView[]): StopDecision {
+      const e = lastEpoch(trial);
+      if (e === 0 || e <= options.warmup_epochs) return { stop: false };
+      const ordered = [...trial.epochs].sort((a, b) => a.epoch - b.epoch);
+      for (const record of ordered) {
+        for (const metric of options.metrics) {
+          const v = record.metrics[metric];
+          if (typeof v === 'number' && !Number.isFinite(v))
+            return { stop: true, reason: `divergence: ${metric} is ${v} at epoch ${record.epoch}` };
+        }
+      }
+      const first = ordered.find((r) => {
+        const v = r.metrics[options.loss_metric];
+        return typeof v === 'number' && Number.isFinite(v) && v > 0;
+      });
+      const latest = ordered[ordered.length - 1];
+      const base = first?.metrics[options.loss_metric];
+      const now = latest?.metrics[options.loss_metric];
+      if (first && latest && base !== undefined && now !== undefined && latest.epoch > first.epoch && now > options.factor * base) {
+        return {
+          stop: true,
+          reason: `divergence: ${options.loss_metric} ${fmt(now)} at epoch ${latest.epoch} is more than ${fmt(options.factor)} × its first value ${fmt(base)} (epoch ${first.epoch})`,
+        };
+      }
+      return { stop: false };
+    },
+  };
+}
+
+export const divergenceRulePlugin: Plugin<'stopping', DivergenceOptions> = {
+  kind: 'stopping',
+  name: 'divergence',
+  description: 'Stops a trial whose losses become NaN/Inf or whose training loss grows beyond a factor of its first value.',
+  parseOptions: (raw) => divergenceOptionsSchema.parse(raw ?? {}),
+  create: (options, ctx) => createDivergenceRule(options, ctx),
+};

@@ -1,0 +1,86 @@
+import type { Direction, StopDecision, TrialView } from '@sweepd/core';
+import { firstRecordFrom, fmt, lastEpoch } from './history.ts';
+
+/**
+ * The decision of Optuna's SuccessiveHalvingPruner (optuna/pruners/_successive_halving.py),
+ * restated as a pure function of the histories:
+ *
+ * - Rung k is at epoch `grace · η^(s + k)` (s = min_early_stopping_rate); only rungs before
+ *   `maxEpochs` exist, since a rung at the end of the budget saves nothing.
+ * - A trial's value at rung k is its objective at the first epoch it reported at or after the
+ *   rung (Optuna records the value of the step at which it first checks the rung).
+ * - When the trial's latest epoch is where it records rung k, it competes with the rung-k values
+ *   of every peer that reached the rung (any state). It is promoted when it is in the top
+ *   ⌊n/η⌋ of the n values (at least the top one): for maximize `value ≥ sorted[n−1−idx]` with
+ *   `idx = max(⌊n/η⌋ − 1, 0)`. So the best trial at a rung is always promoted, and a trial
+ *   alone at a rung goes on.
+ * - A trial promoted past a rung is never judged there again (ASHA never demotes). A NaN value
+ *   at a rung stops the trial, as in Optuna. Optuna's bootstrap_count is not offered.
+ *
+ * Optuna's min_resource='auto' waits for a first completed trial; here the grace period is
+ * explicit, which for a sequential study is the same (the first trial is alone at every rung).
+ */
+export interface HalvingPlan {
+  grace: number;
+  eta: number;
+  /** min_early_stopping_rate (Optuna) / the bracket index (hyperband). */
+  s: number;
+  maxEpochs: number;
+}
+
+export function rungEpochs(plan: HalvingPlan): number[] {
+  const rungs: number[] = [];
+  for (let k = 0; ; k++) {
+    const r = plan.grace * plan.eta ** (plan.s + k);
+    if (!Number.isFinite(r) || r >= plan.maxEpochs) return rungs;
+    rungs.push(r);
+  }
+}
+
+export function decideHalving(
+  label: string,
+  plan: HalvingPlan,
+  metric: string,
+  direction: Direction,
+  trial: TrialView,
+  competitors: readonly TrialView[],
+): StopDecision {
+  const e = lastEpoch(trial);
+  if (e === 0) return { stop: false };
+  for (const [k, rung] of rungEpochs(plan).entries()) {
+    if (rung > e) break;
+    const record = firstRecordFrom(trial, rung);
+    // Judged only where the rung is recorded; a rung recorded earlier was passed (promoted).
+    if (!record || record.epoch !== e) continue;
+    const value = record.metrics[metric];
+    if (value === undefined) return { stop: false };
+    if (!Number.isFinite(value)) return { stop: true, reason: `${label}: ${metric} is ${value} at rung ${k} (epoch ${rung})` };
+    const competing: number[] = [value];
+    for (const peer of competitors) {
+      const peerRecord = firstRecordFrom(peer, rung);
+      const v = peerRecord?.metrics[metric];
+      if (v !== undefined && Number.isFinite(v)) competing.push(v);
+    }
+    const n = competing.length;
+    const idx = Math.max(Math.floor(n / plan.eta) - 1, 0);
+    competing.sort((a, b) => a - b);
+    const cutoff = (direction === 'maximize' ? competing[n - 1 - idx] : competing[idx]) as number;
+    const promoted = direction === 'maximize' ? value >= cutoff : value <= cutoff;
+    if (!promoted) {
+      const place = idx + 1;
+      return {
+        stop: true,
+        reason:
+          `${label}: ${metric} ${fmt(value)} at epoch ${record.epoch} (rung ${k}, epoch ${rung}) is not in the top 1/${plan.eta} of ` +
+          `${n} trials at that rung: it needs ${direction === 'maximize' ? '≥' : '≤'} ${fmt(cutoff)}, the ${ordinal(place)} best`,
+      };
+    }
+  }
+  return { stop: false };
+}
+
+function ordinal(n: number): string {
+  const mod100 = n % 100;
+  if (mod100 >= 11 && mod100 <= 13) return `${n}th`;
+  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+}

@@ -1,0 +1,102 @@
+import type { EpochRecord, Plugin, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import { z } from 'zod';
+import { bestUpTo, fmt, lastEpoch, recordAt } from './history.ts';
+
+/**
+ * Stops a trial whose weights have stopped moving: for `patience` consecutive epochs every
+ * trainable layer that reports a kernel `updateRatio` (‖W_t − W_{t−1}‖ / ‖W_{t−1}‖) moved
+ * less than `threshold`, while the best objective improved by no more than `min_delta` over
+ * those epochs. The symptom the practitioner saw: "the weight histograms barely move". When no
+ * layer reports updateRatio, the runner's `notes.diagnostics.stalled` flag is used instead; with
+ * neither, the rule cannot tell and never stops.
+ */
+export const weightStallOptionsSchema = z.strictObject({
+  /** Consecutive stalled epochs before stopping. */
+  patience: z.number().int().min(1).default(2),
+  /** A kernel whose updateRatio is below this did not move in that epoch. */
+  threshold: z.number().positive().default(1e-4),
+  /** Improvement of the best objective over the stalled epochs (objective units) that still counts as progress. */
+  min_delta: z.number().min(0).default(1e-3),
+  /** Never stops at epoch ≤ warmup_epochs. */
+  warmup_epochs: z.number().int().min(0).default(1),
+});
+export type WeightStallOptions = z.infer<typeof weightStallOptionsSchema>;
+
+interface StallReading {
+  stalled: boolean;
+  /** The layer that moved most, when layers were read. */
+  top?: { layer: string; ratio: number };
+  layers: string[];
+}
+
+function readStall(record: EpochRecord, threshold: number): StallReading | undefined {
+  const kernels = record.layers.filter((l) => l.trainable && typeof l.updateRatio === 'number');
+  if (kernels.length > 0) {
+    let top: { layer: string; ratio: number } | undefined;
+    let stalled = true;
+    for (const l of kernels) {
+      const ratio = l.updateRatio as number;
+      // NaN is not "not moving": that is the divergence rule's business.
+      if (!Number.isFinite(ratio) || ratio >= threshold) stalled = false;
+      if (top === undefined || !(ratio <= top.ratio)) top = { layer: l.layer, ratio };
+    }
+    return { stalled, layers: kernels.map((l) => l.layer), ...(top ? { top } : {}) };
+  }
+  const diagnostics = record.notes?.diagnostics as { stalled?: unknown } | undefined;
+  if (diagnostics && typeof diagnostics === 'object' && typeof diagnostics.stalled === 'boolean') {
+    return { stalled: diagnostics.stalled, layers: [] };
+  }
+  return undefined;
+}
+
+export function createWeightStallRule(options: WeightStallOptions, ctx: StoppingContext): StoppingRule {
+  const { patience, threshold, min_delta } = options;
+  return {
+    decide(trial: TrialView, _peers: readonly TrialView[]): StopDecision {
+      const e = lastEpoch(trial);
+      if (e <= options.warmup_epochs || e <= patience) return { stop: false };
+      const readings: StallReading[] = [];
+      for (let epoch = e - patience + 1; epoch <= e; epoch++) {
+        const record = recordAt(trial, epoch);
+        const reading = record && readStall(record, threshold);
+        if (!reading?.stalled) return { stop: false };
+        readings.push(reading);
+      }
+      const before = bestUpTo(trial, ctx.metric, ctx.direction, e - patience);
+      const now = bestUpTo(trial, ctx.metric, ctx.direction, e);
+      let progress = '';
+      if (now !== undefined) {
+        if (before === undefined) return { stop: false }; // the objective appeared only now: that is progress
+        const gain = ctx.direction === 'maximize' ? now - before : before - now;
+        if (gain > min_delta) return { stop: false };
+        progress = ` while best ${ctx.metric} improved by only ${fmt(gain)} (${fmt(before)} → ${fmt(now)}; min_delta ${fmt(min_delta)})`;
+      }
+      const span = patience === 1 ? `epoch ${e}` : `epochs ${e - patience + 1}–${e}`;
+      const last = readings[readings.length - 1] as StallReading;
+      const what =
+        last.layers.length > 0
+          ? `every trainable kernel (${listLayers(last.layers)}) moved less than ${fmt(threshold)} per epoch for ${patience} epoch(s) (${span}; ` +
+            `largest updateRatio ${fmt(Math.max(...readings.map((r) => r.top?.ratio ?? 0)))} in ${topLayer(readings)})`
+          : `the runner flagged the weights as stalled for ${patience} epoch(s) (${span})`;
+      return { stop: true, reason: `weight-stall: ${what}${progress}` };
+    },
+  };
+}
+
+function topLayer(readings: readonly StallReading[]): string {
+  let best: { layer: string; ratio: number } | undefined;
+  for (const r of readings) if (r.top && (best === undefined || r.top.ratio > best.ratio)) best = r.top;
+  return best?.layer ?? 'none';
+}
+
+export function listLayers(layers: readonly string[], max = 5): string {
+  return layers.length <= max ? layers.join(', ') : `${layers.slice(0, max).join(', ')} and ${layers.length - max} more`;
+}
+
+export const weightStallRulePlugin: Plugin<'stopping', WeightStallOptions> = {
+  kind: 'stopping',
+  name: 'weight-stall',
+  description: 'Stops a trial whose trainable kernels stopped moving (updateRatio below a threshold) while the objective does not improve.',
+  parseOptions: (raw) => weightStallOptionsSchema.parse(raw ?? {}),
+  create: (options, ctx) => createWeightStallRule(options, ctx),
+};
