@@ -1,0 +1,117 @@
+import path from 'node:path';
+import type { Plugin, Runner, RunnerContext, RunnerPluginContext, TrialJob, TrialOutcome } from '@sweepd/core';
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { type ImageDataset, loadDataset } from '../data/index.ts';
+import { parseBackendName, selectBackend } from './backend.ts';
+import { buildSmallCnn, replaceHead } from './model.ts';
+import { loadModelFromDir } from './model-io.ts';
+import { resolveTrainingParams } from './params.ts';
+import { builtinBackboneDir } from './pretrain.ts';
+import { trainTrial } from './trial.ts';
+
+export const tfjsRunnerOptions = z.strictObject({
+  /** tensorflow-gpu | tensorflow | wasm | cpu (aliases tfjs-node-gpu, tfjs-node); default: SWEEPD_TF_BACKEND, else the best available. */
+  backend: z
+    .string()
+    .refine(
+      (s) => {
+        try {
+          parseBackendName(s);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'must be one of tensorflow-gpu, tensorflow, wasm, cpu' },
+    )
+    .optional(),
+  /** Options of the named dataset (synthetic: classes, train_size, val_size, image_size, seed). */
+  dataset_options: z.record(z.string(), z.unknown()).default({}),
+  /** Train on cached features of a frozen prefix (identical results, much faster). */
+  feature_cache: z.boolean().default(true),
+  /** Per-layer weight/activation statistics every epoch. */
+  diagnostics: z.boolean().default(true),
+  /** Validation images in the fixed probe batch for activation sparsity. */
+  probe_size: z.number().int().min(1).max(4096).default(128),
+  eval_batch_size: z.number().int().min(1).max(8192).default(256),
+});
+export type TfjsRunnerOptions = z.output<typeof tfjsRunnerOptions>;
+
+export const DEFAULT_MODEL = 'builtin:small-cnn';
+export const DEFAULT_DATASET = 'synthetic';
+
+/**
+ * The backbone for `ref`: 'builtin:small-cnn' (the reference CNN pretrained on a synthetic source
+ * task, cached under cacheDir), 'scratch' (randomly initialised reference CNN), or a directory
+ * holding a tfjs layers model.json. Pretrained backbones get a fresh head for the target's classes.
+ */
+export async function buildTrialModel(ref: string, dataset: ImageDataset, cacheDir: string, seed: number, log: (m: string) => void): Promise<tf.LayersModel> {
+  const classes = dataset.classes.length;
+  const inputShape: [number, number, number] = [dataset.height, dataset.width, dataset.channels];
+  if (ref === 'scratch') return buildSmallCnn({ classes, inputShape, seed });
+  if (ref !== DEFAULT_MODEL && ref.startsWith('builtin:')) throw new Error(`unknown builtin model ${JSON.stringify(ref)}: expected ${DEFAULT_MODEL}`);
+  if (dataset.height !== dataset.width && ref === DEFAULT_MODEL) throw new Error('builtin:small-cnn needs square images');
+  const dir = ref === DEFAULT_MODEL ? await builtinBackboneDir(cacheDir, dataset.height, log) : path.resolve(ref);
+  const backbone = await loadModelFromDir(dir);
+  const expected = backbone.inputs[0]?.shape.slice(1);
+  if (!expected || expected.some((d, i) => d !== null && d !== inputShape[i])) {
+    backbone.dispose();
+    throw new Error(`model ${ref} takes inputs of shape [${expected?.join(', ')}] but dataset ${dataset.name} has images of [${inputShape.join(', ')}]`);
+  }
+  return replaceHead(backbone, classes, seed);
+}
+
+export class TfjsRunner implements Runner {
+  constructor(
+    private readonly options: TfjsRunnerOptions,
+    private readonly plugin: RunnerPluginContext,
+  ) {}
+
+  async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
+    // Per-job options (job.trainer.options) override the runner's.
+    const options = job.trainer.options ? tfjsRunnerOptions.parse({ ...this.options, ...job.trainer.options }) : this.options;
+    const choice = await selectBackend(options.backend, ctx.log);
+    let setup: { params: ReturnType<typeof resolveTrainingParams>; dataset: ImageDataset; model: tf.LayersModel };
+    try {
+      const params = resolveTrainingParams(job.params);
+      const dataset = loadDataset(job.trainer.dataset ?? DEFAULT_DATASET, options.dataset_options);
+      const model = await buildTrialModel(job.trainer.model ?? DEFAULT_MODEL, dataset, this.plugin.cacheDir, params.seed, ctx.log);
+      setup = { params, dataset, model };
+    } catch (error) {
+      return { state: 'failed', reason: `setup: ${(error as Error).message}`, notes: { backend: choice.backend } };
+    }
+    try {
+      return await trainTrial(setup.model, setup.dataset, {
+        params: setup.params,
+        maxEpochs: job.maxEpochs,
+        backend: choice.backend,
+        featureCache: options.feature_cache,
+        diagnostics: options.diagnostics,
+        probeSize: options.probe_size,
+        evalBatchSize: options.eval_batch_size,
+      }, ctx);
+    } catch (error) {
+      return { state: 'failed', reason: (error as Error).message, notes: { backend: choice.backend } };
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+function parseOptions(raw: unknown): TfjsRunnerOptions {
+  const parsed = tfjsRunnerOptions.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+    throw new Error(`tfjs runner options: ${problems}`);
+  }
+  return parsed.data;
+}
+
+export const tfjsRunnerPlugin: Plugin<'runner', TfjsRunnerOptions> = {
+  kind: 'runner',
+  name: 'tfjs',
+  description: 'Fine-tunes a tfjs image classifier (multi-label, sigmoid cross-entropy) and reports AUC and per-layer diagnostics every epoch.',
+  parseOptions,
+  create: (options, ctx) => new TfjsRunner(options, ctx),
+};

@@ -1,0 +1,217 @@
+import { multilabelAuc, Rng, type EpochRecord, type LayerStats, type RunnerContext, type TrialOutcome } from '@sweepd/core';
+import * as tf from '@tensorflow/tfjs';
+import type { ImageDataset } from '../data/index.ts';
+import { LayerDiagnostics } from './diagnostics.ts';
+import { freezeLayers, splitAtFrozenPrefix } from './model.ts';
+import { buildOptimizer, learningRateAt, setLearningRate } from './optimizer.ts';
+import type { TrainingParams } from './params.ts';
+
+export interface TrialSettings {
+  params: TrainingParams;
+  maxEpochs: number;
+  backend: string;
+  /** Train the suffix on cached features of the frozen prefix when that gives the same result. */
+  featureCache: boolean;
+  diagnostics: boolean;
+  probeSize: number;
+  evalBatchSize: number;
+}
+
+class Stopped extends Error {}
+
+/** Yields to the event loop so that an abort (a stop message) can arrive between batches. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (typeof r === 'string') return r;
+  if (r instanceof Error && r.name !== 'AbortError') return r.message;
+  return 'stopped';
+}
+
+/** A seeded permutation of 0..n-1 (Fisher–Yates), the same for the same seed and epoch. */
+function permutation(n: number, rng: Rng): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = p[i] as number;
+    p[i] = p[j] as number;
+    p[j] = t;
+  }
+  return p;
+}
+
+function splitTensors(split: ImageDataset['train'], d: ImageDataset): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  return {
+    x: tf.tensor4d(split.images, [split.count, d.height, d.width, d.channels]),
+    y: tf.tensor2d(split.labels, [split.count, d.classes.length], 'float32'),
+  };
+}
+
+/** Runs `model` over `x` in batches and concatenates the outputs (kept by the caller). */
+function predictInBatches(model: tf.LayersModel, x: tf.Tensor, batchSize: number): tf.Tensor {
+  const n = x.shape[0] as number;
+  const parts: tf.Tensor[] = [];
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    parts.push(tf.tidy(() => model.predict(x.slice(start, size)) as tf.Tensor));
+  }
+  const out = parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts);
+  if (parts.length > 1) tf.dispose(parts);
+  return out;
+}
+
+/**
+ * Fine-tunes `model` (already carrying the target's head) on `dataset` for one trial and reports
+ * every epoch. Owns and disposes `model` and every tensor it creates: the worker's tensor count is
+ * the same before and after.
+ */
+export async function trainTrial(
+  model: tf.LayersModel,
+  dataset: ImageDataset,
+  settings: TrialSettings,
+  ctx: RunnerContext,
+): Promise<TrialOutcome> {
+  const { params, maxEpochs } = settings;
+  const classes = dataset.classes.length;
+  const owned: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T): T => {
+    owned.push(t);
+    return t;
+  };
+  let optimizer: tf.Optimizer | undefined;
+  let diagnostics: LayerDiagnostics | undefined;
+  try {
+    const frozen = freezeLayers(model, params.frozenLayers);
+    const train = splitTensors(dataset.train, dataset);
+    const val = splitTensors(dataset.validation, dataset);
+    owned.push(train.x, train.y, val.x, val.y);
+
+    // The frozen prefix's output never changes during the trial: compute it once.
+    const split = settings.featureCache ? splitAtFrozenPrefix(model) : undefined;
+    const trainModel = split ? split.suffix : model;
+    let trainInputs: tf.Tensor = train.x;
+    let valInputs: tf.Tensor = val.x;
+    let featureSeconds = 0;
+    if (split) {
+      const t0 = performance.now();
+      trainInputs = keep(predictInBatches(split.prefix, train.x, settings.evalBatchSize));
+      valInputs = keep(predictInBatches(split.prefix, val.x, settings.evalBatchSize));
+      featureSeconds = (performance.now() - t0) / 1000;
+      ctx.log(`feature cache: frozen prefix ${split.prefixLayers.join(' → ')} computed once in ${featureSeconds.toFixed(2)} s`);
+    }
+
+    const trainable = trainModel.trainableWeights;
+    const variables = trainable.map((w) => w.read() as tf.Variable);
+    const kernels = trainable.filter((w) => w.originalName.endsWith('kernel')).map((w) => w.read());
+    optimizer = buildOptimizer(params, learningRateAt(params, 0, maxEpochs));
+    if (settings.diagnostics) {
+      const probeCount = Math.min(settings.probeSize, dataset.validation.count);
+      diagnostics = new LayerDiagnostics(model, keep(val.x.slice(0, probeCount)));
+    }
+
+    const nTrain = dataset.train.count;
+    const batchSize = Math.min(params.batchSize, nTrain);
+    const baseNotes = { backend: settings.backend, frozen_layers: frozen, feature_cache: split !== undefined };
+
+    for (let epoch = 1; epoch <= maxEpochs; epoch++) {
+      const started = performance.now();
+      const lr = learningRateAt(params, epoch - 1, maxEpochs);
+      setLearningRate(optimizer, lr);
+      const order = permutation(nTrain, new Rng(`${params.seed}:epoch:${epoch}`));
+      // Summed on the backend: reading a loss back every batch would stall the pipeline.
+      let lossSum: tf.Scalar = tf.scalar(0);
+      try {
+        for (let start = 0; start < nTrain; start += batchSize) {
+          await yieldToEventLoop();
+          if (ctx.signal.aborted) throw new Stopped(abortReason(ctx.signal));
+          const size = Math.min(batchSize, nTrain - start);
+          const batchLoss = tf.tidy(() => {
+            const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
+            const xb = tf.gather(trainInputs, idx);
+            const yb = tf.gather(train.y, idx);
+            let dataLoss: tf.Scalar | undefined;
+            (optimizer as tf.Optimizer).minimize(
+              () => {
+                const logits = trainModel.apply(xb, { training: true }) as tf.Tensor;
+                const ce = tf.losses.sigmoidCrossEntropy(yb, logits) as tf.Scalar;
+                dataLoss = tf.keep(ce);
+                if (params.weightDecay === 0 || kernels.length === 0) return ce;
+                // slim's l2_regularizer: weight_decay · Σ w² / 2 over the trainable kernels.
+                const l2 = tf.addN(kernels.map((k) => tf.sum(tf.square(k))));
+                return tf.add(ce, tf.mul(l2, params.weightDecay / 2)) as tf.Scalar;
+              },
+              false,
+              variables,
+            );
+            const weighted = tf.mul(dataLoss as tf.Scalar, size) as tf.Scalar;
+            (dataLoss as tf.Scalar).dispose();
+            return weighted;
+          });
+          const next = tf.add(lossSum, batchLoss) as tf.Scalar;
+          tf.dispose([lossSum, batchLoss]);
+          lossSum = next;
+        }
+        const trainLoss = (await lossSum.data())[0] as number / nTrain;
+
+        const evaluated = tf.tidy(() => {
+          const logits = predictInBatches(trainModel, valInputs, settings.evalBatchSize);
+          const loss = tf.losses.sigmoidCrossEntropy(val.y, logits);
+          return { logits, loss };
+        });
+        const scores = (await evaluated.logits.data()) as Float32Array;
+        const valLoss = (await evaluated.loss.data())[0] as number;
+        tf.dispose([evaluated.logits, evaluated.loss]);
+        const trainSeconds = (performance.now() - started) / 1000;
+
+        const diverged = !Number.isFinite(trainLoss) || !Number.isFinite(valLoss) || scores.some(Number.isNaN);
+        const metrics: Record<string, number> = { train_loss: trainLoss, val_loss: valLoss, learning_rate: lr };
+        const notes: Record<string, unknown> = { ...baseNotes };
+        let layers: LayerStats[] = [];
+        if (!diverged) {
+          // Logits, not sigmoids, as scores: same order, and no ties from float32 saturation at 1.
+          const auc = multilabelAuc(dataset.validation.labels, scores, classes);
+          if (auc.macro !== null) metrics.val_auc_macro = auc.macro;
+          if (auc.micro !== null) metrics.val_auc_micro = auc.micro;
+          if (auc.macroAveragePrecision !== null) metrics.val_ap_macro = auc.macroAveragePrecision;
+          dataset.classes.forEach((name, k) => {
+            const a = auc.perClass[k];
+            const ap = auc.averagePrecision[k];
+            if (a !== null && a !== undefined) metrics[`val_auc[${name}]`] = a;
+            if (ap !== null && ap !== undefined) metrics[`val_ap[${name}]`] = ap;
+          });
+          notes.auc_undefined_classes = auc.omitted.map((k) => dataset.classes[k]);
+          if (diagnostics) {
+            const d0 = performance.now();
+            layers = diagnostics.collect();
+            notes.diagnostics_seconds = (performance.now() - d0) / 1000;
+          }
+        } else {
+          notes.diverged = true;
+        }
+        metrics.epoch_seconds = (performance.now() - started) / 1000;
+        notes.train_seconds = trainSeconds;
+        if (epoch === 1 && split) notes.feature_cache_seconds = featureSeconds;
+        const record: EpochRecord = { epoch, metrics, layers, notes };
+        await ctx.report(record);
+        if (diverged) {
+          const what = !Number.isFinite(trainLoss) ? `train_loss is ${trainLoss}` : !Number.isFinite(valLoss) ? `val_loss is ${valLoss}` : 'validation outputs are NaN';
+          return { state: 'failed', reason: `diverged: ${what} at epoch ${epoch}`, notes: baseNotes };
+        }
+      } finally {
+        lossSum.dispose();
+      }
+      if (ctx.signal.aborted) return { state: 'stopped', reason: abortReason(ctx.signal), notes: baseNotes };
+    }
+    return { state: 'completed', notes: baseNotes };
+  } catch (error) {
+    if (error instanceof Stopped) return { state: 'stopped', reason: error.message };
+    throw error;
+  } finally {
+    diagnostics?.dispose();
+    optimizer?.dispose();
+    tf.dispose(owned);
+    model.dispose();
+  }
+}
