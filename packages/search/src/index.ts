@@ -7,3 +7,4 @@ for (const plugin of [...builtinStrategies, ...builtinStoppingRules]) registry.r
 export { builtinStoppingRules } from './stopping/index.ts';
 export { builtinStrategies } from './strategies/index.ts';
 export * from './create.ts';
+export * from './engine/index.ts';

@@ -1,0 +1,83 @@
+import {
+  bestOf,
+  FINISHED_TRIAL_STATES,
+  type SearchSpec,
+  type SearchStrategy,
+  type StoppingRule,
+  type StudyRecord,
+  type TrialJob,
+  type TrialView,
+} from '@sweepd/core';
+
+/** A trial as the engine tracks it: the stored view plus a stop decision still on its way to the worker. */
+export type LiveTrial = TrialView & { pendingStop?: string };
+
+/**
+ * What the engine holds in memory for a running study. All of it is derived from the Store
+ * (loaded at activation, then kept current as reports are stored), so nothing is lost on a crash.
+ */
+export class ActiveStudy {
+  readonly trials = new Map<string, LiveTrial>();
+  /** The strategy answered 'done': no more trials will be asked for. */
+  exhausted = false;
+  /** Serialises asks so two pumps never draw for the same free slots. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly record: StudyRecord,
+    readonly strategy: SearchStrategy,
+    readonly rules: readonly { name: string; rule: StoppingRule }[],
+  ) {}
+
+  get spec(): SearchSpec {
+    return this.record.spec;
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  serial(task: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(task, task);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  add(trial: TrialView): LiveTrial {
+    const live: LiveTrial = { ...trial, epochs: [...trial.epochs] };
+    this.trials.set(trial.id, live);
+    return live;
+  }
+
+  history(): TrialView[] {
+    return [...this.trials.values()].sort((a, b) => a.number - b.number);
+  }
+
+  inFlight(): LiveTrial[] {
+    return [...this.trials.values()].filter((t) => !FINISHED_TRIAL_STATES.has(t.state));
+  }
+
+  /** Every trial that will exist has been created and has finished. */
+  isComplete(): boolean {
+    const budgetUsed = this.trials.size >= this.spec.budget.max_trials;
+    return (budgetUsed || this.exhausted) && this.inFlight().length === 0;
+  }
+
+  refreshValue(trial: LiveTrial): void {
+    trial.value = bestOf(trial.epochs, this.spec.objective.metric, this.spec.objective.direction);
+  }
+
+  jobFor(trial: TrialView): TrialJob {
+    const { spec } = this;
+    return {
+      studyId: this.id,
+      trialId: trial.id,
+      number: trial.number,
+      params: { ...spec.fixed, ...trial.params },
+      maxEpochs: spec.budget.max_epochs,
+      objective: { metric: spec.objective.metric, direction: spec.objective.direction },
+      trainer: { runner: spec.trainer.runner, model: spec.trainer.model, dataset: spec.trainer.dataset, options: spec.trainer.options },
+      pool: spec.trainer.pool,
+    };
+  }
+}

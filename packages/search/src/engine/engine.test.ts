@@ -1,0 +1,171 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalBus, type Plugin, PluginRegistry, type Runner, SpecError, type Store, type Subscription } from '@sweepd/core';
+import { openStore } from '@sweepd/core/store';
+import { startWorker } from '@sweepd/trainer';
+import { StudyEngine } from './engine.ts';
+
+// A strategy that walks learning rates 10^-1, 10^-2, ... so results are known in advance.
+const walk: Plugin<'strategy'> = {
+  kind: 'strategy',
+  name: 'walk',
+  parseOptions: (raw) => raw,
+  create: () => ({
+    async ask(history, n) {
+      return Array.from({ length: n }, (_, i) => ({ learning_rate: 10 ** -((history.length + i) % 8) - 1e-9 }));
+    },
+  }),
+};
+const outside: Plugin<'strategy'> = {
+  kind: 'strategy',
+  name: 'outside',
+  parseOptions: (raw) => raw,
+  create: () => ({ ask: async () => [{ learning_rate: 5 }] }),
+};
+// Stops any trial whose objective is below 0.65 from its second epoch on.
+const below: Plugin<'stopping'> = {
+  kind: 'stopping',
+  name: 'below',
+  parseOptions: (raw) => raw,
+  create: (_o, ctx) => ({
+    decide: (trial) => {
+      const last = trial.epochs.at(-1);
+      const v = last?.metrics[ctx.metric];
+      return last && last.epoch >= 2 && v !== undefined && v < 0.65 ? { stop: true, reason: `below: ${v} < 0.65 at epoch ${last.epoch}` } : { stop: false };
+    },
+  }),
+};
+
+/** A runner whose objective at epoch e is a known function of the learning rate. */
+function curveRunner(delayMs = 0): Runner {
+  return {
+    async run(job, ctx) {
+      const lr = Number(job.params.learning_rate);
+      for (let epoch = 1; epoch <= job.maxEpochs; epoch++) {
+        if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+        if (ctx.signal.aborted) return { state: 'stopped', reason: String(ctx.signal.reason) };
+        const auc = 1 - Math.abs(Math.log10(lr) + 3) / 10 - (job.maxEpochs - epoch) * 0.01;
+        await ctx.report({ epoch, metrics: { val_auc_macro: auc }, layers: [] });
+      }
+      return { state: 'completed' };
+    },
+  };
+}
+
+const spec = (extra: Record<string, unknown> = {}) => ({
+  name: 'engine-test',
+  objective: { metric: 'val_auc_macro', direction: 'maximize' },
+  space: { learning_rate: { type: 'float', low: 1e-8, high: 1, log: true } },
+  strategy: { name: 'walk' },
+  budget: { max_trials: 6, max_epochs: 3, parallelism: 2 },
+  trainer: { runner: 'test' },
+  ...extra,
+});
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+async function setup(options: { store?: Store; runner?: Runner } = {}) {
+  const registry = new PluginRegistry().register(walk).register(outside).register(below);
+  const store = options.store ?? (await openStore({ dataDir: 'memory://' }));
+  const bus = new LocalBus();
+  const engine = new StudyEngine({ store, bus, registry });
+  const worker: Subscription = await startWorker({ bus, runner: options.runner ?? curveRunner(), concurrency: 2 });
+  await engine.start();
+  const close = async () => {
+    await engine.close();
+    await worker.close();
+    await bus.close();
+  };
+  cleanups.push(async () => {
+    await close();
+    if (!options.store) await store.close();
+  });
+  return { store, bus, engine, close };
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('StudyEngine', () => {
+  it('runs a study to its budget and keeps each trial’s best epoch', async () => {
+    const { store, engine } = await setup();
+    const study = await engine.submit(JSON.stringify(spec()));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const trials = await store.listTrials(study.id);
+    expect(trials.map((t) => t.number)).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const t of trials) {
+      expect(t.state).toBe('completed');
+      expect(t.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+      expect(t.value).toBeCloseTo(t.epochs[2]?.metrics.val_auc_macro ?? Number.NaN, 12);
+    }
+    // 10^-3 is the optimum of the curve: trial 3 (lr 1e-3) is the best.
+    const best = trials.reduce((a, b) => ((a.value ?? -1) >= (b.value ?? -1) ? a : b));
+    expect(best.number).toBe(3);
+  });
+
+  it('stops trials its rules reject, with the reason stored', async () => {
+    const { store, engine } = await setup({ runner: curveRunner(5) });
+    const study = await engine.submit(JSON.stringify(spec({ stopping: [{ name: 'below' }], budget: { max_trials: 8, max_epochs: 4, parallelism: 2 } })));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const trials = await store.listTrials(study.id);
+    const stopped = trials.filter((t) => t.state === 'stopped');
+    // Only lr 1e-7 (trial 7) scores below 0.65: 1 − 4/10 − 0.02 at epoch 2.
+    expect(stopped.map((t) => t.number)).toEqual([7]);
+    expect(stopped[0]?.reason).toMatch(/^below: 0\.5\d* < 0.65 at epoch 2$/);
+    expect(stopped[0]?.epochs.length).toBeLessThan(4);
+  });
+
+  it('rejects an invalid spec or an unknown strategy without storing anything', async () => {
+    const { store, engine } = await setup();
+    await expect(engine.submit('name: x\nspace: {}\n')).rejects.toBeInstanceOf(SpecError);
+    await expect(engine.submit(JSON.stringify(spec({ strategy: { name: 'nope' } })))).rejects.toThrow(/strategy.name: no strategy named 'nope'/);
+    expect(await store.listStudies()).toEqual([]);
+  });
+
+  it('fails a study whose strategy returns parameters outside the space, and keeps running others', async () => {
+    const { store, engine } = await setup();
+    const bad = await engine.submit(JSON.stringify(spec({ strategy: { name: 'outside' } })));
+    const good = await engine.submit(JSON.stringify(spec()));
+    await until(async () => (await store.getStudy(good.id))?.state === 'completed');
+    const failed = await store.getStudy(bad.id);
+    expect(failed?.state).toBe('failed');
+    expect(failed?.reason).toMatch(/outside the space: learning_rate: 5 is outside/);
+  });
+
+  it('stops a single trial and a whole study on request', async () => {
+    const { store, engine } = await setup({ runner: curveRunner(200) });
+    const study = await engine.submit(JSON.stringify(spec({ budget: { max_trials: 6, max_epochs: 50, parallelism: 2 } })));
+    await until(async () => (await store.getTrial(study.id, 0))?.state === 'running');
+    expect(await engine.stopTrial(study.id, 0)).toBe(true);
+    await until(async () => (await store.getTrial(study.id, 0))?.state === 'stopped');
+    expect((await store.getTrial(study.id, 0))?.reason).toBe('stopped by user');
+    expect(await engine.stopStudy(study.id)).toBe(true);
+    await until(async () => (await store.listTrials(study.id)).every((t) => ['stopped', 'completed'].includes(t.state)));
+    expect((await store.getStudy(study.id))?.state).toBe('stopped');
+    expect(await engine.stopTrial(study.id, 0)).toBe(false);
+  });
+
+  it('continues a study after a restart without repeating or losing a trial', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const first = await setup({ store, runner: curveRunner(30) });
+    const study = await first.engine.submit(JSON.stringify(spec({ budget: { max_trials: 8, max_epochs: 3, parallelism: 2 } })));
+    await until(async () => (await store.listTrials(study.id)).filter((t) => t.state === 'completed').length >= 3);
+    await first.close(); // the daemon goes away mid-study; running trials are left unfinished
+    const second = await setup({ store, runner: curveRunner(0) });
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const trials = await store.listTrials(study.id);
+    expect(trials.map((t) => t.number)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(trials.every((t) => t.state === 'completed' && t.epochs.length === 3)).toBe(true);
+    // The walk is a function of the history, so the restarted study drew the same learning rates.
+    expect(trials.map((t) => t.params.learning_rate)).toEqual(Array.from({ length: 8 }, (_, i) => 10 ** -(i % 8) - 1e-9));
+    await second.close();
+  });
+});

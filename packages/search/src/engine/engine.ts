@@ -1,0 +1,320 @@
+import { EventEmitter } from 'node:events';
+import {
+  type Bus,
+  checkParams,
+  type EpochReport,
+  type EpochWrite,
+  type FinalReport,
+  type Logger,
+  type Params,
+  type PluginRegistry,
+  parseSpecText,
+  type Report,
+  registry as defaultRegistry,
+  type SearchSpec,
+  silentLogger,
+  SpecError,
+  type StartReport,
+  type Store,
+  type StudyRecord,
+  type Subscription,
+  type Suggestion,
+} from '@sweepd/core';
+import { ActiveStudy, type LiveTrial } from './active-study.ts';
+import { decideStop } from './decide-stop.ts';
+import { instantiate } from './instantiate.ts';
+
+export interface EngineOptions {
+  store: Store;
+  bus: Bus;
+  registry?: PluginRegistry;
+  log?: Logger;
+  /** Where relative plugin paths in specs are resolved from. */
+  baseDir?: string;
+}
+
+/** Emitted on every change a watcher may want to see (leaderboards, SSE). */
+export interface EngineEvent {
+  studyId: string;
+  type: 'study' | 'trial-created' | 'trial-started' | 'epoch' | 'trial-stopping' | 'trial-finished';
+  trialNumber?: number;
+}
+
+/**
+ * The study loop: asks strategies for trials, dispatches them, ingests reports, applies the
+ * stopping rules, and finishes studies. It keeps only derived state: on start it reloads every
+ * running study from the Store and re-dispatches its unfinished trials, so a restarted daemon
+ * continues without repeating or losing a trial.
+ */
+export class StudyEngine {
+  readonly events = new EventEmitter<{ change: [EngineEvent] }>();
+  private readonly active = new Map<string, ActiveStudy>();
+  private readonly trialToStudy = new Map<string, ActiveStudy>();
+  private readonly store: Store;
+  private readonly bus: Bus;
+  private readonly registry: PluginRegistry;
+  private readonly log: Logger;
+  private readonly baseDir: string;
+  private reports: Subscription | undefined;
+  private closing = false;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.bus = options.bus;
+    this.registry = options.registry ?? defaultRegistry;
+    this.log = options.log ?? silentLogger;
+    this.baseDir = options.baseDir ?? process.cwd();
+    this.events.setMaxListeners(0);
+  }
+
+  /** Resumes running studies and starts ingesting reports. */
+  async start(): Promise<void> {
+    for (const record of await this.store.runningStudies()) {
+      try {
+        await this.activate(record, true);
+      } catch (err) {
+        await this.failStudy(record.id, `could not resume: ${errorText(err)}`);
+      }
+    }
+    this.reports = await this.bus.consumeReports((batch) => this.ingest(batch));
+  }
+
+  /** Validates, stores and starts a study. Throws SpecError (nothing stored) when the spec is invalid. */
+  async submit(input: string | SearchSpec): Promise<StudyRecord> {
+    const spec = typeof input === 'string' ? parseSpecText(input) : input;
+    const specText = typeof input === 'string' ? input : JSON.stringify(input, null, 2);
+    // Build the plugins before storing anything, so a bad strategy name or option is a 400, not a failed study.
+    const plugins = await instantiate(spec, this.registry, this.baseDir);
+    const record = await this.store.createStudy({ spec, specText });
+    this.log.info({ studyId: record.id, name: spec.name }, 'study submitted');
+    await this.activate(record, false, plugins);
+    this.emit({ studyId: record.id, type: 'study' });
+    return record;
+  }
+
+  async stopStudy(studyId: string, reason = 'stopped by user'): Promise<boolean> {
+    const study = this.active.get(studyId);
+    if (!study) return false;
+    await study.serial(async () => {
+      this.active.delete(studyId);
+      await this.store.setStudyState(studyId, 'stopped', reason);
+      for (const trial of study.inFlight()) await this.stopTrialNow(study, trial, reason);
+    });
+    this.emit({ studyId, type: 'study' });
+    return true;
+  }
+
+  /** Stops one trial of a running study. Returns false when it is not running or queued. */
+  async stopTrial(studyId: string, number: number, reason = 'stopped by user'): Promise<boolean> {
+    const study = this.active.get(studyId);
+    const trial = study && [...study.trials.values()].find((t) => t.number === number);
+    if (!study || !trial || (trial.state !== 'queued' && trial.state !== 'running')) return false;
+    await this.stopTrialNow(study, trial, reason);
+    return true;
+  }
+
+  isActive(studyId: string): boolean {
+    return this.active.has(studyId);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.reports?.close();
+  }
+
+  private async activate(record: StudyRecord, resuming: boolean, built?: Awaited<ReturnType<typeof instantiate>>): Promise<void> {
+    const plugins = built ?? (await instantiate(record.spec, this.registry, this.baseDir));
+    const study = new ActiveStudy(record, plugins.strategy, plugins.rules);
+    this.active.set(record.id, study);
+    if (resuming) {
+      const trials = await this.store.listTrials(record.id);
+      for (const t of trials) this.track(study, study.add(t));
+      const unfinished = study.inFlight();
+      const toDispatch = [];
+      for (const t of unfinished) {
+        if (t.reason) await this.finishTrial(study, t, { state: 'stopped', reason: t.reason });
+        else toDispatch.push(study.jobFor(t));
+      }
+      if (toDispatch.length > 0) await this.bus.dispatch(toDispatch);
+      this.log.info({ studyId: record.id, trials: trials.length, redispatched: toDispatch.length }, 'study resumed');
+    }
+    await this.pump(study);
+  }
+
+  private track(study: ActiveStudy, trial: LiveTrial): void {
+    this.trialToStudy.set(trial.id, study);
+  }
+
+  /** Fills free parallel slots with new trials from the strategy, or finishes the study. */
+  private pump(study: ActiveStudy): Promise<void> {
+    return study.serial(async () => {
+      if (this.closing || this.active.get(study.id) !== study) return;
+      const { budget } = study.spec;
+      const free = Math.min(budget.parallelism - study.inFlight().length, budget.max_trials - study.trials.size);
+      if (free > 0 && !study.exhausted) {
+        let answer: Array<Params | Suggestion> | 'done';
+        try {
+          answer = await study.strategy.ask(study.history(), free);
+        } catch (err) {
+          await this.failStudy(study.id, `strategy ${study.spec.strategy.name} failed: ${errorText(err)}`);
+          return;
+        }
+        if (answer === 'done' || (answer.length === 0 && study.inFlight().length === 0)) {
+          study.exhausted = true;
+        } else {
+          const suggestions = answer.slice(0, free).map(toSuggestion);
+          const bad = suggestions.map((s) => checkParams(study.spec.space, s.params)).find((p) => p.length > 0);
+          if (bad) {
+            await this.failStudy(study.id, `strategy ${study.spec.strategy.name} returned parameters outside the space: ${bad.join('; ')}`);
+            return;
+          }
+          await this.createAndDispatch(study, suggestions);
+        }
+      }
+      if (study.isComplete()) {
+        this.active.delete(study.id);
+        await this.store.setStudyState(study.id, 'completed');
+        this.log.info({ studyId: study.id, trials: study.trials.size }, 'study completed');
+        this.emit({ studyId: study.id, type: 'study' });
+      }
+    });
+  }
+
+  private async createAndDispatch(study: ActiveStudy, suggestions: Suggestion[]): Promise<void> {
+    const first = study.trials.size;
+    const created = await this.store.createTrials(
+      study.id,
+      suggestions.map((s, i) => {
+        const tags = Object.assign({}, s.tags, ...study.rules.map((r) => r.rule.tagsForTrial?.(first + i) ?? {}));
+        return Object.keys(tags).length > 0 ? { params: s.params, tags } : { params: s.params };
+      }),
+    );
+    for (const t of created) {
+      this.track(study, study.add(t));
+      this.emit({ studyId: study.id, type: 'trial-created', trialNumber: t.number });
+    }
+    await this.bus.dispatch(created.map((t) => study.jobFor(t)));
+  }
+
+  /** Handles one batch of reports. Throwing makes the bus deliver the batch again; every step is idempotent. */
+  private async ingest(batch: readonly Report[]): Promise<void> {
+    const starts: StartReport[] = [];
+    const epochs: EpochReport[] = [];
+    const finals: FinalReport[] = [];
+    for (const r of batch) {
+      if (!this.trialToStudy.has(r.trialId)) {
+        this.log.debug({ trialId: r.trialId, kind: r.kind }, 'report for a trial of no running study ignored');
+      } else if (r.kind === 'start') starts.push(r);
+      else if (r.kind === 'epoch') epochs.push(r);
+      else finals.push(r);
+    }
+
+    for (const r of starts) {
+      const study = this.trialToStudy.get(r.trialId) as ActiveStudy;
+      const trial = study.trials.get(r.trialId) as LiveTrial;
+      if (await this.store.markRunning(r.trialId, r.worker)) {
+        trial.state = 'running';
+        this.emit({ studyId: study.id, type: 'trial-started', trialNumber: trial.number });
+      }
+    }
+
+    await this.recordEpochs(epochs);
+
+    const finishing = new Set(finals.map((f) => f.trialId));
+    for (const trialId of new Set(epochs.map((e) => e.trialId))) {
+      if (!finishing.has(trialId)) await this.applyRules(trialId);
+    }
+
+    for (const r of finals) {
+      const study = this.trialToStudy.get(r.trialId) as ActiveStudy;
+      const trial = study.trials.get(r.trialId) as LiveTrial;
+      await this.finishTrial(study, trial, r);
+      await this.pump(study);
+    }
+  }
+
+  private async recordEpochs(epochs: readonly EpochReport[]): Promise<void> {
+    if (epochs.length === 0) return;
+    const byStudy = new Map<ActiveStudy, EpochWrite[]>();
+    for (const e of epochs) {
+      const study = this.trialToStudy.get(e.trialId) as ActiveStudy;
+      const writes = byStudy.get(study) ?? [];
+      const write: EpochWrite = { trialId: e.trialId, epoch: e.epoch, metrics: e.metrics, layers: e.layers };
+      if (e.notes) write.notes = e.notes;
+      writes.push(write);
+      byStudy.set(study, writes);
+    }
+    for (const [study, writes] of byStudy) {
+      await this.store.recordEpochs(writes, study.spec.objective);
+      for (const w of writes) {
+        const trial = study.trials.get(w.trialId) as LiveTrial;
+        const epochs = trial.epochs.filter((x) => x.epoch !== w.epoch);
+        epochs.push(w);
+        epochs.sort((a, b) => a.epoch - b.epoch);
+        trial.epochs = epochs;
+        if (trial.state === 'queued') trial.state = 'running';
+        study.refreshValue(trial);
+        this.emit({ studyId: study.id, type: 'epoch', trialNumber: trial.number });
+      }
+    }
+  }
+
+  private async applyRules(trialId: string): Promise<void> {
+    const study = this.trialToStudy.get(trialId) as ActiveStudy;
+    const trial = study.trials.get(trialId) as LiveTrial;
+    if (trial.pendingStop || trial.state !== 'running' || study.rules.length === 0) return;
+    const decision = decideStop(study.rules, trial, study.history());
+    if (decision) await this.stopTrialNow(study, trial, decision);
+  }
+
+  private async stopTrialNow(study: ActiveStudy, trial: LiveTrial, reason: string): Promise<void> {
+    if (trial.pendingStop) return;
+    trial.pendingStop = reason;
+    this.log.info({ studyId: study.id, trial: trial.number, reason }, 'stopping trial');
+    if (trial.state === 'queued') {
+      await this.bus.stop(trial.id, reason);
+      await this.finishTrial(study, trial, { state: 'stopped', reason });
+      return;
+    }
+    await this.store.setTrialReason(trial.id, reason);
+    trial.reason = reason;
+    this.emit({ studyId: study.id, type: 'trial-stopping', trialNumber: trial.number });
+    await this.bus.stop(trial.id, reason);
+  }
+
+  private async finishTrial(study: ActiveStudy, trial: LiveTrial, outcome: Pick<FinalReport, 'state' | 'reason' | 'notes'>): Promise<void> {
+    // A stop decided here is the reason that counts, whatever the worker said while winding down.
+    const reason = trial.pendingStop ?? outcome.reason;
+    const state = trial.pendingStop && outcome.state !== 'failed' ? 'stopped' : outcome.state;
+    const changed = await this.store.finishTrial(trial.id, { state, ...(reason ? { reason } : {}), ...(outcome.notes ? { notes: outcome.notes } : {}) });
+    if (!changed && (trial.state === 'completed' || trial.state === 'stopped' || trial.state === 'failed')) return;
+    trial.state = state;
+    if (reason) trial.reason = reason;
+    delete trial.pendingStop;
+    this.log.info({ studyId: study.id, trial: trial.number, state, reason, value: trial.value }, 'trial finished');
+    this.emit({ studyId: study.id, type: 'trial-finished', trialNumber: trial.number });
+  }
+
+  private async failStudy(studyId: string, reason: string): Promise<void> {
+    const study = this.active.get(studyId);
+    this.active.delete(studyId);
+    this.log.error({ studyId, reason }, 'study failed');
+    await this.store.setStudyState(studyId, 'failed', reason);
+    if (study) for (const trial of study.inFlight()) await this.stopTrialNow(study, trial, `study failed: ${reason}`);
+    this.emit({ studyId, type: 'study' });
+  }
+
+  private emit(event: EngineEvent): void {
+    this.events.emit('change', event);
+  }
+}
+
+function toSuggestion(s: Params | Suggestion): Suggestion {
+  const maybe = s as Suggestion;
+  return typeof maybe.params === 'object' && maybe.params !== null && !Array.isArray(maybe.params) ? maybe : { params: s as Params };
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof SpecError) return err.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  return err instanceof Error ? err.message : String(err);
+}

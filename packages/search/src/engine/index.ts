@@ -1,0 +1,2 @@
+export * from './engine.ts';
+export type { LiveTrial } from './active-study.ts';

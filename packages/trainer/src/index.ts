@@ -1,0 +1,21 @@
+import { type Plugin, registry } from '@sweepd/core';
+
+/**
+ * The tfjs runner, registered without loading tfjs: the daemon imports this package to know the
+ * runner names, and only a trainer process that runs a tfjs trial pays for loading the engine.
+ */
+export const lazyTfjsRunnerPlugin: Plugin<'runner'> = {
+  kind: 'runner',
+  name: 'tfjs',
+  description: 'fine-tunes a tfjs image classifier (backend chosen at run time)',
+  parseOptions: (raw) => raw,
+  async create(options, ctx) {
+    const { tfjsRunnerPlugin } = await import('./tfjs/index.ts');
+    return tfjsRunnerPlugin.create(tfjsRunnerPlugin.parseOptions(options), ctx);
+  },
+};
+
+registry.register(lazyTfjsRunnerPlugin);
+
+export * from './process/pool.ts';
+export * from './worker.ts';

@@ -1,0 +1,178 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { EpochRecord, Runner, RunnerContext, TrialJob, TrialOutcome } from '@sweepd/core';
+import type { FromChild, ToChild } from './messages.ts';
+
+export interface ProcessPoolOptions {
+  /** Trainer processes at most (one trial each at a time). */
+  size: number;
+  /** Extra environment for the trainer processes (e.g. SWEEPD_TF_BACKEND, SWEEPD_CACHE_DIR). */
+  env?: Record<string, string>;
+  /** How long a stopped trial may take to wind down before its process is killed. */
+  abortGraceMs?: number;
+  log?: (message: string) => void;
+}
+
+interface Slot {
+  child: ChildProcess;
+  busy: boolean;
+  ready: Promise<void>;
+}
+
+const CHILD_ENTRY = fileURLToPath(new URL('./child.ts', import.meta.url));
+
+/** Raised when a trainer process dies mid-trial; the worker hands the trial back to the bus. */
+export class TrainerProcessDied extends Error {
+  constructor(detail: string) {
+    super(`trainer process died: ${detail}`);
+    this.name = 'TrainerProcessDied';
+  }
+}
+
+/**
+ * A Runner that trains each trial in a long-lived child process (runner chosen by the job's
+ * `trainer.runner`). Processes are reused across trials so model and dataset caches stay warm.
+ */
+export class ProcessPoolRunner implements Runner {
+  private readonly slots = new Set<Slot>();
+  private readonly waiting: Array<(slot: Slot) => void> = [];
+  private closed = false;
+
+  constructor(private readonly options: ProcessPoolOptions) {}
+
+  async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
+    const slot = await this.acquire();
+    try {
+      return await this.runIn(slot, job, ctx);
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.slots].map((s) => stopChild(s.child)));
+    this.slots.clear();
+  }
+
+  private runIn(slot: Slot, job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
+    const { child } = slot;
+    return new Promise<TrialOutcome>((resolve, reject) => {
+      // Reports are forwarded in order, and the trial settles only after the last one was delivered.
+      let reports: Promise<void> = Promise.resolve();
+      let killTimer: NodeJS.Timeout | undefined;
+      const finish = (settle: () => void) => {
+        cleanup();
+        reports.then(settle, (err: unknown) => reject(err));
+      };
+      const onMessage = (message: FromChild) => {
+        if (message.type === 'epoch') {
+          const epoch: EpochRecord = message.epoch;
+          reports = reports.then(() => ctx.report(epoch));
+        } else if (message.type === 'log') ctx.log(message.message);
+        else if (message.type === 'done') finish(() => resolve(message.outcome));
+        else if (message.type === 'error') finish(() => resolve({ state: 'failed', reason: `trainer error: ${firstLine(message.message)}`, notes: { error: message.message } }));
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        this.slots.delete(slot);
+        if (ctx.signal.aborted) finish(() => resolve({ state: 'stopped', reason: reasonOf(ctx.signal) }));
+        else finish(() => reject(new TrainerProcessDied(signal ? `killed by ${signal}` : `exit code ${code}`)));
+      };
+      const onAbort = () => {
+        send(child, { type: 'abort', reason: reasonOf(ctx.signal) });
+        killTimer = setTimeout(() => child.kill('SIGKILL'), this.options.abortGraceMs ?? 10_000);
+      };
+      const cleanup = () => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        ctx.signal.removeEventListener('abort', onAbort);
+        if (killTimer) clearTimeout(killTimer);
+      };
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      send(child, { type: 'run', job });
+      if (ctx.signal.aborted) onAbort();
+    });
+  }
+
+  private async acquire(): Promise<Slot> {
+    if (this.closed) throw new Error('ProcessPoolRunner is closed');
+    const idle = [...this.slots].find((s) => !s.busy);
+    let slot: Slot;
+    if (idle) slot = idle;
+    else if (this.slots.size < this.options.size) slot = this.spawn();
+    else slot = await new Promise<Slot>((resolve) => this.waiting.push(resolve));
+    slot.busy = true;
+    await slot.ready;
+    return slot;
+  }
+
+  private release(slot: Slot): void {
+    slot.busy = false;
+    if (!this.slots.has(slot)) {
+      // Its process died: a waiter gets a fresh one.
+      const next = this.waiting.shift();
+      if (next && !this.closed) next(this.spawn());
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next) {
+      slot.busy = true;
+      next(slot);
+    }
+  }
+
+  private spawn(): Slot {
+    const child = fork(CHILD_ENTRY, [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, ...this.options.env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      const onReady = (m: FromChild) => {
+        if (m.type === 'ready') {
+          child.off('message', onReady);
+          child.off('exit', onEarlyExit);
+          this.options.log?.(`trainer process ${m.pid} ready`);
+          resolve();
+        }
+      };
+      const onEarlyExit = (code: number | null) => reject(new TrainerProcessDied(`exited with code ${code} while starting`));
+      child.on('message', onReady);
+      child.once('exit', onEarlyExit);
+    });
+    const slot: Slot = { child, busy: false, ready };
+    ready.catch(() => this.slots.delete(slot));
+    child.on('exit', () => this.slots.delete(slot));
+    this.slots.add(slot);
+    return slot;
+  }
+}
+
+function send(child: ChildProcess, message: ToChild): void {
+  if (child.connected) child.send(message);
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const r = signal.reason as unknown;
+  return r instanceof Error ? r.message : String(r ?? 'stopped');
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.disconnect?.();
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,71 @@
+import { hostname } from 'node:os';
+import { type Bus, type Logger, type Runner, silentLogger, type Subscription, type TrialJob } from '@sweepd/core';
+
+export interface WorkerOptions {
+  bus: Bus;
+  /** The runner that trains every job (usually a ProcessPoolRunner, which isolates trials in child processes). */
+  runner: Runner;
+  pool?: string;
+  concurrency?: number;
+  name?: string;
+  log?: Logger;
+}
+
+/** Raised to hand a job back to the bus (it is delivered again, to this or another worker). */
+export class HandBack extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'HandBack';
+  }
+}
+
+/**
+ * Pulls trial jobs, runs them, and reports every epoch and the end. A trial that was stopped ends
+ * 'stopped' with the stop's reason; one interrupted by shutdown or a crashed trainer process is
+ * handed back to the bus, so no trial is lost.
+ */
+export async function startWorker(options: WorkerOptions): Promise<Subscription> {
+  const { bus, runner } = options;
+  const log = options.log ?? silentLogger;
+  const worker = options.name ?? `${hostname()}:${process.pid}`;
+  return bus.consumeJobs({ pool: options.pool ?? 'default', concurrency: options.concurrency ?? 1 }, async (job, control) => {
+    const started = Date.now();
+    const ids = { studyId: job.studyId, trialId: job.trialId, trial: job.number, attempt: control.attempt };
+    log.info({ ...ids, runner: job.trainer.runner, params: job.params }, 'trial started');
+    await bus.publishReport({ kind: 'start', studyId: job.studyId, trialId: job.trialId, worker });
+    const beat = setInterval(() => control.heartbeat(), 5_000);
+    let outcome: Awaited<ReturnType<Runner['run']>>;
+    try {
+      outcome = await runner.run(job, {
+        signal: control.signal,
+        report: async (epoch) => {
+          control.heartbeat();
+          await bus.publishReport({ kind: 'epoch', studyId: job.studyId, trialId: job.trialId, ...epoch });
+        },
+        log: (message) => log.info(ids, message),
+      });
+    } catch (err) {
+      if (control.stopReason !== undefined && control.stopReason !== 'shutdown') {
+        outcome = { state: 'stopped', reason: control.stopReason };
+      } else {
+        log.warn({ ...ids, err: String(err) }, 'trial interrupted; handing it back');
+        throw err;
+      }
+    } finally {
+      clearInterval(beat);
+    }
+    if (control.stopReason === 'shutdown' && outcome.state !== 'completed') {
+      log.info(ids, 'trial handed back at shutdown');
+      throw new HandBack('worker shutting down');
+    }
+    if (control.stopReason !== undefined && outcome.state === 'completed') {
+      // The runner finished its last epoch as the stop arrived: the trial did complete.
+    } else if (control.stopReason !== undefined && outcome.state !== 'failed') {
+      outcome = { ...outcome, state: 'stopped', reason: control.stopReason };
+    }
+    await bus.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, ...outcome });
+    log.info({ ...ids, state: outcome.state, reason: outcome.reason, seconds: (Date.now() - started) / 1000 }, 'trial ended');
+  });
+}
+
+export type { TrialJob };
