@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { jsonLogger } from '@sweepd/core';
+import { ApiClient } from './client.ts';
+import { runQuickstart } from './quickstart.ts';
+import { watchStudy } from './watch.ts';
+import { renderLeaderboard } from './table.ts';
+import type { LeaderboardRow } from '../views/leaderboard.ts';
+
+export class UsageError extends Error {}
+
+export const USAGE = `usage: sweepd <command> [options]
+
+  up          start the daemon (embedded PGlite + local workers unless configured otherwise)
+                --port N (8080)  --host ADDR (127.0.0.1)  --data-dir DIR (./.sweepd)
+                --workers N  --database-url postgres://…  --nats-url nats://…  --pool NAME
+  worker      join a NATS worker pool: --nats URL [--pool NAME] [--concurrency N]
+  quickstart  start an embedded daemon, run examples/quickstart.yaml, print the best config
+                [--port N] [--exit]
+  submit FILE [--watch]      submit a spec (YAML or JSON)
+  ls                         list studies
+  watch ID                   live leaderboard until the study ends
+  export ID [--format json|yaml|flags|env]
+  stop ID [TRIAL]            stop a study, or one of its trials
+
+  Client commands take --api URL (SWEEPD_API_URL, default http://127.0.0.1:8080) and --token T (SWEEPD_API_TOKEN).
+  Environment for up: SWEEPD_DATABASE_URL, SWEEPD_NATS_URL, SWEEPD_PORT, SWEEPD_API_TOKEN.
+`;
+
+const clientOptions = {
+  api: { type: 'string' },
+  token: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function intOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer (got '${value}')`);
+  return Number(value);
+}
+
+function client(values: { api?: string; token?: string }): ApiClient {
+  return new ApiClient(values.api ?? process.env.SWEEPD_API_URL ?? 'http://127.0.0.1:8080', values.token ?? process.env.SWEEPD_API_TOKEN);
+}
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+export async function runCommand(command: string, args: string[]): Promise<number> {
+  switch (command) {
+    case 'up': {
+      const { values } = parse(args, {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        workers: { type: 'string' },
+        pool: { type: 'string' },
+        'database-url': { type: 'string' },
+        'nats-url': { type: 'string' },
+      });
+      const { startDaemon } = await import('../daemon.ts');
+      const log = jsonLogger({ service: 'sweepd' });
+      const daemon = await startDaemon({
+        port: intOption(values.port ?? process.env.SWEEPD_PORT, 'port') ?? 8080,
+        host: values.host,
+        dataDir: values['data-dir'],
+        databaseUrl: values['database-url'] ?? process.env.SWEEPD_DATABASE_URL,
+        natsUrl: values['nats-url'] ?? process.env.SWEEPD_NATS_URL,
+        workers: intOption(values.workers, 'workers'),
+        pool: values.pool,
+        log,
+      });
+      process.stdout.write(`sweepd listening on ${daemon.url} (store: ${daemon.store.kind}, bus: ${daemon.bus.kind})\n`);
+      await untilSignal();
+      await daemon.close();
+      return 0;
+    }
+    case 'worker': {
+      const { values } = parse(args, { nats: { type: 'string' }, pool: { type: 'string' }, concurrency: { type: 'string' } });
+      const { runWorkerProcess } = await import('./worker.ts');
+      const nats = values.nats ?? process.env.SWEEPD_NATS_URL;
+      if (!nats) throw new UsageError('worker needs --nats URL (or SWEEPD_NATS_URL)');
+      return runWorkerProcess({ nats, pool: values.pool ?? 'default', concurrency: intOption(values.concurrency, 'concurrency') ?? 1 });
+    }
+    case 'quickstart': {
+      const { values } = parse(args, { port: { type: 'string' }, exit: { type: 'boolean' }, 'data-dir': { type: 'string' } });
+      return runQuickstart({ port: intOption(values.port, 'port'), exitWhenDone: values.exit ?? false, dataDir: values['data-dir'] });
+    }
+    case 'submit': {
+      const { values, positionals } = parse(args, { ...clientOptions, watch: { type: 'boolean' } });
+      const file = positionals[0];
+      if (!file) throw new UsageError('submit needs a spec FILE');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+      }
+      const api = client(values);
+      const study = await api.json<{ id: string; name: string }>('POST', '/v1/studies', text);
+      process.stdout.write(`${study.id}\n`);
+      if (values.watch) return watchStudy(api, study.id);
+      return 0;
+    }
+    case 'ls': {
+      const { values } = parse(args, clientOptions);
+      const { studies } = await client(values).json<{ studies: { id: string; name: string; state: string; counts: Record<string, number>; best: number | null; budget: { max_trials: number } }[] }>('GET', '/v1/studies');
+      for (const s of studies) {
+        const done = (s.counts.completed ?? 0) + (s.counts.stopped ?? 0) + (s.counts.failed ?? 0);
+        process.stdout.write(`${s.id}  ${s.state.padEnd(9)}  ${String(done).padStart(5)}/${s.budget.max_trials} trials  best ${s.best ?? '-'}  ${s.name}\n`);
+      }
+      return 0;
+    }
+    case 'watch': {
+      const { values, positionals } = parse(args, clientOptions);
+      if (!positionals[0]) throw new UsageError('watch needs a study ID');
+      return watchStudy(client(values), positionals[0]);
+    }
+    case 'export': {
+      const { values, positionals } = parse(args, { ...clientOptions, format: { type: 'string' } });
+      if (!positionals[0]) throw new UsageError('export needs a study ID');
+      const format = values.format ?? 'json';
+      process.stdout.write(await client(values).text('GET', `/v1/studies/${encodeURIComponent(positionals[0])}/export?format=${encodeURIComponent(format)}`));
+      return 0;
+    }
+    case 'stop': {
+      const { values, positionals } = parse(args, clientOptions);
+      const [id, trial] = positionals;
+      if (!id) throw new UsageError('stop needs a study ID');
+      const api = client(values);
+      const target = trial === undefined ? `/v1/studies/${encodeURIComponent(id)}/stop` : `/v1/studies/${encodeURIComponent(id)}/trials/${encodeURIComponent(trial)}/stop`;
+      await api.json('POST', target);
+      process.stdout.write(trial === undefined ? `study ${id} stopped\n` : `trial ${trial} of ${id} stopping\n`);
+      return 0;
+    }
+    case 'leaderboard': {
+      const { values, positionals } = parse(args, clientOptions);
+      if (!positionals[0]) throw new UsageError('leaderboard needs a study ID');
+      const board = await client(values).json<{ rows: LeaderboardRow[] }>('GET', `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard`);
+      process.stdout.write(`${renderLeaderboard(board.rows)}\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve(signal);
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}

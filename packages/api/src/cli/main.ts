@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { runCommand, UsageError, USAGE } from './commands.ts';
+import { ApiError } from './client.ts';
+
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, rejected: 3, unreachable: 4 } as const;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command ? EXIT.ok : EXIT.usage;
+  }
+  try {
+    return await runCommand(command, rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`sweepd: ${err.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    if (err instanceof ApiError) {
+      process.stderr.write(`sweepd: ${err.message}\n`);
+      const problems = (err.body as { problems?: { path: string; message: string }[] } | undefined)?.problems;
+      for (const p of problems ?? []) process.stderr.write(`  ${p.path || '(root)'}: ${p.message}\n`);
+      return err.status === 0 ? EXIT.unreachable : EXIT.rejected;
+    }
+    process.stderr.write(`sweepd: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.failed;
+  }
+}
+
+// parseArgs is imported here so a broken Node install fails early with a clear error.
+void parseArgs;
+process.exitCode = await main(process.argv.slice(2));
