@@ -1,2 +1,13 @@
 import type { Plugin } from '@sweepd/core';
-export const builtinStrategies: Plugin<'strategy'>[] = [];
+import { gridStrategy } from './grid.ts';
+import { logGridStrategy } from './log-grid.ts';
+import { randomStrategy } from './random.ts';
+import { tpeStrategy } from './tpe.ts';
+
+export { gridStrategy } from './grid.ts';
+export { logGridStrategy } from './log-grid.ts';
+export { randomStrategy } from './random.ts';
+export { tpeStrategy } from './tpe.ts';
+
+/** Registered by packages/search/src/index.ts. */
+export const builtinStrategies: Plugin<'strategy'>[] = [randomStrategy, gridStrategy, logGridStrategy, tpeStrategy] as Plugin<'strategy'>[];

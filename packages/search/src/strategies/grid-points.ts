@@ -1,0 +1,90 @@
+import {
+  type ParamSpec,
+  type ParamValue,
+  type Params,
+  type SearchStrategy,
+  type Space,
+  type TrialView,
+  isActive,
+  orderedNames,
+} from '@sweepd/core';
+import { spaceKey } from './common.ts';
+
+/** The largest grid a grid strategy will enumerate. */
+export const MAX_GRID_POINTS = 100_000;
+
+/**
+ * Every grid point, in a fixed order: parameters in `orderedNames` order (the space's order, with
+ * a condition's parameter moved before those it gates), the first varying slowest, each over its
+ * values in ascending order (categoricals in the order listed). A conditional parameter varies
+ * only where its condition holds and is absent elsewhere. Throws past MAX_GRID_POINTS.
+ */
+export function enumerateGrid(space: Space, valuesOf: (name: string, param: ParamSpec) => ParamValue[], strategy: string): Params[] {
+  const names = orderedNames(space);
+  const values = new Map(names.map((name) => [name, valuesOf(name, space[name] as ParamSpec)]));
+  const out: Params[] = [];
+  const current: Record<string, ParamValue> = {};
+  const visit = (i: number) => {
+    if (i === names.length) {
+      if (out.length >= MAX_GRID_POINTS) {
+        const sizes = names.map((n) => `${n}: ${values.get(n)?.length}`).join(', ');
+        throw new Error(
+          `${strategy}: the grid has more than ${MAX_GRID_POINTS.toLocaleString('en')} points (${sizes}); use fewer points or a model-based strategy such as tpe`,
+        );
+      }
+      out.push({ ...current });
+      return;
+    }
+    const name = names[i] as string;
+    const param = space[name] as ParamSpec;
+    if (!isActive(param, current)) return visit(i + 1);
+    for (const v of values.get(name) ?? []) {
+      current[name] = v;
+      visit(i + 1);
+    }
+    delete current[name];
+  };
+  visit(0);
+  return out;
+}
+
+/** `count` points from low to high inclusive, evenly spaced (geometrically where `log`), rounded to 12 digits. */
+export function spacedValues(low: number, high: number, count: number, log: boolean): number[] {
+  if (low === high) return [low];
+  if (count <= 1) return [log ? Math.sqrt(low * high) : (low + high) / 2];
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const f = i / (count - 1);
+    const raw = log ? 10 ** (Math.log10(low) + f * (Math.log10(high) - Math.log10(low))) : low + f * (high - low);
+    out.push(Math.min(high, Math.max(low, Number(raw.toPrecision(12)))));
+  }
+  return out;
+}
+
+/** Every value of an int parameter. */
+export function intValues(low: number, high: number, step: number): number[] {
+  const count = Math.floor((high - low) / step) + 1;
+  if (count > MAX_GRID_POINTS) return Array.from({ length: MAX_GRID_POINTS + 1 }, (_, i) => low + i * step);
+  return Array.from({ length: count }, (_, i) => low + i * step);
+}
+
+/** A strategy that walks a precomputed grid: the first `n` points not yet in the history, then 'done'. */
+export function gridWalker(space: Space, points: readonly Params[]): SearchStrategy {
+  const names = orderedNames(space);
+  const keys = points.map((p) => spaceKey(names, p));
+  return {
+    async ask(history: readonly TrialView[], n: number) {
+      const asked = new Set<string>();
+      for (const t of history) asked.add(spaceKey(names, t.params ?? {}));
+      const out: Params[] = [];
+      let remaining = false;
+      for (let i = 0; i < points.length; i++) {
+        if (asked.has(keys[i] as string)) continue;
+        remaining = true;
+        if (out.length >= n) break;
+        out.push(points[i] as Params);
+      }
+      return remaining ? out : 'done';
+    },
+  };
+}

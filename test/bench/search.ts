@@ -1,0 +1,426 @@
+/**
+ * Search-strategy benchmark against Optuna on the anchor problems of shared/anchors/optuna_bench.py
+ * (branin, hartmann6, lr_auc — same definitions, seeds 0..19, the same noise draws for lr_auc).
+ *
+ *   node --import tsx test/bench/search.ts [--quick] [--fresh]
+ *
+ * --quick: 5 seeds, fewer latency samples. --fresh: rerun Optuna even if cached. --no-latency: skip
+ * suggestion times. --only=tpe,gp: just those samplers.
+ * Optuna's JSON is cached in test/bench/.cache/ keyed by its arguments; the report says which.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Direction, Params, SearchStrategy, Space, TrialView } from '@sweepd/core';
+import { createStrategy } from '@sweepd/search';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ANCHOR = path.resolve(HERE, '../../../shared/anchors/optuna_bench.py');
+const ANCHOR_FALLBACK = '/work/shared/anchors/optuna_bench.py';
+const CACHE = path.join(HERE, '.cache');
+const PYTHON = '/usr/bin/python3';
+
+// ---------------------------------------------------------------- the anchor problems, verbatim
+const OPTS = ['sgd', 'momentum', 'rmsprop', 'adam'] as const;
+const LR_CENTER: Record<string, number> = { sgd: -2.0, momentum: -2.5, rmsprop: -3.0, adam: -4.0 };
+const LR_PEAK: Record<string, number> = { sgd: 0.935, momentum: 0.94, rmsprop: 0.945, adam: 0.95 };
+const LR_WIDTH = 0.8;
+const FROZEN_BEST = 6;
+const FROZEN_PEN = 0.002;
+export const LR_FMAX = 0.95;
+export const BRANIN_MIN = 0.397887;
+export const H6_MIN = -3.32237;
+
+export function lrAucTrue(lr: number, opt: string, frozen: number): number {
+  const z = (Math.log10(lr) - (LR_CENTER[opt] as number)) / LR_WIDTH;
+  return 0.5 + ((LR_PEAK[opt] as number) - 0.5) * Math.exp(-0.5 * z * z) - FROZEN_PEN * (frozen - FROZEN_BEST) ** 2;
+}
+
+export function branin(x1: number, x2: number): number {
+  const [a, b, c, r, s, t] = [1.0, 5.1 / (4 * Math.PI ** 2), 5 / Math.PI, 6.0, 10.0, 1 / (8 * Math.PI)];
+  return a * (x2 - b * x1 ** 2 + c * x1 - r) ** 2 + s * (1 - t) * Math.cos(x1) + s;
+}
+
+const H6_A = [
+  [10, 3, 17, 3.5, 1.7, 8],
+  [0.05, 10, 17, 0.1, 8, 14],
+  [3, 3.5, 1.7, 10, 17, 8],
+  [17, 8, 0.05, 10, 0.1, 14],
+];
+const H6_P = [
+  [1312, 1696, 5569, 124, 8283, 5886],
+  [2329, 4135, 8307, 3736, 1004, 9991],
+  [2348, 1451, 3522, 2883, 3047, 6650],
+  [4047, 8828, 8732, 5743, 1091, 381],
+].map((row) => row.map((v) => 1e-4 * v));
+const H6_ALPHA = [1.0, 1.2, 3.0, 3.2];
+
+export function hartmann6(x: readonly number[]): number {
+  let sum = 0;
+  for (let i = 0; i < 4; i++) {
+    let inner = 0;
+    for (let j = 0; j < 6; j++) inner += (H6_A[i]?.[j] as number) * ((x[j] as number) - (H6_P[i]?.[j] as number)) ** 2;
+    sum += (H6_ALPHA[i] as number) * Math.exp(-inner);
+  }
+  return -sum;
+}
+
+interface Problem {
+  name: 'branin' | 'hartmann6' | 'lr_auc';
+  space: Space;
+  direction: Direction;
+  budget: number;
+  checkpoints: number[];
+  /** Observed value and true (noise-free) value of trial `i` of seed `seed`. */
+  evaluate(params: Params, seed: number, i: number): { observed: number; truth: number };
+  /** Regret of the incumbent (best observed trial), from its true value. */
+  regret(truth: number): number;
+}
+
+function lrAucSpace(): Space {
+  return {
+    lr: { type: 'float', low: 1e-8, high: 1e-1, log: true },
+    optimizer: { type: 'categorical', choices: [...OPTS] },
+    frozen: { type: 'int', low: 0, high: 10, step: 1, log: false },
+  };
+}
+
+function problems(noise: number[][]): Problem[] {
+  return [
+    {
+      name: 'branin',
+      space: { x1: { type: 'float', low: -5, high: 10, log: false }, x2: { type: 'float', low: 0, high: 15, log: false } },
+      direction: 'minimize',
+      budget: 50,
+      checkpoints: [10, 25, 50],
+      evaluate: (p) => {
+        const v = branin(p.x1 as number, p.x2 as number);
+        return { observed: v, truth: v };
+      },
+      regret: (truth) => truth - BRANIN_MIN,
+    },
+    {
+      name: 'hartmann6',
+      space: Object.fromEntries(Array.from({ length: 6 }, (_, j) => [`x${j}`, { type: 'float', low: 0, high: 1, log: false }])) as Space,
+      direction: 'minimize',
+      budget: 100,
+      checkpoints: [10, 25, 50, 100],
+      evaluate: (p) => {
+        const v = hartmann6(Array.from({ length: 6 }, (_, j) => p[`x${j}`] as number));
+        return { observed: v, truth: v };
+      },
+      regret: (truth) => truth - H6_MIN,
+    },
+    {
+      name: 'lr_auc',
+      space: lrAucSpace(),
+      direction: 'maximize',
+      budget: 50,
+      checkpoints: [10, 25, 50],
+      evaluate: (p, seed, i) => {
+        const truth = lrAucTrue(p.lr as number, p.optimizer as string, p.frozen as number);
+        return { observed: truth + (noise[seed]?.[i] as number), truth };
+      },
+      regret: (truth) => LR_FMAX - truth,
+    },
+  ];
+}
+
+/**
+ * The lr_auc noise exactly as the anchor draws it: np.random.default_rng(10000 + seed).normal(0, 0.005),
+ * one draw per trial. numpy's generator is not reimplemented here; numpy prints the draws once.
+ */
+function lrAucNoise(seeds: number, trials: number): number[][] {
+  const file = path.join(CACHE, `lr-auc-noise-${seeds}x${trials}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as number[][];
+  const script = `import json, numpy as np\nprint(json.dumps([[float(v) for v in np.random.default_rng(10000 + s).normal(0, 0.005, ${trials})] for s in range(${seeds})]))`;
+  const out = execFileSync(PYTHON, ['-c', script], { encoding: 'utf8' });
+  mkdirSync(CACHE, { recursive: true });
+  writeFileSync(file, out);
+  return JSON.parse(out) as number[][];
+}
+
+// ---------------------------------------------------------------- sweepd runs
+export interface Contender {
+  label: string;
+  optunaKey?: 'tpe' | 'tpe_mv' | 'random';
+  ref: (seed: number) => { name: string; options: Record<string, unknown> };
+}
+
+export const CONTENDERS: Contender[] = [
+  { label: 'random', optunaKey: 'random', ref: (seed) => ({ name: 'random', options: { seed } }) },
+  { label: 'tpe', optunaKey: 'tpe', ref: (seed) => ({ name: 'tpe', options: { seed } }) },
+  { label: 'tpe_mv', optunaKey: 'tpe_mv', ref: (seed) => ({ name: 'tpe', options: { seed, multivariate: true } }) },
+  { label: 'gp', ref: (seed) => ({ name: 'gp', options: { seed } }) },
+];
+
+function trialView(i: number, params: Params, value: number): TrialView {
+  return { id: `t${i}`, number: i, params, state: 'completed', value, epochs: [] };
+}
+
+/** Best-so-far regret trace of one run (incumbent = best observed trial, like the anchor). */
+async function runOnce(problem: Problem, contender: Contender, seed: number): Promise<{ regret: number[]; askMs: number[] }> {
+  const strategy = await createStrategy(contender.ref(seed), {
+    space: problem.space,
+    direction: problem.direction,
+    maxTrials: problem.budget,
+  });
+  const history: TrialView[] = [];
+  const regret: number[] = [];
+  const askMs: number[] = [];
+  let bestObserved: number | undefined;
+  let incumbentTruth = Number.NaN;
+  for (let i = 0; i < problem.budget; i++) {
+    const t0 = performance.now();
+    const asked = await strategy.ask(history, 1);
+    askMs.push(performance.now() - t0);
+    if (asked === 'done' || asked.length === 0) throw new Error(`${contender.label} gave no suggestion on ${problem.name} at trial ${i}`);
+    const first = asked[0] as Params | { params: Params };
+    const params = 'params' in first && typeof first.params === 'object' ? (first.params as Params) : (first as Params);
+    const { observed, truth } = problem.evaluate(params, seed, i);
+    const better = bestObserved === undefined || (problem.direction === 'minimize' ? observed < bestObserved : observed > bestObserved);
+    if (better) {
+      bestObserved = observed;
+      incumbentTruth = truth;
+    }
+    regret.push(problem.regret(incumbentTruth));
+    history.push(trialView(i, params, observed));
+  }
+  return { regret, askMs };
+}
+
+export interface Quartiles {
+  p25: number;
+  median: number;
+  p75: number;
+}
+
+/** numpy.percentile's default (linear interpolation). */
+export function quartiles(values: number[]): Quartiles {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const pos = q * (s.length - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (pos - lo);
+  };
+  return { p25: at(0.25), median: at(0.5), p75: at(0.75) };
+}
+
+// ---------------------------------------------------------------- Optuna
+interface OptunaFigures {
+  source: string;
+  efficiency: Record<string, Record<string, Record<string, Quartiles>>>;
+  /** Median ms of ask + 3 suggests, by sampler and window ("990-1000"). */
+  latency: Record<string, Record<string, number>>;
+}
+
+function runAnchor(args: string[], output: string, fresh: boolean): { json: unknown; source: string } {
+  const key = `optuna-${args.join('-')}.json`;
+  const cached = path.join(CACHE, key);
+  if (!fresh && existsSync(cached)) {
+    const meta = JSON.parse(readFileSync(cached, 'utf8')) as { createdAt: string; json: unknown };
+    return { json: meta.json, source: `cache test/bench/.cache/${key} (run ${meta.createdAt})` };
+  }
+  const script = existsSync(ANCHOR) ? ANCHOR : ANCHOR_FALLBACK;
+  const out = mkdtempSync(path.join(tmpdir(), 'sweepd-optuna-'));
+  const t0 = performance.now();
+  process.stdout.write(`running Optuna: ${path.basename(script)} ${args.join(' ')} …\n`);
+  execFileSync(PYTHON, [script, ...args], { env: { ...process.env, ANCHOR_OUT: out }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const json = JSON.parse(readFileSync(path.join(out, output), 'utf8')) as unknown;
+  mkdirSync(CACHE, { recursive: true });
+  const createdAt = new Date().toISOString();
+  writeFileSync(cached, JSON.stringify({ createdAt, args, json }));
+  return { json, source: `this run (${((performance.now() - t0) / 1000).toFixed(0)} s)` };
+}
+
+function optunaFigures(seeds: number, fresh: boolean, withLatency: boolean): OptunaFigures {
+  try {
+    execFileSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' });
+  } catch {
+    throw new Error(`Optuna is not importable by ${PYTHON}: apt-get install -y python3-optuna (or wait for a running install to finish)`);
+  }
+  const eff = runAnchor(['efficiency', String(seeds)], 'optuna_results.json', fresh);
+  const lat = withLatency ? runAnchor(['latency', '1000', '3'], 'latency.json', fresh) : { json: { results: {} }, source: 'not run' };
+  const effJson = eff.json as { summary: Record<string, Record<string, Record<string, { regret?: Quartiles; true_regret?: Quartiles }>>> };
+  const efficiency: OptunaFigures['efficiency'] = {};
+  for (const [problem, bySampler] of Object.entries(effJson.summary)) {
+    for (const [sampler, byCp] of Object.entries(bySampler)) {
+      for (const [cp, fig] of Object.entries(byCp)) {
+        const q = fig.regret ?? fig.true_regret;
+        if (!q) continue;
+        efficiency[problem] ??= {};
+        const byProblem = efficiency[problem];
+        byProblem[sampler] ??= {};
+        (byProblem[sampler] as Record<string, Quartiles>)[cp] = q;
+      }
+    }
+  }
+  const latJson = lat.json as { results: Record<string, { ask_plus_3_suggests: Record<string, number> }> };
+  const latency: OptunaFigures['latency'] = {};
+  for (const [sampler, r] of Object.entries(latJson.results)) latency[sampler] = r.ask_plus_3_suggests;
+  return { source: `efficiency: ${eff.source}; latency: ${lat.source}`, efficiency, latency };
+}
+
+// ---------------------------------------------------------------- latency
+const LATENCY_SIZES = [100, 500, 1000];
+
+/**
+ * Suggestion time with h trials of history on the lr_auc space (the anchor's latency problem):
+ * a history from a 1,000-trial TPE run, then the median time of `repeats` asks at each size.
+ */
+async function latency(contenders: Contender[], repeats: number): Promise<Record<string, Record<number, number>>> {
+  const problem = lrAucSpace();
+  const tpe = await createStrategy({ name: 'tpe', options: { seed: 0 } }, { space: problem, direction: 'maximize', maxTrials: 1000 });
+  const history: TrialView[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const [params] = (await tpe.ask(history, 1)) as Params[];
+    const p = params as Params;
+    history.push(trialView(i, p, lrAucTrue(p.lr as number, p.optimizer as string, p.frozen as number)));
+  }
+  const out: Record<string, Record<number, number>> = {};
+  for (const c of contenders) {
+    out[c.label] = {};
+    const strategy: SearchStrategy = await createStrategy(c.ref(0), { space: problem, direction: 'maximize', maxTrials: 2000 });
+    for (const h of LATENCY_SIZES) {
+      const times: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const slice = history.slice(0, h - repeats + r + 1);
+        const t0 = performance.now();
+        await strategy.ask(slice, 1);
+        times.push(performance.now() - t0);
+      }
+      (out[c.label] as Record<number, number>)[h] = quartiles(times).median;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- report
+export interface SearchBenchOptions {
+  quick?: boolean;
+  /** Rerun Optuna even if its figures are cached. */
+  fresh?: boolean;
+  seeds?: number;
+  contenders?: string[];
+  /** Leave out the suggestion-time part (and Optuna's latency run). */
+  skipLatency?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface SearchBenchResult {
+  regret: Record<string, Record<string, Record<number, Quartiles>>>;
+  latencyMs: Record<string, Record<number, number>>;
+  optuna: OptunaFigures;
+  targets: Array<{ target: string; pass: boolean; detail: string }>;
+}
+
+const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 0.01 ? v.toPrecision(3) : v.toExponential(2));
+const q3 = (q: Quartiles | undefined) => (q ? `${fmt(q.median)} [${fmt(q.p25)}, ${fmt(q.p75)}]` : '—');
+
+export async function runSearchBench(opts: SearchBenchOptions = {}): Promise<SearchBenchResult> {
+  const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const seeds = opts.seeds ?? (opts.quick ? 5 : 20);
+  const contenders = CONTENDERS.filter((c) => !opts.contenders || opts.contenders.includes(c.label));
+  const t0 = performance.now();
+  // Optuna's efficiency figures are always over 20 seeds (the anchor's); --quick compares fewer of ours against them.
+  const optuna = optunaFigures(20, opts.fresh ?? false, !opts.skipLatency);
+  const noise = lrAucNoise(20, 100);
+  const regret: SearchBenchResult['regret'] = {};
+  for (const problem of problems(noise)) {
+    log(`\n${problem.name} (${seeds} seeds, budget ${problem.budget}): median regret [p25, p75]`);
+    log(['sampler'.padEnd(14), ...problem.checkpoints.map((cp) => `@${cp}`.padEnd(30))].join(''));
+    for (const c of contenders) {
+      const traces: number[][] = [];
+      let ms = 0;
+      for (let seed = 0; seed < seeds; seed++) {
+        const r = await runOnce(problem, c, seed);
+        traces.push(r.regret);
+        ms += r.askMs.reduce((a, b) => a + b, 0);
+      }
+      const byCp: Record<number, Quartiles> = {};
+      for (const cp of problem.checkpoints) byCp[cp] = quartiles(traces.map((t) => t[cp - 1] as number));
+      regret[problem.name] ??= {};
+      (regret[problem.name] as Record<string, Record<number, Quartiles>>)[c.label] = byCp;
+      log(
+        [`sweepd ${c.label}`.padEnd(14), ...problem.checkpoints.map((cp) => q3(byCp[cp]).padEnd(30))].join('') +
+          `(${(ms / seeds / problem.budget).toFixed(1)} ms/ask)`,
+      );
+    }
+    for (const s of ['random', 'tpe', 'tpe_mv']) {
+      const fig = optuna.efficiency[problem.name]?.[s];
+      log([`optuna ${s}`.padEnd(14), ...problem.checkpoints.map((cp) => q3(fig?.[String(cp)]).padEnd(30))].join(''));
+    }
+  }
+  log(`\nOptuna figures from ${optuna.source}`);
+
+  log('\nsuggestion time (median ms per ask, lr_auc space) at history size:');
+  const latencyMs = opts.skipLatency ? {} : await latency(contenders, opts.quick ? 5 : 11);
+  log(['sampler'.padEnd(14), ...LATENCY_SIZES.map((h) => `${h}`.padEnd(12))].join(''));
+  for (const c of contenders)
+    log([`sweepd ${c.label}`.padEnd(14), ...LATENCY_SIZES.map((h) => fmt(latencyMs[c.label]?.[h] ?? Number.NaN).padEnd(12))].join(''));
+  const windows: Record<number, string> = { 100: '90-100', 500: '490-500', 1000: '990-1000' };
+  for (const s of ['random', 'tpe', 'tpe_mv']) {
+    log(
+      [`optuna ${s}`.padEnd(14), ...LATENCY_SIZES.map((h) => fmt(optuna.latency[s]?.[windows[h] as string] ?? Number.NaN).padEnd(12))].join(
+        '',
+      ),
+    );
+  }
+
+  const targets: SearchBenchResult['targets'] = [];
+  const med = (problem: string, sampler: string, cp: number) => regret[problem]?.[sampler]?.[cp]?.median ?? Number.NaN;
+  const omed = (problem: string, sampler: string, cp: number) => optuna.efficiency[problem]?.[sampler]?.[String(cp)]?.median ?? Number.NaN;
+  if (regret.branin?.tpe) {
+    for (const p of ['branin', 'hartmann6', 'lr_auc']) {
+      for (const cp of [25, 50]) {
+        const ours = med(p, 'tpe', cp);
+        const theirs = omed(p, 'tpe', cp);
+        targets.push({
+          target: `tpe ≤ Optuna TPE, ${p} @${cp}`,
+          pass: ours <= theirs,
+          detail: `${fmt(ours)} vs ${fmt(theirs)} (ratio ${(ours / theirs).toFixed(2)})`,
+        });
+      }
+    }
+  }
+  if (regret.branin?.gp) {
+    for (const p of ['branin', 'hartmann6']) {
+      const ours = med(p, 'gp', 50);
+      const theirs = omed(p, 'tpe', 50);
+      targets.push({
+        target: `gp ≤ ½ Optuna TPE, ${p} @50`,
+        pass: ours <= theirs / 2,
+        detail: `${fmt(ours)} vs ${fmt(theirs)} (ratio ${(ours / theirs).toFixed(2)})`,
+      });
+    }
+  }
+  if (latencyMs.tpe) {
+    const ours = latencyMs.tpe[1000] as number;
+    const theirs = optuna.latency.tpe?.['990-1000'] ?? Number.NaN;
+    targets.push({
+      target: 'tpe suggest time @1000 ≤ 1/10 Optuna',
+      pass: ours <= theirs / 10,
+      detail: `${fmt(ours)} ms vs ${fmt(theirs)} ms (${(theirs / ours).toFixed(0)}× faster)`,
+    });
+  }
+  log('\ntargets:');
+  for (const t of targets) log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.target}: ${t.detail}`);
+  log(
+    `\nbench took ${((performance.now() - t0) / 1000).toFixed(0)} s${seeds < 20 ? ` (--quick: ${seeds} seeds of ours vs Optuna's 20)` : ''}`,
+  );
+  return { regret, latencyMs, optuna, targets };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const argv = process.argv.slice(2);
+  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  await runSearchBench({
+    quick: argv.includes('--quick'),
+    fresh: argv.includes('--fresh'),
+    skipLatency: argv.includes('--no-latency'),
+    ...(only ? { contenders: only.split(',') } : {}),
+  });
+}
