@@ -44,10 +44,7 @@ export interface Bus {
   consumeReports(handler: (batch: readonly Report[]) => Promise<void>): Promise<Subscription>;
 
   // Worker side.
-  consumeJobs(
-    options: JobConsumerOptions,
-    handler: (job: TrialJob, control: JobControl) => Promise<void>,
-  ): Promise<Subscription>;
+  consumeJobs(options: JobConsumerOptions, handler: (job: TrialJob, control: JobControl) => Promise<void>): Promise<Subscription>;
   publishReport(report: Report): Promise<void>;
 
   close(): Promise<void>;

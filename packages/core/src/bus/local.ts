@@ -93,7 +93,14 @@ export class LocalBus implements Bus {
 
   async consumeJobs(options: JobConsumerOptions, handler: JobHandler): Promise<Subscription> {
     this.assertOpen();
-    const consumer: Consumer = { pool: options.pool, concurrency: Math.max(1, options.concurrency), active: 0, handler, closed: false, inFlight: new Set() };
+    const consumer: Consumer = {
+      pool: options.pool,
+      concurrency: Math.max(1, options.concurrency),
+      active: 0,
+      handler,
+      closed: false,
+      inFlight: new Set(),
+    };
     this.consumers.push(consumer);
     this.pumpJobs();
     return {

@@ -1,0 +1,263 @@
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import type { Report, TrialJob } from '../../types.ts';
+import type { Bus, JobConsumerOptions, JobControl, Subscription } from '../contract.ts';
+import { JobConsumer } from './job-consumer.ts';
+import { BusNames, checkName } from './names.ts';
+import { messageOf, publishDurably } from './publish.ts';
+import { type ReportHandler, ReportConsumer } from './report-consumer.ts';
+import { ensureJobConsumer, ensureStreams } from './streams.ts';
+import { encodeStop, StopWatch } from './stops.ts';
+
+export interface NatsBusOptions {
+  /** NATS server URL(s), e.g. 'nats://127.0.0.1:4222'. */
+  servers: string | string[];
+  /** Prefix of subjects, stream and consumer names ('sweepd' → SWEEPD_JOBS, sweepd.jobs.<pool>.<trial>); lets deployments and tests share a server. */
+  prefix?: string;
+  /** A job not acknowledged nor kept alive for this long is delivered again (its worker is taken for dead). Default 30 s. */
+  ackWaitMs?: number;
+  /** Deliveries of a job before its trial is reported failed. Default 3. */
+  maxDeliver?: number;
+  /** How often a running job and a held report batch are kept alive. Default ackWaitMs / 3 (at most 10 s). */
+  heartbeatMs?: number;
+  /** A job re-dispatched with the same trialId within this window is dropped even after it finished. Default 2 min. */
+  duplicateWindowMs?: number;
+  /**
+   * How long a publish (dispatch, stop, report), an acknowledgement or a stop look-up keeps retrying
+   * while the server is unreachable before it rejects. Default 60 s.
+   */
+  publishTimeoutMs?: number;
+  /** Reports handed to the report handler at once. Default 1,000. */
+  reportBatch?: number;
+  /** Pause before a rejected report batch is handed over again. Default 200 ms. */
+  retryDelayMs?: number;
+  /** How long a stop is remembered for a trial still queued. Default 7 days. */
+  stopRetentionMs?: number;
+  /** Connection name shown by the server's monitoring. */
+  name?: string;
+  log?: (msg: string) => void;
+}
+
+interface Settings {
+  ackWaitMs: number;
+  maxDeliver: number;
+  heartbeatMs: number;
+  publishTimeoutMs: number;
+  reportBatch: number;
+  retryDelayMs: number;
+}
+
+/** Report acknowledgements wait longer than jobs: the daemon keeps its batches alive, and a restart replays at once. */
+const REPORT_ACK_WAIT_MS = 60_000;
+
+/**
+ * The Bus over NATS JetStream: a work-queue stream of jobs (one durable pull consumer per pool), a
+ * work-queue stream of reports (one durable consumer: the daemon's), and a stream of stops (latest
+ * per trial) that workers both subscribe to and consult before a job starts.
+ */
+export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> {
+  const names = new BusNames(options.prefix ?? 'sweepd');
+  const ackWaitMs = positive('ackWaitMs', options.ackWaitMs ?? 30_000);
+  const settings: Settings = {
+    ackWaitMs,
+    maxDeliver: positive('maxDeliver', options.maxDeliver ?? 3),
+    heartbeatMs: positive('heartbeatMs', options.heartbeatMs ?? Math.min(10_000, Math.floor(ackWaitMs / 3))),
+    publishTimeoutMs: positive('publishTimeoutMs', options.publishTimeoutMs ?? 60_000),
+    reportBatch: positive('reportBatch', options.reportBatch ?? 1_000),
+    retryDelayMs: Math.max(0, options.retryDelayMs ?? 200),
+  };
+  if (settings.heartbeatMs > ackWaitMs / 2)
+    throw new Error(`heartbeatMs (${settings.heartbeatMs}) must be at most half of ackWaitMs (${ackWaitMs})`);
+  const log = options.log ?? (() => {});
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: options.servers,
+      name: options.name ?? 'sweepd',
+      // Never give up: a worker or daemon outlives a NATS restart.
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+  } catch (err) {
+    throw new Error(`cannot connect to NATS at ${String(options.servers)}: ${messageOf(err)}`, { cause: err });
+  }
+  try {
+    const jsm = await jetstreamManager(nc);
+    await ensureStreams(jsm, names, {
+      duplicateWindowMs: positive('duplicateWindowMs', options.duplicateWindowMs ?? 120_000),
+      stopRetentionMs: positive('stopRetentionMs', options.stopRetentionMs ?? 7 * 24 * 3600_000),
+    });
+    return new NatsBus(nc, jsm, jetstream(nc), names, settings, log);
+  } catch (err) {
+    await nc.close();
+    throw new Error(`NATS at ${String(options.servers)} has no usable JetStream for prefix '${names.prefix}': ${messageOf(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+export class NatsBus implements Bus {
+  readonly kind = 'nats';
+  private readonly stops: StopWatch;
+  private readonly jobConsumers = new Set<JobConsumer>();
+  private reportConsumer: ReportConsumer | undefined;
+  private closing = false;
+  private readonly statusLoop: Promise<void>;
+
+  constructor(
+    /** The underlying connection (tests close it to play a worker that died). */
+    readonly connection: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
+    readonly names: BusNames,
+    private readonly settings: Settings,
+    private readonly log: (msg: string) => void,
+  ) {
+    this.stops = new StopWatch(connection, jsm, names, log);
+    this.statusLoop = this.watchStatus();
+  }
+
+  async dispatch(jobs: readonly TrialJob[]): Promise<void> {
+    this.assertOpen();
+    // Check every job before sending any, so a bad one does not leave a batch half dispatched.
+    const subjects = jobs.map((job, i) => {
+      if (typeof job?.trialId !== 'string') throw new Error(`dispatch: job ${i} has no trialId`);
+      try {
+        return this.names.jobSubject(job.pool, job.trialId);
+      } catch (err) {
+        throw new Error(`dispatch: job ${i} (trial ${job.trialId}): ${messageOf(err)}`);
+      }
+    });
+    // All publishes in flight at once, then wait for every acknowledgement.
+    const results = await Promise.allSettled(
+      jobs.map((job, i) =>
+        publishDurably(this.connection, this.js, subjects[i] as string, JSON.stringify(job), {
+          msgID: job.trialId,
+          timeoutMs: this.settings.publishTimeoutMs,
+        }),
+      ),
+    );
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    if (failed.length > 0) throw new Error(`dispatch: ${failed.length} of ${jobs.length} job(s) not stored: ${messageOf(failed[0])}`);
+  }
+
+  async stop(trialId: string, reason: string): Promise<void> {
+    this.assertOpen();
+    await publishDurably(this.connection, this.js, this.names.stopSubject(trialId), encodeStop({ trialId, reason }), {
+      msgID: `stop:${trialId}:${randomUUID()}`,
+      timeoutMs: this.settings.publishTimeoutMs,
+    });
+  }
+
+  async consumeReports(handler: ReportHandler): Promise<Subscription> {
+    this.assertOpen();
+    if (this.reportConsumer) throw new Error('NatsBus: reports already have a consumer');
+    const consumer = await ReportConsumer.start(
+      {
+        nc: this.connection,
+        js: this.js,
+        jsm: this.jsm,
+        names: this.names,
+        maxBatch: this.settings.reportBatch,
+        ackWaitMs: REPORT_ACK_WAIT_MS,
+        heartbeatMs: Math.min(this.settings.heartbeatMs, REPORT_ACK_WAIT_MS / 3),
+        retryDelayMs: this.settings.retryDelayMs,
+        retryTimeoutMs: this.settings.publishTimeoutMs,
+        log: this.log,
+      },
+      handler,
+    );
+    this.reportConsumer = consumer;
+    return {
+      close: async () => {
+        await consumer.close();
+        if (this.reportConsumer === consumer) this.reportConsumer = undefined;
+      },
+    };
+  }
+
+  async consumeJobs(options: JobConsumerOptions, handler: (job: TrialJob, control: JobControl) => Promise<void>): Promise<Subscription> {
+    this.assertOpen();
+    checkName('pool', options.pool);
+    const durable = await ensureJobConsumer(this.jsm, this.names, options.pool, { ackWaitMs: this.settings.ackWaitMs });
+    this.stops.listen();
+    const consumer = new JobConsumer(
+      {
+        nc: this.connection,
+        js: this.js,
+        stream: this.names.jobsStream,
+        durable,
+        stops: this.stops,
+        maxDeliver: this.settings.maxDeliver,
+        heartbeatMs: this.settings.heartbeatMs,
+        retryTimeoutMs: this.settings.publishTimeoutMs,
+        publishReport: (report) => this.publishReport(report),
+        log: this.log,
+      },
+      options,
+      handler,
+    );
+    this.jobConsumers.add(consumer);
+    return {
+      close: async () => {
+        this.jobConsumers.delete(consumer);
+        await consumer.close();
+      },
+    };
+  }
+
+  async publishReport(report: Report): Promise<void> {
+    // Allowed while closing: handlers aborted by close() may still report until the connection drains.
+    if (this.connection.isClosed()) throw new Error('NatsBus: the NATS connection is closed');
+    await publishDurably(this.connection, this.js, this.names.reportSubject(report.trialId), JSON.stringify(report), {
+      // Set once, so a retried publish whose first try was stored is deduplicated.
+      msgID: randomUUID(),
+      timeoutMs: this.settings.publishTimeoutMs,
+    });
+  }
+
+  /**
+   * Aborts running jobs with stopReason 'shutdown' and waits for their handlers: a handler that resolves
+   * has finished its job (acknowledged); one that rejects hands it back to the queue for another worker.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const trialId of this.stops.running.keys()) this.stops.abort(trialId, 'shutdown');
+    await Promise.allSettled([...this.jobConsumers].map((c) => c.close()));
+    this.jobConsumers.clear();
+    await this.reportConsumer?.close();
+    this.reportConsumer = undefined;
+    this.stops.close();
+    if (!this.connection.isClosed()) {
+      try {
+        await this.connection.drain();
+      } catch {
+        await this.connection.close();
+      }
+    }
+    await this.statusLoop;
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') this.log(`NATS disconnected from ${status.server}; reconnecting`);
+      if (status.type === 'reconnect') {
+        this.log(`NATS reconnected to ${status.server}`);
+        this.reportConsumer?.requestResync();
+        void this.stops.recheckRunning(this.settings.publishTimeoutMs);
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new Error('NatsBus is closed');
+    if (this.connection.isClosed()) throw new Error('NatsBus: the NATS connection is closed');
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`NatsBus option ${name} must be a positive number, got ${value}`);
+  return value;
+}

@@ -1,0 +1,162 @@
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Report, TrialJob } from '../../types.ts';
+import type { JobConsumerOptions, JobControl, Subscription } from '../contract.ts';
+import { confirmAcks } from './acks.ts';
+import { messageOf, sleep } from './publish.ts';
+import type { RunningTrial, StopWatch } from './stops.ts';
+
+export type JobHandler = (job: TrialJob, control: JobControl) => Promise<void>;
+
+export interface JobConsumerContext {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  stream: string;
+  durable: string;
+  stops: StopWatch;
+  maxDeliver: number;
+  heartbeatMs: number;
+  /** How long acknowledgements and stop look-ups keep retrying while the server is away. */
+  retryTimeoutMs: number;
+  publishReport(report: Report): Promise<void>;
+  log(msg: string): void;
+}
+
+/** How long one pull request waits on the server for jobs before the next is sent. */
+const PULL_EXPIRES_MS = 5_000;
+
+/**
+ * Pulls a pool's jobs, never more than `concurrency` at once (each pull asks for exactly the free
+ * slots, so a busy worker holds no job another worker could run), and settles each job by the
+ * outcome of its handler.
+ */
+export class JobConsumer implements Subscription {
+  private readonly concurrency: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+  private pull: ConsumerMessages | undefined;
+  private slotFreed: (() => void) | undefined;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    private readonly ctx: JobConsumerContext,
+    options: JobConsumerOptions,
+    private readonly handler: JobHandler,
+  ) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new Error(`consumeJobs: concurrency must be a positive integer, got ${options.concurrency}`);
+    }
+    this.concurrency = options.concurrency;
+    this.loop = this.pullLoop();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.pull?.stop();
+    this.slotFreed?.();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async pullLoop(): Promise<void> {
+    const consumer = await this.ctx.js.consumers.get(this.ctx.stream, this.ctx.durable);
+    while (!this.closed) {
+      const free = this.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => {
+          this.slotFreed = resolve;
+        });
+        continue;
+      }
+      try {
+        this.pull = await consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
+        if (this.closed) this.pull.stop();
+        for await (const msg of this.pull) this.start(msg);
+      } catch (err) {
+        if (this.closed || this.ctx.nc.isClosed()) break;
+        this.ctx.log(`pulling jobs from ${this.ctx.durable} failed, retrying: ${messageOf(err)}`);
+        await sleep(250);
+      } finally {
+        this.pull = undefined;
+      }
+    }
+  }
+
+  private start(msg: JsMsg): void {
+    const done = this.settle(msg).catch((err) => this.ctx.log(`job ${msg.subject}: ${messageOf(err)}`));
+    this.inFlight.add(done);
+    void done.finally(() => {
+      this.inFlight.delete(done);
+      this.slotFreed?.();
+      this.slotFreed = undefined;
+    });
+  }
+
+  private async settle(msg: JsMsg): Promise<void> {
+    const attempt = msg.info.deliveryCount;
+    let job: TrialJob;
+    try {
+      job = JSON.parse(msg.string()) as TrialJob;
+      if (typeof job?.trialId !== 'string') throw new Error('no trialId');
+    } catch (err) {
+      this.ctx.log(`dropping malformed job on ${msg.subject}: ${messageOf(err)}`);
+      return this.ack(msg);
+    }
+
+    if (attempt > this.ctx.maxDeliver) {
+      // The previous delivery was the last one allowed and its worker never settled it: it died.
+      return this.fail(msg, job, `job delivered ${attempt - 1} times without finishing (its worker stopped answering)`);
+    }
+
+    const run: RunningTrial = { controller: new AbortController(), reason: undefined };
+    const { running } = this.ctx.stops;
+    // Registered before the look-up, so a stop arriving during it aborts this run.
+    running.set(job.trialId, run);
+    const heartbeat = setInterval(() => msg.working(), this.ctx.heartbeatMs);
+    try {
+      const stop = await this.ctx.stops.recordedStop(job.trialId, this.ctx.retryTimeoutMs);
+      if (stop) this.ctx.stops.abort(job.trialId, stop.reason);
+      // Pulled as this consumer was closing: not started, so it goes straight back to the queue.
+      if (this.closed && run.reason === undefined) run.reason = 'shutdown';
+      if (run.reason !== undefined) {
+        // Stopped before it started: it never reaches the handler. At shutdown it goes back to the queue.
+        return run.reason === 'shutdown' ? msg.nak() : this.ack(msg);
+      }
+      const control: JobControl = {
+        signal: run.controller.signal,
+        get stopReason() {
+          return run.reason;
+        },
+        heartbeat: () => msg.working(),
+        attempt,
+      };
+      let failure: { error: unknown } | undefined;
+      try {
+        await this.handler(job, control);
+      } catch (error) {
+        failure = { error };
+      }
+      if (!failure) return this.ack(msg);
+      if (run.reason === 'shutdown') return msg.nak();
+      if (run.reason !== undefined) return this.ack(msg);
+      if (attempt >= this.ctx.maxDeliver) {
+        return this.fail(msg, job, `job delivered ${attempt} times without success; last error: ${messageOf(failure.error)}`);
+      }
+      msg.nak();
+    } finally {
+      clearInterval(heartbeat);
+      if (running.get(job.trialId) === run) running.delete(job.trialId);
+    }
+  }
+
+  private async fail(msg: JsMsg, job: TrialJob, reason: string): Promise<void> {
+    this.ctx.log(`trial ${job.trialId} failed: ${reason}`);
+    await this.ctx.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, state: 'failed', reason });
+    await this.ack(msg);
+  }
+
+  /** Acknowledges and waits for the server to confirm (which removes the job from the stream). */
+  private ack(msg: JsMsg): Promise<void> {
+    return confirmAcks(this.ctx.nc, [msg], this.ctx.retryTimeoutMs);
+  }
+}

@@ -1,0 +1,200 @@
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Report } from '../../types.ts';
+import type { Subscription } from '../contract.ts';
+import { confirmAcks } from './acks.ts';
+import type { BusNames } from './names.ts';
+import { messageOf, sleep } from './publish.ts';
+import { resetReportConsumer } from './streams.ts';
+
+export type ReportHandler = (batch: readonly Report[]) => Promise<void>;
+
+export interface ReportConsumerContext {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  names: BusNames;
+  maxBatch: number;
+  ackWaitMs: number;
+  heartbeatMs: number;
+  /** Pause before a rejected batch is handed to the handler again. */
+  retryDelayMs: number;
+  retryTimeoutMs: number;
+  log(msg: string): void;
+}
+
+/** Stream sequences recently handed to the handler: a report redelivered after that is acknowledged, not handed over twice. */
+const REMEMBERED_SEQUENCES = 200_000;
+
+/**
+ * The daemon's side of the reports stream. One loop hands batches to the handler in stream order and
+ * acknowledges a batch only after the handler resolves. A rejected batch is kept and handed over
+ * again (a nak would let newer reports overtake it); its messages are kept alive with `working()`.
+ */
+export class ReportConsumer implements Subscription {
+  private pending: JsMsg[] = [];
+  private readonly handled = new Set<number>();
+  private messages: ConsumerMessages | undefined;
+  private reader: Promise<void> = Promise.resolve();
+  private closed = false;
+  private resyncWanted = false;
+  private wake: (() => void) | undefined;
+  private room: (() => void) | undefined;
+  private loop: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly ctx: ReportConsumerContext,
+    private readonly handler: ReportHandler,
+  ) {}
+
+  static async start(ctx: ReportConsumerContext, handler: ReportHandler): Promise<ReportConsumer> {
+    const consumer = new ReportConsumer(ctx, handler);
+    await consumer.subscribe();
+    consumer.loop = consumer.run();
+    return consumer;
+  }
+
+  /** After a reconnect: reports in flight when the connection dropped would come back only after their ack wait, behind newer ones; start over from the first unacknowledged report instead. */
+  requestResync(): void {
+    this.resyncWanted = true;
+    this.notify();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.messages?.stop();
+    this.notify();
+    await this.loop;
+    await this.reader;
+  }
+
+  private notify(): void {
+    this.wake?.();
+    this.room?.();
+  }
+
+  private async subscribe(): Promise<void> {
+    const { jsm, js, names } = this.ctx;
+    await resetReportConsumer(jsm, names, this.ctx.ackWaitMs);
+    const consumer = await js.consumers.get(names.reportsStream, names.reportsConsumer);
+    const messages = await consumer.consume({ max_messages: this.ctx.maxBatch });
+    this.messages = messages;
+    this.reader = this.read(messages);
+  }
+
+  private async read(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const msg of messages) {
+        this.pending.push(msg);
+        this.wake?.();
+        // Bounded: past two batches, stop taking messages so the client stops pulling.
+        while (this.pending.length >= 2 * this.ctx.maxBatch && !this.closed && this.messages === messages) {
+          await new Promise<void>((resolve) => {
+            this.room = resolve;
+          });
+        }
+      }
+    } catch (err) {
+      if (!this.closed) this.ctx.log(`reading reports stopped: ${messageOf(err)}`);
+    }
+  }
+
+  private async resync(): Promise<void> {
+    this.resyncWanted = false;
+    this.messages?.stop();
+    this.notify();
+    await this.reader;
+    this.pending = [];
+    while (!this.closed) {
+      try {
+        await this.subscribe();
+        return;
+      } catch (err) {
+        this.ctx.log(`re-subscribing to reports failed, retrying: ${messageOf(err)}`);
+        await sleep(500);
+      }
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      if (this.resyncWanted) {
+        await this.resync();
+        continue;
+      }
+      if (this.pending.length === 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const batch = this.pending.splice(0, this.ctx.maxBatch);
+      this.room?.();
+      const reports = this.decode(batch);
+      if (
+        reports.length > 0 &&
+        !(await this.deliver(
+          reports.map((r) => r.report),
+          batch,
+        ))
+      )
+        return;
+      for (const { seq } of reports) this.remember(seq);
+      try {
+        await confirmAcks(this.ctx.nc, batch, this.ctx.retryTimeoutMs);
+      } catch (err) {
+        // They will be delivered again and recognised as already handled.
+        this.ctx.log(messageOf(err));
+      }
+    }
+  }
+
+  /** Reports of a batch not yet handed over, in order; duplicates and malformed messages are dropped (and acknowledged). */
+  private decode(batch: readonly JsMsg[]): Array<{ seq: number; report: Report }> {
+    const out: Array<{ seq: number; report: Report }> = [];
+    const seen = new Set<number>();
+    for (const msg of batch) {
+      const seq = msg.seq;
+      if (this.handled.has(seq) || seen.has(seq)) continue;
+      seen.add(seq);
+      try {
+        out.push({ seq, report: JSON.parse(msg.string()) as Report });
+      } catch (err) {
+        this.ctx.log(`dropping a malformed report (stream sequence ${seq}): ${messageOf(err)}`);
+      }
+    }
+    return out;
+  }
+
+  /** Hands a batch over until the handler accepts it; false if the consumer closed first. */
+  private async deliver(reports: Report[], batch: readonly JsMsg[]): Promise<boolean> {
+    const keepAlive = setInterval(() => {
+      for (const msg of batch) msg.working();
+      for (const msg of this.pending) msg.working();
+    }, this.ctx.heartbeatMs);
+    try {
+      for (;;) {
+        try {
+          await this.handler(reports);
+          return true;
+        } catch (err) {
+          this.ctx.log(`report handler rejected ${reports.length} report(s); delivering them again: ${messageOf(err)}`);
+        }
+        if (this.closed) return false;
+        await sleep(this.ctx.retryDelayMs);
+        if (this.closed) return false;
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private remember(seq: number): void {
+    this.handled.add(seq);
+    if (this.handled.size > REMEMBERED_SEQUENCES) {
+      const oldest = this.handled.values().next().value;
+      if (oldest !== undefined) this.handled.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
+import type { BusNames } from './names.ts';
+import { messageOf, sleep } from './publish.ts';
+
+/** A trial this process is running (or about to run), and how to stop it. */
+export interface RunningTrial {
+  controller: AbortController;
+  reason: string | undefined;
+}
+
+export interface StopMessage {
+  trialId: string;
+  reason: string;
+}
+
+/**
+ * Stops reach workers two ways: live, through a plain subscription to the stop subjects (a stop is a
+ * JetStream publish, which core subscribers see too), and by a look-up in the stops stream before a
+ * job starts, so a trial stopped while still queued, even before any worker existed, never runs.
+ */
+export class StopWatch {
+  readonly running = new Map<string, RunningTrial>();
+  private subscription: NatsSubscription | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly names: BusNames,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  /** Subscribes once; later calls are no-ops. */
+  listen(): void {
+    if (this.subscription) return;
+    this.subscription = this.nc.subscribe(this.names.stopsSubjects, {
+      callback: (err, msg) => {
+        if (err) return this.log(`stop subscription: ${err.message}`);
+        const stop = parseStop(msg.string());
+        if (!stop) return this.log(`ignoring a malformed stop message on ${msg.subject}`);
+        this.abort(stop.trialId, stop.reason);
+      },
+    });
+  }
+
+  abort(trialId: string, reason: string): void {
+    const run = this.running.get(trialId);
+    if (!run) return;
+    run.reason ??= reason;
+    run.controller.abort(new Error(reason));
+  }
+
+  /** The stop recorded for a trial, if any. Retries while the server is unreachable, up to `timeoutMs`. */
+  async recordedStop(trialId: string, timeoutMs: number): Promise<StopMessage | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const stored = await this.jsm.streams.getMessage(this.names.stopsStream, { last_by_subj: this.names.stopSubject(trialId) });
+        return stored ? parseStop(stored.string()) : undefined;
+      } catch (err) {
+        if (this.nc.isClosed() || Date.now() >= deadline) throw new Error(`cannot look up stops of trial ${trialId}: ${messageOf(err)}`);
+        await sleep(200);
+      }
+    }
+  }
+
+  /** After a reconnect: stops published while this connection was away were missed live; look them up. */
+  async recheckRunning(timeoutMs: number): Promise<void> {
+    for (const trialId of [...this.running.keys()]) {
+      try {
+        const stop = await this.recordedStop(trialId, timeoutMs);
+        if (stop) this.abort(trialId, stop.reason);
+      } catch (err) {
+        this.log(messageOf(err));
+      }
+    }
+  }
+
+  close(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+  }
+}
+
+export function encodeStop(stop: StopMessage): string {
+  return JSON.stringify(stop);
+}
+
+function parseStop(text: string): StopMessage | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<StopMessage>;
+    if (typeof value.trialId === 'string' && typeof value.reason === 'string') return { trialId: value.trialId, reason: value.reason };
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
