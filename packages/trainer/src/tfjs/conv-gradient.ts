@@ -10,7 +10,9 @@ import * as tf from '@tensorflow/tfjs';
  *   dW[a,b,ci,co] = Σ_{n,i,j} xpad[n,i+a,j+b,ci] · dy[n,i,j,co]
  *                 = conv2d(input = xpadᵀ [Ci,Hp,Wp,N], filter = dyᵀ [Ho,Wo,N,Co], 'valid')[ci,a,b,co]
  *
- * The input gradient uses conv2dTranspose (the stock Conv2DBackpropInput, present on both).
+ * The input gradient is a forward conv2d too (padded dy with the 180°-rotated filter): wasm's
+ * Conv2DBackpropInput is a plain loop and was the largest cost once the filter gradient was fixed
+ * (77 of ~250 ms a step); an im2col matMul for the filter gradient was slower than the conv.
  * Anything else — strides, dilations, NCHW, explicit padding, or a native TensorFlow backend
  * whose own kernels are fast — takes the stock gradient.
  */
@@ -40,26 +42,52 @@ export function replacementCovers(attrs: Conv2DAttrs, backend = tf.getBackend())
   );
 }
 
+/** [top, bottom, left, right] padding of a stride-1 conv: tfjs 'same' pads k−1 in all, the smaller half first. */
+function forwardPadding(kh: number, kw: number, pad: 'same' | 'valid'): [number, number, number, number] {
+  if (pad === 'valid') return [0, 0, 0, 0];
+  const top = Math.floor((kh - 1) / 2);
+  const left = Math.floor((kw - 1) / 2);
+  return [top, kh - 1 - top, left, kw - 1 - left];
+}
+
 /** The filter gradient as a forward convolution (see the module comment). */
 export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: readonly number[], pad: 'same' | 'valid'): tf.Tensor4D {
   return tf.tidy(() => {
     const [kh, kw] = filterShape as [number, number, number, number];
-    let xp = x;
-    if (pad === 'same') {
-      // tfjs 'same' at stride 1 pads kh-1 rows in all, the smaller half on top.
-      const top = Math.floor((kh - 1) / 2);
-      const left = Math.floor((kw - 1) / 2);
-      xp = tf.pad(x, [
-        [0, 0],
-        [top, kh - 1 - top],
-        [left, kw - 1 - left],
-        [0, 0],
-      ]);
-    }
+    const [pt, pb, pl, pr] = forwardPadding(kh, kw, pad);
+    const xp =
+      pad === 'same'
+        ? tf.pad(x, [
+            [0, 0],
+            [pt, pb],
+            [pl, pr],
+            [0, 0],
+          ])
+        : x;
     const xT = tf.transpose(xp, [3, 1, 2, 0]); // [Ci, Hp, Wp, N]
     const dyT = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Co]
     const out = tf.conv2d(xT, dyT, 1, 'valid'); // [Ci, kh, kw, Co]
     return tf.transpose(out, [1, 2, 0, 3]) as tf.Tensor4D; // [kh, kw, Ci, Co]
+  });
+}
+
+/**
+ * The input gradient as a forward convolution of the padded output gradient with the filter
+ * rotated by 180° and its channel axes swapped: wasm's Conv2DBackpropInput is a plain loop,
+ * its Conv2D is XNNPACK.
+ */
+export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, pad: 'same' | 'valid'): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [kh, kw] = filter.shape;
+    const [pt, pb, pl, pr] = forwardPadding(kh, kw, pad);
+    const dyp = tf.pad(dy, [
+      [0, 0],
+      [kh - 1 - pt, kh - 1 - pb],
+      [kw - 1 - pl, kw - 1 - pr],
+      [0, 0],
+    ]);
+    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.conv2d(dyp, rotated, 1, 'valid');
   });
 }
 
@@ -89,7 +117,7 @@ export function registerConvGradient(): void {
       const pad = a.pad as 'same' | 'valid';
       const dy4 = dy as tf.Tensor4D;
       return {
-        x: () => tf.conv2dTranspose(dy4, filter, x.shape, 1, pad),
+        x: () => conv2dInputGradient(dy4, filter, pad),
         filter: () => conv2dFilterGradient(x, dy4, filter.shape, pad),
       };
     },
