@@ -1,4 +1,5 @@
 import { type Plugin, registry } from '@sweepd/core';
+import { noopRunnerPlugin, simulateRunnerPlugin } from './simulate/index.ts';
 
 /**
  * The tfjs runner, registered without loading tfjs: the daemon imports this package to know the
@@ -15,7 +16,8 @@ export const lazyTfjsRunnerPlugin: Plugin<'runner'> = {
   },
 };
 
-registry.register(lazyTfjsRunnerPlugin);
+for (const plugin of [lazyTfjsRunnerPlugin, simulateRunnerPlugin, noopRunnerPlugin] as Plugin[]) registry.register(plugin);
 
 export * from './process/pool.ts';
+export { noopRunnerPlugin, simulateRunnerPlugin } from './simulate/index.ts';
 export * from './worker.ts';

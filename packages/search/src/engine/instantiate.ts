@@ -1,4 +1,4 @@
-import type { PluginRegistry, SearchSpec, SearchStrategy, StoppingRule } from '@sweepd/core';
+import { type PluginRegistry, type SearchSpec, type SearchStrategy, SpecError, type StoppingRule } from '@sweepd/core';
 
 export interface StudyPlugins {
   strategy: SearchStrategy;
@@ -12,6 +12,11 @@ export interface StudyPlugins {
 export async function instantiate(spec: SearchSpec, registry: PluginRegistry, baseDir: string): Promise<StudyPlugins> {
   const own = spec.plugins.length > 0 ? registry.fork() : registry;
   for (const specifier of spec.plugins) await own.load(specifier, baseDir);
+  const runners = own.names('runner');
+  // Runners live on the workers; the daemon knows the built-in ones and can catch a typo early.
+  if (runners.length > 0 && !runners.includes(spec.trainer.runner)) {
+    throw new SpecError([{ path: 'trainer.runner', message: `no runner named '${spec.trainer.runner}' (known: ${runners.join(', ')})` }]);
+  }
   const { space, objective, budget } = spec;
   const strategy = await own.create(
     'strategy',

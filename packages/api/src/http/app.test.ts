@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalBus, type Store } from '@sweepd/core';
+import { openStore } from '@sweepd/core/store';
+import { StudyEngine } from '@sweepd/search';
+import '@sweepd/trainer';
+import { createApp, MAX_BODY_BYTES } from './app.ts';
+
+// No workers: trials stay queued, and the tests write results into the store themselves.
+let store: Store;
+let engine: StudyEngine;
+let app: ReturnType<typeof createApp>;
+
+const specYaml = `
+name: api-test
+objective: { metric: val_auc_macro, direction: maximize }
+space:
+  learning_rate: { type: float, low: 1.0e-6, high: 1.0e-1, log: true }
+  optimizer: { type: categorical, choices: [sgd, adam] }
+fixed: { batch_size: 32 }
+strategy: { name: random, options: { seed: 3 } }
+budget: { max_trials: 4, max_epochs: 2, parallelism: 2 }
+trainer: { runner: tfjs, dataset: synthetic }
+`;
+
+beforeAll(async () => {
+  store = await openStore({ dataDir: 'memory://' });
+  engine = new StudyEngine({ store, bus: new LocalBus() });
+  await engine.start();
+  app = createApp({ store, engine });
+});
+afterAll(async () => {
+  await engine.close();
+  await store.close();
+});
+
+const post = (path: string, body: string, type = 'application/yaml') => app.request(path, { method: 'POST', body, headers: { 'content-type': type } });
+
+describe('HTTP API', () => {
+  let studyId = '';
+
+  it('201: creates a study from YAML and starts its first trials', async () => {
+    const res = await post('/v1/studies', specYaml);
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { id: string; state: string; counts: Record<string, number> };
+    expect(body.state).toBe('running');
+    expect(body.counts.queued).toBe(2);
+    studyId = body.id;
+  });
+
+  it('201: accepts JSON too', async () => {
+    const json = JSON.stringify({ name: 'json-spec', objective: {}, space: { learning_rate: { type: 'float', low: 0.001, high: 0.1 } }, budget: { max_trials: 1, max_epochs: 1 } });
+    expect((await post('/v1/studies', json, 'application/json')).status).toBe(201);
+  });
+
+  it('400: lists every problem of an invalid spec by path', async () => {
+    const res = await post('/v1/studies', 'name: bad\nobjective: { direction: up }\nspace: { learning_rate: { type: float, low: 0, high: 1, log: true } }\nbudget: { max_trials: 0, max_epochs: 1 }\n');
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; problems: { path: string; message: string }[] };
+    expect(body.error).toBe('invalid spec');
+    expect(body.problems.map((p) => p.path)).toEqual(expect.arrayContaining(['objective.direction', 'budget.max_trials']));
+  });
+
+  it('400: broken YAML, empty body, unknown strategy, bad options', async () => {
+    for (const body of ['name: [unclosed', '', '   ']) {
+      const res = await post('/v1/studies', body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBeTruthy();
+    }
+    const unknown = await post('/v1/studies', specYaml.replace('name: random', 'name: simulated-annealing'));
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(await unknown.json())).toContain("no strategy named 'simulated-annealing'");
+    const badRunner = await post('/v1/studies', specYaml.replace('runner: tfjs', 'runner: pytorch').replace(/fixed: .*\n/, ''));
+    expect(badRunner.status).toBe(400);
+    expect(JSON.stringify(await badRunner.json())).toContain('trainer.runner');
+  });
+
+  it('413: refuses a body over 1 MiB', async () => {
+    const res = await post('/v1/studies', `name: big\n#${'x'.repeat(MAX_BODY_BYTES)}\n`);
+    expect(res.status).toBe(413);
+  });
+
+  it('200: lists and shows studies; 404 for unknown ids', async () => {
+    const list = (await (await app.request('/v1/studies')).json()) as { studies: { id: string }[] };
+    expect(list.studies.map((s) => s.id)).toContain(studyId);
+    expect((await app.request(`/v1/studies/${studyId}`)).status).toBe(200);
+    for (const path of ['/v1/studies/st_nope', '/v1/studies/..%2F..%2Fetc', '/v1/studies/st_nope/leaderboard', `/v1/studies/${studyId}/trials/99`, '/v1/nothing']) {
+      const res = await app.request(path);
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: string }).error).toBeTruthy();
+    }
+    expect((await app.request(`/v1/studies/${studyId}/trials/-1`)).status).toBe(400);
+    expect((await app.request(`/v1/studies/${studyId}/trials/abc`)).status).toBe(400);
+  });
+
+  it('409 before any result; then leaderboard, trial and export in every format', async () => {
+    expect((await app.request(`/v1/studies/${studyId}/export`)).status).toBe(409);
+    const trials = await store.listTrials(studyId);
+    const [a, b] = trials;
+    if (!a || !b) throw new Error('expected two trials');
+    await store.recordEpochs(
+      [
+        { trialId: a.id, epoch: 1, metrics: { val_auc_macro: 0.61 }, layers: [{ layer: 'conv1', trainable: true, kernelMovement: 0.01 }] },
+        { trialId: a.id, epoch: 2, metrics: { val_auc_macro: 0.72 }, layers: [] },
+        { trialId: b.id, epoch: 1, metrics: { val_auc_macro: 0.55 }, layers: [] },
+      ],
+      { metric: 'val_auc_macro', direction: 'maximize' },
+    );
+    const board = (await (await app.request(`/v1/studies/${studyId}/leaderboard`)).json()) as { rows: { rank: number | null; number: number; value: number | null; bestEpoch: number | null }[] };
+    expect(board.rows.slice(0, 2)).toMatchObject([
+      { rank: 1, number: a.number, value: 0.72, bestEpoch: 2 },
+      { rank: 2, number: b.number, value: 0.55, bestEpoch: 1 },
+    ]);
+    const trial = (await (await app.request(`/v1/studies/${studyId}/trials/${a.number}`)).json()) as { epochs: { layers: { layer: string }[] }[] };
+    expect(trial.epochs[0]?.layers[0]?.layer).toBe('conv1');
+
+    const json = (await (await app.request(`/v1/studies/${studyId}/export?format=json`)).json()) as { trial: number; config: Record<string, unknown> };
+    expect(json.trial).toBe(a.number);
+    expect(json.config).toEqual({ batch_size: 32, ...a.params });
+    const flags = await (await app.request(`/v1/studies/${studyId}/export?format=flags`)).text();
+    expect(flags).toContain(`--optimizer=${a.params.optimizer}`);
+    expect(flags).toContain('--batch_size=32');
+    expect(await (await app.request(`/v1/studies/${studyId}/export?format=yaml`)).text()).toContain('batch_size: 32');
+    expect(await (await app.request(`/v1/studies/${studyId}/export?format=env`)).text()).toContain('BATCH_SIZE=32');
+    expect((await app.request(`/v1/studies/${studyId}/export?format=xml`)).status).toBe(400);
+  });
+
+  it('stops a trial and a study; 409 when there is nothing to stop', async () => {
+    const queued = (await store.listTrials(studyId)).find((t) => t.state === 'queued');
+    expect(queued).toBeDefined();
+    expect((await app.request(`/v1/studies/${studyId}/trials/${queued?.number}/stop`, { method: 'POST' })).status).toBe(200);
+    expect((await store.getTrial(studyId, queued?.number ?? -1))?.state).toBe('stopped');
+    expect((await app.request(`/v1/studies/${studyId}/trials/${queued?.number}/stop`, { method: 'POST' })).status).toBe(409);
+    expect((await app.request(`/v1/studies/${studyId}/stop`, { method: 'POST' })).status).toBe(200);
+    expect((await store.getStudy(studyId))?.state).toBe('stopped');
+    expect((await app.request(`/v1/studies/${studyId}/stop`, { method: 'POST' })).status).toBe(409);
+  });
+
+  it('answers /healthz', async () => {
+    expect(await (await app.request('/healthz')).json()).toMatchObject({ ok: true });
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * `npm run bench`: every benchmark in one run, each printing its figures beside the reference
+ * measured in the same run (Optuna, scikit-learn, PyTorch where Debian's packages are installed).
+ * `npm run bench -- auc search` runs only the named ones.
+ */
+const BENCHES: Record<string, () => Promise<unknown>> = {
+  auc: async () => (await import('./auc.ts')).runAucBench(),
+  store: async () => (await import('./store.ts')).runStoreBench?.(),
+  bus: async () => (await import('./bus.ts')).runBusBench(),
+  e2e: async () => (await import('./e2e-throughput.ts')).runThroughputBench(),
+  trainer: async () => (await import('./trainer.ts')).runTrainerBench(),
+  search: async () => (await import('./search.ts')).runSearchBench({}),
+  pruning: async () => (await import('./pruning.ts')).runPruningBench(),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);
+let failed = 0;
+for (const name of names) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    console.error(`unknown benchmark '${name}' (known: ${Object.keys(BENCHES).join(', ')})`);
+    process.exitCode = 2;
+    continue;
+  }
+  console.log(`\n==================== ${name} ====================`);
+  const started = Date.now();
+  try {
+    await bench();
+  } catch (err) {
+    failed++;
+    console.error(`benchmark ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+  console.log(`(${name}: ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+if (failed > 0) process.exitCode = 1;
