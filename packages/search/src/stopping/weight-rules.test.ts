@@ -1,0 +1,152 @@
+import type { LayerStats } from '@sweepd/core';
+import { describe, expect, it } from 'vitest';
+import { createDeadUnitsRule, deadUnitsRulePlugin } from './dead-units.ts';
+import { createDivergenceRule, divergenceRulePlugin } from './divergence.ts';
+import { flat, METRIC, trial, upTo } from './test-histories.ts';
+import { createWeightStallRule, weightStallRulePlugin } from './weight-stall.ts';
+
+const ctx = { direction: 'maximize' as const, metric: METRIC, maxEpochs: 20 };
+
+/** Three layers: a frozen stem (never moves) and two trainable ones with the given update ratios. */
+const layers =
+  (ratio: (epoch: number) => number, dead: (epoch: number) => number = () => 0.1) =>
+  (epoch: number): LayerStats[] => [
+    { layer: 'stem', trainable: false, updateRatio: 0, deadFraction: 0.05 },
+    { layer: 'conv2', trainable: true, updateRatio: ratio(epoch) / 2, deadFraction: dead(epoch) / 2 },
+    { layer: 'head', trainable: true, updateRatio: ratio(epoch) },
+  ];
+
+describe('weight-stall rule', () => {
+  const rule = (raw: unknown = {}) => createWeightStallRule(weightStallRulePlugin.parseOptions(raw), ctx);
+  // Moves normally for 3 epochs, then 1e-5 per epoch; the objective creeps up by 0.0002 a stalled epoch.
+  const stalls = trial(1, [0.6, 0.65, 0.7, 0.7002, 0.7004, 0.7006], { layers: layers((e) => (e <= 3 ? 1e-2 : 4e-5)) });
+
+  it('stops after `patience` stalled epochs without progress, naming layers and numbers', () => {
+    expect(rule().decide(upTo(stalls, 4), []).stop).toBe(false);
+    expect(rule().decide(upTo(stalls, 5), [])).toEqual({
+      stop: true,
+      reason:
+        'weight-stall: every trainable kernel (conv2, head) moved less than 1.00e-4 per epoch for 2 epoch(s) (epochs 4–5; largest updateRatio 4.00e-5 in head) while best val_auc improved by only 4.00e-4 (0.7 → 0.7004; min_delta 0.001)',
+    });
+    expect(rule({ patience: 3 }).decide(upTo(stalls, 5), []).stop).toBe(false);
+    expect(rule({ patience: 3 }).decide(upTo(stalls, 6), []).stop).toBe(true);
+  });
+
+  it('keeps a trial whose objective still improves, or whose kernels move', () => {
+    const improving = trial(2, [0.6, 0.65, 0.7, 0.72, 0.74], { layers: layers((e) => (e <= 3 ? 1e-2 : 4e-5)) });
+    expect(rule().decide(improving, []).stop).toBe(false);
+    const oneMoves = trial(3, flat(0.7, 5), {
+      layers: (e) => [
+        { layer: 'a', trainable: true, updateRatio: 1e-6 },
+        { layer: 'b', trainable: true, updateRatio: e > 3 ? 2e-4 : 1e-6 },
+      ],
+    });
+    expect(rule().decide(oneMoves, []).stop).toBe(false);
+  });
+
+  it('ignores frozen layers, and never stops within warm-up', () => {
+    const frozenStill = trial(4, flat(0.7, 3), { layers: () => [{ layer: 'x', trainable: false, updateRatio: 0 }] });
+    expect(rule().decide(frozenStill, []).stop).toBe(false);
+    const stillFromStart = trial(5, flat(0.7, 4), { layers: layers(() => 0) });
+    expect(rule({ patience: 1, warmup_epochs: 3 }).decide(upTo(stillFromStart, 3), []).stop).toBe(false);
+    expect(rule({ patience: 1, warmup_epochs: 3 }).decide(stillFromStart, []).stop).toBe(true);
+  });
+
+  it("uses the runner's diagnostics.stalled flag when no layer reports updateRatio", () => {
+    const flagged = trial(6, flat(0.7, 4), { notes: (e) => ({ diagnostics: { stalled: e >= 3, dying: false } }) });
+    expect(rule().decide(upTo(flagged, 3), []).stop).toBe(false);
+    expect(rule().decide(flagged, [])).toMatchObject({ stop: true, reason: expect.stringContaining('flagged the weights as stalled') });
+  });
+});
+
+describe('dead-units rule', () => {
+  const rule = (raw: unknown = {}) => createDeadUnitsRule(deadUnitsRulePlugin.parseOptions(raw), ctx);
+  // conv2 reports half of `dead`: 0.2, 0.4, 0.6 … as max over layers 0.1, 0.2, 0.3, …
+  const dying = trial(1, flat(0.6, 8), {
+    layers: layers(
+      () => 1e-2,
+      (e) => Math.min(2, 0.2 * e + 0.6),
+    ),
+  });
+
+  it('stops when the largest dead fraction is above the threshold and has risen for `patience` epochs', () => {
+    // max dead = 0.4, 0.5, 0.6, 0.7, 0.8: above 0.5 first at epoch 3.
+    expect(rule().decide(upTo(dying, 2), []).stop).toBe(false);
+    expect(rule().decide(upTo(dying, 3), [])).toEqual({
+      stop: true,
+      reason:
+        'dead-units: the largest dead-unit fraction rose from 0.4 to 0.6 over epochs 1–3 (0.4 → 0.5 → 0.6), above the threshold 0.5; worst layer at epoch 3: conv2',
+    });
+    expect(rule({ threshold: 0.65 }).decide(upTo(dying, 3), []).stop).toBe(false);
+  });
+
+  it('keeps a trial whose dead fraction is high but recovering, or flat below 1', () => {
+    const recovering = trial(2, flat(0.6, 4), {
+      layers: layers(
+        () => 1e-2,
+        (e) => [1.6, 1.4, 1.5, 1.3][e - 1]!,
+      ),
+    });
+    expect(rule().decide(recovering, []).stop).toBe(false);
+    const flatHigh = trial(3, flat(0.6, 4), {
+      layers: layers(
+        () => 1e-2,
+        () => 1.4,
+      ),
+    });
+    expect(rule().decide(flatHigh, []).stop).toBe(false);
+    const allDead = trial(4, flat(0.6, 4), {
+      layers: layers(
+        () => 1e-2,
+        () => 2,
+      ),
+    });
+    expect(rule().decide(allDead, []).stop).toBe(true);
+  });
+
+  it('never stops within warm-up, and uses diagnostics.dying without layer figures', () => {
+    const d = trial(5, flat(0.6, 3), {
+      layers: layers(
+        () => 1e-2,
+        () => 2,
+      ),
+    });
+    expect(rule({ warmup_epochs: 3 }).decide(d, []).stop).toBe(false);
+    const flagged = trial(6, flat(0.6, 3), { notes: () => ({ diagnostics: { dying: true } }) });
+    expect(rule().decide(flagged, [])).toMatchObject({ stop: true, reason: expect.stringContaining('flagged dying units') });
+    expect(rule().decide(upTo(flagged, 2), []).stop).toBe(false);
+  });
+});
+
+describe('divergence rule', () => {
+  const rule = (raw: unknown = {}) => createDivergenceRule(divergenceRulePlugin.parseOptions(raw), ctx);
+  const losses = (train: number[], val?: number[]) =>
+    trial(
+      1,
+      train.map(() => 0.6),
+      { metrics: (e) => ({ train_loss: train[e - 1]!, ...(val ? { val_loss: val[e - 1]! } : {}) }) },
+    );
+
+  it('stops on NaN or Infinity in either loss, at once', () => {
+    expect(rule().decide(losses([Number.NaN]), [])).toEqual({ stop: true, reason: 'divergence: train_loss is NaN at epoch 1' });
+    expect(rule().decide(losses([0.7, 0.6], [0.8, Number.POSITIVE_INFINITY]), [])).toEqual({
+      stop: true,
+      reason: 'divergence: val_loss is Infinity at epoch 2',
+    });
+  });
+
+  it('stops when train_loss exceeds factor × its first value, not before', () => {
+    expect(rule().decide(losses([0.7, 3, 6.9]), []).stop).toBe(false);
+    expect(rule().decide(losses([0.7, 3, 7.5]), [])).toEqual({
+      stop: true,
+      reason: 'divergence: train_loss 7.5 at epoch 3 is more than 10 × its first value 0.7 (epoch 1)',
+    });
+    expect(rule({ factor: 4 }).decide(losses([0.7, 3]), []).stop).toBe(true);
+  });
+
+  it('keeps healthy and loss-less trials, and honours warm-up', () => {
+    expect(rule().decide(losses([0.7, 0.5, 0.4], [0.8, 0.6, 0.5]), []).stop).toBe(false);
+    expect(rule().decide(trial(2, [0.6, 0.7]), []).stop).toBe(false);
+    expect(rule({ warmup_epochs: 1 }).decide(losses([Number.NaN]), []).stop).toBe(false);
+  });
+});
