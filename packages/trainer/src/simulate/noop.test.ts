@@ -1,0 +1,50 @@
+import os from 'node:os';
+import type { EpochRecord, Runner, TrialJob } from '@sweepd/core';
+import { describe, expect, it } from 'vitest';
+import { noopRunnerPlugin } from './noop.ts';
+
+const job = (options: Record<string, unknown> = {}): TrialJob => ({
+  studyId: 's',
+  trialId: 't',
+  number: 0,
+  params: {},
+  maxEpochs: 5,
+  objective: { metric: 'val_auc_macro', direction: 'maximize' },
+  trainer: { runner: 'noop', options },
+  pool: 'default',
+});
+
+describe('noop runner', () => {
+  const runner = noopRunnerPlugin.create({}, { cacheDir: os.tmpdir(), log: () => {} }) as Runner;
+
+  it('reports N epochs at once with a constant metric', async () => {
+    const epochs: EpochRecord[] = [];
+    const outcome = await runner.run(job({ value: 0.7, epochs: 3 }), {
+      signal: new AbortController().signal,
+      log: () => {},
+      report: async (e) => void epochs.push(e),
+    });
+    expect(outcome).toEqual({ state: 'completed' });
+    expect(epochs).toEqual([1, 2, 3].map((epoch) => ({ epoch, metrics: { val_auc_macro: 0.7 }, layers: [] })));
+  });
+
+  it('defaults to maxEpochs at 0.5, and stops when aborted', async () => {
+    const epochs: EpochRecord[] = [];
+    const abort = new AbortController();
+    const outcome = await runner.run(job(), {
+      signal: abort.signal,
+      log: () => {},
+      report: async (e) => {
+        epochs.push(e);
+        if (e.epoch === 2) abort.abort('enough');
+      },
+    });
+    expect(outcome).toEqual({ state: 'stopped', reason: 'enough' });
+    expect(epochs.map((e) => e.metrics.val_auc_macro)).toEqual([0.5, 0.5]);
+  });
+
+  it('fails on unknown options, naming them', async () => {
+    const outcome = await runner.run(job({ valu: 1 }), { signal: new AbortController().signal, log: () => {}, report: async () => {} });
+    expect(outcome).toMatchObject({ state: 'failed', reason: expect.stringContaining('valu') });
+  });
+});

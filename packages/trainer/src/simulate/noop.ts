@@ -1,0 +1,41 @@
+import type { Plugin, Runner, RunnerContext, TrialJob, TrialOutcome } from '@sweepd/core';
+import { z } from 'zod';
+
+/**
+ * The `noop` runner: a BENCHMARK AID for the bus and store throughput. It reports `epochs`
+ * epochs (default job.maxEpochs) at once, each with the objective metric at a constant `value`
+ * (default 0.5) and no layers, checking the abort signal between epochs. It trains nothing.
+ */
+export const noopJobOptionsSchema = z.strictObject({
+  value: z.number().default(0.5),
+  epochs: z.number().int().min(0).optional(),
+});
+
+export function createNoopRunner(): Runner {
+  return {
+    async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
+      const parsed = noopJobOptionsSchema.safeParse(job.trainer.options ?? {});
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((i) => `trainer.options${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`);
+        return { state: 'failed', reason: `noop: ${problems.join('; ')}` };
+      }
+      const epochs = Math.min(parsed.data.epochs ?? job.maxEpochs, job.maxEpochs);
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        if (ctx.signal.aborted) {
+          const reason = ctx.signal.reason;
+          return { state: 'stopped', reason: typeof reason === 'string' ? reason : 'stopped' };
+        }
+        await ctx.report({ epoch, metrics: { [job.objective.metric]: parsed.data.value }, layers: [] });
+      }
+      return { state: 'completed' };
+    },
+  };
+}
+
+export const noopRunnerPlugin: Plugin<'runner', Record<string, never>> = {
+  kind: 'runner',
+  name: 'noop',
+  description: 'Benchmark aid: instantly reports N epochs with a constant metric (bus/store throughput).',
+  parseOptions: (raw) => z.strictObject({}).parse(raw ?? {}) as Record<string, never>,
+  create: () => createNoopRunner(),
+};
