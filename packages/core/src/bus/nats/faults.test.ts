@@ -1,0 +1,185 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestNatsServer, type TestNatsServer } from '../../../../../test/support/nats-server.ts';
+import { busSuiteJob as job, waitUntil } from '../../testing/bus-suite.ts';
+import type { Report } from '../../types.ts';
+import type { JobControl } from '../contract.ts';
+import { connectNatsBus } from './bus.ts';
+import { type NatsBusesUnderTest, natsBuses } from './test-env.ts';
+
+const epoch = (trialId: string, n: number): Report => ({
+  kind: 'epoch',
+  studyId: 'st_suite',
+  trialId,
+  epoch: n,
+  metrics: { loss: 1 / n },
+  layers: [],
+});
+const labels = (reports: readonly Report[], trialId: string) => [
+  ...new Set(reports.filter((r) => r.trialId === trialId).map((r) => (r.kind === 'epoch' ? `epoch ${r.epoch}` : r.kind))),
+];
+const untilAborted = (c: JobControl) =>
+  new Promise<void>((_, reject) => c.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+
+describe('NatsBus faults', () => {
+  let env: NatsBusesUnderTest | undefined;
+  let server: TestNatsServer | undefined;
+  afterEach(async () => {
+    await env?.cleanup();
+    await server?.stop();
+    env = undefined;
+    server = undefined;
+  });
+
+  it('delivers the job of a worker that died mid-trial to another worker after the ack wait', async () => {
+    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
+    const first = await env.worker();
+    let firstStarted = false;
+    await first.consumeJobs({ pool: 'default', concurrency: 1 }, async (_j, c) => {
+      firstStarted = true;
+      await untilAborted(c);
+    });
+    await env.daemon.dispatch([job('a')]);
+    await waitUntil(() => firstStarted, 'the first worker to start the job');
+    // Dies without a word: no ack, no nak, no more heartbeats.
+    await first.connection.close();
+    const diedAt = Date.now();
+    const second = await env.worker();
+    const attempts: number[] = [];
+    await second.consumeJobs({ pool: 'default', concurrency: 1 }, async (_j, c) => {
+      attempts.push(c.attempt);
+    });
+    await waitUntil(() => attempts.length > 0, 'the job to reach the second worker', 10_000);
+    expect(attempts).toEqual([2]);
+    expect(Date.now() - diedAt).toBeGreaterThan(300);
+  });
+
+  it('reports failed a trial whose worker died on its last delivery, and removes the job', async () => {
+    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200, maxDeliver: 1 });
+    const reports: Report[] = [];
+    await env.daemon.consumeReports(async (batch) => {
+      reports.push(...batch);
+    });
+    const first = await env.worker();
+    let started = false;
+    await first.consumeJobs({ pool: 'default', concurrency: 1 }, async (_j, c) => {
+      started = true;
+      await untilAborted(c);
+    });
+    await env.daemon.dispatch([job('a')]);
+    await waitUntil(() => started, 'the job to start');
+    await first.connection.close();
+    const second = await env.worker();
+    let handedOver = false;
+    await second.consumeJobs({ pool: 'default', concurrency: 1 }, async () => {
+      handedOver = true;
+    });
+    await waitUntil(() => reports.some((r) => r.kind === 'final'), 'the failed report', 10_000);
+    expect(handedOver).toBe(false);
+    const finalReport = reports.find((r) => r.kind === 'final');
+    expect(finalReport).toMatchObject({ trialId: 'a', state: 'failed' });
+    expect((finalReport as { reason: string }).reason).toMatch(/delivered 1 times/);
+    const jsm = await jetstreamManager(env.daemon.connection);
+    const info = await jsm.streams.info(env.daemon.names.jobsStream);
+    expect(info.state.messages).toBe(0);
+  });
+
+  it('keeps a job that runs longer than the ack wait with its worker, by heartbeats', async () => {
+    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
+    const runs: string[] = [];
+    for (const name of ['w1', 'w2']) {
+      const w = await env.worker();
+      await w.consumeJobs({ pool: 'default', concurrency: 1 }, async () => {
+        runs.push(name);
+        await new Promise((r) => setTimeout(r, 2_500));
+      });
+    }
+    await env.daemon.dispatch([job('long')]);
+    await waitUntil(() => runs.length > 0, 'the job to start');
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(runs).toHaveLength(1);
+  });
+
+  it('hands reports published while the daemon was down, and those it had not acknowledged, to the next daemon in order', async () => {
+    env = await natsBuses();
+    const worker = await env.worker();
+    let held = 0;
+    let crash!: () => void;
+    const crashed = new Promise<void>((resolve) => {
+      crash = resolve;
+    });
+    await env.daemon.consumeReports(async (batch) => {
+      held += batch.length;
+      await crashed; // the process dies before its acknowledgements reach the server
+    });
+    for (let e = 1; e <= 10; e++) await worker.publishReport(epoch('t1', e));
+    await waitUntil(() => held > 0, 'the first daemon to receive reports');
+    await env.daemon.connection.close();
+    crash();
+    for (let e = 11; e <= 20; e++) await worker.publishReport(epoch('t1', e));
+    await worker.publishReport({ kind: 'final', studyId: 'st_suite', trialId: 't1', state: 'completed' });
+
+    const restarted = await env.worker();
+    const reports: Report[] = [];
+    const startedAt = Date.now();
+    await restarted.consumeReports(async (batch) => {
+      reports.push(...batch);
+    });
+    await waitUntil(() => reports.some((r) => r.kind === 'final'), 'the final report at the restarted daemon', 10_000);
+    // Well before the 60 s ack wait: the unacknowledged reports were replayed, not waited out.
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(labels(reports, 't1')).toEqual([...Array.from({ length: 20 }, (_, i) => `epoch ${i + 1}`), 'final']);
+  });
+
+  it('survives a NATS server restart: jobs finish, reports arrive in order, a publish during the outage waits for the server', async () => {
+    server = await startTestNatsServer();
+    env = await natsBuses({ servers: server.url, ackWaitMs: 3_000, heartbeatMs: 500, publishTimeoutMs: 20_000 });
+    const reports: Report[] = [];
+    await env.daemon.consumeReports(async (batch) => {
+      reports.push(...batch);
+    });
+    const worker = await env.worker();
+    await worker.consumeJobs({ pool: 'default', concurrency: 2 }, async (j) => {
+      await worker.publishReport({ kind: 'start', studyId: j.studyId, trialId: j.trialId, worker: 'w' });
+      for (let e = 1; e <= 3; e++) {
+        await new Promise((r) => setTimeout(r, 60));
+        await worker.publishReport(epoch(j.trialId, e));
+      }
+      await worker.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'completed' });
+    });
+    const ids = Array.from({ length: 8 }, (_, i) => `t${i}`);
+    await env.daemon.dispatch(ids.map((id) => job(id)));
+    await waitUntil(() => reports.some((r) => r.kind === 'epoch'), 'the first epoch report');
+
+    await server.kill();
+    const during = env.daemon.dispatch([job('during')]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    await server.start();
+    await during;
+
+    const all = [...ids, 'during'];
+    const finished = () => new Set(reports.filter((r) => r.kind === 'final').map((r) => r.trialId));
+    await waitUntil(() => all.every((id) => finished().has(id)), 'every trial to finish after the restart', 30_000);
+    for (const id of all) expect(labels(reports, id)).toEqual(['start', 'epoch 1', 'epoch 2', 'epoch 3', 'final']);
+  });
+
+  it('refuses a job for a pool that is not one subject token, naming it, and sends none of the batch', async () => {
+    env = await natsBuses();
+    await expect(env.daemon.dispatch([job('ok'), job('bad', 'gpu pool')])).rejects.toThrow(/job 1 \(trial bad\).*pool "gpu pool"/);
+    const jsm = await jetstreamManager(env.daemon.connection);
+    expect((await jsm.streams.info(env.daemon.names.jobsStream)).state.messages).toBe(0);
+  });
+
+  it('fails to connect with a message naming the address', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const address = s.address();
+        s.close(() => resolve(typeof address === 'object' && address ? address.port : 1));
+      });
+    });
+    await expect(connectNatsBus({ servers: `nats://127.0.0.1:${port}` })).rejects.toThrow(
+      `cannot connect to NATS at nats://127.0.0.1:${port}`,
+    );
+  });
+});
