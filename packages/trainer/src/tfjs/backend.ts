@@ -41,12 +41,16 @@ let selectedFor: string | undefined;
  * exactly `preferred` (argument, else SWEEPD_TF_BACKEND) when given — then only falling back
  * to the next ones with a logged reason. Memoized: tfjs has one engine per process.
  */
-export function selectBackend(preferred?: string, log: (message: string) => void = () => {}): Promise<BackendChoice> {
+export async function selectBackend(preferred?: string, log: (message: string) => void = () => {}): Promise<BackendChoice> {
   const wanted = preferred ?? process.env.SWEEPD_TF_BACKEND ?? '';
-  if (selected && selectedFor === wanted) return selected;
-  selectedFor = wanted;
-  selected = doSelect(wanted ? parseBackendName(wanted) : undefined, log);
-  return selected;
+  if (!selected || selectedFor !== wanted) {
+    selectedFor = wanted;
+    selected = doSelect(wanted ? parseBackendName(wanted) : undefined, log);
+  }
+  const choice = await selected;
+  // Something else (a test, another library) may have switched the engine since.
+  if (tf.getBackend() !== choice.backend) await tf.setBackend(choice.backend);
+  return choice;
 }
 
 async function doSelect(preferred: BackendName | undefined, log: (message: string) => void): Promise<BackendChoice> {

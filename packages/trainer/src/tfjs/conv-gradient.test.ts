@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from './backend.ts';
 import { registerConvGradient, replacementCovers, unregisterConvGradient } from './conv-gradient.ts';
 
 /** Gradients of sum(conv2d(x, w) * probe) w.r.t. x and w, with whatever Conv2D gradient is registered. */
@@ -48,6 +49,27 @@ describe('Conv2D replacement gradient', () => {
       });
     }
   }
+
+  it('gives the same gradients on the wasm backend (which has no filter-gradient kernel of its own)', async () => {
+    const xs: [number, number, number, number] = [3, 8, 8, 4];
+    const ws: [number, number, number, number] = [3, 3, 4, 5];
+    const values = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed).dataSync().slice();
+    const [xv, wv] = [values(xs, 11), values(ws, 12)];
+    for (const pad of ['same', 'valid'] as const) {
+      await tf.setBackend('cpu');
+      unregisterConvGradient();
+      const outShape = tf.conv2d(tf.tensor4d(xv, xs), tf.tensor4d(wv, ws), 1, pad).shape;
+      const pv = values(outShape, 13);
+      const stock = gradients(tf.tensor4d(xv, xs), tf.tensor4d(wv, ws), tf.tensor4d(pv, outShape), pad);
+      await selectBackend('wasm');
+      registerConvGradient();
+      const mine = gradients(tf.tensor4d(xv, xs), tf.tensor4d(wv, ws), tf.tensor4d(pv, outShape), pad);
+      expect(tf.getBackend()).toBe('wasm');
+      expect(maxAbsDiff(mine.dw.values, stock.dw.values)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(mine.dx.values, stock.dx.values)).toBeLessThan(1e-4);
+    }
+    await tf.setBackend('cpu');
+  });
 
   it('falls back to the stock gradient for strides it does not cover', () => {
     expect(replacementCovers({ strides: 2, pad: 'same', dataFormat: 'NHWC', dilations: 1 }, 'cpu')).toBe(false);

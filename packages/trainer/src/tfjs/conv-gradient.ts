@@ -24,6 +24,8 @@ type Conv2DAttrs = {
   dimRoundingMode?: string;
 };
 
+type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
+
 const NATIVE_BACKENDS = new Set(['tensorflow', 'tensorflow-gpu']);
 let stockGradient: tf.GradConfig | undefined;
 
@@ -55,24 +57,22 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
   return tf.tidy(() => {
     const [kh, kw] = filterShape as [number, number, number, number];
     const [pt, pb, pl, pr] = forwardPadding(kh, kw, pad);
-    const xp =
-      pad === 'same'
-        ? tf.pad(x, [
-            [0, 0],
-            [pt, pb],
-            [pl, pr],
-            [0, 0],
-          ])
-        : x;
-    const xT = tf.transpose(xp, [3, 1, 2, 0]); // [Ci, Hp, Wp, N]
+    const xT = tf.transpose(x, [3, 1, 2, 0]); // [Ci, H, W, N]
     const dyT = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Co]
-    const out = tf.conv2d(xT, dyT, 1, 'valid'); // [Ci, kh, kw, Co]
+    // Explicit padding inside the conv saves a padded copy of the activations.
+    const padding: ExplicitPadding = [
+      [0, 0],
+      [pt, pb],
+      [pl, pr],
+      [0, 0],
+    ];
+    const out = tf.conv2d(xT, dyT, 1, padding); // [Ci, kh, kw, Co]
     return tf.transpose(out, [1, 2, 0, 3]) as tf.Tensor4D; // [kh, kw, Ci, Co]
   });
 }
 
 /**
- * The input gradient as a forward convolution of the padded output gradient with the filter
+ * The input gradient as a forward convolution of the (padded) output gradient with the filter
  * rotated by 180° and its channel axes swapped: wasm's Conv2DBackpropInput is a plain loop,
  * its Conv2D is XNNPACK.
  */
@@ -80,14 +80,14 @@ export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, pad: '
   return tf.tidy(() => {
     const [kh, kw] = filter.shape;
     const [pt, pb, pl, pr] = forwardPadding(kh, kw, pad);
-    const dyp = tf.pad(dy, [
+    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const padding: ExplicitPadding = [
       [0, 0],
       [kh - 1 - pt, kh - 1 - pb],
       [kw - 1 - pl, kw - 1 - pr],
       [0, 0],
-    ]);
-    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    return tf.conv2d(dyp, rotated, 1, 'valid');
+    ];
+    return tf.conv2d(dy, rotated, 1, padding);
   });
 }
 
