@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Report, TrialJob } from '../../types.ts';
 import type { Bus, JobConsumerOptions, JobControl, Subscription } from '../contract.ts';
 import { JobConsumer } from './job-consumer.ts';
-import { BusNames, checkName } from './names.ts';
+import { BusNames } from './names.ts';
 import { messageOf, publishDurably } from './publish.ts';
 import { type ReportHandler, ReportConsumer } from './report-consumer.ts';
 import { ensureJobConsumer, ensureStreams } from './streams.ts';
@@ -179,7 +179,7 @@ export class NatsBus implements Bus {
 
   async consumeJobs(options: JobConsumerOptions, handler: (job: TrialJob, control: JobControl) => Promise<void>): Promise<Subscription> {
     this.assertOpen();
-    checkName('pool', options.pool);
+    this.names.poolFilter(options.pool); // a clear error for a bad pool before anything is created
     const durable = await ensureJobConsumer(this.jsm, this.names, options.pool, { ackWaitMs: this.settings.ackWaitMs });
     this.stops.listen();
     const consumer = new JobConsumer(

@@ -164,11 +164,22 @@ describe('NatsBus faults', () => {
     for (const id of all) expect(labels(reports, id)).toEqual(['start', 'epoch 1', 'epoch 2', 'epoch 3', 'final']);
   });
 
-  it('refuses a job for a pool that is not one subject token, naming it, and sends none of the batch', async () => {
+  it('keeps pools apart whatever their names, and refuses an empty pool before sending any of the batch', async () => {
     env = await natsBuses();
-    await expect(env.daemon.dispatch([job('ok'), job('bad', 'gpu pool')])).rejects.toThrow(/job 1 \(trial bad\).*pool "gpu pool"/);
+    const seen: string[] = [];
+    for (const pool of ['gpu', 'gpu.a100', 'gpu a100']) {
+      await (await env.worker()).consumeJobs({ pool, concurrency: 1 }, async (j) => {
+        seen.push(`${pool}:${j.trialId}`);
+      });
+    }
+    await env.daemon.dispatch([job('x', 'gpu.a100'), job('y', 'gpu'), job('z', 'gpu a100')]);
+    await waitUntil(() => seen.length >= 3, 'three jobs handled');
+    expect(seen.sort()).toEqual(['gpu a100:z', 'gpu.a100:x', 'gpu:y']);
+    await expect(env.daemon.dispatch([job('ok'), job('bad', '')])).rejects.toThrow(/job 1 \(trial bad\).*pool must be a non-empty string/);
     const jsm = await jetstreamManager(env.daemon.connection);
-    expect((await jsm.streams.info(env.daemon.names.jobsStream)).state.messages).toBe(0);
+    expect(
+      await jsm.streams.getMessage(env.daemon.names.jobsStream, { last_by_subj: env.daemon.names.jobSubject('default', 'ok') }),
+    ).toBeNull();
   });
 
   it('fails to connect with a message naming the address', async () => {

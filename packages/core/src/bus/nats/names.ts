@@ -1,7 +1,7 @@
-/** Letters, digits, '_' and '-': what a pool or prefix may hold, so it is one NATS subject token and part of a stream name. */
+/** Letters, digits, '_' and '-': what a prefix may hold (it names streams), and what needs no encoding in a subject token. */
 const NAME = /^[A-Za-z0-9_-]+$/;
 
-export function checkName(what: 'prefix' | 'pool', value: string): string {
+export function checkName(what: 'prefix', value: string): string {
   if (typeof value !== 'string' || !NAME.test(value)) {
     throw new Error(`invalid NATS bus ${what} ${JSON.stringify(value)}: use only letters, digits, '_' and '-'`);
   }
@@ -9,12 +9,12 @@ export function checkName(what: 'prefix' | 'pool', value: string): string {
 }
 
 /**
- * One subject token for an id. Ids made by the store (`tr_` + base64url) are used as they are; any
- * other id is base64url-encoded behind a '~', a character plain ids cannot contain, so two ids never
- * share a token.
+ * One subject token (and consumer-name part) for a trial id or pool name. Plain names, like the
+ * store's ids (`tr_` + base64url), are used as they are; any other (a pool 'gpu.a100', say) is
+ * base64url-encoded behind a '~', which plain names cannot contain, so two names never share a token.
  */
-export function idToken(id: string): string {
-  if (id.length === 0) throw new Error('a trial id must not be empty');
+export function idToken(id: string, what = 'trial id'): string {
+  if (typeof id !== 'string' || id.length === 0) throw new Error(`a ${what} must be a non-empty string, got ${JSON.stringify(id)}`);
   return NAME.test(id) ? id : `~${Buffer.from(id, 'utf8').toString('base64url')}`;
 }
 
@@ -46,13 +46,13 @@ export class BusNames {
 
   /** One subject per trial, so the stream can refuse a second copy of a pending job. */
   jobSubject(pool: string, trialId: string): string {
-    return `${this.prefix}.jobs.${checkName('pool', pool)}.${idToken(trialId)}`;
+    return `${this.prefix}.jobs.${idToken(pool, 'pool')}.${idToken(trialId)}`;
   }
   poolFilter(pool: string): string {
-    return `${this.prefix}.jobs.${checkName('pool', pool)}.*`;
+    return `${this.prefix}.jobs.${idToken(pool, 'pool')}.*`;
   }
   jobsConsumer(pool: string): string {
-    return `${this.prefix}_jobs_${checkName('pool', pool)}`;
+    return `${this.prefix}_jobs_${idToken(pool, 'pool')}`;
   }
   reportSubject(trialId: string): string {
     return `${this.prefix}.reports.${idToken(trialId)}`;
