@@ -1,0 +1,189 @@
+/**
+ * Radix sorts of unsigned integer keys carrying a 16-bit payload, used to rank scores for ROC AUC:
+ * `radixSort` for whole arrays of 64-bit keys, `sortSegment` for cache-sized runs of 32-bit keys.
+ *
+ * `radixSort`: keys are 32 bits (`hi`) or 64 bits (`hi`, `lo`). Each 32-bit word is sorted in three passes of
+ * 11, 11 and 10 bits; a pass whose digit is the same for every element is skipped (common for the
+ * high bits of scores in [0, 1]). The sort is stable, which LSD needs, and runs in O(n) with
+ * 2^11-entry histograms that stay in cache.
+ */
+
+const DIGIT_SHIFTS = [0, 11, 22] as const;
+const DIGIT_MASKS = [0x7ff, 0x7ff, 0x3ff] as const;
+const BUCKETS = 2048;
+
+export interface RadixKeys {
+  /** Most significant 32 bits of each key. */
+  hi: Uint32Array;
+  /** Least significant 32 bits of each key, or null for 32-bit keys. */
+  lo: Uint32Array | null;
+  payload: Uint16Array;
+}
+
+/** Sorts `keys` ascending by (hi, lo); returns the sorted arrays (which may be the input arrays or fresh buffers). */
+export function radixSort(keys: RadixKeys): RadixKeys {
+  const n = keys.hi.length;
+  let src: RadixKeys = keys;
+  let dst: RadixKeys = {
+    hi: new Uint32Array(n),
+    lo: keys.lo === null ? null : new Uint32Array(n),
+    payload: new Uint16Array(n),
+  };
+  // Least significant word first.
+  const words: ('lo' | 'hi')[] = keys.lo === null ? ['hi'] : ['lo', 'hi'];
+  for (const word of words) {
+    const histograms = histogram(word === 'hi' ? keys.hi : keys.lo!);
+    for (let d = 0; d < 3; d++) {
+      const counts = histograms[d]!;
+      if (singleBucket(counts, n)) continue;
+      toOffsets(counts);
+      scatter(src, dst, word, DIGIT_SHIFTS[d]!, DIGIT_MASKS[d]!, counts);
+      const t = src;
+      src = dst;
+      dst = t;
+    }
+  }
+  return src;
+}
+
+/** Counts of each digit value, for the three digits of a word, in one read of the array. */
+function histogram(words: Uint32Array): [Uint32Array, Uint32Array, Uint32Array] {
+  const h0 = new Uint32Array(BUCKETS);
+  const h1 = new Uint32Array(BUCKETS);
+  const h2 = new Uint32Array(BUCKETS);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    h0[w & 0x7ff]!++;
+    h1[(w >>> 11) & 0x7ff]!++;
+    h2[w >>> 22]!++;
+  }
+  return [h0, h1, h2];
+}
+
+/** Whether one bucket holds all n elements, so that the pass would not move anything. */
+export function singleBucket(counts: Uint32Array, n: number): boolean {
+  for (let b = 0; b < counts.length; b++) {
+    const c = counts[b]!;
+    if (c !== 0) return c === n;
+  }
+  return true;
+}
+
+/** Turns counts into each bucket's starting offset (exclusive prefix sum), in place. */
+function toOffsets(counts: Uint32Array): void {
+  let sum = 0;
+  for (let b = 0; b < BUCKETS; b++) {
+    const c = counts[b]!;
+    counts[b] = sum;
+    sum += c;
+  }
+}
+
+function scatter(src: RadixKeys, dst: RadixKeys, word: 'lo' | 'hi', shift: number, mask: number, offsets: Uint32Array): void {
+  const digits = word === 'hi' ? src.hi : src.lo!;
+  const n = digits.length;
+  const sHi = src.hi;
+  const dHi = dst.hi;
+  const sP = src.payload;
+  const dP = dst.payload;
+  if (src.lo === null || dst.lo === null) {
+    for (let i = 0; i < n; i++) {
+      const k = sHi[i]!;
+      const at = offsets[(k >>> shift) & mask]!++;
+      dHi[at] = k;
+      dP[at] = sP[i]!;
+    }
+    return;
+  }
+  const sLo = src.lo;
+  const dLo = dst.lo;
+  for (let i = 0; i < n; i++) {
+    const at = offsets[(digits[i]! >>> shift) & mask]!++;
+    dHi[at] = sHi[i]!;
+    dLo[at] = sLo[i]!;
+    dP[at] = sP[i]!;
+  }
+}
+
+/**
+ * Sorts `keys[start, end)` ascending, with their payloads. Meant for cache-sized segments after a
+ * first split of the whole array into ranges: LSD passes of at most 11 bits over (key − smallest
+ * key), as few as the segment's spread of keys needs (none when all are equal), or an insertion
+ * sort for a handful of keys. `scratchKeys`/`scratchPayload` are same-length buffers whose segment
+ * is overwritten; `counts` holds at least 2^11 entries.
+ */
+export function sortSegment(
+  keys: Uint32Array,
+  payload: Uint16Array,
+  scratchKeys: Uint32Array,
+  scratchPayload: Uint16Array,
+  start: number,
+  end: number,
+  counts: Uint32Array,
+): void {
+  const m = end - start;
+  if (m < 2) return;
+  if (m <= 24) {
+    insertionSort(keys, payload, start, end);
+    return;
+  }
+  let base = 0xffffffff;
+  let top = 0;
+  for (let i = start; i < end; i++) {
+    const k = keys[i]!;
+    if (k < base) base = k;
+    if (k > top) top = k;
+  }
+  if (top === base) return;
+  const bits = 32 - Math.clz32(top - base);
+  const passes = Math.ceil(bits / 11);
+  const width = Math.ceil(bits / passes);
+  const size = 1 << width;
+  const mask = size - 1;
+  let srcK = keys;
+  let srcP = payload;
+  let dstK = scratchKeys;
+  let dstP = scratchPayload;
+  for (let pass = 0, shift = 0; pass < passes; pass++, shift += width) {
+    counts.fill(0, 0, size);
+    for (let i = start; i < end; i++) counts[((srcK[i]! - base) >>> shift) & mask]!++;
+    if (singleBucket(counts.subarray(0, size), m)) continue;
+    let sum = start;
+    for (let b = 0; b < size; b++) {
+      const c = counts[b]!;
+      counts[b] = sum;
+      sum += c;
+    }
+    for (let i = start; i < end; i++) {
+      const k = srcK[i]!;
+      const at = counts[((k - base) >>> shift) & mask]!++;
+      dstK[at] = k;
+      dstP[at] = srcP[i]!;
+    }
+    const tk = srcK;
+    srcK = dstK;
+    dstK = tk;
+    const tp = srcP;
+    srcP = dstP;
+    dstP = tp;
+  }
+  if (srcK !== keys) {
+    keys.set(srcK.subarray(start, end), start);
+    payload.set(srcP.subarray(start, end), start);
+  }
+}
+
+function insertionSort(keys: Uint32Array, payload: Uint16Array, start: number, end: number): void {
+  for (let i = start + 1; i < end; i++) {
+    const k = keys[i]!;
+    const p = payload[i]!;
+    let j = i - 1;
+    while (j >= start && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      payload[j + 1] = payload[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+    payload[j + 1] = p;
+  }
+}
