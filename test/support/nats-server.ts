@@ -24,7 +24,12 @@ export interface TestNatsServer {
   stop(): Promise<void>;
 }
 
-export async function startTestNatsServer(): Promise<TestNatsServer> {
+export interface TestNatsServerOptions {
+  /** Extra nats-server arguments, e.g. ['--auth', 'secret']. */
+  args?: readonly string[];
+}
+
+export async function startTestNatsServer(options: TestNatsServerOptions = {}): Promise<TestNatsServer> {
   const port = await freeLoopbackPort();
   const storeDir = await mkdtemp(join(tmpdir(), 'sweepd-nats-'));
   let child: ChildProcess | undefined;
@@ -32,7 +37,9 @@ export async function startTestNatsServer(): Promise<TestNatsServer> {
 
   const start = async (): Promise<void> => {
     if (child) throw new Error('test nats-server is already running');
-    const proc = spawn(NATS_SERVER_BINARY, ['-a', HOST, '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(NATS_SERVER_BINARY, ['-a', HOST, '-p', String(port), '-js', '-sd', storeDir, ...(options.args ?? [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     output = '';
     proc.stdout?.on('data', (d: Buffer) => {

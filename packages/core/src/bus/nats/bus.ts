@@ -34,6 +34,8 @@ export interface NatsBusOptions {
   retryDelayMs?: number;
   /** How long a stop is remembered for a trial still queued. Default 7 days. */
   stopRetentionMs?: number;
+  /** Token the server requires (nats-server --auth). Default: SWEEPD_NATS_TOKEN from the environment, if set. */
+  token?: string;
   /** Connection name shown by the server's monitoring. */
   name?: string;
   log?: (msg: string) => void;
@@ -75,6 +77,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
     nc = await connect({
       servers: options.servers,
       name: options.name ?? 'sweepd',
+      token: options.token ?? (process.env.SWEEPD_NATS_TOKEN || undefined),
       // Never give up: a worker or daemon outlives a NATS restart.
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,

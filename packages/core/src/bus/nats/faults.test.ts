@@ -182,6 +182,18 @@ describe('NatsBus faults', () => {
     ).toBeNull();
   });
 
+  it('connects to a server that requires a token only with that token', async () => {
+    server = await startTestNatsServer({ args: ['--auth', 'sesame'] });
+    await expect(connectNatsBus({ servers: server.url, token: 'wrong' })).rejects.toThrow(/cannot connect to NATS at .*[Aa]uthorization/);
+    env = await natsBuses({ servers: server.url, token: 'sesame' });
+    const seen: string[] = [];
+    await (await env.worker()).consumeJobs({ pool: 'default', concurrency: 1 }, async (j) => {
+      seen.push(j.trialId);
+    });
+    await env.daemon.dispatch([job('a')]);
+    await waitUntil(() => seen.length === 1, 'the job over the authenticated connection');
+  });
+
   it('fails to connect with a message naming the address', async () => {
     const port = await new Promise<number>((resolve) => {
       const s = createServer().listen(0, '127.0.0.1', () => {
