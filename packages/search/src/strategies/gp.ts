@@ -18,6 +18,8 @@ import { logH } from './math.ts';
 
 /** Past this many model inputs (after one-hot), a GP on a few hundred trials learns little: use tpe. */
 export const GP_MAX_DIMENSIONS = 20;
+/** Queued/running trials the kriging believer takes into account (the newest ones). */
+const MAX_BELIEVED_PENDING = 64;
 
 const gpOptions = z.strictObject({
   seed: seedOption,
@@ -170,7 +172,8 @@ export const gpStrategy: Plugin<'strategy', GpOptions> = {
         });
         const hyper = fitHyper(fx, fy, fitted.length, d);
 
-        const pending = options.constant_liar ? [...sorted.pending] : [];
+        // Only the newest pending trials are believed: thousands would make every ask cubic in them.
+        const pending = options.constant_liar ? sorted.pending.slice(-MAX_BELIEVED_PENDING) : [];
         const out: Params[] = [];
         let best = Number.POSITIVE_INFINITY;
         for (const o of sorted.observed) best = Math.min(best, standard(o.loss));
@@ -180,7 +183,10 @@ export const gpStrategy: Plugin<'strategy', GpOptions> = {
           for (let attempt = 0; attempt < 8 && taken.has(spaceKey(names, params)); attempt++) params = sampleSpace(space, rng);
           taken.add(spaceKey(names, params));
           out.push(params);
-          if (options.constant_liar) pending.push(params);
+          if (options.constant_liar) {
+            pending.push(params);
+            if (pending.length > MAX_BELIEVED_PENDING) pending.shift();
+          }
         }
         return out;
       },
