@@ -10,7 +10,7 @@
  * final division.
  */
 
-import { radixSort, sortSegment } from './radix.ts';
+import { orderKey, radixSort, sortSegment } from './radix.ts';
 
 export interface MultilabelAuc {
   /** ROC AUC of each class; null where the class has a single label value. */
@@ -82,12 +82,6 @@ function sortScores(labels: Uint8Array, scores: Float32Array | Float64Array, nCl
     if (narrowed[i] !== scores[i]) return sortFloat64(labels, scores, nClasses);
   }
   return sortFloat32(labels, narrowed, nClasses);
-}
-
-/** IEEE-754 float32 bits → unsigned integer in the order of the floats (negatives flipped, positives offset; -0 = +0). */
-function orderKey(bits: number): number {
-  if (bits === 0x80000000) return 0x80000000;
-  return bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
 }
 
 /** Target bucket size of the first split: a bucket this size is finished within the L1 cache. */

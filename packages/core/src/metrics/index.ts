@@ -1,1 +1,2 @@
 export * from './auc.ts';
+export * from './weights.ts';

@@ -8,6 +8,12 @@
  * 2^11-entry histograms that stay in cache.
  */
 
+/** IEEE-754 float32 bits → unsigned integer in the order of the floats (negatives flipped, positives offset; -0 = +0). */
+export function orderKey(bits: number): number {
+  if (bits === 0x80000000) return 0x80000000;
+  return bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
+}
+
 const DIGIT_SHIFTS = [0, 11, 22] as const;
 const DIGIT_MASKS = [0x7ff, 0x7ff, 0x3ff] as const;
 const BUCKETS = 2048;
