@@ -1,0 +1,36 @@
+import { type Space, type TrialView, checkParams } from '@sweepd/core';
+import { describe, expect, it } from 'vitest';
+import { randomStrategy } from './random.ts';
+
+const space: Space = {
+  lr: { type: 'float', low: 1e-8, high: 1e-1, log: true },
+  opt: { type: 'categorical', choices: ['sgd', 'adam'] },
+};
+const ctx = { space, direction: 'maximize' as const, metric: 'auc', maxTrials: 100, maxEpochs: 5 };
+
+describe('random strategy', () => {
+  it('draws log-uniformly: about as many points per decade', async () => {
+    const s = randomStrategy.create(randomStrategy.parseOptions({ seed: 1 }), ctx);
+    const answer = await s.ask([], 7000);
+    if (answer === 'done') throw new Error('done');
+    const perDecade = new Array(7).fill(0);
+    for (const p of answer) {
+      expect(checkParams(space, p as never)).toEqual([]);
+      perDecade[Math.floor(Math.log10((p as { lr: number }).lr) + 8)]++;
+    }
+    for (const c of perDecade) expect(Math.abs(c - 1000)).toBeLessThan(150);
+  });
+
+  it('depends on the seed and the history length only', async () => {
+    const a = randomStrategy.create(randomStrategy.parseOptions({ seed: 1 }), ctx);
+    const b = randomStrategy.create(randomStrategy.parseOptions({ seed: 2 }), ctx);
+    expect(await a.ask([], 2)).not.toEqual(await b.ask([], 2));
+    const one: TrialView[] = [{ id: 'x', number: 0, params: { lr: 0.01, opt: 'sgd' }, state: 'running', epochs: [] }];
+    expect(await a.ask(one, 2)).not.toEqual(await a.ask([], 2));
+  });
+
+  it('rejects unknown options by name', () => {
+    expect(() => randomStrategy.parseOptions({ seed: 1, sead: 2 })).toThrow(/sead/);
+    expect(() => randomStrategy.parseOptions({ seed: -1 })).toThrow(/>= 0/);
+  });
+});
