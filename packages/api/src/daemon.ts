@@ -5,6 +5,9 @@ import { type Bus, LocalBus, type Logger, type Store, type Subscription, silentL
 import { StudyEngine } from '@sweepd/search';
 import { ProcessPoolRunner, startWorker } from '@sweepd/trainer';
 import { createApp } from './http/app.ts';
+import { isLoopback } from './http/auth.ts';
+import { LeaderboardHub } from './live/hub.ts';
+import { DaemonMetrics } from './ops/metrics.ts';
 
 export interface DaemonOptions {
   port?: number;
@@ -17,6 +20,12 @@ export interface DaemonOptions {
   workers?: number;
   pool?: string;
   log?: Logger;
+  /** When set, /v1 and /metrics need `Authorization: Bearer <token>`. */
+  token?: string | undefined;
+  /** Allow a non-loopback address without a token (anyone who can reach it can submit and stop). */
+  insecureListen?: boolean;
+  /** Live leaderboard coalescing window (ms). */
+  sseCoalesceMs?: number;
 }
 
 export interface Daemon {
@@ -25,12 +34,24 @@ export interface Daemon {
   store: Store;
   bus: Bus;
   engine: StudyEngine;
+  hub: LeaderboardHub;
+  /** Graceful: stop accepting, end the live streams, let the engine and workers finish, close the store. */
   close(): Promise<void>;
 }
+
+export class InsecureListenError extends Error {}
 
 /** The composition root: store + bus + study engine + local workers + HTTP. */
 export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   const log = options.log ?? silentLogger;
+  const host = options.host ?? '127.0.0.1';
+  if (options.token === '') throw new Error('the API token is empty: set SWEEPD_API_TOKEN / --token to a secret, or leave it unset');
+  if (!options.token && !isLoopback(host) && !options.insecureListen) {
+    throw new InsecureListenError(
+      `refusing to listen on ${host} without an API token: anyone who can reach it could submit and stop studies. ` +
+        'Set SWEEPD_API_TOKEN (or --token), listen on 127.0.0.1, or pass --insecure-listen if the network is trusted.',
+    );
+  }
   const dataDir = path.resolve(options.dataDir ?? '.sweepd');
   const { openStore } = await import('@sweepd/core/store');
   const store = await openStore({ url: options.databaseUrl, dataDir: path.join(dataDir, 'db'), log: (msg) => log.info({}, msg) });
@@ -43,26 +64,48 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
 
     const workers = options.workers ?? (options.natsUrl ? 0 : Math.max(1, availableParallelism()));
     if (workers > 0) {
-      const runner = new ProcessPoolRunner({ size: workers, env: { SWEEPD_CACHE_DIR: path.join(dataDir, 'cache') }, log: (m) => log.info({}, m) });
-      const sub: Subscription = await startWorker({ bus, runner, pool: options.pool ?? 'default', concurrency: workers, name: 'local', log });
+      const runner = new ProcessPoolRunner({
+        size: workers,
+        env: { SWEEPD_CACHE_DIR: path.join(dataDir, 'cache') },
+        log: (m) => log.info({}, m),
+      });
+      const sub: Subscription = await startWorker({
+        bus,
+        runner,
+        pool: options.pool ?? 'default',
+        concurrency: workers,
+        name: 'local',
+        log,
+      });
       // Order matters on close: stop taking jobs, then end the trainer processes.
       closers.unshift(() => runner.close());
       closers.unshift(() => sub.close());
     }
     await engine.start();
 
-    const app = createApp({ store, engine });
-    const host = options.host ?? '127.0.0.1';
+    const hub = new LeaderboardHub({ store, events: engine.events, log, coalesceMs: options.sseCoalesceMs });
+    const metrics = new DaemonMetrics({ store, events: engine.events, workers, sseClients: () => hub.clientCount });
+    closers.unshift(async () => metrics.close());
+    const app = createApp({ store, engine, hub, metrics, token: options.token, log });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: host }, () => resolve(s));
       s.once('error', reject);
     });
-    closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    // First on close: stop accepting and end the live streams (they would hold server.close open).
+    closers.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          hub.close();
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+        }),
+    );
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : (options.port ?? 8080);
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    log.info({ url, store: store.kind, bus: bus.kind, workers }, 'sweepd is up');
-    return { url, port, store, bus, engine, close: () => closeAll(closers) };
+    log.info({ url, store: store.kind, bus: bus.kind, workers, auth: options.token ? 'bearer' : 'none' }, 'sweepd is up');
+    let closing: Promise<void> | undefined;
+    return { url, port, store, bus, engine, hub, close: () => (closing ??= closeAll(closers)) };
   } catch (err) {
     await closeAll(closers);
     throw err;

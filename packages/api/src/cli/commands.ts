@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { jsonLogger } from '@sweepd/core';
+import { type LogLevel, pinoLogger } from '../ops/log.ts';
 import { ApiClient } from './client.ts';
 import { runQuickstart } from './quickstart.ts';
 import { watchStudy } from './watch.ts';
 import { renderLeaderboard } from './table.ts';
 import type { LeaderboardRow } from '../views/leaderboard.ts';
+import { EXPORT_FORMATS } from '../views/export.ts';
 
 export class UsageError extends Error {}
 
@@ -16,6 +17,7 @@ export const USAGE = `usage: sweepd <command> [options]
   up          start the daemon (embedded PGlite + local workers unless configured otherwise)
                 --port N (8080)  --host ADDR (127.0.0.1)  --data-dir DIR (./.sweepd)
                 --workers N  --database-url postgres://…  --nats-url nats://…  --pool NAME
+                --token T (SWEEPD_API_TOKEN)  --insecure-listen  --log-level debug|info|warn|error
   worker      join a NATS worker pool: --nats URL [--pool NAME] [--concurrency N]
   quickstart  start an embedded daemon, run examples/quickstart.yaml, print the best config
                 [--port N] [--exit]
@@ -65,9 +67,15 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         pool: { type: 'string' },
         'database-url': { type: 'string' },
         'nats-url': { type: 'string' },
+        token: { type: 'string' },
+        'insecure-listen': { type: 'boolean' },
+        'log-level': { type: 'string' },
       });
       const { startDaemon } = await import('../daemon.ts');
-      const log = jsonLogger({ service: 'sweepd' });
+      const level = values['log-level'] ?? process.env.SWEEPD_LOG_LEVEL ?? 'info';
+      if (!['debug', 'info', 'warn', 'error'].includes(level))
+        throw new UsageError(`--log-level must be debug, info, warn or error (got '${level}')`);
+      const log = pinoLogger({ level: level as LogLevel });
       const daemon = await startDaemon({
         port: intOption(values.port ?? process.env.SWEEPD_PORT, 'port') ?? 8080,
         host: values.host,
@@ -76,11 +84,19 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         natsUrl: values['nats-url'] ?? process.env.SWEEPD_NATS_URL,
         workers: intOption(values.workers, 'workers'),
         pool: values.pool,
+        token: values.token ?? (process.env.SWEEPD_API_TOKEN || undefined),
+        insecureListen: values['insecure-listen'] ?? false,
         log,
       });
       process.stdout.write(`sweepd listening on ${daemon.url} (store: ${daemon.store.kind}, bus: ${daemon.bus.kind})\n`);
-      await untilSignal();
+      const signal = await untilSignal();
+      log.info({ signal }, 'shutting down: no new requests, closing live streams, letting workers finish');
+      // A second signal while closing means "now".
+      const force = () => process.exit(1);
+      process.once('SIGINT', force);
+      process.once('SIGTERM', force);
       await daemon.close();
+      log.info({}, 'stopped');
       return 0;
     }
     case 'worker': {
@@ -112,10 +128,21 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     }
     case 'ls': {
       const { values } = parse(args, clientOptions);
-      const { studies } = await client(values).json<{ studies: { id: string; name: string; state: string; counts: Record<string, number>; best: number | null; budget: { max_trials: number } }[] }>('GET', '/v1/studies');
+      const { studies } = await client(values).json<{
+        studies: {
+          id: string;
+          name: string;
+          state: string;
+          counts: Record<string, number>;
+          best: number | null;
+          budget: { max_trials: number };
+        }[];
+      }>('GET', '/v1/studies');
       for (const s of studies) {
         const done = (s.counts.completed ?? 0) + (s.counts.stopped ?? 0) + (s.counts.failed ?? 0);
-        process.stdout.write(`${s.id}  ${s.state.padEnd(9)}  ${String(done).padStart(5)}/${s.budget.max_trials} trials  best ${s.best ?? '-'}  ${s.name}\n`);
+        process.stdout.write(
+          `${s.id}  ${s.state.padEnd(9)}  ${String(done).padStart(5)}/${s.budget.max_trials} trials  best ${s.best ?? '-'}  ${s.name}\n`,
+        );
       }
       return 0;
     }
@@ -128,7 +155,11 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const { values, positionals } = parse(args, { ...clientOptions, format: { type: 'string' } });
       if (!positionals[0]) throw new UsageError('export needs a study ID');
       const format = values.format ?? 'json';
-      process.stdout.write(await client(values).text('GET', `/v1/studies/${encodeURIComponent(positionals[0])}/export?format=${encodeURIComponent(format)}`));
+      if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+        throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')} (got '${format}')`);
+      process.stdout.write(
+        await client(values).text('GET', `/v1/studies/${encodeURIComponent(positionals[0])}/export?format=${encodeURIComponent(format)}`),
+      );
       return 0;
     }
     case 'stop': {
@@ -136,7 +167,10 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const [id, trial] = positionals;
       if (!id) throw new UsageError('stop needs a study ID');
       const api = client(values);
-      const target = trial === undefined ? `/v1/studies/${encodeURIComponent(id)}/stop` : `/v1/studies/${encodeURIComponent(id)}/trials/${encodeURIComponent(trial)}/stop`;
+      const target =
+        trial === undefined
+          ? `/v1/studies/${encodeURIComponent(id)}/stop`
+          : `/v1/studies/${encodeURIComponent(id)}/trials/${encodeURIComponent(trial)}/stop`;
       await api.json('POST', target);
       process.stdout.write(trial === undefined ? `study ${id} stopped\n` : `trial ${trial} of ${id} stopping\n`);
       return 0;
@@ -144,7 +178,10 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     case 'leaderboard': {
       const { values, positionals } = parse(args, clientOptions);
       if (!positionals[0]) throw new UsageError('leaderboard needs a study ID');
-      const board = await client(values).json<{ rows: LeaderboardRow[] }>('GET', `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard`);
+      const board = await client(values).json<{ rows: LeaderboardRow[] }>(
+        'GET',
+        `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard`,
+      );
       process.stdout.write(`${renderLeaderboard(board.rows)}\n`);
       return 0;
     }

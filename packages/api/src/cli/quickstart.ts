@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { jsonLogger } from '@sweepd/core';
+import { pinoLogger } from '../ops/log.ts';
 import { ApiClient } from './client.ts';
 import { REPO_ROOT, untilSignal } from './commands.ts';
 import { watchStudy } from './watch.ts';
@@ -15,18 +15,24 @@ export async function runQuickstart(options: { port?: number; exitWhenDone: bool
   const daemon = await startDaemon({
     port: options.port ?? 8080,
     dataDir: options.dataDir,
-    log: jsonLogger({ service: 'sweepd' }, 'warn'),
+    log: pinoLogger({ level: 'warn' }),
   }).catch(async (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EADDRINUSE' || options.port !== undefined) throw err;
     process.stdout.write('port 8080 is taken; using a free port\n');
-    return startDaemon({ port: 0, dataDir: options.dataDir, log: jsonLogger({ service: 'sweepd' }, 'warn') });
+    return startDaemon({ port: 0, dataDir: options.dataDir, log: pinoLogger({ level: 'warn' }) });
   });
   try {
     process.stdout.write(`sweepd is up at ${daemon.url} (store: ${daemon.store.kind}, bus: ${daemon.bus.kind})\n`);
     const api = new ApiClient(daemon.url);
     const specFile = path.join(REPO_ROOT, 'examples', 'quickstart.yaml');
-    const study = await api.json<{ id: string; name: string; budget: { max_trials: number; max_epochs: number } }>('POST', '/v1/studies', readFileSync(specFile, 'utf8'));
-    process.stdout.write(`submitted ${path.relative(process.cwd(), specFile)} as study ${study.id}: ${study.budget.max_trials} trials × ${study.budget.max_epochs} epochs\n\n`);
+    const study = await api.json<{ id: string; name: string; budget: { max_trials: number; max_epochs: number } }>(
+      'POST',
+      '/v1/studies',
+      readFileSync(specFile, 'utf8'),
+    );
+    process.stdout.write(
+      `submitted ${path.relative(process.cwd(), specFile)} as study ${study.id}: ${study.budget.max_trials} trials × ${study.budget.max_epochs} epochs\n\n`,
+    );
     const status = await watchStudy(api, study.id);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     process.stdout.write(`\nstudy finished in ${seconds} s. Best config (sweepd export ${study.id} --format yaml):\n\n`);

@@ -8,8 +8,8 @@ export function formatValue(v: unknown): string {
   return v.toFixed(4);
 }
 
-function progressBar(done: number, total: number, width = 10): string {
-  const filled = total > 0 ? Math.round((done / total) * width) : 0;
+export function progressBar(done: number, total: number, width = 10): string {
+  const filled = total > 0 ? Math.min(width, Math.max(0, Math.round((done / total) * width))) : 0;
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
 }
 
@@ -28,7 +28,11 @@ export function renderLeaderboard(rows: readonly LeaderboardRow[], opts: { bars?
     truncate(r.reason ?? '', 60),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const more = rows.length > shown.length ? `\n… ${rows.length - shown.length} more` : '';
   return [line(header), ...body.map(line)].join('\n') + more;
 }

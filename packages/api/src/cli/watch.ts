@@ -1,51 +1,104 @@
 import type { LeaderboardRow } from '../views/leaderboard.ts';
-import type { ApiClient } from './client.ts';
-import { renderLeaderboard } from './table.ts';
+import { type ApiClient, ApiError } from './client.ts';
+import { parseSse } from './sse.ts';
+import { progressBar, renderLeaderboard } from './table.ts';
 
-interface Board {
-  study: string;
-  state: string;
-  objective: { metric: string; direction: string };
+/** What the live leaderboard stream sends in each `leaderboard` event. */
+export interface LiveBoard {
+  id: number;
+  study: {
+    id: string;
+    name: string;
+    state: string;
+    reason: string | null;
+    createdAt: string;
+    objective: { metric: string; direction: string };
+    budget: { max_trials: number; max_epochs: number };
+    counts: Record<string, number>;
+  };
   rows: LeaderboardRow[];
+  changes: { type: string; trial?: number }[];
 }
 
 const FINISHED = new Set(['completed', 'stopped', 'failed']);
+const RECONNECTS = 5;
 
 /**
- * Follows a study until it ends: on a terminal, redraws the leaderboard in place with progress and
- * ETA; otherwise prints a line whenever a trial changes. Returns 0 when the study completed.
+ * Follows a study over the live stream until it ends: on a terminal, redraws the leaderboard in
+ * place under a progress line with an ETA; otherwise prints one plain line whenever a trial
+ * changes. Reconnects with Last-Event-ID when the stream drops. Returns 0 when the study
+ * completed, 1 when it stopped or failed.
  */
-export async function watchStudy(api: ApiClient, id: string, opts: { intervalMs?: number; out?: NodeJS.WriteStream } = {}): Promise<number> {
+export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJS.WriteStream } = {}): Promise<number> {
   const out = opts.out ?? process.stdout;
   const tty = out.isTTY === true;
-  const started = Date.now();
   const seen = new Map<number, string>();
+  let lastEventId: string | undefined;
+  let failures = 0;
   for (;;) {
-    const board = await api.json<Board>('GET', `/v1/studies/${encodeURIComponent(id)}/leaderboard`);
-    const study = await api.json<{ budget: { max_trials: number; max_epochs: number }; name: string; reason: string | null }>('GET', `/v1/studies/${encodeURIComponent(id)}`);
-    const finished = board.rows.filter((r) => FINISHED.has(r.state)).length;
-    const total = study.budget.max_trials;
-    if (tty) {
-      const epochsDone = board.rows.reduce((n, r) => n + (FINISHED.has(r.state) ? r.maxEpochs : r.epochs), 0);
-      const fraction = epochsDone / (total * study.budget.max_epochs);
-      const elapsed = (Date.now() - started) / 1000;
-      const eta = fraction > 0.02 && !FINISHED.has(board.state) ? ` · ETA ${Math.max(0, Math.round((elapsed / fraction) * (1 - fraction)))} s` : '';
-      out.write(`\x1b[2J\x1b[H${study.name} (${id}) · ${board.state} · ${finished}/${total} trials · ${board.objective.direction} ${board.objective.metric}${eta}\n\n`);
-      out.write(`${renderLeaderboard(board.rows, { bars: true, limit: (out.rows ?? 40) - 6 })}\n`);
-    } else {
-      for (const r of board.rows) {
-        const key = `${r.state}|${r.epochs}|${r.value}`;
-        if (seen.get(r.number) === key) continue;
-        seen.set(r.number, key);
-        const value = r.value === null ? '-' : r.value.toFixed(4);
-        out.write(`trial ${r.number} ${r.state} epoch ${r.epochs}/${r.maxEpochs} ${board.objective.metric}=${value}${r.reason ? ` (${r.reason})` : ''}\n`);
+    let body: ReadableStream<Uint8Array>;
+    try {
+      body = await api.stream(`/v1/studies/${encodeURIComponent(id)}/leaderboard/stream`, { lastEventId });
+    } catch (err) {
+      // Unreachable on the first try is exit 4; a dropped daemon is retried a few times first.
+      if (!(err instanceof ApiError) || err.status !== 0 || lastEventId === undefined || ++failures > RECONNECTS) throw err;
+      await new Promise((r) => setTimeout(r, 500 * failures));
+      continue;
+    }
+    try {
+      for await (const event of parseSse(body)) {
+        if (event.event !== 'leaderboard') continue;
+        lastEventId = event.id;
+        failures = 0;
+        const board = JSON.parse(event.data) as LiveBoard;
+        if (tty) out.write(drawScreen(board, out.rows ?? 40));
+        else printChanges(board, seen, out);
+        if (FINISHED.has(board.study.state)) {
+          const { state, reason } = board.study;
+          out.write(`${tty ? '\n' : ''}study ${tty ? '' : `${id} `}${state}${reason ? `: ${reason}` : ''}\n`);
+          return state === 'completed' ? 0 : 1;
+        }
       }
+    } catch (err) {
+      if (++failures > RECONNECTS) throw new ApiError(0, `lost the event stream from ${api.baseUrl}: ${(err as Error).message}`, undefined);
     }
-    if (FINISHED.has(board.state)) {
-      if (!tty) out.write(`study ${id} ${board.state}${study.reason ? `: ${study.reason}` : ''}\n`);
-      else out.write(`\nstudy ${board.state}${study.reason ? `: ${study.reason}` : ''}\n`);
-      return board.state === 'completed' ? 0 : 1;
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
+    await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The whole screen for a TTY: progress and ETA on top, the table below. */
+export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): string {
+  const { study } = board;
+  const total = study.budget.max_trials;
+  const finished = board.rows.filter((r) => FINISHED.has(r.state)).length;
+  // A stopped trial will not train its remaining epochs, so it counts as done.
+  const epochsDone = board.rows.reduce((n, r) => n + (FINISHED.has(r.state) ? r.maxEpochs : r.epochs), 0);
+  const fraction = Math.min(1, epochsDone / Math.max(1, total * study.budget.max_epochs));
+  const elapsed = (now - Date.parse(study.createdAt)) / 1000;
+  const eta = fraction > 0.02 && !FINISHED.has(study.state) ? ` · ETA ${formatDuration((elapsed / fraction) * (1 - fraction))}` : '';
+  const best = board.rows[0]?.value;
+  const head =
+    `${study.name} (${study.id}) · ${study.state} · ${study.objective.direction} ${study.objective.metric}` +
+    `${best === null || best === undefined ? '' : ` · best ${best.toFixed(4)}`}\n` +
+    `${progressBar(epochsDone, total * study.budget.max_epochs, 30)} ${Math.round(fraction * 100)}% · ${finished}/${total} trials · ${formatDuration(elapsed)} elapsed${eta}\n\n`;
+  return `\x1b[2J\x1b[H${head}${renderLeaderboard(board.rows, { bars: true, limit: Math.max(3, rows - 7) })}\n`;
+}
+
+function printChanges(board: LiveBoard, seen: Map<number, string>, out: NodeJS.WritableStream): void {
+  for (const r of board.rows) {
+    const key = `${r.state}|${r.epochs}|${r.value}|${r.reason}`;
+    if (seen.get(r.number) === key) continue;
+    seen.set(r.number, key);
+    const value = r.value === null ? '-' : r.value.toFixed(4);
+    out.write(
+      `trial ${r.number} ${r.state} epoch ${r.epochs}/${r.maxEpochs} ${board.study.objective.metric}=${value}${r.reason ? ` (${r.reason})` : ''}\n`,
+    );
+  }
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
 }

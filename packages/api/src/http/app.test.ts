@@ -33,7 +33,8 @@ afterAll(async () => {
   await store.close();
 });
 
-const post = (path: string, body: string, type = 'application/yaml') => app.request(path, { method: 'POST', body, headers: { 'content-type': type } });
+const post = (path: string, body: string, type = 'application/yaml') =>
+  app.request(path, { method: 'POST', body, headers: { 'content-type': type } });
 
 describe('HTTP API', () => {
   let studyId = '';
@@ -48,12 +49,20 @@ describe('HTTP API', () => {
   });
 
   it('201: accepts JSON too', async () => {
-    const json = JSON.stringify({ name: 'json-spec', objective: {}, space: { learning_rate: { type: 'float', low: 0.001, high: 0.1 } }, budget: { max_trials: 1, max_epochs: 1 } });
+    const json = JSON.stringify({
+      name: 'json-spec',
+      objective: {},
+      space: { learning_rate: { type: 'float', low: 0.001, high: 0.1 } },
+      budget: { max_trials: 1, max_epochs: 1 },
+    });
     expect((await post('/v1/studies', json, 'application/json')).status).toBe(201);
   });
 
   it('400: lists every problem of an invalid spec by path', async () => {
-    const res = await post('/v1/studies', 'name: bad\nobjective: { direction: up }\nspace: { learning_rate: { type: float, low: 0, high: 1, log: true } }\nbudget: { max_trials: 0, max_epochs: 1 }\n');
+    const res = await post(
+      '/v1/studies',
+      'name: bad\nobjective: { direction: up }\nspace: { learning_rate: { type: float, low: 0, high: 1, log: true } }\nbudget: { max_trials: 0, max_epochs: 1 }\n',
+    );
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: string; problems: { path: string; message: string }[] };
     expect(body.error).toBe('invalid spec');
@@ -83,7 +92,13 @@ describe('HTTP API', () => {
     const list = (await (await app.request('/v1/studies')).json()) as { studies: { id: string }[] };
     expect(list.studies.map((s) => s.id)).toContain(studyId);
     expect((await app.request(`/v1/studies/${studyId}`)).status).toBe(200);
-    for (const path of ['/v1/studies/st_nope', '/v1/studies/..%2F..%2Fetc', '/v1/studies/st_nope/leaderboard', `/v1/studies/${studyId}/trials/99`, '/v1/nothing']) {
+    for (const path of [
+      '/v1/studies/st_nope',
+      '/v1/studies/..%2F..%2Fetc',
+      '/v1/studies/st_nope/leaderboard',
+      `/v1/studies/${studyId}/trials/99`,
+      '/v1/nothing',
+    ]) {
       const res = await app.request(path);
       expect(res.status, path).toBe(404);
       expect(((await res.json()) as { error: string }).error).toBeTruthy();
@@ -105,15 +120,22 @@ describe('HTTP API', () => {
       ],
       { metric: 'val_auc_macro', direction: 'maximize' },
     );
-    const board = (await (await app.request(`/v1/studies/${studyId}/leaderboard`)).json()) as { rows: { rank: number | null; number: number; value: number | null; bestEpoch: number | null }[] };
+    const board = (await (await app.request(`/v1/studies/${studyId}/leaderboard`)).json()) as {
+      rows: { rank: number | null; number: number; value: number | null; bestEpoch: number | null }[];
+    };
     expect(board.rows.slice(0, 2)).toMatchObject([
       { rank: 1, number: a.number, value: 0.72, bestEpoch: 2 },
       { rank: 2, number: b.number, value: 0.55, bestEpoch: 1 },
     ]);
-    const trial = (await (await app.request(`/v1/studies/${studyId}/trials/${a.number}`)).json()) as { epochs: { layers: { layer: string }[] }[] };
+    const trial = (await (await app.request(`/v1/studies/${studyId}/trials/${a.number}`)).json()) as {
+      epochs: { layers: { layer: string }[] }[];
+    };
     expect(trial.epochs[0]?.layers[0]?.layer).toBe('conv1');
 
-    const json = (await (await app.request(`/v1/studies/${studyId}/export?format=json`)).json()) as { trial: number; config: Record<string, unknown> };
+    const json = (await (await app.request(`/v1/studies/${studyId}/export?format=json`)).json()) as {
+      trial: number;
+      config: Record<string, unknown>;
+    };
     expect(json.trial).toBe(a.number);
     expect(json.config).toEqual({ batch_size: 32, ...a.params });
     const flags = await (await app.request(`/v1/studies/${studyId}/export?format=flags`)).text();

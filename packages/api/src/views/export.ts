@@ -33,10 +33,17 @@ export function renderBestConfig(best: BestConfig, format: ExportFormat): { body
     case 'yaml':
       return { body: toYaml(best), contentType: 'application/yaml' };
     case 'flags':
-      return { body: `${Object.entries(best.config).map(([k, v]) => `--${k}=${shellQuote(String(v))}`).join(' ')}\n`, contentType: 'text/plain' };
+      return {
+        body: `${Object.entries(best.config)
+          .map(([k, v]) => `--${k}=${shellQuote(String(v))}`)
+          .join(' ')}\n`,
+        contentType: 'text/plain',
+      };
     case 'env':
       return {
-        body: Object.entries(best.config).map(([k, v]) => `${k.toUpperCase()}=${shellQuote(String(v))}\n`).join(''),
+        body: Object.entries(best.config)
+          .map(([k, v]) => `${k.toUpperCase()}=${shellQuote(String(v))}\n`)
+          .join(''),
         contentType: 'text/plain',
       };
   }

@@ -1,0 +1,48 @@
+import { getJson } from './api.js';
+import { fill, h, studyHref } from './dom.js';
+import { FINISHED, num, when } from './format.js';
+
+/** The list of studies, refreshed every few seconds. */
+export async function studiesPage(app, ctx, signal) {
+  ctx.crumbs({ text: 'studies' });
+  for (;;) {
+    const { studies } = await getJson('/v1/studies', signal);
+    const rows = studies.map((s) => {
+      const done = ['completed', 'stopped', 'failed'].reduce((n, k) => n + (s.counts[k] ?? 0), 0);
+      return h(
+        'tr',
+        {},
+        h('td', {}, h('a', { href: studyHref(s.id) }, s.name)),
+        h('td', { class: 'mono' }, s.id),
+        h('td', {}, h('span', { class: `state ${s.state}` }, s.state)),
+        h('td', { class: 'num' }, `${done}/${s.budget.max_trials}`),
+        h('td', { class: 'num' }, num(s.best)),
+        h('td', {}, `${s.objective.direction} ${s.objective.metric}`),
+        h('td', {}, when(s.createdAt)),
+      );
+    });
+    fill(
+      app,
+      h('h1', {}, 'Studies'),
+      studies.length === 0
+        ? h('p', { class: 'muted' }, 'No studies yet: sweepd submit examples/quickstart.yaml')
+        : h(
+            'table',
+            { class: 'grid', id: 'studies' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ['name', 'id', 'state', 'trials', 'best', 'objective', 'created'].map((t) => h('th', {}, t)),
+              ),
+            ),
+            h('tbody', {}, rows),
+          ),
+    );
+    const running = studies.some((s) => !FINISHED.has(s.state));
+    await new Promise((r) => setTimeout(r, running ? 3000 : 10_000));
+    if (signal.aborted) return;
+  }
+}

@@ -1,0 +1,320 @@
+import { follow, getJson, post } from './api.js';
+import { axis, chartCard, color, makeChart, update } from './charts.js';
+import { diagnose } from './diagnostics.js';
+import { fill, h, studyHref, trialHref } from './dom.js';
+import { FINISHED, num, param, percent, when } from './format.js';
+
+const QUANTILES = [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1];
+
+/** One trial: diagnostics in words, then its curves, per-class AUC and per-layer statistics. */
+export async function trialPage(app, ctx, id, n, signal) {
+  const path = `/v1/studies/${encodeURIComponent(id)}/trials/${encodeURIComponent(n)}`;
+  let trial = await getJson(path, signal);
+  const study = await getJson(`/v1/studies/${encodeURIComponent(id)}`, signal);
+  ctx.crumbs(
+    { text: 'studies', href: '#/' },
+    { text: study.name, href: studyHref(id) },
+    { text: `trial ${trial.number}`, href: trialHref(id, trial.number) },
+  );
+
+  const head = h('div', { class: 'trial-head' });
+  const diag = h('section', { class: 'card', id: 'diagnostics' });
+  const curves = chartCard('Loss and AUC per epoch', 'losses on the left axis, AUC on the right', 'chart-curves');
+  const classes = chartCard('AUC per class', 'at the best epoch', 'chart-classes');
+  const kernel = chartCard(
+    'Kernel movement ‖W−W₀‖/‖W₀‖',
+    'relative to the pretrained weights, per trainable layer; log scale',
+    'chart-kernel',
+  );
+  const bias = chartCard('Bias movement ‖b−b₀‖', 'absolute (biases start at zero), per layer', 'chart-bias');
+  const sparsity = chartCard(
+    'Sparsity and dead units',
+    'solid: fraction of zero activations on the probe batch; dashed: units zero on the whole probe',
+    'chart-sparsity',
+  );
+  const layerSelect = h('select', { id: 'layer-select', 'aria-label': 'layer' });
+  const histogram = chartCard(
+    'Weight distribution per epoch',
+    'kernel quantiles: min–max, 5–95 %, 25–75 % bands and the median (a TensorBoard-style histogram from the stored quantiles)',
+    'chart-histogram',
+  );
+  histogram.card.querySelector('h3').append(' ', layerSelect);
+  const undefinedList = h('p', { class: 'note', id: 'auc-undefined' });
+  classes.card.append(undefinedList);
+  fill(
+    app,
+    head,
+    diag,
+    h('div', { class: 'charts two' }, curves.card, classes.card, kernel.card, bias.card, histogram.card, sparsity.card),
+  );
+
+  const curvesChart = makeChart(curves.canvas, {
+    type: 'line',
+    data: { labels: [], datasets: [] },
+    options: {
+      scales: {
+        x: axis('epoch'),
+        y: axis('loss', { position: 'left' }),
+        auc: axis('AUC', { position: 'right', grid: { drawOnChartArea: false } }),
+      },
+    },
+  });
+  const classesChart = makeChart(classes.canvas, {
+    type: 'bar',
+    data: { labels: [], datasets: [] },
+    options: { scales: { y: axis('ROC AUC', { min: 0, max: 1 }) }, plugins: { legend: { display: false } } },
+  });
+  const kernelChart = makeChart(kernel.canvas, {
+    type: 'line',
+    data: { labels: [], datasets: [] },
+    options: { scales: { x: axis('epoch'), y: axis('relative movement', { type: 'logarithmic' }) } },
+  });
+  const biasChart = makeChart(bias.canvas, {
+    type: 'line',
+    data: { labels: [], datasets: [] },
+    options: { scales: { x: axis('epoch'), y: axis('absolute movement') } },
+  });
+  const sparsityChart = makeChart(sparsity.canvas, {
+    type: 'line',
+    data: { labels: [], datasets: [] },
+    options: { scales: { x: axis('epoch'), y: axis('fraction', { min: 0, max: 1 }) } },
+  });
+  const histogramChart = makeChart(histogram.canvas, {
+    type: 'line',
+    data: { labels: [], datasets: [] },
+    options: { scales: { x: axis('epoch'), y: axis('weight value') }, plugins: { filler: { propagate: false } } },
+  });
+
+  let layer;
+  layerSelect.addEventListener('change', () => {
+    layer = layerSelect.value;
+    drawHistogram();
+  });
+
+  const drawHistogram = () => {
+    const labels = trial.epochs.map((e) => e.epoch);
+    const at = (q) => trial.epochs.map((e) => e.layers.find((l) => l.layer === layer)?.quantiles?.[QUANTILES.indexOf(q)] ?? null);
+    const band = (lo, hi, alpha, label) => [
+      {
+        label: `${label} low`,
+        data: at(lo),
+        borderColor: color(0, alpha + 0.2),
+        backgroundColor: color(0, alpha),
+        pointRadius: 0,
+        borderWidth: 1,
+        fill: false,
+      },
+      {
+        label,
+        data: at(hi),
+        borderColor: color(0, alpha + 0.2),
+        backgroundColor: color(0, alpha),
+        pointRadius: 0,
+        borderWidth: 1,
+        fill: '-1',
+      },
+    ];
+    update(histogramChart, {
+      labels,
+      datasets: [
+        ...band(0, 1, 0.12, 'min–max'),
+        ...band(0.05, 0.95, 0.22, '5–95 %'),
+        ...band(0.25, 0.75, 0.35, '25–75 %'),
+        { label: 'median', data: at(0.5), borderColor: color(1), backgroundColor: color(1), pointRadius: 2, borderWidth: 2, fill: false },
+      ],
+    });
+    histogramChart.options.plugins.legend.labels.filter = (item) => !item.text.endsWith(' low');
+    histogramChart.update('none');
+  };
+
+  const render = () => {
+    const epochs = trial.epochs;
+    const labels = epochs.map((e) => e.epoch);
+    const series = (key) => epochs.map((e) => e.metrics[key] ?? null);
+    renderHead(head, trial, study, ctx);
+    renderDiagnostics(diag, trial);
+
+    update(curvesChart, {
+      labels,
+      datasets: [
+        { label: 'train_loss', data: series('train_loss'), borderColor: color(0), backgroundColor: color(0), yAxisID: 'y' },
+        { label: 'val_loss', data: series('val_loss'), borderColor: color(4), backgroundColor: color(4), yAxisID: 'y' },
+        {
+          label: 'val_auc_macro',
+          data: series('val_auc_macro'),
+          borderColor: color(2),
+          backgroundColor: color(2),
+          yAxisID: 'auc',
+          borderWidth: 3,
+        },
+        {
+          label: 'val_auc_micro',
+          data: series('val_auc_micro'),
+          borderColor: color(3),
+          backgroundColor: color(3),
+          yAxisID: 'auc',
+          borderDash: [4, 3],
+        },
+      ],
+    });
+
+    const best = epochs.find((e) => e.epoch === bestEpoch(trial, study)) ?? epochs.at(-1);
+    const perClass = Object.entries(best?.metrics ?? {})
+      .filter(([k]) => k.startsWith('val_auc['))
+      .map(([k, v]) => [k.slice('val_auc['.length, -1), v]);
+    update(classesChart, {
+      labels: perClass.map(([c]) => c),
+      datasets: [
+        {
+          label: 'AUC',
+          data: perClass.map(([, v]) => v),
+          backgroundColor: perClass.map(([, v]) => (v < 0.6 ? color(1, 0.7) : color(2, 0.7))),
+        },
+      ],
+    });
+    classes.card.querySelector('.note').textContent = best ? `at epoch ${best.epoch}` : 'no epoch yet';
+    const missing = best?.notes?.auc_undefined_classes;
+    undefinedList.textContent =
+      Array.isArray(missing) && missing.length > 0
+        ? `No AUC (only one label value in validation): ${missing.join(', ')}`
+        : 'Every class has an AUC.';
+
+    const layers = [...new Set(epochs.flatMap((e) => e.layers.map((l) => l.layer)))];
+    const perLayer = (key, filter = () => true) =>
+      layers
+        .filter((name) => epochs.some((e) => e.layers.some((l) => l.layer === name && typeof l[key] === 'number' && filter(l))))
+        .map((name, i) => ({ name, i, data: epochs.map((e) => e.layers.find((l) => l.layer === name)?.[key] ?? null) }));
+    // Zero kernel movement cannot be drawn on a log axis; frozen layers show as absent, which is what they are.
+    update(kernelChart, {
+      labels,
+      datasets: perLayer('kernelMovement', (l) => l.trainable).map(({ name, i, data }) => ({
+        label: name,
+        data: data.map((v) => (v > 0 ? v : null)),
+        borderColor: color(i),
+        backgroundColor: color(i),
+      })),
+    });
+    update(biasChart, {
+      labels,
+      datasets: perLayer('biasMovement').map(({ name, i, data }) => ({
+        label: name,
+        data,
+        borderColor: color(i),
+        backgroundColor: color(i),
+      })),
+    });
+    update(sparsityChart, {
+      labels,
+      datasets: [
+        ...perLayer('sparsity').map(({ name, i, data }) => ({
+          label: `${name} sparsity`,
+          data,
+          borderColor: color(i),
+          backgroundColor: color(i),
+        })),
+        ...perLayer('deadFraction').map(({ name, i, data }) => ({
+          label: `${name} dead`,
+          data,
+          borderColor: color(i),
+          backgroundColor: color(i),
+          borderDash: [5, 4],
+        })),
+      ],
+    });
+    for (const c of [kernel, bias, sparsity, histogram]) c.card.classList.toggle('empty', layers.length === 0);
+
+    const withQuantiles = layers.filter((name) => epochs.some((e) => e.layers.some((l) => l.layer === name && l.quantiles)));
+    if (layer === undefined || !withQuantiles.includes(layer))
+      layer = withQuantiles.find((name) => epochs.at(-1)?.layers.find((l) => l.layer === name)?.trainable) ?? withQuantiles[0];
+    fill(
+      layerSelect,
+      withQuantiles.map((name) => h('option', { value: name, selected: name === layer }, name)),
+    );
+    drawHistogram();
+  };
+  render();
+  if (FINISHED.has(trial.state) && study.state !== 'running') return;
+
+  let fetching = false;
+  await follow(`/v1/studies/${encodeURIComponent(id)}/leaderboard/stream`, {
+    signal,
+    onState: ctx.live,
+    onEvent: async (name, data) => {
+      if (name !== 'leaderboard' || fetching) return;
+      const row = JSON.parse(data).rows.find((r) => r.number === trial.number);
+      if (!row || (row.state === trial.state && row.epochs === trial.epochs.length && row.reason === trial.reason)) return;
+      fetching = true;
+      try {
+        trial = await getJson(path, signal);
+        render();
+      } catch (err) {
+        ctx.fail(err);
+      } finally {
+        fetching = false;
+      }
+    },
+  });
+}
+
+function bestEpoch(trial, study) {
+  let best;
+  let at;
+  for (const e of trial.epochs) {
+    const v = e.metrics[study.objective.metric];
+    if (typeof v !== 'number') continue;
+    if (best === undefined || (study.objective.direction === 'maximize' ? v > best : v < best)) {
+      best = v;
+      at = e.epoch;
+    }
+  }
+  return at;
+}
+
+function renderHead(el, trial, study, ctx) {
+  const stop = h('button', { type: 'button' }, 'stop trial');
+  stop.hidden = FINISHED.has(trial.state);
+  stop.addEventListener('click', () => post(`/v1/studies/${encodeURIComponent(study.id)}/trials/${trial.number}/stop`).catch(ctx.fail));
+  const notes = trial.epochs.at(-1)?.notes ?? {};
+  fill(
+    el,
+    h('h1', {}, `Trial ${trial.number} `, h('span', { class: `state ${trial.state}` }, trial.state), ' ', stop),
+    h(
+      'p',
+      { class: 'muted' },
+      `${study.objective.metric} ${num(trial.value)} · ${trial.epochs.length}/${study.budget.max_epochs} epochs · started ${when(trial.startedAt)}`,
+      trial.worker ? ` · worker ${trial.worker}` : '',
+      notes.backend ? ` · backend ${notes.backend}` : '',
+      notes.frozen_layers !== undefined ? ` · ${notes.frozen_layers} frozen layers` : '',
+    ),
+    h(
+      'table',
+      { class: 'params', id: 'params' },
+      h(
+        'tbody',
+        {},
+        Object.entries(trial.params).map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', { class: 'mono' }, param(v)))),
+      ),
+    ),
+  );
+}
+
+function renderDiagnostics(el, trial) {
+  const items = diagnose(trial);
+  const last = trial.epochs.at(-1);
+  const summary = last
+    ? last.layers
+        .filter((l) => l.trainable && typeof l.deadFraction === 'number')
+        .map((l) => `${l.layer}: ${percent(l.deadFraction)} dead`)
+        .join(' · ')
+    : '';
+  fill(
+    el,
+    h('h3', {}, 'Diagnosis'),
+    h(
+      'ul',
+      { class: 'diagnostics' },
+      items.map((d) => h('li', { class: d.severity, dataset: { flag: d.flag } }, h('strong', {}, d.flag), ': ', d.text)),
+    ),
+    summary ? h('p', { class: 'note' }, summary) : null,
+  );
+}

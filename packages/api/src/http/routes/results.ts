@@ -1,0 +1,102 @@
+import { createRoute } from '@hono/zod-openapi';
+import { bestConfig, renderBestConfig } from '../../views/export.ts';
+import { leaderboard } from '../../views/leaderboard.ts';
+import { trialView } from '../../views/study.ts';
+import type { Api, RouteDeps } from '../deps.ts';
+import { findStudy, HttpError } from '../errors.ts';
+import {
+  BestConfigSchema,
+  ErrorSchema,
+  ExportQuery,
+  LeaderboardSchema,
+  StopTrialSchema,
+  StudyIdParams,
+  TrialParams,
+  TrialSchema,
+} from '../schemas.ts';
+
+const errors = (...codes: Array<400 | 404 | 409>) =>
+  Object.fromEntries(codes.map((code) => [code, { description: 'error', content: { 'application/json': { schema: ErrorSchema } } }]));
+
+const leaderboardRoute = createRoute({
+  method: 'get',
+  path: '/v1/studies/{id}/leaderboard',
+  summary: 'Trials ranked by objective',
+  request: { params: StudyIdParams },
+  responses: { 200: { description: 'the leaderboard', content: { 'application/json': { schema: LeaderboardSchema } } }, ...errors(404) },
+});
+
+const trialRoute = createRoute({
+  method: 'get',
+  path: '/v1/studies/{id}/trials/{n}',
+  summary: 'One trial with every epoch',
+  request: { params: TrialParams },
+  responses: {
+    200: { description: 'the trial, its metrics and layer statistics per epoch', content: { 'application/json': { schema: TrialSchema } } },
+    ...errors(400, 404),
+  },
+});
+
+const stopTrialRoute = createRoute({
+  method: 'post',
+  path: '/v1/studies/{id}/trials/{n}/stop',
+  summary: 'Stop one trial',
+  request: { params: TrialParams },
+  responses: {
+    200: { description: 'the trial is stopping', content: { 'application/json': { schema: StopTrialSchema } } },
+    ...errors(400, 404, 409),
+  },
+});
+
+// Its answer is JSON, YAML or text depending on `format`.
+const exportRoute = createRoute({
+  method: 'get',
+  path: '/v1/studies/{id}/export',
+  summary: 'The best config',
+  request: { params: StudyIdParams, query: ExportQuery },
+  responses: {
+    200: {
+      description: 'the best trial’s full config: JSON, YAML, TF-slim flags or shell assignments',
+      content: {
+        'application/json': { schema: BestConfigSchema },
+        'application/yaml': { schema: { type: 'string' } },
+        'text/plain': { schema: { type: 'string' } },
+      },
+    },
+    ...errors(400, 404, 409),
+  },
+});
+
+export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
+  app.openapi(leaderboardRoute, async (c) => {
+    const study = await findStudy(store, c.req.valid('param').id);
+    const trials = await store.listTrials(study.id);
+    return c.json({ study: study.id, state: study.state, objective: study.spec.objective, rows: leaderboard(trials, study.spec) }, 200);
+  });
+
+  app.openapi(trialRoute, async (c) => {
+    const { id, n } = c.req.valid('param');
+    const study = await findStudy(store, id);
+    const trial = await store.getTrial(study.id, Number(n));
+    if (!trial) throw new HttpError(404, `study ${study.id} has no trial ${n}`);
+    return c.json(JSON.parse(JSON.stringify(trialView(trial))), 200);
+  });
+
+  app.openapi(stopTrialRoute, async (c) => {
+    const { id, n } = c.req.valid('param');
+    const study = await findStudy(store, id);
+    const trial = await store.getTrial(study.id, Number(n));
+    if (!trial) throw new HttpError(404, `study ${study.id} has no trial ${n}`);
+    if (!(await engine.stopTrial(study.id, trial.number))) throw new HttpError(409, `trial ${n} is ${trial.state}, not queued or running`);
+    return c.json({ study: study.id, trial: trial.number, stopping: true as const }, 200);
+  });
+
+  app.openapi(exportRoute, async (c) => {
+    const { format } = c.req.valid('query');
+    const study = await findStudy(store, c.req.valid('param').id);
+    const best = bestConfig(study.id, study.spec, await store.listTrials(study.id));
+    if (!best) throw new HttpError(409, `study ${study.id} has no trial with a ${study.spec.objective.metric} value yet`);
+    const { body, contentType } = renderBestConfig(best, format);
+    return c.body(body, 200, { 'content-type': `${contentType}; charset=utf-8` }) as never;
+  });
+}

@@ -1,0 +1,102 @@
+import { createRoute } from '@hono/zod-openapi';
+import { PluginLoadError, SpecError } from '@sweepd/core';
+import { bodyLimit } from 'hono/body-limit';
+import { loadStudyView, summaryView } from '../../views/study.ts';
+import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
+import { findStudy, HttpError } from '../errors.ts';
+import { ErrorSchema, SpecBody, StudyIdParams, StudyListSchema, StudySchema } from '../schemas.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Media types a spec may be sent as; none at all is taken as YAML. */
+const SPEC_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'];
+
+const errors = (...codes: Array<400 | 404 | 409 | 413 | 415>) =>
+  Object.fromEntries(codes.map((code) => [code, { description: 'error', content: { 'application/json': { schema: ErrorSchema } } }]));
+
+const submitRoute = createRoute({
+  method: 'post',
+  path: '/v1/studies',
+  summary: 'Submit a study',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': { schema: SpecBody },
+        'application/yaml': { schema: SpecBody },
+      },
+    },
+  },
+  responses: {
+    201: { description: 'the study, started', content: { 'application/json': { schema: StudySchema } } },
+    ...errors(400, 413, 415),
+  },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/studies',
+  summary: 'List studies',
+  responses: {
+    200: { description: 'every study with trial counts and best value', content: { 'application/json': { schema: StudyListSchema } } },
+  },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/v1/studies/{id}',
+  summary: 'One study',
+  request: { params: StudyIdParams },
+  responses: {
+    200: { description: 'the study, its counts, best config and spec', content: { 'application/json': { schema: StudySchema } } },
+    ...errors(404),
+  },
+});
+
+const stopRoute = createRoute({
+  method: 'post',
+  path: '/v1/studies/{id}/stop',
+  summary: 'Stop a study and its running trials',
+  request: { params: StudyIdParams },
+  responses: { 200: { description: 'the stopped study', content: { 'application/json': { schema: StudySchema } } }, ...errors(404, 409) },
+});
+
+export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
+  app.post(
+    documentRoute(app, submitRoute),
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: `request body exceeds ${MAX_BODY_BYTES} bytes` }, 413),
+    }),
+    async (c) => {
+      const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      if (type !== '' && !SPEC_TYPES.includes(type)) {
+        throw new HttpError(
+          415,
+          `content-type '${type.slice(0, 64)}' is not accepted: send the spec as application/json or application/yaml`,
+        );
+      }
+      const text = await c.req.text();
+      if (text.trim() === '') throw new HttpError(400, 'request body is empty: send the spec as YAML or JSON');
+      try {
+        const study = await engine.submit(text);
+        return c.json(await loadStudyView(store, study), 201);
+      } catch (err) {
+        if (err instanceof SpecError) throw new HttpError(400, 'invalid spec', { problems: err.problems });
+        if (err instanceof PluginLoadError)
+          throw new HttpError(400, err.message, { problems: [{ path: 'plugins', message: err.message }] });
+        throw err;
+      }
+    },
+  );
+
+  app.openapi(listRoute, async (c) => c.json({ studies: (await store.listStudies()).map(summaryView) }, 200));
+
+  app.openapi(getRoute, async (c) => c.json(await loadStudyView(store, await findStudy(store, c.req.valid('param').id)), 200));
+
+  app.openapi(stopRoute, async (c) => {
+    const study = await findStudy(store, c.req.valid('param').id);
+    if (!(await engine.stopStudy(study.id))) throw new HttpError(409, `study ${study.id} is ${study.state}, not running`);
+    return c.json(await loadStudyView(store, await findStudy(store, study.id)), 200);
+  });
+}

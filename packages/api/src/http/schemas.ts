@@ -1,0 +1,141 @@
+import { z } from '@hono/zod-openapi';
+import { specSchema } from '@sweepd/core';
+import { EXPORT_FORMATS } from '../views/export.ts';
+
+/**
+ * The zod schemas of the HTTP API: the path and query schemas validate requests (through
+ * @hono/zod-openapi), and all of them generate /openapi.json. The spec body is documented with
+ * the core spec schema, but validated by parseSpecText, which accepts YAML too and names every
+ * problem by path.
+ */
+
+export const ErrorSchema = z
+  .object({
+    error: z.string().openapi({ example: "no study with id 'st_nope'" }),
+    problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Error');
+
+export const StudyIdParams = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'st_3kq9x2' }),
+});
+
+export const TrialParams = StudyIdParams.extend({
+  n: z
+    .string()
+    .regex(/^\d{1,9}$/, 'trial number must be a non-negative integer')
+    .openapi({ param: { name: 'n', in: 'path' }, example: '0' }),
+});
+
+export const ExportQuery = z.object({
+  format: z
+    .enum(EXPORT_FORMATS, { error: `format must be one of ${EXPORT_FORMATS.join(', ')}` })
+    .default('json')
+    .openapi({ param: { name: 'format', in: 'query' } }),
+});
+
+// Core's schema was built before @hono/zod-openapi extended zod, so it has no .openapi();
+// zod's own .meta() carries the same documentation (a new schema object; core's is untouched).
+export const SpecBody = specSchema.meta({
+  id: 'Spec',
+  description: 'A search spec. Sent as JSON or YAML text (YAML is a superset of JSON); at most 1 MiB.',
+});
+
+const counts = z.object({ queued: z.number(), running: z.number(), completed: z.number(), stopped: z.number(), failed: z.number() });
+const studyHeader = {
+  id: z.string(),
+  name: z.string(),
+  state: z.enum(['running', 'completed', 'stopped', 'failed']),
+  reason: z.string().nullable(),
+  createdAt: z.string().openapi({ format: 'date-time' }),
+  finishedAt: z.string().nullable().openapi({ format: 'date-time' }),
+  objective: z.object({ metric: z.string(), direction: z.enum(['maximize', 'minimize']) }),
+  budget: z.object({ max_trials: z.number(), max_epochs: z.number(), parallelism: z.number() }),
+  counts,
+};
+const paramValue = z.union([z.number(), z.string(), z.boolean()]);
+
+export const StudySummarySchema = z.object({ ...studyHeader, best: z.number().nullable() }).openapi('StudySummary');
+export const StudyListSchema = z.object({ studies: z.array(StudySummarySchema) });
+
+export const StudySchema = z
+  .object({
+    ...studyHeader,
+    best: z.object({ trial: z.number(), value: z.number(), config: z.record(z.string(), paramValue) }).nullable(),
+    spec: z.record(z.string(), z.unknown()),
+  })
+  .openapi('Study');
+
+export const LeaderboardRowSchema = z
+  .object({
+    rank: z.number().nullable(),
+    number: z.number(),
+    state: z.enum(['queued', 'running', 'completed', 'stopped', 'failed']),
+    value: z.number().nullable(),
+    bestEpoch: z.number().nullable(),
+    epochs: z.number(),
+    maxEpochs: z.number(),
+    params: z.record(z.string(), paramValue),
+    reason: z.string().nullable(),
+  })
+  .openapi('LeaderboardRow');
+
+export const LeaderboardSchema = z
+  .object({
+    study: z.string(),
+    state: z.string(),
+    objective: z.object({ metric: z.string(), direction: z.string() }),
+    rows: z.array(LeaderboardRowSchema),
+  })
+  .openapi('Leaderboard');
+
+const layerStats = z.object({
+  layer: z.string(),
+  trainable: z.boolean(),
+  kernelMovement: z.number().optional(),
+  biasMovement: z.number().optional(),
+  updateRatio: z.number().optional(),
+  mean: z.number().optional(),
+  std: z.number().optional(),
+  fractionNegative: z.number().optional(),
+  quantiles: z.array(z.number()).optional(),
+  sparsity: z.number().optional(),
+  deadFraction: z.number().optional(),
+});
+
+export const TrialSchema = z
+  .object({
+    study: z.string(),
+    number: z.number(),
+    state: z.string(),
+    value: z.number().nullable(),
+    reason: z.string().nullable(),
+    params: z.record(z.string(), paramValue),
+    tags: z.record(z.string(), paramValue),
+    worker: z.string().nullable(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    notes: z.record(z.string(), z.unknown()),
+    epochs: z.array(
+      z.object({
+        epoch: z.number(),
+        metrics: z.record(z.string(), z.number()),
+        layers: z.array(layerStats),
+        notes: z.record(z.string(), z.unknown()).optional(),
+      }),
+    ),
+  })
+  .openapi('Trial');
+
+export const StopTrialSchema = z.object({ study: z.string(), trial: z.number(), stopping: z.literal(true) });
+export const HealthSchema = z.object({ ok: z.boolean(), store: z.string() });
+
+export const BestConfigSchema = z
+  .object({
+    study: z.string(),
+    trial: z.number(),
+    objective: z.object({ metric: z.string(), direction: z.string(), value: z.number() }),
+    config: z.record(z.string(), paramValue),
+  })
+  .openapi('BestConfig');

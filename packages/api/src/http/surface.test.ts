@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalBus, type Store } from '@sweepd/core';
+import { openStore } from '@sweepd/core/store';
+import { StudyEngine } from '@sweepd/search';
+import '@sweepd/trainer';
+import { createApp } from './app.ts';
+import { isLoopback } from './auth.ts';
+
+let store: Store;
+let engine: StudyEngine;
+const TOKEN = 's3cret-token-for-tests';
+
+const spec = JSON.stringify({
+  name: 'surface',
+  objective: { metric: 'val_auc_macro', direction: 'maximize' },
+  space: { learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true } },
+  budget: { max_trials: 2, max_epochs: 2, parallelism: 2 },
+  trainer: { runner: 'simulate', options: { curve: 'lr_auc' } },
+});
+
+beforeAll(async () => {
+  store = await openStore({ dataDir: 'memory://' });
+  engine = new StudyEngine({ store, bus: new LocalBus() });
+  await engine.start();
+});
+afterAll(async () => {
+  await engine.close();
+  await store.close();
+});
+
+describe('OpenAPI document', () => {
+  it('is OpenAPI 3.1 and lists every route the app serves, with the spec schema for submissions', async () => {
+    const app = createApp({ store, engine });
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string } }> } }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    const served = app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({ method: r.method.toLowerCase(), path: r.path.replace(/:([A-Za-z_]+)/g, '{$1}') }));
+    expect(served.length).toBeGreaterThanOrEqual(14);
+    for (const { method, path } of served) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    expect(doc.paths['/v1/studies/{id}/leaderboard/stream']?.get).toBeDefined();
+    expect(doc.paths['/v1/studies']?.post?.requestBody?.content['application/json']?.schema.$ref).toBe('#/components/schemas/Spec');
+    expect(Object.keys(doc.components.schemas.Spec?.properties ?? {})).toEqual(
+      expect.arrayContaining(['name', 'space', 'budget', 'strategy', 'trainer']),
+    );
+  });
+});
+
+describe('auth', () => {
+  const app = () => createApp({ store, engine, token: TOKEN });
+  const bearer = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
+
+  it('needs the bearer token on /v1 and /metrics; /healthz and the page stay open', async () => {
+    const a = app();
+    for (const path of ['/v1/studies', '/v1/studies/st_x/leaderboard/stream', '/metrics']) {
+      const none = await a.request(path);
+      expect(none.status, path).toBe(401);
+      expect(((await none.json()) as { error: string }).error).toContain('Authorization: Bearer');
+      expect((await a.request(path, bearer('wrong'))).status).toBe(401);
+      expect((await a.request(path, bearer(`${TOKEN}x`))).status).toBe(401);
+      expect((await a.request(path, { headers: { authorization: TOKEN } })).status).toBe(401);
+    }
+    expect((await a.request('/v1/studies', bearer(TOKEN))).status).toBe(200);
+    expect((await a.request('/metrics', bearer(TOKEN))).status).toBe(200);
+    expect((await a.request('/healthz')).status).toBe(200);
+    expect((await a.request('/')).status).toBe(200);
+    const post = await a.request('/v1/studies', { method: 'POST', body: spec, headers: { 'content-type': 'application/json' } });
+    expect(post.status).toBe(401);
+  });
+
+  it('knows loopback addresses', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) expect(isLoopback(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.5', 'example.com']) expect(isLoopback(h), h).toBe(false);
+  });
+});
+
+describe('metrics, content types and methods', () => {
+  it('counts trials by state, epochs and dispatch latency in Prometheus text format', async () => {
+    const app = createApp({ store, engine });
+    const res = await app.request('/v1/studies', { method: 'POST', body: spec, headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const trials = await store.listTrials(id);
+    engine.events.emit('change', { studyId: id, type: 'trial-started', trialNumber: trials[0]?.number ?? 0 });
+    for (let i = 0; i < 3; i++) engine.events.emit('change', { studyId: id, type: 'epoch', trialNumber: 0 });
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toMatch(/^sweepd_trials\{state="queued"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^sweepd_epochs_ingested_total 3$/m);
+    expect(text).toMatch(/^sweepd_dispatch_latency_seconds_count 1$/m);
+    expect(text).toMatch(/^sweepd_queue_depth \d+$/m);
+    expect(text).toMatch(/^sweepd_sse_clients 0$/m);
+    expect(text).toMatch(/^# TYPE sweepd_dispatch_latency_seconds histogram$/m);
+  });
+
+  it('415 for a spec in a content type it cannot be; 405 with Allow for a wrong method', async () => {
+    const app = createApp({ store, engine });
+    const res = await app.request('/v1/studies', { method: 'POST', body: spec, headers: { 'content-type': 'image/png' } });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { error: string }).error).toContain('image/png');
+    const put = await app.request('/v1/studies', { method: 'PUT', body: spec });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toContain('GET');
+    expect((await app.request('/assets/..%2F..%2Fpackage.json')).status).toBe(404);
+    expect((await app.request('/assets/chart.js')).headers.get('content-type')).toContain('javascript');
+  });
+});

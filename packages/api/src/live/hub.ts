@@ -1,0 +1,170 @@
+import type { Logger, Store } from '@sweepd/core';
+import { silentLogger } from '@sweepd/core';
+import type { EngineEvent } from '@sweepd/search';
+import { leaderboard } from '../views/leaderboard.ts';
+import { countTrials, studyHeader } from '../views/study.ts';
+import { ClientQueue, type LiveEvent } from './client-queue.ts';
+
+export interface ChangeSource {
+  on(event: 'change', listener: (e: EngineEvent) => void): unknown;
+  off(event: 'change', listener: (e: EngineEvent) => void): unknown;
+}
+
+export interface HubOptions {
+  store: Store;
+  events: ChangeSource;
+  /** Changes within this window go out as one event. */
+  coalesceMs?: number;
+  /** Events a client may fall behind before it is switched to a snapshot. */
+  queueLimit?: number;
+  log?: Logger;
+}
+
+/** One coalesced change as listed in an event's `changes`. */
+export interface LiveChange {
+  type: EngineEvent['type'];
+  trial?: number;
+}
+
+interface Channel {
+  clients: Set<ClientQueue>;
+  pending: LiveChange[];
+  timer: NodeJS.Timeout | undefined;
+  building: boolean;
+  latest: LiveEvent | undefined;
+}
+
+/**
+ * The live leaderboards. Engine changes are collected per study and, at most once per
+ * `coalesceMs`, the table is read from the Store once, serialized once and handed to every
+ * watcher's bounded queue. Each event is a complete table (plus the list of changes it
+ * covers), so a client that missed events needs only the latest one: that is how resuming with
+ * Last-Event-ID and recovering from an overflowed queue both work.
+ *
+ * Event ids come from one counter for the whole hub, started at the clock in milliseconds, so
+ * they increase per study across channels and across daemon restarts.
+ */
+export class LeaderboardHub {
+  private readonly channels = new Map<string, Channel>();
+  private readonly store: Store;
+  private readonly events: ChangeSource;
+  private readonly coalesceMs: number;
+  private readonly queueLimit: number;
+  private readonly log: Logger;
+  private seq = Date.now();
+  private closed = false;
+  private readonly onChange = (e: EngineEvent) => this.changed(e);
+
+  constructor(options: HubOptions) {
+    this.store = options.store;
+    this.events = options.events;
+    this.coalesceMs = options.coalesceMs ?? 150;
+    this.queueLimit = options.queueLimit ?? 16;
+    this.log = options.log ?? silentLogger;
+    this.events.on('change', this.onChange);
+  }
+
+  get clientCount(): number {
+    let n = 0;
+    for (const c of this.channels.values()) n += c.clients.size;
+    return n;
+  }
+
+  /** Registers a watcher. Call `unsubscribe` when its stream ends. */
+  subscribe(studyId: string): ClientQueue {
+    const queue = new ClientQueue(this.queueLimit);
+    if (this.closed) {
+      queue.close();
+      return queue;
+    }
+    let channel = this.channels.get(studyId);
+    if (!channel) {
+      channel = { clients: new Set(), pending: [], timer: undefined, building: false, latest: undefined };
+      this.channels.set(studyId, channel);
+    }
+    channel.clients.add(queue);
+    return queue;
+  }
+
+  unsubscribe(studyId: string, queue: ClientQueue): void {
+    queue.close();
+    const channel = this.channels.get(studyId);
+    if (!channel) return;
+    channel.clients.delete(queue);
+    if (channel.clients.size === 0) {
+      clearTimeout(channel.timer);
+      this.channels.delete(studyId);
+    }
+  }
+
+  /** The id of the last event sent for the study, if any in this daemon's lifetime. */
+  latestId(studyId: string): number | undefined {
+    return this.channels.get(studyId)?.latest?.id;
+  }
+
+  /**
+   * The current table as an event. It reuses the last event when nothing changed since, and
+   * otherwise reads the Store and stamps the table with a new id.
+   */
+  async snapshot(studyId: string): Promise<LiveEvent | undefined> {
+    const channel = this.channels.get(studyId);
+    if (channel?.latest && channel.pending.length === 0 && !channel.building) return channel.latest;
+    return this.build(studyId, []);
+  }
+
+  /** Ends every stream (shutdown). */
+  close(): void {
+    this.closed = true;
+    this.events.off('change', this.onChange);
+    for (const [id, channel] of this.channels) {
+      clearTimeout(channel.timer);
+      for (const q of channel.clients) q.close();
+      this.channels.delete(id);
+    }
+  }
+
+  private changed(e: EngineEvent): void {
+    const channel = this.channels.get(e.studyId);
+    if (!channel) return; // nobody watches: nothing to do
+    channel.pending.push(e.trialNumber === undefined ? { type: e.type } : { type: e.type, trial: e.trialNumber });
+    this.schedule(e.studyId, channel);
+  }
+
+  private schedule(studyId: string, channel: Channel): void {
+    if (channel.timer || channel.building) return;
+    channel.timer = setTimeout(() => void this.flush(studyId, channel), this.coalesceMs);
+    channel.timer.unref();
+  }
+
+  private async flush(studyId: string, channel: Channel): Promise<void> {
+    channel.timer = undefined;
+    if (this.channels.get(studyId) !== channel) return;
+    const changes = channel.pending;
+    channel.pending = [];
+    channel.building = true;
+    try {
+      const event = await this.build(studyId, changes);
+      if (event) {
+        channel.latest = event;
+        for (const q of channel.clients) q.push(event);
+      }
+    } catch (err) {
+      this.log.warn({ studyId, err: String(err) }, 'live leaderboard could not be built');
+    } finally {
+      channel.building = false;
+      if (channel.pending.length > 0 && this.channels.get(studyId) === channel) this.schedule(studyId, channel);
+    }
+  }
+
+  private async build(studyId: string, changes: LiveChange[]): Promise<LiveEvent | undefined> {
+    const study = await this.store.getStudy(studyId);
+    if (!study) return undefined;
+    const trials = await this.store.listTrials(studyId);
+    const id = ++this.seq;
+    const payload = { id, study: studyHeader(study, countTrials(trials)), rows: leaderboard(trials, study.spec), changes };
+    const event = { id, data: JSON.stringify(payload) };
+    const channel = this.channels.get(studyId);
+    if (channel && (!channel.latest || channel.latest.id < id)) channel.latest = event;
+    return event;
+  }
+}

@@ -1,0 +1,61 @@
+import type { Store, StudyRecord, StudySummary, TrialRecord, TrialState } from '@sweepd/core';
+import { bestConfig } from './export.ts';
+
+export type TrialCounts = Record<TrialState, number>;
+
+export function countTrials(trials: readonly TrialRecord[]): TrialCounts {
+  const counts: TrialCounts = { queued: 0, running: 0, completed: 0, stopped: 0, failed: 0 };
+  for (const t of trials) counts[t.state]++;
+  return counts;
+}
+
+/** A study with its counts and best config, as `GET /v1/studies/:id` answers it. */
+export function studyView(study: StudyRecord, trials: readonly TrialRecord[]) {
+  const best = bestConfig(study.id, study.spec, trials);
+  return {
+    ...studyHeader(study, countTrials(trials)),
+    best: best ? { trial: best.trial, value: best.objective.value, config: best.config } : null,
+    spec: study.spec,
+  };
+}
+
+/** What every study answer starts with; the live leaderboard sends this part too. */
+export function studyHeader(study: StudyRecord, counts: TrialCounts) {
+  return {
+    id: study.id,
+    name: study.name,
+    state: study.state,
+    reason: study.reason ?? null,
+    createdAt: study.createdAt,
+    finishedAt: study.finishedAt ?? null,
+    objective: study.spec.objective,
+    budget: study.spec.budget,
+    counts,
+  };
+}
+
+export function summaryView(s: StudySummary) {
+  return { ...studyHeader(s, s.counts), best: s.best ?? null };
+}
+
+export function trialView(t: TrialRecord) {
+  return {
+    study: t.studyId,
+    number: t.number,
+    state: t.state,
+    value: t.value ?? null,
+    reason: t.reason ?? null,
+    params: t.params,
+    tags: t.tags ?? {},
+    worker: t.worker ?? null,
+    createdAt: t.createdAt,
+    startedAt: t.startedAt ?? null,
+    finishedAt: t.finishedAt ?? null,
+    notes: t.notes ?? {},
+    epochs: t.epochs,
+  };
+}
+
+export async function loadStudyView(store: Store, study: StudyRecord) {
+  return studyView(study, await store.listTrials(study.id));
+}
