@@ -22,7 +22,10 @@ const seed19Options = syntheticOptions.omit({ classes: true }).extend({ train_si
 export type DatasetOptions = z.input<typeof syntheticOptions>;
 
 /** Validates a dataset name and its options; throws an Error naming the bad field. */
-export function parseDatasetOptions(name: string, raw: unknown = {}): { name: (typeof DATASET_NAMES)[number]; options: z.output<typeof syntheticOptions> } {
+export function parseDatasetOptions(
+  name: string,
+  raw: unknown = {},
+): { name: (typeof DATASET_NAMES)[number]; options: z.output<typeof syntheticOptions> } {
   if (name === 'synthetic' || name === 'seed-19') {
     const schema = name === 'synthetic' ? syntheticOptions : seed19Options;
     const parsed = schema.safeParse(raw ?? {});

@@ -32,9 +32,11 @@ const CHANNELS = 3;
 export function generateSynthetic(options: SyntheticOptions): ImageDataset {
   const { classes, trainSize, valSize, imageSize, seed } = options;
   if (!Number.isInteger(classes) || classes < 1) throw new Error(`synthetic dataset: classes must be a positive integer (got ${classes})`);
-  if (!Number.isInteger(trainSize) || trainSize < 1) throw new Error(`synthetic dataset: train_size must be a positive integer (got ${trainSize})`);
+  if (!Number.isInteger(trainSize) || trainSize < 1)
+    throw new Error(`synthetic dataset: train_size must be a positive integer (got ${trainSize})`);
   if (!Number.isInteger(valSize) || valSize < 1) throw new Error(`synthetic dataset: val_size must be a positive integer (got ${valSize})`);
-  if (!Number.isInteger(imageSize) || imageSize < 8) throw new Error(`synthetic dataset: image_size must be an integer ≥ 8 (got ${imageSize})`);
+  if (!Number.isInteger(imageSize) || imageSize < 8)
+    throw new Error(`synthetic dataset: image_size must be an integer ≥ 8 (got ${imageSize})`);
   const names = options.classNames ?? Array.from({ length: classes }, (_, k) => `class_${k}`);
   if (names.length !== classes) throw new Error(`synthetic dataset: ${names.length} class names for ${classes} classes`);
   const trainPrev = options.trainPrevalence ?? new Array<number>(classes).fill(0.3);

@@ -1,5 +1,13 @@
-import { absoluteMovement, activationSparsity, type LayerStats, relativeMovement, summarize, updateRatio } from '@sweepd/core';
-import * as tf from '@tensorflow/tfjs';
+import {
+  absoluteMovement,
+  activationSparsity,
+  type ActivationSparsity,
+  type LayerStats,
+  relativeMovement,
+  summarize,
+  updateRatio,
+} from '@sweepd/core';
+import type * as tf from '@tensorflow/tfjs';
 import { weightedLayers } from './model.ts';
 
 interface Snapshot {
@@ -18,51 +26,56 @@ function readWeights(layer: tf.layers.Layer): Snapshot {
   return snap;
 }
 
-function isRelu(layer: tf.layers.Layer): boolean {
+/** Whether the layer's output is a ReLU's (a ReLU layer, or any layer with activation 'relu'). */
+export function isRelu(layer: tf.layers.Layer): boolean {
   if (layer.getClassName() === 'ReLU') return true;
   const activation = (layer.getConfig() as { activation?: unknown }).activation;
   return activation === 'relu';
 }
 
+/** Sparsity and dead-unit fraction of one ReLU output (units on the last axis). */
+export function sparsityOf(activations: tf.Tensor): ActivationSparsity {
+  const units = activations.shape[activations.shape.length - 1] as number;
+  return activationSparsity(activations.dataSync() as Float32Array, units);
+}
+
 /**
- * Per-layer weight and activation statistics at the end of each epoch (LayerStats):
- * kernel movement relative to the initial (pretrained) weights, absolute bias movement (biases
- * start at zero), the last epoch's update ratio, a histogram summary of the kernel, and the
- * sparsity / dead-unit fraction of every ReLU layer on a fixed probe batch. The weights are a
- * few hundred thousand floats, so plain JS over one copy each is cheaper than tensor ops.
+ * Per-layer weight statistics at the end of each epoch (LayerStats): kernel movement relative to
+ * the initial (pretrained) weights, absolute bias movement (biases start at zero), the last
+ * epoch's update ratio, and a histogram summary of the kernel. A few hundred thousand floats:
+ * plain JS over one copy each is cheaper than tensor ops. The ReLU sparsities come from the
+ * trial, which gets them from the validation pass it makes anyway (see trial.ts).
  */
 export class LayerDiagnostics {
   private readonly layers: tf.layers.Layer[];
   private readonly initial = new Map<string, Snapshot>();
   private readonly previous = new Map<string, Snapshot>();
-  private readonly reluLayers: tf.layers.Layer[];
-  private readonly probeModel: tf.LayersModel | undefined;
+  private readonly frozenStats = new Map<string, Omit<LayerStats, 'layer' | 'trainable'>>();
 
-  constructor(
-    model: tf.LayersModel,
-    private readonly probe: tf.Tensor,
-  ) {
+  constructor(model: tf.LayersModel) {
     this.layers = weightedLayers(model);
     for (const layer of this.layers) {
       const snap = readWeights(layer);
       this.initial.set(layer.name, snap);
       this.previous.set(layer.name, snap);
     }
-    this.reluLayers = model.layers.filter(isRelu);
-    this.probeModel = this.reluLayers.length
-      ? tf.model({ inputs: model.inputs, outputs: this.reluLayers.map((l) => l.output as tf.SymbolicTensor), name: `${model.name}_relu_probe` })
-      : undefined;
   }
 
-  collect(): LayerStats[] {
-    const activations = this.activationStats();
+  collect(activations: ReadonlyMap<string, ActivationSparsity>): LayerStats[] {
     const stats: LayerStats[] = [];
     const seen = new Set<string>();
     for (const layer of this.layers) {
+      const s: LayerStats = { layer: layer.name, trainable: layer.trainable };
+      seen.add(layer.name);
+      // A frozen layer's weights do not change: its statistics are computed once.
+      const cached = this.frozenStats.get(layer.name);
+      if (cached && !layer.trainable) {
+        stats.push({ ...s, ...cached, ...activations.get(layer.name) });
+        continue;
+      }
       const current = readWeights(layer);
       const initial = this.initial.get(layer.name) as Snapshot;
       const previous = this.previous.get(layer.name) as Snapshot;
-      const s: LayerStats = { layer: layer.name, trainable: layer.trainable };
       if (current.kernel && initial.kernel && previous.kernel) {
         s.kernelMovement = relativeMovement(current.kernel, initial.kernel);
         s.updateRatio = updateRatio(current.kernel, previous.kernel);
@@ -73,38 +86,17 @@ export class LayerDiagnostics {
         s.quantiles = [...summary.quantiles];
       }
       if (current.bias && initial.bias) s.biasMovement = absoluteMovement(current.bias, initial.bias);
-      Object.assign(s, activations.get(layer.name));
+      if (!layer.trainable) {
+        const { layer: _name, trainable: _t, ...rest } = s;
+        this.frozenStats.set(layer.name, rest);
+      }
       this.previous.set(layer.name, current);
-      stats.push(s);
-      seen.add(layer.name);
+      stats.push({ ...s, ...activations.get(layer.name) });
     }
     // A ReLU without weights of its own (an Activation/ReLU layer) still gets its sparsity.
     for (const [name, a] of activations) {
       if (!seen.has(name)) stats.push({ layer: name, trainable: false, ...a });
     }
     return stats;
-  }
-
-  private activationStats(): Map<string, { sparsity: number; deadFraction: number }> {
-    const out = new Map<string, { sparsity: number; deadFraction: number }>();
-    if (!this.probeModel) return out;
-    const outputs = tf.tidy(() => {
-      const r = (this.probeModel as tf.LayersModel).predict(this.probe);
-      return Array.isArray(r) ? r : [r];
-    });
-    this.reluLayers.forEach((layer, i) => {
-      const t = outputs[i] as tf.Tensor;
-      const units = t.shape[t.shape.length - 1] as number;
-      const { sparsity, deadFraction } = activationSparsity(t.dataSync() as Float32Array, units);
-      out.set(layer.name, { sparsity, deadFraction });
-    });
-    tf.dispose(outputs);
-    return out;
-  }
-
-  dispose(): void {
-    // The probe model shares the trial model's layers; the trial disposes those.
-    this.initial.clear();
-    this.previous.clear();
   }
 }

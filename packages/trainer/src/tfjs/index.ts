@@ -6,6 +6,14 @@ export { fileSystemIO, loadModelFromDir, saveModelToDir } from './model-io.ts';
 export { buildOptimizer, learningRateAt, setLearningRate } from './optimizer.ts';
 export { resolveTrainingParams, type TrainingParams } from './params.ts';
 export { builtinBackboneDir, pretrainBackbone, type PretrainOptions } from './pretrain.ts';
-export { buildTrialModel, DEFAULT_DATASET, DEFAULT_MODEL, TfjsRunner, type TfjsRunnerOptions, tfjsRunnerOptions, tfjsRunnerPlugin } from './runner.ts';
+export {
+  buildTrialModel,
+  DEFAULT_DATASET,
+  DEFAULT_MODEL,
+  TfjsRunner,
+  type TfjsRunnerOptions,
+  tfjsRunnerOptions,
+  tfjsRunnerPlugin,
+} from './runner.ts';
 export { type TrialSettings, trainTrial } from './trial.ts';
 export * from '../data/index.ts';

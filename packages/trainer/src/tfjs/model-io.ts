@@ -43,7 +43,9 @@ export function fileSystemIO(dir: string): tf.io.IOHandler {
       if (artifacts.modelTopology instanceof ArrayBuffer) throw new Error('saving binary (graph-model) topologies is not supported');
       await mkdir(dir, { recursive: true });
       const weightsFile = 'weights.bin';
-      const weightData = artifacts.weightData ? tf.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer | ArrayBuffer[]) : new ArrayBuffer(0);
+      const weightData = artifacts.weightData
+        ? tf.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer | ArrayBuffer[])
+        : new ArrayBuffer(0);
       const json: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology as object,
         format: artifacts.format ?? 'layers-model',

@@ -18,7 +18,18 @@ describe('reference CNN, head replacement, freezing and model.json IO', () => {
 
   it('builds the named layers with ~90k parameters', () => {
     const model = buildSmallCnn({ classes: 19 });
-    expect(model.layers.map((l) => l.name)).toEqual(['image', 'conv1', 'pool1', 'conv2', 'pool2', 'conv3', 'pool3', 'flatten', 'fc1', HEAD_LAYER]);
+    expect(model.layers.map((l) => l.name)).toEqual([
+      'image',
+      'conv1',
+      'pool1',
+      'conv2',
+      'pool2',
+      'conv3',
+      'pool3',
+      'flatten',
+      'fc1',
+      HEAD_LAYER,
+    ]);
     expect(weightedLayers(model).map((l) => l.name)).toEqual(['conv1', 'conv2', 'conv3', 'fc1', HEAD_LAYER]);
     expect(model.outputs[0]!.shape).toEqual([null, 19]);
     expect(model.countParams()).toBeGreaterThan(80_000);
@@ -35,7 +46,9 @@ describe('reference CNN, head replacement, freezing and model.json IO', () => {
     const a = model.getWeights();
     const b = loaded.getWeights();
     expect(b.length).toBe(a.length);
-    a.forEach((w, i) => expect(Array.from(b[i]!.dataSync())).toEqual(Array.from(w.dataSync())));
+    a.forEach((w, i) => {
+      expect(Array.from(b[i]!.dataSync())).toEqual(Array.from(w.dataSync()));
+    });
     const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 1);
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor))).dataSync()[0]);
     expect(diff).toBe(0);
@@ -60,14 +73,28 @@ describe('reference CNN, head replacement, freezing and model.json IO', () => {
   it('freezes the first k weighted layers and splits a cacheable prefix', () => {
     const model = buildSmallCnn({ classes: 4 });
     expect(freezeLayers(model, 2)).toEqual(['conv1', 'conv2']);
-    expect(model.trainableWeights.map((w) => w.originalName)).toEqual(['conv3/kernel', 'conv3/bias', 'fc1/kernel', 'fc1/bias', `${HEAD_LAYER}/kernel`, `${HEAD_LAYER}/bias`]);
+    expect(model.trainableWeights.map((w) => w.originalName)).toEqual([
+      'conv3/kernel',
+      'conv3/bias',
+      'fc1/kernel',
+      'fc1/bias',
+      `${HEAD_LAYER}/kernel`,
+      `${HEAD_LAYER}/bias`,
+    ]);
     const split = splitAtFrozenPrefix(model)!;
     expect(split.prefixLayers).toEqual(['image', 'conv1', 'pool1', 'conv2', 'pool2']);
     expect(split.prefix.outputs[0]!.shape).toEqual([null, 8, 8, 32]);
     const x = tf.randomUniform([3, 32, 32, 3], 0, 1, 'float32', 2);
-    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(model.predict(x) as tf.Tensor, split.suffix.predict(split.prefix.predict(x) as tf.Tensor) as tf.Tensor))).dataSync()[0]);
+    const diff = tf.tidy(
+      () =>
+        tf
+          .max(tf.abs(tf.sub(model.predict(x) as tf.Tensor, split.suffix.predict(split.prefix.predict(x) as tf.Tensor) as tf.Tensor)))
+          .dataSync()[0],
+    );
     expect(diff).toBeLessThan(1e-6);
-    expect(() => freezeLayers(model, 5)).toThrow(/frozen_layers 5 would freeze every layer with weights: the model has 5 \(conv1, conv2, conv3, fc1, logits\)/);
+    expect(() => freezeLayers(model, 5)).toThrow(
+      /frozen_layers 5 would freeze every layer with weights: the model has 5 \(conv1, conv2, conv3, fc1, logits\)/,
+    );
     expect(freezeLayers(model, 0)).toEqual([]);
     expect(splitAtFrozenPrefix(model)).toBeUndefined();
     tf.dispose(x);

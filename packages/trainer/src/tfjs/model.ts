@@ -32,9 +32,16 @@ export function buildSmallCnn(options: { classes: number; inputShape?: [number, 
  */
 export function replaceHead(backbone: tf.LayersModel, classes: number, seed = 0): tf.LayersModel {
   const layers = backbone.layers;
-  if (layers.length < 2) throw new Error(`backbone ${backbone.name} has ${layers.length} layer(s): need at least a feature layer and a head`);
-  const features = (layers[layers.length - 2] as tf.layers.Layer).output as tf.SymbolicTensor;
-  const head = tf.layers.dense({ name: HEAD_LAYER, units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 16 + 4 }) });
+  if (layers.length < 2)
+    throw new Error(`backbone ${backbone.name} has ${layers.length} layer(s): need at least a feature layer and a head`);
+  const features = (layers[layers.length - 2] as tf.layers.Layer).getOutputAt(0) as tf.SymbolicTensor;
+  // The source task's head is dropped: free its weights now, nothing else references them.
+  for (const w of (layers[layers.length - 1] as tf.layers.Layer).weights) w.dispose();
+  const head = tf.layers.dense({
+    name: HEAD_LAYER,
+    units: classes,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 16 + 4 }),
+  });
   return tf.model({ inputs: backbone.inputs, outputs: head.apply(features) as tf.SymbolicTensor, name: `${backbone.name}_finetune` });
 }
 
@@ -93,6 +100,8 @@ export interface FrozenSplit {
   /** The remaining layers (the same layer objects, sharing weights) applied to the prefix's output. */
   suffix: tf.LayersModel;
   prefixLayers: string[];
+  /** The symbolic output of each suffix layer inside the suffix graph (for multi-output probes). */
+  suffixOutputs: Map<string, tf.SymbolicTensor>;
 }
 
 /**
@@ -108,11 +117,32 @@ export function splitAtFrozenPrefix(model: tf.LayersModel): FrozenSplit | undefi
   const prefixLayers = layers.slice(0, firstTrainable);
   if (!prefixLayers.every((l) => TRAINING_INDEPENDENT.has(l.getClassName()))) return undefined;
   const cut = prefixLayers[prefixLayers.length - 1] as tf.layers.Layer;
-  const prefix = tf.model({ inputs: model.inputs, outputs: cut.output as tf.SymbolicTensor, name: `${model.name}_prefix` });
-  const featureShape = (cut.output as tf.SymbolicTensor).shape.slice(1) as number[];
+  const prefix = tf.model({ inputs: model.inputs, outputs: cut.getOutputAt(0) as tf.SymbolicTensor, name: `${model.name}_prefix` });
+  const featureShape = (cut.getOutputAt(0) as tf.SymbolicTensor).shape.slice(1) as number[];
   const featureInput = tf.input({ shape: featureShape, name: 'cached_features' });
   let x: tf.SymbolicTensor = featureInput;
-  for (const layer of layers.slice(firstTrainable)) x = layer.apply(x) as tf.SymbolicTensor;
+  const suffixOutputs = new Map<string, tf.SymbolicTensor>();
+  for (const layer of layers.slice(firstTrainable)) {
+    x = layer.apply(x) as tf.SymbolicTensor;
+    suffixOutputs.set(layer.name, x);
+  }
   const suffix = tf.model({ inputs: featureInput, outputs: x, name: `${model.name}_suffix` });
-  return { prefix, suffix, prefixLayers: prefixLayers.map((l) => l.name) };
+  return { prefix, suffix, prefixLayers: prefixLayers.map((l) => l.name), suffixOutputs };
+}
+
+/**
+ * Frees every weight of `model`. LayersModel.dispose() is not enough once layers have been
+ * applied more than once (the cached-feature suffix re-applies them, which raises their
+ * reference counts), so the variables are disposed directly.
+ */
+export function disposeModelWeights(model: tf.LayersModel): void {
+  for (const layer of model.layers) {
+    for (const w of layer.weights) {
+      try {
+        w.dispose();
+      } catch {
+        // already disposed
+      }
+    }
+  }
 }

@@ -35,7 +35,9 @@ function twoSteps(params: Record<string, string | number>, lrSecondStep?: number
 }
 
 function expectClose(actual: number[], expected: number[]) {
-  actual.forEach((a, i) => expect(a).toBeCloseTo(expected[i] as number, 5));
+  actual.forEach((a, i) => {
+    expect(a).toBeCloseTo(expected[i] as number, 5);
+  });
 }
 
 describe('optimizers', () => {
@@ -44,14 +46,23 @@ describe('optimizers', () => {
   });
 
   it('sgd: w − lr·g per step, and a changed rate takes effect', () => {
-    expectClose(twoSteps({ optimizer: 'sgd', learning_rate: 0.1 }), w0.map((w, i) => w - 2 * 0.1 * g[i]!));
-    expectClose(twoSteps({ optimizer: 'sgd', learning_rate: 0.1 }, 0.01), w0.map((w, i) => w - 0.1 * g[i]! - 0.01 * g[i]!));
+    expectClose(
+      twoSteps({ optimizer: 'sgd', learning_rate: 0.1 }),
+      w0.map((w, i) => w - 2 * 0.1 * g[i]!),
+    );
+    expectClose(
+      twoSteps({ optimizer: 'sgd', learning_rate: 0.1 }, 0.01),
+      w0.map((w, i) => w - 0.1 * g[i]! - 0.01 * g[i]!),
+    );
   });
 
   it('momentum: accumulator a = μ·a + g, w −= lr·a; setLearningRate reaches the cached scalar', () => {
     const mu = 0.8;
     const lr = 0.1;
-    expectClose(twoSteps({ optimizer: 'momentum', learning_rate: lr, momentum: mu }), w0.map((w, i) => w - lr * g[i]! - lr * (mu * g[i]! + g[i]!)));
+    expectClose(
+      twoSteps({ optimizer: 'momentum', learning_rate: lr, momentum: mu }),
+      w0.map((w, i) => w - lr * g[i]! - lr * (mu * g[i]! + g[i]!)),
+    );
     expectClose(
       twoSteps({ optimizer: 'momentum', learning_rate: lr, momentum: mu }, 0.01),
       w0.map((w, i) => w - lr * g[i]! - 0.01 * (mu * g[i]! + g[i]!)),
@@ -86,10 +97,7 @@ describe('optimizers', () => {
       return cur;
     });
     expectClose(twoSteps({ optimizer: 'adam', learning_rate: lr }), expected);
-    expectClose(twoSteps({ optimizer: 'adam', learning_rate: lr }, 0.001), [
-      w0[0]! - lr - 0.001,
-      w0[1]! - lr - 0.001,
-    ]);
+    expectClose(twoSteps({ optimizer: 'adam', learning_rate: lr }, 0.001), [w0[0]! - lr - 0.001, w0[1]! - lr - 0.001]);
   });
 });
 
@@ -105,14 +113,25 @@ describe('learning-rate schedules', () => {
   it('polynomial goes linearly to end_learning_rate over maxEpochs; fixed stays', () => {
     const p = resolveTrainingParams({ learning_rate: 0.1, learning_rate_decay_type: 'polynomial', end_learning_rate: 0.02 });
     const rates = [0, 1, 2, 3, 4].map((e) => learningRateAt(p, e, 4));
-    [0.1, 0.08, 0.06, 0.04, 0.02].forEach((r, i) => expect(rates[i]).toBeCloseTo(r, 12));
+    [0.1, 0.08, 0.06, 0.04, 0.02].forEach((r, i) => {
+      expect(rates[i]).toBeCloseTo(r, 12);
+    });
     const f = resolveTrainingParams({ learning_rate: 0.3, learning_rate_decay_type: 'fixed' });
     expect(learningRateAt(f, 7, 10)).toBe(0.3);
   });
 
   it('fills slim defaults and rejects bad values by name', () => {
     const p = resolveTrainingParams({});
-    expect(p).toMatchObject({ learningRate: 0.01, optimizer: 'rmsprop', rmspropDecay: 0.9, rmspropMomentum: 0.9, epsilon: 1, weightDecay: 4e-5, batchSize: 32, frozenLayers: 0 });
+    expect(p).toMatchObject({
+      learningRate: 0.01,
+      optimizer: 'rmsprop',
+      rmspropDecay: 0.9,
+      rmspropMomentum: 0.9,
+      epsilon: 1,
+      weightDecay: 4e-5,
+      batchSize: 32,
+      frozenLayers: 0,
+    });
     expect(() => resolveTrainingParams({ optimizer: 'lbfgs' })).toThrow(/optimizer must be one of sgd, momentum, rmsprop, adam/);
     expect(() => resolveTrainingParams({ learning_rate: -1, batch_size: 2.5 })).toThrow(/learning_rate.*batch_size/);
   });

@@ -48,3 +48,13 @@ export function learningRateAt(p: TrainingParams, epoch0: number, maxEpochs: num
     }
   }
 }
+
+/**
+ * Disposes an optimizer and its slots. MomentumOptimizer.dispose() (tfjs 4.22) forgets the −lr
+ * scalar it inherits from SGDOptimizer, one leaked tensor per trial; free it too.
+ */
+export function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  const inherited = (optimizer as unknown as { c?: tf.Tensor }).c;
+  if (inherited && !inherited.isDisposed) inherited.dispose();
+}

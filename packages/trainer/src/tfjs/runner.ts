@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Plugin, Runner, RunnerContext, RunnerPluginContext, TrialJob, TrialOutcome } from '@sweepd/core';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { type ImageDataset, loadDataset } from '../data/index.ts';
 import { parseBackendName, selectBackend } from './backend.ts';
@@ -46,18 +46,27 @@ export const DEFAULT_DATASET = 'synthetic';
  * task, cached under cacheDir), 'scratch' (randomly initialised reference CNN), or a directory
  * holding a tfjs layers model.json. Pretrained backbones get a fresh head for the target's classes.
  */
-export async function buildTrialModel(ref: string, dataset: ImageDataset, cacheDir: string, seed: number, log: (m: string) => void): Promise<tf.LayersModel> {
+export async function buildTrialModel(
+  ref: string,
+  dataset: ImageDataset,
+  cacheDir: string,
+  seed: number,
+  log: (m: string) => void,
+): Promise<tf.LayersModel> {
   const classes = dataset.classes.length;
   const inputShape: [number, number, number] = [dataset.height, dataset.width, dataset.channels];
   if (ref === 'scratch') return buildSmallCnn({ classes, inputShape, seed });
-  if (ref !== DEFAULT_MODEL && ref.startsWith('builtin:')) throw new Error(`unknown builtin model ${JSON.stringify(ref)}: expected ${DEFAULT_MODEL}`);
+  if (ref !== DEFAULT_MODEL && ref.startsWith('builtin:'))
+    throw new Error(`unknown builtin model ${JSON.stringify(ref)}: expected ${DEFAULT_MODEL}`);
   if (dataset.height !== dataset.width && ref === DEFAULT_MODEL) throw new Error('builtin:small-cnn needs square images');
   const dir = ref === DEFAULT_MODEL ? await builtinBackboneDir(cacheDir, dataset.height, log) : path.resolve(ref);
   const backbone = await loadModelFromDir(dir);
   const expected = backbone.inputs[0]?.shape.slice(1);
   if (!expected || expected.some((d, i) => d !== null && d !== inputShape[i])) {
     backbone.dispose();
-    throw new Error(`model ${ref} takes inputs of shape [${expected?.join(', ')}] but dataset ${dataset.name} has images of [${inputShape.join(', ')}]`);
+    throw new Error(
+      `model ${ref} takes inputs of shape [${expected?.join(', ')}] but dataset ${dataset.name} has images of [${inputShape.join(', ')}]`,
+    );
   }
   return replaceHead(backbone, classes, seed);
 }
@@ -82,15 +91,20 @@ export class TfjsRunner implements Runner {
       return { state: 'failed', reason: `setup: ${(error as Error).message}`, notes: { backend: choice.backend } };
     }
     try {
-      return await trainTrial(setup.model, setup.dataset, {
-        params: setup.params,
-        maxEpochs: job.maxEpochs,
-        backend: choice.backend,
-        featureCache: options.feature_cache,
-        diagnostics: options.diagnostics,
-        probeSize: options.probe_size,
-        evalBatchSize: options.eval_batch_size,
-      }, ctx);
+      return await trainTrial(
+        setup.model,
+        setup.dataset,
+        {
+          params: setup.params,
+          maxEpochs: job.maxEpochs,
+          backend: choice.backend,
+          featureCache: options.feature_cache,
+          diagnostics: options.diagnostics,
+          probeSize: options.probe_size,
+          evalBatchSize: options.eval_batch_size,
+        },
+        ctx,
+      );
     } catch (error) {
       return { state: 'failed', reason: (error as Error).message, notes: { backend: choice.backend } };
     }
@@ -111,7 +125,8 @@ function parseOptions(raw: unknown): TfjsRunnerOptions {
 export const tfjsRunnerPlugin: Plugin<'runner', TfjsRunnerOptions> = {
   kind: 'runner',
   name: 'tfjs',
-  description: 'Fine-tunes a tfjs image classifier (multi-label, sigmoid cross-entropy) and reports AUC and per-layer diagnostics every epoch.',
+  description:
+    'Fine-tunes a tfjs image classifier (multi-label, sigmoid cross-entropy) and reports AUC and per-layer diagnostics every epoch.',
   parseOptions,
   create: (options, ctx) => new TfjsRunner(options, ctx),
 };

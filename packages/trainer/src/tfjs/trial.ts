@@ -1,9 +1,17 @@
-import { multilabelAuc, Rng, type EpochRecord, type LayerStats, type RunnerContext, type TrialOutcome } from '@sweepd/core';
+import {
+  type ActivationSparsity,
+  multilabelAuc,
+  Rng,
+  type EpochRecord,
+  type LayerStats,
+  type RunnerContext,
+  type TrialOutcome,
+} from '@sweepd/core';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../data/index.ts';
-import { LayerDiagnostics } from './diagnostics.ts';
-import { freezeLayers, splitAtFrozenPrefix } from './model.ts';
-import { buildOptimizer, learningRateAt, setLearningRate } from './optimizer.ts';
+import { isRelu, LayerDiagnostics, sparsityOf } from './diagnostics.ts';
+import { disposeModelWeights, freezeLayers, splitAtFrozenPrefix } from './model.ts';
+import { buildOptimizer, disposeOptimizer, learningRateAt, setLearningRate } from './optimizer.ts';
 import type { TrainingParams } from './params.ts';
 
 export interface TrialSettings {
@@ -63,6 +71,43 @@ function predictInBatches(model: tf.LayersModel, x: tf.Tensor, batchSize: number
 }
 
 /**
+ * The validation pass. The first `probe` images go through a model that also returns the ReLU
+ * layers' outputs, so the activation statistics cost no extra forward pass.
+ */
+function evaluate(
+  trainModel: tf.LayersModel,
+  probeModel: tf.LayersModel | undefined,
+  probeLayers: readonly string[],
+  inputs: tf.Tensor,
+  labels: tf.Tensor,
+  probe: number,
+  batchSize: number,
+): { logits: tf.Tensor; loss: tf.Scalar; activations: Map<string, ActivationSparsity>; activationSeconds: number } {
+  const activations = new Map<string, ActivationSparsity>();
+  let activationSeconds = 0;
+  const { logits, loss } = tf.tidy(() => {
+    const n = inputs.shape[0] as number;
+    const parts: tf.Tensor[] = [];
+    let start = 0;
+    if (probeModel && probe > 0) {
+      const [head, ...relus] = probeModel.predict(inputs.slice(0, probe)) as tf.Tensor[];
+      // Timed as diagnostics although reading the outputs also waits for the probe batch's forward pass.
+      const t0 = performance.now();
+      relus.forEach((t, i) => {
+        activations.set(probeLayers[i] as string, sparsityOf(t));
+      });
+      activationSeconds = (performance.now() - t0) / 1000;
+      parts.push(head as tf.Tensor);
+      start = probe;
+    }
+    for (; start < n; start += batchSize) parts.push(trainModel.predict(inputs.slice(start, Math.min(batchSize, n - start))) as tf.Tensor);
+    const all = parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts);
+    return { logits: all, loss: tf.losses.sigmoidCrossEntropy(labels, all) as tf.Scalar };
+  });
+  return { logits, loss, activations, activationSeconds };
+}
+
+/**
  * Fine-tunes `model` (already carrying the target's head) on `dataset` for one trial and reports
  * every epoch. Owns and disposes `model` and every tensor it creates: the worker's tensor count is
  * the same before and after.
@@ -106,9 +151,31 @@ export async function trainTrial(
     const variables = trainable.map((w) => w.read() as tf.Variable);
     const kernels = trainable.filter((w) => w.originalName.endsWith('kernel')).map((w) => w.read());
     optimizer = buildOptimizer(params, learningRateAt(params, 0, maxEpochs));
+    // Activation probe: the first probeSize validation images. ReLU layers in the trained part
+    // are read off the validation pass; those in a cached frozen prefix never change, so once.
+    const probeCount = settings.diagnostics ? Math.min(settings.probeSize, dataset.validation.count) : 0;
+    let probeModel: tf.LayersModel | undefined;
+    let probeLayers: string[] = [];
+    const fixedActivations = new Map<string, ActivationSparsity>();
     if (settings.diagnostics) {
-      const probeCount = Math.min(settings.probeSize, dataset.validation.count);
-      diagnostics = new LayerDiagnostics(model, keep(val.x.slice(0, probeCount)));
+      diagnostics = new LayerDiagnostics(model);
+      const relus = model.layers.filter(isRelu);
+      const inTrained = split ? relus.filter((l) => split.suffixOutputs.has(l.name)) : relus;
+      probeLayers = inTrained.map((l) => l.name);
+      if (inTrained.length) {
+        const outputs = inTrained.map((l) => (split ? split.suffixOutputs.get(l.name) : l.getOutputAt(0)) as tf.SymbolicTensor);
+        probeModel = tf.model({ inputs: trainModel.inputs, outputs: [trainModel.outputs[0] as tf.SymbolicTensor, ...outputs] });
+      }
+      const inPrefix = split ? relus.filter((l) => !split.suffixOutputs.has(l.name)) : [];
+      if (inPrefix.length) {
+        const prefixProbe = tf.model({ inputs: model.inputs, outputs: inPrefix.map((l) => l.getOutputAt(0) as tf.SymbolicTensor) });
+        tf.tidy(() => {
+          const r = prefixProbe.predict(val.x.slice(0, probeCount));
+          (Array.isArray(r) ? r : [r]).forEach((t, i) => {
+            fixedActivations.set((inPrefix[i] as tf.layers.Layer).name, sparsityOf(t));
+          });
+        });
+      }
     }
 
     const nTrain = dataset.train.count;
@@ -153,13 +220,9 @@ export async function trainTrial(
           tf.dispose([lossSum, batchLoss]);
           lossSum = next;
         }
-        const trainLoss = (await lossSum.data())[0] as number / nTrain;
+        const trainLoss = ((await lossSum.data())[0] as number) / nTrain;
 
-        const evaluated = tf.tidy(() => {
-          const logits = predictInBatches(trainModel, valInputs, settings.evalBatchSize);
-          const loss = tf.losses.sigmoidCrossEntropy(val.y, logits);
-          return { logits, loss };
-        });
+        const evaluated = evaluate(trainModel, probeModel, probeLayers, valInputs, val.y, probeCount, settings.evalBatchSize);
         const scores = (await evaluated.logits.data()) as Float32Array;
         const valLoss = (await evaluated.loss.data())[0] as number;
         tf.dispose([evaluated.logits, evaluated.loss]);
@@ -183,9 +246,9 @@ export async function trainTrial(
           });
           notes.auc_undefined_classes = auc.omitted.map((k) => dataset.classes[k]);
           if (diagnostics) {
-            const d0 = performance.now();
-            layers = diagnostics.collect();
-            notes.diagnostics_seconds = (performance.now() - d0) / 1000;
+            const d1 = performance.now();
+            layers = diagnostics.collect(new Map([...fixedActivations, ...evaluated.activations]));
+            notes.diagnostics_seconds = evaluated.activationSeconds + (performance.now() - d1) / 1000;
           }
         } else {
           notes.diverged = true;
@@ -196,7 +259,11 @@ export async function trainTrial(
         const record: EpochRecord = { epoch, metrics, layers, notes };
         await ctx.report(record);
         if (diverged) {
-          const what = !Number.isFinite(trainLoss) ? `train_loss is ${trainLoss}` : !Number.isFinite(valLoss) ? `val_loss is ${valLoss}` : 'validation outputs are NaN';
+          const what = !Number.isFinite(trainLoss)
+            ? `train_loss is ${trainLoss}`
+            : !Number.isFinite(valLoss)
+              ? `val_loss is ${valLoss}`
+              : 'validation outputs are NaN';
           return { state: 'failed', reason: `diverged: ${what} at epoch ${epoch}`, notes: baseNotes };
         }
       } finally {
@@ -209,9 +276,8 @@ export async function trainTrial(
     if (error instanceof Stopped) return { state: 'stopped', reason: error.message };
     throw error;
   } finally {
-    diagnostics?.dispose();
-    optimizer?.dispose();
+    if (optimizer) disposeOptimizer(optimizer);
     tf.dispose(owned);
-    model.dispose();
+    disposeModelWeights(model);
   }
 }

@@ -1,0 +1,171 @@
+/**
+ * Benchmark: the tfjs runner against PyTorch (Debian's python3-torch, CPU, 2 threads) on the same
+ * work — one full fine-tuning epoch of the reference CNN (32×32×3 → conv 16/32/64 → dense 64 →
+ * 19 sigmoid outputs) over 1024 images, batch 32, Adam — plus the two speed-ups the runner claims:
+ * training a head on cached frozen-prefix features, and cheap per-layer diagnostics.
+ *
+ * Targets: tfjs ≤ 3× PyTorch per epoch; head-only trial with feature caching ≥ 3× faster than
+ * without; diagnostics ≤ 5 % of an epoch.
+ *
+ * Run: node --import tsx test/bench/trainer.ts
+ */
+
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { EpochRecord, Params, TrialJob } from '@sweepd/core';
+import { selectBackend, tfjsRunnerPlugin } from '@sweepd/trainer/tfjs';
+
+const PYTHON = '/usr/bin/python3';
+const TRAIN_SIZE = 1024;
+
+const TORCH_SCRIPT = `
+import sys, time
+import torch, torch.nn as nn
+torch.set_num_threads(2)
+torch.manual_seed(0)
+n, classes, epochs = int(sys.argv[1]), 19, int(sys.argv[2])
+model = nn.Sequential(
+    nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Flatten(), nn.Linear(64 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, classes))
+x = torch.rand(n, 3, 32, 32)
+y = (torch.rand(n, classes) < 0.5).float()
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+loss_fn = nn.BCEWithLogitsLoss()
+times = []
+for e in range(epochs):
+    t = time.perf_counter()
+    perm = torch.randperm(n)
+    for s in range(0, n, 32):
+        idx = perm[s:s + 32]
+        opt.zero_grad()
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+    times.append(time.perf_counter() - t)
+print(" ".join(f"{t:.4f}" for t in times))
+`;
+
+export interface TrainerBenchResult {
+  backend: string;
+  tfjsEpochSeconds: number;
+  tfjsTrainSeconds: number;
+  torchEpochSeconds: number | null;
+  ratioToTorch: number | null;
+  headOnlyCachedSeconds: number;
+  headOnlyUncachedSeconds: number;
+  featureCacheSpeedup: number;
+  diagnosticsPercent: number;
+}
+
+function job(params: Params, maxEpochs: number, options: Record<string, unknown>): TrialJob {
+  return {
+    studyId: 'bench',
+    trialId: `bench-${Math.random().toString(36).slice(2)}`,
+    number: 1,
+    params,
+    maxEpochs,
+    objective: { metric: 'val_auc_macro', direction: 'maximize' },
+    trainer: {
+      runner: 'tfjs',
+      model: 'scratch',
+      dataset: 'seed-19',
+      options: { dataset_options: { train_size: TRAIN_SIZE, val_size: 256 }, ...options },
+    },
+    pool: 'bench',
+  };
+}
+
+async function timeTrial(j: TrialJob, cacheDir: string): Promise<{ seconds: number; epochs: EpochRecord[] }> {
+  const runner = await tfjsRunnerPlugin.create(tfjsRunnerPlugin.parseOptions({}), { cacheDir, log: () => {} });
+  const epochs: EpochRecord[] = [];
+  const started = performance.now();
+  const outcome = await runner.run(j, {
+    signal: new AbortController().signal,
+    log: () => {},
+    report: async (e) => {
+      epochs.push(e);
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (outcome.state !== 'completed') throw new Error(`bench trial ${outcome.state}: ${outcome.reason}`);
+  return { seconds, epochs };
+}
+
+function torchEpochSeconds(epochs: number): number | null {
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    console.log(
+      `PyTorch: not available (${(probe.stderr || probe.error?.message || '').trim().split('\n').at(-1)}); install python3-torch`,
+    );
+    return null;
+  }
+  const py = spawnSync(PYTHON, ['-c', TORCH_SCRIPT, String(TRAIN_SIZE), String(epochs)], { encoding: 'utf8' });
+  if (py.status !== 0) throw new Error(`PyTorch reference failed: ${py.stderr}`);
+  const times = py.stdout.trim().split(/\s+/).map(Number);
+  return Math.min(...times.slice(1)); // first epoch warms up
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+export async function runTrainerBench(): Promise<TrainerBenchResult> {
+  const cacheDir = await mkdtemp(join(tmpdir(), 'sweepd-bench-'));
+  try {
+    const { backend } = await selectBackend(undefined, (m) => console.log(m));
+    const adam: Params = { optimizer: 'adam', learning_rate: 0.001, learning_rate_decay_type: 'fixed', seed: 1 };
+
+    // Full fine-tuning: every layer trainable. Epoch 1 warms the kernels up; take the median of the rest.
+    const full = await timeTrial(job(adam, 4, {}), cacheDir);
+    const later = full.epochs.slice(1);
+    const tfjsEpochSeconds = median(later.map((e) => e.metrics.epoch_seconds as number));
+    const tfjsTrainSeconds = median(later.map((e) => e.notes?.train_seconds as number));
+    const diagnosticsPercent = median(
+      later.map((e) => (100 * (e.notes?.diagnostics_seconds as number)) / (e.metrics.epoch_seconds as number)),
+    );
+
+    const torch = torchEpochSeconds(4);
+    // The train step only: PyTorch's figure is a training epoch too (no validation, no diagnostics).
+    const ratioToTorch = torch === null ? null : tfjsTrainSeconds / torch;
+
+    // Head only (frozen_layers 4: conv1..fc1 frozen): whole trials of 3 epochs, with and without the cache.
+    const head: Params = { ...adam, frozen_layers: 4 };
+    const cached = await timeTrial(job(head, 3, { feature_cache: true }), cacheDir);
+    const uncached = await timeTrial(job(head, 3, { feature_cache: false }), cacheDir);
+    const featureCacheSpeedup = uncached.seconds / cached.seconds;
+
+    const f = (s: number) => `${s.toFixed(2)} s`;
+    console.log(`\ntrainer bench (reference CNN, ${TRAIN_SIZE} images 32×32×3, batch 32, adam, 19 sigmoid outputs)`);
+    console.log(
+      `  tfjs (${backend}) full fine-tune epoch:   ${f(tfjsEpochSeconds)} (train ${f(tfjsTrainSeconds)} + validation of 256 + diagnostics)`,
+    );
+    console.log(`  PyTorch CPU (2 threads) train epoch:      ${torch === null ? 'n/a' : f(torch)}`);
+    console.log(
+      `  ratio tfjs train / PyTorch:               ${ratioToTorch === null ? 'n/a' : `${ratioToTorch.toFixed(2)}×`} (target ≤ 3×)`,
+    );
+    console.log(
+      `  head-only trial, 3 epochs, feature cache: ${f(cached.seconds)} vs ${f(uncached.seconds)} without → ${featureCacheSpeedup.toFixed(1)}× faster (target ≥ 3×)`,
+    );
+    console.log(`  diagnostics overhead:                     ${diagnosticsPercent.toFixed(1)} % of an epoch (target ≤ 5 %)`);
+    return {
+      backend,
+      tfjsEpochSeconds,
+      tfjsTrainSeconds,
+      torchEpochSeconds: torch,
+      ratioToTorch,
+      headOnlyCachedSeconds: cached.seconds,
+      headOnlyUncachedSeconds: uncached.seconds,
+      featureCacheSpeedup,
+      diagnosticsPercent,
+    };
+  } finally {
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runTrainerBench();
+}
