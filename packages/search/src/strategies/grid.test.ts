@@ -25,7 +25,7 @@ describe('log-grid strategy', () => {
   };
 
   it('puts one point per decade on 1e-8..1e-1 (8 points), crosses choices, varies a conditional only where active', async () => {
-    const s = logGridStrategy.create(logGridStrategy.parseOptions({ points: 2 }), ctx(space));
+    const s = await logGridStrategy.create(logGridStrategy.parseOptions({ points: 2 }), ctx(space));
     const all = await walk(s, 5);
     // 8 learning rates × (sgd + 2 momentum values + adam)
     expect(all.length).toBe(8 * 4);
@@ -38,7 +38,7 @@ describe('log-grid strategy', () => {
   });
 
   it('counts points already in the history, whatever their state, and skips them', async () => {
-    const s = logGridStrategy.create(
+    const s = await logGridStrategy.create(
       logGridStrategy.parseOptions({ points_per_decade: 2 }),
       ctx({ lr: { type: 'float', low: 1e-3, high: 1e-1, log: true } }),
     );
@@ -64,7 +64,7 @@ describe('grid strategy', () => {
       opt: { type: 'categorical', choices: ['sgd', 'adam'] },
       frozen: { type: 'int', low: 0, high: 10, step: 5, log: false },
     };
-    const s = gridStrategy.create(gridStrategy.parseOptions({}), ctx(space));
+    const s = await gridStrategy.create(gridStrategy.parseOptions({}), ctx(space));
     const all = await walk(s, 4);
     expect(all).toEqual([
       { opt: 'sgd', frozen: 0 },
@@ -76,12 +76,12 @@ describe('grid strategy', () => {
     ]);
   });
 
-  it('needs points for a float parameter and says which', () => {
+  it('needs points for a float parameter and says which', async () => {
     const space: Space = { x: { type: 'float', low: 0, high: 1, log: false } };
     expect(() => gridStrategy.create(gridStrategy.parseOptions({}), ctx(space))).toThrow(
       /float parameter 'x' needs strategy.options.points/,
     );
-    const s = gridStrategy.create(gridStrategy.parseOptions({ points: 3 }), ctx(space));
-    return expect(s.ask([], 5)).resolves.toEqual([{ x: 0 }, { x: 0.5 }, { x: 1 }]);
+    const s = await gridStrategy.create(gridStrategy.parseOptions({ points: 3 }), ctx(space));
+    await expect(s.ask([], 5)).resolves.toEqual([{ x: 0 }, { x: 0.5 }, { x: 1 }]);
   });
 });

@@ -10,7 +10,7 @@ const ctx = { space, direction: 'maximize' as const, metric: 'auc', maxTrials: 1
 
 describe('random strategy', () => {
   it('draws log-uniformly: about as many points per decade', async () => {
-    const s = randomStrategy.create(randomStrategy.parseOptions({ seed: 1 }), ctx);
+    const s = await randomStrategy.create(randomStrategy.parseOptions({ seed: 1 }), ctx);
     const answer = await s.ask([], 7000);
     if (answer === 'done') throw new Error('done');
     const perDecade = new Array(7).fill(0);
@@ -22,8 +22,8 @@ describe('random strategy', () => {
   });
 
   it('depends on the seed and the history length only', async () => {
-    const a = randomStrategy.create(randomStrategy.parseOptions({ seed: 1 }), ctx);
-    const b = randomStrategy.create(randomStrategy.parseOptions({ seed: 2 }), ctx);
+    const a = await randomStrategy.create(randomStrategy.parseOptions({ seed: 1 }), ctx);
+    const b = await randomStrategy.create(randomStrategy.parseOptions({ seed: 2 }), ctx);
     expect(await a.ask([], 2)).not.toEqual(await b.ask([], 2));
     const one: TrialView[] = [{ id: 'x', number: 0, params: { lr: 0.01, opt: 'sgd' }, state: 'running', epochs: [] }];
     expect(await a.ask(one, 2)).not.toEqual(await a.ask([], 2));

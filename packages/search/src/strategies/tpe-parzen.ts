@@ -47,6 +47,11 @@ export class NumericParzen {
   /** weight / Z, for cell masses. */
   private readonly massCoef: Float64Array;
   private readonly cumulative: Float64Array;
+  /** log(1 / (σ √(2π) Z)): a kernel's own log density at its centre. */
+  readonly logNorm: Float64Array;
+  readonly invSigma: Float64Array;
+  /** log Z: a kernel's mass inside [0, 1]. */
+  private readonly logZ: Float64Array;
 
   /**
    * Univariate bandwidths (Optuna): each kernel as wide as the larger gap to its sorted
@@ -64,17 +69,27 @@ export class NumericParzen {
     if (fixedSigma !== undefined) {
       this.sigmas.fill(fixedSigma);
     } else {
-      const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => (this.mus[a] as number) - (this.mus[b] as number));
-      for (let r = 0; r < k; r++) {
-        const here = this.mus[order[r] as number] as number;
-        const left = r === 0 ? 0 : (this.mus[order[r - 1] as number] as number);
-        const right = r === k - 1 ? 1 : (this.mus[order[r + 1] as number] as number);
+      // Native numeric sort of a copy, then each kernel finds its rank by binary search
+      // (no comparator closures: this runs for every parameter on every ask).
+      const sorted = Float64Array.from(this.mus).sort();
+      for (let i = 0; i < k; i++) {
+        const here = this.mus[i] as number;
+        let lo = 0;
+        let hi = k - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if ((sorted[mid] as number) < here) lo = mid + 1;
+          else hi = mid;
+        }
+        const r = lo;
+        const left = r === 0 ? 0 : (sorted[r - 1] as number);
+        const right = r === k - 1 ? 1 : (sorted[r + 1] as number);
         let s = Math.max(here - left, right - here);
         if (!options.considerEndpoints && k >= 2) {
           if (r === 0) s = right - here;
           else if (r === k - 1) s = here - left;
         }
-        this.sigmas[order[r] as number] = s;
+        this.sigmas[i] = s;
       }
       const minSigma = options.considerMagicClip ? 1 / Math.min(100, k + 1) : 1e-12;
       for (let i = 0; i < k; i++) this.sigmas[i] = Math.min(1, Math.max(minSigma, this.sigmas[i] as number));
@@ -83,6 +98,9 @@ export class NumericParzen {
     this.coef = new Float64Array(k);
     this.massCoef = new Float64Array(k);
     this.cumulative = new Float64Array(k);
+    this.logNorm = new Float64Array(k);
+    this.invSigma = new Float64Array(k);
+    this.logZ = new Float64Array(k);
     let acc = 0;
     for (let i = 0; i < k; i++) {
       const mu = this.mus[i] as number;
@@ -91,6 +109,9 @@ export class NumericParzen {
       const w = weights[i] as number;
       this.coef[i] = (w * INV_SQRT_2PI) / (s * z);
       this.massCoef[i] = w / z;
+      this.logNorm[i] = Math.log(INV_SQRT_2PI / (s * z));
+      this.invSigma[i] = 1 / s;
+      this.logZ[i] = Math.log(z);
       acc += w;
       this.cumulative[i] = acc;
     }
@@ -146,10 +167,45 @@ export class NumericParzen {
     return sum;
   }
 
-  /** log density of kernel i alone at x (multivariate scoring). */
-  kernelLogPdf(i: number, x: number): number {
-    const z = (x - (this.mus[i] as number)) / (this.sigmas[i] as number);
-    return Math.log((this.coef[i] as number) / (this.weights[i] as number)) - 0.5 * z * z;
+  /**
+   * Mixture mass of each cell between consecutive `edges` (an int's values): one CDF per kernel
+   * and edge instead of two per kernel and candidate.
+   */
+  cellMasses(edges: Float64Array): Float64Array {
+    const cells = edges.length - 1;
+    const out = new Float64Array(cells);
+    const { mus, invSigma, massCoef } = this;
+    for (let i = 0; i < mus.length; i++) {
+      const mu = mus[i] as number;
+      const is = invSigma[i] as number;
+      const c = massCoef[i] as number;
+      let prev = normCdf(((edges[0] as number) - mu) * is);
+      for (let e = 0; e < cells; e++) {
+        const next = normCdf(((edges[e + 1] as number) - mu) * is);
+        out[e] = (out[e] as number) + c * (next - prev);
+        prev = next;
+      }
+    }
+    return out;
+  }
+
+  /** Per kernel (rows) and cell (columns): log of the kernel's own mass of the cell. */
+  cellLogMassTable(edges: Float64Array): Float64Array {
+    const cells = edges.length - 1;
+    const K = this.mus.length;
+    const out = new Float64Array(K * cells);
+    for (let i = 0; i < K; i++) {
+      const mu = this.mus[i] as number;
+      const is = this.invSigma[i] as number;
+      const lz = this.logZ[i] as number;
+      let prev = normCdf(((edges[0] as number) - mu) * is);
+      for (let e = 0; e < cells; e++) {
+        const next = normCdf(((edges[e + 1] as number) - mu) * is);
+        out[i * cells + e] = Math.log(Math.max(1e-300, next - prev)) - lz;
+        prev = next;
+      }
+    }
+    return out;
   }
 
   /** log mass of kernel i alone on [lo, hi]. */
@@ -221,9 +277,13 @@ export class CategoricalParzen {
     return Math.min(this.choices - 1, Math.floor(u / this.smooth));
   }
 
-  kernelLogProb(i: number, c: number): number {
-    if (i >= this.observed.length) return -Math.log(this.choices);
+  /** log probability a kernel gives its own category, and each other one. */
+  get logOwnOther(): [number, number] {
     const norm = 1 + this.choices * this.smooth;
-    return Math.log(((this.observed[i] === c ? 1 : 0) + this.smooth) / norm);
+    return [Math.log((1 + this.smooth) / norm), Math.log(this.smooth / norm)];
+  }
+
+  get choiceCount(): number {
+    return this.choices;
   }
 }

@@ -5,13 +5,13 @@ import { randomStrategy } from './random.ts';
 import { defaultWeights } from './tpe-parzen.ts';
 import { tpeStrategy } from './tpe.ts';
 
-const make = (options: Record<string, unknown>, space = lrSpace, direction: 'minimize' | 'maximize' = 'minimize') =>
+const make = async (options: Record<string, unknown>, space = lrSpace, direction: 'minimize' | 'maximize' = 'minimize') =>
   tpeStrategy.create(tpeStrategy.parseOptions(options), { space, direction, metric: 'loss', maxTrials: 1000, maxEpochs: 1 });
 
 describe('tpe strategy', () => {
   it('finds the optimum region of a 1-D log-scale bowl in 40 trials (seeds 1–3)', async () => {
     for (const seed of [1, 2, 3]) {
-      const { best } = await bestAfter(make({ seed }), lrBowl, 40);
+      const { best } = await bestAfter(await make({ seed }), lrBowl, 40);
       // within a quarter of a decade of 3e-4, on a range of 7 decades
       expect(best.value, `seed ${seed}`).toBeLessThan(0.25 ** 2);
     }
@@ -20,9 +20,9 @@ describe('tpe strategy', () => {
   it('finds the optimum region of Branin in 60 trials, univariate and multivariate, and beats random', async () => {
     const regrets: Record<string, number[]> = { tpe: [], mv: [], random: [] };
     for (const seed of [1, 2, 3, 4, 5]) {
-      regrets.tpe?.push((await bestAfter(make({ seed }, braninSpace), branin, 60)).best.value - BRANIN_MIN);
-      regrets.mv?.push((await bestAfter(make({ seed, multivariate: true }, braninSpace), branin, 60)).best.value - BRANIN_MIN);
-      const random = randomStrategy.create(
+      regrets.tpe?.push((await bestAfter(await make({ seed }, braninSpace), branin, 60)).best.value - BRANIN_MIN);
+      regrets.mv?.push((await bestAfter(await make({ seed, multivariate: true }, braninSpace), branin, 60)).best.value - BRANIN_MIN);
+      const random = await randomStrategy.create(
         { seed },
         { space: braninSpace, direction: 'minimize', metric: 'loss', maxTrials: 60, maxEpochs: 1 },
       );
@@ -35,13 +35,13 @@ describe('tpe strategy', () => {
   });
 
   it('maximises as well as minimises (the direction flips the ranking)', async () => {
-    const { best } = await bestAfter(make({ seed: 4 }, lrSpace, 'maximize'), (p) => -lrBowl(p), 40, 'maximize');
+    const { best } = await bestAfter(await make({ seed: 4 }, lrSpace, 'maximize'), (p) => -lrBowl(p), 40, 'maximize');
     expect(best.value).toBeGreaterThan(-(0.25 ** 2));
   });
 
   it('with constant liar, a batch of 16 asked while 16 run holds 32 distinct points', async () => {
-    const { history } = await bestAfter(make({ seed: 5 }), lrBowl, 20);
-    const s = make({ seed: 5 });
+    const { history } = await bestAfter(await make({ seed: 5 }), lrBowl, 20);
+    const s = await make({ seed: 5 });
     const first = (await s.ask(history, 16)) as Params[];
     const running: TrialView[] = [
       ...history,
@@ -50,11 +50,11 @@ describe('tpe strategy', () => {
     const second = (await s.ask(running, 16)) as Params[];
     expect(new Set([...first, ...second].map(paramsKey)).size).toBe(32);
     // The running trials change the answer (they are counted as bad).
-    const without = make({ seed: 5, constant_liar: false });
+    const without = await make({ seed: 5, constant_liar: false });
     expect(await without.ask(running, 1)).not.toEqual(await s.ask(running, 1));
   });
 
-  it('suggests in well under the 2 ms target at 1,000 trials of history (generous bound for a busy test machine)', async () => {
+  it('suggests in a few ms of CPU at 1,000 trials of history (the bench holds the 2 ms target)', async () => {
     const space = {
       lr: { type: 'float' as const, low: 1e-8, high: 1e-1, log: true },
       opt: { type: 'categorical' as const, choices: ['sgd', 'momentum', 'rmsprop', 'adam'] },
@@ -65,15 +65,13 @@ describe('tpe strategy', () => {
       const params = sampleSpace(space, rng);
       return { id: `t${i}`, number: i, params, state: 'completed', value: lrBowl(params) + (params.opt === 'adam' ? 0 : 1), epochs: [] };
     });
-    const s = make({ seed: 6 }, space);
-    const times: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const t0 = performance.now();
-      await s.ask(history.slice(0, 985 + i), 1);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    expect(times[7]).toBeLessThan(10);
+    const s = await make({ seed: 6 }, space);
+    for (let i = 0; i < 5; i++) await s.ask(history.slice(0, 980 + i), 1); // warm the JIT
+    // CPU time, not wall time: the test machine is shared and wall time measures the neighbours.
+    const before = process.cpuUsage();
+    for (let i = 0; i < 15; i++) await s.ask(history.slice(0, 985 + i), 1);
+    const cpu = process.cpuUsage(before);
+    expect((cpu.user + cpu.system) / 1000 / 15).toBeLessThan(8);
   });
 
   it('weights old trials down beyond the newest 25 (Optuna default_weights)', () => {

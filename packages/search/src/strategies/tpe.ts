@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type NumericAxis, axisCell, axisUnit, axisValue, numericAxis, numericValue } from './axis.ts';
 import { askRng, historyKeys, isConstant, seedOption, sortHistory, spaceKey } from './common.ts';
 import { spaceFillingDesign } from './design.ts';
+import { logSumExp } from './math.ts';
 import { CategoricalParzen, NumericParzen, mixtureWeights } from './tpe-parzen.ts';
 
 const tpeOptions = z.strictObject({
@@ -47,14 +48,72 @@ const tpeOptions = z.strictObject({
 });
 export type TpeOptions = z.output<typeof tpeOptions>;
 
-/** One parameter as TPE models it. */
+/** One parameter as TPE models it; `edges` are the unit-scale cell borders of an int with few values. */
 type Dim =
-  | { kind: 'numeric'; name: string; param: ParamSpec; axis: NumericAxis }
+  | { kind: 'numeric'; name: string; param: ParamSpec; axis: NumericAxis; edges: Float64Array | undefined }
   | { kind: 'categorical'; name: string; param: ParamSpec & { type: 'categorical' }; choices: readonly ParamValue[] };
 
-/** A configuration in model coordinates: unit values for numerics, choice indices for categoricals; NaN = absent. */
-interface Encoded {
-  coords: Float64Array;
+/** Ints with at most this many values get per-cell mass tables (one CDF per kernel and edge). */
+const MAX_TABLE_CELLS = 128;
+
+function cellEdges(axis: NumericAxis): Float64Array | undefined {
+  if (axis.step === 0) return undefined;
+  const cells = Math.floor((axis.high - axis.low) / axis.step) + 1;
+  if (cells > MAX_TABLE_CELLS) return undefined;
+  const edges = new Float64Array(cells + 1);
+  for (let c = 0; c <= cells; c++) edges[c] = axisUnit(axis, axis.low + (c - 0.5) * axis.step);
+  edges[0] = 0;
+  edges[cells] = 1;
+  return edges;
+}
+
+/** Flags (in an array of `size`) the `count` smallest losses; ties go to the older trial. */
+function markBest(losses: Float64Array, count: number, size: number): Uint8Array {
+  const flags = new Uint8Array(size);
+  const threshold = Float64Array.from(losses).sort()[count - 1] as number;
+  let marked = 0;
+  for (let i = 0; i < losses.length; i++) {
+    if ((losses[i] as number) < threshold) {
+      flags[i] = 1;
+      marked++;
+    }
+  }
+  for (let i = 0; i < losses.length && marked < count; i++) {
+    if (losses[i] === threshold) {
+      flags[i] = 1;
+      marked++;
+    }
+  }
+  return flags;
+}
+
+const cellOf = (axis: NumericAxis, value: number) => Math.round((value - axis.low) / axis.step);
+
+/**
+ * Trials in model coordinates, one row each in a flat matrix: unit values for numerics, choice
+ * indices for categoricals, NaN where a parameter is absent.
+ */
+class Rows {
+  data: Float64Array;
+  count = 0;
+  constructor(
+    readonly width: number,
+    capacity: number,
+  ) {
+    this.data = new Float64Array(Math.max(1, capacity) * width);
+  }
+  add(): number {
+    if ((this.count + 1) * this.width > this.data.length) {
+      const bigger = new Float64Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data.fill(Number.NaN, this.count * this.width, (this.count + 1) * this.width);
+    return this.count++;
+  }
+  at(row: number, col: number): number {
+    return this.data[row * this.width + col] as number;
+  }
 }
 
 /**
@@ -73,90 +132,110 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
     const dims: Dim[] = names.map((name) => {
       const param = space[name] as ParamSpec;
       if (param.type === 'categorical') return { kind: 'categorical', name, param, choices: param.choices };
-      return { kind: 'numeric', name, param, axis: numericAxis(param) };
+      const axis = numericAxis(param);
+      return { kind: 'numeric', name, param, axis, edges: cellEdges(axis) };
     });
     // The joint group of multivariate TPE: parameters present in every trial.
     const jointDims = options.multivariate ? dims.filter((d) => !d.param.when && !isConstant(d.param)) : [];
     const joint = new Set(jointDims.map((d) => d.name));
 
-    const encode = (params: Params): Encoded => {
-      const coords = new Float64Array(dims.length).fill(Number.NaN);
+    const encodeInto = (rows: Rows, params: Params): void => {
+      const row = rows.add();
       for (let j = 0; j < dims.length; j++) {
         const d = dims[j] as Dim;
         const v = params[d.name];
         if (v === undefined) continue;
         if (d.kind === 'categorical') {
           const i = d.choices.indexOf(v);
-          if (i >= 0) coords[j] = i;
+          if (i >= 0) rows.data[row * dims.length + j] = i;
         } else {
           const x = numericValue(v);
-          if (x !== undefined) coords[j] = axisUnit(d.axis, x);
+          if (x !== undefined) rows.data[row * dims.length + j] = axisUnit(d.axis, x);
         }
       }
-      return { coords };
     };
+    // With a float in play an exact repeat has probability zero, so the history need not be keyed.
+    const discreteOnly = dims.every((d) => d.kind === 'categorical' || d.axis.step > 0 || isConstant(d.param));
 
     return {
       async ask(history, n) {
         const rng = askRng(options.seed, history);
         const sorted = sortHistory(history, ctx.direction);
-        const taken = historyKeys(space, history);
+        const taken = discreteOnly || sorted.observed.length < options.n_startup_trials ? historyKeys(space, history) : new Set<string>();
         if (sorted.observed.length < options.n_startup_trials) {
           return spaceFillingDesign(space, options.seed, options.n_startup_trials, history.length, n, rng, taken);
         }
-        const good = sorted.observed.map((o) => ({ enc: encode(o.params), loss: o.loss }));
-        const bad: Encoded[] = sorted.failed.map(encode);
-        if (options.constant_liar) for (const p of sorted.pending) bad.push(encode(p));
+        // Rows: observed trials first (trial order), then failed and pending ones (always "bad").
+        const rows = new Rows(dims.length, history.length + n);
+        const losses = new Float64Array(sorted.observed.length);
+        sorted.observed.forEach((o, i) => {
+          encodeInto(rows, o.params);
+          losses[i] = o.loss;
+        });
+        for (const p of sorted.failed) encodeInto(rows, p);
+        if (options.constant_liar) for (const p of sorted.pending) encodeInto(rows, p);
         const out: Params[] = [];
         for (let b = 0; b < n; b++) {
-          let params = suggest(good, bad, rng);
+          let params = suggest(rows, losses, rng);
           // A repeat (a discrete space running dry, or the same argmax twice) wastes a trial: redraw at random.
           for (let attempt = 0; attempt < 8 && taken.has(spaceKey(names, params)); attempt++) params = sampleSpace(space, rng);
           taken.add(spaceKey(names, params));
           out.push(params);
-          if (options.constant_liar) bad.push(encode(params));
+          if (options.constant_liar) encodeInto(rows, params);
         }
         return out;
       },
     };
 
     /** Splits, fits l and g, and picks one configuration. */
-    function suggest(observed: Array<{ enc: Encoded; loss: number }>, bad: Encoded[], rng: Rng): Params {
-      const total = observed.length + bad.length;
-      const nGood = Math.max(1, Math.min(observed.length, Math.ceil(options.gamma * total), options.gamma_max));
-      // Rank by loss (ties: older first); the best nGood are good, the rest and every bad one above.
-      const order = observed.map((_, i) => i).sort((a, b) => (observed[a]?.loss as number) - (observed[b]?.loss as number) || a - b);
-      const isGood = new Uint8Array(observed.length);
-      for (let r = 0; r < nGood; r++) isGood[order[r] as number] = 1;
-      // Both groups in trial order (weights ramp with age); bad ones are the newest.
-      const below: Encoded[] = [];
-      const above: Encoded[] = [];
-      for (let i = 0; i < observed.length; i++) (isGood[i] ? below : above).push((observed[i] as { enc: Encoded }).enc);
-      for (const e of bad) above.push(e);
-
+    function suggest(rows: Rows, losses: Float64Array, rng: Rng): Params {
+      const nObserved = losses.length;
+      const total = rows.count;
+      const nGood = Math.max(1, Math.min(nObserved, Math.ceil(options.gamma * total), options.gamma_max));
+      // Rank by loss (ties: older first); the best nGood are good, the rest and every bad row above.
+      const isGood = markBest(losses, nGood, total);
+      // Both groups in row order, i.e. trial order (weights ramp with age); bad rows are the newest.
+      const below = new Int32Array(nGood);
+      const above = new Int32Array(total - nGood);
+      let nb = 0;
+      let na = 0;
+      for (let i = 0; i < total; i++) {
+        if (isGood[i]) below[nb++] = i;
+        else above[na++] = i;
+      }
       const chosen: Record<string, ParamValue> = {};
-      if (jointDims.length > 0) sampleJoint(below, above, rng, chosen);
+      if (jointDims.length > 0) sampleJoint(rows, below, above, rng, chosen);
       for (let j = 0; j < dims.length; j++) {
         const d = dims[j] as Dim;
         if (joint.has(d.name) || !isActive(d.param, chosen)) continue;
-        chosen[d.name] = sampleIndependent(j, d, below, above, rng);
+        chosen[d.name] = sampleIndependent(rows, j, d, below, above, rng);
       }
       return chosen;
     }
 
-    function column(group: Encoded[], j: number): number[] {
-      const out: number[] = [];
-      for (const e of group) {
-        const v = e.coords[j] as number;
-        if (!Number.isNaN(v)) out.push(v);
+    /** Column j over the given rows, skipping rows where the parameter is absent. */
+    function column(rows: Rows, group: Int32Array, j: number): Float64Array {
+      const out = new Float64Array(group.length);
+      let m = 0;
+      for (let r = 0; r < group.length; r++) {
+        const v = rows.at(group[r] as number, j);
+        if (!Number.isNaN(v)) out[m++] = v;
       }
-      return out;
+      return out.subarray(0, m);
     }
 
-    function sampleIndependent(j: number, d: Dim, below: Encoded[], above: Encoded[], rng: Rng): ParamValue {
+    function kernelOptions() {
+      return {
+        priorWeight: options.prior_weight,
+        considerMagicClip: options.consider_magic_clip,
+        considerEndpoints: options.consider_endpoints,
+      };
+    }
+
+    function sampleIndependent(rows: Rows, j: number, d: Dim, below: Int32Array, above: Int32Array, rng: Rng): ParamValue {
       if (isConstant(d.param)) return d.kind === 'categorical' ? (d.choices[0] as ParamValue) : d.axis.low;
-      const lo = column(below, j);
-      const hi = column(above, j);
+      const lo = column(rows, below, j);
+      const hi = column(rows, above, j);
       const candidates = options.n_ei_candidates;
       if (d.kind === 'categorical') {
         const l = new CategoricalParzen(lo, mixtureWeights(lo.length, options.prior_weight), d.choices.length, options.prior_weight);
@@ -173,20 +252,20 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
         }
         return d.choices[best] as ParamValue;
       }
-      const kernel = {
-        priorWeight: options.prior_weight,
-        considerMagicClip: options.consider_magic_clip,
-        considerEndpoints: options.consider_endpoints,
-      };
-      const l = new NumericParzen(lo, mixtureWeights(lo.length, options.prior_weight), kernel);
-      const g = new NumericParzen(hi, mixtureWeights(hi.length, options.prior_weight), kernel);
+      const l = new NumericParzen(lo, mixtureWeights(lo.length, options.prior_weight), kernelOptions());
+      const g = new NumericParzen(hi, mixtureWeights(hi.length, options.prior_weight), kernelOptions());
+      const lCells = d.edges ? l.cellMasses(d.edges) : undefined;
+      const gCells = d.edges ? g.cellMasses(d.edges) : undefined;
       let best = d.axis.low;
       let bestScore = Number.NEGATIVE_INFINITY;
       for (let c = 0; c < candidates; c++) {
         const u = l.sampleKernel(rng, l.pickKernel(rng));
         const value = axisValue(d.axis, u);
         let score: number;
-        if (d.axis.step > 0) {
+        if (lCells && gCells) {
+          const cell = cellOf(d.axis, value);
+          score = Math.log(lCells[cell] as number) - Math.log(gCells[cell] as number);
+        } else if (d.axis.step > 0) {
           const [a, b] = axisCell(d.axis, value);
           score = Math.log(l.mass(a, b)) - Math.log(g.mass(a, b));
         } else {
@@ -201,79 +280,97 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
     }
 
     /** Multivariate TPE: one kernel per good trial across all joint parameters, sampled and scored jointly. */
-    function sampleJoint(below: Encoded[], above: Encoded[], rng: Rng, chosen: Record<string, ParamValue>): void {
+    function sampleJoint(rows: Rows, below: Int32Array, above: Int32Array, rng: Rng, chosen: Record<string, ParamValue>): void {
       const idx = jointDims.map((d) => dims.indexOf(d));
-      const complete = (e: Encoded) => idx.every((j) => !Number.isNaN(e.coords[j] as number));
-      const lo = below.filter(complete);
-      const hi = above.filter(complete);
-      const sigmaFor = (m: number) => 0.2 * Math.max(m, 1) ** (-1 / (jointDims.length + 4));
-      const kernel = {
-        priorWeight: options.prior_weight,
-        considerMagicClip: options.consider_magic_clip,
-        considerEndpoints: options.consider_endpoints,
-      };
-      const build = (group: Encoded[]) => {
+      const complete = (group: Int32Array) => group.filter((r) => idx.every((j) => !Number.isNaN(rows.at(r, j))));
+      const D = jointDims.length;
+      const build = (group: Int32Array) => {
         const w = mixtureWeights(group.length, options.prior_weight);
+        const sigma = 0.2 * Math.max(group.length, 1) ** (-1 / (D + 4));
         return {
           weights: w,
           models: jointDims.map((d, k) => {
-            const col = group.map((e) => e.coords[idx[k] as number] as number);
+            const col = Float64Array.from(group, (r) => rows.at(r, idx[k] as number));
             return d.kind === 'categorical'
               ? new CategoricalParzen(col, w, d.choices.length, options.prior_weight)
-              : new NumericParzen(col, w, kernel, sigmaFor(group.length));
+              : new NumericParzen(col, w, kernelOptions(), sigma);
           }),
         };
       };
-      const l = build(lo);
-      const g = build(hi);
-      const D = jointDims.length;
+      const l = build(complete(below));
+      const g = build(complete(above));
       const C = options.n_ei_candidates;
+      // Candidates: unit coordinate (continuous), cell (int) or choice (categorical) per joint dim.
+      const coords = new Float64Array(C * D);
       const values = new Float64Array(C * D);
-      const cells = new Float64Array(C * D * 2);
       for (let c = 0; c < C; c++) {
-        const first = l.models[0] as NumericParzen | CategoricalParzen;
-        const kIndex = first.pickKernel(rng);
+        const kIndex = (l.models[0] as NumericParzen | CategoricalParzen).pickKernel(rng);
         for (let k = 0; k < D; k++) {
           const d = jointDims[k] as Dim;
-          const model = l.models[k] as NumericParzen | CategoricalParzen;
-          const x = model.sampleKernel(rng, kIndex);
+          const x = (l.models[k] as NumericParzen | CategoricalParzen).sampleKernel(rng, kIndex);
           if (d.kind === 'numeric') {
             const value = axisValue(d.axis, x);
             values[c * D + k] = value;
-            if (d.axis.step > 0) {
-              const [a, b] = axisCell(d.axis, value);
-              cells[(c * D + k) * 2] = a;
-              cells[(c * D + k) * 2 + 1] = b;
-            } else cells[(c * D + k) * 2] = x;
-          } else values[c * D + k] = x;
+            coords[c * D + k] = d.edges ? cellOf(d.axis, value) : x;
+          } else {
+            values[c * D + k] = x;
+            coords[c * D + k] = x;
+          }
         }
       }
-      const score = (model: { weights: Float64Array; models: Array<NumericParzen | CategoricalParzen> }, c: number, buf: Float64Array) => {
+      const logDensities = (model: ReturnType<typeof build>) => {
         const K = model.weights.length;
-        for (let i = 0; i < K; i++) {
-          let s = Math.log(model.weights[i] as number);
-          for (let k = 0; k < D; k++) {
-            const d = jointDims[k] as Dim;
-            const m = model.models[k] as NumericParzen | CategoricalParzen;
-            if (d.kind === 'categorical') s += (m as CategoricalParzen).kernelLogProb(i, values[c * D + k] as number);
-            else if (d.axis.step > 0)
-              s += (m as NumericParzen).kernelLogMass(i, cells[(c * D + k) * 2] as number, cells[(c * D + k) * 2 + 1] as number);
-            else s += (m as NumericParzen).kernelLogPdf(i, cells[(c * D + k) * 2] as number);
+        const acc = new Float64Array(C * K);
+        for (let c = 0; c < C; c++) for (let i = 0; i < K; i++) acc[c * K + i] = Math.log(model.weights[i] as number);
+        // Dims outer, kernels inner: tight loops over typed arrays, tables built once per dim.
+        for (let k = 0; k < D; k++) {
+          const d = jointDims[k] as Dim;
+          const m = model.models[k] as NumericParzen | CategoricalParzen;
+          if (m instanceof CategoricalParzen) {
+            const [own, other] = m.logOwnOther;
+            const prior = -Math.log(m.choiceCount);
+            const obs = m.observed;
+            for (let c = 0; c < C; c++) {
+              const x = coords[c * D + k] as number;
+              const base = c * K;
+              for (let i = 0; i < K - 1; i++) acc[base + i] = (acc[base + i] as number) + (obs[i] === x ? own : other);
+              acc[base + K - 1] = (acc[base + K - 1] as number) + prior;
+            }
+          } else if (d.kind === 'numeric' && d.edges) {
+            const table = m.cellLogMassTable(d.edges);
+            const cells = d.edges.length - 1;
+            for (let c = 0; c < C; c++) {
+              const cell = coords[c * D + k] as number;
+              const base = c * K;
+              for (let i = 0; i < K; i++) acc[base + i] = (acc[base + i] as number) + (table[i * cells + cell] as number);
+            }
+          } else if (d.kind === 'numeric' && d.axis.step > 0) {
+            for (let c = 0; c < C; c++) {
+              const [a, b] = axisCell(d.axis, values[c * D + k] as number);
+              for (let i = 0; i < K; i++) acc[c * K + i] = (acc[c * K + i] as number) + m.kernelLogMass(i, a, b);
+            }
+          } else {
+            const { mus, invSigma, logNorm } = m;
+            for (let c = 0; c < C; c++) {
+              const x = coords[c * D + k] as number;
+              const base = c * K;
+              for (let i = 0; i < K; i++) {
+                const z = (x - (mus[i] as number)) * (invSigma[i] as number);
+                acc[base + i] = (acc[base + i] as number) + (logNorm[i] as number) - 0.5 * z * z;
+              }
+            }
           }
-          buf[i] = s;
         }
-        let max = Number.NEGATIVE_INFINITY;
-        for (let i = 0; i < K; i++) if ((buf[i] as number) > max) max = buf[i] as number;
-        let sum = 0;
-        for (let i = 0; i < K; i++) sum += Math.exp((buf[i] as number) - max);
-        return max + Math.log(sum);
+        const out = new Float64Array(C);
+        for (let c = 0; c < C; c++) out[c] = logSumExp(acc.subarray(c * K, (c + 1) * K));
+        return out;
       };
-      const bufL = new Float64Array(l.weights.length);
-      const bufG = new Float64Array(g.weights.length);
+      const logL = logDensities(l);
+      const logG = logDensities(g);
       let best = 0;
       let bestScore = Number.NEGATIVE_INFINITY;
       for (let c = 0; c < C; c++) {
-        const s = score(l, c, bufL) - score(g, c, bufG);
+        const s = (logL[c] as number) - (logG[c] as number);
         if (s > bestScore) {
           bestScore = s;
           best = c;
