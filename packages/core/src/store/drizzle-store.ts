@@ -7,7 +7,8 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { SearchSpec } from '../spec/schema.ts';
 import type { EpochRecord, LayerStats, Params, ParamValue, StudyState, TrialState, TrialView } from '../types.ts';
 import type { EpochWrite, NewTrial, Store, StudyRecord, StudySummary, TrialRecord } from './contract.ts';
-import { codeOf, StoreError, wrapFailure } from './errors.ts';
+import { insertRows } from './bulk-upsert.ts';
+import { StoreError, wrapFailure } from './errors.ts';
 import { newId } from './ids.ts';
 import { decodeMetrics, encodeMetrics, encodeNotes } from './json-numbers.ts';
 import { epochs, layerStats, studies, trials } from './schema.ts';
@@ -262,7 +263,7 @@ export class DrizzleStore implements Store {
           tags: t.tags ?? null,
           state: 'queued' as const,
         }));
-        for (const chunk of chunks(rows, 7)) await tx.insert(trials).values(chunk);
+        await insertRows(tx, trials, rows, ['id', 'studyId', 'number', 'params', 'tags', 'state']);
         return rows.map((r, i): TrialView => {
           const view: TrialView = { id: r.id, number: r.number, params: r.params, state: 'queued', epochs: [] };
           const tags = newTrials[i]?.tags;
@@ -389,54 +390,61 @@ export class DrizzleStore implements Store {
         deadFraction: l.deadFraction ?? null,
       })),
     );
-    const trialIds = [...new Set(epochRows.map((r) => r.trialId))];
+    const trialIds = [...new Set(epochRows.map((r) => r.trialId))].sort();
     try {
       await this.db.transaction(async (tx) => {
-        for (const chunk of chunks(epochRows, 5)) {
-          await tx
-            .insert(epochs)
-            .values(chunk)
-            .onConflictDoUpdate({
-              target: [epochs.trialId, epochs.epoch],
-              set: { metrics: sql`excluded.metrics`, notes: sql`excluded.notes`, recordedAt: sql`excluded.recorded_at` },
-            });
-        }
-        for (const chunk of chunks(layerRows, 14)) {
-          await tx
-            .insert(layerStats)
-            .values(chunk)
-            .onConflictDoUpdate({ target: [layerStats.trialId, layerStats.epoch, layerStats.layer], set: LAYER_UPSERT });
-        }
-        // Each touched trial's value becomes the best finite objective over all its epochs, in SQL.
-        // Non-finite values are stored as JSON strings, so jsonb_typeof = 'number' skips them.
-        const best = objective.direction === 'maximize' ? sql.raw('max') : sql.raw('min');
-        const metric = objective.metric;
+        // Lock the touched trials, in id order so that concurrent writers cannot deadlock: their
+        // epochs and best value then change one writer at a time. Missing rows are unknown trials.
+        const known = new Set<string>();
         for (const ids of chunks(trialIds, 1)) {
+          const rows = await tx.select({ id: trials.id }).from(trials).where(inArray(trials.id, ids)).orderBy(asc(trials.id)).for('update');
+          for (const r of rows) known.add(r.id);
+        }
+        const unknown = trialIds.filter((id) => !known.has(id));
+        if (unknown.length > 0) {
+          throw new StoreError(`recordEpochs: unknown trial ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', ...' : ''}`);
+        }
+
+        // The batch's (trial, epoch) keys as one parameter, and which trials it overwrites epochs of.
+        const keys = JSON.stringify(epochRows.map((r) => ({ t: r.trialId, e: r.epoch })));
+        const batchKeys = sql`(select b.t, b.e from jsonb_to_recordset(${keys}::jsonb) as b(t text, e integer))`;
+        const rewritten = await tx
+          .selectDistinct({ id: epochs.trialId })
+          .from(epochs)
+          .where(sql`(${epochs.trialId}, ${epochs.epoch}) in ${batchKeys}`);
+
+        await insertRows(tx, epochs, epochRows, ['trialId', 'epoch', 'metrics', 'notes'], {
+          target: ['trialId', 'epoch'],
+          refresh: ['recordedAt'],
+        });
+        await insertRows(tx, layerStats, layerRows, LAYER_KEYS, { target: ['trialId', 'epoch', 'layer'] });
+
+        // Best values, in SQL. Non-finite objectives are stored as JSON strings, so
+        // jsonb_typeof = 'number' skips them. New epochs can only improve a trial's value:
+        // greatest/least (which ignore NULL) with the batch's best. A trial that had an epoch
+        // overwritten may have lost its best, so it is recomputed over all its epochs.
+        const maximize = objective.direction === 'maximize';
+        const aggregate = sql.raw(maximize ? 'max' : 'min');
+        const pick = sql.raw(maximize ? 'greatest' : 'least');
+        const metric = objective.metric;
+        const objectiveOf = sql`(e.metrics ->> ${metric}::text)::double precision`;
+        const hasObjective = sql`jsonb_typeof(e.metrics -> ${metric}::text) = 'number'`;
+        await tx.execute(sql`update ${trials} set value = ${pick}(${trials.value}, nb.best)
+          from (select e.trial_id, ${aggregate}(${objectiveOf}) as best from ${epochs} e
+                where (e.trial_id, e.epoch) in ${batchKeys} and ${hasObjective} group by e.trial_id) nb
+          where ${trials.id} = nb.trial_id`);
+        for (const ids of chunks(
+          rewritten.map((r) => r.id),
+          1,
+        )) {
           await tx
             .update(trials)
-            .set({
-              value: sql`(select ${best}((e.metrics ->> ${metric}::text)::double precision) from ${epochs} e
-                where e.trial_id = ${trials.id} and jsonb_typeof(e.metrics -> ${metric}::text) = 'number')`,
-            })
+            .set({ value: sql`(select ${aggregate}(${objectiveOf}) from ${epochs} e where e.trial_id = ${trials.id} and ${hasObjective})` })
             .where(inArray(trials.id, ids));
         }
       });
     } catch (err) {
-      if (codeOf(err) === '23503') await this.failOnUnknownTrials(trialIds, err);
       wrapFailure(`recordEpochs (${epochRows.length} epochs of ${trialIds.length} trials)`, err);
-    }
-  }
-
-  /** Turns a foreign-key violation into an error naming the trials that do not exist. */
-  private async failOnUnknownTrials(trialIds: readonly string[], cause: unknown): Promise<void> {
-    const known = new Set<string>();
-    for (const ids of chunks(trialIds, 1)) {
-      for (const r of await this.db.select({ id: trials.id }).from(trials).where(inArray(trials.id, ids))) known.add(r.id);
-    }
-    const unknown = trialIds.filter((id) => !known.has(id));
-    if (unknown.length > 0) {
-      const shown = unknown.slice(0, 10).join(', ') + (unknown.length > 10 ? ', ...' : '');
-      throw new StoreError(`recordEpochs: unknown trial ${shown}`, { cause });
     }
   }
 
@@ -501,16 +509,4 @@ const LAYER_COLUMNS = {
   deadFraction: layerStats.deadFraction,
 };
 
-const LAYER_UPSERT = {
-  position: sql`excluded.position`,
-  trainable: sql`excluded.trainable`,
-  kernelMovement: sql`excluded.kernel_movement`,
-  biasMovement: sql`excluded.bias_movement`,
-  updateRatio: sql`excluded.update_ratio`,
-  mean: sql`excluded.mean`,
-  std: sql`excluded.std`,
-  fractionNegative: sql`excluded.fraction_negative`,
-  quantiles: sql`excluded.quantiles`,
-  sparsity: sql`excluded.sparsity`,
-  deadFraction: sql`excluded.dead_fraction`,
-};
+const LAYER_KEYS = Object.keys(LAYER_COLUMNS) as (keyof typeof LAYER_COLUMNS)[];

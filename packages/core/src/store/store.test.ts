@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseSpec } from '../spec/parse.ts';
+import { storeContractSuite } from '../testing/store-suite.ts';
+import type { Store } from './contract.ts';
+import { DirLockError, openStore, PgliteStore, PostgresStore, StoreError } from './index.ts';
+
+const ADMIN_URL = process.env.SWEEPD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const spec = parseSpec({
+  name: 'store-test',
+  objective: {},
+  space: { learning_rate: { type: 'float', low: 0.001, high: 0.1 } },
+  budget: { max_trials: 10, max_epochs: 3 },
+});
+
+describe('PGlite', () => {
+  // A fresh PGlite directory takes seconds to initialise: make one migrated template, copy it per test.
+  let root: string;
+  let template: string;
+  let dataDir: string;
+  let serial = 0;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'sweepd-store-'));
+    template = join(root, 'template');
+    await (await openStore({ dataDir: template })).close();
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    dataDir = join(root, `db-${serial++}`);
+    await cp(template, dataDir, { recursive: true });
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  storeContractSuite('PGlite', () => openStore({ dataDir }));
+
+  it('is the default store, kind pglite, and logs where it lives', async () => {
+    const lines: string[] = [];
+    const store = await openStore({ dataDir, log: (m) => lines.push(m) });
+    try {
+      expect(store.kind).toBe('pglite');
+      expect(store).toBeInstanceOf(PgliteStore);
+      expect(lines.join('\n')).toContain(dataDir);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a second owner of the data directory in the same process, naming the directory and pid', async () => {
+    const first = await openStore({ dataDir });
+    try {
+      const second = openStore({ dataDir });
+      await expect(second).rejects.toBeInstanceOf(DirLockError);
+      await expect(second).rejects.toThrow(dataDir);
+      await expect(second).rejects.toThrow(`pid ${process.pid}`);
+      // The refused open did not disturb the owner.
+      expect((await first.listStudies()).length).toBe(0);
+    } finally {
+      await first.close();
+    }
+    // Released on close: the directory can be opened again.
+    await expect(stat(`${dataDir}.lock`)).rejects.toMatchObject({ code: 'ENOENT' });
+    await (await openStore({ dataDir })).close();
+  });
+
+  it('refuses a directory whose lock is held by another live process', async () => {
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      await writeFile(`${dataDir}.lock`, `${holder.pid} othertoken\n`);
+      await expect(openStore({ dataDir })).rejects.toThrow(new RegExp(`${escapeRegExp(dataDir)}.*process ${holder.pid}`));
+      // The other owner's lock is left in place.
+      expect(await readFile(`${dataDir}.lock`, 'utf8')).toContain(String(holder.pid));
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('takes over a stale lock left by a process that died', async () => {
+    const dead = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    const pid = dead.pid!;
+    await new Promise((resolve) => dead.on('exit', resolve));
+    await writeFile(`${dataDir}.lock`, `${pid} deadtoken\n`);
+    const store = await openStore({ dataDir });
+    try {
+      expect(await readFile(`${dataDir}.lock`, 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+      const study = await store.createStudy({ spec, specText: 'x' });
+      expect(await store.getStudy(study.id)).toEqual(study);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects a URL that is not PostgreSQL', async () => {
+    await expect(openStore({ url: 'mysql://root@localhost/x' })).rejects.toThrow(/postgres:\/\//);
+  });
+});
+
+describe('PostgreSQL', () => {
+  const database = `sweepd_test_${randomBytes(6).toString('hex')}`;
+  const testUrl = withDatabase(ADMIN_URL, database);
+  let admin: postgres.Sql;
+
+  beforeAll(async () => {
+    admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined, connect_timeout: 5 });
+    try {
+      await admin.unsafe(`create database ${database}`);
+    } catch (err) {
+      await admin.end({ timeout: 1 });
+      throw new Error(
+        `PostgreSQL is not reachable at ${ADMIN_URL} (set SWEEPD_TEST_DATABASE_URL, or start the server: see shared/SERVICES.md): ${(err as Error).message}`,
+      );
+    }
+  });
+  afterAll(async () => {
+    if (!admin) return;
+    await admin.unsafe(`drop database if exists ${database} with (force)`);
+    await admin.end({ timeout: 5 });
+  });
+
+  storeContractSuite('PostgreSQL', () => openStore({ url: testUrl }));
+
+  it('is kind postgres and hides the password in what it logs', async () => {
+    const lines: string[] = [];
+    const url = withPassword(testUrl, 'sekret');
+    const store = await openStore({ url, log: (m) => lines.push(m) });
+    try {
+      expect(store.kind).toBe('postgres');
+      expect(store).toBeInstanceOf(PostgresStore);
+      expect(lines.join('\n')).toContain(database);
+      expect(lines.join('\n')).not.toContain('sekret');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails to open with a clear error when the server is unreachable', async () => {
+    const open = openStore({ url: 'postgres://postgres:pw@127.0.0.1:1/nothing' });
+    await expect(open).rejects.toBeInstanceOf(StoreError);
+    await expect(open).rejects.toThrow(/127\.0\.0\.1:1.*ECONNREFUSED|ECONNREFUSED.*127\.0\.0\.1:1/s);
+    await expect(open).rejects.not.toThrow('pw@');
+  });
+
+  it('keeps working after its connections are killed by the server: errors surface, then it reconnects', async () => {
+    const store: Store = await openStore({ url: testUrl });
+    try {
+      const study = await store.createStudy({ spec, specText: 'x' });
+      const killed =
+        await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`;
+      expect(killed.length).toBeGreaterThan(0);
+      // The first call may fail (the caller retries); it must fail as a StoreError, not hang or crash.
+      const errors: unknown[] = [];
+      let read: Awaited<ReturnType<Store['getStudy']>>;
+      for (let attempt = 0; attempt < 5 && read === undefined; attempt++) {
+        read = await store.getStudy(study.id).catch((err: unknown) => {
+          errors.push(err);
+          return undefined;
+        });
+      }
+      expect(read).toEqual(study);
+      for (const err of errors) expect(err).toBeInstanceOf(StoreError);
+      const trials = await store.createTrials(study.id, [{ params: { learning_rate: 0.01 } }]);
+      expect(trials[0]?.number).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+function withPassword(url: string, password: string): string {
+  const u = new URL(url);
+  u.password = password;
+  return u.toString();
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
