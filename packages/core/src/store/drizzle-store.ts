@@ -16,8 +16,8 @@ import { epochs, layerStats, studies, trials } from './schema.ts';
 // biome-ignore lint/suspicious/noExplicitAny: the two drivers' databases differ only in their query-result type
 export type StoreDatabase = PgDatabase<PgQueryResultHKT, any>;
 
-/** PostgreSQL allows 65,535 bind parameters per statement; batches stay well under it. */
-const MAX_PARAMS = 60_000;
+/** PostgreSQL allows 65,535 bind parameters per statement: id lists in IN (...) are cut below it. */
+const IDS_PER_STATEMENT = 50_000;
 const TRIAL_STATES: readonly TrialState[] = ['queued', 'running', 'completed', 'stopped', 'failed'];
 const FINISHED_STATES = ['completed', 'stopped', 'failed'] as const;
 const UNFINISHED_STATES = ['queued', 'running'] as const;
@@ -28,10 +28,9 @@ type TrialRow = typeof trials.$inferSelect;
 type EpochRow = Pick<typeof epochs.$inferSelect, 'trialId' | 'epoch' | 'metrics' | 'notes'>;
 type LayerRow = typeof layerStats.$inferSelect;
 
-function chunks<T>(items: readonly T[], columns: number): T[][] {
-  const size = Math.max(1, Math.floor(MAX_PARAMS / columns));
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+function idChunks(ids: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) out.push(ids.slice(i, i + IDS_PER_STATEMENT));
   return out;
 }
 
@@ -396,7 +395,7 @@ export class DrizzleStore implements Store {
         // Lock the touched trials, in id order so that concurrent writers cannot deadlock: their
         // epochs and best value then change one writer at a time. Missing rows are unknown trials.
         const known = new Set<string>();
-        for (const ids of chunks(trialIds, 1)) {
+        for (const ids of idChunks(trialIds)) {
           const rows = await tx.select({ id: trials.id }).from(trials).where(inArray(trials.id, ids)).orderBy(asc(trials.id)).for('update');
           for (const r of rows) known.add(r.id);
         }
@@ -433,10 +432,7 @@ export class DrizzleStore implements Store {
           from (select e.trial_id, ${aggregate}(${objectiveOf}) as best from ${epochs} e
                 where (e.trial_id, e.epoch) in ${batchKeys} and ${hasObjective} group by e.trial_id) nb
           where ${trials.id} = nb.trial_id`);
-        for (const ids of chunks(
-          rewritten.map((r) => r.id),
-          1,
-        )) {
+        for (const ids of idChunks(rewritten.map((r) => r.id))) {
           await tx
             .update(trials)
             .set({ value: sql`(select ${aggregate}(${objectiveOf}) from ${epochs} e where e.trial_id = ${trials.id} and ${hasObjective})` })
