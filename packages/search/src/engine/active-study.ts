@@ -6,6 +6,7 @@ import {
   type StoppingRule,
   type StudyRecord,
   type TrialJob,
+  type TrialState,
   type TrialView,
 } from '@sweepd/core';
 
@@ -18,6 +19,10 @@ export type LiveTrial = TrialView & { pendingStop?: string };
  */
 export class ActiveStudy {
   readonly trials = new Map<string, LiveTrial>();
+  /** Trials by number: the history strategies see, kept in order as trials are created. */
+  private readonly ordered: LiveTrial[] = [];
+  /** Trials queued or running, kept current by setState so pumps need not scan every trial. */
+  private readonly unfinished = new Set<LiveTrial>();
   /** The strategy answered 'done': no more trials will be asked for. */
   exhausted = false;
   /** Serialises asks so two pumps never draw for the same free slots. */
@@ -46,21 +51,35 @@ export class ActiveStudy {
   add(trial: TrialView): LiveTrial {
     const live: LiveTrial = { ...trial, epochs: [...trial.epochs] };
     this.trials.set(trial.id, live);
+    const last = this.ordered.at(-1);
+    this.ordered.push(live);
+    if (last && last.number > live.number) this.ordered.sort((a, b) => a.number - b.number);
+    if (!FINISHED_TRIAL_STATES.has(live.state)) this.unfinished.add(live);
     return live;
   }
 
-  history(): TrialView[] {
-    return [...this.trials.values()].sort((a, b) => a.number - b.number);
+  setState(trial: LiveTrial, state: TrialState): void {
+    trial.state = state;
+    if (FINISHED_TRIAL_STATES.has(state)) this.unfinished.delete(trial);
+    else this.unfinished.add(trial);
+  }
+
+  history(): readonly TrialView[] {
+    return this.ordered;
   }
 
   inFlight(): LiveTrial[] {
-    return [...this.trials.values()].filter((t) => !FINISHED_TRIAL_STATES.has(t.state));
+    return [...this.unfinished];
+  }
+
+  inFlightCount(): number {
+    return this.unfinished.size;
   }
 
   /** Every trial that will exist has been created and has finished. */
   isComplete(): boolean {
     const budgetUsed = this.trials.size >= this.spec.budget.max_trials;
-    return (budgetUsed || this.exhausted) && this.inFlight().length === 0;
+    return (budgetUsed || this.exhausted) && this.unfinished.size === 0;
   }
 
   refreshValue(trial: LiveTrial): void {

@@ -21,7 +21,7 @@ import {
   type Suggestion,
 } from '@sweepd/core';
 import { ActiveStudy, type LiveTrial } from './active-study.ts';
-import { decideStop } from './decide-stop.ts';
+import { decideAll, tagsForTrialAll } from '../stopping/index.ts';
 import { instantiate } from './instantiate.ts';
 
 export interface EngineOptions {
@@ -150,7 +150,7 @@ export class StudyEngine {
     return study.serial(async () => {
       if (this.closing || this.active.get(study.id) !== study) return;
       const { budget } = study.spec;
-      const free = Math.min(budget.parallelism - study.inFlight().length, budget.max_trials - study.trials.size);
+      const free = Math.min(budget.parallelism - study.inFlightCount(), budget.max_trials - study.trials.size);
       if (free > 0 && !study.exhausted) {
         let answer: Array<Params | Suggestion> | 'done';
         try {
@@ -159,7 +159,7 @@ export class StudyEngine {
           await this.failStudy(study.id, `strategy ${study.spec.strategy.name} failed: ${errorText(err)}`);
           return;
         }
-        if (answer === 'done' || (answer.length === 0 && study.inFlight().length === 0)) {
+        if (answer === 'done' || (answer.length === 0 && study.inFlightCount() === 0)) {
           study.exhausted = true;
         } else {
           const suggestions = answer.slice(0, free).map(toSuggestion);
@@ -185,7 +185,7 @@ export class StudyEngine {
     const created = await this.store.createTrials(
       study.id,
       suggestions.map((s, i) => {
-        const tags = Object.assign({}, s.tags, ...study.rules.map((r) => r.rule.tagsForTrial?.(first + i) ?? {}));
+        const tags = { ...s.tags, ...tagsForTrialAll(study.rules, first + i) };
         return Object.keys(tags).length > 0 ? { params: s.params, tags } : { params: s.params };
       }),
     );
@@ -213,7 +213,7 @@ export class StudyEngine {
       const study = this.trialToStudy.get(r.trialId) as ActiveStudy;
       const trial = study.trials.get(r.trialId) as LiveTrial;
       if (await this.store.markRunning(r.trialId, r.worker)) {
-        trial.state = 'running';
+        study.setState(trial, 'running');
         this.emit({ studyId: study.id, type: 'trial-started', trialNumber: trial.number });
       }
     }
@@ -225,12 +225,15 @@ export class StudyEngine {
       if (!finishing.has(trialId)) await this.applyRules(trialId);
     }
 
+    const touched = new Set<ActiveStudy>();
     for (const r of finals) {
       const study = this.trialToStudy.get(r.trialId) as ActiveStudy;
       const trial = study.trials.get(r.trialId) as LiveTrial;
       await this.finishTrial(study, trial, r);
-      await this.pump(study);
+      touched.add(study);
     }
+    // One ask per study per batch: the strategy fills every slot the batch freed at once.
+    for (const study of touched) await this.pump(study);
   }
 
   private async recordEpochs(epochs: readonly EpochReport[]): Promise<void> {
@@ -252,7 +255,7 @@ export class StudyEngine {
         epochs.push(w);
         epochs.sort((a, b) => a.epoch - b.epoch);
         trial.epochs = epochs;
-        if (trial.state === 'queued') trial.state = 'running';
+        if (trial.state === 'queued') study.setState(trial, 'running');
         study.refreshValue(trial);
         this.emit({ studyId: study.id, type: 'epoch', trialNumber: trial.number });
       }
@@ -263,8 +266,8 @@ export class StudyEngine {
     const study = this.trialToStudy.get(trialId) as ActiveStudy;
     const trial = study.trials.get(trialId) as LiveTrial;
     if (trial.pendingStop || trial.state !== 'running' || study.rules.length === 0) return;
-    const decision = decideStop(study.rules, trial, study.history());
-    if (decision) await this.stopTrialNow(study, trial, decision);
+    const decision = decideAll(study.rules, trial, study.history().filter((t) => t !== trial));
+    if (decision.stop) await this.stopTrialNow(study, trial, decision.reason.startsWith(decision.rule) ? decision.reason : `${decision.rule}: ${decision.reason}`);
   }
 
   private async stopTrialNow(study: ActiveStudy, trial: LiveTrial, reason: string): Promise<void> {
@@ -288,7 +291,8 @@ export class StudyEngine {
     const state = trial.pendingStop && outcome.state !== 'failed' ? 'stopped' : outcome.state;
     const changed = await this.store.finishTrial(trial.id, { state, ...(reason ? { reason } : {}), ...(outcome.notes ? { notes: outcome.notes } : {}) });
     if (!changed && (trial.state === 'completed' || trial.state === 'stopped' || trial.state === 'failed')) return;
-    trial.state = state;
+    study.setState(trial, state);
+    this.trialToStudy.delete(trial.id);
     if (reason) trial.reason = reason;
     delete trial.pendingStop;
     this.log.info({ studyId: study.id, trial: trial.number, state, reason, value: trial.value }, 'trial finished');
