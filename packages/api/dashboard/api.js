@@ -11,6 +11,7 @@ export function takeTokenFromFragment() {
   const m = /^#token=([^&]+)/.exec(location.hash);
   if (!m) return;
   sessionStorage.setItem(KEY, decodeURIComponent(m[1]));
+  document.getElementById('token-form').hidden = true;
   history.replaceState(null, '', `${location.pathname}#/`);
 }
 

@@ -53,3 +53,9 @@ export function update(chart, { labels, datasets }) {
 export function axis(title, extra = {}) {
   return { title: { display: true, text: title }, ...extra };
 }
+
+/** Tick labels for a log axis: only the powers of ten, as 1e-4. */
+export function powersOfTen(value) {
+  const exponent = Math.log10(value);
+  return Math.abs(exponent - Math.round(exponent)) < 1e-9 ? `1e${Math.round(exponent)}` : '';
+}

@@ -28,6 +28,8 @@ const ctx = {
 };
 
 function route() {
+  // A link may carry the token in the fragment, on first load or later.
+  takeTokenFromFragment();
   current?.abort();
   current = new AbortController();
   destroyCharts();
@@ -60,6 +62,5 @@ tokenForm.addEventListener('submit', (e) => {
   route();
 });
 
-takeTokenFromFragment();
 window.addEventListener('hashchange', route);
 route();

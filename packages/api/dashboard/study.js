@@ -1,5 +1,5 @@
 import { follow, getJson, post } from './api.js';
-import { axis, chartCard, color, makeChart, update } from './charts.js';
+import { axis, chartCard, color, makeChart, powersOfTen, update } from './charts.js';
 import { fill, h, studyHref, trialHref } from './dom.js';
 import { FINISHED, num, param, when } from './format.js';
 
@@ -31,7 +31,12 @@ export async function studyPage(app, ctx, id, signal) {
   const lrChart = makeChart(lr.canvas, {
     type: 'scatter',
     data: { datasets: [] },
-    options: { scales: { x: axis('learning_rate', { type: 'logarithmic' }), y: axis(metric) } },
+    options: {
+      scales: {
+        x: axis('learning_rate', { type: 'logarithmic', ticks: { callback: powersOfTen, autoSkip: false, maxRotation: 0 } }),
+        y: axis(metric),
+      },
+    },
   });
   const frozenChart = makeChart(frozen.canvas, {
     type: 'scatter',

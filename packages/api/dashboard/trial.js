@@ -183,7 +183,9 @@ export async function trialPage(app, ctx, id, n, signal) {
     const perLayer = (key, filter = () => true) =>
       layers
         .filter((name) => epochs.some((e) => e.layers.some((l) => l.layer === name && typeof l[key] === 'number' && filter(l))))
-        .map((name, i) => ({ name, i, data: epochs.map((e) => e.layers.find((l) => l.layer === name)?.[key] ?? null) }));
+        // One colour per layer across every chart: its index among all layers.
+        .map((name) => ({ name, i: layers.indexOf(name), data: epochs.map((e) => e.layers.find((l) => l.layer === name)?.[key] ?? null) }));
+    const frozenLabel = (name) => (epochs.at(-1)?.layers.find((l) => l.layer === name)?.trainable === false ? `${name} (frozen)` : name);
     // Zero kernel movement cannot be drawn on a log axis; frozen layers show as absent, which is what they are.
     update(kernelChart, {
       labels,
@@ -284,7 +286,7 @@ function renderHead(el, trial, study, ctx) {
       `${study.objective.metric} ${num(trial.value)} · ${trial.epochs.length}/${study.budget.max_epochs} epochs · started ${when(trial.startedAt)}`,
       trial.worker ? ` · worker ${trial.worker}` : '',
       notes.backend ? ` · backend ${notes.backend}` : '',
-      notes.frozen_layers !== undefined ? ` · ${notes.frozen_layers} frozen layers` : '',
+      Array.isArray(notes.frozen_layers) ? ` · frozen: ${notes.frozen_layers.join(', ') || 'none'}` : '',
     ),
     h(
       'table',

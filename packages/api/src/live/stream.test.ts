@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalBus, type Store } from '@sweepd/core';
+import { openStore } from '@sweepd/core/store';
+import { StudyEngine } from '@sweepd/search';
+import '@sweepd/trainer';
+import { parseSse, type SseEvent } from '../cli/sse.ts';
+import { createApp } from '../http/app.ts';
+import { ClientQueue } from './client-queue.ts';
+import { LeaderboardHub } from './hub.ts';
+
+// No workers: the test writes epochs into the store and announces them as the engine would.
+let store: Store;
+let engine: StudyEngine;
+let hub: LeaderboardHub;
+let app: ReturnType<typeof createApp>;
+let studyId = '';
+
+const spec = JSON.stringify({
+  name: 'live',
+  objective: { metric: 'val_auc_macro', direction: 'maximize' },
+  space: { learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true }, optimizer: { type: 'categorical', choices: ['sgd', 'adam'] } },
+  budget: { max_trials: 3, max_epochs: 100, parallelism: 3 },
+  trainer: { runner: 'simulate', options: { curve: 'lr_auc' } },
+});
+
+beforeAll(async () => {
+  store = await openStore({ dataDir: 'memory://' });
+  engine = new StudyEngine({ store, bus: new LocalBus() });
+  await engine.start();
+  hub = new LeaderboardHub({ store, events: engine.events, coalesceMs: 100 });
+  app = createApp({ store, engine, hub });
+  const res = await app.request('/v1/studies', { method: 'POST', body: spec, headers: { 'content-type': 'application/json' } });
+  studyId = ((await res.json()) as { id: string }).id;
+});
+afterAll(async () => {
+  hub.close();
+  await engine.close();
+  await store.close();
+});
+
+/** Reads events from a stream into an array as they come. */
+function collect(body: ReadableStream<Uint8Array>): SseEvent[] {
+  const events: SseEvent[] = [];
+  void (async () => {
+    try {
+      for await (const e of parseSse(body)) events.push(e);
+    } catch {
+      // cancelled
+    }
+  })();
+  return events;
+}
+
+const until = async (check: () => boolean, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+const stream = (headers: Record<string, string> = {}, signal?: AbortSignal) =>
+  app.request(`/v1/studies/${studyId}/leaderboard/stream`, { headers, ...(signal ? { signal } : {}) });
+
+describe('live leaderboard stream', () => {
+  it('sends the current table first, then one event per burst of changes, with increasing ids', async () => {
+    const first$ = new AbortController();
+    const res = await stream({}, first$.signal);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const body = res.body as ReadableStream<Uint8Array>;
+    const events = collect(body);
+    await until(() => events.length === 1);
+    const first = JSON.parse(events[0]?.data ?? '{}') as { rows: { number: number; epochs: number }[]; study: { id: string }; changes: unknown[] };
+    expect(first.study.id).toBe(studyId);
+    expect(first.rows).toHaveLength(3);
+    expect(first.changes).toEqual([]);
+
+    // 60 epoch reports in about 300 ms: at 100 ms coalescing that is a handful of events, not 60.
+    const [trial] = await store.listTrials(studyId);
+    if (!trial) throw new Error('no trial');
+    const started = Date.now();
+    for (let epoch = 1; epoch <= 60; epoch++) {
+      await store.recordEpochs([{ trialId: trial.id, epoch, metrics: { val_auc_macro: 0.5 + epoch / 1000 }, layers: [] }], { metric: 'val_auc_macro', direction: 'maximize' });
+      engine.events.emit('change', { studyId, type: 'epoch', trialNumber: trial.number });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const elapsed = Date.now() - started;
+    await until(() => {
+      const last = events.at(-1);
+      return last !== undefined && (JSON.parse(last.data) as { rows: { epochs: number }[] }).rows.some((r) => r.epochs === 60);
+    });
+    const updates = events.slice(1);
+    expect(updates.length).toBeGreaterThanOrEqual(1);
+    expect(updates.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 2);
+    const changes = updates.flatMap((e) => (JSON.parse(e.data) as { changes: { type: string; trial: number }[] }).changes);
+    expect(changes).toHaveLength(60);
+    expect(changes.every((c) => c.type === 'epoch' && c.trial === trial.number)).toBe(true);
+    const ids = events.map((e) => Number(e.id));
+    for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1] as number);
+    expect(JSON.parse(events.at(-1)?.data ?? '{}').rows[0]).toMatchObject({ rank: 1, number: trial.number, value: 0.56 });
+
+    // Resuming from the latest id repeats nothing; an old id gets a fresh table.
+    const latest = events.at(-1)?.id as string;
+    const resumed = collect((await stream({ 'last-event-id': latest })).body as ReadableStream<Uint8Array>);
+    const old = collect((await stream({ 'last-event-id': String(ids[0]) })).body as ReadableStream<Uint8Array>);
+    await until(() => old.length === 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(resumed).toHaveLength(0);
+    expect(Number(old[0]?.id)).toBeGreaterThanOrEqual(Number(latest));
+
+    first$.abort();
+    await until(() => hub.clientCount === 2);
+  });
+
+  it('forgets a client that went away and ends every stream on close', async () => {
+    const before = hub.clientCount;
+    const controller = new AbortController();
+    const res = await app.request(`/v1/studies/${studyId}/leaderboard/stream`, { signal: controller.signal });
+    const events = collect(res.body as ReadableStream<Uint8Array>);
+    await until(() => events.length === 1);
+    expect(hub.clientCount).toBe(before + 1);
+    controller.abort();
+    await until(() => hub.clientCount === before);
+
+    const reader = ((await stream()).body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    hub.close();
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    expect(hub.clientCount).toBe(0);
+  });
+
+  it('404 for an unknown study', async () => {
+    expect((await app.request('/v1/studies/st_nope/leaderboard/stream')).status).toBe(404);
+  });
+});
+
+describe('client queue', () => {
+  it('drops its backlog for a snapshot when a client falls behind, and never grows past its limit', async () => {
+    const q = new ClientQueue(4);
+    for (let i = 1; i <= 3; i++) q.push({ id: i, data: String(i) });
+    expect(await q.next()).toEqual({ id: 1, data: '1' });
+    for (let i = 4; i <= 100; i++) q.push({ id: i, data: String(i) });
+    expect(q.length).toBe(0);
+    expect(q.overflows).toBe(1);
+    expect(await q.next()).toBe('snapshot');
+    q.push({ id: 101, data: '101' });
+    expect(await q.next()).toEqual({ id: 101, data: '101' });
+    const pending = q.next();
+    q.close();
+    expect(await pending).toBeUndefined();
+  });
+});
