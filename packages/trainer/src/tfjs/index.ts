@@ -1,6 +1,7 @@
 export { BACKEND_PREFERENCE, type BackendChoice, type BackendName, parseBackendName, selectBackend } from './backend.ts';
 export { conv2dFilterGradient, registerConvGradient, unregisterConvGradient } from './conv-gradient.ts';
-export { LayerDiagnostics } from './diagnostics.ts';
+export { isRelu, LayerDiagnostics, sparsityOf } from './diagnostics.ts';
+export { type CachedFeatures, FeatureStore } from './feature-store.ts';
 export { buildSmallCnn, freezeLayers, HEAD_LAYER, replaceHead, splitAtFrozenPrefix, weightedLayers } from './model.ts';
 export { fileSystemIO, loadModelFromDir, saveModelToDir } from './model-io.ts';
 export { buildOptimizer, learningRateAt, setLearningRate } from './optimizer.ts';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { EpochRecord, Params, TrialJob, TrialOutcome } from '@sweepd/core';
+import type { EpochRecord, Params, Runner, TrialJob, TrialOutcome } from '@sweepd/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend.ts';
@@ -26,8 +26,9 @@ function job(params: Params, extra: Partial<TrialJob> = {}, options: Record<stri
 async function run(
   j: TrialJob,
   hooks: { onReport?: (e: EpochRecord, abort: AbortController) => void; abortAfterMs?: number } = {},
+  shared?: Runner,
 ): Promise<{ outcome: TrialOutcome; epochs: EpochRecord[]; abortedAt?: number; endedAt: number; logs: string[] }> {
-  const runner = await tfjsRunnerPlugin.create(tfjsRunnerPlugin.parseOptions({ backend: 'wasm' }), { cacheDir, log: () => {} });
+  const runner = shared ?? (await tfjsRunnerPlugin.create(tfjsRunnerPlugin.parseOptions({ backend: 'wasm' }), { cacheDir, log: () => {} }));
   const controller = new AbortController();
   const epochs: EpochRecord[] = [];
   const logs: string[] = [];
@@ -46,7 +47,7 @@ async function run(
       hooks.onReport?.(e, controller);
     },
   });
-  await runner.close?.();
+  if (!shared) await runner.close?.();
   return { outcome, epochs, endedAt: performance.now(), logs, ...(abortedAt !== undefined ? { abortedAt } : {}) };
 }
 
@@ -90,8 +91,15 @@ describe('tfjs runner', () => {
 
   it('keeps frozen layers bit-identical, and feature caching gives the same trial as no caching', async () => {
     const params = { optimizer: 'rmsprop', learning_rate: 0.001, frozen_layers: 2, seed: 2 };
-    const cached = await run(job(params, { maxEpochs: 2 }));
-    const plain = await run(job(params, { maxEpochs: 2 }, { feature_cache: false }));
+    const runner = await tfjsRunnerPlugin.create(tfjsRunnerPlugin.parseOptions({ backend: 'wasm' }), { cacheDir, log: () => {} });
+    const cached = await run(job(params, { maxEpochs: 2 }), {}, runner);
+    const reused = await run(job(params, { maxEpochs: 2 }), {}, runner);
+    const plain = await run(job(params, { maxEpochs: 2 }, { feature_cache: false }), {}, runner);
+    expect(cached.epochs[0]!.notes).toMatchObject({ feature_cache_reused: false });
+    expect(reused.epochs[0]!.notes).toMatchObject({ feature_cache: true, feature_cache_reused: true });
+    // Reused features are the same numbers: the whole trial repeats exactly (timings aside).
+    const untimed = (r: { epochs: EpochRecord[] }) => r.epochs.map(({ metrics: { epoch_seconds: _t, ...m } }) => m);
+    expect(untimed(reused)).toEqual(untimed(cached));
     expect(cached.outcome.state).toBe('completed');
     expect(cached.epochs[0]!.notes).toMatchObject({ feature_cache: true, frozen_layers: ['conv1', 'conv2'] });
     expect(plain.epochs[0]!.notes).toMatchObject({ feature_cache: false, frozen_layers: ['conv1', 'conv2'] });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type ImageDataset, loadDataset } from '../data/index.ts';
 import { parseBackendName, selectBackend } from './backend.ts';
 import { buildSmallCnn, replaceHead } from './model.ts';
+import { FeatureStore } from './feature-store.ts';
 import { loadModelFromDir } from './model-io.ts';
 import { resolveTrainingParams } from './params.ts';
 import { builtinBackboneDir } from './pretrain.ts';
@@ -30,6 +31,8 @@ export const tfjsRunnerOptions = z.strictObject({
   dataset_options: z.record(z.string(), z.unknown()).default({}),
   /** Train on cached features of a frozen prefix (identical results, much faster). */
   feature_cache: z.boolean().default(true),
+  /** Memory for frozen-prefix features shared between the trials of this runner (0 disables sharing). */
+  feature_cache_mb: z.number().min(0).max(1_000_000).default(256),
   /** Per-layer weight/activation statistics every epoch. */
   diagnostics: z.boolean().default(true),
   /** Validation images in the fixed probe batch for activation sparsity. */
@@ -72,10 +75,14 @@ export async function buildTrialModel(
 }
 
 export class TfjsRunner implements Runner {
+  private readonly featureStore: FeatureStore;
+
   constructor(
     private readonly options: TfjsRunnerOptions,
     private readonly plugin: RunnerPluginContext,
-  ) {}
+  ) {
+    this.featureStore = new FeatureStore(options.feature_cache_mb * 2 ** 20);
+  }
 
   async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
     // Per-job options (job.trainer.options) override the runner's.
@@ -99,6 +106,7 @@ export class TfjsRunner implements Runner {
           maxEpochs: job.maxEpochs,
           backend: choice.backend,
           featureCache: options.feature_cache,
+          featureStore: this.featureStore,
           diagnostics: options.diagnostics,
           probeSize: options.probe_size,
           evalBatchSize: options.eval_batch_size,
@@ -110,7 +118,9 @@ export class TfjsRunner implements Runner {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.featureStore.clear();
+  }
 }
 
 function parseOptions(raw: unknown): TfjsRunnerOptions {

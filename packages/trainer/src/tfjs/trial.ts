@@ -10,6 +10,7 @@ import {
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../data/index.ts';
 import { isRelu, LayerDiagnostics, sparsityOf } from './diagnostics.ts';
+import { FeatureStore } from './feature-store.ts';
 import { disposeModelWeights, freezeLayers, splitAtFrozenPrefix } from './model.ts';
 import { buildOptimizer, disposeOptimizer, learningRateAt, setLearningRate } from './optimizer.ts';
 import type { TrainingParams } from './params.ts';
@@ -20,12 +21,26 @@ export interface TrialSettings {
   backend: string;
   /** Train the suffix on cached features of the frozen prefix when that gives the same result. */
   featureCache: boolean;
+  /** Shares frozen-prefix features between the trials of a worker (optional). */
+  featureStore?: FeatureStore;
   diagnostics: boolean;
   probeSize: number;
   evalBatchSize: number;
 }
 
 class Stopped extends Error {}
+
+// Datasets are built once per process, so object identity names them for the feature store.
+const datasetIds = new WeakMap<ImageDataset, number>();
+function datasetKey(d: ImageDataset): string {
+  let id = datasetIds.get(d);
+  if (id === undefined) {
+    id = nextDatasetId++;
+    datasetIds.set(d, id);
+  }
+  return `${d.name}#${id}`;
+}
+let nextDatasetId = 1;
 
 /** Yields to the event loop so that an abort (a stop message) can arrive between batches. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -139,12 +154,28 @@ export async function trainTrial(
     let trainInputs: tf.Tensor = train.x;
     let valInputs: tf.Tensor = val.x;
     let featureSeconds = 0;
+    let featureHit = false;
     if (split) {
       const t0 = performance.now();
-      trainInputs = keep(predictInBatches(split.prefix, train.x, settings.evalBatchSize));
-      valInputs = keep(predictInBatches(split.prefix, val.x, settings.evalBatchSize));
+      const store = settings.featureStore;
+      const key = store ? FeatureStore.key(datasetKey(dataset), split.prefix) : '';
+      const hit = store?.get(key);
+      if (hit) {
+        trainInputs = keep(tf.tensor(hit.train, [dataset.train.count, ...hit.shape]));
+        valInputs = keep(tf.tensor(hit.validation, [dataset.validation.count, ...hit.shape]));
+        featureHit = true;
+      } else {
+        trainInputs = keep(predictInBatches(split.prefix, train.x, settings.evalBatchSize));
+        valInputs = keep(predictInBatches(split.prefix, val.x, settings.evalBatchSize));
+        if (store) {
+          const shape = trainInputs.shape.slice(1);
+          store.set(key, { shape, train: trainInputs.dataSync() as Float32Array, validation: valInputs.dataSync() as Float32Array });
+        }
+      }
       featureSeconds = (performance.now() - t0) / 1000;
-      ctx.log(`feature cache: frozen prefix ${split.prefixLayers.join(' → ')} computed once in ${featureSeconds.toFixed(2)} s`);
+      ctx.log(
+        `feature cache: frozen prefix ${split.prefixLayers.join(' → ')} ${featureHit ? 'reused from an earlier trial' : 'computed once'} in ${featureSeconds.toFixed(2)} s`,
+      );
     }
 
     const trainable = trainModel.trainableWeights;
@@ -180,7 +211,12 @@ export async function trainTrial(
 
     const nTrain = dataset.train.count;
     const batchSize = Math.min(params.batchSize, nTrain);
-    const baseNotes = { backend: settings.backend, frozen_layers: frozen, feature_cache: split !== undefined };
+    const baseNotes = {
+      backend: settings.backend,
+      frozen_layers: frozen,
+      feature_cache: split !== undefined,
+      feature_cache_reused: featureHit,
+    };
 
     for (let epoch = 1; epoch <= maxEpochs; epoch++) {
       const started = performance.now();
@@ -221,12 +257,12 @@ export async function trainTrial(
           lossSum = next;
         }
         const trainLoss = ((await lossSum.data())[0] as number) / nTrain;
+        const trainSeconds = (performance.now() - started) / 1000;
 
         const evaluated = evaluate(trainModel, probeModel, probeLayers, valInputs, val.y, probeCount, settings.evalBatchSize);
         const scores = (await evaluated.logits.data()) as Float32Array;
         const valLoss = (await evaluated.loss.data())[0] as number;
         tf.dispose([evaluated.logits, evaluated.loss]);
-        const trainSeconds = (performance.now() - started) / 1000;
 
         const diverged = !Number.isFinite(trainLoss) || !Number.isFinite(valLoss) || scores.some(Number.isNaN);
         const metrics: Record<string, number> = { train_loss: trainLoss, val_loss: valLoss, learning_rate: lr };
