@@ -1,3 +1,18 @@
-// The NATS JetStream bus, behind its own subpath (@sweepd/core/nats) so that code on the local bus never loads the NATS client.
+/**
+ * The Bus over NATS JetStream, behind its own subpath (@sweepd/core/nats) so that code on the local
+ * bus never loads the NATS client.
+ *
+ * Streams, per prefix P (default 'sweepd'):
+ * - P_JOBS (work queue) on P.jobs.<pool>.<trial>: one message per pending trial; a pool's workers
+ *   share the durable pull consumer P_jobs_<pool>. ackWaitMs without an ack or a heartbeat means the
+ *   worker died: the job goes to another worker; past maxDeliver deliveries the trial is reported failed.
+ * - P_REPORTS (work queue) on P.reports.<trial>: read by the daemon's durable consumer P_reports,
+ *   which is recreated when the daemon starts so what a crashed daemon left unacknowledged comes
+ *   first, in order.
+ * - P_STOPS (latest per trial, kept stopRetentionMs) on P.stops.<trial>.
+ *
+ * Outages: the client reconnects forever; publishes, acknowledgements and stop look-ups retry until
+ * publishTimeoutMs (60 s by default) and then reject; consumers resume by themselves.
+ */
 export { connectNatsBus, NatsBus, type NatsBusOptions } from './bus.ts';
 export { BusNames } from './names.ts';

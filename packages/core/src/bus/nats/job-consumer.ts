@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Report, TrialJob } from '../../types.ts';
 import type { JobConsumerOptions, JobControl, Subscription } from '../contract.ts';
@@ -59,7 +59,7 @@ export class JobConsumer implements Subscription {
   }
 
   private async pullLoop(): Promise<void> {
-    const consumer = await this.ctx.js.consumers.get(this.ctx.stream, this.ctx.durable);
+    let consumer: Consumer | undefined;
     while (!this.closed) {
       const free = this.concurrency - this.inFlight.size;
       if (free <= 0) {
@@ -69,6 +69,7 @@ export class JobConsumer implements Subscription {
         continue;
       }
       try {
+        consumer ??= await this.ctx.js.consumers.get(this.ctx.stream, this.ctx.durable);
         this.pull = await consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
         if (this.closed) this.pull.stop();
         for await (const msg of this.pull) this.start(msg);
