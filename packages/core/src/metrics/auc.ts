@@ -3,14 +3,13 @@
  * `roc_auc_score` and `average_precision_score` (1.2).
  *
  * Every (sample, class) score is turned into an order-preserving integer key and all of them are
- * sorted at once with a radix sort, carrying (class, label). One sweep from the highest score down
- * then yields each class's AUC and AP and the micro AUC: each class (and the micro pool) keeps its
- * own group of tied scores, so ties count one half in the AUC and form one threshold in the AP,
- * as in scikit-learn. AUC is counted in integers (pairs, in halves), so it is exact up to the one
- * final division.
+ * sorted at once, carrying (class, label): split into buckets by value, then each bucket radix
+ * sorted in cache. One sweep from the highest score down (AucSweep, fed bucket by bucket) then
+ * yields each class's AUC and AP and the micro AUC, with ties handled as scikit-learn does.
  */
 
-import { orderKey, radixSort, sortSegment } from './radix.ts';
+import { AucSweep } from './auc-sweep.ts';
+import { orderKey, radixSort, sortByUpperHalf } from './radix.ts';
 
 export interface MultilabelAuc {
   /** ROC AUC of each class; null where the class has a single label value. */
@@ -54,8 +53,10 @@ export function multilabelAuc(labels: Uint8Array, scores: Float32Array | Float64
       `multilabelAuc: scores has length ${scores.length} but labels has ${labels.length} (nSamples=${nSamples} × nClasses=${nClasses})`,
     );
   }
-  const sorted = sortScores(labels, scores, nClasses);
-  return sweep(sorted.hi, sorted.lo, sorted.payload, nClasses);
+  const sweep = new AucSweep(nClasses);
+  if (scores instanceof Float32Array) sweepFloat32(labels, scores, nClasses, sweep);
+  else sweepFloat64(labels, scores, nClasses, sweep);
+  return sweep.result();
 }
 
 /** ROC AUC of one binary problem, as scikit-learn's `roc_auc_score`; null when `labels` holds a single value. */
@@ -67,82 +68,74 @@ function describe(index: number, nClasses: number): string {
   return `index ${index} (sample ${Math.floor(index / nClasses)}, class ${index % nClasses})`;
 }
 
-/** The scores sorted ascending as order-preserving integer keys, each with its (class << 1 | label). */
-interface SortedScores {
-  hi: Uint32Array;
-  lo: Uint32Array | null;
-  payload: Uint16Array;
-}
-
-function sortScores(labels: Uint8Array, scores: Float32Array | Float64Array, nClasses: number): SortedScores {
-  if (scores instanceof Float32Array) return sortFloat32(labels, scores, nClasses);
-  // Scores that are all exact float32 values (e.g. sigmoid outputs widened to double) sort on 32-bit keys, twice as fast.
-  const narrowed = Float32Array.from(scores);
-  for (let i = 0; i < scores.length; i++) {
-    if (narrowed[i] !== scores[i]) return sortFloat64(labels, scores, nClasses);
-  }
-  return sortFloat32(labels, narrowed, nClasses);
-}
-
-/** Target bucket size of the first split: a bucket this size is finished within the L1 cache. */
-const BUCKET_TARGET = 4096;
-
 /**
- * Float32 scores, in three passes over memory. (1) Validate, and count the keys by their top 16
- * bits (sign, exponent and 7 bits of mantissa). (2) Group consecutive prefixes into buckets of
- * about BUCKET_TARGET keys, and scatter every key and payload into its bucket: buckets follow the
- * data, so they stay even for probabilities, whose keys crowd in a few binades. (3) Sort each
- * bucket on its keys by `sortSegment`, in cache. Keys are recomputed from the float bits in each
- * pass rather than stored, which saves memory traffic.
+ * Float32 scores, in two passes over memory and one in cache:
+ * (1) validate, and count the order-preserving keys by their upper 16 bits (sign, exponent, 7 bits
+ *     of mantissa), which makes one bucket per upper half;
+ * (2) scatter each element into its bucket as one packed 32-bit value, (lower 16 bits of the key)
+ *     << 16 | (class << 1 | label): the bucket holds the upper half, so key and payload travel as
+ *     one write;
+ * (3) from the highest bucket down, sort the bucket by its values' upper halves (in cache) and
+ *     sweep it at once.
+ * Keys are recomputed from the float bits in each pass rather than stored, saving memory traffic.
  */
-function sortFloat32(labels: Uint8Array, scores: Float32Array, nClasses: number): SortedScores {
-  const n = scores.length;
-  const bits = new Uint32Array(scores.buffer, scores.byteOffset, n);
-  const prefixCounts = new Uint32Array(1 << 16);
-  for (let i = 0; i < n; i++) {
+function sweepFloat32(labels: Uint8Array, scores: Float32Array, nClasses: number, sweep: AucSweep): void {
+  const bits = new Uint32Array(scores.buffer, scores.byteOffset, scores.length);
+  const starts = validateAndCountUpperHalves(labels, bits, nClasses);
+  const packed = scatterPacked(labels, bits, nClasses, starts);
+  let largest = 0;
+  for (let b = 0; b < 1 << 16; b++) largest = Math.max(largest, starts[b + 1]! - starts[b]!);
+  const scratch = new Uint32Array(largest);
+  const counts = new Uint32Array(1 << 8);
+  for (let b = (1 << 16) - 1; b >= 0; b--) {
+    const start = starts[b]!;
+    const end = starts[b + 1]!;
+    if (start === end) continue;
+    if (sortByUpperHalf(packed, scratch, start, end, counts)) sweep.addPackedDescending(scratch, 0, end - start);
+    else sweep.addPackedDescending(packed, start, end);
+  }
+}
+
+// One hot loop per function: V8 optimizes each on its own, rather than deoptimizing a big function
+// each time execution reaches a loop it has not run yet.
+
+/** Validates the inputs and returns where each bucket (upper 16 bits of the key) starts; starts[2^16] = n. */
+function validateAndCountUpperHalves(labels: Uint8Array, bits: Uint32Array, nClasses: number): Uint32Array {
+  const starts = new Uint32Array((1 << 16) + 1);
+  for (let i = 0; i < bits.length; i++) {
     if (labels[i]! > 1) throw new RangeError(`multilabelAuc: label at ${describe(i, nClasses)} is ${labels[i]}; labels must be 0 or 1`);
     const u = bits[i]!;
     if ((u & 0x7fffffff) > 0x7f800000) throw new RangeError(`multilabelAuc: score at ${describe(i, nClasses)} is NaN`);
-    prefixCounts[orderKey(u) >>> 16]!++;
+    starts[(orderKey(u) >>> 16) + 1]!++;
   }
-
-  // bucketOf[prefix] is monotone in the prefix, so bucket order is key order.
-  const bucketOf = new Uint16Array(1 << 16);
-  const starts: number[] = [0];
-  let filled = 0;
-  for (let p = 0; p < 1 << 16; p++) {
-    const count = prefixCounts[p]!;
-    if (filled > 0 && filled + count > BUCKET_TARGET && starts.length < 1 << 16) {
-      starts.push(starts[starts.length - 1]! + filled);
-      filled = 0;
-    }
-    bucketOf[p] = starts.length - 1;
-    filled += count;
-  }
-  starts.push(n);
-  const nBuckets = starts.length - 1;
-  const next = Uint32Array.from(starts.slice(0, nBuckets));
-
-  const keys = new Uint32Array(n);
-  const payload = new Uint16Array(n);
-  let c = 0;
-  for (let i = 0; i < n; i++) {
-    const k = orderKey(bits[i]!);
-    const at = next[bucketOf[k >>> 16]!]!++;
-    keys[at] = k;
-    payload[at] = (c << 1) | labels[i]!;
-    if (++c === nClasses) c = 0;
-  }
-
-  const scratchKeys = new Uint32Array(n);
-  const scratchPayload = new Uint16Array(n);
-  const counts = new Uint32Array(1 << 11);
-  for (let b = 0; b < nBuckets; b++) sortSegment(keys, payload, scratchKeys, scratchPayload, starts[b]!, starts[b + 1]!, counts);
-  return { hi: keys, lo: null, payload };
+  for (let b = 0; b < 1 << 16; b++) starts[b + 1]! += starts[b]!;
+  return starts;
 }
 
-/** Float64 scores that float32 cannot hold exactly: 64-bit keys, LSD radix sort over both words. */
-function sortFloat64(labels: Uint8Array, scores: Float64Array, nClasses: number): SortedScores {
+function scatterPacked(labels: Uint8Array, bits: Uint32Array, nClasses: number, starts: Uint32Array): Uint32Array {
+  const next = starts.slice(0, 1 << 16);
+  const packed = new Uint32Array(bits.length);
+  let c = 0;
+  for (let i = 0; i < bits.length; i++) {
+    const k = orderKey(bits[i]!);
+    packed[next[k >>> 16]!++] = ((k << 16) | (c << 1) | labels[i]!) >>> 0;
+    if (++c === nClasses) c = 0;
+  }
+  return packed;
+}
+
+/**
+ * Float64 scores. Those that are all exact float32 values (e.g. sigmoid outputs widened to double)
+ * take the float32 path; others sort on 64-bit keys with an LSD radix sort over both words.
+ */
+function sweepFloat64(labels: Uint8Array, scores: Float64Array, nClasses: number, sweep: AucSweep): void {
+  const narrowed = Float32Array.from(scores);
+  let exact = true;
+  for (let i = 0; i < scores.length && exact; i++) exact = narrowed[i] === scores[i];
+  if (exact) {
+    sweepFloat32(labels, narrowed, nClasses, sweep);
+    return;
+  }
   const n = labels.length;
   const payload = new Uint16Array(n);
   let c = 0;
@@ -152,7 +145,8 @@ function sortFloat64(labels: Uint8Array, scores: Float64Array, nClasses: number)
     payload[i] = (c << 1) | label;
     if (++c === nClasses) c = 0;
   }
-  return radixSort({ ...float64Keys(scores, nClasses), payload });
+  const sorted = radixSort({ ...float64Keys(scores, nClasses), payload });
+  sweep.addDescending(sorted.hi, sorted.lo!, sorted.payload, 0, n);
 }
 
 function float64Keys(scores: Float64Array, nClasses: number) {
@@ -175,108 +169,4 @@ function float64Keys(scores: Float64Array, nClasses: number) {
     lo[i] = l;
   }
   return { hi, lo };
-}
-
-// Per-class sweep state, 8 doubles (one cache line) per class.
-const GROUP = 0; // id of the tie group being collected
-const PENDING_NEG = 1; // negatives in that group (PENDING_NEG + label indexes the pending count)
-const PENDING_POS = 2;
-const TP = 3; // positives above the group
-const FP = 4; // negatives above the group
-const AUC_HALVES = 5; // (positive, negative) pairs ranked right, in halves
-const AP_SUM = 6; // Σ over thresholds of positives · precision
-const STRIDE = 8;
-
-/**
- * Walks the sorted keys from the highest score down. A tie group is closed for a class when the
- * next element of that class has a lower key: its p positives and n negatives add n·(2·positives
- * above) + p·n half-pairs to the AUC, and one precision-recall step p/nPos · tp/(tp+fp) to the AP.
- * The loop avoids branches on the label, which is random and would defeat branch prediction.
- */
-function sweep(hi: Uint32Array, lo: Uint32Array | null, payload: Uint16Array, nClasses: number): MultilabelAuc {
-  const n = hi.length;
-  const st = new Float64Array(nClasses * STRIDE);
-  for (let c = 0; c < nClasses; c++) st[c * STRIDE + GROUP] = -1;
-  const lows = lo ?? hi; // 32-bit keys compare their only word twice, which costs less than a second loop
-  const micro = new Float64Array(3); // pending negatives, pending positives, positives above
-  let microHalves = 0;
-  let microP = 0;
-  let microN = 0;
-  let group = -1;
-  let prevHi = -1;
-  let prevLo = -1;
-  for (let i = n - 1; i >= 0; i--) {
-    const h = hi[i]!;
-    const l = lows[i]!;
-    if (h !== prevHi || l !== prevLo) {
-      const p = micro[1]!;
-      const q = micro[0]!;
-      microHalves += q * (2 * micro[2]!) + p * q;
-      micro[2]! += p;
-      microP += p;
-      microN += q;
-      micro[0] = 0;
-      micro[1] = 0;
-      group++;
-      prevHi = h;
-      prevLo = l;
-    }
-    const pl = payload[i]!;
-    const label = pl & 1;
-    const base = (pl >>> 1) * STRIDE;
-    if (st[base + GROUP] !== group) {
-      closeGroup(st, base);
-      st[base + GROUP] = group;
-    }
-    st[base + PENDING_NEG + label]!++;
-    micro[label]!++;
-  }
-  microHalves += micro[0]! * (2 * micro[2]!) + micro[1]! * micro[0]!;
-  microP += micro[1]!;
-  microN += micro[0]!;
-  for (let c = 0; c < nClasses; c++) closeGroup(st, c * STRIDE);
-
-  const perClass: (number | null)[] = [];
-  const averagePrecision: (number | null)[] = [];
-  const omitted: number[] = [];
-  let aucTotal = 0;
-  let apTotal = 0;
-  for (let c = 0; c < nClasses; c++) {
-    const pos = st[c * STRIDE + TP]!;
-    const neg = st[c * STRIDE + FP]!;
-    const ap = pos > 0 ? st[c * STRIDE + AP_SUM]! / pos : null;
-    averagePrecision.push(ap);
-    if (pos > 0 && neg > 0) {
-      const auc = st[c * STRIDE + AUC_HALVES]! / (2 * pos * neg);
-      perClass.push(auc);
-      aucTotal += auc;
-      apTotal += ap!;
-    } else {
-      perClass.push(null);
-      omitted.push(c);
-    }
-  }
-  const defined = nClasses - omitted.length;
-  return {
-    perClass,
-    macro: defined > 0 ? aucTotal / defined : null,
-    micro: microP > 0 && microN > 0 ? microHalves / (2 * microP * microN) : null,
-    omitted,
-    averagePrecision,
-    macroAveragePrecision: defined > 0 ? apTotal / defined : null,
-  };
-}
-
-function closeGroup(st: Float64Array, base: number): void {
-  const p = st[base + PENDING_POS]!;
-  const q = st[base + PENDING_NEG]!;
-  const tp = st[base + TP]! + p;
-  const fp = st[base + FP]! + q;
-  st[base + AUC_HALVES]! += q * (2 * st[base + TP]!) + p * q;
-  // Before a class's first group tp + fp is 0 (and p is 0): max() keeps 0/0 out without a branch.
-  st[base + AP_SUM]! += (p * tp) / Math.max(1, tp + fp);
-  st[base + TP] = tp;
-  st[base + FP] = fp;
-  st[base + PENDING_POS] = 0;
-  st[base + PENDING_NEG] = 0;
 }

@@ -1,6 +1,6 @@
 /**
- * Radix sorts of unsigned integer keys carrying a 16-bit payload, used to rank scores for ROC AUC:
- * `radixSort` for whole arrays of 64-bit keys, `sortSegment` for cache-sized runs of 32-bit keys.
+ * Radix sorts used to rank scores for ROC AUC: `radixSort` for whole arrays of 64-bit keys carrying
+ * a 16-bit payload, `sortByUpperHalf` for cache-sized buckets of packed 32-bit values.
  *
  * `radixSort`: keys are 32 bits (`hi`) or 64 bits (`hi`, `lo`). Each 32-bit word is sorted in three passes of
  * 11, 11 and 10 bits; a pass whose digit is the same for every element is skipped (common for the
@@ -112,84 +112,70 @@ function scatter(src: RadixKeys, dst: RadixKeys, word: 'lo' | 'hi', shift: numbe
 }
 
 /**
- * Sorts `keys[start, end)` ascending, with their payloads. Meant for cache-sized segments after a
- * first split of the whole array into ranges: LSD passes of at most 11 bits over (key − smallest
- * key), as few as the segment's spread of keys needs (none when all are equal), or an insertion
- * sort for a handful of keys. `scratchKeys`/`scratchPayload` are same-length buffers whose segment
- * is overwritten; `counts` holds at least 2^11 entries.
+ * Sorts `values[start, end)` ascending by their upper 16 bits (the lower 16 bits ride along, and may
+ * end in any order among equal upper halves). Meant for one bucket of packed (key low half, payload)
+ * values, small enough to stay in cache: LSD passes of at most 8 bits over the spread of the upper
+ * halves (none when all are equal), or an insertion sort for a handful of values. Passes alternate
+ * between the segment and the start of `scratch`, which is reused for every segment and so stays
+ * in cache; it holds at least end − start entries. `counts` holds at least 2^8.
+ * @returns whether the sorted segment ended in scratch[0, end − start) (after an odd number of
+ *   passes) rather than in place.
  */
-export function sortSegment(
-  keys: Uint32Array,
-  payload: Uint16Array,
-  scratchKeys: Uint32Array,
-  scratchPayload: Uint16Array,
-  start: number,
-  end: number,
-  counts: Uint32Array,
-): void {
+export function sortByUpperHalf(values: Uint32Array, scratch: Uint32Array, start: number, end: number, counts: Uint32Array): boolean {
   const m = end - start;
-  if (m < 2) return;
-  if (m <= 24) {
-    insertionSort(keys, payload, start, end);
-    return;
+  if (m < 2) return false;
+  if (m <= 32) {
+    insertionSort(values, start, end);
+    return false;
   }
-  let base = 0xffffffff;
-  let top = 0;
+  let low = 0xffff;
+  let high = 0;
   for (let i = start; i < end; i++) {
-    const k = keys[i]!;
-    if (k < base) base = k;
-    if (k > top) top = k;
+    const k = values[i]! >>> 16;
+    if (k < low) low = k;
+    if (k > high) high = k;
   }
-  if (top === base) return;
-  const bits = 32 - Math.clz32(top - base);
-  const passes = Math.ceil(bits / 11);
+  if (high === low) return false;
+  const bits = 32 - Math.clz32(high - low);
+  const passes = Math.ceil(bits / 8);
   const width = Math.ceil(bits / passes);
   const size = 1 << width;
   const mask = size - 1;
-  let srcK = keys;
-  let srcP = payload;
-  let dstK = scratchKeys;
-  let dstP = scratchPayload;
+  let inScratch = false;
   for (let pass = 0, shift = 0; pass < passes; pass++, shift += width) {
+    const src = inScratch ? scratch : values;
+    const dst = inScratch ? values : scratch;
+    const from = inScratch ? 0 : start;
+    const to = from + m;
     counts.fill(0, 0, size);
-    for (let i = start; i < end; i++) counts[((srcK[i]! - base) >>> shift) & mask]!++;
-    if (singleBucket(counts.subarray(0, size), m)) continue;
-    let sum = start;
+    for (let i = from; i < to; i++) counts[(((src[i]! >>> 16) - low) >>> shift) & mask]!++;
+    let sum = inScratch ? start : 0;
+    let moves = false;
     for (let b = 0; b < size; b++) {
       const c = counts[b]!;
+      if (c === m) break; // one digit value for all: this pass would not move anything
+      moves ||= c > 0;
       counts[b] = sum;
       sum += c;
     }
-    for (let i = start; i < end; i++) {
-      const k = srcK[i]!;
-      const at = counts[((k - base) >>> shift) & mask]!++;
-      dstK[at] = k;
-      dstP[at] = srcP[i]!;
+    if (!moves) continue;
+    for (let i = from; i < to; i++) {
+      const v = src[i]!;
+      dst[counts[(((v >>> 16) - low) >>> shift) & mask]!++] = v;
     }
-    const tk = srcK;
-    srcK = dstK;
-    dstK = tk;
-    const tp = srcP;
-    srcP = dstP;
-    dstP = tp;
+    inScratch = !inScratch;
   }
-  if (srcK !== keys) {
-    keys.set(srcK.subarray(start, end), start);
-    payload.set(srcP.subarray(start, end), start);
-  }
+  return inScratch;
 }
 
-function insertionSort(keys: Uint32Array, payload: Uint16Array, start: number, end: number): void {
+function insertionSort(values: Uint32Array, start: number, end: number): void {
   for (let i = start + 1; i < end; i++) {
-    const k = keys[i]!;
-    const p = payload[i]!;
+    const v = values[i]!;
     let j = i - 1;
-    while (j >= start && keys[j]! > k) {
-      keys[j + 1] = keys[j]!;
-      payload[j + 1] = payload[j]!;
+    while (j >= start && values[j]! > v) {
+      values[j + 1] = values[j]!;
       j--;
     }
-    keys[j + 1] = k;
-    payload[j + 1] = p;
+    values[j + 1] = v;
   }
 }
