@@ -61,6 +61,8 @@ export interface Store {
   markRunning(trialId: string, worker: string): Promise<boolean>;
   /** Upserts epochs (unique per trial and epoch) and keeps each trial's best value current. */
   recordEpochs(epochs: readonly EpochWrite[], objective: { metric: string; direction: 'maximize' | 'minimize' }): Promise<void>;
+  /** markRunning for many trials in one statement. Returns the ids that changed. */
+  markRunningMany(items: readonly { trialId: string; worker: string }[]): Promise<string[]>;
   /** Records why a trial is being stopped before it has finished (shown while it winds down). */
   setTrialReason(trialId: string, reason: string): Promise<void>;
   /** Ends a trial. No effect (returns false) when it had already ended. */
@@ -69,5 +71,14 @@ export interface Store {
     outcome: { state: Exclude<TrialState, 'queued' | 'running'>; reason?: string; notes?: Readonly<Record<string, unknown>> },
   ): Promise<boolean>;
 
+  /** finishTrial for many trials in one statement. Returns the ids that changed (those not already finished). */
+  finishTrials(items: readonly ({ trialId: string } & TrialOutcomeWrite)[]): Promise<string[]>;
+
   close(): Promise<void>;
+}
+
+export interface TrialOutcomeWrite {
+  state: Exclude<TrialState, 'queued' | 'running'>;
+  reason?: string;
+  notes?: Readonly<Record<string, unknown>>;
 }

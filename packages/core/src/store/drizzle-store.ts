@@ -6,7 +6,7 @@ import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { SearchSpec } from '../spec/schema.ts';
 import type { EpochRecord, LayerStats, Params, ParamValue, StudyState, TrialState, TrialView } from '../types.ts';
-import type { EpochWrite, NewTrial, Store, StudyRecord, StudySummary, TrialRecord } from './contract.ts';
+import type { EpochWrite, NewTrial, Store, StudyRecord, StudySummary, TrialOutcomeWrite, TrialRecord } from './contract.ts';
 import { insertRows } from './bulk-upsert.ts';
 import { StoreError, wrapFailure } from './errors.ts';
 import { newId } from './ids.ts';
@@ -349,6 +349,62 @@ export class DrizzleStore implements Store {
       return changed.length > 0;
     } catch (err) {
       wrapFailure(`markRunning(${trialId})`, err);
+    }
+  }
+
+  async markRunningMany(items: readonly { trialId: string; worker: string }[]): Promise<string[]> {
+    if (items.length === 0) return [];
+    for (const i of items) {
+      if (typeof i.worker !== 'string' || i.worker === '') throw new StoreError(`markRunningMany(${i.trialId}): worker must be a non-empty string`);
+    }
+    const payload = JSON.stringify(items.map((i) => ({ id: i.trialId, worker: i.worker })));
+    try {
+      const changed = await this.db
+        .update(trials)
+        .set({ state: 'running', worker: sql`v.worker`, startedAt: sql`coalesce(${trials.startedAt}, now())` })
+        .from(sql`jsonb_to_recordset(${payload}::jsonb) as v(id text, worker text)`)
+        .where(
+          and(
+            sql`${trials.id} = v.id`,
+            or(eq(trials.state, 'queued'), and(eq(trials.state, 'running'), sql`${trials.worker} is distinct from v.worker`)),
+          ),
+        )
+        .returning({ id: trials.id });
+      return changed.map((r) => r.id);
+    } catch (err) {
+      wrapFailure(`markRunningMany(${items.length} trials)`, err);
+    }
+  }
+
+  async finishTrials(items: readonly ({ trialId: string } & TrialOutcomeWrite)[]): Promise<string[]> {
+    if (items.length === 0) return [];
+    for (const i of items) {
+      if (!(FINISHED_STATES as readonly string[]).includes(i.state)) {
+        throw new StoreError(`finishTrials(${i.trialId}): state must be one of ${FINISHED_STATES.join(', ')}, got ${i.state}`);
+      }
+    }
+    // The first outcome given for a trial wins, as with repeated finishTrial calls.
+    const seen = new Set<string>();
+    const rows = items
+      .filter((i) => !seen.has(i.trialId) && seen.add(i.trialId))
+      .map((i) => ({ id: i.trialId, state: i.state, reason: i.reason ?? null, notes: i.notes === undefined ? null : encodeNotes(i.notes) }));
+    const payload = JSON.stringify(rows);
+    try {
+      const changed = await this.db
+        .update(trials)
+        .set({
+          state: sql`v.state`,
+          finishedAt: sql`now()`,
+          // An earlier reason (setTrialReason, e.g. a stopping rule) stays unless a new one is given.
+          reason: sql`coalesce(v.reason, ${trials.reason})`,
+          notes: sql`coalesce(v.notes, ${trials.notes})`,
+        })
+        .from(sql`jsonb_to_recordset(${payload}::jsonb) as v(id text, state text, reason text, notes jsonb)`)
+        .where(and(sql`${trials.id} = v.id`, inArray(trials.state, [...UNFINISHED_STATES])))
+        .returning({ id: trials.id });
+      return changed.map((r) => r.id);
+    } catch (err) {
+      wrapFailure(`finishTrials(${items.length} trials)`, err);
     }
   }
 

@@ -382,6 +382,33 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       expect(await store.getTrial(study.id, 2)).toMatchObject({ state: 'failed', reason: 'out of memory' });
     });
 
+    it('markRunningMany and finishTrials apply the single-trial rules to a whole batch in one call', async () => {
+      const { study, trials } = await studyWithTrials(4);
+      const ids = trials.map((t) => t.id);
+      expect(await store.finishTrials([{ trialId: ids[3]!, state: 'stopped', reason: 'stopped while queued' }])).toEqual([ids[3]]);
+      const started = await store.markRunningMany(ids.map((trialId) => ({ trialId, worker: 'w1' })));
+      expect(started.sort()).toEqual(ids.slice(0, 3).sort());
+      expect(await store.markRunningMany([{ trialId: ids[0]!, worker: 'w1' }, { trialId: ids[1]!, worker: 'w2' }])).toEqual([ids[1]]);
+      await store.setTrialReason(ids[2]!, 'asha: not promoted at epoch 3');
+      const finished = await store.finishTrials([
+        { trialId: ids[0]!, state: 'completed', notes: { backend: 'wasm' } },
+        { trialId: ids[0]!, state: 'failed', reason: 'a later duplicate loses' },
+        { trialId: ids[2]!, state: 'stopped' },
+        { trialId: ids[3]!, state: 'completed' },
+      ]);
+      expect(finished.sort()).toEqual([ids[0], ids[2]].sort());
+      const after = await store.listTrials(study.id);
+      expect(after.map((t) => [t.state, t.worker, t.reason])).toEqual([
+        ['completed', 'w1', undefined],
+        ['running', 'w2', undefined],
+        ['stopped', 'w1', 'asha: not promoted at epoch 3'],
+        ['stopped', undefined, 'stopped while queued'],
+      ]);
+      expect(after[0]?.notes).toEqual({ backend: 'wasm' });
+      expect(await store.markRunningMany([])).toEqual([]);
+      expect(await store.finishTrials([])).toEqual([]);
+    });
+
     it('listStudies gives counts per state and the best value in the study direction', async () => {
       const { study: up, trials: upTrials } = await studyWithTrials(5, 'maximize');
       const { study: down, trials: downTrials } = await studyWithTrials(3, 'minimize', 'val_loss');

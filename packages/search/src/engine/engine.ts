@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   type Bus,
   checkParams,
+  FINISHED_TRIAL_STATES,
   type EpochReport,
   type EpochWrite,
   type FinalReport,
@@ -209,13 +210,11 @@ export class StudyEngine {
       else finals.push(r);
     }
 
-    for (const r of starts) {
-      const study = this.trialToStudy.get(r.trialId) as ActiveStudy;
-      const trial = study.trials.get(r.trialId) as LiveTrial;
-      if (await this.store.markRunning(r.trialId, r.worker)) {
-        study.setState(trial, 'running');
-        this.emit({ studyId: study.id, type: 'trial-started', trialNumber: trial.number });
-      }
+    for (const trialId of await this.store.markRunningMany(starts.map((r) => ({ trialId: r.trialId, worker: r.worker })))) {
+      const study = this.trialToStudy.get(trialId) as ActiveStudy;
+      const trial = study.trials.get(trialId) as LiveTrial;
+      if (trial.state === 'queued') study.setState(trial, 'running');
+      this.emit({ studyId: study.id, type: 'trial-started', trialNumber: trial.number });
     }
 
     await this.recordEpochs(epochs);
@@ -225,13 +224,13 @@ export class StudyEngine {
       if (!finishing.has(trialId)) await this.applyRules(trialId);
     }
 
-    const touched = new Set<ActiveStudy>();
-    for (const r of finals) {
+    const firstFinals = [...new Map(finals.map((r) => [r.trialId, r] as const).reverse()).values()];
+    const ending = firstFinals.map((r) => {
       const study = this.trialToStudy.get(r.trialId) as ActiveStudy;
-      const trial = study.trials.get(r.trialId) as LiveTrial;
-      await this.finishTrial(study, trial, r);
-      touched.add(study);
-    }
+      return { study, trial: study.trials.get(r.trialId) as LiveTrial, outcome: r };
+    });
+    await this.finishTrials(ending);
+    const touched = new Set(ending.map((e) => e.study));
     // One ask per study per batch: the strategy fills every slot the batch freed at once.
     for (const study of touched) await this.pump(study);
   }
@@ -285,18 +284,32 @@ export class StudyEngine {
     await this.bus.stop(trial.id, reason);
   }
 
-  private async finishTrial(study: ActiveStudy, trial: LiveTrial, outcome: Pick<FinalReport, 'state' | 'reason' | 'notes'>): Promise<void> {
-    // A stop decided here is the reason that counts, whatever the worker said while winding down.
-    const reason = trial.pendingStop ?? outcome.reason;
-    const state = trial.pendingStop && outcome.state !== 'failed' ? 'stopped' : outcome.state;
-    const changed = await this.store.finishTrial(trial.id, { state, ...(reason ? { reason } : {}), ...(outcome.notes ? { notes: outcome.notes } : {}) });
-    if (!changed && (trial.state === 'completed' || trial.state === 'stopped' || trial.state === 'failed')) return;
-    study.setState(trial, state);
-    this.trialToStudy.delete(trial.id);
-    if (reason) trial.reason = reason;
-    delete trial.pendingStop;
-    this.log.info({ studyId: study.id, trial: trial.number, state, reason, value: trial.value }, 'trial finished');
-    this.emit({ studyId: study.id, type: 'trial-finished', trialNumber: trial.number });
+  private finishTrial(study: ActiveStudy, trial: LiveTrial, outcome: Outcome): Promise<void> {
+    return this.finishTrials([{ study, trial, outcome }]);
+  }
+
+  /** Ends trials in one store write. Trials that had already ended stay as they were. */
+  private async finishTrials(entries: readonly { study: ActiveStudy; trial: LiveTrial; outcome: Outcome }[]): Promise<void> {
+    const resolved = entries.map(({ study, trial, outcome }) => {
+      // A stop decided here is the reason that counts, whatever the worker said while winding down.
+      const reason = trial.pendingStop ?? outcome.reason;
+      const state = trial.pendingStop && outcome.state !== 'failed' ? 'stopped' : outcome.state;
+      return { study, trial, state, reason, notes: outcome.notes };
+    });
+    const changed = new Set(
+      await this.store.finishTrials(
+        resolved.map(({ trial, state, reason, notes }) => ({ trialId: trial.id, state, ...(reason ? { reason } : {}), ...(notes ? { notes } : {}) })),
+      ),
+    );
+    for (const { study, trial, state, reason } of resolved) {
+      if (!changed.has(trial.id) && FINISHED_TRIAL_STATES.has(trial.state)) continue;
+      study.setState(trial, state);
+      this.trialToStudy.delete(trial.id);
+      if (reason) trial.reason = reason;
+      delete trial.pendingStop;
+      this.log.info({ studyId: study.id, trial: trial.number, state, reason, value: trial.value }, 'trial finished');
+      this.emit({ studyId: study.id, type: 'trial-finished', trialNumber: trial.number });
+    }
   }
 
   private async failStudy(studyId: string, reason: string): Promise<void> {
@@ -312,6 +325,8 @@ export class StudyEngine {
     this.events.emit('change', event);
   }
 }
+
+type Outcome = Pick<FinalReport, 'state' | 'reason' | 'notes'>;
 
 function toSuggestion(s: Params | Suggestion): Suggestion {
   const maybe = s as Suggestion;
