@@ -17,9 +17,8 @@ export function defaultWeights(count: number): Float64Array {
   return w;
 }
 
-/** Mixture weights: observation weights (oldest first) plus the prior's, normalised. */
-export function mixtureWeights(count: number, priorWeight: number): Float64Array {
-  const base = defaultWeights(count);
+/** Mixture weights: observation weights (oldest first; default_weights unless given) plus the prior's, normalised. */
+export function mixtureWeights(count: number, priorWeight: number, base: ArrayLike<number> = defaultWeights(count)): Float64Array {
   const w = new Float64Array(count + 1);
   let sum = priorWeight;
   for (let i = 0; i < count; i++) {
@@ -27,7 +26,7 @@ export function mixtureWeights(count: number, priorWeight: number): Float64Array
     sum += base[i] as number;
   }
   w[count] = priorWeight;
-  for (let i = 0; i <= count; i++) (w as Float64Array)[i] = (w[i] as number) / sum;
+  for (let i = 0; i <= count; i++) w[i] = (w[i] as number) / sum;
   return w;
 }
 
@@ -35,6 +34,13 @@ export interface NumericKernelOptions {
   priorWeight: number;
   considerMagicClip: boolean;
   considerEndpoints: boolean;
+  /**
+   * Score every kernel by its shape only (height at its centre = its weight, whatever its width)
+   * instead of as a density. Optuna 3's truncated-normal log-pdf omits the 1/σ term, so this is
+   * what its TPE effectively does; it flattens the bad trials' density where they crowd and so
+   * exploits the good trials' peaks harder.
+   */
+  peakScoring?: boolean;
 }
 
 /** A truncated-normal mixture on [0, 1]. The last kernel is the prior N(0.5, 1). */
@@ -107,9 +113,9 @@ export class NumericParzen {
       const s = this.sigmas[i] as number;
       const z = Math.max(1e-300, normCdf((1 - mu) / s) - normCdf(-mu / s));
       const w = weights[i] as number;
-      this.coef[i] = (w * INV_SQRT_2PI) / (s * z);
+      this.coef[i] = (w * INV_SQRT_2PI) / ((options.peakScoring ? 1 : s) * z);
       this.massCoef[i] = w / z;
-      this.logNorm[i] = Math.log(INV_SQRT_2PI / (s * z));
+      this.logNorm[i] = Math.log(INV_SQRT_2PI / ((options.peakScoring ? 1 : s) * z));
       this.invSigma[i] = 1 / s;
       this.logZ[i] = Math.log(z);
       acc += w;
@@ -150,7 +156,8 @@ export class NumericParzen {
     const { mus, sigmas, coef } = this;
     for (let i = 0; i < mus.length; i++) {
       const z = (x - (mus[i] as number)) / (sigmas[i] as number);
-      sum += (coef[i] as number) * Math.exp(-0.5 * z * z);
+      // exp(−0.5·z²) < 1e-16 past 8.5σ: skip it.
+      if (z > -8.5 && z < 8.5) sum += (coef[i] as number) * Math.exp(-0.5 * z * z);
     }
     return sum;
   }

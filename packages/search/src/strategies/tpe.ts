@@ -41,6 +41,18 @@ const tpeOptions = z.strictObject({
     .describe(
       'joint kernels over the unconditional parameters (captures interactions, e.g. optimizer × learning rate); conditional ones stay independent',
     ),
+  good_weighting: z
+    .enum(['flat', 'rank'])
+    .default('flat')
+    .describe("weights of the good trials' kernels: flat (Optuna), or rank (the best weighs n_good, the last good one 1: exploits harder)"),
+  kernel_scoring: z
+    .enum(['good-density', 'peak', 'density'])
+    .default('good-density')
+    .describe(
+      'how kernels are scored: density = proper mixture densities; peak = every kernel by its shape, height at its centre = its weight whatever its width ' +
+        "(what Optuna 3's TPE effectively does: its truncated-normal log-pdf omits the 1/σ term); good-density = the good trials' mixture as a density, " +
+        "the bad trials' by peak, so a crowd of bad trials near a good one does not drown it: exploits the good region harder",
+    ),
   constant_liar: z
     .boolean()
     .default(true)
@@ -85,6 +97,18 @@ function markBest(losses: Float64Array, count: number, size: number): Uint8Array
     }
   }
   return flags;
+}
+
+/** Per row: nGood − rank for the good rows (best = nGood), 0 elsewhere. */
+function rankWeights(losses: Float64Array, isGood: Uint8Array, nGood: number): Float64Array {
+  const good: number[] = [];
+  for (let i = 0; i < losses.length; i++) if (isGood[i]) good.push(i);
+  good.sort((a, b) => (losses[a] as number) - (losses[b] as number) || a - b);
+  const w = new Float64Array(isGood.length);
+  good.forEach((row, rank) => {
+    w[row] = nGood - rank;
+  });
+  return w;
 }
 
 const cellOf = (axis: NumericAxis, value: number) => Math.round((value - axis.low) / axis.step);
@@ -194,6 +218,8 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
       const nGood = Math.max(1, Math.min(nObserved, Math.ceil(options.gamma * total), options.gamma_max));
       // Rank by loss (ties: older first); the best nGood are good, the rest and every bad row above.
       const isGood = markBest(losses, nGood, total);
+      // Rank weighting: the best good trial weighs nGood, the last one 1.
+      const goodWeight = options.good_weighting === 'rank' ? rankWeights(losses, isGood, nGood) : undefined;
       // Both groups in row order, i.e. trial order (weights ramp with age); bad rows are the newest.
       const below = new Int32Array(nGood);
       const above = new Int32Array(total - nGood);
@@ -204,42 +230,56 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
         else above[na++] = i;
       }
       const chosen: Record<string, ParamValue> = {};
-      if (jointDims.length > 0) sampleJoint(rows, below, above, rng, chosen);
+      if (jointDims.length > 0) sampleJoint(rows, below, above, rng, chosen, goodWeight);
       for (let j = 0; j < dims.length; j++) {
         const d = dims[j] as Dim;
         if (joint.has(d.name) || !isActive(d.param, chosen)) continue;
-        chosen[d.name] = sampleIndependent(rows, j, d, below, above, rng);
+        chosen[d.name] = sampleIndependent(rows, j, d, below, above, rng, goodWeight);
       }
       return chosen;
     }
 
-    /** Column j over the given rows, skipping rows where the parameter is absent. */
-    function column(rows: Rows, group: Int32Array, j: number): Float64Array {
+    /** Column j over the given rows, skipping rows where the parameter is absent; with the rows' mixture weights. */
+    function column(rows: Rows, group: Int32Array, j: number, rowWeight?: Float64Array): { values: Float64Array; weights: Float64Array } {
       const out = new Float64Array(group.length);
+      const base = rowWeight ? new Float64Array(group.length) : undefined;
       let m = 0;
       for (let r = 0; r < group.length; r++) {
-        const v = rows.at(group[r] as number, j);
-        if (!Number.isNaN(v)) out[m++] = v;
+        const row = group[r] as number;
+        const v = rows.at(row, j);
+        if (Number.isNaN(v)) continue;
+        if (base) base[m] = rowWeight?.[row] as number;
+        out[m++] = v;
       }
-      return out.subarray(0, m);
+      return { values: out.subarray(0, m), weights: mixtureWeights(m, options.prior_weight, base ? base.subarray(0, m) : undefined) };
     }
 
-    function kernelOptions() {
+    function kernelOptions(good = true) {
+      const peakScoring = options.kernel_scoring === 'peak' || (options.kernel_scoring === 'good-density' && !good);
       return {
         priorWeight: options.prior_weight,
         considerMagicClip: options.consider_magic_clip,
         considerEndpoints: options.consider_endpoints,
+        peakScoring,
       };
     }
 
-    function sampleIndependent(rows: Rows, j: number, d: Dim, below: Int32Array, above: Int32Array, rng: Rng): ParamValue {
+    function sampleIndependent(
+      rows: Rows,
+      j: number,
+      d: Dim,
+      below: Int32Array,
+      above: Int32Array,
+      rng: Rng,
+      goodWeight?: Float64Array,
+    ): ParamValue {
       if (isConstant(d.param)) return d.kind === 'categorical' ? (d.choices[0] as ParamValue) : d.axis.low;
-      const lo = column(rows, below, j);
-      const hi = column(rows, above, j);
+      const { values: lo, weights: loW } = column(rows, below, j, goodWeight);
+      const { values: hi, weights: hiW } = column(rows, above, j);
       const candidates = options.n_ei_candidates;
       if (d.kind === 'categorical') {
-        const l = new CategoricalParzen(lo, mixtureWeights(lo.length, options.prior_weight), d.choices.length, options.prior_weight);
-        const g = new CategoricalParzen(hi, mixtureWeights(hi.length, options.prior_weight), d.choices.length, options.prior_weight);
+        const l = new CategoricalParzen(lo, loW, d.choices.length, options.prior_weight);
+        const g = new CategoricalParzen(hi, hiW, d.choices.length, options.prior_weight);
         let best = 0;
         let bestScore = Number.NEGATIVE_INFINITY;
         for (let c = 0; c < candidates; c++) {
@@ -252,8 +292,8 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
         }
         return d.choices[best] as ParamValue;
       }
-      const l = new NumericParzen(lo, mixtureWeights(lo.length, options.prior_weight), kernelOptions());
-      const g = new NumericParzen(hi, mixtureWeights(hi.length, options.prior_weight), kernelOptions());
+      const l = new NumericParzen(lo, loW, kernelOptions());
+      const g = new NumericParzen(hi, hiW, kernelOptions(false));
       const lCells = d.edges ? l.cellMasses(d.edges) : undefined;
       const gCells = d.edges ? g.cellMasses(d.edges) : undefined;
       let best = d.axis.low;
@@ -280,12 +320,23 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
     }
 
     /** Multivariate TPE: one kernel per good trial across all joint parameters, sampled and scored jointly. */
-    function sampleJoint(rows: Rows, below: Int32Array, above: Int32Array, rng: Rng, chosen: Record<string, ParamValue>): void {
+    function sampleJoint(
+      rows: Rows,
+      below: Int32Array,
+      above: Int32Array,
+      rng: Rng,
+      chosen: Record<string, ParamValue>,
+      goodWeight?: Float64Array,
+    ): void {
       const idx = jointDims.map((d) => dims.indexOf(d));
       const complete = (group: Int32Array) => group.filter((r) => idx.every((j) => !Number.isNaN(rows.at(r, j))));
       const D = jointDims.length;
-      const build = (group: Int32Array) => {
-        const w = mixtureWeights(group.length, options.prior_weight);
+      const build = (group: Int32Array, good: boolean, rowWeight?: Float64Array) => {
+        const w = mixtureWeights(
+          group.length,
+          options.prior_weight,
+          rowWeight ? Float64Array.from(group, (r) => rowWeight[r] as number) : undefined,
+        );
         const sigma = 0.2 * Math.max(group.length, 1) ** (-1 / (D + 4));
         return {
           weights: w,
@@ -293,12 +344,12 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
             const col = Float64Array.from(group, (r) => rows.at(r, idx[k] as number));
             return d.kind === 'categorical'
               ? new CategoricalParzen(col, w, d.choices.length, options.prior_weight)
-              : new NumericParzen(col, w, kernelOptions(), sigma);
+              : new NumericParzen(col, w, kernelOptions(good), sigma);
           }),
         };
       };
-      const l = build(complete(below));
-      const g = build(complete(above));
+      const l = build(complete(below), true, goodWeight);
+      const g = build(complete(above), false);
       const C = options.n_ei_candidates;
       // Candidates: unit coordinate (continuous), cell (int) or choice (categorical) per joint dim.
       const coords = new Float64Array(C * D);
