@@ -218,5 +218,8 @@ describe('multilabelAuc input validation', () => {
     expect(() => multilabelAuc(labels, Float64Array.of(0.1, Number.NaN, 0.3, Number.NaN), 2)).toThrow(
       /score at index 1 \(sample 0, class 1\) is NaN/,
     );
+    // The first bad index of either kind is the one reported.
+    expect(() => multilabelAuc(Uint8Array.of(0, 1, 7, 0), Float64Array.of(0.1, 0.2, 0.3, Number.NaN), 2)).toThrow(/label at index 2/);
+    expect(() => multilabelAuc(Uint8Array.of(0, 1, 7, 0), Float32Array.of(0.1, Number.NaN, 0.3, 0.4), 2)).toThrow(/score at index 1/);
   });
 });

@@ -3,9 +3,12 @@
  * `roc_auc_score` and `average_precision_score` (1.2).
  *
  * Every (sample, class) score is turned into an order-preserving integer key and all of them are
- * sorted at once, carrying (class, label): split into buckets by value, then each bucket radix
- * sorted in cache. One sweep from the highest score down (AucSweep, fed bucket by bucket) then
- * yields each class's AUC and AP and the micro AUC, with ties handled as scikit-learn does.
+ * sorted at once, carrying (class, label): split into buckets by the upper half of the key, then
+ * each bucket radix sorted in cache. One sweep from the highest score down (AucSweep, fed bucket by
+ * bucket) then yields each class's AUC and AP and the micro AUC, with ties handled as scikit-learn
+ * does. About 0.2 of scikit-learn's CPU time for 800,000 × 19 float32 scores (test/bench/auc.ts).
+ * Float64 scores that float32 cannot hold exactly take a slower path (64-bit keys, six radix passes
+ * over the whole array), about as fast as scikit-learn.
  */
 
 import { AucSweep } from './auc-sweep.ts';
@@ -142,20 +145,21 @@ function sweepFloat64(labels: Uint8Array, scores: Float64Array, nClasses: number
   for (let i = 0; i < n; i++) {
     const label = labels[i]!;
     if (label > 1) throw new RangeError(`multilabelAuc: label at ${describe(i, nClasses)} is ${label}; labels must be 0 or 1`);
+    if (Number.isNaN(scores[i])) throw new RangeError(`multilabelAuc: score at ${describe(i, nClasses)} is NaN`);
     payload[i] = (c << 1) | label;
     if (++c === nClasses) c = 0;
   }
-  const sorted = radixSort({ ...float64Keys(scores, nClasses), payload });
+  const sorted = radixSort({ ...float64Keys(scores), payload });
   sweep.addDescending(sorted.hi, sorted.lo!, sorted.payload, 0, n);
 }
 
-function float64Keys(scores: Float64Array, nClasses: number) {
+/** IEEE-754 float64 bits → 64-bit unsigned keys (hi, lo) in the order of the doubles; -0 = +0. Scores are NaN-free. */
+function float64Keys(scores: Float64Array) {
   // Float64Array elements are little-endian words [lo, hi] on every platform Node runs on.
   const bits = new Uint32Array(scores.buffer, scores.byteOffset, scores.length * 2);
   const hi = new Uint32Array(scores.length);
   const lo = new Uint32Array(scores.length);
   for (let i = 0; i < scores.length; i++) {
-    if (Number.isNaN(scores[i])) throw new RangeError(`multilabelAuc: score at ${describe(i, nClasses)} is NaN`);
     let h = bits[2 * i + 1]!;
     let l = bits[2 * i]!;
     if (h === 0x80000000 && l === 0) h = 0; // -0 ties with +0
