@@ -155,7 +155,13 @@ describe('tfjs runner', () => {
     await run(j); // first trial warms up lazily created tensors (backend, dataset cache is plain arrays)
     const before = tf.memory().numTensors;
     const optimizers = ['momentum', 'rmsprop', 'adam'];
-    for (let i = 0; i < 3; i++) await run({ ...j, params: { ...j.params, optimizer: optimizers[i]!, frozen_layers: i } });
+    for (let i = 0; i < 3; i++) {
+      const trial = await run({
+        ...j,
+        params: { ...j.params, optimizer: optimizers[i]!, frozen_layers: i, weight_decay: i === 1 ? 0 : 4e-5 },
+      });
+      expect(trial.outcome.state).toBe('completed');
+    }
     expect(tf.memory().numTensors).toBe(before);
   });
 

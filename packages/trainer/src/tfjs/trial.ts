@@ -239,7 +239,8 @@ export async function trainTrial(
               () => {
                 const logits = trainModel.apply(xb, { training: true }) as tf.Tensor;
                 const ce = tf.losses.sigmoidCrossEntropy(yb, logits) as tf.Scalar;
-                dataLoss = tf.keep(ce);
+                // A kept copy: minimize() disposes the returned cost, which is `ce` itself without weight decay.
+                dataLoss = tf.keep(tf.clone(ce));
                 if (params.weightDecay === 0 || kernels.length === 0) return ce;
                 // slim's l2_regularizer: weight_decay · Σ w² / 2 over the trainable kernels.
                 const l2 = tf.addN(kernels.map((k) => tf.sum(tf.square(k))));
