@@ -89,7 +89,7 @@ function sweepFloat32(labels: Uint8Array, scores: Float32Array, nClasses: number
   let largest = 0;
   for (let b = 0; b < 1 << 16; b++) largest = Math.max(largest, starts[b + 1]! - starts[b]!);
   const scratch = new Uint32Array(largest);
-  const counts = new Uint32Array(1 << 8);
+  const counts = new Uint32Array(512);
   for (let b = (1 << 16) - 1; b >= 0; b--) {
     const start = starts[b]!;
     const end = starts[b + 1]!;

@@ -16,7 +16,7 @@ describe('orderKey', () => {
 describe('sortByUpperHalf', () => {
   it('sorts segments of every size by their upper 16 bits, in place or in scratch', () => {
     const rng = new Rng(5);
-    const counts = new Uint32Array(256);
+    const counts = new Uint32Array(512);
     for (const [m, spread] of [
       [5, 0xffff],
       [40, 3],

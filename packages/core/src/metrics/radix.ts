@@ -114,10 +114,10 @@ function scatter(src: RadixKeys, dst: RadixKeys, word: 'lo' | 'hi', shift: numbe
 /**
  * Sorts `values[start, end)` ascending by their upper 16 bits (the lower 16 bits ride along, and may
  * end in any order among equal upper halves). Meant for one bucket of packed (key low half, payload)
- * values, small enough to stay in cache: LSD passes of at most 8 bits over the spread of the upper
- * halves (none when all are equal), or an insertion sort for a handful of values. Passes alternate
- * between the segment and the start of `scratch`, which is reused for every segment and so stays
- * in cache; it holds at least end − start entries. `counts` holds at least 2^8.
+ * values, small enough to stay in cache: two LSD passes of 8 bits, both counted in one read, each
+ * skipped when all values share its digit; or an insertion sort for a handful of values. Passes
+ * alternate between the segment and the start of `scratch`, which is reused for every segment and
+ * so stays in cache; it holds at least end − start entries. `counts` holds at least 512 entries.
  * @returns whether the sorted segment ended in scratch[0, end − start) (after an odd number of
  *   passes) rather than in place.
  */
@@ -128,30 +128,19 @@ export function sortByUpperHalf(values: Uint32Array, scratch: Uint32Array, start
     insertionSort(values, start, end);
     return false;
   }
-  let low = 0xffff;
-  let high = 0;
+  counts.fill(0, 0, 512);
   for (let i = start; i < end; i++) {
-    const k = values[i]! >>> 16;
-    if (k < low) low = k;
-    if (k > high) high = k;
+    const v = values[i]!;
+    counts[(v >>> 16) & 0xff]!++;
+    counts[256 + (v >>> 24)]!++;
   }
-  if (high === low) return false;
-  const bits = 32 - Math.clz32(high - low);
-  const passes = Math.ceil(bits / 8);
-  const width = Math.ceil(bits / passes);
-  const size = 1 << width;
-  const mask = size - 1;
   let inScratch = false;
-  for (let pass = 0, shift = 0; pass < passes; pass++, shift += width) {
-    const src = inScratch ? scratch : values;
-    const dst = inScratch ? values : scratch;
-    const from = inScratch ? 0 : start;
-    const to = from + m;
-    counts.fill(0, 0, size);
-    for (let i = from; i < to; i++) counts[(((src[i]! >>> 16) - low) >>> shift) & mask]!++;
+  for (let pass = 0; pass < 2; pass++) {
+    const offset = pass * 256;
+    const shift = 16 + pass * 8;
     let sum = inScratch ? start : 0;
     let moves = false;
-    for (let b = 0; b < size; b++) {
+    for (let b = offset; b < offset + 256; b++) {
       const c = counts[b]!;
       if (c === m) break; // one digit value for all: this pass would not move anything
       moves ||= c > 0;
@@ -159,9 +148,13 @@ export function sortByUpperHalf(values: Uint32Array, scratch: Uint32Array, start
       sum += c;
     }
     if (!moves) continue;
+    const src = inScratch ? scratch : values;
+    const dst = inScratch ? values : scratch;
+    const from = inScratch ? 0 : start;
+    const to = from + m;
     for (let i = from; i < to; i++) {
       const v = src[i]!;
-      dst[counts[(((v >>> 16) - low) >>> shift) & mask]!++] = v;
+      dst[counts[offset + ((v >>> shift) & 0xff)]!++] = v;
     }
     inScratch = !inScratch;
   }
