@@ -9,5 +9,5 @@ strategyContractSuite('random', randomStrategy, { options: { seed: 3 } });
 strategyContractSuite('grid', gridStrategy, { options: { points: 3 } });
 strategyContractSuite('log-grid', logGridStrategy);
 strategyContractSuite('tpe', tpeStrategy, { options: { seed: 3 } });
-strategyContractSuite('tpe multivariate', tpeStrategy, { options: { seed: 3, multivariate: true } });
+strategyContractSuite('tpe univariate', tpeStrategy, { options: { seed: 3, multivariate: false } });
 strategyContractSuite('gp', gpStrategy, { options: { seed: 3 } });

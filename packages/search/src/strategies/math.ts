@@ -46,7 +46,11 @@ export function logSumExp(values: ArrayLike<number>, length = values.length): nu
   for (let i = 0; i < length; i++) if ((values[i] as number) > max) max = values[i] as number;
   if (max === Number.NEGATIVE_INFINITY) return max;
   let s = 0;
-  for (let i = 0; i < length; i++) s += Math.exp((values[i] as number) - max);
+  for (let i = 0; i < length; i++) {
+    const d = (values[i] as number) - max;
+    // Terms below e^-40 of the largest cannot change the sum: skip their exp.
+    if (d > -40) s += Math.exp(d);
+  }
   return max + Math.log(s);
 }
 

@@ -8,6 +8,9 @@ import { INV_SQRT_2PI, normCdf } from './math.ts';
  * scoring candidates against a thousand kernels costs no allocation per candidate.
  */
 
+/** log of the smallest mass a cell is given (a kernel far away from it). */
+const LOG_TINY = Math.log(1e-300);
+
 /** Optuna's default_weights: flat for the 25 newest observations, a linear ramp for older ones. */
 export function defaultWeights(count: number): Float64Array {
   const w = new Float64Array(count).fill(1);
@@ -208,7 +211,8 @@ export class NumericParzen {
       let prev = normCdf(((edges[0] as number) - mu) * is);
       for (let e = 0; e < cells; e++) {
         const next = normCdf(((edges[e + 1] as number) - mu) * is);
-        out[i * cells + e] = Math.log(Math.max(1e-300, next - prev)) - lz;
+        const mass = next - prev;
+        out[i * cells + e] = (mass > 1e-300 ? Math.log(mass) : LOG_TINY) - lz;
         prev = next;
       }
     }

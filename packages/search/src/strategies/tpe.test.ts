@@ -17,11 +17,11 @@ describe('tpe strategy', () => {
     }
   });
 
-  it('finds the optimum region of Branin in 60 trials, univariate and multivariate, and beats random', async () => {
+  it('finds the optimum region of Branin in 60 trials, multivariate (default) and univariate, and beats random', async () => {
     const regrets: Record<string, number[]> = { tpe: [], mv: [], random: [] };
     for (const seed of [1, 2, 3, 4, 5]) {
-      regrets.tpe?.push((await bestAfter(await make({ seed }, braninSpace), branin, 60)).best.value - BRANIN_MIN);
-      regrets.mv?.push((await bestAfter(await make({ seed, multivariate: true }, braninSpace), branin, 60)).best.value - BRANIN_MIN);
+      regrets.tpe?.push((await bestAfter(await make({ seed, multivariate: false }, braninSpace), branin, 60)).best.value - BRANIN_MIN);
+      regrets.mv?.push((await bestAfter(await make({ seed }, braninSpace), branin, 60)).best.value - BRANIN_MIN);
       const random = await randomStrategy.create(
         { seed },
         { space: braninSpace, direction: 'minimize', metric: 'loss', maxTrials: 60, maxEpochs: 1 },
@@ -31,7 +31,7 @@ describe('tpe strategy', () => {
     const median = (v: number[]) => [...v].sort((a, b) => a - b)[2] as number;
     expect(median(regrets.tpe as number[])).toBeLessThan(0.5);
     expect(median(regrets.mv as number[])).toBeLessThan(0.5);
-    expect(median(regrets.tpe as number[])).toBeLessThan(median(regrets.random as number[]));
+    expect(median(regrets.mv as number[])).toBeLessThan(median(regrets.random as number[]));
   });
 
   it('maximises as well as minimises (the direction flips the ranking)', async () => {

@@ -14,7 +14,9 @@ const tpeOptions = z.strictObject({
     .min(0, 'must be >= 0')
     .max(10_000)
     .default(10)
-    .describe('trials drawn before the model is used (a stratified random design): fewer exploit sooner, more explore more'),
+    .describe(
+      'trials drawn before the model is used (a Latin hypercube: random, but stratified per parameter); fewer exploit sooner, more explore more',
+    ),
   n_ei_candidates: z
     .number()
     .int('must be an integer')
@@ -37,9 +39,10 @@ const tpeOptions = z.strictObject({
     .describe('let the range ends count as neighbours when setting the outermost kernels’ widths (wider edge kernels)'),
   multivariate: z
     .boolean()
-    .default(false)
+    .default(true)
     .describe(
-      'joint kernels over the unconditional parameters (captures interactions, e.g. optimizer × learning rate); conditional ones stay independent',
+      'joint kernels over the unconditional parameters (captures interactions, e.g. optimizer × learning rate; conditional ones stay independent). ' +
+        'On by default, unlike Optuna: on the anchor problems it matched or beat independent TPE everywhere; false = one model per parameter',
     ),
   good_weighting: z
     .enum(['flat', 'rank'])
@@ -141,9 +144,13 @@ class Rows {
 }
 
 /**
- * Tree-structured Parzen Estimator, following Optuna 3's TPESampler defaults: random start, then
- * each suggestion draws n_ei_candidates from the density l(x) of the best gamma-fraction of trials
- * and keeps the one maximising l(x)/g(x), g the density of the rest.
+ * Tree-structured Parzen Estimator after Optuna 3's TPESampler: n_startup_trials first, then each
+ * suggestion draws n_ei_candidates from the density l(x) of the best gamma-fraction of trials and
+ * keeps the one maximising l(x)/g(x), g the density of the rest. Same gamma, weights, prior,
+ * bandwidths and magic clip as Optuna; where sweepd differs (each an option, see tpeOptions):
+ * the start-up trials are a Latin hypercube rather than independent draws, kernels are joint
+ * (multivariate) by default, and the bad trials' kernels are scored by peak (kernel_scoring).
+ * Failed trials, and with constant_liar queued/running ones, always count among the bad.
  */
 export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
   kind: 'strategy',
@@ -372,7 +379,8 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
       const logDensities = (model: ReturnType<typeof build>) => {
         const K = model.weights.length;
         const acc = new Float64Array(C * K);
-        for (let c = 0; c < C; c++) for (let i = 0; i < K; i++) acc[c * K + i] = Math.log(model.weights[i] as number);
+        const logW = model.weights.map(Math.log);
+        for (let c = 0; c < C; c++) acc.set(logW, c * K);
         // Dims outer, kernels inner: tight loops over typed arrays, tables built once per dim.
         for (let k = 0; k < D; k++) {
           const d = jointDims[k] as Dim;
