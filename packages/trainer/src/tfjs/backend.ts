@@ -64,7 +64,10 @@ async function doSelect(preferred: BackendName | undefined, log: (message: strin
       log(`tfjs backend: ${name}${skipped.length ? ` (skipped: ${skipped.join('; ')})` : ''}`);
       return choice;
     } catch (error) {
-      const reason = `${name}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+      const code = (error as { code?: string }).code;
+      const message =
+        code === 'ERR_MODULE_NOT_FOUND' ? 'package not installed' : error instanceof Error ? error.message.split('\n')[0] : String(error);
+      const reason = `${name}: ${message}`;
       skipped.push(reason);
       log(`tfjs backend ${reason}; trying the next one`);
     }
