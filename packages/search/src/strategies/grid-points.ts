@@ -27,7 +27,12 @@ export function enumerateGrid(space: Space, valuesOf: (name: string, param: Para
   const visit = (i: number) => {
     if (i === names.length) {
       if (out.length >= MAX_GRID_POINTS) {
-        const sizes = names.map((n) => `${n}: ${values.get(n)?.length}`).join(', ');
+        const sizes = names
+          .map((n) => {
+            const count = values.get(n)?.length ?? 0;
+            return `${n}: ${count > MAX_GRID_POINTS ? `over ${MAX_GRID_POINTS.toLocaleString('en')}` : count} values`;
+          })
+          .join(', ');
         throw new Error(
           `${strategy}: the grid has more than ${MAX_GRID_POINTS.toLocaleString('en')} points (${sizes}); use fewer points or a model-based strategy such as tpe`,
         );
