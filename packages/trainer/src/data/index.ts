@@ -1,4 +1,7 @@
+import path from 'node:path';
 import { z } from 'zod';
+import { loadDiskDataset, manifestVersion } from './disk.ts';
+import { generateFashionMosaic } from './fashion-mosaic.ts';
 import { generateSeed19 } from './seed19.ts';
 import { generateSynthetic } from './synthetic.ts';
 import type { ImageDataset } from './types.ts';
@@ -6,8 +9,36 @@ import type { ImageDataset } from './types.ts';
 export type { DatasetSplit, ImageDataset } from './types.ts';
 export { generateSynthetic, type SyntheticOptions } from './synthetic.ts';
 export { generateSeed19, SEED19_PREVALENCE, type Seed19Options } from './seed19.ts';
+export {
+  type DatasetManifest,
+  loadDiskDataset,
+  MANIFEST,
+  readManifest,
+  type WriteDiskDatasetOptions,
+  writeDiskDataset,
+} from './disk.ts';
+export { encodeIdx, type IdxTensor, parseIdx, readIdxFile } from './idx.ts';
+export {
+  FASHION_CLASSES,
+  FASHION_MNIST_DIR,
+  FASHION_MNIST_PACKAGE,
+  type FashionItems,
+  type FashionMnist,
+  fashionMnistDir,
+  loadFashionMnist,
+} from './fashion-mnist.ts';
+export {
+  FASHION_TRAIN_WEIGHTS,
+  FASHION_VAL_WEIGHTS,
+  type FashionMosaicOptions,
+  fashionPretrainDataset,
+  generateFashionMosaic,
+  PRETRAIN_ITEMS,
+  TARGET_TRAIN_ITEMS,
+} from './fashion-mosaic.ts';
 
-export const DATASET_NAMES = ['synthetic', 'seed-19'] as const;
+export const DATASET_NAMES = ['synthetic', 'seed-19', 'fashion-mosaic'] as const;
+export type BuiltinDatasetName = (typeof DATASET_NAMES)[number];
 
 const positiveInt = z.number().int().positive();
 const syntheticOptions = z.strictObject({
@@ -18,37 +49,81 @@ const syntheticOptions = z.strictObject({
   seed: z.number().int().min(0).default(0),
 });
 const seed19Options = syntheticOptions.omit({ classes: true }).extend({ train_size: positiveInt.max(1_000_000).default(1024) });
+const fashionOptions = syntheticOptions.omit({ classes: true }).extend({
+  train_size: positiveInt.max(1_000_000).default(2048),
+  val_size: positiveInt.max(1_000_000).default(512),
+  image_size: z
+    .number()
+    .int()
+    .min(8)
+    .max(224)
+    .refine((n) => n % 2 === 0, { message: 'must be even (a 2×2 grid of items)' })
+    .default(32),
+});
 
 export type DatasetOptions = z.input<typeof syntheticOptions>;
 
-/** Validates a dataset name and its options; throws an Error naming the bad field. */
+/**
+ * Whether `name` names a dataset directory rather than a builtin: a path (./dir, ../dir, /dir,
+ * anything with a slash). Spec files write `dataset: ./data/target`.
+ */
+export function isDatasetPath(name: string): boolean {
+  return name.startsWith('.') || name.includes('/') || name.includes('\\') || path.isAbsolute(name);
+}
+
+/** Validates a builtin dataset name and its options; throws an Error naming the bad field. */
 export function parseDatasetOptions(
   name: string,
   raw: unknown = {},
-): { name: (typeof DATASET_NAMES)[number]; options: z.output<typeof syntheticOptions> } {
-  if (name === 'synthetic' || name === 'seed-19') {
-    const schema = name === 'synthetic' ? syntheticOptions : seed19Options;
+): { name: BuiltinDatasetName; options: z.output<typeof syntheticOptions> } {
+  if (name === 'synthetic' || name === 'seed-19' || name === 'fashion-mosaic') {
+    const schema = name === 'synthetic' ? syntheticOptions : name === 'seed-19' ? seed19Options : fashionOptions;
     const parsed = schema.safeParse(raw ?? {});
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
       throw new Error(`dataset ${name}: invalid options: ${problems}`);
     }
-    return { name, options: { classes: 19, ...parsed.data } };
+    return { name, options: { classes: name === 'seed-19' ? 19 : 10, ...parsed.data } };
   }
-  throw new Error(`unknown dataset ${JSON.stringify(name)}: expected one of ${DATASET_NAMES.join(', ')}`);
+  throw new Error(
+    `unknown dataset ${JSON.stringify(name)}: expected one of ${DATASET_NAMES.join(', ')}, or a directory path (./dir) holding dataset.json`,
+  );
 }
 
 // Built once per process: a worker runs many trials on the same data.
 const cache = new Map<string, ImageDataset>();
 
-/** The dataset `name` with `options` (see parseDatasetOptions), generated once per process. */
+/**
+ * The dataset `name` with `options` (see parseDatasetOptions), built once per process. A path
+ * (see isDatasetPath) loads the on-disk format (README.md beside this file); it takes no options.
+ */
 export function loadDataset(name: string, rawOptions: unknown = {}): ImageDataset {
+  if (isDatasetPath(name)) {
+    if (rawOptions && typeof rawOptions === 'object' && Object.keys(rawOptions).length > 0) {
+      throw new Error(
+        `dataset ${name}: a dataset directory takes no dataset_options (got ${Object.keys(rawOptions).join(', ')}); sizes and classes come from its dataset.json`,
+      );
+    }
+    const dir = path.resolve(name);
+    const key = `disk:${dir}:${manifestVersion(dir)}`;
+    let dataset = cache.get(key);
+    if (!dataset) {
+      dataset = loadDiskDataset(dir);
+      cache.set(key, dataset);
+    }
+    return dataset;
+  }
   const { name: valid, options } = parseDatasetOptions(name, rawOptions);
   const key = `${valid}:${JSON.stringify(options)}`;
   let dataset = cache.get(key);
   if (!dataset) {
     const common = { trainSize: options.train_size, valSize: options.val_size, imageSize: options.image_size, seed: options.seed };
-    dataset = valid === 'seed-19' ? generateSeed19(common) : generateSynthetic({ ...common, classes: options.classes });
+    dataset =
+      valid === 'seed-19'
+        ? generateSeed19(common)
+        : valid === 'fashion-mosaic'
+          ? generateFashionMosaic(common)
+          : generateSynthetic({ ...common, classes: options.classes });
     cache.set(key, dataset);
   }
   return dataset;
