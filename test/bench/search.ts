@@ -341,7 +341,7 @@ export async function runSearchBench(opts: SearchBenchOptions = {}): Promise<Sea
   const regret: SearchBenchResult['regret'] = {};
   for (const problem of problems(noise)) {
     log(`\n${problem.name} (${seeds} seeds, budget ${problem.budget}): median regret [p25, p75]`);
-    log(['sampler'.padEnd(14), ...problem.checkpoints.map((cp) => `@${cp}`.padEnd(30))].join(''));
+    log(['sampler'.padEnd(16), ...problem.checkpoints.map((cp) => `@${cp}`.padEnd(30))].join(''));
     for (const c of contenders) {
       const traces: number[][] = [];
       let ms = 0;
@@ -355,31 +355,31 @@ export async function runSearchBench(opts: SearchBenchOptions = {}): Promise<Sea
       regret[problem.name] ??= {};
       (regret[problem.name] as Record<string, Record<number, Quartiles>>)[c.label] = byCp;
       log(
-        [`sweepd ${c.label}`.padEnd(14), ...problem.checkpoints.map((cp) => q3(byCp[cp]).padEnd(30))].join('') +
+        [`sweepd ${c.label}`.padEnd(16), ...problem.checkpoints.map((cp) => q3(byCp[cp]).padEnd(30))].join('') +
           `(${(ms / seeds / problem.budget).toFixed(1)} ms/ask)`,
       );
     }
     for (const s of ['random', 'tpe', 'tpe_mv']) {
       const fig = optuna.efficiency[problem.name]?.[s];
-      log([`optuna ${s}`.padEnd(14), ...problem.checkpoints.map((cp) => q3(fig?.[String(cp)]).padEnd(30))].join(''));
+      log([`optuna ${s}`.padEnd(16), ...problem.checkpoints.map((cp) => q3(fig?.[String(cp)]).padEnd(30))].join(''));
     }
   }
   log(`\nOptuna figures from ${optuna.source}`);
 
   log('\nsuggestion time, median ms per ask on the lr_auc space, wall (cpu) at history size:');
   const latencyMs = opts.skipLatency ? {} : await latency(contenders, opts.quick ? 5 : 11);
-  log(['sampler'.padEnd(14), ...LATENCY_SIZES.map((h) => `${h}`.padEnd(18))].join(''));
+  log(['sampler'.padEnd(16), ...LATENCY_SIZES.map((h) => `${h}`.padEnd(18))].join(''));
   for (const c of contenders) {
     const row = LATENCY_SIZES.map((h) => {
       const t = latencyMs[c.label]?.[h];
       return (t ? `${fmt(t.wall)} (${fmt(t.cpu)})` : '—').padEnd(18);
     });
-    log([`sweepd ${c.label}`.padEnd(14), ...row].join(''));
+    log([`sweepd ${c.label}`.padEnd(16), ...row].join(''));
   }
   const windows: Record<number, string> = { 100: '90-100', 500: '490-500', 1000: '990-1000' };
   for (const s of ['random', 'tpe', 'tpe_mv']) {
     log(
-      [`optuna ${s}`.padEnd(14), ...LATENCY_SIZES.map((h) => fmt(optuna.latency[s]?.[windows[h] as string] ?? Number.NaN).padEnd(18))].join(
+      [`optuna ${s}`.padEnd(16), ...LATENCY_SIZES.map((h) => fmt(optuna.latency[s]?.[windows[h] as string] ?? Number.NaN).padEnd(18))].join(
         '',
       ),
     );
