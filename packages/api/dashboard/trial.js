@@ -199,7 +199,7 @@ export async function trialPage(app, ctx, id, n, signal) {
     update(biasChart, {
       labels,
       datasets: perLayer('biasMovement').map(({ name, i, data }) => ({
-        label: name,
+        label: frozenLabel(name),
         data,
         borderColor: color(i),
         backgroundColor: color(i),

@@ -18,7 +18,10 @@ let studyId = '';
 const spec = JSON.stringify({
   name: 'live',
   objective: { metric: 'val_auc_macro', direction: 'maximize' },
-  space: { learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true }, optimizer: { type: 'categorical', choices: ['sgd', 'adam'] } },
+  space: {
+    learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true },
+    optimizer: { type: 'categorical', choices: ['sgd', 'adam'] },
+  },
   budget: { max_trials: 3, max_epochs: 100, parallelism: 3 },
   trainer: { runner: 'simulate', options: { curve: 'lr_auc' } },
 });
@@ -71,7 +74,11 @@ describe('live leaderboard stream', () => {
     const body = res.body as ReadableStream<Uint8Array>;
     const events = collect(body);
     await until(() => events.length === 1);
-    const first = JSON.parse(events[0]?.data ?? '{}') as { rows: { number: number; epochs: number }[]; study: { id: string }; changes: unknown[] };
+    const first = JSON.parse(events[0]?.data ?? '{}') as {
+      rows: { number: number; epochs: number }[];
+      study: { id: string };
+      changes: unknown[];
+    };
     expect(first.study.id).toBe(studyId);
     expect(first.rows).toHaveLength(3);
     expect(first.changes).toEqual([]);
@@ -81,7 +88,10 @@ describe('live leaderboard stream', () => {
     if (!trial) throw new Error('no trial');
     const started = Date.now();
     for (let epoch = 1; epoch <= 60; epoch++) {
-      await store.recordEpochs([{ trialId: trial.id, epoch, metrics: { val_auc_macro: 0.5 + epoch / 1000 }, layers: [] }], { metric: 'val_auc_macro', direction: 'maximize' });
+      await store.recordEpochs([{ trialId: trial.id, epoch, metrics: { val_auc_macro: 0.5 + epoch / 1000 }, layers: [] }], {
+        metric: 'val_auc_macro',
+        direction: 'maximize',
+      });
       engine.events.emit('change', { studyId, type: 'epoch', trialNumber: trial.number });
       await new Promise((r) => setTimeout(r, 5));
     }

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { loadStudyView, summaryView } from '../../views/study.ts';
 import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
 import { findStudy, HttpError } from '../errors.ts';
+import { nestingProblem } from '../nesting.ts';
 import { ErrorSchema, SpecBody, StudyIdParams, StudyListSchema, StudySchema } from '../schemas.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -66,7 +67,8 @@ export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
     documentRoute(app, submitRoute),
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json({ error: `request body exceeds ${MAX_BODY_BYTES} bytes` }, 413),
+      // The rest of the body is not read, so the connection cannot carry another request.
+      onError: (c) => c.json({ error: `request body exceeds ${MAX_BODY_BYTES} bytes` }, 413, { connection: 'close' }),
     }),
     async (c) => {
       const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -78,6 +80,8 @@ export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
       }
       const text = await c.req.text();
       if (text.trim() === '') throw new HttpError(400, 'request body is empty: send the spec as YAML or JSON');
+      const tooDeep = nestingProblem(text);
+      if (tooDeep) throw new HttpError(400, 'invalid spec', { problems: [{ path: '', message: tooDeep }] });
       try {
         const study = await engine.submit(text);
         return c.json(await loadStudyView(store, study), 201);

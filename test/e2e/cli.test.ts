@@ -1,0 +1,154 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, type DaemonProcess, REPO_ROOT, startDaemonProcess } from '../support/daemon-process.ts';
+
+// The real `sweepd` binary as child processes against `sweepd up` (with a token), the simulate
+// runner as the trainer: outputs and the documented exit codes (0 ok, 1 failed, 2 usage,
+// 3 rejected, 4 unreachable).
+const TOKEN = 'cli-e2e-token';
+const dir = mkdtempSync(path.join(tmpdir(), 'sweepd-cli-'));
+
+function specYaml(name: string, trials: number, epochs: number, delayMs: number): string {
+  return `name: ${name}
+objective: { metric: val_auc_macro, direction: maximize }
+space:
+  learning_rate: { type: float, low: 1.0e-5, high: 1.0e-1, log: true }
+  optimizer: { type: categorical, choices: [sgd, adam] }
+strategy: { name: random, options: { seed: 4 } }
+budget: { max_trials: ${trials}, max_epochs: ${epochs}, parallelism: 2 }
+trainer: { runner: simulate, options: { curve: lr_auc, epoch_delay_ms: ${delayMs} } }
+`;
+}
+
+function file(name: string, text: string): string {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let daemon: DaemonProcess;
+
+function sweepd(args: string[], options: { token?: string | null; api?: string } = {}): Promise<Run> {
+  const auth = options.token === null ? [] : ['--token', options.token ?? TOKEN];
+  const full = ['--api', options.api ?? daemon.url, ...auth];
+  // Global options go after the command and its positionals.
+  return new Promise((resolve) => {
+    const env = { ...process.env };
+    delete env.SWEEPD_API_TOKEN;
+    delete env.SWEEPD_API_URL;
+    execFile(
+      process.execPath,
+      [CLI, ...args, ...(args[0] === 'frobnicate' ? [] : full)],
+      { cwd: REPO_ROOT, env, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
+  });
+}
+
+beforeAll(async () => {
+  daemon = await startDaemonProcess({ args: ['--workers', '2', '--token', TOKEN] });
+}, 60_000);
+afterAll(async () => {
+  expect(await daemon?.stop()).toBe(0);
+  // The token never appears in the daemon's log.
+  expect(daemon.logs()).not.toContain(TOKEN);
+});
+
+describe('sweepd CLI', () => {
+  let done = '';
+
+  it('submit --watch follows the study over the live stream to the end (plain lines when not a TTY), exit 0', async () => {
+    const run = await sweepd(['submit', file('small.yaml', specYaml('cli-small', 4, 3, 10)), '--watch']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    done = lines[0] ?? '';
+    expect(done).toMatch(/^st_\w+$/);
+    expect(lines.some((l) => /^trial \d+ running epoch \d\/3 val_auc_macro=/.test(l))).toBe(true);
+    for (let n = 0; n < 4; n++) expect(lines.some((l) => l.startsWith(`trial ${n} completed epoch 3/3 val_auc_macro=0.`))).toBe(true);
+    expect(lines.at(-1)).toBe(`study ${done} completed`);
+  }, 120_000);
+
+  it('ls, watch of a finished study, and export in every format', async () => {
+    const ls = await sweepd(['ls']);
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(new RegExp(`^${done}\\s+completed\\s+4/4 trials\\s+best 0\\.\\d+\\s+cli-small$`, 'm'));
+
+    const watch = await sweepd(['watch', done]);
+    expect(watch.code).toBe(0);
+    expect(watch.stdout.trim().split('\n').at(-1)).toBe(`study ${done} completed`);
+
+    const json = await sweepd(['export', done, '--format', 'json']);
+    expect(json.code).toBe(0);
+    const best = JSON.parse(json.stdout) as { study: string; trial: number; config: Record<string, unknown> };
+    expect(best.study).toBe(done);
+    expect(Object.keys(best.config).sort()).toEqual(['learning_rate', 'optimizer']);
+    expect((await sweepd(['export', done, '--format', 'yaml'])).stdout).toContain(`study: ${done}`);
+    const flags = (await sweepd(['export', done, '--format', 'flags'])).stdout;
+    expect(flags.endsWith('\n')).toBe(true);
+    expect(flags.trim().split(' ').sort()).toEqual([
+      `--learning_rate=${best.config.learning_rate}`,
+      `--optimizer=${best.config.optimizer}`,
+    ]);
+    const env = (await sweepd(['export', done, '--format', 'env'])).stdout;
+    expect(env.trim().split('\n').sort()).toEqual([`LEARNING_RATE=${best.config.learning_rate}`, `OPTIMIZER=${best.config.optimizer}`]);
+  }, 120_000);
+
+  it('stop a trial and a study; a second stop is rejected (3)', async () => {
+    const submitted = await sweepd(['submit', file('slow.yaml', specYaml('cli-slow', 6, 50, 200))]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const id = submitted.stdout.trim();
+    const trial = await sweepd(['stop', id, '1']);
+    expect(trial.code, trial.stderr).toBe(0);
+    expect(trial.stdout).toBe(`trial 1 of ${id} stopping\n`);
+    const study = await sweepd(['stop', id]);
+    expect(study.code, study.stderr).toBe(0);
+    expect(study.stdout).toBe(`study ${id} stopped\n`);
+    const again = await sweepd(['stop', id]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('not running');
+    expect((await sweepd(['watch', id])).code).toBe(1); // a stopped study is not a success
+    const noTrial = await sweepd(['stop', done, '99']);
+    expect(noTrial.code).toBe(3);
+  }, 120_000);
+
+  it('rejected (3): an invalid spec with every problem by path, a missing token, an unknown id', async () => {
+    const bad = await sweepd([
+      'submit',
+      file('bad.yaml', 'name: bad\nobjective: { direction: up }\nspace: {}\nbudget: { max_trials: 0, max_epochs: 1 }\n'),
+    ]);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('invalid spec');
+    expect(bad.stderr).toMatch(/objective\.direction: /);
+    expect(bad.stderr).toMatch(/budget\.max_trials: /);
+    const anonymous = await sweepd(['ls'], { token: null });
+    expect(anonymous.code).toBe(3);
+    expect(anonymous.stderr).toContain('API token');
+    const wrong = await sweepd(['ls'], { token: 'nope' });
+    expect(wrong.code).toBe(3);
+    expect((await sweepd(['export', 'st_nope'])).code).toBe(3);
+  }, 60_000);
+
+  it('usage (2) and unreachable (4)', async () => {
+    expect((await sweepd(['frobnicate'])).code).toBe(2);
+    expect((await sweepd(['submit'])).code).toBe(2);
+    expect((await sweepd(['submit', path.join(dir, 'missing.yaml')])).code).toBe(2);
+    expect((await sweepd(['export', done, '--format', 'xml'])).code).toBe(2);
+    expect((await sweepd(['ls', '--bogus'])).code).toBe(2);
+    const down = await sweepd(['ls'], { api: 'http://127.0.0.1:9' });
+    expect(down.code).toBe(4);
+    expect(down.stderr).toContain('cannot reach the sweepd daemon');
+    expect((await sweepd(['watch', done], { api: 'http://127.0.0.1:9' })).code).toBe(4);
+  }, 60_000);
+});
