@@ -87,6 +87,14 @@ describe('tfjs runner', () => {
     expect(conv2.sparsity).toBeLessThan(1);
     expect(conv2.deadFraction).toBeGreaterThanOrEqual(0);
     expect(last.layers.find((l) => l.layer === 'logits')!.sparsity).toBeUndefined();
+    // Learning at 3e-3: kernels move, so no epoch is flagged stalled; the flags come with their evidence.
+    for (const e of epochs) {
+      const flags = e.notes?.diagnostics as { stalled: boolean; dying: boolean; detail: string };
+      expect(flags).toMatchObject({ stalled: false, dying: expect.any(Boolean) });
+      expect(flags.detail, flags.detail).toMatch(
+        /kernels: largest update ratio .* \(\w+\) ≥ 0\.0001; (dying|dead units): largest dead fraction [\d.]+ \(\w+\)/,
+      );
+    }
   });
 
   it('keeps frozen layers bit-identical, and feature caching gives the same trial as no caching', async () => {

@@ -8,7 +8,7 @@ import { buildSmallCnn, replaceHead } from './model.ts';
 import { FeatureStore } from './feature-store.ts';
 import { loadModelFromDir } from './model-io.ts';
 import { resolveTrainingParams } from './params.ts';
-import { builtinBackboneDir } from './pretrain.ts';
+import { BUILTIN_MODELS, builtinModelDir, isBuiltinModel } from './pretrain.ts';
 import { trainTrial } from './trial.ts';
 
 export const tfjsRunnerOptions = z.strictObject({
@@ -46,7 +46,8 @@ export const DEFAULT_DATASET = 'synthetic';
 
 /**
  * The backbone for `ref`: 'builtin:small-cnn' (the reference CNN pretrained on a synthetic source
- * task, cached under cacheDir), 'scratch' (randomly initialised reference CNN), or a directory
+ * task, cached under cacheDir), 'builtin:fashion-cnn' (pretrained on Fashion-MNIST mosaics of
+ * items the fashion-mosaic target does not use), 'scratch' (randomly initialised reference CNN), or a directory
  * holding a tfjs layers model.json. Pretrained backbones get a fresh head for the target's classes.
  */
 export async function buildTrialModel(
@@ -59,10 +60,13 @@ export async function buildTrialModel(
   const classes = dataset.classes.length;
   const inputShape: [number, number, number] = [dataset.height, dataset.width, dataset.channels];
   if (ref === 'scratch') return buildSmallCnn({ classes, inputShape, seed });
-  if (ref !== DEFAULT_MODEL && ref.startsWith('builtin:'))
-    throw new Error(`unknown builtin model ${JSON.stringify(ref)}: expected ${DEFAULT_MODEL}`);
-  if (dataset.height !== dataset.width && ref === DEFAULT_MODEL) throw new Error('builtin:small-cnn needs square images');
-  const dir = ref === DEFAULT_MODEL ? await builtinBackboneDir(cacheDir, dataset.height, log) : path.resolve(ref);
+  if (ref.startsWith('builtin:') && !isBuiltinModel(ref))
+    throw new Error(`unknown builtin model ${JSON.stringify(ref)}: expected one of ${Object.keys(BUILTIN_MODELS).join(', ')}`);
+  if (isBuiltinModel(ref) && (dataset.height !== dataset.width || dataset.channels !== 3))
+    throw new Error(
+      `${ref} needs square RGB images, but dataset ${dataset.name} has ${dataset.height}×${dataset.width}×${dataset.channels}`,
+    );
+  const dir = isBuiltinModel(ref) ? await builtinModelDir(ref, cacheDir, dataset.height, log) : path.resolve(ref);
   const backbone = await loadModelFromDir(dir);
   const expected = backbone.inputs[0]?.shape.slice(1);
   if (!expected || expected.some((d, i) => d !== null && d !== inputShape[i])) {

@@ -1,5 +1,6 @@
 import {
   type ActivationSparsity,
+  diagnoseEpoch,
   multilabelAuc,
   Rng,
   type EpochRecord,
@@ -218,6 +219,8 @@ export async function trainTrial(
       feature_cache_reused: featureHit,
     };
 
+    // Earlier epochs' layer statistics, for the stalled/dying flags (which compare with the previous epoch).
+    const layerHistory: LayerStats[][] = [];
     for (let epoch = 1; epoch <= maxEpochs; epoch++) {
       const started = performance.now();
       const lr = learningRateAt(params, epoch - 1, maxEpochs);
@@ -285,6 +288,9 @@ export async function trainTrial(
           if (diagnostics) {
             const d1 = performance.now();
             layers = diagnostics.collect(new Map([...fixedActivations, ...evaluated.activations]));
+            // { stalled, dying, detail }: what the weight-stall and dead-units rules fall back on.
+            notes.diagnostics = diagnoseEpoch(layers, layerHistory);
+            layerHistory.push(layers);
             notes.diagnostics_seconds = evaluated.activationSeconds + (performance.now() - d1) / 1000;
           }
         } else {
