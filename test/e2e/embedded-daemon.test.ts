@@ -36,7 +36,11 @@ describe('embedded daemon, end to end', () => {
   });
 
   it('runs a submitted study to completion and exports the best trial', async () => {
-    const res = await fetch(`${daemon.url}/v1/studies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+    const res = await fetch(`${daemon.url}/v1/studies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(spec),
+    });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
 
@@ -62,10 +66,15 @@ describe('embedded daemon, end to end', () => {
       epochs: { metrics: Record<string, number>; layers: { layer: string }[] }[];
     };
     expect(trial.epochs).toHaveLength(spec.budget.max_epochs);
-    expect(Object.keys(trial.epochs[0]?.metrics ?? {})).toEqual(expect.arrayContaining(['val_auc_macro', 'val_auc_micro', 'train_loss', 'val_loss']));
+    expect(Object.keys(trial.epochs[0]?.metrics ?? {})).toEqual(
+      expect.arrayContaining(['val_auc_macro', 'val_auc_micro', 'train_loss', 'val_loss']),
+    );
     expect(trial.epochs[0]?.layers.length).toBeGreaterThan(0);
 
-    const exported = (await (await fetch(`${daemon.url}/v1/studies/${id}/export?format=json`)).json()) as { trial: number; config: Record<string, unknown> };
+    const exported = (await (await fetch(`${daemon.url}/v1/studies/${id}/export?format=json`)).json()) as {
+      trial: number;
+      config: Record<string, unknown>;
+    };
     expect(exported.trial).toBe(board.rows[0]?.number);
     expect(exported.config).toEqual({ ...spec.fixed, ...board.rows[0]?.params });
   }, 300_000);

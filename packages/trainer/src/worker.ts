@@ -32,7 +32,10 @@ export async function startWorker(options: WorkerOptions): Promise<Subscription>
     const started = Date.now();
     const ids = { studyId: job.studyId, trialId: job.trialId, trial: job.number, attempt: control.attempt };
     log.info({ ...ids, runner: job.trainer.runner, params: job.params }, 'trial started');
-    await bus.publishReport({ kind: 'start', studyId: job.studyId, trialId: job.trialId, worker });
+    // Start and epoch reports are pipelined: epochs are stored idempotently by number, so their
+    // order does not matter; only the final report must follow them all, and it waits for them.
+    const published = new PublishWindow(REPORTS_IN_FLIGHT);
+    published.add(bus.publishReport({ kind: 'start', studyId: job.studyId, trialId: job.trialId, worker }));
     const beat = setInterval(() => control.heartbeat(), 5_000);
     let outcome: Awaited<ReturnType<Runner['run']>>;
     try {
@@ -40,10 +43,11 @@ export async function startWorker(options: WorkerOptions): Promise<Subscription>
         signal: control.signal,
         report: async (epoch) => {
           control.heartbeat();
-          await bus.publishReport({ kind: 'epoch', studyId: job.studyId, trialId: job.trialId, ...epoch });
+          await published.add(bus.publishReport({ kind: 'epoch', studyId: job.studyId, trialId: job.trialId, ...epoch }));
         },
         log: (message) => log.info(ids, message),
       });
+      await published.drain();
     } catch (err) {
       if (control.stopReason !== undefined && control.stopReason !== 'shutdown') {
         outcome = { state: 'stopped', reason: control.stopReason };
@@ -66,6 +70,37 @@ export async function startWorker(options: WorkerOptions): Promise<Subscription>
     await bus.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, ...outcome });
     log.info({ ...ids, state: outcome.state, reason: outcome.reason, seconds: (Date.now() - started) / 1000 }, 'trial ended');
   });
+}
+
+/** Reports one trial may have on their way at once before its runner waits. */
+const REPORTS_IN_FLIGHT = 32;
+
+/** Publishes that may overlap, up to a limit; the first failure is raised by add() or drain(). */
+class PublishWindow {
+  private readonly pending = new Set<Promise<void>>();
+  private failure: unknown;
+
+  constructor(private readonly limit: number) {}
+
+  async add(publish: Promise<void>): Promise<void> {
+    const tracked = publish.then(
+      () => {
+        this.pending.delete(tracked);
+      },
+      (err: unknown) => {
+        this.pending.delete(tracked);
+        this.failure ??= err;
+      },
+    );
+    this.pending.add(tracked);
+    if (this.failure !== undefined) throw this.failure;
+    while (this.pending.size >= this.limit) await Promise.race(this.pending);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.pending);
+    if (this.failure !== undefined) throw this.failure;
+  }
 }
 
 export type { TrialJob };
