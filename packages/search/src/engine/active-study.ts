@@ -25,6 +25,10 @@ export class ActiveStudy {
   private readonly unfinished = new Set<LiveTrial>();
   /** The strategy answered 'done': no more trials will be asked for. */
   exhausted = false;
+  /** Jobs of created trials the bus has not accepted yet (it was away); sent before anything new. */
+  undispatched: TrialJob[] = [];
+  /** A pending retry of a pump that failed. */
+  retry: NodeJS.Timeout | undefined;
   /** Serialises asks so two pumps never draw for the same free slots. */
   private chain: Promise<void> = Promise.resolve();
 

@@ -30,7 +30,9 @@ const below: Plugin<'stopping'> = {
     decide: (trial) => {
       const last = trial.epochs.at(-1);
       const v = last?.metrics[ctx.metric];
-      return last && last.epoch >= 2 && v !== undefined && v < 0.65 ? { stop: true, reason: `below: ${v} < 0.65 at epoch ${last.epoch}` } : { stop: false };
+      return last && last.epoch >= 2 && v !== undefined && v < 0.65
+        ? { stop: true, reason: `below: ${v} < 0.65 at epoch ${last.epoch}` }
+        : { stop: false };
     },
   }),
 };
@@ -112,7 +114,9 @@ describe('StudyEngine', () => {
 
   it('stops trials its rules reject, with the reason stored', async () => {
     const { store, engine } = await setup({ runner: curveRunner(5) });
-    const study = await engine.submit(JSON.stringify(spec({ stopping: [{ name: 'below' }], budget: { max_trials: 8, max_epochs: 4, parallelism: 2 } })));
+    const study = await engine.submit(
+      JSON.stringify(spec({ stopping: [{ name: 'below' }], budget: { max_trials: 8, max_epochs: 4, parallelism: 2 } })),
+    );
     await until(async () => (await store.getStudy(study.id))?.state === 'completed');
     const trials = await store.listTrials(study.id);
     const stopped = trials.filter((t) => t.state === 'stopped');
@@ -125,7 +129,9 @@ describe('StudyEngine', () => {
   it('rejects an invalid spec or an unknown strategy without storing anything', async () => {
     const { store, engine } = await setup();
     await expect(engine.submit('name: x\nspace: {}\n')).rejects.toBeInstanceOf(SpecError);
-    await expect(engine.submit(JSON.stringify(spec({ strategy: { name: 'nope' } })))).rejects.toThrow(/strategy.name: no strategy named 'nope'/);
+    await expect(engine.submit(JSON.stringify(spec({ strategy: { name: 'nope' } })))).rejects.toThrow(
+      /strategy.name: no strategy named 'nope'/,
+    );
     expect(await store.listStudies()).toEqual([]);
   });
 
@@ -167,5 +173,30 @@ describe('StudyEngine', () => {
     // The walk is a function of the history, so the restarted study drew the same learning rates.
     expect(trials.map((t) => t.params.learning_rate)).toEqual(Array.from({ length: 8 }, (_, i) => 10 ** -(i % 8) - 1e-9));
     await second.close();
+  });
+
+  it('retries when the store or the bus fails for a moment, losing no trial', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    let createFailures = 2;
+    const flaky: Store = Object.create(store);
+    flaky.createTrials = async (...args) => {
+      if (createFailures-- > 0) throw new Error('connection refused');
+      return store.createTrials(...args);
+    };
+    const { bus, engine } = await setup({ store: flaky });
+    let dispatchFailures = 1;
+    const dispatch = bus.dispatch.bind(bus);
+    bus.dispatch = async (jobs) => {
+      if (dispatchFailures-- > 0) throw new Error('bus away');
+      return dispatch(jobs);
+    };
+    const study = await engine.submit(JSON.stringify(spec()));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const trials = await store.listTrials(study.id);
+    expect(trials.map((t) => t.number)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(trials.every((t) => t.state === 'completed')).toBe(true);
+    expect(createFailures).toBeLessThan(0);
+    expect(dispatchFailures).toBeLessThan(0);
   });
 });

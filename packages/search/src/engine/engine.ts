@@ -120,6 +120,7 @@ export class StudyEngine {
 
   async close(): Promise<void> {
     this.closing = true;
+    for (const study of this.active.values()) clearTimeout(study.retry);
     await this.reports?.close();
   }
 
@@ -131,13 +132,11 @@ export class StudyEngine {
       const trials = await this.store.listTrials(record.id);
       for (const t of trials) this.track(study, study.add(t));
       const unfinished = study.inFlight();
-      const toDispatch = [];
-      for (const t of unfinished) {
-        if (t.reason) await this.finishTrial(study, t, { state: 'stopped', reason: t.reason });
-        else toDispatch.push(study.jobFor(t));
-      }
-      if (toDispatch.length > 0) await this.bus.dispatch(toDispatch);
-      this.log.info({ studyId: record.id, trials: trials.length, redispatched: toDispatch.length }, 'study resumed');
+      const stopped = unfinished.filter((t) => t.reason);
+      // A stop decided before the restart stands; the rest go out again (the bus drops duplicates).
+      await this.finishTrials(stopped.map((trial) => ({ study, trial, outcome: { state: 'stopped' as const, reason: trial.reason } })));
+      study.undispatched = unfinished.filter((t) => !t.reason).map((t) => study.jobFor(t));
+      this.log.info({ studyId: record.id, trials: trials.length, redispatched: study.undispatched.length }, 'study resumed');
     }
     await this.pump(study);
   }
@@ -150,35 +149,59 @@ export class StudyEngine {
   private pump(study: ActiveStudy): Promise<void> {
     return study.serial(async () => {
       if (this.closing || this.active.get(study.id) !== study) return;
-      const { budget } = study.spec;
-      const free = Math.min(budget.parallelism - study.inFlightCount(), budget.max_trials - study.trials.size);
-      if (free > 0 && !study.exhausted) {
-        let answer: Array<Params | Suggestion> | 'done';
-        try {
-          answer = await study.strategy.ask(study.history(), free);
-        } catch (err) {
-          await this.failStudy(study.id, `strategy ${study.spec.strategy.name} failed: ${errorText(err)}`);
-          return;
-        }
-        if (answer === 'done' || (answer.length === 0 && study.inFlightCount() === 0)) {
-          study.exhausted = true;
-        } else {
-          const suggestions = answer.slice(0, free).map(toSuggestion);
-          const bad = suggestions.map((s) => checkParams(study.spec.space, s.params)).find((p) => p.length > 0);
-          if (bad) {
-            await this.failStudy(study.id, `strategy ${study.spec.strategy.name} returned parameters outside the space: ${bad.join('; ')}`);
-            return;
-          }
-          await this.createAndDispatch(study, suggestions);
-        }
-      }
-      if (study.isComplete()) {
-        this.active.delete(study.id);
-        await this.store.setStudyState(study.id, 'completed');
-        this.log.info({ studyId: study.id, trials: study.trials.size }, 'study completed');
-        this.emit({ studyId: study.id, type: 'study' });
+      try {
+        await this.fill(study);
+      } catch (err) {
+        // The Store or the Bus is away for a moment: nothing is lost (the Store holds the trials,
+        // undispatched jobs are kept), so try again shortly rather than fail the study.
+        this.log.warn({ studyId: study.id, err: errorText(err) }, 'could not advance the study; retrying in 1 s');
+        clearTimeout(study.retry);
+        study.retry = setTimeout(() => void this.pump(study), 1_000);
       }
     });
+  }
+
+  private async fill(study: ActiveStudy): Promise<void> {
+    await this.flushDispatch(study);
+    const { budget } = study.spec;
+    const free = Math.min(budget.parallelism - study.inFlightCount(), budget.max_trials - study.trials.size);
+    if (free > 0 && !study.exhausted) {
+      let answer: Array<Params | Suggestion> | 'done';
+      try {
+        answer = await study.strategy.ask(study.history(), free);
+      } catch (err) {
+        await this.failStudy(study.id, `strategy ${study.spec.strategy.name} failed: ${errorText(err)}`);
+        return;
+      }
+      if (answer === 'done' || (answer.length === 0 && study.inFlightCount() === 0)) {
+        study.exhausted = true;
+      } else {
+        const suggestions = answer.slice(0, free).map(toSuggestion);
+        const bad = suggestions.map((s) => checkParams(study.spec.space, s.params)).find((p) => p.length > 0);
+        if (bad) {
+          await this.failStudy(study.id, `strategy ${study.spec.strategy.name} returned parameters outside the space: ${bad.join('; ')}`);
+          return;
+        }
+        await this.createAndDispatch(study, suggestions);
+      }
+    }
+    if (study.isComplete()) {
+      await this.store.setStudyState(study.id, 'completed');
+      this.active.delete(study.id);
+      this.log.info({ studyId: study.id, trials: study.trials.size }, 'study completed');
+      this.emit({ studyId: study.id, type: 'study' });
+    }
+  }
+
+  /** Sends the jobs created but not yet accepted by the bus. */
+  private async flushDispatch(study: ActiveStudy): Promise<void> {
+    if (study.undispatched.length === 0) return;
+    const jobs = study.undispatched.filter((j) => {
+      const state = study.trials.get(j.trialId)?.state;
+      return state === 'queued' || state === 'running';
+    });
+    await this.bus.dispatch(jobs);
+    study.undispatched = [];
   }
 
   private async createAndDispatch(study: ActiveStudy, suggestions: Suggestion[]): Promise<void> {
@@ -194,7 +217,8 @@ export class StudyEngine {
       this.track(study, study.add(t));
       this.emit({ studyId: study.id, type: 'trial-created', trialNumber: t.number });
     }
-    await this.bus.dispatch(created.map((t) => study.jobFor(t)));
+    study.undispatched.push(...created.map((t) => study.jobFor(t)));
+    await this.flushDispatch(study);
   }
 
   /** Handles one batch of reports. Throwing makes the bus deliver the batch again; every step is idempotent. */
@@ -265,23 +289,33 @@ export class StudyEngine {
     const study = this.trialToStudy.get(trialId) as ActiveStudy;
     const trial = study.trials.get(trialId) as LiveTrial;
     if (trial.pendingStop || trial.state !== 'running' || study.rules.length === 0) return;
-    const decision = decideAll(study.rules, trial, study.history().filter((t) => t !== trial));
-    if (decision.stop) await this.stopTrialNow(study, trial, decision.reason.startsWith(decision.rule) ? decision.reason : `${decision.rule}: ${decision.reason}`);
+    const decision = decideAll(
+      study.rules,
+      trial,
+      study.history().filter((t) => t !== trial),
+    );
+    if (decision.stop)
+      await this.stopTrialNow(
+        study,
+        trial,
+        decision.reason.startsWith(decision.rule) ? decision.reason : `${decision.rule}: ${decision.reason}`,
+      );
   }
 
   private async stopTrialNow(study: ActiveStudy, trial: LiveTrial, reason: string): Promise<void> {
     if (trial.pendingStop) return;
-    trial.pendingStop = reason;
     this.log.info({ studyId: study.id, trial: trial.number, reason }, 'stopping trial');
     if (trial.state === 'queued') {
       await this.bus.stop(trial.id, reason);
       await this.finishTrial(study, trial, { state: 'stopped', reason });
       return;
     }
+    // Marked only once stored and sent: if either fails, the report batch is delivered again and the rule decides again.
     await this.store.setTrialReason(trial.id, reason);
+    await this.bus.stop(trial.id, reason);
+    trial.pendingStop = reason;
     trial.reason = reason;
     this.emit({ studyId: study.id, type: 'trial-stopping', trialNumber: trial.number });
-    await this.bus.stop(trial.id, reason);
   }
 
   private finishTrial(study: ActiveStudy, trial: LiveTrial, outcome: Outcome): Promise<void> {
@@ -298,7 +332,12 @@ export class StudyEngine {
     });
     const changed = new Set(
       await this.store.finishTrials(
-        resolved.map(({ trial, state, reason, notes }) => ({ trialId: trial.id, state, ...(reason ? { reason } : {}), ...(notes ? { notes } : {}) })),
+        resolved.map(({ trial, state, reason, notes }) => ({
+          trialId: trial.id,
+          state,
+          ...(reason ? { reason } : {}),
+          ...(notes ? { notes } : {}),
+        })),
       ),
     );
     for (const { study, trial, state, reason } of resolved) {

@@ -26,7 +26,12 @@ export async function instantiate(spec: SearchSpec, registry: PluginRegistry, ba
   );
   const rules = [];
   for (const [i, ref] of spec.stopping.entries()) {
-    const rule = await own.create('stopping', ref, { direction: objective.direction, metric: objective.metric, maxEpochs: budget.max_epochs }, `stopping.${i}`);
+    const rule = await own.create(
+      'stopping',
+      ref,
+      { direction: objective.direction, metric: objective.metric, maxEpochs: budget.max_epochs },
+      `stopping.${i}`,
+    );
     rules.push({ name: ref.name, rule });
   }
   return { strategy, rules };
