@@ -6,7 +6,16 @@ export { buildSmallCnn, freezeLayers, HEAD_LAYER, replaceHead, splitAtFrozenPref
 export { fileSystemIO, loadModelFromDir, saveModelToDir } from './model-io.ts';
 export { buildOptimizer, learningRateAt, setLearningRate } from './optimizer.ts';
 export { resolveTrainingParams, type TrainingParams } from './params.ts';
-export { builtinBackboneDir, pretrainBackbone, type PretrainOptions } from './pretrain.ts';
+export {
+  BUILTIN_MODELS,
+  type BuiltinModel,
+  builtinBackboneDir,
+  builtinModelDir,
+  builtinModelPath,
+  isBuiltinModel,
+  pretrainBackbone,
+  type PretrainOptions,
+} from './pretrain.ts';
 export {
   buildTrialModel,
   DEFAULT_DATASET,

@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { EpochRecord, Params, Runner, TrialJob, TrialOutcome } from '@sweepd/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clearDatasetCache, generateSynthetic, writeDiskDataset } from '../data/index.ts';
 import { selectBackend } from './backend.ts';
 import { tfjsRunnerPlugin } from './runner.ts';
 
@@ -176,6 +177,10 @@ describe('tfjs runner', () => {
   it('fails trials with bad setup and rejects bad options by name', async () => {
     const bad = await run(job({}, { trainer: { runner: 'tfjs', dataset: 'imagenet', model: 'scratch' } }));
     expect(bad.outcome).toMatchObject({ state: 'failed', reason: expect.stringMatching(/setup: unknown dataset "imagenet"/) });
+    const builtin = await run(job({}, { trainer: { runner: 'tfjs', dataset: 'synthetic', model: 'builtin:resnet' } }));
+    expect(builtin.outcome.reason).toMatch(
+      /setup: unknown builtin model "builtin:resnet": expected one of builtin:small-cnn, builtin:fashion-cnn/,
+    );
     const frozen = await run(job({ frozen_layers: 9 }));
     expect(frozen.outcome.reason).toMatch(/frozen_layers 9 would freeze every layer/);
     const params = await run(job({ optimizer: 'lbfgs' }));
@@ -183,6 +188,22 @@ describe('tfjs runner', () => {
     expect(() => tfjsRunnerPlugin.parseOptions({ backend: 'cuda' })).toThrow(/backend: must be one of/);
     expect(() => tfjsRunnerPlugin.parseOptions({ probe_size: 0 })).toThrow(/probe_size/);
     expect(() => tfjsRunnerPlugin.parseOptions({ typo: 1 })).toThrow(/typo/);
+  });
+
+  it('trains on a dataset directory (trainer.dataset: ./dir) and fails setup on a broken one', async () => {
+    const dir = path.join(cacheDir, 'disk-dataset');
+    writeDiskDataset(dir, generateSynthetic({ classes: 3, trainSize: 64, valSize: 32, imageSize: 16, seed: 5 }), { imageFormat: 'u8' });
+    const trainer = { runner: 'tfjs', model: 'scratch', dataset: dir, options: {} };
+    const ok = await run(job({ optimizer: 'adam', learning_rate: 0.003 }, { maxEpochs: 1, trainer }));
+    expect(ok.outcome.state).toBe('completed');
+    expect(ok.epochs[0]!.metrics.val_auc_macro).toBeGreaterThan(0);
+    await writeFile(path.join(dir, 'val-labels.u8'), new Uint8Array(7));
+    clearDatasetCache();
+    const broken = await run(job({}, { maxEpochs: 1, trainer }));
+    expect(broken.outcome).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(/setup: dataset .*val-labels\.u8 has 7 bytes, not a positive multiple of the 3 classes/),
+    });
   });
 
   it('fine-tunes the builtin pretrained backbone with a new head, pretraining it once', async () => {
