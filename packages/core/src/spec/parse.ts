@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { type z } from 'zod';
 import { SpecError, type SpecProblem, formatPath } from './errors.ts';
+import { nestingProblem } from './nesting.ts';
 import { checkHyperparameterValue, RUNNERS_WITH_KNOWN_HYPERPARAMETERS, TRAINER_HYPERPARAMETERS } from './hyperparameters.ts';
 import { LIMITS, type SearchSpec, specSchema } from './schema.ts';
 
@@ -18,6 +19,9 @@ export function parseSpec(input: unknown): SearchSpec {
 
 /** Decodes YAML (a superset of JSON) with alias expansion bounded, then parses the spec. */
 export function parseSpecText(text: string): SearchSpec {
+  // Refused before parsing: deep nesting makes the YAML parser recurse for seconds.
+  const tooDeep = nestingProblem(text);
+  if (tooDeep) throw new SpecError([{ path: '', message: tooDeep }]);
   let doc: unknown;
   try {
     doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, prettyErrors: false });

@@ -4,7 +4,6 @@ import { bodyLimit } from 'hono/body-limit';
 import { loadStudyView, summaryView } from '../../views/study.ts';
 import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
 import { findStudy, HttpError } from '../errors.ts';
-import { nestingProblem } from '../nesting.ts';
 import { ErrorSchema, SpecBody, StudyIdParams, StudyListSchema, StudySchema } from '../schemas.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -80,8 +79,6 @@ export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
       }
       const text = await c.req.text();
       if (text.trim() === '') throw new HttpError(400, 'request body is empty: send the spec as YAML or JSON');
-      const tooDeep = nestingProblem(text);
-      if (tooDeep) throw new HttpError(400, 'invalid spec', { problems: [{ path: '', message: tooDeep }] });
       try {
         const study = await engine.submit(text);
         return c.json(await loadStudyView(store, study), 201);
