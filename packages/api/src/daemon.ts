@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { type Bus, LocalBus, type Logger, type Store, type Subscription, silentLogger } from '@sweepd/core';
 import { StudyEngine } from '@sweepd/search';
 import { ProcessPoolRunner, startWorker } from '@sweepd/trainer';
+import { natsOptionsFromEnv } from './cli/worker.ts';
 import { createApp } from './http/app.ts';
 import { isLoopback } from './http/auth.ts';
 import { LeaderboardHub } from './live/hub.ts';
@@ -114,7 +115,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
 
 async function connectNats(url: string, log: Logger): Promise<Bus> {
   const { connectNatsBus } = await import('@sweepd/core/nats');
-  return connectNatsBus({ servers: url, log: (msg: string) => log.info({}, msg) });
+  return connectNatsBus({ servers: url, ...natsOptionsFromEnv(), log: (msg: string) => log.info({}, msg) });
 }
 
 async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
