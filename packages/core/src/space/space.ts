@@ -40,8 +40,11 @@ export function toUnit(param: ParamSpec, value: ParamValue): number {
 /** Inverse of toUnit for numeric parameters; ints are rounded to their step and clamped. */
 export function fromUnit(param: ParamSpec, u: number): ParamValue {
   const x = Math.min(1, Math.max(0, u));
-  if (param.type === 'categorical') return param.choices[Math.min(param.choices.length - 1, Math.floor(x * param.choices.length))] as ParamValue;
-  const raw = param.log ? Math.exp(Math.log(param.low) + x * (Math.log(param.high) - Math.log(param.low))) : param.low + x * (param.high - param.low);
+  if (param.type === 'categorical')
+    return param.choices[Math.min(param.choices.length - 1, Math.floor(x * param.choices.length))] as ParamValue;
+  const raw = param.log
+    ? Math.exp(Math.log(param.low) + x * (Math.log(param.high) - Math.log(param.low)))
+    : param.low + x * (param.high - param.low);
   if (param.type === 'float') return Math.min(param.high, Math.max(param.low, raw));
   return roundInt(param.low, param.high, param.step, raw);
 }
@@ -95,7 +98,7 @@ export function checkParams(space: Space, params: Params): string[] {
     if (p.type === 'categorical') {
       if (!p.choices.includes(v)) problems.push(`${name}: ${JSON.stringify(v)} is not a choice`);
     } else if (typeof v !== 'number' || !Number.isFinite(v)) {
-      problems.push(`${name}: ${JSON.stringify(v)} is not a finite number`);
+      problems.push(`${name}: ${typeof v === 'number' ? String(v) : JSON.stringify(v)} is not a finite number`);
     } else if (v < p.low || v > p.high) {
       problems.push(`${name}: ${v} is outside [${p.low}, ${p.high}]`);
     } else if (p.type === 'int' && (!Number.isInteger(v) || (v - p.low) % p.step !== 0)) {
@@ -108,5 +111,9 @@ export function checkParams(space: Space, params: Params): string[] {
 
 /** A stable key for a configuration, to spot duplicates. */
 export function paramsKey(params: Params): string {
-  return JSON.stringify(Object.keys(params).sort().map((k) => [k, params[k]]));
+  return JSON.stringify(
+    Object.keys(params)
+      .sort()
+      .map((k) => [k, params[k]]),
+  );
 }

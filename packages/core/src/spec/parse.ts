@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { type z } from 'zod';
+import type { z } from 'zod';
 import { SpecError, type SpecProblem, formatPath } from './errors.ts';
 import { nestingProblem } from './nesting.ts';
 import { checkHyperparameterValue, RUNNERS_WITH_KNOWN_HYPERPARAMETERS, TRAINER_HYPERPARAMETERS } from './hyperparameters.ts';
@@ -38,7 +38,8 @@ function toProblem(issue: z.core.$ZodIssue): SpecProblem {
     return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}` };
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) return { path, message: 'is required' };
-  if (issue.code === 'invalid_type') return { path, message: `must be ${article(issue.expected === 'int' ? 'integer' : issue.expected)} (got ${describe(issue.input)})` };
+  if (issue.code === 'invalid_type')
+    return { path, message: `must be ${article(issue.expected === 'int' ? 'integer' : issue.expected)} (got ${describe(issue.input)})` };
   return { path, message: issue.message };
 }
 
@@ -103,7 +104,8 @@ function checkSemantics(spec: SearchSpec): SpecProblem[] {
       });
     }
     for (const [name, v] of Object.entries(spec.fixed)) {
-      if (!(name in TRAINER_HYPERPARAMETERS)) add(`fixed.${name}`, `is not a hyperparameter of the ${spec.trainer.runner} runner (known: ${known})`);
+      if (!(name in TRAINER_HYPERPARAMETERS))
+        add(`fixed.${name}`, `is not a hyperparameter of the ${spec.trainer.runner} runner (known: ${known})`);
       else {
         const why = checkHyperparameterValue(name, v);
         if (why) add(`fixed.${name}`, why);

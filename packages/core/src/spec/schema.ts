@@ -37,7 +37,10 @@ export const intParamSchema = z.strictObject({
 
 export const categoricalParamSchema = z.strictObject({
   type: z.literal('categorical'),
-  choices: z.array(paramValue).min(1, 'must list at least one choice').max(LIMITS.maxChoices, `must list at most ${LIMITS.maxChoices} choices`),
+  choices: z
+    .array(paramValue)
+    .min(1, 'must list at least one choice')
+    .max(LIMITS.maxChoices, `must list at most ${LIMITS.maxChoices} choices`),
   when,
 });
 
@@ -62,8 +65,16 @@ export const specSchema = z.strictObject({
   strategy: pluginRef.default({ name: 'random', options: {} }),
   stopping: z.array(pluginRef).max(16, 'must list at most 16 rules').default([]),
   budget: z.strictObject({
-    max_trials: z.number().int('must be an integer').min(1, 'must be at least 1').max(LIMITS.maxTrials, `must be at most ${LIMITS.maxTrials}`),
-    max_epochs: z.number().int('must be an integer').min(1, 'must be at least 1').max(LIMITS.maxEpochs, `must be at most ${LIMITS.maxEpochs}`),
+    max_trials: z
+      .number()
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(LIMITS.maxTrials, `must be at most ${LIMITS.maxTrials}`),
+    max_epochs: z
+      .number()
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(LIMITS.maxEpochs, `must be at most ${LIMITS.maxEpochs}`),
     parallelism: z
       .number()
       .int('must be an integer')

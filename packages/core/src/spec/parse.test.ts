@@ -1,0 +1,181 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SpecError } from './errors.ts';
+import { parseSpec, parseSpecText } from './parse.ts';
+
+const examples = path.resolve(import.meta.dirname, '../../../../examples');
+
+const valid = () => ({
+  name: 'finetune',
+  objective: { metric: 'val_auc_macro', direction: 'maximize' },
+  space: {
+    learning_rate: { type: 'float', low: 1e-8, high: 1e-1, log: true },
+    optimizer: { type: 'categorical', choices: ['sgd', 'momentum', 'rmsprop', 'adam'] },
+    frozen_layers: { type: 'int', low: 0, high: 8 },
+    momentum: { type: 'float', low: 0, high: 0.99, when: { optimizer: ['momentum', 'rmsprop'] } },
+  },
+  fixed: { batch_size: 32, weight_decay: 4e-5 },
+  budget: { max_trials: 40, max_epochs: 10, parallelism: 4 },
+});
+
+/** The problems a bad spec is rejected with, as `path: message` lines. */
+function problems(input: unknown): string[] {
+  try {
+    parseSpec(input);
+  } catch (err) {
+    if (err instanceof SpecError) return err.problems.map((p) => `${p.path}: ${p.message}`);
+    throw err;
+  }
+  throw new Error('expected a SpecError');
+}
+
+function withChange(change: (spec: Record<string, any>) => void): Record<string, unknown> {
+  const spec: Record<string, any> = valid();
+  change(spec);
+  return spec;
+}
+
+describe('parseSpec', () => {
+  it('accepts the examples and fills in defaults', () => {
+    for (const file of ['quickstart.yaml', 'inception-finetune.yaml']) {
+      expect(() => parseSpecText(readFileSync(path.join(examples, file), 'utf8')), file).not.toThrow();
+    }
+    const spec = parseSpec({
+      name: 'x',
+      objective: {},
+      space: { learning_rate: { type: 'float', low: 0.001, high: 0.1 } },
+      budget: { max_trials: 1, max_epochs: 1 },
+    });
+    expect(spec.objective).toEqual({ metric: 'val_auc_macro', direction: 'maximize' });
+    expect(spec.strategy).toEqual({ name: 'random', options: {} });
+    expect(spec.stopping).toEqual([]);
+    expect(spec.budget.parallelism).toBe(1);
+    expect(spec.trainer).toMatchObject({ runner: 'tfjs', pool: 'default' });
+    expect(spec.space.learning_rate).toMatchObject({ log: false });
+  });
+
+  it('parses YAML and JSON text alike', () => {
+    const json = JSON.stringify(valid());
+    expect(parseSpecText(json)).toEqual(parseSpec(valid()));
+  });
+
+  it('rejects unknown keys at every level', () => {
+    expect(problems({ ...valid(), bogus: 1 })).toEqual(["(root): unknown key 'bogus'".replace('(root)', '')]);
+    expect(problems(withChange((s) => (s.space.learning_rate.step = 1)))).toEqual(["space.learning_rate: unknown key 'step'"]);
+    expect(problems(withChange((s) => (s.budget.max_time = 1)))).toEqual(["budget: unknown key 'max_time'"]);
+  });
+
+  it('names missing and mistyped fields', () => {
+    expect(problems({})).toEqual(
+      expect.arrayContaining(['name: is required', 'objective: is required', 'space: is required', 'budget: is required']),
+    );
+    expect(problems(withChange((s) => (s.budget.max_trials = 'forty')))).toEqual(['budget.max_trials: must be a number (got "forty")']);
+    expect(problems(withChange((s) => (s.space.frozen_layers.low = 1.5)))).toEqual([
+      'space.frozen_layers.low: must be an integer (got 1.5)',
+    ]);
+    expect(problems(withChange((s) => (s.space.optimizer = { type: 'enum', choices: [] })))).toEqual([
+      'space.optimizer.type: must have type float, int or categorical',
+    ]);
+    expect(problems(withChange((s) => (s.objective.direction = 'up')))).toEqual(['objective.direction: must be maximize or minimize']);
+  });
+
+  it('checks bounds, log scales and budget limits', () => {
+    expect(problems(withChange((s) => (s.space.learning_rate.low = 0)))).toEqual(
+      expect.arrayContaining(['space.learning_rate.low: must be > 0 on a log scale']),
+    );
+    expect(problems(withChange((s) => (s.space.frozen_layers = { type: 'int', low: 5, high: 2 })))).toEqual([
+      'space.frozen_layers.low: must be <= high (5 > 2)',
+    ]);
+    expect(problems(withChange((s) => (s.budget = { max_trials: 100_001, max_epochs: 0, parallelism: 1025 })))).toEqual([
+      'budget.max_trials: must be at most 100000',
+      'budget.max_epochs: must be at least 1',
+      'budget.parallelism: must be at most 1024',
+    ]);
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`p${i}`, { type: 'float', low: 0, high: 1 }]));
+    expect(problems({ ...valid(), space: many, trainer: { runner: 'simulate' } })).toEqual([
+      'space: must define at most 64 parameters (got 65)',
+    ]);
+    expect(problems({ ...valid(), space: {} })).toEqual(['space: must define at least one parameter']);
+    expect(problems(withChange((s) => (s.space.optimizer.choices = ['momentum', 'rmsprop', 'momentum'])))).toEqual([
+      'space.optimizer.choices: must not repeat a choice',
+    ]);
+  });
+
+  it('checks conditions: known categorical parameters, real choices, no cycles', () => {
+    expect(problems(withChange((s) => (s.space.momentum.when = { optimiser: ['momentum'] })))).toEqual([
+      'space.momentum.when.optimiser: names no parameter of the space',
+    ]);
+    expect(problems(withChange((s) => (s.space.momentum.when = { frozen_layers: [1] })))).toEqual([
+      'space.momentum.when.frozen_layers: must name a categorical parameter',
+    ]);
+    expect(problems(withChange((s) => (s.space.momentum.when = { optimizer: ['nesterov'] })))).toEqual([
+      'space.momentum.when.optimizer: "nesterov" is not a choice of optimizer',
+    ]);
+    const cyclic = {
+      ...valid(),
+      trainer: { runner: 'simulate' },
+      space: {
+        a: { type: 'categorical', choices: ['x', 'y'], when: { b: ['x'] } },
+        b: { type: 'categorical', choices: ['x', 'y'], when: { a: ['x'] } },
+      },
+    };
+    expect(problems(cyclic)).toEqual(['space.a.when: conditions form a cycle: a -> b -> a']);
+  });
+
+  it('checks names and ranges of the tfjs runner’s hyperparameters, searched or fixed', () => {
+    expect(problems(withChange((s) => (s.space.lr = { type: 'float', low: 0.1, high: 1 })))[0]).toMatch(
+      /^space.lr: is not a hyperparameter of the tfjs runner \(known: learning_rate, /,
+    );
+    expect(problems(withChange((s) => (s.space.optimizer.choices = ['momentum', 'rmsprop', 'lbfgs'])))).toEqual([
+      'space.optimizer.choices.2: must be one of sgd, momentum, rmsprop, adam (got "lbfgs")',
+    ]);
+    expect(problems(withChange((s) => (s.fixed.batch_size = 0)))).toEqual([
+      'fixed.batch_size: must be in [1, 4096] for images per step (got 0)',
+    ]);
+    expect(problems(withChange((s) => (s.fixed.momentum = 0.9)))).toEqual(['fixed.momentum: is also searched in space.momentum; keep one']);
+    // Other runners take any names.
+    expect(() =>
+      parseSpec({ ...valid(), space: { x: { type: 'float', low: 0, high: 1 } }, fixed: {}, trainer: { runner: 'simulate' } }),
+    ).not.toThrow();
+  });
+
+  it('lists every problem at once', () => {
+    const found = problems({
+      name: '',
+      objective: { direction: 'up' },
+      space: { learning_rate: { type: 'float', low: 1, high: 2, log: 'yes' } },
+      budget: { max_trials: 0 },
+      extra: true,
+    });
+    expect(found.length).toBeGreaterThanOrEqual(5);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'name: must not be empty',
+        'objective.direction: must be maximize or minimize',
+        'space.learning_rate.log: must be a boolean (got "yes")',
+        'budget.max_trials: must be at least 1',
+        'budget.max_epochs: is required',
+        ": unknown key 'extra'",
+      ]),
+    );
+  });
+
+  it('rejects broken YAML, YAML bombs and deep nesting with a SpecError, quickly', () => {
+    expect(() => parseSpecText('name: [unclosed')).toThrow(SpecError);
+    expect(() => parseSpecText('name: a\nname: b\n')).toThrow(/not valid YAML/);
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
+      ),
+    ].join('\n');
+    const started = Date.now();
+    expect(() => parseSpecText(bomb)).toThrow(SpecError);
+    expect(() => parseSpecText('['.repeat(100_000))).toThrow(/deeper than 64/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(() => parseSpecText('42')).toThrow(SpecError);
+  });
+});
