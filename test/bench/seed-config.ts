@@ -23,10 +23,8 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EpochRecord, LayerStats, Params, TrialJob, TrialView } from '@sweepd/core';
-import { createStoppingRule } from '@sweepd/search';
+import { createStoppingRule, decideAll } from '@sweepd/search';
 import { selectBackend, tfjsRunnerPlugin } from '@sweepd/trainer/tfjs';
-// decideAll is not re-exported by @sweepd/search's index (yet): taken from its module directly.
-import { decideAll } from '../../packages/search/src/stopping/index.ts';
 
 const CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '.cache');
 const EPOCHS = 8;

@@ -4,7 +4,7 @@ import { builtinStrategies } from './strategies/index.ts';
 
 for (const plugin of [...builtinStrategies, ...builtinStoppingRules]) registry.register(plugin);
 
-export { builtinStoppingRules } from './stopping/index.ts';
+export { builtinStoppingRules, decideAll, tagsForTrialAll } from './stopping/index.ts';
 export { builtinStrategies } from './strategies/index.ts';
 export * from './create.ts';
 export * from './engine/index.ts';

@@ -18,6 +18,8 @@ export const lazyTfjsRunnerPlugin: Plugin<'runner'> = {
 
 for (const plugin of [lazyTfjsRunnerPlugin, simulateRunnerPlugin, noopRunnerPlugin] as Plugin[]) registry.register(plugin);
 
+export { type DatasetManifest, loadDiskDataset, readManifest, writeDiskDataset } from './data/disk.ts';
+export { defaultCacheDir, PRETRAIN_USAGE, pretrainCommand } from './pretrain-command.ts';
 export * from './process/pool.ts';
 export { noopRunnerPlugin, simulateRunnerPlugin } from './simulate/index.ts';
 export * from './worker.ts';

@@ -19,6 +19,8 @@ export const USAGE = `usage: sweepd <command> [options]
                 --workers N  --database-url postgres://…  --nats-url nats://…  --pool NAME
                 --token T (SWEEPD_API_TOKEN)  --insecure-listen  --log-level debug|info|warn|error
   worker      join a NATS worker pool: --nats URL [--pool NAME] [--concurrency N]
+  pretrain    pretrain a built-in backbone into the cache (or say where it is)
+                [--model builtin:small-cnn|builtin:fashion-cnn] [--cache-dir DIR] [--force]
   quickstart  start an embedded daemon, run examples/quickstart.yaml, print the best config
                 [--port N] [--exit]
   submit FILE [--watch]      submit a spec (YAML or JSON)
@@ -105,6 +107,10 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const nats = values.nats ?? process.env.SWEEPD_NATS_URL;
       if (!nats) throw new UsageError('worker needs --nats URL (or SWEEPD_NATS_URL)');
       return runWorkerProcess({ nats, pool: values.pool ?? 'default', concurrency: intOption(values.concurrency, 'concurrency') ?? 1 });
+    }
+    case 'pretrain': {
+      const { pretrainCommand } = await import('@sweepd/trainer');
+      return pretrainCommand(args);
     }
     case 'quickstart': {
       const { values } = parse(args, { port: { type: 'string' }, exit: { type: 'boolean' }, 'data-dir': { type: 'string' } });
