@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +17,9 @@ export interface DaemonProcess {
 }
 
 /** Starts `sweepd up` as a separate process on a free port and waits until it listens. */
-export async function startDaemonProcess(options: { args?: string[]; env?: Record<string, string>; dataDir?: string; timeoutMs?: number } = {}): Promise<DaemonProcess> {
+export async function startDaemonProcess(
+  options: { args?: string[]; env?: Record<string, string>; dataDir?: string; timeoutMs?: number } = {},
+): Promise<DaemonProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sweepd-e2e-'));
   const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data-dir', dataDir, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
@@ -30,7 +32,10 @@ export async function startDaemonProcess(options: { args?: string[]; env?: Recor
   });
   const url = await new Promise<string>((resolve, reject) => {
     let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`daemon did not start within ${options.timeoutMs ?? 30_000} ms:\n${stderr}`)), options.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`daemon did not start within ${options.timeoutMs ?? 30_000} ms:\n${stderr}`)),
+      options.timeoutMs ?? 30_000,
+    );
     child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(stdout);
@@ -67,4 +72,124 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs:
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  pid: number;
+  /** The name the worker reports trials under (trials.worker in the store): `<hostname>:<pid>`. */
+  name: string;
+  /** Everything the worker wrote to stderr (its JSON log). */
+  logs(): string;
+  /** Its log lines parsed as JSON (lines that are not JSON are skipped). */
+  logEntries(): Array<Record<string, unknown>>;
+  /**
+   * Sends `signal` to the worker's whole process group (the worker and its trainer child
+   * processes), as an out-of-memory kill or a lost machine would, and waits for the worker to exit.
+   */
+  killGroup(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGTERM (a graceful drain) by default; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts `sweepd worker --nats URL` as a separate process in its own process group (so a test can
+ * kill it together with its trainer processes) and waits until it says it is ready.
+ */
+export async function startWorkerProcess(options: {
+  nats: string;
+  pool?: string;
+  concurrency?: number;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<WorkerProcess> {
+  const args = [
+    CLI,
+    'worker',
+    '--nats',
+    options.nats,
+    '--pool',
+    options.pool ?? 'default',
+    '--concurrency',
+    String(options.concurrency ?? 1),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${CLI} worker`);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout?.resume();
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      killGroupNow(pid, 'SIGKILL');
+      reject(new Error(`worker did not become ready within ${timeoutMs} ms:\n${stderr}`));
+    }, timeoutMs);
+    const onData = () => {
+      if (stderr.includes('"worker ready"')) {
+        clearTimeout(timer);
+        child.stderr?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited (${signal ?? code}) before it was ready:\n${stderr}`));
+    });
+  });
+  const waitExit = () =>
+    new Promise<number | null>((resolve) => {
+      if (exited()) return resolve(child.exitCode);
+      child.once('exit', (code) => resolve(code));
+    });
+  return {
+    child,
+    pid,
+    name: `${hostname()}:${pid}`,
+    logs: () => stderr,
+    logEntries: () => parseJsonLines(stderr),
+    async killGroup(signal = 'SIGKILL') {
+      const gone = waitExit();
+      killGroupNow(pid, signal);
+      await gone;
+    },
+    async stop(signal = 'SIGTERM') {
+      const gone = waitExit();
+      if (!exited()) child.kill(signal);
+      const code = await gone;
+      // Whatever the worker left behind (trainer processes that outlived it) goes too.
+      killGroupNow(pid, 'SIGKILL');
+      return code;
+    },
+  };
+}
+
+function killGroupNow(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+export function parseJsonLines(text: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a line cut short or not ours
+    }
+  }
+  return out;
 }

@@ -1,0 +1,89 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteStreams } from '../../packages/core/src/bus/nats/test-env.ts';
+import {
+  expectStudyAccountedFor,
+  openSql,
+  SHARED_NATS_URL,
+  type Sql,
+  type StudyShape,
+  studySpec,
+  submitStudy,
+  tails,
+  trialRows,
+  trialStarts,
+  uniqueNatsPrefix,
+  waitForStudyEnd,
+} from '../fault/harness.ts';
+import { type DaemonProcess, startDaemonProcess, startWorkerProcess, type WorkerProcess } from '../support/daemon-process.ts';
+import { createTempDatabase } from '../support/postgres-db.ts';
+
+// The distributed deployment end to end: `sweepd up` on PostgreSQL (a temp database) and the shared
+// NATS (its own prefix) with no local workers, two `sweepd worker` processes; trials go out over
+// NATS JetStream, results land in PostgreSQL.
+const shape: StudyShape = { name: 'distributed-e2e', trials: 8, epochs: 5, parallelism: 4, epochDelayMs: 100, seed: 21 };
+const prefix = uniqueNatsPrefix('e2e');
+const env = { SWEEPD_NATS_PREFIX: prefix };
+
+let db: Awaited<ReturnType<typeof createTempDatabase>>;
+let sql: Sql;
+let daemon: DaemonProcess | undefined;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  db = await createTempDatabase('sweepd_dist');
+  sql = openSql(db.url);
+  daemon = await startDaemonProcess({ args: ['--database-url', db.url, '--nats-url', SHARED_NATS_URL], env });
+  for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess({ nats: SHARED_NATS_URL, concurrency: 2, env }));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled(workers.map((w) => w.stop()));
+  await daemon?.stop();
+  await sql?.end();
+  await db?.drop();
+  await deleteStreams(SHARED_NATS_URL, prefix);
+});
+
+describe('distributed: daemon on PostgreSQL, trials over NATS to two worker processes', () => {
+  it('runs a study to the end with every trial and epoch in PostgreSQL, and both workers took trials', async () => {
+    if (!daemon) throw new Error('daemon did not start');
+    const d = daemon;
+    expect(d.logs()).toMatch(/"store":"postgres"/);
+    expect(d.logs()).toMatch(/"bus":"nats"/);
+    const context = () => tails({ daemon: d.logs(), ...Object.fromEntries(workers.map((w) => [w.name, w.logs()])) });
+
+    const studyId = await submitStudy(d.url, studySpec(shape));
+    expect(await waitForStudyEnd(sql, studyId, 60_000, context)).toBe('completed');
+    await expectStudyAccountedFor(sql, d.url, studyId, shape, context);
+
+    // Both worker processes trained, and the store says who ran each trial.
+    const trials = await trialRows(sql, studyId);
+    const names = new Set(workers.map((w) => w.name));
+    for (const t of trials) expect(names.has(t.worker ?? ''), `trial ${t.number} ran on ${t.worker}`).toBe(true);
+    for (const w of workers)
+      expect(
+        trials.some((t) => t.worker === w.name),
+        `${w.name} took no trial\n${context()}`,
+      ).toBe(true);
+    // Nothing failed over, so every trial was started exactly once, on its first delivery.
+    const starts = trialStarts(workers);
+    expect(starts).toHaveLength(shape.trials);
+    expect(starts.every((s) => s.attempt === 1)).toBe(true);
+
+    // The work went over this test's own streams (SWEEPD_NATS_PREFIX), not the default ones.
+    const nc = await connect({ servers: SHARED_NATS_URL });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const jobs = await jsm.streams.info(`${prefix.toUpperCase()}_JOBS`);
+      const reports = await jsm.streams.info(`${prefix.toUpperCase()}_REPORTS`);
+      // Every job was acknowledged and every report ingested: both work queues are empty.
+      expect(jobs.state.messages).toBe(0);
+      expect(reports.state.messages).toBe(0);
+      expect(reports.state.last_seq).toBeGreaterThanOrEqual(shape.trials * (shape.epochs + 2));
+    } finally {
+      await nc.close();
+    }
+  }, 90_000);
+});
