@@ -84,7 +84,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     }
     await engine.start();
 
-    const hub = new LeaderboardHub({ store, events: engine.events, log, coalesceMs: options.sseCoalesceMs });
+    const hub = new LeaderboardHub({ store, events: engine.events, live: engine, log, coalesceMs: options.sseCoalesceMs });
     const metrics = new DaemonMetrics({ store, events: engine.events, workers, sseClients: () => hub.clientCount });
     closers.unshift(async () => metrics.close());
     const app = createApp({ store, engine, hub, metrics, token: options.token, log });

@@ -29,7 +29,7 @@ export interface AppDeps {
 /** The HTTP surface: REST under /v1, the live stream, /metrics, /openapi.json, /healthz and the dashboard. */
 export function createApp(deps: AppDeps): Api {
   const log = deps.log ?? silentLogger;
-  const hub = deps.hub ?? new LeaderboardHub({ store: deps.store, events: deps.engine.events, log });
+  const hub = deps.hub ?? new LeaderboardHub({ store: deps.store, events: deps.engine.events, live: deps.engine, log });
   const metrics =
     deps.metrics ?? new DaemonMetrics({ store: deps.store, events: deps.engine.events, workers: 0, sseClients: () => hub.clientCount });
   const routeDeps = { store: deps.store, engine: deps.engine, hub, metrics };

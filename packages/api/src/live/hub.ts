@@ -1,4 +1,4 @@
-import type { Logger, Store } from '@sweepd/core';
+import type { Logger, Store, StudyRecord, TrialView } from '@sweepd/core';
 import { silentLogger } from '@sweepd/core';
 import type { EngineEvent } from '@sweepd/search';
 import { leaderboard } from '../views/leaderboard.ts';
@@ -10,9 +10,15 @@ export interface ChangeSource {
   off(event: 'change', listener: (e: EngineEvent) => void): unknown;
 }
 
+/** Running studies as held in memory (the engine); their tables need no Store read. */
+export interface LiveSource {
+  view(studyId: string): { record: StudyRecord; trials: readonly TrialView[] } | undefined;
+}
+
 export interface HubOptions {
   store: Store;
   events: ChangeSource;
+  live?: LiveSource;
   /** Changes within this window go out as one event. */
   coalesceMs?: number;
   /** Events a client may fall behind before it is switched to a snapshot. */
@@ -36,7 +42,7 @@ interface Channel {
 
 /**
  * The live leaderboards. Engine changes are collected per study and, at most once per
- * `coalesceMs`, the table is read from the Store once, serialized once and handed to every
+ * `coalesceMs`, the table is taken from the engine's memory (or, for a study that has ended, read from the Store) once, serialized once and handed to every
  * watcher's bounded queue. Each event is a complete table (plus the list of changes it
  * covers), so a client that missed events needs only the latest one: that is how resuming with
  * Last-Event-ID and recovering from an overflowed queue both work.
@@ -48,6 +54,7 @@ export class LeaderboardHub {
   private readonly channels = new Map<string, Channel>();
   private readonly store: Store;
   private readonly events: ChangeSource;
+  private readonly live: LiveSource | undefined;
   private readonly coalesceMs: number;
   private readonly queueLimit: number;
   private readonly log: Logger;
@@ -58,6 +65,7 @@ export class LeaderboardHub {
   constructor(options: HubOptions) {
     this.store = options.store;
     this.events = options.events;
+    this.live = options.live;
     this.coalesceMs = options.coalesceMs ?? 150;
     this.queueLimit = options.queueLimit ?? 16;
     this.log = options.log ?? silentLogger;
@@ -157,9 +165,10 @@ export class LeaderboardHub {
   }
 
   private async build(studyId: string, changes: LiveChange[]): Promise<LiveEvent | undefined> {
-    const study = await this.store.getStudy(studyId);
+    const live = this.live?.view(studyId);
+    const study = live?.record ?? (await this.store.getStudy(studyId));
     if (!study) return undefined;
-    const trials = await this.store.listTrials(studyId);
+    const trials = live?.trials ?? (await this.store.listTrials(studyId));
     const id = ++this.seq;
     const payload = { id, study: studyHeader(study, countTrials(trials)), rows: leaderboard(trials, study.spec), changes };
     const event = { id, data: JSON.stringify(payload) };

@@ -1,4 +1,4 @@
-import type { Direction, Params, SearchSpec, TrialRecord, TrialState } from '@sweepd/core';
+import type { Direction, Params, SearchSpec, TrialState, TrialView } from '@sweepd/core';
 
 export interface LeaderboardRow {
   rank: number | null;
@@ -14,12 +14,12 @@ export interface LeaderboardRow {
 }
 
 /** Trials ranked by objective (best first); those without a value follow by number, unranked. */
-export function leaderboard(trials: readonly TrialRecord[], spec: SearchSpec): LeaderboardRow[] {
+export function leaderboard(trials: readonly TrialView[], spec: SearchSpec): LeaderboardRow[] {
   const { metric, direction } = spec.objective;
   const withValue = trials.filter((t) => t.value !== undefined && Number.isFinite(t.value));
   const without = trials.filter((t) => !withValue.includes(t));
   withValue.sort((a, b) => compare(a.value as number, b.value as number, direction) || a.number - b.number);
-  const row = (t: TrialRecord, rank: number | null): LeaderboardRow => ({
+  const row = (t: TrialView, rank: number | null): LeaderboardRow => ({
     rank,
     number: t.number,
     state: t.state,

@@ -1,9 +1,9 @@
-import type { Store, StudyRecord, StudySummary, TrialRecord, TrialState } from '@sweepd/core';
+import type { Store, StudyRecord, StudySummary, TrialRecord, TrialState, TrialView } from '@sweepd/core';
 import { bestConfig } from './export.ts';
 
 export type TrialCounts = Record<TrialState, number>;
 
-export function countTrials(trials: readonly TrialRecord[]): TrialCounts {
+export function countTrials(trials: readonly Pick<TrialView, 'state'>[]): TrialCounts {
   const counts: TrialCounts = { queued: 0, running: 0, completed: 0, stopped: 0, failed: 0 };
   for (const t of trials) counts[t.state]++;
   return counts;

@@ -24,7 +24,7 @@ export function parseSpecText(text: string): SearchSpec {
   if (tooDeep) throw new SpecError([{ path: '', message: tooDeep }]);
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, prettyErrors: false });
+    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new SpecError([{ path: '', message: `is not valid YAML or JSON: ${message}` }]);

@@ -20,6 +20,7 @@ import {
   type StudyRecord,
   type Subscription,
   type Suggestion,
+  type TrialView,
 } from '@sweepd/core';
 import { ActiveStudy, type LiveTrial } from './active-study.ts';
 import { decideAll, tagsForTrialAll } from '../stopping/index.ts';
@@ -116,6 +117,15 @@ export class StudyEngine {
 
   isActive(studyId: string): boolean {
     return this.active.has(studyId);
+  }
+
+  /**
+   * A running study as the engine holds it (everything already stored): lets live views skip
+   * reading every epoch back from the Store. Undefined once the study has ended.
+   */
+  view(studyId: string): { record: StudyRecord; trials: readonly TrialView[] } | undefined {
+    const study = this.active.get(studyId);
+    return study && { record: study.record, trials: study.history() };
   }
 
   async close(): Promise<void> {
