@@ -5,10 +5,22 @@
  */
 const BENCHES: Record<string, () => Promise<unknown>> = {
   auc: async () => (await import('./auc.ts')).runAucBench(),
-  store: async () => (await import('./store.ts')).runStoreBench?.(),
+  store: async () => (await import('./store.ts')).runStoreBench(),
   bus: async () => (await import('./bus.ts')).runBusBench(),
   e2e: async () => (await import('./e2e-throughput.ts')).runThroughputBench(),
+  sse: async () => {
+    const { runSseBench } = await import('./sse.ts');
+    const { createTempDatabase } = await import('../support/postgres-db.ts');
+    const db = await createTempDatabase('sweepd_sse_bench');
+    try {
+      await runSseBench({ databaseUrl: db.url });
+    } finally {
+      await db.drop();
+    }
+    await runSseBench();
+  },
   trainer: async () => (await import('./trainer.ts')).runTrainerBench(),
+  'seed-config': async () => (await import('./seed-config.ts')).runSeedConfigBench(),
   search: async () => (await import('./search.ts')).runSearchBench({}),
   pruning: async () => (await import('./pruning.ts')).runPruningBench(),
 };

@@ -6,11 +6,11 @@
  *
  *   node --import tsx test/bench/sse.ts [--epochs N] [--watchers N]
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseSse } from '../../packages/api/src/cli/sse.ts';
 import { type Daemon, startDaemon } from '../../packages/api/src/daemon.ts';
 
 export interface SseBenchResult {
@@ -102,27 +102,21 @@ export async function runSseBench(options: { epochs?: number; watchers?: number;
     const baselineRate = await feed(daemon, await submit(daemon, 'sse-bench-alone', maxEpochs), epochs);
 
     const watchedId = await submit(daemon, 'sse-bench-watched', maxEpochs);
-    const abort = new AbortController();
-    const counts = Array.from({ length: watchers }, () => ({ events: 0, bytes: 0 }));
-    const readers = counts.map(async (count) => {
-      const res = await fetch(`${daemon.url}/v1/studies/${watchedId}/leaderboard/stream`, { signal: abort.signal });
-      try {
-        for await (const e of parseSse(res.body as ReadableStream<Uint8Array>)) {
-          count.events++;
-          count.bytes += e.data.length;
-        }
-      } catch {
-        // aborted at the end
-      }
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'sse-watchers.ts'), `${daemon.url}/v1/studies/${watchedId}/leaderboard/stream`, String(watchers)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    while (!output.includes('ready\n')) await new Promise((r) => setTimeout(r, 20));
     while (daemon.hub.clientCount < watchers) await new Promise((r) => setTimeout(r, 20));
     const watchedRate = await feed(daemon, watchedId, epochs);
-    // Every watcher gets the table as it is at the end.
-    const seen = counts.map((c) => c.events);
-    const until = Date.now() + 10_000;
-    while (counts.some((c, i) => c.events <= (seen[i] ?? 0)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    abort.abort();
-    await Promise.all(readers);
+    // Let the last table reach every watcher, then collect their counts.
+    await new Promise((r) => setTimeout(r, 1_000));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    const counts = JSON.parse(output.trim().split('\n').at(-1) ?? '[]') as { events: number; bytes: number }[];
 
     const result: SseBenchResult = {
       store: daemon.store.kind,

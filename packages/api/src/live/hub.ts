@@ -147,7 +147,8 @@ export class LeaderboardHub {
   private async flush(studyId: string, channel: Channel): Promise<void> {
     channel.timer = undefined;
     if (this.channels.get(studyId) !== channel) return;
-    const changes = channel.pending;
+    // One entry per kind of change per trial: a burst of epochs of one trial is one change.
+    const changes = [...new Map(channel.pending.map((c) => [`${c.type}:${c.trial}`, c] as const)).values()];
     channel.pending = [];
     channel.building = true;
     try {
