@@ -104,7 +104,8 @@ describe('live leaderboard stream', () => {
     expect(updates.length).toBeGreaterThanOrEqual(1);
     expect(updates.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 2);
     const changes = updates.flatMap((e) => (JSON.parse(e.data) as { changes: { type: string; trial: number }[] }).changes);
-    expect(changes).toHaveLength(60);
+    // Each update names the trial's epoch change once, however many epochs it covers.
+    expect(changes).toHaveLength(updates.length);
     expect(changes.every((c) => c.type === 'epoch' && c.trial === trial.number)).toBe(true);
     const ids = events.map((e) => Number(e.id));
     for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1] as number);
