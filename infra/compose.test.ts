@@ -130,6 +130,7 @@ describe('infra Dockerfiles', () => {
     const tfjs = trainer.dependencies['@tensorflow/tfjs'];
     expect(tfjs).toMatch(/^\d+\.\d+\.\d+$/);
     expect(text).toContain(`ARG TFJS_NODE_GPU_VERSION=${tfjs}`);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${…} build argument
     expect(text).toContain('@tensorflow/tfjs-node-gpu@${TFJS_NODE_GPU_VERSION}');
     // The Node it copies in is the daemon's major version.
     expect(text).toMatch(/^FROM node:20-/m);

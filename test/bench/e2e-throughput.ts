@@ -25,7 +25,12 @@ interface Figures {
   epochReportsPerSecond: number;
 }
 
-async function runStudy(store: Store, bus: Bus, workerBus: Bus | undefined, opts: { trials: number; epochs: number; parallelism: number }): Promise<Omit<Figures, 'setup'>> {
+async function runStudy(
+  store: Store,
+  bus: Bus,
+  workerBus: Bus | undefined,
+  opts: { trials: number; epochs: number; parallelism: number },
+): Promise<Omit<Figures, 'setup'>> {
   const engine = new StudyEngine({ store, bus });
   const runner = await noopRunnerPlugin.create({} as Record<string, never>, { cacheDir: tmpdir(), log: () => {} });
   // Without a worker bus the workers run in another process (see natsWorkerProcess).
@@ -34,7 +39,10 @@ async function runStudy(store: Store, bus: Bus, workerBus: Bus | undefined, opts
   const spec = {
     name: 'throughput',
     objective: { metric: 'val_auc_macro', direction: 'maximize' },
-    space: { learning_rate: { type: 'float', low: 1e-6, high: 1e-1, log: true }, optimizer: { type: 'categorical', choices: ['sgd', 'adam'] } },
+    space: {
+      learning_rate: { type: 'float', low: 1e-6, high: 1e-1, log: true },
+      optimizer: { type: 'categorical', choices: ['sgd', 'adam'] },
+    },
     strategy: { name: 'random', options: { seed: 1 } },
     budget: { max_trials: opts.trials, max_epochs: opts.epochs, parallelism: opts.parallelism },
     trainer: { runner: 'noop' },
@@ -50,7 +58,8 @@ async function runStudy(store: Store, bus: Bus, workerBus: Bus | undefined, opts
   const seconds = (performance.now() - started) / 1000;
   const trials = await store.listTrials(study.id);
   const epochs = trials.reduce((n, t) => n + t.epochs.length, 0);
-  if (trials.length !== opts.trials || epochs !== opts.trials * opts.epochs) throw new Error(`lost work: ${trials.length} trials, ${epochs} epochs`);
+  if (trials.length !== opts.trials || epochs !== opts.trials * opts.epochs)
+    throw new Error(`lost work: ${trials.length} trials, ${epochs} epochs`);
   await worker?.close();
   await engine.close();
   return { trials: opts.trials, epochs, seconds, trialsPerSecond: opts.trials / seconds, epochReportsPerSecond: epochs / seconds };
@@ -62,9 +71,13 @@ async function natsSetup(parallelism: number): Promise<{ daemon: Bus; stop(): Pr
     const { connectNatsBus } = await import('@sweepd/core/nats');
     const prefix = `bench${Date.now().toString(36)}`;
     const daemon = await connectNatsBus({ servers: NATS_URL, prefix });
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'noop-worker.ts'), NATS_URL, prefix, String(parallelism)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, 'noop-worker.ts'), NATS_URL, prefix, String(parallelism)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout.once('data', () => resolve());
       child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
@@ -92,7 +105,10 @@ function optunaReference(trials: number): Record<string, { trials_per_s: number 
   }
   const out = mkdtempSync(path.join(tmpdir(), 'anchor-'));
   const script = path.resolve(import.meta.dirname, '../../../shared/anchors/optuna_bench.py');
-  execFileSync('/usr/bin/python3', [script, 'rdb', String(trials)], { env: { ...process.env, ANCHOR_OUT: out }, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('/usr/bin/python3', [script, 'rdb', String(trials)], {
+    env: { ...process.env, ANCHOR_OUT: out },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return (JSON.parse(readFileSync(path.join(out, 'rdb.json'), 'utf8')) as { results: Record<string, { trials_per_s: number }> }).results;
 }
 
@@ -126,7 +142,16 @@ async function backlogIngestion(store: Store, trials: number, epochs: number): P
   for (const t of await store.listTrials(study.id)) {
     publishes.push(producer.publishReport({ kind: 'start', studyId: study.id, trialId: t.id, worker: 'bench' }));
     for (let epoch = 1; epoch <= epochs; epoch++) {
-      publishes.push(producer.publishReport({ kind: 'epoch', studyId: study.id, trialId: t.id, epoch, metrics: { val_auc_macro: 0.5 + epoch / 1000, train_loss: 1 / epoch }, layers }));
+      publishes.push(
+        producer.publishReport({
+          kind: 'epoch',
+          studyId: study.id,
+          trialId: t.id,
+          epoch,
+          metrics: { val_auc_macro: 0.5 + epoch / 1000, train_loss: 1 / epoch },
+          layers,
+        }),
+      );
     }
     publishes.push(producer.publishReport({ kind: 'final', studyId: study.id, trialId: t.id, state: 'completed' }));
   }
@@ -136,7 +161,9 @@ async function backlogIngestion(store: Store, trials: number, epochs: number): P
   const second = await connectNatsBus({ servers: NATS_URL, prefix });
   const restarted = new StudyEngine({ store, bus: second });
   const started = performance.now();
-  const done = new Promise<void>((resolve) => restarted.events.on('change', (e) => e.studyId === study.id && e.type === 'study' && resolve()));
+  const done = new Promise<void>((resolve) =>
+    restarted.events.on('change', (e) => e.studyId === study.id && e.type === 'study' && resolve()),
+  );
   await restarted.start();
   await done;
   const seconds = (performance.now() - started) / 1000;
@@ -145,7 +172,14 @@ async function backlogIngestion(store: Store, trials: number, epochs: number): P
   await deleteStreams(NATS_URL, prefix);
   const stored = (await store.listTrials(study.id)).reduce((n, t) => n + t.epochs.length, 0);
   if (stored !== trials * epochs) throw new Error(`backlog: ${stored} of ${trials * epochs} epochs stored`);
-  return { setup: 'NATS backlog → PostgreSQL', trials, epochs: stored, seconds, trialsPerSecond: trials / seconds, epochReportsPerSecond: stored / seconds };
+  return {
+    setup: 'NATS backlog → PostgreSQL',
+    trials,
+    epochs: stored,
+    seconds,
+    trialsPerSecond: trials / seconds,
+    epochReportsPerSecond: stored / seconds,
+  };
 }
 
 export async function runThroughputBench(options: { trials?: number; epochs?: number } = {}): Promise<Figures[]> {
@@ -156,7 +190,9 @@ export async function runThroughputBench(options: { trials?: number; epochs?: nu
   const measure = async (setup: string, store: Store, bus: Bus, workerBus: Bus | undefined = bus) => {
     const fig = await runStudy(store, bus, workerBus, { trials, epochs, parallelism });
     rows.push({ setup, ...fig });
-    console.log(`${setup.padEnd(22)} ${fig.trials} trials × ${epochs} epochs in ${fig.seconds.toFixed(2)} s: ${fig.trialsPerSecond.toFixed(0)} trials/s, ${fig.epochReportsPerSecond.toFixed(0)} epoch reports/s`);
+    console.log(
+      `${setup.padEnd(22)} ${fig.trials} trials × ${epochs} epochs in ${fig.seconds.toFixed(2)} s: ${fig.trialsPerSecond.toFixed(0)} trials/s, ${fig.epochReportsPerSecond.toFixed(0)} epoch reports/s`,
+    );
   };
 
   const pglite = await openStore({ dataDir: 'memory://' });
@@ -174,7 +210,9 @@ export async function runThroughputBench(options: { trials?: number; epochs?: nu
       const backlog = await backlogIngestion(pg, 200, 100);
       if (backlog) {
         rows.push(backlog);
-        console.log(`${backlog.setup.padEnd(22)} ${backlog.epochs} epoch reports (1 layer each) drained in ${backlog.seconds.toFixed(2)} s: ${backlog.epochReportsPerSecond.toFixed(0)} epoch reports/s`);
+        console.log(
+          `${backlog.setup.padEnd(22)} ${backlog.epochs} epoch reports (1 layer each) drained in ${backlog.seconds.toFixed(2)} s: ${backlog.epochReportsPerSecond.toFixed(0)} epoch reports/s`,
+        );
       }
     }
     await pg.close();

@@ -102,9 +102,19 @@ export async function runSseBench(options: { epochs?: number; watchers?: number;
     const baselineRate = await feed(daemon, await submit(daemon, 'sse-bench-alone', maxEpochs), epochs);
 
     const watchedId = await submit(daemon, 'sse-bench-watched', maxEpochs);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'sse-watchers.ts'), `${daemon.url}/v1/studies/${watchedId}/leaderboard/stream`, String(watchers)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(import.meta.dirname, 'sse-watchers.ts'),
+        `${daemon.url}/v1/studies/${watchedId}/leaderboard/stream`,
+        String(watchers),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();

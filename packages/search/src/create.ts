@@ -12,7 +12,13 @@ export async function createStrategy(
   return from.create(
     'strategy',
     ref,
-    { space: ctx.space, direction: ctx.direction, metric: ctx.metric ?? 'objective', maxTrials: ctx.maxTrials ?? 100_000, maxEpochs: ctx.maxEpochs ?? 100 },
+    {
+      space: ctx.space,
+      direction: ctx.direction,
+      metric: ctx.metric ?? 'objective',
+      maxTrials: ctx.maxTrials ?? 100_000,
+      maxEpochs: ctx.maxEpochs ?? 100,
+    },
     'strategy',
   );
 }

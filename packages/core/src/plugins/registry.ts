@@ -21,7 +21,10 @@ export class PluginRegistry {
   }
 
   names(kind: PluginKind): string[] {
-    return [...this.plugins.values()].filter((p) => p.kind === kind).map((p) => p.name).sort();
+    return [...this.plugins.values()]
+      .filter((p) => p.kind === kind)
+      .map((p) => p.name)
+      .sort();
   }
 
   /** A child registry: sees every plugin here, and adds its own without touching this one. */
@@ -43,7 +46,9 @@ export class PluginRegistry {
   ): Promise<PluginKinds[K]['instance']> {
     const plugin = this.get(kind, ref.name);
     if (!plugin) {
-      throw new SpecError([{ path: `${at}.name`, message: `no ${kind} named '${ref.name}' (known: ${this.names(kind).join(', ') || 'none'})` }]);
+      throw new SpecError([
+        { path: `${at}.name`, message: `no ${kind} named '${ref.name}' (known: ${this.names(kind).join(', ') || 'none'})` },
+      ]);
     }
     const options = parsePluginOptions(plugin, ref.options ?? {}, `${at}.options`);
     return plugin.create(options, ctx);
@@ -51,7 +56,8 @@ export class PluginRegistry {
 
   /** Imports a module (a path relative to `baseDir`, or a package name) whose default export is a Plugin. */
   async load(specifier: string, baseDir: string): Promise<Plugin> {
-    const target = specifier.startsWith('.') || path.isAbsolute(specifier) ? pathToFileURL(path.resolve(baseDir, specifier)).href : specifier;
+    const target =
+      specifier.startsWith('.') || path.isAbsolute(specifier) ? pathToFileURL(path.resolve(baseDir, specifier)).href : specifier;
     let mod: { default?: unknown };
     try {
       mod = (await import(target)) as { default?: unknown };
@@ -82,7 +88,8 @@ export function parsePluginOptions<O>(plugin: Plugin<PluginKind, O>, raw: unknow
     if (err instanceof ZodError) {
       throw new SpecError(err.issues.map((i) => ({ path: [at, formatPath(i.path)].filter(Boolean).join('.'), message: i.message })));
     }
-    if (err instanceof SpecError) throw new SpecError(err.problems.map((p) => ({ path: [at, p.path].filter(Boolean).join('.'), message: p.message })));
+    if (err instanceof SpecError)
+      throw new SpecError(err.problems.map((p) => ({ path: [at, p.path].filter(Boolean).join('.'), message: p.message })));
     throw new SpecError([{ path: at, message: err instanceof Error ? err.message : String(err) }]);
   }
 }
@@ -90,8 +97,10 @@ export function parsePluginOptions<O>(plugin: Plugin<PluginKind, O>, raw: unknow
 function assertPlugin(value: unknown, source: string): asserts value is Plugin {
   const p = value as Partial<Plugin> | undefined;
   if (!p || typeof p !== 'object') throw new PluginLoadError(source, 'has no default export that is a plugin object');
-  if (!KINDS.includes(p.kind as PluginKind)) throw new PluginLoadError(source, `has kind ${JSON.stringify(p.kind)}; expected one of ${KINDS.join(', ')}`);
-  if (typeof p.name !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(p.name)) throw new PluginLoadError(source, 'needs a name of letters, digits, . _ -');
+  if (!KINDS.includes(p.kind as PluginKind))
+    throw new PluginLoadError(source, `has kind ${JSON.stringify(p.kind)}; expected one of ${KINDS.join(', ')}`);
+  if (typeof p.name !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(p.name))
+    throw new PluginLoadError(source, 'needs a name of letters, digits, . _ -');
   if (typeof p.parseOptions !== 'function' || typeof p.create !== 'function') {
     throw new PluginLoadError(source, 'must have parseOptions() and create() functions');
   }

@@ -355,7 +355,8 @@ export class DrizzleStore implements Store {
   async markRunningMany(items: readonly { trialId: string; worker: string }[]): Promise<string[]> {
     if (items.length === 0) return [];
     for (const i of items) {
-      if (typeof i.worker !== 'string' || i.worker === '') throw new StoreError(`markRunningMany(${i.trialId}): worker must be a non-empty string`);
+      if (typeof i.worker !== 'string' || i.worker === '')
+        throw new StoreError(`markRunningMany(${i.trialId}): worker must be a non-empty string`);
     }
     const payload = JSON.stringify(items.map((i) => ({ id: i.trialId, worker: i.worker })));
     try {
@@ -387,7 +388,12 @@ export class DrizzleStore implements Store {
     const seen = new Set<string>();
     const rows = items
       .filter((i) => !seen.has(i.trialId) && seen.add(i.trialId))
-      .map((i) => ({ id: i.trialId, state: i.state, reason: i.reason ?? null, notes: i.notes === undefined ? null : encodeNotes(i.notes) }));
+      .map((i) => ({
+        id: i.trialId,
+        state: i.state,
+        reason: i.reason ?? null,
+        notes: i.notes === undefined ? null : encodeNotes(i.notes),
+      }));
     const payload = JSON.stringify(rows);
     try {
       const changed = await this.db

@@ -388,7 +388,12 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       expect(await store.finishTrials([{ trialId: ids[3]!, state: 'stopped', reason: 'stopped while queued' }])).toEqual([ids[3]]);
       const started = await store.markRunningMany(ids.map((trialId) => ({ trialId, worker: 'w1' })));
       expect(started.sort()).toEqual(ids.slice(0, 3).sort());
-      expect(await store.markRunningMany([{ trialId: ids[0]!, worker: 'w1' }, { trialId: ids[1]!, worker: 'w2' }])).toEqual([ids[1]]);
+      expect(
+        await store.markRunningMany([
+          { trialId: ids[0]!, worker: 'w1' },
+          { trialId: ids[1]!, worker: 'w2' },
+        ]),
+      ).toEqual([ids[1]]);
       await store.setTrialReason(ids[2]!, 'asha: not promoted at epoch 3');
       const finished = await store.finishTrials([
         { trialId: ids[0]!, state: 'completed', notes: { backend: 'wasm' } },

@@ -15,7 +15,12 @@ let current: AbortController | undefined;
 function runnerFor(name: string): Promise<Runner> {
   let runner = runners.get(name);
   if (!runner) {
-    runner = registry.create('runner', { name, options: {} }, { cacheDir, log: (message) => send({ type: 'log', message }) }, 'trainer.runner');
+    runner = registry.create(
+      'runner',
+      { name, options: {} },
+      { cacheDir, log: (message) => send({ type: 'log', message }) },
+      'trainer.runner',
+    );
     runners.set(name, runner);
   }
   return runner;

@@ -71,7 +71,10 @@ export class ProcessPoolRunner implements Runner {
           reports = reports.then(() => ctx.report(epoch));
         } else if (message.type === 'log') ctx.log(message.message);
         else if (message.type === 'done') finish(() => resolve(message.outcome));
-        else if (message.type === 'error') finish(() => resolve({ state: 'failed', reason: `trainer error: ${firstLine(message.message)}`, notes: { error: message.message } }));
+        else if (message.type === 'error')
+          finish(() =>
+            resolve({ state: 'failed', reason: `trainer error: ${firstLine(message.message)}`, notes: { error: message.message } }),
+          );
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         this.slots.delete(slot);
