@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
     await runSseBench();
   },
   trainer: async () => (await import('./trainer.ts')).runTrainerBench(),
+  'worker-memory': async () => (await import('./worker-memory.ts')).runWorkerMemoryBench(),
   'seed-config': async () => (await import('./seed-config.ts')).runSeedConfigBench(),
   search: async () => (await import('./search.ts')).runSearchBench({}),
   pruning: async () => (await import('./pruning.ts')).runPruningBench(),
