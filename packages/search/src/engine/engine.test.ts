@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalBus, type Plugin, PluginRegistry, type Runner, SpecError, type Store, type Subscription } from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
@@ -198,5 +199,16 @@ describe('StudyEngine', () => {
     expect(trials.every((t) => t.state === 'completed')).toBe(true);
     expect(createFailures).toBeLessThan(0);
     expect(dispatchFailures).toBeLessThan(0);
+  });
+
+  it('loads a third-party strategy named in the spec; a broken plugin is refused with nothing stored', async () => {
+    const { store, engine } = await setup();
+    const halton = path.resolve(import.meta.dirname, '../../../../examples/plugins/halton.ts');
+    const study = await engine.submit(JSON.stringify(spec({ plugins: [halton], strategy: { name: 'halton', options: { seed: 1 } } })));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    expect((await store.listTrials(study.id)).every((t) => t.state === 'completed')).toBe(true);
+    const broken = path.resolve(import.meta.dirname, '../../../core/src/plugins/fixtures/wrong-kind.ts');
+    await expect(engine.submit(JSON.stringify(spec({ plugins: [broken] })))).rejects.toThrow(/has kind "sampler"/);
+    expect((await store.listStudies()).map((s) => s.id)).toEqual([study.id]);
   });
 });
