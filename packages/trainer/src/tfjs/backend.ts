@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerConvGradient } from './conv-gradient.ts';
+import { registerWasmMaxPoolGrad } from './max-pool-grad.ts';
 
 /** Backends in order of preference; the native ones are optional packages that often fail to install. */
 export const BACKEND_PREFERENCE = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -60,6 +61,7 @@ async function doSelect(preferred: BackendName | undefined, log: (message: strin
     try {
       await activate(name);
       registerConvGradient();
+      if (name === 'wasm') registerWasmMaxPoolGrad();
       const choice = { backend: name, skipped };
       log(`tfjs backend: ${name}${skipped.length ? ` (skipped: ${skipped.join('; ')})` : ''}`);
       return choice;
