@@ -3,6 +3,7 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteStreams } from '../../packages/core/src/bus/nats/test-env.ts';
 import {
+  eventually,
   expectStudyAccountedFor,
   openSql,
   SHARED_NATS_URL,
@@ -76,12 +77,22 @@ describe('distributed: daemon on PostgreSQL, trials over NATS to two worker proc
     const nc = await connect({ servers: SHARED_NATS_URL });
     try {
       const jsm = await jetstreamManager(nc);
-      const jobs = await jsm.streams.info(`${prefix.toUpperCase()}_JOBS`);
-      const reports = await jsm.streams.info(`${prefix.toUpperCase()}_REPORTS`);
-      // Every job was acknowledged and every report ingested: both work queues are empty.
-      expect(jobs.state.messages).toBe(0);
-      expect(reports.state.messages).toBe(0);
-      expect(reports.state.last_seq).toBeGreaterThanOrEqual(shape.trials * (shape.epochs + 2));
+      const streams = async () => ({
+        jobs: (await jsm.streams.info(`${prefix.toUpperCase()}_JOBS`)).state,
+        reports: (await jsm.streams.info(`${prefix.toUpperCase()}_REPORTS`)).state,
+      });
+      // Every job was acknowledged and every report ingested: both work queues end empty (the last
+      // acknowledgements may trail the study's end by a moment).
+      const state = await eventually(
+        async () => {
+          const now = await streams();
+          return now.jobs.messages === 0 && now.reports.messages === 0 ? now : undefined;
+        },
+        10_000,
+        'empty work queues',
+      );
+      expect(state.jobs.last_seq).toBe(shape.trials);
+      expect(state.reports.last_seq).toBeGreaterThanOrEqual(shape.trials * (shape.epochs + 2));
     } finally {
       await nc.close();
     }

@@ -25,7 +25,12 @@ export interface StudyShape {
   /** Simulated seconds per epoch, in ms: long enough for a fault to land mid-trial. */
   epochDelayMs: number;
   seed: number;
+  /** Stopping rules (spec `stopping`); with them, trials may end 'stopped' after fewer epochs. */
+  stopping?: ReadonlyArray<{ name: string; options?: Record<string, unknown> }>;
 }
+
+/** A stopping rule that stops some trials of these studies part-way, so stops cross the faults too. */
+export const MEDIAN = [{ name: 'median', options: { warmup_epochs: 2, min_trials: 3 } }] as const;
 
 export const FIXED = { batch_size: 32, weight_decay: 4e-5 } as const;
 
@@ -42,6 +47,7 @@ export function studySpec(shape: StudyShape): Record<string, unknown> {
     strategy: { name: 'random', options: { seed: shape.seed } },
     budget: { max_trials: shape.trials, max_epochs: shape.epochs, parallelism: shape.parallelism },
     trainer: { runner: 'simulate', options: { curve: 'lr_auc', epoch_delay_ms: shape.epochDelayMs } },
+    ...(shape.stopping ? { stopping: shape.stopping } : {}),
   };
 }
 
@@ -92,12 +98,13 @@ export interface TrialRow {
   state: string;
   value: number | null;
   worker: string | null;
+  reason: string | null;
   params: Record<string, unknown>;
 }
 
 export async function trialRows(sql: Sql, studyId: string): Promise<TrialRow[]> {
   const rows = await sql<TrialRow[]>`
-    select id, number, state, value, worker, params from trials where study_id = ${studyId} order by number`;
+    select id, number, state, value, worker, reason, params from trials where study_id = ${studyId} order by number`;
   return rows.map((r) => ({ ...r }));
 }
 
@@ -106,6 +113,21 @@ export async function epochCount(sql: Sql, studyId: string): Promise<number> {
   const [row] = await sql<{ n: number }[]>`
     select count(*)::int as n from epochs e join trials t on t.id = e.trial_id where t.study_id = ${studyId}`;
   return row?.n ?? 0;
+}
+
+/** Waits until the study is mid-way: at least two trials ended and at least two running (with epochs still to come). */
+export async function waitUntilUnderWay(sql: Sql, studyId: string, context: () => string): Promise<void> {
+  await eventually(
+    async () => {
+      const trials = await trialRows(sql, studyId);
+      const ended = trials.filter((t) => t.state === 'completed' || t.state === 'stopped').length;
+      const running = trials.filter((t) => t.state === 'running').length;
+      return ended >= 2 && running >= 2 ? true : undefined;
+    },
+    30_000,
+    `the study to be under way\n${context()}`,
+    100,
+  );
 }
 
 /** Waits until the study row says it ended, and returns its state. */
@@ -134,8 +156,9 @@ export interface Accounting {
 
 /**
  * The end-of-study checks every fault test makes, against the rows in PostgreSQL:
- * trials 0..max_trials-1 each exactly once and finished (completed unless `allowStopped`), no
- * duplicated (trial, epoch) row, every completed trial with epochs 1..max_epochs, each trial's
+ * trials 0..max_trials-1 each exactly once and finished (completed, or stopped with a reason when
+ * the study has stopping rules), no duplicated (trial, epoch) row, every completed trial with
+ * epochs 1..max_epochs and every stopped one with epochs 1..k (k ≥ 1), each trial's
  * stored value equal to the best of its epoch rows, and the export endpoint naming the trial with
  * the best recomputed value and its full config.
  */
@@ -155,7 +178,11 @@ export async function expectStudyAccountedFor(
     trials.map((t) => t.number),
     'trial numbers',
   ).toEqual(Array.from({ length: shape.trials }, (_, i) => i));
-  for (const t of trials) expect(t.state, `trial ${t.number} state\n${context()}`).toBe('completed');
+  const endStates = shape.stopping ? ['completed', 'stopped'] : ['completed'];
+  for (const t of trials) {
+    expect(endStates, `trial ${t.number} state ${t.state} (${t.reason})\n${context()}`).toContain(t.state);
+    if (t.state === 'stopped') expect(t.reason, `reason of stopped trial ${t.number}`).toMatch(/\S/);
+  }
 
   const duplicated = await sql`
     select e.trial_id, e.epoch, count(*)::int as n
@@ -179,7 +206,9 @@ export async function expectStudyAccountedFor(
   }
   const allEpochs = Array.from({ length: shape.epochs }, (_, i) => i + 1);
   for (const t of trials) {
-    expect(epochsByTrial.get(t.number), `epochs of trial ${t.number}`).toEqual(allEpochs);
+    const stored = epochsByTrial.get(t.number) ?? [];
+    if (t.state === 'completed') expect(stored, `epochs of trial ${t.number}`).toEqual(allEpochs);
+    else expect(stored.length > 0 && stored, `epochs of stopped trial ${t.number}`).toEqual(allEpochs.slice(0, stored.length));
     expect(t.value, `stored value of trial ${t.number}`).toBe(bestByTrial.get(t.number));
   }
 
@@ -197,6 +226,10 @@ export async function expectStudyAccountedFor(
   expect(exported.trial, 'exported trial').toBe(bestTrial);
   expect(exported.objective.value).toBe(bestValue);
   expect(exported.config).toEqual({ ...FIXED, ...trials[bestTrial]?.params });
+  if (process.env.SWEEPD_FAULT_VERBOSE) {
+    const count = (state: string) => trials.filter((t) => t.state === state).length;
+    console.log(`${shape.name}: ${count('completed')} completed, ${count('stopped')} stopped; best trial ${bestTrial} = ${bestValue}`);
+  }
   return { trials, bestByTrial, bestTrial };
 }
 
