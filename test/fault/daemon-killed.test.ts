@@ -34,7 +34,7 @@ const shape: StudyShape = {
   name: 'fault-daemon-killed',
   trials: 10,
   epochs: 8,
-  parallelism: 4,
+  parallelism: 6, // more than the workers' 4 slots: some jobs wait in the queue when the daemon dies
   epochDelayMs: 250,
   seed: 8,
   stopping: MEDIAN,
