@@ -4,6 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { type ImageDataset, loadDataset } from '../data/index.ts';
 import { parseBackendName, selectBackend } from './backend.ts';
+import { defaultThreads, GradientThreads } from './data-parallel.ts';
 import { buildSmallCnn, replaceHead } from './model.ts';
 import { FeatureStore } from './feature-store.ts';
 import { loadModelFromDir } from './model-io.ts';
@@ -38,6 +39,11 @@ export const tfjsRunnerOptions = z.strictObject({
   /** Validation images in the fixed probe batch for activation sparsity. */
   probe_size: z.number().int().min(1).max(4096).default(128),
   eval_batch_size: z.number().int().min(1).max(8192).default(256),
+  /**
+   * Threads computing each batch's gradients (data parallelism, same result up to float rounding);
+   * default: min(2, cores) on wasm (single-threaded in Node), 1 on other backends.
+   */
+  threads: z.number().int().min(1).max(64).optional(),
 });
 export type TfjsRunnerOptions = z.output<typeof tfjsRunnerOptions>;
 
@@ -80,6 +86,8 @@ export async function buildTrialModel(
 
 export class TfjsRunner implements Runner {
   private readonly featureStore: FeatureStore;
+  /** Gradient threads, started on first use and kept for the next trials (starting them costs ~1 s). */
+  private gradientThreads: Promise<GradientThreads> | undefined;
 
   constructor(
     private readonly options: TfjsRunnerOptions,
@@ -101,6 +109,15 @@ export class TfjsRunner implements Runner {
     } catch (error) {
       return { state: 'failed', reason: `setup: ${(error as Error).message}`, notes: { backend: choice.backend } };
     }
+    const threads = options.threads ?? defaultThreads(choice.backend);
+    let gradientThreads: GradientThreads | undefined;
+    if (threads > 1) {
+      try {
+        gradientThreads = await this.threadsFor(threads, choice.backend);
+      } catch (error) {
+        ctx.log(`gradient threads unavailable, training on one thread: ${(error as Error).message}`);
+      }
+    }
     try {
       return await trainTrial(
         setup.model,
@@ -114,6 +131,7 @@ export class TfjsRunner implements Runner {
           diagnostics: options.diagnostics,
           probeSize: options.probe_size,
           evalBatchSize: options.eval_batch_size,
+          ...(gradientThreads ? { gradientThreads } : {}),
         },
         ctx,
       );
@@ -122,8 +140,19 @@ export class TfjsRunner implements Runner {
     }
   }
 
+  private async threadsFor(count: number, backend: string): Promise<GradientThreads> {
+    const current = await this.gradientThreads?.catch(() => undefined);
+    if (current && current.count === count && current.backend === backend) return current;
+    await current?.close();
+    this.gradientThreads = GradientThreads.start(count, backend);
+    return this.gradientThreads;
+  }
+
   async close(): Promise<void> {
     this.featureStore.clear();
+    const threads = this.gradientThreads;
+    this.gradientThreads = undefined;
+    await (await threads?.catch(() => undefined))?.close();
   }
 }
 

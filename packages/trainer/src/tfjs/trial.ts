@@ -10,11 +10,13 @@ import {
 } from '@sweepd/core';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../data/index.ts';
+import { dataParallelObstacle, type GradientThreads } from './data-parallel.ts';
 import { isRelu, LayerDiagnostics, sparsityOf } from './diagnostics.ts';
 import { FeatureStore } from './feature-store.ts';
 import { disposeModelWeights, freezeLayers, splitAtFrozenPrefix } from './model.ts';
 import { buildOptimizer, disposeOptimizer, learningRateAt, setLearningRate } from './optimizer.ts';
 import type { TrainingParams } from './params.ts';
+import { dataParallelStep, type StepContext, singleThreadStep } from './train-step.ts';
 
 export interface TrialSettings {
   params: TrainingParams;
@@ -27,6 +29,11 @@ export interface TrialSettings {
   diagnostics: boolean;
   probeSize: number;
   evalBatchSize: number;
+  /**
+   * Gradient threads for data-parallel training (see data-parallel.ts); absent: one thread.
+   * Unused when the trained part of the model has batch-dependent or random layers.
+   */
+  gradientThreads?: GradientThreads;
 }
 
 class Stopped extends Error {}
@@ -143,6 +150,7 @@ export async function trainTrial(
   };
   let optimizer: tf.Optimizer | undefined;
   let diagnostics: LayerDiagnostics | undefined;
+  let parallel: GradientThreads | undefined;
   try {
     const frozen = freezeLayers(model, params.frozenLayers);
     const train = splitTensors(dataset.train, dataset);
@@ -212,8 +220,27 @@ export async function trainTrial(
 
     const nTrain = dataset.train.count;
     const batchSize = Math.min(params.batchSize, nTrain);
+    if (settings.gradientThreads) {
+      const obstacle = dataParallelObstacle(trainModel);
+      if (obstacle) ctx.log(`data-parallel training off: ${obstacle}`);
+      else if (batchSize < settings.gradientThreads.count) ctx.log(`data-parallel training off: batch of ${batchSize}`);
+      else {
+        parallel = settings.gradientThreads;
+        await parallel.beginTrial(trainModel, trainInputs, train.y);
+      }
+    }
+    const step: StepContext = {
+      model: trainModel,
+      optimizer,
+      variables,
+      kernels,
+      weightDecay: params.weightDecay,
+      inputs: trainInputs,
+      labels: train.y,
+    };
     const baseNotes = {
       backend: settings.backend,
+      threads: parallel ? parallel.count : 1,
       frozen_layers: frozen,
       feature_cache: split !== undefined,
       feature_cache_reused: featureHit,
@@ -233,29 +260,10 @@ export async function trainTrial(
           await yieldToEventLoop();
           if (ctx.signal.aborted) throw new Stopped(abortReason(ctx.signal));
           const size = Math.min(batchSize, nTrain - start);
-          const batchLoss = tf.tidy(() => {
-            const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
-            const xb = tf.gather(trainInputs, idx);
-            const yb = tf.gather(train.y, idx);
-            let dataLoss: tf.Scalar | undefined;
-            (optimizer as tf.Optimizer).minimize(
-              () => {
-                const logits = trainModel.apply(xb, { training: true }) as tf.Tensor;
-                const ce = tf.losses.sigmoidCrossEntropy(yb, logits) as tf.Scalar;
-                // A kept copy: minimize() disposes the returned cost, which is `ce` itself without weight decay.
-                dataLoss = tf.keep(tf.clone(ce));
-                if (params.weightDecay === 0 || kernels.length === 0) return ce;
-                // slim's l2_regularizer: weight_decay · Σ w² / 2 over the trainable kernels.
-                const l2 = tf.addN(kernels.map((k) => tf.sum(tf.square(k))));
-                return tf.add(ce, tf.mul(l2, params.weightDecay / 2)) as tf.Scalar;
-              },
-              false,
-              variables,
-            );
-            const weighted = tf.mul(dataLoss as tf.Scalar, size) as tf.Scalar;
-            (dataLoss as tf.Scalar).dispose();
-            return weighted;
-          });
+          const rows = order.subarray(start, start + size);
+          const dataLoss = parallel ? await dataParallelStep(step, rows, parallel) : singleThreadStep(step, rows);
+          const batchLoss = tf.mul(dataLoss, size) as tf.Scalar;
+          dataLoss.dispose();
           const next = tf.add(lossSum, batchLoss) as tf.Scalar;
           tf.dispose([lossSum, batchLoss]);
           lossSum = next;
@@ -319,6 +327,7 @@ export async function trainTrial(
     if (error instanceof Stopped) return { state: 'stopped', reason: error.message };
     throw error;
   } finally {
+    if (parallel) await parallel.endTrial().catch((e: Error) => ctx.log(`gradient threads: ${e.message}`));
     if (optimizer) disposeOptimizer(optimizer);
     tf.dispose(owned);
     disposeModelWeights(model);
