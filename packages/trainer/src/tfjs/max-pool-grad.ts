@@ -34,6 +34,19 @@ export function maxPoolBackprop(
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
   dx.fill(0);
+  if (
+    effectiveFilterHeight === 2 &&
+    effectiveFilterWidth === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    padTop === 0 &&
+    padLeft === 0 &&
+    2 * outHeight <= inHeight &&
+    2 * outWidth <= inWidth
+  ) {
+    pool2x2Backprop(x, dy, dx, batchSize, inHeight, inWidth, C, outHeight, outWidth);
+    return;
+  }
   const maxVal = new Float32Array(C);
   const maxPos = new Int32Array(C);
   let outBase = 0;
@@ -64,6 +77,59 @@ export function maxPoolBackprop(
         for (let c = 0; c < C; c++) {
           const p = maxPos[c] as number;
           if (p >= 0) dx[p] = (dx[p] as number) + (dy[outBase + c] as number);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The common 2×2 stride-2 window with every window inside the input (the reference CNN's
+ * pooling): no bounds checks and no per-pixel state, ~3× faster than the general loop.
+ */
+function pool2x2Backprop(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  batchSize: number,
+  inHeight: number,
+  inWidth: number,
+  C: number,
+  outHeight: number,
+  outWidth: number,
+): void {
+  const rowStride = inWidth * C;
+  let o = 0;
+  for (let b = 0; b < batchSize; b++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      let p00 = (b * inHeight + 2 * oy) * rowStride;
+      for (let ox = 0; ox < outWidth; ox++, p00 += 2 * C) {
+        for (let c = 0; c < C; c++, o++) {
+          // First maximum in row-major window order, strictly greater than −∞ (as the stock kernels).
+          let pos = -1;
+          let m = Number.NEGATIVE_INFINITY;
+          const q00 = p00 + c;
+          const q01 = q00 + C;
+          const q10 = q00 + rowStride;
+          const q11 = q10 + C;
+          let v = x[q00] as number;
+          if (v > m) {
+            m = v;
+            pos = q00;
+          }
+          v = x[q01] as number;
+          if (v > m) {
+            m = v;
+            pos = q01;
+          }
+          v = x[q10] as number;
+          if (v > m) {
+            m = v;
+            pos = q10;
+          }
+          v = x[q11] as number;
+          if (v > m) pos = q11;
+          if (pos >= 0) dx[pos] = dy[o] as number;
         }
       }
     }
