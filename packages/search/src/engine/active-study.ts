@@ -27,6 +27,11 @@ export class ActiveStudy {
   exhausted = false;
   /** Jobs of created trials the bus has not accepted yet (it was away); sent before anything new. */
   undispatched: TrialJob[] = [];
+  /**
+   * A createTrials call failed without saying whether its transaction committed (the connection
+   * broke after the COMMIT was sent): the store may hold trials this study does not know yet.
+   */
+  creationUncertain = false;
   /** A pending retry of a pump that failed. */
   retry: NodeJS.Timeout | undefined;
   /** Serialises asks so two pumps never draw for the same free slots. */

@@ -176,6 +176,26 @@ describe('StudyEngine', () => {
     await second.close();
   });
 
+  it('adopts the trials of a createTrials that stored them but whose reply was lost, keeping to the budget', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    let calls = 0;
+    const flaky: Store = Object.create(store);
+    flaky.createTrials = async (...args) => {
+      const created = await store.createTrials(...args);
+      // The second creation commits, then the connection breaks before its answer arrives.
+      if (++calls === 2) throw new Error('connection reset after COMMIT');
+      return created;
+    };
+    const { engine } = await setup({ store: flaky });
+    const study = await engine.submit(JSON.stringify(spec()));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const trials = await store.listTrials(study.id);
+    expect(trials.map((t) => t.number)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(trials.every((t) => t.state === 'completed' && t.epochs.length === 3)).toBe(true);
+    expect(calls).toBeGreaterThan(2);
+  });
+
   it('retries when the store or the bus fails for a moment, losing no trial', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());

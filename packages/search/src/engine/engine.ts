@@ -172,6 +172,7 @@ export class StudyEngine {
   }
 
   private async fill(study: ActiveStudy): Promise<void> {
+    if (study.creationUncertain) await this.adoptStoredTrials(study);
     await this.flushDispatch(study);
     const { budget } = study.spec;
     const free = Math.min(budget.parallelism - study.inFlightCount(), budget.max_trials - study.trials.size);
@@ -216,19 +217,44 @@ export class StudyEngine {
 
   private async createAndDispatch(study: ActiveStudy, suggestions: Suggestion[]): Promise<void> {
     const first = study.trials.size;
-    const created = await this.store.createTrials(
-      study.id,
-      suggestions.map((s, i) => {
-        const tags = { ...s.tags, ...tagsForTrialAll(study.rules, first + i) };
-        return Object.keys(tags).length > 0 ? { params: s.params, tags } : { params: s.params };
-      }),
-    );
+    let created: TrialView[];
+    try {
+      created = await this.store.createTrials(
+        study.id,
+        suggestions.map((s, i) => {
+          const tags = { ...s.tags, ...tagsForTrialAll(study.rules, first + i) };
+          return Object.keys(tags).length > 0 ? { params: s.params, tags } : { params: s.params };
+        }),
+      );
+    } catch (err) {
+      // The trials may have been stored all the same; the retry looks before it creates more.
+      study.creationUncertain = true;
+      throw err;
+    }
     for (const t of created) {
       this.track(study, study.add(t));
       this.emit({ studyId: study.id, type: 'trial-created', trialNumber: t.number });
     }
     study.undispatched.push(...created.map((t) => study.jobFor(t)));
     await this.flushDispatch(study);
+  }
+
+  /**
+   * Takes in the trials the store holds and this study does not know: those of a createTrials whose
+   * reply was lost after it committed. Without this they would stay queued forever, never
+   * dispatched, while the study created others in their place past its budget.
+   */
+  private async adoptStoredTrials(study: ActiveStudy): Promise<void> {
+    const stored = await this.store.listTrials(study.id);
+    for (const t of stored) {
+      if (study.trials.has(t.id)) continue;
+      const trial = study.add(t);
+      this.track(study, trial);
+      if (!FINISHED_TRIAL_STATES.has(trial.state)) study.undispatched.push(study.jobFor(trial));
+      this.log.warn({ studyId: study.id, trial: trial.number }, 'adopted a trial stored by a creation whose reply was lost');
+      this.emit({ studyId: study.id, type: 'trial-created', trialNumber: trial.number });
+    }
+    study.creationUncertain = false;
   }
 
   /** Handles one batch of reports. Throwing makes the bus deliver the batch again; every step is idempotent. */
