@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { EpochRecord, Runner, RunnerContext, TrialJob, TrialOutcome } from '@sweepd/core';
 import type { FromChild, ToChild } from './messages.ts';
@@ -17,6 +18,14 @@ interface Slot {
   child: ChildProcess;
   busy: boolean;
   ready: Promise<void>;
+}
+
+/** Read by the tfjs runner's default thread count (an explicit `threads` option wins). */
+export const TRAINER_THREADS_ENV = 'SWEEPD_TRAINER_THREADS';
+
+/** Each trainer process's share of the cores: `size` processes each running their own gradient threads must not oversubscribe them. */
+export function threadsPerProcess(size: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, size)));
 }
 
 const CHILD_ENTRY = fileURLToPath(new URL('./child.ts', import.meta.url));
@@ -129,7 +138,8 @@ export class ProcessPoolRunner implements Runner {
   private spawn(): Slot {
     const child = fork(CHILD_ENTRY, [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, ...this.options.env },
+      // An operator's own SWEEPD_TRAINER_THREADS (or the pool's env option) wins over the even split.
+      env: { [TRAINER_THREADS_ENV]: String(threadsPerProcess(this.options.size)), ...process.env, ...this.options.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
     });

@@ -35,9 +35,22 @@ export type FromGradientWorker =
   | { type: 'trial-ended'; numTensors: number }
   | { type: 'error'; message: string };
 
-/** Threads used when the options do not say: both cores on wasm (one engine per thread), 1 elsewhere. */
-export function defaultThreads(backend: string): number {
-  return backend === 'wasm' ? Math.min(2, availableParallelism()) : 1;
+/** Environment variable the process pool sets: this process's share of the cores (so that N trainer processes do not oversubscribe them). */
+export const TRAINER_THREADS_ENV = 'SWEEPD_TRAINER_THREADS';
+
+/**
+ * Threads used when the options do not say. On wasm (one engine per thread): SWEEPD_TRAINER_THREADS
+ * when set (the process pool gives each of its processes cores / processes), else min(2, cores);
+ * other backends run their own threads, so 1. A malformed variable is an error naming it.
+ */
+export function defaultThreads(backend: string, env: NodeJS.ProcessEnv = process.env): number {
+  if (backend !== 'wasm') return 1;
+  const raw = env[TRAINER_THREADS_ENV];
+  if (raw === undefined || raw.trim() === '') return Math.min(2, availableParallelism());
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new Error(`${TRAINER_THREADS_ENV} must be an integer from 1 to 64, got ${JSON.stringify(raw)}`);
+  return n;
 }
 
 /** Layers whose training-mode output depends on the whole batch or on random draws: splitting the batch would change the result. */

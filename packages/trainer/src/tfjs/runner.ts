@@ -41,7 +41,9 @@ export const tfjsRunnerOptions = z.strictObject({
   eval_batch_size: z.number().int().min(1).max(8192).default(256),
   /**
    * Threads computing each batch's gradients (data parallelism, same result up to float rounding);
-   * default: min(2, cores) on wasm (single-threaded in Node), 1 on other backends.
+   * default on wasm (single-threaded in Node): SWEEPD_TRAINER_THREADS when set — the process pool
+   * sets it to max(1, floor(cores / trainer processes)) so concurrent trials do not oversubscribe
+   * the cores — else min(2, cores); 1 on other backends. An explicit value here always wins.
    */
   threads: z.number().int().min(1).max(64).optional(),
 });
@@ -101,7 +103,9 @@ export class TfjsRunner implements Runner {
     const options = job.trainer.options ? tfjsRunnerOptions.parse({ ...this.options, ...job.trainer.options }) : this.options;
     const choice = await selectBackend(options.backend, ctx.log);
     let setup: { params: ReturnType<typeof resolveTrainingParams>; dataset: ImageDataset; model: tf.LayersModel };
+    let threads: number;
     try {
+      threads = options.threads ?? defaultThreads(choice.backend);
       const params = resolveTrainingParams(job.params);
       const dataset = loadDataset(job.trainer.dataset ?? DEFAULT_DATASET, options.dataset_options);
       const model = await buildTrialModel(job.trainer.model ?? DEFAULT_MODEL, dataset, this.plugin.cacheDir, params.seed, ctx.log);
@@ -109,7 +113,6 @@ export class TfjsRunner implements Runner {
     } catch (error) {
       return { state: 'failed', reason: `setup: ${(error as Error).message}`, notes: { backend: choice.backend } };
     }
-    const threads = options.threads ?? defaultThreads(choice.backend);
     let gradientThreads: GradientThreads | undefined;
     if (threads > 1) {
       try {
