@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerConvGradient } from './conv-gradient.ts';
 import { registerWasmMaxPoolGrad } from './max-pool-grad.ts';
+import { registerWasmKernels } from './wasm-kernels.ts';
 
 /** Backends in order of preference; the native ones are optional packages that often fail to install. */
 export const BACKEND_PREFERENCE = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -61,7 +62,10 @@ async function doSelect(preferred: BackendName | undefined, log: (message: strin
     try {
       await activate(name);
       registerConvGradient();
-      if (name === 'wasm') registerWasmMaxPoolGrad();
+      if (name === 'wasm') {
+        registerWasmMaxPoolGrad();
+        registerWasmKernels();
+      }
       const choice = { backend: name, skipped };
       log(`tfjs backend: ${name}${skipped.length ? ` (skipped: ${skipped.join('; ')})` : ''}`);
       return choice;
