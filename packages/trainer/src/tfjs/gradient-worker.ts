@@ -10,6 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from './backend.ts';
 import type { FromGradientWorker, ToGradientWorker } from './data-parallel.ts';
+import { gatherBatch } from './train-step.ts';
 
 if (!parentPort) throw new Error('gradient-worker.ts must run in a worker thread');
 const port = parentPort;
@@ -56,11 +57,10 @@ async function handle(message: ToGradientWorker): Promise<void> {
           w.write(tf.tensor(message.weights[i] as Float32Array, w.shape as number[]));
         });
       });
-      const idx = tf.tensor1d(message.indices, 'int32');
+      // Gathered outside the tape (see gatherBatch).
+      const { xb, yb } = gatherBatch(inputs, labels, message.indices);
       const { value, grads } = tf.variableGrads(
         () => {
-          const xb = tf.gather(inputs as tf.Tensor, idx);
-          const yb = tf.gather(labels as tf.Tensor, idx);
           const logits = m.apply(xb, { training: true }) as tf.Tensor;
           // This share's part of the batch mean: the shares' gradients then sum to the full batch's.
           return tf.mul(tf.losses.sigmoidCrossEntropy(yb, logits), message.weight) as tf.Scalar;
@@ -69,7 +69,7 @@ async function handle(message: ToGradientWorker): Promise<void> {
       );
       const out = trainable.map((w) => grads[(w.read() as tf.Variable).name]?.dataSync().slice() as Float32Array);
       const loss = value.dataSync()[0] as number;
-      tf.dispose([idx, value, ...Object.values(grads)]);
+      tf.dispose([xb, yb, value, ...Object.values(grads)]);
       reply(
         { type: 'grads', step: message.step, grads: out, loss },
         out.map((g) => g.buffer as ArrayBuffer),
