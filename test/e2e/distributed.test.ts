@@ -1,56 +1,31 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteStreams } from '../../packages/core/src/bus/nats/test-env.ts';
+import { describe, expect, it } from 'vitest';
 import {
   eventually,
   expectStudyAccountedFor,
-  openSql,
   SHARED_NATS_URL,
-  type Sql,
   type StudyShape,
   studySpec,
   submitStudy,
   tails,
   trialRows,
   trialStarts,
-  uniqueNatsPrefix,
+  useDistributedCluster,
   waitForStudyEnd,
 } from '../fault/harness.ts';
-import { type DaemonProcess, startDaemonProcess, startWorkerProcess, type WorkerProcess } from '../support/daemon-process.ts';
-import { createTempDatabase } from '../support/postgres-db.ts';
 
 // The distributed deployment end to end: `sweepd up` on PostgreSQL (a temp database) and the shared
 // NATS (its own prefix) with no local workers, two `sweepd worker` processes; trials go out over
 // NATS JetStream, results land in PostgreSQL.
 const shape: StudyShape = { name: 'distributed-e2e', trials: 8, epochs: 5, parallelism: 4, epochDelayMs: 100, seed: 21 };
-const prefix = uniqueNatsPrefix('e2e');
-const env = { SWEEPD_NATS_PREFIX: prefix };
-
-let db: Awaited<ReturnType<typeof createTempDatabase>>;
-let sql: Sql;
-let daemon: DaemonProcess | undefined;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  db = await createTempDatabase('sweepd_dist');
-  sql = openSql(db.url);
-  daemon = await startDaemonProcess({ args: ['--database-url', db.url, '--nats-url', SHARED_NATS_URL], env });
-  for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess({ nats: SHARED_NATS_URL, concurrency: 2, env }));
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.allSettled(workers.map((w) => w.stop()));
-  await daemon?.stop();
-  await sql?.end();
-  await db?.drop();
-  await deleteStreams(SHARED_NATS_URL, prefix);
-});
+const cluster = useDistributedCluster({ label: 'e2e' });
 
 describe('distributed: daemon on PostgreSQL, trials over NATS to two worker processes', () => {
   it('runs a study to the end with every trial and epoch in PostgreSQL, and both workers took trials', async () => {
-    if (!daemon) throw new Error('daemon did not start');
-    const d = daemon;
+    if (!cluster.daemon) throw new Error('daemon did not start');
+    const d = cluster.daemon;
+    const { sql, workers } = cluster;
     expect(d.logs()).toMatch(/"store":"postgres"/);
     expect(d.logs()).toMatch(/"bus":"nats"/);
     const context = () => tails({ daemon: d.logs(), ...Object.fromEntries(workers.map((w) => [w.name, w.logs()])) });
@@ -78,8 +53,8 @@ describe('distributed: daemon on PostgreSQL, trials over NATS to two worker proc
     try {
       const jsm = await jetstreamManager(nc);
       const streams = async () => ({
-        jobs: (await jsm.streams.info(`${prefix.toUpperCase()}_JOBS`)).state,
-        reports: (await jsm.streams.info(`${prefix.toUpperCase()}_REPORTS`)).state,
+        jobs: (await jsm.streams.info(`${cluster.prefix.toUpperCase()}_JOBS`)).state,
+        reports: (await jsm.streams.info(`${cluster.prefix.toUpperCase()}_REPORTS`)).state,
       });
       // Every job was acknowledged and every report ingested: both work queues end empty (the last
       // acknowledgements may trail the study's end by a moment).

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { expect } from 'vitest';
-import { parseJsonLines, type WorkerProcess } from '../support/daemon-process.ts';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { deleteStreams } from '../../packages/core/src/bus/nats/test-env.ts';
+import {
+  type DaemonProcess,
+  parseJsonLines,
+  startDaemonProcess,
+  startWorkerProcess,
+  type WorkerProcess,
+} from '../support/daemon-process.ts';
+import { createTempDatabase } from '../support/postgres-db.ts';
 
 /**
  * What the distributed and fault tests share: a small simulate-runner study, submitting it, waiting
@@ -260,4 +268,56 @@ export function tails(logs: Record<string, string>, chars = 3_000): string {
   return Object.entries(logs)
     .map(([name, text]) => `--- ${name} ---\n${text.slice(-chars)}`)
     .join('\n');
+}
+
+/**
+ * The distributed set-up most tests share: a temp PostgreSQL database, `sweepd up` on it and the
+ * shared NATS under its own prefix, and `workers` worker processes; started before the file's tests
+ * and torn down after them (streams deleted, database dropped).
+ */
+export function useDistributedCluster(options: { label: string; workers?: number; concurrency?: number; ackWaitMs?: number }) {
+  const prefix = uniqueNatsPrefix(options.label);
+  const env: Record<string, string> = { SWEEPD_NATS_PREFIX: prefix };
+  if (options.ackWaitMs !== undefined) env.SWEEPD_NATS_ACK_WAIT_MS = String(options.ackWaitMs);
+  const cluster = {
+    prefix,
+    env,
+    workers: [] as WorkerProcess[],
+    sql: undefined as unknown as Sql,
+    daemon: undefined as DaemonProcess | undefined,
+    db: undefined as Awaited<ReturnType<typeof createTempDatabase>> | undefined,
+  };
+  beforeAll(async () => {
+    cluster.db = await createTempDatabase(`sweepd_${options.label}`);
+    cluster.sql = openSql(cluster.db.url);
+    cluster.daemon = await startDaemonProcess({ args: ['--database-url', cluster.db.url, '--nats-url', SHARED_NATS_URL], env });
+    for (let i = 0; i < (options.workers ?? 2); i++) {
+      cluster.workers.push(await startWorkerProcess({ nats: SHARED_NATS_URL, concurrency: options.concurrency ?? 2, env }));
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.allSettled(cluster.workers.map((w) => w.stop()));
+    await cluster.daemon?.stop();
+    await cluster.sql?.end();
+    await cluster.db?.drop();
+    await deleteStreams(SHARED_NATS_URL, prefix);
+  });
+  return cluster;
+}
+
+/** Waits until `worker` is in the middle of a trial: running, a few epochs stored, more to come. */
+export async function waitForWorkerMidTrial(sql: Sql, studyId: string, worker: string, epochs: number, what: string): Promise<void> {
+  await eventually(
+    async () => {
+      const [row] = await sql<{ n: number }[]>`
+        select count(*)::int as n from epochs e join trials t on t.id = e.trial_id
+        where t.study_id = ${studyId} and t.worker = ${worker} and t.state = 'running'
+        group by t.id having count(*) between 2 and ${epochs - 3}
+        limit 1`;
+      return row;
+    },
+    30_000,
+    what,
+    100,
+  );
 }

@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteStreams } from '../../packages/core/src/bus/nats/test-env.ts';
+import { describe, expect, it } from 'vitest';
+import { livePidsInGroup, type WorkerProcess } from '../support/daemon-process.ts';
 import {
-  type DaemonProcess,
-  livePidsInGroup,
-  startDaemonProcess,
-  startWorkerProcess,
-  type WorkerProcess,
-} from '../support/daemon-process.ts';
-import { createTempDatabase } from '../support/postgres-db.ts';
-import {
-  eventually,
   expectStudyAccountedFor,
-  openSql,
-  SHARED_NATS_URL,
-  type Sql,
   type StudyShape,
   studySpec,
   submitStudy,
   tails,
   trialRows,
   trialStarts,
-  uniqueNatsPrefix,
+  useDistributedCluster,
   waitForStudyEnd,
+  waitForWorkerMidTrial,
 } from './harness.ts';
 
 // A worker is told to stop (SIGTERM, as a scale-down or a deploy would) mid-trial. It drains:
@@ -30,50 +19,19 @@ import {
 const shape: StudyShape = { name: 'fault-worker-drained', trials: 10, epochs: 8, parallelism: 4, epochDelayMs: 250, seed: 5 };
 /** The default ack wait: a job handed back must come again long before it. */
 const ACK_WAIT_MS = 30_000;
-const prefix = uniqueNatsPrefix('fwd');
-const env = { SWEEPD_NATS_PREFIX: prefix, SWEEPD_NATS_ACK_WAIT_MS: String(ACK_WAIT_MS) };
-
-let db: Awaited<ReturnType<typeof createTempDatabase>>;
-let sql: Sql;
-let daemon: DaemonProcess | undefined;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  db = await createTempDatabase('sweepd_fault');
-  sql = openSql(db.url);
-  daemon = await startDaemonProcess({ args: ['--database-url', db.url, '--nats-url', SHARED_NATS_URL], env });
-  for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess({ nats: SHARED_NATS_URL, concurrency: 2, env }));
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.allSettled(workers.map((w) => w.stop()));
-  await daemon?.stop();
-  await sql?.end();
-  await db?.drop();
-  await deleteStreams(SHARED_NATS_URL, prefix);
-});
+const cluster = useDistributedCluster({ label: 'fwd', ackWaitMs: ACK_WAIT_MS });
 
 describe('fault: a worker is drained (SIGTERM) mid-trial', () => {
   it('hands its trials back at once; the other worker runs them to the end', async () => {
-    if (!daemon) throw new Error('daemon did not start');
-    const d = daemon;
+    if (!cluster.daemon) throw new Error('daemon did not start');
+    const d = cluster.daemon;
+    const { sql, workers } = cluster;
     const [leaver, stayer] = workers as [WorkerProcess, WorkerProcess];
     const context = () => tails({ daemon: d.logs(), leaver: leaver.logs(), stayer: stayer.logs() });
     const studyId = await submitStudy(d.url, studySpec(shape));
 
-    await eventually(
-      async () => {
-        const [row] = await sql<{ n: number }[]>`
-          select count(*)::int as n from epochs e join trials t on t.id = e.trial_id
-          where t.study_id = ${studyId} and t.worker = ${leaver.name} and t.state = 'running'
-          group by t.id having count(*) between 2 and ${shape.epochs - 3}
-          limit 1`;
-        return row;
-      },
-      30_000,
-      `the leaving worker to be mid-trial\n${context()}`,
-      100,
-    );
+    await waitForWorkerMidTrial(sql, studyId, leaver.name, shape.epochs, `the leaving worker to be mid-trial\n${context()}`);
+
     const drainedAt = Date.now();
     expect(await leaver.stop('SIGTERM'), context()).toBe(0);
     // It took its trainer processes with it.

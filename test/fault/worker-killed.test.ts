@@ -1,27 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteStreams } from '../../packages/core/src/bus/nats/test-env.ts';
-import {
-  type DaemonProcess,
-  livePidsInGroup,
-  startDaemonProcess,
-  startWorkerProcess,
-  type WorkerProcess,
-} from '../support/daemon-process.ts';
-import { createTempDatabase } from '../support/postgres-db.ts';
+import { describe, expect, it } from 'vitest';
+import { livePidsInGroup, type WorkerProcess } from '../support/daemon-process.ts';
 import {
   eventually,
   expectStudyAccountedFor,
-  openSql,
-  SHARED_NATS_URL,
-  type Sql,
   type StudyShape,
   studySpec,
   submitStudy,
   tails,
   trialRows,
   trialStarts,
-  uniqueNatsPrefix,
+  useDistributedCluster,
   waitForStudyEnd,
+  waitForWorkerMidTrial,
 } from './harness.ts';
 
 // A worker machine dies mid-trial: its process group (the worker and its trainer processes) gets
@@ -29,51 +19,19 @@ import {
 // JetStream delivers them again, to the other worker, which runs them to the end.
 const shape: StudyShape = { name: 'fault-worker-killed', trials: 10, epochs: 8, parallelism: 4, epochDelayMs: 250, seed: 5 };
 const ACK_WAIT_MS = 3_000;
-const prefix = uniqueNatsPrefix('fwk');
-const env = { SWEEPD_NATS_PREFIX: prefix, SWEEPD_NATS_ACK_WAIT_MS: String(ACK_WAIT_MS) };
-
-let db: Awaited<ReturnType<typeof createTempDatabase>>;
-let sql: Sql;
-let daemon: DaemonProcess | undefined;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  db = await createTempDatabase('sweepd_fault');
-  sql = openSql(db.url);
-  daemon = await startDaemonProcess({ args: ['--database-url', db.url, '--nats-url', SHARED_NATS_URL], env });
-  for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess({ nats: SHARED_NATS_URL, concurrency: 2, env }));
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.allSettled(workers.map((w) => w.stop()));
-  await daemon?.stop();
-  await sql?.end();
-  await db?.drop();
-  await deleteStreams(SHARED_NATS_URL, prefix);
-});
+const cluster = useDistributedCluster({ label: 'fwk', ackWaitMs: ACK_WAIT_MS });
 
 describe('fault: a worker is killed mid-trial', () => {
   it('redelivers its trials to the other worker; every trial and epoch is accounted for once', async () => {
-    if (!daemon) throw new Error('daemon did not start');
-    const d = daemon;
+    if (!cluster.daemon) throw new Error('daemon did not start');
+    const d = cluster.daemon;
+    const { sql, workers } = cluster;
     const [victim, survivor] = workers as [WorkerProcess, WorkerProcess];
     const context = () => tails({ daemon: d.logs(), victim: victim.logs(), survivor: survivor.logs() });
     const studyId = await submitStudy(d.url, studySpec(shape));
 
-    // Wait until the victim is in the middle of a trial: running, a few epochs stored, more to come.
-    await eventually(
-      async () => {
-        const [row] = await sql<{ n: number }[]>`
-          select count(*)::int as n from epochs e join trials t on t.id = e.trial_id
-          where t.study_id = ${studyId} and t.worker = ${victim.name} and t.state = 'running'
-          group by t.id having count(*) between 2 and ${shape.epochs - 3}
-          limit 1`;
-        return row;
-      },
-      30_000,
-      `the victim worker to be mid-trial\n${context()}`,
-      100,
-    );
+    await waitForWorkerMidTrial(sql, studyId, victim.name, shape.epochs, `the victim worker to be mid-trial\n${context()}`);
+
     await victim.killGroup('SIGKILL');
     // The trainer processes went with it (they are in its process group).
     await eventually(
