@@ -131,15 +131,7 @@ export class NumericParzen {
   }
 
   pickKernel(rng: Rng): number {
-    const u = rng.next() * (this.cumulative[this.cumulative.length - 1] as number);
-    let lo = 0;
-    let hi = this.cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((this.cumulative[mid] as number) > u) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    return pickWeighted(this.cumulative, rng);
   }
 
   /** A draw from kernel `i`, truncated to [0, 1] by rejection (acceptance ≥ about 1/3). */
@@ -266,15 +258,7 @@ export class CategoricalParzen {
   }
 
   pickKernel(rng: Rng): number {
-    const u = rng.next() * (this.cumulative[this.cumulative.length - 1] as number);
-    let lo = 0;
-    let hi = this.cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((this.cumulative[mid] as number) > u) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    return pickWeighted(this.cumulative, rng);
   }
 
   /** A category drawn from kernel i. */
@@ -297,4 +281,17 @@ export class CategoricalParzen {
   get choiceCount(): number {
     return this.choices;
   }
+}
+
+/** An index drawn with probability proportional to its weight, given the cumulative weights. */
+function pickWeighted(cumulative: Float64Array, rng: Rng): number {
+  const u = rng.next() * (cumulative[cumulative.length - 1] as number);
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((cumulative[mid] as number) > u) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
