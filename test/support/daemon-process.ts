@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,8 @@ export interface DaemonProcess {
 export async function startDaemonProcess(
   options: { args?: string[]; env?: Record<string, string>; dataDir?: string; timeoutMs?: number } = {},
 ): Promise<DaemonProcess> {
-  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sweepd-e2e-'));
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? createdDataDir();
   const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data-dir', dataDir, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
@@ -54,13 +55,26 @@ export async function startDaemonProcess(
     child,
     dataDir,
     logs: () => stderr,
-    stop: (signal = 'SIGTERM') =>
-      new Promise((resolve) => {
+    stop: async (signal = 'SIGTERM') => {
+      const code = await new Promise<number | null>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
-        child.once('exit', (code) => resolve(code));
+        child.once('exit', (c) => resolve(c));
         child.kill(signal);
-      }),
+      });
+      // After a crash (SIGKILL) a test may restart a daemon on the same directory; otherwise it is done with.
+      if (ownDir && signal !== 'SIGKILL') rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
   };
+}
+
+const createdDirs: string[] = [];
+
+/** A temp data directory, removed when the test process exits (a restarted daemon may reuse it until then). */
+function createdDataDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sweepd-e2e-'));
+  if (createdDirs.push(dir) === 1) process.once('exit', () => createdDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  return dir;
 }
 
 /** Polls `check` until it returns a value other than undefined. */
