@@ -4,10 +4,10 @@ import { serve } from '@hono/node-server';
 import { type Bus, LocalBus, type Logger, type Store, type Subscription, silentLogger } from '@sweepd/core';
 import { StudyEngine } from '@sweepd/search';
 import { ProcessPoolRunner, startWorker } from '@sweepd/trainer';
-import { natsOptionsFromEnv } from './cli/worker.ts';
 import { createApp } from './http/app.ts';
 import { isLoopback } from './http/auth.ts';
 import { LeaderboardHub } from './live/hub.ts';
+import { connectNats } from './nats.ts';
 import { DaemonMetrics } from './ops/metrics.ts';
 
 export interface DaemonOptions {
@@ -111,11 +111,6 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     await closeAll(closers);
     throw err;
   }
-}
-
-async function connectNats(url: string, log: Logger): Promise<Bus> {
-  const { connectNatsBus } = await import('@sweepd/core/nats');
-  return connectNatsBus({ servers: url, ...natsOptionsFromEnv(), log: (msg: string) => log.info({}, msg) });
 }
 
 async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {

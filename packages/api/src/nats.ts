@@ -1,0 +1,26 @@
+import type { Bus, Logger } from '@sweepd/core';
+import type { NatsBusOptions } from '@sweepd/core/nats';
+
+/**
+ * Bus settings the daemon and its workers must agree on, from the environment:
+ * SWEEPD_NATS_PREFIX (subject and stream prefix; lets deployments or tests share one server) and
+ * SWEEPD_NATS_ACK_WAIT_MS (how long a silent worker's job waits before it is delivered again).
+ */
+export function natsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<NatsBusOptions, 'prefix' | 'ackWaitMs'> {
+  const options: Pick<NatsBusOptions, 'prefix' | 'ackWaitMs'> = {};
+  if (env.SWEEPD_NATS_PREFIX) options.prefix = env.SWEEPD_NATS_PREFIX;
+  const ackWait = env.SWEEPD_NATS_ACK_WAIT_MS;
+  if (ackWait) {
+    if (!/^\d+$/.test(ackWait) || Number(ackWait) < 300) {
+      throw new Error(`SWEEPD_NATS_ACK_WAIT_MS must be a whole number of milliseconds, at least 300 (got '${ackWait}')`);
+    }
+    options.ackWaitMs = Number(ackWait);
+  }
+  return options;
+}
+
+/** The NATS bus of a daemon or a worker, with the settings both read from the environment. */
+export async function connectNats(url: string, log: Logger): Promise<Bus> {
+  const { connectNatsBus } = await import('@sweepd/core/nats');
+  return connectNatsBus({ servers: url, ...natsOptionsFromEnv(), log: (msg: string) => log.info({}, msg) });
+}
