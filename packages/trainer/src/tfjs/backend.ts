@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerConvGradient } from './conv-gradient.ts';
 import { registerWasmMaxPoolGrad } from './max-pool-grad.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
+import { registerPatchesKernel } from './im2col.ts';
 
 /** Backends in order of preference; the native ones are optional packages that often fail to install. */
 export const BACKEND_PREFERENCE = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -65,6 +66,7 @@ async function doSelect(preferred: BackendName | undefined, log: (message: strin
       if (name === 'wasm') {
         registerWasmMaxPoolGrad();
         registerWasmKernels();
+        registerPatchesKernel();
       }
       const choice = { backend: name, skipped };
       log(`tfjs backend: ${name}${skipped.length ? ` (skipped: ${skipped.join('; ')})` : ''}`);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2dFilterGradientIm2col, im2colCovers } from './im2col.ts';
 
 /**
  * A replacement gradient for Conv2D. The cpu backend's Conv2DBackpropFilter kernel is a naive
@@ -12,7 +13,8 @@ import * as tf from '@tensorflow/tfjs';
  *
  * The input gradient is a forward conv2d too (padded dy with the 180°-rotated filter): wasm's
  * Conv2DBackpropInput is a plain loop and was the largest cost once the filter gradient was fixed
- * (77 of ~250 ms a step); an im2col matMul for the filter gradient was slower than the conv.
+ * (77 of ~250 ms a step). On wasm, layers with few input channels (the first, on RGB images)
+ * take an im2col filter gradient instead (im2col.ts): there the conv formulation is slow.
  * Anything else — strides, dilations, NCHW, explicit padding, or a native TensorFlow backend
  * whose own kernels are fast — takes the stock gradient.
  */
@@ -118,7 +120,10 @@ export function registerConvGradient(): void {
       const dy4 = dy as tf.Tensor4D;
       return {
         x: () => conv2dInputGradient(dy4, filter, pad),
-        filter: () => conv2dFilterGradient(x, dy4, filter.shape, pad),
+        filter: () =>
+          im2colCovers(filter.shape)
+            ? conv2dFilterGradientIm2col(x, dy4, filter.shape, forwardPadding(filter.shape[0], filter.shape[1], pad))
+            : conv2dFilterGradient(x, dy4, filter.shape, pad),
       };
     },
   });
