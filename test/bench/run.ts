@@ -4,7 +4,10 @@
  * `npm run bench -- auc search` runs only the named ones.
  */
 const BENCHES: Record<string, () => Promise<unknown>> = {
-  auc: async () => (await import('./auc.ts')).runAucBench(),
+  auc: async () => {
+    const { printAucBench, runAucBench } = await import('./auc.ts');
+    if (!printAucBench(await runAucBench())) throw new Error('AUC values differ from scikit-learn by more than 1e-9');
+  },
   store: async () => (await import('./store.ts')).runStoreBench(),
   bus: async () => (await import('./bus.ts')).runBusBench(),
   e2e: async () => (await import('./e2e-throughput.ts')).runThroughputBench(),
