@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ashaRulePlugin, createAshaRule } from './asha.ts';
 import { loadRecordedStudies, replay } from './optuna-replay.ts';
-import { rungEpochs } from './successive-halving.ts';
+import { noiseEstimate, rungEpochs } from './successive-halving.ts';
 import { flat, METRIC, trial, upTo } from './test-histories.ts';
 
 const ctx = { direction: 'maximize' as const, metric: METRIC, maxEpochs: 20 };
@@ -82,6 +82,75 @@ describe('asha rule', () => {
   it('rejects bad options by name', () => {
     expect(() => ashaRulePlugin.parseOptions({ reduction_factor: 1 })).toThrow(/reduction_factor/);
     expect(() => ashaRulePlugin.parseOptions({ grace: 1 })).toThrow(/grace/);
-    expect(ashaRulePlugin.parseOptions({})).toEqual({ grace_period: 1, reduction_factor: 4, min_early_stopping_rate: 0 });
+    expect(() => ashaRulePlugin.parseOptions({ tolerance: -0.1 })).toThrow(/tolerance/);
+    expect(() => ashaRulePlugin.parseOptions({ rung_value: 'last' })).toThrow(/rung_value/);
+    expect(ashaRulePlugin.parseOptions({})).toEqual({
+      grace_period: 1,
+      reduction_factor: 4,
+      min_early_stopping_rate: 0,
+      tolerance: 0,
+      noise_tolerance: 0,
+      rung_value: 'at',
+    });
+  });
+});
+
+describe('asha options beyond Optuna', () => {
+  // Eight peers at rung 1: 0.50 … 0.85; with the trial n = 9 the cutoff is 0.80 (2nd best).
+  const rung1 = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85].map((v, i) => trial(i, [v]));
+
+  it('tolerance promotes a trial within that much of the cutoff, and says so when it stops one', () => {
+    expect(rule().decide(trial(20, [0.795]), rung1).stop).toBe(true);
+    expect(rule({ tolerance: 0.01 }).decide(trial(20, [0.795]), rung1).stop).toBe(false);
+    expect(rule({ tolerance: 0.01 }).decide(trial(20, [0.789]), rung1)).toEqual({
+      stop: true,
+      reason:
+        'asha: val_auc 0.789 at epoch 1 (rung 0, epoch 1) is not in the top 1/4 of 9 trials at that rung: it needs ≥ 0.8, the 2nd best − 0.01 tolerance',
+    });
+    const minimize = createAshaRule(ashaRulePlugin.parseOptions({ tolerance: 0.01 }), { ...ctx, direction: 'minimize' });
+    const low = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85].map((v, i) => trial(i, [v]));
+    expect(minimize.decide(trial(20, [0.56]), low).stop).toBe(false); // cutoff 0.55 + 0.01
+    expect(minimize.decide(trial(20, [0.57]), low).stop).toBe(true);
+  });
+
+  it('estimates the noise from the peers’ second differences, ignoring a linear trend', () => {
+    // Alternating ±0.01 around a rising line: every second difference is ±0.04.
+    const jitter = (i: number) => Array.from({ length: 9 }, (_, e) => 0.6 + 0.02 * e + (e % 2 ? 0.01 : -0.01) + i * 0.001);
+    const noisy = [0, 1, 2].map((i) => trial(i, jitter(i)));
+    expect(noiseEstimate(noisy, METRIC)).toBeCloseTo(0.04 / (0.6745 * Math.sqrt(6)), 10);
+    const straight = [0, 1].map((i) =>
+      trial(
+        i,
+        Array.from({ length: 6 }, (_, e) => 0.5 + 0.05 * e),
+      ),
+    );
+    expect(noiseEstimate(straight, METRIC)).toBeCloseTo(0, 12);
+    expect(noiseEstimate([trial(0, [0.5, 0.6])], METRIC)).toBeNaN();
+  });
+
+  it('noise_tolerance widens the cutoff by that many estimated noise sds, and by nothing without an estimate', () => {
+    const sd = 0.04 / (0.6745 * Math.sqrt(6)); // ≈ 0.0242
+    // Peers at rung 2 (epoch 4) with jittered curves; cutoff among the 5 values at epoch 4 is the best one.
+    const jittered = (top: number) => Array.from({ length: 9 }, (_, e) => top - 0.02 * (8 - e) + (e % 2 ? 0.01 : -0.01));
+    const peers = [0.7, 0.75, 0.8, 0.85].map((v, i) => trial(i, jittered(v)));
+    const atRung = (p: (typeof peers)[number]) => p.epochs[3]!.metrics[METRIC]!;
+    const cutoff = Math.max(...peers.map(atRung));
+    const t = (v: number) => trial(9, [0.99, 0.99, 0.99, v]);
+    expect(rule().decide(t(cutoff - 0.5 * sd), peers).stop).toBe(true);
+    expect(rule({ noise_tolerance: 1 }).decide(t(cutoff - 0.5 * sd), peers).stop).toBe(false);
+    expect(rule({ noise_tolerance: 1 }).decide(t(cutoff - 1.5 * sd), peers).stop).toBe(true);
+    // Peers of one epoch each give no estimate: Optuna's cutoff.
+    expect(rule({ noise_tolerance: 1 }).decide(trial(20, [0.795]), rung1).stop).toBe(true);
+  });
+
+  it("rung_value 'best' compares the best value up to the rung instead of the value at it", () => {
+    const peers = [0.6, 0.7, 0.8, 0.9].map((v, i) => trial(i, flat(v, 4)));
+    // 0.95 at epoch 2, then a dip to 0.5 at rung epoch 4.
+    const dipped = trial(9, [0.5, 0.95, 0.6, 0.5]);
+    expect(rule().decide(dipped, peers).stop).toBe(true);
+    expect(rule({ rung_value: 'best' }).decide(dipped, peers).stop).toBe(false);
+    // Peers are read the same way: a peer's earlier peak sets the cutoff.
+    const peaked = [...peers, trial(5, [0.5, 0.99, 0.5, 0.5])];
+    expect(rule({ rung_value: 'best' }).decide(dipped, peaked).stop).toBe(true);
   });
 });

@@ -16,6 +16,15 @@ export const ashaOptionsSchema = z.strictObject({
   max_epochs: z.number().int().min(1).optional(),
   /** s: the first rung is at grace·η^s. */
   min_early_stopping_rate: z.number().int().min(0).default(0),
+  /** Promote a trial within this much of the promotion cutoff (metric units; 0 = Optuna's rule). */
+  tolerance: z.number().min(0).default(0),
+  /**
+   * Promote a trial within this many noise standard deviations of the cutoff, the noise
+   * estimated from the peers' epoch-to-epoch jitter (added to `tolerance`; 0 = off).
+   */
+  noise_tolerance: z.number().min(0).default(0),
+  /** A trial's value at a rung: 'at' the rung's epoch (Optuna), or its 'best' up to it. */
+  rung_value: z.enum(['at', 'best']).default('at'),
 });
 export type AshaOptions = z.infer<typeof ashaOptionsSchema>;
 
@@ -25,6 +34,9 @@ export function createAshaRule(options: AshaOptions, ctx: StoppingContext): Stop
     eta: options.reduction_factor,
     s: options.min_early_stopping_rate,
     maxEpochs: Math.min(options.max_epochs ?? ctx.maxEpochs, ctx.maxEpochs),
+    tolerance: options.tolerance,
+    noiseTolerance: options.noise_tolerance,
+    rungValue: options.rung_value,
   };
   return {
     decide(trial: TrialView, peers: readonly TrialView[]): StopDecision {

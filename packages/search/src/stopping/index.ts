@@ -55,5 +55,5 @@ export { createDeadUnitsRule, deadUnitsRulePlugin } from './dead-units.ts';
 export { createDivergenceRule, divergenceRulePlugin } from './divergence.ts';
 export { createHyperbandRule, hyperbandBrackets, hyperbandRulePlugin } from './hyperband.ts';
 export { createMedianRule, medianRulePlugin } from './median.ts';
-export { decideHalving, rungEpochs } from './successive-halving.ts';
+export { decideHalving, noiseEstimate, rungEpochs } from './successive-halving.ts';
 export { createWeightStallRule, weightStallRulePlugin } from './weight-stall.ts';
