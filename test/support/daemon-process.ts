@@ -73,7 +73,11 @@ const createdDirs: string[] = [];
 /** A temp data directory, removed when the test process exits (a restarted daemon may reuse it until then). */
 function createdDataDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'sweepd-e2e-'));
-  if (createdDirs.push(dir) === 1) process.once('exit', () => createdDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  if (createdDirs.push(dir) === 1) {
+    process.once('exit', () => {
+      for (const d of createdDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
   return dir;
 }
 
