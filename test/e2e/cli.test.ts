@@ -74,7 +74,7 @@ describe('sweepd CLI', () => {
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.trim().split('\n');
     done = lines[0] ?? '';
-    expect(done).toMatch(/^st_\w+$/);
+    expect(done).toMatch(/^st_[\w-]+$/);
     expect(lines.some((l) => /^trial \d+ running epoch \d\/3 val_auc_macro=/.test(l))).toBe(true);
     for (let n = 0; n < 4; n++) expect(lines.some((l) => l.startsWith(`trial ${n} completed epoch 3/3 val_auc_macro=0.`))).toBe(true);
     expect(lines.at(-1)).toBe(`study ${done} completed`);

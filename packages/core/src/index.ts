@@ -1,4 +1,5 @@
 export * from './bus/index.ts';
+export * from './file-lock.ts';
 export * from './log.ts';
 export * from './metrics/index.ts';
 export * from './plugins/index.ts';

@@ -8,7 +8,7 @@ import { PgliteStore } from './pglite.ts';
 import { PostgresStore, redactUrl } from './postgres.ts';
 
 export type { EpochWrite, NewTrial, Store, StudyRecord, StudySummary, TrialRecord } from './contract.ts';
-export { type DirLock, DirLockError } from './dir-lock.ts';
+export { type DirLock, DirLockError } from '../file-lock.ts';
 export { DrizzleStore } from './drizzle-store.ts';
 export { StoreError } from './errors.ts';
 export { DEFAULT_DATA_DIR, PgliteStore, type PgliteStoreOptions } from './pglite.ts';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
-import { acquireDirLock, type DirLock } from './dir-lock.ts';
+import { acquireDirLock, type DirLock } from '../file-lock.ts';
 import { DrizzleStore } from './drizzle-store.ts';
 import { StoreError } from './errors.ts';
 import { MIGRATIONS_FOLDER } from './migrations.ts';
@@ -16,7 +16,7 @@ export interface PgliteStoreOptions {
   log?: (msg: string) => void;
 }
 
-/** The embedded store: PGlite in this process, one owner per data directory (see dir-lock.ts). */
+/** The embedded store: PGlite in this process, one owner per data directory (see ../file-lock.ts). */
 export class PgliteStore extends DrizzleStore {
   private constructor(
     readonly dataDir: string,
@@ -36,7 +36,7 @@ export class PgliteStore extends DrizzleStore {
     const inMemory = options.dataDir?.startsWith('memory://') ?? false;
     const dir = inMemory ? options.dataDir! : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
     // The lock file sits beside the directory: PGlite's initdb expects to own the directory's contents.
-    const lock = inMemory ? undefined : await acquireDirLock(`${dir}.lock`, dir);
+    const lock = inMemory ? undefined : await acquireDirLock(`${dir}.lock`, `the PGlite data directory ${dir}`);
     let client: PGlite | undefined;
     try {
       if (!inMemory) await mkdir(dir, { recursive: true });

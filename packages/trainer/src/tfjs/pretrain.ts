@@ -1,7 +1,7 @@
-import { access } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { acquireDirLock, type DirLock, DirLockError } from '@sweepd/core';
 import * as tf from '@tensorflow/tfjs';
-import { rm } from 'node:fs/promises';
 import { fashionPretrainDataset, type ImageDataset, loadDataset } from '../data/index.ts';
 import { buildSmallCnn } from './model.ts';
 import { saveModelToDir } from './model-io.ts';
@@ -33,12 +33,38 @@ export function pretrainBackbone(options: PretrainOptions): Promise<string> {
   return pending;
 }
 
-async function doPretrain({ dir, dataset, epochs, seed, log = () => {} }: PretrainOptions): Promise<string> {
-  const saved = await access(path.join(dir, 'model.json')).then(
+const isSaved = (dir: string) =>
+  access(path.join(dir, 'model.json')).then(
     () => true,
     () => false,
   );
-  if (saved) return dir;
+
+/**
+ * Trainer processes share one cache directory: the first to need a backbone pretrains it under a
+ * lock file, the others wait for its model.json (or take over the lock if its holder died).
+ */
+async function doPretrain(options: PretrainOptions): Promise<string> {
+  const { dir } = options;
+  for (;;) {
+    if (await isSaved(dir)) return dir;
+    let lock: DirLock;
+    try {
+      lock = await acquireDirLock(`${path.resolve(dir)}.lock`, `pretraining of ${dir}`);
+    } catch (err) {
+      if (!(err instanceof DirLockError)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      continue;
+    }
+    try {
+      if (await isSaved(dir)) return dir;
+      return await trainAndSave(options);
+    } finally {
+      await lock.release();
+    }
+  }
+}
+
+async function trainAndSave({ dir, dataset, epochs, seed, log = () => {} }: PretrainOptions): Promise<string> {
   const started = performance.now();
   const model = buildSmallCnn({ classes: dataset.classes.length, inputShape: [dataset.height, dataset.width, dataset.channels], seed });
   const { train } = dataset;

@@ -3,10 +3,11 @@ import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
- * PGlite keeps no lock on its data directory, and two owners of one directory corrupt it. This
- * lock file (created with O_EXCL, holding the owner's pid) refuses a second owner, whether another
- * process or a second open in this one. A lock whose pid is no longer alive is stale (its owner
- * died without closing) and is taken over.
+ * A lock file (created with O_EXCL, holding the owner's pid) for a resource that must have one
+ * owner at a time across processes: PGlite's data directory (two owners corrupt it), a model being
+ * pretrained into a shared cache. It refuses a second owner, whether another process or a second
+ * taker in this one. A lock whose pid is no longer alive is stale (its owner died without
+ * releasing it) and is taken over.
  */
 export class DirLockError extends Error {
   override readonly name = 'DirLockError';
@@ -48,10 +49,10 @@ async function readHolder(path: string): Promise<Holder | undefined | 'gone'> {
 }
 
 /**
- * Takes the lock file at `lockPath` for the directory `dir` (named in errors), or throws a
- * DirLockError naming the directory and the pid that holds it.
+ * Takes the lock file at `lockPath` for `what` (e.g. "the PGlite data directory /x", named in
+ * errors), or throws a DirLockError naming it and the pid that holds it.
  */
-export async function acquireDirLock(lockPath: string, dir: string): Promise<DirLock> {
+export async function acquireDirLock(lockPath: string, what: string): Promise<DirLock> {
   await mkdir(dirname(lockPath), { recursive: true });
   const token = randomBytes(8).toString('hex');
   // A few rounds: each either creates the file, or finds a live holder (refuse), or clears a stale one.
@@ -72,13 +73,13 @@ export async function acquireDirLock(lockPath: string, dir: string): Promise<Dir
     if (holder && isAlive(holder.pid)) {
       const who = holder.pid === process.pid ? `this process (pid ${holder.pid})` : `process ${holder.pid}`;
       throw new DirLockError(
-        `the PGlite data directory ${dir} is already in use by ${who}; only one owner may open it at a time ` +
-          `(if no such process is a sweepd store, delete the lock file ${lockPath})`,
+        `${what} is already in use by ${who}; only one owner may hold it at a time ` +
+          `(if no such process is a sweepd process, delete the lock file ${lockPath})`,
       );
     }
     if (!holder && (await isFresh(lockPath))) {
       // Empty or half written: another opener is between creating the file and writing its pid.
-      throw new DirLockError(`the PGlite data directory ${dir} is being opened by another process right now (lock file ${lockPath})`);
+      throw new DirLockError(`${what} is being taken by another process right now (lock file ${lockPath})`);
     }
     // Stale (dead pid) or unreadable and old (a crash while writing it): remove it, unless it changed meanwhile.
     const again = await readHolder(lockPath);
@@ -88,7 +89,7 @@ export async function acquireDirLock(lockPath: string, dir: string): Promise<Dir
       });
     }
   }
-  throw new DirLockError(`could not take the lock file ${lockPath} for the PGlite data directory ${dir}: it kept changing`);
+  throw new DirLockError(`could not take the lock file ${lockPath} for ${what}: it kept changing`);
 }
 
 async function isFresh(path: string): Promise<boolean> {
