@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLoopbackPort } from './ports.ts';
 
 const NATS_SERVER_BINARY = process.env.SWEEPD_NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 const HOST = '127.0.0.1';
@@ -87,18 +88,6 @@ export async function startTestNatsServer(options: TestNatsServerOptions = {}): 
       await rm(storeDir, { recursive: true, force: true });
     },
   };
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no free loopback port'))));
-    });
-  });
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {

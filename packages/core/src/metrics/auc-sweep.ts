@@ -51,15 +51,7 @@ export class AucSweep {
       while (j >= start && hi[j] === h && lo[j] === l) j--;
       if (j === i - 1) {
         // A score no other element shares, the common case: no pending counts, and no branch on the label.
-        const pl = payload[i]!;
-        const y = pl & 1;
-        const base = (pl >>> 1) * STRIDE;
-        const tp = st[base + TP]! + y;
-        const fp = st[base + FP]! + 1 - y;
-        st[base + AUC_HALVES]! += (1 - y) * 2 * tp;
-        st[base + AP_SUM]! += (y * tp) / (tp + fp);
-        st[base + TP] = tp;
-        st[base + FP] = fp;
+        const y = addSingle(st, payload[i]!);
         microHalves += (1 - y) * 2 * microTp;
         microTp += y;
         microFp += 1 - y;
@@ -92,15 +84,7 @@ export class AucSweep {
       let j = i - 1;
       while (j >= start && packed[j]! >>> 16 === key) j--;
       if (j === i - 1) {
-        const pl = packed[i]! & 0xffff;
-        const y = pl & 1;
-        const base = (pl >>> 1) * STRIDE;
-        const tp = st[base + TP]! + y;
-        const fp = st[base + FP]! + 1 - y;
-        st[base + AUC_HALVES]! += (1 - y) * 2 * tp;
-        st[base + AP_SUM]! += (y * tp) / (tp + fp);
-        st[base + TP] = tp;
-        st[base + FP] = fp;
+        const y = addSingle(st, packed[i]! & 0xffff);
         microHalves += (1 - y) * 2 * microTp;
         microTp += y;
         microFp += 1 - y;
@@ -185,4 +169,20 @@ export class AucSweep {
       macroAveragePrecision: defined > 0 ? apTotal / defined : null,
     };
   }
+}
+
+/**
+ * One element whose score no other element shares (the common case): no pending counts, one
+ * threshold step for its class. Returns its label, for the micro counts.
+ */
+function addSingle(st: Float64Array, payload: number): number {
+  const y = payload & 1;
+  const base = (payload >>> 1) * STRIDE;
+  const tp = st[base + TP]! + y;
+  const fp = st[base + FP]! + 1 - y;
+  st[base + AUC_HALVES]! += (1 - y) * 2 * tp;
+  st[base + AP_SUM]! += (y * tp) / (tp + fp);
+  st[base + TP] = tp;
+  st[base + FP] = fp;
+  return y;
 }
