@@ -140,7 +140,11 @@ export class StudyEngine {
     this.active.set(record.id, study);
     if (resuming) {
       const trials = await this.store.listTrials(record.id);
-      for (const t of trials) this.track(study, study.add(t));
+      for (const t of trials) {
+        const live = study.add(t);
+        // Only unfinished trials take reports; a late report for a finished one is ignored, as live.
+        if (!FINISHED_TRIAL_STATES.has(live.state)) this.track(study, live);
+      }
       const unfinished = study.inFlight();
       const stopped = unfinished.filter((t) => t.reason);
       // A stop decided before the restart stands; the rest go out again (the bus drops duplicates).
