@@ -67,3 +67,10 @@ export function worseWord(direction: Direction): string {
 export function othersOf(trial: TrialView, peers: readonly TrialView[]): TrialView[] {
   return peers.filter((p) => p !== trial && p.id !== trial.id);
 }
+
+/** 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st, … */
+export function ordinal(n: number): string {
+  const mod100 = n % 100;
+  if (mod100 >= 11 && mod100 <= 13) return `${n}th`;
+  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+}

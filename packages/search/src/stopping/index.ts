@@ -3,6 +3,7 @@ import { ashaRulePlugin } from './asha.ts';
 import { deadUnitsRulePlugin } from './dead-units.ts';
 import { divergenceRulePlugin } from './divergence.ts';
 import { hyperbandRulePlugin } from './hyperband.ts';
+import { learningCurveRulePlugin } from './learning-curve.ts';
 import { medianRulePlugin } from './median.ts';
 import { weightStallRulePlugin } from './weight-stall.ts';
 
@@ -13,6 +14,7 @@ export const builtinStoppingRules: Plugin<'stopping'>[] = [
   weightStallRulePlugin,
   deadUnitsRulePlugin,
   divergenceRulePlugin,
+  learningCurveRulePlugin,
 ] as Plugin<'stopping'>[];
 
 /** A rule with the name it is reported under (the spec's `stopping[i].name`). */
@@ -54,6 +56,7 @@ export { ashaRulePlugin, createAshaRule } from './asha.ts';
 export { createDeadUnitsRule, deadUnitsRulePlugin } from './dead-units.ts';
 export { createDivergenceRule, divergenceRulePlugin } from './divergence.ts';
 export { createHyperbandRule, hyperbandBrackets, hyperbandRulePlugin } from './hyperband.ts';
+export { createLearningCurveRule, learningCurveRulePlugin } from './learning-curve.ts';
 export { createMedianRule, medianRulePlugin } from './median.ts';
 export { decideHalving, noiseEstimate, rungEpochs } from './successive-halving.ts';
 export { createWeightStallRule, weightStallRulePlugin } from './weight-stall.ts';

@@ -1,5 +1,5 @@
 import type { Direction, EpochRecord, StopDecision, TrialView } from '@sweepd/core';
-import { bestUpTo, firstRecordFrom, fmt, lastEpoch, median } from './history.ts';
+import { bestUpTo, firstRecordFrom, fmt, lastEpoch, median, ordinal } from './history.ts';
 
 /**
  * The decision of Optuna's SuccessiveHalvingPruner (optuna/pruners/_successive_halving.py),
@@ -133,10 +133,4 @@ export function noiseEstimate(peers: readonly TrialView[], metric: string): numb
     }
   }
   return median(d2) / (0.6745 * Math.sqrt(6));
-}
-
-function ordinal(n: number): string {
-  const mod100 = n % 100;
-  if (mod100 >= 11 && mod100 <= 13) return `${n}th`;
-  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
 }

@@ -1,0 +1,85 @@
+import { Rng } from '@sweepd/core';
+import { describe, expect, it } from 'vitest';
+import { type CurvePoint, curveResidual, upperBounds } from './curve-extrapolation.ts';
+
+/** y(t) = final − (final − start)·exp(−t/τ) at epochs 1..n, plus N(0, σ²) noise from `rng`. */
+function saturating(n: number, final: number, tau: number, sigma = 0, rng?: Rng, start = 0.5): CurvePoint[] {
+  return Array.from({ length: n }, (_, i) => {
+    const t = i + 1;
+    return { t, y: final - (final - start) * Math.exp(-t / tau) + (rng ? sigma * rng.normal() : 0) };
+  });
+}
+
+describe('upperBounds', () => {
+  it('needs two points', () => {
+    expect(upperBounds([], [5], { sigma: 0.01, z: 2 })).toBeUndefined();
+    expect(upperBounds([{ t: 1, y: 0.6 }], [5], { sigma: 0.01, z: 2 })).toBeUndefined();
+  });
+
+  it('with two points, is the straight line through them plus its prediction error', () => {
+    const [at2, at10] = upperBounds(
+      [
+        { t: 1, y: 0.6 },
+        { t: 2, y: 0.7 },
+      ],
+      [2, 10],
+      { sigma: 0.01, z: 2 },
+    ) as number[];
+    // Line: 0.5 + 0.1·t. Variance factor at t: 1/2 + (t − 1.5)²/0.5.
+    expect(at2).toBeCloseTo(0.7 + 2 * 0.01 * Math.sqrt(1 + 0.5 + 0.25 / 0.5), 9);
+    expect(at10).toBeCloseTo(1.5 + 2 * 0.01 * Math.sqrt(1 + 0.5 + 72.25 / 0.5), 9);
+  });
+
+  it('on an exact saturating curve, sees the plateau coming: the bound sits just above the true value', () => {
+    const points = saturating(6, 0.9, 2);
+    const [at20] = upperBounds(points, [20], { sigma: 0.001, z: 2 }) as number[];
+    expect(at20).toBeGreaterThan(0.9);
+    expect(at20).toBeLessThan(0.9 + 0.02);
+  });
+
+  it('covers the true final value of noisy curves at least as often as its confidence says', () => {
+    const rng = new Rng('coverage');
+    let covered = 0;
+    let total = 0;
+    for (let i = 0; i < 400; i++) {
+      const final = 0.6 + 0.35 * rng.next();
+      const tau = 0.5 + 8 * rng.next();
+      const n = 2 + rng.int(6);
+      const points = saturating(n, final, tau, 0.005, rng);
+      const [upper] = upperBounds(points, [20], { sigma: 0.005, z: 2 }) as number[];
+      const truth = final - (final - 0.5) * Math.exp(-20 / tau);
+      total++;
+      if (upper !== undefined && upper >= truth) covered++;
+    }
+    // z = 2 is a one-sided 97.7 % bound for a known shape; profiling the shape only widens it.
+    expect(covered / total).toBeGreaterThan(0.97);
+  });
+
+  it('is tighter the more of the curve it has seen', () => {
+    const rng = new Rng('tighter');
+    const full = saturating(12, 0.85, 2, 0.005, rng);
+    const widths = [3, 5, 8, 12].map((n) => (upperBounds(full.slice(0, n), [20], { sigma: 0.005, z: 2 }) as number[])[0] as number);
+    for (let i = 1; i < widths.length; i++) expect(widths[i]).toBeLessThan(widths[i - 1] as number);
+  });
+});
+
+describe('curveResidual', () => {
+  it('is zero for an exact saturating curve or a line, and needs four points', () => {
+    expect(curveResidual(saturating(3, 0.9, 2))).toBeUndefined();
+    expect(curveResidual(saturating(10, 0.9, 2))?.sse).toBeLessThan(1e-6);
+    expect(curveResidual(Array.from({ length: 6 }, (_, i) => ({ t: i + 1, y: 0.5 + 0.01 * i })))?.sse).toBeLessThan(1e-20);
+  });
+
+  it('pools to the noise sd of noisy curves, not to the size of their rise', () => {
+    const rng = new Rng('residual');
+    let sse = 0;
+    let dof = 0;
+    for (let i = 0; i < 40; i++) {
+      const r = curveResidual(saturating(20, 0.7 + 0.25 * rng.next(), 0.5 + 5 * rng.next(), 0.005, rng));
+      sse += r?.sse ?? 0;
+      dof += r?.dof ?? 0;
+    }
+    expect(Math.sqrt(sse / dof)).toBeGreaterThan(0.0045);
+    expect(Math.sqrt(sse / dof)).toBeLessThan(0.0055);
+  });
+});
