@@ -43,30 +43,31 @@ interface ShapeFit {
  */
 function fitShape(points: readonly CurvePoint[], g: (t: number) => number, anchor?: CurvePoint): ShapeFit | undefined {
   const n = points.length;
+  const gs = points.map((p) => g(p.t));
   let gCentre = 0;
   let yCentre = 0;
   if (anchor) {
     gCentre = g(anchor.t);
     yCentre = anchor.y;
   } else {
-    for (const p of points) {
-      gCentre += g(p.t) / n;
-      yCentre += p.y / n;
+    for (let i = 0; i < n; i++) {
+      gCentre += (gs[i] as number) / n;
+      yCentre += (points[i] as CurvePoint).y / n;
     }
   }
   let sgg = 0;
   let sgy = 0;
-  for (const p of points) {
-    const dg = g(p.t) - gCentre;
+  for (let i = 0; i < n; i++) {
+    const dg = (gs[i] as number) - gCentre;
     sgg += dg * dg;
-    sgy += dg * (p.y - yCentre);
+    sgy += dg * ((points[i] as CurvePoint).y - yCentre);
   }
   // A shape that is flat over the observed epochs (τ far below their spacing) explains nothing.
   if (!(sgg > 1e-12 * Math.max(1, gCentre * gCentre))) return undefined;
   const c = sgy / sgg;
   let sse = 0;
-  for (const p of points) {
-    const r = p.y - (yCentre + c * (g(p.t) - gCentre));
+  for (let i = 0; i < n; i++) {
+    const r = (points[i] as CurvePoint).y - (yCentre + c * ((gs[i] as number) - gCentre));
     sse += r * r;
   }
   const centreVariance = anchor ? 0 : 1 / n;

@@ -37,22 +37,30 @@ export type LearningCurveOptions = z.infer<typeof learningCurveOptionsSchema>;
 
 /** Curves shorter than this say too little about their noise to be pooled into the estimate. */
 const MIN_NOISE_POINTS = 5;
+/** The noise is pooled over the latest this many curves: hundreds of residual degrees of freedom, at a bounded cost. */
+const NOISE_CURVES = 64;
 
 export function createLearningCurveRule(options: LearningCurveOptions, ctx: StoppingContext): StoppingRule {
   const { direction, metric } = ctx;
   const horizon = Math.min(options.max_epochs ?? ctx.maxEpochs, ctx.maxEpochs);
   // Everything below is computed for maximize; a minimized metric is negated on the way in and out.
   const sign = direction === 'maximize' ? 1 : -1;
-  // Residual of each peer's curve, by trial id, refitted only when the curve changed.
+  // Residual of each peer's curve, by trial id, refitted only when the curve grew or changed.
+  // Epochs are stored once per number, so the count and the last record identify a curve's state.
   const residuals = new Map<string, { key: string; residual: ReturnType<typeof curveResidual> }>();
   const noiseOf = (trials: readonly TrialView[]): number => {
     let sse = 0;
     let dof = 0;
-    for (const peer of trials) {
-      const points = curveOf(peer, metric, sign);
-      const key = points.map((p) => `${p.t}:${p.y}`).join(',');
+    const recent = trials
+      .filter((p) => p.epochs.length >= MIN_NOISE_POINTS)
+      .sort((a, b) => b.number - a.number || (a.id < b.id ? -1 : 1))
+      .slice(0, NOISE_CURVES);
+    for (const peer of recent) {
+      const last = peer.epochs.at(-1);
+      const key = `${peer.epochs.length}|${last?.epoch}|${last?.metrics[metric]}`;
       let cached = residuals.get(peer.id);
       if (cached?.key !== key) {
+        const points = curveOf(peer, metric, sign);
         cached = { key, residual: points.length >= MIN_NOISE_POINTS ? curveResidual(points) : undefined };
         residuals.set(peer.id, cached);
       }
