@@ -12,7 +12,7 @@
  *   (b) low-lr:    Adam 1e-4, otherwise the same (all layers trainable);
  *   (c) head-only: Adam 1e-3, every layer but the head frozen.
  * Every epoch prints validation AUC (macro, micro), losses, and the per-layer diagnostics. Then
- * the stopping rules weight-stall, dead-units, divergence and median (the three as peers) are
+ * the stopping rules weight-stall, dead-units, divergence, median and learning-curve (the three as peers) are
  * replayed epoch by epoch over the recorded histories, as the daemon would have run them.
  *
  * Run: node --import tsx test/bench/seed-config.ts   (about 4–6 minutes on 2 cores; the builtin
@@ -67,6 +67,8 @@ const RULES = [
   { name: 'divergence', options: {} },
   // Two peers per trial here: the default min_trials (5) would never judge.
   { name: 'median', options: { warmup_epochs: 1, min_trials: 2 } },
+  // Macro AUC starts at 0.5 with the new head; the noise is measured from the peers' curves.
+  { name: 'learning-curve', options: { initial_value: 0.5, min_epochs: 1 } },
 ] as const;
 
 export interface SeedConfigRun {
