@@ -1,12 +1,21 @@
+import { randomUUID } from 'node:crypto';
+
 /** A small HTTP client for the CLI. Errors carry the server's message and map to exit codes. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly body: unknown,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
+}
+
+/** Whether a failed fetch was refused outright (nothing listening), as opposed to cut or timed out. */
+function connectionRefused(err: ApiError): boolean {
+  const fetchError = err.cause as { cause?: { code?: string } } | undefined;
+  return fetchError?.cause?.code === 'ECONNREFUSED';
 }
 
 export class ApiClient {
@@ -18,6 +27,29 @@ export class ApiClient {
   async json<T>(method: string, path: string, body?: string, contentType = 'application/yaml'): Promise<T> {
     const res = await this.request(method, path, body, contentType);
     return (await res.json()) as T;
+  }
+
+  /**
+   * Submits a spec under a fresh idempotency key, and repeats the request with the same key when
+   * the daemon cannot be reached or answers 502/503/504 (up to `attempts` times, waiting 0.5 s,
+   * 1 s, 2 s, …): a reply lost on the way back cannot create a second study.
+   */
+  async submitStudy<T>(spec: string, options: { attempts?: number; key?: string } = {}): Promise<T> {
+    const key = options.key ?? randomUUID();
+    const attempts = options.attempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.request('POST', '/v1/studies', spec, 'application/yaml', { 'idempotency-key': key });
+        return (await res.json()) as T;
+      } catch (err) {
+        // A refused connection never reached a daemon: say so at once rather than after retries.
+        const retryable =
+          err instanceof ApiError &&
+          ((err.status === 0 && !connectionRefused(err)) || err.status === 502 || err.status === 503 || err.status === 504);
+        if (!retryable || attempt >= attempts) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   async text(method: string, path: string): Promise<string> {
@@ -55,6 +87,7 @@ export class ApiClient {
         0,
         `cannot reach the sweepd daemon at ${this.baseUrl} (${(err as Error).cause ?? (err as Error).message}); start it with 'sweepd up' or pass --api URL`,
         undefined,
+        { cause: err },
       );
     }
     if (!res.ok) {

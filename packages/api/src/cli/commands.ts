@@ -129,7 +129,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
       }
       const api = client(values);
-      const study = await api.json<{ id: string; name: string }>('POST', '/v1/studies', text);
+      const study = await api.submitStudy<{ id: string; name: string }>(text);
       process.stdout.write(`${study.id}\n`);
       if (values.watch) return watchStudy(api, study.id);
       return 0;

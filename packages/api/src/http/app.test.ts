@@ -83,6 +83,27 @@ describe('HTTP API', () => {
     expect(JSON.stringify(await badRunner.json())).toContain('trainer.runner');
   });
 
+  it('Idempotency-Key: 201 once, then 200 with the same study; 409 for another spec; 400 for a bad key', async () => {
+    const submit = (body: string, key: string) =>
+      app.request('/v1/studies', { method: 'POST', body, headers: { 'content-type': 'application/yaml', 'idempotency-key': key } });
+    const before = (await store.listStudies()).length;
+    const first = await submit(specYaml, 'f47ac10b-58cc-4372-a567-0e02b2c3d479');
+    expect(first.status).toBe(201);
+    const { id } = (await first.json()) as { id: string };
+    const again = await submit(specYaml, 'f47ac10b-58cc-4372-a567-0e02b2c3d479');
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { id: string }).id).toBe(id);
+    expect((await store.listStudies()).length).toBe(before + 1);
+
+    const other = await submit(specYaml.replace('name: api-test', 'name: other'), 'f47ac10b-58cc-4372-a567-0e02b2c3d479');
+    expect(other.status).toBe(409);
+    expect(await other.json()).toMatchObject({ error: expect.stringContaining('different spec'), study: id });
+    const bad = await submit(specYaml, 'x'.repeat(256));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/idempotency key must be 1 to 255 visible ASCII/);
+    expect((await store.listStudies()).length).toBe(before + 1);
+  });
+
   it('413: refuses a body over 1 MiB', async () => {
     const res = await post('/v1/studies', `name: big\n#${'x'.repeat(MAX_BODY_BYTES)}\n`);
     expect(res.status).toBe(413);

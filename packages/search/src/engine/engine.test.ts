@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalBus, type Plugin, PluginRegistry, type Runner, SpecError, type Store, type Subscription } from '@sweepd/core';
+import { LocalBus, type Plugin, PluginRegistry, parseSpecText, type Runner, SpecError, type Store, type Subscription } from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
 import { startWorker } from '@sweepd/trainer';
 import { StudyEngine } from './engine.ts';
+import { studyIdForKey } from './idempotency.ts';
 
 // A strategy that walks learning rates 10^-1, 10^-2, ... so results are known in advance.
 const walk: Plugin<'strategy'> = {
@@ -125,6 +126,34 @@ describe('StudyEngine', () => {
     expect(stopped.map((t) => t.number)).toEqual([7]);
     expect(stopped[0]?.reason).toMatch(/^below: 0\.5\d* < 0.65 at epoch 2$/);
     expect(stopped[0]?.epochs.length).toBeLessThan(4);
+  });
+
+  it('creates a study once per idempotency key, even when the repeats arrive together', async () => {
+    const { store, engine } = await setup();
+    const text = JSON.stringify(spec());
+    const results = await Promise.all([1, 2, 3].map(() => engine.submitStudy(text, 'key-1')));
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.study.id)).size).toBe(1);
+    expect(await store.listStudies()).toHaveLength(1);
+    await expect(engine.submitStudy(JSON.stringify(spec({ name: 'other' })), 'key-1')).rejects.toThrow(/different spec/);
+    const fresh = await engine.submitStudy(text, 'key-2');
+    expect(fresh.created).toBe(true);
+    expect(await store.listStudies()).toHaveLength(2);
+    await until(async () => (await store.listStudies()).every((s) => s.state === 'completed'));
+    // Only the two studies ran: six trials each.
+    for (const s of await store.listStudies()) expect(await store.listTrials(s.id)).toHaveLength(6);
+  });
+
+  it('starts a study that a first submission stored but never started, when the key comes again', async () => {
+    const { store, engine } = await setup();
+    const text = JSON.stringify(spec());
+    // What a request that died between the COMMIT and starting the study leaves behind.
+    const stored = await store.createStudy({ spec: parseSpecText(text), specText: text, id: studyIdForKey('lost-reply') });
+    const again = await engine.submitStudy(text, 'lost-reply');
+    expect(again).toMatchObject({ created: false, study: { id: stored.id } });
+    await until(async () => (await store.getStudy(stored.id))?.state === 'completed');
+    expect(await store.listTrials(stored.id)).toHaveLength(6);
+    expect(await store.listStudies()).toHaveLength(1);
   });
 
   it('rejects an invalid spec or an unknown strategy without storing anything', async () => {

@@ -24,6 +24,7 @@ import {
 } from '@sweepd/core';
 import { ActiveStudy, type LiveTrial } from './active-study.ts';
 import { decideAll, tagsForTrialAll } from '../stopping/index.ts';
+import { IdempotencyConflictError, studyIdForKey } from './idempotency.ts';
 import { instantiate } from './instantiate.ts';
 
 export interface EngineOptions {
@@ -51,6 +52,8 @@ export interface EngineEvent {
 export class StudyEngine {
   readonly events = new EventEmitter<{ change: [EngineEvent] }>();
   private readonly active = new Map<string, ActiveStudy>();
+  /** Submissions in progress by study id (idempotency keys), so repeats wait for the first. */
+  private readonly submitting = new Map<string, Promise<{ study: StudyRecord; created: boolean }>>();
   private readonly trialToStudy = new Map<string, ActiveStudy>();
   private readonly store: Store;
   private readonly bus: Bus;
@@ -83,11 +86,51 @@ export class StudyEngine {
 
   /** Validates, stores and starts a study. Throws SpecError (nothing stored) when the spec is invalid. */
   async submit(input: string | SearchSpec): Promise<StudyRecord> {
+    return (await this.submitStudy(input)).study;
+  }
+
+  /**
+   * `submit`, made safe to repeat with an idempotency key: the first call with a key creates the
+   * study, a repeat with the same spec returns it (`created: false`), starting it if the first
+   * call stored it but failed before starting it; a repeat with another spec throws
+   * IdempotencyConflictError. Calls with the same key run one at a time.
+   */
+  async submitStudy(input: string | SearchSpec, idempotencyKey?: string): Promise<{ study: StudyRecord; created: boolean }> {
     const spec = typeof input === 'string' ? parseSpecText(input) : input;
     const specText = typeof input === 'string' ? input : JSON.stringify(input, null, 2);
+    const id = idempotencyKey === undefined ? undefined : studyIdForKey(idempotencyKey);
     // Build the plugins before storing anything, so a bad strategy name or option is a 400, not a failed study.
     const plugins = await instantiate(spec, this.registry, this.baseDir);
-    const record = await this.store.createStudy({ spec, specText });
+    if (id === undefined) return { study: await this.createAndStart(spec, specText, plugins), created: true };
+    const previous = this.submitting.get(id) ?? Promise.resolve();
+    const attempt = previous
+      .catch(() => {})
+      .then(async () => {
+        const existing = await this.store.getStudy(id);
+        if (!existing) return { study: await this.createAndStart(spec, specText, plugins, id), created: true };
+        if (existing.specText !== specText) throw new IdempotencyConflictError(id);
+        if (existing.state === 'running' && !this.active.has(id)) {
+          this.log.info({ studyId: id }, 'study submitted again: starting the stored study');
+          await this.activate(existing, true, plugins);
+          this.emit({ studyId: id, type: 'study' });
+        }
+        return { study: existing, created: false };
+      });
+    this.submitting.set(id, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.submitting.get(id) === attempt) this.submitting.delete(id);
+    }
+  }
+
+  private async createAndStart(
+    spec: SearchSpec,
+    specText: string,
+    plugins: Awaited<ReturnType<typeof instantiate>>,
+    id?: string,
+  ): Promise<StudyRecord> {
+    const record = await this.store.createStudy({ spec, specText, ...(id ? { id } : {}) });
     this.log.info({ studyId: record.id, name: spec.name }, 'study submitted');
     await this.activate(record, false, plugins);
     this.emit({ studyId: record.id, type: 'study' });

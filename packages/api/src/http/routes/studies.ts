@@ -1,5 +1,6 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { PluginLoadError, SpecError } from '@sweepd/core';
+import { IdempotencyConflictError, IdempotencyKeyError } from '@sweepd/search';
 import { bodyLimit } from 'hono/body-limit';
 import { loadStudyView, summaryView } from '../../views/study.ts';
 import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
@@ -19,6 +20,12 @@ const submitRoute = createRoute({
   path: '/v1/studies',
   summary: 'Submit a study',
   request: {
+    headers: z.object({
+      'idempotency-key': z.string().optional().openapi({
+        description:
+          'Makes the submission safe to repeat: a repeat with the same key and spec returns the study the first created (200) instead of a second one; with another spec, 409. 1 to 255 visible ASCII characters, e.g. a UUID.',
+      }),
+    }),
     body: {
       required: true,
       content: {
@@ -29,7 +36,11 @@ const submitRoute = createRoute({
   },
   responses: {
     201: { description: 'the study, started', content: { 'application/json': { schema: StudySchema } } },
-    ...errors(400, 413, 415),
+    200: {
+      description: 'the study an earlier request with the same Idempotency-Key created',
+      content: { 'application/json': { schema: StudySchema } },
+    },
+    ...errors(400, 409, 413, 415),
   },
 });
 
@@ -79,11 +90,14 @@ export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
       }
       const text = await c.req.text();
       if (text.trim() === '') throw new HttpError(400, 'request body is empty: send the spec as YAML or JSON');
+      const key = c.req.header('idempotency-key');
       try {
-        const study = await engine.submit(text);
-        return c.json(await loadStudyView(store, study), 201);
+        const { study, created } = await engine.submitStudy(text, key);
+        return c.json(await loadStudyView(store, study), created ? 201 : 200);
       } catch (err) {
         if (err instanceof SpecError) throw new HttpError(400, 'invalid spec', { problems: err.problems });
+        if (err instanceof IdempotencyKeyError) throw new HttpError(400, err.message);
+        if (err instanceof IdempotencyConflictError) throw new HttpError(409, err.message, { study: err.studyId });
         if (err instanceof PluginLoadError)
           throw new HttpError(400, err.message, { problems: [{ path: 'plugins', message: err.message }] });
         throw err;
