@@ -37,6 +37,31 @@ describe('upperBounds', () => {
     expect(at20).toBeLessThan(0.9 + 0.02);
   });
 
+  it('anchored at an exact first point, extrapolates from one more point: the line through both', () => {
+    const anchor = { t: 0, y: 0.5 };
+    const [at20] = upperBounds([{ t: 1, y: 0.52 }], [20], { sigma: 0.01, z: 2, anchor }) as number[];
+    // Every shape fits exactly; the line rises fastest: 0.5 + 20·0.02, its variance factor 20²/1².
+    expect(at20).toBeCloseTo(0.9 + 2 * 0.01 * Math.sqrt(1 + 400), 9);
+  });
+
+  it('anchored, fits a saturating curve from its start: the bound sits just above the true value', () => {
+    const anchor = { t: 0, y: 0.5 };
+    const points = saturating(3, 0.9, 2);
+    const [at20] = upperBounds(points, [20], { sigma: 0.001, z: 2, anchor }) as number[];
+    expect(at20).toBeGreaterThan(0.9);
+    expect(at20).toBeLessThan(0.9 + 0.01);
+    // Without the anchor three points leave the shape far less certain.
+    const [free] = upperBounds(points, [20], { sigma: 0.001, z: 2 }) as number[];
+    expect(free).toBeGreaterThan(at20 as number);
+  });
+
+  it('for a falling curve, bounds the next epoch above the horizon (the rule asks for both)', () => {
+    const falling = [0.9, 0.89, 0.88, 0.87, 0.86].map((y, i) => ({ t: i + 1, y }));
+    const [next, horizon] = upperBounds(falling, [6, 20], { sigma: 0.002, z: 2 }) as number[];
+    expect(next).toBeGreaterThan(horizon ?? Number.POSITIVE_INFINITY);
+    expect(next).toBeLessThan(0.87);
+  });
+
   it('covers the true final value of noisy curves at least as often as its confidence says', () => {
     const rng = new Rng('coverage');
     let covered = 0;
@@ -68,6 +93,20 @@ describe('curveResidual', () => {
     expect(curveResidual(saturating(3, 0.9, 2))).toBeUndefined();
     expect(curveResidual(saturating(10, 0.9, 2))?.sse).toBeLessThan(1e-6);
     expect(curveResidual(Array.from({ length: 6 }, (_, i) => ({ t: i + 1, y: 0.5 + 0.01 * i })))?.sse).toBeLessThan(1e-20);
+  });
+
+  it('counts three fitted parameters: short noisy curves pool to the noise sd too', () => {
+    const rng = new Rng('short');
+    let sse = 0;
+    let dof = 0;
+    for (let i = 0; i < 400; i++) {
+      const r = curveResidual(saturating(5, 0.7 + 0.25 * rng.next(), 0.5 + 5 * rng.next(), 0.005, rng));
+      sse += r?.sse ?? 0;
+      dof += r?.dof ?? 0;
+    }
+    // Profiling τ fits a little of the noise too, so short curves read a few per cent low.
+    expect(Math.sqrt(sse / dof)).toBeGreaterThan(0.0043);
+    expect(Math.sqrt(sse / dof)).toBeLessThan(0.0055);
   });
 
   it('pools to the noise sd of noisy curves, not to the size of their rise', () => {

@@ -10,8 +10,9 @@
  * a prediction is the largest, over the plausible shapes, of the fitted value plus z times the
  * standard error of a single new measurement (the fit's own uncertainty plus the noise σ).
  *
- * With two points every shape fits exactly, so the bound is the straight line through them: a
- * flat curve is caught early, a rising one is never written off before its bend shows.
+ * With two rising points every shape fits exactly and the straight line through them rises
+ * fastest, so it sets the bound: a flat curve is caught early, a rising one is never written off
+ * before its bend shows. (For two falling points a flattening exponential is the most optimistic.)
  */
 
 export interface CurvePoint {
@@ -113,8 +114,11 @@ export function upperBounds(points: readonly CurvePoint[], at: readonly number[]
   const shapes = shapesFor(points, options.anchor);
   if (shapes.length === 0) return undefined;
   const { sigma, z } = options;
-  const bestSse = Math.min(...shapes.map((s) => s.sse));
-  const plausible = shapes.filter((s) => s.sse <= bestSse + z * z * sigma * sigma);
+  // A non-finite SSE (values near the float limit) would empty the plausible set: such shapes are dropped.
+  const finite = shapes.filter((s) => Number.isFinite(s.sse));
+  if (finite.length === 0) return undefined;
+  const bestSse = Math.min(...finite.map((s) => s.sse));
+  const plausible = finite.filter((s) => s.sse <= bestSse + z * z * sigma * sigma);
   return at.map((t) => {
     let upper = Number.NEGATIVE_INFINITY;
     for (const shape of plausible) {

@@ -1,4 +1,4 @@
-import { Rng, type TrialView } from '@sweepd/core';
+import { Rng, type StoppingRule, type TrialView } from '@sweepd/core';
 import { describe, expect, it } from 'vitest';
 import { createAshaRule, ashaRulePlugin } from './asha.ts';
 import { createLearningCurveRule, learningCurveRulePlugin } from './learning-curve.ts';
@@ -107,6 +107,81 @@ describe('learning-curve rule', () => {
     expect(rule().decide(withNaN, peers).stop).toBe(true);
     expect(rule().decide(trial(20, [Number.NaN, Number.NaN, Number.NaN]), peers).stop).toBe(false);
     expect(rule().decide(trial(20, curve(0.85, 1, 6, 'flat')), [...peers, trial(30, [undefined, Number.NaN])]).stop).toBe(true);
+  });
+
+  it('keeps a trial that has already beaten the best, even when its curve now falls', () => {
+    const peaked = trial(20, [0.7, 0.85, 0.93, 0.9, 0.87, 0.85]);
+    expect(rule().decide(peaked, peers).stop).toBe(false);
+  });
+
+  it('with a reported epoch 0, fits that measurement rather than initial_value', () => {
+    // Measured 0.695 before training and 0.70 after one epoch: barely moving. From the assumed
+    // 0.5 it would look like a steep climb.
+    const options = { min_epochs: 1, initial_value: 0.5, noise: 0.001 };
+    const oneEpoch = trial(20, [0.7]);
+    const measured: TrialView = { ...oneEpoch, epochs: [{ epoch: 0, metrics: { [METRIC]: 0.695 }, layers: [] }, ...oneEpoch.epochs] };
+    expect(rule(options).decide(measured, peers).stop).toBe(true);
+    expect(rule(options).decide(oneEpoch, peers).stop).toBe(false);
+  });
+
+  it('decides a minimized metric exactly as the mirrored maximized one, initial_value included', () => {
+    // loss = 3 − auc: the same curves upside down and shifted, so a missed sign flip shows.
+    const flip = (t: TrialView): TrialView => ({
+      ...t,
+      epochs: t.epochs.map((e) => ({ ...e, metrics: { [METRIC]: 3 - (e.metrics[METRIC] ?? 0) } })),
+    });
+    const minimize = (raw: unknown) =>
+      createLearningCurveRule(learningCurveRulePlugin.parseOptions(raw), { ...ctx, direction: 'minimize' });
+    const lossPeers = peers.map(flip);
+    const cases = [
+      trial(20, curve(0.85, 1, 6, 'flat')),
+      trial(21, curve(0.95, 4, 3, 'slow')),
+      trial(22, [0.502]),
+      trial(23, [0.62]),
+      trial(24, curve(0.9, 2, 2, 'two')),
+    ];
+    let stops = 0;
+    for (const t of cases) {
+      const up = rule({ min_epochs: 1, initial_value: 0.5 }).decide(t, peers);
+      const down = minimize({ min_epochs: 1, initial_value: 2.5 }).decide(flip(t), lossPeers);
+      expect(down.stop).toBe(up.stop);
+      if (up.stop) stops++;
+    }
+    expect(stops).toBeGreaterThan(0);
+  });
+
+  it('measures the noise from the latest peers, and one diverged peer does not switch it off', () => {
+    const noiseIn = (d: ReturnType<StoppingRule['decide']>) => Number(/noise sd ([\d.e-]+)/.exec(d.stop ? d.reason : '')?.[1]);
+    const flat = trial(20, curve(0.85, 1, 6, 'flat'));
+    const clean = rule().decide(flat, peers);
+    expect(noiseIn(clean)).toBeGreaterThan(0.003);
+    expect(noiseIn(clean)).toBeLessThan(0.007);
+    const diverged = trial(30, [0.6, 0.7, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], { state: 'stopped' });
+    const spiked = trial(31, [0.7, 0.8, 0.85, 5, 0.86, 0.86]);
+    const withOutliers = rule().decide(flat, [...peers, diverged, spiked]);
+    expect(withOutliers.stop).toBe(true);
+    expect(noiseIn(withOutliers)).toBeCloseTo(noiseIn(clean), 6);
+  });
+
+  it('refits a peer whose earlier epochs were rewritten (a retried trial): same answer as a fresh rule', () => {
+    const flat = trial(20, curve(0.85, 1, 6, 'flat'));
+    const seasoned = rule();
+    seasoned.decide(flat, peers);
+    // Peer 9 is retried and its epochs 2–4 come back different; count and last epoch unchanged.
+    const rewritten = peers.map((p) =>
+      p.number !== 9 ? p : { ...p, epochs: p.epochs.map((e) => (e.epoch >= 2 && e.epoch <= 4 ? { ...e, metrics: { [METRIC]: 0.6 } } : e)) },
+    );
+    expect(seasoned.decide(flat, rewritten)).toEqual(rule().decide(flat, rewritten));
+  });
+
+  it('with max_epochs, compares with the peers best up to that epoch, not after it', () => {
+    // Slow peers: about 0.75 by epoch 10, 0.87 by epoch 20. A fast starter flat at 0.82 leads at epoch 10.
+    const slowPeers = Array.from({ length: 6 }, (_, i) => trial(i, curve(0.95, 12, 20, `slow-peer-${i}`)));
+    const fast = trial(20, curve(0.82, 1, 6, 'fast'));
+    expect(rule({ max_epochs: 10 }).decide(fast, slowPeers).stop).toBe(false);
+    expect(rule().decide(fast, slowPeers)).toMatchObject({ stop: true, reason: expect.stringContaining('extrapolated to epoch 20') });
+    // Trials past the horizon are not judged.
+    expect(rule({ max_epochs: 5 }).decide(fast, slowPeers).stop).toBe(false);
   });
 
   it('rejects unknown and invalid options by name', () => {

@@ -1,7 +1,7 @@
 import type { Plugin, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { type CurvePoint, curveResidual, upperBounds } from './curve-extrapolation.ts';
-import { bestUpTo, fmt, lastEpoch, ordinal, othersOf, worseWord } from './history.ts';
+import { bestUpTo, fmt, lastEpoch, median, ordinal, othersOf, worseWord } from './history.ts';
 
 /**
  * Learning-curve extrapolation (in the spirit of Domhan et al. 2015 and NNI's curve-fitting
@@ -13,7 +13,7 @@ import { bestUpTo, fmt, lastEpoch, ordinal, othersOf, worseWord } from './histor
  * flattened below the best is stopped. The extrapolation (curve-extrapolation.ts) fits
  * saturating exponentials of every time constant, and a straight line, and takes the highest
  * prediction among the shapes the data cannot rule out at `confidence` noise sd; the noise is
- * measured from the epoch-to-epoch jitter of the curves seen so far.
+ * measured from the residuals of the peers' fitted curves (createNoiseMeter).
  */
 export const learningCurveOptionsSchema = z.strictObject({
   /** Epochs a trial runs before it is judged (a line needs two points: 1 is useful only with initial_value). */
@@ -30,7 +30,10 @@ export const learningCurveOptionsSchema = z.strictObject({
   noise: z.number().positive().optional(),
   /** Compare with the k-th best value of the other trials (1 = the best). */
   top_k: z.number().int().min(1).default(1),
-  /** The epoch the extrapolation aims at; defaults to the study's max_epochs. */
+  /**
+   * The epoch the extrapolation aims at, compared with the peers' best up to that epoch; trials
+   * past it are not judged. Defaults to the study's max_epochs.
+   */
   max_epochs: z.number().int().min(2).optional(),
 });
 export type LearningCurveOptions = z.infer<typeof learningCurveOptionsSchema>;
@@ -39,38 +42,54 @@ export type LearningCurveOptions = z.infer<typeof learningCurveOptionsSchema>;
 const MIN_NOISE_POINTS = 5;
 /** The noise is pooled over the latest this many curves: hundreds of residual degrees of freedom, at a bounded cost. */
 const NOISE_CURVES = 64;
+/** A curve whose residual variance is more than this many times the median curve's (a diverged run, a spike) is left out. */
+const OUTLIER_VARIANCE_RATIO = 9;
+
+/**
+ * Measures the per-epoch noise of the metric from the latest peers' curves: the residuals of each
+ * curve's best-fitting shape (so the rise itself is not counted as noise), pooled as Σ SSE / Σ dof
+ * over the curves whose residual variance is within OUTLIER_VARIANCE_RATIO of the median curve's,
+ * so that one diverged or spiking peer cannot switch the rule off. NaN when no peer has
+ * MIN_NOISE_POINTS finite epochs yet. Fits are cached by trial id and refitted whenever any of the
+ * curve's (epoch, value) pairs differs from what was fitted (a retried trial may rewrite them).
+ */
+function createNoiseMeter(metric: string, sign: number): (peers: readonly TrialView[]) => number {
+  const fitted = new Map<string, { key: string; residual: ReturnType<typeof curveResidual> }>();
+  return (peers) => {
+    const recent = peers
+      .filter((p) => p.epochs.length >= MIN_NOISE_POINTS)
+      .sort((a, b) => b.number - a.number || (a.id < b.id ? -1 : 1))
+      .slice(0, NOISE_CURVES);
+    const residuals: Array<{ sse: number; dof: number }> = [];
+    for (const peer of recent) {
+      const points = curveOf(peer, metric, sign);
+      const key = points.map((p) => `${p.t}:${p.y}`).join(',');
+      let cached = fitted.get(peer.id);
+      if (cached?.key !== key) {
+        cached = { key, residual: points.length >= MIN_NOISE_POINTS ? curveResidual(points) : undefined };
+        fitted.set(peer.id, cached);
+      }
+      if (cached.residual && Number.isFinite(cached.residual.sse)) residuals.push(cached.residual);
+    }
+    if (residuals.length === 0) return Number.NaN;
+    const typical = median(residuals.map((r) => r.sse / r.dof));
+    let sse = 0;
+    let dof = 0;
+    for (const r of residuals) {
+      if (r.sse / r.dof > OUTLIER_VARIANCE_RATIO * typical) continue;
+      sse += r.sse;
+      dof += r.dof;
+    }
+    return Math.sqrt(sse / dof);
+  };
+}
 
 export function createLearningCurveRule(options: LearningCurveOptions, ctx: StoppingContext): StoppingRule {
   const { direction, metric } = ctx;
   const horizon = Math.min(options.max_epochs ?? ctx.maxEpochs, ctx.maxEpochs);
   // Everything below is computed for maximize; a minimized metric is negated on the way in and out.
   const sign = direction === 'maximize' ? 1 : -1;
-  // Residual of each peer's curve, by trial id, refitted only when the curve grew or changed.
-  // Epochs are stored once per number, so the count and the last record identify a curve's state.
-  const residuals = new Map<string, { key: string; residual: ReturnType<typeof curveResidual> }>();
-  const noiseOf = (trials: readonly TrialView[]): number => {
-    let sse = 0;
-    let dof = 0;
-    const recent = trials
-      .filter((p) => p.epochs.length >= MIN_NOISE_POINTS)
-      .sort((a, b) => b.number - a.number || (a.id < b.id ? -1 : 1))
-      .slice(0, NOISE_CURVES);
-    for (const peer of recent) {
-      const last = peer.epochs.at(-1);
-      const key = `${peer.epochs.length}|${last?.epoch}|${last?.metrics[metric]}`;
-      let cached = residuals.get(peer.id);
-      if (cached?.key !== key) {
-        const points = curveOf(peer, metric, sign);
-        cached = { key, residual: points.length >= MIN_NOISE_POINTS ? curveResidual(points) : undefined };
-        residuals.set(peer.id, cached);
-      }
-      if (cached.residual) {
-        sse += cached.residual.sse;
-        dof += cached.residual.dof;
-      }
-    }
-    return dof > 0 ? Math.sqrt(sse / dof) : Number.NaN;
-  };
+  const noiseOf = createNoiseMeter(metric, sign);
   return {
     decide(trial: TrialView, peers: readonly TrialView[]): StopDecision {
       const e = lastEpoch(trial);
@@ -80,7 +99,8 @@ export function createLearningCurveRule(options: LearningCurveOptions, ctx: Stop
 
       const others = othersOf(trial, peers);
       const values = others
-        .map((p) => bestUpTo(p, metric, direction, Number.POSITIVE_INFINITY))
+        // Like with like: the peers' best up to the horizon the trial is extrapolated to.
+        .map((p) => bestUpTo(p, metric, direction, horizon))
         .filter((v): v is number => v !== undefined && Number.isFinite(v))
         .map((v) => sign * v)
         .sort((a, b) => b - a);
@@ -90,10 +110,11 @@ export function createLearningCurveRule(options: LearningCurveOptions, ctx: Stop
       const sigma = options.noise ?? noiseOf(others);
       if (!(sigma > 0)) return { stop: false };
       const best = Math.max(...points.map((p) => p.y));
-      // The model is monotone between the next epoch and the horizon, so those two ends bound it.
       // A reported epoch 0 (an evaluation before training) wins over the configured initial value.
       const anchor =
         options.initial_value === undefined || points.some((p) => p.t === 0) ? undefined : { t: 0, y: sign * options.initial_value };
+      // Each shape's bound is convex in g(t) and g is monotone in t, so over the epochs still to
+      // come it is highest at one of the two ends: the next epoch or the horizon.
       const upper = upperBounds(points, [e + 1, horizon], { sigma, z: options.confidence, ...(anchor ? { anchor } : {}) });
       if (!upper) return { stop: false };
       const reachable = Math.max(best, ...upper);
