@@ -15,7 +15,8 @@ let engine: StudyEngine;
 let daemon: ReturnType<typeof serve>;
 let proxy: http.Server;
 let proxyUrl = '';
-let dropNextReply = false;
+/** What the proxy does to the next reply: pass it, cut the connection, cut it after the headers, or turn it into a 500. */
+let nextReply: 'pass' | 'cut' | 'cut-after-headers' | '500' = 'pass';
 
 const specYaml = `
 name: lost-reply
@@ -37,14 +38,23 @@ beforeAll(async () => {
     const upstream = http.request(
       { host: '127.0.0.1', port: daemonPort, path: req.url, method: req.method, headers: req.headers },
       (answer) => {
-        if (dropNextReply) {
-          dropNextReply = false;
+        const mode = nextReply;
+        nextReply = 'pass';
+        if (mode === 'cut') {
           answer.resume();
           req.socket.destroy();
-          return;
+        } else if (mode === 'cut-after-headers') {
+          answer.resume();
+          res.writeHead(answer.statusCode ?? 502, { 'content-type': 'application/json', 'content-length': '1000' });
+          res.write('{"id":');
+          setTimeout(() => req.socket.destroy(), 20);
+        } else if (mode === '500') {
+          answer.resume();
+          res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}');
+        } else {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
         }
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
       },
     );
     req.pipe(upstream);
@@ -61,20 +71,22 @@ afterAll(async () => {
 });
 
 describe('ApiClient.submitStudy', () => {
-  it('creates one study when the reply to the first request is lost', async () => {
-    const before = (await store.listStudies()).length;
-    dropNextReply = true;
-    const study = await new ApiClient(proxyUrl).submitStudy<{ id: string; name: string }>(specYaml);
-    expect(study.name).toBe('lost-reply');
-    expect(dropNextReply).toBe(false); // the first reply was indeed cut
-    const studies = await store.listStudies();
-    expect(studies).toHaveLength(before + 1);
-    expect(studies.map((s) => s.id)).toContain(study.id);
-  });
+  for (const mode of ['cut', 'cut-after-headers', '500'] as const) {
+    it(`creates one study when the reply to the first request is lost (${mode})`, async () => {
+      const before = (await store.listStudies()).length;
+      nextReply = mode;
+      const study = await new ApiClient(proxyUrl).submitStudy<{ id: string; name: string }>(specYaml);
+      expect(study.name).toBe('lost-reply');
+      expect(nextReply).toBe('pass'); // the first reply was indeed spoilt
+      const studies = await store.listStudies();
+      expect(studies).toHaveLength(before + 1);
+      expect(studies.map((s) => s.id)).toContain(study.id);
+    });
+  }
 
   it('without a key, the same lost reply would have left a study the client cannot know of', async () => {
     const before = (await store.listStudies()).length;
-    dropNextReply = true;
+    nextReply = 'cut';
     const error = await new ApiClient(proxyUrl).json('POST', '/v1/studies', specYaml).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(0);

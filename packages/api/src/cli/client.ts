@@ -12,10 +12,16 @@ export class ApiError extends Error {
   }
 }
 
-/** Whether a failed fetch was refused outright (nothing listening), as opposed to cut or timed out. */
-function connectionRefused(err: ApiError): boolean {
-  const fetchError = err.cause as { cause?: { code?: string } } | undefined;
-  return fetchError?.cause?.code === 'ECONNREFUSED';
+/** Statuses a keyed submission is repeated on; 0 is a request that failed without an answer. */
+const RETRYABLE_STATUSES = new Set([0, 500, 502, 503, 504]);
+
+/**
+ * Whether a failed request certainly never reached a daemon (nothing listening, no such host):
+ * repeating it cannot help, so the user hears at once.
+ */
+function neverReached(err: ApiError): boolean {
+  const code = (err.cause as { cause?: { code?: string } } | undefined)?.cause?.code;
+  return err.status === 0 && (code === 'ECONNREFUSED' || code === 'ENOTFOUND');
 }
 
 export class ApiClient {
@@ -31,22 +37,32 @@ export class ApiClient {
 
   /**
    * Submits a spec under a fresh idempotency key, and repeats the request with the same key when
-   * the daemon cannot be reached or answers 502/503/504 (up to `attempts` times, waiting 0.5 s,
-   * 1 s, 2 s, …): a reply lost on the way back cannot create a second study.
+   * the connection fails or is cut (even after the headers), an attempt takes over a minute, or
+   * the daemon answers 500/502/503/504 — up to `attempts` times, waiting 0.5 s, 1 s, 2 s, …. The
+   * key makes every repeat safe: a reply lost on the way back cannot create a second study.
    */
   async submitStudy<T>(spec: string, options: { attempts?: number; key?: string } = {}): Promise<T> {
     const key = options.key ?? randomUUID();
     const attempts = options.attempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.request('POST', '/v1/studies', spec, 'application/yaml', { 'idempotency-key': key });
-        return (await res.json()) as T;
+        const res = await this.request(
+          'POST',
+          '/v1/studies',
+          spec,
+          'application/yaml',
+          { 'idempotency-key': key },
+          AbortSignal.timeout(60_000),
+        );
+        try {
+          return (await res.json()) as T;
+        } catch (err) {
+          throw new ApiError(0, `the reply from the daemon at ${this.baseUrl} was cut short (${(err as Error).message})`, undefined, {
+            cause: err,
+          });
+        }
       } catch (err) {
-        // A refused connection never reached a daemon: say so at once rather than after retries.
-        const retryable =
-          err instanceof ApiError &&
-          ((err.status === 0 && !connectionRefused(err)) || err.status === 502 || err.status === 503 || err.status === 504);
-        if (!retryable || attempt >= attempts) throw err;
+        if (!(err instanceof ApiError) || !RETRYABLE_STATUSES.has(err.status) || neverReached(err) || attempt >= attempts) throw err;
         await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** (attempt - 1)));
       }
     }

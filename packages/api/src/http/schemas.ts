@@ -13,6 +13,7 @@ export const ErrorSchema = z
   .object({
     error: z.string().openapi({ example: "no study with id 'st_nope'" }),
     problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    study: z.string().optional().openapi({ description: 'on a 409 for a reused Idempotency-Key: the study the key created' }),
   })
   .openapi('Error');
 

@@ -156,6 +156,53 @@ describe('StudyEngine', () => {
     expect(await store.listStudies()).toHaveLength(1);
   });
 
+  it('a keyed resubmit racing a stop leaves the study stopped', async () => {
+    const { store, engine } = await setup({ runner: curveRunner(30) });
+    const text = JSON.stringify(spec({ budget: { max_trials: 6, max_epochs: 3, parallelism: 1 } }));
+    const { study } = await engine.submitStudy(text, 'stop-race');
+    await until(async () => (await store.listTrials(study.id)).length >= 1);
+    // The resubmit reads the study (still running) while the user's stop is on its way.
+    const getStudy = store.getStudy.bind(store);
+    let stopping: Promise<boolean> | undefined;
+    store.getStudy = (id) => {
+      const read = getStudy(id);
+      stopping ??= engine.stopStudy(study.id, 'user stop');
+      return read;
+    };
+    await engine.submitStudy(text, 'stop-race');
+    store.getStudy = getStudy;
+    await stopping;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await store.getStudy(study.id)).toMatchObject({ state: 'stopped', reason: 'user stop' });
+    expect(engine.isActive(study.id)).toBe(false);
+  });
+
+  it('a keyed resubmit resumes a stored, unstarted study with trials to exactly its budget, after a failed first try', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const text = JSON.stringify(spec({ budget: { max_trials: 6, max_epochs: 3, parallelism: 2 } }));
+    const first = await setup({ store, runner: curveRunner(40) });
+    const { study } = await first.engine.submitStudy(text, 'resume');
+    await until(async () => (await store.listTrials(study.id)).some((t) => t.state === 'completed'));
+    await first.close();
+    // A daemon that has not resumed the study (as if its start had missed it), whose store fails once.
+    const flaky = Object.create(store) as Store;
+    flaky.runningStudies = async () => [];
+    let failures = 1;
+    flaky.listTrials = async (id) => {
+      if (failures-- > 0) throw new Error('store away for a moment');
+      return store.listTrials(id);
+    };
+    const second = await setup({ store: flaky });
+    await expect(second.engine.submitStudy(text, 'resume')).rejects.toThrow(/store away/);
+    expect(second.engine.isActive(study.id)).toBe(false);
+    expect(await second.engine.submitStudy(text, 'resume')).toMatchObject({ created: false });
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const trials = await store.listTrials(study.id);
+    expect(trials.map((t) => t.number)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(trials.every((t) => t.state === 'completed')).toBe(true);
+  });
+
   it('rejects an invalid spec or an unknown strategy without storing anything', async () => {
     const { store, engine } = await setup();
     await expect(engine.submit('name: x\nspace: {}\n')).rejects.toBeInstanceOf(SpecError);

@@ -109,12 +109,16 @@ export class StudyEngine {
         const existing = await this.store.getStudy(id);
         if (!existing) return { study: await this.createAndStart(spec, specText, plugins, id), created: true };
         if (existing.specText !== specText) throw new IdempotencyConflictError(id);
-        if (existing.state === 'running' && !this.active.has(id)) {
+        if (this.active.has(id)) return { study: existing, created: false };
+        // Read again now that it is known to be inactive: stopStudy and failStudy store the new
+        // state before they let go of a study, so a study ended meanwhile is not brought back.
+        const current = (await this.store.getStudy(id)) ?? existing;
+        if (current.state === 'running' && !this.active.has(id)) {
           this.log.info({ studyId: id }, 'study submitted again: starting the stored study');
-          await this.activate(existing, true, plugins);
+          await this.activate(current, true, plugins);
           this.emit({ studyId: id, type: 'study' });
         }
-        return { study: existing, created: false };
+        return { study: current, created: false };
       });
     this.submitting.set(id, attempt);
     try {
@@ -141,8 +145,9 @@ export class StudyEngine {
     const study = this.active.get(studyId);
     if (!study) return false;
     await study.serial(async () => {
-      this.active.delete(studyId);
+      // Stored first: a keyed resubmit that finds the study inactive must find it stopped.
       await this.store.setStudyState(studyId, 'stopped', reason);
+      this.active.delete(studyId);
       for (const trial of study.inFlight()) await this.stopTrialNow(study, trial, reason);
     });
     this.emit({ studyId, type: 'study' });
@@ -181,21 +186,31 @@ export class StudyEngine {
     const plugins = built ?? (await instantiate(record.spec, this.registry, this.baseDir));
     const study = new ActiveStudy(record, plugins.strategy, plugins.rules);
     this.active.set(record.id, study);
-    if (resuming) {
-      const trials = await this.store.listTrials(record.id);
-      for (const t of trials) {
-        const live = study.add(t);
-        // Only unfinished trials take reports; a late report for a finished one is ignored, as live.
-        if (!FINISHED_TRIAL_STATES.has(live.state)) this.track(study, live);
-      }
-      const unfinished = study.inFlight();
-      const stopped = unfinished.filter((t) => t.reason);
-      // A stop decided before the restart stands; the rest go out again (the bus drops duplicates).
-      await this.finishTrials(stopped.map((trial) => ({ study, trial, outcome: { state: 'stopped' as const, reason: trial.reason } })));
-      study.undispatched = unfinished.filter((t) => !t.reason).map((t) => study.jobFor(t));
-      this.log.info({ studyId: record.id, trials: trials.length, redispatched: study.undispatched.length }, 'study resumed');
+    try {
+      if (resuming) await this.resume(study);
+    } catch (err) {
+      // Not left half-built: whoever retries (a resubmit, the next start) begins afresh.
+      if (this.active.get(record.id) === study) this.active.delete(record.id);
+      throw err;
     }
     await this.pump(study);
+  }
+
+  /** Takes a restarted study's stored trials back: finished ones as history, unfinished ones to run again. */
+  private async resume(study: ActiveStudy): Promise<void> {
+    const record = study.record;
+    const trials = await this.store.listTrials(record.id);
+    for (const t of trials) {
+      const live = study.add(t);
+      // Only unfinished trials take reports; a late report for a finished one is ignored, as live.
+      if (!FINISHED_TRIAL_STATES.has(live.state)) this.track(study, live);
+    }
+    const unfinished = study.inFlight();
+    const stopped = unfinished.filter((t) => t.reason);
+    // A stop decided before the restart stands; the rest go out again (the bus drops duplicates).
+    await this.finishTrials(stopped.map((trial) => ({ study, trial, outcome: { state: 'stopped' as const, reason: trial.reason } })));
+    study.undispatched = unfinished.filter((t) => !t.reason).map((t) => study.jobFor(t));
+    this.log.info({ studyId: record.id, trials: trials.length, redispatched: study.undispatched.length }, 'study resumed');
   }
 
   private track(study: ActiveStudy, trial: LiveTrial): void {
@@ -436,9 +451,13 @@ export class StudyEngine {
 
   private async failStudy(studyId: string, reason: string): Promise<void> {
     const study = this.active.get(studyId);
-    this.active.delete(studyId);
     this.log.error({ studyId, reason }, 'study failed');
-    await this.store.setStudyState(studyId, 'failed', reason);
+    try {
+      // Stored first, as in stopStudy; let go of the study even when the store is away.
+      await this.store.setStudyState(studyId, 'failed', reason);
+    } finally {
+      this.active.delete(studyId);
+    }
     if (study) for (const trial of study.inFlight()) await this.stopTrialNow(study, trial, `study failed: ${reason}`);
     this.emit({ studyId, type: 'study' });
   }
