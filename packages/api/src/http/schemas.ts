@@ -17,6 +17,10 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
+/** OpenAPI responses for error statuses, each a JSON Error body. */
+export const errorResponses = (...codes: Array<400 | 404 | 409 | 413 | 415>) =>
+  Object.fromEntries(codes.map((code) => [code, { description: 'error', content: { 'application/json': { schema: ErrorSchema } } }]));
+
 export const StudyIdParams = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'st_3kq9x2' }),
 });

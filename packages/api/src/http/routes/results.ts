@@ -6,7 +6,7 @@ import type { Api, RouteDeps } from '../deps.ts';
 import { findStudy, HttpError } from '../errors.ts';
 import {
   BestConfigSchema,
-  ErrorSchema,
+  errorResponses,
   ExportQuery,
   LeaderboardSchema,
   StopTrialSchema,
@@ -15,15 +15,15 @@ import {
   TrialSchema,
 } from '../schemas.ts';
 
-const errors = (...codes: Array<400 | 404 | 409>) =>
-  Object.fromEntries(codes.map((code) => [code, { description: 'error', content: { 'application/json': { schema: ErrorSchema } } }]));
-
 const leaderboardRoute = createRoute({
   method: 'get',
   path: '/v1/studies/{id}/leaderboard',
   summary: 'Trials ranked by objective',
   request: { params: StudyIdParams },
-  responses: { 200: { description: 'the leaderboard', content: { 'application/json': { schema: LeaderboardSchema } } }, ...errors(404) },
+  responses: {
+    200: { description: 'the leaderboard', content: { 'application/json': { schema: LeaderboardSchema } } },
+    ...errorResponses(404),
+  },
 });
 
 const trialRoute = createRoute({
@@ -33,7 +33,7 @@ const trialRoute = createRoute({
   request: { params: TrialParams },
   responses: {
     200: { description: 'the trial, its metrics and layer statistics per epoch', content: { 'application/json': { schema: TrialSchema } } },
-    ...errors(400, 404),
+    ...errorResponses(400, 404),
   },
 });
 
@@ -44,7 +44,7 @@ const stopTrialRoute = createRoute({
   request: { params: TrialParams },
   responses: {
     200: { description: 'the trial is stopping', content: { 'application/json': { schema: StopTrialSchema } } },
-    ...errors(400, 404, 409),
+    ...errorResponses(400, 404, 409),
   },
 });
 
@@ -63,7 +63,7 @@ const exportRoute = createRoute({
         'text/plain': { schema: { type: 'string' } },
       },
     },
-    ...errors(400, 404, 409),
+    ...errorResponses(400, 404, 409),
   },
 });
 

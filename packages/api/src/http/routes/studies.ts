@@ -5,15 +5,12 @@ import { bodyLimit } from 'hono/body-limit';
 import { loadStudyView, summaryView } from '../../views/study.ts';
 import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
 import { findStudy, HttpError } from '../errors.ts';
-import { ErrorSchema, SpecBody, StudyIdParams, StudyListSchema, StudySchema } from '../schemas.ts';
+import { errorResponses, SpecBody, StudyIdParams, StudyListSchema, StudySchema } from '../schemas.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Media types a spec may be sent as; none at all is taken as YAML. */
 const SPEC_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'];
-
-const errors = (...codes: Array<400 | 404 | 409 | 413 | 415>) =>
-  Object.fromEntries(codes.map((code) => [code, { description: 'error', content: { 'application/json': { schema: ErrorSchema } } }]));
 
 const submitRoute = createRoute({
   method: 'post',
@@ -40,7 +37,7 @@ const submitRoute = createRoute({
       description: 'the study an earlier request with the same Idempotency-Key created',
       content: { 'application/json': { schema: StudySchema } },
     },
-    ...errors(400, 409, 413, 415),
+    ...errorResponses(400, 409, 413, 415),
   },
 });
 
@@ -60,7 +57,7 @@ const getRoute = createRoute({
   request: { params: StudyIdParams },
   responses: {
     200: { description: 'the study, its counts, best config and spec', content: { 'application/json': { schema: StudySchema } } },
-    ...errors(404),
+    ...errorResponses(404),
   },
 });
 
@@ -69,7 +66,10 @@ const stopRoute = createRoute({
   path: '/v1/studies/{id}/stop',
   summary: 'Stop a study and its running trials',
   request: { params: StudyIdParams },
-  responses: { 200: { description: 'the stopped study', content: { 'application/json': { schema: StudySchema } } }, ...errors(404, 409) },
+  responses: {
+    200: { description: 'the stopped study', content: { 'application/json': { schema: StudySchema } } },
+    ...errorResponses(404, 409),
+  },
 });
 
 export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
