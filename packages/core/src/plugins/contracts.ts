@@ -1,4 +1,5 @@
-import type { Space } from '../spec/schema.ts';
+import type { SpecProblem } from '../spec/errors.ts';
+import type { SearchSpec, Space } from '../spec/schema.ts';
 import type { Direction, EpochRecord, Params, ParamValue, TrialJob, TrialOutcome, TrialView } from '../types.ts';
 
 /** What a strategy asked for: parameters, and optional tags stored with the trial (e.g. a bracket). */
@@ -83,4 +84,11 @@ export interface Plugin<K extends PluginKind = PluginKind, O = unknown> {
   description?: string;
   parseOptions(raw: unknown): O;
   create(options: O, ctx: PluginKinds[K]['context']): PluginKinds[K]['instance'] | Promise<PluginKinds[K]['instance']>;
+  /**
+   * Runners only: every problem with the spec that this runner can see at submit time (parameter
+   * names and ranges it accepts, its options, model and dataset), with paths from the spec's root
+   * (e.g. `space.frozen_layers.high`, `trainer.options.command`). The daemon calls it before it
+   * stores a study, so a spec that cannot run is refused with 400 instead of failing trial by trial.
+   */
+  checkSpec?(spec: SearchSpec): readonly SpecProblem[] | Promise<readonly SpecProblem[]>;
 }
