@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
 import { ApiClient } from './client.ts';
 import { runQuickstart } from './quickstart.ts';
+import { untilSignal } from './signal.ts';
 import { watchStudy } from './watch.ts';
 import { renderLeaderboard } from './table.ts';
 import type { LeaderboardRow } from '../views/leaderboard.ts';
@@ -57,8 +56,6 @@ function intOption(value: string | undefined, name: string): number | undefined 
 function client(values: { api?: string; token?: string }): ApiClient {
   return new ApiClient(values.api ?? process.env.SWEEPD_API_URL ?? 'http://127.0.0.1:8080', values.token ?? process.env.SWEEPD_API_TOKEN);
 }
-
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 export async function runCommand(command: string, args: string[]): Promise<number> {
   switch (command) {
@@ -196,17 +193,4 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const done = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve(signal);
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
 }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pinoLogger } from '../ops/log.ts';
 import { ApiClient } from './client.ts';
-import { REPO_ROOT, untilSignal } from './commands.ts';
+import { REPO_ROOT } from './repo-root.ts';
+import { untilSignal } from './signal.ts';
 import { watchStudy } from './watch.ts';
 
 /**

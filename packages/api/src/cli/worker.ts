@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ProcessPoolRunner, startWorker } from '@sweepd/trainer';
 import { connectNats } from '../nats.ts';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
-import { untilSignal } from './commands.ts';
+import { untilSignal } from './signal.ts';
 
 /**
  * `sweepd worker`: joins a NATS pool and trains until SIGTERM/SIGINT, then hands the trials it is
