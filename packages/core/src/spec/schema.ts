@@ -81,6 +81,13 @@ export const specSchema = z.strictObject({
       .min(1, 'must be at least 1')
       .max(LIMITS.maxParallelism, `must be at most ${LIMITS.maxParallelism}`)
       .default(1),
+    /** Trials failing one after another before the study stops as failed: setup errors repeat, so don't spend the budget on them. */
+    max_consecutive_failures: z
+      .number()
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(LIMITS.maxTrials, `must be at most ${LIMITS.maxTrials}`)
+      .default(5),
   }),
   trainer: z
     .strictObject({
