@@ -1,0 +1,154 @@
+"""A Keras 3 callback that reports each epoch to sweepd with the tfjs runner's layer statistics.
+
+    from sweepd.keras import SweepdCallback
+    model.fit(x, y, epochs=n, callbacks=[SweepdCallback(probe=x_val[:64], validation=(x_val, y_val), class_names=names)])
+
+Each epoch it reports Keras' logs as metrics (plus ``val_auc_macro``, ``val_auc_micro`` and
+``val_auc[<class>]`` when ``validation`` is given), one entry per layer with a kernel
+(kernelMovement, biasMovement, updateRatio, mean, std, fractionNegative, quantiles), the sparsity
+and dead units of every ReLU output on the probe batch (channels last), and sets
+``model.stop_training`` when sweepd asks the trial to stop.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import keras
+import numpy as np
+
+from .auc import multilabel_auc
+from .protocol import report, should_stop
+from .stats import absolute_movement, activation_sparsity, kernel_stats
+
+_KERNEL_NAMES = ("kernel", "depthwise_kernel")
+
+
+def _kernel_and_bias(layer: Any) -> Tuple[Optional[Any], Optional[Any]]:
+    kernel = None
+    for attr in _KERNEL_NAMES:
+        v = getattr(layer, attr, None)
+        if v is not None and hasattr(v, "numpy"):
+            kernel = v
+            break
+    bias = getattr(layer, "bias", None)
+    return kernel, bias if bias is not None and hasattr(bias, "numpy") else None
+
+
+def _all_layers(model: Any) -> List[Any]:
+    out = []
+    for layer in model.layers:
+        if hasattr(layer, "layers") and layer.layers:  # a nested model
+            out.extend(_all_layers(layer))
+        else:
+            out.append(layer)
+    return out
+
+
+def _is_relu(layer: Any) -> bool:
+    if isinstance(layer, keras.layers.ReLU):
+        return True
+    if isinstance(layer, keras.layers.Activation):
+        return getattr(layer.activation, "__name__", "") == "relu"
+    return getattr(getattr(layer, "activation", None), "__name__", "") == "relu"
+
+
+class SweepdCallback(keras.callbacks.Callback):
+    """Reports every epoch to sweepd (see the module's docstring).
+
+    probe: a fixed input batch for activation sparsity (None: no sparsity). validation: (x, y)
+    multi-label data whose per-class AUC is added (None: only Keras' logs). class_names: names for
+    the AUC metrics. notes: a dict added to every epoch's notes.
+    """
+
+    def __init__(
+        self,
+        probe: Any = None,
+        validation: Optional[Tuple[Any, Any]] = None,
+        class_names: Optional[Sequence[str]] = None,
+        notes: Optional[Dict[str, Any]] = None,
+        layer_stats: bool = True,
+    ) -> None:
+        super().__init__()
+        self.probe = probe
+        self.validation = validation
+        self.class_names = class_names
+        self.extra_notes = dict(notes or {})
+        self.layer_stats = layer_stats
+        self._initial: Dict[str, Tuple[np.ndarray, Optional[np.ndarray]]] = {}
+        self._previous: Dict[str, np.ndarray] = {}
+        self._probe_model: Any = None
+        self._relus: List[Any] = []
+        self.last_seconds = 0.0
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        if not self.layer_stats:
+            return
+        self._weighted = []
+        for layer in _all_layers(self.model):
+            kernel, bias = _kernel_and_bias(layer)
+            if kernel is None:
+                continue
+            k = np.array(kernel.numpy(), dtype=np.float32)
+            self._weighted.append(layer)
+            self._initial[layer.name] = (k, None if bias is None else np.array(bias.numpy(), dtype=np.float32))
+            self._previous[layer.name] = k
+        if self.probe is not None:
+            self._relus = [layer for layer in _all_layers(self.model) if _is_relu(layer)]
+            if self._relus:
+                self._probe_model = keras.Model(inputs=self.model.inputs, outputs=[layer.output for layer in self._relus])
+
+    def collect(self) -> List[Dict[str, Any]]:
+        """This epoch's layer entries (weights, then ReLU activations on the probe batch)."""
+        started = time.perf_counter()
+        entries: List[Dict[str, Any]] = []
+        by_name: Dict[str, Dict[str, Any]] = {}
+        for layer in self._weighted:
+            kernel, bias = _kernel_and_bias(layer)
+            current = np.array(kernel.numpy(), dtype=np.float32)
+            initial, initial_bias = self._initial[layer.name]
+            entry: Dict[str, Any] = {"layer": layer.name, "trainable": bool(layer.trainable)}
+            entry.update(kernel_stats(current, initial, self._previous[layer.name]))
+            if bias is not None and initial_bias is not None:
+                entry["biasMovement"] = absolute_movement(bias.numpy(), initial_bias)
+            self._previous[layer.name] = current
+            entries.append(entry)
+            by_name[layer.name] = entry
+        if self._probe_model is not None:
+            outputs = self._probe_model(self.probe, training=False)
+            if not isinstance(outputs, (list, tuple)):
+                outputs = [outputs]
+            for layer, out in zip(self._relus, outputs):
+                a = activation_sparsity(np.asarray(out), axis=-1)
+                # a Dense/Conv with activation='relu' carries its sparsity in its own entry, as in tfjs
+                if layer.name in by_name:
+                    by_name[layer.name].update(a)
+                else:
+                    entries.append({"layer": layer.name, "trainable": False, **a})
+        self.last_seconds = time.perf_counter() - started
+        return entries
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        metrics: Dict[str, float] = {}
+        for k, v in (logs or {}).items():
+            try:
+                metrics[k] = float(v)
+            except (TypeError, ValueError):
+                continue
+        notes: Dict[str, Any] = dict(self.extra_notes)
+        if self.validation is not None:
+            x, y = self.validation
+            scores = np.asarray(self.model.predict(x, verbose=0))
+            try:
+                auc = multilabel_auc(np.asarray(y), scores, self.class_names)
+                metrics.update(auc.metrics())
+                notes.update(auc.notes())
+            except ValueError as e:  # NaN scores: the run diverged; the loss says so
+                notes["auc_error"] = str(e)
+        layers = self.collect() if self.layer_stats else None
+        if layers is not None:
+            notes["diagnostics_seconds"] = self.last_seconds
+        report(epoch + 1, metrics, layers=layers, notes=notes)
+        if should_stop():
+            self.model.stop_training = True
