@@ -8,3 +8,4 @@ export { builtinStoppingRules, decideAll, tagsForTrialAll } from './stopping/ind
 export { builtinStrategies } from './strategies/index.ts';
 export * from './create.ts';
 export * from './engine/index.ts';
+export * from './diagnosis/index.ts';

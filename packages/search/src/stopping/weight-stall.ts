@@ -6,7 +6,9 @@ import { bestUpTo, fmt, lastEpoch, recordAt } from './history.ts';
  * Stops a trial whose weights have stopped moving: for `patience` consecutive epochs every
  * trainable layer that reports a kernel `updateRatio` (‖W_t − W_{t−1}‖ / ‖W_{t−1}‖) moved
  * less than `threshold`, while the best objective improved by no more than `min_delta` over
- * those epochs. The symptom the practitioner saw: "the weight histograms barely move". When no
+ * all the epochs its kernels have been still (not only the last `patience`: static kernels with a
+ * rising metric are fine-tuning at work, not a stall). The symptom the practitioner saw: "the
+ * weight histograms barely move". When no
  * layer reports updateRatio, the runner's `notes.diagnostics.stalled` flag is used instead; with
  * neither, the rule cannot tell and never stops.
  */
@@ -62,14 +64,26 @@ export function createWeightStallRule(options: WeightStallOptions, ctx: Stopping
         if (!reading?.stalled) return { stop: false };
         readings.push(reading);
       }
-      const before = bestUpTo(trial, ctx.metric, ctx.direction, e - patience);
+      // The objective must have been flat for as long as the kernels have been still, not only over
+      // the last `patience` epochs: a pretrained network fine-tuned at a modest rate keeps its
+      // kernels nearly static from the first epoch while the head, the biases and BatchNorm learn
+      // (InceptionV4, TF1 RMSProp 0.01: kernels moved 0.47 % while the AUC rose 0.86 → 0.92).
+      // A plateau it reaches that way is not a stall.
+      let still = e - patience + 1;
+      while (still > 1) {
+        const record = recordAt(trial, still - 1);
+        if (!(record && readStall(record, threshold)?.stalled)) break;
+        still--;
+      }
+      const before = bestUpTo(trial, ctx.metric, ctx.direction, still === 1 ? 1 : still - 1);
       const now = bestUpTo(trial, ctx.metric, ctx.direction, e);
       let progress = '';
       if (now !== undefined) {
         if (before === undefined) return { stop: false }; // the objective appeared only now: that is progress
         const gain = ctx.direction === 'maximize' ? now - before : before - now;
         if (gain > min_delta) return { stop: false };
-        progress = ` while best ${ctx.metric} improved by only ${fmt(gain)} (${fmt(before)} → ${fmt(now)}; min_delta ${fmt(min_delta)})`;
+        const since = still === 1 ? ' since epoch 1' : still < e - patience + 1 ? ` since epoch ${still - 1}` : '';
+        progress = ` while best ${ctx.metric} improved by only ${fmt(gain)}${since} (${fmt(before)} → ${fmt(now)}; min_delta ${fmt(min_delta)})`;
       }
       const span = patience === 1 ? `epoch ${e}` : `epochs ${e - patience + 1}–${e}`;
       const last = readings[readings.length - 1] as StallReading;

@@ -1,0 +1,139 @@
+import type { TrialView } from '@sweepd/core';
+import { describe, expect, it } from 'vitest';
+import { createWeightStallRule, weightStallRulePlugin } from '../stopping/weight-stall.ts';
+import { type Diagnosis, diagnoseTrial } from './diagnose.ts';
+import {
+  adamAllLayers,
+  adamScratch,
+  inceptionStudy,
+  practitioner,
+  RECORDED_METRIC,
+  rmspropLow,
+  rmspropSmallEpsilon,
+  sgdTiny,
+} from './recorded-cases.ts';
+
+const objective = { metric: RECORDED_METRIC, direction: 'maximize' as const };
+const diagnose = (t: TrialView, peers: readonly TrialView[] = inceptionStudy) => diagnoseTrial(t, peers, objective);
+const text = (d: Diagnosis) => [d.summary, ...d.evidence, d.advice].join('\n');
+
+/** Advice never contradicts the trial's own rate: every rate it suggests lies on the side the verdict names. */
+function expectAdviceSide(d: Diagnosis, rate: number, side: 'above' | 'below') {
+  expect(d.suggestedLearningRate, d.summary).toBeDefined();
+  const { low, high } = d.suggestedLearningRate as { low: number; high: number };
+  expect(low).toBeLessThan(high);
+  if (side === 'above') expect(low).toBeGreaterThan(rate);
+  else expect(high).toBeLessThan(rate);
+  // The rates the advice names are on that side too.
+  const rates = /learning rates ([^,]*)/.exec(d.advice)?.[1] ?? '';
+  expect(rates).not.toBe('');
+  for (const n of rates.match(/\d+(\.\d+)?(e-?\d+)?/g) ?? []) {
+    const x = Number(n);
+    if (x === rate) continue;
+    if (side === 'above') expect(x, d.advice).toBeGreaterThan(rate);
+    else expect(x, d.advice).toBeLessThan(rate);
+  }
+}
+
+describe('diagnoseTrial on recorded cases', () => {
+  it('(a) TF1 RMSProp 1e-4, epsilon 1.0: kernels 0.3 %, AUC 0.58 → too low, try higher rates', () => {
+    const d = diagnose(rmspropLow);
+    expect(d.verdict).toBe('too-low');
+    expect(d.summary).toContain('0.3 %');
+    expect(d.summary).toContain('0.58');
+    expectAdviceSide(d, 1e-4, 'above');
+    // Its rmsprop peers that did better ran at 0.01.
+    expect(text(d)).toMatch(/2 used a higher rate \(0\.01\)/);
+    expect(text(d)).not.toMatch(/too high|stalled/i);
+  });
+
+  it('(b) lr 0.01, epsilon 1e-8: kernels 104 %, 99.7 % zeros in a late block → dying units, too high', () => {
+    const d = diagnose(rmspropSmallEpsilon);
+    expect(d.verdict).toBe('dying-units');
+    expect(d.summary).toMatch(/^Dying units, learning rate too high/);
+    expect(d.summary).toContain('97 %');
+    expect(d.summary).toContain('104 %');
+    expect(text(d)).toContain('99.7 %');
+    expectAdviceSide(d, 0.01, 'below');
+    expect(d.advice).toMatch(/raise opt_epsilon from 1e-8/);
+  });
+
+  it('(c) Adam 1e-4: kernels 10–12 %, AUC 0.84–0.92 → healthy', () => {
+    const d = diagnose(adamAllLayers);
+    expect(d.verdict).toBe('healthy');
+    expect(d.summary).toContain('0.92');
+    expect(d.summary).toContain('fell back to 0.83');
+    expect(d.advice).toBe('');
+    expect(diagnose(adamScratch).verdict).toBe('healthy');
+  });
+
+  it('(d) the practitioner: kernels 0.47 %, AUC 0.86 → 0.92, best of six → static kernels but learning, never stalled', () => {
+    const d = diagnose(practitioner);
+    expect(d.verdict).toBe('static-kernels-but-learning');
+    expect(d.summary).toContain('0.47 %');
+    expect(d.summary).toContain('0.86 → 0.92');
+    expect(d.summary).toContain('best of 3 rmsprop trials');
+    expect(text(d)).not.toMatch(/(?<!not )stalled|too high|too low|try learning rates/i);
+    expect(d.suggestedLearningRate).toBeUndefined();
+  });
+
+  it('(d) weight-stall never stops the practitioner, even with kernels under its threshold from the first epoch', () => {
+    // Per-epoch update ratios of 5e-5, below the default threshold 1e-4, and a plateau at the end.
+    const still = {
+      ...practitioner,
+      epochs: [0.86, 0.9, 0.92, 0.9, 0.91, 0.915].map((auc, i) => ({
+        epoch: i + 1,
+        metrics: { [RECORDED_METRIC]: auc },
+        layers: [
+          { layer: 'mixed_7', trainable: true, updateRatio: 5e-5 },
+          { layer: 'logits', trainable: true, updateRatio: 5e-5 },
+        ],
+      })),
+    };
+    const rule = createWeightStallRule(weightStallRulePlugin.parseOptions({}), { ...objective, maxEpochs: 10 });
+    for (let k = 1; k <= still.epochs.length; k++) {
+      expect(rule.decide({ ...still, state: 'running', epochs: still.epochs.slice(0, k) }, []).stop, `epoch ${k}`).toBe(false);
+    }
+    // The same kernels with a metric flat from the start are stalled.
+    const flat = { ...still, epochs: still.epochs.map((e) => ({ ...e, metrics: { [RECORDED_METRIC]: 0.5 } })) };
+    expect(rule.decide(flat, [])).toMatchObject({ stop: true, reason: expect.stringContaining('since epoch 1') });
+  });
+
+  it('SGD at 5.5e-6, biases moved about 5e-5 → too low, never "too high, try 1e-5 … 1e-3"', () => {
+    for (const peers of [[], inceptionStudy]) {
+      const d = diagnose(sgdTiny, peers);
+      expect(d.verdict).toBe('too-low');
+      expect(d.summary).toContain('5.5e-6');
+      expect(d.summary).toMatch(/biases barely moved either \(median 5\.0e-5\)/);
+      expectAdviceSide(d, 5.5e-6, 'above');
+      expect(text(d)).not.toMatch(/too high/i);
+    }
+  });
+
+  it('diverged trials: too high, lower rates suggested; no epochs: no evidence', () => {
+    const nan: TrialView = {
+      ...adamAllLayers,
+      id: 'nan',
+      params: { optimizer: 'adam', learning_rate: 0.3 },
+      value: undefined as unknown as number,
+      epochs: [{ epoch: 1, metrics: { train_loss: Number.NaN }, layers: [] }],
+      reason: 'diverged: train_loss is NaN at epoch 1',
+    };
+    const d = diagnose(nan);
+    expect(d.verdict).toBe('diverged');
+    expect(d.summary).toContain('train_loss is NaN at epoch 1');
+    expectAdviceSide(d, 0.3, 'below');
+    const none = diagnose({ ...nan, epochs: [], reason: 'setup: unknown dataset "imagenet"' });
+    expect(none).toMatchObject({ verdict: 'no-evidence', summary: 'No epoch to judge: setup: unknown dataset "imagenet"' });
+  });
+
+  it('reads the learning rate against peers: rank, better rates higher and lower', () => {
+    const d = diagnose(rmspropSmallEpsilon);
+    expect(d.evidence.at(-1)).toBe(
+      'Learning rate 0.01 (rmsprop, epsilon 1e-8): ranks 2 of 3 rmsprop trials; of the 0 that scored better, 0 used a higher rate and 0 a lower one.'.replace(
+        'of the 0 that scored better, 0 used a higher rate and 0 a lower one',
+        'no peer scored clearly better',
+      ),
+    );
+  });
+});

@@ -1,0 +1,273 @@
+import type { Direction, TrialView } from '@sweepd/core';
+import { readEvidence, type TrialEvidence } from './evidence.ts';
+import { learningRateOf, type RatePosition, ratePosition } from './peers.ts';
+import { formatRate, pct, rangeOf, val } from './words.ts';
+
+/**
+ * One trial's diagnosis in words, from evidence: how far its kernels and biases moved, dead units
+ * and sparsity, the course of its objective, and where its learning rate sits against its peers'.
+ *
+ * Static kernels are not a stall by themselves: fine-tuning a pretrained network at a modest rate
+ * barely moves its kernels while the head, the biases and the normalisation layers learn (on an
+ * H200, InceptionV4 with TF1 RMSProp at 0.01, epsilon 1.0, moved its kernels a median 0.47 % and
+ * reached the best AUC of six configs). Only static kernels with an objective that does not rise
+ * say "too low". Advice never contradicts the trial's own rate: "too low" suggests higher rates
+ * than the trial's, "too high" lower ones.
+ */
+export type Verdict =
+  | 'healthy'
+  | 'too-low'
+  | 'too-high'
+  | 'dying-units'
+  | 'diverged'
+  | 'static-kernels-but-learning'
+  | 'no-learning'
+  | 'no-evidence';
+
+export interface Diagnosis {
+  verdict: Verdict;
+  /** One sentence: the verdict and its main figures. */
+  summary: string;
+  /** The figures it rests on, one sentence each. */
+  evidence: string[];
+  /** What to try, consistent with the trial's own rate ('' when nothing to change). */
+  advice: string;
+  /** The learning rates the advice suggests, when it suggests any. */
+  suggestedLearningRate?: { low: number; high: number };
+}
+
+export interface DiagnosisThresholds {
+  /** Median kernel movement from the start below which the kernels count as static. */
+  staticKernels: number;
+  /** Median kernel movement from the start at or above which the kernels were rewritten. */
+  largeKernels: number;
+  /** Dead-unit fraction of one layer that counts as dying. */
+  deadUnits: number;
+  /** Activation sparsity of one layer that counts as dying when no dead fraction is reported. */
+  sparsity: number;
+  /** Best above chance by at least this: the trial learned. */
+  learnedAboveChance: number;
+  /** Best within this of chance: near chance. */
+  nearChance: number;
+  /** Rise from the first epoch's value that counts as learning (objective units). */
+  minGain: number;
+  /** Peers within this of the trial's value count as neither better nor worse. */
+  peerMargin: number;
+}
+
+export const DEFAULT_DIAGNOSIS_THRESHOLDS: DiagnosisThresholds = {
+  staticKernels: 0.01,
+  largeKernels: 0.5,
+  deadUnits: 0.5,
+  sparsity: 0.97,
+  learnedAboveChance: 0.15,
+  nearChance: 0.1,
+  minGain: 0.05,
+  peerMargin: 0.01,
+};
+
+export interface DiagnosisObjective {
+  metric: string;
+  direction: Direction;
+}
+
+/** Whether the objective shows learning: clearly above chance, or (off chance) risen by minGain. */
+function learned(e: TrialEvidence, t: DiagnosisThresholds): boolean {
+  const m = e.metric;
+  if (!m) return false;
+  if (m.chance !== undefined) {
+    const above = m.best - m.chance;
+    if (above >= t.learnedAboveChance) return true;
+    if (above < t.nearChance) return false;
+  }
+  return m.gain >= t.minGain;
+}
+
+function evidenceSentences(e: TrialEvidence, position: RatePosition | undefined, params: TrialView['params']): string[] {
+  const out: string[] = [];
+  const m = e.metric;
+  if (m) {
+    const course = m.points.length <= 8 ? m.points.map((p) => val(p.value)).join(' → ') : `${val(m.first)} → … → ${val(m.last)}`;
+    out.push(
+      `${m.name}: ${course} over ${m.points.length} epoch(s); best ${val(m.best)} at epoch ${m.bestEpoch}` +
+        (m.chance !== undefined ? ` (chance: ${m.chance})` : '') +
+        (m.fallBack > 0 ? `, last ${val(m.last)}` : '') +
+        '.',
+    );
+  }
+  if (e.diverged) out.push(`Diverged: ${e.diverged}.`);
+  if (e.kernels)
+    out.push(
+      `Kernels moved a median ${pct(e.kernels.median)} from their starting values (largest ${pct(e.kernels.max)} in ${e.kernels.maxLayer}; ${e.kernels.layers} trainable layer(s)).`,
+    );
+  if (e.updateRatio)
+    out.push(`Last epoch's update ratio ‖ΔW‖/‖W‖: median ${val(e.updateRatio.median)}, largest ${val(e.updateRatio.max)}.`);
+  if (e.biases) out.push(`Biases moved a median ${val(e.biases.median)} (absolute; largest ${val(e.biases.max)} in ${e.biases.maxLayer}).`);
+  if (e.dead)
+    out.push(
+      `Dead units: ${pct(e.dead.value)} of ${e.dead.layer}'s units are zero on the whole probe batch` +
+        (e.dead.first !== undefined ? ` (${pct(e.dead.first)} at the first epoch).` : '.'),
+    );
+  if (e.sparsity)
+    out.push(
+      `Sparsity: ${pct(e.sparsity.value)} of ${e.sparsity.layer}'s activations are zero` +
+        (e.sparsity.first !== undefined ? ` (${pct(e.sparsity.first)} at the first epoch).` : '.'),
+    );
+  const rate = learningRateOf({ params });
+  if (rate !== undefined) {
+    const opt = typeof params.optimizer === 'string' ? ` (${params.optimizer}` : ' (';
+    const eps = typeof params.opt_epsilon === 'number' ? `, epsilon ${formatRate(params.opt_epsilon)})` : ')';
+    let line = `Learning rate ${formatRate(rate)}${opt === ' (' ? '' : `${opt}${eps}`}`;
+    if (position) {
+      const better = position.betterHigher.length + position.betterLower.length;
+      line +=
+        `: ranks ${position.rank} of ${position.of} ${position.group}; ` +
+        (better === 0
+          ? 'no peer scored clearly better'
+          : `of the ${better} that scored better, ${position.betterHigher.length} used a higher rate${
+              position.betterHigher.length ? ` (${rangeOf(position.betterHigher)})` : ''
+            } and ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower)})` : ''}`);
+    }
+    out.push(`${line}.`);
+  }
+  return out;
+}
+
+function raise(rate: number, position: RatePosition | undefined): { low: number; high: number } {
+  const higher = position?.betterHigher ?? [];
+  return { low: Math.min(rate * 10, ...higher), high: Math.max(rate * 100, ...higher) };
+}
+
+function lower(rate: number, position: RatePosition | undefined): { low: number; high: number } {
+  const below = position?.betterLower ?? [];
+  const high = Math.max(rate / 10, ...below);
+  return { low: Math.min(high / 100, ...below), high };
+}
+
+/** The trial's diagnosis against its peers (the other trials of its study; the trial itself may be among them). */
+export function diagnoseTrial(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  objective: DiagnosisObjective,
+  thresholds: Partial<DiagnosisThresholds> = {},
+): Diagnosis {
+  const t = { ...DEFAULT_DIAGNOSIS_THRESHOLDS, ...thresholds };
+  const e = readEvidence(trial, objective.metric, objective.direction);
+  const value = typeof trial.value === 'number' && Number.isFinite(trial.value) ? trial.value : e.metric?.best;
+  const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin);
+  const evidence = evidenceSentences(e, position, trial.params);
+  const rate = learningRateOf(trial);
+  const rateText = rate === undefined ? 'the learning rate' : `the learning rate ${formatRate(rate)}`;
+  const m = e.metric;
+  const metricName = objective.metric;
+  const reached = m ? `${metricName} reached ${val(m.best)}` : `${metricName} was never reported`;
+  const kernels = e.kernels?.median ?? e.updateRatio?.median;
+  const kernelText = e.kernels ? `the kernels moved a median ${pct(e.kernels.median)}` : 'the kernels moved';
+  const peersHigher = (position?.betterHigher.length ?? 0) > 0 && (position?.betterLower.length ?? 0) === 0;
+  const peersLower = (position?.betterLower.length ?? 0) > 0 && (position?.betterHigher.length ?? 0) === 0;
+  const didLearn = learned(e, t);
+
+  const tooHigh = (verdict: 'too-high' | 'diverged' | 'dying-units', summary: string, extra = ''): Diagnosis => {
+    if (rate === undefined) return { verdict, summary, evidence, advice: `Lower the learning rate.${extra}` };
+    const range = lower(rate, position);
+    return {
+      verdict,
+      summary,
+      evidence,
+      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, below this trial's ${formatRate(rate)}.${extra}`,
+      suggestedLearningRate: range,
+    };
+  };
+
+  if (trial.epochs.length === 0 || (!m && !e.diverged && kernels === undefined)) {
+    return {
+      verdict: 'no-evidence',
+      summary: trial.reason ? `No epoch to judge: ${trial.reason}` : 'No epoch to judge yet.',
+      evidence,
+      advice: '',
+    };
+  }
+  if (e.diverged) return tooHigh('diverged', `Diverged (${e.diverged}): ${rateText} is too high.`);
+
+  const dying =
+    (e.dead !== undefined && e.dead.value >= t.deadUnits) ||
+    (e.dead === undefined && e.sparsity !== undefined && e.sparsity.value >= t.sparsity);
+  if (dying && (!didLearn || (kernels ?? 0) >= t.largeKernels)) {
+    const worst = e.dead ?? (e.sparsity as { layer: string; value: number });
+    const what = e.dead
+      ? `${pct(worst.value)} of ${worst.layer}'s units are dead`
+      : `${pct(worst.value)} of ${worst.layer}'s activations are zero`;
+    const high = (kernels ?? 0) >= t.largeKernels || peersLower;
+    const eps = trial.params.opt_epsilon;
+    const smallEps =
+      typeof eps === 'number' && eps < 1e-3 && (trial.params.optimizer === 'rmsprop' || trial.params.optimizer === 'adam')
+        ? ` Or keep the rate and raise opt_epsilon from ${formatRate(eps)} towards 0.1–1.0: with a tiny epsilon every weight steps by about the learning rate whatever its gradient.`
+        : '';
+    const summary = `Dying units${high ? ', learning rate too high' : ''}: ${what} and ${reached}` + (e.kernels ? `; ${kernelText}.` : '.');
+    return tooHigh('dying-units', summary, smallEps);
+  }
+
+  if (kernels !== undefined && kernels < t.staticKernels) {
+    if (didLearn) {
+      const rank = position && position.rank === 1 ? ` It is the best of ${position.of} ${position.group}.` : '';
+      return {
+        verdict: 'static-kernels-but-learning',
+        summary:
+          `Not stalled: ${kernelText}, yet ${metricName} rose ${m ? `${val(m.first)} → ${val(m.best)}` : ''}: ` +
+          `the head, the biases and any normalisation layers carry the learning.${rank}`,
+        evidence,
+        advice: 'Nothing to change on this evidence: static kernels with a rising metric are how fine-tuning at a modest rate often looks.',
+      };
+    }
+    if (peersLower) {
+      return {
+        verdict: 'no-learning',
+        summary: `Not learning: ${kernelText} and ${reached}, but the ${position?.group} that did better used lower rates — the rate alone does not explain it.`,
+        evidence,
+        advice: 'Check what is frozen and the data; compare with the better trials below.',
+      };
+    }
+    const biases = e.biases && e.biases.median < 1e-3 ? `; the biases barely moved either (median ${val(e.biases.median)})` : '';
+    const summary = `Learning rate too low: ${kernelText} and ${reached}${m?.chance !== undefined ? ', near chance' : ''}${biases} — ${rateText} barely changes the network.`;
+    if (rate === undefined) return { verdict: 'too-low', summary, evidence, advice: 'Raise the learning rate.' };
+    const range = raise(rate, position);
+    return {
+      verdict: 'too-low',
+      summary,
+      evidence,
+      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
+      suggestedLearningRate: range,
+    };
+  }
+
+  if (didLearn) {
+    const fell = m && m.fallBack >= t.minGain ? ` It fell back to ${val(m.last)} by the last epoch: keep the best epoch's weights.` : '';
+    return {
+      verdict: 'healthy',
+      summary: `Healthy: ${reached}${m?.chance !== undefined ? ` (chance ${m.chance})` : ''}${e.kernels ? ` and ${kernelText}` : ''}.${fell}`,
+      evidence,
+      advice: '',
+    };
+  }
+  if ((kernels ?? 0) >= t.largeKernels || (kernels !== undefined && peersLower)) {
+    return tooHigh('too-high', `Learning rate too high: ${kernelText} from their starting values and ${reached} only.`);
+  }
+  if (kernels === undefined && peersHigher && rate !== undefined) {
+    const range = raise(rate, position);
+    return {
+      verdict: 'too-low',
+      summary: `Learning rate likely too low: ${reached} only, and every ${position?.group.replace(/s$/, '')} that did better used a higher rate.`,
+      evidence,
+      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
+      suggestedLearningRate: range,
+    };
+  }
+  if (kernels === undefined && peersLower)
+    return tooHigh('too-high', `Learning rate likely too high: ${reached} only, and every better peer used a lower rate.`);
+  return {
+    verdict: 'no-learning',
+    summary: `Not learning: ${reached}${e.kernels ? ` while ${kernelText}` : ''}; the evidence does not point at the rate.`,
+    evidence,
+    advice: 'Check what is frozen and the data; compare with the better trials of the study.',
+  };
+}

@@ -1,0 +1,145 @@
+import type { Direction, EpochRecord, LayerStats, TrialView } from '@sweepd/core';
+
+/**
+ * What a trial's own records show, read once for the diagnosis: the objective's course, how far
+ * the trainable kernels and biases moved, dead units and sparsity, and whether it diverged.
+ */
+
+export interface MetricCourse {
+  name: string;
+  direction: Direction;
+  /** The finite values in epoch order, with their epochs. */
+  points: Array<{ epoch: number; value: number }>;
+  first: number;
+  best: number;
+  bestEpoch: number;
+  last: number;
+  /** The value a model that learned nothing scores (0.5 for an AUC); undefined when unknown. */
+  chance?: number;
+  /** best − first, in the objective's direction (≥ 0). */
+  gain: number;
+  /** best − last, in the objective's direction (≥ 0): how far it fell back from its best. */
+  fallBack: number;
+}
+
+export interface Movement {
+  /** Median over the trainable layers reporting it, at the last epoch with statistics. */
+  median: number;
+  max: number;
+  maxLayer: string;
+  layers: number;
+}
+
+export interface TrialEvidence {
+  epochs: number;
+  metric?: MetricCourse;
+  /** Why the trial counts as diverged (NaN loss or metric, a runner flag, a divergence stop). */
+  diverged?: string;
+  /** ‖W − W₀‖ / ‖W₀‖ of the trainable kernels. */
+  kernels?: Movement;
+  /** The last epoch's ‖W_t − W_{t−1}‖ / ‖W_{t−1}‖ of the trainable kernels. */
+  updateRatio?: Movement;
+  /** ‖b − b₀‖ (absolute) of the trainable layers' biases. */
+  biases?: Movement;
+  /** The largest dead-unit fraction at the last epoch, and the same layer's at the first. */
+  dead?: { layer: string; value: number; first?: number };
+  /** The largest activation sparsity at the last epoch, and the same layer's at the first. */
+  sparsity?: { layer: string; value: number; first?: number };
+}
+
+/** 0.5 for AUC-like objectives (a constant score ranks nothing); unknown otherwise. */
+export function chanceLevel(metric: string, direction: Direction): number | undefined {
+  return direction === 'maximize' && /auc/i.test(metric) ? 0.5 : undefined;
+}
+
+function metricCourse(trial: TrialView, name: string, direction: Direction): MetricCourse | undefined {
+  const points: Array<{ epoch: number; value: number }> = [];
+  for (const e of [...trial.epochs].sort((a, b) => a.epoch - b.epoch)) {
+    const v = e.metrics[name];
+    if (typeof v === 'number' && Number.isFinite(v)) points.push({ epoch: e.epoch, value: v });
+  }
+  if (points.length === 0) return undefined;
+  const sign = direction === 'maximize' ? 1 : -1;
+  let best = points[0] as { epoch: number; value: number };
+  for (const p of points) if (sign * (p.value - best.value) > 0) best = p;
+  const first = (points[0] as { value: number }).value;
+  const last = (points[points.length - 1] as { value: number }).value;
+  const chance = chanceLevel(name, direction);
+  return {
+    name,
+    direction,
+    points,
+    first,
+    best: best.value,
+    bestEpoch: best.epoch,
+    last,
+    ...(chance !== undefined ? { chance } : {}),
+    gain: sign * (best.value - first),
+    fallBack: sign * (best.value - last),
+  };
+}
+
+function divergence(trial: TrialView, metric: string): string | undefined {
+  for (const e of trial.epochs) {
+    for (const key of ['train_loss', 'val_loss', metric]) {
+      const v = e.metrics[key];
+      if (typeof v === 'number' && !Number.isFinite(v)) return `${key} is ${v} at epoch ${e.epoch}`;
+    }
+    if (e.notes?.diverged === true) return `the runner flagged epoch ${e.epoch} as diverged (NaN or infinite outputs)`;
+  }
+  if (trial.reason && /^(diverged|divergence)\b/.test(trial.reason)) return trial.reason;
+  return undefined;
+}
+
+function movement(layers: readonly LayerStats[], key: 'kernelMovement' | 'updateRatio' | 'biasMovement'): Movement | undefined {
+  const found = layers
+    .filter((l) => l.trainable && typeof l[key] === 'number' && Number.isFinite(l[key]))
+    .map((l) => ({ layer: l.layer, v: l[key] as number }));
+  if (found.length === 0) return undefined;
+  const sorted = found.map((f) => f.v).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const top = found.reduce((a, b) => (b.v > a.v ? b : a));
+  return { median, max: top.v, maxLayer: top.layer, layers: found.length };
+}
+
+function largest(
+  last: EpochRecord,
+  first: EpochRecord,
+  key: 'deadFraction' | 'sparsity',
+): { layer: string; value: number; first?: number } | undefined {
+  let top: { layer: string; value: number } | undefined;
+  for (const l of last.layers) {
+    const v = l[key];
+    if (typeof v === 'number' && Number.isFinite(v) && (top === undefined || v > top.value)) top = { layer: l.layer, value: v };
+  }
+  if (!top) return undefined;
+  const before = first === last ? undefined : first.layers.find((l) => l.layer === top.layer)?.[key];
+  return typeof before === 'number' ? { ...top, first: before } : top;
+}
+
+/** Reads the evidence of `trial` for the objective `metric`. */
+export function readEvidence(trial: TrialView, metric: string, direction: Direction): TrialEvidence {
+  const withLayers = [...trial.epochs].filter((e) => e.layers.length > 0).sort((a, b) => a.epoch - b.epoch);
+  const course = metricCourse(trial, metric, direction);
+  const diverged = divergence(trial, metric);
+  const evidence: TrialEvidence = { epochs: trial.epochs.length, ...(course ? { metric: course } : {}), ...(diverged ? { diverged } : {}) };
+  // Statistics of a diverged epoch are NaN: read the last epoch whose kernels are finite.
+  const last = [...withLayers].reverse().find((e) => movement(e.layers, 'kernelMovement') || movement(e.layers, 'updateRatio'));
+  const first = withLayers[0];
+  if (last && first) {
+    const kernels = movement(last.layers, 'kernelMovement');
+    const updateRatio = movement(last.layers, 'updateRatio');
+    const biases = movement(last.layers, 'biasMovement');
+    const dead = largest(last, first, 'deadFraction');
+    const sparsity = largest(last, first, 'sparsity');
+    Object.assign(evidence, {
+      ...(kernels ? { kernels } : {}),
+      ...(updateRatio ? { updateRatio } : {}),
+      ...(biases ? { biases } : {}),
+      ...(dead ? { dead } : {}),
+      ...(sparsity ? { sparsity } : {}),
+    });
+  }
+  return evidence;
+}

@@ -1,0 +1,10 @@
+export {
+  DEFAULT_DIAGNOSIS_THRESHOLDS,
+  type Diagnosis,
+  type DiagnosisObjective,
+  type DiagnosisThresholds,
+  diagnoseTrial,
+  type Verdict,
+} from './diagnose.ts';
+export { chanceLevel, readEvidence, type TrialEvidence } from './evidence.ts';
+export { learningRateOf, type RatePosition, ratePosition } from './peers.ts';

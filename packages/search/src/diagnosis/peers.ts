@@ -1,0 +1,65 @@
+import type { Direction, TrialView } from '@sweepd/core';
+
+/**
+ * Where a trial's learning rate sits against its peers': the rates of the trials of the same
+ * study that scored better and worse. Rates only compare within one optimizer (Adam's 1e-4 is
+ * not SGD's 1e-4), so the peers are those with the trial's optimizer when there are at least two
+ * of them, else all.
+ */
+export interface RatePosition {
+  rate: number;
+  /** 'rmsprop trials' or 'trials'. */
+  group: string;
+  /** Peers that scored better by more than the margin, with higher and with lower rates. */
+  betterHigher: number[];
+  betterLower: number[];
+  worseHigher: number[];
+  worseLower: number[];
+  /** 1-based rank of the trial's value among the group and itself, and the group's size with it. */
+  rank: number;
+  of: number;
+}
+
+/** The trial's learning rate: its `learning_rate` parameter. */
+export function learningRateOf(trial: Pick<TrialView, 'params'>): number | undefined {
+  const lr = trial.params.learning_rate;
+  return typeof lr === 'number' && Number.isFinite(lr) && lr > 0 ? lr : undefined;
+}
+
+export function ratePosition(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  direction: Direction,
+  value: number | undefined,
+  margin: number,
+): RatePosition | undefined {
+  const rate = learningRateOf(trial);
+  if (rate === undefined || value === undefined) return undefined;
+  const scored = peers.filter(
+    (p) => p.id !== trial.id && typeof p.value === 'number' && Number.isFinite(p.value) && learningRateOf(p) !== undefined,
+  );
+  const optimizer = trial.params.optimizer;
+  const same = typeof optimizer === 'string' ? scored.filter((p) => p.params.optimizer === optimizer) : [];
+  const group = same.length >= 2 ? same : scored;
+  if (group.length === 0) return undefined;
+  const sign = direction === 'maximize' ? 1 : -1;
+  const position: RatePosition = {
+    rate,
+    group: group === same ? `${optimizer} trials` : 'trials',
+    betterHigher: [],
+    betterLower: [],
+    worseHigher: [],
+    worseLower: [],
+    rank: 1,
+    of: group.length + 1,
+  };
+  for (const p of group) {
+    const diff = sign * ((p.value as number) - value);
+    const r = learningRateOf(p) as number;
+    if (diff > 0) position.rank++;
+    if (r === rate || Math.abs(diff) <= margin) continue;
+    if (diff > 0) (r > rate ? position.betterHigher : position.betterLower).push(r);
+    else (r > rate ? position.worseHigher : position.worseLower).push(r);
+  }
+  return position;
+}

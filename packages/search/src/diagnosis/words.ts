@@ -1,0 +1,32 @@
+/** Number formatting for diagnoses: short, and the same figure always printed the same way. */
+
+/** A learning rate or epsilon: 5.5e-6, 1e-4, 0.01, 0.3. */
+export function formatRate(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x >= 1e-3 && x < 100) return String(Number(x.toPrecision(2)));
+  return x.toExponential(1).replace('.0e', 'e').replace('e+', 'e');
+}
+
+/** A fraction as a percentage: 0.0047 → "0.47 %", 0.997 → "99.7 %", 1.04 → "104 %". */
+export function pct(x: number): string {
+  const p = x * 100;
+  if (p === 0) return '0 %';
+  if (Math.abs(p) >= 10) return `${Number(p.toPrecision(3))} %`;
+  if (Math.abs(p) >= 0.01) return `${Number(p.toPrecision(2))} %`;
+  return `${p.toExponential(1)} %`;
+}
+
+/** A metric or movement value: 3 significant digits, exponent for tiny values. */
+export function val(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  if (Math.abs(x) < 1e-3) return x.toExponential(1);
+  return String(Number(x.toPrecision(3)));
+}
+
+/** "1e-3 … 0.01" for a set of rates, or the one rate. */
+export function rangeOf(rates: readonly number[]): string {
+  const lo = Math.min(...rates);
+  const hi = Math.max(...rates);
+  return lo === hi ? formatRate(lo) : `${formatRate(lo)} … ${formatRate(hi)}`;
+}
