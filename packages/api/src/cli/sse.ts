@@ -1,3 +1,5 @@
+import { EventSourceParserStream } from 'eventsource-parser/stream';
+
 /** One Server-Sent Event as parsed from the stream. */
 export interface SseEvent {
   id: string | undefined;
@@ -5,37 +7,15 @@ export interface SseEvent {
   data: string;
 }
 
+/** A single event's data may not exceed this (a 100,000-trial table is about 25 MB). */
+const MAX_EVENT_CHARS = 256 * 1024 * 1024;
+
 /**
- * Parses a text/event-stream body (the WHATWG rules: `field: value` lines, events end at a blank
- * line, `:` starts a comment, multi-line data joined with \n). fetch streaming is used instead of
- * EventSource because EventSource cannot send the Authorization header.
+ * Parses a text/event-stream body with eventsource-parser (the WHATWG rules, incremental, with a
+ * buffer limit), naming unnamed events `message` as EventSource does. fetch streaming is used
+ * instead of EventSource because EventSource cannot send the Authorization header.
  */
 export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let data: string[] = [];
-  let event = '';
-  let id: string | undefined;
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let newline = buffer.search(/\r\n|\r|\n/);
-    while (newline >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
-      newline = buffer.search(/\r\n|\r|\n/);
-      if (line === '') {
-        if (data.length > 0) yield { id, event: event || 'message', data: data.join('\n') };
-        data = [];
-        event = '';
-        continue;
-      }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'data') data.push(value);
-      else if (field === 'event') event = value;
-      else if (field === 'id' && !value.includes('\0')) id = value;
-    }
-  }
+  const events = body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream({ maxBufferSize: MAX_EVENT_CHARS }));
+  for await (const e of events) yield { id: e.id, event: e.event ?? 'message', data: e.data };
 }

@@ -90,9 +90,26 @@ export const LeaderboardSchema = z
     study: z.string(),
     state: z.string(),
     objective: z.object({ metric: z.string(), direction: z.string() }),
+    /** Every ranked trial; `rows` is the page asked for. */
+    total: z.number(),
+    offset: z.number(),
+    /** The parameter columns in display order: the spec's space as written, then any other. */
+    columns: z.array(z.string()),
     rows: z.array(LeaderboardRowSchema),
   })
   .openapi('Leaderboard');
+
+const pageParam = (name: string, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be an integer from 0 to ${max}` })
+    .int({ error: `${name} must be an integer from 0 to ${max}` })
+    .min(0, { error: `${name} must be an integer from 0 to ${max}` })
+    .max(max, { error: `${name} must be an integer from 0 to ${max}` })
+    .optional()
+    .openapi({ param: { name, in: 'query' } });
+
+/** A page of the leaderboard: `limit` rows from rank `offset` (0-based); without `limit`, every row. */
+export const LeaderboardQuery = z.object({ limit: pageParam('limit', 100_000), offset: pageParam('offset', 100_000) });
 
 const layerStats = z.object({
   layer: z.string(),

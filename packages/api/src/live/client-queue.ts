@@ -1,7 +1,13 @@
-/** One event as it goes out on the wire: `id` is monotonic per study, `data` is serialized once for every client. */
+/**
+ * One event as it goes out on the wire: `id` is monotonic per study; `text(rows)` is the event's
+ * JSON with at most `rows` leaderboard rows (every row when undefined), serialized once per size
+ * for every client that asked for that size.
+ */
 export interface LiveEvent {
   id: number;
-  data: string;
+  /** The study had ended when this table was taken: nothing follows it, and the stream closes after it. */
+  final: boolean;
+  text(rows?: number): string;
 }
 
 /**

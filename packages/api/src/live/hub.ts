@@ -1,7 +1,7 @@
 import type { Logger, Store, StudyRecord, TrialView } from '@sweepd/core';
-import { silentLogger } from '@sweepd/core';
+import { FINISHED_TRIAL_STATES, silentLogger } from '@sweepd/core';
 import type { EngineEvent } from '@sweepd/search';
-import { leaderboard } from '../views/leaderboard.ts';
+import { type LeaderboardRow, leaderboard, paramColumns } from '../views/leaderboard.ts';
 import { countTrials, studyHeader } from '../views/study.ts';
 import { ClientQueue, type LiveEvent } from './client-queue.ts';
 
@@ -171,10 +171,56 @@ export class LeaderboardHub {
     if (!study) return undefined;
     const trials = live?.trials ?? (await this.store.listTrials(studyId));
     const id = ++this.seq;
-    const payload = { id, study: studyHeader(study, countTrials(trials)), rows: leaderboard(trials, study.spec), changes };
-    const event = { id, data: JSON.stringify(payload) };
+    const rows = leaderboard(trials, study.spec);
+    const { direction } = study.spec.objective;
+    const base = {
+      id,
+      study: studyHeader(study, countTrials(trials)),
+      total: rows.length,
+      columns: paramColumns(study, rows),
+      progress: progressOf(rows),
+      history: bestSoFar(rows, direction),
+    };
+    const texts = new Map<number, string>();
+    const event: LiveEvent = {
+      id,
+      final: study.state !== 'running',
+      text: (limit) => {
+        const key = limit === undefined || limit >= rows.length ? -1 : limit;
+        let text = texts.get(key);
+        if (text === undefined) {
+          text = JSON.stringify({ ...base, rows: key < 0 ? rows : rows.slice(0, key), changes });
+          texts.set(key, text);
+        }
+        return text;
+      },
+    };
     const channel = this.channels.get(studyId);
     if (channel && (!channel.latest || channel.latest.id < id)) channel.latest = event;
     return event;
   }
+}
+
+/** Epochs trained of the study's trials; a finished trial counts its whole budget (it will train no more). */
+export function progressOf(rows: readonly LeaderboardRow[]): { finished: number; epochsDone: number } {
+  let finished = 0;
+  let epochsDone = 0;
+  for (const r of rows) {
+    const done = FINISHED_TRIAL_STATES.has(r.state);
+    if (done) finished++;
+    epochsDone += done ? r.maxEpochs : r.epochs;
+  }
+  return { finished, epochsDone };
+}
+
+/** The trials that improved on every earlier one, by trial number: the steps of the best-so-far line. */
+export function bestSoFar(rows: readonly LeaderboardRow[], direction: 'maximize' | 'minimize'): { number: number; value: number }[] {
+  const scored = rows.filter((r) => r.value !== null).sort((a, b) => a.number - b.number);
+  const steps: { number: number; value: number }[] = [];
+  for (const r of scored) {
+    const last = steps.at(-1)?.value;
+    const value = r.value as number;
+    if (last === undefined || (direction === 'maximize' ? value > last : value < last)) steps.push({ number: r.number, value });
+  }
+  return steps;
 }

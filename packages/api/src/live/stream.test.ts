@@ -62,8 +62,8 @@ const until = async (check: () => boolean, ms = 3000) => {
   }
 };
 
-const stream = (headers: Record<string, string> = {}, signal?: AbortSignal) =>
-  app.request(`/v1/studies/${studyId}/leaderboard/stream`, { headers, ...(signal ? { signal } : {}) });
+const stream = (headers: Record<string, string> = {}, signal?: AbortSignal, query = '') =>
+  app.request(`/v1/studies/${studyId}/leaderboard/stream${query}`, { headers, ...(signal ? { signal } : {}) });
 
 describe('live leaderboard stream', () => {
   it('sends the current table first, then one event per burst of changes, with increasing ids', async () => {
@@ -124,6 +124,45 @@ describe('live leaderboard stream', () => {
     await until(() => hub.clientCount === 2);
   });
 
+  it('sends a page of rows when asked (rows=N) with the total, the column order and progress', async () => {
+    const controller = new AbortController();
+    const res = await stream({}, controller.signal, '?rows=1');
+    const events = collect(res.body as ReadableStream<Uint8Array>);
+    await until(() => events.length === 1);
+    const first = JSON.parse(events[0]?.data ?? '{}');
+    expect(first.rows).toHaveLength(1);
+    expect(first.total).toBe(3);
+    // The spec's order, though the Store's jsonb keeps `optimizer` (the shorter key) first.
+    expect(Object.keys((await store.getStudy(studyId))?.spec.space ?? {})).toEqual(['optimizer', 'learning_rate']);
+    expect(first.columns).toEqual(['learning_rate', 'optimizer']);
+    expect(first.progress).toEqual({ finished: 0, epochsDone: 60 });
+    expect(first.history).toEqual([{ number: first.rows[0].number, value: 0.56 }]);
+    expect((await stream({}, undefined, '?rows=-1')).status).toBe(400);
+    expect((await stream({}, undefined, '?rows=x')).status).toBe(400);
+    controller.abort();
+  });
+
+  it('ends the stream after the final table of a study that finished, and a late reader gets that table and the end', async () => {
+    const res = await app.request('/v1/studies', { method: 'POST', body: spec, headers: { 'content-type': 'application/json' } });
+    const id = ((await res.json()) as { id: string }).id;
+    const follow = async (headers: Record<string, string> = {}) => {
+      const events: SseEvent[] = [];
+      const body = (await app.request(`/v1/studies/${id}/leaderboard/stream`, { headers })).body as ReadableStream<Uint8Array>;
+      for await (const e of parseSse(body)) {
+        events.push(e);
+        if (events.length === 1 && !headers['last-event-id']) void app.request(`/v1/studies/${id}/stop`, { method: 'POST' });
+      }
+      return events.map((e) => ({ id: e.id, state: JSON.parse(e.data).study.state as string }));
+    };
+    // The loop above ends only because the daemon closed the stream.
+    const live = await follow();
+    expect(live[0]?.state).toBe('running');
+    expect(live.at(-1)?.state).toBe('stopped');
+    expect(live.slice(0, -1).every((e) => e.state === 'running')).toBe(true);
+    const late = await follow({ 'last-event-id': live.at(-1)?.id as string });
+    expect(late.map((e) => e.state)).toEqual(['stopped']);
+  });
+
   it('forgets a client that went away and ends every stream on close', async () => {
     const before = hub.clientCount;
     const controller = new AbortController();
@@ -147,17 +186,44 @@ describe('live leaderboard stream', () => {
   });
 });
 
+describe('leaderboard pages', () => {
+  it('GET /leaderboard?limit&offset answers one page of ranked rows with the total and the column order', async () => {
+    const page = async (query: string) => {
+      const res = await app.request(`/v1/studies/${studyId}/leaderboard${query}`);
+      return {
+        status: res.status,
+        body: (await res.json()) as { total: number; offset: number; columns: string[]; rows: { number: number }[] },
+      };
+    };
+    const whole = await page('');
+    expect(whole.status).toBe(200);
+    expect(whole.body.total).toBe(3);
+    expect(whole.body.rows).toHaveLength(3);
+    expect(whole.body.columns).toEqual(['learning_rate', 'optimizer']);
+    const second = await page('?limit=1&offset=1');
+    expect(second.body).toMatchObject({ total: 3, offset: 1 });
+    expect(second.body.rows.map((r) => r.number)).toEqual([whole.body.rows[1]?.number]);
+    expect((await page('?offset=5')).body.rows).toEqual([]);
+    for (const bad of ['?limit=-1', '?limit=abc', '?offset=1.5', '?limit=100001']) {
+      const res = await page(bad);
+      expect(res.status, bad).toBe(400);
+      expect(JSON.stringify(res.body), bad).toMatch(/(limit|offset) must be an integer from 0 to 100000/);
+    }
+  });
+});
+
 describe('client queue', () => {
   it('drops its backlog for a snapshot when a client falls behind, and never grows past its limit', async () => {
     const q = new ClientQueue(4);
-    for (let i = 1; i <= 3; i++) q.push({ id: i, data: String(i) });
-    expect(await q.next()).toEqual({ id: 1, data: '1' });
-    for (let i = 4; i <= 100; i++) q.push({ id: i, data: String(i) });
+    const event = (id: number) => ({ id, final: false, text: () => String(id) });
+    for (let i = 1; i <= 3; i++) q.push(event(i));
+    expect((await q.next()) as { id: number }).toMatchObject({ id: 1 });
+    for (let i = 4; i <= 100; i++) q.push(event(i));
     expect(q.length).toBe(0);
     expect(q.overflows).toBe(1);
     expect(await q.next()).toBe('snapshot');
-    q.push({ id: 101, data: '101' });
-    expect(await q.next()).toEqual({ id: 101, data: '101' });
+    q.push(event(101));
+    expect((await q.next()) as { id: number }).toMatchObject({ id: 101 });
     const pending = q.next();
     q.close();
     expect(await pending).toBeUndefined();

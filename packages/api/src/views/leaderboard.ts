@@ -1,4 +1,4 @@
-import type { Direction, Params, SearchSpec, TrialState, TrialView } from '@sweepd/core';
+import { decodeSpecText, type Direction, type Params, type SearchSpec, type TrialState, type TrialView } from '@sweepd/core';
 
 export interface LeaderboardRow {
   rank: number | null;
@@ -16,8 +16,10 @@ export interface LeaderboardRow {
 /** Trials ranked by objective (best first); those without a value follow by number, unranked. */
 export function leaderboard(trials: readonly TrialView[], spec: SearchSpec): LeaderboardRow[] {
   const { metric, direction } = spec.objective;
-  const withValue = trials.filter((t) => t.value !== undefined && Number.isFinite(t.value));
-  const without = trials.filter((t) => !withValue.includes(t));
+  const withValue: TrialView[] = [];
+  const without: TrialView[] = [];
+  // One pass: `includes` per trial was quadratic, seconds at 100,000 trials.
+  for (const t of trials) (t.value !== undefined && Number.isFinite(t.value) ? withValue : without).push(t);
   withValue.sort((a, b) => compare(a.value as number, b.value as number, direction) || a.number - b.number);
   const row = (t: TrialView, rank: number | null): LeaderboardRow => ({
     rank,
@@ -35,4 +37,43 @@ export function leaderboard(trials: readonly TrialView[], spec: SearchSpec): Lea
 
 function compare(a: number, b: number, direction: Direction): number {
   return direction === 'maximize' ? b - a : a - b;
+}
+
+/** One page of ranked rows; a limit of undefined means every row from `offset`. */
+export function leaderboardPage(rows: readonly LeaderboardRow[], page: { limit?: number; offset?: number }): LeaderboardRow[] {
+  const offset = page.offset ?? 0;
+  return rows.slice(offset, page.limit === undefined ? undefined : offset + page.limit);
+}
+
+const columnCache = new Map<string, string[]>();
+
+/**
+ * The parameter columns, in the one order every table and chart uses (live and final CLI tables,
+ * the leaderboard route, the dashboard): the spec's `space` as its author wrote it, then any other
+ * parameter a row has (a plugin's), by name. The order comes from the spec text because the Store
+ * keeps the parsed spec as jsonb, which reorders keys.
+ */
+export function paramColumns(study: { spec: SearchSpec; specText?: string }, rows: readonly { params: Params }[] = []): string[] {
+  const declared = declaredOrder(study);
+  const extra = new Set<string>();
+  for (const r of rows) for (const k of Object.keys(r.params)) if (!declared.includes(k)) extra.add(k);
+  return [...declared, ...[...extra].sort()];
+}
+
+function declaredOrder(study: { spec: SearchSpec; specText?: string }): string[] {
+  const known = Object.keys(study.spec.space);
+  if (!study.specText) return known;
+  const cached = columnCache.get(study.specText);
+  if (cached) return cached;
+  let order = known;
+  try {
+    const raw = decodeSpecText(study.specText) as { space?: Record<string, unknown> } | null;
+    const written = Object.keys(raw?.space ?? {}).filter((k) => known.includes(k));
+    if (written.length === known.length) order = written;
+  } catch {
+    // The text was accepted at submission; should it not decode now, the parsed spec's order stands.
+  }
+  if (columnCache.size >= 64) columnCache.delete(columnCache.keys().next().value as string);
+  columnCache.set(study.specText, order);
+  return order;
 }

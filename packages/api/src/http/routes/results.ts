@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { bestConfig, renderBestConfig } from '../../views/export.ts';
-import { leaderboard } from '../../views/leaderboard.ts';
+import { leaderboard, leaderboardPage, paramColumns } from '../../views/leaderboard.ts';
 import { trialView } from '../../views/study.ts';
 import type { Api, RouteDeps } from '../deps.ts';
 import { findStudy, HttpError } from '../errors.ts';
@@ -8,6 +8,7 @@ import {
   BestConfigSchema,
   errorResponses,
   ExportQuery,
+  LeaderboardQuery,
   LeaderboardSchema,
   StopTrialSchema,
   StudyIdParams,
@@ -18,8 +19,8 @@ import {
 const leaderboardRoute = createRoute({
   method: 'get',
   path: '/v1/studies/{id}/leaderboard',
-  summary: 'Trials ranked by objective',
-  request: { params: StudyIdParams },
+  summary: 'Trials ranked by objective, a page at a time (`limit`, `offset`)',
+  request: { params: StudyIdParams, query: LeaderboardQuery },
   responses: {
     200: { description: 'the leaderboard', content: { 'application/json': { schema: LeaderboardSchema } } },
     ...errorResponses(404),
@@ -70,8 +71,20 @@ const exportRoute = createRoute({
 export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
   app.openapi(leaderboardRoute, async (c) => {
     const study = await findStudy(store, c.req.valid('param').id);
-    const trials = await store.listTrials(study.id);
-    return c.json({ study: study.id, state: study.state, objective: study.spec.objective, rows: leaderboard(trials, study.spec) }, 200);
+    const { limit, offset } = c.req.valid('query');
+    const rows = leaderboard(await store.listTrials(study.id), study.spec);
+    return c.json(
+      {
+        study: study.id,
+        state: study.state,
+        objective: study.spec.objective,
+        total: rows.length,
+        offset: offset ?? 0,
+        columns: paramColumns(study, rows),
+        rows: leaderboardPage(rows, { limit, offset }),
+      },
+      200,
+    );
   });
 
   app.openapi(trialRoute, async (c) => {

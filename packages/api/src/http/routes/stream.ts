@@ -3,9 +3,19 @@ import { streamSSE } from 'hono/streaming';
 import type { LiveEvent } from '../../live/client-queue.ts';
 import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
 import { ErrorSchema, StudyIdParams } from '../schemas.ts';
-import { findStudy } from '../errors.ts';
+import { findStudy, HttpError } from '../errors.ts';
 
 export const HEARTBEAT_MS = 15_000;
+
+const StreamQuery = z.object({
+  rows: z.coerce
+    .number({ error: 'rows must be an integer from 0 to 100000' })
+    .int({ error: 'rows must be an integer from 0 to 100000' })
+    .min(0, { error: 'rows must be an integer from 0 to 100000' })
+    .max(100_000, { error: 'rows must be an integer from 0 to 100000' })
+    .optional()
+    .openapi({ param: { name: 'rows', in: 'query' } }),
+});
 
 const streamRoute = createRoute({
   method: 'get',
@@ -16,10 +26,14 @@ const streamRoute = createRoute({
     'it covers (created, started, epoch, stopping, finished, study). The first event is the current table; then at most one event per ' +
     '~150 ms while the study changes. Event ids increase per study. On reconnect with Last-Event-ID: if that is still the latest event ' +
     'nothing is repeated; otherwise a fresh table is sent (every event is a snapshot, so nothing needs replaying). A client that falls ' +
-    '16 events behind is sent a fresh table instead of the backlog. Comment lines every 15 s keep proxies from closing the stream.',
-  request: { params: StudyIdParams },
+    '16 events behind is sent a fresh table instead of the backlog. Comment lines every 15 s keep proxies from closing the stream. ' +
+    'Each event also carries `total` (ranked trials), `columns` (parameter order), `progress` and `history` (the best-so-far steps). ' +
+    'With `rows=N` each event holds only the top N rows (the dashboard and a terminal need a page, not 100,000 rows). ' +
+    'Once the study has ended the stream sends its final table and closes: a client that saw a finished `study.state` is done.',
+  request: { params: StudyIdParams, query: StreamQuery },
   responses: {
     200: { description: 'an event stream', content: { 'text/event-stream': { schema: z.string() } } },
+    400: { description: 'a malformed id or `rows`', content: { 'application/json': { schema: ErrorSchema } } },
     404: { description: 'no such study', content: { 'application/json': { schema: ErrorSchema } } },
   },
 });
@@ -27,6 +41,9 @@ const streamRoute = createRoute({
 export function streamRoutes(app: Api, { store, hub }: RouteDeps): void {
   app.get(documentRoute(app, streamRoute), async (c) => {
     const study = await findStudy(store, c.req.param('id') ?? '');
+    const parsed = StreamQuery.safeParse({ rows: c.req.query('rows') });
+    if (!parsed.success) throw new HttpError(400, parsed.error.issues[0]?.message ?? 'bad query');
+    const { rows } = parsed.data;
     const lastEventId = Number(c.req.header('last-event-id') ?? Number.NaN);
     return streamSSE(c, async (stream) => {
       const queue = hub.subscribe(study.id);
@@ -34,13 +51,15 @@ export function streamRoutes(app: Api, { store, hub }: RouteDeps): void {
       stream.onAbort(end);
       c.req.raw.signal.addEventListener('abort', end, { once: true });
       let writing = false;
+      /** Sends the event; true when it was the study's last. */
       const send = async (event: LiveEvent) => {
         writing = true;
         try {
-          await stream.writeSSE({ id: String(event.id), event: 'leaderboard', data: event.data });
+          await stream.writeSSE({ id: String(event.id), event: 'leaderboard', data: event.text(rows) });
         } finally {
           writing = false;
         }
+        return event.final;
       };
       // A heartbeat is skipped while a write is still pending: a stuck socket gets no pile of them.
       const heartbeat = setInterval(() => {
@@ -48,15 +67,16 @@ export function streamRoutes(app: Api, { store, hub }: RouteDeps): void {
       }, HEARTBEAT_MS);
       try {
         await stream.write('retry: 2000\n\n');
-        if (!(Number.isFinite(lastEventId) && lastEventId === hub.latestId(study.id))) {
+        // A finished study gets its final table even when the client saw it: the stream then ends.
+        if (study.state !== 'running' || !(Number.isFinite(lastEventId) && lastEventId === hub.latestId(study.id))) {
           const first = await hub.snapshot(study.id);
-          if (first) await send(first);
+          if (first && (await send(first))) return;
         }
         for (;;) {
           const next = await queue.next();
           if (next === undefined || stream.aborted) break;
           const event = next === 'snapshot' ? await hub.snapshot(study.id) : next;
-          if (event) await send(event);
+          if (event && (await send(event))) break;
         }
       } finally {
         clearInterval(heartbeat);
