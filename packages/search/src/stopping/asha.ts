@@ -1,6 +1,7 @@
-import type { Plugin, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import type { StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { othersOf } from './history.ts';
+import { stoppingPlugin } from './plugin.ts';
 import { decideHalving, type HalvingPlan } from './successive-halving.ts';
 
 /**
@@ -45,10 +46,9 @@ export function createAshaRule(options: AshaOptions, ctx: StoppingContext): Stop
   };
 }
 
-export const ashaRulePlugin: Plugin<'stopping', AshaOptions> = {
-  kind: 'stopping',
-  name: 'asha',
-  description: 'Asynchronous successive halving: at rungs grace·η^k a trial goes on only if it is in the top 1/η there.',
-  parseOptions: (raw) => ashaOptionsSchema.parse(raw ?? {}),
-  create: (options, ctx) => createAshaRule(options, ctx),
-};
+export const ashaRulePlugin = stoppingPlugin(
+  'asha',
+  'Asynchronous successive halving: at rungs grace·η^k a trial goes on only if it is in the top 1/η there.',
+  ashaOptionsSchema,
+  createAshaRule,
+);

@@ -1,6 +1,7 @@
-import type { Plugin, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import type { StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { fmt, lastEpoch } from './history.ts';
+import { stoppingPlugin } from './plugin.ts';
 
 /**
  * Stops a diverging trial: a NaN or ±Infinity in any of `metrics` (train_loss, val_loss) at any
@@ -48,10 +49,9 @@ export function createDivergenceRule(options: DivergenceOptions, _ctx: StoppingC
   };
 }
 
-export const divergenceRulePlugin: Plugin<'stopping', DivergenceOptions> = {
-  kind: 'stopping',
-  name: 'divergence',
-  description: 'Stops a trial whose losses become NaN/Inf or whose training loss grows beyond a factor of its first value.',
-  parseOptions: (raw) => divergenceOptionsSchema.parse(raw ?? {}),
-  create: (options, ctx) => createDivergenceRule(options, ctx),
-};
+export const divergenceRulePlugin = stoppingPlugin(
+  'divergence',
+  'Stops a trial whose losses become NaN/Inf or whose training loss grows beyond a factor of its first value.',
+  divergenceOptionsSchema,
+  createDivergenceRule,
+);

@@ -1,6 +1,7 @@
-import type { ParamValue, Plugin, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import type { ParamValue, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { othersOf } from './history.ts';
+import { stoppingPlugin } from './plugin.ts';
 import { decideHalving, type HalvingPlan } from './successive-halving.ts';
 
 /**
@@ -77,10 +78,9 @@ export function createHyperbandRule(options: HyperbandOptions, ctx: StoppingCont
   };
 }
 
-export const hyperbandRulePlugin: Plugin<'stopping', HyperbandOptions> = {
-  kind: 'stopping',
-  name: 'hyperband',
-  description: 'Hyperband: brackets of successive halving with different first rungs; a trial competes within its bracket.',
-  parseOptions: (raw) => hyperbandOptionsSchema.parse(raw ?? {}),
-  create: (options, ctx) => createHyperbandRule(options, ctx),
-};
+export const hyperbandRulePlugin = stoppingPlugin(
+  'hyperband',
+  'Hyperband: brackets of successive halving with different first rungs; a trial competes within its bracket.',
+  hyperbandOptionsSchema,
+  createHyperbandRule,
+);

@@ -1,7 +1,8 @@
-import type { Plugin, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import type { StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { type CurvePoint, curveResidual, upperBounds } from './curve-extrapolation.ts';
 import { bestUpTo, fmt, lastEpoch, median, ordinal, othersOf, worseWord } from './history.ts';
+import { stoppingPlugin } from './plugin.ts';
 
 /**
  * Learning-curve extrapolation (in the spirit of Domhan et al. 2015 and NNI's curve-fitting
@@ -141,10 +142,9 @@ function curveOf(trial: TrialView, metric: string, sign: number): CurvePoint[] {
   return [...byEpoch].map(([t, y]) => ({ t, y })).sort((a, b) => a.t - b.t);
 }
 
-export const learningCurveRulePlugin: Plugin<'stopping', LearningCurveOptions> = {
-  kind: 'stopping',
-  name: 'learning-curve',
-  description: "Stops a trial whose optimistically extrapolated learning curve cannot reach the best other trials' values.",
-  parseOptions: (raw) => learningCurveOptionsSchema.parse(raw ?? {}),
-  create: (options, ctx) => createLearningCurveRule(options, ctx),
-};
+export const learningCurveRulePlugin = stoppingPlugin(
+  'learning-curve',
+  "Stops a trial whose optimistically extrapolated learning curve cannot reach the best other trials' values.",
+  learningCurveOptionsSchema,
+  createLearningCurveRule,
+);

@@ -1,6 +1,7 @@
-import type { Plugin, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import type { StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { bestUpTo, fmt, lastEpoch, median, othersOf, reportedUpTo, worseWord } from './history.ts';
+import { stoppingPlugin } from './plugin.ts';
 
 /**
  * Median stopping: after epoch e, stop a trial whose best value so far is worse than the median
@@ -50,10 +51,9 @@ export function createMedianRule(options: MedianOptions, ctx: StoppingContext): 
   };
 }
 
-export const medianRulePlugin: Plugin<'stopping', MedianOptions> = {
-  kind: 'stopping',
-  name: 'median',
-  description: "Stops a trial whose best value so far is worse than the median of other trials' best values at the same epoch.",
-  parseOptions: (raw) => medianOptionsSchema.parse(raw ?? {}),
-  create: (options, ctx) => createMedianRule(options, ctx),
-};
+export const medianRulePlugin = stoppingPlugin(
+  'median',
+  "Stops a trial whose best value so far is worse than the median of other trials' best values at the same epoch.",
+  medianOptionsSchema,
+  createMedianRule,
+);
