@@ -97,7 +97,9 @@ class SweepdCallback(keras.callbacks.Callback):
         if self.probe is not None:
             self._relus = [layer for layer in _all_layers(self.model) if _is_relu(layer)]
             if self._relus:
-                self._probe_model = keras.Model(inputs=self.model.inputs, outputs=[layer.output for layer in self._relus])
+                inputs = self.model.inputs
+                # a single input as itself: a one-element list draws Keras' structure warning on each call
+                self._probe_model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs, outputs=[layer.output for layer in self._relus])
 
     def collect(self) -> List[Dict[str, Any]]:
         """This epoch's layer entries (weights, then ReLU activations on the probe batch)."""

@@ -95,7 +95,8 @@ def summarize(values: Any) -> Dict[str, Any]:
         raise ValueError("summarize: no values")
     v = v32.astype(np.float64)
     mean = float(v.mean())
-    std = float(np.sqrt(np.mean((v - mean) ** 2)))
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN std, as weights.ts gives
+        std = float(np.sqrt(np.mean((v - mean) ** 2)))
     negative = int(np.count_nonzero(v32 < 0))
     if np.isnan(v32).any():
         q = [math.nan] * len(QUANTILE_LEVELS)

@@ -88,7 +88,9 @@ class LayerStats:
         self.probe = probe
         self.relu_types = tuple(relu_types)
         self.layers: List[Tuple[str, nn.Module]] = [
-            (name, m) for name, m in model.named_modules() if isinstance(m, tuple(layer_types)) and getattr(m, "weight", None) is not None
+            (name or type(m).__name__, m)  # the root module has no name of its own
+            for name, m in model.named_modules()
+            if isinstance(m, tuple(layer_types)) and getattr(m, "weight", None) is not None
         ]
         self._initial: Dict[str, Tuple[torch.Tensor, Optional[torch.Tensor]]] = {}
         self._previous: Dict[str, torch.Tensor] = {}
@@ -136,7 +138,7 @@ class LayerStats:
         return entry
 
     def _activations(self) -> List[Dict[str, Any]]:
-        found: List[Tuple[str, nn.Module]] = [(n, m) for n, m in self.model.named_modules() if isinstance(m, self.relu_types)]
+        found = [(n or type(m).__name__, m) for n, m in self.model.named_modules() if isinstance(m, self.relu_types)]
         if not found:
             return []
         results: List[Tuple[str, torch.Tensor, torch.Tensor, int, int]] = []

@@ -1,0 +1,83 @@
+"""The Keras 3 callback on a tiny real model: one protocol line per epoch with Keras' logs, AUC,
+layer statistics as the tfjs runner defines them, and a stop request honoured."""
+
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from sweepd import protocol, stats  # noqa: E402
+from sweepd.keras import SweepdCallback  # noqa: E402
+
+
+@pytest.fixture
+def trial(tmp_path, monkeypatch):
+    monkeypatch.setenv("SWEEPD_METRICS_FILE", str(tmp_path / "metrics.jsonl"))
+    monkeypatch.setenv("SWEEPD_CONTROL_FILE", str(tmp_path / "control.json"))
+    monkeypatch.setattr(protocol, "_stop_reason", None)
+    return tmp_path
+
+
+def tiny(seed=0):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(inputs)
+    x = keras.layers.Conv2D(4, 3, padding="same", name="conv2")(x)
+    x = keras.layers.ReLU(name="relu2")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(3, name="logits")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    return model
+
+
+def data(n=64, seed=1):
+    rng = np.random.default_rng(seed)
+    y = (rng.random((n, 3)) < 0.4).astype(np.float32)
+    y[:, 2] = 0  # a class never present: AUC undefined, listed
+    x = rng.random((n, 8, 8, 3)).astype(np.float32) + y[:, None, None, :1]
+    return x, y
+
+
+def lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_callback_reports_each_epoch(trial):
+    model = tiny()
+    x, y = data()
+    kernel0 = np.array(model.get_layer("conv").kernel.numpy())
+    probe = x[:16]
+    cb = SweepdCallback(probe=probe, validation=(x, y), class_names=["a", "b", "c"], notes={"device": "cpu"})
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[cb])
+    records = lines(trial / "metrics.jsonl")
+    assert [r["epoch"] for r in records] == [1, 2]
+    last = records[-1]
+    assert last["sweepd"] == 1 and "loss" in last["metrics"]
+    assert {"val_auc_macro", "val_auc_micro", "val_auc[a]", "val_auc[b]"} <= set(last["metrics"])
+    assert last["notes"]["auc_undefined_classes"] == ["c"] and last["notes"]["device"] == "cpu"
+    layers = {e["layer"]: e for e in last["layers"]}
+    assert set(layers) == {"conv", "conv2", "relu2", "logits"}
+    kernel2 = np.array(model.get_layer("conv").kernel.numpy())
+    assert layers["conv"]["kernelMovement"] == pytest.approx(stats.relative_movement(kernel2, kernel0), rel=1e-9)
+    assert layers["conv"]["kernelMovement"] > 0 and layers["conv"]["updateRatio"] > 0
+    assert layers["conv"]["quantiles"] == pytest.approx(stats.summarize(kernel2)["quantiles"], rel=1e-12)
+    # sparsity of the conv's own relu output rides on its entry, the ReLU layer gets its own
+    probe_model = keras.Model(model.inputs[0], [model.get_layer("conv").output, model.get_layer("relu2").output])
+    a1, a2 = (np.asarray(t) for t in probe_model(probe, training=False))
+    assert layers["conv"]["sparsity"] == stats.activation_sparsity(a1)["sparsity"]
+    assert layers["relu2"]["deadFraction"] == stats.activation_sparsity(a2)["deadFraction"]
+    assert layers["relu2"]["trainable"] is False and "sparsity" not in layers["logits"]
+
+
+def test_callback_stops_training_on_request(trial):
+    (trial / "control.json").write_text(json.dumps({"stop": True, "reason": "median"}))
+    model = tiny()
+    x, y = data()
+    model.fit(x, y, epochs=5, batch_size=16, verbose=0, callbacks=[SweepdCallback()])
+    assert [r["epoch"] for r in lines(trial / "metrics.jsonl")] == [1]

@@ -1,0 +1,125 @@
+"""sweepd.torch.LayerStats on a small real model: movements after known weight changes, frozen
+layers, activation sparsity and dead units from forward hooks, eval mode and no gradients."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from sweepd import format_report, stats
+from sweepd.torch import LayerStats
+
+
+def model():
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.Conv2d(4, 6, 3, padding=1, bias=False),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(6, 2),
+    )
+
+
+def by_name(entries):
+    return {e["layer"]: e for e in entries}
+
+
+def test_movements_follow_the_weights():
+    m = model()
+    w0 = m[0].weight.detach().numpy().copy()
+    tracker = LayerStats(m)
+    first = by_name(tracker.collect())
+    assert set(first) == {"0", "3", "8"}
+    assert first["0"]["kernelMovement"] == 0 and first["0"]["updateRatio"] == 0 and first["0"]["biasMovement"] == 0
+    assert "biasMovement" not in first["3"]
+    with torch.no_grad():
+        m[0].weight.add_(0.01)
+        m[0].bias.add_(0.5)
+    second = by_name(tracker.collect())
+    w1 = m[0].weight.detach().numpy().copy()
+    assert second["0"]["kernelMovement"] == pytest.approx(np.linalg.norm(w1.astype(np.float64) - w0.astype(np.float64)) / np.linalg.norm(w0.astype(np.float64)), rel=1e-12)
+    assert second["0"]["updateRatio"] == pytest.approx(second["0"]["kernelMovement"], rel=1e-12)
+    assert second["0"]["biasMovement"] == pytest.approx(0.5 * math.sqrt(4), rel=1e-6)
+    want = stats.summarize(w1)
+    for key in ("mean", "std", "fractionNegative"):
+        assert second["0"][key] == pytest.approx(want[key], rel=1e-12)
+    assert second["0"]["quantiles"] == want["quantiles"]
+    with torch.no_grad():
+        m[0].weight.add_(0.01)
+    third = by_name(tracker.collect())
+    w2 = m[0].weight.detach().numpy()
+    assert third["0"]["updateRatio"] == pytest.approx(stats.update_ratio(w2, w1), rel=1e-12)
+    assert third["8"]["kernelMovement"] == 0 and third["8"]["trainable"] is True
+
+
+def test_frozen_layers_are_marked_and_cached():
+    m = model()
+    m[0].weight.requires_grad_(False)
+    m[0].bias.requires_grad_(False)
+    tracker = LayerStats(m)
+    a = by_name(tracker.collect())["0"]
+    b = by_name(tracker.collect())["0"]
+    assert a["trainable"] is False and a == b
+    with torch.no_grad():
+        m[0].weight.mul_(2)  # modified in place: the version counter moves and statistics are recomputed
+    c = by_name(tracker.collect())["0"]
+    assert c["kernelMovement"] == pytest.approx(1.0, rel=1e-12) and c["mean"] == pytest.approx(2 * a["mean"], rel=1e-6)
+
+
+def test_probe_sparsity_and_dead_units_in_eval_mode():
+    m = model()
+    with torch.no_grad():
+        m[3].weight[2].fill_(-1.0)  # channel 2 of the second conv sees positive inputs: always negative, dead after ReLU
+    probe = torch.rand(5, 3, 8, 8)
+    m.train()
+    tracker = LayerStats(m, probe=probe)
+    entries = by_name(tracker.collect())
+    assert m.training and all(mod.training for mod in m.modules())  # mode restored
+    assert m[1].num_batches_tracked.item() == 0  # BatchNorm ran in eval mode: running stats untouched
+    m.eval()
+    with torch.no_grad():
+        h1 = m[2](m[1](m[0](probe)))
+        h2 = m[4](m[3](h1))
+    for key, h in (("2", h1), ("4", h2)):
+        want = stats.activation_sparsity(h.numpy(), axis=1)
+        assert entries[key]["sparsity"] == want["sparsity"] and entries[key]["deadFraction"] == want["deadFraction"]
+        assert entries[key]["trainable"] is False
+    assert entries["4"]["deadFraction"] >= 1 / 6
+    # no gradients were recorded
+    assert all(p.grad is None for p in m.parameters())
+    # the entries are valid protocol layers
+    format_report(1, {"x": 1.0}, layers=list(entries.values()))
+
+
+def test_reused_relu_gets_one_entry_per_call():
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(2, 2, 1)
+            self.conv2 = nn.Conv2d(2, 2, 1)
+            self.relu = nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            return self.relu(self.conv2(self.relu(self.conv1(x))))
+
+    b = Block()
+    names = [e["layer"] for e in LayerStats(b, probe=torch.randn(2, 2, 4, 4)).collect()]
+    assert names == ["conv1", "conv2", "relu", "relu#2"]
+
+
+def test_nan_weights_give_nan_statistics():
+    m = nn.Linear(3, 2)
+    tracker = LayerStats(m)
+    with torch.no_grad():
+        m.weight[0, 0] = float("nan")
+    e = tracker.collect()[0]
+    assert math.isnan(e["kernelMovement"]) and math.isnan(e["mean"]) and all(math.isnan(q) for q in e["quantiles"])
+    line = format_report(1, {"loss": float("nan")}, layers=[e])
+    assert '"kernelMovement":NaN' in line
