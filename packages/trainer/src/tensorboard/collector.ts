@@ -1,0 +1,331 @@
+/**
+ * TensorBoard collector: turns the event files a training script writes into sweepd epoch records.
+ * See docs/tensorboard.md for the rules users rely on (tag map, steps → epochs, layers, notes).
+ */
+
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import type { EpochRecord, LayerStats } from '@sweepd/core';
+import { EventDecoder, type SummaryPoint } from './event-decoder.ts';
+import { type Histogram, sameHistogram } from './histogram.ts';
+import { histogramStats } from './histogram-stats.ts';
+import { kernelLayer, sparsityLayer } from './layer-tags.ts';
+import { RecordFileReader } from './record-reader.ts';
+import { TagMap, TagMapError } from './tag-map.ts';
+
+export interface TensorBoardCollectorOptions {
+  /** The directory the script writes event files into (searched recursively). */
+  dir: string;
+  /** `<run>/<tag>` (or a pattern with one `*`) → sweepd metric name. */
+  tags: Record<string, string>;
+  /** Global steps per epoch: a value at step s belongs to epoch max(1, ceil(s / stepsPerEpoch)). */
+  stepsPerEpoch?: number;
+  /**
+   * Without stepsPerEpoch, the metric whose steps are the epochs: each distinct step at which it
+   * appears ends the next epoch. Default: the metric of the first entry in `tags`.
+   */
+  epochMetric?: string;
+  log?: (message: string) => void;
+}
+
+const EVENT_FILE_PREFIX = 'events.out.tfevents.';
+/** At most this many names in one epoch's notes list; the rest are counted. */
+const MAX_NOTED_NAMES = 50;
+
+interface FileState {
+  reader: RecordFileReader;
+  decoder: EventDecoder;
+  /** The file's directory relative to `dir`, with '/' separators; '' at the top. */
+  run: string;
+}
+
+interface Stamped<T> {
+  step: number;
+  value: T;
+}
+
+/** What arrived for one global step and has not been emitted yet. */
+interface StepData {
+  metrics: Map<string, number>;
+  kernels: Map<string, Histogram>;
+  sparsity: Map<string, number>;
+  /** The epoch metric appeared at this step (no stepsPerEpoch). */
+  clock: boolean;
+}
+
+export class TensorBoardCollector {
+  private readonly dir: string;
+  private readonly tagMap: TagMap;
+  private readonly stepsPerEpoch: number | undefined;
+  private readonly epochMetric: string | undefined;
+  private readonly log: (message: string) => void;
+
+  private readonly files = new Map<string, FileState>();
+  private readonly pending = new Map<number, StepData>();
+  /** The first kernel histogram seen for each layer: an unchanged kernel is reported as not trainable. */
+  private readonly firstKernel = new Map<string, Stamped<Histogram>>();
+  private readonly kernelLayers = new Set<string>();
+  private readonly seenUnmapped = new Set<string>();
+  private unmappedToNote: string[] = [];
+  private lateToNote = new Map<string, number>();
+  private maxStep = Number.NEGATIVE_INFINITY;
+  /** Values at or below this step belong to epochs already emitted. */
+  private emittedThroughStep = Number.NEGATIVE_INFINITY;
+  private epochsEmitted = 0;
+  private finished = false;
+  private missingDirLogged = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: TensorBoardCollectorOptions) {
+    this.dir = opts.dir;
+    this.tagMap = new TagMap(opts.tags);
+    this.log = opts.log ?? (() => {});
+    if (opts.stepsPerEpoch !== undefined) {
+      if (!Number.isInteger(opts.stepsPerEpoch) || opts.stepsPerEpoch < 1) {
+        throw new TagMapError(`stepsPerEpoch must be a positive integer, got ${opts.stepsPerEpoch}`);
+      }
+      this.stepsPerEpoch = opts.stepsPerEpoch;
+    } else {
+      const first = Object.values(opts.tags)[0];
+      this.epochMetric = opts.epochMetric ?? first;
+      if (this.epochMetric === undefined) {
+        throw new TagMapError('tags: map at least one tag to a metric, or give stepsPerEpoch: without either no step can end an epoch');
+      }
+      if (this.epochMetric.includes('*')) {
+        throw new TagMapError(`the epoch metric '${this.epochMetric}' is a pattern: name a metric (epochMetric) or give stepsPerEpoch`);
+      }
+    }
+  }
+
+  /** Reads what was written since the last call; returns the epochs completed since then. */
+  poll(): Promise<EpochRecord[]> {
+    return this.serialized(async () => {
+      if (this.finished) return [];
+      await this.ingest();
+      return this.emit(false);
+    });
+  }
+
+  /** Once the writer has exited: reads the rest and returns every epoch not yet returned. */
+  finish(): Promise<EpochRecord[]> {
+    return this.serialized(async () => {
+      if (this.finished) return [];
+      await this.ingest();
+      this.finished = true;
+      return this.emit(true);
+    });
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async ingest(): Promise<void> {
+    for (const file of await this.discover()) {
+      if (!this.files.has(file)) {
+        const run = relative(this.dir, dirname(file)).split(sep).join('/');
+        this.files.set(file, { reader: new RecordFileReader(file), decoder: new EventDecoder(file), run });
+        this.log(`tensorboard: reading ${file}`);
+      }
+    }
+    for (const state of this.files.values()) {
+      for (const record of await state.reader.readNew()) {
+        for (const point of state.decoder.decode(record.data, record.offset)) this.accept(point, state.run);
+      }
+    }
+  }
+
+  /** Event files under `dir`, in a stable order. */
+  private async discover(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir, { recursive: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (!this.missingDirLogged) this.log(`tensorboard: ${this.dir} does not exist yet`);
+        this.missingDirLogged = true;
+        return [];
+      }
+      throw err;
+    }
+    const files: string[] = [];
+    for (const name of names) {
+      if (!basename(name).startsWith(EVENT_FILE_PREFIX)) continue;
+      const path = join(this.dir, name);
+      if (this.files.has(path) || (await stat(path)).isFile()) files.push(path);
+    }
+    return files.sort();
+  }
+
+  private stepData(step: number): StepData {
+    let data = this.pending.get(step);
+    if (!data) {
+      data = { metrics: new Map(), kernels: new Map(), sparsity: new Map(), clock: false };
+      this.pending.set(step, data);
+    }
+    return data;
+  }
+
+  private accept(point: SummaryPoint, run: string): void {
+    const name = run === '' ? point.tag : `${run}/${point.tag}`;
+    const { step } = point;
+    if (step > this.maxStep) this.maxStep = step;
+    if (point.kind === 'scalar') {
+      const metric = this.tagMap.metricFor(name);
+      const endPoint = sparsityLayer(point.tag);
+      if (metric === undefined && endPoint === undefined) {
+        this.unmapped(name, 'scalar');
+        return;
+      }
+      if (step <= this.emittedThroughStep) {
+        this.late(name);
+        return;
+      }
+      const data = this.stepData(step);
+      if (metric !== undefined) {
+        data.metrics.set(metric, point.value);
+        if (metric === this.epochMetric) data.clock = true;
+      }
+      if (endPoint !== undefined) data.sparsity.set(endPoint, point.value);
+    } else if (point.kind === 'histogram') {
+      const layer = kernelLayer(point.tag);
+      if (layer === undefined) {
+        this.unmapped(name, 'histogram');
+        return;
+      }
+      if (step <= this.emittedThroughStep) {
+        this.late(name);
+        return;
+      }
+      this.stepData(step).kernels.set(layer, point.histogram);
+      this.kernelLayers.add(layer);
+      const first = this.firstKernel.get(layer);
+      if (!first || step < first.step) this.firstKernel.set(layer, { step, value: point.histogram });
+    } else {
+      this.unmapped(name, point.what);
+    }
+  }
+
+  private unmapped(name: string, what: string): void {
+    const key = `${name} (${what})`;
+    if (this.seenUnmapped.has(key)) return;
+    this.seenUnmapped.add(key);
+    this.unmappedToNote.push(key);
+  }
+
+  private late(name: string): void {
+    this.lateToNote.set(name, (this.lateToNote.get(name) ?? 0) + 1);
+  }
+
+  private epochOf(step: number): number {
+    return Math.max(1, Math.ceil(step / this.stepsPerEpoch!));
+  }
+
+  private emit(final: boolean): EpochRecord[] {
+    const steps = [...this.pending.keys()].sort((a, b) => a - b);
+    const out: EpochRecord[] = [];
+    if (this.stepsPerEpoch !== undefined) {
+      const completeThrough = final ? Number.POSITIVE_INFINITY : this.epochOf(this.maxStep) - 1;
+      let group: number[] = [];
+      let groupEpoch = 0;
+      for (const step of steps) {
+        const epoch = this.epochOf(step);
+        if (epoch > completeThrough) break;
+        if (epoch !== groupEpoch && group.length > 0) {
+          out.push(this.record(groupEpoch, group));
+          group = [];
+        }
+        groupEpoch = epoch;
+        group.push(step);
+      }
+      if (group.length > 0) out.push(this.record(groupEpoch, group));
+      if (Number.isFinite(completeThrough) && completeThrough > 0) {
+        this.emittedThroughStep = Math.max(this.emittedThroughStep, completeThrough * this.stepsPerEpoch);
+      }
+    } else {
+      let group: number[] = [];
+      for (const step of steps) {
+        group.push(step);
+        if (!this.pending.get(step)!.clock) continue;
+        if (!final && !(this.maxStep > step)) break;
+        out.push(this.record(this.epochsEmitted + 1, group));
+        this.emittedThroughStep = step;
+        group = [];
+      }
+      if (final && this.pending.size > 0) {
+        const rest = [...this.pending.keys()].sort((a, b) => a - b);
+        this.log(
+          `tensorboard: ${rest.length} step(s) after the last '${this.epochMetric}' value (steps ${rest[0]}–${rest[rest.length - 1]}) end no epoch and were dropped`,
+        );
+        this.pending.clear();
+      }
+    }
+    if (final && (this.unmappedToNote.length > 0 || this.lateToNote.size > 0) && out.length === 0) {
+      this.log(`tensorboard: left unreported at the end: ${this.describeLeftovers()}`);
+    }
+    return out;
+  }
+
+  /** One epoch from the pending steps in `steps` (ascending): the latest value of each metric and layer wins. */
+  private record(epoch: number, steps: number[]): EpochRecord {
+    const metrics: Record<string, number> = {};
+    const kernels = new Map<string, Stamped<Histogram>>();
+    const sparsity = new Map<string, number>();
+    for (const step of steps) {
+      const data = this.pending.get(step)!;
+      this.pending.delete(step);
+      for (const [metric, value] of data.metrics) metrics[metric] = value;
+      for (const [layer, h] of data.kernels) kernels.set(layer, { step, value: h });
+      for (const [endPoint, value] of data.sparsity) sparsity.set(endPoint, value);
+    }
+    const layers = new Map<string, LayerStats>();
+    for (const [layer, { step, value }] of kernels) {
+      const first = this.firstKernel.get(layer);
+      const unchanged = first !== undefined && first.step < step && sameHistogram(first.value, value);
+      const stats: LayerStats = { layer, trainable: !unchanged };
+      const d = histogramStats(value);
+      if (d) Object.assign(stats, d);
+      layers.set(layer, stats);
+    }
+    for (const [endPoint, value] of sparsity) {
+      const layer = this.layerOfEndPoint(endPoint);
+      const stats = layers.get(layer) ?? { layer, trainable: true };
+      stats.sparsity = value;
+      layers.set(layer, stats);
+    }
+    const tensorboard: Record<string, unknown> = { steps: [steps[0], steps[steps.length - 1]] };
+    if (this.unmappedToNote.length > 0) {
+      tensorboard.unmappedTags = this.unmappedToNote.slice(0, MAX_NOTED_NAMES);
+      if (this.unmappedToNote.length > MAX_NOTED_NAMES) tensorboard.unmappedTagsNotListed = this.unmappedToNote.length - MAX_NOTED_NAMES;
+      this.unmappedToNote = [];
+    }
+    if (this.lateToNote.size > 0) {
+      tensorboard.lateValues = Object.fromEntries(this.lateToNote);
+      this.log(`tensorboard: values for epochs already reported were dropped: ${JSON.stringify(tensorboard.lateValues)}`);
+      this.lateToNote = new Map();
+    }
+    this.epochsEmitted++;
+    return { epoch, metrics, layers: [...layers.values()], notes: { tensorboard } };
+  }
+
+  /** The kernel layer a `sparsity/<end point>` belongs to: the only one named `<end point>` or `…/<end point>`; else the end point itself. */
+  private layerOfEndPoint(endPoint: string): string {
+    let found: string | undefined;
+    for (const layer of this.kernelLayers) {
+      if (layer === endPoint || layer.endsWith(`/${endPoint}`)) {
+        if (found !== undefined) return endPoint;
+        found = layer;
+      }
+    }
+    return found ?? endPoint;
+  }
+
+  private describeLeftovers(): string {
+    const parts: string[] = [];
+    if (this.unmappedToNote.length > 0) parts.push(`unmapped tags ${this.unmappedToNote.join(', ')}`);
+    if (this.lateToNote.size > 0) parts.push(`late values ${JSON.stringify(Object.fromEntries(this.lateToNote))}`);
+    return parts.join('; ');
+  }
+}
