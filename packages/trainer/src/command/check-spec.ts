@@ -1,0 +1,39 @@
+import type { SearchSpec, SpecProblem } from '@sweepd/core';
+import { placeholdersIn } from './argv.ts';
+import { parseCommandOptions } from './options.ts';
+
+/**
+ * Every problem the command runner can see in a spec before any trial runs: its options, and
+ * placeholders that no trial could fill. Parameter names are free for this runner.
+ */
+export function checkCommandSpec(spec: SearchSpec): SpecProblem[] {
+  const parsed = parseCommandOptions(spec.trainer.options);
+  if ('problems' in parsed) return parsed.problems;
+  const { command, args } = parsed.options;
+  const problems: SpecProblem[] = [];
+  const known = new Set([...Object.keys(spec.space), ...Object.keys(spec.fixed)]);
+  command.forEach((arg, i) => {
+    const path = `trainer.options.command.${i}`;
+    for (const name of placeholdersIn(arg)) {
+      if (args !== 'placeholders') {
+        // A `{name}` that matches a parameter was surely meant as one; other braces are literal text.
+        if (known.has(name)) problems.push({ path, message: `{${name}} is replaced only with args: placeholders (args is ${args})` });
+      } else if (!known.has(name)) {
+        problems.push({ path, message: `placeholder {${name}} names no parameter of space or fixed` });
+      } else if (spec.space[name]?.when && !(name in spec.fixed)) {
+        problems.push({
+          path,
+          message: `placeholder {${name}} names a conditional parameter (when) that some trials do not have; read it from the params file instead`,
+        });
+      }
+    }
+  });
+  for (const name of ['model', 'dataset'] as const) {
+    if (spec.trainer[name] !== undefined)
+      problems.push({
+        path: `trainer.${name}`,
+        message: `is not used by the command runner: pass it to your script in trainer.options.command or fixed`,
+      });
+  }
+  return problems;
+}

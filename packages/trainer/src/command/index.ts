@@ -1,0 +1,8 @@
+export { buildArgv, flagsFor, formatValue, placeholdersIn, substitutePlaceholders } from './argv.ts';
+export { checkCommandSpec } from './check-spec.ts';
+export { GpuSlots, listGpus, resolveGpus } from './gpus.ts';
+export { type CommandOptions, commandOptionsSchema, parseCommandOptions } from './options.ts';
+export { commandRunnerPlugin } from './plugin.ts';
+export { PROTOCOL_VERSION, parseReportLine, quoteNonFiniteTokens } from './report-line.ts';
+export { CommandRoutingRunner } from './routing.ts';
+export { CommandRunner, type CommandRunnerOptions, type Placement, STDOUT_PREFIX } from './runner.ts';

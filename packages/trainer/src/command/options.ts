@@ -1,0 +1,72 @@
+import type { SpecProblem } from '@sweepd/core';
+import { z } from 'zod';
+
+/**
+ * `trainer.options` of the `command` runner. Strict: a misspelled option is an error at submit,
+ * not a silently ignored setting. Documented in docs/command-runner.md.
+ */
+export const commandOptionsSchema = z.strictObject({
+  /** argv, run without a shell; argv[0] is found on PATH unless it holds a '/'. */
+  command: z
+    .array(z.string().min(1, 'must not be an empty string'), { error: 'must be a list of strings (the argv)' })
+    .min(1, 'must name at least the program to run'),
+  /** How parameters reach the argv; the JSON params file is written in every mode. */
+  args: z.enum(['flags', 'placeholders', 'none'], { error: 'must be flags, placeholders or none' }).default('flags'),
+  /** Extra environment variables for the script (the SWEEPD_* ones are sweepd's). */
+  env: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name'),
+      z.string({ error: 'must be a string' }),
+    )
+    .default({}),
+  /** Working directory of the script: absolute, or relative to the worker's working directory. Default: the trial directory. */
+  cwd: z.string().min(1, 'must not be empty').optional(),
+  /** After a stop request is written to the control file, how long the script may take to exit on its own. */
+  stop_grace_s: z.number().min(0).max(3600).default(5),
+  /** After SIGTERM to the process group, how long before SIGKILL. */
+  term_grace_s: z.number().min(0).max(600).default(3),
+  /** A trial that writes no report for this long is failed as hung (an epoch at full scale can take half an hour). */
+  report_timeout_s: z
+    .number()
+    .positive('must be > 0')
+    .max(7 * 86_400)
+    .default(3600),
+  /** The same for the first report (data loading, feature caching); defaults to report_timeout_s. */
+  start_timeout_s: z
+    .number()
+    .positive('must be > 0')
+    .max(7 * 86_400)
+    .optional(),
+  /** Lines of stderr kept for a failed trial's reason and notes. */
+  stderr_tail_lines: z.number().int('must be an integer').min(1).max(1000).default(40),
+  /** Read scalars and histograms from TensorBoard event files the script writes, as epoch reports. */
+  tensorboard: z
+    .strictObject({
+      /** Event-file directory, relative to the trial directory (or absolute). */
+      dir: z.string().min(1, 'must not be empty'),
+      /** TensorBoard tag → sweepd metric name. */
+      tags: z.record(z.string().min(1), z.string().min(1)).refine((t) => Object.keys(t).length > 0, 'must map at least one tag'),
+      steps_per_epoch: z.number().int('must be an integer').positive('must be > 0').optional(),
+    })
+    .optional(),
+});
+
+export type CommandOptions = z.output<typeof commandOptionsSchema>;
+
+/** Parses `trainer.options`; problems carry paths from the spec's root. */
+export function parseCommandOptions(raw: unknown): { options: CommandOptions } | { problems: SpecProblem[] } {
+  const parsed = commandOptionsSchema.safeParse(raw ?? {});
+  if (parsed.success) {
+    const reserved = Object.keys(parsed.data.env).filter((k) => k.startsWith('SWEEPD_'));
+    if (reserved.length === 0) return { options: parsed.data };
+    return {
+      problems: reserved.map((k) => ({ path: `trainer.options.env.${k}`, message: 'SWEEPD_* variables are set by sweepd for each trial' })),
+    };
+  }
+  return {
+    problems: parsed.error.issues.map((i) => ({
+      path: ['trainer', 'options', ...i.path.map(String)].join('.'),
+      message: i.code === 'unrecognized_keys' ? `unknown option(s): ${i.keys.join(', ')}` : i.message,
+    })),
+  };
+}

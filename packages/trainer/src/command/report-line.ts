@@ -1,0 +1,107 @@
+import type { EpochRecord } from '@sweepd/core';
+import { z } from 'zod';
+
+/** The reporting protocol's version this runner reads (docs/reporting-protocol.md). */
+export const PROTOCOL_VERSION = 1;
+
+const NON_FINITE: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+};
+
+/**
+ * Python's `json.dumps` writes NaN, Infinity and -Infinity as bare tokens, which JSON.parse
+ * refuses. Outside strings valid JSON holds no letters but true/false/null, so these tokens can be
+ * quoted without parsing: they become the strings the schema below reads back as numbers.
+ */
+export function quoteNonFiniteTokens(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (inString) {
+      out += c;
+      if (c === '\\') {
+        out += text[i + 1] ?? '';
+        i++;
+      } else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      out += c;
+      continue;
+    }
+    const token = text.startsWith('NaN', i)
+      ? 'NaN'
+      : text.startsWith('Infinity', i)
+        ? 'Infinity'
+        : text.startsWith('-Infinity', i)
+          ? '-Infinity'
+          : undefined;
+    if (token) {
+      out += `"${token}"`;
+      i += token.length - 1;
+    } else out += c;
+  }
+  return out;
+}
+
+/** A number, or one of the non-finite tokens (bare, quoted by the pre-pass, or written as strings). */
+const number = z.union([
+  z.number(),
+  z
+    .enum(['NaN', 'Infinity', '-Infinity'], { error: 'must be a number (NaN, Infinity, -Infinity allowed)' })
+    .transform((s) => NON_FINITE[s] as number),
+]);
+
+const layerSchema = z.strictObject({
+  layer: z.string().min(1),
+  trainable: z.boolean().default(true),
+  kernelMovement: number.optional(),
+  biasMovement: number.optional(),
+  updateRatio: number.optional(),
+  mean: number.optional(),
+  std: number.optional(),
+  fractionNegative: number.optional(),
+  quantiles: z.array(number).optional(),
+  sparsity: number.optional(),
+  deadFraction: number.optional(),
+});
+
+export const reportLineSchema = z.strictObject({
+  sweepd: z.literal(PROTOCOL_VERSION, { error: `must be ${PROTOCOL_VERSION} (the protocol version this worker reads)` }),
+  epoch: z.number().int('must be an integer').min(1, 'must be at least 1 (epochs are 1-based)'),
+  metrics: z.record(z.string().min(1), number),
+  layers: z.array(layerSchema).default([]),
+  notes: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type ParsedLine = { ok: true; epoch: EpochRecord } | { ok: false; error: string };
+
+/** One report line → an epoch record, or why it is refused (a plain sentence naming the field). */
+export function parseReportLine(line: string): ParsedLine {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(quoteNonFiniteTokens(line));
+  } catch (err) {
+    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+  }
+  const parsed = reportLineSchema.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues
+      .slice(0, 3)
+      .map(
+        (i) => `${i.path.join('.') || '(line)'}: ${i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message}`,
+      );
+    return { ok: false, error: first.join('; ') };
+  }
+  const { epoch, metrics, layers, notes } = parsed.data;
+  const record: EpochRecord = { epoch, metrics, layers: layers.map(dropUndefined) };
+  return { ok: true, epoch: notes ? { ...record, notes } : record };
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

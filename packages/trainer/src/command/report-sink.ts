@@ -1,0 +1,59 @@
+import type { EpochRecord } from '@sweepd/core';
+import { parseReportLine } from './report-line.ts';
+
+/** Warnings logged per trial for bad lines; the rest are only counted. */
+const MAX_WARNINGS = 10;
+
+/**
+ * Where a trial's reports converge (metrics file, `@sweepd ` stdout lines, TensorBoard): validates
+ * lines, forwards epochs in the order they arrive (one at a time: the worker's report publishing
+ * is pipelined but a trial's epochs must not overtake each other), counts bad lines and remembers
+ * what was reported, for the outcome.
+ */
+export class ReportSink {
+  badLines = 0;
+  readonly badExamples: string[] = [];
+  /** Every metric name any epoch reported. */
+  readonly metricsSeen = new Set<string>();
+  epochsReported = 0;
+  lastReportAt: number | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown;
+
+  constructor(
+    private readonly forward: (epoch: EpochRecord) => Promise<void>,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  /** One line of the protocol; `where` names its source in warnings (e.g. `metrics.jsonl line 4`). */
+  line(text: string, where: string): void {
+    if (text.trim() === '') return;
+    const parsed = parseReportLine(text);
+    if (parsed.ok) this.epoch(parsed.epoch);
+    else this.bad(`${where}: ${parsed.error}`);
+  }
+
+  bad(problem: string): void {
+    this.badLines++;
+    if (this.badExamples.length < 3) this.badExamples.push(problem);
+    if (this.badLines <= MAX_WARNINGS) this.log(`skipped a bad report line (${problem})`);
+    else if (this.badLines === MAX_WARNINGS + 1) this.log('more bad report lines: counting them without a warning each');
+  }
+
+  epoch(epoch: EpochRecord): void {
+    this.lastReportAt = Date.now();
+    this.epochsReported++;
+    for (const name of Object.keys(epoch.metrics)) this.metricsSeen.add(name);
+    this.chain = this.chain.then(() =>
+      this.forward(epoch).catch((err: unknown) => {
+        this.failure ??= err;
+      }),
+    );
+  }
+
+  /** Waits for every forwarded report; throws the first forwarding failure (the worker hands the trial back). */
+  async drain(): Promise<void> {
+    await this.chain;
+    if (this.failure !== undefined) throw this.failure;
+  }
+}

@@ -1,0 +1,167 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EpochRecord, Params, TrialJob } from '@sweepd/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { liveMembers } from './process-group.ts';
+import { CommandRunner } from './runner.ts';
+
+// Real processes: the fixture script speaks the protocol by hand and misbehaves on request.
+const SCRIPT = fileURLToPath(new URL('../../../../test/fixtures/command/trial.py', import.meta.url));
+const root = mkdtempSync(path.join(tmpdir(), 'sweepd-command-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const runner = new CommandRunner({ cacheDir: path.join(root, 'cache') });
+
+let n = 0;
+function job(params: Params, options: Record<string, unknown> = {}, maxEpochs = 3): TrialJob {
+  n++;
+  return {
+    studyId: 'st_test',
+    trialId: `tr_${n}`,
+    number: n,
+    params,
+    maxEpochs,
+    objective: { metric: 'val_auc_macro', direction: 'maximize' },
+    trainer: { runner: 'command', options: { command: ['python3', SCRIPT], ...options } },
+    pool: 'default',
+  };
+}
+
+async function run(j: TrialJob, abortAfter?: (epochs: EpochRecord[]) => boolean) {
+  const epochs: EpochRecord[] = [];
+  const logs: string[] = [];
+  const controller = new AbortController();
+  const outcome = await runner.run(j, {
+    signal: controller.signal,
+    report: async (e) => {
+      epochs.push(e);
+      if (abortAfter?.(epochs)) controller.abort(new Error('median: below the median at epoch 1'));
+    },
+    log: (m) => logs.push(m),
+  });
+  const trialDir = path.join(runner.trialsDir, j.trialId);
+  const proc = JSON.parse(readFileSync(path.join(trialDir, 'process.json'), 'utf8')) as {
+    pgid: number;
+    cwd: string;
+    argv: string[];
+    stdin_closed: boolean;
+    env: Record<string, string>;
+  };
+  return { outcome, epochs, logs, proc, trialDir };
+}
+
+/** Whether kill(-pgid, 0) finds no process (zombies included) within `ms`. */
+async function groupGone(pgid: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
+      throw err;
+    }
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('command runner, with real processes', () => {
+  it('runs a trial to the end: flags, environment, fresh directory, reports in order', async () => {
+    const r = await run(job({ learning_rate: 0.0123456789012345, mode: 'normal', verbose: true }, { env: { EXTRA_X: 'y' } }));
+    expect(r.outcome.state, JSON.stringify(r.outcome)).toBe('completed');
+    expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(r.epochs[0]?.layers).toEqual([{ layer: 'fc', trainable: true, kernelMovement: 0.01 }]);
+    expect(r.epochs[0]?.notes).toEqual({ device: 'cpu' });
+    expect(r.proc.argv.slice(1)).toEqual(['--learning_rate=0.0123456789012345', '--mode=normal', '--verbose']);
+    expect(r.proc.cwd).toBe(r.trialDir);
+    expect(r.proc.stdin_closed).toBe(true);
+    expect(r.proc.env).toMatchObject({
+      SWEEPD_TRIAL_ID: 'tr_1',
+      SWEEPD_TRIAL_DIR: r.trialDir,
+      SWEEPD_MAX_EPOCHS: '3',
+      SWEEPD_OBJECTIVE: 'val_auc_macro',
+      PYTHONUNBUFFERED: '1',
+      EXTRA_X: 'y',
+    });
+    expect(readFileSync(path.join(r.trialDir, 'stdout.log'), 'utf8')).toBe('done\n');
+    expect(liveMembers(r.proc.pgid)).toEqual([]);
+  }, 30_000);
+
+  it('stops a trial that ignores the stop request and SIGTERM: SIGKILL to the group, nothing survives', async () => {
+    const r = await run(job({ mode: 'stubborn', epoch_s: 0.3 }, { stop_grace_s: 0.3, term_grace_s: 0.3 }, 50), (e) => e.length === 1);
+    expect(r.outcome).toMatchObject({ state: 'stopped', reason: 'median: below the median at epoch 1' });
+    expect(r.outcome.notes?.signals_sent).toEqual(['SIGTERM', 'SIGKILL']);
+    expect(JSON.parse(readFileSync(path.join(r.trialDir, 'control.json'), 'utf8'))).toEqual({
+      stop: true,
+      reason: 'median: below the median at epoch 1',
+    });
+    // Nothing of the group runs when the runner returns; the orphaned child's zombie is init's to reap, soon after.
+    expect(liveMembers(r.proc.pgid)).toEqual([]);
+    expect(await groupGone(r.proc.pgid, 3_000)).toBe(true);
+  }, 30_000);
+
+  it('lets a script that reads the control file end on its own within the grace period', async () => {
+    const r = await run(job({ mode: 'normal', epoch_s: 0.3 }, { stop_grace_s: 5 }, 50), (e) => e.length === 1);
+    expect(r.outcome.state).toBe('stopped');
+    expect(r.outcome.notes?.signals_sent).toBeUndefined();
+    expect(readFileSync(path.join(r.trialDir, 'stderr.log'), 'utf8')).toContain('stop requested: median');
+  }, 30_000);
+
+  it('fails a crash with the stderr tail in the reason and the notes', async () => {
+    const r = await run(job({ mode: 'crash' }));
+    expect(r.outcome.state).toBe('failed');
+    expect(r.outcome.reason).toBe('exit code 3: RuntimeError: CUDA out of memory (simulated)');
+    expect(r.outcome.notes?.stderr_tail).toEqual(['Traceback (most recent call last):', 'RuntimeError: CUDA out of memory (simulated)']);
+    expect(r.epochs).toHaveLength(1);
+  }, 30_000);
+
+  it('fails a trial that stops reporting as hung and ends its group', async () => {
+    // A slow start (Python's imports on a busy machine) is allowed for by its own timeout.
+    const r = await run(job({ mode: 'hang' }, { start_timeout_s: 60, report_timeout_s: 1, stop_grace_s: 0.2, term_grace_s: 0.5 }));
+    expect(r.outcome).toMatchObject({ state: 'failed', reason: 'hung: no report for 1 s (report_timeout_s)' });
+    expect(r.outcome.notes?.signals_sent).toEqual(['SIGTERM']);
+    expect(liveMembers(r.proc.pgid)).toEqual([]);
+  }, 30_000);
+
+  it('skips and counts bad lines, accepts NaN, waits for a half-written line, and completes', async () => {
+    const r = await run(job({ mode: 'badline' }, {}, 2));
+    expect(r.outcome.state, JSON.stringify(r.outcome)).toBe('completed');
+    expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(r.epochs[0]?.metrics.val_loss).toBeNaN();
+    expect(r.outcome.notes?.bad_report_lines).toBe(2);
+    expect(r.logs.filter((l) => l.startsWith('skipped a bad report line'))).toEqual([
+      expect.stringContaining('metrics file line 1: not JSON'),
+      expect.stringContaining('metrics file line 2: epoch: must be at least 1'),
+    ]);
+  }, 30_000);
+
+  it('fails a trial whose objective was never reported, naming it and what was reported', async () => {
+    const r = await run(job({ mode: 'misspell' }, {}, 2));
+    expect(r.outcome).toMatchObject({
+      state: 'failed',
+      reason: "objective metric 'val_auc_macro' was never reported; reported: train_loss, val_auc",
+    });
+  }, 30_000);
+
+  it('reads @sweepd lines on stdout, with placeholders in the argv', async () => {
+    const r = await run(
+      job(
+        { mode: 'stdout', learning_rate: 1e-7 },
+        { args: 'placeholders', command: ['python3', SCRIPT, '--learning_rate={learning_rate}'] },
+        2,
+      ),
+    );
+    expect(r.outcome.state, JSON.stringify(r.outcome)).toBe('completed');
+    expect(r.proc.argv.slice(1)).toEqual(['--learning_rate=1e-7']);
+    expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+  }, 30_000);
+
+  it('fails clearly when the program does not exist, and starts each attempt in a fresh directory', async () => {
+    const j = job({}, { command: ['no-such-program-sweepd'] });
+    const outcome = await runner.run(j, { signal: new AbortController().signal, report: async () => {}, log: () => {} });
+    expect(outcome.state).toBe('failed');
+    expect(outcome.reason).toMatch(/^cannot start no-such-program-sweepd: .*ENOENT/);
+    expect(existsSync(path.join(runner.trialsDir, j.trialId, 'params.json'))).toBe(true);
+  });
+});

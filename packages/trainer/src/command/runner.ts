@@ -1,0 +1,165 @@
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Runner, RunnerContext, TrialJob, TrialOutcome } from '@sweepd/core';
+import { buildArgv } from './argv.ts';
+import { type CommandOptions, parseCommandOptions } from './options.ts';
+import { ReportSink } from './report-sink.ts';
+import { FileTail } from './metrics-tail.ts';
+import { decideOutcome } from './outcome.ts';
+import { startTensorBoard } from './tensorboard.ts';
+import { type ProcessEnd, TrialProcess } from './trial-process.ts';
+
+/** What a worker decides about where a trial runs. */
+export interface Placement {
+  /** The GPU index for CUDA_VISIBLE_DEVICES; unset leaves the worker's own environment as it is. */
+  gpu?: string;
+}
+
+export interface CommandRunnerOptions {
+  /** SWEEPD_CACHE_DIR of every trial; trial directories go to `<cacheDir>/../trials/<trialId>` unless `trialsDir` says. */
+  cacheDir: string;
+  trialsDir?: string;
+}
+
+/** Where the `@sweepd ` stdout fallback lines start. */
+export const STDOUT_PREFIX = '@sweepd ';
+
+/**
+ * The `command` runner: runs the user's own training script for each trial and reads its epoch
+ * reports (docs/reporting-protocol.md). One instance runs any number of trials at once.
+ */
+export class CommandRunner implements Runner {
+  constructor(private readonly options: CommandRunnerOptions) {}
+
+  get trialsDir(): string {
+    return this.options.trialsDir ?? path.join(path.dirname(path.resolve(this.options.cacheDir)), 'trials');
+  }
+
+  run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
+    return this.runOn(job, ctx, {});
+  }
+
+  async runOn(job: TrialJob, ctx: RunnerContext, placement: Placement): Promise<TrialOutcome> {
+    const parsed = parseCommandOptions(job.trainer.options);
+    if ('problems' in parsed) {
+      return { state: 'failed', reason: `command runner: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}` };
+    }
+    const options = parsed.options;
+    if (ctx.signal.aborted) return { state: 'stopped', reason: reasonOf(ctx.signal) };
+    const gpu = placement.gpu ?? process.env.CUDA_VISIBLE_DEVICES;
+    const trialDir = path.join(this.trialsDir, job.trialId.replace(/[^A-Za-z0-9_.-]/g, '_'));
+    const files = {
+      params: path.join(trialDir, 'params.json'),
+      metrics: path.join(trialDir, 'metrics.jsonl'),
+      control: path.join(trialDir, 'control.json'),
+    };
+    const notes: Record<string, unknown> = { trial_dir: trialDir, ...(gpu !== undefined && { gpu }) };
+    const fail = (reason: string): TrialOutcome => ({ state: 'failed', reason, notes });
+
+    let argv: string[];
+    try {
+      argv = buildArgv(options.command, job.params, options.args);
+    } catch (err) {
+      return fail(`command runner: ${(err as Error).message}`);
+    }
+    const cwd = options.cwd === undefined ? trialDir : path.resolve(options.cwd);
+    if (options.cwd !== undefined && !(existsSync(cwd) && statSync(cwd).isDirectory()))
+      return fail(`command runner: trainer.options.cwd: ${cwd} is not a directory on worker`);
+
+    // A redelivered trial starts over in a fresh directory: nothing of an earlier attempt is read as its own.
+    await rm(trialDir, { recursive: true, force: true });
+    await mkdir(trialDir, { recursive: true });
+    await mkdir(this.options.cacheDir, { recursive: true });
+    await writeFile(files.params, `${JSON.stringify(job.params, null, 2)}\n`);
+
+    const sink = new ReportSink(ctx.report, ctx.log);
+    let lineNo = 0;
+    const tail = new FileTail(files.metrics, (line) => sink.line(line, `metrics file line ${++lineNo}`), { log: ctx.log });
+    const tensorboard = options.tensorboard ? await startTensorBoard(options.tensorboard, trialDir, sink, ctx.log) : undefined;
+
+    let proc: TrialProcess;
+    try {
+      proc = await TrialProcess.start({
+        argv,
+        cwd,
+        env: trialEnv(job, options, { trialDir, gpu, cacheDir: path.resolve(this.options.cacheDir), ...files }),
+        trialDir,
+        controlFile: files.control,
+        stderrTailLines: options.stderr_tail_lines,
+        onStdoutLine: (line) => {
+          if (line.startsWith(STDOUT_PREFIX)) sink.line(line.slice(STDOUT_PREFIX.length), 'stdout');
+        },
+      });
+    } catch (err) {
+      await tensorboard?.stop();
+      return fail((err as Error).message);
+    }
+    notes.pid = proc.pid;
+    ctx.log(`started ${JSON.stringify(argv)} as process group ${proc.pid}${gpu !== undefined ? ` on GPU ${gpu}` : ''}`);
+    tail.start();
+
+    let stopped: string | undefined;
+    let hung: { seconds: number; option: string } | undefined;
+    const startedAt = Date.now();
+    const onAbort = () => {
+      stopped ??= reasonOf(ctx.signal);
+      void proc.stop(stopped, options.stop_grace_s * 1000, options.term_grace_s * 1000).catch(() => {});
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const watchdog = setInterval(
+      () => {
+        const first = sink.lastReportAt === undefined;
+        const seconds = first ? (options.start_timeout_s ?? options.report_timeout_s) : options.report_timeout_s;
+        if (stopped !== undefined || hung !== undefined) return;
+        if (Date.now() - (sink.lastReportAt ?? startedAt) < seconds * 1000) return;
+        hung = { seconds, option: first && options.start_timeout_s !== undefined ? 'start_timeout_s' : 'report_timeout_s' };
+        ctx.log(`no report for ${seconds} s: stopping the trial as hung`);
+        void proc.stop(`no report for ${seconds} s`, options.stop_grace_s * 1000, options.term_grace_s * 1000).catch(() => {});
+      },
+      Math.min(1000, options.report_timeout_s * 250),
+    );
+
+    let end: ProcessEnd;
+    try {
+      end = await proc.ended;
+    } finally {
+      clearInterval(watchdog);
+      ctx.signal.removeEventListener('abort', onAbort);
+      const rest = await tail.finish();
+      if (rest !== undefined) sink.line(rest, 'metrics file, last line (no newline)');
+      await tensorboard?.stop();
+    }
+    await sink.drain();
+    if (proc.signalsSent.length > 0) notes.signals_sent = proc.signalsSent;
+    return decideOutcome({ end, stopped, hung, sink, stderrTail: proc.stderrTail.get(), objective: job.objective.metric, notes });
+  }
+}
+
+function trialEnv(
+  job: TrialJob,
+  options: CommandOptions,
+  at: { trialDir: string; gpu: string | undefined; cacheDir: string; params: string; metrics: string; control: string },
+): NodeJS.ProcessEnv {
+  // The worker's own SWEEPD_* settings (a token, a database URL) are not the script's business.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWEEPD_')));
+  return {
+    ...inherited,
+    ...options.env,
+    SWEEPD_TRIAL_ID: job.trialId,
+    SWEEPD_TRIAL_DIR: at.trialDir,
+    SWEEPD_PARAMS_FILE: at.params,
+    SWEEPD_METRICS_FILE: at.metrics,
+    SWEEPD_CONTROL_FILE: at.control,
+    SWEEPD_CACHE_DIR: at.cacheDir,
+    SWEEPD_MAX_EPOCHS: String(job.maxEpochs),
+    SWEEPD_OBJECTIVE: job.objective.metric,
+    PYTHONUNBUFFERED: '1',
+    ...(at.gpu !== undefined && { CUDA_VISIBLE_DEVICES: at.gpu }),
+  };
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const r = signal.reason as unknown;
+  return r instanceof Error ? r.message : String(r ?? 'stopped');
+}

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import type { EpochRecord } from '@sweepd/core';
+import type { CommandOptions } from './options.ts';
+import type { ReportSink } from './report-sink.ts';
+
+/** The TensorBoard collector's shape (packages/trainer/src/tensorboard), as this runner uses it. */
+interface Collector {
+  poll(): Promise<EpochRecord[]>;
+  finish(): Promise<EpochRecord[]>;
+}
+type CollectorClass = new (opts: {
+  dir: string;
+  tags: Record<string, string>;
+  stepsPerEpoch?: number;
+  log?: (m: string) => void;
+}) => Collector;
+
+const POLL_MS = 1_000;
+
+/**
+ * Follows the event files a script writes (option `tensorboard`) and hands each completed epoch to
+ * the sink, like a metrics-file line. The collector is loaded only by trials that use it.
+ */
+export async function startTensorBoard(
+  options: NonNullable<CommandOptions['tensorboard']>,
+  trialDir: string,
+  sink: Pick<ReportSink, 'epoch' | 'bad'>,
+  log: (message: string) => void,
+): Promise<{ stop(): Promise<void> }> {
+  const module = (await import(new URL('../tensorboard/index.ts', import.meta.url).href)) as { TensorBoardCollector: CollectorClass };
+  const collector = new module.TensorBoardCollector({
+    dir: path.resolve(trialDir, options.dir),
+    tags: options.tags,
+    ...(options.steps_per_epoch !== undefined && { stepsPerEpoch: options.steps_per_epoch }),
+    log,
+  });
+  let polling: Promise<void> = Promise.resolve();
+  const take = (read: () => Promise<EpochRecord[]>) => {
+    polling = polling
+      .then(read)
+      .then((epochs) => {
+        for (const e of epochs) sink.epoch(e);
+      })
+      .catch((err: unknown) => sink.bad(`tensorboard: ${err instanceof Error ? err.message : String(err)}`));
+    return polling;
+  };
+  const timer = setInterval(() => void take(() => collector.poll()), POLL_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await take(() => collector.finish());
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LineBuffer, TailLines } from './line-buffer.ts';
+import { endGroup, trackGroup, waitGroupGone } from './process-group.ts';
+
+export interface TrialProcessOptions {
+  argv: readonly string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** stdout.log and stderr.log go here. */
+  trialDir: string;
+  controlFile: string;
+  stderrTailLines: number;
+  /** Called with each complete stdout line (for `@sweepd ` reports). */
+  onStdoutLine(line: string): void;
+}
+
+export interface ProcessEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * The trial's script: its own process group, stdin closed, stdout and stderr kept to files in the
+ * trial directory with a tail in memory. `stop` asks it politely (the control file), then signals
+ * the group; `ended` settles once the leader exited, the rest of its group is gone and its output
+ * is read to the end.
+ */
+export class TrialProcess {
+  readonly ended: Promise<ProcessEnd>;
+  readonly stderrTail: TailLines;
+  /** Signals sweepd had to send to the group (after a stop, or to children left behind by an exit). */
+  readonly signalsSent: NodeJS.Signals[] = [];
+  private readonly pgid: number;
+  private readonly leaderExit: Promise<ProcessEnd>;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    child: ChildProcess,
+    private readonly options: TrialProcessOptions,
+  ) {
+    const pgid = child.pid as number;
+    this.pgid = pgid;
+    trackGroup(pgid);
+    this.stderrTail = new TailLines(options.stderrTailLines);
+    const stdoutLines = new LineBuffer();
+    const outFile = createWriteStream(path.join(options.trialDir, 'stdout.log'));
+    const errFile = createWriteStream(path.join(options.trialDir, 'stderr.log'));
+    child.stdout?.on('data', (d: Buffer) => {
+      outFile.write(d);
+      for (const line of stdoutLines.push(d)) options.onStdoutLine(line);
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      errFile.write(d);
+      this.stderrTail.push(d);
+    });
+    const streamsClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    const leaderExit = new Promise<ProcessEnd>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.leaderExit = leaderExit;
+    this.ended = (async () => {
+      const end = await leaderExit;
+      // Children the script left behind (or that outlived a stop) go too; this throws if any survive SIGKILL.
+      await (this.stopping ?? Promise.resolve());
+      this.signalsSent.push(...(await endGroup(pgid, 1_000)));
+      // Output still in the pipes is read to its end (a leftover child holding them is gone now).
+      await Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 2_000))]);
+      const rest = stdoutLines.rest();
+      if (rest !== undefined) options.onStdoutLine(rest);
+      await Promise.all([closeStream(outFile), closeStream(errFile)]);
+      return end;
+    })();
+  }
+
+  /** Starts the script; rejects when it cannot be started (no such program, no permission). */
+  static start(options: TrialProcessOptions): Promise<TrialProcess> {
+    const [program, ...args] = options.argv as [string, ...string[]];
+    const child = spawn(program, args, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new Promise((resolve, reject) => {
+      child.once('spawn', () => resolve(new TrialProcess(child, options)));
+      child.once('error', (err) => reject(new Error(`cannot start ${program}: ${err.message}`)));
+    });
+  }
+
+  get pid(): number {
+    return this.pgid;
+  }
+
+  /**
+   * Writes the stop request (atomically: a reader sees the whole file or none), waits `graceMs`
+   * for the script to exit on its own, then SIGTERMs the group and after `termGraceMs` SIGKILLs it.
+   */
+  stop(reason: string, graceMs: number, termGraceMs: number): Promise<void> {
+    this.stopping ??= (async () => {
+      const tmp = `${this.options.controlFile}.tmp`;
+      await writeFile(tmp, `${JSON.stringify({ stop: true, reason })}\n`);
+      await rename(tmp, this.options.controlFile);
+      const exited = await Promise.race([this.leaderExit.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), graceMs))]);
+      if (exited && (await waitGroupGone(this.pgid, 0))) return;
+      this.signalsSent.push(...(await endGroup(this.pgid, termGraceMs)));
+    })();
+    return this.stopping;
+  }
+}
+
+function closeStream(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.end(() => resolve()));
+}
