@@ -49,12 +49,9 @@ export function quoteNonFiniteTokens(text: string): string {
 }
 
 /** A number, or one of the non-finite tokens (bare, quoted by the pre-pass, or written as strings). */
-const number = z.union([
-  z.number(),
-  z
-    .enum(['NaN', 'Infinity', '-Infinity'], { error: 'must be a number (NaN, Infinity, -Infinity allowed)' })
-    .transform((s) => NON_FINITE[s] as number),
-]);
+const number = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).transform((s) => NON_FINITE[s] as number)], {
+  error: 'must be a number (NaN, Infinity, -Infinity allowed)',
+});
 
 const layerSchema = z.strictObject({
   layer: z.string().min(1),

@@ -1,0 +1,72 @@
+import { parseSpec } from '@sweepd/core';
+import { describe, expect, it } from 'vitest';
+import { checkCommandSpec } from './check-spec.ts';
+
+const base = {
+  name: 'own-script',
+  objective: { metric: 'val_auc_macro' },
+  space: {
+    learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true },
+    optimizer: { type: 'categorical', choices: ['sgd', 'momentum'] },
+    momentum: { type: 'float', low: 0, high: 0.99, when: { optimizer: ['momentum'] } },
+  },
+  fixed: { batch_size: 32 },
+  budget: { max_trials: 4, max_epochs: 2 },
+};
+
+function problems(trainer: Record<string, unknown>) {
+  return checkCommandSpec(parseSpec({ ...base, trainer: { runner: 'command', ...trainer } }));
+}
+
+describe('command runner: checkSpec', () => {
+  it('accepts a good spec', () => {
+    expect(problems({ options: { command: ['python3', 'train.py'], args: 'flags', stop_grace_s: 30 } })).toEqual([]);
+    expect(
+      problems({ options: { command: ['python3', 'train.py', '--lr={learning_rate}', '--bs={batch_size}'], args: 'placeholders' } }),
+    ).toEqual([]);
+  });
+
+  it('names a missing or empty command', () => {
+    expect(problems({ options: {} })).toEqual([{ path: 'trainer.options.command', message: expect.stringContaining('list of strings') }]);
+    expect(problems({ options: { command: [] } })).toEqual([
+      { path: 'trainer.options.command', message: 'must name at least the program to run' },
+    ]);
+    expect(problems({ options: { command: ['python3', ''] } })).toEqual([
+      { path: 'trainer.options.command.1', message: 'must not be an empty string' },
+    ]);
+  });
+
+  it('lists every bad option by path, unknown ones included', () => {
+    const found = problems({
+      options: { command: ['x'], args: 'positional', stop_grace_s: -1, report_timeout_s: 0, env: { SWEEPD_TRIAL_ID: 'x' }, shell: true },
+    });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        { path: 'trainer.options', message: 'unknown option(s): shell' },
+        { path: 'trainer.options.args', message: 'must be flags, placeholders or none' },
+        { path: 'trainer.options.stop_grace_s', message: expect.stringContaining('>=0') },
+        { path: 'trainer.options.report_timeout_s', message: 'must be > 0' },
+      ]),
+    );
+    expect(problems({ options: { command: ['x'], env: { SWEEPD_TRIAL_ID: 'x' } } })).toEqual([
+      { path: 'trainer.options.env.SWEEPD_TRIAL_ID', message: 'SWEEPD_* variables are set by sweepd for each trial' },
+    ]);
+    expect(problems({ options: { command: ['x'], tensorboard: { dir: 'tb', tags: {} } } })).toEqual([
+      { path: 'trainer.options.tensorboard.tags', message: 'must map at least one tag' },
+    ]);
+  });
+
+  it('names placeholders no trial could fill, or that some trials lack', () => {
+    expect(problems({ options: { command: ['t', '--lr={learnin_rate}', '--m={momentum}'], args: 'placeholders' } })).toEqual([
+      { path: 'trainer.options.command.1', message: 'placeholder {learnin_rate} names no parameter of space or fixed' },
+      { path: 'trainer.options.command.2', message: expect.stringContaining('{momentum} names a conditional parameter') },
+    ]);
+  });
+
+  it('names a placeholder written while args is flags, and trainer fields the runner does not use', () => {
+    expect(problems({ dataset: 'seed-19', options: { command: ['t', '--lr={learning_rate}', '{"json": 1}'] } })).toEqual([
+      { path: 'trainer.options.command.1', message: '{learning_rate} is replaced only with args: placeholders (args is flags)' },
+      { path: 'trainer.dataset', message: expect.stringContaining('is not used by the command runner') },
+    ]);
+  });
+});

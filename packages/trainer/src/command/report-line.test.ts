@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { LineBuffer, TailLines } from './line-buffer.ts';
+import { parseReportLine, quoteNonFiniteTokens } from './report-line.ts';
+
+describe('report lines', () => {
+  it('reads a full record with layers and notes', () => {
+    const r = parseReportLine(
+      '{"sweepd": 1, "epoch": 3, "metrics": {"val_auc_macro": 0.812}, "layers": [{"layer": "fc", "kernelMovement": 0.0047, "quantiles": [0, 1]}], "notes": {"auc_undefined_classes": ["obj_1"]}}',
+    );
+    expect(r).toEqual({
+      ok: true,
+      epoch: {
+        epoch: 3,
+        metrics: { val_auc_macro: 0.812 },
+        layers: [{ layer: 'fc', trainable: true, kernelMovement: 0.0047, quantiles: [0, 1] }],
+        notes: { auc_undefined_classes: ['obj_1'] },
+      },
+    });
+  });
+
+  it('accepts NaN, Infinity and -Infinity as bare tokens or strings, and leaves them alone inside strings', () => {
+    const r = parseReportLine(
+      '{"sweepd": 1, "epoch": 1, "metrics": {"a": NaN, "b": Infinity, "c": -Infinity, "d": "NaN"}, "notes": {"msg": "loss was NaN, \\"Infinity\\" -Infinity"}}',
+    );
+    if (!r.ok) throw new Error(r.error);
+    expect(r.epoch.metrics.a).toBeNaN();
+    expect(r.epoch.metrics.b).toBe(Number.POSITIVE_INFINITY);
+    expect(r.epoch.metrics.c).toBe(Number.NEGATIVE_INFINITY);
+    expect(r.epoch.metrics.d).toBeNaN();
+    expect(r.epoch.notes).toEqual({ msg: 'loss was NaN, "Infinity" -Infinity' });
+    expect(quoteNonFiniteTokens('[NaN,-Infinity]')).toBe('["NaN","-Infinity"]');
+  });
+
+  it('refuses bad lines with a sentence naming the field', () => {
+    const error = (line: string) => {
+      const r = parseReportLine(line);
+      return r.ok ? 'accepted' : r.error;
+    };
+    expect(error('not json')).toMatch(/^not JSON: /);
+    expect(error('{"sweepd": 2, "epoch": 1, "metrics": {}}')).toBe('sweepd: must be 1 (the protocol version this worker reads)');
+    expect(error('{"sweepd": 1, "epoch": 1.5, "metrics": {}}')).toBe('epoch: must be an integer');
+    expect(error('{"sweepd": 1, "epoch": 1, "metrics": {"a": "high"}}')).toBe(
+      'metrics.a: must be a number (NaN, Infinity, -Infinity allowed)',
+    );
+    expect(error('{"sweepd": 1, "epoch": 1, "metrics": {}, "layers": [{"layer": "fc", "kernel_movement": 1}]}')).toBe(
+      'layers.0: unknown field(s) kernel_movement',
+    );
+    expect(error('{"sweepd": 1, "epoch": 1, "metrics": {}, "loss": 1}')).toBe('(line): unknown field(s) loss');
+  });
+});
+
+describe('line buffer', () => {
+  it('holds a partial last line until its newline, across reads, even inside a UTF-8 character', () => {
+    const b = new LineBuffer();
+    const bytes = Buffer.from('{"a": "é"}\n{"b"', 'utf8');
+    const cut = bytes.indexOf(0xc3) + 1; // between the two bytes of é
+    expect(b.push(bytes.subarray(0, cut))).toEqual([]);
+    expect(b.push(bytes.subarray(cut))).toEqual(['{"a": "é"}']);
+    expect(b.push(Buffer.from(': 1}\r\n\n'))).toEqual(['{"b": 1}', '']);
+    expect(b.rest()).toBeUndefined();
+    b.push(Buffer.from('half'));
+    expect(b.rest()).toBe('half');
+  });
+
+  it('keeps the last lines of a stream, the unfinished one included', () => {
+    const t = new TailLines(2);
+    t.push(Buffer.from('a\nb\nc\nd'));
+    expect(t.get()).toEqual(['c', 'd']);
+  });
+});
