@@ -1,0 +1,146 @@
+import type { ParamValue, Rng } from '@sweepd/core';
+import { axisCell, axisValue } from './axis.ts';
+import { logSumExp } from './math.ts';
+import { type Dim, type Rows, type Split, type TpeModel, cellOf, kernelOptions } from './tpe-model.ts';
+import { CategoricalParzen, NumericParzen, mixtureWeights } from './tpe-parzen.ts';
+
+/**
+ * Multivariate TPE: one kernel per trial across all joint parameters (one bandwidth per
+ * dimension, Optuna's multivariate rule), candidates drawn from l jointly and scored by l(x)/g(x).
+ */
+
+/** A joint mixture: kernel weights and, per joint dimension, the kernels' marginals. */
+interface JointDensity {
+  weights: Float64Array;
+  models: Array<NumericParzen | CategoricalParzen>;
+}
+
+/** The rows of `group` where every joint parameter is present. */
+function complete(model: TpeModel, rows: Rows, group: Int32Array): Int32Array {
+  const cols = model.jointColumns;
+  return group.filter((r) => cols.every((j) => !Number.isNaN(rows.at(r, j))));
+}
+
+function fitJoint(model: TpeModel, rows: Rows, group: Int32Array, good: boolean, rowWeight?: Float64Array): JointDensity {
+  const { options, jointDims, jointColumns } = model;
+  const D = jointDims.length;
+  const w = mixtureWeights(
+    group.length,
+    options.prior_weight,
+    rowWeight ? Float64Array.from(group, (r) => rowWeight[r] as number) : undefined,
+  );
+  const sigma = 0.2 * Math.max(group.length, 1) ** (-1 / (D + 4));
+  return {
+    weights: w,
+    models: jointDims.map((d, k) => {
+      const col = Float64Array.from(group, (r) => rows.at(r, jointColumns[k] as number));
+      return d.kind === 'categorical'
+        ? new CategoricalParzen(col, w, d.choices.length, options.prior_weight)
+        : new NumericParzen(col, w, kernelOptions(options, good), sigma);
+    }),
+  };
+}
+
+/** Candidates drawn from l: per joint dimension a value, and the coordinate it is scored at (unit value, int cell or choice). */
+function drawCandidates(model: TpeModel, l: JointDensity, rng: Rng): { coords: Float64Array; values: Float64Array } {
+  const { jointDims } = model;
+  const C = model.options.n_ei_candidates;
+  const D = jointDims.length;
+  const coords = new Float64Array(C * D);
+  const values = new Float64Array(C * D);
+  for (let c = 0; c < C; c++) {
+    const kIndex = (l.models[0] as NumericParzen | CategoricalParzen).pickKernel(rng);
+    for (let k = 0; k < D; k++) {
+      const d = jointDims[k] as Dim;
+      const x = (l.models[k] as NumericParzen | CategoricalParzen).sampleKernel(rng, kIndex);
+      if (d.kind === 'numeric') {
+        const value = axisValue(d.axis, x);
+        values[c * D + k] = value;
+        coords[c * D + k] = d.edges ? cellOf(d.axis, value) : x;
+      } else {
+        values[c * D + k] = x;
+        coords[c * D + k] = x;
+      }
+    }
+  }
+  return { coords, values };
+}
+
+/** log density of the mixture at each candidate. */
+function logDensities(model: TpeModel, density: JointDensity, coords: Float64Array, values: Float64Array): Float64Array {
+  const { jointDims } = model;
+  const C = model.options.n_ei_candidates;
+  const D = jointDims.length;
+  const K = density.weights.length;
+  const acc = new Float64Array(C * K);
+  const logW = density.weights.map(Math.log);
+  for (let c = 0; c < C; c++) acc.set(logW, c * K);
+  // Dims outer, kernels inner: tight loops over typed arrays, tables built once per dim.
+  for (let k = 0; k < D; k++) {
+    const d = jointDims[k] as Dim;
+    const m = density.models[k] as NumericParzen | CategoricalParzen;
+    if (m instanceof CategoricalParzen) {
+      const [own, other] = m.logOwnOther;
+      const prior = -Math.log(m.choiceCount);
+      const obs = m.observed;
+      for (let c = 0; c < C; c++) {
+        const x = coords[c * D + k] as number;
+        const base = c * K;
+        for (let i = 0; i < K - 1; i++) acc[base + i] = (acc[base + i] as number) + (obs[i] === x ? own : other);
+        acc[base + K - 1] = (acc[base + K - 1] as number) + prior;
+      }
+    } else if (d.kind === 'numeric' && d.edges) {
+      const table = m.cellLogMassTable(d.edges);
+      const cells = d.edges.length - 1;
+      for (let c = 0; c < C; c++) {
+        const cell = coords[c * D + k] as number;
+        const base = c * K;
+        for (let i = 0; i < K; i++) acc[base + i] = (acc[base + i] as number) + (table[i * cells + cell] as number);
+      }
+    } else if (d.kind === 'numeric' && d.axis.step > 0) {
+      for (let c = 0; c < C; c++) {
+        const [a, b] = axisCell(d.axis, values[c * D + k] as number);
+        for (let i = 0; i < K; i++) acc[c * K + i] = (acc[c * K + i] as number) + m.kernelLogMass(i, a, b);
+      }
+    } else {
+      const { mus, invSigma, logNorm } = m;
+      for (let c = 0; c < C; c++) {
+        const x = coords[c * D + k] as number;
+        const base = c * K;
+        for (let i = 0; i < K; i++) {
+          const z = (x - (mus[i] as number)) * (invSigma[i] as number);
+          acc[base + i] = (acc[base + i] as number) + (logNorm[i] as number) - 0.5 * z * z;
+        }
+      }
+    }
+  }
+  const out = new Float64Array(C);
+  for (let c = 0; c < C; c++) out[c] = logSumExp(acc.subarray(c * K, (c + 1) * K));
+  return out;
+}
+
+/** Picks the joint parameters of one suggestion into `chosen`. */
+export function sampleJoint(model: TpeModel, rows: Rows, split: Split, rng: Rng, chosen: Record<string, ParamValue>): void {
+  const { jointDims } = model;
+  const l = fitJoint(model, rows, complete(model, rows, split.below), true, split.goodWeight);
+  const g = fitJoint(model, rows, complete(model, rows, split.above), false);
+  const { coords, values } = drawCandidates(model, l, rng);
+  const logL = logDensities(model, l, coords, values);
+  const logG = logDensities(model, g, coords, values);
+  const C = model.options.n_ei_candidates;
+  const D = jointDims.length;
+  let best = 0;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (let c = 0; c < C; c++) {
+    const s = (logL[c] as number) - (logG[c] as number);
+    if (s > bestScore) {
+      bestScore = s;
+      best = c;
+    }
+  }
+  for (let k = 0; k < D; k++) {
+    const d = jointDims[k] as Dim;
+    const v = values[best * D + k] as number;
+    chosen[d.name] = d.kind === 'categorical' ? (d.choices[v] as ParamValue) : v;
+  }
+}
