@@ -1,4 +1,5 @@
 import { type Plugin, registry } from '@sweepd/core';
+import { commandRunnerPlugin } from './command/index.ts';
 import { noopRunnerPlugin, simulateRunnerPlugin } from './simulate/index.ts';
 
 /**
@@ -17,7 +18,9 @@ export const lazyTfjsRunnerPlugin: Plugin<'runner'> = {
 };
 
 for (const plugin of [lazyTfjsRunnerPlugin, simulateRunnerPlugin, noopRunnerPlugin] as Plugin[]) registry.register(plugin);
+registry.register(commandRunnerPlugin as Plugin);
 
+export * from './command/index.ts';
 export { type DatasetManifest, loadDiskDataset, readManifest, writeDiskDataset } from './data/disk.ts';
 export { defaultCacheDir, PRETRAIN_USAGE, pretrainCommand } from './pretrain-command.ts';
 export * from './process/pool.ts';

@@ -17,7 +17,7 @@ export const USAGE = `usage: sweepd <command> [options]
                 --port N (8080)  --host ADDR (127.0.0.1)  --data-dir DIR (./.sweepd)
                 --workers N  --database-url postgres://…  --nats-url nats://…  --pool NAME
                 --token T (SWEEPD_API_TOKEN)  --insecure-listen  --log-level debug|info|warn|error
-  worker      join a NATS worker pool: --nats URL [--pool NAME] [--concurrency N]
+  worker      join a NATS worker pool: --nats URL [--pool NAME] [--concurrency N] [--gpus 0,1|none]
   pretrain    pretrain a built-in backbone into the cache (or say where it is)
                 [--model builtin:small-cnn|builtin:fashion-cnn] [--cache-dir DIR] [--force]
   quickstart  start an embedded daemon, run examples/quickstart.yaml, print the best config
@@ -101,11 +101,21 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       return 0;
     }
     case 'worker': {
-      const { values } = parse(args, { nats: { type: 'string' }, pool: { type: 'string' }, concurrency: { type: 'string' } });
+      const { values } = parse(args, {
+        nats: { type: 'string' },
+        pool: { type: 'string' },
+        concurrency: { type: 'string' },
+        gpus: { type: 'string' },
+      });
       const { runWorkerProcess } = await import('./worker.ts');
       const nats = values.nats ?? process.env.SWEEPD_NATS_URL;
       if (!nats) throw new UsageError('worker needs --nats URL (or SWEEPD_NATS_URL)');
-      return runWorkerProcess({ nats, pool: values.pool ?? 'default', concurrency: intOption(values.concurrency, 'concurrency') ?? 1 });
+      return runWorkerProcess({
+        nats,
+        pool: values.pool ?? 'default',
+        concurrency: intOption(values.concurrency, 'concurrency'),
+        gpus: values.gpus,
+      });
     }
     case 'pretrain': {
       const { pretrainCommand } = await import('@sweepd/trainer');

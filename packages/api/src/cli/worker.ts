@@ -1,26 +1,44 @@
 import path from 'node:path';
-import { ProcessPoolRunner, startWorker } from '@sweepd/trainer';
+import { CommandRoutingRunner, CommandRunner, GpuSlots, listGpus, ProcessPoolRunner, resolveGpus, startWorker } from '@sweepd/trainer';
 import { connectNats } from '../nats.ts';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
 import { untilSignal } from './signal.ts';
 
+export interface WorkerProcessOptions {
+  nats: string;
+  pool: string;
+  /** Trials at once; default: one per GPU on a GPU worker, else 1. */
+  concurrency?: number | undefined;
+  /** `--gpus`: `0,1`, `none`, or unset for every GPU nvidia-smi lists. */
+  gpus?: string | undefined;
+}
+
+/** The GPUs and trial concurrency a worker runs with; throws naming what is wrong. */
+export function workerSlots(options: Pick<WorkerProcessOptions, 'concurrency' | 'gpus'>, available: () => string[] = listGpus) {
+  const gpus = resolveGpus(options.gpus, options.gpus === undefined || !['', 'none'].includes(options.gpus.trim()) ? available() : []);
+  if (gpus.length === 0) return { gpus, concurrency: options.concurrency ?? 1 };
+  if (options.concurrency !== undefined && options.concurrency > gpus.length)
+    throw new Error(`--concurrency ${options.concurrency} is more than the ${gpus.length} GPU(s) this worker uses (one trial per GPU)`);
+  return { gpus, concurrency: options.concurrency ?? gpus.length };
+}
+
 /**
  * `sweepd worker`: joins a NATS pool and trains until SIGTERM/SIGINT, then hands the trials it is
- * running back to the pool (they are delivered again) and exits.
+ * running back to the pool (they are delivered again) and exits. `command` trials run in this
+ * process, each with a GPU of its own (CUDA_VISIBLE_DEVICES); other runners in trainer processes.
  */
-export async function runWorkerProcess(options: { nats: string; pool: string; concurrency: number }): Promise<number> {
+export async function runWorkerProcess(options: WorkerProcessOptions): Promise<number> {
+  const { gpus, concurrency } = workerSlots(options);
   const log = pinoLogger({
     level: (process.env.SWEEPD_LOG_LEVEL as LogLevel | undefined) ?? 'info',
     base: { service: 'sweepd-worker', pool: options.pool },
   });
+  const cacheDir = process.env.SWEEPD_CACHE_DIR ?? path.resolve('.sweepd', 'cache');
   const bus = await connectNats(options.nats, log);
-  const runner = new ProcessPoolRunner({
-    size: options.concurrency,
-    env: { SWEEPD_CACHE_DIR: process.env.SWEEPD_CACHE_DIR ?? path.resolve('.sweepd', 'cache') },
-    log: (m) => log.info({}, m),
-  });
-  const sub = await startWorker({ bus, runner, pool: options.pool, concurrency: options.concurrency, log });
-  log.info({ nats: options.nats, concurrency: options.concurrency }, 'worker ready');
+  const pool = new ProcessPoolRunner({ size: concurrency, env: { SWEEPD_CACHE_DIR: cacheDir }, log: (m) => log.info({}, m) });
+  const runner = new CommandRoutingRunner(new CommandRunner({ cacheDir }), pool, gpus.length > 0 ? new GpuSlots(gpus) : undefined);
+  const sub = await startWorker({ bus, runner, pool: options.pool, concurrency, log });
+  log.info({ nats: options.nats, concurrency, gpus }, 'worker ready');
   const signal = await untilSignal();
   log.info({ signal }, 'draining: handing running trials back');
   await bus.close();
