@@ -147,6 +147,25 @@ export const TrialSchema = z
         notes: z.record(z.string(), z.unknown()).optional(),
       }),
     ),
+    /** What the evidence says about the trial, in words (diagnoseTrial in @sweepd/search). */
+    diagnosis: z
+      .object({
+        verdict: z.enum([
+          'healthy',
+          'too-low',
+          'too-high',
+          'dying-units',
+          'diverged',
+          'static-kernels-but-learning',
+          'no-learning',
+          'no-evidence',
+        ]),
+        summary: z.string(),
+        evidence: z.array(z.string()),
+        advice: z.string(),
+        suggestedLearningRate: z.object({ low: z.number(), high: z.number() }).optional(),
+      })
+      .nullable(),
   })
   .openapi('Trial');
 

@@ -1,4 +1,5 @@
-import type { Store, StudyRecord, StudySummary, TrialRecord, TrialState, TrialView } from '@sweepd/core';
+import type { Direction, Store, StudyRecord, StudySummary, TrialRecord, TrialState, TrialView } from '@sweepd/core';
+import { diagnoseTrial } from '@sweepd/search';
 import { bestConfig } from './export.ts';
 
 export type TrialCounts = Record<TrialState, number>;
@@ -38,7 +39,11 @@ export function summaryView(s: StudySummary) {
   return { ...studyHeader(s, s.counts), best: s.best ?? null };
 }
 
-export function trialView(t: TrialRecord) {
+/**
+ * A trial as `GET /v1/studies/:id/trials/:n` answers it; with its study's objective and trials,
+ * also its diagnosis (see diagnoseTrial in @sweepd/search), which compares it with those peers.
+ */
+export function trialView(t: TrialRecord, study?: { objective: { metric: string; direction: Direction }; peers: readonly TrialView[] }) {
   return {
     study: t.studyId,
     number: t.number,
@@ -53,6 +58,7 @@ export function trialView(t: TrialRecord) {
     finishedAt: t.finishedAt ?? null,
     notes: t.notes ?? {},
     epochs: t.epochs,
+    diagnosis: study ? diagnoseTrial(t, study.peers, study.objective) : null,
   };
 }
 

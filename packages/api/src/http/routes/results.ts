@@ -92,7 +92,8 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
     const study = await findStudy(store, id);
     const trial = await store.getTrial(study.id, Number(n));
     if (!trial) throw new HttpError(404, `study ${study.id} has no trial ${n}`);
-    return c.json(JSON.parse(JSON.stringify(trialView(trial))), 200);
+    const view = trialView(trial, { objective: study.spec.objective, peers: await store.listTrials(study.id) });
+    return c.json(JSON.parse(JSON.stringify(view)), 200);
   });
 
   app.openapi(stopTrialRoute, async (c) => {

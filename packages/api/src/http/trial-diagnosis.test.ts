@@ -1,0 +1,71 @@
+import { LocalBus, type Store } from '@sweepd/core';
+import { openStore } from '@sweepd/core/store';
+import { StudyEngine } from '@sweepd/search';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '@sweepd/trainer';
+import { createApp } from './app.ts';
+
+// No workers: the trials stay queued and the test writes their epochs into the store.
+let store: Store;
+let engine: StudyEngine;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  store = await openStore({ dataDir: 'memory://' });
+  engine = new StudyEngine({ store, bus: new LocalBus() });
+  await engine.start();
+  app = createApp({ store, engine });
+}, 240_000); // PGlite takes 10 s to start on an idle 2-core machine, over a minute on a busy one
+afterAll(async () => {
+  await engine.close();
+  await store.close();
+});
+
+const spec = `
+name: diagnosis
+objective: { metric: val_auc_macro, direction: maximize }
+space: { learning_rate: { type: float, low: 1.0e-6, high: 1.0e-1, log: true } }
+fixed: { optimizer: rmsprop }
+strategy: { name: random, options: { seed: 5 } }
+budget: { max_trials: 2, max_epochs: 3, parallelism: 2 }
+trainer: { runner: tfjs, dataset: synthetic }
+`;
+
+describe('GET /v1/studies/:id/trials/:n diagnosis', () => {
+  it("answers the server's diagnosis: static kernels with a rising AUC are not stalled", async () => {
+    const created = (await (
+      await app.request('/v1/studies', { method: 'POST', body: spec, headers: { 'content-type': 'application/yaml' } })
+    ).json()) as { id: string };
+    const [a, b] = await store.listTrials(created.id);
+    if (!a || !b) throw new Error('expected two trials');
+    const layers = (k: number, ratio: number) => [
+      { layer: 'conv3', trainable: true, kernelMovement: k, updateRatio: ratio, biasMovement: 0.01 },
+      { layer: 'logits', trainable: true, kernelMovement: 2 * k, updateRatio: 2 * ratio, biasMovement: 0.02 },
+    ];
+    await store.recordEpochs(
+      [
+        ...[0.62, 0.81, 0.9].map((auc, i) => ({
+          trialId: a.id,
+          epoch: i + 1,
+          metrics: { val_auc_macro: auc },
+          layers: layers(0.002 * (i + 1), 5e-5),
+        })),
+        ...[0.7, 0.75, 0.78].map((auc, i) => ({
+          trialId: b.id,
+          epoch: i + 1,
+          metrics: { val_auc_macro: auc },
+          layers: layers(0.1 * (i + 1), 0.05),
+        })),
+      ],
+      { metric: 'val_auc_macro', direction: 'maximize' },
+    );
+    const trial = (await (await app.request(`/v1/studies/${created.id}/trials/${a.number}`)).json()) as {
+      diagnosis: { verdict: string; summary: string; evidence: string[]; advice: string };
+    };
+    expect(trial.diagnosis.verdict).toBe('static-kernels-but-learning');
+    expect(trial.diagnosis.summary).toContain('0.62 → 0.9');
+    expect(trial.diagnosis.evidence.join(' ')).toMatch(/ranks 1 of 2 trials/);
+    const peer = (await (await app.request(`/v1/studies/${created.id}/trials/${b.number}`)).json()) as { diagnosis: { verdict: string } };
+    expect(peer.diagnosis.verdict).toBe('healthy');
+  });
+});
