@@ -26,6 +26,11 @@ function readWeights(layer: tf.layers.Layer): Snapshot {
   return snap;
 }
 
+function isZero(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0) return false;
+  return true;
+}
+
 /** Whether the layer's output is a ReLU's (a ReLU layer, or any layer with activation 'relu'). */
 export function isRelu(layer: tf.layers.Layer): boolean {
   if (layer.getClassName() === 'ReLU') return true;
@@ -77,8 +82,9 @@ export class LayerDiagnostics {
       const initial = this.initial.get(layer.name) as Snapshot;
       const previous = this.previous.get(layer.name) as Snapshot;
       if (current.kernel && initial.kernel && previous.kernel) {
-        s.kernelMovement = relativeMovement(current.kernel, initial.kernel);
-        s.updateRatio = updateRatio(current.kernel, previous.kernel);
+        // Movement relative to a kernel that was all zeros (a fresh head) is undefined, not infinite.
+        if (!isZero(initial.kernel)) s.kernelMovement = relativeMovement(current.kernel, initial.kernel);
+        if (!isZero(previous.kernel)) s.updateRatio = updateRatio(current.kernel, previous.kernel);
         const summary = summarize(current.kernel);
         s.mean = summary.mean;
         s.std = summary.std;
