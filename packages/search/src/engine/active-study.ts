@@ -34,6 +34,11 @@ export class ActiveStudy {
   creationUncertain = false;
   /** A pending retry of a pump that failed. */
   retry: NodeJS.Timeout | undefined;
+  /**
+   * Reasons of the trials that failed since the last one that did not, in the order they ended:
+   * a run of setup failures as long as `budget.max_consecutive_failures` ends the study.
+   */
+  failuresInARow: (string | undefined)[] = [];
   /** Serialises asks so two pumps never draw for the same free slots. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -71,6 +76,22 @@ export class ActiveStudy {
     trial.state = state;
     if (FINISHED_TRIAL_STATES.has(state)) this.unfinished.delete(trial);
     else this.unfinished.add(trial);
+  }
+
+  /** Counts a trial that just ended towards (or breaks) the current run of failures. */
+  noteEnded(trial: LiveTrial): void {
+    if (trial.state === 'failed') this.failuresInARow.push(trial.reason);
+    else if (FINISHED_TRIAL_STATES.has(trial.state)) this.failuresInARow = [];
+  }
+
+  /** Trials that may fail in a row; specs stored before the field existed get its default. */
+  get maxConsecutiveFailures(): number {
+    return this.spec.budget.max_consecutive_failures ?? 5;
+  }
+
+  /** Every trial the study has is finished and failed. */
+  allFailed(): boolean {
+    return this.trials.size > 0 && this.ordered.every((t) => t.state === 'failed');
   }
 
   history(): readonly TrialView[] {

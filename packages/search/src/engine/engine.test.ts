@@ -297,6 +297,69 @@ describe('StudyEngine', () => {
     expect(dispatchFailures).toBeLessThan(0);
   });
 
+  it('fails a study whose trials all failed, with the most common reason and its count', async () => {
+    // lr ≥ 1e-4 (trials 0–4 of the walk) fails one way, the smaller rate another.
+    const runner: Runner = {
+      run: async (job) => ({
+        state: 'failed',
+        reason: Number(job.params.learning_rate) > 5e-5 ? 'frozen_layers 8 would freeze every layer' : 'dataset imagenet not found',
+      }),
+    };
+    const { store, engine } = await setup({ runner });
+    const study = await engine.submit(
+      JSON.stringify(spec({ budget: { max_trials: 6, max_epochs: 3, parallelism: 2, max_consecutive_failures: 10 } })),
+    );
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    expect(await store.getStudy(study.id)).toMatchObject({
+      state: 'failed',
+      reason: 'all 6 trials failed; 5 of them: frozen_layers 8 would freeze every layer (and 1 other reason)',
+    });
+    expect(await store.listTrials(study.id)).toHaveLength(6);
+    expect(engine.isActive(study.id)).toBe(false);
+  });
+
+  it('stops a study as failed after max_consecutive_failures trials fail in a row, stopping its running trials', async () => {
+    // Trial 0 trains slowly; every other trial fails at setup.
+    const slow = curveRunner(100);
+    const runner: Runner = {
+      run: (job, ctx) =>
+        job.number === 0 ? slow.run(job, ctx) : Promise.resolve({ state: 'failed', reason: 'dataset imagenet not found' }),
+    };
+    const { store, engine } = await setup({ runner });
+    const study = await engine.submit(
+      JSON.stringify(spec({ budget: { max_trials: 40, max_epochs: 100, parallelism: 2, max_consecutive_failures: 3 } })),
+    );
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    expect(await store.getStudy(study.id)).toMatchObject({
+      state: 'failed',
+      reason: '3 trials in a row failed: dataset imagenet not found',
+    });
+    expect(engine.isActive(study.id)).toBe(false);
+    // Nothing more is dispatched, and the running trial is stopped with the study's reason.
+    await until(async () => (await store.listTrials(study.id)).every((t) => t.state !== 'queued' && t.state !== 'running'));
+    const trials = await store.listTrials(study.id);
+    expect(trials.length).toBeLessThan(10);
+    expect(trials.filter((t) => t.state === 'failed')).toHaveLength(trials.length - 1);
+    expect(trials[0]).toMatchObject({ state: 'stopped', reason: 'study failed: 3 trials in a row failed: dataset imagenet not found' });
+  });
+
+  it('completes a study where some trials failed and others completed', async () => {
+    const good = curveRunner();
+    // The last three trials of eight (lr ≤ 1e-5) fail: fewer in a row than the default limit of 5.
+    const runner: Runner = {
+      run: (job, ctx) =>
+        Number(job.params.learning_rate) < 5e-5 ? Promise.resolve({ state: 'failed', reason: 'out of memory' }) : good.run(job, ctx),
+    };
+    const { store, engine } = await setup({ runner });
+    const study = await engine.submit(JSON.stringify(spec({ budget: { max_trials: 8, max_epochs: 2, parallelism: 1 } })));
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    const done = await store.getStudy(study.id);
+    expect(done?.state).toBe('completed');
+    expect(done?.reason).toBeUndefined();
+    const trials = await store.listTrials(study.id);
+    expect(trials.filter((t) => t.state === 'failed').map((t) => t.number)).toEqual([5, 6, 7]);
+  });
+
   it('loads a third-party strategy named in the spec; a broken plugin is refused with nothing stored', async () => {
     const { store, engine } = await setup();
     const halton = path.resolve(import.meta.dirname, '../../../../examples/plugins/halton.ts');

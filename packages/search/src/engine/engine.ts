@@ -9,7 +9,6 @@ import {
   type Logger,
   type Params,
   type PluginRegistry,
-  parseSpecText,
   type Report,
   registry as defaultRegistry,
   type SearchSpec,
@@ -24,8 +23,9 @@ import {
 } from '@sweepd/core';
 import { ActiveStudy, type LiveTrial } from './active-study.ts';
 import { decideAll, tagsForTrialAll } from '../stopping/index.ts';
+import { describeFailures } from './failures.ts';
 import { IdempotencyConflictError, studyIdForKey } from './idempotency.ts';
-import { instantiate } from './instantiate.ts';
+import { instantiate, validateStudy } from './instantiate.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -34,6 +34,8 @@ export interface EngineOptions {
   log?: Logger;
   /** Where relative plugin paths in specs are resolved from. */
   baseDir?: string;
+  /** Whether the workers see this daemon's files (local workers do): a runner's check then also checks paths. Default true. */
+  workersShareFiles?: boolean;
 }
 
 /** Emitted on every change a watcher may want to see (leaderboards, SSE). */
@@ -60,6 +62,7 @@ export class StudyEngine {
   private readonly registry: PluginRegistry;
   private readonly log: Logger;
   private readonly baseDir: string;
+  private readonly workersShareFiles: boolean;
   private reports: Subscription | undefined;
   private closing = false;
 
@@ -69,6 +72,7 @@ export class StudyEngine {
     this.registry = options.registry ?? defaultRegistry;
     this.log = options.log ?? silentLogger;
     this.baseDir = options.baseDir ?? process.cwd();
+    this.workersShareFiles = options.workersShareFiles ?? true;
     this.events.setMaxListeners(0);
   }
 
@@ -96,11 +100,14 @@ export class StudyEngine {
    * IdempotencyConflictError. Calls with the same key run one at a time.
    */
   async submitStudy(input: string | SearchSpec, idempotencyKey?: string): Promise<{ study: StudyRecord; created: boolean }> {
-    const spec = typeof input === 'string' ? parseSpecText(input) : input;
+    // Everything is checked before anything is stored, so a spec that cannot run is one 400
+    // listing every problem (the runner's too), not a study of failed trials.
+    const { spec, plugins } = await validateStudy(input, this.registry, {
+      baseDir: this.baseDir,
+      workersShareFiles: this.workersShareFiles,
+    });
     const specText = typeof input === 'string' ? input : JSON.stringify(input, null, 2);
     const id = idempotencyKey === undefined ? undefined : studyIdForKey(idempotencyKey);
-    // Build the plugins before storing anything, so a bad strategy name or option is a 400, not a failed study.
-    const plugins = await instantiate(spec, this.registry, this.baseDir);
     if (id === undefined) return { study: await this.createAndStart(spec, specText, plugins), created: true };
     const previous = this.submitting.get(id) ?? Promise.resolve();
     const attempt = previous
@@ -205,6 +212,8 @@ export class StudyEngine {
       // Only unfinished trials take reports; a late report for a finished one is ignored, as live.
       if (!FINISHED_TRIAL_STATES.has(live.state)) this.track(study, live);
     }
+    // The order trials ended in is not stored; their numbers are the nearest to it.
+    for (const t of study.history()) study.noteEnded(t as LiveTrial);
     const unfinished = study.inFlight();
     const stopped = unfinished.filter((t) => t.reason);
     // A stop decided before the restart stands; the rest go out again (the bus drops duplicates).
@@ -234,6 +243,12 @@ export class StudyEngine {
   }
 
   private async fill(study: ActiveStudy): Promise<void> {
+    const { failuresInARow } = study;
+    if (failuresInARow.length >= study.maxConsecutiveFailures && !study.isComplete()) {
+      // Setup failures repeat (an unknown dataset, an impossible option): stop before the budget is spent on them.
+      await this.failStudy(study.id, describeFailures(failuresInARow, false));
+      return;
+    }
     if (study.creationUncertain) await this.adoptStoredTrials(study);
     await this.flushDispatch(study);
     const { budget } = study.spec;
@@ -258,7 +273,15 @@ export class StudyEngine {
         await this.createAndDispatch(study, suggestions);
       }
     }
-    if (study.isComplete()) {
+    if (study.isComplete() && study.allFailed()) {
+      await this.failStudy(
+        study.id,
+        describeFailures(
+          study.history().map((t) => t.reason),
+          true,
+        ),
+      );
+    } else if (study.isComplete()) {
       await this.store.setStudyState(study.id, 'completed');
       this.active.delete(study.id);
       this.log.info({ studyId: study.id, trials: study.trials.size }, 'study completed');
@@ -443,6 +466,7 @@ export class StudyEngine {
       study.setState(trial, state);
       this.trialToStudy.delete(trial.id);
       if (reason) trial.reason = reason;
+      study.noteEnded(trial);
       delete trial.pendingStop;
       this.log.info({ studyId: study.id, trial: trial.number, state, reason, value: trial.value }, 'trial finished');
       this.emit({ studyId: study.id, type: 'trial-finished', trialNumber: trial.number });

@@ -1,0 +1,33 @@
+/**
+ * Why a study failed, in one line a user can act on: trials that fail at setup usually fail for
+ * one reason, so identical reasons are grouped and the most common one is shown with its count.
+ */
+
+/** Reasons longer than this are cut: a stderr tail belongs on the trial's page, not in the study's reason. */
+const MAX_REASON_CHARS = 400;
+
+/**
+ * `all 8 trials failed: <reason>` when every trial failed, else `5 trials in a row failed: <reason>`;
+ * when the reasons differ, the most common one with its count (`; 3 of them: <reason> (and 2 other reasons)`).
+ */
+export function describeFailures(reasons: readonly (string | undefined)[], all: boolean): string {
+  const counts = new Map<string, number>();
+  for (const r of reasons) {
+    const key = r?.trim() || 'no reason given';
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  let top = 'no reason given';
+  let topCount = 0;
+  // Ties go to the reason seen first.
+  for (const [reason, n] of counts) {
+    if (n > topCount) {
+      top = reason;
+      topCount = n;
+    }
+  }
+  const head = all ? `all ${reasons.length} trials failed` : `${reasons.length} trials in a row failed`;
+  const shown = top.length > MAX_REASON_CHARS ? `${top.slice(0, MAX_REASON_CHARS - 1)}…` : top;
+  if (counts.size <= 1) return `${head}: ${shown}`;
+  const others = counts.size - 1;
+  return `${head}; ${topCount} of them: ${shown} (and ${others} other reason${others === 1 ? '' : 's'})`;
+}
