@@ -22,8 +22,12 @@ export interface LocalBusOptions {
   maxDeliver?: number;
   /** Reports handed to the report handler at once. */
   maxBatch?: number;
-  /** Delay before a rejected report batch is delivered again. */
+  /** Delay before a rejected report batch is delivered again; it doubles while the handler keeps rejecting. Default 200 ms. */
   retryDelayMs?: number;
+  /** The longest delay between two deliveries of a rejected batch. Default 5 s. */
+  maxRetryDelayMs?: number;
+  /** Where rejected batches are told about. Default: standard error. */
+  log?: (msg: string) => void;
 }
 
 /**
@@ -45,11 +49,15 @@ export class LocalBus implements Bus {
   private readonly maxDeliver: number;
   private readonly maxBatch: number;
   private readonly retryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly log: (msg: string) => void;
 
   constructor(options: LocalBusOptions = {}) {
     this.maxDeliver = options.maxDeliver ?? 3;
     this.maxBatch = options.maxBatch ?? 1000;
-    this.retryDelayMs = options.retryDelayMs ?? 200;
+    this.retryDelayMs = Math.max(0, options.retryDelayMs ?? 200);
+    this.maxRetryDelayMs = Math.max(this.retryDelayMs, options.maxRetryDelayMs ?? 5_000);
+    this.log = options.log ?? ((msg) => process.stderr.write(`sweepd local bus: ${msg}\n`));
   }
 
   async dispatch(jobs: readonly TrialJob[]): Promise<void> {
@@ -171,10 +179,13 @@ export class LocalBus implements Bus {
       if (failed === undefined || run.reason !== undefined) {
         this.known.delete(job.trialId);
       } else if (attempt < this.maxDeliver && !this.closed) {
+        this.log(
+          `job of trial ${job.trialId} failed on delivery ${attempt} of ${this.maxDeliver}; delivering it again: ${messageOf(failed)}`,
+        );
         this.queue(job.pool).push({ job, attempt });
       } else {
         this.known.delete(job.trialId);
-        const reason = `delivery failed ${attempt} times; last error: ${failed instanceof Error ? failed.message : String(failed)}`;
+        const reason = `delivery failed ${attempt} times; last error: ${messageOf(failed)}`;
         if (!this.closed) await this.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, state: 'failed', reason });
       }
       if (!this.closed) this.pumpJobs();
@@ -187,14 +198,23 @@ export class LocalBus implements Bus {
     if (this.draining) return;
     this.draining = true;
     try {
+      let rejections = 0;
       while (this.reportHandler && this.reports.length > 0) {
         const batch = this.reports.slice(0, this.maxBatch);
         try {
           await this.reportHandler(batch);
           this.reports.splice(0, batch.length);
-        } catch {
-          // Delivered again after a pause, as a durable stream would.
-          await new Promise((r) => setTimeout(r, this.retryDelayMs));
+          rejections = 0;
+        } catch (err) {
+          // As the NATS bus does: the batch is kept, in order, and handed over again until the handler
+          // takes it (dropping reports would lose trial results); the pause grows so a handler whose
+          // store is away is not called in a tight loop, and is capped so it resumes soon after.
+          const delay = Math.min(this.maxRetryDelayMs, this.retryDelayMs * 2 ** rejections);
+          rejections++;
+          this.log(
+            `report handler rejected ${batch.length} report(s) (${rejections} time(s) in a row); delivering them again in ${delay} ms: ${messageOf(err)}`,
+          );
+          await new Promise((r) => setTimeout(r, delay));
         }
       }
     } finally {
@@ -205,4 +225,8 @@ export class LocalBus implements Bus {
   private assertOpen(): void {
     if (this.closed) throw new Error('LocalBus is closed');
   }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -230,15 +230,22 @@ export class NatsBus implements Bus {
     if (this.closing) return;
     this.closing = true;
     for (const trialId of this.stops.running.keys()) this.stops.abort(trialId, 'shutdown');
-    await Promise.allSettled([...this.jobConsumers].map((c) => c.close()));
+    // Every part is closed even when one fails, and each failure is told: close is best effort, not silent.
+    const closed = await Promise.allSettled([...this.jobConsumers].map((c) => c.close()));
+    for (const r of closed) if (r.status === 'rejected') this.log(`closing a job consumer failed: ${messageOf(r.reason)}`);
     this.jobConsumers.clear();
-    await this.reportConsumer?.close();
+    try {
+      await this.reportConsumer?.close();
+    } catch (err) {
+      this.log(`closing the report consumer failed: ${messageOf(err)}`);
+    }
     this.reportConsumer = undefined;
     this.stops.close();
     if (!this.connection.isClosed()) {
       try {
         await this.connection.drain();
-      } catch {
+      } catch (err) {
+        this.log(`draining the NATS connection failed, closing it: ${messageOf(err)}`);
         await this.connection.close();
       }
     }

@@ -37,7 +37,7 @@ export class StopWatch {
       callback: (err, msg) => {
         if (err) return this.log(`stop subscription: ${err.message}`);
         const stop = parseStop(msg.string());
-        if (!stop) return this.log(`ignoring a malformed stop message on ${msg.subject}`);
+        if (!stop) return this.log(`ignoring a malformed stop message on ${msg.subject}: ${printable(msg.string())}`);
         this.abort(stop.trialId, stop.reason);
       },
     });
@@ -56,7 +56,12 @@ export class StopWatch {
     for (;;) {
       try {
         const stored = await this.jsm.streams.getMessage(this.names.stopsStream, { last_by_subj: this.names.stopSubject(trialId) });
-        return stored ? parseStop(stored.string()) : undefined;
+        if (!stored) return undefined;
+        const stop = parseStop(stored.string());
+        // Not a stop this bus wrote: say so, rather than run the trial as if nothing were there.
+        if (!stop)
+          this.log(`ignoring a malformed stop message for trial ${trialId} (stream sequence ${stored.seq}): ${printable(stored.string())}`);
+        return stop;
       } catch (err) {
         if (this.nc.isClosed() || Date.now() >= deadline) throw new Error(`cannot look up stops of trial ${trialId}: ${messageOf(err)}`);
         await sleep(200);
@@ -94,4 +99,10 @@ function parseStop(text: string): StopMessage | undefined {
     // fall through
   }
   return undefined;
+}
+
+/** The start of a message, for a log line: at most 200 characters, control characters escaped. */
+function printable(text: string): string {
+  const head = JSON.stringify(text.slice(0, 200));
+  return text.length > 200 ? `${head}…` : head;
 }
