@@ -1,6 +1,7 @@
 import { type Plugin, registry } from '@sweepd/core';
 import { commandRunnerPlugin } from './command/index.ts';
 import { noopRunnerPlugin, simulateRunnerPlugin } from './simulate/index.ts';
+import { checkTfjsSpec } from './tfjs/check-spec.ts';
 
 /**
  * The tfjs runner, registered without loading tfjs: the daemon imports this package to know the
@@ -11,6 +12,7 @@ export const lazyTfjsRunnerPlugin: Plugin<'runner'> = {
   name: 'tfjs',
   description: 'fine-tunes a tfjs image classifier (backend chosen at run time)',
   parseOptions: (raw) => raw,
+  checkSpec: checkTfjsSpec,
   async create(options, ctx) {
     const { tfjsRunnerPlugin } = await import('./tfjs/index.ts');
     return tfjsRunnerPlugin.create(tfjsRunnerPlugin.parseOptions(options), ctx);

@@ -71,6 +71,17 @@ export interface RunnerPluginContext {
   log(message: string): void;
 }
 
+/** What a runner's submit-time check may rely on. */
+export interface RunnerCheckContext {
+  /** Where relative paths in the spec (model, dataset, command) are read from: the daemon's working directory. */
+  baseDir?: string;
+  /**
+   * Whether the workers see the daemon's files (the embedded daemon's local workers do; remote
+   * NATS workers may not): paths are checked for existence only then. Default true.
+   */
+  workersShareFiles?: boolean;
+}
+
 export type PluginKind = keyof PluginKinds;
 
 /**
@@ -90,5 +101,5 @@ export interface Plugin<K extends PluginKind = PluginKind, O = unknown> {
    * (e.g. `space.frozen_layers.high`, `trainer.options.command`). The daemon calls it before it
    * stores a study, so a spec that cannot run is refused with 400 instead of failing trial by trial.
    */
-  checkSpec?(spec: SearchSpec): readonly SpecProblem[] | Promise<readonly SpecProblem[]>;
+  checkSpec?(spec: SearchSpec, ctx: RunnerCheckContext): readonly SpecProblem[] | Promise<readonly SpecProblem[]>;
 }

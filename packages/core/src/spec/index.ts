@@ -1,5 +1,4 @@
 export * from './errors.ts';
-export * from './hyperparameters.ts';
 export * from './parse.ts';
 export * from './schema.ts';
 export * from './nesting.ts';

@@ -2,34 +2,92 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { SpecError, type SpecProblem, formatPath } from './errors.ts';
 import { nestingProblem } from './nesting.ts';
-import { checkHyperparameterValue, RUNNERS_WITH_KNOWN_HYPERPARAMETERS, TRAINER_HYPERPARAMETERS } from './hyperparameters.ts';
-import { LIMITS, type SearchSpec, specSchema } from './schema.ts';
+import { LIMITS, paramSchema, type ParamSpec, type SearchSpec, specSchema } from './schema.ts';
+
+/** What checking a spec found: every problem at once, and the parts that did parse. */
+export interface SpecCheck {
+  /** The spec with defaults filled in; undefined when there are problems. */
+  spec: SearchSpec | undefined;
+  problems: SpecProblem[];
+  /**
+   * Every section that parsed, defaults in place of those that did not (and only the space entries
+   * that parsed), so later checks that read a few sections (a runner's) can still report their
+   * problems in the same answer.
+   */
+  draft: SearchSpec;
+}
 
 /**
  * Validates a spec (already decoded from JSON or YAML) and returns it with defaults filled in.
  * Throws a SpecError listing every problem by path.
  */
 export function parseSpec(input: unknown): SearchSpec {
-  const parsed = specSchema.safeParse(input, { reportInput: true });
-  if (!parsed.success) throw new SpecError(parsed.error.issues.map(toProblem));
-  const problems = checkSemantics(parsed.data);
-  if (problems.length > 0) throw new SpecError(problems);
-  return parsed.data;
+  const { spec, problems } = checkSpec(input);
+  if (!spec) throw new SpecError(problems);
+  return spec;
 }
 
 /** Decodes YAML (a superset of JSON) with alias expansion bounded, then parses the spec. */
 export function parseSpecText(text: string): SearchSpec {
+  return parseSpec(decodeSpecText(text));
+}
+
+/** YAML or JSON text → the plain value; throws a SpecError when it is not readable. */
+export function decodeSpecText(text: string): unknown {
   // Refused before parsing: deep nesting makes the YAML parser recurse for seconds.
   const tooDeep = nestingProblem(text);
   if (tooDeep) throw new SpecError([{ path: '', message: tooDeep }]);
-  let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
+    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new SpecError([{ path: '', message: `is not valid YAML or JSON: ${message}` }]);
   }
-  return parseSpec(doc);
+}
+
+/** Every problem of a spec in one pass: the schema's, and the cross-field checks on whatever parsed. */
+export function checkSpec(input: unknown): SpecCheck {
+  const parsed = specSchema.safeParse(input, { reportInput: true });
+  const problems = parsed.success ? [] : parsed.error.issues.map(toProblem);
+  const draft = parsed.success ? parsed.data : draftOf(input);
+  const raw = isRecord(input) && isRecord(input.space) ? input.space : {};
+  for (const p of checkSemantics(draft, raw)) {
+    if (!problems.some((q) => q.path === p.path && q.message === p.message)) problems.push(p);
+  }
+  return { spec: problems.length === 0 && parsed.success ? parsed.data : undefined, problems, draft };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The sections of `input` that parse on their own, over a minimal valid spec. */
+function draftOf(input: unknown): SearchSpec {
+  const raw = isRecord(input) ? input : {};
+  const shape = specSchema.shape;
+  const section = <S extends z.ZodType>(schema: S, value: unknown, fallback: unknown): z.output<S> => {
+    const r = schema.safeParse(value);
+    return r.success ? r.data : (schema.parse(fallback) as z.output<S>);
+  };
+  const space: Record<string, ParamSpec> = {};
+  if (isRecord(raw.space)) {
+    for (const [name, entry] of Object.entries(raw.space)) {
+      const r = paramSchema.safeParse(entry);
+      if (r.success) space[name] = r.data;
+    }
+  }
+  return {
+    name: section(shape.name, raw.name, 'draft'),
+    ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
+    objective: section(shape.objective, raw.objective, {}),
+    space,
+    fixed: section(shape.fixed, raw.fixed, {}),
+    strategy: section(shape.strategy, raw.strategy, undefined),
+    stopping: section(shape.stopping, raw.stopping, []),
+    budget: section(shape.budget, raw.budget, { max_trials: 1, max_epochs: 1 }),
+    trainer: section(shape.trainer, raw.trainer, undefined),
+    plugins: section(shape.plugins, raw.plugins, []),
+  };
 }
 
 function toProblem(issue: z.core.$ZodIssue): SpecProblem {
@@ -55,19 +113,27 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-/** Checks what the schema cannot: bounds order, log-scale positivity, conditions, names the runner knows. */
-function checkSemantics(spec: SearchSpec): SpecProblem[] {
+/**
+ * Checks what the schema cannot: bounds order, log-scale positivity, conditions. Runs on the
+ * draft, and on the raw entries that did not parse, so a log-scale low of 0 is reported together
+ * with a missing `high` rather than in a second round.
+ */
+function checkSemantics(spec: SearchSpec, rawSpace: Record<string, unknown>): SpecProblem[] {
   const problems: SpecProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
-  const names = Object.keys(spec.space);
+  const names = Object.keys(rawSpace).length > 0 ? Object.keys(rawSpace) : Object.keys(spec.space);
   if (names.length === 0) add('space', 'must define at least one parameter');
   if (names.length > LIMITS.maxParameters) add('space', `must define at most ${LIMITS.maxParameters} parameters (got ${names.length})`);
 
-  for (const [name, p] of Object.entries(spec.space)) {
+  for (const name of names) {
     const at = `space.${name}`;
+    const p = spec.space[name];
+    if (!p) {
+      checkBounds(rawSpace[name], at, add);
+      continue;
+    }
     if (p.type !== 'categorical') {
-      if (p.low > p.high) add(`${at}.low`, `must be <= high (${p.low} > ${p.high})`);
-      if (p.log && p.low <= 0) add(`${at}.low`, 'must be > 0 on a log scale');
+      checkBounds(p, at, add);
       if (p.type === 'int' && p.step > 1 && p.log) add(`${at}.step`, 'cannot be combined with log: true');
     } else if (new Set(p.choices.map((c) => JSON.stringify(c))).size !== p.choices.length) {
       add(`${at}.choices`, 'must not repeat a choice');
@@ -76,7 +142,9 @@ function checkSemantics(spec: SearchSpec): SpecProblem[] {
     for (const [dep, values] of Object.entries(p.when ?? {})) {
       const target = spec.space[dep];
       if (dep === name) add(`${at}.when.${dep}`, 'a parameter cannot depend on itself');
-      else if (!target) add(`${at}.when.${dep}`, `names no parameter of the space`);
+      else if (!target && !(dep in rawSpace)) add(`${at}.when.${dep}`, `names no parameter of the space`);
+      else if (!target)
+        continue; // that parameter has its own problems
       else if (target.type !== 'categorical') add(`${at}.when.${dep}`, 'must name a categorical parameter');
       else {
         for (const v of values) {
@@ -87,32 +155,15 @@ function checkSemantics(spec: SearchSpec): SpecProblem[] {
   }
   const cycle = findConditionCycle(spec);
   if (cycle) add(`space.${cycle[0]}.when`, `conditions form a cycle: ${cycle.join(' -> ')}`);
-
-  if (RUNNERS_WITH_KNOWN_HYPERPARAMETERS.has(spec.trainer.runner)) {
-    const known = Object.keys(TRAINER_HYPERPARAMETERS).join(', ');
-    for (const [name, p] of Object.entries(spec.space)) {
-      const at = `space.${name}`;
-      if (!(name in TRAINER_HYPERPARAMETERS)) {
-        add(at, `is not a hyperparameter of the ${spec.trainer.runner} runner (known: ${known})`);
-        continue;
-      }
-      const values = p.type === 'categorical' ? p.choices : [p.low, p.high];
-      const fields = p.type === 'categorical' ? p.choices.map((_, i) => `choices.${i}`) : ['low', 'high'];
-      values.forEach((v, i) => {
-        const why = checkHyperparameterValue(name, v);
-        if (why) add(`${at}.${fields[i]}`, why);
-      });
-    }
-    for (const [name, v] of Object.entries(spec.fixed)) {
-      if (!(name in TRAINER_HYPERPARAMETERS))
-        add(`fixed.${name}`, `is not a hyperparameter of the ${spec.trainer.runner} runner (known: ${known})`);
-      else {
-        const why = checkHyperparameterValue(name, v);
-        if (why) add(`fixed.${name}`, why);
-      }
-    }
-  }
   return problems;
+}
+
+/** low ≤ high and a positive low on a log scale, read defensively: `entry` may not have parsed. */
+function checkBounds(entry: unknown, at: string, add: (path: string, message: string) => void): void {
+  if (!isRecord(entry)) return;
+  const { low, high, log } = entry;
+  if (typeof low === 'number' && typeof high === 'number' && low > high) add(`${at}.low`, `must be <= high (${low} > ${high})`);
+  if (log === true && typeof low === 'number' && low <= 0) add(`${at}.low`, 'must be > 0 on a log scale');
 }
 
 function findConditionCycle(spec: SearchSpec): string[] | undefined {

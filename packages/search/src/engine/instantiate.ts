@@ -1,8 +1,41 @@
-import { type PluginRegistry, type SearchSpec, type SearchStrategy, SpecError, type StoppingRule } from '@sweepd/core';
+import {
+  checkSpec,
+  decodeSpecText,
+  type PluginRegistry,
+  type RunnerCheckContext,
+  type SearchSpec,
+  type SearchStrategy,
+  SpecError,
+  type SpecProblem,
+  type StoppingRule,
+} from '@sweepd/core';
 
 export interface StudyPlugins {
   strategy: SearchStrategy;
   rules: { name: string; rule: StoppingRule }[];
+}
+
+/** Where the daemon's checks read paths, and whether its workers see the same files. */
+export interface CheckContext extends RunnerCheckContext {
+  baseDir: string;
+}
+
+/**
+ * Everything a submission is checked against before anything is stored, in one answer: the spec
+ * itself, its plugin modules, the strategy's and each stopping rule's options, and the runner's
+ * own check (parameter names and ranges, options, model, dataset). Throws one SpecError listing
+ * every problem by path; returns the parsed spec and its built plugins otherwise.
+ */
+export async function validateStudy(
+  input: unknown,
+  registry: PluginRegistry,
+  ctx: CheckContext,
+): Promise<{ spec: SearchSpec; plugins: StudyPlugins }> {
+  const decoded = typeof input === 'string' ? decodeSpecText(input) : input;
+  const { spec, problems, draft } = checkSpec(decoded);
+  const built = await buildPlugins(draft, registry, ctx, problems);
+  if (!spec || !built || problems.length > 0) throw new SpecError(problems);
+  return { spec, plugins: built };
 }
 
 /**
@@ -10,29 +43,66 @@ export interface StudyPlugins {
  * shadow another's), then builds its strategy and stopping rules. Errors are SpecErrors by path.
  */
 export async function instantiate(spec: SearchSpec, registry: PluginRegistry, baseDir: string): Promise<StudyPlugins> {
+  const problems: SpecProblem[] = [];
+  const built = await buildPlugins(spec, registry, { baseDir }, problems, false);
+  if (!built || problems.length > 0) throw new SpecError(problems);
+  return built;
+}
+
+/** Builds what it can of `spec`'s plugins, adding every problem found to `problems`. */
+async function buildPlugins(
+  spec: SearchSpec,
+  registry: PluginRegistry,
+  ctx: CheckContext,
+  problems: SpecProblem[],
+  checkRunner = true,
+): Promise<StudyPlugins | undefined> {
+  const collect = async <T>(make: () => Promise<T>, at: string): Promise<T | undefined> => {
+    try {
+      return await make();
+    } catch (err) {
+      if (err instanceof SpecError) problems.push(...err.problems);
+      else problems.push({ path: at, message: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    }
+  };
   const own = spec.plugins.length > 0 ? registry.fork() : registry;
-  for (const specifier of spec.plugins) await own.load(specifier, baseDir);
+  for (const [i, specifier] of spec.plugins.entries()) await collect(() => own.load(specifier, ctx.baseDir), `plugins.${i}`);
+
+  // Runners live on the workers; the daemon knows the built-in ones (and any a spec loads).
   const runners = own.names('runner');
-  // Runners live on the workers; the daemon knows the built-in ones and can catch a typo early.
-  if (runners.length > 0 && !runners.includes(spec.trainer.runner)) {
-    throw new SpecError([{ path: 'trainer.runner', message: `no runner named '${spec.trainer.runner}' (known: ${runners.join(', ')})` }]);
+  const runner = own.get('runner', spec.trainer.runner);
+  if (!runner && runners.length > 0) {
+    problems.push({ path: 'trainer.runner', message: `no runner named '${spec.trainer.runner}' (known: ${runners.join(', ')})` });
+  } else if (runner?.checkSpec && checkRunner) {
+    const found = await collect(async () => runner.checkSpec?.(spec, ctx) ?? [], 'trainer');
+    problems.push(...(found ?? []));
   }
+
   const { space, objective, budget } = spec;
-  const strategy = await own.create(
-    'strategy',
-    spec.strategy,
-    { space, direction: objective.direction, metric: objective.metric, maxTrials: budget.max_trials, maxEpochs: budget.max_epochs },
+  const strategy = await collect(
+    () =>
+      own.create(
+        'strategy',
+        spec.strategy,
+        { space, direction: objective.direction, metric: objective.metric, maxTrials: budget.max_trials, maxEpochs: budget.max_epochs },
+        'strategy',
+      ),
     'strategy',
   );
-  const rules = [];
+  const rules: StudyPlugins['rules'] = [];
   for (const [i, ref] of spec.stopping.entries()) {
-    const rule = await own.create(
-      'stopping',
-      ref,
-      { direction: objective.direction, metric: objective.metric, maxEpochs: budget.max_epochs },
+    const rule = await collect(
+      () =>
+        own.create(
+          'stopping',
+          ref,
+          { direction: objective.direction, metric: objective.metric, maxEpochs: budget.max_epochs },
+          `stopping.${i}`,
+        ),
       `stopping.${i}`,
     );
-    rules.push({ name: ref.name, rule });
+    if (rule) rules.push({ name: ref.name, rule });
   }
-  return { strategy, rules };
+  return strategy && rules.length === spec.stopping.length ? { strategy, rules } : undefined;
 }

@@ -5,34 +5,14 @@ import { registerConvGradient } from './conv-gradient.ts';
 import { registerWasmMaxPoolGrad } from './max-pool-grad.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 import { registerPatchesKernel } from './im2col.ts';
+import { BACKEND_PREFERENCE, type BackendName, parseBackendName } from './backend-names.ts';
 
-/** Backends in order of preference; the native ones are optional packages that often fail to install. */
-export const BACKEND_PREFERENCE = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_PREFERENCE)[number];
+export { BACKEND_PREFERENCE, type BackendName, parseBackendName };
 
 export interface BackendChoice {
   backend: BackendName;
   /** Why the backends before it were skipped. */
   skipped: string[];
-}
-
-/** Accepts the package-style names users tend to write too (tfjs-node, node-gpu, ...). */
-export function parseBackendName(raw: string): BackendName {
-  const name = raw.trim().toLowerCase();
-  const aliases: Record<string, BackendName> = {
-    'tensorflow-gpu': 'tensorflow-gpu',
-    gpu: 'tensorflow-gpu',
-    'tfjs-node-gpu': 'tensorflow-gpu',
-    'node-gpu': 'tensorflow-gpu',
-    tensorflow: 'tensorflow',
-    'tfjs-node': 'tensorflow',
-    node: 'tensorflow',
-    wasm: 'wasm',
-    cpu: 'cpu',
-  };
-  const found = aliases[name];
-  if (!found) throw new Error(`unknown tfjs backend ${JSON.stringify(raw)}: expected one of ${BACKEND_PREFERENCE.join(', ')}`);
-  return found;
 }
 
 const require = createRequire(import.meta.url);

@@ -1,4 +1,5 @@
-import { checkHyperparameterValue, type Params } from '@sweepd/core';
+import type { Params } from '@sweepd/core';
+import { checkHyperparameterValue } from './hyperparameters.ts';
 
 /**
  * The training hyperparameters of one trial, with TF-slim's train_image_classifier defaults for

@@ -30,9 +30,6 @@ export const TRAINER_HYPERPARAMETERS: Readonly<Record<string, HyperparameterRule
   seed: { kind: 'int', min: 0, max: 2 ** 31 - 1, doc: 'seed of weight init and data order' },
 };
 
-/** Runners whose parameters are checked against TRAINER_HYPERPARAMETERS. */
-export const RUNNERS_WITH_KNOWN_HYPERPARAMETERS: ReadonlySet<string> = new Set(['tfjs']);
-
 /** A sentence saying why `value` is not allowed for `name`, or undefined when it is. */
 export function checkHyperparameterValue(name: string, value: number | string | boolean): string | undefined {
   const rule = TRAINER_HYPERPARAMETERS[name];

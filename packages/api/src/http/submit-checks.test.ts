@@ -1,0 +1,69 @@
+import { LocalBus, type Store } from '@sweepd/core';
+import { openStore } from '@sweepd/core/store';
+import { StudyEngine } from '@sweepd/search';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '@sweepd/trainer';
+import { createApp } from './app.ts';
+
+// What cannot run is refused at submit with every problem at once, and nothing is stored.
+let store: Store;
+let engine: StudyEngine;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  store = await openStore({ dataDir: 'memory://' });
+  engine = new StudyEngine({ store, bus: new LocalBus() });
+  await engine.start();
+  app = createApp({ store, engine });
+});
+afterAll(async () => {
+  await engine.close();
+  await store.close();
+});
+
+async function submit(yaml: string): Promise<{ status: number; problems: string[] }> {
+  const res = await app.request('/v1/studies', { method: 'POST', body: yaml, headers: { 'content-type': 'application/yaml' } });
+  const body = (await res.json()) as { problems?: { path: string; message: string }[] };
+  return { status: res.status, problems: (body.problems ?? []).map((p) => `${p.path}: ${p.message}`) };
+}
+
+describe('submit-time checks', () => {
+  it('400: an unknown dataset and frozen_layers beyond the model, with the spec’s own problems, in one answer', async () => {
+    const { status, problems } = await submit(`
+name: x
+space:
+  learning_rate: { type: float, low: 0, high: 0.1, log: true }
+  frozen_layers: { type: int, low: 0, high: 8 }
+budget: { max_trials: -1, max_epochs: 2 }
+strategy: { name: tpe, options: { seed: -1 } }
+stopping: [ { name: median, options: { warmup_epochs: -2 } } ]
+trainer: { runner: tfjs, dataset: imagenet }
+`);
+    expect(status).toBe(400);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'objective: is required',
+        'budget.max_trials: must be at least 1',
+        'space.learning_rate.low: must be > 0 on a log scale',
+        expect.stringMatching(/^space\.learning_rate\.low: must be in \(0, 10\]/),
+        expect.stringMatching(/^trainer\.dataset: unknown dataset "imagenet"/),
+        expect.stringMatching(/^space\.frozen_layers\.high: must be at most 4: model builtin:small-cnn has 5 layers/),
+        expect.stringMatching(/^strategy\.options\.seed: /),
+        expect.stringMatching(/^stopping\.0\.options\.warmup_epochs: /),
+      ]),
+    );
+    expect(await store.listStudies()).toEqual([]);
+  });
+
+  it('400: an unknown runner is named with the known ones', async () => {
+    const { status, problems } = await submit(`
+name: y
+objective: { metric: val_auc_macro }
+space: { learning_rate: { type: float, low: 0.001, high: 0.1 } }
+budget: { max_trials: 1, max_epochs: 1 }
+trainer: { runner: tfjs-gpu }
+`);
+    expect(status).toBe(400);
+    expect(problems[0]).toMatch(/^trainer\.runner: no runner named 'tfjs-gpu' \(known: .*tfjs/);
+  });
+});

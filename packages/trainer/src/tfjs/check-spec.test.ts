@@ -1,0 +1,148 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseSpec, type SearchSpec } from '@sweepd/core';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDiskDataset } from '../data/disk.ts';
+import { generateSynthetic } from '../data/synthetic.ts';
+import { checkTfjsSpec, SMALL_CNN_WEIGHTED_LAYERS } from './check-spec.ts';
+import { buildSmallCnn, weightedLayers } from './model.ts';
+import { saveModelToDir } from './model-io.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: tests poke at arbitrary depths of a spec on purpose
+type Loose = any;
+
+function spec(change: (s: Loose) => void = () => {}): SearchSpec {
+  const s: Loose = {
+    name: 'finetune',
+    objective: { metric: 'val_auc_macro', direction: 'maximize' },
+    space: {
+      learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true },
+      optimizer: { type: 'categorical', choices: ['sgd', 'momentum', 'rmsprop', 'adam'] },
+      frozen_layers: { type: 'int', low: 0, high: 4 },
+    },
+    fixed: { batch_size: 32 },
+    budget: { max_trials: 4, max_epochs: 2 },
+    trainer: { runner: 'tfjs', dataset: 'synthetic' },
+  };
+  change(s);
+  return parseSpec(s);
+}
+
+const problems = (s: SearchSpec, ctx = {}) => checkTfjsSpec(s, ctx).map((p) => `${p.path}: ${p.message}`);
+
+describe('the tfjs runner’s submit-time check', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sweepd-check-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('accepts a spec that can run', () => {
+    expect(problems(spec())).toEqual([]);
+  });
+
+  it('checks names and ranges of the TF-slim hyperparameters, searched or fixed', () => {
+    expect(problems(spec((s) => (s.space.lr = { type: 'float', low: 0.1, high: 1 })))[0]).toMatch(
+      /^space.lr: is not a hyperparameter of the tfjs runner \(known: learning_rate, /,
+    );
+    expect(problems(spec((s) => (s.space.optimizer.choices = ['momentum', 'rmsprop', 'lbfgs'])))).toEqual([
+      'space.optimizer.choices.2: must be one of sgd, momentum, rmsprop, adam (got "lbfgs")',
+    ]);
+    expect(problems(spec((s) => (s.fixed.batch_size = 0)))).toEqual(['fixed.batch_size: must be in [1, 4096] for images per step (got 0)']);
+  });
+
+  it('refuses frozen_layers that would freeze every layer of the model', () => {
+    const found = problems(spec((s) => (s.space.frozen_layers.high = 8)));
+    expect(found).toEqual([
+      'space.frozen_layers.high: must be at most 4: model builtin:small-cnn has 5 layers with weights (conv1, conv2, conv3, fc1, logits) and at least one must stay trainable (got 8)',
+    ]);
+    expect(
+      problems(
+        spec((s) => {
+          delete s.space.frozen_layers;
+          s.fixed.frozen_layers = 5;
+        }),
+      )[0],
+    ).toMatch(/^fixed.frozen_layers: must be at most 4/);
+  });
+
+  it('knows the builtin layer count: it is the reference CNN’s', () => {
+    const model = buildSmallCnn({ classes: 3 });
+    expect(weightedLayers(model).map((l) => l.name)).toEqual([...SMALL_CNN_WEIGHTED_LAYERS]);
+    model.dispose();
+  });
+
+  it('names unknown models and datasets, and bad dataset options', () => {
+    expect(problems(spec((s) => (s.trainer.dataset = 'imagenet')))).toEqual([
+      'trainer.dataset: unknown dataset "imagenet": expected one of synthetic, seed-19, fashion-mosaic, or a directory path (./dir) holding dataset.json',
+    ]);
+    expect(problems(spec((s) => (s.trainer.model = 'builtin:inception-v4')))[0]).toMatch(
+      /^trainer.model: unknown builtin model "builtin:inception-v4"/,
+    );
+    expect(problems(spec((s) => (s.trainer.options = { dataset_options: { classes: 0 } })))[0]).toMatch(
+      /^trainer.options.dataset_options: dataset synthetic: invalid options: classes/,
+    );
+    expect(problems(spec((s) => (s.trainer.options = { backend: 'cuda', feature_cache: 'yes' })))).toEqual([
+      'trainer.options.backend: must be one of tensorflow-gpu, tensorflow, wasm, cpu',
+      'trainer.options.feature_cache: Invalid input: expected boolean, received string',
+    ]);
+  });
+
+  it('checks model and dataset directories when the workers see them, and only then', async () => {
+    const missing = path.join(dir, 'nowhere');
+    const found = problems(
+      spec((s) => {
+        s.trainer.dataset = missing;
+        s.trainer.model = `${missing}-model`;
+      }),
+    );
+    expect(found[0]).toMatch(/^trainer.dataset: dataset .*nowhere: no dataset.json there/);
+    expect(found[1]).toMatch(/^trainer.model: model .*nowhere-model: no model.json there/);
+    expect(
+      problems(
+        spec((s) => {
+          s.trainer.dataset = missing;
+          s.trainer.model = missing;
+        }),
+        { workersShareFiles: false },
+      ),
+    ).toEqual([]);
+
+    const data = path.join(dir, 'data');
+    writeDiskDataset(data, generateSynthetic({ classes: 3, trainSize: 8, valSize: 8, imageSize: 8 }));
+    const modelDir = path.join(dir, 'model');
+    const model = buildSmallCnn({ classes: 3, inputShape: [8, 8, 3] });
+    await saveModelToDir(model, modelDir);
+    model.dispose();
+    expect(
+      problems(
+        spec((s) => {
+          s.trainer.dataset = data;
+          s.trainer.model = modelDir;
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      problems(
+        spec((s) => {
+          s.trainer.dataset = './data';
+          s.trainer.model = './model';
+        }),
+        { baseDir: dir },
+      ),
+    ).toEqual([]);
+    expect(
+      problems(
+        spec((s) => {
+          s.trainer.model = modelDir;
+          s.space.frozen_layers.high = 5;
+        }),
+      )[0],
+    ).toMatch(/^space.frozen_layers.high: must be at most 4: model .* has 5 layers with weights/);
+    expect(tf.memory().numTensors).toBeGreaterThanOrEqual(0);
+  });
+});
