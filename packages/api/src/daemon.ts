@@ -60,7 +60,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   try {
     const bus = options.natsUrl ? await connectNats(options.natsUrl, log) : new LocalBus();
     closers.unshift(() => bus.close());
-    const engine = new StudyEngine({ store, bus, log });
+    // Remote NATS workers may not see this host's files: paths in specs are then checked on the workers.
+    const engine = new StudyEngine({ store, bus, log, workersShareFiles: !options.natsUrl });
     closers.unshift(() => engine.close());
 
     const workers = options.workers ?? (options.natsUrl ? 0 : Math.max(1, availableParallelism()));
