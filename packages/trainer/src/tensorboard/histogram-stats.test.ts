@@ -96,7 +96,7 @@ describe('histogramStats on constructed histograms', () => {
     expect(s.mean).toBeCloseTo(0.5, 12);
     expect(s.std).toBeCloseTo(Math.sqrt(1 / 12), 12);
     expect(s.fractionNegative).toBe(0);
-    QUANTILE_LEVELS.forEach((p, i) => expect(s.quantiles[i]).toBeCloseTo(p, 12));
+    for (const [i, p] of QUANTILE_LEVELS.entries()) expect(s.quantiles[i]).toBeCloseTo(p, 12);
   });
 
   it('interpolates the negative fraction inside the bucket that straddles zero', () => {

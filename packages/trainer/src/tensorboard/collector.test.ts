@@ -1,0 +1,207 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EpochRecord, LayerStats } from '@sweepd/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TensorBoardCollector } from './collector.ts';
+import { EventDecoder } from './event-decoder.ts';
+import { EXPECTED, FIXTURES_DIR, type FixtureSet, fixtureFiles } from './fixtures.ts';
+import { histogramStats } from './histogram-stats.ts';
+import { RecordFileReader, TfRecordError } from './record-reader.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sweepd-tb-collector-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What the fixture script wrote for a tag at a step, as float32 (the precision summaries store). */
+function written(set: FixtureSet, tag: string, step: number): number {
+  const w = EXPECTED[set].written.find((e) => e.tag === tag && e.step === step && e.value !== undefined);
+  if (!w) throw new Error(`no written value for ${tag}@${step} in ${set}`);
+  return Math.fround(w.value!);
+}
+
+/** A scalar as TensorBoard's Python reader decoded it from the fixture (for values TensorFlow computed itself). */
+function decoded(set: FixtureSet, tag: string, step: number): number {
+  const d = EXPECTED[set].decoded.find((e) => e.tag === tag && e.step === step && e.simpleValue !== undefined);
+  if (!d) throw new Error(`no decoded value for ${tag}@${step} in ${set}`);
+  return d.simpleValue!;
+}
+
+function layer(record: EpochRecord, name: string): LayerStats {
+  const found = record.layers.find((l) => l.layer === name);
+  if (!found) throw new Error(`epoch ${record.epoch} has no layer ${name} (has ${record.layers.map((l) => l.layer).join(', ')})`);
+  return found;
+}
+
+/** The kernel histogram statistics of a fixture tag at a step, computed straight from the decoded file. */
+async function statsOf(set: FixtureSet, file: string, tag: string, step: number) {
+  const path = join(FIXTURES_DIR, set, file);
+  const decoder = new EventDecoder(path);
+  for (const r of await new RecordFileReader(path).readNew()) {
+    for (const p of decoder.decode(r.data, r.offset))
+      if (p.kind === 'histogram' && p.tag === tag && p.step === step) return histogramStats(p.histogram);
+  }
+  throw new Error(`no histogram ${tag}@${step}`);
+}
+
+const TF1_TAGS = { 'eval/eval/AUC': 'auc', 'train/losses/total_loss': 'loss' };
+
+describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval/)', () => {
+  it('with stepsPerEpoch, emits an epoch once a later step is seen and the last one at finish', async () => {
+    const collector = new TensorBoardCollector({ dir: join(FIXTURES_DIR, 'tf1'), tags: TF1_TAGS, stepsPerEpoch: 10 });
+    const polled = await collector.poll();
+    // Steps 5..30: epochs 1 (5, 10), 2 (15, 20), 3 (25, 30); nothing after step 30 yet, so epoch 3 waits for finish().
+    expect(polled.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(await collector.poll()).toEqual([]);
+    const rest = await collector.finish();
+    expect(rest.map((e) => e.epoch)).toEqual([3]);
+    const epochs = [...polled, ...rest];
+    for (const e of epochs) {
+      const step = e.epoch * 10; // the latest step in each epoch wins
+      expect(e.metrics).toEqual({ loss: written('tf1', 'losses/total_loss', step), auc: written('tf1', 'eval/AUC', step) });
+      expect(e.notes).toMatchObject({ tensorboard: { steps: [step - 5, step] } });
+      const train = fixtureFiles('tf1').find((f) => f.startsWith('train/'))!;
+      const conv = layer(e, 'InceptionV4/Conv2d_1a_3x3');
+      expect(conv).toEqual({
+        layer: 'InceptionV4/Conv2d_1a_3x3',
+        trainable: true,
+        ...(await statsOf('tf1', train, 'InceptionV4/Conv2d_1a_3x3/weights', step)),
+        // sparsity/Conv2d_1a_3x3 names the end point; the only kernel layer ending in it is this one.
+        sparsity: decoded('tf1', 'sparsity/Conv2d_1a_3x3', step),
+      });
+      const truth = EXPECTED.tf1.written.find((w) => w.tag === 'InceptionV4/Conv2d_1a_3x3/weights' && w.step === step)!.histogram!;
+      expect(conv.mean!).toBeCloseTo(truth.mean, 9);
+      expect(conv.std!).toBeCloseTo(truth.std, 6);
+      expect(layer(e, 'InceptionV4/Logits/Logits').trainable).toBe(true);
+      // The frozen layer's histogram never changes: not trainable, as far as the events show.
+      expect(layer(e, 'InceptionV4/Mixed_5b/Branch_0/Conv2d_0a_1x1').trainable).toBe(false);
+      // Mixed_5b is a block of many layers: its zero fraction stays under its own name.
+      expect(layer(e, 'Mixed_5b')).toEqual({ layer: 'Mixed_5b', trainable: true, sparsity: decoded('tf1', 'sparsity/Mixed_5b', step) });
+      expect(e.layers.some((l) => l.kernelMovement !== undefined || l.updateRatio !== undefined)).toBe(false);
+    }
+    // Everything the collector could not use is named once, in the first epoch.
+    expect((epochs[0]!.notes!.tensorboard as { unmappedTags: string[] }).unmappedTags.sort()).toEqual([
+      'train/InceptionV4/Conv2d_1a_3x3/BatchNorm/beta (histogram)',
+      'train/InceptionV4/Logits/Logits/biases (histogram)',
+      'train/activations/Conv2d_1a_3x3 (histogram)',
+      'train/learning_rate (scalar)',
+    ]);
+    expect(epochs[1]!.notes!.tensorboard).not.toHaveProperty('unmappedTags');
+    expect(await collector.finish()).toEqual([]);
+    expect(await collector.poll()).toEqual([]);
+  });
+
+  it('without stepsPerEpoch, each step of the first mapped metric ends an epoch and the steps before it belong to it', async () => {
+    const collector = new TensorBoardCollector({ dir: join(FIXTURES_DIR, 'tf1'), tags: TF1_TAGS });
+    const epochs = [...(await collector.poll()), ...(await collector.finish())];
+    // eval/AUC is written at steps 10, 20, 30: three epochs, each taking the train steps up to it.
+    expect(epochs.map((e) => [e.epoch, (e.notes!.tensorboard as { steps: number[] }).steps])).toEqual([
+      [1, [5, 10]],
+      [2, [15, 20]],
+      [3, [25, 30]],
+    ]);
+    expect(epochs[2]!.metrics).toEqual({ loss: written('tf1', 'losses/total_loss', 30), auc: written('tf1', 'eval/AUC', 30) });
+  });
+
+  it('follows files as they are written: a partial record waits, a new subdirectory is picked up, late values are noted', async () => {
+    const [evalFile, trainFile] = fixtureFiles('tf1') as [string, string];
+    const trainBytes = readFileSync(join(FIXTURES_DIR, 'tf1', trainFile));
+    // Where the step-20 event starts in the train file.
+    const decoder = new EventDecoder(trainFile);
+    const records = await new RecordFileReader(join(FIXTURES_DIR, 'tf1', trainFile)).readNew();
+    const step20 = records.find((r) => decoder.decode(r.data, r.offset).some((p) => p.step === 20))!.offset;
+    mkdirSync(join(dir, 'train'));
+    const trainPath = join(dir, trainFile);
+    writeFileSync(trainPath, trainBytes.subarray(0, step20 + 40)); // steps 5, 10, 15 and the start of 20
+    const logs: string[] = [];
+    const collector = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10, log: (m) => logs.push(m) });
+    const first = await collector.poll();
+    expect(first.map((e) => e.epoch)).toEqual([1]);
+    expect(first[0]!.metrics).toEqual({ loss: written('tf1', 'losses/total_loss', 10) }); // eval/ not written yet
+    // The rest of the train file, and eval/ appears with AUC at steps 10, 20, 30.
+    writeFileSync(trainPath, trainBytes);
+    cpSync(join(FIXTURES_DIR, 'tf1', 'eval'), join(dir, 'eval'), { recursive: true });
+    const second = await collector.poll();
+    expect(second.map((e) => e.epoch)).toEqual([2]);
+    expect(second[0]!.metrics).toEqual({ loss: written('tf1', 'losses/total_loss', 20), auc: written('tf1', 'eval/AUC', 20) });
+    expect(second[0]!.notes!.tensorboard).toMatchObject({ lateValues: { 'eval/eval/AUC': 1 } });
+    expect(logs.some((m) => m.includes('already reported') && m.includes('eval/eval/AUC'))).toBe(true);
+    expect(logs.some((m) => m.includes(join(dir, evalFile)))).toBe(true);
+    const last = await collector.finish();
+    expect(last.map((e) => [e.epoch, e.metrics.auc])).toEqual([[3, written('tf1', 'eval/AUC', 30)]]);
+  });
+
+  it('fails the poll on a corrupt record, naming the file and offset', async () => {
+    const trainFile = fixtureFiles('tf1').find((f) => f.startsWith('train/'))!;
+    const bytes = Buffer.from(readFileSync(join(FIXTURES_DIR, 'tf1', trainFile)));
+    bytes[bytes.length - 10]! ^= 0xff;
+    mkdirSync(join(dir, 'train'));
+    writeFileSync(join(dir, trainFile), bytes);
+    const collector = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10 });
+    const error = await collector.poll().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TfRecordError);
+    expect(String(error)).toContain(join(dir, trainFile));
+    expect(String(error)).toMatch(/data checksum mismatch.*byte offset \d+/);
+  });
+});
+
+describe('TensorBoardCollector on Keras-style TF2 and torch event files', () => {
+  it('TF2 train/ and validation/: epoch-indexed steps, each an epoch of the validation metric', async () => {
+    const collector = new TensorBoardCollector({
+      dir: join(FIXTURES_DIR, 'tf2'),
+      tags: { 'validation/epoch_auc': 'val_auc', 'train/epoch_loss': 'loss', 'validation/epoch_loss': 'val_loss' },
+    });
+    const polled = await collector.poll();
+    expect(polled.map((e) => e.epoch)).toEqual([1, 2]);
+    const epochs = [...polled, ...(await collector.finish())];
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    for (const e of epochs) {
+      const step = e.epoch - 1;
+      expect(e.metrics).toEqual({
+        loss: written('tf2', 'epoch_loss', step),
+        val_loss: Math.fround(
+          EXPECTED.tf2.written.find((w) => w.file === 'validation' && w.tag === 'epoch_loss' && w.step === step)!.value!,
+        ),
+        val_auc: written('tf2', 'epoch_auc', step),
+      });
+      const dense = layer(e, 'dense');
+      const truth = EXPECTED.tf2.written.find((w) => w.tag === 'dense/kernel' && w.step === step)!.histogram!;
+      expect(Math.abs(dense.mean! - truth.mean)).toBeLessThan(0.005); // 30 buckets over about ±0.15
+      expect(Math.abs(dense.std! - truth.std)).toBeLessThan(0.005);
+    }
+  });
+
+  it("torch SummaryWriter: patterns map 'AUC/*' and 'Loss/*', epochMetric picks the clock", async () => {
+    const collector = new TensorBoardCollector({
+      dir: join(FIXTURES_DIR, 'torch'),
+      tags: { 'Loss/*': '*_loss', 'AUC/*': '*_auc' },
+      epochMetric: 'val_auc',
+    });
+    const epochs = [...(await collector.poll()), ...(await collector.finish())];
+    expect(epochs.map((e) => [e.epoch, e.metrics])).toEqual(
+      [1, 2, 3].map((step) => [step, { train_loss: written('torch', 'Loss/train', step), val_auc: written('torch', 'AUC/val', step) }]),
+    );
+    expect(epochs.map((e) => e.layers.map((l) => l.layer))).toEqual([['layer1.0.conv1'], [], ['layer1.0.conv1']]);
+    expect(epochs[0]!.notes!.tensorboard).toMatchObject({ unmappedTags: ['fc.bias (histogram)'] });
+  });
+
+  it('waits for a directory that does not exist yet', async () => {
+    const logs: string[] = [];
+    const target = join(dir, 'later');
+    const collector = new TensorBoardCollector({ dir: target, tags: { 'AUC/val': 'auc' }, log: (m) => logs.push(m) });
+    expect(await collector.poll()).toEqual([]);
+    expect(logs).toEqual([`tensorboard: ${target} does not exist yet`]);
+    cpSync(join(FIXTURES_DIR, 'torch'), target, { recursive: true });
+    expect((await collector.poll()).map((e) => e.epoch)).toEqual([1, 2]);
+  });
+
+  it('rejects options it cannot work with', () => {
+    expect(() => new TensorBoardCollector({ dir, tags: {} })).toThrow(/map at least one tag to a metric, or give stepsPerEpoch/);
+    expect(() => new TensorBoardCollector({ dir, tags: { a: 'b' }, stepsPerEpoch: 0 })).toThrow(
+      /stepsPerEpoch must be a positive integer, got 0/,
+    );
+    expect(() => new TensorBoardCollector({ dir, tags: { 'eval/*': 'val_*' } })).toThrow(/epoch metric 'val_\*' is a pattern/);
+  });
+});
