@@ -5,7 +5,8 @@ import { ApiClient } from './client.ts';
 import { runQuickstart } from './quickstart.ts';
 import { untilSignal } from './signal.ts';
 import { watchStudy } from './watch.ts';
-import { renderLeaderboard } from './table.ts';
+import { EXIT, ExitError } from './exit-codes.ts';
+import { renderLeaderboard, renderStudies, type StudyListItem } from './table.ts';
 import type { LeaderboardRow } from '../views/leaderboard.ts';
 import { EXPORT_FORMATS } from '../views/export.ts';
 
@@ -28,6 +29,8 @@ export const USAGE = `usage: sweepd <command> [options]
   export ID [--format json|yaml|flags|env]
   stop ID [TRIAL]            stop a study, or one of its trials
 
+  Exit codes: 0 ok (watch: the study completed), 1 the watched study stopped or failed / unexpected error,
+  2 bad usage, 3 rejected by the daemon, 4 daemon unreachable, 5 (up) the port is in use.
   Client commands take --api URL (SWEEPD_API_URL, default http://127.0.0.1:8080) and --token T (SWEEPD_API_TOKEN).
   Environment for up: SWEEPD_DATABASE_URL, SWEEPD_NATS_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_LOG_LEVEL.
   For up and worker: SWEEPD_NATS_PREFIX (stream/subject prefix), SWEEPD_NATS_ACK_WAIT_MS (redelivery
@@ -77,8 +80,10 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       if (!['debug', 'info', 'warn', 'error'].includes(level))
         throw new UsageError(`--log-level must be debug, info, warn or error (got '${level}')`);
       const log = pinoLogger({ level: level as LogLevel });
+      const port = intOption(values.port ?? process.env.SWEEPD_PORT, 'port') ?? 8080;
+      const host = values.host ?? '127.0.0.1';
       const daemon = await startDaemon({
-        port: intOption(values.port ?? process.env.SWEEPD_PORT, 'port') ?? 8080,
+        port,
         host: values.host,
         dataDir: values['data-dir'],
         databaseUrl: values['database-url'] ?? process.env.SWEEPD_DATABASE_URL,
@@ -88,6 +93,9 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         token: values.token ?? (process.env.SWEEPD_API_TOKEN || undefined),
         insecureListen: values['insecure-listen'] ?? false,
         log,
+      }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EADDRINUSE') throw err;
+        throw new ExitError(`port ${port} on ${host} is in use — pass --port or stop the other process`, EXIT.portInUse);
       });
       process.stdout.write(`sweepd listening on ${daemon.url} (store: ${daemon.store.kind}, bus: ${daemon.bus.kind})\n`);
       const signal = await untilSignal();
@@ -143,22 +151,8 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     }
     case 'ls': {
       const { values } = parse(args, clientOptions);
-      const { studies } = await client(values).json<{
-        studies: {
-          id: string;
-          name: string;
-          state: string;
-          counts: Record<string, number>;
-          best: number | null;
-          budget: { max_trials: number };
-        }[];
-      }>('GET', '/v1/studies');
-      for (const s of studies) {
-        const done = (s.counts.completed ?? 0) + (s.counts.stopped ?? 0) + (s.counts.failed ?? 0);
-        process.stdout.write(
-          `${s.id}  ${s.state.padEnd(9)}  ${String(done).padStart(5)}/${s.budget.max_trials} trials  best ${s.best ?? '-'}  ${s.name}\n`,
-        );
-      }
+      const { studies } = await client(values).json<{ studies: StudyListItem[] }>('GET', '/v1/studies');
+      process.stdout.write(`${renderStudies(studies)}\n`);
       return 0;
     }
     case 'watch': {
@@ -193,11 +187,11 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     case 'leaderboard': {
       const { values, positionals } = parse(args, clientOptions);
       if (!positionals[0]) throw new UsageError('leaderboard needs a study ID');
-      const board = await client(values).json<{ rows: LeaderboardRow[] }>(
+      const board = await client(values).json<{ rows: LeaderboardRow[]; columns: string[]; total: number }>(
         'GET',
         `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard`,
       );
-      process.stdout.write(`${renderLeaderboard(board.rows)}\n`);
+      process.stdout.write(`${renderLeaderboard(board.rows, { columns: board.columns, total: board.total })}\n`);
       return 0;
     }
     default:

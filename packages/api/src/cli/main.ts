@@ -2,9 +2,7 @@
 import { parseArgs } from 'node:util';
 import { runCommand, UsageError, USAGE } from './commands.ts';
 import { ApiError } from './client.ts';
-
-/** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, rejected: 3, unreachable: 4 } as const;
+import { EXIT, ExitError } from './exit-codes.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -18,6 +16,10 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`sweepd: ${err.message}\n\n${USAGE}`);
       return EXIT.usage;
+    }
+    if (err instanceof ExitError) {
+      process.stderr.write(`sweepd: ${err.message}\n`);
+      return err.code;
     }
     if (err instanceof ApiError) {
       process.stderr.write(`sweepd: ${err.message}\n`);

@@ -1,6 +1,6 @@
 import type { LeaderboardRow } from '../views/leaderboard.ts';
 
-/** Formats a number for a narrow column: AUCs with 4 decimals, learning rates in exponent form. */
+/** Formats a number for a narrow column: 4 decimals, exponent form for the very small and large (learning rates). */
 export function formatValue(v: unknown): string {
   if (typeof v !== 'number') return String(v);
   if (Number.isInteger(v)) return String(v);
@@ -13,10 +13,35 @@ export function progressBar(done: number, total: number, width = 10): string {
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
 }
 
-/** The leaderboard as a fixed-width text table. */
-export function renderLeaderboard(rows: readonly LeaderboardRow[], opts: { bars?: boolean; limit?: number } = {}): string {
+/**
+ * A fixed-width text table: a header, columns two spaces apart, each as wide as its widest cell;
+ * columns named in `right` (numbers) are right-aligned. Trailing blanks are trimmed.
+ */
+export function renderTable(header: readonly string[], body: readonly string[][], right: readonly string[] = []): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    header
+      .map((h, i) => {
+        const cell = cells[i] ?? '';
+        const width = widths[i] ?? 0;
+        return right.includes(h) ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...body.map(line)].join('\n');
+}
+
+/**
+ * The leaderboard as a fixed-width text table. `columns` is the parameter order the daemon sends
+ * (the spec's space as written); without it, the order the rows' parameters first appear in.
+ * `total` is how many rows the study has when `rows` is only the top of them.
+ */
+export function renderLeaderboard(
+  rows: readonly LeaderboardRow[],
+  opts: { bars?: boolean; limit?: number; columns?: readonly string[]; total?: number } = {},
+): string {
   const shown = rows.slice(0, opts.limit ?? rows.length);
-  const paramNames = [...new Set(shown.flatMap((r) => Object.keys(r.params)))];
+  const paramNames = opts.columns ?? [...new Set(shown.flatMap((r) => Object.keys(r.params)))];
   const header = ['rank', 'trial', ...paramNames, 'best', 'epoch', 'state', 'reason'];
   const body = shown.map((r) => [
     r.rank === null ? '-' : String(r.rank),
@@ -27,16 +52,39 @@ export function renderLeaderboard(rows: readonly LeaderboardRow[], opts: { bars?
     r.state,
     truncate(r.reason ?? '', 60),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const more = rows.length > shown.length ? `\n… ${rows.length - shown.length} more` : '';
-  return [line(header), ...body.map(line)].join('\n') + more;
+  const hidden = (opts.total ?? rows.length) - shown.length;
+  return renderTable(header, body, ['rank', 'trial', 'best']) + (hidden > 0 ? `\n… ${hidden} more` : '');
 }
 
-function truncate(text: string, n: number): string {
+/** What `GET /v1/studies` lists per study (the fields `ls` shows). */
+export interface StudyListItem {
+  id: string;
+  name: string;
+  state: string;
+  reason?: string | null;
+  counts: Record<string, number>;
+  best: number | null;
+  budget: { max_trials: number };
+}
+
+/** `sweepd ls`: one row per study, with a header; a failed or stopped study shows why. */
+export function renderStudies(studies: readonly StudyListItem[]): string {
+  if (studies.length === 0) return 'no studies yet: sweepd submit FILE';
+  const body = studies.map((s) => {
+    const done = (s.counts.completed ?? 0) + (s.counts.stopped ?? 0) + (s.counts.failed ?? 0);
+    const failed = s.counts.failed ? ` (${s.counts.failed} failed)` : '';
+    return [
+      s.id,
+      s.name,
+      s.state,
+      `${done}/${s.budget.max_trials}${failed}`,
+      s.best === null ? '-' : formatValue(s.best),
+      truncate(s.reason ?? '', 80),
+    ];
+  });
+  return renderTable(['id', 'name', 'state', 'trials', 'best', 'reason'], body, ['trials', 'best']);
+}
+
+export function truncate(text: string, n: number): string {
   return text.length > n ? `${text.slice(0, n - 1)}…` : text;
 }

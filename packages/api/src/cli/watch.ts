@@ -1,7 +1,8 @@
 import type { LeaderboardRow } from '../views/leaderboard.ts';
 import { type ApiClient, ApiError } from './client.ts';
 import { parseSse } from './sse.ts';
-import { progressBar, renderLeaderboard } from './table.ts';
+import { InPlaceScreen } from './screen.ts';
+import { formatValue, progressBar, renderLeaderboard } from './table.ts';
 
 /** What the live leaderboard stream sends in each `leaderboard` event. */
 export interface LiveBoard {
@@ -16,9 +17,17 @@ export interface LiveBoard {
     budget: { max_trials: number; max_epochs: number };
     counts: Record<string, number>;
   };
+  /** Every ranked trial; `rows` may be only the top of them (the stream's `rows=N`). */
+  total: number;
+  /** The parameter columns in the daemon's one order. */
+  columns: string[];
+  progress: { finished: number; epochsDone: number };
   rows: LeaderboardRow[];
   changes: { type: string; trial?: number }[];
 }
+
+/** Lines of the screen that are not table rows: three of header, the table's own, "… more", the last line. */
+const SCREEN_CHROME = 7;
 
 const FINISHED = new Set(['completed', 'stopped', 'failed']);
 const RECONNECTS = 5;
@@ -32,13 +41,18 @@ const RECONNECTS = 5;
 export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJS.WriteStream } = {}): Promise<number> {
   const out = opts.out ?? process.stdout;
   const tty = out.isTTY === true;
+  // A pseudo-terminal that was never sized reports 0 × 0.
+  const size = () => ({ columns: out.columns || 100, rows: out.rows || 40 });
+  const screen = new InPlaceScreen(size);
   const seen = new Map<number, string>();
   let lastEventId: string | undefined;
   let failures = 0;
   for (;;) {
+    // A terminal shows a screenful, so it asks for that many rows; plain mode reports every trial.
+    const rows = tty ? `?rows=${Math.max(3, size().rows - SCREEN_CHROME)}` : '';
     let body: ReadableStream<Uint8Array>;
     try {
-      body = await api.stream(`/v1/studies/${encodeURIComponent(id)}/leaderboard/stream`, { lastEventId });
+      body = await api.stream(`/v1/studies/${encodeURIComponent(id)}/leaderboard/stream${rows}`, { lastEventId });
     } catch (err) {
       // Unreachable on the first try is exit 4; a dropped daemon is retried a few times first.
       if (!(err instanceof ApiError) || err.status !== 0 || lastEventId === undefined || ++failures > RECONNECTS) throw err;
@@ -46,16 +60,17 @@ export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJ
       continue;
     }
     try {
+      // The daemon ends the stream right after a finished study's final table; that table ends the watch.
       for await (const event of parseSse(body)) {
         if (event.event !== 'leaderboard') continue;
         lastEventId = event.id;
         failures = 0;
         const board = JSON.parse(event.data) as LiveBoard;
-        if (tty) out.write(drawScreen(board, out.rows ?? 40));
+        if (tty) out.write(screen.frame(drawScreen(board, size().rows)));
         else printChanges(board, seen, out);
         if (FINISHED.has(board.study.state)) {
           const { state, reason } = board.study;
-          out.write(`${tty ? '\n' : ''}study ${tty ? '' : `${id} `}${state}${reason ? `: ${reason}` : ''}\n`);
+          out.write(`study ${id} ${state}${reason ? `: ${reason}` : ''}\n`);
           return state === 'completed' ? 0 : 1;
         }
       }
@@ -66,22 +81,26 @@ export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJ
   }
 }
 
-/** The whole screen for a TTY: progress and ETA on top, the table below. */
+/** The whole screen for a TTY: progress and ETA on top, the table below (at most `rows` lines in all). */
 export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): string {
   const { study } = board;
   const total = study.budget.max_trials;
-  const finished = board.rows.filter((r) => FINISHED.has(r.state)).length;
-  // A stopped trial will not train its remaining epochs, so it counts as done.
-  const epochsDone = board.rows.reduce((n, r) => n + (FINISHED.has(r.state) ? r.maxEpochs : r.epochs), 0);
+  const { finished, epochsDone } = board.progress;
   const fraction = Math.min(1, epochsDone / Math.max(1, total * study.budget.max_epochs));
   const elapsed = (now - Date.parse(study.createdAt)) / 1000;
   const eta = fraction > 0.02 && !FINISHED.has(study.state) ? ` · ETA ${formatDuration((elapsed / fraction) * (1 - fraction))}` : '';
   const best = board.rows[0]?.value;
   const head =
     `${study.name} (${study.id}) · ${study.state} · ${study.objective.direction} ${study.objective.metric}` +
-    `${best === null || best === undefined ? '' : ` · best ${best.toFixed(4)}`}\n` +
+    `${best === null || best === undefined ? '' : ` · best ${formatValue(best)}`}\n` +
     `${progressBar(epochsDone, total * study.budget.max_epochs, 30)} ${Math.round(fraction * 100)}% · ${finished}/${total} trials · ${formatDuration(elapsed)} elapsed${eta}\n\n`;
-  return `\x1b[2J\x1b[H${head}${renderLeaderboard(board.rows, { bars: true, limit: Math.max(3, rows - 7) })}\n`;
+  const table = renderLeaderboard(board.rows, {
+    bars: true,
+    limit: Math.max(3, rows - SCREEN_CHROME),
+    columns: board.columns,
+    total: board.total,
+  });
+  return `${head}${table}\n`;
 }
 
 function printChanges(board: LiveBoard, seen: Map<number, string>, out: NodeJS.WritableStream): void {
@@ -89,7 +108,7 @@ function printChanges(board: LiveBoard, seen: Map<number, string>, out: NodeJS.W
     const key = `${r.state}|${r.epochs}|${r.value}|${r.reason}`;
     if (seen.get(r.number) === key) continue;
     seen.set(r.number, key);
-    const value = r.value === null ? '-' : r.value.toFixed(4);
+    const value = r.value === null ? '-' : formatValue(r.value);
     out.write(
       `trial ${r.number} ${r.state} epoch ${r.epochs}/${r.maxEpochs} ${board.study.objective.metric}=${value}${r.reason ? ` (${r.reason})` : ''}\n`,
     );

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { LeaderboardRow } from '../views/leaderboard.ts';
+import { InPlaceScreen } from './screen.ts';
+import { renderLeaderboard, renderStudies } from './table.ts';
+
+const row = (over: Partial<LeaderboardRow>): LeaderboardRow => ({
+  rank: 1,
+  number: 0,
+  state: 'completed',
+  value: 0.912345678901,
+  bestEpoch: 3,
+  epochs: 3,
+  maxEpochs: 3,
+  params: { optimizer: 'adam', learning_rate: 0.000123456 },
+  reason: null,
+  ...over,
+});
+
+describe('sweepd ls', () => {
+  it('has a header, aligned columns, rounded values, and says why a study failed', () => {
+    const text = renderStudies([
+      { id: 'st_a', name: 'quick', state: 'completed', counts: { completed: 8 }, best: 0.912345678901, budget: { max_trials: 8 } },
+      {
+        id: 'st_longer_id',
+        name: 'inception-finetune',
+        state: 'failed',
+        reason: 'every trial failed: unknown dataset imagenet',
+        counts: { failed: 8 },
+        best: null,
+        budget: { max_trials: 40 },
+      },
+    ]);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^id\s+name\s+state\s+trials\s+best\s+reason$/);
+    expect(lines[1]).toMatch(/^st_a\s+quick\s+completed\s+8\/8\s+0\.9123$/);
+    expect(lines[2]).toMatch(
+      /^st_longer_id\s+inception-finetune\s+failed\s+8\/40 \(8 failed\)\s+-\s+every trial failed: unknown dataset imagenet$/,
+    );
+    // Every column starts at the same place on every line.
+    for (const header of ['name', 'state']) {
+      const at = lines[0]?.indexOf(header) ?? -1;
+      expect(at).toBeGreaterThan(0);
+      for (const l of lines.slice(1)) expect(l[at - 1]).toBe(' ');
+      expect(lines[1]?.[at]).not.toBe(' ');
+      expect(lines[2]?.[at]).not.toBe(' ');
+    }
+    expect(text).not.toContain('0.912345');
+    expect(renderStudies([])).toContain('no studies yet');
+  });
+});
+
+describe('leaderboard table', () => {
+  it("puts the parameters in the daemon's column order and counts the rows it was not sent", () => {
+    const text = renderLeaderboard([row({})], { columns: ['learning_rate', 'optimizer'], total: 120 });
+    const [header, first, more] = text.split('\n');
+    expect(header).toMatch(/^rank\s+trial\s+learning_rate\s+optimizer\s+best\s+epoch\s+state\s+reason$/);
+    expect(first).toMatch(/^\s*1\s+0\s+1\.23e-4\s+adam\s+0\.9123\s+3\/3\s+completed$/);
+    expect(more).toBe('… 119 more');
+  });
+});
+
+describe('in-place screen', () => {
+  it('moves back over the previous frame and clears below instead of scrolling, within the terminal', () => {
+    const screen = new InPlaceScreen(() => ({ columns: 20, rows: 5 }));
+    const first = screen.frame('a\nb\nc\n');
+    expect(first).toBe('\r\x1b[Ja\nb\nc\n');
+    const second = screen.frame('1\n2\n3\n4\n5\n6\n7\n');
+    // Up over the 3 lines drawn, clear, then at most rows - 1 lines (a taller frame would scroll).
+    expect(second).toBe('\x1b[3A\r\x1b[J1\n2\n3\n4\n');
+    expect(screen.frame(`${'x'.repeat(30)}\n`)).toBe(`\x1b[4A\r\x1b[J${'x'.repeat(19)}…\n`);
+    for (const out of [first, second]) expect(out).not.toContain('\x1b[2J');
+  });
+});
