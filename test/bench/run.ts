@@ -27,6 +27,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'seed-config': async () => (await import('./seed-config.ts')).runSeedConfigBench(),
   search: async () => (await import('./search.ts')).runSearchBench({}),
   pruning: async () => (await import('./pruning.ts')).runPruningBench(),
+  'client-overhead': async () => (await import('./client-overhead.ts')).runClientOverheadBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
