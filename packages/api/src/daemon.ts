@@ -3,7 +3,7 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Bus, LocalBus, type Logger, type Store, type Subscription, silentLogger } from '@sweepd/core';
 import { StudyEngine } from '@sweepd/search';
-import { ProcessPoolRunner, startWorker } from '@sweepd/trainer';
+import { gpuTrainerDevices, ProcessPoolRunner, startWorker } from '@sweepd/trainer';
 import { createApp } from './http/app.ts';
 import { isLoopback } from './http/auth.ts';
 import { LeaderboardHub } from './live/hub.ts';
@@ -64,10 +64,13 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     const engine = new StudyEngine({ store, bus, log, workersShareFiles: !options.natsUrl });
     closers.unshift(() => engine.close());
 
-    const workers = options.workers ?? (options.natsUrl ? 0 : Math.max(1, availableParallelism()));
+    // With the GPU backend, one trainer process per GPU (each sees only its own); else one per core.
+    const gpus = gpuTrainerDevices();
+    const workers = options.workers ?? (options.natsUrl ? 0 : (gpus?.length ?? Math.max(1, availableParallelism())));
     if (workers > 0) {
       const runner = new ProcessPoolRunner({
         size: workers,
+        ...(gpus ? { gpuDevices: gpus } : {}),
         env: { SWEEPD_CACHE_DIR: path.join(dataDir, 'cache') },
         log: (m) => log.info({}, m),
       });

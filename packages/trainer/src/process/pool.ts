@@ -9,6 +9,11 @@ export interface ProcessPoolOptions {
   size: number;
   /** Extra environment for the trainer processes (e.g. SWEEPD_TF_BACKEND, SWEEPD_CACHE_DIR). */
   env?: Record<string, string>;
+  /**
+   * One GPU per trainer process (CUDA_VISIBLE_DEVICES ids, see gpuTrainerDevices): each process
+   * started gets a device no live process holds. Size the pool to their number.
+   */
+  gpuDevices?: readonly string[];
   /** How long a stopped trial may take to wind down before its process is killed. */
   abortGraceMs?: number;
   log?: (message: string) => void;
@@ -18,6 +23,7 @@ interface Slot {
   child: ChildProcess;
   busy: boolean;
   ready: Promise<void>;
+  device?: string;
 }
 
 /** Read by the tfjs runner's default thread count (an explicit `threads` option wins). */
@@ -136,10 +142,16 @@ export class ProcessPoolRunner implements Runner {
   }
 
   private spawn(): Slot {
+    const device = this.options.gpuDevices?.find((d) => ![...this.slots].some((s) => s.device === d));
     const child = fork(CHILD_ENTRY, [], {
       execArgv: ['--import', 'tsx'],
       // An operator's own SWEEPD_TRAINER_THREADS (or the pool's env option) wins over the even split.
-      env: { [TRAINER_THREADS_ENV]: String(threadsPerProcess(this.options.size)), ...process.env, ...this.options.env },
+      env: {
+        [TRAINER_THREADS_ENV]: String(threadsPerProcess(this.options.size)),
+        ...process.env,
+        ...this.options.env,
+        ...(device !== undefined ? { CUDA_VISIBLE_DEVICES: device } : {}),
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
     });
@@ -156,7 +168,7 @@ export class ProcessPoolRunner implements Runner {
       child.on('message', onReady);
       child.once('exit', onEarlyExit);
     });
-    const slot: Slot = { child, busy: false, ready };
+    const slot: Slot = { child, busy: false, ready, ...(device !== undefined ? { device } : {}) };
     ready.catch(() => this.slots.delete(slot));
     child.on('exit', () => this.slots.delete(slot));
     this.slots.add(slot);
