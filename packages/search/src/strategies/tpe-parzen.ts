@@ -191,24 +191,49 @@ export class NumericParzen {
     return out;
   }
 
-  /** Per kernel (rows) and cell (columns): log of the kernel's own mass of the cell. */
-  cellLogMassTable(edges: Float64Array): Float64Array {
+  /**
+   * Log of each kernel's own mass of each cell between consecutive `edges` (an int's values), as
+   * distinct rows (one per distinct centre and bandwidth: an int's kernels sit on a few cell
+   * centres, mostly with one shared bandwidth) and, per kernel, the row that is its own. The same
+   * numbers as one row per kernel, from a few dozen CDF evaluations instead of one per kernel and
+   * edge, and without a kernels × cells table to allocate.
+   */
+  cellLogMassRows(edges: Float64Array): { rowOf: Int32Array; rows: Float64Array; cells: number } {
     const cells = edges.length - 1;
     const K = this.mus.length;
-    const out = new Float64Array(K * cells);
+    const rowOf = new Int32Array(K);
+    const found: number[] = [];
+    const seen = new Map<number, Array<{ is: number; lz: number; row: number }>>();
     for (let i = 0; i < K; i++) {
       const mu = this.mus[i] as number;
       const is = this.invSigma[i] as number;
       const lz = this.logZ[i] as number;
+      const same = seen.get(mu);
+      let row = -1;
+      if (same) for (const e of same) if (e.is === is && e.lz === lz) row = e.row;
+      if (row < 0) {
+        row = found.length / 3;
+        found.push(mu, is, lz);
+        if (same) same.push({ is, lz, row });
+        else seen.set(mu, [{ is, lz, row }]);
+      }
+      rowOf[i] = row;
+    }
+    const distinct = found.length / 3;
+    const rows = new Float64Array(distinct * cells);
+    for (let r = 0; r < distinct; r++) {
+      const mu = found[3 * r] as number;
+      const is = found[3 * r + 1] as number;
+      const lz = found[3 * r + 2] as number;
       let prev = normCdf(((edges[0] as number) - mu) * is);
       for (let e = 0; e < cells; e++) {
         const next = normCdf(((edges[e + 1] as number) - mu) * is);
         const mass = next - prev;
-        out[i * cells + e] = (mass > 1e-300 ? Math.log(mass) : LOG_TINY) - lz;
+        rows[r * cells + e] = (mass > 1e-300 ? Math.log(mass) : LOG_TINY) - lz;
         prev = next;
       }
     }
-    return out;
+    return { rowOf, rows, cells };
   }
 
   /** log mass of kernel i alone on [lo, hi]. */
