@@ -65,7 +65,8 @@ def parse_flags(argv=None) -> argparse.Namespace:
     p.add_argument("--train_size", type=int, default=512, help="synthetic: training images")
     p.add_argument("--val_size", type=int, default=256, help="synthetic: validation images")
     p.add_argument("--num_classes", type=int, default=5, help="synthetic: classes")
-    p.add_argument("--image_size", type=int, default=0, help="resize inputs to this size (synthetic: generate at it, default 32); 0: as stored")
+    p.add_argument("--synthetic_image_size", type=int, default=32, help="synthetic: generated image size")
+    p.add_argument("--image_size", type=int, default=0, help="resize inputs to this size on the device (e.g. 299 for inception_v4); 0: as stored")
     p.add_argument("--preprocessing_name", default="inception", choices=["inception", "imagenet", "none"], help="inception: [-1, 1] as TF-slim; imagenet: mean/std; none: [0, 1]")
     # the TF-slim training flags
     p.add_argument("--learning_rate", type=float, default=0.01)
@@ -235,7 +236,7 @@ def main(argv=None) -> int:
     if flags.dataset == "disk":
         data = load_disk(flags.data_dir)
     else:
-        data = synthetic(flags.train_size, flags.val_size, flags.image_size or 32, flags.num_classes, flags.seed)
+        data = synthetic(flags.train_size, flags.val_size, flags.synthetic_image_size, flags.num_classes, flags.seed)
     classes = len(data.classes)
     inputs = Inputs(device, flags.image_size, flags.preprocessing_name)
 
@@ -302,6 +303,10 @@ def main(argv=None) -> int:
             step += 1
             total_loss += loss.item() * len(idx)
             seen += len(idx)
+            # A full-scale epoch can take half an hour, longer than sweepd's stop grace: look every 50 steps.
+            if s % 50 == 49 and sweepd.should_stop():
+                log(f"sweepd asked to stop during epoch {epoch}: {sweepd.stop_reason()}")
+                return 0
         if device.type == "cuda":
             torch.cuda.synchronize()
         train_seconds = time.perf_counter() - started

@@ -118,10 +118,14 @@ def _tiny(num_classes: int) -> Backbone:
     return Backbone("tiny_resnet", m, list(m.features), m.fc, pool=m.global_pool)
 
 
+_IMPORT_ERRORS: List[str] = []
+
+
 def _from_timm(name: str, num_classes: int) -> Optional[Backbone]:
     try:
         import timm
-    except Exception:  # not installed, or broken (a torchvision that does not match torch)
+    except Exception as e:  # not installed, or broken (a torchvision that does not match torch)
+        _IMPORT_ERRORS.append(f"timm: {type(e).__name__}: {e}")
         return None
     if name not in timm.list_models():
         return None
@@ -139,7 +143,8 @@ def _from_timm(name: str, num_classes: int) -> Optional[Backbone]:
 def _from_torchvision(name: str, num_classes: int) -> Optional[Backbone]:
     try:
         import torchvision
-    except Exception:
+    except Exception as e:
+        _IMPORT_ERRORS.append(f"torchvision: {type(e).__name__}: {e}")
         return None
     try:
         m = torchvision.models.get_model(name, weights=None, num_classes=num_classes)
@@ -161,7 +166,8 @@ def build_backbone(name: str, num_classes: int) -> Backbone:
         b = make(name, num_classes)
         if b is not None:
             return b
-    raise ValueError(f"--model={name}: not tiny_resnet, and neither timm nor torchvision (if importable here) knows it")
+    why = f" (cannot import {'; '.join(_IMPORT_ERRORS)})" if _IMPORT_ERRORS else ""
+    raise ValueError(f"--model={name}: not tiny_resnet, and neither timm nor torchvision knows it{why}")
 
 
 def load_checkpoint(model: nn.Module, path: str) -> dict:
