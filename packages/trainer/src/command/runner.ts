@@ -87,6 +87,7 @@ export class CommandRunner implements Runner {
         trialDir,
         controlFile: files.control,
         stderrTailLines: options.stderr_tail_lines,
+        termGraceMs: options.term_grace_s * 1000,
         onStdoutLine: (line) => {
           if (line.startsWith(STDOUT_PREFIX)) sink.line(line.slice(STDOUT_PREFIX.length), 'stdout');
         },
@@ -104,7 +105,7 @@ export class CommandRunner implements Runner {
     const startedAt = Date.now();
     const onAbort = () => {
       stopped ??= reasonOf(ctx.signal);
-      void proc.stop(stopped, options.stop_grace_s * 1000, options.term_grace_s * 1000).catch(() => {});
+      void proc.stop(stopped, options.stop_grace_s * 1000).catch(() => {});
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const watchdog = setInterval(
@@ -115,7 +116,7 @@ export class CommandRunner implements Runner {
         if (Date.now() - (sink.lastReportAt ?? startedAt) < seconds * 1000) return;
         hung = { seconds, option: first && options.start_timeout_s !== undefined ? 'start_timeout_s' : 'report_timeout_s' };
         ctx.log(`no report for ${seconds} s: stopping the trial as hung`);
-        void proc.stop(`no report for ${seconds} s`, options.stop_grace_s * 1000, options.term_grace_s * 1000).catch(() => {});
+        void proc.stop(`no report for ${seconds} s`, options.stop_grace_s * 1000).catch(() => {});
       },
       Math.min(1000, options.report_timeout_s * 250),
     );

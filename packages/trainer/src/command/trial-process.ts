@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineBuffer, TailLines } from './line-buffer.ts';
-import { endGroup, trackGroup, waitGroupGone } from './process-group.ts';
+import { endGroup, trackGroup } from './process-group.ts';
 
 export interface TrialProcessOptions {
   argv: readonly string[];
@@ -13,6 +13,8 @@ export interface TrialProcessOptions {
   trialDir: string;
   controlFile: string;
   stderrTailLines: number;
+  /** After SIGTERM to what is left of the group, how long before SIGKILL. */
+  termGraceMs: number;
   /** Called with each complete stdout line (for `@sweepd ` reports). */
   onStdoutLine(line: string): void;
 }
@@ -63,7 +65,7 @@ export class TrialProcess {
       const end = await leaderExit;
       // Children the script left behind (or that outlived a stop) go too; this throws if any survive SIGKILL.
       await (this.stopping ?? Promise.resolve());
-      this.signalsSent.push(...(await endGroup(pgid, 1_000)));
+      this.signalsSent.push(...(await endGroup(pgid, options.termGraceMs)));
       // Output still in the pipes is read to its end (a leftover child holding them is gone now).
       await Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 2_000))]);
       const rest = stdoutLines.rest();
@@ -96,14 +98,15 @@ export class TrialProcess {
    * Writes the stop request (atomically: a reader sees the whole file or none), waits `graceMs`
    * for the script to exit on its own, then SIGTERMs the group and after `termGraceMs` SIGKILLs it.
    */
-  stop(reason: string, graceMs: number, termGraceMs: number): Promise<void> {
+  stop(reason: string, graceMs: number): Promise<void> {
     this.stopping ??= (async () => {
       const tmp = `${this.options.controlFile}.tmp`;
       await writeFile(tmp, `${JSON.stringify({ stop: true, reason })}\n`);
       await rename(tmp, this.options.controlFile);
       const exited = await Promise.race([this.leaderExit.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), graceMs))]);
-      if (exited && (await waitGroupGone(this.pgid, 0))) return;
-      this.signalsSent.push(...(await endGroup(this.pgid, termGraceMs)));
+      // Once the leader is gone, `ended` ends whatever is left of its group (one of them signals at a time).
+      if (exited) return;
+      this.signalsSent.push(...(await endGroup(this.pgid, this.options.termGraceMs)));
     })();
     return this.stopping;
   }
