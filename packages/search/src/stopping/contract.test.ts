@@ -1,5 +1,5 @@
 import { stoppingContractSuite } from '@sweepd/core/testing';
-import { ashaRulePlugin, builtinStoppingRules } from './index.ts';
+import { ashaRulePlugin, builtinStoppingRules, learningCurveRulePlugin } from './index.ts';
 
 for (const plugin of builtinStoppingRules) {
   stoppingContractSuite(plugin.name, (ctx) => plugin.create(plugin.parseOptions({}), ctx));
@@ -8,4 +8,12 @@ for (const plugin of builtinStoppingRules) {
 // The asha options that change how promotion is decided keep the contract too.
 stoppingContractSuite('asha (noise_tolerance 1, rung_value best)', (ctx) =>
   ashaRulePlugin.create(ashaRulePlugin.parseOptions({ noise_tolerance: 1, tolerance: 0.001, rung_value: 'best' }), ctx),
+);
+
+// learning-curve as the pruning benchmark runs it: less optimism for a trial behind the leaders.
+stoppingContractSuite('learning-curve (initial_value 0.5, behind_confidence 0.5)', (ctx) =>
+  learningCurveRulePlugin.create(
+    learningCurveRulePlugin.parseOptions({ min_epochs: 1, initial_value: 0.5, confidence: 2, behind_confidence: 0.5 }),
+    ctx,
+  ),
 );

@@ -189,6 +189,59 @@ describe('learning-curve rule', () => {
     expect(() => learningCurveRulePlugin.parseOptions({ min_epochs: 0 })).toThrow(/min_epochs/);
     expect(() => learningCurveRulePlugin.parseOptions({ noise: 0 })).toThrow(/noise/);
     expect(() => learningCurveRulePlugin.parseOptions({ top_k: 0 })).toThrow(/top_k/);
-    expect(learningCurveRulePlugin.parseOptions({})).toEqual({ min_epochs: 2, confidence: 2, top_k: 1 });
+    expect(() => learningCurveRulePlugin.parseOptions({ behind_confidence: 0 })).toThrow(/behind_confidence/);
+    expect(() => learningCurveRulePlugin.parseOptions({ leaders: 0 })).toThrow(/leaders/);
+    expect(learningCurveRulePlugin.parseOptions({})).toEqual({ min_epochs: 2, confidence: 2, top_k: 1, leaders: 3 });
+  });
+
+  describe('behind_confidence', () => {
+    /** The first epoch (2..19) at which the rule stops the curve, or 0 when it never does. */
+    const firstStop = (r: StoppingRule, t: TrialView, others: readonly TrialView[]): number => {
+      for (let k = 2; k < 20; k++) if (r.decide(upTo(t, k), others).stop) return k;
+      return 0;
+    };
+
+    it('stops a trial behind the leading trials at its epoch sooner, and says so', () => {
+      // Heading for 0.85 (the best is 0.92) with τ = 3: behind the fast leaders at every epoch.
+      const behind = trial(20, curve(0.85, 3, 20, 'b85'));
+      const anchored = { min_epochs: 1, initial_value: 0.5 };
+      const plain = firstStop(rule(anchored), behind, peers);
+      const eager = firstStop(rule({ ...anchored, behind_confidence: 0.5 }), behind, peers);
+      expect(plain).toBe(5);
+      expect(eager).toBe(2);
+      const d = rule({ ...anchored, behind_confidence: 0.5 }).decide(upTo(behind, eager), peers);
+      expect(d.stop && d.reason).toContain('(0.5 sd optimism, behind the 3 leading trials at epoch 2, noise sd');
+    });
+
+    it('keeps full optimism for a trial ahead of one of the leaders at its epoch', () => {
+      // The same kind of curve, but with a leader that starts slowly (a late bloomer ending best):
+      // the trial is ahead of it early on, so it is judged exactly as without behind_confidence.
+      const bloomer = trial(30, curve(0.93, 6, 20, 'bloomer'));
+      const withBloomer = [...peers, bloomer];
+      const t = trial(20, curve(0.9, 2, 20, 'behind'));
+      for (let k = 2; k <= 4; k++) {
+        expect(rule({ behind_confidence: 0.5 }).decide(upTo(t, k), withBloomer)).toEqual(rule().decide(upTo(t, k), withBloomer));
+      }
+    });
+
+    it('keeps the slow, steep climber that ends best when anchored; unanchored, less optimism is its price', () => {
+      const slow = trial(20, curve(0.95, 4, 20, 'slow'));
+      const anchored = { min_epochs: 1, initial_value: 0.5, behind_confidence: 0.5 };
+      for (let k = 1; k < 20; k++) expect(rule(anchored).decide(upTo(slow, k), peers)).toEqual({ stop: false });
+      // Without the anchor its first epochs fit a flatter curve: 0.5 sd stops it at epoch 6, 1.5 sd keeps it.
+      expect(firstStop(rule({ behind_confidence: 0.5 }), slow, peers)).toBe(6);
+      expect(firstStop(rule({ behind_confidence: 1.5 }), slow, peers)).toBe(0);
+    });
+
+    it('counts only leaders that reached the epoch, and with leaders 1 only the best', () => {
+      const behind = trial(20, curve(0.9, 2, 20, 'behind'));
+      // Cut every peer at 2 epochs but the best: a trial at epoch 6 is compared with that one only.
+      const cut = peers.map((p) => (p.number === 9 ? p : upTo(p, 2)));
+      const oneLeader = rule({ behind_confidence: 0.5, leaders: 1, noise: 0.005 });
+      const three = rule({ behind_confidence: 0.5, noise: 0.005 });
+      const [a, b] = [three.decide(upTo(behind, 6), cut), oneLeader.decide(upTo(behind, 6), cut)];
+      expect(a.stop).toBe(b.stop);
+      expect(a.stop && a.reason.replace('3 leading', '1 leading')).toBe(b.stop && b.reason);
+    });
   });
 });

@@ -36,6 +36,15 @@ export const learningCurveOptionsSchema = z.strictObject({
    * past it are not judged. Defaults to the study's max_epochs.
    */
   max_epochs: z.number().int().min(2).optional(),
+  /**
+   * The optimism (noise sds) for a trial that is behind the leaders: at its epoch e its best
+   * value so far is worse than the best up to e of each of the `leaders` best other trials that
+   * reached e. Curves rarely overtake every leading curve, and a late bloomer among the leaders
+   * keeps later ones of its kind from counting as behind. Defaults to `confidence` (no difference).
+   */
+  behind_confidence: z.number().positive().optional(),
+  /** How many of the best other trials a trial must be behind for `behind_confidence`. */
+  leaders: z.number().int().min(1).default(3),
 });
 export type LearningCurveOptions = z.infer<typeof learningCurveOptionsSchema>;
 
@@ -54,7 +63,7 @@ const OUTLIER_VARIANCE_RATIO = 9;
  * MIN_NOISE_POINTS finite epochs yet. Fits are cached by trial id and refitted whenever any of the
  * curve's (epoch, value) pairs differs from what was fitted (a retried trial may rewrite them).
  */
-function createNoiseMeter(metric: string, sign: number): (peers: readonly TrialView[]) => number {
+export function createNoiseMeter(metric: string, sign: number): (peers: readonly TrialView[]) => number {
   const fitted = new Map<string, { key: string; residual: ReturnType<typeof curveResidual> }>();
   return (peers) => {
     const recent = peers
@@ -99,12 +108,12 @@ export function createLearningCurveRule(options: LearningCurveOptions, ctx: Stop
       if (points.length < options.min_epochs) return { stop: false };
 
       const others = othersOf(trial, peers);
-      const values = others
+      const ranked = others
         // Like with like: the peers' best up to the horizon the trial is extrapolated to.
-        .map((p) => bestUpTo(p, metric, direction, horizon))
-        .filter((v): v is number => v !== undefined && Number.isFinite(v))
-        .map((v) => sign * v)
-        .sort((a, b) => b - a);
+        .map((peer) => ({ peer, value: sign * (bestUpTo(peer, metric, direction, horizon) ?? Number.NaN) }))
+        .filter((r) => Number.isFinite(r.value))
+        .sort((a, b) => b.value - a.value);
+      const values = ranked.map((r) => r.value);
       const reference = values[options.top_k - 1];
       if (reference === undefined) return { stop: false };
 
@@ -116,7 +125,9 @@ export function createLearningCurveRule(options: LearningCurveOptions, ctx: Stop
         options.initial_value === undefined || points.some((p) => p.t === 0) ? undefined : { t: 0, y: sign * options.initial_value };
       // Each shape's bound is convex in g(t) and g is monotone in t, so over the epochs still to
       // come it is highest at one of the two ends: the next epoch or the horizon.
-      const upper = upperBounds(points, [e + 1, horizon], { sigma, z: options.confidence, ...(anchor ? { anchor } : {}) });
+      const behind = options.behind_confidence !== undefined && isBehind(best, e, ranked.slice(0, options.leaders));
+      const z = behind ? (options.behind_confidence as number) : options.confidence;
+      const upper = upperBounds(points, [e + 1, horizon], { sigma, z, ...(anchor ? { anchor } : {}) });
       if (!upper) return { stop: false };
       const reachable = Math.max(best, ...upper);
       if (reachable >= reference) return { stop: false };
@@ -125,15 +136,29 @@ export function createLearningCurveRule(options: LearningCurveOptions, ctx: Stop
         stop: true,
         reason:
           `learning-curve: after ${e} epochs, ${metric} extrapolated to epoch ${horizon} can reach ${fmt(sign * reachable)} at best ` +
-          `(${options.confidence} sd optimism, noise sd ${fmt(sigma)}), ${worseWord(direction)} ${kth} ${fmt(sign * reference)} ` +
+          `(${z} sd optimism${behind ? `, behind the ${options.leaders} leading trials at epoch ${e}` : ''}, noise sd ${fmt(sigma)}), ` +
+          `${worseWord(direction)} ${kth} ${fmt(sign * reference)} ` +
           `of ${values.length} other trials`,
       };
     },
   };
+
+  /** Whether `best` (signed) is worse than each leader's best up to epoch e, over the leaders that reached e (at least one). */
+  function isBehind(best: number, e: number, leaders: ReadonlyArray<{ peer: TrialView }>): boolean {
+    let compared = 0;
+    for (const { peer } of leaders) {
+      if (lastEpoch(peer) < e) continue;
+      const theirs = bestUpTo(peer, metric, direction, e);
+      if (theirs === undefined || !Number.isFinite(theirs)) continue;
+      if (!(best < sign * theirs)) return false;
+      compared++;
+    }
+    return compared > 0;
+  }
 }
 
 /** The finite values of `metric` by epoch (one per epoch, the last reported wins), signed for maximizing. */
-function curveOf(trial: TrialView, metric: string, sign: number): CurvePoint[] {
+export function curveOf(trial: TrialView, metric: string, sign: number): CurvePoint[] {
   const byEpoch = new Map<number, number>();
   for (const record of trial.epochs) {
     const v = record.metrics[metric];
