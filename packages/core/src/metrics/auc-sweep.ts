@@ -9,7 +9,7 @@
  * array that fits in memory, so the AUC is exact up to its final division.
  */
 
-import type { MultilabelAuc } from './auc.ts';
+import type { MultilabelAuc } from './auc-result.ts';
 
 // Per-class state, 8 doubles (one cache line) per class.
 const TP = 0; // positives above the current threshold

@@ -1,6 +1,6 @@
 import { getTableColumns, getTableName, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { StoreDatabase } from './drizzle-store.ts';
+import type { StoreDatabase } from './database.ts';
 
 /** Rows per statement: bounds the size of one statement (the rows travel as a single parameter). */
 const ROWS_PER_STATEMENT = 5_000;

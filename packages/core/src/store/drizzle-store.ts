@@ -3,18 +3,17 @@
  * and closing differ, and those live in pglite.ts and postgres.ts.
  */
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { SearchSpec } from '../spec/schema.ts';
 import type { EpochRecord, LayerStats, Params, ParamValue, StudyState, TrialState, TrialView } from '../types.ts';
 import type { EpochWrite, NewTrial, Store, StudyRecord, StudySummary, TrialOutcomeWrite, TrialRecord } from './contract.ts';
 import { insertRows } from './bulk-upsert.ts';
+import type { StoreDatabase } from './database.ts';
 import { StoreError, wrapFailure } from './errors.ts';
 import { newId } from './ids.ts';
 import { decodeMetrics, encodeMetrics, encodeNotes } from './json-numbers.ts';
 import { epochs, layerStats, studies, trials } from './schema.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: the two drivers' databases differ only in their query-result type
-export type StoreDatabase = PgDatabase<PgQueryResultHKT, any>;
+export type { StoreDatabase } from './database.ts';
 
 /** PostgreSQL allows 65,535 bind parameters per statement: id lists in IN (...) are cut below it. */
 const IDS_PER_STATEMENT = 50_000;
