@@ -1,4 +1,5 @@
 import type { SearchSpec, SpecProblem } from '@sweepd/core';
+import { TagMap } from '../tensorboard/tag-map.ts';
 import { placeholdersIn } from './argv.ts';
 import { parseCommandOptions } from './options.ts';
 
@@ -28,6 +29,20 @@ export function checkCommandSpec(spec: SearchSpec): SpecProblem[] {
       }
     }
   });
+  const tb = parsed.options.tensorboard;
+  if (tb) {
+    try {
+      new TagMap(tb.tags);
+    } catch (err) {
+      problems.push({ path: 'trainer.options.tensorboard.tags', message: (err as Error).message });
+    }
+    const epochMetric = tb.epoch_metric ?? Object.values(tb.tags)[0] ?? '';
+    if (tb.steps_per_epoch === undefined && epochMetric.includes('*'))
+      problems.push({
+        path: `trainer.options.tensorboard.${tb.epoch_metric === undefined ? 'tags' : 'epoch_metric'}`,
+        message: `the epoch metric '${epochMetric}' is a pattern: name a metric in epoch_metric or give steps_per_epoch`,
+      });
+  }
   for (const name of ['model', 'dataset'] as const) {
     if (spec.trainer[name] !== undefined)
       problems.push({

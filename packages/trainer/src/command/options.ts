@@ -46,7 +46,9 @@ export const commandOptionsSchema = z.strictObject({
       dir: z.string().min(1, 'must not be empty'),
       /** TensorBoard tag → sweepd metric name. */
       tags: z.record(z.string().min(1), z.string().min(1)).refine((t) => Object.keys(t).length > 0, 'must map at least one tag'),
+      /** Steps per epoch; without it an epoch ends when `epoch_metric` (default: the first tag's metric) is written. */
       steps_per_epoch: z.number().int('must be an integer').positive('must be > 0').optional(),
+      epoch_metric: z.string().min(1).optional(),
     })
     .optional(),
 });

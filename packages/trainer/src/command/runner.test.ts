@@ -157,6 +157,29 @@ describe('command runner, with real processes', () => {
     expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2]);
   }, 30_000);
 
+  it('reads epochs from the TensorBoard event files a script writes (tensorboard option)', async () => {
+    const events = fileURLToPath(new URL('../tensorboard/fixtures/tf1', import.meta.url));
+    const copy = 'import os, shutil, sys; shutil.copytree(sys.argv[1], os.path.join(os.environ["SWEEPD_TRIAL_DIR"], "tb"))';
+    const j = job(
+      {},
+      {
+        command: ['python3', '-c', copy, events],
+        args: 'none',
+        tensorboard: {
+          dir: 'tb',
+          steps_per_epoch: 10,
+          tags: { 'eval/eval/AUC': 'val_auc_macro', 'train/losses/total_loss': 'train_loss' },
+        },
+      },
+    );
+    const epochs: EpochRecord[] = [];
+    const outcome = await runner.run(j, { signal: new AbortController().signal, report: async (e) => void epochs.push(e), log: () => {} });
+    expect(outcome.state, JSON.stringify(outcome)).toBe('completed');
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(Object.keys(epochs[0]?.metrics ?? {}).sort()).toEqual(['train_loss', 'val_auc_macro']);
+    expect(epochs[0]?.layers.find((l) => l.layer === 'InceptionV4/Conv2d_1a_3x3')?.std).toBeGreaterThan(0);
+  }, 30_000);
+
   it('fails clearly when the program does not exist, and starts each attempt in a fresh directory', async () => {
     const j = job({}, { command: ['no-such-program-sweepd'] });
     const outcome = await runner.run(j, { signal: new AbortController().signal, report: async () => {}, log: () => {} });

@@ -3,18 +3,6 @@ import type { EpochRecord } from '@sweepd/core';
 import type { CommandOptions } from './options.ts';
 import type { ReportSink } from './report-sink.ts';
 
-/** The TensorBoard collector's shape (packages/trainer/src/tensorboard), as this runner uses it. */
-interface Collector {
-  poll(): Promise<EpochRecord[]>;
-  finish(): Promise<EpochRecord[]>;
-}
-type CollectorClass = new (opts: {
-  dir: string;
-  tags: Record<string, string>;
-  stepsPerEpoch?: number;
-  log?: (m: string) => void;
-}) => Collector;
-
 const POLL_MS = 1_000;
 
 /**
@@ -27,11 +15,12 @@ export async function startTensorBoard(
   sink: Pick<ReportSink, 'epoch' | 'bad'>,
   log: (message: string) => void,
 ): Promise<{ stop(): Promise<void> }> {
-  const module = (await import(new URL('../tensorboard/index.ts', import.meta.url).href)) as { TensorBoardCollector: CollectorClass };
-  const collector = new module.TensorBoardCollector({
+  const { TensorBoardCollector } = await import('../tensorboard/index.ts');
+  const collector = new TensorBoardCollector({
     dir: path.resolve(trialDir, options.dir),
     tags: options.tags,
     ...(options.steps_per_epoch !== undefined && { stepsPerEpoch: options.steps_per_epoch }),
+    ...(options.epoch_metric !== undefined && { epochMetric: options.epoch_metric }),
     log,
   });
   let polling: Promise<void> = Promise.resolve();
