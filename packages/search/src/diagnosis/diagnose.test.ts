@@ -110,6 +110,31 @@ describe('diagnoseTrial on recorded cases', () => {
     }
   });
 
+  it('static kernels at a level reached in the first epoch, below peers that ran faster → too low', () => {
+    // The quickstart's SGD at 1e-5: a zero head learns its direction in the first steps (AUC 0.72),
+    // then nothing moves; the trials that did better ran at higher rates.
+    const slow = {
+      ...sgdTiny,
+      id: 'slow',
+      value: 0.72,
+      epochs: sgdTiny.epochs.map((e) => ({ ...e, metrics: { ...e.metrics, [RECORDED_METRIC]: 0.72 } })),
+    };
+    const fast = (n: number, lr: number, auc: number): TrialView => ({
+      ...adamAllLayers,
+      id: `f${n}`,
+      number: 10 + n,
+      params: { optimizer: 'sgd', learning_rate: lr },
+      value: auc,
+    });
+    const d = diagnose(slow, [fast(1, 0.01, 0.83), fast(2, 0.003, 0.82)]);
+    expect(d.verdict).toBe('too-low');
+    expect(d.summary).toContain('stayed at 0.72 from epoch 1 on');
+    expectAdviceSide(d, 5.5e-6, 'above');
+    // Alone, or the best of its peers, the same trial learned: not stalled.
+    expect(diagnose(slow, []).verdict).toBe('static-kernels-but-learning');
+    expect(diagnose(slow, []).summary).toContain('reached 0.72');
+  });
+
   it('diverged trials: too high, lower rates suggested; no epochs: no evidence', () => {
     const nan: TrialView = {
       ...adamAllLayers,

@@ -208,12 +208,27 @@ export function diagnoseTrial(
   }
 
   if (kernels !== undefined && kernels < t.staticKernels) {
+    const rising = m !== undefined && m.gain >= t.minGain;
+    if (didLearn && !rising && peersHigher && rate !== undefined && m) {
+      // Learned what the head alone learns at once, then nothing more, while faster peers did better.
+      const range = raise(rate, position);
+      return {
+        verdict: 'too-low',
+        summary:
+          `Learning rate too low: ${kernelText} and ${metricName} stayed at ${val(m.best)} from epoch ${m.points[0]?.epoch} on, ` +
+          `while every ${position?.group.replace(/s$/, '')} that did better used a higher rate than ${formatRate(rate)}.`,
+        evidence,
+        advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
+        suggestedLearningRate: range,
+      };
+    }
     if (didLearn) {
       const rank = position && position.rank === 1 ? ` It is the best of ${position.of} ${position.group}.` : '';
+      const course = m ? (rising ? `rose ${val(m.first)} → ${val(m.best)}` : `reached ${val(m.best)}`) : 'improved';
       return {
         verdict: 'static-kernels-but-learning',
         summary:
-          `Not stalled: ${kernelText}, yet ${metricName} rose ${m ? `${val(m.first)} → ${val(m.best)}` : ''}: ` +
+          `Not stalled: ${kernelText}, yet ${metricName} ${course}: ` +
           `the head, the biases and any normalisation layers carry the learning.${rank}`,
         evidence,
         advice: 'Nothing to change on this evidence: static kernels with a rising metric are how fine-tuning at a modest rate often looks.',
