@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -58,8 +58,9 @@ function sweepd(args: string[], options: { token?: string | null; api?: string }
 }
 
 beforeAll(async () => {
-  daemon = await startDaemonProcess({ args: ['--workers', '2', '--token', TOKEN] });
-}, 60_000);
+  // Generous: on a loaded 2-core machine tsx and PGlite take a minute to start.
+  daemon = await startDaemonProcess({ args: ['--workers', '2', '--token', TOKEN], timeoutMs: 150_000 });
+}, 180_000);
 afterAll(async () => {
   expect(await daemon?.stop()).toBe(0);
   // The token never appears in the daemon's log.
@@ -83,7 +84,12 @@ describe('sweepd CLI', () => {
   it('ls, watch of a finished study, and export in every format', async () => {
     const ls = await sweepd(['ls']);
     expect(ls.code).toBe(0);
-    expect(ls.stdout).toMatch(new RegExp(`^${done}\\s+completed\\s+4/4 trials\\s+best 0\\.\\d+\\s+cli-small$`, 'm'));
+    // A header, aligned columns, the best value rounded to 4 decimals.
+    expect(ls.stdout).toMatch(/^id\s+name\s+state\s+trials\s+best\s+reason\n/);
+    expect(ls.stdout).toMatch(new RegExp(`^${done}\\s+cli-small\\s+completed\\s+4/4\\s+0\\.\\d{4}$`, 'm'));
+    const lines = ls.stdout.trimEnd().split('\n');
+    const stateAt = lines[0]?.indexOf('state') ?? -1;
+    for (const l of lines.slice(1)) expect(l.slice(stateAt)).toMatch(/^(running|completed|stopped|failed) /);
 
     const watch = await sweepd(['watch', done]);
     expect(watch.code).toBe(0);
@@ -105,8 +111,85 @@ describe('sweepd CLI', () => {
     expect(env.trim().split('\n').sort()).toEqual([`LEARNING_RATE=${best.config.learning_rate}`, `OPTIMIZER=${best.config.optimizer}`]);
   }, 120_000);
 
+  it('watch on a terminal redraws the table in place (cursor up, clear below) instead of scrolling a new one', async () => {
+    const submitted = await sweepd(['submit', file('tty.yaml', specYaml('cli-tty', 6, 100, 300))]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const id = submitted.stdout.trim();
+    // script(1) gives the CLI a pseudo-terminal, sized as a user's would be.
+    const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+    const cmd = ['stty cols 150 rows 30;', ...[process.execPath, CLI, 'watch', id, '--api', daemon.url, '--token', TOKEN].map(quote)].join(
+      ' ',
+    );
+    const env = { ...process.env };
+    delete env.SWEEPD_API_TOKEN;
+    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let raw = '';
+    let stopped = false;
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        raw += d.toString();
+        // Once a few frames are on the screen, end the study: the watch must end with it.
+        if (!stopped && raw.split('\x1b[J').length > 4) {
+          stopped = true;
+          void fetch(`${daemon.url}/v1/studies/${id}/stop`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+        }
+      });
+      child.once('exit', resolve);
+    });
+    expect(stopped).toBe(true);
+    expect(code).toBe(1); // a stopped study is not a success
+    const out = raw.replaceAll('\r\n', '\n');
+    expect(out).not.toContain('\x1b[2J'); // never a full-screen clear
+    // Frames: each starts with a clear-below; every frame after the first first moves up exactly over the one before.
+    const frames = out.split('\x1b[J').slice(1);
+    expect(frames.length).toBeGreaterThan(3);
+    for (let i = 1; i < frames.length; i++) {
+      const previous = frames[i - 1] as string;
+      const previousLines = previous.slice(0, previous.lastIndexOf('\x1b[')).split('\n').length - 1;
+      expect(previous.endsWith(`\x1b[${previousLines}A\r`), `frame ${i}`).toBe(true);
+      expect(previousLines).toBeLessThanOrEqual(29);
+    }
+    const last = frames.at(-1) as string;
+    expect(last).toMatch(/^rank\s+trial\s+learning_rate\s+optimizer\s+best\s+epoch\s+state\s+reason$/m);
+    expect(last.trimEnd().split('\n').at(-1)).toBe(`study ${id} stopped: stopped by user`);
+  }, 240_000);
+
+  it('up on a busy port says which port and what to do, exit 5', async () => {
+    const port = new URL(daemon.url).port;
+    const run = await new Promise<Run>((resolve) => {
+      execFile(
+        process.execPath,
+        [CLI, 'up', '--port', port, '--data-dir', path.join(dir, 'busy'), '--workers', '0'],
+        { cwd: REPO_ROOT, timeout: 200_000 },
+        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(run.code, run.stderr).toBe(5);
+    expect(run.stderr).toContain(`sweepd: port ${port} on 127.0.0.1 is in use — pass --port or stop the other process`);
+  }, 240_000);
+
+  it('a study whose every trial failed reads as failed: submit --watch exits 1 with the reason, ls shows it', async () => {
+    const spec = `name: cli-fails
+objective: { metric: val_auc_macro, direction: maximize }
+space: { learning_rate: { type: float, low: 1.0e-4, high: 1.0e-1, log: true } }
+strategy: { name: random, options: { seed: 1 } }
+budget: { max_trials: 2, max_epochs: 2, parallelism: 2 }
+trainer:
+  runner: command
+  options:
+    command: [${JSON.stringify(process.execPath)}, -e, "console.error('cannot open /data/train'); process.exit(3)"]
+    args: none
+`;
+    const run = await sweepd(['submit', file('fails.yaml', spec), '--watch']);
+    const id = run.stdout.split('\n')[0] as string;
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toMatch(new RegExp(`^study ${id} failed: .*cannot open /data/train`, 'm'));
+    const ls = await sweepd(['ls']);
+    expect(ls.stdout).toMatch(new RegExp(`^${id}\\s+cli-fails\\s+failed\\s+2/2 \\(2 failed\\)\\s+-\\s+.*cannot open /data/train`, 'm'));
+  }, 120_000);
+
   it('stop a trial and a study; a second stop is rejected (3)', async () => {
-    const submitted = await sweepd(['submit', file('slow.yaml', specYaml('cli-slow', 6, 50, 200))]);
+    const submitted = await sweepd(['submit', file('slow.yaml', specYaml('cli-slow', 6, 100, 1000))]);
     expect(submitted.code, submitted.stderr).toBe(0);
     const id = submitted.stdout.trim();
     const trial = await sweepd(['stop', id, '1']);
@@ -138,7 +221,7 @@ describe('sweepd CLI', () => {
     const wrong = await sweepd(['ls'], { token: 'nope' });
     expect(wrong.code).toBe(3);
     expect((await sweepd(['export', 'st_nope'])).code).toBe(3);
-  }, 60_000);
+  }, 240_000);
 
   it('usage (2) and unreachable (4)', async () => {
     expect((await sweepd(['frobnicate'])).code).toBe(2);
@@ -150,5 +233,5 @@ describe('sweepd CLI', () => {
     expect(down.code).toBe(4);
     expect(down.stderr).toContain('cannot reach the sweepd daemon');
     expect((await sweepd(['watch', done], { api: 'http://127.0.0.1:9' })).code).toBe(4);
-  }, 60_000);
+  }, 240_000);
 });

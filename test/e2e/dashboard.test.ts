@@ -37,6 +37,39 @@ const trained = {
   trainer: { runner: 'tfjs', dataset: 'synthetic', options: { dataset_options: { classes: 4, train_size: 128, val_size: 64 } } },
 };
 
+/** Many quick trials: the leaderboard pages (50 rows a page). */
+const many = {
+  name: 'dash-many',
+  objective: { metric: 'val_auc_macro', direction: 'maximize' },
+  space: {
+    learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true },
+    optimizer: { type: 'categorical', choices: ['sgd', 'adam'] },
+  },
+  strategy: { name: 'random', options: { seed: 9 } },
+  budget: { max_trials: 120, max_epochs: 1, parallelism: 8 },
+  trainer: { runner: 'simulate', options: { curve: 'lr_auc', epoch_delay_ms: 0 } },
+};
+
+/** Every trial's script fails after writing to stderr: the study and the trial page say why. */
+const failing = {
+  name: 'dash-fails',
+  objective: { metric: 'val_auc_macro', direction: 'maximize' },
+  space: { learning_rate: { type: 'float', low: 1e-4, high: 1e-1, log: true } },
+  strategy: { name: 'random', options: { seed: 1 } },
+  budget: { max_trials: 2, max_epochs: 2, parallelism: 1 },
+  trainer: {
+    runner: 'command',
+    options: {
+      command: [
+        process.execPath,
+        '-e',
+        "console.error('loading /data/train'); console.error('FileNotFoundError: /data/train'); process.exit(3)",
+      ],
+      args: 'none',
+    },
+  },
+};
+
 let daemon: DaemonProcess;
 let browser: Browser;
 let page: Page;
@@ -78,6 +111,10 @@ interface ChartSeen {
   inked: number;
   xType: string | undefined;
   labels: string[];
+  /** Every numeric scale's tick labels as drawn. */
+  ticks: string[];
+  legend: { display: boolean; title: string | undefined; items: string[] };
+  hidden: boolean;
 }
 
 /** Every Chart instance on the page: its point count, x-axis type, labels, and how many canvas pixels it drew. */
@@ -87,15 +124,30 @@ function chartsOnPage(p: Page): Promise<ChartSeen[]> {
     let inked = 0;
     for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked++;
     const points = c.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null).length, 0);
-    return { id: c.canvas.id, points, inked, xType: c.scales.x && c.scales.x.type, labels: (c.data.labels || []).map(String) };
+    const ticks = Object.values(c.scales).filter((sc) => sc.type !== 'category').flatMap((sc) => sc.ticks.map((t) => String(t.label)));
+    const legend = c.options.plugins.legend;
+    return {
+      id: c.canvas.id, points, inked, xType: c.scales.x && c.scales.x.type, labels: (c.data.labels || []).map(String), ticks,
+      legend: { display: legend.display !== false, title: legend.title && legend.title.display ? legend.title.text : undefined,
+        items: c.legend && c.legend.legendItems ? c.legend.legendItems.map((i) => i.text) : [] },
+      hidden: c.canvas.closest('[hidden]') !== null,
+    };
   })`);
+}
+
+/** A readable tick label: a round number (at most 3 significant digits, or 1e-4 style), or blank. */
+function expectReadableTicks(c: ChartSeen): void {
+  for (const t of c.ticks) expect(t, `${c.id} tick`).toMatch(/^(|0|-?\d{1,5}|-?\d*\.\d{1,3}|-?\d(\.\d{1,2})?e-?\d+)$/);
 }
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  daemon = await startDaemonProcess({ args: ['--workers', '2'], env: { SWEEPD_API_TOKEN: TOKEN } });
+  // Generous: on a loaded 2-core machine tsx and PGlite take a minute to start.
+  daemon = await startDaemonProcess({ args: ['--workers', '2'], env: { SWEEPD_API_TOKEN: TOKEN }, timeoutMs: 150_000 });
   ids.sim = await submit(simulated);
   ids.tfjs = await submit(trained);
+  ids.many = await submit(many);
+  ids.failing = await submit(failing);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -113,7 +165,7 @@ beforeAll(async () => {
   page.on('console', (msg) => {
     if (msg.type() === 'error') pageErrors.push(msg.text());
   });
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   expect(pageErrors.filter((e) => !e.includes('401'))).toEqual([]);
@@ -137,7 +189,9 @@ describe('dashboard', () => {
   it('shows the study live: leaderboard rows and the three search charts', async () => {
     await page.goto(`${daemon.url}/#/studies/${ids.sim}`);
     await page.waitForSelector('#leaderboard tbody tr');
-    expect(await page.textContent('#live')).toContain('live');
+    // Live while the study runs; once it has ended the stream closes after its final table and the badge goes.
+    const badge = (await page.textContent('#live')) ?? '';
+    expect(badge === '● live' || (badge === '' && (await page.isHidden('#live'))), badge).toBe(true);
     expect(await finished(ids.sim as string)).toBe('completed');
     await page.waitForFunction(
       () => (globalThis as unknown as PageGlobals).document.querySelector('.study-head .state')?.textContent === 'completed',
@@ -159,8 +213,16 @@ describe('dashboard', () => {
     for (const c of charts) {
       expect(c.points, c.id).toBeGreaterThanOrEqual(simulated.budget.max_trials);
       expect(c.inked, c.id).toBeGreaterThan(1000);
+      expectReadableTicks(c);
     }
-    expect(charts.find((c) => c.id === 'chart-lr')?.xType).toBe('logarithmic');
+    const lr = charts.find((c) => c.id === 'chart-lr');
+    expect(lr?.xType).toBe('logarithmic');
+    // Colour means the optimizer, and the legend says so.
+    expect(lr?.legend).toMatchObject({ display: true, title: 'optimizer' });
+    expect([...(lr?.legend.items ?? [])].sort()).toEqual(expect.arrayContaining(['adam']));
+    // The parameter columns in the spec's order.
+    const heads = await page.$$eval('#leaderboard thead th', (ths) => ths.map((th) => th.textContent));
+    expect(heads.slice(2, 6)).toEqual(['learning_rate', 'optimizer', 'frozen_layers', 'note']);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-study.png'), fullPage: true });
   }, 200_000);
 
@@ -181,7 +243,10 @@ describe('dashboard', () => {
     for (const c of charts) {
       expect(c.points, c.id).toBeGreaterThan(0);
       expect(c.inked, c.id).toBeGreaterThan(1000);
+      expect(c.hidden, c.id).toBe(false);
+      expectReadableTicks(c);
     }
+    expect(await page.isHidden('#failure')).toBe(true);
     const classes = charts.find((c) => c.id === 'chart-classes')?.labels;
     const undefinedClasses = (await page.textContent('#auc-undefined')) ?? '';
     // Every class is either a bar or named as having no AUC.
@@ -192,5 +257,64 @@ describe('dashboard', () => {
     expect(flags.length).toBeGreaterThan(0);
     expect(await page.textContent('#params')).toContain('learning_rate');
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-trial.png'), fullPage: true });
+  }, 200_000);
+
+  it('pages the leaderboard: 50 rows a page from the stream, the next page from the route', async () => {
+    expect(await finished(ids.many as string)).toBe('completed');
+    const streams: string[] = [];
+    const listen = (r: { url(): string }) => {
+      if (r.url().includes('/leaderboard')) streams.push(r.url());
+    };
+    page.on('request', listen);
+    await page.goto(`${daemon.url}/#/studies/${ids.many}`);
+    await page.waitForSelector('#leaderboard tbody tr');
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).document.querySelector('#page-info')?.textContent?.includes('of 120'),
+    );
+    expect(await page.$$('#leaderboard tbody tr')).toHaveLength(50);
+    expect((await page.textContent('#page-info'))?.trim()).toBe('rows 1–50 of 120');
+    expect(streams.some((u) => u.includes('/leaderboard/stream?rows=500'))).toBe(true);
+    await page.click('#page-next');
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).document.querySelector('#leaderboard tbody td')?.textContent === '51',
+    );
+    expect((await page.textContent('#page-info'))?.trim()).toBe('rows 51–100 of 120');
+    expect(streams.some((u) => u.includes('/leaderboard?limit=50&offset=50'))).toBe(true);
+    await page.click('#page-last');
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).document.querySelector('#leaderboard tbody td')?.textContent === '101',
+    );
+    expect(await page.$$('#leaderboard tbody tr')).toHaveLength(20);
+    page.off('request', listen);
+  }, 200_000);
+
+  it('a study of failed trials is red with its reason; the failed trial shows the failure and its stderr first, no empty charts', async () => {
+    expect(await finished(ids.failing as string)).toBe('failed');
+    await page.goto(`${daemon.url}/#/studies/${ids.failing}`);
+    await page.waitForSelector('.study-head .state.failed');
+    expect(await page.textContent('#study-reason')).toContain('FileNotFoundError: /data/train');
+    // Nothing has a value: the search charts are hidden, not drawn empty.
+    expect(await page.isHidden('#study-charts')).toBe(true);
+    // The stream ended with the study's final table: the page does not try to reconnect.
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('#live')?.textContent === '');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await page.isHidden('#live')).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-failed-study.png'), fullPage: true });
+
+    await page.goto(`${daemon.url}/#/studies/${ids.failing}/trials/0`);
+    await page.waitForSelector('#failure:not([hidden])');
+    expect(await page.textContent('#failure-reason')).toContain('exit code 3');
+    expect(await page.textContent('#stderr-tail')).toBe('loading /data/train\nFileNotFoundError: /data/train');
+    const trial = (await (await fetch(`${daemon.url}/v1/studies/${ids.failing}/trials/0`, { headers: auth })).json()) as {
+      startedAt: string | null;
+    };
+    const facts = (await page.textContent('#trial-facts')) ?? '';
+    expect(facts).not.toContain('started –');
+    expect(facts).toContain(trial.startedAt ? 'started ' : 'never started');
+    // The failure comes before anything else on the page.
+    const order = await page.$$eval('#app > *', (els) => els.map((e) => e.id || e.className));
+    expect(order.indexOf('failure')).toBe(1);
+    for (const c of await chartsOnPage(page)) expect(c.hidden, c.id).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-failed-trial.png'), fullPage: true });
   }, 200_000);
 });

@@ -43,23 +43,31 @@ export async function post(path) {
 
 /**
  * Follows an SSE stream with fetch (EventSource cannot send headers), calling onEvent(name, data)
- * per event, and reconnects with Last-Event-ID until `signal` aborts. onState('live'|'down').
+ * per event, and reconnects with Last-Event-ID until `signal` aborts. onEvent returns true for the
+ * study's final event: the daemon closes the stream after it, and that end is not reconnected.
+ * onState('live'|'down'|undefined when done).
  */
 export async function follow(path, { signal, onEvent, onState = () => {} }) {
   let lastId;
   let delay = 500;
   while (!signal.aborted) {
+    let final = false;
     try {
       const res = await check(await fetch(path, { headers: headers(lastId ? { 'last-event-id': lastId } : {}), signal }));
       onState('live');
       delay = 500;
       for await (const ev of events(res.body)) {
         if (ev.id !== undefined) lastId = ev.id;
-        onEvent(ev.event, ev.data);
+        final = (await onEvent(ev.event, ev.data)) === true;
       }
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof Unauthorized) throw err;
+    }
+    // However the connection ended, after the study's final table there is nothing to wait for.
+    if (final) {
+      onState(undefined);
+      return;
     }
     onState('down');
     await new Promise((r) => setTimeout(r, delay));

@@ -50,12 +50,44 @@ export function update(chart, { labels, datasets }) {
   chart.update('none');
 }
 
+/** A category axis (epochs as labels): a title, chart.js's own labels. */
 export function axis(title, extra = {}) {
   return { title: { display: true, text: title }, ...extra };
 }
 
-/** Tick labels for a log axis: only the powers of ten, as 1e-4. */
-export function powersOfTen(value) {
-  const exponent = Math.log10(value);
-  return Math.abs(exponent - Math.round(exponent)) < 1e-9 ? `1e${Math.round(exponent)}` : '';
+/**
+ * A numeric axis with readable tick labels: round values without float noise on a linear axis,
+ * powers of ten (or 1-2-5 steps within two decades) on a logarithmic one.
+ */
+export function valueAxis(title, extra = {}) {
+  const callback = extra.type === 'logarithmic' ? logTick : linearTick;
+  return axis(title, { ...extra, ticks: { callback, ...extra.ticks } });
+}
+
+/** At most three significant digits: 0.30000000000000004 → 0.3, 0.000123 → 1.23e-4. */
+export function tickLabel(value) {
+  if (value === 0 || !Number.isFinite(value)) return String(value);
+  const a = Math.abs(value);
+  if (a < 1e-3 || a >= 1e5) {
+    const [m, e] = value.toExponential(2).split('e');
+    return `${Number(m)}e${Number(e)}`;
+  }
+  return String(Number(value.toPrecision(3)));
+}
+
+function linearTick(value) {
+  return tickLabel(value);
+}
+
+/** Log-axis labels: only powers of ten when the axis spans two decades or more, else the 1, 2, 5 steps; 1e-4 style beyond 0.01–100. */
+function logTick(value, _index, ticks) {
+  if (!(value > 0)) return '';
+  const lo = ticks[0]?.value;
+  const hi = ticks.at(-1)?.value;
+  const wide = lo > 0 && hi > 0 && Math.log10(hi / lo) >= 2;
+  const exponent = Math.floor(Math.log10(value) + 1e-9);
+  const mantissa = value / 10 ** exponent;
+  const is = (m) => Math.abs(mantissa - m) < 1e-6 * m;
+  if (is(1)) return Math.abs(exponent) <= 2 ? tickLabel(value) : `1e${exponent}`;
+  return !wide && (is(2) || is(5)) ? tickLabel(value) : '';
 }

@@ -21,7 +21,8 @@ const ctx = {
     ),
   live: (state) => {
     live.hidden = state === undefined;
-    live.textContent = state === 'live' ? '● live' : '○ reconnecting';
+    // undefined: no stream, or it ended with the study's final table.
+    live.textContent = state === 'live' ? '● live' : state === 'down' ? '○ reconnecting' : '';
     live.className = `live ${state ?? ''}`;
   },
   fail: (err) => showError(err),

@@ -19,6 +19,7 @@ export async function studiesPage(app, ctx, signal) {
         h('td', { class: 'num' }, num(s.best)),
         h('td', {}, `${s.objective.direction} ${s.objective.metric}`),
         h('td', {}, when(s.createdAt)),
+        h('td', { class: `reason ${s.state}` }, s.reason ?? ''),
       );
     });
     fill(
@@ -35,7 +36,7 @@ export async function studiesPage(app, ctx, signal) {
               h(
                 'tr',
                 {},
-                ['name', 'id', 'state', 'trials', 'best', 'objective', 'created'].map((t) => h('th', {}, t)),
+                ['name', 'id', 'state', 'trials', 'best', 'objective', 'created', 'reason'].map((t) => h('th', {}, t)),
               ),
             ),
             h('tbody', {}, rows),

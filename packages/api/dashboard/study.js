@@ -1,65 +1,121 @@
 import { follow, getJson, post } from './api.js';
-import { axis, chartCard, color, makeChart, powersOfTen, update } from './charts.js';
+import { chartCard, color, makeChart, update, valueAxis } from './charts.js';
 import { fill, h, studyHref, trialHref } from './dom.js';
-import { FINISHED, num, param, when } from './format.js';
+import { num, param, when } from './format.js';
 
-/** One study: header, live leaderboard, and the three search charts, all fed by the SSE stream. */
+/** Leaderboard rows per page. */
+const PAGE = 50;
+/** The most trials the search charts draw: the best ones (a study may have 100,000). */
+const DRAWN = 500;
+
+/**
+ * One study: header, the search charts and a paged leaderboard, fed by the SSE stream. The
+ * stream is asked for the top DRAWN rows only; a page further down is fetched from the
+ * leaderboard route, so a study of 100,000 trials costs the page what 500 do.
+ */
 export async function studyPage(app, ctx, id, signal) {
   const study = await getJson(`/v1/studies/${encodeURIComponent(id)}`, signal);
   ctx.crumbs({ text: 'studies', href: '#/' }, { text: study.name, href: studyHref(id) });
   const metric = study.objective.metric;
   const maximize = study.objective.direction === 'maximize';
-  const paramNames = Object.keys(study.spec.space ?? {});
+  const space = study.spec.space ?? {};
+  // Points are coloured by the first categorical parameter (e.g. optimizer), named in the legend.
+  let colourBy;
 
   const header = h('div', { class: 'study-head' });
   const table = h('table', { class: 'grid', id: 'leaderboard' });
-  const history = chartCard('Optimization history', `${metric} of each trial and the best so far, by trial number`, 'chart-history');
-  const lr = chartCard('Learning rate vs ' + metric, 'best value per trial; log scale; colour = optimizer', 'chart-lr');
-  const frozen = chartCard('Frozen layers vs ' + metric, frozenNote(study), 'chart-frozen');
-  fill(
-    app,
-    header,
-    h('div', { class: 'charts three' }, history.card, lr.card, frozen.card),
-    h('section', { class: 'card' }, h('h3', {}, 'Leaderboard'), h('div', { class: 'scroll' }, table)),
-  );
+  const pager = h('div', { class: 'pager', id: 'pager' });
+  const history = chartCard('Optimization history', '', 'chart-history');
+  // A chart is made only for what the study searches: no empty charts.
+  const lr = space.learning_rate ? chartCard(`Learning rate vs ${metric}`, '', 'chart-lr') : undefined;
+  const frozen = space.frozen_layers ? chartCard(`Frozen layers vs ${metric}`, '', 'chart-frozen') : undefined;
+  const charts = h('div', { class: 'charts three', id: 'study-charts' }, history.card, lr?.card, frozen?.card);
+  charts.hidden = true;
+  fill(app, header, charts, h('section', { class: 'card' }, h('h3', {}, 'Leaderboard'), pager, h('div', { class: 'scroll' }, table)));
 
   const historyChart = makeChart(history.canvas, {
     type: 'scatter',
     data: { datasets: [] },
-    options: { scales: { x: axis('trial', { ticks: { precision: 0 } }), y: axis(metric) } },
+    options: { scales: { x: valueAxis('trial', { ticks: { precision: 0 } }), y: valueAxis(metric) } },
   });
-  const lrChart = makeChart(lr.canvas, {
-    type: 'scatter',
-    data: { datasets: [] },
-    options: {
-      scales: {
-        x: axis('learning_rate', { type: 'logarithmic', ticks: { callback: powersOfTen, autoSkip: false, maxRotation: 0 } }),
-        y: axis(metric),
+  const legend = () => ({ display: colourBy !== undefined, title: { display: colourBy !== undefined, text: colourBy } });
+  const lrChart =
+    lr &&
+    makeChart(lr.canvas, {
+      type: 'scatter',
+      data: { datasets: [] },
+      options: {
+        scales: {
+          x: valueAxis('learning_rate', { type: 'logarithmic', ticks: { autoSkip: false, maxRotation: 0 } }),
+          y: valueAxis(metric),
+        },
       },
-    },
-  });
-  const frozenChart = makeChart(frozen.canvas, {
-    type: 'scatter',
-    data: { datasets: [] },
-    options: { scales: { x: axis('frozen_layers', { ticks: { precision: 0 } }), y: axis(metric) } },
-  });
+    });
+  const frozenChart =
+    frozen &&
+    makeChart(frozen.canvas, {
+      type: 'scatter',
+      data: { datasets: [] },
+      options: { scales: { x: valueAxis('frozen_layers', { ticks: { precision: 0 } }), y: valueAxis(metric) } },
+    });
+
+  let page = 0;
+  let latest;
+  /** The page shown: the first from the stream, any other from the route (one request at a time). */
+  let fetching = false;
+  let refetch = false;
+  const showPage = async () => {
+    if (!latest) return;
+    const start = page * PAGE;
+    renderPager(pager, page, latest.total, (p) => {
+      page = p;
+      void showPage();
+    });
+    // The first page is in every stream event; another is fetched (so the route's paging is what a user clicks through).
+    if (page === 0) {
+      renderTable(table, latest.rows.slice(start, start + PAGE), latest.columns, id);
+      return;
+    }
+    if (fetching) {
+      refetch = true;
+      return;
+    }
+    fetching = true;
+    try {
+      const board = await getJson(`/v1/studies/${encodeURIComponent(id)}/leaderboard?limit=${PAGE}&offset=${start}`, signal);
+      if (board.offset === page * PAGE) renderTable(table, board.rows, board.columns, id);
+    } catch (err) {
+      ctx.fail(err);
+    } finally {
+      fetching = false;
+      if (refetch) {
+        refetch = false;
+        void showPage();
+      }
+    }
+  };
 
   const render = (board) => {
-    renderHeader(header, board.study, board.rows, study, ctx);
-    renderTable(table, board.rows, paramNames, id);
+    latest = board;
+    colourBy = board.columns.find((c) => space[c]?.type === 'categorical');
+    renderHeader(header, board, study, ctx);
+    void showPage();
+    // The best DRAWN trials, in trial order; the best-so-far line covers every trial (the stream's steps).
     const scored = board.rows.filter((r) => typeof r.value === 'number').sort((a, b) => a.number - b.number);
-    let best;
-    const bestLine = scored.map((r) => {
-      if (best === undefined || (maximize ? r.value > best : r.value < best)) best = r.value;
-      return { x: r.number, y: best };
-    });
+    charts.hidden = scored.length === 0;
+    const drawnNote = board.total > board.rows.length ? ` The best ${board.rows.length} of ${board.total} trials are drawn.` : '';
+    const lastNumber = Math.max(board.total - 1, ...scored.map((r) => r.number));
+    const steps = board.history.map((s) => ({ x: s.number, y: s.value }));
+    if (steps.length > 0) steps.push({ x: lastNumber, y: steps.at(-1).y });
+    history.card.querySelector('.note').textContent =
+      `${metric} of each trial (points) and the best so far (line), by trial number.${drawnNote}`;
     update(historyChart, {
       datasets: [
-        { label: 'trial', data: scored.map((r) => ({ x: r.number, y: r.value })), backgroundColor: color(0, 0.6), pointRadius: 4 },
+        { label: 'a trial', data: scored.map((r) => ({ x: r.number, y: r.value })), backgroundColor: color(0, 0.6), pointRadius: 4 },
         {
-          label: 'best so far',
+          label: `best so far (${maximize ? 'highest' : 'lowest'})`,
           type: 'line',
-          data: bestLine,
+          data: steps,
           borderColor: color(1),
           backgroundColor: color(1),
           stepped: true,
@@ -68,54 +124,52 @@ export async function studyPage(app, ctx, id, signal) {
         },
       ],
     });
-    const groups = groupBy(scored, (r) => String(r.params.optimizer ?? 'all'));
-    update(lrChart, {
-      datasets: [...groups].map(([name, rows], i) => ({
+    const groups = groupBy(scored, (r) => (colourBy === undefined ? 'trials' : String(r.params[colourBy] ?? '(none)')));
+    const byGroup = (x) =>
+      [...groups].map(([name, rows], i) => ({
         label: name,
-        data: rows.filter((r) => typeof r.params.learning_rate === 'number').map((r) => ({ x: r.params.learning_rate, y: r.value })),
+        data: rows.filter((r) => typeof x(r) === 'number').map((r) => ({ x: x(r), y: r.value })),
         backgroundColor: color(i, 0.75),
+        borderColor: color(i),
         pointRadius: 5,
-      })),
-    });
-    const fixedFrozen = study.spec.fixed?.frozen_layers;
-    update(frozenChart, {
-      datasets: [...groups].map(([name, rows], i) => ({
-        label: name,
-        data: rows.map((r) => ({ x: r.params.frozen_layers ?? fixedFrozen ?? 0, y: r.value })),
-        backgroundColor: color(i, 0.75),
-        pointRadius: 5,
-      })),
-    });
+      }));
+    const colourNote = colourBy === undefined ? '' : ` Colour: ${colourBy}.`;
+    if (lrChart) {
+      lr.card.querySelector('.note').textContent = `Best value per trial; log scale.${colourNote}${drawnNote}`;
+      lrChart.options.plugins.legend = legend();
+      update(lrChart, { datasets: byGroup((r) => r.params.learning_rate) });
+    }
+    if (frozenChart) {
+      frozen.card.querySelector('.note').textContent = `How many pretrained layers were kept fixed.${colourNote}${drawnNote}`;
+      frozenChart.options.plugins.legend = legend();
+      update(frozenChart, { datasets: byGroup((r) => r.params.frozen_layers) });
+    }
   };
 
-  // The first table comes from the stream; so does every change after it.
-  await follow(`/v1/studies/${encodeURIComponent(id)}/leaderboard/stream`, {
+  // The first table comes from the stream, and so does every change; it ends after a finished study's last.
+  await follow(`/v1/studies/${encodeURIComponent(id)}/leaderboard/stream?rows=${DRAWN}`, {
     signal,
     onState: ctx.live,
     onEvent: (name, data) => {
-      if (name === 'leaderboard') render(JSON.parse(data));
+      if (name !== 'leaderboard') return false;
+      const board = JSON.parse(data);
+      render(board);
+      return board.study.state !== 'running';
     },
   });
 }
 
-function frozenNote(study) {
-  if (study.spec.space?.frozen_layers) return 'how many pretrained layers were kept fixed; colour = optimizer';
-  if (study.spec.fixed?.frozen_layers !== undefined) return `frozen_layers is fixed at ${study.spec.fixed.frozen_layers} in this study`;
-  return 'frozen_layers is not searched in this study (the runner default is shown)';
-}
-
-function renderHeader(el, s, rows, study, ctx) {
+function renderHeader(el, board, study, ctx) {
+  const s = board.study;
   const total = s.budget.max_trials;
-  const epochsDone = rows.reduce((n, r) => n + (FINISHED.has(r.state) ? r.maxEpochs : r.epochs), 0);
-  const fraction = Math.min(1, epochsDone / Math.max(1, total * s.budget.max_epochs));
-  const finished = rows.filter((r) => FINISHED.has(r.state)).length;
+  const fraction = Math.min(1, board.progress.epochsDone / Math.max(1, total * s.budget.max_epochs));
   const stop = h('button', { type: 'button', id: 'stop-study' }, 'stop study');
   stop.hidden = s.state !== 'running';
   stop.addEventListener('click', () => post(`/v1/studies/${encodeURIComponent(s.id)}/stop`).catch(ctx.fail));
   fill(
     el,
     h('h1', {}, s.name, ' ', h('span', { class: `state ${s.state}` }, s.state), ' ', stop),
-    s.reason ? h('p', { class: 'reason' }, s.reason) : null,
+    s.reason ? h('p', { class: `reason ${s.state}`, id: 'study-reason' }, s.reason) : null,
     h(
       'p',
       { class: 'muted' },
@@ -126,7 +180,7 @@ function renderHeader(el, s, rows, study, ctx) {
       'div',
       { class: 'progress-line' },
       h('progress', { max: 1, value: fraction }),
-      ` ${Math.round(fraction * 100)} % · ${finished}/${total} trials finished · `,
+      ` ${Math.round(fraction * 100)} % · ${board.progress.finished}/${total} trials finished · `,
       countsText(s.counts),
     ),
   );
@@ -139,8 +193,28 @@ function countsText(counts) {
     .join(', ');
 }
 
-function renderTable(table, rows, paramNames, id) {
-  const names = [...new Set([...paramNames, ...rows.flatMap((r) => Object.keys(r.params))])];
+function renderPager(el, page, total, go) {
+  const pages = Math.max(1, Math.ceil(total / PAGE));
+  const button = (text, to, id) => {
+    const b = h('button', { type: 'button', id }, text);
+    b.disabled = to < 0 || to >= pages || to === page;
+    b.addEventListener('click', () => go(to));
+    return b;
+  };
+  el.hidden = pages <= 1;
+  const first = Math.min(total, page * PAGE + 1);
+  const last = Math.min(total, (page + 1) * PAGE);
+  fill(
+    el,
+    button('« first', 0, 'page-first'),
+    button('‹ prev', page - 1, 'page-prev'),
+    h('span', { class: 'muted', id: 'page-info' }, ` rows ${first}–${last} of ${total.toLocaleString('en')} `),
+    button('next ›', page + 1, 'page-next'),
+    button('last »', pages - 1, 'page-last'),
+  );
+}
+
+function renderTable(table, rows, columns, id) {
   fill(
     table,
     h(
@@ -149,7 +223,7 @@ function renderTable(table, rows, paramNames, id) {
       h(
         'tr',
         {},
-        ['rank', 'trial', ...names, 'best', 'epoch', 'state', 'reason'].map((t) => h('th', {}, t)),
+        ['rank', 'trial', ...columns, 'best', 'epoch', 'state', 'reason'].map((t) => h('th', {}, t)),
       ),
     ),
     h(
@@ -161,7 +235,7 @@ function renderTable(table, rows, paramNames, id) {
           { class: `row ${r.state}`, dataset: { trial: String(r.number) } },
           h('td', { class: 'num' }, r.rank ?? '–'),
           h('td', { class: 'num' }, h('a', { href: trialHref(id, r.number) }, `#${r.number}`)),
-          names.map((n) => h('td', { class: 'num' }, r.params[n] === undefined ? '' : param(r.params[n]))),
+          columns.map((n) => h('td', { class: 'num' }, r.params[n] === undefined ? '' : param(r.params[n]))),
           h('td', { class: 'num' }, num(r.value), r.bestEpoch ? h('span', { class: 'muted' }, ` @${r.bestEpoch}`) : null),
           h('td', {}, h('progress', { max: r.maxEpochs, value: r.epochs }), ` ${r.epochs}/${r.maxEpochs}`),
           h('td', {}, h('span', { class: `state ${r.state}` }, r.state)),

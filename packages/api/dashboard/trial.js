@@ -1,5 +1,5 @@
 import { follow, getJson, post } from './api.js';
-import { axis, chartCard, color, makeChart, update } from './charts.js';
+import { axis, chartCard, color, makeChart, update, valueAxis } from './charts.js';
 import { diagnose } from './diagnostics.js';
 import { fill, h, studyHref, trialHref } from './dom.js';
 import { FINISHED, num, param, percent, when } from './format.js';
@@ -11,6 +11,8 @@ export async function trialPage(app, ctx, id, n, signal) {
   const path = `/v1/studies/${encodeURIComponent(id)}/trials/${encodeURIComponent(n)}`;
   let trial = await getJson(path, signal);
   const study = await getJson(`/v1/studies/${encodeURIComponent(id)}`, signal);
+  // The parameters in the order every table uses (the leaderboard route says which).
+  const { columns } = await getJson(`/v1/studies/${encodeURIComponent(id)}/leaderboard?limit=0`, signal);
   ctx.crumbs(
     { text: 'studies', href: '#/' },
     { text: study.name, href: studyHref(id) },
@@ -18,6 +20,7 @@ export async function trialPage(app, ctx, id, n, signal) {
   );
 
   const head = h('div', { class: 'trial-head' });
+  const failure = h('section', { class: 'card failure', id: 'failure' });
   const diag = h('section', { class: 'card', id: 'diagnostics' });
   const curves = chartCard('Loss and AUC per epoch', 'losses on the left axis, AUC on the right', 'chart-curves');
   const classes = chartCard('AUC per class', 'at the best epoch', 'chart-classes');
@@ -44,6 +47,7 @@ export async function trialPage(app, ctx, id, n, signal) {
   fill(
     app,
     head,
+    failure,
     diag,
     h('div', { class: 'charts two' }, curves.card, classes.card, kernel.card, bias.card, histogram.card, sparsity.card),
   );
@@ -54,35 +58,35 @@ export async function trialPage(app, ctx, id, n, signal) {
     options: {
       scales: {
         x: axis('epoch'),
-        y: axis('loss', { position: 'left' }),
-        auc: axis('AUC', { position: 'right', grid: { drawOnChartArea: false } }),
+        y: valueAxis('loss', { position: 'left' }),
+        auc: valueAxis('AUC', { position: 'right', grid: { drawOnChartArea: false } }),
       },
     },
   });
   const classesChart = makeChart(classes.canvas, {
     type: 'bar',
     data: { labels: [], datasets: [] },
-    options: { scales: { y: axis('ROC AUC', { min: 0, max: 1 }) }, plugins: { legend: { display: false } } },
+    options: { scales: { y: valueAxis('ROC AUC', { min: 0, max: 1 }) }, plugins: { legend: { display: false } } },
   });
   const kernelChart = makeChart(kernel.canvas, {
     type: 'line',
     data: { labels: [], datasets: [] },
-    options: { scales: { x: axis('epoch'), y: axis('relative movement', { type: 'logarithmic' }) } },
+    options: { scales: { x: axis('epoch'), y: valueAxis('relative movement', { type: 'logarithmic' }) } },
   });
   const biasChart = makeChart(bias.canvas, {
     type: 'line',
     data: { labels: [], datasets: [] },
-    options: { scales: { x: axis('epoch'), y: axis('absolute movement') } },
+    options: { scales: { x: axis('epoch'), y: valueAxis('absolute movement') } },
   });
   const sparsityChart = makeChart(sparsity.canvas, {
     type: 'line',
     data: { labels: [], datasets: [] },
-    options: { scales: { x: axis('epoch'), y: axis('fraction', { min: 0, max: 1 }) } },
+    options: { scales: { x: axis('epoch'), y: valueAxis('fraction', { min: 0, max: 1 }) } },
   });
   const histogramChart = makeChart(histogram.canvas, {
     type: 'line',
     data: { labels: [], datasets: [] },
-    options: { scales: { x: axis('epoch'), y: axis('weight value') }, plugins: { filler: { propagate: false } } },
+    options: { scales: { x: axis('epoch'), y: valueAxis('weight value') }, plugins: { filler: { propagate: false } } },
   });
 
   let layer;
@@ -131,7 +135,8 @@ export async function trialPage(app, ctx, id, n, signal) {
     const epochs = trial.epochs;
     const labels = epochs.map((e) => e.epoch);
     const series = (key) => epochs.map((e) => e.metrics[key] ?? null);
-    renderHead(head, trial, study, ctx);
+    renderHead(head, trial, study, columns, ctx);
+    renderFailure(failure, trial);
     renderDiagnostics(diag, trial);
 
     update(curvesChart, {
@@ -223,7 +228,13 @@ export async function trialPage(app, ctx, id, n, signal) {
         })),
       ],
     });
-    for (const c of [kernel, bias, sparsity, histogram]) c.card.classList.toggle('empty', layers.length === 0);
+    // No empty charts: a card shows only when it has something to draw.
+    curves.card.hidden = epochs.length === 0;
+    classes.card.hidden = perClass.length === 0 && !(Array.isArray(missing) && missing.length > 0);
+    for (const c of [kernel, bias, sparsity, histogram]) c.card.hidden = layers.length === 0;
+    kernel.card.hidden ||= kernelChart.data.datasets.length === 0;
+    bias.card.hidden ||= biasChart.data.datasets.length === 0;
+    sparsity.card.hidden ||= sparsityChart.data.datasets.length === 0;
 
     const withQuantiles = layers.filter((name) => epochs.some((e) => e.layers.some((l) => l.layer === name && l.quantiles)));
     if (layer === undefined || !withQuantiles.includes(layer))
@@ -232,28 +243,29 @@ export async function trialPage(app, ctx, id, n, signal) {
       layerSelect,
       withQuantiles.map((name) => h('option', { value: name, selected: name === layer }, name)),
     );
+    histogram.card.hidden ||= withQuantiles.length === 0;
     drawHistogram();
   };
   render();
   if (FINISHED.has(trial.state) && study.state !== 'running') return;
 
-  let fetching = false;
-  await follow(`/v1/studies/${encodeURIComponent(id)}/leaderboard/stream`, {
+  // The stream says which trials changed (rows=0: no table needed); a snapshot (no changes listed) may hide one.
+  await follow(`/v1/studies/${encodeURIComponent(id)}/leaderboard/stream?rows=0`, {
     signal,
     onState: ctx.live,
     onEvent: async (name, data) => {
-      if (name !== 'leaderboard' || fetching) return;
-      const row = JSON.parse(data).rows.find((r) => r.number === trial.number);
-      if (!row || (row.state === trial.state && row.epochs === trial.epochs.length && row.reason === trial.reason)) return;
-      fetching = true;
+      if (name !== 'leaderboard') return false;
+      const board = JSON.parse(data);
+      const final = board.study.state !== 'running';
+      const touched = board.changes.length === 0 || board.changes.some((c) => c.trial === trial.number || c.type === 'study');
+      if (!touched) return final;
       try {
         trial = await getJson(path, signal);
         render();
       } catch (err) {
         ctx.fail(err);
-      } finally {
-        fetching = false;
       }
+      return final;
     },
   });
 }
@@ -272,18 +284,26 @@ function bestEpoch(trial, study) {
   return at;
 }
 
-function renderHead(el, trial, study, ctx) {
+function renderHead(el, trial, study, columns, ctx) {
   const stop = h('button', { type: 'button' }, 'stop trial');
   stop.hidden = FINISHED.has(trial.state);
   stop.addEventListener('click', () => post(`/v1/studies/${encodeURIComponent(study.id)}/trials/${trial.number}/stop`).catch(ctx.fail));
   const notes = trial.epochs.at(-1)?.notes ?? {};
+  // A trial that never started has no start time to show: it says so instead.
+  const started = trial.startedAt
+    ? `started ${when(trial.startedAt)}`
+    : FINISHED.has(trial.state)
+      ? 'never started'
+      : 'waiting for a worker';
+  const names = [...columns.filter((c) => c in trial.params), ...Object.keys(trial.params).filter((k) => !columns.includes(k))];
   fill(
     el,
     h('h1', {}, `Trial ${trial.number} `, h('span', { class: `state ${trial.state}` }, trial.state), ' ', stop),
     h(
       'p',
-      { class: 'muted' },
-      `${study.objective.metric} ${num(trial.value)} · ${trial.epochs.length}/${study.budget.max_epochs} epochs · started ${when(trial.startedAt)}`,
+      { class: 'muted', id: 'trial-facts' },
+      `${study.objective.metric} ${num(trial.value)} · ${trial.epochs.length}/${study.budget.max_epochs} epochs · ${started}`,
+      trial.finishedAt ? ` · ended ${when(trial.finishedAt)}` : '',
       trial.worker ? ` · worker ${trial.worker}` : '',
       notes.backend ? ` · backend ${notes.backend}` : '',
       Array.isArray(notes.frozen_layers) ? ` · frozen: ${notes.frozen_layers.join(', ') || 'none'}` : '',
@@ -294,9 +314,32 @@ function renderHead(el, trial, study, ctx) {
       h(
         'tbody',
         {},
-        Object.entries(trial.params).map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', { class: 'mono' }, param(v)))),
+        names.map((k) => h('tr', {}, h('th', {}, k), h('td', { class: 'mono' }, param(trial.params[k])))),
       ),
     ),
+  );
+}
+
+/** Why a trial failed or was stopped, first: the reason, and the last lines its process wrote to stderr. */
+function renderFailure(el, trial) {
+  const notes = trial.notes ?? {};
+  const tail = Array.isArray(notes.stderr_tail)
+    ? notes.stderr_tail.join('\n')
+    : typeof notes.stderr_tail === 'string'
+      ? notes.stderr_tail
+      : '';
+  el.hidden = trial.state !== 'failed' && !(trial.state === 'stopped' && trial.reason);
+  const exit = notes.exit_signal
+    ? `killed by ${notes.exit_signal}`
+    : typeof notes.exit_code === 'number'
+      ? `exit code ${notes.exit_code}`
+      : '';
+  fill(
+    el,
+    h('h3', {}, trial.state === 'failed' ? 'Why it failed' : 'Why it stopped'),
+    h('p', { class: 'reason', id: 'failure-reason' }, trial.reason ?? 'no reason was recorded'),
+    exit ? h('p', { class: 'note' }, exit) : null,
+    tail.trim() ? [h('p', { class: 'note' }, 'the end of its stderr:'), h('pre', { class: 'stderr', id: 'stderr-tail' }, tail)] : null,
   );
 }
 
