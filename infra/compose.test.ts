@@ -98,6 +98,9 @@ describe('infra/compose.yaml', () => {
     expect(gpu?.command?.slice(0, 5)).toEqual(['worker', '--nats', 'nats://nats:4222', '--pool', 'gpu']);
     expect(gpu?.deploy?.resources?.reservations?.devices).toEqual([expect.objectContaining({ driver: 'nvidia', capabilities: ['gpu'] })]);
     expect(gpu?.profiles).toEqual(['gpu']);
+    // One command trial per GPU: every GPU the host has unless SWEEPD_GPUS picks some.
+    expect(gpu?.command?.slice(5)).toEqual(['--gpus', 'all']);
+    expect(services({ ...secrets, SWEEPD_GPUS: '0,2' })['gpu-worker']?.command?.slice(5)).toEqual(['--gpus', '0,2']);
     expect(cpu?.command?.slice(0, 5)).toEqual(['worker', '--nats', 'nats://nats:4222', '--pool', 'cpu']);
   });
 
@@ -121,17 +124,19 @@ describe('infra Dockerfiles', () => {
     expect(text).toContain('packages/api/bin/sweepd.js');
   });
 
-  it('builds the GPU worker on CUDA 11.2 / cuDNN 8 with tfjs-node-gpu at exactly the trainer’s tfjs version', () => {
+  it('builds the GPU worker on a current CUDA with PyTorch, timm, the Python client and Node 20', () => {
     const text = readFileSync(path.join(infra, 'Dockerfile.gpu-worker'), 'utf8');
-    expect(text).toMatch(/^FROM nvidia\/cuda:11\.2\.2-cudnn8-runtime-ubuntu20\.04$/m);
-    const trainer = JSON.parse(readFileSync(path.join(root, 'packages/trainer/package.json'), 'utf8')) as {
-      dependencies: Record<string, string>;
-    };
-    const tfjs = trainer.dependencies['@tensorflow/tfjs'];
-    expect(tfjs).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(text).toContain(`ARG TFJS_NODE_GPU_VERSION=${tfjs}`);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${…} build argument
-    expect(text).toContain('@tensorflow/tfjs-node-gpu@${TFJS_NODE_GPU_VERSION}');
+    const base = /^FROM nvidia\/cuda:(\d+)\.(\d+)\.\d+-runtime-ubuntu24\.04$/m.exec(text);
+    expect(base, 'an nvidia/cuda 12.x or newer runtime base').not.toBeNull();
+    expect(Number(base?.[1])).toBeGreaterThanOrEqual(12);
+    // The PyTorch wheels are built for the same CUDA major version as the base image.
+    expect(text).toMatch(new RegExp(`^ARG TORCH_INDEX_URL=https://download\\.pytorch\\.org/whl/cu${base?.[1]}\\d$`, 'm'));
+    expect(text).toMatch(/pip install .*--index-url "\$\{TORCH_INDEX_URL\}" torch torchvision/);
+    expect(text).toContain('TIMM_SPEC');
+    expect(text).toContain('pip install --no-cache-dir /app/clients/python');
+    expect(readFileSync(path.join(root, 'clients/python/pyproject.toml'), 'utf8')).toContain('name = "sweepd"');
+    // No tfjs-node-gpu: its libtensorflow needs CUDA 11.2, which current GPU hosts do not have.
+    expect(text).not.toContain('tfjs-node-gpu@');
     // The Node it copies in is the daemon's major version.
     expect(text).toMatch(/^FROM node:20-/m);
   });

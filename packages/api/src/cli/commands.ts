@@ -18,7 +18,7 @@ export const USAGE = `usage: sweepd <command> [options]
                 --port N (8080)  --host ADDR (127.0.0.1)  --data-dir DIR (./.sweepd)
                 --workers N  --database-url postgres://…  --nats-url nats://…  --pool NAME
                 --token T (SWEEPD_API_TOKEN)  --insecure-listen  --log-level debug|info|warn|error
-  worker      join a NATS worker pool: --nats URL [--pool NAME] [--concurrency N] [--gpus 0,1|none]
+  worker      join a NATS worker pool: --nats URL [--pool NAME] [--concurrency N] [--gpus 0,1|all|none]
   pretrain    pretrain a built-in backbone into the cache (or say where it is)
                 [--model builtin:small-cnn|builtin:fashion-cnn] [--cache-dir DIR] [--force]
   quickstart  start an embedded daemon, run examples/quickstart.yaml, print the best config

@@ -30,10 +30,12 @@ describe('GPUs', () => {
   it('takes every GPU by default, the requested ones otherwise, and refuses one that does not exist', () => {
     expect(resolveGpus(undefined, ['0', '1'])).toEqual(['0', '1']);
     expect(resolveGpus('1', ['0', '1'])).toEqual(['1']);
+    expect(resolveGpus('all', ['0', '1'])).toEqual(['0', '1']);
     expect(resolveGpus('none', ['0', '1'])).toEqual([]);
     expect(() => resolveGpus('0,2,x,0', ['0', '1'])).toThrow(
       "--gpus 0,2,x,0: GPU 2 does not exist (nvidia-smi lists 0, 1); 'x' is not a GPU index; GPU 0 is listed twice",
     );
+    expect(() => resolveGpus('all', [])).toThrow('--gpus all: nvidia-smi lists no GPU on this host');
     expect(() => resolveGpus('0', [])).toThrow('GPU 0 does not exist (nvidia-smi lists none)');
   });
 

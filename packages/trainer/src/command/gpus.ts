@@ -19,12 +19,16 @@ export function listGpus(command = 'nvidia-smi'): string[] {
 }
 
 /**
- * The GPUs a worker uses: `requested` as `--gpus` gives it (`0,1`, or `none` for a CPU-only
- * worker), or every listed GPU when it is not given. A GPU not in the list is an error.
+ * The GPUs a worker uses: `requested` as `--gpus` gives it (`0,1`, `none` for a CPU-only worker,
+ * `all`), or every listed GPU when it is not given. A GPU not in the list is an error.
  */
 export function resolveGpus(requested: string | undefined, available: readonly string[]): string[] {
-  if (requested === undefined) return [...available];
-  const text = requested.trim();
+  const text = requested?.trim();
+  if (text === undefined) return [...available];
+  if (text === 'all') {
+    if (available.length === 0) throw new Error('--gpus all: nvidia-smi lists no GPU on this host');
+    return [...available];
+  }
   if (text === '' || text === 'none') return [];
   const gpus = text.split(',').map((g) => g.trim());
   const problems: string[] = [];
