@@ -1,0 +1,36 @@
+import { type Bus, type Logger, type PluginRegistry, SpecError, type Store } from '@sweepd/core';
+import type { ActiveStudy } from './active-study.ts';
+
+/** Emitted on every change a watcher may want to see (leaderboards, SSE). */
+export interface EngineEvent {
+  studyId: string;
+  type: 'study' | 'trial-created' | 'trial-started' | 'epoch' | 'trial-stopping' | 'trial-finished';
+  trialNumber?: number;
+}
+
+/**
+ * What the engine's parts (submission, dispatch, ingestion, stopping, finishing) share: the Store
+ * and the Bus, and the running studies as the engine holds them in memory.
+ */
+export interface EngineContext {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly registry: PluginRegistry;
+  readonly log: Logger;
+  /** Where relative plugin paths in specs are resolved from. */
+  readonly baseDir: string;
+  /** Whether the workers see this process's files, so paths in specs can be checked at submit. */
+  readonly workersShareFiles: boolean;
+  /** Running studies by id; a study leaves once its end is stored. */
+  readonly active: Map<string, ActiveStudy>;
+  /** The study of each unfinished trial, by trial id: where its reports go. */
+  readonly trialToStudy: Map<string, ActiveStudy>;
+  /** Set by close: no study advances any more. */
+  closing: boolean;
+  emit(event: EngineEvent): void;
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof SpecError) return err.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,54 @@
+import type { ActiveStudy } from './active-study.ts';
+import type { EngineContext } from './context.ts';
+import { describeFailures } from './failures.ts';
+import { stopTrialNow } from './stopping.ts';
+
+/**
+ * How a study ends on its own: completed once every trial it will have has finished, or failed,
+ * with why, when its trials all failed, when too many failed in a row, or when its strategy broke.
+ */
+
+/** Ends a study whose trials have all finished: failed if every one of them failed, else completed. */
+export async function finishStudy(ctx: EngineContext, study: ActiveStudy): Promise<void> {
+  if (study.allFailed()) {
+    await failStudy(
+      ctx,
+      study.id,
+      describeFailures(
+        study.history().map((t) => t.reason),
+        true,
+      ),
+    );
+    return;
+  }
+  await ctx.store.setStudyState(study.id, 'completed');
+  ctx.active.delete(study.id);
+  ctx.log.info({ studyId: study.id, trials: study.trials.size }, 'study completed');
+  ctx.emit({ studyId: study.id, type: 'study' });
+}
+
+/**
+ * Fails a study whose last `budget.max_consecutive_failures` trials failed (and that has trials
+ * still to come): setup failures repeat, so the rest of the budget is not spent on them.
+ * Returns whether it did.
+ */
+export async function failOnRepeatedFailures(ctx: EngineContext, study: ActiveStudy): Promise<boolean> {
+  const { failuresInARow } = study;
+  if (failuresInARow.length < study.maxConsecutiveFailures || study.isComplete()) return false;
+  await failStudy(ctx, study.id, describeFailures(failuresInARow, false));
+  return true;
+}
+
+/** Stores the study as failed with its reason, lets go of it, and stops the trials it has in flight. */
+export async function failStudy(ctx: EngineContext, studyId: string, reason: string): Promise<void> {
+  const study = ctx.active.get(studyId);
+  ctx.log.error({ studyId, reason }, 'study failed');
+  try {
+    // Stored first, as in stopStudy; let go of the study even when the store is away.
+    await ctx.store.setStudyState(studyId, 'failed', reason);
+  } finally {
+    ctx.active.delete(studyId);
+  }
+  if (study) for (const trial of study.inFlight()) await stopTrialNow(ctx, study, trial, `study failed: ${reason}`);
+  ctx.emit({ studyId, type: 'study' });
+}

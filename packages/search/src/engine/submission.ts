@@ -1,0 +1,108 @@
+import { FINISHED_TRIAL_STATES, type SearchSpec, type StudyRecord } from '@sweepd/core';
+import { ActiveStudy, type LiveTrial } from './active-study.ts';
+import type { EngineContext } from './context.ts';
+import { pump } from './dispatch.ts';
+import { IdempotencyConflictError, studyIdForKey } from './idempotency.ts';
+import { instantiate, type StudyPlugins, validateStudy } from './instantiate.ts';
+import { finishTrials } from './trial-outcomes.ts';
+
+/**
+ * Submission: a spec becomes a stored, running study (at most once per idempotency key), and a
+ * stored running study becomes active again after a restart.
+ */
+export class Submissions {
+  /** Submissions in progress by study id (idempotency keys), so repeats wait for the first. */
+  private readonly submitting = new Map<string, Promise<{ study: StudyRecord; created: boolean }>>();
+
+  constructor(private readonly ctx: EngineContext) {}
+
+  /**
+   * Validates, stores and starts a study; throws SpecError (nothing stored) when the spec is invalid.
+   * With an idempotency key the first call creates the study, a repeat with the same spec returns
+   * it (`created: false`), starting it if the first call stored it but failed before starting it;
+   * a repeat with another spec throws IdempotencyConflictError. Calls with one key run one at a time.
+   */
+  async submit(input: string | SearchSpec, idempotencyKey?: string): Promise<{ study: StudyRecord; created: boolean }> {
+    const { ctx } = this;
+    const specText = typeof input === 'string' ? input : JSON.stringify(input, null, 2);
+    const id = idempotencyKey === undefined ? undefined : studyIdForKey(idempotencyKey);
+    // Checked and built before anything is stored, so what cannot run is a 400 with every problem, not a failed study.
+    const { spec, plugins } = await validateStudy(input, ctx.registry, { baseDir: ctx.baseDir, workersShareFiles: ctx.workersShareFiles });
+    if (id === undefined) return { study: await createAndStart(ctx, spec, specText, plugins), created: true };
+    const previous = this.submitting.get(id) ?? Promise.resolve();
+    const attempt = previous
+      .catch(() => {})
+      .then(async () => {
+        const existing = await ctx.store.getStudy(id);
+        if (!existing) return { study: await createAndStart(ctx, spec, specText, plugins, id), created: true };
+        if (existing.specText !== specText) throw new IdempotencyConflictError(id);
+        if (ctx.active.has(id)) return { study: existing, created: false };
+        // Read again now that it is known to be inactive: stopStudy and failStudy store the new
+        // state before they let go of a study, so a study ended meanwhile is not brought back.
+        const current = (await ctx.store.getStudy(id)) ?? existing;
+        if (current.state === 'running' && !ctx.active.has(id)) {
+          ctx.log.info({ studyId: id }, 'study submitted again: starting the stored study');
+          await activate(ctx, current, true, plugins);
+          ctx.emit({ studyId: id, type: 'study' });
+        }
+        return { study: current, created: false };
+      });
+    this.submitting.set(id, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.submitting.get(id) === attempt) this.submitting.delete(id);
+    }
+  }
+}
+
+async function createAndStart(
+  ctx: EngineContext,
+  spec: SearchSpec,
+  specText: string,
+  plugins: StudyPlugins,
+  id?: string,
+): Promise<StudyRecord> {
+  const record = await ctx.store.createStudy({ spec, specText, ...(id ? { id } : {}) });
+  ctx.log.info({ studyId: record.id, name: spec.name }, 'study submitted');
+  await activate(ctx, record, false, plugins);
+  ctx.emit({ studyId: record.id, type: 'study' });
+  return record;
+}
+
+/** Makes a stored study active (resuming its stored trials when it ran before) and starts filling its slots. */
+export async function activate(ctx: EngineContext, record: StudyRecord, resuming: boolean, built?: StudyPlugins): Promise<void> {
+  const plugins = built ?? (await instantiate(record.spec, ctx.registry, ctx.baseDir));
+  const study = new ActiveStudy(record, plugins.strategy, plugins.rules);
+  ctx.active.set(record.id, study);
+  try {
+    if (resuming) await resume(ctx, study);
+  } catch (err) {
+    // Not left half-built: whoever retries (a resubmit, the next start) begins afresh.
+    if (ctx.active.get(record.id) === study) ctx.active.delete(record.id);
+    throw err;
+  }
+  await pump(ctx, study);
+}
+
+/** Takes a restarted study's stored trials back: finished ones as history, unfinished ones to run again. */
+async function resume(ctx: EngineContext, study: ActiveStudy): Promise<void> {
+  const record = study.record;
+  const trials = await ctx.store.listTrials(record.id);
+  for (const t of trials) {
+    const live = study.add(t);
+    // Only unfinished trials take reports; a late report for a finished one is ignored, as live.
+    if (!FINISHED_TRIAL_STATES.has(live.state)) ctx.trialToStudy.set(live.id, study);
+  }
+  // The order trials ended in is not stored; their numbers are the nearest to it.
+  for (const t of study.history()) study.noteEnded(t as LiveTrial);
+  const unfinished = study.inFlight();
+  const stopped = unfinished.filter((t) => t.reason);
+  // A stop decided before the restart stands; the rest go out again (the bus drops duplicates).
+  await finishTrials(
+    ctx,
+    stopped.map((trial) => ({ study, trial, outcome: { state: 'stopped' as const, reason: trial.reason } })),
+  );
+  study.undispatched = unfinished.filter((t) => !t.reason).map((t) => study.jobFor(t));
+  ctx.log.info({ studyId: record.id, trials: trials.length, redispatched: study.undispatched.length }, 'study resumed');
+}

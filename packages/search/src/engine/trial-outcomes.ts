@@ -1,0 +1,46 @@
+import { FINISHED_TRIAL_STATES, type FinalReport } from '@sweepd/core';
+import type { ActiveStudy, LiveTrial } from './active-study.ts';
+import type { EngineContext } from './context.ts';
+
+/** How a trial ended, as its final report (or the engine) says. */
+export type Outcome = Pick<FinalReport, 'state' | 'reason' | 'notes'>;
+
+export interface Ending {
+  study: ActiveStudy;
+  trial: LiveTrial;
+  outcome: Outcome;
+}
+
+export function finishTrial(ctx: EngineContext, study: ActiveStudy, trial: LiveTrial, outcome: Outcome): Promise<void> {
+  return finishTrials(ctx, [{ study, trial, outcome }]);
+}
+
+/** Ends trials in one store write. Trials that had already ended stay as they were. */
+export async function finishTrials(ctx: EngineContext, entries: readonly Ending[]): Promise<void> {
+  const resolved = entries.map(({ study, trial, outcome }) => {
+    // A stop decided here is the reason that counts, whatever the worker said while winding down.
+    const reason = trial.pendingStop ?? outcome.reason;
+    const state = trial.pendingStop && outcome.state !== 'failed' ? 'stopped' : outcome.state;
+    return { study, trial, state, reason, notes: outcome.notes };
+  });
+  const changed = new Set(
+    await ctx.store.finishTrials(
+      resolved.map(({ trial, state, reason, notes }) => ({
+        trialId: trial.id,
+        state,
+        ...(reason ? { reason } : {}),
+        ...(notes ? { notes } : {}),
+      })),
+    ),
+  );
+  for (const { study, trial, state, reason } of resolved) {
+    if (!changed.has(trial.id) && FINISHED_TRIAL_STATES.has(trial.state)) continue;
+    study.setState(trial, state);
+    ctx.trialToStudy.delete(trial.id);
+    if (reason) trial.reason = reason;
+    study.noteEnded(trial);
+    delete trial.pendingStop;
+    ctx.log.info({ studyId: study.id, trial: trial.number, state, reason, value: trial.value }, 'trial finished');
+    ctx.emit({ studyId: study.id, type: 'trial-finished', trialNumber: trial.number });
+  }
+}
