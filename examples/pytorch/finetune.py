@@ -15,6 +15,7 @@ sweepd client and stops cleanly when asked; run by hand it prints the same repor
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -93,6 +94,7 @@ def parse_flags(argv=None) -> argparse.Namespace:
     p.add_argument("--probe_size", type=int, default=64, help="validation images whose ReLU outputs give sparsity and dead units")
     add_bool(p, "layer_stats", True, "report per-layer statistics")
     add_bool(p, "feature_cache", True, "cache the frozen prefix's output in SWEEPD_CACHE_DIR")
+    p.add_argument("--save_checkpoint", default=None, help="after training, save the whole model's state_dict here (a pretraining run)")
     p.add_argument("--feature_cache_max_mb", type=float, default=4096, help="do not cache prefix outputs larger than this")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--seed", type=int, default=0)
@@ -264,8 +266,13 @@ def main(argv=None) -> int:
     optimizer = build_optimizer(flags.optimizer, [g for g in groups if g["params"]], flags)
     loss_fn = nn.BCEWithLogitsLoss()  # sigmoid cross-entropy, mean over images and classes
 
-    probe_images = data.val.images[: min(flags.probe_size, data.val.count)]
-    stats = LayerStats(backbone.model, probe=inputs(probe_images)) if flags.layer_stats and flags.probe_size > 0 else LayerStats(backbone.model) if flags.layer_stats else None
+    # Sparsity and dead units come from the first probe_size validation images: measured once through
+    # the whole model now (ReLUs in a cached frozen prefix never change), then each epoch on the
+    # validation pass's first batch, which is exactly those images (no extra forward pass).
+    stats = LayerStats(backbone.model) if flags.layer_stats else None
+    probe_n = min(flags.probe_size, data.val.count) if stats is not None else 0
+    if probe_n:
+        stats.measure(inputs(data.val.images[:probe_n]))
     base_notes = {
         **device_notes(device),
         "model": flags.model,
@@ -313,10 +320,12 @@ def main(argv=None) -> int:
 
         backbone.model.eval()
         scores = []
+        bounds = [0, *range(probe_n or flags.eval_batch_size, data.val.count, flags.eval_batch_size), data.val.count]
         with torch.no_grad(), autocast():
-            for start in range(0, data.val.count, flags.eval_batch_size):
-                end = start + flags.eval_batch_size
-                out = backbone.suffix(val_h[start:end].to(device), depth) if val_h is not None else backbone.model(inputs(data.val.images[start:end]))
+            for start, end in zip(bounds, bounds[1:]):
+                watching = stats.watch() if probe_n and start == 0 else contextlib.nullcontext()
+                with watching:
+                    out = backbone.suffix(val_h[start:end].to(device), depth) if val_h is not None else backbone.model(inputs(data.val.images[start:end]))
                 scores.append(out.float().cpu())
         scores_t = torch.cat(scores)
         val_loss = loss_fn(scores_t, val_labels_t).item()
@@ -346,6 +355,9 @@ def main(argv=None) -> int:
         if sweepd.should_stop():
             log(f"sweepd asked to stop: {sweepd.stop_reason()}")
             break
+    if flags.save_checkpoint:
+        torch.save(backbone.model.state_dict(), flags.save_checkpoint)
+        log(f"saved the model's weights to {flags.save_checkpoint}")
     return 0
 
 

@@ -36,18 +36,23 @@ def _f64(a: Any):
     return np.asarray(a, dtype=np.float32).astype(np.float64).ravel()
 
 
+def _norm(x) -> float:
+    # einsum, not np.linalg.norm: that goes through a threaded BLAS, slow on busy shared cores
+    return math.sqrt(float(_np().einsum("i,i->", x, x)))
+
+
 def relative_movement(current: Any, initial: Any) -> float:
     """‖W_t − W_0‖ / ‖W_0‖ of a kernel since the start."""
     c, i = _f64(current), _f64(initial)
     _same(c, i, "relative_movement")
-    return ratio(float(_np().linalg.norm(c - i)), float(_np().linalg.norm(i)))
+    return ratio(_norm(c - i), _norm(i))
 
 
 def absolute_movement(current: Any, initial: Any) -> float:
     """‖b_t − b_0‖: biases start at zero, so their movement is absolute."""
     c, i = _f64(current), _f64(initial)
     _same(c, i, "absolute_movement")
-    return float(_np().linalg.norm(c - i))
+    return _norm(c - i)
 
 
 def update_ratio(current: Any, previous: Any) -> float:
@@ -96,7 +101,8 @@ def summarize(values: Any) -> Dict[str, Any]:
     v = v32.astype(np.float64)
     mean = float(v.mean())
     with np.errstate(invalid="ignore"):  # inf - inf: NaN std, as weights.ts gives
-        std = float(np.sqrt(np.mean((v - mean) ** 2)))
+        d = v - mean
+        std = math.sqrt(float(np.einsum("i,i->", d, d)) / n)
     negative = int(np.count_nonzero(v32 < 0))
     if np.isnan(v32).any():
         q = [math.nan] * len(QUANTILE_LEVELS)

@@ -123,3 +123,52 @@ def test_nan_weights_give_nan_statistics():
     assert math.isnan(e["kernelMovement"]) and math.isnan(e["mean"]) and all(math.isnan(q) for q in e["quantiles"])
     line = format_report(1, {"loss": float("nan")}, layers=[e])
     assert '"kernelMovement":NaN' in line
+
+
+def test_watch_measures_the_scripts_own_forward_and_keeps_earlier_entries():
+    m = model()
+    probe = torch.rand(5, 3, 8, 8)
+    with_probe = by_name(LayerStats(m, probe=probe).collect())
+    tracker = LayerStats(m)
+    assert [e["layer"] for e in tracker.collect()] == ["0", "3", "8"]  # nothing measured yet
+    m.eval()
+    with torch.no_grad(), tracker.watch():
+        m(probe)  # the script's validation batch
+    watched = by_name(tracker.collect())
+    for key in ("2", "4"):
+        assert watched[key] == with_probe[key]
+    # a pass reaching only the later layers (features of a frozen prefix cached): the first ReLU's entry stays
+    with torch.no_grad():
+        h = m[2](m[1](m[0](probe)))
+        m[3].weight.mul_(-1)
+        with tracker.watch():
+            m[5:](m[4](m[3](h)))
+    again = by_name(tracker.collect())
+    assert again["2"] == watched["2"]
+    assert again["4"]["sparsity"] == stats.activation_sparsity(m[4](m[3](h)).detach().numpy(), axis=1)["sparsity"]
+    assert tracker.last_seconds > 0
+
+
+def test_torch_path_matches_the_numpy_path():
+    # float64 weights (as any non-CPU or non-float32 weights) take the torch path; float32 CPU ones numpy
+    import copy
+
+    m32 = model()
+    m64 = copy.deepcopy(m32).double()
+    probe = torch.rand(4, 3, 8, 8)
+    t32, t64 = LayerStats(m32), LayerStats(m64)
+    for m in (m32, m64):
+        with torch.no_grad():
+            m[0].weight.mul_(1.5)
+            m[8].bias.add_(0.25)
+            m[3].weight[0].zero_()
+    e32, e64 = by_name(t32.collect()), by_name(t64.collect())
+    for name in ("0", "3", "8"):
+        for key, value in e32[name].items():
+            if isinstance(value, float):
+                assert e64[name][key] == pytest.approx(value, rel=1e-6, abs=1e-9), (name, key)
+            elif isinstance(value, list):
+                assert e64[name][key] == pytest.approx(value, rel=1e-6, abs=1e-9), (name, key)
+            else:
+                assert e64[name][key] == value
+    assert probe.shape[0] == 4
