@@ -1,12 +1,14 @@
 """Per-layer statistics of a PyTorch model, as sweepd's tfjs runner stores them.
 
-``LayerStats(model, probe=batch)`` snapshots the weights of every convolution and linear layer when
-it is made (the pretrained start); ``collect()`` at the end of each epoch returns one protocol entry
-per layer — kernelMovement, biasMovement, updateRatio, mean, std, fractionNegative, quantiles — and,
-when a probe batch was given, one entry per ReLU call with the sparsity and dead units of its output
-on that fixed batch (run in eval mode, without gradients; units are channels, axis 1).
+``LayerStats(model)`` snapshots the weights of every convolution and linear layer when it is made
+(the pretrained start); ``collect()`` at the end of each epoch returns one protocol entry per layer —
+kernelMovement, biasMovement, updateRatio, mean, std, fractionNegative, quantiles — and one per
+ReLU call measured on a fixed probe batch (sparsity and dead units; units are channels, axis 1):
+by ``watch()`` around the first batch of the script's own validation pass, by ``measure(batch)``,
+or by a ``probe=`` batch run in every ``collect()``.
 
-Everything runs on the weights' own device; sums in float64 like the tfjs runner's. Frozen layers
+Sums run in float64 like the tfjs runner's: through numpy views for CPU float32 weights, on the
+weights' own device otherwise. Frozen layers
 (``requires_grad=False``) whose weights were not modified in place since the last epoch (their
 version counter says so) reuse the statistics computed before.
 """
