@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { eventually, SHARED_NATS_URL, submitStudy, tails, useDistributedCluster, waitForStudyEnd } from '../fault/harness.ts';
-import { CLI, livePidsInGroup, REPO_ROOT, startDaemonProcess, waitFor } from '../support/daemon-process.ts';
+import { CLI, type DaemonProcess, livePidsInGroup, REPO_ROOT, startDaemonProcess, waitFor } from '../support/daemon-process.ts';
 
 // The command runner end to end: `sweepd up` (PostgreSQL, NATS) and a `sweepd worker` on a host
 // whose (fake) nvidia-smi lists two GPUs, so it runs two trials at once, one per GPU. Each trial is
@@ -150,9 +151,16 @@ describe('command runner end to end, on a two-GPU worker', () => {
 // The embedded daemon runs command trials inside its trainer processes (the local bus keeps NaN as
 // it is; NATS messages are JSON, see the report's note on NaN over NATS).
 describe('command runner in the embedded daemon', () => {
+  let daemon: DaemonProcess;
+  beforeAll(async () => {
+    daemon = await startDaemonProcess({ args: ['--workers', '2'], timeoutMs: 90_000 });
+  }, 100_000);
+  afterAll(async () => {
+    expect(await daemon?.stop()).toBe(0);
+  });
+
   it('skips and counts bad report lines, keeps a NaN loss, and completes the trial', async () => {
-    const daemon = await startDaemonProcess({ args: ['--workers', '1'], timeoutMs: 90_000 });
-    try {
+    {
       const id = await submitStudy(daemon.url, {
         ...spec,
         name: 'command-embedded',
@@ -178,10 +186,44 @@ describe('command runner in the embedded daemon', () => {
         expect.stringContaining('metrics file line 1: not JSON'),
         'metrics file line 2: epoch: must be at least 1 (epochs are 1-based)',
       ]);
-    } finally {
-      expect(await daemon.stop()).toBe(0);
     }
-  }, 180_000);
+  }, 120_000);
+
+  it('runs examples/pytorch/finetune.yaml: 2 trials x 2 epochs of real PyTorch fine-tuning through the Python client', async () => {
+    const example = parse(readFileSync(path.join(REPO_ROOT, 'examples/pytorch/finetune.yaml'), 'utf8')) as Record<string, unknown>;
+    const id = await submitStudy(daemon.url, {
+      ...example,
+      name: 'pytorch-example-e2e',
+      budget: { max_trials: 2, max_epochs: 2, parallelism: 2 },
+    });
+    const board = await waitFor(
+      async () => {
+        const s = (await (await fetch(`${daemon.url}/v1/studies/${id}`)).json()) as { state: string };
+        if (s.state === 'running') return undefined;
+        return (await (await fetch(`${daemon.url}/v1/studies/${id}/leaderboard`)).json()) as { rows: { number: number }[] };
+      },
+      240_000,
+      'the example study to end',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${daemon.logs().slice(-4000)}`);
+    });
+    expect(board.rows).toHaveLength(2);
+    for (const row of board.rows) {
+      const t = (await (await fetch(`${daemon.url}/v1/studies/${id}/trials/${row.number}`)).json()) as Trial & {
+        epochs: { layers: { layer: string }[] }[];
+      };
+      expect(t.state, JSON.stringify({ reason: t.reason, notes: t.notes })).toBe('completed');
+      expect(t.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+      for (const e of t.epochs) {
+        const auc = e.metrics.val_auc_macro as number;
+        expect(auc).toBeGreaterThan(0);
+        expect(auc).toBeLessThanOrEqual(1);
+        expect(e.layers.length, 'per-layer statistics from the client').toBeGreaterThan(0);
+      }
+    }
+    const flags = await (await fetch(`${daemon.url}/v1/studies/${id}/export?format=flags`)).text();
+    expect(flags).toMatch(/--learning_rate=\S+/);
+  }, 300_000);
 });
 
 function writeFakeNvidiaSmi(dir: string, gpus: readonly string[]): void {
