@@ -1,11 +1,16 @@
 /**
  * End-to-end engine throughput with the `noop` runner (a benchmark aid that trains nothing):
  * create → dispatch → run → report → store, through the real Store and Bus.
- * Targets (2 cores, NATS + PostgreSQL): ≥ 500 trials/s and ≥ 10,000 epoch reports/s.
- * Reference in the same run: Optuna 3.1 with PostgreSQL storage (../shared/anchors, `rdb`).
+ *
+ * Like for like, in the same run: sweepd's TPE against Optuna's TPE and random against random,
+ * the same trials of the same epochs at the same parallelism — sweepd with NATS and PostgreSQL
+ * and a worker process running `parallelism` trials at once, Optuna with `parallelism` processes
+ * sharing one study in PostgreSQL (references/optuna_throughput.py). Then sweepd's own best
+ * figure (random at parallelism 128) and its ingestion rate from a backlog.
+ * Targets: sweepd ≥ Optuna in both like-for-like pairs; ≥ 500 trials/s at its best; ≥ 10,000
+ * epoch reports/s ingested. NATS, PostgreSQL and Optuna with psycopg2 are required.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Bus, LocalBus, type Store } from '@sweepd/core';
@@ -13,6 +18,8 @@ import { openStore } from '@sweepd/core/store';
 import { StudyEngine } from '@sweepd/search';
 import { noopRunnerPlugin, startWorker } from '@sweepd/trainer';
 import { createTempDatabase } from '../support/postgres-db.ts';
+import { referenceVersions, runReference } from './references.ts';
+import { type Target, checkTargets } from './targets.ts';
 
 const NATS_URL = process.env.SWEEPD_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -29,7 +36,7 @@ async function runStudy(
   store: Store,
   bus: Bus,
   workerBus: Bus | undefined,
-  opts: { trials: number; epochs: number; parallelism: number },
+  opts: { trials: number; epochs: number; parallelism: number; strategy?: 'random' | 'tpe' },
 ): Promise<Omit<Figures, 'setup'>> {
   const engine = new StudyEngine({ store, bus });
   const runner = await noopRunnerPlugin.create({} as Record<string, never>, { cacheDir: tmpdir(), log: () => {} });
@@ -43,7 +50,7 @@ async function runStudy(
       learning_rate: { type: 'float', low: 1e-6, high: 1e-1, log: true },
       optimizer: { type: 'categorical', choices: ['sgd', 'adam'] },
     },
-    strategy: { name: 'random', options: { seed: 1 } },
+    strategy: { name: opts.strategy ?? 'random', options: { seed: 1 } },
     budget: { max_trials: opts.trials, max_epochs: opts.epochs, parallelism: opts.parallelism },
     trainer: { runner: 'noop' },
   };
@@ -66,8 +73,8 @@ async function runStudy(
 }
 
 /** The daemon's NATS bus here, the worker in its own process, as in a real deployment. */
-async function natsSetup(parallelism: number): Promise<{ daemon: Bus; stop(): Promise<void> } | undefined> {
-  try {
+async function natsSetup(parallelism: number): Promise<{ daemon: Bus; stop(): Promise<void> }> {
+  {
     const { connectNatsBus } = await import('@sweepd/core/nats');
     const prefix = `bench${Date.now().toString(36)}`;
     const daemon = await connectNatsBus({ servers: NATS_URL, prefix });
@@ -90,26 +97,21 @@ async function natsSetup(parallelism: number): Promise<{ daemon: Bus; stop(): Pr
         await daemon.close();
       },
     };
-  } catch (err) {
-    console.log(`NATS bus unavailable (${(err as Error).message}); skipping the NATS rows`);
-    return undefined;
   }
 }
 
-function optunaReference(trials: number): Record<string, { trials_per_s: number }> | undefined {
+const OPTUNA = ['optuna', 'psycopg2'] as const;
+
+/** Optuna with `processes` processes on one study in a fresh PostgreSQL database. */
+async function optunaThroughput(sampler: 'random' | 'tpe', trials: number, processes: number, epochs: number) {
+  const db = await createTempDatabase('sweepd_optuna_bench');
   try {
-    execFileSync('/usr/bin/python3', ['-c', 'import optuna, psycopg2'], { stdio: 'ignore' });
-  } catch {
-    console.log('Optuna reference: not measured (apt-get install python3-optuna python3-psycopg2)');
-    return undefined;
+    const url = db.url.replace(/^postgres(ql)?:/, 'postgresql+psycopg2:');
+    const out = runReference('optuna_throughput.py', [url, sampler, String(trials), String(processes), String(epochs)], OPTUNA);
+    return JSON.parse(out) as { trials: number; epochs: number; seconds: number; trials_per_s: number; epoch_reports_per_s: number };
+  } finally {
+    await db.drop();
   }
-  const out = mkdtempSync(path.join(tmpdir(), 'anchor-'));
-  const script = path.resolve(import.meta.dirname, '../../../shared/anchors/optuna_bench.py');
-  execFileSync('/usr/bin/python3', [script, 'rdb', String(trials)], {
-    env: { ...process.env, ANCHOR_OUT: out },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return (JSON.parse(readFileSync(path.join(out, 'rdb.json'), 'utf8')) as { results: Record<string, { trials_per_s: number }> }).results;
 }
 
 /**
@@ -117,7 +119,7 @@ function optunaReference(trials: number): Record<string, { trials_per_s: number 
  * (start, `epochs` epochs and the end of each trial), then it starts and drains the stream into
  * the Store. This is the daemon's ingestion rate, free of how fast one worker process can publish.
  */
-async function backlogIngestion(store: Store, trials: number, epochs: number): Promise<Figures | undefined> {
+async function backlogIngestion(store: Store, trials: number, epochs: number): Promise<Figures> {
   const { connectNatsBus } = await import('@sweepd/core/nats');
   const { deleteStreams } = await import('../../packages/core/src/bus/nats/test-env.ts');
   const prefix = `backlog${Date.now().toString(36)}`;
@@ -182,59 +184,105 @@ async function backlogIngestion(store: Store, trials: number, epochs: number): P
   };
 }
 
-export async function runThroughputBench(options: { trials?: number; epochs?: number } = {}): Promise<Figures[]> {
+export interface ThroughputOptions {
+  /** sweepd's best-figure study: trials and epochs (defaults 3000 × 5) at parallelism 128. */
+  trials?: number;
+  epochs?: number;
+  /** Like-for-like: parallelism (processes on the Optuna side; default 4) and trials per sampler. */
+  parallelism?: number;
+  tpeTrials?: number;
+  randomTrials?: number;
+}
+
+export async function runThroughputBench(options: ThroughputOptions = {}): Promise<Figures[]> {
   const trials = options.trials ?? 3000;
   const epochs = options.epochs ?? 5;
-  const parallelism = 128;
+  const peers = options.parallelism ?? 4;
+  const pairs = [
+    { sampler: 'tpe' as const, trials: options.tpeTrials ?? 400 },
+    { sampler: 'random' as const, trials: options.randomTrials ?? 1000 },
+  ];
+  // Found before the work: a missing reference fails the benchmark at once.
+  const versions = referenceVersions(OPTUNA);
   const rows: Figures[] = [];
-  const measure = async (setup: string, store: Store, bus: Bus, workerBus: Bus | undefined = bus) => {
-    const fig = await runStudy(store, bus, workerBus, { trials, epochs, parallelism });
-    rows.push({ setup, ...fig });
+  const line = (fig: Figures) =>
     console.log(
-      `${setup.padEnd(22)} ${fig.trials} trials × ${epochs} epochs in ${fig.seconds.toFixed(2)} s: ${fig.trialsPerSecond.toFixed(0)} trials/s, ${fig.epochReportsPerSecond.toFixed(0)} epoch reports/s`,
+      `${fig.setup.padEnd(40)} ${fig.trials} trials × ${epochs} epochs in ${fig.seconds.toFixed(2)} s: ${fig.trialsPerSecond.toFixed(0)} trials/s, ${fig.epochReportsPerSecond.toFixed(0)} epoch reports/s`,
     );
+  const measure = async (
+    setup: string,
+    store: Store,
+    bus: Bus,
+    workerBus: Bus | undefined,
+    opts: { trials: number; parallelism: number; strategy: 'random' | 'tpe' },
+  ) => {
+    const fig = { setup, ...(await runStudy(store, bus, workerBus, { ...opts, epochs })) };
+    rows.push(fig);
+    line(fig);
+    return fig;
   };
-
-  const pglite = await openStore({ dataDir: 'memory://' });
-  await measure('local bus + PGlite', pglite, new LocalBus());
-  await pglite.close();
+  const targets: Target[] = [];
 
   const db = await createTempDatabase('sweepd_bench');
   try {
     const pg = await openStore({ url: db.url });
-    await measure('local bus + PostgreSQL', pg, new LocalBus());
-    const nats = await natsSetup(parallelism);
-    if (nats) {
-      await measure('NATS + PostgreSQL', pg, nats.daemon, undefined);
+    console.log(`like for like at parallelism ${peers} (Optuna: ${peers} processes on one PostgreSQL study; ${versions}):`);
+    for (const pair of pairs) {
+      const nats = await natsSetup(peers);
+      const ours = await measure(`sweepd ${pair.sampler}, NATS + PostgreSQL, ×${peers}`, pg, nats.daemon, undefined, {
+        trials: pair.trials,
+        parallelism: peers,
+        strategy: pair.sampler,
+      });
       await nats.stop();
-      const backlog = await backlogIngestion(pg, 200, 100);
-      if (backlog) {
-        rows.push(backlog);
-        console.log(
-          `${backlog.setup.padEnd(22)} ${backlog.epochs} epoch reports (1 layer each) drained in ${backlog.seconds.toFixed(2)} s: ${backlog.epochReportsPerSecond.toFixed(0)} epoch reports/s`,
-        );
-      }
+      const o = await optunaThroughput(pair.sampler, pair.trials, peers, epochs);
+      const theirs: Figures = {
+        setup: `Optuna ${pair.sampler}, PostgreSQL, ${peers} processes`,
+        trials: o.trials,
+        epochs: o.epochs,
+        seconds: o.seconds,
+        trialsPerSecond: o.trials_per_s,
+        epochReportsPerSecond: o.epoch_reports_per_s,
+      };
+      rows.push(theirs);
+      line(theirs);
+      targets.push({
+        target: `sweepd ${pair.sampler} ≥ Optuna ${pair.sampler} at parallelism ${peers} (trials/s)`,
+        pass: ours.trialsPerSecond >= theirs.trialsPerSecond,
+        detail: `${ours.trialsPerSecond.toFixed(1)} vs ${theirs.trialsPerSecond.toFixed(1)} (${(ours.trialsPerSecond / theirs.trialsPerSecond).toFixed(1)}×)`,
+      });
     }
+
+    console.log('\nsweepd at its best (random, parallelism 128):');
+    const nats = await natsSetup(128);
+    const best = await measure('sweepd random, NATS + PostgreSQL, ×128', pg, nats.daemon, undefined, {
+      trials,
+      parallelism: 128,
+      strategy: 'random',
+    });
+    await nats.stop();
+    const local = new LocalBus(); // daemon and workers in this process, on one in-process bus
+    await measure('sweepd random, local bus + PostgreSQL, ×128', pg, local, local, { trials, parallelism: 128, strategy: 'random' });
+    targets.push({
+      target: 'sweepd ≥ 500 trials/s (NATS + PostgreSQL, random ×128)',
+      pass: best.trialsPerSecond >= 500,
+      detail: `${best.trialsPerSecond.toFixed(0)} trials/s`,
+    });
+    const backlog = await backlogIngestion(pg, 200, 100);
+    rows.push(backlog);
+    console.log(
+      `${backlog.setup.padEnd(40)} ${backlog.epochs} epoch reports (1 layer each) drained in ${backlog.seconds.toFixed(2)} s: ${backlog.epochReportsPerSecond.toFixed(0)} epoch reports/s`,
+    );
+    targets.push({
+      target: 'sweepd ingests ≥ 10,000 epoch reports/s (NATS backlog → PostgreSQL)',
+      pass: backlog.epochReportsPerSecond >= 10_000,
+      detail: `${backlog.epochReportsPerSecond.toFixed(0)} epoch reports/s`,
+    });
     await pg.close();
   } finally {
     await db.drop();
   }
-
-  const optuna = optunaReference(500);
-  const natsRow = rows.find((r) => r.setup === 'NATS + PostgreSQL');
-  const backlogRow = rows.find((r) => r.setup.startsWith('NATS backlog'));
-  if (optuna) {
-    for (const [k, v] of Object.entries(optuna)) console.log(`Optuna ${k.padEnd(18)} ${v.trials_per_s.toFixed(1)} trials/s (this run)`);
-    const ref = optuna['tpe/postgres']?.trials_per_s;
-    if (natsRow && ref) console.log(`sweepd NATS+PostgreSQL vs Optuna TPE+PostgreSQL: ${(natsRow.trialsPerSecond / ref).toFixed(1)}×`);
-  }
-  if (natsRow) {
-    console.log(`target ≥ 500 trials/s: ${natsRow.trialsPerSecond >= 500 ? 'PASS' : 'FAIL'} (${natsRow.trialsPerSecond.toFixed(0)})`);
-  }
-  if (backlogRow) {
-    const rate = backlogRow.epochReportsPerSecond;
-    console.log(`target ≥ 10,000 epoch reports/s ingested: ${rate >= 10_000 ? 'PASS' : 'FAIL'} (${rate.toFixed(0)})`);
-  }
+  checkTargets(targets);
   return rows;
 }
 

@@ -1,12 +1,12 @@
 /**
- * Benchmark: the tfjs runner against PyTorch (Debian's python3-torch, CPU, 2 threads) on the same
+ * Benchmark: the tfjs runner against PyTorch (CPU, 2 threads; see references.ts for where it is found) on the same
  * work — one full fine-tuning epoch of the reference CNN (32×32×3 → conv 16/32/64 → dense 64 →
  * 19 sigmoid outputs) over 1024 images, batch 32, Adam — plus the two speed-ups the runner claims:
  * training a head on cached frozen-prefix features, and cheap per-layer diagnostics.
  *
  * Targets: tfjs ≤ 3× PyTorch per epoch; head-only trial with feature caching ≥ 3× faster than
  * without (measured on 3-epoch trials and on trials of the design's default length, 10 epochs);
- * diagnostics ≤ 5 % of an epoch. The tfjs epoch runs with the runner's default threads (data
+ * diagnostics ≤ 5 % of an epoch. Each is judged, and the benchmark fails without PyTorch. The tfjs epoch runs with the runner's default threads (data
  * parallelism, 2 on wasm) and, for comparison, on one thread.
  *
  * Run: node --import tsx test/bench/trainer.ts
@@ -19,8 +19,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EpochRecord, Params, Runner, TrialJob } from '@sweepd/core';
 import { selectBackend, tfjsRunnerPlugin } from '@sweepd/trainer/tfjs';
+import { referencePython, referenceVersions } from './references.ts';
+import { type Target, checkTargets } from './targets.ts';
 
-const PYTHON = '/usr/bin/python3';
 const TRAIN_SIZE = 1024;
 /** Timed epochs after the warm-up one, for tfjs and PyTorch alike; the fastest counts. */
 const WARM_EPOCHS = 5;
@@ -60,9 +61,9 @@ export interface TrainerBenchResult {
   tfjsTrainSeconds: number;
   tfjsThreads: number;
   tfjsOneThreadTrainSeconds: number;
-  torchEpochSeconds: number | null;
-  ratioToTorch: number | null;
-  torchOneThreadEpochSeconds: number | null;
+  torchEpochSeconds: number;
+  ratioToTorch: number;
+  torchOneThreadEpochSeconds: number;
   headOnlyCachedSeconds: number;
   headOnlyReusedSeconds: number;
   headOnlyUncachedSeconds: number;
@@ -105,15 +106,10 @@ async function timeTrial(j: TrialJob, runner: Runner): Promise<{ seconds: number
   return { seconds, epochs };
 }
 
-function torchEpochSeconds(epochs: number, threads: number): number | null {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    console.log(
-      `PyTorch: not available (${(probe.stderr || probe.error?.message || '').trim().split('\n').at(-1)}); install python3-torch`,
-    );
-    return null;
-  }
-  const py = spawnSync(PYTHON, ['-c', TORCH_SCRIPT, String(TRAIN_SIZE), String(epochs), String(threads)], { encoding: 'utf8' });
+function torchEpochSeconds(epochs: number, threads: number): number {
+  const py = spawnSync(referencePython(['torch']), ['-c', TORCH_SCRIPT, String(TRAIN_SIZE), String(epochs), String(threads)], {
+    encoding: 'utf8',
+  });
   if (py.status !== 0) throw new Error(`PyTorch reference failed: ${py.stderr}`);
   const times = py.stdout.trim().split(/\s+/).map(Number);
   return Math.min(...times.slice(1)); // first epoch warms up
@@ -122,6 +118,8 @@ function torchEpochSeconds(epochs: number, threads: number): number | null {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 export async function runTrainerBench(): Promise<TrainerBenchResult> {
+  // Found before the work: a missing reference fails the benchmark at once.
+  const torchVersion = referenceVersions(['torch']);
   const cacheDir = await mkdtemp(join(tmpdir(), 'sweepd-bench-'));
   try {
     const { backend } = await selectBackend(undefined, (m) => console.log(m));
@@ -147,10 +145,10 @@ export async function runTrainerBench(): Promise<TrainerBenchResult> {
 
     const torch = torchEpochSeconds(WARM_EPOCHS + 1, 2);
     // With other processes on the two cores, two torch threads can lose to one: show both.
-    const torch1 = torch === null ? null : torchEpochSeconds(WARM_EPOCHS + 1, 1);
+    const torch1 = torchEpochSeconds(WARM_EPOCHS + 1, 1);
     const load = loadavg()[0]?.toFixed(1);
     // The train step only: PyTorch's figure is a training epoch too (no validation, no diagnostics).
-    const ratioToTorch = torch === null ? null : tfjsTrainSeconds / torch;
+    const ratioToTorch = tfjsTrainSeconds / torch;
 
     // Head only (frozen_layers 4: conv1..fc1 frozen): whole trials of 3 epochs, without the cache,
     // with it (features computed in the trial), and a later trial of the same worker reusing them.
@@ -174,10 +172,10 @@ export async function runTrainerBench(): Promise<TrainerBenchResult> {
       `\ntrainer bench (reference CNN, ${TRAIN_SIZE} images 32×32×3, batch 32, adam, 19 sigmoid outputs; load average ${load} on ${cpus().length} cores)`,
       `  tfjs (${backend}) full fine-tune epoch:        ${f(tfjsEpochSeconds)} (train ${f(tfjsTrainSeconds)} on ${tfjsThreads} thread(s) + validation of 256 + diagnostics)`,
       `    the same train epoch on 1 thread:      ${f(tfjsOneThreadTrainSeconds)}`,
-      `  PyTorch CPU train epoch, 2 threads:      ${torch === null ? 'n/a' : f(torch)} (best of ${WARM_EPOCHS} warm epochs, like tfjs)`,
-      `  PyTorch CPU train epoch, 1 thread:       ${torch1 === null ? 'n/a' : f(torch1)}`,
-      `  ratio tfjs train / PyTorch 2 threads:    ${ratioToTorch === null ? 'n/a' : `${ratioToTorch.toFixed(2)}×`} (target ≤ 3×)`,
-      `  ratio tfjs train / PyTorch 1 thread:     ${torch1 === null ? 'n/a' : `${(tfjsTrainSeconds / torch1).toFixed(2)}×`}`,
+      `  PyTorch CPU train epoch, 2 threads:      ${f(torch)} (best of ${WARM_EPOCHS} warm epochs, like tfjs; ${torchVersion})`,
+      `  PyTorch CPU train epoch, 1 thread:       ${f(torch1)}`,
+      `  ratio tfjs train / PyTorch 2 threads:    ${ratioToTorch.toFixed(2)}× (target ≤ 3×)`,
+      `  ratio tfjs train / PyTorch 1 thread:     ${(tfjsTrainSeconds / torch1).toFixed(2)}×`,
       `  head-only trial (3 epochs), no cache:    ${f(uncached.seconds)}`,
       `    feature cache computed in the trial:   ${f(cached.seconds)} → ${featureCacheSpeedup.toFixed(1)}× faster (target ≥ 3×)`,
       `    next trial reusing the worker's cache: ${f(reused.seconds)} → ${(uncached.seconds / reused.seconds).toFixed(1)}× faster`,
@@ -186,6 +184,21 @@ export async function runTrainerBench(): Promise<TrainerBenchResult> {
     ];
     for (const line of lines) console.log(line);
     console.log(`  diagnostics overhead:                     ${diagnosticsPercent.toFixed(1)} % of an epoch (target ≤ 5 %)`);
+    const targets: Target[] = [
+      { target: 'tfjs train epoch ≤ 3× PyTorch (2 threads)', pass: ratioToTorch <= 3, detail: `${ratioToTorch.toFixed(2)}×` },
+      {
+        target: 'head-only 3-epoch trial with the feature cache ≥ 3× faster',
+        pass: featureCacheSpeedup >= 3,
+        detail: `${featureCacheSpeedup.toFixed(1)}×`,
+      },
+      {
+        target: 'head-only 10-epoch trial with the feature cache ≥ 3× faster',
+        pass: featureCacheSpeedup10 >= 3,
+        detail: `${featureCacheSpeedup10.toFixed(1)}×`,
+      },
+      { target: 'diagnostics ≤ 5 % of an epoch', pass: diagnosticsPercent <= 5, detail: `${diagnosticsPercent.toFixed(1)} %` },
+    ];
+    checkTargets(targets);
     return {
       backend,
       tfjsEpochSeconds,
