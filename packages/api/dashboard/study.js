@@ -25,10 +25,11 @@ export async function studyPage(app, ctx, id, signal) {
   const header = h('div', { class: 'study-head' });
   const table = h('table', { class: 'grid', id: 'leaderboard' });
   const pager = h('div', { class: 'pager', id: 'pager' });
-  const history = chartCard('Optimization history', '', 'chart-history');
+  // Each note is rewritten with every table (it names the colours and how many trials are drawn).
+  const history = chartCard('Optimization history', '…', 'chart-history');
   // A chart is made only for what the study searches: no empty charts.
-  const lr = space.learning_rate ? chartCard(`Learning rate vs ${metric}`, '', 'chart-lr') : undefined;
-  const frozen = space.frozen_layers ? chartCard(`Frozen layers vs ${metric}`, '', 'chart-frozen') : undefined;
+  const lr = space.learning_rate ? chartCard(`Learning rate vs ${metric}`, '…', 'chart-lr') : undefined;
+  const frozen = space.frozen_layers ? chartCard(`Frozen layers vs ${metric}`, '…', 'chart-frozen') : undefined;
   const charts = h('div', { class: 'charts three', id: 'study-charts' }, history.card, lr?.card, frozen?.card);
   charts.hidden = true;
   fill(app, header, charts, h('section', { class: 'card' }, h('h3', {}, 'Leaderboard'), pager, h('div', { class: 'scroll' }, table)));
