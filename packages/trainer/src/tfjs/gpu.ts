@@ -1,18 +1,15 @@
-import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { listGpus } from '../command/gpus.ts';
 import { parseBackendName } from './backend-names.ts';
 
 // Which GPUs the trainer processes get, decided without loading TensorFlow (the daemon sizes its
 // process pool with this before any trainer process starts).
 
-/** The NVIDIA driver lists one directory per GPU here (Linux). */
-export const NVIDIA_GPUS_DIR = '/proc/driver/nvidia/gpus';
-
 /**
  * The GPUs CUDA will show a process: CUDA_VISIBLE_DEVICES when set (ids or UUIDs; empty: none),
- * else one per GPU the driver lists, numbered from 0.
+ * else the indices nvidia-smi lists (none without nvidia-smi; an error when it fails).
  */
-export function visibleGpus(env: NodeJS.ProcessEnv = process.env, driverDir = NVIDIA_GPUS_DIR): string[] {
+export function visibleGpus(env: NodeJS.ProcessEnv = process.env, list: () => string[] = () => listGpus()): string[] {
   const visible = env.CUDA_VISIBLE_DEVICES;
   if (visible !== undefined) {
     return visible
@@ -20,13 +17,7 @@ export function visibleGpus(env: NodeJS.ProcessEnv = process.env, driverDir = NV
       .map((d) => d.trim())
       .filter((d) => d !== '' && d !== '-1');
   }
-  let entries: string[];
-  try {
-    entries = readdirSync(driverDir);
-  } catch {
-    return [];
-  }
-  return entries.map((_, i) => String(i));
+  return list();
 }
 
 const require = createRequire(import.meta.url);
@@ -49,13 +40,14 @@ function installed(pkg: string): boolean {
  */
 export function gpuTrainerDevices(
   env: NodeJS.ProcessEnv = process.env,
-  deps: { driverDir?: string; gpuPackageInstalled?: () => boolean } = {},
+  deps: { listGpus?: () => string[]; gpuPackageInstalled?: () => boolean } = {},
 ): string[] | undefined {
   const wanted = env.SWEEPD_TF_BACKEND?.trim();
   const requested = wanted ? parseBackendName(wanted) : undefined;
   if (requested !== undefined && requested !== 'tensorflow-gpu') return undefined;
-  const devices = visibleGpus(env, deps.driverDir);
-  if (requested === 'tensorflow-gpu') return devices.length > 0 ? devices : undefined;
+  // GPUs are looked for only where the GPU package could use them.
   const gpuPackage = deps.gpuPackageInstalled ?? (() => installed('@tensorflow/tfjs-node-gpu'));
-  return devices.length > 0 && gpuPackage() ? devices : undefined;
+  if (requested === undefined && !gpuPackage()) return undefined;
+  const devices = visibleGpus(env, deps.listGpus);
+  return devices.length > 0 ? devices : undefined;
 }
