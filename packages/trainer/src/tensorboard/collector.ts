@@ -8,7 +8,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import type { EpochRecord, LayerStats } from '@sweepd/core';
 import { EventDecoder, type SummaryPoint } from './event-decoder.ts';
 import { type Histogram, sameHistogram } from './histogram.ts';
-import { histogramStats } from './histogram-stats.ts';
+import { type DistributionStats, histogramStats } from './histogram-stats.ts';
 import { kernelLayer, sparsityLayer } from './layer-tags.ts';
 import { RecordFileReader } from './record-reader.ts';
 import { TagMap, TagMapError } from './tag-map.ts';
@@ -44,10 +44,17 @@ interface Stamped<T> {
   value: T;
 }
 
+/** A kernel histogram, summarised when it arrives (so a backlog of histograms is not held in memory). */
+interface KernelSummary {
+  stats: DistributionStats | undefined;
+  /** Identical to the first histogram seen for the layer, at an earlier step. */
+  unchanged: boolean;
+}
+
 /** What arrived for one global step and has not been emitted yet. */
 interface StepData {
   metrics: Map<string, number>;
-  kernels: Map<string, Histogram>;
+  kernels: Map<string, KernelSummary>;
   sparsity: Map<string, number>;
   /** The epoch metric appeared at this step (no stepsPerEpoch). */
   clock: boolean;
@@ -131,9 +138,9 @@ export class TensorBoardCollector {
       }
     }
     for (const state of this.files.values()) {
-      for (const record of await state.reader.readNew()) {
-        for (const point of state.decoder.decode(record.data, record.offset)) this.accept(point, state.run);
-      }
+      await state.reader.forEachNew((data, offset) => {
+        for (const point of state.decoder.decode(data, offset)) this.accept(point, state.run);
+      });
     }
   }
 
@@ -199,10 +206,11 @@ export class TensorBoardCollector {
         this.late(name);
         return;
       }
-      this.stepData(step).kernels.set(layer, point.histogram);
       this.kernelLayers.add(layer);
       const first = this.firstKernel.get(layer);
       if (!first || step < first.step) this.firstKernel.set(layer, { step, value: point.histogram });
+      const unchanged = first !== undefined && first.step < step && sameHistogram(first.value, point.histogram);
+      this.stepData(step).kernels.set(layer, { stats: histogramStats(point.histogram), unchanged });
     } else {
       this.unmapped(name, point.what);
     }
@@ -271,23 +279,18 @@ export class TensorBoardCollector {
   /** One epoch from the pending steps in `steps` (ascending): the latest value of each metric and layer wins. */
   private record(epoch: number, steps: number[]): EpochRecord {
     const metrics: Record<string, number> = {};
-    const kernels = new Map<string, Stamped<Histogram>>();
+    const kernels = new Map<string, KernelSummary>();
     const sparsity = new Map<string, number>();
     for (const step of steps) {
       const data = this.pending.get(step)!;
       this.pending.delete(step);
       for (const [metric, value] of data.metrics) metrics[metric] = value;
-      for (const [layer, h] of data.kernels) kernels.set(layer, { step, value: h });
+      for (const [layer, k] of data.kernels) kernels.set(layer, k);
       for (const [endPoint, value] of data.sparsity) sparsity.set(endPoint, value);
     }
     const layers = new Map<string, LayerStats>();
-    for (const [layer, { step, value }] of kernels) {
-      const first = this.firstKernel.get(layer);
-      const unchanged = first !== undefined && first.step < step && sameHistogram(first.value, value);
-      const stats: LayerStats = { layer, trainable: !unchanged };
-      const d = histogramStats(value);
-      if (d) Object.assign(stats, d);
-      layers.set(layer, stats);
+    for (const [layer, { stats, unchanged }] of kernels) {
+      layers.set(layer, stats ? { layer, trainable: !unchanged, ...stats } : { layer, trainable: !unchanged });
     }
     for (const [endPoint, value] of sparsity) {
       const layer = this.layerOfEndPoint(endPoint);

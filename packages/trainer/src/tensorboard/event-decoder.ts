@@ -77,33 +77,30 @@ export class EventDecoder {
 
   private fromHistogramProto(h: HistogramMessage, tag: string, step: number, offset: number): SummaryPoint {
     const k = h.bucket.length;
-    if (h.bucket_limit.length !== k) {
+    const limits = h.bucket_limit;
+    const counts = h.bucket;
+    if (limits.length !== k) {
       throw new EventDecodeError(
         this.file,
         offset,
-        `histogram '${tag}' at step ${step} has ${h.bucket_limit.length} bucket limits for ${k} buckets`,
+        `histogram '${tag}' at step ${step} has ${limits.length} bucket limits for ${k} buckets`,
       );
     }
-    const left = new Float64Array(k);
-    const right = new Float64Array(k);
-    const count = new Float64Array(k);
+    const { min, max } = h;
+    const rows: number[] = [];
     // bucket_limit[i] is bucket i's right edge; its left edge is the previous limit. The outermost
     // limits are ±DBL_MAX in TF1's layout, so the edges are clamped to the exact min and max.
-    let previous = h.min;
+    let previous = min;
     for (let i = 0; i < k; i++) {
-      const l = Math.min(Math.max(previous, h.min), h.max);
-      const r = Math.max(Math.min(h.bucket_limit[i]!, h.max), l);
-      left[i] = l;
-      right[i] = r;
-      count[i] = h.bucket[i]!;
-      previous = h.bucket_limit[i]!;
+      const limit = limits[i]!;
+      let l = previous > min ? previous : min;
+      if (l > max) l = max;
+      let r = limit < max ? limit : max;
+      if (r < l) r = l;
+      rows.push(l, r, counts[i]!);
+      previous = limit;
     }
-    return {
-      kind: 'histogram',
-      tag,
-      step,
-      histogram: { left, right, count, min: h.min, max: h.max, num: h.num, sum: h.sum, sumSquares: h.sum_squares },
-    };
+    return { kind: 'histogram', tag, step, histogram: { rows, min, max, num: h.num, sum: h.sum, sumSquares: h.sum_squares } };
   }
 
   private fromTensor(t: TensorMessage, tag: string, step: number, offset: number): SummaryPoint {
@@ -118,14 +115,14 @@ export class EventDecoder {
     if ((plugin === 'histograms' || plugin === undefined) && isHistogramShape) {
       const rows = dims[0]!;
       const values = this.tensorValues(t, rows * 3, tag, step, offset);
-      if (values) return { kind: 'histogram', tag, step, histogram: fromHistogramTensor(values, rows) };
+      if (values) return { kind: 'histogram', tag, step, histogram: fromHistogramTensor(values) };
     }
     return { kind: 'other', tag, step, what: `${plugin ?? 'unlabelled'} tensor of shape [${dims.join(', ')}]` };
   }
 
   /** The tensor's elements as doubles, or undefined for a dtype that is not a real number. */
-  private tensorValues(t: TensorMessage, n: number, tag: string, step: number, offset: number): Float64Array | undefined {
-    const out = new Float64Array(n);
+  private tensorValues(t: TensorMessage, n: number, tag: string, step: number, offset: number): number[] | undefined {
+    const out: number[] = [];
     const content = t.tensor_content;
     if (content && content.length > 0) {
       const view = new DataView(content.buffer, content.byteOffset, content.byteLength);
@@ -138,7 +135,7 @@ export class EventDecoder {
           `tensor '${tag}' at step ${step}: ${content.length} content bytes for ${n} elements of ${size} bytes`,
         );
       }
-      for (let i = 0; i < n; i++) out[i] = readElement(view, t.dtype, i * size);
+      for (let i = 0; i < n; i++) out.push(readElement(view, t.dtype, i * size));
       return out;
     }
     let source: ArrayLike<number>;
@@ -173,7 +170,7 @@ export class EventDecoder {
       throw new EventDecodeError(this.file, offset, `tensor '${tag}' at step ${step} has no values`);
     }
     // TensorProto semantics: fewer values than elements repeat the last one.
-    for (let i = 0; i < n; i++) out[i] = source[Math.min(i, source.length - 1)]!;
+    for (let i = 0; i < n; i++) out.push(source[Math.min(i, source.length - 1)]!);
     return out;
   }
 }
@@ -239,28 +236,22 @@ function bfloat16ToNumber(bits: number): number {
   return BF16.getFloat32(0);
 }
 
-/** TF2's histogram tensor: rows of [left, right, count]. */
-function fromHistogramTensor(values: Float64Array, rows: number): Histogram {
-  const left = new Float64Array(rows);
-  const right = new Float64Array(rows);
-  const count = new Float64Array(rows);
+/** TF2's histogram tensor: rows of [left, right, count], kept as they are. */
+function fromHistogramTensor(rows: number[]): Histogram {
   let num = 0;
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < rows; i++) {
-    left[i] = values[3 * i]!;
-    right[i] = values[3 * i + 1]!;
-    const c = values[3 * i + 2]!;
-    count[i] = c;
+  for (let i = 0; i < rows.length; i += 3) {
+    const c = rows[i + 2]!;
     num += c;
     if (c > 0) {
-      min = Math.min(min, left[i]!);
-      max = Math.max(max, right[i]!);
+      if (rows[i]! < min) min = rows[i]!;
+      if (rows[i + 1]! > max) max = rows[i + 1]!;
     }
   }
   if (num === 0) {
     min = Number.NaN;
     max = Number.NaN;
   }
-  return { left, right, count, min, max, num };
+  return { rows, min, max, num };
 }

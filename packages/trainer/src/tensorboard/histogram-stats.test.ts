@@ -21,24 +21,27 @@ async function histograms(set: FixtureSet): Promise<Map<string, Histogram>> {
   return out;
 }
 
+/** The non-empty buckets as [left, right, count]. */
+function buckets(h: Histogram): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (let i = 0; i < h.rows.length; i += 3) if (h.rows[i + 2] !== 0) out.push([h.rows[i]!, h.rows[i + 1]!, h.rows[i + 2]!]);
+  return out;
+}
+
 /** Width of the non-empty bucket holding v (the widest, when v sits on an edge). */
 function bucketWidthAt(h: Histogram, v: number): number {
   let width = 0;
-  for (let i = 0; i < h.count.length; i++) {
-    if (h.count[i] !== 0 && h.left[i]! <= v && v <= h.right[i]!) width = Math.max(width, h.right[i]! - h.left[i]!);
-  }
+  for (const [l, r] of buckets(h)) if (l <= v && v <= r) width = Math.max(width, r - l);
   return width;
 }
 
 function maxWidth(h: Histogram): number {
-  let width = 0;
-  for (let i = 0; i < h.count.length; i++) if (h.count[i] !== 0) width = Math.max(width, h.right[i]! - h.left[i]!);
-  return width;
+  return Math.max(...buckets(h).map(([l, r]) => r - l));
 }
 
 /** Count in the non-empty bucket that straddles zero, over the total. */
 function straddlingShare(h: Histogram): number {
-  for (let i = 0; i < h.count.length; i++) if (h.left[i]! < 0 && h.right[i]! > 0) return h.count[i]! / h.num;
+  for (const [l, r, c] of buckets(h)) if (l < 0 && r > 0) return c / h.num;
   return 0;
 }
 
@@ -79,9 +82,7 @@ describe('histogramStats against the samples behind the real fixtures', () => {
 function tensorHistogram(rows: [number, number, number][]): Histogram {
   const nonempty = rows.filter((r) => r[2] > 0);
   return {
-    left: Float64Array.from(rows, (r) => r[0]),
-    right: Float64Array.from(rows, (r) => r[1]),
-    count: Float64Array.from(rows, (r) => r[2]),
+    rows: rows.flat(),
     min: Math.min(...nonempty.map((r) => r[0])),
     max: Math.max(...nonempty.map((r) => r[1])),
     num: rows.reduce((a, r) => a + r[2], 0),
@@ -126,8 +127,6 @@ describe('histogramStats on constructed histograms', () => {
   });
 
   it('gives nothing for an empty histogram', () => {
-    expect(
-      histogramStats({ left: new Float64Array(0), right: new Float64Array(0), count: new Float64Array(0), min: 0, max: 0, num: 0 }),
-    ).toBeUndefined();
+    expect(histogramStats({ rows: [], min: 0, max: 0, num: 0 })).toBeUndefined();
   });
 });

@@ -22,17 +22,16 @@ export interface DistributionStats {
 /** Undefined for an empty histogram. */
 export function histogramStats(h: Histogram): DistributionStats | undefined {
   if (!(h.num > 0)) return undefined;
-  const { left, right, count } = h;
-  const k = count.length;
+  const rows = h.rows;
   let total = 0;
   let firstMoment = 0;
   let secondMoment = 0;
   let negative = 0;
-  for (let i = 0; i < k; i++) {
-    const c = count[i]!;
+  for (let i = 0; i < rows.length; i += 3) {
+    const c = rows[i + 2]!;
     if (c === 0) continue;
-    const l = left[i]!;
-    const r = right[i]!;
+    const l = rows[i]!;
+    const r = rows[i + 1]!;
     total += c;
     firstMoment += (c * (l + r)) / 2;
     secondMoment += (c * (l * l + l * r + r * r)) / 3;
@@ -58,12 +57,13 @@ function quantile(h: Histogram, total: number, p: number): number {
   if (p >= 1) return h.max;
   const target = p * total;
   let below = 0;
-  for (let i = 0; i < h.count.length; i++) {
-    const c = h.count[i]!;
+  const rows = h.rows;
+  for (let i = 0; i < rows.length; i += 3) {
+    const c = rows[i + 2]!;
     if (c === 0) continue;
     if (below + c >= target) {
-      const l = h.left[i]!;
-      const r = h.right[i]!;
+      const l = rows[i]!;
+      const r = rows[i + 1]!;
       const v = l + ((target - below) / c) * (r - l);
       return Math.min(Math.max(v, h.min), h.max);
     }

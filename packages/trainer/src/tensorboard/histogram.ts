@@ -1,9 +1,12 @@
 /** A histogram as the collector keeps it, whichever way it was written. */
 export interface Histogram {
-  /** Bucket i holds `count[i]` values in [left[i], right[i]) — the last bucket includes its right edge; left == right means that exact value. */
-  left: Float64Array;
-  right: Float64Array;
-  count: Float64Array;
+  /**
+   * Bucket i is rows[3i] (left edge), rows[3i+1] (right edge), rows[3i+2] (count): the layout of
+   * TF2's histogram tensor, one array per histogram. A bucket holds values in [left, right) — the
+   * last one includes its right edge — and left == right means exactly that value. A plain array:
+   * small typed arrays live off the heap and cost far more to allocate and collect.
+   */
+  rows: number[];
   /** Smallest and largest value: exact for HistogramProto, the outer edges of the non-empty buckets for histogram tensors. */
   min: number;
   max: number;
@@ -17,9 +20,7 @@ export interface Histogram {
 /** Whether two histograms hold the same distribution bucket for bucket (and the same exact sums when both have them). */
 export function sameHistogram(a: Histogram, b: Histogram): boolean {
   if (a.num !== b.num || a.min !== b.min || a.max !== b.max || a.sum !== b.sum || a.sumSquares !== b.sumSquares) return false;
-  if (a.count.length !== b.count.length) return false;
-  for (let i = 0; i < a.count.length; i++) {
-    if (a.count[i] !== b.count[i] || a.left[i] !== b.left[i] || a.right[i] !== b.right[i]) return false;
-  }
+  if (a.rows.length !== b.rows.length) return false;
+  for (let i = 0; i < a.rows.length; i++) if (a.rows[i] !== b.rows[i]) return false;
   return true;
 }

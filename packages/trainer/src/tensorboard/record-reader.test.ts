@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXPECTED, FIXTURE_SETS, FIXTURES_DIR, fixtureFiles } from './fixtures.ts';
+import { maskedCrc32c } from './crc.ts';
 import { RecordFileReader, TfRecordError } from './record-reader.ts';
 
 let dir: string;
@@ -16,6 +17,16 @@ function recordStarts(bytes: Buffer): number[] {
   const starts: number[] = [];
   for (let pos = 0; pos < bytes.length; pos += 16 + Number(bytes.readBigUInt64LE(pos))) starts.push(pos);
   return starts;
+}
+
+/** TFRecord framing of `data`, checksums computed by crc.ts (itself checked against @aws-crypto/crc32c). */
+function frame(data: Uint8Array): Buffer {
+  const out = Buffer.alloc(16 + data.length);
+  out.writeUInt32LE(data.length, 0);
+  out.writeUInt32LE(maskedCrc32c(out, 0, 8), 8);
+  out.set(data, 12);
+  out.writeUInt32LE(maskedCrc32c(data), 12 + data.length);
+  return out;
 }
 
 describe('RecordFileReader', () => {
@@ -89,5 +100,37 @@ describe('RecordFileReader', () => {
     await reader.readNew();
     writeFileSync(path, source.subarray(0, 100));
     await expect(reader.readNew()).rejects.toThrow(/shrank to 100 bytes/);
+  });
+
+  it('reads a backlog of many 1 MiB chunks, records split across chunk boundaries, and a record larger than a chunk', async () => {
+    const torch = readFileSync(join(FIXTURES_DIR, 'torch', fixtureFiles('torch')[0]!));
+    const perCopy = recordStarts(torch).length;
+    const big = Uint8Array.from({ length: 1_500_000 }, (_, i) => (i * 31) & 0xff);
+    const bytes = Buffer.concat([...Array.from({ length: 120 }, () => torch), frame(big), torch]);
+    const path = join(dir, 'events.out.tfevents.5.test');
+    // All but the last 100 bytes: the last record is unfinished.
+    writeFileSync(path, bytes.subarray(0, bytes.length - 100));
+    const reader = new RecordFileReader(path);
+    const first = await reader.readNew();
+    expect(first).toHaveLength(120 * perCopy + 1 + perCopy - 1);
+    expect(first.map((r) => r.offset)).toEqual(recordStarts(bytes).slice(0, -1));
+    expect(Buffer.from(first[120 * perCopy]!.data).equals(Buffer.from(big))).toBe(true);
+    expect(Buffer.from(first[5]!.data)).toEqual(torch.subarray(recordStarts(torch)[5]! + 12, recordStarts(torch)[6]! - 4));
+    writeFileSync(path, bytes);
+    expect((await reader.readNew()).map((r) => r.offset)).toEqual(recordStarts(bytes).slice(-1));
+    expect(reader.offset).toBe(bytes.length);
+  });
+
+  it('waits for a record larger than a chunk until all of it is written', async () => {
+    const big = frame(Uint8Array.from({ length: 3_000_000 }, (_, i) => i % 251));
+    const path = join(dir, 'events.out.tfevents.6.test');
+    writeFileSync(path, big.subarray(0, 2_000_000));
+    const reader = new RecordFileReader(path);
+    expect(await reader.readNew()).toEqual([]);
+    expect(reader.offset).toBe(0);
+    appendFileSync(path, big.subarray(2_000_000));
+    const [record] = await reader.readNew();
+    expect(record!.data.length).toBe(3_000_000);
+    expect(record!.data[2_999_999]).toBe(2_999_999 % 251);
   });
 });

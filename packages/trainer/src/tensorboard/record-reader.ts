@@ -32,12 +32,13 @@ const HEADER_BYTES = 12;
 const FOOTER_BYTES = 4;
 /** Event records are small; a length above this is a corrupt header that happens to pass its CRC. */
 const MAX_RECORD_BYTES = 1 << 30;
-/** Read at most this much per call, so a huge file is consumed in pieces. */
-const READ_CHUNK_BYTES = 64 << 20;
+/** Bytes read per step: a large backlog is read and handed over in pieces, so little of it is held at once. */
+const CHUNK_BYTES = 1 << 20;
 
 export class RecordFileReader {
   /** Where the next unread record starts. */
   private position = 0;
+  private buffer: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
 
   constructor(readonly file: string) {}
 
@@ -45,54 +46,72 @@ export class RecordFileReader {
     return this.position;
   }
 
-  /** Every complete record written since the last call, in file order. */
+  /** Every complete record written since the last call, in file order (copies; see forEachNew for the streaming form). */
   async readNew(): Promise<TfRecord[]> {
+    const records: TfRecord[] = [];
+    await this.forEachNew((data, offset) => records.push({ offset, data: Uint8Array.from(data) }));
+    return records;
+  }
+
+  /**
+   * Hands every complete record written since the last call to `visit`, in file order. `data` is a
+   * view of a buffer that the next records reuse: use it before `visit` returns. Returns the count.
+   */
+  async forEachNew(visit: (data: Uint8Array, offset: number) => void): Promise<number> {
     const handle = await open(this.file, 'r');
+    let count = 0;
     try {
-      const records: TfRecord[] = [];
       for (;;) {
         const { size } = await handle.stat();
         if (size < this.position) {
           throw new TfRecordError(this.file, this.position, `the file shrank to ${size} bytes after ${this.position} bytes were read`);
         }
-        const want = Math.min(size - this.position, READ_CHUNK_BYTES);
-        if (want < HEADER_BYTES) return records;
-        const buffer = Buffer.allocUnsafe(want);
-        const { bytesRead } = await handle.read(buffer, 0, want, this.position);
-        const consumed = this.parse(buffer.subarray(0, bytesRead), records);
+        const remaining = size - this.position;
+        if (remaining < HEADER_BYTES) return count;
+        const want = Math.min(remaining, this.buffer.length);
+        const { bytesRead } = await handle.read(this.buffer, 0, want, this.position);
+        const { consumed, records, needed } = this.parse(this.buffer, bytesRead, visit);
+        count += records;
         this.position += consumed;
-        // Stop unless a full chunk was read and parsed: more may follow it in the file.
-        if (bytesRead < READ_CHUNK_BYTES || consumed === 0) return records;
+        if (consumed === 0) {
+          // The next record does not fit the buffer: grow it when the file already holds all of it.
+          if (needed > this.buffer.length && needed <= remaining) this.buffer = Buffer.allocUnsafe(needed);
+          else return count;
+        }
       }
     } finally {
       await handle.close();
     }
   }
 
-  /** Parses whole records from `buffer` (which starts at this.position); returns the bytes they span. */
-  private parse(buffer: Buffer, into: TfRecord[]): number {
+  /** Visits the whole records in buffer[0, length) (which starts at this.position); `needed` is the size of the first one that did not fit. */
+  private parse(
+    buffer: Buffer,
+    length: number,
+    visit: (data: Uint8Array, offset: number) => void,
+  ): { consumed: number; records: number; needed: number } {
     let pos = 0;
-    while (pos + HEADER_BYTES <= buffer.length) {
+    let records = 0;
+    while (pos + HEADER_BYTES <= length) {
       const at = this.position + pos;
       if (buffer.readUInt32LE(pos + 8) !== maskedCrc32c(buffer, pos, pos + 8)) {
         throw new TfRecordError(this.file, at, 'length checksum mismatch: the file is corrupt or not a TFRecord/event file');
       }
-      const length = Number(buffer.readBigUInt64LE(pos));
-      if (length > MAX_RECORD_BYTES) throw new TfRecordError(this.file, at, `record length ${length} exceeds ${MAX_RECORD_BYTES} bytes`);
-      const end = pos + HEADER_BYTES + length + FOOTER_BYTES;
-      if (end > buffer.length) {
-        if (length + HEADER_BYTES + FOOTER_BYTES > READ_CHUNK_BYTES && pos === 0) {
-          throw new TfRecordError(this.file, at, `record of ${length} bytes is larger than the ${READ_CHUNK_BYTES}-byte read window`);
-        }
-        break; // not written yet (or beyond this chunk): read again from here next time
-      }
+      const dataLength = buffer.readUInt32LE(pos + 4) * 0x1_0000_0000 + buffer.readUInt32LE(pos);
+      if (dataLength > MAX_RECORD_BYTES)
+        throw new TfRecordError(this.file, at, `record length ${dataLength} exceeds ${MAX_RECORD_BYTES} bytes`);
+      const end = pos + HEADER_BYTES + dataLength + FOOTER_BYTES;
+      // Not written yet, or past this chunk: read again from here.
+      if (end > length) return { consumed: pos, records, needed: end - pos };
       const dataStart = pos + HEADER_BYTES;
-      if (buffer.readUInt32LE(dataStart + length) !== maskedCrc32c(buffer, dataStart, dataStart + length)) {
+      if (buffer.readUInt32LE(dataStart + dataLength) !== maskedCrc32c(buffer, dataStart, dataStart + dataLength)) {
         throw new TfRecordError(this.file, at, 'data checksum mismatch: the record is corrupt');
       }
-      into.push({ offset: at, data: buffer.subarray(dataStart, dataStart + length) });
+      // A plain view: Buffer.subarray costs several times more per record.
+      visit(new Uint8Array(buffer.buffer, buffer.byteOffset + dataStart, dataLength), at);
+      records++;
       pos = end;
     }
-    return pos;
+    return { consumed: pos, records, needed: HEADER_BYTES };
   }
 }
