@@ -139,3 +139,40 @@ def test_bad_frozen_layers_is_a_clear_error(tmp_path):
                           capture_output=True, text=True, timeout=600, env=dict(os.environ, SWEEPD_METRICS_FILE=str(tmp_path / "m.jsonl")))
     assert proc.returncode != 0
     assert "--frozen_layers=9: tiny_resnet has 5 blocks, so it must be between 0 and 5" in proc.stderr
+
+
+@pytest.fixture
+def in_process_trial(tmp_path, monkeypatch):
+    import finetune  # noqa: F401  (finds the sweepd client in this checkout when it is not installed)
+    import sweepd.protocol
+
+    monkeypatch.setattr(sweepd.protocol, "_stop_reason", None)
+    monkeypatch.setenv("SWEEPD_METRICS_FILE", str(tmp_path / "metrics.jsonl"))
+    monkeypatch.setenv("SWEEPD_CONTROL_FILE", str(tmp_path / "control.json"))
+    monkeypatch.setenv("SWEEPD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("SWEEPD_MAX_EPOCHS", raising=False)
+    return tmp_path
+
+
+def test_head_only_on_cached_pooled_features(in_process_trial, capsys):
+    import finetune
+
+    common = ["--train_size=64", "--val_size=32", "--batch_size=16", "--frozen_layers=5", "--num_epochs=2", "--probe_size=8", "--threads=1", "--optimizer=adam", "--opt_epsilon=1e-8"]
+    assert finetune.main(common) == 0
+    lines = [json.loads(line) for line in (in_process_trial / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in lines] == [1, 2]
+    assert lines[0]["notes"]["feature_cache"] == "computed" and lines[0]["notes"]["frozen_blocks"] == 5
+    layers = {e["layer"]: e for e in lines[-1]["layers"]}
+    assert layers["fc"]["trainable"] is True and layers["fc"]["kernelMovement"] > 0
+    assert all(not e["trainable"] for name, e in layers.items() if name.startswith("features."))
+    # every ReLU measured once through the whole model at the start; the frozen ones keep those numbers
+    assert "features.block4.relu2" in layers and "sparsity" in layers["features.stem.2"]
+
+
+def test_stop_request_is_seen_mid_epoch(in_process_trial, capsys):
+    import finetune
+
+    (in_process_trial / "control.json").write_text(json.dumps({"stop": True, "reason": "user"}))
+    assert finetune.main(["--train_size=64", "--val_size=16", "--batch_size=1", "--frozen_layers=5", "--num_epochs=3", "--threads=1"]) == 0
+    assert not (in_process_trial / "metrics.jsonl").exists()  # stopped at step 50 of epoch 1, before any report
+    assert "sweepd asked to stop during epoch 1: user" in capsys.readouterr().err
