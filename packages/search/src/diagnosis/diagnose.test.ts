@@ -43,7 +43,7 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(d.summary).toContain('0.58');
     expectAdviceSide(d, 1e-4, 'above');
     // Its rmsprop peers that did better ran at 0.01.
-    expect(text(d)).toMatch(/2 used a higher rate \(0\.01\)/);
+    expect(text(d)).toMatch(/2 used a higher rate \(0\.01\), 0 a lower one/);
     expect(text(d)).not.toMatch(/too high|stalled/i);
   });
 
@@ -155,10 +155,10 @@ describe('diagnoseTrial on recorded cases', () => {
   it('reads the learning rate against peers: rank, better rates higher and lower', () => {
     const d = diagnose(rmspropSmallEpsilon);
     expect(d.evidence.at(-1)).toBe(
-      'Learning rate 0.01 (rmsprop, epsilon 1e-8): ranks 2 of 3 rmsprop trials; of the 0 that scored better, 0 used a higher rate and 0 a lower one.'.replace(
-        'of the 0 that scored better, 0 used a higher rate and 0 a lower one',
-        'no peer scored clearly better',
-      ),
+      'Learning rate 0.01 (rmsprop, epsilon 1e-8): ranks 2 of 3 rmsprop trials; of the 1 that scored better, 0 used a higher rate, 0 a lower one and 1 the same.',
+    );
+    expect(diagnose(rmspropLow).evidence.at(-1)).toBe(
+      'Learning rate 1e-4 (rmsprop, epsilon 1): ranks 3 of 3 rmsprop trials; of the 2 that scored better, 2 used a higher rate (0.01), 0 a lower one and 0 the same.',
     );
   });
 });

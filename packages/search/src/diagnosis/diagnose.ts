@@ -119,14 +119,14 @@ function evidenceSentences(e: TrialEvidence, position: RatePosition | undefined,
     const eps = typeof params.opt_epsilon === 'number' ? `, epsilon ${formatRate(params.opt_epsilon)})` : ')';
     let line = `Learning rate ${formatRate(rate)}${opt === ' (' ? '' : `${opt}${eps}`}`;
     if (position) {
-      const better = position.betterHigher.length + position.betterLower.length;
+      const better = position.betterHigher.length + position.betterLower.length + position.betterSame;
       line +=
         `: ranks ${position.rank} of ${position.of} ${position.group}; ` +
         (better === 0
           ? 'no peer scored clearly better'
           : `of the ${better} that scored better, ${position.betterHigher.length} used a higher rate${
               position.betterHigher.length ? ` (${rangeOf(position.betterHigher)})` : ''
-            } and ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower)})` : ''}`);
+            }, ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower)})` : ''} and ${position.betterSame} the same`);
     }
     out.push(`${line}.`);
   }

@@ -13,6 +13,8 @@ export interface RatePosition {
   /** Peers that scored better by more than the margin, with higher and with lower rates. */
   betterHigher: number[];
   betterLower: number[];
+  /** Peers that scored better by more than the margin at the trial's own rate. */
+  betterSame: number;
   worseHigher: number[];
   worseLower: number[];
   /** 1-based rank of the trial's value among the group and itself, and the group's size with it. */
@@ -48,6 +50,7 @@ export function ratePosition(
     group: group === same ? `${optimizer} trials` : 'trials',
     betterHigher: [],
     betterLower: [],
+    betterSame: 0,
     worseHigher: [],
     worseLower: [],
     rank: 1,
@@ -57,7 +60,11 @@ export function ratePosition(
     const diff = sign * ((p.value as number) - value);
     const r = learningRateOf(p) as number;
     if (diff > 0) position.rank++;
-    if (r === rate || Math.abs(diff) <= margin) continue;
+    if (Math.abs(diff) <= margin) continue;
+    if (r === rate) {
+      if (diff > 0) position.betterSame++;
+      continue;
+    }
     if (diff > 0) (r > rate ? position.betterHigher : position.betterLower).push(r);
     else (r > rate ? position.worseHigher : position.worseLower).push(r);
   }
