@@ -50,6 +50,8 @@ export class TrialProcess {
     const stdoutLines = new LineBuffer();
     const outFile = createWriteStream(path.join(options.trialDir, 'stdout.log'));
     const errFile = createWriteStream(path.join(options.trialDir, 'stderr.log'));
+    // A full disk must not take the worker down: the logs are lost, the in-memory tail is kept.
+    for (const file of [outFile, errFile]) file.on('error', () => {});
     child.stdout?.on('data', (d: Buffer) => {
       outFile.write(d);
       for (const line of stdoutLines.push(d)) options.onStdoutLine(line);
