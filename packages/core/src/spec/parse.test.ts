@@ -192,3 +192,48 @@ describe('parseSpec', () => {
     expect(() => parseSpecText('42')).toThrow(SpecError);
   });
 });
+
+describe('baseline', () => {
+  const practitioner = { learning_rate: 0.01, optimizer: 'rmsprop', frozen_layers: 0, momentum: 0.9 };
+
+  it('accepts a point of the space, conditional parameters only where their condition holds', () => {
+    expect(parseSpec(withChange((s) => (s.baseline = practitioner))).baseline).toEqual(practitioner);
+    const adam = { learning_rate: 1e-4, optimizer: 'adam', frozen_layers: 8 };
+    expect(parseSpec(withChange((s) => (s.baseline = adam))).baseline).toEqual(adam);
+    expect(parseSpec(valid()).baseline).toBeUndefined();
+  });
+
+  it('names every problem by path: unknown, fixed, missing, outside, not a choice, off-step, inactive', () => {
+    expect(
+      problems(
+        withChange((s) => {
+          s.baseline = { learning_rate: 0.5, optimizer: 'adagrad', frozen_layers: 2.5, momentum: 0.9, batch_size: 32, epsilon: 1 };
+        }),
+      ),
+    ).toEqual([
+      'baseline.batch_size: is fixed for every trial (fixed.batch_size); the baseline gives values only for the parameters of space',
+      'baseline.epsilon: names no parameter of the space',
+      'baseline.learning_rate: 0.5 is outside the searched range [1e-8, 0.1]; widen space.learning_rate to include it, so the search can model the baseline',
+      'baseline.optimizer: "adagrad" is not a choice of space.optimizer ("sgd", "momentum", "rmsprop", "adam")',
+      "baseline.frozen_layers: 2.5 is not an integer on space.frozen_layers's step 1 from 0",
+      'baseline.momentum: must be absent: its condition (optimizer in "momentum"|"rmsprop") does not hold for the baseline',
+    ]);
+    expect(problems(withChange((s) => (s.baseline = { learning_rate: 0.01, optimizer: 'rmsprop', frozen_layers: 0 })))).toEqual([
+      'baseline.momentum: is missing: the baseline gives the value you run today for every searched parameter that applies',
+    ]);
+    expect(problems(withChange((s) => (s.baseline = { ...practitioner, learning_rate: 'fast' })))).toEqual([
+      'baseline.learning_rate: must be a finite number (got "fast")',
+    ]);
+  });
+
+  it('reports baseline problems together with problems elsewhere in the spec', () => {
+    const found = problems(
+      withChange((s) => {
+        s.baseline = { ...practitioner, optimizer: 'adagrad' };
+        s.budget.max_trials = 0;
+      }),
+    );
+    expect(found).toContain('budget.max_trials: must be at least 1');
+    expect(found).toContain('baseline.optimizer: "adagrad" is not a choice of space.optimizer ("sgd", "momentum", "rmsprop", "adam")');
+  });
+});

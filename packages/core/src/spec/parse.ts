@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { baselineProblems } from './baseline.ts';
 import { SpecError, type SpecProblem, formatPath } from './errors.ts';
 import { nestingProblem } from './nesting.ts';
 import { LIMITS, paramSchema, type ParamSpec, type SearchSpec, specSchema } from './schema.ts';
@@ -82,12 +83,19 @@ function draftOf(input: unknown): SearchSpec {
     objective: section(shape.objective, raw.objective, {}),
     space,
     fixed: section(shape.fixed, raw.fixed, {}),
+    ...baselineDraft(raw.baseline),
     strategy: section(shape.strategy, raw.strategy, undefined),
     stopping: section(shape.stopping, raw.stopping, []),
     budget: section(shape.budget, raw.budget, { max_trials: 1, max_epochs: 1 }),
     trainer: section(shape.trainer, raw.trainer, undefined),
     plugins: section(shape.plugins, raw.plugins, []),
   };
+}
+
+/** The baseline when it parses (its own problems are the schema's), so its values are still checked against the space. */
+function baselineDraft(value: unknown): Pick<SearchSpec, 'baseline'> {
+  const r = specSchema.shape.baseline.safeParse(value);
+  return r.success && r.data ? { baseline: r.data } : {};
 }
 
 function toProblem(issue: z.core.$ZodIssue): SpecProblem {
@@ -155,6 +163,8 @@ function checkSemantics(spec: SearchSpec, rawSpace: Record<string, unknown>): Sp
   }
   const cycle = findConditionCycle(spec);
   if (cycle) add(`space.${cycle[0]}.when`, `conditions form a cycle: ${cycle.join(' -> ')}`);
+  // Conditions that form a cycle cannot say which baseline values apply.
+  else if (spec.baseline) problems.push(...baselineProblems(spec, new Set(names)));
   return problems;
 }
 

@@ -62,6 +62,12 @@ export const specSchema = z.strictObject({
   }),
   space: z.record(name, paramSchema),
   fixed: z.record(name, paramValue).default({}),
+  /**
+   * The config the user runs today: a value for every searched parameter that applies (conditions
+   * as in `space`), each inside the space. It runs first, as trial 0, so the answer can say how
+   * much the best found beats it. Checked in parse.ts (baselineProblems).
+   */
+  baseline: z.record(name, paramValue).optional(),
   strategy: pluginRef.default({ name: 'random', options: {} }),
   stopping: z.array(pluginRef).max(16, 'must list at most 16 rules').default([]),
   budget: z.strictObject({
