@@ -19,8 +19,8 @@
  *     time.perf_counter) and CPU time (process.cpuUsage / time.process_time). No speed target for
  *     (b): the figures and the ratios are printed.
  *
- * Fails when python3 with tensorboard and tensorflow is missing, when the two readers disagree, or
- * when (a) misses its target.
+ * Fails when no Python (references.ts: $SWEEPD_BENCH_PYTHON, /usr/bin/python3, python3) has
+ * tensorboard, numpy and tensorflow, when the two readers disagree, or when (a) misses its target.
  *
  * Run: node --import tsx test/bench/tensorboard.ts [--steps 20000]   (or: npm run bench -- tensorboard)
  */
@@ -33,8 +33,8 @@ import { pathToFileURL } from 'node:url';
 import { EventDecoder } from '../../packages/trainer/src/tensorboard/event-decoder.ts';
 import { TensorBoardCollector } from '../../packages/trainer/src/tensorboard/index.ts';
 import { RecordFileReader } from '../../packages/trainer/src/tensorboard/record-reader.ts';
+import { referencePython } from './references.ts';
 
-const PYTHON = process.env.SWEEPD_BENCH_PYTHON ?? 'python3';
 const REPEATS = 3;
 const TARGET_RECORDS_PER_SECOND = 10_000;
 
@@ -167,6 +167,9 @@ function eventFiles(root: string): string[] {
 }
 
 function runPython(root: string, steps: number): PythonResult {
+  // Found like every bench reference (references.ts); tensorflow is imported by the script itself,
+  // not probed, because importing it takes seconds.
+  const PYTHON = referencePython(['tensorboard', 'numpy']);
   const run = spawnSync(PYTHON, ['-c', PYTHON_SCRIPT, root, String(steps), String(REPEATS)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (run.error) throw new Error(`the reference needs ${PYTHON} with tensorflow and tensorboard: ${run.error.message}`);
   if (run.status !== 0) {
