@@ -174,5 +174,5 @@ def test_stop_request_is_seen_mid_epoch(in_process_trial, capsys):
 
     (in_process_trial / "control.json").write_text(json.dumps({"stop": True, "reason": "user"}))
     assert finetune.main(["--train_size=64", "--val_size=16", "--batch_size=1", "--frozen_layers=5", "--num_epochs=3", "--threads=1"]) == 0
-    assert not (in_process_trial / "metrics.jsonl").exists()  # stopped at step 50 of epoch 1, before any report
+    assert not (in_process_trial / "metrics.jsonl").exists()  # stopped after the first step, before any report
     assert "sweepd asked to stop during epoch 1: user" in capsys.readouterr().err
