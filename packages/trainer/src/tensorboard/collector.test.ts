@@ -133,6 +133,24 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     expect(last.map((e) => [e.epoch, e.metrics.auc])).toEqual([[3, written('tf1', 'eval/AUC', 30)]]);
   });
 
+  it('without stepsPerEpoch, drops the steps after the last epoch-metric value at finish and says so', async () => {
+    const evalFile = fixtureFiles('tf1').find((f) => f.startsWith('eval/'))!;
+    const evalBytes = readFileSync(join(FIXTURES_DIR, 'tf1', evalFile));
+    const records = await new RecordFileReader(join(FIXTURES_DIR, 'tf1', evalFile)).readNew();
+    cpSync(join(FIXTURES_DIR, 'tf1', 'train'), join(dir, 'train'), { recursive: true });
+    mkdirSync(join(dir, 'eval'));
+    // The eval file up to its step-20 AUC: the train steps 25 and 30 end no epoch.
+    writeFileSync(join(dir, evalFile), evalBytes.subarray(0, records[records.length - 1]!.offset));
+    const logs: string[] = [];
+    const collector = new TensorBoardCollector({ dir, tags: TF1_TAGS, log: (m) => logs.push(m) });
+    const epochs = [...(await collector.poll()), ...(await collector.finish())];
+    expect(epochs.map((e) => [e.epoch, e.metrics.auc])).toEqual([
+      [1, written('tf1', 'eval/AUC', 10)],
+      [2, written('tf1', 'eval/AUC', 20)],
+    ]);
+    expect(logs).toContain("tensorboard: 2 step(s) after the last 'auc' value (steps 25–30) end no epoch and were dropped");
+  });
+
   it('fails the poll on a corrupt record, naming the file and offset', async () => {
     const trainFile = fixtureFiles('tf1').find((f) => f.startsWith('train/'))!;
     const bytes = Buffer.from(readFileSync(join(FIXTURES_DIR, 'tf1', trainFile)));

@@ -93,9 +93,9 @@ export class EventDecoder {
     let previous = min;
     for (let i = 0; i < k; i++) {
       const limit = limits[i]!;
-      let l = previous > min ? previous : min;
+      let l = Math.max(previous, min);
       if (l > max) l = max;
-      let r = limit < max ? limit : max;
+      let r = Math.min(limit, max);
       if (r < l) r = l;
       rows.push(l, r, counts[i]!);
       previous = limit;
