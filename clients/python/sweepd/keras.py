@@ -7,7 +7,7 @@ Each epoch it reports Keras' logs as metrics (plus ``val_auc_macro``, ``val_auc_
 ``val_auc[<class>]`` when ``validation`` is given), one entry per layer with a kernel
 (kernelMovement, biasMovement, updateRatio, mean, std, fractionNegative, quantiles), the sparsity
 and dead units of every ReLU output on the probe batch (channels last), and sets
-``model.stop_training`` when sweepd asks the trial to stop.
+``model.stop_training`` when sweepd asks the trial to stop (checked after every batch).
 """
 
 from __future__ import annotations
@@ -130,6 +130,11 @@ class SweepdCallback(keras.callbacks.Callback):
                     entries.append({"layer": layer.name, "trainable": False, **a})
         self.last_seconds = time.perf_counter() - started
         return entries
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        # one stat() per batch: a stop request ends the epoch early (Keras 3 checks after each batch)
+        if should_stop():
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         metrics: Dict[str, float] = {}
