@@ -4,7 +4,8 @@ import { builtinStrategies } from './strategies/index.ts';
 
 for (const plugin of [...builtinStrategies, ...builtinStoppingRules]) registry.register(plugin);
 
-export { builtinStoppingRules, decideAll, tagsForTrialAll } from './stopping/index.ts';
+export { builtinStoppingRules, decideAll, noiseEstimate, tagsForTrialAll } from './stopping/index.ts';
+export { BASELINE_STOPPING_RULES, isBaselineTrial } from './engine/baseline.ts';
 export { builtinStrategies } from './strategies/index.ts';
 export * from './create.ts';
 export * from './engine/index.ts';

@@ -1,6 +1,7 @@
 import { checkParams, FINISHED_TRIAL_STATES, type Params, type Suggestion, type TrialView } from '@sweepd/core';
 import { tagsForTrialAll } from '../stopping/index.ts';
 import type { ActiveStudy } from './active-study.ts';
+import { baselineSuggestion } from './baseline.ts';
 import { type EngineContext, errorText } from './context.ts';
 import { failOnRepeatedFailures, failStudy, finishStudy } from './finishing.ts';
 
@@ -30,6 +31,9 @@ async function fill(ctx: EngineContext, study: ActiveStudy): Promise<void> {
   if (study.creationUncertain) await adoptStoredTrials(ctx, study);
   await flushDispatch(ctx, study);
   const { budget } = study.spec;
+  // The baseline goes first, alone in its creation, so it is trial 0 (see baseline.ts).
+  const baseline = study.trials.size === 0 ? baselineSuggestion(study.spec) : undefined;
+  if (baseline) await createAndDispatch(ctx, study, [baseline]);
   const free = Math.min(budget.parallelism - study.inFlightCount(), budget.max_trials - study.trials.size);
   if (free > 0 && !study.exhausted) {
     let answer: Array<Params | Suggestion> | 'done';

@@ -1,5 +1,6 @@
 import { decideAll } from '../stopping/index.ts';
 import type { ActiveStudy, LiveTrial } from './active-study.ts';
+import { BASELINE_STOPPING_RULES, isBaselineTrial } from './baseline.ts';
 import type { EngineContext } from './context.ts';
 import { finishTrial } from './trial-outcomes.ts';
 
@@ -12,9 +13,10 @@ import { finishTrial } from './trial-outcomes.ts';
 export async function applyRules(ctx: EngineContext, trialId: string): Promise<void> {
   const study = ctx.trialToStudy.get(trialId) as ActiveStudy;
   const trial = study.trials.get(trialId) as LiveTrial;
-  if (trial.pendingStop || trial.state !== 'running' || study.rules.length === 0) return;
+  const rules = isBaselineTrial(trial) ? study.rules.filter((r) => BASELINE_STOPPING_RULES.has(r.name)) : study.rules;
+  if (trial.pendingStop || trial.state !== 'running' || rules.length === 0) return;
   const decision = decideAll(
-    study.rules,
+    rules,
     trial,
     study.history().filter((t) => t !== trial),
   );
