@@ -15,8 +15,8 @@
  *
  * Targets, per problem, both against figures of this run: sweepd's method spends fewer epochs than
  * Optuna's SuccessiveHalvingPruner (median), and its best final is at least MedianPruner's (median;
- * at most, for the minimised problem). The bench fails when a target is missed or Optuna (Debian's
- * python3-optuna for /usr/bin/python3) is missing.
+ * at most, for the minimised problem). The bench fails when a target is missed or Optuna is missing
+ * (found as references.ts finds every reference: Debian's python3-optuna first; --install-references).
  *
  * The default: 20 seeds (0–19), all four problems, Optuna's Median, SuccessiveHalving and Hyperband
  * (240 Optuna studies in two processes beside sweepd's; sweepd's own no-pruning row is the
@@ -32,13 +32,12 @@ import { bestOf, type EpochRecord, type Params, registry, Rng, type TrialView } 
 import { createStoppingRule, createStrategy } from '@sweepd/search';
 import { decideAll, type NamedStoppingRule, tagsForTrialAll } from '../../packages/search/src/stopping/index.ts';
 import { type CurveProblem, observe, PROBES, PROBLEMS, problemNamed, SPACE } from './pruning-problems.ts';
+import { REFERENCE_DIR, referencePython } from './references.ts';
 
 const N_TRIALS = 50;
 const N_EPOCHS = 20;
 const METRIC = 'objective';
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REFERENCE = path.join(HERE, 'references', 'pruning_optuna.py');
-const PYTHON = '/usr/bin/python3';
+const REFERENCE = path.join(REFERENCE_DIR, 'pruning_optuna.py');
 /** The rules with an `initial_value` option. */
 const TAKES_INITIAL_VALUE = new Set(['learning-curve', 'curve-halving']);
 
@@ -214,16 +213,11 @@ const OPTUNA_PRUNERS = {
 } as const;
 type Pruner = keyof typeof OPTUNA_PRUNERS;
 
-/** Runs the Optuna reference in this run; throws, naming the fix, when Optuna is missing. */
+/** Runs the Optuna reference in this run, beside sweepd's studies; throws when Optuna is missing. */
 async function runOptuna(problems: readonly string[], pruners: readonly Pruner[], seeds: number, firstSeed: number): Promise<OptunaOutput> {
   const run = promisify(execFile);
-  try {
-    await run(PYTHON, ['-c', 'import optuna, numpy'], { timeout: 60_000 });
-  } catch {
-    throw new Error(
-      `Optuna is not importable by ${PYTHON}: apt-get install -y python3-optuna (the reference runs in the same run; there is no cache)`,
-    );
-  }
+  // Throws, naming the packages, when no interpreter imports them (after --install-references tried).
+  const python = referencePython(['optuna', 'numpy']);
   const args = [
     REFERENCE,
     '--seeds',
@@ -235,7 +229,7 @@ async function runOptuna(problems: readonly string[], pruners: readonly Pruner[]
     '--pruners',
     pruners.join(','),
   ];
-  const { stdout } = await run(PYTHON, args, { timeout: 30 * 60_000, maxBuffer: 1 << 26 });
+  const { stdout } = await run(python, args, { timeout: 30 * 60_000, maxBuffer: 1 << 26 });
   return JSON.parse(stdout) as OptunaOutput;
 }
 
