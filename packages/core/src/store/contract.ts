@@ -57,6 +57,17 @@ export interface Store {
   /** Every trial of the study with its epochs (metrics and layer statistics), ordered by number. */
   listTrials(studyId: string): Promise<TrialRecord[]>;
   getTrial(studyId: string, number: number): Promise<TrialRecord | undefined>;
+  /**
+   * One page of the leaderboard without reading the whole study: trials with a finite value by
+   * value (best first; ties by number), then the rest by number; each with its epochs' metrics
+   * (no layer statistics). `ranked` counts the trials with a value, `total` all of them.
+   * Optional: a store without it is ranked in memory from listTrials.
+   */
+  leaderboardPage?(
+    studyId: string,
+    direction: 'maximize' | 'minimize',
+    page: { limit?: number; offset?: number },
+  ): Promise<{ total: number; ranked: number; trials: TrialRecord[] }>;
   /** queued -> running; no effect on a finished trial. Returns whether it changed. */
   markRunning(trialId: string, worker: string): Promise<boolean>;
   /** Upserts epochs (unique per trial and epoch) and keeps each trial's best value current. */

@@ -301,6 +301,70 @@ export class DrizzleStore implements Store {
     }
   }
 
+  async leaderboardPage(
+    studyId: string,
+    direction: 'maximize' | 'minimize',
+    page: { limit?: number; offset?: number },
+  ): Promise<{ total: number; ranked: number; trials: TrialRecord[] }> {
+    try {
+      return await this.db.transaction(
+        async (tx) => {
+          // A finite value ranks; NaN and ±Infinity do not (PostgreSQL sorts NaN above every number).
+          const finite = sql`${trials.value} IS NOT NULL AND ${trials.value} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)`;
+          const [counts] = await tx
+            .select({
+              total: sql<number>`count(*)`.mapWith(Number),
+              ranked: sql<number>`count(*) FILTER (WHERE ${finite})`.mapWith(Number),
+            })
+            .from(trials)
+            .where(eq(trials.studyId, studyId));
+          const total = counts?.total ?? 0;
+          const ranked = counts?.ranked ?? 0;
+          const offset = page.offset ?? 0;
+          const limit = page.limit ?? total;
+          // Ranked rows first (a bounded top-N sort in PostgreSQL), then unranked ones by number.
+          const rankedRows =
+            offset < ranked
+              ? await tx
+                  .select()
+                  .from(trials)
+                  .where(and(eq(trials.studyId, studyId), finite))
+                  .orderBy(direction === 'maximize' ? sql`${trials.value} DESC` : asc(trials.value), asc(trials.number))
+                  .limit(limit)
+                  .offset(offset)
+              : [];
+          const restLimit = limit - rankedRows.length;
+          const restRows =
+            restLimit > 0
+              ? await tx
+                  .select()
+                  .from(trials)
+                  .where(and(eq(trials.studyId, studyId), sql`NOT (${finite})`))
+                  .orderBy(asc(trials.number))
+                  .limit(restLimit)
+                  .offset(Math.max(0, offset - ranked))
+              : [];
+          const pageRows = [...rankedRows, ...restRows];
+          if (pageRows.length === 0) return { total, ranked, trials: [] };
+          const epochRows = await tx
+            .select({ trialId: epochs.trialId, epoch: epochs.epoch, metrics: epochs.metrics, notes: epochs.notes })
+            .from(epochs)
+            .where(
+              inArray(
+                epochs.trialId,
+                pageRows.map((r) => r.id),
+              ),
+            )
+            .orderBy(asc(epochs.trialId), asc(epochs.epoch));
+          return { total, ranked, trials: assemble(pageRows, epochRows, []) };
+        },
+        { isolationLevel: 'repeatable read', accessMode: 'read only' },
+      );
+    } catch (err) {
+      wrapFailure(`leaderboardPage(${studyId})`, err);
+    }
+  }
+
   async getTrial(studyId: string, number: number): Promise<TrialRecord | undefined> {
     if (!Number.isSafeInteger(number)) return undefined;
     try {

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { bestConfig, renderBestConfig } from '../../views/export.ts';
-import { leaderboard, leaderboardPage, paramColumns } from '../../views/leaderboard.ts';
+import { leaderboard, leaderboardPage, paramColumns, storePageRows } from '../../views/leaderboard.ts';
 import { trialView } from '../../views/study.ts';
 import type { Api, RouteDeps } from '../deps.ts';
 import { findStudy, HttpError } from '../errors.ts';
@@ -72,16 +72,19 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
   app.openapi(leaderboardRoute, async (c) => {
     const study = await findStudy(store, c.req.valid('param').id);
     const { limit, offset } = c.req.valid('query');
-    const rows = leaderboard(await store.listTrials(study.id), study.spec);
+    // A store that ranks in SQL reads only the page (100,000-trial studies); otherwise rank in memory.
+    const ranked = await store.leaderboardPage?.(study.id, study.spec.objective.direction, { limit, offset });
+    const all = ranked ? undefined : leaderboard(await store.listTrials(study.id), study.spec);
+    const rows = ranked ? storePageRows(ranked, study.spec, offset ?? 0) : leaderboardPage(all ?? [], { limit, offset });
     return c.json(
       {
         study: study.id,
         state: study.state,
         objective: study.spec.objective,
-        total: rows.length,
+        total: ranked ? ranked.total : (all ?? []).length,
         offset: offset ?? 0,
-        columns: paramColumns(study, rows),
-        rows: leaderboardPage(rows, { limit, offset }),
+        columns: paramColumns(study, all ?? rows),
+        rows,
       },
       200,
     );

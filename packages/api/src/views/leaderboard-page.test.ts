@@ -1,0 +1,67 @@
+import { parseSpec } from '@sweepd/core';
+import { openStore } from '@sweepd/core/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leaderboard, leaderboardPage, storePageRows } from './leaderboard.ts';
+
+// The store's SQL ranking must give exactly the rows the in-memory ranking gives, page by page:
+// values with ties, NaN, no value at all, failed trials, in both directions.
+describe('leaderboard pages ranked by the store', () => {
+  const store = openStore({ dataDir: 'memory://' });
+  afterAll(async () => (await store).close());
+
+  for (const direction of ['maximize', 'minimize'] as const) {
+    describe(direction, () => {
+      const spec = parseSpec({
+        name: `page-${direction}`,
+        objective: { metric: 'auc', direction },
+        space: { lr: { type: 'float', low: 1e-5, high: 1e-1, log: true } },
+        strategy: { name: 'random' },
+        budget: { max_trials: 40, max_epochs: 3, parallelism: 4 },
+        trainer: { runner: 'noop' },
+      });
+      let studyId = '';
+      beforeAll(async () => {
+        const s = await store;
+        const study = await s.createStudy({ spec, specText: JSON.stringify(spec) });
+        studyId = study.id;
+        const created = await s.createTrials(
+          study.id,
+          Array.from({ length: 40 }, (_, i) => ({ params: { lr: 10 ** (-5 + (i % 9) / 2) } })),
+        );
+        const values = created.map((_, i) => (i % 10 === 3 ? Number.NaN : ([0.7, 0.9, 0.8, 0.9, 0.6][i % 5] as number)));
+        await s.recordEpochs(
+          created.flatMap((t, i) =>
+            i % 8 === 7
+              ? []
+              : [1, 2].map((epoch) => ({ trialId: t.id, epoch, metrics: { auc: epoch === 2 ? (values[i] as number) : 0.5 }, layers: [] })),
+          ),
+          spec.objective,
+        );
+        await s.finishTrials(created.map((t, i) => ({ trialId: t.id, state: i % 8 === 7 ? 'failed' : 'completed' })));
+      });
+
+      it('matches the in-memory leaderboard at every offset and limit', async () => {
+        const s = await store;
+        if (!s.leaderboardPage) throw new Error('the drizzle store ranks in SQL: leaderboardPage must exist');
+        const all = leaderboard(await s.listTrials(studyId), spec);
+        expect(all.filter((r) => r.rank === null).length).toBeGreaterThan(4);
+        for (const [offset, limit] of [
+          [0, 10],
+          [0, undefined],
+          [5, 7],
+          [30, 10],
+          [33, 3],
+          [38, 50],
+          [45, 5],
+        ] as const) {
+          const page = await s.leaderboardPage(studyId, direction, { limit, offset });
+          expect(page.total).toBe(40);
+          const strip = (rows: typeof all) => rows.map(({ params, ...r }) => ({ ...r, lr: params.lr }));
+          expect(strip(storePageRows(page, spec, offset)), `offset ${offset} limit ${limit}`).toEqual(
+            strip(leaderboardPage(all, { offset, ...(limit !== undefined && { limit }) })),
+          );
+        }
+      });
+    });
+  }
+});
