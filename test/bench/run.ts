@@ -29,6 +29,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'seed-config': async () => (await import('./seed-config.ts')).runSeedConfigBench(),
   search: async () => (await import('./search.ts')).runSearchBench({ cached: process.argv.includes('--cached') }),
   pruning: async () => (await import('./pruning.ts')).runPruningBench(),
+  scale: async () => (await import('./scale.ts')).runScaleBench(),
   tensorboard: async () => (await import('./tensorboard.ts')).runTensorBoardBench(),
   'client-overhead': async () => (await import('./client-overhead.ts')).runClientOverheadBench(),
 };
