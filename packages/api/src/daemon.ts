@@ -3,7 +3,15 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Bus, LocalBus, type Logger, type Store, type Subscription, silentLogger } from '@sweepd/core';
 import { StudyEngine } from '@sweepd/search';
-import { gpuTrainerDevices, ProcessPoolRunner, startWorker } from '@sweepd/trainer';
+import {
+  CommandRoutingRunner,
+  CommandRunner,
+  GpuSlots,
+  gpuTrainerDevices,
+  listGpus,
+  ProcessPoolRunner,
+  startWorker,
+} from '@sweepd/trainer';
 import { createApp } from './http/app.ts';
 import { isLoopback } from './http/auth.ts';
 import { LeaderboardHub } from './live/hub.ts';
@@ -58,7 +66,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   const store = await openStore({ url: options.databaseUrl, dataDir: path.join(dataDir, 'db'), log: (msg) => log.info({}, msg) });
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
-    const bus = options.natsUrl ? await connectNats(options.natsUrl, log) : new LocalBus();
+    const bus = options.natsUrl ? await connectNats(options.natsUrl, log) : new LocalBus({ log: (message) => log.warn({}, message) });
     closers.unshift(() => bus.close());
     // Remote NATS workers may not see this host's files: paths in specs are then checked on the workers.
     const engine = new StudyEngine({ store, bus, log, workersShareFiles: !options.natsUrl });
@@ -68,12 +76,21 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     const gpus = gpuTrainerDevices();
     const workers = options.workers ?? (options.natsUrl ? 0 : (gpus?.length ?? Math.max(1, availableParallelism())));
     if (workers > 0) {
-      const runner = new ProcessPoolRunner({
+      const cacheDir = path.join(dataDir, 'cache');
+      const pool = new ProcessPoolRunner({
         size: workers,
         ...(gpus ? { gpuDevices: gpus } : {}),
-        env: { SWEEPD_CACHE_DIR: path.join(dataDir, 'cache') },
+        env: { SWEEPD_CACHE_DIR: cacheDir },
         log: (m) => log.info({}, m),
       });
+      // A command trial's work happens in its own process group: the daemon supervises it here (the
+      // whole stop sequence runs, not cut short by a trainer process's kill), one per GPU if any.
+      const commandGpus = listGpus();
+      const runner = new CommandRoutingRunner(
+        new CommandRunner({ cacheDir }),
+        pool,
+        commandGpus.length > 0 ? new GpuSlots(commandGpus) : undefined,
+      );
       const sub: Subscription = await startWorker({
         bus,
         runner,
@@ -110,19 +127,20 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     log.info({ url, store: store.kind, bus: bus.kind, workers, auth: options.token ? 'bearer' : 'none' }, 'sweepd is up');
     let closing: Promise<void> | undefined;
-    return { url, port, store, bus, engine, hub, close: () => (closing ??= closeAll(closers)) };
+    return { url, port, store, bus, engine, hub, close: () => (closing ??= closeAll(closers, log)) };
   } catch (err) {
-    await closeAll(closers);
+    await closeAll(closers, log);
     throw err;
   }
 }
 
-async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
+async function closeAll(closers: Array<() => Promise<void>>, log: Logger): Promise<void> {
   for (const close of closers) {
     try {
       await close();
-    } catch {
-      // Closing is best effort: one failure must not keep the rest open.
+    } catch (err) {
+      // Closing is best effort: one failure must not keep the rest open, but it is said.
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'error while closing');
     }
   }
 }

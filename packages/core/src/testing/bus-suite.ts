@@ -183,6 +183,26 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       expect(firstOccurrences(accepted, 't1')).toEqual(['epoch 1', 'epoch 2', 'epoch 3', 'epoch 4', 'epoch 5', 'final']);
     });
 
+    it('carries NaN and ±Infinity in a report (a diverged trial’s loss), not null', async () => {
+      const { daemon, worker } = await setup();
+      const reports = await collectReports(daemon);
+      const w = await worker();
+      await w.publishReport({
+        kind: 'epoch',
+        studyId: 'st_suite',
+        trialId: 't-nan',
+        epoch: 1,
+        metrics: { val_loss: Number.NaN, train_loss: Number.POSITIVE_INFINITY },
+        layers: [{ layer: 'fc', trainable: true, kernelMovement: Number.NaN }],
+      });
+      await waitUntil(() => reports.some((r) => r.trialId === 't-nan'), 'the NaN report');
+      const got = reports.find((r) => r.trialId === 't-nan');
+      if (got?.kind !== 'epoch') throw new Error('expected the epoch report');
+      expect(Number.isNaN(got.metrics.val_loss)).toBe(true);
+      expect(got.metrics.train_loss).toBe(Number.POSITIVE_INFINITY);
+      expect(Number.isNaN(got.layers[0]?.kernelMovement)).toBe(true);
+    });
+
     it('stop aborts the running handler within a second, with the reason, and the job is not delivered again', async () => {
       const { daemon, worker } = await setup();
       const w = await worker();

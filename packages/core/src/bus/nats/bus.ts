@@ -8,6 +8,7 @@ import { BusNames } from './names.ts';
 import { messageOf, publishDurably } from './publish.ts';
 import { type ReportHandler, ReportConsumer } from './report-consumer.ts';
 import { ensureJobConsumer, ensureStreams } from './streams.ts';
+import { encodeReport } from './report-codec.ts';
 import { encodeStop, StopWatch } from './stops.ts';
 
 export interface NatsBusOptions {
@@ -215,7 +216,7 @@ export class NatsBus implements Bus {
   async publishReport(report: Report): Promise<void> {
     // Allowed while closing: handlers aborted by close() may still report until the connection drains.
     if (this.connection.isClosed()) throw new Error('NatsBus: the NATS connection is closed');
-    await publishDurably(this.connection, this.js, this.names.reportSubject(report.trialId), JSON.stringify(report), {
+    await publishDurably(this.connection, this.js, this.names.reportSubject(report.trialId), encodeReport(report), {
       // Set once, so a retried publish whose first try was stored is deduplicated.
       msgID: randomUUID(),
       timeoutMs: this.settings.publishTimeoutMs,

@@ -1,4 +1,5 @@
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { decodeReport } from './report-codec.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Report } from '../../types.ts';
 import type { Subscription } from '../contract.ts';
@@ -159,7 +160,7 @@ export class ReportConsumer implements Subscription {
       if (this.handled.has(seq) || seen.has(seq)) continue;
       seen.add(seq);
       try {
-        out.push({ seq, report: JSON.parse(msg.string()) as Report });
+        out.push({ seq, report: decodeReport(msg.string()) });
       } catch (err) {
         this.ctx.log(`dropping a malformed report (stream sequence ${seq}): ${messageOf(err)}`);
       }
