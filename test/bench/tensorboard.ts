@@ -188,14 +188,14 @@ async function parseAll(files: string[]): Promise<{ events: number; values: numb
   let checksum = 0;
   for (const file of files) {
     const decoder = new EventDecoder(file);
-    for (const record of await new RecordFileReader(file).readNew()) {
-      events++;
-      for (const point of decoder.decode(record.data, record.offset)) {
+    // forEachNew, as the collector reads: records are decoded straight from the read buffer.
+    events += await new RecordFileReader(file).forEachNew((data, offset) => {
+      for (const point of decoder.decode(data, offset)) {
         values++;
         if (point.kind === 'scalar') checksum += point.value;
         else if (point.kind === 'histogram') checksum += point.histogram.num;
       }
-    }
+    });
   }
   return { events, values, checksum };
 }

@@ -37,6 +37,18 @@ interface FileState {
   decoder: EventDecoder;
   /** The file's directory relative to `dir`, with '/' separators; '' at the top. */
   run: string;
+  /** What each tag of this file means, worked out once per tag. */
+  tags: Map<string, TagInfo>;
+}
+
+interface TagInfo {
+  /** `<run>/<tag>`, as the tag map and the notes name it. */
+  name: string;
+  metric: string | undefined;
+  /** For `sparsity/<end point>` scalars. */
+  endPoint: string | undefined;
+  /** For kernel histograms. */
+  kernel: string | undefined;
 }
 
 interface Stamped<T> {
@@ -133,13 +145,13 @@ export class TensorBoardCollector {
     for (const file of await this.discover()) {
       if (!this.files.has(file)) {
         const run = relative(this.dir, dirname(file)).split(sep).join('/');
-        this.files.set(file, { reader: new RecordFileReader(file), decoder: new EventDecoder(file), run });
+        this.files.set(file, { reader: new RecordFileReader(file), decoder: new EventDecoder(file), run, tags: new Map() });
         this.log(`tensorboard: reading ${file}`);
       }
     }
     for (const state of this.files.values()) {
       await state.reader.forEachNew((data, offset) => {
-        for (const point of state.decoder.decode(data, offset)) this.accept(point, state.run);
+        for (const point of state.decoder.decode(data, offset)) this.accept(point, state);
       });
     }
   }
@@ -175,13 +187,21 @@ export class TensorBoardCollector {
     return data;
   }
 
-  private accept(point: SummaryPoint, run: string): void {
-    const name = run === '' ? point.tag : `${run}/${point.tag}`;
+  private tagInfo(state: FileState, tag: string): TagInfo {
+    let info = state.tags.get(tag);
+    if (!info) {
+      const name = state.run === '' ? tag : `${state.run}/${tag}`;
+      info = { name, metric: this.tagMap.metricFor(name), endPoint: sparsityLayer(tag), kernel: kernelLayer(tag) };
+      state.tags.set(tag, info);
+    }
+    return info;
+  }
+
+  private accept(point: SummaryPoint, state: FileState): void {
+    const { name, metric, endPoint, kernel } = this.tagInfo(state, point.tag);
     const { step } = point;
     if (step > this.maxStep) this.maxStep = step;
     if (point.kind === 'scalar') {
-      const metric = this.tagMap.metricFor(name);
-      const endPoint = sparsityLayer(point.tag);
       if (metric === undefined && endPoint === undefined) {
         this.unmapped(name, 'scalar');
         return;
@@ -197,7 +217,7 @@ export class TensorBoardCollector {
       }
       if (endPoint !== undefined) data.sparsity.set(endPoint, point.value);
     } else if (point.kind === 'histogram') {
-      const layer = kernelLayer(point.tag);
+      const layer = kernel;
       if (layer === undefined) {
         this.unmapped(name, 'histogram');
         return;
