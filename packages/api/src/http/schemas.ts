@@ -63,10 +63,56 @@ const paramValue = z.union([z.number(), z.string(), z.boolean()]);
 export const StudySummarySchema = z.object({ ...studyHeader, best: z.number().nullable() }).openapi('StudySummary');
 export const StudyListSchema = z.object({ studies: z.array(StudySummarySchema) });
 
+const diagnosisSchema = z.object({
+  verdict: z.enum([
+    'healthy',
+    'too-low',
+    'too-high',
+    'dying-units',
+    'diverged',
+    'static-kernels-but-learning',
+    'no-learning',
+    'no-evidence',
+  ]),
+  summary: z.string(),
+  evidence: z.array(z.string()),
+  advice: z.string(),
+  suggestedLearningRate: z.object({ low: z.number(), high: z.number() }).optional(),
+});
+
+/** What the user reads first (studyAnswer in views/answer.ts): the best, the baseline, the margin and why. */
+const AnswerSchema = z
+  .object({
+    best: z
+      .object({ trial: z.number(), params: z.record(z.string(), paramValue), value: z.number(), diagnosis: diagnosisSchema })
+      .nullable(),
+    baseline: z
+      .object({
+        trial: z.number(),
+        params: z.record(z.string(), paramValue),
+        value: z.number().nullable(),
+        state: z.enum(['queued', 'running', 'completed', 'stopped', 'failed']),
+        reason: z.string().nullable(),
+        diagnosis: diagnosisSchema,
+      })
+      .optional(),
+    margin: z.number().optional().openapi({ description: 'best − baseline in the objective’s direction: positive when the best beats it' }),
+    noise: z
+      .number()
+      .nullable()
+      .optional()
+      .openapi({ description: 'epoch-to-epoch noise (sd) of the objective on the baseline and top trials' }),
+    near: z.boolean().optional().openapi({ description: 'margin within 2× noise: the baseline is as good as the best found' }),
+    changes: z.array(z.object({ param: z.string(), from: paramValue.nullable(), to: paramValue.nullable() })),
+    verdict: z.string(),
+  })
+  .openapi('Answer');
+
 export const StudySchema = z
   .object({
     ...studyHeader,
     best: z.object({ trial: z.number(), value: z.number(), config: z.record(z.string(), paramValue) }).nullable(),
+    answer: AnswerSchema,
     spec: z.record(z.string(), z.unknown()),
   })
   .openapi('Study');
@@ -148,24 +194,7 @@ export const TrialSchema = z
       }),
     ),
     /** What the evidence says about the trial, in words (diagnoseTrial in @sweepd/search). */
-    diagnosis: z
-      .object({
-        verdict: z.enum([
-          'healthy',
-          'too-low',
-          'too-high',
-          'dying-units',
-          'diverged',
-          'static-kernels-but-learning',
-          'no-learning',
-          'no-evidence',
-        ]),
-        summary: z.string(),
-        evidence: z.array(z.string()),
-        advice: z.string(),
-        suggestedLearningRate: z.object({ low: z.number(), high: z.number() }).optional(),
-      })
-      .nullable(),
+    diagnosis: diagnosisSchema.nullable(),
   })
   .openapi('Trial');
 

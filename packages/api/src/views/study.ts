@@ -1,5 +1,6 @@
 import type { Direction, Store, StudyRecord, StudySummary, TrialRecord, TrialState, TrialView } from '@sweepd/core';
 import { diagnoseTrial } from '@sweepd/search';
+import { studyAnswer } from './answer.ts';
 import { bestConfig } from './export.ts';
 
 export type TrialCounts = Record<TrialState, number>;
@@ -16,6 +17,7 @@ export function studyView(study: StudyRecord, trials: readonly TrialRecord[]) {
   return {
     ...studyHeader(study, countTrials(trials)),
     best: best ? { trial: best.trial, value: best.objective.value, config: best.config } : null,
+    answer: studyAnswer(study.spec, study.state, trials),
     spec: study.spec,
   };
 }

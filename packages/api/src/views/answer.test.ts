@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { parseSpec, type TrialRecord } from '@sweepd/core';
+import { studyAnswer } from './answer.ts';
+
+const specFor = (direction: 'maximize' | 'minimize', metric = direction === 'maximize' ? 'val_auc_macro' : 'val_loss') =>
+  parseSpec({
+    name: 'answer',
+    objective: { metric, direction },
+    space: {
+      optimizer: { type: 'categorical', choices: ['rmsprop', 'adam'] },
+      learning_rate: { type: 'float', low: 1e-8, high: 0.1, log: true },
+      momentum: { type: 'float', low: 0, high: 0.99, when: { optimizer: ['rmsprop'] } },
+      frozen_layers: { type: 'int', low: 0, high: 8 },
+    },
+    baseline: { optimizer: 'rmsprop', learning_rate: 0.01, momentum: 0.9, frozen_layers: 0 },
+    budget: { max_trials: 10, max_epochs: 5 },
+  });
+
+/** A finished trial whose objective took `curve` epoch by epoch; its value is the best of them. */
+function trial(
+  number: number,
+  params: TrialRecord['params'],
+  curve: number[],
+  metric: string,
+  maximize: boolean,
+  baseline = false,
+): TrialRecord {
+  const finite = curve.filter(Number.isFinite);
+  return {
+    id: `tr_${number}`,
+    studyId: 'st_x',
+    number,
+    params,
+    state: 'completed',
+    value: maximize ? Math.max(...finite) : Math.min(...finite),
+    epochs: curve.map((v, i) => ({ epoch: i + 1, metrics: { [metric]: v }, layers: [] })),
+    ...(baseline ? { tags: { baseline: true } } : {}),
+    createdAt: new Date(0),
+  };
+}
+
+const practitioner = { optimizer: 'rmsprop', learning_rate: 0.01, momentum: 0.9, frozen_layers: 0 };
+const adam = { optimizer: 'adam', learning_rate: 3.1e-4, frozen_layers: 2 };
+
+describe('studyAnswer', () => {
+  it('maximize: the margin is best − baseline, the verdict names the changes and the gain', () => {
+    const trials = [
+      trial(0, practitioner, [0.7, 0.8, 0.85, 0.874, 0.87], 'val_auc_macro', true, true),
+      trial(1, adam, [0.75, 0.85, 0.9, 0.912, 0.91], 'val_auc_macro', true),
+      trial(2, { ...adam, learning_rate: 1e-6 }, [0.5, 0.52, 0.55, 0.56, 0.57], 'val_auc_macro', true),
+    ];
+    const a = studyAnswer(specFor('maximize'), 'completed', trials);
+    expect(a.best?.trial).toBe(1);
+    expect(a.baseline).toMatchObject({ trial: 0, value: 0.874, state: 'completed', params: practitioner });
+    expect(a.baseline?.diagnosis.summary.length).toBeGreaterThan(0);
+    expect(a.margin).toBeCloseTo(0.038, 12);
+    expect(a.near).toBe(false);
+    expect(a.changes).toEqual([
+      { param: 'optimizer', from: 'rmsprop', to: 'adam' },
+      { param: 'learning_rate', from: 0.01, to: 3.1e-4 },
+      { param: 'momentum', from: 0.9, to: null },
+      { param: 'frozen_layers', from: 0, to: 2 },
+    ]);
+    expect(a.verdict).toBe(
+      "Change to optimizer=adam, learning_rate=3.1e-4, frozen_layers=2 and drop momentum: val_auc_macro 0.912 against your config's 0.874 (+0.038).",
+    );
+    // While the study runs, the same answer is provisional.
+    expect(studyAnswer(specFor('maximize'), 'running', trials).verdict).toMatch(/^So far: change to optimizer=adam/);
+  });
+
+  it('minimize: a lower loss is a positive margin, and the verdict says lower', () => {
+    const trials = [
+      trial(0, practitioner, [0.9, 0.6, 0.5, 0.45, 0.46], 'val_loss', false, true),
+      trial(1, adam, [0.8, 0.5, 0.35, 0.31, 0.32], 'val_loss', false),
+    ];
+    const a = studyAnswer(specFor('minimize'), 'completed', trials);
+    expect(a.best?.trial).toBe(1);
+    expect(a.margin).toBeCloseTo(0.14, 12);
+    expect(a.verdict).toBe(
+      "Change to optimizer=adam, learning_rate=3.1e-4, frozen_layers=2 and drop momentum: val_loss 0.31 against your config's 0.45 (0.14 lower).",
+    );
+  });
+
+  it('near the best: within 2× the measured epoch-to-epoch noise, said with the figures', () => {
+    // Both curves jitter by ±0.01 around a plateau: the noise is measured from their second differences.
+    const jitter = (base: number) => [base - 0.01, base + 0.01, base - 0.01, base + 0.01, base - 0.01];
+    const trials = [
+      trial(0, practitioner, jitter(0.864), 'val_auc_macro', true, true),
+      trial(1, adam, jitter(0.866), 'val_auc_macro', true),
+    ];
+    const a = studyAnswer(specFor('maximize'), 'completed', trials);
+    expect(a.margin).toBeCloseTo(0.002, 12);
+    // Second differences of ±0.01 alternation are 0.04: σ = 0.04 / (0.6745·√6) ≈ 0.0242.
+    expect(a.noise).toBeCloseTo(0.04 / (0.6745 * Math.sqrt(6)), 6);
+    expect(a.near).toBe(true);
+    expect(a.verdict).toBe(
+      'Your config is already near the best found (0.874 vs 0.876, a difference within 2× the measured epoch-to-epoch noise of 0.0242).',
+    );
+    // The same margin on 3-epoch curves (too short to measure noise on) is not called near.
+    const smooth = [
+      trial(0, practitioner, [0.854, 0.864, 0.874], 'val_auc_macro', true, true),
+      trial(1, adam, [0.856, 0.866, 0.876], 'val_auc_macro', true),
+    ];
+    const b = studyAnswer(specFor('maximize'), 'completed', smooth);
+    expect(b.near).toBe(false);
+    expect(b.verdict).toMatch(/^Change to .*: val_auc_macro 0\.876 against your config's 0\.874 \(\+0\.002\)\.$/);
+  });
+
+  it('the baseline best, a baseline without a value, and no baseline at all', () => {
+    const spec = specFor('maximize');
+    const best = studyAnswer(spec, 'completed', [
+      trial(0, practitioner, [0.8, 0.9], 'val_auc_macro', true, true),
+      trial(1, adam, [0.6, 0.7], 'val_auc_macro', true),
+    ]);
+    expect(best.margin).toBe(0);
+    expect(best.near).toBe(true);
+    expect(best.changes).toEqual([]);
+    expect(best.verdict).toBe('Your config is the best found: val_auc_macro 0.9 (trial 0); no other trial beat it.');
+
+    const failed: TrialRecord = {
+      ...trial(0, practitioner, [], 'val_auc_macro', true, true),
+      state: 'failed',
+      value: undefined,
+      reason: 'CUDA out of memory',
+    };
+    const noValue = studyAnswer(spec, 'completed', [failed, trial(1, adam, [0.6, 0.7], 'val_auc_macro', true)]);
+    expect(noValue.margin).toBeUndefined();
+    expect(noValue.baseline).toMatchObject({ value: null, state: 'failed', reason: 'CUDA out of memory' });
+    expect(noValue.verdict).toBe(
+      'Change to optimizer=adam, learning_rate=3.1e-4, frozen_layers=2 and drop momentum: val_auc_macro 0.7; your config (trial 0) failed without it.',
+    );
+
+    const none = studyAnswer(spec, 'completed', [trial(0, adam, [0.6, 0.7], 'val_auc_macro', true)]);
+    expect(none.baseline).toBeUndefined();
+    expect(none.best?.diagnosis.verdict).toBeDefined();
+    expect(none.verdict).toBe('The best found is optimizer=adam, learning_rate=3.1e-4, frozen_layers=2 (trial 0): val_auc_macro 0.7.');
+    expect(studyAnswer(spec, 'running', []).verdict).toBe('No trial has reported val_auc_macro yet.');
+  });
+});

@@ -1,0 +1,184 @@
+import type { Direction, ParamValue, SearchSpec, StudyState, TrialRecord, TrialState } from '@sweepd/core';
+import { type Diagnosis, diagnoseTrial, isBaselineTrial, noiseEstimate } from '@sweepd/search';
+import { leaderboard } from './leaderboard.ts';
+
+/** Within this many times the measured epoch-to-epoch noise, the baseline counts as near the best. */
+export const NEAR_NOISE_MULTIPLE = 2;
+/** How many of the top trials (with the baseline) the noise is measured on. */
+const NOISE_TRIALS = 5;
+/** Curves shorter than this hold too few epochs past their rise to measure noise on. */
+const MIN_NOISE_EPOCHS = 5;
+
+export interface ParamChange {
+  param: string;
+  /** The baseline's value; null where the parameter does not apply to it (a condition). */
+  from: ParamValue | null;
+  /** The best trial's value; null where it does not apply to the best. */
+  to: ParamValue | null;
+}
+
+/**
+ * What the user reads first about a study: the best config, and when the spec names a baseline
+ * (the config they run today, trial 0), how far the best beats it, what to change, and what the
+ * baseline's own curve and weights say (its diagnosis).
+ */
+export interface StudyAnswer {
+  best: { trial: number; params: Record<string, ParamValue>; value: number; diagnosis: Diagnosis } | null;
+  baseline?: {
+    trial: number;
+    params: Record<string, ParamValue>;
+    value: number | null;
+    state: TrialState;
+    reason: string | null;
+    diagnosis: Diagnosis;
+  };
+  /** best − baseline in the objective's direction: positive when the best beats the baseline. */
+  margin?: number;
+  /**
+   * The objective's epoch-to-epoch noise (a standard deviation, see noiseEstimate) measured on the
+   * later half of the baseline's and the top 5 trials' curves (see laterHalf); null when none of
+   * them has 5 epochs or more.
+   */
+  noise?: number | null;
+  /** margin ≤ NEAR_NOISE_MULTIPLE × noise: the baseline is as good as the best, as far as can be measured. */
+  near?: boolean;
+  /** The searched parameters whose values differ between the baseline and the best. */
+  changes: ParamChange[];
+  /** One sentence: what to change and by how much, or that nothing needs changing. */
+  verdict: string;
+}
+
+export function studyAnswer(spec: SearchSpec, state: StudyState, trials: readonly TrialRecord[]): StudyAnswer {
+  const { metric, direction } = spec.objective;
+  const objective = { metric, direction };
+  const ranked = leaderboard(trials, spec).filter((r) => r.rank !== null);
+  const byNumber = new Map(trials.map((t) => [t.number, t]));
+  const top = ranked[0] && byNumber.get(ranked[0].number);
+  const best =
+    top && top.value !== undefined
+      ? { trial: top.number, params: top.params, value: top.value, diagnosis: diagnoseTrial(top, trials, objective) }
+      : null;
+  const so = state === 'running' ? 'so far: ' : '';
+  const baselineTrial = trials.filter(isBaselineTrial).sort((a, b) => a.number - b.number)[0];
+  if (!baselineTrial) {
+    const verdict = best
+      ? capital(`${so}the best found is ${paramsText(best.params)} (trial ${best.trial}): ${metric} ${num(best.value)}.`)
+      : `No trial has reported ${metric} yet.`;
+    return { best, changes: [], verdict };
+  }
+  const baseValue = baselineTrial.value !== undefined && Number.isFinite(baselineTrial.value) ? baselineTrial.value : null;
+  const baseline = {
+    trial: baselineTrial.number,
+    params: baselineTrial.params,
+    value: baseValue,
+    state: baselineTrial.state,
+    reason: baselineTrial.reason ?? null,
+    diagnosis: diagnoseTrial(baselineTrial, trials, objective),
+  };
+  if (!best)
+    return {
+      best,
+      baseline,
+      changes: [],
+      verdict: capital(`Your config runs first (trial ${baseline.trial}); no trial has reported ${metric} yet.`),
+    };
+  const changes = paramChanges(spec, baseline.params, best.params);
+  if (baseValue === null) {
+    const why = baseline.state === 'queued' || baseline.state === 'running' ? 'has not reported it yet' : `${baseline.state} without it`;
+    return {
+      best,
+      baseline,
+      changes,
+      verdict: capital(`${so}${change(changes)}: ${metric} ${num(best.value)}; your config (trial ${baseline.trial}) ${why}.`),
+    };
+  }
+  const margin = direction === 'maximize' ? best.value - baseValue : baseValue - best.value;
+  const measured = [baselineTrial, ...ranked.slice(0, NOISE_TRIALS).map((r) => byNumber.get(r.number) as TrialRecord)];
+  const sd = noiseEstimate(measured.flatMap(laterHalf), metric);
+  const noise = Number.isFinite(sd) ? sd : null;
+  const near = best.trial === baseline.trial || (noise !== null && margin <= NEAR_NOISE_MULTIPLE * noise);
+  const answer = { best, baseline, margin, noise, near, changes };
+  if (best.trial !== baseline.trial && changes.length === 0)
+    return {
+      ...answer,
+      near: true,
+      verdict: capital(
+        `${so}your config is the best found: trial ${best.trial} ran the same parameters as trial ${baseline.trial} and reached ${metric} ${num(best.value)} (${num(baseValue)} on trial ${baseline.trial}, the difference is noise).`,
+      ),
+    };
+  if (best.trial === baseline.trial)
+    return {
+      ...answer,
+      verdict: capital(
+        `${so}your config is the best found: ${metric} ${num(baseValue)} (trial ${baseline.trial}); no other trial beat it.`,
+      ),
+    };
+  if (near) {
+    return {
+      ...answer,
+      verdict: capital(
+        `${so}your config is already near the best found (${num(baseValue)} vs ${num(best.value)}, a difference within ${NEAR_NOISE_MULTIPLE}× the measured epoch-to-epoch noise of ${num(noise as number)}).`,
+      ),
+    };
+  }
+  return {
+    ...answer,
+    verdict: capital(
+      `${so}${change(changes)}: ${metric} ${num(best.value)} against your config's ${num(baseValue)} (${delta(best.value - baseValue, direction)}).`,
+    ),
+  };
+}
+
+/**
+ * The later half of a curve of at least MIN_NOISE_EPOCHS epochs, where noise is measured: early
+ * epochs bend (a fast rise), and a bend reads as noise to second differences. On 3 rising epochs
+ * (0.70, 0.80, 0.85) it would claim a noise of 0.03 and call a 0.05 gain "near"; shorter curves are
+ * left out, and with none left the noise is unknown and only a baseline at least as good is near.
+ */
+function laterHalf(t: TrialRecord): TrialRecord[] {
+  const epochs = [...t.epochs].sort((a, b) => a.epoch - b.epoch);
+  if (epochs.length < MIN_NOISE_EPOCHS) return [];
+  return [{ ...t, epochs: epochs.slice(Math.floor(epochs.length / 2)) }];
+}
+
+/** Every searched parameter whose value differs, in the space's order. */
+function paramChanges(spec: SearchSpec, from: Record<string, ParamValue>, to: Record<string, ParamValue>): ParamChange[] {
+  const names = [...new Set([...Object.keys(spec.space), ...Object.keys(from), ...Object.keys(to)])];
+  return names.filter((n) => from[n] !== to[n]).map((param) => ({ param, from: from[param] ?? null, to: to[param] ?? null }));
+}
+
+function change(changes: readonly ParamChange[]): string {
+  const set = changes.filter((c) => c.to !== null);
+  const dropped = changes.filter((c) => c.to === null).map((c) => c.param);
+  const parts = [set.length > 0 ? `change to ${paramsText(Object.fromEntries(set.map((c) => [c.param, c.to as ParamValue])))}` : ''];
+  if (dropped.length > 0) parts.push(`drop ${dropped.join(', ')}`);
+  return parts.filter(Boolean).join(' and ');
+}
+
+/** The raw difference best − baseline: "+0.038" for a maximised metric, "0.14 lower" for a minimised one. */
+function delta(d: number, direction: Direction): string {
+  if (direction === 'maximize') return `${d >= 0 ? '+' : '−'}${num(Math.abs(d))}`;
+  return `${num(Math.abs(d))} ${d <= 0 ? 'lower' : 'higher'}`;
+}
+
+export function paramsText(params: Record<string, ParamValue>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${paramText(v)}`)
+    .join(', ');
+}
+
+function paramText(v: ParamValue): string {
+  if (typeof v !== 'number' || Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1).replace('.0e', 'e');
+  return String(Number(v.toPrecision(3)));
+}
+
+/** A metric value to three significant digits. */
+function num(v: number): string {
+  return String(Number(v.toPrecision(3)));
+}
+
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
