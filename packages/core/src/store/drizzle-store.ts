@@ -329,7 +329,12 @@ export class DrizzleStore implements Store {
                   .select()
                   .from(trials)
                   .where(and(eq(trials.studyId, studyId), finite))
-                  .orderBy(direction === 'maximize' ? sql`${trials.value} DESC` : asc(trials.value), asc(trials.number))
+                  .orderBy(
+                    // NULLS placed as trials_study_value_idx has them (none pass the filter), so the
+                    // index serves the order: forwards to maximize, backwards to minimize.
+                    direction === 'maximize' ? sql`${trials.value} DESC NULLS LAST` : sql`${trials.value} ASC NULLS FIRST`,
+                    asc(trials.number),
+                  )
                   .limit(limit)
                   .offset(offset)
               : [];

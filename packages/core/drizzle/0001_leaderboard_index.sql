@@ -1,0 +1,1 @@
+CREATE INDEX "trials_study_value_idx" ON "trials" USING btree ("study_id","value" DESC NULLS LAST,"number");
