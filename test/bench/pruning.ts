@@ -21,8 +21,10 @@
  * The default: 20 seeds (0–19), all four problems, Optuna's Median, SuccessiveHalving and Hyperband
  * (240 Optuna studies in two processes beside sweepd's; sweepd's own no-pruning row is the
  * ceiling). `--full` adds Optuna's no-pruning studies (320 in all). Optuna's TPE is nearly all
- * the time: about 0.9 CPU-seconds a study, so some 2 minutes on two idle cores; a `--full` run took
- * 669 s on this development machine with a load average near 20 (sweepd's side: 43 s).
+ * the time: about 0.9 CPU-seconds a study, some 2 minutes on two idle cores. On this development
+ * machine, with a load average near 20 on its two cores, the default took 365 s (sweepd's side 44 s)
+ * and --full 669 s. Optuna's Hyperband places trials in brackets by hashing its random study name,
+ * so its row moves a little from run to run; the others repeat exactly.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
