@@ -31,6 +31,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   pruning: async () => (await import('./pruning.ts')).runPruningBench(),
   scale: async () => (await import('./scale.ts')).runScaleBench(),
   tensorboard: async () => (await import('./tensorboard.ts')).runTensorBoardBench(),
+  'seed-story': async () => (await import('./seed-story.ts')).runSeedStoryBench(),
   'client-overhead': async () => (await import('./client-overhead.ts')).runClientOverheadBench(),
 };
 

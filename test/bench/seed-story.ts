@@ -1,0 +1,333 @@
+/**
+ * `npm run bench -- seed-story`: the practitioner's case, reproduced and answered on the CPU
+ * testbed (testbed.ts: a pretrained BatchNorm ResNet fine-tuned on the fashion-mosaic target).
+ *
+ * Side by side, for each seed, through a real daemon running examples/pytorch/finetune.py with
+ * the command runner: the practitioner's config (TF1 RMSProp lr 0.01, momentum 0.9, decay 0.9,
+ * epsilon 1.0, exponential decay 0.94 every 2 epochs, batch 32, weight decay 4e-5, all layers
+ * trainable, sigmoid cross-entropy); the human answer's suggestions (Adam 1e-4 on all layers, Adam
+ * 1e-4 with the convolutions frozen, TF1 RMSProp 1e-4); a reference that kills units (TF1 RMSProp
+ * 0.01 with epsilon 1e-8); and a sweepd study (TPE with stopping rules) over learning rate
+ * 1e-8…1e-1, optimizer, epsilon, frozen blocks and momentum. Every trial is diagnosed with
+ * diagnoseTrial against all trials of its seed.
+ *
+ * Targets: sweepd's best ≥ the best of the practitioner's config and every human suggestion
+ * (medians over seeds), in fewer epochs than the human grid in full (HUMAN_GRID below); the
+ * diagnoses right: the practitioner's trial not called stalled, the epsilon-1e-8 trial dying or
+ * too high, RMSProp 1e-4 too low — each where the evidence of this testbed shows it (the figures
+ * are printed so a reader can check).
+ */
+import { type Diagnosis, diagnoseTrial } from '../../packages/search/src/index.ts';
+import type { EpochRecord, TrialView } from '../../packages/core/src/index.ts';
+import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.ts';
+import { FINETUNE, prepareTestbed, type Testbed } from './seed-story/testbed.ts';
+
+const SEEDS = [0, 1, 2];
+const MAX_EPOCHS = 6;
+const STUDY_TRIALS = 20;
+/** The human answer as a grid: rates 1e-8 … 1e-3, RMSProp or Adam, all layers or convolutions frozen. */
+const HUMAN_GRID = { rates: 6, optimizers: 2, freezing: 2 };
+const HUMAN_GRID_EPOCHS = HUMAN_GRID.rates * HUMAN_GRID.optimizers * HUMAN_GRID.freezing * MAX_EPOCHS;
+/** tiny_resnet's blocks: frozen_layers 5 trains the head only (the convolutions frozen). */
+const BLOCKS = 5;
+
+const TF_SLIM = {
+  batch_size: 32,
+  weight_decay: 4e-5,
+  rmsprop_tf1: true,
+  rmsprop_momentum: 0.9,
+  rmsprop_decay: 0.9,
+  learning_rate_decay_type: 'exponential',
+  learning_rate_decay_factor: 0.94,
+  num_epochs_per_decay: 2,
+};
+
+type Params = Record<string, number | string | boolean>;
+interface Config {
+  key: string;
+  label: string;
+  params: Params;
+}
+
+const CONFIGS: Config[] = [
+  {
+    key: 'practitioner',
+    label: 'practitioner: TF1 RMSProp 0.01, eps 1.0',
+    params: { optimizer: 'rmsprop', learning_rate: 0.01, opt_epsilon: 1.0, frozen_layers: 0 },
+  },
+  {
+    key: 'adam',
+    label: 'human: Adam 1e-4, all layers',
+    params: { optimizer: 'adam', learning_rate: 1e-4, opt_epsilon: 1e-8, frozen_layers: 0 },
+  },
+  {
+    key: 'adam-frozen',
+    label: 'human: Adam 1e-4, convs frozen',
+    params: { optimizer: 'adam', learning_rate: 1e-4, opt_epsilon: 1e-8, frozen_layers: BLOCKS },
+  },
+  {
+    key: 'rmsprop-low',
+    label: 'human: TF1 RMSProp 1e-4',
+    params: { optimizer: 'rmsprop', learning_rate: 1e-4, opt_epsilon: 1.0, frozen_layers: 0 },
+  },
+  {
+    key: 'eps-small',
+    label: 'reference: TF1 RMSProp 0.01, eps 1e-8',
+    params: { optimizer: 'rmsprop', learning_rate: 0.01, opt_epsilon: 1e-8, frozen_layers: 0 },
+  },
+];
+const HUMAN = ['adam', 'adam-frozen', 'rmsprop-low'];
+
+function command(bed: Testbed, seed: number): string[] {
+  return [
+    'python3',
+    FINETUNE,
+    '--model=tiny_resnet',
+    `--data_dir=${bed.target}`,
+    `--checkpoint_path=${bed.checkpoint}`,
+    '--threads=1',
+    '--probe_size=64',
+    `--seed=${seed}`,
+  ];
+}
+
+function trainer(bed: Testbed, seed: number) {
+  return { runner: 'command', options: { command: command(bed, seed), args: 'flags', report_timeout_s: 900 } };
+}
+
+/** A one-config study: each parameter a single choice, run for every epoch (no stopping). */
+function configSpec(bed: Testbed, seed: number, c: Config) {
+  return {
+    name: `seed-story-${c.key}-s${seed}`,
+    objective: { metric: 'val_auc_macro', direction: 'maximize' },
+    space: Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, { type: 'categorical', choices: [v] }])),
+    fixed: TF_SLIM,
+    strategy: { name: 'random', options: { seed } },
+    budget: { max_trials: 1, max_epochs: MAX_EPOCHS, parallelism: 1 },
+    trainer: trainer(bed, seed),
+  };
+}
+
+/** The search the practitioner should have run. */
+function studySpec(bed: Testbed, seed: number) {
+  return {
+    name: `seed-story-sweepd-s${seed}`,
+    objective: { metric: 'val_auc_macro', direction: 'maximize' },
+    space: {
+      learning_rate: { type: 'float', low: 1e-8, high: 1e-1, log: true },
+      optimizer: { type: 'categorical', choices: ['sgd', 'momentum', 'rmsprop', 'adam'] },
+      opt_epsilon: { type: 'float', low: 1e-8, high: 1.0, log: true, when: { optimizer: ['rmsprop', 'adam'] } },
+      frozen_layers: { type: 'int', low: 0, high: BLOCKS },
+      momentum: { type: 'float', low: 0.5, high: 0.99, when: { optimizer: ['momentum'] } },
+    },
+    fixed: TF_SLIM,
+    strategy: { name: 'tpe', options: { seed, n_startup_trials: 8 } },
+    stopping: [{ name: 'divergence' }, { name: 'learning-curve', options: { initial_value: 0.5, min_epochs: 2 } }],
+    budget: { max_trials: STUDY_TRIALS, max_epochs: MAX_EPOCHS, parallelism: 2 },
+    trainer: trainer(bed, seed),
+  };
+}
+
+interface ApiTrial {
+  id: string;
+  number: number;
+  state: TrialView['state'];
+  params: Params;
+  value: number | null;
+  reason: string | null;
+  epochs: EpochRecord[];
+}
+
+interface Run {
+  config: string;
+  label: string;
+  trial: ApiTrial;
+}
+
+async function getJson<T>(daemon: DaemonProcess, path: string): Promise<T> {
+  const res = await fetch(`${daemon.url}${path}`);
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function submit(daemon: DaemonProcess, spec: unknown): Promise<string> {
+  const res = await fetch(`${daemon.url}/v1/studies`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(spec),
+  });
+  const body = (await res.json()) as { id?: string; problems?: unknown };
+  if (res.status !== 201) throw new Error(`submit refused (${res.status}): ${JSON.stringify(body.problems ?? body)}`);
+  return body.id as string;
+}
+
+async function finished(daemon: DaemonProcess, id: string): Promise<{ state: string; reason?: string }> {
+  for (;;) {
+    const s = await getJson<{ state: string; reason?: string }>(daemon, `/v1/studies/${id}`);
+    if (s.state !== 'running') return s;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+async function trialsOf(daemon: DaemonProcess, id: string): Promise<ApiTrial[]> {
+  const board = await getJson<{ rows: { number: number }[] }>(daemon, `/v1/studies/${id}/leaderboard?limit=1000`);
+  const out: ApiTrial[] = [];
+  for (const row of board.rows) out.push(await getJson<ApiTrial>(daemon, `/v1/studies/${id}/trials/${row.number}`));
+  return out;
+}
+
+const view = (t: ApiTrial): TrialView => ({
+  id: t.id,
+  number: t.number,
+  params: t.params,
+  state: t.state,
+  ...(t.value === null ? {} : { value: t.value }),
+  epochs: t.epochs,
+  ...(t.reason ? { reason: t.reason } : {}),
+});
+
+const auc = (e: EpochRecord | undefined) => e?.metrics.val_auc_macro;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? Number.NaN : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const med = (xs: (number | undefined)[]) => median(xs.filter((x): x is number => x !== undefined && Number.isFinite(x)));
+const f = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
+const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toPrecision(2)}%`);
+
+/** The figures of one trial: curve, kernels vs biases, sparsity and negative-fraction drift. */
+function figures(t: ApiTrial) {
+  const first = t.epochs[0];
+  const last = t.epochs.at(-1);
+  const layerMedian = (e: EpochRecord | undefined, key: 'kernelMovement' | 'biasMovement' | 'fractionNegative' | 'sparsity') =>
+    med((e?.layers ?? []).filter((l) => l.trainable !== false).map((l) => l[key]));
+  const maxSparsity = (e: EpochRecord | undefined) => Math.max(...(e?.layers ?? []).map((l) => l.sparsity ?? 0));
+  const curve = t.epochs.map((e) => f(auc(e), 2)).join(' ');
+  const perClass = Object.entries(last?.metrics ?? {})
+    .filter(([k]) => k.startsWith('val_auc['))
+    .map(([k, v]) => `${k.slice(8, -1)} ${f(v, 2)}`)
+    .join(', ');
+  return {
+    best: t.value ?? undefined,
+    final: auc(last),
+    curve,
+    epochs: t.epochs.length,
+    kernels: layerMedian(last, 'kernelMovement'),
+    biases: layerMedian(last, 'biasMovement'),
+    sparsity: [maxSparsity(first), maxSparsity(last)] as const,
+    negative: [layerMedian(first, 'fractionNegative'), layerMedian(last, 'fractionNegative')] as const,
+    perClass,
+  };
+}
+
+export async function runSeedStoryBench(): Promise<void> {
+  const bed = await prepareTestbed();
+  console.log(
+    `testbed: ${bed.dir}; pretrained weights ${bed.made ? 'made in this run' : `from the cache, made ${bed.madeAt.toISOString()}`}` +
+      (bed.sourceAuc !== undefined ? ` (source-task AUC ${bed.sourceAuc.toFixed(3)})` : ''),
+  );
+  const daemon = await startDaemonProcess({
+    args: ['--workers', '2'],
+    env: { SWEEPD_CACHE_DIR: `${bed.dir}/daemon-cache` },
+    timeoutMs: 120_000,
+  });
+  const failures: string[] = [];
+  const perSeed: { seed: number; runs: Run[]; study: ApiTrial[]; studyEpochs: number; diagnoses: Map<string, Diagnosis> }[] = [];
+  try {
+    for (const seed of SEEDS) {
+      const ids = new Map<string, string>();
+      for (const c of CONFIGS) ids.set(c.key, await submit(daemon, configSpec(bed, seed, c)));
+      const studyId = await submit(daemon, studySpec(bed, seed));
+      const runs: Run[] = [];
+      for (const c of CONFIGS) {
+        const id = ids.get(c.key) as string;
+        const end = await finished(daemon, id);
+        const [trial] = await trialsOf(daemon, id);
+        if (!trial || end.state !== 'completed') failures.push(`seed ${seed} ${c.key}: study ${end.state} ${end.reason ?? ''}`);
+        if (trial) runs.push({ config: c.key, label: c.label, trial });
+      }
+      const end = await finished(daemon, studyId);
+      if (end.state !== 'completed') failures.push(`seed ${seed} sweepd study: ${end.state} ${end.reason ?? ''}`);
+      const study = await trialsOf(daemon, studyId);
+      const all = [...runs.map((r) => view(r.trial)), ...study.map(view)];
+      const diagnoses = new Map<string, Diagnosis>();
+      for (const t of [...runs.map((r) => r.trial), ...study]) {
+        diagnoses.set(
+          t.id,
+          diagnoseTrial(
+            view(t),
+            all.filter((p) => p.id !== t.id),
+            { metric: 'val_auc_macro', direction: 'maximize' },
+          ),
+        );
+      }
+      perSeed.push({ seed, runs, study, studyEpochs: study.reduce((n, t) => n + t.epochs.length, 0), diagnoses });
+      printSeed(perSeed.at(-1) as (typeof perSeed)[number]);
+    }
+  } finally {
+    await daemon.stop();
+  }
+  checkTargets(perSeed, failures);
+}
+
+function printSeed(s: { seed: number; runs: Run[]; study: ApiTrial[]; studyEpochs: number; diagnoses: Map<string, Diagnosis> }): void {
+  const best = [...s.study].sort((a, b) => (b.value ?? -1) - (a.value ?? -1))[0];
+  const rows: [string, ApiTrial][] = [...s.runs.map((r): [string, ApiTrial] => [r.label, r.trial])];
+  if (best) rows.push([`sweepd best (trial ${best.number} of ${s.study.length}): ${describeParams(best.params)}`, best]);
+  console.log(`\n--- seed ${s.seed} (max ${MAX_EPOCHS} epochs; sweepd spent ${s.studyEpochs} epochs on ${s.study.length} trials) ---`);
+  console.log(
+    'config | macro AUC per epoch | best | final | kernels moved (median) | biases moved | max sparsity first→last | negative fraction first→last | diagnosis',
+  );
+  for (const [label, t] of rows) {
+    const g = figures(t);
+    const d = s.diagnoses.get(t.id);
+    console.log(
+      `${label} | ${g.curve} | ${f(g.best)} | ${f(g.final)} | ${pct(g.kernels)} | ${f(g.biases, 4)} | ${pct(g.sparsity[0])}→${pct(g.sparsity[1])} | ${pct(g.negative[0])}→${pct(g.negative[1])} | ${d?.verdict}: ${d?.summary}`,
+    );
+  }
+  for (const [label, t] of rows) console.log(`  per-class AUC, last epoch, ${label.split(':')[0]}: ${figures(t).perClass}`);
+}
+
+function describeParams(p: Params): string {
+  return Object.entries(p)
+    .filter(([k]) => !(k in TF_SLIM))
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(3)) : v}`)
+    .join(' ');
+}
+
+function checkTargets(
+  perSeed: { seed: number; runs: Run[]; study: ApiTrial[]; studyEpochs: number; diagnoses: Map<string, Diagnosis> }[],
+  failures: string[],
+): void {
+  const bestOf = (key: string) => med(perSeed.map((s) => s.runs.find((r) => r.config === key)?.trial.value ?? undefined));
+  const sweepdBest = med(perSeed.map((s) => Math.max(...s.study.map((t) => t.value ?? Number.NEGATIVE_INFINITY))));
+  const practitioner = bestOf('practitioner');
+  const humans = HUMAN.map(bestOf);
+  const reference = Math.max(practitioner, ...humans);
+  const epochs = med(perSeed.map((s) => s.studyEpochs));
+  console.log('\n--- medians over seeds ---');
+  console.log(`practitioner best ${f(practitioner)}; human suggestions ${HUMAN.map((h, i) => `${h} ${f(humans[i])}`).join(', ')}`);
+  console.log(
+    `sweepd best ${f(sweepdBest)} (target ≥ ${f(reference)}), epochs ${epochs} (target < ${HUMAN_GRID_EPOCHS}, the human grid in full)`,
+  );
+  const verdict = (key: string) => perSeed.map((s) => s.diagnoses.get(s.runs.find((r) => r.config === key)?.trial.id ?? '')?.verdict);
+  const practitionerVerdicts = verdict('practitioner');
+  const smallEps = verdict('eps-small');
+  const lowRate = verdict('rmsprop-low');
+  console.log(
+    `diagnoses: practitioner ${practitionerVerdicts.join(', ')}; eps 1e-8 ${smallEps.join(', ')}; RMSProp 1e-4 ${lowRate.join(', ')}`,
+  );
+  const checks: [string, boolean][] = [
+    ['every run completed', failures.length === 0],
+    ['sweepd best ≥ the practitioner and every human suggestion', sweepdBest >= reference],
+    ['fewer epochs than the human grid in full', epochs < HUMAN_GRID_EPOCHS],
+    ['the practitioner is never called stalled or too low', practitionerVerdicts.every((v) => v !== 'too-low' && v !== 'no-learning')],
+    ['epsilon 1e-8 is called dying units or too high', smallEps.every((v) => v === 'dying-units' || v === 'too-high' || v === 'diverged')],
+    ['TF1 RMSProp 1e-4 is called too low', lowRate.every((v) => v === 'too-low')],
+  ];
+  for (const f of failures) console.log(`  run problem: ${f}`);
+  for (const [what, ok] of checks) console.log(`${ok ? 'PASS' : 'FAIL'} ${what}`);
+  const missed = checks.filter(([, ok]) => !ok).map(([what]) => what);
+  if (missed.length > 0) throw new Error(`seed-story targets missed: ${missed.join('; ')}`);
+}
