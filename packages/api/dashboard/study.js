@@ -1,4 +1,5 @@
 import { follow, getJson, post } from './api.js';
+import { renderAnswer } from './answer.js';
 import { chartCard, color, makeChart, update, valueAxis } from './charts.js';
 import { fill, h, studyHref, trialHref } from './dom.js';
 import { num, param, when } from './format.js';
@@ -23,6 +24,10 @@ export async function studyPage(app, ctx, id, signal) {
   let colourBy;
 
   const header = h('div', { class: 'study-head' });
+  // What the user came for, first: the best config against their own (the spec's baseline), and why.
+  const answerCard = h('section', { class: 'card answer', id: 'study-answer' });
+  renderAnswer(answerCard, study.answer, study);
+  let answerKey = '';
   const table = h('table', { class: 'grid', id: 'leaderboard' });
   const pager = h('div', { class: 'pager', id: 'pager' });
   // Each note is rewritten with every table (it names the colours and how many trials are drawn).
@@ -32,7 +37,13 @@ export async function studyPage(app, ctx, id, signal) {
   const frozen = space.frozen_layers ? chartCard(`Frozen layers vs ${metric}`, '…', 'chart-frozen') : undefined;
   const charts = h('div', { class: 'charts three', id: 'study-charts' }, history.card, lr?.card, frozen?.card);
   charts.hidden = true;
-  fill(app, header, charts, h('section', { class: 'card' }, h('h3', {}, 'Leaderboard'), pager, h('div', { class: 'scroll' }, table)));
+  fill(
+    app,
+    header,
+    answerCard,
+    charts,
+    h('section', { class: 'card' }, h('h3', {}, 'Leaderboard'), pager, h('div', { class: 'scroll' }, table)),
+  );
 
   const historyChart = makeChart(history.canvas, {
     type: 'scatter',
@@ -101,6 +112,15 @@ export async function studyPage(app, ctx, id, signal) {
     colourBy = board.columns.find((c) => space[c]?.type === 'categorical');
     renderHeader(header, board, study, ctx);
     void showPage();
+    // The answer is re-read when a trial ends or the best moves; a failed read keeps the last one shown.
+    const key = `${board.study.state}:${board.progress.finished}:${board.rows[0]?.number}:${board.rows[0]?.value}`;
+    if (key !== answerKey) {
+      answerKey = key;
+      getJson(`/v1/studies/${encodeURIComponent(id)}`, signal).then(
+        (s) => renderAnswer(answerCard, s.answer, s),
+        () => {},
+      );
+    }
     // The best DRAWN trials, in trial order; the best-so-far line covers every trial (the stream's steps).
     const scored = board.rows.filter((r) => typeof r.value === 'number').sort((a, b) => a.number - b.number);
     charts.hidden = scored.length === 0;

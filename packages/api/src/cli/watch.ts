@@ -1,4 +1,5 @@
 import type { LeaderboardRow } from '../views/leaderboard.ts';
+import { fetchAnswerText } from './answer-text.ts';
 import { type ApiClient, ApiError } from './client.ts';
 import { parseSse } from './sse.ts';
 import { InPlaceScreen } from './screen.ts';
@@ -70,6 +71,7 @@ export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJ
         else printChanges(board, seen, out);
         if (FINISHED.has(board.study.state)) {
           const { state, reason } = board.study;
+          out.write(await fetchAnswerText(api, id)); // the answer first; the study's end stays the last line
           out.write(`study ${id} ${state}${reason ? `: ${reason}` : ''}\n`);
           return state === 'completed' ? 0 : 1;
         }
