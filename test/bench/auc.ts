@@ -1,6 +1,6 @@
 /**
  * Benchmark: sweepd's multilabelAuc against scikit-learn's roc_auc_score on 800,000 × 19 labels
- * drawn with the practitioner's validation prevalences (DESIGN.md), so classes with 0 % and 100 %
+ * drawn with the practitioner's validation prevalences (their class table, in seed19.ts), so classes with 0 % and 100 %
  * positives are omitted exactly as they are in real runs. Both sides read the same bytes: the data
  * is written to a temporary binary file that the reference's python loads with numpy.fromfile.
  * Targets: per-class AUCs within 1e-9 of scikit-learn's, and sweepd ≤ 0.25 × scikit-learn's wall
@@ -18,7 +18,7 @@ import { multilabelAuc, Rng } from '@sweepd/core';
 import { referencePython, referenceVersions } from './references.ts';
 import { type Target, checkTargets } from './targets.ts';
 
-/** Validation column of the class table in DESIGN.md, in percent, obj_1 … obj_19. */
+/** Validation column of the practitioner's class table, in percent, obj_1 … obj_19. */
 export const VALIDATION_PREVALENCE_PERCENT = [
   0.0, 33.3253, 98.5371, 81.4631, 71.4327, 100.0, 96.1605, 91.8368, 98.8323, 95.0989, 9.367, 24.8709, 0.0, 0.0, 94.1573, 98.1648, 97.5094,
   70.1059, 26.8762,

@@ -1,5 +1,5 @@
 /**
- * Benchmark of the practitioner's failure (DESIGN.md): does their configuration — RMSProp at
+ * Benchmark of the practitioner's failure: does their configuration — RMSProp at
  * lr 0.01 with momentum 0.9, decay 0.9, epsilon 1.0, exponential decay 0.94 every 2 epochs,
  * weight decay 4e-5, batch 32, every layer trainable — fail here the way it failed for them
  * (AUC ≈ 0.7, kernels barely moving while biases do, growing sparsity, weights drifting

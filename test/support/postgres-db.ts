@@ -11,7 +11,7 @@ export async function createTempDatabase(prefix = 'sweepd_test'): Promise<{ url:
     await admin.unsafe(`CREATE DATABASE ${name}`);
   } catch (err) {
     await admin.end();
-    throw new Error(`PostgreSQL at ${ADMIN_URL} is needed (start it: see ../shared/SERVICES.md): ${(err as Error).message}`);
+    throw new Error(`PostgreSQL at ${ADMIN_URL} is needed (start it: bash scripts/test-env.sh): ${(err as Error).message}`);
   }
   await admin.end();
   const url = new URL(ADMIN_URL);

@@ -2,7 +2,7 @@ import type { ImageDataset } from './types.ts';
 import { generateSynthetic } from './synthetic.ts';
 
 /**
- * The practitioner's 19 classes (DESIGN.md): the share of images containing each class in
+ * The practitioner's 19 classes (from their class table): the share of images containing each class in
  * train and validation, in percent. obj_1, obj_13 and obj_14 never occur in validation and obj_6
  * always does, so their validation AUC is undefined — exactly what the metrics must survive.
  */
