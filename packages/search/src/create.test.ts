@@ -24,7 +24,7 @@ describe('createStrategy and createStoppingRule', () => {
     const asked = await strategy.ask([], 20);
     if (asked === 'done') throw new Error('random is never done');
     for (const s of asked) {
-      const params = 'params' in s ? s.params : s;
+      const params = ('params' in s ? s.params : s) as Record<string, unknown>;
       expect(Number.isInteger(params.layers)).toBe(true);
       expect(params.layers).toBeGreaterThanOrEqual(0);
       expect(params.layers).toBeLessThanOrEqual(4);

@@ -113,7 +113,7 @@ describe('the tfjs runner’s submit-time check', () => {
     ).toEqual([]);
 
     const data = path.join(dir, 'data');
-    writeDiskDataset(data, generateSynthetic({ classes: 3, trainSize: 8, valSize: 8, imageSize: 8 }));
+    writeDiskDataset(data, generateSynthetic({ classes: 3, trainSize: 8, valSize: 8, imageSize: 8, seed: 0 }));
     const modelDir = path.join(dir, 'model');
     const model = buildSmallCnn({ classes: 3, inputShape: [8, 8, 3] });
     await saveModelToDir(model, modelDir);
