@@ -203,6 +203,15 @@ describe('dashboard', () => {
     );
     expect(rows).toHaveLength(simulated.budget.max_trials);
     expect(rows[0]?.[0]).toBe('1');
+    // The answer leads the page: without a baseline, the best config and its value in one sentence.
+    await page.waitForFunction(
+      () =>
+        /^The best found is .+ \(trial \d+\): \S+ [\d.]+\.$/.test(
+          (globalThis as unknown as PageGlobals).document.querySelector('#answer-verdict')?.textContent ?? '',
+        ),
+      undefined,
+      { timeout: 10_000 },
+    );
     // User-controlled text is shown as text, never run as markup.
     expect(rows.every((r) => r.includes(XSS))).toBe(true);
     expect(await page.evaluate('window.__xss')).toBeUndefined();
