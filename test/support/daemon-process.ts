@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -212,20 +212,5 @@ export function parseJsonLines(text: string): Array<Record<string, unknown>> {
   return out;
 }
 
-/** Pids of the processes in a process group that are still running (zombies waiting to be reaped do not count). Linux /proc. */
-export function livePidsInGroup(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses, so read after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') pids.push(Number(entry));
-  }
-  return pids;
-}
+/** Pids of the processes in a process group that are still running (zombies do not count): the command runner's own check. */
+export { liveMembers as livePidsInGroup } from '../../packages/trainer/src/command/process-group.ts';
