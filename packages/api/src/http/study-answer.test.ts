@@ -1,25 +1,7 @@
-import { LocalBus, type Store } from '@sweepd/core';
-import { openStore } from '@sweepd/core/store';
-import { StudyEngine } from '@sweepd/search';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '@sweepd/trainer';
-import { createApp } from './app.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from './test-app.ts';
 
-// No workers: the trials stay queued and the test writes their epochs into the store.
-let store: Store;
-let engine: StudyEngine;
-let app: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  store = await openStore({ dataDir: 'memory://' });
-  engine = new StudyEngine({ store, bus: new LocalBus() });
-  await engine.start();
-  app = createApp({ store, engine });
-}, 240_000); // PGlite takes 10 s to start on an idle 2-core machine, over a minute on a busy one
-afterAll(async () => {
-  await engine.close();
-  await store.close();
-});
+const api = useTestApp();
 
 const spec = `
 name: answer
@@ -45,22 +27,22 @@ interface Answer {
 describe('GET /v1/studies/:id answer', () => {
   it('leads with the best against the baseline (trial 0), its margin, the changes and the baseline’s diagnosis', async () => {
     const created = (await (
-      await app.request('/v1/studies', { method: 'POST', body: spec, headers: { 'content-type': 'application/yaml' } })
+      await api.app.request('/v1/studies', { method: 'POST', body: spec, headers: { 'content-type': 'application/yaml' } })
     ).json()) as { id: string; answer: Answer };
     expect(created.answer.verdict).toBe('Your config runs first (trial 0); no trial has reported val_auc_macro yet.');
-    const [baseline, other] = await store.listTrials(created.id);
+    const [baseline, other] = await api.store.listTrials(created.id);
     if (!baseline || !other) throw new Error('expected two trials');
     expect(baseline.tags).toEqual({ baseline: true });
     expect(baseline.params).toEqual({ optimizer: 'rmsprop', learning_rate: 0.01 });
     const layers = [{ layer: 'conv3', trainable: true, kernelMovement: 0.004, updateRatio: 1e-4, biasMovement: 0.02 }];
-    await store.recordEpochs(
+    await api.store.recordEpochs(
       [
         ...[0.7, 0.8, 0.85].map((auc, i) => ({ trialId: baseline.id, epoch: i + 1, metrics: { val_auc_macro: auc }, layers })),
         ...[0.72, 0.84, 0.9].map((auc, i) => ({ trialId: other.id, epoch: i + 1, metrics: { val_auc_macro: auc }, layers })),
       ],
       { metric: 'val_auc_macro', direction: 'maximize' },
     );
-    const res = await app.request(`/v1/studies/${created.id}`);
+    const res = await api.app.request(`/v1/studies/${created.id}`);
     expect(res.status).toBe(200);
     const { answer } = (await res.json()) as { answer: Answer };
     expect(answer.best?.trial).toBe(1);
@@ -73,7 +55,7 @@ describe('GET /v1/studies/:id answer', () => {
   });
 
   it('documents the answer in /openapi.json', async () => {
-    const doc = (await (await app.request('/openapi.json')).json()) as { components: { schemas: Record<string, unknown> } };
+    const doc = (await (await api.app.request('/openapi.json')).json()) as { components: { schemas: Record<string, unknown> } };
     expect(Object.keys(doc.components.schemas)).toContain('Answer');
   });
 });

@@ -1,28 +1,10 @@
-import { LocalBus, type Store } from '@sweepd/core';
-import { openStore } from '@sweepd/core/store';
-import { StudyEngine } from '@sweepd/search';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '@sweepd/trainer';
-import { createApp } from './app.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from './test-app.ts';
 
-// What cannot run is refused at submit with every problem at once, and nothing is stored.
-let store: Store;
-let engine: StudyEngine;
-let app: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  store = await openStore({ dataDir: 'memory://' });
-  engine = new StudyEngine({ store, bus: new LocalBus() });
-  await engine.start();
-  app = createApp({ store, engine });
-});
-afterAll(async () => {
-  await engine.close();
-  await store.close();
-});
+const api = useTestApp();
 
 async function submit(yaml: string): Promise<{ status: number; problems: string[] }> {
-  const res = await app.request('/v1/studies', { method: 'POST', body: yaml, headers: { 'content-type': 'application/yaml' } });
+  const res = await api.app.request('/v1/studies', { method: 'POST', body: yaml, headers: { 'content-type': 'application/yaml' } });
   const body = (await res.json()) as { problems?: { path: string; message: string }[] };
   return { status: res.status, problems: (body.problems ?? []).map((p) => `${p.path}: ${p.message}`) };
 }
@@ -52,7 +34,7 @@ trainer: { runner: tfjs, dataset: imagenet }
         expect.stringMatching(/^stopping\.0\.options\.warmup_epochs: /),
       ]),
     );
-    expect(await store.listStudies()).toEqual([]);
+    expect(await api.store.listStudies()).toEqual([]);
   });
 
   it('400: an unknown runner is named with the known ones', async () => {

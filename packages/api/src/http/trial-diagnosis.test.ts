@@ -1,25 +1,7 @@
-import { LocalBus, type Store } from '@sweepd/core';
-import { openStore } from '@sweepd/core/store';
-import { StudyEngine } from '@sweepd/search';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '@sweepd/trainer';
-import { createApp } from './app.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from './test-app.ts';
 
-// No workers: the trials stay queued and the test writes their epochs into the store.
-let store: Store;
-let engine: StudyEngine;
-let app: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  store = await openStore({ dataDir: 'memory://' });
-  engine = new StudyEngine({ store, bus: new LocalBus() });
-  await engine.start();
-  app = createApp({ store, engine });
-}, 240_000); // PGlite takes 10 s to start on an idle 2-core machine, over a minute on a busy one
-afterAll(async () => {
-  await engine.close();
-  await store.close();
-});
+const api = useTestApp();
 
 const spec = `
 name: diagnosis
@@ -34,15 +16,15 @@ trainer: { runner: tfjs, dataset: synthetic }
 describe('GET /v1/studies/:id/trials/:n diagnosis', () => {
   it("answers the server's diagnosis: static kernels with a rising AUC are not stalled", async () => {
     const created = (await (
-      await app.request('/v1/studies', { method: 'POST', body: spec, headers: { 'content-type': 'application/yaml' } })
+      await api.app.request('/v1/studies', { method: 'POST', body: spec, headers: { 'content-type': 'application/yaml' } })
     ).json()) as { id: string };
-    const [a, b] = await store.listTrials(created.id);
+    const [a, b] = await api.store.listTrials(created.id);
     if (!a || !b) throw new Error('expected two trials');
     const layers = (k: number, ratio: number) => [
       { layer: 'conv3', trainable: true, kernelMovement: k, updateRatio: ratio, biasMovement: 0.01 },
       { layer: 'logits', trainable: true, kernelMovement: 2 * k, updateRatio: 2 * ratio, biasMovement: 0.02 },
     ];
-    await store.recordEpochs(
+    await api.store.recordEpochs(
       [
         ...[0.62, 0.81, 0.9].map((auc, i) => ({
           trialId: a.id,
@@ -59,13 +41,15 @@ describe('GET /v1/studies/:id/trials/:n diagnosis', () => {
       ],
       { metric: 'val_auc_macro', direction: 'maximize' },
     );
-    const trial = (await (await app.request(`/v1/studies/${created.id}/trials/${a.number}`)).json()) as {
+    const trial = (await (await api.app.request(`/v1/studies/${created.id}/trials/${a.number}`)).json()) as {
       diagnosis: { verdict: string; summary: string; evidence: string[]; advice: string };
     };
     expect(trial.diagnosis.verdict).toBe('static-kernels-but-learning');
     expect(trial.diagnosis.summary).toContain('0.62 → 0.9');
     expect(trial.diagnosis.evidence.join(' ')).toMatch(/ranks 1 of 2 trials/);
-    const peer = (await (await app.request(`/v1/studies/${created.id}/trials/${b.number}`)).json()) as { diagnosis: { verdict: string } };
+    const peer = (await (await api.app.request(`/v1/studies/${created.id}/trials/${b.number}`)).json()) as {
+      diagnosis: { verdict: string };
+    };
     expect(peer.diagnosis.verdict).toBe('healthy');
   });
 });
