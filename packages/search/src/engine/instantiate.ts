@@ -33,6 +33,9 @@ export async function validateStudy(
 ): Promise<{ spec: SearchSpec; plugins: StudyPlugins }> {
   const decoded = typeof input === 'string' ? decodeSpecText(input) : input;
   const { spec, problems, draft } = checkSpec(decoded);
+  // Plugin modules are code: a spec already refused never gets to run its own. Without them its
+  // plugin names cannot be told from typos, so such a spec's answer is its own problems.
+  if (problems.length > 0 && draft.plugins.length > 0) throw new SpecError(problems);
   const built = await buildPlugins(draft, registry, ctx, problems);
   if (!spec || !built || problems.length > 0) throw new SpecError(problems);
   return { spec, plugins: built };
