@@ -117,7 +117,7 @@ describe('PostgreSQL', () => {
     } catch (err) {
       await admin.end({ timeout: 1 });
       throw new Error(
-        `PostgreSQL is not reachable at ${ADMIN_URL} (set SWEEPD_TEST_DATABASE_URL, or start the server: see shared/SERVICES.md): ${(err as Error).message}`,
+        `PostgreSQL is not reachable at ${ADMIN_URL} (set SWEEPD_TEST_DATABASE_URL, or start the server: bash scripts/test-env.sh): ${(err as Error).message}`,
       );
     }
   });
