@@ -4,13 +4,14 @@ import type * as tf from '@tensorflow/tfjs';
 import { type ImageDataset, loadDataset } from '../data/index.ts';
 import { selectBackend } from './backend.ts';
 import { defaultThreads, GradientThreads } from './data-parallel.ts';
-import { buildSmallCnn, replaceHead } from './model.ts';
+import { buildSmallCnn, disposeModelWeights, replaceHead } from './model.ts';
 import { checkTfjsSpec } from './check-spec.ts';
 import { FeatureStore } from './feature-store.ts';
 import { loadModelFromDir } from './model-io.ts';
 import { DEFAULT_DATASET, DEFAULT_MODEL, type TfjsRunnerOptions, tfjsRunnerOptions } from './options.ts';
 import { resolveTrainingParams } from './params.ts';
 import { BUILTIN_MODELS, builtinModelDir, isBuiltinModel } from './pretrain.ts';
+import { abortReason } from './epoch-loop.ts';
 import { trainTrial } from './trial.ts';
 
 export { DEFAULT_DATASET, DEFAULT_MODEL, type TfjsRunnerOptions, tfjsRunnerOptions } from './options.ts';
@@ -79,10 +80,16 @@ export class TfjsRunner implements Runner {
     let gradientThreads: GradientThreads | undefined;
     if (threads > 1) {
       try {
-        gradientThreads = await this.threadsFor(threads, choice.backend);
+        // Starting threads takes a second or more (much more on a busy machine): a stop meanwhile
+        // is answered at once, and the threads finish starting for the next trial.
+        gradientThreads = await untilAborted(this.threadsFor(threads, choice.backend), ctx.signal);
       } catch (error) {
         ctx.log(`gradient threads unavailable, training on one thread: ${(error as Error).message}`);
       }
+    }
+    if (ctx.signal.aborted) {
+      disposeModelWeights(setup.model);
+      return { state: 'stopped', reason: abortReason(ctx.signal), notes: { backend: choice.backend } };
     }
     try {
       return await trainTrial(
@@ -119,6 +126,21 @@ export class TfjsRunner implements Runner {
     const threads = this.gradientThreads;
     this.gradientThreads = undefined;
     await (await threads?.catch(() => undefined))?.close();
+  }
+}
+
+/** `work`'s result, or undefined as soon as `signal` aborts (the work goes on unobserved). */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return undefined;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
 
