@@ -12,6 +12,14 @@ async function problemsOf(make: () => Promise<unknown>): Promise<string[]> {
   throw new Error('expected a SpecError');
 }
 
+/** Three kinds of mistake in one space: a log scale from 0, low above high, a misspelled type. */
+const badSpace = {
+  a: { type: 'float', low: 0, high: 1, log: true },
+  b: { type: 'int', low: 3, high: 1 },
+  // biome-ignore lint/suspicious/noExplicitAny: a caller's typo, on purpose
+  c: { type: 'integer', low: 0, high: 1 } as any,
+} as const;
+
 describe('createStrategy and createStoppingRule', () => {
   it('normalise the space like a spec: an int without step is sampled, never null', async () => {
     const strategy = await createStrategy(
@@ -38,12 +46,7 @@ describe('createStrategy and createStoppingRule', () => {
         createStrategy(
           { name: 'tpe' },
           {
-            space: {
-              a: { type: 'float', low: 0, high: 1, log: true },
-              b: { type: 'int', low: 3, high: 1 },
-              // biome-ignore lint/suspicious/noExplicitAny: a caller's typo, on purpose
-              c: { type: 'integer', low: 0, high: 1 } as any,
-            },
+            space: badSpace,
             // biome-ignore lint/suspicious/noExplicitAny: a caller's typo, on purpose
             direction: 'up' as any,
           },
@@ -60,12 +63,7 @@ describe('createStrategy and createStoppingRule', () => {
         createStrategy(
           { name: 'tpe' },
           {
-            space: {
-              a: { type: 'float', low: 0, high: 1, log: true },
-              b: { type: 'int', low: 3, high: 1 },
-              // biome-ignore lint/suspicious/noExplicitAny: a caller's typo, on purpose
-              c: { type: 'integer', low: 0, high: 1 } as any,
-            },
+            space: badSpace,
             direction: 'maximize',
           },
         ),
