@@ -1,6 +1,7 @@
 import type { ParamValue, Rng } from '@sweepd/core';
 import { axisCell, axisValue } from './axis.ts';
 import { logSumExp } from './math.ts';
+import { compactKernels } from './tpe-compact.ts';
 import { type Dim, type Rows, type Split, type TpeModel, cellOf, kernelOptions } from './tpe-model.ts';
 import { CategoricalParzen, NumericParzen, mixtureWeights } from './tpe-parzen.ts';
 
@@ -46,13 +47,15 @@ function fitJoint(model: TpeModel, rows: Rows, group: Int32Array, good: boolean,
     rowWeight ? Float64Array.from(group, (r) => rowWeight[r] as number) : undefined,
   );
   const sigma = 0.2 * Math.max(group.length, 1) ** (-1 / (D + 4));
+  const compact = compactKernels(model, rows, group, w, sigma);
+  const weights = compact?.weights ?? w;
   return {
-    weights: w,
+    weights,
     models: jointDims.map((d, k) => {
-      const col = gather(rows.data, group, rows.width, jointColumns[k] as number);
+      const col = compact?.columns[k] ?? gather(rows.data, group, rows.width, jointColumns[k] as number);
       return d.kind === 'categorical'
-        ? new CategoricalParzen(col, w, d.choices.length, options.prior_weight)
-        : new NumericParzen(col, w, kernelOptions(options, good), sigma);
+        ? new CategoricalParzen(col, weights, d.choices.length, options.prior_weight, group.length)
+        : new NumericParzen(col, weights, kernelOptions(options, good), sigma);
     }),
   };
 }

@@ -113,7 +113,7 @@ export function encodeInto(model: TpeModel, rows: Rows, params: Params): void {
 /** Flags (in an array of `size`) the `count` smallest losses; ties go to the older trial. */
 export function markBest(losses: Float64Array, count: number, size: number): Uint8Array {
   const flags = new Uint8Array(size);
-  const threshold = Float64Array.from(losses).sort()[count - 1] as number;
+  const threshold = nthSmallest(losses, count);
   let marked = 0;
   for (let i = 0; i < losses.length; i++) {
     if ((losses[i] as number) < threshold) {
@@ -128,6 +128,27 @@ export function markBest(losses: Float64Array, count: number, size: number): Uin
     }
   }
   return flags;
+}
+
+/**
+ * The count-th smallest loss. n_good is at most gamma_max (25 by default): keeping the smallest
+ * `count` in a sorted buffer is one pass over the losses, where sorting them all cost a fifth of a
+ * suggestion at 10,000 trials.
+ */
+function nthSmallest(losses: Float64Array, count: number): number {
+  if (count > 64 || count >= losses.length) return Float64Array.from(losses).sort()[count - 1] as number;
+  const best = new Float64Array(count).fill(Number.POSITIVE_INFINITY);
+  for (let i = 0; i < losses.length; i++) {
+    const x = losses[i] as number;
+    if (!(x < (best[count - 1] as number))) continue;
+    let j = count - 1;
+    while (j > 0 && (best[j - 1] as number) > x) {
+      best[j] = best[j - 1] as number;
+      j--;
+    }
+    best[j] = x;
+  }
+  return best[count - 1] as number;
 }
 
 /** Per row: nGood − rank for the good rows (best = nGood), 0 elsewhere. */

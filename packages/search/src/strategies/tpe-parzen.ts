@@ -258,12 +258,13 @@ export class CategoricalParzen {
   private readonly choices: number;
   private readonly cumulative: Float64Array;
 
-  constructor(observed: ArrayLike<number>, weights: Float64Array, choices: number, priorWeight: number) {
+  /** `observations`: the trials behind the kernels, when merged kernels stand for more trials than there are kernels (tpe-compact.ts). */
+  constructor(observed: ArrayLike<number>, weights: Float64Array, choices: number, priorWeight: number, observations = observed.length) {
     const m = observed.length;
     this.observed = Int32Array.from(observed);
     this.weights = weights;
     this.choices = choices;
-    this.smooth = priorWeight / (m + 1);
+    this.smooth = priorWeight / (observations + 1);
     const norm = 1 + choices * this.smooth;
     this.probs = new Float64Array(choices);
     let obsWeight = 0;
