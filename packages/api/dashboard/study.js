@@ -255,7 +255,12 @@ function renderTable(table, rows, columns, id) {
           'tr',
           { class: `row ${r.state}`, dataset: { trial: String(r.number) } },
           h('td', { class: 'num' }, r.rank ?? '–'),
-          h('td', { class: 'num' }, h('a', { href: trialHref(id, r.number) }, `#${r.number}`)),
+          h(
+            'td',
+            { class: 'num' },
+            h('a', { href: trialHref(id, r.number) }, `#${r.number}`),
+            r.baseline ? h('span', { class: 'badge baseline', title: 'your config (the spec’s baseline)' }, ' baseline') : null,
+          ),
           columns.map((n) => h('td', { class: 'num' }, r.params[n] === undefined ? '' : param(r.params[n]))),
           h('td', { class: 'num' }, num(r.value), r.bestEpoch ? h('span', { class: 'muted' }, ` @${r.bestEpoch}`) : null),
           h('td', {}, h('progress', { max: r.maxEpochs, value: r.epochs }), ` ${r.epochs}/${r.maxEpochs}`),

@@ -13,6 +13,7 @@ const row = (over: Partial<LeaderboardRow>): LeaderboardRow => ({
   maxEpochs: 3,
   params: { optimizer: 'adam', learning_rate: 0.000123456 },
   reason: null,
+  baseline: false,
   ...over,
 });
 
@@ -56,6 +57,13 @@ describe('leaderboard table', () => {
     expect(header).toMatch(/^rank\s+trial\s+learning_rate\s+optimizer\s+best\s+epoch\s+state\s+reason$/);
     expect(first).toMatch(/^\s*1\s+0\s+1\.23e-4\s+adam\s+0\.9123\s+3\/3\s+completed$/);
     expect(more).toBe('… 119 more');
+  });
+
+  it("marks the spec's baseline row, so the user finds their own config among the ranked ones", () => {
+    const text = renderLeaderboard([row({}), row({ rank: 2, number: 1, value: 0.8, baseline: true })], { columns: ['optimizer'] });
+    const lines = text.split('\n');
+    expect(lines[1]).toMatch(/^\s*1\s+0\s+adam/);
+    expect(lines[2]).toMatch(/^\s*2\s+1 \(baseline\)\s+adam\s+0\.8000/);
   });
 });
 

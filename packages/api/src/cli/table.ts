@@ -45,7 +45,7 @@ export function renderLeaderboard(
   const header = ['rank', 'trial', ...paramNames, 'best', 'epoch', 'state', 'reason'];
   const body = shown.map((r) => [
     r.rank === null ? '-' : String(r.rank),
-    String(r.number),
+    r.baseline ? `${r.number} (baseline)` : String(r.number),
     ...paramNames.map((p) => (r.params[p] === undefined ? '' : formatValue(r.params[p]))),
     r.value === null ? '-' : formatValue(r.value),
     opts.bars ? `${progressBar(r.epochs, r.maxEpochs)} ${r.epochs}/${r.maxEpochs}` : `${r.epochs}/${r.maxEpochs}`,

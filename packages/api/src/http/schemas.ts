@@ -128,6 +128,7 @@ export const LeaderboardRowSchema = z
     maxEpochs: z.number(),
     params: z.record(z.string(), paramValue),
     reason: z.string().nullable(),
+    baseline: z.boolean().openapi({ description: "the spec's baseline trial (the user's own config)" }),
   })
   .openapi('LeaderboardRow');
 

@@ -52,6 +52,14 @@ describe('GET /v1/studies/:id answer', () => {
     expect(answer.verdict).toMatch(/^So far: change to .*learning_rate=.*: val_auc_macro 0\.9 against your config's 0\.85 \(\+0\.05\)\.$/);
     // Static kernels with a rising AUC: the baseline's diagnosis does not call it stalled.
     expect(answer.baseline?.diagnosis.verdict).toBe('static-kernels-but-learning');
+    // The leaderboard marks the baseline row among the ranked ones.
+    const board = (await (await api.app.request(`/v1/studies/${created.id}/leaderboard`)).json()) as {
+      rows: { number: number; rank: number; baseline: boolean }[];
+    };
+    expect(board.rows.map((r) => [r.number, r.rank, r.baseline])).toEqual([
+      [1, 1, false],
+      [0, 2, true],
+    ]);
   });
 
   it('documents the answer in /openapi.json', async () => {

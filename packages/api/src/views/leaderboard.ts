@@ -1,4 +1,5 @@
 import { decodeSpecText, type Direction, type Params, type SearchSpec, type TrialState, type TrialView } from '@sweepd/core';
+import { isBaselineTrial } from '@sweepd/search';
 
 export interface LeaderboardRow {
   rank: number | null;
@@ -11,6 +12,8 @@ export interface LeaderboardRow {
   maxEpochs: number;
   params: Params;
   reason: string | null;
+  /** The spec's baseline: the config the user runs today, which every other row is measured against. */
+  baseline: boolean;
 }
 
 /** Trials ranked by objective (best first); those without a value follow by number, unranked. */
@@ -36,6 +39,7 @@ function leaderboardRow(t: TrialView, rank: number | null, metric: string, maxEp
     maxEpochs,
     params: t.params,
     reason: t.reason ?? null,
+    baseline: isBaselineTrial(t),
   };
 }
 
