@@ -1,7 +1,8 @@
 /**
  * The Python references the benchmarks compare with (Optuna with PostgreSQL support, scikit-learn,
- * PyTorch), found — or, with `--install-references`, installed — before a benchmark runs.
- * A benchmark whose reference is missing fails: a figure without its reference proves nothing.
+ * PyTorch), found — or, when missing, installed (unless `--no-install-references`) — before a
+ * benchmark runs. A benchmark whose reference is still missing fails: a figure without its
+ * reference proves nothing.
  *
  * Where they are looked for, in order: $SWEEPD_BENCH_PYTHON, Debian's /usr/bin/python3 (packages
  * python3-optuna, python3-psycopg2, python3-sklearn, python3-torch), then `python3` on the PATH
@@ -9,6 +10,7 @@
  * every module a benchmark asks for is used, so the modules one reference needs come from one place.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 /** The Python modules a reference needs, with the packages that provide them. */
@@ -41,14 +43,23 @@ function install(modules: readonly string[]): void {
   const apt = isRoot ? spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...debian], { stdio: 'inherit' }) : undefined;
   if (apt?.status === 0 && imports('/usr/bin/python3', modules)) return;
   const pip = modules.map((m) => PACKAGES[m]?.pip ?? m);
-  spawnSync('python3', ['-m', 'pip', 'install', '--user', ...pip], { stdio: 'inherit' });
+  // A machine with a local package index: name it alone, so pip does not retry an unreachable default one.
+  const index = existsSync('/opt/pypi/simple')
+    ? [
+        '--index-url',
+        'file:///opt/pypi/simple',
+        ...(existsSync('/opt/pypi-more/simple') ? ['--extra-index-url', 'file:///opt/pypi-more/simple'] : []),
+      ]
+    : [];
+  spawnSync('python3', ['-m', 'pip', 'install', '--user', ...index, ...pip], { stdio: 'inherit' });
 }
 
-const installWanted = () => process.argv.includes('--install-references') || process.env.SWEEPD_BENCH_INSTALL === '1';
+/** Installing is the default: `npm run bench` on a fresh machine gets its references; `--no-install-references` only looks. */
+const installWanted = () => !process.argv.includes('--no-install-references') && process.env.SWEEPD_BENCH_INSTALL !== '0';
 
 /**
  * The interpreter that imports all of `modules`; throws, naming the packages to install, when none
- * does (after trying to install them when `--install-references` was given).
+ * does (after trying to install them, unless `--no-install-references` was given).
  */
 export function referencePython(modules: readonly string[]): string {
   const key = modules.join(',');
@@ -65,7 +76,7 @@ export function referencePython(modules: readonly string[]): string {
     throw new Error(
       `reference missing: no Python among ${candidates().join(', ')} imports ${modules.join(', ')}. ` +
         `Install them (apt-get install -y ${debian}, or python3 -m pip install ${pip}), set SWEEPD_BENCH_PYTHON, ` +
-        'or rerun with --install-references',
+        'or rerun without --no-install-references',
     );
   }
   found.set(key, python);

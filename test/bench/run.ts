@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in one run, each printing its figures beside the reference
  * measured in the same run (Optuna, scikit-learn, PyTorch where Debian's packages are installed).
  * `npm run bench -- auc search` runs only the named ones. A benchmark fails when its reference is
- * missing (`--install-references` installs the missing Python packages first) or a target it prints
+ * missing (it installs missing Python packages first, unless `--no-install-references`) or a target it prints
  * is missed. Optuna's search figures are cached only with `--cached`, and the report then says so.
  */
 const BENCHES: Record<string, () => Promise<unknown>> = {
