@@ -59,8 +59,9 @@ def add_bool(p: argparse.ArgumentParser, name: str, default: bool, help: str) ->
 def parse_flags(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     # model and data
-    p.add_argument("--model", "--model_name", default="tiny_resnet", help="tiny_resnet, or a timm / torchvision model name (inception_v4, resnet18, …)")
+    p.add_argument("--model", "--model_name", default="tiny_resnet", help="tiny_resnet, tiny_wide_resnet, or a timm / torchvision model name (inception_v4, resnet18, …)")
     p.add_argument("--checkpoint_path", "--checkpoint", default=None, help="pretrained weights (a state_dict file); random weights when absent")
+    p.add_argument("--checkpoint_exclude_scopes", default="", help="comma-separated name prefixes not loaded from the checkpoint (e.g. fc: a new head, as TF-slim's flag)")
     p.add_argument("--dataset", "--dataset_name", default="synthetic", help="'synthetic' (generated), or 'disk' with --data_dir")
     p.add_argument("--data_dir", "--dataset_dir", default=None, help="a dataset in sweepd's on-disk format (implies --dataset=disk)")
     p.add_argument("--train_size", type=int, default=512, help="synthetic: training images")
@@ -244,7 +245,8 @@ def main(argv=None) -> int:
 
     backbone = build_backbone(flags.model, classes)
     if flags.checkpoint_path:
-        loaded = load_checkpoint(backbone.model, flags.checkpoint_path)
+        exclude = [scope.strip() for scope in flags.checkpoint_exclude_scopes.split(",") if scope.strip()]
+        loaded = load_checkpoint(backbone.model, flags.checkpoint_path, exclude)
         log(f"checkpoint {flags.checkpoint_path}: {loaded['loaded']} tensors loaded, skipped {loaded['skipped'] or 'none'}, missing {loaded['missing'] or 'none'}")
     backbone.model.to(device)
     depth = flags.frozen_layers

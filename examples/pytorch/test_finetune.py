@@ -173,3 +173,30 @@ def test_stop_request_is_seen_mid_epoch(in_process_trial, capsys):
     assert finetune.main(["--train_size=64", "--val_size=16", "--batch_size=1", "--frozen_layers=5", "--num_epochs=3", "--threads=1"]) == 0
     assert not (in_process_trial / "metrics.jsonl").exists()  # stopped after the first step, before any report
     assert "sweepd asked to stop during epoch 1: user" in capsys.readouterr().err
+
+
+def test_checkpoint_exclude_scopes_gives_a_new_head(tmp_path):
+    from models import build_backbone, load_checkpoint
+
+    torch.manual_seed(1)
+    pretrained = build_backbone("tiny_resnet", 4).model
+    path = tmp_path / "pretrained.pt"
+    torch.save(pretrained.state_dict(), path)
+    torch.manual_seed(2)
+    fresh = build_backbone("tiny_resnet", 4).model
+    head = fresh.fc.weight.detach().clone()
+    loaded = load_checkpoint(fresh, str(path), ["fc"])
+    # the same shape, yet not loaded: TF-slim's --checkpoint_exclude_scopes
+    assert loaded["skipped"] == ["fc.bias", "fc.weight"] and loaded["missing"] == ["fc.bias", "fc.weight"]
+    assert torch.equal(fresh.fc.weight, head)
+    assert torch.equal(fresh.features.block4.conv2.weight, pretrained.features.block4.conv2.weight)
+    # a scope is a name or a prefix up to a dot, not any prefix of the text
+    assert load_checkpoint(fresh, str(path), ["f"])["skipped"] == []
+
+
+def test_tiny_wide_resnet_blocks():
+    from models import build_backbone
+
+    b = build_backbone("tiny_wide_resnet", 3)
+    assert len(b.blocks) == 7 and b.classifier.in_features == 128
+    assert b.model(torch.zeros(2, 3, 32, 32)).shape == (2, 3)
