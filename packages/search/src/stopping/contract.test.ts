@@ -17,3 +17,20 @@ stoppingContractSuite('learning-curve (initial_value 0.5, behind_confidence 0.5)
     ctx,
   ),
 );
+
+// learning-curve as the pruning benchmark runs it now: power-law shapes, bends within 3 epochs, final values.
+stoppingContractSuite('learning-curve (power_exponents, max_time_constant, reference final)', (ctx) =>
+  learningCurveRulePlugin.create(
+    learningCurveRulePlugin.parseOptions({
+      min_epochs: 1,
+      initial_value: 0.5,
+      confidence: 2,
+      behind_confidence: 0.25,
+      leaders: 1,
+      power_exponents: [1],
+      max_time_constant: 3,
+      reference: 'final',
+    }),
+    ctx,
+  ),
+);

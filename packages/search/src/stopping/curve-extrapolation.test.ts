@@ -55,6 +55,37 @@ describe('upperBounds', () => {
     expect(free).toBeGreaterThan(at20 as number);
   });
 
+  it('with power-law shapes, does not write off a curve that approaches its plateau as a power of time', () => {
+    // y = 0.95 − 0.45·(1 + t/1.1)^−1.2: steep at first, then still rising at epoch 20 (0.937 there).
+    const points = Array.from({ length: 6 }, (_, i) => ({ t: i + 1, y: 0.95 - 0.45 * (1 + (i + 1) / 1.1) ** -1.2 }));
+    const truth = 0.95 - 0.45 * (1 + 20 / 1.1) ** -1.2;
+    const anchor = { t: 0, y: 0.5 };
+    const [exponential] = upperBounds(points, [20], { sigma: 0.001, z: 2, anchor }) as number[];
+    const [power] = upperBounds(points, [20], { sigma: 0.001, z: 2, anchor, powerExponents: [1] }) as number[];
+    expect(exponential).toBeLessThan(truth - 0.03); // exponentials fitted to its start flatten too soon
+    expect(power).toBeGreaterThan(truth);
+    expect(power).toBeLessThan(truth + 0.02);
+  });
+
+  it('with maxTimeConstant, extrapolates a straight climb as a curve that bends within it, not as a line', () => {
+    const anchor = { t: 0, y: 0.5 };
+    const climb = Array.from({ length: 8 }, (_, i) => ({ t: i + 1, y: 0.5 + 0.03 * (i + 1) }));
+    const [line] = upperBounds(climb, [20], { sigma: 0.005, z: 2, anchor }) as number[];
+    const [bent3] = upperBounds(climb, [20], { sigma: 0.005, z: 2, anchor, maxTimeConstant: 3 }) as number[];
+    const [bent8] = upperBounds(climb, [20], { sigma: 0.005, z: 2, anchor, maxTimeConstant: 8 }) as number[];
+    expect(line).toBeGreaterThan(1.05);
+    expect(bent8).toBeLessThan(line as number);
+    expect(bent3).toBeLessThan(bent8 as number);
+    // One anchored point: the line through it no longer sets the bound.
+    const [one] = upperBounds([{ t: 1, y: 0.52 }], [20], { sigma: 0.01, z: 2, anchor, maxTimeConstant: 3 }) as number[];
+    expect(one).toBeLessThan(0.65);
+    // A curve that does bend within the limit is still bounded just above its plateau.
+    const tau2 = Array.from({ length: 4 }, (_, i) => ({ t: i + 1, y: 0.9 - 0.4 * Math.exp(-(i + 1) / 2) }));
+    const [plateau] = upperBounds(tau2, [20], { sigma: 0.001, z: 2, anchor, maxTimeConstant: 3 }) as number[];
+    expect(plateau).toBeGreaterThan(0.9);
+    expect(plateau).toBeLessThan(0.91);
+  });
+
   it('for a falling curve, bounds the next epoch above the horizon (the rule asks for both)', () => {
     const falling = [0.9, 0.89, 0.88, 0.87, 0.86].map((y, i) => ({ t: i + 1, y }));
     const [next, horizon] = upperBounds(falling, [6, 20], { sigma: 0.002, z: 2 }) as number[];

@@ -27,6 +27,19 @@ export interface UpperBoundOptions {
   z: number;
   /** A point the curve is known to pass through exactly (e.g. the metric's value before training). */
   anchor?: CurvePoint;
+  /**
+   * Exponents α of power-law shapes g(t) = (1 + t/τ)^−α tried beside the exponentials (every τ
+   * of the grid): curves that approach their limit as a power of time keep rising long after an
+   * exponential fitted to their start has flattened (Domhan et al.'s pow and Janoschek families).
+   */
+  powerExponents?: readonly number[];
+  /**
+   * The longest time constant (in epochs) a curve may have: shapes slower than this, and the
+   * straight line, are not tried. A curve must bend within it — what an optimiser's curves do
+   * when the epochs run out near their plateaus — so a slow, nearly straight climb is not
+   * extrapolated as a line to far above its peers. Unbounded by default.
+   */
+  maxTimeConstant?: number;
 }
 
 /** Time constants tried, in epochs: 0.25 … 4096, 8 per octave. */
@@ -81,13 +94,23 @@ function fitShape(points: readonly CurvePoint[], g: (t: number) => number, ancho
   };
 }
 
-function shapesFor(points: readonly CurvePoint[], anchor?: CurvePoint): ShapeFit[] {
+function shapesFor(
+  points: readonly CurvePoint[],
+  anchor?: CurvePoint,
+  powerExponents: readonly number[] = [],
+  maxTimeConstant = Number.POSITIVE_INFINITY,
+): ShapeFit[] {
   const shapes: ShapeFit[] = [];
-  const linear = fitShape(points, (t) => t, anchor);
+  const linear = Number.isFinite(maxTimeConstant) ? undefined : fitShape(points, (t) => t, anchor);
   if (linear) shapes.push(linear);
   for (const tau of TIME_CONSTANTS) {
+    if (tau > maxTimeConstant) break;
     const fit = fitShape(points, (t) => Math.exp(-t / tau), anchor);
     if (fit) shapes.push(fit);
+    for (const alpha of powerExponents) {
+      const power = fitShape(points, (t) => (1 + Math.max(t, 0) / tau) ** -alpha, anchor);
+      if (power) shapes.push(power);
+    }
   }
   return shapes;
 }
@@ -111,7 +134,7 @@ export function curveResidual(points: readonly CurvePoint[]): { sse: number; dof
  */
 export function upperBounds(points: readonly CurvePoint[], at: readonly number[], options: UpperBoundOptions): number[] | undefined {
   if (points.length + (options.anchor ? 1 : 0) < 2) return undefined;
-  const shapes = shapesFor(points, options.anchor);
+  const shapes = shapesFor(points, options.anchor, options.powerExponents, options.maxTimeConstant);
   if (shapes.length === 0) return undefined;
   const { sigma, z } = options;
   // A non-finite SSE (values near the float limit) would empty the plausible set: such shapes are dropped.

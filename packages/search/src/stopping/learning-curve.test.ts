@@ -191,7 +191,17 @@ describe('learning-curve rule', () => {
     expect(() => learningCurveRulePlugin.parseOptions({ top_k: 0 })).toThrow(/top_k/);
     expect(() => learningCurveRulePlugin.parseOptions({ behind_confidence: 0 })).toThrow(/behind_confidence/);
     expect(() => learningCurveRulePlugin.parseOptions({ leaders: 0 })).toThrow(/leaders/);
-    expect(learningCurveRulePlugin.parseOptions({})).toEqual({ min_epochs: 2, confidence: 2, top_k: 1, leaders: 3 });
+    expect(() => learningCurveRulePlugin.parseOptions({ reference: 'last' })).toThrow(/reference/);
+    expect(() => learningCurveRulePlugin.parseOptions({ power_exponents: [0] })).toThrow(/power_exponents/);
+    expect(() => learningCurveRulePlugin.parseOptions({ max_time_constant: 0 })).toThrow(/max_time_constant/);
+    expect(learningCurveRulePlugin.parseOptions({})).toEqual({
+      min_epochs: 2,
+      confidence: 2,
+      top_k: 1,
+      leaders: 3,
+      reference: 'best',
+      power_exponents: [],
+    });
   });
 
   describe('behind_confidence', () => {
@@ -242,6 +252,52 @@ describe('learning-curve rule', () => {
       const [a, b] = [three.decide(upTo(behind, 6), cut), oneLeader.decide(upTo(behind, 6), cut)];
       expect(a.stop).toBe(b.stop);
       expect(a.stop && a.reason.replace('3 leading', '1 leading')).toBe(b.stop && b.reason);
+    });
+  });
+
+  describe('reference, power_exponents, max_time_constant', () => {
+    /** The first epoch (1..19) at which the rule stops the curve, or 0 when it never does. */
+    const firstStop = (r: StoppingRule, t: TrialView, others: readonly TrialView[]): number => {
+      for (let k = 1; k < 20; k++) if (r.decide(upTo(t, k), others).stop) return k;
+      return 0;
+    };
+    const anchored = { min_epochs: 1, initial_value: 0.5, noise: 0.005 };
+
+    it("with reference 'final', compares with the peers' values at the horizon, not their noise peaks", () => {
+      // The best peer peaked at 0.928 on its way to 0.9195 at epoch 20: a flat curve heading for
+      // 0.918 can still end above that final value with a lucky last epoch, never above the peak.
+      const near = trial(20, curve(0.918, 1, 20, 'ref0.918'));
+      expect(firstStop(rule({ noise: 0.005 }), near, peers)).toBe(11);
+      expect(firstStop(rule({ noise: 0.005, reference: 'final' }), near, peers)).toBe(0);
+      const low = trial(20, curve(0.85, 1, 20, 'low'));
+      const d = rule({ noise: 0.005, reference: 'final' }).decide(upTo(low, 4), peers);
+      expect(d.stop && d.reason).toMatch(/below the best value at epoch 20 0\.9195 of 10 other trials$/);
+      // While no peer has reached the horizon, their best values so far stand in.
+      const running = peers.map((p) => upTo(p, 10));
+      const early = rule({ noise: 0.005, reference: 'final' }).decide(upTo(low, 4), running);
+      expect(early.stop && early.reason).toMatch(/below the best 0\.9281 of 10 other trials$/);
+    });
+
+    it('with power_exponents, keeps a curve that rises as a power of time to above the best', () => {
+      // 0.95 − 0.45·(1 + t/1.1)^−1.2: 0.937 at epoch 20, above every peer; exponentials fitted to its
+      // first epochs flatten too soon and write it off at epoch 2.
+      const rng = new Rng('power');
+      const power = trial(
+        20,
+        Array.from({ length: 20 }, (_, i) => 0.95 - 0.45 * (1 + (i + 1) / 1.1) ** -1.2 + 0.005 * rng.normal()),
+      );
+      expect(firstStop(rule(anchored), power, peers)).toBe(2);
+      expect(firstStop(rule({ ...anchored, power_exponents: [1] }), power, peers)).toBe(0);
+    });
+
+    it('with max_time_constant, stops a slow, nearly straight climber that ends below the best without waiting for its bend', () => {
+      // τ = 8 towards 0.95: 0.913 at epoch 20, below the best. As a line it looks able to get there until epoch 14.
+      const slow = trial(20, curve(0.95, 8, 20, 'slow8'));
+      expect(firstStop(rule(anchored), slow, peers)).toBe(14);
+      expect(firstStop(rule({ ...anchored, max_time_constant: 3 }), slow, peers)).toBe(1);
+      // A fast curve that ends best is kept all the same.
+      const leader = trial(20, curve(0.95, 1, 20, 'leader'));
+      expect(firstStop(rule({ ...anchored, max_time_constant: 3 }), leader, peers)).toBe(0);
     });
   });
 });

@@ -1,7 +1,7 @@
 import type { StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { type CurvePoint, curveResidual, upperBounds } from './curve-extrapolation.ts';
-import { bestUpTo, fmt, lastEpoch, median, ordinal, othersOf, worseWord } from './history.ts';
+import { bestUpTo, fmt, lastEpoch, median, ordinal, othersOf, recordAt, worseWord } from './history.ts';
 import { stoppingPlugin } from './plugin.ts';
 
 /**
@@ -14,7 +14,10 @@ import { stoppingPlugin } from './plugin.ts';
  * flattened below the best is stopped. The extrapolation (curve-extrapolation.ts) fits
  * saturating exponentials of every time constant, and a straight line, and takes the highest
  * prediction among the shapes the data cannot rule out at `confidence` noise sd; the noise is
- * measured from the residuals of the peers' fitted curves (createNoiseMeter).
+ * measured from the residuals of the peers' fitted curves (createNoiseMeter). Options add
+ * power-law shapes (curves still rising as a power of time), a longest time constant (every
+ * curve bends within it: no straight-line optimism), and comparison with the peers' values at
+ * the horizon rather than their noise peaks (reference 'final').
  */
 export const learningCurveOptionsSchema = z.strictObject({
   /** Epochs a trial runs before it is judged (a line needs two points: 1 is useful only with initial_value). */
@@ -45,6 +48,23 @@ export const learningCurveOptionsSchema = z.strictObject({
   behind_confidence: z.number().positive().optional(),
   /** How many of the best other trials a trial must be behind for `behind_confidence`. */
   leaders: z.number().int().min(1).default(3),
+  /**
+   * What a trial must be able to reach: `best` = the other trials' best values up to the horizon
+   * (noise peaks included); `final` = their values at the horizon itself (only trials that reached
+   * it count), reached by the trial's own extrapolated value at the horizon — the figure a study
+   * keeps when it reads each trial's last epoch.
+   */
+  reference: z.enum(['best', 'final']).default('best'),
+  /**
+   * Exponents α of power-law shapes (1 + t/τ)^−α the extrapolation tries beside the exponentials
+   * (curve-extrapolation.ts): for curves that keep rising slowly, as a power of time. Empty = exponentials only.
+   */
+  power_exponents: z.array(z.number().positive()).max(8).default([]),
+  /**
+   * The longest time constant, in epochs, the extrapolation allows a curve (no straight line
+   * then): a curve is assumed to bend within it. Unbounded by default.
+   */
+  max_time_constant: z.number().min(0.25).optional(),
 });
 export type LearningCurveOptions = z.infer<typeof learningCurveOptionsSchema>;
 
@@ -108,11 +128,11 @@ export function createLearningCurveRule(options: LearningCurveOptions, ctx: Stop
       if (points.length < options.min_epochs) return { stop: false };
 
       const others = othersOf(trial, peers);
-      const ranked = others
-        // Like with like: the peers' best up to the horizon the trial is extrapolated to.
-        .map((peer) => ({ peer, value: sign * (bestUpTo(peer, metric, direction, horizon) ?? Number.NaN) }))
-        .filter((r) => Number.isFinite(r.value))
-        .sort((a, b) => b.value - a.value);
+      // Like with like: the peers' best up to the horizon the trial is extrapolated to, or with
+      // reference 'final' their values at the horizon (their best so far while none has reached it).
+      let ranked = rank(others, options.reference);
+      const fellBack = ranked.length === 0 && options.reference === 'final';
+      if (fellBack) ranked = rank(others, 'best');
       const values = ranked.map((r) => r.value);
       const reference = values[options.top_k - 1];
       if (reference === undefined) return { stop: false };
@@ -127,9 +147,17 @@ export function createLearningCurveRule(options: LearningCurveOptions, ctx: Stop
       // come it is highest at one of the two ends: the next epoch or the horizon.
       const behind = options.behind_confidence !== undefined && isBehind(best, e, ranked.slice(0, options.leaders));
       const z = behind ? (options.behind_confidence as number) : options.confidence;
-      const upper = upperBounds(points, [e + 1, horizon], { sigma, z, ...(anchor ? { anchor } : {}) });
+      const upper = upperBounds(points, [e + 1, horizon], {
+        sigma,
+        z,
+        powerExponents: options.power_exponents,
+        ...(options.max_time_constant !== undefined ? { maxTimeConstant: options.max_time_constant } : {}),
+        ...(anchor ? { anchor } : {}),
+      });
       if (!upper) return { stop: false };
-      const reachable = Math.max(best, ...upper);
+      // Against final values only the horizon counts: a noise peak on the way there is not kept.
+      const final = options.reference === 'final';
+      const reachable = final ? (upper[1] as number) : Math.max(best, ...upper);
       if (reachable >= reference) return { stop: false };
       const kth = options.top_k === 1 ? 'the best' : `the ${ordinal(options.top_k)} best`;
       return {
@@ -137,11 +165,22 @@ export function createLearningCurveRule(options: LearningCurveOptions, ctx: Stop
         reason:
           `learning-curve: after ${e} epochs, ${metric} extrapolated to epoch ${horizon} can reach ${fmt(sign * reachable)} at best ` +
           `(${z} sd optimism${behind ? `, behind the ${options.leaders} leading trials at epoch ${e}` : ''}, noise sd ${fmt(sigma)}), ` +
-          `${worseWord(direction)} ${kth} ${fmt(sign * reference)} ` +
+          `${worseWord(direction)} ${kth}${final && !fellBack ? ` value at epoch ${horizon}` : ''} ${fmt(sign * reference)} ` +
           `of ${values.length} other trials`,
       };
     },
   };
+
+  /** The peers with a finite value to reach, best first (signed): each one's best up to the horizon, or its value at the horizon. */
+  function rank(others: readonly TrialView[], kind: 'best' | 'final'): Array<{ peer: TrialView; value: number }> {
+    return others
+      .map((peer) => {
+        const v = kind === 'best' ? bestUpTo(peer, metric, direction, horizon) : recordAt(peer, horizon)?.metrics[metric];
+        return { peer, value: sign * (typeof v === 'number' ? v : Number.NaN) };
+      })
+      .filter((r) => Number.isFinite(r.value))
+      .sort((a, b) => b.value - a.value);
+  }
 
   /** Whether `best` (signed) is worse than each leader's best up to epoch e, over the leaders that reached e (at least one). */
   function isBehind(best: number, e: number, leaders: ReadonlyArray<{ peer: TrialView }>): boolean {
