@@ -4,6 +4,7 @@ import { gridStrategy } from './grid.ts';
 import { logGridStrategy } from './log-grid.ts';
 import { randomStrategy } from './random.ts';
 import { tpeStrategy } from './tpe.ts';
+import { tpeLocalStrategy } from './tpe-local.ts';
 
 export { GP_MAX_DIMENSIONS, gpDimensions, gpStrategy } from './gp.ts';
 export { gridStrategy } from './grid.ts';
@@ -18,4 +19,5 @@ export const builtinStrategies: Plugin<'strategy'>[] = [
   logGridStrategy,
   tpeStrategy,
   gpStrategy,
+  tpeLocalStrategy,
 ] as Plugin<'strategy'>[];
