@@ -23,8 +23,9 @@
  * ceiling). `--full` adds Optuna's no-pruning studies (320 in all). Optuna's TPE is nearly all
  * the time: about 0.9 CPU-seconds a study, some 2 minutes on two idle cores. On this development
  * machine, with a load average near 20 on its two cores, the default took 365 s (sweepd's side 44 s)
- * and --full 669 s; with the cores nearly idle, 16–60 s (sweepd's side 2–5 s). Optuna's Hyperband places trials in brackets by hashing its random study name,
- * so its row moves a little from run to run; the others repeat exactly.
+ * and --full 669 s; with the cores nearly idle, 16–60 s (sweepd's side 2–5 s). Optuna's
+ * Hyperband places trials in brackets by hashing its random study name, so its row moves a little
+ * from run to run; the others repeat exactly.
  *
  * Last reported run (seeds 0–19, METHOD below): fewer epochs than SuccessiveHalving on all four
  * problems (lr_auc 207 < 223, power_law 202 < 218, late_bloom 202 < 205, noisy_loss 214 < 233),
