@@ -412,7 +412,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
  *   192 / 0.9073, 211 / 0.2493; 1.0 226 / 0.9395, 230 / 0.9386, 196 / 0.9085, 256 / 0.2429.
  *   leaders 2: 238 / 0.9392, 214 / 0.9341, 204 / 0.9097, 243 / 0.2453.
  * - The 2nd best as reference (top_k 2; plain tpe, seeds 1000–1019): 240–360 epochs everywhere.
- * - Behind only when more than 0.5–2 noise sd behind the leader (plain tpe): noisy_loss 228–263 epochs.
+ * - Behind only when more than 0.5–2 noise sd behind the leader (plain tpe): noisy_loss 228–263
+ *   epochs.
  * - The first 10 trials capped at 3 epochs (no completed start-up trial sets a low bar):
  *   208 / 0.9381, 191 / 0.9347, 180 / 0.9066, 210 / 0.2482.
  * - The strategy: plain tpe 210 / 0.9379, 201 / 0.9337, 196 / 0.9078, 219 / 0.2471; local
@@ -423,9 +424,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
  *   222 / 0.2449, but the sum of the four best-final gaps to Median (noise sd) went 4: −3.5,
  *   5: −2.9, 6: −1.8, 7: −2.5, 8: −3.1, 10: −2.8 — taken for noise, not chosen. Stopped trials
  *   ranked below every completed one in TPE's model (Optuna's order): 206 / 0.9372, 177 / 0.9311,
- *   164 / 0.9060, 183 / 0.2515. gp (the earlier rule plus power shapes, seeds 1000–1019):
- *   late_bloom 394–413 epochs. TPE n_ei_candidates 64, gamma 0.05, prior_weight 0.5,
- *   univariate, kernel_scoring peak (with a similar rule, seeds 1000–1019): none better.
+ *   164 / 0.9060, 183 / 0.2515. Stopped trials given to TPE at their curve's fitted value at
+ *   epoch 20 (best-fitting shape, time constants up to 3 epochs): 217 / 0.9391, 194 / 0.9355,
+ *   183 / 0.9067, 194 / 0.2495; up to 6: 193 / 0.9372, 176 / 0.9289, 163 / 0.9079, 174 / 0.2539.
+ *   gp (the earlier rule plus power shapes, seeds 1000–1019): late_bloom 394–413 epochs. TPE
+ *   n_ei_candidates 64, gamma 0.05, prior_weight 0.5, univariate, kernel_scoring peak (with a
+ *   similar rule, seeds 1000–1019): none better.
  * Where it stands: at SuccessiveHalving's budget the best final is what it misses. Median keeps
  * about 20 trials to epoch 20 and its best final is the best of that many noisy last epochs (in
  * the reported run its median best final is 0.3–1.2 noise sd above its median true final); this
