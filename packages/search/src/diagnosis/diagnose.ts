@@ -144,6 +144,14 @@ function lower(rate: number, position: RatePosition | undefined): { low: number;
   return { low: Math.min(high / 100, ...below), high };
 }
 
+/** For RMSProp or Adam with a tiny epsilon: the other way out than a lower rate. */
+function smallEpsilonAdvice(params: TrialView['params']): string {
+  const eps = params.opt_epsilon;
+  return typeof eps === 'number' && eps < 1e-3 && (params.optimizer === 'rmsprop' || params.optimizer === 'adam')
+    ? ` Or keep the rate and raise opt_epsilon from ${formatRate(eps)} towards 0.1–1.0: with a tiny epsilon every weight steps by about the learning rate whatever its gradient.`
+    : '';
+}
+
 /** The trial's diagnosis against its peers (the other trials of its study; the trial itself may be among them). */
 export function diagnoseTrial(
   trial: TrialView,
@@ -198,25 +206,28 @@ export function diagnoseTrial(
       ? `${pct(worst.value)} of ${worst.layer}'s units are dead`
       : `${pct(worst.value)} of ${worst.layer}'s activations are zero`;
     const high = (kernels ?? 0) >= t.largeKernels || peersLower;
-    const eps = trial.params.opt_epsilon;
-    const smallEps =
-      typeof eps === 'number' && eps < 1e-3 && (trial.params.optimizer === 'rmsprop' || trial.params.optimizer === 'adam')
-        ? ` Or keep the rate and raise opt_epsilon from ${formatRate(eps)} towards 0.1–1.0: with a tiny epsilon every weight steps by about the learning rate whatever its gradient.`
-        : '';
+    const smallEps = smallEpsilonAdvice(trial.params);
     const summary = `Dying units${high ? ', learning rate too high' : ''}: ${what} and ${reached}` + (e.kernels ? `; ${kernelText}.` : '.');
     return tooHigh('dying-units', summary, smallEps);
   }
 
   if (kernels !== undefined && kernels < t.staticKernels) {
     const rising = m !== undefined && m.gain >= t.minGain;
-    if (didLearn && !rising && peersHigher && rate !== undefined && m) {
-      // Learned what the head alone learns at once, then nothing more, while faster peers did better.
+    // Far behind: the best faster peer is ahead by as much as "learned" asks above chance.
+    const behind = position?.bestBetter !== undefined && m ? Math.abs(position.bestBetter - m.best) : 0;
+    const farBehind = behind >= t.learnedAboveChance;
+    if (didLearn && (!rising || farBehind) && peersHigher && rate !== undefined && m) {
+      // Learned what the head alone learns at once (or a little more), while faster peers did far better.
       const range = raise(rate, position);
+      const course = rising
+        ? `${metricName} rose only ${val(m.first)} → ${val(m.best)}`
+        : `${metricName} stayed at ${val(m.best)} from epoch ${m.points[0]?.epoch} on`;
       return {
         verdict: 'too-low',
         summary:
-          `Learning rate too low: ${kernelText} and ${metricName} stayed at ${val(m.best)} from epoch ${m.points[0]?.epoch} on, ` +
-          `while every ${position?.group.replace(/s$/, '')} that did better used a higher rate than ${formatRate(rate)}.`,
+          `Learning rate too low: ${kernelText} and ${course}, ` +
+          `while every ${position?.group.replace(/s$/, '')} that did better used a higher rate than ${formatRate(rate)}` +
+          (farBehind ? ` (the best reached ${val(position?.bestBetter as number)}).` : '.'),
         evidence,
         advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
         suggestedLearningRate: range,
@@ -255,6 +266,15 @@ export function diagnoseTrial(
     };
   }
 
+  if (didLearn && m && (kernels ?? 0) >= t.largeKernels && m.fallBack >= t.minGain) {
+    // Rewrote its pretrained kernels and lost what it had learned: the steps are too large.
+    return tooHigh(
+      'too-high',
+      `Learning rate too high: ${metricName} reached ${val(m.best)} at epoch ${m.bestEpoch}, then fell back to ${val(m.last)} ` +
+        `while ${kernelText} from their starting values.`,
+      smallEpsilonAdvice(trial.params),
+    );
+  }
   if (didLearn) {
     const fell = m && m.fallBack >= t.minGain ? ` It fell back to ${val(m.last)} by the last epoch: keep the best epoch's weights.` : '';
     return {

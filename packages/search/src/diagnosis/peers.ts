@@ -17,6 +17,8 @@ export interface RatePosition {
   betterSame: number;
   worseHigher: number[];
   worseLower: number[];
+  /** The best value among the peers that scored better by more than the margin (undefined when none did). */
+  bestBetter: number | undefined;
   /** 1-based rank of the trial's value among the group and itself, and the group's size with it. */
   rank: number;
   of: number;
@@ -53,6 +55,7 @@ export function ratePosition(
     betterSame: 0,
     worseHigher: [],
     worseLower: [],
+    bestBetter: undefined,
     rank: 1,
     of: group.length + 1,
   };
@@ -61,6 +64,8 @@ export function ratePosition(
     const r = learningRateOf(p) as number;
     if (diff > 0) position.rank++;
     if (Math.abs(diff) <= margin) continue;
+    if (diff > 0 && (position.bestBetter === undefined || sign * ((p.value as number) - position.bestBetter) > 0))
+      position.bestBetter = p.value as number;
     if (r === rate) {
       if (diff > 0) position.betterSame++;
       continue;
