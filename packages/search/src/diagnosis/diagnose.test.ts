@@ -155,10 +155,10 @@ describe('diagnoseTrial on recorded cases', () => {
   it('on the CPU testbed: RMSProp 1e-4 rising a little with static kernels, far below faster peers → too low', () => {
     // tiny_wide_resnet, seed 2 of the seed-story bench: kernels 0.018 %, AUC 0.529 → 0.608, while
     // the practitioner's rate (0.01) reached 0.967 with kernels at 1 %.
-    const testbedTrial = (id: string, lr: number, auc: number[], kernels: number): TrialView => ({
+    const testbedTrial = (id: string, lr: number, auc: number[], kernels: number, eps = 1.0): TrialView => ({
       id,
       number: Number(id.slice(1)),
-      params: { optimizer: 'rmsprop', learning_rate: lr, opt_epsilon: 1.0, frozen_layers: 0 },
+      params: { optimizer: 'rmsprop', learning_rate: lr, opt_epsilon: eps, frozen_layers: 0 },
       state: 'completed',
       value: Math.max(...auc),
       epochs: auc.map((v, i) => ({
@@ -172,11 +172,13 @@ describe('diagnoseTrial on recorded cases', () => {
     });
     const low = testbedTrial('t3', 1e-4, [0.529, 0.55, 0.57, 0.585, 0.6, 0.608], 0.00018);
     const practitionerHere = testbedTrial('t0', 0.01, [0.86, 0.93, 0.95, 0.96, 0.967, 0.967], 0.0095);
-    const peers = [low, practitionerHere, testbedTrial('t7', 0.003, [0.8, 0.9, 0.94, 0.95, 0.96, 0.96], 0.02)];
+    // A study's trial at a lower rate but a tiny epsilon (a different step regime) did better too.
+    const tinyEps = testbedTrial('t5', 5e-5, [0.7, 0.85, 0.9, 0.92, 0.93, 0.93], 0.03, 1e-6);
+    const peers = [low, practitionerHere, testbedTrial('t7', 0.003, [0.8, 0.9, 0.94, 0.95, 0.96, 0.96], 0.02), tinyEps];
     const d = diagnose(low, peers);
     expect(d.verdict).toBe('too-low');
     expect(d.summary).toMatch(
-      /rose only 0\.529 → 0\.608, while every rmsprop trial that did better used a higher rate than 1e-4 \(the best reached 0\.967\)/,
+      /rose only 0\.529 → 0\.608, while every rmsprop trial with epsilon near 1 that did better used a higher rate than 1e-4 \(the best reached 0\.967\)/,
     );
     expectAdviceSide(d, 1e-4, 'above');
     // Static kernels close behind a faster peer are still learning, not too low.

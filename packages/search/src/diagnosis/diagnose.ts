@@ -226,7 +226,7 @@ export function diagnoseTrial(
         verdict: 'too-low',
         summary:
           `Learning rate too low: ${kernelText} and ${course}, ` +
-          `while every ${position?.group.replace(/s$/, '')} that did better used a higher rate than ${formatRate(rate)}` +
+          `while every ${position?.member} that did better used a higher rate than ${formatRate(rate)}` +
           (farBehind ? ` (the best reached ${val(position?.bestBetter as number)}).` : '.'),
         evidence,
         advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
@@ -291,7 +291,7 @@ export function diagnoseTrial(
     const range = raise(rate, position);
     return {
       verdict: 'too-low',
-      summary: `Learning rate likely too low: ${reached} only, and every ${position?.group.replace(/s$/, '')} that did better used a higher rate.`,
+      summary: `Learning rate likely too low: ${reached} only, and every ${position?.member} that did better used a higher rate.`,
       evidence,
       advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
       suggestedLearningRate: range,

@@ -3,13 +3,17 @@ import type { Direction, TrialView } from '@sweepd/core';
 /**
  * Where a trial's learning rate sits against its peers': the rates of the trials of the same
  * study that scored better and worse. Rates only compare within one optimizer (Adam's 1e-4 is
- * not SGD's 1e-4), so the peers are those with the trial's optimizer when there are at least two
- * of them, else all.
+ * not SGD's 1e-4) and one epsilon regime (TF1 RMSProp at epsilon 1.0 steps by about lr·g, at
+ * 1e-8 by about lr whatever g), so the peers are those with the trial's optimizer and an epsilon
+ * within a factor of 10 when there are at least two of them, else those with its optimizer when
+ * there are at least two, else all.
  */
 export interface RatePosition {
   rate: number;
-  /** 'rmsprop trials' or 'trials'. */
+  /** 'rmsprop trials with epsilon near 1', 'rmsprop trials' or 'trials'. */
   group: string;
+  /** One of the group: 'rmsprop trial with epsilon near 1', 'rmsprop trial' or 'trial'. */
+  member: string;
   /** Peers that scored better by more than the margin, with higher and with lower rates. */
   betterHigher: number[];
   betterLower: number[];
@@ -22,6 +26,17 @@ export interface RatePosition {
   /** 1-based rank of the trial's value among the group and itself, and the group's size with it. */
   rank: number;
   of: number;
+}
+
+/** The optimizer's epsilon (`opt_epsilon`), where the trial sets one. */
+function epsilonOf(trial: Pick<TrialView, 'params'>): number | undefined {
+  const eps = trial.params.opt_epsilon;
+  return typeof eps === 'number' && Number.isFinite(eps) && eps > 0 ? eps : undefined;
+}
+
+/** Within a factor of 10: the same regime of RMSProp's or Adam's step, lr·g/√(v + ε) or lr·g/(√v + ε). */
+function nearEpsilon(a: number | undefined, b: number): boolean {
+  return a !== undefined && Math.abs(Math.log10(a) - Math.log10(b)) <= 1;
 }
 
 /** The trial's learning rate: its `learning_rate` parameter. */
@@ -44,12 +59,17 @@ export function ratePosition(
   );
   const optimizer = trial.params.optimizer;
   const same = typeof optimizer === 'string' ? scored.filter((p) => p.params.optimizer === optimizer) : [];
-  const group = same.length >= 2 ? same : scored;
+  const eps = epsilonOf(trial);
+  const sameRegime = eps === undefined ? [] : same.filter((p) => nearEpsilon(epsilonOf(p), eps));
+  const group = sameRegime.length >= 2 ? sameRegime : same.length >= 2 ? same : scored;
   if (group.length === 0) return undefined;
   const sign = direction === 'maximize' ? 1 : -1;
+  const kind = group === scored ? 'trial' : `${optimizer} trial`;
+  const regime = group === sameRegime ? ` with epsilon near ${eps}` : '';
   const position: RatePosition = {
     rate,
-    group: group === same ? `${optimizer} trials` : 'trials',
+    group: `${kind}s${regime}`,
+    member: `${kind}${regime}`,
     betterHigher: [],
     betterLower: [],
     betterSame: 0,
