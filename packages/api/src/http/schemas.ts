@@ -102,7 +102,10 @@ const AnswerSchema = z
       .nullable()
       .optional()
       .openapi({ description: 'epoch-to-epoch noise (sd) of the objective on the baseline and top trials' }),
-    near: z.boolean().optional().openapi({ description: 'margin within 2× noise: the baseline is as good as the best found' }),
+    near: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'margin within 2× noise, or for an AUC under 0.005: the baseline is as good as the best found' }),
     changes: z.array(z.object({ param: z.string(), from: paramValue.nullable(), to: paramValue.nullable() })),
     verdict: z.string(),
   })

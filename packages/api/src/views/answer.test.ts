@@ -96,14 +96,49 @@ describe('studyAnswer', () => {
     expect(a.verdict).toBe(
       'Your config is already near the best found (0.874 vs 0.876, a difference within 2× the measured epoch-to-epoch noise of 0.0242).',
     );
-    // The same margin on 3-epoch curves (too short to measure noise on) is not called near.
+    // A larger margin on 3-epoch curves (too short to measure noise on) is not called near.
     const smooth = [
       trial(0, practitioner, [0.854, 0.864, 0.874], 'val_auc_macro', true, true),
-      trial(1, adam, [0.856, 0.866, 0.876], 'val_auc_macro', true),
+      trial(1, adam, [0.864, 0.874, 0.884], 'val_auc_macro', true),
     ];
     const b = studyAnswer(specFor('maximize'), 'completed', smooth);
+    expect(b.noise).toBeNull();
     expect(b.near).toBe(false);
-    expect(b.verdict).toMatch(/^Change to .*: val_auc_macro 0\.876 against your config's 0\.874 \(\+0\.002\)\.$/);
+    expect(b.verdict).toMatch(/^Change to .*: val_auc_macro 0\.884 against your config's 0\.874 \(\+0\.01\)\.$/);
+  });
+
+  it('an AUC gain under 0.005 is near whatever the noise (the seed-story testbed: 0.964 against 0.967)', () => {
+    const plateau = (base: number) => [base - 0.03, base - 0.001, base, base - 0.0005, base, base - 0.0005];
+    const trials = [
+      trial(0, practitioner, plateau(0.9643), 'val_auc_macro', true, true),
+      trial(1, adam, plateau(0.9668), 'val_auc_macro', true),
+    ];
+    const a = studyAnswer(specFor('maximize'), 'completed', trials);
+    expect(a.margin).toBeCloseTo(0.0025, 12);
+    expect(a.noise as number).toBeLessThan(0.0025 / 2);
+    expect(a.near).toBe(true);
+    expect(a.verdict).toBe(
+      'Your config is already near the best found (0.964 vs 0.967 with optimizer=adam, learning_rate=3.1e-4, frozen_layers=2: a difference under 0.005, too small to act on).',
+    );
+    // A loss has no such scale: the same small gain there is reported as a change.
+    const loss = studyAnswer(specFor('minimize'), 'completed', [
+      trial(
+        0,
+        practitioner,
+        plateau(0.0357).map((v) => 0.1 - v),
+        'val_loss',
+        false,
+        true,
+      ),
+      trial(
+        1,
+        adam,
+        plateau(0.0382).map((v) => 0.1 - v),
+        'val_loss',
+        false,
+      ),
+    ]);
+    expect(loss.near).toBe(false);
   });
 
   it('the baseline best, a baseline without a value, and no baseline at all', () => {
