@@ -1,5 +1,5 @@
 import { stoppingContractSuite } from '@sweepd/core/testing';
-import { ashaRulePlugin, builtinStoppingRules, learningCurveRulePlugin } from './index.ts';
+import { ashaRulePlugin, builtinStoppingRules, learningCurveRulePlugin, startupScreenRulePlugin } from './index.ts';
 
 for (const plugin of builtinStoppingRules) {
   stoppingContractSuite(plugin.name, (ctx) => plugin.create(plugin.parseOptions({}), ctx));
@@ -33,4 +33,24 @@ stoppingContractSuite('learning-curve (power_exponents, max_time_constant, refer
     }),
     ctx,
   ),
+);
+
+// learning-curve with more optimism for late trials behind the leaders, and the start-up screen, as the bench runs them.
+stoppingContractSuite('learning-curve (late behind_confidence)', (ctx) =>
+  learningCurveRulePlugin.create(
+    learningCurveRulePlugin.parseOptions({
+      min_epochs: 1,
+      initial_value: 0.5,
+      behind_confidence: 0.25,
+      leaders: 1,
+      power_exponents: [1],
+      max_time_constant: 3,
+      reference: 'final',
+      late: { from_trial: 25, behind_confidence: 1 },
+    }),
+    ctx,
+  ),
+);
+stoppingContractSuite('startup-screen (trials 6, epochs 2)', (ctx) =>
+  startupScreenRulePlugin.create(startupScreenRulePlugin.parseOptions({ trials: 6, epochs: 2 }), ctx),
 );

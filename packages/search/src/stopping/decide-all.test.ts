@@ -10,9 +10,18 @@ const ctx = { direction: 'maximize' as const, metric: METRIC, maxEpochs: 20 };
 describe('decideAll and the registered rules', () => {
   it('registers every built-in rule by name', () => {
     expect(registry.names('stopping')).toEqual(
-      expect.arrayContaining(['asha', 'dead-units', 'divergence', 'hyperband', 'learning-curve', 'median', 'weight-stall']),
+      expect.arrayContaining([
+        'asha',
+        'dead-units',
+        'divergence',
+        'hyperband',
+        'learning-curve',
+        'median',
+        'startup-screen',
+        'weight-stall',
+      ]),
     );
-    expect(builtinStoppingRules.map((p) => p.name)).toHaveLength(7);
+    expect(builtinStoppingRules.map((p) => p.name)).toHaveLength(8);
   });
 
   it('asks rules in order: the first that says stop wins and is named', async () => {

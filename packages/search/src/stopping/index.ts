@@ -5,6 +5,7 @@ import { divergenceRulePlugin } from './divergence.ts';
 import { hyperbandRulePlugin } from './hyperband.ts';
 import { learningCurveRulePlugin } from './learning-curve.ts';
 import { medianRulePlugin } from './median.ts';
+import { startupScreenRulePlugin } from './startup-screen.ts';
 import { weightStallRulePlugin } from './weight-stall.ts';
 
 export const builtinStoppingRules: Plugin<'stopping'>[] = [
@@ -15,6 +16,7 @@ export const builtinStoppingRules: Plugin<'stopping'>[] = [
   deadUnitsRulePlugin,
   divergenceRulePlugin,
   learningCurveRulePlugin,
+  startupScreenRulePlugin,
 ] as Plugin<'stopping'>[];
 
 /** A rule with the name it is reported under (the spec's `stopping[i].name`). */
@@ -58,5 +60,6 @@ export { createDivergenceRule, divergenceRulePlugin } from './divergence.ts';
 export { createHyperbandRule, hyperbandBrackets, hyperbandRulePlugin } from './hyperband.ts';
 export { createLearningCurveRule, learningCurveRulePlugin } from './learning-curve.ts';
 export { createMedianRule, medianRulePlugin } from './median.ts';
+export { createStartupScreenRule, startupScreenRulePlugin } from './startup-screen.ts';
 export { decideHalving, noiseEstimate, rungEpochs } from './successive-halving.ts';
 export { createWeightStallRule, weightStallRulePlugin } from './weight-stall.ts';

@@ -253,6 +253,27 @@ describe('learning-curve rule', () => {
       expect(a.stop).toBe(b.stop);
       expect(a.stop && a.reason.replace('3 leading', '1 leading')).toBe(b.stop && b.reason);
     });
+
+    it('with late, gives trials from late.from_trial on its behind_confidence instead, and says so', () => {
+      const anchored = { min_epochs: 1, initial_value: 0.5, behind_confidence: 0.5 };
+      const late = { ...anchored, late: { from_trial: 25, behind_confidence: 2 } };
+      // The behind trial of the first test: 0.5 sd stops it at epoch 2, full optimism at 5.
+      const early = trial(20, curve(0.85, 3, 20, 'b85'));
+      const later = { ...trial(25, curve(0.85, 3, 20, 'b85')), id: 'late' };
+      expect(firstStop(rule(late), early, peers)).toBe(2);
+      expect(firstStop(rule(late), later, peers)).toBe(5);
+      const d = rule({ ...anchored, late: { from_trial: 25, behind_confidence: 1 } }).decide(upTo(later, 3), peers);
+      expect(d.stop && d.reason).toContain('(1 sd optimism, behind the 3 leading trials at epoch 3, trial 25 or later, noise sd');
+      // Without behind_confidence, early trials keep `confidence` and late ones behind get late's.
+      expect(firstStop(rule({ min_epochs: 1, initial_value: 0.5, late: { from_trial: 25, behind_confidence: 0.5 } }), later, peers)).toBe(
+        2,
+      );
+      expect(firstStop(rule({ min_epochs: 1, initial_value: 0.5, late: { from_trial: 25, behind_confidence: 0.5 } }), early, peers)).toBe(
+        5,
+      );
+      expect(() => learningCurveRulePlugin.parseOptions({ late: { from_trial: -1, behind_confidence: 1 } })).toThrow(/from_trial/);
+      expect(() => learningCurveRulePlugin.parseOptions({ late: { from_trial: 3, behind_confidence: 0 } })).toThrow(/behind_confidence/);
+    });
   });
 
   describe('reference, power_exponents, max_time_constant', () => {

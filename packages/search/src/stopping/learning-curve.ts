@@ -65,6 +65,13 @@ export const learningCurveOptionsSchema = z.strictObject({
    * then): a curve is assumed to bend within it. Unbounded by default.
    */
   max_time_constant: z.number().min(0.25).optional(),
+  /**
+   * From trial number `from_trial` on, a trial behind the leaders gets `behind_confidence` of this
+   * instead: late in a study the strategy is refining a region it knows, and a near-leading
+   * trial there that finishes is one more measurement of the best region (its last epoch another
+   * draw of the noise), so it is given more optimism than an early one.
+   */
+  late: z.strictObject({ from_trial: z.number().int().min(0), behind_confidence: z.number().positive() }).optional(),
 });
 export type LearningCurveOptions = z.infer<typeof learningCurveOptionsSchema>;
 
@@ -143,10 +150,12 @@ export function createLearningCurveRule(options: LearningCurveOptions, ctx: Stop
       // A reported epoch 0 (an evaluation before training) wins over the configured initial value.
       const anchor =
         options.initial_value === undefined || points.some((p) => p.t === 0) ? undefined : { t: 0, y: sign * options.initial_value };
+      const late = options.late !== undefined && trial.number >= options.late.from_trial;
+      const behindZ = late ? (options.late?.behind_confidence as number) : (options.behind_confidence ?? options.confidence);
+      const behind = behindZ !== options.confidence && isBehind(best, e, ranked.slice(0, options.leaders));
+      const z = behind ? behindZ : options.confidence;
       // Each shape's bound is convex in g(t) and g is monotone in t, so over the epochs still to
       // come it is highest at one of the two ends: the next epoch or the horizon.
-      const behind = options.behind_confidence !== undefined && isBehind(best, e, ranked.slice(0, options.leaders));
-      const z = behind ? (options.behind_confidence as number) : options.confidence;
       const upper = upperBounds(points, [e + 1, horizon], {
         sigma,
         z,
@@ -164,7 +173,7 @@ export function createLearningCurveRule(options: LearningCurveOptions, ctx: Stop
         stop: true,
         reason:
           `learning-curve: after ${e} epochs, ${metric} extrapolated to epoch ${horizon} can reach ${fmt(sign * reachable)} at best ` +
-          `(${z} sd optimism${behind ? `, behind the ${options.leaders} leading trials at epoch ${e}` : ''}, noise sd ${fmt(sigma)}), ` +
+          `(${z} sd optimism${behind ? `, behind the ${options.leaders} leading trials at epoch ${e}${late ? `, trial ${options.late?.from_trial} or later` : ''}` : ''}, noise sd ${fmt(sigma)}), ` +
           `${worseWord(direction)} ${kth}${final && !fellBack ? ` value at epoch ${horizon}` : ''} ${fmt(sign * reference)} ` +
           `of ${values.length} other trials`,
       };

@@ -1,0 +1,61 @@
+import type { StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import { z } from 'zod';
+import { bestUpTo, fmt, lastEpoch, othersOf } from './history.ts';
+import { stoppingPlugin } from './plugin.ts';
+
+/**
+ * Start-up screen: the first `trials` trials of a study (by number — what a model-based strategy
+ * draws at random before its model starts) stop after `epochs` epochs, and after every later
+ * epoch, unless their best value so far is ahead of every other trial's best up to that epoch
+ * (over the trials that reached it; at least one must have). Their short curves still map the
+ * space for the strategy; the epochs they would have spent finishing random configurations are
+ * left for the trials the strategy chooses. The first trial of a study, with nothing to be ahead
+ * of, always stops at `epochs`.
+ *
+ * Meant beside a rule that judges the rest (learning-curve): with it, a random start-up trial
+ * that happens to be good is still kept, and no start-up trial sets the bar for the others just
+ * by being the first to finish.
+ */
+export const startupScreenOptionsSchema = z.strictObject({
+  /** Trials numbered below this are screened (the strategy's start-up design; TPE's default is 10). */
+  trials: z.number().int().min(1).default(10),
+  /** The epoch from which a screened trial must lead to go on. */
+  epochs: z.number().int().min(1).default(2),
+});
+export type StartupScreenOptions = z.infer<typeof startupScreenOptionsSchema>;
+
+export function createStartupScreenRule(options: StartupScreenOptions, ctx: StoppingContext): StoppingRule {
+  const { direction, metric, maxEpochs } = ctx;
+  const sign = direction === 'maximize' ? 1 : -1;
+  return {
+    decide(trial: TrialView, peers: readonly TrialView[]): StopDecision {
+      const e = lastEpoch(trial);
+      if (trial.number >= options.trials || e < options.epochs || e >= maxEpochs) return { stop: false };
+      const mine = bestUpTo(trial, metric, direction, e);
+      const head = `startup-screen: start-up trial ${trial.number} (of the first ${options.trials}) after ${e} epochs`;
+      if (mine === undefined || !Number.isFinite(mine)) return { stop: true, reason: `${head} has no finite ${metric}` };
+      let compared = 0;
+      for (const peer of othersOf(trial, peers)) {
+        if (lastEpoch(peer) < e) continue;
+        const theirs = bestUpTo(peer, metric, direction, e);
+        if (theirs === undefined || !Number.isFinite(theirs)) continue;
+        if (!(sign * mine > sign * theirs)) {
+          return {
+            stop: true,
+            reason: `${head}: ${metric} ${fmt(mine)} is not ahead of trial ${peer.number}'s ${fmt(theirs)} by epoch ${e}`,
+          };
+        }
+        compared++;
+      }
+      if (compared === 0) return { stop: true, reason: `${head}: no other trial has reached epoch ${e} to be ahead of` };
+      return { stop: false };
+    },
+  };
+}
+
+export const startupScreenRulePlugin = stoppingPlugin(
+  'startup-screen',
+  "Stops the study's first (start-up) trials after a few epochs unless they lead every other trial there.",
+  startupScreenOptionsSchema,
+  createStartupScreenRule,
+);
