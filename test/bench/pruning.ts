@@ -16,7 +16,7 @@
  * Targets, per problem, both against figures of this run: sweepd's method spends fewer epochs than
  * Optuna's SuccessiveHalvingPruner (median), and its best final is at least MedianPruner's (median;
  * at most, for the minimised problem). The bench fails when a target is missed or Optuna is missing
- * (found as references.ts finds every reference: Debian's python3-optuna first; --install-references).
+ * (found as references.ts finds every reference: Debian's python3-optuna first, installed when missing).
  *
  * The default: 20 seeds (0–19), all four problems, Optuna's Median, SuccessiveHalving and Hyperband
  * (240 Optuna studies in two processes beside sweepd's; sweepd's own no-pruning row is the
@@ -258,7 +258,7 @@ type Pruner = keyof typeof OPTUNA_PRUNERS;
 /** Runs the Optuna reference in this run, beside sweepd's studies; throws when Optuna is missing. */
 async function runOptuna(problems: readonly string[], pruners: readonly Pruner[], seeds: number, firstSeed: number): Promise<OptunaOutput> {
   const run = promisify(execFile);
-  // Throws, naming the packages, when no interpreter imports them (after --install-references tried).
+  // Throws, naming the packages, when no interpreter imports them (after trying to install them).
   const python = referencePython(['optuna', 'numpy']);
   const args = [
     REFERENCE,
