@@ -4,6 +4,7 @@ import { createWeightStallRule, weightStallRulePlugin } from '../stopping/weight
 import { type Diagnosis, diagnoseTrial } from './diagnose.ts';
 import {
   adamAllLayers,
+  adamHeadOnly,
   adamScratch,
   inceptionStudy,
   practitioner,
@@ -213,6 +214,17 @@ describe('diagnoseTrial on recorded cases', () => {
     expectAdviceSide(d, 0.01, 'below');
     expect(d.advice).toMatch(/raise opt_epsilon from 1e-8/);
     // Adam 1e-4's fall-back with kernels at 10 % stays healthy (checked above): only rewritten kernels say "too high".
+  });
+
+  it('head only (Adam 1e-3, convolutions frozen): learning, but held back by its frozen layers — train more of them', () => {
+    const d = diagnose(adamHeadOnly);
+    expect(d.verdict).toBe('healthy');
+    expect(d.summary).toBe(
+      'Learning, but held back by its frozen layers: val_auc_macro reached 0.68 with frozen_layers 4, while every trial that did clearly better (up to 0.92) trained more layers (frozen_layers 0).',
+    );
+    expect(d.advice).toBe('Train more layers: try frozen_layers 0.');
+    // Alone, nothing says the freezing costs anything.
+    expect(diagnose(adamHeadOnly, []).summary).toMatch(/^Healthy/);
   });
 
   it('reads the learning rate against peers: rank, better rates higher and lower', () => {

@@ -1,6 +1,6 @@
 import type { Direction, TrialView } from '@sweepd/core';
 import { readEvidence, type TrialEvidence } from './evidence.ts';
-import { learningRateOf, type RatePosition, ratePosition } from './peers.ts';
+import { heldBackByFreezing, learningRateOf, type RatePosition, ratePosition } from './peers.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
 
 /**
@@ -144,6 +144,13 @@ function lower(rate: number, position: RatePosition | undefined): { low: number;
   return { low: Math.min(high / 100, ...below), high };
 }
 
+/** '0' or '0–2'. */
+function rangeOfInts(values: readonly number[]): string {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return lo === hi ? String(lo) : `${lo}–${hi}`;
+}
+
 /** For RMSProp or Adam with a tiny epsilon: the other way out than a lower rate. */
 function smallEpsilonAdvice(params: TrialView['params']): string {
   const eps = params.opt_epsilon;
@@ -274,6 +281,20 @@ export function diagnoseTrial(
         `while ${kernelText} from their starting values.`,
       smallEpsilonAdvice(trial.params),
     );
+  }
+  const held =
+    didLearn && value !== undefined ? heldBackByFreezing(trial, peers, objective.direction, value, t.learnedAboveChance) : undefined;
+  if (held) {
+    // It trains, but what it may train is too little: the clearly better trials all froze less.
+    const most = Math.max(...held.betterFrozen);
+    return {
+      verdict: 'healthy',
+      summary:
+        `Learning, but held back by its frozen layers: ${reached} with frozen_layers ${held.frozen}, while every trial that did ` +
+        `clearly better (up to ${val(held.best)}) trained more layers (frozen_layers ${rangeOfInts(held.betterFrozen)}).`,
+      evidence,
+      advice: `Train more layers: try frozen_layers ${most === 0 ? '0' : `≤ ${most}`}.`,
+    };
   }
   if (didLearn) {
     const fell = m && m.fallBack >= t.minGain ? ` It fell back to ${val(m.last)} by the last epoch: keep the best epoch's weights.` : '';

@@ -95,3 +95,27 @@ export function ratePosition(
   }
   return position;
 }
+
+/**
+ * Whether freezing holds a trial back: it froze `frozen_layers` and every peer that did better by
+ * at least `gap` froze fewer (and at least one did). The better peers' frozen counts and best value.
+ */
+export function heldBackByFreezing(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  direction: Direction,
+  value: number,
+  gap: number,
+): { frozen: number; betterFrozen: number[]; best: number } | undefined {
+  const frozen = trial.params.frozen_layers;
+  if (typeof frozen !== 'number' || frozen <= 0) return undefined;
+  const sign = direction === 'maximize' ? 1 : -1;
+  const better = peers.filter(
+    (p) => p.id !== trial.id && typeof p.value === 'number' && Number.isFinite(p.value) && sign * (p.value - value) >= gap,
+  );
+  if (better.length === 0) return undefined;
+  const betterFrozen = better.map((p) => (typeof p.params.frozen_layers === 'number' ? p.params.frozen_layers : 0));
+  if (betterFrozen.some((f) => f >= frozen)) return undefined;
+  const best = better.reduce((b, p) => (sign * ((p.value as number) - b) > 0 ? (p.value as number) : b), better[0]?.value as number);
+  return { frozen, betterFrozen, best };
+}
