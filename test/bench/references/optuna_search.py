@@ -89,6 +89,8 @@ def latency(history_path, sizes, repeats):
             # Histories of h − repeats + 1 … h told trials, as on the sweepd side; the asked trials stay
             # running, which TPE without constant_liar ignores, so each ask sees exactly the told ones.
             study.add_trials(trials[:h - repeats + 1])
+            # One untimed ask first, as on the sweepd side (it stays running: TPE ignores it).
+            suggest_lr_auc(study.ask())
             times = []
             for r in range(repeats):
                 t0 = time.perf_counter()
