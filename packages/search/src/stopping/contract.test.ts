@@ -54,3 +54,22 @@ stoppingContractSuite('learning-curve (late behind_confidence)', (ctx) =>
 stoppingContractSuite('startup-screen (trials 6, epochs 2)', (ctx) =>
   startupScreenRulePlugin.create(startupScreenRulePlugin.parseOptions({ trials: 6, epochs: 2 }), ctx),
 );
+
+// learning-curve with the peer-based prediction, in both roles.
+for (const role of ['keep', 'stop'] as const) {
+  stoppingContractSuite(`learning-curve (peer_gains, role ${role})`, (ctx) =>
+    learningCurveRulePlugin.create(
+      learningCurveRulePlugin.parseOptions({
+        min_epochs: 1,
+        initial_value: 0.5,
+        behind_confidence: 0.25,
+        leaders: 1,
+        power_exponents: [1],
+        max_time_constant: 3,
+        reference: 'final',
+        peer_gains: { role, same_choices: role === 'stop', min_peers: 2, from_epoch: 2 },
+      }),
+      ctx,
+    ),
+  );
+}

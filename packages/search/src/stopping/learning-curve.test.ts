@@ -321,4 +321,84 @@ describe('learning-curve rule', () => {
       expect(firstStop(rule({ ...anchored, max_time_constant: 3 }), leader, peers)).toBe(0);
     });
   });
+
+  describe('peer_gains', () => {
+    /** The first epoch (1..19) at which the rule stops the curve, or 0 when it never does. */
+    const firstStop = (r: StoppingRule, t: TrialView, others: readonly TrialView[]): number => {
+      for (let k = 1; k < 20; k++) if (r.decide(upTo(t, k), others).stop) return k;
+      return 0;
+    };
+    const anchored = { min_epochs: 1, initial_value: 0.5, noise: 0.005, max_time_constant: 3 };
+    /** Flat at 0.5 for `delay` epochs, then final − (final − 0.5)·exp(−(t − delay)/τ), noisy. */
+    const bloom = (final: number, delay: number, tau: number, seed: string): number[] => {
+      const rng = new Rng(seed);
+      return Array.from(
+        { length: 20 },
+        (_, i) => final - (final - 0.5) * Math.exp(-Math.max(0, i + 1 - delay) / tau) + 0.005 * rng.normal(),
+      );
+    };
+    const withParams = (t: TrialView, params: TrialView['params']): TrialView => ({ ...t, params });
+    // The fast peers are sgd at various rates; three adam peers bloomed late, after 4 flat epochs, and end best.
+    const sgd = peers.map((p, i) => withParams(p, { optimizer: 'sgd', lr: 10 ** (-4 + i / 3) }));
+    const adam = (final: number, lr: number, i: number, delay = 4) =>
+      withParams(trial(10 + i, bloom(final, delay, 2, `adam-${i}`)), { optimizer: 'adam', lr });
+    const bloomers = [adam(0.935, 1e-4, 0), adam(0.94, 2e-4, 1), adam(0.93, 5e-5, 2)];
+    const late = withParams(trial(20, bloom(0.945, 4, 2, 'late')), { optimizer: 'adam', lr: 1.5e-4 });
+
+    it('keeps a late bloomer whose look-alikes bloomed late, which the extrapolation alone writes off', () => {
+      const others = [...sgd, ...bloomers];
+      expect(firstStop(rule(anchored), late, others)).toBe(1);
+      expect(firstStop(rule({ ...anchored, peer_gains: {} }), late, others)).toBe(0);
+    });
+
+    it('stops it all the same when its look-alikes flattened, and says what they gained', () => {
+      const flatAdam = [0, 1, 2].map((i) => adam(0.52, [1e-4, 2e-4, 5e-5][i] as number, i, 0));
+      const others = [...sgd, ...flatAdam];
+      const r = rule({ ...anchored, peer_gains: {} });
+      expect(firstStop(r, late, others)).toBe(1);
+      const d = r.decide(upTo(late, 1), others);
+      expect(d.stop && d.reason).toMatch(/of 13 other trials; its 5 most similar trials' gains after epoch 1 reach 0\.\d+ at best$/);
+    });
+
+    it('takes like categorical choices first: with same_choices, only those; fewer than min_peers, the extrapolation alone', () => {
+      // Only the sgd peers (fast learners, small gains after epoch 1): without same_choices their
+      // gains judge the adam trial; with it, none are like it and the extrapolation alone decides.
+      const any = rule({ ...anchored, peer_gains: {} }).decide(upTo(late, 1), sgd);
+      expect(any.stop && any.reason).toContain("its 5 most similar trials' gains after epoch 1");
+      expect(rule({ ...anchored, peer_gains: { same_choices: true } }).decide(upTo(late, 1), sgd)).toEqual(
+        rule(anchored).decide(upTo(late, 1), sgd),
+      );
+      const two = [...sgd, ...bloomers.slice(0, 2)];
+      expect(rule({ ...anchored, peer_gains: { same_choices: true, min_peers: 3 } }).decide(upTo(late, 1), two)).toEqual(
+        rule(anchored).decide(upTo(late, 1), two),
+      );
+      expect(firstStop(rule({ ...anchored, peer_gains: { same_choices: true, min_peers: 2 } }), late, two)).toBe(0);
+    });
+
+    it("with role 'stop', also stops a trial the extrapolation keeps once its look-alikes say it cannot get there", () => {
+      // A steady climber heading for 0.95 among sgd peers; its look-alikes (sgd at its rate) all flattened near 0.85.
+      const flatPeers = [0, 1, 2].map((i) =>
+        withParams(trial(30 + i, curve(0.85, 1, 20, `flat-${i}`)), { optimizer: 'sgd', lr: 1e-3 * (1 + i / 10) }),
+      );
+      const climber = withParams(trial(40, curve(0.95, 3, 20, 'climb')), { optimizer: 'sgd', lr: 1.05e-3 });
+      const others = [...sgd, ...flatPeers];
+      const options = { ...anchored, peer_gains: { role: 'stop', same_choices: true, neighbours: 3 } };
+      expect(firstStop(rule(anchored), climber, others)).toBe(0);
+      expect(firstStop(rule({ ...anchored, peer_gains: { same_choices: true, neighbours: 3 } }), climber, others)).toBe(0);
+      const at = firstStop(rule(options), climber, others);
+      expect(at).toBeGreaterThan(0);
+      expect(firstStop(rule({ ...options, peer_gains: { ...options.peer_gains, from_epoch: at + 2 } }), climber, others)).toBe(at + 2);
+      const d = rule(options).decide(upTo(climber, at), others);
+      expect(d.stop && d.reason).toMatch(
+        /predicted from its 3 most similar trials' gains after epoch \d+ reach 0\.\d+ at best \(2 sd optimism.*\(the extrapolation reaches 0\.\d+\)$/,
+      );
+    });
+
+    it('rejects invalid peer_gains options by name', () => {
+      expect(() => learningCurveRulePlugin.parseOptions({ peer_gains: { quantile: 1.5 } })).toThrow(/quantile/);
+      expect(() => learningCurveRulePlugin.parseOptions({ peer_gains: { neighbours: 0 } })).toThrow(/neighbours/);
+      expect(() => learningCurveRulePlugin.parseOptions({ peer_gains: { role: 'veto' } })).toThrow(/role/);
+      expect(() => learningCurveRulePlugin.parseOptions({ peer_gains: { k: 3 } })).toThrow(/k/);
+    });
+  });
 });

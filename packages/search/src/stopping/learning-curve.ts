@@ -2,6 +2,7 @@ import type { StopDecision, StoppingContext, StoppingRule, TrialView } from '@sw
 import { z } from 'zod';
 import { type CurvePoint, curveResidual, upperBounds } from './curve-extrapolation.ts';
 import { bestUpTo, fmt, lastEpoch, median, ordinal, othersOf, recordAt, worseWord } from './history.ts';
+import { peerGain } from './peer-gains.ts';
 import { stoppingPlugin } from './plugin.ts';
 
 /**
@@ -17,7 +18,9 @@ import { stoppingPlugin } from './plugin.ts';
  * measured from the residuals of the peers' fitted curves (createNoiseMeter). Options add
  * power-law shapes (curves still rising as a power of time), a longest time constant (every
  * curve bends within it: no straight-line optimism), and comparison with the peers' values at
- * the horizon rather than their noise peaks (reference 'final').
+ * the horizon rather than their noise peaks (reference 'final'), and a second prediction from the
+ * study's own trials that reached the horizon: what the most similar of them gained after the
+ * trial's epoch (peer_gains, peer-gains.ts).
  */
 export const learningCurveOptionsSchema = z.strictObject({
   /** Epochs a trial runs before it is judged (a line needs two points: 1 is useful only with initial_value). */
@@ -72,6 +75,28 @@ export const learningCurveOptionsSchema = z.strictObject({
    * draw of the noise), so it is given more optimism than an early one.
    */
   late: z.strictObject({ from_trial: z.number().int().min(0), behind_confidence: z.number().positive() }).optional(),
+  /**
+   * A second, peer-based prediction (peer-gains.ts): the trial's value at its epoch e plus the
+   * `quantile` of what its `neighbours` most similar other trials that reached the horizon (same
+   * categorical choices first — only those with `same_choices` — then nearest in the numeric params
+   * and in the curve up to e) gained from e to the horizon, plus `confidence` noise sd (default: the
+   * trial's optimism). With fewer than `min_peers` such trials the extrapolation alone decides.
+   * role 'keep': the trial stops only when neither prediction reaches the reference (a late
+   * bloomer whose look-alikes bloomed is kept); 'stop': it also stops, from epoch `from_epoch`
+   * on, when the peers' prediction cannot reach it though the extrapolation can (its look-alikes
+   * flattened).
+   */
+  peer_gains: z
+    .strictObject({
+      neighbours: z.number().int().min(1).default(5),
+      quantile: z.number().min(0).max(1).default(0.9),
+      min_peers: z.number().int().min(1).default(3),
+      confidence: z.number().min(0).optional(),
+      same_choices: z.boolean().default(false),
+      role: z.enum(['keep', 'stop']).default('keep'),
+      from_epoch: z.number().int().min(1).default(1),
+    })
+    .optional(),
 });
 export type LearningCurveOptions = z.infer<typeof learningCurveOptionsSchema>;
 
@@ -167,15 +192,34 @@ export function createLearningCurveRule(options: LearningCurveOptions, ctx: Stop
       // Against final values only the horizon counts: a noise peak on the way there is not kept.
       const final = options.reference === 'final';
       const reachable = final ? (upper[1] as number) : Math.max(best, ...upper);
-      if (reachable >= reference) return { stop: false };
+      const extrapolated = reachable >= reference;
+      const peerOptions = options.peer_gains;
+      if (extrapolated && peerOptions?.role !== 'stop') return { stop: false };
+      let peerNote = '';
+      if (peerOptions) {
+        const own = points.find((p) => p.t === e)?.y ?? (points[points.length - 1] as CurvePoint).y;
+        const predicted = peerGain(trial, others, e, horizon, metric, sign, peerOptions);
+        const peerReach = predicted && own + predicted.gain + (peerOptions.confidence ?? z) * sigma;
+        const peersReach = peerReach === undefined || peerReach >= reference;
+        // keep: either prediction reaching the reference keeps the trial; stop: both must (the peers' from from_epoch on).
+        if (peerOptions.role === 'keep' ? predicted && peersReach : extrapolated && (peersReach || e < peerOptions.from_epoch)) {
+          return { stop: false };
+        }
+        if (predicted && peerReach !== undefined) {
+          peerNote = `; its ${predicted.peers} most similar trials' gains after epoch ${e} reach ${fmt(sign * peerReach)} at best`;
+        }
+      }
       const kth = options.top_k === 1 ? 'the best' : `the ${ordinal(options.top_k)} best`;
       return {
         stop: true,
         reason:
-          `learning-curve: after ${e} epochs, ${metric} extrapolated to epoch ${horizon} can reach ${fmt(sign * reachable)} at best ` +
+          `learning-curve: after ${e} epochs, ` +
+          (extrapolated
+            ? `${metric} at epoch ${horizon} predicted from its${peerNote.slice('; its'.length)} `
+            : `${metric} extrapolated to epoch ${horizon} can reach ${fmt(sign * reachable)} at best `) +
           `(${z} sd optimism${behind ? `, behind the ${options.leaders} leading trials at epoch ${e}${late ? `, trial ${options.late?.from_trial} or later` : ''}` : ''}, noise sd ${fmt(sigma)}), ` +
           `${worseWord(direction)} ${kth}${final && !fellBack ? ` value at epoch ${horizon}` : ''} ${fmt(sign * reference)} ` +
-          `of ${values.length} other trials`,
+          `of ${values.length} other trials${extrapolated ? ` (the extrapolation reaches ${fmt(sign * reachable)})` : peerNote}`,
       };
     },
   };
