@@ -426,7 +426,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
  *   211 / 0.9374, 191.5 / 0.9098, 258 / 0.2426 (4); only peers of the same optimizer
  *   (same_choices) 218.5 / 0.9382, 202.5 / 0.9359, 186 / 0.9092, 228.5 / 0.2435 (6, nothing closer).
  * - With less late optimism to pay for it: late 0.75 sd 227 / 0.9382, 205 / 0.9379, 190 / 0.9112,
- *   247 / 0.2442 (6: power_law passes, noisy_loss's epochs do not); no late option
+ *   247 / 0.2442 (6: power_law passes, noisy_loss's epochs do not); with 8 nearest
+ *   227 / 0.9383, 205 / 0.9379, 190 / 0.9112, 248 / 0.2445 (6); 3 nearest 218 / 0.9377,
+ *   199.5 / 0.9379, 190.5 / 0.9109, 239 / 0.2442 (5); quantile 0.75 213.5 / 0.9382,
+ *   199 / 0.9363, 185.5 / 0.9109, 233.5 / 0.2445 (6); same_choices 211.5 / 0.9378,
+ *   195.5 / 0.9368, 181.5 / 0.9069, 222.5 / 0.2451 (4); late 0.5 sd 218.5 / 0.9380,
+ *   198 / 0.9365, 184.5 / 0.9099, 238 / 0.2451 (3); no late option
  *   216 / 0.9383, 195.5 / 0.9359, 177.5 / 0.9098, 230 / 0.2459 (5); same_choices without late
  *   203 / 0.9380, 185 / 0.9354, 173 / 0.9065, 205 / 0.2471 (4).
  * - role stop (the peers can also stop a trial the extrapolation keeps; same optimizer, at least 2,
