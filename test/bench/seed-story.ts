@@ -246,6 +246,12 @@ function figures(t: ApiTrial) {
 }
 
 export async function runSeedStoryBench(): Promise<void> {
+  // `--from=DIR`: read the GPU version's results (examples/pytorch/gpu_seed_story.sh's $OUT) instead.
+  const from = process.argv.find((a) => a.startsWith('--from='))?.slice('--from='.length);
+  if (from) {
+    const { runGpuResults } = await import('./seed-story/gpu-results.ts');
+    return runGpuResults(from);
+  }
   const bed = await prepareTestbed();
   console.log(
     `testbed: ${bed.dir}; pretrained weights ${bed.made ? 'made in this run' : `from the cache, made ${bed.madeAt.toISOString()}`}` +
