@@ -31,6 +31,8 @@
 import { type Diagnosis, diagnoseTrial } from '../../packages/search/src/index.ts';
 import type { EpochRecord, TrialView } from '../../packages/core/src/index.ts';
 import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.ts';
+import { type Config, HUMAN, type Params, PRACTITIONER, seedStoryConfigs, TF_SLIM } from './seed-story/configs.ts';
+import { f, figures, med, pct } from './seed-story/figures.ts';
 import { EXCLUDE_SCOPES, FINETUNE, MODEL, prepareTestbed, type Testbed } from './seed-story/testbed.ts';
 
 const SEEDS = [0, 1, 2];
@@ -42,56 +44,7 @@ const HUMAN_GRID_EPOCHS = HUMAN_GRID.rates * HUMAN_GRID.optimizers * HUMAN_GRID.
 /** The testbed backbone's blocks: frozen_layers = BLOCKS trains the head only (the convolutions frozen). */
 const BLOCKS = MODEL.blocks;
 
-const TF_SLIM = {
-  batch_size: 32,
-  weight_decay: 4e-5,
-  rmsprop_tf1: true,
-  rmsprop_momentum: 0.9,
-  rmsprop_decay: 0.9,
-  learning_rate_decay_type: 'exponential',
-  learning_rate_decay_factor: 0.94,
-  num_epochs_per_decay: 2,
-};
-
-type Params = Record<string, number | string | boolean>;
-interface Config {
-  key: string;
-  label: string;
-  params: Params;
-}
-
-const PRACTITIONER: Params = { optimizer: 'rmsprop', learning_rate: 0.01, opt_epsilon: 1.0, frozen_layers: 0 };
-const CONFIGS: Config[] = [
-  { key: 'practitioner', label: 'practitioner: TF1 RMSProp 0.01, eps 1.0', params: PRACTITIONER },
-  {
-    key: 'adam',
-    label: 'human: Adam 1e-4, all layers',
-    params: { optimizer: 'adam', learning_rate: 1e-4, opt_epsilon: 1e-8, frozen_layers: 0 },
-  },
-  {
-    key: 'adam-frozen',
-    label: 'human: Adam 1e-4, convs frozen',
-    params: { optimizer: 'adam', learning_rate: 1e-4, opt_epsilon: 1e-8, frozen_layers: BLOCKS },
-  },
-  {
-    key: 'rmsprop-low',
-    label: 'human: TF1 RMSProp 1e-4',
-    params: { optimizer: 'rmsprop', learning_rate: 1e-4, opt_epsilon: 1.0, frozen_layers: 0 },
-  },
-  {
-    key: 'eps-small',
-    label: 'reference: TF1 RMSProp 0.01, eps 1e-8',
-    params: { optimizer: 'rmsprop', learning_rate: 0.01, opt_epsilon: 1e-8, frozen_layers: 0 },
-  },
-  {
-    // At 0.01 the wide testbed's units stay alive (under 10 % dead; sparsity ~90 % in the last
-    // block): this one kills them, so that the dying-units diagnosis is exercised on every seed.
-    key: 'eps-small-high',
-    label: 'reference: TF1 RMSProp 0.1, eps 1e-8',
-    params: { optimizer: 'rmsprop', learning_rate: 0.1, opt_epsilon: 1e-8, frozen_layers: 0 },
-  },
-];
-const HUMAN = ['adam', 'adam-frozen', 'rmsprop-low'];
+const CONFIGS = seedStoryConfigs(BLOCKS);
 
 function command(bed: Testbed, seed: number): string[] {
   return [
@@ -207,43 +160,6 @@ const view = (t: ApiTrial): TrialView => ({
   epochs: t.epochs,
   ...(t.reason ? { reason: t.reason } : {}),
 });
-
-const auc = (e: EpochRecord | undefined) => e?.metrics.val_auc_macro;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? Number.NaN : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const med = (xs: (number | undefined)[]) => median(xs.filter((x): x is number => x !== undefined && Number.isFinite(x)));
-const f = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
-const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toPrecision(2)}%`);
-
-/** The figures of one trial: curve, kernels vs biases, sparsity and negative-fraction drift. */
-function figures(t: ApiTrial) {
-  const first = t.epochs[0];
-  const last = t.epochs.at(-1);
-  const layerMedian = (e: EpochRecord | undefined, key: 'kernelMovement' | 'biasMovement' | 'fractionNegative' | 'sparsity') =>
-    med((e?.layers ?? []).filter((l) => l.trainable !== false).map((l) => l[key]));
-  const maxSparsity = (e: EpochRecord | undefined) => Math.max(...(e?.layers ?? []).map((l) => l.sparsity ?? 0));
-  const maxDead = (e: EpochRecord | undefined) => Math.max(...(e?.layers ?? []).map((l) => l.deadFraction ?? 0));
-  const curve = t.epochs.map((e) => f(auc(e), 2)).join(' ');
-  const perClass = Object.entries(last?.metrics ?? {})
-    .filter(([k]) => k.startsWith('val_auc['))
-    .map(([k, v]) => `${k.slice(8, -1)} ${f(v, 2)}`)
-    .join(', ');
-  return {
-    best: t.value ?? undefined,
-    final: auc(last),
-    curve,
-    epochs: t.epochs.length,
-    kernels: layerMedian(last, 'kernelMovement'),
-    biases: layerMedian(last, 'biasMovement'),
-    sparsity: [maxSparsity(first), maxSparsity(last)] as const,
-    dead: Math.max(...t.epochs.map(maxDead)),
-    negative: [layerMedian(first, 'fractionNegative'), layerMedian(last, 'fractionNegative')] as const,
-    perClass,
-  };
-}
 
 export async function runSeedStoryBench(): Promise<void> {
   // `--from=DIR`: read the GPU version's results (examples/pytorch/gpu_seed_story.sh's $OUT) instead.

@@ -19,54 +19,11 @@ import { fileURLToPath } from 'node:url';
 import type { EpochRecord, TrialView } from '../../../packages/core/src/index.ts';
 import { type Diagnosis, diagnoseTrial } from '../../../packages/search/src/index.ts';
 import { parseReportLine } from '../../../packages/trainer/src/command/report-line.ts';
-
-type Params = Record<string, number | string | boolean>;
-
-/** The flags gpu_seed_story.sh passes to every fine-tuning run (seed-story.ts's TF_SLIM). */
-export const TF_SLIM: Params = {
-  batch_size: 32,
-  weight_decay: 4e-5,
-  rmsprop_tf1: true,
-  rmsprop_momentum: 0.9,
-  rmsprop_decay: 0.9,
-  learning_rate_decay_type: 'exponential',
-  learning_rate_decay_factor: 0.94,
-  num_epochs_per_decay: 2,
-};
+import { type Params, seedStoryConfigs, TF_SLIM } from './configs.ts';
+import { f, figures, med, pct } from './figures.ts';
 
 /** The configs, as gpu_seed_story.sh runs them (frozen_layers 'all' = the model's block count, from the notes). */
-export const CONFIGS: { key: string; label: string; params: Params }[] = [
-  {
-    key: 'practitioner',
-    label: 'practitioner: TF1 RMSProp 0.01, eps 1.0',
-    params: { optimizer: 'rmsprop', learning_rate: 0.01, opt_epsilon: 1.0, frozen_layers: 0 },
-  },
-  {
-    key: 'adam',
-    label: 'human: Adam 1e-4, all layers',
-    params: { optimizer: 'adam', learning_rate: 1e-4, opt_epsilon: 1e-8, frozen_layers: 0 },
-  },
-  {
-    key: 'adam-frozen',
-    label: 'human: Adam 1e-4, convs frozen',
-    params: { optimizer: 'adam', learning_rate: 1e-4, opt_epsilon: 1e-8, frozen_layers: 'all' },
-  },
-  {
-    key: 'rmsprop-low',
-    label: 'human: TF1 RMSProp 1e-4',
-    params: { optimizer: 'rmsprop', learning_rate: 1e-4, opt_epsilon: 1.0, frozen_layers: 0 },
-  },
-  {
-    key: 'eps-small',
-    label: 'reference: TF1 RMSProp 0.01, eps 1e-8',
-    params: { optimizer: 'rmsprop', learning_rate: 0.01, opt_epsilon: 1e-8, frozen_layers: 0 },
-  },
-  {
-    key: 'eps-small-high',
-    label: 'reference: TF1 RMSProp 0.1, eps 1e-8',
-    params: { optimizer: 'rmsprop', learning_rate: 0.1, opt_epsilon: 1e-8, frozen_layers: 0 },
-  },
-];
+const CONFIGS = seedStoryConfigs('all');
 
 const OBJECTIVE = { metric: 'val_auc_macro', direction: 'maximize' } as const;
 
@@ -118,40 +75,6 @@ export function readResults(dir: string): { runs: GpuRun[]; missing: string[] } 
     else missing.push(c.key);
   }
   return { runs, missing };
-}
-
-const auc = (e: EpochRecord | undefined) => e?.metrics.val_auc_macro;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? Number.NaN : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const med = (xs: (number | undefined)[]) => median(xs.filter((x): x is number => x !== undefined && Number.isFinite(x)));
-const f = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
-const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toPrecision(2)}%`);
-
-/** The figures of one trial, as seed-story.ts computes them. */
-export function figures(t: TrialView) {
-  const first = t.epochs[0];
-  const last = t.epochs.at(-1);
-  const layerMedian = (e: EpochRecord | undefined, key: 'kernelMovement' | 'biasMovement' | 'fractionNegative' | 'sparsity') =>
-    med((e?.layers ?? []).filter((l) => l.trainable !== false).map((l) => l[key]));
-  const maxSparsity = (e: EpochRecord | undefined) => Math.max(0, ...(e?.layers ?? []).map((l) => l.sparsity ?? 0));
-  const maxDead = (e: EpochRecord | undefined) => Math.max(0, ...(e?.layers ?? []).map((l) => l.deadFraction ?? 0));
-  return {
-    best: t.value,
-    final: auc(last),
-    curve: t.epochs.map((e) => f(auc(e), 2)).join(' '),
-    kernels: layerMedian(last, 'kernelMovement'),
-    biases: layerMedian(last, 'biasMovement'),
-    sparsity: [maxSparsity(first), maxSparsity(last)] as const,
-    dead: Math.max(0, ...t.epochs.map(maxDead)),
-    negative: [layerMedian(first, 'fractionNegative'), layerMedian(last, 'fractionNegative')] as const,
-    perClass: Object.entries(last?.metrics ?? {})
-      .filter(([k]) => k.startsWith('val_auc['))
-      .map(([k, v]) => `${k.slice(8, -1)} ${f(v, 2)}`)
-      .join(', '),
-  };
 }
 
 export function diagnoseAll(runs: GpuRun[]): Map<string, Diagnosis> {
