@@ -19,35 +19,24 @@ stoppingContractSuite('learning-curve (initial_value 0.5, behind_confidence 0.5)
 );
 
 // learning-curve as the pruning benchmark runs it now: power-law shapes, bends within 3 epochs, final values.
+const BENCH_LEARNING_CURVE = {
+  min_epochs: 1,
+  initial_value: 0.5,
+  confidence: 2,
+  behind_confidence: 0.25,
+  leaders: 1,
+  power_exponents: [1],
+  max_time_constant: 3,
+  reference: 'final',
+};
 stoppingContractSuite('learning-curve (power_exponents, max_time_constant, reference final)', (ctx) =>
-  learningCurveRulePlugin.create(
-    learningCurveRulePlugin.parseOptions({
-      min_epochs: 1,
-      initial_value: 0.5,
-      confidence: 2,
-      behind_confidence: 0.25,
-      leaders: 1,
-      power_exponents: [1],
-      max_time_constant: 3,
-      reference: 'final',
-    }),
-    ctx,
-  ),
+  learningCurveRulePlugin.create(learningCurveRulePlugin.parseOptions(BENCH_LEARNING_CURVE), ctx),
 );
 
 // learning-curve with more optimism for late trials behind the leaders, and the start-up screen, as the bench runs them.
 stoppingContractSuite('learning-curve (late behind_confidence)', (ctx) =>
   learningCurveRulePlugin.create(
-    learningCurveRulePlugin.parseOptions({
-      min_epochs: 1,
-      initial_value: 0.5,
-      behind_confidence: 0.25,
-      leaders: 1,
-      power_exponents: [1],
-      max_time_constant: 3,
-      reference: 'final',
-      late: { from_trial: 25, behind_confidence: 1 },
-    }),
+    learningCurveRulePlugin.parseOptions({ ...BENCH_LEARNING_CURVE, late: { from_trial: 25, behind_confidence: 1 } }),
     ctx,
   ),
 );
@@ -60,13 +49,7 @@ for (const role of ['keep', 'stop'] as const) {
   stoppingContractSuite(`learning-curve (peer_gains, role ${role})`, (ctx) =>
     learningCurveRulePlugin.create(
       learningCurveRulePlugin.parseOptions({
-        min_epochs: 1,
-        initial_value: 0.5,
-        behind_confidence: 0.25,
-        leaders: 1,
-        power_exponents: [1],
-        max_time_constant: 3,
-        reference: 'final',
+        ...BENCH_LEARNING_CURVE,
         peer_gains: { role, same_choices: role === 'stop', min_peers: 2, from_epoch: 2 },
       }),
       ctx,
