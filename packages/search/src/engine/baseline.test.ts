@@ -1,51 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalBus, type Plugin, PluginRegistry, type Runner, type Store, type Subscription } from '@sweepd/core';
+import { type Plugin, PluginRegistry, type Runner, type Store } from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
-import { startWorker } from '@sweepd/trainer';
 import { divergenceRulePlugin } from '../stopping/index.ts';
-import { StudyEngine } from './engine.ts';
+import { belowRule, curveRunner as knownCurve, startEngine, until, walkStrategy } from './engine.test-helpers.ts';
 
-// Walks learning rates 10^-1, 10^-2, ... with adam, so every trial but the baseline is known in advance.
-const walk: Plugin<'strategy'> = {
-  kind: 'strategy',
-  name: 'walk',
-  parseOptions: (raw) => raw,
-  create: () => ({
-    async ask(history, n) {
-      return Array.from({ length: n }, (_, i) => ({ learning_rate: 10 ** -((history.length + i) % 8) - 1e-9, optimizer: 'adam' }));
-    },
-  }),
-};
-// Stops any trial whose objective is below 0.65 from its second epoch on.
-const below: Plugin<'stopping'> = {
-  kind: 'stopping',
-  name: 'below',
-  parseOptions: (raw) => raw,
-  create: (_o, ctx) => ({
-    decide: (trial) => {
-      const last = trial.epochs.at(-1);
-      const v = last?.metrics[ctx.metric];
-      return last && last.epoch >= 2 && v !== undefined && v < 0.65 ? { stop: true, reason: `below: ${v} < 0.65` } : { stop: false };
-    },
-  }),
-};
-
-/** AUC a known function of the learning rate (best at 1e-3); train_loss NaN from epoch 2 at rates ≥ 0.5. */
-function curveRunner(delayMs = 0): Runner {
-  return {
-    async run(job, ctx) {
-      const lr = Number(job.params.learning_rate);
-      for (let epoch = 1; epoch <= job.maxEpochs; epoch++) {
-        if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-        if (ctx.signal.aborted) return { state: 'stopped', reason: String(ctx.signal.reason) };
-        const auc = 1 - Math.abs(Math.log10(lr) + 3) / 10 - (job.maxEpochs - epoch) * 0.01;
-        const loss = lr >= 0.5 && epoch >= 2 ? Number.NaN : 1 / epoch;
-        await ctx.report({ epoch, metrics: { val_auc_macro: auc, train_loss: loss }, layers: [] });
-      }
-      return { state: 'completed' };
-    },
-  };
-}
+/** The shared curve, with train_loss NaN from epoch 2 at rates ≥ 0.5 (for the divergence rule). */
+const curveRunner = (delayMs = 0) => knownCurve(delayMs, { divergeFrom: 0.5 });
 
 const practitioner = { learning_rate: 1e-8, optimizer: 'rmsprop', momentum: 0.9 };
 const spec = (extra: Record<string, unknown> = {}) => ({
@@ -69,35 +29,20 @@ afterEach(async () => {
 });
 
 async function setup(store: Store, runner: Runner) {
+  // Every trial the walk suggests is adam; the baseline alone is rmsprop.
   const registry = new PluginRegistry()
-    .register(walk)
-    .register(below)
+    .register(walkStrategy({ optimizer: 'adam' }))
+    .register(belowRule)
     .register(divergenceRulePlugin as Plugin);
-  const bus = new LocalBus();
-  const engine = new StudyEngine({ store, bus, registry });
-  const worker: Subscription = await startWorker({ bus, runner, concurrency: 2 });
-  await engine.start();
-  const close = async () => {
-    await engine.close();
-    await worker.close();
-    await bus.close();
-  };
-  cleanups.push(close);
-  return { engine, close };
+  const started = await startEngine(store, registry, runner);
+  cleanups.push(started.close);
+  return started;
 }
 
 async function memoryStore(): Promise<Store> {
   const store = await openStore({ dataDir: 'memory://' });
   cleanups.unshift(() => store.close()); // closed after the engines that use it
   return store;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('the baseline trial', () => {

@@ -1,60 +1,16 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalBus, type Plugin, PluginRegistry, parseSpecText, type Runner, SpecError, type Store, type Subscription } from '@sweepd/core';
+import { type Plugin, PluginRegistry, parseSpecText, type Runner, SpecError, type Store } from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
-import { startWorker } from '@sweepd/trainer';
-import { StudyEngine } from './engine.ts';
+import { belowRule, curveRunner, startEngine, until, walkStrategy } from './engine.test-helpers.ts';
 import { studyIdForKey } from './idempotency.ts';
 
-// A strategy that walks learning rates 10^-1, 10^-2, ... so results are known in advance.
-const walk: Plugin<'strategy'> = {
-  kind: 'strategy',
-  name: 'walk',
-  parseOptions: (raw) => raw,
-  create: () => ({
-    async ask(history, n) {
-      return Array.from({ length: n }, (_, i) => ({ learning_rate: 10 ** -((history.length + i) % 8) - 1e-9 }));
-    },
-  }),
-};
 const outside: Plugin<'strategy'> = {
   kind: 'strategy',
   name: 'outside',
   parseOptions: (raw) => raw,
   create: () => ({ ask: async () => [{ learning_rate: 5 }] }),
 };
-// Stops any trial whose objective is below 0.65 from its second epoch on.
-const below: Plugin<'stopping'> = {
-  kind: 'stopping',
-  name: 'below',
-  parseOptions: (raw) => raw,
-  create: (_o, ctx) => ({
-    decide: (trial) => {
-      const last = trial.epochs.at(-1);
-      const v = last?.metrics[ctx.metric];
-      return last && last.epoch >= 2 && v !== undefined && v < 0.65
-        ? { stop: true, reason: `below: ${v} < 0.65 at epoch ${last.epoch}` }
-        : { stop: false };
-    },
-  }),
-};
-
-/** A runner whose objective at epoch e is a known function of the learning rate. */
-function curveRunner(delayMs = 0): Runner {
-  return {
-    async run(job, ctx) {
-      const lr = Number(job.params.learning_rate);
-      for (let epoch = 1; epoch <= job.maxEpochs; epoch++) {
-        if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-        if (ctx.signal.aborted) return { state: 'stopped', reason: String(ctx.signal.reason) };
-        const auc = 1 - Math.abs(Math.log10(lr) + 3) / 10 - (job.maxEpochs - epoch) * 0.01;
-        await ctx.report({ epoch, metrics: { val_auc_macro: auc }, layers: [] });
-      }
-      return { state: 'completed' };
-    },
-  };
-}
-
 const spec = (extra: Record<string, unknown> = {}) => ({
   name: 'engine-test',
   objective: { metric: 'val_auc_macro', direction: 'maximize' },
@@ -71,30 +27,14 @@ afterEach(async () => {
 });
 
 async function setup(options: { store?: Store; runner?: Runner } = {}) {
-  const registry = new PluginRegistry().register(walk).register(outside).register(below);
+  const registry = new PluginRegistry().register(walkStrategy()).register(outside).register(belowRule);
   const store = options.store ?? (await openStore({ dataDir: 'memory://' }));
-  const bus = new LocalBus();
-  const engine = new StudyEngine({ store, bus, registry });
-  const worker: Subscription = await startWorker({ bus, runner: options.runner ?? curveRunner(), concurrency: 2 });
-  await engine.start();
-  const close = async () => {
-    await engine.close();
-    await worker.close();
-    await bus.close();
-  };
+  const { bus, engine, close } = await startEngine(store, registry, options.runner ?? curveRunner());
   cleanups.push(async () => {
     await close();
     if (!options.store) await store.close();
   });
   return { store, bus, engine, close };
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('StudyEngine', () => {
