@@ -112,7 +112,7 @@ function printChanges(board: LiveBoard, seen: Map<number, string>, out: NodeJS.W
     seen.set(r.number, key);
     const value = r.value === null ? '-' : formatValue(r.value);
     out.write(
-      `trial ${r.number} ${r.state} epoch ${r.epochs}/${r.maxEpochs} ${board.study.objective.metric}=${value}${r.reason ? ` (${r.reason})` : ''}\n`,
+      `trial ${r.number}${r.baseline ? ' (baseline)' : ''} ${r.state} epoch ${r.epochs}/${r.maxEpochs} ${board.study.objective.metric}=${value}${r.reason ? ` (${r.reason})` : ''}\n`,
     );
   }
 }
