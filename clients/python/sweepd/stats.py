@@ -108,8 +108,10 @@ def summarize(values: Any) -> Dict[str, Any]:
         q = [math.nan] * len(QUANTILE_LEVELS)
     else:
         ranks = quantile_ranks(n)
-        part = np.partition(v32, ranks)
-        q = quantiles_from_order_stats(n, {r: float(part[r]) for r in ranks})
+        # A full sort, not np.partition at the ranks: numpy 2's SIMD sort took 0.08 ms for a
+        # 37k-value kernel here, a partition at its 13 ranks 0.75 ms.
+        ordered = np.sort(v32)
+        q = quantiles_from_order_stats(n, {r: float(ordered[r]) for r in ranks})
     return {"mean": mean, "std": std, "fractionNegative": negative / n, "quantiles": q}
 
 

@@ -44,8 +44,10 @@ def _sq(x) -> float:
 
 def _order_stats(flat: torch.Tensor, ranks: List[int]) -> Dict[int, float]:
     if flat.device.type == "cpu" and _np is not None:
-        part = _np.partition(flat.numpy(), ranks)  # selection, O(n), instead of a full sort
-        return {r: float(part[r]) for r in ranks}
+        # A full sort, not np.partition at the ranks: numpy 2's SIMD sort took 0.08 ms for a
+        # 37k-value kernel here, a partition at its 13 ranks 0.75 ms.
+        ordered = _np.sort(flat.numpy())
+        return {r: float(ordered[r]) for r in ranks}
     ordered = torch.sort(flat).values
     picked = ordered[torch.tensor(ranks, device=flat.device)].tolist()
     return dict(zip(ranks, picked))
@@ -69,6 +71,23 @@ def kernel_summary(kernel: torch.Tensor) -> Dict[str, Any]:
         ranks = quantile_ranks(n)
         q = quantiles_from_order_stats(n, _order_stats(flat.contiguous(), ranks))
     return {"mean": mean, "std": std, "fractionNegative": negative / n, "quantiles": q}
+
+
+def _nonzero_per_channel(output: torch.Tensor):
+    """Nonzero count of each channel (axis 1) of an activation: numpy's count_nonzero over the
+    other axes for CPU float tensors (a strided view, no copy: ~7× faster than torch's
+    count_nonzero with dims), torch's on other devices and dtypes."""
+    if _np is not None and output.device.type == "cpu" and output.dtype in (torch.float32, torch.float64):
+        axes = (0,) + tuple(range(2, output.dim()))
+        return _np.count_nonzero(output.detach().numpy(), axis=axes)
+    return torch.count_nonzero(output, dim=0) if output.dim() == 2 else torch.count_nonzero(output.flatten(2), dim=(0, 2))
+
+
+def _host_pairs(pairs: List[Tuple[Any, Any]]) -> List[List[int]]:
+    """(zeros, dead) pairs as ints: numpy counts as they are, device tensors with one sync for them all."""
+    on_device = [i for i, (z, _) in enumerate(pairs) if isinstance(z, torch.Tensor)]
+    synced = dict(zip(on_device, torch.stack([torch.stack(list(pairs[i])) for i in on_device]).tolist())) if on_device else {}
+    return [[int(v) for v in synced.get(i, pair)] for i, pair in enumerate(pairs)]
 
 
 def _distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -167,8 +186,8 @@ class LayerStats:
             q = [math.nan] * len(QUANTILE_LEVELS)
         else:
             ranks = quantile_ranks(n)
-            part = np.partition(cur, ranks)
-            q = quantiles_from_order_stats(n, {r: float(part[r]) for r in ranks})
+            ordered = np.sort(cur)  # a sort beats a partition at the ranks (_order_stats)
+            q = quantiles_from_order_stats(n, {r: float(ordered[r]) for r in ranks})
         entry.update(mean=mean, std=std, fractionNegative=int(np.count_nonzero(cur < 0)) / n, quantiles=q)
         previous.copy_(current)
         return entry
@@ -220,7 +239,7 @@ class LayerStats:
                 calls[name] = calls.get(name, 0) + 1
                 key = name if calls[name] == 1 else f"{name}#{calls[name]}"
                 # nonzeros per channel (axis 1) in one pass; NaN is not zero: a unit giving NaN is broken, not dead
-                nonzero = torch.count_nonzero(output, dim=0) if output.dim() == 2 else torch.count_nonzero(output.flatten(2), dim=(0, 2))
+                nonzero = _nonzero_per_channel(output)
                 zeros = output.numel() - nonzero.sum()
                 dead = (nonzero == 0).sum()
                 results.append((key, zeros, dead, output.numel(), output.shape[1]))
@@ -237,7 +256,7 @@ class LayerStats:
                 h.remove()
         t0 = time.perf_counter()
         if results:
-            counts = torch.stack([torch.stack([z, d]) for _, z, d, _, _ in results]).tolist()
+            counts = _host_pairs([(z, d) for _, z, d, _, _ in results])
             for (key, _, _, numel, units), (zeros, dead) in zip(results, counts):
                 self._activations[key] = {"layer": key, "trainable": False, "sparsity": zeros / numel, "deadFraction": dead / units}
         self.hook_seconds += spent[0] + time.perf_counter() - t0

@@ -172,3 +172,22 @@ def test_torch_path_matches_the_numpy_path():
             else:
                 assert e64[name][key] == value
     assert probe.shape[0] == 4
+
+
+def test_activation_counts_agree_on_both_paths():
+    # float32/float64 CPU activations are counted by numpy, other dtypes (and devices) by torch:
+    # the same nonzeros per channel, NaN counted as nonzero (broken, not dead), for strided layouts too
+    from sweepd.torch import _nonzero_per_channel
+
+    a = torch.relu(torch.randn(3, 4, 5, 5))
+    a[:, 1] = 0.0  # a dead channel
+    a[0, 2, 0, 0] = float("nan")
+    a[:, 3] = 0.0
+    a[1, 3, 2, 2] = float("nan")  # zero but for one NaN: not dead
+    want = [int((a[:, c] != 0).sum()) for c in range(4)]
+    assert want[1] == 0 and want[3] == 1
+    for t in (a, a.double(), a.to(memory_format=torch.channels_last), a.half()):
+        assert [int(n) for n in _nonzero_per_channel(t)] == want, t.dtype
+    flat = a.flatten(2).mean(2).nan_to_num(1.0)  # a 2-D activation: units on axis 1
+    flat[:, 1] = 0.0
+    assert [int(n) for n in _nonzero_per_channel(flat)] == [3, 0, 3, 1]  # channel 3: only the NaN row
