@@ -35,26 +35,59 @@ export interface SortedHistory {
   pending: Params[];
 }
 
+/** The same split in columns (no object per trial: TPE reads 10,000 of them every ask). */
+export interface HistoryColumns {
+  /** Completed and stopped trials with a finite value, in trial-number order, and their losses. */
+  observed: Params[];
+  losses: Float64Array;
+  numbers: Int32Array | number[];
+  failed: Params[];
+  pending: Params[];
+}
+
 /**
  * Splits the history. Stopped trials count with their value (the best seen before the stop):
  * it understates them a little, which is the right direction for something stopped as hopeless.
  */
-export function sortHistory(history: readonly TrialView[], direction: Direction): SortedHistory {
-  const trials = [...history].sort((a, b) => a.number - b.number);
-  const out: SortedHistory = { observed: [], failed: [], pending: [] };
+export function historyColumns(history: readonly TrialView[], direction: Direction): HistoryColumns {
+  // A daemon's history is already in trial order: sorting 10,000 trials anyway cost milliseconds an ask.
+  const trials = inTrialOrder(history) ? history : [...history].sort((a, b) => a.number - b.number);
+  const observed: Params[] = [];
+  const losses: number[] = [];
+  const numbers: number[] = [];
+  const failed: Params[] = [];
+  const pending: Params[] = [];
+  const sign = direction === 'maximize' ? -1 : 1;
   for (const t of trials) {
     if (t.state === 'queued' || t.state === 'running') {
-      out.pending.push(t.params ?? {});
+      pending.push(t.params ?? {});
       continue;
     }
     const v = t.value;
     if (t.state === 'failed' || typeof v !== 'number' || !Number.isFinite(v)) {
-      out.failed.push(t.params ?? {});
+      failed.push(t.params ?? {});
       continue;
     }
-    out.observed.push({ params: t.params, loss: direction === 'maximize' ? -v : v, number: t.number });
+    observed.push(t.params);
+    losses.push(sign * v);
+    numbers.push(t.number);
   }
-  return out;
+  return { observed, losses: Float64Array.from(losses), numbers, failed, pending };
+}
+
+/** historyColumns as one object per observed trial (for the GP, which holds at most a few hundred). */
+export function sortHistory(history: readonly TrialView[], direction: Direction): SortedHistory {
+  const { observed, losses, numbers, failed, pending } = historyColumns(history, direction);
+  return {
+    observed: observed.map((params, i) => ({ params, loss: losses[i] as number, number: numbers[i] as number })),
+    failed,
+    pending,
+  };
+}
+
+function inTrialOrder(history: readonly TrialView[]): boolean {
+  for (let i = 1; i < history.length; i++) if ((history[i] as TrialView).number < (history[i - 1] as TrialView).number) return false;
+  return true;
 }
 
 /** A key for a configuration that looks only at the space's parameters (fixed values may ride along). */

@@ -90,6 +90,39 @@ export class Rows {
   at(row: number, col: number): number {
     return this.data[row * this.width + col] as number;
   }
+  /** Appends `count` rows already encoded, `block` holding them back to back. */
+  addBlock(block: Float64Array, count: number): void {
+    let capacity = this.data.length;
+    while ((this.count + count) * this.width > capacity) capacity *= 2;
+    if (capacity > this.data.length) {
+      const bigger = new Float64Array(capacity);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data.set(block.subarray(0, count * this.width), this.count * this.width);
+    this.count += count;
+  }
+}
+
+/**
+ * The observed trials' rows of the previous ask, remembered by configuration object: between two
+ * asks a daemon's history grows by a few trials, so the rows of the unchanged prefix are copied
+ * rather than encoded again (at 10,000 trials encoding them was a fifth of a suggestion).
+ */
+export class EncodedPrefix {
+  private params: readonly Params[] = [];
+  private data = new Float64Array(0);
+
+  /** Appends the rows of `observed` (in order) to `rows`, which must be empty. */
+  encode(model: TpeModel, rows: Rows, observed: readonly Params[]): void {
+    const limit = Math.min(this.params.length, observed.length);
+    let same = 0;
+    while (same < limit && this.params[same] === observed[same]) same++;
+    rows.addBlock(this.data, same);
+    for (let i = same; i < observed.length; i++) encodeInto(model, rows, observed[i] as Params);
+    this.params = observed;
+    this.data = rows.data.slice(0, observed.length * rows.width);
+  }
 }
 
 /** Appends one configuration to `rows` in model coordinates. */

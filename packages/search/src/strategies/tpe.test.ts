@@ -86,4 +86,29 @@ describe('tpe strategy', () => {
     expect(() => tpeStrategy.parseOptions({ n_startup: 3 })).toThrow(/n_startup/);
     expect(() => tpeStrategy.parseOptions({ gamma: 2 })).toThrow(/at most 1/);
   });
+  it('suggests the same from a history it has seen grow as a fresh strategy does (the encoded rows it keeps between asks change nothing)', async () => {
+    const space = { ...braninSpace, opt: { type: 'categorical', choices: ['a', 'b', 'c'] } } as typeof braninSpace;
+    const rng = new Rng('tpe-prefix');
+    const trial = (i: number, state: TrialView['state'] = 'completed'): TrialView => {
+      const params = sampleSpace(space, rng);
+      return { id: `t${i}`, number: i, params, state, value: branin(params) + (params.opt === 'a' ? 0 : 5), epochs: [] };
+    };
+    const history = Array.from({ length: 40 }, (_, i) => trial(i, i === 30 ? 'running' : 'completed'));
+    const kept = await make({ seed: 9 }, space);
+    await kept.ask(history, 1);
+    // The history grows, the running trial finishes (a new object in the middle), and one is failed.
+    const running = history[30] as TrialView;
+    const grown = [
+      ...history.slice(0, 30),
+      { ...running, state: 'completed' as const },
+      ...history.slice(31),
+      trial(40),
+      trial(41, 'failed'),
+    ];
+    const again = await kept.ask(grown, 2);
+    expect(again).toEqual(await (await make({ seed: 9 }, space)).ask(grown, 2));
+    // Asked with a shorter history again (another study's view, a retried ask), it still agrees.
+    const shorter = grown.slice(0, 25);
+    expect(await kept.ask(shorter, 1)).toEqual(await (await make({ seed: 9 }, space)).ask(shorter, 1));
+  });
 });

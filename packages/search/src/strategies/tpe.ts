@@ -1,9 +1,9 @@
 import { type Direction, type ParamValue, type Params, type Plugin, type Rng, type TrialView, isActive, sampleSpace } from '@sweepd/core';
-import { askRng, historyKeys, sortHistory, spaceKey } from './common.ts';
+import { askRng, historyColumns, historyKeys, spaceKey } from './common.ts';
 import { spaceFillingDesign } from './design.ts';
 import { sampleIndependent } from './tpe-independent.ts';
 import { sampleJoint } from './tpe-joint.ts';
-import { type Dim, Rows, type TpeModel, buildModel, encodeInto, splitRows } from './tpe-model.ts';
+import { type Dim, EncodedPrefix, Rows, type TpeModel, buildModel, encodeInto, splitRows } from './tpe-model.ts';
 import { type TpeOptions, tpeOptions } from './tpe-options.ts';
 
 export type { TpeOptions } from './tpe-options.ts';
@@ -24,31 +24,28 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
   parseOptions: (raw) => tpeOptions.parse(raw ?? {}),
   create(options, ctx) {
     const model = buildModel(ctx.space, options);
+    const encoded = new EncodedPrefix();
     return {
       async ask(history, n) {
-        return ask(model, ctx.direction, history, n);
+        return ask(model, encoded, ctx.direction, history, n);
       },
     };
   },
 };
 
 /** Start-up design until n_startup_trials are observed, then n suggestions from the model (constant liar between them). */
-function ask(model: TpeModel, direction: Direction, history: readonly TrialView[], n: number): Params[] {
+function ask(model: TpeModel, encoded: EncodedPrefix, direction: Direction, history: readonly TrialView[], n: number): Params[] {
   const { options, space, names } = model;
   const rng = askRng(options.seed, history);
-  const sorted = sortHistory(history, direction);
-  const startup = sorted.observed.length < options.n_startup_trials;
+  const { observed, losses, failed, pending } = historyColumns(history, direction);
+  const startup = observed.length < options.n_startup_trials;
   const taken = model.discreteOnly || startup ? historyKeys(space, history) : new Set<string>();
   if (startup) return spaceFillingDesign(space, options.seed, options.n_startup_trials, history.length, n, rng, taken);
   // Rows: observed trials first (trial order), then failed and pending ones (always "bad").
   const rows = new Rows(model.dims.length, history.length + n);
-  const losses = new Float64Array(sorted.observed.length);
-  sorted.observed.forEach((o, i) => {
-    encodeInto(model, rows, o.params);
-    losses[i] = o.loss;
-  });
-  for (const p of sorted.failed) encodeInto(model, rows, p);
-  if (options.constant_liar) for (const p of sorted.pending) encodeInto(model, rows, p);
+  encoded.encode(model, rows, observed);
+  for (const p of failed) encodeInto(model, rows, p);
+  if (options.constant_liar) for (const p of pending) encodeInto(model, rows, p);
   const out: Params[] = [];
   for (let b = 0; b < n; b++) {
     let params = suggest(model, rows, losses, rng);
