@@ -25,7 +25,9 @@ export interface CompactKernels {
 /**
  * The merged kernels of `group` (rows with every joint parameter present), whose weights are
  * `weights` (one per row, then the prior's); undefined when merging would not pay or the bins do
- * not fit in one exact integer key.
+ * not fit in one exact integer key. Each step is a function of its own: V8 optimises a function's
+ * loops while its first call runs, before the code after them has run, and one long function was
+ * sent back to slow code again and again on its later constructors.
  */
 export function compactKernels(
   model: TpeModel,
@@ -35,15 +37,29 @@ export function compactKernels(
   sigma: number,
 ): CompactKernels | undefined {
   if (group.length <= COMPACT_ABOVE) return undefined;
-  const { jointDims, jointColumns } = model;
-  const D = jointDims.length;
-  const binWidth = BIN_WIDTH * sigma;
-  // Mixed-radix key per row: a categorical's choice, an int's cell, a continuous coordinate's bin.
+  const layout = keyLayout(model, BIN_WIDTH * sigma);
+  if (!layout) return undefined;
+  const { slotOfRow, slots } = assignSlots(rowKeys(model, rows, group, layout), layout.span);
+  // Merging a few percent away does not pay for itself; leave such mixtures exact.
+  if (slots > 0.8 * group.length) return undefined;
+  return mergeSlots(model, rows, group, weights, slotOfRow, slots, layout.continuous);
+}
+
+/** The mixed-radix key's digits: a categorical's choice, an int's cell, a continuous coordinate's bin. */
+interface KeyLayout {
+  radix: Float64Array;
+  continuous: Uint8Array;
+  binWidth: number;
+  span: number;
+}
+
+function keyLayout(model: TpeModel, binWidth: number): KeyLayout | undefined {
+  const D = model.jointDims.length;
   const radix = new Float64Array(D);
   const continuous = new Uint8Array(D);
   let span = 1;
   for (let k = 0; k < D; k++) {
-    const d = jointDims[k];
+    const d = model.jointDims[k];
     if (!d) return undefined;
     if (d.kind === 'categorical') radix[k] = d.choices.length;
     else if (d.edges) radix[k] = d.edges.length - 1;
@@ -53,14 +69,19 @@ export function compactKernels(
     }
     span *= radix[k] as number;
   }
-  if (span > Number.MAX_SAFE_INTEGER) return undefined;
+  return span > Number.MAX_SAFE_INTEGER ? undefined : { radix, continuous, binWidth, span };
+}
 
+/** Each row's key, dimension by dimension: tight loops over typed arrays. */
+function rowKeys(model: TpeModel, rows: Rows, group: Int32Array, layout: KeyLayout): Float64Array {
   const { data, width } = rows;
-  // Keys dimension by dimension: tight loops over typed arrays.
-  const keys = new Float64Array(group.length);
-  for (let k = 0; k < D; k++) {
-    const d = jointDims[k];
-    const col = jointColumns[k] as number;
+  const { radix, continuous, binWidth } = layout;
+  if (keyBuffer.length < group.length) keyBuffer = new Float64Array(Math.max(group.length, 2 * keyBuffer.length));
+  const keys = keyBuffer.subarray(0, group.length);
+  keys.fill(0);
+  for (let k = 0; k < model.jointDims.length; k++) {
+    const d = model.jointDims[k];
+    const col = model.jointColumns[k] as number;
     const r = radix[k] as number;
     const edges = d?.kind === 'numeric' ? d.edges : undefined;
     for (let g = 0; g < group.length; g++) {
@@ -69,30 +90,48 @@ export function compactKernels(
       keys[g] = (keys[g] as number) * r + digit;
     }
   }
-  const slotOf = slotTable(span, group.length);
-  const slotOfRow = new Int32Array(group.length);
-  let n = 0;
-  for (let g = 0; g < group.length; g++) {
+  return keys;
+}
+
+/** The slot of each row: rows with the same key share one, numbered in order of first appearance. */
+function assignSlots(keys: Float64Array, span: number): { slotOfRow: Int32Array; slots: number } {
+  const slotOf = new SlotTable(span, keys.length);
+  if (slotBuffer.length < keys.length) slotBuffer = new Int32Array(Math.max(keys.length, 2 * slotBuffer.length));
+  const slotOfRow = slotBuffer.subarray(0, keys.length);
+  let slots = 0;
+  for (let g = 0; g < keys.length; g++) {
     const key = keys[g] as number;
     let slot = slotOf.get(key);
     if (slot < 0) {
-      slot = n++;
+      slot = slots++;
       slotOf.set(key, slot);
     }
     slotOfRow[g] = slot;
   }
-  // Merging a few percent away does not pay for itself; leave such mixtures exact.
-  if (n > 0.8 * group.length) return undefined;
+  slotOf.release(keys);
+  return { slotOfRow, slots };
+}
+
+/** Summed weights per slot (then the prior's); continuous coordinates at the slot's weighted mean, the others shared. */
+function mergeSlots(
+  model: TpeModel,
+  rows: Rows,
+  group: Int32Array,
+  weights: Float64Array,
+  slotOfRow: Int32Array,
+  n: number,
+  continuous: Uint8Array,
+): CompactKernels {
+  const { data, width } = rows;
   const merged = new Float64Array(n + 1);
   for (let g = 0; g < group.length; g++) {
     const slot = slotOfRow[g] as number;
     merged[slot] = (merged[slot] as number) + (weights[g] as number);
   }
-  // Continuous coordinates: the weighted mean of the bin; the others are shared within a slot.
-  const columns = Array.from({ length: D }, () => new Float64Array(n));
-  for (let k = 0; k < D; k++) {
+  const columns = Array.from({ length: model.jointDims.length }, () => new Float64Array(n));
+  for (let k = 0; k < columns.length; k++) {
     const out = columns[k] as Float64Array;
-    const col = jointColumns[k] as number;
+    const col = model.jointColumns[k] as number;
     for (let g = 0; g < group.length; g++) {
       const slot = slotOfRow[g] as number;
       const x = data[(group[g] as number) * width + col] as number;
@@ -105,25 +144,39 @@ export function compactKernels(
   return { columns, weights: merged };
 }
 
-/** Slot of each key: a flat table where the keys are few enough, a map otherwise; -1 for a new key. */
-function slotTable(span: number, rows: number): { get(key: number): number; set(key: number, slot: number): void } {
-  if (span <= Math.max(1 << 16, 4 * rows)) {
-    const table = new Int32Array(span).fill(-1);
-    return {
-      get: (key) => table[key] as number,
-      set: (key, slot) => {
-        table[key] = slot;
-      },
-    };
+/**
+ * Slot of each key: a flat table where the keys are few enough, a map otherwise; -1 for a new key.
+ * The flat table is kept between suggestions and only the entries used are reset: a fresh 256 kB
+ * table (and the other buffers here) every suggestion was fresh memory for the allocator to fault
+ * in, which made every other suggestion at 10,000 trials two or three times slower. A class, not an
+ * object of closures made per call: fresh closures sent the optimised code back to slow code.
+ */
+class SlotTable {
+  private static shared = new Int32Array(0);
+  private readonly table: Int32Array | undefined;
+  private readonly map: Map<number, number> | undefined;
+  constructor(span: number, rows: number) {
+    if (span <= Math.max(1 << 16, 4 * rows)) {
+      if (SlotTable.shared.length < span) SlotTable.shared = new Int32Array(span).fill(-1);
+      this.table = SlotTable.shared;
+    } else this.map = new Map();
   }
-  const map = new Map<number, number>();
-  return {
-    get: (key) => map.get(key) ?? -1,
-    set: (key, slot) => {
-      map.set(key, slot);
-    },
-  };
+  get(key: number): number {
+    return this.table ? (this.table[key] as number) : (this.map?.get(key) ?? -1);
+  }
+  set(key: number, slot: number): void {
+    if (this.table) this.table[key] = slot;
+    else this.map?.set(key, slot);
+  }
+  /** Forgets the keys (each once), leaving the shared table all -1 for the next user. */
+  release(keys: Float64Array): void {
+    if (this.table) for (let g = 0; g < keys.length; g++) this.table[keys[g] as number] = -1;
+  }
 }
+
+/** Buffers of the compaction reused across suggestions (see SlotTable): none of them leaves compactKernels. */
+let keyBuffer = new Float64Array(0);
+let slotBuffer = new Int32Array(0);
 
 /** The cell of an int's unit coordinate among its cell borders. */
 function cellIndex(edges: Float64Array | undefined, x: number): number {

@@ -90,38 +90,29 @@ export class Rows {
   at(row: number, col: number): number {
     return this.data[row * this.width + col] as number;
   }
-  /** Appends `count` rows already encoded, `block` holding them back to back. */
-  addBlock(block: Float64Array, count: number): void {
-    let capacity = this.data.length;
-    while ((this.count + count) * this.width > capacity) capacity *= 2;
-    if (capacity > this.data.length) {
-      const bigger = new Float64Array(capacity);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data.set(block.subarray(0, count * this.width), this.count * this.width);
-    this.count += count;
-  }
 }
 
 /**
- * The observed trials' rows of the previous ask, remembered by configuration object: between two
- * asks a daemon's history grows by a few trials, so the rows of the unchanged prefix are copied
- * rather than encoded again (at 10,000 trials encoding them was a fifth of a suggestion).
+ * The rows of the observed trials, kept from one ask to the next by configuration object: between
+ * two asks a daemon's history grows by a few trials, so the rows of the unchanged prefix stay
+ * where they are and only the rest is encoded (at 10,000 trials encoding them all was a fifth of a
+ * suggestion, and a fresh 240 kB matrix an ask filled the young generation).
  */
-export class EncodedPrefix {
+export class EncodedHistory {
+  private rows: Rows | undefined;
   private params: readonly Params[] = [];
-  private data = new Float64Array(0);
 
-  /** Appends the rows of `observed` (in order) to `rows`, which must be empty. */
-  encode(model: TpeModel, rows: Rows, observed: readonly Params[]): void {
+  /** Rows holding `observed` (in order) and nothing after them: append failed and pending trials' rows to it. */
+  rowsFor(model: TpeModel, observed: readonly Params[]): Rows {
+    this.rows ??= new Rows(model.dims.length, observed.length + 16);
+    const rows = this.rows;
     const limit = Math.min(this.params.length, observed.length);
     let same = 0;
     while (same < limit && this.params[same] === observed[same]) same++;
-    rows.addBlock(this.data, same);
+    rows.count = same;
     for (let i = same; i < observed.length; i++) encodeInto(model, rows, observed[i] as Params);
     this.params = observed;
-    this.data = rows.data.slice(0, observed.length * rows.width);
+    return rows;
   }
 }
 
