@@ -35,61 +35,34 @@ export interface SortedHistory {
   pending: Params[];
 }
 
-/** The same split in columns (no object per trial: TPE reads 10,000 of them every ask). */
-export interface HistoryColumns {
-  /** Completed and stopped trials with a finite value, in trial-number order, and their losses. */
-  observed: Params[];
-  losses: Float64Array;
-  numbers: Int32Array;
-  failed: Params[];
-  pending: Params[];
-}
-
 /**
  * Splits the history. Stopped trials count with their value (the best seen before the stop):
  * it understates them a little, which is the right direction for something stopped as hopeless.
+ * (TPE reads the history through TpeHistory, which keeps what it read between asks.)
  */
-export function historyColumns(history: readonly TrialView[], direction: Direction): HistoryColumns {
-  // A daemon's history is already in trial order: sorting 10,000 trials anyway cost milliseconds an ask.
+export function sortHistory(history: readonly TrialView[], direction: Direction): SortedHistory {
   const trials = inTrialOrder(history) ? history : [...history].sort((a, b) => a.number - b.number);
-  // Counted first, then filled: arrays grown by push made 700 kB of garbage an ask at 10,000
-  // trials, and a young generation that fills that fast made every other suggestion slower.
-  let count = 0;
-  for (const t of trials) if (observable(t)) count++;
-  const observed = new Array<Params>(count);
-  const losses = new Float64Array(count);
-  const numbers = new Int32Array(count);
-  const failed: Params[] = [];
-  const pending: Params[] = [];
-  const sign = direction === 'maximize' ? -1 : 1;
-  let i = 0;
+  const out: SortedHistory = { observed: [], failed: [], pending: [] };
   for (const t of trials) {
-    if (observable(t)) {
-      observed[i] = t.params;
-      losses[i] = sign * (t.value as number);
-      numbers[i++] = t.number;
-    } else if (t.state === 'queued' || t.state === 'running') pending.push(t.params ?? {});
-    else failed.push(t.params ?? {});
+    if (observable(t))
+      out.observed.push({
+        params: t.params,
+        loss: direction === 'maximize' ? -(t.value as number) : (t.value as number),
+        number: t.number,
+      });
+    else if (t.state === 'queued' || t.state === 'running') out.pending.push(t.params ?? {});
+    else out.failed.push(t.params ?? {});
   }
-  return { observed, losses, numbers, failed, pending };
+  return out;
 }
 
 /** Completed or stopped with a finite value: a trial the model learns from. */
-function observable(t: TrialView): boolean {
+export function observable(t: TrialView): boolean {
   return t.state !== 'queued' && t.state !== 'running' && t.state !== 'failed' && typeof t.value === 'number' && Number.isFinite(t.value);
 }
 
-/** historyColumns as one object per observed trial (for the GP, which holds at most a few hundred). */
-export function sortHistory(history: readonly TrialView[], direction: Direction): SortedHistory {
-  const { observed, losses, numbers, failed, pending } = historyColumns(history, direction);
-  return {
-    observed: observed.map((params, i) => ({ params, loss: losses[i] as number, number: numbers[i] as number })),
-    failed,
-    pending,
-  };
-}
-
-function inTrialOrder(history: readonly TrialView[]): boolean {
+/** Whether the trials are already in trial-number order (a daemon's history is: no sort needed). */
+export function inTrialOrder(history: readonly TrialView[]): boolean {
   for (let i = 1; i < history.length; i++) if ((history[i] as TrialView).number < (history[i - 1] as TrialView).number) return false;
   return true;
 }

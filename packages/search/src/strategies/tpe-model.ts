@@ -1,6 +1,6 @@
-import { type ParamSpec, type ParamValue, type Params, type Space, orderedNames } from '@sweepd/core';
+import { type Direction, type ParamSpec, type ParamValue, type Params, type Space, type TrialView, orderedNames } from '@sweepd/core';
 import { type NumericAxis, axisUnit, numericAxis, numericValue } from './axis.ts';
-import { isConstant } from './common.ts';
+import { inTrialOrder, isConstant, observable } from './common.ts';
 import type { TpeOptions } from './tpe-options.ts';
 import type { NumericKernelOptions } from './tpe-parzen.ts';
 
@@ -92,27 +92,56 @@ export class Rows {
   }
 }
 
-/**
- * The rows of the observed trials, kept from one ask to the next by configuration object: between
- * two asks a daemon's history grows by a few trials, so the rows of the unchanged prefix stay
- * where they are and only the rest is encoded (at 10,000 trials encoding them all was a fifth of a
- * suggestion, and a fresh 240 kB matrix an ask filled the young generation).
- */
-export class EncodedHistory {
-  private rows: Rows | undefined;
-  private params: readonly Params[] = [];
+/** The history as one ask of TPE reads it (see TpeHistory). */
+export interface TpeView {
+  /** How many observed trials: the first rows and the losses. */
+  observed: number;
+  losses: Float64Array;
+  /** The observed trials' rows, nothing after them: the caller appends failed and pending trials' rows. */
+  rows: Rows;
+  failed: Params[];
+  pending: Params[];
+}
 
-  /** Rows holding `observed` (in order) and nothing after them: append failed and pending trials' rows to it. */
-  rowsFor(model: TpeModel, observed: readonly Params[]): Rows {
-    this.rows ??= new Rows(model.dims.length, observed.length + 16);
+/**
+ * The history as TPE reads it, kept from one ask to the next: the observed trials' configurations,
+ * losses and rows in trial order, of which only what changed since the previous ask is rewritten.
+ * Between two asks a daemon's history grows by a few trials; at 10,000 trials, building these
+ * afresh every ask was a fifth of a suggestion's time and most of its garbage, and on a virtual
+ * machine every young generation filled that fast cost page faults in its second half.
+ */
+export class TpeHistory {
+  private readonly params: Params[] = [];
+  private losses = new Float64Array(0);
+  private rows: Rows | undefined;
+  /** Rows 0 … encoded − 1 hold params 0 … encoded − 1. */
+  private encoded = 0;
+
+  read(model: TpeModel, history: readonly TrialView[], direction: Direction): TpeView {
+    const trials = inTrialOrder(history) ? history : [...history].sort((a, b) => a.number - b.number);
+    if (this.losses.length < history.length) this.losses = new Float64Array(Math.max(history.length, 2 * this.losses.length));
+    const sign = direction === 'maximize' ? -1 : 1;
+    const failed: Params[] = [];
+    const pending: Params[] = [];
+    let n = 0;
+    let unchanged = this.encoded;
+    for (const t of trials) {
+      if (observable(t)) {
+        if (this.params[n] !== t.params) {
+          this.params[n] = t.params;
+          if (n < unchanged) unchanged = n;
+        }
+        this.losses[n++] = sign * (t.value as number);
+      } else if (t.state === 'queued' || t.state === 'running') pending.push(t.params ?? {});
+      else failed.push(t.params ?? {});
+    }
+    this.params.length = n;
+    this.rows ??= new Rows(model.dims.length, n + 16);
     const rows = this.rows;
-    const limit = Math.min(this.params.length, observed.length);
-    let same = 0;
-    while (same < limit && this.params[same] === observed[same]) same++;
-    rows.count = same;
-    for (let i = same; i < observed.length; i++) encodeInto(model, rows, observed[i] as Params);
-    this.params = observed;
-    return rows;
+    rows.count = Math.min(unchanged, n);
+    for (let i = rows.count; i < n; i++) encodeInto(model, rows, this.params[i] as Params);
+    this.encoded = n;
+    return { observed: n, losses: this.losses.subarray(0, n), rows, failed, pending };
   }
 }
 

@@ -1,9 +1,9 @@
 import { type Direction, type ParamValue, type Params, type Plugin, type Rng, type TrialView, isActive, sampleSpace } from '@sweepd/core';
-import { askRng, historyColumns, historyKeys, spaceKey } from './common.ts';
+import { askRng, historyKeys, spaceKey } from './common.ts';
 import { spaceFillingDesign } from './design.ts';
 import { sampleIndependent } from './tpe-independent.ts';
 import { sampleJoint } from './tpe-joint.ts';
-import { type Dim, EncodedHistory, type Rows, type TpeModel, buildModel, encodeInto, splitRows } from './tpe-model.ts';
+import { type Dim, type Rows, type TpeModel, TpeHistory, buildModel, encodeInto, splitRows } from './tpe-model.ts';
 import { type TpeOptions, tpeOptions } from './tpe-options.ts';
 
 export type { TpeOptions } from './tpe-options.ts';
@@ -24,25 +24,24 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
   parseOptions: (raw) => tpeOptions.parse(raw ?? {}),
   create(options, ctx) {
     const model = buildModel(ctx.space, options);
-    const encoded = new EncodedHistory();
+    const read = new TpeHistory();
     return {
       async ask(history, n) {
-        return ask(model, encoded, ctx.direction, history, n);
+        return ask(model, read, ctx.direction, history, n);
       },
     };
   },
 };
 
 /** Start-up design until n_startup_trials are observed, then n suggestions from the model (constant liar between them). */
-function ask(model: TpeModel, encoded: EncodedHistory, direction: Direction, history: readonly TrialView[], n: number): Params[] {
+function ask(model: TpeModel, read: TpeHistory, direction: Direction, history: readonly TrialView[], n: number): Params[] {
   const { options, space, names } = model;
   const rng = askRng(options.seed, history);
-  const { observed, losses, failed, pending } = historyColumns(history, direction);
-  const startup = observed.length < options.n_startup_trials;
+  const { observed, losses, rows, failed, pending } = read.read(model, history, direction);
+  const startup = observed < options.n_startup_trials;
   const taken = model.discreteOnly || startup ? historyKeys(space, history) : new Set<string>();
   if (startup) return spaceFillingDesign(space, options.seed, options.n_startup_trials, history.length, n, rng, taken);
   // Rows: observed trials first (trial order), then failed and pending ones (always "bad").
-  const rows = encoded.rowsFor(model, observed);
   for (const p of failed) encodeInto(model, rows, p);
   if (options.constant_liar) for (const p of pending) encodeInto(model, rows, p);
   const out: Params[] = [];
