@@ -76,9 +76,7 @@ function keyLayout(model: TpeModel, binWidth: number): KeyLayout | undefined {
 function rowKeys(model: TpeModel, rows: Rows, group: Int32Array, layout: KeyLayout): Float64Array {
   const { data, width } = rows;
   const { radix, continuous, binWidth } = layout;
-  if (keyBuffer.length < group.length) keyBuffer = new Float64Array(Math.max(group.length, 2 * keyBuffer.length));
-  const keys = keyBuffer.subarray(0, group.length);
-  keys.fill(0);
+  const keys = new Float64Array(group.length);
   for (let k = 0; k < model.jointDims.length; k++) {
     const d = model.jointDims[k];
     const col = model.jointColumns[k] as number;
@@ -96,8 +94,7 @@ function rowKeys(model: TpeModel, rows: Rows, group: Int32Array, layout: KeyLayo
 /** The slot of each row: rows with the same key share one, numbered in order of first appearance. */
 function assignSlots(keys: Float64Array, span: number): { slotOfRow: Int32Array; slots: number } {
   const slotOf = new SlotTable(span, keys.length);
-  if (slotBuffer.length < keys.length) slotBuffer = new Int32Array(Math.max(keys.length, 2 * slotBuffer.length));
-  const slotOfRow = slotBuffer.subarray(0, keys.length);
+  const slotOfRow = new Int32Array(keys.length);
   let slots = 0;
   for (let g = 0; g < keys.length; g++) {
     const key = keys[g] as number;
@@ -108,7 +105,6 @@ function assignSlots(keys: Float64Array, span: number): { slotOfRow: Int32Array;
     }
     slotOfRow[g] = slot;
   }
-  slotOf.release(keys);
   return { slotOfRow, slots };
 }
 
@@ -146,20 +142,15 @@ function mergeSlots(
 
 /**
  * Slot of each key: a flat table where the keys are few enough, a map otherwise; -1 for a new key.
- * The flat table is kept between suggestions and only the entries used are reset: a fresh 256 kB
- * table (and the other buffers here) every suggestion was fresh memory for the allocator to fault
- * in, which made every other suggestion at 10,000 trials two or three times slower. A class, not an
- * object of closures made per call: fresh closures sent the optimised code back to slow code.
+ * A class, not an object of closures made per call: fresh closures on every suggestion sent V8's
+ * optimised code for the compaction back to slow code each time ("wrong call target").
  */
 class SlotTable {
-  private static shared = new Int32Array(0);
   private readonly table: Int32Array | undefined;
   private readonly map: Map<number, number> | undefined;
   constructor(span: number, rows: number) {
-    if (span <= Math.max(1 << 16, 4 * rows)) {
-      if (SlotTable.shared.length < span) SlotTable.shared = new Int32Array(span).fill(-1);
-      this.table = SlotTable.shared;
-    } else this.map = new Map();
+    if (span <= Math.max(1 << 16, 4 * rows)) this.table = new Int32Array(span).fill(-1);
+    else this.map = new Map();
   }
   get(key: number): number {
     return this.table ? (this.table[key] as number) : (this.map?.get(key) ?? -1);
@@ -168,15 +159,7 @@ class SlotTable {
     if (this.table) this.table[key] = slot;
     else this.map?.set(key, slot);
   }
-  /** Forgets the keys (each once), leaving the shared table all -1 for the next user. */
-  release(keys: Float64Array): void {
-    if (this.table) for (let g = 0; g < keys.length; g++) this.table[keys[g] as number] = -1;
-  }
 }
-
-/** Buffers of the compaction reused across suggestions (see SlotTable): none of them leaves compactKernels. */
-let keyBuffer = new Float64Array(0);
-let slotBuffer = new Int32Array(0);
 
 /** The cell of an int's unit coordinate among its cell borders. */
 function cellIndex(edges: Float64Array | undefined, x: number): number {
