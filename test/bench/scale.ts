@@ -5,11 +5,11 @@
  *
  * - tpe: one suggestion with 10,000 trials of history (lr_auc space), median wall time of 41 after 5
  *   warm-up asks; target ≤ 5 ms. Past 1,024 bad trials TPE merges their kernels (tpe-compact.ts).
- *   On some virtual machines the figure is bimodal: asks made while the young generation is in
- *   the second half of its 16 MB semi-space take page faults (about 300 minor faults an ask,
- *   against none in the first half) and run at about 6 ms instead of 3.5 ms, so the median of 41
- *   lands on one side or the other from run to run (3.66 or 5.8–6.2 ms on one such machine). With
- *   node --max-semi-space-size=1 the same asks measured 3.35 and 3.46 ms.
+ *   A suggestion's typed arrays come from an arena kept between asks (arena.ts). Before it, each
+ *   ask made about 950 kB of them; between garbage collections that memory came from fresh pages,
+ *   about 240 page faults an ask on a 2-core virtual machine, and the asks ran at 6 ms instead of
+ *   3.2 ms. Which phase the 41 asks fell in decided the median: in 16 runs, about half were
+ *   3.45–4.19 ms and half 5.5–9.0 ms. With the arena, 8 runs in a row measured 3.16–3.73 ms.
  * - store: a fresh PostgreSQL database bulk-loaded server-side (INSERT … SELECT generate_series)
  *   with `trials` trials of `epochs` epochs each; then the leaderboard's first page and
  *   the study summary (store.listStudies), each timed 20 times; target ≤ 200 ms p95 for both.

@@ -1,3 +1,4 @@
+import type { TypedAlloc } from './arena.ts';
 import type { Rows, TpeModel } from './tpe-model.ts';
 
 /**
@@ -39,7 +40,7 @@ export function compactKernels(
   if (group.length <= COMPACT_ABOVE) return undefined;
   const layout = keyLayout(model, BIN_WIDTH * sigma);
   if (!layout) return undefined;
-  const { slotOfRow, slots } = assignSlots(rowKeys(model, rows, group, layout), layout.span);
+  const { slotOfRow, slots } = assignSlots(model.arena, rowKeys(model, rows, group, layout), layout.span);
   // Merging a few percent away does not pay for itself; leave such mixtures exact.
   if (slots > 0.8 * group.length) return undefined;
   return mergeSlots(model, rows, group, weights, slotOfRow, slots, layout.continuous);
@@ -76,7 +77,7 @@ function keyLayout(model: TpeModel, binWidth: number): KeyLayout | undefined {
 function rowKeys(model: TpeModel, rows: Rows, group: Int32Array, layout: KeyLayout): Float64Array {
   const { data, width } = rows;
   const { radix, continuous, binWidth } = layout;
-  const keys = new Float64Array(group.length);
+  const keys = model.arena.f64(group.length);
   for (let k = 0; k < model.jointDims.length; k++) {
     const d = model.jointDims[k];
     const col = model.jointColumns[k] as number;
@@ -92,9 +93,9 @@ function rowKeys(model: TpeModel, rows: Rows, group: Int32Array, layout: KeyLayo
 }
 
 /** The slot of each row: rows with the same key share one, numbered in order of first appearance. */
-function assignSlots(keys: Float64Array, span: number): { slotOfRow: Int32Array; slots: number } {
-  const slotOf = new SlotTable(span, keys.length);
-  const slotOfRow = new Int32Array(keys.length);
+function assignSlots(alloc: TypedAlloc, keys: Float64Array, span: number): { slotOfRow: Int32Array; slots: number } {
+  const slotOf = new SlotTable(alloc, span, keys.length);
+  const slotOfRow = alloc.i32(keys.length);
   let slots = 0;
   for (let g = 0; g < keys.length; g++) {
     const key = keys[g] as number;
@@ -119,12 +120,12 @@ function mergeSlots(
   continuous: Uint8Array,
 ): CompactKernels {
   const { data, width } = rows;
-  const merged = new Float64Array(n + 1);
+  const merged = model.arena.f64(n + 1);
   for (let g = 0; g < group.length; g++) {
     const slot = slotOfRow[g] as number;
     merged[slot] = (merged[slot] as number) + (weights[g] as number);
   }
-  const columns = Array.from({ length: model.jointDims.length }, () => new Float64Array(n));
+  const columns = Array.from({ length: model.jointDims.length }, () => model.arena.f64(n));
   for (let k = 0; k < columns.length; k++) {
     const out = columns[k] as Float64Array;
     const col = model.jointColumns[k] as number;
@@ -148,8 +149,8 @@ function mergeSlots(
 class SlotTable {
   private readonly table: Int32Array | undefined;
   private readonly map: Map<number, number> | undefined;
-  constructor(span: number, rows: number) {
-    if (span <= Math.max(1 << 16, 4 * rows)) this.table = new Int32Array(span).fill(-1);
+  constructor(alloc: TypedAlloc, span: number, rows: number) {
+    if (span <= Math.max(1 << 16, 4 * rows)) this.table = alloc.i32(span).fill(-1);
     else this.map = new Map();
   }
   get(key: number): number {

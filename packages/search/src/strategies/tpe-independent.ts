@@ -17,8 +17,8 @@ function column(
   j: number,
   rowWeight?: Float64Array,
 ): { values: Float64Array; weights: Float64Array } {
-  const out = new Float64Array(group.length);
-  const base = rowWeight ? new Float64Array(group.length) : undefined;
+  const out = model.arena.f64(group.length);
+  const base = rowWeight ? model.arena.f64(group.length) : undefined;
   let m = 0;
   for (let r = 0; r < group.length; r++) {
     const row = group[r] as number;
@@ -27,7 +27,8 @@ function column(
     if (base) base[m] = rowWeight?.[row] as number;
     out[m++] = v;
   }
-  return { values: out.subarray(0, m), weights: mixtureWeights(m, model.options.prior_weight, base ? base.subarray(0, m) : undefined) };
+  const weights = mixtureWeights(m, model.options.prior_weight, base?.subarray(0, m), model.arena);
+  return { values: out.subarray(0, m), weights };
 }
 
 export function sampleIndependent(model: TpeModel, rows: Rows, j: number, split: Split, rng: Rng): ParamValue {
@@ -38,8 +39,8 @@ export function sampleIndependent(model: TpeModel, rows: Rows, j: number, split:
   const { values: hi, weights: hiW } = column(model, rows, split.above, j);
   const candidates = options.n_ei_candidates;
   if (d.kind === 'categorical') {
-    const l = new CategoricalParzen(lo, loW, d.choices.length, options.prior_weight);
-    const g = new CategoricalParzen(hi, hiW, d.choices.length, options.prior_weight);
+    const l = new CategoricalParzen(lo, loW, d.choices.length, options.prior_weight, lo.length, model.arena);
+    const g = new CategoricalParzen(hi, hiW, d.choices.length, options.prior_weight, hi.length, model.arena);
     let best = 0;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (let c = 0; c < candidates; c++) {
@@ -52,8 +53,8 @@ export function sampleIndependent(model: TpeModel, rows: Rows, j: number, split:
     }
     return d.choices[best] as ParamValue;
   }
-  const l = new NumericParzen(lo, loW, kernelOptions(options, true));
-  const g = new NumericParzen(hi, hiW, kernelOptions(options, false));
+  const l = new NumericParzen(lo, loW, kernelOptions(options, true), undefined, model.arena);
+  const g = new NumericParzen(hi, hiW, kernelOptions(options, false), undefined, model.arena);
   const lCells = d.edges ? l.cellMasses(d.edges) : undefined;
   const gCells = d.edges ? g.cellMasses(d.edges) : undefined;
   let best = d.axis.low;

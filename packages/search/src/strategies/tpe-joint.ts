@@ -1,5 +1,6 @@
 import type { ParamValue, Rng } from '@sweepd/core';
 import { axisCell, axisValue } from './axis.ts';
+import type { TypedAlloc } from './arena.ts';
 import { logSumExp } from './math.ts';
 import { compactKernels } from './tpe-compact.ts';
 import { type Dim, type Rows, type Split, type TpeModel, cellOf, kernelOptions } from './tpe-model.ts';
@@ -20,7 +21,7 @@ interface JointDensity {
 function complete(model: TpeModel, rows: Rows, group: Int32Array): Int32Array {
   const cols = model.jointColumns;
   const { data, width } = rows;
-  const out = new Int32Array(group.length);
+  const out = model.arena.i32(group.length);
   let n = 0;
   for (let g = 0; g < group.length; g++) {
     const r = group[g] as number;
@@ -28,34 +29,30 @@ function complete(model: TpeModel, rows: Rows, group: Int32Array): Int32Array {
     for (let k = 0; k < cols.length && present; k++) present = !Number.isNaN(data[r * width + (cols[k] as number)] as number);
     if (present) out[n++] = r;
   }
-  return n === group.length ? out : out.slice(0, n);
+  return n === group.length ? out : out.subarray(0, n);
 }
 
 /** data[r * stride + offset] for each row r of `group` (a column of the rows, or a per-row weight). */
-function gather(data: Float64Array, group: Int32Array, stride: number, offset: number): Float64Array {
-  const out = new Float64Array(group.length);
+function gather(alloc: TypedAlloc, data: Float64Array, group: Int32Array, stride: number, offset: number): Float64Array {
+  const out = alloc.f64(group.length);
   for (let g = 0; g < group.length; g++) out[g] = data[(group[g] as number) * stride + offset] as number;
   return out;
 }
 
 function fitJoint(model: TpeModel, rows: Rows, group: Int32Array, good: boolean, rowWeight?: Float64Array): JointDensity {
-  const { options, jointDims, jointColumns } = model;
+  const { options, jointDims, jointColumns, arena } = model;
   const D = jointDims.length;
-  const w = mixtureWeights(
-    group.length,
-    options.prior_weight,
-    rowWeight ? Float64Array.from(group, (r) => rowWeight[r] as number) : undefined,
-  );
+  const w = mixtureWeights(group.length, options.prior_weight, rowWeight && gather(arena, rowWeight, group, 1, 0), arena);
   const sigma = 0.2 * Math.max(group.length, 1) ** (-1 / (D + 4));
   const compact = compactKernels(model, rows, group, w, sigma);
   const weights = compact?.weights ?? w;
   return {
     weights,
     models: jointDims.map((d, k) => {
-      const col = compact?.columns[k] ?? gather(rows.data, group, rows.width, jointColumns[k] as number);
+      const col = compact?.columns[k] ?? gather(arena, rows.data, group, rows.width, jointColumns[k] as number);
       return d.kind === 'categorical'
-        ? new CategoricalParzen(col, weights, d.choices.length, options.prior_weight, group.length)
-        : new NumericParzen(col, weights, kernelOptions(options, good), sigma);
+        ? new CategoricalParzen(col, weights, d.choices.length, options.prior_weight, group.length, arena)
+        : new NumericParzen(col, weights, kernelOptions(options, good), sigma, arena);
     }),
   };
 }
@@ -65,8 +62,8 @@ function drawCandidates(model: TpeModel, l: JointDensity, rng: Rng): { coords: F
   const { jointDims } = model;
   const C = model.options.n_ei_candidates;
   const D = jointDims.length;
-  const coords = new Float64Array(C * D);
-  const values = new Float64Array(C * D);
+  const coords = model.arena.f64(C * D);
+  const values = model.arena.f64(C * D);
   for (let c = 0; c < C; c++) {
     const kIndex = (l.models[0] as NumericParzen | CategoricalParzen).pickKernel(rng);
     for (let k = 0; k < D; k++) {
@@ -103,7 +100,7 @@ function logDensities(model: TpeModel, density: JointDensity, coords: Float64Arr
   const K = density.weights.length;
   const acc = scratchRows(C * K);
   // A plain loop, not weights.map(Math.log): the builtin boxed every result, 77 kB of garbage an ask at 10,000 trials.
-  const logW = new Float64Array(K);
+  const logW = model.arena.f64(K);
   for (let i = 0; i < K; i++) logW[i] = Math.log(density.weights[i] as number);
   for (let c = 0; c < C; c++) acc.set(logW, c * K);
   // Dims outer, kernels inner: tight loops over typed arrays, tables built once per dim.
@@ -123,7 +120,7 @@ function logDensities(model: TpeModel, density: JointDensity, coords: Float64Arr
     } else if (d.kind === 'numeric' && d.edges) {
       const { rowOf, rows, cells } = m.cellLogMassRows(d.edges);
       const distinct = rows.length / cells;
-      const atCell = new Float64Array(distinct);
+      const atCell = model.arena.f64(distinct);
       for (let c = 0; c < C; c++) {
         const cell = coords[c * D + k] as number;
         for (let r = 0; r < distinct; r++) atCell[r] = rows[r * cells + cell] as number;
@@ -147,7 +144,7 @@ function logDensities(model: TpeModel, density: JointDensity, coords: Float64Arr
       }
     }
   }
-  const out = new Float64Array(C);
+  const out = model.arena.f64(C);
   for (let c = 0; c < C; c++) out[c] = logSumExp(acc.subarray(c * K, (c + 1) * K));
   return out;
 }

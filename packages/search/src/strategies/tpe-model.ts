@@ -1,4 +1,5 @@
 import { type Direction, type ParamSpec, type ParamValue, type Params, type Space, type TrialView, orderedNames } from '@sweepd/core';
+import { Arena, type TypedAlloc } from './arena.ts';
 import { type NumericAxis, axisUnit, numericAxis, numericValue } from './axis.ts';
 import { inTrialOrder, isConstant, observable } from './common.ts';
 import type { TpeOptions } from './tpe-options.ts';
@@ -27,6 +28,8 @@ export interface TpeModel {
   readonly joint: ReadonlySet<string>;
   /** No float in play: an exact repeat is possible, so the history must be keyed to avoid one. */
   readonly discreteOnly: boolean;
+  /** Where one suggestion's typed arrays come from; reset as each suggestion starts. */
+  readonly arena: Arena;
 }
 
 /** Ints with at most this many values get per-cell mass tables (one CDF per kernel and edge). */
@@ -62,6 +65,7 @@ export function buildModel(space: Space, options: TpeOptions): TpeModel {
     joint: new Set(jointDims.map((d) => d.name)),
     // With a float in play an exact repeat has probability zero, so the history need not be keyed.
     discreteOnly: dims.every((d) => d.kind === 'categorical' || d.axis.step > 0 || isConstant(d.param)),
+    arena: new Arena(),
   };
 }
 
@@ -164,8 +168,8 @@ export function encodeInto(model: TpeModel, rows: Rows, params: Params): void {
 }
 
 /** Flags (in an array of `size`) the `count` smallest losses; ties go to the older trial. */
-export function markBest(losses: Float64Array, count: number, size: number): Uint8Array {
-  const flags = new Uint8Array(size);
+export function markBest(losses: Float64Array, count: number, size: number, alloc: TypedAlloc): Uint8Array {
+  const flags = alloc.u8(size);
   const threshold = nthSmallest(losses, count);
   let marked = 0;
   for (let i = 0; i < losses.length; i++) {
@@ -205,11 +209,11 @@ function nthSmallest(losses: Float64Array, count: number): number {
 }
 
 /** Per row: nGood − rank for the good rows (best = nGood), 0 elsewhere. */
-export function rankWeights(losses: Float64Array, isGood: Uint8Array, nGood: number): Float64Array {
+export function rankWeights(losses: Float64Array, isGood: Uint8Array, nGood: number, alloc: TypedAlloc): Float64Array {
   const good: number[] = [];
   for (let i = 0; i < losses.length; i++) if (isGood[i]) good.push(i);
   good.sort((a, b) => (losses[a] as number) - (losses[b] as number) || a - b);
-  const w = new Float64Array(isGood.length);
+  const w = alloc.f64(isGood.length);
   good.forEach((row, rank) => {
     w[row] = nGood - rank;
   });
@@ -227,14 +231,14 @@ export interface Split {
  * Splits the rows: the best nGood observed trials are good; the rest and every row after the
  * observed ones (failed, pending) are bad. Both groups stay in trial order (weights ramp with age).
  */
-export function splitRows(options: TpeOptions, rows: Rows, losses: Float64Array): Split {
+export function splitRows(options: TpeOptions, rows: Rows, losses: Float64Array, alloc: TypedAlloc): Split {
   const nObserved = losses.length;
   const total = rows.count;
   const nGood = Math.max(1, Math.min(nObserved, Math.ceil(options.gamma * total), options.gamma_max));
-  const isGood = markBest(losses, nGood, total);
-  const goodWeight = options.good_weighting === 'rank' ? rankWeights(losses, isGood, nGood) : undefined;
-  const below = new Int32Array(nGood);
-  const above = new Int32Array(total - nGood);
+  const isGood = markBest(losses, nGood, total, alloc);
+  const goodWeight = options.good_weighting === 'rank' ? rankWeights(losses, isGood, nGood, alloc) : undefined;
+  const below = alloc.i32(nGood);
+  const above = alloc.i32(total - nGood);
   let nb = 0;
   let na = 0;
   for (let i = 0; i < total; i++) {

@@ -1,11 +1,13 @@
 import type { Rng } from '@sweepd/core';
+import { type TypedAlloc, fresh } from './arena.ts';
 import { INV_SQRT_2PI, normCdf } from './math.ts';
 
 /**
  * Parzen estimators of the Tree-structured Parzen Estimator, on unit coordinates: a weighted
  * mixture of normals truncated to [0, 1] (one per observation plus a broad prior), or for
- * categoricals a mixture of smoothed one-hot distributions. Arrays are typed and reused so that
- * scoring candidates against a thousand kernels costs no allocation per candidate.
+ * categoricals a mixture of smoothed one-hot distributions. Arrays are typed, taken from the
+ * caller's allocator (TPE's per-suggestion arena), and built once per fit so that scoring
+ * candidates against a thousand kernels costs no allocation per candidate.
  */
 
 /** A kernel centred this many widths inside both ends has mass 1 in [0, 1] (Φ(−8.3) < 1e-16). */
@@ -15,8 +17,8 @@ const INSIDE = 8.3;
 const LOG_TINY = Math.log(1e-300);
 
 /** Optuna's default_weights: flat for the 25 newest observations, a linear ramp for older ones. */
-export function defaultWeights(count: number): Float64Array {
-  const w = new Float64Array(count).fill(1);
+export function defaultWeights(count: number, alloc: TypedAlloc = fresh): Float64Array {
+  const w = alloc.f64(count).fill(1);
   if (count < 25) return w;
   const ramp = count - 25;
   for (let i = 0; i < ramp; i++) w[i] = ramp === 1 ? 1 / count : 1 / count + ((1 - 1 / count) * i) / (ramp - 1);
@@ -24,8 +26,9 @@ export function defaultWeights(count: number): Float64Array {
 }
 
 /** Mixture weights: observation weights (oldest first; default_weights unless given) plus the prior's, normalised. */
-export function mixtureWeights(count: number, priorWeight: number, base: ArrayLike<number> = defaultWeights(count)): Float64Array {
-  const w = new Float64Array(count + 1);
+export function mixtureWeights(count: number, priorWeight: number, given?: ArrayLike<number>, alloc: TypedAlloc = fresh): Float64Array {
+  const base = given ?? defaultWeights(count, alloc);
+  const w = alloc.f64(count + 1);
   let sum = priorWeight;
   for (let i = 0; i < count; i++) {
     w[i] = base[i] as number;
@@ -64,17 +67,26 @@ export class NumericParzen {
   readonly invSigma: Float64Array;
   /** log Z: a kernel's mass inside [0, 1]. */
   private readonly logZ: Float64Array;
+  /** Where the cell tables come from: they live as long as the kernels. */
+  private readonly alloc: TypedAlloc;
 
   /**
    * Univariate bandwidths (Optuna): each kernel as wide as the larger gap to its sorted
    * neighbours (0 and 1 count as neighbours), clipped to [1/min(100, k+1), 1] with the magic clip.
    * `fixedSigma` (multivariate): one bandwidth for every observation kernel.
    */
-  constructor(observed: ArrayLike<number>, weights: Float64Array, options: NumericKernelOptions, fixedSigma?: number) {
+  constructor(
+    observed: ArrayLike<number>,
+    weights: Float64Array,
+    options: NumericKernelOptions,
+    fixedSigma?: number,
+    alloc: TypedAlloc = fresh,
+  ) {
     const m = observed.length;
     const k = m + 1;
-    this.mus = new Float64Array(k);
-    this.sigmas = new Float64Array(k);
+    this.alloc = alloc;
+    this.mus = alloc.f64(k);
+    this.sigmas = alloc.f64(k);
     this.weights = weights;
     for (let i = 0; i < m; i++) this.mus[i] = observed[i] as number;
     this.mus[m] = 0.5;
@@ -83,7 +95,9 @@ export class NumericParzen {
     } else {
       // Native numeric sort of a copy, then each kernel finds its rank by binary search
       // (no comparator closures: this runs for every parameter on every ask).
-      const sorted = Float64Array.from(this.mus).sort();
+      const sorted = alloc.f64(k);
+      sorted.set(this.mus);
+      sorted.sort();
       for (let i = 0; i < k; i++) {
         const here = this.mus[i] as number;
         let lo = 0;
@@ -107,12 +121,12 @@ export class NumericParzen {
       for (let i = 0; i < k; i++) this.sigmas[i] = Math.min(1, Math.max(minSigma, this.sigmas[i] as number));
     }
     this.sigmas[m] = 1;
-    this.coef = new Float64Array(k);
-    this.massCoef = new Float64Array(k);
-    this.cumulative = new Float64Array(k);
-    this.logNorm = new Float64Array(k);
-    this.invSigma = new Float64Array(k);
-    this.logZ = new Float64Array(k);
+    this.coef = alloc.f64(k);
+    this.massCoef = alloc.f64(k);
+    this.cumulative = alloc.f64(k);
+    this.logNorm = alloc.f64(k);
+    this.invSigma = alloc.f64(k);
+    this.logZ = alloc.f64(k);
     let acc = 0;
     // Most kernels of a large mixture share one width and sit far inside [0, 1]: their mass there
     // is 1 to double precision, and their log terms repeat; computing those once per width made the
@@ -189,7 +203,7 @@ export class NumericParzen {
    */
   cellMasses(edges: Float64Array): Float64Array {
     const cells = edges.length - 1;
-    const out = new Float64Array(cells);
+    const out = this.alloc.f64(cells);
     // An int's kernels sit on a few cell centres with a few widths: sum their coefficients per
     // distinct (centre, width), then one CDF per distinct kernel and edge.
     const { mus, invSigma, coefs } = this.distinctMassKernels();
@@ -239,7 +253,7 @@ export class NumericParzen {
   cellLogMassRows(edges: Float64Array): { rowOf: Int32Array; rows: Float64Array; cells: number } {
     const cells = edges.length - 1;
     const K = this.mus.length;
-    const rowOf = new Int32Array(K);
+    const rowOf = this.alloc.i32(K);
     const found: number[] = [];
     const seen = new Map<number, Array<{ is: number; lz: number; row: number }>>();
     for (let i = 0; i < K; i++) {
@@ -258,7 +272,7 @@ export class NumericParzen {
       rowOf[i] = row;
     }
     const distinct = found.length / 3;
-    const rows = new Float64Array(distinct * cells);
+    const rows = this.alloc.f64(distinct * cells);
     for (let r = 0; r < distinct; r++) {
       const mu = found[3 * r] as number;
       const is = found[3 * r + 1] as number;
@@ -297,14 +311,22 @@ export class CategoricalParzen {
   private readonly cumulative: Float64Array;
 
   /** `observations`: the trials behind the kernels, when merged kernels stand for more trials than there are kernels (tpe-compact.ts). */
-  constructor(observed: ArrayLike<number>, weights: Float64Array, choices: number, priorWeight: number, observations = observed.length) {
+  constructor(
+    observed: ArrayLike<number>,
+    weights: Float64Array,
+    choices: number,
+    priorWeight: number,
+    observations = observed.length,
+    alloc: TypedAlloc = fresh,
+  ) {
     const m = observed.length;
-    this.observed = Int32Array.from(observed);
+    this.observed = alloc.i32(m);
+    for (let i = 0; i < m; i++) this.observed[i] = observed[i] as number;
     this.weights = weights;
     this.choices = choices;
     this.smooth = priorWeight / (observations + 1);
     const norm = 1 + choices * this.smooth;
-    this.probs = new Float64Array(choices);
+    this.probs = alloc.f64(choices);
     let obsWeight = 0;
     for (let i = 0; i < m; i++) {
       obsWeight += weights[i] as number;
@@ -313,7 +335,7 @@ export class CategoricalParzen {
     }
     const prior = weights[m] as number;
     for (let c = 0; c < choices; c++) this.probs[c] = (this.probs[c] as number) + (obsWeight * this.smooth) / norm + prior / choices;
-    this.cumulative = new Float64Array(m + 1);
+    this.cumulative = alloc.f64(m + 1);
     let acc = 0;
     for (let i = 0; i <= m; i++) {
       acc += weights[i] as number;

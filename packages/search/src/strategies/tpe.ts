@@ -58,7 +58,9 @@ function ask(model: TpeModel, read: TpeHistory, direction: Direction, history: r
 
 /** Splits the rows into good and bad, fits l and g, and picks one configuration: the joint group first, then the rest one by one. */
 function suggest(model: TpeModel, rows: Rows, losses: Float64Array, rng: Rng): Params {
-  const split = splitRows(model.options, rows, losses);
+  // Every typed array of the previous suggestion is dead by now: its choice was returned as values.
+  model.arena.reset();
+  const split = splitRows(model.options, rows, losses, model.arena);
   const chosen: Record<string, ParamValue> = {};
   if (model.jointDims.length > 0) sampleJoint(model, rows, split, rng, chosen);
   for (let j = 0; j < model.dims.length; j++) {
