@@ -29,6 +29,19 @@ describe('random strategy', () => {
     expect(await a.ask(one, 2)).not.toEqual(await a.ask([], 2));
   });
 
+  it('does not repeat a tried configuration of a discrete space while untried ones remain', async () => {
+    const grid: Space = { units: { type: 'int', low: 1, high: 4, step: 1, log: false }, opt: { type: 'categorical', choices: ['sgd', 'adam'] } };
+    const s = await randomStrategy.create(randomStrategy.parseOptions({ seed: 3 }), { ...ctx, space: grid });
+    const history: TrialView[] = [];
+    for (let i = 0; i < 8; i++) {
+      const answer = await s.ask(history, 1);
+      if (answer === 'done') throw new Error('done');
+      history.push({ id: `t${i}`, number: i, params: answer[0] as never, state: 'completed', value: 0.5, epochs: [] });
+    }
+    const keys = history.map((t) => `${t.params.units}|${t.params.opt}`);
+    expect(new Set(keys).size).toBe(8);
+  });
+
   it('rejects unknown options by name', () => {
     expect(() => randomStrategy.parseOptions({ seed: 1, sead: 2 })).toThrow(/sead/);
     expect(() => randomStrategy.parseOptions({ seed: -1 })).toThrow(/>= 0/);

@@ -1,6 +1,6 @@
 import type { Plugin } from '@sweepd/core';
 import { z } from 'zod';
-import { askRng, drawRandom, historyKeys, seedOption } from './common.ts';
+import { askRng, discreteSpace, drawRandom, historyKeys, seedOption } from './common.ts';
 
 const randomOptions = z.strictObject({ seed: seedOption });
 export type RandomOptions = z.output<typeof randomOptions>;
@@ -12,9 +12,11 @@ export const randomStrategy: Plugin<'strategy', RandomOptions> = {
   description: 'independent uniform draws (log-uniform on log scales), reproducible by seed',
   parseOptions: (raw) => randomOptions.parse(raw ?? {}),
   create(options, ctx) {
+    const mayRepeat = discreteSpace(ctx.space);
     return {
       async ask(history, n) {
-        return drawRandom(ctx.space, askRng(options.seed, history), n, historyKeys(ctx.space, history));
+        const taken = mayRepeat ? historyKeys(ctx.space, history) : new Set<string>();
+        return drawRandom(ctx.space, askRng(options.seed, history), n, taken);
       },
     };
   },

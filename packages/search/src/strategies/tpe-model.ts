@@ -1,7 +1,7 @@
 import { type Direction, type ParamSpec, type ParamValue, type Params, type Space, type TrialView, orderedNames } from '@sweepd/core';
 import { Arena, type TypedAlloc } from './arena.ts';
 import { type NumericAxis, axisUnit, numericAxis, numericValue } from './axis.ts';
-import { inTrialOrder, isConstant, observable } from './common.ts';
+import { discreteSpace, inTrialOrder, isConstant, observable } from './common.ts';
 import type { TpeOptions } from './tpe-options.ts';
 import type { NumericKernelOptions } from './tpe-parzen.ts';
 
@@ -63,8 +63,7 @@ export function buildModel(space: Space, options: TpeOptions): TpeModel {
     jointDims,
     jointColumns: jointDims.map((d) => dims.indexOf(d)),
     joint: new Set(jointDims.map((d) => d.name)),
-    // With a float in play an exact repeat has probability zero, so the history need not be keyed.
-    discreteOnly: dims.every((d) => d.kind === 'categorical' || d.axis.step > 0 || isConstant(d.param)),
+    discreteOnly: discreteSpace(space),
     arena: new Arena(),
   };
 }
