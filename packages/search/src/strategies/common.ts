@@ -78,9 +78,10 @@ export function spaceKey(names: readonly string[], params: Params): string {
 }
 
 /**
- * Whether every parameter takes countably many values (categoricals, ints, constants): only then can a draw repeat a configuration already tried, and is the history worth
- * keying. With a continuous float in play a repeat has probability zero, and keying 10,000 trials
- * cost random search about 7 ms an ask.
+ * Whether every parameter takes countably many values (categoricals, ints, constants): only
+ * then can a draw repeat a configuration already tried, and is the history worth keying. With a
+ * continuous float in play a repeat has probability zero, and keying 10,000 trials cost random
+ * search about 7 ms an ask.
  */
 export function discreteSpace(space: Space): boolean {
   return Object.values(space).every((param) => param.type !== 'float' || isConstant(param));
