@@ -30,7 +30,10 @@ describe('random strategy', () => {
   });
 
   it('does not repeat a tried configuration of a discrete space while untried ones remain', async () => {
-    const grid: Space = { units: { type: 'int', low: 1, high: 4, step: 1, log: false }, opt: { type: 'categorical', choices: ['sgd', 'adam'] } };
+    const grid: Space = {
+      units: { type: 'int', low: 1, high: 4, step: 1, log: false },
+      opt: { type: 'categorical', choices: ['sgd', 'adam'] },
+    };
     const s = await randomStrategy.create(randomStrategy.parseOptions({ seed: 3 }), { ...ctx, space: grid });
     const history: TrialView[] = [];
     for (let i = 0; i < 8; i++) {
