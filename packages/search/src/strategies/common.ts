@@ -78,13 +78,14 @@ export function spaceKey(names: readonly string[], params: Params): string {
 }
 
 /**
- * Whether every parameter takes countably many values (categoricals, ints, constants): only
- * then can a draw repeat a configuration already tried, and is the history worth keying. With a
- * continuous float in play a repeat has probability zero, and keying 10,000 trials cost random
- * search about 7 ms an ask.
+ * Whether a draw can repeat a configuration already tried, so that the history is worth keying.
+ * It cannot while some float is part of every configuration (not constant, not conditional):
+ * a continuous value repeats with probability zero. Keying 10,000 trials for nothing cost random
+ * search about 7 ms an ask. A float behind `when` does not count: where its condition is off
+ * the configuration has only countably many values, and can repeat.
  */
-export function discreteSpace(space: Space): boolean {
-  return Object.values(space).every((param) => param.type !== 'float' || isConstant(param));
+export function repeatsPossible(space: Space): boolean {
+  return !Object.values(space).some((param) => param.type === 'float' && !param.when && !isConstant(param));
 }
 
 /** Keys of every configuration in the history, whatever its state. */

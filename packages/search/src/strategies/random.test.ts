@@ -45,6 +45,26 @@ describe('random strategy', () => {
     expect(new Set(keys).size).toBe(8);
   });
 
+  it('does not repeat a configuration without its conditional float', async () => {
+    const gated: Space = {
+      opt: { type: 'categorical', choices: ['sgd', 'adam', 'rmsprop'] },
+      lr: { type: 'float', low: 1e-5, high: 1e-1, log: true, when: { opt: ['sgd'] } },
+    };
+    const tried: TrialView[] = ['adam', 'rmsprop'].map((opt, i) => ({
+      id: `t${i}`,
+      number: i,
+      params: { opt },
+      state: 'completed',
+      epochs: [],
+    }));
+    for (let seed = 0; seed < 20; seed++) {
+      const s = await randomStrategy.create(randomStrategy.parseOptions({ seed }), { ...ctx, space: gated });
+      const answer = await s.ask(tried, 1);
+      if (answer === 'done') throw new Error('done');
+      expect((answer[0] as { opt: string }).opt).toBe('sgd');
+    }
+  });
+
   it('rejects unknown options by name', () => {
     expect(() => randomStrategy.parseOptions({ seed: 1, sead: 2 })).toThrow(/sead/);
     expect(() => randomStrategy.parseOptions({ seed: -1 })).toThrow(/>= 0/);

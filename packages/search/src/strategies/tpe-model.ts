@@ -1,7 +1,7 @@
 import { type Direction, type ParamSpec, type ParamValue, type Params, type Space, type TrialView, orderedNames } from '@sweepd/core';
 import { Arena, type TypedAlloc } from './arena.ts';
 import { type NumericAxis, axisUnit, numericAxis, numericValue } from './axis.ts';
-import { discreteSpace, inTrialOrder, isConstant, observable } from './common.ts';
+import { inTrialOrder, isConstant, observable, repeatsPossible } from './common.ts';
 import type { TpeOptions } from './tpe-options.ts';
 import type { NumericKernelOptions } from './tpe-parzen.ts';
 
@@ -26,7 +26,7 @@ export interface TpeModel {
   /** Column of each joint dimension in the rows. */
   readonly jointColumns: readonly number[];
   readonly joint: ReadonlySet<string>;
-  /** No float in play: an exact repeat is possible, so the history must be keyed to avoid one. */
+  /** An exact repeat is possible (no float in every configuration), so the history must be keyed to avoid one. */
   readonly discreteOnly: boolean;
   /** Where one suggestion's typed arrays come from; reset as each suggestion starts. */
   readonly arena: Arena;
@@ -63,7 +63,7 @@ export function buildModel(space: Space, options: TpeOptions): TpeModel {
     jointDims,
     jointColumns: jointDims.map((d) => dims.indexOf(d)),
     joint: new Set(jointDims.map((d) => d.name)),
-    discreteOnly: discreteSpace(space),
+    discreteOnly: repeatsPossible(space),
     arena: new Arena(),
   };
 }
