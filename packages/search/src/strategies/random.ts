@@ -1,6 +1,6 @@
 import type { Plugin } from '@sweepd/core';
 import { z } from 'zod';
-import { askRng, repeatsPossible, drawRandom, historyKeys, seedOption } from './common.ts';
+import { askRng, drawRandom, historyKeys, repeatsPossible, seedOption } from './common.ts';
 
 const randomOptions = z.strictObject({ seed: seedOption });
 export type RandomOptions = z.output<typeof randomOptions>;
@@ -12,10 +12,10 @@ export const randomStrategy: Plugin<'strategy', RandomOptions> = {
   description: 'independent uniform draws (log-uniform on log scales), reproducible by seed',
   parseOptions: (raw) => randomOptions.parse(raw ?? {}),
   create(options, ctx) {
-    const mayRepeat = repeatsPossible(ctx.space);
+    const keyed = repeatsPossible(ctx.space);
     return {
       async ask(history, n) {
-        const taken = mayRepeat ? historyKeys(ctx.space, history) : new Set<string>();
+        const taken = keyed ? historyKeys(ctx.space, history) : new Set<string>();
         return drawRandom(ctx.space, askRng(options.seed, history), n, taken);
       },
     };

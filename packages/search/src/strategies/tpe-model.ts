@@ -27,7 +27,7 @@ export interface TpeModel {
   readonly jointColumns: readonly number[];
   readonly joint: ReadonlySet<string>;
   /** An exact repeat is possible (no float in every configuration), so the history must be keyed to avoid one. */
-  readonly discreteOnly: boolean;
+  readonly repeatsPossible: boolean;
   /** Where one suggestion's typed arrays come from; reset as each suggestion starts. */
   readonly arena: Arena;
 }
@@ -63,7 +63,7 @@ export function buildModel(space: Space, options: TpeOptions): TpeModel {
     jointDims,
     jointColumns: jointDims.map((d) => dims.indexOf(d)),
     joint: new Set(jointDims.map((d) => d.name)),
-    discreteOnly: repeatsPossible(space),
+    repeatsPossible: repeatsPossible(space),
     arena: new Arena(),
   };
 }

@@ -39,7 +39,8 @@ function ask(model: TpeModel, read: TpeHistory, direction: Direction, history: r
   const rng = askRng(options.seed, history);
   const { observed, losses, rows, failed, pending } = read.read(model, history, direction);
   const startup = observed < options.n_startup_trials;
-  const taken = model.discreteOnly || startup ? historyKeys(space, history) : new Set<string>();
+  // The start-up design is fixed by the seed, so it can repeat a point even among floats: keyed too.
+  const taken = model.repeatsPossible || startup ? historyKeys(space, history) : new Set<string>();
   if (startup) return spaceFillingDesign(space, options.seed, options.n_startup_trials, history.length, n, rng, taken);
   // Rows: observed trials first (trial order), then failed and pending ones (always "bad").
   for (const p of failed) encodeInto(model, rows, p);
