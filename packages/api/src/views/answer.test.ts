@@ -162,7 +162,23 @@ describe('studyAnswer', () => {
     expect(noValue.margin).toBeUndefined();
     expect(noValue.baseline).toMatchObject({ value: null, state: 'failed', reason: 'CUDA out of memory' });
     expect(noValue.verdict).toBe(
-      'Change to optimizer=adam, learning_rate=3.1e-4, frozen_layers=2 and drop momentum: val_auc_macro 0.7; your config (trial 0) failed without it.',
+      'Change to optimizer=adam, learning_rate=3.1e-4, frozen_layers=2 and drop momentum: val_auc_macro 0.7; your config (trial 0) failed (CUDA out of memory).',
+    );
+    // A baseline that reported 0.9 before it crashed is neither measured against nor the best.
+    const crashedHigh = studyAnswer(spec, 'completed', [
+      { ...trial(0, practitioner, [0.9], 'val_auc_macro', true, true), state: 'failed', reason: 'CUDA out of memory' },
+      trial(1, adam, [0.6, 0.7], 'val_auc_macro', true),
+    ]);
+    expect(crashedHigh.best?.trial).toBe(1);
+    expect(crashedHigh.margin).toBeUndefined();
+    expect(crashedHigh.verdict).toMatch(/val_auc_macro 0\.7; your config \(trial 0\) failed \(CUDA out of memory\)\.$/);
+    // Nothing but failed trials: no config to recommend, said as such once the study is over.
+    const onlyFailed = studyAnswer(spec, 'failed', [
+      { ...trial(0, adam, [0.9], 'val_auc_macro', true), state: 'failed', reason: 'CUDA out of memory' },
+    ]);
+    expect(onlyFailed.best).toBeNull();
+    expect(onlyFailed.verdict).toBe(
+      'No trial reported val_auc_macro without failing (1 failed after reporting it): there is no config to recommend.',
     );
 
     const none = studyAnswer(spec, 'completed', [trial(0, adam, [0.6, 0.7], 'val_auc_macro', true)]);

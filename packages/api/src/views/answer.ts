@@ -70,10 +70,14 @@ export function studyAnswer(spec: SearchSpec, state: StudyState, trials: readonl
   if (!baselineTrial) {
     const verdict = best
       ? capital(`${so}the best found is ${paramsText(best.params)} (trial ${best.trial}): ${metric} ${num(best.value)}.`)
-      : `No trial has reported ${metric} yet.`;
+      : noValue(metric, state, trials);
     return { best, changes: [], verdict };
   }
-  const baseValue = baselineTrial.value !== undefined && Number.isFinite(baselineTrial.value) ? baselineTrial.value : null;
+  // A baseline that failed is not measured against, whatever it reported before it failed.
+  const baseValue =
+    baselineTrial.state !== 'failed' && baselineTrial.value !== undefined && Number.isFinite(baselineTrial.value)
+      ? baselineTrial.value
+      : null;
   const baseline = {
     trial: baselineTrial.number,
     params: baselineTrial.params,
@@ -87,11 +91,19 @@ export function studyAnswer(spec: SearchSpec, state: StudyState, trials: readonl
       best,
       baseline,
       changes: [],
-      verdict: capital(`Your config runs first (trial ${baseline.trial}); no trial has reported ${metric} yet.`),
+      verdict:
+        state === 'running'
+          ? capital(`Your config runs first (trial ${baseline.trial}); no trial has reported ${metric} yet.`)
+          : noValue(metric, state, trials),
     };
   const changes = paramChanges(spec, baseline.params, best.params);
   if (baseValue === null) {
-    const why = baseline.state === 'queued' || baseline.state === 'running' ? 'has not reported it yet' : `${baseline.state} without it`;
+    const why =
+      baseline.state === 'queued' || baseline.state === 'running'
+        ? 'has not reported it yet'
+        : baseline.state === 'failed'
+          ? `failed${baseline.reason ? ` (${baseline.reason})` : ''}`
+          : `${baseline.state} without it`;
     return {
       best,
       baseline,
@@ -192,4 +204,13 @@ function num(v: number): string {
 
 function capital(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The verdict when no trial can be ranked: none has reported yet, or, in a finished study, none did without failing. */
+function noValue(metric: string, state: StudyState, trials: readonly TrialRecord[]): string {
+  if (state === 'running') return `No trial has reported ${metric} yet.`;
+  const failedWithValue = trials.filter((t) => t.state === 'failed' && t.value !== undefined && Number.isFinite(t.value)).length;
+  return failedWithValue > 0
+    ? `No trial reported ${metric} without failing (${failedWithValue} failed after reporting it): there is no config to recommend.`
+    : `No trial reported ${metric}: there is no config to recommend.`;
 }

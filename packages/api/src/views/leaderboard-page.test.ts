@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaderboard, leaderboardPage, storePageRows } from './leaderboard.ts';
 
 // The store's SQL ranking must give exactly the rows the in-memory ranking gives, page by page:
-// values with ties, NaN, no value at all, failed trials, in both directions.
+// values with ties, NaN, no value at all, failed trials with and without a value, in both directions.
 describe('leaderboard pages ranked by the store', () => {
   const store = openStore({ dataDir: 'memory://' });
   afterAll(async () => (await store).close());
@@ -37,7 +37,8 @@ describe('leaderboard pages ranked by the store', () => {
           ),
           spec.objective,
         );
-        await s.finishTrials(created.map((t, i) => ({ trialId: t.id, state: i % 8 === 7 ? 'failed' : 'completed' })));
+        // Trials 7, 15, … failed before any epoch; 5, 13, … after reporting a value.
+        await s.finishTrials(created.map((t, i) => ({ trialId: t.id, state: i % 8 === 7 || i % 8 === 5 ? 'failed' : 'completed' })));
       });
 
       it('matches the in-memory leaderboard at every offset and limit', async () => {
@@ -45,6 +46,10 @@ describe('leaderboard pages ranked by the store', () => {
         if (!s.leaderboardPage) throw new Error('the drizzle store ranks in SQL: leaderboardPage must exist');
         const all = leaderboard(await s.listTrials(studyId), spec);
         expect(all.filter((r) => r.rank === null).length).toBeGreaterThan(4);
+        // A failed trial keeps its value on the board, unranked.
+        const failedWithValue = all.filter((r) => r.state === 'failed' && r.value !== null);
+        expect(failedWithValue.length).toBeGreaterThan(2);
+        expect(failedWithValue.every((r) => r.rank === null)).toBe(true);
         for (const [offset, limit] of [
           [0, 10],
           [0, undefined],

@@ -15,7 +15,7 @@ export interface StudyRecord {
 
 export interface StudySummary extends StudyRecord {
   counts: Record<TrialState, number>;
-  /** Best objective value among its trials, if any. */
+  /** Best finite objective value among its trials that did not fail, if any. */
   best?: number;
 }
 
@@ -58,9 +58,9 @@ export interface Store {
   listTrials(studyId: string): Promise<TrialRecord[]>;
   getTrial(studyId: string, number: number): Promise<TrialRecord | undefined>;
   /**
-   * One page of the leaderboard without reading the whole study: trials with a finite value by
-   * value (best first; ties by number), then the rest by number; each with its epochs' metrics
-   * (no layer statistics). `ranked` counts the trials with a value, `total` all of them.
+   * One page of the leaderboard without reading the whole study: trials with a finite value that
+   * did not fail, by value (best first; ties by number), then the rest by number; each with its
+   * epochs' metrics (no layer statistics). `ranked` counts the ranked trials, `total` all of them.
    * Optional: a store without it is ranked in memory from listTrials.
    */
   leaderboardPage?(

@@ -177,8 +177,17 @@ export class DrizzleStore implements Store {
           studyId: trials.studyId,
           state: trials.state,
           count: sql<number>`count(*)`.mapWith(Number),
-          max: sql<number | null>`max(${trials.value})`.mapWith(Number),
-          min: sql<number | null>`min(${trials.value})`.mapWith(Number),
+          // Finite values only: PostgreSQL's max() would answer NaN over any NaN.
+          max: sql<
+            number | null
+          >`max(${trials.value}) FILTER (WHERE ${trials.value} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8))`.mapWith(
+            Number,
+          ),
+          min: sql<
+            number | null
+          >`min(${trials.value}) FILTER (WHERE ${trials.value} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8))`.mapWith(
+            Number,
+          ),
         })
         .from(trials)
         .groupBy(trials.studyId, trials.state);
@@ -191,6 +200,8 @@ export class DrizzleStore implements Store {
         let best: number | undefined;
         for (const s of byStudy.get(row.id) ?? []) {
           counts[s.state as TrialState] = s.count;
+          // A failed trial's value is not the study's best (the leaderboard does not rank it either).
+          if (s.state === 'failed') continue;
           const v = maximize ? s.max : s.min;
           if (v !== null && Number.isFinite(v) && (best === undefined || (maximize ? v > best : v < best))) best = v;
         }
@@ -309,8 +320,9 @@ export class DrizzleStore implements Store {
     try {
       return await this.db.transaction(
         async (tx) => {
-          // A finite value ranks; NaN and ±Infinity do not (PostgreSQL sorts NaN above every number).
-          const finite = sql`${trials.value} IS NOT NULL AND ${trials.value} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)`;
+          // A finite value ranks; NaN and ±Infinity do not (PostgreSQL sorts NaN above every number),
+          // nor does a failed trial's value (a crashed configuration is never the best).
+          const finite = sql`${trials.value} IS NOT NULL AND ${trials.value} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) AND ${trials.state} <> 'failed'`;
           const [counts] = await tx
             .select({
               total: sql<number>`count(*)`.mapWith(Number),

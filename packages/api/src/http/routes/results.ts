@@ -112,7 +112,15 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
     const { format } = c.req.valid('query');
     const study = await findStudy(store, c.req.valid('param').id);
     const best = bestConfig(study.id, study.spec, await store.listTrials(study.id));
-    if (!best) throw new HttpError(409, `study ${study.id} has no trial with a ${study.spec.objective.metric} value yet`);
+    if (!best) {
+      const { metric } = study.spec.objective;
+      throw new HttpError(
+        409,
+        study.state === 'running'
+          ? `study ${study.id} has no trial with a ${metric} value yet`
+          : `study ${study.id} is ${study.state} and no trial reported ${metric} without failing: there is no config to export`,
+      );
+    }
     const { body, contentType } = renderBestConfig(best, format);
     return c.body(body, 200, { 'content-type': `${contentType}; charset=utf-8` }) as never;
   });
