@@ -1,4 +1,4 @@
-import { FINISHED_TRIAL_STATES, type FinalReport } from '@sweepd/core';
+import { FINISHED_TRIAL_STATES, type FinalReport, type TrialView } from '@sweepd/core';
 import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 
@@ -11,6 +11,16 @@ export interface Ending {
   outcome: Outcome;
 }
 
+/** Why a trial that ran to its end has no value of `metric`, or undefined when it has one. */
+export function missingObjective(trial: TrialView, metric: string): string | undefined {
+  if (trial.value !== undefined && Number.isFinite(trial.value)) return undefined;
+  const seen = new Set<string>();
+  for (const record of trial.epochs) for (const name of Object.keys(record.metrics)) seen.add(name);
+  if (seen.has(metric)) return `objective metric '${metric}' was never finite (NaN or infinite at every epoch)`;
+  const reported = seen.size > 0 ? [...seen].sort().join(', ') : trial.epochs.length > 0 ? 'no metrics' : 'no epoch at all';
+  return `objective metric '${metric}' was never reported; reported: ${reported}`;
+}
+
 export function finishTrial(ctx: EngineContext, study: ActiveStudy, trial: LiveTrial, outcome: Outcome): Promise<void> {
   return finishTrials(ctx, [{ study, trial, outcome }]);
 }
@@ -19,8 +29,15 @@ export function finishTrial(ctx: EngineContext, study: ActiveStudy, trial: LiveT
 export async function finishTrials(ctx: EngineContext, entries: readonly Ending[]): Promise<void> {
   const resolved = entries.map(({ study, trial, outcome }) => {
     // A stop decided here is the reason that counts, whatever the worker said while winding down.
-    const reason = trial.pendingStop ?? outcome.reason;
-    const state = trial.pendingStop && outcome.state !== 'failed' ? 'stopped' : outcome.state;
+    let reason = trial.pendingStop ?? outcome.reason;
+    let state = trial.pendingStop && outcome.state !== 'failed' ? 'stopped' : outcome.state;
+    // Whatever the runner says, a trial with no value of the objective has not completed: a
+    // study of such trials would otherwise end "completed" with nothing to rank.
+    const missing = state === 'completed' ? missingObjective(trial, study.spec.objective.metric) : undefined;
+    if (missing) {
+      state = 'failed';
+      reason = missing;
+    }
     return { study, trial, state, reason, notes: outcome.notes };
   });
   const changed = new Set(
