@@ -69,12 +69,18 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     const bus = options.natsUrl ? await connectNats(options.natsUrl, log) : new LocalBus({ log: (message) => log.warn({}, message) });
     closers.unshift(() => bus.close());
     // Remote NATS workers may not see this host's files: paths in specs are then checked on the workers.
-    const engine = new StudyEngine({ store, bus, log, workersShareFiles: !options.natsUrl });
-    closers.unshift(() => engine.close());
-
     // With the GPU backend, one trainer process per GPU (each sees only its own); else one per core.
     const gpus = gpuTrainerDevices();
     const workers = options.workers ?? (options.natsUrl ? 0 : (gpus?.length ?? Math.max(1, availableParallelism())));
+    const engine = new StudyEngine({
+      store,
+      bus,
+      log,
+      workersShareFiles: !options.natsUrl,
+      // On the in-process bus no other worker can ever join: only the local workers' pool is served.
+      ...(options.natsUrl ? {} : { servedPools: workers > 0 ? [options.pool ?? 'default'] : [] }),
+    });
+    closers.unshift(() => engine.close());
     if (workers > 0) {
       const cacheDir = path.join(dataDir, 'cache');
       const pool = new ProcessPoolRunner({

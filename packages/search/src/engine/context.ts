@@ -21,6 +21,7 @@ export interface EngineContext {
   readonly baseDir: string;
   /** Whether the workers see this process's files, so paths in specs can be checked at submit. */
   readonly workersShareFiles: boolean;
+  readonly servedPools?: readonly string[];
   /** Running studies by id; a study leaves once its end is stored. */
   readonly active: Map<string, ActiveStudy>;
   /** The study of each unfinished trial, by trial id: where its reports go. */

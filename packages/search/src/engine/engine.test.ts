@@ -283,6 +283,56 @@ describe('StudyEngine', () => {
     expect(trials[0]).toMatchObject({ state: 'stopped', reason: 'study failed: 3 trials in a row failed: dataset imagenet not found' });
   });
 
+  it('fails a trial that ends "completed" without the objective, and a study of only such trials', async () => {
+    // Reports val_acc, never val_auc_macro (a misspelt objective); trial 3 (lr 1e-3) the objective as NaN only.
+    const runner: Runner = {
+      async run(job, ctx) {
+        const nan = Number(job.params.learning_rate) < 5e-3;
+        await ctx.report({ epoch: 1, metrics: nan ? { val_auc_macro: Number.NaN } : { val_acc: 0.7, train_loss: 0.4 }, layers: [] });
+        return { state: 'completed' };
+      },
+    };
+    const { store, engine } = await setup({ runner });
+    const study = await engine.submit(JSON.stringify(spec({ budget: { max_trials: 4, max_epochs: 1, parallelism: 2 } })));
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    const trials = await store.listTrials(study.id);
+    expect(trials.map((t) => [t.state, t.reason])).toEqual([
+      ['failed', "objective metric 'val_auc_macro' was never reported; reported: train_loss, val_acc"],
+      ['failed', "objective metric 'val_auc_macro' was never reported; reported: train_loss, val_acc"],
+      ['failed', "objective metric 'val_auc_macro' was never reported; reported: train_loss, val_acc"],
+      ['failed', "objective metric 'val_auc_macro' was never finite (NaN or infinite at every epoch)"],
+    ]);
+    expect(await store.getStudy(study.id)).toMatchObject({ state: 'failed' });
+    expect((await store.getStudy(study.id))?.reason).toMatch(/^all 4 trials failed/);
+  });
+
+  it('refuses at submit a pool no worker can ever serve, naming trainer.pool', async () => {
+    const registry = new PluginRegistry().register(walkStrategy());
+    const store = await openStore({ dataDir: 'memory://' });
+    const { LocalBus } = await import('@sweepd/core');
+    const bus = new LocalBus();
+    const { StudyEngine } = await import('./engine.ts');
+    const engine = new StudyEngine({ store, bus, registry, servedPools: ['default'] });
+    await engine.start();
+    cleanups.push(async () => {
+      await engine.close();
+      await bus.close();
+      await store.close();
+    });
+    const gpu = spec({ trainer: { runner: 'test', pool: 'gpu' } });
+    const err = await engine.submit(JSON.stringify(gpu)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpecError);
+    expect((err as SpecError).problems).toEqual([
+      expect.objectContaining({
+        path: 'trainer.pool',
+        message: expect.stringMatching(/no worker can take pool 'gpu'.*serve only 'default'/),
+      }),
+    ]);
+    expect(await store.listStudies()).toEqual([]);
+    // The served pool is accepted.
+    await expect(engine.submit(JSON.stringify(spec()))).resolves.toMatchObject({ state: 'running' });
+  });
+
   it('completes a study where some trials failed and others completed', async () => {
     const good = curveRunner();
     // The last three trials of eight (lr ≤ 1e-5) fail: fewer in a row than the default limit of 5.

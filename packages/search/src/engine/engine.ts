@@ -28,6 +28,12 @@ export interface EngineOptions {
   baseDir?: string;
   /** Whether the workers see this process's files (local workers do, remote NATS ones may not). Default true. */
   workersShareFiles?: boolean;
+  /**
+   * The only worker pools that can ever take this engine's jobs (a local bus: its in-process
+   * workers' pool, or none); a spec naming another is refused at submit instead of waiting
+   * forever. Undefined where workers may join any pool later (NATS).
+   */
+  servedPools?: readonly string[];
 }
 
 /**
@@ -55,6 +61,7 @@ export class StudyEngine {
       log: options.log ?? silentLogger,
       baseDir: options.baseDir ?? process.cwd(),
       workersShareFiles: options.workersShareFiles ?? true,
+      ...(options.servedPools ? { servedPools: options.servedPools } : {}),
       active: new Map(),
       trialToStudy: new Map(),
       closing: false,

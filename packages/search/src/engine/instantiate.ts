@@ -18,6 +18,8 @@ export interface StudyPlugins {
 /** Where the daemon's checks read paths, and whether its workers see the same files. */
 export interface CheckContext extends RunnerCheckContext {
   baseDir: string;
+  /** The only pools a worker can ever serve (see EngineOptions.servedPools); undefined = any. */
+  servedPools?: readonly string[];
 }
 
 /**
@@ -71,6 +73,17 @@ async function buildPlugins(
   };
   const own = spec.plugins.length > 0 ? registry.fork() : registry;
   for (const [i, specifier] of spec.plugins.entries()) await collect(() => own.load(specifier, ctx.baseDir), `plugins.${i}`);
+
+  const pools = ctx.servedPools;
+  if (checkRunner && pools && !pools.includes(spec.trainer.pool)) {
+    problems.push({
+      path: 'trainer.pool',
+      message:
+        pools.length === 0
+          ? `no worker can take pool '${spec.trainer.pool}': this daemon has no workers of its own and no NATS bus for others to join`
+          : `no worker can take pool '${spec.trainer.pool}': this daemon's workers are its own, on its in-process bus, and serve only ${pools.map((p) => `'${p}'`).join(', ')} (start it with --pool ${spec.trainer.pool}, or with --nats-url for remote workers)`,
+    });
+  }
 
   // Runners live on the workers; the daemon knows the built-in ones (and any a spec loads).
   const runners = own.names('runner');

@@ -27,7 +27,11 @@ export class Submissions {
     const specText = typeof input === 'string' ? input : JSON.stringify(input, null, 2);
     const id = idempotencyKey === undefined ? undefined : studyIdForKey(idempotencyKey);
     // Checked and built before anything is stored, so what cannot run is a 400 with every problem, not a failed study.
-    const { spec, plugins } = await validateStudy(input, ctx.registry, { baseDir: ctx.baseDir, workersShareFiles: ctx.workersShareFiles });
+    const { spec, plugins } = await validateStudy(input, ctx.registry, {
+      baseDir: ctx.baseDir,
+      workersShareFiles: ctx.workersShareFiles,
+      ...(ctx.servedPools ? { servedPools: ctx.servedPools } : {}),
+    });
     if (id === undefined) return { study: await createAndStart(ctx, spec, specText, plugins), created: true };
     const previous = this.submitting.get(id) ?? Promise.resolve();
     const attempt = previous

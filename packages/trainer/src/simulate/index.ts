@@ -1,8 +1,20 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Plugin, Rng, type Runner, type RunnerContext, type TrialJob, type TrialOutcome } from '@sweepd/core';
+import {
+  type Plugin,
+  Rng,
+  type Runner,
+  type RunnerCheckContext,
+  type RunnerContext,
+  type SearchSpec,
+  type SpecProblem,
+  type TrialJob,
+  type TrialOutcome,
+} from '@sweepd/core';
 import { z } from 'zod';
 import { builtinCurves, type CurveFn } from './curves.ts';
+import { optionProblems } from './option-problems.ts';
 
 /**
  * The `simulate` runner: a BENCHMARK AID that replays synthetic learning curves instead of
@@ -84,8 +96,34 @@ export function createSimulateRunner(): Runner {
   };
 }
 
+/** A curve that is neither built in nor a module path cannot be loaded anywhere. */
+function isModulePath(specifier: string): boolean {
+  return /[/\\]|\.[cm]?[jt]s$/.test(specifier);
+}
+
+/**
+ * At submit: the options, and a curve that is built in or a module path (one that exists, where
+ * the workers see the daemon's files), so a typo is a 400 rather than a study of failed trials.
+ */
+export function checkSimulateSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): SpecProblem[] {
+  const parsed = simulateJobOptionsSchema.safeParse(spec.trainer.options ?? {});
+  if (!parsed.success) return optionProblems(parsed.error.issues);
+  const { curve } = parsed.data;
+  if (builtinCurves[curve]) return [];
+  if (!isModulePath(curve))
+    return [
+      {
+        path: 'trainer.options.curve',
+        message: `'${curve}' is neither a built-in curve (${Object.keys(builtinCurves).join(', ')}) nor a module path`,
+      },
+    ];
+  const file = path.resolve(ctx.baseDir ?? process.cwd(), curve);
+  if (ctx.workersShareFiles !== false && !existsSync(file)) return [{ path: 'trainer.options.curve', message: `no module at ${file}` }];
+  return [];
+}
+
 async function loadCurveModule(specifier: string): Promise<CurveFn> {
-  if (!/[/\\]|\.[cm]?[jt]s$/.test(specifier)) {
+  if (!isModulePath(specifier)) {
     throw new Error(`'${specifier}' is neither a built-in curve (${Object.keys(builtinCurves).join(', ')}) nor a module path`);
   }
   const url = pathToFileURL(path.resolve(specifier)).href;
@@ -130,6 +168,7 @@ export const simulateRunnerPlugin: Plugin<'runner', Record<string, never>> = {
   description: 'Benchmark aid: replays synthetic learning curves (built-in lr_auc or a module) instead of training.',
   parseOptions: (raw) => z.strictObject({}).parse(raw ?? {}) as Record<string, never>,
   create: () => createSimulateRunner(),
+  checkSpec: checkSimulateSpec,
 };
 
 export { builtinCurves, type CurveFn, lrAucAtEpoch, lrAucCurve, lrAucParams, lrAucTrue, tauOf } from './curves.ts';

@@ -1,7 +1,7 @@
 import os from 'node:os';
-import type { EpochRecord, Runner, TrialJob } from '@sweepd/core';
+import { type EpochRecord, parseSpec, type Runner, type TrialJob } from '@sweepd/core';
 import { describe, expect, it } from 'vitest';
-import { noopRunnerPlugin } from './noop.ts';
+import { checkNoopSpec, noopRunnerPlugin } from './noop.ts';
 
 const job = (options: Record<string, unknown> = {}): TrialJob => ({
   studyId: 's',
@@ -46,5 +46,19 @@ describe('noop runner', () => {
   it('fails on unknown options, naming them', async () => {
     const outcome = await runner.run(job({ valu: 1 }), { signal: new AbortController().signal, log: () => {}, report: async () => {} });
     expect(outcome).toMatchObject({ state: 'failed', reason: expect.stringContaining('valu') });
+  });
+
+  it('refuses bad options at submit, by path', () => {
+    const spec = (options: Record<string, unknown>) =>
+      parseSpec({
+        name: 'n',
+        objective: { metric: 'val_auc_macro', direction: 'maximize' },
+        space: { x: { type: 'float', low: 0, high: 1 } },
+        budget: { max_trials: 1, max_epochs: 2 },
+        trainer: { runner: 'noop', options },
+      });
+    expect(checkNoopSpec(spec({ value: 0.7, epochs: 2 }))).toEqual([]);
+    expect(checkNoopSpec(spec({ epochs: -1 })).map((p) => p.path)).toEqual(['trainer.options.epochs']);
+    expect(noopRunnerPlugin.checkSpec).toBe(checkNoopSpec);
   });
 });

@@ -1,5 +1,6 @@
-import type { Plugin, Runner, RunnerContext, TrialJob, TrialOutcome } from '@sweepd/core';
+import type { Plugin, Runner, RunnerContext, SearchSpec, SpecProblem, TrialJob, TrialOutcome } from '@sweepd/core';
 import { z } from 'zod';
+import { optionProblems } from './option-problems.ts';
 
 /**
  * The `noop` runner: a BENCHMARK AID for the bus and store throughput. It reports `epochs`
@@ -38,4 +39,11 @@ export const noopRunnerPlugin: Plugin<'runner', Record<string, never>> = {
   description: 'Benchmark aid: instantly reports N epochs with a constant metric (bus/store throughput).',
   parseOptions: (raw) => z.strictObject({}).parse(raw ?? {}) as Record<string, never>,
   create: () => createNoopRunner(),
+  checkSpec: checkNoopSpec,
 };
+
+/** At submit: the options, by path under trainer.options. */
+export function checkNoopSpec(spec: SearchSpec): SpecProblem[] {
+  const parsed = noopJobOptionsSchema.safeParse(spec.trainer.options ?? {});
+  return parsed.success ? [] : optionProblems(parsed.error.issues);
+}

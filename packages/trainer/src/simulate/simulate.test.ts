@@ -1,10 +1,10 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { EpochRecord, Runner, TrialJob, TrialOutcome } from '@sweepd/core';
+import { type EpochRecord, parseSpec, type Runner, type TrialJob, type TrialOutcome } from '@sweepd/core';
 import { describe, expect, it } from 'vitest';
 import { lrAucAtEpoch, lrAucTrue, NOISE_SD, tauOf } from './curves.ts';
-import { simulateRunnerPlugin } from './index.ts';
+import { checkSimulateSpec, simulateRunnerPlugin } from './index.ts';
 
 const job = (over: Partial<TrialJob> = {}, options: Record<string, unknown> = { curve: 'lr_auc' }): TrialJob => ({
   studyId: 'study-1',
@@ -143,6 +143,31 @@ describe('simulate runner', () => {
       state: 'failed',
       reason: expect.stringContaining('params.optimizer'),
     });
+  });
+
+  it('checks its options and curve at submit, by path', async () => {
+    const spec = (options: unknown) =>
+      parseSpec({
+        name: 's',
+        objective: { metric: 'val_auc_macro', direction: 'maximize' },
+        space: { learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true } },
+        budget: { max_trials: 2, max_epochs: 2 },
+        trainer: { runner: 'simulate', ...(options === undefined ? {} : { options }) },
+      });
+    const check = (options: unknown, ctx = {}) => checkSimulateSpec(spec(options), ctx).map((p) => `${p.path}: ${p.message}`);
+    expect(check({ curve: 'lr_auc' })).toEqual([]);
+    expect(check(undefined)).toEqual(['trainer.options.curve: Invalid input: expected string, received undefined']);
+    expect(check({ curve: 'lr_auc', epoch_dely_ms: 3 })).toEqual([expect.stringMatching(/^trainer.options: .*epoch_dely_ms/)]);
+    expect(check({ curve: 'cosine' })).toEqual(["trainer.options.curve: 'cosine' is neither a built-in curve (lr_auc) nor a module path"]);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'simulate-check-'));
+    expect(check({ curve: './missing/curve.ts' }, { baseDir: dir })).toEqual([
+      `trainer.options.curve: no module at ${path.join(dir, 'missing/curve.ts')}`,
+    ]);
+    // Remote workers may have the file where the daemon does not.
+    expect(check({ curve: './missing/curve.ts' }, { baseDir: dir, workersShareFiles: false })).toEqual([]);
+    await writeFile(path.join(dir, 'c.mjs'), 'export default () => 0.5;\n');
+    expect(check({ curve: './c.mjs' }, { baseDir: dir })).toEqual([]);
+    expect(simulateRunnerPlugin.checkSpec).toBe(checkSimulateSpec);
   });
 
   it('is registered as a runner plugin named simulate with no worker options', () => {

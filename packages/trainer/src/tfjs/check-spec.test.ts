@@ -55,6 +55,14 @@ describe('the tfjs runner’s submit-time check', () => {
     expect(problems(spec((s) => (s.fixed.batch_size = 0)))).toEqual(['fixed.batch_size: must be in [1, 4096] for images per step (got 0)']);
   });
 
+  it('refuses an objective the runner never reports, and accepts every one it does', () => {
+    expect(problems(spec((s) => (s.objective.metric = 'val_acc')))).toEqual([
+      "objective.metric: the tfjs runner never reports 'val_acc': it reports val_auc_macro, val_auc_micro, val_ap_macro, val_loss, train_loss, learning_rate, epoch_seconds, val_auc[CLASS] and val_ap[CLASS]",
+    ]);
+    for (const metric of ['val_loss', 'val_auc[cat]', 'val_ap[a b]', 'val_auc_micro'])
+      expect(problems(spec((s) => (s.objective.metric = metric)))).toEqual([]);
+  });
+
   it('refuses frozen_layers that would freeze every layer of the model', () => {
     const found = problems(spec((s) => (s.space.frozen_layers.high = 8)));
     expect(found).toEqual([

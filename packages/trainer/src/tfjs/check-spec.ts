@@ -12,6 +12,17 @@ import { DEFAULT_DATASET, DEFAULT_MODEL, tfjsRunnerOptions } from './options.ts'
  */
 export const SMALL_CNN_WEIGHTED_LAYERS = ['conv1', 'conv2', 'conv3', 'fc1', 'logits'] as const;
 const BUILTIN_MODEL_NAMES = ['builtin:small-cnn', 'builtin:fashion-cnn'];
+/** What the tfjs runner reports every epoch (trial.ts, evaluate.ts), besides per-class val_auc[CLASS] and val_ap[CLASS]. */
+export const TFJS_METRICS = [
+  'val_auc_macro',
+  'val_auc_micro',
+  'val_ap_macro',
+  'val_loss',
+  'train_loss',
+  'learning_rate',
+  'epoch_seconds',
+] as const;
+const PER_CLASS_METRIC = /^val_(auc|ap)\[.+\]$/;
 
 /**
  * Everything the tfjs runner can tell about a spec before any trial runs: parameter names and
@@ -23,6 +34,13 @@ export function checkTfjsSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): S
   const problems: SpecProblem[] = [];
   const add = (p: string, message: string) => problems.push({ path: p, message });
   checkHyperparameters(spec, add);
+  const { metric } = spec.objective;
+  if (!(TFJS_METRICS as readonly string[]).includes(metric) && !PER_CLASS_METRIC.test(metric)) {
+    add(
+      'objective.metric',
+      `the tfjs runner never reports '${metric}': it reports ${TFJS_METRICS.join(', ')}, val_auc[CLASS] and val_ap[CLASS]`,
+    );
+  }
 
   const options = tfjsRunnerOptions.safeParse(spec.trainer.options ?? {});
   if (!options.success) {
