@@ -59,6 +59,36 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(d.advice).toMatch(/raise opt_epsilon from 1e-8/);
   });
 
+  it('dead units and rewritten kernels on the best trial, whose lower-rate peers did worse → not "too high"', () => {
+    // examples/inception-finetune.yaml on the simulate runner: the study's best trial (adam 0.0039,
+    // AUC 0.681) with 62.5 % dead units in fc1, where an adam trial at 3.4e-5 reached 0.538.
+    const adamTrial = (id: string, lr: number, auc: number[], dead: number): TrialView => ({
+      id,
+      number: Number(id.slice(1)),
+      params: { optimizer: 'adam', learning_rate: lr },
+      state: 'completed',
+      value: Math.max(...auc),
+      epochs: auc.map((v, i) => ({
+        epoch: i + 1,
+        metrics: { [RECORDED_METRIC]: v },
+        layers: [
+          { layer: 'conv1', trainable: true, kernelMovement: 0.8, biasMovement: 0.01 },
+          { layer: 'fc1', trainable: true, kernelMovement: 0.9, biasMovement: 0.02, deadFraction: dead },
+        ],
+      })),
+    });
+    const best = adamTrial('t4', 0.0039, [0.6, 0.65, 0.681], 0.625);
+    const slower = adamTrial('t9', 3.4e-5, [0.51, 0.53, 0.538], 0.6);
+    const d = diagnose(best, [best, slower]);
+    expect(d.verdict).toBe('healthy');
+    expect(d.summary).toContain('62.5 % of fc1');
+    expect(d.summary).toMatch(/ranks 1 of 2 trials and the lower rates tried did worse/);
+    expect(text(d)).not.toMatch(/too high/i);
+    expect(d.advice).toBe('');
+    // Without the slower peer nothing speaks against the rate: dying units, too high.
+    expect(diagnose(best, [best]).verdict).toBe('dying-units');
+  });
+
   it('(c) Adam 1e-4: kernels 10–12 %, AUC 0.84–0.92 → healthy', () => {
     const d = diagnose(adamAllLayers);
     expect(d.verdict).toBe('healthy');

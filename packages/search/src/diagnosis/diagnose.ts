@@ -181,6 +181,13 @@ export function diagnoseTrial(
   const peersHigher = (position?.betterHigher.length ?? 0) > 0 && (position?.betterLower.length ?? 0) === 0;
   const peersLower = (position?.betterLower.length ?? 0) > 0 && (position?.betterHigher.length ?? 0) === 0;
   const didLearn = learned(e, t);
+  // Learned, no peer of its group did clearly better, and some at lower rates did worse: the
+  // evidence speaks against "too high", whatever its dead units and kernel movement say.
+  const lowerRatesDidWorse =
+    didLearn &&
+    position !== undefined &&
+    position.betterHigher.length + position.betterLower.length + position.betterSame === 0 &&
+    position.worseLower.length > 0;
 
   const tooHigh = (verdict: 'too-high' | 'diverged' | 'dying-units', summary: string, extra = ''): Diagnosis => {
     if (rate === undefined) return { verdict, summary, evidence, advice: `Lower the learning rate.${extra}` };
@@ -207,11 +214,13 @@ export function diagnoseTrial(
   const dying =
     (e.dead !== undefined && e.dead.value >= t.deadUnits) ||
     (e.dead === undefined && e.sparsity !== undefined && e.sparsity.value >= t.sparsity);
-  if (dying && (!didLearn || (kernels ?? 0) >= t.largeKernels)) {
-    const worst = e.dead ?? (e.sparsity as { layer: string; value: number });
-    const what = e.dead
+  const worst = e.dead ?? e.sparsity;
+  const what = !worst
+    ? ''
+    : e.dead
       ? `${pct(worst.value)} of ${worst.layer}'s units are dead`
       : `${pct(worst.value)} of ${worst.layer}'s activations are zero`;
+  if (dying && (!didLearn || ((kernels ?? 0) >= t.largeKernels && !lowerRatesDidWorse))) {
     const high = (kernels ?? 0) >= t.largeKernels || peersLower;
     const smallEps = smallEpsilonAdvice(trial.params);
     const summary = `Dying units${high ? ', learning rate too high' : ''}: ${what} and ${reached}` + (e.kernels ? `; ${kernelText}.` : '.');
@@ -298,9 +307,13 @@ export function diagnoseTrial(
   }
   if (didLearn) {
     const fell = m && m.fallBack >= t.minGain ? ` It fell back to ${val(m.last)} by the last epoch: keep the best epoch's weights.` : '';
+    const deadNote =
+      dying && lowerRatesDidWorse
+        ? ` ${capitalFirst(what)}, yet it ranks ${position?.rank} of ${position?.of} ${position?.group} and the lower rates tried did worse: the evidence does not point at a lower rate.`
+        : '';
     return {
       verdict: 'healthy',
-      summary: `Healthy: ${reached}${m?.chance !== undefined ? ` (chance ${m.chance})` : ''}${e.kernels ? ` and ${kernelText}` : ''}.${fell}`,
+      summary: `Healthy: ${reached}${m?.chance !== undefined ? ` (chance ${m.chance})` : ''}${e.kernels ? ` and ${kernelText}` : ''}.${fell}${deadNote}`,
       evidence,
       advice: '',
     };
@@ -326,4 +339,8 @@ export function diagnoseTrial(
     evidence,
     advice: 'Check what is frozen and the data; compare with the better trials of the study.',
   };
+}
+
+function capitalFirst(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
