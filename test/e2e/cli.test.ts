@@ -186,6 +186,39 @@ trainer:
     expect(run.stdout).toMatch(new RegExp(`^study ${id} failed: .*cannot open /data/train`, 'm'));
     const ls = await sweepd(['ls']);
     expect(ls.stdout).toMatch(new RegExp(`^${id}\\s+cli-fails\\s+failed\\s+2/2 \\(2 failed\\)\\s+-\\s+.*cannot open /data/train`, 'm'));
+    const exported = await sweepd(['export', id]);
+    expect(exported.code).toBe(3);
+    expect(exported.stderr).toContain(
+      `study ${id} is failed and no trial reported val_auc_macro without failing: there is no config to export`,
+    );
+  }, 120_000);
+
+  it('a trial that reported a high value and then crashed is never the best config', async () => {
+    // mode crash reports 0.9 at epoch 1 and exits 3 (out of memory); mode ok completes at 0.6.
+    const script =
+      "const p = JSON.parse(require('fs').readFileSync(process.env.SWEEPD_PARAMS_FILE, 'utf8'));" +
+      "const crash = p.mode === 'crash';" +
+      "console.log('@sweepd ' + JSON.stringify({ sweepd: 1, epoch: 1, metrics: { val_auc_macro: crash ? 0.9 : 0.6 } }));" +
+      "if (crash) { console.error('CUDA out of memory'); process.exit(3); }";
+    const spec = `name: cli-crash-best
+objective: { metric: val_auc_macro, direction: maximize }
+space: { mode: { type: categorical, choices: [crash, ok] } }
+strategy: { name: grid }
+budget: { max_trials: 2, max_epochs: 1, parallelism: 2 }
+trainer:
+  runner: command
+  options:
+    command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(script)}]
+    args: none
+`;
+    const run = await sweepd(['submit', file('crash-best.yaml', spec), '--watch']);
+    const id = run.stdout.split('\n')[0] as string;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const flags = await sweepd(['export', id, '--format', 'flags']);
+    expect(flags.code, flags.stderr).toBe(0);
+    expect(flags.stdout).toContain('--mode=ok');
+    const ls = await sweepd(['ls']);
+    expect(ls.stdout).toMatch(new RegExp(`^${id}\\s+cli-crash-best\\s+completed\\s+2/2 \\(1 failed\\)\\s+0\\.6000`, 'm'));
   }, 120_000);
 
   it('stop a trial and a study; a second stop is rejected (3)', async () => {
@@ -229,6 +262,12 @@ trainer:
     expect((await sweepd(['submit', path.join(dir, 'missing.yaml')])).code).toBe(2);
     expect((await sweepd(['export', done, '--format', 'xml'])).code).toBe(2);
     expect((await sweepd(['ls', '--bogus'])).code).toBe(2);
+    const badApi = await sweepd(['ls'], { api: 'notaurl' });
+    expect(badApi.code).toBe(2);
+    expect(badApi.stderr).toContain("--api must be an http:// or https:// URL (got 'notaurl')");
+    const help = await sweepd(['up', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: sweepd <command>');
     const down = await sweepd(['ls'], { api: 'http://127.0.0.1:9' });
     expect(down.code).toBe(4);
     expect(down.stderr).toContain('cannot reach the sweepd daemon');

@@ -56,8 +56,22 @@ function intOption(value: string | undefined, name: string): number | undefined 
   return Number(value);
 }
 
+/** A TCP port: 0 (any free one) to 65535. */
+function portOption(value: string | undefined): number | undefined {
+  const port = intOption(value, 'port');
+  if (port !== undefined && port > 65535) throw new UsageError(`--port must be from 0 to 65535 (got '${value}')`);
+  return port;
+}
+
 function client(values: { api?: string; token?: string }): ApiClient {
-  return new ApiClient(values.api ?? process.env.SWEEPD_API_URL ?? 'http://127.0.0.1:8080', values.token ?? process.env.SWEEPD_API_TOKEN);
+  const api = values.api ?? process.env.SWEEPD_API_URL ?? 'http://127.0.0.1:8080';
+  // A malformed address is bad usage (exit 2), not an unreachable daemon (exit 4).
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(api).protocol;
+  } catch {}
+  if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`--api must be an http:// or https:// URL (got '${api}')`);
+  return new ApiClient(api, values.token ?? process.env.SWEEPD_API_TOKEN);
 }
 
 export async function runCommand(command: string, args: string[]): Promise<number> {
@@ -80,7 +94,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       if (!['debug', 'info', 'warn', 'error'].includes(level))
         throw new UsageError(`--log-level must be debug, info, warn or error (got '${level}')`);
       const log = pinoLogger({ level: level as LogLevel });
-      const port = intOption(values.port ?? process.env.SWEEPD_PORT, 'port') ?? 8080;
+      const port = portOption(values.port ?? process.env.SWEEPD_PORT) ?? 8080;
       const host = values.host ?? '127.0.0.1';
       const daemon = await startDaemon({
         port,
@@ -131,7 +145,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     }
     case 'quickstart': {
       const { values } = parse(args, { port: { type: 'string' }, exit: { type: 'boolean' }, 'data-dir': { type: 'string' } });
-      return runQuickstart({ port: intOption(values.port, 'port'), exitWhenDone: values.exit ?? false, dataDir: values['data-dir'] });
+      return runQuickstart({ port: portOption(values.port), exitWhenDone: values.exit ?? false, dataDir: values['data-dir'] });
     }
     case 'submit': {
       const { values, positionals } = parse(args, { ...clientOptions, watch: { type: 'boolean' } });

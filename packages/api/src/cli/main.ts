@@ -6,7 +6,8 @@ import { EXIT, ExitError } from './exit-codes.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
+  // `sweepd up --help` (any command's --help or -h) is asked for, not a mistake.
+  if (!command || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(USAGE);
     return command ? EXIT.ok : EXIT.usage;
   }
