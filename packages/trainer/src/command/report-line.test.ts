@@ -62,9 +62,27 @@ describe('line buffer', () => {
     expect(b.rest()).toBe('half');
   });
 
+  it('joins a line held over many reads, drops a carriage return read apart from its newline, and cuts one past its limit', () => {
+    const b = new LineBuffer(10);
+    for (const piece of ['ab', 'cd', 'e\r']) expect(b.push(Buffer.from(piece))).toEqual([]);
+    expect(b.push(Buffer.from('\nxy'))).toEqual(['abcde']);
+    // 'xy' is held; 30 more bytes in 3 reads keep only the first 10 of the line, then a short one follows.
+    for (let i = 0; i < 3; i++) b.push(Buffer.from('0123456789'));
+    expect(b.push(Buffer.from('\nshort\n0123456789abc\n'))).toEqual(['xy01234567', 'short', '0123456789']);
+    expect(b.rest()).toBeUndefined();
+  });
+
   it('keeps the last lines of a stream, the unfinished one included', () => {
     const t = new TailLines(2);
     t.push(Buffer.from('a\nb\nc\nd'));
     expect(t.get()).toEqual(['c', 'd']);
+    // A progress bar redrawn with carriage returns for a whole epoch: one line, cut at 2,000 characters.
+    const bar = new TailLines(2);
+    for (let i = 0; i < 5000; i++) bar.push(Buffer.from(`\repoch 1: ${i}/5000 batches`));
+    bar.push(Buffer.from('\nTraceback (most recent call last):\n'));
+    const [progress, last] = bar.get();
+    expect(progress).toHaveLength(2001);
+    expect(progress?.startsWith('\repoch 1: 0/5000 batches\repoch 1: 1/5000')).toBe(true);
+    expect(last).toBe('Traceback (most recent call last):');
   });
 });
