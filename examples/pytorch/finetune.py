@@ -116,7 +116,18 @@ def parse_flags(argv=None) -> argparse.Namespace:
 
 def pick_device(name: str) -> torch.device:
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        # A GPU worker gives its trial a GPU in CUDA_VISIBLE_DEVICES: training on the CPU instead
+        # would report the GPU as used while it sat idle.
+        given = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+        if given and given != "-1":
+            raise SystemExit(
+                f"--device=auto: this trial was given GPU(s) CUDA_VISIBLE_DEVICES={given}, but CUDA is not available "
+                f"to torch {torch.__version__} (cuda build: {torch.version.cuda}); refusing to train on the CPU instead. "
+                "Install a CUDA build of torch, or pass --device=cpu to train on the CPU on purpose."
+            )
+        return torch.device("cpu")
     return torch.device(name)
 
 

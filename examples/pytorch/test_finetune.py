@@ -138,6 +138,21 @@ def test_bad_frozen_layers_is_a_clear_error(tmp_path):
     assert "--frozen_layers=9: tiny_resnet has 5 blocks, so it must be between 0 and 5" in proc.stderr
 
 
+def test_auto_device_refuses_the_cpu_when_a_gpu_was_given(monkeypatch):
+    import finetune
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    with pytest.raises(SystemExit, match=r"given GPU\(s\) CUDA_VISIBLE_DEVICES=0, but CUDA is not available"):
+        finetune.pick_device("auto")
+    assert finetune.pick_device("cpu") == torch.device("cpu")
+    for none in ("", "-1"):
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", none)
+        assert finetune.pick_device("auto") == torch.device("cpu")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert finetune.pick_device("auto") == torch.device("cpu")
+
+
 @pytest.fixture
 def in_process_trial(tmp_path, monkeypatch):
     import finetune  # noqa: F401  (finds the sweepd client in this checkout when it is not installed)

@@ -172,26 +172,41 @@ def report(
 ) -> str:
     """Reports one epoch: appends one JSON line to SWEEPD_METRICS_FILE in a single write.
 
-    Without SWEEPD_METRICS_FILE (run by hand, or no file), prints the line after ``@sweepd `` on
-    stdout, which sweepd also reads. Returns the line written. ``layers`` are dicts (or LayerStats
-    entries) with the protocol's camelCase fields; ``notes`` is any JSON-able dict.
+    Without SWEEPD_METRICS_FILE (run by hand, or no file), or when that file cannot be written,
+    prints the line after ``@sweepd `` on stdout, which sweepd also reads (a file that cannot be
+    written is said once on stderr, and not tried again). Returns the line written. ``layers`` are
+    dicts (or LayerStats entries) with the protocol's camelCase fields; ``notes`` is any JSON-able dict.
     """
+    global _metrics_file_failed
     line = format_report(epoch, metrics, layers, notes)
     path = os.environ.get(ENV_METRICS_FILE)
-    if path:
-        data = (line + "\n").encode("utf-8")
-        # O_APPEND and one write: the line lands whole at the end even if something else appends.
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    if path and _metrics_file_failed != path:
         try:
-            written = os.write(fd, data)
-            while written < len(data):
-                written += os.write(fd, data[written:])
-        finally:
-            os.close(fd)
-    else:
-        sys.stdout.write(STDOUT_PREFIX + line + "\n")
-        sys.stdout.flush()
+            _append_line(path, line)
+            return line
+        except OSError as err:
+            _metrics_file_failed = path
+            sys.stderr.write(f"sweepd: cannot write {ENV_METRICS_FILE}={path} ({err}); reporting on stdout instead\n")
+            sys.stderr.flush()
+    sys.stdout.write(STDOUT_PREFIX + line + "\n")
+    sys.stdout.flush()
     return line
+
+
+# The metrics file that could not be written, so later reports go to stdout without trying it again.
+_metrics_file_failed: Optional[str] = None
+
+
+def _append_line(path: str, line: str) -> None:
+    data = (line + "\n").encode("utf-8")
+    # O_APPEND and one write: the line lands whole at the end even if something else appends.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        written = os.write(fd, data)
+        while written < len(data):
+            written += os.write(fd, data[written:])
+    finally:
+        os.close(fd)
 
 
 _stop_reason: Optional[str] = None

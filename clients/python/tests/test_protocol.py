@@ -94,6 +94,19 @@ def test_report_falls_back_to_stdout(monkeypatch, capsys):
     assert json.loads(line) == {"sweepd": 1, "epoch": 3, "metrics": {"loss": 1.0}}
 
 
+def test_report_falls_back_to_stdout_when_the_file_cannot_be_written(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(protocol, "_metrics_file_failed", None)
+    missing = str(tmp_path / "no-such-dir" / "m.jsonl")
+    monkeypatch.setenv("SWEEPD_METRICS_FILE", missing)
+    first = sweepd.report(1, {"loss": 1.0})
+    second = sweepd.report(2, {"loss": 0.5})
+    captured = capsys.readouterr()
+    assert captured.out == "@sweepd " + first + "\n" + "@sweepd " + second + "\n"
+    # Said once, naming the file and why.
+    assert captured.err.count("sweepd: cannot write SWEEPD_METRICS_FILE=") == 1
+    assert missing in captured.err and "reporting on stdout instead" in captured.err
+
+
 def test_should_stop_follows_the_control_file(trial):
     control = trial / "control.json"
     assert sweepd.should_stop() is False

@@ -14,6 +14,19 @@ export interface EndFacts {
   notes: Record<string, unknown>;
 }
 
+/** An exception's last line: `ValueError: …`, `torch.OutOfMemoryError: …`, `KeyboardInterrupt`, `Error: …` (Node). */
+const EXCEPTION_LINE = /^([A-Za-z_][\w.]*)?(Error|Exception|Interrupt|Exit)\b(:|$)/;
+
+/**
+ * The line of the stderr tail that says why the script failed: the last exception line (Python's
+ * and Node's last traceback line), so teardown noise printed after it ("Exception ignored in
+ * atexit callback", a DataLoader worker's message) does not hide it; else the last non-empty line.
+ */
+export function errorLine(tail: readonly string[]): string | undefined {
+  const lines = tail.map((l) => l.trim()).filter((l) => l !== '');
+  return lines.findLast((l) => EXCEPTION_LINE.test(l)) ?? lines.at(-1);
+}
+
 /** How a trial's script ended, as a trial outcome. The stderr tail is kept with every failure. */
 export function decideOutcome(f: EndFacts): TrialOutcome {
   const notes: Record<string, unknown> = { ...f.notes, exit_code: f.end.code, epochs_reported: f.sink.epochsReported };
@@ -26,8 +39,8 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
 
   if (f.hung) return failed(`hung: no report for ${f.hung.seconds} s (${f.hung.option})`);
   if (f.stopped !== undefined) return { state: 'stopped', reason: f.stopped, notes };
-  const lastErr = [...f.stderrTail].reverse().find((l) => l.trim() !== '');
-  const detail = lastErr ? `: ${lastErr.trim()}` : '';
+  const lastErr = errorLine(f.stderrTail);
+  const detail = lastErr ? `: ${lastErr}` : '';
   if (f.end.signal) return failed(`killed by ${f.end.signal}${detail}`);
   if (f.end.code !== 0) return failed(`exit code ${f.end.code}${detail}`);
   if (!f.sink.metricsSeen.has(f.objective)) {
