@@ -8,11 +8,17 @@ Each epoch it reports Keras' logs as metrics (plus ``val_auc_macro``, ``val_auc_
 (kernelMovement, biasMovement, updateRatio, mean, std, fractionNegative, quantiles), the sparsity
 and dead units of every ReLU output on the probe batch (channels last), and sets
 ``model.stop_training`` when sweepd asks the trial to stop (checked after every batch).
+
+Several ``fit()`` calls on one model (the head first, then the unfrozen network, each with its
+own callback) report as one trial: epochs go on from the last one reported (``initial_epoch`` is
+honoured), and weight movement is measured from the weights the first ``fit()`` started from.
+Without this, the second stage's epochs 1, 2, … would replace the first stage's.
 """
 
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import keras
@@ -54,6 +60,28 @@ def _is_relu(layer: Any) -> bool:
     return getattr(getattr(layer, "activation", None), "__name__", "") == "relu"
 
 
+class _ModelRun:
+    """What the fit() calls on one model share: the last epoch reported and the starting weights."""
+
+    def __init__(self) -> None:
+        self.last_epoch = 0
+        self.initial: Dict[str, Tuple[np.ndarray, Optional[np.ndarray]]] = {}
+        self.previous: Dict[str, np.ndarray] = {}
+
+
+_runs: "weakref.WeakKeyDictionary[Any, _ModelRun]" = weakref.WeakKeyDictionary()
+
+
+def _run_of(model: Any) -> _ModelRun:
+    try:
+        run = _runs.get(model)
+        if run is None:
+            run = _runs[model] = _ModelRun()
+        return run
+    except TypeError:  # a model that cannot be weakly referenced: this fit() on its own
+        return _ModelRun()
+
+
 class SweepdCallback(keras.callbacks.Callback):
     """Reports every epoch to sweepd (see the module's docstring).
 
@@ -76,24 +104,30 @@ class SweepdCallback(keras.callbacks.Callback):
         self.class_names = class_names
         self.extra_notes = dict(notes or {})
         self.layer_stats = layer_stats
-        self._initial: Dict[str, Tuple[np.ndarray, Optional[np.ndarray]]] = {}
-        self._previous: Dict[str, np.ndarray] = {}
+        self._run = _ModelRun()
+        self._offset: Optional[int] = None
         self._probe_model: Any = None
         self._relus: List[Any] = []
         self.last_seconds = 0.0
 
     def on_train_begin(self, logs: Any = None) -> None:
+        self._run = _run_of(self.model)
+        self._offset = None
         if not self.layer_stats:
             return
         self._weighted = []
+        run = self._run
         for layer in _all_layers(self.model):
             kernel, bias = _kernel_and_bias(layer)
             if kernel is None:
                 continue
             k = np.array(kernel.numpy(), dtype=np.float32)
             self._weighted.append(layer)
-            self._initial[layer.name] = (k, None if bias is None else np.array(bias.numpy(), dtype=np.float32))
-            self._previous[layer.name] = k
+            known = run.initial.get(layer.name)
+            # An earlier fit() of this model saw the layer: movement goes on from where it started.
+            if known is None or known[0].shape != k.shape:
+                run.initial[layer.name] = (k, None if bias is None else np.array(bias.numpy(), dtype=np.float32))
+                run.previous[layer.name] = k
         if self.probe is not None:
             self._relus = [layer for layer in _all_layers(self.model) if _is_relu(layer)]
             if self._relus:
@@ -109,12 +143,12 @@ class SweepdCallback(keras.callbacks.Callback):
         for layer in self._weighted:
             kernel, bias = _kernel_and_bias(layer)
             current = np.array(kernel.numpy(), dtype=np.float32)
-            initial, initial_bias = self._initial[layer.name]
+            initial, initial_bias = self._run.initial[layer.name]
             entry: Dict[str, Any] = {"layer": layer.name, "trainable": bool(layer.trainable)}
-            entry.update(kernel_stats(current, initial, self._previous[layer.name]))
+            entry.update(kernel_stats(current, initial, self._run.previous[layer.name]))
             if bias is not None and initial_bias is not None:
                 entry["biasMovement"] = absolute_movement(bias.numpy(), initial_bias)
-            self._previous[layer.name] = current
+            self._run.previous[layer.name] = current
             entries.append(entry)
             by_name[layer.name] = entry
         if self._probe_model is not None:
@@ -156,6 +190,11 @@ class SweepdCallback(keras.callbacks.Callback):
         layers = self.collect() if self.layer_stats else None
         if layers is not None:
             notes["diagnostics_seconds"] = self.last_seconds
-        report(epoch + 1, metrics, layers=layers, notes=notes)
+        if self._offset is None:
+            # The first epoch of this fit(): one that would repeat an earlier fit()'s epochs goes on after them.
+            self._offset = max(0, self._run.last_epoch - epoch)
+        number = epoch + 1 + self._offset
+        self._run.last_epoch = max(self._run.last_epoch, number)
+        report(number, metrics, layers=layers, notes=notes)
         if should_stop():
             self.model.stop_training = True

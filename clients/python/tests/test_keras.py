@@ -81,3 +81,29 @@ def test_callback_stops_training_on_request(trial):
     x, y = data()
     model.fit(x, y, epochs=5, batch_size=16, verbose=0, callbacks=[SweepdCallback()])
     assert [r["epoch"] for r in lines(trial / "metrics.jsonl")] == [1]
+
+
+def test_two_fit_stages_report_as_one_trial(trial):
+    # The head first with the convolutions frozen, then everything: each stage with its own callback.
+    model = tiny()
+    x, y = data()
+    kernel0 = np.array(model.get_layer("conv").kernel.numpy())
+    model.get_layer("conv").trainable = False
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[SweepdCallback()])
+    model.get_layer("conv").trainable = True
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[SweepdCallback()])
+    # A third stage that says where it starts (initial_epoch) is numbered as it says.
+    model.fit(x, y, epochs=6, initial_epoch=4, batch_size=16, verbose=0, callbacks=[SweepdCallback()])
+    records = lines(trial / "metrics.jsonl")
+    assert [r["epoch"] for r in records] == [1, 2, 3, 4, 5, 6]
+    conv = [next(e for e in r["layers"] if e["layer"] == "conv") for r in records]
+    assert conv[1]["kernelMovement"] == 0  # frozen in stage 1
+    # Stage 2 moves the kernel from where the first fit() started, not from where stage 2 did.
+    kernel = np.array(model.get_layer("conv").kernel.numpy())
+    assert conv[-1]["kernelMovement"] == pytest.approx(stats.relative_movement(kernel, kernel0), rel=1e-9)
+    # Another model in the same process is a run of its own, from epoch 1.
+    other = tiny(seed=3)
+    other.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[SweepdCallback()])
+    assert lines(trial / "metrics.jsonl")[-1]["epoch"] == 1
