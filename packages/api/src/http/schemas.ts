@@ -149,14 +149,17 @@ export const LeaderboardSchema = z
   })
   .openapi('Leaderboard');
 
-const pageParam = (name: string, max: number) =>
-  z.coerce
-    .number({ error: `${name} must be an integer from 0 to ${max}` })
-    .int({ error: `${name} must be an integer from 0 to ${max}` })
-    .min(0, { error: `${name} must be an integer from 0 to ${max}` })
-    .max(max, { error: `${name} must be an integer from 0 to ${max}` })
+// Decimal digits only: z.coerce read '' and ' ' as 0 (an empty page) and took '0x10' and '1e3'.
+const pageParam = (name: string, max: number) => {
+  const error = `${name} must be an integer from 0 to ${max}`;
+  return z
+    .string()
+    .regex(/^\d{1,9}$/, { error })
+    .transform(Number)
+    .pipe(z.number().max(max, { error }))
     .optional()
-    .openapi({ param: { name, in: 'query' } });
+    .openapi({ param: { name, in: 'query' }, type: 'integer', minimum: 0, maximum: max });
+};
 
 /** A page of the leaderboard: `limit` rows from rank `offset` (0-based); without `limit`, every row. */
 export const LeaderboardQuery = z.object({ limit: pageParam('limit', 100_000), offset: pageParam('offset', 100_000) });

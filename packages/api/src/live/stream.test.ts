@@ -204,7 +204,7 @@ describe('leaderboard pages', () => {
     expect(second.body).toMatchObject({ total: 3, offset: 1 });
     expect(second.body.rows.map((r) => r.number)).toEqual([whole.body.rows[1]?.number]);
     expect((await page('?offset=5')).body.rows).toEqual([]);
-    for (const bad of ['?limit=-1', '?limit=abc', '?offset=1.5', '?limit=100001']) {
+    for (const bad of ['?limit=-1', '?limit=abc', '?offset=1.5', '?limit=100001', '?limit=', '?limit=%20', '?limit=0x10', '?offset=1e3']) {
       const res = await page(bad);
       expect(res.status, bad).toBe(400);
       expect(JSON.stringify(res.body), bad).toMatch(/(limit|offset) must be an integer from 0 to 100000/);
