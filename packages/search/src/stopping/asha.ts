@@ -2,7 +2,7 @@ import type { StopDecision, StoppingContext, StoppingRule, TrialView } from '@sw
 import { z } from 'zod';
 import { othersOf } from './history.ts';
 import { stoppingPlugin } from './plugin.ts';
-import { decideHalving, type HalvingPlan } from './successive-halving.ts';
+import { decideHalving, type HalvingPlan, rungEpochs } from './successive-halving.ts';
 
 /**
  * Asynchronous successive halving, decided exactly as Optuna's SuccessiveHalvingPruner does
@@ -51,4 +51,13 @@ export const ashaRulePlugin = stoppingPlugin(
   'Asynchronous successive halving: at rungs grace·η^k a trial goes on only if it is in the top 1/η there.',
   ashaOptionsSchema,
   createAshaRule,
+  (o, maxEpochs) => ({
+    epoch: rungEpochs({
+      grace: o.grace_period,
+      eta: o.reduction_factor,
+      s: o.min_early_stopping_rate,
+      maxEpochs: Math.min(o.max_epochs ?? maxEpochs, maxEpochs),
+    })[0],
+    because: `its first rung, grace_period·reduction_factor^min_early_stopping_rate = ${o.grace_period * o.reduction_factor ** o.min_early_stopping_rate}${o.max_epochs !== undefined ? ` (max_epochs ${o.max_epochs})` : ''}`,
+  }),
 );

@@ -1,6 +1,7 @@
-import type { EpochRecord, Plugin, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import type { EpochRecord, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { fmt, lastEpoch, recordAt } from './history.ts';
+import { stoppingPlugin } from './plugin.ts';
 
 /**
  * Stops a trial whose ReLU units are dying: the largest `deadFraction` over the layers that
@@ -66,10 +67,10 @@ export function createDeadUnitsRule(options: DeadUnitsOptions, _ctx: StoppingCon
   };
 }
 
-export const deadUnitsRulePlugin: Plugin<'stopping', DeadUnitsOptions> = {
-  kind: 'stopping',
-  name: 'dead-units',
-  description: 'Stops a trial whose largest per-layer dead-ReLU fraction exceeds a threshold and keeps rising.',
-  parseOptions: (raw) => deadUnitsOptionsSchema.parse(raw ?? {}),
-  create: (options, ctx) => createDeadUnitsRule(options, ctx),
-};
+export const deadUnitsRulePlugin = stoppingPlugin(
+  'dead-units',
+  'Stops a trial whose largest per-layer dead-ReLU fraction exceeds a threshold and keeps rising.',
+  deadUnitsOptionsSchema,
+  createDeadUnitsRule,
+  (o) => ({ epoch: Math.max(o.warmup_epochs, o.patience) + 1, because: `warmup_epochs ${o.warmup_epochs}, patience ${o.patience}` }),
+);

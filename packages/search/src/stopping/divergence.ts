@@ -54,4 +54,5 @@ export const divergenceRulePlugin = stoppingPlugin(
   'Stops a trial whose losses become NaN/Inf or whose training loss grows beyond a factor of its first value.',
   divergenceOptionsSchema,
   createDivergenceRule,
+  (o) => ({ epoch: o.warmup_epochs + 1, because: `warmup_epochs ${o.warmup_epochs}` }),
 );

@@ -83,4 +83,9 @@ export const hyperbandRulePlugin = stoppingPlugin(
   'Hyperband: brackets of successive halving with different first rungs; a trial competes within its bracket.',
   hyperbandOptionsSchema,
   createHyperbandRule,
+  (o, maxEpochs) => ({
+    // Bracket 0's first rung, at grace_period, is the earliest of every bracket.
+    epoch: o.grace_period < Math.min(o.max_epochs ?? maxEpochs, maxEpochs) ? o.grace_period : undefined,
+    because: `grace_period ${o.grace_period}${o.max_epochs !== undefined ? ` (max_epochs ${o.max_epochs})` : ''}`,
+  }),
 );

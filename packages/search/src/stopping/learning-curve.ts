@@ -264,4 +264,5 @@ export const learningCurveRulePlugin = stoppingPlugin(
   "Stops a trial whose optimistically extrapolated learning curve cannot reach the best other trials' values.",
   learningCurveOptionsSchema,
   createLearningCurveRule,
+  (o) => ({ epoch: o.min_epochs, because: `min_epochs ${o.min_epochs}` }),
 );

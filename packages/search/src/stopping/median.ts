@@ -56,4 +56,5 @@ export const medianRulePlugin = stoppingPlugin(
   "Stops a trial whose best value so far is worse than the median of other trials' best values at the same epoch.",
   medianOptionsSchema,
   createMedianRule,
+  (o) => ({ epoch: o.warmup_epochs + 1, because: `warmup_epochs ${o.warmup_epochs}` }),
 );

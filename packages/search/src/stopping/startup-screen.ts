@@ -58,4 +58,5 @@ export const startupScreenRulePlugin = stoppingPlugin(
   "Stops the study's first (start-up) trials after a few epochs unless they lead every other trial there.",
   startupScreenOptionsSchema,
   createStartupScreenRule,
+  (o) => ({ epoch: o.epochs, because: `epochs ${o.epochs}` }),
 );

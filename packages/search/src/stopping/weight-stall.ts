@@ -1,6 +1,7 @@
-import type { EpochRecord, Plugin, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import type { EpochRecord, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { bestUpTo, fmt, lastEpoch, recordAt } from './history.ts';
+import { stoppingPlugin } from './plugin.ts';
 
 /**
  * Stops a trial whose weights have stopped moving: for `patience` consecutive epochs every
@@ -107,10 +108,10 @@ export function listLayers(layers: readonly string[], max = 5): string {
   return layers.length <= max ? layers.join(', ') : `${layers.slice(0, max).join(', ')} and ${layers.length - max} more`;
 }
 
-export const weightStallRulePlugin: Plugin<'stopping', WeightStallOptions> = {
-  kind: 'stopping',
-  name: 'weight-stall',
-  description: 'Stops a trial whose trainable kernels stopped moving (updateRatio below a threshold) while the objective does not improve.',
-  parseOptions: (raw) => weightStallOptionsSchema.parse(raw ?? {}),
-  create: (options, ctx) => createWeightStallRule(options, ctx),
-};
+export const weightStallRulePlugin = stoppingPlugin(
+  'weight-stall',
+  'Stops a trial whose trainable kernels stopped moving (updateRatio below a threshold) while the objective does not improve.',
+  weightStallOptionsSchema,
+  createWeightStallRule,
+  (o) => ({ epoch: Math.max(o.warmup_epochs, o.patience) + 1, because: `warmup_epochs ${o.warmup_epochs}, patience ${o.patience}` }),
+);

@@ -68,5 +68,10 @@ describe('command runner: checkSpec', () => {
       { path: 'trainer.options.command.1', message: '{learning_rate} is replaced only with args: placeholders (args is flags)' },
       { path: 'trainer.dataset', message: expect.stringContaining('is not used by the command runner') },
     ]);
+    // With the options' own problems too, in the same answer.
+    expect(problems({ model: 'builtin:small-cnn', options: { command: ['t'], foo: 1 } }).map((p) => p.path)).toEqual([
+      'trainer.options',
+      'trainer.model',
+    ]);
   });
 });

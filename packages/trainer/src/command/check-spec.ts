@@ -8,8 +8,17 @@ import { parseCommandOptions } from './options.ts';
  * placeholders that no trial could fill. Parameter names are free for this runner.
  */
 export function checkCommandSpec(spec: SearchSpec): SpecProblem[] {
+  // Said whatever the options' own problems: every problem comes in one answer.
+  const unused: SpecProblem[] = [];
+  for (const name of ['model', 'dataset'] as const) {
+    if (spec.trainer[name] !== undefined)
+      unused.push({
+        path: `trainer.${name}`,
+        message: `is not used by the command runner: pass it to your script in trainer.options.command or fixed`,
+      });
+  }
   const parsed = parseCommandOptions(spec.trainer.options);
-  if ('problems' in parsed) return parsed.problems;
+  if ('problems' in parsed) return [...parsed.problems, ...unused];
   const { command, args } = parsed.options;
   const problems: SpecProblem[] = [];
   const known = new Set([...Object.keys(spec.space), ...Object.keys(spec.fixed)]);
@@ -43,12 +52,5 @@ export function checkCommandSpec(spec: SearchSpec): SpecProblem[] {
         message: `the epoch metric '${epochMetric}' is a pattern: name a metric in epoch_metric or give steps_per_epoch`,
       });
   }
-  for (const name of ['model', 'dataset'] as const) {
-    if (spec.trainer[name] !== undefined)
-      problems.push({
-        path: `trainer.${name}`,
-        message: `is not used by the command runner: pass it to your script in trainer.options.command or fixed`,
-      });
-  }
-  return problems;
+  return [...problems, ...unused];
 }
