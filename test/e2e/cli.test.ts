@@ -262,6 +262,12 @@ trainer:
     expect((await sweepd(['submit', path.join(dir, 'missing.yaml')])).code).toBe(2);
     expect((await sweepd(['export', done, '--format', 'xml'])).code).toBe(2);
     expect((await sweepd(['ls', '--bogus'])).code).toBe(2);
+    const extra = await sweepd(['ls', 'x']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toContain("unexpected argument 'x'");
+    const notANumber = await sweepd(['stop', done, 'abc']);
+    expect(notANumber.code).toBe(2);
+    expect(notANumber.stderr).toContain("TRIAL must be a trial number (got 'abc')");
     const badApi = await sweepd(['ls'], { api: 'notaurl' });
     expect(badApi.code).toBe(2);
     expect(badApi.stderr).toContain("--api must be an http:// or https:// URL (got 'notaurl')");

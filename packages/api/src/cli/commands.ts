@@ -42,12 +42,18 @@ const clientOptions = {
   token: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+/** Parses a command's options; more than `positionals` arguments besides them is bad usage, not ignored. */
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, positionals = 0) {
+  const parsed = (() => {
+    try {
+      return parseArgs({ args, options, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  })();
+  const extra = parsed.positionals[positionals];
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+  return parsed;
 }
 
 function intOption(value: string | undefined, name: string): number | undefined {
@@ -148,7 +154,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       return runQuickstart({ port: portOption(values.port), exitWhenDone: values.exit ?? false, dataDir: values['data-dir'] });
     }
     case 'submit': {
-      const { values, positionals } = parse(args, { ...clientOptions, watch: { type: 'boolean' } });
+      const { values, positionals } = parse(args, { ...clientOptions, watch: { type: 'boolean' } }, 1);
       const file = positionals[0];
       if (!file) throw new UsageError('submit needs a spec FILE');
       let text: string;
@@ -170,12 +176,12 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       return 0;
     }
     case 'watch': {
-      const { values, positionals } = parse(args, clientOptions);
+      const { values, positionals } = parse(args, clientOptions, 1);
       if (!positionals[0]) throw new UsageError('watch needs a study ID');
       return watchStudy(client(values), positionals[0]);
     }
     case 'export': {
-      const { values, positionals } = parse(args, { ...clientOptions, format: { type: 'string' } });
+      const { values, positionals } = parse(args, { ...clientOptions, format: { type: 'string' } }, 1);
       if (!positionals[0]) throw new UsageError('export needs a study ID');
       const format = values.format ?? 'json';
       if (!(EXPORT_FORMATS as readonly string[]).includes(format))
@@ -186,9 +192,10 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       return 0;
     }
     case 'stop': {
-      const { values, positionals } = parse(args, clientOptions);
+      const { values, positionals } = parse(args, clientOptions, 2);
       const [id, trial] = positionals;
       if (!id) throw new UsageError('stop needs a study ID');
+      if (trial !== undefined && !/^\d+$/.test(trial)) throw new UsageError(`TRIAL must be a trial number (got '${trial}')`);
       const api = client(values);
       const target =
         trial === undefined
@@ -199,7 +206,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       return 0;
     }
     case 'leaderboard': {
-      const { values, positionals } = parse(args, clientOptions);
+      const { values, positionals } = parse(args, clientOptions, 1);
       if (!positionals[0]) throw new UsageError('leaderboard needs a study ID');
       const board = await client(values).json<{ rows: LeaderboardRow[]; columns: string[]; total: number }>(
         'GET',
