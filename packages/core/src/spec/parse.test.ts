@@ -81,6 +81,9 @@ describe('parseSpec', () => {
       'space.optimizer.type: must have type float, int or categorical',
     ]);
     expect(problems(withChange((s) => (s.objective.direction = 'up')))).toEqual(['objective.direction: must be maximize or minimize']);
+    // Not a mapping at all: that one problem, not echoes of it from every section.
+    expect(problems([1, 2])).toEqual([': must be an object (got a list)']);
+    expect(problems('hello')).toEqual([': must be an object (got "hello")']);
   });
 
   it('checks bounds, log scales and budget limits', () => {

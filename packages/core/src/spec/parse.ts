@@ -51,7 +51,9 @@ export function checkSpec(input: unknown): SpecCheck {
   const parsed = specSchema.safeParse(input, { reportInput: true });
   const problems = parsed.success ? [] : parsed.error.issues.map(toProblem);
   const draft = parsed.success ? parsed.data : draftOf(input);
-  const raw = isRecord(input) && isRecord(input.space) ? input.space : {};
+  // A spec that is not a mapping at all has that one problem: the checks of its sections would only echo it.
+  if (!isRecord(input)) return { spec: undefined, problems, draft };
+  const raw = isRecord(input.space) ? input.space : {};
   for (const p of checkSemantics(draft, raw)) {
     if (!problems.some((q) => q.path === p.path && q.message === p.message)) problems.push(p);
   }
