@@ -1,4 +1,4 @@
-import type { TrialView } from '@sweepd/core';
+import type { EpochRecord, TrialView } from '@sweepd/core';
 import { describe, expect, it } from 'vitest';
 import { createWeightStallRule, weightStallRulePlugin } from '../stopping/weight-stall.ts';
 import { type Diagnosis, diagnoseTrial } from './diagnose.ts';
@@ -36,6 +36,18 @@ function expectAdviceSide(d: Diagnosis, rate: number, side: 'above' | 'below') {
   }
 }
 
+/** A completed trial with `auc` at each epoch and the layers `layersAt(epoch index)` gives. */
+function curveTrial(id: string, params: TrialView['params'], auc: number[], layersAt: (i: number) => EpochRecord['layers']): TrialView {
+  return {
+    id,
+    number: Number(id.slice(1)),
+    params,
+    state: 'completed',
+    value: Math.max(...auc),
+    epochs: auc.map((v, i) => ({ epoch: i + 1, metrics: { [RECORDED_METRIC]: v }, layers: layersAt(i) })),
+  };
+}
+
 describe('diagnoseTrial on recorded cases', () => {
   it('(a) TF1 RMSProp 1e-4, epsilon 1.0: kernels 0.3 %, AUC 0.58 → too low, try higher rates', () => {
     const d = diagnose(rmspropLow);
@@ -62,21 +74,11 @@ describe('diagnoseTrial on recorded cases', () => {
   it('dead units and rewritten kernels on the best trial, whose lower-rate peers did worse → not "too high"', () => {
     // examples/inception-finetune.yaml on the simulate runner: the study's best trial (adam 0.0039,
     // AUC 0.681) with 62.5 % dead units in fc1, where an adam trial at 3.4e-5 reached 0.538.
-    const adamTrial = (id: string, lr: number, auc: number[], dead: number): TrialView => ({
-      id,
-      number: Number(id.slice(1)),
-      params: { optimizer: 'adam', learning_rate: lr },
-      state: 'completed',
-      value: Math.max(...auc),
-      epochs: auc.map((v, i) => ({
-        epoch: i + 1,
-        metrics: { [RECORDED_METRIC]: v },
-        layers: [
-          { layer: 'conv1', trainable: true, kernelMovement: 0.8, biasMovement: 0.01 },
-          { layer: 'fc1', trainable: true, kernelMovement: 0.9, biasMovement: 0.02, deadFraction: dead },
-        ],
-      })),
-    });
+    const adamTrial = (id: string, lr: number, auc: number[], dead: number): TrialView =>
+      curveTrial(id, { optimizer: 'adam', learning_rate: lr }, auc, () => [
+        { layer: 'conv1', trainable: true, kernelMovement: 0.8, biasMovement: 0.01 },
+        { layer: 'fc1', trainable: true, kernelMovement: 0.9, biasMovement: 0.02, deadFraction: dead },
+      ]);
     const best = adamTrial('t4', 0.0039, [0.6, 0.65, 0.681], 0.625);
     const slower = adamTrial('t9', 3.4e-5, [0.51, 0.53, 0.538], 0.6);
     const d = diagnose(best, [best, slower]);
@@ -186,21 +188,11 @@ describe('diagnoseTrial on recorded cases', () => {
   it('on the CPU testbed: RMSProp 1e-4 rising a little with static kernels, far below faster peers → too low', () => {
     // tiny_wide_resnet, seed 2 of the seed-story bench: kernels 0.018 %, AUC 0.529 → 0.608, while
     // the practitioner's rate (0.01) reached 0.967 with kernels at 1 %.
-    const testbedTrial = (id: string, lr: number, auc: number[], kernels: number, eps = 1.0): TrialView => ({
-      id,
-      number: Number(id.slice(1)),
-      params: { optimizer: 'rmsprop', learning_rate: lr, opt_epsilon: eps, frozen_layers: 0 },
-      state: 'completed',
-      value: Math.max(...auc),
-      epochs: auc.map((v, i) => ({
-        epoch: i + 1,
-        metrics: { [RECORDED_METRIC]: v },
-        layers: [
-          { layer: 'block3', trainable: true, kernelMovement: (kernels * (i + 1)) / auc.length, biasMovement: 0.01 },
-          { layer: 'fc', trainable: true, kernelMovement: (kernels * (i + 1)) / auc.length, biasMovement: 0.02 },
-        ],
-      })),
-    });
+    const testbedTrial = (id: string, lr: number, auc: number[], kernels: number, eps = 1.0): TrialView =>
+      curveTrial(id, { optimizer: 'rmsprop', learning_rate: lr, opt_epsilon: eps, frozen_layers: 0 }, auc, (i) => [
+        { layer: 'block3', trainable: true, kernelMovement: (kernels * (i + 1)) / auc.length, biasMovement: 0.01 },
+        { layer: 'fc', trainable: true, kernelMovement: (kernels * (i + 1)) / auc.length, biasMovement: 0.02 },
+      ]);
     const low = testbedTrial('t3', 1e-4, [0.529, 0.55, 0.57, 0.585, 0.6, 0.608], 0.00018);
     const practitionerHere = testbedTrial('t0', 0.01, [0.86, 0.93, 0.95, 0.96, 0.967, 0.967], 0.0095);
     // A study's trial at a lower rate but a tiny epsilon (a different step regime) did better too.
