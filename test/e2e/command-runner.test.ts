@@ -191,10 +191,12 @@ describe('command runner in the embedded daemon', () => {
 
   it('runs examples/pytorch/finetune.yaml: 2 trials x 2 epochs of real PyTorch fine-tuning through the Python client', async () => {
     const example = parse(readFileSync(path.join(REPO_ROOT, 'examples/pytorch/finetune.yaml'), 'utf8')) as Record<string, unknown>;
+    const short = { ...example, name: 'pytorch-example-e2e', budget: { max_trials: 2, max_epochs: 2, parallelism: 2 } };
+    // The example's median rule (warmup_epochs 1) cannot act in 2 epochs: refused at submit, by path.
+    await expect(submitStudy(daemon.url, short)).rejects.toThrow(/HTTP 400 .*stopping\.1.*median can never stop a trial here/);
     const id = await submitStudy(daemon.url, {
-      ...example,
-      name: 'pytorch-example-e2e',
-      budget: { max_trials: 2, max_epochs: 2, parallelism: 2 },
+      ...short,
+      stopping: (example.stopping as { name: string }[]).filter((rule) => rule.name !== 'median'),
     });
     const board = await waitFor(
       async () => {
