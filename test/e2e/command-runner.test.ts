@@ -197,6 +197,9 @@ describe('command runner in the embedded daemon', () => {
     const id = await submitStudy(daemon.url, {
       ...short,
       stopping: (example.stopping as { name: string }[]).filter((rule) => rule.name !== 'median'),
+      // This file's nvidia-smi is fake: the worker gives each trial a GPU, which --device=auto
+      // refuses to leave unused (CPU-only torch here), so the trials are told to train on the CPU.
+      fixed: { ...(example.fixed as Record<string, unknown>), device: 'cpu' },
     });
     const board = await waitFor(
       async () => {

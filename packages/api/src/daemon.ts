@@ -78,7 +78,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       log,
       workersShareFiles: !options.natsUrl,
       // On the in-process bus no other worker can ever join: only the local workers' pool is served.
-      ...(options.natsUrl ? {} : { servedPools: workers > 0 ? [options.pool ?? 'default'] : [] }),
+      // (With --workers 0 the trials are meant to wait, for a restart with workers: nothing is refused.)
+      ...(options.natsUrl || workers === 0 ? {} : { servedPools: [options.pool ?? 'default'] }),
     });
     closers.unshift(() => engine.close());
     if (workers > 0) {

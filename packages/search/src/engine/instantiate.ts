@@ -78,10 +78,7 @@ async function buildPlugins(
   if (checkRunner && pools && !pools.includes(spec.trainer.pool)) {
     problems.push({
       path: 'trainer.pool',
-      message:
-        pools.length === 0
-          ? `no worker can take pool '${spec.trainer.pool}': this daemon has no workers of its own and no NATS bus for others to join`
-          : `no worker can take pool '${spec.trainer.pool}': this daemon's workers are its own, on its in-process bus, and serve only ${pools.map((p) => `'${p}'`).join(', ')} (start it with --pool ${spec.trainer.pool}, or with --nats-url for remote workers)`,
+      message: `no worker can take pool '${spec.trainer.pool}': this daemon's workers are its own, on its in-process bus, and serve only ${pools.map((p) => `'${p}'`).join(', ')} (start it with --pool ${spec.trainer.pool}, or with --nats-url for remote workers)`,
     });
   }
 
