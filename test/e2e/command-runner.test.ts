@@ -193,7 +193,7 @@ describe('command runner in the embedded daemon', () => {
     const example = parse(readFileSync(path.join(REPO_ROOT, 'examples/pytorch/finetune.yaml'), 'utf8')) as Record<string, unknown>;
     const short = { ...example, name: 'pytorch-example-e2e', budget: { max_trials: 2, max_epochs: 2, parallelism: 2 } };
     // The example's median rule (warmup_epochs 1) cannot act in 2 epochs: refused at submit, by path.
-    await expect(submitStudy(daemon.url, short)).rejects.toThrow(/HTTP 400 .*stopping\.1.*median can never stop a trial here/);
+    await expect(submitStudy(daemon.url, short)).rejects.toThrow(/HTTP 400 .*stopping\.1.*median can never stop a trial early here/);
     const id = await submitStudy(daemon.url, {
       ...short,
       stopping: (example.stopping as { name: string }[]).filter((rule) => rule.name !== 'median'),

@@ -102,4 +102,10 @@ export interface Plugin<K extends PluginKind = PluginKind, O = unknown> {
    * stores a study, so a spec that cannot run is refused with 400 instead of failing trial by trial.
    */
   checkSpec?(spec: SearchSpec, ctx: RunnerCheckContext): readonly SpecProblem[] | Promise<readonly SpecProblem[]>;
+  /**
+   * What is wrong with these (parsed) options in this study, or undefined: asked at submit only,
+   * so a study stored before a check existed still resumes after a restart. Stopping rules use it
+   * to refuse options that leave them no epoch to act on before the budget's last.
+   */
+  checkOptions?(options: O, ctx: PluginKinds[K]['context']): string | undefined;
 }

@@ -104,18 +104,16 @@ async function buildPlugins(
     'strategy',
   );
   const rules: StudyPlugins['rules'] = [];
+  const stoppingCtx = { direction: objective.direction, metric: objective.metric, maxEpochs: budget.max_epochs };
   for (const [i, ref] of spec.stopping.entries()) {
-    const rule = await collect(
-      () =>
-        own.create(
-          'stopping',
-          ref,
-          { direction: objective.direction, metric: objective.metric, maxEpochs: budget.max_epochs },
-          `stopping.${i}`,
-        ),
-      `stopping.${i}`,
-    );
+    const rule = await collect(() => own.create('stopping', ref, stoppingCtx, `stopping.${i}`), `stopping.${i}`);
     if (rule) rules.push({ name: ref.name, rule });
+    // Checks that came after a study was stored must not stop it resuming: asked at submit only.
+    const plugin = own.get('stopping', ref.name);
+    if (rule && checkRunner && plugin?.checkOptions) {
+      const why = plugin.checkOptions(plugin.parseOptions(ref.options), stoppingCtx);
+      if (why) problems.push({ path: `stopping.${i}`, message: why });
+    }
   }
   return strategy && rules.length === spec.stopping.length ? { strategy, rules } : undefined;
 }

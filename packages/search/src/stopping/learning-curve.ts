@@ -264,5 +264,12 @@ export const learningCurveRulePlugin = stoppingPlugin(
   "Stops a trial whose optimistically extrapolated learning curve cannot reach the best other trials' values.",
   learningCurveOptionsSchema,
   createLearningCurveRule,
-  (o) => ({ epoch: o.min_epochs, because: `min_epochs ${o.min_epochs}` }),
+  (o, maxEpochs) => {
+    // It judges epochs from min_epochs up to (not at) its horizon.
+    const horizon = Math.min(o.max_epochs ?? maxEpochs, maxEpochs);
+    return {
+      epoch: o.min_epochs < horizon ? o.min_epochs : undefined,
+      because: `min_epochs ${o.min_epochs}${o.max_epochs !== undefined ? ` (max_epochs ${o.max_epochs})` : ''}`,
+    };
+  },
 );

@@ -10,9 +10,10 @@ export interface EarliestStop {
 /**
  * The plugin a stopping rule registers under `name`: its options are parsed by `optionsSchema`
  * (no options at all means `{}`, so every default applies, and a bad option throws zod's error
- * naming its path), and `create` builds the rule for one study. With `earliestStop`, a rule whose
- * options leave it no epoch to act on before the budget's last is refused when the study is built
- * (a 400 at submit), not run as a rule that silently never stops anything.
+ * naming its path), and `create` builds the rule for one study. With `earliestStop`, its
+ * checkOptions refuses at submit options that leave the rule no epoch to act on before the
+ * budget's last (the trial is over by then: a stop there would only relabel it), rather than
+ * running a rule that never stops anything.
  */
 export function stoppingPlugin<O>(
   name: string,
@@ -26,17 +27,19 @@ export function stoppingPlugin<O>(
     name,
     description,
     parseOptions: (raw) => optionsSchema.parse(raw ?? {}),
-    create: (options, ctx) => {
-      const earliest = earliestStop?.(options, ctx.maxEpochs);
-      // Rules are asked after every epoch but the last: one first able to act at the last epoch never acts.
-      if (earliest && (earliest.epoch === undefined || earliest.epoch >= ctx.maxEpochs)) {
-        throw new Error(
-          `${name} can never stop a trial here: ${earliest.because}, ` +
-            `${earliest.epoch === undefined ? 'leaves it no epoch to act on' : `lets it act only after epoch ${earliest.epoch}`} ` +
-            `and trials end at budget.max_epochs ${ctx.maxEpochs}`,
-        );
-      }
-      return create(options, ctx);
-    },
+    create: (options, ctx) => create(options, ctx),
+    ...(earliestStop
+      ? {
+          checkOptions(options: O, ctx: StoppingContext): string | undefined {
+            const earliest = earliestStop(options, ctx.maxEpochs);
+            if (earliest.epoch !== undefined && earliest.epoch < ctx.maxEpochs) return undefined;
+            return (
+              `${name} can never stop a trial early here: ${earliest.because}, ` +
+              `${earliest.epoch === undefined ? 'leaves it no epoch to act on' : `lets it act only after epoch ${earliest.epoch}`} ` +
+              `and trials end at budget.max_epochs ${ctx.maxEpochs}`
+            );
+          },
+        }
+      : {}),
   };
 }
