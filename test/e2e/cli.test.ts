@@ -194,17 +194,18 @@ trainer:
   }, 120_000);
 
   it('a trial that reported a high value and then crashed is never the best config', async () => {
-    // mode crash reports 0.9 at epoch 1 and exits 3 (out of memory); mode ok completes at 0.6.
+    // mode crash reports 0.9 at epoch 1 of 2 and exits 3 (out of memory); mode ok completes its 2 epochs at 0.6.
     const script =
       "const p = JSON.parse(require('fs').readFileSync(process.env.SWEEPD_PARAMS_FILE, 'utf8'));" +
       "const crash = p.mode === 'crash';" +
       "console.log('@sweepd ' + JSON.stringify({ sweepd: 1, epoch: 1, metrics: { val_auc_macro: crash ? 0.9 : 0.6 } }));" +
-      "if (crash) { console.error('CUDA out of memory'); process.exit(3); }";
+      "if (crash) { console.error('CUDA out of memory'); process.exit(3); }" +
+      "console.log('@sweepd ' + JSON.stringify({ sweepd: 1, epoch: 2, metrics: { val_auc_macro: 0.6 } }));";
     const spec = `name: cli-crash-best
 objective: { metric: val_auc_macro, direction: maximize }
 space: { mode: { type: categorical, choices: [crash, ok] } }
 strategy: { name: grid }
-budget: { max_trials: 2, max_epochs: 1, parallelism: 2 }
+budget: { max_trials: 2, max_epochs: 2, parallelism: 2 }
 trainer:
   runner: command
   options:

@@ -2,23 +2,36 @@ import { describe, expect, it } from 'vitest';
 import { decideOutcome, errorLine } from './outcome.ts';
 
 describe('the failure reason of a command trial', () => {
-  it("names the script's last exception line, not the teardown noise printed after it", () => {
-    const tail = [
+  it("names the script's error, not the teardown noise Python prints after it", () => {
+    const oom = [
       'Traceback (most recent call last):',
       '  File "train.py", line 9, in <module>',
+      '    loss.backward()',
       'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB',
+    ];
+    expect(errorLine(oom)).toBe('torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB');
+    // An exception ignored at exit: its header, traceback and exception line are left out.
+    const teardown = [
       'Exception ignored in atexit callback: <function _exit_function at 0x7f>',
+      'Traceback (most recent call last):',
+      '  File "/usr/lib/python3.11/multiprocessing/util.py", line 357, in _exit_function',
+      '    p.join()',
       'KeyboardInterrupt: ',
       '',
     ];
-    // KeyboardInterrupt from the atexit handler is the last exception: shown as such.
-    expect(errorLine(tail)).toBe('KeyboardInterrupt:');
-    expect(errorLine(tail.slice(0, 4))).toBe('torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB');
+    expect(errorLine([...oom, ...teardown])).toBe('torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB');
+    expect(errorLine([...oom, 'Exception ignored in: <module threading>'])).toBe(oom[3]);
+    // A plain last message (sys.exit("…")) wins over an exception handled and logged before it.
+    expect(
+      errorLine(['Traceback (most recent call last):', '  File "t.py", line 2', 'ConnectionError: reset', 'fatal: dataset is empty']),
+    ).toBe('fatal: dataset is empty');
+    // Node: the message above its indented stack.
     expect(errorLine(['Error: cannot open /data/train', '    at Object.<anonymous> (train.js:1:7)'])).toBe(
       'Error: cannot open /data/train',
     );
-    // No exception line: the last non-empty one.
     expect(errorLine(['loading data', 'out of disk space', '  '])).toBe('out of disk space');
+    // Only teardown noise: still something rather than nothing.
+    expect(errorLine(teardown)).toBe('KeyboardInterrupt:');
     expect(errorLine([])).toBeUndefined();
   });
 
@@ -27,11 +40,34 @@ describe('the failure reason of a command trial', () => {
       end: { code: 1, signal: null },
       stopped: undefined,
       hung: undefined,
-      sink: { badLines: 0, badExamples: [], metricsSeen: new Set(), epochsReported: 0 },
+      sink: { badLines: 0, badExamples: [], metricsSeen: new Set(), epochsReported: 0, lastEpoch: 0 },
       stderrTail: ['ValueError: --frozen_layers=9 is out of range', 'Exception ignored in: <module threading>'],
       objective: 'val_auc_macro',
+      maxEpochs: 3,
       notes: {},
     });
     expect(outcome).toMatchObject({ state: 'failed', reason: 'exit code 1: ValueError: --frozen_layers=9 is out of range' });
+  });
+
+  it('a crash after the last epoch is reported is a completed trial, with the crash as its reason', () => {
+    const end = (lastEpoch: number, objective = 'val_auc_macro') =>
+      decideOutcome({
+        end: { code: null, signal: 'SIGSEGV' },
+        stopped: undefined,
+        hung: undefined,
+        sink: { badLines: 0, badExamples: [], metricsSeen: new Set([objective]), epochsReported: lastEpoch, lastEpoch },
+        stderrTail: ['Segmentation fault in cudaFree'],
+        objective: 'val_auc_macro',
+        maxEpochs: 3,
+        notes: {},
+      });
+    expect(end(3)).toMatchObject({
+      state: 'completed',
+      reason: 'finished its 3 epochs, then killed by SIGSEGV: Segmentation fault in cudaFree',
+      notes: { stderr_tail: ['Segmentation fault in cudaFree'] },
+    });
+    expect(end(2)).toMatchObject({ state: 'failed', reason: 'killed by SIGSEGV: Segmentation fault in cudaFree' });
+    // Every epoch, but never the objective: failed.
+    expect(end(3, 'val_acc').state).toBe('failed');
   });
 });

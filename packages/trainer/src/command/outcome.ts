@@ -7,24 +7,49 @@ export interface EndFacts {
   /** The stop's reason when sweepd stopped the trial (a rule, a user, a shutdown). */
   stopped: string | undefined;
   hung: { seconds: number; option: string } | undefined;
-  sink: Pick<ReportSink, 'badLines' | 'badExamples' | 'metricsSeen' | 'epochsReported'>;
+  sink: Pick<ReportSink, 'badLines' | 'badExamples' | 'metricsSeen' | 'epochsReported' | 'lastEpoch'>;
   stderrTail: readonly string[];
   objective: string;
+  /** The study's budget.max_epochs: a script that reported it trained in full. */
+  maxEpochs: number;
   /** Notes gathered so far (GPU, trial directory); completed here. */
   notes: Record<string, unknown>;
 }
 
-/** An exception's last line: `ValueError: …`, `torch.OutOfMemoryError: …`, `KeyboardInterrupt`, `Error: …` (Node). */
-const EXCEPTION_LINE = /^([A-Za-z_][\w.]*)?(Error|Exception|Interrupt|Exit)\b(:|$)/;
+/** Python's header for an exception raised during teardown: what follows it up to its exception line is noise. */
+const IGNORED = /^(Exception ignored in|Error in atexit\._run_exitfuncs)/;
+const TRACEBACK = 'Traceback (most recent call last):';
 
 /**
- * The line of the stderr tail that says why the script failed: the last exception line (Python's
- * and Node's last traceback line), so teardown noise printed after it ("Exception ignored in
- * atexit callback", a DataLoader worker's message) does not hide it; else the last non-empty line.
+ * The line of the stderr tail that says why the script failed: its last line that is not
+ * indented (a traceback's exception line, Node's `Error: …` above its indented stack, or a plain
+ * message such as sys.exit's), leaving out what Python prints for an exception it ignored during
+ * teardown ("Exception ignored in atexit callback", its traceback and exception line), which
+ * would otherwise hide the error printed before it.
  */
 export function errorLine(tail: readonly string[]): string | undefined {
-  const lines = tail.map((l) => l.trim()).filter((l) => l !== '');
-  return lines.findLast((l) => EXCEPTION_LINE.test(l)) ?? lines.at(-1);
+  const lines = tail.filter((l) => l.trim() !== '');
+  const kept: string[] = [];
+  // In an ignored report: 'header' until its traceback starts, then 'traceback' until the exception line ends it.
+  let ignoring: 'no' | 'header' | 'traceback' = 'no';
+  for (const line of lines) {
+    const top = !/^\s/.test(line);
+    if (top && IGNORED.test(line)) {
+      ignoring = 'header';
+      continue;
+    }
+    if (ignoring === 'header') {
+      if (line.startsWith(TRACEBACK)) ignoring = 'traceback';
+      else if (top) ignoring = 'no';
+      else continue;
+    }
+    if (ignoring === 'traceback') {
+      if (top && !line.startsWith(TRACEBACK)) ignoring = 'no';
+      continue;
+    }
+    if (top && !line.startsWith(TRACEBACK)) kept.push(line.trim());
+  }
+  return kept.at(-1) ?? lines.at(-1)?.trim();
 }
 
 /** How a trial's script ended, as a trial outcome. The stderr tail is kept with every failure. */
@@ -35,7 +60,14 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
     notes.bad_report_lines = f.sink.badLines;
     notes.bad_report_examples = f.sink.badExamples;
   }
-  const failed = (reason: string): TrialOutcome => ({ state: 'failed', reason, notes: { ...notes, stderr_tail: f.stderrTail } });
+  // A script that reported its last epoch and the objective, then crashed or hung on the way out
+  // (CUDA or DataLoader teardown), trained in full: completed, with the failure as its reason, so
+  // its results rank. One that failed before its last epoch failed.
+  const trained = f.sink.lastEpoch >= f.maxEpochs && f.sink.metricsSeen.has(f.objective);
+  const failed = (reason: string): TrialOutcome =>
+    trained
+      ? { state: 'completed', reason: `finished its ${f.maxEpochs} epochs, then ${reason}`, notes: { ...notes, stderr_tail: f.stderrTail } }
+      : { state: 'failed', reason, notes: { ...notes, stderr_tail: f.stderrTail } };
 
   if (f.hung) return failed(`hung: no report for ${f.hung.seconds} s (${f.hung.option})`);
   if (f.stopped !== undefined) return { state: 'stopped', reason: f.stopped, notes };

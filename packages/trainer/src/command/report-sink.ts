@@ -16,6 +16,8 @@ export class ReportSink {
   /** Every metric name any epoch reported. */
   readonly metricsSeen = new Set<string>();
   epochsReported = 0;
+  /** The highest epoch reported. */
+  lastEpoch = 0;
   lastReportAt: number | undefined;
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown;
@@ -43,6 +45,7 @@ export class ReportSink {
   epoch(epoch: EpochRecord): void {
     this.lastReportAt = Date.now();
     this.epochsReported++;
+    this.lastEpoch = Math.max(this.lastEpoch, epoch.epoch);
     for (const name of Object.keys(epoch.metrics)) this.metricsSeen.add(name);
     this.chain = this.chain.then(() =>
       this.forward(epoch).catch((err: unknown) => {

@@ -133,7 +133,16 @@ export class CommandRunner implements Runner {
     }
     await sink.drain();
     if (proc.signalsSent.length > 0) notes.signals_sent = proc.signalsSent;
-    return decideOutcome({ end, stopped, hung, sink, stderrTail: proc.stderrTail.get(), objective: job.objective.metric, notes });
+    return decideOutcome({
+      end,
+      stopped,
+      hung,
+      sink,
+      stderrTail: proc.stderrTail.get(),
+      objective: job.objective.metric,
+      maxEpochs: job.maxEpochs,
+      notes,
+    });
   }
 }
 
