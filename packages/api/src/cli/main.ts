@@ -6,8 +6,9 @@ import { EXIT, ExitError } from './exit-codes.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  // `sweepd up --help` (any command's --help or -h) is asked for, not a mistake.
-  if (!command || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
+  // `sweepd up --help` (any command's --help or -h) is asked for, not a mistake; pretrain has a help of its own.
+  const askedForHelp = command !== 'pretrain' && (rest.includes('--help') || rest.includes('-h'));
+  if (!command || command === 'help' || command === '--help' || command === '-h' || askedForHelp) {
     process.stdout.write(USAGE);
     return command ? EXIT.ok : EXIT.usage;
   }

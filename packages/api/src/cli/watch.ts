@@ -91,7 +91,8 @@ export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): st
   const fraction = Math.min(1, epochsDone / Math.max(1, total * study.budget.max_epochs));
   const elapsed = (now - Date.parse(study.createdAt)) / 1000;
   const eta = fraction > 0.02 && !FINISHED.has(study.state) ? ` · ETA ${formatDuration((elapsed / fraction) * (1 - fraction))}` : '';
-  const best = board.rows[0]?.value;
+  // Only a ranked row is the best: unranked rows (failed trials among them) may carry values too.
+  const best = board.rows[0]?.rank === null ? undefined : board.rows[0]?.value;
   const head =
     `${study.name} (${study.id}) · ${study.state} · ${study.objective.direction} ${study.objective.metric}` +
     `${best === null || best === undefined ? '' : ` · best ${formatValue(best)}`}\n` +

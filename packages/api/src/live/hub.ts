@@ -215,7 +215,8 @@ export function progressOf(rows: readonly LeaderboardRow[]): { finished: number;
 
 /** The trials that improved on every earlier one, by trial number: the steps of the best-so-far line. */
 export function bestSoFar(rows: readonly LeaderboardRow[], direction: 'maximize' | 'minimize'): { number: number; value: number }[] {
-  const scored = rows.filter((r) => r.value !== null).sort((a, b) => a.number - b.number);
+  // Ranked rows only: a failed trial's value is not a step of the best so far.
+  const scored = rows.filter((r) => r.rank !== null && r.value !== null).sort((a, b) => a.number - b.number);
   const steps: { number: number; value: number }[] = [];
   for (const r of scored) {
     const last = steps.at(-1)?.value;
