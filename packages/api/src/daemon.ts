@@ -68,7 +68,6 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   try {
     const bus = options.natsUrl ? await connectNats(options.natsUrl, log) : new LocalBus({ log: (message) => log.warn({}, message) });
     closers.unshift(() => bus.close());
-    // Remote NATS workers may not see this host's files: paths in specs are then checked on the workers.
     // With the GPU backend, one trainer process per GPU (each sees only its own); else one per core.
     const gpus = gpuTrainerDevices();
     const workers = options.workers ?? (options.natsUrl ? 0 : (gpus?.length ?? Math.max(1, availableParallelism())));
@@ -76,6 +75,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       store,
       bus,
       log,
+      // Remote NATS workers may not see this host's files: paths in specs are then checked on the workers.
       workersShareFiles: !options.natsUrl,
       // On the in-process bus no other worker can ever join: only the local workers' pool is served.
       // (With --workers 0 the trials are meant to wait, for a restart with workers: nothing is refused.)
