@@ -124,3 +124,12 @@ export function bestOf(epochs: readonly EpochRecord[], metric: string, direction
   }
   return best;
 }
+
+/**
+ * Why a trial that ran to its end has no objective: the one wording of the engine's check and the
+ * command runner's, naming what it did report (`seen`) over its `epochs` reported.
+ */
+export function objectiveNeverReported(metric: string, seen: Iterable<string>, epochs: number): string {
+  const names = [...seen].sort();
+  return `objective metric '${metric}' was never reported; reported: ${names.length > 0 ? names.join(', ') : epochs > 0 ? 'no metrics' : 'no epoch at all'}`;
+}

@@ -33,7 +33,7 @@ export function leaderboard(trials: readonly TrialView[], spec: SearchSpec): Lea
 }
 
 /** Whether a trial takes a rank: a finite value, and it did not fail. */
-export function ranks(t: Pick<TrialView, 'value' | 'state'>): boolean {
+function ranks(t: Pick<TrialView, 'value' | 'state'>): boolean {
   return t.value !== undefined && Number.isFinite(t.value) && t.state !== 'failed';
 }
 

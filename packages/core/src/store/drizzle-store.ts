@@ -21,6 +21,8 @@ const TRIAL_STATES: readonly TrialState[] = ['queued', 'running', 'completed', '
 const FINISHED_STATES = ['completed', 'stopped', 'failed'] as const;
 const UNFINISHED_STATES = ['queued', 'running'] as const;
 const STUDY_STATES: readonly StudyState[] = ['running', 'completed', 'stopped', 'failed'];
+/** A trial's value is a number: not NaN or ±Infinity (PostgreSQL sorts NaN above every number, and max() answers it). */
+const finiteValue = sql`${trials.value} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)`;
 
 type StudyRow = typeof studies.$inferSelect;
 type TrialRow = typeof trials.$inferSelect;
@@ -178,16 +180,8 @@ export class DrizzleStore implements Store {
           state: trials.state,
           count: sql<number>`count(*)`.mapWith(Number),
           // Finite values only: PostgreSQL's max() would answer NaN over any NaN.
-          max: sql<
-            number | null
-          >`max(${trials.value}) FILTER (WHERE ${trials.value} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8))`.mapWith(
-            Number,
-          ),
-          min: sql<
-            number | null
-          >`min(${trials.value}) FILTER (WHERE ${trials.value} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8))`.mapWith(
-            Number,
-          ),
+          max: sql<number | null>`max(${trials.value}) FILTER (WHERE ${finiteValue})`.mapWith(Number),
+          min: sql<number | null>`min(${trials.value}) FILTER (WHERE ${finiteValue})`.mapWith(Number),
         })
         .from(trials)
         .groupBy(trials.studyId, trials.state);
@@ -320,13 +314,12 @@ export class DrizzleStore implements Store {
     try {
       return await this.db.transaction(
         async (tx) => {
-          // A finite value ranks; NaN and ±Infinity do not (PostgreSQL sorts NaN above every number),
-          // nor does a failed trial's value (a crashed configuration is never the best).
-          const finite = sql`${trials.value} IS NOT NULL AND ${trials.value} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) AND ${trials.state} <> 'failed'`;
+          // A finite value ranks, unless its trial failed (a crashed configuration is never the best).
+          const rankable = sql`${trials.value} IS NOT NULL AND ${finiteValue} AND ${trials.state} <> 'failed'`;
           const [counts] = await tx
             .select({
               total: sql<number>`count(*)`.mapWith(Number),
-              ranked: sql<number>`count(*) FILTER (WHERE ${finite})`.mapWith(Number),
+              ranked: sql<number>`count(*) FILTER (WHERE ${rankable})`.mapWith(Number),
             })
             .from(trials)
             .where(eq(trials.studyId, studyId));
@@ -340,7 +333,7 @@ export class DrizzleStore implements Store {
               ? await tx
                   .select()
                   .from(trials)
-                  .where(and(eq(trials.studyId, studyId), finite))
+                  .where(and(eq(trials.studyId, studyId), rankable))
                   .orderBy(
                     // NULLS placed as trials_study_value_idx has them (none pass the filter), so the
                     // index serves the order: forwards to maximize, backwards to minimize.
@@ -356,7 +349,7 @@ export class DrizzleStore implements Store {
               ? await tx
                   .select()
                   .from(trials)
-                  .where(and(eq(trials.studyId, studyId), sql`NOT (${finite})`))
+                  .where(and(eq(trials.studyId, studyId), sql`NOT (${rankable})`))
                   .orderBy(asc(trials.number))
                   .limit(restLimit)
                   .offset(Math.max(0, offset - ranked))

@@ -309,7 +309,7 @@ export function diagnoseTrial(
     const fell = m && m.fallBack >= t.minGain ? ` It fell back to ${val(m.last)} by the last epoch: keep the best epoch's weights.` : '';
     const deadNote =
       dying && lowerRatesDidWorse
-        ? ` ${capitalFirst(what)}, yet it ranks ${position?.rank} of ${position?.of} ${position?.group} and the lower rates tried did worse: the evidence does not point at a lower rate.`
+        ? ` ${what}, yet it ranks ${position?.rank} of ${position?.of} ${position?.group} and the lower rates tried did worse: the evidence does not point at a lower rate.`
         : '';
     return {
       verdict: 'healthy',
@@ -339,8 +339,4 @@ export function diagnoseTrial(
     evidence,
     advice: 'Check what is frozen and the data; compare with the better trials of the study.',
   };
-}
-
-function capitalFirst(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -1,4 +1,4 @@
-import { FINISHED_TRIAL_STATES, type FinalReport, type TrialView } from '@sweepd/core';
+import { FINISHED_TRIAL_STATES, type FinalReport, objectiveNeverReported, type TrialView } from '@sweepd/core';
 import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 
@@ -17,8 +17,7 @@ export function missingObjective(trial: TrialView, metric: string): string | und
   const seen = new Set<string>();
   for (const record of trial.epochs) for (const name of Object.keys(record.metrics)) seen.add(name);
   if (seen.has(metric)) return `objective metric '${metric}' was never finite (NaN or infinite at every epoch)`;
-  const reported = seen.size > 0 ? [...seen].sort().join(', ') : trial.epochs.length > 0 ? 'no metrics' : 'no epoch at all';
-  return `objective metric '${metric}' was never reported; reported: ${reported}`;
+  return objectiveNeverReported(metric, seen, trial.epochs.length);
 }
 
 export function finishTrial(ctx: EngineContext, study: ActiveStudy, trial: LiveTrial, outcome: Outcome): Promise<void> {

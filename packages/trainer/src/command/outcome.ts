@@ -1,4 +1,4 @@
-import type { TrialOutcome } from '@sweepd/core';
+import { objectiveNeverReported, type TrialOutcome } from '@sweepd/core';
 import type { ReportSink } from './report-sink.ts';
 import type { ProcessEnd } from './trial-process.ts';
 
@@ -75,11 +75,6 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
   const detail = lastErr ? `: ${lastErr}` : '';
   if (f.end.signal) return failed(`killed by ${f.end.signal}${detail}`);
   if (f.end.code !== 0) return failed(`exit code ${f.end.code}${detail}`);
-  if (!f.sink.metricsSeen.has(f.objective)) {
-    const seen = [...f.sink.metricsSeen].sort();
-    return failed(
-      `objective metric '${f.objective}' was never reported; reported: ${seen.length ? seen.join(', ') : f.sink.epochsReported ? 'no metrics' : 'no epoch at all'}`,
-    );
-  }
+  if (!f.sink.metricsSeen.has(f.objective)) return failed(objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported));
   return { state: 'completed', notes };
 }

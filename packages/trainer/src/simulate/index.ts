@@ -14,7 +14,7 @@ import {
 } from '@sweepd/core';
 import { z } from 'zod';
 import { builtinCurves, type CurveFn } from './curves.ts';
-import { optionProblems } from './option-problems.ts';
+import { optionProblems } from '../option-problems.ts';
 
 /**
  * The `simulate` runner: a BENCHMARK AID that replays synthetic learning curves instead of
@@ -57,7 +57,7 @@ export function createSimulateRunner(): Runner {
     async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
       const parsed = simulateJobOptionsSchema.safeParse(job.trainer.options ?? {});
       if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `trainer.options${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`);
+        const problems = optionProblems(parsed.error.issues).map((p) => `${p.path}: ${p.message}`);
         return { state: 'failed', reason: `simulate: ${problems.join('; ')}` };
       }
       const options = parsed.data;

@@ -1,6 +1,6 @@
 import type { Plugin, Runner, RunnerContext, SearchSpec, SpecProblem, TrialJob, TrialOutcome } from '@sweepd/core';
 import { z } from 'zod';
-import { optionProblems } from './option-problems.ts';
+import { optionProblems } from '../option-problems.ts';
 
 /**
  * The `noop` runner: a BENCHMARK AID for the bus and store throughput. It reports `epochs`
@@ -17,7 +17,7 @@ export function createNoopRunner(): Runner {
     async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
       const parsed = noopJobOptionsSchema.safeParse(job.trainer.options ?? {});
       if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `trainer.options${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`);
+        const problems = optionProblems(parsed.error.issues).map((p) => `${p.path}: ${p.message}`);
         return { state: 'failed', reason: `noop: ${problems.join('; ')}` };
       }
       const epochs = Math.min(parsed.data.epochs ?? job.maxEpochs, job.maxEpochs);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { RunnerCheckContext, SearchSpec, SpecProblem } from '@sweepd/core';
 import { fashionMnistDir } from '../data/fashion-mnist.ts';
 import { isDatasetPath, parseDatasetOptions, readManifest } from '../data/index.ts';
+import { optionProblems } from '../option-problems.ts';
 import { checkHyperparameterValue, TRAINER_HYPERPARAMETERS } from './hyperparameters.ts';
 import { DEFAULT_DATASET, DEFAULT_MODEL, tfjsRunnerOptions } from './options.ts';
 
@@ -43,9 +44,7 @@ export function checkTfjsSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): S
   }
 
   const options = tfjsRunnerOptions.safeParse(spec.trainer.options ?? {});
-  if (!options.success) {
-    for (const issue of options.error.issues) add(['trainer.options', ...issue.path.map(String)].join('.'), issue.message);
-  }
+  if (!options.success) problems.push(...optionProblems(options.error.issues));
   const datasetOptions = options.success ? options.data.dataset_options : {};
   const filesVisible = ctx.workersShareFiles !== false;
   const resolve = (p: string) => path.resolve(ctx.baseDir ?? process.cwd(), p);
