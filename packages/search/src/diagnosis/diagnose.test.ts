@@ -91,6 +91,30 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(diagnose(best, [best]).verdict).toBe('dying-units');
   });
 
+  it('dead units on the best RMSProp trial at epsilon 1e-8, whose lower-rate peers ran at epsilon 1.0 → still dying', () => {
+    // The seed story on an H200 (inception_v4, 299 px, bf16): TF1 RMSProp 0.01 at epsilon 1e-8
+    // dipped 0.72 → 0.45 and ended at 0.80 with 80 % of a late block's units dead and its kernels
+    // moved 87 %. The rmsprop trial at 1e-4 that did worse ran at epsilon 1.0, whose steps are far
+    // smaller than its rate says: it is no evidence that a lower rate at epsilon 1e-8 does worse.
+    const rmsprop = (id: string, lr: number, eps: number, auc: number[], kernels: number, dead: number): TrialView =>
+      curveTrial(id, { optimizer: 'rmsprop', learning_rate: lr, opt_epsilon: eps, frozen_layers: 0 }, auc, () => [
+        { layer: 'features.3', trainable: true, kernelMovement: kernels, biasMovement: 0.02 },
+        { layer: 'features.21', trainable: true, kernelMovement: kernels, biasMovement: 0.02, deadFraction: dead },
+      ]);
+    const epsSmall = rmsprop('t4', 0.01, 1e-8, [0.72, 0.7, 0.51, 0.45, 0.73, 0.804], 0.87, 0.8);
+    const practitionerRun = rmsprop('t0', 0.01, 1.0, [0.7, 0.74, 0.76, 0.77, 0.78, 0.781], 0.0014, 0);
+    const low = rmsprop('t3', 1e-4, 1.0, [0.52, 0.55, 0.57, 0.583], 1e-5, 0);
+    const high = rmsprop('t5', 0.1, 1e-8, [0.61, 0.5, 0.49, 0.46], 10.7, 0.96);
+    const d = diagnose(epsSmall, [practitionerRun, low, high]);
+    expect(d.verdict).toBe('dying-units');
+    expect(d.summary).toMatch(/^Dying units, learning rate too high: 80 % of features\.21/);
+    expectAdviceSide(d, 0.01, 'below');
+    expect(d.advice).toMatch(/raise opt_epsilon from 1e-8/);
+    // A worse peer at a lower rate and the same epsilon does speak against "too high".
+    const lowSmallEps = rmsprop('t6', 1e-3, 1e-8, [0.6, 0.65, 0.7], 0.3, 0);
+    expect(diagnose(epsSmall, [practitionerRun, low, high, lowSmallEps]).verdict).toBe('healthy');
+  });
+
   it('(c) Adam 1e-4: kernels 10–12 %, AUC 0.84–0.92 → healthy', () => {
     const d = diagnose(adamAllLayers);
     expect(d.verdict).toBe('healthy');
@@ -247,6 +271,18 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(d.advice).toBe('Train more layers: try frozen_layers 0.');
     // Alone, nothing says the freezing costs anything.
     expect(diagnose(adamHeadOnly, []).summary).toMatch(/^Healthy/);
+  });
+
+  it('held back at a gap of 0.11 (the H200 run: head-only Adam 0.731, all layers 0.841), not at one within the noise', () => {
+    const adam = (id: string, frozen: number, auc: number[]): TrialView =>
+      curveTrial(id, { optimizer: 'adam', learning_rate: 1e-4, opt_epsilon: 1e-8, frozen_layers: frozen }, auc, () => [
+        { layer: 'last_linear', trainable: true, kernelMovement: 0.3, biasMovement: 0.01 },
+      ]);
+    const headOnly = adam('t2', 22, [0.66, 0.69, 0.7, 0.71, 0.72, 0.731]);
+    const d = diagnose(headOnly, [adam('t1', 0, [0.7, 0.74, 0.77, 0.8, 0.81, 0.841])]);
+    expect(d.summary).toMatch(/^Learning, but held back by its frozen layers: .* \(up to 0\.841\) trained more layers \(frozen_layers 0\)/);
+    expect(d.advice).toBe('Train more layers: try frozen_layers 0.');
+    expect(diagnose(headOnly, [adam('t1', 0, [0.7, 0.74, 0.75])]).summary).toMatch(/^Healthy/);
   });
 
   it('reads the learning rate against peers: rank, better rates higher and lower', () => {

@@ -53,6 +53,11 @@ export interface DiagnosisThresholds {
   minGain: number;
   /** Peers within this of the trial's value count as neither better nor worse. */
   peerMargin: number;
+  /**
+   * Peers ahead by at least this count as clearly better when asking whether freezing held a
+   * trial back: far above the noise between runs (peerMargin), well below "learned at all".
+   */
+  clearlyBetter: number;
 }
 
 export const DEFAULT_DIAGNOSIS_THRESHOLDS: DiagnosisThresholds = {
@@ -64,6 +69,7 @@ export const DEFAULT_DIAGNOSIS_THRESHOLDS: DiagnosisThresholds = {
   nearChance: 0.1,
   minGain: 0.05,
   peerMargin: 0.01,
+  clearlyBetter: 0.05,
 };
 
 export interface DiagnosisObjective {
@@ -181,13 +187,14 @@ export function diagnoseTrial(
   const peersHigher = (position?.betterHigher.length ?? 0) > 0 && (position?.betterLower.length ?? 0) === 0;
   const peersLower = (position?.betterLower.length ?? 0) > 0 && (position?.betterHigher.length ?? 0) === 0;
   const didLearn = learned(e, t);
-  // Learned, no peer of its group did clearly better, and some at lower rates did worse: the
-  // evidence speaks against "too high", whatever its dead units and kernel movement say.
+  // Learned, no peer of its group did clearly better, and some that step like it (same optimizer
+  // and epsilon regime) at lower rates did worse: the evidence speaks against "too high", whatever
+  // its dead units and kernel movement say.
   const lowerRatesDidWorse =
     didLearn &&
     position !== undefined &&
     position.betterHigher.length + position.betterLower.length + position.betterSame === 0 &&
-    position.worseLower.length > 0;
+    position.worseLowerSameStep.length > 0;
 
   const tooHigh = (verdict: 'too-high' | 'diverged' | 'dying-units', summary: string, extra = ''): Diagnosis => {
     if (rate === undefined) return { verdict, summary, evidence, advice: `Lower the learning rate.${extra}` };
@@ -291,8 +298,7 @@ export function diagnoseTrial(
       smallEpsilonAdvice(trial.params),
     );
   }
-  const held =
-    didLearn && value !== undefined ? heldBackByFreezing(trial, peers, objective.direction, value, t.learnedAboveChance) : undefined;
+  const held = didLearn && value !== undefined ? heldBackByFreezing(trial, peers, objective.direction, value, t.clearlyBetter) : undefined;
   if (held) {
     // It trains, but what it may train is too little: the clearly better trials all froze less.
     const most = Math.max(...held.betterFrozen);

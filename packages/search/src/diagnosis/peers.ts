@@ -21,6 +21,12 @@ export interface RatePosition {
   betterSame: number;
   worseHigher: number[];
   worseLower: number[];
+  /**
+   * The lower rates of the worse peers that step like the trial: its optimizer, and its epsilon
+   * regime where it sets one. Only these say a lower rate did worse; a peer at a lower rate but at
+   * epsilon 1.0 rather than 1e-8 took far smaller steps than its rate suggests.
+   */
+  worseLowerSameStep: number[];
   /** The best value among the peers that scored better by more than the margin (undefined when none did). */
   bestBetter: number | undefined;
   /** 1-based rank of the trial's value among the group and itself, and the group's size with it. */
@@ -43,6 +49,12 @@ function nearEpsilon(a: number | undefined, b: number): boolean {
 export function learningRateOf(trial: Pick<TrialView, 'params'>): number | undefined {
   const lr = trial.params.learning_rate;
   return typeof lr === 'number' && Number.isFinite(lr) && lr > 0 ? lr : undefined;
+}
+
+/** Whether `b` steps like `a`: the same optimizer (or neither sets one) and, where `a` sets an epsilon, one near it. */
+function stepsAlike(a: Pick<TrialView, 'params'>, b: Pick<TrialView, 'params'>): boolean {
+  const eps = epsilonOf(a);
+  return a.params.optimizer === b.params.optimizer && (eps === undefined || nearEpsilon(epsilonOf(b), eps));
 }
 
 export function ratePosition(
@@ -75,6 +87,7 @@ export function ratePosition(
     betterSame: 0,
     worseHigher: [],
     worseLower: [],
+    worseLowerSameStep: [],
     bestBetter: undefined,
     rank: 1,
     of: group.length + 1,
@@ -92,6 +105,7 @@ export function ratePosition(
     }
     if (diff > 0) (r > rate ? position.betterHigher : position.betterLower).push(r);
     else (r > rate ? position.worseHigher : position.worseLower).push(r);
+    if (diff < 0 && r < rate && stepsAlike(trial, p)) position.worseLowerSameStep.push(r);
   }
   return position;
 }
