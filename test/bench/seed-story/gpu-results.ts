@@ -12,9 +12,13 @@
  *
  *   npm run bench -- seed-story --from=DIR
  *   node --import tsx test/bench/seed-story/gpu-results.ts DIR
+ *
+ * A metrics file may be gzipped (<config>.jsonl.gz): the H200 run kept beside this file
+ * (h200-2026-11-30/) is, and gpu-results.test.ts reads it.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import type { EpochRecord, TrialView } from '../../../packages/core/src/index.ts';
 import { type Diagnosis, diagnoseTrial } from '../../../packages/search/src/index.ts';
@@ -39,7 +43,9 @@ export interface GpuRun {
 export function readRun(file: string, key: string, label: string, params: Params): GpuRun {
   const epochs: EpochRecord[] = [];
   const refused: string[] = [];
-  readFileSync(file, 'utf8')
+  const bytes = readFileSync(file);
+  (file.endsWith('.gz') ? gunzipSync(bytes) : bytes)
+    .toString('utf8')
     .split('\n')
     .forEach((line, i) => {
       if (!line.trim()) return;
@@ -70,8 +76,8 @@ export function readResults(dir: string): { runs: GpuRun[]; missing: string[] } 
   const runs: GpuRun[] = [];
   const missing: string[] = [];
   for (const c of CONFIGS) {
-    const file = path.join(dir, `${c.key}.jsonl`);
-    if (existsSync(file)) runs.push(readRun(file, c.key, c.label, c.params));
+    const file = [`${c.key}.jsonl`, `${c.key}.jsonl.gz`].map((n) => path.join(dir, n)).find(existsSync);
+    if (file) runs.push(readRun(file, c.key, c.label, c.params));
     else missing.push(c.key);
   }
   return { runs, missing };
@@ -168,7 +174,7 @@ export function reportGpuResults(dir: string, log: (line: string) => void = cons
 /** `npm run bench -- seed-story --from=DIR` lands here. */
 export function runGpuResults(dir: string): void {
   dir = path.resolve(dir);
-  if (!existsSync(dir) || !readdirSync(dir).some((n) => n.endsWith('.jsonl')))
+  if (!existsSync(dir) || !readdirSync(dir).some((n) => /\.jsonl(\.gz)?$/.test(n)))
     throw new Error(`${dir}: no metrics files (run examples/pytorch/gpu_seed_story.sh with OUT=${dir} first)`);
   if (!reportGpuResults(dir)) throw new Error('gpu seed-story targets missed (see FAIL above)');
 }
