@@ -81,6 +81,26 @@ describe('sweepd CLI', () => {
     expect(lines.at(-1)).toBe(`study ${done} completed`);
   }, 120_000);
 
+  it('submit --watch | head -1: the reader goes away after the first line, and the CLI ends quietly, exit 0', async () => {
+    const env = { ...process.env };
+    delete env.SWEEPD_API_TOKEN;
+    const args = [CLI, 'submit', file('piped.yaml', specYaml('cli-piped', 3, 3, 200)), '--watch', '--api', daemon.url, '--token', TOKEN];
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    let first = '';
+    child.stdout.on('data', (d: Buffer) => {
+      first ||= d.toString().split('\n')[0] as string;
+      child.stdout.destroy(); // as `head -1` does once it has its line
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(first).toMatch(/^st_[\w-]+$/);
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|at .*\(/);
+    expect(code).toBe(0);
+  }, 120_000);
+
   it('ls, watch of a finished study, and export in every format', async () => {
     const ls = await sweepd(['ls']);
     expect(ls.code).toBe(0);

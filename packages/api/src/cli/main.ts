@@ -36,4 +36,10 @@ async function main(argv: string[]): Promise<number> {
 
 // parseArgs is imported here so a broken Node install fails early with a clear error.
 void parseArgs;
+// `sweepd watch … | head -1`: the reader has gone, and nothing is left to say; exit quietly (as a
+// program killed by SIGPIPE would) rather than with an unhandled EPIPE's stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(EXIT.ok);
+});
 process.exitCode = await main(process.argv.slice(2));
