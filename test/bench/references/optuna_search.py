@@ -1,6 +1,7 @@
 """Optuna's side of test/bench/search.ts; JSON on stdout.
 
-  optuna_search.py efficiency N_SEEDS      regret of random, TPE and multivariate TPE on the problems
+  optuna_search.py efficiency N_SEEDS [K]  regret of random, TPE and multivariate TPE on the problems
+                                           (and, with K, also over the first K seeds alone)
   optuna_search.py latency HISTORY SIZES R  wall time of ask + 3 suggests on a given lr_auc history
   optuna_search.py noise N_SEEDS N_TRIALS   the lr_auc noise draws, for the sweepd side to add
 """
@@ -57,7 +58,7 @@ def eff_run(args):
     return fname, sname, seed, trace_true
 
 
-def efficiency(n_seeds):
+def efficiency(n_seeds, n_first=None):
     problems = {"branin": (50, [10, 25, 50], BRANIN_MIN, 1), "hartmann6": (100, [10, 25, 50, 100], H6_MIN, 1),
                 "lr_auc": (50, [10, 25, 50], LR_FMAX, -1)}
     tasks = [(f, s, seed, problems[f][0]) for f in problems for s in SAMPLERS for seed in range(n_seeds)]
@@ -65,12 +66,18 @@ def efficiency(n_seeds):
     # Two processes: the seeds are independent and the machines this runs on have at least two cores.
     with mp.Pool(min(2, os.cpu_count() or 1)) as pool:
         runs = pool.map(eff_run, tasks, chunksize=1)
-    summary = {}
-    for f, (_, cps, best, sign) in problems.items():
-        for s in SAMPLERS:
-            sel = [r for r in runs if r[0] == f and r[1] == s]
-            summary.setdefault(f, {})[s] = {str(cp): pct([sign * (r[3][cp - 1] - best) for r in sel]) for cp in cps}
-    return {"n_seeds": n_seeds, "wall_s": time.perf_counter() - t0, "summary": summary}
+    def summarise(seeds):
+        summary = {}
+        for f, (_, cps, best, sign) in problems.items():
+            for s in SAMPLERS:
+                sel = [r for r in runs if r[0] == f and r[1] == s and r[2] < seeds]
+                summary.setdefault(f, {})[s] = {str(cp): pct([sign * (r[3][cp - 1] - best) for r in sel]) for cp in cps}
+        return summary
+
+    out = {"n_seeds": n_seeds, "wall_s": time.perf_counter() - t0, "summary": summarise(n_seeds)}
+    if n_first is not None:
+        out["summary_first"] = summarise(n_first)
+    return out
 
 
 def latency(history_path, sizes, repeats):
@@ -110,7 +117,7 @@ def noise(n_seeds, n_trials):
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "efficiency":
-        result = efficiency(int(args[0]))
+        result = efficiency(int(args[0]), int(args[1]) if len(args) > 1 else None)
     elif cmd == "latency":
         result = latency(args[0], [int(x) for x in args[1].split(",")], int(args[2]))
     elif cmd == "noise":
