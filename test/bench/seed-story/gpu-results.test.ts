@@ -31,6 +31,10 @@ describe('the diagnosis on the H200 seed-story run', () => {
     // Kernels moved a median 0.14 % while AUC rose 0.70 → 0.78: the practitioner's TensorBoard view.
     expect(verdict('practitioner')).toBe('static-kernels-but-learning');
     expect(summary('practitioner')).toMatch(/0\.14 %.*0\.701 → 0\.781/);
+    // Nothing in its own evidence is wrong, but Adam did clearly better: the advice says so.
+    expect(diagnoses.get('practitioner')?.advice).toBe(
+      'Trial 1 did clearly better (0.841) with optimizer=adam, learning_rate=1e-4, opt_epsilon=1e-8: try its settings.',
+    );
     expect(verdict('adam')).toBe('healthy');
     expect(summary('adam-frozen')).toMatch(/^Learning, but held back by its frozen layers: .*frozen_layers 22/);
     expect(verdict('rmsprop-low')).toBe('too-low');

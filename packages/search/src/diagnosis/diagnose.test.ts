@@ -273,6 +273,36 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(diagnose(adamHeadOnly, []).summary).toMatch(/^Healthy/);
   });
 
+  it('a trial that learned, with another clearly better: the advice names that trial and what it changed, never "nothing to change"', () => {
+    const trial = (
+      id: string,
+      params: TrialView['params'],
+      auc: number[],
+      kernels: number,
+      state: TrialView['state'] = 'completed',
+    ): TrialView => ({
+      ...curveTrial(id, params, auc, () => [{ layer: 'conv', trainable: true, kernelMovement: kernels, biasMovement: 0.02 }]),
+      state,
+    });
+    const slim = { optimizer: 'rmsprop', learning_rate: 0.01, opt_epsilon: 1.0, frozen_layers: 0 };
+    const practitionerRun = trial('t0', slim, [0.7, 0.74, 0.78], 0.0014);
+    const adam = trial('t1', { ...slim, optimizer: 'adam', learning_rate: 1e-4, opt_epsilon: 1e-8 }, [0.7, 0.8, 0.841], 0.38);
+    const d = diagnose(practitionerRun, [practitionerRun, adam]);
+    expect(d.verdict).toBe('static-kernels-but-learning');
+    expect(d.advice).toBe(
+      'Trial 1 did clearly better (0.841) with optimizer=adam, learning_rate=1e-4, opt_epsilon=1e-8: try its settings.',
+    );
+    // A healthy trial too; a peer ahead by less than 0.05, or a failed one, is not named.
+    const healthy = trial('t2', { ...slim, learning_rate: 0.02 }, [0.7, 0.75, 0.785], 0.2);
+    expect(diagnose(healthy, [healthy, adam]).advice).toMatch(
+      /^Trial 1 did clearly better \(0\.841\) with optimizer=adam, learning_rate=1e-4/,
+    );
+    const close = trial('t3', { ...slim, optimizer: 'adam' }, [0.7, 0.79, 0.82], 0.3);
+    expect(diagnose(healthy, [healthy, close]).advice).toBe('');
+    const crashed = trial('t4', { ...slim, optimizer: 'adam' }, [0.9], 0.3, 'failed');
+    expect(diagnose(practitionerRun, [practitionerRun, crashed]).advice).toMatch(/^Nothing to change/);
+  });
+
   it('held back at a gap of 0.11 (the H200 run: head-only Adam 0.731, all layers 0.841), not at one within the noise', () => {
     const adam = (id: string, frozen: number, auc: number[]): TrialView =>
       curveTrial(id, { optimizer: 'adam', learning_rate: 1e-4, opt_epsilon: 1e-8, frozen_layers: frozen }, auc, () => [

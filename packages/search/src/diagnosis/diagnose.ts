@@ -1,6 +1,6 @@
 import type { Direction, TrialView } from '@sweepd/core';
 import { readEvidence, type TrialEvidence } from './evidence.ts';
-import { heldBackByFreezing, learningRateOf, type RatePosition, ratePosition } from './peers.ts';
+import { clearlyAhead, heldBackByFreezing, learningRateOf, type RatePosition, ratePosition } from './peers.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
 
 /**
@@ -54,8 +54,9 @@ export interface DiagnosisThresholds {
   /** Peers within this of the trial's value count as neither better nor worse. */
   peerMargin: number;
   /**
-   * Peers ahead by at least this count as clearly better when asking whether freezing held a
-   * trial back: far above the noise between runs (peerMargin), well below "learned at all".
+   * Peers ahead by at least this count as clearly better: whether freezing held a trial back, and
+   * whose settings a trial that learned is advised to try. Far above the noise between runs
+   * (peerMargin), well below "learned at all".
    */
   clearlyBetter: number;
 }
@@ -190,6 +191,13 @@ export function diagnoseTrial(
   // Learned, no peer of its group did clearly better, and some that step like it (same optimizer
   // and epsilon regime) at lower rates did worse: the evidence speaks against "too high", whatever
   // its dead units and kernel movement say.
+  // For a trial that learned: nothing in its own evidence is wrong, but another trial did clearly
+  // better, and what it changed is the advice ("nothing to change" would not be true).
+  const ahead = didLearn && value !== undefined ? clearlyAhead(trial, peers, objective.direction, value, t.clearlyBetter) : undefined;
+  const aheadAdvice =
+    ahead && ahead.differs.length > 0
+      ? `Trial ${ahead.peer.number} did clearly better (${val(ahead.value)}) with ${ahead.differs.join(', ')}: try its settings.`
+      : undefined;
   const lowerRatesDidWorse =
     didLearn &&
     position !== undefined &&
@@ -265,7 +273,9 @@ export function diagnoseTrial(
           `Not stalled: ${kernelText}, yet ${metricName} ${course}: ` +
           `the head, the biases and any normalisation layers carry the learning.${rank}`,
         evidence,
-        advice: 'Nothing to change on this evidence: static kernels with a rising metric are how fine-tuning at a modest rate often looks.',
+        advice:
+          aheadAdvice ??
+          'Nothing to change on this evidence: static kernels with a rising metric are how fine-tuning at a modest rate often looks.',
       };
     }
     if (peersLower) {
@@ -321,7 +331,7 @@ export function diagnoseTrial(
       verdict: 'healthy',
       summary: `Healthy: ${reached}${m?.chance !== undefined ? ` (chance ${m.chance})` : ''}${e.kernels ? ` and ${kernelText}` : ''}.${fell}${deadNote}`,
       evidence,
-      advice: '',
+      advice: aheadAdvice ?? '',
     };
   }
   if ((kernels ?? 0) >= t.largeKernels || (kernels !== undefined && peersLower)) {

@@ -1,4 +1,5 @@
 import type { Direction, TrialView } from '@sweepd/core';
+import { formatRate } from './words.ts';
 
 /**
  * Where a trial's learning rate sits against its peers': the rates of the trials of the same
@@ -132,4 +133,33 @@ export function heldBackByFreezing(
   if (betterFrozen.some((f) => f >= frozen)) return undefined;
   const best = better.reduce((b, p) => (sign * ((p.value as number) - b) > 0 ? (p.value as number) : b), better[0]?.value as number);
   return { frozen, betterFrozen, best };
+}
+
+/**
+ * The best peer ahead of the trial by at least `gap`, and the parameters where it differs
+ * ("optimizer=adam"). Failed trials are left out: they are never ranked, so never the one to copy.
+ */
+export function clearlyAhead(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  direction: Direction,
+  value: number,
+  gap: number,
+): { peer: TrialView; value: number; differs: string[] } | undefined {
+  const sign = direction === 'maximize' ? 1 : -1;
+  let best: { peer: TrialView; value: number } | undefined;
+  for (const p of peers) {
+    if (p.id === trial.id || p.state === 'failed' || typeof p.value !== 'number' || !Number.isFinite(p.value)) continue;
+    if (sign * (p.value - value) < gap) continue;
+    if (!best || sign * (p.value - best.value) > 0) best = { peer: p, value: p.value };
+  }
+  if (!best) return undefined;
+  const keys = [...new Set([...Object.keys(best.peer.params), ...Object.keys(trial.params)])];
+  const differs = keys
+    .filter((k) => best.peer.params[k] !== trial.params[k] && best.peer.params[k] !== undefined)
+    .map((k) => {
+      const v = best.peer.params[k];
+      return `${k}=${typeof v === 'number' && !Number.isInteger(v) ? formatRate(v) : String(v)}`;
+    });
+  return { ...best, differs };
 }
