@@ -6,7 +6,7 @@
  * propagate: a NaN weight gives NaN movements, mean, std and quantiles, as numpy would.
  */
 
-import { type LayerStats, QUANTILE_LEVELS } from '../types.ts';
+import { type EpochRecord, type LayerStats, QUANTILE_LEVELS } from '../types.ts';
 import { orderKey } from './radix.ts';
 
 function sameLength(a: Float32Array, b: Float32Array, fn: string, names: [string, string]): void {
@@ -274,4 +274,18 @@ function maxDead(layers: readonly LayerStats[]): { layer: string; value: number 
 /** Whether a loss shows divergence: NaN or ±Infinity. */
 export function diverged(loss: number): boolean {
   return !Number.isFinite(loss);
+}
+
+/**
+ * What an epoch flagged as diverged (`notes.diverged`) says, in words: the layers whose weights went
+ * non-finite (`notes.non_finite_layers`, which the command runner adds from the layer statistics),
+ * or NaN or infinite outputs (the tfjs runner's flag).
+ */
+export function divergedNote(record: Pick<EpochRecord, 'epoch' | 'notes'>): string {
+  const layers = record.notes?.non_finite_layers;
+  if (Array.isArray(layers) && layers.length > 0) {
+    const names = layers.slice(0, 3).map(String).join(', ') + (layers.length > 3 ? ` and ${layers.length - 3} more` : '');
+    return `the weights of ${names} are NaN or infinite at epoch ${record.epoch}`;
+  }
+  return `the runner flagged epoch ${record.epoch} as diverged (NaN or infinite outputs)`;
 }

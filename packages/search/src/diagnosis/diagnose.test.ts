@@ -303,6 +303,29 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(diagnose(practitionerRun, [practitionerRun, crashed]).advice).toMatch(/^Nothing to change/);
   });
 
+  it('the objective never reported: no verdict on the rate, however far the kernels moved; weights gone NaN: diverged, naming the layer', () => {
+    const kerasRun = (id: string, notes?: Record<string, unknown>): TrialView => ({
+      id,
+      number: 0,
+      params: { optimizer: 'adam', learning_rate: 1e-3 },
+      state: 'failed',
+      reason: "objective metric 'val_auc_macro' was never reported; reported: loss, val_loss",
+      epochs: [1, 2].map((epoch) => ({
+        epoch,
+        metrics: { loss: 0.5 / epoch, val_loss: 0.6 / epoch },
+        layers: [{ layer: 'conv1', trainable: true, kernelMovement: 0.93, biasMovement: 0.1 }],
+        ...(notes ? { notes } : {}),
+      })),
+    });
+    const d = diagnose(kerasRun('t0'), []);
+    expect(d.verdict).toBe('no-evidence');
+    expect(d.summary).toBe("No val_auc_macro to judge by: objective metric 'val_auc_macro' was never reported; reported: loss, val_loss");
+    expect(text(d)).not.toMatch(/too high|lower the learning rate/i);
+    const nan = diagnose(kerasRun('t1', { diverged: true, non_finite_layers: ['conv1'] }), []);
+    expect(nan.verdict).toBe('diverged');
+    expect(nan.summary).toBe('Diverged (the weights of conv1 are NaN or infinite at epoch 1): the learning rate 0.001 is too high.');
+  });
+
   it('held back at a gap of 0.11 (the H200 run: head-only Adam 0.731, all layers 0.841), not at one within the noise', () => {
     const adam = (id: string, frozen: number, auc: number[]): TrialView =>
       curveTrial(id, { optimizer: 'adam', learning_rate: 1e-4, opt_epsilon: 1e-8, frozen_layers: frozen }, auc, () => [

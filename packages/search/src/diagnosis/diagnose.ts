@@ -216,12 +216,22 @@ export function diagnoseTrial(
     };
   };
 
-  if (trial.epochs.length === 0 || (!m && !e.diverged && kernels === undefined)) {
+  if (trial.epochs.length === 0) {
     return {
       verdict: 'no-evidence',
       summary: trial.reason ? `No epoch to judge: ${trial.reason}` : 'No epoch to judge yet.',
       evidence,
       advice: '',
+    };
+  }
+  if (!m && !e.diverged) {
+    // Kernel movement alone cannot say whether the rate is right: without the objective there is
+    // no telling whether the movement bought anything.
+    return {
+      verdict: 'no-evidence',
+      summary: trial.reason ? `No ${metricName} to judge by: ${trial.reason}` : `No ${metricName} to judge by: it was never reported.`,
+      evidence,
+      advice: `Report ${metricName} every epoch (the study's objective) so that the training can be judged.`,
     };
   }
   if (e.diverged) return tooHigh('diverged', `Diverged (${e.diverged}): ${rateText} is too high.`);

@@ -1,4 +1,4 @@
-import type { Direction, EpochRecord, LayerStats, TrialView } from '@sweepd/core';
+import { type Direction, divergedNote, type EpochRecord, type LayerStats, type TrialView } from '@sweepd/core';
 
 /**
  * What a trial's own records show, read once for the diagnosis: the objective's course, how far
@@ -85,7 +85,7 @@ function divergence(trial: TrialView, metric: string): string | undefined {
       const v = e.metrics[key];
       if (typeof v === 'number' && !Number.isFinite(v)) return `${key} is ${v} at epoch ${e.epoch}`;
     }
-    if (e.notes?.diverged === true) return `the runner flagged epoch ${e.epoch} as diverged (NaN or infinite outputs)`;
+    if (e.notes?.diverged === true) return divergedNote(e);
   }
   if (trial.reason && /^(diverged|divergence)\b/.test(trial.reason)) return trial.reason;
   return undefined;

@@ -1,12 +1,13 @@
-import type { StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import { divergedNote, type StopDecision, type StoppingContext, type StoppingRule, type TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { fmt, lastEpoch } from './history.ts';
 import { stoppingPlugin } from './plugin.ts';
 
 /**
  * Stops a diverging trial: a NaN or ±Infinity in any of `metrics` (train_loss, val_loss) at any
- * reported epoch, or a train_loss above `factor` × the first finite positive train_loss. NaN is
- * fatal at once (warmup_epochs 0 by default): no later epoch can repair the weights.
+ * reported epoch, an epoch its runner flagged as diverged (`notes.diverged`: NaN outputs, or
+ * weights gone non-finite), or a train_loss above `factor` × the first finite positive train_loss.
+ * NaN is fatal at once (warmup_epochs 0 by default): no later epoch can repair the weights.
  */
 export const divergenceOptionsSchema = z.strictObject({
   factor: z.number().gt(1).default(10),
@@ -30,6 +31,7 @@ export function createDivergenceRule(options: DivergenceOptions, _ctx: StoppingC
           if (typeof v === 'number' && !Number.isFinite(v))
             return { stop: true, reason: `divergence: ${metric} is ${v} at epoch ${record.epoch}` };
         }
+        if (record.notes?.diverged === true) return { stop: true, reason: `divergence: ${divergedNote(record)}` };
       }
       const first = ordered.find((r) => {
         const v = r.metrics[options.loss_metric];

@@ -135,6 +135,19 @@ describe('divergence rule', () => {
     });
   });
 
+  it('stops on an epoch its runner flagged as diverged: weights gone NaN (named), or NaN outputs', () => {
+    const weights = trial(2, [0.6, 0.5], { notes: (e) => (e === 2 ? { diverged: true, non_finite_layers: ['conv1'] } : {}) });
+    expect(rule().decide(weights, [])).toEqual({
+      stop: true,
+      reason: 'divergence: the weights of conv1 are NaN or infinite at epoch 2',
+    });
+    const outputs = trial(1, [0.5], { notes: () => ({ diverged: true }) });
+    expect(rule().decide(outputs, [])).toEqual({
+      stop: true,
+      reason: 'divergence: the runner flagged epoch 1 as diverged (NaN or infinite outputs)',
+    });
+  });
+
   it('stops when train_loss exceeds factor × its first value, not before', () => {
     expect(rule().decide(losses([0.7, 3, 6.9]), []).stop).toBe(false);
     expect(rule().decide(losses([0.7, 3, 7.5]), [])).toEqual({

@@ -31,6 +31,17 @@ describe('report lines', () => {
     expect(quoteNonFiniteTokens('[NaN,-Infinity]')).toBe('["NaN","-Infinity"]');
   });
 
+  it('flags an epoch whose layer statistics are NaN or infinite as diverged, naming the layers', () => {
+    const r = parseReportLine(
+      '{"sweepd": 1, "epoch": 3, "metrics": {"val_auc_macro": 0.5}, "notes": {"k": 1}, "layers": [' +
+        '{"layer": "conv1", "kernelMovement": NaN, "quantiles": [NaN, 0.1]}, {"layer": "fc", "mean": 0.1, "quantiles": [Infinity]}, {"layer": "ok", "mean": 0.2}]}',
+    );
+    if (!r.ok) throw new Error(r.error);
+    expect(r.epoch.notes).toEqual({ k: 1, diverged: true, non_finite_layers: ['conv1', 'fc'] });
+    const fine = parseReportLine('{"sweepd": 1, "epoch": 1, "metrics": {"a": 0.5}, "layers": [{"layer": "ok", "mean": 0.2}]}');
+    expect(fine.ok && fine.epoch.notes).toBeUndefined();
+  });
+
   it('refuses bad lines with a sentence naming the field', () => {
     const error = (line: string) => {
       const r = parseReportLine(line);

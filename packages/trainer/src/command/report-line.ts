@@ -96,7 +96,18 @@ export function parseReportLine(line: string): ParsedLine {
   }
   const { epoch, metrics, layers, notes } = parsed.data;
   const record: EpochRecord = { epoch, metrics, layers: layers.map(dropUndefined) };
-  return { ok: true, epoch: notes ? { ...record, notes } : record };
+  // Weights gone NaN or infinite ruin the trial even while its loss and AUC stay finite (a
+  // constant output scores AUC 0.5): flag the epoch as diverged, naming the layers, so that the
+  // divergence rule stops it and the diagnosis says why. (Stored, the non-finite figures are null.)
+  const nonFinite = layers.filter(hasNonFinite).map((l) => l.layer);
+  const flagged = nonFinite.length > 0 ? { ...notes, diverged: true, non_finite_layers: nonFinite } : notes;
+  return { ok: true, epoch: flagged ? { ...record, notes: flagged } : record };
+}
+
+function hasNonFinite(layer: z.output<typeof layerSchema>): boolean {
+  return Object.values(layer).some((v) =>
+    typeof v === 'number' ? !Number.isFinite(v) : Array.isArray(v) && v.some((q) => !Number.isFinite(q)),
+  );
 }
 
 function dropUndefined<T extends object>(o: T): T {
