@@ -11,6 +11,9 @@ describe('layer tags', () => {
     expect(kernelLayer('dense/kernel')).toBe('dense');
     expect(kernelLayer('dense_1/kernel_0')).toBe('dense_1');
     expect(kernelLayer('conv2d/kernel:0')).toBe('conv2d');
+    // Keras 3's TensorBoard callback (histogram_freq ≥ 1), under its run folder's name.
+    expect(kernelLayer('conv1/kernel/histogram')).toBe('conv1');
+    expect(kernelLayer('train/head/kernel/histogram')).toBe('train/head');
     expect(kernelLayer('layer1.0.conv1.weight')).toBe('layer1.0.conv1');
     expect(kernelLayer('fc.weight')).toBe('fc');
   });
@@ -24,6 +27,8 @@ describe('layer tags', () => {
       'features.0.norm.weight',
       'encoder.ln1.weight',
       'fc.bias',
+      'train/conv1/bias/histogram',
+      'train/batch_normalization/gamma/histogram',
       'activations/Conv2d_1a_3x3',
     ]) {
       expect(kernelLayer(tag), tag).toBeUndefined();
