@@ -174,7 +174,9 @@ class SweepdCallback(keras.callbacks.Callback):
         metrics: Dict[str, float] = {}
         for k, v in (logs or {}).items():
             try:
-                metrics[k] = float(v)
+                # Keras' training loss is `loss`; sweepd's name for it is `train_loss`, which the
+                # dashboard draws and the divergence rule watches.
+                metrics["train_loss" if k == "loss" else k] = float(v)
             except (TypeError, ValueError):
                 continue
         notes: Dict[str, Any] = dict(self.extra_notes)

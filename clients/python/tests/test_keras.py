@@ -58,7 +58,7 @@ def test_callback_reports_each_epoch(trial):
     records = lines(trial / "metrics.jsonl")
     assert [r["epoch"] for r in records] == [1, 2]
     last = records[-1]
-    assert last["sweepd"] == 1 and "loss" in last["metrics"]
+    assert last["sweepd"] == 1 and "train_loss" in last["metrics"] and "loss" not in last["metrics"]
     assert {"val_auc_macro", "val_auc_micro", "val_auc[a]", "val_auc[b]"} <= set(last["metrics"])
     assert last["notes"]["auc_undefined_classes"] == ["c"] and last["notes"]["device"] == "cpu"
     layers = {e["layer"]: e for e in last["layers"]}
