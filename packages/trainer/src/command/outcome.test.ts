@@ -70,4 +70,22 @@ describe('the failure reason of a command trial', () => {
     // Every epoch, but never the objective: failed.
     expect(end(3, 'val_acc').state).toBe('failed');
   });
+
+  it('an objective never reported, with reports refused: the reason names the first refused one (it may have held the objective)', () => {
+    const problem = 'tensorboard: /t/train/events.out.tfevents.1: data checksum mismatch at byte offset 96';
+    const outcome = decideOutcome({
+      end: { code: 0, signal: null },
+      stopped: undefined,
+      hung: undefined,
+      sink: { badLines: 2, badExamples: [problem], metricsSeen: new Set(['train_loss']), epochsReported: 3, lastEpoch: 3 },
+      stderrTail: [],
+      objective: 'val_auc_macro',
+      maxEpochs: 3,
+      notes: {},
+    });
+    expect(outcome).toMatchObject({
+      state: 'failed',
+      reason: `objective metric 'val_auc_macro' was never reported; reported: train_loss; 2 report(s) refused, the first: ${problem}`,
+    });
+  });
 });

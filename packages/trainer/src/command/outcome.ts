@@ -75,6 +75,10 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
   const detail = lastErr ? `: ${lastErr}` : '';
   if (f.end.signal) return failed(`killed by ${f.end.signal}${detail}`);
   if (f.end.code !== 0) return failed(`exit code ${f.end.code}${detail}`);
-  if (!f.sink.metricsSeen.has(f.objective)) return failed(objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported));
+  if (!f.sink.metricsSeen.has(f.objective)) {
+    // Refused reports may be where the objective was (a damaged event file): say so.
+    const refused = f.sink.badLines > 0 ? `; ${f.sink.badLines} report(s) refused, the first: ${f.sink.badExamples[0]}` : '';
+    return failed(objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported) + refused);
+  }
   return { state: 'completed', notes };
 }

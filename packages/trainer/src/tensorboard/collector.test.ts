@@ -163,6 +163,27 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     expect(String(error)).toContain(join(dir, trainFile));
     expect(String(error)).toMatch(/data checksum mismatch.*byte offset \d+/);
   });
+
+  it('with onBadFile: a corrupt file is told once and left, and the files sorted after it are still read', async () => {
+    for (const f of fixtureFiles('tf1')) {
+      mkdirSync(join(dir, f, '..'), { recursive: true });
+      cpSync(join(FIXTURES_DIR, 'tf1', f), join(dir, f));
+    }
+    const expected = await new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10 }).finish();
+    expect(expected.length).toBeGreaterThan(0);
+    // An old run's damaged file, sorted before train/ and eval/.
+    const bytes = Buffer.from(readFileSync(join(FIXTURES_DIR, 'tf1', fixtureFiles('tf1').find((f) => f.startsWith('train/'))!)));
+    bytes[20]! ^= 0xff;
+    mkdirSync(join(dir, 'a'));
+    writeFileSync(join(dir, 'a', 'events.out.tfevents.1.old'), bytes);
+    const problems: string[] = [];
+    const collector = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10, onBadFile: (p) => problems.push(p) });
+    const epochs = [...(await collector.poll()), ...(await collector.poll()), ...(await collector.finish())];
+    expect(epochs.map((e) => [e.epoch, e.metrics])).toEqual(expected.map((e) => [e.epoch, e.metrics]));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(join(dir, 'a', 'events.out.tfevents.1.old'));
+    expect(problems[0]).toMatch(/checksum mismatch.*byte offset \d+/);
+  });
 });
 
 describe('TensorBoardCollector on Keras-style TF2 and torch event files', () => {

@@ -26,6 +26,12 @@ export interface TensorBoardCollectorOptions {
    */
   epochMetric?: string;
   log?: (message: string) => void;
+  /**
+   * A file that cannot be read on (a record whose checksum fails, an event that does not decode):
+   * told once per file. The collector stops reading that file at the bad record, never skipping
+   * past it, and goes on with the others. Without this, such an error is thrown from poll().
+   */
+  onBadFile?: (problem: string) => void;
 }
 
 const EVENT_FILE_PREFIX = 'events.out.tfevents.';
@@ -39,6 +45,8 @@ interface FileState {
   run: string;
   /** What each tag of this file means, worked out once per tag. */
   tags: Map<string, TagInfo>;
+  /** Why the file is no longer read (set once, by the first bad record). */
+  broken?: string;
 }
 
 interface TagInfo {
@@ -78,6 +86,7 @@ export class TensorBoardCollector {
   private readonly stepsPerEpoch: number | undefined;
   private readonly epochMetric: string | undefined;
   private readonly log: (message: string) => void;
+  private readonly onBadFile: ((problem: string) => void) | undefined;
 
   private readonly files = new Map<string, FileState>();
   private readonly pending = new Map<number, StepData>();
@@ -99,6 +108,7 @@ export class TensorBoardCollector {
     this.dir = opts.dir;
     this.tagMap = new TagMap(opts.tags);
     this.log = opts.log ?? (() => {});
+    this.onBadFile = opts.onBadFile;
     if (opts.stepsPerEpoch !== undefined) {
       if (!Number.isInteger(opts.stepsPerEpoch) || opts.stepsPerEpoch < 1) {
         throw new TagMapError(`stepsPerEpoch must be a positive integer, got ${opts.stepsPerEpoch}`);
@@ -149,10 +159,19 @@ export class TensorBoardCollector {
         this.log(`tensorboard: reading ${file}`);
       }
     }
-    for (const state of this.files.values()) {
-      await state.reader.forEachNew((data, offset) => {
-        for (const point of state.decoder.decode(data, offset)) this.accept(point, state);
-      });
+    for (const [file, state] of this.files) {
+      if (state.broken) continue;
+      try {
+        await state.reader.forEachNew((data, offset) => {
+          for (const point of state.decoder.decode(data, offset)) this.accept(point, state);
+        });
+      } catch (err) {
+        // One damaged file (an old run's, say) must not hide the others, nor be reported at every poll.
+        if (!this.onBadFile) throw err;
+        state.broken = err instanceof Error ? err.message : String(err);
+        this.log(`tensorboard: stopped reading ${file}: ${state.broken}`);
+        this.onBadFile(state.broken);
+      }
     }
   }
 
