@@ -116,7 +116,14 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     const trainPath = join(dir, trainFile);
     writeFileSync(trainPath, trainBytes.subarray(0, step20 + 40)); // steps 5, 10, 15 and the start of 20
     const logs: string[] = [];
-    const collector = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10, log: (m) => logs.push(m) });
+    const problems: string[] = [];
+    const collector = new TensorBoardCollector({
+      dir,
+      tags: TF1_TAGS,
+      stepsPerEpoch: 10,
+      log: (m) => logs.push(m),
+      onBadFile: (p) => problems.push(p),
+    });
     const first = await collector.poll();
     expect(first.map((e) => e.epoch)).toEqual([1]);
     expect(first[0]!.metrics).toEqual({ loss: written('tf1', 'losses/total_loss', 10) }); // eval/ not written yet
@@ -129,6 +136,10 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     expect(second[0]!.notes!.tensorboard).toMatchObject({ lateValues: { 'eval/eval/AUC': 1 } });
     expect(logs.some((m) => m.includes('already reported') && m.includes('eval/eval/AUC'))).toBe(true);
     expect(logs.some((m) => m.includes(join(dir, evalFile)))).toBe(true);
+    // The first dropped value is told once, as a refused report, not only in the log and the notes.
+    expect(problems).toEqual([
+      "a value of 'eval/eval/AUC' arrived for a step already read and was dropped (later ones are counted in the notes): a writer that starts its steps again (a second Keras fit() without initial_epoch, say) is not read as new epochs",
+    ]);
     const last = await collector.finish();
     expect(last.map((e) => [e.epoch, e.metrics.auc])).toEqual([[3, written('tf1', 'eval/AUC', 30)]]);
   });

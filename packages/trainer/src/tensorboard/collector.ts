@@ -30,6 +30,7 @@ export interface TensorBoardCollectorOptions {
    * A file that cannot be read on (a record whose checksum fails, an event that does not decode):
    * told once per file. The collector stops reading that file at the bad record, never skipping
    * past it, and goes on with the others. Without this, such an error is thrown from poll().
+   * Also told, once: the first value dropped because its step's epoch was already reported.
    */
   onBadFile?: (problem: string) => void;
 }
@@ -96,6 +97,7 @@ export class TensorBoardCollector {
   private readonly seenUnmapped = new Set<string>();
   private unmappedToNote: string[] = [];
   private lateToNote = new Map<string, number>();
+  private lateTold = false;
   private maxStep = Number.NEGATIVE_INFINITY;
   /** Values at or below this step belong to epochs already emitted. */
   private emittedThroughStep = Number.NEGATIVE_INFINITY;
@@ -263,6 +265,15 @@ export class TensorBoardCollector {
   }
 
   private late(name: string): void {
+    if (!this.lateTold) {
+      // They may be a whole second training stage: tell the trial once, not only the log and the
+      // next epoch's notes (there may be no next epoch).
+      this.lateTold = true;
+      this.onBadFile?.(
+        `a value of '${name}' arrived for a step already read and was dropped (later ones are counted in the notes): ` +
+          'a writer that starts its steps again (a second Keras fit() without initial_epoch, say) is not read as new epochs',
+      );
+    }
     this.lateToNote.set(name, (this.lateToNote.get(name) ?? 0) + 1);
   }
 
