@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Plugin, PluginRegistry, parseSpecText, type Runner, SpecError, type Store } from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
 import { belowRule, curveRunner, startEngine, until, walkStrategy } from './engine.test-helpers.ts';
+import { divergenceRulePlugin } from '../stopping/divergence.ts';
 import { studyIdForKey } from './idempotency.ts';
 
 const outside: Plugin<'strategy'> = {
@@ -27,7 +28,7 @@ afterEach(async () => {
 });
 
 async function setup(options: { store?: Store; runner?: Runner } = {}) {
-  const registry = new PluginRegistry().register(walkStrategy()).register(outside).register(belowRule);
+  const registry = new PluginRegistry().register(walkStrategy()).register(outside).register(belowRule).register(divergenceRulePlugin);
   const store = options.store ?? (await openStore({ dataDir: 'memory://' }));
   const { bus, engine, close } = await startEngine(store, registry, options.runner ?? curveRunner());
   cleanups.push(async () => {
@@ -304,6 +305,31 @@ describe('StudyEngine', () => {
     ]);
     expect(await store.getStudy(study.id)).toMatchObject({ state: 'failed' });
     expect((await store.getStudy(study.id))?.reason).toMatch(/^all 4 trials failed/);
+  });
+
+  it('fails a study whose trials were all stopped before reporting a finite objective: nothing to hand back', async () => {
+    // Every trial's losses are NaN at epoch 1, and the divergence rule stops it there.
+    const runner: Runner = {
+      async run(_job, ctx) {
+        await ctx.report({ epoch: 1, metrics: { train_loss: Number.NaN, val_loss: Number.NaN }, layers: [] });
+        for (let i = 0; i < 200 && !ctx.signal.aborted; i++) await new Promise((r) => setTimeout(r, 5));
+        return ctx.signal.aborted ? { state: 'stopped' } : { state: 'completed' };
+      },
+    };
+    const { store, engine } = await setup({ runner });
+    const study = await engine.submit(
+      JSON.stringify(spec({ stopping: [{ name: 'divergence' }], budget: { max_trials: 2, max_epochs: 3, parallelism: 1 } })),
+    );
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    const trials = await store.listTrials(study.id);
+    expect(trials.map((t) => [t.state, t.reason])).toEqual([
+      ['stopped', 'divergence: train_loss is NaN at epoch 1'],
+      ['stopped', 'divergence: train_loss is NaN at epoch 1'],
+    ]);
+    expect(await store.getStudy(study.id)).toMatchObject({
+      state: 'failed',
+      reason: 'none of the 2 trials reported a finite val_auc_macro: divergence: train_loss is NaN at epoch 1',
+    });
   });
 
   it('refuses at submit a pool no worker can ever serve, naming trainer.pool', async () => {

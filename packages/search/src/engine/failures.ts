@@ -7,10 +7,12 @@
 const MAX_REASON_CHARS = 400;
 
 /**
- * `all 8 trials failed: <reason>` when every trial failed, else `5 trials in a row failed: <reason>`;
- * when the reasons differ, the most common one with its count (`; 3 of them: <reason> (and 2 other reasons)`).
+ * `all 8 trials failed: <reason>` when every trial failed (`all`), `5 trials in a row failed:
+ * <reason>` (`in-a-row`), or `none of the 8 trials reported a finite val_auc_macro: <reason>` (a
+ * metric's name); when the reasons differ, the most common one with its count (`; 3 of them:
+ * <reason> (and 2 other reasons)`).
  */
-export function describeFailures(reasons: readonly (string | undefined)[], all: boolean): string {
+export function describeFailures(reasons: readonly (string | undefined)[], how: 'all' | 'in-a-row' | { noValueOf: string }): string {
   const counts = new Map<string, number>();
   for (const r of reasons) {
     const key = r?.trim() || 'no reason given';
@@ -25,7 +27,12 @@ export function describeFailures(reasons: readonly (string | undefined)[], all: 
       topCount = n;
     }
   }
-  const head = all ? `all ${reasons.length} trials failed` : `${reasons.length} trials in a row failed`;
+  const head =
+    how === 'all'
+      ? `all ${reasons.length} trials failed`
+      : how === 'in-a-row'
+        ? `${reasons.length} trials in a row failed`
+        : `none of the ${reasons.length} trials reported a finite ${how.noValueOf}`;
   const shown = top.length > MAX_REASON_CHARS ? `${top.slice(0, MAX_REASON_CHARS - 1)}…` : top;
   if (counts.size <= 1) return `${head}: ${shown}`;
   const others = counts.size - 1;

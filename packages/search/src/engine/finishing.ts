@@ -8,17 +8,19 @@ import { stopTrialNow } from './stopping.ts';
  * with why, when its trials all failed, when too many failed in a row, or when its strategy broke.
  */
 
-/** Ends a study whose trials have all finished: failed if every one of them failed, else completed. */
+/**
+ * Ends a study whose trials have all finished: failed if every one of them failed, or if none has a
+ * value to rank (every trial stopped before reporting a finite objective: there is no config to
+ * hand back, and calling that 'completed' would say otherwise); else completed.
+ */
 export async function finishStudy(ctx: EngineContext, study: ActiveStudy): Promise<void> {
+  const reasons = study.history().map((t) => t.reason);
   if (study.allFailed()) {
-    await failStudy(
-      ctx,
-      study.id,
-      describeFailures(
-        study.history().map((t) => t.reason),
-        true,
-      ),
-    );
+    await failStudy(ctx, study.id, describeFailures(reasons, 'all'));
+    return;
+  }
+  if (!study.history().some((t) => t.state !== 'failed' && typeof t.value === 'number' && Number.isFinite(t.value))) {
+    await failStudy(ctx, study.id, describeFailures(reasons, { noValueOf: study.spec.objective.metric }));
     return;
   }
   await ctx.store.setStudyState(study.id, 'completed');
@@ -35,7 +37,7 @@ export async function finishStudy(ctx: EngineContext, study: ActiveStudy): Promi
 export async function failOnRepeatedFailures(ctx: EngineContext, study: ActiveStudy): Promise<boolean> {
   const { failuresInARow } = study;
   if (failuresInARow.length < study.maxConsecutiveFailures || study.isComplete()) return false;
-  await failStudy(ctx, study.id, describeFailures(failuresInARow, false));
+  await failStudy(ctx, study.id, describeFailures(failuresInARow, 'in-a-row'));
   return true;
 }
 
