@@ -175,6 +175,23 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     expect(String(error)).toMatch(/data checksum mismatch.*byte offset \d+/);
   });
 
+  it('with onBadFile: a record cut short when the writer stopped is told at finish, naming the file', async () => {
+    for (const f of fixtureFiles('tf1')) {
+      mkdirSync(join(dir, f, '..'), { recursive: true });
+      cpSync(join(FIXTURES_DIR, 'tf1', f), join(dir, f));
+    }
+    const evalFile = join(dir, fixtureFiles('tf1').find((f) => f.startsWith('eval/'))!);
+    const bytes = readFileSync(evalFile);
+    writeFileSync(evalFile, bytes.subarray(0, bytes.length - 10));
+    const problems: string[] = [];
+    const collector = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10, onBadFile: (p) => problems.push(p) });
+    await collector.poll();
+    expect(problems).toEqual([]); // while the script runs, the record may still be completed
+    await collector.finish();
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/eval.*: the last \d+ bytes are an incomplete record \(cut short when the writer stopped\), lost/);
+  });
+
   it('with onBadFile: a corrupt file is told once and left, and the files sorted after it are still read', async () => {
     for (const f of fixtureFiles('tf1')) {
       mkdirSync(join(dir, f, '..'), { recursive: true });

@@ -142,6 +142,14 @@ export class TensorBoardCollector {
     return this.serialized(async () => {
       if (this.finished) return [];
       await this.ingest();
+      // The writer has exited: a record left incomplete will never be finished, and what it held is lost.
+      for (const [file, state] of this.files) {
+        const left = state.reader.unreadBytes;
+        if (!state.broken && left > 0) {
+          this.log(`tensorboard: ${file} ends in an incomplete record (${left} bytes), lost`);
+          this.onBadFile?.(`${file}: the last ${left} bytes are an incomplete record (cut short when the writer stopped), lost`);
+        }
+      }
       this.finished = true;
       return this.emit(true);
     });

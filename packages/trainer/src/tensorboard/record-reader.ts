@@ -38,12 +38,19 @@ const CHUNK_BYTES = 1 << 20;
 export class RecordFileReader {
   /** Where the next unread record starts. */
   private position = 0;
+  /** The file's size at the last read. */
+  private sizeSeen = 0;
   private buffer: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
 
   constructor(readonly file: string) {}
 
   get offset(): number {
     return this.position;
+  }
+
+  /** Bytes after the last whole record, as of the last read: a record still being written, or one cut short. */
+  get unreadBytes(): number {
+    return this.sizeSeen - this.position;
   }
 
   /** Every complete record written since the last call, in file order (copies; see forEachNew for the streaming form). */
@@ -66,6 +73,7 @@ export class RecordFileReader {
         if (size < this.position) {
           throw new TfRecordError(this.file, this.position, `the file shrank to ${size} bytes after ${this.position} bytes were read`);
         }
+        this.sizeSeen = size;
         const remaining = size - this.position;
         if (remaining < HEADER_BYTES) return count;
         const want = Math.min(remaining, this.buffer.length);
