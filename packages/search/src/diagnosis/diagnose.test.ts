@@ -326,6 +326,13 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(nan.summary).toBe('Diverged (the weights of conv1 are NaN or infinite at epoch 1): the learning rate 0.001 is too high.');
   });
 
+  it('layers with no movement (kernel histograms read from event files) still give their sparsity', () => {
+    const t = curveTrial('t0', { optimizer: 'rmsprop', learning_rate: 0.01 }, [0.6, 0.7, 0.8], (i) => [
+      { layer: 'TinyNet/Conv2d_1a_3x3', trainable: true, mean: 0.01, std: 0.1, sparsity: 0.4 + 0.1 * i },
+    ]);
+    expect(diagnose(t, []).evidence).toContain("Sparsity: 60 % of TinyNet/Conv2d_1a_3x3's activations are zero (40 % at the first epoch).");
+  });
+
   it('held back at a gap of 0.11 (the H200 run: head-only Adam 0.731, all layers 0.841), not at one within the noise', () => {
     const adam = (id: string, frozen: number, auc: number[]): TrialView =>
       curveTrial(id, { optimizer: 'adam', learning_rate: 1e-4, opt_epsilon: 1e-8, frozen_layers: frozen }, auc, () => [

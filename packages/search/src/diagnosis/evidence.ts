@@ -124,8 +124,11 @@ export function readEvidence(trial: TrialView, metric: string, direction: Direct
   const course = metricCourse(trial, metric, direction);
   const diverged = divergence(trial, metric);
   const evidence: TrialEvidence = { epochs: trial.epochs.length, ...(course ? { metric: course } : {}), ...(diverged ? { diverged } : {}) };
-  // Statistics of a diverged epoch are NaN: read the last epoch whose kernels are finite.
-  const last = [...withLayers].reverse().find((e) => movement(e.layers, 'kernelMovement') || movement(e.layers, 'updateRatio'));
+  // Statistics of a diverged epoch are NaN: read the last epoch whose kernels are finite. Layers
+  // with no movement at all (kernel histograms read from event files) still carry sparsity and dead
+  // units: then the last epoch with layers.
+  const last =
+    [...withLayers].reverse().find((e) => movement(e.layers, 'kernelMovement') || movement(e.layers, 'updateRatio')) ?? withLayers.at(-1);
   const first = withLayers[0];
   if (last && first) {
     const kernels = movement(last.layers, 'kernelMovement');
