@@ -188,9 +188,6 @@ export function diagnoseTrial(
   const peersHigher = (position?.betterHigher.length ?? 0) > 0 && (position?.betterLower.length ?? 0) === 0;
   const peersLower = (position?.betterLower.length ?? 0) > 0 && (position?.betterHigher.length ?? 0) === 0;
   const didLearn = learned(e, t);
-  // Learned, no peer of its group did clearly better, and some that step like it (same optimizer
-  // and epsilon regime) at lower rates did worse: the evidence speaks against "too high", whatever
-  // its dead units and kernel movement say.
   // For a trial that learned: nothing in its own evidence is wrong, but another trial did clearly
   // better, and what it changed is the advice ("nothing to change" would not be true).
   const ahead = didLearn && value !== undefined ? clearlyAhead(trial, peers, objective.direction, value, t.clearlyBetter) : undefined;
@@ -198,6 +195,9 @@ export function diagnoseTrial(
     ahead && ahead.differs.length > 0
       ? `Trial ${ahead.peer.number} did clearly better (${val(ahead.value)}) with ${ahead.differs.join(', ')}: try its settings.`
       : undefined;
+  // Learned, no peer of its group did clearly better, and some that step like it (same optimizer
+  // and epsilon regime) at lower rates did worse: the evidence speaks against "too high", whatever
+  // its dead units and kernel movement say.
   const lowerRatesDidWorse =
     didLearn &&
     position !== undefined &&

@@ -125,8 +125,14 @@ export function heldBackByFreezing(
   const frozen = trial.params.frozen_layers;
   if (typeof frozen !== 'number' || frozen <= 0) return undefined;
   const sign = direction === 'maximize' ? 1 : -1;
+  // Failed trials are never ranked: a crashed one is no evidence of what training more layers gives.
   const better = peers.filter(
-    (p) => p.id !== trial.id && typeof p.value === 'number' && Number.isFinite(p.value) && sign * (p.value - value) >= gap,
+    (p) =>
+      p.id !== trial.id &&
+      p.state !== 'failed' &&
+      typeof p.value === 'number' &&
+      Number.isFinite(p.value) &&
+      sign * (p.value - value) >= gap,
   );
   if (better.length === 0) return undefined;
   const betterFrozen = better.map((p) => (typeof p.params.frozen_layers === 'number' ? p.params.frozen_layers : 0));
