@@ -5,6 +5,16 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/** The daemon's subscription to reports. */
+export interface ReportSubscription extends Subscription {
+  /**
+   * Resolves once every report published before the subscription started has been handed to the
+   * handler and taken (a restarted daemon reads what came in while it was down before it sends any
+   * job out again), or after `timeoutMs`, resolving false.
+   */
+  caughtUp(timeoutMs: number): Promise<boolean>;
+}
+
 /** What a job handler gets besides the job. */
 export interface JobControl {
   /** Aborted when the daemon stops this trial, or the bus is closing. */
@@ -32,6 +42,7 @@ export interface JobConsumerOptions {
  * - a job is acknowledged only after its handler resolves (which it does after publishing the final report);
  * - reports are delivered at least once and in publish order per trial; the report handler
  *   acknowledges a batch by resolving, and a rejected batch is delivered again;
+ * - a report subscription's caughtUp() resolves only after the reports published before it started were taken;
  * - stop(trialId) aborts the handler running that trial, and a job stopped before it started
  *   is never handed to a handler.
  */
@@ -41,7 +52,7 @@ export interface Bus {
   // Daemon side.
   dispatch(jobs: readonly TrialJob[]): Promise<void>;
   stop(trialId: string, reason: string): Promise<void>;
-  consumeReports(handler: (batch: readonly Report[]) => Promise<void>): Promise<Subscription>;
+  consumeReports(handler: (batch: readonly Report[]) => Promise<void>): Promise<ReportSubscription>;
 
   // Worker side.
   consumeJobs(options: JobConsumerOptions, handler: (job: TrialJob, control: JobControl) => Promise<void>): Promise<Subscription>;

@@ -1,5 +1,5 @@
 import type { Report, TrialJob } from '../types.ts';
-import type { Bus, JobConsumerOptions, JobControl, Subscription } from './contract.ts';
+import type { Bus, JobConsumerOptions, JobControl, ReportSubscription, Subscription } from './contract.ts';
 
 type JobHandler = (job: TrialJob, control: JobControl) => Promise<void>;
 
@@ -45,6 +45,8 @@ export class LocalBus implements Bus {
   private readonly reports: Report[] = [];
   private reportHandler: ((batch: readonly Report[]) => Promise<void>) | undefined;
   private draining = false;
+  /** Reports the handler has taken, ever: how caughtUp() knows the queue it started with is done. */
+  private reportsTaken = 0;
   private closed = false;
   private readonly maxDeliver: number;
   private readonly maxBatch: number;
@@ -86,15 +88,25 @@ export class LocalBus implements Bus {
     }
   }
 
-  async consumeReports(handler: (batch: readonly Report[]) => Promise<void>): Promise<Subscription> {
+  async consumeReports(handler: (batch: readonly Report[]) => Promise<void>): Promise<ReportSubscription> {
     this.assertOpen();
     if (this.reportHandler) throw new Error('LocalBus: reports already have a consumer');
     this.reportHandler = handler;
+    // Reports are taken from the front, in order: once this many more have been taken, the ones queued now are.
+    const target = this.reportsTaken + this.reports.length;
     queueMicrotask(() => void this.drainReports());
     return {
       close: async () => {
         this.reportHandler = undefined;
         while (this.draining) await new Promise((r) => setTimeout(r, 5));
+      },
+      caughtUp: async (timeoutMs) => {
+        const deadline = Date.now() + timeoutMs;
+        while (this.reportsTaken < target) {
+          if (Date.now() >= deadline) return false;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        return true;
       },
     };
   }
@@ -204,6 +216,7 @@ export class LocalBus implements Bus {
         try {
           await this.reportHandler(batch);
           this.reports.splice(0, batch.length);
+          this.reportsTaken += batch.length;
           rejections = 0;
         } catch (err) {
           // As the NATS bus does: the batch is kept, in order, and handed over again until the handler

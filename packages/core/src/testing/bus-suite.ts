@@ -183,6 +183,21 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       expect(firstOccurrences(accepted, 't1')).toEqual(['epoch 1', 'epoch 2', 'epoch 3', 'epoch 4', 'epoch 5', 'final']);
     });
 
+    it('caughtUp() resolves once the reports published before the subscription started are taken (a restarted daemon)', async () => {
+      const { daemon, worker } = await setup();
+      const w = await worker();
+      for (let e = 1; e <= 30; e++) await w.publishReport(epoch('t-backlog', e));
+      const taken: Report[] = [];
+      const sub = await daemon.consumeReports(async (batch) => {
+        await pause(20); // a store write per batch
+        taken.push(...batch);
+      });
+      expect(await sub.caughtUp(10_000)).toBe(true);
+      expect(firstOccurrences(taken, 't-backlog')).toHaveLength(30);
+      // Nothing queued: at once.
+      expect(await sub.caughtUp(1_000)).toBe(true);
+    });
+
     it('carries NaN and ±Infinity in a report (a diverged trial’s loss), not null', async () => {
       const { daemon, worker } = await setup();
       const reports = await collectReports(daemon);

@@ -28,6 +28,11 @@ export interface EngineContext {
   readonly trialToStudy: Map<string, ActiveStudy>;
   /** Set by close: no study advances any more. */
   closing: boolean;
+  /**
+   * Set while a starting engine reads the reports that came in while it was down: no study sends a
+   * job out until then, so a trial that finished meanwhile is not run again.
+   */
+  catchingUp: boolean;
   emit(event: EngineEvent): void;
 }
 

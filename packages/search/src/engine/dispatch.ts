@@ -13,7 +13,7 @@ import { failOnRepeatedFailures, failStudy, finishStudy } from './finishing.ts';
 /** Fills free parallel slots with new trials from the strategy, or finishes the study. */
 export function pump(ctx: EngineContext, study: ActiveStudy): Promise<void> {
   return study.serial(async () => {
-    if (ctx.closing || ctx.active.get(study.id) !== study) return;
+    if (ctx.closing || ctx.catchingUp || ctx.active.get(study.id) !== study) return;
     try {
       await fill(ctx, study);
     } catch (err) {

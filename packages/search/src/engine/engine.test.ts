@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Plugin, PluginRegistry, parseSpecText, type Runner, SpecError, type Store } from '@sweepd/core';
+import { LocalBus, type Plugin, PluginRegistry, parseSpecText, type Runner, SpecError, type Store } from '@sweepd/core';
+import { startWorker } from '@sweepd/trainer';
 import { openStore } from '@sweepd/core/store';
 import { belowRule, curveRunner, startEngine, until, walkStrategy } from './engine.test-helpers.ts';
 import { divergenceRulePlugin } from '../stopping/divergence.ts';
@@ -191,6 +192,40 @@ describe('StudyEngine', () => {
     // The walk is a function of the history, so the restarted study drew the same learning rates.
     expect(trials.map((t) => t.params.learning_rate)).toEqual(Array.from({ length: 8 }, (_, i) => 10 ** -(i % 8) - 1e-9));
     await second.close();
+  });
+
+  it('a restarted engine reads the reports queued while it was down before it sends any job: trials that finished meanwhile are not run again', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const first = await setup({ store, runner: curveRunner(2_000) });
+    const study = await first.engine.submit(JSON.stringify(spec({ budget: { max_trials: 2, max_epochs: 2, parallelism: 2 } })));
+    await until(async () => (await store.listTrials(study.id)).every((t) => t.state === 'running'));
+    await first.close(); // the daemon goes away; its workers go on and finish both trials
+    const bus = new LocalBus();
+    for (const t of await store.listTrials(study.id)) {
+      for (const epoch of [1, 2])
+        await bus.publishReport({ kind: 'epoch', studyId: study.id, trialId: t.id, epoch, metrics: { val_auc_macro: 0.8 }, layers: [] });
+      await bus.publishReport({ kind: 'final', studyId: study.id, trialId: t.id, state: 'completed' });
+    }
+    let runs = 0;
+    const worker = await startWorker({ bus, runner: { run: async () => ({ state: 'completed', reason: `${++runs}` }) }, concurrency: 2 });
+    const { StudyEngine } = await import('./engine.ts');
+    const registry = new PluginRegistry().register(walkStrategy());
+    const engine = new StudyEngine({ store, bus, registry });
+    cleanups.push(async () => {
+      await engine.close();
+      await worker.close();
+      await bus.close();
+    });
+    await engine.start();
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    expect(await store.getStudy(study.id)).toMatchObject({ state: 'completed' });
+    expect((await store.listTrials(study.id)).map((t) => [t.state, t.epochs.length])).toEqual([
+      ['completed', 2],
+      ['completed', 2],
+    ]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(runs).toBe(0);
   });
 
   it('adopts the trials of a createTrials that stored them but whose reply was lost, keeping to the budget', async () => {

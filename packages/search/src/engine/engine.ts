@@ -3,11 +3,11 @@ import {
   type Bus,
   type Logger,
   type PluginRegistry,
+  type ReportSubscription,
   registry as defaultRegistry,
   type SearchSpec,
   type Store,
   type StudyRecord,
-  type Subscription,
   silentLogger,
   type TrialView,
 } from '@sweepd/core';
@@ -15,7 +15,11 @@ import { type EngineContext, type EngineEvent, errorText } from './context.ts';
 import { failStudy } from './finishing.ts';
 import { ingest } from './ingestion.ts';
 import { stopStudy, stopTrial } from './stopping.ts';
+import { pump } from './dispatch.ts';
 import { activate, Submissions } from './submission.ts';
+
+/** How long a starting engine waits for the reports queued while it was down before it dispatches anyway. */
+const CATCH_UP_MS = 60_000;
 
 export type { EngineEvent } from './context.ts';
 
@@ -51,7 +55,7 @@ export class StudyEngine {
   readonly events = new EventEmitter<{ change: [EngineEvent] }>();
   private readonly ctx: EngineContext;
   private readonly submissions: Submissions;
-  private reports: Subscription | undefined;
+  private reports: ReportSubscription | undefined;
 
   constructor(options: EngineOptions) {
     this.ctx = {
@@ -65,23 +69,39 @@ export class StudyEngine {
       active: new Map(),
       trialToStudy: new Map(),
       closing: false,
+      catchingUp: false,
       emit: (event) => this.events.emit('change', event),
     };
     this.submissions = new Submissions(this.ctx);
     this.events.setMaxListeners(0);
   }
 
-  /** Resumes running studies and starts ingesting reports. */
+  /**
+   * Resumes running studies and starts ingesting reports. The reports that came in while the
+   * daemon was down are read first (up to CATCH_UP_MS): a trial that finished meanwhile is then
+   * finished here, not sent out to run again.
+   */
   async start(): Promise<void> {
     const { ctx } = this;
-    for (const record of await ctx.store.runningStudies()) {
-      try {
-        await activate(ctx, record, true);
-      } catch (err) {
-        await failStudy(ctx, record.id, `could not resume: ${errorText(err)}`);
+    ctx.catchingUp = true;
+    try {
+      for (const record of await ctx.store.runningStudies()) {
+        try {
+          await activate(ctx, record, true);
+        } catch (err) {
+          await failStudy(ctx, record.id, `could not resume: ${errorText(err)}`);
+        }
       }
+      this.reports = await ctx.bus.consumeReports((batch) => ingest(ctx, batch));
+      if (!(await this.reports.caughtUp(CATCH_UP_MS)))
+        ctx.log.warn(
+          { waitedMs: CATCH_UP_MS },
+          'the reports queued while the daemon was down are not all read yet; resuming the studies anyway',
+        );
+    } finally {
+      ctx.catchingUp = false;
     }
-    this.reports = await ctx.bus.consumeReports((batch) => ingest(ctx, batch));
+    for (const study of [...ctx.active.values()]) await pump(ctx, study);
   }
 
   /** Validates, stores and starts a study. Throws SpecError (nothing stored) when the spec is invalid. */

@@ -2,7 +2,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import type { Report, TrialJob } from '../../types.ts';
-import type { Bus, JobConsumerOptions, JobControl, Subscription } from '../contract.ts';
+import type { Bus, JobConsumerOptions, JobControl, ReportSubscription, Subscription } from '../contract.ts';
 import { JobConsumer } from './job-consumer.ts';
 import { BusNames } from './names.ts';
 import { messageOf, publishDurably } from './publish.ts';
@@ -156,7 +156,7 @@ export class NatsBus implements Bus {
     });
   }
 
-  async consumeReports(handler: ReportHandler): Promise<Subscription> {
+  async consumeReports(handler: ReportHandler): Promise<ReportSubscription> {
     this.assertOpen();
     if (this.reportConsumer) throw new Error('NatsBus: reports already have a consumer');
     const consumer = await ReportConsumer.start(
@@ -180,6 +180,7 @@ export class NatsBus implements Bus {
         await consumer.close();
         if (this.reportConsumer === consumer) this.reportConsumer = undefined;
       },
+      caughtUp: (timeoutMs) => consumer.caughtUp(timeoutMs),
     };
   }
 

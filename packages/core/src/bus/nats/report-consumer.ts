@@ -34,6 +34,9 @@ const REMEMBERED_SEQUENCES = 200_000;
  */
 export class ReportConsumer implements Subscription {
   private pending: JsMsg[] = [];
+  /** The stream's last sequence when the consumer started, and the highest sequence handed over and taken since. */
+  private backlogThrough = 0;
+  private handledThrough = 0;
   private readonly handled = new Set<number>();
   private messages: ConsumerMessages | undefined;
   private reader: Promise<void> = Promise.resolve();
@@ -50,9 +53,26 @@ export class ReportConsumer implements Subscription {
 
   static async start(ctx: ReportConsumerContext, handler: ReportHandler): Promise<ReportConsumer> {
     const consumer = new ReportConsumer(ctx, handler);
+    // The stream keeps only reports not yet taken: the last one in it now is where caughtUp() ends.
+    consumer.backlogThrough = (await ctx.jsm.streams.info(ctx.names.reportsStream)).state.last_seq;
     await consumer.subscribe();
     consumer.loop = consumer.run();
     return consumer;
+  }
+
+  /** Whether the reports in the stream when this consumer started have all been handed over and taken (see Bus). */
+  async caughtUp(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (let check = 0; ; check++) {
+      if (this.handledThrough >= this.backlogThrough) return true;
+      // Some may be gone without passing here (malformed ones, taken before a resync): ask the stream now and then.
+      if (check % 10 === 9) {
+        const { state } = await this.ctx.jsm.streams.info(this.ctx.names.reportsStream);
+        if (state.messages === 0 || state.first_seq > this.backlogThrough) return true;
+      }
+      if (Date.now() >= deadline || this.closed) return false;
+      await sleep(50);
+    }
   }
 
   /** After a reconnect: reports in flight when the connection dropped would come back only after their ack wait, behind newer ones; start over from the first unacknowledged report instead. */
@@ -192,6 +212,7 @@ export class ReportConsumer implements Subscription {
   }
 
   private remember(seq: number): void {
+    if (seq > this.handledThrough) this.handledThrough = seq;
     this.handled.add(seq);
     if (this.handled.size > REMEMBERED_SEQUENCES) {
       const oldest = this.handled.values().next().value;
