@@ -63,7 +63,12 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   }
   const dataDir = path.resolve(options.dataDir ?? '.sweepd');
   const { openStore } = await import('@sweepd/core/store');
-  const store = await openStore({ url: options.databaseUrl, dataDir: path.join(dataDir, 'db'), log: (msg) => log.info({}, msg) });
+  const store = await openStore({
+    url: options.databaseUrl,
+    dataDir: path.join(dataDir, 'db'),
+    exclusive: true,
+    log: (msg) => log.info({}, msg),
+  });
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
     const bus = options.natsUrl ? await connectNats(options.natsUrl, log) : new LocalBus({ log: (message) => log.warn({}, message) });

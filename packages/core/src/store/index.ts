@@ -20,13 +20,15 @@ export interface OpenStoreOptions {
   url?: string;
   /** PGlite data directory (default ./.sweepd/db), or 'memory://'. Ignored when url is given. */
   dataDir?: string;
+  /** PostgreSQL: take the database for this process alone (a daemon); see PostgresStoreOptions. PGlite always is. */
+  exclusive?: boolean;
   log?: (msg: string) => void;
 }
 
 /** Opens (and migrates) the store: PostgreSQL when a URL is given, else PGlite in dataDir. */
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
-  const { url, dataDir, log } = options;
+  const { url, dataDir, log, exclusive } = options;
   if (url === undefined || url === '') return PgliteStore.open({ ...(dataDir !== undefined && { dataDir }), ...(log && { log }) });
-  if (/^postgres(ql)?:\/\//i.test(url)) return PostgresStore.open(url, { ...(log && { log }) });
+  if (/^postgres(ql)?:\/\//i.test(url)) return PostgresStore.open(url, { ...(log && { log }), ...(exclusive && { exclusive }) });
   throw new StoreError(`store url must start with postgres:// or postgresql:// (or be absent for embedded PGlite), got ${redactUrl(url)}`);
 }

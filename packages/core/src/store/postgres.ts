@@ -8,11 +8,18 @@ import { MIGRATIONS_FOLDER } from './migrations.ts';
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
   maxConnections?: number;
+  /**
+   * Take the database for this process alone (a daemon): a session advisory lock on a connection
+   * of its own, held until close. Opening it so while another process holds it is refused.
+   */
+  exclusive?: boolean;
   log?: (msg: string) => void;
 }
 
 /** Serialises migrations of several daemons starting at once against one database. */
 const MIGRATION_LOCK_KEY = 7_303_656_419;
+/** Held by the one daemon that uses a database (two would share one report stream and lose reports). */
+const DAEMON_LOCK_KEY = 7_303_656_420;
 
 /** The URL with any password replaced, for messages and logs. */
 export function redactUrl(url: string): string {
@@ -34,8 +41,13 @@ export class PostgresStore extends DrizzleStore {
   private constructor(
     readonly url: string,
     client: postgres.Sql,
+    held: postgres.ReservedSql | undefined,
   ) {
-    super('postgres', drizzle({ client }), () => client.end({ timeout: 5 }));
+    super('postgres', drizzle({ client }), async () => {
+      // Ending the connection ends its session, and the lock with it.
+      held?.release();
+      await client.end({ timeout: 5 });
+    });
   }
 
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -47,8 +59,27 @@ export class PostgresStore extends DrizzleStore {
       throw new StoreError(`cannot open the PostgreSQL store at ${shown}: ${message}`, { cause: err });
     }
     const client = postgres(url, { max: options.maxConnections ?? 10, onnotice: () => undefined, connect_timeout: 10 });
-    options.log?.(`store: PostgreSQL at ${shown}`);
-    return new PostgresStore(shown, client);
+    let held: postgres.ReservedSql | undefined;
+    if (options.exclusive) {
+      try {
+        held = await client.reserve();
+        const [row] = await held`select pg_try_advisory_lock(${DAEMON_LOCK_KEY}) as locked`;
+        if (!row?.locked)
+          throw new StoreError(
+            `another sweepd daemon is using the PostgreSQL database ${shown}: stop it first, or give this daemon a database of its own ` +
+              '(two daemons on one database would take each other’s reports)',
+          );
+      } catch (err) {
+        held?.release();
+        await client.end({ timeout: 5 });
+        if (err instanceof StoreError) throw err;
+        throw new StoreError(`cannot open the PostgreSQL store at ${shown}: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
+      }
+    }
+    options.log?.(`store: PostgreSQL at ${shown}${held ? ' (held by this daemon alone)' : ''}`);
+    return new PostgresStore(shown, client, held);
   }
 }
 

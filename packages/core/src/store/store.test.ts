@@ -143,6 +143,23 @@ describe('PostgreSQL', () => {
     }
   });
 
+  it('exclusive (a daemon): a second exclusive open of the database is refused while the first is open, and allowed after', async () => {
+    const first = await openStore({ url: testUrl, exclusive: true });
+    try {
+      const second = openStore({ url: withPassword(testUrl, 'sekret'), exclusive: true });
+      await expect(second).rejects.toBeInstanceOf(StoreError);
+      await expect(second).rejects.toThrow(new RegExp(`another sweepd daemon is using the PostgreSQL database .*${database}`));
+      await expect(second).rejects.not.toThrow('sekret');
+      // Tools that only read or write (a bench, a migration) are not daemons and still open it.
+      const plain = await openStore({ url: testUrl });
+      await plain.close();
+    } finally {
+      await first.close();
+    }
+    const again = await openStore({ url: testUrl, exclusive: true });
+    await again.close();
+  });
+
   it('fails to open with a clear error when the server is unreachable', async () => {
     const open = openStore({ url: 'postgres://postgres:pw@127.0.0.1:1/nothing' });
     await expect(open).rejects.toBeInstanceOf(StoreError);
