@@ -101,6 +101,40 @@ describe('sweepd CLI', () => {
     expect(code).toBe(0);
   }, 120_000);
 
+  it('SIGTERM with a watch attached: the daemon stops within seconds and starts no more trials', async () => {
+    const own = await startDaemonProcess({ args: ['--workers', '1'], timeoutMs: 150_000 });
+    const env = { ...process.env };
+    delete env.SWEEPD_API_TOKEN;
+    const submitted = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [CLI, 'submit', file('sigterm.yaml', specYaml('cli-sigterm', 6, 3, 1500)), '--api', own.url],
+        { cwd: REPO_ROOT, env },
+        (err, stdout) => (err ? reject(err) : resolve(stdout.trim())),
+      ),
+    );
+    const watch = spawn(process.execPath, [CLI, 'watch', submitted, '--api', own.url], { cwd: REPO_ROOT, env, stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 3_000));
+    const t0 = Date.now();
+    const code = await own.stop('SIGTERM');
+    const seconds = (Date.now() - t0) / 1000;
+    watch.kill();
+    expect(code).toBe(0);
+    // Before: the watcher's reconnects held the server open and the study ran to its end (about 30 s).
+    expect(seconds).toBeLessThan(15);
+    const afterSignal = own
+      .logs()
+      .split('\n')
+      .slice(
+        own
+          .logs()
+          .split('\n')
+          .findIndex((l) => l.includes('shutting down')),
+      )
+      .filter((l) => l.includes('"study completed"'));
+    expect(afterSignal).toEqual([]);
+  }, 200_000);
+
   it('ls, watch of a finished study, and export in every format', async () => {
     const ls = await sweepd(['ls']);
     expect(ls.code).toBe(0);

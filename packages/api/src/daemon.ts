@@ -18,6 +18,8 @@ import { LeaderboardHub } from './live/hub.ts';
 import { connectNats } from './nats.ts';
 import { DaemonMetrics } from './ops/metrics.ts';
 
+/** How long a stopping daemon lets its HTTP connections end on their own before it closes them. */
+const SHUTDOWN_GRACE_MS = 2_000;
 export interface DaemonOptions {
   port?: number;
   host?: string;
@@ -126,10 +128,19 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       s.once('error', reject);
     });
     // First on close: stop accepting and end the live streams (they would hold server.close open).
+    // A client that reconnects at once (sweepd watch, a dashboard tab) keeps reusing its keep-alive
+    // socket, which is then never idle: after a short grace every connection is closed, or the
+    // engine (closed after this) would go on dispatching trials of a daemon told to stop.
     closers.unshift(
       () =>
         new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          const force = setTimeout(() => {
+            if ('closeAllConnections' in server) server.closeAllConnections();
+          }, SHUTDOWN_GRACE_MS);
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
           hub.close();
           if ('closeIdleConnections' in server) server.closeIdleConnections();
         }),
