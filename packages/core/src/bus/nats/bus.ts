@@ -187,7 +187,13 @@ export class NatsBus implements Bus {
   async consumeJobs(options: JobConsumerOptions, handler: (job: TrialJob, control: JobControl) => Promise<void>): Promise<Subscription> {
     this.assertOpen();
     this.names.poolFilter(options.pool); // a clear error for a bad pool before anything is created
-    const durable = await ensureJobConsumer(this.jsm, this.names, options.pool, { ackWaitMs: this.settings.ackWaitMs });
+    const { durable, ackWaitMs } = await ensureJobConsumer(this.jsm, this.names, options.pool, { ackWaitMs: this.settings.ackWaitMs });
+    if (ackWaitMs !== this.settings.ackWaitMs)
+      this.log(
+        `pool ${options.pool}: its job consumer's ack wait is ${ackWaitMs} ms (set by the worker that created it), not this worker's ` +
+          `${this.settings.ackWaitMs} ms; using ${ackWaitMs} ms. Give every worker the same SWEEPD_NATS_ACK_WAIT_MS, or delete the ` +
+          `consumer ${durable} while no worker runs to change it`,
+      );
     this.stops.listen();
     const consumer = new JobConsumer(
       {
@@ -197,7 +203,8 @@ export class NatsBus implements Bus {
         durable,
         stops: this.stops,
         maxDeliver: this.settings.maxDeliver,
-        heartbeatMs: this.settings.heartbeatMs,
+        // Paced for the consumer's ack wait, whoever set it.
+        heartbeatMs: Math.min(this.settings.heartbeatMs, Math.floor(ackWaitMs / 3)),
         retryTimeoutMs: this.settings.publishTimeoutMs,
         publishReport: (report) => this.publishReport(report),
         log: this.log,

@@ -55,6 +55,26 @@ describe('NatsBus faults', () => {
     expect(Date.now() - diedAt).toBeGreaterThan(300);
   });
 
+  it("a worker with a shorter ack wait joining a pool leaves the pool's consumer as it is: a running job is not redelivered", async () => {
+    env = await natsBuses({ ackWaitMs: 3_000, heartbeatMs: 1_000 });
+    const first = await env.worker();
+    const runs: number[] = [];
+    await first.consumeJobs({ pool: 'default', concurrency: 1 }, async (_j, c) => {
+      runs.push(c.attempt);
+      await new Promise((r) => setTimeout(r, 5_000)); // longer than either ack wait
+    });
+    await env.daemon.dispatch([job('long')]);
+    await waitUntil(() => runs.length > 0, 'the first worker to start the job');
+    const said: string[] = [];
+    const second = await env.worker({ ackWaitMs: 1_000, heartbeatMs: 300, log: (m) => said.push(m) });
+    await second.consumeJobs({ pool: 'default', concurrency: 1 }, async (_j, c) => {
+      runs.push(c.attempt);
+    });
+    await new Promise((r) => setTimeout(r, 5_500));
+    expect(runs).toEqual([1]);
+    expect(said.join('\n')).toMatch(/pool default: its job consumer's ack wait is 3000 ms .* not this worker's 1000 ms; using 3000 ms/);
+  }, 20_000);
+
   it('reports failed a trial whose worker died on its last delivery, and removes the job', async () => {
     env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200, maxDeliver: 1 });
     const reports: Report[] = [];

@@ -68,14 +68,25 @@ export interface JobConsumerSettings {
   ackWaitMs: number;
 }
 
-/** The durable pull consumer of one pool, shared by every worker of that pool. */
+/**
+ * The durable pull consumer of one pool, shared by every worker of that pool, and its ack wait. An
+ * existing one is used as it is: adding it again with another ack wait would change it under the
+ * workers already running, whose keep-alives are paced for the old one (their live trials would be
+ * redelivered to a second worker while still running).
+ */
 export async function ensureJobConsumer(
   jsm: JetStreamManager,
   names: BusNames,
   pool: string,
   settings: JobConsumerSettings,
-): Promise<string> {
+): Promise<{ durable: string; ackWaitMs: number }> {
   const durable = names.jobsConsumer(pool);
+  try {
+    const existing = await jsm.consumers.info(names.jobsStream, durable);
+    return { durable, ackWaitMs: (existing.config.ack_wait ?? nanos(settings.ackWaitMs)) / 1e6 };
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.status === 404)) throw err;
+  }
   await jsm.consumers.add(names.jobsStream, {
     durable_name: durable,
     filter_subject: names.poolFilter(pool),
@@ -88,7 +99,7 @@ export async function ensureJobConsumer(
     max_ack_pending: 10_000,
     deliver_policy: DeliverPolicy.All,
   });
-  return durable;
+  return { durable, ackWaitMs: settings.ackWaitMs };
 }
 
 /**
