@@ -160,8 +160,12 @@ describe('HTTP API', () => {
     expect(json.trial).toBe(a.number);
     expect(json.config).toEqual({ batch_size: 32, ...a.params });
     const flags = await (await app.request(`/v1/studies/${studyId}/export?format=flags`)).text();
-    expect(flags).toContain(`--optimizer=${a.params.optimizer}`);
-    expect(flags).toContain('--batch_size=32');
+    // In the spec's order (the store's jsonb keeps none: it would put optimizer first), then the fixed values.
+    expect(flags).toBe(`--learning_rate=${a.params.learning_rate} --optimizer=${a.params.optimizer} --batch_size=32\n`);
+    expect(Object.keys(json.config)).toEqual(['learning_rate', 'optimizer', 'batch_size']);
+    const view = (await (await app.request(`/v1/studies/${studyId}`)).json()) as { answer: { verdict: string; best: { params: object } } };
+    expect(Object.keys(view.answer.best.params)).toEqual(['learning_rate', 'optimizer']);
+    expect(view.answer.verdict).toMatch(/learning_rate=.*, optimizer=/);
     expect(await (await app.request(`/v1/studies/${studyId}/export?format=yaml`)).text()).toContain('batch_size: 32');
     expect(await (await app.request(`/v1/studies/${studyId}/export?format=env`)).text()).toContain('BATCH_SIZE=32');
     expect((await app.request(`/v1/studies/${studyId}/export?format=xml`)).status).toBe(400);

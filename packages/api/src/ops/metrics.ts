@@ -44,7 +44,7 @@ export class DaemonMetrics {
   });
   private readonly epochs = new Counter({
     name: 'sweepd_epochs_ingested_total',
-    help: 'Epoch reports stored since the daemon started.',
+    help: 'Epoch reports ingested since the daemon started (an epoch reported again, by a redelivered trial, counts again).',
     registers: [this.registry],
   });
   private readonly latency = new Histogram({

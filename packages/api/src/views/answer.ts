@@ -1,6 +1,6 @@
 import type { Direction, ParamValue, SearchSpec, StudyState, TrialRecord, TrialState } from '@sweepd/core';
 import { chanceLevel, type Diagnosis, diagnoseTrial, isBaselineTrial, noiseEstimate } from '@sweepd/search';
-import { leaderboard } from './leaderboard.ts';
+import { inOrder, leaderboard } from './leaderboard.ts';
 
 /** Within this many times the measured epoch-to-epoch noise, the baseline counts as near the best. */
 export const NEAR_NOISE_MULTIPLE = 2;
@@ -55,7 +55,13 @@ export interface StudyAnswer {
   verdict: string;
 }
 
-export function studyAnswer(spec: SearchSpec, state: StudyState, trials: readonly TrialRecord[]): StudyAnswer {
+/** `order`: the parameters' order for what it prints and returns (paramColumns; the Store keeps none). */
+export function studyAnswer(
+  spec: SearchSpec,
+  state: StudyState,
+  trials: readonly TrialRecord[],
+  order: readonly string[] = [],
+): StudyAnswer {
   const { metric, direction } = spec.objective;
   const objective = { metric, direction };
   const ranked = leaderboard(trials, spec).filter((r) => r.rank !== null);
@@ -63,7 +69,7 @@ export function studyAnswer(spec: SearchSpec, state: StudyState, trials: readonl
   const top = ranked[0] && byNumber.get(ranked[0].number);
   const best =
     top && top.value !== undefined
-      ? { trial: top.number, params: top.params, value: top.value, diagnosis: diagnoseTrial(top, trials, objective) }
+      ? { trial: top.number, params: inOrder(top.params, order), value: top.value, diagnosis: diagnoseTrial(top, trials, objective) }
       : null;
   const so = state === 'running' ? 'so far: ' : '';
   const baselineTrial = trials.filter(isBaselineTrial).sort((a, b) => a.number - b.number)[0];
@@ -80,7 +86,7 @@ export function studyAnswer(spec: SearchSpec, state: StudyState, trials: readonl
       : null;
   const baseline = {
     trial: baselineTrial.number,
-    params: baselineTrial.params,
+    params: inOrder(baselineTrial.params, order),
     value: baseValue,
     state: baselineTrial.state,
     reason: baselineTrial.reason ?? null,

@@ -1,6 +1,6 @@
 import { stringify as toYaml } from 'yaml';
 import type { ParamValue, SearchSpec, TrialRecord } from '@sweepd/core';
-import { leaderboard } from './leaderboard.ts';
+import { configOrder, inOrder, leaderboard } from './leaderboard.ts';
 
 export const EXPORT_FORMATS = ['json', 'yaml', 'flags', 'env'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -13,15 +13,19 @@ export interface BestConfig {
   config: Record<string, ParamValue>;
 }
 
-/** The best trial's full config, or undefined while no trial has a value. */
-export function bestConfig(studyId: string, spec: SearchSpec, trials: readonly TrialRecord[]): BestConfig | undefined {
+/** The best trial's full config (searched parameters in the spec's order, then the fixed ones), or undefined while no trial has a value. */
+export function bestConfig(
+  study: { id: string; spec: SearchSpec; specText?: string },
+  trials: readonly TrialRecord[],
+): BestConfig | undefined {
+  const { spec } = study;
   const top = leaderboard(trials, spec)[0];
   if (!top || top.rank === null || top.value === null) return undefined;
   return {
-    study: studyId,
+    study: study.id,
     trial: top.number,
     objective: { ...spec.objective, value: top.value },
-    config: { ...spec.fixed, ...top.params },
+    config: inOrder({ ...spec.fixed, ...top.params }, configOrder(study)),
   };
 }
 

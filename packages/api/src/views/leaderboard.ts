@@ -87,20 +87,37 @@ export function paramColumns(study: { spec: SearchSpec; specText?: string }, row
   return [...declared, ...[...extra].sort()];
 }
 
-function declaredOrder(study: { spec: SearchSpec; specText?: string }): string[] {
-  const known = Object.keys(study.spec.space);
+/**
+ * The order of a full training config (what export prints): the searched parameters as
+ * paramColumns gives them, then the spec's `fixed` values as written.
+ */
+export function configOrder(study: { spec: SearchSpec; specText?: string }): string[] {
+  return [...declaredOrder(study), ...declaredOrder(study, 'fixed')];
+}
+
+/** `values` with its keys in `order` first, then the rest as they come (jsonb keeps no order of its own). */
+export function inOrder<V>(values: Readonly<Record<string, V>>, order: readonly string[]): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const k of order) if (k in values) out[k] = values[k] as V;
+  for (const k of Object.keys(values)) if (!(k in out)) out[k] = values[k] as V;
+  return out;
+}
+
+function declaredOrder(study: { spec: SearchSpec; specText?: string }, section: 'space' | 'fixed' = 'space'): string[] {
+  const known = Object.keys(study.spec[section] ?? {});
   if (!study.specText) return known;
-  const cached = columnCache.get(study.specText);
+  const key = `${section}\n${study.specText}`;
+  const cached = columnCache.get(key);
   if (cached) return cached;
   let order = known;
   try {
-    const raw = decodeSpecText(study.specText) as { space?: Record<string, unknown> } | null;
-    const written = Object.keys(raw?.space ?? {}).filter((k) => known.includes(k));
+    const raw = decodeSpecText(study.specText) as Record<string, Record<string, unknown> | undefined> | null;
+    const written = Object.keys(raw?.[section] ?? {}).filter((k) => known.includes(k));
     if (written.length === known.length) order = written;
   } catch {
     // The text was accepted at submission; should it not decode now, the parsed spec's order stands.
   }
   if (columnCache.size >= 64) columnCache.delete(columnCache.keys().next().value as string);
-  columnCache.set(study.specText, order);
+  columnCache.set(key, order);
   return order;
 }

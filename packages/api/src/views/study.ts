@@ -2,6 +2,7 @@ import type { Direction, Store, StudyRecord, StudySummary, TrialRecord, TrialSta
 import { diagnoseTrial } from '@sweepd/search';
 import { studyAnswer } from './answer.ts';
 import { bestConfig } from './export.ts';
+import { paramColumns } from './leaderboard.ts';
 
 export type TrialCounts = Record<TrialState, number>;
 
@@ -13,11 +14,11 @@ export function countTrials(trials: readonly Pick<TrialView, 'state'>[]): TrialC
 
 /** A study with its counts and best config, as `GET /v1/studies/:id` answers it. */
 export function studyView(study: StudyRecord, trials: readonly TrialRecord[]) {
-  const best = bestConfig(study.id, study.spec, trials);
+  const best = bestConfig(study, trials);
   return {
     ...studyHeader(study, countTrials(trials)),
     best: best ? { trial: best.trial, value: best.objective.value, config: best.config } : null,
-    answer: studyAnswer(study.spec, study.state, trials),
+    answer: studyAnswer(study.spec, study.state, trials, paramColumns(study)),
     spec: study.spec,
   };
 }

@@ -111,7 +111,7 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
   app.openapi(exportRoute, async (c) => {
     const { format } = c.req.valid('query');
     const study = await findStudy(store, c.req.valid('param').id);
-    const best = bestConfig(study.id, study.spec, await store.listTrials(study.id));
+    const best = bestConfig(study, await store.listTrials(study.id));
     if (!best) {
       const { metric } = study.spec.objective;
       throw new HttpError(
