@@ -14,6 +14,7 @@ const spec = JSON.stringify({
   name: 'surface',
   objective: { metric: 'val_auc_macro', direction: 'maximize' },
   space: { learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true } },
+  fixed: { optimizer: 'adam' },
   budget: { max_trials: 2, max_epochs: 2, parallelism: 2 },
   trainer: { runner: 'simulate', options: { curve: 'lr_auc' } },
 });

@@ -109,6 +109,17 @@ export function checkSimulateSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}
   const parsed = simulateJobOptionsSchema.safeParse(spec.trainer.options ?? {});
   if (!parsed.success) return optionProblems(parsed.error.issues);
   const { curve } = parsed.data;
+  if (curve === 'lr_auc') {
+    // What lrAucParams reads; without it every trial would fail the same way, one by one.
+    const names = new Set([...Object.keys(spec.space), ...Object.keys(spec.fixed ?? {})]);
+    const missing = [
+      ...(names.has('learning_rate') || names.has('lr') ? [] : ['learning_rate (or lr)']),
+      ...(names.has('optimizer') ? [] : ['optimizer']),
+    ];
+    return missing.length === 0
+      ? []
+      : [{ path: 'space', message: `the simulate runner's lr_auc curve needs ${missing.join(' and ')}, in space or fixed` }];
+  }
   if (builtinCurves[curve]) return [];
   if (!isModulePath(curve))
     return [

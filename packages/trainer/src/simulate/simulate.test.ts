@@ -146,16 +146,23 @@ describe('simulate runner', () => {
   });
 
   it('checks its options and curve at submit, by path', async () => {
-    const spec = (options: unknown) =>
+    const spec = (options: unknown, withOptimizer = true) =>
       parseSpec({
         name: 's',
         objective: { metric: 'val_auc_macro', direction: 'maximize' },
-        space: { learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true } },
+        space: {
+          learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true },
+          ...(withOptimizer ? { optimizer: { type: 'categorical', choices: ['sgd', 'adam'] } } : {}),
+        },
         budget: { max_trials: 2, max_epochs: 2 },
         trainer: { runner: 'simulate', ...(options === undefined ? {} : { options }) },
       });
     const check = (options: unknown, ctx = {}) => checkSimulateSpec(spec(options), ctx).map((p) => `${p.path}: ${p.message}`);
     expect(check({ curve: 'lr_auc' })).toEqual([]);
+    // lr_auc reads the optimizer: a spec without one would fail every trial, one by one.
+    expect(checkSimulateSpec(spec({ curve: 'lr_auc' }, false)).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      "space: the simulate runner's lr_auc curve needs optimizer, in space or fixed",
+    ]);
     expect(check(undefined)).toEqual(['trainer.options.curve: Invalid input: expected string, received undefined']);
     expect(check({ curve: 'lr_auc', epoch_dely_ms: 3 })).toEqual([expect.stringMatching(/^trainer.options: .*epoch_dely_ms/)]);
     expect(check({ curve: 'cosine' })).toEqual(["trainer.options.curve: 'cosine' is neither a built-in curve (lr_auc) nor a module path"]);
