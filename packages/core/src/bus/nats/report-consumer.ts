@@ -65,8 +65,8 @@ export class ReportConsumer implements Subscription {
     const deadline = Date.now() + timeoutMs;
     for (let check = 0; ; check++) {
       if (this.handledThrough >= this.backlogThrough) return true;
-      // Some may be gone without passing here (malformed ones, taken before a resync): ask the stream now and then.
-      if (check % 10 === 9) {
+      // Some may be gone without passing here (nothing queued at all, malformed ones, taken before a resync): ask the stream at once and now and then.
+      if (check % 10 === 0) {
         const { state } = await this.ctx.jsm.streams.info(this.ctx.names.reportsStream);
         if (state.messages === 0 || state.first_seq > this.backlogThrough) return true;
       }
