@@ -103,7 +103,7 @@ export class LocalBus implements Bus {
       caughtUp: async (timeoutMs) => {
         const deadline = Date.now() + timeoutMs;
         while (this.reportsTaken < target) {
-          if (Date.now() >= deadline) return false;
+          if (Date.now() >= deadline || this.reportHandler !== handler) return false;
           await new Promise((r) => setTimeout(r, 5));
         }
         return true;
