@@ -66,12 +66,12 @@ export class ReportConsumer implements Subscription {
     for (let check = 0; ; check++) {
       if (this.handledThrough >= this.backlogThrough) return true;
       // Some may be gone without passing here (nothing queued at all, malformed ones, taken before a resync): ask the stream at once and now and then.
-      if (check % 10 === 0) {
+      if (check % 20 === 0) {
         const { state } = await this.ctx.jsm.streams.info(this.ctx.names.reportsStream);
         if (state.messages === 0 || state.first_seq > this.backlogThrough) return true;
       }
       if (Date.now() >= deadline || this.closed) return false;
-      await sleep(50);
+      await sleep(10); // a restarted daemon waits on this before it dispatches: keep the wait short
     }
   }
 
