@@ -33,7 +33,7 @@ describe('the diagnosis on the H200 seed-story run', () => {
     expect(summary('practitioner')).toMatch(/0\.14 %.*0\.701 → 0\.781/);
     // Nothing in its own evidence is wrong, but Adam did clearly better: the advice says so.
     expect(diagnoses.get('practitioner')?.advice).toBe(
-      'Trial 1 did clearly better (0.841) with optimizer=adam, learning_rate=1e-4, opt_epsilon=1e-8: try its settings.',
+      'Trial 1 did clearly better (0.841) with optimizer=adam, learning_rate=0.0001, opt_epsilon=1e-8: try its settings.',
     );
     expect(verdict('adam')).toBe('healthy');
     expect(summary('adam-frozen')).toMatch(/^Learning, but held back by its frozen layers: .*frozen_layers 22/);

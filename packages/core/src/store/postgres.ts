@@ -52,16 +52,11 @@ export class PostgresStore extends DrizzleStore {
 
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const shown = redactUrl(url);
-    try {
-      await migrateDatabase(url);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      throw new StoreError(`cannot open the PostgreSQL store at ${shown}: ${message}`, { cause: err });
-    }
     const client = postgres(url, { max: options.maxConnections ?? 10, onnotice: () => undefined, connect_timeout: 10 });
     let held: postgres.ReservedSql | undefined;
-    if (options.exclusive) {
-      try {
+    try {
+      // The lock first: a daemon refused must not have migrated the database of the one running.
+      if (options.exclusive) {
         held = await client.reserve();
         const [row] = await held`select pg_try_advisory_lock(${DAEMON_LOCK_KEY}) as locked`;
         if (!row?.locked)
@@ -69,14 +64,14 @@ export class PostgresStore extends DrizzleStore {
             `another sweepd daemon is using the PostgreSQL database ${shown}: stop it first, or give this daemon a database of its own ` +
               '(two daemons on one database would take each other’s reports)',
           );
-      } catch (err) {
-        held?.release();
-        await client.end({ timeout: 5 });
-        if (err instanceof StoreError) throw err;
-        throw new StoreError(`cannot open the PostgreSQL store at ${shown}: ${err instanceof Error ? err.message : String(err)}`, {
-          cause: err,
-        });
       }
+      await migrateDatabase(url);
+    } catch (err) {
+      held?.release();
+      await client.end({ timeout: 5 });
+      if (err instanceof StoreError) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new StoreError(`cannot open the PostgreSQL store at ${shown}: ${message}`, { cause: err });
     }
     options.log?.(`store: PostgreSQL at ${shown}${held ? ' (held by this daemon alone)' : ''}`);
     return new PostgresStore(shown, client, held);

@@ -290,15 +290,18 @@ describe('diagnoseTrial on recorded cases', () => {
     const d = diagnose(practitionerRun, [practitionerRun, adam]);
     expect(d.verdict).toBe('static-kernels-but-learning');
     expect(d.advice).toBe(
-      'Trial 1 did clearly better (0.841) with optimizer=adam, learning_rate=1e-4, opt_epsilon=1e-8: try its settings.',
+      'Trial 1 did clearly better (0.841) with optimizer=adam, learning_rate=0.0001, opt_epsilon=1e-8: try its settings.',
     );
     // A healthy trial too; a peer ahead by less than 0.05, or a failed one, is not named.
     const healthy = trial('t2', { ...slim, learning_rate: 0.02 }, [0.7, 0.75, 0.785], 0.2);
     expect(diagnose(healthy, [healthy, adam]).advice).toMatch(
-      /^Trial 1 did clearly better \(0\.841\) with optimizer=adam, learning_rate=1e-4/,
+      /^Trial 1 did clearly better \(0\.841\) with optimizer=adam, learning_rate=0\.0001/,
     );
     const close = trial('t3', { ...slim, optimizer: 'adam' }, [0.7, 0.79, 0.82], 0.3);
     expect(diagnose(healthy, [healthy, close]).advice).toBe('');
+    // Three significant digits: a peer at 0.0104 against the trial's 0.01 does not read as 0.01.
+    const near = trial('t5', { ...slim, learning_rate: 0.0104, optimizer: 'adam' }, [0.7, 0.8, 0.85], 0.3);
+    expect(diagnose(practitionerRun, [practitionerRun, near]).advice).toMatch(/optimizer=adam, learning_rate=0\.0104:/);
     const crashed = trial('t4', { ...slim, optimizer: 'adam' }, [0.9], 0.3, 'failed');
     expect(diagnose(practitionerRun, [practitionerRun, crashed]).advice).toMatch(/^Nothing to change/);
   });
@@ -321,6 +324,9 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(d.verdict).toBe('no-evidence');
     expect(d.summary).toBe("No val_auc_macro to judge by: objective metric 'val_auc_macro' was never reported; reported: loss, val_loss");
     expect(text(d)).not.toMatch(/too high|lower the learning rate/i);
+    expect(d.advice).toMatch(/^Report val_auc_macro every epoch/);
+    // A trial that crashed before it could report: no advice to report, which would not help.
+    expect(diagnose({ ...kerasRun('t2'), reason: 'exit code 1: CUDA out of memory' }, []).advice).toBe('');
     const nan = diagnose(kerasRun('t1', { diverged: true, non_finite_layers: ['conv1'] }), []);
     expect(nan.verdict).toBe('diverged');
     expect(nan.summary).toBe('Diverged (the weights of conv1 are NaN or infinite at epoch 1): the learning rate 0.001 is too high.');

@@ -231,7 +231,11 @@ export function diagnoseTrial(
       verdict: 'no-evidence',
       summary: trial.reason ? `No ${metricName} to judge by: ${trial.reason}` : `No ${metricName} to judge by: it was never reported.`,
       evidence,
-      advice: `Report ${metricName} every epoch (the study's objective) so that the training can be judged.`,
+      // Only when not reporting it is the trouble, not a trial that failed or stopped before it could.
+      advice:
+        !trial.reason || /never (reported|finite)/.test(trial.reason)
+          ? `Report ${metricName} every epoch (the study's objective) so that the training can be judged.`
+          : '',
     };
   }
   if (e.diverged) return tooHigh('diverged', `Diverged (${e.diverged}): ${rateText} is too high.`);

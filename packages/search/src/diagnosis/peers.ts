@@ -1,5 +1,4 @@
 import type { Direction, TrialView } from '@sweepd/core';
-import { formatRate } from './words.ts';
 
 /**
  * Where a trial's learning rate sits against its peers': the rates of the trials of the same
@@ -165,7 +164,8 @@ export function clearlyAhead(
     .filter((k) => best.peer.params[k] !== trial.params[k] && best.peer.params[k] !== undefined)
     .map((k) => {
       const v = best.peer.params[k];
-      return `${k}=${typeof v === 'number' && !Number.isInteger(v) ? formatRate(v) : String(v)}`;
+      // Three significant digits: 0.00104 against a trial's 0.001 must not read as its own value.
+      return `${k}=${typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(3))) : String(v)}`;
     });
   return { ...best, differs };
 }

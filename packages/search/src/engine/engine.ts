@@ -93,7 +93,7 @@ export class StudyEngine {
         }
       }
       this.reports = await ctx.bus.consumeReports((batch) => ingest(ctx, batch));
-      if (!(await this.reports.caughtUp(CATCH_UP_MS)))
+      if (!(await this.reports.caughtUp(CATCH_UP_MS)) && !ctx.closing)
         ctx.log.warn(
           { waitedMs: CATCH_UP_MS },
           'the reports queued while the daemon was down are not all read yet; resuming the studies anyway',
@@ -101,6 +101,7 @@ export class StudyEngine {
     } finally {
       ctx.catchingUp = false;
     }
+    // (pump does nothing once close() has begun)
     for (const study of [...ctx.active.values()]) await pump(ctx, study);
   }
 

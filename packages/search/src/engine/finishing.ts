@@ -19,7 +19,8 @@ export async function finishStudy(ctx: EngineContext, study: ActiveStudy): Promi
     await failStudy(ctx, study.id, describeFailures(reasons, 'all'));
     return;
   }
-  if (!study.history().some((t) => t.state !== 'failed' && typeof t.value === 'number' && Number.isFinite(t.value))) {
+  const history = study.history();
+  if (history.length > 0 && !history.some((t) => t.state !== 'failed' && typeof t.value === 'number' && Number.isFinite(t.value))) {
     await failStudy(ctx, study.id, describeFailures(reasons, { noValueOf: study.spec.objective.metric }));
     return;
   }

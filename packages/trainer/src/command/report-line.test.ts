@@ -40,6 +40,11 @@ describe('report lines', () => {
     expect(r.epoch.notes).toEqual({ k: 1, diverged: true, non_finite_layers: ['conv1', 'fc'] });
     const fine = parseReportLine('{"sweepd": 1, "epoch": 1, "metrics": {"a": 0.5}, "layers": [{"layer": "ok", "mean": 0.2}]}');
     expect(fine.ok && fine.epoch.notes).toBeUndefined();
+    // Weights that started at zero and moved (a zero-initialised head, LoRA's B): movement x / 0 = +Infinity, not a divergence.
+    const fromZero = parseReportLine(
+      '{"sweepd": 1, "epoch": 1, "metrics": {"a": 0.8}, "layers": [{"layer": "lora_B", "kernelMovement": Infinity, "updateRatio": Infinity, "mean": 0.001, "std": 0.002}]}',
+    );
+    expect(fromZero.ok && fromZero.epoch.notes).toBeUndefined();
   });
 
   it('refuses bad lines with a sentence naming the field', () => {

@@ -104,10 +104,17 @@ export function parseReportLine(line: string): ParsedLine {
   return { ok: true, epoch: flagged ? { ...record, notes: flagged } : record };
 }
 
+/**
+ * NaN anywhere, or an infinite figure of the weights themselves. Movement relative to the start is
+ * +Infinity, legitimately, for weights that started at zero and moved (a zero-initialised head, a
+ * LoRA B matrix): the Python client reports x / 0 so.
+ */
 function hasNonFinite(layer: z.output<typeof layerSchema>): boolean {
-  return Object.values(layer).some((v) =>
-    typeof v === 'number' ? !Number.isFinite(v) : Array.isArray(v) && v.some((q) => !Number.isFinite(q)),
-  );
+  return Object.entries(layer).some(([field, v]) => {
+    const values = typeof v === 'number' ? [v] : Array.isArray(v) ? v : [];
+    const relative = field === 'kernelMovement' || field === 'updateRatio';
+    return values.some((x) => Number.isNaN(x) || (!relative && !Number.isFinite(x)));
+  });
 }
 
 function dropUndefined<T extends object>(o: T): T {

@@ -67,8 +67,13 @@ export class ReportConsumer implements Subscription {
       if (this.handledThrough >= this.backlogThrough) return true;
       // Some may be gone without passing here (nothing queued at all, malformed ones, taken before a resync): ask the stream at once and now and then.
       if (check % 20 === 0) {
-        const { state } = await this.ctx.jsm.streams.info(this.ctx.names.reportsStream);
-        if (state.messages === 0 || state.first_seq > this.backlogThrough) return true;
+        try {
+          const { state } = await this.ctx.jsm.streams.info(this.ctx.names.reportsStream);
+          if (state.messages === 0 || state.first_seq > this.backlogThrough) return true;
+        } catch (err) {
+          // A reconnect mid-backlog, say: not an answer, and no reason to fail the daemon's start.
+          if (check === 0) this.ctx.log(`could not read the reports stream's state, still waiting: ${messageOf(err)}`);
+        }
       }
       if (Date.now() >= deadline || this.closed) return false;
       await sleep(10); // a restarted daemon waits on this before it dispatches: keep the wait short
