@@ -115,6 +115,14 @@ export function isBetter(a: number, b: number | undefined, direction: Direction)
   return direction === 'maximize' ? a > b : a < b;
 }
 
+/**
+ * Whether a trial takes a rank: a finite value, and it did not fail (a crashed configuration is never
+ * the best handed back, whatever it reported before). The Store's leaderboard SQL says the same.
+ */
+export function takesRank(t: Pick<TrialView, 'value' | 'state'>): boolean {
+  return t.value !== undefined && Number.isFinite(t.value) && t.state !== 'failed';
+}
+
 /** The best finite value of `metric` over the epochs, or undefined. */
 export function bestOf(epochs: readonly EpochRecord[], metric: string, direction: Direction): number | undefined {
   let best: number | undefined;

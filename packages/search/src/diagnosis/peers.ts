@@ -1,4 +1,4 @@
-import type { Direction, TrialView } from '@sweepd/core';
+import { type Direction, type TrialView, takesRank } from '@sweepd/core';
 
 /**
  * Where a trial's learning rate sits against its peers': the rates of the trials of the same
@@ -124,15 +124,8 @@ export function heldBackByFreezing(
   const frozen = trial.params.frozen_layers;
   if (typeof frozen !== 'number' || frozen <= 0) return undefined;
   const sign = direction === 'maximize' ? 1 : -1;
-  // Failed trials are never ranked: a crashed one is no evidence of what training more layers gives.
-  const better = peers.filter(
-    (p) =>
-      p.id !== trial.id &&
-      p.state !== 'failed' &&
-      typeof p.value === 'number' &&
-      Number.isFinite(p.value) &&
-      sign * (p.value - value) >= gap,
-  );
+  // Ranked peers only: a crashed one is no evidence of what training more layers gives.
+  const better = peers.filter((p) => p.id !== trial.id && takesRank(p) && sign * ((p.value as number) - value) >= gap);
   if (better.length === 0) return undefined;
   const betterFrozen = better.map((p) => (typeof p.params.frozen_layers === 'number' ? p.params.frozen_layers : 0));
   if (betterFrozen.some((f) => f >= frozen)) return undefined;
@@ -154,9 +147,8 @@ export function clearlyAhead(
   const sign = direction === 'maximize' ? 1 : -1;
   let best: { peer: TrialView; value: number } | undefined;
   for (const p of peers) {
-    if (p.id === trial.id || p.state === 'failed' || typeof p.value !== 'number' || !Number.isFinite(p.value)) continue;
-    if (sign * (p.value - value) < gap) continue;
-    if (!best || sign * (p.value - best.value) > 0) best = { peer: p, value: p.value };
+    if (p.id === trial.id || !takesRank(p) || sign * ((p.value as number) - value) < gap) continue;
+    if (!best || sign * ((p.value as number) - best.value) > 0) best = { peer: p, value: p.value as number };
   }
   if (!best) return undefined;
   const keys = [...new Set([...Object.keys(best.peer.params), ...Object.keys(trial.params)])];

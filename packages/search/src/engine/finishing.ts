@@ -1,3 +1,4 @@
+import { takesRank } from '@sweepd/core';
 import type { ActiveStudy } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 import { describeFailures } from './failures.ts';
@@ -14,13 +15,13 @@ import { stopTrialNow } from './stopping.ts';
  * hand back, and calling that 'completed' would say otherwise); else completed.
  */
 export async function finishStudy(ctx: EngineContext, study: ActiveStudy): Promise<void> {
-  const reasons = study.history().map((t) => t.reason);
+  const history = study.history();
+  const reasons = history.map((t) => t.reason);
   if (study.allFailed()) {
     await failStudy(ctx, study.id, describeFailures(reasons, 'all'));
     return;
   }
-  const history = study.history();
-  if (history.length > 0 && !history.some((t) => t.state !== 'failed' && typeof t.value === 'number' && Number.isFinite(t.value))) {
+  if (history.length > 0 && !history.some(takesRank)) {
     await failStudy(ctx, study.id, describeFailures(reasons, { noValueOf: study.spec.objective.metric }));
     return;
   }

@@ -22,7 +22,7 @@ export async function startTensorBoard(
     ...(options.steps_per_epoch !== undefined && { stepsPerEpoch: options.steps_per_epoch }),
     ...(options.epoch_metric !== undefined && { epochMetric: options.epoch_metric }),
     log,
-    onBadFile: (problem) => sink.bad(`tensorboard: ${problem}`),
+    onProblem: (problem) => sink.bad(`tensorboard: ${problem}`),
   });
   let polling: Promise<void> = Promise.resolve();
   const take = (read: () => Promise<EpochRecord[]>) => {

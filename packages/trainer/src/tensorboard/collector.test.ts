@@ -122,7 +122,7 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
       tags: TF1_TAGS,
       stepsPerEpoch: 10,
       log: (m) => logs.push(m),
-      onBadFile: (p) => problems.push(p),
+      onProblem: (p) => problems.push(p),
     });
     const first = await collector.poll();
     expect(first.map((e) => e.epoch)).toEqual([1]);
@@ -175,7 +175,7 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     expect(String(error)).toMatch(/data checksum mismatch.*byte offset \d+/);
   });
 
-  it('with onBadFile: a record cut short when the writer stopped is told at finish, naming the file', async () => {
+  it('with onProblem: a record cut short when the writer stopped is told at finish, naming the file', async () => {
     for (const f of fixtureFiles('tf1')) {
       mkdirSync(join(dir, f, '..'), { recursive: true });
       cpSync(join(FIXTURES_DIR, 'tf1', f), join(dir, f));
@@ -184,7 +184,7 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     const bytes = readFileSync(evalFile);
     writeFileSync(evalFile, bytes.subarray(0, bytes.length - 10));
     const problems: string[] = [];
-    const collector = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10, onBadFile: (p) => problems.push(p) });
+    const collector = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10, onProblem: (p) => problems.push(p) });
     await collector.poll();
     expect(problems).toEqual([]); // while the script runs, the record may still be completed
     await collector.finish();
@@ -192,7 +192,7 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     expect(problems[0]).toMatch(/eval.*: the last \d+ bytes are an incomplete record \(cut short when the writer stopped\), lost/);
   });
 
-  it('with onBadFile: a corrupt file is told once and left, and the files sorted after it are still read', async () => {
+  it('with onProblem: a corrupt file is told once and left, and the files sorted after it are still read', async () => {
     for (const f of fixtureFiles('tf1')) {
       mkdirSync(join(dir, f, '..'), { recursive: true });
       cpSync(join(FIXTURES_DIR, 'tf1', f), join(dir, f));
@@ -205,7 +205,7 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     mkdirSync(join(dir, 'a'));
     writeFileSync(join(dir, 'a', 'events.out.tfevents.1.old'), bytes);
     const problems: string[] = [];
-    const collector = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10, onBadFile: (p) => problems.push(p) });
+    const collector = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10, onProblem: (p) => problems.push(p) });
     const epochs = [...(await collector.poll()), ...(await collector.poll()), ...(await collector.finish())];
     expect(epochs.map((e) => [e.epoch, e.metrics])).toEqual(expected.map((e) => [e.epoch, e.metrics]));
     expect(problems).toHaveLength(1);

@@ -27,12 +27,13 @@ export interface TensorBoardCollectorOptions {
   epochMetric?: string;
   log?: (message: string) => void;
   /**
-   * A file that cannot be read on (a record whose checksum fails, an event that does not decode):
-   * told once per file. The collector stops reading that file at the bad record, never skipping
-   * past it, and goes on with the others. Without this, such an error is thrown from poll().
-   * Also told, once: the first value dropped because its step's epoch was already reported.
+   * What the trial should hear of, besides the log: a file that cannot be read on (a record whose
+   * checksum fails, an event that does not decode; told once per file, and the collector stops
+   * reading that file at the bad record, never skipping past it, and goes on with the others; without
+   * this, such an error is thrown from poll()), the first value dropped because its step's epoch was
+   * already reported, and a record left incomplete when the writer stopped. Without it they are logged.
    */
-  onBadFile?: (problem: string) => void;
+  onProblem?: (problem: string) => void;
 }
 
 const EVENT_FILE_PREFIX = 'events.out.tfevents.';
@@ -87,7 +88,7 @@ export class TensorBoardCollector {
   private readonly stepsPerEpoch: number | undefined;
   private readonly epochMetric: string | undefined;
   private readonly log: (message: string) => void;
-  private readonly onBadFile: ((problem: string) => void) | undefined;
+  private readonly onProblem: ((problem: string) => void) | undefined;
 
   private readonly files = new Map<string, FileState>();
   private readonly pending = new Map<number, StepData>();
@@ -110,7 +111,7 @@ export class TensorBoardCollector {
     this.dir = opts.dir;
     this.tagMap = new TagMap(opts.tags);
     this.log = opts.log ?? (() => {});
-    this.onBadFile = opts.onBadFile;
+    this.onProblem = opts.onProblem;
     if (opts.stepsPerEpoch !== undefined) {
       if (!Number.isInteger(opts.stepsPerEpoch) || opts.stepsPerEpoch < 1) {
         throw new TagMapError(`stepsPerEpoch must be a positive integer, got ${opts.stepsPerEpoch}`);
@@ -145,10 +146,8 @@ export class TensorBoardCollector {
       // The writer has exited: a record left incomplete will never be finished, and what it held is lost.
       for (const [file, state] of this.files) {
         const left = state.reader.unreadBytes;
-        if (!state.broken && left > 0) {
-          this.log(`tensorboard: ${file} ends in an incomplete record (${left} bytes), lost`);
-          this.onBadFile?.(`${file}: the last ${left} bytes are an incomplete record (cut short when the writer stopped), lost`);
-        }
+        if (!state.broken && left > 0)
+          this.problem(`${file}: the last ${left} bytes are an incomplete record (cut short when the writer stopped), lost`);
       }
       this.finished = true;
       return this.emit(true);
@@ -169,7 +168,7 @@ export class TensorBoardCollector {
         this.log(`tensorboard: reading ${file}`);
       }
     }
-    for (const [file, state] of this.files) {
+    for (const state of this.files.values()) {
       if (state.broken) continue;
       try {
         await state.reader.forEachNew((data, offset) => {
@@ -177,10 +176,9 @@ export class TensorBoardCollector {
         });
       } catch (err) {
         // One damaged file (an old run's, say) must not hide the others, nor be reported at every poll.
-        if (!this.onBadFile) throw err;
+        if (!this.onProblem) throw err;
         state.broken = err instanceof Error ? err.message : String(err);
-        this.log(`tensorboard: stopped reading ${file}: ${state.broken}`);
-        this.onBadFile(state.broken);
+        this.problem(state.broken);
       }
     }
   }
@@ -272,12 +270,18 @@ export class TensorBoardCollector {
     this.unmappedToNote.push(key);
   }
 
+  /** Told to the trial where there is a listener (which logs it), else logged. */
+  private problem(message: string): void {
+    if (this.onProblem) this.onProblem(message);
+    else this.log(`tensorboard: ${message}`);
+  }
+
   private late(name: string): void {
     if (!this.lateTold) {
       // They may be a whole second training stage: tell the trial once, not only the log and the
       // next epoch's notes (there may be no next epoch).
       this.lateTold = true;
-      this.onBadFile?.(
+      this.problem(
         `a value of '${name}' arrived for a step already read and was dropped (later ones are counted in the notes): ` +
           'a writer that starts its steps again (a second Keras fit() without initial_epoch, say) is not read as new epochs',
       );
