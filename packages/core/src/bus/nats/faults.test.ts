@@ -121,6 +121,32 @@ describe('NatsBus faults', () => {
     expect(runs).toHaveLength(1);
   });
 
+  it('refuses a re-dispatch of a running job long after the duplicate window: a daemon back from a long outage does not start it twice', async () => {
+    // The message-id window is 200 ms here (2 minutes by default); what refuses the second copy is
+    // the stream's one pending message per trial subject, however late the re-dispatch comes.
+    env = await natsBuses({ duplicateWindowMs: 200, ackWaitMs: 2_000, heartbeatMs: 200 });
+    const runs: string[] = [];
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    for (const name of ['w1', 'w2']) {
+      const w = await env.worker();
+      await w.consumeJobs({ pool: 'default', concurrency: 1 }, async (j) => {
+        runs.push(`${name}:${j.trialId}`);
+        await hold;
+      });
+    }
+    await env.daemon.dispatch([job('running')]);
+    await waitUntil(() => runs.length > 0, 'the job to start');
+    await new Promise((r) => setTimeout(r, 600));
+    await env.daemon.dispatch([job('running'), job('fresh')]);
+    await waitUntil(() => runs.some((r) => r.endsWith(':fresh')), 'the new job to start');
+    await new Promise((r) => setTimeout(r, 500));
+    release();
+    expect(runs.filter((r) => r.endsWith(':running'))).toHaveLength(1);
+  });
+
   it('hands reports published while the daemon was down, and those it had not acknowledged, to the next daemon in order', async () => {
     env = await natsBuses();
     const worker = await env.worker();
