@@ -108,11 +108,13 @@ export interface TrialRow {
   worker: string | null;
   reason: string | null;
   params: Record<string, unknown>;
+  /** The job delivery its epochs come from; null before any started. */
+  attempt: number | null;
 }
 
 export async function trialRows(sql: Sql, studyId: string): Promise<TrialRow[]> {
   const rows = await sql<TrialRow[]>`
-    select id, number, state, value, worker, reason, params from trials where study_id = ${studyId} order by number`;
+    select id, number, state, value, worker, reason, params, attempt from trials where study_id = ${studyId} order by number`;
   return rows.map((r) => ({ ...r }));
 }
 

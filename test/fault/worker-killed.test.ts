@@ -55,6 +55,8 @@ describe('fault: a worker is killed mid-trial', () => {
       expect(again.length, `restarts of trial ${lost.number} on the survivor`).toBe(1);
       expect(again[0]?.attempt).toBeGreaterThanOrEqual(2);
       expect(trials.find((t) => t.id === lost.id)?.worker).toBe(survivor.name);
+      // Its epochs are the survivor's run from scratch, not the victim's mixed in.
+      expect(trials.find((t) => t.id === lost.id)?.attempt).toBe(again[0]?.attempt);
     }
     // Every other trial ran exactly once.
     const orphanIds = new Set(orphaned.map((t) => t.id));

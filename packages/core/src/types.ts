@@ -68,6 +68,12 @@ export interface TrialJob {
   trainer: TrainerSpec;
   /** Worker pool the job is for. */
   pool: string;
+  /**
+   * Deliveries the trial had before this job was sent (a daemon that restarted sends its unfinished
+   * trials again): a worker reports attempt = priorAttempts + this job's delivery count, so a run
+   * started afresh is never taken for the one before it. Absent for a new trial.
+   */
+  priorAttempts?: number;
 }
 
 export interface TrainerSpec {
@@ -81,6 +87,8 @@ export interface EpochReport extends EpochRecord {
   kind: 'epoch';
   studyId: string;
   trialId: string;
+  /** The job's delivery this report comes from (1 = the first); a later delivery starts the trial over. */
+  attempt?: number;
 }
 
 export interface FinalReport {
@@ -90,6 +98,8 @@ export interface FinalReport {
   state: 'completed' | 'stopped' | 'failed';
   reason?: string;
   notes?: Readonly<Record<string, unknown>>;
+  /** The job's delivery this report comes from (1 = the first); a later delivery starts the trial over. */
+  attempt?: number;
 }
 
 export interface StartReport {
@@ -97,6 +107,8 @@ export interface StartReport {
   studyId: string;
   trialId: string;
   worker: string;
+  /** The job's delivery this report comes from (1 = the first); a later delivery starts the trial over. */
+  attempt?: number;
 }
 
 export type Report = StartReport | EpochReport | FinalReport;

@@ -30,12 +30,14 @@ export async function startWorker(options: WorkerOptions): Promise<Subscription>
   const worker = options.name ?? `${hostname()}:${process.pid}`;
   return bus.consumeJobs({ pool: options.pool ?? 'default', concurrency: options.concurrency ?? 1 }, async (job, control) => {
     const started = Date.now();
-    const ids = { studyId: job.studyId, trialId: job.trialId, trial: job.number, attempt: control.attempt };
+    // Counted over the trial's life, not just this job's deliveries (see TrialJob.priorAttempts).
+    const attempt = (job.priorAttempts ?? 0) + control.attempt;
+    const ids = { studyId: job.studyId, trialId: job.trialId, trial: job.number, attempt };
     log.info({ ...ids, runner: job.trainer.runner, params: job.params }, 'trial started');
     // Start and epoch reports are pipelined: epochs are stored idempotently by number, so their
     // order does not matter; only the final report must follow them all, and it waits for them.
     const published = new PublishWindow(REPORTS_IN_FLIGHT);
-    published.add(bus.publishReport({ kind: 'start', studyId: job.studyId, trialId: job.trialId, worker }));
+    published.add(bus.publishReport({ kind: 'start', studyId: job.studyId, trialId: job.trialId, worker, attempt }));
     const beat = setInterval(() => control.heartbeat(), 5_000);
     let outcome: Awaited<ReturnType<Runner['run']>>;
     try {
@@ -43,7 +45,7 @@ export async function startWorker(options: WorkerOptions): Promise<Subscription>
         signal: control.signal,
         report: async (epoch) => {
           control.heartbeat();
-          await published.add(bus.publishReport({ kind: 'epoch', studyId: job.studyId, trialId: job.trialId, ...epoch }));
+          await published.add(bus.publishReport({ kind: 'epoch', studyId: job.studyId, trialId: job.trialId, ...epoch, attempt }));
         },
         log: (message) => log.info(ids, message),
       });
@@ -67,7 +69,7 @@ export async function startWorker(options: WorkerOptions): Promise<Subscription>
     } else if (control.stopReason !== undefined && outcome.state !== 'failed') {
       outcome = { ...outcome, state: 'stopped', reason: control.stopReason };
     }
-    await bus.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, ...outcome });
+    await bus.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, ...outcome, attempt });
     log.info({ ...ids, state: outcome.state, reason: outcome.reason, seconds: (Date.now() - started) / 1000 }, 'trial ended');
   });
 }

@@ -188,6 +188,8 @@ export const TrialSchema = z
     params: z.record(z.string(), paramValue),
     tags: z.record(z.string(), paramValue),
     worker: z.string().nullable(),
+    /** The job delivery the epochs come from (1 = the first); a later one starts the trial over. */
+    attempt: z.number().nullable(),
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),

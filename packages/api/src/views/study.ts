@@ -56,6 +56,7 @@ export function trialView(t: TrialRecord, study?: { objective: { metric: string;
     params: t.params,
     tags: t.tags ?? {},
     worker: t.worker ?? null,
+    attempt: t.attempt ?? null,
     createdAt: t.createdAt,
     startedAt: t.startedAt ?? null,
     finishedAt: t.finishedAt ?? null,

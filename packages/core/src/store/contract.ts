@@ -22,6 +22,8 @@ export interface StudySummary extends StudyRecord {
 export interface TrialRecord extends TrialView {
   studyId: string;
   worker?: string;
+  /** The job delivery the stored epochs come from (1 = the first), once one has started. */
+  attempt?: number;
   createdAt: Date;
   startedAt?: Date;
   finishedAt?: Date;
@@ -74,6 +76,13 @@ export interface Store {
   recordEpochs(epochs: readonly EpochWrite[], objective: { metric: string; direction: 'maximize' | 'minimize' }): Promise<void>;
   /** markRunning for many trials in one statement. Returns the ids that changed. */
   markRunningMany(items: readonly { trialId: string; worker: string }[]): Promise<string[]>;
+  /**
+   * A job delivery has begun for each trial: an unfinished trial whose stored attempt is lower (or
+   * unset) takes the new one, and, since a delivery trains from scratch, loses the epochs (with
+   * their layer statistics) and the value of earlier deliveries. Returns the trials that moved on,
+   * with how many epochs each lost; a trial already at that attempt or later, or finished, is left alone.
+   */
+  beginAttempts(items: readonly { trialId: string; attempt: number }[]): Promise<{ trialId: string; discarded: number }[]>;
   /** Records why a trial is being stopped before it has finished (shown while it winds down). */
   setTrialReason(trialId: string, reason: string): Promise<void>;
   /** Ends a trial. No effect (returns false) when it had already ended. */

@@ -103,6 +103,7 @@ function assemble(trialRows: readonly TrialRow[], epochRows: readonly EpochRow[]
     if (row.reason !== null) trial.reason = row.reason;
     if (row.tags !== null) trial.tags = row.tags as Record<string, ParamValue>;
     if (row.worker !== null) trial.worker = row.worker;
+    if (row.attempt !== null) trial.attempt = row.attempt;
     if (row.startedAt !== null) trial.startedAt = row.startedAt;
     if (row.finishedAt !== null) trial.finishedAt = row.finishedAt;
     if (row.notes !== null) trial.notes = row.notes as Record<string, unknown>;
@@ -447,6 +448,52 @@ export class DrizzleStore implements Store {
       return changed.map((r) => r.id);
     } catch (err) {
       wrapFailure(`markRunningMany(${items.length} trials)`, err);
+    }
+  }
+
+  async beginAttempts(items: readonly { trialId: string; attempt: number }[]): Promise<{ trialId: string; discarded: number }[]> {
+    const wanted = new Map<string, number>();
+    for (const i of items) {
+      if (!Number.isInteger(i.attempt) || i.attempt < 1) {
+        throw new StoreError(`beginAttempts(${i.trialId}): attempt must be a positive integer, got ${String(i.attempt)}`);
+      }
+      wanted.set(i.trialId, Math.max(i.attempt, wanted.get(i.trialId) ?? 0));
+    }
+    if (wanted.size === 0) return [];
+    const ids = [...wanted.keys()].sort();
+    try {
+      return await this.db.transaction(async (tx) => {
+        // Locked in id order, as recordEpochs locks them, so the two cannot deadlock.
+        const moving: { id: string; attempt: number }[] = [];
+        for (const chunk of idChunks(ids)) {
+          const rows = await tx
+            .select({ id: trials.id, attempt: trials.attempt })
+            .from(trials)
+            .where(and(inArray(trials.id, chunk), inArray(trials.state, [...UNFINISHED_STATES])))
+            .orderBy(asc(trials.id))
+            .for('update');
+          for (const r of rows) {
+            const attempt = wanted.get(r.id) as number;
+            if ((r.attempt ?? 0) < attempt) moving.push({ id: r.id, attempt });
+          }
+        }
+        if (moving.length === 0) return [];
+        const payload = JSON.stringify(moving);
+        await tx
+          .update(trials)
+          .set({ attempt: sql`v.attempt`, value: null })
+          .from(sql`jsonb_to_recordset(${payload}::jsonb) as v(id text, attempt integer)`)
+          .where(sql`${trials.id} = v.id`);
+        const discarded = new Map<string, number>();
+        for (const chunk of idChunks(moving.map((m) => m.id))) {
+          // Layer statistics go with their epochs (foreign key, on delete cascade).
+          const gone = await tx.delete(epochs).where(inArray(epochs.trialId, chunk)).returning({ trialId: epochs.trialId });
+          for (const g of gone) discarded.set(g.trialId, (discarded.get(g.trialId) ?? 0) + 1);
+        }
+        return moving.map((m) => ({ trialId: m.id, discarded: discarded.get(m.id) ?? 0 }));
+      });
+    } catch (err) {
+      wrapFailure(`beginAttempts(${wanted.size} trials)`, err);
     }
   }
 

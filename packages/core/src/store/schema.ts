@@ -54,6 +54,8 @@ export const trials = pgTable(
     value: doublePrecision('value'),
     reason: text('reason'),
     worker: text('worker'),
+    /** The job delivery whose run the stored epochs come from (1 = the first); null until one starts. */
+    attempt: integer('attempt'),
     notes: jsonb('notes'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     startedAt: timestamptz('started_at'),

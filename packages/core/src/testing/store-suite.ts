@@ -414,6 +414,42 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       expect(await store.finishTrials([])).toEqual([]);
     });
 
+    it('beginAttempts starts a trial over on a later delivery: earlier epochs, layers and value go, once', async () => {
+      const { study, trials } = await studyWithTrials(3);
+      const [a, b, c] = trials.map((t) => t.id) as [string, string, string];
+      expect(await store.beginAttempts([{ trialId: a, attempt: 1 }])).toEqual([{ trialId: a, discarded: 0 }]);
+      await store.markRunning(a, 'w1');
+      await store.recordEpochs(
+        [1, 2, 3].map((epoch) => ({ trialId: a, epoch, metrics: { val_auc_macro: 0.6 + epoch / 100 }, layers: layers(epoch) })),
+        MAX,
+      );
+      await store.recordEpochs([{ trialId: b, epoch: 1, metrics: { val_auc_macro: 0.7 }, layers: [] }], MAX);
+      await store.finishTrial(c, { state: 'stopped' });
+      // The same delivery again, an earlier one, and a finished trial: nothing moves.
+      expect(await store.beginAttempts([{ trialId: a, attempt: 1 }])).toEqual([]);
+      expect(await store.beginAttempts([{ trialId: c, attempt: 2 }])).toEqual([]);
+      expect((await store.getTrial(study.id, 0))?.epochs).toHaveLength(3);
+
+      const moved = await store.beginAttempts([
+        { trialId: a, attempt: 2 },
+        { trialId: a, attempt: 3 },
+      ]);
+      expect(moved).toEqual([{ trialId: a, discarded: 3 }]);
+      const restarted = await store.getTrial(study.id, 0);
+      expect(restarted).toMatchObject({ attempt: 3, state: 'running', epochs: [] });
+      expect(restarted?.value).toBeUndefined();
+      expect(await store.beginAttempts([{ trialId: a, attempt: 2 }])).toEqual([]);
+      // The new delivery's epochs are stored as usual, layers included (the old layer rows are gone).
+      await store.recordEpochs([{ trialId: a, epoch: 1, metrics: { val_auc_macro: 0.55 }, layers: layers(1) }], MAX);
+      const after = await store.getTrial(study.id, 0);
+      expect(after?.epochs.map((e) => [e.epoch, e.layers.length])).toEqual([[1, 3]]);
+      expect(after?.value).toBe(0.55);
+      // The other trial was not touched, and a bad attempt is refused.
+      expect((await store.getTrial(study.id, 1))?.value).toBe(0.7);
+      await expect(store.beginAttempts([{ trialId: b, attempt: 0 }])).rejects.toThrow(/attempt must be a positive integer/);
+      expect(await store.beginAttempts([])).toEqual([]);
+    });
+
     it('listStudies gives counts per state and the best value in the study direction, failed trials aside', async () => {
       const { study: up, trials: upTrials } = await studyWithTrials(5, 'maximize');
       const { study: down, trials: downTrials } = await studyWithTrials(3, 'minimize', 'val_loss');

@@ -10,8 +10,11 @@ import {
   type TrialView,
 } from '@sweepd/core';
 
-/** A trial as the engine tracks it: the stored view plus a stop decision still on its way to the worker. */
-export type LiveTrial = TrialView & { pendingStop?: string };
+/**
+ * A trial as the engine tracks it: the stored view, a stop decision still on its way to the worker,
+ * and the job delivery its epochs come from (see attempts.ts).
+ */
+export type LiveTrial = TrialView & { pendingStop?: string; attempt?: number };
 
 /**
  * What the engine holds in memory for a running study. All of it is derived from the Store
@@ -116,9 +119,11 @@ export class ActiveStudy {
     trial.value = bestOf(trial.epochs, this.spec.objective.metric, this.spec.objective.direction);
   }
 
-  jobFor(trial: TrialView): TrialJob {
+  jobFor(trial: LiveTrial): TrialJob {
     const { spec } = this;
+    const prior = trial.attempt ? { priorAttempts: trial.attempt } : {};
     return {
+      ...prior,
       studyId: this.id,
       trialId: trial.id,
       number: trial.number,

@@ -1,5 +1,6 @@
 import type { EpochReport, EpochWrite, FinalReport, Report, StartReport } from '@sweepd/core';
 import type { ActiveStudy, LiveTrial } from './active-study.ts';
+import { sortByAttempt } from './attempts.ts';
 import type { EngineContext } from './context.ts';
 import { pump } from './dispatch.ts';
 import { applyRules } from './stopping.ts';
@@ -15,7 +16,7 @@ export async function ingest(ctx: EngineContext, batch: readonly Report[]): Prom
   const starts: StartReport[] = [];
   const epochs: EpochReport[] = [];
   const finals: FinalReport[] = [];
-  for (const r of batch) {
+  for (const r of await sortByAttempt(ctx, batch)) {
     if (!ctx.trialToStudy.has(r.trialId)) {
       ctx.log.debug({ trialId: r.trialId, kind: r.kind }, 'report for a trial of no running study ignored');
     } else if (r.kind === 'start') starts.push(r);
