@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteStreams } from '../../packages/core/src/bus/nats/test-env.ts';
+import { PostgresStore } from '../../packages/core/src/store/postgres.ts';
 import { type DaemonProcess, startDaemonProcess, startWorkerProcess, type WorkerProcess } from '../support/daemon-process.ts';
 import { startTestPgCluster, type TestPgCluster } from '../support/pg-cluster.ts';
 import {
@@ -39,14 +40,15 @@ const env = { SWEEPD_NATS_PREFIX: prefix };
 
 let pg: TestPgCluster | undefined;
 let sql: Sql;
+let dbUrl: string;
 let daemon: DaemonProcess | undefined;
 const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
   pg = await startTestPgCluster();
-  const url = await pg.createDatabase('sweepd_outage');
-  sql = openSql(url);
-  daemon = await startDaemonProcess({ args: ['--database-url', url, '--nats-url', SHARED_NATS_URL], env });
+  dbUrl = await pg.createDatabase('sweepd_outage');
+  sql = openSql(dbUrl);
+  daemon = await startDaemonProcess({ args: ['--database-url', dbUrl, '--nats-url', SHARED_NATS_URL], env });
   for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess({ nats: SHARED_NATS_URL, concurrency: 2, env }));
 }, 60_000);
 
@@ -88,5 +90,10 @@ describe('fault: PostgreSQL is unreachable for a few seconds while reports arriv
     const starts = trialStarts(workers);
     expect(repeatedStarts(starts), context()).toEqual({});
     expect(starts).toHaveLength(shape.trials);
+
+    // The daemon's hold on the database went with its connection and was taken again: a second
+    // daemon on the same database is still refused.
+    expect(d.logs(), context()).toMatch(/went with its connection and is taken again/);
+    await expect(PostgresStore.open(dbUrl, { exclusive: true })).rejects.toThrow(/another sweepd daemon is using/);
   }, 120_000);
 });

@@ -46,6 +46,11 @@ export interface Daemon {
   bus: Bus;
   engine: StudyEngine;
   hub: LeaderboardHub;
+  /**
+   * Resolves when the daemon cannot go on: it lost its PostgreSQL database to another daemon (the
+   * hold went with a dropped connection). Whoever runs it should then close it and exit non-zero.
+   */
+  failed: Promise<Error>;
   /** Graceful: stop accepting, end the live streams, let the engine and workers finish, close the store. */
   close(): Promise<void>;
 }
@@ -65,10 +70,18 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   }
   const dataDir = path.resolve(options.dataDir ?? '.sweepd');
   const { openStore } = await import('@sweepd/core/store');
+  let fail!: (err: Error) => void;
+  const failed = new Promise<Error>((resolve) => {
+    fail = resolve;
+  });
   const store = await openStore({
     url: options.databaseUrl,
     dataDir: path.join(dataDir, 'db'),
     exclusive: true,
+    onLockLost: (err) => {
+      log.error({ err: err.message }, 'this daemon can no longer use its database');
+      fail(err);
+    },
     log: (msg) => log.info({}, msg),
   });
   const closers: Array<() => Promise<void>> = [() => store.close()];
@@ -150,7 +163,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     log.info({ url, store: store.kind, bus: bus.kind, workers, auth: options.token ? 'bearer' : 'none' }, 'sweepd is up');
     let closing: Promise<void> | undefined;
-    return { url, port, store, bus, engine, hub, close: () => (closing ??= closeAll(closers, log)) };
+    return { url, port, store, bus, engine, hub, failed, close: () => (closing ??= closeAll(closers, log)) };
   } catch (err) {
     await closeAll(closers, log);
     throw err;

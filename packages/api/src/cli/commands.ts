@@ -118,15 +118,16 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         throw new ExitError(`port ${port} on ${host} is in use — pass --port or stop the other process`, EXIT.portInUse);
       });
       process.stdout.write(`sweepd listening on ${daemon.url} (store: ${daemon.store.kind}, bus: ${daemon.bus.kind})\n`);
-      const signal = await untilSignal();
-      log.info({ signal }, 'shutting down: no new requests, closing live streams, letting workers finish');
+      const end = await Promise.race([untilSignal().then((signal) => ({ signal })), daemon.failed.then((err) => ({ err }))]);
+      if ('signal' in end) log.info({ signal: end.signal }, 'shutting down: no new requests, closing live streams, letting workers finish');
+      else process.stderr.write(`sweepd: ${end.err.message}; shutting down\n`);
       // A second signal while closing means "now".
       const force = () => process.exit(1);
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
       await daemon.close();
       log.info({}, 'stopped');
-      return 0;
+      return 'signal' in end ? EXIT.ok : EXIT.failed;
     }
     case 'worker': {
       const { values } = parse(args, {

@@ -22,13 +22,16 @@ export interface OpenStoreOptions {
   dataDir?: string;
   /** PostgreSQL: take the database for this process alone (a daemon); see PostgresStoreOptions. PGlite always is. */
   exclusive?: boolean;
+  /** PostgreSQL with `exclusive`: told when the hold was lost to another process (see PostgresStoreOptions). */
+  onLockLost?: (err: StoreError) => void;
   log?: (msg: string) => void;
 }
 
 /** Opens (and migrates) the store: PostgreSQL when a URL is given, else PGlite in dataDir. */
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
-  const { url, dataDir, log, exclusive } = options;
+  const { url, dataDir, log, exclusive, onLockLost } = options;
   if (url === undefined || url === '') return PgliteStore.open({ ...(dataDir !== undefined && { dataDir }), ...(log && { log }) });
-  if (/^postgres(ql)?:\/\//i.test(url)) return PostgresStore.open(url, { ...(log && { log }), ...(exclusive && { exclusive }) });
+  if (/^postgres(ql)?:\/\//i.test(url))
+    return PostgresStore.open(url, { ...(log && { log }), ...(exclusive && { exclusive }), ...(onLockLost && { onLockLost }) });
   throw new StoreError(`store url must start with postgres:// or postgresql:// (or be absent for embedded PGlite), got ${redactUrl(url)}`);
 }

@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { DaemonLock } from './daemon-lock.ts';
 import { DrizzleStore } from './drizzle-store.ts';
 import { StoreError } from './errors.ts';
 import { MIGRATIONS_FOLDER } from './migrations.ts';
@@ -13,13 +14,14 @@ export interface PostgresStoreOptions {
    * of its own, held until close. Opening it so while another process holds it is refused.
    */
   exclusive?: boolean;
+  /** With `exclusive`: told when the hold was lost to another process (see DaemonLock); checked every `lockCheckMs`. */
+  onLockLost?: (err: StoreError) => void;
+  lockCheckMs?: number;
   log?: (msg: string) => void;
 }
 
 /** Serialises migrations of several daemons starting at once against one database. */
 const MIGRATION_LOCK_KEY = 7_303_656_419;
-/** Held by the one daemon that uses a database (two would share one report stream and lose reports). */
-const DAEMON_LOCK_KEY = 7_303_656_420;
 
 /** The URL with any password replaced, for messages and logs. */
 export function redactUrl(url: string): string {
@@ -41,11 +43,12 @@ export class PostgresStore extends DrizzleStore {
   private constructor(
     readonly url: string,
     client: postgres.Sql,
-    held: postgres.ReservedSql | undefined,
+    /** The daemon's hold on the database, when opened `exclusive`. */
+    readonly lock: DaemonLock | undefined,
   ) {
     super('postgres', drizzle({ client }), async () => {
-      // Ending the connection ends its session, and the lock with it.
-      held?.release();
+      // Ending the lock's connection ends its session, and the lock with it.
+      await lock?.release();
       await client.end({ timeout: 5 });
     });
   }
@@ -53,21 +56,19 @@ export class PostgresStore extends DrizzleStore {
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const shown = redactUrl(url);
     const client = postgres(url, { max: options.maxConnections ?? 10, onnotice: () => undefined, connect_timeout: 10 });
-    let held: postgres.ReservedSql | undefined;
+    let held: DaemonLock | undefined;
     try {
       // The lock first: a daemon refused must not have migrated the database of the one running.
       if (options.exclusive) {
-        held = await client.reserve();
-        const [row] = await held`select pg_try_advisory_lock(${DAEMON_LOCK_KEY}) as locked`;
-        if (!row?.locked)
-          throw new StoreError(
-            `another sweepd daemon is using the PostgreSQL database ${shown}: stop it first, or give this daemon a database of its own ` +
-              '(two daemons on one database would take each other’s reports)',
-          );
+        held = await DaemonLock.take(url, shown, {
+          ...(options.lockCheckMs !== undefined && { checkMs: options.lockCheckMs }),
+          ...(options.onLockLost && { onLost: options.onLockLost }),
+          ...(options.log && { log: options.log }),
+        });
       }
       await migrateDatabase(url);
     } catch (err) {
-      held?.release();
+      await held?.release();
       await client.end({ timeout: 5 });
       if (err instanceof StoreError) throw err;
       const message = err instanceof Error ? err.message : String(err);

@@ -160,6 +160,50 @@ describe('PostgreSQL', () => {
     await again.close();
   });
 
+  /** Ends the session that holds the daemon lock of the test database (a dropped connection, as a server restart does). */
+  async function killLockSession(): Promise<number> {
+    const killed = await admin`
+      select pg_terminate_backend(l.pid) from pg_locks l join pg_database d on d.oid = l.database
+      where l.locktype = 'advisory' and l.classid = 1 and l.objid = 3008689124 and d.datname = ${database}`;
+    return killed.length;
+  }
+
+  it('exclusive: a hold that went with its connection is taken again, and a second daemon is still refused', async () => {
+    const lines: string[] = [];
+    const lost: unknown[] = [];
+    const first = await PostgresStore.open(testUrl, {
+      exclusive: true,
+      lockCheckMs: 100,
+      onLockLost: (e) => lost.push(e),
+      log: (m) => lines.push(m),
+    });
+    try {
+      expect(await killLockSession()).toBe(1);
+      await until(() => lines.some((l) => l.includes('taken again')));
+      await expect(PostgresStore.open(testUrl, { exclusive: true })).rejects.toThrow(/another sweepd daemon is using/);
+      expect(lost).toEqual([]);
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('exclusive: a daemon whose hold went with its connection while another daemon took it is told so', async () => {
+    const lost: Error[] = [];
+    const first = await PostgresStore.open(testUrl, { exclusive: true, lockCheckMs: 60_000, onLockLost: (e) => lost.push(e) });
+    let second: PostgresStore | undefined;
+    try {
+      expect(await killLockSession()).toBe(1);
+      second = await PostgresStore.open(testUrl, { exclusive: true });
+      await first.lock?.check();
+      expect(lost).toHaveLength(1);
+      expect(lost[0]).toBeInstanceOf(StoreError);
+      expect(lost[0]?.message).toMatch(/lost the hold on the PostgreSQL database .* another sweepd daemon is using/);
+    } finally {
+      await second?.close();
+      await first.close();
+    }
+  });
+
   it('fails to open with a clear error when the server is unreachable', async () => {
     const open = openStore({ url: 'postgres://postgres:pw@127.0.0.1:1/nothing' });
     await expect(open).rejects.toBeInstanceOf(StoreError);
@@ -207,4 +251,12 @@ function withPassword(url: string, password: string): string {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
