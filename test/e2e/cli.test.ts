@@ -328,7 +328,9 @@ trainer:
     expect(badApi.stderr).toContain("--api must be an http:// or https:// URL (got 'notaurl')");
     const help = await sweepd(['up', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('usage: sweepd <command>');
+    expect(help.stdout).toContain('usage: sweepd up [options]');
+    expect(help.stdout).toContain('--database-url');
+    expect(help.stdout).not.toContain('join a NATS worker pool');
     const down = await sweepd(['ls'], { api: 'http://127.0.0.1:9' });
     expect(down.code).toBe(4);
     expect(down.stderr).toContain('cannot reach the sweepd daemon');

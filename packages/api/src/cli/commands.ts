@@ -12,31 +12,6 @@ import { EXPORT_FORMATS } from '../views/export.ts';
 
 export class UsageError extends Error {}
 
-export const USAGE = `usage: sweepd <command> [options]
-
-  up          start the daemon (embedded PGlite + local workers unless configured otherwise)
-                --port N (8080)  --host ADDR (127.0.0.1)  --data-dir DIR (./.sweepd)
-                --workers N  --database-url postgres://…  --nats-url nats://…  --pool NAME
-                --token T (SWEEPD_API_TOKEN)  --insecure-listen  --log-level debug|info|warn|error
-  worker      join a NATS worker pool: --nats URL [--pool NAME] [--concurrency N] [--gpus 0,1|all|none]
-  pretrain    pretrain a built-in backbone into the cache (or say where it is)
-                [--model builtin:small-cnn|builtin:fashion-cnn] [--cache-dir DIR] [--force]
-  quickstart  start an embedded daemon, run examples/quickstart.yaml, print the best config
-                [--port N] [--exit]
-  submit FILE [--watch]      submit a spec (YAML or JSON)
-  ls                         list studies
-  watch ID                   live leaderboard until the study ends
-  export ID [--format json|yaml|flags|env]
-  stop ID [TRIAL]            stop a study, or one of its trials
-
-  Exit codes: 0 ok (watch: the study completed), 1 the watched study stopped or failed / unexpected error,
-  2 bad usage, 3 rejected by the daemon, 4 daemon unreachable, 5 (up) the port is in use.
-  Client commands take --api URL (SWEEPD_API_URL, default http://127.0.0.1:8080) and --token T (SWEEPD_API_TOKEN).
-  Environment for up: SWEEPD_DATABASE_URL, SWEEPD_NATS_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_LOG_LEVEL.
-  For up and worker: SWEEPD_NATS_PREFIX (stream/subject prefix), SWEEPD_NATS_ACK_WAIT_MS (redelivery
-  of a silent worker's job), SWEEPD_CACHE_DIR (models and features), SWEEPD_TF_BACKEND.
-`;
-
 const clientOptions = {
   api: { type: 'string' },
   token: { type: 'string' },

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { runCommand, UsageError, USAGE } from './commands.ts';
+import { runCommand, UsageError } from './commands.ts';
+import { commandUsage, USAGE } from './usage.ts';
 import { ApiError } from './client.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
 
@@ -9,14 +10,16 @@ async function main(argv: string[]): Promise<number> {
   // `sweepd up --help` (any command's --help or -h) is asked for, not a mistake; pretrain has a help of its own.
   const askedForHelp = command !== 'pretrain' && (rest.includes('--help') || rest.includes('-h'));
   if (!command || command === 'help' || command === '--help' || command === '-h' || askedForHelp) {
-    process.stdout.write(USAGE);
+    // `sweepd help up` and `sweepd up --help` show that command's part; the rest the whole text.
+    const topic = askedForHelp ? command : command === 'help' ? rest[0] : undefined;
+    process.stdout.write((topic && commandUsage(topic)) || USAGE);
     return command ? EXIT.ok : EXIT.usage;
   }
   try {
     return await runCommand(command, rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`sweepd: ${err.message}\n\n${USAGE}`);
+      process.stderr.write(`sweepd: ${err.message}\n\n${commandUsage(command) ?? USAGE}`);
       return EXIT.usage;
     }
     if (err instanceof ExitError) {

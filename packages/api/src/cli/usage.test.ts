@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { commandUsage, USAGE } from './usage.ts';
+
+describe('commandUsage', () => {
+  it('gives a command its own lines of the table, continuation lines included, and the footer', () => {
+    const up = commandUsage('up') as string;
+    expect(up).toMatch(/^usage: sweepd up \[options\]\n\n {2}up {10}start the daemon/);
+    expect(up).toContain('--database-url postgres://');
+    expect(up).toContain('--log-level debug|info|warn|error');
+    expect(up).not.toContain('join a NATS worker pool');
+    expect(up).toContain('Exit codes:');
+    const worker = commandUsage('worker') as string;
+    expect(worker).toContain('--nats URL [--pool NAME] [--concurrency N]');
+    expect(worker).not.toContain('start the daemon');
+    expect(commandUsage('export')).toContain('--format json|yaml|flags|env');
+    expect(commandUsage('stop')).toContain('stop ID [TRIAL]');
+  });
+
+  it('knows no command the table does not name, nor a part of a name', () => {
+    expect(commandUsage('nope')).toBeUndefined();
+    expect(commandUsage('u')).toBeUndefined();
+    expect(USAGE.startsWith('usage: sweepd <command> [options]')).toBe(true);
+  });
+});

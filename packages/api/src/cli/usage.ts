@@ -1,0 +1,45 @@
+/** The CLI's usage text: the whole of it, and one command's part for `sweepd <command> --help`. */
+
+export const USAGE = `usage: sweepd <command> [options]
+
+  up          start the daemon (embedded PGlite + local workers unless configured otherwise)
+                --port N (8080)  --host ADDR (127.0.0.1)  --data-dir DIR (./.sweepd)
+                --workers N  --database-url postgres://…  --nats-url nats://…  --pool NAME
+                --token T (SWEEPD_API_TOKEN)  --insecure-listen  --log-level debug|info|warn|error
+  worker      join a NATS worker pool: --nats URL [--pool NAME] [--concurrency N] [--gpus 0,1|all|none]
+  pretrain    pretrain a built-in backbone into the cache (or say where it is)
+                [--model builtin:small-cnn|builtin:fashion-cnn] [--cache-dir DIR] [--force]
+  quickstart  start an embedded daemon, run examples/quickstart.yaml, print the best config
+                [--port N] [--exit]
+  submit FILE [--watch]      submit a spec (YAML or JSON)
+  ls                         list studies
+  watch ID                   live leaderboard until the study ends
+  export ID [--format json|yaml|flags|env]
+  stop ID [TRIAL]            stop a study, or one of its trials
+
+  Exit codes: 0 ok (watch: the study completed), 1 the watched study stopped or failed / unexpected error,
+  2 bad usage, 3 rejected by the daemon, 4 daemon unreachable, 5 (up) the port is in use.
+  Client commands take --api URL (SWEEPD_API_URL, default http://127.0.0.1:8080) and --token T (SWEEPD_API_TOKEN).
+  Environment for up: SWEEPD_DATABASE_URL, SWEEPD_NATS_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_LOG_LEVEL.
+  For up and worker: SWEEPD_NATS_PREFIX (stream/subject prefix), SWEEPD_NATS_ACK_WAIT_MS (redelivery
+  of a silent worker's job), SWEEPD_CACHE_DIR (models and features), SWEEPD_TF_BACKEND.
+`;
+
+/** Lines of the footer a command's help keeps: exit codes always, the rest where the command is named. */
+const FOOTER = USAGE.slice(USAGE.indexOf('\n  Exit codes:') + 1);
+
+/**
+ * One command's usage: its lines of the table (the line naming it and the deeper-indented lines
+ * under it) and the footer. Undefined for a name the table does not hold.
+ */
+export function commandUsage(command: string): string | undefined {
+  const lines = USAGE.slice(0, USAGE.indexOf('\n  Exit codes:')).split('\n');
+  const at = lines.findIndex((l) => l.startsWith(`  ${command} `) || l === `  ${command}`);
+  if (at < 0) return undefined;
+  const block = [lines[at] as string];
+  for (const line of lines.slice(at + 1)) {
+    if (!line.startsWith('    ')) break;
+    block.push(line);
+  }
+  return `usage: sweepd ${command} [options]\n\n${block.join('\n')}\n\n${FOOTER}`;
+}
