@@ -1,5 +1,6 @@
 import type { Direction, TrialView } from '@sweepd/core';
 import { readEvidence, type TrialEvidence } from './evidence.ts';
+import { objectiveScale } from './objective-scale.ts';
 import { clearlyAhead, heldBackByFreezing, learningRateOf, type RatePosition, ratePosition } from './peers.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
 
@@ -49,7 +50,11 @@ export interface DiagnosisThresholds {
   learnedAboveChance: number;
   /** Best within this of chance: near chance. */
   nearChance: number;
-  /** Rise from the first epoch's value that counts as learning (objective units). */
+  /**
+   * Rise from the first epoch's value that counts as learning. This and the next two are in
+   * objective units for a score in [0, 1]; for other objectives they are multiplied by the
+   * objective's scale (objective-scale.ts).
+   */
   minGain: number;
   /** Peers within this of the trial's value count as neither better nor worse. */
   peerMargin: number;
@@ -173,7 +178,15 @@ export function diagnoseTrial(
   objective: DiagnosisObjective,
   thresholds: Partial<DiagnosisThresholds> = {},
 ): Diagnosis {
-  const t = { ...DEFAULT_DIAGNOSIS_THRESHOLDS, ...thresholds };
+  const given = { ...DEFAULT_DIAGNOSIS_THRESHOLDS, ...thresholds };
+  // Thresholds in objective units are sized for a score in [0, 1]; other objectives scale them.
+  const scale = objectiveScale(peers.some((p) => p.id === trial.id) ? peers : [trial, ...peers], objective.metric, objective.direction);
+  const t = {
+    ...given,
+    minGain: given.minGain * scale,
+    peerMargin: given.peerMargin * scale,
+    clearlyBetter: given.clearlyBetter * scale,
+  };
   const e = readEvidence(trial, objective.metric, objective.direction);
   const value = typeof trial.value === 'number' && Number.isFinite(trial.value) ? trial.value : e.metric?.best;
   const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin);
