@@ -626,3 +626,21 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
  * (successive halving ranked by optimistic extrapolation) 182 / 0.9335; learning-curve beside
  * asha 189 / 0.9337; one lower confidence for every trial 191 / 0.9362.
  */
+
+/*
+ * Tried in the tenth session as throw-away prototypes (not kept in the repository), none adopted:
+ * an expected-improvement-per-epoch rule (keep a trial iff the EI of its observed epoch-20 value over
+ * the best observed one is at least λ·σ·(epochs left)), with the extrapolation's best fit or a
+ * Bayesian mixture over shapes as its predictive distribution; that mixture with a τ prior learned
+ * from the study's curves (global, per optimizer, or a kernel over neighbouring configurations),
+ * Weibull (S-shaped) shapes, a one-step lookahead, a late λ, a running-budget λ and exploration
+ * slots; TPE fed stopped trials' posterior mean / mean − sd / UCB finals; committing near-best
+ * trials to epoch 20 while a total epoch budget allows (with or without capping the first trials).
+ * Best on seeds 1000–1039: 6 checks (lookahead τ ≤ 3, λ 0.03: 209.5 / 0.9384, 192.5 / 0.9394,
+ * 160.5 / 0.9068, 210.5 / 0.2481; per-optimizer τ prior, τ ≤ 6, λ 0.03: 209 / 0.9386,
+ * 177 / 0.9365, 197.5 / 0.9135, 219 / 0.2432); on 1000–1079 at most 6, and on 200 seeds (3000–3199)
+ * within ±0.001 of METHOD per problem, trading one problem against another. The EI rules can leave a
+ * study with no completion (about 1 in 200). An oracle that never stops a late_bloom trial whose true
+ * final is ≥ 0.912 passes late_bloom (1000–1079: 207 / 0.9235): the good momentum, rmsprop and adam
+ * configurations are proposed in about half the studies but look, after 1–4 epochs, like slow junk.
+ */
