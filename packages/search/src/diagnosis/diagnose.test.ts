@@ -205,6 +205,24 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(d.verdict).toBe('diverged');
     expect(d.summary).toContain('train_loss is NaN at epoch 1');
     expectAdviceSide(d, 0.3, 'below');
+    // Every lower rate diverged as well (NaN in the data, say): the rate is not blamed alone.
+    const atRate = (id: string, lr: number, loss: number): TrialView => ({
+      ...nan,
+      ...(Number.isNaN(loss) ? {} : { reason: undefined }),
+      id,
+      params: { optimizer: 'adam', learning_rate: lr },
+      epochs: [{ epoch: 1, metrics: { train_loss: loss }, layers: [] }],
+    });
+    const allNan = [nan, atRate('n1', 1e-3, Number.NaN), atRate('n2', 1e-5, Number.NaN)];
+    const data = diagnoseTrial(nan, allNan, objective);
+    expect(data.verdict).toBe('diverged');
+    expect(data.summary).toContain('so did every trial at a lower learning rate, down to 1e-5');
+    expect(data.advice).toMatch(/^Check the inputs and the loss for NaN or Inf first/);
+    expect(data.suggestedLearningRate?.high).toBeLessThan(1e-5);
+    // One lower rate that trained finitely: the rate is the cause after all.
+    const oneFine = diagnoseTrial(nan, [...allNan, atRate('n3', 1e-4, 0.4)], objective);
+    expect(oneFine.summary).toContain('is too high');
+    expectAdviceSide(oneFine, 0.3, 'below');
     const none = diagnose({ ...nan, epochs: [], reason: 'setup: unknown dataset "imagenet"' });
     expect(none).toMatchObject({ verdict: 'no-evidence', summary: 'No epoch to judge: setup: unknown dataset "imagenet"' });
   });

@@ -1,5 +1,5 @@
 import type { Direction, TrialView } from '@sweepd/core';
-import { readEvidence, type TrialEvidence } from './evidence.ts';
+import { divergence, readEvidence, type TrialEvidence } from './evidence.ts';
 import { objectiveScale } from './objective-scale.ts';
 import { clearlyAhead, heldBackByFreezing, learningRateOf, type RatePosition, ratePosition } from './peers.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
@@ -171,6 +171,27 @@ function smallEpsilonAdvice(params: TrialView['params']): string {
     : '';
 }
 
+/**
+ * The lowest learning rate among the trial's peers, when at least one peer ran below the trial's
+ * rate and every peer that did (with a rate) diverged too; otherwise undefined.
+ */
+function lowestRateAlsoDiverged(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  metric: string,
+  rate: number | undefined,
+): number | undefined {
+  if (rate === undefined) return undefined;
+  let lowest: number | undefined;
+  for (const p of peers) {
+    const r = p.id === trial.id ? undefined : learningRateOf(p);
+    if (r === undefined || r >= rate || p.epochs.length === 0) continue;
+    if (!divergence(p, metric)) return undefined;
+    lowest = Math.min(lowest ?? r, r);
+  }
+  return lowest;
+}
+
 /** The trial's diagnosis against its peers (the other trials of its study; the trial itself may be among them). */
 export function diagnoseTrial(
   trial: TrialView,
@@ -251,7 +272,22 @@ export function diagnoseTrial(
           : '',
     };
   }
-  if (e.diverged) return tooHigh('diverged', `Diverged (${e.diverged}): ${rateText} is too high.`);
+  if (e.diverged) {
+    const lowest = lowestRateAlsoDiverged(trial, peers, objective.metric, rate);
+    if (lowest !== undefined) {
+      // Every trial that ran at a lower rate diverged too: the rate is not shown to be the cause.
+      return {
+        verdict: 'diverged',
+        summary: `Diverged (${e.diverged}), and so did every trial at a lower learning rate, down to ${formatRate(lowest)}: the rate may not be the cause.`,
+        evidence,
+        advice:
+          'Check the inputs and the loss for NaN or Inf first (missing values in the data, a log of zero, a division by an empty count). ' +
+          `If they are clean, try learning rates ${formatRate(lowest / 1000)} … ${formatRate(lowest / 10)}, below every rate tried.`,
+        suggestedLearningRate: { low: lowest / 1000, high: lowest / 10 },
+      };
+    }
+    return tooHigh('diverged', `Diverged (${e.diverged}): ${rateText} is too high.`);
+  }
 
   const dying =
     (e.dead !== undefined && e.dead.value >= t.deadUnits) ||

@@ -79,7 +79,8 @@ function metricCourse(trial: TrialView, name: string, direction: Direction): Met
   };
 }
 
-function divergence(trial: TrialView, metric: string): string | undefined {
+/** What diverged in the trial (a non-finite loss or objective, weights gone NaN), or undefined. */
+export function divergence(trial: TrialView, metric: string): string | undefined {
   for (const e of trial.epochs) {
     for (const key of ['train_loss', 'val_loss', metric]) {
       const v = e.metrics[key];
