@@ -79,10 +79,12 @@ export interface Store {
   /**
    * A job delivery has begun for each trial: an unfinished trial whose stored attempt is lower (or
    * unset) takes the new one, and, since a delivery trains from scratch, loses the epochs (with
-   * their layer statistics) and the value of earlier deliveries. Returns the trials that moved on,
-   * with how many epochs each lost; a trial already at that attempt or later, or finished, is left alone.
+   * their layer statistics) and the value of earlier deliveries; one already at that attempt or
+   * later is left alone. Returns every unfinished trial asked about with its attempt after the call
+   * and how many epochs it lost (so a caller whose earlier call committed but whose reply was lost
+   * learns where the store is); finished and unknown trials are left out.
    */
-  beginAttempts(items: readonly { trialId: string; attempt: number }[]): Promise<{ trialId: string; discarded: number }[]>;
+  beginAttempts(items: readonly { trialId: string; attempt: number }[]): Promise<{ trialId: string; attempt: number; discarded: number }[]>;
   /** Records why a trial is being stopped before it has finished (shown while it winds down). */
   setTrialReason(trialId: string, reason: string): Promise<void>;
   /** Ends a trial. No effect (returns false) when it had already ended. */

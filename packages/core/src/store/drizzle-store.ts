@@ -451,7 +451,9 @@ export class DrizzleStore implements Store {
     }
   }
 
-  async beginAttempts(items: readonly { trialId: string; attempt: number }[]): Promise<{ trialId: string; discarded: number }[]> {
+  async beginAttempts(
+    items: readonly { trialId: string; attempt: number }[],
+  ): Promise<{ trialId: string; attempt: number; discarded: number }[]> {
     const wanted = new Map<string, number>();
     for (const i of items) {
       if (!Number.isInteger(i.attempt) || i.attempt < 1) {
@@ -465,6 +467,7 @@ export class DrizzleStore implements Store {
       return await this.db.transaction(async (tx) => {
         // Locked in id order, as recordEpochs locks them, so the two cannot deadlock.
         const moving: { id: string; attempt: number }[] = [];
+        const unchanged: { trialId: string; attempt: number; discarded: number }[] = [];
         for (const chunk of idChunks(ids)) {
           const rows = await tx
             .select({ id: trials.id, attempt: trials.attempt })
@@ -475,9 +478,10 @@ export class DrizzleStore implements Store {
           for (const r of rows) {
             const attempt = wanted.get(r.id) as number;
             if ((r.attempt ?? 0) < attempt) moving.push({ id: r.id, attempt });
+            else unchanged.push({ trialId: r.id, attempt: r.attempt as number, discarded: 0 });
           }
         }
-        if (moving.length === 0) return [];
+        if (moving.length === 0) return unchanged;
         const payload = JSON.stringify(moving);
         await tx
           .update(trials)
@@ -490,7 +494,7 @@ export class DrizzleStore implements Store {
           const gone = await tx.delete(epochs).where(inArray(epochs.trialId, chunk)).returning({ trialId: epochs.trialId });
           for (const g of gone) discarded.set(g.trialId, (discarded.get(g.trialId) ?? 0) + 1);
         }
-        return moving.map((m) => ({ trialId: m.id, discarded: discarded.get(m.id) ?? 0 }));
+        return [...moving.map((m) => ({ trialId: m.id, attempt: m.attempt, discarded: discarded.get(m.id) ?? 0 })), ...unchanged];
       });
     } catch (err) {
       wrapFailure(`beginAttempts(${wanted.size} trials)`, err);

@@ -417,7 +417,7 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
     it('beginAttempts starts a trial over on a later delivery: earlier epochs, layers and value go, once', async () => {
       const { study, trials } = await studyWithTrials(3);
       const [a, b, c] = trials.map((t) => t.id) as [string, string, string];
-      expect(await store.beginAttempts([{ trialId: a, attempt: 1 }])).toEqual([{ trialId: a, discarded: 0 }]);
+      expect(await store.beginAttempts([{ trialId: a, attempt: 1 }])).toEqual([{ trialId: a, attempt: 1, discarded: 0 }]);
       await store.markRunning(a, 'w1');
       await store.recordEpochs(
         [1, 2, 3].map((epoch) => ({ trialId: a, epoch, metrics: { val_auc_macro: 0.6 + epoch / 100 }, layers: layers(epoch) })),
@@ -425,8 +425,8 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       );
       await store.recordEpochs([{ trialId: b, epoch: 1, metrics: { val_auc_macro: 0.7 }, layers: [] }], MAX);
       await store.finishTrial(c, { state: 'stopped' });
-      // The same delivery again, an earlier one, and a finished trial: nothing moves.
-      expect(await store.beginAttempts([{ trialId: a, attempt: 1 }])).toEqual([]);
+      // The same delivery again: nothing moves, and the store says where it is; a finished trial is left out.
+      expect(await store.beginAttempts([{ trialId: a, attempt: 1 }])).toEqual([{ trialId: a, attempt: 1, discarded: 0 }]);
       expect(await store.beginAttempts([{ trialId: c, attempt: 2 }])).toEqual([]);
       expect((await store.getTrial(study.id, 0))?.epochs).toHaveLength(3);
 
@@ -434,11 +434,11 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
         { trialId: a, attempt: 2 },
         { trialId: a, attempt: 3 },
       ]);
-      expect(moved).toEqual([{ trialId: a, discarded: 3 }]);
+      expect(moved).toEqual([{ trialId: a, attempt: 3, discarded: 3 }]);
       const restarted = await store.getTrial(study.id, 0);
       expect(restarted).toMatchObject({ attempt: 3, state: 'running', epochs: [] });
       expect(restarted?.value).toBeUndefined();
-      expect(await store.beginAttempts([{ trialId: a, attempt: 2 }])).toEqual([]);
+      expect(await store.beginAttempts([{ trialId: a, attempt: 2 }])).toEqual([{ trialId: a, attempt: 3, discarded: 0 }]);
       // The new delivery's epochs are stored as usual, layers included (the old layer rows are gone).
       await store.recordEpochs([{ trialId: a, epoch: 1, metrics: { val_auc_macro: 0.55 }, layers: layers(1) }], MAX);
       const after = await store.getTrial(study.id, 0);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Bus, PluginRegistry, type Runner } from '@sweepd/core';
+import { type Bus, PluginRegistry, type Runner, type Store } from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
 import { startEngine, until, walkStrategy } from './engine.test-helpers.ts';
 
@@ -95,5 +95,99 @@ describe('a trial delivered again', () => {
     expect(trial?.attempt).toBe(2);
     expect(trial?.epochs.map((e) => [e.epoch, e.metrics.val_auc_macro])).toEqual([[1, 0.6]]);
     expect(trial?.value).toBe(0.6);
+  });
+
+  it('an earlier delivery’s end read before a later delivery’s start in one batch finishes the trial', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    const busRef: { bus?: Bus } = {};
+    // Delivery 1 completes, but its acknowledgement is lost and the job is delivered again: its
+    // end and the next delivery's start reach the daemon back to back.
+    const runner: Runner = {
+      async run(job, ctx) {
+        for (const epoch of [1, 2]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.9 }, layers: [] });
+        const ids = { studyId: job.studyId, trialId: job.trialId };
+        const bus = busRef.bus as Bus;
+        await Promise.all([
+          bus.publishReport({ kind: 'final', ...ids, attempt: 1, state: 'completed' }),
+          bus.publishReport({ kind: 'start', ...ids, worker: 'another worker', attempt: 2 }),
+          bus.publishReport({ kind: 'epoch', ...ids, attempt: 2, epoch: 1, metrics: { val_auc_macro: 0.1 }, layers: [] }),
+        ]);
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        return { state: 'stopped' };
+      },
+    };
+    const { bus, engine, close } = await startEngine(store, new PluginRegistry().register(walkStrategy()), runner);
+    busRef.bus = bus;
+    cleanups.push(async () => {
+      await bus.close();
+      await close();
+      await store.close();
+    });
+    const study = await engine.submit(JSON.stringify(spec));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const trial = await store.getTrial(study.id, 0);
+    expect(trial).toMatchObject({ state: 'completed', value: 0.9, attempt: 1 });
+    expect(trial?.epochs.map((e) => e.metrics.val_auc_macro)).toEqual([0.9, 0.9]);
+  });
+
+  it('a later delivery begun in the store whose reply was lost is caught up with: no earlier epoch comes back', async () => {
+    const real = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => real.close());
+    let loseReply = false;
+    // The store commits beginAttempts, then the connection breaks before the reply: the batch comes again.
+    const store = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop === 'beginAttempts') {
+          return async (items: Parameters<Store['beginAttempts']>[0]) => {
+            const answer = await target.beginAttempts(items);
+            if (loseReply && items.some((i) => i.attempt === 2)) {
+              loseReply = false;
+              throw new Error('connection lost after COMMIT');
+            }
+            return answer;
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as Store;
+    const busRef: { bus?: Bus } = {};
+    // Reports sent straight to the bus in one go arrive in one batch: the earlier delivery's
+    // epoch 3, then the later delivery's start and first epoch; that batch's reply is lost.
+    const runner: Runner = {
+      async run(job, ctx) {
+        for (const epoch of [1, 2]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.99 }, layers: [] });
+        const bus = busRef.bus as Bus;
+        const ids = { studyId: job.studyId, trialId: job.trialId };
+        loseReply = true;
+        await Promise.all([
+          bus.publishReport({ kind: 'epoch', ...ids, attempt: 1, epoch: 3, metrics: { val_auc_macro: 0.99 }, layers: [] }),
+          bus.publishReport({ kind: 'start', ...ids, worker: 'another worker', attempt: 2 }),
+          bus.publishReport({ kind: 'epoch', ...ids, attempt: 2, epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: [] }),
+        ]);
+        await new Promise((r) => setTimeout(r, 800));
+        // The first delivery's worker ran on: its epoch 4 arrives now, then the later delivery ends.
+        await bus.publishReport({ kind: 'epoch', ...ids, attempt: 1, epoch: 4, metrics: { val_auc_macro: 0.999 }, layers: [] });
+        await bus.publishReport({ kind: 'epoch', ...ids, attempt: 2, epoch: 2, metrics: { val_auc_macro: 0.62 }, layers: [] });
+        await bus.publishReport({ kind: 'final', ...ids, attempt: 2, state: 'completed' });
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        return { state: 'stopped' };
+      },
+    };
+    const { bus, engine, close } = await startEngine(store, new PluginRegistry().register(walkStrategy()), runner);
+    busRef.bus = bus;
+    cleanups.push(async () => {
+      await bus.close();
+      await close();
+    });
+    const study = await engine.submit(JSON.stringify(spec));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const trial = await store.getTrial(study.id, 0);
+    expect(trial?.attempt).toBe(2);
+    expect(trial?.epochs.map((e) => [e.epoch, e.metrics.val_auc_macro])).toEqual([
+      [1, 0.6],
+      [2, 0.62],
+    ]);
+    expect(trial?.value).toBe(0.62);
   });
 });

@@ -1,5 +1,7 @@
 import type { Report } from '@sweepd/core';
+import type { LiveTrial } from './active-study.ts';
 import type { EngineContext } from './context.ts';
+import { pump } from './dispatch.ts';
 
 /**
  * Job deliveries. A trial's job is delivered again when its worker died or handed it back at
@@ -8,41 +10,83 @@ import type { EngineContext } from './context.ts';
  * curve mix two runs. Reports of an earlier delivery still arriving (from a worker that lost the job
  * but ran on) are dropped. Reports without an attempt (older workers) are taken as they come.
  *
- * Returns the batch without those stale reports.
+ * A batch is read in stream order per trial: an earlier delivery's end that comes before a later
+ * delivery's first report finishes the trial, and that later delivery's reports are then dropped.
+ *
+ * Returns the batch without the reports dropped.
  */
 export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]): Promise<Report[]> {
-  const newer = new Map<string, number>();
-  for (const r of batch) {
+  const plans = new Map<string, { trial: LiveTrial; attempt: number; ended: boolean; begins: boolean; indices: number[] }>();
+  const keep = batch.map(() => true);
+  const staleEnds: LiveTrial[] = [];
+  for (const [i, r] of batch.entries()) {
     const trial = r.attempt === undefined ? undefined : ctx.trialToStudy.get(r.trialId)?.trials.get(r.trialId);
-    if (trial && (r.attempt as number) > Math.max(trial.attempt ?? 0, newer.get(r.trialId) ?? 0)) newer.set(r.trialId, r.attempt as number);
+    if (!trial) continue;
+    const attempt = r.attempt as number;
+    let plan = plans.get(r.trialId);
+    if (!plan) {
+      plan = { trial, attempt: trial.attempt ?? 0, ended: false, begins: false, indices: [] };
+      plans.set(r.trialId, plan);
+    }
+    if (attempt < plan.attempt || (attempt > plan.attempt && plan.ended)) {
+      keep[i] = false;
+      ctx.log.info(
+        { trial: trial.number, kind: r.kind, attempt, current: plan.attempt },
+        plan.ended ? 'report of a delivery that began after the trial ended ignored' : 'report of an earlier delivery of the trial ignored',
+      );
+      if (r.kind === 'final' && !plan.ended) staleEnds.push(trial);
+      continue;
+    }
+    if (attempt > plan.attempt) {
+      // A later delivery begins here: what this batch held of the earlier one goes with it.
+      for (const j of plan.indices) keep[j] = false;
+      plan.indices = [];
+      plan.attempt = attempt;
+      plan.begins = true;
+    }
+    plan.indices.push(i);
+    if (r.kind === 'final') plan.ended = true;
   }
-  if (newer.size > 0) {
-    const moved = await ctx.store.beginAttempts([...newer].map(([trialId, attempt]) => ({ trialId, attempt })));
-    for (const { trialId, discarded } of moved) {
+
+  const beginning = [...plans].filter(([, p]) => p.begins);
+  if (beginning.length > 0) {
+    const stored = await ctx.store.beginAttempts(beginning.map(([trialId, p]) => ({ trialId, attempt: p.attempt })));
+    // The store's attempt is the truth: after a lost reply it may already be ahead of this one.
+    for (const { trialId, attempt, discarded } of stored) {
       const study = ctx.trialToStudy.get(trialId);
       const trial = study?.trials.get(trialId);
-      if (!study || !trial) continue;
+      if (!study || !trial || attempt <= (trial.attempt ?? 0)) continue;
       const earlier = trial.epochs.length;
-      trial.attempt = newer.get(trialId) as number;
+      trial.attempt = attempt;
       if (earlier === 0 && discarded === 0) continue;
       trial.epochs = [];
       study.refreshValue(trial);
       ctx.log.warn(
-        { studyId: study.id, trial: trial.number, attempt: trial.attempt, discardedEpochs: Math.max(earlier, discarded) },
+        { studyId: study.id, trial: trial.number, attempt, discardedEpochs: Math.max(earlier, discarded) },
         'trial delivered again: it trains from scratch, and the epochs of its earlier delivery are discarded',
       );
       ctx.emit({ studyId: study.id, type: 'trial-started', trialNumber: trial.number });
     }
   }
-  return batch.filter((r) => {
-    if (r.attempt === undefined) return true;
-    const study = ctx.trialToStudy.get(r.trialId);
-    const trial = study?.trials.get(r.trialId);
-    if (!study || !trial || r.attempt >= (trial.attempt ?? 0)) return true;
-    ctx.log.info(
-      { studyId: study.id, trial: trial.number, kind: r.kind, attempt: r.attempt, current: trial.attempt },
-      'report of an earlier delivery of the trial ignored',
-    );
-    return false;
-  });
+  for (const trial of staleEnds) sendAgainLater(ctx, trial);
+  return batch.filter((_, i) => keep[i]);
+}
+
+/** How long after an earlier delivery's end the trial's job is sent again, if it is still unfinished. */
+export const RESEND_AFTER_MS = 5_000;
+
+/**
+ * An earlier delivery ended, and its worker then acknowledged the job, which on NATS removes it even
+ * though a later delivery holds it: should that one die, nothing would deliver the trial again. So
+ * once the earlier worker has had time to acknowledge, the job is sent again; while the later
+ * delivery's job is still pending the bus refuses the copy, and a trial that finished meanwhile is skipped.
+ */
+function sendAgainLater(ctx: EngineContext, trial: LiveTrial): void {
+  const timer = setTimeout(() => {
+    const study = ctx.trialToStudy.get(trial.id);
+    if (!study || ctx.closing || (trial.state !== 'queued' && trial.state !== 'running')) return;
+    study.undispatched.push(study.jobFor(trial));
+    void pump(ctx, study);
+  }, RESEND_AFTER_MS);
+  timer.unref();
 }
