@@ -102,6 +102,12 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       ...(options.natsUrl || workers === 0 ? {} : { servedPools: [options.pool ?? 'default'] }),
     });
     closers.unshift(() => engine.close());
+    // The database is another daemon's now: stop writing to it at once (no ingestion, no new
+    // trials) and end the runs here rather than wait for them; the graceful close then does the rest.
+    void failed.then(async () => {
+      await engine.close();
+      await bus.close();
+    });
     if (workers > 0) {
       const cacheDir = path.join(dataDir, 'cache');
       const pool = new ProcessPoolRunner({

@@ -26,19 +26,16 @@ export class DaemonLock {
   private readonly timer: NodeJS.Timeout;
   private checking: Promise<void> | undefined;
   private released = false;
+  /** The last check could not reach the server: said once per outage, not every few seconds. */
+  private unreachable = false;
 
   private constructor(
     /** A client of one connection, so that the lock's session is the only one it has. */
     private readonly client: postgres.Sql,
     private readonly shown: string,
-    private pid: number,
     private readonly options: DaemonLockOptions,
   ) {
-    this.timer = setInterval(() => {
-      this.checking ??= this.check().finally(() => {
-        this.checking = undefined;
-      });
-    }, options.checkMs ?? 5_000);
+    this.timer = setInterval(() => void this.check(), options.checkMs ?? 5_000);
     this.timer.unref();
   }
 
@@ -48,35 +45,44 @@ export class DaemonLock {
     // to a reserved connection the server has ended, while a pool of one reconnects.
     const client = postgres(url, { max: 1, idle_timeout: 0, max_lifetime: null, connect_timeout: 10, onnotice: () => undefined });
     try {
-      const pid = await lockOn(client);
-      if (pid === undefined) throw new StoreError(refusal(shown));
-      return new DaemonLock(client, shown, pid, options);
+      if (!(await lockOn(client))) throw new StoreError(refusal(shown));
+      return new DaemonLock(client, shown, options);
     } catch (err) {
       await client.end({ timeout: 5 });
       throw err;
     }
   }
 
-  /** Checks the hold now (the timer does this every checkMs); resolves when the check is done. */
-  async check(): Promise<void> {
+  /** Checks the hold now (the timer does this every checkMs); a check already running is joined. */
+  check(): Promise<void> {
+    this.checking ??= this.checkOnce().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async checkOnce(): Promise<void> {
     if (this.released) return;
     try {
-      const [row] = await this.client<{ pid: number }[]>`select pg_backend_pid() as pid`;
-      // The same session: the lock is still ours.
-      if (row?.pid === this.pid) return;
-      const pid = await lockOn(this.client);
+      // The lock itself, not the backend's pid: a server restarted in a fresh PID namespace (a
+      // container) can give the new session the old pid.
+      const held = await holds(this.client);
+      this.unreachable = false;
+      if (held) return;
+      const taken = await lockOn(this.client);
       if (this.released) return;
-      if (pid === undefined) {
+      if (!taken) {
         await this.release();
         this.options.onLost?.(
           new StoreError(`lost the hold on the PostgreSQL database ${this.shown} when its connection dropped: ${refusal(this.shown)}`),
         );
         return;
       }
-      this.pid = pid;
       this.options.log?.(`store: the hold on ${this.shown} went with its connection and is taken again`);
     } catch (err) {
       // The server is away or the connection broke mid-query: the next check tries again.
+      if (this.released || this.unreachable) return;
+      this.unreachable = true;
       this.options.log?.(`store: cannot check the hold on ${this.shown} yet (${err instanceof Error ? err.message : String(err)})`);
     }
   }
@@ -90,9 +96,20 @@ export class DaemonLock {
   }
 }
 
-/** Tries the lock on this connection: its backend's pid when taken, undefined when another session holds it. */
-async function lockOn(client: postgres.Sql): Promise<number | undefined> {
-  const [row] = await client<{ locked: boolean; pid: number }[]>`
-    select pg_try_advisory_lock(${DAEMON_LOCK_KEY}) as locked, pg_backend_pid() as pid`;
-  return row?.locked ? row.pid : undefined;
+/** Tries the lock on this connection: whether it is taken (false: another session holds it). */
+async function lockOn(client: postgres.Sql): Promise<boolean> {
+  const [row] = await client<{ locked: boolean }[]>`select pg_try_advisory_lock(${DAEMON_LOCK_KEY}) as locked`;
+  return row?.locked === true;
+}
+
+/** Whether this connection's session holds the lock (a bigint key shows in pg_locks as classid, objid). */
+async function holds(client: postgres.Sql): Promise<boolean> {
+  const key = BigInt(DAEMON_LOCK_KEY);
+  const [row] = await client<{ held: boolean }[]>`
+    select exists(
+      select 1 from pg_locks
+      where locktype = 'advisory' and classid = ${Number(key >> 32n)} and objid = ${Number(key & 0xffffffffn)} and objsubid = 1
+        and pid = pg_backend_pid() and granted
+    ) as held`;
+  return row?.held === true;
 }

@@ -51,9 +51,9 @@ export interface DiagnosisThresholds {
   /** Best within this of chance: near chance. */
   nearChance: number;
   /**
-   * Rise from the first epoch's value that counts as learning. This and the next two are in
-   * objective units for a score in [0, 1]; for other objectives they are multiplied by the
-   * objective's scale (objective-scale.ts).
+   * Rise from the first epoch's value that counts as learning. This, the next two and
+   * learnedAboveChance are in objective units for a score in [0, 1]; for other objectives they
+   * are multiplied by the objective's scale (objective-scale.ts).
    */
   minGain: number;
   /** Peers within this of the trial's value count as neither better nor worse. */
@@ -207,6 +207,7 @@ export function diagnoseTrial(
     minGain: given.minGain * scale,
     peerMargin: given.peerMargin * scale,
     clearlyBetter: given.clearlyBetter * scale,
+    learnedAboveChance: given.learnedAboveChance * scale,
   };
   const e = readEvidence(trial, objective.metric, objective.direction);
   const value = typeof trial.value === 'number' && Number.isFinite(trial.value) ? trial.value : e.metric?.best;

@@ -21,16 +21,23 @@ function trial(n: number, params: TrialView['params'], metric: string, values: n
 }
 
 describe('objectiveScale', () => {
-  it('is 1 for a maximised score in [0, 1], and the median starting size otherwise', () => {
-    const auc = [trial(0, {}, 'acc', [0.3, 0.6], 'maximize'), trial(1, {}, 'acc', [0.5, 0.9], 'maximize')];
-    expect(objectiveScale(auc, 'acc', 'maximize')).toBe(1);
+  it('is 1 for a score in [0, 1] either way, and the median magnitude of the values otherwise', () => {
+    const acc = [trial(0, {}, 'acc', [0.3, 0.6], 'maximize'), trial(1, {}, 'acc', [0.5, 0.9], 'maximize')];
+    expect(objectiveScale(acc, 'acc', 'maximize')).toBe(1);
+    expect(objectiveScale([trial(0, {}, 'err', [0.08, 0.05], 'minimize')], 'err', 'minimize')).toBe(1);
+    // A loss is sized by its magnitude even inside [0, 1].
+    expect(objectiveScale([trial(0, {}, 'val_mse', [0.02, 0.008], 'minimize')], 'val_mse', 'minimize')).toBe(0.02);
+    expect(objectiveScale([trial(0, {}, 'val_loss', [0.69, 0.3], 'minimize')], 'val_loss', 'minimize')).toBe(0.69);
     const ce = [2.3, 2.2, 2.4].map((start, i) => trial(i, {}, 'val_loss', [start, 1.0], 'minimize'));
     expect(objectiveScale(ce, 'val_loss', 'minimize')).toBeCloseTo(2.3, 12);
-    const psnr = [trial(0, {}, 'psnr', [18, 25], 'maximize'), trial(1, {}, 'psnr', [20, 27], 'maximize')];
-    expect(objectiveScale(psnr, 'psnr', 'maximize')).toBe(19);
-    // Nothing reported, or training that starts at zero: units as they are.
+    // Accuracy in percent is sized by where it gets, not by its chance-level start.
+    const percent = [trial(0, {}, 'acc', [10, 80], 'maximize'), trial(1, {}, 'acc', [12, 70], 'maximize')];
+    expect(objectiveScale(percent, 'acc', 'maximize')).toBe(75);
+    const reward = [trial(0, {}, 'reward', [0, 500], 'maximize'), trial(1, {}, 'reward', [-20, 520], 'maximize')];
+    expect(objectiveScale(reward, 'reward', 'maximize')).toBe(510);
+    // Nothing reported, or only zeros: units as they are.
     expect(objectiveScale([], 'val_loss', 'minimize')).toBe(1);
-    expect(objectiveScale([trial(0, {}, 'x', [0, 1], 'minimize')], 'x', 'minimize')).toBe(1);
+    expect(objectiveScale([trial(0, {}, 'x', [0, 0], 'minimize')], 'x', 'minimize')).toBe(1);
   });
 });
 
@@ -49,5 +56,14 @@ describe('diagnoseTrial on objectives of other scales', () => {
     const peer = trial(1, { learning_rate: 0.003, optimizer: 'adam' }, 'val_loss', [2.3, 1.3, 0.94], 'minimize');
     const d = diagnoseTrial(mine, [mine, peer], { metric: 'val_loss', direction: 'minimize' });
     expect(d.advice).not.toMatch(/clearly better/);
+  });
+
+  it('accuracy in percent: half a point is not clearly better, ten points is', () => {
+    const mine = trial(0, { learning_rate: 0.001, optimizer: 'adam' }, 'acc', [10, 60, 80], 'maximize');
+    const close = trial(1, { learning_rate: 0.003, optimizer: 'adam' }, 'acc', [11, 62, 80.5], 'maximize');
+    const far = trial(2, { learning_rate: 0.01, optimizer: 'adam' }, 'acc', [12, 75, 90], 'maximize');
+    const objective = { metric: 'acc', direction: 'maximize' as const };
+    expect(diagnoseTrial(mine, [mine, close], objective).advice).not.toMatch(/clearly better/);
+    expect(diagnoseTrial(mine, [mine, close, far], objective).advice).toContain('Trial 2 did clearly better (90) with learning_rate=0.01');
   });
 });

@@ -143,6 +143,7 @@ export class StudyEngine {
   }
 
   async close(): Promise<void> {
+    if (this.ctx.closing) return;
     this.ctx.closing = true;
     for (const study of this.ctx.active.values()) clearTimeout(study.retry);
     await this.reports?.close();
