@@ -12,7 +12,12 @@ async function main(argv: string[]): Promise<number> {
   if (!command || command === 'help' || command === '--help' || command === '-h' || askedForHelp) {
     // `sweepd help up` and `sweepd up --help` show that command's part; the rest the whole text.
     const topic = askedForHelp ? command : command === 'help' ? rest[0] : undefined;
-    process.stdout.write((topic && commandUsage(topic)) || USAGE);
+    const text = topic === undefined ? USAGE : commandUsage(topic);
+    if (text === undefined) {
+      process.stderr.write(`sweepd: unknown command '${topic}'\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    process.stdout.write(text);
     return command ? EXIT.ok : EXIT.usage;
   }
   try {

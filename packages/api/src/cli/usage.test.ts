@@ -12,13 +12,16 @@ describe('commandUsage', () => {
     const worker = commandUsage('worker') as string;
     expect(worker).toContain('--nats URL [--pool NAME] [--concurrency N]');
     expect(worker).not.toContain('start the daemon');
-    expect(commandUsage('export')).toContain('--format json|yaml|flags|env');
-    expect(commandUsage('stop')).toContain('stop ID [TRIAL]');
+    expect(commandUsage('export')).toMatch(/^usage: sweepd export ID \[--format json\|yaml\|flags\|env\]\n/);
+    expect(commandUsage('stop')).toMatch(/^usage: sweepd stop ID \[TRIAL\]\n/);
+    expect(commandUsage('submit')).toMatch(/^usage: sweepd submit FILE \[--watch\]\n/);
   });
 
   it('knows no command the table does not name, nor a part of a name', () => {
     expect(commandUsage('nope')).toBeUndefined();
     expect(commandUsage('u')).toBeUndefined();
+    expect(commandUsage(' ')).toBeUndefined();
+    expect(commandUsage('')).toBeUndefined();
     expect(USAGE.startsWith('usage: sweepd <command> [options]')).toBe(true);
   });
 });

@@ -25,21 +25,26 @@ export const USAGE = `usage: sweepd <command> [options]
   of a silent worker's job), SWEEPD_CACHE_DIR (models and features), SWEEPD_TF_BACKEND.
 `;
 
-/** Lines of the footer a command's help keeps: exit codes always, the rest where the command is named. */
+/** The footer (exit codes, client options, environment), kept whole in every command's help. */
 const FOOTER = USAGE.slice(USAGE.indexOf('\n  Exit codes:') + 1);
 
 /**
- * One command's usage: its lines of the table (the line naming it and the deeper-indented lines
- * under it) and the footer. Undefined for a name the table does not hold.
+ * One command's usage: a header with its arguments, its lines of the table (the line naming it and
+ * the deeper-indented lines under it) and the footer. Undefined for a name the table does not hold.
  */
 export function commandUsage(command: string): string | undefined {
+  if (!/^[a-z]+$/.test(command)) return undefined;
   const lines = USAGE.slice(0, USAGE.indexOf('\n  Exit codes:')).split('\n');
   const at = lines.findIndex((l) => l.startsWith(`  ${command} `) || l === `  ${command}`);
   if (at < 0) return undefined;
-  const block = [lines[at] as string];
-  for (const line of lines.slice(at + 1)) {
-    if (!line.startsWith('    ')) break;
-    block.push(line);
+  const line = lines[at] as string;
+  const block = [line];
+  for (const next of lines.slice(at + 1)) {
+    if (!next.startsWith('    ')) break;
+    block.push(next);
   }
-  return `usage: sweepd ${command} [options]\n\n${block.join('\n')}\n\n${FOOTER}`;
+  // The first column: the command and its arguments ('submit FILE [--watch]'), up to the description.
+  const synopsis = (line.trim().split(/ {2,}/)[0] as string).trim();
+  const header = synopsis === command ? `${command} [options]` : synopsis;
+  return `usage: sweepd ${header}\n\n${block.join('\n')}\n\n${FOOTER}`;
 }

@@ -141,6 +141,8 @@ describe('NatsBus faults', () => {
     await waitUntil(() => runs.length > 0, 'the job to start');
     await new Promise((r) => setTimeout(r, 600));
     await env.daemon.dispatch([job('running'), job('fresh')]);
+    // The free worker takes the next job in the stream: a queued copy of 'running' would come
+    // before 'fresh' and hold that worker, and 'fresh' would never start.
     await waitUntil(() => runs.some((r) => r.endsWith(':fresh')), 'the new job to start');
     await new Promise((r) => setTimeout(r, 500));
     release();
