@@ -132,9 +132,14 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
         name: 'local',
         log,
       });
-      // Order matters on close: stop taking jobs, then end the trainer processes.
+      // Order matters on close: stop taking jobs, then end the trainer processes. Before that, the
+      // engine stops and the bus aborts the running trials ('shutdown': each command trial gets its
+      // stop sequence) and hands them back, so a Ctrl-C takes seconds, not the rest of a trial; a
+      // restarted daemon runs them again from scratch.
       closers.unshift(() => runner.close());
       closers.unshift(() => sub.close());
+      closers.unshift(() => bus.close());
+      closers.unshift(() => engine.close());
     }
     await engine.start();
 

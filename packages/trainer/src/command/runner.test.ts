@@ -101,6 +101,21 @@ describe('command runner, with real processes', () => {
     expect(await groupGone(r.proc.pgid, 3_000)).toBe(true);
   }, 30_000);
 
+  it('stops a trial whose stop came while its process was starting (a daemon shut down at that moment)', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const outcome = await runner.run(job({ mode: 'normal', epoch_s: 60 }, { stop_grace_s: 0.5, term_grace_s: 0.5 }, 5), {
+      signal: controller.signal,
+      report: async () => {},
+      // 'started …' is logged once the process runs: the stop lands between its spawn and the runner's watch.
+      log: (m) => {
+        if (m.startsWith('started ')) controller.abort(new Error('shutdown'));
+      },
+    });
+    expect(outcome).toMatchObject({ state: 'stopped', reason: 'shutdown' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 30_000);
+
   it('lets a script that reads the control file end on its own within the grace period', async () => {
     const r = await run(job({ mode: 'normal', epoch_s: 0.3 }, { stop_grace_s: 5 }, 50), (e) => e.length === 1);
     expect(r.outcome.state).toBe('stopped');

@@ -108,6 +108,8 @@ export class CommandRunner implements Runner {
       void proc.stop(stopped, options.stop_grace_s * 1000).catch(() => {});
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
+    // A stop that came while the process was starting (the directory, the spawn) has no event left to fire.
+    if (ctx.signal.aborted) onAbort();
     const watchdog = setInterval(
       () => {
         const first = sink.lastReportAt === undefined;
