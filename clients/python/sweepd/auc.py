@@ -27,6 +27,8 @@ class AucResult:
     micro: Optional[float]
     per_class: Dict[str, Optional[float]]
     undefined_classes: List[str] = field(default_factory=list)
+    #: Where the first NaN score was (``"scores[i][k] is NaN"``): the model diverged, every AUC is NaN.
+    nan_scores: Optional[str] = None
 
     def metrics(self, prefix: str = "val_auc") -> Dict[str, float]:
         """Metric entries as sweepd's tfjs runner names them: ``val_auc_macro``, ``val_auc_micro``
@@ -42,8 +44,13 @@ class AucResult:
         return out
 
     def notes(self) -> Dict[str, Any]:
-        """``{"auc_undefined_classes": [...]}``, the note the tfjs runner keeps with each epoch."""
-        return {"auc_undefined_classes": list(self.undefined_classes)}
+        """``{"auc_undefined_classes": [...]}``, the note the tfjs runner keeps with each epoch; with
+        NaN scores also ``diverged: True`` and where the first NaN was, so sweepd calls it diverged."""
+        out: Dict[str, Any] = {"auc_undefined_classes": list(self.undefined_classes)}
+        if self.nan_scores is not None:
+            out["diverged"] = True
+            out["nan_scores"] = self.nan_scores
+        return out
 
     def __getitem__(self, key: str) -> Any:  # dict-style access: result["macro"]
         return getattr(self, key)
@@ -90,10 +97,18 @@ def _check_label(v: Any, i: int, k: int) -> int:
     raise ValueError(f"multilabel_auc: labels[{i}][{k}] is {v!r}; labels must be 0 or 1 (or booleans)")
 
 
-def _check_score(v: Any, i: int, k: int) -> float:
+class _NanScore(ValueError):
+    """A NaN score: the model diverged. multilabel_auc answers it with NaN AUCs, not an exception."""
+
+    def __init__(self, i: int, k: int, n_classes: int) -> None:
+        super().__init__(f"scores[{i}][{k}] is NaN")
+        self.n_classes = n_classes
+
+
+def _check_score(v: Any, i: int, k: int, n_classes: int) -> float:
     f = float(v)
     if math.isnan(f):
-        raise ValueError(f"multilabel_auc: scores[{i}][{k}] is NaN; AUC needs ordered scores (a diverged model?)")
+        raise _NanScore(i, k, n_classes)
     return f
 
 
@@ -113,7 +128,7 @@ def _pure_python(labels: Any, scores: Any, n_classes_hint: Optional[int]) -> tup
     per: List[Optional[float]] = []
     pooled: List[tuple] = []
     for k in range(n_classes):
-        pairs = [(_check_score(s[i][k], i, k), _check_label(y[i][k], i, k)) for i in range(len(y))]
+        pairs = [(_check_score(s[i][k], i, k, n_classes), _check_label(y[i][k], i, k)) for i in range(len(y))]
         pooled.extend(pairs)
         per.append(_auc_from_sorted_ranks(pairs))
     return per, _auc_from_sorted_ranks(pooled), n_classes
@@ -162,7 +177,7 @@ def _with_numpy(labels: Any, scores: Any) -> tuple:
     nan = _np.argwhere(_np.isnan(s))
     if nan.size:
         i, k = (int(v) for v in nan[0])
-        raise ValueError(f"multilabel_auc: scores[{i}][{k}] is NaN; AUC needs ordered scores (a diverged model?)")
+        raise _NanScore(i, k, y.shape[1])
     per = [_auc_numpy_column(y[:, k], s[:, k]) for k in range(y.shape[1])]
     micro = _auc_numpy_column(y.ravel(), s.ravel())
     return per, micro, y.shape[1]
@@ -178,8 +193,8 @@ def multilabel_auc(
     """Per-class, macro and micro ROC AUC of multi-label predictions.
 
     labels: [samples x classes] of 0/1 (lists, numpy arrays or torch tensors); scores: the same
-    shape, higher meaning more likely positive (logits or probabilities; NaN is refused, ±inf is
-    ordered). class_names default to ``class_0``, ``class_1``, …. ``macro`` is the mean over the
+    shape, higher meaning more likely positive (logits or probabilities; ±inf is ordered; a NaN
+    score, a diverged model, makes every AUC NaN and ``notes()`` say ``diverged``, never an exception). class_names default to ``class_0``, ``class_1``, …. ``macro`` is the mean over the
     classes with both label values (None when there are none), ``micro`` the AUC of all pairs
     pooled (as roc_auc_score(average='micro')).
     """
@@ -187,7 +202,13 @@ def multilabel_auc(
         use_numpy = _np is not None
     if use_numpy and _np is None:
         raise RuntimeError("multilabel_auc: use_numpy=True but numpy is not installed")
-    per, micro, n_classes = _with_numpy(labels, scores) if use_numpy else _pure_python(labels, scores, None)
+    nan_at: Optional[str] = None
+    try:
+        per, micro, n_classes = _with_numpy(labels, scores) if use_numpy else _pure_python(labels, scores, None)
+    except _NanScore as nan:
+        # A diverged model: NaN AUCs to report (sweepd sees the divergence), not a crashed script.
+        nan_at, n_classes = str(nan), nan.n_classes
+        per, micro = [math.nan] * n_classes, math.nan
     names = list(class_names) if class_names is not None else [f"class_{k}" for k in range(n_classes)]
     if len(names) != n_classes:
         raise ValueError(f"multilabel_auc: {len(names)} class_names for {n_classes} classes")
@@ -200,4 +221,5 @@ def multilabel_auc(
         micro=micro,
         per_class=dict(zip(names, per)),
         undefined_classes=[n for n, a in zip(names, per) if a is None],
+        nan_scores=nan_at,
     )

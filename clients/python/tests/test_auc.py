@@ -1,5 +1,7 @@
 """multilabel_auc against scikit-learn's roc_auc_score: random scores, ties, degenerate classes, float32."""
 
+import math
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -93,8 +95,6 @@ def test_infinite_scores_are_ordered(use_numpy):
 def test_bad_input_is_named(use_numpy):
     with pytest.raises(ValueError, match=r"labels\[1\]\[0\] is 2"):
         multilabel_auc(np.array([[0], [2]]), np.array([[0.1], [0.2]]), use_numpy=use_numpy)
-    with pytest.raises(ValueError, match=r"scores\[0\]\[1\] is NaN"):
-        multilabel_auc(np.array([[0, 1], [1, 0]]), np.array([[0.1, np.nan], [0.2, 0.3]]), use_numpy=use_numpy)
     with pytest.raises(ValueError, match="rows|shape"):
         multilabel_auc(np.zeros((3, 2)), np.zeros((4, 2)), use_numpy=use_numpy)
     with pytest.raises(ValueError, match="3 class_names for 2 classes"):
@@ -117,3 +117,14 @@ def test_larger_input_matches_sklearn():
     y = (rng.random((20_000, 19)) < rng.uniform(0.01, 0.3, 19)).astype(np.uint8)
     s = (rng.random((20_000, 19)) + 0.2 * y).astype(np.float32)
     check(y, s, True)
+
+
+@pytest.mark.parametrize("use_numpy", BOTH)
+def test_nan_scores_give_nan_aucs_and_a_diverged_note_not_an_exception(use_numpy):
+    got = multilabel_auc(np.array([[0, 1], [1, 0]]), np.array([[0.1, np.nan], [0.2, 0.3]]), ["a", "b"], use_numpy=use_numpy)
+    assert math.isnan(got.macro) and math.isnan(got.micro)
+    assert all(math.isnan(v) for v in got.per_class.values())
+    metrics = got.metrics()
+    assert set(metrics) == {"val_auc_macro", "val_auc_micro", "val_auc[a]", "val_auc[b]"}
+    assert all(math.isnan(v) for v in metrics.values())
+    assert got.notes() == {"auc_undefined_classes": [], "diverged": True, "nan_scores": "scores[0][1] is NaN"}
