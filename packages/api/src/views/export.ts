@@ -38,8 +38,10 @@ export function renderBestConfig(best: BestConfig, format: ExportFormat): { body
       return { body: toYaml(best), contentType: 'application/yaml' };
     case 'flags':
       return {
+        // Booleans as the command runner passes them (`--name` / `--noname`): argparse's store_true
+        // refuses `--name=true`, and absl takes both forms.
         body: `${Object.entries(best.config)
-          .map(([k, v]) => `--${k}=${shellQuote(String(v))}`)
+          .map(([k, v]) => (typeof v === 'boolean' ? (v ? `--${k}` : `--no${k}`) : `--${k}=${shellQuote(String(v))}`))
           .join(' ')}\n`,
         contentType: 'text/plain',
       };
