@@ -94,7 +94,11 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       });
       process.stdout.write(`sweepd listening on ${daemon.url} (store: ${daemon.store.kind}, bus: ${daemon.bus.kind})\n`);
       const end = await Promise.race([untilSignal().then((signal) => ({ signal })), daemon.failed.then((err) => ({ err }))]);
-      if ('signal' in end) log.info({ signal: end.signal }, 'shutting down: no new requests; running trials are stopped and handed back (they run again, from scratch, when the daemon is back)');
+      if ('signal' in end)
+        log.info(
+          { signal: end.signal },
+          'shutting down: no new requests; running trials are stopped and handed back (they run again, from scratch, when the daemon is back)',
+        );
       else process.stderr.write(`sweepd: ${end.err.message}; shutting down\n`);
       // A second signal while closing means "now".
       const force = () => process.exit(1);

@@ -186,5 +186,11 @@ describe('studyAnswer', () => {
     expect(none.best?.diagnosis.verdict).toBeDefined();
     expect(none.verdict).toBe('The best found is optimizer=adam, learning_rate=3.1e-4, frozen_layers=2 (trial 0): val_auc_macro 0.7.');
     expect(studyAnswer(spec, 'running', []).verdict).toBe('No trial has reported val_auc_macro yet.');
+    // The best value came before a divergence: the verdict says so, not just the diagnosis under it.
+    const diverged = studyAnswer(spec, 'completed', [trial(0, adam, [0.6, 0.78, Number.NaN], 'val_auc_macro', true)]);
+    expect(diverged.best?.diagnosis.verdict).toBe('diverged');
+    expect(diverged.verdict).toMatch(
+      /^The best found is .*: val_auc_macro 0\.78\. But trial 0 diverged: Diverged \(val_auc_macro is NaN at epoch 3\)/,
+    );
   });
 });

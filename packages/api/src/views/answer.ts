@@ -55,13 +55,25 @@ export interface StudyAnswer {
   verdict: string;
 }
 
-/** `order`: the parameters' order for what it prints and returns (paramColumns; the Store keeps none). */
+/**
+ * `order`: the parameters' order for what it prints and returns (paramColumns; the Store keeps none).
+ * When the best trial diverged, the verdict says so: its value is from before the divergence.
+ */
 export function studyAnswer(
   spec: SearchSpec,
   state: StudyState,
   trials: readonly TrialRecord[],
   order: readonly string[] = [],
 ): StudyAnswer {
+  const answer = answerOf(spec, state, trials, order);
+  const d = answer.best?.diagnosis;
+  if (answer.best && d?.verdict === 'diverged') {
+    return { ...answer, verdict: `${answer.verdict} But trial ${answer.best.trial} diverged: ${d.summary}` };
+  }
+  return answer;
+}
+
+function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRecord[], order: readonly string[]): StudyAnswer {
   const { metric, direction } = spec.objective;
   const objective = { metric, direction };
   const ranked = leaderboard(trials, spec).filter((r) => r.rank !== null);
