@@ -372,10 +372,10 @@ describe('diagnoseTrial on recorded cases', () => {
   it('reads the learning rate against peers: rank, better rates higher and lower', () => {
     const d = diagnose(rmspropSmallEpsilon);
     expect(d.evidence.at(-1)).toBe(
-      'Learning rate 0.01 (rmsprop, epsilon 1e-8): ranks 2 of 3 rmsprop trials; of the 1 that scored better, 0 used a higher rate, 0 a lower one and 1 the same.',
+      'Learning rate 0.01 (rmsprop, epsilon 1e-8): ranks 2 of 3 rmsprop trials; of the 1 that scored better by more than 0.01, 0 used a higher rate, 0 a lower one and 1 the same.',
     );
     expect(diagnose(rmspropLow).evidence.at(-1)).toBe(
-      'Learning rate 1e-4 (rmsprop, epsilon 1): ranks 3 of 3 rmsprop trials; of the 2 that scored better, 2 used a higher rate (0.01), 0 a lower one and 0 the same.',
+      'Learning rate 1e-4 (rmsprop, epsilon 1): ranks 3 of 3 rmsprop trials; of the 2 that scored better by more than 0.01, 2 used a higher rate (0.01), 0 a lower one and 0 the same.',
     );
   });
 });

@@ -95,7 +95,7 @@ function learned(e: TrialEvidence, t: DiagnosisThresholds): boolean {
   return m.gain >= t.minGain;
 }
 
-function evidenceSentences(e: TrialEvidence, position: RatePosition | undefined, params: TrialView['params']): string[] {
+function evidenceSentences(e: TrialEvidence, position: RatePosition | undefined, params: TrialView['params'], margin: number): string[] {
   const out: string[] = [];
   const m = e.metric;
   if (m) {
@@ -135,8 +135,8 @@ function evidenceSentences(e: TrialEvidence, position: RatePosition | undefined,
       line +=
         `: ranks ${position.rank} of ${position.of} ${position.group}; ` +
         (better === 0
-          ? 'no peer scored clearly better'
-          : `of the ${better} that scored better, ${position.betterHigher.length} used a higher rate${
+          ? `no peer scored better by more than ${val(margin)}`
+          : `of the ${better} that scored better by more than ${val(margin)}, ${position.betterHigher.length} used a higher rate${
               position.betterHigher.length ? ` (${rangeOf(position.betterHigher)})` : ''
             }, ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower)})` : ''} and ${position.betterSame} the same`);
     }
@@ -212,7 +212,7 @@ export function diagnoseTrial(
   const e = readEvidence(trial, objective.metric, objective.direction);
   const value = typeof trial.value === 'number' && Number.isFinite(trial.value) ? trial.value : e.metric?.best;
   const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin);
-  const evidence = evidenceSentences(e, position, trial.params);
+  const evidence = evidenceSentences(e, position, trial.params, t.peerMargin);
   const rate = learningRateOf(trial);
   const rateText = rate === undefined ? 'the learning rate' : `the learning rate ${formatRate(rate)}`;
   const m = e.metric;
