@@ -8,7 +8,10 @@ import { z } from 'zod';
 export const commandOptionsSchema = z.strictObject({
   /** argv, run without a shell; argv[0] is found on PATH unless it holds a '/'. */
   command: z
-    .array(z.string().min(1, 'must not be an empty string'), { error: 'must be a list of strings (the argv)' })
+    .array(z.string().min(1, 'must not be an empty string'), {
+      error: (issue) =>
+        issue.input === undefined ? 'is required: the argv to run, e.g. [python3, train.py]' : 'must be a list of strings (the argv)',
+    })
     .min(1, 'must name at least the program to run'),
   /** How parameters reach the argv; the JSON params file is written in every mode. */
   args: z.enum(['flags', 'placeholders', 'none'], { error: 'must be flags, placeholders or none' }).default('flags'),
@@ -58,17 +61,17 @@ export type CommandOptions = z.output<typeof commandOptionsSchema>;
 /** Parses `trainer.options`; problems carry paths from the spec's root. */
 export function parseCommandOptions(raw: unknown): { options: CommandOptions } | { problems: SpecProblem[] } {
   const parsed = commandOptionsSchema.safeParse(raw ?? {});
-  if (parsed.success) {
-    const reserved = Object.keys(parsed.data.env).filter((k) => k.startsWith('SWEEPD_'));
-    if (reserved.length === 0) return { options: parsed.data };
-    return {
-      problems: reserved.map((k) => ({ path: `trainer.options.env.${k}`, message: 'SWEEPD_* variables are set by sweepd for each trial' })),
-    };
-  }
-  return {
-    problems: parsed.error.issues.map((i) => ({
-      path: ['trainer', 'options', ...i.path.map(String)].join('.'),
-      message: i.code === 'unrecognized_keys' ? `unknown option(s): ${i.keys.join(', ')}` : i.message,
-    })),
-  };
+  // Every problem at once, the reserved variables too, not one per submit.
+  const env = (raw as { env?: unknown } | null | undefined)?.env;
+  const reserved = env !== null && typeof env === 'object' ? Object.keys(env).filter((k) => k.startsWith('SWEEPD_')) : [];
+  const problems: SpecProblem[] = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((i) => ({
+          path: ['trainer', 'options', ...i.path.map(String)].join('.'),
+          message: i.code === 'unrecognized_keys' ? `unknown option(s): ${i.keys.join(', ')}` : i.message,
+        }))),
+    ...reserved.map((k) => ({ path: `trainer.options.env.${k}`, message: 'SWEEPD_* variables are set by sweepd for each trial' })),
+  ];
+  return parsed.success && problems.length === 0 ? { options: parsed.data } : { problems };
 }
