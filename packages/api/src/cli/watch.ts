@@ -31,7 +31,7 @@ export interface LiveBoard {
 const SCREEN_CHROME = 7;
 
 const FINISHED = new Set(['completed', 'stopped', 'failed']);
-const RECONNECTS = 5;
+const RECONNECTS = 15;
 
 /**
  * Follows a study over the live stream until it ends: on a terminal, redraws the leaderboard in
@@ -55,9 +55,9 @@ export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJ
     try {
       body = await api.stream(`/v1/studies/${encodeURIComponent(id)}/leaderboard/stream${rows}`, { lastEventId });
     } catch (err) {
-      // Unreachable on the first try is exit 4; a dropped daemon is retried a few times first.
+      // Unreachable on the first try is exit 4; a dropped daemon is retried for about a minute (a restart).
       if (!(err instanceof ApiError) || err.status !== 0 || lastEventId === undefined || ++failures > RECONNECTS) throw err;
-      await new Promise((r) => setTimeout(r, 500 * failures));
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * failures)));
       continue;
     }
     try {
