@@ -485,7 +485,8 @@ export class DrizzleStore implements Store {
         const payload = JSON.stringify(moving);
         await tx
           .update(trials)
-          .set({ attempt: sql`v.attempt`, value: null })
+          // A delivery's run starts now: its duration is not the earlier run's.
+          .set({ attempt: sql`v.attempt`, value: null, startedAt: sql`now()` })
           .from(sql`jsonb_to_recordset(${payload}::jsonb) as v(id text, attempt integer)`)
           .where(sql`${trials.id} = v.id`);
         const discarded = new Map<string, number>();

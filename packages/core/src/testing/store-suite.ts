@@ -430,6 +430,8 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       expect(await store.beginAttempts([{ trialId: c, attempt: 2 }])).toEqual([]);
       expect((await store.getTrial(study.id, 0))?.epochs).toHaveLength(3);
 
+      const firstStart = (await store.getTrial(study.id, 0))?.startedAt as Date;
+      await new Promise((r) => setTimeout(r, 20));
       const moved = await store.beginAttempts([
         { trialId: a, attempt: 2 },
         { trialId: a, attempt: 3 },
@@ -437,6 +439,8 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       expect(moved).toEqual([{ trialId: a, attempt: 3, discarded: 3 }]);
       const restarted = await store.getTrial(study.id, 0);
       expect(restarted).toMatchObject({ attempt: 3, state: 'running', epochs: [] });
+      // The new delivery's run starts now.
+      expect((restarted?.startedAt as Date).getTime()).toBeGreaterThan(firstStart.getTime());
       expect(restarted?.value).toBeUndefined();
       expect(await store.beginAttempts([{ trialId: a, attempt: 2 }])).toEqual([{ trialId: a, attempt: 3, discarded: 0 }]);
       // The new delivery's epochs are stored as usual, layers included (the old layer rows are gone).
