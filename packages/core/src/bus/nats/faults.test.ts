@@ -105,6 +105,38 @@ describe('NatsBus faults', () => {
     expect(info.state.messages).toBe(0);
   });
 
+  it('reports stopped a trial stopped while running whose worker died before it ended: the next worker meets the stop', async () => {
+    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
+    const reports: Report[] = [];
+    await env.daemon.consumeReports(async (batch) => {
+      reports.push(...batch);
+    });
+    const first = await env.worker();
+    let started = false;
+    let release!: () => void;
+    const hung = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // A worker that hangs and then dies: it never ends the trial, stopped or not.
+    await first.consumeJobs({ pool: 'default', concurrency: 1 }, async () => {
+      started = true;
+      await hung;
+    });
+    await env.daemon.dispatch([job('a')]);
+    await waitUntil(() => started, 'the job to start');
+    await env.daemon.stop('a', 'user stop');
+    await first.connection.close();
+    const second = await env.worker();
+    let ran = false;
+    await second.consumeJobs({ pool: 'default', concurrency: 1 }, async () => {
+      ran = true;
+    });
+    await waitUntil(() => reports.some((r) => r.kind === 'final'), "the trial's end", 10_000);
+    expect(reports.find((r) => r.kind === 'final')).toMatchObject({ trialId: 'a', state: 'stopped', reason: 'user stop' });
+    expect(ran).toBe(false);
+    release(); // lets the dead worker's handler return, so its bus can close
+  });
+
   it('keeps a job that runs longer than the ack wait with its worker, by heartbeats', async () => {
     env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
     const runs: string[] = [];

@@ -121,7 +121,12 @@ export class JobConsumer implements Subscription {
       if (this.closed && run.reason === undefined) run.reason = 'shutdown';
       if (run.reason !== undefined) {
         // Stopped before it started: it never reaches the handler. At shutdown it goes back to the queue.
-        return run.reason === 'shutdown' ? msg.nak() : this.ack(msg);
+        if (run.reason === 'shutdown') return msg.nak();
+        // A trial stopped while running whose worker died is delivered again and met here: its end
+        // is reported, or the daemon would wait for it forever (for one stopped while queued, the
+        // daemon has ended it already and ignores this).
+        await this.ctx.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, state: 'stopped', reason: run.reason });
+        return this.ack(msg);
       }
       const control: JobControl = {
         signal: run.controller.signal,
