@@ -462,41 +462,34 @@ export class DrizzleStore implements Store {
       wanted.set(i.trialId, Math.max(i.attempt, wanted.get(i.trialId) ?? 0));
     }
     if (wanted.size === 0) return [];
-    const ids = [...wanted.keys()].sort();
+    const payload = JSON.stringify([...wanted].map(([id, attempt]) => ({ id, attempt })));
     try {
-      return await this.db.transaction(async (tx) => {
-        // Locked in id order, as recordEpochs locks them, so the two cannot deadlock.
-        const moving: { id: string; attempt: number }[] = [];
-        const unchanged: { trialId: string; attempt: number; discarded: number }[] = [];
-        for (const chunk of idChunks(ids)) {
-          const rows = await tx
-            .select({ id: trials.id, attempt: trials.attempt })
-            .from(trials)
-            .where(and(inArray(trials.id, chunk), inArray(trials.state, [...UNFINISHED_STATES])))
-            .orderBy(asc(trials.id))
-            .for('update');
-          for (const r of rows) {
-            const attempt = wanted.get(r.id) as number;
-            if ((r.attempt ?? 0) < attempt) moving.push({ id: r.id, attempt });
-            else unchanged.push({ trialId: r.id, attempt: r.attempt as number, discarded: 0 });
-          }
-        }
-        if (moving.length === 0) return unchanged;
-        const payload = JSON.stringify(moving);
-        await tx
-          .update(trials)
-          // A delivery's run starts now: its duration is not the earlier run's.
-          .set({ attempt: sql`v.attempt`, value: null, startedAt: sql`now()` })
-          .from(sql`jsonb_to_recordset(${payload}::jsonb) as v(id text, attempt integer)`)
-          .where(sql`${trials.id} = v.id`);
-        const discarded = new Map<string, number>();
-        for (const chunk of idChunks(moving.map((m) => m.id))) {
-          // Layer statistics go with their epochs (foreign key, on delete cascade).
-          const gone = await tx.delete(epochs).where(inArray(epochs.trialId, chunk)).returning({ trialId: epochs.trialId });
-          for (const g of gone) discarded.set(g.trialId, (discarded.get(g.trialId) ?? 0) + 1);
-        }
-        return [...moving.map((m) => ({ trialId: m.id, attempt: m.attempt, discarded: discarded.get(m.id) ?? 0 })), ...unchanged];
-      });
+      // One statement, no transaction: a transaction pins a connection, and postgres-js crashes the
+      // process on a write to a pinned connection the server has just ended (porsager/postgres#1208).
+      // Its parts see one snapshot: `cur` is the trials as they were, `moved` those taking the new
+      // attempt, `gone` the epochs (and, by cascade, layer statistics) they lose.
+      const result = await this.db.execute(sql`
+        with v as (select * from jsonb_to_recordset(${payload}::jsonb) as v(id text, attempt integer)),
+        cur as (
+          select t.id, t.attempt from ${trials} t join v on v.id = t.id where t.state in ('queued', 'running')
+        ),
+        moved as (
+          update ${trials} t set attempt = v.attempt, value = null, started_at = now()
+          from v where t.id = v.id and t.state in ('queued', 'running') and coalesce(t.attempt, 0) < v.attempt
+          returning t.id, t.attempt
+        ),
+        gone as (delete from ${epochs} e using moved where e.trial_id = moved.id returning e.trial_id)
+        select c.id, coalesce(m.attempt, c.attempt) as attempt,
+          (select count(*) from gone g where g.trial_id = c.id)::int as discarded
+        from cur c left join moved m on m.id = c.id
+        order by c.id`);
+      const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
+        id: string;
+        attempt: number | null;
+        discarded: number;
+      }[];
+      // A delivery's run starts now (started_at above): its duration is not the earlier run's.
+      return rows.map((r) => ({ trialId: r.id, attempt: r.attempt ?? 0, discarded: Number(r.discarded) }));
     } catch (err) {
       wrapFailure(`beginAttempts(${wanted.size} trials)`, err);
     }

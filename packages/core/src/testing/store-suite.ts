@@ -440,7 +440,7 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       const restarted = await store.getTrial(study.id, 0);
       expect(restarted).toMatchObject({ attempt: 3, state: 'running', epochs: [] });
       // The new delivery's run starts now.
-      expect((restarted?.startedAt as Date).getTime()).toBeGreaterThan(firstStart.getTime());
+      expect(restarted?.startedAt?.getTime()).toBeGreaterThan(firstStart.getTime());
       expect(restarted?.value).toBeUndefined();
       expect(await store.beginAttempts([{ trialId: a, attempt: 2 }])).toEqual([{ trialId: a, attempt: 3, discarded: 0 }]);
       // The new delivery's epochs are stored as usual, layers included (the old layer rows are gone).
