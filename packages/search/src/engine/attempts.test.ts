@@ -18,11 +18,30 @@ afterEach(async () => {
 });
 
 /**
+ * An engine and worker on `store` whose runner may also publish on their bus, as a worker that lost
+ * its job but ran on would; closed (bus first, which ends a runner waiting to be stopped) after the test.
+ */
+async function engineWith(store: Store, runner: (bus: () => Bus) => Runner) {
+  const ref: { bus?: Bus } = {};
+  const started = await startEngine(
+    store,
+    new PluginRegistry().register(walkStrategy()),
+    runner(() => ref.bus as Bus),
+  );
+  ref.bus = started.bus;
+  cleanups.push(async () => {
+    await started.bus.close();
+    await started.close();
+  });
+  return started.engine;
+}
+
+/**
  * The first delivery reports three epochs at 0.99 and crashes (the bus delivers the job again);
  * the second trains from scratch to 0.6 and 0.62, while the first delivery's worker, as if it had
  * run on, still sends its epoch 3 and a 'completed' end.
  */
-function crashOnceRunner(busRef: { bus?: Bus }): Runner {
+function crashOnceRunner(busOf: () => Bus): Runner {
   let deliveries = 0;
   return {
     async run(job, ctx) {
@@ -32,7 +51,7 @@ function crashOnceRunner(busRef: { bus?: Bus }): Runner {
         throw new Error('trainer process crashed');
       }
       await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: [] });
-      const bus = busRef.bus as Bus;
+      const bus = busOf();
       const stale = { studyId: job.studyId, trialId: job.trialId, attempt: 1 };
       await bus.publishReport({ kind: 'epoch', ...stale, epoch: 3, metrics: { val_auc_macro: 0.999 }, layers: [] });
       await bus.publishReport({ kind: 'final', ...stale, state: 'completed' });
@@ -46,13 +65,8 @@ function crashOnceRunner(busRef: { bus?: Bus }): Runner {
 describe('a trial delivered again', () => {
   it('trains from scratch: the first delivery’s epochs are discarded and its late reports ignored', async () => {
     const store = await openStore({ dataDir: 'memory://' });
-    const busRef: { bus?: Bus } = {};
-    const { bus, engine, close } = await startEngine(store, new PluginRegistry().register(walkStrategy()), crashOnceRunner(busRef));
-    busRef.bus = bus;
-    cleanups.push(async () => {
-      await close();
-      await store.close();
-    });
+    cleanups.push(() => store.close());
+    const engine = await engineWith(store, crashOnceRunner);
     const study = await engine.submit(JSON.stringify(spec));
     await until(async () => (await store.getStudy(study.id))?.state === 'completed');
     const [trial] = await store.listTrials(study.id);
@@ -99,14 +113,14 @@ describe('a trial delivered again', () => {
 
   it('an earlier delivery’s end read before a later delivery’s start in one batch finishes the trial', async () => {
     const store = await openStore({ dataDir: 'memory://' });
-    const busRef: { bus?: Bus } = {};
+    cleanups.push(() => store.close());
     // Delivery 1 completes, but its acknowledgement is lost and the job is delivered again: its
     // end and the next delivery's start reach the daemon back to back.
-    const runner: Runner = {
+    const engine = await engineWith(store, (busOf) => ({
       async run(job, ctx) {
         for (const epoch of [1, 2]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.9 }, layers: [] });
         const ids = { studyId: job.studyId, trialId: job.trialId };
-        const bus = busRef.bus as Bus;
+        const bus = busOf();
         await Promise.all([
           bus.publishReport({ kind: 'final', ...ids, attempt: 1, state: 'completed' }),
           bus.publishReport({ kind: 'start', ...ids, worker: 'another worker', attempt: 2 }),
@@ -115,14 +129,7 @@ describe('a trial delivered again', () => {
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
         return { state: 'stopped' };
       },
-    };
-    const { bus, engine, close } = await startEngine(store, new PluginRegistry().register(walkStrategy()), runner);
-    busRef.bus = bus;
-    cleanups.push(async () => {
-      await bus.close();
-      await close();
-      await store.close();
-    });
+    }));
     const study = await engine.submit(JSON.stringify(spec));
     await until(async () => (await store.getStudy(study.id))?.state === 'completed');
     const trial = await store.getTrial(study.id, 0);
@@ -151,13 +158,12 @@ describe('a trial delivered again', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     }) as Store;
-    const busRef: { bus?: Bus } = {};
     // Reports sent straight to the bus in one go arrive in one batch: the earlier delivery's
     // epoch 3, then the later delivery's start and first epoch; that batch's reply is lost.
-    const runner: Runner = {
+    const engine = await engineWith(store, (busOf) => ({
       async run(job, ctx) {
         for (const epoch of [1, 2]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.99 }, layers: [] });
-        const bus = busRef.bus as Bus;
+        const bus = busOf();
         const ids = { studyId: job.studyId, trialId: job.trialId };
         loseReply = true;
         await Promise.all([
@@ -173,13 +179,7 @@ describe('a trial delivered again', () => {
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
         return { state: 'stopped' };
       },
-    };
-    const { bus, engine, close } = await startEngine(store, new PluginRegistry().register(walkStrategy()), runner);
-    busRef.bus = bus;
-    cleanups.push(async () => {
-      await bus.close();
-      await close();
-    });
+    }));
     const study = await engine.submit(JSON.stringify(spec));
     await until(async () => (await store.getStudy(study.id))?.state === 'completed');
     const trial = await store.getTrial(study.id, 0);
