@@ -175,7 +175,7 @@ export async function studyPage(app, ctx, id, signal) {
       if (name !== 'leaderboard') return false;
       const board = JSON.parse(data);
       render(board);
-      return board.study.state !== 'running';
+      return board.final;
     },
   });
 }

@@ -256,7 +256,7 @@ export async function trialPage(app, ctx, id, n, signal) {
     onEvent: async (name, data) => {
       if (name !== 'leaderboard') return false;
       const board = JSON.parse(data);
-      const final = board.study.state !== 'running';
+      const final = board.final;
       const touched = board.changes.length === 0 || board.changes.some((c) => c.trial === trial.number || c.type === 'study');
       if (!touched) return final;
       try {

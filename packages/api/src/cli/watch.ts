@@ -8,6 +8,8 @@ import { formatValue, progressBar, renderLeaderboard } from './table.ts';
 /** What the live leaderboard stream sends in each `leaderboard` event. */
 export interface LiveBoard {
   id: number;
+  /** The last table: the study has ended and none of its trials is still in flight. */
+  final: boolean;
   study: {
     id: string;
     name: string;
@@ -46,6 +48,7 @@ export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJ
   const size = () => ({ columns: out.columns || 100, rows: out.rows || 40 });
   const screen = new InPlaceScreen(size);
   const seen = new Map<number, string>();
+  let toldStopping = false;
   let lastEventId: string | undefined;
   let failures = 0;
   for (;;) {
@@ -68,8 +71,15 @@ export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJ
         failures = 0;
         const board = JSON.parse(event.data) as LiveBoard;
         if (tty) out.write(screen.frame(drawScreen(board, size().rows)));
-        else printChanges(board, seen, out);
-        if (FINISHED.has(board.study.state)) {
+        else {
+          printChanges(board, seen, out);
+          const state = stateText(board);
+          if (state !== board.study.state && !toldStopping) {
+            toldStopping = true; // once: the trials' own lines follow as they end
+            out.write(`study ${id} ${state}\n`);
+          }
+        }
+        if (board.final) {
           const { state, reason } = board.study;
           out.write(await fetchAnswerText(api, id)); // the answer first; the study's end stays the last line
           out.write(`study ${id} ${state}${reason ? `: ${reason}` : ''}\n`);
@@ -94,7 +104,7 @@ export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): st
   // Only a ranked row is the best: unranked rows (failed trials among them) may carry values too.
   const best = board.rows[0]?.rank === null ? undefined : board.rows[0]?.value;
   const head =
-    `${study.name} (${study.id}) · ${study.state} · ${study.objective.direction} ${study.objective.metric}` +
+    `${study.name} (${study.id}) · ${stateText(board)} · ${study.objective.direction} ${study.objective.metric}` +
     `${best === null || best === undefined ? '' : ` · best ${formatValue(best)}`}\n` +
     `${progressBar(epochsDone, total * study.budget.max_epochs, 30)} ${Math.round(fraction * 100)}% · ${finished}/${total} trials · ${formatDuration(elapsed)} elapsed${eta}\n\n`;
   const table = renderLeaderboard(board.rows, {
@@ -104,6 +114,14 @@ export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): st
     total: board.total,
   });
   return `${head}${table}\n`;
+}
+
+/** The study's state; an ended study whose trials are still winding down says so. */
+function stateText(board: LiveBoard): string {
+  const { state, counts } = board.study;
+  const inFlight = (counts.queued ?? 0) + (counts.running ?? 0);
+  if (board.final || state === 'running' || inFlight === 0) return state;
+  return `${state}, ${inFlight} trial${inFlight === 1 ? '' : 's'} still stopping`;
 }
 
 function printChanges(board: LiveBoard, seen: Map<number, string>, out: NodeJS.WritableStream): void {

@@ -5,7 +5,7 @@
  */
 export interface LiveEvent {
   id: number;
-  /** The study had ended when this table was taken: nothing follows it, and the stream closes after it. */
+  /** The study had ended, and none of its trials was still in flight, when this table was taken: nothing follows it, and the stream closes after it. */
   final: boolean;
   text(rows?: number): string;
 }

@@ -173,9 +173,14 @@ export class LeaderboardHub {
     const id = ++this.seq;
     const rows = leaderboard(trials, study.spec);
     const { direction } = study.spec.objective;
+    const counts = countTrials(trials);
+    // A stopped or failed study's running trials still report their last epochs and their end:
+    // its table is final only once none is left in flight.
+    const final = study.state !== 'running' && counts.queued + counts.running === 0;
     const base = {
       id,
-      study: studyHeader(study, countTrials(trials)),
+      final,
+      study: studyHeader(study, counts),
       total: rows.length,
       columns: paramColumns(study, rows),
       progress: progressOf(rows),
@@ -184,7 +189,7 @@ export class LeaderboardHub {
     const texts = new Map<number, string>();
     const event: LiveEvent = {
       id,
-      final: study.state !== 'running',
+      final,
       text: (limit) => {
         const key = limit === undefined || limit >= rows.length ? -1 : limit;
         let text = texts.get(key);

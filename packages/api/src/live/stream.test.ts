@@ -10,6 +10,7 @@ import { LeaderboardHub } from './hub.ts';
 
 // No workers: the test writes epochs into the store and announces them as the engine would.
 let store: Store;
+let bus: LocalBus;
 let engine: StudyEngine;
 let hub: LeaderboardHub;
 let app: ReturnType<typeof createApp>;
@@ -28,7 +29,8 @@ const spec = JSON.stringify({
 
 beforeAll(async () => {
   store = await openStore({ dataDir: 'memory://' });
-  engine = new StudyEngine({ store, bus: new LocalBus() });
+  bus = new LocalBus();
+  engine = new StudyEngine({ store, bus });
   await engine.start();
   hub = new LeaderboardHub({ store, events: engine.events, coalesceMs: 100 });
   app = createApp({ store, engine, hub });
@@ -161,6 +163,41 @@ describe('live leaderboard stream', () => {
     expect(live.slice(0, -1).every((e) => e.state === 'running')).toBe(true);
     const late = await follow({ 'last-event-id': live.at(-1)?.id as string });
     expect(late.map((e) => e.state)).toEqual(['stopped']);
+  });
+
+  it('keeps the stream of a stopped study open, not final, until its running trials have ended', async () => {
+    const res = await app.request('/v1/studies', { method: 'POST', body: spec, headers: { 'content-type': 'application/json' } });
+    const id = ((await res.json()) as { id: string }).id;
+    const [running] = await store.listTrials(id);
+    // One trial starts and reports an epoch; the others stay queued, and a stop ends those at once.
+    await bus.publishReport({ kind: 'start', studyId: id, trialId: running?.id as string, worker: 'w1' });
+    await bus.publishReport({
+      kind: 'epoch',
+      studyId: id,
+      trialId: running?.id as string,
+      epoch: 1,
+      metrics: { val_auc_macro: 0.6 },
+      layers: [],
+    });
+    await until(() => engine.view(id)?.trials.some((t) => t.state === 'running') === true);
+    const events: { final: boolean; state: string; running: number }[] = [];
+    const body = (await app.request(`/v1/studies/${id}/leaderboard/stream`)).body as ReadableStream<Uint8Array>;
+    const done = (async () => {
+      for await (const e of parseSse(body)) {
+        const board = JSON.parse(e.data);
+        events.push({ final: board.final, state: board.study.state, running: board.study.counts.running });
+      }
+    })();
+    await until(() => events.length === 1);
+    await app.request(`/v1/studies/${id}/stop`, { method: 'POST' });
+    await until(() => events.some((e) => e.state === 'stopped'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(events.at(-1)).toEqual({ final: false, state: 'stopped', running: 1 });
+    // The worker answers the stop: the trial ends, and with it the stream.
+    await bus.publishReport({ kind: 'final', studyId: id, trialId: running?.id as string, state: 'stopped', reason: 'asked' });
+    await done;
+    expect(events.at(-1)).toEqual({ final: true, state: 'stopped', running: 0 });
+    expect(events.filter((e) => e.final)).toHaveLength(1);
   });
 
   it('forgets a client that went away and ends every stream on close', async () => {

@@ -228,6 +228,26 @@ describe('StudyEngine', () => {
     expect(runs).toBe(0);
   });
 
+  it('a restarted engine ends the trials a stopped study left running, for the reason they were being stopped', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const first = await setup({ store, runner: curveRunner(2_000) });
+    const study = await first.engine.submit(JSON.stringify(spec({ budget: { max_trials: 2, max_epochs: 2, parallelism: 2 } })));
+    await until(async () => (await store.listTrials(study.id)).every((t) => t.state === 'running'));
+    await first.close(); // the daemon goes away with both trials running
+    // As a stop leaves them when the daemon dies before the workers answer: the study stopped, one trial told why.
+    await store.setStudyState(study.id, 'stopped', 'asked by the user');
+    const [told] = await store.listTrials(study.id);
+    await store.setTrialReason(told?.id as string, 'stopped by the user');
+    const second = await setup({ store });
+    expect((await store.listTrials(study.id)).map((t) => [t.state, t.reason])).toEqual([
+      ['stopped', 'stopped by the user'],
+      ['stopped', 'study stopped: asked by the user'],
+    ]);
+    expect(await store.getStudy(study.id)).toMatchObject({ state: 'stopped', reason: 'asked by the user' });
+    await second.close();
+  });
+
   it('adopts the trials of a createTrials that stored them but whose reply was lost, keeping to the budget', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());

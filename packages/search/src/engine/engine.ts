@@ -12,6 +12,7 @@ import {
   type TrialView,
 } from '@sweepd/core';
 import { type EngineContext, type EngineEvent, errorText } from './context.ts';
+import { settleEndedStudies } from './ended-studies.ts';
 import { failStudy } from './finishing.ts';
 import { ingest } from './ingestion.ts';
 import { stopStudy, stopTrial } from './stopping.ts';
@@ -77,7 +78,7 @@ export class StudyEngine {
   }
 
   /**
-   * Resumes running studies and starts ingesting reports. The reports that came in while the
+   * Resumes running studies, ends the trials an ended study left in flight, and starts ingesting reports. The reports that came in while the
    * daemon was down are read first (up to CATCH_UP_MS): a trial that finished meanwhile is then
    * finished here, not sent out to run again.
    */
@@ -92,6 +93,7 @@ export class StudyEngine {
           await failStudy(ctx, record.id, `could not resume: ${errorText(err)}`);
         }
       }
+      await settleEndedStudies(ctx);
       this.reports = await ctx.bus.consumeReports((batch) => ingest(ctx, batch));
       if (!(await this.reports.caughtUp(CATCH_UP_MS)) && !ctx.closing)
         ctx.log.warn(

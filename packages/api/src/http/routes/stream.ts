@@ -29,7 +29,9 @@ const streamRoute = createRoute({
     '16 events behind is sent a fresh table instead of the backlog. Comment lines every 15 s keep proxies from closing the stream. ' +
     'Each event also carries `total` (ranked trials), `columns` (parameter order), `progress` and `history` (the best-so-far steps). ' +
     'With `rows=N` each event holds only the top N rows (the dashboard and a terminal need a page, not 100,000 rows). ' +
-    'Once the study has ended the stream sends its final table and closes: a client that saw a finished `study.state` is done.',
+    'Each event has `final`: true on the last table, once the study has ended and none of its trials is still in flight (a stopped ' +
+    "study's running trials are told to stop and report their end; until then `study.state` is already `stopped` and `final` is false). " +
+    'The stream sends that final table and closes.',
   request: { params: StudyIdParams, query: StreamQuery },
   responses: {
     200: { description: 'an event stream', content: { 'text/event-stream': { schema: z.string() } } },
