@@ -1,6 +1,6 @@
 import type { Direction, TrialView } from '@sweepd/core';
 import { divergence, readEvidence, type TrialEvidence } from './evidence.ts';
-import { objectiveScale } from './objective-scale.ts';
+import { objectiveUnits } from './objective-scale.ts';
 import { clearlyAhead, heldBackByFreezing, learningRateOf, type RatePosition, ratePosition } from './peers.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
 
@@ -56,6 +56,12 @@ export interface DiagnosisThresholds {
    * are multiplied by the objective's scale (objective-scale.ts).
    */
   minGain: number;
+  /**
+   * For a score in [0, 1]: a rise that removes at least this share of the room the first epoch left
+   * (1 − first when maximized) counts as learning too, above the noise (peerMargin). A fine-tuned
+   * model that starts at accuracy 0.92 has 0.08 to gain; 0.92 → 0.95 is learning.
+   */
+  headroomShare: number;
   /** Peers within this of the trial's value count as neither better nor worse. */
   peerMargin: number;
   /**
@@ -74,6 +80,7 @@ export const DEFAULT_DIAGNOSIS_THRESHOLDS: DiagnosisThresholds = {
   learnedAboveChance: 0.15,
   nearChance: 0.1,
   minGain: 0.05,
+  headroomShare: 0.25,
   peerMargin: 0.01,
   clearlyBetter: 0.05,
 };
@@ -83,8 +90,11 @@ export interface DiagnosisObjective {
   direction: Direction;
 }
 
-/** Whether the objective shows learning: clearly above chance, or (off chance) risen by minGain. */
-function learned(e: TrialEvidence, t: DiagnosisThresholds): boolean {
+/**
+ * Whether the objective shows learning: clearly above chance, or (off chance) risen by minGain, or,
+ * for a score in [0, 1] (`bound`), by headroomShare of the room its first epoch left.
+ */
+function learned(e: TrialEvidence, t: DiagnosisThresholds, bound: 0 | 1 | undefined): boolean {
   const m = e.metric;
   if (!m) return false;
   if (m.chance !== undefined) {
@@ -92,7 +102,8 @@ function learned(e: TrialEvidence, t: DiagnosisThresholds): boolean {
     if (above >= t.learnedAboveChance) return true;
     if (above < t.nearChance) return false;
   }
-  return m.gain >= t.minGain;
+  if (m.gain >= t.minGain) return true;
+  return bound !== undefined && m.gain > t.peerMargin && m.gain >= t.headroomShare * Math.abs(bound - m.first);
 }
 
 function evidenceSentences(e: TrialEvidence, position: RatePosition | undefined, params: TrialView['params'], margin: number): string[] {
@@ -201,7 +212,11 @@ export function diagnoseTrial(
 ): Diagnosis {
   const given = { ...DEFAULT_DIAGNOSIS_THRESHOLDS, ...thresholds };
   // Thresholds in objective units are sized for a score in [0, 1]; other objectives scale them.
-  const scale = objectiveScale(peers.some((p) => p.id === trial.id) ? peers : [trial, ...peers], objective.metric, objective.direction);
+  const { scale, bound } = objectiveUnits(
+    peers.some((p) => p.id === trial.id) ? peers : [trial, ...peers],
+    objective.metric,
+    objective.direction,
+  );
   const t = {
     ...given,
     minGain: given.minGain * scale,
@@ -222,7 +237,7 @@ export function diagnoseTrial(
   const kernelText = e.kernels ? `the kernels moved a median ${pct(e.kernels.median)}` : 'the kernels moved';
   const peersHigher = (position?.betterHigher.length ?? 0) > 0 && (position?.betterLower.length ?? 0) === 0;
   const peersLower = (position?.betterLower.length ?? 0) > 0 && (position?.betterHigher.length ?? 0) === 0;
-  const didLearn = learned(e, t);
+  const didLearn = learned(e, t, bound);
   // For a trial that learned: nothing in its own evidence is wrong, but another trial did clearly
   // better, and what it changed is the advice ("nothing to change" would not be true).
   const ahead = didLearn && value !== undefined ? clearlyAhead(trial, peers, objective.direction, value, t.clearlyBetter) : undefined;

@@ -66,4 +66,18 @@ describe('diagnoseTrial on objectives of other scales', () => {
     expect(diagnoseTrial(mine, [mine, close], objective).advice).not.toMatch(/clearly better/);
     expect(diagnoseTrial(mine, [mine, close, far], objective).advice).toContain('Trial 2 did clearly better (90) with learning_rate=0.01');
   });
+
+  it('a score near its top learned when it took a good share of the room left: accuracy 0.92 → 0.95, error 0.08 → 0.05', () => {
+    const objective = { metric: 'val_acc', direction: 'maximize' as const };
+    const rising = trial(0, { learning_rate: 1e-4, optimizer: 'adam' }, 'val_acc', [0.92, 0.935, 0.95], 'maximize');
+    const d = diagnoseTrial(rising, [rising], objective);
+    expect(d.verdict, d.summary).not.toBe('no-learning');
+    expect(d.summary).not.toMatch(/did not learn|no learning/i);
+    const error = trial(0, { learning_rate: 1e-4, optimizer: 'adam' }, 'val_error', [0.08, 0.06, 0.05], 'minimize');
+    expect(diagnoseTrial(error, [error], { metric: 'val_error', direction: 'minimize' }).verdict).not.toBe('no-learning');
+    // A rise within the noise is not learning, however little room is left.
+    const flat = trial(0, { learning_rate: 1e-4, optimizer: 'adam' }, 'val_acc', [0.96, 0.965, 0.968], 'maximize');
+    expect(diagnoseTrial(flat, [flat], objective).verdict).toBe(diagnoseTrial(flat, [flat], objective, { headroomShare: 1 }).verdict);
+    expect(diagnoseTrial(flat, [flat], objective, { headroomShare: 1 }).verdict).not.toBe(d.verdict);
+  });
 });

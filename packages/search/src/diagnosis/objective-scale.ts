@@ -14,6 +14,20 @@ import type { Direction, TrialView } from '@sweepd/core';
 const LOSS_NAME = /loss|mse|mae|rmse|nll|perplexity|ppl/i;
 
 export function objectiveScale(trials: readonly TrialView[], metric: string, direction: Direction): number {
+  return objectiveUnits(trials, metric, direction).scale;
+}
+
+export interface ObjectiveUnits {
+  /** What margins in the units of a score in [0, 1] are multiplied by. */
+  scale: number;
+  /**
+   * For a score in [0, 1], the end it is pushed towards (1 maximized, 0 minimized): how much room a
+   * trial had left is known, and near it a small rise is a large share of that room.
+   */
+  bound?: 0 | 1;
+}
+
+export function objectiveUnits(trials: readonly TrialView[], metric: string, direction: Direction): ObjectiveUnits {
   const sizes: number[] = [];
   let unitInterval = true;
   const sign = direction === 'maximize' ? 1 : -1;
@@ -29,10 +43,11 @@ export function objectiveScale(trials: readonly TrialView[], metric: string, dir
     }
     if (first && best !== undefined) sizes.push(Math.max(Math.abs(first.value), Math.abs(best)));
   }
-  if (unitInterval && !LOSS_NAME.test(metric)) return 1;
+  if (unitInterval && !LOSS_NAME.test(metric))
+    return sizes.length > 0 ? { scale: 1, bound: direction === 'maximize' ? 1 : 0 } : { scale: 1 };
   sizes.sort((a, b) => a - b);
   const n = sizes.length;
   const median = n % 2 ? (sizes[(n - 1) / 2] as number) : ((sizes[n / 2 - 1] as number) + (sizes[n / 2] as number)) / 2;
   // Values that are all zero: objective units as they are.
-  return median > 0 ? median : 1;
+  return { scale: median > 0 ? median : 1 };
 }
