@@ -1,6 +1,7 @@
 import type { Direction, ParamValue, SearchSpec, StudyState, TrialRecord, TrialState } from '@sweepd/core';
 import { chanceLevel, type Diagnosis, diagnoseTrial, isBaselineTrial, noiseEstimate } from '@sweepd/search';
 import { inOrder, leaderboard } from './leaderboard.ts';
+import { diagnosisObjective } from './diagnosis-objective.ts';
 
 /** Within this many times the measured epoch-to-epoch noise, the baseline counts as near the best. */
 export const NEAR_NOISE_MULTIPLE = 2;
@@ -75,7 +76,7 @@ export function studyAnswer(
 
 function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRecord[], order: readonly string[]): StudyAnswer {
   const { metric, direction } = spec.objective;
-  const objective = { metric, direction };
+  const objective = diagnosisObjective(spec);
   const ranked = leaderboard(trials, spec).filter((r) => r.rank !== null);
   const byNumber = new Map(trials.map((t) => [t.number, t]));
   const top = ranked[0] && byNumber.get(ranked[0].number);

@@ -1,5 +1,5 @@
-import type { Direction, Store, StudyRecord, StudySummary, TrialRecord, TrialState, TrialView } from '@sweepd/core';
-import { diagnoseTrial } from '@sweepd/search';
+import type { Store, StudyRecord, StudySummary, TrialRecord, TrialState, TrialView } from '@sweepd/core';
+import { type DiagnosisObjective, diagnoseTrial } from '@sweepd/search';
 import { studyAnswer } from './answer.ts';
 import { bestConfig } from './export.ts';
 import { paramColumns } from './leaderboard.ts';
@@ -46,7 +46,7 @@ export function summaryView(s: StudySummary) {
  * A trial as `GET /v1/studies/:id/trials/:n` answers it; with its study's objective and trials,
  * also its diagnosis (see diagnoseTrial in @sweepd/search), which compares it with those peers.
  */
-export function trialView(t: TrialRecord, study?: { objective: { metric: string; direction: Direction }; peers: readonly TrialView[] }) {
+export function trialView(t: TrialRecord, study?: { objective: DiagnosisObjective; peers: readonly TrialView[] }) {
   return {
     study: t.studyId,
     number: t.number,

@@ -369,6 +369,20 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(diagnose(headOnly, [adam('t1', 0, [0.7, 0.74, 0.75])]).summary).toMatch(/^Healthy/);
   });
 
+  it('says when the rates it suggests lie outside the learning_rate range of the study, and nothing when they lie inside', () => {
+    const range = (low: number, high: number) =>
+      diagnoseTrial(rmspropLow, inceptionStudy, { ...objective, learningRateRange: { low, high } });
+    const inside = range(1e-6, 1);
+    expect(inside.advice).toBe(diagnose(rmspropLow).advice);
+    const { low, high } = inside.suggestedLearningRate as { low: number; high: number };
+    expect(range(1e-6, 1e-4).advice).toContain(
+      "The suggested rates lie outside this study's learning_rate range (1e-6 … 1e-4): widen it to search them.",
+    );
+    expect(range(1e-6, (low + high) / 2).advice).toContain("Some of the suggested rates lie outside this study's learning_rate range");
+    // The suggestion itself stands: it is what the evidence says.
+    expect(range(1e-6, 1e-4).suggestedLearningRate).toEqual(inside.suggestedLearningRate);
+  });
+
   it('reads the learning rate against peers: rank, better rates higher and lower', () => {
     const d = diagnose(rmspropSmallEpsilon);
     expect(d.evidence.at(-1)).toBe(

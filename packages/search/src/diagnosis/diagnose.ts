@@ -88,6 +88,8 @@ export const DEFAULT_DIAGNOSIS_THRESHOLDS: DiagnosisThresholds = {
 export interface DiagnosisObjective {
   metric: string;
   direction: Direction;
+  /** The study's range of `learning_rate`, when it searches one: advice outside it says so. */
+  learningRateRange?: { low: number; high: number };
 }
 
 /**
@@ -209,6 +211,27 @@ export function diagnoseTrial(
   peers: readonly TrialView[],
   objective: DiagnosisObjective,
   thresholds: Partial<DiagnosisThresholds> = {},
+): Diagnosis {
+  const d = judge(trial, peers, objective, thresholds);
+  const note = d.suggestedLearningRate && objective.learningRateRange && outsideRange(d.suggestedLearningRate, objective.learningRateRange);
+  return note ? { ...d, advice: `${d.advice} ${note}` } : d;
+}
+
+/** What to say when suggested rates lie outside the study's range: searching them means widening it. */
+function outsideRange(suggested: { low: number; high: number }, range: { low: number; high: number }): string | undefined {
+  const span = `${formatRate(range.low)} … ${formatRate(range.high)}`;
+  if (suggested.high < range.low || suggested.low > range.high)
+    return `The suggested rates lie outside this study's learning_rate range (${span}): widen it to search them.`;
+  if (suggested.low < range.low || suggested.high > range.high)
+    return `Some of the suggested rates lie outside this study's learning_rate range (${span}): widen it to search them.`;
+  return undefined;
+}
+
+function judge(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  objective: DiagnosisObjective,
+  thresholds: Partial<DiagnosisThresholds>,
 ): Diagnosis {
   const given = { ...DEFAULT_DIAGNOSIS_THRESHOLDS, ...thresholds };
   // Thresholds in objective units are sized for a score in [0, 1]; other objectives scale them.

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { bestConfig, renderBestConfig } from '../../views/export.ts';
 import { leaderboard, leaderboardPage, paramColumns, storePageRows } from '../../views/leaderboard.ts';
+import { diagnosisObjective } from '../../views/diagnosis-objective.ts';
 import { trialView } from '../../views/study.ts';
 import type { Api, RouteDeps } from '../deps.ts';
 import { findStudy, HttpError } from '../errors.ts';
@@ -95,7 +96,7 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
     const study = await findStudy(store, id);
     const trial = await store.getTrial(study.id, Number(n));
     if (!trial) throw new HttpError(404, `study ${study.id} has no trial ${n}`);
-    const view = trialView(trial, { objective: study.spec.objective, peers: await store.listTrials(study.id) });
+    const view = trialView(trial, { objective: diagnosisObjective(study.spec), peers: await store.listTrials(study.id) });
     return c.json(JSON.parse(JSON.stringify(view)), 200);
   });
 
