@@ -40,7 +40,15 @@ describe('the failure reason of a command trial', () => {
       end: { code: 1, signal: null },
       stopped: undefined,
       hung: undefined,
-      sink: { badLines: 0, badExamples: [], metricsSeen: new Set(), epochsReported: 0, lastEpoch: 0 },
+      sink: {
+        badLines: 0,
+        badExamples: [],
+        readProblems: 0,
+        readProblemExamples: [],
+        metricsSeen: new Set(),
+        epochsReported: 0,
+        lastEpoch: 0,
+      },
       stderrTail: ['ValueError: --frozen_layers=9 is out of range', 'Exception ignored in: <module threading>'],
       objective: 'val_auc_macro',
       maxEpochs: 3,
@@ -55,7 +63,15 @@ describe('the failure reason of a command trial', () => {
         end: { code: null, signal: 'SIGSEGV' },
         stopped: undefined,
         hung: undefined,
-        sink: { badLines: 0, badExamples: [], metricsSeen: new Set([objective]), epochsReported: lastEpoch, lastEpoch },
+        sink: {
+          badLines: 0,
+          badExamples: [],
+          readProblems: 0,
+          readProblemExamples: [],
+          metricsSeen: new Set([objective]),
+          epochsReported: lastEpoch,
+          lastEpoch,
+        },
         stderrTail: ['Segmentation fault in cudaFree'],
         objective: 'val_auc_macro',
         maxEpochs: 3,
@@ -71,13 +87,22 @@ describe('the failure reason of a command trial', () => {
     expect(end(3, 'val_acc').state).toBe('failed');
   });
 
-  it('an objective never reported, with reports refused: the reason names the first refused one (it may have held the objective)', () => {
+  it('an objective never reported, with lines refused or a reader in trouble: the reason names the first of each (it may have held the objective)', () => {
     const problem = 'tensorboard: /t/train/events.out.tfevents.1: data checksum mismatch at byte offset 96';
+    const line = 'metrics.jsonl line 2: not JSON';
     const outcome = decideOutcome({
       end: { code: 0, signal: null },
       stopped: undefined,
       hung: undefined,
-      sink: { badLines: 2, badExamples: [problem], metricsSeen: new Set(['train_loss']), epochsReported: 3, lastEpoch: 3 },
+      sink: {
+        badLines: 2,
+        badExamples: [line],
+        readProblems: 1,
+        readProblemExamples: [problem],
+        metricsSeen: new Set(['train_loss']),
+        epochsReported: 3,
+        lastEpoch: 3,
+      },
       stderrTail: [],
       objective: 'val_auc_macro',
       maxEpochs: 3,
@@ -85,7 +110,10 @@ describe('the failure reason of a command trial', () => {
     });
     expect(outcome).toMatchObject({
       state: 'failed',
-      reason: `objective metric 'val_auc_macro' was never reported; reported: train_loss; 2 report(s) refused, the first: ${problem}`,
+      reason:
+        `objective metric 'val_auc_macro' was never reported; reported: train_loss; 2 report line(s) refused, the first: ${line}` +
+        `; 1 problem(s) reading the reports, the first: ${problem}`,
+      notes: { bad_report_lines: 2, bad_report_examples: [line], report_problems: 1, report_problem_examples: [problem] },
     });
   });
 });

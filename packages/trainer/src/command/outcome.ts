@@ -7,7 +7,10 @@ export interface EndFacts {
   /** The stop's reason when sweepd stopped the trial (a rule, a user, a shutdown). */
   stopped: string | undefined;
   hung: { seconds: number; option: string } | undefined;
-  sink: Pick<ReportSink, 'badLines' | 'badExamples' | 'metricsSeen' | 'epochsReported' | 'lastEpoch'>;
+  sink: Pick<
+    ReportSink,
+    'badLines' | 'badExamples' | 'readProblems' | 'readProblemExamples' | 'metricsSeen' | 'epochsReported' | 'lastEpoch'
+  >;
   stderrTail: readonly string[];
   objective: string;
   /** The study's budget.max_epochs: a script that reported it trained in full. */
@@ -60,6 +63,10 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
     notes.bad_report_lines = f.sink.badLines;
     notes.bad_report_examples = f.sink.badExamples;
   }
+  if (f.sink.readProblems > 0) {
+    notes.report_problems = f.sink.readProblems;
+    notes.report_problem_examples = f.sink.readProblemExamples;
+  }
   // A script that reported its last epoch and the objective, then crashed or hung on the way out
   // (CUDA or DataLoader teardown), trained in full: completed, with the failure as its reason, so
   // its results rank. One that failed before its last epoch failed.
@@ -76,9 +83,11 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
   if (f.end.signal) return failed(`killed by ${f.end.signal}${detail}`);
   if (f.end.code !== 0) return failed(`exit code ${f.end.code}${detail}`);
   if (!f.sink.metricsSeen.has(f.objective)) {
-    // Refused reports may be where the objective was (a damaged event file): say so.
-    const refused = f.sink.badLines > 0 ? `; ${f.sink.badLines} report(s) refused, the first: ${f.sink.badExamples[0]}` : '';
-    return failed(objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported) + refused);
+    // Refused lines or a reader's problems (a damaged event file) may be where the objective was: say so.
+    const refused = f.sink.badLines > 0 ? `; ${f.sink.badLines} report line(s) refused, the first: ${f.sink.badExamples[0]}` : '';
+    const unread =
+      f.sink.readProblems > 0 ? `; ${f.sink.readProblems} problem(s) reading the reports, the first: ${f.sink.readProblemExamples[0]}` : '';
+    return failed(objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported) + refused + unread);
   }
   return { state: 'completed', notes };
 }

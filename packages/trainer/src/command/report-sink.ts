@@ -7,12 +7,15 @@ const MAX_WARNINGS = 10;
 /**
  * Where a trial's reports converge (metrics file, `@sweepd ` stdout lines, TensorBoard): validates
  * lines, forwards epochs in the order they arrive (one at a time: the worker's report publishing
- * is pipelined but a trial's epochs must not overtake each other), counts bad lines and remembers
- * what was reported, for the outcome.
+ * is pipelined but a trial's epochs must not overtake each other), counts bad lines and the
+ * problems a reader met (TensorBoard's), and remembers what was reported, for the outcome.
  */
 export class ReportSink {
   badLines = 0;
   readonly badExamples: string[] = [];
+  /** Problems reading a source that are not bad lines (a damaged event file, values that came too late), as told. */
+  readProblems = 0;
+  readonly readProblemExamples: string[] = [];
   /** Every metric name any epoch reported. */
   readonly metricsSeen = new Set<string>();
   epochsReported = 0;
@@ -40,6 +43,14 @@ export class ReportSink {
     if (this.badExamples.length < 3) this.badExamples.push(problem);
     if (this.badLines <= MAX_WARNINGS) this.log(`skipped a bad report line (${problem})`);
     else if (this.badLines === MAX_WARNINGS + 1) this.log('more bad report lines: counting them without a warning each');
+  }
+
+  /** A problem reading a source of reports (`source: what went wrong`); logged as it is, not as a bad line. */
+  problem(text: string): void {
+    this.readProblems++;
+    if (this.readProblemExamples.length < 3) this.readProblemExamples.push(text);
+    if (this.readProblems <= MAX_WARNINGS) this.log(text);
+    else if (this.readProblems === MAX_WARNINGS + 1) this.log('more problems reading the reports: counting them without a line each');
   }
 
   epoch(epoch: EpochRecord): void {

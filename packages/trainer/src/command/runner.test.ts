@@ -195,6 +195,38 @@ describe('command runner, with real processes', () => {
     expect(epochs[0]?.layers.find((l) => l.layer === 'InceptionV4/Conv2d_1a_3x3')?.std).toBeGreaterThan(0);
   }, 30_000);
 
+  it('a damaged event file is a problem reading the reports, not a bad report line, and the failure names it', async () => {
+    const events = fileURLToPath(new URL('../tensorboard/fixtures/tf1', import.meta.url));
+    // The fixture's files, and one more whose first record's length checksum is wrong.
+    const script = [
+      'import os, shutil, sys',
+      'tb = os.path.join(os.environ["SWEEPD_TRIAL_DIR"], "tb")',
+      'shutil.copytree(sys.argv[1], tb)',
+      'open(os.path.join(tb, "events.out.tfevents.1.damaged"), "wb").write(bytes([8] + [0] * 7 + [1, 2, 3, 4] + [0] * 12))',
+    ].join('\n');
+    const j = job(
+      {},
+      {
+        command: ['python3', '-c', script, events],
+        args: 'none',
+        tensorboard: { dir: 'tb', steps_per_epoch: 10, tags: { 'train/losses/total_loss': 'train_loss' } },
+      },
+    );
+    const logs: string[] = [];
+    const r = {
+      logs,
+      outcome: await runner.run(j, { signal: new AbortController().signal, report: async () => {}, log: (m) => logs.push(m) }),
+    };
+    expect(r.outcome.state).toBe('failed');
+    expect(r.outcome.reason).toMatch(
+      /^objective metric 'val_auc_macro' was never reported; reported: train_loss; 1 problem\(s\) reading the reports, the first: tensorboard: .*damaged/,
+    );
+    expect(r.outcome.notes).toMatchObject({ report_problems: 1 });
+    expect(r.outcome.notes?.bad_report_lines).toBeUndefined();
+    expect(r.logs.filter((l) => l.startsWith('tensorboard: ') && l.includes('checksum mismatch'))).toHaveLength(1);
+    expect(r.logs.some((l) => l.startsWith('skipped a bad report line'))).toBe(false);
+  }, 30_000);
+
   it('fails clearly when the program does not exist, and starts each attempt in a fresh directory', async () => {
     const j = job({}, { command: ['no-such-program-sweepd'] });
     const outcome = await runner.run(j, { signal: new AbortController().signal, report: async () => {}, log: () => {} });

@@ -12,7 +12,7 @@ const POLL_MS = 1_000;
 export async function startTensorBoard(
   options: NonNullable<CommandOptions['tensorboard']>,
   trialDir: string,
-  sink: Pick<ReportSink, 'epoch' | 'bad'>,
+  sink: Pick<ReportSink, 'epoch' | 'problem'>,
   log: (message: string) => void,
 ): Promise<{ stop(): Promise<void> }> {
   const { TensorBoardCollector } = await import('../tensorboard/index.ts');
@@ -22,7 +22,7 @@ export async function startTensorBoard(
     ...(options.steps_per_epoch !== undefined && { stepsPerEpoch: options.steps_per_epoch }),
     ...(options.epoch_metric !== undefined && { epochMetric: options.epoch_metric }),
     log,
-    onProblem: (problem) => sink.bad(`tensorboard: ${problem}`),
+    onProblem: (problem) => sink.problem(`tensorboard: ${problem}`),
   });
   let polling: Promise<void> = Promise.resolve();
   const take = (read: () => Promise<EpochRecord[]>) => {
@@ -31,7 +31,7 @@ export async function startTensorBoard(
       .then((epochs) => {
         for (const e of epochs) sink.epoch(e);
       })
-      .catch((err: unknown) => sink.bad(`tensorboard: ${err instanceof Error ? err.message : String(err)}`));
+      .catch((err: unknown) => sink.problem(`tensorboard: ${err instanceof Error ? err.message : String(err)}`));
     return polling;
   };
   const timer = setInterval(() => void take(() => collector.poll()), POLL_MS);
