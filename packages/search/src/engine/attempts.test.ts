@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Bus, PluginRegistry, type Runner, type Store } from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
+import { RESEND_AFTER_MS } from './attempts.ts';
 import { startEngine, until, walkStrategy } from './engine.test-helpers.ts';
 
 const spec = {
@@ -190,4 +191,44 @@ describe('a trial delivered again', () => {
     ]);
     expect(trial?.value).toBe(0.62);
   });
+
+  it('an earlier delivery’s end arriving during a later delivery sends the job again after RESEND_AFTER_MS, and the bus refuses the copy while the later one runs', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const sent: { trialId: string; at: number }[] = [];
+    let staleEndAt = 0;
+    let deliveries = 0;
+    const engine = await engineWith(store, (busOf) => ({
+      async run(job, ctx) {
+        deliveries++;
+        if (deliveries === 1) {
+          await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.99 }, layers: [] });
+          throw new Error('trainer process crashed');
+        }
+        await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: [] });
+        const bus = busOf();
+        // From here on, every job the engine sends is recorded (the bus still decides whether to deliver it).
+        const dispatch = bus.dispatch.bind(bus);
+        bus.dispatch = async (jobs) => {
+          for (const j of jobs) sent.push({ trialId: j.trialId, at: Date.now() });
+          return dispatch(jobs);
+        };
+        staleEndAt = Date.now();
+        await bus.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, attempt: 1, state: 'completed' });
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        return { state: 'stopped', reason: String(ctx.signal.reason) };
+      },
+    }));
+    const study = await engine.submit(JSON.stringify(spec));
+    await until(async () => sent.length > 0, 15_000);
+    const [trial] = await store.listTrials(study.id);
+    expect(sent[0]?.trialId).toBe(trial?.id);
+    expect((sent[0]?.at as number) - staleEndAt).toBeGreaterThanOrEqual(RESEND_AFTER_MS - 50);
+    // The stale end did not finish the trial, and the later delivery still holds the job: no third run.
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await store.getTrial(study.id, 0);
+    expect(after).toMatchObject({ state: 'running', attempt: 2 });
+    expect(after?.epochs.map((e) => e.metrics.val_auc_macro)).toEqual([0.6]);
+    expect(deliveries).toBe(2);
+  }, 30_000);
 });
