@@ -121,6 +121,9 @@ describe('infra Dockerfiles', () => {
     const text = readFileSync(path.join(infra, 'Dockerfile'), 'utf8');
     expect(text).toMatch(/^FROM node:20-bookworm-slim$/m);
     expect(text).toMatch(/^RUN npm ci\b/m);
+    // npm ci's postinstall applies the driver patch: it must be in the image before.
+    expect(text.indexOf('COPY patches ./patches')).toBeGreaterThan(-1);
+    expect(text.indexOf('COPY patches ./patches')).toBeLessThan(text.indexOf('RUN npm ci'));
     expect(text).toContain('packages/api/bin/sweepd.js');
   });
 

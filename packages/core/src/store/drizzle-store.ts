@@ -465,7 +465,8 @@ export class DrizzleStore implements Store {
     const payload = JSON.stringify([...wanted].map(([id, attempt]) => ({ id, attempt })));
     try {
       // One statement, no transaction: a transaction pins a connection, and postgres-js crashes the
-      // process on a write to a pinned connection the server has just ended (porsager/postgres#1208).
+      // process on a write to a pinned connection the server has just ended (porsager/postgres#1208;
+      // the driver is installed patched against it, patches/, and this path does not depend on that).
       // Its parts see one snapshot: `cur` is the trials as they were, `moved` those taking the new
       // attempt, `gone` the epochs (and, by cascade, layer statistics) they lose.
       const result = await this.db.execute(sql`
