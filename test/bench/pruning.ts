@@ -644,3 +644,32 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
  * final is ≥ 0.912 passes late_bloom (1000–1079: 207 / 0.9235): the good momentum, rmsprop and adam
  * configurations are proposed in about half the studies but look, after 1–4 epochs, like slow junk.
  */
+
+/*
+ * Tried in the eleventh session (throw-away prototypes, not kept; medians of epochs / best final
+ * over seeds 1000–1079 in the order lr_auc, power_law, late_bloom, noisy_loss; METHOD there 6
+ * checks), none adopted:
+ * - A start lag learned per optimizer (a trial's curve extrapolated on a time axis shifted by the
+ *   lag its group showed; a flat trial of a group none of whose trials has moved yet kept to epoch
+ *   4–6): at best 214.5 / 0.9390, 200.5 / 0.9361, 200 / 0.9080, 227.5 / 0.2441 (6). Lags fitted as
+ *   delayed exponentials, per group or pooled, reach late_bloom 0.9120–0.9136 but at 250–258 epochs
+ *   there, and read noisy_loss's noise as a delay (+25 epochs): 3–4 checks. The good late_bloom
+ *   trials are then stopped at epochs 2–4 instead of 1; completions stay at 5.
+ * - Judging a trial that leads every peer of its optimizer with more optimism (1–2 sd): 6 checks
+ *   at best (216 / 0.9390, 200 / 0.9362, 187 / 0.9077, 225 / 0.2436). What stops the good
+ *   late_bloom trials at epoch 1 is the anchored extrapolation with time constants of at most 3
+ *   epochs (a momentum trial at 1e-3 reads 0.579 at epoch 1, is extrapolated to about 0.79 and
+ *   ends near 0.924), not the optimism behind the leader: of 96 trials with a true final ≥ 0.915,
+ *   80 are stopped after epoch 1.
+ * - Copies of the best completed trial run to epoch 20 from trial 25 while the projected epochs stay
+ *   under a fraction of 50 × 20: 0.21 221 / 0.9395, 215.5 / 0.9362, 208 / 0.9068, 229 / 0.2429
+ *   (6); 0.22: 4 checks. Each copy is one more noisy draw for 20 epochs; Median's luck is ~20 draws.
+ * - BOHB-style TPE (tpe-local fitted on the values at the highest epoch at least m trials reached,
+ *   the others at their last epoch): m 22–32 pass 7 checks on seeds 1000–1079 (m 25: 214 / 0.9384,
+ *   212.5 / 0.9380, 202.5 / 0.9112, 225.5 / 0.2433), but on seeds 2000–2079 (Optuna there in the
+ *   same run: Median 0.9387, 0.9366, 0.9210, 0.2427; SuccessiveHalving 210, 233, 216, 223.5) m 25
+ *   passes 3 and m 28 4, where METHOD passes 4 (201 / 0.9397, 195.5 / 0.9362, 189.5 / 0.9082,
+ *   231.5 / 0.2440). Leaving out the trials short of that epoch, as BOHB does, passes 4–5, and with
+ *   m 10 leaves studies with no completed trial. It trades lr_auc for power_law.
+ * late_bloom's best final stayed between 0.9056 and 0.9136 against Median's 0.9226 in every variant.
+ */
