@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { drawScreen, type LiveBoard } from './watch.ts';
+
+const board = (state: string, running: number, final: boolean): LiveBoard => ({
+  id: 1,
+  final,
+  study: {
+    id: 'st_1',
+    name: 'demo',
+    state,
+    reason: state === 'running' ? null : 'stopped by user',
+    createdAt: new Date(0).toISOString(),
+    objective: { metric: 'val_auc_macro', direction: 'maximize' },
+    budget: { max_trials: 4, max_epochs: 3 },
+    counts: { queued: 0, running, completed: 1, stopped: 3 - running, failed: 0 },
+  },
+  total: 0,
+  columns: [],
+  progress: { finished: 4 - running, epochsDone: 6 },
+  rows: [],
+  changes: [],
+});
+
+describe('watch screen', () => {
+  it('says how many trials of a stopped study are still stopping, until its final table', () => {
+    const head = (b: LiveBoard) => drawScreen(b, 20, 1000).split('\n')[0];
+    expect(head(board('stopped', 2, false))).toBe('demo (st_1) · stopped, 2 trials still stopping · maximize val_auc_macro');
+    expect(head(board('stopped', 1, false))).toContain('stopped, 1 trial still stopping ·');
+    expect(head(board('stopped', 0, true))).toBe('demo (st_1) · stopped · maximize val_auc_macro');
+    expect(head(board('running', 2, false))).toBe('demo (st_1) · running · maximize val_auc_macro');
+  });
+});
