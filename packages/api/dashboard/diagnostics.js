@@ -10,6 +10,7 @@ const SEVERITY = {
   'too-high': 'bad',
   'dying-units': 'bad',
   diverged: 'bad',
+  'learning-slowly': 'warn',
   'no-learning': 'warn',
   'no-evidence': 'info',
 };

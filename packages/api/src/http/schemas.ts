@@ -71,6 +71,7 @@ const diagnosisSchema = z.object({
     'dying-units',
     'diverged',
     'static-kernels-but-learning',
+    'learning-slowly',
     'no-learning',
     'no-evidence',
   ]),

@@ -383,6 +383,26 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(range(1e-6, 1e-4).suggestedLearningRate).toEqual(inside.suggestedLearningRate);
   });
 
+  it('an AUC near chance that rose steadily to its last epoch is learning slowly, not "not learning" with better trials that do not exist', () => {
+    const slow = curveTrial('t0', { learning_rate: 4.4e-5 }, [0.541, 0.565, 0.58, 0.589, 0.595], () => []);
+    const flat = curveTrial('t1', { learning_rate: 1e-3 }, [0.52, 0.51, 0.53, 0.52, 0.52], () => []);
+    const d = diagnose(slow, [slow, flat]);
+    expect(d.verdict, d.summary).toBe('learning-slowly');
+    expect(d.summary).toBe(
+      'Learning slowly: val_auc_macro rose 0.541 → 0.595 over 5 epoch(s) and was still rising at the last, still near chance (0.5).',
+    );
+    expect(d.advice).toBe("Give it more epochs, or try learning rates 4.4e-4 … 0.0044, above this trial's 4.4e-5, to learn faster.");
+    // Flat near chance, with nothing in the study better: no pointer to better trials.
+    const f = diagnose(flat, [slow, flat].slice(1));
+    expect(f.verdict).toBe('no-learning');
+    expect(f.advice).toBe('Check what is frozen and the data: no trial of the study did better.');
+    // A better trial of another optimizer is no evidence on the rate, but it is worth comparing with.
+    const other = curveTrial('t2', { learning_rate: 1e-3, optimizer: 'sgd' }, [0.6, 0.7, 0.75, 0.78, 0.8], () => []);
+    const withOther = diagnose({ ...flat, params: { ...flat.params, optimizer: 'adam' } }, [flat, other]);
+    expect(withOther.verdict).toBe('no-learning');
+    expect(withOther.advice).toBe('Check what is frozen and the data; compare with the better trials of the study.');
+  });
+
   it('reads the learning rate against peers: rank, better rates higher and lower', () => {
     const d = diagnose(rmspropSmallEpsilon);
     expect(d.evidence.at(-1)).toBe(

@@ -22,6 +22,7 @@ export type Verdict =
   | 'dying-units'
   | 'diverged'
   | 'static-kernels-but-learning'
+  | 'learning-slowly'
   | 'no-learning'
   | 'no-evidence';
 
@@ -94,9 +95,9 @@ export interface DiagnosisObjective {
 
 /**
  * Whether the objective shows learning: clearly above chance, or (off chance) risen by minGain, or,
- * for a score in [0, 1] (`bound`), by headroomShare of the room its first epoch left.
+ * for a score (`bound`: its top, or 0 for an error), by headroomShare of the room its first epoch left.
  */
-function learned(e: TrialEvidence, t: DiagnosisThresholds, bound: 0 | 1 | undefined): boolean {
+function learned(e: TrialEvidence, t: DiagnosisThresholds, bound: number | undefined): boolean {
   const m = e.metric;
   if (!m) return false;
   if (m.chance !== undefined) {
@@ -451,10 +452,37 @@ function judge(
   }
   if (kernels === undefined && peersLower)
     return tooHigh('too-high', `Learning rate likely too high: ${reached} only, and every better peer used a lower rate.`);
+  if (m && m.gain >= t.minGain && m.bestEpoch === m.points.at(-1)?.epoch) {
+    // Too little to call learning (near chance), but it rose steadily to its last epoch.
+    const summary =
+      `Learning slowly: ${metricName} rose ${val(m.first)} → ${val(m.best)} over ${m.points.length} epoch(s) and was still rising at the last` +
+      `${m.chance !== undefined ? `, still near chance (${m.chance})` : ''}.`;
+    // Higher rates only where no peer of its kind did better at a lower one.
+    if (rate === undefined || (position?.betterLower.length ?? 0) > 0)
+      return { verdict: 'learning-slowly', summary, evidence, advice: 'Give it more epochs, or raise the learning rate to learn faster.' };
+    const range = raise(rate, position);
+    return {
+      verdict: 'learning-slowly',
+      summary,
+      evidence,
+      advice: `Give it more epochs, or try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}, to learn faster.`,
+      suggestedLearningRate: range,
+    };
+  }
+  const betterPeers =
+    value !== undefined && peers.some((p) => p.id !== trial.id && isBetter(p.value, value, objective.direction, t.peerMargin));
   return {
     verdict: 'no-learning',
     summary: `Not learning: ${reached}${e.kernels ? ` while ${kernelText}` : ''}; the evidence does not point at the rate.`,
     evidence,
-    advice: 'Check what is frozen and the data; compare with the better trials of the study.',
+    advice: betterPeers
+      ? 'Check what is frozen and the data; compare with the better trials of the study.'
+      : 'Check what is frozen and the data: no trial of the study did better.',
   };
+}
+
+/** Whether `other` is better than `value` by more than `margin` in the objective's direction. */
+function isBetter(other: number | undefined, value: number, direction: Direction, margin: number): boolean {
+  if (other === undefined || !Number.isFinite(other)) return false;
+  return (direction === 'maximize' ? other - value : value - other) > margin;
 }

@@ -30,9 +30,12 @@ describe('objectiveScale', () => {
     expect(objectiveScale([trial(0, {}, 'val_loss', [0.69, 0.3], 'minimize')], 'val_loss', 'minimize')).toBe(0.69);
     const ce = [2.3, 2.2, 2.4].map((start, i) => trial(i, {}, 'val_loss', [start, 1.0], 'minimize'));
     expect(objectiveScale(ce, 'val_loss', 'minimize')).toBeCloseTo(2.3, 12);
-    // Accuracy in percent is sized by where it gets, not by its chance-level start.
+    // Accuracy in percent is a score in percent: its margins are those of [0, 1] times 100.
     const percent = [trial(0, {}, 'acc', [10, 80], 'maximize'), trial(1, {}, 'acc', [12, 70], 'maximize')];
-    expect(objectiveScale(percent, 'acc', 'maximize')).toBe(75);
+    expect(objectiveScale(percent, 'acc', 'maximize')).toBe(100);
+    // Values in [0, 100] whose name says nothing of a score are sized by their magnitude.
+    const other = [trial(0, {}, 'val_metric', [10, 80], 'maximize'), trial(1, {}, 'val_metric', [12, 70], 'maximize')];
+    expect(objectiveScale(other, 'val_metric', 'maximize')).toBe(75);
     const reward = [trial(0, {}, 'reward', [0, 500], 'maximize'), trial(1, {}, 'reward', [-20, 520], 'maximize')];
     expect(objectiveScale(reward, 'reward', 'maximize')).toBe(510);
     // Nothing reported, or only zeros: units as they are.
@@ -75,6 +78,9 @@ describe('diagnoseTrial on objectives of other scales', () => {
     expect(d.summary).not.toMatch(/did not learn|no learning/i);
     const error = trial(0, { learning_rate: 1e-4, optimizer: 'adam' }, 'val_error', [0.08, 0.06, 0.05], 'minimize');
     expect(diagnoseTrial(error, [error], { metric: 'val_error', direction: 'minimize' }).verdict).not.toBe('no-learning');
+    // The same curves in percent read the same.
+    const percent = trial(0, { learning_rate: 1e-4, optimizer: 'adam' }, 'val_acc', [92, 93.5, 95], 'maximize');
+    expect(diagnoseTrial(percent, [percent], objective).verdict).toBe(d.verdict);
     // A rise within the noise is not learning, however little room is left.
     const flat = trial(0, { learning_rate: 1e-4, optimizer: 'adam' }, 'val_acc', [0.96, 0.965, 0.968], 'maximize');
     expect(diagnoseTrial(flat, [flat], objective).verdict).toBe(diagnoseTrial(flat, [flat], objective, { headroomShare: 1 }).verdict);

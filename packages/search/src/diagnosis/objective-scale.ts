@@ -4,14 +4,17 @@ import type { Direction, TrialView } from '@sweepd/core';
  * The size of the objective's units, by which the diagnosis's margins in objective units (minGain,
  * peerMargin, clearlyBetter, learnedAboveChance: sized for a score in [0, 1] such as AUC, accuracy
  * or an error rate) are multiplied. An objective whose values all lie in [0, 1] is such a score
- * (1), unless its name says it is a loss (loss, mse, mae, …). Anything else (a loss, accuracy in
- * percent, a reward) is measured by its own magnitude:
- * the median over the trials of the larger of |first value| and |best value|. So a cross-entropy
- * starting at 2.3 needs a peer 0.115 ahead to be clearly better, an MSE falling from 0.02 to 0.008
- * has learned, and accuracy in percent needs 4 points where it reaches 80.
+ * (1), unless its name says it is a loss (loss, mse, mae, …). One whose values lie in [0, 100], some
+ * above 1, and whose name says it is a score (accuracy, AUC, F1, precision, recall, IoU, top-k, an
+ * error rate) is that score in percent (100): accuracy 92 → 95 reads as 0.92 → 0.95 does. Anything
+ * else (a loss, a reward) is measured by its own magnitude: the median over the trials of the
+ * larger of |first value| and |best value|. So a cross-entropy starting at 2.3 needs a peer 0.115
+ * ahead to be clearly better, and an MSE falling from 0.02 to 0.008 has learned.
  */
 /** Names of losses, which are sized by their magnitude even when every value lies in [0, 1]. */
 const LOSS_NAME = /loss|mse|mae|rmse|nll|perplexity|ppl/i;
+/** Names of scores, which are read as percentages when their values lie in [0, 100]. */
+const SCORE_NAME = /acc|auc|f1|precision|recall|iou|top[-_]?\d|err/i;
 
 export function objectiveScale(trials: readonly TrialView[], metric: string, direction: Direction): number {
   return objectiveUnits(trials, metric, direction).scale;
@@ -21,15 +24,17 @@ export interface ObjectiveUnits {
   /** What margins in the units of a score in [0, 1] are multiplied by. */
   scale: number;
   /**
-   * For a score in [0, 1], the end it is pushed towards (1 maximized, 0 minimized): how much room a
-   * trial had left is known, and near it a small rise is a large share of that room.
+   * For a score (in [0, 1], or in percent), the end it is pushed towards (its top maximized, 0
+   * minimized): how much room a trial had left is known, and near it a small rise is a large share
+   * of that room.
    */
-  bound?: 0 | 1;
+  bound?: number;
 }
 
 export function objectiveUnits(trials: readonly TrialView[], metric: string, direction: Direction): ObjectiveUnits {
   const sizes: number[] = [];
   let unitInterval = true;
+  let percentInterval = true;
   const sign = direction === 'maximize' ? 1 : -1;
   for (const t of trials) {
     let first: { epoch: number; value: number } | undefined;
@@ -38,13 +43,15 @@ export function objectiveUnits(trials: readonly TrialView[], metric: string, dir
       const v = e.metrics[metric];
       if (typeof v !== 'number' || !Number.isFinite(v)) continue;
       if (v < 0 || v > 1) unitInterval = false;
+      if (v < 0 || v > 100) percentInterval = false;
       if (!first || e.epoch < first.epoch) first = { epoch: e.epoch, value: v };
       if (best === undefined || sign * (v - best) > 0) best = v;
     }
     if (first && best !== undefined) sizes.push(Math.max(Math.abs(first.value), Math.abs(best)));
   }
-  if (unitInterval && !LOSS_NAME.test(metric))
-    return sizes.length > 0 ? { scale: 1, bound: direction === 'maximize' ? 1 : 0 } : { scale: 1 };
+  const score = !LOSS_NAME.test(metric);
+  if (unitInterval && score) return sizes.length > 0 ? { scale: 1, bound: direction === 'maximize' ? 1 : 0 } : { scale: 1 };
+  if (percentInterval && score && SCORE_NAME.test(metric)) return { scale: 100, bound: direction === 'maximize' ? 100 : 0 };
   sizes.sort((a, b) => a - b);
   const n = sizes.length;
   const median = n % 2 ? (sizes[(n - 1) / 2] as number) : ((sizes[n / 2 - 1] as number) + (sizes[n / 2] as number)) / 2;
