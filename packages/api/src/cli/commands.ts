@@ -181,8 +181,18 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         trial === undefined
           ? `/v1/studies/${encodeURIComponent(id)}/stop`
           : `/v1/studies/${encodeURIComponent(id)}/trials/${encodeURIComponent(trial)}/stop`;
-      await api.json('POST', target);
-      process.stdout.write(trial === undefined ? `study ${id} stopped\n` : `trial ${trial} of ${id} stopping\n`);
+      const answer = await api.json<{ counts?: Record<string, number> }>('POST', target);
+      if (trial !== undefined) {
+        process.stdout.write(`trial ${trial} of ${id} stopping\n`);
+        return 0;
+      }
+      // Running trials are told to stop and end when their scripts do (a grace period at most).
+      const inFlight = (answer.counts?.queued ?? 0) + (answer.counts?.running ?? 0);
+      process.stdout.write(
+        inFlight === 0
+          ? `study ${id} stopped\n`
+          : `study ${id} stopped; ${inFlight} trial${inFlight === 1 ? ' is' : 's are'} still stopping (sweepd watch ${id} follows them to their end)\n`,
+      );
       return 0;
     }
     case 'leaderboard': {

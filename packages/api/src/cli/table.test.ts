@@ -48,6 +48,14 @@ describe('sweepd ls', () => {
     expect(text).not.toContain('0.912345');
     expect(renderStudies([])).toContain('no studies yet');
   });
+
+  it('says how many trials of a stopped study are still stopping', () => {
+    const study = { id: 'st_s', name: 'slow', reason: 'stopped by user', best: 0.6, budget: { max_trials: 6 } };
+    expect(renderStudies([{ ...study, state: 'stopped', counts: { running: 2, stopped: 1 } }]).split('\n')[1]).toMatch(
+      /^st_s\s+slow\s+stopped \(2 stopping\)\s+1\/6\s+0\.6000\s+stopped by user$/,
+    );
+    expect(renderStudies([{ ...study, state: 'stopped', counts: { stopped: 3 } }]).split('\n')[1]).toMatch(/^st_s\s+slow\s+stopped\s+3\/6/);
+  });
 });
 
 describe('leaderboard table', () => {

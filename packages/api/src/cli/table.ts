@@ -73,10 +73,13 @@ export function renderStudies(studies: readonly StudyListItem[]): string {
   const body = studies.map((s) => {
     const done = (s.counts.completed ?? 0) + (s.counts.stopped ?? 0) + (s.counts.failed ?? 0);
     const failed = s.counts.failed ? ` (${s.counts.failed} failed)` : '';
+    // An ended study's trials in flight are still stopping: its figures may still change.
+    const inFlight = (s.counts.queued ?? 0) + (s.counts.running ?? 0);
+    const state = s.state !== 'running' && inFlight > 0 ? `${s.state} (${inFlight} stopping)` : s.state;
     return [
       s.id,
       s.name,
-      s.state,
+      state,
       `${done}/${s.budget.max_trials}${failed}`,
       s.best === null ? '-' : formatValue(s.best),
       truncate(s.reason ?? '', 80),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { commandUsage, USAGE } from './usage.ts';
 
@@ -23,5 +24,12 @@ describe('commandUsage', () => {
     expect(commandUsage(' ')).toBeUndefined();
     expect(commandUsage('')).toBeUndefined();
     expect(USAGE.startsWith('usage: sweepd <command> [options]')).toBe(true);
+  });
+
+  it('names every command the CLI runs', () => {
+    const source = readFileSync(new URL('./commands.ts', import.meta.url), 'utf8');
+    const commands = [...source.matchAll(/^ {4}case '([a-z]+)':/gm)].map((m) => m[1] as string);
+    expect(commands).toContain('leaderboard');
+    for (const command of commands) expect(commandUsage(command), command).toBeDefined();
   });
 });

@@ -13,7 +13,8 @@ export const USAGE = `usage: sweepd <command> [options]
                 [--port N] [--exit]
   submit FILE [--watch]      submit a spec (YAML or JSON)
   ls                         list studies
-  watch ID                   live leaderboard until the study ends
+  watch ID                   live leaderboard until the study ends, then its answer (at once for an ended study)
+  leaderboard ID             the study's trials, ranked
   export ID [--format json|yaml|flags|env]
   stop ID [TRIAL]            stop a study, or one of its trials
 

@@ -193,4 +193,15 @@ describe('studyAnswer', () => {
       /^The best found is .*: val_auc_macro 0\.78\. But trial 0 diverged: Diverged \(val_auc_macro is NaN at epoch 3\)/,
     );
   });
+
+  it('a stopped study whose trials are still stopping answers "so far", naming how many', () => {
+    const spec = specFor('maximize');
+    const stopping = { ...trial(1, adam, [0.6, 0.7], 'val_auc_macro', true), state: 'running' as const };
+    const answer = studyAnswer(spec, 'stopped', [trial(0, adam, [0.6, 0.72], 'val_auc_macro', true), stopping]);
+    expect(answer.verdict).toBe(
+      'So far (1 trial still stopping): the best found is optimizer=adam, learning_rate=3.1e-4, frozen_layers=2 (trial 0): val_auc_macro 0.72.',
+    );
+    const ended = studyAnswer(spec, 'stopped', [trial(0, adam, [0.6, 0.72], 'val_auc_macro', true), { ...stopping, state: 'stopped' }]);
+    expect(ended.verdict).toMatch(/^The best found is/);
+  });
 });

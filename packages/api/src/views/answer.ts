@@ -84,7 +84,10 @@ function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRec
     top && top.value !== undefined
       ? { trial: top.number, params: inOrder(top.params, order), value: top.value, diagnosis: diagnoseTrial(top, trials, objective) }
       : null;
-  const so = state === 'running' ? 'so far: ' : '';
+  // A stopped or failed study's running trials still report until they have stopped: not final yet.
+  const stopping = state === 'running' ? 0 : trials.filter((t) => t.state === 'queued' || t.state === 'running').length;
+  const so =
+    state === 'running' ? 'so far: ' : stopping > 0 ? `so far (${stopping} trial${stopping === 1 ? '' : 's'} still stopping): ` : '';
   const baselineTrial = trials.filter(isBaselineTrial).sort((a, b) => a.number - b.number)[0];
   if (!baselineTrial) {
     const verdict = best
