@@ -119,11 +119,10 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       // A command trial's work happens in its own process group: the daemon supervises it here (the
       // whole stop sequence runs, not cut short by a trainer process's kill), one per GPU if any.
       const commandGpus = listGpus();
-      const runner = new CommandRoutingRunner(
-        new CommandRunner({ cacheDir }),
-        pool,
-        commandGpus.length > 0 ? new GpuSlots(commandGpus) : undefined,
-      );
+      const commands = new CommandRunner({ cacheDir });
+      // A daemon killed with -9 left its command trials running: end them before taking a trial.
+      await commands.endOrphans((m) => log.warn({}, m));
+      const runner = new CommandRoutingRunner(commands, pool, commandGpus.length > 0 ? new GpuSlots(commandGpus) : undefined);
       const sub: Subscription = await startWorker({
         bus,
         runner,

@@ -36,7 +36,10 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   const cacheDir = process.env.SWEEPD_CACHE_DIR ?? path.resolve('.sweepd', 'cache');
   const bus = await connectNats(options.nats, log);
   const pool = new ProcessPoolRunner({ size: concurrency, env: { SWEEPD_CACHE_DIR: cacheDir }, log: (m) => log.info({}, m) });
-  const runner = new CommandRoutingRunner(new CommandRunner({ cacheDir }), pool, gpus.length > 0 ? new GpuSlots(gpus) : undefined);
+  const commands = new CommandRunner({ cacheDir });
+  // A worker killed with -9 on this directory left its command trials running: end them first.
+  await commands.endOrphans((m) => log.warn({}, m));
+  const runner = new CommandRoutingRunner(commands, pool, gpus.length > 0 ? new GpuSlots(gpus) : undefined);
   const sub = await startWorker({ bus, runner, pool: options.pool, concurrency, log });
   log.info({ nats: options.nats, concurrency, gpus }, 'worker ready');
   const signal = await untilSignal();

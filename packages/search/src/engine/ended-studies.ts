@@ -13,7 +13,9 @@ export async function settleEndedStudies(ctx: EngineContext): Promise<void> {
     if (study.state === 'running' || study.counts.queued + study.counts.running === 0) continue;
     const why = `study ${study.state}${study.reason ? `: ${study.reason}` : ''}`;
     const unfinished = (await ctx.store.listTrials(study.id)).filter((t) => !FINISHED_TRIAL_STATES.has(t.state));
-    const ended = await ctx.store.finishTrials(unfinished.map((t) => ({ trialId: t.id, state: 'stopped', reason: t.reason ?? why })));
+    // Its last reports, if any, came while the daemon was down: the reason says where the trial ended.
+    const reason = (t: { reason?: string }) => `${t.reason ?? why} (ended when the daemon restarted, before the trial said it had stopped)`;
+    const ended = await ctx.store.finishTrials(unfinished.map((t) => ({ trialId: t.id, state: 'stopped', reason: reason(t) })));
     ctx.log.info({ studyId: study.id, trials: ended.length }, 'ended the trials left in flight by a study that had ended');
     ctx.emit({ studyId: study.id, type: 'study' });
   }

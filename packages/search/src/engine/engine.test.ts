@@ -241,8 +241,8 @@ describe('StudyEngine', () => {
     await store.setTrialReason(told?.id as string, 'stopped by the user');
     const second = await setup({ store });
     expect((await store.listTrials(study.id)).map((t) => [t.state, t.reason])).toEqual([
-      ['stopped', 'stopped by the user'],
-      ['stopped', 'study stopped: asked by the user'],
+      ['stopped', 'stopped by the user (ended when the daemon restarted, before the trial said it had stopped)'],
+      ['stopped', 'study stopped: asked by the user (ended when the daemon restarted, before the trial said it had stopped)'],
     ]);
     expect(await store.getStudy(study.id)).toMatchObject({ state: 'stopped', reason: 'asked by the user' });
     await second.close();

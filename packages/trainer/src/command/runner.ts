@@ -9,6 +9,10 @@ import { FileTail } from './metrics-tail.ts';
 import { decideOutcome } from './outcome.ts';
 import { startTensorBoard } from './tensorboard.ts';
 import { type ProcessEnd, TrialProcess } from './trial-process.ts';
+import { endOrphanGroups } from './orphan-groups.ts';
+
+/** How long an orphaned trial's processes get between SIGTERM and SIGKILL (term_grace_s's default). */
+const ORPHAN_TERM_GRACE_MS = 3_000;
 
 /** What a worker decides about where a trial runs. */
 export interface Placement {
@@ -34,6 +38,14 @@ export class CommandRunner implements Runner {
 
   get trialsDir(): string {
     return this.options.trialsDir ?? path.join(path.dirname(path.resolve(this.options.cacheDir)), 'trials');
+  }
+
+  /**
+   * Ends the trial processes a worker that died (kill -9) left running in this runner's trials
+   * directory, before this one takes a trial (orphan-groups.ts). Returns their trial directories.
+   */
+  endOrphans(log: (message: string) => void): Promise<string[]> {
+    return endOrphanGroups(this.trialsDir, ORPHAN_TERM_GRACE_MS, log);
   }
 
   run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {

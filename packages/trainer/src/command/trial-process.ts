@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineBuffer, TailLines } from './line-buffer.ts';
+import { recordGroup, releaseGroup } from './orphan-groups.ts';
 import { endGroup, trackGroup } from './process-group.ts';
 
 export interface TrialProcessOptions {
@@ -46,6 +47,7 @@ export class TrialProcess {
     const pgid = child.pid as number;
     this.pgid = pgid;
     trackGroup(pgid);
+    recordGroup(options.trialDir, pgid);
     this.stderrTail = new TailLines(options.stderrTailLines);
     const stdoutLines = new LineBuffer();
     const outFile = createWriteStream(path.join(options.trialDir, 'stdout.log'));
@@ -68,6 +70,7 @@ export class TrialProcess {
       // Children the script left behind (or that outlived a stop) go too; this throws if any survive SIGKILL.
       await (this.stopping ?? Promise.resolve());
       this.signalsSent.push(...(await endGroup(pgid, options.termGraceMs)));
+      releaseGroup(options.trialDir);
       // Output still in the pipes is read to its end (a leftover child holding them is gone now).
       await Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 2_000))]);
       const rest = stdoutLines.rest();

@@ -1,0 +1,86 @@
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { endGroup, liveMembers } from './process-group.ts';
+
+/**
+ * Trial process groups a worker left running when it died without stopping them (kill -9 of
+ * `sweepd up` or `sweepd worker`). Each running trial's directory holds a record of its group and of
+ * the worker running it; a worker that starts on the same trials directory ends the groups whose
+ * worker is gone, before it takes a trial: they would go on training (holding a GPU) beside the
+ * trial's next run, writing into its directory.
+ *
+ * A process is named by its pid and its start time (from /proc), so that a pid the system reused is
+ * never taken for the one recorded. Where /proc is missing, nothing is recorded and nothing ended.
+ */
+
+const RECORD = '.sweepd-group.json';
+
+interface GroupRecord {
+  pgid: number;
+  /** The group leader's start time. */
+  start: string;
+  worker: number;
+  workerStart: string;
+}
+
+/** A process's start time (clock ticks since boot), or undefined when it is gone or /proc is missing. */
+export function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the last ')' (the command name may hold any): state is field 3, starttime field 22.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records that this process runs group `pgid` for the trial in `trialDir`. */
+export function recordGroup(trialDir: string, pgid: number): void {
+  const start = startTimeOf(pgid);
+  const workerStart = startTimeOf(process.pid);
+  if (start === undefined || workerStart === undefined) return;
+  const record: GroupRecord = { pgid, start, worker: process.pid, workerStart };
+  try {
+    writeFileSync(path.join(trialDir, RECORD), `${JSON.stringify(record)}\n`);
+  } catch {
+    // A full disk: the group is still ended on a clean stop, only a kill -9 would leave it.
+  }
+}
+
+/** Forgets the record once the group has ended. */
+export function releaseGroup(trialDir: string): void {
+  rmSync(path.join(trialDir, RECORD), { force: true });
+}
+
+/** Ends the groups under `trialsDir` whose worker is gone; returns the trial directories they ran in. */
+export async function endOrphanGroups(trialsDir: string, termGraceMs: number, log: (message: string) => void): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = readdirSync(trialsDir);
+  } catch {
+    return [];
+  }
+  const ended: string[] = [];
+  for (const entry of entries) {
+    const file = path.join(trialsDir, entry, RECORD);
+    let record: GroupRecord;
+    try {
+      record = JSON.parse(readFileSync(file, 'utf8')) as GroupRecord;
+    } catch {
+      continue;
+    }
+    if (startTimeOf(record.worker) === record.workerStart) continue; // its worker runs: not an orphan
+    // The leader as recorded, or gone with members left (a group's id is not reused while it has any).
+    const leader = startTimeOf(record.pgid);
+    const ours = leader === undefined || leader === record.start;
+    if (ours && liveMembers(record.pgid).length > 0) {
+      const signals = await endGroup(record.pgid, termGraceMs);
+      log(
+        `ended trial ${entry}'s processes (group ${record.pgid}, ${signals.join(' then ') || 'gone meanwhile'}): its worker (pid ${record.worker}) is gone`,
+      );
+      ended.push(entry);
+    }
+    rmSync(file, { force: true });
+  }
+  return ended;
+}
