@@ -97,7 +97,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       if ('signal' in end)
         log.info(
           { signal: end.signal },
-          'shutting down: no new requests; running trials are stopped and handed back (they run again, from scratch, when the daemon is back)',
+          'shutting down: no new requests; running trials are stopped and handed back (those of running studies run again, from scratch, when the daemon is back; those of stopped studies end as stopped)',
         );
       else process.stderr.write(`sweepd: ${end.err.message}; shutting down\n`);
       // A second signal while closing means "now".
