@@ -48,7 +48,9 @@ async function memoryStore(): Promise<Store> {
 describe('the baseline trial', () => {
   it('runs first as trial 0, tagged, with exactly its params, counted in max_trials, spared by ranking rules', async () => {
     const store = await memoryStore();
-    const { engine } = await setup(store, curveRunner());
+    // Epochs 50 ms apart: a stop decided at epoch 2 reaches the trial before its last epoch (a trial
+    // that trains every epoch before its stop takes effect is completed, not stopped).
+    const { engine } = await setup(store, curveRunner(50));
     const study = await engine.submit(JSON.stringify(spec({ stopping: [{ name: 'below' }] })));
     await until(async () => (await store.getStudy(study.id))?.state === 'completed');
     const trials = await store.listTrials(study.id);

@@ -228,6 +228,34 @@ describe('StudyEngine', () => {
     expect(runs).toBe(0);
   });
 
+  it('a trial stopped after it had trained every epoch, which then ends completed, is completed; one stopped earlier is stopped', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    // Each trial reports its epochs, then takes a while to end (saving, say) and ignores the stop.
+    const runner: Runner = {
+      async run(job, ctx) {
+        const epochs = job.number === 0 ? job.maxEpochs : 1;
+        for (let epoch = 1; epoch <= epochs; epoch++)
+          await ctx.report({ epoch, metrics: { val_auc_macro: 0.6 + epoch / 100 }, layers: [] });
+        await new Promise((r) => setTimeout(r, 600));
+        return { state: 'completed' };
+      },
+    };
+    const { engine } = await setup({ store, runner });
+    const study = await engine.submit(JSON.stringify(spec({ budget: { max_trials: 2, max_epochs: 3, parallelism: 2 } })));
+    await until(async () => {
+      const [a, b] = await store.listTrials(study.id);
+      return a?.epochs.length === 3 && b?.epochs.length === 1;
+    });
+    expect(await engine.stopTrial(study.id, 0, 'stopped by user')).toBe(true);
+    expect(await engine.stopTrial(study.id, 1, 'stopped by user')).toBe(true);
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    expect((await store.listTrials(study.id)).map((t) => [t.state, t.reason])).toEqual([
+      ['completed', 'trained its 3 epochs before the stop took effect (stopped by user)'],
+      ['stopped', 'stopped by user'],
+    ]);
+  });
+
   it('a restarted engine ends the trials a stopped study left running, for the reason they were being stopped', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());

@@ -27,9 +27,16 @@ export function finishTrial(ctx: EngineContext, study: ActiveStudy, trial: LiveT
 /** Ends trials in one store write. Trials that had already ended stay as they were. */
 export async function finishTrials(ctx: EngineContext, entries: readonly Ending[]): Promise<void> {
   const resolved = entries.map(({ study, trial, outcome }) => {
-    // A stop decided here is the reason that counts, whatever the worker said while winding down.
-    let reason = trial.pendingStop ?? outcome.reason;
-    let state = trial.pendingStop && outcome.state !== 'failed' ? 'stopped' : outcome.state;
+    // A stop decided here is the reason that counts, whatever the worker said while winding down,
+    // unless the trial had trained every epoch of its budget by then: that is a completed trial.
+    const trainedInFull = outcome.state === 'completed' && trial.epochs.some((e) => e.epoch >= study.spec.budget.max_epochs);
+    const stopCounts = trial.pendingStop !== undefined && !trainedInFull;
+    let reason = stopCounts
+      ? trial.pendingStop
+      : trial.pendingStop !== undefined
+        ? `trained its ${study.spec.budget.max_epochs} epochs before the stop took effect (${trial.pendingStop})`
+        : outcome.reason;
+    let state = stopCounts && outcome.state !== 'failed' ? 'stopped' : outcome.state;
     // Whatever the runner says, a trial with no value of the objective has not completed: a
     // study of such trials would otherwise end "completed" with nothing to rank.
     const missing = state === 'completed' ? missingObjective(trial, study.spec.objective.metric) : undefined;
