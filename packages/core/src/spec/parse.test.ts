@@ -103,6 +103,8 @@ describe('parseSpec', () => {
       'space: must define at most 64 parameters (got 65)',
     ]);
     expect(problems({ ...valid(), space: {} })).toEqual(['space: must define at least one parameter']);
+    // A missing space is one problem, not two.
+    expect(problems({ ...valid(), space: undefined }).filter((p) => p.startsWith('space'))).toEqual(['space: is required']);
     expect(problems(withChange((s) => (s.space.optimizer.choices = ['momentum', 'rmsprop', 'momentum'])))).toEqual([
       'space.optimizer.choices: must not repeat a choice',
     ]);

@@ -55,7 +55,8 @@ export function checkSpec(input: unknown): SpecCheck {
   if (!isRecord(input)) return { spec: undefined, problems, draft };
   const raw = isRecord(input.space) ? input.space : {};
   for (const p of checkSemantics(draft, raw)) {
-    if (!problems.some((q) => q.path === p.path && q.message === p.message)) problems.push(p);
+    // One problem per path from the schema is enough: 'space: is required' needs no 'space: must define …'.
+    if (!problems.some((q) => q.path === p.path && (q.message === p.message || p.path === 'space'))) problems.push(p);
   }
   return { spec: problems.length === 0 && parsed.success ? parsed.data : undefined, problems, draft };
 }
