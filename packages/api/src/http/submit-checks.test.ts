@@ -48,4 +48,17 @@ trainer: { runner: tfjs-gpu }
     expect(status).toBe(400);
     expect(problems[0]).toMatch(/^trainer\.runner: no runner named 'tfjs-gpu' \(known: .*tfjs/);
   });
+
+  it('400: a budget typo is its own problem, not also a stopping rule judged against a stand-in budget', async () => {
+    const { status, problems } = await submit(`
+name: z
+objective: { metric: val_auc_macro, direction: maximize }
+space: { learning_rate: { type: float, low: 0.001, high: 0.1, log: true } }
+budget: { max_trials: 2, max_epochs: 4, parallelism: 0 }
+stopping: [ { name: median } ]
+trainer: { runner: simulate, options: { curve: lr_auc } }
+`);
+    expect(status).toBe(400);
+    expect(problems.filter((p) => /^(budget|stopping)/.test(p))).toEqual(['budget.parallelism: must be at least 1']);
+  });
 });

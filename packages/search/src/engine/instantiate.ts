@@ -104,13 +104,15 @@ async function buildPlugins(
     'strategy',
   );
   const rules: StudyPlugins['rules'] = [];
+  // A budget that did not parse is a stand-in here: rules are not judged against its max_epochs.
+  const budgetParsed = !problems.some((p) => p.path === 'budget' || p.path.startsWith('budget.'));
   const stoppingCtx = { direction: objective.direction, metric: objective.metric, maxEpochs: budget.max_epochs };
   for (const [i, ref] of spec.stopping.entries()) {
     const rule = await collect(() => own.create('stopping', ref, stoppingCtx, `stopping.${i}`), `stopping.${i}`);
     if (rule) rules.push({ name: ref.name, rule });
     // Checks that came after a study was stored must not stop it resuming: asked at submit only.
     const plugin = own.get('stopping', ref.name);
-    if (rule && checkRunner && plugin?.checkOptions) {
+    if (rule && checkRunner && budgetParsed && plugin?.checkOptions) {
       const why = plugin.checkOptions(plugin.parseOptions(ref.options), stoppingCtx);
       if (why) problems.push({ path: `stopping.${i}`, message: why });
     }
