@@ -20,10 +20,27 @@ function problems(trainer: Record<string, unknown>) {
 
 describe('command runner: checkSpec', () => {
   it('accepts a good spec', () => {
-    expect(problems({ options: { command: ['python3', 'train.py'], args: 'flags', stop_grace_s: 30 } })).toEqual([]);
+    expect(problems({ options: { command: ['python3', 'train.py'], cwd: '/srv/job', args: 'flags', stop_grace_s: 30 } })).toEqual([]);
     expect(
-      problems({ options: { command: ['python3', 'train.py', '--lr={learning_rate}', '--bs={batch_size}'], args: 'placeholders' } }),
+      problems({
+        options: { command: ['python3', '/srv/job/train.py', '--lr={learning_rate}', '--bs={batch_size}'], args: 'placeholders' },
+      }),
     ).toEqual([]);
+    // Code and module names are not files; a program found on the PATH is not a path.
+    expect(problems({ options: { command: ['python3', '-c', 'import train'] } })).toEqual([]);
+    expect(problems({ options: { command: ['python3', '-m', 'train.py'] } })).toEqual([]);
+    expect(problems({ options: { command: ['train-model', '--config', 'conf.yaml'] } })).toEqual([]);
+  });
+
+  it('refuses a relative script path without cwd: a trial runs in a fresh directory that only holds its params', () => {
+    const why =
+      'is a relative path, and each trial runs in a fresh directory of its own: set trainer.options.cwd to the directory that holds it, or give an absolute path';
+    expect(problems({ options: { command: ['python3', 'train.py'] } })).toEqual([
+      { path: 'trainer.options.command.1', message: `'train.py' ${why}` },
+    ]);
+    expect(problems({ options: { command: ['./run.sh', '--fast'] } })).toEqual([
+      { path: 'trainer.options.command.0', message: `'./run.sh' ${why}` },
+    ]);
   });
 
   it('names a missing or empty command', () => {

@@ -38,6 +38,7 @@ export function checkCommandSpec(spec: SearchSpec): SpecProblem[] {
       }
     }
   });
+  if (parsed.options.cwd === undefined) problems.push(...relativeScripts(command));
   const tb = parsed.options.tensorboard;
   if (tb) {
     try {
@@ -53,4 +54,26 @@ export function checkCommandSpec(spec: SearchSpec): SpecProblem[] {
       });
   }
   return [...problems, ...unused];
+}
+
+/** Script files an interpreter reads (train.py, run.sh), or the program itself when it is a path. */
+const SCRIPT_FILE = /\.(py|js|mjs|cjs|ts|sh|r|jl|rb|pl)$/i;
+/** Options after which an argument is code or a module name, not a file. */
+const CODE_FLAGS = new Set(['-c', '-m', '-e', '--eval', '-p', '--print']);
+
+/**
+ * Without `cwd` a trial runs in a fresh directory of its own that holds only its params file: a
+ * relative path to a script can never be found there (`python3 train.py` fails in every trial).
+ */
+function relativeScripts(command: readonly string[]): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const fix =
+    'each trial runs in a fresh directory of its own: set trainer.options.cwd to the directory that holds it, or give an absolute path';
+  command.forEach((arg, i) => {
+    if (arg.startsWith('/') || placeholdersIn(arg).length > 0 || (i > 0 && CODE_FLAGS.has(command[i - 1] as string))) return;
+    const program = i === 0 && arg.includes('/');
+    if (program || (i > 0 && !arg.startsWith('-') && SCRIPT_FILE.test(arg)))
+      problems.push({ path: `trainer.options.command.${i}`, message: `'${arg}' is a relative path, and ${fix}` });
+  });
+  return problems;
 }
