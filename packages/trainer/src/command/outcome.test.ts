@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideOutcome, errorLine } from './outcome.ts';
+import { decideOutcome, type EndFacts, errorLine } from './outcome.ts';
 
 describe('the failure reason of a command trial', () => {
   it("names the script's error, not the teardown noise Python prints after it", () => {
@@ -115,5 +115,53 @@ describe('the failure reason of a command trial', () => {
         `; 1 problem(s) reading the reports, the first: ${problem}`,
       notes: { bad_report_lines: 2, bad_report_examples: [line], report_problems: 1, report_problem_examples: [problem] },
     });
+  });
+
+  it('hung: what had arrived by then decides, late reports and refused lines are named, and a completed trial says what was refused', () => {
+    const sink = (over: Partial<EndFacts['sink']> = {}): EndFacts['sink'] => ({
+      badLines: 0,
+      badExamples: [],
+      readProblems: 0,
+      readProblemExamples: [],
+      metricsSeen: new Set(['val_auc_macro']),
+      epochsReported: 4,
+      lastEpoch: 4,
+      ...over,
+    });
+    const facts = (over: Partial<EndFacts>): EndFacts => ({
+      end: { code: 0, signal: null },
+      stopped: undefined,
+      hung: undefined,
+      sink: sink(),
+      stderrTail: [],
+      objective: 'val_auc_macro',
+      maxEpochs: 4,
+      notes: {},
+      ...over,
+    });
+    const hung = { seconds: 4, option: 'report_timeout_s' };
+    // Nothing had arrived when it was called hung; its four epochs came once it was stopped (never flushed).
+    expect(decideOutcome(facts({ hung: { ...hung, epochsReported: 0, trained: false } }))).toMatchObject({
+      state: 'failed',
+      reason:
+        'hung: no report for 4 s (report_timeout_s); 4 epoch report(s) arrived only after that: flush the metrics file after each line',
+    });
+    // Every epoch had arrived: it finished, then hung.
+    expect(decideOutcome(facts({ hung: { ...hung, epochsReported: 4, trained: true } }))).toMatchObject({
+      state: 'completed',
+      reason: 'finished its 4 epochs, then hung: no report for 4 s (report_timeout_s)',
+    });
+    // Lines were written, but refused: that is why nothing counted.
+    const refusedSink = sink({ badLines: 4, badExamples: ['metrics file line 1: sweepd: must be 1'], epochsReported: 0, lastEpoch: 0 });
+    expect(decideOutcome(facts({ hung: { ...hung, epochsReported: 0, trained: false }, sink: refusedSink }))).toMatchObject({
+      state: 'failed',
+      reason: 'hung: no report for 4 s (report_timeout_s); 4 report line(s) refused, the first: metrics file line 1: sweepd: must be 1',
+    });
+    const zeroBased = sink({ badLines: 1, badExamples: ['metrics file line 1: epoch: must be at least 1 (epochs are 1-based)'] });
+    expect(decideOutcome(facts({ sink: zeroBased }))).toMatchObject({
+      state: 'completed',
+      reason: '1 report line(s) refused, the first: metrics file line 1: epoch: must be at least 1 (epochs are 1-based)',
+    });
+    expect(decideOutcome(facts({})).reason).toBeUndefined();
   });
 });

@@ -6,7 +6,8 @@ export interface EndFacts {
   end: ProcessEnd;
   /** The stop's reason when sweepd stopped the trial (a rule, a user, a shutdown). */
   stopped: string | undefined;
-  hung: { seconds: number; option: string } | undefined;
+  /** Called hung: after how long, by which option, and what had arrived by then. */
+  hung: { seconds: number; option: string; epochsReported: number; trained: boolean } | undefined;
   sink: Pick<
     ReportSink,
     'badLines' | 'badExamples' | 'readProblems' | 'readProblemExamples' | 'metricsSeen' | 'epochsReported' | 'lastEpoch'
@@ -70,13 +71,20 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
   // A script that reported its last epoch and the objective, then crashed or hung on the way out
   // (CUDA or DataLoader teardown), trained in full: completed, with the failure as its reason, so
   // its results rank. One that failed before its last epoch failed.
-  const trained = f.sink.lastEpoch >= f.maxEpochs && f.sink.metricsSeen.has(f.objective);
+  const trained = f.hung ? f.hung.trained : f.sink.lastEpoch >= f.maxEpochs && f.sink.metricsSeen.has(f.objective);
+  // Lines refused may be why nothing counted as a report: say so wherever it matters.
+  const refused = f.sink.badLines > 0 ? `; ${f.sink.badLines} report line(s) refused, the first: ${f.sink.badExamples[0]}` : '';
   const failed = (reason: string): TrialOutcome =>
     trained
       ? { state: 'completed', reason: `finished its ${f.maxEpochs} epochs, then ${reason}`, notes: { ...notes, stderr_tail: f.stderrTail } }
       : { state: 'failed', reason, notes: { ...notes, stderr_tail: f.stderrTail } };
 
-  if (f.hung) return failed(`hung: no report for ${f.hung.seconds} s (${f.hung.option})`);
+  if (f.hung) {
+    const late = f.sink.epochsReported - f.hung.epochsReported;
+    // Reports that arrived only once it was stopped were written but not flushed as they went.
+    const unflushed = late > 0 ? `; ${late} epoch report(s) arrived only after that: flush the metrics file after each line` : '';
+    return failed(`hung: no report for ${f.hung.seconds} s (${f.hung.option})${refused}${unflushed}`);
+  }
   if (f.stopped !== undefined) return { state: 'stopped', reason: f.stopped, notes };
   const lastErr = errorLine(f.stderrTail);
   const detail = lastErr ? `: ${lastErr}` : '';
@@ -84,10 +92,10 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
   if (f.end.code !== 0) return failed(`exit code ${f.end.code}${detail}`);
   if (!f.sink.metricsSeen.has(f.objective)) {
     // Refused lines or a reader's problems (a damaged event file) may be where the objective was: say so.
-    const refused = f.sink.badLines > 0 ? `; ${f.sink.badLines} report line(s) refused, the first: ${f.sink.badExamples[0]}` : '';
     const unread =
       f.sink.readProblems > 0 ? `; ${f.sink.readProblems} problem(s) reading the reports, the first: ${f.sink.readProblemExamples[0]}` : '';
     return failed(objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported) + refused + unread);
   }
-  return { state: 'completed', notes };
+  // Completed, but some of what it wrote was refused (an epoch 0, a line without "sweepd": 1): say so.
+  return refused ? { state: 'completed', reason: refused.slice(2), notes } : { state: 'completed', notes };
 }

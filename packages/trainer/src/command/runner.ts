@@ -6,7 +6,7 @@ import { buildArgv } from './argv.ts';
 import { type CommandOptions, parseCommandOptions } from './options.ts';
 import { ReportSink } from './report-sink.ts';
 import { FileTail } from './metrics-tail.ts';
-import { decideOutcome } from './outcome.ts';
+import { decideOutcome, type EndFacts } from './outcome.ts';
 import { startTensorBoard } from './tensorboard.ts';
 import { type ProcessEnd, TrialProcess } from './trial-process.ts';
 import { endOrphanGroups } from './orphan-groups.ts';
@@ -113,7 +113,7 @@ export class CommandRunner implements Runner {
     tail.start();
 
     let stopped: string | undefined;
-    let hung: { seconds: number; option: string } | undefined;
+    let hung: EndFacts['hung'];
     const startedAt = Date.now();
     const onAbort = () => {
       stopped ??= reasonOf(ctx.signal);
@@ -128,7 +128,13 @@ export class CommandRunner implements Runner {
         const seconds = first ? (options.start_timeout_s ?? options.report_timeout_s) : options.report_timeout_s;
         if (stopped !== undefined || hung !== undefined) return;
         if (Date.now() - (sink.lastReportAt ?? startedAt) < seconds * 1000) return;
-        hung = { seconds, option: first && options.start_timeout_s !== undefined ? 'start_timeout_s' : 'report_timeout_s' };
+        hung = {
+          seconds,
+          option: first && options.start_timeout_s !== undefined ? 'start_timeout_s' : 'report_timeout_s',
+          // What had arrived when it was called hung: reports read later do not make it a trial that finished first.
+          epochsReported: sink.epochsReported,
+          trained: sink.lastEpoch >= job.maxEpochs && sink.metricsSeen.has(job.objective.metric),
+        };
         ctx.log(`no report for ${seconds} s: stopping the trial as hung`);
         void proc.stop(`no report for ${seconds} s`, options.stop_grace_s * 1000).catch(() => {});
       },
