@@ -10,7 +10,7 @@ export interface EndFacts {
   hung: { seconds: number; option: string; epochsReported: number; trained: boolean } | undefined;
   sink: Pick<
     ReportSink,
-    'badLines' | 'badExamples' | 'readProblems' | 'readProblemExamples' | 'metricsSeen' | 'epochsReported' | 'lastEpoch'
+    'badLines' | 'badExamples' | 'readProblems' | 'readProblemExamples' | 'metricsSeen' | 'epochsReported' | 'lastEpoch' | 'beyondBudget'
   >;
   stderrTail: readonly string[];
   objective: string;
@@ -86,6 +86,15 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
     return failed(`hung: no report for ${f.hung.seconds} s (${f.hung.option})${refused}${unflushed}`);
   }
   if (f.stopped !== undefined) return { state: 'stopped', reason: f.stopped, notes };
+  if (f.sink.beyondBudget > 0 && trained) {
+    // It trained its budget and went on: stopped at the budget, whatever its exit said.
+    notes.epochs_beyond_budget = f.sink.beyondBudget;
+    return {
+      state: 'completed',
+      reason: `reported epochs beyond budget.max_epochs ${f.maxEpochs} (up to ${f.sink.beyondBudget}): not recorded, and the trial was stopped there`,
+      notes,
+    };
+  }
   const lastErr = errorLine(f.stderrTail);
   const detail = lastErr ? `: ${lastErr}` : '';
   if (f.end.signal) return failed(`killed by ${f.end.signal}${detail}`);

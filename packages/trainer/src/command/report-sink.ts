@@ -25,9 +25,16 @@ export class ReportSink {
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown;
 
+  /** The highest epoch reported beyond the study's budget (not forwarded), 0 when none was. */
+  beyondBudget = 0;
+
   constructor(
     private readonly forward: (epoch: EpochRecord) => Promise<void>,
     private readonly log: (message: string) => void,
+    /** budget.max_epochs: later epochs are not the study's (its trials are compared over this many). */
+    private readonly maxEpochs = Number.POSITIVE_INFINITY,
+    /** Called once, at the first epoch beyond the budget: the trial has trained its budget. */
+    private readonly onBudgetTrained: () => void = () => {},
   ) {}
 
   /** One line of the protocol; `where` names its source in warnings (e.g. `metrics.jsonl line 4`). */
@@ -55,6 +62,16 @@ export class ReportSink {
 
   epoch(epoch: EpochRecord): void {
     this.lastReportAt = Date.now();
+    if (epoch.epoch > this.maxEpochs) {
+      if (this.beyondBudget === 0) {
+        this.log(
+          `epoch ${epoch.epoch} is beyond budget.max_epochs ${this.maxEpochs}: not recorded, and the trial is stopped (it should end at SWEEPD_MAX_EPOCHS)`,
+        );
+        this.onBudgetTrained();
+      }
+      this.beyondBudget = Math.max(this.beyondBudget, epoch.epoch);
+      return;
+    }
     this.epochsReported++;
     this.lastEpoch = Math.max(this.lastEpoch, epoch.epoch);
     for (const name of Object.keys(epoch.metrics)) this.metricsSeen.add(name);

@@ -195,6 +195,35 @@ describe('command runner, with real processes', () => {
     expect(epochs[0]?.layers.find((l) => l.layer === 'InceptionV4/Conv2d_1a_3x3')?.std).toBeGreaterThan(0);
   }, 30_000);
 
+  it('a script that trains past budget.max_epochs is stopped there, completed, its later epochs not recorded', async () => {
+    const script = [
+      'import json, os, time',
+      'for epoch in range(1, 61):',
+      '    with open(os.environ["SWEEPD_METRICS_FILE"], "a") as f:',
+      '        f.write(json.dumps({"sweepd": 1, "epoch": epoch, "metrics": {"val_auc_macro": 0.5 + epoch / 10}}) + "\\n")',
+      '    time.sleep(0.3)',
+    ].join('\n');
+    const j = job({}, { command: ['python3', '-c', script], args: 'none', stop_grace_s: 5, term_grace_s: 1 }, 3);
+    const epochs: EpochRecord[] = [];
+    const logs: string[] = [];
+    const started = Date.now();
+    const outcome = await runner.run(j, {
+      signal: new AbortController().signal,
+      report: async (e) => void epochs.push(e),
+      log: (m) => logs.push(m),
+    });
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(outcome).toMatchObject({
+      state: 'completed',
+      reason: expect.stringMatching(
+        /^reported epochs beyond budget\.max_epochs 3 \(up to \d+\): not recorded, and the trial was stopped there$/,
+      ),
+    });
+    expect(logs.filter((l) => l.includes('beyond budget.max_epochs 3'))).toHaveLength(1);
+    // Stopped soon after epoch 4 (SIGTERM after its grace), not left to run its sixty (18 s).
+    expect(Date.now() - started).toBeLessThan(8_000);
+  }, 30_000);
+
   it('a damaged event file is a problem reading the reports, not a bad report line, and the failure names it', async () => {
     const events = fileURLToPath(new URL('../tensorboard/fixtures/tf1', import.meta.url));
     // The fixture's files, and one more whose first record's length checksum is wrong.

@@ -85,7 +85,13 @@ export class CommandRunner implements Runner {
     await mkdir(this.options.cacheDir, { recursive: true });
     await writeFile(files.params, `${JSON.stringify(job.params, null, 2)}\n`);
 
-    const sink = new ReportSink(ctx.report, ctx.log);
+    // A script that trains past the budget is stopped there: its trial is compared over max_epochs.
+    let budgetTrained = false;
+    let stopForBudget = () => {};
+    const sink = new ReportSink(ctx.report, ctx.log, job.maxEpochs, () => {
+      budgetTrained = true;
+      stopForBudget();
+    });
     let lineNo = 0;
     const tail = new FileTail(files.metrics, (line) => sink.line(line, `metrics file line ${++lineNo}`), { log: ctx.log });
     const tensorboard = options.tensorboard ? await startTensorBoard(options.tensorboard, trialDir, sink, ctx.log) : undefined;
@@ -119,6 +125,8 @@ export class CommandRunner implements Runner {
       stopped ??= reasonOf(ctx.signal);
       void proc.stop(stopped, options.stop_grace_s * 1000).catch(() => {});
     };
+    stopForBudget = () => void proc.stop(`trained budget.max_epochs ${job.maxEpochs}`, options.stop_grace_s * 1000).catch(() => {});
+    if (budgetTrained) stopForBudget();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     // A stop that came while the process was starting (the directory, the spawn) has no event left to fire.
     if (ctx.signal.aborted) onAbort();
