@@ -181,6 +181,11 @@ describe('studyAnswer', () => {
       'No trial reported val_auc_macro without failing (1 failed after reporting it): there is no config to recommend.',
     );
 
+    // Reported, but never finite.
+    const nan: TrialRecord = { ...trial(0, adam, [Number.NaN, Number.NaN], 'val_auc_macro', true), state: 'failed', value: undefined };
+    expect(studyAnswer(spec, 'failed', [nan]).verdict).toBe(
+      'No trial reported a finite val_auc_macro (only NaN or infinite values): there is no config to recommend.',
+    );
     const none = studyAnswer(spec, 'completed', [trial(0, adam, [0.6, 0.7], 'val_auc_macro', true)]);
     expect(none.baseline).toBeUndefined();
     expect(none.best?.diagnosis.verdict).toBeDefined();

@@ -232,7 +232,11 @@ function capital(text: string): string {
 function noValue(metric: string, state: StudyState, trials: readonly TrialRecord[]): string {
   if (state === 'running') return `No trial has reported ${metric} yet.`;
   const failedWithValue = trials.filter((t) => t.state === 'failed' && t.value !== undefined && Number.isFinite(t.value)).length;
-  return failedWithValue > 0
-    ? `No trial reported ${metric} without failing (${failedWithValue} failed after reporting it): there is no config to recommend.`
+  if (failedWithValue > 0)
+    return `No trial reported ${metric} without failing (${failedWithValue} failed after reporting it): there is no config to recommend.`;
+  // Reported, but NaN or infinite at every epoch: not "never reported".
+  const reported = trials.some((t) => t.epochs.some((e) => metric in e.metrics));
+  return reported
+    ? `No trial reported a finite ${metric} (only NaN or infinite values): there is no config to recommend.`
     : `No trial reported ${metric}: there is no config to recommend.`;
 }

@@ -10,7 +10,15 @@ export interface EndFacts {
   hung: { seconds: number; option: string; epochsReported: number; trained: boolean } | undefined;
   sink: Pick<
     ReportSink,
-    'badLines' | 'badExamples' | 'readProblems' | 'readProblemExamples' | 'metricsSeen' | 'epochsReported' | 'lastEpoch' | 'beyondBudget'
+    | 'badLines'
+    | 'badExamples'
+    | 'readProblems'
+    | 'readProblemExamples'
+    | 'metricsSeen'
+    | 'epochsReported'
+    | 'lastEpoch'
+    | 'beyondBudget'
+    | 'unprefixed'
   >;
   stderrTail: readonly string[];
   objective: string;
@@ -103,7 +111,11 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
     // Refused lines or a reader's problems (a damaged event file) may be where the objective was: say so.
     const unread =
       f.sink.readProblems > 0 ? `; ${f.sink.readProblems} problem(s) reading the reports, the first: ${f.sink.readProblemExamples[0]}` : '';
-    return failed(objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported) + refused + unread);
+    const unprefixed =
+      f.sink.unprefixed > 0
+        ? `; ${f.sink.unprefixed} stdout line(s) looked like reports but lack the '@sweepd ' prefix, so they were not read`
+        : '';
+    return failed(objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported) + refused + unread + unprefixed);
   }
   // Completed, but some of what it wrote was refused (an epoch 0, a line without "sweepd": 1): say so.
   return refused ? { state: 'completed', reason: refused.slice(2), notes } : { state: 'completed', notes };

@@ -25,6 +25,8 @@ export class ReportSink {
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown;
 
+  /** stdout lines that look like reports but lack the `@sweepd ` prefix (not read). */
+  unprefixed = 0;
   /** The highest epoch reported beyond the study's budget (not forwarded), 0 when none was. */
   beyondBudget = 0;
 

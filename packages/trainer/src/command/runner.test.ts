@@ -224,6 +224,16 @@ describe('command runner, with real processes', () => {
     expect(Date.now() - started).toBeLessThan(8_000);
   }, 30_000);
 
+  it('reports printed on stdout without the @sweepd prefix: the failure says so', async () => {
+    const script = 'import json\nfor e in (1, 2): print(json.dumps({"sweepd": 1, "epoch": e, "metrics": {"val_auc_macro": 0.7}}))';
+    const j = job({}, { command: ['python3', '-c', script], args: 'none' }, 2);
+    const outcome = await runner.run(j, { signal: new AbortController().signal, report: async () => {}, log: () => {} });
+    expect(outcome).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(/; 2 stdout line\(s\) looked like reports but lack the '@sweepd ' prefix, so they were not read$/),
+    });
+  }, 30_000);
+
   it('a damaged event file is a problem reading the reports, not a bad report line, and the failure names it', async () => {
     const events = fileURLToPath(new URL('../tensorboard/fixtures/tf1', import.meta.url));
     // The fixture's files, and one more whose first record's length checksum is wrong.

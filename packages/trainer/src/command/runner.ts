@@ -108,6 +108,8 @@ export class CommandRunner implements Runner {
         termGraceMs: options.term_grace_s * 1000,
         onStdoutLine: (line) => {
           if (line.startsWith(STDOUT_PREFIX)) sink.line(line.slice(STDOUT_PREFIX.length), 'stdout');
+          // A report printed without its prefix is not read: counted, so a failure can say why.
+          else if (/^\s*\{.*"sweepd"\s*:/.test(line)) sink.unprefixed++;
         },
       });
     } catch (err) {
