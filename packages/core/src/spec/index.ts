@@ -2,3 +2,4 @@ export * from './errors.ts';
 export * from './parse.ts';
 export * from './schema.ts';
 export * from './nesting.ts';
+export { keysAt, nearestName } from './did-you-mean.ts';

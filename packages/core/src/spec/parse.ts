@@ -4,6 +4,7 @@ import { baselineProblems } from './baseline.ts';
 import { SpecError, type SpecProblem, formatPath } from './errors.ts';
 import { nestingProblem } from './nesting.ts';
 import { LIMITS, paramSchema, type ParamSpec, type SearchSpec, specSchema } from './schema.ts';
+import { keysAt, nearestName } from './did-you-mean.ts';
 
 /** What checking a spec found: every problem at once, and the parts that did parse. */
 export interface SpecCheck {
@@ -104,7 +105,12 @@ function baselineDraft(value: unknown): Pick<SearchSpec, 'baseline'> {
 function toProblem(issue: z.core.$ZodIssue): SpecProblem {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}` };
+    const known = keysAt(specSchema, issue.path);
+    const named = issue.keys.map((k) => {
+      const near = nearestName(k, known);
+      return near ? `'${k}' (did you mean '${near}'?)` : `'${k}'`;
+    });
+    return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${named.join(', ')}` };
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) return { path, message: 'is required' };
   if (issue.code === 'invalid_type')

@@ -72,7 +72,7 @@ describe('command runner: checkSpec', () => {
     );
     expect(problems({ options: { comand: ['python3', 'train.py'] } })).toEqual([
       { path: 'trainer.options.command', message: 'is required: the argv to run, e.g. [python3, train.py]' },
-      { path: 'trainer.options', message: 'unknown option(s): comand' },
+      { path: 'trainer.options', message: "unknown option(s): comand (did you mean 'command'?)" },
     ]);
     expect(problems({ options: { command: ['x'], env: { SWEEPD_TRIAL_ID: 'x' } } })).toEqual([
       { path: 'trainer.options.env.SWEEPD_TRIAL_ID', message: 'SWEEPD_* variables are set by sweepd for each trial' },

@@ -1,4 +1,4 @@
-import type { SpecProblem } from '@sweepd/core';
+import { keysAt, nearestName, type SpecProblem } from '@sweepd/core';
 import { z } from 'zod';
 
 /**
@@ -69,9 +69,16 @@ export function parseCommandOptions(raw: unknown): { options: CommandOptions } |
       ? []
       : parsed.error.issues.map((i) => ({
           path: ['trainer', 'options', ...i.path.map(String)].join('.'),
-          message: i.code === 'unrecognized_keys' ? `unknown option(s): ${i.keys.join(', ')}` : i.message,
+          message:
+            i.code === 'unrecognized_keys' ? `unknown option(s): ${i.keys.map((k) => withNearest(k, i.path)).join(', ')}` : i.message,
         }))),
     ...reserved.map((k) => ({ path: `trainer.options.env.${k}`, message: 'SWEEPD_* variables are set by sweepd for each trial' })),
   ];
   return parsed.success && problems.length === 0 ? { options: parsed.data } : { problems };
+}
+
+/** `wd`, or `stop_grace (did you mean 'stop_grace_s'?)` when a known option is one typo away. */
+function withNearest(key: string, at: readonly PropertyKey[]): string {
+  const near = nearestName(key, keysAt(commandOptionsSchema, at));
+  return near ? `${key} (did you mean '${near}'?)` : key;
 }
