@@ -53,6 +53,10 @@ export async function startWorker(options: WorkerOptions): Promise<Subscription>
     } catch (err) {
       if (control.stopReason !== undefined && control.stopReason !== 'shutdown') {
         outcome = { state: 'stopped', reason: control.stopReason };
+      } else if (control.stopReason === 'shutdown') {
+        // The bus closing under a running trial's reports is how a shutdown goes: nothing to warn of.
+        log.info({ ...ids, err: String(err) }, 'trial handed back at shutdown');
+        throw err;
       } else {
         log.warn({ ...ids, err: String(err) }, 'trial interrupted; handing it back');
         throw err;
