@@ -270,7 +270,7 @@ describe('command runner, with real processes', () => {
     const j = job({}, { command: ['no-such-program-sweepd'] });
     const outcome = await runner.run(j, { signal: new AbortController().signal, report: async () => {}, log: () => {} });
     expect(outcome.state).toBe('failed');
-    expect(outcome.reason).toMatch(/^cannot start no-such-program-sweepd: .*ENOENT/);
+    expect(outcome.reason).toMatch(/^cannot start no-such-program-sweepd: not found on the PATH of the worker \(.*ENOENT/);
     expect(existsSync(path.join(runner.trialsDir, j.trialId, 'params.json'))).toBe(true);
   });
 });

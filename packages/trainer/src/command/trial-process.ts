@@ -91,7 +91,12 @@ export class TrialProcess {
     });
     return new Promise((resolve, reject) => {
       child.once('spawn', () => resolve(new TrialProcess(child, options)));
-      child.once('error', (err) => reject(new Error(`cannot start ${program}: ${err.message}`)));
+      child.once('error', (err) => {
+        // ENOENT from spawn names no cause a user would recognise: say where it was looked for.
+        const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+        const where = program.includes('/') ? `no such file (${err.message})` : `not found on the PATH of the worker (${err.message})`;
+        reject(new Error(`cannot start ${program}: ${missing ? where : err.message}`));
+      });
     });
   }
 
