@@ -35,7 +35,7 @@ describe('GPUs', () => {
     expect(() => resolveGpus('0,2,x,0', ['0', '1'])).toThrow(
       "--gpus 0,2,x,0: GPU 2 does not exist (nvidia-smi lists 0, 1); 'x' is not a GPU index; GPU 0 is listed twice",
     );
-    expect(() => resolveGpus('all', [])).toThrow('--gpus all: nvidia-smi lists no GPU on this host');
+    expect(() => resolveGpus('all', [])).toThrow('--gpus all: no GPU on this host (nvidia-smi is not installed, or lists none)');
     expect(() => resolveGpus('0', [])).toThrow('GPU 0 does not exist (nvidia-smi lists none)');
   });
 

@@ -26,7 +26,7 @@ export function resolveGpus(requested: string | undefined, available: readonly s
   const text = requested?.trim();
   if (text === undefined) return [...available];
   if (text === 'all') {
-    if (available.length === 0) throw new Error('--gpus all: nvidia-smi lists no GPU on this host');
+    if (available.length === 0) throw new Error('--gpus all: no GPU on this host (nvidia-smi is not installed, or lists none)');
     return [...available];
   }
   if (text === '' || text === 'none') return [];
