@@ -1,6 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { decideOutcome, type EndFacts, errorLine } from './outcome.ts';
 
+/** What a sink gathered: nothing refused, nothing beyond the budget, unless `over` says so. */
+function sinkOf(over: Partial<EndFacts['sink']>): EndFacts['sink'] {
+  return {
+    badLines: 0,
+    badExamples: [],
+    readProblems: 0,
+    readProblemExamples: [],
+    beyondBudget: 0,
+    unprefixed: 0,
+    metricsSeen: new Set(),
+    epochsReported: 0,
+    lastEpoch: 0,
+    ...over,
+  };
+}
+
 describe('the failure reason of a command trial', () => {
   it("names the script's error, not the teardown noise Python prints after it", () => {
     const oom = [
@@ -40,17 +56,7 @@ describe('the failure reason of a command trial', () => {
       end: { code: 1, signal: null },
       stopped: undefined,
       hung: undefined,
-      sink: {
-        badLines: 0,
-        badExamples: [],
-        readProblems: 0,
-        readProblemExamples: [],
-        beyondBudget: 0,
-        unprefixed: 0,
-        metricsSeen: new Set(),
-        epochsReported: 0,
-        lastEpoch: 0,
-      },
+      sink: sinkOf({}),
       stderrTail: ['ValueError: --frozen_layers=9 is out of range', 'Exception ignored in: <module threading>'],
       objective: 'val_auc_macro',
       maxEpochs: 3,
@@ -65,17 +71,7 @@ describe('the failure reason of a command trial', () => {
         end: { code: null, signal: 'SIGSEGV' },
         stopped: undefined,
         hung: undefined,
-        sink: {
-          badLines: 0,
-          badExamples: [],
-          readProblems: 0,
-          readProblemExamples: [],
-          beyondBudget: 0,
-          unprefixed: 0,
-          metricsSeen: new Set([objective]),
-          epochsReported: lastEpoch,
-          lastEpoch,
-        },
+        sink: sinkOf({ metricsSeen: new Set([objective]), epochsReported: lastEpoch, lastEpoch }),
         stderrTail: ['Segmentation fault in cudaFree'],
         objective: 'val_auc_macro',
         maxEpochs: 3,
@@ -98,17 +94,15 @@ describe('the failure reason of a command trial', () => {
       end: { code: 0, signal: null },
       stopped: undefined,
       hung: undefined,
-      sink: {
+      sink: sinkOf({
         badLines: 2,
         badExamples: [line],
         readProblems: 1,
         readProblemExamples: [problem],
-        beyondBudget: 0,
-        unprefixed: 0,
         metricsSeen: new Set(['train_loss']),
         epochsReported: 3,
         lastEpoch: 3,
-      },
+      }),
       stderrTail: [],
       objective: 'val_auc_macro',
       maxEpochs: 3,
@@ -124,18 +118,8 @@ describe('the failure reason of a command trial', () => {
   });
 
   it('hung: what had arrived by then decides, late reports and refused lines are named, and a completed trial says what was refused', () => {
-    const sink = (over: Partial<EndFacts['sink']> = {}): EndFacts['sink'] => ({
-      badLines: 0,
-      badExamples: [],
-      readProblems: 0,
-      readProblemExamples: [],
-      beyondBudget: 0,
-      unprefixed: 0,
-      metricsSeen: new Set(['val_auc_macro']),
-      epochsReported: 4,
-      lastEpoch: 4,
-      ...over,
-    });
+    const sink = (over: Partial<EndFacts['sink']> = {}) =>
+      sinkOf({ metricsSeen: new Set(['val_auc_macro']), epochsReported: 4, lastEpoch: 4, ...over });
     const facts = (over: Partial<EndFacts>): EndFacts => ({
       end: { code: 0, signal: null },
       stopped: undefined,
