@@ -1,5 +1,7 @@
 /** The vocabulary shared by every package: trials, reports and jobs as they travel and are stored. */
 
+import { nearestName } from './spec/did-you-mean.ts';
+
 export type ParamValue = number | string | boolean;
 export type Params = Readonly<Record<string, ParamValue>>;
 
@@ -151,5 +153,9 @@ export function bestOf(epochs: readonly EpochRecord[], metric: string, direction
  */
 export function objectiveNeverReported(metric: string, seen: Iterable<string>, epochs: number): string {
   const names = [...seen].sort();
-  return `objective metric '${metric}' was never reported; reported: ${names.length > 0 ? names.join(', ') : epochs > 0 ? 'no metrics' : 'no epoch at all'}`;
+  const near = nearestName(metric, names);
+  return (
+    `objective metric '${metric}' was never reported; reported: ${names.length > 0 ? names.join(', ') : epochs > 0 ? 'no metrics' : 'no epoch at all'}` +
+    (near ? ` (did you mean '${near}'?)` : '')
+  );
 }

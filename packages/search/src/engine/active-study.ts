@@ -42,6 +42,8 @@ export class ActiveStudy {
    * a run of setup failures as long as `budget.max_consecutive_failures` ends the study.
    */
   failuresInARow: (string | undefined)[] = [];
+  /** The trial that ended last (in the order they ended). */
+  lastEnded: LiveTrial | undefined;
   /** Serialises asks so two pumps never draw for the same free slots. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -83,6 +85,7 @@ export class ActiveStudy {
 
   /** Counts a trial that just ended towards (or breaks) the current run of failures. */
   noteEnded(trial: LiveTrial): void {
+    this.lastEnded = trial;
     if (trial.state === 'failed') this.failuresInARow.push(trial.reason);
     else if (FINISHED_TRIAL_STATES.has(trial.state)) this.failuresInARow = [];
   }

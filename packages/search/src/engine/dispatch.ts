@@ -3,7 +3,7 @@ import { tagsForTrialAll } from '../stopping/index.ts';
 import type { ActiveStudy } from './active-study.ts';
 import { baselineSuggestion } from './baseline.ts';
 import { type EngineContext, errorText } from './context.ts';
-import { failOnRepeatedFailures, failStudy, finishStudy } from './finishing.ts';
+import { failOnMisnamedObjective, failOnRepeatedFailures, failStudy, finishStudy } from './finishing.ts';
 
 /**
  * Dispatch: fills a study's free parallel slots with trials its strategy suggests, stores them and
@@ -27,7 +27,7 @@ export function pump(ctx: EngineContext, study: ActiveStudy): Promise<void> {
 }
 
 async function fill(ctx: EngineContext, study: ActiveStudy): Promise<void> {
-  if (await failOnRepeatedFailures(ctx, study)) return;
+  if ((await failOnMisnamedObjective(ctx, study)) || (await failOnRepeatedFailures(ctx, study))) return;
   if (study.creationUncertain) await adoptStoredTrials(ctx, study);
   await flushDispatch(ctx, study);
   const { budget } = study.spec;

@@ -390,6 +390,34 @@ describe('StudyEngine', () => {
     expect((await store.getStudy(study.id))?.reason).toMatch(/^all 4 trials failed/);
   });
 
+  it('fails a study at its first trial that reported a metric one typo from the objective, never the objective', async () => {
+    // The script reports val_auc_macro; the spec says val_auc_mcro.
+    const runner: Runner = {
+      async run(_job, ctx) {
+        for (const epoch of [1, 2]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.7, train_loss: 0.4 }, layers: [] });
+        return { state: 'completed' };
+      },
+    };
+    const { store, engine } = await setup({ runner });
+    const study = await engine.submit(
+      JSON.stringify(
+        spec({ objective: { metric: 'val_auc_mcro', direction: 'maximize' }, budget: { max_trials: 8, max_epochs: 2, parallelism: 1 } }),
+      ),
+    );
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    expect(await store.getStudy(study.id)).toMatchObject({
+      state: 'failed',
+      reason:
+        "objective.metric 'val_auc_mcro' is never reported: trial 0 reported 'val_auc_macro' instead (did you mean 'val_auc_macro'?); fix objective.metric (or the name the script reports) and submit again",
+    });
+    const trials = await store.listTrials(study.id);
+    expect(trials[0]?.reason).toBe(
+      "objective metric 'val_auc_mcro' was never reported; reported: train_loss, val_auc_macro (did you mean 'val_auc_macro'?)",
+    );
+    // Not the five trials in a row max_consecutive_failures would have spent.
+    expect(trials.length).toBeLessThanOrEqual(2);
+  });
+
   it('fails a study whose trials were all stopped before reporting a finite objective: nothing to hand back', async () => {
     // Every trial's losses are NaN at epoch 1, and the divergence rule stops it there.
     const runner: Runner = {

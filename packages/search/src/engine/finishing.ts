@@ -1,4 +1,4 @@
-import { takesRank } from '@sweepd/core';
+import { nearestName, takesRank } from '@sweepd/core';
 import type { ActiveStudy } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 import { describeFailures } from './failures.ts';
@@ -29,6 +29,29 @@ export async function finishStudy(ctx: EngineContext, study: ActiveStudy): Promi
   ctx.active.delete(study.id);
   ctx.log.info({ studyId: study.id, trials: study.trials.size }, 'study completed');
   ctx.emit({ studyId: study.id, type: 'study' });
+}
+
+/**
+ * Fails a study at once when a trial ran its epochs without ever reporting the objective while it
+ * reported a metric one typo away from it (`val_auc_mcro` in the spec, `val_auc_macro` from the
+ * script): every trial would fail the same way, so the budget is not spent finding that out.
+ * Returns whether it did.
+ */
+export async function failOnMisnamedObjective(ctx: EngineContext, study: ActiveStudy): Promise<boolean> {
+  const trial = study.lastEnded;
+  const { metric } = study.spec.objective;
+  if (trial?.state !== 'failed' || trial.epochs.length === 0 || study.isComplete()) return false;
+  const seen = new Set(trial.epochs.flatMap((e) => Object.keys(e.metrics)));
+  if (seen.has(metric)) return false;
+  const near = nearestName(metric, [...seen]);
+  if (!near) return false;
+  await failStudy(
+    ctx,
+    study.id,
+    `objective.metric '${metric}' is never reported: trial ${trial.number} reported '${near}' instead (did you mean '${near}'?); ` +
+      'fix objective.metric (or the name the script reports) and submit again',
+  );
+  return true;
 }
 
 /**
