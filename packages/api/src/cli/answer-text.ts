@@ -1,6 +1,6 @@
 import type { StudyAnswer } from '../views/answer.ts';
 import type { ApiClient } from './client.ts';
-import { formatValue } from './table.ts';
+import { formatMetric, formatValue } from './table.ts';
 
 /**
  * The answer of a study as `sweepd watch` prints it when the study ends: the verdict (what to
@@ -17,11 +17,11 @@ export function answerText(answer: StudyAnswer, metric: string): string {
   const b = answer.baseline;
   const subject = b
     ? {
-        title: `your config (trial ${b.trial}, ${b.state}${b.value === null ? '' : `, ${metric} ${formatValue(b.value)}`})`,
+        title: `your config (trial ${b.trial}, ${b.state}${b.value === null ? '' : `, ${metric} ${formatMetric(b.value)}`})`,
         diagnosis: b.diagnosis,
       }
     : answer.best && {
-        title: `best (trial ${answer.best.trial}, ${metric} ${formatValue(answer.best.value)})`,
+        title: `best (trial ${answer.best.trial}, ${metric} ${formatMetric(answer.best.value)})`,
         diagnosis: answer.best.diagnosis,
       };
   if (subject) {

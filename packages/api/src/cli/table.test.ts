@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LeaderboardRow } from '../views/leaderboard.ts';
 import { InPlaceScreen } from './screen.ts';
-import { renderLeaderboard, renderStudies } from './table.ts';
+import { formatMetric, renderLeaderboard, renderStudies } from './table.ts';
 
 const row = (over: Partial<LeaderboardRow>): LeaderboardRow => ({
   rank: 1,
@@ -47,6 +47,13 @@ describe('sweepd ls', () => {
     }
     expect(text).not.toContain('0.912345');
     expect(renderStudies([])).toContain('no studies yet');
+  });
+
+  it('prints a best value of exactly 1 with its 4 decimals, as any other', () => {
+    const study = { id: 'st_p', name: 'perfect', state: 'completed', counts: { completed: 2 }, budget: { max_trials: 2 } };
+    expect(renderStudies([{ ...study, best: 1 }]).split('\n')[1]).toMatch(/\s1\.0000$/);
+    expect(formatMetric(0.5)).toBe('0.5000');
+    expect(formatMetric(2e-5)).toBe('2.00e-5');
   });
 
   it('says how many trials of a stopped study are still stopping', () => {

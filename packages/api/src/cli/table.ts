@@ -8,6 +8,11 @@ export function formatValue(v: unknown): string {
   return v.toFixed(4);
 }
 
+/** An objective's value: always 4 decimals (an AUC of exactly 1 is 1.0000), exponent form for the very small and large. */
+export function formatMetric(v: number): string {
+  return Number.isInteger(v) && Math.abs(v) < 1e5 ? v.toFixed(4) : formatValue(v);
+}
+
 export function progressBar(done: number, total: number, width = 10): string {
   const filled = total > 0 ? Math.min(width, Math.max(0, Math.round((done / total) * width))) : 0;
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
@@ -47,7 +52,7 @@ export function renderLeaderboard(
     r.rank === null ? '-' : String(r.rank),
     r.baseline ? `${r.number} (baseline)` : String(r.number),
     ...paramNames.map((p) => (r.params[p] === undefined ? '' : formatValue(r.params[p]))),
-    r.value === null ? '-' : formatValue(r.value),
+    r.value === null ? '-' : formatMetric(r.value),
     opts.bars ? `${progressBar(r.epochs, r.maxEpochs)} ${r.epochs}/${r.maxEpochs}` : `${r.epochs}/${r.maxEpochs}`,
     r.state,
     truncate(r.reason ?? '', 60),
@@ -81,7 +86,7 @@ export function renderStudies(studies: readonly StudyListItem[]): string {
       s.name,
       state,
       `${done}/${s.budget.max_trials}${failed}`,
-      s.best === null ? '-' : formatValue(s.best),
+      s.best === null ? '-' : formatMetric(s.best),
       truncate(s.reason ?? '', 80),
     ];
   });

@@ -3,7 +3,7 @@ import { fetchAnswerText } from './answer-text.ts';
 import { type ApiClient, ApiError } from './client.ts';
 import { parseSse } from './sse.ts';
 import { InPlaceScreen } from './screen.ts';
-import { formatValue, progressBar, renderLeaderboard } from './table.ts';
+import { formatMetric, progressBar, renderLeaderboard } from './table.ts';
 
 /** What the live leaderboard stream sends in each `leaderboard` event. */
 export interface LiveBoard {
@@ -105,7 +105,7 @@ export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): st
   const best = board.rows[0]?.rank === null ? undefined : board.rows[0]?.value;
   const head =
     `${study.name} (${study.id}) · ${stateText(board)} · ${study.objective.direction} ${study.objective.metric}` +
-    `${best === null || best === undefined ? '' : ` · best ${formatValue(best)}`}\n` +
+    `${best === null || best === undefined ? '' : ` · best ${formatMetric(best)}`}\n` +
     `${progressBar(epochsDone, total * study.budget.max_epochs, 30)} ${Math.round(fraction * 100)}% · ${finished}/${total} trials · ${formatDuration(elapsed)} elapsed${eta}\n\n`;
   const table = renderLeaderboard(board.rows, {
     bars: true,
@@ -129,7 +129,7 @@ function printChanges(board: LiveBoard, seen: Map<number, string>, out: NodeJS.W
     const key = `${r.state}|${r.epochs}|${r.value}|${r.reason}`;
     if (seen.get(r.number) === key) continue;
     seen.set(r.number, key);
-    const value = r.value === null ? '-' : formatValue(r.value);
+    const value = r.value === null ? '-' : formatMetric(r.value);
     out.write(
       `trial ${r.number}${r.baseline ? ' (baseline)' : ''} ${r.state} epoch ${r.epochs}/${r.maxEpochs} ${board.study.objective.metric}=${value}${r.reason ? ` (${r.reason})` : ''}\n`,
     );
