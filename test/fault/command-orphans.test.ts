@@ -58,7 +58,7 @@ describe('fault: the daemon is killed (-9) while a command trial runs', () => {
     const d = second;
     await eventually(async () => (liveMembers(record.pgid).length === 0 ? true : undefined), 15_000, 'the orphan to end');
     expect(d.logs()).toMatch(
-      new RegExp(`ended trial tr_\\w+'s processes \\(group ${record.pgid}, SIGTERM[^)]*\\): its worker \\(pid \\d+\\) is gone`),
+      new RegExp(`ended trial tr_[\\w-]+'s processes \\(group ${record.pgid}, SIGTERM[^)]*\\): its worker \\(pid \\d+\\) is gone`),
     );
   }, 90_000);
 });
