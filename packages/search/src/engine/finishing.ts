@@ -43,9 +43,7 @@ export async function failOnMisnamedObjective(ctx: EngineContext, study: ActiveS
   if (trial?.state !== 'failed' || trial.epochs.length === 0 || study.isComplete()) return false;
   // Failed for that reason (objectiveNeverReported's words), not for a crash before its first report of it.
   if (!trial.reason?.startsWith(`objective metric '${metric}' was never reported`)) return false;
-  const seen = new Set(trial.epochs.flatMap((e) => Object.keys(e.metrics)));
-  if (seen.has(metric)) return false;
-  const near = nearestName(metric, [...seen]);
+  const near = nearestName(metric, [...new Set(trial.epochs.flatMap((e) => Object.keys(e.metrics)))]);
   if (!near) return false;
   await failStudy(
     ctx,
