@@ -18,12 +18,12 @@ export interface DaemonProcess {
 
 /** Starts `sweepd up` as a separate process on a free port and waits until it listens. */
 export async function startDaemonProcess(
-  options: { args?: string[]; env?: Record<string, string>; dataDir?: string; timeoutMs?: number } = {},
+  options: { args?: string[]; env?: Record<string, string>; dataDir?: string; timeoutMs?: number; cwd?: string } = {},
 ): Promise<DaemonProcess> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? createdDataDir();
   const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data-dir', dataDir, ...(options.args ?? [])], {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -35,6 +35,7 @@ export function threadsPerProcess(size: number, cores = availableParallelism()):
 }
 
 const CHILD_ENTRY = fileURLToPath(new URL('./child.ts', import.meta.url));
+const TSX_LOADER = import.meta.resolve('tsx');
 
 /** Raised when a trainer process dies mid-trial; the worker hands the trial back to the bus. */
 export class TrainerProcessDied extends Error {
@@ -144,7 +145,8 @@ export class ProcessPoolRunner implements Runner {
   private spawn(): Slot {
     const device = this.options.gpuDevices?.find((d) => ![...this.slots].some((s) => s.device === d));
     const child = fork(CHILD_ENTRY, [], {
-      execArgv: ['--import', 'tsx'],
+      // tsx resolved from here, not from the cwd: `sweepd up` may be started in the user's own project.
+      execArgv: ['--import', TSX_LOADER],
       // An operator's own SWEEPD_TRAINER_THREADS (or the pool's env option) wins over the even split.
       env: {
         [TRAINER_THREADS_ENV]: String(threadsPerProcess(this.options.size)),
