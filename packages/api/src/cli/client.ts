@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
 /** A small HTTP client for the CLI. Errors carry the server's message and map to exit codes. */
+/** Where the client commands look for the daemon unless told (--api, SWEEPD_API_URL). */
+export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
-import { ApiClient } from './client.ts';
+import { ApiClient, DEFAULT_API_URL } from './client.ts';
 import { runQuickstart } from './quickstart.ts';
 import { untilSignal } from './signal.ts';
 import { watchStudy } from './watch.ts';
@@ -45,7 +45,7 @@ function portOption(value: string | undefined): number | undefined {
 }
 
 function client(values: { api?: string; token?: string }): ApiClient {
-  const api = values.api ?? process.env.SWEEPD_API_URL ?? 'http://127.0.0.1:8080';
+  const api = values.api ?? process.env.SWEEPD_API_URL ?? DEFAULT_API_URL;
   // A malformed address is bad usage (exit 2), not an unreachable daemon (exit 4).
   let protocol: string | undefined;
   try {
@@ -131,7 +131,11 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     }
     case 'quickstart': {
       const { values } = parse(args, { port: { type: 'string' }, exit: { type: 'boolean' }, 'data-dir': { type: 'string' } });
-      return runQuickstart({ port: portOption(values.port), exitWhenDone: values.exit ?? false, dataDir: values['data-dir'] });
+      return runQuickstart({
+        port: portOption(values.port ?? process.env.SWEEPD_PORT),
+        exitWhenDone: values.exit ?? false,
+        dataDir: values['data-dir'],
+      });
     }
     case 'submit': {
       const { values, positionals } = parse(args, { ...clientOptions, watch: { type: 'boolean' } }, 1);

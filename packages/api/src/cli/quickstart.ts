@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pinoLogger } from '../ops/log.ts';
-import { ApiClient } from './client.ts';
+import { ApiClient, DEFAULT_API_URL } from './client.ts';
 import { REPO_ROOT } from './repo-root.ts';
 import { untilSignal } from './signal.ts';
 import { watchStudy } from './watch.ts';
@@ -40,11 +40,18 @@ export async function runQuickstart(options: { port?: number; exitWhenDone: bool
     process.stdout.write(await api.text('GET', `/v1/studies/${study.id}/export?format=yaml`));
     process.stdout.write(`\nAs TF-slim flags:\n  ${await api.text('GET', `/v1/studies/${study.id}/export?format=flags`)}\n`);
     if (!options.exitWhenDone) {
-      process.stdout.write(`The daemon keeps running at ${daemon.url}; try 'npx sweepd ls' in another terminal. Ctrl-C to stop.\n`);
+      process.stdout.write(
+        `The daemon keeps running at ${daemon.url}; try '${lsCommandFor(daemon.url)}' in another terminal. Ctrl-C to stop.\n`,
+      );
       await untilSignal();
     }
     return status;
   } finally {
     await daemon.close();
   }
+}
+
+/** The `ls` to suggest: the client commands look for the daemon at the default address, anywhere else they need --api. */
+export function lsCommandFor(url: string): string {
+  return url === DEFAULT_API_URL ? 'npx sweepd ls' : `npx sweepd ls --api ${url}`;
 }

@@ -10,7 +10,7 @@ export const USAGE = `usage: sweepd <command> [options]
   pretrain    pretrain a built-in backbone into the cache (or say where it is)
                 [--model builtin:small-cnn|builtin:fashion-cnn] [--cache-dir DIR] [--force]
   quickstart  start an embedded daemon, run examples/quickstart.yaml, print the best config
-                [--port N] [--exit]
+                [--port N (SWEEPD_PORT; 8080, a free one when that is taken)] [--data-dir DIR] [--exit]
   submit FILE [--watch]      submit a spec (YAML or JSON)
   ls                         list studies
   watch ID                   live leaderboard until the study ends, then its answer (at once for an ended study)
