@@ -403,6 +403,30 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(withOther.advice).toBe('Check what is frozen and the data; compare with the better trials of the study.');
   });
 
+  it('a peer stuck at chance (a dead network at AUC 0.5) is not a better rate to point to, though it beat a trial below chance', () => {
+    // A Keras study: SGD at 1e-7 moved nothing and sat at 0.343; SGD at 8.8 killed its units and sat
+    // at exactly 0.5; SGD at 9e-5 learned. "Try 1e-6 … 8.8" pointed into the dead rate.
+    const still = { ...sgdTiny, id: 'b0', number: 0, params: { optimizer: 'sgd', learning_rate: 1e-7 } };
+    const baseline = {
+      ...still,
+      value: 0.343,
+      epochs: still.epochs.map((e) => ({ ...e, metrics: { ...e.metrics, [RECORDED_METRIC]: 0.343 } })),
+    };
+    const peer = (n: number, lr: number, auc: number): TrialView => ({
+      ...adamAllLayers,
+      id: `p${n}`,
+      number: n,
+      params: { optimizer: 'sgd', learning_rate: lr },
+      value: auc,
+    });
+    const d = diagnose(baseline, [baseline, peer(1, 9e-5, 0.81), peer(2, 8.8, 0.5), peer(3, 2.3, 0.5)]);
+    expect(d.verdict).toBe('too-low');
+    expectAdviceSide(d, 1e-7, 'above');
+    expect(d.suggestedLearningRate?.high).toBeLessThan(1e-3);
+    expect(d.summary).toContain('reached 0.343 (below chance, 0.5)');
+    expect(text(d)).toMatch(/of the 1 that scored better by more than 0\.01, 1 used a higher rate \(9e-5\)/);
+  });
+
   it('reads the learning rate against peers: rank, better rates higher and lower', () => {
     const d = diagnose(rmspropSmallEpsilon);
     expect(d.evidence.at(-1)).toBe(

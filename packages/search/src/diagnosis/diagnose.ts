@@ -1,5 +1,5 @@
 import type { Direction, TrialView } from '@sweepd/core';
-import { divergence, readEvidence, type TrialEvidence } from './evidence.ts';
+import { chanceLevel, divergence, readEvidence, type TrialEvidence } from './evidence.ts';
 import { objectiveUnits } from './objective-scale.ts';
 import { clearlyAhead, heldBackByFreezing, learningRateOf, type RatePosition, ratePosition } from './peers.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
@@ -250,7 +250,10 @@ function judge(
   };
   const e = readEvidence(trial, objective.metric, objective.direction);
   const value = typeof trial.value === 'number' && Number.isFinite(trial.value) ? trial.value : e.metric?.best;
-  const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin);
+  // A peer near chance learned nothing: it is not a better rate to point to, whatever it beat.
+  const chance = chanceLevel(objective.metric, objective.direction);
+  const learnedFloor = chance === undefined ? undefined : chance + t.nearChance;
+  const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin, learnedFloor);
   const evidence = evidenceSentences(e, position, trial.params, t.peerMargin);
   const rate = learningRateOf(trial);
   const rateText = rate === undefined ? 'the learning rate' : `the learning rate ${formatRate(rate)}`;
@@ -390,7 +393,7 @@ function judge(
       };
     }
     const biases = e.biases && e.biases.median < 1e-3 ? `; the biases barely moved either (median ${val(e.biases.median)})` : '';
-    const summary = `Learning rate too low: ${kernelText} and ${reached}${m?.chance !== undefined ? ', near chance' : ''}${biases} — ${rateText} barely changes the network.`;
+    const summary = `Learning rate too low: ${kernelText} and ${reached}${m?.chance === undefined ? '' : m.best < m.chance - t.nearChance ? ` (below chance, ${m.chance})` : ', near chance'}${biases} — ${rateText} barely changes the network.`;
     if (rate === undefined) return { verdict: 'too-low', summary, evidence, advice: 'Raise the learning rate.' };
     const range = raise(rate, position);
     return {

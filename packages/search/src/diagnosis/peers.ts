@@ -63,6 +63,12 @@ export function ratePosition(
   direction: Direction,
   value: number | undefined,
   margin: number,
+  /**
+   * What a peer must reach to count as better (at least it when maximising, at most when
+   * minimising): a network stuck at chance (constant output, AUC 0.5) beats one below chance, but
+   * is no evidence that its rate works. Undefined: any value ahead by the margin counts.
+   */
+  learnedFloor?: number,
 ): RatePosition | undefined {
   const rate = learningRateOf(trial);
   if (rate === undefined || value === undefined) return undefined;
@@ -97,6 +103,7 @@ export function ratePosition(
     const r = learningRateOf(p) as number;
     if (diff > 0) position.rank++;
     if (Math.abs(diff) <= margin) continue;
+    if (diff > 0 && learnedFloor !== undefined && sign * ((p.value as number) - learnedFloor) < 0) continue;
     if (diff > 0 && (position.bestBetter === undefined || sign * ((p.value as number) - position.bestBetter) > 0))
       position.bestBetter = p.value as number;
     if (r === rate) {
