@@ -170,9 +170,12 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const format = values.format ?? 'json';
       if (!(EXPORT_FORMATS as readonly string[]).includes(format))
         throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')} (got '${format}')`);
-      process.stdout.write(
-        await client(values).text('GET', `/v1/studies/${encodeURIComponent(positionals[0])}/export?format=${encodeURIComponent(format)}`),
-      );
+      const api = client(values);
+      const id = encodeURIComponent(positionals[0]);
+      process.stdout.write(await api.text('GET', `/v1/studies/${id}/export?format=${encodeURIComponent(format)}`));
+      // The config stays machine-readable on stdout; what speaks against taking it goes to stderr.
+      for (const warning of exportWarnings(await api.json<StudyForExport>('GET', `/v1/studies/${id}`)))
+        process.stderr.write(`${warning}\n`);
       return 0;
     }
     case 'stop': {
@@ -212,4 +215,20 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
+}
+
+interface StudyForExport {
+  id: string;
+  state: string;
+  reason?: string | null;
+  answer: { best: { trial: number } | null; caveat?: string };
+}
+
+/** What the user should read beside an exported config: a study that failed, a best that did not learn well. */
+export function exportWarnings(study: StudyForExport): string[] {
+  const out: string[] = [];
+  if (study.state === 'failed')
+    out.push(`note: study ${study.id} failed${study.reason ? ` (${study.reason})` : ''}; this is its best trial before it did.`);
+  if (study.answer.caveat) out.push(`note: ${study.answer.caveat}`);
+  return out;
 }

@@ -109,6 +109,10 @@ const AnswerSchema = z
       .openapi({ description: 'margin within 2× noise, or for an AUC under 0.005: the baseline is as good as the best found' }),
     changes: z.array(z.object({ param: z.string(), from: paramValue.nullable(), to: paramValue.nullable() })),
     verdict: z.string(),
+    caveat: z
+      .string()
+      .optional()
+      .openapi({ description: 'why the best is not a config to take as it is: it diverged or, by its own diagnosis, did not learn well' }),
   })
   .openapi('Answer');
 

@@ -199,6 +199,27 @@ describe('studyAnswer', () => {
     );
   });
 
+  it('a best that did not learn (nothing in the study did) is not recommended without its own diagnosis', () => {
+    const spec = specFor('maximize');
+    const flat = [0.5, 0.5, 0.5, 0.5];
+    const trials = [
+      trial(0, { ...practitioner, learning_rate: 1e-8 }, [0.34, 0.34, 0.34, 0.343], 'val_auc_macro', true, true),
+      trial(1, { ...adam, learning_rate: 0.09 }, flat, 'val_auc_macro', true),
+    ];
+    const a = studyAnswer(spec, 'completed', trials);
+    expect(a.best?.trial).toBe(1);
+    expect(a.best?.diagnosis.verdict).not.toBe('healthy');
+    expect(a.caveat).toBe(`But trial 1's own diagnosis: ${a.best?.diagnosis.summary}`);
+    expect(a.verdict.endsWith(a.caveat as string)).toBe(true);
+    // A best that learned carries none.
+    const learned = studyAnswer(spec, 'completed', [
+      trials[0] as TrialRecord,
+      trial(2, adam, [0.7, 0.85, 0.9, 0.91], 'val_auc_macro', true),
+    ]);
+    expect(learned.best?.diagnosis.verdict).toBe('healthy');
+    expect(learned.caveat).toBeUndefined();
+  });
+
   it('a stopped study whose trials are still stopping answers "so far", naming how many', () => {
     const spec = specFor('maximize');
     const stopping = { ...trial(1, adam, [0.6, 0.7], 'val_auc_macro', true), state: 'running' as const };

@@ -1,5 +1,5 @@
 import type { Direction, ParamValue, SearchSpec, StudyState, TrialRecord, TrialState } from '@sweepd/core';
-import { chanceLevel, type Diagnosis, diagnoseTrial, isBaselineTrial, noiseEstimate } from '@sweepd/search';
+import { chanceLevel, type Diagnosis, diagnoseTrial, isBaselineTrial, noiseEstimate, type Verdict } from '@sweepd/search';
 import { inOrder, leaderboard } from './leaderboard.ts';
 import { diagnosisObjective } from './diagnosis-objective.ts';
 
@@ -54,11 +54,20 @@ export interface StudyAnswer {
   changes: ParamChange[];
   /** One sentence: what to change and by how much, or that nothing needs changing. */
   verdict: string;
+  /**
+   * Why the best is not a config to take as it is, when its own diagnosis says it diverged or did
+   * not learn well (ends the verdict too): `export` repeats it beside the config it hands out.
+   */
+  caveat?: string;
 }
+
+/** Verdicts that say the best trial itself did not learn well: the answer says so beside the config. */
+const CAVEAT_VERDICTS: ReadonlySet<Verdict> = new Set<Verdict>(['too-high', 'dying-units', 'too-low', 'no-learning', 'learning-slowly']);
 
 /**
  * `order`: the parameters' order for what it prints and returns (paramColumns; the Store keeps none).
- * When the best trial diverged, the verdict says so: its value is from before the divergence.
+ * When the best trial diverged or, by its own diagnosis, did not learn well (a network dead at
+ * chance is still the best of a study in which nothing learned), the verdict says so.
  */
 export function studyAnswer(
   spec: SearchSpec,
@@ -68,10 +77,14 @@ export function studyAnswer(
 ): StudyAnswer {
   const answer = answerOf(spec, state, trials, order);
   const d = answer.best?.diagnosis;
-  if (answer.best && d?.verdict === 'diverged') {
-    return { ...answer, verdict: `${answer.verdict} But trial ${answer.best.trial} diverged: ${d.summary}` };
-  }
-  return answer;
+  if (!answer.best || !d) return answer;
+  const caveat =
+    d.verdict === 'diverged'
+      ? `But trial ${answer.best.trial} diverged: ${d.summary}`
+      : CAVEAT_VERDICTS.has(d.verdict)
+        ? `But trial ${answer.best.trial}'s own diagnosis: ${d.summary}`
+        : undefined;
+  return caveat ? { ...answer, verdict: `${answer.verdict} ${caveat}`, caveat } : answer;
 }
 
 function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRecord[], order: readonly string[]): StudyAnswer {

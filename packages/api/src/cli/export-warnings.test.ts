@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { exportWarnings } from './commands.ts';
+
+describe('export warnings (stderr, beside the config on stdout)', () => {
+  it('say when the study failed and when the best did not learn well', () => {
+    const caveat = "But trial 3's own diagnosis: Dying units, learning rate too high: 100 % of conv2's units are dead.";
+    expect(exportWarnings({ id: 'st_a', state: 'failed', reason: 'every trial failed', answer: { best: { trial: 3 }, caveat } })).toEqual([
+      'note: study st_a failed (every trial failed); this is its best trial before it did.',
+      `note: ${caveat}`,
+    ]);
+  });
+
+  it('are none for a completed study whose best learned', () => {
+    expect(exportWarnings({ id: 'st_a', state: 'completed', reason: null, answer: { best: { trial: 1 } } })).toEqual([]);
+  });
+});
