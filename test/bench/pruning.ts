@@ -673,3 +673,23 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
  *   m 10 leaves studies with no completed trial. It trades lr_auc for power_law.
  * late_bloom's best final stayed between 0.9056 and 0.9136 against Median's 0.9226 in every variant.
  */
+
+/*
+ * Tried in the twelfth session (throw-away prototypes, not kept; medians of epochs / best final in
+ * the order lr_auc, power_law, late_bloom, noisy_loss; METHOD passes 6 checks on seeds 1000–1079
+ * and 4 on 2000–2079), none adopted:
+ * - A Gaussian process across trials over each trial's estimated epoch-20 value (the estimate and
+ *   its variance from the trial's partial curve: exponential and power-law shapes anchored at the
+ *   initial value, weighted by fit, time constants up to 8; the GP over log-lr, frozen layers and
+ *   a correlation between optimizers, each trial observed with its own variance, length scale and
+ *   correlation by marginal likelihood), stopping a trial when its posterior mean + κ·sd falls
+ *   below the best completed trial's posterior mean, with METHOD's start-up screen and strategy.
+ *   κ 1: 188 / 0.9382, 176.5 / 0.9350, 196 / 0.9112, 215 / 0.2456 (5 on 1000–1079) and
+ *   190.5 / 0.9400, 173 / 0.9328, 189 / 0.9134, 216.5 / 0.2434 (5 on 2000–2079); κ 1.25 6 and 4;
+ *   κ 2 reaches late_bloom 0.9187 (true final 0.9156, above Median's) but at 248 epochs, and
+ *   noisy_loss runs out of epochs first. It moves late_bloom's true final past METHOD's
+ *   (0.906–0.916 against 0.902) and loses power_law's (averaging over shapes underestimates its tail).
+ * - Expected improvement at epoch 20 on that GP as the strategy, with METHOD's rules: 186 / 0.9402,
+ *   183.5 / 0.9365, 134 / 0.9005, 164 / 0.2509 (5 on 1000–1079); fewer completions (3.5–4.6).
+ * At SuccessiveHalving's budget late_bloom's best final stayed 0.007–0.01 short of Median's.
+ */
