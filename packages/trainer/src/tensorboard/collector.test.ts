@@ -1,10 +1,12 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EpochRecord, LayerStats } from '@sweepd/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TensorBoardCollector } from './collector.ts';
+import { maskedCrc32c } from './crc.ts';
 import { EventDecoder } from './event-decoder.ts';
+import { EVENT_TYPE } from './proto.ts';
 import { EXPECTED, FIXTURES_DIR, type FixtureSet, fixtureFiles } from './fixtures.ts';
 import { histogramStats } from './histogram-stats.ts';
 import { RecordFileReader, TfRecordError } from './record-reader.ts';
@@ -44,6 +46,36 @@ async function statsOf(set: FixtureSet, file: string, tag: string, step: number)
       if (p.kind === 'histogram' && p.tag === tag && p.step === step) return histogramStats(p.histogram);
   }
   throw new Error(`no histogram ${tag}@${step}`);
+}
+
+/** TFRecord-framed Event records: a scalar (`value`) or a histogram of two buckets between `histogram`'s limits. */
+function eventRecords(points: ReadonlyArray<{ step: number; tag: string; value?: number; histogram?: [number, number] }>): Buffer {
+  return Buffer.concat(
+    points.map(({ step, tag, value, histogram }) => {
+      const summaryValue =
+        histogram === undefined
+          ? { tag, simple_value: value }
+          : {
+              tag,
+              histo: {
+                min: histogram[0],
+                max: histogram[1],
+                num: 4,
+                sum: 0,
+                sum_squares: 0.1,
+                bucket_limit: [0, histogram[1]],
+                bucket: [2, 2],
+              },
+            };
+      const data = EVENT_TYPE.encode(EVENT_TYPE.fromObject({ wall_time: 1, step, summary: { value: [summaryValue] } })).finish();
+      const out = Buffer.alloc(16 + data.length);
+      out.writeUInt32LE(data.length, 0);
+      out.writeUInt32LE(maskedCrc32c(out, 0, 8), 8);
+      out.set(data, 12);
+      out.writeUInt32LE(maskedCrc32c(data), 12 + data.length);
+      return out;
+    }),
+  );
 }
 
 const TF1_TAGS = { 'eval/eval/AUC': 'auc', 'train/losses/total_loss': 'loss' };
@@ -138,7 +170,7 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     expect(logs.some((m) => m.includes(join(dir, evalFile)))).toBe(true);
     // The first dropped value is told once, as a refused report, not only in the log and the notes.
     expect(problems).toEqual([
-      "a value of 'eval/eval/AUC' arrived for a step already read and was dropped (later ones are counted in the notes): a writer that starts its steps again (a second Keras fit() without initial_epoch, say) is not read as new epochs",
+      "a value of 'eval/eval/AUC' arrived for a step already read and was dropped (later ones are counted in the notes): a writer that starts its steps again (a second Keras fit() without initial_epoch, say) is not read as new epochs, and a value flushed after a later epoch of the other files had been read comes too late",
     ]);
     const last = await collector.finish();
     expect(last.map((e) => [e.epoch, e.metrics.auc])).toEqual([[3, written('tf1', 'eval/AUC', 30)]]);
@@ -238,6 +270,49 @@ describe('TensorBoardCollector on Keras-style TF2 and torch event files', () => 
       expect(Math.abs(dense.mean! - truth.mean)).toBeLessThan(0.005); // 30 buckets over about ±0.15
       expect(Math.abs(dense.std! - truth.std)).toBeLessThan(0.005);
     }
+  });
+
+  it("Keras 3: validation's evaluation_*_vs_iterations at iteration steps do not complete an epoch before its histograms are read", async () => {
+    // Keras writes evaluation_auc_vs_iterations at step 24 (its optimizer iterations) when validation
+    // ends, before on_epoch_end writes epoch 0's epoch_* scalars and histograms.
+    const train = join(dir, 'train', 'events.out.tfevents.1.host');
+    const validation = join(dir, 'validation', 'events.out.tfevents.1.host');
+    mkdirSync(join(dir, 'train'));
+    mkdirSync(join(dir, 'validation'));
+    writeFileSync(train, '');
+    writeFileSync(validation, eventRecords([{ step: 24, tag: 'evaluation_auc_vs_iterations', value: 0.7 }]));
+    const problems: string[] = [];
+    const collector = new TensorBoardCollector({
+      dir,
+      tags: { 'validation/epoch_auc': 'val_auc', 'train/epoch_loss': 'loss' },
+      onProblem: (p) => problems.push(p),
+    });
+    expect(await collector.poll()).toEqual([]);
+    // Epoch 0's validation value is flushed; the train writer has not flushed its histogram yet.
+    appendFileSync(validation, eventRecords([{ step: 0, tag: 'epoch_auc', value: 0.71 }]));
+    expect(await collector.poll()).toEqual([]);
+    appendFileSync(
+      train,
+      eventRecords([
+        { step: 0, tag: 'epoch_loss', value: 0.6 },
+        { step: 0, tag: 'conv1/kernel/histogram', histogram: [-0.1, 0.1] },
+        { step: 1, tag: 'epoch_loss', value: 0.5 },
+        { step: 1, tag: 'conv1/kernel/histogram', histogram: [-0.2, 0.2] },
+      ]),
+    );
+    appendFileSync(
+      validation,
+      eventRecords([
+        { step: 48, tag: 'evaluation_auc_vs_iterations', value: 0.8 },
+        { step: 1, tag: 'epoch_auc', value: 0.8 },
+      ]),
+    );
+    const epochs = [...(await collector.poll()), ...(await collector.finish())];
+    expect(epochs.map((e) => [e.epoch, e.metrics, e.layers.map((l) => l.layer)])).toEqual([
+      [1, { val_auc: Math.fround(0.71), loss: Math.fround(0.6) }, ['conv1']],
+      [2, { val_auc: Math.fround(0.8), loss: Math.fround(0.5) }, ['conv1']],
+    ]);
+    expect(problems).toEqual([]);
   });
 
   it("torch SummaryWriter: patterns map 'AUC/*' and 'Loss/*', epochMetric picks the clock", async () => {

@@ -227,7 +227,12 @@ export class TensorBoardCollector {
   private accept(point: SummaryPoint, state: FileState): void {
     const { name, metric, endPoint, kernel } = this.tagInfo(state, point.tag);
     const { step } = point;
-    if (step > this.maxStep) this.maxStep = step;
+    // Only values the collector reads move the clock: Keras 3 also writes evaluation_*_vs_iterations
+    // at optimizer-iteration steps (24, 48, …) beside the epoch-indexed ones, and those would make
+    // every epoch look complete before its histograms were read.
+    const readable =
+      point.kind === 'scalar' ? metric !== undefined || endPoint !== undefined : point.kind === 'histogram' && kernel !== undefined;
+    if (readable && step > this.maxStep) this.maxStep = step;
     if (point.kind === 'scalar') {
       if (metric === undefined && endPoint === undefined) {
         this.unmapped(name, 'scalar');
@@ -283,7 +288,8 @@ export class TensorBoardCollector {
       this.lateTold = true;
       this.problem(
         `a value of '${name}' arrived for a step already read and was dropped (later ones are counted in the notes): ` +
-          'a writer that starts its steps again (a second Keras fit() without initial_epoch, say) is not read as new epochs',
+          'a writer that starts its steps again (a second Keras fit() without initial_epoch, say) is not read as new epochs, ' +
+          'and a value flushed after a later epoch of the other files had been read comes too late',
       );
     }
     this.lateToNote.set(name, (this.lateToNote.get(name) ?? 0) + 1);
