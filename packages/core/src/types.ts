@@ -156,6 +156,9 @@ export function objectiveNeverReported(metric: string, seen: Iterable<string>, e
   const near = nearestName(metric, names);
   return (
     `objective metric '${metric}' was never reported; reported: ${names.length > 0 ? names.join(', ') : epochs > 0 ? 'no metrics' : 'no epoch at all'}` +
-    (near ? ` (did you mean '${near}'?)` : '')
+    // Either side may hold the typo: name both, suggest neither.
+    (near
+      ? ` ('${near}' differs from '${metric}' by a letter or two: is one of them misspelled, in the script or in objective.metric?)`
+      : '')
   );
 }

@@ -408,11 +408,11 @@ describe('StudyEngine', () => {
     expect(await store.getStudy(study.id)).toMatchObject({
       state: 'failed',
       reason:
-        "objective.metric 'val_auc_mcro' is never reported: trial 0 reported 'val_auc_macro' instead (did you mean 'val_auc_macro'?); fix objective.metric (or the name the script reports) and submit again",
+        "objective.metric 'val_auc_mcro' is never reported: trial 0 reported 'val_auc_macro', a near match; fix whichever of the two is misspelled (objective.metric, or the name the script reports) and submit again",
     });
     const trials = await store.listTrials(study.id);
     expect(trials[0]?.reason).toBe(
-      "objective metric 'val_auc_mcro' was never reported; reported: train_loss, val_auc_macro (did you mean 'val_auc_macro'?)",
+      "objective metric 'val_auc_mcro' was never reported; reported: train_loss, val_auc_macro ('val_auc_macro' differs from 'val_auc_mcro' by a letter or two: is one of them misspelled, in the script or in objective.metric?)",
     );
     // Not the five trials in a row max_consecutive_failures would have spent.
     expect(trials.length).toBeLessThanOrEqual(2);

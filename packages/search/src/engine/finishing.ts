@@ -48,8 +48,8 @@ export async function failOnMisnamedObjective(ctx: EngineContext, study: ActiveS
   await failStudy(
     ctx,
     study.id,
-    `objective.metric '${metric}' is never reported: trial ${trial.number} reported '${near}' instead (did you mean '${near}'?); ` +
-      'fix objective.metric (or the name the script reports) and submit again',
+    `objective.metric '${metric}' is never reported: trial ${trial.number} reported '${near}', a near match; ` +
+      'fix whichever of the two is misspelled (objective.metric, or the name the script reports) and submit again',
   );
   return true;
 }
