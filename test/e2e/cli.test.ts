@@ -76,8 +76,8 @@ describe('sweepd CLI', () => {
     const lines = run.stdout.trim().split('\n');
     done = lines[0] ?? '';
     expect(done).toMatch(/^st_[\w-]+$/);
-    expect(lines.some((l) => /^trial \d+ running epoch \d\/3 val_auc_macro=/.test(l))).toBe(true);
-    for (let n = 0; n < 4; n++) expect(lines.some((l) => l.startsWith(`trial ${n} completed epoch 3/3 val_auc_macro=0.`))).toBe(true);
+    expect(lines.some((l) => /^trial \d+ running epoch \d\/3 best val_auc_macro=/.test(l))).toBe(true);
+    for (let n = 0; n < 4; n++) expect(lines.some((l) => l.startsWith(`trial ${n} completed epoch 3/3 best val_auc_macro=0.`))).toBe(true);
     expect(lines.at(-1)).toBe(`study ${done} completed`);
   }, 120_000);
 

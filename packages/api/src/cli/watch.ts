@@ -131,7 +131,8 @@ function printChanges(board: LiveBoard, seen: Map<number, string>, out: NodeJS.W
     seen.set(r.number, key);
     const value = r.value === null ? '-' : formatMetric(r.value);
     out.write(
-      `trial ${r.number}${r.baseline ? ' (baseline)' : ''} ${r.state} epoch ${r.epochs}/${r.maxEpochs} ${board.study.objective.metric}=${value}${r.reason ? ` (${r.reason})` : ''}\n`,
+      // The row's value is the trial's best so far, not this epoch's: the line says so.
+      `trial ${r.number}${r.baseline ? ' (baseline)' : ''} ${r.state} epoch ${r.epochs}/${r.maxEpochs} best ${board.study.objective.metric}=${value}${r.reason ? ` (${r.reason})` : ''}\n`,
     );
   }
 }
