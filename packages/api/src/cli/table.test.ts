@@ -83,14 +83,16 @@ describe('leaderboard table', () => {
 });
 
 describe('in-place screen', () => {
-  it('moves back over the previous frame and clears below instead of scrolling, within the terminal', () => {
+  it('moves back over the previous frame and writes over it instead of scrolling, within the terminal', () => {
     const screen = new InPlaceScreen(() => ({ columns: 20, rows: 5 }));
     const first = screen.frame('a\nb\nc\n');
-    expect(first).toBe('\r\x1b[Ja\nb\nc\n');
+    expect(first).toBe('\ra\x1b[K\nb\x1b[K\nc\x1b[K\n\x1b[J');
     const second = screen.frame('1\n2\n3\n4\n5\n6\n7\n');
-    // Up over the 3 lines drawn, clear, then at most rows - 1 lines (a taller frame would scroll).
-    expect(second).toBe('\x1b[3A\r\x1b[J1\n2\n3\n4\n');
-    expect(screen.frame(`${'x'.repeat(30)}\n`)).toBe(`\x1b[4A\r\x1b[J${'x'.repeat(19)}…\n`);
-    for (const out of [first, second]) expect(out).not.toContain('\x1b[2J');
+    // Up over the 3 lines drawn, each line over the old one and the rest of it cleared, at most
+    // rows - 1 lines (a taller frame would scroll), then whatever is left below cleared.
+    expect(second).toBe('\x1b[3A\r1\x1b[K\n2\x1b[K\n3\x1b[K\n4\x1b[K\n\x1b[J');
+    expect(screen.frame(`${'x'.repeat(30)}\n`)).toBe(`\x1b[4A\r${'x'.repeat(19)}…\x1b[K\n\x1b[J`);
+    // Never a clear of the whole screen, nor one from the frame's top left: tmux scrolls that into its history.
+    for (const out of [first, second]) expect(out).not.toMatch(/\x1b\[2J|\r\x1b\[J/);
   });
 });
