@@ -223,6 +223,18 @@ describe('diagnoseTrial on recorded cases', () => {
     const oneFine = diagnoseTrial(nan, [...allNan, atRate('n3', 1e-4, 0.4)], objective);
     expect(oneFine.summary).toContain('is too high');
     expectAdviceSide(oneFine, 0.3, 'below');
+    // Weights NaN from the first epoch: the activations are NaN, and their "0 % zeros" is not listed as evidence.
+    const nanLayers: TrialView = {
+      ...nan,
+      epochs: [
+        {
+          epoch: 1,
+          metrics: { train_loss: Number.NaN },
+          layers: [{ layer: 'conv1', trainable: true, kernelMovement: Number.NaN, deadFraction: 0, sparsity: 0 }],
+        },
+      ],
+    };
+    expect(text(diagnose(nanLayers))).not.toMatch(/Dead units|Sparsity/);
     const none = diagnose({ ...nan, epochs: [], reason: 'setup: unknown dataset "imagenet"' });
     expect(none).toMatchObject({ verdict: 'no-evidence', summary: 'No epoch to judge: setup: unknown dataset "imagenet"' });
   });

@@ -128,10 +128,12 @@ export function readEvidence(trial: TrialView, metric: string, direction: Direct
   // Statistics of a diverged epoch are NaN: read the last epoch whose kernels are finite. Layers
   // with no movement at all (kernel histograms read from event files) still carry sparsity and dead
   // units: then the last epoch with layers.
-  const last =
-    [...withLayers].reverse().find((e) => movement(e.layers, 'kernelMovement') || movement(e.layers, 'updateRatio')) ?? withLayers.at(-1);
+  const lastFinite = [...withLayers].reverse().find((e) => movement(e.layers, 'kernelMovement') || movement(e.layers, 'updateRatio'));
+  const last = lastFinite ?? withLayers.at(-1);
   const first = withLayers[0];
-  if (last && first) {
+  // A trial that diverged with no epoch of finite kernels has NaN activations: their "0 % zeros"
+  // is no evidence of anything.
+  if (last && first && (lastFinite !== undefined || !diverged)) {
     const kernels = movement(last.layers, 'kernelMovement');
     const updateRatio = movement(last.layers, 'updateRatio');
     const biases = movement(last.layers, 'biasMovement');
