@@ -239,6 +239,34 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(none).toMatchObject({ verdict: 'no-evidence', summary: 'No epoch to judge: setup: unknown dataset "imagenet"' });
   });
 
+  it('too high: lower rates whose own trials (same optimizer) did not learn either are not suggested', () => {
+    // A Keras study: SGD at 1e5 went NaN; SGD at 1682 and 3987 sat dead at AUC 0.5. "Try 1e2 … 1e4" named them.
+    const nan: TrialView = {
+      ...adamAllLayers,
+      id: 'b',
+      number: 0,
+      params: { optimizer: 'sgd', learning_rate: 1e5 },
+      value: undefined as unknown as number,
+      epochs: [{ epoch: 1, metrics: { train_loss: Number.NaN }, layers: [] }],
+      reason: 'diverged: train_loss is NaN at epoch 1',
+    };
+    const dead = (n: number, lr: number, optimizer = 'sgd'): TrialView => ({
+      ...adamAllLayers,
+      id: `d${n}`,
+      number: n,
+      params: { optimizer, learning_rate: lr },
+      value: 0.5,
+      epochs: [1, 2, 3].map((epoch) => ({ epoch, metrics: { [RECORDED_METRIC]: 0.5 }, layers: [] })),
+    });
+    const d = diagnose(nan, [nan, dead(1, 3987), dead(2, 1682), dead(3, 833, 'adam')]);
+    expect(d.verdict).toBe('diverged');
+    expectAdviceSide(d, 1e5, 'below');
+    expect(d.suggestedLearningRate?.high).toBeLessThan(1682);
+    expect(d.advice).toContain("below this trial's 1e5 and the 1.7e3 … 4e3 of 2 sgd trials that did not learn either.");
+    // Alone, the usual range.
+    expect(diagnose(nan, [nan]).advice).toBe("Try learning rates 1e2 … 1e4, below this trial's 1e5.");
+  });
+
   it('on the CPU testbed: RMSProp 1e-4 rising a little with static kernels, far below faster peers → too low', () => {
     // tiny_wide_resnet, seed 2 of the seed-story bench: kernels 0.018 %, AUC 0.529 → 0.608, while
     // the practitioner's rate (0.01) reached 0.967 with kernels at 1 %.

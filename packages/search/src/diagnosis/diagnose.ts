@@ -1,7 +1,7 @@
 import type { Direction, TrialView } from '@sweepd/core';
 import { chanceLevel, divergence, readEvidence, type TrialEvidence } from './evidence.ts';
 import { objectiveUnits } from './objective-scale.ts';
-import { clearlyAhead, heldBackByFreezing, learningRateOf, type RatePosition, ratePosition } from './peers.ts';
+import { clearlyAhead, heldBackByFreezing, learningRateOf, type RatePosition, ratePosition, unlearnedBelow } from './peers.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
 
 /**
@@ -283,12 +283,23 @@ function judge(
 
   const tooHigh = (verdict: 'too-high' | 'diverged' | 'dying-units', summary: string, extra = ''): Diagnosis => {
     if (rate === undefined) return { verdict, summary, evidence, advice: `Lower the learning rate.${extra}` };
-    const range = lower(rate, position);
+    let range = lower(rate, position);
+    // Peers like it at lower rates inside that range did not learn either: go below them too.
+    const kind = typeof trial.params.optimizer === 'string' ? `${trial.params.optimizer} trial` : 'trial';
+    const unlearned = unlearnedBelow(trial, peers, objective.direction, { low: range.low, rate }, learnedFloor);
+    const alsoBelow =
+      unlearned.length === 0
+        ? ''
+        : ` and the ${rangeOf(unlearned)} of ${unlearned.length === 1 ? `the ${kind}` : `${unlearned.length} ${kind}s`} that did not learn either`;
+    if (unlearned.length > 0) {
+      const high = Math.min(range.high, Math.min(...unlearned) / 10);
+      range = { low: Math.min(range.low, high / 100), high };
+    }
     return {
       verdict,
       summary,
       evidence,
-      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, below this trial's ${formatRate(rate)}.${extra}`,
+      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, below this trial's ${formatRate(rate)}${alsoBelow}.${extra}`,
       suggestedLearningRate: range,
     };
   };

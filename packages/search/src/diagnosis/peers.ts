@@ -168,3 +168,30 @@ export function clearlyAhead(
     });
   return { ...best, differs };
 }
+
+/**
+ * The rates in [low, rate) of the peers that step like the trial (its optimizer and epsilon regime)
+ * and did not learn: no finite value, a divergence, or a value short of `learnedFloor` (undefined:
+ * only the first two count). Lower rates than a too-high trial's that did not learn either are
+ * not rates to suggest.
+ */
+export function unlearnedBelow(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  direction: Direction,
+  range: { low: number; rate: number },
+  learnedFloor: number | undefined,
+): number[] {
+  const sign = direction === 'maximize' ? 1 : -1;
+  const out: number[] = [];
+  for (const p of peers) {
+    const r = learningRateOf(p);
+    if (p.id === trial.id || r === undefined || r < range.low || r >= range.rate || p.epochs.length === 0 || !stepsAlike(trial, p))
+      continue;
+    const finite = typeof p.value === 'number' && Number.isFinite(p.value);
+    const diverged = p.reason !== undefined && /^(diverged|divergence)\b/.test(p.reason);
+    const short = finite && learnedFloor !== undefined && sign * ((p.value as number) - learnedFloor) < 0;
+    if (!finite || diverged || short) out.push(r);
+  }
+  return out;
+}
