@@ -157,6 +157,16 @@ describe('divergence rule', () => {
     expect(rule({ factor: 4 }).decide(losses([0.7, 3]), []).stop).toBe(true);
   });
 
+  it('with initial_loss, stops a loss that blew up within its first epoch (Keras clips it short of NaN)', () => {
+    expect(rule().decide(losses([6.7e10]), []).stop).toBe(false);
+    expect(rule({ initial_loss: 0.693 }).decide(losses([6.7e10]), [])).toEqual({
+      stop: true,
+      reason: 'divergence: train_loss 6.70e+10 at epoch 1 is more than 10 × the loss before training 0.693 (initial_loss)',
+    });
+    expect(rule({ initial_loss: 0.693 }).decide(losses([0.9, 0.6]), []).stop).toBe(false);
+    expect(() => rule({ initial_loss: 0 })).toThrow(/initial_loss/);
+  });
+
   it('keeps healthy and loss-less trials, and honours warm-up', () => {
     expect(rule().decide(losses([0.7, 0.5, 0.4], [0.8, 0.6, 0.5]), []).stop).toBe(false);
     expect(rule().decide(trial(2, [0.6, 0.7]), []).stop).toBe(false);
