@@ -163,6 +163,15 @@ describe('sweepd CLI', () => {
     ]);
     const env = (await sweepd(['export', done, '--format', 'env'])).stdout;
     expect(env.trim().split('\n').sort()).toEqual([`LEARNING_RATE=${best.config.learning_rate}`, `OPTIMIZER=${best.config.optimizer}`]);
+
+    const trial = await sweepd(['trial', done, String(best.trial)]);
+    expect(trial.code, trial.stderr).toBe(0);
+    expect(trial.stdout).toMatch(new RegExp(`^trial ${best.trial} of ${done} · completed · val_auc_macro 0\\.\\d{4} \\(best\\)\n`));
+    expect(trial.stdout).toContain(`  params: learning_rate=`);
+    expect(trial.stdout).toMatch(/^ {2}val_auc_macro by epoch \(3\): 0\.\d{4} → 0\.\d{4} → 0\.\d{4}$/m);
+    expect(trial.stdout).toMatch(/^ {2}diagnosis: \S/m);
+    expect((await sweepd(['trial', done, '99'])).code).toBe(3);
+    expect((await sweepd(['trial', done, 'x'])).code).toBe(2);
   }, 120_000);
 
   it('watch on a terminal redraws the table in place (cursor up, clear below) instead of scrolling a new one', async () => {
@@ -194,18 +203,18 @@ describe('sweepd CLI', () => {
     expect(code).toBe(1); // a stopped study is not a success
     const out = raw.replaceAll('\r\n', '\n');
     expect(out).not.toContain('\x1b[2J'); // never a full-screen clear
-    // Frames: each starts with a clear-below; every frame after the first first moves up exactly over the one before.
-    const frames = out.split('\x1b[J').slice(1);
+    // Frames: each ends with a clear-below (never one from its top left, which tmux scrolls into its
+    // history); every frame after the first starts by moving up exactly over the one before.
+    const pieces = out.split('\x1b[J');
+    const frames = pieces.slice(0, -1);
     expect(frames.length).toBeGreaterThan(3);
+    const linesOf = (frame: string) => frame.split('\n').length - 1;
     for (let i = 1; i < frames.length; i++) {
-      const previous = frames[i - 1] as string;
-      const previousLines = previous.slice(0, previous.lastIndexOf('\x1b[')).split('\n').length - 1;
-      expect(previous.endsWith(`\x1b[${previousLines}A\r`), `frame ${i}`).toBe(true);
-      expect(previousLines).toBeLessThanOrEqual(29);
+      expect((frames[i] as string).startsWith(`\x1b[${linesOf(frames[i - 1] as string)}A\r`), `frame ${i}`).toBe(true);
+      expect(linesOf(frames[i - 1] as string)).toBeLessThanOrEqual(29);
     }
-    const last = frames.at(-1) as string;
-    expect(last).toMatch(/^rank\s+trial\s+learning_rate\s+optimizer\s+best\s+epoch\s+state\s+reason$/m);
-    expect(last.trimEnd().split('\n').at(-1)).toBe(`study ${id} stopped: stopped by user`);
+    expect(frames.at(-1)).toMatch(/^rank\s+trial\s+learning_rate\s+optimizer\s+best\s+epoch\s+state\s+reason\x1b\[K$/m);
+    expect((pieces.at(-1) as string).trimEnd().split('\n').at(-1)).toBe(`study ${id} stopped: stopped by user`);
   }, 240_000);
 
   it('up on a busy port says which port and what to do, exit 5', async () => {

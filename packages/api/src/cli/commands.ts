@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
 import { ApiClient, DEFAULT_API_URL } from './client.ts';
 import { runQuickstart } from './quickstart.ts';
+import { type TrialForText, trialText } from './trial-text.ts';
 import { untilSignal } from './signal.ts';
 import { watchStudy } from './watch.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
@@ -210,6 +211,17 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard`,
       );
       process.stdout.write(`${renderLeaderboard(board.rows, { columns: board.columns, total: board.total })}\n`);
+      return 0;
+    }
+    case 'trial': {
+      const { values, positionals } = parse(args, clientOptions, 2);
+      const [id, n] = positionals;
+      if (!id || n === undefined) throw new UsageError('trial needs a study ID and a trial number');
+      if (!/^\d+$/.test(n)) throw new UsageError(`TRIAL must be a trial number (got '${n}')`);
+      const api = client(values);
+      const study = await api.json<{ objective: { metric: string } }>('GET', `/v1/studies/${encodeURIComponent(id)}`);
+      const trial = await api.json<TrialForText>('GET', `/v1/studies/${encodeURIComponent(id)}/trials/${n}`);
+      process.stdout.write(trialText(trial, study.objective.metric));
       return 0;
     }
     default:

@@ -15,6 +15,7 @@ export const USAGE = `usage: sweepd <command> [options]
   ls                         list studies
   watch ID                   live leaderboard until the study ends, then its answer (at once for an ended study)
   leaderboard ID             the study's trials, ranked
+  trial ID N                 one trial: parameters, its objective by epoch, why it ended, its diagnosis and advice
   export ID [--format json|yaml|flags|env]
   stop ID [TRIAL]            stop a study, or one of its trials
 

@@ -2,7 +2,7 @@ import type { Store, StudyRecord, StudySummary, TrialRecord, TrialState, TrialVi
 import { type DiagnosisObjective, diagnoseTrial } from '@sweepd/search';
 import { studyAnswer } from './answer.ts';
 import { bestConfig } from './export.ts';
-import { paramColumns } from './leaderboard.ts';
+import { inOrder, paramColumns } from './leaderboard.ts';
 
 export type TrialCounts = Record<TrialState, number>;
 
@@ -46,14 +46,18 @@ export function summaryView(s: StudySummary) {
  * A trial as `GET /v1/studies/:id/trials/:n` answers it; with its study's objective and trials,
  * also its diagnosis (see diagnoseTrial in @sweepd/search), which compares it with those peers.
  */
-export function trialView(t: TrialRecord, study?: { objective: DiagnosisObjective; peers: readonly TrialView[] }) {
+export function trialView(
+  t: TrialRecord,
+  study?: { objective: DiagnosisObjective; peers: readonly TrialView[]; order?: readonly string[] },
+) {
   return {
     study: t.studyId,
     number: t.number,
     state: t.state,
     value: t.value ?? null,
     reason: t.reason ?? null,
-    params: t.params,
+    // The spec's space as written, as everywhere else (paramColumns); the store keeps no order.
+    params: study?.order ? inOrder(t.params, study.order) : t.params,
     tags: t.tags ?? {},
     worker: t.worker ?? null,
     attempt: t.attempt ?? null,

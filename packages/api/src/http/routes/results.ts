@@ -96,7 +96,11 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
     const study = await findStudy(store, id);
     const trial = await store.getTrial(study.id, Number(n));
     if (!trial) throw new HttpError(404, `study ${study.id} has no trial ${n}`);
-    const view = trialView(trial, { objective: diagnosisObjective(study.spec), peers: await store.listTrials(study.id) });
+    const view = trialView(trial, {
+      objective: diagnosisObjective(study.spec),
+      peers: await store.listTrials(study.id),
+      order: paramColumns(study),
+    });
     return c.json(JSON.parse(JSON.stringify(view)), 200);
   });
 

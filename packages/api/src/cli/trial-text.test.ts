@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { trialText } from './trial-text.ts';
+
+describe('sweepd trial', () => {
+  it('prints state, best value, parameters, reason, the objective by epoch (NaN as NaN), the diagnosis and the logs', () => {
+    const text = trialText(
+      {
+        study: 'st_a',
+        number: 3,
+        state: 'stopped',
+        value: 0.7312,
+        reason: 'divergence: train_loss is NaN at epoch 3',
+        params: { learning_rate: 0.3, optimizer: 'adam' },
+        notes: { trial_dir: '/data/.sweepd/trials/tr_x' },
+        epochs: [
+          { epoch: 2, metrics: { val_auc_macro: 0.7312 } },
+          { epoch: 1, metrics: { val_auc_macro: 0.7 } },
+          { epoch: 3, metrics: { val_auc_macro: null, train_loss: null } },
+        ],
+        diagnosis: {
+          verdict: 'diverged',
+          summary: 'Diverged (train_loss is NaN at epoch 3): the learning rate 0.3 is too high.',
+          evidence: ['val_auc_macro: 0.700 → 0.731 over 2 epoch(s).'],
+          advice: "Try learning rates 3e-4 … 0.03, below this trial's 0.3.",
+        },
+      },
+      'val_auc_macro',
+    );
+    expect(text).toBe(
+      [
+        'trial 3 of st_a · stopped · val_auc_macro 0.7312 (best)',
+        '  params: learning_rate=0.3, optimizer=adam',
+        '  reason: divergence: train_loss is NaN at epoch 3',
+        '  val_auc_macro by epoch (3): 0.7000 → 0.7312 → NaN',
+        '  diagnosis: Diverged (train_loss is NaN at epoch 3): the learning rate 0.3 is too high.',
+        '    - val_auc_macro: 0.700 → 0.731 over 2 epoch(s).',
+        "    advice: Try learning rates 3e-4 … 0.03, below this trial's 0.3.",
+        '  logs: /data/.sweepd/trials/tr_x (stdout.log, stderr.log, on the worker that ran it)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('shortens a long curve to its start and end', () => {
+    const epochs = Array.from({ length: 30 }, (_, i) => ({ epoch: i + 1, metrics: { loss: 1 / (i + 1) } }));
+    const text = trialText(
+      { study: 'st_a', number: 0, state: 'running', value: null, reason: null, params: {}, notes: {}, epochs, diagnosis: null },
+      'loss',
+    );
+    expect(text).toContain('  loss by epoch (30): 1.0000 → 0.5000 → 0.3333 → … → ');
+    expect(text.split(' → ')).toHaveLength(12);
+  });
+});

@@ -1,0 +1,55 @@
+import type { Diagnosis } from '@sweepd/search';
+import { formatMetric } from './table.ts';
+
+/** What `GET /v1/studies/:id/trials/:n` answers, as far as `sweepd trial` prints it. */
+export interface TrialForText {
+  study: string;
+  number: number;
+  state: string;
+  value: number | null;
+  reason: string | null;
+  params: Record<string, string | number | boolean>;
+  notes: Record<string, unknown>;
+  epochs: ReadonlyArray<{ epoch: number; metrics: Record<string, number | null> }>;
+  diagnosis: Diagnosis | null;
+}
+
+/** At most this many epochs of the objective on one line; longer curves show their start and end. */
+const COURSE_EPOCHS = 12;
+
+/**
+ * One trial as `sweepd trial` prints it: its state and best value, parameters, why it ended, the
+ * objective epoch by epoch, its diagnosis (evidence and advice) and, for the command runner,
+ * where its logs are.
+ */
+export function trialText(trial: TrialForText, metric: string): string {
+  const best = trial.value === null ? '' : ` · ${metric} ${formatMetric(trial.value)} (best)`;
+  const lines = [`trial ${trial.number} of ${trial.study} · ${trial.state}${best}`];
+  // Exact, as export gives them: a trial looked at alone is one to copy from.
+  lines.push(
+    `  params: ${Object.entries(trial.params)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(', ')}`,
+  );
+  if (trial.reason) lines.push(`  reason: ${trial.reason}`);
+  const course = [...trial.epochs]
+    .sort((a, b) => a.epoch - b.epoch)
+    .map((e) => {
+      const v = e.metrics[metric];
+      // A NaN or infinite value reaches JSON as null; a missing one is not there at all.
+      return v === undefined ? '-' : v === null ? 'NaN' : formatMetric(v);
+    });
+  if (course.length > 0) {
+    const shown = course.length <= COURSE_EPOCHS ? course : [...course.slice(0, 3), '…', ...course.slice(-(COURSE_EPOCHS - 4))];
+    lines.push(`  ${metric} by epoch (${course.length}): ${shown.join(' → ')}`);
+  }
+  const d = trial.diagnosis;
+  if (d) {
+    lines.push(`  diagnosis: ${d.summary}`);
+    for (const e of d.evidence) lines.push(`    - ${e}`);
+    if (d.advice) lines.push(`    advice: ${d.advice}`);
+  }
+  if (typeof trial.notes.trial_dir === 'string')
+    lines.push(`  logs: ${trial.notes.trial_dir} (stdout.log, stderr.log, on the worker that ran it)`);
+  return `${lines.join('\n')}\n`;
+}
