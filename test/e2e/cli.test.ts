@@ -213,7 +213,9 @@ describe('sweepd CLI', () => {
       expect((frames[i] as string).startsWith(`\x1b[${linesOf(frames[i - 1] as string)}A\r`), `frame ${i}`).toBe(true);
       expect(linesOf(frames[i - 1] as string)).toBeLessThanOrEqual(29);
     }
-    expect(frames.at(-1)).toMatch(/^rank\s+trial\s+learning_rate\s+optimizer\s+best\s+epoch\s+state\s+reason\x1b\[K$/m);
+    expect((frames.at(-1) as string).replaceAll('\x1b[K', '')).toMatch(
+      /^rank\s+trial\s+learning_rate\s+optimizer\s+best\s+epoch\s+state\s+reason$/m,
+    );
     expect((pieces.at(-1) as string).trimEnd().split('\n').at(-1)).toBe(`study ${id} stopped: stopped by user`);
   }, 240_000);
 

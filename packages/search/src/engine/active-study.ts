@@ -14,7 +14,12 @@ import {
  * A trial as the engine tracks it: the stored view, a stop decision still on its way to the worker,
  * and the job delivery its epochs come from (see attempts.ts).
  */
-export type LiveTrial = TrialView & { pendingStop?: string; attempt?: number };
+export type LiveTrial = TrialView & {
+  pendingStop?: string;
+  attempt?: number;
+  /** Its stop was decided before the daemon restarted: ended after the catch-up unless its end is read there (ended-studies.ts). */
+  stoppedBeforeRestart?: boolean;
+};
 
 /**
  * What the engine holds in memory for a running study. All of it is derived from the Store

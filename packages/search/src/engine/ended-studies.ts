@@ -1,22 +1,72 @@
 import { FINISHED_TRIAL_STATES } from '@sweepd/core';
-import type { EngineContext } from './context.ts';
+import { ActiveStudy, type LiveTrial } from './active-study.ts';
+import { type EngineContext, errorText } from './context.ts';
+import { instantiate } from './instantiate.ts';
+import { finishTrials } from './trial-outcomes.ts';
 
 /**
- * Trials left in flight by a study that ended before the daemon restarted. A stopped or failed
- * study tells its running trials to stop and records their ends as they come in; a daemon that went
- * down meanwhile does not take the study back (it is not running), so its trials would stay
- * "running" for ever and its table would never be final. A start ends them as stopped, for the
- * reason they were being stopped for.
+ * Trials a stop left in flight when the daemon went down: those of a study that had ended (stopped
+ * or failed) and those a rule or the user was stopping in a running one. The workers may have
+ * answered while the daemon was down, so their ends are looked for among the reports queued
+ * meanwhile, which a start reads first; what is still in flight after that is ended here, as
+ * stopped, for the reason it was being stopped for. Before, an ended study's trials were ended
+ * before that backlog was read, and their last epochs and ends were thrown away.
  */
-export async function settleEndedStudies(ctx: EngineContext): Promise<void> {
-  for (const study of await ctx.store.listStudies()) {
-    if (study.state === 'running' || study.counts.queued + study.counts.running === 0) continue;
-    const why = `study ${study.state}${study.reason ? `: ${study.reason}` : ''}`;
-    const unfinished = (await ctx.store.listTrials(study.id)).filter((t) => !FINISHED_TRIAL_STATES.has(t.state));
-    // Its last reports, if any, came while the daemon was down: the reason says where the trial ended.
-    const reason = (t: { reason?: string }) => `${t.reason ?? why} (ended when the daemon restarted, before the trial said it had stopped)`;
-    const ended = await ctx.store.finishTrials(unfinished.map((t) => ({ trialId: t.id, state: 'stopped', reason: reason(t) })));
-    ctx.log.info({ studyId: study.id, trials: ended.length }, 'ended the trials left in flight by a study that had ended');
+
+/**
+ * Takes the in-flight trials of ended studies back for their reports only (the studies stay
+ * ended: nothing is dispatched for them). Returns the studies taken back.
+ */
+export async function takeBackEndedStudies(ctx: EngineContext): Promise<ActiveStudy[]> {
+  const taken: ActiveStudy[] = [];
+  for (const summary of await ctx.store.listStudies()) {
+    if (summary.state === 'running' || summary.counts.queued + summary.counts.running === 0) continue;
+    const record = await ctx.store.getStudy(summary.id);
+    if (!record) continue;
+    const why = `study ${record.state}${record.reason ? `: ${record.reason}` : ''}`;
+    const trials = await ctx.store.listTrials(record.id);
+    try {
+      const plugins = await instantiate(record.spec, ctx.registry, ctx.baseDir);
+      const study = new ActiveStudy(record, plugins.strategy, plugins.rules);
+      for (const t of trials) {
+        const live = study.add(t);
+        if (FINISHED_TRIAL_STATES.has(live.state)) continue;
+        markStoppedBeforeRestart(live, t.reason ?? why);
+        ctx.trialToStudy.set(live.id, study);
+      }
+      taken.push(study);
+    } catch (err) {
+      // Its plugins no longer build: end its trials now, without their queued reports.
+      ctx.log.warn({ studyId: record.id, err: errorText(err) }, 'could not take an ended study back for its last reports');
+      const unfinished = trials.filter((t) => !FINISHED_TRIAL_STATES.has(t.state));
+      await ctx.store.finishTrials(unfinished.map((t) => ({ trialId: t.id, state: 'stopped', reason: endedAtRestart(t.reason ?? why) })));
+      ctx.emit({ studyId: record.id, type: 'study' });
+    }
+  }
+  return taken;
+}
+
+/** A stop decided before the restart stands: the trial ends as stopped, when its end is read or after the catch-up. */
+export function markStoppedBeforeRestart(trial: LiveTrial, reason: string): void {
+  trial.pendingStop = reason;
+  trial.stoppedBeforeRestart = true;
+}
+
+/** Ends the trials stopped before the restart whose end was not among the reports read since. */
+export async function endUnreportedStops(ctx: EngineContext, studies: Iterable<ActiveStudy>): Promise<void> {
+  for (const study of studies) {
+    const left = study.inFlight().filter((t) => t.stoppedBeforeRestart);
+    if (left.length === 0) continue;
+    for (const trial of left) trial.pendingStop = endedAtRestart(trial.pendingStop as string);
+    await finishTrials(
+      ctx,
+      left.map((trial) => ({ study, trial, outcome: { state: 'stopped' as const, reason: trial.pendingStop } })),
+    );
+    ctx.log.info({ studyId: study.id, trials: left.length }, 'ended the trials a stop had left in flight when the daemon restarted');
     ctx.emit({ studyId: study.id, type: 'study' });
   }
+}
+
+function endedAtRestart(reason: string): string {
+  return `${reason} (ended when the daemon restarted: no end of it had been reported by then)`;
 }

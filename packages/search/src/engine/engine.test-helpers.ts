@@ -60,9 +60,8 @@ export function curveRunner(delayMs = 0, options: { divergeFrom?: number } = {})
   };
 }
 
-/** An engine on `store` with a worker of concurrency 2 on one local bus; close() stops all three. */
-export async function startEngine(store: Store, registry: PluginRegistry, runner: Runner) {
-  const bus = new LocalBus();
+/** An engine on `store` with a worker of concurrency 2 on one local bus (`bus`: one holding reports already); close() stops all three. */
+export async function startEngine(store: Store, registry: PluginRegistry, runner: Runner, bus = new LocalBus()) {
   const engine = new StudyEngine({ store, bus, registry });
   const worker: Subscription = await startWorker({ bus, runner, concurrency: 2 });
   await engine.start();

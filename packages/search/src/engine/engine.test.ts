@@ -28,10 +28,10 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function setup(options: { store?: Store; runner?: Runner } = {}) {
+async function setup(options: { store?: Store; runner?: Runner; bus?: LocalBus } = {}) {
   const registry = new PluginRegistry().register(walkStrategy()).register(outside).register(belowRule).register(divergenceRulePlugin);
   const store = options.store ?? (await openStore({ dataDir: 'memory://' }));
-  const { bus, engine, close } = await startEngine(store, registry, options.runner ?? curveRunner());
+  const { bus, engine, close } = await startEngine(store, registry, options.runner ?? curveRunner(), options.bus);
   cleanups.push(async () => {
     await close();
     if (!options.store) await store.close();
@@ -269,9 +269,58 @@ describe('StudyEngine', () => {
     await store.setTrialReason(told?.id as string, 'stopped by the user');
     const second = await setup({ store });
     expect((await store.listTrials(study.id)).map((t) => [t.state, t.reason])).toEqual([
-      ['stopped', 'stopped by the user (ended when the daemon restarted, before the trial said it had stopped)'],
-      ['stopped', 'study stopped: asked by the user (ended when the daemon restarted, before the trial said it had stopped)'],
+      ['stopped', 'stopped by the user (ended when the daemon restarted: no end of it had been reported by then)'],
+      ['stopped', 'study stopped: asked by the user (ended when the daemon restarted: no end of it had been reported by then)'],
     ]);
+    expect(await store.getStudy(study.id)).toMatchObject({ state: 'stopped', reason: 'asked by the user' });
+    await second.close();
+  });
+
+  it("a restarted engine reads the reports a stopped study's trials sent while it was down before it ends what is left", async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const first = await setup({ store, runner: curveRunner(2_000) });
+    const study = await first.engine.submit(JSON.stringify(spec({ budget: { max_trials: 3, max_epochs: 3, parallelism: 3 } })));
+    // The worker runs two at a time: two running, the third queued.
+    await until(async () => (await store.listTrials(study.id)).filter((t) => t.state === 'running').length === 2);
+    await first.close();
+    await store.setStudyState(study.id, 'stopped', 'asked by the user');
+    const [a, b] = await store.listTrials(study.id);
+    // While the daemon was down: trial 0 reported an epoch and its end; trial 1 an epoch only; trial 2 nothing.
+    const backlog = new LocalBus();
+    const report = { studyId: study.id, attempt: 1 };
+    await backlog.publishReport({
+      ...report,
+      kind: 'epoch',
+      trialId: a?.id as string,
+      epoch: 1,
+      metrics: { val_auc_macro: 0.71 },
+      layers: [],
+    });
+    await backlog.publishReport({
+      ...report,
+      kind: 'final',
+      trialId: a?.id as string,
+      state: 'stopped',
+      reason: 'stop requested',
+      notes: { exit_code: 0 },
+    });
+    await backlog.publishReport({
+      ...report,
+      kind: 'epoch',
+      trialId: b?.id as string,
+      epoch: 1,
+      metrics: { val_auc_macro: 0.64 },
+      layers: [],
+    });
+    const second = await setup({ store, bus: backlog });
+    const after = await store.listTrials(study.id);
+    expect(after.map((t) => [t.state, t.reason, t.epochs.length, t.value ?? null])).toEqual([
+      ['stopped', 'study stopped: asked by the user', 1, 0.71],
+      ['stopped', 'study stopped: asked by the user (ended when the daemon restarted: no end of it had been reported by then)', 1, 0.64],
+      ['stopped', 'study stopped: asked by the user (ended when the daemon restarted: no end of it had been reported by then)', 0, null],
+    ]);
+    expect(after[0]?.notes).toMatchObject({ exit_code: 0 });
     expect(await store.getStudy(study.id)).toMatchObject({ state: 'stopped', reason: 'asked by the user' });
     await second.close();
   });

@@ -12,7 +12,7 @@ import {
   type TrialView,
 } from '@sweepd/core';
 import { type EngineContext, type EngineEvent, errorText } from './context.ts';
-import { settleEndedStudies } from './ended-studies.ts';
+import { endUnreportedStops, takeBackEndedStudies } from './ended-studies.ts';
 import { failStudy } from './finishing.ts';
 import { ingest } from './ingestion.ts';
 import { stopStudy, stopTrial } from './stopping.ts';
@@ -93,13 +93,14 @@ export class StudyEngine {
           await failStudy(ctx, record.id, `could not resume: ${errorText(err)}`);
         }
       }
-      await settleEndedStudies(ctx);
+      const ended = await takeBackEndedStudies(ctx);
       this.reports = await ctx.bus.consumeReports((batch) => ingest(ctx, batch));
       if (!(await this.reports.caughtUp(CATCH_UP_MS)) && !ctx.closing)
         ctx.log.warn(
           { waitedMs: CATCH_UP_MS },
           'the reports queued while the daemon was down are not all read yet; resuming the studies anyway',
         );
+      if (!ctx.closing) await endUnreportedStops(ctx, [...ended, ...ctx.active.values()]);
     } finally {
       ctx.catchingUp = false;
     }

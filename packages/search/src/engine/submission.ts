@@ -1,10 +1,10 @@
 import { FINISHED_TRIAL_STATES, type SearchSpec, type StudyRecord } from '@sweepd/core';
 import { ActiveStudy, type LiveTrial } from './active-study.ts';
+import { markStoppedBeforeRestart } from './ended-studies.ts';
 import type { EngineContext } from './context.ts';
 import { pump } from './dispatch.ts';
 import { IdempotencyConflictError, studyIdForKey } from './idempotency.ts';
 import { instantiate, type StudyPlugins, validateStudy } from './instantiate.ts';
-import { finishTrials } from './trial-outcomes.ts';
 
 /**
  * Submission: a spec becomes a stored, running study (at most once per idempotency key), and a
@@ -101,12 +101,9 @@ async function resume(ctx: EngineContext, study: ActiveStudy): Promise<void> {
   // The order trials ended in is not stored; their numbers are the nearest to it.
   for (const t of study.history()) study.noteEnded(t as LiveTrial);
   const unfinished = study.inFlight();
-  const stopped = unfinished.filter((t) => t.reason);
-  // A stop decided before the restart stands; the rest go out again (the bus drops duplicates).
-  await finishTrials(
-    ctx,
-    stopped.map((trial) => ({ study, trial, outcome: { state: 'stopped' as const, reason: trial.reason } })),
-  );
+  // A stop decided before the restart stands (its end may be among the queued reports the start
+  // reads first; see ended-studies.ts); the rest go out again (the bus drops duplicates).
+  for (const trial of unfinished) if (trial.reason) markStoppedBeforeRestart(trial, trial.reason);
   study.undispatched = unfinished.filter((t) => !t.reason).map((t) => study.jobFor(t));
   ctx.log.info({ studyId: record.id, trials: trials.length, redispatched: study.undispatched.length }, 'study resumed');
 }

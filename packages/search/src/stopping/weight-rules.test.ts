@@ -159,11 +159,11 @@ describe('divergence rule', () => {
 
   it('with initial_loss, stops a loss that blew up within its first epoch (Keras clips it short of NaN)', () => {
     expect(rule().decide(losses([6.7e10]), []).stop).toBe(false);
-    expect(rule({ initial_loss: 0.693 }).decide(losses([6.7e10]), [])).toEqual({
+    expect(rule({ initial_loss: Math.LN2 }).decide(losses([6.7e10]), [])).toEqual({
       stop: true,
-      reason: 'divergence: train_loss 6.70e+10 at epoch 1 is more than 10 × the loss before training 0.693 (initial_loss)',
+      reason: 'divergence: train_loss 6.70e+10 at epoch 1 is more than 10 × the loss before training 0.6931 (initial_loss)',
     });
-    expect(rule({ initial_loss: 0.693 }).decide(losses([0.9, 0.6]), []).stop).toBe(false);
+    expect(rule({ initial_loss: Math.LN2 }).decide(losses([0.9, 0.6]), []).stop).toBe(false);
     expect(() => rule({ initial_loss: 0 })).toThrow(/initial_loss/);
   });
 
