@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { endOrphanGroups, recordGroup, startTimeOf } from './orphan-groups.ts';
+import { CommandRunner } from './runner.ts';
 import { liveMembers, signalGroup } from './process-group.ts';
 
 const started: ChildProcess[] = [];
@@ -56,6 +57,45 @@ describe('endOrphanGroups', () => {
       expect(liveMembers(mine).length).toBe(3);
     } finally {
       rmSync(trials, { recursive: true, force: true });
+    }
+  });
+
+  it("a runner that runs a trial again ends the group its dead worker left in that trial's directory first", async () => {
+    // Workers started in one directory share ./.sweepd/trials: the one that takes the redelivered
+    // trial is not restarting, and would otherwise run it beside the orphan writing into its files.
+    const root = mkdtempSync(path.join(os.tmpdir(), 'sweepd-orphans-'));
+    try {
+      const runner = new CommandRunner({ cacheDir: path.join(root, 'cache') });
+      const orphan = trialGroup();
+      await new Promise((r) => setTimeout(r, 100));
+      const trialDir = path.join(runner.trialsDir, 'tr_again');
+      mkdirSync(trialDir, { recursive: true });
+      const worker = await deadWorker();
+      writeFileSync(
+        path.join(trialDir, '.sweepd-group.json'),
+        JSON.stringify({ pgid: orphan, start: startTimeOf(orphan), worker: worker.pid, workerStart: worker.start }),
+      );
+      const logs: string[] = [];
+      const script =
+        'import json, os; open(os.environ["SWEEPD_METRICS_FILE"], "a").write(json.dumps({"sweepd": 1, "epoch": 1, "metrics": {"auc": 0.7}}) + "\\n")';
+      const outcome = await runner.run(
+        {
+          studyId: 'st_x',
+          trialId: 'tr_again',
+          number: 0,
+          params: {},
+          maxEpochs: 1,
+          objective: { metric: 'auc', direction: 'maximize' },
+          trainer: { runner: 'command', options: { command: ['python3', '-c', script], args: 'none' } },
+          pool: 'default',
+        },
+        { signal: new AbortController().signal, report: async () => {}, log: (m) => logs.push(m) },
+      );
+      expect(outcome.state, JSON.stringify(outcome)).toBe('completed');
+      expect(liveMembers(orphan)).toEqual([]);
+      expect(logs[0]).toBe(`ended trial tr_again's processes (group ${orphan}, SIGTERM): its worker (pid ${worker.pid}) is gone`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

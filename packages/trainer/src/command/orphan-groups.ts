@@ -61,26 +61,35 @@ export async function endOrphanGroups(trialsDir: string, termGraceMs: number, lo
     return [];
   }
   const ended: string[] = [];
-  for (const entry of entries) {
-    const file = path.join(trialsDir, entry, RECORD);
-    let record: GroupRecord;
-    try {
-      record = JSON.parse(readFileSync(file, 'utf8')) as GroupRecord;
-    } catch {
-      continue;
-    }
-    if (startTimeOf(record.worker) === record.workerStart) continue; // its worker runs: not an orphan
-    // The leader as recorded, or gone with members left (a group's id is not reused while it has any).
-    const leader = startTimeOf(record.pgid);
-    const ours = leader === undefined || leader === record.start;
-    if (ours && liveMembers(record.pgid).length > 0) {
-      const signals = await endGroup(record.pgid, termGraceMs);
-      log(
-        `ended trial ${entry}'s processes (group ${record.pgid}, ${signals.join(' then ') || 'gone meanwhile'}): its worker (pid ${record.worker}) is gone`,
-      );
-      ended.push(entry);
-    }
-    rmSync(file, { force: true });
+  for (const entry of entries) if (await endOrphanGroup(path.join(trialsDir, entry), termGraceMs, log)) ended.push(entry);
+  return ended;
+}
+
+/**
+ * Ends the group recorded in `trialDir` when its worker is gone: before a worker runs a trial again
+ * in that directory too, since the worker that died may share the trials directory with a live one
+ * (workers started in one directory) which then takes the redelivered trial. Returns whether it did.
+ */
+export async function endOrphanGroup(trialDir: string, termGraceMs: number, log: (message: string) => void): Promise<boolean> {
+  const file = path.join(trialDir, RECORD);
+  let record: GroupRecord;
+  try {
+    record = JSON.parse(readFileSync(file, 'utf8')) as GroupRecord;
+  } catch {
+    return false;
   }
+  if (startTimeOf(record.worker) === record.workerStart) return false; // its worker runs: not an orphan
+  // The leader as recorded, or gone with members left (a group's id is not reused while it has any).
+  const leader = startTimeOf(record.pgid);
+  const ours = leader === undefined || leader === record.start;
+  let ended = false;
+  if (ours && liveMembers(record.pgid).length > 0) {
+    const signals = await endGroup(record.pgid, termGraceMs);
+    log(
+      `ended trial ${path.basename(trialDir)}'s processes (group ${record.pgid}, ${signals.join(' then ') || 'gone meanwhile'}): its worker (pid ${record.worker}) is gone`,
+    );
+    ended = true;
+  }
+  rmSync(file, { force: true });
   return ended;
 }

@@ -9,7 +9,7 @@ import { FileTail } from './metrics-tail.ts';
 import { decideOutcome, type EndFacts } from './outcome.ts';
 import { startTensorBoard } from './tensorboard.ts';
 import { type ProcessEnd, TrialProcess } from './trial-process.ts';
-import { endOrphanGroups } from './orphan-groups.ts';
+import { endOrphanGroup, endOrphanGroups } from './orphan-groups.ts';
 
 /** How long an orphaned trial's processes get between SIGTERM and SIGKILL (term_grace_s's default). */
 const ORPHAN_TERM_GRACE_MS = 3_000;
@@ -79,7 +79,10 @@ export class CommandRunner implements Runner {
     if (options.cwd !== undefined && !(existsSync(cwd) && statSync(cwd).isDirectory()))
       return fail(`command runner: trainer.options.cwd: ${cwd} is not a directory on worker`);
 
-    // A redelivered trial starts over in a fresh directory: nothing of an earlier attempt is read as its own.
+    // A redelivered trial starts over in a fresh directory: nothing of an earlier attempt is read as
+    // its own, and an earlier attempt's processes whose worker died are ended first, or they would
+    // go on writing into it.
+    await endOrphanGroup(trialDir, ORPHAN_TERM_GRACE_MS, ctx.log);
     await rm(trialDir, { recursive: true, force: true });
     await mkdir(trialDir, { recursive: true });
     await mkdir(this.options.cacheDir, { recursive: true });
