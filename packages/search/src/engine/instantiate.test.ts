@@ -1,4 +1,4 @@
-import { PluginRegistry, parseSpec, SpecError } from '@sweepd/core';
+import { type Plugin, PluginRegistry, parseSpec, SpecError } from '@sweepd/core';
 import { describe, expect, it } from 'vitest';
 import { builtinStoppingRules } from '../stopping/index.ts';
 import { walkStrategy } from './engine.test-helpers.ts';
@@ -30,5 +30,22 @@ describe('submit-time checks against resuming a stored study', () => {
     // A restart rebuilds a stored study without the submit-time checks: it resumes.
     const built = await instantiate(parseSpec(spec), registry, process.cwd());
     expect(built.rules.map((r) => r.name)).toEqual(['median']);
+  });
+
+  it('a trainer section that does not parse is not judged by the default runner it stands in for', async () => {
+    const runner = (name: string, problem?: string): Plugin<'runner'> => ({
+      kind: 'runner',
+      name,
+      parseOptions: (raw) => raw,
+      create: () => ({ run: async () => ({ state: 'completed' }) }),
+      checkSpec: () => (problem ? [{ path: 'fixed.epoch_sleep', message: problem }] : []),
+    });
+    const withRunners = new PluginRegistry()
+      .register(walkStrategy())
+      .register(runner('tfjs', 'is not a hyperparameter of the tfjs runner'))
+      .register(runner('command'));
+    const typo = { ...spec, stopping: [], fixed: { epoch_sleep: 1 }, trainer: { runner: 'command', option: { command: ['python3'] } } };
+    const refused = await validateStudy(JSON.stringify(typo), withRunners, { baseDir: process.cwd() }).catch((e: unknown) => e);
+    expect((refused as SpecError).problems).toEqual([{ path: 'trainer', message: "unknown key 'option' (did you mean 'options'?)" }]);
   });
 });

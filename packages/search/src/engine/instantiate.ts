@@ -74,8 +74,11 @@ async function buildPlugins(
   const own = spec.plugins.length > 0 ? registry.fork() : registry;
   for (const [i, specifier] of spec.plugins.entries()) await collect(() => own.load(specifier, ctx.baseDir), `plugins.${i}`);
 
+  // A trainer section that did not parse is a stand-in here (the tfjs runner's defaults): the
+  // runner's own checks would judge the spec by a runner it does not name.
+  const trainerParsed = !problems.some((p) => p.path === 'trainer' || p.path.startsWith('trainer.'));
   const pools = ctx.servedPools;
-  if (checkRunner && pools && !pools.includes(spec.trainer.pool)) {
+  if (checkRunner && trainerParsed && pools && !pools.includes(spec.trainer.pool)) {
     problems.push({
       path: 'trainer.pool',
       message: `no worker can take pool '${spec.trainer.pool}': this daemon's workers are its own, on its in-process bus, and serve only ${pools.map((p) => `'${p}'`).join(', ')} (start it with --pool ${spec.trainer.pool}, or with --nats-url for remote workers)`,
@@ -87,7 +90,7 @@ async function buildPlugins(
   const runner = own.get('runner', spec.trainer.runner);
   if (!runner && runners.length > 0) {
     problems.push({ path: 'trainer.runner', message: `no runner named '${spec.trainer.runner}' (known: ${runners.join(', ')})` });
-  } else if (runner?.checkSpec && checkRunner) {
+  } else if (runner?.checkSpec && checkRunner && trainerParsed) {
     const found = await collect(async () => runner.checkSpec?.(spec, ctx) ?? [], 'trainer');
     problems.push(...(found ?? []));
   }
