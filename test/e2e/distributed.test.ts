@@ -72,4 +72,28 @@ describe('distributed: daemon on PostgreSQL, trials over NATS to two worker proc
       await nc.close();
     }
   }, 90_000);
+
+  it('warns at submit about a pool no worker has joined (a typo), which would otherwise wait in silence', async () => {
+    if (!cluster.daemon) throw new Error('daemon did not start');
+    const d = cluster.daemon;
+    const post = async (spec: Record<string, unknown>) => {
+      const res = await fetch(`${d.url}/v1/studies`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(spec),
+      });
+      return { status: res.status, body: (await res.json()) as { id: string; warnings?: string[] } };
+    };
+    const spec = studySpec({ ...shape, name: 'distributed-typo-pool' });
+    const typo = await post({ ...spec, trainer: { ...(spec.trainer as object), pool: 'defualt' } });
+    expect(typo.status).toBe(201);
+    expect(typo.body.warnings).toEqual([
+      "no worker has joined pool 'defualt' on this bus yet (pools with workers: 'default'): its trials wait until one does (sweepd worker --pool defualt, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)",
+    ]);
+    expect((await fetch(`${d.url}/v1/studies/${typo.body.id}/stop`, { method: 'POST' })).status).toBe(200);
+    // A pool its workers serve: no warning.
+    const served = await post(studySpec({ ...shape, name: 'distributed-served', trials: 1 }));
+    expect(served.status).toBe(201);
+    expect(served.body.warnings).toBeUndefined();
+  }, 60_000);
 });

@@ -15,7 +15,7 @@ import {
 import { createApp } from './http/app.ts';
 import { isLoopback } from './http/auth.ts';
 import { LeaderboardHub } from './live/hub.ts';
-import { connectNats } from './nats.ts';
+import { connectNats, natsPrefix } from './nats.ts';
 import { DaemonMetrics } from './ops/metrics.ts';
 
 /** How long a stopping daemon lets its HTTP connections end on their own before it closes them. */
@@ -171,7 +171,17 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : (options.port ?? 8080);
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    log.info({ url, store: store.kind, bus: bus.kind, workers, auth: options.token ? 'bearer' : 'none' }, 'sweepd is up');
+    log.info(
+      {
+        url,
+        store: store.kind,
+        bus: bus.kind,
+        ...(options.natsUrl ? { prefix: natsPrefix() } : {}),
+        workers,
+        auth: options.token ? 'bearer' : 'none',
+      },
+      'sweepd is up',
+    );
     let closing: Promise<void> | undefined;
     return { url, port, store, bus, engine, hub, failed, close: () => (closing ??= closeAll(closers, log)) };
   } catch (err) {

@@ -19,6 +19,11 @@ export function natsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<N
   return options;
 }
 
+/** The prefix the daemon and its workers must share (logged by both: a mismatch leaves trials waiting in silence). */
+export function natsPrefix(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SWEEPD_NATS_PREFIX || 'sweepd';
+}
+
 /** The NATS bus of a daemon or a worker, with the settings both read from the environment. */
 export async function connectNats(url: string, log: Logger): Promise<Bus> {
   const { connectNatsBus } = await import('@sweepd/core/nats');

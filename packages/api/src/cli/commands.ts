@@ -149,8 +149,9 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
       }
       const api = client(values);
-      const study = await api.submitStudy<{ id: string; name: string }>(text);
+      const study = await api.submitStudy<{ id: string; name: string; warnings?: string[] }>(text);
       process.stdout.write(`${study.id}\n`);
+      for (const warning of study.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
       if (values.watch) return watchStudy(api, study.id);
       return 0;
     }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { CommandRoutingRunner, CommandRunner, GpuSlots, listGpus, ProcessPoolRunner, resolveGpus, startWorker } from '@sweepd/trainer';
-import { connectNats } from '../nats.ts';
+import { connectNats, natsPrefix } from '../nats.ts';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
 import { untilSignal } from './signal.ts';
 
@@ -41,7 +41,9 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   await commands.endOrphans((m) => log.warn({}, m));
   const runner = new CommandRoutingRunner(commands, pool, gpus.length > 0 ? new GpuSlots(gpus) : undefined);
   const sub = await startWorker({ bus, runner, pool: options.pool, concurrency, log });
-  log.info({ nats: options.nats, concurrency, gpus }, 'worker ready');
+  if (options.gpus === undefined && gpus.length === 0 && /gpu/i.test(options.pool))
+    log.warn({ pool: options.pool }, 'no GPU found (nvidia-smi lists none): this worker trains its GPU pool on the CPU');
+  log.info({ nats: options.nats, prefix: natsPrefix(), concurrency, gpus, trialsDir: commands.trialsDir }, 'worker ready');
   const signal = await untilSignal();
   log.info({ signal }, 'draining: handing running trials back');
   await bus.close();

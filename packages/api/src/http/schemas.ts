@@ -122,6 +122,10 @@ export const StudySchema = z
     best: z.object({ trial: z.number(), value: z.number(), config: z.record(z.string(), paramValue) }).nullable(),
     answer: AnswerSchema,
     spec: z.record(z.string(), z.unknown()),
+    warnings: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: 'submit only: what may keep the study from running, e.g. a pool no worker has joined' }),
   })
   .openapi('Study');
 

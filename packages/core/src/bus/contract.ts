@@ -53,6 +53,11 @@ export interface Bus {
   dispatch(jobs: readonly TrialJob[]): Promise<void>;
   stop(trialId: string, reason: string): Promise<void>;
   consumeReports(handler: (batch: readonly Report[]) => Promise<void>): Promise<ReportSubscription>;
+  /**
+   * The pools a worker has joined on this bus, ever (a shared broker keeps them while the workers
+   * come and go), where the bus can tell: a study for any other pool waits until a worker joins it.
+   */
+  knownPools?(): Promise<readonly string[]>;
 
   // Worker side.
   consumeJobs(options: JobConsumerOptions, handler: (job: TrialJob, control: JobControl) => Promise<void>): Promise<Subscription>;

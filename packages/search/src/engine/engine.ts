@@ -123,6 +123,27 @@ export class StudyEngine {
     return this.submissions.submit(input, idempotencyKey);
   }
 
+  /**
+   * Where the bus can tell (NATS: a durable consumer per pool a worker ever joined), a warning for
+   * a pool no worker has joined: its trials would wait in silence (a typo, no GPU worker started,
+   * or workers on another SWEEPD_NATS_PREFIX).
+   */
+  async poolWarning(pool: string): Promise<string | undefined> {
+    let known: readonly string[] | undefined;
+    try {
+      known = await this.ctx.bus.knownPools?.();
+    } catch (err) {
+      this.ctx.log.warn({ err: errorText(err) }, 'could not list the pools workers have joined');
+    }
+    if (!known || known.includes(pool)) return undefined;
+    const others = known.length > 0 ? `pools with workers: ${known.map((p) => `'${p}'`).join(', ')}` : 'no worker has joined any pool';
+    const warning =
+      `no worker has joined pool '${pool}' on this bus yet (${others}): its trials wait until one does ` +
+      `(sweepd worker --pool ${pool}, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)`;
+    this.ctx.log.warn({ pool }, warning);
+    return warning;
+  }
+
   stopStudy(studyId: string, reason = 'stopped by user'): Promise<boolean> {
     return stopStudy(this.ctx, studyId, reason);
   }

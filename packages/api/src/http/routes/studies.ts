@@ -93,7 +93,8 @@ export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
       const key = c.req.header('idempotency-key');
       try {
         const { study, created } = await engine.submitStudy(text, key);
-        return c.json(await loadStudyView(store, study), created ? 201 : 200);
+        const warning = await engine.poolWarning(study.spec.trainer.pool);
+        return c.json({ ...(await loadStudyView(store, study)), ...(warning ? { warnings: [warning] } : {}) }, created ? 201 : 200);
       } catch (err) {
         if (err instanceof SpecError) throw new HttpError(400, 'invalid spec', { problems: err.problems });
         if (err instanceof IdempotencyKeyError) throw new HttpError(400, err.message);

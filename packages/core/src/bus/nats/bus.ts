@@ -124,6 +124,17 @@ export class NatsBus implements Bus {
     this.statusLoop = this.watchStatus();
   }
 
+  /** The pools of the jobs stream's durable consumers: each was made by a worker that joined the pool. */
+  async knownPools(): Promise<readonly string[]> {
+    this.assertOpen();
+    const pools: string[] = [];
+    for await (const info of this.jsm.consumers.list(this.names.jobsStream)) {
+      const pool = this.names.poolOfFilter(info.config.filter_subject ?? '');
+      if (pool !== undefined) pools.push(pool);
+    }
+    return pools.sort();
+  }
+
   async dispatch(jobs: readonly TrialJob[]): Promise<void> {
     this.assertOpen();
     // Check every job before sending any, so a bad one does not leave a batch half dispatched.

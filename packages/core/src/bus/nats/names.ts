@@ -18,6 +18,11 @@ export function idToken(id: string, what = 'trial id'): string {
   return NAME.test(id) ? id : `~${Buffer.from(id, 'utf8').toString('base64url')}`;
 }
 
+/** The id or pool name a token of idToken stands for. */
+export function tokenId(token: string): string {
+  return token.startsWith('~') ? Buffer.from(token.slice(1), 'base64url').toString('utf8') : token;
+}
+
 /** Stream, subject and consumer names of one bus prefix. */
 export class BusNames {
   readonly jobsStream: string;
@@ -50,6 +55,11 @@ export class BusNames {
   }
   poolFilter(pool: string): string {
     return `${this.prefix}.jobs.${idToken(pool, 'pool')}.*`;
+  }
+  /** The pool a pool's job filter (poolFilter) names, or undefined for another subject. */
+  poolOfFilter(filter: string): string | undefined {
+    const m = /^(.+)\.jobs\.([^.]+)\.\*$/.exec(filter);
+    return m && m[1] === this.prefix ? tokenId(m[2] as string) : undefined;
   }
   jobsConsumer(pool: string): string {
     return `${this.prefix}_jobs_${idToken(pool, 'pool')}`;
