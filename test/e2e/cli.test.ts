@@ -47,7 +47,8 @@ function sweepd(args: string[], options: { token?: string | null; api?: string }
     delete env.SWEEPD_API_URL;
     execFile(
       process.execPath,
-      [CLI, ...args, ...(args[0] === 'frobnicate' ? [] : full)],
+      // `worker` is no client command: it takes no --api or --token.
+      [CLI, ...args, ...(args[0] === 'frobnicate' || args[0] === 'worker' ? [] : full)],
       { cwd: REPO_ROOT, env, timeout: 120_000 },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? 1) : 0;
@@ -322,7 +323,10 @@ trainer:
     expect(anonymous.stderr).toContain('API token');
     const wrong = await sweepd(['ls'], { token: 'nope' });
     expect(wrong.code).toBe(3);
-    expect((await sweepd(['export', 'st_nope'])).code).toBe(3);
+    const unknown = await sweepd(['export', 'st_nope']);
+    expect(unknown.code).toBe(3);
+    // Which daemon said so: with the wrong one (SWEEPD_API_URL unset), the id is not a daemon bug.
+    expect(unknown.stderr).toContain(`no study with id 'st_nope' (at ${daemon.url})`);
   }, 240_000);
 
   it('usage (2) and unreachable (4)', async () => {
@@ -334,6 +338,12 @@ trainer:
     const extra = await sweepd(['ls', 'x']);
     expect(extra.code).toBe(2);
     expect(extra.stderr).toContain("unexpected argument 'x'");
+    const badPool = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--pool', 'bad pool']);
+    expect(badPool.code).toBe(2);
+    expect(badPool.stderr).toContain("--pool 'bad pool' may hold only letters, digits, _ . : - and must not start with a symbol");
+    const noSlots = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--concurrency', '0']);
+    expect(noSlots.code).toBe(2);
+    expect(noSlots.stderr).toContain('--concurrency must be at least 1');
     const notANumber = await sweepd(['stop', done, 'abc']);
     expect(notANumber.code).toBe(2);
     expect(notANumber.stderr).toContain("TRIAL must be a trial number (got 'abc')");

@@ -112,7 +112,8 @@ export class ApiClient {
     if (!res.ok) {
       const payload = await res.json().catch(() => undefined);
       const message = (payload as { error?: string } | undefined)?.error ?? `${res.status} ${res.statusText}`;
-      throw new ApiError(res.status, message, payload);
+      // "no study with id …" from the wrong daemon (SWEEPD_API_URL unset) must say which one answered.
+      throw new ApiError(res.status, res.status === 404 ? `${message} (at ${this.baseUrl})` : message, payload);
     }
     return res;
   }

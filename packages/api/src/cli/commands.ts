@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { nameSchema } from '@sweepd/core';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
 import { ApiClient, DEFAULT_API_URL } from './client.ts';
 import { runQuickstart } from './quickstart.ts';
@@ -98,7 +99,9 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       if ('signal' in end)
         log.info(
           { signal: end.signal },
-          'shutting down: no new requests; running trials are stopped and handed back (those of running studies run again, from scratch, when the daemon is back; those of stopped studies end as stopped)',
+          daemon.bus.kind === 'local'
+            ? 'shutting down: no new requests; running trials are stopped and handed back (those of running studies run again, from scratch, when the daemon is back; those of stopped studies end as stopped)'
+            : "shutting down: no new requests; trials on remote workers train on, and what they report waits in NATS until the daemon is back (this daemon's own workers, if any, stop theirs and hand them back)",
         );
       else process.stderr.write(`sweepd: ${end.err.message}; shutting down\n`);
       // A second signal while closing means "now".
@@ -119,12 +122,13 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const { runWorkerProcess } = await import('./worker.ts');
       const nats = values.nats ?? process.env.SWEEPD_NATS_URL;
       if (!nats) throw new UsageError('worker needs --nats URL (or SWEEPD_NATS_URL)');
-      return runWorkerProcess({
-        nats,
-        pool: values.pool ?? 'default',
-        concurrency: intOption(values.concurrency, 'concurrency'),
-        gpus: values.gpus,
-      });
+      const pool = values.pool ?? 'default';
+      // A pool no spec can name would never get a job.
+      const named = nameSchema.safeParse(pool);
+      if (!named.success) throw new UsageError(`--pool '${pool}' ${named.error.issues[0]?.message} (as trainer.pool in a spec)`);
+      const concurrency = intOption(values.concurrency, 'concurrency');
+      if (concurrency === 0) throw new UsageError('--concurrency must be at least 1');
+      return runWorkerProcess({ nats, pool, concurrency, gpus: values.gpus });
     }
     case 'pretrain': {
       const { pretrainCommand } = await import('@sweepd/trainer');

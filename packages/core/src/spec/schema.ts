@@ -3,11 +3,14 @@ import { z } from 'zod';
 /** Bounds that keep a single spec from exhausting the daemon. */
 export const LIMITS = { maxParameters: 64, maxTrials: 100_000, maxParallelism: 1024, maxEpochs: 100_000, maxChoices: 1000 };
 
-const name = z
+/** A study, parameter or pool name. */
+export const nameSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/, 'may hold only letters, digits, _ . : - and must not start with a symbol');
+
+const name = nameSchema;
 
 const paramValue = z.union([z.number(), z.string().max(256), z.boolean()]);
 

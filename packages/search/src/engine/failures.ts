@@ -29,10 +29,14 @@ export function describeFailures(reasons: readonly (string | undefined)[], how: 
   }
   const head =
     how === 'all'
-      ? `all ${reasons.length} trials failed`
+      ? reasons.length === 1
+        ? 'its one trial failed'
+        : `all ${reasons.length} trials failed`
       : how === 'in-a-row'
         ? `${reasons.length} trials in a row failed`
-        : `none of the ${reasons.length} trials reported a finite ${how.noValueOf}`;
+        : reasons.length === 1
+          ? `its one trial reported no finite ${how.noValueOf}`
+          : `none of the ${reasons.length} trials reported a finite ${how.noValueOf}`;
   const shown = top.length > MAX_REASON_CHARS ? `${top.slice(0, MAX_REASON_CHARS - 1)}…` : top;
   if (counts.size <= 1) return `${head}: ${shown}`;
   const others = counts.size - 1;

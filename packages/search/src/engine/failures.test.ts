@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { describeFailures } from './failures.ts';
+
+describe('describeFailures', () => {
+  it('names the commonest reason and how many others there were', () => {
+    expect(describeFailures(['exit code 1: OOM', 'exit code 1: OOM', 'hung'], 'all')).toBe(
+      'all 3 trials failed; 2 of them: exit code 1: OOM (and 1 other reason)',
+    );
+    expect(describeFailures(['exit code 1: OOM', 'exit code 1: OOM'], 'in-a-row')).toBe('2 trials in a row failed: exit code 1: OOM');
+  });
+
+  it('says one trial as one', () => {
+    expect(describeFailures(['exit code 3'], 'all')).toBe('its one trial failed: exit code 3');
+    expect(describeFailures(['NaN at epoch 1'], { noValueOf: 'val_auc_macro' })).toBe(
+      'its one trial reported no finite val_auc_macro: NaN at epoch 1',
+    );
+  });
+});
