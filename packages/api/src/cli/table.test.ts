@@ -74,6 +74,16 @@ describe('leaderboard table', () => {
     expect(more).toBe('… 119 more');
   });
 
+  it('a trial still in flight with a stop reason reads stopping, not running', () => {
+    const text = renderLeaderboard([
+      row({ number: 0, state: 'running', epochs: 1, reason: 'stopped by user' }),
+      row({ number: 1, rank: 2, state: 'running', epochs: 1 }),
+    ]);
+    const [, stopping, running] = text.split('\n');
+    expect(stopping).toMatch(/\sstopping\s+stopped by user$/);
+    expect(running).toMatch(/\srunning$/);
+  });
+
   it("marks the spec's baseline row, so the user finds their own config among the ranked ones", () => {
     const text = renderLeaderboard([row({}), row({ rank: 2, number: 1, value: 0.8, baseline: true })], { columns: ['optimizer'] });
     const lines = text.split('\n');

@@ -54,11 +54,16 @@ export function renderLeaderboard(
     ...paramNames.map((p) => (r.params[p] === undefined ? '' : formatValue(r.params[p]))),
     r.value === null ? '-' : formatMetric(r.value),
     opts.bars ? `${progressBar(r.epochs, r.maxEpochs)} ${r.epochs}/${r.maxEpochs}` : `${r.epochs}/${r.maxEpochs}`,
-    r.state,
+    trialStateText(r),
     truncate(r.reason ?? '', 60),
   ]);
   const hidden = (opts.total ?? rows.length) - shown.length;
   return renderTable(header, body, ['rank', 'trial', 'best']) + (hidden > 0 ? `\n… ${hidden} more` : '');
+}
+
+/** A trial's state; one still in flight with a reason is being stopped (the reason is the stop's) and says so. */
+export function trialStateText(r: Pick<LeaderboardRow, 'state' | 'reason'>): string {
+  return (r.state === 'running' || r.state === 'queued') && r.reason ? 'stopping' : r.state;
 }
 
 /** What `GET /v1/studies` lists per study (the fields `ls` shows). */

@@ -3,7 +3,7 @@ import { fetchAnswerText } from './answer-text.ts';
 import { type ApiClient, ApiError } from './client.ts';
 import { parseSse } from './sse.ts';
 import { InPlaceScreen } from './screen.ts';
-import { formatMetric, progressBar, renderLeaderboard } from './table.ts';
+import { formatMetric, progressBar, renderLeaderboard, trialStateText } from './table.ts';
 
 /** What the live leaderboard stream sends in each `leaderboard` event. */
 export interface LiveBoard {
@@ -100,13 +100,16 @@ export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): st
   const { finished, epochsDone } = board.progress;
   const fraction = Math.min(1, epochsDone / Math.max(1, total * study.budget.max_epochs));
   const elapsed = (now - Date.parse(study.createdAt)) / 1000;
-  const eta = fraction > 0.02 && !FINISHED.has(study.state) ? ` · ETA ${formatDuration((elapsed / fraction) * (1 - fraction))}` : '';
+  const eta =
+    fraction > 0.02 && fraction < 1 && !FINISHED.has(study.state) ? ` · ETA ${formatDuration((elapsed / fraction) * (1 - fraction))}` : '';
+  // Rounded down: "100 %" only once every trial's budget is spent or given up.
+  const percent = Math.floor(fraction * 100);
   // Only a ranked row is the best: unranked rows (failed trials among them) may carry values too.
   const best = board.rows[0]?.rank === null ? undefined : board.rows[0]?.value;
   const head =
     `${study.name} (${study.id}) · ${stateText(board)} · ${study.objective.direction} ${study.objective.metric}` +
     `${best === null || best === undefined ? '' : ` · best ${formatMetric(best)}`}\n` +
-    `${progressBar(epochsDone, total * study.budget.max_epochs, 30)} ${Math.round(fraction * 100)}% · ${finished}/${total} trials · ${formatDuration(elapsed)} elapsed${eta}\n\n`;
+    `${progressBar(epochsDone, total * study.budget.max_epochs, 30)} ${percent}% · ${finished}/${total} trials · ${formatDuration(elapsed)} elapsed${eta}\n\n`;
   const table = renderLeaderboard(board.rows, {
     bars: true,
     limit: Math.max(3, rows - SCREEN_CHROME),
@@ -132,7 +135,7 @@ function printChanges(board: LiveBoard, seen: Map<number, string>, out: NodeJS.W
     const value = r.value === null ? '-' : formatMetric(r.value);
     out.write(
       // The row's value is the trial's best so far, not this epoch's: the line says so.
-      `trial ${r.number}${r.baseline ? ' (baseline)' : ''} ${r.state} epoch ${r.epochs}/${r.maxEpochs} best ${board.study.objective.metric}=${value}${r.reason ? ` (${r.reason})` : ''}\n`,
+      `trial ${r.number}${r.baseline ? ' (baseline)' : ''} ${trialStateText(r)} epoch ${r.epochs}/${r.maxEpochs} best ${board.study.objective.metric}=${value}${r.reason ? ` (${r.reason})` : ''}\n`,
     );
   }
 }
