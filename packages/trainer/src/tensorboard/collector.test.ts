@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import type { EpochRecord, LayerStats } from '@sweepd/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TensorBoardCollector } from './collector.ts';
-import { maskedCrc32c } from './crc.ts';
 import { EventDecoder } from './event-decoder.ts';
 import { EVENT_TYPE } from './proto.ts';
-import { EXPECTED, FIXTURES_DIR, type FixtureSet, fixtureFiles } from './fixtures.ts';
+import { EXPECTED, FIXTURES_DIR, type FixtureSet, fixtureFiles, tfRecord } from './fixtures.ts';
 import { histogramStats } from './histogram-stats.ts';
 import { RecordFileReader, TfRecordError } from './record-reader.ts';
 
@@ -67,13 +66,7 @@ function eventRecords(points: ReadonlyArray<{ step: number; tag: string; value?:
                 bucket: [2, 2],
               },
             };
-      const data = EVENT_TYPE.encode(EVENT_TYPE.fromObject({ wall_time: 1, step, summary: { value: [summaryValue] } })).finish();
-      const out = Buffer.alloc(16 + data.length);
-      out.writeUInt32LE(data.length, 0);
-      out.writeUInt32LE(maskedCrc32c(out, 0, 8), 8);
-      out.set(data, 12);
-      out.writeUInt32LE(maskedCrc32c(data), 12 + data.length);
-      return out;
+      return tfRecord(EVENT_TYPE.encode(EVENT_TYPE.fromObject({ wall_time: 1, step, summary: { value: [summaryValue] } })).finish());
     }),
   );
 }

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { maskedCrc32c } from './crc.ts';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const FIXTURE_SETS = ['tf1', 'tf2', 'torch'] as const;
@@ -60,4 +61,14 @@ export function fixtureFiles(set: FixtureSet): string[] {
   return (readdirSync(join(FIXTURES_DIR, set), { recursive: true }) as string[])
     .filter((f) => f.split('/').pop()!.startsWith('events.out.tfevents.'))
     .sort();
+}
+
+/** TFRecord framing of `data` (length, its checksum, the data, its checksum), as a writer of event files frames each record. */
+export function tfRecord(data: Uint8Array): Buffer {
+  const out = Buffer.alloc(16 + data.length);
+  out.writeUInt32LE(data.length, 0);
+  out.writeUInt32LE(maskedCrc32c(out, 0, 8), 8);
+  out.set(data, 12);
+  out.writeUInt32LE(maskedCrc32c(data), 12 + data.length);
+  return out;
 }

@@ -2,8 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXPECTED, FIXTURE_SETS, FIXTURES_DIR, fixtureFiles } from './fixtures.ts';
-import { maskedCrc32c } from './crc.ts';
+import { EXPECTED, FIXTURE_SETS, FIXTURES_DIR, fixtureFiles, tfRecord } from './fixtures.ts';
 import { RecordFileReader, TfRecordError } from './record-reader.ts';
 
 let dir: string;
@@ -17,16 +16,6 @@ function recordStarts(bytes: Buffer): number[] {
   const starts: number[] = [];
   for (let pos = 0; pos < bytes.length; pos += 16 + Number(bytes.readBigUInt64LE(pos))) starts.push(pos);
   return starts;
-}
-
-/** TFRecord framing of `data`, checksums computed by crc.ts (itself checked against @aws-crypto/crc32c). */
-function frame(data: Uint8Array): Buffer {
-  const out = Buffer.alloc(16 + data.length);
-  out.writeUInt32LE(data.length, 0);
-  out.writeUInt32LE(maskedCrc32c(out, 0, 8), 8);
-  out.set(data, 12);
-  out.writeUInt32LE(maskedCrc32c(data), 12 + data.length);
-  return out;
 }
 
 describe('RecordFileReader', () => {
@@ -106,7 +95,7 @@ describe('RecordFileReader', () => {
     const torch = readFileSync(join(FIXTURES_DIR, 'torch', fixtureFiles('torch')[0]!));
     const perCopy = recordStarts(torch).length;
     const big = Uint8Array.from({ length: 1_500_000 }, (_, i) => (i * 31) & 0xff);
-    const bytes = Buffer.concat([...Array.from({ length: 120 }, () => torch), frame(big), torch]);
+    const bytes = Buffer.concat([...Array.from({ length: 120 }, () => torch), tfRecord(big), torch]);
     const path = join(dir, 'events.out.tfevents.5.test');
     // All but the last 100 bytes: the last record is unfinished.
     writeFileSync(path, bytes.subarray(0, bytes.length - 100));
@@ -122,7 +111,7 @@ describe('RecordFileReader', () => {
   });
 
   it('waits for a record larger than a chunk until all of it is written', async () => {
-    const big = frame(Uint8Array.from({ length: 3_000_000 }, (_, i) => i % 251));
+    const big = tfRecord(Uint8Array.from({ length: 3_000_000 }, (_, i) => i % 251));
     const path = join(dir, 'events.out.tfevents.6.test');
     writeFileSync(path, big.subarray(0, 2_000_000));
     const reader = new RecordFileReader(path);
