@@ -52,6 +52,23 @@ export function markStoppedBeforeRestart(trial: LiveTrial, reason: string): void
   trial.stoppedBeforeRestart = true;
 }
 
+/**
+ * Sends the stops decided before the restart again: the daemon may have gone down between storing
+ * one and sending it, and a worker that never heard it would train the trial to its end.
+ */
+export async function resendStops(ctx: EngineContext, studies: Iterable<ActiveStudy>): Promise<void> {
+  for (const study of studies) {
+    for (const trial of study.inFlight()) {
+      if (!trial.stoppedBeforeRestart) continue;
+      try {
+        await ctx.bus.stop(trial.id, trial.pendingStop as string);
+      } catch (err) {
+        ctx.log.warn({ studyId: study.id, trial: trial.number, err: errorText(err) }, 'could not send a stop again after the restart');
+      }
+    }
+  }
+}
+
 /** Ends the trials stopped before the restart whose end was not among the reports read since. */
 export async function endUnreportedStops(ctx: EngineContext, studies: Iterable<ActiveStudy>): Promise<void> {
   for (const study of studies) {

@@ -1,6 +1,6 @@
 import { LocalBus, type Plugin, type PluginRegistry, type Runner, type Store, type Subscription } from '@sweepd/core';
 import { startWorker } from '@sweepd/trainer';
-import { StudyEngine } from './engine.ts';
+import { type EngineOptions, StudyEngine } from './engine.ts';
 
 /**
  * What the engine's tests share: a strategy and a rule whose decisions are known in advance, a
@@ -61,8 +61,14 @@ export function curveRunner(delayMs = 0, options: { divergeFrom?: number } = {})
 }
 
 /** An engine on `store` with a worker of concurrency 2 on one local bus (`bus`: one holding reports already); close() stops all three. */
-export async function startEngine(store: Store, registry: PluginRegistry, runner: Runner, bus = new LocalBus()) {
-  const engine = new StudyEngine({ store, bus, registry });
+export async function startEngine(
+  store: Store,
+  registry: PluginRegistry,
+  runner: Runner,
+  bus = new LocalBus(),
+  options: Partial<EngineOptions> = {},
+) {
+  const engine = new StudyEngine({ store, bus, registry, ...options });
   const worker: Subscription = await startWorker({ bus, runner, concurrency: 2 });
   await engine.start();
   const close = async () => {

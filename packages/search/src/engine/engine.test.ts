@@ -28,10 +28,11 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function setup(options: { store?: Store; runner?: Runner; bus?: LocalBus } = {}) {
+async function setup(options: { store?: Store; runner?: Runner; bus?: LocalBus; stopsAfterRestartMs?: number } = {}) {
   const registry = new PluginRegistry().register(walkStrategy()).register(outside).register(belowRule).register(divergenceRulePlugin);
   const store = options.store ?? (await openStore({ dataDir: 'memory://' }));
-  const { bus, engine, close } = await startEngine(store, registry, options.runner ?? curveRunner(), options.bus);
+  const extra = options.stopsAfterRestartMs === undefined ? {} : { stopsAfterRestartMs: options.stopsAfterRestartMs };
+  const { bus, engine, close } = await startEngine(store, registry, options.runner ?? curveRunner(), options.bus, extra);
   cleanups.push(async () => {
     await close();
     if (!options.store) await store.close();
@@ -322,6 +323,32 @@ describe('StudyEngine', () => {
     ]);
     expect(after[0]?.notes).toMatchObject({ exit_code: 0 });
     expect(await store.getStudy(study.id)).toMatchObject({ state: 'stopped', reason: 'asked by the user' });
+    await second.close();
+  });
+
+  it('on a bus whose workers outlive the daemon, an end reported soon after the restart still counts', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const first = await setup({ store, runner: curveRunner(2_000) });
+    const study = await first.engine.submit(JSON.stringify(spec({ budget: { max_trials: 2, max_epochs: 3, parallelism: 2 } })));
+    await until(async () => (await store.listTrials(study.id)).every((t) => t.state === 'running'));
+    await first.close();
+    await store.setStudyState(study.id, 'stopped', 'asked by the user');
+    const [a] = await store.listTrials(study.id);
+    const bus = new LocalBus();
+    const second = await setup({ store, bus, stopsAfterRestartMs: 1_500 });
+    // A worker still winding trial 0 down reports its last epoch and its end after the catch-up.
+    const report = { studyId: study.id, trialId: a?.id as string, attempt: 1 };
+    await bus.publishReport({ ...report, kind: 'epoch', epoch: 2, metrics: { val_auc_macro: 0.73 }, layers: [] });
+    await bus.publishReport({ ...report, kind: 'final', state: 'stopped', reason: 'stop requested' });
+    await until(async () => (await store.listTrials(study.id))[0]?.state === 'stopped');
+    // Trial 1's worker is gone: it ends once the wait is over.
+    expect((await store.listTrials(study.id))[1]?.state).toBe('running');
+    await until(async () => (await store.listTrials(study.id))[1]?.state === 'stopped');
+    expect((await store.listTrials(study.id)).map((t) => [t.reason, t.epochs.length])).toEqual([
+      ['study stopped: asked by the user', 1],
+      ['study stopped: asked by the user (ended when the daemon restarted: no end of it had been reported by then)', 0],
+    ]);
     await second.close();
   });
 

@@ -11,8 +11,9 @@ import {
   silentLogger,
   type TrialView,
 } from '@sweepd/core';
+import type { ActiveStudy } from './active-study.ts';
 import { type EngineContext, type EngineEvent, errorText } from './context.ts';
-import { endUnreportedStops, takeBackEndedStudies } from './ended-studies.ts';
+import { endUnreportedStops, resendStops, takeBackEndedStudies } from './ended-studies.ts';
 import { failStudy } from './finishing.ts';
 import { ingest } from './ingestion.ts';
 import { stopStudy, stopTrial } from './stopping.ts';
@@ -21,6 +22,12 @@ import { activate, Submissions } from './submission.ts';
 
 /** How long a starting engine waits for the reports queued while it was down before it dispatches anyway. */
 const CATCH_UP_MS = 60_000;
+/**
+ * How long after a restart the trials a stop had left in flight may still report their end, on a
+ * bus whose workers outlive the daemon (NATS): a worker stopping one waits its stop grace (the
+ * examples use 30 s) and may take an ack wait (30 s) to be heard from.
+ */
+const STOPS_AFTER_RESTART_MS = 60_000;
 
 export type { EngineEvent } from './context.ts';
 
@@ -39,6 +46,12 @@ export interface EngineOptions {
    * forever. Undefined where workers may join any pool later (NATS).
    */
   servedPools?: readonly string[];
+  /**
+   * How long after the catch-up a start waits for the ends of the trials a stop had left in flight
+   * before it ends them itself. Default: none on the in-process bus (its workers went down with
+   * the daemon), STOPS_AFTER_RESTART_MS on any other.
+   */
+  stopsAfterRestartMs?: number;
 }
 
 /**
@@ -57,8 +70,11 @@ export class StudyEngine {
   private readonly ctx: EngineContext;
   private readonly submissions: Submissions;
   private reports: ReportSubscription | undefined;
+  private readonly stopsAfterRestartMs: number;
+  private stopsTimer: NodeJS.Timeout | undefined;
 
   constructor(options: EngineOptions) {
+    this.stopsAfterRestartMs = options.stopsAfterRestartMs ?? (options.bus.kind === 'local' ? 0 : STOPS_AFTER_RESTART_MS);
     this.ctx = {
       store: options.store,
       bus: options.bus,
@@ -94,13 +110,20 @@ export class StudyEngine {
         }
       }
       const ended = await takeBackEndedStudies(ctx);
+      await resendStops(ctx, [...ended, ...ctx.active.values()]);
       this.reports = await ctx.bus.consumeReports((batch) => ingest(ctx, batch));
       if (!(await this.reports.caughtUp(CATCH_UP_MS)) && !ctx.closing)
         ctx.log.warn(
           { waitedMs: CATCH_UP_MS },
           'the reports queued while the daemon was down are not all read yet; resuming the studies anyway',
         );
-      if (!ctx.closing) await endUnreportedStops(ctx, [...ended, ...ctx.active.values()]);
+      const stopping = [...ended, ...ctx.active.values()];
+      if (this.stopsAfterRestartMs === 0) {
+        if (!ctx.closing) await endUnreportedStops(ctx, stopping);
+      } else {
+        // Their workers may still be winding them down: their ends come in as reports meanwhile.
+        this.stopsTimer = setTimeout(() => void this.endStopsLeft(stopping), this.stopsAfterRestartMs);
+      }
     } finally {
       ctx.catchingUp = false;
     }
@@ -166,9 +189,23 @@ export class StudyEngine {
     return study && { record: study.record, trials: study.history() };
   }
 
+  /** Ends what a stop left in flight at the restart and is still unreported, then fills the slots it held. */
+  private async endStopsLeft(studies: readonly ActiveStudy[]): Promise<void> {
+    const { ctx } = this;
+    if (ctx.closing) return;
+    try {
+      await endUnreportedStops(ctx, studies);
+      for (const study of studies) await pump(ctx, study);
+    } catch (err) {
+      // The store is away: a later start ends them.
+      ctx.log.warn({ err: errorText(err) }, 'could not end the trials a stop had left in flight at the restart');
+    }
+  }
+
   async close(): Promise<void> {
     if (this.ctx.closing) return;
     this.ctx.closing = true;
+    clearTimeout(this.stopsTimer);
     for (const study of this.ctx.active.values()) clearTimeout(study.retry);
     await this.reports?.close();
   }
