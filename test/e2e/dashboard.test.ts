@@ -320,10 +320,18 @@ describe('dashboard', () => {
     const facts = (await page.textContent('#trial-facts')) ?? '';
     expect(facts).not.toContain('started –');
     expect(facts).toContain(trial.startedAt ? 'started ' : 'never started');
+    // Where its logs are, as `sweepd trial` says.
+    expect(facts).toMatch(/ · logs \S+ \(on the worker\)/);
     // The failure comes before anything else on the page.
     const order = await page.$$eval('#app > *', (els) => els.map((e) => e.id || e.className));
     expect(order.indexOf('failure')).toBe(1);
     for (const c of await chartsOnPage(page)) expect(c.hidden, c.id).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-failed-trial.png'), fullPage: true });
+
+    // The list says how many trials failed, as `sweepd ls` does.
+    await page.goto(`${daemon.url}/#/`);
+    await page.waitForSelector('#studies');
+    const rows = await page.$$eval('#studies tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+    expect(rows.find((r) => r.includes(ids.failing as string))).toMatch(/\/\d+ \(\d+ failed\)/);
   }, 200_000);
 });

@@ -20,3 +20,14 @@ export function percent(v) {
 }
 
 export const FINISHED = new Set(['completed', 'stopped', 'failed']);
+
+/** A trial's state as the CLI words it: one still in flight with a reason is being stopped (the reason is the stop's). */
+export function trialState(state, reason) {
+  return (state === 'running' || state === 'queued') && reason ? 'stopping' : state;
+}
+
+/** A study's state as `sweepd ls` words it: an ended study whose trials are still winding down says how many. */
+export function studyState(state, counts) {
+  const inFlight = (counts.queued ?? 0) + (counts.running ?? 0);
+  return state !== 'running' && inFlight > 0 ? `${state} (${inFlight} stopping)` : state;
+}

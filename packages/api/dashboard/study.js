@@ -2,7 +2,7 @@ import { follow, getJson, post } from './api.js';
 import { renderAnswer } from './answer.js';
 import { chartCard, color, makeChart, update, valueAxis } from './charts.js';
 import { fill, h, studyHref, trialHref } from './dom.js';
-import { num, param, when } from './format.js';
+import { num, param, studyState, trialState, when } from './format.js';
 
 /** Leaderboard rows per page. */
 const PAGE = 50;
@@ -189,7 +189,7 @@ function renderHeader(el, board, study, ctx) {
   stop.addEventListener('click', () => post(`/v1/studies/${encodeURIComponent(s.id)}/stop`).catch(ctx.fail));
   fill(
     el,
-    h('h1', {}, s.name, ' ', h('span', { class: `state ${s.state}` }, s.state), ' ', stop),
+    h('h1', {}, s.name, ' ', h('span', { class: `state ${s.state}` }, studyState(s.state, s.counts)), ' ', stop),
     s.reason ? h('p', { class: `reason ${s.state}`, id: 'study-reason' }, s.reason) : null,
     h(
       'p',
@@ -202,15 +202,16 @@ function renderHeader(el, board, study, ctx) {
       { class: 'progress-line' },
       h('progress', { max: 1, value: fraction }),
       ` ${Math.round(fraction * 100)} % · ${board.progress.finished}/${total} trials finished · `,
-      countsText(s.counts),
+      countsText(s.counts, s.state),
     ),
   );
 }
 
-function countsText(counts) {
+/** The trials by state; an ended study's trials still in flight are being stopped and say so. */
+function countsText(counts, state) {
   return Object.entries(counts)
     .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${n} ${k}`)
+    .map(([k, n]) => `${n} ${state !== 'running' && (k === 'running' || k === 'queued') ? 'stopping' : k}`)
     .join(', ');
 }
 
@@ -253,7 +254,7 @@ function renderTable(table, rows, columns, id) {
       rows.map((r) =>
         h(
           'tr',
-          { class: `row ${r.state}`, dataset: { trial: String(r.number) } },
+          { class: `row ${trialState(r.state, r.reason)}`, dataset: { trial: String(r.number) } },
           h('td', { class: 'num' }, r.rank ?? '–'),
           h(
             'td',
@@ -264,7 +265,7 @@ function renderTable(table, rows, columns, id) {
           columns.map((n) => h('td', { class: 'num' }, r.params[n] === undefined ? '' : param(r.params[n]))),
           h('td', { class: 'num' }, num(r.value), r.bestEpoch ? h('span', { class: 'muted' }, ` @${r.bestEpoch}`) : null),
           h('td', {}, h('progress', { max: r.maxEpochs, value: r.epochs }), ` ${r.epochs}/${r.maxEpochs}`),
-          h('td', {}, h('span', { class: `state ${r.state}` }, r.state)),
+          h('td', {}, h('span', { class: `state ${trialState(r.state, r.reason)}` }, trialState(r.state, r.reason))),
           h('td', { class: 'reason' }, r.reason ?? ''),
         ),
       ),

@@ -2,7 +2,7 @@ import { follow, getJson, post } from './api.js';
 import { axis, chartCard, color, makeChart, update, valueAxis } from './charts.js';
 import { diagnose } from './diagnostics.js';
 import { fill, h, studyHref, trialHref } from './dom.js';
-import { FINISHED, num, param, percent, when } from './format.js';
+import { FINISHED, num, param, percent, trialState, when } from './format.js';
 
 const QUANTILES = [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1];
 
@@ -285,8 +285,10 @@ function bestEpoch(trial, study) {
 }
 
 function renderHead(el, trial, study, columns, ctx) {
+  const state = trialState(trial.state, trial.reason);
   const stop = h('button', { type: 'button' }, 'stop trial');
-  stop.hidden = FINISHED.has(trial.state);
+  // Finished, or its stop already on its way: nothing a second click would add.
+  stop.hidden = FINISHED.has(trial.state) || state === 'stopping';
   stop.addEventListener('click', () => post(`/v1/studies/${encodeURIComponent(study.id)}/trials/${trial.number}/stop`).catch(ctx.fail));
   const notes = trial.epochs.at(-1)?.notes ?? {};
   // A trial that never started has no start time to show: it says so instead.
@@ -298,7 +300,7 @@ function renderHead(el, trial, study, columns, ctx) {
   const names = [...columns.filter((c) => c in trial.params), ...Object.keys(trial.params).filter((k) => !columns.includes(k))];
   fill(
     el,
-    h('h1', {}, `Trial ${trial.number} `, h('span', { class: `state ${trial.state}` }, trial.state), ' ', stop),
+    h('h1', {}, `Trial ${trial.number} `, h('span', { class: `state ${state}` }, state), ' ', stop),
     h(
       'p',
       { class: 'muted', id: 'trial-facts' },
@@ -307,6 +309,7 @@ function renderHead(el, trial, study, columns, ctx) {
       trial.worker ? ` · worker ${trial.worker}` : '',
       notes.backend ? ` · backend ${notes.backend}` : '',
       Array.isArray(notes.frozen_layers) ? ` · frozen: ${notes.frozen_layers.join(', ') || 'none'}` : '',
+      typeof trial.notes?.trial_dir === 'string' ? ` · logs ${trial.notes.trial_dir} (on the worker)` : '',
     ),
     h(
       'table',
