@@ -187,9 +187,20 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(d.verdict).toBe('too-low');
     expect(d.summary).toContain('stayed at 0.72 from epoch 1 on');
     expectAdviceSide(d, 5.5e-6, 'above');
-    // Alone, or the best of its peers, the same trial learned: not stalled.
-    expect(diagnose(slow, []).verdict).toBe('static-kernels-but-learning');
-    expect(diagnose(slow, []).summary).toContain('reached 0.72');
+    // Alone, the same flat curve still says the rate is likely too low: "not stalled" and "a rising
+    // metric" would contradict the curve it cites (0.72 at every epoch).
+    const alone = diagnose(slow, []);
+    expect(alone.verdict).toBe('too-low');
+    expect(alone.summary).toContain('stayed at 0.72 from epoch 1 on');
+    expect(text(alone)).not.toMatch(/rising|not stalled/i);
+    expectAdviceSide(alone, 5.5e-6, 'above');
+    // Risen since its first epoch, static kernels and all: not stalled.
+    const rose = {
+      ...slow,
+      value: 0.8,
+      epochs: slow.epochs.map((e, i) => ({ ...e, metrics: { ...e.metrics, [RECORDED_METRIC]: 0.72 + 0.04 * i } })),
+    };
+    expect(diagnose(rose, []).verdict).toBe('static-kernels-but-learning');
   });
 
   it('diverged trials: too high, lower rates suggested; no epochs: no evidence', () => {
@@ -355,8 +366,11 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(diagnose(healthy, [healthy, adam]).advice).toMatch(
       /^Trial 1 did clearly better \(0\.841\) with optimizer=adam, learning_rate=0\.0001/,
     );
+    // Not "Healthy" beside a peer that clearly beat it: its summary says it is behind, and whom.
+    expect(diagnose(healthy, [healthy, adam]).summary).toMatch(/^Learning, but behind: trial 1 did clearly better \(0\.841\); /);
     const close = trial('t3', { ...slim, optimizer: 'adam' }, [0.7, 0.79, 0.82], 0.3);
     expect(diagnose(healthy, [healthy, close]).advice).toBe('');
+    expect(diagnose(healthy, [healthy, close]).summary).toMatch(/^Healthy: /);
     // Three significant digits: a peer at 0.0104 against the trial's 0.01 does not read as 0.01.
     const near = trial('t5', { ...slim, learning_rate: 0.0104, optimizer: 'adam' }, [0.7, 0.8, 0.85], 0.3);
     expect(diagnose(practitionerRun, [practitionerRun, near]).advice).toMatch(/optimizer=adam, learning_rate=0\.0104:/);

@@ -381,6 +381,20 @@ function judge(
         suggestedLearningRate: range,
       };
     }
+    if (didLearn && m && rate !== undefined && m.gain <= t.peerMargin && m.points.length >= 3) {
+      // Flat since its first epoch with static kernels: what a head learns in its first steps, then
+      // nothing; "not stalled" and "a rising metric" would contradict the curve it cites.
+      const range = raise(rate, position);
+      return {
+        verdict: 'too-low',
+        summary:
+          `Learning rate likely too low: ${kernelText} and ${metricName} stayed at ${val(m.best)} from epoch ${m.points[0]?.epoch} on — ` +
+          'what the head learns in its first steps, and nothing after.',
+        evidence,
+        advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
+        suggestedLearningRate: range,
+      };
+    }
     if (didLearn) {
       const rank = position && position.rank === 1 ? ` It is the best of ${position.of} ${position.group}.` : '';
       const course = m ? (rising ? `rose ${val(m.first)} → ${val(m.best)}` : `reached ${val(m.best)}`) : 'improved';
@@ -444,9 +458,11 @@ function judge(
       dying && lowerRatesDidWorse
         ? ` ${what}, yet it ranks ${position?.rank} of ${position?.of} ${position?.group} and the lower rates tried did worse: the evidence does not point at a lower rate.`
         : '';
+    // Its own evidence is sound, but "Healthy" alone would not be true of a trial another clearly beat.
+    const head = ahead ? `Learning, but behind: trial ${ahead.peer.number} did clearly better (${val(ahead.value)}); ` : 'Healthy: ';
     return {
       verdict: 'healthy',
-      summary: `Healthy: ${reached}${m?.chance !== undefined ? ` (chance ${m.chance})` : ''}${e.kernels ? ` and ${kernelText}` : ''}.${fell}${deadNote}`,
+      summary: `${head}${reached}${m?.chance !== undefined ? ` (chance ${m.chance})` : ''}${e.kernels ? ` and ${kernelText}` : ''}.${fell}${deadNote}`,
       evidence,
       advice: aheadAdvice ?? '',
     };
