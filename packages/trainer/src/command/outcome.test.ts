@@ -87,6 +87,23 @@ describe('the failure reason of a command trial', () => {
     expect(end(3, 'val_acc').state).toBe('failed');
   });
 
+  it('a stop that came after the last epoch was reported: completed, trained in full; before it: stopped', () => {
+    const end = (lastEpoch: number) =>
+      decideOutcome({
+        end: { code: 0, signal: null },
+        stopped: 'stopped by user',
+        hung: undefined,
+        sink: sinkOf({ metricsSeen: new Set(['val_auc_macro']), epochsReported: lastEpoch, lastEpoch }),
+        stderrTail: [],
+        objective: 'val_auc_macro',
+        maxEpochs: 8,
+        notes: {},
+      });
+    expect(end(8)).toMatchObject({ state: 'completed' });
+    expect(end(8).reason).toBeUndefined();
+    expect(end(3)).toMatchObject({ state: 'stopped', reason: 'stopped by user' });
+  });
+
   it('an objective never reported, with lines refused or a reader in trouble: the reason names the first of each (it may have held the objective)', () => {
     const problem = 'tensorboard: /t/train/events.out.tfevents.1: data checksum mismatch at byte offset 96';
     const line = 'metrics.jsonl line 2: not JSON';

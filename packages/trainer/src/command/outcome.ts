@@ -93,7 +93,9 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
     const unflushed = late > 0 ? `; ${late} epoch report(s) arrived only after that: flush the metrics file after each line` : '';
     return failed(`hung: no report for ${f.hung.seconds} s (${f.hung.option})${refused}${unflushed}`);
   }
-  if (f.stopped !== undefined) return { state: 'stopped', reason: f.stopped, notes };
+  // Asked to stop, but it had reported every epoch of its budget first (a script that checks the
+  // control file late, or not at all): it trained in full, and the engine says the stop came late.
+  if (f.stopped !== undefined) return trained ? { state: 'completed', notes } : { state: 'stopped', reason: f.stopped, notes };
   if (f.sink.beyondBudget > 0 && trained) {
     // It trained its budget and went on: stopped at the budget, whatever its exit said.
     notes.epochs_beyond_budget = f.sink.beyondBudget;
