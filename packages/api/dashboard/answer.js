@@ -16,8 +16,10 @@ export function renderAnswer(el, answer, study) {
   const names = [...new Set([...Object.keys(b?.params ?? {}), ...Object.keys(best?.params ?? {})])];
   const cell = (params, name) =>
     h('td', { class: changed.has(name) ? 'changed' : undefined }, name in (params ?? {}) ? param(params[name]) : '–');
+  // The baseline is the best: one config, nothing to set side by side or to measure a margin on.
+  const same = b && best && b.trial === best.trial;
   const table =
-    b && best
+    b && best && !same
       ? h(
           'table',
           { class: 'grid answer-table' },
@@ -46,7 +48,7 @@ export function renderAnswer(el, answer, study) {
   fill(
     el,
     h('h2', { id: 'answer-verdict' }, answer.verdict),
-    answer.margin !== undefined
+    answer.margin !== undefined && !same
       ? h(
           'p',
           { class: 'muted', id: 'answer-margin' },
@@ -58,7 +60,7 @@ export function renderAnswer(el, answer, study) {
       ? h(
           'div',
           { class: 'answer-diagnosis', id: 'answer-diagnosis' },
-          h('h3', {}, `${subject.title}: ${subject.d.verdict}`),
+          h('h3', {}, subject.title),
           h('p', {}, subject.d.summary),
           subject.d.evidence.length > 0 ? h('ul', {}, ...subject.d.evidence.map((e) => h('li', {}, e))) : null,
           subject.d.advice ? h('p', { class: 'advice' }, subject.d.advice) : null,

@@ -21,7 +21,8 @@ export function diagnose(trial) {
   if (trial.reason) out.push({ flag: 'stop reason', severity: trial.state === 'failed' ? 'bad' : 'info', text: trial.reason });
   const d = trial.diagnosis;
   if (d) {
-    out.push({ flag: d.verdict, severity: SEVERITY[d.verdict] ?? 'info', text: d.summary });
+    // The summary says the verdict in words ("Learning rate too low: …"); its label need not repeat it as a code.
+    out.push({ flag: 'diagnosis', severity: SEVERITY[d.verdict] ?? 'info', text: d.summary });
     if (d.advice) out.push({ flag: 'advice', severity: 'info', text: d.advice });
     for (const line of d.evidence ?? []) out.push({ flag: 'evidence', severity: 'info', text: line });
   }
