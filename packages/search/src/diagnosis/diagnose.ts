@@ -164,6 +164,15 @@ function raise(rate: number, position: RatePosition | undefined): { low: number;
   return { low: Math.min(rate * 10, ...higher), high: Math.max(rate * 100, ...higher) };
 }
 
+/** "Try learning rates a … b, above this trial's r." with the range it names. */
+function raiseAdvice(rate: number, position: RatePosition | undefined): Pick<Diagnosis, 'advice' | 'suggestedLearningRate'> {
+  const range = raise(rate, position);
+  return {
+    advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
+    suggestedLearningRate: range,
+  };
+}
+
 function lower(rate: number, position: RatePosition | undefined): { low: number; high: number } {
   const below = position?.betterLower ?? [];
   const high = Math.max(rate / 10, ...below);
@@ -364,35 +373,24 @@ function judge(
     // Far behind: the best faster peer is ahead by as much as "learned" asks above chance.
     const behind = position?.bestBetter !== undefined && m ? Math.abs(position.bestBetter - m.best) : 0;
     const farBehind = behind >= t.learnedAboveChance;
-    if (didLearn && (!rising || farBehind) && peersHigher && rate !== undefined && m) {
-      // Learned what the head alone learns at once (or a little more), while faster peers did far better.
-      const range = raise(rate, position);
+    // Learned what the head alone learns at once (or a little more) while faster peers did far
+    // better; or, peers or not, flat since its first epoch ("not stalled" and "a rising metric"
+    // would contradict the curve it cites).
+    const fasterPeersAhead = (!rising || farBehind) && peersHigher;
+    const flat = m !== undefined && m.gain <= t.peerMargin && m.points.length >= 3;
+    if (didLearn && rate !== undefined && m && (fasterPeersAhead || flat)) {
       const course = rising
         ? `${metricName} rose only ${val(m.first)} → ${val(m.best)}`
         : `${metricName} stayed at ${val(m.best)} from epoch ${m.points[0]?.epoch} on`;
+      const why = fasterPeersAhead
+        ? `, while every ${position?.member} that did better used a higher rate than ${formatRate(rate)}` +
+          (farBehind ? ` (the best reached ${val(position?.bestBetter as number)}).` : '.')
+        : ' — what the head learns in its first steps, and nothing after.';
       return {
         verdict: 'too-low',
-        summary:
-          `Learning rate too low: ${kernelText} and ${course}, ` +
-          `while every ${position?.member} that did better used a higher rate than ${formatRate(rate)}` +
-          (farBehind ? ` (the best reached ${val(position?.bestBetter as number)}).` : '.'),
+        summary: `Learning rate ${fasterPeersAhead ? '' : 'likely '}too low: ${kernelText} and ${course}${why}`,
         evidence,
-        advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
-        suggestedLearningRate: range,
-      };
-    }
-    if (didLearn && m && rate !== undefined && m.gain <= t.peerMargin && m.points.length >= 3) {
-      // Flat since its first epoch with static kernels: what a head learns in its first steps, then
-      // nothing; "not stalled" and "a rising metric" would contradict the curve it cites.
-      const range = raise(rate, position);
-      return {
-        verdict: 'too-low',
-        summary:
-          `Learning rate likely too low: ${kernelText} and ${metricName} stayed at ${val(m.best)} from epoch ${m.points[0]?.epoch} on — ` +
-          'what the head learns in its first steps, and nothing after.',
-        evidence,
-        advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
-        suggestedLearningRate: range,
+        ...raiseAdvice(rate, position),
       };
     }
     if (didLearn) {
@@ -420,14 +418,7 @@ function judge(
     const biases = e.biases && e.biases.median < 1e-3 ? `; the biases barely moved either (median ${val(e.biases.median)})` : '';
     const summary = `Learning rate too low: ${kernelText} and ${reached}${m?.chance === undefined ? '' : m.best < m.chance - t.nearChance ? ` (below chance, ${m.chance})` : ', near chance'}${biases} — ${rateText} barely changes the network.`;
     if (rate === undefined) return { verdict: 'too-low', summary, evidence, advice: 'Raise the learning rate.' };
-    const range = raise(rate, position);
-    return {
-      verdict: 'too-low',
-      summary,
-      evidence,
-      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
-      suggestedLearningRate: range,
-    };
+    return { verdict: 'too-low', summary, evidence, ...raiseAdvice(rate, position) };
   }
 
   if (didLearn && m && (kernels ?? 0) >= t.largeKernels && m.fallBack >= t.minGain) {
@@ -471,13 +462,11 @@ function judge(
     return tooHigh('too-high', `Learning rate too high: ${kernelText} from their starting values and ${reached} only.`);
   }
   if (kernels === undefined && peersHigher && rate !== undefined) {
-    const range = raise(rate, position);
     return {
       verdict: 'too-low',
       summary: `Learning rate likely too low: ${reached} only, and every ${position?.member} that did better used a higher rate.`,
       evidence,
-      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
-      suggestedLearningRate: range,
+      ...raiseAdvice(rate, position),
     };
   }
   if (kernels === undefined && peersLower)

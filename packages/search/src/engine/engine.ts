@@ -109,15 +109,14 @@ export class StudyEngine {
           await failStudy(ctx, record.id, `could not resume: ${errorText(err)}`);
         }
       }
-      const ended = await takeBackEndedStudies(ctx);
-      await resendStops(ctx, [...ended, ...ctx.active.values()]);
+      const stopping = [...(await takeBackEndedStudies(ctx)), ...ctx.active.values()];
+      await resendStops(ctx, stopping);
       this.reports = await ctx.bus.consumeReports((batch) => ingest(ctx, batch));
       if (!(await this.reports.caughtUp(CATCH_UP_MS)) && !ctx.closing)
         ctx.log.warn(
           { waitedMs: CATCH_UP_MS },
           'the reports queued while the daemon was down are not all read yet; resuming the studies anyway',
         );
-      const stopping = [...ended, ...ctx.active.values()];
       if (this.stopsAfterRestartMs === 0) {
         if (!ctx.closing) await endUnreportedStops(ctx, stopping);
       } else {
