@@ -194,6 +194,15 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(alone.summary).toContain('stayed at 0.72 from epoch 1 on');
     expect(text(alone)).not.toMatch(/rising|not stalled/i);
     expectAdviceSide(alone, 5.5e-6, 'above');
+    // A small rise below faster peers: too low, and the summary says it rose, not that it stayed.
+    const crept = {
+      ...slow,
+      value: 0.745,
+      epochs: slow.epochs.map((e, i) => ({ ...e, metrics: { ...e.metrics, [RECORDED_METRIC]: 0.72 + 0.0125 * i } })),
+    };
+    const creptBehind = diagnose(crept, [fast(1, 0.01, 0.83), fast(2, 0.003, 0.82)]);
+    expect(creptBehind.verdict).toBe('too-low');
+    expect(creptBehind.summary).toContain('rose only 0.72 → 0.745');
     // Risen since its first epoch, static kernels and all: not stalled.
     const rose = {
       ...slow,

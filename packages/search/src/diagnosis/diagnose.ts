@@ -379,9 +379,10 @@ function judge(
     const fasterPeersAhead = (!rising || farBehind) && peersHigher;
     const flat = m !== undefined && m.gain <= t.peerMargin && m.points.length >= 3;
     if (didLearn && rate !== undefined && m && (fasterPeersAhead || flat)) {
-      const course = rising
-        ? `${metricName} rose only ${val(m.first)} → ${val(m.best)}`
-        : `${metricName} stayed at ${val(m.best)} from epoch ${m.points[0]?.epoch} on`;
+      // "Stayed" only for a curve that did not move: 0.741 → 0.765 rose, if too little to count.
+      const course = flat
+        ? `${metricName} stayed at ${val(m.best)} from epoch ${m.points[0]?.epoch} on`
+        : `${metricName} rose only ${val(m.first)} → ${val(m.best)}`;
       const why = fasterPeersAhead
         ? `, while every ${position?.member} that did better used a higher rate than ${formatRate(rate)}` +
           (farBehind ? ` (the best reached ${val(position?.bestBetter as number)}).` : '.')
