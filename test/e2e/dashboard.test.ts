@@ -137,7 +137,7 @@ function chartsOnPage(p: Page): Promise<ChartSeen[]> {
 
 /** A readable tick label: a round number (at most 3 significant digits, or 1e-4 style), or blank. */
 function expectReadableTicks(c: ChartSeen): void {
-  for (const t of c.ticks) expect(t, `${c.id} tick`).toMatch(/^(|0|-?\d{1,5}|-?\d*\.\d{1,3}|-?\d(\.\d{1,2})?e-?\d+)$/);
+  for (const t of c.ticks) expect(t, `${c.id} tick`).toMatch(/^(|0|-?\d{1,5}|-?\d*\.\d{1,3}|-?0\.0*[1-9]\d{0,2}|-?\d(\.\d{1,2})?e-?\d+)$/);
 }
 
 beforeAll(async () => {
@@ -262,6 +262,21 @@ describe('dashboard', () => {
     const missing = undefinedClasses.startsWith('No AUC') ? (undefinedClasses.split(':')[1]?.split(',').length ?? 0) : 0;
     expect((classes?.length ?? 0) + missing).toBe(4);
     expect(await page.$$eval('#layer-select option', (o) => o.length)).toBeGreaterThan(0);
+    // The fine-tuned head starts at zero: it has no line in the movement chart, and the card says why.
+    const kernelChart = charts.find((c) => c.id === 'chart-kernel');
+    expect(kernelChart?.legend.items).not.toContain('logits');
+    expect(await page.textContent('#kernel-undrawn')).toMatch(/started at zero .*: logits \(‖ΔW‖\/‖W‖ [\d.e-]+ in its epoch 2\)/);
+    expect(kernelChart?.ticks.filter((t) => t !== '').length).toBeGreaterThan(0);
+    expect(await page.textContent('.chart-card:has(#chart-classes) .note')).toContain('red: below 0.6');
+    // A log axis within one decade is labelled at its whole steps, or at its ends where it has none.
+    const logLabels = await page.evaluate(`import('/assets/charts.js').then(({ valueAxis }) => {
+      const label = valueAxis('movement', { type: 'logarithmic' }).ticks.callback;
+      return [[0.031, 0.04], [0.0312, 0.0318]].map((values) => values.map((value, i) => label(value, i, values.map((v) => ({ value: v })))));
+    })`);
+    expect(logLabels).toEqual([
+      ['', '0.04'],
+      ['0.0312', '0.0318'],
+    ]);
     const flags = await page.$$eval('#diagnostics li', (lis) => lis.map((li) => li.getAttribute('data-flag')));
     expect(flags.length).toBeGreaterThan(0);
     expect(await page.textContent('#params')).toContain('learning_rate');

@@ -79,15 +79,31 @@ function linearTick(value) {
   return tickLabel(value);
 }
 
-/** Log-axis labels: only powers of ten when the axis spans two decades or more, else the 1, 2, 5 steps; 1e-4 style beyond 0.01–100. */
-function logTick(value, _index, ticks) {
+/**
+ * Log-axis labels: only powers of ten when the axis spans two decades or more, the 1, 2, 5 steps
+ * over one to two, and every whole step (0.03, 0.04, …) within one decade, where 1, 2 and 5 may
+ * all lie outside the axis and leave it unlabelled (and its two ends where no whole step is inside
+ * it); 1e-4 style beyond 0.01–100.
+ */
+function logTick(value, index, ticks) {
   if (!(value > 0)) return '';
   const lo = ticks[0]?.value;
   const hi = ticks.at(-1)?.value;
-  const wide = lo > 0 && hi > 0 && Math.log10(hi / lo) >= 2;
-  const exponent = Math.floor(Math.log10(value) + 1e-9);
-  const mantissa = value / 10 ** exponent;
+  const decades = lo > 0 && hi > 0 ? Math.log10(hi / lo) : 0;
+  const { exponent, mantissa } = decimal(value);
   const is = (m) => Math.abs(mantissa - m) < 1e-6 * m;
+  if (decades < 1) {
+    const whole = (v) => v > 0 && Number.isInteger(Number(decimal(v).mantissa.toFixed(6)));
+    if (whole(value)) return tickLabel(value);
+    const anyWhole = ticks.some((t) => whole(t.value));
+    return !anyWhole && (index === 0 || index === ticks.length - 1) ? tickLabel(value) : '';
+  }
   if (is(1)) return Math.abs(exponent) <= 2 ? tickLabel(value) : `1e${exponent}`;
-  return !wide && (is(2) || is(5)) ? tickLabel(value) : '';
+  return decades < 2 && (is(2) || is(5)) ? tickLabel(value) : '';
+}
+
+/** value = mantissa × 10^exponent with 1 ≤ mantissa < 10. */
+function decimal(value) {
+  const exponent = Math.floor(Math.log10(value) + 1e-9);
+  return { exponent, mantissa: value / 10 ** exponent };
 }

@@ -44,6 +44,8 @@ export async function trialPage(app, ctx, id, n, signal) {
   histogram.card.querySelector('h3').append(' ', layerSelect);
   const undefinedList = h('p', { class: 'note', id: 'auc-undefined' });
   classes.card.append(undefinedList);
+  const kernelUndrawn = h('p', { class: 'note', id: 'kernel-undrawn' });
+  kernel.card.append(kernelUndrawn);
   fill(
     app,
     head,
@@ -177,7 +179,7 @@ export async function trialPage(app, ctx, id, n, signal) {
         },
       ],
     });
-    classes.card.querySelector('.note').textContent = best ? `at epoch ${best.epoch}` : 'no epoch yet';
+    classes.card.querySelector('.note').textContent = best ? `at epoch ${best.epoch}; red: below 0.6` : 'no epoch yet';
     const missing = best?.notes?.auc_undefined_classes;
     undefinedList.textContent =
       Array.isArray(missing) && missing.length > 0
@@ -201,6 +203,7 @@ export async function trialPage(app, ctx, id, n, signal) {
         backgroundColor: color(i),
       })),
     });
+    kernelUndrawn.textContent = undrawnKernels(epochs, layers, kernelChart.data.datasets);
     update(biasChart, {
       labels,
       datasets: perLayer('biasMovement').map(({ name, i, data }) => ({
@@ -232,7 +235,7 @@ export async function trialPage(app, ctx, id, n, signal) {
     curves.card.hidden = epochs.length === 0;
     classes.card.hidden = perClass.length === 0 && !(Array.isArray(missing) && missing.length > 0);
     for (const c of [kernel, bias, sparsity, histogram]) c.card.hidden = layers.length === 0;
-    kernel.card.hidden ||= kernelChart.data.datasets.length === 0;
+    kernel.card.hidden ||= kernelChart.data.datasets.length === 0 && kernelUndrawn.textContent === '';
     bias.card.hidden ||= biasChart.data.datasets.length === 0;
     sparsity.card.hidden ||= sparsityChart.data.datasets.length === 0;
 
@@ -365,4 +368,33 @@ function renderDiagnostics(el, trial) {
     ),
     summary ? h('p', { class: 'note' }, summary) : null,
   );
+}
+
+/**
+ * Why a trainable layer with a kernel has no line in the movement chart: a kernel that started at
+ * zero (a new head) has no movement relative to its start, and one that never moved has nothing to
+ * draw on a log axis. Without this the layer that learns most, the head, is silently absent.
+ */
+function undrawnKernels(epochs, layers, datasets) {
+  const drawn = new Map(datasets.map((d) => [d.label, d.data.some((v) => v !== null)]));
+  const last = (name, key) => epochs.findLast((e) => e.layers.some((l) => l.layer === name && typeof l[key] === 'number'));
+  const fromZero = [];
+  const still = [];
+  for (const name of layers) {
+    const stats = epochs.flatMap((e) => e.layers.filter((l) => l.layer === name));
+    if (!stats.some((l) => l.trainable && (l.quantiles || typeof l.updateRatio === 'number'))) continue;
+    if (drawn.get(name) === false) still.push(name);
+    else if (!drawn.has(name)) {
+      const e = last(name, 'updateRatio');
+      const ratio = e?.layers.find((l) => l.layer === name)?.updateRatio;
+      fromZero.push(e ? `${name} (‖ΔW‖/‖W‖ ${num(ratio, 3)} in its epoch ${e.epoch})` : name);
+    }
+  }
+  const parts = [];
+  if (fromZero.length > 0)
+    parts.push(
+      `Not drawn, their kernels started at zero (a new head), so there is no movement relative to the start: ${fromZero.join(', ')}.`,
+    );
+  if (still.length > 0) parts.push(`Trainable but never moved (nothing to draw on a log scale): ${still.join(', ')}.`);
+  return parts.join(' ');
 }
