@@ -70,6 +70,35 @@ const failing = {
   },
 };
 
+/**
+ * Trials report an epoch; those above a learning rate of 0.01 then fail, the others report their second. Their values stay on the
+ * board, unranked, and the search charts draw them apart (grey crosses), not as ordinary trials.
+ */
+const partlyFailing = {
+  name: 'dash-partly-fails',
+  objective: { metric: 'val_auc_macro', direction: 'maximize' },
+  space: { learning_rate: { type: 'float', low: 1e-4, high: 1, log: true } },
+  strategy: { name: 'random', options: { seed: 3 } },
+  budget: { max_trials: 8, max_epochs: 2, parallelism: 2 },
+  trainer: {
+    runner: 'command',
+    options: {
+      command: [
+        process.execPath,
+        '-e',
+        `const fs = require('node:fs');
+const { learning_rate: lr } = JSON.parse(fs.readFileSync(process.env.SWEEPD_PARAMS_FILE, 'utf8'));
+const report = (epoch) => fs.appendFileSync(process.env.SWEEPD_METRICS_FILE,
+  JSON.stringify({ sweepd: 1, epoch, metrics: { val_auc_macro: 0.9 - Math.abs(Math.log10(lr) + 2) / 10 } }) + '\\n');
+report(1);
+if (lr > 0.01) { console.error('CUDA error: an illegal memory access'); process.exit(4); }
+report(2);`,
+      ],
+      args: 'none',
+    },
+  },
+};
+
 let daemon: DaemonProcess;
 let browser: Browser;
 let page: Page;
@@ -148,6 +177,7 @@ beforeAll(async () => {
   ids.tfjs = await submit(trained);
   ids.many = await submit(many);
   ids.failing = await submit(failing);
+  ids.partlyFailing = await submit(partlyFailing);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -342,6 +372,30 @@ describe('dashboard', () => {
     expect(order.indexOf('failure')).toBe(1);
     for (const c of await chartsOnPage(page)) expect(c.hidden, c.id).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-failed-trial.png'), fullPage: true });
+
+    // Trials that failed after a value: drawn as their own series in every search chart.
+    expect(await finished(ids.partlyFailing as string)).toBe('completed');
+    const board = (await (await fetch(`${daemon.url}/v1/studies/${ids.partlyFailing}/leaderboard`, { headers: auth })).json()) as {
+      rows: { state: string; value: number | null }[];
+    };
+    const failedWithValue = board.rows.filter((r) => r.state === 'failed' && r.value !== null).length;
+    expect(failedWithValue).toBeGreaterThan(0);
+    expect(failedWithValue).toBeLessThan(8);
+    await page.goto(`${daemon.url}/#/studies/${ids.partlyFailing}`);
+    await page.waitForFunction(() => Object.keys((globalThis as unknown as PageGlobals).Chart.instances).length === 2);
+    await page.waitForSelector('#study-charts:not([hidden])');
+    const search = await chartsOnPage(page);
+    for (const c of search) {
+      expect(c.legend.items, c.id).toContain('failed (its value before failing)');
+      expect(c.legend.display, c.id).toBe(true);
+    }
+    const failedPointCount = await page.evaluate(`Object.values(window.Chart.instances).map((c) =>
+      c.data.datasets.filter((d) => d.label.startsWith('failed')).reduce((n, d) => n + d.data.length, 0))`);
+    expect(failedPointCount).toEqual([failedWithValue, failedWithValue]);
+    expect(await page.textContent('#answer-failures')).toBe(
+      `${failedWithValue} of 8 trials failed: exit code 4: CUDA error: an illegal memory access. They are not ranked, whatever they reported before failing.`,
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-partly-failed-study.png'), fullPage: true });
 
     // The list says how many trials failed, as `sweepd ls` does.
     await page.goto(`${daemon.url}/#/`);

@@ -48,6 +48,7 @@ export function renderAnswer(el, answer, study) {
   fill(
     el,
     h('h2', { id: 'answer-verdict' }, answer.verdict),
+    answer.failures ? h('p', { class: 'reason failed', id: 'answer-failures' }, answer.failures) : null,
     answer.margin !== undefined && !same
       ? h(
           'p',

@@ -50,7 +50,11 @@ export async function studyPage(app, ctx, id, signal) {
     data: { datasets: [] },
     options: { scales: { x: valueAxis('trial', { ticks: { precision: 0 } }), y: valueAxis(metric) } },
   });
-  const legend = () => ({ display: colourBy !== undefined, title: { display: colourBy !== undefined, text: colourBy } });
+  /** The legend names the colours, and the failed trials' crosses when there are any. */
+  const legend = (withFailed) => ({
+    display: colourBy !== undefined || withFailed,
+    title: { display: colourBy !== undefined, text: colourBy },
+  });
   const lrChart =
     lr &&
     makeChart(lr.canvas, {
@@ -126,13 +130,31 @@ export async function studyPage(app, ctx, id, signal) {
     charts.hidden = scored.length === 0;
     const drawnNote = board.total > board.rows.length ? ` The best ${board.rows.length} of ${board.total} trials are drawn.` : '';
     const lastNumber = Math.max(board.total - 1, ...scored.map((r) => r.number));
+    // A failed trial keeps the value it reached before failing, unranked: drawn apart, as a grey cross.
+    const kept = scored.filter((r) => r.state !== 'failed');
+    const failedPoints = (x) => {
+      const rows = scored.filter((r) => r.state === 'failed' && typeof x(r) === 'number');
+      return rows.length === 0
+        ? []
+        : [
+            {
+              label: 'failed (its value before failing)',
+              data: rows.map((r) => ({ x: x(r), y: r.value })),
+              backgroundColor: color(8, 0.8),
+              borderColor: color(8),
+              pointStyle: 'crossRot',
+              pointRadius: 6,
+            },
+          ];
+    };
     const steps = board.history.map((s) => ({ x: s.number, y: s.value }));
     if (steps.length > 0) steps.push({ x: lastNumber, y: steps.at(-1).y });
     history.card.querySelector('.note').textContent =
       `${metric} of each trial (points) and the best so far (line), by trial number.${drawnNote}`;
     update(historyChart, {
       datasets: [
-        { label: 'a trial', data: scored.map((r) => ({ x: r.number, y: r.value })), backgroundColor: color(0, 0.6), pointRadius: 4 },
+        { label: 'a trial', data: kept.map((r) => ({ x: r.number, y: r.value })), backgroundColor: color(0, 0.6), pointRadius: 4 },
+        ...failedPoints((r) => r.number),
         {
           label: `best so far (${maximize ? 'highest' : 'lowest'})`,
           type: 'line',
@@ -145,7 +167,7 @@ export async function studyPage(app, ctx, id, signal) {
         },
       ],
     });
-    const groups = groupBy(scored, (r) => (colourBy === undefined ? 'trials' : String(r.params[colourBy] ?? '(none)')));
+    const groups = groupBy(kept, (r) => (colourBy === undefined ? 'trials' : String(r.params[colourBy] ?? '(none)')));
     const byGroup = (x) =>
       [...groups].map(([name, rows], i) => ({
         label: name,
@@ -157,13 +179,13 @@ export async function studyPage(app, ctx, id, signal) {
     const colourNote = colourBy === undefined ? '' : ` Colour: ${colourBy}.`;
     if (lrChart) {
       lr.card.querySelector('.note').textContent = `Best value per trial; log scale.${colourNote}${drawnNote}`;
-      lrChart.options.plugins.legend = legend();
-      update(lrChart, { datasets: byGroup((r) => r.params.learning_rate) });
+      lrChart.options.plugins.legend = legend(kept.length < scored.length);
+      update(lrChart, { datasets: [...byGroup((r) => r.params.learning_rate), ...failedPoints((r) => r.params.learning_rate)] });
     }
     if (frozenChart) {
       frozen.card.querySelector('.note').textContent = `How many pretrained layers were kept fixed.${colourNote}${drawnNote}`;
-      frozenChart.options.plugins.legend = legend();
-      update(frozenChart, { datasets: byGroup((r) => r.params.frozen_layers) });
+      frozenChart.options.plugins.legend = legend(kept.length < scored.length);
+      update(frozenChart, { datasets: [...byGroup((r) => r.params.frozen_layers), ...failedPoints((r) => r.params.frozen_layers)] });
     }
   };
 

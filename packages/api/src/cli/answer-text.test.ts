@@ -43,4 +43,20 @@ describe('answerText (sweepd watch)', () => {
     expect(answer.baseline?.diagnosis.verdict).toBe('static-kernels-but-learning');
     expect(lines.slice(5).some((l) => l.startsWith('    - '))).toBe(true);
   });
+
+  it('says under the verdict how many trials failed, and why', () => {
+    const crashed: TrialRecord = {
+      ...trial(2, { optimizer: 'adam', learning_rate: 0.09 }, [0.8]),
+      state: 'failed',
+      reason: 'exit code 4: CUDA error: an illegal memory access',
+    };
+    const answer = studyAnswer(spec, 'completed', [
+      trial(0, { optimizer: 'rmsprop', learning_rate: 0.01 }, [0.6, 0.75, 0.86], true),
+      trial(1, { optimizer: 'adam', learning_rate: 3e-4 }, [0.7, 0.85, 0.91]),
+      crashed,
+    ]);
+    expect(answerText(answer, 'val_auc_macro').split('\n')[1]).toBe(
+      '  1 of 3 trials failed: exit code 4: CUDA error: an illegal memory access. It is not ranked, whatever it reported before failing.',
+    );
+  });
 });

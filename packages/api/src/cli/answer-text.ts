@@ -9,6 +9,7 @@ import { formatMetric, formatValue } from './table.ts';
  */
 export function answerText(answer: StudyAnswer, metric: string): string {
   const lines = [`answer: ${answer.verdict}`];
+  if (answer.failures) lines.push(`  ${answer.failures}`);
   if (answer.changes.length > 0) {
     lines.push('  changes:');
     for (const c of answer.changes)

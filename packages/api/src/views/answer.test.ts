@@ -172,6 +172,9 @@ describe('studyAnswer', () => {
     expect(crashedHigh.best?.trial).toBe(1);
     expect(crashedHigh.margin).toBeUndefined();
     expect(crashedHigh.verdict).toMatch(/val_auc_macro 0\.7; your config \(trial 0\) failed \(CUDA out of memory\)\.$/);
+    // The failures beside the best are said apart from the verdict: how many, and why.
+    expect(crashedHigh.failures).toBe('1 of 2 trials failed: CUDA out of memory. It is not ranked, whatever it reported before failing.');
+    expect(best.failures).toBeUndefined();
     // Nothing but failed trials: no config to recommend, said as such once the study is over.
     const onlyFailed = studyAnswer(spec, 'failed', [
       { ...trial(0, adam, [0.9], 'val_auc_macro', true), state: 'failed', reason: 'CUDA out of memory' },

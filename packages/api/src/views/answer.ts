@@ -1,5 +1,5 @@
 import type { Direction, ParamValue, SearchSpec, StudyState, TrialRecord, TrialState } from '@sweepd/core';
-import { chanceLevel, type Diagnosis, diagnoseTrial, isBaselineTrial, noiseEstimate, type Verdict } from '@sweepd/search';
+import { chanceLevel, type Diagnosis, describeFailures, diagnoseTrial, isBaselineTrial, noiseEstimate, type Verdict } from '@sweepd/search';
 import { inOrder, leaderboard } from './leaderboard.ts';
 import { diagnosisObjective } from './diagnosis-objective.ts';
 
@@ -59,6 +59,12 @@ export interface StudyAnswer {
    * not learn well (ends the verdict too): `export` repeats it beside the config it hands out.
    */
   caveat?: string;
+  /**
+   * When some trials failed beside a best that did not: how many, and the commonest reason (a
+   * failed trial is not ranked, whatever it reported before failing). A study in which every
+   * trial failed says so in its verdict instead.
+   */
+  failures?: string;
 }
 
 /** Verdicts that say the best trial itself did not learn well: the answer says so beside the config. */
@@ -78,6 +84,14 @@ export function studyAnswer(
   const answer = answerOf(spec, state, trials, order);
   const d = answer.best?.diagnosis;
   if (!answer.best || !d) return answer;
+  const failed = trials.filter((t) => t.state === 'failed');
+  if (failed.length > 0)
+    answer.failures = `${capital(
+      describeFailures(
+        failed.map((t) => t.reason),
+        { of: trials.length },
+      ),
+    )}. ${failed.length === 1 ? 'It is not ranked, whatever it' : 'They are not ranked, whatever they'} reported before failing.`;
   const caveat =
     d.verdict === 'diverged'
       ? `But trial ${answer.best.trial} diverged: ${d.summary}`

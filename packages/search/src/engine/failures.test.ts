@@ -7,6 +7,9 @@ describe('describeFailures', () => {
       'all 3 trials failed; 2 of them: exit code 1: OOM (and 1 other reason)',
     );
     expect(describeFailures(['exit code 1: OOM', 'exit code 1: OOM'], 'in-a-row')).toBe('2 trials in a row failed: exit code 1: OOM');
+    expect(describeFailures(['exit code 4: CUDA error', 'hung', 'exit code 4: CUDA error'], { of: 8 })).toBe(
+      '3 of 8 trials failed; 2 of them: exit code 4: CUDA error (and 1 other reason)',
+    );
   });
 
   it('says one trial as one', () => {

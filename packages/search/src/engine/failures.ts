@@ -8,11 +8,15 @@ const MAX_REASON_CHARS = 400;
 
 /**
  * `all 8 trials failed: <reason>` when every trial failed (`all`), `5 trials in a row failed:
- * <reason>` (`in-a-row`), or `none of the 8 trials reported a finite val_auc_macro: <reason>` (a
- * metric's name); when the reasons differ, the most common one with its count (`; 3 of them:
- * <reason> (and 2 other reasons)`).
+ * <reason>` (`in-a-row`), `none of the 8 trials reported a finite val_auc_macro: <reason>` (a
+ * metric's name), or `3 of 8 trials failed: <reason>` (some of a study's trials, `{ of: 8 }`);
+ * when the reasons differ, the most common one with its count (`; 3 of them: <reason> (and 2
+ * other reasons)`).
  */
-export function describeFailures(reasons: readonly (string | undefined)[], how: 'all' | 'in-a-row' | { noValueOf: string }): string {
+export function describeFailures(
+  reasons: readonly (string | undefined)[],
+  how: 'all' | 'in-a-row' | { noValueOf: string } | { of: number },
+): string {
   const counts = new Map<string, number>();
   for (const r of reasons) {
     const key = r?.trim() || 'no reason given';
@@ -34,9 +38,11 @@ export function describeFailures(reasons: readonly (string | undefined)[], how: 
         : `all ${reasons.length} trials failed`
       : how === 'in-a-row'
         ? `${reasons.length} trials in a row failed`
-        : reasons.length === 1
-          ? `its one trial reported no finite ${how.noValueOf}`
-          : `none of the ${reasons.length} trials reported a finite ${how.noValueOf}`;
+        : 'of' in how
+          ? `${reasons.length} of ${how.of} trials failed`
+          : reasons.length === 1
+            ? `its one trial reported no finite ${how.noValueOf}`
+            : `none of the ${reasons.length} trials reported a finite ${how.noValueOf}`;
   const shown = top.length > MAX_REASON_CHARS ? `${top.slice(0, MAX_REASON_CHARS - 1)}…` : top;
   if (counts.size <= 1) return `${head}: ${shown}`;
   const others = counts.size - 1;

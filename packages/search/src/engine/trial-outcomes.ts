@@ -34,7 +34,7 @@ export async function finishTrials(ctx: EngineContext, entries: readonly Ending[
     let reason = stopCounts
       ? trial.pendingStop
       : trial.pendingStop !== undefined
-        ? `trained its ${study.spec.budget.max_epochs} epochs before the stop took effect (${trial.pendingStop})`
+        ? `trained its ${study.spec.budget.max_epochs} epoch${study.spec.budget.max_epochs === 1 ? '' : 's'} before the stop took effect (${trial.pendingStop})`
         : outcome.reason;
     let state = stopCounts && outcome.state !== 'failed' ? 'stopped' : outcome.state;
     // Whatever the runner says, a trial with no value of the objective has not completed: a

@@ -66,7 +66,7 @@ describe('the failure reason of a command trial', () => {
   });
 
   it('a crash after the last epoch is reported is a completed trial, with the crash as its reason', () => {
-    const end = (lastEpoch: number, objective = 'val_auc_macro') =>
+    const end = (lastEpoch: number, objective = 'val_auc_macro', maxEpochs = 3) =>
       decideOutcome({
         end: { code: null, signal: 'SIGSEGV' },
         stopped: undefined,
@@ -74,7 +74,7 @@ describe('the failure reason of a command trial', () => {
         sink: sinkOf({ metricsSeen: new Set([objective]), epochsReported: lastEpoch, lastEpoch }),
         stderrTail: ['Segmentation fault in cudaFree'],
         objective: 'val_auc_macro',
-        maxEpochs: 3,
+        maxEpochs,
         notes: {},
       });
     expect(end(3)).toMatchObject({
@@ -83,6 +83,7 @@ describe('the failure reason of a command trial', () => {
       notes: { stderr_tail: ['Segmentation fault in cudaFree'] },
     });
     expect(end(2)).toMatchObject({ state: 'failed', reason: 'killed by SIGSEGV: Segmentation fault in cudaFree' });
+    expect(end(1, 'val_auc_macro', 1).reason).toBe('finished its 1 epoch, then killed by SIGSEGV: Segmentation fault in cudaFree');
     // Every epoch, but never the objective: failed.
     expect(end(3, 'val_acc').state).toBe('failed');
   });

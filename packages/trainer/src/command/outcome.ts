@@ -84,7 +84,11 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
   const refused = f.sink.badLines > 0 ? `; ${f.sink.badLines} report line(s) refused, the first: ${f.sink.badExamples[0]}` : '';
   const failed = (reason: string): TrialOutcome =>
     trained
-      ? { state: 'completed', reason: `finished its ${f.maxEpochs} epochs, then ${reason}`, notes: { ...notes, stderr_tail: f.stderrTail } }
+      ? {
+          state: 'completed',
+          reason: `finished its ${f.maxEpochs} epoch${f.maxEpochs === 1 ? '' : 's'}, then ${reason}`,
+          notes: { ...notes, stderr_tail: f.stderrTail },
+        }
       : { state: 'failed', reason, notes: { ...notes, stderr_tail: f.stderrTail } };
 
   if (f.hung) {
