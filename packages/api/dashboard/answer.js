@@ -15,7 +15,12 @@ export function renderAnswer(el, answer, study) {
   const changed = new Set(answer.changes.map((c) => c.param));
   const names = [...new Set([...Object.keys(b?.params ?? {}), ...Object.keys(best?.params ?? {})])];
   const cell = (params, name) =>
-    h('td', { class: changed.has(name) ? 'changed' : undefined }, name in (params ?? {}) ? param(params[name]) : '–');
+    h('td', { class: changed.has(name) ? 'changed' : undefined }, name in (params ?? {}) ? shown(params[name], name) : '–');
+  // A changed value that rounds to the one it replaces is shown in full: 0.8 → 0.80004, not 0.8000 → 0.8000.
+  const shown = (v, name) => {
+    const other = [b?.params?.[name], best?.params?.[name]].find((o) => o !== v);
+    return changed.has(name) && other !== undefined && param(other) === param(v) ? String(v) : param(v);
+  };
   // The baseline is the best: one config, nothing to set side by side or to measure a margin on.
   const same = b && best && b.trial === best.trial;
   const table =

@@ -38,7 +38,7 @@ describe('answerText (sweepd watch)', () => {
     ]);
     const lines = answerText(answer, 'val_auc_macro').trimEnd().split('\n');
     expect(lines[0]).toBe("answer: Change to optimizer=adam, learning_rate=3e-4: val_auc_macro 0.91 against your config's 0.86 (+0.05).");
-    expect(lines.slice(1, 4)).toEqual(['  changes:', '    optimizer: rmsprop → adam', '    learning_rate: 0.0100 → 3.00e-4']);
+    expect(lines.slice(1, 4)).toEqual(['  changes:', '    optimizer: rmsprop → adam', '    learning_rate: 0.01 → 3e-4']);
     expect(lines[4]).toBe(`  your config (trial 0, completed, val_auc_macro 0.8600): ${answer.baseline?.diagnosis.summary}`);
     expect(answer.baseline?.diagnosis.verdict).toBe('static-kernels-but-learning');
     expect(lines.slice(5).some((l) => l.startsWith('    - '))).toBe(true);

@@ -1,6 +1,6 @@
-import type { StudyAnswer } from '../views/answer.ts';
+import { changeTexts, type StudyAnswer } from '../views/answer.ts';
 import type { ApiClient } from './client.ts';
-import { formatMetric, formatValue } from './table.ts';
+import { formatMetric } from './table.ts';
 
 /**
  * The answer of a study as `sweepd watch` prints it when the study ends: the verdict (what to
@@ -12,8 +12,10 @@ export function answerText(answer: StudyAnswer, metric: string): string {
   if (answer.failures) lines.push(`  ${answer.failures}`);
   if (answer.changes.length > 0) {
     lines.push('  changes:');
-    for (const c of answer.changes)
-      lines.push(`    ${c.param}: ${c.from === null ? '(unset)' : formatValue(c.from)} → ${c.to === null ? '(unset)' : formatValue(c.to)}`);
+    for (const c of answer.changes) {
+      const { from, to } = changeTexts(c);
+      lines.push(`    ${c.param}: ${from} → ${to}`);
+    }
   }
   const b = answer.baseline;
   const subject = b

@@ -113,12 +113,9 @@ const AnswerSchema = z
       .string()
       .optional()
       .openapi({ description: 'why the best is not a config to take as it is: it diverged or, by its own diagnosis, did not learn well' }),
-    failures: z
-      .string()
-      .optional()
-      .openapi({
-        description: 'when some trials failed beside the best: how many, and the commonest reason (failed trials are not ranked)',
-      }),
+    failures: z.string().optional().openapi({
+      description: 'when some trials failed beside the best: how many, and the commonest reason (failed trials are not ranked)',
+    }),
   })
   .openapi('Answer');
 

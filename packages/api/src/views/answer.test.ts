@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpec, type TrialRecord } from '@sweepd/core';
-import { studyAnswer } from './answer.ts';
+import { changeTexts, type ParamChange, studyAnswer } from './answer.ts';
 
 const specFor = (direction: 'maximize' | 'minimize', metric = direction === 'maximize' ? 'val_auc_macro' : 'val_loss') =>
   parseSpec({
@@ -66,6 +66,10 @@ describe('studyAnswer', () => {
     );
     // While the study runs, the same answer is provisional.
     expect(studyAnswer(specFor('maximize'), 'running', trials).verdict).toMatch(/^So far: change to optimizer=adam/);
+    // The changes follow the order given (the spec's as written: a stored spec's keys may be reordered).
+    const ordered = studyAnswer(specFor('maximize'), 'completed', trials, ['learning_rate', 'frozen_layers', 'optimizer', 'momentum']);
+    expect(ordered.changes.map((c) => c.param)).toEqual(['learning_rate', 'frozen_layers', 'optimizer', 'momentum']);
+    expect(ordered.verdict).toMatch(/^Change to learning_rate=3\.1e-4, frozen_layers=2, optimizer=adam and drop momentum/);
   });
 
   it('minimize: a lower loss is a positive margin, and the verdict says lower', () => {
@@ -83,7 +87,7 @@ describe('studyAnswer', () => {
 
   it('near the best: within 2× the measured epoch-to-epoch noise, said with the figures', () => {
     // Both curves jitter by ±0.01 around a plateau: the noise is measured from their second differences.
-    const jitter = (base: number) => [base - 0.01, base + 0.01, base - 0.01, base + 0.01, base - 0.01];
+    const jitter = (base: number) => Array.from({ length: 10 }, (_, i) => base + (i % 2 ? 0.01 : -0.01));
     const trials = [
       trial(0, practitioner, jitter(0.864), 'val_auc_macro', true, true),
       trial(1, adam, jitter(0.866), 'val_auc_macro', true),
@@ -108,7 +112,7 @@ describe('studyAnswer', () => {
   });
 
   it('an AUC gain under 0.005 is near whatever the noise (the seed-story testbed: 0.964 against 0.967)', () => {
-    const plateau = (base: number) => [base - 0.03, base - 0.001, base, base - 0.0005, base, base - 0.0005];
+    const plateau = (base: number) => [base - 0.03, base - 0.001, ...Array.from({ length: 8 }, (_, i) => base - (i % 2) * 0.0005)];
     const trials = [
       trial(0, practitioner, plateau(0.9643), 'val_auc_macro', true, true),
       trial(1, adam, plateau(0.9668), 'val_auc_macro', true),
@@ -139,6 +143,47 @@ describe('studyAnswer', () => {
       ),
     ]);
     expect(loss.near).toBe(false);
+  });
+
+  it("an accuracy gain of 0.00004 is near too, and the values it names are told apart from the baseline's", () => {
+    const spec = parseSpec({
+      name: 'tiny-gain',
+      objective: { metric: 'accuracy', direction: 'maximize' },
+      space: { const_value: { type: 'float', low: 0.5, high: 0.9 } },
+      baseline: { const_value: 0.8 },
+      budget: { max_trials: 2, max_epochs: 3 },
+    });
+    const a = studyAnswer(spec, 'completed', [
+      trial(0, { const_value: 0.8 }, [0.8, 0.8, 0.8], 'accuracy', true, true),
+      trial(1, { const_value: 0.80004 }, [0.8, 0.8, 0.80004], 'accuracy', true),
+    ]);
+    expect(a.near).toBe(true);
+    expect(
+      a.verdict.startsWith(
+        'Your config is already near the best found (0.8 vs 0.8 with const_value=0.80004: a difference under 0.005, too small to act on).',
+      ),
+    ).toBe(true);
+    expect(changeTexts(a.changes[0] as ParamChange)).toEqual({ from: '0.8', to: '0.80004' });
+    expect(changeTexts({ param: 'lr', from: 3.1e-4, to: 3.14e-4 })).toEqual({ from: '3.1e-4', to: '3.14e-4' });
+  });
+
+  it('noise is not measured on curves too short to hold more than their bend, and the baseline counts once', () => {
+    // The review's case: accuracy in percent, the baseline still rising by 0.76 an epoch, 5 epochs.
+    const spec = parseSpec({
+      name: 'short-curves',
+      objective: { metric: 'val_acc', direction: 'maximize' },
+      space: { learning_rate: { type: 'float', low: 1e-4, high: 0.1, log: true } },
+      baseline: { learning_rate: 0.001 },
+      budget: { max_trials: 3, max_epochs: 5 },
+    });
+    const a = studyAnswer(spec, 'completed', [
+      trial(0, { learning_rate: 0.001 }, [77.5, 80.8, 82.81, 84.61, 85.37], 'val_acc', true, true),
+      trial(1, { learning_rate: 0.01 }, [70, 80, 85, 85.5, 85.51], 'val_acc', true),
+      trial(2, { learning_rate: 0.003 }, [80, 83, 85, 86, 86.2], 'val_acc', true),
+    ]);
+    expect(a.noise).toBeNull();
+    expect(a.near).toBe(false);
+    expect(a.verdict).toMatch(/^Change to learning_rate=0\.003: val_acc 86\.2 against your config's 85\.4/);
   });
 
   it('the baseline best, a baseline without a value, and no baseline at all', () => {

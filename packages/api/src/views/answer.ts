@@ -1,21 +1,33 @@
 import type { Direction, ParamValue, SearchSpec, StudyState, TrialRecord, TrialState } from '@sweepd/core';
-import { chanceLevel, type Diagnosis, describeFailures, diagnoseTrial, isBaselineTrial, noiseEstimate, type Verdict } from '@sweepd/search';
+import {
+  type Diagnosis,
+  describeFailures,
+  diagnoseTrial,
+  isBaselineTrial,
+  noiseEstimate,
+  objectiveUnits,
+  type Verdict,
+} from '@sweepd/search';
 import { inOrder, leaderboard } from './leaderboard.ts';
 import { diagnosisObjective } from './diagnosis-objective.ts';
 
 /** Within this many times the measured epoch-to-epoch noise, the baseline counts as near the best. */
 export const NEAR_NOISE_MULTIPLE = 2;
 /**
- * For an AUC (a [0, 1] score with a chance level), a gain under this is too small to act on,
- * whatever the noise says: the epoch-to-epoch noise of one run misses how much the same config
+ * For a score (an AUC, an accuracy: a [0, 1] score; ×100 in percent), a gain under this is too
+ * small to act on, whatever the noise says: the epoch-to-epoch noise of one run misses how much the same config
  * moves with another seed (on the seed-story testbed the practitioner's config reached 0.967,
  * 0.964 and 0.967 on three seeds, while its curves' noise was about 0.001).
  */
 export const NEAR_MIN_GAIN = 0.005;
 /** How many of the top trials (with the baseline) the noise is measured on. */
 const NOISE_TRIALS = 5;
-/** Curves shorter than this hold too few epochs past their rise to measure noise on. */
-const MIN_NOISE_EPOCHS = 5;
+/**
+ * Curves shorter than this hold too few epochs past their rise to measure noise on: the later half
+ * of 9 epochs has 5, three second differences; of 5 epochs it has 3, one second difference, which
+ * on a curve still rising is its bend, not noise (77.5, 80.8, 82.8, 84.6, 85.4 read as 0.54).
+ */
+const MIN_NOISE_EPOCHS = 9;
 
 export interface ParamChange {
   param: string;
@@ -45,7 +57,7 @@ export interface StudyAnswer {
   /**
    * The objective's epoch-to-epoch noise (a standard deviation, see noiseEstimate) measured on the
    * later half of the baseline's and the top 5 trials' curves (see laterHalf); null when none of
-   * them has 5 epochs or more.
+   * them has 9 epochs or more.
    */
   noise?: number | null;
   /** margin ≤ NEAR_NOISE_MULTIPLE × noise: the baseline is as good as the best, as far as can be measured. */
@@ -145,7 +157,7 @@ function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRec
           ? capital(`Your config runs first (trial ${baseline.trial}); no trial has reported ${metric} yet.`)
           : noValue(metric, state, trials),
     };
-  const changes = paramChanges(spec, baseline.params, best.params);
+  const changes = paramChanges(spec, baseline.params, best.params, order);
   if (baseValue === null) {
     const why =
       baseline.state === 'queued' || baseline.state === 'running'
@@ -161,11 +173,22 @@ function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRec
     };
   }
   const margin = direction === 'maximize' ? best.value - baseValue : baseValue - best.value;
-  const measured = [baselineTrial, ...ranked.slice(0, NOISE_TRIALS).map((r) => byNumber.get(r.number) as TrialRecord)];
+  // The baseline once, even when it is among the top trials.
+  const measured = [
+    baselineTrial,
+    ...ranked
+      .slice(0, NOISE_TRIALS)
+      .map((r) => byNumber.get(r.number) as TrialRecord)
+      .filter((t) => t !== baselineTrial),
+  ];
   const sd = noiseEstimate(measured.flatMap(laterHalf), metric);
   const noise = Number.isFinite(sd) ? sd : null;
   const withinNoise = noise !== null && margin <= NEAR_NOISE_MULTIPLE * noise;
-  const tooSmall = chanceLevel(metric, direction) !== undefined && margin < NEAR_MIN_GAIN;
+  // A score (AUC, accuracy, … in [0, 1] or in percent) has a gain too small to act on; a loss or
+  // a reward has no such size, and only its measured noise can make a margin small.
+  const units = objectiveUnits(trials, metric, direction);
+  const minGain = units.bound === undefined ? undefined : NEAR_MIN_GAIN * units.scale;
+  const tooSmall = minGain !== undefined && margin < minGain;
   const near = best.trial === baseline.trial || withinNoise || tooSmall;
   const answer = { best, baseline, margin, noise, near, changes };
   if (best.trial !== baseline.trial && changes.length === 0)
@@ -184,10 +207,10 @@ function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRec
       ),
     };
   if (near) {
-    const set = changes.filter((c) => c.to !== null).map((c) => [c.param, c.to as ParamValue]);
+    const set = changes.filter((c) => c.to !== null);
     const why = withinNoise
       ? `, a difference within ${NEAR_NOISE_MULTIPLE}× the measured epoch-to-epoch noise of ${num(noise as number)}`
-      : ` with ${paramsText(Object.fromEntries(set))}: a difference under ${NEAR_MIN_GAIN}, too small to act on`;
+      : ` with ${changedText(set)}: a difference under ${num(minGain as number)}, too small to act on`;
     return {
       ...answer,
       verdict: capital(`${so}your config is already near the best found (${num(baseValue)} vs ${num(best.value)}${why}).`),
@@ -213,16 +236,21 @@ function laterHalf(t: TrialRecord): TrialRecord[] {
   return [{ ...t, epochs: epochs.slice(Math.floor(epochs.length / 2)) }];
 }
 
-/** Every searched parameter whose value differs, in the space's order. */
-function paramChanges(spec: SearchSpec, from: Record<string, ParamValue>, to: Record<string, ParamValue>): ParamChange[] {
-  const names = [...new Set([...Object.keys(spec.space), ...Object.keys(from), ...Object.keys(to)])];
+/** Every searched parameter whose value differs, in `order` (the spec's, as written; a stored spec's keys may be reordered). */
+function paramChanges(
+  spec: SearchSpec,
+  from: Record<string, ParamValue>,
+  to: Record<string, ParamValue>,
+  order: readonly string[],
+): ParamChange[] {
+  const names = [...new Set([...order, ...Object.keys(spec.space), ...Object.keys(from), ...Object.keys(to)])];
   return names.filter((n) => from[n] !== to[n]).map((param) => ({ param, from: from[param] ?? null, to: to[param] ?? null }));
 }
 
 function change(changes: readonly ParamChange[]): string {
   const set = changes.filter((c) => c.to !== null);
   const dropped = changes.filter((c) => c.to === null).map((c) => c.param);
-  const parts = [set.length > 0 ? `change to ${paramsText(Object.fromEntries(set.map((c) => [c.param, c.to as ParamValue])))}` : ''];
+  const parts = [set.length > 0 ? `change to ${changedText(set)}` : ''];
   if (dropped.length > 0) parts.push(`drop ${dropped.join(', ')}`);
   return parts.filter(Boolean).join(' and ');
 }
@@ -233,17 +261,42 @@ function delta(d: number, direction: Direction): string {
   return `${num(Math.abs(d))} ${d <= 0 ? 'lower' : 'higher'}`;
 }
 
+/** The new values of changed parameters: "optimizer=adam, learning_rate=3.1e-4", each told apart from the value it replaces. */
+function changedText(changes: readonly ParamChange[]): string {
+  return changes.map((c) => `${c.param}=${changeTexts(c).to}`).join(', ');
+}
+
 export function paramsText(params: Record<string, ParamValue>): string {
   return Object.entries(params)
     .map(([k, v]) => `${k}=${paramText(v)}`)
     .join(', ');
 }
 
-function paramText(v: ParamValue): string {
+/** A value to `digits` significant digits (two in exponent form: 3.1e-4). */
+function paramText(v: ParamValue, digits = 3): string {
   if (typeof v !== 'number' || Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1).replace('.0e', 'e');
-  return String(Number(v.toPrecision(3)));
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) {
+    const [mantissa, exponent] = v.toExponential(digits - 2).split('e');
+    return `${Number(mantissa)}e${Number(exponent)}`;
+  }
+  return String(Number(v.toPrecision(digits)));
+}
+
+/**
+ * A change's two values as text, with as many digits as it takes for them to differ: 0.8 → 0.80004,
+ * not 0.8 → 0.8. '(unset)' where the parameter does not apply.
+ */
+export function changeTexts(c: ParamChange): { from: string; to: string } {
+  let texts = { from: '', to: '' };
+  for (let digits = 3; digits <= 17; digits++) {
+    texts = {
+      from: c.from === null ? '(unset)' : paramText(c.from, digits),
+      to: c.to === null ? '(unset)' : paramText(c.to, digits),
+    };
+    if (texts.from !== texts.to) break;
+  }
+  return texts;
 }
 
 /** A metric value to three significant digits. */

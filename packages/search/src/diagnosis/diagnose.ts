@@ -256,11 +256,13 @@ function judge(
     peerMargin: given.peerMargin * scale,
     clearlyBetter: given.clearlyBetter * scale,
     learnedAboveChance: given.learnedAboveChance * scale,
+    nearChance: given.nearChance * scale,
   };
-  const e = readEvidence(trial, objective.metric, objective.direction);
+  // An AUC in percent has its chance at 50.
+  const chance = chanceLevel(objective.metric, objective.direction, scale);
+  const e = readEvidence(trial, objective.metric, objective.direction, chance);
   const value = typeof trial.value === 'number' && Number.isFinite(trial.value) ? trial.value : e.metric?.best;
   // A peer near chance learned nothing: it is not a better rate to point to, whatever it beat.
-  const chance = chanceLevel(objective.metric, objective.direction);
   const learnedFloor = chance === undefined ? undefined : chance + t.nearChance;
   const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin, learnedFloor);
   const evidence = evidenceSentences(e, position, trial.params, t.peerMargin);

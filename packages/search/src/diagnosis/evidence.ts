@@ -47,12 +47,15 @@ export interface TrialEvidence {
   sparsity?: { layer: string; value: number; first?: number };
 }
 
-/** 0.5 for AUC-like objectives (a constant score ranks nothing); unknown otherwise. */
-export function chanceLevel(metric: string, direction: Direction): number | undefined {
-  return direction === 'maximize' && /auc/i.test(metric) ? 0.5 : undefined;
+/**
+ * 0.5 for AUC-like objectives (a constant score ranks nothing), 50 for one in percent (`scale`
+ * 100, see objectiveUnits); unknown otherwise.
+ */
+export function chanceLevel(metric: string, direction: Direction, scale = 1): number | undefined {
+  return direction === 'maximize' && /auc/i.test(metric) ? 0.5 * (scale === 100 ? 100 : 1) : undefined;
 }
 
-function metricCourse(trial: TrialView, name: string, direction: Direction): MetricCourse | undefined {
+function metricCourse(trial: TrialView, name: string, direction: Direction, chance: number | undefined): MetricCourse | undefined {
   const points: Array<{ epoch: number; value: number }> = [];
   for (const e of [...trial.epochs].sort((a, b) => a.epoch - b.epoch)) {
     const v = e.metrics[name];
@@ -64,7 +67,6 @@ function metricCourse(trial: TrialView, name: string, direction: Direction): Met
   for (const p of points) if (sign * (p.value - best.value) > 0) best = p;
   const first = (points[0] as { value: number }).value;
   const last = (points[points.length - 1] as { value: number }).value;
-  const chance = chanceLevel(name, direction);
   return {
     name,
     direction,
@@ -119,10 +121,15 @@ function largest(
   return typeof before === 'number' ? { ...top, first: before } : top;
 }
 
-/** Reads the evidence of `trial` for the objective `metric`. */
-export function readEvidence(trial: TrialView, metric: string, direction: Direction): TrialEvidence {
+/** Reads the evidence of `trial` for the objective `metric`; `chance`: its chance level, where one is known. */
+export function readEvidence(
+  trial: TrialView,
+  metric: string,
+  direction: Direction,
+  chance = chanceLevel(metric, direction),
+): TrialEvidence {
   const withLayers = [...trial.epochs].filter((e) => e.layers.length > 0).sort((a, b) => a.epoch - b.epoch);
-  const course = metricCourse(trial, metric, direction);
+  const course = metricCourse(trial, metric, direction, chance);
   const diverged = divergence(trial, metric);
   const evidence: TrialEvidence = { epochs: trial.epochs.length, ...(course ? { metric: course } : {}), ...(diverged ? { diverged } : {}) };
   // Statistics of a diverged epoch are NaN: read the last epoch whose kernels are finite. Layers

@@ -8,3 +8,4 @@ export {
 } from './diagnose.ts';
 export { chanceLevel, readEvidence, type TrialEvidence } from './evidence.ts';
 export { learningRateOf, type RatePosition, ratePosition } from './peers.ts';
+export { type ObjectiveUnits, objectiveUnits } from './objective-scale.ts';

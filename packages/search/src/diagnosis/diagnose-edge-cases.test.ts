@@ -1,0 +1,46 @@
+import type { EpochRecord, TrialView } from '@sweepd/core';
+import { describe, expect, it } from 'vitest';
+import { type DiagnosisObjective, diagnoseTrial } from './diagnose.ts';
+
+// Cases a review of the diagnosis texts found false or misleading, on small studies of a real
+// PyTorch MLP: each diagnosis must agree with the figures it cites and with the study's other trials.
+
+const auc: DiagnosisObjective = { metric: 'val_auc_macro', direction: 'maximize' };
+
+/** A trial whose objective took `curve`, with `layers` at every epoch. */
+function trial(
+  number: number,
+  params: TrialView['params'],
+  curve: number[],
+  layers: EpochRecord['layers'] = [{ layer: 'fc1', trainable: true, kernelMovement: 0.18, updateRatio: 0.02, biasMovement: 0.05 }],
+  metric = 'val_auc_macro',
+): TrialView {
+  const finite = curve.filter(Number.isFinite);
+  return {
+    id: `t${number}`,
+    number,
+    params,
+    state: 'completed',
+    ...(finite.length > 0 ? { value: Math.max(...finite) } : {}),
+    epochs: curve.map((v, i) => ({ epoch: i + 1, metrics: { [metric]: v, train_loss: Number.isFinite(v) ? 0.6 : v }, layers })),
+  };
+}
+
+describe('diagnoseTrial: the texts agree with the figures they cite', () => {
+  it('an AUC in percent at 50 is at chance (chance 50, not 0.5): not "Healthy"', () => {
+    const percent: DiagnosisObjective = { metric: 'val_auc_macro', direction: 'maximize' };
+    const t0 = trial(0, { learning_rate: 0.001 }, [49.8, 50.2, 50.5]);
+    const t1 = trial(1, { learning_rate: 0.01 }, [49.9, 50.1, 50.3]);
+    const d = diagnoseTrial(t0, [t0, t1], percent);
+    expect(d.verdict).not.toBe('healthy');
+    expect(d.summary).not.toMatch(/Healthy/);
+    expect(d.evidence[0]).toContain('(chance: 50)');
+    // The same trial in [0, 1] reads the same.
+    const unit = (t: TrialView) => ({
+      ...t,
+      value: (t.value as number) / 100,
+      epochs: t.epochs.map((e) => ({ ...e, metrics: { val_auc_macro: (e.metrics.val_auc_macro as number) / 100 } })),
+    });
+    expect(diagnoseTrial(unit(t0), [unit(t0), unit(t1)], auc).verdict).toBe(d.verdict);
+  });
+});
