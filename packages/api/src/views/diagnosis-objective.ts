@@ -1,5 +1,5 @@
 import type { SearchSpec } from '@sweepd/core';
-import type { DiagnosisObjective } from '@sweepd/search';
+import { type DiagnosisObjective, learningRateParam } from '@sweepd/search';
 
 /** What a diagnosis judges against in a study: its objective, and the learning-rate range it searches. */
 export function diagnosisObjective(spec: SearchSpec): DiagnosisObjective {
@@ -8,10 +8,12 @@ export function diagnosisObjective(spec: SearchSpec): DiagnosisObjective {
   return range ? { metric, direction, learningRateRange: range } : { metric, direction };
 }
 
-function learningRateRange(spec: SearchSpec): { low: number; high: number } | undefined {
-  const lr = spec.space.learning_rate;
-  if (!lr) return undefined;
-  if (lr.type === 'float' || lr.type === 'int') return { low: lr.low, high: lr.high };
+/** The range of the space's learning rate, under whichever name it goes by (learning_rate, lr, …). */
+function learningRateRange(spec: SearchSpec): { low: number; high: number; name: string } | undefined {
+  const name = learningRateParam(Object.keys(spec.space));
+  const lr = name === undefined ? undefined : spec.space[name];
+  if (!lr || name === undefined) return undefined;
+  if (lr.type === 'float' || lr.type === 'int') return { low: lr.low, high: lr.high, name };
   const rates = lr.choices.filter((c): c is number => typeof c === 'number');
-  return rates.length > 0 ? { low: Math.min(...rates), high: Math.max(...rates) } : undefined;
+  return rates.length > 0 ? { low: Math.min(...rates), high: Math.max(...rates), name } : undefined;
 }

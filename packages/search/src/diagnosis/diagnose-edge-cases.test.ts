@@ -43,4 +43,32 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     });
     expect(diagnoseTrial(unit(t0), [unit(t0), unit(t1)], auc).verdict).toBe(d.verdict);
   });
+
+  it('an optimizer under another name (opt) still groups the peers: the best adam rates are not "rates that did not learn"', () => {
+    const big = [{ layer: 'fc1', trainable: true, kernelMovement: 3.5, updateRatio: 0.4, biasMovement: 2 }];
+    const trials = [
+      trial(0, { opt: 'adam', learning_rate: 0.003 }, [0.9, 0.96, 0.981]),
+      trial(1, { opt: 'adam', learning_rate: 0.03 }, [0.88, 0.95, 0.972]),
+      trial(2, { opt: 'sgd', learning_rate: 0.003 }, [0.5, 0.5, 0.5]),
+      trial(3, { opt: 'sgd', learning_rate: 0.03 }, [0.5, 0.51, 0.5]),
+      trial(4, { opt: 'adam', learning_rate: 3 }, [0.5, 0.49, 0.5], big),
+    ];
+    const d = diagnoseTrial(trials[4] as TrialView, trials, auc);
+    expect(d.evidence.at(-1)).toMatch(/^Learning rate 3 \(adam\): ranks 3 of 3 adam trials/);
+    expect(d.advice).not.toMatch(/did not learn either/);
+    expect(d.suggestedLearningRate?.low).toBeLessThanOrEqual(0.003);
+    expect(d.suggestedLearningRate?.high).toBeGreaterThanOrEqual(0.03);
+  });
+
+  it('a lower rate at which a trial that steps alike learned is not one that "did not learn", whatever else ran there', () => {
+    const big = [{ layer: 'fc1', trainable: true, kernelMovement: 3.5, updateRatio: 0.4, biasMovement: 2 }];
+    const trials = [
+      trial(0, { optimizer: 'sgd', learning_rate: 0.03, frozen_layers: 3 }, [0.5, 0.5, 0.52]),
+      trial(1, { optimizer: 'sgd', learning_rate: 0.031, frozen_layers: 0 }, [0.7, 0.8, 0.86]),
+      trial(2, { optimizer: 'sgd', learning_rate: 3, frozen_layers: 0 }, [0.5, 0.49, 0.5], big),
+    ];
+    const d = diagnoseTrial(trials[2] as TrialView, trials, auc);
+    expect(d.verdict).toBe('too-high');
+    expect(d.advice).not.toMatch(/did not learn either/);
+  });
 });

@@ -1,7 +1,8 @@
 import type { Direction, TrialView } from '@sweepd/core';
 import { chanceLevel, divergence, readEvidence, type TrialEvidence } from './evidence.ts';
 import { objectiveUnits } from './objective-scale.ts';
-import { clearlyAhead, heldBackByFreezing, learningRateOf, type RatePosition, ratePosition, unlearnedBelow } from './peers.ts';
+import { learningRateOf, optimizerOf } from './param-names.ts';
+import { clearlyAhead, heldBackByFreezing, type RatePosition, ratePosition, unlearnedBelow } from './peers.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
 
 /**
@@ -89,8 +90,8 @@ export const DEFAULT_DIAGNOSIS_THRESHOLDS: DiagnosisThresholds = {
 export interface DiagnosisObjective {
   metric: string;
   direction: Direction;
-  /** The study's range of `learning_rate`, when it searches one: advice outside it says so. */
-  learningRateRange?: { low: number; high: number };
+  /** The study's range of its learning rate, when it searches one: advice outside it says so. */
+  learningRateRange?: { low: number; high: number; name?: string };
 }
 
 /**
@@ -141,7 +142,8 @@ function evidenceSentences(e: TrialEvidence, position: RatePosition | undefined,
     );
   const rate = learningRateOf({ params });
   if (rate !== undefined) {
-    const opt = typeof params.optimizer === 'string' ? ` (${params.optimizer}` : ' (';
+    const optimizer = optimizerOf({ params });
+    const opt = optimizer !== undefined ? ` (${optimizer}` : ' (';
     const eps = typeof params.opt_epsilon === 'number' ? `, epsilon ${formatRate(params.opt_epsilon)})` : ')';
     let line = `Learning rate ${formatRate(rate)}${opt === ' (' ? '' : `${opt}${eps}`}`;
     if (position) {
@@ -189,7 +191,8 @@ function rangeOfInts(values: readonly number[]): string {
 /** For RMSProp or Adam with a tiny epsilon: the other way out than a lower rate. */
 function smallEpsilonAdvice(params: TrialView['params']): string {
   const eps = params.opt_epsilon;
-  return typeof eps === 'number' && eps < 1e-3 && (params.optimizer === 'rmsprop' || params.optimizer === 'adam')
+  const optimizer = optimizerOf({ params });
+  return typeof eps === 'number' && eps < 1e-3 && (optimizer === 'rmsprop' || optimizer === 'adam')
     ? ` Or keep the rate and raise opt_epsilon from ${formatRate(eps)} towards 0.1–1.0: with a tiny epsilon every weight steps by about the learning rate whatever its gradient.`
     : '';
 }
@@ -228,12 +231,13 @@ export function diagnoseTrial(
 }
 
 /** What to say when suggested rates lie outside the study's range: searching them means widening it. */
-function outsideRange(suggested: { low: number; high: number }, range: { low: number; high: number }): string | undefined {
+function outsideRange(suggested: { low: number; high: number }, range: { low: number; high: number; name?: string }): string | undefined {
   const span = `${formatRate(range.low)} … ${formatRate(range.high)}`;
+  const name = range.name ?? 'learning_rate';
   if (suggested.high < range.low || suggested.low > range.high)
-    return `The suggested rates lie outside this study's learning_rate range (${span}): widen it to search them.`;
+    return `The suggested rates lie outside this study's ${name} range (${span}): widen it to search them.`;
   if (suggested.low < range.low || suggested.high > range.high)
-    return `Some of the suggested rates lie outside this study's learning_rate range (${span}): widen it to search them.`;
+    return `Some of the suggested rates lie outside this study's ${name} range (${span}): widen it to search them.`;
   return undefined;
 }
 
@@ -296,7 +300,8 @@ function judge(
     if (rate === undefined) return { verdict, summary, evidence, advice: `Lower the learning rate.${extra}` };
     let range = lower(rate, position);
     // Peers like it at lower rates inside that range did not learn either: go below them too.
-    const kind = typeof trial.params.optimizer === 'string' ? `${trial.params.optimizer} trial` : 'trial';
+    const optimizer = optimizerOf(trial);
+    const kind = optimizer !== undefined ? `${optimizer} trial` : 'trial';
     const unlearned = unlearnedBelow(trial, peers, objective.direction, { low: range.low, rate }, learnedFloor);
     const alsoBelow =
       unlearned.length === 0

@@ -7,5 +7,6 @@ export {
   type Verdict,
 } from './diagnose.ts';
 export { chanceLevel, readEvidence, type TrialEvidence } from './evidence.ts';
-export { learningRateOf, type RatePosition, ratePosition } from './peers.ts';
+export { learningRateOf, learningRateParam, optimizerOf } from './param-names.ts';
+export { type RatePosition, ratePosition } from './peers.ts';
 export { type ObjectiveUnits, objectiveUnits } from './objective-scale.ts';

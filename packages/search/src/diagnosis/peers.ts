@@ -1,4 +1,5 @@
 import { type Direction, type TrialView, takesRank } from '@sweepd/core';
+import { learningRateOf, optimizerOf } from './param-names.ts';
 
 /**
  * Where a trial's learning rate sits against its peers': the rates of the trials of the same
@@ -45,16 +46,10 @@ function nearEpsilon(a: number | undefined, b: number): boolean {
   return a !== undefined && Math.abs(Math.log10(a) - Math.log10(b)) <= 1;
 }
 
-/** The trial's learning rate: its `learning_rate` parameter. */
-export function learningRateOf(trial: Pick<TrialView, 'params'>): number | undefined {
-  const lr = trial.params.learning_rate;
-  return typeof lr === 'number' && Number.isFinite(lr) && lr > 0 ? lr : undefined;
-}
-
 /** Whether `b` steps like `a`: the same optimizer (or neither sets one) and, where `a` sets an epsilon, one near it. */
 function stepsAlike(a: Pick<TrialView, 'params'>, b: Pick<TrialView, 'params'>): boolean {
   const eps = epsilonOf(a);
-  return a.params.optimizer === b.params.optimizer && (eps === undefined || nearEpsilon(epsilonOf(b), eps));
+  return optimizerOf(a) === optimizerOf(b) && (eps === undefined || nearEpsilon(epsilonOf(b), eps));
 }
 
 export function ratePosition(
@@ -75,8 +70,8 @@ export function ratePosition(
   const scored = peers.filter(
     (p) => p.id !== trial.id && typeof p.value === 'number' && Number.isFinite(p.value) && learningRateOf(p) !== undefined,
   );
-  const optimizer = trial.params.optimizer;
-  const same = typeof optimizer === 'string' ? scored.filter((p) => p.params.optimizer === optimizer) : [];
+  const optimizer = optimizerOf(trial);
+  const same = optimizer !== undefined ? scored.filter((p) => optimizerOf(p) === optimizer) : [];
   const eps = epsilonOf(trial);
   const sameRegime = eps === undefined ? [] : same.filter((p) => nearEpsilon(epsilonOf(p), eps));
   const group = sameRegime.length >= 2 ? sameRegime : same.length >= 2 ? same : scored;
@@ -183,15 +178,25 @@ export function unlearnedBelow(
   learnedFloor: number | undefined,
 ): number[] {
   const sign = direction === 'maximize' ? 1 : -1;
-  const out: number[] = [];
-  for (const p of peers) {
-    const r = learningRateOf(p);
-    if (p.id === trial.id || r === undefined || r < range.low || r >= range.rate || p.epochs.length === 0 || !stepsAlike(trial, p))
-      continue;
+  const alike = peers.filter((p) => p.id !== trial.id && learningRateOf(p) !== undefined && p.epochs.length > 0 && stepsAlike(trial, p));
+  const didLearn = (p: TrialView) => {
     const finite = typeof p.value === 'number' && Number.isFinite(p.value);
     const diverged = p.reason !== undefined && /^(diverged|divergence)\b/.test(p.reason);
     const short = finite && learnedFloor !== undefined && sign * ((p.value as number) - learnedFloor) < 0;
-    if (!finite || diverged || short) out.push(r);
+    return finite && !diverged && !short;
+  };
+  // Rates at which a trial that steps alike did learn (one that froze fewer layers, say) are no
+  // rates that "did not learn", whatever else ran near them.
+  const learnedRates = alike.filter((p) => takesRank(p) && didLearn(p)).map((p) => learningRateOf(p) as number);
+  const out: number[] = [];
+  for (const p of alike) {
+    const r = learningRateOf(p) as number;
+    if (r < range.low || r >= range.rate || didLearn(p)) continue;
+    if (learnedRates.some((l) => Math.abs(Math.log10(l / r)) <= SAME_RATE_DECADES)) continue;
+    out.push(r);
   }
   return out;
 }
+
+/** Rates within this many decades of each other (a factor of 1.4) count as the same rate. */
+const SAME_RATE_DECADES = 0.15;
