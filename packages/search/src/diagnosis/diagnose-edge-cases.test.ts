@@ -71,4 +71,21 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.verdict).toBe('too-high');
     expect(d.advice).not.toMatch(/did not learn either/);
   });
+
+  it('every trial NaN at its first epoch, at rates 57× apart: the lowest-rate trial is not "too high" either', () => {
+    const nan = [Number.NaN, Number.NaN];
+    const trials = [
+      trial(0, { optimizer: 'adam', learning_rate: 0.0084 }, nan),
+      trial(1, { optimizer: 'sgd', learning_rate: 0.0023 }, nan),
+      trial(2, { optimizer: 'adam', learning_rate: 1.5e-4 }, nan),
+    ];
+    for (const t of trials) {
+      const d = diagnoseTrial(t, trials, auc);
+      expect(d.verdict).toBe('diverged');
+      expect(d.summary).toMatch(
+        /and so did every other trial of the study, at learning rates 1\.5e-4 … 0\.0084: the rate may not be the cause\.$/,
+      );
+      expect(d.advice).toMatch(/^Check the inputs and the loss for NaN/);
+    }
+  });
 });

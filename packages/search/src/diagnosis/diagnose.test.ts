@@ -236,9 +236,12 @@ describe('diagnoseTrial on recorded cases', () => {
     const allNan = [nan, atRate('n1', 1e-3, Number.NaN), atRate('n2', 1e-5, Number.NaN)];
     const data = diagnoseTrial(nan, allNan, objective);
     expect(data.verdict).toBe('diverged');
-    expect(data.summary).toContain('so did every trial at a lower learning rate, down to 1e-5');
+    expect(data.summary).toContain('so did every other trial of the study, at learning rates 1e-5 … 0.3');
     expect(data.advice).toMatch(/^Check the inputs and the loss for NaN or Inf first/);
     expect(data.suggestedLearningRate?.high).toBeLessThan(1e-5);
+    // A higher rate that trained finitely: still, every lower one diverged.
+    const lowerOnly = diagnoseTrial(nan, [...allNan, atRate('n4', 1, 0.4)], objective);
+    expect(lowerOnly.summary).toContain('so did every trial at a lower learning rate, down to 1e-5');
     // One lower rate that trained finitely: the rate is the cause after all.
     const oneFine = diagnoseTrial(nan, [...allNan, atRate('n3', 1e-4, 0.4)], objective);
     expect(oneFine.summary).toContain('is too high');

@@ -218,6 +218,25 @@ function lowestRateAlsoDiverged(
   return lowest;
 }
 
+/**
+ * The range of learning rates, the trial's among them, when every other trial with a rate and an
+ * epoch diverged too (at least one) and the rates span a factor of 10 or more; otherwise undefined.
+ */
+function ratesIfAllDiverged(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  metric: string,
+  rate: number | undefined,
+): { low: number; high: number } | undefined {
+  if (rate === undefined) return undefined;
+  const others = peers.filter((p) => p.id !== trial.id && learningRateOf(p) !== undefined && p.epochs.length > 0);
+  if (others.length === 0 || others.some((p) => !divergence(p, metric))) return undefined;
+  const rates = [rate, ...others.map((p) => learningRateOf(p) as number)];
+  const low = Math.min(...rates);
+  const high = Math.max(...rates);
+  return high / low >= 10 ? { low, high } : undefined;
+}
+
 /** The trial's diagnosis against its peers (the other trials of its study; the trial itself may be among them). */
 export function diagnoseTrial(
   trial: TrialView,
@@ -343,6 +362,21 @@ function judge(
     };
   }
   if (e.diverged) {
+    const everyRate = ratesIfAllDiverged(trial, peers, objective.metric, rate);
+    if (everyRate) {
+      // Every trial diverged, at rates apart by a factor of 10 or more: the data or the loss is the
+      // likelier cause, and the lowest-rate trial is no more "too high" than the others.
+      const { low, high } = everyRate;
+      return {
+        verdict: 'diverged',
+        summary: `Diverged (${e.diverged}), and so did every other trial of the study, at learning rates ${formatRate(low)} … ${formatRate(high)}: the rate may not be the cause.`,
+        evidence,
+        advice:
+          'Check the inputs and the loss for NaN or Inf first (missing values in the data, a log of zero, a division by an empty count). ' +
+          `If they are clean, try learning rates ${formatRate(low / 1000)} … ${formatRate(low / 10)}, below every rate tried.`,
+        suggestedLearningRate: { low: low / 1000, high: low / 10 },
+      };
+    }
     const lowest = lowestRateAlsoDiverged(trial, peers, objective.metric, rate);
     if (lowest !== undefined) {
       // Every trial that ran at a lower rate diverged too: the rate is not shown to be the cause.
