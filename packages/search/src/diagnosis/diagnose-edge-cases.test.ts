@@ -88,4 +88,44 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
       expect(d.advice).toMatch(/^Check the inputs and the loss for NaN/);
     }
   });
+
+  it('weights that moved exactly 0: nothing is trained (the optimizer does not step), not "learning rate too low"', () => {
+    const still = [{ layer: 'fc1', trainable: true, kernelMovement: 0, updateRatio: 0, biasMovement: 0 }];
+    const trials = [
+      trial(0, { optimizer: 'adam', learning_rate: 0.001 }, [0.7, 0.8, 0.815]),
+      trial(2, { optimizer: 'adam', learning_rate: 0.001 }, [0.5, 0.5, 0.5], still),
+      trial(3, { optimizer: 'adam', learning_rate: 3e-4 }, [0.5, 0.51, 0.5], still),
+    ];
+    const d = diagnoseTrial(trials[2] as TrialView, trials, auc);
+    expect(d.verdict).toBe('no-learning');
+    expect(d.summary).toMatch(/^Nothing is being trained: no trainable weight changed at all/);
+    expect(d.advice).toMatch(/optimizer\.step\(\)/);
+    expect(d.suggestedLearningRate).toBeUndefined();
+  });
+
+  it('a trial whose better peers ran at its own rate is not told they "used lower rates"', () => {
+    const small = [{ layer: 'fc1', trainable: true, kernelMovement: 0.002, updateRatio: 0.0005, biasMovement: 0.0004 }];
+    const trials = [
+      trial(0, { optimizer: 'adam', learning_rate: 0.001 }, [0.7, 0.8, 0.815]),
+      trial(1, { optimizer: 'adam', learning_rate: 3e-4 }, [0.7, 0.78, 0.8]),
+      trial(2, { optimizer: 'adam', learning_rate: 0.001 }, [0.5, 0.5, 0.5], small),
+    ];
+    const d = diagnoseTrial(trials[2] as TrialView, trials, auc);
+    expect(d.summary).not.toMatch(/used lower rates/);
+    expect(d.summary).toMatch(/used its own rate or lower ones — the rate alone does not explain it/);
+  });
+
+  it('every reported layer frozen, and nothing learned: says so, not a rate', () => {
+    const frozen = [
+      { layer: 'fc1', trainable: false, kernelMovement: 0, biasMovement: 0 },
+      { layer: 'fc2', trainable: false, kernelMovement: 0, biasMovement: 0 },
+    ];
+    const trials = [
+      trial(0, { optimizer: 'sgd', learning_rate: 0.5 }, [0.5, 0.5, 0.5], frozen),
+      trial(1, { optimizer: 'sgd', learning_rate: 0.05 }, [0.5, 0.5, 0.5], frozen),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.verdict).toBe('no-learning');
+    expect(d.summary).toMatch(/^Nothing it reports is trained: every one of its 2 reported layer\(s\) is frozen/);
+  });
 });

@@ -409,6 +409,32 @@ function judge(
     return tooHigh('dying-units', summary, smallEps);
   }
 
+  if (!didLearn && e.reported && e.reported.layers > 0 && e.reported.trainable === 0) {
+    // Not a rate to change: with every layer frozen, no rate trains anything it reports.
+    return {
+      verdict: 'no-learning',
+      summary: `Nothing it reports is trained: every one of its ${e.reported.layers} reported layer(s) is frozen (trainable: false), and ${reached}.`,
+      evidence,
+      advice:
+        'Unfreeze layers (fewer frozen_layers), or check that the layers that do train (the head) are built over the optimizer and reported as trainable.',
+    };
+  }
+  const movedNothing =
+    (e.kernels !== undefined || e.updateRatio !== undefined) &&
+    (e.kernels?.max ?? 0) === 0 &&
+    (e.updateRatio?.max ?? 0) === 0 &&
+    (e.biases?.max ?? 0) === 0;
+  if (!didLearn && movedNothing) {
+    // Exactly zero is not a low rate: any rate moves a weight that gets a step.
+    return {
+      verdict: 'no-learning',
+      summary: `Nothing is being trained: no trainable weight changed at all (kernels, update ratios and biases exactly 0 in ${(e.kernels ?? e.updateRatio)?.layers} trainable layer(s)), and ${reached}.`,
+      evidence,
+      advice:
+        "Check that the optimizer steps (optimizer.step() after loss.backward()), that it was built over the model's parameters, and that they require gradients. The learning rate is not the cause: any rate moves a weight that is stepped.",
+    };
+  }
+
   if (kernels !== undefined && kernels < t.staticKernels) {
     const rising = m !== undefined && m.gain >= t.minGain;
     // Far behind: the best faster peer is ahead by as much as "learned" asks above chance.
@@ -450,9 +476,10 @@ function judge(
       };
     }
     if (peersLower) {
+      const rates = (position?.betterSame ?? 0) > 0 ? 'its own rate or lower ones' : 'lower rates';
       return {
         verdict: 'no-learning',
-        summary: `Not learning: ${kernelText} and ${reached}, but the ${position?.group} that did better used lower rates — the rate alone does not explain it.`,
+        summary: `Not learning: ${kernelText} and ${reached}, but the ${position?.group} that did better used ${rates} — the rate alone does not explain it.`,
         evidence,
         advice: 'Check what is frozen and the data; compare with the better trials below.',
       };

@@ -45,6 +45,8 @@ export interface TrialEvidence {
   dead?: { layer: string; value: number; first?: number };
   /** The largest activation sparsity at the last epoch, and the same layer's at the first. */
   sparsity?: { layer: string; value: number; first?: number };
+  /** How many layers the last epoch with layer statistics reported, and how many of them were trainable. */
+  reported?: { layers: number; trainable: number };
 }
 
 /**
@@ -132,6 +134,9 @@ export function readEvidence(
   const course = metricCourse(trial, metric, direction, chance);
   const diverged = divergence(trial, metric);
   const evidence: TrialEvidence = { epochs: trial.epochs.length, ...(course ? { metric: course } : {}), ...(diverged ? { diverged } : {}) };
+  const lastReported = withLayers.at(-1);
+  if (lastReported)
+    evidence.reported = { layers: lastReported.layers.length, trainable: lastReported.layers.filter((l) => l.trainable).length };
   // Statistics of a diverged epoch are NaN: read the last epoch whose kernels are finite. Layers
   // with no movement at all (kernel histograms read from event files) still carry sparsity and dead
   // units: then the last epoch with layers.
