@@ -128,4 +128,17 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.verdict).toBe('no-learning');
     expect(d.summary).toMatch(/^Nothing it reports is trained: every one of its 2 reported layer\(s\) is frozen/);
   });
+
+  it('"no peer scored better" is not said while peers near chance did: they are named apart', () => {
+    const trials = [
+      trial(0, { optimizer: 'sgd', learning_rate: 0.01 }, [0.5, 0.51, 0.525]),
+      trial(1, { optimizer: 'sgd', learning_rate: 0.045 }, [0.506, 0.52, 0.544]),
+      trial(2, { optimizer: 'sgd', learning_rate: 0.005 }, [0.5, 0.51, 0.52]),
+      trial(3, { optimizer: 'sgd', learning_rate: 1.1e-4 }, [0.49, 0.495, 0.499]),
+    ];
+    const d = diagnoseTrial(trials[3] as TrialView, trials, auc);
+    expect(d.evidence.at(-1)).toBe(
+      'Learning rate 1.1e-4 (sgd): ranks 4 of 4 sgd trials; no peer that learned scored better by more than 0.01; 3 scored better but stayed below 0.6, near chance.',
+    );
+  });
 });

@@ -110,7 +110,13 @@ function learned(e: TrialEvidence, t: DiagnosisThresholds, bound: number | undef
   return bound !== undefined && m.gain > t.peerMargin && m.gain >= t.headroomShare * Math.abs(bound - m.first);
 }
 
-function evidenceSentences(e: TrialEvidence, position: RatePosition | undefined, params: TrialView['params'], margin: number): string[] {
+function evidenceSentences(
+  e: TrialEvidence,
+  position: RatePosition | undefined,
+  params: TrialView['params'],
+  margin: number,
+  learnedFloor: number | undefined,
+): string[] {
   const out: string[] = [];
   const m = e.metric;
   if (m) {
@@ -148,13 +154,16 @@ function evidenceSentences(e: TrialEvidence, position: RatePosition | undefined,
     let line = `Learning rate ${formatRate(rate)}${opt === ' (' ? '' : `${opt}${eps}`}`;
     if (position) {
       const better = position.betterHigher.length + position.betterLower.length + position.betterSame;
+      // Better, but near chance: left out of the rates below, and said, so that "no peer scored better" stays true.
+      const n = learnedFloor === undefined ? 0 : position.betterNearChance;
       line +=
         `: ranks ${position.rank} of ${position.of} ${position.group}; ` +
         (better === 0
-          ? `no peer scored better by more than ${val(margin)}`
+          ? `no peer${n > 0 ? ' that learned' : ''} scored better by more than ${val(margin)}`
           : `of the ${better} that scored better by more than ${val(margin)}, ${position.betterHigher.length} used a higher rate${
               position.betterHigher.length ? ` (${rangeOf(position.betterHigher)})` : ''
             }, ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower)})` : ''} and ${position.betterSame} the same`);
+      if (n > 0) line += `; ${n}${better === 0 ? '' : ' more'} scored better but stayed below ${val(learnedFloor as number)}, near chance`;
     }
     out.push(`${line}.`);
   }
@@ -288,7 +297,7 @@ function judge(
   // A peer near chance learned nothing: it is not a better rate to point to, whatever it beat.
   const learnedFloor = chance === undefined ? undefined : chance + t.nearChance;
   const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin, learnedFloor);
-  const evidence = evidenceSentences(e, position, trial.params, t.peerMargin);
+  const evidence = evidenceSentences(e, position, trial.params, t.peerMargin, learnedFloor);
   const rate = learningRateOf(trial);
   const rateText = rate === undefined ? 'the learning rate' : `the learning rate ${formatRate(rate)}`;
   const m = e.metric;

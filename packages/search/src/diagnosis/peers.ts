@@ -20,6 +20,8 @@ export interface RatePosition {
   betterLower: number[];
   /** Peers that scored better by more than the margin at the trial's own rate. */
   betterSame: number;
+  /** Peers that scored better by more than the margin but short of the learned floor (near chance): not counted above. */
+  betterNearChance: number;
   worseHigher: number[];
   worseLower: number[];
   /**
@@ -86,6 +88,7 @@ export function ratePosition(
     betterHigher: [],
     betterLower: [],
     betterSame: 0,
+    betterNearChance: 0,
     worseHigher: [],
     worseLower: [],
     worseLowerSameStep: [],
@@ -98,7 +101,10 @@ export function ratePosition(
     const r = learningRateOf(p) as number;
     if (diff > 0) position.rank++;
     if (Math.abs(diff) <= margin) continue;
-    if (diff > 0 && learnedFloor !== undefined && sign * ((p.value as number) - learnedFloor) < 0) continue;
+    if (diff > 0 && learnedFloor !== undefined && sign * ((p.value as number) - learnedFloor) < 0) {
+      position.betterNearChance++;
+      continue;
+    }
     if (diff > 0 && (position.bestBetter === undefined || sign * ((p.value as number) - position.bestBetter) > 0))
       position.bestBetter = p.value as number;
     if (r === rate) {
