@@ -141,4 +141,22 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
       'Learning rate 1.1e-4 (sgd): ranks 4 of 4 sgd trials; no peer that learned scored better by more than 0.01; 3 scored better but stayed below 0.6, near chance.',
     );
   });
+
+  it('a trial that failed leads with its failure and is not ranked; failed peers are not ranks either', () => {
+    const crashed: TrialView = {
+      ...trial(0, { optimizer: 'adam', learning_rate: 0.01 }, [0.7, 0.8, 0.85]),
+      state: 'failed',
+      reason: 'exit code 1',
+    };
+    const trials = [
+      crashed,
+      trial(1, { optimizer: 'adam', learning_rate: 0.001 }, [0.7, 0.85, 0.9]),
+      trial(2, { optimizer: 'adam', learning_rate: 0.003 }, [0.7, 0.86, 0.91]),
+    ];
+    const d = diagnoseTrial(crashed, trials, auc);
+    expect(d.summary).toMatch(/^Failed after epoch 3 \(exit code 1\); until then: /);
+    expect(d.evidence.at(-1)).toMatch(/^Learning rate 0\.01 \(adam\): not ranked \(it failed\); against the 2 ranked adam trials; /);
+    // For the others, the crashed trial is no peer: 1 of 2, not 2 of 3.
+    expect(diagnoseTrial(trials[2] as TrialView, trials, auc).evidence.at(-1)).toMatch(/ranks 1 of 2 trials;/);
+  });
 });

@@ -413,7 +413,9 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(diagnose({ ...kerasRun('t2'), reason: 'exit code 1: CUDA out of memory' }, []).advice).toBe('');
     const nan = diagnose(kerasRun('t1', { diverged: true, non_finite_layers: ['conv1'] }), []);
     expect(nan.verdict).toBe('diverged');
-    expect(nan.summary).toBe('Diverged (the weights of conv1 are NaN or infinite at epoch 1): the learning rate 0.001 is too high.');
+    expect(nan.summary).toMatch(
+      /^Failed after epoch 2 \(objective metric 'val_auc_macro' was never reported; .*\); until then: diverged \(the weights of conv1 are NaN or infinite at epoch 1\): the learning rate 0\.001 is too high\.$/,
+    );
   });
 
   it('layers with no movement (kernel histograms read from event files) still give their sparsity', () => {

@@ -116,6 +116,7 @@ function evidenceSentences(
   params: TrialView['params'],
   margin: number,
   learnedFloor: number | undefined,
+  failed: boolean,
 ): string[] {
   const out: string[] = [];
   const m = e.metric;
@@ -154,10 +155,13 @@ function evidenceSentences(
     let line = `Learning rate ${formatRate(rate)}${opt === ' (' ? '' : `${opt}${eps}`}`;
     if (position) {
       const better = position.betterHigher.length + position.betterLower.length + position.betterSame;
+      const standing = failed
+        ? `not ranked (it failed); against the ${position.of - 1} ranked ${position.group}`
+        : `ranks ${position.rank} of ${position.of} ${position.group}`;
       // Better, but near chance: left out of the rates below, and said, so that "no peer scored better" stays true.
       const n = learnedFloor === undefined ? 0 : position.betterNearChance;
       line +=
-        `: ranks ${position.rank} of ${position.of} ${position.group}; ` +
+        `: ${standing}; ` +
         (better === 0
           ? `no peer${n > 0 ? ' that learned' : ''} scored better by more than ${val(margin)}`
           : `of the ${better} that scored better by more than ${val(margin)}, ${position.betterHigher.length} used a higher rate${
@@ -253,9 +257,16 @@ export function diagnoseTrial(
   objective: DiagnosisObjective,
   thresholds: Partial<DiagnosisThresholds> = {},
 ): Diagnosis {
-  const d = judge(trial, peers, objective, thresholds);
-  const note = d.suggestedLearningRate && objective.learningRateRange && outsideRange(d.suggestedLearningRate, objective.learningRateRange);
-  return note ? { ...d, advice: `${d.advice} ${note}` } : d;
+  const judged = judge(trial, peers, objective, thresholds);
+  const note =
+    judged.suggestedLearningRate && objective.learningRateRange && outsideRange(judged.suggestedLearningRate, objective.learningRateRange);
+  const d = note ? { ...judged, advice: `${judged.advice} ${note}` } : judged;
+  // A failed trial is read for what its epochs show, but its failure comes first: "Healthy" alone
+  // would not be true of a trial that crashed.
+  if (trial.state !== 'failed' || d.verdict === 'no-evidence') return d;
+  const last = Math.max(...trial.epochs.map((e) => e.epoch));
+  const summary = d.summary.charAt(0).toLowerCase() + d.summary.slice(1);
+  return { ...d, summary: `Failed after epoch ${last}${trial.reason ? ` (${trial.reason})` : ''}; until then: ${summary}` };
 }
 
 /** What to say when suggested rates lie outside the study's range: searching them means widening it. */
@@ -297,7 +308,7 @@ function judge(
   // A peer near chance learned nothing: it is not a better rate to point to, whatever it beat.
   const learnedFloor = chance === undefined ? undefined : chance + t.nearChance;
   const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin, learnedFloor);
-  const evidence = evidenceSentences(e, position, trial.params, t.peerMargin, learnedFloor);
+  const evidence = evidenceSentences(e, position, trial.params, t.peerMargin, learnedFloor, trial.state === 'failed');
   const rate = learningRateOf(trial);
   const rateText = rate === undefined ? 'the learning rate' : `the learning rate ${formatRate(rate)}`;
   const m = e.metric;
@@ -471,7 +482,8 @@ function judge(
       };
     }
     if (didLearn) {
-      const rank = position && position.rank === 1 ? ` It is the best of ${position.of} ${position.group}.` : '';
+      const rank =
+        position && position.rank === 1 && trial.state !== 'failed' ? ` It is the best of ${position.of} ${position.group}.` : '';
       const course = m ? (rising ? `rose ${val(m.first)} → ${val(m.best)}` : `reached ${val(m.best)}`) : 'improved';
       return {
         verdict: 'static-kernels-but-learning',

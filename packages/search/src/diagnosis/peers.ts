@@ -69,9 +69,8 @@ export function ratePosition(
 ): RatePosition | undefined {
   const rate = learningRateOf(trial);
   if (rate === undefined || value === undefined) return undefined;
-  const scored = peers.filter(
-    (p) => p.id !== trial.id && typeof p.value === 'number' && Number.isFinite(p.value) && learningRateOf(p) !== undefined,
-  );
+  // Ranked peers, as the leaderboard ranks them: a crashed trial's value before it failed is not a rank.
+  const scored = peers.filter((p) => p.id !== trial.id && takesRank(p) && learningRateOf(p) !== undefined);
   const optimizer = optimizerOf(trial);
   const same = optimizer !== undefined ? scored.filter((p) => optimizerOf(p) === optimizer) : [];
   const eps = epsilonOf(trial);
