@@ -159,4 +159,28 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     // For the others, the crashed trial is no peer: 1 of 2, not 2 of 3.
     expect(diagnoseTrial(trials[2] as TrialView, trials, auc).evidence.at(-1)).toMatch(/ranks 1 of 2 trials;/);
   });
+
+  it('a healthy macro AUC says which class stayed below chance and which had no AUC', () => {
+    const t0: TrialView = {
+      ...trial(0, { optimizer: 'adam', learning_rate: 0.001 }, [0.7, 0.78, 0.792]),
+    };
+    const best = t0.epochs[2] as EpochRecord;
+    const withClasses: TrialView = {
+      ...t0,
+      epochs: [
+        ...t0.epochs.slice(0, 2),
+        {
+          ...best,
+          metrics: { ...best.metrics, 'val_auc[c0]': 0.95, 'val_auc[c1]': 0.97, 'val_auc[c3]': 0.455 },
+          notes: { auc_undefined_classes: ['c2'] },
+        },
+      ],
+    };
+    const d = diagnoseTrial(withClasses, [withClasses], auc);
+    expect(d.verdict).toBe('healthy');
+    expect(d.summary).toMatch(/Not every class learned: c3 0\.455, near or below chance\.$/);
+    expect(d.evidence[1]).toBe(
+      'Per class at epoch 3: 1 of 4 near or below chance (c3 0.455); no value for c2 (one label value in validation).',
+    );
+  });
 });

@@ -1,5 +1,5 @@
 import type { Direction, TrialView } from '@sweepd/core';
-import { chanceLevel, divergence, readEvidence, type TrialEvidence } from './evidence.ts';
+import { chanceLevel, classValues, divergence, readEvidence, type TrialEvidence } from './evidence.ts';
 import { objectiveUnits } from './objective-scale.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
 import { clearlyAhead, heldBackByFreezing, type RatePosition, ratePosition, unlearnedBelow } from './peers.ts';
@@ -309,6 +309,9 @@ function judge(
   const learnedFloor = chance === undefined ? undefined : chance + t.nearChance;
   const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin, learnedFloor);
   const evidence = evidenceSentences(e, position, trial.params, t.peerMargin, learnedFloor, trial.state === 'failed');
+  // A macro average hides a class that learned nothing, or one with no value at all.
+  const classes = weakClasses(trial, objective.metric, e, learnedFloor);
+  if (classes) evidence.splice(1, 0, classes.sentence);
   const rate = learningRateOf(trial);
   const rateText = rate === undefined ? 'the learning rate' : `the learning rate ${formatRate(rate)}`;
   const m = e.metric;
@@ -543,7 +546,7 @@ function judge(
     const head = ahead ? `Learning, but behind: trial ${ahead.peer.number} did clearly better (${val(ahead.value)}); ` : 'Healthy: ';
     return {
       verdict: 'healthy',
-      summary: `${head}${reached}${m?.chance !== undefined ? ` (chance ${m.chance})` : ''}${e.kernels ? ` and ${kernelText}` : ''}.${fell}${deadNote}`,
+      summary: `${head}${reached}${m?.chance !== undefined ? ` (chance ${m.chance})` : ''}${e.kernels ? ` and ${kernelText}` : ''}.${fell}${deadNote}${classes?.note ?? ''}`,
       evidence,
       advice: aheadAdvice ?? '',
     };
@@ -588,6 +591,39 @@ function judge(
       ? 'Check what is frozen and the data; compare with the better trials of the study.'
       : 'Check what is frozen and the data: no trial of the study did better.',
   };
+}
+
+/**
+ * The classes of a per-class objective that stayed near or below chance at the trial's best epoch
+ * (under `learnedFloor`), and those with no value: an evidence sentence, and a note for a summary
+ * that would otherwise say "Healthy" of the average alone. Undefined when every class learned.
+ */
+function weakClasses(
+  trial: TrialView,
+  metric: string,
+  e: TrialEvidence,
+  learnedFloor: number | undefined,
+): { sentence: string; note: string } | undefined {
+  const m = e.metric;
+  if (!m || learnedFloor === undefined) return undefined;
+  const classes = classValues(trial, metric, m.bestEpoch);
+  if (!classes) return undefined;
+  const weak = classes.values.filter((c) => c.value < learnedFloor).sort((a, b) => a.value - b.value);
+  if (weak.length === 0 && classes.missing.length === 0) return undefined;
+  const total = classes.values.length + classes.missing.length;
+  const shown = weak
+    .slice(0, 3)
+    .map((c) => `${c.name} ${val(c.value)}`)
+    .join(', ');
+  const more = weak.length > 3 ? ` and ${weak.length - 3} more` : '';
+  const missing = classes.missing.length > 0 ? `no value for ${classes.missing.join(', ')} (one label value in validation)` : '';
+  const parts = [weak.length > 0 ? `${weak.length} of ${total} near or below chance (${shown}${more})` : '', missing].filter(Boolean);
+  const sentence = `Per class at epoch ${m.bestEpoch}: ${parts.join('; ')}.`;
+  const note =
+    weak.length > 0
+      ? ` Not every class learned: ${shown}${more}, near or below chance.`
+      : ` ${classes.missing.join(', ')} ha${classes.missing.length === 1 ? 's' : 've'} no value, so the average leaves ${classes.missing.length === 1 ? 'it' : 'them'} out.`;
+  return { sentence, note };
 }
 
 /** Whether `other` is better than `value` by more than `margin` in the objective's direction. */

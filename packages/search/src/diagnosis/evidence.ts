@@ -161,3 +161,24 @@ export function readEvidence(
   }
   return evidence;
 }
+
+/**
+ * The per-class values of an objective such as `val_auc_macro` (`val_auc[cat]`, …, as the tfjs
+ * runner and the Python client name them) at one epoch, and the classes that epoch had no value for
+ * (`auc_undefined_classes`: one label value in validation). Undefined when it reported none.
+ */
+export function classValues(
+  trial: TrialView,
+  metric: string,
+  epoch: number,
+): { values: Array<{ name: string; value: number }>; missing: string[] } | undefined {
+  const record = trial.epochs.find((e) => e.epoch === epoch);
+  if (!record) return undefined;
+  const prefix = `${metric.endsWith('_macro') ? metric.slice(0, -'_macro'.length) : metric}[`;
+  const values = Object.entries(record.metrics)
+    .filter(([k, v]) => k.startsWith(prefix) && k.endsWith(']') && typeof v === 'number' && Number.isFinite(v))
+    .map(([k, v]) => ({ name: k.slice(prefix.length, -1), value: v as number }));
+  const noted = record.notes?.auc_undefined_classes;
+  const missing = Array.isArray(noted) ? noted.map(String) : [];
+  return values.length > 0 || missing.length > 0 ? { values, missing } : undefined;
+}
