@@ -255,7 +255,7 @@ trainer:
     const exported = await sweepd(['export', id]);
     expect(exported.code).toBe(3);
     expect(exported.stderr).toContain(
-      `study ${id} is failed and no trial reported val_auc_macro without failing: there is no config to export`,
+      `study ${id} failed, and no trial reported val_auc_macro without failing: there is no config to export`,
     );
   }, 120_000);
 
@@ -303,7 +303,7 @@ trainer:
     );
     const again = await sweepd(['stop', id]);
     expect(again.code).toBe(3);
-    expect(again.stderr).toContain('not running');
+    expect(again.stderr).toContain('has already ended (stopped): only a running study can be stopped');
     expect((await sweepd(['watch', id])).code).toBe(1); // a stopped study is not a success
     const noTrial = await sweepd(['stop', done, '99']);
     expect(noTrial.code).toBe(3);

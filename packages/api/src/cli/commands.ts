@@ -246,6 +246,7 @@ export function exportWarnings(study: StudyForExport): string[] {
   const out: string[] = [];
   if (study.state === 'failed')
     out.push(`note: study ${study.id} failed${study.reason ? ` (${study.reason})` : ''}; this is its best trial before it did.`);
-  if (study.answer.caveat) out.push(`note: ${study.answer.caveat}`);
+  // The caveat ends the verdict ("…: val_auc_macro 0.7. But trial 3's own diagnosis: …"); alone it starts plainly.
+  if (study.answer.caveat) out.push(`note: ${study.answer.caveat.replace(/^But /, '')}`);
   return out;
 }

@@ -6,7 +6,7 @@ describe('export warnings (stderr, beside the config on stdout)', () => {
     const caveat = "But trial 3's own diagnosis: Dying units, learning rate too high: 100 % of conv2's units are dead.";
     expect(exportWarnings({ id: 'st_a', state: 'failed', reason: 'every trial failed', answer: { best: { trial: 3 }, caveat } })).toEqual([
       'note: study st_a failed (every trial failed); this is its best trial before it did.',
-      `note: ${caveat}`,
+      "note: trial 3's own diagnosis: Dying units, learning rate too high: 100 % of conv2's units are dead.",
     ]);
   });
 

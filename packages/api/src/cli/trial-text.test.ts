@@ -28,7 +28,7 @@ describe('sweepd trial', () => {
     );
     expect(text).toBe(
       [
-        'trial 3 of st_a · stopped · val_auc_macro 0.7312 (best)',
+        'trial 3 of st_a · stopped · best val_auc_macro 0.7312',
         '  params: learning_rate=0.3, optimizer=adam',
         '  reason: divergence: train_loss is NaN at epoch 3',
         '  val_auc_macro by epoch (3): 0.7000 → 0.7312 → NaN',

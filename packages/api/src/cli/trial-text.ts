@@ -23,7 +23,7 @@ const COURSE_EPOCHS = 12;
  * where its logs are.
  */
 export function trialText(trial: TrialForText, metric: string): string {
-  const best = trial.value === null ? '' : ` · ${metric} ${formatMetric(trial.value)} (best)`;
+  const best = trial.value === null ? '' : ` · best ${metric} ${formatMetric(trial.value)}`;
   const lines = [`trial ${trial.number} of ${trial.study} · ${trial.state}${best}`];
   // Exact, as export gives them: a trial looked at alone is one to copy from.
   lines.push(

@@ -1,9 +1,9 @@
 /** Number formatting for diagnoses: short, and the same figure always printed the same way. */
 
-/** A learning rate or epsilon: 5.5e-6, 1e-4, 0.01, 0.3. */
+/** A learning rate or epsilon: 5.5e-6, 1e-4, 0.01, 0.3, 300, 1.2e4. */
 export function formatRate(x: number): string {
   if (!Number.isFinite(x)) return String(x);
-  if (x >= 1e-3 && x < 100) return String(Number(x.toPrecision(2)));
+  if (x >= 1e-3 && x < 1e4) return String(Number(x.toPrecision(2)));
   return x.toExponential(1).replace('.0e', 'e').replace('e+', 'e');
 }
 

@@ -45,7 +45,7 @@ export function createMedianRule(options: MedianOptions, ctx: StoppingContext): 
       if (!worse) return { stop: false };
       return {
         stop: true,
-        reason: `median: best ${metric} ${fmt(best)} at epoch ${e} is ${worseWord(direction)} the median ${fmt(m)} of ${values.length} trials at epoch ${e}`,
+        reason: `median: best ${metric} ${fmt(best)} at epoch ${e} is ${worseWord(direction)} the median ${fmt(m)} of ${values.length} trial${values.length === 1 ? '' : 's'} at epoch ${e}`,
       };
     },
   };

@@ -123,7 +123,7 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
         409,
         study.state === 'running'
           ? `study ${study.id} has no trial with a ${metric} value yet`
-          : `study ${study.id} is ${study.state} and no trial reported ${metric} without failing: there is no config to export`,
+          : `study ${study.id} ${study.state === 'stopped' ? 'was stopped' : study.state}, and no trial reported ${metric} without failing: there is no config to export`,
       );
     }
     const { body, contentType } = renderBestConfig(best, format);

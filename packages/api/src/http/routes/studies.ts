@@ -112,7 +112,8 @@ export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
 
   app.openapi(stopRoute, async (c) => {
     const study = await findStudy(store, c.req.valid('param').id);
-    if (!(await engine.stopStudy(study.id))) throw new HttpError(409, `study ${study.id} is ${study.state}, not running`);
+    if (!(await engine.stopStudy(study.id)))
+      throw new HttpError(409, `study ${study.id} has already ended (${study.state}): only a running study can be stopped`);
     return c.json(await loadStudyView(store, await findStudy(store, study.id)), 200);
   });
 }
