@@ -183,4 +183,17 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
       'Per class at epoch 3: 1 of 4 near or below chance (c3 0.455); no value for c2 (one label value in validation).',
     );
   });
+
+  it("rate advice names the optimizer it is for: raising sgd's rate does not contradict an answer that moves to adam", () => {
+    const still = [{ layer: 'fc1', trainable: true, kernelMovement: 0.002, updateRatio: 1e-4, biasMovement: 1e-4 }];
+    const trials = [
+      trial(0, { optimizer: 'sgd', learning_rate: 0.01 }, [0.5, 0.51, 0.525], still),
+      trial(1, { optimizer: 'adam', learning_rate: 0.0047 }, [0.7, 0.8, 0.861]),
+      trial(2, { optimizer: 'sgd', learning_rate: 0.001 }, [0.5, 0.5, 0.5], still),
+      trial(3, { optimizer: 'sgd', learning_rate: 1e-4 }, [0.5, 0.5, 0.5], still),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.verdict).toBe('too-low');
+    expect(d.advice).toMatch(/^Try learning rates 0\.1 … 1 with sgd, above this trial's 0\.01\./);
+  });
 });

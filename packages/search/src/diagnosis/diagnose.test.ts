@@ -287,7 +287,7 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(d.suggestedLearningRate?.high).toBeLessThan(1682);
     expect(d.advice).toContain("below this trial's 1e5 and the 1700 … 4000 of 2 sgd trials that did not learn either.");
     // Alone, the usual range.
-    expect(diagnose(nan, [nan]).advice).toBe("Try learning rates 100 … 1e4, below this trial's 1e5.");
+    expect(diagnose(nan, [nan]).advice).toBe("Try learning rates 100 … 1e4 with sgd, below this trial's 1e5.");
   });
 
   it('on the CPU testbed: RMSProp 1e-4 rising a little with static kernels, far below faster peers → too low', () => {

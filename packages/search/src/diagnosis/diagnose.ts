@@ -179,11 +179,24 @@ function raise(rate: number, position: RatePosition | undefined): { low: number;
   return { low: Math.min(rate * 10, ...higher), high: Math.max(rate * 100, ...higher) };
 }
 
-/** "Try learning rates a … b, above this trial's r." with the range it names. */
-function raiseAdvice(rate: number, position: RatePosition | undefined): Pick<Diagnosis, 'advice' | 'suggestedLearningRate'> {
+/**
+ * " with adam" after a range of rates when the trial names its optimizer: a rate is a rate of one
+ * optimizer, and advice to raise sgd's must not read as contradicting an answer that moves to adam.
+ */
+function withOptimizer(trial: TrialView): string {
+  const optimizer = optimizerOf(trial);
+  return optimizer === undefined ? '' : ` with ${optimizer}`;
+}
+
+/** "Try learning rates a … b with sgd, above this trial's r." with the range it names. */
+function raiseAdvice(
+  trial: TrialView,
+  rate: number,
+  position: RatePosition | undefined,
+): Pick<Diagnosis, 'advice' | 'suggestedLearningRate'> {
   const range = raise(rate, position);
   return {
-    advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}.`,
+    advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, above this trial's ${formatRate(rate)}.`,
     suggestedLearningRate: range,
   };
 }
@@ -357,7 +370,7 @@ function judge(
       verdict,
       summary,
       evidence,
-      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, below this trial's ${formatRate(rate)}${alsoBelow}.${extra}`,
+      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, below this trial's ${formatRate(rate)}${alsoBelow}.${extra}`,
       suggestedLearningRate: range,
     };
   };
@@ -481,7 +494,7 @@ function judge(
         verdict: 'too-low',
         summary: `Learning rate ${fasterPeersAhead ? '' : 'likely '}too low: ${kernelText} and ${course}${why}`,
         evidence,
-        ...raiseAdvice(rate, position),
+        ...raiseAdvice(trial, rate, position),
       };
     }
     if (didLearn) {
@@ -511,7 +524,7 @@ function judge(
     const biases = e.biases && e.biases.median < 1e-3 ? `; the biases barely moved either (median ${val(e.biases.median)})` : '';
     const summary = `Learning rate too low: ${kernelText} and ${reached}${m?.chance === undefined ? '' : m.best < m.chance - t.nearChance ? ` (below chance, ${m.chance})` : ', near chance'}${biases} — ${rateText} barely changes the network.`;
     if (rate === undefined) return { verdict: 'too-low', summary, evidence, advice: 'Raise the learning rate.' };
-    return { verdict: 'too-low', summary, evidence, ...raiseAdvice(rate, position) };
+    return { verdict: 'too-low', summary, evidence, ...raiseAdvice(trial, rate, position) };
   }
 
   if (didLearn && m && (kernels ?? 0) >= t.largeKernels && m.fallBack >= t.minGain) {
@@ -559,7 +572,7 @@ function judge(
       verdict: 'too-low',
       summary: `Learning rate likely too low: ${reached} only, and every ${position?.member} that did better used a higher rate.`,
       evidence,
-      ...raiseAdvice(rate, position),
+      ...raiseAdvice(trial, rate, position),
     };
   }
   if (kernels === undefined && peersLower)
@@ -577,7 +590,7 @@ function judge(
       verdict: 'learning-slowly',
       summary,
       evidence,
-      advice: `Give it more epochs, or try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}, above this trial's ${formatRate(rate)}, to learn faster.`,
+      advice: `Give it more epochs, or try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, above this trial's ${formatRate(rate)}, to learn faster.`,
       suggestedLearningRate: range,
     };
   }
