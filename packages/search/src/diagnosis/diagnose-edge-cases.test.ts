@@ -196,4 +196,16 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.verdict).toBe('too-low');
     expect(d.advice).toMatch(/^Try learning rates 0\.1 … 1 with sgd, above this trial's 0\.01\./);
   });
+
+  it('"held back by its frozen layers" is not said when a trial of its optimizer trained more layers and did no better', () => {
+    const trials = [
+      trial(4, { optimizer: 'adam', learning_rate: 0.019, frozen_layers: 1 }, [0.7, 0.75, 0.78]),
+      trial(6, { optimizer: 'adam', learning_rate: 0.0047, frozen_layers: 0 }, [0.75, 0.82, 0.861]),
+      trial(1, { optimizer: 'adam', learning_rate: 0.03, frozen_layers: 0 }, [0.7, 0.76, 0.787]),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.summary).not.toMatch(/held back by its frozen layers/);
+    expect(d.summary).toMatch(/^Learning, but behind: trial 6 did clearly better \(0\.861\)/);
+    expect(d.advice).toBe('Trial 6 did clearly better (0.861) with learning_rate=0.0047, frozen_layers=0: try its settings.');
+  });
 });

@@ -347,7 +347,7 @@ describe('diagnoseTrial on recorded cases', () => {
     const d = diagnose(adamHeadOnly);
     expect(d.verdict).toBe('healthy');
     expect(d.summary).toBe(
-      'Learning, but held back by its frozen layers: val_auc_macro reached 0.68 with frozen_layers 4, while every trial that did clearly better (up to 0.92) trained more layers (frozen_layers 0).',
+      "Learning, but held back by its frozen layers: val_auc_macro reached 0.68 with frozen_layers 4, while every trial that did clearly better (up to 0.92) trained more layers (frozen_layers 0). They also ran at learning rates 1e-4 … 0.01, against this trial's 0.001.",
     );
     expect(d.advice).toBe('Train more layers: try frozen_layers 0.');
     // Alone, nothing says the freezing costs anything.

@@ -540,11 +540,16 @@ function judge(
   if (held) {
     // It trains, but what it may train is too little: the clearly better trials all froze less.
     const most = Math.max(...held.betterFrozen);
+    // Said when the better trials changed the rate too: the frozen layers are then not the only difference.
+    const otherRates =
+      rate !== undefined && held.betterRates.some((r) => Math.abs(Math.log10(r / rate)) > 0.15)
+        ? ` They also ran at learning rate${held.betterRates.length === 1 ? '' : 's'} ${rangeOf(held.betterRates)}, against this trial's ${formatRate(rate)}.`
+        : '';
     return {
       verdict: 'healthy',
       summary:
         `Learning, but held back by its frozen layers: ${reached} with frozen_layers ${held.frozen}, while every trial that did ` +
-        `clearly better (up to ${val(held.best)}) trained more layers (frozen_layers ${rangeOfInts(held.betterFrozen)}).`,
+        `clearly better (up to ${val(held.best)}) trained more layers (frozen_layers ${rangeOfInts(held.betterFrozen)}).${otherRates}`,
       evidence,
       advice: `Train more layers: try frozen_layers ${most === 0 ? '0' : `≤ ${most}`}.`,
     };

@@ -127,17 +127,24 @@ export function heldBackByFreezing(
   direction: Direction,
   value: number,
   gap: number,
-): { frozen: number; betterFrozen: number[]; best: number } | undefined {
+): { frozen: number; betterFrozen: number[]; best: number; betterRates: number[] } | undefined {
   const frozen = trial.params.frozen_layers;
   if (typeof frozen !== 'number' || frozen <= 0) return undefined;
   const sign = direction === 'maximize' ? 1 : -1;
+  const frozenOf = (p: TrialView) => (typeof p.params.frozen_layers === 'number' ? p.params.frozen_layers : 0);
   // Ranked peers only: a crashed one is no evidence of what training more layers gives.
-  const better = peers.filter((p) => p.id !== trial.id && takesRank(p) && sign * ((p.value as number) - value) >= gap);
+  const ranked = peers.filter((p) => p.id !== trial.id && takesRank(p));
+  const better = ranked.filter((p) => sign * ((p.value as number) - value) >= gap);
   if (better.length === 0) return undefined;
-  const betterFrozen = better.map((p) => (typeof p.params.frozen_layers === 'number' ? p.params.frozen_layers : 0));
+  const betterFrozen = better.map(frozenOf);
   if (betterFrozen.some((f) => f >= frozen)) return undefined;
+  // A peer of its optimizer that trained more layers and did not do clearly better speaks against it.
+  const optimizer = optimizerOf(trial);
+  if (ranked.some((p) => optimizerOf(p) === optimizer && frozenOf(p) < frozen && sign * ((p.value as number) - value) < gap))
+    return undefined;
   const best = better.reduce((b, p) => (sign * ((p.value as number) - b) > 0 ? (p.value as number) : b), better[0]?.value as number);
-  return { frozen, betterFrozen, best };
+  const betterRates = better.map(learningRateOf).filter((r): r is number => r !== undefined);
+  return { frozen, betterFrozen, best, betterRates };
 }
 
 /**
