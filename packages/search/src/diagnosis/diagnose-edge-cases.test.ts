@@ -208,4 +208,54 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.summary).toMatch(/^Learning, but behind: trial 6 did clearly better \(0\.861\)/);
     expect(d.advice).toBe('Trial 6 did clearly better (0.861) with learning_rate=0.0047, frozen_layers=0: try its settings.');
   });
+
+  it("an AUC falling far below chance is learning, inverted: check the labels and the scores' sign", () => {
+    const trials = [
+      trial(1, { optimizer: 'sgd', learning_rate: 0.5 }, [0.289, 0.176, 0.119, 0.085]),
+      trial(0, { optimizer: 'sgd', learning_rate: 0.001 }, [0.5, 0.51, 0.517, 0.517]),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.summary).toBe(
+      'Learning, but inverted: val_auc_macro fell 0.289 → 0.085, far below chance (0.5): the model ranks the classes backwards.',
+    );
+    expect(d.advice).toMatch(/flipped, this would read 0\.915\.$/);
+  });
+
+  it('too high: the lower rates it suggests stop two decades below the highest lower rate that did better', () => {
+    const loss: DiagnosisObjective = { metric: 'val_loss', direction: 'minimize' };
+    const big = [{ layer: 'fc1', trainable: true, kernelMovement: 3, updateRatio: 0.5, biasMovement: 1 }];
+    const trials = [
+      trial(2, { optimizer: 'adam', learning_rate: 0.3 }, [2.0, 2.4, 2.3], big, 'val_loss'),
+      trial(1, { optimizer: 'adam', learning_rate: 1e-6 }, [0.69, 0.689, 0.688], undefined, 'val_loss'),
+      trial(3, { optimizer: 'adam', learning_rate: 0.003 }, [0.6, 0.4, 0.3], undefined, 'val_loss'),
+    ].map((t) => ({ ...t, value: Math.min(...t.epochs.map((e) => e.metrics.val_loss as number)) }));
+    const d = diagnoseTrial(trials[0] as TrialView, trials, loss);
+    expect(d.suggestedLearningRate).toEqual({ low: 3e-4, high: 0.03 });
+  });
+
+  it('learning slowly, with peers ahead at higher and lower rates: not told to raise its rate', () => {
+    const trials = [
+      trial(1, { optimizer: 'adam', learning_rate: 0.003 }, [0.5, 0.53, 0.56, 0.58]),
+      trial(0, { optimizer: 'adam', learning_rate: 0.03 }, [0.8, 0.9, 0.95, 0.97]),
+      trial(2, { optimizer: 'adam', learning_rate: 0.0003 }, [0.7, 0.8, 0.85, 0.9]),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.verdict).toBe('learning-slowly');
+    expect(d.advice).toBe(
+      'Give it more epochs. Trials at higher (0.03) and at lower rates (3e-4) did better: the rate alone does not explain it.',
+    );
+  });
+
+  it('a flat metric with rewritten kernels is not "too high" when trials at higher rates scored the same', () => {
+    const acc: DiagnosisObjective = { metric: 'accuracy', direction: 'maximize' };
+    const big = [{ layer: 'fc1', trainable: true, kernelMovement: 1.81, updateRatio: 0.2, biasMovement: 0.5 }];
+    const trials = [
+      trial(0, { optimizer: 'adam', learning_rate: 0.01 }, [0.8, 0.8, 0.8], big, 'accuracy'),
+      trial(1, { optimizer: 'adam', learning_rate: 0.024 }, [0.8, 0.8, 0.8], big, 'accuracy'),
+      trial(2, { optimizer: 'adam', learning_rate: 0.0475 }, [0.8, 0.8, 0.8], big, 'accuracy'),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, acc);
+    expect(d.verdict).not.toBe('too-high');
+    expect(d.summary).not.toMatch(/too high/);
+  });
 });

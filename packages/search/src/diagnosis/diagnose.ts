@@ -201,10 +201,14 @@ function raiseAdvice(
   };
 }
 
+/**
+ * Two decades below the trial's rate, up to the highest lower rate that did better. Not down to the
+ * lowest that did: a far lower rate that merely beat a diverged or dead trial may be too low itself.
+ */
 function lower(rate: number, position: RatePosition | undefined): { low: number; high: number } {
   const below = position?.betterLower ?? [];
   const high = Math.max(rate / 10, ...below);
-  return { low: Math.min(high / 100, ...below), high };
+  return { low: high / 100, high };
 }
 
 /** '0' or '0–2'. */
@@ -429,6 +433,15 @@ function judge(
     return tooHigh('diverged', `Diverged (${e.diverged}): ${rateText} is too high.`);
   }
 
+  if (m?.chance !== undefined && m.last <= m.chance - t.learnedAboveChance * 2 && m.last < m.first) {
+    // An AUC that fell far below chance ranks the classes backwards: that is learning, inverted.
+    return {
+      verdict: 'no-learning',
+      summary: `Learning, but inverted: ${metricName} fell ${val(m.first)} → ${val(m.last)}, far below chance (${m.chance}): the model ranks the classes backwards.`,
+      evidence,
+      advice: `Check the label order and the sign of the scores the AUC is computed on: flipped, this would read ${val(2 * m.chance - m.last)}.`,
+    };
+  }
   const dying =
     (e.dead !== undefined && e.dead.value >= t.deadUnits) ||
     (e.dead === undefined && e.sparsity !== undefined && e.sparsity.value >= t.sparsity);
@@ -569,7 +582,9 @@ function judge(
       advice: aheadAdvice ?? '',
     };
   }
-  if ((kernels ?? 0) >= t.largeKernels || (kernels !== undefined && peersLower)) {
+  // Peers at higher rates that scored the same: the rate is not what holds it (a constant output scores the same at any rate).
+  const sameAtHigher = (position?.tiedHigher.length ?? 0) > 0 && !peersLower;
+  if (!sameAtHigher && ((kernels ?? 0) >= t.largeKernels || (kernels !== undefined && peersLower))) {
     return tooHigh('too-high', `Learning rate too high: ${kernelText} from their starting values and ${reached} only.`);
   }
   if (kernels === undefined && peersHigher && rate !== undefined) {
@@ -588,8 +603,18 @@ function judge(
       `Learning slowly: ${metricName} rose ${val(m.first)} → ${val(m.best)} over ${m.points.length} epoch(s) and was still rising at the last` +
       `${m.chance !== undefined ? `, still near chance (${m.chance})` : ''}.`;
     // Higher rates only where no peer of its kind did better at a lower one.
-    if (rate === undefined || (position?.betterLower.length ?? 0) > 0)
+    if (rate === undefined)
       return { verdict: 'learning-slowly', summary, evidence, advice: 'Give it more epochs, or raise the learning rate to learn faster.' };
+    if ((position?.betterLower.length ?? 0) > 0)
+      return {
+        verdict: 'learning-slowly',
+        summary,
+        evidence,
+        advice:
+          (position?.betterHigher.length ?? 0) > 0
+            ? `Give it more epochs. Trials at higher (${rangeOf(position?.betterHigher ?? [])}) and at lower rates (${rangeOf(position?.betterLower ?? [])}) did better: the rate alone does not explain it.`
+            : `Give it more epochs. Trials at lower rates did better (${rangeOf(position?.betterLower ?? [])}): a higher rate is not shown to help.`,
+      };
     const range = raise(rate, position);
     return {
       verdict: 'learning-slowly',

@@ -24,6 +24,8 @@ export interface RatePosition {
   betterNearChance: number;
   worseHigher: number[];
   worseLower: number[];
+  /** Higher rates of peers that scored within the margin of the trial: as well, or as badly. */
+  tiedHigher: number[];
   /**
    * The lower rates of the worse peers that step like the trial: its optimizer, and its epsilon
    * regime where it sets one. Only these say a lower rate did worse; a peer at a lower rate but at
@@ -90,6 +92,7 @@ export function ratePosition(
     betterNearChance: 0,
     worseHigher: [],
     worseLower: [],
+    tiedHigher: [],
     worseLowerSameStep: [],
     bestBetter: undefined,
     rank: 1,
@@ -99,7 +102,10 @@ export function ratePosition(
     const diff = sign * ((p.value as number) - value);
     const r = learningRateOf(p) as number;
     if (diff > 0) position.rank++;
-    if (Math.abs(diff) <= margin) continue;
+    if (Math.abs(diff) <= margin) {
+      if (r > rate) position.tiedHigher.push(r);
+      continue;
+    }
     if (diff > 0 && learnedFloor !== undefined && sign * ((p.value as number) - learnedFloor) < 0) {
       position.betterNearChance++;
       continue;
