@@ -167,7 +167,7 @@ describe('sweepd CLI', () => {
 
     const trial = await sweepd(['trial', done, String(best.trial)]);
     expect(trial.code, trial.stderr).toBe(0);
-    expect(trial.stdout).toMatch(new RegExp(`^trial ${best.trial} of ${done} · completed · val_auc_macro 0\\.\\d{4} \\(best\\)\n`));
+    expect(trial.stdout).toMatch(new RegExp(`^trial ${best.trial} of ${done} · completed · best val_auc_macro 0\\.\\d{4}\n`));
     expect(trial.stdout).toContain(`  params: learning_rate=`);
     expect(trial.stdout).toMatch(/^ {2}val_auc_macro by epoch \(3\): 0\.\d{4} → 0\.\d{4} → 0\.\d{4}$/m);
     expect(trial.stdout).toMatch(/^ {2}diagnosis: \S/m);

@@ -50,54 +50,45 @@ const many = {
   trainer: { runner: 'simulate', options: { curve: 'lr_auc', epoch_delay_ms: 0 } },
 };
 
+/** A study of the command runner whose trials run `script` with node, searching learning_rate in [1e-4, `high`]. */
+function scriptStudy(name: string, script: string, seed: number, budget: object, high: number) {
+  return {
+    name,
+    objective: { metric: 'val_auc_macro', direction: 'maximize' },
+    space: { learning_rate: { type: 'float', low: 1e-4, high, log: true } },
+    strategy: { name: 'random', options: { seed } },
+    budget,
+    trainer: { runner: 'command', options: { command: [process.execPath, '-e', script], args: 'none' } },
+  };
+}
+
 /** Every trial's script fails after writing to stderr: the study and the trial page say why. */
-const failing = {
-  name: 'dash-fails',
-  objective: { metric: 'val_auc_macro', direction: 'maximize' },
-  space: { learning_rate: { type: 'float', low: 1e-4, high: 1e-1, log: true } },
-  strategy: { name: 'random', options: { seed: 1 } },
-  budget: { max_trials: 2, max_epochs: 2, parallelism: 1 },
-  trainer: {
-    runner: 'command',
-    options: {
-      command: [
-        process.execPath,
-        '-e',
-        "console.error('loading /data/train'); console.error('FileNotFoundError: /data/train'); process.exit(3)",
-      ],
-      args: 'none',
-    },
-  },
-};
+const failing = scriptStudy(
+  'dash-fails',
+  "console.error('loading /data/train'); console.error('FileNotFoundError: /data/train'); process.exit(3)",
+  1,
+  { max_trials: 2, max_epochs: 2, parallelism: 1 },
+  1e-1,
+);
 
 /**
- * Trials report an epoch; those above a learning rate of 0.01 then fail, the others report their second. Their values stay on the
- * board, unranked, and the search charts draw them apart (grey crosses), not as ordinary trials.
+ * Trials report an epoch; those above a learning rate of 0.01 then fail, the others report their
+ * second. Their values stay on the board, unranked, and the search charts draw them apart (grey
+ * crosses), not as ordinary trials.
  */
-const partlyFailing = {
-  name: 'dash-partly-fails',
-  objective: { metric: 'val_auc_macro', direction: 'maximize' },
-  space: { learning_rate: { type: 'float', low: 1e-4, high: 1, log: true } },
-  strategy: { name: 'random', options: { seed: 3 } },
-  budget: { max_trials: 8, max_epochs: 2, parallelism: 2 },
-  trainer: {
-    runner: 'command',
-    options: {
-      command: [
-        process.execPath,
-        '-e',
-        `const fs = require('node:fs');
+const partlyFailing = scriptStudy(
+  'dash-partly-fails',
+  `const fs = require('node:fs');
 const { learning_rate: lr } = JSON.parse(fs.readFileSync(process.env.SWEEPD_PARAMS_FILE, 'utf8'));
 const report = (epoch) => fs.appendFileSync(process.env.SWEEPD_METRICS_FILE,
   JSON.stringify({ sweepd: 1, epoch, metrics: { val_auc_macro: 0.9 - Math.abs(Math.log10(lr) + 2) / 10 } }) + '\\n');
 report(1);
 if (lr > 0.01) { console.error('CUDA error: an illegal memory access'); process.exit(4); }
 report(2);`,
-      ],
-      args: 'none',
-    },
-  },
-};
+  3,
+  { max_trials: 8, max_epochs: 2, parallelism: 2 },
+  1,
+);
 
 let daemon: DaemonProcess;
 let browser: Browser;
