@@ -257,6 +257,30 @@ describe('StudyEngine', () => {
     ]);
   });
 
+  it('a trial stopped for a NaN that trained every epoch before the stop took effect is failed, and keeps why it was stopped', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const runner: Runner = {
+      async run(job, ctx) {
+        for (let epoch = 1; epoch <= job.maxEpochs; epoch++)
+          await ctx.report({ epoch, metrics: { val_auc_macro: Number.NaN }, layers: [] });
+        await new Promise((r) => setTimeout(r, 400));
+        return { state: 'completed' };
+      },
+    };
+    const { engine } = await setup({ store, runner });
+    const study = await engine.submit(JSON.stringify(spec({ budget: { max_trials: 1, max_epochs: 2, parallelism: 1 } })));
+    await until(async () => (await store.listTrials(study.id))[0]?.epochs.length === 2);
+    expect(await engine.stopTrial(study.id, 0, 'divergence: val_auc_macro is NaN at epoch 1')).toBe(true);
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    expect((await store.listTrials(study.id)).map((t) => [t.state, t.reason])).toEqual([
+      [
+        'failed',
+        "divergence: val_auc_macro is NaN at epoch 1; objective metric 'val_auc_macro' was never finite (NaN or infinite at every epoch)",
+      ],
+    ]);
+  });
+
   it('a restarted engine ends the trials a stopped study left running, for the reason they were being stopped', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());

@@ -42,7 +42,8 @@ export async function finishTrials(ctx: EngineContext, entries: readonly Ending[
     const missing = state === 'completed' ? missingObjective(trial, study.spec.objective.metric) : undefined;
     if (missing) {
       state = 'failed';
-      reason = missing;
+      // A stop on its way (a divergence, say) is why there is no value: it stays in the reason.
+      reason = trial.pendingStop !== undefined ? `${trial.pendingStop}; ${missing}` : missing;
     }
     return { study, trial, state, reason, notes: outcome.notes };
   });
