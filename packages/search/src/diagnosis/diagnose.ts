@@ -653,6 +653,8 @@ function weakClasses(
   if (!classes) return undefined;
   const weak = classes.values.filter((c) => c.value < learnedFloor).sort((a, b) => a.value - b.value);
   if (weak.length === 0 && classes.missing.length === 0) return undefined;
+  // An average near chance already says the classes did not learn; only missing ones add to it.
+  if (m.best < learnedFloor && classes.missing.length === 0) return undefined;
   const total = classes.values.length + classes.missing.length;
   const shown = weak
     .slice(0, 3)
