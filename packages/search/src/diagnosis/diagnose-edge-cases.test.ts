@@ -258,4 +258,21 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.verdict).not.toBe('too-high');
     expect(d.summary).not.toMatch(/too high/);
   });
+
+  it('a rise under the learning threshold that came every epoch is learning slowly, not "not learning"', () => {
+    const moved = [{ layer: 'fc1', trainable: true, kernelMovement: 0.092, updateRatio: 0.01, biasMovement: 0.02 }];
+    const trials = [
+      trial(7, { optimizer: 'sgd', learning_rate: 0.045 }, [0.506, 0.512, 0.52, 0.528, 0.536, 0.544], moved),
+      trial(0, { optimizer: 'sgd', learning_rate: 0.01 }, [0.503, 0.508, 0.512, 0.516, 0.521, 0.525], moved),
+      trial(3, { optimizer: 'sgd', learning_rate: 1.1e-4 }, [0.49, 0.495, 0.499, 0.499, 0.499, 0.499], moved),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.verdict).toBe('learning-slowly');
+    expect(d.advice).toMatch(
+      /^Give it more epochs, or try learning rates 0\.45 … 4\.5 with sgd, above this trial's 0\.045, to learn faster\.$/,
+    );
+    // A curve that went up and down by as much is still not a trend.
+    const noisy = trial(8, { optimizer: 'sgd', learning_rate: 0.02 }, [0.506, 0.52, 0.51, 0.53, 0.52, 0.544], moved);
+    expect(diagnoseTrial(noisy, [...trials, noisy], auc).verdict).not.toBe('learning-slowly');
+  });
 });

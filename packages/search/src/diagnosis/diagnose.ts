@@ -597,7 +597,13 @@ function judge(
   }
   if (kernels === undefined && peersLower)
     return tooHigh('too-high', `Learning rate likely too high: ${reached} only, and every better peer used a lower rate.`);
-  if (m && m.gain >= t.minGain && m.bestEpoch === m.points.at(-1)?.epoch) {
+  // A rise under minGain counts too when it came every epoch, over 4 or more: a trend, not noise.
+  const risingEveryEpoch =
+    m !== undefined &&
+    m.points.length >= 4 &&
+    m.gain > t.peerMargin &&
+    m.points.every((p, i) => i === 0 || (objective.direction === 'maximize' ? 1 : -1) * (p.value - (m.points[i - 1]?.value as number)) > 0);
+  if (m && (m.gain >= t.minGain || risingEveryEpoch) && m.bestEpoch === m.points.at(-1)?.epoch) {
     // Too little to call learning (near chance), but it rose steadily to its last epoch.
     const summary =
       `Learning slowly: ${metricName} rose ${val(m.first)} → ${val(m.best)} over ${m.points.length} epoch(s) and was still rising at the last` +
