@@ -29,7 +29,7 @@ PYTHON=${PYTHON:-python3}
 missing=()
 # timm is left out: it needs torchvision, and the only torchvision wheels here are CUDA builds that do not load
 # beside the CPU torch (the GPU machines have both).
-for spec in torch:torch tensorflow:tensorflow-cpu tensorboard:tensorboard sklearn:scikit-learn numpy:numpy pytest:pytest; do
+for spec in torch:torch tensorflow:tensorflow-cpu tensorboard:tensorboard sklearn:scikit-learn numpy:numpy pytest:pytest yaml:pyyaml; do
   "$PYTHON" -c "import ${spec%%:*}" 2>/dev/null || missing+=("${spec#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then

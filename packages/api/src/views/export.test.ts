@@ -1,14 +1,39 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { renderBestConfig } from './export.ts';
+import { ExportError, renderBestConfig } from './export.ts';
 
-describe('renderBestConfig flags', () => {
-  it('writes booleans as the command runner passes them, and quotes what the shell would split', () => {
-    const best = {
-      study: 'st_x',
-      trial: 3,
-      objective: { metric: 'val_auc_macro', direction: 'maximize' as const, value: 0.9 },
-      config: { learning_rate: 0.001, rmsprop_tf1: true, use_bf16: false, optimizer: 'adam', note: 'a b' },
-    };
+const bestWith = (config: Record<string, string | number | boolean>) => ({
+  study: 'st_x',
+  trial: 3,
+  objective: { metric: 'val_auc_macro', direction: 'maximize' as const, value: 0.9 },
+  config,
+});
+
+describe('renderBestConfig', () => {
+  it('flags: writes booleans as the command runner passes them, and quotes what the shell would split', () => {
+    const best = bestWith({ learning_rate: 0.001, rmsprop_tf1: true, use_bf16: false, optimizer: 'adam', note: 'a b' });
     expect(renderBestConfig(best, 'flags').body).toBe("--learning_rate=0.001 --rmsprop_tf1 --nouse_bf16 --optimizer=adam --note='a b'\n");
+  });
+
+  it('env: names a shell accepts, and refuses names that collide or that the shell needs', () => {
+    const env = renderBestConfig(bestWith({ 'my-param': 2, 'a.b': 'x y', '3d': true, lr: 1e-7 }), 'env').body;
+    expect(env).toBe("MY_PARAM=2\nA_B='x y'\n_3D=true\nLR=1e-7\n");
+    // Sourced by a real shell: every assignment takes.
+    const seen = execFileSync('bash', ['-c', `${env}\necho "$MY_PARAM|$A_B|$_3D|$LR"`], { encoding: 'utf8' });
+    expect(seen).toBe('2|x y|true|1e-7\n');
+    expect(() => renderBestConfig(bestWith({ Path: 'a' }), 'env')).toThrow(
+      new ExportError("parameter 'Path' would set PATH, which the shell needs: export it as json, yaml or flags"),
+    );
+    expect(() => renderBestConfig(bestWith({ lr: 1, LR: 2 }), 'env')).toThrow(/parameters 'lr' and 'LR' would both set LR/);
+  });
+
+  it('yaml: PyYAML (YAML 1.1) reads back the same values: off is a key, 1e-7 a number', () => {
+    const config = { off: false, tiny: 1e-7, big: 1e21, lr: 0.001, n: 3, s: 'on', y: 'y', neg: -2e-8 };
+    const body = renderBestConfig(bestWith(config), 'yaml').body;
+    const read = execFileSync('python3', ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], {
+      input: body,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(read)).toEqual({ ...bestWith(config) });
   });
 });

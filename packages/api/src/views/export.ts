@@ -1,4 +1,4 @@
-import { stringify as toYaml } from 'yaml';
+import { type ScalarTag, stringify as toYaml } from 'yaml';
 import type { ParamValue, SearchSpec, TrialRecord } from '@sweepd/core';
 import { configOrder, inOrder, leaderboard } from './leaderboard.ts';
 
@@ -35,7 +35,8 @@ export function renderBestConfig(best: BestConfig, format: ExportFormat): { body
     case 'json':
       return { body: `${JSON.stringify(best, null, 2)}\n`, contentType: 'application/json' };
     case 'yaml':
-      return { body: toYaml(best), contentType: 'application/yaml' };
+      // YAML 1.1 output (PyYAML's yaml.safe_load reads 1.1): `off`, `y`, `no` quoted, not read as booleans.
+      return { body: toYaml(best, { version: '1.1', customTags: (tags) => [YAML11_FLOAT, ...tags] }), contentType: 'application/yaml' };
     case 'flags':
       return {
         // Booleans as the command runner passes them (`--name` / `--noname`): argparse's store_true
@@ -47,13 +48,77 @@ export function renderBestConfig(best: BestConfig, format: ExportFormat): { body
       };
     case 'env':
       return {
-        body: Object.entries(best.config)
-          .map(([k, v]) => `${k.toUpperCase()}=${shellQuote(String(v))}\n`)
+        body: envNames(Object.keys(best.config))
+          .map(([k, name]) => `${name}=${shellQuote(String(best.config[k]))}\n`)
           .join(''),
         contentType: 'text/plain',
       };
   }
 }
+
+/** Why a config cannot be given in a format; the export route answers it as a 409. */
+export class ExportError extends Error {}
+
+/** Variables a sourced export must not overwrite: the shell and the programs it starts need them. */
+const SHELL_VARIABLES = new Set([
+  'PATH',
+  'HOME',
+  'SHELL',
+  'IFS',
+  'PWD',
+  'OLDPWD',
+  'USER',
+  'ENV',
+  'BASH_ENV',
+  'CDPATH',
+  'PS1',
+  'PS2',
+  'PS4',
+  'LD_LIBRARY_PATH',
+  'LD_PRELOAD',
+  'PYTHONPATH',
+  'PYTHONHOME',
+]);
+
+/**
+ * Each parameter's shell variable: upper case, any character but a letter, digit or _ as _
+ * (`my-param` → MY_PARAM), a leading digit after an _. Two parameters that would share a name,
+ * or one that would overwrite a variable the shell needs (`Path` → PATH), are an ExportError.
+ */
+function envNames(keys: readonly string[]): Array<[string, string]> {
+  const taken = new Map<string, string>();
+  return keys.map((k) => {
+    const name = k
+      .toUpperCase()
+      .replace(/[^A-Z0-9_]/g, '_')
+      .replace(/^(?=[0-9])/, '_');
+    if (SHELL_VARIABLES.has(name))
+      throw new ExportError(`parameter '${k}' would set ${name}, which the shell needs: export it as json, yaml or flags`);
+    const other = taken.get(name);
+    if (other !== undefined)
+      throw new ExportError(`parameters '${other}' and '${k}' would both set ${name}: export them as json, yaml or flags`);
+    taken.set(name, k);
+    return [k, name];
+  });
+}
+
+/**
+ * Floats as YAML 1.1 reads them as numbers: with a point and a signed exponent (1.0e-7, 1.0e+21).
+ * The yaml library writes 1e-7, which PyYAML's safe_load returns as the string '1e-7'.
+ */
+const YAML11_FLOAT: ScalarTag = {
+  tag: 'tag:yaml.org,2002:float',
+  default: true,
+  identify: (v) => typeof v === 'number' && Number.isFinite(v) && (!Number.isInteger(v) || String(v).includes('e')),
+  test: /^[-+]?[0-9]+\.[0-9]*e[-+][0-9]+$/i,
+  resolve: (text) => Number(text),
+  stringify: ({ value }) => {
+    const text = String(value);
+    if (!text.includes('e')) return text;
+    const [mantissa, exponent] = text.split('e') as [string, string];
+    return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}e${exponent.startsWith('-') ? exponent : `+${exponent.replace('+', '')}`}`;
+  },
+};
 
 function shellQuote(text: string): string {
   return /^[A-Za-z0-9_.,:+\-/=]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;

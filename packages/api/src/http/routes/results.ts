@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bestConfig, renderBestConfig } from '../../views/export.ts';
+import { bestConfig, ExportError, renderBestConfig } from '../../views/export.ts';
 import { leaderboard, leaderboardPage, paramColumns, storePageRows } from '../../views/leaderboard.ts';
 import { diagnosisObjective } from '../../views/diagnosis-objective.ts';
 import { trialView } from '../../views/study.ts';
@@ -126,7 +126,14 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
           : `study ${study.id} ${study.state === 'stopped' ? 'was stopped' : study.state}, and no trial reported ${metric} without failing: there is no config to export`,
       );
     }
-    const { body, contentType } = renderBestConfig(best, format);
+    let rendered: ReturnType<typeof renderBestConfig>;
+    try {
+      rendered = renderBestConfig(best, format);
+    } catch (err) {
+      if (err instanceof ExportError) throw new HttpError(409, `format ${format}: ${err.message}`);
+      throw err;
+    }
+    const { body, contentType } = rendered;
     return c.body(body, 200, { 'content-type': `${contentType}; charset=utf-8` }) as never;
   });
 }
