@@ -228,5 +228,8 @@ export const BestConfigSchema = z
     trial: z.number(),
     objective: z.object({ metric: z.string(), direction: z.string(), value: z.number() }),
     config: z.record(z.string(), paramValue),
+    caveat: z.string().optional().openapi({
+      description: 'why the config is not one to take as it is (the answer’s caveat); also in the sweepd-caveat header, URI-encoded',
+    }),
   })
   .openapi('BestConfig');

@@ -66,4 +66,36 @@ describe('GET /v1/studies/:id answer', () => {
     const doc = (await (await api.app.request('/openapi.json')).json()) as { components: { schemas: Record<string, unknown> } };
     expect(Object.keys(doc.components.schemas)).toContain('Answer');
   });
+
+  it("export carries the answer's caveat beside a best that diverged: in the JSON, as a comment in env, in a header for every format", async () => {
+    const created = (await (
+      await api.app.request('/v1/studies', {
+        method: 'POST',
+        body: spec.replace('name: answer', 'name: caveat'),
+        headers: { 'content-type': 'application/yaml' },
+      })
+    ).json()) as { id: string };
+    const [baseline, other] = await api.store.listTrials(created.id);
+    if (!baseline || !other) throw new Error('expected two trials');
+    await api.store.recordEpochs(
+      [
+        ...[0.6, 0.68, 0.7].map((auc, i) => ({ trialId: baseline.id, epoch: i + 1, metrics: { val_auc_macro: auc }, layers: [] })),
+        ...[0.97, Number.NaN, Number.NaN].map((auc, i) => ({
+          trialId: other.id,
+          epoch: i + 1,
+          metrics: { val_auc_macro: auc },
+          layers: [],
+        })),
+      ],
+      { metric: 'val_auc_macro', direction: 'maximize' },
+    );
+    const json = await api.app.request(`/v1/studies/${created.id}/export?format=json`);
+    const body = (await json.json()) as { trial: number; caveat?: string };
+    expect(body.trial).toBe(1);
+    expect(body.caveat).toMatch(/^But trial 1 diverged: Diverged \(val_auc_macro is NaN at epoch 2\)/);
+    expect(decodeURIComponent(json.headers.get('sweepd-caveat') ?? '')).toBe(body.caveat);
+    const flags = await api.app.request(`/v1/studies/${created.id}/export?format=flags`);
+    expect(decodeURIComponent(flags.headers.get('sweepd-caveat') ?? '')).toBe(body.caveat);
+    expect((await (await api.app.request(`/v1/studies/${created.id}/export?format=env`)).text()).split('\n')[0]).toBe(`# ${body.caveat}`);
+  });
 });

@@ -11,6 +11,8 @@ export interface BestConfig {
   objective: { metric: string; direction: string; value: number };
   /** The spec's fixed values with the trial's searched ones over them: the full training config. */
   config: Record<string, ParamValue>;
+  /** Why this config is not one to take as it is (the study answer's caveat: it diverged, or did not learn well). */
+  caveat?: string;
 }
 
 /** The best trial's full config (searched parameters in the spec's order, then the fixed ones), or undefined while no trial has a value. */
@@ -48,9 +50,11 @@ export function renderBestConfig(best: BestConfig, format: ExportFormat): { body
       };
     case 'env':
       return {
-        body: envNames(Object.keys(best.config))
-          .map(([k, name]) => `${name}=${shellQuote(String(best.config[k]))}\n`)
-          .join(''),
+        body:
+          (best.caveat ? `# ${best.caveat.replaceAll('\n', ' ')}\n` : '') +
+          envNames(Object.keys(best.config))
+            .map(([k, name]) => `${name}=${shellQuote(String(best.config[k]))}\n`)
+            .join(''),
         contentType: 'text/plain',
       };
   }

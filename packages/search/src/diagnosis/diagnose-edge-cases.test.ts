@@ -275,4 +275,14 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const noisy = trial(8, { optimizer: 'sgd', learning_rate: 0.02 }, [0.506, 0.52, 0.51, 0.53, 0.52, 0.544], moved);
     expect(diagnoseTrial(noisy, [...trials, noisy], auc).verdict).not.toBe('learning-slowly');
   });
+
+  it('a trial that diverged after its best epoch is never the one whose settings to try', () => {
+    const trials = [
+      trial(0, { x: 0.5, kind: 'ok' }, [0.6, 0.68, 0.7]),
+      trial(2, { x: 0, kind: 'nan' }, [0.97, Number.NaN, Number.NaN]),
+      trial(3, { x: 0.2, kind: 'ok' }, [0.7, 0.75, 0.78]),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.advice).toBe('Trial 3 did clearly better (0.78) with x=0.2: try its settings.');
+  });
 });

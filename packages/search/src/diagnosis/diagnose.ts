@@ -341,7 +341,7 @@ function judge(
   const didLearn = learned(e, t, bound);
   // For a trial that learned: nothing in its own evidence is wrong, but another trial did clearly
   // better, and what it changed is the advice ("nothing to change" would not be true).
-  const ahead = didLearn && value !== undefined ? clearlyAhead(trial, peers, objective.direction, value, t.clearlyBetter) : undefined;
+  const ahead = didLearn && value !== undefined ? clearlyAhead(trial, peers, objective, value, t.clearlyBetter) : undefined;
   const aheadAdvice =
     ahead && ahead.differs.length > 0
       ? `Trial ${ahead.peer.number} did clearly better (${val(ahead.value)}) with ${ahead.differs.join(', ')}: try its settings.`

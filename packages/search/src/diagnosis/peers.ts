@@ -1,4 +1,5 @@
 import { type Direction, type TrialView, takesRank } from '@sweepd/core';
+import { divergence } from './evidence.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
 
 /**
@@ -155,19 +156,21 @@ export function heldBackByFreezing(
 
 /**
  * The best peer ahead of the trial by at least `gap`, and the parameters where it differs
- * ("optimizer=adam"). Failed trials are left out: they are never ranked, so never the one to copy.
+ * ("optimizer=adam"). Failed and diverged trials are left out: never the one to copy.
  */
 export function clearlyAhead(
   trial: TrialView,
   peers: readonly TrialView[],
-  direction: Direction,
+  objective: { metric: string; direction: Direction },
   value: number,
   gap: number,
 ): { peer: TrialView; value: number; differs: string[] } | undefined {
-  const sign = direction === 'maximize' ? 1 : -1;
+  const sign = objective.direction === 'maximize' ? 1 : -1;
   let best: { peer: TrialView; value: number } | undefined;
   for (const p of peers) {
     if (p.id === trial.id || !takesRank(p) || sign * ((p.value as number) - value) < gap) continue;
+    // A trial that diverged after its best epoch is no config to copy.
+    if (divergence(p, objective.metric)) continue;
     if (!best || sign * ((p.value as number) - best.value) > 0) best = { peer: p, value: p.value as number };
   }
   if (!best) return undefined;

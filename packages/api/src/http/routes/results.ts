@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { bestConfig, ExportError, renderBestConfig } from '../../views/export.ts';
 import { leaderboard, leaderboardPage, paramColumns, storePageRows } from '../../views/leaderboard.ts';
 import { diagnosisObjective } from '../../views/diagnosis-objective.ts';
+import { studyAnswer } from '../../views/answer.ts';
 import { trialView } from '../../views/study.ts';
 import type { Api, RouteDeps } from '../deps.ts';
 import { findStudy, HttpError } from '../errors.ts';
@@ -116,7 +117,11 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
   app.openapi(exportRoute, async (c) => {
     const { format } = c.req.valid('query');
     const study = await findStudy(store, c.req.valid('param').id);
-    const best = bestConfig(study, await store.listTrials(study.id));
+    const trials = await store.listTrials(study.id);
+    const found = bestConfig(study, trials);
+    // Beside the config, why it is not one to take as it is, where the answer says so.
+    const caveat = found && studyAnswer(study.spec, study.state, trials, paramColumns(study)).caveat;
+    const best = found && caveat ? { ...found, caveat } : found;
     if (!best) {
       const { metric } = study.spec.objective;
       throw new HttpError(
@@ -134,6 +139,10 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
       throw err;
     }
     const { body, contentType } = rendered;
-    return c.body(body, 200, { 'content-type': `${contentType}; charset=utf-8` }) as never;
+    // Flags have no room for a comment: every format carries the caveat in a header too (URI-encoded: a header is ASCII).
+    return c.body(body, 200, {
+      'content-type': `${contentType}; charset=utf-8`,
+      ...(best.caveat ? { 'sweepd-caveat': encodeURIComponent(best.caveat) } : {}),
+    }) as never;
   });
 }
