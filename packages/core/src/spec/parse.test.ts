@@ -81,6 +81,12 @@ describe('parseSpec', () => {
       'space.optimizer.type: must have type float, int or categorical',
     ]);
     expect(problems(withChange((s) => (s.objective.direction = 'up')))).toEqual(['objective.direction: must be maximize or minimize']);
+    // A loss with no direction would be maximised: asked for, not guessed.
+    expect(problems(withChange((s) => (s.objective = { metric: 'val_loss' })))).toEqual([
+      "objective.direction: is required for 'val_loss', which reads as a loss: say minimize (or maximize, if it is a score to raise); the default is maximize",
+    ]);
+    expect(() => parseSpec(withChange((s) => (s.objective = { metric: 'val_loss', direction: 'minimize' })))).not.toThrow();
+    expect(parseSpec(withChange((s) => (s.objective = { metric: 'val_acc' }))).objective.direction).toBe('maximize');
     // Not a mapping at all: that one problem, not echoes of it from every section.
     expect(problems([1, 2])).toEqual([': must be an object (got a list)']);
     expect(problems('hello')).toEqual([': must be an object (got "hello")']);

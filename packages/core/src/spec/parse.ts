@@ -55,11 +55,29 @@ export function checkSpec(input: unknown): SpecCheck {
   // A spec that is not a mapping at all has that one problem: the checks of its sections would only echo it.
   if (!isRecord(input)) return { spec: undefined, problems, draft };
   const raw = isRecord(input.space) ? input.space : {};
+  const direction = lossWithoutDirection(input.objective);
+  if (direction) problems.push(direction);
   for (const p of checkSemantics(draft, raw)) {
     // One problem per path from the schema is enough: 'space: is required' needs no 'space: must define …'.
     if (!problems.some((q) => q.path === p.path && (q.message === p.message || p.path === 'space'))) problems.push(p);
   }
   return { spec: problems.length === 0 && parsed.success ? parsed.data : undefined, problems, draft };
+}
+
+/** Names that read as something to minimise: losses and error rates. */
+const LOSS_LIKE = /loss|mse|mae|rmse|nll|perplexity|ppl|error/i;
+
+/**
+ * An objective named like a loss with no direction: the default, maximize, would search for the
+ * worst config and report it as the best. Asked for at submit time, not guessed.
+ */
+function lossWithoutDirection(objective: unknown): SpecProblem | undefined {
+  if (!isRecord(objective) || objective.direction !== undefined || typeof objective.metric !== 'string') return undefined;
+  if (!LOSS_LIKE.test(objective.metric)) return undefined;
+  return {
+    path: 'objective.direction',
+    message: `is required for '${objective.metric}', which reads as a loss: say minimize (or maximize, if it is a score to raise); the default is maximize`,
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
