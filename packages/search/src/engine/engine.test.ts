@@ -1,3 +1,4 @@
+import { stringify as toYaml } from 'yaml';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalBus, type Plugin, PluginRegistry, parseSpecText, type Runner, SpecError, type Store } from '@sweepd/core';
@@ -79,6 +80,11 @@ describe('StudyEngine', () => {
     expect(new Set(results.map((r) => r.study.id)).size).toBe(1);
     expect(await store.listStudies()).toHaveLength(1);
     await expect(engine.submitStudy(JSON.stringify(spec({ name: 'other' })), 'key-1')).rejects.toThrow(/different spec/);
+    // The same spec re-serialised (indented, keys reordered, as YAML) is the same spec, not a conflict.
+    const reordered = Object.fromEntries(Object.entries(spec()).reverse());
+    for (const again of [JSON.stringify(spec(), null, 2), JSON.stringify(reordered), toYaml(spec())]) {
+      expect(await engine.submitStudy(again, 'key-1')).toMatchObject({ created: false, study: { id: results[0]?.study.id } });
+    }
     const fresh = await engine.submitStudy(text, 'key-2');
     expect(fresh.created).toBe(true);
     expect(await store.listStudies()).toHaveLength(2);

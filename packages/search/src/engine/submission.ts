@@ -39,7 +39,8 @@ export class Submissions {
       .then(async () => {
         const existing = await ctx.store.getStudy(id);
         if (!existing) return { study: await createAndStart(ctx, spec, specText, plugins, id), created: true };
-        if (existing.specText !== specText) throw new IdempotencyConflictError(id);
+        // The same spec sent again, as YAML now or with its keys in another order, is the same spec.
+        if (existing.specText !== specText && canonical(existing.spec) !== canonical(spec)) throw new IdempotencyConflictError(id);
         if (ctx.active.has(id)) return { study: existing, created: false };
         // Read again now that it is known to be inactive: stopStudy and failStudy store the new
         // state before they let go of a study, so a study ended meanwhile is not brought back.
@@ -106,4 +107,13 @@ async function resume(ctx: EngineContext, study: ActiveStudy): Promise<void> {
   for (const trial of unfinished) if (trial.reason) markStoppedBeforeRestart(trial, trial.reason);
   study.undispatched = unfinished.filter((t) => !t.reason).map((t) => study.jobFor(t));
   ctx.log.info({ studyId: record.id, trials: trials.length, redispatched: study.undispatched.length }, 'study resumed');
+}
+
+/** JSON with every object's keys sorted: equal for equal values, whatever order their keys came in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
