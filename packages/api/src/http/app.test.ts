@@ -163,8 +163,13 @@ describe('HTTP API', () => {
     // In the spec's order (the store's jsonb keeps none: it would put optimizer first), then the fixed values.
     expect(flags).toBe(`--learning_rate=${a.params.learning_rate} --optimizer=${a.params.optimizer} --batch_size=32\n`);
     expect(Object.keys(json.config)).toEqual(['learning_rate', 'optimizer', 'batch_size']);
-    const view = (await (await app.request(`/v1/studies/${studyId}`)).json()) as { answer: { verdict: string; best: { params: object } } };
+    const view = (await (await app.request(`/v1/studies/${studyId}`)).json()) as {
+      answer: { verdict: string; best: { params: object } };
+      spec: { space: object };
+    };
     expect(Object.keys(view.answer.best.params)).toEqual(['learning_rate', 'optimizer']);
+    // The spec echoed as written: sent back, it searches its parameters in the same order.
+    expect(Object.keys(view.spec.space)).toEqual(['learning_rate', 'optimizer']);
     expect(view.answer.verdict).toMatch(/learning_rate=.*, optimizer=/);
     expect(await (await app.request(`/v1/studies/${studyId}/export?format=yaml`)).text()).toContain('batch_size: 32');
     expect(await (await app.request(`/v1/studies/${studyId}/export?format=env`)).text()).toContain('BATCH_SIZE=32');

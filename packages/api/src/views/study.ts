@@ -2,7 +2,7 @@ import type { Store, StudyRecord, StudySummary, TrialRecord, TrialState, TrialVi
 import { type DiagnosisObjective, diagnoseTrial } from '@sweepd/search';
 import { studyAnswer } from './answer.ts';
 import { bestConfig } from './export.ts';
-import { inOrder, paramColumns } from './leaderboard.ts';
+import { configOrder, inOrder, paramColumns } from './leaderboard.ts';
 
 export type TrialCounts = Record<TrialState, number>;
 
@@ -19,7 +19,13 @@ export function studyView(study: StudyRecord, trials: readonly TrialRecord[]) {
     ...studyHeader(study, countTrials(trials)),
     best: best ? { trial: best.trial, value: best.objective.value, config: best.config } : null,
     answer: studyAnswer(study.spec, study.state, trials, paramColumns(study)),
-    spec: study.spec,
+    // The space and the fixed values as written: the Store's jsonb reorders keys, and a spec sent
+    // back as it was echoed must search its parameters in the same order.
+    spec: {
+      ...study.spec,
+      space: inOrder(study.spec.space, paramColumns(study)),
+      fixed: inOrder(study.spec.fixed, configOrder(study)),
+    },
   };
 }
 
