@@ -66,6 +66,20 @@ describe('studyAnswer', () => {
     );
     // While the study runs, the same answer is provisional.
     expect(studyAnswer(specFor('maximize'), 'running', trials).verdict).toMatch(/^So far: change to optimizer=adam/);
+    // The diagnoses name parameters in that order too: the store's records carry theirs reordered.
+    const stored = [
+      trial(
+        0,
+        { frozen_layers: 0, momentum: 0.9, learning_rate: 0.01, optimizer: 'rmsprop' },
+        [0.6, 0.65, 0.7],
+        'val_auc_macro',
+        true,
+        true,
+      ),
+      trial(1, { frozen_layers: 2, learning_rate: 3.1e-4, optimizer: 'adam' }, [0.75, 0.85, 0.9], 'val_auc_macro', true),
+    ];
+    const advised = studyAnswer(specFor('maximize'), 'completed', stored, ['learning_rate', 'optimizer', 'frozen_layers', 'momentum']);
+    expect(advised.baseline?.diagnosis.advice).toMatch(/with learning_rate=0\.00031, optimizer=adam, frozen_layers=2: try its settings/);
     // The changes follow the order given (the spec's as written: a stored spec's keys may be reordered).
     const ordered = studyAnswer(specFor('maximize'), 'completed', trials, ['learning_rate', 'frozen_layers', 'optimizer', 'momentum']);
     expect(ordered.changes.map((c) => c.param)).toEqual(['learning_rate', 'frozen_layers', 'optimizer', 'momentum']);

@@ -93,7 +93,13 @@ export function studyAnswer(
   trials: readonly TrialRecord[],
   order: readonly string[] = [],
 ): StudyAnswer {
-  const answer = answerOf(spec, state, trials, order);
+  // Parameters in `order` everywhere, the diagnoses' "with x=…, y=…" included.
+  const ordered = order.length === 0 ? trials : trials.map((t) => ({ ...t, params: inOrder(t.params, order) }));
+  return withNotes(answerOf(spec, state, ordered, order), ordered);
+}
+
+/** The answer with its failures and its caveat added. */
+function withNotes(answer: StudyAnswer, trials: readonly TrialRecord[]): StudyAnswer {
   const d = answer.best?.diagnosis;
   if (!answer.best || !d) return answer;
   const failed = trials.filter((t) => t.state === 'failed');

@@ -56,14 +56,17 @@ export function trialView(
   t: TrialRecord,
   study?: { objective: DiagnosisObjective; peers: readonly TrialView[]; order?: readonly string[] },
 ) {
+  // The spec's space as written, as everywhere else (paramColumns); the store keeps no order. The
+  // diagnosis reads its peers in that order too, for the "with x=…, y=…" it names.
+  const order = study?.order;
+  const ordered = <T extends TrialView>(trial: T): T => (order ? { ...trial, params: inOrder(trial.params, order) } : trial);
   return {
     study: t.studyId,
     number: t.number,
     state: t.state,
     value: t.value ?? null,
     reason: t.reason ?? null,
-    // The spec's space as written, as everywhere else (paramColumns); the store keeps no order.
-    params: study?.order ? inOrder(t.params, study.order) : t.params,
+    params: ordered(t).params,
     tags: t.tags ?? {},
     worker: t.worker ?? null,
     attempt: t.attempt ?? null,
@@ -72,7 +75,7 @@ export function trialView(
     finishedAt: t.finishedAt ?? null,
     notes: t.notes ?? {},
     epochs: t.epochs,
-    diagnosis: study ? diagnoseTrial(t, study.peers, study.objective) : null,
+    diagnosis: study ? diagnoseTrial(ordered(t), study.peers.map(ordered), study.objective) : null,
   };
 }
 
