@@ -176,25 +176,28 @@ const pageParam = (name: string, max: number) => {
 /** A page of the leaderboard: `limit` rows from rank `offset` (0-based); without `limit`, every row. */
 export const LeaderboardQuery = z.object({ limit: pageParam('limit', 100_000), offset: pageParam('offset', 100_000) });
 
+/** A measured number; JSON has no NaN or Infinity, so a diverged run's readings come as null. */
+const reading = z.number().nullable().openapi({ description: 'null where the value was NaN or infinite (a diverged run)' });
+
 const layerStats = z.object({
   layer: z.string(),
   trainable: z.boolean(),
-  kernelMovement: z.number().optional(),
-  biasMovement: z.number().optional(),
-  updateRatio: z.number().optional(),
-  mean: z.number().optional(),
-  std: z.number().optional(),
-  fractionNegative: z.number().optional(),
-  quantiles: z.array(z.number()).optional(),
-  sparsity: z.number().optional(),
-  deadFraction: z.number().optional(),
+  kernelMovement: reading.optional(),
+  biasMovement: reading.optional(),
+  updateRatio: reading.optional(),
+  mean: reading.optional(),
+  std: reading.optional(),
+  fractionNegative: reading.optional(),
+  quantiles: z.array(reading).optional(),
+  sparsity: reading.optional(),
+  deadFraction: reading.optional(),
 });
 
 export const TrialSchema = z
   .object({
     study: z.string(),
     number: z.number(),
-    state: z.string(),
+    state: z.enum(['queued', 'running', 'completed', 'stopped', 'failed']),
     value: z.number().nullable(),
     reason: z.string().nullable(),
     params: z.record(z.string(), paramValue),
@@ -209,7 +212,7 @@ export const TrialSchema = z
     epochs: z.array(
       z.object({
         epoch: z.number(),
-        metrics: z.record(z.string(), z.number()),
+        metrics: z.record(z.string(), reading),
         layers: z.array(layerStats),
         notes: z.record(z.string(), z.unknown()).optional(),
       }),

@@ -48,6 +48,13 @@ describe('OpenAPI document', () => {
     expect(Object.keys(doc.components.schemas.Spec?.properties ?? {})).toEqual(
       expect.arrayContaining(['name', 'space', 'budget', 'strategy', 'trainer']),
     );
+    // The routes that never need the token say so (the document's default asks for it).
+    const open = doc.paths as unknown as Record<string, Record<string, { security?: unknown[] }>>;
+    for (const path of ['/healthz', '/openapi.json', '/', '/assets/{file}']) expect(open[path]?.get?.security, path).toEqual([]);
+    expect(open['/metrics']?.get?.security).toBeUndefined();
+    // A diverged run's NaN readings come as null, and the document says they may.
+    const trial = JSON.stringify(doc.components.schemas.Trial);
+    expect(trial).toContain('null where the value was NaN or infinite');
   });
 });
 

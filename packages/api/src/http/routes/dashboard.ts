@@ -34,6 +34,7 @@ const pageRoute = createRoute({
   method: 'get',
   path: '/',
   summary: 'The dashboard (HTML; its data comes from /v1)',
+  security: [],
   responses: { 200: { description: 'the dashboard page', content: { 'text/html': { schema: z.string() } } } },
 });
 
@@ -41,6 +42,7 @@ const assetRoute = createRoute({
   method: 'get',
   path: '/assets/{file}',
   summary: 'The dashboard’s scripts and styles, and chart.js',
+  security: [],
   request: {
     params: z.object({ file: z.enum(Object.keys(ASSETS) as [string, ...string[]]).openapi({ param: { name: 'file', in: 'path' } }) }),
   },

@@ -6,6 +6,7 @@ const healthRoute = createRoute({
   method: 'get',
   path: '/healthz',
   summary: 'Liveness (never needs the token)',
+  security: [],
   responses: { 200: { description: 'the daemon answers', content: { 'application/json': { schema: HealthSchema } } } },
 });
 
@@ -19,7 +20,8 @@ const metricsRoute = createRoute({
 const openapiRoute = createRoute({
   method: 'get',
   path: '/openapi.json',
-  summary: 'This document',
+  summary: 'This document (never needs the token)',
+  security: [],
   responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
 });
 

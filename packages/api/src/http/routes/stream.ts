@@ -27,7 +27,7 @@ const streamRoute = createRoute({
     '~150 ms while the study changes. Event ids increase per study. On reconnect with Last-Event-ID: if that is still the latest event ' +
     'nothing is repeated; otherwise a fresh table is sent (every event is a snapshot, so nothing needs replaying). A client that falls ' +
     '16 events behind is sent a fresh table instead of the backlog. Comment lines every 15 s keep proxies from closing the stream. ' +
-    'Each event also carries `total` (ranked trials), `columns` (parameter order), `progress` and `history` (the best-so-far steps). ' +
+    'Each event also carries `total` (every trial, ranked or not), `columns` (parameter order), `progress` and `history` (the best-so-far steps). ' +
     'With `rows=N` each event holds only the top N rows (the dashboard and a terminal need a page, not 100,000 rows). ' +
     'Each event has `final`: true on the last table, once the study has ended and none of its trials is still in flight (a stopped ' +
     "study's running trials are told to stop and report their end; until then `study.state` is already `stopped` and `final` is false). " +
