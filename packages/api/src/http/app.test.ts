@@ -45,6 +45,7 @@ describe('HTTP API', () => {
     const body = (await res.json()) as { id: string; state: string; counts: Record<string, number> };
     expect(body.state).toBe('running');
     expect(body.counts.queued).toBe(2);
+    expect(res.headers.get('location')).toBe(`/v1/studies/${body.id}`);
     studyId = body.id;
   });
 

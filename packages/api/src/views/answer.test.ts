@@ -239,6 +239,7 @@ describe('studyAnswer', () => {
       { ...trial(0, adam, [0.9], 'val_auc_macro', true), state: 'failed', reason: 'CUDA out of memory' },
     ]);
     expect(onlyFailed.best).toBeNull();
+    expect(onlyFailed.failures).toBe('Its one trial failed: CUDA out of memory. It is not ranked, whatever it reported before failing.');
     expect(onlyFailed.verdict).toBe(
       'No trial reported val_auc_macro without failing (1 failed after reporting it): there is no config to recommend.',
     );

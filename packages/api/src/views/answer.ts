@@ -71,11 +71,7 @@ export interface StudyAnswer {
    * not learn well (ends the verdict too): `export` repeats it beside the config it hands out.
    */
   caveat?: string;
-  /**
-   * When some trials failed beside a best that did not: how many, and the commonest reason (a
-   * failed trial is not ranked, whatever it reported before failing). A study in which every
-   * trial failed says so in its verdict instead.
-   */
+  /** When trials failed: how many, and the commonest reason (a failed trial is not ranked, whatever it reported before failing). */
   failures?: string;
 }
 
@@ -100,16 +96,16 @@ export function studyAnswer(
 
 /** The answer with its failures and its caveat added. */
 function withNotes(answer: StudyAnswer, trials: readonly TrialRecord[]): StudyAnswer {
-  const d = answer.best?.diagnosis;
-  if (!answer.best || !d) return answer;
   const failed = trials.filter((t) => t.state === 'failed');
   if (failed.length > 0)
     answer.failures = `${capital(
       describeFailures(
         failed.map((t) => t.reason),
-        { of: trials.length },
+        failed.length === trials.length ? 'all' : { of: trials.length },
       ),
     )}. ${failed.length === 1 ? 'It is not ranked, whatever it' : 'They are not ranked, whatever they'} reported before failing.`;
+  const d = answer.best?.diagnosis;
+  if (!answer.best || !d) return answer;
   const caveat =
     d.verdict === 'diverged'
       ? `But trial ${answer.best.trial} diverged: ${d.summary}`

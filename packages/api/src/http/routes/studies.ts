@@ -94,7 +94,8 @@ export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
       try {
         const { study, created } = await engine.submitStudy(text, key);
         const warning = await engine.poolWarning(study.spec.trainer.pool);
-        return c.json({ ...(await loadStudyView(store, study)), ...(warning ? { warnings: [warning] } : {}) }, created ? 201 : 200);
+        const body = { ...(await loadStudyView(store, study)), ...(warning ? { warnings: [warning] } : {}) };
+        return c.json(body, created ? 201 : 200, { location: `/v1/studies/${study.id}` });
       } catch (err) {
         if (err instanceof SpecError) throw new HttpError(400, 'invalid spec', { problems: err.problems });
         if (err instanceof IdempotencyKeyError) throw new HttpError(400, err.message);
