@@ -1,8 +1,19 @@
 import type { Direction, TrialView } from '@sweepd/core';
-import { chanceLevel, classValues, divergence, readEvidence, type TrialEvidence } from './evidence.ts';
+import { chanceLevel, readEvidence, type TrialEvidence } from './evidence.ts';
+import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { objectiveUnits } from './objective-scale.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
-import { clearlyAhead, heldBackByFreezing, type RatePosition, ratePosition, unlearnedBelow } from './peers.ts';
+import { clearlyAhead, heldBackByFreezing, ratePosition, unlearnedBelow } from './peers.ts';
+import {
+  lower,
+  lowestRateAlsoDiverged,
+  outsideRange,
+  raise,
+  raiseAdvice,
+  ratesIfAllDiverged,
+  smallEpsilonAdvice,
+  withOptimizer,
+} from './rate-advice.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
 
 /**
@@ -110,163 +121,6 @@ function learned(e: TrialEvidence, t: DiagnosisThresholds, bound: number | undef
   return bound !== undefined && m.gain > t.peerMargin && m.gain >= t.headroomShare * Math.abs(bound - m.first);
 }
 
-function evidenceSentences(
-  e: TrialEvidence,
-  position: RatePosition | undefined,
-  params: TrialView['params'],
-  margin: number,
-  learnedFloor: number | undefined,
-  failed: boolean,
-): string[] {
-  const out: string[] = [];
-  const m = e.metric;
-  if (m) {
-    const course = m.points.length <= 8 ? m.points.map((p) => val(p.value)).join(' → ') : `${val(m.first)} → … → ${val(m.last)}`;
-    out.push(
-      `${m.name}: ${course} over ${m.points.length} epoch(s); best ${val(m.best)} at epoch ${m.bestEpoch}` +
-        (m.chance !== undefined ? ` (chance: ${m.chance})` : '') +
-        (m.fallBack > 0 ? `, last ${val(m.last)}` : '') +
-        '.',
-    );
-  }
-  if (e.diverged) out.push(`Diverged: ${e.diverged}.`);
-  if (e.kernels)
-    out.push(
-      `Kernels moved a median ${pct(e.kernels.median)} from their starting values (largest ${pct(e.kernels.max)} in ${e.kernels.maxLayer}; ${e.kernels.layers} trainable layer(s)).`,
-    );
-  if (e.updateRatio)
-    out.push(`Last epoch's update ratio ‖ΔW‖/‖W‖: median ${val(e.updateRatio.median)}, largest ${val(e.updateRatio.max)}.`);
-  if (e.biases) out.push(`Biases moved a median ${val(e.biases.median)} (absolute; largest ${val(e.biases.max)} in ${e.biases.maxLayer}).`);
-  if (e.dead)
-    out.push(
-      `Dead units: ${pct(e.dead.value)} of ${e.dead.layer}'s units are zero on the whole probe batch` +
-        (e.dead.first !== undefined ? ` (${pct(e.dead.first)} at the first epoch).` : '.'),
-    );
-  if (e.sparsity)
-    out.push(
-      `Sparsity: ${pct(e.sparsity.value)} of ${e.sparsity.layer}'s activations are zero` +
-        (e.sparsity.first !== undefined ? ` (${pct(e.sparsity.first)} at the first epoch).` : '.'),
-    );
-  const rate = learningRateOf({ params });
-  if (rate !== undefined) {
-    const optimizer = optimizerOf({ params });
-    const opt = optimizer !== undefined ? ` (${optimizer}` : ' (';
-    const eps = typeof params.opt_epsilon === 'number' ? `, epsilon ${formatRate(params.opt_epsilon)})` : ')';
-    let line = `Learning rate ${formatRate(rate)}${opt === ' (' ? '' : `${opt}${eps}`}`;
-    if (position) {
-      const better = position.betterHigher.length + position.betterLower.length + position.betterSame;
-      const standing = failed
-        ? `not ranked (it failed); against the ${position.of - 1} ranked ${position.group}`
-        : `ranks ${position.rank} of ${position.of} ${position.group}`;
-      // Better, but near chance: left out of the rates below, and said, so that "no peer scored better" stays true.
-      const n = learnedFloor === undefined ? 0 : position.betterNearChance;
-      line +=
-        `: ${standing}; ` +
-        (better === 0
-          ? `no peer${n > 0 ? ' that learned' : ''} scored better by more than ${val(margin)}`
-          : `of the ${better} that scored better by more than ${val(margin)}, ${position.betterHigher.length} used a higher rate${
-              position.betterHigher.length ? ` (${rangeOf(position.betterHigher)})` : ''
-            }, ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower)})` : ''} and ${position.betterSame} the same`);
-      if (n > 0) line += `; ${n}${better === 0 ? '' : ' more'} scored better but stayed below ${val(learnedFloor as number)}, near chance`;
-    }
-    out.push(`${line}.`);
-  }
-  return out;
-}
-
-function raise(rate: number, position: RatePosition | undefined): { low: number; high: number } {
-  const higher = position?.betterHigher ?? [];
-  return { low: Math.min(rate * 10, ...higher), high: Math.max(rate * 100, ...higher) };
-}
-
-/**
- * " with adam" after a range of rates when the trial names its optimizer: a rate is a rate of one
- * optimizer, and advice to raise sgd's must not read as contradicting an answer that moves to adam.
- */
-function withOptimizer(trial: TrialView): string {
-  const optimizer = optimizerOf(trial);
-  return optimizer === undefined ? '' : ` with ${optimizer}`;
-}
-
-/** "Try learning rates a … b with sgd, above this trial's r." with the range it names. */
-function raiseAdvice(
-  trial: TrialView,
-  rate: number,
-  position: RatePosition | undefined,
-): Pick<Diagnosis, 'advice' | 'suggestedLearningRate'> {
-  const range = raise(rate, position);
-  return {
-    advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, above this trial's ${formatRate(rate)}.`,
-    suggestedLearningRate: range,
-  };
-}
-
-/**
- * Two decades below the trial's rate, up to the highest lower rate that did better. Not down to the
- * lowest that did: a far lower rate that merely beat a diverged or dead trial may be too low itself.
- */
-function lower(rate: number, position: RatePosition | undefined): { low: number; high: number } {
-  const below = position?.betterLower ?? [];
-  const high = Math.max(rate / 10, ...below);
-  return { low: high / 100, high };
-}
-
-/** '0' or '0–2'. */
-function rangeOfInts(values: readonly number[]): string {
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  return lo === hi ? String(lo) : `${lo}–${hi}`;
-}
-
-/** For RMSProp or Adam with a tiny epsilon: the other way out than a lower rate. */
-function smallEpsilonAdvice(params: TrialView['params']): string {
-  const eps = params.opt_epsilon;
-  const optimizer = optimizerOf({ params });
-  return typeof eps === 'number' && eps < 1e-3 && (optimizer === 'rmsprop' || optimizer === 'adam')
-    ? ` Or keep the rate and raise opt_epsilon from ${formatRate(eps)} towards 0.1–1.0: with a tiny epsilon every weight steps by about the learning rate whatever its gradient.`
-    : '';
-}
-
-/**
- * The lowest learning rate among the trial's peers, when at least one peer ran below the trial's
- * rate and every peer that did (with a rate) diverged too; otherwise undefined.
- */
-function lowestRateAlsoDiverged(
-  trial: TrialView,
-  peers: readonly TrialView[],
-  metric: string,
-  rate: number | undefined,
-): number | undefined {
-  if (rate === undefined) return undefined;
-  let lowest: number | undefined;
-  for (const p of peers) {
-    const r = p.id === trial.id ? undefined : learningRateOf(p);
-    if (r === undefined || r >= rate || p.epochs.length === 0) continue;
-    if (!divergence(p, metric)) return undefined;
-    lowest = Math.min(lowest ?? r, r);
-  }
-  return lowest;
-}
-
-/**
- * The range of learning rates, the trial's among them, when every other trial with a rate and an
- * epoch diverged too (at least one) and the rates span a factor of 10 or more; otherwise undefined.
- */
-function ratesIfAllDiverged(
-  trial: TrialView,
-  peers: readonly TrialView[],
-  metric: string,
-  rate: number | undefined,
-): { low: number; high: number } | undefined {
-  if (rate === undefined) return undefined;
-  const others = peers.filter((p) => p.id !== trial.id && learningRateOf(p) !== undefined && p.epochs.length > 0);
-  if (others.length === 0 || others.some((p) => !divergence(p, metric))) return undefined;
-  const rates = [rate, ...others.map((p) => learningRateOf(p) as number)];
-  const low = Math.min(...rates);
-  const high = Math.max(...rates);
-  return high / low >= 10 ? { low, high } : undefined;
-}
-
 /** The trial's diagnosis against its peers (the other trials of its study; the trial itself may be among them). */
 export function diagnoseTrial(
   trial: TrialView,
@@ -284,17 +138,6 @@ export function diagnoseTrial(
   const last = Math.max(...trial.epochs.map((e) => e.epoch));
   const summary = d.summary.charAt(0).toLowerCase() + d.summary.slice(1);
   return { ...d, summary: `Failed after epoch ${last}${trial.reason ? ` (${trial.reason})` : ''}; until then: ${summary}` };
-}
-
-/** What to say when suggested rates lie outside the study's range: searching them means widening it. */
-function outsideRange(suggested: { low: number; high: number }, range: { low: number; high: number; name?: string }): string | undefined {
-  const span = `${formatRate(range.low)} … ${formatRate(range.high)}`;
-  const name = range.name ?? 'learning_rate';
-  if (suggested.high < range.low || suggested.low > range.high)
-    return `The suggested rates lie outside this study's ${name} range (${span}): widen it to search them.`;
-  if (suggested.low < range.low || suggested.high > range.high)
-    return `Some of the suggested rates lie outside this study's ${name} range (${span}): widen it to search them.`;
-  return undefined;
 }
 
 function judge(
@@ -642,39 +485,11 @@ function judge(
   };
 }
 
-/**
- * The classes of a per-class objective that stayed near or below chance at the trial's best epoch
- * (under `learnedFloor`), and those with no value: an evidence sentence, and a note for a summary
- * that would otherwise say "Healthy" of the average alone. Undefined when every class learned.
- */
-function weakClasses(
-  trial: TrialView,
-  metric: string,
-  e: TrialEvidence,
-  learnedFloor: number | undefined,
-): { sentence: string; note: string } | undefined {
-  const m = e.metric;
-  if (!m || learnedFloor === undefined) return undefined;
-  const classes = classValues(trial, metric, m.bestEpoch);
-  if (!classes) return undefined;
-  const weak = classes.values.filter((c) => c.value < learnedFloor).sort((a, b) => a.value - b.value);
-  if (weak.length === 0 && classes.missing.length === 0) return undefined;
-  // An average near chance already says the classes did not learn; only missing ones add to it.
-  if (m.best < learnedFloor && classes.missing.length === 0) return undefined;
-  const total = classes.values.length + classes.missing.length;
-  const shown = weak
-    .slice(0, 3)
-    .map((c) => `${c.name} ${val(c.value)}`)
-    .join(', ');
-  const more = weak.length > 3 ? ` and ${weak.length - 3} more` : '';
-  const missing = classes.missing.length > 0 ? `no value for ${classes.missing.join(', ')} (one label value in validation)` : '';
-  const parts = [weak.length > 0 ? `${weak.length} of ${total} near or below chance (${shown}${more})` : '', missing].filter(Boolean);
-  const sentence = `Per class at epoch ${m.bestEpoch}: ${parts.join('; ')}.`;
-  const note =
-    weak.length > 0
-      ? ` Not every class learned: ${shown}${more}, near or below chance.`
-      : ` ${classes.missing.join(', ')} ha${classes.missing.length === 1 ? 's' : 've'} no value, so the average leaves ${classes.missing.length === 1 ? 'it' : 'them'} out.`;
-  return { sentence, note };
+/** '0' or '0–2'. */
+function rangeOfInts(values: readonly number[]): string {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return lo === hi ? String(lo) : `${lo}–${hi}`;
 }
 
 /** Whether `other` is better than `value` by more than `margin` in the objective's direction. */

@@ -1,0 +1,106 @@
+import type { TrialView } from '@sweepd/core';
+import { classValues, type TrialEvidence } from './evidence.ts';
+import { learningRateOf, optimizerOf } from './param-names.ts';
+import type { RatePosition } from './peers.ts';
+import { formatRate, pct, rangeOf, val } from './words.ts';
+
+/** The figures a diagnosis rests on, one sentence each, as its `evidence` lists them. */
+
+export function evidenceSentences(
+  e: TrialEvidence,
+  position: RatePosition | undefined,
+  params: TrialView['params'],
+  margin: number,
+  learnedFloor: number | undefined,
+  failed: boolean,
+): string[] {
+  const out: string[] = [];
+  const m = e.metric;
+  if (m) {
+    const course = m.points.length <= 8 ? m.points.map((p) => val(p.value)).join(' → ') : `${val(m.first)} → … → ${val(m.last)}`;
+    out.push(
+      `${m.name}: ${course} over ${m.points.length} epoch(s); best ${val(m.best)} at epoch ${m.bestEpoch}` +
+        (m.chance !== undefined ? ` (chance: ${m.chance})` : '') +
+        (m.fallBack > 0 ? `, last ${val(m.last)}` : '') +
+        '.',
+    );
+  }
+  if (e.diverged) out.push(`Diverged: ${e.diverged}.`);
+  if (e.kernels)
+    out.push(
+      `Kernels moved a median ${pct(e.kernels.median)} from their starting values (largest ${pct(e.kernels.max)} in ${e.kernels.maxLayer}; ${e.kernels.layers} trainable layer(s)).`,
+    );
+  if (e.updateRatio)
+    out.push(`Last epoch's update ratio ‖ΔW‖/‖W‖: median ${val(e.updateRatio.median)}, largest ${val(e.updateRatio.max)}.`);
+  if (e.biases) out.push(`Biases moved a median ${val(e.biases.median)} (absolute; largest ${val(e.biases.max)} in ${e.biases.maxLayer}).`);
+  if (e.dead)
+    out.push(
+      `Dead units: ${pct(e.dead.value)} of ${e.dead.layer}'s units are zero on the whole probe batch` +
+        (e.dead.first !== undefined ? ` (${pct(e.dead.first)} at the first epoch).` : '.'),
+    );
+  if (e.sparsity)
+    out.push(
+      `Sparsity: ${pct(e.sparsity.value)} of ${e.sparsity.layer}'s activations are zero` +
+        (e.sparsity.first !== undefined ? ` (${pct(e.sparsity.first)} at the first epoch).` : '.'),
+    );
+  const rate = learningRateOf({ params });
+  if (rate !== undefined) {
+    const optimizer = optimizerOf({ params });
+    const opt = optimizer !== undefined ? ` (${optimizer}` : ' (';
+    const eps = typeof params.opt_epsilon === 'number' ? `, epsilon ${formatRate(params.opt_epsilon)})` : ')';
+    let line = `Learning rate ${formatRate(rate)}${opt === ' (' ? '' : `${opt}${eps}`}`;
+    if (position) {
+      const better = position.betterHigher.length + position.betterLower.length + position.betterSame;
+      const standing = failed
+        ? `not ranked (it failed); against the ${position.of - 1} ranked ${position.group}`
+        : `ranks ${position.rank} of ${position.of} ${position.group}`;
+      // Better, but near chance: left out of the rates below, and said, so that "no peer scored better" stays true.
+      const n = learnedFloor === undefined ? 0 : position.betterNearChance;
+      line +=
+        `: ${standing}; ` +
+        (better === 0
+          ? `no peer${n > 0 ? ' that learned' : ''} scored better by more than ${val(margin)}`
+          : `of the ${better} that scored better by more than ${val(margin)}, ${position.betterHigher.length} used a higher rate${
+              position.betterHigher.length ? ` (${rangeOf(position.betterHigher)})` : ''
+            }, ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower)})` : ''} and ${position.betterSame} the same`);
+      if (n > 0) line += `; ${n}${better === 0 ? '' : ' more'} scored better but stayed below ${val(learnedFloor as number)}, near chance`;
+    }
+    out.push(`${line}.`);
+  }
+  return out;
+}
+
+/**
+ * The classes of a per-class objective that stayed near or below chance at the trial's best epoch
+ * (under `learnedFloor`), and those with no value: an evidence sentence, and a note for a summary
+ * that would otherwise say "Healthy" of the average alone. Undefined when every class learned.
+ */
+export function weakClasses(
+  trial: TrialView,
+  metric: string,
+  e: TrialEvidence,
+  learnedFloor: number | undefined,
+): { sentence: string; note: string } | undefined {
+  const m = e.metric;
+  if (!m || learnedFloor === undefined) return undefined;
+  const classes = classValues(trial, metric, m.bestEpoch);
+  if (!classes) return undefined;
+  const weak = classes.values.filter((c) => c.value < learnedFloor).sort((a, b) => a.value - b.value);
+  if (weak.length === 0 && classes.missing.length === 0) return undefined;
+  // An average near chance already says the classes did not learn; only missing ones add to it.
+  if (m.best < learnedFloor && classes.missing.length === 0) return undefined;
+  const total = classes.values.length + classes.missing.length;
+  const shown = weak
+    .slice(0, 3)
+    .map((c) => `${c.name} ${val(c.value)}`)
+    .join(', ');
+  const more = weak.length > 3 ? ` and ${weak.length - 3} more` : '';
+  const missing = classes.missing.length > 0 ? `no value for ${classes.missing.join(', ')} (one label value in validation)` : '';
+  const parts = [weak.length > 0 ? `${weak.length} of ${total} near or below chance (${shown}${more})` : '', missing].filter(Boolean);
+  const sentence = `Per class at epoch ${m.bestEpoch}: ${parts.join('; ')}.`;
+  const note =
+    weak.length > 0
+      ? ` Not every class learned: ${shown}${more}, near or below chance.`
+      : ` ${classes.missing.join(', ')} ha${classes.missing.length === 1 ? 's' : 've'} no value, so the average leaves ${classes.missing.length === 1 ? 'it' : 'them'} out.`;
+  return { sentence, note };
+}

@@ -1,0 +1,111 @@
+import type { TrialView } from '@sweepd/core';
+import { divergence } from './evidence.ts';
+import { learningRateOf, optimizerOf } from './param-names.ts';
+import type { RatePosition } from './peers.ts';
+import { formatRate } from './words.ts';
+
+/**
+ * The learning rates a diagnosis suggests, and the sentences that say them: above the trial's rate
+ * for "too low", below it for "too high", and what to check first when every rate diverged.
+ */
+
+/** One to two decades above the trial's rate, stretched to take in the higher rates that did better. */
+export function raise(rate: number, position: RatePosition | undefined): { low: number; high: number } {
+  const higher = position?.betterHigher ?? [];
+  return { low: Math.min(rate * 10, ...higher), high: Math.max(rate * 100, ...higher) };
+}
+
+/**
+ * " with adam" after a range of rates when the trial names its optimizer: a rate is a rate of one
+ * optimizer, and advice to raise sgd's must not read as contradicting an answer that moves to adam.
+ */
+export function withOptimizer(trial: TrialView): string {
+  const optimizer = optimizerOf(trial);
+  return optimizer === undefined ? '' : ` with ${optimizer}`;
+}
+
+/** "Try learning rates a … b with sgd, above this trial's r." with the range it names. */
+export function raiseAdvice(
+  trial: TrialView,
+  rate: number,
+  position: RatePosition | undefined,
+): { advice: string; suggestedLearningRate: { low: number; high: number } } {
+  const range = raise(rate, position);
+  return {
+    advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, above this trial's ${formatRate(rate)}.`,
+    suggestedLearningRate: range,
+  };
+}
+
+/**
+ * Two decades below the trial's rate, up to the highest lower rate that did better. Not down to the
+ * lowest that did: a far lower rate that merely beat a diverged or dead trial may be too low itself.
+ */
+export function lower(rate: number, position: RatePosition | undefined): { low: number; high: number } {
+  const below = position?.betterLower ?? [];
+  const high = Math.max(rate / 10, ...below);
+  return { low: high / 100, high };
+}
+
+/** For RMSProp or Adam with a tiny epsilon: the other way out than a lower rate. */
+export function smallEpsilonAdvice(params: TrialView['params']): string {
+  const eps = params.opt_epsilon;
+  const optimizer = optimizerOf({ params });
+  return typeof eps === 'number' && eps < 1e-3 && (optimizer === 'rmsprop' || optimizer === 'adam')
+    ? ` Or keep the rate and raise opt_epsilon from ${formatRate(eps)} towards 0.1–1.0: with a tiny epsilon every weight steps by about the learning rate whatever its gradient.`
+    : '';
+}
+
+/**
+ * The lowest learning rate among the trial's peers, when at least one peer ran below the trial's
+ * rate and every peer that did (with a rate) diverged too; otherwise undefined.
+ */
+export function lowestRateAlsoDiverged(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  metric: string,
+  rate: number | undefined,
+): number | undefined {
+  if (rate === undefined) return undefined;
+  let lowest: number | undefined;
+  for (const p of peers) {
+    const r = p.id === trial.id ? undefined : learningRateOf(p);
+    if (r === undefined || r >= rate || p.epochs.length === 0) continue;
+    if (!divergence(p, metric)) return undefined;
+    lowest = Math.min(lowest ?? r, r);
+  }
+  return lowest;
+}
+
+/**
+ * The range of learning rates, the trial's among them, when every other trial with a rate and an
+ * epoch diverged too (at least one) and the rates span a factor of 10 or more; otherwise undefined.
+ */
+export function ratesIfAllDiverged(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  metric: string,
+  rate: number | undefined,
+): { low: number; high: number } | undefined {
+  if (rate === undefined) return undefined;
+  const others = peers.filter((p) => p.id !== trial.id && learningRateOf(p) !== undefined && p.epochs.length > 0);
+  if (others.length === 0 || others.some((p) => !divergence(p, metric))) return undefined;
+  const rates = [rate, ...others.map((p) => learningRateOf(p) as number)];
+  const low = Math.min(...rates);
+  const high = Math.max(...rates);
+  return high / low >= 10 ? { low, high } : undefined;
+}
+
+/** What to say when suggested rates lie outside the study's range: searching them means widening it. */
+export function outsideRange(
+  suggested: { low: number; high: number },
+  range: { low: number; high: number; name?: string },
+): string | undefined {
+  const span = `${formatRate(range.low)} … ${formatRate(range.high)}`;
+  const name = range.name ?? 'learning_rate';
+  if (suggested.high < range.low || suggested.low > range.high)
+    return `The suggested rates lie outside this study's ${name} range (${span}): widen it to search them.`;
+  if (suggested.low < range.low || suggested.high > range.high)
+    return `Some of the suggested rates lie outside this study's ${name} range (${span}): widen it to search them.`;
+  return undefined;
+}
