@@ -30,9 +30,11 @@ describe('fault: the daemon loses its database lock to another process', () => {
     const d = daemon;
     other = postgres(db.url, { max: 1, onnotice: () => undefined });
     const name = new URL(db.url).pathname.slice(1);
-    // End the daemon's lock session, and take the lock at once, as a second daemon would.
+    // End the daemon's lock session, and take the lock at once, as a second daemon would. The
+    // timeout makes the termination wait until the backend has gone, and its lock with it:
+    // without it the lock could still be held when the next query asks for it.
     const killed = await other`
-      select pg_terminate_backend(l.pid) from pg_locks l join pg_database g on g.oid = l.database
+      select pg_terminate_backend(l.pid, 5000) from pg_locks l join pg_database g on g.oid = l.database
       where l.locktype = 'advisory' and l.classid = 1 and l.objid = 3008689124 and g.datname = ${name}`;
     expect(killed).toHaveLength(1);
     const [row] = await other<{ locked: boolean }[]>`select pg_try_advisory_lock(${DAEMON_LOCK_KEY}) as locked`;
