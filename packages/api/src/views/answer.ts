@@ -8,7 +8,7 @@ import {
   objectiveUnits,
   type Verdict,
 } from '@sweepd/search';
-import { inOrder, leaderboard } from './leaderboard.ts';
+import { leaderboard, withParamsInOrder } from './leaderboard.ts';
 import { diagnosisObjective } from './diagnosis-objective.ts';
 
 /** Within this many times the measured epoch-to-epoch noise, the baseline counts as near the best. */
@@ -90,7 +90,7 @@ export function studyAnswer(
   order: readonly string[] = [],
 ): StudyAnswer {
   // Parameters in `order` everywhere, the diagnoses' "with x=…, y=…" included.
-  const ordered = order.length === 0 ? trials : trials.map((t) => ({ ...t, params: inOrder(t.params, order) }));
+  const ordered = trials.map((t) => withParamsInOrder(t, order));
   return withNotes(answerOf(spec, state, ordered, order), ordered);
 }
 
@@ -123,7 +123,7 @@ function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRec
   const top = ranked[0] && byNumber.get(ranked[0].number);
   const best =
     top && top.value !== undefined
-      ? { trial: top.number, params: inOrder(top.params, order), value: top.value, diagnosis: diagnoseTrial(top, trials, objective) }
+      ? { trial: top.number, params: top.params, value: top.value, diagnosis: diagnoseTrial(top, trials, objective) }
       : null;
   // A stopped or failed study's running trials still report until they have stopped: not final yet.
   const stopping = state === 'running' ? 0 : trials.filter((t) => t.state === 'queued' || t.state === 'running').length;
@@ -143,7 +143,7 @@ function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRec
       : null;
   const baseline = {
     trial: baselineTrial.number,
-    params: inOrder(baselineTrial.params, order),
+    params: baselineTrial.params,
     value: baseValue,
     state: baselineTrial.state,
     reason: baselineTrial.reason ?? null,

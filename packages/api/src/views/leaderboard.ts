@@ -90,6 +90,11 @@ export function configOrder(study: { spec: SearchSpec; specText?: string }): str
   return [...declaredOrder(study), ...declaredOrder(study, 'fixed')];
 }
 
+/** The trial with its parameters in `order` (see inOrder); the trial itself when `order` is empty. */
+export function withParamsInOrder<T extends { params: Params }>(trial: T, order: readonly string[]): T {
+  return order.length === 0 ? trial : { ...trial, params: inOrder(trial.params, order) };
+}
+
 /** `values` with its keys in `order` first, then the rest as they come (jsonb keeps no order of its own). */
 export function inOrder<V>(values: Readonly<Record<string, V>>, order: readonly string[]): Record<string, V> {
   const out: Record<string, V> = {};

@@ -2,7 +2,7 @@ import type { Store, StudyRecord, StudySummary, TrialRecord, TrialState, TrialVi
 import { type DiagnosisObjective, diagnoseTrial } from '@sweepd/search';
 import { studyAnswer } from './answer.ts';
 import { bestConfig } from './export.ts';
-import { configOrder, inOrder, paramColumns } from './leaderboard.ts';
+import { configOrder, inOrder, paramColumns, withParamsInOrder } from './leaderboard.ts';
 
 export type TrialCounts = Record<TrialState, number>;
 
@@ -59,7 +59,7 @@ export function trialView(
   // The spec's space as written, as everywhere else (paramColumns); the store keeps no order. The
   // diagnosis reads its peers in that order too, for the "with x=…, y=…" it names.
   const order = study?.order;
-  const ordered = <T extends TrialView>(trial: T): T => (order ? { ...trial, params: inOrder(trial.params, order) } : trial);
+  const ordered = <T extends TrialView>(trial: T): T => withParamsInOrder(trial, order ?? []);
   return {
     study: t.studyId,
     number: t.number,

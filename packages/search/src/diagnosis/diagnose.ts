@@ -3,7 +3,7 @@ import { chanceLevel, readEvidence, type TrialEvidence } from './evidence.ts';
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { objectiveUnits } from './objective-scale.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
-import { clearlyAhead, heldBackByFreezing, ratePosition, unlearnedBelow } from './peers.ts';
+import { clearlyAhead, heldBackByFreezing, ratePosition, sameRate, unlearnedBelow } from './peers.ts';
 import {
   lower,
   lowestRateAlsoDiverged,
@@ -398,7 +398,7 @@ function judge(
     const most = Math.max(...held.betterFrozen);
     // Said when the better trials changed the rate too: the frozen layers are then not the only difference.
     const otherRates =
-      rate !== undefined && held.betterRates.some((r) => Math.abs(Math.log10(r / rate)) > 0.15)
+      rate !== undefined && held.betterRates.some((r) => !sameRate(r, rate))
         ? ` They also ran at learning rate${held.betterRates.length === 1 ? '' : 's'} ${rangeOf(held.betterRates)}, against this trial's ${formatRate(rate)}.`
         : '';
     return {

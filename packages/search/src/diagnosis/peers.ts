@@ -213,11 +213,13 @@ export function unlearnedBelow(
   for (const p of alike) {
     const r = learningRateOf(p) as number;
     if (r < range.low || r >= range.rate || didLearn(p)) continue;
-    if (learnedRates.some((l) => Math.abs(Math.log10(l / r)) <= SAME_RATE_DECADES)) continue;
+    if (learnedRates.some((l) => sameRate(l, r))) continue;
     out.push(r);
   }
   return out;
 }
 
-/** Rates within this many decades of each other (a factor of 1.4) count as the same rate. */
-const SAME_RATE_DECADES = 0.15;
+/** Whether two learning rates count as the same: within 0.15 decades (a factor of 1.4) of each other. */
+export function sameRate(a: number, b: number): boolean {
+  return Math.abs(Math.log10(a / b)) <= 0.15;
+}
