@@ -285,4 +285,39 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
     expect(d.advice).toBe('Trial 3 did clearly better (0.78) with x=0.2: try its settings.');
   });
+
+  it("a frozen layer's dead units are not the rate's doing: no 'dying units', and not cited", () => {
+    // A frozen Conv with its ReLU in its own entry (as Keras and tfjs report it) below the trained
+    // layers sees the same inputs every epoch: its dead units are what the pretrained weights do
+    // on this data, whatever the rate.
+    const layers: EpochRecord['layers'] = [
+      { layer: 'Mixed_5a', trainable: false, kernelMovement: 0, updateRatio: 0, deadFraction: 0.72 },
+      { layer: 'fc1', trainable: true, kernelMovement: 0.004, updateRatio: 1e-4, biasMovement: 0.001, deadFraction: 0.05 },
+    ];
+    const t0 = trial(0, { optimizer: 'rmsprop', learning_rate: 1e-5 }, [0.5, 0.51, 0.51], layers);
+    const t1 = trial(1, { optimizer: 'rmsprop', learning_rate: 1e-3 }, [0.6, 0.7, 0.75]);
+    const d = diagnoseTrial(t0, [t0, t1], auc);
+    expect(d.verdict).not.toBe('dying-units');
+    expect([d.summary, ...d.evidence, d.advice].join(' ')).not.toContain('Mixed_5a');
+    expect(d.advice).not.toMatch(/below this trial/);
+  });
+
+  it('units dead from the first epoch, with kernels that barely moved: not "dying" nor a lower rate; the start is checked', () => {
+    const layers = (dead: number): EpochRecord['layers'] => [
+      { layer: 'fc1', trainable: true, kernelMovement: 0.01, updateRatio: 1e-3, biasMovement: 0.002, deadFraction: dead },
+    ];
+    const withDead = (dead: number[]): TrialView => {
+      const t = trial(0, { learning_rate: 1e-4 }, [0.5, 0.51, 0.5]);
+      return { ...t, epochs: t.epochs.map((e, i) => ({ ...e, layers: layers(dead[i] as number) })) };
+    };
+    const fromStart = withDead([0.81, 0.82, 0.83]);
+    const d = diagnoseTrial(fromStart, [fromStart], auc);
+    expect(d.verdict).toBe('no-learning');
+    expect(d.summary).toMatch(/^Not learning, with dead units from the first epoch: 83 % of fc1's units are dead \(81 % after epoch 1\)/);
+    expect(d.advice).toMatch(/^Training did not kill these units, so a lower rate is not shown to help\. Check the weight initialisation/);
+    expect(d.suggestedLearningRate).toBeUndefined();
+    // Units that died as training went on are dying, as before.
+    const dying = withDead([0.1, 0.5, 0.83]);
+    expect(diagnoseTrial(dying, [dying], auc).summary).toMatch(/^Dying units: 83 % of fc1/);
+  });
 });

@@ -294,8 +294,25 @@ function judge(
     : e.dead
       ? `${pct(worst.value)} of ${worst.layer}'s units are dead`
       : `${pct(worst.value)} of ${worst.layer}'s activations are zero`;
-  if (dying && (!didLearn || ((kernels ?? 0) >= t.largeKernels && !lowerRatesDidWorse))) {
-    const high = (kernels ?? 0) >= t.largeKernels || peersLower;
+  // About as dead after the first epoch as at the end: training did not kill these units, and with
+  // no sign of a rate too high they say nothing about the rate.
+  const deadFromStart = worst?.first !== undefined && worst.first >= (e.dead ? t.deadUnits : t.sparsity) && worst.value - worst.first < 0.1;
+  const highForDying = (kernels ?? 0) >= t.largeKernels || peersLower;
+  if (dying && deadFromStart && !highForDying && !didLearn) {
+    const partlyFrozen = e.reported !== undefined && e.reported.trainable < e.reported.layers;
+    return {
+      verdict: 'no-learning',
+      summary: `Not learning, with dead units from the first epoch: ${what} (${pct(worst.first as number)} after epoch 1) and ${reached}${e.kernels ? `; ${kernelText}` : ''}.`,
+      evidence,
+      advice:
+        'Training did not kill these units, so a lower rate is not shown to help. ' +
+        (partlyFrozen
+          ? `If ${worst.layer} is in or below the frozen layers, they are the pretrained weights' dead units on this data; otherwise check the weight initialisation (He for ReLU layers), the input scaling and the biases.`
+          : 'Check the weight initialisation (He for ReLU layers), the input scaling and the biases.'),
+    };
+  }
+  if (dying && !(deadFromStart && !highForDying) && (!didLearn || ((kernels ?? 0) >= t.largeKernels && !lowerRatesDidWorse))) {
+    const high = highForDying;
     const smallEps = smallEpsilonAdvice(trial.params);
     const summary = `Dying units${high ? ', learning rate too high' : ''}: ${what} and ${reached}` + (e.kernels ? `; ${kernelText}.` : '.');
     return tooHigh('dying-units', summary, smallEps);

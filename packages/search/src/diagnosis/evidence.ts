@@ -115,6 +115,11 @@ function largest(
 ): { layer: string; value: number; first?: number } | undefined {
   let top: { layer: string; value: number } | undefined;
   for (const l of last.layers) {
+    // A frozen layer with weights (its ReLU in its own entry, as Keras and tfjs report a Dense or
+    // Conv) sees the same inputs every epoch when it sits below the trained ones: its dead units
+    // are the pretrained weights' on this data, not the rate's doing. Activation entries carry no
+    // weights and read trainable: false whatever trains them, so they stay.
+    if (!l.trainable && (l.kernelMovement !== undefined || l.updateRatio !== undefined || l.quantiles !== undefined)) continue;
     const v = l[key];
     if (typeof v === 'number' && Number.isFinite(v) && (top === undefined || v > top.value)) top = { layer: l.layer, value: v };
   }
