@@ -33,7 +33,8 @@ export function createApp(deps: AppDeps): Api {
   const metrics =
     deps.metrics ?? new DaemonMetrics({ store: deps.store, events: deps.engine.events, workers: 0, sseClients: () => hub.clientCount });
   const routeDeps = { store: deps.store, engine: deps.engine, hub, metrics };
-  const app: Api = new OpenAPIHono({ defaultHook: validationHook });
+  // Not strict: a trailing slash names the same resource (/v1/studies/ is /v1/studies).
+  const app: Api = new OpenAPIHono({ defaultHook: validationHook, strict: false });
 
   app.use('*', async (c, next) => {
     const started = performance.now();

@@ -64,7 +64,7 @@ describe('auth', () => {
 
   it('needs the bearer token on /v1 and /metrics; /healthz and the page stay open', async () => {
     const a = app();
-    for (const path of ['/v1/studies', '/v1/studies/st_x/leaderboard/stream', '/metrics']) {
+    for (const path of ['/v1/studies', '/v1/studies/', '/v1/studies/st_x/leaderboard/stream', '/metrics', '/metrics/']) {
       const none = await a.request(path);
       expect(none.status, path).toBe(401);
       expect(((await none.json()) as { error: string }).error).toContain('Authorization: Bearer');
@@ -113,6 +113,15 @@ describe('metrics, content types and methods', () => {
     expect(put.status).toBe(405);
     expect(put.headers.get('allow')).toContain('GET');
     expect((await app.request('/assets/..%2F..%2Fpackage.json')).status).toBe(404);
+    // A trailing slash names the same resource: not two 405s, each sending the client to the other.
+    const list = await app.request('/v1/studies/');
+    expect(list.status).toBe(200);
+    expect(Array.isArray(((await list.json()) as { studies: unknown[] }).studies)).toBe(true);
+    const health = await app.request('/healthz/');
+    expect(health.status).toBe(200);
+    const putSlash = await app.request('/v1/studies/', { method: 'PUT', body: spec });
+    expect(putSlash.status).toBe(405);
+    expect(putSlash.headers.get('allow')?.split(', ').sort()).toEqual(['GET', 'POST']);
     expect((await app.request('/assets/chart.js')).headers.get('content-type')).toContain('javascript');
   });
 });
