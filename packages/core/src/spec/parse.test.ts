@@ -114,6 +114,11 @@ describe('parseSpec', () => {
     expect(problems(withChange((s) => (s.space.optimizer.choices = ['momentum', 'rmsprop', 'momentum'])))).toEqual([
       'space.optimizer.choices: must not repeat a choice',
     ]);
+    // A high the step never reaches would never be tried: said at submit, with the two highs that work.
+    expect(problems(withChange((s) => (s.space.frozen_layers = { type: 'int', low: 0, high: 10, step: 3 })))).toEqual([
+      'space.frozen_layers.high: 10 is not reached in steps of 3 from 0 (the last value would be 9): set high to 9 or 12',
+    ]);
+    expect(() => parseSpec(withChange((s) => (s.space.frozen_layers = { type: 'int', low: 1, high: 10, step: 3 })))).not.toThrow();
   });
 
   it('checks conditions: known categorical parameters, real choices, no cycles', () => {

@@ -170,6 +170,13 @@ function checkSemantics(spec: SearchSpec, rawSpace: Record<string, unknown>): Sp
     if (p.type !== 'categorical') {
       checkBounds(p, at, add);
       if (p.type === 'int' && p.step > 1 && p.log) add(`${at}.step`, 'cannot be combined with log: true');
+      else if (p.type === 'int' && p.step > 1 && p.high > p.low && (p.high - p.low) % p.step !== 0) {
+        const last = p.high - ((p.high - p.low) % p.step);
+        add(
+          `${at}.high`,
+          `${p.high} is not reached in steps of ${p.step} from ${p.low} (the last value would be ${last}): set high to ${last} or ${last + p.step}`,
+        );
+      }
     } else if (new Set(p.choices.map((c) => JSON.stringify(c))).size !== p.choices.length) {
       add(`${at}.choices`, 'must not repeat a choice');
     }
