@@ -1,5 +1,6 @@
 import {
   type Direction,
+  issueProblem,
   type PluginRegistry,
   paramSchema,
   registry,
@@ -66,7 +67,7 @@ function parseSpace(input: SpaceInput): { space: Space; problems: SpecProblem[] 
   for (const [name, raw] of Object.entries(input)) {
     const parsed = paramSchema.safeParse(raw);
     if (!parsed.success) {
-      problems.push(...parsed.error.issues.map((i) => toProblem({ ...i, path: ['space', name, ...i.path] })));
+      problems.push(...parsed.error.issues.map((i) => issueProblem(i, ['space', name], raw)));
       continue;
     }
     const p = parsed.data;

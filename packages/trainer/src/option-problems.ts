@@ -1,6 +1,7 @@
-import type { SpecProblem } from '@sweepd/core';
+import { issueProblem, type SpecProblem } from '@sweepd/core';
+import type { z } from 'zod';
 
-/** A runner's option issues (zod's) as spec problems, by path under trainer.options. */
-export function optionProblems(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): SpecProblem[] {
-  return issues.map((i) => ({ path: ['trainer.options', ...i.path.map(String)].join('.'), message: i.message }));
+/** A runner's option issues (zod's) as spec problems, by path under trainer.options; `options`: what was parsed. */
+export function optionProblems(issues: readonly z.core.$ZodIssue[], options: unknown): SpecProblem[] {
+  return issues.map((i) => issueProblem(i, ['trainer', 'options'], options));
 }

@@ -41,6 +41,12 @@ describe('PluginRegistry', () => {
       .catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(SpecError);
     expect((bad as SpecError).problems.map((p) => p.path).sort()).toEqual(['strategy.options', 'strategy.options.seed']);
+    // In the words of the spec's own checks, not zod's ("Unrecognized key", "Invalid input: …").
+    expect((bad as SpecError).problems.map((p) => p.message)).toContain("unknown key 'extra'");
+    const mistyped = await registry
+      .create('strategy', { name: 'seeded', options: { seed: 'one' } }, ctx, 'strategy')
+      .catch((e: unknown) => e);
+    expect((mistyped as SpecError).problems).toEqual([{ path: 'strategy.options.seed', message: 'must be a number (got "one")' }]);
     const unknown = await registry.create('strategy', { name: 'tpe' }, ctx, 'strategy').catch((e: unknown) => e);
     expect((unknown as SpecError).problems).toEqual([{ path: 'strategy.name', message: "no strategy named 'tpe' (known: seeded)" }]);
     await expect(registry.create('strategy', { name: 'seeded', options: { seed: 3 } }, ctx, 'strategy')).resolves.toHaveProperty('ask');

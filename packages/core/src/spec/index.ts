@@ -1,4 +1,5 @@
 export * from './errors.ts';
+export * from './issues.ts';
 export * from './parse.ts';
 export * from './schema.ts';
 export * from './nesting.ts';

@@ -2,6 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { baselineProblems } from './baseline.ts';
 import { SpecError, type SpecProblem, formatPath } from './errors.ts';
+import { issueProblem } from './issues.ts';
 import { nestingProblem } from './nesting.ts';
 import { LIMITS, paramSchema, type ParamSpec, type SearchSpec, specSchema } from './schema.ts';
 import { keysAt, nearestName } from './did-you-mean.ts';
@@ -130,22 +131,7 @@ function toProblem(issue: z.core.$ZodIssue): SpecProblem {
     });
     return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${named.join(', ')}` };
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return { path, message: 'is required' };
-  if (issue.code === 'invalid_type')
-    return { path, message: `must be ${article(issue.expected === 'int' ? 'integer' : issue.expected)} (got ${describe(issue.input)})` };
-  return { path, message: issue.message };
-}
-
-function article(type: string): string {
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return typeof value;
+  return issueProblem(issue, [], undefined);
 }
 
 /**

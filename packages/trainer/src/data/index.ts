@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { issueProblem } from '@sweepd/core';
 import { loadDiskDataset, manifestVersion } from './disk.ts';
 import { generateFashionMosaic } from './fashion-mosaic.ts';
 import { generateSeed19 } from './seed19.ts';
@@ -80,7 +81,10 @@ export function parseDatasetOptions(
     const schema = name === 'synthetic' ? syntheticOptions : name === 'seed-19' ? seed19Options : fashionOptions;
     const parsed = schema.safeParse(raw ?? {});
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+      const problems = parsed.error.issues
+        .map((i) => issueProblem(i, [], raw ?? {}))
+        .map((p) => `${p.path || '(options)'}: ${p.message}`)
+        .join('; ');
       throw new Error(`dataset ${name}: invalid options: ${problems}`);
     }
     return { name, options: { classes: name === 'seed-19' ? 19 : 10, ...parsed.data } };

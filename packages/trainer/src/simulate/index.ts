@@ -57,7 +57,7 @@ export function createSimulateRunner(): Runner {
     async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
       const parsed = simulateJobOptionsSchema.safeParse(job.trainer.options ?? {});
       if (!parsed.success) {
-        const problems = optionProblems(parsed.error.issues).map((p) => `${p.path}: ${p.message}`);
+        const problems = optionProblems(parsed.error.issues, job.trainer.options ?? {}).map((p) => `${p.path}: ${p.message}`);
         return { state: 'failed', reason: `simulate: ${problems.join('; ')}` };
       }
       const options = parsed.data;
@@ -107,7 +107,7 @@ function isModulePath(specifier: string): boolean {
  */
 export function checkSimulateSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): SpecProblem[] {
   const parsed = simulateJobOptionsSchema.safeParse(spec.trainer.options ?? {});
-  if (!parsed.success) return optionProblems(parsed.error.issues);
+  if (!parsed.success) return optionProblems(parsed.error.issues, spec.trainer.options ?? {});
   const { curve } = parsed.data;
   if (curve === 'lr_auc') {
     // What lrAucParams reads; without it every trial would fail the same way, one by one.

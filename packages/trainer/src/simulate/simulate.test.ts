@@ -163,7 +163,7 @@ describe('simulate runner', () => {
     expect(checkSimulateSpec(spec({ curve: 'lr_auc' }, false)).map((p) => `${p.path}: ${p.message}`)).toEqual([
       "space: the simulate runner's lr_auc curve needs optimizer, in space or fixed",
     ]);
-    expect(check(undefined)).toEqual(['trainer.options.curve: Invalid input: expected string, received undefined']);
+    expect(check(undefined)).toEqual(['trainer.options.curve: is required']);
     expect(check({ curve: 'lr_auc', epoch_dely_ms: 3 })).toEqual([expect.stringMatching(/^trainer.options: .*epoch_dely_ms/)]);
     expect(check({ curve: 'cosine' })).toEqual(["trainer.options.curve: 'cosine' is neither a built-in curve (lr_auc) nor a module path"]);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'simulate-check-'));

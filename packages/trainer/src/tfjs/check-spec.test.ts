@@ -96,7 +96,7 @@ describe('the tfjs runner’s submit-time check', () => {
     );
     expect(problems(spec((s) => (s.trainer.options = { backend: 'cuda', feature_cache: 'yes' })))).toEqual([
       'trainer.options.backend: must be one of tensorflow-gpu, tensorflow, wasm, cpu',
-      'trainer.options.feature_cache: Invalid input: expected boolean, received string',
+      'trainer.options.feature_cache: must be a boolean (got "yes")',
     ]);
   });
 

@@ -44,7 +44,7 @@ export function checkTfjsSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): S
   }
 
   const options = tfjsRunnerOptions.safeParse(spec.trainer.options ?? {});
-  if (!options.success) problems.push(...optionProblems(options.error.issues));
+  if (!options.success) problems.push(...optionProblems(options.error.issues, spec.trainer.options ?? {}));
   const datasetOptions = options.success ? options.data.dataset_options : {};
   const filesVisible = ctx.workersShareFiles !== false;
   const resolve = (p: string) => path.resolve(ctx.baseDir ?? process.cwd(), p);

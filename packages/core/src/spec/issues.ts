@@ -1,0 +1,58 @@
+import type { z } from 'zod';
+import { formatPath, type SpecProblem } from './errors.ts';
+
+/**
+ * A zod issue as a spec problem, in the words the spec's own checks use ("must be a number (got
+ * "x")", "unknown key 'bogus'", "is required", "must be one of …"), so that plugin and runner
+ * options read like the rest of the spec rather than zod's "Invalid input: expected number,
+ * received string". `prefix`: the path of the value zod parsed (`strategy.options`); `input`: that
+ * value, for the "got" (zod carries the input on an issue only when asked to).
+ */
+export function issueProblem(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], input: unknown): SpecProblem {
+  const path = formatPath([...prefix, ...issue.path]);
+  const value = 'input' in issue ? issue.input : valueAt(input, issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}` };
+    case 'invalid_type':
+      if (value === undefined) return { path, message: 'is required' };
+      return { path, message: `must be ${article(issue.expected === 'int' ? 'integer' : issue.expected)} (got ${describeValue(value)})` };
+    case 'invalid_value':
+      if (!issue.message.startsWith('Invalid')) break;
+      return { path, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (got ${describeValue(value)})` };
+    case 'too_small':
+    case 'too_big': {
+      if (!/^Too (small|big)/.test(issue.message)) break;
+      const small = issue.code === 'too_small';
+      const bound = small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum;
+      const inclusive = issue.inclusive !== false;
+      if (issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint')
+        return { path, message: `must be ${small ? '>' : '<'}${inclusive ? '=' : ''} ${String(bound)} (got ${describeValue(value)})` };
+      const unit = issue.origin === 'string' ? 'character' : 'item';
+      return { path, message: `must have ${small ? 'at least' : 'at most'} ${String(bound)} ${unit}${Number(bound) === 1 ? '' : 's'}` };
+    }
+  }
+  return { path, message: issue.message };
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let at: unknown = root;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** A value as a problem quotes it: short, and never a whole object. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return typeof value;
+}
