@@ -316,6 +316,22 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.summary).toMatch(/^Not learning, with dead units from the first epoch: 83 % of fc1's units are dead \(81 % after epoch 1\)/);
     expect(d.advice).toMatch(/^Training did not kill these units, so a lower rate is not shown to help\. Check the weight initialisation/);
     expect(d.suggestedLearningRate).toBeUndefined();
+    // A trial that learned steadily, its kernels rewritten, with units as dead after epoch 1 as at
+    // the end: not "dying units, learning rate too high" (a review ran the lower rate that advice
+    // named: 0.79 instead of 0.987).
+    const rising = withDead([0.563, 0.563, 0.563]);
+    const learnedWell: TrialView = {
+      ...rising,
+      value: 0.987,
+      epochs: rising.epochs.map((e, i) => ({
+        ...e,
+        metrics: { val_auc_macro: [0.905, 0.947, 0.987][i] as number },
+        layers: (e.layers ?? []).map((l) => ({ ...l, kernelMovement: 10.3, updateRatio: 0.2 })),
+      })),
+    };
+    const healthy = diagnoseTrial(learnedWell, [learnedWell], auc);
+    expect(healthy.verdict).toBe('healthy');
+    expect(healthy.summary).not.toMatch(/Dying|too high/);
     // Units that died as training went on are dying, as before.
     const dying = withDead([0.1, 0.5, 0.83]);
     expect(diagnoseTrial(dying, [dying], auc).summary).toMatch(/^Dying units: 83 % of fc1/);

@@ -294,8 +294,7 @@ function judge(
     : e.dead
       ? `${pct(worst.value)} of ${worst.layer}'s units are dead`
       : `${pct(worst.value)} of ${worst.layer}'s activations are zero`;
-  // About as dead after the first epoch as at the end: training did not kill these units, and with
-  // no sign of a rate too high they say nothing about the rate.
+  // About as dead after the first epoch as at the end: training did not kill these units.
   const deadFromStart = worst?.first !== undefined && worst.first >= (e.dead ? t.deadUnits : t.sparsity) && worst.value - worst.first < 0.1;
   const highForDying = (kernels ?? 0) >= t.largeKernels || peersLower;
   if (dying && deadFromStart && !highForDying && !didLearn) {
@@ -311,7 +310,10 @@ function judge(
           : 'Check the weight initialisation (He for ReLU layers), the input scaling and the biases.'),
     };
   }
-  if (dying && !(deadFromStart && !highForDying) && (!didLearn || ((kernels ?? 0) >= t.largeKernels && !lowerRatesDidWorse))) {
+  // Units as dead after the first epoch as at the end did not die in training: in a trial that
+  // learned they say nothing against its rate, and without a sign of a rate too high neither.
+  const notDying = deadFromStart && (didLearn || !highForDying);
+  if (dying && !notDying && (!didLearn || ((kernels ?? 0) >= t.largeKernels && !lowerRatesDidWorse))) {
     const high = highForDying;
     const smallEps = smallEpsilonAdvice(trial.params);
     const summary = `Dying units${high ? ', learning rate too high' : ''}: ${what} and ${reached}` + (e.kernels ? `; ${kernelText}.` : '.');
