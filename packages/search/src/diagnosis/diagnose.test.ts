@@ -85,7 +85,7 @@ describe('diagnoseTrial on recorded cases', () => {
     const d = diagnose(best, [best, slower]);
     expect(d.verdict).toBe('healthy');
     expect(d.summary).toContain('62.5 % of fc1');
-    expect(d.summary).toMatch(/ranks 1 of 2 trials and the lower rates tried did worse/);
+    expect(d.summary).toMatch(/ranks 1 of 2 adam trials and the lower rates tried did worse/);
     expect(text(d)).not.toMatch(/too high/i);
     expect(d.advice).toBe('');
     // Without the slower peer nothing speaks against the rate: dying units, too high.

@@ -78,7 +78,9 @@ export function ratePosition(
   const same = optimizer !== undefined ? scored.filter((p) => optimizerOf(p) === optimizer) : [];
   const eps = epsilonOf(trial);
   const sameRegime = eps === undefined ? [] : same.filter((p) => nearEpsilon(epsilonOf(p), eps));
-  const group = sameRegime.length >= 2 ? sameRegime : same.length >= 2 ? same : scored;
+  // Rates of different optimizers do not compare (sgd's 0.1 is adam's 1e-3): a trial with an
+  // optimizer is placed among trials of its own only, however few, and among none when it is alone.
+  const group = sameRegime.length >= 2 ? sameRegime : optimizer !== undefined ? same : scored;
   if (group.length === 0) return undefined;
   const sign = direction === 'maximize' ? 1 : -1;
   const kind = group === scored ? 'trial' : `${optimizer} trial`;
