@@ -1,4 +1,7 @@
-import { parseSpec } from '@sweepd/core';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseSpec, type RunnerCheckContext } from '@sweepd/core';
 import { describe, expect, it } from 'vitest';
 import { checkCommandSpec } from './check-spec.ts';
 
@@ -14,8 +17,9 @@ const base = {
   budget: { max_trials: 4, max_epochs: 2 },
 };
 
-function problems(trainer: Record<string, unknown>) {
-  return checkCommandSpec(parseSpec({ ...base, trainer: { runner: 'command', ...trainer } }));
+/** Problems as for remote workers, which may not see this machine's files (those are checked below). */
+function problems(trainer: Record<string, unknown>, ctx: RunnerCheckContext = { workersShareFiles: false }) {
+  return checkCommandSpec(parseSpec({ ...base, trainer: { runner: 'command', ...trainer } }), ctx);
 }
 
 describe('command runner: checkSpec', () => {
@@ -99,5 +103,34 @@ describe('command runner: checkSpec', () => {
       'trainer.options',
       'trainer.model',
     ]);
+  });
+
+  it("where the workers see the daemon's files: a missing cwd, program or script is refused at submit, each by path", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'command-check-'));
+    mkdirSync(path.join(dir, 'proj'));
+    writeFileSync(path.join(dir, 'proj', 'train.py'), 'print(1)\n');
+    const local: RunnerCheckContext = { baseDir: dir, workersShareFiles: true };
+    // Relative cwd from the daemon's working directory, the script from cwd; python3 is on the PATH.
+    expect(problems({ options: { command: ['python3', 'train.py'], cwd: 'proj' } }, local)).toEqual([]);
+    expect(problems({ options: { command: ['python3', path.join(dir, 'proj', 'train.py')] } }, local)).toEqual([]);
+    expect(problems({ options: { command: ['pyhton3', 'trian.py'], cwd: 'proj' } }, local)).toEqual([
+      {
+        path: 'trainer.options.command.0',
+        message: expect.stringMatching(
+          /^'pyhton3' is not found on the PATH of this daemon's workers \(.*\): check the spelling, or give its full path$/,
+        ),
+      },
+      { path: 'trainer.options.command.1', message: `no file at ${path.join(dir, 'proj', 'trian.py')}` },
+    ]);
+    expect(problems({ options: { command: ['python3', 'train.py'], cwd: 'nonexistent' } }, local)).toEqual([
+      {
+        path: 'trainer.options.cwd',
+        message: `${path.join(dir, 'nonexistent')} is not a directory (a relative cwd is read from the daemon's working directory, ${dir})`,
+      },
+    ]);
+    // The PATH the script gets from trainer.options.env is the one searched.
+    expect(problems({ options: { command: ['python3', '-c', 'pass'], env: { PATH: dir } } }, local)).toHaveLength(1);
+    // Remote workers may see other files: nothing is looked up.
+    expect(problems({ options: { command: ['pyhton3', 'trian.py'], cwd: 'nonexistent' } })).toEqual([]);
   });
 });

@@ -1,13 +1,15 @@
-import type { SearchSpec, SpecProblem } from '@sweepd/core';
+import type { RunnerCheckContext, SearchSpec, SpecProblem } from '@sweepd/core';
 import { TagMap } from '../tensorboard/tag-map.ts';
 import { placeholdersIn } from './argv.ts';
+import { CODE_FLAGS, missingFiles, SCRIPT_FILE } from './check-files.ts';
 import { parseCommandOptions } from './options.ts';
 
 /**
- * Every problem the command runner can see in a spec before any trial runs: its options, and
- * placeholders that no trial could fill. Parameter names are free for this runner.
+ * Every problem the command runner can see in a spec before any trial runs: its options,
+ * placeholders that no trial could fill, and (where the workers see the daemon's files) a working
+ * directory, program or script that is not there. Parameter names are free for this runner.
  */
-export function checkCommandSpec(spec: SearchSpec): SpecProblem[] {
+export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): SpecProblem[] {
   // Said whatever the options' own problems: every problem comes in one answer.
   const unused: SpecProblem[] = [];
   for (const name of ['model', 'dataset'] as const) {
@@ -39,6 +41,7 @@ export function checkCommandSpec(spec: SearchSpec): SpecProblem[] {
     }
   });
   if (parsed.options.cwd === undefined) problems.push(...relativeScripts(command));
+  problems.push(...missingFiles(parsed.options, ctx).filter((m) => !problems.some((p) => p.path === m.path)));
   const tb = parsed.options.tensorboard;
   if (tb) {
     try {
@@ -55,11 +58,6 @@ export function checkCommandSpec(spec: SearchSpec): SpecProblem[] {
   }
   return [...problems, ...unused];
 }
-
-/** Script files an interpreter reads (train.py, run.sh), or the program itself when it is a path. */
-const SCRIPT_FILE = /\.(py|js|mjs|cjs|ts|sh|r|jl|rb|pl)$/i;
-/** Options after which an argument is code or a module name, not a file. */
-const CODE_FLAGS = new Set(['-c', '-m', '-e', '--eval', '-p', '--print']);
 
 /**
  * Without `cwd` a trial runs in a fresh directory of its own that holds only its params file: a

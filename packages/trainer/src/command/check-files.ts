@@ -1,0 +1,69 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { RunnerCheckContext, SpecProblem } from '@sweepd/core';
+import { placeholdersIn } from './argv.ts';
+import type { CommandOptions } from './options.ts';
+
+/** Script files an interpreter reads (train.py, run.sh), or the program itself when it is a path. */
+export const SCRIPT_FILE = /\.(py|js|mjs|cjs|ts|sh|r|jl|rb|pl)$/i;
+/** Options after which an argument is code or a module name, not a file. */
+export const CODE_FLAGS = new Set(['-c', '-m', '-e', '--eval', '-p', '--print']);
+
+/**
+ * Where the workers see the daemon's files (the embedded daemon's own workers): the working
+ * directory, the program and the script files the command names must exist, or every trial fails
+ * the same way, one after another. Relative paths are read as the workers read them: cwd from the
+ * daemon's working directory, the program and scripts from cwd.
+ */
+export function missingFiles(options: CommandOptions, ctx: RunnerCheckContext): SpecProblem[] {
+  if (ctx.workersShareFiles === false) return [];
+  const base = ctx.baseDir ?? process.cwd();
+  const problems: SpecProblem[] = [];
+  let cwd: string | undefined;
+  if (options.cwd !== undefined && placeholdersIn(options.cwd).length === 0) {
+    const dir = path.resolve(base, options.cwd);
+    if (isDirectory(dir)) cwd = dir;
+    else
+      problems.push({
+        path: 'trainer.options.cwd',
+        message: `${dir} is not a directory${path.isAbsolute(options.cwd) ? '' : ` (a relative cwd is read from the daemon's working directory, ${base})`}`,
+      });
+  }
+  options.command.forEach((arg, i) => {
+    if (placeholdersIn(arg).length > 0 || (i > 0 && CODE_FLAGS.has(options.command[i - 1] as string))) return;
+    const at = `trainer.options.command.${i}`;
+    if (i === 0 && !arg.includes('/')) {
+      const searched = options.env.PATH ?? process.env.PATH ?? '';
+      if (!onPath(arg, searched))
+        problems.push({
+          path: at,
+          message: `'${arg}' is not found on the PATH of this daemon's workers (${searched || 'empty'}): check the spelling, or give its full path`,
+        });
+      return;
+    }
+    if (i > 0 && (arg.startsWith('-') || !SCRIPT_FILE.test(arg))) return;
+    // A relative path without cwd is refused on its own (each trial runs in a fresh directory).
+    const file = path.isAbsolute(arg) ? arg : cwd !== undefined ? path.resolve(cwd, arg) : undefined;
+    if (file !== undefined && !existsSync(file)) problems.push({ path: at, message: `no file at ${file}` });
+  });
+  return problems;
+}
+
+function isDirectory(dir: string): boolean {
+  return existsSync(dir) && statSync(dir).isDirectory();
+}
+
+/** Whether `program` is an executable file in one of the PATH's directories. */
+function onPath(program: string, searched: string): boolean {
+  for (const dir of searched.split(path.delimiter)) {
+    if (dir === '') continue;
+    try {
+      const file = path.join(dir, program);
+      accessSync(file, constants.X_OK);
+      if (statSync(file).isFile()) return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
