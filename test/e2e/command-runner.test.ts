@@ -191,9 +191,15 @@ describe('command runner in the embedded daemon', () => {
 
   it('runs examples/pytorch/finetune.yaml: 2 trials x 2 epochs of real PyTorch fine-tuning through the Python client', async () => {
     const example = parse(readFileSync(path.join(REPO_ROOT, 'examples/pytorch/finetune.yaml'), 'utf8')) as Record<string, unknown>;
-    const short = { ...example, name: 'pytorch-example-e2e', budget: { max_trials: 2, max_epochs: 2, parallelism: 2 } };
-    // The example's median rule (warmup_epochs 1) cannot act in 2 epochs: refused at submit, by path.
-    await expect(submitStudy(daemon.url, short)).rejects.toThrow(/HTTP 400 .*stopping\.1.*median can never stop a trial early here/);
+    const short = {
+      ...example,
+      name: 'pytorch-example-e2e',
+      // TPE's 10 start-up draws would take both trials: it would never use its model (refused at submit).
+      strategy: { name: 'tpe', options: { seed: 1, n_startup_trials: 1 } },
+      budget: { max_trials: 2, max_epochs: 2, parallelism: 2 },
+    };
+    // The example's median rule cannot act in 2 trials of 2 epochs: refused at submit, by path.
+    await expect(submitStudy(daemon.url, short)).rejects.toThrow(/HTTP 400 .*stopping\.1.*median can never stop a trial/);
     const id = await submitStudy(daemon.url, {
       ...short,
       stopping: (example.stopping as { name: string }[]).filter((rule) => rule.name !== 'median'),

@@ -31,6 +31,8 @@ export interface StoppingContext {
   direction: Direction;
   metric: string;
   maxEpochs: number;
+  /** The study's budget.max_trials, where known (for submit-time checks of options that count trials). */
+  maxTrials?: number;
 }
 
 export type StopDecision = { stop: false } | { stop: true; reason: string };

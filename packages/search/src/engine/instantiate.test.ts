@@ -1,6 +1,7 @@
 import { type Plugin, PluginRegistry, parseSpec, SpecError } from '@sweepd/core';
 import { describe, expect, it } from 'vitest';
 import { builtinStoppingRules } from '../stopping/index.ts';
+import { builtinStrategies } from '../strategies/index.ts';
 import { walkStrategy } from './engine.test-helpers.ts';
 import { instantiate, validateStudy } from './instantiate.ts';
 
@@ -12,7 +13,7 @@ describe('submit-time checks against resuming a stored study', () => {
     objective: { metric: 'val_auc_macro', direction: 'maximize' },
     space: { learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true } },
     strategy: { name: 'walk' },
-    stopping: [{ name: 'median', options: { warmup_epochs: 1 } }],
+    stopping: [{ name: 'median', options: { warmup_epochs: 1, min_trials: 1 } }],
     budget: { max_trials: 2, max_epochs: 2 },
     trainer: { runner: 'test' },
   };
@@ -24,12 +25,61 @@ describe('submit-time checks against resuming a stored study', () => {
       {
         path: 'stopping.0',
         message:
-          'median can never stop a trial early here: warmup_epochs 1, lets it act only after epoch 2 and trials end at budget.max_epochs 2',
+          'median can never stop a trial early here: with warmup_epochs 1 its first decision comes after epoch 2, the last of budget.max_epochs 2',
       },
     ]);
     // A restart rebuilds a stored study without the submit-time checks: it resumes.
     const built = await instantiate(parseSpec(spec), registry, process.cwd());
     expect(built.rules.map((r) => r.name)).toEqual(['median']);
+  });
+
+  it('refuses options the trial budget leaves nothing to do: median waiting for more trials than there are, tpe never past its start-up, a grid cut short', async () => {
+    const problems = async (change: Record<string, unknown>) => {
+      const refused = await validateStudy(JSON.stringify({ ...spec, ...change }), full, { baseDir: process.cwd() }).catch(
+        (e: unknown) => e,
+      );
+      return refused instanceof SpecError ? refused.problems : [];
+    };
+    const full = new PluginRegistry();
+    for (const plugin of [...builtinStrategies, ...builtinStoppingRules]) full.register(plugin);
+    const budget = { max_trials: 4, max_epochs: 5 };
+    expect(await problems({ budget, strategy: { name: 'random' }, stopping: [{ name: 'median' }] })).toEqual([
+      {
+        path: 'stopping.0',
+        message:
+          'median can never stop a trial here: it waits for min_trials 5 other trials at an epoch, and budget.max_trials 4 leaves at most 3. Set min_trials below 4',
+      },
+    ]);
+    expect(await problems({ budget, strategy: { name: 'random' }, stopping: [{ name: 'median', options: { min_trials: 3 } }] })).toEqual(
+      [],
+    );
+    expect(await problems({ budget, strategy: { name: 'tpe' }, stopping: [] })).toEqual([
+      {
+        path: 'strategy',
+        message:
+          'tpe would never use its model: its n_startup_trials 10 start-up draws take all of budget.max_trials 4. Set n_startup_trials below 4 (a third of it is usual), or use random',
+      },
+    ]);
+    expect(await problems({ budget, strategy: { name: 'tpe', options: { n_startup_trials: 2 } }, stopping: [] })).toEqual([]);
+    const grid = {
+      budget,
+      space: {
+        learning_rate: { type: 'float', low: 1e-4, high: 1e-2, log: true },
+        optimizer: { type: 'categorical', choices: ['sgd', 'adam', 'rmsprop'] },
+        frozen_layers: { type: 'int', low: 0, high: 3 },
+      },
+      strategy: { name: 'grid', options: { points: 3 } },
+      stopping: [],
+    };
+    expect(await problems(grid)).toEqual([
+      {
+        path: 'strategy',
+        message: expect.stringMatching(
+          /^grid has 36 points and budget.max_trials is 4: only the first 4 in its fixed order would run, every one of them with .*optimizer=sgd.*\. Raise budget.max_trials to 36/,
+        ),
+      },
+    ]);
+    expect(await problems({ ...grid, budget: { max_trials: 36, max_epochs: 5 } })).toEqual([]);
   });
 
   it('a trainer section that does not parse is not judged by the default runner it stands in for', async () => {

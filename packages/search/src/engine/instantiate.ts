@@ -96,24 +96,32 @@ async function buildPlugins(
   }
 
   const { space, objective, budget } = spec;
-  const strategy = await collect(
-    () =>
-      own.create(
-        'strategy',
-        spec.strategy,
-        { space, direction: objective.direction, metric: objective.metric, maxTrials: budget.max_trials, maxEpochs: budget.max_epochs },
-        'strategy',
-      ),
-    'strategy',
-  );
-  const rules: StudyPlugins['rules'] = [];
-  // A budget that did not parse is a stand-in here: rules are not judged against its max_epochs.
+  // A budget that did not parse is a stand-in here: plugins are not judged against it.
   const budgetParsed = !problems.some((p) => p.path === 'budget' || p.path.startsWith('budget.'));
-  const stoppingCtx = { direction: objective.direction, metric: objective.metric, maxEpochs: budget.max_epochs };
+  const strategyCtx = {
+    space,
+    direction: objective.direction,
+    metric: objective.metric,
+    maxTrials: budget.max_trials,
+    maxEpochs: budget.max_epochs,
+  };
+  const strategy = await collect(() => own.create('strategy', spec.strategy, strategyCtx, 'strategy'), 'strategy');
+  // Checks that came after a study was stored must not stop it resuming: asked at submit only.
+  const strategyPlugin = own.get('strategy', spec.strategy.name);
+  if (strategy && checkRunner && budgetParsed && strategyPlugin?.checkOptions) {
+    const why = strategyPlugin.checkOptions(strategyPlugin.parseOptions(spec.strategy.options), strategyCtx);
+    if (why) problems.push({ path: 'strategy', message: why });
+  }
+  const rules: StudyPlugins['rules'] = [];
+  const stoppingCtx = {
+    direction: objective.direction,
+    metric: objective.metric,
+    maxEpochs: budget.max_epochs,
+    maxTrials: budget.max_trials,
+  };
   for (const [i, ref] of spec.stopping.entries()) {
     const rule = await collect(() => own.create('stopping', ref, stoppingCtx, `stopping.${i}`), `stopping.${i}`);
     if (rule) rules.push({ name: ref.name, rule });
-    // Checks that came after a study was stored must not stop it resuming: asked at submit only.
     const plugin = own.get('stopping', ref.name);
     if (rule && checkRunner && budgetParsed && plugin?.checkOptions) {
       const why = plugin.checkOptions(plugin.parseOptions(ref.options), stoppingCtx);

@@ -58,6 +58,6 @@ export const ashaRulePlugin = stoppingPlugin(
       s: o.min_early_stopping_rate,
       maxEpochs: Math.min(o.max_epochs ?? maxEpochs, maxEpochs),
     })[0],
-    because: `its first rung, grace_period·reduction_factor^min_early_stopping_rate = ${o.grace_period * o.reduction_factor ** o.min_early_stopping_rate}${o.max_epochs !== undefined ? ` (max_epochs ${o.max_epochs})` : ''}`,
+    because: `its first rung at grace_period·reduction_factor^min_early_stopping_rate = ${o.grace_period * o.reduction_factor ** o.min_early_stopping_rate}${o.max_epochs !== undefined ? ` (max_epochs ${o.max_epochs})` : ''}`,
   }),
 );

@@ -57,4 +57,9 @@ export const medianRulePlugin = stoppingPlugin(
   medianOptionsSchema,
   createMedianRule,
   (o) => ({ epoch: o.warmup_epochs + 1, because: `warmup_epochs ${o.warmup_epochs}` }),
+  // It waits for min_trials other trials at an epoch; a study has max_trials − 1 others at most.
+  (o, maxTrials) =>
+    o.min_trials < maxTrials
+      ? undefined
+      : `it waits for min_trials ${o.min_trials} other trials at an epoch, and budget.max_trials ${maxTrials} leaves at most ${maxTrials - 1}. Set min_trials below ${maxTrials}`,
 );

@@ -43,16 +43,18 @@ describe('stoppingPlugin', () => {
       return rule.checkOptions(rule.parseOptions(options), ctx(maxEpochs));
     };
     expect(check('asha', { max_epochs: 50, grace_period: 10 }, 2)).toBe(
-      'asha can never stop a trial early here: its first rung, grace_period·reduction_factor^min_early_stopping_rate = 10 (max_epochs 50), leaves it no epoch to act on and trials end at budget.max_epochs 2',
+      'asha can never stop a trial early here: with its first rung at grace_period·reduction_factor^min_early_stopping_rate = 10 (max_epochs 50) it has no epoch to act on before budget.max_epochs 2',
     );
     expect(check('median', { warmup_epochs: 99 }, 2)).toBe(
-      'median can never stop a trial early here: warmup_epochs 99, lets it act only after epoch 100 and trials end at budget.max_epochs 2',
+      'median can never stop a trial early here: with warmup_epochs 99 its first decision comes after epoch 100, past the last of budget.max_epochs 2',
     );
-    expect(check('weight-stall', {}, 3)).toMatch(/weight-stall can never stop a trial early here: warmup_epochs 1, patience 2/);
+    expect(check('weight-stall', {}, 3)).toMatch(
+      /weight-stall can never stop a trial early here: with warmup_epochs 1, patience 2 its first decision/,
+    );
     expect(check('hyperband', { grace_period: 5 }, 5)).toMatch(/hyperband can never stop/);
-    expect(check('learning-curve', { min_epochs: 4 }, 4)).toMatch(/min_epochs 4, leaves it no epoch to act on/);
+    expect(check('learning-curve', { min_epochs: 4 }, 4)).toMatch(/with min_epochs 4 it has no epoch to act on before budget.max_epochs 4/);
     // Its own horizon bounds it too.
-    expect(check('learning-curve', { min_epochs: 5, max_epochs: 4 }, 10)).toMatch(/min_epochs 5 \(max_epochs 4\), leaves it no epoch/);
+    expect(check('learning-curve', { min_epochs: 5, max_epochs: 4 }, 10)).toMatch(/with min_epochs 5 \(max_epochs 4\) it has no epoch/);
     // One epoch before the last is enough; so is every rule's default with a budget of 12.
     expect(check('median', { warmup_epochs: 1 }, 3)).toBeUndefined();
     expect(check('weight-stall', {}, 4)).toBeUndefined();

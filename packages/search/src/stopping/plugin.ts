@@ -21,6 +21,8 @@ export function stoppingPlugin<O>(
   optionsSchema: z.ZodType<O>,
   create: (options: O, ctx: StoppingContext) => StoppingRule,
   earliestStop?: (options: O, maxEpochs: number) => EarliestStop,
+  /** Another reason, from the trial budget, why these options can never stop a trial (undefined: none). */
+  trialsCheck?: (options: O, maxTrials: number) => string | undefined,
 ): Plugin<'stopping', O> {
   return {
     kind: 'stopping',
@@ -28,16 +30,19 @@ export function stoppingPlugin<O>(
     description,
     parseOptions: (raw) => optionsSchema.parse(raw ?? {}),
     create: (options, ctx) => create(options, ctx),
-    ...(earliestStop
+    ...(earliestStop || trialsCheck
       ? {
           checkOptions(options: O, ctx: StoppingContext): string | undefined {
-            const earliest = earliestStop(options, ctx.maxEpochs);
-            if (earliest.epoch !== undefined && earliest.epoch < ctx.maxEpochs) return undefined;
-            return (
-              `${name} can never stop a trial early here: ${earliest.because}, ` +
-              `${earliest.epoch === undefined ? 'leaves it no epoch to act on' : `lets it act only after epoch ${earliest.epoch}`} ` +
-              `and trials end at budget.max_epochs ${ctx.maxEpochs}`
-            );
+            const fromTrials = trialsCheck && ctx.maxTrials !== undefined ? trialsCheck(options, ctx.maxTrials) : undefined;
+            if (fromTrials) return `${name} can never stop a trial here: ${fromTrials}`;
+            const earliest = earliestStop?.(options, ctx.maxEpochs);
+            if (!earliest || (earliest.epoch !== undefined && earliest.epoch < ctx.maxEpochs)) return undefined;
+            // Its first decision comes after epoch `earliest.epoch`; a stop after the last epoch stops nothing.
+            const when =
+              earliest.epoch === undefined
+                ? `it has no epoch to act on before budget.max_epochs ${ctx.maxEpochs}`
+                : `its first decision comes after epoch ${earliest.epoch}, ${earliest.epoch === ctx.maxEpochs ? 'the last' : 'past the last'} of budget.max_epochs ${ctx.maxEpochs}`;
+            return `${name} can never stop a trial early here: with ${earliest.because} ${when}`;
           },
         }
       : {}),

@@ -116,3 +116,12 @@ export function drawRandom(space: Space, rng: Rng, n: number, taken: Set<string>
 export function isConstant(param: ParamSpec): boolean {
   return param.type === 'categorical' ? param.choices.length === 1 : param.low === param.high;
 }
+
+/**
+ * A model-based strategy whose start-up draws take the whole budget never uses its model: the
+ * study would be a random search under another name. Said at submit (checkOptions).
+ */
+export function startupBudgetProblem(strategy: string, nStartup: number, maxTrials: number): string | undefined {
+  if (nStartup < maxTrials) return undefined;
+  return `${strategy} would never use its model: its n_startup_trials ${nStartup} start-up draws take all of budget.max_trials ${maxTrials}. Set n_startup_trials below ${maxTrials} (a third of it is usual), or use random`;
+}

@@ -11,7 +11,7 @@ import {
 } from '@sweepd/core';
 import { z } from 'zod';
 import { type NumericAxis, axisUnit, axisValue, numericAxis, numericValue } from './axis.ts';
-import { type Observation, askRng, historyKeys, isConstant, seedOption, sortHistory, spaceKey } from './common.ts';
+import { type Observation, askRng, historyKeys, isConstant, seedOption, sortHistory, spaceKey, startupBudgetProblem } from './common.ts';
 import { spaceFillingDesign } from './design.ts';
 import { GaussianProcess, fitHyper } from './gp-model.ts';
 import { logH } from './math.ts';
@@ -89,6 +89,7 @@ export const gpStrategy: Plugin<'strategy', GpOptions> = {
   name: 'gp',
   description: 'Gaussian-process Bayesian optimisation (Matérn 5/2, log-EI), for small spaces and budgets',
   parseOptions: (raw) => gpOptions.parse(raw ?? {}),
+  checkOptions: (options, ctx) => startupBudgetProblem('gp', options.n_startup_trials, ctx.maxTrials),
   create(options, ctx) {
     const space = ctx.space;
     const d = gpDimensions(space);

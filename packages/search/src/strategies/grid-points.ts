@@ -93,3 +93,19 @@ export function gridWalker(space: Space, points: readonly Params[]): SearchStrat
     },
   };
 }
+
+/**
+ * A grid walked in its fixed order stops at the budget: past max_trials its later points never run,
+ * and whole choices with them (every trial the same optimizer). Said at submit, with what the first
+ * max_trials points would hold fixed; undefined when the budget covers the grid.
+ */
+export function gridBudgetProblem(strategy: string, points: readonly Params[], maxTrials: number): string | undefined {
+  if (points.length <= maxTrials) return undefined;
+  const first = points.slice(0, maxTrials);
+  const held = Object.keys(points[0] ?? {}).filter((name) => {
+    const seen = new Set(first.map((p) => JSON.stringify(p[name])));
+    return seen.size === 1 && points.some((p) => JSON.stringify(p[name]) !== JSON.stringify(first[0]?.[name]));
+  });
+  const heldText = held.length > 0 ? `, every one of them with ${held.map((n) => `${n}=${String(first[0]?.[n])}`).join(', ')}` : '';
+  return `${strategy} has ${points.length} points and budget.max_trials is ${maxTrials}: only the first ${maxTrials} in its fixed order would run${heldText}. Raise budget.max_trials to ${points.length}, or use fewer points or a sampling strategy (random, tpe)`;
+}

@@ -1,6 +1,6 @@
-import type { Plugin } from '@sweepd/core';
+import type { Params, Plugin, Space } from '@sweepd/core';
 import { z } from 'zod';
-import { enumerateGrid, gridWalker, intValues, spacedValues } from './grid-points.ts';
+import { enumerateGrid, gridBudgetProblem, gridWalker, intValues, spacedValues } from './grid-points.ts';
 
 const gridOptions = z.strictObject({
   points: z
@@ -23,18 +23,23 @@ export const gridStrategy: Plugin<'strategy', GridOptions> = {
   description: 'every combination of categorical choices and int values (floats at `points` values), in a fixed order',
   parseOptions: (raw) => gridOptions.parse(raw ?? {}),
   create(options, ctx) {
-    const points = enumerateGrid(
-      ctx.space,
-      (name, p) => {
-        if (p.type === 'categorical') return [...p.choices];
-        if (p.type === 'int') return intValues(p.low, p.high, p.step);
-        if (options.points === undefined) {
-          throw new Error(`grid: float parameter '${name}' needs strategy.options.points (values per float), or use log-grid`);
-        }
-        return spacedValues(p.low, p.high, options.points, p.log);
-      },
-      'grid',
-    );
-    return gridWalker(ctx.space, points);
+    return gridWalker(ctx.space, gridPoints(options, ctx.space));
   },
+  checkOptions: (options, ctx) => gridBudgetProblem('grid', gridPoints(options, ctx.space), ctx.maxTrials),
 };
+
+/** The grid's points, in the order it walks them. */
+function gridPoints(options: GridOptions, space: Space): Params[] {
+  return enumerateGrid(
+    space,
+    (name, p) => {
+      if (p.type === 'categorical') return [...p.choices];
+      if (p.type === 'int') return intValues(p.low, p.high, p.step);
+      if (options.points === undefined) {
+        throw new Error(`grid: float parameter '${name}' needs strategy.options.points (values per float), or use log-grid`);
+      }
+      return spacedValues(p.low, p.high, options.points, p.log);
+    },
+    'grid',
+  );
+}

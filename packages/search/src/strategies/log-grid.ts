@@ -1,6 +1,6 @@
-import type { Plugin } from '@sweepd/core';
+import type { Params, Plugin, Space } from '@sweepd/core';
 import { z } from 'zod';
-import { enumerateGrid, gridWalker, intValues, spacedValues } from './grid-points.ts';
+import { enumerateGrid, gridBudgetProblem, gridWalker, intValues, spacedValues } from './grid-points.ts';
 
 const logGridOptions = z.strictObject({
   points_per_decade: z
@@ -36,16 +36,21 @@ export const logGridStrategy: Plugin<'strategy', LogGridOptions> = {
   description: 'geometric grid over log-scale floats at points_per_decade, crossed with all choices and int values',
   parseOptions: (raw) => logGridOptions.parse(raw ?? {}),
   create(options, ctx) {
-    const points = enumerateGrid(
-      ctx.space,
-      (_name, p) => {
-        if (p.type === 'categorical') return [...p.choices];
-        if (p.type === 'int') return intValues(p.low, p.high, p.step);
-        if (p.log) return logFloatPoints(p.low, p.high, options.points_per_decade);
-        return spacedValues(p.low, p.high, options.points, false);
-      },
-      'log-grid',
-    );
-    return gridWalker(ctx.space, points);
+    return gridWalker(ctx.space, logGridPoints(options, ctx.space));
   },
+  checkOptions: (options, ctx) => gridBudgetProblem('log-grid', logGridPoints(options, ctx.space), ctx.maxTrials),
 };
+
+/** The grid's points, in the order it walks them. */
+function logGridPoints(options: LogGridOptions, space: Space): Params[] {
+  return enumerateGrid(
+    space,
+    (_name, p) => {
+      if (p.type === 'categorical') return [...p.choices];
+      if (p.type === 'int') return intValues(p.low, p.high, p.step);
+      if (p.log) return logFloatPoints(p.low, p.high, options.points_per_decade);
+      return spacedValues(p.low, p.high, options.points, false);
+    },
+    'log-grid',
+  );
+}

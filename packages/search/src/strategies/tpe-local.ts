@@ -1,7 +1,7 @@
 import type { Params, Plugin, TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { axisUnit, axisValue, numericAxis, numericValue } from './axis.ts';
-import { askRng } from './common.ts';
+import { askRng, startupBudgetProblem } from './common.ts';
 import { tpeStrategy } from './tpe.ts';
 import { type TpeOptions, tpeOptions } from './tpe-options.ts';
 
@@ -37,6 +37,7 @@ export const tpeLocalStrategy: Plugin<'strategy', TpeLocalOptions> = {
   name: 'tpe-local',
   description: 'TPE with a share of local steps around the best completed trial (for studies that stop most trials early)',
   parseOptions: (raw) => tpeLocalOptions.parse(raw ?? {}),
+  checkOptions: (options, ctx) => startupBudgetProblem('tpe-local', options.n_startup_trials, ctx.maxTrials),
   async create(options, ctx) {
     const { local_fraction, local_scale, ...rest } = options;
     const tpe = await tpeStrategy.create(rest as TpeOptions, ctx);

@@ -1,5 +1,5 @@
 import { type Direction, type ParamValue, type Params, type Plugin, type Rng, type TrialView, isActive, sampleSpace } from '@sweepd/core';
-import { askRng, historyKeys, spaceKey } from './common.ts';
+import { askRng, historyKeys, spaceKey, startupBudgetProblem } from './common.ts';
 import { spaceFillingDesign } from './design.ts';
 import { sampleIndependent } from './tpe-independent.ts';
 import { sampleJoint } from './tpe-joint.ts';
@@ -22,6 +22,7 @@ export const tpeStrategy: Plugin<'strategy', TpeOptions> = {
   name: 'tpe',
   description: 'Tree-structured Parzen Estimator (Optuna-style), with constant liar for parallel trials',
   parseOptions: (raw) => tpeOptions.parse(raw ?? {}),
+  checkOptions: (options, ctx) => startupBudgetProblem('tpe', options.n_startup_trials, ctx.maxTrials),
   create(options, ctx) {
     const model = buildModel(ctx.space, options);
     const read = new TpeHistory();
