@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { CommandRoutingRunner, CommandRunner, GpuSlots, listGpus, ProcessPoolRunner, resolveGpus, startWorker } from '@sweepd/trainer';
 import { connectNats, natsPrefix } from '../nats.ts';
+import { redactServers } from '@sweepd/core/nats';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
 import { untilSignal } from './signal.ts';
 
@@ -43,7 +44,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   const sub = await startWorker({ bus, runner, pool: options.pool, concurrency, log });
   if (options.gpus === undefined && gpus.length === 0 && /gpu/i.test(options.pool))
     log.warn({ pool: options.pool }, 'no GPU found (nvidia-smi lists none): this worker trains its GPU pool on the CPU');
-  log.info({ nats: options.nats, prefix: natsPrefix(), concurrency, gpus, trialsDir: commands.trialsDir }, 'worker ready');
+  log.info({ nats: redactServers(options.nats), prefix: natsPrefix(), concurrency, gpus, trialsDir: commands.trialsDir }, 'worker ready');
   const signal = await untilSignal();
   log.info({ signal }, 'draining: handing running trials back');
   await bus.close();

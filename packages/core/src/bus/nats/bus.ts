@@ -5,6 +5,7 @@ import type { Report, TrialJob } from '../../types.ts';
 import type { Bus, JobConsumerOptions, JobControl, ReportSubscription, Subscription } from '../contract.ts';
 import { JobConsumer } from './job-consumer.ts';
 import { BusNames } from './names.ts';
+import { redactServers } from './redact.ts';
 import { messageOf, publishDurably } from './publish.ts';
 import { type ReportHandler, ReportConsumer } from './report-consumer.ts';
 import { ensureJobConsumer, ensureStreams } from './streams.ts';
@@ -86,7 +87,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
       noAsyncTraces: true,
     });
   } catch (err) {
-    throw new Error(`cannot connect to NATS at ${String(options.servers)}: ${messageOf(err)}`, { cause: err });
+    throw new Error(`cannot connect to NATS at ${redactServers(options.servers)}: ${messageOf(err)}`, { cause: err });
   }
   try {
     const jsm = await jetstreamManager(nc);
@@ -97,7 +98,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
     return new NatsBus(nc, jsm, jetstream(nc), names, settings, log);
   } catch (err) {
     await nc.close();
-    throw new Error(`NATS at ${String(options.servers)} has no usable JetStream for prefix '${names.prefix}': ${messageOf(err)}`, {
+    throw new Error(`NATS at ${redactServers(options.servers)} has no usable JetStream for prefix '${names.prefix}': ${messageOf(err)}`, {
       cause: err,
     });
   }

@@ -16,3 +16,4 @@
  */
 export { connectNatsBus, NatsBus, type NatsBusOptions } from './bus.ts';
 export { BusNames } from './names.ts';
+export { redactServers } from './redact.ts';
