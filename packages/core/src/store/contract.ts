@@ -77,6 +77,11 @@ export interface Store {
   /** markRunning for many trials in one statement. Returns the ids that changed. */
   markRunningMany(items: readonly { trialId: string; worker: string }[]): Promise<string[]>;
   /**
+   * running -> queued, without a worker: handed back (a worker shut down under it), the trial waits
+   * for another. Queued and finished trials are left alone. Returns the ids that changed.
+   */
+  markQueuedMany(trialIds: readonly string[]): Promise<string[]>;
+  /**
    * A job delivery has begun for each trial: an unfinished trial whose stored attempt is lower (or
    * unset) takes the new one, and, since a delivery trains from scratch, loses the epochs (with
    * their layer statistics) and the value of earlier deliveries; one already at that attempt or

@@ -451,6 +451,20 @@ export class DrizzleStore implements Store {
     }
   }
 
+  async markQueuedMany(trialIds: readonly string[]): Promise<string[]> {
+    if (trialIds.length === 0) return [];
+    try {
+      const changed = await this.db
+        .update(trials)
+        .set({ state: 'queued', worker: null })
+        .where(and(inArray(trials.id, [...trialIds]), eq(trials.state, 'running')))
+        .returning({ id: trials.id });
+      return changed.map((r) => r.id);
+    } catch (err) {
+      wrapFailure(`markQueuedMany(${trialIds.length} trials)`, err);
+    }
+  }
+
   async beginAttempts(
     items: readonly { trialId: string; attempt: number }[],
   ): Promise<{ trialId: string; attempt: number; discarded: number }[]> {

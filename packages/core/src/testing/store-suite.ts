@@ -414,6 +414,25 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       expect(await store.finishTrials([])).toEqual([]);
     });
 
+    it('markQueuedMany puts running trials back in the queue without a worker; queued and finished ones stay', async () => {
+      const { study, trials } = await studyWithTrials(3);
+      const [a, b, c] = trials.map((t) => t.id) as [string, string, string];
+      await store.markRunningMany([
+        { trialId: a, worker: 'w1' },
+        { trialId: c, worker: 'w2' },
+      ]);
+      await store.finishTrials([{ trialId: c, state: 'completed' }]);
+      expect(await store.markQueuedMany([a, b, c, 'tr_unknown'])).toEqual([a]);
+      expect((await store.listTrials(study.id)).map((t) => [t.state, t.worker])).toEqual([
+        ['queued', undefined],
+        ['queued', undefined],
+        ['completed', 'w2'],
+      ]);
+      // Taken again by another worker: running there.
+      expect(await store.markRunningMany([{ trialId: a, worker: 'w3' }])).toEqual([a]);
+      expect(await store.markQueuedMany([])).toEqual([]);
+    });
+
     it('beginAttempts starts a trial over on a later delivery: earlier epochs, layers and value go, once', async () => {
       const { study, trials } = await studyWithTrials(3);
       const [a, b, c] = trials.map((t) => t.id) as [string, string, string];
