@@ -113,7 +113,21 @@ export interface StartReport {
   attempt?: number;
 }
 
-export type Report = StartReport | EpochReport | FinalReport;
+/**
+ * A worker that shut down under a running trial handed it back: its job is queued again and its
+ * next delivery trains from scratch. The trial waits for a worker meanwhile.
+ */
+export interface HandBackReport {
+  kind: 'handback';
+  studyId: string;
+  trialId: string;
+  worker: string;
+  reason: string;
+  /** The delivery handed back (later ones supersede it). */
+  attempt?: number;
+}
+
+export type Report = StartReport | EpochReport | FinalReport | HandBackReport;
 
 /** What a runner returns when a trial ends. */
 export interface TrialOutcome {

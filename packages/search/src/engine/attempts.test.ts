@@ -80,6 +80,51 @@ describe('a trial delivered again', () => {
     expect(trial?.value).toBe(0.62);
   });
 
+  it('handed back by a worker that shuts down: it reads queued with no worker until a delivery begins again', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let deliveries = 0;
+    // Delivery 1 reports an epoch and is handed back (as a NATS worker's consumer reports it at
+    // shutdown); it ends only when the test has seen the trial queued.
+    const engine = await engineWith(store, (busOf) => ({
+      async run(job, ctx) {
+        deliveries++;
+        if (deliveries === 1) {
+          await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.9 }, layers: [] });
+          const ids = { studyId: job.studyId, trialId: job.trialId };
+          await busOf().publishReport({ kind: 'handback', ...ids, worker: 'gone:1', reason: 'its worker shut down', attempt: 1 });
+          await released;
+          throw new Error('worker shut down');
+        }
+        await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.7 }, layers: [] });
+        await ctx.report({ epoch: 2, metrics: { val_auc_macro: 0.72 }, layers: [] });
+        return { state: 'completed' };
+      },
+    }));
+    const study = await engine.submit(JSON.stringify(spec));
+    try {
+      // Its epoch stored (which needs it started), then queued again.
+      await until(async () => {
+        const t = await store.getTrial(study.id, 0);
+        return t?.state === 'queued' && t.epochs.length === 1;
+      });
+      expect((await store.getTrial(study.id, 0))?.worker).toBeUndefined();
+    } finally {
+      release();
+    }
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const trial = await store.getTrial(study.id, 0);
+    expect(trial?.attempt).toBe(2);
+    expect(trial?.epochs.map((e) => [e.epoch, e.metrics.val_auc_macro])).toEqual([
+      [1, 0.7],
+      [2, 0.72],
+    ]);
+  });
+
   it('after a daemon restart on the in-process bus, the run sent again counts as a later delivery', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());

@@ -4,7 +4,7 @@ import type { ActiveStudy } from './active-study.ts';
 /** Emitted on every change a watcher may want to see (leaderboards, SSE). */
 export interface EngineEvent {
   studyId: string;
-  type: 'study' | 'trial-created' | 'trial-started' | 'epoch' | 'trial-stopping' | 'trial-finished';
+  type: 'study' | 'trial-created' | 'trial-started' | 'trial-requeued' | 'epoch' | 'trial-stopping' | 'trial-finished';
   trialNumber?: number;
 }
 

@@ -1,4 +1,4 @@
-import type { EpochReport, EpochWrite, FinalReport, Report, StartReport } from '@sweepd/core';
+import type { EpochReport, EpochWrite, FinalReport, HandBackReport, Report, StartReport } from '@sweepd/core';
 import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import { sortByAttempt } from './attempts.ts';
 import type { EngineContext } from './context.ts';
@@ -16,13 +16,17 @@ export async function ingest(ctx: EngineContext, batch: readonly Report[]): Prom
   const starts: StartReport[] = [];
   const epochs: EpochReport[] = [];
   const finals: FinalReport[] = [];
+  const handbacks: HandBackReport[] = [];
   for (const r of await sortByAttempt(ctx, batch)) {
     if (!ctx.trialToStudy.has(r.trialId)) {
       ctx.log.debug({ trialId: r.trialId, kind: r.kind }, 'report for a trial of no running study ignored');
     } else if (r.kind === 'start') starts.push(r);
     else if (r.kind === 'epoch') epochs.push(r);
+    else if (r.kind === 'handback') handbacks.push(r);
     else finals.push(r);
   }
+
+  await requeueHandedBack(ctx, handbacks, batch);
 
   for (const trialId of await ctx.store.markRunningMany(starts.map((r) => ({ trialId: r.trialId, worker: r.worker })))) {
     const study = ctx.trialToStudy.get(trialId) as ActiveStudy;
@@ -73,4 +77,51 @@ async function recordEpochs(ctx: EngineContext, epochs: readonly EpochReport[]):
       ctx.emit({ studyId: study.id, type: 'epoch', trialNumber: trial.number });
     }
   }
+}
+
+/**
+ * Trials a worker handed back at shutdown wait in the queue for another: they read queued (no
+ * worker), not running on a worker that has gone, and their job is sent again in case the worker's
+ * own copy was not stored (the bus refuses a second job for a trial, so this is a no-op when it
+ * was). Not a trial that has begun again or ended in this batch after the hand-back. A trial being
+ * stopped ends stopped: no worker holds it any more to say so.
+ */
+async function requeueHandedBack(ctx: EngineContext, handbacks: readonly HandBackReport[], batch: readonly Report[]): Promise<void> {
+  const movedOn = (h: HandBackReport) =>
+    batch.some((r) => r.trialId === h.trialId && (r.kind === 'final' || (r.kind !== 'handback' && (r.attempt ?? 0) > (h.attempt ?? 0))));
+  const waiting = handbacks
+    .filter((h) => !movedOn(h))
+    .map((h) => {
+      const study = ctx.trialToStudy.get(h.trialId) as ActiveStudy;
+      return { study, trial: study.trials.get(h.trialId) as LiveTrial, report: h };
+    })
+    .filter(({ trial }) => trial.state === 'queued' || trial.state === 'running');
+  if (waiting.length === 0) return;
+  const stopping = waiting.filter(({ trial }) => trial.pendingStop !== undefined);
+  await finishTrials(
+    ctx,
+    stopping.map(({ study, trial, report }) => ({
+      study,
+      trial,
+      outcome: {
+        kind: 'final',
+        studyId: study.id,
+        trialId: trial.id,
+        state: 'stopped',
+        reason: trial.pendingStop as string,
+        ...(report.attempt ? { attempt: report.attempt } : {}),
+      },
+    })),
+  );
+  const requeued = waiting.filter(({ trial }) => trial.pendingStop === undefined);
+  const queued = new Set(
+    await ctx.store.markQueuedMany(requeued.filter(({ trial }) => trial.state === 'running').map(({ trial }) => trial.id)),
+  );
+  for (const { study, trial, report } of requeued) {
+    if (queued.has(trial.id)) study.setState(trial, 'queued');
+    ctx.log.info({ studyId: study.id, trial: trial.number, worker: report.worker }, 'trial handed back by its worker: queued for another');
+    ctx.emit({ studyId: study.id, type: 'trial-requeued', trialNumber: trial.number });
+    study.undispatched.push(study.jobFor(trial));
+  }
+  for (const study of new Set(waiting.map((w) => w.study))) await pump(ctx, study);
 }

@@ -1,6 +1,7 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Report, TrialJob } from '../../types.ts';
 import type { Bus, JobConsumerOptions, JobControl, ReportSubscription, Subscription } from '../contract.ts';
 import { JobConsumer } from './job-consumer.ts';
@@ -151,7 +152,7 @@ export class NatsBus implements Bus {
     const results = await Promise.allSettled(
       jobs.map((job, i) =>
         publishDurably(this.connection, this.js, subjects[i] as string, JSON.stringify(job), {
-          msgID: job.trialId,
+          msgID: jobMessageId(job),
           timeoutMs: this.settings.publishTimeoutMs,
         }),
       ),
@@ -219,6 +220,14 @@ export class NatsBus implements Bus {
         heartbeatMs: Math.min(this.settings.heartbeatMs, Math.floor(ackWaitMs / 3)),
         retryTimeoutMs: this.settings.publishTimeoutMs,
         publishReport: (report) => this.publishReport(report),
+        requeue: async (subject, job) => {
+          const stored = await publishDurably(this.connection, this.js, subject, JSON.stringify(job), {
+            msgID: jobMessageId(job),
+            timeoutMs: this.settings.publishTimeoutMs,
+          });
+          if (stored === 'subject-occupied') throw new Error('the stream still holds a job for the trial');
+        },
+        worker: `${hostname()}:${process.pid}`,
         log: this.log,
       },
       options,
@@ -293,4 +302,14 @@ export class NatsBus implements Bus {
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`NatsBus option ${name} must be a positive number, got ${value}`);
   return value;
+}
+
+/**
+ * A job's message id, for the stream's deduplication of retried publishes: one per trial and
+ * delivery count before it, so a job sent again after a hand-back or a restart is not taken for a
+ * repeat of the first (within the duplicate window it would be dropped, and the trial never run).
+ * That a trial's job is never queued twice is the stream's one-message-per-subject rule.
+ */
+export function jobMessageId(job: TrialJob): string {
+  return job.priorAttempts ? `${job.trialId}:${job.priorAttempts}` : job.trialId;
 }

@@ -75,6 +75,46 @@ describe('NatsBus faults', () => {
     expect(said.join('\n')).toMatch(/pool default: its job consumer's ack wait is 3000 ms .* not this worker's 1000 ms; using 3000 ms/);
   }, 20_000);
 
+  it('a job handed back at shutdown is queued again without spending a delivery: four rolling restarts, then it runs', async () => {
+    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200, maxDeliver: 3 });
+    const reports: Report[] = [];
+    await env.daemon.consumeReports(async (batch) => {
+      reports.push(...batch);
+    });
+    await env.daemon.dispatch([job('a')]);
+    const attempts: number[] = [];
+    for (let restart = 0; restart < 4; restart++) {
+      const worker = await env.worker();
+      let started = false;
+      await worker.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+        attempts.push((j.priorAttempts ?? 0) + c.attempt);
+        started = true;
+        await untilAborted(c);
+        throw new Error('shutdown');
+      });
+      await waitUntil(() => started, `delivery ${restart + 1} to start`);
+      await worker.close(); // a graceful shutdown: the running job is handed back
+      {
+        const jsm0 = await jetstreamManager(env.daemon.connection);
+        console.error('STREAM', JSON.stringify((await jsm0.streams.info(env.daemon.names.jobsStream)).state));
+        for await (const ci of jsm0.consumers.list(env.daemon.names.jobsStream))
+          console.error('CONSUMER', ci.name, ci.num_pending, ci.num_ack_pending, ci.num_waiting, ci.delivered.stream_seq);
+      }
+    }
+    const last = await env.worker();
+    await last.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+      attempts.push((j.priorAttempts ?? 0) + c.attempt);
+      await env?.daemon.publishReport({ kind: 'final', studyId: 's', trialId: j.trialId, state: 'completed', attempt: attempts.at(-1) });
+    });
+    await waitUntil(() => reports.some((r) => r.kind === 'final'), "the trial's end", 10_000);
+    // Every delivery began afresh with a higher attempt; none counted as a dead worker's.
+    expect(attempts).toEqual([1, 2, 3, 4, 5]);
+    expect(reports.filter((r) => r.kind === 'final')).toEqual([expect.objectContaining({ trialId: 'a', state: 'completed' })]);
+    expect(reports.filter((r) => r.kind === 'handback').map((r) => r.attempt)).toEqual([1, 2, 3, 4]);
+    const jsm = await jetstreamManager(env.daemon.connection);
+    expect((await jsm.streams.info(env.daemon.names.jobsStream)).state.messages).toBe(0);
+  }, 30_000);
+
   it('reports failed a trial whose worker died on its last delivery, and removes the job', async () => {
     env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200, maxDeliver: 1 });
     const reports: Report[] = [];

@@ -19,6 +19,10 @@ export interface JobConsumerContext {
   /** How long acknowledgements and stop look-ups keep retrying while the server is away. */
   retryTimeoutMs: number;
   publishReport(report: Report): Promise<void>;
+  /** Publishes `job` to `subject` again, as a new message (deduplicated by its jobMessageId). */
+  requeue(subject: string, job: TrialJob): Promise<void>;
+  /** This worker's name, for the reports it sends itself. */
+  worker: string;
   log(msg: string): void;
 }
 
@@ -121,7 +125,7 @@ export class JobConsumer implements Subscription {
       if (this.closed && run.reason === undefined) run.reason = 'shutdown';
       if (run.reason !== undefined) {
         // Stopped before it started: it never reaches the handler. At shutdown it goes back to the queue.
-        if (run.reason === 'shutdown') return msg.nak();
+        if (run.reason === 'shutdown') return this.handBack(msg, job, attempt);
         // A trial stopped while running whose worker died is delivered again and met here: its end
         // is reported, or the daemon would wait for it forever (for one stopped while queued, the
         // daemon has ended it already and ignores this).
@@ -143,7 +147,7 @@ export class JobConsumer implements Subscription {
         failure = { error };
       }
       if (!failure) return this.ack(msg);
-      if (run.reason === 'shutdown') return msg.nak();
+      if (run.reason === 'shutdown') return this.handBack(msg, job, attempt);
       if (run.reason !== undefined) return this.ack(msg);
       if (attempt >= this.ctx.maxDeliver) {
         return this.fail(msg, job, `job delivered ${attempt} times without success; last error: ${messageOf(failure.error)}`);
@@ -159,6 +163,39 @@ export class JobConsumer implements Subscription {
     this.ctx.log(`trial ${job.trialId} failed: ${reason}`);
     await this.ctx.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, state: 'failed', reason });
     await this.ack(msg);
+  }
+
+  /**
+   * A job handed back at shutdown goes back to the queue as a new message, not as a nak: a nak
+   * counts as a delivery, and three rolling restarts of healthy workers would fail the trial as if
+   * they had died. The copy carries this delivery in priorAttempts, so the next one's attempt is
+   * still higher (it trains from scratch). In this order: the daemon is told (the trial then reads
+   * queued, not running on a worker that has gone, and the daemon queues it again should the copy
+   * below not be stored), the job is acknowledged (the stream holds one job per trial, so the copy
+   * can only follow it), and the copy is published. Should the daemon not be told, a nak.
+   */
+  private async handBack(msg: JsMsg, job: TrialJob, attempt: number): Promise<void> {
+    const again: TrialJob = { ...job, priorAttempts: (job.priorAttempts ?? 0) + attempt };
+    try {
+      await this.ctx.publishReport({
+        kind: 'handback',
+        studyId: job.studyId,
+        trialId: job.trialId,
+        worker: this.ctx.worker,
+        reason: 'its worker shut down',
+        attempt: again.priorAttempts,
+      });
+      await this.ack(msg);
+    } catch (err) {
+      this.ctx.log(`trial ${job.trialId}: could not hand it back (${messageOf(err)}); returning it to the queue by a nak`);
+      msg.nak();
+      return;
+    }
+    try {
+      await this.ctx.requeue(msg.subject, again);
+    } catch (err) {
+      this.ctx.log(`trial ${job.trialId}: handed back, but its job was not queued again (${messageOf(err)}): the daemon queues it`);
+    }
   }
 
   /** Acknowledges and waits for the server to confirm (which removes the job from the stream). */
