@@ -232,6 +232,17 @@ describe('sweepd CLI', () => {
     });
     expect(run.code, run.stderr).toBe(5);
     expect(run.stderr).toContain(`sweepd: port ${port} on 127.0.0.1 is in use — pass --port or stop the other process`);
+    // quickstart with that port given: the same, not Node's raw EADDRINUSE and exit 1.
+    const quick = await new Promise<Run>((resolve) => {
+      execFile(
+        process.execPath,
+        [CLI, 'quickstart', '--port', port, '--data-dir', path.join(dir, 'busy-quick'), '--exit'],
+        { cwd: REPO_ROOT, timeout: 200_000 },
+        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(quick.code, quick.stderr).toBe(5);
+    expect(quick.stderr).toContain(`sweepd: port ${port} on 127.0.0.1 is in use — pass another --port or stop the other process`);
   }, 240_000);
 
   it('a study whose every trial failed reads as failed: submit --watch exits 1 with the reason, ls shows it', async () => {
@@ -321,6 +332,8 @@ trainer:
     const anonymous = await sweepd(['ls'], { token: null });
     expect(anonymous.code).toBe(3);
     expect(anonymous.stderr).toContain('API token');
+    // Said for the CLI, not only as the HTTP header to send.
+    expect(anonymous.stderr).toContain('--token TOKEN or SWEEPD_API_TOKEN');
     const wrong = await sweepd(['ls'], { token: 'nope' });
     expect(wrong.code).toBe(3);
     const unknown = await sweepd(['export', 'st_nope']);

@@ -113,7 +113,14 @@ export class ApiClient {
       const payload = await res.json().catch(() => undefined);
       const message = (payload as { error?: string } | undefined)?.error ?? `${res.status} ${res.statusText}`;
       // "no study with id …" from the wrong daemon (SWEEPD_API_URL unset) must say which one answered.
-      throw new ApiError(res.status, res.status === 404 ? `${message} (at ${this.baseUrl})` : message, payload);
+      // The daemon's 401 speaks HTTP ('send Authorization: Bearer …'); a CLI user gives the token so.
+      const shown =
+        res.status === 404
+          ? `${message} (at ${this.baseUrl})`
+          : res.status === 401
+            ? `${message} (with the CLI: --token TOKEN or SWEEPD_API_TOKEN)`
+            : message;
+      throw new ApiError(res.status, shown, payload);
     }
     return res;
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pinoLogger } from '../ops/log.ts';
 import { ApiClient, DEFAULT_API_URL } from './client.ts';
+import { EXIT, ExitError } from './exit-codes.ts';
 import { REPO_ROOT } from './repo-root.ts';
 import { untilSignal } from './signal.ts';
 import { watchStudy } from './watch.ts';
@@ -18,7 +19,9 @@ export async function runQuickstart(options: { port?: number; exitWhenDone: bool
     dataDir: options.dataDir,
     log: pinoLogger({ level: 'warn' }),
   }).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE' || options.port !== undefined) throw err;
+    if (err.code !== 'EADDRINUSE') throw err;
+    if (options.port !== undefined)
+      throw new ExitError(`port ${options.port} on 127.0.0.1 is in use — pass another --port or stop the other process`, EXIT.portInUse);
     process.stdout.write('port 8080 is taken; using a free port\n');
     return startDaemon({ port: 0, dataDir: options.dataDir, log: pinoLogger({ level: 'warn' }) });
   });
