@@ -356,4 +356,18 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.evidence.at(-1)).toMatch(/ranks \d of 2 sgd trials/);
     expect(d.advice).not.toMatch(/below this trial/);
   });
+
+  it('a head whose kernel started at zero is named beside the kernel movement, not silently left out of its count', () => {
+    // The quickstart's logits layer: an update ratio of 0.47 but no movement relative to a zero start.
+    const layers: EpochRecord['layers'] = [
+      { layer: 'fc1', trainable: true, kernelMovement: 0.0056, updateRatio: 0.002, biasMovement: 0.01 },
+      { layer: 'logits', trainable: true, updateRatio: 0.468, biasMovement: 0.2 },
+    ];
+    const t = trial(6, { learning_rate: 0.01 }, [0.7, 0.75, 0.78], layers);
+    const d = diagnoseTrial(t, [t], auc);
+    expect(d.evidence).toContain(
+      'Kernels moved a median 0.56 % from their starting values (largest 0.56 % in fc1; 1 trainable layer(s); not logits, whose kernel started at zero, so it has no movement relative to its start).',
+    );
+  });
 });
+

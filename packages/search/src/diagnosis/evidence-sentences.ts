@@ -28,7 +28,10 @@ export function evidenceSentences(
   if (e.diverged) out.push(`Diverged: ${e.diverged}.`);
   if (e.kernels)
     out.push(
-      `Kernels moved a median ${pct(e.kernels.median)} from their starting values (largest ${pct(e.kernels.max)} in ${e.kernels.maxLayer}; ${e.kernels.layers} trainable layer(s)).`,
+      `Kernels moved a median ${pct(e.kernels.median)} from their starting values (largest ${pct(e.kernels.max)} in ${e.kernels.maxLayer}; ${e.kernels.layers} trainable layer(s)` +
+        (e.kernels.fromZero
+          ? `; not ${e.kernels.fromZero.join(', ')}, whose kernel started at zero, so it has no movement relative to its start).`
+          : ').'),
     );
   if (e.updateRatio)
     out.push(`Last epoch's update ratio ‖ΔW‖/‖W‖: median ${val(e.updateRatio.median)}, largest ${val(e.updateRatio.max)}.`);

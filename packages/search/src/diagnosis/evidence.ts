@@ -28,6 +28,11 @@ export interface Movement {
   max: number;
   maxLayer: string;
   layers: number;
+  /**
+   * Kernel movement only: trainable layers that report an update ratio but no movement, because
+   * their kernel started at zero (a fine-tuned head), so movement relative to the start is undefined.
+   */
+  fromZero?: string[];
 }
 
 export interface TrialEvidence {
@@ -105,7 +110,13 @@ function movement(layers: readonly LayerStats[], key: 'kernelMovement' | 'update
   const mid = sorted.length >> 1;
   const median = sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   const top = found.reduce((a, b) => (b.v > a.v ? b : a));
-  return { median, max: top.v, maxLayer: top.layer, layers: found.length };
+  const fromZero =
+    key === 'kernelMovement'
+      ? layers
+          .filter((l) => l.trainable && !Number.isFinite(l.kernelMovement ?? Number.NaN) && Number.isFinite(l.updateRatio ?? Number.NaN))
+          .map((l) => l.layer)
+      : [];
+  return { median, max: top.v, maxLayer: top.layer, layers: found.length, ...(fromZero.length > 0 ? { fromZero } : {}) };
 }
 
 function largest(
