@@ -88,7 +88,7 @@ describe('distributed: daemon on PostgreSQL, trials over NATS to two worker proc
     const typo = await post({ ...spec, trainer: { ...(spec.trainer as object), pool: 'defualt' } });
     expect(typo.status).toBe(201);
     expect(typo.body.warnings).toEqual([
-      "no worker has joined pool 'defualt' on this bus yet (pools with workers: 'default'): its trials wait until one does (sweepd worker --pool defualt, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)",
+      "no worker has joined pool 'defualt' on this bus yet (pools with workers now: 'default'): its trials wait until one does (sweepd worker --pool defualt, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)",
     ]);
     expect((await fetch(`${d.url}/v1/studies/${typo.body.id}/stop`, { method: 'POST' })).status).toBe(200);
     // A pool its workers serve: no warning.

@@ -58,6 +58,11 @@ export interface Bus {
    * come and go), where the bus can tell: a study for any other pool waits until a worker joins it.
    */
   knownPools?(): Promise<readonly string[]>;
+  /**
+   * The pools with a worker on them now (waiting for a job, or running one), where the bus can
+   * tell: a known pool missing here is one whose workers have all gone.
+   */
+  livePools?(): Promise<readonly string[]>;
 
   // Worker side.
   consumeJobs(options: JobConsumerOptions, handler: (job: TrialJob, control: JobControl) => Promise<void>): Promise<Subscription>;

@@ -370,4 +370,3 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     );
   });
 });
-

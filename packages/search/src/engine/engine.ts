@@ -151,18 +151,44 @@ export class StudyEngine {
    * or workers on another SWEEPD_NATS_PREFIX).
    */
   async poolWarning(pool: string): Promise<string | undefined> {
-    let known: readonly string[] | undefined;
+    const { bus } = this.ctx;
+    let pools: { known: readonly string[]; live: readonly string[] | undefined } | undefined;
     try {
-      known = await this.ctx.bus.knownPools?.();
+      // Bounded: a submit is answered even while the broker is away (the study is stored already).
+      pools = await withTimeout(
+        (async () => {
+          const known = (await bus.knownPools?.()) ?? [];
+          let live = await bus.livePools?.();
+          // A worker between two pull requests looks absent for a moment: look once more.
+          if (live && known.includes(pool) && !live.includes(pool)) {
+            await new Promise((r) => setTimeout(r, 300));
+            live = await bus.livePools?.();
+          }
+          return { known, live };
+        })(),
+        POOL_CHECK_MS,
+      );
     } catch (err) {
       this.ctx.log.warn({ err: errorText(err) }, 'could not list the pools workers have joined');
     }
-    if (!known || known.includes(pool)) return undefined;
-    const others = known.length > 0 ? `pools with workers: ${known.map((p) => `'${p}'`).join(', ')}` : 'no worker has joined any pool';
-    const warning =
-      `no worker has joined pool '${pool}' on this bus yet (${others}): its trials wait until one does ` +
-      `(sweepd worker --pool ${pool}, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)`;
-    this.ctx.log.warn({ pool }, warning);
+    if (!pools || !bus.knownPools) return undefined;
+    const { known, live } = pools;
+    const how = `(sweepd worker --pool ${pool}, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)`;
+    let warning: string | undefined;
+    if (!known.includes(pool)) {
+      const others =
+        live !== undefined
+          ? live.length > 0
+            ? `pools with workers now: ${live.map((p) => `'${p}'`).join(', ')}`
+            : 'no pool has a worker now'
+          : known.length > 0
+            ? `pools workers have joined: ${known.map((p) => `'${p}'`).join(', ')}`
+            : 'no worker has joined any pool';
+      warning = `no worker has joined pool '${pool}' on this bus yet (${others}): its trials wait until one does ${how}`;
+    } else if (live !== undefined && !live.includes(pool)) {
+      warning = `no worker serves pool '${pool}' now (the workers it had have gone): its trials wait until one joins ${how}`;
+    }
+    if (warning) this.ctx.log.warn({ pool }, warning);
     return warning;
   }
 
@@ -208,4 +234,15 @@ export class StudyEngine {
     for (const study of this.ctx.active.values()) clearTimeout(study.retry);
     await this.reports?.close();
   }
+}
+
+/** How long a submit waits to learn which pools have workers before it answers without a warning. */
+const POOL_CHECK_MS = 2_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the bus within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -137,6 +137,17 @@ export class NatsBus implements Bus {
     return pools.sort();
   }
 
+  async livePools(): Promise<readonly string[]> {
+    this.assertOpen();
+    const pools: string[] = [];
+    for await (const info of this.jsm.consumers.list(this.names.jobsStream)) {
+      const pool = this.names.poolOfFilter(info.config.filter_subject ?? '');
+      // An idle worker always has a pull request waiting (each lasts 5 s); a busy one holds jobs.
+      if (pool !== undefined && (info.num_waiting > 0 || info.num_ack_pending > 0)) pools.push(pool);
+    }
+    return pools.sort();
+  }
+
   async dispatch(jobs: readonly TrialJob[]): Promise<void> {
     this.assertOpen();
     // Check every job before sending any, so a bad one does not leave a batch half dispatched.

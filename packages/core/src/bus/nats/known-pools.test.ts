@@ -22,7 +22,12 @@ describe('NatsBus.knownPools', () => {
     } finally {
       await other.cleanup();
     }
+    expect(await env.daemon.livePools()).toEqual(['default', 'gpu.a100']);
     await gpu.close();
     expect(await env.daemon.knownPools()).toEqual(['default', 'gpu.a100']);
-  });
+    // Gone from the pools served now once its last pull request has ended (at most 5 s).
+    const deadline = Date.now() + 8_000;
+    while ((await env.daemon.livePools()).includes('gpu.a100') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await env.daemon.livePools()).toEqual(['default']);
+  }, 20_000);
 });

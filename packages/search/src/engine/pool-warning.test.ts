@@ -1,0 +1,46 @@
+import { LocalBus } from '@sweepd/core';
+import { openStore } from '@sweepd/core/store';
+import { describe, expect, it } from 'vitest';
+import { StudyEngine } from './engine.ts';
+
+/** A bus that says which pools workers have joined and which have workers now, as NATS does. */
+function busWith(known: () => Promise<readonly string[]>, live: () => Promise<readonly string[]>) {
+  return Object.assign(new LocalBus(), { knownPools: known, livePools: live });
+}
+
+describe('StudyEngine.poolWarning', () => {
+  it('tells a pool never joined from one whose workers have gone, and names the pools served now', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    const engine = new StudyEngine({
+      store,
+      bus: busWith(
+        async () => ['cpu', 'gpu'],
+        async () => ['cpu'],
+      ),
+    });
+    try {
+      expect(await engine.poolWarning('cpu')).toBeUndefined();
+      expect(await engine.poolWarning('gpu')).toBe(
+        "no worker serves pool 'gpu' now (the workers it had have gone): its trials wait until one joins (sweepd worker --pool gpu, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)",
+      );
+      expect(await engine.poolWarning('gpu-typo')).toMatch(
+        /^no worker has joined pool 'gpu-typo' on this bus yet \(pools with workers now: 'cpu'\)/,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers within its bound when the broker does not: no warning rather than a hung submit', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    const never = () => new Promise<readonly string[]>(() => {});
+    const engine = new StudyEngine({ store, bus: busWith(never, never) });
+    try {
+      const started = Date.now();
+      expect(await engine.poolWarning('gpu')).toBeUndefined();
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await store.close();
+    }
+  });
+});
