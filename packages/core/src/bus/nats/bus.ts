@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Report, TrialJob } from '../../types.ts';
 import type { Bus, JobConsumerOptions, JobControl, ReportSubscription, Subscription } from '../contract.ts';
+import { DaemonPresence } from './daemon-presence.ts';
 import { JobConsumer } from './job-consumer.ts';
 import { BusNames } from './names.ts';
 import { redactServers } from './redact.ts';
@@ -41,10 +42,13 @@ export interface NatsBusOptions {
   token?: string;
   /** Connection name shown by the server's monitoring. */
   name?: string;
+  /** Between the heartbeats of the daemon reading the reports (a second daemon on the prefix is refused). Default 5 s. */
+  daemonHeartbeatMs?: number;
   log?: (msg: string) => void;
 }
 
 interface Settings {
+  daemonHeartbeatMs: number;
   ackWaitMs: number;
   maxDeliver: number;
   heartbeatMs: number;
@@ -65,6 +69,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
   const names = new BusNames(options.prefix ?? 'sweepd');
   const ackWaitMs = positive('ackWaitMs', options.ackWaitMs ?? 30_000);
   const settings: Settings = {
+    daemonHeartbeatMs: positive('daemonHeartbeatMs', options.daemonHeartbeatMs ?? 5_000),
     ackWaitMs,
     maxDeliver: positive('maxDeliver', options.maxDeliver ?? 3),
     heartbeatMs: positive('heartbeatMs', options.heartbeatMs ?? Math.min(10_000, Math.floor(ackWaitMs / 3))),
@@ -110,6 +115,7 @@ export class NatsBus implements Bus {
   private readonly stops: StopWatch;
   private readonly jobConsumers = new Set<JobConsumer>();
   private reportConsumer: ReportConsumer | undefined;
+  private presence: DaemonPresence | undefined;
   private closing = false;
   private readonly statusLoop: Promise<void>;
 
@@ -183,26 +189,41 @@ export class NatsBus implements Bus {
   async consumeReports(handler: ReportHandler): Promise<ReportSubscription> {
     this.assertOpen();
     if (this.reportConsumer) throw new Error('NatsBus: reports already have a consumer');
-    const consumer = await ReportConsumer.start(
-      {
-        nc: this.connection,
-        js: this.js,
-        jsm: this.jsm,
-        names: this.names,
-        maxBatch: this.settings.reportBatch,
-        ackWaitMs: REPORT_ACK_WAIT_MS,
-        heartbeatMs: Math.min(this.settings.heartbeatMs, REPORT_ACK_WAIT_MS / 3),
-        retryDelayMs: this.settings.retryDelayMs,
-        retryTimeoutMs: this.settings.publishTimeoutMs,
-        log: this.log,
-      },
-      handler,
-    );
+    // Refused (DaemonConflictError) while another daemon reads this prefix's reports.
+    const presence = await DaemonPresence.claim(this.js, this.jsm, this.names, {
+      intervalMs: this.settings.daemonHeartbeatMs,
+      log: this.log,
+    });
+    this.presence = presence;
+    let consumer: ReportConsumer;
+    try {
+      consumer = await ReportConsumer.start(
+        {
+          nc: this.connection,
+          js: this.js,
+          jsm: this.jsm,
+          names: this.names,
+          maxBatch: this.settings.reportBatch,
+          ackWaitMs: REPORT_ACK_WAIT_MS,
+          heartbeatMs: Math.min(this.settings.heartbeatMs, REPORT_ACK_WAIT_MS / 3),
+          retryDelayMs: this.settings.retryDelayMs,
+          retryTimeoutMs: this.settings.publishTimeoutMs,
+          log: this.log,
+        },
+        handler,
+      );
+    } catch (err) {
+      await presence.release();
+      this.presence = undefined;
+      throw err;
+    }
     this.reportConsumer = consumer;
     return {
       close: async () => {
         await consumer.close();
         if (this.reportConsumer === consumer) this.reportConsumer = undefined;
+        await presence.release();
+        if (this.presence === presence) this.presence = undefined;
       },
       caughtUp: (timeoutMs) => consumer.caughtUp(timeoutMs),
     };
@@ -281,6 +302,8 @@ export class NatsBus implements Bus {
       this.log(`closing the report consumer failed: ${messageOf(err)}`);
     }
     this.reportConsumer = undefined;
+    await this.presence?.release();
+    this.presence = undefined;
     this.stops.close();
     if (!this.connection.isClosed()) {
       try {

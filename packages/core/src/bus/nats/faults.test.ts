@@ -94,12 +94,6 @@ describe('NatsBus faults', () => {
       });
       await waitUntil(() => started, `delivery ${restart + 1} to start`);
       await worker.close(); // a graceful shutdown: the running job is handed back
-      {
-        const jsm0 = await jetstreamManager(env.daemon.connection);
-        console.error('STREAM', JSON.stringify((await jsm0.streams.info(env.daemon.names.jobsStream)).state));
-        for await (const ci of jsm0.consumers.list(env.daemon.names.jobsStream))
-          console.error('CONSUMER', ci.name, ci.num_pending, ci.num_ack_pending, ci.num_waiting, ci.delivered.stream_seq);
-      }
     }
     const last = await env.worker();
     await last.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
@@ -222,7 +216,8 @@ describe('NatsBus faults', () => {
   });
 
   it('hands reports published while the daemon was down, and those it had not acknowledged, to the next daemon in order', async () => {
-    env = await natsBuses();
+    // The crashed daemon is this process, alive: the next one knows it gone when its heartbeats stop.
+    env = await natsBuses({ daemonHeartbeatMs: 200 });
     const worker = await env.worker();
     let held = 0;
     let crash!: () => void;
@@ -240,7 +235,7 @@ describe('NatsBus faults', () => {
     for (let e = 11; e <= 20; e++) await worker.publishReport(epoch('t1', e));
     await worker.publishReport({ kind: 'final', studyId: 'st_suite', trialId: 't1', state: 'completed' });
 
-    const restarted = await env.worker();
+    const restarted = await env.worker({ daemonHeartbeatMs: 200 });
     const reports: Report[] = [];
     const startedAt = Date.now();
     await restarted.consumeReports(async (batch) => {

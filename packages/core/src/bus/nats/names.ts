@@ -28,6 +28,7 @@ export class BusNames {
   readonly jobsStream: string;
   readonly reportsStream: string;
   readonly stopsStream: string;
+  readonly daemonStream: string;
   readonly reportsConsumer: string;
 
   constructor(readonly prefix: string) {
@@ -36,6 +37,7 @@ export class BusNames {
     this.jobsStream = `${upper}_JOBS`;
     this.reportsStream = `${upper}_REPORTS`;
     this.stopsStream = `${upper}_STOPS`;
+    this.daemonStream = `${upper}_DAEMON`;
     this.reportsConsumer = `${prefix}_reports`;
   }
 
@@ -47,6 +49,10 @@ export class BusNames {
   }
   get stopsSubjects(): string {
     return `${this.prefix}.stops.*`;
+  }
+  /** Where the daemon reading this prefix's reports says it is alive. */
+  get daemonSubject(): string {
+    return `${this.prefix}.daemon`;
   }
 
   /** One subject per trial, so the stream can refuse a second copy of a pending job. */

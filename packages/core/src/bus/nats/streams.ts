@@ -52,7 +52,20 @@ export async function ensureStreams(jsm: JetStreamManager, names: BusNames, sett
     max_age: nanos(settings.stopRetentionMs),
     duplicate_window: Math.min(duplicateWindow, nanos(settings.stopRetentionMs)),
   });
+  await ensureStream(jsm, {
+    name: names.daemonStream,
+    subjects: [names.daemonSubject],
+    // The latest heartbeat of the daemon reading the reports (see daemon-presence.ts).
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_msgs_per_subject: 1,
+    max_age: nanos(DAEMON_HEARTBEAT_MAX_AGE_MS),
+    duplicate_window: nanos(Math.min(settings.duplicateWindowMs, DAEMON_HEARTBEAT_MAX_AGE_MS)),
+  });
 }
+
+/** A daemon heartbeat older than this is gone from its stream: its daemon is long dead. */
+export const DAEMON_HEARTBEAT_MAX_AGE_MS = 60_000;
 
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
