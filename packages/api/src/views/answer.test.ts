@@ -243,6 +243,13 @@ describe('studyAnswer', () => {
     expect(onlyFailed.verdict).toBe(
       'No trial reported val_auc_macro without failing (1 failed after reporting it): there is no config to recommend.',
     );
+    // Failed before reporting anything: nothing of theirs to leave unranked.
+    const failedAtStart = studyAnswer(spec, 'failed', [
+      { ...trial(0, adam, [], 'val_auc_macro', true), state: 'failed', reason: 'exit code 3' },
+      { ...trial(1, adam, [], 'val_auc_macro', true), state: 'failed', reason: 'exit code 3' },
+    ]);
+    expect(failedAtStart.failures).toBe('All 2 trials failed: exit code 3.');
+    expect(failedAtStart.verdict).toBe('No trial reported val_auc_macro: there is no config to recommend.');
 
     // Reported, but never finite.
     const nan: TrialRecord = { ...trial(0, adam, [Number.NaN, Number.NaN], 'val_auc_macro', true), state: 'failed', value: undefined };

@@ -103,7 +103,12 @@ function withNotes(answer: StudyAnswer, trials: readonly TrialRecord[]): StudyAn
         failed.map((t) => t.reason),
         failed.length === trials.length ? 'all' : { of: trials.length },
       ),
-    )}. ${failed.length === 1 ? 'It is not ranked, whatever it' : 'They are not ranked, whatever they'} reported before failing.`;
+    )}.${
+      // Only where one of them had reported something: "whatever they reported" of nothing says nothing.
+      failed.some((t) => t.epochs.length > 0)
+        ? ` ${failed.length === 1 ? 'It is not ranked, whatever it' : 'They are not ranked, whatever they'} reported before failing.`
+        : ''
+    }`;
   const d = answer.best?.diagnosis;
   if (!answer.best || !d) return answer;
   const caveat =
@@ -311,7 +316,7 @@ function capital(text: string): string {
 }
 
 /** The verdict when no trial can be ranked: none has reported yet, or, in a finished study, none did without failing. */
-function noValue(metric: string, state: StudyState, trials: readonly TrialRecord[]): string {
+export function noValue(metric: string, state: StudyState, trials: readonly TrialRecord[]): string {
   if (state === 'running') return `No trial has reported ${metric} yet.`;
   const failedWithValue = trials.filter((t) => t.state === 'failed' && t.value !== undefined && Number.isFinite(t.value)).length;
   if (failedWithValue > 0)

@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { bestConfig, ExportError, renderBestConfig } from '../../views/export.ts';
 import { leaderboard, leaderboardPage, paramColumns, storePageRows } from '../../views/leaderboard.ts';
 import { diagnosisObjective } from '../../views/diagnosis-objective.ts';
-import { studyAnswer } from '../../views/answer.ts';
+import { noValue, studyAnswer } from '../../views/answer.ts';
 import { trialView } from '../../views/study.ts';
 import type { Api, RouteDeps } from '../deps.ts';
 import { findStudy, HttpError } from '../errors.ts';
@@ -128,7 +128,7 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
         409,
         study.state === 'running'
           ? `study ${study.id} has no trial with a ${metric} value yet`
-          : `study ${study.id} ${study.state === 'stopped' ? 'was stopped' : study.state}, and no trial reported ${metric} without failing: there is no config to export`,
+          : `study ${study.id} ${study.state === 'stopped' ? 'was stopped' : study.state}: ${lowerFirst(noValue(metric, study.state, trials)).replace('config to recommend', 'config to export')}`,
       );
     }
     let rendered: ReturnType<typeof renderBestConfig>;
@@ -145,4 +145,8 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
       ...(best.caveat ? { 'sweepd-caveat': encodeURIComponent(best.caveat) } : {}),
     }) as never;
   });
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
