@@ -87,9 +87,12 @@ def load_disk(directory: str) -> Dataset:
     return Dataset(manifest.get("name") or os.path.basename(os.path.abspath(directory)), classes, out["train"], out["val"], fingerprint.hexdigest())
 
 
-def synthetic(train_size: int, val_size: int, image_size: int, num_classes: int, seed: int) -> Dataset:
+def synthetic(
+    train_size: int, val_size: int, image_size: int, num_classes: int, seed: int, noise: float = 0.35, signal: float = 1.0
+) -> Dataset:
     """Coloured blobs over noise, one blob per class present (prevalence 0.3). As in real
-    fine-tuning data, the last class never occurs in validation: its AUC is undefined and listed."""
+    fine-tuning data, the last class never occurs in validation: its AUC is undefined and listed.
+    `noise` (uniform noise amplitude) and `signal` (blob brightness) set how hard it is."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:image_size, 0:image_size] / image_size
     patterns = []
@@ -103,11 +106,14 @@ def synthetic(train_size: int, val_size: int, image_size: int, num_classes: int,
         labels = (rng.random((n, num_classes)) < 0.3).astype(np.uint8)
         if absent_last and num_classes > 1:
             labels[:, -1] = 0
-        images = 0.35 * rng.random((n, image_size, image_size, 3), dtype=np.float32)
-        images += np.tensordot(labels.astype(np.float32), patterns, axes=1)
+        images = noise * rng.random((n, image_size, image_size, 3), dtype=np.float32)
+        images += signal * np.tensordot(labels.astype(np.float32), patterns, axes=1)
         return Split(np.clip(images * 255, 0, 255).astype(np.uint8), labels)
 
     train = split(train_size, False)
     val = split(val_size, True)
-    fingerprint = hashlib.sha256(f"synthetic:v1:{train_size}:{val_size}:{image_size}:{num_classes}:{seed}".encode()).hexdigest()
+    shape = f"{train_size}:{val_size}:{image_size}:{num_classes}:{seed}"
+    # The original key for the original look, so feature caches made before these options stay valid.
+    key = f"synthetic:v1:{shape}" if (noise, signal) == (0.35, 1.0) else f"synthetic:v2:{shape}:{noise}:{signal}"
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()
     return Dataset("synthetic", [f"obj_{k}" for k in range(num_classes)], train, val, fingerprint)

@@ -68,6 +68,8 @@ def parse_flags(argv=None) -> argparse.Namespace:
     p.add_argument("--val_size", type=int, default=256, help="synthetic: validation images")
     p.add_argument("--num_classes", type=int, default=5, help="synthetic: classes")
     p.add_argument("--synthetic_image_size", type=int, default=32, help="synthetic: generated image size")
+    p.add_argument("--synthetic_noise", type=float, default=0.35, help="synthetic: noise amplitude (higher is harder)")
+    p.add_argument("--synthetic_signal", type=float, default=1.0, help="synthetic: brightness of the class blobs (lower is harder)")
     p.add_argument("--image_size", type=int, default=0, help="resize inputs to this size on the device (e.g. 299 for inception_v4); 0: as stored")
     p.add_argument("--preprocessing_name", default="inception", choices=["inception", "imagenet", "none"], help="inception: [-1, 1] as TF-slim; imagenet: mean/std; none: [0, 1]")
     # the TF-slim training flags
@@ -250,7 +252,9 @@ def main(argv=None) -> int:
     if flags.dataset == "disk":
         data = load_disk(flags.data_dir)
     else:
-        data = synthetic(flags.train_size, flags.val_size, flags.synthetic_image_size, flags.num_classes, flags.seed)
+        data = synthetic(
+            flags.train_size, flags.val_size, flags.synthetic_image_size, flags.num_classes, flags.seed, flags.synthetic_noise, flags.synthetic_signal
+        )
     classes = len(data.classes)
     inputs = Inputs(device, flags.image_size, flags.preprocessing_name)
 
