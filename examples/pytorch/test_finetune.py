@@ -215,3 +215,17 @@ def test_tiny_wide_resnet_blocks():
     b = build_backbone("tiny_wide_resnet", 3)
     assert len(b.blocks) == 7 and b.classifier.in_features == 128
     assert b.model(torch.zeros(2, 3, 32, 32)).shape == (2, 3)
+
+
+def test_synthetic_difficulty_changes_the_images_and_the_cache_key():
+    from data import synthetic
+
+    easy = synthetic(16, 8, 8, 3, seed=1)
+    again = synthetic(16, 8, 8, 3, seed=1, noise=0.35, signal=1.0)
+    hard = synthetic(16, 8, 8, 3, seed=1, noise=0.8, signal=0.35)
+    # The defaults are the original data, under the original key (feature caches stay valid).
+    assert easy.fingerprint == again.fingerprint
+    assert (easy.train.images == again.train.images).all()
+    assert hard.fingerprint != easy.fingerprint
+    assert (hard.train.labels == easy.train.labels).all()
+    assert not (hard.train.images == easy.train.images).all()
