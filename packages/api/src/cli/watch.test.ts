@@ -29,4 +29,13 @@ describe('watch screen', () => {
     expect(head(board('stopped', 0, true))).toBe('demo (st_1) · stopped · maximize val_auc_macro');
     expect(head(board('running', 2, false))).toBe('demo (st_1) · running · maximize val_auc_macro');
   });
+
+  it('reads 100 % only once every trial has ended, not when the last one reported its last epoch', () => {
+    const progress = (finished: number, epochsDone: number) =>
+      drawScreen({ ...board('running', 4 - finished, false), progress: { finished, epochsDone } }, 20, 1000).split('\n')[1];
+    // 3 of 4 trials over, the fourth at its last epoch but still running.
+    expect(progress(3, 12)).toMatch(/ 99% · 3\/4 trials/);
+    expect(progress(4, 12)).toMatch(/ 100% · 4\/4 trials/);
+  });
 });
+

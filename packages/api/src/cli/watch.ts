@@ -102,8 +102,9 @@ export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): st
   const elapsed = (now - Date.parse(study.createdAt)) / 1000;
   const eta =
     fraction > 0.02 && fraction < 1 && !FINISHED.has(study.state) ? ` · ETA ${formatDuration((elapsed / fraction) * (1 - fraction))}` : '';
-  // Rounded down: "100 %" only once every trial's budget is spent or given up.
-  const percent = Math.floor(fraction * 100);
+  // Rounded down, and "100 %" only once every trial has ended: a trial that reported its last
+  // epoch may still be running (evaluating, writing its end).
+  const percent = finished >= total ? Math.floor(fraction * 100) : Math.min(99, Math.floor(fraction * 100));
   // Only a ranked row is the best: unranked rows (failed trials among them) may carry values too.
   const best = board.rows[0]?.rank === null ? undefined : board.rows[0]?.value;
   const head =
