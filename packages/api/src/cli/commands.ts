@@ -162,7 +162,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     case 'ls': {
       const { values } = parse(args, clientOptions);
       const { studies } = await client(values).json<{ studies: StudyListItem[] }>('GET', '/v1/studies');
-      process.stdout.write(`${renderStudies(studies)}\n`);
+      process.stdout.write(`${renderStudies(studies, process.stdout.isTTY ? 80 : Number.POSITIVE_INFINITY)}\n`);
       return 0;
     }
     case 'watch': {
@@ -215,7 +215,9 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         'GET',
         `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard`,
       );
-      process.stdout.write(`${renderLeaderboard(board.rows, { columns: board.columns, total: board.total })}\n`);
+      // Cut to fit a terminal; whole where the output is piped or saved.
+      const reasonWidth = process.stdout.isTTY ? 60 : Number.POSITIVE_INFINITY;
+      process.stdout.write(`${renderLeaderboard(board.rows, { columns: board.columns, total: board.total, reasonWidth })}\n`);
       return 0;
     }
     case 'trial': {

@@ -74,6 +74,16 @@ describe('leaderboard table', () => {
     expect(more).toBe('… 119 more');
   });
 
+  it('prints parameters with 3 significant digits, as the answer does, and cuts reasons only for a terminal', () => {
+    const reason = 'median: best val_auc_macro 0.5079 at epoch 2 is below the median 0.5115 of 9 trials at epoch 2';
+    const rows = [row({ params: { learning_rate: 0.004641 } }), row({ number: 1, rank: 2, params: { learning_rate: 0.01 }, reason })];
+    const [, first, second] = renderLeaderboard(rows, { columns: ['learning_rate'] }).split('\n');
+    expect(first).toMatch(/^\s*1\s+0\s+0\.00464\s/);
+    expect(second).toMatch(/^\s*2\s+1\s+0\.01\s+.*is below the m…$/);
+    const piped = renderLeaderboard(rows, { columns: ['learning_rate'], reasonWidth: Number.POSITIVE_INFINITY }).split('\n')[2];
+    expect(piped?.endsWith(reason)).toBe(true);
+  });
+
   it('a trial still in flight with a stop reason reads stopping, not running', () => {
     const text = renderLeaderboard([
       row({ number: 0, state: 'running', epochs: 1, reason: 'stopped by user' }),

@@ -1,16 +1,18 @@
 import type { LeaderboardRow } from '../views/leaderboard.ts';
 
 /** Formats a number for a narrow column: 4 decimals, exponent form for the very small and large (learning rates). */
+/** A parameter's value: 3 significant digits (0.00464, 0.01, 0.0905), as the answer prints them; exponent form for the very small and large. */
 export function formatValue(v: unknown): string {
   if (typeof v !== 'number') return String(v);
   if (Number.isInteger(v)) return String(v);
   if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(2);
-  return v.toFixed(4);
+  return String(Number(v.toPrecision(3)));
 }
 
 /** An objective's value: always 4 decimals (an AUC of exactly 1 is 1.0000), exponent form for the very small and large. */
 export function formatMetric(v: number): string {
-  return Number.isInteger(v) && Math.abs(v) < 1e5 ? v.toFixed(4) : formatValue(v);
+  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(2);
+  return v.toFixed(4);
 }
 
 export function progressBar(done: number, total: number, width = 10): string {
@@ -43,7 +45,8 @@ export function renderTable(header: readonly string[], body: readonly string[][]
  */
 export function renderLeaderboard(
   rows: readonly LeaderboardRow[],
-  opts: { bars?: boolean; limit?: number; columns?: readonly string[]; total?: number } = {},
+  /** `reasonWidth`: where a reason is cut (60; Infinity for output that is not a terminal). */
+  opts: { bars?: boolean; limit?: number; columns?: readonly string[]; total?: number; reasonWidth?: number } = {},
 ): string {
   const shown = rows.slice(0, opts.limit ?? rows.length);
   const paramNames = opts.columns ?? [...new Set(shown.flatMap((r) => Object.keys(r.params)))];
@@ -55,7 +58,7 @@ export function renderLeaderboard(
     r.value === null ? '-' : formatMetric(r.value),
     opts.bars ? `${progressBar(r.epochs, r.maxEpochs)} ${r.epochs}/${r.maxEpochs}` : `${r.epochs}/${r.maxEpochs}`,
     trialStateText(r),
-    truncate(r.reason ?? '', 60),
+    truncate(r.reason ?? '', opts.reasonWidth ?? 60),
   ]);
   const hidden = (opts.total ?? rows.length) - shown.length;
   return renderTable(header, body, ['rank', 'trial', 'best']) + (hidden > 0 ? `\n… ${hidden} more` : '');
@@ -78,7 +81,7 @@ export interface StudyListItem {
 }
 
 /** `sweepd ls`: one row per study, with a header; a failed or stopped study shows why. */
-export function renderStudies(studies: readonly StudyListItem[]): string {
+export function renderStudies(studies: readonly StudyListItem[], reasonWidth = 80): string {
   if (studies.length === 0) return 'no studies yet: sweepd submit FILE';
   const body = studies.map((s) => {
     const done = (s.counts.completed ?? 0) + (s.counts.stopped ?? 0) + (s.counts.failed ?? 0);
@@ -92,7 +95,7 @@ export function renderStudies(studies: readonly StudyListItem[]): string {
       state,
       `${done}/${s.budget.max_trials}${failed}`,
       s.best === null ? '-' : formatMetric(s.best),
-      truncate(s.reason ?? '', 80),
+      truncate(s.reason ?? '', reasonWidth),
     ];
   });
   return renderTable(['id', 'name', 'state', 'trials', 'best', 'reason'], body, ['trials', 'best']);

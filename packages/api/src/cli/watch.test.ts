@@ -38,4 +38,3 @@ describe('watch screen', () => {
     expect(progress(4, 12)).toMatch(/ 100% · 4\/4 trials/);
   });
 });
-
