@@ -50,4 +50,25 @@ describe('sweepd trial', () => {
     expect(text).toContain('  loss by epoch (30): 1.0000 → 0.5000 → 0.3333 → … → ');
     expect(text.split(' → ')).toHaveLength(12);
   });
+
+  it('a failed trial shows the end of its stderr, as the dashboard does', () => {
+    const stderr = Array.from({ length: 15 }, (_, i) => `line ${i + 1}`);
+    stderr[14] = 'RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB';
+    const text = trialText(
+      {
+        study: 'st_a',
+        number: 2,
+        state: 'failed',
+        value: null,
+        reason: 'exit code 1: RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB',
+        params: {},
+        notes: { stderr_tail: stderr, trial_dir: '/t' },
+        epochs: [],
+        diagnosis: null,
+      },
+      'val_auc_macro',
+    );
+    expect(text).toContain(['  stderr (last 12 lines):', '    | line 4', ...stderr.slice(4).map((l) => `    | ${l}`)].join('\n'));
+    expect(text).not.toContain('| line 3\n');
+  });
 });

@@ -22,6 +22,9 @@ const COURSE_EPOCHS = 12;
  * objective epoch by epoch, its diagnosis (evidence and advice) and, for the command runner,
  * where its logs are.
  */
+/** Lines of a failed trial's stderr that `sweepd trial` prints (the log file has them all). */
+const STDERR_LINES = 12;
+
 export function trialText(trial: TrialForText, metric: string): string {
   const best = trial.value === null ? '' : ` · best ${metric} ${formatMetric(trial.value)}`;
   const lines = [`trial ${trial.number} of ${trial.study} · ${trial.state}${best}`];
@@ -32,6 +35,17 @@ export function trialText(trial: TrialForText, metric: string): string {
       .join(', ')}`,
   );
   if (trial.reason) lines.push(`  reason: ${trial.reason}`);
+  // A failed trial's last words: the end of its stderr, as the dashboard shows it (last lines first to go).
+  const tail = Array.isArray(trial.notes.stderr_tail)
+    ? (trial.notes.stderr_tail as unknown[]).map(String)
+    : typeof trial.notes.stderr_tail === 'string'
+      ? trial.notes.stderr_tail.split('\n')
+      : [];
+  if (trial.state === 'failed' && tail.length > 0) {
+    const shown = tail.slice(-STDERR_LINES);
+    lines.push(`  stderr (last ${shown.length} line${shown.length === 1 ? '' : 's'}):`);
+    for (const line of shown) lines.push(`    | ${line}`);
+  }
   const course = [...trial.epochs]
     .sort((a, b) => a.epoch - b.epoch)
     .map((e) => {
