@@ -6,7 +6,13 @@ describe('describeFailures', () => {
     expect(describeFailures(['exit code 1: OOM', 'exit code 1: OOM', 'hung'], 'all')).toBe(
       'all 3 trials failed; 2 of them: exit code 1: OOM (and 1 other reason)',
     );
-    expect(describeFailures(['exit code 1: OOM', 'exit code 1: OOM'], 'in-a-row')).toBe('2 trials in a row failed: exit code 1: OOM');
+    expect(describeFailures(['exit code 1: OOM', 'exit code 1: OOM'], { inARowLimit: 2 })).toBe(
+      '2 trials in a row failed: exit code 1: OOM',
+    );
+    // Two trials ended together past the limit: the count is said beside the limit.
+    expect(describeFailures(['OOM', 'OOM', 'OOM'], { inARowLimit: 2 })).toBe(
+      '3 trials in a row failed (the limit, budget.max_consecutive_failures, is 2): OOM',
+    );
     expect(describeFailures(['exit code 4: CUDA error', 'hung', 'exit code 4: CUDA error'], { of: 8 })).toBe(
       '3 of 8 trials failed; 2 of them: exit code 4: CUDA error (and 1 other reason)',
     );

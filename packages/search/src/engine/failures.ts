@@ -8,14 +8,14 @@ const MAX_REASON_CHARS = 400;
 
 /**
  * `all 8 trials failed: <reason>` when every trial failed (`all`), `5 trials in a row failed:
- * <reason>` (`in-a-row`), `none of the 8 trials reported a finite val_auc_macro: <reason>` (a
+ * <reason>` (`{ inARowLimit: 5 }`), `none of the 8 trials reported a finite val_auc_macro: <reason>` (a
  * metric's name), or `3 of 8 trials failed: <reason>` (some of a study's trials, `{ of: 8 }`);
  * when the reasons differ, the most common one with its count (`; 3 of them: <reason> (and 2
  * other reasons)`).
  */
 export function describeFailures(
   reasons: readonly (string | undefined)[],
-  how: 'all' | 'in-a-row' | { noValueOf: string } | { of: number },
+  how: 'all' | { inARowLimit: number } | { noValueOf: string } | { of: number },
 ): string {
   const counts = new Map<string, number>();
   for (const r of reasons) {
@@ -36,8 +36,9 @@ export function describeFailures(
       ? reasons.length === 1
         ? 'its one trial failed'
         : `all ${reasons.length} trials failed`
-      : how === 'in-a-row'
-        ? `${reasons.length} trials in a row failed`
+      : 'inARowLimit' in how
+        ? // More than the limit when trials ended together: said beside it, so the count does not read as a misread limit.
+          `${reasons.length} trials in a row failed${reasons.length > how.inARowLimit ? ` (the limit, budget.max_consecutive_failures, is ${how.inARowLimit})` : ''}`
         : 'of' in how
           ? `${reasons.length} of ${how.of} trials failed`
           : reasons.length === 1

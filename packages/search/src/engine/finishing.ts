@@ -62,7 +62,7 @@ export async function failOnMisnamedObjective(ctx: EngineContext, study: ActiveS
 export async function failOnRepeatedFailures(ctx: EngineContext, study: ActiveStudy): Promise<boolean> {
   const { failuresInARow } = study;
   if (failuresInARow.length < study.maxConsecutiveFailures || study.isComplete()) return false;
-  await failStudy(ctx, study.id, describeFailures(failuresInARow, 'in-a-row'));
+  await failStudy(ctx, study.id, describeFailures(failuresInARow, { inARowLimit: study.maxConsecutiveFailures }));
   return true;
 }
 
