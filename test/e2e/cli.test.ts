@@ -343,6 +343,9 @@ trainer:
 
   it('usage (2) and unreachable (4)', async () => {
     expect((await sweepd(['frobnicate'])).code).toBe(2);
+    const bogus = await sweepd(['ls', '--bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain("sweepd: unknown option '--bogus' (this command takes --api, --token)");
     expect((await sweepd(['submit'])).code).toBe(2);
     expect((await sweepd(['submit', path.join(dir, 'missing.yaml')])).code).toBe(2);
     expect((await sweepd(['export', done, '--format', 'xml'])).code).toBe(2);

@@ -25,7 +25,12 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
     try {
       return parseArgs({ args, options, allowPositionals: true, strict: true });
     } catch (err) {
-      throw new UsageError((err as Error).message);
+      // Node's own words suggest '-- "--bogus"' with an unbalanced quote; the option is what matters.
+      const unknown = /^Unknown option '([^']+)'/.exec((err as Error).message);
+      const known = Object.keys(options).map((o) => `--${o}`);
+      throw new UsageError(
+        unknown ? `unknown option '${unknown[1]}'${known.length > 0 ? ` (this command takes ${known.join(', ')})` : ''}` : (err as Error).message,
+      );
     }
   })();
   const extra = parsed.positionals[positionals];
