@@ -24,7 +24,8 @@ export const USAGE = `usage: sweepd <command> [options]
   Client commands take --api URL (SWEEPD_API_URL, default http://127.0.0.1:8080) and --token T (SWEEPD_API_TOKEN).
   Environment for up: SWEEPD_DATABASE_URL, SWEEPD_NATS_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_LOG_LEVEL.
   For up and worker: SWEEPD_NATS_PREFIX (stream/subject prefix), SWEEPD_NATS_ACK_WAIT_MS (redelivery
-  of a silent worker's job), SWEEPD_CACHE_DIR (models and features), SWEEPD_TF_BACKEND.
+  of a silent worker's job), SWEEPD_CACHE_DIR (models and features), SWEEPD_TF_BACKEND,
+  SWEEPD_TRAINER_THREADS (gradient threads per tfjs trainer process).
 `;
 
 /** The footer (exit codes, client options, environment), kept whole in every command's help. */
