@@ -356,6 +356,11 @@ trainer:
     const badPool = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--pool', 'bad pool']);
     expect(badPool.code).toBe(2);
     expect(badPool.stderr).toContain("--pool 'bad pool' may hold only letters, digits, _ . : - and must not start with a symbol");
+    const httpNats = await sweepd(['worker', '--nats', 'http://user:pw@127.0.0.1:4222']);
+    expect(httpNats.code).toBe(2);
+    expect(httpNats.stderr).toContain(
+      "--nats: the NATS URL must start with nats:// or tls:// and name a host (got 'http://***@127.0.0.1:4222')",
+    );
     const noSlots = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--concurrency', '0']);
     expect(noSlots.code).toBe(2);
     expect(noSlots.stderr).toContain('--concurrency must be at least 1');

@@ -27,5 +27,21 @@ export function natsPrefix(env: NodeJS.ProcessEnv = process.env): string {
 /** The NATS bus of a daemon or a worker, with the settings both read from the environment. */
 export async function connectNats(url: string, log: Logger): Promise<Bus> {
   const { connectNatsBus } = await import('@sweepd/core/nats');
+  const problem = natsUrlProblem(url);
+  if (problem) throw new Error(problem);
   return connectNatsBus({ servers: url, ...natsOptionsFromEnv(), log: (msg: string) => log.info({}, msg) });
+}
+
+/**
+ * What is wrong with a NATS URL (or comma-separated list), or undefined: the client would take
+ * http://host:4222 or a bare host and talk NATS to it. Credentials are not echoed.
+ */
+export function natsUrlProblem(url: string): string | undefined {
+  for (const server of url.split(',').map((s) => s.trim())) {
+    if (!/^(nats|tls):\/\/[^/]/i.test(server)) {
+      const shown = server.replace(/\/\/[^@/]*@/, '//***@');
+      return `the NATS URL must start with nats:// or tls:// and name a host (got '${shown}')`;
+    }
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { nameSchema } from '@sweepd/core';
+import { natsUrlProblem } from '../nats.ts';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
 import { ApiClient, DEFAULT_API_URL } from './client.ts';
 import { runQuickstart } from './quickstart.ts';
@@ -29,7 +30,9 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
       const unknown = /^Unknown option '([^']+)'/.exec((err as Error).message);
       const known = Object.keys(options).map((o) => `--${o}`);
       throw new UsageError(
-        unknown ? `unknown option '${unknown[1]}'${known.length > 0 ? ` (this command takes ${known.join(', ')})` : ''}` : (err as Error).message,
+        unknown
+          ? `unknown option '${unknown[1]}'${known.length > 0 ? ` (this command takes ${known.join(', ')})` : ''}`
+          : (err as Error).message,
       );
     }
   })();
@@ -84,12 +87,15 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const log = pinoLogger({ level: level as LogLevel });
       const port = portOption(values.port ?? process.env.SWEEPD_PORT) ?? 8080;
       const host = values.host ?? '127.0.0.1';
+      const natsUrl = values['nats-url'] ?? process.env.SWEEPD_NATS_URL;
+      const badNatsUrl = natsUrl ? natsUrlProblem(natsUrl) : undefined;
+      if (badNatsUrl) throw new UsageError(`--nats-url: ${badNatsUrl}`);
       const daemon = await startDaemon({
         port,
         host: values.host,
         dataDir: values['data-dir'],
         databaseUrl: values['database-url'] ?? process.env.SWEEPD_DATABASE_URL,
-        natsUrl: values['nats-url'] ?? process.env.SWEEPD_NATS_URL,
+        natsUrl,
         workers: intOption(values.workers, 'workers'),
         pool: values.pool,
         token: values.token ?? (process.env.SWEEPD_API_TOKEN || undefined),
@@ -127,6 +133,8 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const { runWorkerProcess } = await import('./worker.ts');
       const nats = values.nats ?? process.env.SWEEPD_NATS_URL;
       if (!nats) throw new UsageError('worker needs --nats URL (or SWEEPD_NATS_URL)');
+      const badNats = natsUrlProblem(nats);
+      if (badNats) throw new UsageError(`--nats: ${badNats}`);
       const pool = values.pool ?? 'default';
       // A pool no spec can name would never get a job.
       const named = nameSchema.safeParse(pool);
