@@ -71,4 +71,40 @@ describe('sweepd trial', () => {
     expect(text).toContain(['  stderr (last 12 lines):', '    | line 4', ...stderr.slice(4).map((l) => `    | ${l}`)].join('\n'));
     expect(text).not.toContain('| line 3\n');
   });
+
+  it('says when its epochs come from a later delivery of its job', () => {
+    const text = trialText(
+      {
+        study: 'st_a',
+        number: 1,
+        state: 'running',
+        value: 0.6,
+        reason: null,
+        params: {},
+        notes: {},
+        epochs: [],
+        diagnosis: null,
+        attempt: 2,
+      },
+      'val_auc_macro',
+    );
+    expect(text).toContain('  delivery: 2 (its job was delivered again, after a worker died or handed it back;');
+    expect(
+      trialText(
+        {
+          study: 'st_a',
+          number: 1,
+          state: 'running',
+          value: null,
+          reason: null,
+          params: {},
+          notes: {},
+          epochs: [],
+          diagnosis: null,
+          attempt: 1,
+        },
+        'm',
+      ),
+    ).not.toContain('delivery');
+  });
 });

@@ -12,6 +12,8 @@ export interface TrialForText {
   notes: Record<string, unknown>;
   epochs: ReadonlyArray<{ epoch: number; metrics: Record<string, number | null> }>;
   diagnosis: Diagnosis | null;
+  /** Which delivery of its job the epochs come from (1 = the first); null before it started. */
+  attempt?: number | null;
 }
 
 /** At most this many epochs of the objective on one line; longer curves show their start and end. */
@@ -35,6 +37,10 @@ export function trialText(trial: TrialForText, metric: string): string {
       .join(', ')}`,
   );
   if (trial.reason) lines.push(`  reason: ${trial.reason}`);
+  if (typeof trial.attempt === 'number' && trial.attempt > 1)
+    lines.push(
+      `  delivery: ${trial.attempt} (its job was delivered again, after a worker died or handed it back; each delivery trains from scratch, and the epochs below are this one's)`,
+    );
   // A failed trial's last words: the end of its stderr, as the dashboard shows it (last lines first to go).
   const tail = Array.isArray(trial.notes.stderr_tail)
     ? (trial.notes.stderr_tail as unknown[]).map(String)
