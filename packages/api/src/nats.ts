@@ -25,11 +25,11 @@ export function natsPrefix(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The NATS bus of a daemon or a worker, with the settings both read from the environment. */
-export async function connectNats(url: string, log: Logger): Promise<Bus> {
+export async function connectNats(url: string, log: Logger, overrides: Pick<NatsBusOptions, 'publishTimeoutMs'> = {}): Promise<Bus> {
   const { connectNatsBus } = await import('@sweepd/core/nats');
   const problem = natsUrlProblem(url);
   if (problem) throw new Error(problem);
-  return connectNatsBus({ servers: url, ...natsOptionsFromEnv(), log: (msg: string) => log.info({}, msg) });
+  return connectNatsBus({ servers: url, ...natsOptionsFromEnv(), ...overrides, log: (msg: string) => log.info({}, msg) });
 }
 
 /**

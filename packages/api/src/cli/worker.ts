@@ -35,7 +35,9 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
     base: { service: 'sweepd-worker', pool: options.pool },
   });
   const cacheDir = process.env.SWEEPD_CACHE_DIR ?? path.resolve('.sweepd', 'cache');
-  const bus = await connectNats(options.nats, log);
+  // A worker rides out a NATS outage of minutes: its trial trains on while its reports wait (up to
+  // 32 epochs), where giving up after the daemon's 60 s would hand the trial back to start over.
+  const bus = await connectNats(options.nats, log, { publishTimeoutMs: WORKER_PUBLISH_TIMEOUT_MS });
   const pool = new ProcessPoolRunner({ size: concurrency, env: { SWEEPD_CACHE_DIR: cacheDir }, log: (m) => log.info({}, m) });
   const commands = new CommandRunner({ cacheDir });
   // A worker killed with -9 on this directory left its command trials running: end them first.
@@ -52,3 +54,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   await runner.close();
   return 0;
 }
+
+/** How long a worker's publishes (reports, hand-backs) keep retrying while NATS is away. */
+export const WORKER_PUBLISH_TIMEOUT_MS = 10 * 60_000;
+
