@@ -279,6 +279,34 @@ describe('NatsBus faults', () => {
     for (const id of all) expect(labels(reports, id)).toEqual(['start', 'epoch 1', 'epoch 2', 'epoch 3', 'final']);
   });
 
+  it('a trial rides out a NATS restart longer than the ack wait: one run, its reports in order, none lost', async () => {
+    server = await startTestNatsServer();
+    env = await natsBuses({ servers: server.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 60_000 });
+    const reports: Report[] = [];
+    await env.daemon.consumeReports(async (batch) => {
+      reports.push(...batch);
+    });
+    const runs: number[] = [];
+    const worker = await env.worker();
+    await worker.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+      runs.push(c.attempt);
+      for (let e = 1; e <= 8; e++) {
+        await new Promise((r) => setTimeout(r, 500));
+        c.heartbeat();
+        await worker.publishReport(epoch(j.trialId, e));
+      }
+      await worker.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'completed' });
+    });
+    await env.daemon.dispatch([job('a')]);
+    await waitUntil(() => reports.length > 0, 'the first epoch report');
+    await server.kill();
+    await new Promise((r) => setTimeout(r, 3_000)); // three ack waits
+    await server.start();
+    await waitUntil(() => reports.some((r) => r.kind === 'final'), "the trial's end", 30_000);
+    expect(runs).toEqual([1]);
+    expect(labels(reports, 'a')).toEqual([...Array.from({ length: 8 }, (_, i) => `epoch ${i + 1}`), 'final']);
+  }, 40_000);
+
   it('keeps pools apart whatever their names, and refuses an empty pool before sending any of the batch', async () => {
     env = await natsBuses();
     const seen: string[] = [];
