@@ -10,7 +10,7 @@ import { BusNames } from './names.ts';
 import { redactServers } from './redact.ts';
 import { messageOf, publishDurably } from './publish.ts';
 import { type ReportHandler, ReportConsumer } from './report-consumer.ts';
-import { ensureJobConsumer, ensureStreams } from './streams.ts';
+import { ensureJobConsumer, ensureStreams, type StreamSettings } from './streams.ts';
 import { encodeReport } from './report-codec.ts';
 import { encodeStop, StopWatch } from './stops.ts';
 
@@ -48,6 +48,7 @@ export interface NatsBusOptions {
 }
 
 interface Settings {
+  streams: StreamSettings;
   daemonHeartbeatMs: number;
   ackWaitMs: number;
   maxDeliver: number;
@@ -69,6 +70,10 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
   const names = new BusNames(options.prefix ?? 'sweepd');
   const ackWaitMs = positive('ackWaitMs', options.ackWaitMs ?? 30_000);
   const settings: Settings = {
+    streams: {
+      duplicateWindowMs: positive('duplicateWindowMs', options.duplicateWindowMs ?? 120_000),
+      stopRetentionMs: positive('stopRetentionMs', options.stopRetentionMs ?? 7 * 24 * 3600_000),
+    },
     daemonHeartbeatMs: positive('daemonHeartbeatMs', options.daemonHeartbeatMs ?? 5_000),
     ackWaitMs,
     maxDeliver: positive('maxDeliver', options.maxDeliver ?? 3),
@@ -97,10 +102,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
   }
   try {
     const jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm, names, {
-      duplicateWindowMs: positive('duplicateWindowMs', options.duplicateWindowMs ?? 120_000),
-      stopRetentionMs: positive('stopRetentionMs', options.stopRetentionMs ?? 7 * 24 * 3600_000),
-    });
+    await ensureStreams(jsm, names, settings.streams);
     return new NatsBus(nc, jsm, jetstream(nc), names, settings, log);
   } catch (err) {
     await nc.close();
@@ -260,6 +262,10 @@ export class NatsBus implements Bus {
           if (stored === 'subject-occupied') throw new Error('the stream still holds a job for the trial');
         },
         worker: `${hostname()}:${process.pid}`,
+        recreate: async () => {
+          await ensureStreams(this.jsm, this.names, this.settings.streams);
+          await ensureJobConsumer(this.jsm, this.names, options.pool, { ackWaitMs });
+        },
         log: this.log,
       },
       options,

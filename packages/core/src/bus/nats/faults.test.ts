@@ -1,4 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestNatsServer, type TestNatsServer } from '../../../../../test/support/nats-server.ts';
@@ -305,6 +306,25 @@ describe('NatsBus faults', () => {
     await waitUntil(() => reports.some((r) => r.kind === 'final'), "the trial's end", 30_000);
     expect(runs).toEqual([1]);
     expect(labels(reports, 'a')).toEqual([...Array.from({ length: 8 }, (_, i) => `epoch ${i + 1}`), 'final']);
+  }, 40_000);
+
+  it('a worker recovers by itself when NATS comes back without its storage: it creates the streams and its consumer again', async () => {
+    server = await startTestNatsServer();
+    env = await natsBuses({ servers: server.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 20_000 });
+    const seen: string[] = [];
+    const worker = await env.worker();
+    await worker.consumeJobs({ pool: 'default', concurrency: 1 }, async (j) => {
+      seen.push(j.trialId);
+    });
+    await env.daemon.dispatch([job('before')]);
+    await waitUntil(() => seen.includes('before'), 'the job before the loss');
+    await server.kill();
+    await rm(server.storeDir, { recursive: true, force: true });
+    await server.start();
+    // What a restarted daemon does: its streams, then the jobs of its unfinished trials.
+    const daemon = await env.worker();
+    await daemon.dispatch([job('after')]);
+    await waitUntil(() => seen.includes('after'), 'the job after the loss, on the same worker', 20_000);
   }, 40_000);
 
   it('keeps pools apart whatever their names, and refuses an empty pool before sending any of the batch', async () => {

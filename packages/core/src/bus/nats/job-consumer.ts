@@ -23,6 +23,8 @@ export interface JobConsumerContext {
   requeue(subject: string, job: TrialJob): Promise<void>;
   /** This worker's name, for the reports it sends itself. */
   worker: string;
+  /** Creates the streams and this pool's consumer again, should the server have lost them. */
+  recreate(): Promise<void>;
   log(msg: string): void;
 }
 
@@ -80,6 +82,12 @@ export class JobConsumer implements Subscription {
       } catch (err) {
         if (this.closed || this.ctx.nc.isClosed()) break;
         this.ctx.log(`pulling jobs from ${this.ctx.durable} failed, retrying: ${messageOf(err)}`);
+        // Looked up afresh: a server restarted without its storage has lost the consumer (and the
+        // streams), and pulls on the old one fail forever; they are created again here.
+        consumer = undefined;
+        if (/not found|no responders|jetstream is not enabled/i.test(messageOf(err))) {
+          await this.ctx.recreate().catch((e: unknown) => this.ctx.log(`creating the job consumer again failed: ${messageOf(e)}`));
+        }
         await sleep(250);
       } finally {
         this.pull = undefined;
