@@ -369,4 +369,15 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
       'Kernels moved a median 0.56 % from their starting values (largest 0.56 % in fc1; 1 trainable layer(s); not logits, whose kernel started at zero, so it has no movement relative to its start).',
     );
   });
+
+  it("an nn.Sequential layer named by its index is said as 'layer 7', not a bare number", () => {
+    const layers: EpochRecord['layers'] = [
+      { layer: '0', trainable: true, kernelMovement: 0.05, updateRatio: 0.01, biasMovement: 0.01 },
+      { layer: '7', trainable: true, kernelMovement: 10.3, updateRatio: 0.2, biasMovement: 0.3, deadFraction: 0.125 },
+    ];
+    const t = trial(1, { learning_rate: 0.01 }, [0.6, 0.7, 0.8], layers);
+    const text = diagnoseTrial(t, [t], auc).evidence.join('\n');
+    expect(text).toContain('largest 1030 % in layer 7;');
+    expect(text).toContain("12.5 % of layer 7's units are zero");
+  });
 });

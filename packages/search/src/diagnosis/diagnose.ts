@@ -1,5 +1,5 @@
 import type { Direction, TrialView } from '@sweepd/core';
-import { chanceLevel, readEvidence, type TrialEvidence } from './evidence.ts';
+import { chanceLevel, layerLabel, readEvidence, type TrialEvidence } from './evidence.ts';
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { objectiveUnits } from './objective-scale.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
@@ -292,8 +292,8 @@ function judge(
   const what = !worst
     ? ''
     : e.dead
-      ? `${pct(worst.value)} of ${worst.layer}'s units are dead`
-      : `${pct(worst.value)} of ${worst.layer}'s activations are zero`;
+      ? `${pct(worst.value)} of ${layerLabel(worst.layer)}'s units are dead`
+      : `${pct(worst.value)} of ${layerLabel(worst.layer)}'s activations are zero`;
   // About as dead after the first epoch as at the end: training did not kill these units.
   const deadFromStart = worst?.first !== undefined && worst.first >= (e.dead ? t.deadUnits : t.sparsity) && worst.value - worst.first < 0.1;
   const highForDying = (kernels ?? 0) >= t.largeKernels || peersLower;
@@ -306,7 +306,7 @@ function judge(
       advice:
         'Training did not kill these units, so a lower rate is not shown to help. ' +
         (partlyFrozen
-          ? `If ${worst.layer} is in or below the frozen layers, they are the pretrained weights' dead units on this data; otherwise check the weight initialisation (He for ReLU layers), the input scaling and the biases.`
+          ? `If ${layerLabel(worst.layer)} is in or below the frozen layers, they are the pretrained weights' dead units on this data; otherwise check the weight initialisation (He for ReLU layers), the input scaling and the biases.`
           : 'Check the weight initialisation (He for ReLU layers), the input scaling and the biases.'),
     };
   }

@@ -1,5 +1,5 @@
 import type { TrialView } from '@sweepd/core';
-import { classValues, type TrialEvidence } from './evidence.ts';
+import { classValues, layerLabel, type TrialEvidence } from './evidence.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
 import type { RatePosition } from './peers.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
@@ -28,22 +28,23 @@ export function evidenceSentences(
   if (e.diverged) out.push(`Diverged: ${e.diverged}.`);
   if (e.kernels)
     out.push(
-      `Kernels moved a median ${pct(e.kernels.median)} from their starting values (largest ${pct(e.kernels.max)} in ${e.kernels.maxLayer}; ${e.kernels.layers} trainable layer(s)` +
+      `Kernels moved a median ${pct(e.kernels.median)} from their starting values (largest ${pct(e.kernels.max)} in ${layerLabel(e.kernels.maxLayer)}; ${e.kernels.layers} trainable layer(s)` +
         (e.kernels.fromZero
-          ? `; not ${e.kernels.fromZero.join(', ')}, whose kernel started at zero, so it has no movement relative to its start).`
+          ? `; not ${e.kernels.fromZero.map(layerLabel).join(', ')}, whose kernel started at zero, so it has no movement relative to its start).`
           : ').'),
     );
   if (e.updateRatio)
     out.push(`Last epoch's update ratio ‖ΔW‖/‖W‖: median ${val(e.updateRatio.median)}, largest ${val(e.updateRatio.max)}.`);
-  if (e.biases) out.push(`Biases moved a median ${val(e.biases.median)} (absolute; largest ${val(e.biases.max)} in ${e.biases.maxLayer}).`);
+  if (e.biases)
+    out.push(`Biases moved a median ${val(e.biases.median)} (absolute; largest ${val(e.biases.max)} in ${layerLabel(e.biases.maxLayer)}).`);
   if (e.dead)
     out.push(
-      `Dead units: ${pct(e.dead.value)} of ${e.dead.layer}'s units are zero on the whole probe batch` +
+      `Dead units: ${pct(e.dead.value)} of ${layerLabel(e.dead.layer)}'s units are zero on the whole probe batch` +
         (e.dead.first !== undefined ? ` (${pct(e.dead.first)} at the first epoch).` : '.'),
     );
   if (e.sparsity)
     out.push(
-      `Sparsity: ${pct(e.sparsity.value)} of ${e.sparsity.layer}'s activations are zero` +
+      `Sparsity: ${pct(e.sparsity.value)} of ${layerLabel(e.sparsity.layer)}'s activations are zero` +
         (e.sparsity.first !== undefined ? ` (${pct(e.sparsity.first)} at the first epoch).` : '.'),
     );
   const rate = learningRateOf({ params });

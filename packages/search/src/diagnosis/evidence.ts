@@ -198,3 +198,11 @@ export function classValues(
   const missing = Array.isArray(noted) ? noted.map(String) : [];
   return values.length > 0 || missing.length > 0 ? { values, missing } : undefined;
 }
+
+/**
+ * A layer's name as a sentence shows it: an index path (nn.Sequential's "7", "3.1") reads as a
+ * count ("largest 18 % in 7"), so it is said as "layer 7".
+ */
+export function layerLabel(name: string): string {
+  return /^\d+(\.\d+)*$/.test(name) ? `layer ${name}` : name;
+}
