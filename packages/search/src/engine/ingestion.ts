@@ -26,8 +26,6 @@ export async function ingest(ctx: EngineContext, batch: readonly Report[]): Prom
     else finals.push(r);
   }
 
-  await requeueHandedBack(ctx, handbacks, batch);
-
   for (const trialId of await ctx.store.markRunningMany(starts.map((r) => ({ trialId: r.trialId, worker: r.worker })))) {
     const study = ctx.trialToStudy.get(trialId) as ActiveStudy;
     const trial = study.trials.get(trialId) as LiveTrial;
@@ -36,6 +34,8 @@ export async function ingest(ctx: EngineContext, batch: readonly Report[]): Prom
   }
 
   await recordEpochs(ctx, epochs);
+  // After the epochs: an epoch read in the same batch would mark a trial queued again as running.
+  await requeueHandedBack(ctx, handbacks, batch);
 
   const finishing = new Set(finals.map((f) => f.trialId));
   for (const trialId of new Set(epochs.map((e) => e.trialId))) {
