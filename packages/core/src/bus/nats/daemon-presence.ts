@@ -54,13 +54,15 @@ export class DaemonPresence {
     if (seen && seen.beat.id !== presence.me.id && !diedOnThisHost(seen.beat)) {
       // Alive if it heartbeats again; a crashed daemon's last heartbeat just sits there.
       const deadline = Date.now() + 2 * options.intervalMs + 1_000;
-      while (Date.now() < deadline) {
+      let released = false;
+      while (Date.now() < deadline && !released) {
         await sleep(Math.min(500, options.intervalMs));
         const now = await presence.latest();
-        if (!now) break;
-        if (now.seq !== seen.seq && now.beat.id !== presence.me.id) throw new DaemonConflictError(describe(now.beat), names.prefix);
+        released = now === undefined; // it closed meanwhile and took its heartbeat away
+        if (now && now.seq !== seen.seq && now.beat.id !== presence.me.id) throw new DaemonConflictError(describe(now.beat), names.prefix);
       }
-      options.log(`NATS prefix '${names.prefix}': the daemon ${describe(seen.beat)} left a heartbeat but sends no more; taking over`);
+      if (!released)
+        options.log(`NATS prefix '${names.prefix}': the daemon ${describe(seen.beat)} left a heartbeat but sends no more; taking over`);
     }
     await presence.beat();
     presence.timer = setInterval(() => void presence.beat(), options.intervalMs);
@@ -83,7 +85,7 @@ export class DaemonPresence {
     try {
       const seen = await this.latest();
       // Two daemons started at the same moment: both passed the claim. Said loudly, every beat.
-      if (seen && seen.beat.id !== this.me.id && seen.beat.id !== undefined)
+      if (seen && seen.beat.id !== this.me.id)
         this.options.log(`ERROR: ${new DaemonConflictError(describe(seen.beat), this.names.prefix).message}`);
       await this.js.publish(this.names.daemonSubject, JSON.stringify(this.me));
     } catch (err) {
