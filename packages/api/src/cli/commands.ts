@@ -207,9 +207,10 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         trial === undefined
           ? `/v1/studies/${encodeURIComponent(id)}/stop`
           : `/v1/studies/${encodeURIComponent(id)}/trials/${encodeURIComponent(trial)}/stop`;
-      const answer = await api.json<{ counts?: Record<string, number> }>('POST', target);
+      const answer = await api.json<{ counts?: Record<string, number>; stopping?: boolean }>('POST', target);
       if (trial !== undefined) {
-        process.stdout.write(`trial ${trial} of ${id} stopping\n`);
+        // A queued trial ends at once; a running one when its script does.
+        process.stdout.write(`trial ${trial} of ${id} ${answer.stopping === false ? 'stopped' : 'stopping'}\n`);
         return 0;
       }
       // Running trials are told to stop and end when their scripts do (a grace period at most).

@@ -57,4 +57,3 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
 
 /** How long a worker's publishes (reports, hand-backs) keep retrying while NATS is away. */
 export const WORKER_PUBLISH_TIMEOUT_MS = 10 * 60_000;
-

@@ -222,7 +222,13 @@ export const TrialSchema = z
   })
   .openapi('Trial');
 
-export const StopTrialSchema = z.object({ study: z.string(), trial: z.number(), stopping: z.literal(true) });
+export const StopTrialSchema = z.object({
+  study: z.string(),
+  trial: z.number(),
+  /** True while it winds down on its worker; false when it ended at once (it was queued). */
+  stopping: z.boolean(),
+  state: z.enum(['queued', 'running', 'completed', 'stopped', 'failed']),
+});
 export const HealthSchema = z.object({ ok: z.boolean(), store: z.string() });
 
 export const BestConfigSchema = z

@@ -197,8 +197,12 @@ export class StudyEngine {
   }
 
   /** Stops one trial of a running study. Returns false when it is not running or queued. */
-  stopTrial(studyId: string, number: number, reason = 'stopped by user'): Promise<boolean> {
-    return stopTrial(this.ctx, studyId, number, reason);
+  async stopTrial(studyId: string, number: number, reason = 'stopped by user'): Promise<boolean> {
+    const stopped = await stopTrial(this.ctx, studyId, number, reason);
+    // A queued trial ends at once: its slot is free, and it may have been the study's last.
+    const study = this.ctx.active.get(studyId);
+    if (stopped && study) await pump(this.ctx, study);
+    return stopped;
   }
 
   isActive(studyId: string): boolean {

@@ -46,7 +46,7 @@ const stopTrialRoute = createRoute({
   summary: 'Stop one trial',
   request: { params: TrialParams },
   responses: {
-    200: { description: 'the trial is stopping', content: { 'application/json': { schema: StopTrialSchema } } },
+    200: { description: 'the trial is stopping, or stopped already', content: { 'application/json': { schema: StopTrialSchema } } },
     ...errorResponses(400, 404, 409),
   },
 });
@@ -111,7 +111,9 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
     const trial = await store.getTrial(study.id, Number(n));
     if (!trial) throw new HttpError(404, `study ${study.id} has no trial ${n}`);
     if (!(await engine.stopTrial(study.id, trial.number))) throw new HttpError(409, `trial ${n} is ${trial.state}, not queued or running`);
-    return c.json({ study: study.id, trial: trial.number, stopping: true as const }, 200);
+    // A queued trial ends at once; a running one winds down on its worker first.
+    const state = (await store.getTrial(study.id, trial.number))?.state ?? trial.state;
+    return c.json({ study: study.id, trial: trial.number, stopping: state === 'queued' || state === 'running', state }, 200);
   });
 
   app.openapi(exportRoute, async (c) => {

@@ -1,0 +1,43 @@
+import { LocalBus } from '@sweepd/core';
+import { openStore } from '@sweepd/core/store';
+import { StudyEngine } from '@sweepd/search';
+import '@sweepd/trainer';
+import { describe, expect, it } from 'vitest';
+import { createApp } from './app.ts';
+
+describe('POST /v1/studies/:id/trials/:n/stop', () => {
+  it('a queued trial (no worker has it) ends at once, says so, and a study it was the last of ends too', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    // No worker on this bus: the trial stays queued, as one handed back or on a pool nobody serves.
+    const engine = new StudyEngine({ store, bus: new LocalBus() });
+    await engine.start();
+    try {
+      const app = createApp({ store, engine });
+      const spec = {
+        name: 'stop-queued',
+        objective: { metric: 'val_auc_macro', direction: 'maximize' },
+        space: { learning_rate: { type: 'float', low: 1e-4, high: 1e-1, log: true } },
+        fixed: { optimizer: 'adam' },
+        budget: { max_trials: 1, max_epochs: 2 },
+        trainer: { runner: 'simulate', options: { curve: 'lr_auc' } },
+      };
+      const created = await app.request('/v1/studies', {
+        method: 'POST',
+        body: JSON.stringify(spec),
+        headers: { 'content-type': 'application/json' },
+      });
+      const { id } = (await created.json()) as { id: string };
+      const res = await app.request(`/v1/studies/${id}/trials/0/stop`, { method: 'POST' });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ study: id, trial: 0, stopping: false, state: 'stopped' });
+      // Not left running with nothing in flight: it ends, and says why it has no answer.
+      expect(await store.getStudy(id)).toMatchObject({
+        state: 'failed',
+        reason: 'its one trial reported no finite val_auc_macro: stopped by user',
+      });
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
