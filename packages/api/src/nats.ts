@@ -29,7 +29,13 @@ export async function connectNats(url: string, log: Logger, overrides: Pick<Nats
   const { connectNatsBus } = await import('@sweepd/core/nats');
   const problem = natsUrlProblem(url);
   if (problem) throw new Error(problem);
-  return connectNatsBus({ servers: url, ...natsOptionsFromEnv(), ...overrides, log: (msg: string) => log.info({}, msg) });
+  return connectNatsBus({
+    servers: url,
+    ...natsOptionsFromEnv(),
+    ...overrides,
+    log: (msg: string) => log.info({}, msg),
+    logError: (msg: string) => log.error({}, msg),
+  });
 }
 
 /**

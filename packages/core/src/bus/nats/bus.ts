@@ -45,6 +45,8 @@ export interface NatsBusOptions {
   /** Between the heartbeats of the daemon reading the reports (a second daemon on the prefix is refused). Default 5 s. */
   daemonHeartbeatMs?: number;
   log?: (msg: string) => void;
+  /** For what needs an operator now (two daemons on one prefix). Default: `log`. */
+  logError?: (msg: string) => void;
 }
 
 interface Settings {
@@ -103,7 +105,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
   try {
     const jsm = await jetstreamManager(nc);
     await ensureStreams(jsm, names, settings.streams);
-    return new NatsBus(nc, jsm, jetstream(nc), names, settings, log);
+    return new NatsBus(nc, jsm, jetstream(nc), names, settings, log, options.logError ?? log);
   } catch (err) {
     await nc.close();
     throw new Error(`NATS at ${redactServers(options.servers)} has no usable JetStream for prefix '${names.prefix}': ${messageOf(err)}`, {
@@ -129,6 +131,7 @@ export class NatsBus implements Bus {
     readonly names: BusNames,
     private readonly settings: Settings,
     private readonly log: (msg: string) => void,
+    private readonly logError: (msg: string) => void = log,
   ) {
     this.stops = new StopWatch(connection, jsm, names, log);
     this.statusLoop = this.watchStatus();
@@ -195,6 +198,7 @@ export class NatsBus implements Bus {
     const presence = await DaemonPresence.claim(this.js, this.jsm, this.names, {
       intervalMs: this.settings.daemonHeartbeatMs,
       log: this.log,
+      error: this.logError,
     });
     this.presence = presence;
     let consumer: ReportConsumer;

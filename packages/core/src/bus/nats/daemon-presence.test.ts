@@ -1,4 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonConflictError } from './daemon-presence.ts';
 import { type NatsBusesUnderTest, natsBuses } from './test-env.ts';
@@ -36,6 +38,22 @@ describe('one daemon per NATS prefix', () => {
     const daemon = await env.worker({ daemonHeartbeatMs: 200, log: (m) => said.push(m) });
     const sub = await daemon.consumeReports(async () => {});
     expect(said.join('\n')).toContain(`the daemon elsewhere:1 left a heartbeat but sends no more; taking over`);
+    await sub.close();
+  });
+
+  it('starts at once after a daemon of this host died (kill -9), without taking its last heartbeat for a second daemon', async () => {
+    env = await natsBuses({ daemonHeartbeatMs: 200 });
+    const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid as number;
+    await jetstream(env.daemon.connection).publish(`${env.prefix}.daemon`, JSON.stringify({ id: 'killed', host: hostname(), pid: dead }));
+    const said: string[] = [];
+    const errors: string[] = [];
+    const daemon = await env.worker({ daemonHeartbeatMs: 200, log: (m) => said.push(m), logError: (m) => errors.push(m) });
+    const started = Date.now();
+    const sub = await daemon.consumeReports(async () => {});
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await new Promise((r) => setTimeout(r, 600)); // a few heartbeats
+    expect(errors).toEqual([]);
+    expect(said.filter((m) => m.includes('another sweepd daemon'))).toEqual([]);
     await sub.close();
   });
 });

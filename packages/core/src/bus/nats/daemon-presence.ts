@@ -15,6 +15,8 @@ export interface PresenceOptions {
   /** Between heartbeats. */
   intervalMs: number;
   log(msg: string): void;
+  /** For a second daemon found heartbeating beside this one (both passed the claim at once). */
+  error(msg: string): void;
 }
 
 /** Thrown when another daemon reads this prefix's reports: two would take each other's. */
@@ -40,6 +42,8 @@ export class DaemonConflictError extends Error {
 export class DaemonPresence {
   private readonly me: Heartbeat = { id: randomUUID(), host: hostname(), pid: process.pid };
   private timer: NodeJS.Timeout | undefined;
+  /** The dead daemon this one took over from: its last heartbeat is no conflict. */
+  private replaced: string | undefined;
 
   private constructor(
     private readonly js: JetStreamClient,
@@ -51,6 +55,7 @@ export class DaemonPresence {
   static async claim(js: JetStreamClient, jsm: JetStreamManager, names: BusNames, options: PresenceOptions): Promise<DaemonPresence> {
     const presence = new DaemonPresence(js, jsm, names, options);
     const seen = await presence.latest();
+    if (seen && seen.beat.id !== presence.me.id) presence.replaced = seen.beat.id;
     if (seen && seen.beat.id !== presence.me.id && !diedOnThisHost(seen.beat)) {
       // Alive if it heartbeats again; a crashed daemon's last heartbeat just sits there.
       const deadline = Date.now() + 2 * options.intervalMs + 1_000;
@@ -85,8 +90,8 @@ export class DaemonPresence {
     try {
       const seen = await this.latest();
       // Two daemons started at the same moment: both passed the claim. Said loudly, every beat.
-      if (seen && seen.beat.id !== this.me.id)
-        this.options.log(`ERROR: ${new DaemonConflictError(describe(seen.beat), this.names.prefix).message}`);
+      if (seen && seen.beat.id !== this.me.id && seen.beat.id !== this.replaced)
+        this.options.error(new DaemonConflictError(describe(seen.beat), this.names.prefix).message);
       await this.js.publish(this.names.daemonSubject, JSON.stringify(this.me));
     } catch (err) {
       this.options.log(`daemon heartbeat not sent: ${messageOf(err)}`);
