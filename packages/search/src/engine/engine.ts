@@ -174,19 +174,19 @@ export class StudyEngine {
     if (!pools || !bus.knownPools) return undefined;
     const { known, live } = pools;
     const how = `(sweepd worker --pool ${pool}, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)`;
+    const others =
+      live !== undefined
+        ? live.length > 0
+          ? `pools with workers now: ${live.map((p) => `'${p}'`).join(', ')}`
+          : 'no pool has a worker now'
+        : known.length > 0
+          ? `pools workers have joined: ${known.map((p) => `'${p}'`).join(', ')}`
+          : 'no worker has joined any pool';
     let warning: string | undefined;
     if (!known.includes(pool)) {
-      const others =
-        live !== undefined
-          ? live.length > 0
-            ? `pools with workers now: ${live.map((p) => `'${p}'`).join(', ')}`
-            : 'no pool has a worker now'
-          : known.length > 0
-            ? `pools workers have joined: ${known.map((p) => `'${p}'`).join(', ')}`
-            : 'no worker has joined any pool';
       warning = `no worker has joined pool '${pool}' on this bus yet (${others}): its trials wait until one does ${how}`;
     } else if (live !== undefined && !live.includes(pool)) {
-      warning = `no worker serves pool '${pool}' now (the workers it had have gone): its trials wait until one joins ${how}`;
+      warning = `no worker serves pool '${pool}' now (the workers it had have gone; ${others}): its trials wait until one joins ${how}`;
     }
     if (warning) this.ctx.log.warn({ pool }, warning);
     return warning;

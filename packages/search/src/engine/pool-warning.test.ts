@@ -1,6 +1,7 @@
 import { LocalBus } from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
 import { describe, expect, it } from 'vitest';
+import '../index.ts';
 import { StudyEngine } from './engine.ts';
 
 /** A bus that says which pools workers have joined and which have workers now, as NATS does. */
@@ -21,7 +22,7 @@ describe('StudyEngine.poolWarning', () => {
     try {
       expect(await engine.poolWarning('cpu')).toBeUndefined();
       expect(await engine.poolWarning('gpu')).toBe(
-        "no worker serves pool 'gpu' now (the workers it had have gone): its trials wait until one joins (sweepd worker --pool gpu, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)",
+        "no worker serves pool 'gpu' now (the workers it had have gone; pools with workers now: 'cpu'): its trials wait until one joins (sweepd worker --pool gpu, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)",
       );
       expect(await engine.poolWarning('gpu-typo')).toMatch(
         /^no worker has joined pool 'gpu-typo' on this bus yet \(pools with workers now: 'cpu'\)/,

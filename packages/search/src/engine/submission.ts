@@ -87,8 +87,15 @@ export async function activate(ctx: EngineContext, record: StudyRecord, resuming
     if (ctx.active.get(record.id) === study) ctx.active.delete(record.id);
     throw err;
   }
-  await pump(ctx, study);
+  // Waited for a moment only: with the bus away, the first dispatch retries for a minute, and a
+  // submit is answered meanwhile (the study is stored; pump keeps trying on its own).
+  const filled = pump(ctx, study);
+  filled.catch(() => {}); // a late failure is pump's own to retry; one within the wait is thrown below
+  await Promise.race([filled, new Promise((resolve) => setTimeout(resolve, FIRST_PUMP_WAIT_MS).unref())]);
 }
+
+/** How long activating a study waits for its first trials to be sent before it returns. */
+const FIRST_PUMP_WAIT_MS = 2_000;
 
 /** Takes a restarted study's stored trials back: finished ones as history, unfinished ones to run again. */
 async function resume(ctx: EngineContext, study: ActiveStudy): Promise<void> {
