@@ -368,6 +368,11 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.evidence).toContain(
       'Kernels moved a median 0.56 % from their starting values (largest 0.56 % in fc1; 1 trainable layer(s); not logits, whose kernel started at zero, so it has no movement relative to its start).',
     );
+    // The head alone trained (the quickstart's frozen_layers 4): said, not a missing sentence.
+    const headOnly = trial(1, { learning_rate: 0.017 }, [0.78, 0.82], [layers[1] as EpochRecord['layers'][number]]);
+    expect(diagnoseTrial(headOnly, [headOnly], auc).evidence).toContain(
+      'Kernel movement: none to show, since logits started at zero (no movement relative to a zero start); its update ratio is below.',
+    );
   });
 
   it("an nn.Sequential layer named by its index is said as 'layer 7', not a bare number", () => {

@@ -26,12 +26,15 @@ export function evidenceSentences(
     );
   }
   if (e.diverged) out.push(`Diverged: ${e.diverged}.`);
+  const fromZero = e.kernelsFromZero?.map(layerLabel).join(', ');
   if (e.kernels)
     out.push(
       `Kernels moved a median ${pct(e.kernels.median)} from their starting values (largest ${pct(e.kernels.max)} in ${layerLabel(e.kernels.maxLayer)}; ${e.kernels.layers} trainable layer(s)` +
-        (e.kernels.fromZero
-          ? `; not ${e.kernels.fromZero.map(layerLabel).join(', ')}, whose kernel started at zero, so it has no movement relative to its start).`
-          : ').'),
+        (fromZero ? `; not ${fromZero}, whose kernel started at zero, so it has no movement relative to its start).` : ').'),
+    );
+  else if (fromZero)
+    out.push(
+      `Kernel movement: none to show, since ${fromZero} started at zero (no movement relative to a zero start); ${e.kernelsFromZero?.length === 1 ? 'its' : 'their'} update ratio is below.`,
     );
   if (e.updateRatio)
     out.push(`Last epoch's update ratio ‖ΔW‖/‖W‖: median ${val(e.updateRatio.median)}, largest ${val(e.updateRatio.max)}.`);

@@ -28,11 +28,6 @@ export interface Movement {
   max: number;
   maxLayer: string;
   layers: number;
-  /**
-   * Kernel movement only: trainable layers that report an update ratio but no movement, because
-   * their kernel started at zero (a fine-tuned head), so movement relative to the start is undefined.
-   */
-  fromZero?: string[];
 }
 
 export interface TrialEvidence {
@@ -42,6 +37,11 @@ export interface TrialEvidence {
   diverged?: string;
   /** ‖W − W₀‖ / ‖W₀‖ of the trainable kernels. */
   kernels?: Movement;
+  /**
+   * Trainable layers that report an update ratio but no movement, because their kernel started at
+   * zero (a fine-tuned head): movement relative to the start is undefined for them.
+   */
+  kernelsFromZero?: string[];
   /** The last epoch's ‖W_t − W_{t−1}‖ / ‖W_{t−1}‖ of the trainable kernels. */
   updateRatio?: Movement;
   /** ‖b − b₀‖ (absolute) of the trainable layers' biases. */
@@ -110,13 +110,7 @@ function movement(layers: readonly LayerStats[], key: 'kernelMovement' | 'update
   const mid = sorted.length >> 1;
   const median = sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   const top = found.reduce((a, b) => (b.v > a.v ? b : a));
-  const fromZero =
-    key === 'kernelMovement'
-      ? layers
-          .filter((l) => l.trainable && !Number.isFinite(l.kernelMovement ?? Number.NaN) && Number.isFinite(l.updateRatio ?? Number.NaN))
-          .map((l) => l.layer)
-      : [];
-  return { median, max: top.v, maxLayer: top.layer, layers: found.length, ...(fromZero.length > 0 ? { fromZero } : {}) };
+  return { median, max: top.v, maxLayer: top.layer, layers: found.length };
 }
 
 function largest(
@@ -163,12 +157,16 @@ export function readEvidence(
   // is no evidence of anything.
   if (last && first && (lastFinite !== undefined || !diverged)) {
     const kernels = movement(last.layers, 'kernelMovement');
+    const kernelsFromZero = last.layers
+      .filter((l) => l.trainable && !Number.isFinite(l.kernelMovement ?? Number.NaN) && Number.isFinite(l.updateRatio ?? Number.NaN))
+      .map((l) => l.layer);
     const updateRatio = movement(last.layers, 'updateRatio');
     const biases = movement(last.layers, 'biasMovement');
     const dead = largest(last, first, 'deadFraction');
     const sparsity = largest(last, first, 'sparsity');
     Object.assign(evidence, {
       ...(kernels ? { kernels } : {}),
+      ...(kernelsFromZero.length > 0 ? { kernelsFromZero } : {}),
       ...(updateRatio ? { updateRatio } : {}),
       ...(biases ? { biases } : {}),
       ...(dead ? { dead } : {}),
