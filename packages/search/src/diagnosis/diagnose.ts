@@ -314,9 +314,8 @@ function judge(
   // learned they say nothing against its rate, and without a sign of a rate too high neither.
   const notDying = deadFromStart && (didLearn || !highForDying);
   if (dying && !notDying && (!didLearn || ((kernels ?? 0) >= t.largeKernels && !lowerRatesDidWorse))) {
-    const high = highForDying;
     const smallEps = smallEpsilonAdvice(trial.params);
-    const summary = `Dying units${high ? ', learning rate too high' : ''}: ${what} and ${reached}` + (e.kernels ? `; ${kernelText}.` : '.');
+    const summary = `Dying units${highForDying ? ', learning rate too high' : ''}: ${what} and ${reached}` + (e.kernels ? `; ${kernelText}.` : '.');
     return tooHigh('dying-units', summary, smallEps);
   }
 
