@@ -315,7 +315,8 @@ function judge(
   const notDying = deadFromStart && (didLearn || !highForDying);
   if (dying && !notDying && (!didLearn || ((kernels ?? 0) >= t.largeKernels && !lowerRatesDidWorse))) {
     const smallEps = smallEpsilonAdvice(trial.params);
-    const summary = `Dying units${highForDying ? ', learning rate too high' : ''}: ${what} and ${reached}` + (e.kernels ? `; ${kernelText}.` : '.');
+    const summary =
+      `Dying units${highForDying ? ', learning rate too high' : ''}: ${what} and ${reached}` + (e.kernels ? `; ${kernelText}.` : '.');
     return tooHigh('dying-units', summary, smallEps);
   }
 
