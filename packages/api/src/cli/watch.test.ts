@@ -37,4 +37,22 @@ describe('watch screen', () => {
     expect(progress(3, 12)).toMatch(/ 99% · 3\/4 trials/);
     expect(progress(4, 12)).toMatch(/ 100% · 4\/4 trials/);
   });
+
+  it('gives no ETA while no trial runs (no worker serves the pool now)', () => {
+    const line = (running: number) =>
+      drawScreen(
+        {
+          ...board('running', running, false),
+          study: {
+            ...board('running', running, false).study,
+            counts: { queued: 2 - running, running, completed: 2, stopped: 0, failed: 0 },
+          },
+          progress: { finished: 2, epochsDone: 6 },
+        },
+        20,
+        60_000,
+      ).split('\n')[1];
+    expect(line(1)).toContain('ETA');
+    expect(line(0)).not.toContain('ETA');
+  });
 });

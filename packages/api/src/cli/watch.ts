@@ -100,8 +100,12 @@ export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): st
   const { finished, epochsDone } = board.progress;
   const fraction = Math.min(1, epochsDone / Math.max(1, total * study.budget.max_epochs));
   const elapsed = (now - Date.parse(study.createdAt)) / 1000;
+  // No ETA while nothing runs (every trial queued: no worker serves the pool now): none is known.
+  const running = (study.counts.running ?? 0) > 0;
   const eta =
-    fraction > 0.02 && fraction < 1 && !FINISHED.has(study.state) ? ` · ETA ${formatDuration((elapsed / fraction) * (1 - fraction))}` : '';
+    running && fraction > 0.02 && fraction < 1 && !FINISHED.has(study.state)
+      ? ` · ETA ${formatDuration((elapsed / fraction) * (1 - fraction))}`
+      : '';
   // Rounded down, and "100 %" only once every trial has ended: a trial that reported its last
   // epoch may still be running (evaluating, writing its end).
   const percent = finished >= total ? Math.floor(fraction * 100) : Math.min(99, Math.floor(fraction * 100));
