@@ -19,14 +19,14 @@ export interface TrialForText {
 /** At most this many epochs of the objective on one line; longer curves show their start and end. */
 const COURSE_EPOCHS = 12;
 
+/** Lines of a failed trial's stderr that `sweepd trial` prints (the log file has them all). */
+const STDERR_LINES = 12;
+
 /**
  * One trial as `sweepd trial` prints it: its state and best value, parameters, why it ended, the
  * objective epoch by epoch, its diagnosis (evidence and advice) and, for the command runner,
  * where its logs are.
  */
-/** Lines of a failed trial's stderr that `sweepd trial` prints (the log file has them all). */
-const STDERR_LINES = 12;
-
 export function trialText(trial: TrialForText, metric: string): string {
   const best = trial.value === null ? '' : ` · best ${metric} ${formatMetric(trial.value)}`;
   const lines = [`trial ${trial.number} of ${trial.study} · ${trial.state}${best}`];

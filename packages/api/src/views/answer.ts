@@ -316,14 +316,19 @@ function capital(text: string): string {
 }
 
 /** The verdict when no trial can be ranked: none has reported yet, or, in a finished study, none did without failing. */
-export function noValue(metric: string, state: StudyState, trials: readonly TrialRecord[]): string {
+export function noValue(
+  metric: string,
+  state: StudyState,
+  trials: readonly TrialRecord[],
+  to: 'recommend' | 'export' = 'recommend',
+): string {
   if (state === 'running') return `No trial has reported ${metric} yet.`;
   const failedWithValue = trials.filter((t) => t.state === 'failed' && t.value !== undefined && Number.isFinite(t.value)).length;
   if (failedWithValue > 0)
-    return `No trial reported ${metric} without failing (${failedWithValue} failed after reporting it): there is no config to recommend.`;
+    return `No trial reported ${metric} without failing (${failedWithValue} failed after reporting it): there is no config to ${to}.`;
   // Reported, but NaN or infinite at every epoch: not "never reported".
   const reported = trials.some((t) => t.epochs.some((e) => metric in e.metrics));
   return reported
-    ? `No trial reported a finite ${metric} (only NaN or infinite values): there is no config to recommend.`
-    : `No trial reported ${metric}: there is no config to recommend.`;
+    ? `No trial reported a finite ${metric} (only NaN or infinite values): there is no config to ${to}.`
+    : `No trial reported ${metric}: there is no config to ${to}.`;
 }

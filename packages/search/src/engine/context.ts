@@ -40,3 +40,21 @@ export function errorText(err: unknown): string {
   if (err instanceof SpecError) return err.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * `work`'s value if it settles within `ms`, else undefined (it goes on, unawaited: its own errors
+ * are its own). For what a caller should not wait on for long while the bus or store is away.
+ */
+export async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  work.catch(() => {}); // a failure after the wait is not the caller's
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -12,7 +12,7 @@ import {
   type TrialView,
 } from '@sweepd/core';
 import type { ActiveStudy } from './active-study.ts';
-import { type EngineContext, type EngineEvent, errorText } from './context.ts';
+import { type EngineContext, type EngineEvent, errorText, within } from './context.ts';
 import { endUnreportedStops, resendStops, takeBackEndedStudies } from './ended-studies.ts';
 import { failStudy } from './finishing.ts';
 import { ingest } from './ingestion.ts';
@@ -155,7 +155,7 @@ export class StudyEngine {
     let pools: { known: readonly string[]; live: readonly string[] | undefined } | undefined;
     try {
       // Bounded: a submit is answered even while the broker is away (the study is stored already).
-      pools = await withTimeout(
+      pools = await within(
         (async () => {
           const known = (await bus.knownPools?.()) ?? [];
           let live = await bus.livePools?.();
@@ -168,6 +168,7 @@ export class StudyEngine {
         })(),
         POOL_CHECK_MS,
       );
+      if (!pools) this.ctx.log.warn({ waitedMs: POOL_CHECK_MS }, 'could not list the pools workers have joined: no answer from the bus');
     } catch (err) {
       this.ctx.log.warn({ err: errorText(err) }, 'could not list the pools workers have joined');
     }
@@ -242,11 +243,3 @@ export class StudyEngine {
 
 /** How long a submit waits to learn which pools have workers before it answers without a warning. */
 const POOL_CHECK_MS = 2_000;
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from the bus within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}

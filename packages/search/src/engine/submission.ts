@@ -1,7 +1,7 @@
 import { FINISHED_TRIAL_STATES, type SearchSpec, type StudyRecord } from '@sweepd/core';
 import { ActiveStudy, type LiveTrial } from './active-study.ts';
 import { markStoppedBeforeRestart } from './ended-studies.ts';
-import type { EngineContext } from './context.ts';
+import { type EngineContext, within } from './context.ts';
 import { pump } from './dispatch.ts';
 import { IdempotencyConflictError, studyIdForKey } from './idempotency.ts';
 import { instantiate, type StudyPlugins, validateStudy } from './instantiate.ts';
@@ -89,9 +89,7 @@ export async function activate(ctx: EngineContext, record: StudyRecord, resuming
   }
   // Waited for a moment only: with the bus away, the first dispatch retries for a minute, and a
   // submit is answered meanwhile (the study is stored; pump keeps trying on its own).
-  const filled = pump(ctx, study);
-  filled.catch(() => {}); // a late failure is pump's own to retry; one within the wait is thrown below
-  await Promise.race([filled, new Promise((resolve) => setTimeout(resolve, FIRST_PUMP_WAIT_MS).unref())]);
+  await within(pump(ctx, study), FIRST_PUMP_WAIT_MS);
 }
 
 /** How long activating a study waits for its first trials to be sent before it returns. */

@@ -1,4 +1,5 @@
 import {
+  type FloatParam,
   type ParamSpec,
   type ParamValue,
   type Params,
@@ -12,6 +13,11 @@ import { spaceKey } from './common.ts';
 
 /** The largest grid a grid strategy will enumerate. */
 export const MAX_GRID_POINTS = 100_000;
+
+/** A grid's values per parameter: every choice of a categorical, every int on its step, and floats as `floats` spaces them. */
+export function gridAxes(floats: (name: string, p: FloatParam) => ParamValue[]): (name: string, p: ParamSpec) => ParamValue[] {
+  return (name, p) => (p.type === 'categorical' ? [...p.choices] : p.type === 'int' ? intValues(p.low, p.high, p.step) : floats(name, p));
+}
 
 /**
  * Every grid point, in a fixed order: parameters in `orderedNames` order (the space's order, with

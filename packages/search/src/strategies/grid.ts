@@ -1,6 +1,6 @@
 import type { Params, Plugin, Space } from '@sweepd/core';
 import { z } from 'zod';
-import { enumerateGrid, gridBudgetProblem, gridWalker, intValues, spacedValues } from './grid-points.ts';
+import { enumerateGrid, gridAxes, gridBudgetProblem, gridWalker, spacedValues } from './grid-points.ts';
 
 const gridOptions = z.strictObject({
   points: z
@@ -32,14 +32,12 @@ export const gridStrategy: Plugin<'strategy', GridOptions> = {
 function gridPoints(options: GridOptions, space: Space): Params[] {
   return enumerateGrid(
     space,
-    (name, p) => {
-      if (p.type === 'categorical') return [...p.choices];
-      if (p.type === 'int') return intValues(p.low, p.high, p.step);
+    gridAxes((name, p) => {
       if (options.points === undefined) {
         throw new Error(`grid: float parameter '${name}' needs strategy.options.points (values per float), or use log-grid`);
       }
       return spacedValues(p.low, p.high, options.points, p.log);
-    },
+    }),
     'grid',
   );
 }

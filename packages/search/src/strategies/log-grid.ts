@@ -1,6 +1,6 @@
 import type { Params, Plugin, Space } from '@sweepd/core';
 import { z } from 'zod';
-import { enumerateGrid, gridBudgetProblem, gridWalker, intValues, spacedValues } from './grid-points.ts';
+import { enumerateGrid, gridAxes, gridBudgetProblem, gridWalker, spacedValues } from './grid-points.ts';
 
 const logGridOptions = z.strictObject({
   points_per_decade: z
@@ -45,12 +45,9 @@ export const logGridStrategy: Plugin<'strategy', LogGridOptions> = {
 function logGridPoints(options: LogGridOptions, space: Space): Params[] {
   return enumerateGrid(
     space,
-    (_name, p) => {
-      if (p.type === 'categorical') return [...p.choices];
-      if (p.type === 'int') return intValues(p.low, p.high, p.step);
-      if (p.log) return logFloatPoints(p.low, p.high, options.points_per_decade);
-      return spacedValues(p.low, p.high, options.points, false);
-    },
+    gridAxes((_name, p) =>
+      p.log ? logFloatPoints(p.low, p.high, options.points_per_decade) : spacedValues(p.low, p.high, options.points, false),
+    ),
     'log-grid',
   );
 }

@@ -130,7 +130,7 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
         409,
         study.state === 'running'
           ? `study ${study.id} has no trial with a ${metric} value yet`
-          : `study ${study.id} ${study.state === 'stopped' ? 'was stopped' : study.state}: ${lowerFirst(noValue(metric, study.state, trials)).replace('config to recommend', 'config to export')}`,
+          : `study ${study.id} ${study.state === 'stopped' ? 'was stopped' : study.state}: ${lowerFirst(noValue(metric, study.state, trials, 'export'))}`,
       );
     }
     let rendered: ReturnType<typeof renderBestConfig>;
