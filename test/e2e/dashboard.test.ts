@@ -140,7 +140,8 @@ interface ChartSeen {
 /** Every Chart instance on the page: its point count, x-axis type, labels, and how many canvas pixels it drew. */
 function chartsOnPage(p: Page): Promise<ChartSeen[]> {
   return p.evaluate(`Object.values(window.Chart.instances).map((c) => {
-    const pixels = c.canvas.getContext('2d').getImageData(0, 0, c.canvas.width, c.canvas.height).data;
+    // A chart made inside a hidden section may have no size yet: nothing drawn, nothing to read.
+    const pixels = c.canvas.width > 0 && c.canvas.height > 0 ? c.canvas.getContext('2d').getImageData(0, 0, c.canvas.width, c.canvas.height).data : [];
     let inked = 0;
     for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked++;
     const points = c.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null).length, 0);
