@@ -15,6 +15,15 @@ export interface ReportSubscription extends Subscription {
   caughtUp(timeoutMs: number): Promise<boolean>;
 }
 
+export interface ReportConsumerOptions {
+  /**
+   * Called when the bus finds that the jobs it held are gone (NATS came back without its storage):
+   * the daemon sends its unfinished trials' jobs again. A job the bus still holds is refused as a
+   * duplicate, so sending one too many is harmless. A bus that cannot lose jobs never calls it.
+   */
+  onJobsLost?(): void;
+}
+
 /** What a job handler gets besides the job. */
 export interface JobControl {
   /** Aborted when the daemon stops this trial, or the bus is closing. */
@@ -52,7 +61,7 @@ export interface Bus {
   // Daemon side.
   dispatch(jobs: readonly TrialJob[]): Promise<void>;
   stop(trialId: string, reason: string): Promise<void>;
-  consumeReports(handler: (batch: readonly Report[]) => Promise<void>): Promise<ReportSubscription>;
+  consumeReports(handler: (batch: readonly Report[]) => Promise<void>, options?: ReportConsumerOptions): Promise<ReportSubscription>;
   /**
    * The pools a worker has joined on this bus, ever (a shared broker keeps them while the workers
    * come and go), where the bus can tell: a study for any other pool waits until a worker joins it.

@@ -16,6 +16,7 @@ import { type EngineContext, type EngineEvent, errorText, within } from './conte
 import { endUnreportedStops, resendStops, takeBackEndedStudies } from './ended-studies.ts';
 import { failStudy } from './finishing.ts';
 import { ingest } from './ingestion.ts';
+import { sendUnfinishedAgain } from './jobs-lost.ts';
 import { stopStudy, stopTrial } from './stopping.ts';
 import { pump } from './dispatch.ts';
 import { activate, Submissions } from './submission.ts';
@@ -111,7 +112,9 @@ export class StudyEngine {
       }
       const stopping = [...(await takeBackEndedStudies(ctx)), ...ctx.active.values()];
       await resendStops(ctx, stopping);
-      this.reports = await ctx.bus.consumeReports((batch) => ingest(ctx, batch));
+      this.reports = await ctx.bus.consumeReports((batch) => ingest(ctx, batch), {
+        onJobsLost: () => void sendUnfinishedAgain(ctx),
+      });
       if (!(await this.reports.caughtUp(CATCH_UP_MS)) && !ctx.closing)
         ctx.log.warn(
           { waitedMs: CATCH_UP_MS },

@@ -1,14 +1,14 @@
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamApiError, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Report, TrialJob } from '../../types.ts';
-import type { Bus, JobConsumerOptions, JobControl, ReportSubscription, Subscription } from '../contract.ts';
+import type { Bus, JobConsumerOptions, JobControl, ReportConsumerOptions, ReportSubscription, Subscription } from '../contract.ts';
 import { DaemonPresence } from './daemon-presence.ts';
 import { JobConsumer } from './job-consumer.ts';
 import { BusNames } from './names.ts';
 import { redactServers } from './redact.ts';
-import { messageOf, publishDurably } from './publish.ts';
+import { messageOf, publishDurably, sleep } from './publish.ts';
 import { type ReportHandler, ReportConsumer } from './report-consumer.ts';
 import { ensureJobConsumer, ensureStreams, type StreamSettings } from './streams.ts';
 import { encodeReport } from './report-codec.ts';
@@ -120,6 +120,10 @@ export class NatsBus implements Bus {
   private readonly jobConsumers = new Set<JobConsumer>();
   private reportConsumer: ReportConsumer | undefined;
   private presence: DaemonPresence | undefined;
+  /** The daemon's: told when NATS comes back without the jobs it held (see checkStorage). */
+  private onJobsLost: (() => void) | undefined;
+  /** When the jobs stream the daemon dispatches to was made: another time means it was made again, empty. */
+  private jobsStreamCreated: string | undefined;
   private closing = false;
   private readonly statusLoop: Promise<void>;
 
@@ -191,9 +195,10 @@ export class NatsBus implements Bus {
     });
   }
 
-  async consumeReports(handler: ReportHandler): Promise<ReportSubscription> {
+  async consumeReports(handler: ReportHandler, options: ReportConsumerOptions = {}): Promise<ReportSubscription> {
     this.assertOpen();
     if (this.reportConsumer) throw new Error('NatsBus: reports already have a consumer');
+    this.jobsStreamCreated = (await this.jsm.streams.info(this.names.jobsStream)).created;
     // Refused (DaemonConflictError) while another daemon reads this prefix's reports.
     const presence = await DaemonPresence.claim(this.js, this.jsm, this.names, {
       intervalMs: this.settings.daemonHeartbeatMs,
@@ -224,10 +229,14 @@ export class NatsBus implements Bus {
       throw err;
     }
     this.reportConsumer = consumer;
+    this.onJobsLost = options.onJobsLost;
     return {
       close: async () => {
         await consumer.close();
-        if (this.reportConsumer === consumer) this.reportConsumer = undefined;
+        if (this.reportConsumer === consumer) {
+          this.reportConsumer = undefined;
+          this.onJobsLost = undefined;
+        }
         await presence.release();
         if (this.presence === presence) this.presence = undefined;
       },
@@ -331,9 +340,54 @@ export class NatsBus implements Bus {
       if (status.type === 'disconnect') this.log(`NATS disconnected from ${status.server}; reconnecting`);
       if (status.type === 'reconnect') {
         this.log(`NATS reconnected to ${status.server}`);
+        if (this.reportConsumer) void this.checkStorage();
         this.reportConsumer?.requestResync();
         void this.stops.recheckRunning(this.settings.publishTimeoutMs);
       }
+    }
+  }
+
+  /**
+   * The daemon's check after a reconnect: a jobs stream that is gone, or was made again since (by a
+   * worker that found it gone), means NATS came back without its storage and the queued jobs went
+   * with it. The streams are made again and the daemon told, so its unfinished trials go out again
+   * rather than wait for a restart. Retried while JetStream is not answering yet.
+   */
+  private async checkStorage(): Promise<void> {
+    const deadline = Date.now() + this.settings.publishTimeoutMs;
+    for (let attempt = 1; !this.closing && this.reportConsumer; attempt++) {
+      try {
+        let created = await this.jobsStreamCreatedNow();
+        if (created === this.jobsStreamCreated) return;
+        if (created === undefined) {
+          await ensureStreams(this.jsm, this.names, this.settings.streams);
+          created = await this.jobsStreamCreatedNow();
+        }
+        this.jobsStreamCreated = created;
+        this.logError(
+          'NATS came back without its storage: the queued jobs and unread reports it held are lost. ' +
+            'Its streams are made again, and the unfinished trials sent out again (each starts over)',
+        );
+        this.reportConsumer?.requestResync();
+        this.onJobsLost?.();
+        return;
+      } catch (err) {
+        if (Date.now() >= deadline) {
+          this.log(`could not check NATS's streams after the reconnect: ${messageOf(err)}`);
+          return;
+        }
+        await sleep(Math.min(1_000, 100 * attempt));
+      }
+    }
+  }
+
+  /** When the jobs stream was made, or undefined when there is none. */
+  private async jobsStreamCreatedNow(): Promise<string | undefined> {
+    try {
+      return (await this.jsm.streams.info(this.names.jobsStream)).created;
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.status === 404) return undefined;
+      throw err;
     }
   }
 

@@ -38,6 +38,8 @@ export class ReportConsumer implements Subscription {
   private backlogThrough = 0;
   private handledThrough = 0;
   private readonly handled = new Set<number>();
+  /** When the reports stream was made, as last seen: another time means it was made again, its sequences from 1. */
+  private streamCreated: string | undefined;
   private messages: ConsumerMessages | undefined;
   private reader: Promise<void> = Promise.resolve();
   private closed = false;
@@ -54,7 +56,9 @@ export class ReportConsumer implements Subscription {
   static async start(ctx: ReportConsumerContext, handler: ReportHandler): Promise<ReportConsumer> {
     const consumer = new ReportConsumer(ctx, handler);
     // The stream keeps only reports not yet taken: the last one in it now is where caughtUp() ends.
-    consumer.backlogThrough = (await ctx.jsm.streams.info(ctx.names.reportsStream)).state.last_seq;
+    const info = await ctx.jsm.streams.info(ctx.names.reportsStream);
+    consumer.backlogThrough = info.state.last_seq;
+    consumer.streamCreated = info.created;
     await consumer.subscribe();
     consumer.loop = consumer.run();
     return consumer;
@@ -101,6 +105,15 @@ export class ReportConsumer implements Subscription {
 
   private async subscribe(): Promise<void> {
     const { jsm, js, names } = this.ctx;
+    const { created } = await jsm.streams.info(names.reportsStream);
+    if (created !== this.streamCreated) {
+      // NATS lost its storage and the stream was made again: its sequences start over, and a
+      // remembered one would drop a new report as a repeat.
+      this.handled.clear();
+      this.handledThrough = 0;
+      this.backlogThrough = 0;
+      this.streamCreated = created;
+    }
     await resetReportConsumer(jsm, names, this.ctx.ackWaitMs);
     const consumer = await js.consumers.get(names.reportsStream, names.reportsConsumer);
     const messages = await consumer.consume({ max_messages: this.ctx.maxBatch });
