@@ -183,6 +183,20 @@ def _with_numpy(labels: Any, scores: Any) -> tuple:
     return per, micro, y.shape[1]
 
 
+def _both_label_values(labels: Any, use_numpy: bool) -> List[bool]:
+    """Per class, whether the labels hold both values (whether the class has an AUC at all)."""
+    if use_numpy:
+        if hasattr(labels, "detach"):
+            labels = labels.detach().cpu().numpy()
+        y = _np.asarray(labels)
+        if y.ndim == 1:
+            y = y[:, None]
+        y = y if y.dtype == bool else y == 1
+        return [bool(y[:, k].any() and not y[:, k].all()) for k in range(y.shape[1])]
+    rows = _as_rows(labels, "labels")
+    return [len({_check_label(r[k], i, k) for i, r in enumerate(rows)}) == 2 for k in range(len(rows[0]))]
+
+
 def multilabel_auc(
     labels: Any,
     scores: Any,
@@ -206,9 +220,11 @@ def multilabel_auc(
     try:
         per, micro, n_classes = _with_numpy(labels, scores) if use_numpy else _pure_python(labels, scores, None)
     except _NanScore as nan:
-        # A diverged model: NaN AUCs to report (sweepd sees the divergence), not a crashed script.
+        # A diverged model: NaN AUCs to report (sweepd sees the divergence), not a crashed script;
+        # a class with one label value still has no AUC at all.
         nan_at, n_classes = str(nan), nan.n_classes
-        per, micro = [math.nan] * n_classes, math.nan
+        per = [math.nan if both else None for both in _both_label_values(labels, use_numpy)]
+        micro = math.nan
     names = list(class_names) if class_names is not None else [f"class_{k}" for k in range(n_classes)]
     if len(names) != n_classes:
         raise ValueError(f"multilabel_auc: {len(names)} class_names for {n_classes} classes")

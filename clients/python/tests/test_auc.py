@@ -120,6 +120,17 @@ def test_larger_input_matches_sklearn():
 
 
 @pytest.mark.parametrize("use_numpy", BOTH)
+def test_nan_scores_still_name_the_classes_with_no_auc(use_numpy):
+    labels = np.array([[0, 1, 1], [1, 1, 1], [0, 1, 0]])  # b has one label value
+    got = multilabel_auc(labels, np.array([[0.1, np.nan, 0.2], [0.2, 0.3, 0.4], [0.5, 0.6, 0.7]]), ["a", "b", "c"], use_numpy=use_numpy)
+    assert got.undefined_classes == ["b"]
+    assert got.per_class["b"] is None and math.isnan(got.per_class["a"]) and math.isnan(got.per_class["c"])
+    assert math.isnan(got.macro)
+    assert got.notes()["auc_undefined_classes"] == ["b"] and got.notes()["diverged"] is True
+    assert set(got.metrics()) == {"val_auc_macro", "val_auc_micro", "val_auc[a]", "val_auc[c]"}
+
+
+@pytest.mark.parametrize("use_numpy", BOTH)
 def test_nan_scores_give_nan_aucs_and_a_diverged_note_not_an_exception(use_numpy):
     got = multilabel_auc(np.array([[0, 1], [1, 0]]), np.array([[0.1, np.nan], [0.2, 0.3]]), ["a", "b"], use_numpy=use_numpy)
     assert math.isnan(got.macro) and math.isnan(got.micro)
