@@ -180,7 +180,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.verdict).toBe('healthy');
     expect(d.summary).toMatch(/Not every class learned: c3 0\.455, near or below chance\.$/);
     expect(d.evidence[1]).toBe(
-      'Per class at epoch 3: 1 of 4 near or below chance (c3 0.455); no value for c2 (one label value in validation).',
+      'Per class at epoch 3: 1 of 3 with a value near or below chance (c3 0.455); no value for c2 (one label value in validation).',
     );
   });
 

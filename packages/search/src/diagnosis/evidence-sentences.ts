@@ -96,7 +96,8 @@ export function weakClasses(
   if (weak.length === 0 && classes.missing.length === 0) return undefined;
   // An average near chance already says the classes did not learn; only missing ones add to it.
   if (m.best < learnedFloor && classes.missing.length === 0) return undefined;
-  const total = classes.values.length + classes.missing.length;
+  // Out of the classes with a value: counting those with none would read as if they had learned.
+  const total = `${classes.values.length}${classes.missing.length > 0 ? ' with a value' : ''}`;
   const shown = weak
     .slice(0, 3)
     .map((c) => `${c.name} ${val(c.value)}`)
