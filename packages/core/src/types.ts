@@ -163,16 +163,32 @@ export function bestOf(epochs: readonly EpochRecord[], metric: string, direction
 
 /**
  * Why a trial that ran to its end has no objective: the one wording of the engine's check and the
- * command runner's, naming what it did report (`seen`) over its `epochs` reported.
+ * command runner's, naming what it did report (`seen`) over its `epochs` reported. `noAuc`: the
+ * classes its last epoch noted as having no AUC (`auc_undefined_classes`), when it noted any.
  */
-export function objectiveNeverReported(metric: string, seen: Iterable<string>, epochs: number): string {
+export function objectiveNeverReported(metric: string, seen: Iterable<string>, epochs: number, noAuc: readonly string[] = []): string {
   const names = [...seen].sort();
   const near = nearestName(metric, names);
   return (
     `objective metric '${metric}' was never reported; reported: ${names.length > 0 ? names.join(', ') : epochs > 0 ? 'no metrics' : 'no epoch at all'}` +
+    // An AUC average the script left out because no class had an AUC: the data, not the script.
+    (noAuc.length > 0 && /auc/i.test(metric)
+      ? `. No class had an AUC to average (${listSome(noAuc)} had one label value in validation): validate on data that holds both label values of each class`
+      : '') +
     // Either side may hold the typo: name both, suggest neither.
     (near
       ? ` ('${near}' differs from '${metric}' by a letter or two: is one of them misspelled, in the script or in objective.metric?)`
       : '')
   );
+}
+
+/** The classes an epoch's notes list as having no AUC (`auc_undefined_classes`), or none. */
+export function noAucClasses(notes: Readonly<Record<string, unknown>> | undefined): string[] {
+  const noted = notes?.auc_undefined_classes;
+  return Array.isArray(noted) ? noted.map(String) : [];
+}
+
+/** 'a, b, c' or 'a, b, c and 7 more'. */
+function listSome(names: readonly string[], shown = 5): string {
+  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }

@@ -413,6 +413,11 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(d.advice).toMatch(/^Report val_auc_macro every epoch/);
     // A trial that crashed before it could report: no advice to report, which would not help.
     expect(diagnose({ ...kerasRun('t2'), reason: 'exit code 1: CUDA out of memory' }, []).advice).toBe('');
+    // It did report: no class had an AUC to average. The advice is about the data, not the script.
+    const noAuc = diagnose(kerasRun('t3', { auc_undefined_classes: ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'] }), []);
+    expect(noAuc.advice).toBe(
+      'Validate on data that holds both label values of each class: c0, c1, c2, c3, c4 and 2 more had only one, and a class with one has no AUC.',
+    );
     const nan = diagnose(kerasRun('t1', { diverged: true, non_finite_layers: ['conv1'] }), []);
     expect(nan.verdict).toBe('diverged');
     expect(nan.summary).toMatch(

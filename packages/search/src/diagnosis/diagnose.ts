@@ -1,4 +1,4 @@
-import type { Direction, TrialView } from '@sweepd/core';
+import { type Direction, noAucClasses, type TrialView } from '@sweepd/core';
 import { chanceLevel, layerLabel, readEvidence, type TrialEvidence } from './evidence.ts';
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { objectiveUnits } from './objective-scale.ts';
@@ -233,15 +233,19 @@ function judge(
   if (!m && !e.diverged) {
     // Kernel movement alone cannot say whether the rate is right: without the objective there is
     // no telling whether the movement bought anything.
+    // The script did report: the AUC had no class to average (one label value each in validation).
+    const noAuc = /auc/i.test(metricName) ? noAucClasses(trial.epochs.at(-1)?.notes) : [];
     return {
       verdict: 'no-evidence',
       summary: trial.reason ? `No ${metricName} to judge by: ${trial.reason}` : `No ${metricName} to judge by: it was never reported.`,
       evidence,
       // Only when not reporting it is the trouble, not a trial that failed or stopped before it could.
       advice:
-        !trial.reason || /never (reported|finite)/.test(trial.reason)
-          ? `Report ${metricName} every epoch (the study's objective) so that the training can be judged.`
-          : '',
+        noAuc.length > 0
+          ? `Validate on data that holds both label values of each class: ${noAuc.length <= 5 ? noAuc.join(', ') : `${noAuc.slice(0, 5).join(', ')} and ${noAuc.length - 5} more`} had only one, and a class with one has no AUC.`
+          : !trial.reason || /never (reported|finite)/.test(trial.reason)
+            ? `Report ${metricName} every epoch (the study's objective) so that the training can be judged.`
+            : '',
     };
   }
   if (e.diverged) {

@@ -1,4 +1,4 @@
-import { type Direction, divergedNote, type EpochRecord, type LayerStats, type TrialView } from '@sweepd/core';
+import { type Direction, divergedNote, type EpochRecord, type LayerStats, noAucClasses, type TrialView } from '@sweepd/core';
 
 /**
  * What a trial's own records show, read once for the diagnosis: the objective's course, how far
@@ -192,8 +192,7 @@ export function classValues(
   const values = Object.entries(record.metrics)
     .filter(([k, v]) => k.startsWith(prefix) && k.endsWith(']') && typeof v === 'number' && Number.isFinite(v))
     .map(([k, v]) => ({ name: k.slice(prefix.length, -1), value: v as number }));
-  const noted = record.notes?.auc_undefined_classes;
-  const missing = Array.isArray(noted) ? noted.map(String) : [];
+  const missing = noAucClasses(record.notes);
   return values.length > 0 || missing.length > 0 ? { values, missing } : undefined;
 }
 

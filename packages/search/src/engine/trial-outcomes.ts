@@ -1,4 +1,4 @@
-import { FINISHED_TRIAL_STATES, type FinalReport, objectiveNeverReported, type TrialView } from '@sweepd/core';
+import { FINISHED_TRIAL_STATES, type FinalReport, noAucClasses, objectiveNeverReported, type TrialView } from '@sweepd/core';
 import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 
@@ -17,7 +17,8 @@ export function missingObjective(trial: TrialView, metric: string): string | und
   const seen = new Set<string>();
   for (const record of trial.epochs) for (const name of Object.keys(record.metrics)) seen.add(name);
   if (seen.has(metric)) return `objective metric '${metric}' was never finite (NaN or infinite at every epoch)`;
-  return objectiveNeverReported(metric, seen, trial.epochs.length);
+  const last = trial.epochs.reduce<TrialView['epochs'][number] | undefined>((a, e) => (a && a.epoch > e.epoch ? a : e), undefined);
+  return objectiveNeverReported(metric, seen, trial.epochs.length, noAucClasses(last?.notes));
 }
 
 export function finishTrial(ctx: EngineContext, study: ActiveStudy, trial: LiveTrial, outcome: Outcome): Promise<void> {

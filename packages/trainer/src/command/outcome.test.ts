@@ -13,6 +13,7 @@ function sinkOf(over: Partial<EndFacts['sink']>): EndFacts['sink'] {
     metricsSeen: new Set(),
     epochsReported: 0,
     lastEpoch: 0,
+    noAucClasses: [],
     ...over,
   };
 }
@@ -132,6 +133,30 @@ describe('the failure reason of a command trial', () => {
         `objective metric 'val_auc_macro' was never reported; reported: train_loss; 2 report line(s) refused, the first: ${line}` +
         `; 1 problem(s) reading the reports, the first: ${problem}`,
       notes: { bad_report_lines: 2, bad_report_examples: [line], report_problems: 1, report_problem_examples: [problem] },
+    });
+  });
+
+  it('an AUC average left out because no class had an AUC: the reason says so, and what to change', () => {
+    const outcome = decideOutcome({
+      end: { code: 0, signal: null },
+      stopped: undefined,
+      hung: undefined,
+      sink: sinkOf({
+        metricsSeen: new Set(['train_loss', 'val_loss']),
+        epochsReported: 2,
+        lastEpoch: 2,
+        noAucClasses: ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'],
+      }),
+      stderrTail: [],
+      objective: 'val_auc_macro',
+      maxEpochs: 2,
+      notes: {},
+    });
+    expect(outcome).toMatchObject({
+      state: 'failed',
+      reason:
+        "objective metric 'val_auc_macro' was never reported; reported: train_loss, val_loss. No class had an AUC to average " +
+        '(c0, c1, c2, c3, c4 and 2 more had one label value in validation): validate on data that holds both label values of each class',
     });
   });
 

@@ -11,6 +11,7 @@ export interface EndFacts {
   sink: Pick<
     ReportSink,
     | 'badLines'
+    | 'noAucClasses'
     | 'badExamples'
     | 'readProblems'
     | 'readProblemExamples'
@@ -121,7 +122,9 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
       f.sink.unprefixed > 0
         ? `; ${f.sink.unprefixed} stdout line(s) looked like reports but lack the '@sweepd ' prefix, so they were not read`
         : '';
-    return failed(objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported) + refused + unread + unprefixed);
+    return failed(
+      objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported, f.sink.noAucClasses) + refused + unread + unprefixed,
+    );
   }
   // Completed, but some of what it wrote was refused (an epoch 0, a line without "sweepd": 1): say so.
   return refused ? { state: 'completed', reason: refused.slice(2), notes } : { state: 'completed', notes };

@@ -1,4 +1,4 @@
-import type { EpochRecord } from '@sweepd/core';
+import { type EpochRecord, noAucClasses } from '@sweepd/core';
 import { parseReportLine } from './report-line.ts';
 
 /** Warnings logged per trial for bad lines; the rest are only counted. */
@@ -18,6 +18,8 @@ export class ReportSink {
   readonly readProblemExamples: string[] = [];
   /** Every metric name any epoch reported. */
   readonly metricsSeen = new Set<string>();
+  /** The classes the last epoch noted as having no AUC (auc_undefined_classes). */
+  noAucClasses: string[] = [];
   epochsReported = 0;
   /** The highest epoch reported. */
   lastEpoch = 0;
@@ -77,6 +79,7 @@ export class ReportSink {
     this.epochsReported++;
     this.lastEpoch = Math.max(this.lastEpoch, epoch.epoch);
     for (const name of Object.keys(epoch.metrics)) this.metricsSeen.add(name);
+    if (epoch.epoch >= this.lastEpoch) this.noAucClasses = noAucClasses(epoch.notes);
     this.chain = this.chain.then(() =>
       this.forward(epoch).catch((err: unknown) => {
         this.failure ??= err;

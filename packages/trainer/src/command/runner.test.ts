@@ -234,6 +234,20 @@ describe('command runner, with real processes', () => {
     });
   }, 30_000);
 
+  it('an AUC average a script left out because no class had an AUC: the failure says why, from the notes it sent', async () => {
+    const script =
+      'import json\nfor e in (1, 2): print("@sweepd " + json.dumps({"sweepd": 1, "epoch": e, "metrics": {"train_loss": 0.5}, ' +
+      '"notes": {"auc_undefined_classes": ["cat", "dog"]}}), flush=True)';
+    const j = job({}, { command: ['python3', '-c', script], args: 'none' }, 2);
+    const outcome = await runner.run(j, { signal: new AbortController().signal, report: async () => {}, log: () => {} });
+    expect(outcome).toMatchObject({
+      state: 'failed',
+      reason:
+        "objective metric 'val_auc_macro' was never reported; reported: train_loss. No class had an AUC to average " +
+        '(cat, dog had one label value in validation): validate on data that holds both label values of each class',
+    });
+  }, 30_000);
+
   it('a damaged event file is a problem reading the reports, not a bad report line, and the failure names it', async () => {
     const events = fileURLToPath(new URL('../tensorboard/fixtures/tf1', import.meta.url));
     // The fixture's files, and one more whose first record's length checksum is wrong.
