@@ -46,7 +46,7 @@ describe('GET /v1/studies/:id/trials/:n diagnosis', () => {
     };
     expect(trial.diagnosis.verdict).toBe('static-kernels-but-learning');
     expect(trial.diagnosis.summary).toContain('0.62 → 0.9');
-    expect(trial.diagnosis.evidence.join(' ')).toMatch(/ranks 1 of 2 trials/);
+    expect(trial.diagnosis.evidence.join(' ')).toMatch(/ranks 1 of 2 rmsprop trials/);
     const peer = (await (await api.app.request(`/v1/studies/${created.id}/trials/${b.number}`)).json()) as {
       diagnosis: { verdict: string };
     };

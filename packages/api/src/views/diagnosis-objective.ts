@@ -1,11 +1,12 @@
 import type { SearchSpec } from '@sweepd/core';
 import { type DiagnosisObjective, learningRateParam } from '@sweepd/search';
 
-/** What a diagnosis judges against in a study: its objective, and the learning-rate range it searches. */
+/** What a diagnosis judges against in a study: its objective, the learning-rate range it searches, and its fixed parameters. */
 export function diagnosisObjective(spec: SearchSpec): DiagnosisObjective {
   const { metric, direction } = spec.objective;
   const range = learningRateRange(spec);
-  return range ? { metric, direction, learningRateRange: range } : { metric, direction };
+  const fixed = Object.keys(spec.fixed ?? {}).length > 0 ? { fixed: spec.fixed } : {};
+  return range ? { metric, direction, learningRateRange: range, ...fixed } : { metric, direction, ...fixed };
 }
 
 /** The range of the space's learning rate, under whichever name it goes by (learning_rate, lr, …). */

@@ -385,4 +385,30 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(text).toContain('largest 1030 % in layer 7;');
     expect(text).toContain("12.5 % of layer 7's units are zero");
   });
+
+  it('peers at the same rate did better: a trial that scored at chance or went NaN is not told its rate is too high', () => {
+    const moved = [{ layer: 'fc1', trainable: true, kernelMovement: 2.44, updateRatio: 0.3, biasMovement: 0.5 }];
+    const params = (mode: string) => ({ learning_rate: 0.02, optimizer: 'adam', score_mode: mode });
+    const trials = [
+      trial(0, params('logits'), [0.8, 0.85, 0.862], moved),
+      trial(1, params('probs'), [0.8, 0.85, 0.862], moved),
+      trial(2, params('const'), [0.5, 0.5, 0.5], moved),
+      trial(3, params('nan'), [0.8, Number.NaN, Number.NaN], moved),
+    ];
+    const constant = diagnoseTrial(trials[2] as TrialView, trials, auc);
+    expect(constant.verdict).toBe('no-learning');
+    expect(constant.summary).toMatch(/the evidence does not point at the rate/);
+    expect(constant.suggestedLearningRate).toBeUndefined();
+    const nan = diagnoseTrial(trials[3] as TrialView, trials, auc);
+    expect(nan.verdict).toBe('diverged');
+    expect(nan.summary).toMatch(/while 2 adam trials at the same learning rate 0\.02 did better: the rate alone does not explain it\.$/);
+    expect(nan.suggestedLearningRate).toBeUndefined();
+    for (const d of [constant, nan])
+      expect([d.summary, d.advice].join(' ')).not.toMatch(/too high|lower the learning rate|below this trial/i);
+    // The same study with the rate and optimizer fixed, not searched: the trials' params leave them out.
+    const fixed = trials.map((t) => ({ ...t, params: { score_mode: t.params.score_mode as string } }));
+    const withFixed: DiagnosisObjective = { ...auc, fixed: { learning_rate: 0.02, optimizer: 'adam' } };
+    expect(diagnoseTrial(fixed[2] as TrialView, fixed, withFixed).summary).toBe(constant.summary);
+    expect(diagnoseTrial(fixed[3] as TrialView, fixed, withFixed).summary).toBe(nan.summary);
+  });
 });

@@ -1,4 +1,4 @@
-import { type Direction, noAucClasses, type TrialView } from '@sweepd/core';
+import { type Direction, noAucClasses, type Params, type TrialView } from '@sweepd/core';
 import { chanceLevel, layerLabel, readEvidence, type TrialEvidence } from './evidence.ts';
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { objectiveUnits } from './objective-scale.ts';
@@ -103,6 +103,8 @@ export interface DiagnosisObjective {
   direction: Direction;
   /** The study's range of its learning rate, when it searches one: advice outside it says so. */
   learningRateRange?: { low: number; high: number; name?: string };
+  /** The study's fixed parameters, which trials' own params leave out: the rate or the optimizer may be among them. */
+  fixed?: Params;
 }
 
 /**
@@ -128,7 +130,8 @@ export function diagnoseTrial(
   objective: DiagnosisObjective,
   thresholds: Partial<DiagnosisThresholds> = {},
 ): Diagnosis {
-  const judged = judge(trial, peers, objective, thresholds);
+  const withFixed = (t: TrialView): TrialView => (objective.fixed ? { ...t, params: { ...objective.fixed, ...t.params } } : t);
+  const judged = judge(withFixed(trial), peers.map(withFixed), objective, thresholds);
   const note =
     judged.suggestedLearningRate && objective.learningRateRange && outsideRange(judged.suggestedLearningRate, objective.learningRateRange);
   const d = note ? { ...judged, advice: `${judged.advice} ${note}` } : judged;
@@ -197,6 +200,13 @@ function judge(
     position !== undefined &&
     position.betterHigher.length + position.betterLower.length + position.betterSame === 0 &&
     position.worseLowerSameStep.length > 0;
+
+  // Peers that step like it did better at its own rate, and none at a lower one: whatever went
+  // wrong, the rate alone does not explain it (a broken evaluation scores the same at any rate).
+  const sameRateBetter =
+    position !== undefined && position.betterSameStep > 0 && position.betterLower.length === 0
+      ? `${position.betterSameStep} ${position.betterSameStep === 1 ? position.member : position.group} at the same learning rate ${formatRate(position.rate)} did better`
+      : undefined;
 
   const tooHigh = (verdict: 'too-high' | 'diverged' | 'dying-units', summary: string, extra = ''): Diagnosis => {
     if (rate === undefined) return { verdict, summary, evidence, advice: `Lower the learning rate.${extra}` };
@@ -277,6 +287,15 @@ function judge(
         suggestedLearningRate: { low: lowest / 1000, high: lowest / 10 },
       };
     }
+    if (sameRateBetter)
+      return {
+        verdict: 'diverged',
+        summary: `Diverged (${e.diverged}), while ${sameRateBetter}: the rate alone does not explain it.`,
+        evidence,
+        advice:
+          'Check the inputs and the loss for NaN or Inf first (missing values in the data, a log of zero, a division by an empty count), ' +
+          'and compare with the better trials at the same rate: what they changed is the likelier cause.',
+      };
     return tooHigh('diverged', `Diverged (${e.diverged}): ${rateText} is too high.`);
   }
 
@@ -318,6 +337,14 @@ function judge(
   // learned they say nothing against its rate, and without a sign of a rate too high neither.
   const notDying = deadFromStart && (didLearn || !highForDying);
   if (dying && !notDying && (!didLearn || ((kernels ?? 0) >= t.largeKernels && !lowerRatesDidWorse))) {
+    if (sameRateBetter)
+      return {
+        verdict: 'dying-units',
+        summary: `Dying units: ${what} and ${reached}${e.kernels ? `; ${kernelText}` : ''}; but ${sameRateBetter}: the rate alone does not explain it.`,
+        evidence,
+        advice:
+          'Compare with the better trials at the same rate: what they changed (frozen layers, initialisation, the data) is the likelier cause.',
+      };
     const smallEps = smallEpsilonAdvice(trial.params);
     const summary =
       `Dying units${highForDying ? ', learning rate too high' : ''}: ${what} and ${reached}` + (e.kernels ? `; ${kernelText}.` : '.');
@@ -450,7 +477,7 @@ function judge(
   }
   // Peers at higher rates that scored the same: the rate is not what holds it (a constant output scores the same at any rate).
   const sameAtHigher = (position?.tiedHigher.length ?? 0) > 0 && !peersLower;
-  if (!sameAtHigher && ((kernels ?? 0) >= t.largeKernels || (kernels !== undefined && peersLower))) {
+  if (!sameAtHigher && !sameRateBetter && ((kernels ?? 0) >= t.largeKernels || (kernels !== undefined && peersLower))) {
     return tooHigh('too-high', `Learning rate too high: ${kernelText} from their starting values and ${reached} only.`);
   }
   if (kernels === undefined && peersHigher && rate !== undefined) {

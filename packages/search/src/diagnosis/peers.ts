@@ -21,6 +21,8 @@ export interface RatePosition {
   betterLower: number[];
   /** Peers that scored better by more than the margin at the trial's own rate. */
   betterSame: number;
+  /** Of those, the ones that step like the trial (stepsAlike): they show its rate is not what held it back. */
+  betterSameStep: number;
   /** Peers that scored better by more than the margin but short of the learned floor (near chance): not counted above. */
   betterNearChance: number;
   worseHigher: number[];
@@ -92,6 +94,7 @@ export function ratePosition(
     betterHigher: [],
     betterLower: [],
     betterSame: 0,
+    betterSameStep: 0,
     betterNearChance: 0,
     worseHigher: [],
     worseLower: [],
@@ -117,6 +120,7 @@ export function ratePosition(
       position.bestBetter = p.value as number;
     if (r === rate) {
       if (diff > 0) position.betterSame++;
+      if (diff > 0 && stepsAlike(trial, p)) position.betterSameStep++;
       continue;
     }
     if (diff > 0) (r > rate ? position.betterHigher : position.betterLower).push(r);
