@@ -327,48 +327,52 @@ describe('NatsBus faults', () => {
     await waitUntil(() => seen.includes('after'), 'the job after the loss, on the same worker', 20_000);
   }, 40_000);
 
-  it('the daemon learns when NATS comes back without its storage, and reads the reports sent after it', async () => {
-    server = await startTestNatsServer();
-    env = await natsBuses({ servers: server.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 20_000 });
+  /** A NATS server of the test's own, and a daemon reading its reports that counts the times it is told the jobs were lost. */
+  async function daemonReadingReports(): Promise<{
+    nats: TestNatsServer;
+    buses: NatsBusesUnderTest;
+    reports: Report[];
+    lost: () => number;
+  }> {
+    const nats = await startTestNatsServer();
+    server = nats;
+    const buses = await natsBuses({ servers: nats.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 20_000 });
+    env = buses;
     const reports: Report[] = [];
     let lost = 0;
-    await env.daemon.consumeReports(
+    await buses.daemon.consumeReports(
       async (batch) => {
         reports.push(...batch);
       },
       { onJobsLost: () => lost++ },
     );
-    const worker = await env.worker();
+    return { nats, buses, reports, lost: () => lost };
+  }
+
+  it('the daemon learns when NATS comes back without its storage, and reads the reports sent after it', async () => {
+    const { nats, buses, reports, lost } = await daemonReadingReports();
+    const worker = await buses.worker();
     await worker.publishReport(epoch('before', 1));
     await waitUntil(() => reports.length === 1, 'the report before the loss');
-    await server.kill();
-    await rm(server.storeDir, { recursive: true, force: true });
-    await server.start();
-    await waitUntil(() => lost === 1, 'the daemon told that the jobs were lost', 20_000);
+    await nats.kill();
+    await rm(nats.storeDir, { recursive: true, force: true });
+    await nats.start();
+    await waitUntil(() => lost() === 1, 'the daemon told that the jobs were lost', 20_000);
     // The new reports stream numbers from 1 again: the report there is not taken for the one before.
     await worker.publishReport(epoch('after', 1));
     await waitUntil(() => reports.some((r) => r.trialId === 'after'), 'the report after the loss', 20_000);
-    expect(lost).toBe(1);
+    expect(lost()).toBe(1);
   }, 40_000);
 
   it('a plain reconnect, with the storage kept, loses no jobs and says so to no one', async () => {
-    server = await startTestNatsServer();
-    env = await natsBuses({ servers: server.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 20_000 });
-    const reports: Report[] = [];
-    let lost = 0;
-    await env.daemon.consumeReports(
-      async (batch) => {
-        reports.push(...batch);
-      },
-      { onJobsLost: () => lost++ },
-    );
-    await server.kill();
-    await server.start();
-    const worker = await env.worker();
+    const { nats, buses, reports, lost } = await daemonReadingReports();
+    await nats.kill();
+    await nats.start();
+    const worker = await buses.worker();
     await worker.publishReport(epoch('after', 1));
     await waitUntil(() => reports.length === 1, 'the report after the reconnect', 20_000);
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(lost).toBe(0);
+    expect(lost()).toBe(0);
   }, 40_000);
 
   it('keeps pools apart whatever their names, and refuses an empty pool before sending any of the batch', async () => {
