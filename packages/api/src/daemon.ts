@@ -145,7 +145,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     const hub = new LeaderboardHub({ store, events: engine.events, live: engine, log, coalesceMs: options.sseCoalesceMs });
     const metrics = new DaemonMetrics({ store, events: engine.events, workers, sseClients: () => hub.clientCount });
     closers.unshift(async () => metrics.close());
-    const app = createApp({ store, engine, hub, metrics, token: options.token, log });
+    const loopbackHostsOnly = !options.token && isLoopback(host);
+    const app = createApp({ store, engine, hub, metrics, token: options.token, loopbackHostsOnly, log });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: host }, () => resolve(s));
       s.once('error', reject);

@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { LeaderboardHub } from '../live/hub.ts';
 import { DaemonMetrics } from '../ops/metrics.ts';
 import { bearerAuth } from './auth.ts';
+import { loopbackHostOnly, sameOriginOnly } from './browser-guard.ts';
 import type { Api } from './deps.ts';
 import { HttpError, printable, validationHook } from './errors.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -20,6 +21,8 @@ export interface AppDeps {
   engine: StudyEngine;
   /** When set, /v1 and /metrics need `Authorization: Bearer <token>`. */
   token?: string | undefined;
+  /** Answer only loopback host names (a daemon on loopback without a token: see loopbackHostOnly). */
+  loopbackHostsOnly?: boolean;
   /** Created from engine.events when not given (then they live as long as the engine). */
   hub?: LeaderboardHub;
   metrics?: DaemonMetrics;
@@ -46,6 +49,10 @@ export function createApp(deps: AppDeps): Api {
       'request',
     );
   });
+  if (deps.loopbackHostsOnly) app.use('*', loopbackHostOnly());
+  const sameOrigin = sameOriginOnly();
+  app.use('/v1/*', sameOrigin);
+  app.use('/metrics', sameOrigin);
   if (deps.token !== undefined) {
     const auth = bearerAuth(deps.token);
     app.use('/v1/*', auth);
