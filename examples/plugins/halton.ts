@@ -1,5 +1,7 @@
 /**
- * An example third-party search strategy: quasi-random Halton points. Name it in a spec with
+ * An example third-party search strategy: quasi-random Halton points. Start the daemon from
+ * examples/ with `sweepd up --plugin-dir plugins` (plugins load only from such a directory), and
+ * name it in a spec with
  *
  *   plugins: [./plugins/halton.ts]
  *   strategy: { name: halton, options: { seed: 1 } }

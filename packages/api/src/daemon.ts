@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
@@ -37,6 +38,8 @@ export interface DaemonOptions {
   insecureListen?: boolean;
   /** Live leaderboard coalescing window (ms). */
   sseCoalesceMs?: number;
+  /** The only directories a spec's plugins may be loaded from (plugins run in the daemon); none: no plugins. */
+  pluginDirs?: readonly string[];
 }
 
 export interface Daemon {
@@ -68,6 +71,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
         'Set SWEEPD_API_TOKEN (or --token), listen on 127.0.0.1, or pass --insecure-listen if the network is trusted.',
     );
   }
+  for (const dir of options.pluginDirs ?? [])
+    if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`plugin directory ${dir} is not a directory`);
   const dataDir = path.resolve(options.dataDir ?? '.sweepd');
   const { openStore } = await import('@sweepd/core/store');
   let fail!: (err: Error) => void;
@@ -97,6 +102,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       log,
       // Remote NATS workers may not see this host's files: paths in specs are then checked on the workers.
       workersShareFiles: !options.natsUrl,
+      ...(options.pluginDirs && options.pluginDirs.length > 0 ? { pluginDirs: options.pluginDirs.map((d) => path.resolve(d)) } : {}),
       // On the in-process bus no other worker can ever join: only the local workers' pool is served.
       // (With --workers 0 the trials are meant to wait, for a restart with workers: nothing is refused.)
       ...(options.natsUrl || workers === 0 ? {} : { servedPools: [options.pool ?? 'default'] }),

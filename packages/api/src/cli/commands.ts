@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { nameSchema } from '@sweepd/core';
 import { natsUrlProblem } from '../nats.ts';
@@ -79,6 +80,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         token: { type: 'string' },
         'insecure-listen': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'plugin-dir': { type: 'string', multiple: true },
       });
       const { startDaemon } = await import('../daemon.ts');
       const level = values['log-level'] ?? process.env.SWEEPD_LOG_LEVEL ?? 'info';
@@ -100,6 +102,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         pool: values.pool,
         token: values.token ?? (process.env.SWEEPD_API_TOKEN || undefined),
         insecureListen: values['insecure-listen'] ?? false,
+        pluginDirs: values['plugin-dir'] ?? (process.env.SWEEPD_PLUGIN_DIR?.split(path.delimiter).filter(Boolean) || []),
         log,
       }).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EADDRINUSE') throw err;

@@ -6,6 +6,7 @@ export const USAGE = `usage: sweepd <command> [options]
                 --port N (8080)  --host ADDR (127.0.0.1)  --data-dir DIR (./.sweepd)
                 --workers N  --database-url postgres://…  --nats-url nats://…  --pool NAME
                 --token T (SWEEPD_API_TOKEN)  --insecure-listen  --log-level debug|info|warn|error
+                --plugin-dir DIR (SWEEPD_PLUGIN_DIR; repeatable): the only place specs' plugins load from
   worker      join a NATS worker pool: --nats URL [--pool NAME] [--concurrency N] [--gpus 0,1|all|none]
   pretrain    pretrain a built-in backbone into the cache (or say where it is)
                 [--model builtin:small-cnn|builtin:fashion-cnn] [--cache-dir DIR] [--force]
@@ -22,7 +23,8 @@ export const USAGE = `usage: sweepd <command> [options]
   Exit codes: 0 ok (watch: the study completed), 1 the watched study stopped or failed / unexpected error,
   2 bad usage, 3 rejected by the daemon, 4 daemon unreachable, 5 (up) the port is in use.
   Client commands take --api URL (SWEEPD_API_URL, default http://127.0.0.1:8080) and --token T (SWEEPD_API_TOKEN).
-  Environment for up: SWEEPD_DATABASE_URL, SWEEPD_NATS_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_LOG_LEVEL.
+  Environment for up: SWEEPD_DATABASE_URL, SWEEPD_NATS_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_LOG_LEVEL,
+  SWEEPD_PLUGIN_DIR.
   For up and worker: SWEEPD_NATS_PREFIX (stream/subject prefix), SWEEPD_NATS_ACK_WAIT_MS (redelivery
   of a silent worker's job), SWEEPD_CACHE_DIR (models and features), SWEEPD_TF_BACKEND,
   SWEEPD_TRAINER_THREADS (gradient threads per tfjs trainer process).

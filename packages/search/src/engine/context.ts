@@ -19,6 +19,8 @@ export interface EngineContext {
   readonly log: Logger;
   /** Where relative plugin paths in specs are resolved from. */
   readonly baseDir: string;
+  /** The only directories a spec's plugins may be loaded from (see plugin-paths.ts); none: no plugins. */
+  readonly pluginDirs?: readonly string[];
   /** Whether the workers see this process's files, so paths in specs can be checked at submit. */
   readonly workersShareFiles: boolean;
   readonly servedPools?: readonly string[];

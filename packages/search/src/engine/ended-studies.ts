@@ -26,7 +26,7 @@ export async function takeBackEndedStudies(ctx: EngineContext): Promise<ActiveSt
     const why = `study ${record.state}${record.reason ? `: ${record.reason}` : ''}`;
     const trials = await ctx.store.listTrials(record.id);
     try {
-      const plugins = await instantiate(record.spec, ctx.registry, ctx.baseDir);
+      const plugins = await instantiate(record.spec, ctx.registry, ctx);
       const study = new ActiveStudy(record, plugins.strategy, plugins.rules);
       for (const t of trials) {
         const live = study.add(t);

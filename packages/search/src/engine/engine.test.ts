@@ -7,6 +7,7 @@ import { openStore } from '@sweepd/core/store';
 import { belowRule, curveRunner, startEngine, until, walkStrategy } from './engine.test-helpers.ts';
 import { divergenceRulePlugin } from '../stopping/divergence.ts';
 import { studyIdForKey } from './idempotency.ts';
+import type { StudyEngine } from './engine.ts';
 
 const outside: Plugin<'strategy'> = {
   kind: 'strategy',
@@ -29,10 +30,15 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function setup(options: { store?: Store; runner?: Runner; bus?: LocalBus; stopsAfterRestartMs?: number } = {}) {
+async function setup(
+  options: { store?: Store; runner?: Runner; bus?: LocalBus; stopsAfterRestartMs?: number; pluginDirs?: string[] } = {},
+) {
   const registry = new PluginRegistry().register(walkStrategy()).register(outside).register(belowRule).register(divergenceRulePlugin);
   const store = options.store ?? (await openStore({ dataDir: 'memory://' }));
-  const extra = options.stopsAfterRestartMs === undefined ? {} : { stopsAfterRestartMs: options.stopsAfterRestartMs };
+  const extra = {
+    ...(options.stopsAfterRestartMs === undefined ? {} : { stopsAfterRestartMs: options.stopsAfterRestartMs }),
+    ...(options.pluginDirs ? { pluginDirs: options.pluginDirs } : {}),
+  };
   const { bus, engine, close } = await startEngine(store, registry, options.runner ?? curveRunner(), options.bus, extra);
   cleanups.push(async () => {
     await close();
@@ -593,14 +599,38 @@ describe('StudyEngine', () => {
     expect(trials.filter((t) => t.state === 'failed').map((t) => t.number)).toEqual([5, 6, 7]);
   });
 
-  it('loads a third-party strategy named in the spec; a broken plugin is refused with nothing stored', async () => {
-    const { store, engine } = await setup();
-    const halton = path.resolve(import.meta.dirname, '../../../../examples/plugins/halton.ts');
+  it('loads a third-party strategy named in the spec from a plugin directory; a broken plugin is refused with nothing stored', async () => {
+    const examples = path.resolve(import.meta.dirname, '../../../../examples/plugins');
+    const fixtures = path.resolve(import.meta.dirname, '../../../core/src/plugins/fixtures');
+    const { store, engine } = await setup({ pluginDirs: [examples, fixtures] });
+    const halton = path.join(examples, 'halton.ts');
     const study = await engine.submit(JSON.stringify(spec({ plugins: [halton], strategy: { name: 'halton', options: { seed: 1 } } })));
     await until(async () => (await store.getStudy(study.id))?.state === 'completed');
     expect((await store.listTrials(study.id)).every((t) => t.state === 'completed')).toBe(true);
     const broken = path.resolve(import.meta.dirname, '../../../core/src/plugins/fixtures/wrong-kind.ts');
     await expect(engine.submit(JSON.stringify(spec({ plugins: [broken] })))).rejects.toThrow(/has kind "sampler"/);
     expect((await store.listStudies()).map((s) => s.id)).toEqual([study.id]);
+  });
+
+  it("loads plugins only from the operator's plugin directories: no URL, no package, no path out of them, and none at all without one", async () => {
+    const examples = path.resolve(import.meta.dirname, '../../../../examples/plugins');
+    const halton = path.join(examples, 'halton.ts');
+    const refusal = async (engine: StudyEngine, plugin: string) => {
+      const err = await engine.submit(JSON.stringify(spec({ plugins: [plugin] }))).catch((e: unknown) => e);
+      expect(err, plugin).toBeInstanceOf(SpecError);
+      return (err as SpecError).problems.find((p) => p.path === 'plugins.0')?.message;
+    };
+    const { store, engine } = await setup({ pluginDirs: [examples] });
+    const outside = path.resolve(import.meta.dirname, '../../../core/src/plugins/fixtures/wrong-kind.ts');
+    expect(await refusal(engine, `data:text/javascript,export default {}`)).toMatch(/not a URL$/);
+    expect(await refusal(engine, 'node:fs')).toMatch(/not a URL$/);
+    expect(await refusal(engine, 'hono')).toMatch(/not a package name/);
+    // Outside the directory, by path or by '..', reads as a file that is not there: no oracle of what exists.
+    expect(await refusal(engine, outside)).toMatch(/^no such file under a plugin directory/);
+    expect(await refusal(engine, `${examples}/../../package.json`)).toMatch(/^no such file under a plugin directory/);
+    expect(await refusal(engine, '/etc/hostname')).toMatch(/^no such file under a plugin directory/);
+    expect(await store.listStudies()).toEqual([]);
+    const closed = await setup();
+    expect(await refusal(closed.engine, halton)).toMatch(/^this daemon loads no plugins/);
   });
 });

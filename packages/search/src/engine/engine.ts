@@ -39,6 +39,11 @@ export interface EngineOptions {
   log?: Logger;
   /** Where relative plugin paths in specs are resolved from. */
   baseDir?: string;
+  /**
+   * The only directories a spec's plugins may be loaded from. A plugin is code run in this process,
+   * and a spec comes from whoever can reach the API: without any, a spec naming plugins is refused.
+   */
+  pluginDirs?: readonly string[];
   /** Whether the workers see this process's files (local workers do, remote NATS ones may not). Default true. */
   workersShareFiles?: boolean;
   /**
@@ -82,6 +87,7 @@ export class StudyEngine {
       registry: options.registry ?? defaultRegistry,
       log: options.log ?? silentLogger,
       baseDir: options.baseDir ?? process.cwd(),
+      ...(options.pluginDirs ? { pluginDirs: options.pluginDirs } : {}),
       workersShareFiles: options.workersShareFiles ?? true,
       ...(options.servedPools ? { servedPools: options.servedPools } : {}),
       active: new Map(),

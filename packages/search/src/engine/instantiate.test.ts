@@ -29,7 +29,7 @@ describe('submit-time checks against resuming a stored study', () => {
       },
     ]);
     // A restart rebuilds a stored study without the submit-time checks: it resumes.
-    const built = await instantiate(parseSpec(spec), registry, process.cwd());
+    const built = await instantiate(parseSpec(spec), registry, { baseDir: process.cwd() });
     expect(built.rules.map((r) => r.name)).toEqual(['median']);
   });
 

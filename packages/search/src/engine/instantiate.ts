@@ -9,6 +9,7 @@ import {
   type SpecProblem,
   type StoppingRule,
 } from '@sweepd/core';
+import { allowedPluginFile } from './plugin-paths.ts';
 
 export interface StudyPlugins {
   strategy: SearchStrategy;
@@ -18,6 +19,8 @@ export interface StudyPlugins {
 /** Where the daemon's checks read paths, and whether its workers see the same files. */
 export interface CheckContext extends RunnerCheckContext {
   baseDir: string;
+  /** The only directories a spec's plugins may be loaded from; none: no plugins (plugin-paths.ts). */
+  pluginDirs?: readonly string[];
   /** The only pools a worker can ever serve (see EngineOptions.servedPools); undefined = any. */
   servedPools?: readonly string[];
 }
@@ -47,9 +50,19 @@ export async function validateStudy(
  * Loads the spec's plugin modules into a registry of the study's own (so one study's plugins never
  * shadow another's), then builds its strategy and stopping rules. Errors are SpecErrors by path.
  */
-export async function instantiate(spec: SearchSpec, registry: PluginRegistry, baseDir: string): Promise<StudyPlugins> {
+export async function instantiate(
+  spec: SearchSpec,
+  registry: PluginRegistry,
+  where: Pick<CheckContext, 'baseDir' | 'pluginDirs'>,
+): Promise<StudyPlugins> {
   const problems: SpecProblem[] = [];
-  const built = await buildPlugins(spec, registry, { baseDir }, problems, false);
+  const built = await buildPlugins(
+    spec,
+    registry,
+    { baseDir: where.baseDir, ...(where.pluginDirs ? { pluginDirs: where.pluginDirs } : {}) },
+    problems,
+    false,
+  );
   if (!built || problems.length > 0) throw new SpecError(problems);
   return built;
 }
@@ -72,7 +85,8 @@ async function buildPlugins(
     }
   };
   const own = spec.plugins.length > 0 ? registry.fork() : registry;
-  for (const [i, specifier] of spec.plugins.entries()) await collect(() => own.load(specifier, ctx.baseDir), `plugins.${i}`);
+  for (const [i, specifier] of spec.plugins.entries())
+    await collect(async () => own.load(await allowedPluginFile(specifier, ctx.baseDir, ctx.pluginDirs), ctx.baseDir), `plugins.${i}`);
 
   // A trainer section that did not parse is a stand-in here (the tfjs runner's defaults): the
   // runner's own checks would judge the spec by a runner it does not name.

@@ -29,6 +29,7 @@ export class Submissions {
     // Checked and built before anything is stored, so what cannot run is a 400 with every problem, not a failed study.
     const { spec, plugins } = await validateStudy(input, ctx.registry, {
       baseDir: ctx.baseDir,
+      ...(ctx.pluginDirs ? { pluginDirs: ctx.pluginDirs } : {}),
       workersShareFiles: ctx.workersShareFiles,
       ...(ctx.servedPools ? { servedPools: ctx.servedPools } : {}),
     });
@@ -77,7 +78,7 @@ async function createAndStart(
 
 /** Makes a stored study active (resuming its stored trials when it ran before) and starts filling its slots. */
 export async function activate(ctx: EngineContext, record: StudyRecord, resuming: boolean, built?: StudyPlugins): Promise<void> {
-  const plugins = built ?? (await instantiate(record.spec, ctx.registry, ctx.baseDir));
+  const plugins = built ?? (await instantiate(record.spec, ctx.registry, ctx));
   const study = new ActiveStudy(record, plugins.strategy, plugins.rules);
   ctx.active.set(record.id, study);
   try {
