@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { startTimeOf } from './process-start.ts';
 
 /**
  * A lock file (created with O_EXCL, holding the owner's pid) for a resource that must have one
  * owner at a time across processes: PGlite's data directory (two owners corrupt it), a model being
  * pretrained into a shared cache. It refuses a second owner, whether another process or a second
- * taker in this one. A lock whose pid is no longer alive is stale (its owner died without
- * releasing it) and is taken over.
+ * taker in this one. A lock whose process is no longer alive is stale (its owner died without
+ * releasing it) and is taken over; the process is named by its pid and start time, so a pid
+ * reused since is not taken for it.
  */
 export class DirLockError extends Error {
   override readonly name = 'DirLockError';
@@ -21,12 +23,24 @@ export interface DirLock {
 interface Holder {
   pid: number;
   token: string;
+  /** The holder's start time (startTimeOf), where /proc told it: with the pid, it names the process. */
+  start: string | undefined;
 }
 
 function parseHolder(text: string): Holder | undefined {
-  const [pidText, token = ''] = text.trim().split(/\s+/);
+  const [pidText, token = '', start] = text.trim().split(/\s+/);
   const pid = Number(pidText);
-  return Number.isSafeInteger(pid) && pid > 0 ? { pid, token } : undefined;
+  return Number.isSafeInteger(pid) && pid > 0 ? { pid, token, start } : undefined;
+}
+
+/**
+ * Whether the process that wrote the lock still runs: its pid is alive and, where the lock holds a
+ * start time, that pid's process started then. A pid reused since (the daemon was killed, and in a
+ * container every run is pid 1) is not the holder.
+ */
+function holderAlive(holder: Holder): boolean {
+  if (!isAlive(holder.pid)) return false;
+  return holder.start === undefined || startTimeOf(holder.pid) === holder.start;
 }
 
 /** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
@@ -60,7 +74,7 @@ export async function acquireDirLock(lockPath: string, what: string): Promise<Di
     try {
       const handle = await open(lockPath, 'wx');
       try {
-        await handle.writeFile(`${process.pid} ${token}\n`);
+        await handle.writeFile(`${process.pid} ${token} ${startTimeOf(process.pid) ?? ''}`.trim() + '\n');
       } finally {
         await handle.close();
       }
@@ -70,7 +84,7 @@ export async function acquireDirLock(lockPath: string, what: string): Promise<Di
     }
     const holder = await readHolder(lockPath);
     if (holder === 'gone') continue;
-    if (holder && isAlive(holder.pid)) {
+    if (holder && holderAlive(holder)) {
       const who = holder.pid === process.pid ? `this process (pid ${holder.pid})` : `process ${holder.pid}`;
       throw new DirLockError(
         `${what} is already in use by ${who}; only one owner may hold it at a time ` +

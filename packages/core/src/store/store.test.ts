@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTimeOf } from '../process-start.ts';
 import { parseSpec } from '../spec/parse.ts';
 import { storeContractSuite } from '../testing/store-suite.ts';
 import type { Store } from './contract.ts';
@@ -97,6 +98,25 @@ describe('PGlite', () => {
       expect(await store.getStudy(study.id)).toEqual(study);
     } finally {
       await store.close();
+    }
+  });
+
+  it('takes over a lock whose pid was reused since: a live process that started at another time is not its holder', async () => {
+    // A daemon killed in a container leaves a lock naming pid 1, and the next run is pid 1 again.
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      for (const pid of [process.pid, other.pid as number]) {
+        const start = startTimeOf(pid);
+        expect(start, 'the start time from /proc').toBeDefined();
+        await writeFile(`${dataDir}.lock`, `${pid} oldtoken ${Number(start) - 1}\n`);
+        const store = await openStore({ dataDir });
+        await store.close();
+      }
+      // The same pid and start time is its holder: refused.
+      await writeFile(`${dataDir}.lock`, `${other.pid} othertoken ${startTimeOf(other.pid as number)}\n`);
+      await expect(openStore({ dataDir })).rejects.toThrow(`process ${other.pid}`);
+    } finally {
+      other.kill();
     }
   });
 

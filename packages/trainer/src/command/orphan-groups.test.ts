@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { endOrphanGroups, recordGroup, startTimeOf } from './orphan-groups.ts';
+import { startTimeOf } from '@sweepd/core';
+import { endOrphanGroups, recordGroup } from './orphan-groups.ts';
 import { CommandRunner } from './runner.ts';
 import { liveMembers, signalGroup } from './process-group.ts';
 

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { startTimeOf } from '@sweepd/core';
 import { endGroup, liveMembers } from './process-group.ts';
 
 /**
@@ -21,17 +22,6 @@ interface GroupRecord {
   start: string;
   worker: number;
   workerStart: string;
-}
-
-/** A process's start time (clock ticks since boot), or undefined when it is gone or /proc is missing. */
-export function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the last ')' (the command name may hold any): state is field 3, starttime field 22.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** Records that this process runs group `pgid` for the trial in `trialDir`. */
