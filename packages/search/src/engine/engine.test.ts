@@ -7,7 +7,7 @@ import { openStore } from '@sweepd/core/store';
 import { belowRule, curveRunner, startEngine, until, walkStrategy } from './engine.test-helpers.ts';
 import { divergenceRulePlugin } from '../stopping/divergence.ts';
 import { studyIdForKey } from './idempotency.ts';
-import type { StudyEngine } from './engine.ts';
+import { StudyEngine } from './engine.ts';
 
 const outside: Plugin<'strategy'> = {
   kind: 'strategy',
@@ -205,6 +205,24 @@ describe('StudyEngine', () => {
     // The walk is a function of the history, so the restarted study drew the same learning rates.
     expect(trials.map((t) => t.params.learning_rate)).toEqual(Array.from({ length: 8 }, (_, i) => 10 ** -(i % 8) - 1e-9));
     await second.close();
+  });
+
+  it('on the in-process bus a restart reads the trials it had running as queued: their workers went down with it', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const first = await setup({ store, runner: curveRunner(2_000) });
+    const study = await first.engine.submit(JSON.stringify(spec({ budget: { max_trials: 2, max_epochs: 3, parallelism: 2 } })));
+    await until(async () => (await store.listTrials(study.id)).every((t) => t.state === 'running' && t.epochs.length > 0));
+    await first.close();
+    // Back without workers (sweepd up --workers 0, or fewer than it had): nothing runs them now.
+    const registry = new PluginRegistry().register(walkStrategy());
+    const engine = new StudyEngine({ store, bus: new LocalBus(), registry });
+    await engine.start();
+    try {
+      expect((await store.listTrials(study.id)).map((t) => t.state)).toEqual(['queued', 'queued']);
+    } finally {
+      await engine.close();
+    }
   });
 
   it('a restarted engine reads the reports queued while it was down before it sends any job: trials that finished meanwhile are not run again', async () => {

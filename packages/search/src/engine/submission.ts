@@ -111,7 +111,14 @@ async function resume(ctx: EngineContext, study: ActiveStudy): Promise<void> {
   // A stop decided before the restart stands (its end may be among the queued reports the start
   // reads first; see ended-studies.ts); the rest go out again (the bus drops duplicates).
   for (const trial of unfinished) if (trial.reason) markStoppedBeforeRestart(trial, trial.reason);
-  study.undispatched = unfinished.filter((t) => !t.reason).map((t) => study.jobFor(t));
+  const again = unfinished.filter((t) => !t.reason);
+  if (ctx.bus.kind === 'local') {
+    // The in-process workers went down with the daemon: a trial that read running runs nowhere now,
+    // and waits for a worker (there may be fewer now, or none) like any other queued trial.
+    const queued = new Set(await ctx.store.markQueuedMany(again.filter((t) => t.state === 'running').map((t) => t.id)));
+    for (const trial of again) if (queued.has(trial.id)) study.setState(trial, 'queued');
+  }
+  study.undispatched = again.map((t) => study.jobFor(t));
   ctx.log.info({ studyId: record.id, trials: trials.length, redispatched: study.undispatched.length }, 'study resumed');
 }
 
