@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { submitStudy } from '../fault/harness.ts';
 import { REPO_ROOT, startDaemonProcess, waitFor } from '../support/daemon-process.ts';
 
-// Ctrl-C of `sweepd up` while a command trial is mid-epoch: the trial is stopped and handed back at
+// Ctrl-C (or a closed terminal) of `sweepd up` while a command trial is mid-epoch: the trial is stopped and handed back at
 // once (not waited for: real epochs take hours), and the restarted daemon runs it again from scratch.
 const spec = {
   name: 'shutdown-e2e',
@@ -55,7 +55,9 @@ describe('sweepd up, interrupted mid-trial', () => {
       expect(resumed.attempt).toBe(2);
     } finally {
       const t1 = Date.now();
-      expect(await again.stop('SIGINT')).toBe(0);
+      // Its terminal closed (SIGHUP): a shutdown like Ctrl-C's, not a death that leaves the trial running.
+      expect(await again.stop('SIGHUP'), again.logs()).toBe(0);
+      expect(again.logs()).toMatch(/trial handed back at shutdown/);
       // Stopped as soon as it started, too.
       expect((Date.now() - t1) / 1000, again.logs()).toBeLessThan(15);
       rmSync(dataDir, { recursive: true, force: true });

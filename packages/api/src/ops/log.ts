@@ -19,7 +19,7 @@ export function pinoLogger(options: { level?: LogLevel; base?: Record<string, un
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: ['token', 'authorization', 'headers.authorization', '*.token', '*.authorization'], censor: '[redacted]' },
     },
-    options.destination ?? pino.destination({ fd: 2, sync: true }),
+    options.destination ?? stderrDestination(),
   );
   const at =
     (level: Level) =>
@@ -27,4 +27,11 @@ export function pinoLogger(options: { level?: LogLevel; base?: Record<string, un
       logger[level](fields, message);
     };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** stderr, where a line that cannot be written (a terminal hung up: EIO) is dropped rather than taking the daemon down. */
+function stderrDestination(): DestinationStream {
+  const destination = pino.destination({ fd: 2, sync: true });
+  destination.on('error', () => {});
+  return destination;
 }
