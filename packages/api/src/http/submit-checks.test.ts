@@ -37,6 +37,14 @@ trainer: { runner: tfjs, dataset: imagenet }
     expect(await api.store.listStudies()).toEqual([]);
   });
 
+  it('400: a spec with hundreds of problems lists the first 100 and how many more, not megabytes of them', async () => {
+    const space = Array.from({ length: 300 }, (_, i) => `  p${i}: { type: float, low: 1, high: 0 }`).join('\n');
+    const { status, problems } = await submit(`name: many\nobjective: { metric: val_auc_macro }\nspace:\n${space}\n`);
+    expect(status).toBe(400);
+    expect(problems).toHaveLength(101);
+    expect(problems.at(-1)).toMatch(/^: and \d+ more problems$/);
+  });
+
   it('400: an unknown runner is named with the known ones', async () => {
     const { status, problems } = await submit(`
 name: y

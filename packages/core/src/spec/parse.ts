@@ -4,6 +4,7 @@ import { baselineProblems } from './baseline.ts';
 import { SpecError, type SpecProblem, formatPath } from './errors.ts';
 import { issueProblem } from './issues.ts';
 import { nestingProblem } from './nesting.ts';
+import { sizeProblem } from './size.ts';
 import { LIMITS, paramSchema, type ParamSpec, type SearchSpec, specSchema } from './schema.ts';
 import { keysAt, nearestName } from './did-you-mean.ts';
 
@@ -37,8 +38,9 @@ export function parseSpecText(text: string): SearchSpec {
 
 /** YAML or JSON text → the plain value; throws a SpecError when it is not readable. */
 export function decodeSpecText(text: string): unknown {
-  // Refused before parsing: deep nesting makes the YAML parser recurse for seconds.
-  const tooDeep = nestingProblem(text);
+  // Refused before parsing: deep nesting makes the YAML parser recurse for seconds, and a mapping
+  // of many thousand entries holds it for seconds to minutes.
+  const tooDeep = nestingProblem(text) ?? sizeProblem(text);
   if (tooDeep) throw new SpecError([{ path: '', message: tooDeep }]);
   try {
     return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });

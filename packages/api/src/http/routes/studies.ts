@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { PluginLoadError, SpecError } from '@sweepd/core';
+import { PluginLoadError, SpecError, type SpecProblem } from '@sweepd/core';
 import { IdempotencyConflictError, IdempotencyKeyError } from '@sweepd/search';
 import { bodyLimit } from 'hono/body-limit';
 import { loadStudyView, summaryView } from '../../views/study.ts';
@@ -97,7 +97,7 @@ export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
         const body = { ...(await loadStudyView(store, study)), ...(warning ? { warnings: [warning] } : {}) };
         return c.json(body, created ? 201 : 200, { location: `/v1/studies/${study.id}` });
       } catch (err) {
-        if (err instanceof SpecError) throw new HttpError(400, 'invalid spec', { problems: err.problems });
+        if (err instanceof SpecError) throw new HttpError(400, 'invalid spec', { problems: firstProblems(err.problems) });
         if (err instanceof IdempotencyKeyError) throw new HttpError(400, err.message);
         if (err instanceof IdempotencyConflictError) throw new HttpError(409, err.message, { study: err.studyId });
         if (err instanceof PluginLoadError)
@@ -117,4 +117,12 @@ export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
       throw new HttpError(409, `study ${study.id} has already ended (${study.state}): only a running study can be stopped`);
     return c.json(await loadStudyView(store, await findStudy(store, study.id)), 200);
   });
+}
+
+/** Problems a refusal lists: enough to fix a spec, not megabytes for a body that was no spec at all. */
+const MAX_PROBLEMS = 100;
+
+function firstProblems(problems: readonly SpecProblem[]): SpecProblem[] {
+  if (problems.length <= MAX_PROBLEMS) return [...problems];
+  return [...problems.slice(0, MAX_PROBLEMS), { path: '', message: `and ${problems.length - MAX_PROBLEMS} more problems` }];
 }
