@@ -11,7 +11,8 @@ export class LineBuffer {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  constructor(private readonly maxLineBytes = 64 * 1024 * 1024) {}
+  /** The default: far above a report line within its limits (report-line.ts), far below memory trouble. */
+  constructor(private readonly maxLineBytes = 16 * 1024 * 1024) {}
 
   /** The complete lines in `chunk` (with whatever was pending before it), without their newlines. */
   push(chunk: Buffer): string[] {

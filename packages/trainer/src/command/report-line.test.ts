@@ -63,6 +63,21 @@ describe('report lines', () => {
     );
     expect(error('{"sweepd": 1, "epoch": 1, "metrics": {}, "loss": 1}')).toBe('(line): unknown field(s) loss');
   });
+
+  it('refuses a line past its limits: too many metrics or layers, a long name, a large note', () => {
+    const error = (fields: Record<string, unknown>) => {
+      const r = parseReportLine(JSON.stringify({ sweepd: 1, epoch: 1, metrics: { a: 0.5 }, ...fields }));
+      return r.ok ? 'accepted' : r.error;
+    };
+    const metrics = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`val_auc[c${i}]`, 0.5]));
+    const layers = (n: number) => Array.from({ length: n }, (_, i) => ({ layer: `l${i}`, mean: 0 }));
+    expect(error({ metrics: metrics(10_000), layers: layers(5_000) })).toBe('accepted');
+    expect(error({ metrics: metrics(10_001) })).toBe('metrics: must have at most 10000 metrics');
+    expect(error({ layers: layers(5_001) })).toBe('layers: must have at most 5000 layers');
+    expect(error({ metrics: { ['m'.repeat(257)]: 1 } })).toBe('metrics: a metric name must be at most 256 characters');
+    expect(error({ layers: [{ layer: 'x'.repeat(257) }] })).toBe('layers.0.layer: must be at most 256 characters');
+    expect(error({ notes: { blob: 'x'.repeat(70_000) } })).toBe('notes: must be at most 65536 bytes of JSON');
+  });
 });
 
 describe('line buffer', () => {

@@ -53,8 +53,17 @@ const number = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).tra
   error: 'must be a number (NaN, Infinity, -Infinity allowed)',
 });
 
+/**
+ * Bounds far above any real model (an InceptionV4 reports about 150 layers; 1,000 classes with
+ * their AUC and AP are about 2,000 metrics), below what stalls the daemon: one trial reporting
+ * 100,000 metrics, 10,000 layers or a 30 MB note each epoch held every request for seconds.
+ */
+export const REPORT_LIMITS = { metrics: 10_000, layers: 5_000, nameChars: 256, quantiles: 101, noteBytes: 64 * 1024 } as const;
+
+const name = z.string().min(1).max(REPORT_LIMITS.nameChars, `must be at most ${REPORT_LIMITS.nameChars} characters`);
+
 const layerSchema = z.strictObject({
-  layer: z.string().min(1),
+  layer: name,
   trainable: z.boolean().default(true),
   kernelMovement: number.optional(),
   biasMovement: number.optional(),
@@ -62,7 +71,7 @@ const layerSchema = z.strictObject({
   mean: number.optional(),
   std: number.optional(),
   fractionNegative: number.optional(),
-  quantiles: z.array(number).optional(),
+  quantiles: z.array(number).max(REPORT_LIMITS.quantiles, `must have at most ${REPORT_LIMITS.quantiles} values`).optional(),
   sparsity: number.optional(),
   deadFraction: number.optional(),
 });
@@ -70,9 +79,18 @@ const layerSchema = z.strictObject({
 export const reportLineSchema = z.strictObject({
   sweepd: z.literal(PROTOCOL_VERSION, { error: `must be ${PROTOCOL_VERSION} (the protocol version this worker reads)` }),
   epoch: z.number().int('must be an integer').min(1, 'must be at least 1 (epochs are 1-based)'),
-  metrics: z.record(z.string().min(1), number),
-  layers: z.array(layerSchema).default([]),
-  notes: z.record(z.string(), z.unknown()).optional(),
+  metrics: z
+    .record(z.string().min(1), number)
+    .refine((m) => Object.keys(m).length <= REPORT_LIMITS.metrics, `must have at most ${REPORT_LIMITS.metrics} metrics`)
+    .refine(
+      (m) => Object.keys(m).every((k) => k.length <= REPORT_LIMITS.nameChars),
+      `a metric name must be at most ${REPORT_LIMITS.nameChars} characters`,
+    ),
+  layers: z.array(layerSchema).max(REPORT_LIMITS.layers, `must have at most ${REPORT_LIMITS.layers} layers`).default([]),
+  notes: z
+    .record(z.string(), z.unknown())
+    .refine((n) => JSON.stringify(n).length <= REPORT_LIMITS.noteBytes, `must be at most ${REPORT_LIMITS.noteBytes} bytes of JSON`)
+    .optional(),
 });
 
 export type ParsedLine = { ok: true; epoch: EpochRecord } | { ok: false; error: string };
