@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { terminalSafe } from './terminal-safe.ts';
 
-/** A small HTTP client for the CLI. Errors carry the server's message and map to exit codes. */
+/**
+ * A small HTTP client for the CLI. Errors carry the server's message and map to exit codes; what
+ * it answers is terminal-safe (terminal-safe.ts), since the CLI prints it.
+ */
+
 /** Where the client commands look for the daemon unless told (--api, SWEEPD_API_URL). */
 export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
 
@@ -35,7 +40,7 @@ export class ApiClient {
 
   async json<T>(method: string, path: string, body?: string, contentType = 'application/yaml'): Promise<T> {
     const res = await this.request(method, path, body, contentType);
-    return (await res.json()) as T;
+    return terminalSafe((await res.json()) as T);
   }
 
   /**
@@ -58,7 +63,7 @@ export class ApiClient {
           AbortSignal.timeout(60_000),
         );
         try {
-          return (await res.json()) as T;
+          return terminalSafe((await res.json()) as T);
         } catch (err) {
           throw new ApiError(0, `the reply from the daemon at ${this.baseUrl} was cut short (${(err as Error).message})`, undefined, {
             cause: err,
@@ -110,7 +115,7 @@ export class ApiClient {
       );
     }
     if (!res.ok) {
-      const payload = await res.json().catch(() => undefined);
+      const payload = terminalSafe(await res.json().catch(() => undefined));
       const message = (payload as { error?: string } | undefined)?.error ?? `${res.status} ${res.statusText}`;
       // "no study with id …" from the wrong daemon (SWEEPD_API_URL unset) must say which one answered.
       // The daemon's 401 speaks HTTP ('send Authorization: Bearer …'); a CLI user gives the token so.

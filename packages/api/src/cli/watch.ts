@@ -4,6 +4,7 @@ import { type ApiClient, ApiError } from './client.ts';
 import { parseSse } from './sse.ts';
 import { InPlaceScreen } from './screen.ts';
 import { formatMetric, progressBar, renderLeaderboard, trialStateText } from './table.ts';
+import { terminalSafe } from './terminal-safe.ts';
 
 /** What the live leaderboard stream sends in each `leaderboard` event. */
 export interface LiveBoard {
@@ -69,7 +70,7 @@ export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJ
         if (event.event !== 'leaderboard') continue;
         lastEventId = event.id;
         failures = 0;
-        const board = JSON.parse(event.data) as LiveBoard;
+        const board = terminalSafe(JSON.parse(event.data) as LiveBoard);
         if (tty) out.write(screen.frame(drawScreen(board, size().rows)));
         else {
           printChanges(board, seen, out);
