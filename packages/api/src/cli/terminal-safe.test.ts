@@ -6,9 +6,9 @@ import { terminalSafe } from './terminal-safe.ts';
 
 describe('terminalSafe', () => {
   it('writes out control characters in strings and keys, keeping tab and newline', () => {
-    expect(terminalSafe({ name: 'a\u001b]0;PWNED\u0007b', ['val_auc[\u001b[2J]']: 0.5, lines: ['x\ty\nz\r', 1, null, true] })).toEqual({
+    expect(terminalSafe({ name: 'a\u001b]0;PWNED\u0007b', 'val_auc[\u001b[2J]': 0.5, lines: ['x\ty\nz\r', 1, null, true] })).toEqual({
       name: 'a\\x1b]0;PWNED\\x07b',
-      ['val_auc[\\x1b[2J]']: 0.5,
+      'val_auc[\\x1b[2J]': 0.5,
       lines: ['x\ty\nz\\x0d', 1, null, true],
     });
   });
