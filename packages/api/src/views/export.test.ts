@@ -22,9 +22,23 @@ describe('renderBestConfig', () => {
     const seen = execFileSync('bash', ['-c', `${env}\necho "$MY_PARAM|$A_B|$_3D|$LR"`], { encoding: 'utf8' });
     expect(seen).toBe('2|x y|true|1e-7\n');
     expect(() => renderBestConfig(bestWith({ Path: 'a' }), 'env')).toThrow(
-      new ExportError("parameter 'Path' would set PATH, which the shell needs: export it as json, yaml or flags"),
+      new ExportError("parameter 'Path' would set PATH, which a shell and the programs it starts read: export it as json, yaml or flags"),
     );
     expect(() => renderBestConfig(bestWith({ lr: 1, LR: 2 }), 'env')).toThrow(/parameters 'lr' and 'LR' would both set LR/);
+    // Names that run code when a shell or program sees them: a spec's author must not run it for whoever sources the export.
+    for (const name of [
+      'PROMPT_COMMAND',
+      'PS0',
+      'NODE_OPTIONS',
+      'LD_AUDIT',
+      'DYLD_INSERT_LIBRARIES',
+      'PYTHONSTARTUP',
+      'EDITOR',
+      'BASH_FUNC_x',
+    ])
+      expect(() => renderBestConfig(bestWith({ [name.toLowerCase()]: 'touch /tmp/x' }), 'env'), name).toThrow(
+        `would set ${name.toUpperCase()},`,
+      );
   });
 
   it('yaml: PyYAML (YAML 1.1) reads back the same values: off is a key, 1e-7 a number', () => {

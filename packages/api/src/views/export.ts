@@ -63,7 +63,7 @@ export function renderBestConfig(best: BestConfig, format: ExportFormat): { body
 /** Why a config cannot be given in a format; the export route answers it as a 409. */
 export class ExportError extends Error {}
 
-/** Variables a sourced export must not overwrite: the shell and the programs it starts need them. */
+/** Variables a sourced export must not set: the shell and the programs it starts need them, or run what they say. */
 const SHELL_VARIABLES = new Set([
   'PATH',
   'HOME',
@@ -82,7 +82,25 @@ const SHELL_VARIABLES = new Set([
   'LD_PRELOAD',
   'PYTHONPATH',
   'PYTHONHOME',
+  'PROMPT_COMMAND',
+  'SHELLOPTS',
+  'BASHOPTS',
+  'GLOBIGNORE',
+  'EDITOR',
+  'VISUAL',
+  'PAGER',
+  'BROWSER',
+  'TMPDIR',
+  'JAVA_TOOL_OPTIONS',
+  '_JAVA_OPTIONS',
 ]);
+/**
+ * Families of variables that run code or change how programs load it when set: the loader's
+ * (LD_AUDIT, DYLD_INSERT_LIBRARIES), bash's (PS0 runs before each command), Node's NODE_OPTIONS,
+ * Python's PYTHONSTARTUP, Perl's and Git's. A spec's author chooses the names; whoever sources an
+ * export must not run what they say.
+ */
+const SHELL_VARIABLE_FAMILIES = /^(LD_|DYLD_|BASH_|PS[0-9]|NODE_|PYTHON|PERL|RUBY|GIT_|SSH_|LC_|LANG)/;
 
 /**
  * Each parameter's shell variable: upper case, any character but a letter, digit or _ as _
@@ -96,8 +114,10 @@ function envNames(keys: readonly string[]): Array<[string, string]> {
       .toUpperCase()
       .replace(/[^A-Z0-9_]/g, '_')
       .replace(/^(?=[0-9])/, '_');
-    if (SHELL_VARIABLES.has(name))
-      throw new ExportError(`parameter '${k}' would set ${name}, which the shell needs: export it as json, yaml or flags`);
+    if (SHELL_VARIABLES.has(name) || SHELL_VARIABLE_FAMILIES.test(name))
+      throw new ExportError(
+        `parameter '${k}' would set ${name}, which a shell and the programs it starts read: export it as json, yaml or flags`,
+      );
     const other = taken.get(name);
     if (other !== undefined)
       throw new ExportError(`parameters '${other}' and '${k}' would both set ${name}: export them as json, yaml or flags`);
