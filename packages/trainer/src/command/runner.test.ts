@@ -248,6 +248,15 @@ describe('command runner, with real processes', () => {
     });
   }, 30_000);
 
+  it('a trial id of dots alone (a forged job) keeps its directory inside the trials directory', async () => {
+    const script = 'import json\nprint("@sweepd " + json.dumps({"sweepd": 1, "epoch": 1, "metrics": {"val_auc_macro": 0.5}}), flush=True)';
+    const j = { ...job({}, { command: ['python3', '-c', script], args: 'none' }, 1), trialId: '..' };
+    const outcome = await runner.run(j, { signal: new AbortController().signal, report: async () => {}, log: () => {} });
+    expect(outcome.state).toBe('completed');
+    expect(existsSync(path.join(runner.trialsDir, '__', 'stdout.log'))).toBe(true);
+    expect(existsSync(path.join(runner.trialsDir, '..', 'stdout.log'))).toBe(false);
+  }, 30_000);
+
   it('a damaged event file is a problem reading the reports, not a bad report line, and the failure names it', async () => {
     const events = fileURLToPath(new URL('../tensorboard/fixtures/tf1', import.meta.url));
     // The fixture's files, and one more whose first record's length checksum is wrong.

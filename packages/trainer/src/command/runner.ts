@@ -60,7 +60,11 @@ export class CommandRunner implements Runner {
     const options = parsed.options;
     if (ctx.signal.aborted) return { state: 'stopped', reason: reasonOf(ctx.signal) };
     const gpu = placement.gpu ?? process.env.CUDA_VISIBLE_DEVICES;
-    const trialDir = path.join(this.trialsDir, job.trialId.replace(/[^A-Za-z0-9_.-]/g, '_'));
+    // A name of dots alone ('..', from a forged job) would put the directory, and its removal, outside trialsDir.
+    const trialDir = path.join(
+      this.trialsDir,
+      job.trialId.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+$/, (dots) => '_'.repeat(dots.length)),
+    );
     const files = {
       params: path.join(trialDir, 'params.json'),
       metrics: path.join(trialDir, 'metrics.jsonl'),
