@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -232,6 +232,8 @@ describe('sweepd CLI', () => {
     });
     expect(run.code, run.stderr).toBe(5);
     expect(run.stderr).toContain(`sweepd: port ${port} on 127.0.0.1 is in use — pass --port or stop the other process`);
+    // Found before anything was made: no database in the data directory it was given.
+    expect(existsSync(path.join(dir, 'busy', 'db'))).toBe(false);
     // quickstart with that port given: the same, not Node's raw EADDRINUSE and exit 1.
     const quick = await new Promise<Run>((resolve) => {
       execFile(

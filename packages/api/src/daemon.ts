@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
@@ -73,6 +74,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   }
   for (const dir of options.pluginDirs ?? [])
     if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`plugin directory ${dir} is not a directory`);
+  // A port in use is found before anything is made: a mistyped data directory would otherwise hold
+  // a whole new database by the time the listen fails.
+  await portFree(host, options.port ?? 8080);
   const dataDir = path.resolve(options.dataDir ?? '.sweepd');
   const { openStore } = await import('@sweepd/core/store');
   let fail!: (err: Error) => void;
@@ -206,4 +210,14 @@ async function closeAll(closers: Array<() => Promise<void>>, log: Logger): Promi
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'error while closing');
     }
   }
+}
+
+/** Resolves when `port` on `host` can be listened on now (port 0 always can); rejects with the listen error (EADDRINUSE) otherwise. */
+function portFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
