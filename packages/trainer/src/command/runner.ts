@@ -170,6 +170,15 @@ export class CommandRunner implements Runner {
     }
     await sink.drain();
     if (proc.signalsSent.length > 0) notes.signals_sent = proc.signalsSent;
+    // The trial directory's logs are not whole: say so where the trial is read, not nowhere.
+    if (Object.keys(proc.logErrors).length > 0) {
+      notes.log_write_errors = proc.logErrors;
+      ctx.log(
+        `its logs are cut short (${Object.entries(proc.logErrors)
+          .map(([f, e]) => `${f}: ${e}`)
+          .join('; ')})`,
+      );
+    }
     return decideOutcome({
       end,
       stopped,

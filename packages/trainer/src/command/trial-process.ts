@@ -36,6 +36,8 @@ export class TrialProcess {
   readonly stderrTail: TailLines;
   /** Signals sweepd had to send to the group (after a stop, or to children left behind by an exit). */
   readonly signalsSent: NodeJS.Signals[] = [];
+  /** Why stdout.log or stderr.log stopped being written (a full disk), by file: they are cut short there. */
+  readonly logErrors: Record<string, string> = {};
   private readonly pgid: number;
   private readonly leaderExit: Promise<ProcessEnd>;
   private stopping: Promise<void> | undefined;
@@ -52,8 +54,15 @@ export class TrialProcess {
     const stdoutLines = new LineBuffer();
     const outFile = createWriteStream(path.join(options.trialDir, 'stdout.log'));
     const errFile = createWriteStream(path.join(options.trialDir, 'stderr.log'));
-    // A full disk must not take the worker down: the logs are lost, the in-memory tail is kept.
-    for (const file of [outFile, errFile]) file.on('error', () => {});
+    // A full disk must not take the worker down: the logs are cut short, and the trial's notes say so;
+    // the in-memory tail is kept.
+    for (const [name, file] of [
+      ['stdout.log', outFile],
+      ['stderr.log', errFile],
+    ] as const)
+      file.on('error', (err) => {
+        this.logErrors[name] ??= err.message;
+      });
     child.stdout?.on('data', (d: Buffer) => {
       outFile.write(d);
       for (const line of stdoutLines.push(d)) options.onStdoutLine(line);

@@ -1,0 +1,33 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TrialProcess } from './trial-process.ts';
+
+const root = mkdtempSync(path.join(tmpdir(), 'sweepd-trial-process-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('TrialProcess', () => {
+  it('a log it cannot write (a full disk) is named with why, and the trial runs on', async () => {
+    if (!existsSync('/dev/full')) throw new Error('/dev/full is missing: this test writes to it to play a full disk');
+    const trialDir = path.join(root, 'full');
+    rmSync(trialDir, { recursive: true, force: true });
+    mkdirSync(trialDir);
+    symlinkSync('/dev/full', path.join(trialDir, 'stdout.log'));
+    const lines: string[] = [];
+    const proc = await TrialProcess.start({
+      argv: ['python3', '-c', 'print("@sweepd line"); print("x" * 100000)'],
+      cwd: trialDir,
+      env: process.env,
+      trialDir,
+      controlFile: path.join(trialDir, 'control.json'),
+      stderrTailLines: 5,
+      termGraceMs: 1_000,
+      onStdoutLine: (l) => lines.push(l),
+    });
+    expect(await proc.ended).toEqual({ code: 0, signal: null });
+    expect(lines[0]).toBe('@sweepd line');
+    expect(proc.logErrors['stdout.log']).toMatch(/ENOSPC/);
+    expect(proc.logErrors['stderr.log']).toBeUndefined();
+  });
+});
