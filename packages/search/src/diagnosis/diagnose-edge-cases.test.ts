@@ -411,4 +411,28 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(diagnoseTrial(fixed[2] as TrialView, fixed, withFixed).summary).toBe(constant.summary);
     expect(diagnoseTrial(fixed[3] as TrialView, fixed, withFixed).summary).toBe(nan.summary);
   });
+
+  it('a NaN in the evaluation only (train_loss and weights finite) is not put on the rate; a NaN train_loss still is', () => {
+    const layers = [{ layer: 'fc1', trainable: true, kernelMovement: 0.3, updateRatio: 0.01, mean: 0.01, std: 0.1 }];
+    const run = (trainLoss: number): TrialView => ({
+      id: 't0',
+      number: 0,
+      params: { learning_rate: 3.1e-4, optimizer: 'adam' },
+      state: 'completed',
+      value: 0.8,
+      epochs: [
+        { epoch: 1, metrics: { val_auc_macro: 0.8, train_loss: 0.5 }, layers },
+        { epoch: 2, metrics: { val_auc_macro: Number.NaN, train_loss: trainLoss }, layers },
+      ],
+    });
+    const evalOnly = diagnoseTrial(run(0.4), [], auc);
+    expect(evalOnly.verdict).toBe('diverged');
+    expect(evalOnly.summary).toBe(
+      'Non-finite in its evaluation only (val_auc_macro is NaN at epoch 2): train_loss and the weights stayed finite, so the rate is not shown to be the cause.',
+    );
+    expect(evalOnly.advice).toMatch(/^Check the evaluation for NaN/);
+    expect(evalOnly.suggestedLearningRate).toBeUndefined();
+    const training = diagnoseTrial(run(Number.NaN), [], auc);
+    expect(training.summary).toMatch(/is too high\.$/);
+  });
 });

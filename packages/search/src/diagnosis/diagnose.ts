@@ -1,5 +1,5 @@
 import { type Direction, noAucClasses, type Params, type TrialView } from '@sweepd/core';
-import { chanceLevel, layerLabel, readEvidence, type TrialEvidence } from './evidence.ts';
+import { chanceLevel, evaluationOnlyNonFinite, layerLabel, readEvidence, type TrialEvidence } from './evidence.ts';
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { objectiveUnits } from './objective-scale.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
@@ -259,6 +259,14 @@ function judge(
     };
   }
   if (e.diverged) {
+    if (evaluationOnlyNonFinite(trial, objective.metric))
+      return {
+        verdict: 'diverged',
+        summary: `Non-finite in its evaluation only (${e.diverged}): train_loss and the weights stayed finite, so the rate is not shown to be the cause.`,
+        evidence,
+        advice:
+          'Check the evaluation for NaN: the scores the metric is computed on (a log or a division by zero, an empty batch) and the validation inputs.',
+      };
     const everyRate = ratesIfAllDiverged(trial, peers, objective.metric, rate);
     if (everyRate) {
       // Every trial diverged, at rates apart by a factor of 10 or more: the data or the loss is the

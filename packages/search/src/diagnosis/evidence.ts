@@ -101,6 +101,31 @@ export function divergence(trial: TrialView, metric: string): string | undefined
   return undefined;
 }
 
+/**
+ * Whether only the evaluation went non-finite: at the first epoch with a non-finite figure, that is
+ * the objective or a validation metric, while train_loss is a finite number and the weights it
+ * reports are finite. A rate too high breaks the training itself; this is a NaN in the evaluation
+ * (scores, a division by an empty count, the validation inputs).
+ */
+export function evaluationOnlyNonFinite(trial: TrialView, metric: string): boolean {
+  for (const e of trial.epochs) {
+    const bad = Object.entries(e.metrics).filter(([, v]) => typeof v === 'number' && !Number.isFinite(v));
+    if (bad.length === 0 && e.notes?.diverged !== true) continue;
+    const trainLoss = e.metrics.train_loss;
+    const finiteWeights =
+      e.layers.length > 0 &&
+      e.layers.every((l) => [l.kernelMovement, l.mean, l.std].every((v) => v === undefined || v === null || Number.isFinite(v)));
+    return (
+      e.notes?.diverged !== true &&
+      bad.every(([k]) => k === metric || k.startsWith('val_')) &&
+      typeof trainLoss === 'number' &&
+      Number.isFinite(trainLoss) &&
+      finiteWeights
+    );
+  }
+  return false;
+}
+
 function movement(layers: readonly LayerStats[], key: 'kernelMovement' | 'updateRatio' | 'biasMovement'): Movement | undefined {
   const found = layers
     .filter((l) => l.trainable && typeof l[key] === 'number' && Number.isFinite(l[key]))
