@@ -432,6 +432,13 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     );
     expect(evalOnly.advice).toMatch(/^Check the evaluation for NaN/);
     expect(evalOnly.suggestedLearningRate).toBeUndefined();
+    // The Python client's note for NaN scores, with the weights finite: the evaluation still.
+    const client = run(0.4);
+    const noted = {
+      ...client,
+      epochs: client.epochs.map((e) => (e.epoch === 2 ? { ...e, notes: { diverged: true, nan_scores: 'scores[3][1] is NaN' } } : e)),
+    };
+    expect(diagnoseTrial(noted, [], auc).summary).toMatch(/^Non-finite in its evaluation only/);
     const training = diagnoseTrial(run(Number.NaN), [], auc);
     expect(training.summary).toMatch(/is too high\.$/);
   });

@@ -102,9 +102,9 @@ export function divergence(trial: TrialView, metric: string): string | undefined
 }
 
 /**
- * Whether only the evaluation went non-finite: at the first epoch with a non-finite figure, that is
- * the objective or a validation metric, while train_loss is a finite number and the weights it
- * reports are finite. A rate too high breaks the training itself; this is a NaN in the evaluation
+ * Whether only the evaluation went non-finite: at the first epoch with a non-finite figure (or a
+ * diverged note, such as the Python client's for NaN scores), that is the objective or a validation
+ * metric, while train_loss is a finite number and the weights it reports are finite. A rate too high breaks the training itself; this is a NaN in the evaluation
  * (scores, a division by an empty count, the validation inputs).
  */
 export function evaluationOnlyNonFinite(trial: TrialView, metric: string): boolean {
@@ -115,8 +115,9 @@ export function evaluationOnlyNonFinite(trial: TrialView, metric: string): boole
     const finiteWeights =
       e.layers.length > 0 &&
       e.layers.every((l) => [l.kernelMovement, l.mean, l.std].every((v) => v === undefined || v === null || Number.isFinite(v)));
+    // A runner's own flag for weights gone non-finite is training; a client's for NaN scores is not by itself.
     return (
-      e.notes?.diverged !== true &&
+      e.notes?.non_finite_layers === undefined &&
       bad.every(([k]) => k === metric || k.startsWith('val_')) &&
       typeof trainLoss === 'number' &&
       Number.isFinite(trainLoss) &&
