@@ -12,7 +12,7 @@ export class LineBuffer {
   private pendingBytes = 0;
 
   /** The default: far above a report line within its limits (report-line.ts), far below memory trouble. */
-  constructor(private readonly maxLineBytes = 16 * 1024 * 1024) {}
+  constructor(private readonly maxLineBytes = 4 * 1024 * 1024) {}
 
   /** The complete lines in `chunk` (with whatever was pending before it), without their newlines. */
   push(chunk: Buffer): string[] {

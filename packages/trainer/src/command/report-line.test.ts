@@ -77,6 +77,20 @@ describe('report lines', () => {
     expect(error({ metrics: { ['m'.repeat(257)]: 1 } })).toBe('metrics: a metric name must be at most 256 characters');
     expect(error({ layers: [{ layer: 'x'.repeat(257) }] })).toBe('layers.0.layer: must be at most 256 characters');
     expect(error({ notes: { blob: 'x'.repeat(70_000) } })).toBe('notes: must be at most 65536 bytes of JSON');
+    // Nested thousands deep (12 KB): serialising it to measure it overflowed the stack and took the daemon down.
+    const deep = `{"sweepd":1,"epoch":1,"metrics":{"a":0.6},"notes":{"d":${'['.repeat(6000)}${']'.repeat(6000)}}}`;
+    const r = parseReportLine(deep);
+    expect(r.ok ? 'accepted' : r.error).toBe('notes: must nest at most 32 levels');
+    expect(error({ notes: { a: { b: { c: [1, [2, [3]]] } } } })).toBe('accepted');
+  });
+
+  it('quotes the non-finite tokens outside strings only, in a line of any length', () => {
+    const line = `{"sweepd": 1, "epoch": 1, "metrics": {"a": NaN, "b": -Infinity, "c": Infinity}, "notes": {"s": "NaN \\" Infinity", "pad": "${'x'.repeat(50_000)}"}}`;
+    const r = parseReportLine(line);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.epoch.metrics).toEqual({ a: Number.NaN, b: Number.NEGATIVE_INFINITY, c: Number.POSITIVE_INFINITY });
+    expect(r.epoch.notes?.s).toBe('NaN " Infinity');
   });
 });
 

@@ -16,23 +16,25 @@ const NON_FINITE: Readonly<Record<string, number>> = {
  * quoted without parsing: they become the strings the schema below reads back as numbers.
  */
 export function quoteNonFiniteTokens(text: string): string {
-  let out = '';
+  // Most lines hold neither token: nothing to do. The rest are copied in slices, not a character at
+  // a time (which took seconds on a line of megabytes, the daemon's time).
+  if (!text.includes('NaN') && !text.includes('Infinity')) return text;
+  const parts: string[] = [];
+  let copied = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
+    const c = text.charCodeAt(i);
     if (inString) {
-      out += c;
-      if (c === '\\') {
-        out += text[i + 1] ?? '';
-        i++;
-      } else if (c === '"') inString = false;
+      if (c === 92)
+        i++; // a backslash: the next character is escaped
+      else if (c === 34) inString = false;
       continue;
     }
-    if (c === '"') {
+    if (c === 34) {
       inString = true;
-      out += c;
       continue;
     }
+    if (c !== 78 && c !== 73 && c !== 45) continue; // 'N', 'I', '-'
     const token = text.startsWith('NaN', i)
       ? 'NaN'
       : text.startsWith('Infinity', i)
@@ -40,12 +42,25 @@ export function quoteNonFiniteTokens(text: string): string {
         : text.startsWith('-Infinity', i)
           ? '-Infinity'
           : undefined;
-    if (token) {
-      out += `"${token}"`;
-      i += token.length - 1;
-    } else out += c;
+    if (!token) continue;
+    parts.push(text.slice(copied, i), `"${token}"`);
+    i += token.length - 1;
+    copied = i + 1;
   }
-  return out;
+  parts.push(text.slice(copied));
+  return parts.join('');
+}
+
+/** Whether `value` nests at most `max` arrays and objects deep; iterative, so any depth is safe to ask about. */
+function depthWithin(value: unknown, max: number): boolean {
+  const stack: Array<{ v: unknown; d: number }> = [{ v: value, d: 1 }];
+  while (stack.length > 0) {
+    const { v, d } = stack.pop() as { v: unknown; d: number };
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) return false;
+    for (const child of Object.values(v as Record<string, unknown>)) stack.push({ v: child, d: d + 1 });
+  }
+  return true;
 }
 
 /** A number, or one of the non-finite tokens (bare, quoted by the pre-pass, or written as strings). */
@@ -58,7 +73,14 @@ const number = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).tra
  * their AUC and AP are about 2,000 metrics), below what stalls the daemon: one trial reporting
  * 100,000 metrics, 10,000 layers or a 30 MB note each epoch held every request for seconds.
  */
-export const REPORT_LIMITS = { metrics: 10_000, layers: 5_000, nameChars: 256, quantiles: 101, noteBytes: 64 * 1024 } as const;
+export const REPORT_LIMITS = {
+  metrics: 10_000,
+  layers: 5_000,
+  nameChars: 256,
+  quantiles: 101,
+  noteBytes: 64 * 1024,
+  noteDepth: 32,
+} as const;
 
 const name = z.string().min(1).max(REPORT_LIMITS.nameChars, `must be at most ${REPORT_LIMITS.nameChars} characters`);
 
@@ -103,7 +125,16 @@ export function parseReportLine(line: string): ParsedLine {
   } catch (err) {
     return { ok: false, error: `not JSON: ${(err as Error).message}` };
   }
-  const parsed = reportLineSchema.safeParse(raw);
+  // Before the schema: walking or serialising notes nested thousands deep overflows the stack.
+  if (!depthWithin((raw as { notes?: unknown } | null)?.notes, REPORT_LIMITS.noteDepth))
+    return { ok: false, error: `notes: must nest at most ${REPORT_LIMITS.noteDepth} levels` };
+  let parsed: ReturnType<typeof reportLineSchema.safeParse>;
+  try {
+    parsed = reportLineSchema.safeParse(raw);
+  } catch (err) {
+    // Whatever a script writes, it is a bad line, never the worker's (the daemon's) crash.
+    return { ok: false, error: `not accepted: ${(err as Error).message}` };
+  }
   if (!parsed.success) {
     const first = parsed.error.issues
       .slice(0, 3)
