@@ -35,10 +35,32 @@ describe('renderBestConfig', () => {
       'PYTHONSTARTUP',
       'EDITOR',
       'BASH_FUNC_x',
+      'LESSOPEN',
+      'LESSCLOSE',
+      'MANPAGER',
+      'SUDO_ASKPASS',
+      'GCONV_PATH',
+      'HISTFILE',
+      'http_proxy',
+      'XDG_CONFIG_HOME',
+      'MALLOC_CONF',
+      'TERM',
+      'GIT_PAGER',
+      'CUDA_VISIBLE_DEVICES',
     ])
       expect(() => renderBestConfig(bestWith({ [name.toLowerCase()]: 'touch /tmp/x' }), 'env'), name).toThrow(
         `would set ${name.toUpperCase()},`,
       );
+  });
+
+  it('env and flags: a value with a control character is refused (printed, it would drive the terminal)', () => {
+    for (const format of ['env', 'flags'] as const)
+      expect(() => renderBestConfig(bestWith({ note: 'b\u001b]0;TITLE\u0007' }), format), format).toThrow(
+        "the value of 'note' holds a control character: export it as json or yaml",
+      );
+    expect(renderBestConfig(bestWith({ learning_rate: 0.01, output_dir: '/tmp/x', batch_size: 32 }), 'env').body).toBe(
+      'LEARNING_RATE=0.01\nOUTPUT_DIR=/tmp/x\nBATCH_SIZE=32\n',
+    );
   });
 
   it('yaml: PyYAML (YAML 1.1) reads back the same values: off is a key, 1e-7 a number', () => {

@@ -33,6 +33,7 @@ export function bestConfig(
 
 /** Renders a best config; `flags` are TF-slim command-line flags, `env` shell assignments. */
 export function renderBestConfig(best: BestConfig, format: ExportFormat): { body: string; contentType: string } {
+  if (format === 'flags' || format === 'env') refuseControlCharacters(best.config);
   switch (format) {
     case 'json':
       return { body: `${JSON.stringify(best, null, 2)}\n`, contentType: 'application/json' };
@@ -62,6 +63,17 @@ export function renderBestConfig(best: BestConfig, format: ExportFormat): { body
 
 /** Why a config cannot be given in a format; the export route answers it as a 409. */
 export class ExportError extends Error {}
+
+/**
+ * Shell text goes to a terminal and into a shell as it is: a value holding an escape sequence
+ * would drive the terminal it is printed on. JSON and YAML write such characters escaped.
+ */
+function refuseControlCharacters(config: BestConfig['config']): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+  for (const [k, v] of Object.entries(config))
+    if (typeof v === 'string' && /[\u0000-\u001f\u007f-\u009f]/.test(v))
+      throw new ExportError(`the value of '${k}' holds a control character: export it as json or yaml`);
+}
 
 /** Variables a sourced export must not set: the shell and the programs it starts need them, or run what they say. */
 const SHELL_VARIABLES = new Set([
@@ -95,12 +107,15 @@ const SHELL_VARIABLES = new Set([
   '_JAVA_OPTIONS',
 ]);
 /**
- * Families of variables that run code or change how programs load it when set: the loader's
- * (LD_AUDIT, DYLD_INSERT_LIBRARIES), bash's (PS0 runs before each command), Node's NODE_OPTIONS,
- * Python's PYTHONSTARTUP, Perl's and Git's. A spec's author chooses the names; whoever sources an
- * export must not run what they say.
+ * Families of variables that programs read, some to run what they say: the loader's (LD_AUDIT),
+ * bash's (PS0 runs before each command), less's (LESSOPEN), man's (MANPAGER), sudo's
+ * (SUDO_ASKPASS), Node's, Python's, Git's, proxies, locales, toolchains, GPU and thread settings.
+ * A spec's author chooses the names, and whoever sources an export must not run what they say;
+ * a list can never be complete, so it is wide, and a refused name can always go as json, yaml or
+ * flags.
  */
-const SHELL_VARIABLE_FAMILIES = /^(LD_|DYLD_|BASH_|PS[0-9]|NODE_|PYTHON|PERL|RUBY|GIT_|SSH_|LC_|LANG)/;
+const SHELL_VARIABLE_FAMILIES =
+  /^(LD_|DYLD_|BASH|PS[0-9]|PROMPT|NODE_|NPM_|PYTHON|PIP_|CONDA|VIRTUAL_ENV|PERL|RUBY|GEM_|JAVA|_JAVA|CLASSPATH|GIT_|SSH_|GPG|GNUPG|LC_|LANG|LESS|MAN|SUDO_|GCONV|HIST|XDG_|MALLOC|TERM|DISPLAY|XAUTH|DBUS|OPENSSL|SSL_|CURL|WGET|HTTP|FTP|NO_PROXY|ALL_PROXY|CUDA|NCCL|OMP_|MKL_|TF_|TORCH|CC$|CXX|CFLAGS|CPPFLAGS|LDFLAGS|CPATH|LIBRARY_PATH|PKG_CONFIG|TZ$|TMP|TEMP|LOGNAME$|MAIL)|(_PATH|_OPTIONS|_OPTS|_FLAGS|_PROXY|_COMMAND|_CMD|_HOOK|OPEN|CLOSE|ASKPASS|PAGER|EDITOR|RC|_PRELOAD)$/;
 
 /**
  * Each parameter's shell variable: upper case, any character but a letter, digit or _ as _
