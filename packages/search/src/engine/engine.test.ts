@@ -642,12 +642,16 @@ describe('StudyEngine', () => {
     const outside = path.resolve(import.meta.dirname, '../../../core/src/plugins/fixtures/wrong-kind.ts');
     expect(await refusal(engine, `data:text/javascript,export default {}`)).toMatch(/not a URL$/);
     expect(await refusal(engine, 'node:fs')).toMatch(/not a URL$/);
-    expect(await refusal(engine, 'hono')).toMatch(/not a package name/);
+    expect(await refusal(engine, 'hono')).toMatch(/^no such file under a plugin directory .*: a package is not loaded by name/);
     // Outside the directory, by path or by '..', reads as a file that is not there: no oracle of what exists.
     expect(await refusal(engine, outside)).toMatch(/^no such file under a plugin directory/);
     expect(await refusal(engine, `${examples}/../../package.json`)).toMatch(/^no such file under a plugin directory/);
     expect(await refusal(engine, '/etc/hostname')).toMatch(/^no such file under a plugin directory/);
     expect(await store.listStudies()).toEqual([]);
+    // A path without './' is a path too, from the daemon's working directory.
+    const relative = path.relative(process.cwd(), halton);
+    expect(relative.startsWith('.')).toBe(false);
+    await engine.submit(JSON.stringify(spec({ plugins: [relative], strategy: { name: 'halton', options: { seed: 1 } } })));
     const closed = await setup();
     expect(await refusal(closed.engine, halton)).toMatch(/^this daemon loads no plugins/);
   });
