@@ -69,11 +69,13 @@ export class ExportError extends Error {}
  * would drive the terminal it is printed on. JSON and YAML write such characters escaped.
  */
 function refuseControlCharacters(config: BestConfig['config']): void {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
   for (const [k, v] of Object.entries(config))
-    if (typeof v === 'string' && /[\u0000-\u001f\u007f-\u009f]/.test(v))
+    if (typeof v === 'string' && CONTROL_CHARACTER.test(v))
       throw new ExportError(`the value of '${k}' holds a control character: export it as json or yaml`);
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Variables a sourced export must not set: the shell and the programs it starts need them, or run what they say. */
 const SHELL_VARIABLES = new Set([
