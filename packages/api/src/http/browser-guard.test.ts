@@ -37,6 +37,9 @@ describe('requests from other web sites', () => {
     expect((await app.request('/v1/studies', { headers: { ...host, 'sec-fetch-site': 'none' } })).status).toBe(200);
     expect((await app.request('/v1/studies', { headers: { ...host, origin: 'http://127.0.0.1:8080' } })).status).toBe(200);
     expect((await app.request('/v1/studies', { headers: host })).status).toBe(200);
+    // Behind a proxy that rewrites Host, the dashboard's own POST carries an Origin other than the Host: the browser's same-origin wins.
+    const proxied = { host: '127.0.0.1:8080', origin: 'https://sweepd.example.com', 'sec-fetch-site': 'same-origin' };
+    expect((await app.request('/v1/studies/st_none/stop', { method: 'POST', headers: proxied })).status).toBe(404);
     // Following a link from another site to the dashboard still opens it.
     expect((await app.request('/', { headers: { ...host, 'sec-fetch-site': 'cross-site' } })).status).toBe(200);
   });

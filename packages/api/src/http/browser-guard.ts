@@ -5,7 +5,7 @@ import { isLoopback } from './auth.ts';
  * Refuses the requests a browser sends for a page of another site. Without this any page the user
  * opens could submit a study to a daemon on their machine, and a `command` trial runs what the
  * study says. A request with `Sec-Fetch-Site` other than same-origin (the dashboard) or none (a
- * typed address) is refused, and, for browsers that do not send that header, one whose `Origin` is
+ * typed address) is refused, and, from browsers that do not send that header, one whose `Origin` is
  * not this daemon's own address. The CLI and scripts send neither header.
  */
 export function sameOriginOnly(): MiddlewareHandler {
@@ -13,7 +13,10 @@ export function sameOriginOnly(): MiddlewareHandler {
     const site = c.req.header('sec-fetch-site')?.toLowerCase();
     const origin = c.req.header('origin');
     const host = c.req.header('host')?.toLowerCase();
-    if ((site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && originHost(origin) !== host)) {
+    // The browser's own word on where a request comes from wins; Origin is read only without it, since
+    // a proxy that rewrites Host (to 127.0.0.1:8080, say) makes the dashboard's own Origin differ from it.
+    const foreign = site !== undefined ? site !== 'same-origin' && site !== 'none' : origin !== undefined && originHost(origin) !== host;
+    if (foreign) {
       return c.json(
         { error: 'a request from another web site is refused: the API answers its own dashboard, the CLI and scripts, not other pages' },
         403,

@@ -6,7 +6,8 @@ import path from 'node:path';
  * daemon can reach (its database, its tokens), and a spec comes from whoever can reach the API: so
  * only files under a directory the operator named are loaded. A URL (`data:`, `http:`) is refused,
  * anything else is a path (relative to `baseDir`; a package name is not looked up as a package), and
- * a path is judged by where it really leads (symbolic links followed), so `../` cannot step out. Returns the file to import, or throws an Error saying what to do.
+ * a path is judged by where it really leads (symbolic links followed), so `../` cannot step out.
+ * Returns the file to import, or throws an Error saying what to do.
  */
 export async function allowedPluginFile(specifier: string, baseDir: string, pluginDirs: readonly string[] | undefined): Promise<string> {
   if (!pluginDirs || pluginDirs.length === 0)
