@@ -71,8 +71,8 @@ describe('report lines', () => {
     };
     const metrics = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`val_auc[c${i}]`, 0.5]));
     const layers = (n: number) => Array.from({ length: n }, (_, i) => ({ layer: `l${i}`, mean: 0 }));
-    expect(error({ metrics: metrics(10_000), layers: layers(5_000) })).toBe('accepted');
-    expect(error({ metrics: metrics(10_001) })).toBe('metrics: must have at most 10000 metrics');
+    expect(error({ metrics: metrics(25_000), layers: layers(5_000) })).toBe('accepted');
+    expect(error({ metrics: metrics(25_001) })).toBe('metrics: must have at most 25000 metrics');
     expect(error({ layers: layers(5_001) })).toBe('layers: must have at most 5000 layers');
     expect(error({ metrics: { ['m'.repeat(257)]: 1 } })).toBe('metrics: a metric name must be at most 256 characters');
     expect(error({ layers: [{ layer: 'x'.repeat(257) }] })).toBe('layers.0.layer: must be at most 256 characters');
