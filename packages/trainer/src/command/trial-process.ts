@@ -85,6 +85,12 @@ export class TrialProcess {
       const rest = stdoutLines.rest();
       if (rest !== undefined) options.onStdoutLine(rest);
       await Promise.all([closeStream(outFile), closeStream(errFile)]);
+      // A failed write may end the stream before its 'error' event has run: read it off the stream too.
+      for (const [name, file] of [
+        ['stdout.log', outFile],
+        ['stderr.log', errFile],
+      ] as const)
+        if (file.errored) this.logErrors[name] ??= file.errored.message;
       return end;
     })();
   }
