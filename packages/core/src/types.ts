@@ -189,6 +189,6 @@ export function noAucClasses(notes: Readonly<Record<string, unknown>> | undefine
 }
 
 /** 'a, b, c' or 'a, b, c and 7 more'. */
-function listSome(names: readonly string[], shown = 5): string {
+export function listSome(names: readonly string[], shown = 5): string {
   return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }

@@ -1,4 +1,4 @@
-import { type Direction, noAucClasses, type Params, type TrialView } from '@sweepd/core';
+import { type Direction, listSome, noAucClasses, type Params, type TrialView } from '@sweepd/core';
 import { chanceLevel, evaluationOnlyNonFinite, layerLabel, readEvidence, type TrialEvidence } from './evidence.ts';
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { objectiveUnits } from './objective-scale.ts';
@@ -252,7 +252,7 @@ function judge(
       // Only when not reporting it is the trouble, not a trial that failed or stopped before it could.
       advice:
         noAuc.length > 0
-          ? `Validate on data that holds both label values of each class: ${noAuc.length <= 5 ? noAuc.join(', ') : `${noAuc.slice(0, 5).join(', ')} and ${noAuc.length - 5} more`} had only one, and a class with one has no AUC.`
+          ? `Validate on data that holds both label values of each class: ${listSome(noAuc)} had only one, and a class with one has no AUC.`
           : !trial.reason || /never (reported|finite)/.test(trial.reason)
             ? `Report ${metricName} every epoch (the study's objective) so that the training can be judged.`
             : '',

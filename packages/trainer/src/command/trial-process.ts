@@ -54,15 +54,9 @@ export class TrialProcess {
     const stdoutLines = new LineBuffer();
     const outFile = createWriteStream(path.join(options.trialDir, 'stdout.log'));
     const errFile = createWriteStream(path.join(options.trialDir, 'stderr.log'));
-    // A full disk must not take the worker down: the logs are cut short, and the trial's notes say so;
-    // the in-memory tail is kept.
-    for (const [name, file] of [
-      ['stdout.log', outFile],
-      ['stderr.log', errFile],
-    ] as const)
-      file.on('error', (err) => {
-        this.logErrors[name] ??= err.message;
-      });
+    // A full disk must not take the worker down: the logs are cut short, and the trial's notes say so
+    // (read off the streams once closed); the in-memory tail is kept.
+    for (const file of [outFile, errFile]) file.on('error', () => {});
     child.stdout?.on('data', (d: Buffer) => {
       outFile.write(d);
       for (const line of stdoutLines.push(d)) options.onStdoutLine(line);
@@ -85,7 +79,7 @@ export class TrialProcess {
       const rest = stdoutLines.rest();
       if (rest !== undefined) options.onStdoutLine(rest);
       await Promise.all([closeStream(outFile), closeStream(errFile)]);
-      // A failed write may end the stream before its 'error' event has run: read it off the stream too.
+      // Read off the stream, not from its 'error' event, which may run after the stream has ended.
       for (const [name, file] of [
         ['stdout.log', outFile],
         ['stderr.log', errFile],
