@@ -1,6 +1,7 @@
 import { FINISHED_TRIAL_STATES } from '@sweepd/core';
 import { ActiveStudy, type LiveTrial } from './active-study.ts';
 import { type EngineContext, errorText } from './context.ts';
+import { finishStudy } from './finishing.ts';
 import { instantiate } from './instantiate.ts';
 import { finishTrials } from './trial-outcomes.ts';
 
@@ -86,4 +87,29 @@ export async function endUnreportedStops(ctx: EngineContext, studies: Iterable<A
 
 function endedAtRestart(reason: string): string {
   return `${reason} (ended when the daemon restarted: no end of it had been reported by then)`;
+}
+
+/**
+ * At a graceful shutdown on a bus whose workers go down with the daemon (the in-process one): the
+ * trials a stop is winding down end now, as stopped for the reason they were being stopped for.
+ * Their workers end them as the daemon closes, but their ends could no longer be reported, and
+ * they used to read `running` until the next start ended them "when the daemon restarted". A
+ * running study whose last trial that was is finished too.
+ */
+export async function endStopsAtShutdown(ctx: EngineContext): Promise<void> {
+  const studies = new Set([...ctx.trialToStudy.values(), ...ctx.active.values()]);
+  for (const study of studies) {
+    const stopping = study.inFlight().filter((t) => t.pendingStop !== undefined);
+    if (stopping.length === 0) continue;
+    await finishTrials(
+      ctx,
+      stopping.map((trial) => ({ study, trial, outcome: { state: 'stopped' as const, reason: trial.pendingStop } })),
+    );
+    ctx.log.info({ studyId: study.id, trials: stopping.length }, 'ended the trials being stopped as the daemon shut down');
+    // Serial with a pump that began before the close (it may still be creating trials).
+    await study.serial(async () => {
+      if (ctx.active.get(study.id) === study && study.isComplete()) await finishStudy(ctx, study);
+    });
+    ctx.emit({ studyId: study.id, type: 'study' });
+  }
 }

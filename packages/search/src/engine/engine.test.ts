@@ -331,6 +331,41 @@ describe('StudyEngine', () => {
     await second.close();
   });
 
+  it('a graceful shutdown on the in-process bus ends the trials being stopped, for their reason, not at the next start', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const first = await setup({ store, runner: curveRunner(2_000) });
+    const study = await first.engine.submit(JSON.stringify(spec({ budget: { max_trials: 2, max_epochs: 3, parallelism: 2 } })));
+    await until(async () => (await store.listTrials(study.id)).every((t) => t.state === 'running'));
+    expect(await first.engine.stopTrial(study.id, 0, 'stopped by the user')).toBe(true);
+    await first.close(); // before the runner has wound trial 0 down
+    expect((await store.listTrials(study.id)).map((t) => [t.state, t.reason ?? null])).toEqual([
+      ['stopped', 'stopped by the user'],
+      ['running', null],
+    ]);
+    // The next start leaves it as it is and runs trial 1 again.
+    const second = await setup({ store, runner: curveRunner() });
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    expect((await store.listTrials(study.id)).map((t) => [t.state, t.reason ?? null])).toEqual([
+      ['stopped', 'stopped by the user'],
+      ['completed', null],
+    ]);
+    await second.close();
+  });
+
+  it('a graceful shutdown that ends the last trial of a study, being stopped, finishes the study', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const first = await setup({ store, runner: curveRunner(300) });
+    const study = await first.engine.submit(JSON.stringify(spec({ budget: { max_trials: 1, max_epochs: 20, parallelism: 1 } })));
+    await until(async () => ((await store.listTrials(study.id))[0]?.epochs.length ?? 0) >= 1);
+    expect(await first.engine.stopTrial(study.id, 0, 'stopped by the user')).toBe(true);
+    await first.close();
+    const [trial] = await store.listTrials(study.id);
+    expect([trial?.state, trial?.reason]).toEqual(['stopped', 'stopped by the user']);
+    expect((await store.getStudy(study.id))?.state).toBe('completed');
+  });
+
   it("a restarted engine reads the reports a stopped study's trials sent while it was down before it ends what is left", async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());

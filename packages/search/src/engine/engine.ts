@@ -13,7 +13,7 @@ import {
 } from '@sweepd/core';
 import type { ActiveStudy } from './active-study.ts';
 import { type EngineContext, type EngineEvent, errorText, within } from './context.ts';
-import { endUnreportedStops, resendStops, takeBackEndedStudies } from './ended-studies.ts';
+import { endStopsAtShutdown, endUnreportedStops, resendStops, takeBackEndedStudies } from './ended-studies.ts';
 import { failStudy } from './finishing.ts';
 import { ingest } from './ingestion.ts';
 import { sendUnfinishedAgain } from './jobs-lost.ts';
@@ -247,6 +247,13 @@ export class StudyEngine {
     clearTimeout(this.stopsTimer);
     for (const study of this.ctx.active.values()) clearTimeout(study.retry);
     await this.reports?.close();
+    if (this.ctx.bus.kind !== 'local') return; // remote workers report those ends to the next start
+    try {
+      await endStopsAtShutdown(this.ctx);
+    } catch (err) {
+      // The store is away: the next start ends them, as it ends those of a daemon that crashed.
+      this.ctx.log.warn({ err: errorText(err) }, 'could not end the trials being stopped at shutdown');
+    }
   }
 }
 
