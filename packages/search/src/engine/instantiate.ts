@@ -9,6 +9,7 @@ import {
   type SpecProblem,
   type StoppingRule,
 } from '@sweepd/core';
+import { letPluginsImportSweepd } from './plugin-imports.ts';
 import { allowedPluginFile } from './plugin-paths.ts';
 
 export interface StudyPlugins {
@@ -85,6 +86,7 @@ async function buildPlugins(
     }
   };
   const own = spec.plugins.length > 0 ? registry.fork() : registry;
+  if (spec.plugins.length > 0 && ctx.pluginDirs) await letPluginsImportSweepd(ctx.pluginDirs);
   for (const [i, specifier] of spec.plugins.entries())
     await collect(async () => own.load(await allowedPluginFile(specifier, ctx.baseDir, ctx.pluginDirs), ctx.baseDir), `plugins.${i}`);
 
