@@ -52,6 +52,69 @@ def _all_layers(model: Any) -> List[Any]:
     return out
 
 
+def _is_model(layer: Any) -> bool:
+    return bool(getattr(layer, "layers", None))
+
+
+class _Probe:
+    """ReLU outputs of one model of the network (the whole model, or one nested in it) on the probe
+    batch. A nested model's ReLUs are not connected to the outer model's inputs (Keras raises
+    "Output with path '0' is not connected to 'inputs'"): they are read off a model over the nested
+    model's own inputs, fed what the layers before it make of the probe batch (``feed``)."""
+
+    def __init__(self, owner: Any, relus: List[Any], feed: Any) -> None:
+        self.relus = relus
+        self.feed = feed  # None: the probe batch itself; else a function of it
+        inputs = owner.inputs
+        # a single input as itself: a one-element list draws Keras' structure warning on each call
+        self.model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs, outputs=[layer.output for layer in relus])
+
+    def outputs(self, batch: Any) -> List[Any]:
+        out = self.model(batch if self.feed is None else self.feed(batch), training=False)
+        return list(out) if isinstance(out, (list, tuple)) else [out]
+
+
+def _probes(model: Any, skipped: List[str], feed: Any = None) -> List[_Probe]:
+    """One _Probe per model of the network that has ReLUs. What cannot be probed (a layer called
+    more than once has no single output) is left out and named in ``skipped``: the statistics are
+    a diagnosis aid, and must never break the user's fit()."""
+    probes: List[_Probe] = []
+    relus = []
+    for layer in model.layers:
+        if not _is_relu(layer) or _is_model(layer):
+            continue
+        try:
+            layer.output  # noqa: B018 (raises for a layer called more than once)
+            relus.append(layer)
+        except (AttributeError, ValueError) as e:
+            skipped.append(f"{layer.name}: {e}")
+    if relus:
+        try:
+            probes.append(_Probe(model, relus, feed))
+        except Exception as e:  # noqa: BLE001
+            skipped.append(f"{model.name}: {e}")
+    for layer in model.layers:
+        if not _is_model(layer):
+            continue
+        try:
+            # what reaches the nested model, computed from the enclosing model's inputs
+            inputs = model.inputs
+            node_inputs = layer._inbound_nodes[0].input_tensors
+            to_nested = keras.Model(
+                inputs=inputs[0] if len(inputs) == 1 else inputs,
+                outputs=node_inputs[0] if len(node_inputs) == 1 else node_inputs,
+            )
+        except Exception as e:  # noqa: BLE001
+            skipped.append(f"{layer.name}: {e}")
+            continue
+
+        def nested_feed(batch: Any, outer: Any = feed, to_nested: Any = to_nested) -> Any:
+            return to_nested(batch if outer is None else outer(batch), training=False)
+
+        probes.extend(_probes(layer, skipped, nested_feed))
+    return probes
+
+
 def _is_relu(layer: Any) -> bool:
     if isinstance(layer, keras.layers.ReLU):
         return True
@@ -106,8 +169,8 @@ class SweepdCallback(keras.callbacks.Callback):
         self.layer_stats = layer_stats
         self._run = _ModelRun()
         self._offset: Optional[int] = None
-        self._probe_model: Any = None
-        self._relus: List[Any] = []
+        self._probes: List[_Probe] = []
+        self._probe_skipped: List[str] = []
         self.last_seconds = 0.0
 
     def on_train_begin(self, logs: Any = None) -> None:
@@ -129,11 +192,8 @@ class SweepdCallback(keras.callbacks.Callback):
                 run.initial[layer.name] = (k, None if bias is None else np.array(bias.numpy(), dtype=np.float32))
                 run.previous[layer.name] = k
         if self.probe is not None:
-            self._relus = [layer for layer in _all_layers(self.model) if _is_relu(layer)]
-            if self._relus:
-                inputs = self.model.inputs
-                # a single input as itself: a one-element list draws Keras' structure warning on each call
-                self._probe_model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs, outputs=[layer.output for layer in self._relus])
+            self._probe_skipped = []
+            self._probes = _probes(self.model, self._probe_skipped)
 
     def collect(self) -> List[Dict[str, Any]]:
         """This epoch's layer entries (weights, then ReLU activations on the probe batch)."""
@@ -151,11 +211,14 @@ class SweepdCallback(keras.callbacks.Callback):
             self._run.previous[layer.name] = current
             entries.append(entry)
             by_name[layer.name] = entry
-        if self._probe_model is not None:
-            outputs = self._probe_model(self.probe, training=False)
-            if not isinstance(outputs, (list, tuple)):
-                outputs = [outputs]
-            for layer, out in zip(self._relus, outputs):
+        for probe in self._probes:
+            try:
+                outputs = probe.outputs(self.probe)
+            except Exception as e:  # noqa: BLE001 (a diagnosis aid must not end the user's fit())
+                self._probe_skipped.append(f"{', '.join(layer.name for layer in probe.relus)}: {e}")
+                self._probes = [p for p in self._probes if p is not probe]
+                continue
+            for layer, out in zip(probe.relus, outputs):
                 a = activation_sparsity(np.asarray(out), axis=-1)
                 # a Dense/Conv with activation='relu' carries its sparsity in its own entry, as in tfjs
                 if layer.name in by_name:
@@ -192,6 +255,8 @@ class SweepdCallback(keras.callbacks.Callback):
         layers = self.collect() if self.layer_stats else None
         if layers is not None:
             notes["diagnostics_seconds"] = self.last_seconds
+        if self._probe_skipped:
+            notes["activation_stats_skipped"] = list(self._probe_skipped)
         if self._offset is None:
             # The first epoch of this fit(): one that would repeat an earlier fit()'s epochs goes on after them.
             self._offset = max(0, self._run.last_epoch - epoch)

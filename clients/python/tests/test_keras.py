@@ -107,3 +107,60 @@ def test_two_fit_stages_report_as_one_trial(trial):
     other = tiny(seed=3)
     other.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[SweepdCallback()])
     assert lines(trial / "metrics.jsonl")[-1]["epoch"] == 1
+
+
+def test_probe_reads_the_relus_of_a_nested_base_model(trial):
+    # The usual transfer-learning shape: a pretrained base (here behind a preprocessing layer) nested
+    # in the model. Its ReLUs are not connected to the outer inputs: building one probe model over
+    # them raised inside fit() ("Output with path '0' is not connected to 'inputs'").
+    keras.utils.set_random_seed(0)
+    base = keras.Sequential(
+        [keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, activation="relu", name="conv1"), keras.layers.GlobalAveragePooling2D()],
+        name="base",
+    )
+    base.trainable = False
+    inputs = keras.Input((8, 8, 3))
+    scaled = keras.layers.Rescaling(2.0, offset=-1.0, name="scale")(inputs)
+    hidden = keras.layers.Dense(5, activation="relu", name="hidden")(base(scaled))
+    model = keras.Model(inputs, keras.layers.Dense(3, name="logits")(hidden))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    x, y = data()
+    probe = x[:16]
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[SweepdCallback(probe=probe)])
+    [record] = lines(trial / "metrics.jsonl")
+    entries = {e["layer"]: e for e in record["layers"]}
+    conv1 = np.asarray(keras.Model(base.inputs[0], base.get_layer("conv1").output)(probe * 2.0 - 1.0))
+    expected = stats.activation_sparsity(conv1, axis=-1)
+    assert entries["conv1"]["trainable"] is False and entries["conv1"]["kernelMovement"] == 0
+    assert entries["conv1"]["sparsity"] == pytest.approx(expected["sparsity"], abs=1e-9)
+    assert entries["conv1"]["deadFraction"] == pytest.approx(expected["deadFraction"], abs=1e-9)
+    assert "sparsity" in entries["hidden"]
+    assert "activation_stats_skipped" not in record.get("notes", {})
+
+
+class _Block(keras.Model):
+    """A subclassed block: the layers inside its call() have no symbolic output to probe."""
+
+    def __init__(self):
+        super().__init__(name="block")
+        self.inner = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="inner")
+
+    def call(self, x):
+        return self.inner(x)
+
+
+def test_probe_skips_what_it_cannot_read_and_says_so(trial):
+    # A ReLU inside a subclassed block cannot be probed: it is left out and named, and fit() goes on.
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="outer")(inputs)
+    pooled = keras.layers.GlobalAveragePooling2D()(_Block()(x))
+    model = keras.Model(inputs, keras.layers.Dense(3, name="logits")(pooled))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    x, y = data()
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[SweepdCallback(probe=x[:16])])
+    records = lines(trial / "metrics.jsonl")
+    assert [r["epoch"] for r in records] == [1, 2]
+    assert [s.split(":")[0] for s in records[-1]["notes"]["activation_stats_skipped"]] == ["inner"]
+    entries = {e["layer"]: e for e in records[-1]["layers"]}
+    assert "sparsity" in entries["outer"] and "sparsity" not in entries["inner"]
