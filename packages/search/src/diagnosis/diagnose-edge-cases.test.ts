@@ -129,6 +129,30 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.summary).toMatch(/^Nothing it reports is trained: every one of its 2 reported layer\(s\) is frozen/);
   });
 
+  it('every layer "frozen" only as read off unchanged histograms (event files), with higher-rate peers learning: the rate, not frozen', () => {
+    // TensorBoard histograms at lr 1e-8: no weight crosses a bucket edge, so each reads as frozen.
+    const unchanged = ['conv1', 'conv2', 'head'].map((layer) => ({ layer, trainable: false, mean: 0.01, std: 0.1 }));
+    const moved = ['conv1', 'conv2', 'head'].map((layer) => ({ layer, trainable: true, mean: 0.01, std: 0.1 }));
+    const fromEventFiles = (t: TrialView): TrialView => ({
+      ...t,
+      epochs: t.epochs.map((e) => ({ ...e, notes: { tensorboard: { steps: [e.epoch, e.epoch], trainableInferred: true } } })),
+    });
+    const trials = [
+      fromEventFiles(trial(0, { optimizer: 'sgd', learning_rate: 1e-8, frozen_layers: 0 }, [0.5, 0.5, 0.5], unchanged)),
+      fromEventFiles(trial(1, { optimizer: 'sgd', learning_rate: 1e-3, frozen_layers: 0 }, [0.62, 0.7, 0.74], moved)),
+      fromEventFiles(trial(2, { optimizer: 'sgd', learning_rate: 1e-2, frozen_layers: 0 }, [0.7, 0.78, 0.81], moved)),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.summary).not.toMatch(/frozen/);
+    expect(d.advice).not.toMatch(/frozen_layers/);
+    expect(d.summary).toMatch(/too low/i);
+    // The same layers reported frozen by the script itself are frozen: said so, without "fewer frozen_layers" at 0.
+    const told = trial(0, { optimizer: 'sgd', learning_rate: 1e-8, frozen_layers: 0 }, [0.5, 0.5, 0.5], unchanged);
+    const own = diagnoseTrial(told, [told, ...trials.slice(1)], auc);
+    expect(own.summary).toMatch(/^Nothing it reports is trained: every one of its 3 reported layer\(s\) is frozen/);
+    expect(own.advice).not.toMatch(/fewer frozen_layers/);
+  });
+
   it('"no peer scored better" is not said while peers near chance did: they are named apart', () => {
     const trials = [
       trial(0, { optimizer: 'sgd', learning_rate: 0.01 }, [0.5, 0.51, 0.525]),

@@ -359,14 +359,19 @@ function judge(
     return tooHigh('dying-units', summary, smallEps);
   }
 
-  if (!didLearn && e.reported && e.reported.layers > 0 && e.reported.trainable === 0) {
+  // (Not where `trainable` was read off weight histograms: an unchanged one is also a rate too
+  // low to move a weight past a bucket edge, and the rate evidence below judges that.)
+  if (!didLearn && e.reported && e.reported.layers > 0 && e.reported.trainable === 0 && !e.reported.inferred) {
     // Not a rate to change: with every layer frozen, no rate trains anything it reports.
+    const frozen = trial.params.frozen_layers;
     return {
       verdict: 'no-learning',
       summary: `Nothing it reports is trained: every one of its ${e.reported.layers} reported layer(s) is frozen (trainable: false), and ${reached}.`,
       evidence,
       advice:
-        'Unfreeze layers (fewer frozen_layers), or check that the layers that do train (the head) are built over the optimizer and reported as trainable.',
+        typeof frozen === 'number' && frozen > 0
+          ? 'Unfreeze layers (fewer frozen_layers), or check that the layers that do train (the head) are built over the optimizer and reported as trainable.'
+          : 'Check that the layers meant to train (the head at least) are trainable, built over the optimizer and reported as trainable.',
     };
   }
   const movedNothing =

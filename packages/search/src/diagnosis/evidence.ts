@@ -50,8 +50,12 @@ export interface TrialEvidence {
   dead?: { layer: string; value: number; first?: number };
   /** The largest activation sparsity at the last epoch, and the same layer's at the first. */
   sparsity?: { layer: string; value: number; first?: number };
-  /** How many layers the last epoch with layer statistics reported, and how many of them were trainable. */
-  reported?: { layers: number; trainable: number };
+  /**
+   * How many layers the last epoch with layer statistics reported, and how many of them were
+   * trainable; `inferred` when `trainable` was read off unchanged weight histograms (event files
+   * do not say what is frozen), where false means only that no histogram changed.
+   */
+  reported?: { layers: number; trainable: number; inferred?: boolean };
 }
 
 /**
@@ -171,8 +175,14 @@ export function readEvidence(
   const diverged = divergence(trial, metric);
   const evidence: TrialEvidence = { epochs: trial.epochs.length, ...(course ? { metric: course } : {}), ...(diverged ? { diverged } : {}) };
   const lastReported = withLayers.at(-1);
-  if (lastReported)
-    evidence.reported = { layers: lastReported.layers.length, trainable: lastReported.layers.filter((l) => l.trainable).length };
+  if (lastReported) {
+    const inferred = (lastReported.notes?.tensorboard as { trainableInferred?: unknown } | undefined)?.trainableInferred === true;
+    evidence.reported = {
+      layers: lastReported.layers.length,
+      trainable: lastReported.layers.filter((l) => l.trainable).length,
+      ...(inferred ? { inferred } : {}),
+    };
+  }
   // Statistics of a diverged epoch are NaN: read the last epoch whose kernels are finite. Layers
   // with no movement at all (kernel histograms read from event files) still carry sparsity and dead
   // units: then the last epoch with layers.

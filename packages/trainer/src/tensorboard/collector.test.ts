@@ -86,7 +86,8 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     for (const e of epochs) {
       const step = e.epoch * 10; // the latest step in each epoch wins
       expect(e.metrics).toEqual({ loss: written('tf1', 'losses/total_loss', step), auc: written('tf1', 'eval/AUC', step) });
-      expect(e.notes).toMatchObject({ tensorboard: { steps: [step - 5, step] } });
+      // `trainable` is read off the histograms, and the notes say so (the diagnosis reads it).
+      expect(e.notes).toMatchObject({ tensorboard: { steps: [step - 5, step], trainableInferred: true } });
       const train = fixtureFiles('tf1').find((f) => f.startsWith('train/'))!;
       const conv = layer(e, 'InceptionV4/Conv2d_1a_3x3');
       expect(conv).toEqual({

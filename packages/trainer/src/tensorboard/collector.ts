@@ -367,6 +367,9 @@ export class TensorBoardCollector {
       layers.set(layer, stats);
     }
     const tensorboard: Record<string, unknown> = { steps: [steps[0], steps[steps.length - 1]] };
+    // `trainable` read off histograms: false says the histogram did not change, which a rate too
+    // low to move a weight past a bucket edge does as well as freezing (the diagnosis reads this).
+    if (kernels.size > 0) tensorboard.trainableInferred = true;
     if (this.unmappedToNote.length > 0) {
       tensorboard.unmappedTags = this.unmappedToNote.slice(0, MAX_NOTED_NAMES);
       if (this.unmappedToNote.length > MAX_NOTED_NAMES) tensorboard.unmappedTagsNotListed = this.unmappedToNote.length - MAX_NOTED_NAMES;
