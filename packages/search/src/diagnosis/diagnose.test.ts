@@ -90,6 +90,11 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(d.advice).toBe('');
     // Without the slower peer nothing speaks against the rate: dying units, too high.
     expect(diagnose(best, [best]).verdict).toBe('dying-units');
+    // A lower-rate peer about as good (within the margin) is not one that "did worse".
+    const close = adamTrial('t7', 0.002, [0.6, 0.66, 0.686], 0.1);
+    const withClose = diagnose(best, [best, slower, close]);
+    expect(withClose.summary).not.toMatch(/the lower rates tried did worse/);
+    expect(withClose.summary).toMatch(/no lower rate tried did clearly better \(1 at 0\.002 within 0\.01 of it, the others worse\)/);
   });
 
   it('dead units on the best RMSProp trial at epsilon 1e-8, whose lower-rate peers ran at epsilon 1.0 → still dying', () => {

@@ -3,7 +3,7 @@ import { chanceLevel, evaluationOnlyNonFinite, layerLabel, readEvidence, type Tr
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { objectiveUnits } from './objective-scale.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
-import { clearlyAhead, heldBackByFreezing, ratePosition, sameRate, unlearnedBelow } from './peers.ts';
+import { clearlyAhead, heldBackByFreezing, type RatePosition, ratePosition, sameRate, unlearnedBelow } from './peers.ts';
 import {
   lower,
   lowestRateAlsoDiverged,
@@ -477,7 +477,7 @@ function judge(
     const fell = m && m.fallBack >= t.minGain ? ` It fell back to ${val(m.last)} by the last epoch: keep the best epoch's weights.` : '';
     const deadNote =
       dying && lowerRatesDidWorse
-        ? ` ${what}, yet it ranks ${position?.rank} of ${position?.of} ${position?.group} and the lower rates tried did worse: the evidence does not point at a lower rate.`
+        ? ` ${what}, yet it ranks ${position?.rank} of ${position?.of} ${position?.group} and ${lowerRatesText(position as RatePosition, t.peerMargin)}: the evidence does not point at a lower rate.`
         : '';
     // Its own evidence is sound, but "Healthy" alone would not be true of a trial another clearly beat.
     const head = ahead ? `Learning, but behind: trial ${ahead.peer.number} did clearly better (${val(ahead.value)}); ` : 'Healthy: ';
@@ -553,6 +553,13 @@ function rangeOfInts(values: readonly number[]): string {
   const lo = Math.min(...values);
   const hi = Math.max(...values);
   return lo === hi ? String(lo) : `${lo}–${hi}`;
+}
+
+/** What the lower rates tried did, of a trial none of whose peers did clearly better: worse, or some about as well. */
+function lowerRatesText(position: RatePosition, margin: number): string {
+  const tied = position.tiedLower.length;
+  if (tied === 0) return 'the lower rates tried did worse';
+  return `no lower rate tried did clearly better (${tied === 1 ? `1 at ${formatRate(position.tiedLower[0] as number)}` : `${tied}`} within ${val(margin)} of it, the others worse)`;
 }
 
 /** Whether `other` is better than `value` by more than `margin` in the objective's direction. */

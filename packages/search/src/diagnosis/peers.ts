@@ -27,8 +27,9 @@ export interface RatePosition {
   betterNearChance: number;
   worseHigher: number[];
   worseLower: number[];
-  /** Higher rates of peers that scored within the margin of the trial: as well, or as badly. */
+  /** Higher and lower rates of peers that scored within the margin of the trial: as well, or as badly. */
   tiedHigher: number[];
+  tiedLower: number[];
   /**
    * The lower rates of the worse peers that step like the trial: its optimizer, and its epsilon
    * regime where it sets one. Only these say a lower rate did worse; a peer at a lower rate but at
@@ -99,6 +100,7 @@ export function ratePosition(
     worseHigher: [],
     worseLower: [],
     tiedHigher: [],
+    tiedLower: [],
     worseLowerSameStep: [],
     bestBetter: undefined,
     rank: 1,
@@ -110,6 +112,7 @@ export function ratePosition(
     if (diff > 0) position.rank++;
     if (Math.abs(diff) <= margin) {
       if (r > rate) position.tiedHigher.push(r);
+      else if (r < rate) position.tiedLower.push(r);
       continue;
     }
     if (diff > 0 && learnedFloor !== undefined && sign * ((p.value as number) - learnedFloor) < 0) {

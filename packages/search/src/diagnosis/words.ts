@@ -11,6 +11,8 @@ export function formatRate(x: number): string {
 export function pct(x: number): string {
   const p = x * 100;
   if (p === 0) return '0 %';
+  // A diverged run's kernels move by 1e15 times and more: 142000000000000000 % reads as noise.
+  if (Math.abs(p) >= 1e6) return `${p.toExponential(1)} %`;
   if (Math.abs(p) >= 10) return `${Number(p.toPrecision(3))} %`;
   if (Math.abs(p) >= 0.01) return `${Number(p.toPrecision(2))} %`;
   return `${p.toExponential(1)} %`;
