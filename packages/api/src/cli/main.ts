@@ -4,6 +4,7 @@ import { runCommand, UsageError } from './commands.ts';
 import { commandUsage, USAGE } from './usage.ts';
 import { ApiError } from './client.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
+import { commandFirst } from './leading-options.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -50,4 +51,4 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;
   process.exit(EXIT.ok);
 });
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(commandFirst(process.argv.slice(2)));

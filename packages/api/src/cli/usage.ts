@@ -22,7 +22,7 @@ export const USAGE = `usage: sweepd <command> [options]
 
   Exit codes: 0 ok (watch: the study completed), 1 the watched study stopped or failed / unexpected error,
   2 bad usage, 3 rejected by the daemon, 4 daemon unreachable, 5 (up) the port is in use.
-  Client commands take --api URL (SWEEPD_API_URL, default http://127.0.0.1:8080) and --token T (SWEEPD_API_TOKEN).
+  Client commands take --api URL (SWEEPD_API_URL, default http://127.0.0.1:8080) and --token T (SWEEPD_API_TOKEN), after the command or before it.
   Environment for up: SWEEPD_DATABASE_URL, SWEEPD_NATS_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_LOG_LEVEL,
   SWEEPD_PLUGIN_DIR.
   For up and worker: SWEEPD_NATS_PREFIX (stream/subject prefix), SWEEPD_NATS_ACK_WAIT_MS (redelivery
