@@ -364,6 +364,8 @@ def main(argv=None) -> int:
             if stats is not None:
                 layers = stats.collect()
                 notes["diagnostics_seconds"] = stats.last_seconds
+                if epoch == 1:  # the units measured before training: sweepd tells them from units epoch 1 killed
+                    notes.update(stats.start_notes())
         metrics["epoch_seconds"] = time.perf_counter() - started
         sweepd.report(epoch, metrics, layers=layers, notes=notes)
         log(f"epoch {epoch}: train_loss {train_loss:.4f} val_loss {val_loss:.4f} val_auc_macro {metrics.get('val_auc_macro', float('nan')):.4f} ({train_seconds:.2f} s train, {seen / train_seconds:.0f} img/s)")

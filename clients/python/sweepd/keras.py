@@ -130,6 +130,9 @@ class _ModelRun:
         self.last_epoch = 0
         self.initial: Dict[str, Tuple[np.ndarray, Optional[np.ndarray]]] = {}
         self.previous: Dict[str, np.ndarray] = {}
+        #: each ReLU's sparsity and dead units before the first fit() trained: reported once, in the first epoch's notes
+        self.activations_at_start: Optional[Dict[str, Dict[str, float]]] = None
+        self.start_reported = False
 
 
 _runs: "weakref.WeakKeyDictionary[Any, _ModelRun]" = weakref.WeakKeyDictionary()
@@ -194,6 +197,9 @@ class SweepdCallback(keras.callbacks.Callback):
         if self.probe is not None:
             self._probe_skipped = []
             self._probes = _probes(self.model, self._probe_skipped)
+            if run.activations_at_start is None and run.last_epoch == 0:
+                # Before any step: what is dead after epoch 1 may have died in it (a rate too high).
+                run.activations_at_start = {e["layer"]: {k: e[k] for k in ("sparsity", "deadFraction")} for e in self._activations()}
 
     def collect(self) -> List[Dict[str, Any]]:
         """This epoch's layer entries (weights, then ReLU activations on the probe batch)."""
@@ -211,22 +217,28 @@ class SweepdCallback(keras.callbacks.Callback):
             self._run.previous[layer.name] = current
             entries.append(entry)
             by_name[layer.name] = entry
-        for probe in self._probes:
+        for activation in self._activations():
+            # a Dense/Conv with activation='relu' carries its sparsity in its own entry, as in tfjs
+            if activation["layer"] in by_name:
+                by_name[activation["layer"]].update({k: v for k, v in activation.items() if k != "layer"})
+            else:
+                entries.append({**activation, "trainable": False})
+        self.last_seconds = time.perf_counter() - started
+        return entries
+
+    def _activations(self) -> List[Dict[str, Any]]:
+        """Sparsity and dead units of every ReLU the probes read, on the probe batch now."""
+        out: List[Dict[str, Any]] = []
+        for probe in list(self._probes):
             try:
                 outputs = probe.outputs(self.probe)
             except Exception as e:  # noqa: BLE001 (a diagnosis aid must not end the user's fit())
                 self._probe_skipped.append(f"{', '.join(layer.name for layer in probe.relus)}: {e}")
                 self._probes = [p for p in self._probes if p is not probe]
                 continue
-            for layer, out in zip(probe.relus, outputs):
-                a = activation_sparsity(np.asarray(out), axis=-1)
-                # a Dense/Conv with activation='relu' carries its sparsity in its own entry, as in tfjs
-                if layer.name in by_name:
-                    by_name[layer.name].update(a)
-                else:
-                    entries.append({"layer": layer.name, "trainable": False, **a})
-        self.last_seconds = time.perf_counter() - started
-        return entries
+            for layer, value in zip(probe.relus, outputs):
+                out.append({"layer": layer.name, **activation_sparsity(np.asarray(value), axis=-1)})
+        return out
 
     def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
         # one stat() per batch: a stop request ends the epoch early (Keras 3 checks after each batch)
@@ -257,6 +269,9 @@ class SweepdCallback(keras.callbacks.Callback):
             notes["diagnostics_seconds"] = self.last_seconds
         if self._probe_skipped:
             notes["activation_stats_skipped"] = list(self._probe_skipped)
+        if self._run.activations_at_start and not self._run.start_reported:
+            notes["activations_at_start"] = self._run.activations_at_start
+            self._run.start_reported = True
         if self._offset is None:
             # The first epoch of this fit(): one that would repeat an earlier fit()'s epochs goes on after them.
             self._offset = max(0, self._run.last_epoch - epoch)

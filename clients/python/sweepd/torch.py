@@ -130,6 +130,10 @@ class LayerStats:
         #: seconds the last collect() took, with the hooks' time in watch() since the one before
         self.last_seconds = 0.0
         self.hook_seconds = 0.0
+        #: each ReLU's sparsity and dead units as measured before the first collect(), i.e. before
+        #: training when the tracker was made first: see start_notes()
+        self.activations_at_start: Dict[str, Dict[str, float]] = {}
+        self._collected = False
         with torch.no_grad():
             for name, m in self.layers:
                 w = m.weight.detach()
@@ -137,6 +141,8 @@ class LayerStats:
                 self._initial[name] = (w.clone(), b)
                 self._previous[name] = w.clone()
                 self._initial_norm[name] = float(torch.linalg.vector_norm(w.double()))
+        if probe is not None:
+            self.measure()  # before training: the start that start_notes() reports
 
     def _layer(self, name: str, m: nn.Module) -> Dict[str, Any]:
         w = m.weight
@@ -283,6 +289,11 @@ class LayerStats:
         """This epoch's entries: one per weighted layer, then one per ReLU call measured (by the
         probe batch given at construction, run now, or by ``watch``/``measure`` since)."""
         started = time.perf_counter()
+        if not self._collected:
+            self._collected = True
+            self.activations_at_start = {
+                key: {"sparsity": e["sparsity"], "deadFraction": e["deadFraction"]} for key, e in self._activations.items()
+            }
         with torch.no_grad():
             entries = [self._layer(name, m) for name, m in self.layers]
         if self.probe is not None:
@@ -291,6 +302,14 @@ class LayerStats:
         self.last_seconds = time.perf_counter() - started + self.hook_seconds
         self.hook_seconds = 0.0
         return entries
+
+
+    def start_notes(self) -> Dict[str, Any]:
+        """``{"activations_at_start": …}`` for the first epoch's notes: the ReLUs measured (``measure``,
+        ``watch`` or the ``probe`` given at construction) before the first ``collect()``, i.e. before
+        training when the tracker was made first. sweepd then tells units dead from the start from
+        units a rate too high killed within epoch 1. Empty when nothing was measured before."""
+        return {"activations_at_start": self.activations_at_start} if self.activations_at_start else {}
 
 
 #: Alias: the object is a tracker over the epochs.

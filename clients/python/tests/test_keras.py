@@ -164,3 +164,22 @@ def test_probe_skips_what_it_cannot_read_and_says_so(trial):
     assert [s.split(":")[0] for s in records[-1]["notes"]["activation_stats_skipped"]] == ["inner"]
     entries = {e["layer"]: e for e in records[-1]["layers"]}
     assert "sparsity" in entries["outer"] and "sparsity" not in entries["inner"]
+
+
+def test_activations_before_training_are_in_the_first_epochs_notes(trial):
+    # What is dead after epoch 1 may have died in it: sweepd compares with the units before any step.
+    model = tiny()
+    x, y = data()
+    probe = x[:16]
+    probe_model = keras.Model(model.inputs[0], [model.get_layer("conv").output, model.get_layer("relu2").output])
+    before = [stats.activation_sparsity(np.asarray(t), axis=-1) for t in probe_model(probe, training=False)]
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[SweepdCallback(probe=probe)])
+    # A second stage reports no start of its own: the run's start is before the first stage.
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[SweepdCallback(probe=probe)])
+    records = lines(trial / "metrics.jsonl")
+    start = records[0]["notes"]["activations_at_start"]
+    assert start == {
+        "conv": pytest.approx(before[0], abs=1e-12),
+        "relu2": pytest.approx(before[1], abs=1e-12),
+    }
+    assert all("activations_at_start" not in r.get("notes", {}) for r in records[1:])

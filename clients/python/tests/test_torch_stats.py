@@ -191,3 +191,28 @@ def test_activation_counts_agree_on_both_paths():
     flat = a.flatten(2).mean(2).nan_to_num(1.0)  # a 2-D activation: units on axis 1
     flat[:, 1] = 0.0
     assert [int(n) for n in _nonzero_per_channel(flat)] == [3, 0, 3, 1]  # channel 3: only the NaN row
+
+
+def test_start_notes_hold_the_units_measured_before_the_first_collect():
+    # What is dead after epoch 1 may have died in it: the start is measured before any step.
+    m = model()
+    probe = torch.rand(5, 3, 8, 8)
+    m.eval()
+    with torch.no_grad():
+        before = stats.activation_sparsity(m[4](m[3](m[2](m[1](m[0](probe))))).numpy(), axis=1)
+    tracker = LayerStats(m, probe=probe)  # measured now, before training
+    with torch.no_grad():
+        m[3].weight.fill_(-1.0)  # "training" kills every unit of the second ReLU
+    assert tracker.start_notes() == {}  # nothing is a start until the first collect()
+    entries = by_name(tracker.collect())
+    assert entries["4"]["deadFraction"] == 1.0
+    assert tracker.start_notes() == {
+        "activations_at_start": {
+            "2": pytest.approx({"sparsity": tracker.activations_at_start["2"]["sparsity"], "deadFraction": 0.0}),
+            "4": pytest.approx({"sparsity": before["sparsity"], "deadFraction": before["deadFraction"]}),
+        }
+    }
+    tracker.collect()
+    assert tracker.start_notes()["activations_at_start"]["4"]["deadFraction"] == before["deadFraction"]
+    # Without a probe or a measure before it, there is no start to report.
+    assert LayerStats(model()).start_notes() == {}

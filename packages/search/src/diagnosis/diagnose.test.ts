@@ -97,6 +97,35 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(withClose.summary).toMatch(/no lower rate tried did clearly better \(1 at 0\.002 within 0\.01 of it, the others worse\)/);
   });
 
+  it("the user's RMSProp 0.01, killing most units within epoch 1: too high when the script measured them before training", () => {
+    // A Keras fine-tune (the TF/Keras review): conv2 6.25 % dead at the pretrained weights, 81.3 %
+    // after epoch 1 and at the end; kernels moved a median 220 %; AUC 0.678, adam 0.024 reached 0.846.
+    const layers = (): EpochRecord['layers'] => [
+      { layer: 'conv1', trainable: true, kernelMovement: 1.9, biasMovement: 0.05 },
+      { layer: 'conv2', trainable: true, kernelMovement: 2.7, biasMovement: 0.05, deadFraction: 0.813 },
+      { layer: 'head', trainable: true, kernelMovement: 2.2, biasMovement: 0.05 },
+    ];
+    const baseline = curveTrial('t0', { optimizer: 'rmsprop', learning_rate: 0.01, frozen_layers: 0 }, [0.61, 0.66, 0.678], layers);
+    const best = curveTrial('t1', { optimizer: 'adam', learning_rate: 0.024, frozen_layers: 2 }, [0.75, 0.82, 0.846], () => [
+      { layer: 'conv1', trainable: true, kernelMovement: 0.3, biasMovement: 0.01 },
+    ]);
+    // Without a measurement before training, 81 % dead after epoch 1 and at the end reads as dead from the start.
+    expect(diagnose(baseline, [baseline, best]).summary).not.toMatch(/too high/);
+    const measured: TrialView = {
+      ...baseline,
+      epochs: baseline.epochs.map((e) =>
+        e.epoch === 1 ? { ...e, notes: { activations_at_start: { conv2: { deadFraction: 0.0625, sparsity: 0.4 } } } } : e,
+      ),
+    };
+    const d = diagnose(measured, [measured, best]);
+    expect(d.verdict).toBe('dying-units');
+    expect(d.summary).toMatch(/^Dying units, learning rate too high: 81\.3 % of conv2's units are dead/);
+    expect(d.evidence).toContain(
+      "Dead units: 81.3 % of conv2's units are zero on the whole probe batch (6.3 % before training, 81.3 % at the first epoch).",
+    );
+    expectAdviceSide(d, 0.01, 'below');
+  });
+
   it('dead units on the best RMSProp trial at epsilon 1e-8, whose lower-rate peers ran at epsilon 1.0 → still dying', () => {
     // The seed story on an H200 (inception_v4, 299 px, bf16): TF1 RMSProp 0.01 at epsilon 1e-8
     // dipped 0.72 → 0.45 and ended at 0.80 with 80 % of a late block's units dead and its kernels

@@ -325,14 +325,22 @@ function judge(
     : e.dead
       ? `${pct(worst.value)} of ${layerLabel(worst.layer)}'s units are dead`
       : `${pct(worst.value)} of ${layerLabel(worst.layer)}'s activations are zero`;
-  // About as dead after the first epoch as at the end: training did not kill these units.
-  const deadFromStart = worst?.first !== undefined && worst.first >= (e.dead ? t.deadUnits : t.sparsity) && worst.value - worst.first < 0.1;
+  // Dead before training and about as dead at the end (the script measured them at the start):
+  // training did not kill these units. Without that measurement, about as dead after the first
+  // epoch as at the end says the same, less surely: a rate that kills them within epoch 1 looks alike.
+  const threshold = e.dead ? t.deadUnits : t.sparsity;
+  const deadFromStart =
+    worst?.start !== undefined
+      ? worst.start >= threshold && worst.value - worst.start < 0.1
+      : worst?.first !== undefined && worst.first >= threshold && worst.value - worst.first < 0.1;
+  const fromWhen = worst?.start !== undefined ? 'from the start' : 'from the first epoch';
+  const fromWhenFigure = worst?.start !== undefined ? `${pct(worst.start)} before training` : `${pct(worst?.first ?? 0)} after epoch 1`;
   const highForDying = (kernels ?? 0) >= t.largeKernels || peersLower;
-  if (dying && deadFromStart && !highForDying && !didLearn) {
+  if (worst && dying && deadFromStart && !highForDying && !didLearn) {
     const partlyFrozen = e.reported !== undefined && e.reported.trainable < e.reported.layers;
     return {
       verdict: 'no-learning',
-      summary: `Not learning, with dead units from the first epoch: ${what} (${pct(worst.first as number)} after epoch 1) and ${reached}${e.kernels ? `; ${kernelText}` : ''}.`,
+      summary: `Not learning, with dead units ${fromWhen}: ${what} (${fromWhenFigure}) and ${reached}${e.kernels ? `; ${kernelText}` : ''}.`,
       evidence,
       advice:
         'Training did not kill these units, so a lower rate is not shown to help. ' +

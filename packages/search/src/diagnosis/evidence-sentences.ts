@@ -1,5 +1,5 @@
 import type { TrialView } from '@sweepd/core';
-import { classValues, layerLabel, type TrialEvidence } from './evidence.ts';
+import { type Activation, classValues, layerLabel, type TrialEvidence } from './evidence.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
 import type { RatePosition } from './peers.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
@@ -41,15 +41,9 @@ export function evidenceSentences(
   if (e.biases)
     out.push(`Biases moved a median ${val(e.biases.median)} (absolute; largest ${val(e.biases.max)} in ${layerLabel(e.biases.maxLayer)}).`);
   if (e.dead)
-    out.push(
-      `Dead units: ${pct(e.dead.value)} of ${layerLabel(e.dead.layer)}'s units are zero on the whole probe batch` +
-        (e.dead.first !== undefined ? ` (${pct(e.dead.first)} at the first epoch).` : '.'),
-    );
+    out.push(`Dead units: ${pct(e.dead.value)} of ${layerLabel(e.dead.layer)}'s units are zero on the whole probe batch${earlier(e.dead)}`);
   if (e.sparsity)
-    out.push(
-      `Sparsity: ${pct(e.sparsity.value)} of ${layerLabel(e.sparsity.layer)}'s activations are zero` +
-        (e.sparsity.first !== undefined ? ` (${pct(e.sparsity.first)} at the first epoch).` : '.'),
-    );
+    out.push(`Sparsity: ${pct(e.sparsity.value)} of ${layerLabel(e.sparsity.layer)}'s activations are zero${earlier(e.sparsity)}`);
   const rate = learningRateOf({ params });
   if (rate !== undefined) {
     const optimizer = optimizerOf({ params });
@@ -111,4 +105,13 @@ export function weakClasses(
       ? ` Not every class learned: ${shown}${more}, near or below chance.`
       : ` ${classes.missing.join(', ')} ha${classes.missing.length === 1 ? 's' : 've'} no value, so the average leaves ${classes.missing.length === 1 ? 'it' : 'them'} out.`;
   return { sentence, note };
+}
+
+/** ' (6.3 % before training, 81 % at the first epoch).': the same layer's figure earlier, where known. */
+function earlier(a: Activation): string {
+  const parts = [
+    ...(a.start !== undefined ? [`${pct(a.start)} before training`] : []),
+    ...(a.first !== undefined ? [`${pct(a.first)} at the first epoch`] : []),
+  ];
+  return parts.length > 0 ? ` (${parts.join(', ')}).` : '.';
 }

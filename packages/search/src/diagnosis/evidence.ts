@@ -46,10 +46,13 @@ export interface TrialEvidence {
   updateRatio?: Movement;
   /** ‖b − b₀‖ (absolute) of the trainable layers' biases. */
   biases?: Movement;
-  /** The largest dead-unit fraction at the last epoch, and the same layer's at the first. */
-  dead?: { layer: string; value: number; first?: number };
-  /** The largest activation sparsity at the last epoch, and the same layer's at the first. */
-  sparsity?: { layer: string; value: number; first?: number };
+  /**
+   * The largest dead-unit fraction at the last epoch, the same layer's at the first, and before
+   * any training step (`start`) where the script measured it (the `activations_at_start` note).
+   */
+  dead?: Activation;
+  /** The same for activation sparsity. */
+  sparsity?: Activation;
   /**
    * How many layers the last epoch with layer statistics reported, and how many of them were
    * trainable; `inferred` when `trainable` was read off unchanged weight histograms (event files
@@ -143,11 +146,34 @@ function movement(layers: readonly LayerStats[], key: 'kernelMovement' | 'update
   return { median, max: top.v, maxLayer: top.layer, layers: found.length };
 }
 
+export interface Activation {
+  layer: string;
+  value: number;
+  first?: number;
+  start?: number;
+}
+
+/**
+ * A layer's activation statistic before any training step, from the note the Python clients add
+ * to the first epoch they report (`activations_at_start: { <layer>: { deadFraction, sparsity } }`):
+ * what is dead after epoch 1 may have died in epoch 1, under a rate too high.
+ */
+function atStart(epochs: readonly EpochRecord[], layer: string, key: 'deadFraction' | 'sparsity'): number | undefined {
+  for (const e of epochs) {
+    const start = e.notes?.activations_at_start;
+    if (start === null || typeof start !== 'object') continue;
+    const v = (start as Record<string, Record<string, unknown> | undefined>)[layer]?.[key];
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  }
+  return undefined;
+}
+
 function largest(
   last: EpochRecord,
   first: EpochRecord,
   key: 'deadFraction' | 'sparsity',
-): { layer: string; value: number; first?: number } | undefined {
+  epochs: readonly EpochRecord[],
+): Activation | undefined {
   let top: { layer: string; value: number } | undefined;
   for (const l of last.layers) {
     // A frozen layer with weights (its ReLU in its own entry, as Keras and tfjs report a Dense or
@@ -160,7 +186,8 @@ function largest(
   }
   if (!top) return undefined;
   const before = first === last ? undefined : first.layers.find((l) => l.layer === top.layer)?.[key];
-  return typeof before === 'number' ? { ...top, first: before } : top;
+  const start = atStart(epochs, top.layer, key);
+  return { ...top, ...(typeof before === 'number' ? { first: before } : {}), ...(start !== undefined ? { start } : {}) };
 }
 
 /** Reads the evidence of `trial` for the objective `metric`; `chance`: its chance level, where one is known. */
@@ -198,8 +225,9 @@ export function readEvidence(
       .map((l) => l.layer);
     const updateRatio = movement(last.layers, 'updateRatio');
     const biases = movement(last.layers, 'biasMovement');
-    const dead = largest(last, first, 'deadFraction');
-    const sparsity = largest(last, first, 'sparsity');
+    const byEpoch = [...trial.epochs].sort((a, b) => a.epoch - b.epoch);
+    const dead = largest(last, first, 'deadFraction', byEpoch);
+    const sparsity = largest(last, first, 'sparsity', byEpoch);
     Object.assign(evidence, {
       ...(kernels ? { kernels } : {}),
       ...(kernelsFromZero.length > 0 ? { kernelsFromZero } : {}),
