@@ -153,6 +153,21 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(own.advice).not.toMatch(/fewer frozen_layers/);
   });
 
+  it('not learning while other optimizers learned on the same data: their settings are the lead, not the data', () => {
+    // examples/tf-slim with TF-slim's opt_epsilon 1.0: every adam trial flat near 0.59, rmsprop and momentum learned.
+    const eps = { opt_epsilon: 1.0 };
+    const trials = [
+      trial(0, { optimizer: 'adam', learning_rate: 0.001, ...eps }, [0.585, 0.59, 0.588]),
+      trial(1, { optimizer: 'adam', learning_rate: 0.005, ...eps }, [0.59, 0.593, 0.591]),
+      trial(2, { optimizer: 'rmsprop', learning_rate: 0.01, ...eps }, [0.65, 0.74, 0.78]),
+      trial(3, { optimizer: 'momentum', learning_rate: 0.01, ...eps }, [0.62, 0.69, 0.72]),
+    ];
+    const d = diagnoseTrial(trials[1] as TrialView, trials, auc);
+    expect(d.verdict).toBe('no-learning');
+    expect(d.advice).not.toMatch(/the data/);
+    expect(d.advice).toMatch(/^Trials with rmsprop, momentum learned on the same data: check this trial's adam settings \(opt_epsilon 1: /);
+  });
+
   it('"no peer scored better" is not said while peers near chance did: they are named apart', () => {
     const trials = [
       trial(0, { optimizer: 'sgd', learning_rate: 0.01 }, [0.5, 0.51, 0.525]),

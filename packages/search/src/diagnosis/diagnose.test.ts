@@ -505,11 +505,14 @@ describe('diagnoseTrial on recorded cases', () => {
     const f = diagnose(flat, [slow, flat].slice(1));
     expect(f.verdict).toBe('no-learning');
     expect(f.advice).toBe('Check what is frozen and the data: no trial of the study did better.');
-    // A better trial of another optimizer is no evidence on the rate, but it is worth comparing with.
+    // A better trial of another optimizer is no evidence on the rate, but it learned on the same data:
+    // that optimizer's settings are the lead, not the data.
     const other = curveTrial('t2', { learning_rate: 1e-3, optimizer: 'sgd' }, [0.6, 0.7, 0.75, 0.78, 0.8], () => []);
     const withOther = diagnose({ ...flat, params: { ...flat.params, optimizer: 'adam' } }, [flat, other]);
     expect(withOther.verdict).toBe('no-learning');
-    expect(withOther.advice).toBe('Check what is frozen and the data; compare with the better trials of the study.');
+    expect(withOther.advice).toBe(
+      "Trials with sgd learned on the same data: check this trial's adam settings and what is frozen, or use theirs.",
+    );
   });
 
   it('a peer stuck at chance (a dead network at AUC 0.5) is not a better rate to point to, though it beat a trial below chance', () => {

@@ -544,16 +544,37 @@ function judge(
       suggestedLearningRate: range,
     };
   }
-  const betterPeers =
-    value !== undefined && peers.some((p) => p.id !== trial.id && isBetter(p.value, value, objective.direction, t.peerMargin));
+  const better =
+    value === undefined ? [] : peers.filter((p) => p.id !== trial.id && isBetter(p.value, value, objective.direction, t.peerMargin));
+  // Trials of other optimizers that learned on the same data: the data is not the likelier cause.
+  const optimizer = optimizerOf(trial);
+  const otherOptimizers = [
+    ...new Set(
+      better
+        .filter((p) => learnedFloor === undefined || isBetter(p.value, learnedFloor, objective.direction, 0))
+        .map((p) => optimizerOf(p))
+        .filter((o): o is string => o !== undefined && optimizer !== undefined && o !== optimizer),
+    ),
+  ];
   return {
     verdict: 'no-learning',
     summary: `Not learning: ${reached}${e.kernels ? ` while ${kernelText}` : ''}; the evidence does not point at the rate.`,
     evidence,
-    advice: betterPeers
-      ? 'Check what is frozen and the data; compare with the better trials of the study.'
-      : 'Check what is frozen and the data: no trial of the study did better.',
+    advice:
+      otherOptimizers.length > 0
+        ? `Trials with ${listSome(otherOptimizers, 3)} learned on the same data: check this trial's ${optimizer} settings` +
+          `${largeEpsilon(trial.params, optimizer) ? ` (opt_epsilon ${trial.params.opt_epsilon}: an epsilon this large shrinks ${optimizer}'s steps far below its rate)` : ''}` +
+          ' and what is frozen, or use theirs.'
+        : better.length > 0
+          ? 'Check what is frozen and the data; compare with the better trials of the study.'
+          : 'Check what is frozen and the data: no trial of the study did better.',
   };
+}
+
+/** An epsilon of 0.1 or more in Adam's or RMSProp's denominator, where it outweighs √v. */
+function largeEpsilon(params: Params, optimizer: string | undefined): boolean {
+  const eps = params.opt_epsilon;
+  return typeof eps === 'number' && eps >= 0.1 && /adam|rmsprop/i.test(optimizer ?? '');
 }
 
 /** '0' or '0–2'. */
