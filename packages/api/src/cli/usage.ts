@@ -26,8 +26,9 @@ export const USAGE = `usage: sweepd <command> [options]
   Environment for up: SWEEPD_DATABASE_URL, SWEEPD_NATS_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_LOG_LEVEL,
   SWEEPD_PLUGIN_DIR.
   For up and worker: SWEEPD_NATS_PREFIX (stream/subject prefix), SWEEPD_NATS_ACK_WAIT_MS (redelivery
-  of a silent worker's job), SWEEPD_CACHE_DIR (models and features), SWEEPD_TF_BACKEND,
-  SWEEPD_TRAINER_THREADS (gradient threads per tfjs trainer process).
+  of a silent worker's job), SWEEPD_TF_BACKEND, SWEEPD_TRAINER_THREADS (gradient threads per tfjs
+  trainer process). For worker and pretrain: SWEEPD_CACHE_DIR (models and features; up keeps them
+  in <data-dir>/cache).
 `;
 
 /** The footer (exit codes, client options, environment), kept whole in every command's help. */
