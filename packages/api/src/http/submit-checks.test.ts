@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from './test-app.ts';
 
@@ -10,6 +12,14 @@ async function submit(yaml: string): Promise<{ status: number; problems: string[
 }
 
 describe('submit-time checks', () => {
+  it("accepts the README's example spec as it is written (it once froze more layers than its model has)", async () => {
+    const readme = readFileSync(path.resolve(import.meta.dirname, '../../../../README.md'), 'utf8');
+    const example = /## The search spec\s+```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const { status, problems } = await submit(example as string);
+    expect([status, problems]).toEqual([201, []]);
+  });
+
   it('400: an unknown dataset and frozen_layers beyond the model, with the spec’s own problems, in one answer', async () => {
     const { status, problems } = await submit(`
 name: x
