@@ -195,6 +195,12 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const d = diagnoseTrial(crashed, trials, auc);
     expect(d.summary).toMatch(/^Failed after epoch 3 \(exit code 1\); until then: /);
     expect(d.evidence.at(-1)).toMatch(/^Learning rate 0\.01 \(adam\): not ranked \(it failed\); against the 2 ranked adam trials; /);
+    // A crash whose epochs were sound: fix the crash, not "nothing to change".
+    const alone = { ...crashed, params: { optimizer: 'adam', learning_rate: 0.002 } };
+    const sound = diagnoseTrial(alone, [alone], auc);
+    expect(sound.summary).toMatch(/^Failed after epoch 3 \(exit code 1\); until then: (healthy|not stalled)/i);
+    expect(sound.advice).toMatch(/^Fix what ended it \(its reason and stderr tail\) and run it again/);
+    expect(sound.advice).not.toMatch(/Nothing to change/);
     // For the others, the crashed trial is no peer: 1 of 2, not 2 of 3.
     expect(diagnoseTrial(trials[2] as TrialView, trials, auc).evidence.at(-1)).toMatch(/ranks 1 of 2 adam trials;/);
   });
@@ -412,6 +418,23 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(diagnoseTrial(headOnly, [headOnly], auc).evidence).toContain(
       'Kernel movement: none to show, since logits started at zero (no movement relative to a zero start); its update ratio is below.',
     );
+  });
+
+  it('a layer whose weights went NaN is not said to have "started at zero"', () => {
+    // conv1's kernel went NaN at epoch 1 (stored without a movement), its update ratio still finite;
+    // the worker named it in non_finite_layers. It is a diverged layer, not a new head.
+    const layers: EpochRecord['layers'] = [
+      { layer: 'conv1', trainable: true, updateRatio: 5e-4, biasMovement: 0.01 },
+      { layer: 'head', trainable: true, updateRatio: 0.3, biasMovement: 0.2 },
+    ];
+    const t = trial(0, { learning_rate: 0.5 }, [0.5, 0.5], layers);
+    const flagged: TrialView = {
+      ...t,
+      epochs: t.epochs.map((e) => ({ ...e, notes: { diverged: true, non_finite_layers: ['conv1'] } })),
+    };
+    const text = diagnoseTrial(flagged, [flagged], auc).evidence.join('\n');
+    expect(text).not.toMatch(/conv1[^.]*started at zero/);
+    expect(text).toContain('Kernel movement: none to show, since head started at zero');
   });
 
   it("an nn.Sequential layer named by its index is said as 'layer 7', not a bare number", () => {

@@ -140,7 +140,14 @@ export function diagnoseTrial(
   if (trial.state !== 'failed' || d.verdict === 'no-evidence') return d;
   const last = Math.max(...trial.epochs.map((e) => e.epoch));
   const summary = d.summary.charAt(0).toLowerCase() + d.summary.slice(1);
-  return { ...d, summary: `Failed after epoch ${last}${trial.reason ? ` (${trial.reason})` : ''}; until then: ${summary}` };
+  // Its epochs were sound: the failure is what to fix ("nothing to change" would not be true of it).
+  const soundEpochs = d.verdict === 'healthy' || d.verdict === 'static-kernels-but-learning';
+  const advice = soundEpochs
+    ? `Fix what ended it (its reason and stderr tail) and run it again: its epochs until then show nothing wrong.${
+        d.advice && !d.advice.startsWith('Nothing to change') ? ` ${d.advice}` : ''
+      }`
+    : d.advice;
+  return { ...d, summary: `Failed after epoch ${last}${trial.reason ? ` (${trial.reason})` : ''}; until then: ${summary}`, advice };
 }
 
 function judge(

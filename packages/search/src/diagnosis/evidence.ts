@@ -146,6 +146,16 @@ function movement(layers: readonly LayerStats[], key: 'kernelMovement' | 'update
   return { median, max: top.v, maxLayer: top.layer, layers: found.length };
 }
 
+/** The layers any epoch's notes name as having gone non-finite (`non_finite_layers`, which the worker adds). */
+export function nonFiniteLayers(epochs: readonly EpochRecord[]): Set<string> {
+  const names = new Set<string>();
+  for (const e of epochs) {
+    const layers = e.notes?.non_finite_layers;
+    if (Array.isArray(layers)) for (const name of layers) if (typeof name === 'string') names.add(name);
+  }
+  return names;
+}
+
 export interface Activation {
   layer: string;
   value: number;
@@ -220,8 +230,17 @@ export function readEvidence(
   // is no evidence of anything.
   if (last && first && (lastFinite !== undefined || !diverged)) {
     const kernels = movement(last.layers, 'kernelMovement');
+    // A kernel that started at zero moves infinitely far relative to its start; one whose weights
+    // went NaN or infinite has no finite movement either, and is no new head.
+    const nonFinite = nonFiniteLayers(trial.epochs);
     const kernelsFromZero = last.layers
-      .filter((l) => l.trainable && !Number.isFinite(l.kernelMovement ?? Number.NaN) && Number.isFinite(l.updateRatio ?? Number.NaN))
+      .filter(
+        (l) =>
+          l.trainable &&
+          !nonFinite.has(l.layer) &&
+          !Number.isFinite(l.kernelMovement ?? Number.NaN) &&
+          Number.isFinite(l.updateRatio ?? Number.NaN),
+      )
       .map((l) => l.layer);
     const updateRatio = movement(last.layers, 'updateRatio');
     const biases = movement(last.layers, 'biasMovement');
