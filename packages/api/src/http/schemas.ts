@@ -103,6 +103,10 @@ const AnswerSchema = z
       .nullable()
       .optional()
       .openapi({ description: 'epoch-to-epoch noise (sd) of the objective on the baseline and top trials' }),
+    noise_min_epochs: z
+      .number()
+      .optional()
+      .openapi({ description: 'with a null noise: the epochs a curve needs before its noise is measured' }),
     near: z
       .boolean()
       .optional()

@@ -121,6 +121,8 @@ describe('studyAnswer', () => {
     ];
     const b = studyAnswer(specFor('maximize'), 'completed', smooth);
     expect(b.noise).toBeNull();
+    // and says what it would take (the dashboard once said "curves under 5 epochs" of 6-epoch curves)
+    expect(b.noise_min_epochs).toBe(9);
     expect(b.near).toBe(false);
     expect(b.verdict).toMatch(/^Change to .*: val_auc_macro 0\.884 against your config's 0\.874 \(\+0\.01\)\.$/);
   });

@@ -60,6 +60,8 @@ export interface StudyAnswer {
    * them has 9 epochs or more.
    */
   noise?: number | null;
+  /** With a null noise: how many epochs a curve needs for its noise to be measured (MIN_NOISE_EPOCHS). */
+  noise_min_epochs?: number;
   /** margin ≤ NEAR_NOISE_MULTIPLE × noise: the baseline is as good as the best, as far as can be measured. */
   near?: boolean;
   /** The searched parameters whose values differ between the baseline and the best. */
@@ -197,7 +199,7 @@ function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRec
   const minGain = units.bound === undefined ? undefined : NEAR_MIN_GAIN * units.scale;
   const tooSmall = minGain !== undefined && margin < minGain;
   const near = best.trial === baseline.trial || withinNoise || tooSmall;
-  const answer = { best, baseline, margin, noise, near, changes };
+  const answer = { best, baseline, margin, noise, ...(noise === null ? { noise_min_epochs: MIN_NOISE_EPOCHS } : {}), near, changes };
   if (best.trial !== baseline.trial && changes.length === 0)
     return {
       ...answer,
