@@ -58,7 +58,7 @@ export function renderAnswer(el, answer, study) {
       ? h(
           'p',
           { class: 'muted', id: 'answer-margin' },
-          `margin ${answer.margin >= 0 ? '+' : ''}${num(answer.margin)} (positive: the best beats your config) · epoch-to-epoch noise ${answer.noise === null ? 'not measurable (curves under 5 epochs)' : num(answer.noise)}`,
+          `margin ${answer.margin >= 0 ? '+' : ''}${num(answer.margin)} (positive: the best beats your config) · epoch-to-epoch noise ${answer.noise === null ? `not measurable (it needs curves of ${answer.noise_min_epochs} or more epochs)` : num(answer.noise)}`,
         )
       : null,
     table,

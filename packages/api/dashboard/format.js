@@ -2,6 +2,8 @@ export function num(v, digits = 4) {
   if (typeof v !== 'number' || !Number.isFinite(v)) return v === null || v === undefined ? '–' : String(v);
   if (Number.isInteger(v)) return String(v);
   if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(2);
+  // Below 0.01, fixed digits would drop significant ones: learning rates 0.00137 and 0.0014 apart.
+  if (Math.abs(v) < 0.01) return String(Number(v.toPrecision(3)));
   return v.toFixed(digits);
 }
 

@@ -25,8 +25,26 @@ const ctx = {
     live.textContent = state === 'live' ? '● live' : state === 'down' ? '○ reconnecting' : '';
     live.className = `live ${state ?? ''}`;
   },
+  // The page cannot be shown: its first load failed.
   fail: (err) => showError(err),
+  // An action or a refresh failed on a page that is shown (a stop clicked while the daemon is
+  // down): said above the page, which is kept, and goes on updating once the daemon is back.
+  notice: (err) => showNotice(err),
 };
+
+const notice = document.getElementById('notice');
+let noticeTimer;
+
+function showNotice(err) {
+  if (err?.name === 'AbortError') return;
+  if (err instanceof Unauthorized) return showError(err);
+  notice.textContent = `error: ${err?.message ?? err} — the page is kept; try again once the daemon answers`;
+  notice.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => {
+    notice.hidden = true;
+  }, 10_000);
+}
 
 function route() {
   // A link may carry the token in the fragment, on first load or later.
@@ -35,8 +53,16 @@ function route() {
   current = new AbortController();
   destroyCharts();
   ctx.live(undefined);
+  notice.hidden = true;
   const hash = location.hash.replace(/^#/, '') || '/';
-  const parts = hash.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts;
+  try {
+    parts = hash.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    // A hand-typed address with a broken %-escape: said, not left at "loading…".
+    showError(new Error(`the address #${hash} is not a page of this dashboard (a broken %-escape)`));
+    return;
+  }
   fill(app, h('p', { class: 'muted' }, 'loading…'));
   let page;
   if (parts[0] === 'studies' && parts[1] && parts[2] === 'trials' && parts[3] !== undefined)

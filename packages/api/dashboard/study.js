@@ -8,6 +8,8 @@ import { num, param, studyState, trialState, when } from './format.js';
 const PAGE = 50;
 /** The most trials the search charts draw: the best ones (a study may have 100,000). */
 const DRAWN = 500;
+/** The least time between two reads of the whole study for its answer card. */
+const ANSWER_EVERY_MS = 3_000;
 
 /**
  * One study: header, the search charts and a paged leaderboard, fed by the SSE stream. The
@@ -28,6 +30,17 @@ export async function studyPage(app, ctx, id, signal) {
   const answerCard = h('section', { class: 'card answer', id: 'study-answer' });
   renderAnswer(answerCard, study.answer, study);
   let answerKey = '';
+  // The whole study, for its answer: it weighs every trial (a quarter second at 2,000), so it is
+  // read at most once every ANSWER_EVERY_MS and never twice at once, however fast trials end.
+  const readAnswer = throttled(
+    () =>
+      getJson(`/v1/studies/${encodeURIComponent(id)}`, signal).then(
+        (s) => renderAnswer(answerCard, s.answer, s),
+        () => {},
+      ),
+    ANSWER_EVERY_MS,
+    signal,
+  );
   const table = h('table', { class: 'grid', id: 'leaderboard' });
   const pager = h('div', { class: 'pager', id: 'pager' });
   // Each note is rewritten with every table (it names the colours and how many trials are drawn).
@@ -101,7 +114,7 @@ export async function studyPage(app, ctx, id, signal) {
       const board = await getJson(`/v1/studies/${encodeURIComponent(id)}/leaderboard?limit=${PAGE}&offset=${start}`, signal);
       if (board.offset === page * PAGE) renderTable(table, board.rows, board.columns, id);
     } catch (err) {
-      ctx.fail(err);
+      ctx.notice(err);
     } finally {
       fetching = false;
       if (refetch) {
@@ -120,10 +133,7 @@ export async function studyPage(app, ctx, id, signal) {
     const key = `${board.study.state}:${board.progress.finished}:${board.rows[0]?.number}:${board.rows[0]?.value}`;
     if (key !== answerKey) {
       answerKey = key;
-      getJson(`/v1/studies/${encodeURIComponent(id)}`, signal).then(
-        (s) => renderAnswer(answerCard, s.answer, s),
-        () => {},
-      );
+      readAnswer();
     }
     // The best DRAWN trials, in trial order; the best-so-far line covers every trial (the stream's steps).
     const scored = board.rows.filter((r) => typeof r.value === 'number').sort((a, b) => a.number - b.number);
@@ -208,7 +218,7 @@ function renderHeader(el, board, study, ctx) {
   const fraction = Math.min(1, board.progress.epochsDone / Math.max(1, total * s.budget.max_epochs));
   const stop = h('button', { type: 'button', id: 'stop-study' }, 'stop study');
   stop.hidden = s.state !== 'running';
-  stop.addEventListener('click', () => post(`/v1/studies/${encodeURIComponent(s.id)}/stop`).catch(ctx.fail));
+  stop.addEventListener('click', () => post(`/v1/studies/${encodeURIComponent(s.id)}/stop`).catch(ctx.notice));
   fill(
     el,
     h('h1', {}, s.name, ' ', h('span', { class: `state ${s.state}` }, studyState(s.state, s.counts)), ' ', stop),
@@ -303,4 +313,41 @@ function groupBy(items, key) {
     groups.get(k).push(it);
   }
   return groups;
+}
+
+/**
+ * `task` run now, or — while one runs, or ran less than `ms` ago — once afterwards: never two at
+ * once, at most one per `ms`, and the last call is never dropped. Nothing runs once `signal` fires.
+ */
+export function throttled(task, ms, signal) {
+  let running = false;
+  let pending = false;
+  let timer;
+  let last = Number.NEGATIVE_INFINITY;
+  const run = async () => {
+    if (signal.aborted) return;
+    const wait = last + ms - Date.now();
+    if (running || wait > 0) {
+      pending = true;
+      if (!running && timer === undefined)
+        timer = setTimeout(() => {
+          timer = undefined;
+          pending = false;
+          void run();
+        }, wait);
+      return;
+    }
+    running = true;
+    last = Date.now();
+    try {
+      await task();
+    } finally {
+      running = false;
+      if (pending) {
+        pending = false;
+        void run();
+      }
+    }
+  };
+  return run;
 }

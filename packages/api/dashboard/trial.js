@@ -22,14 +22,14 @@ export async function trialPage(app, ctx, id, n, signal) {
   const head = h('div', { class: 'trial-head' });
   const failure = h('section', { class: 'card failure', id: 'failure' });
   const diag = h('section', { class: 'card', id: 'diagnostics' });
-  const curves = chartCard('Loss and AUC per epoch', 'losses on the left axis, AUC on the right', 'chart-curves');
+  const curves = chartCard('Loss and score per epoch', 'losses on the left axis, AUC and other 0–1 scores on the right', 'chart-curves');
   const classes = chartCard('AUC per class', 'at the best epoch', 'chart-classes');
   const kernel = chartCard(
     'Kernel movement ‖W−W₀‖/‖W₀‖',
     'relative to the pretrained weights, per trainable layer; log scale',
     'chart-kernel',
   );
-  const bias = chartCard('Bias movement ‖b−b₀‖', 'absolute (biases start at zero), per layer', 'chart-bias');
+  const bias = chartCard('Bias movement ‖b−b₀‖', 'absolute, not relative (new biases start at zero), per layer', 'chart-bias');
   const sparsity = chartCard(
     'Sparsity and dead units',
     'solid: fraction of zero activations on the probe batch; dashed: units zero on the whole probe',
@@ -61,7 +61,7 @@ export async function trialPage(app, ctx, id, n, signal) {
       scales: {
         x: axis('epoch'),
         y: valueAxis('loss', { position: 'left' }),
-        auc: valueAxis('AUC', { position: 'right', grid: { drawOnChartArea: false } }),
+        auc: valueAxis('AUC / score', { position: 'right', grid: { drawOnChartArea: false } }),
       },
     },
   });
@@ -141,29 +141,7 @@ export async function trialPage(app, ctx, id, n, signal) {
     renderFailure(failure, trial);
     renderDiagnostics(diag, trial);
 
-    update(curvesChart, {
-      labels,
-      datasets: [
-        { label: 'train_loss', data: series('train_loss'), borderColor: color(0), backgroundColor: color(0), yAxisID: 'y' },
-        { label: 'val_loss', data: series('val_loss'), borderColor: color(4), backgroundColor: color(4), yAxisID: 'y' },
-        {
-          label: 'val_auc_macro',
-          data: series('val_auc_macro'),
-          borderColor: color(2),
-          backgroundColor: color(2),
-          yAxisID: 'auc',
-          borderWidth: 3,
-        },
-        {
-          label: 'val_auc_micro',
-          data: series('val_auc_micro'),
-          borderColor: color(3),
-          backgroundColor: color(3),
-          yAxisID: 'auc',
-          borderDash: [4, 3],
-        },
-      ],
-    });
+    update(curvesChart, { labels, datasets: curveSeries(series, study.objective.metric) });
 
     const best = epochs.find((e) => e.epoch === bestEpoch(trial, study)) ?? epochs.at(-1);
     const perClass = Object.entries(best?.metrics ?? {})
@@ -266,7 +244,8 @@ export async function trialPage(app, ctx, id, n, signal) {
         trial = await getJson(path, signal);
         render();
       } catch (err) {
-        ctx.fail(err);
+        // The daemon going down mid-fetch: the page stays, and the next event fetches again.
+        ctx.notice(err);
       }
       return final;
     },
@@ -292,7 +271,7 @@ function renderHead(el, trial, study, columns, ctx) {
   const stop = h('button', { type: 'button' }, 'stop trial');
   // Finished, or its stop already on its way: nothing a second click would add.
   stop.hidden = FINISHED.has(trial.state) || state === 'stopping';
-  stop.addEventListener('click', () => post(`/v1/studies/${encodeURIComponent(study.id)}/trials/${trial.number}/stop`).catch(ctx.fail));
+  stop.addEventListener('click', () => post(`/v1/studies/${encodeURIComponent(study.id)}/trials/${trial.number}/stop`).catch(ctx.notice));
   const notes = trial.epochs.at(-1)?.notes ?? {};
   // A trial that never started has no start time to show: it says so instead.
   const started = trial.startedAt
@@ -375,15 +354,53 @@ function renderDiagnostics(el, trial) {
  * zero (a new head) has no movement relative to its start, and one that never moved has nothing to
  * draw on a log axis. Without this the layer that learns most, the head, is silently absent.
  */
-function undrawnKernels(epochs, layers, datasets) {
+/**
+ * The loss and score curves: the losses and AUCs scripts usually report, and the study's objective
+ * whatever its name (val_accuracy, a custom score) — on the 0–1 axis when its values lie there,
+ * else beside the losses. A series with no value is left out, so no empty legend entries.
+ */
+export function curveSeries(series, objective) {
+  const fixed = [
+    { label: 'train_loss', color: 0, axis: 'y' },
+    { label: 'val_loss', color: 4, axis: 'y' },
+    { label: 'val_auc_macro', color: 2, axis: 'auc', width: 3 },
+    { label: 'val_auc_micro', color: 3, axis: 'auc', dash: [4, 3] },
+  ];
+  if (!fixed.some((f) => f.label === objective)) {
+    const values = series(objective).filter((v) => typeof v === 'number');
+    const unit = values.length > 0 && values.every((v) => v >= 0 && v <= 1);
+    fixed.push({ label: objective, color: 5, axis: unit ? 'auc' : 'y', width: 3 });
+  }
+  return fixed
+    .map((f) => ({ f, data: series(f.label) }))
+    .filter(({ data }) => data.some((v) => v !== null))
+    .map(({ f, data }) => ({
+      label: f.label,
+      data,
+      borderColor: color(f.color),
+      backgroundColor: color(f.color),
+      yAxisID: f.axis,
+      ...(f.width ? { borderWidth: f.width } : {}),
+      ...(f.dash ? { borderDash: f.dash } : {}),
+    }));
+}
+
+export function undrawnKernels(epochs, layers, datasets) {
   const drawn = new Map(datasets.map((d) => [d.label, d.data.some((v) => v !== null)]));
   const last = (name, key) => epochs.findLast((e) => e.layers.some((l) => l.layer === name && typeof l[key] === 'number'));
   const fromZero = [];
   const still = [];
+  // Layers whose weights went NaN or infinite (the worker names them in the epoch's notes): from which epoch.
+  const nonFinite = new Map();
+  for (const e of epochs)
+    for (const name of Array.isArray(e.notes?.non_finite_layers) ? e.notes.non_finite_layers : [])
+      if (!nonFinite.has(name)) nonFinite.set(name, e.epoch);
+  const broken = [];
   for (const name of layers) {
     const stats = epochs.flatMap((e) => e.layers.filter((l) => l.layer === name));
     if (!stats.some((l) => l.trainable && (l.quantiles || typeof l.updateRatio === 'number'))) continue;
-    if (drawn.get(name) === false) still.push(name);
+    if (nonFinite.has(name)) broken.push(`${name} (from epoch ${nonFinite.get(name)})`);
+    else if (drawn.get(name) === false) still.push(name);
     else if (!drawn.has(name)) {
       const e = last(name, 'updateRatio');
       const ratio = e?.layers.find((l) => l.layer === name)?.updateRatio;
@@ -396,5 +413,6 @@ function undrawnKernels(epochs, layers, datasets) {
       `Not drawn, their kernels started at zero (a new head), so there is no movement relative to the start: ${fromZero.join(', ')}.`,
     );
   if (still.length > 0) parts.push(`Trainable but never moved (nothing to draw on a log scale): ${still.join(', ')}.`);
+  if (broken.length > 0) parts.push(`Weights NaN or infinite, not drawn from then on: ${broken.join(', ')}.`);
   return parts.join(' ');
 }
