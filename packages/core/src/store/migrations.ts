@@ -1,4 +1,28 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** packages/core/drizzle, found from this file so that opening works from any working directory. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/** The time stamp of the newest migration this version knows (drizzle records it as the row's created_at). */
+export function newestKnownMigration(): number {
+  const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as { entries: { when: number }[] };
+  return Math.max(...journal.entries.map((e) => e.when));
+}
+
+/** What drizzle's migrator reads: the newest migration a database has had (none on a new one). */
+export const NEWEST_APPLIED_SQL = `select max(created_at)::text as newest from drizzle.__drizzle_migrations`;
+
+/**
+ * Refuses a database whose schema a newer sweepd has migrated past what this version knows:
+ * drizzle's migrator only applies what is newer, so an older sweepd (a rollback) would otherwise
+ * write to tables it does not know the shape of, without a word.
+ */
+export function checkNotNewer(newestApplied: number | undefined, where: string): void {
+  const known = newestKnownMigration();
+  if (newestApplied !== undefined && newestApplied > known)
+    throw new Error(
+      `${where} was migrated by a newer sweepd (migration of ${new Date(newestApplied).toISOString()}, newer than this version's ` +
+        `last of ${new Date(known).toISOString()}): run that version on it, or give this one another data directory or database`,
+    );
+}

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTimeOf } from '../process-start.ts';
@@ -10,6 +11,7 @@ import { parseSpec } from '../spec/parse.ts';
 import { storeContractSuite } from '../testing/store-suite.ts';
 import type { Store } from './contract.ts';
 import { DirLockError, openStore, PgliteStore, PostgresStore, StoreError } from './index.ts';
+import { newestKnownMigration } from './migrations.ts';
 
 const ADMIN_URL = process.env.SWEEPD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -120,6 +122,23 @@ describe('PGlite', () => {
     }
   });
 
+  it('refuses a data directory a newer sweepd migrated past what this version knows, and opens it as it was after', async () => {
+    // A rollback: drizzle would apply nothing and let this version write tables of another shape.
+    const raw = await PGlite.create(dataDir);
+    const future = newestKnownMigration() + 86_400_000;
+    await raw.query(`insert into drizzle.__drizzle_migrations (hash, created_at) values ('future', ${future})`);
+    await raw.close();
+    const refused = openStore({ dataDir });
+    await expect(refused).rejects.toBeInstanceOf(StoreError);
+    await expect(refused).rejects.toThrow(
+      /was migrated by a newer sweepd .*run that version on it, or give this one another data directory/,
+    );
+    const again = await PGlite.create(dataDir);
+    await again.query(`delete from drizzle.__drizzle_migrations where hash = 'future'`);
+    await again.close();
+    await (await openStore({ dataDir })).close();
+  });
+
   it('rejects a URL that is not PostgreSQL', async () => {
     await expect(openStore({ url: 'mysql://root@localhost/x' })).rejects.toThrow(/postgres:\/\//);
   });
@@ -222,6 +241,20 @@ describe('PostgreSQL', () => {
       await second?.close();
       await first.close();
     }
+  });
+
+  it('refuses a database a newer sweepd migrated past what this version knows', async () => {
+    await (await openStore({ url: testUrl })).close();
+    const future = newestKnownMigration() + 86_400_000;
+    const sql = postgres(testUrl, { max: 1, onnotice: () => undefined });
+    try {
+      await sql`insert into drizzle.__drizzle_migrations (hash, created_at) values ('future', ${future})`;
+      await expect(openStore({ url: testUrl })).rejects.toThrow(/the database .* was migrated by a newer sweepd/);
+    } finally {
+      await sql`delete from drizzle.__drizzle_migrations where hash = 'future'`;
+      await sql.end({ timeout: 5 });
+    }
+    await (await openStore({ url: testUrl })).close();
   });
 
   it('fails to open with a clear error when the server is unreachable', async () => {
