@@ -75,16 +75,16 @@ class _Probe:
 
 
 def _probes(model: Any, skipped: List[str], feed: Any = None) -> List[_Probe]:
-    """One _Probe per model of the network that has ReLUs. What cannot be probed (a layer called
-    more than once has no single output) is left out and named in ``skipped``: the statistics are
-    a diagnosis aid, and must never break the user's fit()."""
+    """One _Probe per model of the network that has ReLUs. What cannot be probed (a ReLU inside a
+    subclassed model's ``call()`` has no symbolic output) is left out and named in ``skipped``: the
+    statistics are a diagnosis aid, and must never break the user's fit()."""
     probes: List[_Probe] = []
     relus = []
     for layer in model.layers:
         if not _is_relu(layer) or _is_model(layer):
             continue
         try:
-            layer.output  # noqa: B018 (raises for a layer called more than once)
+            layer.output  # noqa: B018 (raises for a layer never called symbolically)
             relus.append(layer)
         except (AttributeError, ValueError) as e:
             skipped.append(f"{layer.name}: {e}")
