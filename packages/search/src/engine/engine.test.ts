@@ -225,6 +225,39 @@ describe('StudyEngine', () => {
     }
   });
 
+  it('on the in-process bus a restart completes a trial that had reported all its epochs: its end was lost, not its training', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    // Reports its last epoch, then hangs until the daemon goes down (a DataLoader teardown, say).
+    const hangsAfterLast: Runner = {
+      async run(job, ctx) {
+        for (let epoch = 1; epoch <= job.maxEpochs; epoch++)
+          await ctx.report({ epoch, metrics: { val_auc_macro: 0.7 + 0.01 * epoch }, layers: [] });
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        return { state: 'stopped', reason: 'shutdown' };
+      },
+    };
+    const first = await setup({ store, runner: hangsAfterLast });
+    const study = await first.engine.submit(JSON.stringify(spec({ budget: { max_trials: 1, max_epochs: 3, parallelism: 1 } })));
+    await until(async () => (await store.listTrials(study.id))[0]?.epochs.length === 3);
+    // Closed as the daemon closes: the engine, then the bus (which aborts the hung run), then the worker.
+    await first.engine.close();
+    await first.bus.close();
+    await first.close();
+    expect((await store.listTrials(study.id))[0]?.state).toBe('running');
+    const second = await setup({ store });
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    const [trial] = await store.listTrials(study.id);
+    expect([trial?.state, trial?.reason, trial?.epochs.length, trial?.value]).toEqual([
+      'completed',
+      'finished its 3 epochs; its end was not heard before the daemon went down',
+      3,
+      0.73,
+    ]);
+    expect((await store.getStudy(study.id))?.state).toBe('completed');
+    await second.close();
+  });
+
   it('a restarted engine reads the reports queued while it was down before it sends any job: trials that finished meanwhile are not run again', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());

@@ -5,6 +5,7 @@ import { type EngineContext, within } from './context.ts';
 import { pump } from './dispatch.ts';
 import { IdempotencyConflictError, studyIdForKey } from './idempotency.ts';
 import { instantiate, type StudyPlugins, validateStudy } from './instantiate.ts';
+import { finishTrials } from './trial-outcomes.ts';
 
 /**
  * Submission: a spec becomes a stored, running study (at most once per idempotency key), and a
@@ -111,8 +112,23 @@ async function resume(ctx: EngineContext, study: ActiveStudy): Promise<void> {
   // A stop decided before the restart stands (its end may be among the queued reports the start
   // reads first; see ended-studies.ts); the rest go out again (the bus drops duplicates).
   for (const trial of unfinished) if (trial.reason) markStoppedBeforeRestart(trial, trial.reason);
-  const again = unfinished.filter((t) => !t.reason);
+  let again = unfinished.filter((t) => !t.reason);
   if (ctx.bus.kind === 'local') {
+    // One that had reported its last epoch and the objective trained in full: its end went with
+    // the in-process bus, not its training. It completes, as a script that crashes or hangs after
+    // its last epoch does (docs/command-runner.md), instead of training again from scratch.
+    const { max_epochs } = record.spec.budget;
+    const trained = again.filter(
+      (t) => t.state === 'running' && t.epochs.some((e) => e.epoch >= max_epochs) && Number.isFinite(t.value ?? Number.NaN),
+    );
+    if (trained.length > 0) {
+      const reason = `finished its ${max_epochs} epoch${max_epochs === 1 ? '' : 's'}; its end was not heard before the daemon went down`;
+      await finishTrials(
+        ctx,
+        trained.map((trial) => ({ study, trial, outcome: { state: 'completed' as const, reason } })),
+      );
+      again = again.filter((t) => !trained.includes(t));
+    }
     // The in-process workers went down with the daemon: a trial that read running runs nowhere now,
     // and waits for a worker (there may be fewer now, or none) like any other queued trial.
     const queued = new Set(await ctx.store.markQueuedMany(again.filter((t) => t.state === 'running').map((t) => t.id)));
