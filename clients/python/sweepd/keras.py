@@ -42,18 +42,18 @@ def _kernel_and_bias(layer: Any) -> Tuple[Optional[Any], Optional[Any]]:
     return kernel, bias if bias is not None and hasattr(bias, "numpy") else None
 
 
+def _is_model(layer: Any) -> bool:
+    return bool(getattr(layer, "layers", None))
+
+
 def _all_layers(model: Any) -> List[Any]:
     out = []
     for layer in model.layers:
-        if hasattr(layer, "layers") and layer.layers:  # a nested model
+        if _is_model(layer):
             out.extend(_all_layers(layer))
         else:
             out.append(layer)
     return out
-
-
-def _is_model(layer: Any) -> bool:
-    return bool(getattr(layer, "layers", None))
 
 
 class _Probe:

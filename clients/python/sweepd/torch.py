@@ -303,7 +303,6 @@ class LayerStats:
         self.hook_seconds = 0.0
         return entries
 
-
     def start_notes(self) -> Dict[str, Any]:
         """``{"activations_at_start": …}`` for the first epoch's notes: the ReLUs measured (``measure``,
         ``watch`` or the ``probe`` given at construction) before the first ``collect()``, i.e. before

@@ -10,8 +10,16 @@ export function newestKnownMigration(): number {
   return Math.max(...journal.entries.map((e) => e.when));
 }
 
-/** What drizzle's migrator reads: the newest migration a database has had (none on a new one). */
-export const NEWEST_APPLIED_SQL = `select max(created_at)::text as newest from drizzle.__drizzle_migrations`;
+/**
+ * The newest migration a database has had (drizzle's record of it), or undefined on a new one;
+ * `query` runs one SQL text and gives its rows, whichever client the store uses.
+ */
+export async function newestApplied(query: (sql: string) => Promise<readonly Record<string, unknown>[]>): Promise<number | undefined> {
+  const [table] = await query(`select to_regclass('drizzle.__drizzle_migrations')::text as t`);
+  if (!table?.t) return undefined;
+  const [row] = await query('select max(created_at)::text as newest from drizzle.__drizzle_migrations');
+  return row?.newest ? Number(row.newest) : undefined;
+}
 
 /**
  * Refuses a database whose schema a newer sweepd has migrated past what this version knows:

@@ -6,7 +6,7 @@ import { migrate } from 'drizzle-orm/pglite/migrator';
 import { acquireDirLock, type DirLock } from '../file-lock.ts';
 import { DrizzleStore } from './drizzle-store.ts';
 import { StoreError } from './errors.ts';
-import { checkNotNewer, MIGRATIONS_FOLDER, NEWEST_APPLIED_SQL } from './migrations.ts';
+import { checkNotNewer, MIGRATIONS_FOLDER, newestApplied } from './migrations.ts';
 
 export const DEFAULT_DATA_DIR = './.sweepd/db';
 
@@ -41,7 +41,11 @@ export class PgliteStore extends DrizzleStore {
     try {
       if (!inMemory) await mkdir(dir, { recursive: true });
       client = await PGlite.create(dir);
-      checkNotNewer(await newestApplied(client), `the PGlite data directory ${dir}`);
+      const pglite = client; // a const, for the closure below
+      checkNotNewer(
+        await newestApplied(async (sql) => (await pglite.query<Record<string, unknown>>(sql)).rows),
+        `the PGlite data directory ${dir}`,
+      );
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
       options.log?.(`store: PGlite at ${dir}`);
       return new PgliteStore(dir, client, lock);
@@ -52,12 +56,4 @@ export class PgliteStore extends DrizzleStore {
       throw new StoreError(`cannot open the PGlite store at ${dir}: ${message}`, { cause: err });
     }
   }
-}
-
-/** The newest migration applied to the database, or undefined when it has none yet. */
-async function newestApplied(client: PGlite): Promise<number | undefined> {
-  const exists = await client.query<{ t: string | null }>(`select to_regclass('drizzle.__drizzle_migrations')::text as t`);
-  if (!exists.rows[0]?.t) return undefined;
-  const { rows } = await client.query<{ newest: string | null }>(NEWEST_APPLIED_SQL);
-  return rows[0]?.newest ? Number(rows[0].newest) : undefined;
 }

@@ -4,7 +4,7 @@ import postgres from 'postgres';
 import { DaemonLock } from './daemon-lock.ts';
 import { DrizzleStore } from './drizzle-store.ts';
 import { StoreError } from './errors.ts';
-import { checkNotNewer, MIGRATIONS_FOLDER, NEWEST_APPLIED_SQL } from './migrations.ts';
+import { checkNotNewer, MIGRATIONS_FOLDER, newestApplied } from './migrations.ts';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
@@ -85,9 +85,7 @@ async function migrateDatabase(url: string): Promise<void> {
   try {
     await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {
-      const [table] = await client`select to_regclass('drizzle.__drizzle_migrations')::text as t`;
-      const newest = table?.t ? (await client.unsafe(NEWEST_APPLIED_SQL))[0]?.newest : undefined;
-      checkNotNewer(newest ? Number(newest) : undefined, `the database ${redactUrl(url)}`);
+      checkNotNewer(await newestApplied((sql) => client.unsafe(sql)), `the database ${redactUrl(url)}`);
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
     } finally {
       await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;

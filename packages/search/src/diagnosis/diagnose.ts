@@ -335,13 +335,12 @@ function judge(
   // Dead before training and about as dead at the end (the script measured them at the start):
   // training did not kill these units. Without that measurement, about as dead after the first
   // epoch as at the end says the same, less surely: a rate that kills them within epoch 1 looks alike.
-  const threshold = e.dead ? t.deadUnits : t.sparsity;
+  const earliest = worst?.start ?? worst?.first;
   const deadFromStart =
-    worst?.start !== undefined
-      ? worst.start >= threshold && worst.value - worst.start < 0.1
-      : worst?.first !== undefined && worst.first >= threshold && worst.value - worst.first < 0.1;
-  const fromWhen = worst?.start !== undefined ? 'from the start' : 'from the first epoch';
-  const fromWhenFigure = worst?.start !== undefined ? `${pct(worst.start)} before training` : `${pct(worst?.first ?? 0)} after epoch 1`;
+    worst !== undefined && earliest !== undefined && earliest >= (e.dead ? t.deadUnits : t.sparsity) && worst.value - earliest < 0.1;
+  const measuredAtStart = worst?.start !== undefined;
+  const fromWhen = measuredAtStart ? 'from the start' : 'from the first epoch';
+  const fromWhenFigure = `${pct(earliest ?? 0)} ${measuredAtStart ? 'before training' : 'after epoch 1'}`;
   const highForDying = (kernels ?? 0) >= t.largeKernels || peersLower;
   if (worst && dying && deadFromStart && !highForDying && !didLearn) {
     const partlyFrozen = e.reported !== undefined && e.reported.trainable < e.reported.layers;

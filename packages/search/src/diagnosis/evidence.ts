@@ -147,7 +147,7 @@ function movement(layers: readonly LayerStats[], key: 'kernelMovement' | 'update
 }
 
 /** The layers any epoch's notes name as having gone non-finite (`non_finite_layers`, which the worker adds). */
-export function nonFiniteLayers(epochs: readonly EpochRecord[]): Set<string> {
+function nonFiniteLayers(epochs: readonly EpochRecord[]): Set<string> {
   const names = new Set<string>();
   for (const e of epochs) {
     const layers = e.notes?.non_finite_layers;
@@ -244,9 +244,8 @@ export function readEvidence(
       .map((l) => l.layer);
     const updateRatio = movement(last.layers, 'updateRatio');
     const biases = movement(last.layers, 'biasMovement');
-    const byEpoch = [...trial.epochs].sort((a, b) => a.epoch - b.epoch);
-    const dead = largest(last, first, 'deadFraction', byEpoch);
-    const sparsity = largest(last, first, 'sparsity', byEpoch);
+    const dead = largest(last, first, 'deadFraction', trial.epochs);
+    const sparsity = largest(last, first, 'sparsity', trial.epochs);
     Object.assign(evidence, {
       ...(kernels ? { kernels } : {}),
       ...(kernelsFromZero.length > 0 ? { kernelsFromZero } : {}),

@@ -25,17 +25,27 @@ export function finishTrial(ctx: EngineContext, study: ActiveStudy, trial: LiveT
   return finishTrials(ctx, [{ study, trial, outcome }]);
 }
 
+/** Whether the trial reported the last epoch of its budget: it trained in full, whatever came after. */
+export function reachedLastEpoch(trial: TrialView, maxEpochs: number): boolean {
+  return trial.epochs.some((e) => e.epoch >= maxEpochs);
+}
+
+/** '1 epoch', '3 epochs'. */
+export function epochsText(n: number): string {
+  return `${n} epoch${n === 1 ? '' : 's'}`;
+}
+
 /** Ends trials in one store write. Trials that had already ended stay as they were. */
 export async function finishTrials(ctx: EngineContext, entries: readonly Ending[]): Promise<void> {
   const resolved = entries.map(({ study, trial, outcome }) => {
     // A stop decided here is the reason that counts, whatever the worker said while winding down,
     // unless the trial had trained every epoch of its budget by then: that is a completed trial.
-    const trainedInFull = outcome.state === 'completed' && trial.epochs.some((e) => e.epoch >= study.spec.budget.max_epochs);
+    const trainedInFull = outcome.state === 'completed' && reachedLastEpoch(trial, study.spec.budget.max_epochs);
     const stopCounts = trial.pendingStop !== undefined && !trainedInFull;
     let reason = stopCounts
       ? trial.pendingStop
       : trial.pendingStop !== undefined
-        ? `trained its ${study.spec.budget.max_epochs} epoch${study.spec.budget.max_epochs === 1 ? '' : 's'} before the stop took effect (${trial.pendingStop})`
+        ? `trained its ${epochsText(study.spec.budget.max_epochs)} before the stop took effect (${trial.pendingStop})`
         : outcome.reason;
     let state = stopCounts && outcome.state !== 'failed' ? 'stopped' : outcome.state;
     // Whatever the runner says, a trial with no value of the objective has not completed: a
