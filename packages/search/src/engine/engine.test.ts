@@ -258,6 +258,42 @@ describe('StudyEngine', () => {
     await second.close();
   });
 
+  it('a start fails a study an earlier version stored as completed with no trial to rank, saying why; one with a ranked trial stays completed', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const text = JSON.stringify(spec({ budget: { max_trials: 2, max_epochs: 3, parallelism: 1 } }));
+    const stored = async (finals: ReadonlyArray<{ state: 'failed' | 'completed'; reason: string; value?: number }>) => {
+      const study = await store.createStudy({ spec: parseSpecText(text), specText: text });
+      const trials = await store.createTrials(
+        study.id,
+        finals.map((_, i) => ({ params: { learning_rate: 10 ** -(i + 2) } })),
+      );
+      for (const [i, end] of finals.entries()) {
+        const trialId = trials[i]?.id as string;
+        await store.markRunning(trialId, 'w');
+        if (end.value !== undefined)
+          await store.recordEpochs([{ trialId, epoch: 1, metrics: { val_auc_macro: end.value }, layers: [] }], spec().objective as never);
+        await store.finishTrials([{ trialId, state: end.state, reason: end.reason }]);
+      }
+      // What versions before the failed state for a study of failures stored.
+      await store.setStudyState(study.id, 'completed');
+      return study.id;
+    };
+    const failures = await stored([
+      { state: 'failed', reason: 'exit code 1' },
+      { state: 'failed', reason: 'exit code 1' },
+    ]);
+    const good = await stored([
+      { state: 'failed', reason: 'exit code 1' },
+      { state: 'completed', reason: 'done', value: 0.8 },
+    ]);
+    const { close } = await setup({ store });
+    cleanups.push(close);
+    const after = await store.getStudy(failures);
+    expect([after?.state, after?.reason]).toEqual(['failed', expect.stringMatching(/^all 2 trials failed.*exit code 1/)]);
+    expect((await store.getStudy(good))?.state).toBe('completed');
+  });
+
   it('a restarted engine reads the reports queued while it was down before it sends any job: trials that finished meanwhile are not run again', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());

@@ -14,7 +14,7 @@ import {
 import type { ActiveStudy } from './active-study.ts';
 import { type EngineContext, type EngineEvent, errorText, within } from './context.ts';
 import { endStopsAtShutdown, endUnreportedStops, resendStops, takeBackEndedStudies } from './ended-studies.ts';
-import { failStudy } from './finishing.ts';
+import { failCompletedWithoutValue, failStudy } from './finishing.ts';
 import { ingest } from './ingestion.ts';
 import { sendUnfinishedAgain } from './jobs-lost.ts';
 import { stopStudy, stopTrial } from './stopping.ts';
@@ -116,6 +116,7 @@ export class StudyEngine {
           await failStudy(ctx, record.id, `could not resume: ${errorText(err)}`);
         }
       }
+      await failCompletedWithoutValue(ctx);
       const stopping = [...(await takeBackEndedStudies(ctx)), ...ctx.active.values()];
       await resendStops(ctx, stopping);
       this.reports = await ctx.bus.consumeReports((batch) => ingest(ctx, batch), {

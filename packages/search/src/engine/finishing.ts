@@ -1,4 +1,4 @@
-import { nearestName, takesRank } from '@sweepd/core';
+import { nearestName, type TrialView, takesRank } from '@sweepd/core';
 import type { ActiveStudy } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 import { describeFailures } from './failures.ts';
@@ -10,25 +10,45 @@ import { stopTrialNow } from './stopping.ts';
  */
 
 /**
- * Ends a study whose trials have all finished: failed if every one of them failed, or if none has a
- * value to rank (every trial stopped before reporting a finite objective: there is no config to
- * hand back, and calling that 'completed' would say otherwise); else completed.
+ * Why a study whose trials have all finished failed, or undefined when it completed: it failed if
+ * every one of them failed, or if none has a value to rank (every trial stopped before reporting a
+ * finite objective: there is no config to hand back, and calling that 'completed' would say
+ * otherwise).
  */
-export async function finishStudy(ctx: EngineContext, study: ActiveStudy): Promise<void> {
-  const history = study.history();
+function whyFinishedStudyFailed(history: readonly TrialView[], metric: string): string | undefined {
   const reasons = history.map((t) => t.reason);
-  if (study.allFailed()) {
-    await failStudy(ctx, study.id, describeFailures(reasons, 'all'));
-    return;
-  }
-  if (history.length > 0 && !history.some(takesRank)) {
-    await failStudy(ctx, study.id, describeFailures(reasons, { noValueOf: study.spec.objective.metric }));
+  if (history.length > 0 && history.every((t) => t.state === 'failed')) return describeFailures(reasons, 'all');
+  if (history.length > 0 && !history.some(takesRank)) return describeFailures(reasons, { noValueOf: metric });
+  return undefined;
+}
+
+/** Ends a study whose trials have all finished: failed (see whyFinishedStudyFailed) or completed. */
+export async function finishStudy(ctx: EngineContext, study: ActiveStudy): Promise<void> {
+  const failed = whyFinishedStudyFailed(study.history(), study.spec.objective.metric);
+  if (failed) {
+    await failStudy(ctx, study.id, failed);
     return;
   }
   await ctx.store.setStudyState(study.id, 'completed');
   ctx.active.delete(study.id);
   ctx.log.info({ studyId: study.id, trials: study.trials.size }, 'study completed');
   ctx.emit({ studyId: study.id, type: 'study' });
+}
+
+/**
+ * Studies an earlier sweepd stored as completed although none of their trials has a value to rank
+ * (early versions called a study of failures completed): failed now, with why, as finishStudy
+ * says it today. Run at start; the summaries' best value spares reading every study's trials.
+ */
+export async function failCompletedWithoutValue(ctx: EngineContext): Promise<void> {
+  for (const summary of await ctx.store.listStudies()) {
+    if (summary.state !== 'completed' || summary.best !== undefined) continue;
+    const reason = whyFinishedStudyFailed(await ctx.store.listTrials(summary.id), summary.spec.objective.metric);
+    if (!reason) continue;
+    await ctx.store.setStudyState(summary.id, 'failed', reason);
+    ctx.log.warn({ studyId: summary.id, reason }, 'a study stored as completed had no trial to rank: it is failed now');
+    ctx.emit({ studyId: summary.id, type: 'study' });
+  }
 }
 
 /**
