@@ -9,7 +9,7 @@ const spec = {
   objective: { metric: 'val_auc_macro', direction: 'maximize' },
   space: { learning_rate: { type: 'float', low: 1e-8, high: 1, log: true } },
   strategy: { name: 'walk' },
-  budget: { max_trials: 1, max_epochs: 2, parallelism: 1 },
+  budget: { max_trials: 1, max_epochs: 4, parallelism: 1 },
   trainer: { runner: 'test' },
 };
 
@@ -38,7 +38,7 @@ async function engineWith(store: Store, runner: (bus: () => Bus) => Runner) {
 }
 
 /**
- * The first delivery reports three epochs at 0.99 and crashes (the bus delivers the job again);
+ * The first delivery reports three of its four epochs at 0.99 and crashes (the bus delivers the job again);
  * the second trains from scratch to 0.6 and 0.62, while the first delivery's worker, as if it had
  * run on, still sends its epoch 3 and a 'completed' end.
  */
@@ -78,6 +78,40 @@ describe('a trial delivered again', () => {
       [2, 0.62],
     ]);
     expect(trial?.value).toBe(0.62);
+  });
+
+  it('delivered again after its last epoch: it completes on the epochs it reported, and the later delivery is told to stop', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    let deliveries = 0;
+    let laterStoppedFor: string | undefined;
+    // Delivery 1 reports all 4 epochs, then its worker dies before the end is sent; delivery 2
+    // would train again from scratch, and waits to be stopped.
+    const engine = await engineWith(store, () => ({
+      async run(_job, ctx) {
+        deliveries++;
+        if (deliveries === 1) {
+          for (const epoch of [1, 2, 3, 4]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.7 + 0.01 * epoch }, layers: [] });
+          throw new Error('worker process killed');
+        }
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        laterStoppedFor = String(ctx.signal.reason);
+        return { state: 'stopped', reason: laterStoppedFor };
+      },
+    }));
+    const study = await engine.submit(JSON.stringify(spec));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const trial = await store.getTrial(study.id, 0);
+    expect([trial?.state, trial?.reason, trial?.value, trial?.attempt]).toEqual([
+      'completed',
+      'finished its 4 epochs; its end was not heard before its job was delivered again',
+      0.74,
+      1,
+    ]);
+    expect(trial?.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
+    await until(async () => laterStoppedFor !== undefined);
+    expect(deliveries).toBe(2);
+    expect(laterStoppedFor).toContain('its end was not heard');
   });
 
   it('handed back by a worker that shuts down: it reads queued with no worker until a delivery begins again', async () => {

@@ -1,7 +1,8 @@
-import type { Report } from '@sweepd/core';
+import type { EpochReport, FinalReport, Report } from '@sweepd/core';
 import type { LiveTrial } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 import { pump } from './dispatch.ts';
+import { epochsText, reachedLastEpoch } from './trial-outcomes.ts';
 
 /**
  * Job deliveries. A trial's job is delivered again when its worker died or handed it back at
@@ -19,6 +20,8 @@ export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]
   const plans = new Map<string, { trial: LiveTrial; attempt: number; ended: boolean; begins: boolean; indices: number[] }>();
   const keep = batch.map(() => true);
   const staleEnds: LiveTrial[] = [];
+  const replaced = new Map<number, FinalReport>();
+  const stops: FinalReport[] = [];
   for (const [i, r] of batch.entries()) {
     const trial = r.attempt === undefined ? undefined : ctx.trialToStudy.get(r.trialId)?.trials.get(r.trialId);
     if (!trial) continue;
@@ -35,6 +38,23 @@ export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]
         plan.ended ? 'report of a delivery that began after the trial ended ignored' : 'report of an earlier delivery of the trial ignored',
       );
       if (r.kind === 'final' && !plan.ended) staleEnds.push(trial);
+      continue;
+    }
+    if (
+      attempt > plan.attempt &&
+      trainedInFull(
+        ctx,
+        trial,
+        plan.indices.map((j) => batch[j] as Report),
+      )
+    ) {
+      // The earlier delivery had reported its last epoch and the objective: its end went with its
+      // worker, not its training. It ends here as completed (as on a restart of the in-process
+      // bus), and the later delivery is dropped and told to stop, rather than training it again.
+      const end = laterDeliveryEnd(ctx, trial, r.studyId, plan.attempt);
+      replaced.set(i, end);
+      plan.ended = true;
+      stops.push(end);
       continue;
     }
     if (attempt > plan.attempt) {
@@ -69,7 +89,39 @@ export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]
     }
   }
   for (const trial of staleEnds) sendAgainLater(ctx, trial);
-  return batch.filter((_, i) => keep[i]);
+  for (const end of stops) {
+    ctx.log.warn(
+      { trialId: end.trialId, reason: end.reason },
+      'trial delivered again after its last epoch: it completes, and the later delivery is told to stop',
+    );
+    await ctx.bus.stop(end.trialId, end.reason as string);
+  }
+  return batch.flatMap((r, i) => {
+    const end = replaced.get(i);
+    return end ? [end] : keep[i] ? [r] : [];
+  });
+}
+
+/**
+ * Whether the trial reported the last epoch of its budget and a finite objective, in the epochs
+ * stored or in the earlier delivery's reports of this batch.
+ */
+function trainedInFull(ctx: EngineContext, trial: LiveTrial, earlier: readonly Report[]): boolean {
+  const study = ctx.trialToStudy.get(trial.id);
+  if (!study) return false;
+  const inBatch = earlier.filter((r): r is EpochReport => r.kind === 'epoch');
+  const { metric } = study.spec.objective;
+  const last = reachedLastEpoch(trial, study.spec.budget.max_epochs) || inBatch.some((r) => r.epoch >= study.spec.budget.max_epochs);
+  const valued = Number.isFinite(trial.value ?? Number.NaN) || inBatch.some((r) => Number.isFinite(r.metrics[metric] ?? Number.NaN));
+  return last && valued;
+}
+
+/** The end the earlier delivery never sent: completed, saying why. */
+function laterDeliveryEnd(ctx: EngineContext, trial: LiveTrial, studyId: string, attempt: number): FinalReport {
+  const study = ctx.trialToStudy.get(trial.id);
+  const epochs = epochsText(study?.spec.budget.max_epochs ?? trial.epochs.length);
+  const reason = `finished its ${epochs}; its end was not heard before its job was delivered again`;
+  return { kind: 'final', studyId, trialId: trial.id, attempt, state: 'completed', reason };
 }
 
 /** How long after an earlier delivery's end the trial's job is sent again, if it is still unfinished. */
