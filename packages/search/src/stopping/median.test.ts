@@ -13,7 +13,7 @@ describe('median rule', () => {
     const t = trial(10, [0.55, 0.6, 0.612, 0.7]);
     expect(rule().decide(upTo(t, 3), peers)).toEqual({
       stop: true,
-      reason: 'median: best val_auc 0.612 at epoch 3 is below the median 0.7 of 7 trials at epoch 3',
+      reason: 'median: best val_auc up to epoch 3, 0.612, is below the median 0.7 of the bests of 7 other trials up to it',
     });
   });
 
@@ -41,7 +41,10 @@ describe('median rule', () => {
     const t = trial(10, [0.5, 0.6, 0.65]);
     // The short peers never reached epoch 3: the median at 3 is still 0.70 over 7 trials.
     const d = rule().decide(t, [...peers, ...short, t]);
-    expect(d).toEqual({ stop: true, reason: 'median: best val_auc 0.65 at epoch 3 is below the median 0.7 of 7 trials at epoch 3' });
+    expect(d).toEqual({
+      stop: true,
+      reason: 'median: best val_auc up to epoch 3, 0.65, is below the median 0.7 of the bests of 7 other trials up to it',
+    });
   });
 
   it('reads minimize studies the other way', () => {

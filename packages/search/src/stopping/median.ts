@@ -45,7 +45,8 @@ export function createMedianRule(options: MedianOptions, ctx: StoppingContext): 
       if (!worse) return { stop: false };
       return {
         stop: true,
-        reason: `median: best ${metric} ${fmt(best)} at epoch ${e} is ${worseWord(direction)} the median ${fmt(m)} of ${values.length} trial${values.length === 1 ? '' : 's'} at epoch ${e}`,
+        // Both sides are bests up to the epoch, as in Optuna's MedianPruner, not values at it.
+        reason: `median: best ${metric} up to epoch ${e}, ${fmt(best)}, is ${worseWord(direction)} the median ${fmt(m)} of the bests of ${values.length} other trial${values.length === 1 ? '' : 's'} up to it`,
       };
     },
   };
