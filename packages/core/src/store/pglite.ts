@@ -7,6 +7,7 @@ import { acquireDirLock, type DirLock } from '../file-lock.ts';
 import { DrizzleStore } from './drizzle-store.ts';
 import { StoreError } from './errors.ts';
 import { checkNotNewer, MIGRATIONS_FOLDER, newestApplied } from './migrations.ts';
+import { type Query, restoreSpecOrder } from './spec-order.ts';
 
 export const DEFAULT_DATA_DIR = './.sweepd/db';
 
@@ -42,11 +43,11 @@ export class PgliteStore extends DrizzleStore {
       if (!inMemory) await mkdir(dir, { recursive: true });
       client = await PGlite.create(dir);
       const pglite = client; // a const, for the closure below
-      checkNotNewer(
-        await newestApplied(async (sql) => (await pglite.query<Record<string, unknown>>(sql)).rows),
-        `the PGlite data directory ${dir}`,
-      );
+      const query: Query = async (sql, params) => (await pglite.query<Record<string, unknown>>(sql, params)).rows;
+      const before = await newestApplied(query);
+      checkNotNewer(before, `the PGlite data directory ${dir}`);
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+      await restoreSpecOrder(query, before);
       options.log?.(`store: PGlite at ${dir}`);
       return new PgliteStore(dir, client, lock);
     } catch (err) {

@@ -5,6 +5,7 @@ import { DaemonLock } from './daemon-lock.ts';
 import { DrizzleStore } from './drizzle-store.ts';
 import { StoreError } from './errors.ts';
 import { checkNotNewer, MIGRATIONS_FOLDER, newestApplied } from './migrations.ts';
+import { type Query, restoreSpecOrder } from './spec-order.ts';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
@@ -85,8 +86,11 @@ async function migrateDatabase(url: string): Promise<void> {
   try {
     await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {
-      checkNotNewer(await newestApplied((sql) => client.unsafe(sql)), `the database ${redactUrl(url)}`);
+      const query: Query = (sql, params) => client.unsafe(sql, params as postgres.ParameterOrJSON<never>[] | undefined);
+      const before = await newestApplied(query);
+      checkNotNewer(before, `the database ${redactUrl(url)}`);
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+      await restoreSpecOrder(query, before);
     } finally {
       await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
     }

@@ -11,6 +11,7 @@ import {
   foreignKey,
   index,
   integer,
+  json,
   jsonb,
   pgTable,
   primaryKey,
@@ -26,7 +27,9 @@ export const studies = pgTable(
   {
     id: text('id').primaryKey(),
     name: text('name').notNull(),
-    spec: jsonb('spec').notNull(),
+    // json, not jsonb: jsonb reorders keys (by length, then bytes), and strategies draw by the order
+    // of the space, so a resumed study read back from jsonb drew other trials than it would have.
+    spec: json('spec').notNull(),
     specText: text('spec_text').notNull(),
     state: text('state').notNull(),
     reason: text('reason'),

@@ -7,11 +7,12 @@ import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTimeOf } from '../process-start.ts';
-import { parseSpec } from '../spec/parse.ts';
+import { parseSpec, parseSpecText } from '../spec/parse.ts';
 import { storeContractSuite } from '../testing/store-suite.ts';
 import type { Store } from './contract.ts';
 import { DirLockError, openStore, PgliteStore, PostgresStore, StoreError } from './index.ts';
 import { newestKnownMigration } from './migrations.ts';
+import { specInJsonMigration } from './spec-order.ts';
 
 const ADMIN_URL = process.env.SWEEPD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -21,6 +22,31 @@ const spec = parseSpec({
   space: { learning_rate: { type: 'float', low: 0.001, high: 0.1 } },
   budget: { max_trials: 10, max_epochs: 3 },
 });
+
+/** A space neither alphabetical nor by length, as a user writes it; and its submitted text. */
+const ORDER = ['learning_rate', 'optimizer', 'frozen_layers'];
+const orderedText = [
+  'name: order',
+  'objective: {metric: val_auc_macro}',
+  'space:',
+  '  learning_rate: {type: float, low: 0.0001, high: 0.1, log: true}',
+  '  optimizer: {type: categorical, choices: [sgd, adam]}',
+  '  frozen_layers: {type: int, low: 0, high: 3}',
+  'budget: {max_trials: 4, max_epochs: 2}',
+].join('\n');
+
+/**
+ * A store as the version before the json spec column left it: a study stored, then the column made
+ * jsonb again (which reorders its keys) and migration 0003 forgotten. `run` runs SQL on it raw.
+ */
+async function storedBeforeJsonColumn(open: () => Promise<Store>, run: (sql: string) => Promise<unknown>): Promise<string> {
+  const store = await open();
+  const study = await store.createStudy({ spec: parseSpecText(orderedText), specText: orderedText });
+  await store.close();
+  await run('alter table studies alter column spec type jsonb using spec::jsonb');
+  await run(`delete from drizzle.__drizzle_migrations where created_at = ${specInJsonMigration()}`);
+  return study.id;
+}
 
 describe('PGlite', () => {
   // A fresh PGlite directory takes seconds to initialise: make one migrated template, copy it per test.
@@ -139,6 +165,24 @@ describe('PGlite', () => {
     await (await openStore({ dataDir })).close();
   });
 
+  it('opening a data directory of the jsonb spec column puts each spec back in the order it was submitted', async () => {
+    const id = await storedBeforeJsonColumn(
+      () => openStore({ dataDir }),
+      async (sql) => {
+        const raw = await PGlite.create(dataDir);
+        await raw.query(sql);
+        await raw.close();
+      },
+    );
+    const raw = await PGlite.create(dataDir);
+    const [row] = (await raw.query<{ spec: string }>('select spec::text as spec from studies')).rows;
+    await raw.close();
+    expect(Object.keys(JSON.parse(row?.spec ?? '{}').space)).toEqual(['optimizer', 'frozen_layers', 'learning_rate']);
+    const store = await openStore({ dataDir });
+    expect(Object.keys((await store.getStudy(id))?.spec.space ?? {})).toEqual(ORDER);
+    await store.close();
+  });
+
   it('rejects a URL that is not PostgreSQL', async () => {
     await expect(openStore({ url: 'mysql://root@localhost/x' })).rejects.toThrow(/postgres:\/\//);
   });
@@ -255,6 +299,21 @@ describe('PostgreSQL', () => {
       await sql.end({ timeout: 5 });
     }
     await (await openStore({ url: testUrl })).close();
+  });
+
+  it('opening a database of the jsonb spec column puts each spec back in the order it was submitted', async () => {
+    const sql = postgres(testUrl, { max: 1, onnotice: () => undefined });
+    try {
+      const id = await storedBeforeJsonColumn(
+        () => openStore({ url: testUrl }),
+        (text) => sql.unsafe(text),
+      );
+      const store = await openStore({ url: testUrl });
+      expect(Object.keys((await store.getStudy(id))?.spec.space ?? {})).toEqual(ORDER);
+      await store.close();
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
   });
 
   it('fails to open with a clear error when the server is unreachable', async () => {

@@ -77,6 +77,28 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       expect(read).toEqual(study);
     });
 
+    it('reads the spec back in the order it was written: strategies draw by the order of the space', async () => {
+      // Not alphabetical, nor by length (PostgreSQL's jsonb reorders keys that way).
+      const s = parseSpec({
+        name: uniqueName('order'),
+        objective: { metric: 'val_auc_macro', direction: 'maximize' },
+        space: {
+          learning_rate: { type: 'float', low: 1e-4, high: 0.1, log: true },
+          optimizer: { type: 'categorical', choices: ['sgd', 'adam'] },
+          frozen_layers: { type: 'int', low: 0, high: 3 },
+        },
+        budget: { max_trials: 5, max_epochs: 2 },
+      });
+      const study = await store.createStudy({ spec: s, specText: 'name: order\n' });
+      const order = ['learning_rate', 'optimizer', 'frozen_layers'];
+      expect(Object.keys(s.space)).toEqual(order);
+      expect(Object.keys((await store.getStudy(study.id))?.spec.space ?? {})).toEqual(order);
+      expect(Object.keys((await store.runningStudies()).find((r) => r.id === study.id)?.spec.space ?? {})).toEqual(order);
+      await store.close();
+      store = await open();
+      expect(JSON.stringify((await store.getStudy(study.id))?.spec)).toBe(JSON.stringify(s));
+    });
+
     it('accepts a caller-chosen study id; repeating the same creation returns the same study', async () => {
       const id = uniqueName('st_mine');
       const s = spec(uniqueName('chosen'));

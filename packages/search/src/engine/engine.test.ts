@@ -1,4 +1,6 @@
 import { stringify as toYaml } from 'yaml';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalBus, type Plugin, PluginRegistry, parseSpecText, type Runner, SpecError, type Store } from '@sweepd/core';
@@ -6,6 +8,7 @@ import { startWorker } from '@sweepd/trainer';
 import { openStore } from '@sweepd/core/store';
 import { belowRule, curveRunner, startEngine, until, walkStrategy } from './engine.test-helpers.ts';
 import { divergenceRulePlugin } from '../stopping/divergence.ts';
+import { randomStrategy } from '../strategies/random.ts';
 import { studyIdForKey } from './idempotency.ts';
 import { StudyEngine } from './engine.ts';
 
@@ -205,6 +208,52 @@ describe('StudyEngine', () => {
     // The walk is a function of the history, so the restarted study drew the same learning rates.
     expect(trials.map((t) => t.params.learning_rate)).toEqual(Array.from({ length: 8 }, (_, i) => 10 ** -(i % 8) - 1e-9));
     await second.close();
+  });
+
+  it('a restarted study draws the trials an uninterrupted one draws: the space is read back in the order it was written', async () => {
+    // Not alphabetical nor by length, the orders a store might read keys back in.
+    const ordered = spec({
+      space: {
+        learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true },
+        optimizer: { type: 'categorical', choices: ['sgd', 'momentum', 'rmsprop', 'adam'] },
+        frozen_layers: { type: 'int', low: 0, high: 8 },
+      },
+      strategy: { name: 'random', options: { seed: 5 } },
+      budget: { max_trials: 4, max_epochs: 1, parallelism: 2 },
+    });
+    const registry = new PluginRegistry().register(randomStrategy);
+    const dir = await mkdtemp(path.join(tmpdir(), 'sweepd-order-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const drawn = async (store: Store, id: string) => (await store.listTrials(id)).map((t) => JSON.stringify(t.params));
+
+    const whole = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => whole.close());
+    const one = await startEngine(whole, registry, curveRunner());
+    const uninterrupted = await one.engine.submit(JSON.stringify(ordered));
+    await until(async () => (await whole.getStudy(uninterrupted.id))?.state === 'completed');
+    await one.close();
+
+    // The first two trials hang until the daemon goes down; the restarted one draws the other two.
+    let store = await openStore({ dataDir: dir });
+    const first = await startEngine(store, registry, {
+      async run(_job, ctx) {
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        return { state: 'stopped', reason: 'shutdown' };
+      },
+    });
+    const restarted = await first.engine.submit(JSON.stringify(ordered));
+    await until(async () => (await store.listTrials(restarted.id)).length === 2);
+    await first.engine.close();
+    await first.bus.close();
+    await first.close();
+    await store.close();
+    store = await openStore({ dataDir: dir });
+    const reopened = store;
+    cleanups.push(() => reopened.close());
+    const second = await startEngine(store, registry, curveRunner());
+    cleanups.push(second.close);
+    await until(async () => (await reopened.getStudy(restarted.id))?.state === 'completed');
+    expect(await drawn(store, restarted.id)).toEqual(await drawn(whole, uninterrupted.id));
   });
 
   it('on the in-process bus a restart reads the trials it had running as queued: their workers went down with it', async () => {

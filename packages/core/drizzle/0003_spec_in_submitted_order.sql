@@ -1,0 +1,1 @@
+ALTER TABLE "studies" ALTER COLUMN "spec" SET DATA TYPE json;
