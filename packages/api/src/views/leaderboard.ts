@@ -67,15 +67,12 @@ export function leaderboardPage(rows: readonly LeaderboardRow[], page: { limit?:
   return rows.slice(offset, page.limit === undefined ? undefined : offset + page.limit);
 }
 
-const columnCache = new Map<string, string[]>();
-
 /**
  * The parameter columns, in the one order every table and chart uses (live and final CLI tables,
- * the leaderboard route, the dashboard): the spec's `space` as its author wrote it, then any other
- * parameter a row has (a plugin's), by name. The order comes from the spec text because the Store
- * keeps the parsed spec as jsonb, which reorders keys.
+ * the leaderboard route, the dashboard): the spec's `space` as its author wrote it (the Store keeps
+ * the spec's order), then any other parameter a row has (a plugin's), by name.
  */
-export function paramColumns(study: { spec: SearchSpec; specText?: string }, rows: readonly { params: Params }[] = []): string[] {
+export function paramColumns(study: { spec: SearchSpec }, rows: readonly { params: Params }[] = []): string[] {
   const declared = declaredOrder(study);
   const extra = new Set<string>();
   for (const r of rows) for (const k of Object.keys(r.params)) if (!declared.includes(k)) extra.add(k);
@@ -86,7 +83,7 @@ export function paramColumns(study: { spec: SearchSpec; specText?: string }, row
  * The order of a full training config (what export prints): the searched parameters as
  * paramColumns gives them, then the spec's `fixed` values as written.
  */
-export function configOrder(study: { spec: SearchSpec; specText?: string }): string[] {
+export function configOrder(study: { spec: SearchSpec }): string[] {
   return [...declaredOrder(study), ...declaredOrder(study, 'fixed')];
 }
 
@@ -95,7 +92,7 @@ export function withParamsInOrder<T extends { params: Params }>(trial: T, order:
   return order.length === 0 ? trial : { ...trial, params: inOrder(trial.params, order) };
 }
 
-/** `values` with its keys in `order` first, then the rest as they come (jsonb keeps no order of its own). */
+/** `values` with its keys in `order` first, then the rest as they come (a trial's params are stored as jsonb, which keeps no order of its own). */
 export function inOrder<V>(values: Readonly<Record<string, V>>, order: readonly string[]): Record<string, V> {
   const out: Record<string, V> = {};
   for (const k of order) if (k in values) out[k] = values[k] as V;
@@ -103,21 +100,6 @@ export function inOrder<V>(values: Readonly<Record<string, V>>, order: readonly 
   return out;
 }
 
-function declaredOrder(study: { spec: SearchSpec; specText?: string }, section: 'space' | 'fixed' = 'space'): string[] {
-  const known = Object.keys(study.spec[section] ?? {});
-  if (!study.specText) return known;
-  const key = `${section}\n${study.specText}`;
-  const cached = columnCache.get(key);
-  if (cached) return cached;
-  let order = known;
-  try {
-    const raw = decodeSpecText(study.specText) as Record<string, Record<string, unknown> | undefined> | null;
-    const written = Object.keys(raw?.[section] ?? {}).filter((k) => known.includes(k));
-    if (written.length === known.length) order = written;
-  } catch {
-    // The text was accepted at submission; should it not decode now, the parsed spec's order stands.
-  }
-  if (columnCache.size >= 64) columnCache.delete(columnCache.keys().next().value as string);
-  columnCache.set(key, order);
-  return order;
+function declaredOrder(study: { spec: SearchSpec }, section: 'space' | 'fixed' = 'space'): string[] {
+  return Object.keys(study.spec[section] ?? {});
 }
