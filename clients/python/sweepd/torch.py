@@ -130,10 +130,12 @@ class LayerStats:
         #: seconds the last collect() took, with the hooks' time in watch() since the one before
         self.last_seconds = 0.0
         self.hook_seconds = 0.0
-        #: each ReLU's sparsity and dead units as measured before the first collect(), i.e. before
-        #: training when the tracker was made first: see start_notes()
+        #: each ReLU's sparsity and dead units as first measured before training (the model as it was
+        #: when the tracker was made, before the first collect()); never overwritten: see start_notes()
         self.activations_at_start: Dict[str, Dict[str, float]] = {}
-        self._collected = False
+        #: measurements still count as the start: no collect() yet and the model unchanged since now
+        self._at_start = True
+        self._versions = self._state_versions()
         with torch.no_grad():
             for name, m in self.layers:
                 w = m.weight.detach()
@@ -143,6 +145,22 @@ class LayerStats:
                 self._initial_norm[name] = float(torch.linalg.vector_norm(w.double()))
         if probe is not None:
             self.measure()  # before training: the start that start_notes() reports
+
+    def _state_versions(self) -> List[int]:
+        return [t._version for t in (*self.model.parameters(), *self.model.buffers())]
+
+    def _still_at_start(self) -> bool:
+        """Whether the model is still as it was when the tracker was made: no collect() yet, no
+        parameter or buffer modified in place (their version counters), and the weighted layers'
+        weights equal to the snapshot (a fused optimizer or ``p.data`` updates leave the counters)."""
+        if self._at_start:
+            with torch.no_grad():
+                self._at_start = self._state_versions() == self._versions and all(
+                    torch.equal(m.weight.detach(), self._initial[name][0])
+                    and (self._initial[name][1] is None or torch.equal(m.bias.detach(), self._initial[name][1]))
+                    for name, m in self.layers
+                )
+        return self._at_start
 
     def _layer(self, name: str, m: nn.Module) -> Dict[str, Any]:
         w = m.weight
@@ -232,10 +250,13 @@ class LayerStats:
 
         The caller picks the mode (eval, no_grad, as a validation pass is). Entries measured earlier
         for ReLUs this pass does not reach (a frozen prefix run once through ``measure``) are kept.
+        A pass run before any training step (see ``start_notes``) is also kept as the start.
         """
         results: List[Tuple[str, torch.Tensor, torch.Tensor, int, int]] = []
         calls: Dict[str, int] = {}
-        spent = [0.0]
+        t0 = time.perf_counter()
+        at_start = self._still_at_start()
+        spent = [time.perf_counter() - t0]
 
         def hook_for(name: str):
             def hook(_module, _inputs, output):
@@ -265,6 +286,8 @@ class LayerStats:
             counts = _host_pairs([(z, d) for _, z, d, _, _ in results])
             for (key, _, _, numel, units), (zeros, dead) in zip(results, counts):
                 self._activations[key] = {"layer": key, "trainable": False, "sparsity": zeros / numel, "deadFraction": dead / units}
+                if at_start:  # the first measurement of each ReLU before training stays the start
+                    self.activations_at_start.setdefault(key, {"sparsity": zeros / numel, "deadFraction": dead / units})
         self.hook_seconds += spent[0] + time.perf_counter() - t0
 
     def measure(self, probe: Any = None) -> None:
@@ -289,11 +312,7 @@ class LayerStats:
         """This epoch's entries: one per weighted layer, then one per ReLU call measured (by the
         probe batch given at construction, run now, or by ``watch``/``measure`` since)."""
         started = time.perf_counter()
-        if not self._collected:
-            self._collected = True
-            self.activations_at_start = {
-                key: {"sparsity": e["sparsity"], "deadFraction": e["deadFraction"]} for key, e in self._activations.items()
-            }
+        self._at_start = False  # an epoch has been trained: later measurements are not the start
         with torch.no_grad():
             entries = [self._layer(name, m) for name, m in self.layers]
         if self.probe is not None:
@@ -304,10 +323,12 @@ class LayerStats:
         return entries
 
     def start_notes(self) -> Dict[str, Any]:
-        """``{"activations_at_start": …}`` for the first epoch's notes: the ReLUs measured (``measure``,
-        ``watch`` or the ``probe`` given at construction) before the first ``collect()``, i.e. before
-        training when the tracker was made first. sweepd then tells units dead from the start from
-        units a rate too high killed within epoch 1. Empty when nothing was measured before."""
+        """``{"activations_at_start": …}`` for the first epoch's notes: the ReLUs as first measured
+        (by the ``probe`` given at construction, measured then, or ``measure``/``watch``) before any
+        training step, i.e. while the model was still as when the tracker was made and before the
+        first ``collect()``; later measurements never replace it, and it may be asked before or after
+        ``collect()``. sweepd then tells units dead from the start from units a rate too high killed
+        within epoch 1. Empty when nothing was measured before training."""
         return {"activations_at_start": self.activations_at_start} if self.activations_at_start else {}
 
 

@@ -203,7 +203,6 @@ def test_start_notes_hold_the_units_measured_before_the_first_collect():
     tracker = LayerStats(m, probe=probe)  # measured now, before training
     with torch.no_grad():
         m[3].weight.fill_(-1.0)  # "training" kills every unit of the second ReLU
-    assert tracker.start_notes() == {}  # nothing is a start until the first collect()
     entries = by_name(tracker.collect())
     assert entries["4"]["deadFraction"] == 1.0
     assert tracker.start_notes() == {
@@ -216,3 +215,75 @@ def test_start_notes_hold_the_units_measured_before_the_first_collect():
     assert tracker.start_notes()["activations_at_start"]["4"]["deadFraction"] == before["deadFraction"]
     # Without a probe or a measure before it, there is no start to report.
     assert LayerStats(model()).start_notes() == {}
+
+
+def _train_one_step(m, lr=0.5):
+    """One Adam step at a rate that changes the ReLUs' sparsity and dead units a lot."""
+    torch.manual_seed(1)
+    x, y = torch.rand(16, 3, 8, 8), torch.randint(0, 2, (16,))
+    optimizer = torch.optim.Adam(m.parameters(), lr=lr)
+    m.train()
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(m(x), y).backward()
+    optimizer.step()
+    m.eval()
+
+
+def _relus_now(m, probe):
+    m.eval()
+    with torch.no_grad():
+        h1 = m[2](m[1](m[0](probe)))
+        h2 = m[4](m[3](h1))
+    return {k: stats.activation_sparsity(h.numpy(), axis=1) for k, h in (("2", h1), ("4", h2))}
+
+
+@pytest.mark.parametrize("order", ["collect_first", "start_notes_first"])
+@pytest.mark.parametrize("how", ["measure_then_watch", "probe"])
+def test_start_notes_report_the_units_before_training_not_epoch_1s(how, order):
+    # finetune.py's way (measure() before training, then watch() around each epoch's validation
+    # batch) and the probe's: the start stays what was measured before the first step, whether
+    # start_notes() is asked before or after the first collect().
+    m = model()
+    probe = torch.rand(8, 3, 8, 8)
+    before = _relus_now(m, probe)
+    if how == "probe":
+        tracker = LayerStats(m, probe=probe)
+    else:
+        tracker = LayerStats(m)
+        tracker.measure(probe)
+    _train_one_step(m)
+    after = _relus_now(m, probe)
+    assert after["4"] != before["4"]  # the step changed the statistics
+    if how == "measure_then_watch":
+        with torch.no_grad(), tracker.watch():
+            m(probe)  # epoch 1's validation batch
+    want = {"activations_at_start": {k: {"sparsity": v["sparsity"], "deadFraction": v["deadFraction"]} for k, v in before.items()}}
+    if order == "start_notes_first":
+        assert tracker.start_notes() == want
+    epoch_1 = by_name(tracker.collect())
+    for key in ("2", "4"):
+        assert {k: epoch_1[key][k] for k in ("sparsity", "deadFraction")} == after[key]
+    assert tracker.start_notes() == want
+    _train_one_step(m)
+    tracker.collect()
+    assert tracker.start_notes() == want
+
+
+def test_no_start_notes_without_a_measurement_before_training():
+    # Only watch() after the first step: what it measures is epoch 1's, not the start.
+    m = model()
+    probe = torch.rand(8, 3, 8, 8)
+    tracker = LayerStats(m)
+    _train_one_step(m)
+    with torch.no_grad(), tracker.watch():
+        m(probe)
+    assert by_name(tracker.collect())["4"]["sparsity"] == _relus_now(m, probe)["4"]["sparsity"]
+    assert tracker.start_notes() == {}
+    # a watch() before any step is a start, as measure() is
+    m = model()
+    tracker = LayerStats(m)
+    m.eval()
+    with torch.no_grad(), tracker.watch():
+        m(probe)
+    _train_one_step(m)
+    assert tracker.start_notes()["activations_at_start"]["4"] == _relus_now(model(), probe)["4"]
