@@ -505,3 +505,77 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(training.summary).toMatch(/is too high\.$/);
   });
 });
+
+// A real PyTorch multi-label study: SGD at 1e-7 for 5 epochs scored exactly what the untrained
+// model scores (pretrained features, random head) at every epoch; sgd at 8.5e-4 and 4.6e-3 stayed
+// flat too; adam and rmsprop learned (sgd at 0.1, run apart, reached 0.816).
+describe('diagnoseTrial: a flat sgd baseline whose faster sgd peers were flat too', () => {
+  const untrained = 0.7251421729064771;
+  const still = (k: number) => [{ layer: 'fc', trainable: true, kernelMovement: k, updateRatio: k / 5, biasMovement: k }];
+  const baseline = trial(0, { optimizer: 'sgd', learning_rate: 1e-7 }, Array(5).fill(untrained), still(1e-6));
+  const study = [
+    baseline,
+    trial(1, { optimizer: 'sgd', learning_rate: 8.5e-4 }, [untrained, 0.7252, 0.7253, 0.7253, 0.7254], still(0.004)),
+    trial(2, { optimizer: 'sgd', learning_rate: 4.6e-3 }, [0.7255, 0.726, 0.7262, 0.7263, 0.7265], still(0.008)),
+    trial(3, { optimizer: 'adam', learning_rate: 1e-4 }, [0.78, 0.8, 0.81, 0.82, 0.83]),
+    trial(4, { optimizer: 'rmsprop', learning_rate: 1e-4 }, [0.77, 0.79, 0.8, 0.81, 0.812]),
+  ];
+
+  it('a metric that never moved from epoch 1 is not said to be "what the head learns": epoch 1 may be the untrained score', () => {
+    for (const peers of [study, [baseline]]) {
+      const d = diagnoseTrial(baseline, peers, auc);
+      expect(d.summary).not.toMatch(/head learns|first steps/);
+      expect(d.summary).toMatch(
+        /val_auc_macro stayed at 0\.725 from epoch 1 on \(the same to every digit in all 5 evaluations\) — it did not improve after epoch 1, and with no val_auc_macro measured before training, epoch 1's 0\.725 may be what the model scores before any training\./,
+      );
+    }
+    // Measured before training (an epoch 0) and no higher since: said as measured, not "may be".
+    const measured: TrialView = {
+      ...baseline,
+      epochs: [{ epoch: 0, metrics: { val_auc_macro: untrained }, layers: [] }, ...baseline.epochs],
+    };
+    const d = diagnoseTrial(measured, [measured], auc);
+    expect(d.summary).toMatch(
+      /stayed at 0\.725 from before training \(epoch 0\) on \(the same to every digit in all 6 evaluations\): training did not improve on what the model scored before it\.$/,
+    );
+    expect(d.summary).not.toMatch(/may be|head learns/);
+  });
+
+  it('sgd at higher rates up to 4.6e-3 did no better: no sgd rate up to it is advised, and the trial that learned is named', () => {
+    const d = diagnoseTrial(baseline, study, auc);
+    expect(d.verdict).toBe('too-low');
+    expect(d.summary).toMatch(/ 2 sgd trials at higher rates \(8\.5e-4 … 0\.0046\) did no better\.$/);
+    expect(d.advice).not.toMatch(/1e-6 … 1e-5/);
+    expect(d.advice).toBe(
+      "Rates up to 0.0046 with sgd did no better in this study (2 sgd trials at 8.5e-4 … 0.0046, within 0.01 of this trial's 0.725). " +
+        'Try learning rates 0.046 … 0.46 with sgd, above 0.0046, or the settings of trial 3, which did clearly better (0.83): optimizer=adam, learning_rate=0.0001.',
+    );
+    const { low, high } = d.suggestedLearningRate as { low: number; high: number };
+    expect(low).toBeGreaterThan(4.6e-3);
+    // sgd at 0.1 learned (0.816) when run apart: inside the range.
+    expect(low).toBeLessThanOrEqual(0.1);
+    expect(high).toBeGreaterThanOrEqual(0.1);
+    // Its top sgd peer has no higher sgd rate against it: the usual advice, above its own rate.
+    const top = diagnoseTrial(study[2] as TrialView, study, auc);
+    expect(top.advice).toMatch(/^Try learning rates 0\.046 … 0\.46 with sgd, above this trial's 0\.0046\./);
+    // One in between: the usual range already lies above 4.6e-3.
+    expect(diagnoseTrial(study[1] as TrialView, study, auc).advice).toMatch(
+      /^Try learning rates 0\.0085 … 0\.085 with sgd, above this trial's 8\.5e-4\./,
+    );
+  });
+
+  it('near chance with static kernels, and an sgd trial at a higher rate at chance too: advised above that rate', () => {
+    const trials = [
+      trial(0, { optimizer: 'sgd', learning_rate: 1e-6 }, [0.5, 0.5, 0.5], still(1e-5)),
+      trial(1, { optimizer: 'sgd', learning_rate: 1e-4 }, [0.5, 0.501, 0.5], still(0.002)),
+      trial(2, { optimizer: 'adam', learning_rate: 1e-3 }, [0.7, 0.8, 0.86]),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.verdict).toBe('too-low');
+    expect(d.summary).toMatch(/ 1 sgd trial at a higher rate \(1e-4\) did no better\.$/);
+    expect(d.advice).toMatch(
+      /^Rates up to 1e-4 with sgd did no better in this study \(1 sgd trial at 1e-4, within 0\.01 of this trial's 0\.5\)\. Try learning rates 0\.001 … 0\.01 with sgd, above 1e-4, or the settings of trial 2, which did clearly better \(0\.86\): optimizer=adam, learning_rate=0\.001\.$/,
+    );
+    expect(d.suggestedLearningRate?.low).toBeGreaterThan(1e-4);
+  });
+});

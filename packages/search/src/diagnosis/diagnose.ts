@@ -7,6 +7,8 @@ import { clearlyAhead, heldBackByFreezing, type RatePosition, ratePosition, same
 import {
   lower,
   lowestRateAlsoDiverged,
+  noBetterHigher,
+  noBetterHigherText,
   outsideRange,
   raise,
   raiseAdvice,
@@ -194,11 +196,28 @@ function judge(
   const didLearn = learned(e, t, bound);
   // For a trial that learned: nothing in its own evidence is wrong, but another trial did clearly
   // better, and what it changed is the advice ("nothing to change" would not be true).
-  const ahead = didLearn && value !== undefined ? clearlyAhead(trial, peers, objective, value, t.clearlyBetter) : undefined;
+  const leader = value === undefined ? undefined : clearlyAhead(trial, peers, objective, value, t.clearlyBetter);
+  const ahead = didLearn ? leader : undefined;
   const aheadAdvice =
     ahead && ahead.differs.length > 0
       ? `Trial ${ahead.peer.number} did clearly better (${val(ahead.value)}) with ${ahead.differs.join(', ')}: try its settings.`
       : undefined;
+  // Advice to raise the rate: above the higher rates of its group that did no better (noBetterHigher),
+  // naming the best trial that did clearly better and learned, whether or not this one learned.
+  const raiseContext =
+    value === undefined
+      ? undefined
+      : {
+          value,
+          margin: t.peerMargin,
+          ahead:
+            leader && (learnedFloor === undefined || isBetter(leader.value, learnedFloor, objective.direction, 0))
+              ? { number: leader.peer.number, value: leader.value, differs: leader.differs }
+              : undefined,
+        };
+  // " 2 sgd trials at higher rates (8.5e-4 … 0.0046) did no better.", for a summary that says "too low".
+  const noBetterAbove = rate === undefined ? undefined : noBetterHigher(rate, position);
+  const noBetterAboveText = noBetterAbove && position ? ` ${noBetterHigherText(position, noBetterAbove.rates)}.` : '';
   // Learned, no peer of its group did clearly better, and some that step like it (same optimizer
   // and epsilon regime) at lower rates did worse: the evidence speaks against "too high", whatever
   // its dead units and kernel movement say.
@@ -416,18 +435,25 @@ function judge(
     const flat = m !== undefined && m.gain <= t.peerMargin && m.points.length >= 3;
     if (didLearn && rate !== undefined && m && (fasterPeersAhead || flat)) {
       // "Stayed" only for a curve that did not move: 0.741 → 0.765 rose, if too little to count.
+      const from = m.points[0]?.epoch ?? 1;
+      const exact = m.points.every((p) => p.value === m.first) ? ` (the same to every digit in all ${m.points.length} evaluations)` : '';
       const course = flat
-        ? `${metricName} stayed at ${val(m.best)} from epoch ${m.points[0]?.epoch} on`
+        ? `${metricName} stayed at ${val(m.best)} from ${from === 0 ? 'before training (epoch 0)' : `epoch ${from}`} on${exact}`
         : `${metricName} rose only ${val(m.first)} → ${val(m.best)}`;
+      // Only what the curve shows: no rise after its first epoch. Whether that epoch learned anything
+      // only a measurement before training tells (an epoch 0); without one, its value may be the
+      // untrained model's (pretrained features and an untrained head score well above chance).
       const why = fasterPeersAhead
         ? `, while every ${position?.member} that did better used a higher rate than ${formatRate(rate)}` +
           (farBehind ? ` (the best reached ${val(position?.bestBetter as number)}).` : '.')
-        : ' — what the head learns in its first steps, and nothing after.';
+        : from === 0
+          ? ': training did not improve on what the model scored before it.'
+          : ` — it did not improve after epoch ${from}${m.gain > 0 ? ` by more than ${val(t.peerMargin)}` : ''}, and with no ${metricName} measured before training, epoch ${from}'s ${val(m.first)} may be what the model scores before any training.`;
       return {
         verdict: 'too-low',
-        summary: `Learning rate ${fasterPeersAhead ? '' : 'likely '}too low: ${kernelText} and ${course}${why}`,
+        summary: `Learning rate ${fasterPeersAhead ? '' : 'likely '}too low: ${kernelText} and ${course}${why}${noBetterAboveText}`,
         evidence,
-        ...raiseAdvice(trial, rate, position),
+        ...raiseAdvice(trial, rate, position, raiseContext),
       };
     }
     if (didLearn) {
@@ -455,9 +481,9 @@ function judge(
       };
     }
     const biases = e.biases && e.biases.median < 1e-3 ? `; the biases barely moved either (median ${val(e.biases.median)})` : '';
-    const summary = `Learning rate too low: ${kernelText} and ${reached}${m?.chance === undefined ? '' : m.best < m.chance - t.nearChance ? ` (below chance, ${m.chance})` : ', near chance'}${biases} — ${rateText} barely changes the network.`;
+    const summary = `Learning rate too low: ${kernelText} and ${reached}${m?.chance === undefined ? '' : m.best < m.chance - t.nearChance ? ` (below chance, ${m.chance})` : ', near chance'}${biases} — ${rateText} barely changes the network.${noBetterAboveText}`;
     if (rate === undefined) return { verdict: 'too-low', summary, evidence, advice: 'Raise the learning rate.' };
-    return { verdict: 'too-low', summary, evidence, ...raiseAdvice(trial, rate, position) };
+    return { verdict: 'too-low', summary, evidence, ...raiseAdvice(trial, rate, position, raiseContext) };
   }
 
   if (didLearn && m && (kernels ?? 0) >= t.largeKernels && m.fallBack >= t.minGain) {
@@ -510,9 +536,9 @@ function judge(
   if (kernels === undefined && peersHigher && rate !== undefined) {
     return {
       verdict: 'too-low',
-      summary: `Learning rate likely too low: ${reached} only, and every ${position?.member} that did better used a higher rate.`,
+      summary: `Learning rate likely too low: ${reached} only, and every ${position?.member} that did better used a higher rate.${noBetterAboveText}`,
       evidence,
-      ...raiseAdvice(trial, rate, position),
+      ...raiseAdvice(trial, rate, position, raiseContext),
     };
   }
   if (kernels === undefined && peersLower)

@@ -2,7 +2,7 @@ import type { TrialView } from '@sweepd/core';
 import { divergence } from './evidence.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
 import type { RatePosition } from './peers.ts';
-import { formatRate } from './words.ts';
+import { formatRate, rangeOf, val } from './words.ts';
 
 /**
  * The learning rates a diagnosis suggests, and the sentences that say them: above the trial's rate
@@ -24,15 +24,66 @@ export function withOptimizer(trial: TrialView): string {
   return optimizer === undefined ? '' : ` with ${optimizer}`;
 }
 
-/** "Try learning rates a … b with sgd, above this trial's r." with the range it names. */
+/**
+ * The higher rates of the trial's group (its optimizer, and epsilon regime where it sets one) that
+ * scored no better than it (within the margin: `tiedHigher`), when the range raise() gives starts at
+ * or below the highest of them, R, and no higher rate up to R did better: rates up to R did not
+ * help in this study, so the advice goes above R. Undefined otherwise.
+ */
+export function noBetterHigher(rate: number, position: RatePosition | undefined): { rates: number[]; highest: number } | undefined {
+  const tied = position?.tiedHigher ?? [];
+  if (tied.length === 0) return undefined;
+  const highest = Math.max(...tied);
+  if (raise(rate, position).low > highest || (position?.betterHigher ?? []).some((r) => r <= highest)) return undefined;
+  return { rates: tied, highest };
+}
+
+/** "2 sgd trials at higher rates (8.5e-4 … 0.0046) did no better", or without `verb` "2 sgd trials at 8.5e-4 … 0.0046". */
+export function noBetterHigherText(position: RatePosition, rates: readonly number[], verb = true): string {
+  const who = rates.length === 1 ? `1 ${position.member}` : `${rates.length} ${position.group}`;
+  return verb
+    ? `${who} at ${rates.length === 1 ? 'a higher rate' : 'higher rates'} (${rangeOf(rates)}) did no better`
+    : `${who} at ${rangeOf(rates)}`;
+}
+
+/** A peer that did clearly better, to name beside the rates: its number, value and the params where it differs. */
+export interface AheadPeer {
+  number: number;
+  value: number;
+  differs: string[];
+}
+
+/**
+ * "Try learning rates a … b with sgd, above this trial's r." with the range it names. When peers of
+ * its group at higher rates up to R did no better (noBetterHigher), rates up to R are not advised:
+ * the advice says so, goes above R, and names `ahead`, the best trial that did clearly better, when given.
+ */
 export function raiseAdvice(
   trial: TrialView,
   rate: number,
   position: RatePosition | undefined,
+  context?: { value: number; margin: number; ahead?: AheadPeer | undefined },
 ): { advice: string; suggestedLearningRate: { low: number; high: number } } {
-  const range = raise(rate, position);
+  const none = context && position ? noBetterHigher(rate, position) : undefined;
+  if (!none || !context || !position) {
+    const range = raise(rate, position);
+    return {
+      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, above this trial's ${formatRate(rate)}.`,
+      suggestedLearningRate: range,
+    };
+  }
+  const R = formatRate(none.highest);
+  const range = raise(none.highest, position);
+  const { ahead } = context;
+  const theirs =
+    ahead && ahead.differs.length > 0
+      ? `, or the settings of trial ${ahead.number}, which did clearly better (${val(ahead.value)}): ${ahead.differs.join(', ')}.`
+      : '.';
   return {
-    advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, above this trial's ${formatRate(rate)}.`,
+    advice:
+      `Rates up to ${R}${withOptimizer(trial)} did no better in this study ` +
+      `(${noBetterHigherText(position, none.rates, false)}, within ${val(context.margin)} of this trial's ${val(context.value)}). ` +
+      `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, above ${R}${theirs}`,
     suggestedLearningRate: range,
   };
 }
