@@ -693,3 +693,24 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
  *   183.5 / 0.9365, 134 / 0.9005, 164 / 0.2509 (5 on 1000–1079); fewer completions (3.5–4.6).
  * At SuccessiveHalving's budget late_bloom's best final stayed 0.007–0.01 short of Median's.
  */
+
+/*
+ * Tried in the seventeenth session (throw-away prototypes, not kept; epochs / best final in the
+ * order lr_auc, power_law, late_bloom, noisy_loss; Optuna's Median and SuccessiveHalving cached per
+ * seed set for the search; METHOD there: 1000–1079 6 checks, 2000–2079 4, 3000–3079 3), none adopted:
+ * - Keeping a trial in the top 20 % of its peers at the same epoch (epochs 1–3) whatever the
+ *   extrapolation says: 6 and 5 checks (1000 / 2000); late_bloom at best 0.9101.
+ * - Stopping a trial behind more than half its peers at the same epoch (epochs 1–3), else METHOD:
+ *   195.5 / 0.9384, 197.5 / 0.9360, 177 / 0.9063, 213 / 0.2442 (6) and 4 on 2000–2079.
+ * - Near-copies of the best completed trial (same optimizer, close rate and frozen layers) whose
+ *   curve is level with it kept within a budget: 7 on 1000–1079, 3 on 2000–2079.
+ * - That peer-rank stop, tpe-local at local fraction 0.7 / scale 0.04 from trial 35, and the late
+ *   optimism from trial 35 only while the study can afford the completion (epochs spent + epochs
+ *   the trial still needs + 1.5 per trial to come ≤ 210): 7 / 6 / 5 checks on 1000 / 2000 / 3000
+ *   (METHOD 6 / 4 / 3), but 5 on the 240 seeds pooled, as METHOD, and 5 on seeds 0–19 (220.5 /
+ *   0.9374, 213.5 / 0.9389, 204.5 / 0.9130, 224.5 / 0.2479): it trades lr_auc's best final
+ *   (its slow starters stopped by the rank) for power_law's, and gains by completing near-copies,
+ *   not better configurations (power_law's true final 0.9327–0.9343 against METHOD's 0.9332–0.9337).
+ * late_bloom's best final stayed at or below 0.9105 against Median's 0.920–0.923: a good adam trial
+ * reads about 0.504 after epoch 1, as junk does, and 80 of the 96 such trials are stopped there.
+ */

@@ -1,4 +1,4 @@
-import { decodeSpecText, type Direction, type Params, type SearchSpec, takesRank, type TrialState, type TrialView } from '@sweepd/core';
+import { type Direction, type Params, type SearchSpec, takesRank, type TrialState, type TrialView } from '@sweepd/core';
 import { isBaselineTrial } from '@sweepd/search';
 
 export interface LeaderboardRow {
