@@ -37,12 +37,12 @@ interface Run {
 
 let daemon: DaemonProcess;
 
-function sweepd(args: string[], options: { token?: string | null; api?: string } = {}): Promise<Run> {
+function sweepd(args: string[], options: { token?: string | null; api?: string; env?: Record<string, string> } = {}): Promise<Run> {
   const auth = options.token === null ? [] : ['--token', options.token ?? TOKEN];
   const full = ['--api', options.api ?? daemon.url, ...auth];
   // Global options go after the command and its positionals.
   return new Promise((resolve) => {
-    const env = { ...process.env };
+    const env = { ...process.env, ...options.env };
     delete env.SWEEPD_API_TOKEN;
     delete env.SWEEPD_API_URL;
     execFile(
@@ -366,6 +366,14 @@ trainer:
     const noSlots = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--concurrency', '0']);
     expect(noSlots.code).toBe(2);
     expect(noSlots.stderr).toContain('--concurrency must be at least 1');
+    // A tfjs backend asked for that cannot train here: refused before the worker joins a pool.
+    const noBackend = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--gpus', 'none'], {
+      env: { SWEEPD_TF_BACKEND: 'tensorflow-gpu', CUDA_VISIBLE_DEVICES: '' },
+    });
+    expect(noBackend.code).toBe(1);
+    expect(noBackend.stderr).toMatch(
+      /SWEEPD_TF_BACKEND=tensorflow-gpu (needs @tensorflow\/tfjs-node-gpu, which is not installed here|asks for the GPU, and no GPU is visible here \(CUDA_VISIBLE_DEVICES lists none\)).*or unset SWEEPD_TF_BACKEND/,
+    );
     const notANumber = await sweepd(['stop', done, 'abc']);
     expect(notANumber.code).toBe(2);
     expect(notANumber.stderr).toContain("TRIAL must be a trial number (got 'abc')");

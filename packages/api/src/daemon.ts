@@ -9,6 +9,7 @@ import {
   CommandRoutingRunner,
   CommandRunner,
   GpuSlots,
+  checkRequestedBackend,
   gpuTrainerDevices,
   listGpus,
   ProcessPoolRunner,
@@ -119,6 +120,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       await bus.close();
     });
     if (workers > 0) {
+      checkRequestedBackend();
       const cacheDir = path.join(dataDir, 'cache');
       const pool = new ProcessPoolRunner({
         size: workers,

@@ -26,6 +26,6 @@ export * from './command/index.ts';
 export { type DatasetManifest, loadDiskDataset, readManifest, writeDiskDataset } from './data/disk.ts';
 export { defaultCacheDir, PRETRAIN_USAGE, pretrainCommand } from './pretrain-command.ts';
 export * from './process/pool.ts';
-export { gpuTrainerDevices, visibleGpus } from './tfjs/gpu.ts';
+export { checkRequestedBackend, gpuTrainerDevices, visibleGpus } from './tfjs/gpu.ts';
 export { noopRunnerPlugin, simulateRunnerPlugin } from './simulate/index.ts';
 export * from './worker.ts';

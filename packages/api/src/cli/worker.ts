@@ -1,5 +1,14 @@
 import path from 'node:path';
-import { CommandRoutingRunner, CommandRunner, GpuSlots, listGpus, ProcessPoolRunner, resolveGpus, startWorker } from '@sweepd/trainer';
+import {
+  CommandRoutingRunner,
+  CommandRunner,
+  checkRequestedBackend,
+  GpuSlots,
+  listGpus,
+  ProcessPoolRunner,
+  resolveGpus,
+  startWorker,
+} from '@sweepd/trainer';
 import { connectNats, natsPrefix } from '../nats.ts';
 import { redactServers } from '@sweepd/core/nats';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
@@ -30,6 +39,7 @@ export function workerSlots(options: Pick<WorkerProcessOptions, 'concurrency' | 
  */
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<number> {
   const { gpus, concurrency } = workerSlots(options);
+  checkRequestedBackend();
   const log = pinoLogger({
     level: (process.env.SWEEPD_LOG_LEVEL as LogLevel | undefined) ?? 'info',
     base: { service: 'sweepd-worker', pool: options.pool },
