@@ -55,7 +55,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   const runner = new CommandRoutingRunner(commands, pool, gpus.length > 0 ? new GpuSlots(gpus) : undefined);
   const sub = await startWorker({ bus, runner, pool: options.pool, concurrency, log });
   if (options.gpus === undefined && gpus.length === 0 && /gpu/i.test(options.pool))
-    log.warn({ pool: options.pool }, 'no GPU found (nvidia-smi lists none): this worker trains its GPU pool on the CPU');
+    log.warn({}, 'no GPU found (nvidia-smi lists none): this worker trains its GPU pool on the CPU');
   log.info({ nats: redactServers(options.nats), prefix: natsPrefix(), concurrency, gpus, trialsDir: commands.trialsDir }, 'worker ready');
   const signal = await untilSignal();
   log.info({ signal }, 'draining: handing running trials back');

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { hostname } from 'node:os';
 import type { Runner, RunnerContext, TrialJob, TrialOutcome } from '@sweepd/core';
 import { buildArgv } from './argv.ts';
 import { type CommandOptions, parseCommandOptions } from './options.ts';
@@ -81,7 +82,7 @@ export class CommandRunner implements Runner {
     }
     const cwd = options.cwd === undefined ? trialDir : path.resolve(options.cwd);
     if (options.cwd !== undefined && !(existsSync(cwd) && statSync(cwd).isDirectory()))
-      return fail(`command runner: trainer.options.cwd: ${cwd} is not a directory on worker`);
+      return fail(`command runner: trainer.options.cwd: ${cwd} is not a directory on this worker's host (${hostname()})`);
 
     // A redelivered trial starts over in a fresh directory: nothing of an earlier attempt is read as
     // its own, and an earlier attempt's processes whose worker died are ended first, or they would
