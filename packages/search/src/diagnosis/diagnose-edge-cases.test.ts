@@ -437,6 +437,19 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(text).toContain('Kernel movement: none to show, since head started at zero');
   });
 
+  it('the kernels a movement counts leave out a layer whose weights went NaN, and say so', () => {
+    // A review's frozen_layers 2 trial: conv3 went NaN, the head's kernel moved 87.1 %.
+    const layers: EpochRecord['layers'] = [
+      { layer: 'conv3', trainable: true, updateRatio: 5e-4 },
+      { layer: 'fc', trainable: true, kernelMovement: 0.871, updateRatio: 0.05 },
+    ];
+    const t = trial(1, { learning_rate: 0.05 }, [0.6, 0.62], layers);
+    const flagged: TrialView = { ...t, epochs: t.epochs.map((e) => ({ ...e, notes: { non_finite_layers: ['conv3'] } })) };
+    expect(diagnoseTrial(flagged, [flagged], auc).evidence.join('\n')).toContain(
+      'Kernels moved a median 87.1 % from their starting values (largest 87.1 % in fc; 1 trainable layer(s); not conv3, whose weights went NaN or infinite).',
+    );
+  });
+
   it("an nn.Sequential layer named by its index is said as 'layer 7', not a bare number", () => {
     const layers: EpochRecord['layers'] = [
       { layer: '0', trainable: true, kernelMovement: 0.05, updateRatio: 0.01, biasMovement: 0.01 },

@@ -27,9 +27,11 @@ export function evidenceSentences(
   }
   if (e.diverged) out.push(`Diverged: ${e.diverged}.`);
   const fromZero = e.kernelsFromZero?.map(layerLabel).join(', ');
+  const nonFinite = e.kernelsNonFinite?.map(layerLabel).join(', ');
   if (e.kernels)
     out.push(
       `Kernels moved a median ${pct(e.kernels.median)} from their starting values (largest ${pct(e.kernels.max)} in ${layerLabel(e.kernels.maxLayer)}; ${e.kernels.layers} trainable layer(s)` +
+        (nonFinite ? `; not ${nonFinite}, whose weights went NaN or infinite` : '') +
         (fromZero ? `; not ${fromZero}, whose kernel started at zero, so it has no movement relative to its start).` : ').'),
     );
   else if (fromZero)

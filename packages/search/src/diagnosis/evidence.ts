@@ -42,6 +42,8 @@ export interface TrialEvidence {
    * zero (a fine-tuned head): movement relative to the start is undefined for them.
    */
   kernelsFromZero?: string[];
+  /** Trainable layers named in `non_finite_layers` whose kernel has no finite movement (NaN or infinite weights). */
+  kernelsNonFinite?: string[];
   /** The last epoch's ‖W_t − W_{t−1}‖ / ‖W_{t−1}‖ of the trainable kernels. */
   updateRatio?: Movement;
   /** ‖b − b₀‖ (absolute) of the trainable layers' biases. */
@@ -242,6 +244,10 @@ export function readEvidence(
           Number.isFinite(l.updateRatio ?? Number.NaN),
       )
       .map((l) => l.layer);
+    // Trainable layers whose weights went NaN or infinite: left out of the movement's count, and said.
+    const kernelsNonFinite = last.layers
+      .filter((l) => l.trainable && nonFinite.has(l.layer) && !Number.isFinite(l.kernelMovement ?? Number.NaN))
+      .map((l) => l.layer);
     const updateRatio = movement(last.layers, 'updateRatio');
     const biases = movement(last.layers, 'biasMovement');
     const dead = largest(last, first, 'deadFraction', trial.epochs);
@@ -249,6 +255,7 @@ export function readEvidence(
     Object.assign(evidence, {
       ...(kernels ? { kernels } : {}),
       ...(kernelsFromZero.length > 0 ? { kernelsFromZero } : {}),
+      ...(kernelsNonFinite.length > 0 ? { kernelsNonFinite } : {}),
       ...(updateRatio ? { updateRatio } : {}),
       ...(biases ? { biases } : {}),
       ...(dead ? { dead } : {}),
