@@ -40,35 +40,25 @@ describe('one trainer process per GPU', () => {
 });
 
 describe('a tfjs backend asked for by SWEEPD_TF_BACKEND', () => {
-  const twoGpus = () => ['0', '1'];
-  const noGpu = () => [];
   const everything = () => true;
   const nothing = () => false;
 
-  it('is refused at start when it cannot train here, saying why and what to do', () => {
-    expect(() => checkRequestedBackend({ SWEEPD_TF_BACKEND: 'tensorflow-gpu' }, { listGpus: twoGpus, packageInstalled: nothing })).toThrow(
+  it('is refused at start when its package is not installed, saying so and what to do', () => {
+    expect(() => checkRequestedBackend({ SWEEPD_TF_BACKEND: 'tensorflow-gpu' }, { packageInstalled: nothing })).toThrow(
       'SWEEPD_TF_BACKEND=tensorflow-gpu needs @tensorflow/tfjs-node-gpu, which is not installed here: install it (npm install @tensorflow/tfjs-node-gpu), or unset SWEEPD_TF_BACKEND',
     );
     expect(() => checkRequestedBackend({ SWEEPD_TF_BACKEND: 'tfjs-node' }, { packageInstalled: nothing })).toThrow(
       'needs @tensorflow/tfjs-node, which is not installed here',
     );
-    expect(() => checkRequestedBackend({ SWEEPD_TF_BACKEND: 'gpu' }, { listGpus: noGpu, packageInstalled: everything })).toThrow(
-      'SWEEPD_TF_BACKEND=gpu asks for the GPU, and no GPU is visible here (nvidia-smi lists none)',
-    );
-    expect(() =>
-      checkRequestedBackend(
-        { SWEEPD_TF_BACKEND: 'tensorflow-gpu', CUDA_VISIBLE_DEVICES: '' },
-        { listGpus: twoGpus, packageInstalled: everything },
-      ),
-    ).toThrow('(CUDA_VISIBLE_DEVICES lists none)');
     expect(() => checkRequestedBackend({ SWEEPD_TF_BACKEND: 'cuda' })).toThrow(/unknown tfjs backend "cuda"/);
   });
 
-  it('starts when it can, or when none is asked for', () => {
-    checkRequestedBackend({}, { listGpus: noGpu, packageInstalled: nothing });
-    checkRequestedBackend({ SWEEPD_TF_BACKEND: 'wasm' }, { listGpus: noGpu, packageInstalled: nothing });
-    checkRequestedBackend({ SWEEPD_TF_BACKEND: 'cpu' }, { listGpus: noGpu, packageInstalled: nothing });
-    checkRequestedBackend({ SWEEPD_TF_BACKEND: 'tensorflow' }, { listGpus: noGpu, packageInstalled: everything });
-    checkRequestedBackend({ SWEEPD_TF_BACKEND: 'tensorflow-gpu' }, { listGpus: twoGpus, packageInstalled: everything });
+  it('starts when it is installed, needs no package, or none is asked for', () => {
+    checkRequestedBackend({}, { packageInstalled: nothing });
+    checkRequestedBackend({ SWEEPD_TF_BACKEND: 'wasm' }, { packageInstalled: nothing });
+    checkRequestedBackend({ SWEEPD_TF_BACKEND: 'cpu' }, { packageInstalled: nothing });
+    checkRequestedBackend({ SWEEPD_TF_BACKEND: 'tensorflow' }, { packageInstalled: everything });
+    // No nvidia-smi here (a container may have the GPU without it): the trainer judges the GPU.
+    checkRequestedBackend({ SWEEPD_TF_BACKEND: 'tensorflow-gpu', CUDA_VISIBLE_DEVICES: '' }, { packageInstalled: everything });
   });
 });
