@@ -7,7 +7,7 @@ import { acquireDirLock, type DirLock } from '../file-lock.ts';
 import { DrizzleStore } from './drizzle-store.ts';
 import { StoreError } from './errors.ts';
 import { checkNotNewer, MIGRATIONS_FOLDER, newestApplied } from './migrations.ts';
-import { type Query, restoreSpecOrder } from './spec-order.ts';
+import { type Query, moveSpecsToJson } from './spec-order.ts';
 
 export const DEFAULT_DATA_DIR = './.sweepd/db';
 
@@ -46,8 +46,8 @@ export class PgliteStore extends DrizzleStore {
       const query: Query = async (sql, params) => (await pglite.query<Record<string, unknown>>(sql, params)).rows;
       const before = await newestApplied(query);
       checkNotNewer(before, `the PGlite data directory ${dir}`);
+      await moveSpecsToJson(query, before);
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
-      await restoreSpecOrder(query, before);
       options.log?.(`store: PGlite at ${dir}`);
       return new PgliteStore(dir, client, lock);
     } catch (err) {

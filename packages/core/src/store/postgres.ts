@@ -5,7 +5,7 @@ import { DaemonLock } from './daemon-lock.ts';
 import { DrizzleStore } from './drizzle-store.ts';
 import { StoreError } from './errors.ts';
 import { checkNotNewer, MIGRATIONS_FOLDER, newestApplied } from './migrations.ts';
-import { type Query, restoreSpecOrder } from './spec-order.ts';
+import { type Query, moveSpecsToJson } from './spec-order.ts';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
@@ -89,8 +89,8 @@ async function migrateDatabase(url: string): Promise<void> {
       const query: Query = (sql, params) => client.unsafe(sql, params as postgres.ParameterOrJSON<never>[] | undefined);
       const before = await newestApplied(query);
       checkNotNewer(before, `the database ${redactUrl(url)}`);
+      await moveSpecsToJson(query, before);
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
-      await restoreSpecOrder(query, before);
     } finally {
       await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
     }

@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
  * Studies' specs in the order they were submitted. Before migration 0003 the spec column was jsonb,
  * which reorders an object's keys (by length, then bytes); strategies draw by the order of the
  * space, so a study resumed from it drew other trials than it would have. The column is json now,
- * which keeps what is written; specs stored before are put back in the order of their submitted
- * text, once, by the open that applies that migration.
+ * which keeps what is written. Specs stored before are put back in the order of their submitted
+ * text in the same transaction that changes the column, ahead of the migrator (whose 0003 then
+ * changes nothing and is recorded). A crash before that record only means this step runs again on
+ * the next open and finds nothing to change; never is the column json with specs in jsonb's order.
  */
 
 /** Runs one SQL text with positional parameters and gives its rows, whichever client the store uses. */
@@ -34,25 +36,34 @@ export function inOrderOf(value: unknown, like: unknown): unknown {
 }
 
 /**
- * Puts every stored spec back in the order of its submitted text, when `appliedBefore` (the newest
- * migration the database had before this open migrated it) predates the json column. A text that
- * no longer parses leaves its spec as it is.
+ * Makes the spec column json and puts every stored spec back in the order of its submitted text,
+ * in one transaction, when `appliedBefore` (the newest migration the database had before this
+ * open) predates migration 0003. A text that no longer parses leaves its spec as it is. Returns how
+ * many specs were reordered.
  */
-export async function restoreSpecOrder(query: Query, appliedBefore: number | undefined): Promise<number> {
+export async function moveSpecsToJson(query: Query, appliedBefore: number | undefined): Promise<number> {
   if (appliedBefore === undefined || appliedBefore >= specInJsonMigration()) return 0;
-  let restored = 0;
-  for (const row of await query('select id, spec::text as spec, spec_text from studies')) {
-    let submitted: unknown;
-    try {
-      submitted = parseYaml(String(row.spec_text));
-    } catch {
-      continue;
+  await query('begin');
+  try {
+    await query('alter table studies alter column spec set data type json');
+    let restored = 0;
+    for (const row of await query('select id, spec::text as spec, spec_text from studies')) {
+      let submitted: unknown;
+      try {
+        submitted = parseYaml(String(row.spec_text));
+      } catch {
+        continue;
+      }
+      const stored = JSON.parse(String(row.spec)) as unknown;
+      const ordered = JSON.stringify(inOrderOf(stored, submitted));
+      if (ordered === JSON.stringify(stored)) continue;
+      await query('update studies set spec = $1::json where id = $2', [ordered, row.id]);
+      restored++;
     }
-    const stored = String(row.spec);
-    const ordered = JSON.stringify(inOrderOf(JSON.parse(stored), submitted));
-    if (ordered === JSON.stringify(JSON.parse(stored))) continue;
-    await query('update studies set spec = $1::json where id = $2', [ordered, row.id]);
-    restored++;
+    await query('commit');
+    return restored;
+  } catch (err) {
+    await query('rollback');
+    throw err;
   }
-  return restored;
 }

@@ -181,6 +181,13 @@ describe('PGlite', () => {
     const store = await openStore({ dataDir });
     expect(Object.keys((await store.getStudy(id))?.spec.space ?? {})).toEqual(ORDER);
     await store.close();
+    // Stopped after the column moved but before the migrator recorded 0003: done again, harmlessly.
+    const cut = await PGlite.create(dataDir);
+    await cut.query(`delete from drizzle.__drizzle_migrations where created_at = ${specInJsonMigration()}`);
+    await cut.close();
+    const again = await openStore({ dataDir });
+    expect(Object.keys((await again.getStudy(id))?.spec.space ?? {})).toEqual(ORDER);
+    await again.close();
   });
 
   it('rejects a URL that is not PostgreSQL', async () => {
