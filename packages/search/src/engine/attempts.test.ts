@@ -114,6 +114,64 @@ describe('a trial delivered again', () => {
     expect(laterStoppedFor).toContain('its end was not heard');
   });
 
+  it('delivered again after its last epoch, with the earlier delivery’s own end later in the batch: that end says how it ended', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    // The earlier delivery's end (a crash in teardown, which the command runner calls completed)
+    // reaches the daemon just after the later delivery's start.
+    const engine = await engineWith(store, (busOf) => ({
+      async run(job, ctx) {
+        for (const epoch of [1, 2, 3, 4]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.7 + 0.01 * epoch }, layers: [] });
+        const ids = { studyId: job.studyId, trialId: job.trialId };
+        const bus = busOf();
+        await Promise.all([
+          bus.publishReport({ kind: 'start', ...ids, worker: 'another worker', attempt: 2 }),
+          bus.publishReport({ kind: 'final', ...ids, attempt: 1, state: 'completed', reason: 'finished its 4 epochs, then exit code 1' }),
+        ]);
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        return { state: 'stopped' };
+      },
+    }));
+    const study = await engine.submit(JSON.stringify(spec));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const trial = await store.getTrial(study.id, 0);
+    expect([trial?.state, trial?.reason, trial?.value, trial?.attempt]).toEqual([
+      'completed',
+      'finished its 4 epochs, then exit code 1',
+      0.74,
+      1,
+    ]);
+  });
+
+  it('a third delivery beginning in the batch that began the second is judged on the second’s reports alone', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    // Delivery 1 reported all 4 epochs, none with a finite objective. Delivery 2's start and a
+    // finite first epoch, then delivery 3's start, arrive in one batch: delivery 2 did not train in
+    // full, so the trial starts over (it is not completed on one epoch as 'finished its 4 epochs').
+    const engine = await engineWith(store, (busOf) => ({
+      async run(job, ctx) {
+        for (const epoch of [1, 2, 3, 4]) await ctx.report({ epoch, metrics: { val_auc_macro: Number.NaN }, layers: [] });
+        // All four stored (and held by the engine) before the next deliveries begin.
+        await until(async () => (await store.getTrial(job.studyId, job.number))?.epochs.length === 4);
+        const ids = { studyId: job.studyId, trialId: job.trialId };
+        const bus = busOf();
+        await Promise.all([
+          bus.publishReport({ kind: 'start', ...ids, worker: 'w2', attempt: 2 }),
+          bus.publishReport({ kind: 'epoch', ...ids, attempt: 2, epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: [] }),
+          bus.publishReport({ kind: 'start', ...ids, worker: 'w3', attempt: 3 }),
+        ]);
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        return { state: 'stopped' };
+      },
+    }));
+    const study = await engine.submit(JSON.stringify(spec));
+    await until(async () => (await store.getTrial(study.id, 0))?.attempt === 3);
+    await new Promise((r) => setTimeout(r, 300));
+    const trial = await store.getTrial(study.id, 0);
+    expect([trial?.state, trial?.attempt, trial?.epochs.length]).toEqual(['running', 3, 0]);
+  });
+
   it('handed back by a worker that shuts down: it reads queued with no worker until a delivery begins again', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());

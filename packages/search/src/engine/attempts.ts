@@ -21,6 +21,8 @@ export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]
   const keep = batch.map(() => true);
   const staleEnds: LiveTrial[] = [];
   const replaced = new Map<number, FinalReport>();
+  /** Per trial, where its stand-in end (laterDeliveryEnd) sits in the batch. */
+  const synthetic = new Map<string, number>();
   const stops: FinalReport[] = [];
   for (const [i, r] of batch.entries()) {
     const trial = r.attempt === undefined ? undefined : ctx.trialToStudy.get(r.trialId)?.trials.get(r.trialId);
@@ -46,6 +48,7 @@ export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]
         ctx,
         trial,
         plan.indices.map((j) => batch[j] as Report),
+        plan.begins,
       )
     ) {
       // The earlier delivery had reported its last epoch and the objective: its end went with its
@@ -53,9 +56,17 @@ export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]
       // bus), and the later delivery is dropped and told to stop, rather than training it again.
       const end = laterDeliveryEnd(ctx, trial, r.studyId, plan.attempt);
       replaced.set(i, end);
+      synthetic.set(r.trialId, i);
       plan.ended = true;
       stops.push(end);
       continue;
+    }
+    // The earlier delivery's own end, after all: it says how the trial ended, not the stand-in.
+    const standIn = r.kind === 'final' ? synthetic.get(r.trialId) : undefined;
+    if (standIn !== undefined) {
+      replaced.delete(standIn);
+      keep[standIn] = false;
+      synthetic.delete(r.trialId);
     }
     if (attempt > plan.attempt) {
       // A later delivery begins here: what this batch held of the earlier one goes with it.
@@ -103,16 +114,20 @@ export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]
 }
 
 /**
- * Whether the trial reported the last epoch of its budget and a finite objective, in the epochs
- * stored or in the earlier delivery's reports of this batch.
+ * Whether the delivery before this one reported the last epoch of its budget and a finite
+ * objective: in the epochs stored and its reports in this batch, or, when that delivery itself
+ * began in this batch (`beganInBatch`), in those reports alone (the stored epochs are an earlier one's).
  */
-function trainedInFull(ctx: EngineContext, trial: LiveTrial, earlier: readonly Report[]): boolean {
+function trainedInFull(ctx: EngineContext, trial: LiveTrial, earlier: readonly Report[], beganInBatch: boolean): boolean {
   const study = ctx.trialToStudy.get(trial.id);
   if (!study) return false;
   const inBatch = earlier.filter((r): r is EpochReport => r.kind === 'epoch');
   const { metric } = study.spec.objective;
-  const last = reachedLastEpoch(trial, study.spec.budget.max_epochs) || inBatch.some((r) => r.epoch >= study.spec.budget.max_epochs);
-  const valued = Number.isFinite(trial.value ?? Number.NaN) || inBatch.some((r) => Number.isFinite(r.metrics[metric] ?? Number.NaN));
+  const stored = !beganInBatch;
+  const last =
+    (stored && reachedLastEpoch(trial, study.spec.budget.max_epochs)) || inBatch.some((r) => r.epoch >= study.spec.budget.max_epochs);
+  const valued =
+    (stored && Number.isFinite(trial.value ?? Number.NaN)) || inBatch.some((r) => Number.isFinite(r.metrics[metric] ?? Number.NaN));
   return last && valued;
 }
 
