@@ -2,7 +2,7 @@ import type { Store, StudyRecord, StudySummary, TrialRecord, TrialState, TrialVi
 import { type DiagnosisObjective, diagnoseTrial } from '@sweepd/search';
 import { studyAnswer } from './answer.ts';
 import { bestConfig } from './export.ts';
-import { configOrder, inOrder, paramColumns, withParamsInOrder } from './leaderboard.ts';
+import { paramColumns, withParamsInOrder } from './leaderboard.ts';
 
 export type TrialCounts = Record<TrialState, number>;
 
@@ -19,13 +19,9 @@ export function studyView(study: StudyRecord, trials: readonly TrialRecord[]) {
     ...studyHeader(study, countTrials(trials)),
     best: best ? { trial: best.trial, value: best.objective.value, config: best.config } : null,
     answer: studyAnswer(study.spec, study.state, trials, paramColumns(study)),
-    // The space and the fixed values as written: the Store's jsonb reorders keys, and a spec sent
-    // back as it was echoed must search its parameters in the same order.
-    spec: {
-      ...study.spec,
-      space: inOrder(study.spec.space, paramColumns(study)),
-      fixed: inOrder(study.spec.fixed, configOrder(study)),
-    },
+    // The space and the fixed values as written (the Store keeps the spec's order): a spec sent
+    // back as it was echoed searches its parameters in the same order.
+    spec: study.spec,
   };
 }
 

@@ -552,6 +552,14 @@ describe('diagnoseTrial: a flat sgd baseline whose faster sgd peers were flat to
       /stayed at 0\.725 from before training \(epoch 0\) on \(the same to every digit in all 6 evaluations\): training did not improve on what the model scored before it\.$/,
     );
     expect(d.summary).not.toMatch(/may be|head learns/);
+    // A rise under the margin since epoch 0 is said as one, not as no improvement at all.
+    const barely: TrialView = {
+      ...measured,
+      epochs: measured.epochs.map((e) => (e.epoch === 5 ? { ...e, metrics: { val_auc_macro: untrained + 0.004 } } : e)),
+    };
+    expect(diagnoseTrial(barely, [barely], auc).summary).toMatch(
+      /training did not improve on what the model scored before it by more than 0\.01\.$/,
+    );
   });
 
   it('sgd at higher rates up to 4.6e-3 did no better: no sgd rate up to it is advised, and the trial that learned is named', () => {

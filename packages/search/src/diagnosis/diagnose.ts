@@ -447,7 +447,7 @@ function judge(
         ? `, while every ${position?.member} that did better used a higher rate than ${formatRate(rate)}` +
           (farBehind ? ` (the best reached ${val(position?.bestBetter as number)}).` : '.')
         : from === 0
-          ? ': training did not improve on what the model scored before it.'
+          ? `: training did not improve on what the model scored before it${m.gain > 0 ? ` by more than ${val(t.peerMargin)}` : ''}.`
           : ` — it did not improve after epoch ${from}${m.gain > 0 ? ` by more than ${val(t.peerMargin)}` : ''}, and with no ${metricName} measured before training, epoch ${from}'s ${val(m.first)} may be what the model scores before any training.`;
       return {
         verdict: 'too-low',
