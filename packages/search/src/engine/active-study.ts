@@ -100,11 +100,6 @@ export class ActiveStudy {
     return this.spec.budget.max_consecutive_failures ?? 5;
   }
 
-  /** Every trial the study has is finished and failed. */
-  allFailed(): boolean {
-    return this.trials.size > 0 && this.ordered.every((t) => t.state === 'failed');
-  }
-
   history(): readonly TrialView[] {
     return this.ordered;
   }

@@ -13,8 +13,10 @@ import { epochsText, reachedLastEpoch } from './trial-outcomes.ts';
  *
  * A batch is read in stream order per trial: an earlier delivery's end that comes before a later
  * delivery's first report finishes the trial, and that later delivery's reports are then dropped.
+ * So does an earlier delivery that had reported its last epoch and the objective: its end went
+ * with its worker, a stand-in end completes the trial, and the later delivery is told to stop.
  *
- * Returns the batch without the reports dropped.
+ * Returns the batch without the reports dropped, a stand-in end where the later delivery began.
  */
 export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]): Promise<Report[]> {
   const plans = new Map<string, { trial: LiveTrial; attempt: number; ended: boolean; begins: boolean; indices: number[] }>();
