@@ -4,10 +4,15 @@ import { fileURLToPath } from 'node:url';
 /** packages/core/drizzle, found from this file so that opening works from any working directory. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
+/** The migrations this version knows, from drizzle-kit's journal: each one's tag and time stamp. */
+export function knownMigrations(): { tag: string; when: number }[] {
+  return (JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as { entries: { tag: string; when: number }[] })
+    .entries;
+}
+
 /** The time stamp of the newest migration this version knows (drizzle records it as the row's created_at). */
 export function newestKnownMigration(): number {
-  const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as { entries: { when: number }[] };
-  return Math.max(...journal.entries.map((e) => e.when));
+  return Math.max(...knownMigrations().map((e) => e.when));
 }
 
 /**

@@ -1,6 +1,5 @@
-import { parse as parseYaml } from 'yaml';
-import { MIGRATIONS_FOLDER } from './migrations.ts';
-import { readFileSync } from 'node:fs';
+import { decodeSpecText } from '../spec/parse.ts';
+import { knownMigrations } from './migrations.ts';
 
 /**
  * Studies' specs in the order they were submitted. Before migration 0003 the spec column was jsonb,
@@ -17,10 +16,7 @@ export type Query = (sql: string, params?: unknown[]) => Promise<readonly Record
 
 /** The time stamp of the migration that made the column json (drizzle's created_at for it). */
 export function specInJsonMigration(): number {
-  const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as {
-    entries: { tag: string; when: number }[];
-  };
-  const entry = journal.entries.find((e) => e.tag.startsWith('0003_'));
+  const entry = knownMigrations().find((e) => e.tag.startsWith('0003_'));
   if (!entry) throw new Error('migration 0003 is missing from the journal');
   return entry.when;
 }
@@ -50,7 +46,7 @@ export async function moveSpecsToJson(query: Query, appliedBefore: number | unde
     for (const row of await query('select id, spec::text as spec, spec_text from studies')) {
       let submitted: unknown;
       try {
-        submitted = parseYaml(String(row.spec_text));
+        submitted = decodeSpecText(String(row.spec_text));
       } catch {
         continue;
       }

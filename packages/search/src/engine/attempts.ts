@@ -1,8 +1,8 @@
 import type { EpochReport, FinalReport, Report } from '@sweepd/core';
-import type { LiveTrial } from './active-study.ts';
+import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 import { pump } from './dispatch.ts';
-import { epochsText, reachedLastEpoch } from './trial-outcomes.ts';
+import { reachedLastEpoch, unheardEnd } from './trial-outcomes.ts';
 
 /**
  * Job deliveries. A trial's job is delivered again when its worker died or handed it back at
@@ -125,20 +125,18 @@ function trainedInFull(ctx: EngineContext, trial: LiveTrial, earlier: readonly R
   if (!study) return false;
   const inBatch = earlier.filter((r): r is EpochReport => r.kind === 'epoch');
   const { metric } = study.spec.objective;
+  const maxEpochs = study.spec.budget.max_epochs;
   const stored = !beganInBatch;
-  const last =
-    (stored && reachedLastEpoch(trial, study.spec.budget.max_epochs)) || inBatch.some((r) => r.epoch >= study.spec.budget.max_epochs);
+  const last = (stored && reachedLastEpoch(trial, maxEpochs)) || inBatch.some((r) => r.epoch >= maxEpochs);
   const valued =
     (stored && Number.isFinite(trial.value ?? Number.NaN)) || inBatch.some((r) => Number.isFinite(r.metrics[metric] ?? Number.NaN));
   return last && valued;
 }
 
-/** The end the earlier delivery never sent: completed, saying why. */
+/** The end the earlier delivery never sent (trainedInFull held, so the trial's study is known). */
 function laterDeliveryEnd(ctx: EngineContext, trial: LiveTrial, studyId: string, attempt: number): FinalReport {
-  const study = ctx.trialToStudy.get(trial.id);
-  const epochs = epochsText(study?.spec.budget.max_epochs ?? trial.epochs.length);
-  const reason = `finished its ${epochs}; its end was not heard before its job was delivered again`;
-  return { kind: 'final', studyId, trialId: trial.id, attempt, state: 'completed', reason };
+  const { max_epochs } = (ctx.trialToStudy.get(trial.id) as ActiveStudy).spec.budget;
+  return { kind: 'final', studyId, trialId: trial.id, attempt, ...unheardEnd(max_epochs, 'before its job was delivered again') };
 }
 
 /** How long after an earlier delivery's end the trial's job is sent again, if it is still unfinished. */

@@ -1,4 +1,4 @@
-import { FINISHED_TRIAL_STATES } from '@sweepd/core';
+import { FINISHED_TRIAL_STATES, type StudySummary } from '@sweepd/core';
 import { ActiveStudy, type LiveTrial } from './active-study.ts';
 import { type EngineContext, errorText } from './context.ts';
 import { finishStudy } from './finishing.ts';
@@ -18,9 +18,9 @@ import { finishTrials } from './trial-outcomes.ts';
  * Takes the in-flight trials of ended studies back for their reports only (the studies stay
  * ended: nothing is dispatched for them). Returns the studies taken back.
  */
-export async function takeBackEndedStudies(ctx: EngineContext): Promise<ActiveStudy[]> {
+export async function takeBackEndedStudies(ctx: EngineContext, summaries: readonly StudySummary[]): Promise<ActiveStudy[]> {
   const taken: ActiveStudy[] = [];
-  for (const summary of await ctx.store.listStudies()) {
+  for (const summary of summaries) {
     if (summary.state === 'running' || summary.counts.queued + summary.counts.running === 0) continue;
     const record = await ctx.store.getStudy(summary.id);
     if (!record) continue;

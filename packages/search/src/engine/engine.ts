@@ -116,8 +116,10 @@ export class StudyEngine {
           await failStudy(ctx, record.id, `could not resume: ${errorText(err)}`);
         }
       }
-      await failCompletedWithoutValue(ctx);
-      const stopping = [...(await takeBackEndedStudies(ctx)), ...ctx.active.values()];
+      // One read of the studies for both: a study failed here was completed, so has nothing in flight.
+      const summaries = await ctx.store.listStudies();
+      await failCompletedWithoutValue(ctx, summaries);
+      const stopping = [...(await takeBackEndedStudies(ctx, summaries)), ...ctx.active.values()];
       await resendStops(ctx, stopping);
       this.reports = await ctx.bus.consumeReports((batch) => ingest(ctx, batch), {
         onJobsLost: () => void sendUnfinishedAgain(ctx),

@@ -1,4 +1,4 @@
-import { nearestName, type TrialView, takesRank } from '@sweepd/core';
+import { nearestName, type StudySummary, type TrialView, takesRank } from '@sweepd/core';
 import type { ActiveStudy } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 import { describeFailures } from './failures.ts';
@@ -40,8 +40,8 @@ export async function finishStudy(ctx: EngineContext, study: ActiveStudy): Promi
  * (early versions called a study of failures completed): failed now, with why, as finishStudy
  * says it today. Run at start; the summaries' best value spares reading every study's trials.
  */
-export async function failCompletedWithoutValue(ctx: EngineContext): Promise<void> {
-  for (const summary of await ctx.store.listStudies()) {
+export async function failCompletedWithoutValue(ctx: EngineContext, summaries: readonly StudySummary[]): Promise<void> {
+  for (const summary of summaries) {
     if (summary.state !== 'completed' || summary.best !== undefined) continue;
     const reason = whyFinishedStudyFailed(await ctx.store.listTrials(summary.id), summary.spec.objective.metric);
     if (!reason) continue;

@@ -5,7 +5,7 @@ import { type EngineContext, within } from './context.ts';
 import { pump } from './dispatch.ts';
 import { IdempotencyConflictError, studyIdForKey } from './idempotency.ts';
 import { instantiate, type StudyPlugins, validateStudy } from './instantiate.ts';
-import { epochsText, finishTrials, reachedLastEpoch } from './trial-outcomes.ts';
+import { finishTrials, trainedWithValue, unheardEnd } from './trial-outcomes.ts';
 
 /**
  * Submission: a spec becomes a stored, running study (at most once per idempotency key), and a
@@ -118,12 +118,12 @@ async function resume(ctx: EngineContext, study: ActiveStudy): Promise<void> {
     // the in-process bus, not its training. It completes, as a script that crashes or hangs after
     // its last epoch does (docs/command-runner.md), instead of training again from scratch.
     const { max_epochs } = record.spec.budget;
-    const trained = again.filter((t) => t.state === 'running' && reachedLastEpoch(t, max_epochs) && Number.isFinite(t.value ?? Number.NaN));
+    const trained = again.filter((t) => t.state === 'running' && trainedWithValue(t, max_epochs));
     if (trained.length > 0) {
-      const reason = `finished its ${epochsText(max_epochs)}; its end was not heard before the daemon went down`;
+      const outcome = unheardEnd(max_epochs, 'before the daemon went down');
       await finishTrials(
         ctx,
-        trained.map((trial) => ({ study, trial, outcome: { state: 'completed' as const, reason } })),
+        trained.map((trial) => ({ study, trial, outcome })),
       );
       again = again.filter((t) => !trained.includes(t));
     }

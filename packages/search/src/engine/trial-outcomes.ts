@@ -30,6 +30,20 @@ export function reachedLastEpoch(trial: TrialView, maxEpochs: number): boolean {
   return trial.epochs.some((e) => e.epoch >= maxEpochs);
 }
 
+/** Whether it reported the last epoch of its budget and a finite objective: it may complete on that alone. */
+export function trainedWithValue(trial: TrialView, maxEpochs: number): boolean {
+  return reachedLastEpoch(trial, maxEpochs) && Number.isFinite(trial.value ?? Number.NaN);
+}
+
+/**
+ * How a trial that trained in full but whose end never came is completed: its end went with its
+ * worker, not its training, as with a script that hangs after its last epoch. `lostWhen` says how
+ * ('before the daemon went down').
+ */
+export function unheardEnd(maxEpochs: number, lostWhen: string): Outcome & { reason: string } {
+  return { state: 'completed', reason: `finished its ${epochsText(maxEpochs)}; its end was not heard ${lostWhen}` };
+}
+
 /** '1 epoch', '3 epochs'. */
 export function epochsText(n: number): string {
   return `${n} epoch${n === 1 ? '' : 's'}`;

@@ -4,6 +4,13 @@
 export const BACKEND_PREFERENCE = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_PREFERENCE)[number];
 
+/** Where the native backends come from; tests substitute stand-in packages. */
+export interface NativePackages {
+  'tensorflow-gpu': string;
+  tensorflow: string;
+}
+export const NATIVE_PACKAGES: NativePackages = { 'tensorflow-gpu': '@tensorflow/tfjs-node-gpu', tensorflow: '@tensorflow/tfjs-node' };
+
 /** Accepts the package-style names users tend to write too (tfjs-node, node-gpu, ...). */
 export function parseBackendName(raw: string): BackendName {
   const name = raw.trim().toLowerCase();

@@ -5,9 +5,9 @@ import { registerConvGradient } from './conv-gradient.ts';
 import { registerWasmMaxPoolGrad } from './max-pool-grad.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 import { registerPatchesKernel } from './im2col.ts';
-import { BACKEND_PREFERENCE, type BackendName, parseBackendName } from './backend-names.ts';
+import { BACKEND_PREFERENCE, type BackendName, NATIVE_PACKAGES, type NativePackages, parseBackendName } from './backend-names.ts';
 
-export { BACKEND_PREFERENCE, type BackendName, parseBackendName };
+export { BACKEND_PREFERENCE, type BackendName, NATIVE_PACKAGES, type NativePackages, parseBackendName };
 
 export interface BackendChoice {
   backend: BackendName;
@@ -18,13 +18,6 @@ export interface BackendChoice {
   /** Why the backends before it were skipped. */
   skipped: string[];
 }
-
-/** Where the native backends come from; tests substitute stand-in packages. */
-export interface NativePackages {
-  'tensorflow-gpu': string;
-  tensorflow: string;
-}
-export const NATIVE_PACKAGES: NativePackages = { 'tensorflow-gpu': '@tensorflow/tfjs-node-gpu', tensorflow: '@tensorflow/tfjs-node' };
 
 /** tfjs-node and tfjs-node-gpu both register their backend under this name. */
 const NATIVE_ENGINE = 'tensorflow';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { listGpus } from '../command/gpus.ts';
-import { parseBackendName } from './backend-names.ts';
+import { NATIVE_PACKAGES, parseBackendName } from './backend-names.ts';
 
 // Which GPUs the trainer processes get, decided without loading TensorFlow (the daemon sizes its
 // process pool with this before any trainer process starts).
@@ -46,16 +46,11 @@ export function gpuTrainerDevices(
   const requested = wanted ? parseBackendName(wanted) : undefined;
   if (requested !== undefined && requested !== 'tensorflow-gpu') return undefined;
   // GPUs are looked for only where the GPU package could use them.
-  const gpuPackage = deps.gpuPackageInstalled ?? (() => installed('@tensorflow/tfjs-node-gpu'));
+  const gpuPackage = deps.gpuPackageInstalled ?? (() => installed(NATIVE_PACKAGES['tensorflow-gpu']));
   if (requested === undefined && !gpuPackage()) return undefined;
   const devices = visibleGpus(env, deps.listGpus);
   return devices.length > 0 ? devices : undefined;
 }
-
-const BACKEND_PACKAGES: Readonly<Record<string, string>> = {
-  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
-  tensorflow: '@tensorflow/tfjs-node',
-};
 
 /**
  * Refuses, at the start of a daemon with workers or of `sweepd worker`, a SWEEPD_TF_BACKEND that
@@ -69,7 +64,8 @@ export function checkRequestedBackend(
 ): void {
   const wanted = env.SWEEPD_TF_BACKEND?.trim();
   if (!wanted) return;
-  const pkg = BACKEND_PACKAGES[parseBackendName(wanted)];
+  const requested = parseBackendName(wanted);
+  const pkg = requested === 'tensorflow-gpu' || requested === 'tensorflow' ? NATIVE_PACKAGES[requested] : undefined;
   if (pkg && !(deps.packageInstalled ?? installed)(pkg))
     throw new Error(
       `SWEEPD_TF_BACKEND=${wanted} needs ${pkg}, which is not installed here: install it (npm install ${pkg}), ` +
