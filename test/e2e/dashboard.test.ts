@@ -411,7 +411,7 @@ describe('dashboard', () => {
     expect(facts).not.toContain('started –');
     expect(facts).toContain(trial.startedAt ? 'started ' : 'never started');
     // Where its logs are, as `sweepd trial` says.
-    expect(facts).toMatch(/ · logs \S+ \(on the worker\)/);
+    expect(facts).toMatch(/ · logs \S+ \(on \S+\)/);
     // The failure comes before anything else on the page.
     const order = await page.$$eval('#app > *', (els) => els.map((e) => e.id || e.className));
     expect(order.indexOf('failure')).toBe(1);

@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signalGroup } from '../../packages/trainer/src/command/process-group.ts';
@@ -93,5 +93,9 @@ describe('fault: a worker is killed after its trial reported the last epoch', ()
     ]);
     const [stored] = await sql<{ n: number }[]>`select count(*)::int as n from epochs where trial_id = ${trial?.id as string}`;
     expect(stored?.n).toBe(3);
+    // Its end, with the notes that say where its logs are, was never heard: its first epoch says it instead.
+    const [first] = await sql<{ notes: Record<string, unknown> }[]>`
+      select notes from epochs where trial_id = ${trial?.id as string} and epoch = 1`;
+    expect(first?.notes).toEqual({ trial_dir: expect.stringContaining(trial?.id as string), host: hostname() });
   }, 120_000);
 });

@@ -72,6 +72,28 @@ describe('sweepd trial', () => {
     expect(text).not.toContain('| line 3\n');
   });
 
+  it("finds the logs of a trial whose end was not heard in its first epoch's notes, with the host", () => {
+    const trial = {
+      study: 'st_a',
+      number: 4,
+      state: 'stopped',
+      value: 0.61,
+      reason: 'stopped by the user',
+      params: {},
+      notes: {},
+      epochs: [
+        { epoch: 2, metrics: { m: 0.61 } },
+        { epoch: 1, metrics: { m: 0.6 }, notes: { trial_dir: '/w/trials/tr_4', host: 'gpu-box-2', device: 'cuda' } },
+      ],
+      diagnosis: null,
+    };
+    expect(trialText(trial, 'm')).toContain('  logs: /w/trials/tr_4 (stdout.log, stderr.log, on host gpu-box-2)\n');
+    // The end's own notes, where they came, are the place.
+    const ended = { ...trial, notes: { trial_dir: '/w/trials/tr_4b', host: 'gpu-box-3' } };
+    expect(trialText(ended, 'm')).toContain('  logs: /w/trials/tr_4b (stdout.log, stderr.log, on host gpu-box-3)\n');
+    expect(trialText({ ...trial, epochs: [{ epoch: 1, metrics: { m: 0.6 } }] }, 'm')).not.toContain('logs:');
+  });
+
   it('says when its epochs come from a later delivery of its job', () => {
     const text = trialText(
       {

@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EpochRecord, Params, TrialJob } from '@sweepd/core';
@@ -72,7 +72,10 @@ describe('command runner, with real processes', () => {
     expect(r.outcome.state, JSON.stringify(r.outcome)).toBe('completed');
     expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
     expect(r.epochs[0]?.layers).toEqual([{ layer: 'fc', trainable: true, kernelMovement: 0.01 }]);
-    expect(r.epochs[0]?.notes).toEqual({ device: 'cpu' });
+    // The first epoch also says where the trial runs (its end may never be heard); the others are the script's own.
+    expect(r.epochs[0]?.notes).toEqual({ device: 'cpu', trial_dir: r.trialDir, host: hostname() });
+    expect(r.epochs[1]?.notes).toEqual({ device: 'cpu' });
+    expect(r.outcome.notes).toMatchObject({ trial_dir: r.trialDir, host: hostname() });
     expect(r.proc.argv.slice(1)).toEqual(['--learning_rate=0.0123456789012345', '--mode=normal', '--verbose']);
     expect(r.proc.cwd).toBe(r.trialDir);
     expect(r.proc.stdin_closed).toBe(true);

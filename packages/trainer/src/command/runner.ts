@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hostname } from 'node:os';
-import type { Runner, RunnerContext, TrialJob, TrialOutcome } from '@sweepd/core';
+import type { EpochRecord, Runner, RunnerContext, TrialJob, TrialOutcome } from '@sweepd/core';
 import { buildArgv } from './argv.ts';
 import { type CommandOptions, parseCommandOptions } from './options.ts';
 import { ReportSink } from './report-sink.ts';
@@ -71,7 +71,8 @@ export class CommandRunner implements Runner {
       metrics: path.join(trialDir, 'metrics.jsonl'),
       control: path.join(trialDir, 'control.json'),
     };
-    const notes: Record<string, unknown> = { trial_dir: trialDir, ...(gpu !== undefined && { gpu }) };
+    const host = hostname();
+    const notes: Record<string, unknown> = { trial_dir: trialDir, host, ...(gpu !== undefined && { gpu }) };
     const fail = (reason: string): TrialOutcome => ({ state: 'failed', reason, notes });
 
     let argv: string[];
@@ -82,7 +83,7 @@ export class CommandRunner implements Runner {
     }
     const cwd = options.cwd === undefined ? trialDir : path.resolve(options.cwd);
     if (options.cwd !== undefined && !(existsSync(cwd) && statSync(cwd).isDirectory()))
-      return fail(`command runner: trainer.options.cwd: ${cwd} is not a directory on this worker's host (${hostname()})`);
+      return fail(`command runner: trainer.options.cwd: ${cwd} is not a directory on this worker's host (${host})`);
 
     // A redelivered trial starts over in a fresh directory: nothing of an earlier attempt is read as
     // its own, and an earlier attempt's processes whose worker died are ended first, or they would
@@ -96,7 +97,15 @@ export class CommandRunner implements Runner {
     // A script that trains past the budget is stopped there: its trial is compared over max_epochs.
     let budgetTrained = false;
     let stopForBudget = () => {};
-    const sink = new ReportSink(ctx.report, ctx.log, job.maxEpochs, () => {
+    // The first epoch also says where the trial runs: the end's notes are sent only with the end, and a
+    // trial whose worker died before it (then stopped, or trained again elsewhere) would leave its logs unfound.
+    let placeSent = false;
+    const forward = (epoch: EpochRecord): Promise<void> => {
+      if (placeSent) return ctx.report(epoch);
+      placeSent = true;
+      return ctx.report({ ...epoch, notes: { ...epoch.notes, trial_dir: trialDir, host } });
+    };
+    const sink = new ReportSink(forward, ctx.log, job.maxEpochs, () => {
       budgetTrained = true;
       stopForBudget();
     });
