@@ -416,6 +416,17 @@ describe('dashboard', () => {
     const order = await page.$$eval('#app > *', (els) => els.map((e) => e.id || e.className));
     expect(order.indexOf('failure')).toBe(1);
     for (const c of await chartsOnPage(page)) expect(c.hidden, c.id).toBe(true);
+    // Its reason once, in the box: no diagnosis card repeating it for a trial with no epoch.
+    expect(await page.isHidden('#diagnostics')).toBe(true);
+    expect((await page.innerText('#app')).split('FileNotFoundError: /data/train').length - 1).toBe(2); // the reason, the stderr
+    // A trial stopped with a reason after some epochs: its reason in the box, not again among the diagnoses.
+    const flagsOf = (trial: object) =>
+      page.evaluate(`import('/assets/diagnostics.js').then(({ diagnose }) => diagnose(${JSON.stringify(trial)}).map((d) => d.flag))`);
+    const diagnosis = { verdict: 'too-low', summary: 'Learning rate too low', evidence: [] };
+    expect(await flagsOf({ state: 'stopped', reason: 'median: below', diagnosis, epochs: [{ epoch: 1 }] })).toEqual(['diagnosis']);
+    expect(await flagsOf({ state: 'completed', reason: 'finished its 3 epochs; its end was not heard', epochs: [] })).toEqual([
+      'stop reason',
+    ]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-failed-trial.png'), fullPage: true });
 
     // Trials that failed after a value: drawn as their own series in every search chart.

@@ -15,10 +15,16 @@ const SEVERITY = {
   'no-evidence': 'info',
 };
 
+/** Whether the trial page opens with the trial's reason in a box of its own (a failed trial, or one stopped for a reason). */
+export function reasonBoxShown(trial) {
+  return trial.state === 'failed' || (trial.state === 'stopped' && Boolean(trial.reason));
+}
+
 /** Returns [{ flag, severity: 'bad'|'warn'|'info'|'ok', text }] for a trial (as GET /v1/studies/:id/trials/:n answers). */
 export function diagnose(trial) {
   const out = [];
-  if (trial.reason) out.push({ flag: 'stop reason', severity: trial.state === 'failed' ? 'bad' : 'info', text: trial.reason });
+  // Said once: where the page's reason box shows it, not again here.
+  if (trial.reason && !reasonBoxShown(trial)) out.push({ flag: 'stop reason', severity: 'info', text: trial.reason });
   const d = trial.diagnosis;
   if (d) {
     // The summary says the verdict in words ("Learning rate too low: …"); its label need not repeat it as a code.

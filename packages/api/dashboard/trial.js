@@ -1,6 +1,6 @@
 import { follow, getJson, post } from './api.js';
 import { axis, chartCard, color, makeChart, update, valueAxis } from './charts.js';
-import { diagnose } from './diagnostics.js';
+import { diagnose, reasonBoxShown } from './diagnostics.js';
 import { fill, h, studyHref, trialHref } from './dom.js';
 import { FINISHED, num, param, percent, trialState, when } from './format.js';
 
@@ -324,7 +324,7 @@ function renderFailure(el, trial) {
     : typeof notes.stderr_tail === 'string'
       ? notes.stderr_tail
       : '';
-  el.hidden = trial.state !== 'failed' && !(trial.state === 'stopped' && trial.reason);
+  el.hidden = !reasonBoxShown(trial);
   const exit = notes.exit_signal
     ? `killed by ${notes.exit_signal}`
     : typeof notes.exit_code === 'number'
@@ -340,6 +340,8 @@ function renderFailure(el, trial) {
 }
 
 function renderDiagnostics(el, trial) {
+  // A trial that ended before its first epoch has nothing to diagnose but its reason, which the box above shows.
+  el.hidden = reasonBoxShown(trial) && trial.epochs.length === 0;
   const items = diagnose(trial);
   const last = trial.epochs.at(-1);
   const summary = last
