@@ -2,7 +2,8 @@
  * The TF-slim-style example for real: spec.yaml passes the command runner's checks, and the script,
  * run as the spec runs it (sh -c … "$@" with the flags appended, cwd examples/tf-slim), trains
  * 2 epochs on the CPU and writes event files from which the TensorBoard collector, with the
- * spec's tags and steps_per_epoch, makes the epochs sweepd stores.
+ * spec's tags and steps_per_epoch, makes the epochs sweepd stores: its AUCs, per class and macro,
+ * checked against scikit-learn on the predictions it saved.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +19,19 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const spec = parseSpecText(readFileSync(path.join(here, 'spec.yaml'), 'utf8'));
 const work = mkdtempSync(path.join(tmpdir(), 'sweepd-tf-slim-'));
+/** Per epoch, scikit-learn's ROC AUC of each class with both labels and their mean, from the saved predictions. */
+const SKLEARN_AUCS = `
+import glob, json, os, sys
+import numpy as np
+from sklearn.metrics import roc_auc_score
+out = {}
+for f in glob.glob(os.path.join(sys.argv[1], "predictions_*.npz")):
+    d = np.load(f)
+    aucs = {f"class_{k}": roc_auc_score(d["labels"][:, k], d["logits"][:, k])
+            for k in range(d["labels"].shape[1]) if 0 < d["labels"][:, k].sum() < len(d["labels"])}
+    out[os.path.basename(f)[len("predictions_"):-len(".npz")]] = {**aucs, "macro": float(np.mean(list(aucs.values())))}
+print(json.dumps(out))
+`;
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('examples/tf-slim', () => {
@@ -30,7 +44,7 @@ describe('examples/tf-slim', () => {
     if (!('options' in parsed)) throw new Error(JSON.stringify(parsed.problems));
     const { options } = parsed;
     const trialDir = path.join(work, 'trial');
-    const params = { ...spec.fixed, learning_rate: 0.02, optimizer: 'rmsprop', num_epochs: 2 };
+    const params = { ...spec.fixed, learning_rate: 0.02, optimizer: 'rmsprop', num_epochs: 2, save_eval_predictions: true };
     const argv = buildArgv(options.command, params, options.args);
     const res = spawnSync(argv[0]!, argv.slice(1), {
       cwd: path.resolve(repo, options.cwd!),
@@ -54,10 +68,18 @@ describe('examples/tf-slim', () => {
     });
     const epochs = [...(await collector.poll()), ...(await collector.finish())];
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    // The AUCs the script writes, per class and their mean, are scikit-learn's on its own predictions.
+    const truth = spawnSync('python3', ['-c', SKLEARN_AUCS, path.join(dir, 'eval')], { encoding: 'utf8' });
+    expect(truth.status, truth.stderr).toBe(0);
+    const expected = JSON.parse(truth.stdout) as Record<string, Record<string, number>>;
     for (const e of epochs) {
-      expect(Object.keys(e.metrics).sort()).toEqual(['learning_rate', 'train_loss', 'val_auc_macro', 'val_loss']);
-      expect(e.metrics.val_auc_macro).toBeGreaterThan(0);
-      expect(e.metrics.val_auc_macro).toBeLessThanOrEqual(1);
+      const classes = ['class_0', 'class_1', 'class_2', 'class_3']; // class_4 is absent from validation: no AUC
+      expect(Object.keys(e.metrics).sort()).toEqual(
+        ['learning_rate', 'train_loss', ...classes.map((c) => `val_auc[${c}]`), 'val_auc_macro', 'val_loss'].sort(),
+      );
+      const sk = expected[String(e.epoch)] as Record<string, number>;
+      expect(e.metrics.val_auc_macro).toBeCloseTo(sk.macro as number, 6);
+      for (const c of classes) expect(e.metrics[`val_auc[${c}]`], c).toBeCloseTo(sk[c] as number, 6);
       const layers = new Map(e.layers.map((l) => [l.layer, l]));
       for (const name of ['Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_3a_3x3']) {
         const l = layers.get(`TinyNet/${name}`);
