@@ -47,6 +47,15 @@ describe('the failure reason of a command trial', () => {
       'Error: cannot open /data/train',
     );
     expect(errorLine(['loading data', 'out of disk space', '  '])).toBe('out of disk space');
+    // A flag parser's error, not its pointer to --help after it (absl: every TF-slim script).
+    const absl = "FATAL Flags parsing error: Unknown command line flag 'dataset_dir'. Did you mean: dataset_name ?";
+    expect(errorLine([absl, 'Pass --helpshort or --helpfull to see help on flags.'])).toBe(absl);
+    expect(errorLine(['Usage: train.py [OPTIONS]', "Try 'train.py --help' for help.", '', 'Error: No such option: --lr'])).toBe(
+      'Error: No such option: --lr',
+    );
+    expect(errorLine(['Usage: train.py [OPTIONS]', 'Error: No such option: --lr', "Try 'train.py --help' for help."])).toBe(
+      'Error: No such option: --lr',
+    );
     // Only teardown noise: still something rather than nothing.
     expect(errorLine(teardown)).toBe('KeyboardInterrupt:');
     expect(errorLine([])).toBeUndefined();

@@ -32,13 +32,16 @@ export interface EndFacts {
 /** Python's header for an exception raised during teardown: what follows it up to its exception line is noise. */
 const IGNORED = /^(Exception ignored in|Error in atexit\._run_exitfuncs)/;
 const TRACEBACK = 'Traceback (most recent call last):';
+/** What a flag parser prints after the error it names: where to find help, not why it failed (absl, Click, git-style). */
+const HELP_HINT = /^(Pass --helpshort or --helpfull to see help on flags\.?|Try '.*--help' for help\.?|See '.*--help'.*)$/;
 
 /**
  * The line of the stderr tail that says why the script failed: its last line that is not
  * indented (a traceback's exception line, Node's `Error: …` above its indented stack, or a plain
  * message such as sys.exit's), leaving out what Python prints for an exception it ignored during
  * teardown ("Exception ignored in atexit callback", its traceback and exception line), which
- * would otherwise hide the error printed before it.
+ * would otherwise hide the error printed before it, and the pointer to --help that flag parsers
+ * print after the error (absl's "Pass --helpshort or --helpfull to see help on flags.").
  */
 export function errorLine(tail: readonly string[]): string | undefined {
   const lines = tail.filter((l) => l.trim() !== '');
@@ -60,7 +63,7 @@ export function errorLine(tail: readonly string[]): string | undefined {
       if (top && !line.startsWith(TRACEBACK)) ignoring = 'no';
       continue;
     }
-    if (top && !line.startsWith(TRACEBACK)) kept.push(line.trim());
+    if (top && !line.startsWith(TRACEBACK) && !HELP_HINT.test(line.trim())) kept.push(line.trim());
   }
   return kept.at(-1) ?? lines.at(-1)?.trim();
 }
