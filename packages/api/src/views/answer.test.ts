@@ -251,6 +251,9 @@ describe('studyAnswer', () => {
       { ...trial(1, adam, [], 'val_auc_macro', true), state: 'failed', reason: 'exit code 3' },
     ]);
     expect(failedAtStart.failures).toBe('All 2 trials failed: exit code 3.');
+    // A reason that ends its own sentence gets no second full stop.
+    const flagError = { ...trial(0, adam, [], 'val_auc_macro', true), state: 'failed' as const, reason: 'exit code 1: No such flag.' };
+    expect(studyAnswer(spec, 'failed', [flagError]).failures).toBe('Its one trial failed: exit code 1: No such flag.');
     expect(failedAtStart.verdict).toBe('No trial reported val_auc_macro: there is no config to recommend.');
 
     // Reported, but never finite.

@@ -96,16 +96,23 @@ export function studyAnswer(
   return withNotes(answerOf(spec, state, ordered, order), ordered);
 }
 
+/** The text ended with a full stop, unless it ends a sentence already (a reason quoting a script's own message may). */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
 /** The answer with its failures and its caveat added. */
 function withNotes(answer: StudyAnswer, trials: readonly TrialRecord[]): StudyAnswer {
   const failed = trials.filter((t) => t.state === 'failed');
   if (failed.length > 0)
-    answer.failures = `${capital(
-      describeFailures(
-        failed.map((t) => t.reason),
-        failed.length === trials.length ? 'all' : { of: trials.length },
+    answer.failures = `${sentence(
+      capital(
+        describeFailures(
+          failed.map((t) => t.reason),
+          failed.length === trials.length ? 'all' : { of: trials.length },
+        ),
       ),
-    )}.${
+    )}${
       // Only where one of them had reported something: "whatever they reported" of nothing says nothing.
       failed.some((t) => t.epochs.length > 0)
         ? ` ${failed.length === 1 ? 'It is not ranked, whatever it' : 'They are not ranked, whatever they'} reported before failing.`
