@@ -547,5 +547,8 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(diagnose(rmspropLow).evidence.at(-1)).toBe(
       'Learning rate 1e-4 (rmsprop, epsilon 1): ranks 3 of 3 rmsprop trials; of the 2 that scored better by more than 0.01, 2 used a higher rate (0.01), 0 a lower one and 0 the same.',
     );
+    // TF-slim passes opt_epsilon whatever the optimizer: sgd has no epsilon, and its evidence names none.
+    const sgd = { ...rmspropLow, params: { ...rmspropLow.params, optimizer: 'sgd' } };
+    expect(diagnose(sgd, [sgd]).evidence.at(-1)).toMatch(/^Learning rate 1e-4 \(sgd\)[.:]/);
   });
 });

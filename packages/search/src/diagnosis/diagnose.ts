@@ -2,7 +2,7 @@ import { type Direction, listSome, noAucClasses, type Params, type TrialView } f
 import { chanceLevel, evaluationOnlyNonFinite, layerLabel, readEvidence, type TrialEvidence } from './evidence.ts';
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { objectiveUnits } from './objective-scale.ts';
-import { learningRateOf, optimizerOf } from './param-names.ts';
+import { hasEpsilon, learningRateOf, optimizerOf } from './param-names.ts';
 import { clearlyAhead, heldBackByFreezing, type RatePosition, ratePosition, sameRate, unlearnedBelow } from './peers.ts';
 import {
   lower,
@@ -606,7 +606,7 @@ function judge(
 /** An epsilon of 0.1 or more in Adam's or RMSProp's denominator, where it outweighs √v. */
 function largeEpsilon(params: Params, optimizer: string | undefined): boolean {
   const eps = params.opt_epsilon;
-  return typeof eps === 'number' && eps >= 0.1 && /adam|rmsprop/i.test(optimizer ?? '');
+  return typeof eps === 'number' && eps >= 0.1 && hasEpsilon(optimizer);
 }
 
 /** '0' or '0–2'. */

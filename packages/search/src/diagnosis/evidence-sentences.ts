@@ -1,6 +1,6 @@
 import type { TrialView } from '@sweepd/core';
 import { type Activation, classValues, layerLabel, type TrialEvidence } from './evidence.ts';
-import { learningRateOf, optimizerOf } from './param-names.ts';
+import { hasEpsilon, learningRateOf, optimizerOf } from './param-names.ts';
 import type { RatePosition } from './peers.ts';
 import { formatRate, pct, rangeOf, val } from './words.ts';
 
@@ -50,7 +50,7 @@ export function evidenceSentences(
   if (rate !== undefined) {
     const optimizer = optimizerOf({ params });
     const opt = optimizer !== undefined ? ` (${optimizer}` : ' (';
-    const eps = typeof params.opt_epsilon === 'number' ? `, epsilon ${formatRate(params.opt_epsilon)})` : ')';
+    const eps = typeof params.opt_epsilon === 'number' && hasEpsilon(optimizer) ? `, epsilon ${formatRate(params.opt_epsilon)})` : ')';
     let line = `Learning rate ${formatRate(rate)}${opt === ' (' ? '' : `${opt}${eps}`}`;
     if (position) {
       const better = position.betterHigher.length + position.betterLower.length + position.betterSame;

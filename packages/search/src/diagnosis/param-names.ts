@@ -38,3 +38,8 @@ export function optimizerOf(trial: { params: Params }): string | undefined {
   const name = named(trial.params, 'optimizer', OPTIMIZER, 'string');
   return name === undefined ? undefined : (trial.params[name] as string);
 }
+
+/** Whether the optimizer has an epsilon in its step (the adaptive ones): TF-slim's opt_epsilon means nothing to sgd or momentum. */
+export function hasEpsilon(optimizer: string | undefined): boolean {
+  return /adam|rmsprop|adagrad|adadelta|ftrl/i.test(optimizer ?? '');
+}
