@@ -472,7 +472,9 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     ];
     const constant = diagnoseTrial(trials[2] as TrialView, trials, auc);
     expect(constant.verdict).toBe('no-learning');
-    expect(constant.summary).toMatch(/the evidence does not point at the rate/);
+    expect(constant.summary).toBe(
+      "Held back by score_mode, not the learning rate: val_auc_macro reached 0.5; every trial that did clearly better (3, up to 0.862) had score_mode logits, probs, nan, against this trial's const, at the same learning rate 0.02.",
+    );
     expect(constant.suggestedLearningRate).toBeUndefined();
     const nan = diagnoseTrial(trials[3] as TrialView, trials, auc);
     expect(nan.verdict).toBe('diverged');
@@ -485,6 +487,72 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const withFixed: DiagnosisObjective = { ...auc, fixed: { learning_rate: 0.02, optimizer: 'adam' } };
     expect(diagnoseTrial(fixed[2] as TrialView, fixed, withFixed).summary).toBe(constant.summary);
     expect(diagnoseTrial(fixed[3] as TrialView, fixed, withFixed).summary).toBe(nan.summary);
+  });
+
+  it("the rate is not blamed when every clearly better trial also trained other scopes (TF-slim's trainable_scopes, event files only)", () => {
+    // What a TensorBoard-read trial reports: trainable flags, no movement.
+    const layers = (trainable: boolean) => [
+      { layer: 'TinyNet/Conv2d_1a_3x3', trainable },
+      { layer: 'TinyNet/Logits', trainable: true },
+    ];
+    const all = 'Conv2d_1a_3x3,Conv2d_2a_3x3,Conv2d_3a_3x3,Logits';
+    const p = (optimizer: string, learning_rate: number, trainable_scopes: string) => ({
+      learning_rate,
+      optimizer,
+      trainable_scopes,
+      opt_epsilon: 1,
+    });
+    const trials = [
+      trial(0, p('rmsprop', 0.01, 'Logits'), [0.55, 0.58, 0.587], layers(false)), // the user's config
+      trial(2, p('rmsprop', 0.0012, all), [0.7, 0.76, 0.785], layers(true)),
+      trial(3, p('rmsprop', 7.3e-4, all), [0.6, 0.63, 0.642], layers(true)),
+      trial(4, p('rmsprop', 0.0021, all), [0.71, 0.77, 0.791], layers(true)),
+      trial(5, p('rmsprop', 0.0043, 'Logits'), [0.55, 0.59, 0.5956], layers(false)),
+      trial(6, p('sgd', 0.05, 'Conv2d_3a_3x3,Logits'), [0.6, 0.66, 0.7], layers(true)),
+    ];
+    const baseline = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(baseline.verdict).toBe('no-learning');
+    expect(baseline.summary).toBe(
+      "Held back by trainable_scopes, not the learning rate: val_auc_macro reached 0.587; every trial that did clearly better (4, up to 0.791) had trainable_scopes Conv2d_1a_3x3,Conv2d_2a_3x3,Conv2d_3a_3x3,Logits, Conv2d_3a_3x3,Logits, against this trial's Logits, and the one other trial with trainable_scopes=Logits (learning rate 0.0043) did not do clearly better either.",
+    );
+    expect(baseline.advice).toBe(`Try trainable_scopes=${all}, as trial 4 (0.791) did.`);
+    expect(baseline.suggestedLearningRate).toBeUndefined();
+    // Its look-alike at a lower rate: the same, not "check rmsprop's epsilon" while rmsprop trials at epsilon 1 learned.
+    const lower = diagnoseTrial(trials[4] as TrialView, trials, auc);
+    expect(lower.summary).toMatch(
+      /^Held back by trainable_scopes, not the learning rate: .* \(learning rate 0\.01\) did not do clearly better either\.$/,
+    );
+    expect(lower.advice).not.toMatch(/epsilon/);
+    // Alone in its choice, at another rate than the better trials: the study cannot tell the two apart, and says so.
+    const alone = diagnoseTrial(trials[0] as TrialView, trials.slice(0, 4), auc);
+    expect(alone.summary).toMatch(
+      /^Not learning, and this study cannot tell why: .* no other trial used trainable_scopes=Logits, so neither the rate nor trainable_scopes is shown to be the cause\.$/,
+    );
+    expect(alone.advice).toBe(
+      `Try trainable_scopes=${all} (trial 4's) at this trial's learning rate 0.01: then trainable_scopes is the only difference.`,
+    );
+  });
+
+  it("no-learning advice does not blame the optimizer's settings when trials of that optimizer learned", () => {
+    const p = (optimizer: string, learning_rate: number, frozen_layers: number) => ({
+      learning_rate,
+      optimizer,
+      frozen_layers,
+      opt_epsilon: 1,
+    });
+    const still = [{ layer: 'fc1', trainable: true, kernelMovement: 0.03, updateRatio: 0.002, biasMovement: 0.01 }];
+    const trials = [
+      trial(0, p('rmsprop', 0.003, 9), [0.55, 0.56, 0.565], still),
+      trial(1, p('rmsprop', 0.001, 2), [0.7, 0.75, 0.79]),
+      trial(2, p('sgd', 0.1, 3), [0.7, 0.74, 0.78]),
+      trial(3, p('rmsprop', 0.01, 1), [0.7, 0.74, 0.77]),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.verdict).toBe('no-learning');
+    expect(d.advice).not.toMatch(/epsilon/);
+    expect(d.advice).toMatch(
+      /^Trials with rmsprop learned on the same data, so its optimizer is not the cause on its own: trial 1 \(0\.79\) differs in /,
+    );
   });
 
   it('a NaN in the evaluation only (train_loss and weights finite) is not put on the rate; a NaN train_loss still is', () => {

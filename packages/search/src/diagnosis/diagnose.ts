@@ -3,7 +3,7 @@ import { chanceLevel, evaluationOnlyNonFinite, layerLabel, readEvidence, type Tr
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { objectiveUnits } from './objective-scale.ts';
 import { hasEpsilon, learningRateOf, optimizerOf } from './param-names.ts';
-import { clearlyAhead, heldBackByFreezing, type RatePosition, ratePosition, sameRate, unlearnedBelow } from './peers.ts';
+import { clearlyAhead, heldBackByChoice, heldBackByFreezing, type RatePosition, ratePosition, sameRate, unlearnedBelow } from './peers.ts';
 import {
   lower,
   lowestRateAlsoDiverged,
@@ -533,6 +533,12 @@ function judge(
   if (!sameAtHigher && !sameRateBetter && ((kernels ?? 0) >= t.largeKernels || (kernels !== undefined && peersLower))) {
     return tooHigh('too-high', `Learning rate too high: ${kernelText} from their starting values and ${reached} only.`);
   }
+  // Every clearly better trial also chose otherwise in something besides the rate: the rate is not shown to be the cause.
+  const heldByChoice =
+    !didLearn && value !== undefined
+      ? heldBackByChoice(trial, peers, objective.direction, value, t.clearlyBetter, learnedFloor)
+      : undefined;
+  if (kernels === undefined && (peersHigher || peersLower) && heldByChoice) return choiceVerdict(heldByChoice, reached, evidence, rate);
   if (kernels === undefined && peersHigher && rate !== undefined) {
     return {
       verdict: 'too-low',
@@ -576,30 +582,85 @@ function judge(
       suggestedLearningRate: range,
     };
   }
+  if (heldByChoice) return choiceVerdict(heldByChoice, reached, evidence, rate);
   const better =
     value === undefined ? [] : peers.filter((p) => p.id !== trial.id && isBetter(p.value, value, objective.direction, t.peerMargin));
+  const learnedBetter = better.filter((p) => learnedFloor === undefined || isBetter(p.value, learnedFloor, objective.direction, 0));
   // Trials of other optimizers that learned on the same data: the data is not the likelier cause.
   const optimizer = optimizerOf(trial);
   const otherOptimizers = [
     ...new Set(
-      better
-        .filter((p) => learnedFloor === undefined || isBetter(p.value, learnedFloor, objective.direction, 0))
-        .map((p) => optimizerOf(p))
-        .filter((o): o is string => o !== undefined && optimizer !== undefined && o !== optimizer),
+      learnedBetter.map((p) => optimizerOf(p)).filter((o): o is string => o !== undefined && optimizer !== undefined && o !== optimizer),
     ),
   ];
+  // Trials of its own optimizer that learned: its optimizer's settings are not what sets it apart, unless they differ.
+  const sameOptimizerLearned = optimizer !== undefined && learnedBetter.some((p) => optimizerOf(p) === optimizer);
+  const compare =
+    leader && leader.differs.length > 0
+      ? `trial ${leader.peer.number} (${val(leader.value)}) differs in ${leader.differs.join(', ')}`
+      : 'compare with the better trials of the study';
   return {
     verdict: 'no-learning',
     summary: `Not learning: ${reached}${e.kernels ? ` while ${kernelText}` : ''}; the evidence does not point at the rate.`,
     evidence,
-    advice:
-      otherOptimizers.length > 0
+    advice: sameOptimizerLearned
+      ? `Trials with ${optimizer} learned on the same data, so its optimizer is not the cause on its own: ${compare}.`
+      : otherOptimizers.length > 0
         ? `Trials with ${listSome(otherOptimizers, 3)} learned on the same data: check this trial's ${optimizer} settings` +
           `${largeEpsilon(trial.params, optimizer) ? ` (opt_epsilon ${trial.params.opt_epsilon}: an epsilon this large shrinks ${optimizer}'s steps far below its rate)` : ''}` +
           ' and what is frozen, or use theirs.'
         : better.length > 0
           ? 'Check what is frozen and the data; compare with the better trials of the study.'
           : 'Check what is frozen and the data: no trial of the study did better.',
+  };
+}
+
+/**
+ * A trial whose clearly better peers all chose otherwise in something besides the rate
+ * (heldBackByChoice): held back by that choice where peers sharing it did no better at other
+ * rates, else a difference the study cannot yet tell apart from the rate.
+ */
+function choiceVerdict(
+  held: NonNullable<ReturnType<typeof heldBackByChoice>>,
+  reached: string,
+  evidence: string[],
+  rate: number | undefined,
+): Diagnosis {
+  const { name, own, better, best, sameChoice } = held;
+  const values = [...new Set(better.map((p) => String(p.params[name])))];
+  const their =
+    `every trial that did clearly better (${better.length === 1 ? 'one' : better.length}, up to ${val(best.value as number)}) had ` +
+    `${name} ${listSome(values, 3)}, against this trial's ${own}`;
+  const copy = `${name}=${String(best.params[name])}`;
+  // At its own rate, the choice is the difference the better trials show.
+  if (rate !== undefined && better.every((p) => sameRate(learningRateOf(p) ?? Number.NaN, rate)))
+    return {
+      verdict: 'no-learning',
+      summary: `Held back by ${name}, not the learning rate: ${reached}; ${their}, at the same learning rate ${formatRate(rate)}.`,
+      evidence,
+      advice: `Try ${copy}, as trial ${best.number} (${val(best.value as number)}) did.`,
+    };
+  if (sameChoice.length > 0) {
+    const rates = sameChoice.map(learningRateOf).filter((r): r is number => r !== undefined);
+    const at = rates.length > 0 ? ` (learning rate${rates.length === 1 ? '' : 's'} ${rangeOf(rates)})` : '';
+    const others =
+      sameChoice.length === 1
+        ? `the one other trial with ${name}=${own}${at} did not do clearly better either`
+        : `none of the ${sameChoice.length} other trials with ${name}=${own}${at} did clearly better`;
+    return {
+      verdict: 'no-learning',
+      summary: `Held back by ${name}, not the learning rate: ${reached}; ${their}, and ${others}.`,
+      evidence,
+      advice: `Try ${copy}, as trial ${best.number} (${val(best.value as number)}) did.`,
+    };
+  }
+  return {
+    verdict: 'no-learning',
+    summary:
+      `Not learning, and this study cannot tell why: ${reached}; ${their}, and no other trial used ${name}=${own}, ` +
+      `so neither the rate nor ${name} is shown to be the cause.`,
+    evidence,
+    advice: `Try ${copy} (trial ${best.number}'s)${rate !== undefined ? ` at this trial's learning rate ${formatRate(rate)}` : ''}: then ${name} is the only difference.`,
   };
 }
 

@@ -33,9 +33,14 @@ export function learningRateOf(trial: { params: Params }): number | undefined {
   return typeof lr === 'number' && Number.isFinite(lr) && lr > 0 ? lr : undefined;
 }
 
+/** The name of the optimizer parameter among `params`, if there is one. */
+export function optimizerName(params: Params): string | undefined {
+  return named(params, 'optimizer', OPTIMIZER, 'string');
+}
+
 /** The trial's optimizer ('adam', 'sgd', …), under whichever of its names it goes by. */
 export function optimizerOf(trial: { params: Params }): string | undefined {
-  const name = named(trial.params, 'optimizer', OPTIMIZER, 'string');
+  const name = optimizerName(trial.params);
   return name === undefined ? undefined : (trial.params[name] as string);
 }
 

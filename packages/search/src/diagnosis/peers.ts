@@ -1,6 +1,6 @@
 import { type Direction, type TrialView, takesRank } from '@sweepd/core';
 import { divergence } from './evidence.ts';
-import { learningRateOf, optimizerOf } from './param-names.ts';
+import { learningRateOf, optimizerName, optimizerOf } from './param-names.ts';
 
 /**
  * Where a trial's learning rate sits against its peers': the rates of the trials of the same
@@ -161,6 +161,47 @@ export function heldBackByFreezing(
   const best = better.reduce((b, p) => (sign * ((p.value as number) - b) > 0 ? (p.value as number) : b), better[0]?.value as number);
   const betterRates = better.map(learningRateOf).filter((r): r is number => r !== undefined);
   return { frozen, betterFrozen, best, betterRates };
+}
+
+/**
+ * A choice other than the optimizer (a string or boolean parameter: TF-slim's trainable_scopes, a
+ * head type) in which every peer that did clearly better — by at least `gap`, and past
+ * `learnedFloor` — differs from the trial. With the rate, that is a second difference a comparison
+ * of rates cannot tell apart from it. `sameChoice` holds the ranked peers that share the trial's
+ * value, none of which did clearly better: at other rates, they show the choice, not the rate,
+ * holds it back; where there are none, the study cannot tell the two apart.
+ */
+export function heldBackByChoice(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  direction: Direction,
+  value: number,
+  gap: number,
+  learnedFloor: number | undefined,
+): { name: string; own: string; better: TrialView[]; best: TrialView; sameChoice: TrialView[] } | undefined {
+  const sign = direction === 'maximize' ? 1 : -1;
+  const ranked = peers.filter((p) => p.id !== trial.id && takesRank(p));
+  const better = ranked.filter(
+    (p) => sign * ((p.value as number) - value) >= gap && (learnedFloor === undefined || sign * ((p.value as number) - learnedFloor) > 0),
+  );
+  if (better.length === 0) return undefined;
+  // The optimizer is not among them: rates are compared within one optimizer already (ratePosition).
+  const optimizer = optimizerName(trial.params);
+  const choices = Object.keys(trial.params).filter(
+    (k) => k !== optimizer && (typeof trial.params[k] === 'string' || typeof trial.params[k] === 'boolean'),
+  );
+  const best = better.reduce((b, p) => (sign * ((p.value as number) - (b.value as number)) > 0 ? p : b));
+  let found: { name: string; own: string; better: TrialView[]; best: TrialView; sameChoice: TrialView[] } | undefined;
+  for (const name of choices) {
+    const own = trial.params[name];
+    if (!better.every((p) => p.params[name] !== undefined && p.params[name] !== own)) continue;
+    const sameChoice = ranked.filter((p) => p.params[name] === own);
+    const candidate = { name, own: String(own), better, best, sameChoice };
+    // The first such choice, preferring one that peers sharing it speak to.
+    if (sameChoice.length > 0) return candidate;
+    found ??= candidate;
+  }
+  return found;
 }
 
 /**
