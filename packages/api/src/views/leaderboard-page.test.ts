@@ -41,6 +41,26 @@ describe('leaderboard pages ranked by the store', () => {
         await s.finishTrials(created.map((t, i) => ({ trialId: t.id, state: i % 8 === 7 || i % 8 === 5 ? 'failed' : 'completed' })));
       });
 
+      it("lists each row's parameters in the spec's order, not the store's", async () => {
+        const s = await store;
+        const ordered = parseSpec({
+          ...spec,
+          name: `order-${direction}`,
+          space: {
+            zeta: { type: 'int', low: 0, high: 3 },
+            optimizer: { type: 'categorical', choices: ['adam', 'sgd'] },
+            lr: { type: 'float', low: 1e-5, high: 1e-1, log: true },
+          },
+        });
+        const study = await s.createStudy({ spec: ordered, specText: JSON.stringify(ordered) });
+        const [t] = await s.createTrials(study.id, [{ params: { lr: 0.01, optimizer: 'adam', zeta: 2 } }]);
+        await s.recordEpochs([{ trialId: t?.id as string, epoch: 1, metrics: { auc: 0.7 }, layers: [] }], ordered.objective);
+        const page = await s.leaderboardPage?.(study.id, direction, { limit: 5 });
+        if (!page) throw new Error('the drizzle store ranks in SQL: leaderboardPage must exist');
+        expect(Object.keys(storePageRows(page, ordered, 0)[0]?.params ?? {})).toEqual(['zeta', 'optimizer', 'lr']);
+        expect(Object.keys(leaderboard(await s.listTrials(study.id), ordered)[0]?.params ?? {})).toEqual(['zeta', 'optimizer', 'lr']);
+      });
+
       it('matches the in-memory leaderboard at every offset and limit', async () => {
         const s = await store;
         if (!s.leaderboardPage) throw new Error('the drizzle store ranks in SQL: leaderboardPage must exist');
