@@ -318,6 +318,11 @@ describe('dashboard', () => {
     expect(undrawn).toMatch(/started at zero .*: head \(/);
     expect(undrawn).toContain('Weights NaN or infinite, not drawn from then on: conv1 (from epoch 1).');
     expect(undrawn).not.toMatch(/conv1 \(‖ΔW‖/);
+    // A study completed before max_trials (its grid ran out) is at 100 % of the trials it had; a stopped one is not.
+    const planned = `import('/assets/format.js').then(({ plannedTrials }) => [
+      plannedTrials({ state: 'completed', budget: { max_trials: 20 }, counts: { completed: 6, stopped: 2, failed: 0 } }),
+      plannedTrials({ state: 'stopped', budget: { max_trials: 20 }, counts: { completed: 6, stopped: 2, failed: 0 } })])`;
+    expect(await page.evaluate(planned)).toEqual([8, 20]);
     // Values below 0.01 keep 3 significant digits: learning rates 0.00137 and 0.0014 differ.
     expect(
       await page.evaluate(`import('/assets/format.js').then(({ num }) => [num(0.00137), num(0.00391), num(0.0137), num(0.5)])`),
@@ -335,8 +340,10 @@ describe('dashboard', () => {
   it('pages the leaderboard: 50 rows a page from the stream, the next page from the route', async () => {
     expect(await finished(ids.many as string)).toBe('completed');
     const streams: string[] = [];
+    const studyReads: string[] = [];
     const listen = (r: { url(): string }) => {
       if (r.url().includes('/leaderboard')) streams.push(r.url());
+      else if (r.url().includes('/v1/studies/')) studyReads.push(r.url());
     };
     page.on('request', listen);
     await page.goto(`${daemon.url}/#/studies/${ids.many}`);
@@ -347,6 +354,9 @@ describe('dashboard', () => {
     expect(await page.$$('#leaderboard tbody tr')).toHaveLength(50);
     expect((await page.textContent('#page-info'))?.trim()).toBe('rows 1–50 of 120');
     expect(streams.some((u) => u.includes('/leaderboard/stream?rows=500'))).toBe(true);
+    // The whole study (for its answer) is read once on opening a finished study, not again for the stream's first event.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(studyReads.filter((u) => u.endsWith(`/v1/studies/${ids.many}`))).toHaveLength(1);
     await page.click('#page-next');
     await page.waitForFunction(
       () => (globalThis as unknown as PageGlobals).document.querySelector('#leaderboard tbody td')?.textContent === '51',

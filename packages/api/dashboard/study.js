@@ -2,7 +2,7 @@ import { follow, getJson, post } from './api.js';
 import { renderAnswer } from './answer.js';
 import { chartCard, color, makeChart, update, valueAxis } from './charts.js';
 import { fill, h, studyHref, trialHref } from './dom.js';
-import { num, param, studyState, trialState, when } from './format.js';
+import { num, param, plannedTrials, studyState, trialState, when } from './format.js';
 
 /** Leaderboard rows per page. */
 const PAGE = 50;
@@ -10,6 +10,11 @@ const PAGE = 50;
 const DRAWN = 500;
 /** The least time between two reads of the whole study for its answer card. */
 const ANSWER_EVERY_MS = 3_000;
+
+/** What the answer card depends on: when it changes, the answer is read again. */
+function answerKeyOf(state, finished, bestNumber, bestValue) {
+  return `${state}:${finished}:${bestNumber}:${bestValue}`;
+}
 
 /**
  * One study: header, the search charts and a paged leaderboard, fed by the SSE stream. The
@@ -29,7 +34,10 @@ export async function studyPage(app, ctx, id, signal) {
   // What the user came for, first: the best config against their own (the spec's baseline), and why.
   const answerCard = h('section', { class: 'card answer', id: 'study-answer' });
   renderAnswer(answerCard, study.answer, study);
-  let answerKey = '';
+  // The answer just read is that of this state, these finished trials and this best: the stream's
+  // first event, which says the same, does not read the whole study again.
+  const finishedOf = (counts) => (counts.completed ?? 0) + (counts.stopped ?? 0) + (counts.failed ?? 0);
+  let answerKey = answerKeyOf(study.state, finishedOf(study.counts), study.best?.trial, study.best?.value);
   // The whole study, for its answer: it weighs every trial (a quarter second at 2,000), so it is
   // read at most once every ANSWER_EVERY_MS and never twice at once, however fast trials end.
   const readAnswer = throttled(
@@ -130,7 +138,7 @@ export async function studyPage(app, ctx, id, signal) {
     renderHeader(header, board, study, ctx);
     void showPage();
     // The answer is re-read when a trial ends or the best moves; a failed read keeps the last one shown.
-    const key = `${board.study.state}:${board.progress.finished}:${board.rows[0]?.number}:${board.rows[0]?.value}`;
+    const key = answerKeyOf(board.study.state, board.progress.finished, board.rows[0]?.number, board.rows[0]?.value);
     if (key !== answerKey) {
       answerKey = key;
       readAnswer();
@@ -214,7 +222,7 @@ export async function studyPage(app, ctx, id, signal) {
 
 function renderHeader(el, board, study, ctx) {
   const s = board.study;
-  const total = s.budget.max_trials;
+  const total = plannedTrials(s);
   const fraction = Math.min(1, board.progress.epochsDone / Math.max(1, total * s.budget.max_epochs));
   const stop = h('button', { type: 'button', id: 'stop-study' }, 'stop study');
   stop.hidden = s.state !== 'running';

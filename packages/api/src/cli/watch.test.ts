@@ -38,6 +38,16 @@ describe('watch screen', () => {
     expect(progress(4, 12)).toMatch(/ 100% · 4\/4 trials/);
   });
 
+  it('a study completed before max_trials (its grid ran out) reads 100 %, of the trials it had', () => {
+    const done = board('completed', 0, true);
+    const grid = {
+      ...done,
+      study: { ...done.study, budget: { max_trials: 20, max_epochs: 3 } },
+      progress: { finished: 4, epochsDone: 12 },
+    };
+    expect(drawScreen(grid, 20, 1000).split('\n')[1]).toMatch(/ 100% · 4\/4 trials/);
+  });
+
   it('gives no ETA while no trial runs (no worker serves the pool now)', () => {
     const line = (running: number) =>
       drawScreen(

@@ -97,7 +97,8 @@ export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJ
 /** The whole screen for a TTY: progress and ETA on top, the table below (at most `rows` lines in all). */
 export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): string {
   const { study } = board;
-  const total = study.budget.max_trials;
+  // A completed study ran every trial it will: its search ran out (a grid) before max_trials.
+  const total = study.state === 'completed' ? Math.max(1, trialsOf(study.counts)) : study.budget.max_trials;
   const { finished, epochsDone } = board.progress;
   const fraction = Math.min(1, epochsDone / Math.max(1, total * study.budget.max_epochs));
   const elapsed = (now - Date.parse(study.createdAt)) / 1000;
@@ -151,4 +152,8 @@ export function formatDuration(seconds: number): string {
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
   return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+function trialsOf(counts: Readonly<Record<string, number>>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
 }
