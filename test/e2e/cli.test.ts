@@ -146,6 +146,16 @@ describe('sweepd CLI', () => {
     const stateAt = lines[0]?.indexOf('state') ?? -1;
     for (const l of lines.slice(1)) expect(l.slice(stateAt)).toMatch(/^(running|completed|stopped|failed) /);
 
+    // The leaderboard whole, and a page of it.
+    const board = await sweepd(['leaderboard', done]);
+    expect(board.code, board.stderr).toBe(0);
+    const rowsOf = (text: string) => text.trimEnd().split('\n').slice(1); // below the header
+    expect(rowsOf(board.stdout)).toHaveLength(4);
+    const page = await sweepd(['leaderboard', done, '--limit', '2', '--offset', '1']);
+    expect(page.code, page.stderr).toBe(0);
+    expect(rowsOf(page.stdout)).toEqual([...rowsOf(board.stdout).slice(1, 3), '… 1 more']);
+    expect((await sweepd(['leaderboard', done, '--limit', 'x'])).code).toBe(2);
+
     const watch = await sweepd(['watch', done]);
     expect(watch.code).toBe(0);
     expect(watch.stdout.trim().split('\n').at(-1)).toBe(`study ${done} completed`);

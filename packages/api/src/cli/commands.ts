@@ -226,15 +226,24 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       return 0;
     }
     case 'leaderboard': {
-      const { values, positionals } = parse(args, clientOptions, 1);
+      const { values, positionals } = parse(args, { ...clientOptions, limit: { type: 'string' }, offset: { type: 'string' } }, 1);
       if (!positionals[0]) throw new UsageError('leaderboard needs a study ID');
+      // A page of a large study (the route's own paging), not all 100,000 rows.
+      const limit = intOption(values.limit, 'limit');
+      const offset = intOption(values.offset, 'offset') ?? 0;
+      const query = new URLSearchParams({
+        ...(limit !== undefined && { limit: String(limit) }),
+        ...(offset > 0 && { offset: String(offset) }),
+      });
       const board = await client(values).json<{ rows: LeaderboardRow[]; columns: string[]; total: number }>(
         'GET',
-        `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard`,
+        `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard${query.size > 0 ? `?${query}` : ''}`,
       );
       // Cut to fit a terminal; whole where the output is piped or saved.
       const reasonWidth = process.stdout.isTTY ? 60 : Number.POSITIVE_INFINITY;
-      process.stdout.write(`${renderLeaderboard(board.rows, { columns: board.columns, total: board.total, reasonWidth })}\n`);
+      // "… N more": the rows after this page.
+      const total = Math.max(board.rows.length, board.total - offset);
+      process.stdout.write(`${renderLeaderboard(board.rows, { columns: board.columns, total, reasonWidth })}\n`);
       return 0;
     }
     case 'trial': {
