@@ -20,6 +20,7 @@ import { isLoopback } from './http/auth.ts';
 import { LeaderboardHub } from './live/hub.ts';
 import { connectNats, natsPrefix } from './nats.ts';
 import { DaemonMetrics } from './ops/metrics.ts';
+import { SettledTrials } from './views/settled-trials.ts';
 
 /** How long a stopping daemon lets its HTTP connections end on their own before it closes them. */
 const SHUTDOWN_GRACE_MS = 2_000;
@@ -154,11 +155,12 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     }
     await engine.start();
 
-    const hub = new LeaderboardHub({ store, events: engine.events, live: engine, log, coalesceMs: options.sseCoalesceMs });
+    const settled = new SettledTrials(store);
+    const hub = new LeaderboardHub({ store, events: engine.events, live: engine, log, coalesceMs: options.sseCoalesceMs, settled });
     const metrics = new DaemonMetrics({ store, events: engine.events, workers, sseClients: () => hub.clientCount });
     closers.unshift(async () => metrics.close());
     const loopbackHostsOnly = !options.token && isLoopback(host);
-    const app = createApp({ store, engine, hub, metrics, token: options.token, loopbackHostsOnly, log });
+    const app = createApp({ store, engine, hub, metrics, settled, token: options.token, loopbackHostsOnly, log });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: host }, () => resolve(s));
       s.once('error', reject);

@@ -4,6 +4,7 @@ import type { StudyEngine } from '@sweepd/search';
 import { HTTPException } from 'hono/http-exception';
 import { LeaderboardHub } from '../live/hub.ts';
 import { DaemonMetrics } from '../ops/metrics.ts';
+import { SettledTrials } from '../views/settled-trials.ts';
 import { bearerAuth } from './auth.ts';
 import { loopbackHostOnly, sameOriginOnly } from './browser-guard.ts';
 import type { Api } from './deps.ts';
@@ -25,6 +26,8 @@ export interface AppDeps {
   loopbackHostsOnly?: boolean;
   /** Created from engine.events when not given (then they live as long as the engine). */
   hub?: LeaderboardHub;
+  /** Shared with the hub when given; made here when not. */
+  settled?: SettledTrials;
   metrics?: DaemonMetrics;
   log?: Logger;
 }
@@ -32,10 +35,11 @@ export interface AppDeps {
 /** The HTTP surface: REST under /v1, the live stream, /metrics, /openapi.json, /healthz and the dashboard. */
 export function createApp(deps: AppDeps): Api {
   const log = deps.log ?? silentLogger;
-  const hub = deps.hub ?? new LeaderboardHub({ store: deps.store, events: deps.engine.events, live: deps.engine, log });
+  const settled = deps.settled ?? new SettledTrials(deps.store);
+  const hub = deps.hub ?? new LeaderboardHub({ store: deps.store, events: deps.engine.events, live: deps.engine, log, settled });
   const metrics =
     deps.metrics ?? new DaemonMetrics({ store: deps.store, events: deps.engine.events, workers: 0, sseClients: () => hub.clientCount });
-  const routeDeps = { store: deps.store, engine: deps.engine, hub, metrics };
+  const routeDeps = { store: deps.store, engine: deps.engine, hub, metrics, settled };
   // Not strict: a trailing slash names the same resource (/v1/studies/ is /v1/studies).
   const app: Api = new OpenAPIHono({ defaultHook: validationHook, strict: false });
 

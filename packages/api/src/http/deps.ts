@@ -2,6 +2,7 @@ import type { OpenAPIHono, RouteConfig } from '@hono/zod-openapi';
 import type { Store } from '@sweepd/core';
 import type { StudyEngine } from '@sweepd/search';
 import type { LeaderboardHub } from '../live/hub.ts';
+import type { SettledTrials } from '../views/settled-trials.ts';
 import type { DaemonMetrics } from '../ops/metrics.ts';
 
 export interface RouteDeps {
@@ -9,6 +10,8 @@ export interface RouteDeps {
   engine: StudyEngine;
   hub: LeaderboardHub;
   metrics: DaemonMetrics;
+  /** A study's trials, kept once it has settled: read through this, not store.listTrials. */
+  settled: SettledTrials;
 }
 
 export type Api = OpenAPIHono;

@@ -1,8 +1,9 @@
-import type { Store, StudyRecord, StudySummary, TrialRecord, TrialState, TrialView } from '@sweepd/core';
+import type { StudyRecord, StudySummary, TrialRecord, TrialState, TrialView } from '@sweepd/core';
 import { type DiagnosisObjective, diagnoseTrial } from '@sweepd/search';
 import { studyAnswer } from './answer.ts';
 import { bestConfig } from './export.ts';
 import { paramColumns, withParamsInOrder } from './leaderboard.ts';
+import type { SettledTrials } from './settled-trials.ts';
 
 export type TrialCounts = Record<TrialState, number>;
 
@@ -75,6 +76,7 @@ export function trialView(
   };
 }
 
-export async function loadStudyView(store: Store, study: StudyRecord) {
-  return studyView(study, await store.listTrials(study.id));
+/** `study` as read before this call, its trials read through `settled` (kept once the study has settled). */
+export async function loadStudyView(settled: SettledTrials, study: StudyRecord) {
+  return studyView(study, await settled.of(study));
 }

@@ -70,13 +70,13 @@ const exportRoute = createRoute({
   },
 });
 
-export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
+export function resultRoutes(app: Api, { store, engine, settled }: RouteDeps): void {
   app.openapi(leaderboardRoute, async (c) => {
     const study = await findStudy(store, c.req.valid('param').id);
     const { limit, offset } = c.req.valid('query');
     // A store that ranks in SQL reads only the page (100,000-trial studies); otherwise rank in memory.
     const ranked = await store.leaderboardPage?.(study.id, study.spec.objective.direction, { limit, offset });
-    const all = ranked ? undefined : leaderboard(await store.listTrials(study.id), study.spec);
+    const all = ranked ? undefined : leaderboard(await settled.of(study), study.spec);
     const rows = ranked ? storePageRows(ranked, study.spec, offset ?? 0) : leaderboardPage(all ?? [], { limit, offset });
     return c.json(
       {
@@ -99,7 +99,7 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
     if (!trial) throw new HttpError(404, `study ${study.id} has no trial ${n}`);
     const view = trialView(trial, {
       objective: diagnosisObjective(study.spec),
-      peers: await store.listTrials(study.id),
+      peers: await settled.of(study),
       order: paramColumns(study),
     });
     return c.json(JSON.parse(JSON.stringify(view)), 200);
@@ -119,7 +119,7 @@ export function resultRoutes(app: Api, { store, engine }: RouteDeps): void {
   app.openapi(exportRoute, async (c) => {
     const { format } = c.req.valid('query');
     const study = await findStudy(store, c.req.valid('param').id);
-    const trials = await store.listTrials(study.id);
+    const trials = await settled.of(study);
     const found = bestConfig(study, trials);
     // Beside the config, why it is not one to take as it is, where the answer says so.
     const caveat = found && studyAnswer(study.spec, study.state, trials, paramColumns(study)).caveat;

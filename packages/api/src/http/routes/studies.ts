@@ -72,7 +72,7 @@ const stopRoute = createRoute({
   },
 });
 
-export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
+export function studyRoutes(app: Api, { store, engine, settled }: RouteDeps): void {
   app.post(
     documentRoute(app, submitRoute),
     bodyLimit({
@@ -94,7 +94,7 @@ export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
       try {
         const { study, created } = await engine.submitStudy(text, key);
         const warning = await engine.poolWarning(study.spec.trainer.pool);
-        const body = { ...(await loadStudyView(store, study)), ...(warning ? { warnings: [warning] } : {}) };
+        const body = { ...(await loadStudyView(settled, study)), ...(warning ? { warnings: [warning] } : {}) };
         return c.json(body, created ? 201 : 200, { location: `/v1/studies/${study.id}` });
       } catch (err) {
         if (err instanceof SpecError) throw new HttpError(400, 'invalid spec', { problems: firstProblems(err.problems) });
@@ -109,13 +109,13 @@ export function studyRoutes(app: Api, { store, engine }: RouteDeps): void {
 
   app.openapi(listRoute, async (c) => c.json({ studies: (await store.listStudies()).map(summaryView) }, 200));
 
-  app.openapi(getRoute, async (c) => c.json(await loadStudyView(store, await findStudy(store, c.req.valid('param').id)), 200));
+  app.openapi(getRoute, async (c) => c.json(await loadStudyView(settled, await findStudy(store, c.req.valid('param').id)), 200));
 
   app.openapi(stopRoute, async (c) => {
     const study = await findStudy(store, c.req.valid('param').id);
     if (!(await engine.stopStudy(study.id)))
       throw new HttpError(409, `study ${study.id} has already ended (${study.state}): only a running study can be stopped`);
-    return c.json(await loadStudyView(store, await findStudy(store, study.id)), 200);
+    return c.json(await loadStudyView(settled, await findStudy(store, study.id)), 200);
   });
 }
 
