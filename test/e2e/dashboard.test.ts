@@ -209,6 +209,8 @@ describe('dashboard', () => {
     expect(page.url()).not.toContain(TOKEN);
     const names = await page.$$eval('#studies tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
     expect(names).toEqual(expect.arrayContaining(['dash-sim', 'dash-tfjs']));
+    // Newest first: dash-tfjs was submitted after dash-sim.
+    expect(names.indexOf('dash-tfjs')).toBeLessThan(names.indexOf('dash-sim'));
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-studies.png'), fullPage: true });
   });
 

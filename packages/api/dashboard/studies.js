@@ -18,7 +18,8 @@ export async function studiesPage(app, ctx, signal) {
       if (signal.aborted) return;
       continue;
     }
-    const rows = studies.map((s) => {
+    // Newest first: the study just submitted is at the top, not under hundreds of older ones.
+    const rows = [...studies].reverse().map((s) => {
       const done = ['completed', 'stopped', 'failed'].reduce((n, k) => n + (s.counts[k] ?? 0), 0);
       const failed = s.counts.failed ?? 0;
       return h(
