@@ -8,6 +8,10 @@ import type { CommandOptions } from './options.ts';
 export const SCRIPT_FILE = /\.(py|js|mjs|cjs|ts|sh|r|jl|rb|pl)$/i;
 /** Options after which an argument is code or a module name, not a file. */
 export const CODE_FLAGS = new Set(['-c', '-m', '-e', '--eval', '-p', '--print']);
+/** Shells whose `-c` code is read for the scripts it runs (the `sh -c 'exec python3 train.py … "$@"'` form). */
+const SHELLS = /^(sh|bash|dash|zsh|ksh)$/;
+/** Interpreters whose first argument that is not an option is the script they run. */
+const INTERPRETERS = /^(python[\d.]*|bash|sh|node|Rscript|julia|ruby|perl)$/;
 
 /**
  * Where the workers see the daemon's files (the embedded daemon's own workers): the working
@@ -30,8 +34,16 @@ export function missingFiles(options: CommandOptions, ctx: RunnerCheckContext): 
       });
   }
   options.command.forEach((arg, i) => {
-    if (placeholdersIn(arg).length > 0 || (i > 0 && CODE_FLAGS.has(options.command[i - 1] as string))) return;
     const at = `trainer.options.command.${i}`;
+    if (i > 0 && options.command[i - 1] === '-c' && SHELLS.test(path.basename(options.command[0] as string))) {
+      for (const script of scriptsRunBy(arg)) {
+        const file = path.isAbsolute(script) ? script : cwd !== undefined ? path.resolve(cwd, script) : undefined;
+        if (file !== undefined && !existsSync(file))
+          problems.push({ path: at, message: `the shell code runs ${script}, but there is no file at ${file}` });
+      }
+      return;
+    }
+    if (placeholdersIn(arg).length > 0 || (i > 0 && CODE_FLAGS.has(options.command[i - 1] as string))) return;
     if (i === 0 && !arg.includes('/')) {
       const searched = options.env.PATH ?? process.env.PATH ?? '';
       if (!onPath(arg, searched))
@@ -47,6 +59,26 @@ export function missingFiles(options: CommandOptions, ctx: RunnerCheckContext): 
     if (file !== undefined && !existsSync(file)) problems.push({ path: at, message: `no file at ${file}` });
   });
   return problems;
+}
+
+/**
+ * The script files a shell's code hands to an interpreter by a plain name (`exec python3 -u
+ * train.py --flag "$@"` → train.py): the first argument after `python3`, `bash`, `node`, … that is
+ * not an option. A name built by the shell (a variable, a quote, a glob) is left alone: only the
+ * shell knows it.
+ */
+export function scriptsRunBy(code: string): string[] {
+  const words = code.split(/[\s;&|()]+/).filter(Boolean);
+  const scripts: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (!INTERPRETERS.test(path.basename(words[i] as string))) continue;
+    let j = i + 1;
+    while (j < words.length && (words[j] as string).startsWith('-') && !CODE_FLAGS.has(words[j] as string)) j++;
+    const word = words[j];
+    if (word === undefined || CODE_FLAGS.has(word) || /[$`'"*?[\]{}~]/.test(word) || !SCRIPT_FILE.test(word)) continue;
+    scripts.push(word);
+  }
+  return scripts;
 }
 
 function isDirectory(dir: string): boolean {

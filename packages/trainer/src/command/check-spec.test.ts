@@ -128,6 +128,17 @@ describe('command runner: checkSpec', () => {
         message: `${path.join(dir, 'nonexistent')} is not a directory (a relative cwd is read from the daemon's working directory, ${dir})`,
       },
     ]);
+    // A shell's -c code: the script it hands python3 by a plain name is looked up too (the TF-slim example's form).
+    const shell = (code: string) => problems({ options: { command: ['sh', '-c', code, 'x'], cwd: 'proj' } }, local);
+    expect(shell('exec python3 train.py --train_dir="$SWEEPD_TRIAL_DIR/train" "$@"')).toEqual([]);
+    expect(shell('exec python3 -u trian.py "$@"')).toEqual([
+      {
+        path: 'trainer.options.command.2',
+        message: `the shell code runs trian.py, but there is no file at ${path.join(dir, 'proj', 'trian.py')}`,
+      },
+    ]);
+    // Names the shell builds, code for python itself, and no interpreter at all: nothing to look up.
+    expect(shell('python3 "$SCRIPT" && python3 -c "import x" && ./run.sh; echo t*.py')).toEqual([]);
     // The PATH the script gets from trainer.options.env is the one searched.
     expect(problems({ options: { command: ['python3', '-c', 'pass'], env: { PATH: dir } } }, local)).toHaveLength(1);
     // Remote workers may see other files: nothing is looked up.
