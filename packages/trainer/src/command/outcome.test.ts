@@ -14,6 +14,7 @@ function sinkOf(over: Partial<EndFacts['sink']>): EndFacts['sink'] {
     epochsReported: 0,
     lastEpoch: 0,
     noAucClasses: [],
+    unmappedScalars: [],
     ...over,
   };
 }

@@ -20,6 +20,7 @@ export interface EndFacts {
     | 'lastEpoch'
     | 'beyondBudget'
     | 'unprefixed'
+    | 'unmappedScalars'
   >;
   stderrTail: readonly string[];
   objective: string;
@@ -125,8 +126,18 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
       f.sink.unprefixed > 0
         ? `; ${f.sink.unprefixed} stdout line(s) looked like reports but lack the '@sweepd ' prefix, so they were not read`
         : '';
+    // A tag mapped under another name than the event files have (eval/AUC for TF-slim's eval/eval/AUC): name what is there.
+    const tags = f.sink.unmappedScalars;
+    const unmapped =
+      tags.length > 0
+        ? `; the event files also hold scalars that tensorboard.tags does not map: ${tags.slice(0, 5).join(', ')}${tags.length > 5 ? ` and ${tags.length - 5} more` : ''}`
+        : '';
     return failed(
-      objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported, f.sink.noAucClasses) + refused + unread + unprefixed,
+      objectiveNeverReported(f.objective, f.sink.metricsSeen, f.sink.epochsReported, f.sink.noAucClasses) +
+        refused +
+        unread +
+        unprefixed +
+        unmapped,
     );
   }
   // Completed, but some of what it wrote was refused (an epoch 0, a line without "sweepd": 1): say so.

@@ -18,6 +18,8 @@ export class ReportSink {
   readonly readProblemExamples: string[] = [];
   /** Every metric name any epoch reported. */
   readonly metricsSeen = new Set<string>();
+  /** Scalars the TensorBoard reader found but `tensorboard.tags` does not map (from its epochs' notes): where a missing objective may be. */
+  readonly unmappedScalars: string[] = [];
   /** The classes the last epoch noted as having no AUC (auc_undefined_classes). */
   noAucClasses: string[] = [];
   epochsReported = 0;
@@ -79,6 +81,7 @@ export class ReportSink {
     this.epochsReported++;
     this.lastEpoch = Math.max(this.lastEpoch, epoch.epoch);
     for (const name of Object.keys(epoch.metrics)) this.metricsSeen.add(name);
+    for (const tag of unmappedScalarsOf(epoch.notes)) if (!this.unmappedScalars.includes(tag)) this.unmappedScalars.push(tag);
     if (epoch.epoch >= this.lastEpoch) this.noAucClasses = noAucClasses(epoch.notes);
     this.chain = this.chain.then(() =>
       this.forward(epoch).catch((err: unknown) => {
@@ -92,4 +95,11 @@ export class ReportSink {
     await this.chain;
     if (this.failure !== undefined) throw this.failure;
   }
+}
+
+/** The scalar tags an epoch's notes list as unmapped (`tensorboard.unmappedTags`: "<run>/<tag> (scalar)"). */
+function unmappedScalarsOf(notes: EpochRecord['notes']): string[] {
+  const tags = (notes?.tensorboard as { unmappedTags?: unknown } | undefined)?.unmappedTags;
+  if (!Array.isArray(tags)) return [];
+  return tags.filter((t): t is string => typeof t === 'string' && t.endsWith(' (scalar)')).map((t) => t.slice(0, -' (scalar)'.length));
 }

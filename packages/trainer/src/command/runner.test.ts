@@ -198,6 +198,18 @@ describe('command runner, with real processes', () => {
     expect(epochs[0]?.layers.find((l) => l.layer === 'InceptionV4/Conv2d_1a_3x3')?.std).toBeGreaterThan(0);
   }, 30_000);
 
+  it('an objective mapped under a tag the event files lack: the failure names the scalars they hold unmapped', async () => {
+    const events = fileURLToPath(new URL('../tensorboard/fixtures/tf1', import.meta.url));
+    const copy = 'import os, shutil, sys; shutil.copytree(sys.argv[1], os.path.join(os.environ["SWEEPD_TRIAL_DIR"], "tb"))';
+    const tags = { 'eval/AUC': 'val_auc_macro', 'train/losses/total_loss': 'train_loss' }; // TF-slim's eval run is eval/eval/AUC
+    const j = job({}, { command: ['python3', '-c', copy, events], args: 'none', tensorboard: { dir: 'tb', steps_per_epoch: 10, tags } });
+    const outcome = await runner.run(j, { signal: new AbortController().signal, report: async () => {}, log: () => {} });
+    expect(outcome.state).toBe('failed');
+    expect(outcome.reason).toMatch(
+      /^objective metric 'val_auc_macro' was never reported; reported: train_loss; the event files also hold scalars that tensorboard\.tags does not map: .*eval\/eval\/AUC/,
+    );
+  }, 30_000);
+
   it('a script that trains past budget.max_epochs is stopped there, completed, its later epochs not recorded', async () => {
     const script = [
       'import json, os, time',
