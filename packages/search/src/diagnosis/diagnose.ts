@@ -657,8 +657,8 @@ function choiceVerdict(
   return {
     verdict: 'no-learning',
     summary:
-      `Not learning, and this study cannot tell why: ${reached}; ${their}, and no other trial used ${name}=${own}, ` +
-      `so neither the rate nor ${name} is shown to be the cause.`,
+      `Not learning, and this study cannot tell why: ${reached}; ${their}, and no other trial with ${name}=${own} ran at ` +
+      `rates like theirs, so neither the rate nor ${name} is shown to be the cause.`,
     evidence,
     advice: `Try ${copy} (trial ${best.number}'s)${rate !== undefined ? ` at this trial's learning rate ${formatRate(rate)}` : ''}: then ${name} is the only difference.`,
   };

@@ -168,8 +168,9 @@ export function heldBackByFreezing(
  * head type) in which every peer that did clearly better — by at least `gap`, and past
  * `learnedFloor` — differs from the trial. With the rate, that is a second difference a comparison
  * of rates cannot tell apart from it. `sameChoice` holds the ranked peers that share the trial's
- * value, none of which did clearly better: at other rates, they show the choice, not the rate,
- * holds it back; where there are none, the study cannot tell the two apart.
+ * value at a rate on the better trials' side of its own (lower where they ran lower; rates of its
+ * optimizer's better trials where there are any), none of which did clearly better: they show the
+ * choice, not the rate, holds it back. Where there are none, the study cannot tell the two apart.
  */
 export function heldBackByChoice(
   trial: TrialView,
@@ -191,17 +192,36 @@ export function heldBackByChoice(
     (k) => k !== optimizer && (typeof trial.params[k] === 'string' || typeof trial.params[k] === 'boolean'),
   );
   const best = better.reduce((b, p) => (sign * ((p.value as number) - (b.value as number)) > 0 ? p : b));
+  const towardBetter = towardRates(trial, better);
   let found: { name: string; own: string; better: TrialView[]; best: TrialView; sameChoice: TrialView[] } | undefined;
   for (const name of choices) {
     const own = trial.params[name];
     if (!better.every((p) => p.params[name] !== undefined && p.params[name] !== own)) continue;
-    const sameChoice = ranked.filter((p) => p.params[name] === own);
+    const sameChoice = ranked.filter((p) => p.params[name] === own && towardBetter(p));
     const candidate = { name, own: String(own), better, best, sameChoice };
     // The first such choice, preferring one that peers sharing it speak to.
     if (sameChoice.length > 0) return candidate;
     found ??= candidate;
   }
   return found;
+}
+
+/**
+ * Whether a peer ran at a rate on the side of the trial's own where `better` ran (of its optimizer,
+ * where any of them share it): a look-alike there that did no better speaks against the rate.
+ */
+function towardRates(trial: TrialView, better: readonly TrialView[]): (p: TrialView) => boolean {
+  const rate = learningRateOf(trial);
+  if (rate === undefined) return () => true;
+  const optimizer = optimizerOf(trial);
+  const own = better.filter((p) => optimizer !== undefined && optimizerOf(p) === optimizer);
+  const rates = (own.length > 0 ? own : better).map(learningRateOf).filter((r): r is number => r !== undefined && !sameRate(r, rate));
+  const lower = rates.some((r) => r < rate);
+  const higher = rates.some((r) => r > rate);
+  return (p) => {
+    const r = learningRateOf(p);
+    return r !== undefined && !sameRate(r, rate) && ((lower && r < rate) || (higher && r > rate));
+  };
 }
 
 /**
