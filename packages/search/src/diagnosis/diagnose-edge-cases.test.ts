@@ -473,7 +473,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const constant = diagnoseTrial(trials[2] as TrialView, trials, auc);
     expect(constant.verdict).toBe('no-learning');
     expect(constant.summary).toBe(
-      "Held back by score_mode, not the learning rate: val_auc_macro reached 0.5; every trial that did clearly better (3, up to 0.862) had score_mode logits, probs, nan, against this trial's const, at the same learning rate 0.02.",
+      "Held back by score_mode, not the learning rate: val_auc_macro reached 0.5; every trial that did clearly better (3, up to 0.862) had score_mode logits, probs, nan, against this trial's const, and trial 0 (0.862) did so at the same learning rate (0.02).",
     );
     expect(constant.suggestedLearningRate).toBeUndefined();
     const nan = diagnoseTrial(trials[3] as TrialView, trials, auc);
@@ -513,7 +513,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const baseline = diagnoseTrial(trials[0] as TrialView, trials, auc);
     expect(baseline.verdict).toBe('no-learning');
     expect(baseline.summary).toBe(
-      "Held back by trainable_scopes, not the learning rate: val_auc_macro reached 0.587; every trial that did clearly better (4, up to 0.791) had trainable_scopes Conv2d_1a_3x3,Conv2d_2a_3x3,Conv2d_3a_3x3,Logits, Conv2d_3a_3x3,Logits, against this trial's Logits, and the one other trial with trainable_scopes=Logits (learning rate 0.0043) did not do clearly better either.",
+      "Held back by trainable_scopes, not the learning rate: val_auc_macro reached 0.587; every trial that did clearly better (4, up to 0.791) had trainable_scopes Conv2d_1a_3x3,Conv2d_2a_3x3,Conv2d_3a_3x3,Logits, Conv2d_3a_3x3,Logits, against this trial's Logits, and the one other rmsprop trial with trainable_scopes=Logits (learning rate 0.0043) did not do clearly better either.",
     );
     expect(baseline.advice).toBe(`Try trainable_scopes=${all}, as trial 4 (0.791) did.`);
     expect(baseline.suggestedLearningRate).toBeUndefined();
@@ -522,14 +522,24 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     // Logits trial ran higher (0.01), so nothing shows what Logits does at their rates; not "check rmsprop's epsilon"
     // either, while rmsprop trials at epsilon 1 learned.
     expect(lower.summary).toMatch(
-      /^Not learning, and this study cannot tell why: .* no other trial with trainable_scopes=Logits ran at rates like theirs, so neither the rate nor trainable_scopes is shown to be the cause\.$/,
+      /^Not learning, and this study cannot tell why: .* no other rmsprop trial with trainable_scopes=Logits ran at rates like theirs, so neither the rate nor trainable_scopes is shown to be the cause\.$/,
     );
     expect(lower.advice).not.toMatch(/epsilon/);
     // Alone in its choice, at another rate than the better trials: the study cannot tell the two apart, and says so.
     const alone = diagnoseTrial(trials[0] as TrialView, trials.slice(0, 4), auc);
     expect(alone.summary).toMatch(
-      /^Not learning, and this study cannot tell why: .* no other trial with trainable_scopes=Logits ran at rates like theirs, so neither the rate nor trainable_scopes is shown to be the cause\.$/,
+      /^Not learning, and this study cannot tell why: .* no other rmsprop trial with trainable_scopes=Logits ran at rates like theirs, so neither the rate nor trainable_scopes is shown to be the cause\.$/,
     );
+    // A better trial of its optimizer at about its own rate (0.0041 against 0.0043), other scopes: the scopes are the difference.
+    const twin = trial(7, p('rmsprop', 0.0041, all), [0.7, 0.77, 0.79], layers(true));
+    const atOwnRate = diagnoseTrial(trials[4] as TrialView, [...trials, twin], auc);
+    expect(atOwnRate.summary).toMatch(
+      /^Held back by trainable_scopes, not the learning rate: .*, and trial 7 \(0\.79\) did so at about the same learning rate \(0\.0041\)\.$/,
+    );
+    expect(atOwnRate.advice).toBe(`Try trainable_scopes=${all}, as trial 7 did at this rate.`);
+    // Look-alikes of another optimizer say nothing of this one's rate: sgd at 1e-4 with Logits, against rmsprop's.
+    const sgdLow = trial(8, p('sgd', 1e-4, 'Logits'), [0.61, 0.61, 0.61], layers(false));
+    expect(diagnoseTrial(sgdLow, [...trials, sgdLow], auc).summary).toMatch(/^Not learning, and this study cannot tell why: /);
     // A look-alike only on the other side of its rate (higher, where the better trials ran lower) tells nothing either.
     const higher = { ...(trials[4] as TrialView), params: { ...(trials[4] as TrialView).params, learning_rate: 0.05 } };
     const sideways = diagnoseTrial(trials[0] as TrialView, [...trials.slice(0, 4), higher], auc);

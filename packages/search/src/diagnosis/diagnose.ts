@@ -3,7 +3,16 @@ import { chanceLevel, evaluationOnlyNonFinite, layerLabel, readEvidence, type Tr
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { objectiveUnits } from './objective-scale.ts';
 import { hasEpsilon, learningRateOf, optimizerOf } from './param-names.ts';
-import { clearlyAhead, heldBackByChoice, heldBackByFreezing, type RatePosition, ratePosition, sameRate, unlearnedBelow } from './peers.ts';
+import {
+  clearlyAhead,
+  type HeldBackByChoice,
+  heldBackByChoice,
+  heldBackByFreezing,
+  type RatePosition,
+  ratePosition,
+  sameRate,
+  unlearnedBelow,
+} from './peers.ts';
 import {
   lower,
   lowestRateAlsoDiverged,
@@ -620,33 +629,34 @@ function judge(
  * (heldBackByChoice): held back by that choice where peers sharing it did no better at other
  * rates, else a difference the study cannot yet tell apart from the rate.
  */
-function choiceVerdict(
-  held: NonNullable<ReturnType<typeof heldBackByChoice>>,
-  reached: string,
-  evidence: string[],
-  rate: number | undefined,
-): Diagnosis {
-  const { name, own, better, best, sameChoice } = held;
+function choiceVerdict(held: HeldBackByChoice, reached: string, evidence: string[], rate: number | undefined): Diagnosis {
+  const { optimizer, name, own, better, best, atOwnRate, sameChoice } = held;
+  const kind = optimizer === undefined ? 'trial' : `${optimizer} trial`;
   const values = [...new Set(better.map((p) => String(p.params[name])))];
   const their =
     `every trial that did clearly better (${better.length === 1 ? 'one' : better.length}, up to ${val(best.value as number)}) had ` +
     `${name} ${listSome(values, 3)}, against this trial's ${own}`;
   const copy = `${name}=${String(best.params[name])}`;
-  // At its own rate, the choice is the difference the better trials show.
-  if (rate !== undefined && better.every((p) => sameRate(learningRateOf(p) ?? Number.NaN, rate)))
+  // A better trial like it at about its own rate: the choice is the difference.
+  const twin = atOwnRate[0];
+  if (twin && rate !== undefined) {
+    const twinRate = learningRateOf(twin) as number;
     return {
       verdict: 'no-learning',
-      summary: `Held back by ${name}, not the learning rate: ${reached}; ${their}, at the same learning rate ${formatRate(rate)}.`,
+      summary:
+        `Held back by ${name}, not the learning rate: ${reached}; ${their}, and trial ${twin.number} (${val(twin.value as number)}) ` +
+        `did so at ${twinRate === rate ? 'the same' : 'about the same'} learning rate (${formatRate(twinRate)}).`,
       evidence,
-      advice: `Try ${copy}, as trial ${best.number} (${val(best.value as number)}) did.`,
+      advice: `Try ${name}=${String(twin.params[name])}, as trial ${twin.number} did at this rate.`,
     };
+  }
   if (sameChoice.length > 0) {
     const rates = sameChoice.map(learningRateOf).filter((r): r is number => r !== undefined);
     const at = rates.length > 0 ? ` (learning rate${rates.length === 1 ? '' : 's'} ${rangeOf(rates)})` : '';
     const others =
       sameChoice.length === 1
-        ? `the one other trial with ${name}=${own}${at} did not do clearly better either`
-        : `none of the ${sameChoice.length} other trials with ${name}=${own}${at} did clearly better`;
+        ? `the one other ${kind} with ${name}=${own}${at} did not do clearly better either`
+        : `none of the ${sameChoice.length} other ${kind}s with ${name}=${own}${at} did clearly better`;
     return {
       verdict: 'no-learning',
       summary: `Held back by ${name}, not the learning rate: ${reached}; ${their}, and ${others}.`,
@@ -657,7 +667,7 @@ function choiceVerdict(
   return {
     verdict: 'no-learning',
     summary:
-      `Not learning, and this study cannot tell why: ${reached}; ${their}, and no other trial with ${name}=${own} ran at ` +
+      `Not learning, and this study cannot tell why: ${reached}; ${their}, and no other ${kind} with ${name}=${own} ran at ` +
       `rates like theirs, so neither the rate nor ${name} is shown to be the cause.`,
     evidence,
     advice: `Try ${copy} (trial ${best.number}'s)${rate !== undefined ? ` at this trial's learning rate ${formatRate(rate)}` : ''}: then ${name} is the only difference.`,

@@ -167,11 +167,23 @@ export function heldBackByFreezing(
  * A choice other than the optimizer (a string or boolean parameter: TF-slim's trainable_scopes, a
  * head type) in which every peer that did clearly better — by at least `gap`, and past
  * `learnedFloor` — differs from the trial. With the rate, that is a second difference a comparison
- * of rates cannot tell apart from it. `sameChoice` holds the ranked peers that share the trial's
- * value at a rate on the better trials' side of its own (lower where they ran lower; rates of its
- * optimizer's better trials where there are any), none of which did clearly better: they show the
- * choice, not the rate, holds it back. Where there are none, the study cannot tell the two apart.
+ * of rates cannot tell apart from it, unless the peers say which: `atOwnRate`, the better ones of
+ * its optimizer at about its own rate (the choice is then the difference), or `sameChoice`, the
+ * ranked peers of its optimizer that share its value at a rate on the better trials' side of its
+ * own (lower where they ran lower), none of which did clearly better. With neither, the study
+ * cannot tell the two apart.
  */
+export interface HeldBackByChoice {
+  /** The trial's optimizer, whose look-alikes alone speak to its rate. */
+  optimizer: string | undefined;
+  name: string;
+  own: string;
+  better: TrialView[];
+  best: TrialView;
+  atOwnRate: TrialView[];
+  sameChoice: TrialView[];
+}
+
 export function heldBackByChoice(
   trial: TrialView,
   peers: readonly TrialView[],
@@ -179,7 +191,7 @@ export function heldBackByChoice(
   value: number,
   gap: number,
   learnedFloor: number | undefined,
-): { name: string; own: string; better: TrialView[]; best: TrialView; sameChoice: TrialView[] } | undefined {
+): HeldBackByChoice | undefined {
   const sign = direction === 'maximize' ? 1 : -1;
   const ranked = peers.filter((p) => p.id !== trial.id && takesRank(p));
   const better = ranked.filter(
@@ -187,35 +199,37 @@ export function heldBackByChoice(
   );
   if (better.length === 0) return undefined;
   // The optimizer is not among them: rates are compared within one optimizer already (ratePosition).
-  const optimizer = optimizerName(trial.params);
+  const optimizerKey = optimizerName(trial.params);
   const choices = Object.keys(trial.params).filter(
-    (k) => k !== optimizer && (typeof trial.params[k] === 'string' || typeof trial.params[k] === 'boolean'),
+    (k) => k !== optimizerKey && (typeof trial.params[k] === 'string' || typeof trial.params[k] === 'boolean'),
   );
   const best = better.reduce((b, p) => (sign * ((p.value as number) - (b.value as number)) > 0 ? p : b));
-  const towardBetter = towardRates(trial, better);
-  let found: { name: string; own: string; better: TrialView[]; best: TrialView; sameChoice: TrialView[] } | undefined;
+  const optimizer = optimizerOf(trial);
+  const alike = (p: TrialView) => optimizer === undefined || optimizerOf(p) === optimizer;
+  const rate = learningRateOf(trial);
+  const atOwnRate = better.filter((p) => alike(p) && rate !== undefined && sameRate(learningRateOf(p) ?? Number.NaN, rate));
+  const towardBetter = towardRates(trial, better.filter(alike));
+  let found: HeldBackByChoice | undefined;
   for (const name of choices) {
     const own = trial.params[name];
     if (!better.every((p) => p.params[name] !== undefined && p.params[name] !== own)) continue;
-    const sameChoice = ranked.filter((p) => p.params[name] === own && towardBetter(p));
-    const candidate = { name, own: String(own), better, best, sameChoice };
-    // The first such choice, preferring one that peers sharing it speak to.
-    if (sameChoice.length > 0) return candidate;
+    const sameChoice = ranked.filter((p) => p.params[name] === own && alike(p) && towardBetter(p));
+    const candidate = { optimizer, name, own: String(own), better, best, atOwnRate, sameChoice };
+    // The first such choice, preferring one the peers speak to.
+    if (atOwnRate.length > 0 || sameChoice.length > 0) return candidate;
     found ??= candidate;
   }
   return found;
 }
 
 /**
- * Whether a peer ran at a rate on the side of the trial's own where `better` ran (of its optimizer,
- * where any of them share it): a look-alike there that did no better speaks against the rate.
+ * Whether a peer ran at a rate on the side of the trial's own where `better` (of its optimizer) ran:
+ * a look-alike there that did no better speaks against the rate.
  */
 function towardRates(trial: TrialView, better: readonly TrialView[]): (p: TrialView) => boolean {
   const rate = learningRateOf(trial);
   if (rate === undefined) return () => true;
-  const optimizer = optimizerOf(trial);
-  const own = better.filter((p) => optimizer !== undefined && optimizerOf(p) === optimizer);
-  const rates = (own.length > 0 ? own : better).map(learningRateOf).filter((r): r is number => r !== undefined && !sameRate(r, rate));
+  const rates = better.map(learningRateOf).filter((r): r is number => r !== undefined && !sameRate(r, rate));
   const lower = rates.some((r) => r < rate);
   const higher = rates.some((r) => r > rate);
   return (p) => {
