@@ -473,7 +473,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const constant = diagnoseTrial(trials[2] as TrialView, trials, auc);
     expect(constant.verdict).toBe('no-learning');
     expect(constant.summary).toBe(
-      "Held back by score_mode, not the learning rate: val_auc_macro reached 0.5; every trial that did clearly better (3, up to 0.862) had score_mode logits, probs, nan, against this trial's const, and trial 0 (0.862) did so at the same learning rate (0.02).",
+      "Held back by score_mode, not the learning rate: val_auc_macro reached 0.5; every adam trial that did clearly better (3, up to 0.862) had score_mode logits, probs, nan, against this trial's const, and trial 0 (0.862) did so at about this learning rate (0.02).",
     );
     expect(constant.suggestedLearningRate).toBeUndefined();
     const nan = diagnoseTrial(trials[3] as TrialView, trials, auc);
@@ -496,56 +496,63 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
       { layer: 'TinyNet/Logits', trainable: true },
     ];
     const all = 'Conv2d_1a_3x3,Conv2d_2a_3x3,Conv2d_3a_3x3,Logits';
-    const p = (optimizer: string, learning_rate: number, trainable_scopes: string) => ({
+    const p = (optimizer: string, learning_rate: number, trainable_scopes: string, weight_decay = 4e-5) => ({
       learning_rate,
       optimizer,
       trainable_scopes,
       opt_epsilon: 1,
+      weight_decay,
     });
     const trials = [
       trial(0, p('rmsprop', 0.01, 'Logits'), [0.55, 0.58, 0.587], layers(false)), // the user's config
       trial(2, p('rmsprop', 0.0012, all), [0.7, 0.76, 0.785], layers(true)),
       trial(3, p('rmsprop', 7.3e-4, all), [0.6, 0.63, 0.642], layers(true)),
       trial(4, p('rmsprop', 0.0021, all), [0.71, 0.77, 0.791], layers(true)),
-      trial(5, p('rmsprop', 0.0043, 'Logits'), [0.55, 0.59, 0.5956], layers(false)),
       trial(6, p('sgd', 0.05, 'Conv2d_3a_3x3,Logits'), [0.6, 0.66, 0.7], layers(true)),
     ];
-    const baseline = diagnoseTrial(trials[0] as TrialView, trials, auc);
-    expect(baseline.verdict).toBe('no-learning');
-    expect(baseline.summary).toBe(
-      "Held back by trainable_scopes, not the learning rate: val_auc_macro reached 0.587; every trial that did clearly better (4, up to 0.791) had trainable_scopes Conv2d_1a_3x3,Conv2d_2a_3x3,Conv2d_3a_3x3,Logits, Conv2d_3a_3x3,Logits, against this trial's Logits, and the one other rmsprop trial with trainable_scopes=Logits (learning rate 0.0043) did not do clearly better either.",
-    );
-    expect(baseline.advice).toBe(`Try trainable_scopes=${all}, as trial 4 (0.791) did.`);
-    expect(baseline.suggestedLearningRate).toBeUndefined();
-    const lower = diagnoseTrial(trials[4] as TrialView, trials, auc);
-    // Its look-alike at a lower rate: the better rmsprop trials ran lower still (7.3e-4 … 0.0021), and the only other
-    // Logits trial ran higher (0.01), so nothing shows what Logits does at their rates; not "check rmsprop's epsilon"
-    // either, while rmsprop trials at epsilon 1 learned.
-    expect(lower.summary).toMatch(
-      /^Not learning, and this study cannot tell why: .* no other rmsprop trial with trainable_scopes=Logits ran at rates like theirs, so neither the rate nor trainable_scopes is shown to be the cause\.$/,
-    );
-    expect(lower.advice).not.toMatch(/epsilon/);
+    const diagnosis = (t: TrialView, others: TrialView[]) => diagnoseTrial(t, [t, ...others], auc);
     // Alone in its choice, at another rate than the better trials: the study cannot tell the two apart, and says so.
-    const alone = diagnoseTrial(trials[0] as TrialView, trials.slice(0, 4), auc);
-    expect(alone.summary).toMatch(
-      /^Not learning, and this study cannot tell why: .* no other rmsprop trial with trainable_scopes=Logits ran at rates like theirs, so neither the rate nor trainable_scopes is shown to be the cause\.$/,
+    const alone = diagnosis(trials[0] as TrialView, trials.slice(1));
+    expect(alone.summary).toBe(
+      "Not learning, and this study cannot tell why: val_auc_macro reached 0.587; every rmsprop trial that did clearly better (3, up to 0.791) had trainable_scopes Conv2d_1a_3x3,Conv2d_2a_3x3,Conv2d_3a_3x3,Logits, against this trial's Logits, and no other rmsprop trial with trainable_scopes=Logits ran at rates like theirs, so neither the rate nor trainable_scopes is shown to be the cause.",
     );
-    // A better trial of its optimizer at about its own rate (0.0041 against 0.0043), other scopes: the scopes are the difference.
-    const twin = trial(7, p('rmsprop', 0.0041, all), [0.7, 0.77, 0.79], layers(true));
-    const atOwnRate = diagnoseTrial(trials[4] as TrialView, [...trials, twin], auc);
-    expect(atOwnRate.summary).toMatch(
-      /^Held back by trainable_scopes, not the learning rate: .*, and trial 7 \(0\.79\) did so at about the same learning rate \(0\.0041\)\.$/,
-    );
-    expect(atOwnRate.advice).toBe(`Try trainable_scopes=${all}, as trial 7 did at this rate.`);
-    // Look-alikes of another optimizer say nothing of this one's rate: sgd at 1e-4 with Logits, against rmsprop's.
-    const sgdLow = trial(8, p('sgd', 1e-4, 'Logits'), [0.61, 0.61, 0.61], layers(false));
-    expect(diagnoseTrial(sgdLow, [...trials, sgdLow], auc).summary).toMatch(/^Not learning, and this study cannot tell why: /);
-    // A look-alike only on the other side of its rate (higher, where the better trials ran lower) tells nothing either.
-    const higher = { ...(trials[4] as TrialView), params: { ...(trials[4] as TrialView).params, learning_rate: 0.05 } };
-    const sideways = diagnoseTrial(trials[0] as TrialView, [...trials.slice(0, 4), higher], auc);
-    expect(sideways.summary).toMatch(/^Not learning, and this study cannot tell why: /);
     expect(alone.advice).toBe(
       `Try trainable_scopes=${all} (trial 4's) at this trial's learning rate 0.01: then trainable_scopes is the only difference.`,
+    );
+    expect(alone.suggestedLearningRate).toBeUndefined();
+    // A look-alike with its scopes at the better trials' rates, completed and no better: the scopes, not the rate.
+    const lookAlike = trial(5, p('rmsprop', 0.0016, 'Logits'), [0.55, 0.59, 0.5956], layers(false));
+    const held = diagnosis(trials[0] as TrialView, [...trials.slice(1), lookAlike]);
+    expect(held.summary).toMatch(
+      /^Held back by trainable_scopes, not the learning rate: .*, and the one rmsprop trial with trainable_scopes=Logits at rates like theirs \(learning rate 0\.0016\) did not do clearly better either\.$/,
+    );
+    expect(held.advice).toBe(`Try trainable_scopes=${all}, as trial 4 (0.791) did.`);
+    // The look-alike itself: a better trial at about its rate (0.0021) changed the scopes alone; not "check rmsprop's epsilon".
+    const twin = diagnosis(lookAlike, trials);
+    expect(twin.summary).toMatch(
+      /^Held back by trainable_scopes, not the learning rate: .*, and trial 4 \(0\.791\) did so at about this learning rate \(0\.0021\)\.$/,
+    );
+    expect(twin.advice).toBe(`Try trainable_scopes=${all}, as trial 4 did at this rate.`);
+    // A twin that changed more than the scopes: it says so, and names no single cause.
+    const heavier = trial(4, p('rmsprop', 0.0021, all, 0.1), [0.71, 0.77, 0.791], layers(true));
+    const both = diagnosis(lookAlike, [...trials.slice(0, 3), heavier]);
+    expect(both.summary).toMatch(
+      /^Not the learning rate: .*, and trial 4 \(0\.791\) did so at about this learning rate \(0\.0021\), changing trainable_scopes, weight_decay too\.$/,
+    );
+    expect(both.advice).toBe(
+      `Try trial 4's settings (trainable_scopes=${all}, weight_decay=0.1); to tell which of them matters, change one at a time.`,
+    );
+    // Look-alikes that say nothing of the rate: one stopped after an epoch, one far above the better trials' rates.
+    const stopped = { ...lookAlike, state: 'stopped' as const, epochs: lookAlike.epochs.slice(0, 1) };
+    const far = { ...lookAlike, params: { ...lookAlike.params, learning_rate: 0.05 } };
+    for (const other of [stopped, far])
+      expect(diagnosis(trials[0] as TrialView, [...trials.slice(1), other]).summary).toMatch(
+        /^Not learning, and this study cannot tell why: /,
+      );
+    // Another optimizer is a difference of its own: an sgd trial is compared with sgd trials only.
+    const sgdLow = trial(8, p('sgd', 1e-4, 'Logits'), [0.61, 0.61, 0.61], layers(false));
+    expect(diagnosis(sgdLow, trials).summary).toMatch(
+      /^Not learning, and this study cannot tell why: .*every sgd trial that did clearly better \(one, /,
     );
   });
 

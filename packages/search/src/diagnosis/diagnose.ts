@@ -625,38 +625,43 @@ function judge(
 }
 
 /**
- * A trial whose clearly better peers all chose otherwise in something besides the rate
- * (heldBackByChoice): held back by that choice where peers sharing it did no better at other
- * rates, else a difference the study cannot yet tell apart from the rate.
+ * A trial whose clearly better peers (of its optimizer) all chose otherwise in something besides
+ * the rate (heldBackByChoice): held back by that choice where a better trial at about its rate
+ * changed nothing else, or where trials sharing its choice did no better at the better ones'
+ * rates; else the study cannot tell the choice from the rate (or from the rest a twin changed).
  */
 function choiceVerdict(held: HeldBackByChoice, reached: string, evidence: string[], rate: number | undefined): Diagnosis {
-  const { optimizer, name, own, better, best, atOwnRate, sameChoice } = held;
+  const { optimizer, name, own, better, best, twin, sameChoice } = held;
   const kind = optimizer === undefined ? 'trial' : `${optimizer} trial`;
   const values = [...new Set(better.map((p) => String(p.params[name])))];
   const their =
-    `every trial that did clearly better (${better.length === 1 ? 'one' : better.length}, up to ${val(best.value as number)}) had ` +
+    `every ${kind} that did clearly better (${better.length === 1 ? 'one' : better.length}, up to ${val(best.value as number)}) had ` +
     `${name} ${listSome(values, 3)}, against this trial's ${own}`;
-  const copy = `${name}=${String(best.params[name])}`;
-  // A better trial like it at about its own rate: the choice is the difference.
-  const twin = atOwnRate[0];
-  if (twin && rate !== undefined) {
-    const twinRate = learningRateOf(twin) as number;
+  if (twin) {
+    const at = `trial ${twin.peer.number} (${val(twin.peer.value as number)}) did so at about this learning rate (${formatRate(learningRateOf(twin.peer) as number)})`;
+    if (twin.differs.length === 1)
+      return {
+        verdict: 'no-learning',
+        summary: `Held back by ${name}, not the learning rate: ${reached}; ${their}, and ${at}.`,
+        evidence,
+        advice: `Try ${name}=${String(twin.peer.params[name])}, as trial ${twin.peer.number} did at this rate.`,
+      };
+    const changed = twin.differs.map((k) => `${k}=${String(twin.peer.params[k])}`).join(', ');
     return {
       verdict: 'no-learning',
-      summary:
-        `Held back by ${name}, not the learning rate: ${reached}; ${their}, and trial ${twin.number} (${val(twin.value as number)}) ` +
-        `did so at ${twinRate === rate ? 'the same' : 'about the same'} learning rate (${formatRate(twinRate)}).`,
+      summary: `Not the learning rate: ${reached}; ${their}, and ${at}, changing ${twin.differs.join(', ')} too.`,
       evidence,
-      advice: `Try ${name}=${String(twin.params[name])}, as trial ${twin.number} did at this rate.`,
+      advice: `Try trial ${twin.peer.number}'s settings (${changed}); to tell which of them matters, change one at a time.`,
     };
   }
+  const copy = `${name}=${String(best.params[name])}`;
   if (sameChoice.length > 0) {
     const rates = sameChoice.map(learningRateOf).filter((r): r is number => r !== undefined);
-    const at = rates.length > 0 ? ` (learning rate${rates.length === 1 ? '' : 's'} ${rangeOf(rates)})` : '';
+    const at = ` (learning rate${rates.length === 1 ? '' : 's'} ${rangeOf(rates)})`;
     const others =
       sameChoice.length === 1
-        ? `the one other ${kind} with ${name}=${own}${at} did not do clearly better either`
-        : `none of the ${sameChoice.length} other ${kind}s with ${name}=${own}${at} did clearly better`;
+        ? `the one ${kind} with ${name}=${own} at rates like theirs${at} did not do clearly better either`
+        : `none of the ${sameChoice.length} ${kind}s with ${name}=${own} at rates like theirs${at} did clearly better`;
     return {
       verdict: 'no-learning',
       summary: `Held back by ${name}, not the learning rate: ${reached}; ${their}, and ${others}.`,

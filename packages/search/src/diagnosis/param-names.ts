@@ -22,7 +22,7 @@ export function learningRateParam(names: readonly string[]): string | undefined 
 }
 
 /** The name of the learning-rate parameter among `params`, if there is one. */
-function learningRateName(params: Params): string | undefined {
+export function learningRateName(params: Params): string | undefined {
   return named(params, 'learning_rate', LEARNING_RATE, 'number');
 }
 
@@ -46,5 +46,5 @@ export function optimizerOf(trial: { params: Params }): string | undefined {
 
 /** Whether the optimizer has an epsilon in its step (the adaptive ones): TF-slim's opt_epsilon means nothing to sgd or momentum. */
 export function hasEpsilon(optimizer: string | undefined): boolean {
-  return /adam|rmsprop|adagrad|adadelta|ftrl/i.test(optimizer ?? '');
+  return /adam|rmsprop|adadelta/i.test(optimizer ?? '');
 }

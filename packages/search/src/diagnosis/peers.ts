@@ -1,6 +1,6 @@
 import { type Direction, type TrialView, takesRank } from '@sweepd/core';
 import { divergence } from './evidence.ts';
-import { learningRateOf, optimizerName, optimizerOf } from './param-names.ts';
+import { learningRateName, learningRateOf, optimizerName, optimizerOf } from './param-names.ts';
 
 /**
  * Where a trial's learning rate sits against its peers': the rates of the trials of the same
@@ -164,23 +164,25 @@ export function heldBackByFreezing(
 }
 
 /**
- * A choice other than the optimizer (a string or boolean parameter: TF-slim's trainable_scopes, a
- * head type) in which every peer that did clearly better — by at least `gap`, and past
- * `learnedFloor` — differs from the trial. With the rate, that is a second difference a comparison
- * of rates cannot tell apart from it, unless the peers say which: `atOwnRate`, the better ones of
- * its optimizer at about its own rate (the choice is then the difference), or `sameChoice`, the
- * ranked peers of its optimizer that share its value at a rate on the better trials' side of its
- * own (lower where they ran lower), none of which did clearly better. With neither, the study
- * cannot tell the two apart.
+ * A choice (a string or boolean parameter: TF-slim's trainable_scopes, a head type) in which every
+ * trial of the trial's optimizer that did clearly better — by at least `gap`, and past
+ * `learnedFloor` — differs from it, and in which alone among its choices they all do. With the
+ * rate, that is a second difference a comparison of rates cannot tell apart from it, unless the
+ * peers say which:
+ *   - `twin`: a better one at about the trial's own rate, with everything it changed besides
+ *     (`differs`: the choice alone, or more);
+ *   - `sameChoice`: trials that share the trial's value, ran as long as it did, at rates among the
+ *     better trials' (not its own), and did not do clearly better: the rate alone did not help.
+ * Without either, the study cannot tell the two apart.
  */
 export interface HeldBackByChoice {
-  /** The trial's optimizer, whose look-alikes alone speak to its rate. */
+  /** The trial's optimizer: only its trials are compared. */
   optimizer: string | undefined;
   name: string;
   own: string;
   better: TrialView[];
   best: TrialView;
-  atOwnRate: TrialView[];
+  twin?: { peer: TrialView; differs: string[] };
   sameChoice: TrialView[];
 }
 
@@ -193,49 +195,47 @@ export function heldBackByChoice(
   learnedFloor: number | undefined,
 ): HeldBackByChoice | undefined {
   const sign = direction === 'maximize' ? 1 : -1;
-  const ranked = peers.filter((p) => p.id !== trial.id && takesRank(p));
-  const better = ranked.filter(
-    (p) => sign * ((p.value as number) - value) >= gap && (learnedFloor === undefined || sign * ((p.value as number) - learnedFloor) > 0),
-  );
-  if (better.length === 0) return undefined;
-  // The optimizer is not among them: rates are compared within one optimizer already (ratePosition).
-  const optimizerKey = optimizerName(trial.params);
-  const choices = Object.keys(trial.params).filter(
-    (k) => k !== optimizerKey && (typeof trial.params[k] === 'string' || typeof trial.params[k] === 'boolean'),
-  );
-  const best = better.reduce((b, p) => (sign * ((p.value as number) - (b.value as number)) > 0 ? p : b));
   const optimizer = optimizerOf(trial);
-  const alike = (p: TrialView) => optimizer === undefined || optimizerOf(p) === optimizer;
+  // One optimizer: rates compare within it, and another optimizer would be a difference of its own.
+  const ranked = peers.filter((p) => p.id !== trial.id && takesRank(p) && (optimizer === undefined || optimizerOf(p) === optimizer));
+  const ahead = (p: TrialView) => sign * ((p.value as number) - value) >= gap;
+  const better = ranked.filter((p) => ahead(p) && (learnedFloor === undefined || sign * ((p.value as number) - learnedFloor) > 0));
+  if (better.length === 0) return undefined;
+  const optimizerKey = optimizerName(trial.params);
+  const rateKey = learningRateName(trial.params);
+  const isChoice = (k: string) => k !== optimizerKey && (typeof trial.params[k] === 'string' || typeof trial.params[k] === 'boolean');
+  const allDiffer = Object.keys(trial.params).filter(
+    (k) => isChoice(k) && better.every((p) => p.params[k] !== undefined && p.params[k] !== trial.params[k]),
+  );
+  // Two choices every better trial changed: which of them it was, nothing here says.
+  if (allDiffer.length !== 1) return undefined;
+  const name = allDiffer[0] as string;
+  const own = trial.params[name];
+  const best = better.reduce((b, p) => (sign * ((p.value as number) - (b.value as number)) > 0 ? p : b));
   const rate = learningRateOf(trial);
-  const atOwnRate = better.filter((p) => alike(p) && rate !== undefined && sameRate(learningRateOf(p) ?? Number.NaN, rate));
-  const towardBetter = towardRates(trial, better.filter(alike));
-  let found: HeldBackByChoice | undefined;
-  for (const name of choices) {
-    const own = trial.params[name];
-    if (!better.every((p) => p.params[name] !== undefined && p.params[name] !== own)) continue;
-    const sameChoice = ranked.filter((p) => p.params[name] === own && alike(p) && towardBetter(p));
-    const candidate = { optimizer, name, own: String(own), better, best, atOwnRate, sameChoice };
-    // The first such choice, preferring one the peers speak to.
-    if (atOwnRate.length > 0 || sameChoice.length > 0) return candidate;
-    found ??= candidate;
-  }
-  return found;
-}
-
-/**
- * Whether a peer ran at a rate on the side of the trial's own where `better` (of its optimizer) ran:
- * a look-alike there that did no better speaks against the rate.
- */
-function towardRates(trial: TrialView, better: readonly TrialView[]): (p: TrialView) => boolean {
-  const rate = learningRateOf(trial);
-  if (rate === undefined) return () => true;
-  const rates = better.map(learningRateOf).filter((r): r is number => r !== undefined && !sameRate(r, rate));
-  const lower = rates.some((r) => r < rate);
-  const higher = rates.some((r) => r > rate);
-  return (p) => {
-    const r = learningRateOf(p);
-    return r !== undefined && !sameRate(r, rate) && ((lower && r < rate) || (higher && r > rate));
+  // The better trial nearest its rate, within the same rate.
+  const apart = (p: TrialView) => Math.abs(Math.log10((learningRateOf(p) ?? Number.NaN) / (rate as number)));
+  const twinPeer =
+    rate === undefined
+      ? undefined
+      : better.filter((p) => sameRate(learningRateOf(p) ?? Number.NaN, rate)).sort((a, b) => apart(a) - apart(b))[0];
+  const twin = twinPeer && {
+    peer: twinPeer,
+    differs: [...new Set([...Object.keys(trial.params), ...Object.keys(twinPeer.params)])].filter(
+      (k) => k !== rateKey && twinPeer.params[k] !== trial.params[k],
+    ),
   };
+  const rates = better.map(learningRateOf).filter((r): r is number => r !== undefined);
+  const amongBetter = (r: number) =>
+    rates.length > 0 && r >= Math.min(...rates) / RATE_TOLERANCE && r <= Math.max(...rates) * RATE_TOLERANCE;
+  const sameChoice = ranked.filter((p) => {
+    const r = learningRateOf(p);
+    const ranAsLong = p.state === 'completed' || p.epochs.length >= trial.epochs.length;
+    return (
+      p.params[name] === own && !ahead(p) && ranAsLong && r !== undefined && (rate === undefined || !sameRate(r, rate)) && amongBetter(r)
+    );
+  });
+  return { optimizer, name, own: String(own), better, best, ...(twin && { twin }), sameChoice };
 }
 
 /**
@@ -305,5 +305,8 @@ export function unlearnedBelow(
 
 /** Whether two learning rates count as the same: within 0.15 decades (a factor of 1.4) of each other. */
 export function sameRate(a: number, b: number): boolean {
-  return Math.abs(Math.log10(a / b)) <= 0.15;
+  return Math.abs(Math.log10(a / b)) <= Math.log10(RATE_TOLERANCE);
 }
+
+/** Rates within this factor of each other are the same rate (0.15 decades). */
+const RATE_TOLERANCE = 10 ** 0.15;
