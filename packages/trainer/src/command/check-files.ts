@@ -63,15 +63,24 @@ export function missingFiles(options: CommandOptions, ctx: RunnerCheckContext): 
 
 /**
  * The script files a shell's code hands to an interpreter by a plain name (`exec python3 -u
- * train.py --flag "$@"` → train.py): the first argument after `python3`, `bash`, `node`, … that is
- * not an option. A name built by the shell (a variable, a quote, a glob) is left alone: only the
- * shell knows it.
+ * train.py --flag "$@"` → train.py): in each command of the code, the first argument after
+ * `python3`, `bash`, `node`, … in command position (after `exec`, `env`, `nohup`, `time`,
+ * `timeout N` and variable assignments) that is not an option. A name built by the shell (a
+ * variable, a quote, a glob) is left alone, and so is all of it after a `cd`, `pushd` or `source`:
+ * only the shell knows where those names are then.
  */
 export function scriptsRunBy(code: string): string[] {
-  const words = code.split(/[\s;&|()]+/).filter(Boolean);
   const scripts: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    if (!INTERPRETERS.test(path.basename(words[i] as string))) continue;
+  for (const command of code.split(/&&|\|\||[;&|()\n]/)) {
+    const words = command.trim().split(/\s+/).filter(Boolean);
+    let i = 0;
+    while (i < words.length && (PREFIXES.has(words[i] as string) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i] as string))) {
+      i += words[i] === 'timeout' ? 2 : 1;
+    }
+    const program = words[i];
+    if (program === undefined) continue;
+    if (/^(cd|pushd|source|\.)$/.test(program)) break;
+    if (!INTERPRETERS.test(path.basename(program))) continue;
     let j = i + 1;
     while (j < words.length && (words[j] as string).startsWith('-') && !CODE_FLAGS.has(words[j] as string)) j++;
     const word = words[j];
@@ -80,6 +89,9 @@ export function scriptsRunBy(code: string): string[] {
   }
   return scripts;
 }
+
+/** Words that run the command after them (`timeout` takes a duration first). */
+const PREFIXES = new Set(['exec', 'env', 'nohup', 'time', 'timeout', 'command']);
 
 function isDirectory(dir: string): boolean {
   return existsSync(dir) && statSync(dir).isDirectory();

@@ -138,7 +138,12 @@ describe('command runner: checkSpec', () => {
       },
     ]);
     // Names the shell builds, code for python itself, and no interpreter at all: nothing to look up.
-    expect(shell('python3 "$SCRIPT" && python3 -c "import x" && ./run.sh; echo t*.py')).toEqual([]);
+    expect(shell('python3 "$SCRIPT" && python3 -c "import x" && ./run.sh; echo t*.py; echo sh run.sh')).toEqual([]);
+    // In command position only, after exec, env, timeout N or an assignment; nothing after a cd (only the shell knows where).
+    expect(shell('OMP_NUM_THREADS=1 timeout 600 python3 trian.py').map((p) => p.message)).toEqual([
+      `the shell code runs trian.py, but there is no file at ${path.join(dir, 'proj', 'trian.py')}`,
+    ]);
+    expect(shell('cd models/research/slim && exec python3 train_image_classifier.py "$@"')).toEqual([]);
     // The PATH the script gets from trainer.options.env is the one searched.
     expect(problems({ options: { command: ['python3', '-c', 'pass'], env: { PATH: dir } } }, local)).toHaveLength(1);
     // Remote workers may see other files: nothing is looked up.

@@ -146,6 +146,24 @@ describe('the failure reason of a command trial', () => {
     });
   });
 
+  it("names the event files' unmapped scalars that end as the objective's tag does first", () => {
+    const unmappedScalars = ['train/a', 'train/b', 'train/c', 'train/d', 'train/e', 'train/f', 'eval/eval/AUC'];
+    const outcome = decideOutcome({
+      end: { code: 0, signal: null },
+      stopped: undefined,
+      hung: undefined,
+      sink: sinkOf({ metricsSeen: new Set(['train_loss']), epochsReported: 3, lastEpoch: 3, unmappedScalars }),
+      stderrTail: [],
+      objective: 'val_auc_macro',
+      objectiveTags: ['eval/AUC'],
+      maxEpochs: 3,
+      notes: {},
+    });
+    expect(outcome.reason).toBe(
+      "objective metric 'val_auc_macro' was never reported; reported: train_loss; the event files also hold scalars that tensorboard.tags does not map: eval/eval/AUC, train/a, train/b, train/c, train/d and 2 more",
+    );
+  });
+
   it('an AUC average left out because no class had an AUC: the reason says so, and what to change', () => {
     const outcome = decideOutcome({
       end: { code: 0, signal: null },

@@ -24,6 +24,8 @@ export interface EndFacts {
   >;
   stderrTail: readonly string[];
   objective: string;
+  /** The TensorBoard tags `tensorboard.tags` maps to the objective, when it reads event files. */
+  objectiveTags?: readonly string[];
   /** The study's budget.max_epochs: a script that reported it trained in full. */
   maxEpochs: number;
   /** Notes gathered so far (GPU, trial directory); completed here. */
@@ -126,8 +128,9 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
       f.sink.unprefixed > 0
         ? `; ${f.sink.unprefixed} stdout line(s) looked like reports but lack the '@sweepd ' prefix, so they were not read`
         : '';
-    // A tag mapped under another name than the event files have (eval/AUC for TF-slim's eval/eval/AUC): name what is there.
-    const tags = f.sink.unmappedScalars;
+    // A tag mapped under another name than the event files have (eval/AUC for TF-slim's eval/eval/AUC): name what
+    // is there, those ending as the objective's tag does first (a TF-slim run holds many train scalars before it).
+    const tags = likeTagsFirst(f.sink.unmappedScalars, f.objectiveTags ?? []);
     const unmapped =
       tags.length > 0
         ? `; the event files also hold scalars that tensorboard.tags does not map: ${tags.slice(0, 5).join(', ')}${tags.length > 5 ? ` and ${tags.length - 5} more` : ''}`
@@ -142,4 +145,11 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
   }
   // Completed, but some of what it wrote was refused (an epoch 0, a line without "sweepd": 1): say so.
   return refused ? { state: 'completed', reason: refused.slice(2), notes } : { state: 'completed', notes };
+}
+
+/** `tags` with those whose last part (after the last '/') is one of `like`'s first, in their order otherwise. */
+function likeTagsFirst(tags: readonly string[], like: readonly string[]): string[] {
+  const last = (tag: string) => tag.slice(tag.lastIndexOf('/') + 1).toLowerCase();
+  const wanted = new Set(like.map(last));
+  return [...tags.filter((t) => wanted.has(last(t))), ...tags.filter((t) => !wanted.has(last(t)))];
 }

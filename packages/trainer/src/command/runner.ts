@@ -196,6 +196,9 @@ export class CommandRunner implements Runner {
       sink,
       stderrTail: proc.stderrTail.get(),
       objective: job.objective.metric,
+      objectiveTags: Object.entries(options.tensorboard?.tags ?? {})
+        .filter(([, metric]) => metric === job.objective.metric)
+        .map(([tag]) => tag),
       maxEpochs: job.maxEpochs,
       notes,
     });
