@@ -320,11 +320,6 @@ describe('dashboard', () => {
     expect(undrawn).toMatch(/started at zero .*: head \(/);
     expect(undrawn).toContain('Weights NaN or infinite, not drawn from then on: conv1 (from epoch 1).');
     expect(undrawn).not.toMatch(/conv1 \(‖ΔW‖/);
-    // A study completed before max_trials (its grid ran out) is at 100 % of the trials it had; a stopped one is not.
-    const planned = `import('/assets/format.js').then(({ plannedTrials }) => [
-      plannedTrials({ state: 'completed', budget: { max_trials: 20 }, counts: { completed: 6, stopped: 2, failed: 0 } }),
-      plannedTrials({ state: 'stopped', budget: { max_trials: 20 }, counts: { completed: 6, stopped: 2, failed: 0 } })])`;
-    expect(await page.evaluate(planned)).toEqual([8, 20]);
     // Values below 0.01 keep 3 significant digits: learning rates 0.00137 and 0.0014 differ.
     expect(
       await page.evaluate(`import('/assets/format.js').then(({ num }) => [num(0.00137), num(0.00391), num(0.0137), num(0.5)])`),

@@ -33,13 +33,3 @@ export function studyState(state, counts) {
   const inFlight = (counts.queued ?? 0) + (counts.running ?? 0);
   return state !== 'running' && inFlight > 0 ? `${state} (${inFlight} stopping)` : state;
 }
-
-/** The trials a study's progress counts: max_trials, or, once completed, those it had (its search ran out first, as a grid does). */
-export function plannedTrials(study) {
-  return study.state === 'completed'
-    ? Math.max(
-        1,
-        Object.values(study.counts).reduce((a, b) => a + b, 0),
-      )
-    : study.budget.max_trials;
-}

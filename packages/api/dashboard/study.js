@@ -2,7 +2,7 @@ import { follow, getJson, post } from './api.js';
 import { renderAnswer } from './answer.js';
 import { chartCard, color, makeChart, update, valueAxis } from './charts.js';
 import { fill, h, studyHref, trialHref } from './dom.js';
-import { num, param, plannedTrials, studyState, trialState, when } from './format.js';
+import { num, param, studyState, trialState, when } from './format.js';
 
 /** Leaderboard rows per page. */
 const PAGE = 50;
@@ -138,7 +138,9 @@ export async function studyPage(app, ctx, id, signal) {
     renderHeader(header, board, study, ctx);
     void showPage();
     // The answer is re-read when a trial ends or the best moves; a failed read keeps the last one shown.
-    const key = answerKeyOf(board.study.state, board.progress.finished, board.rows[0]?.number, board.rows[0]?.value);
+    // The best is a ranked row: with none, the first row is an unranked one, and the study's `best` is null.
+    const top = board.rows[0]?.rank === null ? undefined : board.rows[0];
+    const key = answerKeyOf(board.study.state, board.progress.finished, top?.number, top?.value);
     if (key !== answerKey) {
       answerKey = key;
       readAnswer();
@@ -222,7 +224,7 @@ export async function studyPage(app, ctx, id, signal) {
 
 function renderHeader(el, board, study, ctx) {
   const s = board.study;
-  const total = plannedTrials(s);
+  const total = board.progress.planned;
   const fraction = Math.min(1, board.progress.epochsDone / Math.max(1, total * s.budget.max_epochs));
   const stop = h('button', { type: 'button', id: 'stop-study' }, 'stop study');
   stop.hidden = s.state !== 'running';

@@ -266,17 +266,6 @@ function bestEpoch(trial, study) {
   return at;
 }
 
-/**
- * Where the command runner left the trial's logs: its end says so, and so does its first epoch, for a
- * trial whose end was never heard (its worker died, then it was stopped).
- */
-function logsPlace(trial) {
-  const first = trial.epochs.reduce((a, e) => (a === undefined || e.epoch < a.epoch ? e : a), undefined)?.notes;
-  const notes = [trial.notes, first].find((n) => typeof n?.trial_dir === 'string');
-  if (!notes) return '';
-  return ` · logs ${notes.trial_dir} (${typeof notes.host === 'string' ? `on ${notes.host}` : 'on the worker'})`;
-}
-
 function renderHead(el, trial, study, columns, ctx) {
   const state = trialState(trial.state, trial.reason);
   const stop = h('button', { type: 'button' }, 'stop trial');
@@ -302,7 +291,7 @@ function renderHead(el, trial, study, columns, ctx) {
       trial.worker ? ` · worker ${trial.worker}` : '',
       notes.backend ? ` · backend ${notes.backend}` : '',
       Array.isArray(notes.frozen_layers) ? ` · frozen: ${notes.frozen_layers.join(', ') || 'none'}` : '',
-      logsPlace(trial),
+      trial.logs ? ` · logs ${trial.logs.dir} (${trial.logs.host ? `on ${trial.logs.host}` : 'on the worker'})` : '',
     ),
     h(
       'table',

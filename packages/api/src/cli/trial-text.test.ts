@@ -12,6 +12,7 @@ describe('sweepd trial', () => {
         reason: 'divergence: train_loss is NaN at epoch 3',
         params: { learning_rate: 0.3, optimizer: 'adam' },
         notes: { trial_dir: '/data/.sweepd/trials/tr_x' },
+        logs: { dir: '/data/.sweepd/trials/tr_x', host: null },
         epochs: [
           { epoch: 2, metrics: { val_auc_macro: 0.7312 } },
           { epoch: 1, metrics: { val_auc_macro: 0.7 } },
@@ -72,26 +73,25 @@ describe('sweepd trial', () => {
     expect(text).not.toContain('| line 3\n');
   });
 
-  it("finds the logs of a trial whose end was not heard in its first epoch's notes, with the host", () => {
+  it('says where the logs are, on which host when the daemon knows it', () => {
     const trial = {
       study: 'st_a',
       number: 4,
       state: 'stopped',
       value: 0.61,
-      reason: 'stopped by the user',
+      reason: null,
       params: {},
       notes: {},
-      epochs: [
-        { epoch: 2, metrics: { m: 0.61 } },
-        { epoch: 1, metrics: { m: 0.6 }, notes: { trial_dir: '/w/trials/tr_4', host: 'gpu-box-2', device: 'cuda' } },
-      ],
+      epochs: [],
       diagnosis: null,
     };
-    expect(trialText(trial, 'm')).toContain('  logs: /w/trials/tr_4 (stdout.log, stderr.log, on host gpu-box-2)\n');
-    // The end's own notes, where they came, are the place.
-    const ended = { ...trial, notes: { trial_dir: '/w/trials/tr_4b', host: 'gpu-box-3' } };
-    expect(trialText(ended, 'm')).toContain('  logs: /w/trials/tr_4b (stdout.log, stderr.log, on host gpu-box-3)\n');
-    expect(trialText({ ...trial, epochs: [{ epoch: 1, metrics: { m: 0.6 } }] }, 'm')).not.toContain('logs:');
+    expect(trialText({ ...trial, logs: { dir: '/w/trials/tr_4', host: 'gpu-box-2' } }, 'm')).toContain(
+      '  logs: /w/trials/tr_4 (stdout.log, stderr.log, on host gpu-box-2)\n',
+    );
+    expect(trialText({ ...trial, logs: { dir: '/w/trials/tr_4', host: null } }, 'm')).toContain(
+      '(stdout.log, stderr.log, on the worker that ran it)',
+    );
+    expect(trialText({ ...trial, logs: null }, 'm')).not.toContain('logs:');
   });
 
   it('says when its epochs come from a later delivery of its job', () => {

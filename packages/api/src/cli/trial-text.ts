@@ -10,7 +10,9 @@ export interface TrialForText {
   reason: string | null;
   params: Record<string, string | number | boolean>;
   notes: Record<string, unknown>;
-  epochs: ReadonlyArray<{ epoch: number; metrics: Record<string, number | null>; notes?: Record<string, unknown> }>;
+  epochs: ReadonlyArray<{ epoch: number; metrics: Record<string, number | null> }>;
+  /** Where the command runner left its logs (the daemon reads its notes for it). */
+  logs?: { dir: string; host: string | null } | null;
   diagnosis: Diagnosis | null;
   /** Which delivery of its job the epochs come from (1 = the first); null before it started. */
   attempt?: number | null;
@@ -69,20 +71,7 @@ export function trialText(trial: TrialForText, metric: string): string {
     for (const e of d.evidence) lines.push(`    - ${e}`);
     if (d.advice) lines.push(`    advice: ${d.advice}`);
   }
-  const logs = logsPlace(trial);
+  const logs = trial.logs;
   if (logs) lines.push(`  logs: ${logs.dir} (stdout.log, stderr.log, ${logs.host ? `on host ${logs.host}` : 'on the worker that ran it'})`);
   return `${lines.join('\n')}\n`;
-}
-
-/**
- * Where the command runner left the trial's logs: its end says so, and so does its first epoch, for a
- * trial whose end was never heard (its worker died, then it was stopped).
- */
-function logsPlace(trial: TrialForText): { dir: string; host?: string } | undefined {
-  const first = [...trial.epochs].sort((a, b) => a.epoch - b.epoch)[0]?.notes;
-  for (const notes of [trial.notes, first]) {
-    if (typeof notes?.trial_dir !== 'string') continue;
-    return { dir: notes.trial_dir, ...(typeof notes.host === 'string' && { host: notes.host }) };
-  }
-  return undefined;
 }

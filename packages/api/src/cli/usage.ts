@@ -15,7 +15,7 @@ export const USAGE = `usage: sweepd <command> [options]
   submit FILE [--watch]      submit a spec (YAML or JSON)
   ls                         list studies
   watch ID                   live leaderboard until the study ends, then its answer (at once for an ended study)
-  leaderboard ID             the study's trials, ranked [--limit N] [--offset N] (a page: rows N+1 on)
+  leaderboard ID             the study's trials, ranked [--limit N] [--offset K] (a page: N rows from rank K+1)
   trial ID N                 one trial: parameters, its objective by epoch, why it ended, its diagnosis and advice
   export ID [--format json|yaml|flags|env]
   stop ID [TRIAL]            stop a study, or one of its trials

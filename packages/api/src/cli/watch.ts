@@ -25,7 +25,7 @@ export interface LiveBoard {
   total: number;
   /** The parameter columns in the daemon's one order. */
   columns: string[];
-  progress: { finished: number; epochsDone: number };
+  progress: { finished: number; epochsDone: number; planned: number };
   rows: LeaderboardRow[];
   changes: { type: string; trial?: number }[];
 }
@@ -97,9 +97,7 @@ export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJ
 /** The whole screen for a TTY: progress and ETA on top, the table below (at most `rows` lines in all). */
 export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): string {
   const { study } = board;
-  // A completed study ran every trial it will: its search ran out (a grid) before max_trials.
-  const total = study.state === 'completed' ? Math.max(1, trialsOf(study.counts)) : study.budget.max_trials;
-  const { finished, epochsDone } = board.progress;
+  const { finished, epochsDone, planned: total } = board.progress;
   const fraction = Math.min(1, epochsDone / Math.max(1, total * study.budget.max_epochs));
   const elapsed = (now - Date.parse(study.createdAt)) / 1000;
   // No ETA while nothing runs (every trial queued: no worker serves the pool now): none is known.
@@ -152,8 +150,4 @@ export function formatDuration(seconds: number): string {
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
   return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
-}
-
-function trialsOf(counts: Readonly<Record<string, number>>): number {
-  return Object.values(counts).reduce((a, b) => a + b, 0);
 }

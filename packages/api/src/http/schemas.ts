@@ -213,6 +213,8 @@ export const TrialSchema = z
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
     notes: z.record(z.string(), z.unknown()),
+    /** Where the command runner left its logs (stdout.log, stderr.log) and on which host; null for other runners. */
+    logs: z.object({ dir: z.string(), host: z.string().nullable() }).nullable(),
     epochs: z.array(
       z.object({
         epoch: z.number(),

@@ -188,7 +188,7 @@ export class LeaderboardHub {
       study: studyHeader(study, counts),
       total: rows.length,
       columns: paramColumns(study, rows),
-      progress: progressOf(rows),
+      progress: progressOf(rows, study),
       history: bestSoFar(rows, direction),
     };
     const texts = new Map<number, string>();
@@ -211,8 +211,15 @@ export class LeaderboardHub {
   }
 }
 
-/** Epochs trained of the study's trials; a finished trial counts its whole budget (it will train no more). */
-export function progressOf(rows: readonly LeaderboardRow[]): { finished: number; epochsDone: number } {
+/**
+ * Epochs trained of the study's trials (a finished trial counts its whole budget: it will train no
+ * more), and the trials the progress is out of: max_trials, or, once the study completed, those it
+ * had (its search ran out first, as a grid does).
+ */
+export function progressOf(
+  rows: readonly LeaderboardRow[],
+  study: Pick<StudyRecord, 'state' | 'spec'>,
+): { finished: number; epochsDone: number; planned: number } {
   let finished = 0;
   let epochsDone = 0;
   for (const r of rows) {
@@ -220,7 +227,7 @@ export function progressOf(rows: readonly LeaderboardRow[]): { finished: number;
     if (done) finished++;
     epochsDone += done ? r.maxEpochs : r.epochs;
   }
-  return { finished, epochsDone };
+  return { finished, epochsDone, planned: study.state === 'completed' ? Math.max(1, rows.length) : study.spec.budget.max_trials };
 }
 
 /** The trials that improved on every earlier one, by trial number: the steps of the best-so-far line. */

@@ -137,7 +137,7 @@ describe('live leaderboard stream', () => {
     // The spec's order, as written (jsonb would have put `optimizer`, the shorter key, first).
     expect(Object.keys((await store.getStudy(studyId))?.spec.space ?? {})).toEqual(['learning_rate', 'optimizer']);
     expect(first.columns).toEqual(['learning_rate', 'optimizer']);
-    expect(first.progress).toEqual({ finished: 0, epochsDone: 60 });
+    expect(first.progress).toEqual({ finished: 0, epochsDone: 60, planned: 3 });
     expect(first.history).toEqual([{ number: first.rows[0].number, value: 0.56 }]);
     expect((await stream({}, undefined, '?rows=-1')).status).toBe(400);
     expect((await stream({}, undefined, '?rows=x')).status).toBe(400);
