@@ -549,6 +549,12 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
       expect(diagnosis(trials[0] as TrialView, [...trials.slice(1), other]).summary).toMatch(
         /^Not learning, and this study cannot tell why: /,
       );
+    // A look-alike ahead of it by the margin, though short of learning (0.54 against 0.46): not one that "did not do clearly better".
+    const low = trial(9, p('rmsprop', 0.01, 'Logits'), [0.45, 0.46, 0.46], layers(false));
+    const aheadButNearChance = trial(10, p('rmsprop', 0.0016, 'Logits'), [0.5, 0.53, 0.54], layers(false));
+    const near = diagnosis(low, [...trials.slice(1), aheadButNearChance]);
+    expect(near.summary).toMatch(/^Not learning, and this study cannot tell why: /);
+    expect(near.summary).not.toMatch(/did not do clearly better/);
     // Another optimizer is a difference of its own: an sgd trial is compared with sgd trials only.
     const sgdLow = trial(8, p('sgd', 1e-4, 'Logits'), [0.61, 0.61, 0.61], layers(false));
     expect(diagnosis(sgdLow, trials).summary).toMatch(
