@@ -2,7 +2,7 @@ import type { Logger, Store, StudyRecord, TrialView } from '@sweepd/core';
 import { FINISHED_TRIAL_STATES, silentLogger } from '@sweepd/core';
 import type { EngineEvent } from '@sweepd/search';
 import { type LeaderboardRow, leaderboard, paramColumns } from '../views/leaderboard.ts';
-import type { SettledTrials } from '../views/settled-trials.ts';
+import { SettledTrials } from '../views/settled-trials.ts';
 import { countTrials, studyHeader } from '../views/study.ts';
 import { ClientQueue, type LiveEvent } from './client-queue.ts';
 
@@ -22,7 +22,7 @@ export interface HubOptions {
   live?: LiveSource;
   /** Changes within this window go out as one event. */
   coalesceMs?: number;
-  /** Where an ended study's trials are read (kept once settled); the store's listTrials when not given. */
+  /** Where an ended study's trials are read (kept once settled); one of its own over `store` when not given. */
   settled?: SettledTrials;
   /** Events a client may fall behind before it is switched to a snapshot. */
   queueLimit?: number;
@@ -61,7 +61,7 @@ export class LeaderboardHub {
   private readonly coalesceMs: number;
   private readonly queueLimit: number;
   private readonly log: Logger;
-  private readonly settled: SettledTrials | undefined;
+  private readonly settled: SettledTrials;
   private seq = Date.now();
   private closed = false;
   private readonly onChange = (e: EngineEvent) => this.changed(e);
@@ -73,7 +73,7 @@ export class LeaderboardHub {
     this.coalesceMs = options.coalesceMs ?? 150;
     this.queueLimit = options.queueLimit ?? 16;
     this.log = options.log ?? silentLogger;
-    this.settled = options.settled;
+    this.settled = options.settled ?? new SettledTrials(options.store);
     this.events.on('change', this.onChange);
   }
 
@@ -174,7 +174,7 @@ export class LeaderboardHub {
     const live = this.live?.view(studyId);
     const study = live?.record ?? (await this.store.getStudy(studyId));
     if (!study) return undefined;
-    const trials = live?.trials ?? (this.settled ? await this.settled.of(study) : await this.store.listTrials(studyId));
+    const trials = live?.trials ?? (await this.settled.of(study));
     const id = ++this.seq;
     const rows = leaderboard(trials, study.spec);
     const { direction } = study.spec.objective;
