@@ -168,7 +168,7 @@ export class CommandRunner implements Runner {
       Math.min(1000, options.report_timeout_s * 250),
     );
 
-    let end: ProcessEnd;
+    let end: ProcessEnd | undefined;
     try {
       end = await proc.ended;
     } finally {
@@ -176,7 +176,8 @@ export class CommandRunner implements Runner {
       ctx.signal.removeEventListener('abort', onAbort);
       const rest = await tail.finish();
       if (rest !== undefined) sink.line(rest, 'metrics file, last line (no newline)');
-      await tensorboard?.stop();
+      // A script stopped (pruned, hung, out of budget) or dead mid-epoch leaves a fragment of an epoch in its event files.
+      await tensorboard?.stop({ cutShort: proc.signalsSent.length > 0 || end?.code !== 0 });
     }
     await sink.drain();
     if (proc.signalsSent.length > 0) notes.signals_sent = proc.signalsSent;

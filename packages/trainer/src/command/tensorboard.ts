@@ -14,7 +14,7 @@ export async function startTensorBoard(
   trialDir: string,
   sink: Pick<ReportSink, 'epoch' | 'problem'>,
   log: (message: string) => void,
-): Promise<{ stop(): Promise<void> }> {
+): Promise<{ stop(opts?: { cutShort?: boolean }): Promise<void> }> {
   const { TensorBoardCollector } = await import('../tensorboard/index.ts');
   const collector = new TensorBoardCollector({
     dir: path.resolve(trialDir, options.dir),
@@ -36,9 +36,10 @@ export async function startTensorBoard(
   };
   const timer = setInterval(() => void take(() => collector.poll()), POLL_MS);
   return {
-    async stop() {
+    /** `cutShort`: the script was stopped or died, so its last epoch may be a fragment (see finish()). */
+    async stop({ cutShort = false } = {}) {
       clearInterval(timer);
-      await take(() => collector.finish());
+      await take(() => collector.finish({ cutShort }));
     },
   };
 }

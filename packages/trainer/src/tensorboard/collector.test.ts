@@ -188,6 +188,33 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     expect(logs).toContain("tensorboard: 2 step(s) after the last 'auc' value (steps 25–30) end no epoch and were dropped");
   });
 
+  it("with stepsPerEpoch, a stopped writer's last epoch is dropped when it lacks a metric the epoch before held", async () => {
+    // Epochs of 10 steps: loss every 5 steps, eval/AUC at each epoch's end. The script was stopped at step 25.
+    mkdirSync(join(dir, 'train'));
+    mkdirSync(join(dir, 'eval'));
+    const loss = [5, 10, 15, 20, 25].map((step) => ({ step, tag: 'losses/total_loss', value: 1 / step }));
+    writeFileSync(join(dir, 'train', 'events.out.tfevents.1.host'), eventRecords(loss));
+    writeFileSync(
+      join(dir, 'eval', 'events.out.tfevents.1.host'),
+      eventRecords([10, 20].map((step) => ({ step, tag: 'eval/AUC', value: 0.6 + step / 100 }))),
+    );
+    const logged: string[] = [];
+    const stopped = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10, log: (m) => logged.push(m) });
+    const epochs = [...(await stopped.poll()), ...(await stopped.finish({ cutShort: true }))];
+    expect(epochs.map((e) => [e.epoch, Object.keys(e.metrics).sort()])).toEqual([
+      [1, ['auc', 'loss']],
+      [2, ['auc', 'loss']],
+    ]);
+    expect(logged).toContain("tensorboard: epoch 3 (steps 25–25) was cut short when the script stopped and lacks 'auc': not reported");
+    // A writer that ended on its own wrote what it meant to: its last epoch is kept as it is.
+    const ended = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10 });
+    expect([...(await ended.poll()), ...(await ended.finish())].map((e) => e.epoch)).toEqual([1, 2, 3]);
+    // Cut short after a whole epoch: nothing is missing, so it is kept.
+    appendFileSync(join(dir, 'eval', 'events.out.tfevents.1.host'), eventRecords([{ step: 30, tag: 'eval/AUC', value: 0.9 }]));
+    const whole = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10 });
+    expect([...(await whole.poll()), ...(await whole.finish({ cutShort: true }))].map((e) => e.epoch)).toEqual([1, 2, 3]);
+  });
+
   it('fails the poll on a corrupt record, naming the file and offset', async () => {
     const trainFile = fixtureFiles('tf1').find((f) => f.startsWith('train/'))!;
     const bytes = Buffer.from(readFileSync(join(FIXTURES_DIR, 'tf1', trainFile)));

@@ -103,6 +103,8 @@ export class TensorBoardCollector {
   /** Values at or below this step belong to epochs already emitted. */
   private emittedThroughStep = Number.NEGATIVE_INFINITY;
   private epochsEmitted = 0;
+  /** The metrics the last epoch returned held: what a whole epoch holds. */
+  private lastMetrics = new Set<string>();
   private finished = false;
   private missingDirLogged = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -138,8 +140,12 @@ export class TensorBoardCollector {
     });
   }
 
-  /** Once the writer has exited: reads the rest and returns every epoch not yet returned. */
-  finish(): Promise<EpochRecord[]> {
+  /**
+   * Once the writer has exited: reads the rest and returns every epoch not yet returned. `cutShort`:
+   * the writer was stopped or died, so (with stepsPerEpoch) its last epoch may be a fragment; it is
+   * returned only when it holds every metric the epoch before it held, else dropped and logged.
+   */
+  finish({ cutShort = false }: { cutShort?: boolean } = {}): Promise<EpochRecord[]> {
     return this.serialized(async () => {
       if (this.finished) return [];
       await this.ingest();
@@ -150,7 +156,7 @@ export class TensorBoardCollector {
           this.problem(`${file}: the last ${left} bytes are an incomplete record (cut short when the writer stopped), lost`);
       }
       this.finished = true;
-      return this.emit(true);
+      return this.emit(true, cutShort);
     });
   }
 
@@ -299,7 +305,7 @@ export class TensorBoardCollector {
     return Math.max(1, Math.ceil(step / this.stepsPerEpoch!));
   }
 
-  private emit(final: boolean): EpochRecord[] {
+  private emit(final: boolean, cutShort = false): EpochRecord[] {
     const steps = [...this.pending.keys()].sort((a, b) => a - b);
     const out: EpochRecord[] = [];
     if (this.stepsPerEpoch !== undefined) {
@@ -316,7 +322,11 @@ export class TensorBoardCollector {
         groupEpoch = epoch;
         group.push(step);
       }
-      if (group.length > 0) out.push(this.record(groupEpoch, group));
+      if (group.length > 0) {
+        const missing = cutShort ? this.missingFromLast(group) : [];
+        if (missing.length === 0) out.push(this.record(groupEpoch, group));
+        else this.dropFragment(groupEpoch, group, missing);
+      }
       if (Number.isFinite(completeThrough) && completeThrough > 0) {
         this.emittedThroughStep = Math.max(this.emittedThroughStep, completeThrough * this.stepsPerEpoch);
       }
@@ -342,6 +352,21 @@ export class TensorBoardCollector {
       this.log(`tensorboard: left unreported at the end: ${this.describeLeftovers()}`);
     }
     return out;
+  }
+
+  /** The metrics of the last epoch returned that `steps` lack (none when no epoch was returned yet). */
+  private missingFromLast(steps: number[]): string[] {
+    const present = new Set(steps.flatMap((step) => [...this.pending.get(step)!.metrics.keys()]));
+    return [...this.lastMetrics].filter((metric) => !present.has(metric));
+  }
+
+  /** A stopped writer's last epoch that lacks what a whole one holds: reported, it would read as trained. */
+  private dropFragment(epoch: number, steps: number[], missing: string[]): void {
+    for (const step of steps) this.pending.delete(step);
+    this.log(
+      `tensorboard: epoch ${epoch} (steps ${steps[0]}–${steps[steps.length - 1]}) was cut short when the script stopped ` +
+        `and lacks ${missing.map((m) => `'${m}'`).join(', ')}: not reported`,
+    );
   }
 
   /** One epoch from the pending steps in `steps` (ascending): the latest value of each metric and layer wins. */
@@ -381,6 +406,7 @@ export class TensorBoardCollector {
       this.lateToNote = new Map();
     }
     this.epochsEmitted++;
+    this.lastMetrics = new Set(Object.keys(metrics));
     return { epoch, metrics, layers: [...layers.values()], notes: { tensorboard } };
   }
 
