@@ -25,7 +25,9 @@ export const validationHook: Hook<unknown, Env, string, unknown> = (result, c) =
     return { path: name, message: `${issue.message}${shown}` };
   });
   const first = problems[0];
-  return c.json({ error: first ? `${first.path}: ${first.message}` : 'invalid request', problems }, 400);
+  // An unknown parameter's problem is the whole query's (no path): its message names it.
+  const error = first ? (first.path ? `${first.path}: ${first.message}` : first.message) : 'invalid request';
+  return c.json({ error, problems }, 400);
 };
 
 export async function findStudy(store: Store, id: string): Promise<StudyRecord> {

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { specSchema } from '@sweepd/core';
 import { EXPORT_FORMATS } from '../views/export.ts';
+import { printable } from './errors.ts';
 
 /**
  * The zod schemas of the HTTP API: the path and query schemas validate requests (through
@@ -32,7 +33,25 @@ export const TrialParams = StudyIdParams.extend({
     .openapi({ param: { name: 'n', in: 'path' }, example: '0' }),
 });
 
-export const ExportQuery = z.object({
+/**
+ * A query schema that refuses parameters it does not know, naming them and the ones it takes: a
+ * misspelt `?limt=5` would otherwise answer every row as if nothing had been asked.
+ */
+export function strictQuery<T extends z.ZodRawShape>(shape: T) {
+  const known = Object.keys(shape);
+  const takes = known.length > 0 ? `this request takes ${known.join(', ')}` : 'this request takes no query parameters';
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown query parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${printable(k)}'`).join(', ')}: ${takes}`
+        : undefined,
+  });
+}
+
+/** For the requests that take no query parameters. */
+export const NoQuery = strictQuery({});
+
+export const ExportQuery = strictQuery({
   format: z
     .enum(EXPORT_FORMATS, { error: `format must be one of ${EXPORT_FORMATS.join(', ')}` })
     .default('json')
@@ -178,7 +197,7 @@ const pageParam = (name: string, max: number) => {
 };
 
 /** A page of the leaderboard: `limit` rows from rank `offset` (0-based); without `limit`, every row. */
-export const LeaderboardQuery = z.object({ limit: pageParam('limit', 100_000), offset: pageParam('offset', 100_000) });
+export const LeaderboardQuery = strictQuery({ limit: pageParam('limit', 100_000), offset: pageParam('offset', 100_000) });
 
 /** A measured number; JSON has no NaN or Infinity, so a diverged run's readings come as null. */
 const reading = z.number().nullable().openapi({ description: 'null where the value was NaN or infinite (a diverged run)' });

@@ -247,6 +247,25 @@ describe('leaderboard pages', () => {
       expect(JSON.stringify(res.body), bad).toMatch(/(limit|offset) must be an integer from 0 to 100000/);
     }
   });
+
+  it('refuses a query parameter a request does not take, naming it and the ones it takes', async () => {
+    const refused = async (path: string) => {
+      const res = await app.request(path);
+      expect(res.status, path).toBe(400);
+      return ((await res.json()) as { error: string }).error;
+    };
+    // A misspelt limit would otherwise answer every row.
+    expect(await refused(`/v1/studies/${studyId}/leaderboard?limt=5`)).toBe(
+      "unknown query parameter 'limt': this request takes limit, offset",
+    );
+    expect(await refused(`/v1/studies/${studyId}/leaderboard/stream?row=5&x=1`)).toBe(
+      "unknown query parameters 'row', 'x': this request takes rows",
+    );
+    expect(await refused(`/v1/studies/${studyId}/export?fromat=yaml`)).toBe("unknown query parameter 'fromat': this request takes format");
+    for (const path of ['/v1/studies?state=running', `/v1/studies/${studyId}?verbose=1`, `/v1/studies/${studyId}/trials/0?epochs=2`]) {
+      expect(await refused(path)).toMatch(/^unknown query parameter '\w+': this request takes no query parameters$/);
+    }
+  });
 });
 
 describe('client queue', () => {

@@ -12,6 +12,7 @@ import {
   ExportQuery,
   LeaderboardQuery,
   LeaderboardSchema,
+  NoQuery,
   StopTrialSchema,
   StudyIdParams,
   TrialParams,
@@ -33,7 +34,7 @@ const trialRoute = createRoute({
   method: 'get',
   path: '/v1/studies/{id}/trials/{n}',
   summary: 'One trial with every epoch',
-  request: { params: TrialParams },
+  request: { params: TrialParams, query: NoQuery },
   responses: {
     200: { description: 'the trial, its metrics and layer statistics per epoch', content: { 'application/json': { schema: TrialSchema } } },
     ...errorResponses(400, 404),

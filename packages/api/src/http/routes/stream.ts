@@ -2,12 +2,12 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { LiveEvent } from '../../live/client-queue.ts';
 import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
-import { ErrorSchema, StudyIdParams } from '../schemas.ts';
+import { ErrorSchema, StudyIdParams, strictQuery } from '../schemas.ts';
 import { findStudy, HttpError } from '../errors.ts';
 
 export const HEARTBEAT_MS = 15_000;
 
-const StreamQuery = z.object({
+const StreamQuery = strictQuery({
   rows: z.coerce
     .number({ error: 'rows must be an integer from 0 to 100000' })
     .int({ error: 'rows must be an integer from 0 to 100000' })
@@ -43,7 +43,7 @@ const streamRoute = createRoute({
 export function streamRoutes(app: Api, { store, hub }: RouteDeps): void {
   app.get(documentRoute(app, streamRoute), async (c) => {
     const study = await findStudy(store, c.req.param('id') ?? '');
-    const parsed = StreamQuery.safeParse({ rows: c.req.query('rows') });
+    const parsed = StreamQuery.safeParse(c.req.query());
     if (!parsed.success) throw new HttpError(400, parsed.error.issues[0]?.message ?? 'bad query');
     const { rows } = parsed.data;
     const lastEventId = Number(c.req.header('last-event-id') ?? Number.NaN);

@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { loadStudyView, summaryView } from '../../views/study.ts';
 import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
 import { findStudy, HttpError } from '../errors.ts';
-import { errorResponses, SpecBody, StudyIdParams, StudyListSchema, StudySchema } from '../schemas.ts';
+import { errorResponses, NoQuery, SpecBody, StudyIdParams, StudyListSchema, StudySchema } from '../schemas.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -45,8 +45,10 @@ const listRoute = createRoute({
   method: 'get',
   path: '/v1/studies',
   summary: 'List studies',
+  request: { query: NoQuery },
   responses: {
     200: { description: 'every study with trial counts and best value', content: { 'application/json': { schema: StudyListSchema } } },
+    ...errorResponses(400),
   },
 });
 
@@ -54,10 +56,10 @@ const getRoute = createRoute({
   method: 'get',
   path: '/v1/studies/{id}',
   summary: 'One study',
-  request: { params: StudyIdParams },
+  request: { params: StudyIdParams, query: NoQuery },
   responses: {
     200: { description: 'the study, its counts, best config and spec', content: { 'application/json': { schema: StudySchema } } },
-    ...errorResponses(404),
+    ...errorResponses(400, 404),
   },
 });
 
