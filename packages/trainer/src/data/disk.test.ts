@@ -50,7 +50,8 @@ describe('on-disk datasets', () => {
   });
 
   it('names a missing directory, manifest or file', () => {
-    expect(() => loadDiskDataset(path.join(root, 'nowhere'))).toThrow(/nowhere: no dataset\.json there/);
+    expect(() => loadDiskDataset(path.join(root, 'nowhere'))).toThrow(/nowhere: no such directory$/);
+    expect(() => loadDiskDataset(root)).toThrow(/: no dataset\.json there: a dataset directory holds dataset\.json/);
     const d = dir();
     rmSync(path.join(d, 'val-labels.u8'));
     expect(() => loadDiskDataset(d)).toThrow(/splits\.val\.labels .*val-labels\.u8: file not found/);

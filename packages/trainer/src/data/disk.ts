@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -109,9 +109,10 @@ export function readManifest(dir: string): DatasetManifest {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as { code?: string }).code;
+    if (code === 'ENOENT' && !existsSync(dir)) throw new Error(`dataset ${dir}: no such directory`);
     throw new Error(
       code === 'ENOENT'
-        ? `dataset ${dir}: no ${MANIFEST} there (is it a dataset directory? see packages/trainer/src/data/README.md)`
+        ? `dataset ${dir}: no ${MANIFEST} there: a dataset directory holds ${MANIFEST} and the files it names (the README's "Models and datasets")`
         : `dataset ${dir}: cannot read ${file}: ${(error as Error).message}`,
     );
   }

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { issueProblem } from '@sweepd/core';
 import { loadDiskDataset, manifestVersion } from './disk.ts';
 import { generateFashionMosaic } from './fashion-mosaic.ts';
-import { generateSeed19 } from './seed19.ts';
+import { FASHION_CLASSES } from './fashion-mnist.ts';
+import { generateSeed19, SEED19_PREVALENCE } from './seed19.ts';
 import { generateSynthetic } from './synthetic.ts';
 import type { ImageDataset } from './types.ts';
 
@@ -92,6 +93,13 @@ export function parseDatasetOptions(
   throw new Error(
     `unknown dataset ${JSON.stringify(name)}: expected one of ${DATASET_NAMES.join(', ')}, or a directory path (./dir) holding dataset.json`,
   );
+}
+
+/** The class names a builtin dataset reports per-class metrics under (val_auc[<name>]), without building it. */
+export function builtinClassNames(name: BuiltinDatasetName, options: { classes: number }): readonly string[] {
+  if (name === 'seed-19') return SEED19_PREVALENCE.map((c) => c.name);
+  if (name === 'fashion-mosaic') return FASHION_CLASSES;
+  return Array.from({ length: options.classes }, (_, k) => `class_${k}`);
 }
 
 // Built once per process: a worker runs many trials on the same data.

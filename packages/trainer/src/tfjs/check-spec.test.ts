@@ -53,15 +53,41 @@ describe('the tfjs runner’s submit-time check', () => {
       'space.optimizer.choices.2: must be one of sgd, momentum, rmsprop, adam (got "lbfgs")',
     ]);
     expect(problems(spec((s) => (s.fixed.batch_size = 0)))).toEqual(['fixed.batch_size: must be in [1, 4096] for images per step (got 0)']);
+    // Whole bounds, but a float would draw 39.7 and fail every trial.
+    expect(problems(spec((s) => ((s.fixed = {}), (s.space.batch_size = { type: 'float', low: 16, high: 64 }))))).toEqual([
+      'space.batch_size.type: batch_size is an integer: use type: int (got float)',
+    ]);
   });
 
   it('refuses an objective the runner never reports, and accepts every one it does', () => {
     expect(problems(spec((s) => (s.objective.metric = 'val_acc')))).toEqual([
       "objective.metric: the tfjs runner never reports 'val_acc': it reports val_auc_macro, val_auc_micro, val_ap_macro, val_loss, train_loss, learning_rate, epoch_seconds, val_auc[CLASS] and val_ap[CLASS]",
     ]);
-    for (const metric of ['val_loss', 'val_auc[cat]', 'val_ap[a b]', 'val_auc_micro'])
+    for (const metric of ['val_loss', 'val_auc[class_0]', 'val_ap[class_4]', 'val_auc_micro'])
       expect(problems(spec((s) => (s.objective.metric = metric)))).toEqual([]);
   });
+
+  it('refuses a stopping rule watching a metric the runner never reports', () => {
+    const rule = (options: Record<string, unknown>) => spec((s) => (s.stopping = [{ name: 'divergence', options }]));
+    expect(problems(rule({ metrics: ['train_loss', 'trian_loss'] }))).toEqual([
+      expect.stringMatching(/^stopping\.0\.options\.metrics\.1: the tfjs runner never reports 'trian_loss': it reports val_auc_macro, /),
+    ]);
+    expect(problems(rule({ loss_metric: 'loss' }))[0]).toMatch(/^stopping\.0\.options\.loss_metric: the tfjs runner never reports 'loss'/);
+    expect(problems(rule({ metrics: ['val_loss'], loss_metric: 'train_loss', factor: 5 }))).toEqual([]);
+  });
+
+  it("refuses a per-class objective for a class the dataset does not have, naming the dataset's classes", () => {
+    expect(problems(spec((s) => (s.objective.metric = 'val_auc[cat]')))).toEqual([
+      "objective.metric: dataset synthetic has no class 'cat': its classes are class_0, class_1, class_2, class_3, class_4",
+    ]);
+    expect(
+      problems(spec((s) => ((s.objective.metric = 'val_ap[class_7]'), (s.trainer.options = { dataset_options: { classes: 8 } })))),
+    ).toEqual([]);
+    expect(problems(spec((s) => ((s.objective.metric = 'val_auc[class_0]'), (s.trainer.dataset = 'seed-19'))))[0]).toMatch(
+      /^objective.metric: dataset seed-19 has no class 'class_0': its classes are \w+/,
+    );
+  });
+  // A dataset directory's classes come from its dataset.json: checked below with the other files.
 
   it('refuses frozen_layers that would freeze every layer of the model', () => {
     const found = problems(spec((s) => (s.space.frozen_layers.high = 8)));
@@ -108,8 +134,11 @@ describe('the tfjs runner’s submit-time check', () => {
         s.trainer.model = `${missing}-model`;
       }),
     );
-    expect(found[0]).toMatch(/^trainer.dataset: dataset .*nowhere: no dataset.json there/);
+    expect(found[0]).toMatch(/^trainer.dataset: dataset .*nowhere: no such directory$/);
     expect(found[1]).toMatch(/^trainer.model: model .*nowhere-model: no model.json there/);
+    expect(problems(spec((s) => (s.trainer.dataset = dir)))[0]).toMatch(
+      /^trainer.dataset: dataset .*: no dataset.json there: a dataset directory holds/,
+    );
     expect(
       problems(
         spec((s) => {

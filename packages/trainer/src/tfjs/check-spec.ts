@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunnerCheckContext, SearchSpec, SpecProblem } from '@sweepd/core';
 import { fashionMnistDir } from '../data/fashion-mnist.ts';
-import { isDatasetPath, parseDatasetOptions, readManifest } from '../data/index.ts';
+import { builtinClassNames, isDatasetPath, parseDatasetOptions, readManifest } from '../data/index.ts';
 import { optionProblems } from '../option-problems.ts';
 import { checkHyperparameterValue, TRAINER_HYPERPARAMETERS } from './hyperparameters.ts';
 import { DEFAULT_DATASET, DEFAULT_MODEL, tfjsRunnerOptions } from './options.ts';
@@ -23,7 +23,7 @@ export const TFJS_METRICS = [
   'learning_rate',
   'epoch_seconds',
 ] as const;
-const PER_CLASS_METRIC = /^val_(auc|ap)\[.+\]$/;
+const PER_CLASS_METRIC = /^val_(auc|ap)\[(.+)\]$/;
 
 /**
  * Everything the tfjs runner can tell about a spec before any trial runs: parameter names and
@@ -36,12 +36,21 @@ export function checkTfjsSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): S
   const add = (p: string, message: string) => problems.push({ path: p, message });
   checkHyperparameters(spec, add);
   const { metric } = spec.objective;
-  if (!(TFJS_METRICS as readonly string[]).includes(metric) && !PER_CLASS_METRIC.test(metric)) {
-    add(
-      'objective.metric',
-      `the tfjs runner never reports '${metric}': it reports ${TFJS_METRICS.join(', ')}, val_auc[CLASS] and val_ap[CLASS]`,
-    );
-  }
+  const reports = (name: string) => (TFJS_METRICS as readonly string[]).includes(name) || PER_CLASS_METRIC.test(name);
+  const neverReported = (name: string) =>
+    `the tfjs runner never reports '${name}': it reports ${TFJS_METRICS.join(', ')}, val_auc[CLASS] and val_ap[CLASS]`;
+  if (!reports(metric)) add('objective.metric', neverReported(metric));
+  // A stopping rule watching a metric that never comes never fires, silently.
+  spec.stopping.forEach((rule, i) => {
+    for (const [key, value] of Object.entries(rule.options)) {
+      if (!/(^|_)metrics?$/.test(key)) continue;
+      const names = Array.isArray(value) ? value : [value];
+      names.forEach((name, j) => {
+        if (typeof name === 'string' && !reports(name))
+          add(`stopping.${i}.options.${key}${Array.isArray(value) ? `.${j}` : ''}`, neverReported(name));
+      });
+    }
+  });
 
   const options = tfjsRunnerOptions.safeParse(spec.trainer.options ?? {});
   if (!options.success) problems.push(...optionProblems(options.error.issues, spec.trainer.options ?? {}));
@@ -50,19 +59,21 @@ export function checkTfjsSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): S
   const resolve = (p: string) => path.resolve(ctx.baseDir ?? process.cwd(), p);
 
   const dataset = spec.trainer.dataset ?? DEFAULT_DATASET;
+  let classes: readonly string[] | undefined;
   if (isDatasetPath(dataset)) {
     if (Object.keys(datasetOptions).length > 0)
       add('trainer.options.dataset_options', 'a dataset directory takes no dataset_options: sizes and classes come from its dataset.json');
     if (filesVisible) {
       try {
-        readManifest(resolve(dataset));
+        classes = readManifest(resolve(dataset)).classes;
       } catch (err) {
         add('trainer.dataset', (err as Error).message);
       }
     }
   } else {
     try {
-      parseDatasetOptions(dataset, datasetOptions);
+      const builtin = parseDatasetOptions(dataset, datasetOptions);
+      classes = builtinClassNames(builtin.name, builtin.options);
       if (dataset === 'fashion-mosaic' && filesVisible && !existsSync(fashionMnistDir()))
         add('trainer.dataset', `fashion-mosaic needs Fashion-MNIST in ${fashionMnistDir()}: apt-get install dataset-fashion-mnist`);
     } catch (err) {
@@ -71,6 +82,12 @@ export function checkTfjsSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): S
         (err as Error).message,
       );
     }
+  }
+
+  const perClass = PER_CLASS_METRIC.exec(metric);
+  if (perClass && classes && !classes.includes(perClass[2]!)) {
+    const shown = classes.length > 20 ? `${classes.slice(0, 20).join(', ')}, … (${classes.length} in all)` : classes.join(', ');
+    add('objective.metric', `dataset ${dataset} has no class '${perClass[2]}': its classes are ${shown}`);
   }
 
   const model = spec.trainer.model ?? DEFAULT_MODEL;
@@ -103,6 +120,9 @@ function checkHyperparameters(spec: SearchSpec, add: (p: string, message: string
       add(at, `is not a hyperparameter of the tfjs runner (known: ${known})`);
       continue;
     }
+    // A float draws fractions that an integer hyperparameter refuses in every trial.
+    if (p.type === 'float' && TRAINER_HYPERPARAMETERS[name]?.kind === 'int')
+      add(`${at}.type`, `${name} is an integer: use type: int (got float)`);
     const values = p.type === 'categorical' ? p.choices : [p.low, p.high];
     const fields = p.type === 'categorical' ? p.choices.map((_, i) => `choices.${i}`) : ['low', 'high'];
     values.forEach((v, i) => {
