@@ -86,6 +86,22 @@ describe('command runner: checkSpec', () => {
     ]);
   });
 
+  it('refuses an epoch_metric no tag maps to: without steps_per_epoch no epoch would ever end', () => {
+    const tb = (tensorboard: Record<string, unknown>) =>
+      problems({ options: { command: ['x'], tensorboard: { dir: 'tb', ...tensorboard } } });
+    const tags = { 'validation/epoch_auc': 'val_auc', 'AUC/*': 'val_auc[*]' };
+    expect(tb({ tags, epoch_metric: 'val_acc' })).toEqual([
+      {
+        path: 'trainer.options.tensorboard.epoch_metric',
+        message: "'val_acc' is not a metric of tensorboard.tags (val_auc, val_auc[*]): no epoch would ever end",
+      },
+    ]);
+    expect(tb({ tags, epoch_metric: 'val_auc' })).toEqual([]);
+    expect(tb({ tags, epoch_metric: 'val_auc[cat]' })).toEqual([]);
+    // With steps_per_epoch the steps end the epochs; epoch_metric is not read.
+    expect(tb({ tags, epoch_metric: 'val_acc', steps_per_epoch: 10 })).toEqual([]);
+  });
+
   it('names placeholders no trial could fill, or that some trials lack', () => {
     expect(problems({ options: { command: ['t', '--lr={learnin_rate}', '--m={momentum}'], args: 'placeholders' } })).toEqual([
       { path: 'trainer.options.command.1', message: 'placeholder {learnin_rate} names no parameter of space or fixed' },

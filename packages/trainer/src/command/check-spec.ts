@@ -44,11 +44,18 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
   problems.push(...missingFiles(parsed.options, ctx).filter((m) => !problems.some((p) => p.path === m.path)));
   const tb = parsed.options.tensorboard;
   if (tb) {
+    let tagMap: TagMap | undefined;
     try {
-      new TagMap(tb.tags);
+      tagMap = new TagMap(tb.tags);
     } catch (err) {
       problems.push({ path: 'trainer.options.tensorboard.tags', message: (err as Error).message });
     }
+    // Without steps_per_epoch only the epoch metric's steps end epochs: one no tag maps to ends none.
+    if (tb.steps_per_epoch === undefined && tb.epoch_metric !== undefined && tagMap && !tagMap.canProduce(tb.epoch_metric))
+      problems.push({
+        path: 'trainer.options.tensorboard.epoch_metric',
+        message: `'${tb.epoch_metric}' is not a metric of tensorboard.tags (${[...new Set(Object.values(tb.tags))].join(', ')}): no epoch would ever end`,
+      });
     const epochMetric = tb.epoch_metric ?? Object.values(tb.tags)[0] ?? '';
     if (tb.steps_per_epoch === undefined && epochMetric.includes('*'))
       problems.push({

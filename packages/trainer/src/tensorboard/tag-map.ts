@@ -57,6 +57,17 @@ export class TagMap {
     return metric;
   }
 
+  /** Whether some tag could map to `metric`: an exact entry's, or one a pattern's metric name can become. */
+  canProduce(metric: string): boolean {
+    if (this.exactMetrics().includes(metric)) return true;
+    return this.patterns.some((p) => {
+      const [before, after = ''] = p.metric.split('*') as [string, string?];
+      return p.metric.includes('*')
+        ? metric.length > before.length + after.length && metric.startsWith(before) && metric.endsWith(after)
+        : metric === p.metric;
+    });
+  }
+
   /** The metric names the map can produce without a pattern (for checks against an objective). */
   exactMetrics(): string[] {
     return [...new Set(this.exact.values())];
