@@ -193,6 +193,24 @@ describe('parseSpec', () => {
   it('rejects broken YAML, YAML bombs and deep nesting with a SpecError, quickly', () => {
     expect(() => parseSpecText('name: [unclosed')).toThrow(SpecError);
     expect(() => parseSpecText('name: a\nname: b\n')).toThrow(/not valid YAML/);
+    // Each says where, as a person counts lines and columns, and what, in a spec author's words.
+    const why = (text: string) => {
+      try {
+        parseSpecText(text);
+      } catch (err) {
+        return (err as SpecError).problems[0]?.message;
+      }
+    };
+    expect(why('name: a\nbudget:\n  max_trials: 1\n   max_epochs: 2\n')).toBe(
+      'is not valid YAML or JSON at line 3, column 15: Nested mappings are not allowed in compact mappings',
+    );
+    expect(why('name: a\nspace:\n\tlr: 1\n')).toBe('is not valid YAML or JSON at line 3, column 1: Tabs are not allowed as indentation');
+    expect(why('name: a\nbudget: {}\nname: b\n')).toBe(
+      "is not valid YAML or JSON at line 3, column 1: the key 'name' appears twice in the same mapping",
+    );
+    expect(why('name: a\n---\nname: b\n')).toBe(
+      "is not valid YAML or JSON at line 2, column 1: a second document starts there ('---'); a spec is one document",
+    );
     const bomb = [
       'a: &a ["x","x","x","x","x","x","x","x","x"]',
       ...Array.from(

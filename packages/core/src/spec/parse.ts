@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { baselineProblems } from './baseline.ts';
 import { SpecError, type SpecProblem, formatPath } from './errors.ts';
@@ -43,11 +43,24 @@ export function decodeSpecText(text: string): unknown {
   const tooDeep = nestingProblem(text) ?? sizeProblem(text);
   if (tooDeep) throw new SpecError([{ path: '', message: tooDeep }]);
   try {
-    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
+    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, prettyErrors: true, logLevel: 'error' });
   } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new SpecError([{ path: '', message: `is not valid YAML or JSON: ${message}` }]);
+    throw new SpecError([{ path: '', message: `is not valid YAML or JSON${syntaxProblem(err, text)}` }]);
   }
+}
+
+/** Where the text stops being YAML and why, in a spec author's words (the library's own first line, else). */
+function syntaxProblem(err: unknown, text: string): string {
+  if (!(err instanceof YAMLParseError)) return `: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  const at = err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+  // The library appends the position and a code frame to its message: both are said here already.
+  const message = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  if (err.code === 'MULTIPLE_DOCS') return `${at}: a second document starts there ('---'); a spec is one document`;
+  if (err.code === 'DUPLICATE_KEY') {
+    const key = /^[^:\n]*/.exec(text.slice(err.pos[0]))?.[0].trim();
+    return `${at}: the key ${key ? `'${key.slice(0, 64)}' ` : ''}appears twice in the same mapping`;
+  }
+  return `${at}: ${message}`;
 }
 
 /** Every problem of a spec in one pass: the schema's, and the cross-field checks on whatever parsed. */
