@@ -572,9 +572,10 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const still = [{ layer: 'fc1', trainable: true, kernelMovement: 0.03, updateRatio: 0.002, biasMovement: 0.01 }];
     const trials = [
       trial(0, p('rmsprop', 0.003, 9), [0.55, 0.56, 0.565], still),
-      trial(1, p('rmsprop', 0.001, 2), [0.7, 0.75, 0.79]),
+      // As many frozen layers as trial 0: froze fewer, they would be a difference of their own (below).
+      trial(1, p('rmsprop', 0.001, 9), [0.7, 0.75, 0.79]),
       trial(2, p('sgd', 0.1, 3), [0.7, 0.74, 0.78]),
-      trial(3, p('rmsprop', 0.01, 1), [0.7, 0.74, 0.77]),
+      trial(3, p('rmsprop', 0.01, 9), [0.7, 0.74, 0.77]),
     ];
     const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
     expect(d.verdict).toBe('no-learning');
@@ -582,6 +583,47 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.advice).toMatch(
       /^Trials with rmsprop learned on the same data, so its optimizer is not the cause on its own: trial 1 \(0\.79\) differs in /,
     );
+  });
+
+  it('a head-only trial whose better peers all ran lower and trained more layers is not "too high": the study cannot tell which', () => {
+    // The review's PyTorch study: rmsprop at 0.05 with the backbone frozen (only fc trains, a new
+    // head whose kernel moves a fifth from its random start at any rate) against three better
+    // rmsprop trials at lower rates that trained every layer. By hand, lower rates did worse.
+    const head = (moved: number) => [{ layer: 'fc', trainable: true, kernelMovement: moved, updateRatio: 0.01, biasMovement: 0.1 }];
+    const p = (learning_rate: number, frozen_layers: number) => ({ learning_rate, optimizer: 'rmsprop', frozen_layers, opt_epsilon: 1 });
+    const trials = [
+      trial(0, p(0.0496, 5), [0.51, 0.52, 0.527], head(0.224)),
+      trial(1, p(0.0122, 0), [0.7, 0.76, 0.792], head(0.261)),
+      trial(2, p(0.004, 0), [0.66, 0.71, 0.75], head(0.2)),
+      trial(3, p(0.0011, 0), [0.62, 0.66, 0.7], head(0.15)),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.verdict).toBe('no-learning');
+    expect(d.summary).toMatch(
+      /^Not learning, and this study cannot tell why: .*; every rmsprop trial that did clearly better \(3, up to 0\.792\) had frozen_layers 0, against this trial's 5, and no other rmsprop trial with frozen_layers=5 ran at rates like theirs/,
+    );
+    expect(d.advice).toBe("Try frozen_layers=0 (trial 1's) at this trial's learning rate 0.05: then frozen_layers is the only difference.");
+    // A peer frozen as much that did no better at the better trials' rates: the frozen layers, not the rate.
+    const withLookAlike = [...trials, trial(4, p(0.004, 5), [0.5, 0.51, 0.52], head(0.1))];
+    expect(diagnoseTrial(trials[0] as TrialView, withLookAlike, auc).summary).toMatch(
+      /^Held back by frozen_layers, not the learning rate: /,
+    );
+  });
+
+  it('a too-low adam or rmsprop trial with a large epsilon is told that epsilon shrinks its steps, and how to keep the rate', () => {
+    const still = [{ layer: 'fc1', trainable: true, kernelMovement: 0.001, updateRatio: 1e-5, biasMovement: 0.001 }];
+    const p = (opt_epsilon: number) => ({ learning_rate: 0.001, optimizer: 'adam', frozen_layers: 2, opt_epsilon });
+    const big = diagnoseTrial(trial(0, p(1), [0.5, 0.51, 0.512], still) as TrialView, [], auc);
+    expect(big.verdict).toBe('too-low');
+    expect(big.summary).toMatch(
+      /With opt_epsilon 1, which outweighs √v in adam's denominator, its steps are about rate × gradient, as plain SGD's: far smaller than the rate\.$/,
+    );
+    expect(big.advice).toMatch(
+      /^Try learning rates .* Or keep the rate and lower opt_epsilon from 1 to 1e-8 … 1e-3 \(adam's usual\), where its steps are about the rate's size\.$/,
+    );
+    const usual = diagnoseTrial(trial(0, p(1e-8), [0.5, 0.51, 0.512], still) as TrialView, [], auc);
+    expect(usual.verdict).toBe('too-low');
+    expect(`${usual.summary} ${usual.advice}`).not.toMatch(/epsilon/);
   });
 
   it('a NaN in the evaluation only (train_loss and weights finite) is not put on the rate; a NaN train_loss still is', () => {

@@ -20,6 +20,7 @@ import {
   noBetterHigherText,
   outsideRange,
   raise,
+  largeEpsilonText,
   raiseAdvice,
   ratesIfAllDiverged,
   smallEpsilonAdvice,
@@ -268,10 +269,11 @@ function judge(
   };
 
   if (trial.epochs.length === 0) {
+    // No evidence to list: its rate is not a finding about a trial that never trained (a setup error, say).
     return {
       verdict: 'no-evidence',
       summary: trial.reason ? `No epoch to judge: ${trial.reason}` : 'No epoch to judge yet.',
-      evidence,
+      evidence: [],
       advice: '',
     };
   }
@@ -458,12 +460,12 @@ function judge(
         : from === 0
           ? `: training did not improve on what the model scored before it${m.gain > 0 ? ` by more than ${val(t.peerMargin)}` : ''}.`
           : ` — it did not improve after epoch ${from}${m.gain > 0 ? ` by more than ${val(t.peerMargin)}` : ''}, and with no ${metricName} measured before training, epoch ${from}'s ${val(m.first)} may be what the model scores before any training.`;
-      return {
+      return tooLowWithEpsilon(trial.params, {
         verdict: 'too-low',
         summary: `Learning rate ${fasterPeersAhead ? '' : 'likely '}too low: ${kernelText} and ${course}${why}${noBetterAboveText}`,
         evidence,
         ...raiseAdvice(trial, rate, position, raiseContext),
-      };
+      });
     }
     if (didLearn) {
       const rank =
@@ -491,8 +493,9 @@ function judge(
     }
     const biases = e.biases && e.biases.median < 1e-3 ? `; the biases barely moved either (median ${val(e.biases.median)})` : '';
     const summary = `Learning rate too low: ${kernelText} and ${reached}${m?.chance === undefined ? '' : m.best < m.chance - t.nearChance ? ` (below chance, ${m.chance})` : ', near chance'}${biases} — ${rateText} barely changes the network.${noBetterAboveText}`;
-    if (rate === undefined) return { verdict: 'too-low', summary, evidence, advice: 'Raise the learning rate.' };
-    return { verdict: 'too-low', summary, evidence, ...raiseAdvice(trial, rate, position, raiseContext) };
+    if (rate === undefined)
+      return tooLowWithEpsilon(trial.params, { verdict: 'too-low', summary, evidence, advice: 'Raise the learning rate.' });
+    return tooLowWithEpsilon(trial.params, { verdict: 'too-low', summary, evidence, ...raiseAdvice(trial, rate, position, raiseContext) });
   }
 
   if (didLearn && m && (kernels ?? 0) >= t.largeKernels && m.fallBack >= t.minGain) {
@@ -539,22 +542,25 @@ function judge(
   }
   // Peers at higher rates that scored the same: the rate is not what holds it (a constant output scores the same at any rate).
   const sameAtHigher = (position?.tiedHigher.length ?? 0) > 0 && !peersLower;
-  if (!sameAtHigher && !sameRateBetter && ((kernels ?? 0) >= t.largeKernels || (kernels !== undefined && peersLower))) {
-    return tooHigh('too-high', `Learning rate too high: ${kernelText} from their starting values and ${reached} only.`);
-  }
-  // Every clearly better trial also chose otherwise in something besides the rate: the rate is not shown to be the cause.
+  // Every clearly better trial also chose otherwise in something besides the rate (or froze fewer
+  // layers): the rate is not shown to be the cause, even where better peers ran lower. Kernels that
+  // moved by half or more are evidence of their own; a new head's movement is not.
   const heldByChoice =
     !didLearn && value !== undefined
       ? heldBackByChoice(trial, peers, objective.direction, value, t.clearlyBetter, learnedFloor)
       : undefined;
-  if (kernels === undefined && (peersHigher || peersLower) && heldByChoice) return choiceVerdict(heldByChoice, reached, evidence, rate);
+  const largeMoves = (kernels ?? 0) >= t.largeKernels;
+  if (!sameAtHigher && !sameRateBetter && (largeMoves || (kernels !== undefined && peersLower && !heldByChoice))) {
+    return tooHigh('too-high', `Learning rate too high: ${kernelText} from their starting values and ${reached} only.`);
+  }
+  if (!largeMoves && (peersHigher || peersLower) && heldByChoice) return choiceVerdict(heldByChoice, reached, evidence, rate);
   if (kernels === undefined && peersHigher && rate !== undefined) {
-    return {
+    return tooLowWithEpsilon(trial.params, {
       verdict: 'too-low',
       summary: `Learning rate likely too low: ${reached} only, and every ${position?.member} that did better used a higher rate.${noBetterAboveText}`,
       evidence,
       ...raiseAdvice(trial, rate, position, raiseContext),
-    };
+    });
   }
   if (kernels === undefined && peersLower)
     return tooHigh('too-high', `Learning rate likely too high: ${reached} only, and every better peer used a lower rate.`);
@@ -677,6 +683,12 @@ function choiceVerdict(held: HeldBackByChoice, reached: string, evidence: string
     evidence,
     advice: `Try ${copy} (trial ${best.number}'s)${rate !== undefined ? ` at this trial's learning rate ${formatRate(rate)}` : ''}: then ${name} is the only difference.`,
   };
+}
+
+/** A too-low verdict for Adam or RMSProp with a large epsilon names it: the other reason its steps are small. */
+function tooLowWithEpsilon(params: Params, diagnosis: Diagnosis & { advice: string }): Diagnosis {
+  const eps = largeEpsilonText(params);
+  return eps ? { ...diagnosis, summary: diagnosis.summary + eps.summary, advice: diagnosis.advice + eps.advice } : diagnosis;
 }
 
 /** An epsilon of 0.1 or more in Adam's or RMSProp's denominator, where it outweighs √v. */

@@ -164,7 +164,8 @@ export function heldBackByFreezing(
 }
 
 /**
- * A choice (a string or boolean parameter: TF-slim's trainable_scopes, a head type) in which every
+ * A choice (a string or boolean parameter: TF-slim's trainable_scopes, a head type; or
+ * frozen_layers, where every better trial froze fewer) in which every
  * trial of the trial's optimizer that did clearly better — by at least `gap`, and past
  * `learnedFloor` — differs from it, and in which alone among its choices they all do. With the
  * rate, that is a second difference a comparison of rates cannot tell apart from it, unless the
@@ -204,13 +205,18 @@ export function heldBackByChoice(
   const optimizerKey = optimizerName(trial.params);
   const rateKey = learningRateName(trial.params);
   const isChoice = (k: string) => k !== optimizerKey && (typeof trial.params[k] === 'string' || typeof trial.params[k] === 'boolean');
+  const own = (k: string) => trial.params[k];
+  // frozen_layers counts as a choice when every better trial froze fewer: what it may train differs, not only the rate.
+  const frozeFewer = (p: TrialView, k: string) =>
+    k === 'frozen_layers' && typeof own(k) === 'number' && typeof p.params[k] === 'number' && p.params[k] < (own(k) as number);
   const allDiffer = Object.keys(trial.params).filter(
-    (k) => isChoice(k) && better.every((p) => p.params[k] !== undefined && p.params[k] !== trial.params[k]),
+    (k) =>
+      (isChoice(k) && better.every((p) => p.params[k] !== undefined && p.params[k] !== own(k))) || better.every((p) => frozeFewer(p, k)),
   );
   // Two choices every better trial changed: which of them it was, nothing here says.
   if (allDiffer.length !== 1) return undefined;
   const name = allDiffer[0] as string;
-  const own = trial.params[name];
+  const chosen = trial.params[name];
   const best = better.reduce((b, p) => (sign * ((p.value as number) - (b.value as number)) > 0 ? p : b));
   const rate = learningRateOf(trial);
   // The better trial nearest its rate, within the same rate.
@@ -232,10 +238,10 @@ export function heldBackByChoice(
     const r = learningRateOf(p);
     const ranAsLong = p.state === 'completed' || p.epochs.length >= trial.epochs.length;
     return (
-      p.params[name] === own && !ahead(p) && ranAsLong && r !== undefined && (rate === undefined || !sameRate(r, rate)) && amongBetter(r)
+      p.params[name] === chosen && !ahead(p) && ranAsLong && r !== undefined && (rate === undefined || !sameRate(r, rate)) && amongBetter(r)
     );
   });
-  return { optimizer, name, own: String(own), better, best, ...(twin && { twin }), sameChoice };
+  return { optimizer, name, own: String(chosen), better, best, ...(twin && { twin }), sameChoice };
 }
 
 /**

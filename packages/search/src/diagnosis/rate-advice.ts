@@ -108,6 +108,21 @@ export function smallEpsilonAdvice(params: TrialView['params']): string {
 }
 
 /**
+ * For Adam or RMSProp with an epsilon of 0.1 or more (TF-slim's default is 1.0): epsilon then
+ * outweighs √v in the denominator, and the steps are about rate × gradient, as plain SGD's, far
+ * smaller than the rate-sized steps these optimizers are tuned for. A second way out of "too low".
+ */
+export function largeEpsilonText(params: TrialView['params']): { summary: string; advice: string } | undefined {
+  const eps = params.opt_epsilon;
+  const optimizer = optimizerOf({ params });
+  if (typeof eps !== 'number' || eps < 0.1 || (optimizer !== 'rmsprop' && optimizer !== 'adam')) return undefined;
+  return {
+    summary: ` With opt_epsilon ${formatRate(eps)}, which outweighs √v in ${optimizer}'s denominator, its steps are about rate × gradient, as plain SGD's: far smaller than the rate.`,
+    advice: ` Or keep the rate and lower opt_epsilon from ${formatRate(eps)} to 1e-8 … 1e-3 (${optimizer}'s usual), where its steps are about the rate's size.`,
+  };
+}
+
+/**
  * The lowest learning rate among the trial's peers, when at least one peer ran below the trial's
  * rate and every peer that did (with a rate) diverged too; otherwise undefined.
  */
