@@ -311,6 +311,7 @@ def main(argv=None) -> int:
         set_train_mode(backbone, depth)
         order = rng.permutation(n)
         total_loss, seen = 0.0, 0
+        cut_short = False
         lr = flags.learning_rate
         for s in range(steps_per_epoch):
             idx = np.sort(order[s * flags.batch_size : (s + 1) * flags.batch_size])  # sorted: memmap reads go forward
@@ -331,7 +332,10 @@ def main(argv=None) -> int:
             # every step (one stat() call while no stop was asked).
             if sweepd.should_stop():
                 log(f"sweepd asked to stop during epoch {epoch}: {sweepd.stop_reason()}")
-                return 0
+                cut_short = True
+                break
+        if cut_short:
+            break  # no evaluation of half an epoch; the weights are still saved below
         if device.type == "cuda":
             torch.cuda.synchronize()
         train_seconds = time.perf_counter() - started

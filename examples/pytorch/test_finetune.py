@@ -185,9 +185,13 @@ def test_stop_request_is_seen_mid_epoch(in_process_trial, capsys):
     import finetune
 
     (in_process_trial / "control.json").write_text(json.dumps({"stop": True, "reason": "user"}))
-    assert finetune.main(["--train_size=64", "--val_size=16", "--batch_size=1", "--frozen_layers=5", "--num_epochs=3", "--threads=1"]) == 0
+    checkpoint = in_process_trial / "final.pt"
+    assert finetune.main(["--train_size=64", "--val_size=16", "--batch_size=1", "--frozen_layers=5", "--num_epochs=3", "--threads=1", f"--save_checkpoint={checkpoint}"]) == 0
     assert not (in_process_trial / "metrics.jsonl").exists()  # stopped after the first step, before any report
-    assert "sweepd asked to stop during epoch 1: user" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "sweepd asked to stop during epoch 1: user" in err
+    # a trial stopped mid-epoch still leaves the weights it asked to keep
+    assert checkpoint.exists() and f"saved the model's weights to {checkpoint}" in err
 
 
 def test_checkpoint_exclude_scopes_gives_a_new_head(tmp_path):
