@@ -54,9 +54,11 @@ describe('the tfjs runner’s submit-time check', () => {
     ]);
     expect(problems(spec((s) => (s.fixed.batch_size = 0)))).toEqual(['fixed.batch_size: must be in [1, 4096] for images per step (got 0)']);
     // Whole bounds, but a float would draw 39.7 and fail every trial.
-    expect(problems(spec((s) => ((s.fixed = {}), (s.space.batch_size = { type: 'float', low: 16, high: 64 }))))).toEqual([
-      'space.batch_size.type: batch_size is an integer: use type: int (got float)',
-    ]);
+    const floatBatch = spec((s) => {
+      s.fixed = {};
+      s.space.batch_size = { type: 'float', low: 16, high: 64 };
+    });
+    expect(problems(floatBatch)).toEqual(['space.batch_size.type: batch_size is an integer: use type: int (got float)']);
   });
 
   it('refuses an objective the runner never reports, and accepts every one it does', () => {
@@ -80,12 +82,16 @@ describe('the tfjs runner’s submit-time check', () => {
     expect(problems(spec((s) => (s.objective.metric = 'val_auc[cat]')))).toEqual([
       "objective.metric: dataset synthetic has no class 'cat': its classes are class_0, class_1, class_2, class_3, class_4",
     ]);
-    expect(
-      problems(spec((s) => ((s.objective.metric = 'val_ap[class_7]'), (s.trainer.options = { dataset_options: { classes: 8 } })))),
-    ).toEqual([]);
-    expect(problems(spec((s) => ((s.objective.metric = 'val_auc[class_0]'), (s.trainer.dataset = 'seed-19'))))[0]).toMatch(
-      /^objective.metric: dataset seed-19 has no class 'class_0': its classes are \w+/,
-    );
+    const eightClasses = spec((s) => {
+      s.objective.metric = 'val_ap[class_7]';
+      s.trainer.options = { dataset_options: { classes: 8 } };
+    });
+    expect(problems(eightClasses)).toEqual([]);
+    const seed19 = spec((s) => {
+      s.objective.metric = 'val_auc[class_0]';
+      s.trainer.dataset = 'seed-19';
+    });
+    expect(problems(seed19)[0]).toMatch(/^objective.metric: dataset seed-19 has no class 'class_0': its classes are \w+/);
   });
   // A dataset directory's classes come from its dataset.json: checked below with the other files.
 
