@@ -11,12 +11,36 @@ import { formatPath, type SpecProblem } from './errors.ts';
 export function issueProblem(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], input: unknown): SpecProblem {
   const path = formatPath([...prefix, ...issue.path]);
   const value = 'input' in issue ? issue.input : valueAt(input, issue.path);
+  // A schema's own words ("must have type float, int or categorical") beat any of these; said with the value when it is one.
+  const own = (issue.code === 'invalid_type' || issue.code === 'invalid_union') && !issue.message.startsWith('Invalid');
+  if (own) {
+    const got = issue.message.endsWith(')') ? `; got ${describeValue(value)}` : ` (got ${describeValue(value)})`;
+    const shown = ['string', 'number', 'boolean'].includes(typeof value) && !issue.message.includes('got ') ? got : '';
+    return { path, message: `${issue.message}${shown}` };
+  }
   switch (issue.code) {
     case 'unrecognized_keys':
       return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}` };
     case 'invalid_type':
       if (value === undefined) return { path, message: 'is required' };
-      return { path, message: `must be ${article(issue.expected === 'int' ? 'integer' : issue.expected)} (got ${describeValue(value)})` };
+      // YAML's .inf and a 1e309 parse to Infinity: a number, but not one a spec can hold.
+      if (issue.expected === 'number' && typeof value === 'number') return { path, message: `must be a finite number (got ${value})` };
+      return { path, message: `must be ${typeName(issue.expected)} (got ${describeValue(value)})` };
+    case 'invalid_union': {
+      // A value of none of the types allowed here (a choice that is a mapping, say): name the types.
+      const types = issue.errors.map((branch) =>
+        branch.length === 1 && branch[0]?.code === 'invalid_type' ? branch[0].expected : undefined,
+      );
+      if (types.every((t) => t !== undefined))
+        return { path, message: `must be ${orList([...new Set(types)].map(typeName))} (got ${describeValue(value)})` };
+      return { path, message: `is not a value this field takes (got ${describeValue(value)})` };
+    }
+    case 'invalid_key': {
+      // A record's key (a parameter or variable name): its own check's words, where it has them.
+      const inner = issue.issues[0];
+      const why = inner ? issueProblem(inner, [], String(value)).message : '';
+      return { path, message: `is not a valid name${why && !why.startsWith('Invalid') ? `: ${why}` : ''}` };
+    }
     case 'invalid_value':
       if (!issue.message.startsWith('Invalid')) break;
       return { path, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (got ${describeValue(value)})` };
@@ -44,7 +68,14 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return at;
 }
 
-function article(type: string): string {
+/** 'a', 'a or b', 'a, b or c'. */
+function orList(items: readonly string[]): string {
+  return items.length <= 2 ? items.join(' or ') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+}
+
+/** zod's type names in a spec author's words, with their article. */
+function typeName(expected: string): string {
+  const type = ({ int: 'integer', record: 'mapping', array: 'list' } as Record<string, string>)[expected] ?? expected;
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 

@@ -90,6 +90,15 @@ describe('parseSpec', () => {
     // Not a mapping at all: that one problem, not echoes of it from every section.
     expect(problems([1, 2])).toEqual([': must be an object (got a list)']);
     expect(problems('hello')).toEqual([': must be an object (got "hello")']);
+    // In a spec author's words, never zod's "Invalid input" or "Invalid key in record".
+    expect(problems(withChange((s) => (s.space.learning_rate.high = Number.POSITIVE_INFINITY)))).toEqual([
+      'space.learning_rate.high: must be a finite number (got Infinity)',
+    ]);
+    expect(problems(withChange((s) => (s.space.optimizer.choices = ['sgd', { a: 1 }])))).toEqual([
+      'space.optimizer.choices.1: must be a number, a string or a boolean (got object)',
+    ]);
+    expect(problems(withChange((s) => (s.fixed = { weight_decay: [1] })))[0]).toMatch(/^fixed\.weight_decay: must be .* \(got a list\)$/);
+    expect(problems(withChange((s) => (s.space = [])))[0]).toBe('space: must be a mapping (got a list)');
   });
 
   it('checks bounds, log scales and budget limits', () => {

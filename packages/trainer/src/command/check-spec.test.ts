@@ -50,7 +50,7 @@ describe('command runner: checkSpec', () => {
   it('names a missing or empty command', () => {
     expect(problems({ options: {} })).toEqual([{ path: 'trainer.options.command', message: expect.stringContaining('is required') }]);
     expect(problems({ options: { command: 'python3 train.py' } })).toEqual([
-      { path: 'trainer.options.command', message: 'must be a list of strings (the argv)' },
+      { path: 'trainer.options.command', message: 'must be a list of strings (the argv); got "python3 train.py"' },
     ]);
     expect(problems({ options: { command: [] } })).toEqual([
       { path: 'trainer.options.command', message: 'must name at least the program to run' },
@@ -68,7 +68,7 @@ describe('command runner: checkSpec', () => {
       expect.arrayContaining([
         { path: 'trainer.options', message: 'unknown option(s): shell' },
         { path: 'trainer.options.args', message: 'must be flags, placeholders or none' },
-        { path: 'trainer.options.stop_grace_s', message: expect.stringContaining('>=0') },
+        { path: 'trainer.options.stop_grace_s', message: 'must be >= 0 (got -1)' },
         { path: 'trainer.options.report_timeout_s', message: 'must be > 0' },
         // The reserved variable is named beside the other problems, not only once they are fixed.
         { path: 'trainer.options.env.SWEEPD_TRIAL_ID', message: 'SWEEPD_* variables are set by sweepd for each trial' },

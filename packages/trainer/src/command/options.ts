@@ -1,4 +1,4 @@
-import { keysAt, nearestName, type SpecProblem } from '@sweepd/core';
+import { issueProblem, keysAt, nearestName, type SpecProblem } from '@sweepd/core';
 import { z } from 'zod';
 
 /**
@@ -67,11 +67,15 @@ export function parseCommandOptions(raw: unknown): { options: CommandOptions } |
   const problems: SpecProblem[] = [
     ...(parsed.success
       ? []
-      : parsed.error.issues.map((i) => ({
-          path: ['trainer', 'options', ...i.path.map(String)].join('.'),
-          message:
-            i.code === 'unrecognized_keys' ? `unknown option(s): ${i.keys.map((k) => withNearest(k, i.path)).join(', ')}` : i.message,
-        }))),
+      : parsed.error.issues.map((i) =>
+          i.code === 'unrecognized_keys'
+            ? {
+                path: ['trainer', 'options', ...i.path.map(String)].join('.'),
+                message: `unknown option(s): ${i.keys.map((k) => withNearest(k, i.path)).join(', ')}`,
+              }
+            : // In the spec's words ("must be >= 0 (got -1)"), not zod's ("Too small: expected number to be >=0").
+              issueProblem(i, ['trainer', 'options'], raw ?? {}),
+        )),
     ...reserved.map((k) => ({ path: `trainer.options.env.${k}`, message: 'SWEEPD_* variables are set by sweepd for each trial' })),
   ];
   return parsed.success && problems.length === 0 ? { options: parsed.data } : { problems };
