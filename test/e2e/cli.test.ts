@@ -257,6 +257,27 @@ describe('sweepd CLI', () => {
     expect(quick.stderr).toContain(`sweepd: port ${port} on 127.0.0.1 is in use — pass another --port or stop the other process`);
   }, 240_000);
 
+  it('up names what is wrong with its port from the environment and with a data directory that is a file', async () => {
+    const up = (args: string[], env: Record<string, string> = {}) =>
+      new Promise<Run>((resolve) => {
+        execFile(
+          process.execPath,
+          [CLI, 'up', '--workers', '0', ...args],
+          { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 60_000 },
+          (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    // Named as the environment's, not as a --port never given.
+    const badEnvPort = await up(['--data-dir', path.join(dir, 'env-port')], { SWEEPD_PORT: 'abc' });
+    expect(badEnvPort.code).toBe(2);
+    expect(badEnvPort.stderr).toContain("SWEEPD_PORT must be a non-negative integer (got 'abc')");
+    const notADir = path.join(dir, 'not-a-dir');
+    writeFileSync(notADir, 'name: x\n');
+    const fileAsDir = await up(['--port', '0', '--data-dir', notADir]);
+    expect(fileAsDir.code).not.toBe(0);
+    expect(fileAsDir.stderr).toContain(`data directory ${notADir} is a file, not a directory: give --data-dir a directory`);
+  }, 120_000);
+
   it('a study whose every trial failed reads as failed: submit --watch exits 1 with the reason, ls shows it', async () => {
     const spec = `name: cli-fails
 objective: { metric: val_auc_macro, direction: maximize }
@@ -337,7 +358,7 @@ trainer:
       file('bad.yaml', 'name: bad\nobjective: { direction: up }\nspace: {}\nbudget: { max_trials: 0, max_epochs: 1 }\n'),
     ]);
     expect(bad.code).toBe(3);
-    expect(bad.stderr).toContain('invalid spec');
+    expect(bad.stderr).toContain(`sweepd: ${path.join(dir, 'bad.yaml')}: invalid spec`);
     expect(bad.stderr).toMatch(/objective\.direction: /);
     expect(bad.stderr).toMatch(/budget\.max_trials: /);
     const anonymous = await sweepd(['ls'], { token: null });
@@ -360,6 +381,16 @@ trainer:
     expect(bogus.stderr).toContain("sweepd: unknown option '--bogus' (this command takes --api, --token)");
     expect((await sweepd(['submit'])).code).toBe(2);
     expect((await sweepd(['submit', path.join(dir, 'missing.yaml')])).code).toBe(2);
+    // No spec at all is said here, naming the file, not sent to be refused as "request body is empty".
+    const empty = await sweepd(['submit', file('empty.yaml', ' \n')]);
+    expect([empty.code, empty.stderr]).toEqual([
+      2,
+      `sweepd: ${path.join(dir, 'empty.yaml')} is empty: write the spec in it (YAML or JSON)\n`,
+    ]);
+    const utf16 = path.join(dir, 'utf16.yaml');
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('name: x\n', 'utf16le')]));
+    expect((await sweepd(['submit', utf16])).stderr).toBe(`sweepd: ${utf16} is not UTF-8 text (UTF-16, or binary): save it as UTF-8\n`);
+    expect((await sweepd(['submit', dir])).stderr).toBe(`sweepd: ${dir} is a directory: give the spec file\n`);
     expect((await sweepd(['export', done, '--format', 'xml'])).code).toBe(2);
     expect((await sweepd(['ls', '--bogus'])).code).toBe(2);
     const extra = await sweepd(['ls', 'x']);
@@ -390,6 +421,11 @@ trainer:
     const badApi = await sweepd(['ls'], { api: 'notaurl' });
     expect(badApi.code).toBe(2);
     expect(badApi.stderr).toContain("--api must be an http:// or https:// URL (got 'notaurl')");
+    const badPort = await sweepd(['ls'], { api: 'http://127.0.0.1:99999' });
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain(
+      "--api is not a valid URL (got 'http://127.0.0.1:99999'): check the host and that the port is from 1 to 65535",
+    );
     const help = await sweepd(['up', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('usage: sweepd up [options]');

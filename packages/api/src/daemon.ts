@@ -80,6 +80,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   // a whole new database by the time the listen fails.
   await portFree(host, options.port ?? 8080);
   const dataDir = path.resolve(options.dataDir ?? '.sweepd');
+  const found = statSync(dataDir, { throwIfNoEntry: false });
+  if (found && !found.isDirectory()) throw new Error(`data directory ${dataDir} is a file, not a directory: give --data-dir a directory`);
   const { openStore } = await import('@sweepd/core/store');
   let fail!: (err: Error) => void;
   const failed = new Promise<Error>((resolve) => {

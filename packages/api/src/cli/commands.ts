@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { nameSchema } from '@sweepd/core';
 import { natsUrlProblem } from '../nats.ts';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
-import { ApiClient, DEFAULT_API_URL } from './client.ts';
+import { ApiClient, ApiError, DEFAULT_API_URL } from './client.ts';
 import { runQuickstart } from './quickstart.ts';
 import { type TrialForText, trialText } from './trial-text.ts';
 import { untilSignal } from './signal.ts';
@@ -42,16 +42,20 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   return parsed;
 }
 
+/** `name`: the option (`limit` for --limit), or the environment variable it came from (SWEEPD_PORT). */
 function intOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer (got '${value}')`);
+  const label = /^[A-Z_]+$/.test(name) ? name : `--${name}`;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${label} must be a non-negative integer (got '${value}')`);
   return Number(value);
 }
 
-/** A TCP port: 0 (any free one) to 65535. */
-function portOption(value: string | undefined): number | undefined {
-  const port = intOption(value, 'port');
-  if (port !== undefined && port > 65535) throw new UsageError(`--port must be from 0 to 65535 (got '${value}')`);
+/** A TCP port: 0 (any free one) to 65535, from --port or else SWEEPD_PORT (named as where it came from). */
+function portOption(option: string | undefined): number | undefined {
+  const [value, name] = option !== undefined ? [option, 'port'] : [process.env.SWEEPD_PORT, 'SWEEPD_PORT'];
+  const port = intOption(value, name);
+  if (port !== undefined && port > 65535)
+    throw new UsageError(`${name === 'port' ? '--port' : name} must be from 0 to 65535 (got '${value}')`);
   return port;
 }
 
@@ -62,8 +66,29 @@ function client(values: { api?: string; token?: string }): ApiClient {
   try {
     protocol = new URL(api).protocol;
   } catch {}
-  if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`--api must be an http:// or https:// URL (got '${api}')`);
+  const label = values.api !== undefined ? '--api' : process.env.SWEEPD_API_URL !== undefined ? 'SWEEPD_API_URL' : '--api';
+  if (protocol === undefined && /^https?:\/\//.test(api))
+    throw new UsageError(`${label} is not a valid URL (got '${api}'): check the host and that the port is from 1 to 65535`);
+  if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`${label} must be an http:// or https:// URL (got '${api}')`);
   return new ApiClient(api, values.token ?? process.env.SWEEPD_API_TOKEN);
+}
+
+/** A spec file's text; what makes it no spec at all (missing, empty, not UTF-8 text) is said here, naming the file. */
+function readSpecFile(file: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new ExitError(`${file} is a directory: give the spec file`, EXIT.usage);
+    throw new ExitError(`cannot read ${file}: ${(err as Error).message}`, EXIT.usage);
+  }
+  // A UTF-16 file (Windows editors) reads as text with a NUL after every letter.
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff) || bytes.includes(0))
+    throw new ExitError(`${file} is not UTF-8 text (UTF-16, or binary): save it as UTF-8`, EXIT.usage);
+  const text = bytes.toString('utf8');
+  if (text.trim() === '') throw new ExitError(`${file} is empty: write the spec in it (YAML or JSON)`, EXIT.usage);
+  return text;
 }
 
 export async function runCommand(command: string, args: string[]): Promise<number> {
@@ -87,7 +112,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       if (!['debug', 'info', 'warn', 'error'].includes(level))
         throw new UsageError(`--log-level must be debug, info, warn or error (got '${level}')`);
       const log = pinoLogger({ level: level as LogLevel });
-      const port = portOption(values.port ?? process.env.SWEEPD_PORT) ?? 8080;
+      const port = portOption(values.port) ?? 8080;
       const host = values.host ?? '127.0.0.1';
       const natsUrl = values['nats-url'] ?? process.env.SWEEPD_NATS_URL;
       const badNatsUrl = natsUrl ? natsUrlProblem(natsUrl) : undefined;
@@ -153,7 +178,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     case 'quickstart': {
       const { values } = parse(args, { port: { type: 'string' }, exit: { type: 'boolean' }, 'data-dir': { type: 'string' } });
       return runQuickstart({
-        port: portOption(values.port ?? process.env.SWEEPD_PORT),
+        port: portOption(values.port),
         exitWhenDone: values.exit ?? false,
         dataDir: values['data-dir'],
       });
@@ -162,14 +187,16 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const { values, positionals } = parse(args, { ...clientOptions, watch: { type: 'boolean' } }, 1);
       const file = positionals[0];
       if (!file) throw new UsageError('submit needs a spec FILE');
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (err) {
-        throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
-      }
+      const text = readSpecFile(file);
       const api = client(values);
-      const study = await api.submitStudy<{ id: string; name: string; warnings?: string[] }>(text);
+      let study: { id: string; name: string; warnings?: string[] };
+      try {
+        study = await api.submitStudy(text);
+      } catch (err) {
+        // The daemon knows the spec's text, not its file: the refusal names it here.
+        if (err instanceof ApiError && err.status === 400) throw new ApiError(400, `${file}: ${err.message}`, err.body);
+        throw err;
+      }
       process.stdout.write(`${study.id}\n`);
       for (const warning of study.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
       if (values.watch) return watchStudy(api, study.id);

@@ -127,6 +127,11 @@ describe('HTTP API', () => {
     }
     expect((await app.request(`/v1/studies/${studyId}/trials/-1`)).status).toBe(400);
     expect((await app.request(`/v1/studies/${studyId}/trials/abc`)).status).toBe(400);
+    const tooLong = await app.request(`/v1/studies/${studyId}/trials/1000000000`);
+    expect(tooLong.status).toBe(400);
+    expect(((await tooLong.json()) as { error: string }).error).toBe(
+      "n: trial number must be an integer from 0 to 999999999 (got '1000000000')",
+    );
   });
 
   it('409 before any result; then leaderboard, trial and export in every format', async () => {

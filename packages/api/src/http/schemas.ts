@@ -29,7 +29,7 @@ export const StudyIdParams = z.object({
 export const TrialParams = StudyIdParams.extend({
   n: z
     .string()
-    .regex(/^\d{1,9}$/, 'trial number must be a non-negative integer')
+    .regex(/^\d{1,9}$/, 'trial number must be an integer from 0 to 999999999')
     .openapi({ param: { name: 'n', in: 'path' }, example: '0' }),
 });
 
