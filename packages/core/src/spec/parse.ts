@@ -115,12 +115,20 @@ function draftOf(input: unknown): SearchSpec {
       if (r.success) space[name] = r.data;
     }
   }
+  // Entry by entry, as the space: one bad fixed value must not hide the others from the runner's check.
+  const fixed: Record<string, unknown> = {};
+  if (isRecord(raw.fixed)) {
+    for (const [key, value] of Object.entries(raw.fixed)) {
+      const r = shape.fixed.safeParse({ [key]: value });
+      if (r.success) Object.assign(fixed, r.data);
+    }
+  }
   return {
     name: section(shape.name, raw.name, 'draft'),
     ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
     objective: section(shape.objective, raw.objective, {}),
     space,
-    fixed: section(shape.fixed, raw.fixed, {}),
+    fixed: fixed as SearchSpec['fixed'],
     ...baselineDraft(raw.baseline),
     strategy: section(shape.strategy, raw.strategy, undefined),
     stopping: section(shape.stopping, raw.stopping, []),

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseSpec, type SearchSpec } from '@sweepd/core';
+import { checkSpec, parseSpec, type SearchSpec } from '@sweepd/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDiskDataset } from '../data/disk.ts';
@@ -67,6 +67,26 @@ describe('the tfjs runner’s submit-time check', () => {
     ]);
     for (const metric of ['val_loss', 'val_auc[class_0]', 'val_ap[class_4]', 'val_auc_micro'])
       expect(problems(spec((s) => (s.objective.metric = metric)))).toEqual([]);
+  });
+
+  it('names every problem in one answer: a bad fixed value or option does not hide the others', () => {
+    const many: Loose = {
+      name: 'finetune',
+      objective: { metric: 'val_auc_macro' },
+      space: { learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true } },
+      fixed: { batch_size: -3, momentum: '0.9', weight_decay: [1] },
+      budget: { max_trials: 4, max_epochs: 2 },
+      trainer: { runner: 'tfjs', dataset: 'synthetic', options: { treads: 2, dataset_options: { clases: 4, train_size: -5 } } },
+    };
+    const { problems: schema, draft } = checkSpec(many);
+    expect(schema.map((p) => p.path)).toEqual(['fixed.weight_decay']);
+    expect(checkTfjsSpec(draft).map((p) => p.path)).toEqual([
+      'fixed.batch_size',
+      'fixed.momentum',
+      'trainer.options',
+      'trainer.options.dataset_options',
+    ]);
+    expect(checkTfjsSpec(draft).at(-1)?.message).toMatch(/clases.*train_size|train_size.*clases/);
   });
 
   it('refuses a stopping rule watching a metric the runner never reports', () => {

@@ -54,7 +54,9 @@ export function checkTfjsSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): S
 
   const options = tfjsRunnerOptions.safeParse(spec.trainer.options ?? {});
   if (!options.success) problems.push(...optionProblems(options.error.issues, spec.trainer.options ?? {}));
-  const datasetOptions = options.success ? options.data.dataset_options : {};
+  // Checked on their own when other options are wrong: every problem in one answer.
+  const rawDatasetOptions = (spec.trainer.options as { dataset_options?: unknown } | undefined)?.dataset_options;
+  const datasetOptions = options.success ? options.data.dataset_options : isRecord(rawDatasetOptions) ? rawDatasetOptions : {};
   const filesVisible = ctx.workersShareFiles !== false;
   const resolve = (p: string) => path.resolve(ctx.baseDir ?? process.cwd(), p);
 
@@ -183,4 +185,8 @@ export function weightedLayersOfSavedModel(dir: string): string[] {
   }
   if (names.length < 2) throw new Error(`model ${dir}: model.json lists ${names.length} layer(s) with weights; need a backbone and a head`);
   return names;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
