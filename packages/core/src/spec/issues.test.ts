@@ -23,7 +23,7 @@ describe('issueProblem: zod issues in the words of the spec checks', () => {
   it('names the key, the expected type and what it got; keeps a message the schema wrote itself', () => {
     expect(problems({ curve: 'x', gamma: 'high', bogus: 1, n_startup_trials: -2 })).toEqual([
       'strategy.options.gamma: must be a number (got "high")',
-      'strategy.options.n_startup_trials: must be >= 0',
+      'strategy.options.n_startup_trials: must be >= 0 (got -2)',
       "strategy.options: unknown key 'bogus'",
     ]);
   });

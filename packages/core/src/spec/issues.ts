@@ -12,10 +12,12 @@ export function issueProblem(issue: z.core.$ZodIssue, prefix: readonly PropertyK
   const path = formatPath([...prefix, ...issue.path]);
   const value = 'input' in issue ? issue.input : valueAt(input, issue.path);
   // A schema's own words ("must have type float, int or categorical") beat any of these; said with the value when it is one.
-  const own = (issue.code === 'invalid_type' || issue.code === 'invalid_union') && !issue.message.startsWith('Invalid');
+  const own =
+    ['invalid_type', 'invalid_union', 'invalid_value', 'too_small', 'too_big'].includes(issue.code) &&
+    !/^(Invalid|Too (small|big))/.test(issue.message);
   if (own) {
     const got = issue.message.endsWith(')') ? `; got ${describeValue(value)}` : ` (got ${describeValue(value)})`;
-    const shown = ['string', 'number', 'boolean'].includes(typeof value) && !issue.message.includes('got ') ? got : '';
+    const shown = ['string', 'number', 'boolean'].includes(typeof value) && value !== '' && !issue.message.includes('got ') ? got : '';
     return { path, message: `${issue.message}${shown}` };
   }
   switch (issue.code) {

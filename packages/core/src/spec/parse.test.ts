@@ -80,7 +80,9 @@ describe('parseSpec', () => {
     expect(problems(withChange((s) => (s.space.optimizer = { type: 'enum', choices: [] })))).toEqual([
       'space.optimizer.type: must have type float, int or categorical',
     ]);
-    expect(problems(withChange((s) => (s.objective.direction = 'up')))).toEqual(['objective.direction: must be maximize or minimize']);
+    expect(problems(withChange((s) => (s.objective.direction = 'up')))).toEqual([
+      'objective.direction: must be maximize or minimize (got "up")',
+    ]);
     // A loss with no direction would be maximised: asked for, not guessed.
     expect(problems(withChange((s) => (s.objective = { metric: 'val_loss' })))).toEqual([
       "objective.direction: is required for 'val_loss', which reads as a loss: say minimize (or maximize, if it is a score to raise); the default is maximize",
@@ -109,9 +111,9 @@ describe('parseSpec', () => {
       'space.frozen_layers.low: must be <= high (5 > 2)',
     ]);
     expect(problems(withChange((s) => (s.budget = { max_trials: 100_001, max_epochs: 0, parallelism: 1025 })))).toEqual([
-      'budget.max_trials: must be at most 100000',
-      'budget.max_epochs: must be at least 1',
-      'budget.parallelism: must be at most 1024',
+      'budget.max_trials: must be at most 100000 (got 100001)',
+      'budget.max_epochs: must be at least 1 (got 0)',
+      'budget.parallelism: must be at most 1024 (got 1025)',
     ]);
     const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`p${i}`, { type: 'float', low: 0, high: 1 }]));
     expect(problems({ ...valid(), space: many, trainer: { runner: 'simulate' } })).toEqual([
@@ -167,9 +169,9 @@ describe('parseSpec', () => {
     expect(found).toEqual(
       expect.arrayContaining([
         'name: must not be empty',
-        'objective.direction: must be maximize or minimize',
+        'objective.direction: must be maximize or minimize (got "up")',
         'space.learning_rate.log: must be a boolean (got "yes")',
-        'budget.max_trials: must be at least 1',
+        'budget.max_trials: must be at least 1 (got 0)',
         'budget.max_epochs: is required',
         ": unknown key 'extra'",
       ]),
@@ -188,13 +190,13 @@ describe('parseSpec', () => {
         'objective: is required',
         'space.learning_rate.high: is required',
         'space.learning_rate.low: must be > 0 on a log scale',
-        'budget.max_trials: must be at least 1',
+        'budget.max_trials: must be at least 1 (got -1)',
         'budget.max_epochs: is required',
       ]),
     );
     // Cross-field checks on entries that parsed still run beside schema problems elsewhere.
     expect(problems({ ...valid(), budget: { max_trials: 0, max_epochs: 1 }, space: { a: { type: 'float', low: 2, high: 1 } } })).toEqual([
-      'budget.max_trials: must be at least 1',
+      'budget.max_trials: must be at least 1 (got 0)',
       'space.a.low: must be <= high (2 > 1)',
     ]);
   });
@@ -276,7 +278,7 @@ describe('baseline', () => {
         s.budget.max_trials = 0;
       }),
     );
-    expect(found).toContain('budget.max_trials: must be at least 1');
+    expect(found).toContain('budget.max_trials: must be at least 1 (got 0)');
     expect(found).toContain('baseline.optimizer: "adagrad" is not a choice of space.optimizer ("sgd", "momentum", "rmsprop", "adam")');
   });
 });

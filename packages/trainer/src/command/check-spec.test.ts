@@ -67,9 +67,9 @@ describe('command runner: checkSpec', () => {
     expect(found).toEqual(
       expect.arrayContaining([
         { path: 'trainer.options', message: 'unknown option(s): shell' },
-        { path: 'trainer.options.args', message: 'must be flags, placeholders or none' },
+        { path: 'trainer.options.args', message: 'must be flags, placeholders or none (got "positional")' },
         { path: 'trainer.options.stop_grace_s', message: 'must be >= 0 (got -1)' },
-        { path: 'trainer.options.report_timeout_s', message: 'must be > 0' },
+        { path: 'trainer.options.report_timeout_s', message: 'must be > 0 (got 0)' },
         // The reserved variable is named beside the other problems, not only once they are fixed.
         { path: 'trainer.options.env.SWEEPD_TRIAL_ID', message: 'SWEEPD_* variables are set by sweepd for each trial' },
       ]),
