@@ -26,7 +26,17 @@ export class IdempotencyConflictError extends Error {
 /** The study id a key stands for: `st_` and 16 url-safe characters of its SHA-256 (96 bits). */
 export function studyIdForKey(key: string): string {
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
-    throw new IdempotencyKeyError(`idempotency key must be 1 to 255 visible ASCII characters, got ${JSON.stringify(key.slice(0, 64))}`);
+    throw new IdempotencyKeyError(`idempotency key must be 1 to 255 visible ASCII characters (e.g. a UUID): ${keyProblem(key)}`);
   }
   return `st_${createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
+}
+
+/** What is wrong with a refused key, without echoing bytes a header may have mangled (non-ASCII arrives as Latin-1). */
+function keyProblem(key: string): string {
+  if (key.length === 0) return 'it is empty';
+  if (key.length > 255) return `it has ${key.length}`;
+  const at = [...key].findIndex((c) => c < '!' || c > '~');
+  const c = [...key][at] as string;
+  const what = c === ' ' ? 'a space' : c.charCodeAt(0) < 0x20 || c === '\x7f' ? 'a control character' : 'a non-ASCII character';
+  return `character ${at + 1} is ${what}`;
 }
