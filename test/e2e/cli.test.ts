@@ -392,6 +392,14 @@ trainer:
     expect((await sweepd(['submit', utf16])).stderr).toBe(`sweepd: ${utf16} is not UTF-8 text (UTF-16, or binary): save it as UTF-8\n`);
     expect((await sweepd(['submit', dir])).stderr).toBe(`sweepd: ${dir} is a directory: give the spec file\n`);
     expect((await sweepd(['export', done, '--format', 'xml'])).code).toBe(2);
+    // Node reads '-1' after --limit as a missing value ("argument is ambiguous"): said as the value it is.
+    const negative = await sweepd(['leaderboard', done, '--limit', '-1']);
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain("sweepd: --limit must be a non-negative integer (got '-1')");
+    // A value forgotten before the next option: that option is named as what it got.
+    expect((await sweepd(['leaderboard', done, '--offset'])).stderr).toContain(
+      "sweepd: --offset got '--api', which starts with a dash: write --offset=--api if that is the value meant",
+    );
     expect((await sweepd(['ls', '--bogus'])).code).toBe(2);
     const extra = await sweepd(['ls', 'x']);
     expect(extra.code).toBe(2);

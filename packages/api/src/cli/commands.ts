@@ -28,13 +28,23 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
       return parseArgs({ args, options, allowPositionals: true, strict: true });
     } catch (err) {
       // Node's own words suggest '-- "--bogus"' with an unbalanced quote; the option is what matters.
-      const unknown = /^Unknown option '([^']+)'/.exec((err as Error).message);
+      const message = (err as Error).message;
+      const unknown = /^Unknown option '([^']+)'/.exec(message);
       const known = Object.keys(options).map((o) => `--${o}`);
-      throw new UsageError(
-        unknown
-          ? `unknown option '${unknown[1]}'${known.length > 0 ? ` (this command takes ${known.join(', ')})` : ''}`
-          : (err as Error).message,
-      );
+      if (unknown)
+        throw new UsageError(`unknown option '${unknown[1]}'${known.length > 0 ? ` (this command takes ${known.join(', ')})` : ''}`);
+      // A value starting with a dash (--limit -1) reads to Node as a missing one: say which value it was.
+      const dashed = /^Option '(--[\w-]+)' argument is ambiguous/.exec(message);
+      const value = dashed ? args[args.indexOf(dashed[1] as string) + 1] : undefined;
+      if (dashed && value !== undefined)
+        throw new UsageError(
+          // Every number this CLI takes is a count or a port.
+          /^-\d/.test(value)
+            ? `${dashed[1]} must be a non-negative integer (got '${value}')`
+            : `${dashed[1]} got '${value}', which starts with a dash: write ${dashed[1]}=${value} if that is the value meant`,
+        );
+      const missing = /^Option '(--[\w-]+) <value>' argument missing/.exec(message);
+      throw new UsageError(missing ? `${missing[1]} needs a value` : (message.split('\n')[0] ?? message));
     }
   })();
   const extra = parsed.positionals[positionals];
