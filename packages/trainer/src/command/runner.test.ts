@@ -200,34 +200,45 @@ describe('command runner, with real processes', () => {
     expect(epochs[0]?.layers.find((l) => l.layer === 'InceptionV4/Conv2d_1a_3x3')?.std).toBeGreaterThan(0);
   }, 30_000);
 
-  it('a script stopped mid-epoch: the fragment of its last epoch in the event files is not reported as an epoch', async () => {
-    // The fixture's epochs 1–3 (steps 5–30), then a loss at step 35 of epoch 4, whose evaluation never came.
-    const events = path.join(mkdtempSync(path.join(root, 'events-')), 'tb');
-    cpSync(fileURLToPath(new URL('../tensorboard/fixtures/tf1', import.meta.url)), events, { recursive: true });
-    const fragment = EVENT_TYPE.fromObject({
-      wall_time: 1,
-      step: 35,
-      summary: { value: [{ tag: 'losses/total_loss', simple_value: 0.5 }] },
-    });
-    writeFileSync(path.join(events, 'train', 'events.out.tfevents.2.host'), tfRecord(EVENT_TYPE.encode(fragment).finish()));
-    const copy =
-      'import os, shutil, sys, time; shutil.copytree(sys.argv[1], os.path.join(os.environ["SWEEPD_TRIAL_DIR"], "tb")); time.sleep(60)';
-    const tags = { 'eval/eval/AUC': 'val_auc_macro', 'train/losses/total_loss': 'train_loss' };
-    const j = job({}, { command: ['python3', '-c', copy, events], args: 'none', tensorboard: { dir: 'tb', steps_per_epoch: 10, tags } }, 5);
-    const epochs: EpochRecord[] = [];
-    const logs: string[] = [];
-    const controller = new AbortController();
-    const report = async (e: EpochRecord) => {
-      epochs.push(e);
-      if (epochs.length === 3) controller.abort(new Error('median: below the median at epoch 3'));
-    };
-    const outcome = await runner.run(j, { signal: controller.signal, report, log: (m) => logs.push(m) });
-    expect(outcome.state).toBe('stopped');
-    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
-    expect(logs).toContain(
-      "tensorboard: epoch 4 (steps 35–35) was cut short when the script stopped and lacks 'val_auc_macro': not reported",
-    );
-  }, 30_000);
+  it.each([
+    ['killed by the stop signal', 'time.sleep(60)'],
+    // Honouring the control file and exiting 0: no signal is sent, and the fragment is still one.
+    ['exiting 0 when asked to stop', 'exec("while not os.path.exists(os.environ[\'SWEEPD_CONTROL_FILE\']): time.sleep(0.05)")'],
+  ])(
+    'a script stopped mid-epoch (%s): the fragment of its last epoch in the event files is not reported as an epoch',
+    async (_, wait) => {
+      // The fixture's epochs 1–3 (steps 5–30), then a loss at step 35 of epoch 4, whose evaluation never came.
+      const events = path.join(mkdtempSync(path.join(root, 'events-')), 'tb');
+      cpSync(fileURLToPath(new URL('../tensorboard/fixtures/tf1', import.meta.url)), events, { recursive: true });
+      const fragment = EVENT_TYPE.fromObject({
+        wall_time: 1,
+        step: 35,
+        summary: { value: [{ tag: 'losses/total_loss', simple_value: 0.5 }] },
+      });
+      writeFileSync(path.join(events, 'train', 'events.out.tfevents.2.host'), tfRecord(EVENT_TYPE.encode(fragment).finish()));
+      const copy = `import os, shutil, sys, time; shutil.copytree(sys.argv[1], os.path.join(os.environ["SWEEPD_TRIAL_DIR"], "tb")); ${wait}`;
+      const tags = { 'eval/eval/AUC': 'val_auc_macro', 'train/losses/total_loss': 'train_loss' };
+      const j = job(
+        {},
+        { command: ['python3', '-c', copy, events], args: 'none', tensorboard: { dir: 'tb', steps_per_epoch: 10, tags } },
+        5,
+      );
+      const epochs: EpochRecord[] = [];
+      const logs: string[] = [];
+      const controller = new AbortController();
+      const report = async (e: EpochRecord) => {
+        epochs.push(e);
+        if (epochs.length === 3) controller.abort(new Error('median: below the median at epoch 3'));
+      };
+      const outcome = await runner.run(j, { signal: controller.signal, report, log: (m) => logs.push(m) });
+      expect(outcome.state).toBe('stopped');
+      expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+      expect(logs).toContain(
+        "tensorboard: epoch 4 (steps 35–35) was cut short (the script was stopped or failed) and is not reported: it lacks 'val_auc_macro', which every earlier epoch held",
+      );
+    },
+    30_000,
+  );
 
   it('an objective mapped under a tag the event files lack: the failure names the scalars they hold unmapped', async () => {
     const events = fileURLToPath(new URL('../tensorboard/fixtures/tf1', import.meta.url));

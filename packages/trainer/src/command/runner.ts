@@ -176,8 +176,10 @@ export class CommandRunner implements Runner {
       ctx.signal.removeEventListener('abort', onAbort);
       const rest = await tail.finish();
       if (rest !== undefined) sink.line(rest, 'metrics file, last line (no newline)');
-      // A script stopped (pruned, hung, out of budget) or dead mid-epoch leaves a fragment of an epoch in its event files.
-      await tensorboard?.stop({ cutShort: proc.signalsSent.length > 0 || end?.code !== 0 });
+      // A script stopped (pruned, hung, out of budget: asked through the control file, exiting 0 or
+      // not) or failed mid-epoch leaves a fragment of an epoch in its event files.
+      const cutShort = stopped !== undefined || hung !== undefined || budgetTrained || proc.signalsSent.length > 0 || end?.code !== 0;
+      await tensorboard?.stop({ cutShort });
     }
     await sink.drain();
     if (proc.signalsSent.length > 0) notes.signals_sent = proc.signalsSent;

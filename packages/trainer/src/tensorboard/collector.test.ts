@@ -205,7 +205,9 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
       [1, ['auc', 'loss']],
       [2, ['auc', 'loss']],
     ]);
-    expect(logged).toContain("tensorboard: epoch 3 (steps 25–25) was cut short when the script stopped and lacks 'auc': not reported");
+    expect(logged).toContain(
+      "tensorboard: epoch 3 (steps 25–25) was cut short (the script was stopped or failed) and is not reported: it lacks 'auc', which every earlier epoch held",
+    );
     // A writer that ended on its own wrote what it meant to: its last epoch is kept as it is.
     const ended = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10 });
     expect([...(await ended.poll()), ...(await ended.finish())].map((e) => e.epoch)).toEqual([1, 2, 3]);
@@ -213,6 +215,31 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
     appendFileSync(join(dir, 'eval', 'events.out.tfevents.1.host'), eventRecords([{ step: 30, tag: 'eval/AUC', value: 0.9 }]));
     const whole = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10 });
     expect([...(await whole.poll()), ...(await whole.finish({ cutShort: true }))].map((e) => e.epoch)).toEqual([1, 2, 3]);
+  });
+
+  it("with stepsPerEpoch and an evaluation every other epoch, a stopped writer's fragment is told by how far its steps reach", async () => {
+    mkdirSync(join(dir, 'train'));
+    mkdirSync(join(dir, 'eval'));
+    const train = join(dir, 'train', 'events.out.tfevents.1.host');
+    const evaluation = join(dir, 'eval', 'events.out.tfevents.1.host');
+    const losses = (steps: number[]) => eventRecords(steps.map((step) => ({ step, tag: 'losses/total_loss', value: 1 / step })));
+    writeFileSync(train, losses([5, 10, 15, 20, 25, 30, 35, 40, 45, 50]));
+    writeFileSync(evaluation, eventRecords([20, 40].map((step) => ({ step, tag: 'eval/AUC', value: 0.5 + step / 100 }))));
+    const epochsOf = async (cutShort: boolean) => {
+      const collector = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10 });
+      return [...(await collector.poll()), ...(await collector.finish({ cutShort }))].map((e) => e.epoch);
+    };
+    // Whole to step 50, then a failed exit (or a stop after the last step): epoch 5 has no evaluation, as epochs 1 and 3 had none.
+    expect(await epochsOf(true)).toEqual([1, 2, 3, 4, 5]);
+    // Stopped at step 55: epoch 6 reaches 5 of its 10 steps, where every earlier epoch reached 10.
+    appendFileSync(train, losses([55]));
+    const logged: string[] = [];
+    const stopped = new TensorBoardCollector({ dir, tags: TF1_TAGS, stepsPerEpoch: 10, log: (m) => logged.push(m) });
+    expect([...(await stopped.poll()), ...(await stopped.finish({ cutShort: true }))].map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5]);
+    expect(logged).toContain(
+      'tensorboard: epoch 6 (steps 55–55) was cut short (the script was stopped or failed) and is not reported: its last step is 5 of 10 into the epoch, where every earlier epoch reached 10',
+    );
+    expect(await epochsOf(false)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('fails the poll on a corrupt record, naming the file and offset', async () => {

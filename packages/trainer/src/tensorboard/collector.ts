@@ -103,8 +103,8 @@ export class TensorBoardCollector {
   /** Values at or below this step belong to epochs already emitted. */
   private emittedThroughStep = Number.NEGATIVE_INFINITY;
   private epochsEmitted = 0;
-  /** The metrics the last epoch returned held: what a whole epoch holds. */
-  private lastMetrics = new Set<string>();
+  /** What every epoch returned so far held (with stepsPerEpoch): a last epoch short of it is a fragment. */
+  private wholeEpoch: { metrics: Set<string>; reach: number } | undefined;
   private finished = false;
   private missingDirLogged = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -142,8 +142,9 @@ export class TensorBoardCollector {
 
   /**
    * Once the writer has exited: reads the rest and returns every epoch not yet returned. `cutShort`:
-   * the writer was stopped or died, so (with stepsPerEpoch) its last epoch may be a fragment; it is
-   * returned only when it holds every metric the epoch before it held, else dropped and logged.
+   * the writer was stopped or failed, so (with stepsPerEpoch) its last epoch may be a fragment; it is
+   * returned only when it holds every metric each earlier epoch held and reaches as far into the
+   * epoch as each of them did, else dropped and logged.
    */
   finish({ cutShort = false }: { cutShort?: boolean } = {}): Promise<EpochRecord[]> {
     return this.serialized(async () => {
@@ -323,9 +324,9 @@ export class TensorBoardCollector {
         group.push(step);
       }
       if (group.length > 0) {
-        const missing = cutShort ? this.missingFromLast(group) : [];
-        if (missing.length === 0) out.push(this.record(groupEpoch, group));
-        else this.dropFragment(groupEpoch, group, missing);
+        const short = cutShort ? this.shortOfWhole(groupEpoch, group) : undefined;
+        if (short === undefined) out.push(this.record(groupEpoch, group));
+        else this.dropFragment(groupEpoch, group, short);
       }
       if (Number.isFinite(completeThrough) && completeThrough > 0) {
         this.emittedThroughStep = Math.max(this.emittedThroughStep, completeThrough * this.stepsPerEpoch);
@@ -354,18 +355,33 @@ export class TensorBoardCollector {
     return out;
   }
 
-  /** The metrics of the last epoch returned that `steps` lack (none when no epoch was returned yet). */
-  private missingFromLast(steps: number[]): string[] {
-    const present = new Set(steps.flatMap((step) => [...this.pending.get(step)!.metrics.keys()]));
-    return [...this.lastMetrics].filter((metric) => !present.has(metric));
+  /** How far into its epoch the last of `steps` lies (1 … stepsPerEpoch; step 0 counts as 0). */
+  private reachOf(epoch: number, steps: number[]): number {
+    return steps[steps.length - 1]! - (epoch - 1) * this.stepsPerEpoch!;
   }
 
-  /** A stopped writer's last epoch that lacks what a whole one holds: reported, it would read as trained. */
-  private dropFragment(epoch: number, steps: number[], missing: string[]): void {
+  /**
+   * Why epoch `epoch` of `steps` is short of every whole epoch returned before it, or undefined:
+   * it lacks a metric each of them held, or its steps stop earlier in the epoch than any of theirs.
+   * A first epoch has nothing to be measured against and is kept.
+   */
+  private shortOfWhole(epoch: number, steps: number[]): string | undefined {
+    if (!this.wholeEpoch) return undefined;
+    const present = new Set(steps.flatMap((step) => [...this.pending.get(step)!.metrics.keys()]));
+    const missing = [...this.wholeEpoch.metrics].filter((metric) => !present.has(metric));
+    if (missing.length > 0) return `it lacks ${missing.map((m) => `'${m}'`).join(', ')}, which every earlier epoch held`;
+    const reach = this.reachOf(epoch, steps);
+    if (reach < this.wholeEpoch.reach)
+      return `its last step is ${reach} of ${this.stepsPerEpoch} into the epoch, where every earlier epoch reached ${this.wholeEpoch.reach}`;
+    return undefined;
+  }
+
+  /** A stopped or failed writer's last epoch, short of a whole one: reported, it would read as trained. */
+  private dropFragment(epoch: number, steps: number[], why: string): void {
     for (const step of steps) this.pending.delete(step);
     this.log(
-      `tensorboard: epoch ${epoch} (steps ${steps[0]}–${steps[steps.length - 1]}) was cut short when the script stopped ` +
-        `and lacks ${missing.map((m) => `'${m}'`).join(', ')}: not reported`,
+      `tensorboard: epoch ${epoch} (steps ${steps[0]}–${steps[steps.length - 1]}) was cut short ` +
+        `(the script was stopped or failed) and is not reported: ${why}`,
     );
   }
 
@@ -406,7 +422,15 @@ export class TensorBoardCollector {
       this.lateToNote = new Map();
     }
     this.epochsEmitted++;
-    this.lastMetrics = new Set(Object.keys(metrics));
+    if (this.stepsPerEpoch !== undefined) {
+      const reach = this.reachOf(epoch, steps);
+      this.wholeEpoch = this.wholeEpoch
+        ? {
+            metrics: new Set([...this.wholeEpoch.metrics].filter((m) => m in metrics)),
+            reach: Math.min(this.wholeEpoch.reach, reach),
+          }
+        : { metrics: new Set(Object.keys(metrics)), reach };
+    }
     return { epoch, metrics, layers: [...layers.values()], notes: { tensorboard } };
   }
 
