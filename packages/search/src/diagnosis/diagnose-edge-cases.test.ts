@@ -600,7 +600,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
     expect(d.verdict).toBe('no-learning');
     expect(d.summary).toMatch(
-      /^Not learning, and this study cannot tell why: .*; every rmsprop trial that did clearly better \(3, up to 0\.792\) had frozen_layers 0, against this trial's 5, and no other rmsprop trial with frozen_layers=5 ran at rates like theirs/,
+      /^Not learning, and this study cannot tell why: .*; every rmsprop trial that did clearly better \(3, up to 0\.792\) froze fewer layers \(frozen_layers 0\) than this trial's 5, and no other rmsprop trial with frozen_layers=5 ran at rates like theirs/,
     );
     expect(d.advice).toBe("Try frozen_layers=0 (trial 1's) at this trial's learning rate 0.05: then frozen_layers is the only difference.");
     // A peer frozen as much that did no better at the better trials' rates: the frozen layers, not the rate.
@@ -608,6 +608,12 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(diagnoseTrial(trials[0] as TrialView, withLookAlike, auc).summary).toMatch(
       /^Held back by frozen_layers, not the learning rate: /,
     );
+    // The review's counter-example: a trial at this rate that trained every layer did no better. The
+    // frozen layers are then not shown to hold it back, and the rate verdict stands.
+    const fewerAtThisRate = [...withLookAlike, trial(5, p(0.05, 0), [0.5, 0.51, 0.515], head(0.3))];
+    const rate = diagnoseTrial(trials[0] as TrialView, fewerAtThisRate, auc);
+    expect(rate.summary).toMatch(/^Learning rate too high: /);
+    expect(`${rate.summary} ${rate.advice}`).not.toMatch(/frozen_layers=/);
   });
 
   it('a too-low adam or rmsprop trial with a large epsilon is told that epsilon shrinks its steps, and how to keep the rate', () => {
@@ -620,6 +626,16 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     );
     expect(big.advice).toMatch(
       /^Try learning rates .* Or keep the rate and lower opt_epsilon from 1 to 1e-8 … 1e-3 \(adam's usual\), where its steps are about the rate's size\.$/,
+    );
+    // At a rate far above adam's usual, keeping it with a usual epsilon would step each weight by 0.5.
+    const highRate = diagnoseTrial(trial(0, { ...p(1), learning_rate: 0.5 }, [0.5, 0.51, 0.512], still) as TrialView, [], auc);
+    expect(highRate.advice).toMatch(
+      /Or lower opt_epsilon from 1 to 1e-8 … 1e-3 \(adam's usual\) together with the rate, to about 1e-4 … 1e-3/,
+    );
+    expect(highRate.advice).not.toMatch(/keep the rate/);
+    // The optimizer's name as the script spells it.
+    expect(diagnoseTrial(trial(0, { ...p(1), optimizer: 'AdamW' }, [0.5, 0.51, 0.512], still) as TrialView, [], auc).summary).toMatch(
+      /With opt_epsilon 1, which outweighs √v in AdamW's denominator/,
     );
     const usual = diagnoseTrial(trial(0, p(1e-8), [0.5, 0.51, 0.512], still) as TrialView, [], auc);
     expect(usual.verdict).toBe('too-low');

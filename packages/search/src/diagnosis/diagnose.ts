@@ -640,9 +640,11 @@ function choiceVerdict(held: HeldBackByChoice, reached: string, evidence: string
   const { optimizer, name, own, better, best, twin, sameChoice } = held;
   const kind = optimizer === undefined ? 'trial' : `${optimizer} trial`;
   const values = [...new Set(better.map((p) => String(p.params[name])))];
-  const their =
-    `every ${kind} that did clearly better (${better.length === 1 ? 'one' : better.length}, up to ${val(best.value as number)}) had ` +
-    `${name} ${listSome(values, 3)}, against this trial's ${own}`;
+  const chose =
+    name === 'frozen_layers'
+      ? `froze fewer layers (frozen_layers ${rangeOfInts(better.map((p) => p.params[name] as number))}) than this trial's ${own}`
+      : `had ${name} ${listSome(values, 3)}, against this trial's ${own}`;
+  const their = `every ${kind} that did clearly better (${better.length === 1 ? 'one' : better.length}, up to ${val(best.value as number)}) ${chose}`;
   if (twin) {
     const at = `trial ${twin.peer.number} (${val(twin.peer.value as number)}) did so at about this learning rate (${formatRate(learningRateOf(twin.peer) as number)})`;
     if (twin.differs.length === 1)

@@ -217,6 +217,9 @@ export function heldBackByChoice(
   if (allDiffer.length !== 1) return undefined;
   const name = allDiffer[0] as string;
   const chosen = trial.params[name];
+  // As in heldBackByFreezing: a trial of its optimizer that trained more layers and did not do
+  // clearly better speaks against the frozen layers (at about its rate, it speaks for the rate).
+  if (name === 'frozen_layers' && ranked.some((p) => frozeFewer(p, name) && !ahead(p))) return undefined;
   const best = better.reduce((b, p) => (sign * ((p.value as number) - (b.value as number)) > 0 ? p : b));
   const rate = learningRateOf(trial);
   // The better trial nearest its rate, within the same rate.

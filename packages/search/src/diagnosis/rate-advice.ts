@@ -115,10 +115,15 @@ export function smallEpsilonAdvice(params: TrialView['params']): string {
 export function largeEpsilonText(params: TrialView['params']): { summary: string; advice: string } | undefined {
   const eps = params.opt_epsilon;
   const optimizer = optimizerOf({ params });
-  if (typeof eps !== 'number' || eps < 0.1 || (optimizer !== 'rmsprop' && optimizer !== 'adam')) return undefined;
+  if (typeof eps !== 'number' || eps < 0.1 || !/adam|rmsprop/i.test(optimizer ?? '')) return undefined;
+  // With a usual epsilon each weight steps by about the rate: above 0.01 that would tear the weights apart.
+  const rate = learningRateOf({ params });
+  const usualRate = rate !== undefined && rate <= 0.01;
   return {
     summary: ` With opt_epsilon ${formatRate(eps)}, which outweighs √v in ${optimizer}'s denominator, its steps are about rate × gradient, as plain SGD's: far smaller than the rate.`,
-    advice: ` Or keep the rate and lower opt_epsilon from ${formatRate(eps)} to 1e-8 … 1e-3 (${optimizer}'s usual), where its steps are about the rate's size.`,
+    advice: usualRate
+      ? ` Or keep the rate and lower opt_epsilon from ${formatRate(eps)} to 1e-8 … 1e-3 (${optimizer}'s usual), where its steps are about the rate's size.`
+      : ` Or lower opt_epsilon from ${formatRate(eps)} to 1e-8 … 1e-3 (${optimizer}'s usual) together with the rate, to about 1e-4 … 1e-3: with a usual epsilon each weight steps by about the rate.`,
   };
 }
 
