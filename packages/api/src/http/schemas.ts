@@ -40,12 +40,20 @@ export const TrialParams = StudyIdParams.extend({
 export function strictQuery<T extends z.ZodRawShape>(shape: T) {
   const known = Object.keys(shape);
   const takes = known.length > 0 ? `this request takes ${known.join(', ')}` : 'this request takes no query parameters';
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown query parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${printable(k)}'`).join(', ')}: ${takes}`
-        : undefined,
-  });
+  // `_` is the cache-buster clients add to GETs (jQuery's cache: false, some proxies' advice): taken and ignored.
+  const cacheBuster = z
+    .string()
+    .optional()
+    .openapi({ param: { name: '_', in: 'query', description: 'ignored (a cache-buster)' } });
+  return z.strictObject(
+    { ...shape, _: cacheBuster },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `unknown query parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${printable(k)}'`).join(', ')}: ${takes}`
+          : undefined,
+    },
+  );
 }
 
 /** For the requests that take no query parameters. */

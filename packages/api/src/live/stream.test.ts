@@ -117,13 +117,16 @@ describe('live leaderboard stream', () => {
     const latest = events.at(-1)?.id as string;
     const resumed = collect((await stream({ 'last-event-id': latest })).body as ReadableStream<Uint8Array>);
     const old = collect((await stream({ 'last-event-id': String(ids[0]) })).body as ReadableStream<Uint8Array>);
+    // A polyfill that sends headers resumes with ?lastEventId=N: read as the header.
+    const resumedByQuery = collect((await stream({}, undefined, `?lastEventId=${latest}`)).body as ReadableStream<Uint8Array>);
     await until(() => old.length === 1);
     await new Promise((r) => setTimeout(r, 200));
     expect(resumed).toHaveLength(0);
+    expect(resumedByQuery).toHaveLength(0);
     expect(Number(old[0]?.id)).toBeGreaterThanOrEqual(Number(latest));
 
     first$.abort();
-    await until(() => hub.clientCount === 2);
+    await until(() => hub.clientCount === 3);
   });
 
   it('sends a page of rows when asked (rows=N) with the total, the column order and progress', async () => {
@@ -259,9 +262,12 @@ describe('leaderboard pages', () => {
       "unknown query parameter 'limt': this request takes limit, offset",
     );
     expect(await refused(`/v1/studies/${studyId}/leaderboard/stream?row=5&x=1`)).toBe(
-      "unknown query parameters 'row', 'x': this request takes rows",
+      "unknown query parameters 'row', 'x': this request takes lastEventId, rows",
     );
     expect(await refused(`/v1/studies/${studyId}/export?fromat=yaml`)).toBe("unknown query parameter 'fromat': this request takes format");
+    // A cache-buster is taken everywhere and ignored.
+    for (const path of ['/v1/studies?_=1700000000', `/v1/studies/${studyId}/leaderboard?limit=1&_=17`, `/v1/studies/${studyId}?_=1`])
+      expect((await app.request(path)).status, path).toBe(200);
     for (const path of ['/v1/studies?state=running', `/v1/studies/${studyId}?verbose=1`, `/v1/studies/${studyId}/trials/0?epochs=2`]) {
       expect(await refused(path)).toMatch(/^unknown query parameter '\w+': this request takes no query parameters$/);
     }

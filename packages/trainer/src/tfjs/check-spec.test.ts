@@ -96,6 +96,8 @@ describe('the tfjs runner’s submit-time check', () => {
     ]);
     expect(problems(rule({ loss_metric: 'loss' }))[0]).toMatch(/^stopping\.0\.options\.loss_metric: the tfjs runner never reports 'loss'/);
     expect(problems(rule({ metrics: ['val_loss'], loss_metric: 'train_loss', factor: 5 }))).toEqual([]);
+    // A plugin's options are its own: a `distance_metric` is no metric name.
+    expect(problems(spec((s) => (s.stopping = [{ name: 'my-plugin', options: { distance_metric: 'cosine' } }])))).toEqual([]);
   });
 
   it("refuses a per-class objective for a class the dataset does not have, naming the dataset's classes", () => {

@@ -40,10 +40,12 @@ export function checkTfjsSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): S
   const neverReported = (name: string) =>
     `the tfjs runner never reports '${name}': it reports ${TFJS_METRICS.join(', ')}, val_auc[CLASS] and val_ap[CLASS]`;
   if (!reports(metric)) add('objective.metric', neverReported(metric));
-  // A stopping rule watching a metric that never comes never fires, silently.
+  // A stopping rule watching a metric that never comes never fires, silently. Only the builtin
+  // rule's options are known to be metric names: a plugin's `distance_metric` may be anything.
   spec.stopping.forEach((rule, i) => {
+    if (rule.name !== 'divergence') return;
     for (const [key, value] of Object.entries(rule.options)) {
-      if (!/(^|_)metrics?$/.test(key)) continue;
+      if (key !== 'metrics' && key !== 'loss_metric') continue;
       const names = Array.isArray(value) ? value : [value];
       names.forEach((name, j) => {
         if (typeof name === 'string' && !reports(name))

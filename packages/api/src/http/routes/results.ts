@@ -26,7 +26,7 @@ const leaderboardRoute = createRoute({
   request: { params: StudyIdParams, query: LeaderboardQuery },
   responses: {
     200: { description: 'the leaderboard', content: { 'application/json': { schema: LeaderboardSchema } } },
-    ...errorResponses(404),
+    ...errorResponses(400, 404),
   },
 });
 

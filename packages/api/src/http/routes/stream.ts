@@ -8,6 +8,11 @@ import { findStudy, HttpError } from '../errors.ts';
 export const HEARTBEAT_MS = 15_000;
 
 const StreamQuery = strictQuery({
+  // EventSource polyfills that send headers (for the API token) resume with ?lastEventId=N instead of the header.
+  lastEventId: z
+    .string()
+    .optional()
+    .openapi({ param: { name: 'lastEventId', in: 'query', description: 'as the Last-Event-ID header, for clients that cannot send it' } }),
   rows: z.coerce
     .number({ error: 'rows must be an integer from 0 to 100000' })
     .int({ error: 'rows must be an integer from 0 to 100000' })
@@ -35,7 +40,10 @@ const streamRoute = createRoute({
   request: { params: StudyIdParams, query: StreamQuery },
   responses: {
     200: { description: 'an event stream', content: { 'text/event-stream': { schema: z.string() } } },
-    400: { description: 'a malformed id or `rows`', content: { 'application/json': { schema: ErrorSchema } } },
+    400: {
+      description: 'a malformed `rows`, or a query parameter this request does not take',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
     404: { description: 'no such study', content: { 'application/json': { schema: ErrorSchema } } },
   },
 });
@@ -46,7 +54,7 @@ export function streamRoutes(app: Api, { store, hub }: RouteDeps): void {
     const parsed = StreamQuery.safeParse(c.req.query());
     if (!parsed.success) throw new HttpError(400, parsed.error.issues[0]?.message ?? 'bad query');
     const { rows } = parsed.data;
-    const lastEventId = Number(c.req.header('last-event-id') ?? Number.NaN);
+    const lastEventId = Number(c.req.header('last-event-id') ?? parsed.data.lastEventId ?? Number.NaN);
     return streamSSE(c, async (stream) => {
       const queue = hub.subscribe(study.id);
       const end = () => hub.unsubscribe(study.id, queue);
