@@ -380,7 +380,11 @@ def main(argv=None) -> int:
             log(f"sweepd asked to stop: {sweepd.stop_reason()}")
             break
     if flags.save_checkpoint:
-        torch.save(backbone.model.state_dict(), flags.save_checkpoint)
+        # written beside, then renamed: a stop signal during a long save must not leave half a file
+        # where a good checkpoint was
+        partial = f"{flags.save_checkpoint}.partial"
+        torch.save(backbone.model.state_dict(), partial)
+        os.replace(partial, flags.save_checkpoint)
         log(f"saved the model's weights to {flags.save_checkpoint}")
     return 0
 

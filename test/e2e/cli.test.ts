@@ -391,6 +391,11 @@ trainer:
     writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('name: x\n', 'utf16le')]));
     expect((await sweepd(['submit', utf16])).stderr).toBe(`sweepd: ${utf16} is not UTF-8 text (UTF-16, or binary): save it as UTF-8\n`);
     expect((await sweepd(['submit', dir])).stderr).toBe(`sweepd: ${dir} is a directory: give the spec file\n`);
+    const latin1 = path.join(dir, 'latin1.yaml');
+    writeFileSync(latin1, Buffer.from('name: caf\xe9\n', 'latin1'));
+    expect((await sweepd(['submit', latin1])).stderr).toBe(
+      `sweepd: ${latin1} is not UTF-8 text (Latin-1, or another encoding): save it as UTF-8\n`,
+    );
     expect((await sweepd(['export', done, '--format', 'xml'])).code).toBe(2);
     // Node reads '-1' after --limit as a missing value ("argument is ambiguous"): said as the value it is.
     const negative = await sweepd(['leaderboard', done, '--limit', '-1']);
@@ -432,7 +437,7 @@ trainer:
     const badPort = await sweepd(['ls'], { api: 'http://127.0.0.1:99999' });
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toContain(
-      "--api is not a valid URL (got 'http://127.0.0.1:99999'): check the host and that the port is from 1 to 65535",
+      "--api is not a valid URL (got 'http://127.0.0.1:99999'): check the host and the port (at most 65535)",
     );
     const help = await sweepd(['up', '--help']);
     expect(help.code).toBe(0);

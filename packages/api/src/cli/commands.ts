@@ -78,7 +78,7 @@ function client(values: { api?: string; token?: string }): ApiClient {
   } catch {}
   const label = values.api !== undefined ? '--api' : process.env.SWEEPD_API_URL !== undefined ? 'SWEEPD_API_URL' : '--api';
   if (protocol === undefined && /^https?:\/\//.test(api))
-    throw new UsageError(`${label} is not a valid URL (got '${api}'): check the host and that the port is from 1 to 65535`);
+    throw new UsageError(`${label} is not a valid URL (got '${api}'): check the host and the port (at most 65535)`);
   if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`${label} must be an http:// or https:// URL (got '${api}')`);
   return new ApiClient(api, values.token ?? process.env.SWEEPD_API_TOKEN);
 }
@@ -96,7 +96,13 @@ function readSpecFile(file: string): string {
   // A UTF-16 file (Windows editors) reads as text with a NUL after every letter.
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff) || bytes.includes(0))
     throw new ExitError(`${file} is not UTF-8 text (UTF-16, or binary): save it as UTF-8`, EXIT.usage);
-  const text = bytes.toString('utf8');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Latin-1 and the like: decoded leniently, é would become U+FFFD in a stored name or flag.
+    throw new ExitError(`${file} is not UTF-8 text (Latin-1, or another encoding): save it as UTF-8`, EXIT.usage);
+  }
   if (text.trim() === '') throw new ExitError(`${file} is empty: write the spec in it (YAML or JSON)`, EXIT.usage);
   return text;
 }

@@ -219,8 +219,14 @@ describe('parseSpec', () => {
     expect(why('name: a\nbudget: {}\nname: b\n')).toBe(
       "is not valid YAML or JSON at line 3, column 1: the key 'name' appears twice in the same mapping",
     );
+    expect(why('"a:b": 1\n"a:b": 2\n')).toBe(
+      "is not valid YAML or JSON at line 2, column 1: the key 'a:b' appears twice in the same mapping",
+    );
+    expect(why('{"name": "a", "name": "b"}')).toBe(
+      "is not valid YAML or JSON at line 1, column 15: the key 'name' appears twice in the same mapping",
+    );
     expect(why('name: a\n---\nname: b\n')).toBe(
-      "is not valid YAML or JSON at line 2, column 1: a second document starts there ('---'); a spec is one document",
+      "is not valid YAML or JSON at line 2, column 1: a second document starts there (after a '---' or '...' line); a spec is one document",
     );
     const bomb = [
       'a: &a ["x","x","x","x","x","x","x","x","x"]',

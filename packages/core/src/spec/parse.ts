@@ -55,9 +55,12 @@ function syntaxProblem(err: unknown, text: string): string {
   const at = err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
   // The library appends the position and a code frame to its message: both are said here already.
   const message = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-  if (err.code === 'MULTIPLE_DOCS') return `${at}: a second document starts there ('---'); a spec is one document`;
+  if (err.code === 'MULTIPLE_DOCS') return `${at}: a second document starts there (after a '---' or '...' line); a spec is one document`;
   if (err.code === 'DUPLICATE_KEY') {
-    const key = /^[^:\n]*/.exec(text.slice(err.pos[0]))?.[0].trim();
+    // The key as written: inside its quotes when quoted (a colon may be part of it), else up to its colon.
+    const rest = text.slice(err.pos[0]);
+    const quoted = /^(["'])((?:\\.|(?!\1)[^\n])*)\1/.exec(rest);
+    const key = quoted ? quoted[2] : /^[^:\n]*/.exec(rest)?.[0].trim();
     return `${at}: the key ${key ? `'${key.slice(0, 64)}' ` : ''}appears twice in the same mapping`;
   }
   return `${at}: ${message}`;

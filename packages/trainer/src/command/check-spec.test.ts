@@ -86,6 +86,19 @@ describe('command runner: checkSpec', () => {
     ]);
   });
 
+  it("refuses a tensorboard dir outside the trial directory: every trial would read the others' event files", () => {
+    const dir = (d: string) =>
+      problems({ options: { command: ['x'], tensorboard: { dir: d, tags: { 'validation/epoch_auc': 'val_auc' } } } });
+    for (const outside of ['/tmp/logs', '../logs', 'tb/../../logs'])
+      expect(dir(outside), outside).toEqual([
+        {
+          path: 'trainer.options.tensorboard.dir',
+          message: `'${outside}' is outside the trial's directory, so every trial would read every other trial's event files there: give a path relative to the trial directory (e.g. tb) and have the script write there ("$SWEEPD_TRIAL_DIR/tb")`,
+        },
+      ]);
+    for (const inside of ['tb', './train/eval', 'a/../tb']) expect(dir(inside), inside).toEqual([]);
+  });
+
   it('refuses an epoch_metric no tag maps to: without steps_per_epoch no epoch would ever end', () => {
     const tb = (tensorboard: Record<string, unknown>) =>
       problems({ options: { command: ['x'], tensorboard: { dir: 'tb', ...tensorboard } } });
@@ -98,8 +111,13 @@ describe('command runner: checkSpec', () => {
     ]);
     expect(tb({ tags, epoch_metric: 'val_auc' })).toEqual([]);
     expect(tb({ tags, epoch_metric: 'val_auc[cat]' })).toEqual([]);
-    // With steps_per_epoch the steps end the epochs; epoch_metric is not read.
-    expect(tb({ tags, epoch_metric: 'val_acc', steps_per_epoch: 10 })).toEqual([]);
+    // With steps_per_epoch the steps end the epochs; an epoch_metric beside it would be ignored.
+    expect(tb({ tags, epoch_metric: 'val_auc', steps_per_epoch: 10 })).toEqual([
+      {
+        path: 'trainer.options.tensorboard.epoch_metric',
+        message: 'is not read with steps_per_epoch, which alone says where epochs end: give one of them',
+      },
+    ]);
   });
 
   it('names placeholders no trial could fill, or that some trials lack', () => {

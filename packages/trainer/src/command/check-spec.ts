@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { RunnerCheckContext, SearchSpec, SpecProblem } from '@sweepd/core';
 import { TagMap } from '../tensorboard/tag-map.ts';
 import { placeholdersIn } from './argv.ts';
@@ -44,12 +45,27 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
   problems.push(...missingFiles(parsed.options, ctx).filter((m) => !problems.some((p) => p.path === m.path)));
   const tb = parsed.options.tensorboard;
   if (tb) {
+    // The collector reads every event file under dir: one outside the trial's own directory is
+    // shared by every trial (and keeps earlier studies' files), whose values would be read as this one's.
+    const normalized = path.posix.normalize(tb.dir.replaceAll('\\', '/'));
+    if (path.isAbsolute(tb.dir) || normalized === '..' || normalized.startsWith('../'))
+      problems.push({
+        path: 'trainer.options.tensorboard.dir',
+        message:
+          `'${tb.dir}' is outside the trial's directory, so every trial would read every other trial's event files there: ` +
+          'give a path relative to the trial directory (e.g. tb) and have the script write there ("$SWEEPD_TRIAL_DIR/tb")',
+      });
     let tagMap: TagMap | undefined;
     try {
       tagMap = new TagMap(tb.tags);
     } catch (err) {
       problems.push({ path: 'trainer.options.tensorboard.tags', message: (err as Error).message });
     }
+    if (tb.steps_per_epoch !== undefined && tb.epoch_metric !== undefined)
+      problems.push({
+        path: 'trainer.options.tensorboard.epoch_metric',
+        message: 'is not read with steps_per_epoch, which alone says where epochs end: give one of them',
+      });
     // Without steps_per_epoch only the epoch metric's steps end epochs: one no tag maps to ends none.
     if (tb.steps_per_epoch === undefined && tb.epoch_metric !== undefined && tagMap && !tagMap.canProduce(tb.epoch_metric))
       problems.push({
