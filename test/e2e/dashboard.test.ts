@@ -320,6 +320,12 @@ describe('dashboard', () => {
     expect(undrawn).toMatch(/started at zero .*: head \(/);
     expect(undrawn).toContain('Weights NaN or infinite, not drawn from then on: conv1 (from epoch 1).');
     expect(undrawn).not.toMatch(/conv1 \(‖ΔW‖/);
+    // Layers read from TensorBoard histograms carry distributions only: never said to have started at zero.
+    const fromEvents = (await page.evaluate(`import('/assets/trial.js').then(({ undrawnKernels }) => undrawnKernels(
+      [{ epoch: 1, notes: {}, layers: [{ layer: 'conv1', trainable: true, quantiles: [-0.1, 0, 0.1] }] }], ['conv1'], []))`)) as string;
+    expect(fromEvents).toBe(
+      'No movement measured for conv1: their statistics are distributions only (as TensorBoard histograms give them, without the starting weights); see “Weight distribution per epoch”.',
+    );
     // Values below 0.01 keep 3 significant digits: learning rates 0.00137 and 0.0014 differ.
     expect(
       await page.evaluate(`import('/assets/format.js').then(({ num }) => [num(0.00137), num(0.00391), num(0.0137), num(0.5)])`),

@@ -391,6 +391,7 @@ export function undrawnKernels(epochs, layers, datasets) {
   const drawn = new Map(datasets.map((d) => [d.label, d.data.some((v) => v !== null)]));
   const last = (name, key) => epochs.findLast((e) => e.layers.some((l) => l.layer === name && typeof l[key] === 'number'));
   const fromZero = [];
+  const unmeasured = [];
   const still = [];
   // Layers whose weights went NaN or infinite (the worker names them in the epoch's notes): from which epoch.
   const nonFinite = new Map();
@@ -406,10 +407,17 @@ export function undrawnKernels(epochs, layers, datasets) {
     else if (!drawn.has(name)) {
       const e = last(name, 'updateRatio');
       const ratio = e?.layers.find((l) => l.layer === name)?.updateRatio;
-      fromZero.push(e ? `${name} (‖ΔW‖/‖W‖ ${num(ratio, 3)} in its epoch ${e.epoch})` : name);
+      // Without an update ratio either, nothing measured movement: distributions read from event
+      // files (weight histograms) come without the starting weights, whatever the layer's start.
+      if (e) fromZero.push(`${name} (‖ΔW‖/‖W‖ ${num(ratio, 3)} in its epoch ${e.epoch})`);
+      else unmeasured.push(name);
     }
   }
   const parts = [];
+  if (unmeasured.length > 0)
+    parts.push(
+      `No movement measured for ${unmeasured.join(', ')}: their statistics are distributions only (as TensorBoard histograms give them, without the starting weights); see “Weight distribution per epoch”.`,
+    );
   if (fromZero.length > 0)
     parts.push(
       `Not drawn, their kernels started at zero (a new head), so there is no movement relative to the start: ${fromZero.join(', ')}.`,
