@@ -90,6 +90,12 @@ export class ReportSink {
     );
   }
 
+  /** Unmapped tags no epoch's notes carried (event files read to the end with no epoch ending): kept for the failure. */
+  unmappedLeft(tags: readonly string[]): void {
+    for (const tag of unmappedScalarsOf({ tensorboard: { unmappedTags: tags } }))
+      if (!this.unmappedScalars.includes(tag)) this.unmappedScalars.push(tag);
+  }
+
   /** Waits for every forwarded report; throws the first forwarding failure (the worker hands the trial back). */
   async drain(): Promise<void> {
     await this.chain;

@@ -252,6 +252,19 @@ describe('command runner, with real processes', () => {
     );
   }, 30_000);
 
+  it('a misspelt epoch-metric tag ends no epoch: the failure still names the scalars the event files hold', async () => {
+    const events = fileURLToPath(new URL('../tensorboard/fixtures/tf2', import.meta.url));
+    const copy = 'import os, shutil, sys; shutil.copytree(sys.argv[1], os.path.join(os.environ["SWEEPD_TRIAL_DIR"], "tb"))';
+    // Keras writes validation/epoch_auc; without steps_per_epoch the first entry's metric is the clock.
+    const tags = { 'validation/epoch_auc_macro': 'val_auc_macro', 'train/epoch_loss': 'train_loss' };
+    const j = job({}, { command: ['python3', '-c', copy, events], args: 'none', tensorboard: { dir: 'tb', tags } });
+    const outcome = await runner.run(j, { signal: new AbortController().signal, report: async () => {}, log: () => {} });
+    expect(outcome.state).toBe('failed');
+    expect(outcome.reason).toMatch(
+      /^objective metric 'val_auc_macro' was never reported; reported: no epoch at all; the event files also hold scalars that tensorboard\.tags does not map: .*validation\/epoch_auc/,
+    );
+  }, 30_000);
+
   it('a script that trains past budget.max_epochs is stopped there, completed, its later epochs not recorded', async () => {
     const script = [
       'import json, os, time',

@@ -12,7 +12,7 @@ const POLL_MS = 1_000;
 export async function startTensorBoard(
   options: NonNullable<CommandOptions['tensorboard']>,
   trialDir: string,
-  sink: Pick<ReportSink, 'epoch' | 'problem'>,
+  sink: Pick<ReportSink, 'epoch' | 'problem' | 'unmappedLeft'>,
   log: (message: string) => void,
 ): Promise<{ stop(opts?: { cutShort?: boolean }): Promise<void> }> {
   const { TensorBoardCollector } = await import('../tensorboard/index.ts');
@@ -40,6 +40,8 @@ export async function startTensorBoard(
     async stop({ cutShort = false } = {}) {
       clearInterval(timer);
       await take(() => collector.finish({ cutShort }));
+      // A misspelt epoch metric ends no epoch, so no epoch's notes name what the files hold: the failure still can.
+      sink.unmappedLeft(collector.unmappedLeft());
     },
   };
 }

@@ -320,6 +320,24 @@ describe('TensorBoardCollector on Keras-style TF2 and torch event files', () => 
     }
   });
 
+  it('steps_per_epoch 1 on Keras files (step = 0-based epoch): told that steps 0 and 1 share epoch 1', async () => {
+    const problems: string[] = [];
+    const collector = new TensorBoardCollector({
+      dir: join(FIXTURES_DIR, 'tf2'),
+      tags: { 'validation/epoch_auc': 'val_auc', 'train/epoch_loss': 'loss' },
+      stepsPerEpoch: 1,
+      onProblem: (p) => problems.push(p),
+    });
+    const epochs = [...(await collector.poll()), ...(await collector.finish())];
+    // Three Keras epochs read as two: the first one's values were overwritten.
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^'(validation\/epoch_auc|train\/epoch_loss)' has a value at step 0, which steps_per_epoch 1 puts in epoch 1 with step 1's .*leave steps_per_epoch out/,
+      ),
+    ]);
+  });
+
   it("Keras 3: validation's evaluation_*_vs_iterations at iteration steps do not complete an epoch before its histograms are read", async () => {
     // Keras writes evaluation_auc_vs_iterations at step 24 (its optimizer iterations) when validation
     // ends, before on_epoch_end writes epoch 0's epoch_* scalars and histograms.

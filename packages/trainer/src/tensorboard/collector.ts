@@ -107,6 +107,7 @@ export class TensorBoardCollector {
   private wholeEpoch: { metrics: Set<string>; reach: number } | undefined;
   private finished = false;
   private missingDirLogged = false;
+  private stepZeroTold = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: TensorBoardCollectorOptions) {
@@ -159,6 +160,11 @@ export class TensorBoardCollector {
       this.finished = true;
       return this.emit(true, cutShort);
     });
+  }
+
+  /** Unmapped tags ("<run>/<tag> (scalar)") seen since the last epoch returned: none of its notes name them. */
+  unmappedLeft(): readonly string[] {
+    return this.unmappedToNote;
   }
 
   private serialized<T>(work: () => Promise<T>): Promise<T> {
@@ -251,6 +257,14 @@ export class TensorBoardCollector {
       }
       const data = this.stepData(step);
       if (metric !== undefined) {
+        if (step === 0 && this.stepsPerEpoch === 1 && !this.stepZeroTold) {
+          // Keras counts epochs from step 0: with one step per epoch, steps 0 and 1 both land in epoch 1.
+          this.stepZeroTold = true;
+          this.problem(
+            `'${name}' has a value at step 0, which steps_per_epoch 1 puts in epoch 1 with step 1's (the later wins, the first epoch is lost): ` +
+              'for a writer whose step is the 0-based epoch (Keras), leave steps_per_epoch out and each step is an epoch',
+          );
+        }
         data.metrics.set(metric, point.value);
         if (metric === this.epochMetric) data.clock = true;
       }
