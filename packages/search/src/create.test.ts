@@ -56,7 +56,7 @@ describe('createStrategy and createStoppingRule', () => {
       'direction: must be maximize or minimize',
       'space.a.low: must be > 0 on a log scale',
       'space.b.low: must be <= high (3 > 1)',
-      'space.c.type: must have type float, int or categorical',
+      'space.c.type: must have type float, int or categorical (got "integer")',
     ]);
     expect(
       await problemsOf(() =>
@@ -71,7 +71,7 @@ describe('createStrategy and createStoppingRule', () => {
     ).toEqual([
       'space.a.low: must be > 0 on a log scale',
       'space.b.low: must be <= high (3 > 1)',
-      'space.c.type: must have type float, int or categorical',
+      'space.c.type: must have type float, int or categorical (got "integer")',
     ]);
   });
 

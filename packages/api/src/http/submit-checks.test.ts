@@ -27,7 +27,7 @@ trainer: { runner: tfjs, dataset: imagenet }
     expect(problems).toEqual(
       expect.arrayContaining([
         'objective: is required',
-        'budget.max_trials: must be at least 1',
+        'budget.max_trials: must be at least 1 (got -1)',
         'space.learning_rate.low: must be > 0 on a log scale',
         expect.stringMatching(/^space\.learning_rate\.low: must be in \(0, 10\]/),
         expect.stringMatching(/^trainer\.dataset: unknown dataset "imagenet"/),
@@ -69,7 +69,7 @@ stopping: [ { name: median } ]
 trainer: { runner: simulate, options: { curve: lr_auc } }
 `);
     expect(status).toBe(400);
-    expect(problems.filter((p) => /^(budget|stopping)/.test(p))).toEqual(['budget.parallelism: must be at least 1']);
+    expect(problems.filter((p) => /^(budget|stopping)/.test(p))).toEqual(['budget.parallelism: must be at least 1 (got 0)']);
   });
 });
 
