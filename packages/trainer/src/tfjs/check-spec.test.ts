@@ -113,6 +113,18 @@ describe('the tfjs runner’s submit-time check', () => {
       s.objective.metric = 'val_auc[class_0]';
       s.trainer.dataset = 'seed-19';
     });
+    const never = spec((s) => {
+      s.objective.metric = 'val_auc[obj_1]';
+      s.trainer.dataset = 'seed-19';
+    });
+    expect(problems(never)).toEqual([
+      "objective.metric: class 'obj_1' is absent from seed-19's validation split, so its AUC is never defined: choose another class or val_auc_macro",
+    ]);
+    const always = spec((s) => {
+      s.objective.metric = 'val_auc[obj_6]';
+      s.trainer.dataset = 'seed-19';
+    });
+    expect(problems(always)[0]).toMatch(/class 'obj_6' is in every image of seed-19's validation split, so its AUC is never defined/);
     expect(problems(seed19)[0]).toMatch(/^objective.metric: dataset seed-19 has no class 'class_0': its classes are \w+/);
   });
   // A dataset directory's classes come from its dataset.json: checked below with the other files.

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunnerCheckContext, SearchSpec, SpecProblem } from '@sweepd/core';
 import { fashionMnistDir } from '../data/fashion-mnist.ts';
-import { builtinClassNames, isDatasetPath, parseDatasetOptions, readManifest } from '../data/index.ts';
+import { builtinClassNames, isDatasetPath, parseDatasetOptions, readManifest, SEED19_PREVALENCE } from '../data/index.ts';
 import { optionProblems } from '../option-problems.ts';
 import { checkHyperparameterValue, TRAINER_HYPERPARAMETERS } from './hyperparameters.ts';
 import { DEFAULT_DATASET, DEFAULT_MODEL, tfjsRunnerOptions } from './options.ts';
@@ -93,6 +93,13 @@ export function checkTfjsSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): S
     const shown = classes.length > 20 ? `${classes.slice(0, 20).join(', ')}, … (${classes.length} in all)` : classes.join(', ');
     add('objective.metric', `dataset ${dataset} has no class '${perClass[2]}': its classes are ${shown}`);
   }
+  // seed-19's validation split holds some classes never (or always): their AUC is never defined.
+  const single = dataset === 'seed-19' && perClass ? SEED19_PREVALENCE.find((c) => c.name === perClass[2]) : undefined;
+  if (single && (single.validation === 0 || (single.validation === 100 && perClass?.[1] === 'auc')))
+    add(
+      'objective.metric',
+      `class '${single.name}' is ${single.validation === 0 ? 'absent from' : 'in every image of'} seed-19's validation split, so its ${perClass?.[1] === 'auc' ? 'AUC' : 'average precision'} is never defined: choose another class or val_auc_macro`,
+    );
 
   const model = spec.trainer.model ?? DEFAULT_MODEL;
   let layers: readonly string[] | undefined;
