@@ -585,6 +585,21 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     );
   });
 
+  it('no-learning advice does not call "learned" a peer whose own page says it did not learn', () => {
+    const p = (optimizer: string, learning_rate: number) => ({ learning_rate, optimizer, frozen_layers: 2, opt_epsilon: 1e-7 });
+    const still = [{ layer: 'fc1', trainable: true, kernelMovement: 0.03, updateRatio: 0.002, biasMovement: 0.01 }];
+    // The Keras review: the best trial, flat at 0.616, read "Not learning"; the others' advice said rmsprop trials learned.
+    const trials = [
+      trial(0, p('rmsprop', 0.003), [0.5, 0.505, 0.51], still),
+      trial(1, p('rmsprop', 0.003), [0.61, 0.612, 0.616], still),
+      trial(2, p('sgd', 0.1), [0.5, 0.5, 0.505], still),
+    ];
+    expect(diagnoseTrial(trials[1] as TrialView, trials, auc).verdict).toBe('no-learning');
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.verdict).toBe('no-learning');
+    expect(d.advice).not.toMatch(/learned on the same data/);
+  });
+
   it('a head-only trial whose better peers all ran lower and trained more layers is not "too high": the study cannot tell which', () => {
     // The review's PyTorch study: rmsprop at 0.05 with the backbone frozen (only fc trains, a new
     // head whose kernel moves a fifth from its random start at any rate) against three better

@@ -600,7 +600,8 @@ function judge(
   if (heldByChoice) return choiceVerdict(heldByChoice, reached, evidence, rate);
   const better =
     value === undefined ? [] : peers.filter((p) => p.id !== trial.id && isBetter(p.value, value, objective.direction, t.peerMargin));
-  const learnedBetter = better.filter((p) => learnedFloor === undefined || isBetter(p.value, learnedFloor, objective.direction, 0));
+  // "Learned" as this trial's own verdict is judged: a peer another trial's page calls "Not learning" is not one that learned.
+  const learnedBetter = better.filter((p) => learned(readEvidence(p, objective.metric, objective.direction, chance), t, bound));
   // Trials of other optimizers that learned on the same data: the data is not the likelier cause.
   const optimizer = optimizerOf(trial);
   const otherOptimizers = [
