@@ -52,11 +52,15 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   return parsed;
 }
 
+/** How a value's source is named: `--limit` for the option `limit`, an environment variable (SWEEPD_PORT) as it is. */
+function sourceLabel(name: string): string {
+  return /^[A-Z_]+$/.test(name) ? name : `--${name}`;
+}
+
 /** `name`: the option (`limit` for --limit), or the environment variable it came from (SWEEPD_PORT). */
 function intOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  const label = /^[A-Z_]+$/.test(name) ? name : `--${name}`;
-  if (!/^\d+$/.test(value)) throw new UsageError(`${label} must be a non-negative integer (got '${value}')`);
+  if (!/^\d+$/.test(value)) throw new UsageError(`${sourceLabel(name)} must be a non-negative integer (got '${value}')`);
   return Number(value);
 }
 
@@ -64,8 +68,7 @@ function intOption(value: string | undefined, name: string): number | undefined 
 function portOption(option: string | undefined): number | undefined {
   const [value, name] = option !== undefined ? [option, 'port'] : [process.env.SWEEPD_PORT, 'SWEEPD_PORT'];
   const port = intOption(value, name);
-  if (port !== undefined && port > 65535)
-    throw new UsageError(`${name === 'port' ? '--port' : name} must be from 0 to 65535 (got '${value}')`);
+  if (port !== undefined && port > 65535) throw new UsageError(`${sourceLabel(name)} must be from 0 to 65535 (got '${value}')`);
   return port;
 }
 
@@ -76,7 +79,7 @@ function client(values: { api?: string; token?: string }): ApiClient {
   try {
     protocol = new URL(api).protocol;
   } catch {}
-  const label = values.api !== undefined ? '--api' : process.env.SWEEPD_API_URL !== undefined ? 'SWEEPD_API_URL' : '--api';
+  const label = values.api === undefined && process.env.SWEEPD_API_URL !== undefined ? 'SWEEPD_API_URL' : '--api';
   if (protocol === undefined && /^https?:\/\//.test(api))
     throw new UsageError(`${label} is not a valid URL (got '${api}'): check the host and the port (at most 65535)`);
   if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`${label} must be an http:// or https:// URL (got '${api}')`);

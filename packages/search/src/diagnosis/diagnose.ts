@@ -600,17 +600,20 @@ function judge(
   if (heldByChoice) return choiceVerdict(heldByChoice, reached, evidence, rate);
   const better =
     value === undefined ? [] : peers.filter((p) => p.id !== trial.id && isBetter(p.value, value, objective.direction, t.peerMargin));
-  // "Learned" as this trial's own verdict is judged: a peer another trial's page calls "Not learning" is not one that learned.
-  const learnedBetter = better.filter((p) => learned(readEvidence(p, objective.metric, objective.direction, chance), t, bound));
-  // Trials of other optimizers that learned on the same data: the data is not the likelier cause.
+  // The optimizers of better trials that learned, "learned" as this trial's own verdict is judged (a
+  // peer whose page reads "Not learning" did not). One trial that learned settles its optimizer: the
+  // evidence of its others is not read (a large study has thousands of better trials).
   const optimizer = optimizerOf(trial);
-  const otherOptimizers = [
-    ...new Set(
-      learnedBetter.map((p) => optimizerOf(p)).filter((o): o is string => o !== undefined && optimizer !== undefined && o !== optimizer),
-    ),
-  ];
+  const learnedOptimizers = new Set<string>();
+  for (const p of better) {
+    const o = optimizerOf(p);
+    if (o === undefined || learnedOptimizers.has(o)) continue;
+    if (learned(readEvidence(p, objective.metric, objective.direction, chance), t, bound)) learnedOptimizers.add(o);
+  }
+  // Trials of other optimizers that learned on the same data: the data is not the likelier cause.
+  const otherOptimizers = optimizer === undefined ? [] : [...learnedOptimizers].filter((o) => o !== optimizer);
   // Trials of its own optimizer that learned: its optimizer's settings are not what sets it apart, unless they differ.
-  const sameOptimizerLearned = optimizer !== undefined && learnedBetter.some((p) => optimizerOf(p) === optimizer);
+  const sameOptimizerLearned = optimizer !== undefined && learnedOptimizers.has(optimizer);
   const compare =
     leader && leader.differs.length > 0
       ? `trial ${leader.peer.number} (${val(leader.value)}) differs in ${leader.differs.join(', ')}`

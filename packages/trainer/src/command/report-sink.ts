@@ -81,7 +81,7 @@ export class ReportSink {
     this.epochsReported++;
     this.lastEpoch = Math.max(this.lastEpoch, epoch.epoch);
     for (const name of Object.keys(epoch.metrics)) this.metricsSeen.add(name);
-    for (const tag of unmappedScalarsOf(epoch.notes)) if (!this.unmappedScalars.includes(tag)) this.unmappedScalars.push(tag);
+    this.addUnmapped(scalarTags((epoch.notes?.tensorboard as { unmappedTags?: unknown } | undefined)?.unmappedTags));
     if (epoch.epoch >= this.lastEpoch) this.noAucClasses = noAucClasses(epoch.notes);
     this.chain = this.chain.then(() =>
       this.forward(epoch).catch((err: unknown) => {
@@ -92,8 +92,11 @@ export class ReportSink {
 
   /** Unmapped tags no epoch's notes carried (event files read to the end with no epoch ending): kept for the failure. */
   unmappedLeft(tags: readonly string[]): void {
-    for (const tag of unmappedScalarsOf({ tensorboard: { unmappedTags: tags } }))
-      if (!this.unmappedScalars.includes(tag)) this.unmappedScalars.push(tag);
+    this.addUnmapped(scalarTags(tags));
+  }
+
+  private addUnmapped(tags: readonly string[]): void {
+    for (const tag of tags) if (!this.unmappedScalars.includes(tag)) this.unmappedScalars.push(tag);
   }
 
   /** Waits for every forwarded report; throws the first forwarding failure (the worker hands the trial back). */
@@ -103,9 +106,8 @@ export class ReportSink {
   }
 }
 
-/** The scalar tags an epoch's notes list as unmapped (`tensorboard.unmappedTags`: "<run>/<tag> (scalar)"). */
-function unmappedScalarsOf(notes: EpochRecord['notes']): string[] {
-  const tags = (notes?.tensorboard as { unmappedTags?: unknown } | undefined)?.unmappedTags;
+/** The scalars among unmapped tags as the collector names them ("<run>/<tag> (scalar)", an epoch's `notes.tensorboard.unmappedTags`). */
+function scalarTags(tags: unknown): string[] {
   if (!Array.isArray(tags)) return [];
   return tags.filter((t): t is string => typeof t === 'string' && t.endsWith(' (scalar)')).map((t) => t.slice(0, -' (scalar)'.length));
 }

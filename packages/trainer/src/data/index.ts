@@ -5,7 +5,7 @@ import { loadDiskDataset, manifestVersion } from './disk.ts';
 import { generateFashionMosaic } from './fashion-mosaic.ts';
 import { FASHION_CLASSES } from './fashion-mnist.ts';
 import { generateSeed19, SEED19_PREVALENCE } from './seed19.ts';
-import { generateSynthetic } from './synthetic.ts';
+import { generateSynthetic, syntheticClassNames } from './synthetic.ts';
 import type { ImageDataset } from './types.ts';
 
 export type { DatasetSplit, ImageDataset } from './types.ts';
@@ -99,7 +99,7 @@ export function parseDatasetOptions(
 export function builtinClassNames(name: BuiltinDatasetName, options: { classes: number }): readonly string[] {
   if (name === 'seed-19') return SEED19_PREVALENCE.map((c) => c.name);
   if (name === 'fashion-mosaic') return FASHION_CLASSES;
-  return Array.from({ length: options.classes }, (_, k) => `class_${k}`);
+  return syntheticClassNames(options.classes);
 }
 
 // Built once per process: a worker runs many trials on the same data.

@@ -29,6 +29,11 @@ const COLOURS: ReadonlyArray<readonly [number, number, number]> = [
 ];
 const CHANNELS = 3;
 
+/** The names of a synthetic dataset's classes when none are given: class_0, class_1, … */
+export function syntheticClassNames(classes: number): string[] {
+  return Array.from({ length: classes }, (_, k) => `class_${k}`);
+}
+
 export function generateSynthetic(options: SyntheticOptions): ImageDataset {
   const { classes, trainSize, valSize, imageSize, seed } = options;
   if (!Number.isInteger(classes) || classes < 1) throw new Error(`synthetic dataset: classes must be a positive integer (got ${classes})`);
@@ -37,7 +42,7 @@ export function generateSynthetic(options: SyntheticOptions): ImageDataset {
   if (!Number.isInteger(valSize) || valSize < 1) throw new Error(`synthetic dataset: val_size must be a positive integer (got ${valSize})`);
   if (!Number.isInteger(imageSize) || imageSize < 8)
     throw new Error(`synthetic dataset: image_size must be an integer ≥ 8 (got ${imageSize})`);
-  const names = options.classNames ?? Array.from({ length: classes }, (_, k) => `class_${k}`);
+  const names = options.classNames ?? syntheticClassNames(classes);
   if (names.length !== classes) throw new Error(`synthetic dataset: ${names.length} class names for ${classes} classes`);
   const trainPrev = options.trainPrevalence ?? new Array<number>(classes).fill(0.3);
   const valPrev = options.valPrevalence ?? trainPrev;
