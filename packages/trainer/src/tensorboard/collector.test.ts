@@ -121,7 +121,11 @@ describe('TensorBoardCollector on TF-slim-style TF1 event files (train/ and eval
 
   it('without stepsPerEpoch, each step of the first mapped metric ends an epoch and the steps before it belong to it', async () => {
     const collector = new TensorBoardCollector({ dir: join(FIXTURES_DIR, 'tf1'), tags: TF1_TAGS });
-    const epochs = [...(await collector.poll()), ...(await collector.finish())];
+    const polled = await collector.poll();
+    // Each epoch spans training steps before its evaluation, which may still be on their way: the
+    // last one waits for a later step (here, finish()).
+    expect(polled.map((e) => e.epoch)).toEqual([1, 2]);
+    const epochs = [...polled, ...(await collector.finish())];
     // eval/AUC is written at steps 10, 20, 30: three epochs, each taking the train steps up to it.
     expect(epochs.map((e) => [e.epoch, (e.notes!.tensorboard as { steps: number[] }).steps])).toEqual([
       [1, [5, 10]],
@@ -301,7 +305,8 @@ describe('TensorBoardCollector on Keras-style TF2 and torch event files', () => 
       tags: { 'validation/epoch_auc': 'val_auc', 'train/epoch_loss': 'loss', 'validation/epoch_loss': 'val_loss' },
     });
     const polled = await collector.poll();
-    expect(polled.map((e) => e.epoch)).toEqual([1, 2]);
+    // Every epoch is one step holding what the first held: the last is complete without a later step.
+    expect(polled.map((e) => e.epoch)).toEqual([1, 2, 3]);
     const epochs = [...polled, ...(await collector.finish())];
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
     for (const e of epochs) {
@@ -381,6 +386,45 @@ describe('TensorBoardCollector on Keras-style TF2 and torch event files', () => 
     expect(problems).toEqual([]);
   });
 
+  it('Keras: an epoch is reported as soon as its step holds what the epochs before held, not one epoch late', async () => {
+    const train = join(dir, 'train', 'events.out.tfevents.1.host');
+    const validation = join(dir, 'validation', 'events.out.tfevents.1.host');
+    mkdirSync(join(dir, 'train'));
+    mkdirSync(join(dir, 'validation'));
+    const epochEnd = (step: number, { histogram = true } = {}) => {
+      appendFileSync(
+        train,
+        eventRecords([
+          { step, tag: 'epoch_loss', value: 1 - step / 10 },
+          ...(histogram ? [{ step, tag: 'conv1/kernel/histogram', histogram: [-0.1 - step / 10, 0.1] as [number, number] }] : []),
+        ]),
+      );
+      appendFileSync(validation, eventRecords([{ step, tag: 'epoch_auc', value: 0.6 + step / 10 }]));
+    };
+    const problems: string[] = [];
+    const collector = new TensorBoardCollector({
+      dir,
+      tags: { 'validation/epoch_auc': 'val_auc', 'train/epoch_loss': 'loss' },
+      onProblem: (p) => problems.push(p),
+    });
+    const epochsOf = async () => (await collector.poll()).map((e) => [e.epoch, e.metrics.val_auc, e.layers.map((l) => l.layer)]);
+    epochEnd(0);
+    // The first epoch has nothing to be measured against: it waits for a later step.
+    expect(await epochsOf()).toEqual([]);
+    epochEnd(1);
+    expect(await epochsOf()).toEqual([
+      [1, Math.fround(0.6), ['conv1']],
+      [2, Math.fround(0.7), ['conv1']],
+    ]);
+    // Epoch 3's histogram is not flushed yet: it waits for it rather than dropping it as late.
+    epochEnd(2, { histogram: false });
+    expect(await epochsOf()).toEqual([]);
+    appendFileSync(train, eventRecords([{ step: 2, tag: 'conv1/kernel/histogram', histogram: [-0.3, 0.1] }]));
+    expect(await epochsOf()).toEqual([[3, Math.fround(0.8), ['conv1']]]);
+    expect(await collector.finish()).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
   it("torch SummaryWriter: patterns map 'AUC/*' and 'Loss/*', epochMetric picks the clock", async () => {
     const collector = new TensorBoardCollector({
       dir: join(FIXTURES_DIR, 'torch'),
@@ -402,7 +446,8 @@ describe('TensorBoardCollector on Keras-style TF2 and torch event files', () => 
     expect(await collector.poll()).toEqual([]);
     expect(logs).toEqual([`tensorboard: ${target} does not exist yet`]);
     cpSync(join(FIXTURES_DIR, 'torch'), target, { recursive: true });
-    expect((await collector.poll()).map((e) => e.epoch)).toEqual([1, 2]);
+    // Epoch 3's step holds what epoch 1's did (the value and a kernel histogram): complete already.
+    expect((await collector.poll()).map((e) => e.epoch)).toEqual([1, 2, 3]);
   });
 
   it('rejects options it cannot work with', () => {

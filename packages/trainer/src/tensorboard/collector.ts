@@ -103,6 +103,15 @@ export class TensorBoardCollector {
   /** Values at or below this step belong to epochs already emitted. */
   private emittedThroughStep = Number.NEGATIVE_INFINITY;
   private epochsEmitted = 0;
+  /**
+   * Epoch-metric clock: what the epochs returned so far held at their clock step (metrics, kernels,
+   * sparsity), while every one of them was that one step alone (a writer whose step is the epoch:
+   * Keras, a SummaryWriter per epoch). An epoch holding all of it at its clock step is complete
+   * without waiting for a later step. Undefined before the first epoch, or once an epoch spanned
+   * several steps (TF-slim's training steps before an evaluation, which may still be on their way).
+   */
+  private clockEpochValues: Set<string> | undefined;
+  private clockEpochsSingleStep = true;
   /** What every epoch returned so far held (with stepsPerEpoch): a last epoch short of it is a fragment. */
   private wholeEpoch: { metrics: Set<string>; reach: number } | undefined;
   private finished = false;
@@ -349,8 +358,10 @@ export class TensorBoardCollector {
       let group: number[] = [];
       for (const step of steps) {
         group.push(step);
-        if (!this.pending.get(step)!.clock) continue;
-        if (!final && !(this.maxStep > step)) break;
+        const data = this.pending.get(step)!;
+        if (!data.clock) continue;
+        if (!final && !(this.maxStep > step) && !this.holdsWholeClockEpoch(group, data)) break;
+        this.noteClockEpoch(group, data);
         out.push(this.record(this.epochsEmitted + 1, group));
         this.emittedThroughStep = step;
         group = [];
@@ -367,6 +378,34 @@ export class TensorBoardCollector {
       this.log(`tensorboard: left unreported at the end: ${this.describeLeftovers()}`);
     }
     return out;
+  }
+
+  /** The values a step holds, named by kind (a metric, a layer's kernel, an end point's sparsity). */
+  private static valuesAt(data: StepData): string[] {
+    return [
+      ...[...data.metrics.keys()].map((m) => `metric ${m}`),
+      ...[...data.kernels.keys()].map((l) => `kernel ${l}`),
+      ...[...data.sparsity.keys()].map((e) => `sparsity ${e}`),
+    ];
+  }
+
+  /**
+   * Whether the epoch ending at the clock step of `data` (its steps `group`) is complete before any
+   * later step was seen: it is that step alone, as every epoch before it was, and holds every value
+   * that they held at theirs (a kernel histogram written only every other epoch makes the epochs
+   * without it wait for a later step, as the first epoch always does).
+   */
+  private holdsWholeClockEpoch(group: number[], data: StepData): boolean {
+    if (!this.clockEpochValues || !this.clockEpochsSingleStep || group.length > 1) return false;
+    const present = new Set(TensorBoardCollector.valuesAt(data));
+    for (const value of this.clockEpochValues) if (!present.has(value)) return false;
+    return true;
+  }
+
+  private noteClockEpoch(group: number[], data: StepData): void {
+    if (group.length > 1) this.clockEpochsSingleStep = false;
+    this.clockEpochValues ??= new Set();
+    for (const value of TensorBoardCollector.valuesAt(data)) this.clockEpochValues.add(value);
   }
 
   /** How far into its epoch the last of `steps` lies (1 … stepsPerEpoch; step 0 counts as 0). */
