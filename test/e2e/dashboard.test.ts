@@ -133,6 +133,8 @@ interface ChartSeen {
   labels: string[];
   /** Every numeric scale's tick labels as drawn. */
   ticks: string[];
+  /** The same, per scale. */
+  axisTicks: string[][];
   legend: { display: boolean; title: string | undefined; items: string[] };
   hidden: boolean;
 }
@@ -145,10 +147,11 @@ function chartsOnPage(p: Page): Promise<ChartSeen[]> {
     let inked = 0;
     for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked++;
     const points = c.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null).length, 0);
-    const ticks = Object.values(c.scales).filter((sc) => sc.type !== 'category').flatMap((sc) => sc.ticks.map((t) => String(t.label)));
+    const axisTicks = Object.values(c.scales).filter((sc) => sc.type !== 'category').map((sc) => sc.ticks.map((t) => String(t.label)));
+    const ticks = axisTicks.flat();
     const legend = c.options.plugins.legend;
     return {
-      id: c.canvas.id, points, inked, xType: c.scales.x && c.scales.x.type, labels: (c.data.labels || []).map(String), ticks,
+      id: c.canvas.id, points, inked, xType: c.scales.x && c.scales.x.type, labels: (c.data.labels || []).map(String), ticks, axisTicks,
       legend: { display: legend.display !== false, title: legend.title && legend.title.display ? legend.title.text : undefined,
         items: c.legend && c.legend.legendItems ? c.legend.legendItems.map((i) => i.text) : [] },
       hidden: c.canvas.closest('[hidden]') !== null,
@@ -156,9 +159,16 @@ function chartsOnPage(p: Page): Promise<ChartSeen[]> {
   })`);
 }
 
-/** A readable tick label: a round number (at most 3 significant digits, or 1e-4 style), or blank. */
+/**
+ * A readable tick label: a round number (at most 3 significant digits, or 1e-4 style; more only
+ * where neighbouring ticks need them to differ), or blank, and no two alike.
+ */
 function expectReadableTicks(c: ChartSeen): void {
-  for (const t of c.ticks) expect(t, `${c.id} tick`).toMatch(/^(|0|-?\d{1,5}|-?\d*\.\d{1,3}|-?0\.0*[1-9]\d{0,2}|-?\d(\.\d{1,2})?e-?\d+)$/);
+  for (const t of c.ticks) expect(t, `${c.id} tick`).toMatch(/^(|0|-?\d{1,5}|-?\d*\.\d{1,6}|-?0\.0*[1-9]\d{0,5}|-?\d(\.\d{1,5})?e-?\d+)$/);
+  for (const axis of c.axisTicks) {
+    const shown = axis.filter((t) => t !== '');
+    expect(new Set(shown).size, `${c.id} ticks ${shown.join(' ')}`).toBe(shown.length);
+  }
 }
 
 beforeAll(async () => {
@@ -301,6 +311,16 @@ describe('dashboard', () => {
       const label = valueAxis('movement', { type: 'logarithmic' }).ticks.callback;
       return [[0.031, 0.04], [0.0312, 0.0318]].map((values) => values.map((value, i) => label(value, i, values.map((v) => ({ value: v })))));
     })`);
+    // A nearly flat curve's linear axis gets the digits that tell its ticks apart.
+    const flatLabels = await page.evaluate(`import('/assets/charts.js').then(({ valueAxis }) => {
+      const label = valueAxis('loss').ticks.callback;
+      const values = [0.6931, 0.69312, 0.69314, 0.69316];
+      return [values, [0, 0.2, 0.4]].map((vs) => vs.map((value, i) => label(value, i, vs.map((v) => ({ value: v })))));
+    })`);
+    expect(flatLabels).toEqual([
+      ['0.6931', '0.69312', '0.69314', '0.69316'],
+      ['0', '0.2', '0.4'],
+    ]);
     // The study's objective is drawn whatever its name, on the 0–1 axis when its values lie there;
     // a series with no value is left out (no empty legend entries).
     const curveLabels = await page.evaluate(`import('/assets/trial.js').then(({ curveSeries }) => {

@@ -64,19 +64,26 @@ export function valueAxis(title, extra = {}) {
   return axis(title, { ...extra, ticks: { callback, ...extra.ticks } });
 }
 
-/** At most three significant digits: 0.30000000000000004 → 0.3, 0.000123 → 1.23e-4. */
-export function tickLabel(value) {
+/** At most `digits` (3) significant digits: 0.30000000000000004 → 0.3, 0.000123 → 1.23e-4. */
+export function tickLabel(value, digits = 3) {
   if (value === 0 || !Number.isFinite(value)) return String(value);
   const a = Math.abs(value);
   if (a < 1e-3 || a >= 1e5) {
-    const [m, e] = value.toExponential(2).split('e');
+    const [m, e] = value.toExponential(digits - 1).split('e');
     return `${Number(m)}e${Number(e)}`;
   }
-  return String(Number(value.toPrecision(3)));
+  return String(Number(value.toPrecision(digits)));
 }
 
-function linearTick(value) {
-  return tickLabel(value);
+/**
+ * Three significant digits, or as many as tell neighbouring ticks apart: a nearly flat curve
+ * (a loss stuck at 0.6931) gets an axis of 0.69312, 0.69314, … rather than 0.693 five times.
+ */
+function linearTick(value, _index, ticks) {
+  const step = ticks && ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 0;
+  if (!(step > 0) || value === 0) return tickLabel(value);
+  const digits = Math.floor(Math.log10(Math.abs(value) / step)) + 2;
+  return tickLabel(value, Math.min(15, Math.max(3, digits)));
 }
 
 /**
