@@ -332,6 +332,15 @@ describe('dashboard', () => {
       ['train_loss:y', 'val_accuracy:auc'],
       ['train_loss:y', 'reward:y'],
     ]);
+    // Per-class bars by class name, numbers by value, whatever order the store returned the keys in.
+    const perClass = await page.evaluate(`import('/assets/trial.js').then(({ perClassAuc }) => perClassAuc(
+      { 'val_auc[cat]': 0.9, 'val_auc[class_10]': 0.8, loss: 0.3, 'val_auc[airplane]': 0.7, 'val_auc[class_2]': 0.6 }))`);
+    expect(perClass).toEqual([
+      ['airplane', 0.7],
+      ['cat', 0.9],
+      ['class_2', 0.6],
+      ['class_10', 0.8],
+    ]);
     // A layer whose weights went NaN is said to be so, not to have "started at zero".
     const undrawn = (await page.evaluate(`import('/assets/trial.js').then(({ undrawnKernels }) => undrawnKernels(
       [{ epoch: 1, notes: { non_finite_layers: ['conv1'] }, layers: [

@@ -144,9 +144,7 @@ export async function trialPage(app, ctx, id, n, signal) {
     update(curvesChart, { labels, datasets: curveSeries(series, study.objective.metric) });
 
     const best = epochs.find((e) => e.epoch === bestEpoch(trial, study)) ?? epochs.at(-1);
-    const perClass = Object.entries(best?.metrics ?? {})
-      .filter(([k]) => k.startsWith('val_auc['))
-      .map(([k, v]) => [k.slice('val_auc['.length, -1), v]);
+    const perClass = perClassAuc(best?.metrics ?? {});
     update(classesChart, {
       labels: perClass.map(([c]) => c),
       datasets: [
@@ -349,6 +347,18 @@ function renderDiagnostics(el, trial) {
     ),
     summary ? h('p', { class: 'note' }, summary) : null,
   );
+}
+
+/**
+ * An epoch's per-class AUCs as [class, AUC], by class name with numbers in names by value
+ * (class_2 before class_10): the store keeps no key order, and its own (shorter keys first) would
+ * put cat before airplane.
+ */
+export function perClassAuc(metrics) {
+  return Object.entries(metrics)
+    .filter(([k]) => k.startsWith('val_auc['))
+    .map(([k, v]) => [k.slice('val_auc['.length, -1), v])
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
 /**
