@@ -156,10 +156,10 @@ export const StudySchema = z
     best: z.object({ trial: z.number(), value: z.number(), config: z.record(z.string(), paramValue) }).nullable(),
     answer: AnswerSchema,
     spec: z.record(z.string(), z.unknown()),
-    warnings: z
-      .array(z.string())
-      .optional()
-      .openapi({ description: 'submit only: what may keep the study from running, e.g. a pool no worker has joined' }),
+    warnings: z.array(z.string()).optional().openapi({
+      description:
+        'submit only: what in the spec runs as written but is likely not what was meant (`path: message`), or may keep the study from running (a pool no worker has joined)',
+    }),
   })
   .openapi('Study');
 

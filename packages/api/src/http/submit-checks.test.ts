@@ -85,3 +85,34 @@ describe("the README's example spec", () => {
     expect([status, problems]).toEqual([201, []]);
   });
 });
+
+describe('submit-time warnings', () => {
+  const own = useTestApp();
+
+  it('201 with warnings: what runs as written but is likely not what was meant, each by path', async () => {
+    const res = await own.app.request('/v1/studies', {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: `
+name: keras-tb
+objective: { metric: val_auc_macro }
+space: { learning_rate: { type: float, low: 0.0001, high: 0.1, log: true } }
+budget: { max_trials: 2, max_epochs: 2, parallelism: 4 }
+trainer:
+  runner: command
+  options:
+    command: [python3, -c, "pass"]
+    tensorboard: { dir: tb, tags: { validation/epoch_auc: val_auc } }
+`,
+    });
+    const body = (await res.json()) as { id: string; warnings?: string[] };
+    expect(res.status).toBe(201);
+    expect(body.warnings).toEqual([
+      'budget.parallelism: 4 is more than max_trials (2): at most 2 trial(s) run at once',
+      expect.stringMatching(
+        /^objective\.metric: 'val_auc_macro' is not a metric of trainer\.options\.tensorboard\.tags \(val_auc\): unless the script reports it itself/,
+      ),
+    ]);
+    expect((await own.store.getStudy(body.id))?.spec.name).toBe('keras-tb');
+  });
+});

@@ -105,6 +105,12 @@ export interface Plugin<K extends PluginKind = PluginKind, O = unknown> {
    */
   checkSpec?(spec: SearchSpec, ctx: RunnerCheckContext): readonly SpecProblem[] | Promise<readonly SpecProblem[]>;
   /**
+   * Runners only: what in a spec that passed checkSpec may well fail but need not (the runner
+   * cannot know at submit, e.g. whether a script reports a metric itself). The study is stored and
+   * runs; the submit answer carries these as warnings.
+   */
+  specWarnings?(spec: SearchSpec): readonly SpecProblem[];
+  /**
    * What is wrong with these (parsed) options in this study, or undefined: asked at submit only,
    * so a study stored before a check existed still resumes after a restart. Stopping rules use it
    * to refuse options that leave them no epoch to act on before the budget's last.

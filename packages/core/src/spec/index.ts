@@ -4,3 +4,4 @@ export * from './parse.ts';
 export * from './schema.ts';
 export * from './nesting.ts';
 export { keysAt, nearestName } from './did-you-mean.ts';
+export { budgetWarnings } from './warnings.ts';

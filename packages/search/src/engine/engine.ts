@@ -19,7 +19,7 @@ import { ingest } from './ingestion.ts';
 import { sendUnfinishedAgain } from './jobs-lost.ts';
 import { stopStudy, stopTrial } from './stopping.ts';
 import { pump } from './dispatch.ts';
-import { activate, Submissions } from './submission.ts';
+import { activate, type Submitted, Submissions } from './submission.ts';
 
 /** How long a starting engine waits for the reports queued while it was down before it dispatches anyway. */
 const CATCH_UP_MS = 60_000;
@@ -153,7 +153,7 @@ export class StudyEngine {
    * call stored it but failed before starting it; a repeat with another spec throws
    * IdempotencyConflictError. Calls with the same key run one at a time.
    */
-  submitStudy(input: string | SearchSpec, idempotencyKey?: string): Promise<{ study: StudyRecord; created: boolean }> {
+  submitStudy(input: string | SearchSpec, idempotencyKey?: string): Promise<Submitted> {
     return this.submissions.submit(input, idempotencyKey);
   }
 

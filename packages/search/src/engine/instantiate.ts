@@ -1,6 +1,8 @@
 import {
+  budgetWarnings,
   checkSpec,
   decodeSpecText,
+  type Plugin,
   type PluginRegistry,
   type RunnerCheckContext,
   type SearchSpec,
@@ -15,6 +17,8 @@ import { allowedPluginFile } from './plugin-paths.ts';
 export interface StudyPlugins {
   strategy: SearchStrategy;
   rules: { name: string; rule: StoppingRule }[];
+  /** At submit: what the runner warns of in the spec (specWarnings). */
+  runnerWarnings: SpecProblem[];
 }
 
 /** Where the daemon's checks read paths, and whether its workers see the same files. */
@@ -30,13 +34,14 @@ export interface CheckContext extends RunnerCheckContext {
  * Everything a submission is checked against before anything is stored, in one answer: the spec
  * itself, its plugin modules, the strategy's and each stopping rule's options, and the runner's
  * own check (parameter names and ranges, options, model, dataset). Throws one SpecError listing
- * every problem by path; returns the parsed spec and its built plugins otherwise.
+ * every problem by path; returns the parsed spec, its built plugins and the warnings of the budget
+ * and the runner (what runs as written but is likely not what was meant) otherwise.
  */
 export async function validateStudy(
   input: unknown,
   registry: PluginRegistry,
   ctx: CheckContext,
-): Promise<{ spec: SearchSpec; plugins: StudyPlugins }> {
+): Promise<{ spec: SearchSpec; plugins: StudyPlugins; warnings: SpecProblem[] }> {
   const decoded = typeof input === 'string' ? decodeSpecText(input) : input;
   const { spec, problems, draft } = checkSpec(decoded);
   // Plugin modules are code: a spec already refused never gets to run its own. Without them its
@@ -44,7 +49,7 @@ export async function validateStudy(
   if (problems.length > 0 && draft.plugins.length > 0) throw new SpecError(problems);
   const built = await buildPlugins(draft, registry, ctx, problems);
   if (!spec || !built || problems.length > 0) throw new SpecError(problems);
-  return { spec, plugins: built };
+  return { spec, plugins: built, warnings: [...budgetWarnings(spec), ...built.runnerWarnings] };
 }
 
 /**
@@ -110,6 +115,7 @@ async function buildPlugins(
     const found = await collect(async () => runner.checkSpec?.(spec, ctx) ?? [], 'trainer');
     problems.push(...(found ?? []));
   }
+  const runnerWarnings = checkRunner && trainerParsed ? runnerWarningsOf(runner, spec) : [];
 
   const { space, objective, budget } = spec;
   // A budget that did not parse is a stand-in here: plugins are not judged against it.
@@ -144,5 +150,14 @@ async function buildPlugins(
       if (why) problems.push({ path: `stopping.${i}`, message: why });
     }
   }
-  return strategy && rules.length === spec.stopping.length ? { strategy, rules } : undefined;
+  return strategy && rules.length === spec.stopping.length ? { strategy, rules, runnerWarnings } : undefined;
+}
+
+/** The runner's warnings; one that fails to give them gives none (a warning is not a reason to refuse). */
+function runnerWarningsOf(runner: Plugin<'runner'> | undefined, spec: SearchSpec): SpecProblem[] {
+  try {
+    return [...(runner?.specWarnings?.(spec) ?? [])];
+  } catch {
+    return [];
+  }
 }

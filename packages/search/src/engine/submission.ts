@@ -1,4 +1,4 @@
-import { FINISHED_TRIAL_STATES, type SearchSpec, type StudyRecord } from '@sweepd/core';
+import { FINISHED_TRIAL_STATES, type SearchSpec, type SpecProblem, type StudyRecord } from '@sweepd/core';
 import { ActiveStudy, type LiveTrial } from './active-study.ts';
 import { markStoppedBeforeRestart } from './ended-studies.ts';
 import { type EngineContext, within } from './context.ts';
@@ -6,6 +6,13 @@ import { pump } from './dispatch.ts';
 import { IdempotencyConflictError, studyIdForKey } from './idempotency.ts';
 import { instantiate, type StudyPlugins, validateStudy } from './instantiate.ts';
 import { finishTrials, trainedWithValue, unheardEnd } from './trial-outcomes.ts';
+
+/** A submitted study, and what in its spec runs as written but is likely not what was meant. */
+export interface Submitted {
+  study: StudyRecord;
+  created: boolean;
+  warnings: SpecProblem[];
+}
 
 /**
  * Submission: a spec becomes a stored, running study (at most once per idempotency key), and a
@@ -18,23 +25,35 @@ export class Submissions {
   constructor(private readonly ctx: EngineContext) {}
 
   /**
-   * Validates, stores and starts a study; throws SpecError (nothing stored) when the spec is invalid.
+   * Validates, stores and starts a study; throws SpecError (nothing stored) when the spec is invalid,
+   * and answers with `warnings` what in it runs as written but is likely not what was meant.
    * With an idempotency key the first call creates the study, a repeat with the same spec returns
    * it (`created: false`), starting it if the first call stored it but failed before starting it;
    * a repeat with another spec throws IdempotencyConflictError. Calls with one key run one at a time.
    */
-  async submit(input: string | SearchSpec, idempotencyKey?: string): Promise<{ study: StudyRecord; created: boolean }> {
+  async submit(input: string | SearchSpec, idempotencyKey?: string): Promise<Submitted> {
     const { ctx } = this;
     const specText = typeof input === 'string' ? input : JSON.stringify(input, null, 2);
     const id = idempotencyKey === undefined ? undefined : studyIdForKey(idempotencyKey);
     // Checked and built before anything is stored, so what cannot run is a 400 with every problem, not a failed study.
-    const { spec, plugins } = await validateStudy(input, ctx.registry, {
+    const { spec, plugins, warnings } = await validateStudy(input, ctx.registry, {
       baseDir: ctx.baseDir,
       ...(ctx.pluginDirs ? { pluginDirs: ctx.pluginDirs } : {}),
       workersShareFiles: ctx.workersShareFiles,
       ...(ctx.servedPools ? { servedPools: ctx.servedPools } : {}),
     });
-    if (id === undefined) return { study: await createAndStart(ctx, spec, specText, plugins), created: true };
+    if (id === undefined) return { study: await createAndStart(ctx, spec, specText, plugins), created: true, warnings };
+    return { ...(await this.submitOnce(id, spec, specText, plugins)), warnings };
+  }
+
+  /** The submission of a checked spec under idempotency key `id` (the study's id): one at a time per key. */
+  private async submitOnce(
+    id: string,
+    spec: SearchSpec,
+    specText: string,
+    plugins: StudyPlugins,
+  ): Promise<{ study: StudyRecord; created: boolean }> {
+    const { ctx } = this;
     const previous = this.submitting.get(id) ?? Promise.resolve();
     const attempt = previous
       .catch(() => {})

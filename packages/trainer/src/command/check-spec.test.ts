@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseSpec, type RunnerCheckContext } from '@sweepd/core';
 import { describe, expect, it } from 'vitest';
-import { checkCommandSpec } from './check-spec.ts';
+import { checkCommandSpec, commandSpecWarnings } from './check-spec.ts';
 
 const base = {
   name: 'own-script',
@@ -182,5 +182,36 @@ describe('command runner: checkSpec', () => {
     expect(problems({ options: { command: ['python3', '-c', 'pass'], env: { PATH: dir } } }, local)).toHaveLength(1);
     // Remote workers may see other files: nothing is looked up.
     expect(problems({ options: { command: ['pyhton3', 'trian.py'], cwd: 'nonexistent' } })).toEqual([]);
+  });
+});
+
+describe('command runner: specWarnings', () => {
+  const warnings = (objective: string, tags: Record<string, string>) =>
+    commandSpecWarnings(
+      parseSpec({
+        ...base,
+        objective: { metric: objective },
+        trainer: { runner: 'command', options: { command: ['python3', '/srv/train.py'], tensorboard: { dir: 'tb', tags } } },
+      }),
+    );
+
+  it('warns of an objective no TensorBoard tag maps to: the script may still report it itself', () => {
+    expect(warnings('val_auc_macro', { 'validation/epoch_auc': 'val_auc', 'train/epoch_loss': 'loss' })).toEqual([
+      {
+        path: 'objective.metric',
+        message:
+          "'val_auc_macro' is not a metric of trainer.options.tensorboard.tags (val_auc, loss): unless the script reports it itself " +
+          "(report lines or the Python client), every trial fails for want of it; map the tag that holds it to 'val_auc_macro' or set objective.metric to one of those",
+      },
+    ]);
+  });
+
+  it('has nothing to say when a tag or a pattern maps to the objective, or without TensorBoard', () => {
+    expect(warnings('val_auc', { 'validation/epoch_auc': 'val_auc' })).toEqual([]);
+    expect(warnings('val_auc', { 'AUC/*': '*_auc' })).toEqual([]);
+    expect(warnings('val_auc[cat]', { 'AUC/*': 'val_auc[*]' })).toEqual([]);
+    expect(
+      commandSpecWarnings(parseSpec({ ...base, trainer: { runner: 'command', options: { command: ['python3', '/srv/train.py'] } } })),
+    ).toEqual([]);
   });
 });

@@ -83,6 +83,34 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
 }
 
 /**
+ * What may well fail in a spec that passed checkCommandSpec: an objective that no TensorBoard tag
+ * maps to (every trial fails unless the script also reports it itself, by report lines or the
+ * Python client, which cannot be known before it runs).
+ */
+export function commandSpecWarnings(spec: SearchSpec): SpecProblem[] {
+  const parsed = parseCommandOptions(spec.trainer.options);
+  const tb = 'problems' in parsed ? undefined : parsed.options.tensorboard;
+  if (!tb) return [];
+  let tagMap: TagMap;
+  try {
+    tagMap = new TagMap(tb.tags);
+  } catch {
+    return [];
+  }
+  const { metric } = spec.objective;
+  if (tagMap.canProduce(metric)) return [];
+  return [
+    {
+      path: 'objective.metric',
+      message:
+        `'${metric}' is not a metric of trainer.options.tensorboard.tags (${[...new Set(Object.values(tb.tags))].join(', ')}): ` +
+        'unless the script reports it itself (report lines or the Python client), every trial fails for want of it; ' +
+        `map the tag that holds it to '${metric}' or set objective.metric to one of those`,
+    },
+  ];
+}
+
+/**
  * Without `cwd` a trial runs in a fresh directory of its own that holds only its params file: a
  * relative path to a script can never be found there (`python3 train.py` fails in every trial).
  */

@@ -1,5 +1,5 @@
 import type { Plugin } from '@sweepd/core';
-import { checkCommandSpec } from './check-spec.ts';
+import { checkCommandSpec, commandSpecWarnings } from './check-spec.ts';
 import { CommandRunner } from './runner.ts';
 
 /**
@@ -18,4 +18,5 @@ export const commandRunnerPlugin: Plugin<'runner', Record<string, never>> = {
   },
   create: (_options, ctx) => new CommandRunner({ cacheDir: ctx.cacheDir }),
   checkSpec: checkCommandSpec,
+  specWarnings: commandSpecWarnings,
 };

@@ -94,9 +94,10 @@ export function studyRoutes(app: Api, { store, engine, settled }: RouteDeps): vo
       if (text.trim() === '') throw new HttpError(400, 'request body is empty: send the spec as YAML or JSON');
       const key = c.req.header('idempotency-key');
       try {
-        const { study, created } = await engine.submitStudy(text, key);
-        const warning = await engine.poolWarning(study.spec.trainer.pool);
-        const body = { ...(await loadStudyView(settled, study)), ...(warning ? { warnings: [warning] } : {}) };
+        const { study, created, warnings: specWarnings } = await engine.submitStudy(text, key);
+        const poolWarning = await engine.poolWarning(study.spec.trainer.pool);
+        const warnings = [...specWarnings.map((w) => `${w.path}: ${w.message}`), ...(poolWarning ? [poolWarning] : [])];
+        const body = { ...(await loadStudyView(settled, study)), ...(warnings.length > 0 ? { warnings } : {}) };
         return c.json(body, created ? 201 : 200, { location: `/v1/studies/${study.id}` });
       } catch (err) {
         if (err instanceof SpecError) throw new HttpError(400, 'invalid spec', { problems: firstProblems(err.problems) });
