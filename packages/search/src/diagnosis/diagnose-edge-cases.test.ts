@@ -153,6 +153,41 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(own.advice).not.toMatch(/fewer frozen_layers/);
   });
 
+  it('weights read off event files that never moved, every trial alike: the rate is named, and the histograms are evidence', () => {
+    // examples/tf-slim at rmsprop 2e-9 and 1e-7: the collector's first epoch reads trainable (no
+    // earlier histogram), the later ones not, as no histogram changed; no trial of the study did better.
+    const histograms = (epoch: number) =>
+      ['TinyNet/Conv2d_1a_3x3', 'TinyNet/Conv2d_2a_3x3', 'TinyNet/Conv2d_3a_3x3', 'TinyNet/Logits'].map((layer) => ({
+        layer,
+        trainable: epoch === 1,
+        mean: 0.01,
+        std: 0.1,
+      }));
+    const fromEventFiles = (number: number, rate: number, curve: number[]): TrialView => {
+      const t = trial(number, { optimizer: 'rmsprop', learning_rate: rate, opt_epsilon: 1e-7 }, curve);
+      return {
+        ...t,
+        epochs: t.epochs.map((e) => ({ ...e, layers: histograms(e.epoch), notes: { tensorboard: { trainableInferred: true } } })),
+      };
+    };
+    const trials = [fromEventFiles(0, 2.1e-9, [0.61, 0.61, 0.61]), fromEventFiles(1, 1e-7, [0.6, 0.605, 0.604])];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.verdict).toBe('too-low');
+    expect(d.summary).toBe(
+      'Learning rate likely too low: val_auc_macro reached 0.61, and not one of the weight histograms of its 4 reported layer(s) changed from epoch 1 to 3' +
+        ' — the learning rate 2.1e-9 moves no weight past a histogram bucket edge. 1 rmsprop trial at a higher rate (1e-7) did no better.',
+    );
+    expect(d.evidence).toContain(
+      "Weight histograms (from the event files): all 4 reported layers' are the same at epoch 3 as at epoch 1: no weight moved past a histogram bucket edge.",
+    );
+    expect(d.advice).toMatch(
+      /^Rates up to 1e-7 with rmsprop did no better in this study .* Try learning rates 1e-6 … 1e-5 with rmsprop, above 1e-7\. If a higher rate leaves the histograms unchanged too, nothing is being trained/,
+    );
+    // One epoch of histograms is no evidence of movement either way: nothing said of them.
+    const one = { ...(trials[0] as TrialView), epochs: (trials[0] as TrialView).epochs.slice(0, 1) };
+    expect(diagnoseTrial(one, [one], auc).evidence.join(' ')).not.toMatch(/histogram/);
+  });
+
   it('not learning while other optimizers learned on the same data: their settings are the lead, not the data', () => {
     // examples/tf-slim with TF-slim's opt_epsilon 1.0: every adam trial flat near 0.59, rmsprop and momentum learned.
     const eps = { opt_epsilon: 1.0 };

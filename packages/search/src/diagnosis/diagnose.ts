@@ -418,6 +418,21 @@ function judge(
           : 'Check that the layers meant to train (the head at least) are trainable, built over the optimizer and reported as trainable.',
     };
   }
+  if (!didLearn && e.unchangedHistograms && !peersLower) {
+    // Event files say only this of the weights: not one histogram changed, the head's included.
+    // A rate too small to move a weight past a bucket edge does that, and so does a network
+    // nothing of which is trained; a higher rate tells them apart.
+    const { layers, from, to } = e.unchangedHistograms;
+    const summary =
+      `Learning rate likely too low: ${reached}, and not one of the weight histograms of its ${layers} reported layer(s) changed from epoch ${from} to ${to}` +
+      ` — ${rateText} moves no weight past a histogram bucket edge.${noBetterAboveText}`;
+    const unless =
+      ' If a higher rate leaves the histograms unchanged too, nothing is being trained: check that the layers meant to train (the head at least) are trainable and built over the optimizer.';
+    if (rate === undefined)
+      return tooLowWithEpsilon(trial.params, { verdict: 'too-low', summary, evidence, advice: `Raise the learning rate.${unless}` });
+    const raised = raiseAdvice(trial, rate, position, raiseContext);
+    return tooLowWithEpsilon(trial.params, { verdict: 'too-low', summary, evidence, ...raised, advice: raised.advice + unless });
+  }
   const movedNothing =
     (e.kernels !== undefined || e.updateRatio !== undefined) &&
     (e.kernels?.max ?? 0) === 0 &&

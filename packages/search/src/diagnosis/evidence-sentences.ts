@@ -38,6 +38,12 @@ export function evidenceSentences(
     out.push(
       `Kernel movement: none to show, since ${fromZero} started at zero (no movement relative to a zero start); ${e.kernelsFromZero?.length === 1 ? 'its' : 'their'} update ratio is below.`,
     );
+  if (e.unchangedHistograms) {
+    const { layers, from, to } = e.unchangedHistograms;
+    out.push(
+      `Weight histograms (from the event files): ${layers === 1 ? "the reported layer's is" : `all ${layers} reported layers' are`} the same at epoch ${to} as at epoch ${from}: no weight moved past a histogram bucket edge.`,
+    );
+  }
   if (e.updateRatio)
     out.push(`Last epoch's update ratio ‖ΔW‖/‖W‖: median ${val(e.updateRatio.median)}, largest ${val(e.updateRatio.max)}.`);
   if (e.biases)

@@ -61,6 +61,12 @@ export interface TrialEvidence {
    * do not say what is frozen), where false means only that no histogram changed.
    */
   reported?: { layers: number; trainable: number; inferred?: boolean };
+  /**
+   * Where `trainable` was read off weight histograms: every reported layer's histogram at the last
+   * epoch with layers (`to`) was the one it had at its first (`from`, an earlier epoch), so no
+   * weight moved past a bucket edge; the only evidence of movement event files give.
+   */
+  unchangedHistograms?: { layers: number; from: number; to: number };
 }
 
 /**
@@ -221,6 +227,9 @@ export function readEvidence(
       trainable: lastReported.layers.filter((l) => l.trainable).length,
       ...(inferred ? { inferred } : {}),
     };
+    const firstReported = withLayers[0];
+    if (inferred && evidence.reported.trainable === 0 && evidence.reported.layers > 0 && firstReported !== lastReported)
+      evidence.unchangedHistograms = { layers: evidence.reported.layers, from: firstReported!.epoch, to: lastReported.epoch };
   }
   // Statistics of a diverged epoch are NaN: read the last epoch whose kernels are finite. Layers
   // with no movement at all (kernel histograms read from event files) still carry sparsity and dead
