@@ -1,5 +1,5 @@
 export { buildArgv, flagsFor, formatValue, placeholdersIn, substitutePlaceholders } from './argv.ts';
-export { checkCommandSpec } from './check-spec.ts';
+export { checkCommandSpec, commandSpecWarnings } from './check-spec.ts';
 export { GpuSlots, listGpus, resolveGpus } from './gpus.ts';
 export { type CommandOptions, commandOptionsSchema, parseCommandOptions } from './options.ts';
 export { commandRunnerPlugin } from './plugin.ts';
