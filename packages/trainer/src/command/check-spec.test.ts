@@ -206,6 +206,18 @@ describe('command runner: specWarnings', () => {
     ]);
   });
 
+  it('warns when, without steps_per_epoch or epoch_metric, the first tag (the epoch clock) is not the objective', () => {
+    expect(warnings('val_auc_macro', { 'losses/total_loss': 'train_loss', 'eval/eval/AUC': 'val_auc_macro' })).toEqual([
+      {
+        path: 'trainer.options.tensorboard.tags',
+        message:
+          "the first entry (losses/total_loss → train_loss) is the epoch clock: each step at which 'train_loss' is written ends an epoch. " +
+          "If it is written more often than once an epoch (a training loss every few steps), list the tag of 'val_auc_macro' first, set epoch_metric, or give steps_per_epoch",
+      },
+    ]);
+    expect(warnings('val_auc_macro', { 'eval/eval/AUC': 'val_auc_macro', 'losses/total_loss': 'train_loss' })).toEqual([]);
+  });
+
   it('has nothing to say when a tag or a pattern maps to the objective, or without TensorBoard', () => {
     expect(warnings('val_auc', { 'validation/epoch_auc': 'val_auc' })).toEqual([]);
     expect(warnings('val_auc', { 'AUC/*': '*_auc' })).toEqual([]);

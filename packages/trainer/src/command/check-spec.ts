@@ -83,9 +83,11 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
 }
 
 /**
- * What may well fail in a spec that passed checkCommandSpec: an objective that no TensorBoard tag
- * maps to (every trial fails unless the script also reports it itself, by report lines or the
- * Python client, which cannot be known before it runs).
+ * What may well go wrong in a spec that passed checkCommandSpec (warnings: the study runs):
+ *   - an objective that no TensorBoard tag maps to: every trial fails unless the script also
+ *     reports it itself, by report lines or the Python client, which cannot be known before it runs;
+ *   - without steps_per_epoch or epoch_metric, a first tag that is not the objective: its steps end
+ *     the epochs, and a training scalar written every few steps would make each of them an epoch.
  */
 export function commandSpecWarnings(spec: SearchSpec): SpecProblem[] {
   const parsed = parseCommandOptions(spec.trainer.options);
@@ -98,16 +100,27 @@ export function commandSpecWarnings(spec: SearchSpec): SpecProblem[] {
     return [];
   }
   const { metric } = spec.objective;
-  if (tagMap.canProduce(metric)) return [];
-  return [
-    {
+  const warnings: SpecProblem[] = [];
+  if (!tagMap.canProduce(metric))
+    warnings.push({
       path: 'objective.metric',
       message:
         `'${metric}' is not a metric of trainer.options.tensorboard.tags (${[...new Set(Object.values(tb.tags))].join(', ')}): ` +
         'unless the script reports it itself (report lines or the Python client), every trial fails for want of it; ' +
         `map the tag that holds it to '${metric}' or set objective.metric to one of those`,
-    },
-  ];
+    });
+  const [firstTag, clock] = Object.entries(tb.tags)[0] ?? [];
+  const clockUnset = tb.steps_per_epoch === undefined && tb.epoch_metric === undefined;
+  // (Only where the objective is mapped: else the warning above is the one that matters.)
+  if (clockUnset && clock !== undefined && clock !== metric && !clock.includes('*') && tagMap.canProduce(metric))
+    warnings.push({
+      path: 'trainer.options.tensorboard.tags',
+      message:
+        `the first entry (${firstTag} → ${clock}) is the epoch clock: each step at which '${clock}' is written ends an epoch. ` +
+        `If it is written more often than once an epoch (a training loss every few steps), list the tag of '${metric}' first, ` +
+        'set epoch_metric, or give steps_per_epoch',
+    });
+  return warnings;
 }
 
 /**
