@@ -40,6 +40,15 @@ LAYER_FIELDS = (
 )
 _LAYER_NUMBERS = frozenset(LAYER_FIELDS) - {"layer", "trainable", "quantiles"}
 
+#: The protocol's limits per line (docs/reporting-protocol.md): a line past one is refused by sweepd,
+#: so report() refuses it at once, where the script can still be told.
+MAX_METRICS = 25_000
+MAX_LAYERS = 5_000
+MAX_NAME_CHARS = 256
+MAX_QUANTILES = 101
+MAX_NOTE_BYTES = 64 * 1024
+MAX_NOTE_DEPTH = 32
+
 
 class NotUnderSweepd(RuntimeError):
     """Raised by params() when the script runs outside sweepd and no defaults were given."""
@@ -107,6 +116,7 @@ def _layer(entry: Any, i: int) -> dict:
     name = entry.get("layer")
     if not isinstance(name, str) or not name:
         raise ValueError(f"sweepd.report(): layers[{i}].layer must be a non-empty string, got {name!r}")
+    _check_name(name, f"layers[{i}].layer")
     out: dict = {"layer": name}
     if "trainable" in entry:
         if not isinstance(entry["trainable"], bool):
@@ -117,8 +127,45 @@ def _layer(entry: Any, i: int) -> dict:
             out[key] = _number(entry[key], f"layers[{i}].{key}")
     if entry.get("quantiles") is not None:
         q = [_number(v, f"layers[{i}].quantiles[{j}]") for j, v in enumerate(entry["quantiles"])]
+        if len(q) > MAX_QUANTILES:
+            raise ValueError(f"sweepd.report(): layers[{i}].quantiles has {len(q)} values; at most {MAX_QUANTILES}")
         out["quantiles"] = q
     return out
+
+
+def _check_name(name: str, where: str) -> None:
+    if len(name) > MAX_NAME_CHARS:
+        raise ValueError(f"sweepd.report(): {where} is {len(name)} characters long; at most {MAX_NAME_CHARS}: {name[:40]!r}…")
+    if "\0" in name:
+        raise ValueError(f"sweepd.report(): {where} {name!r} holds a NUL character, which sweepd cannot store")
+
+
+def _depth(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests at most ``limit`` levels of lists and dicts."""
+    stack = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, (dict, list, tuple)):
+            if d > limit:
+                return False
+            stack.extend((child, d + 1) for child in (v.values() if isinstance(v, dict) else v))
+    return True
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a string (or a dict key) anywhere in ``value`` holds U+0000."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if "\0" in v:
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+    return False
 
 
 def _jsonable(value: Any) -> Any:
@@ -149,19 +196,46 @@ def format_report(
         raise ValueError(f"sweepd.report(): epoch is 1-based and must be at least 1, got {epoch}")
     if not isinstance(metrics, Mapping):
         raise TypeError(f"sweepd.report(): metrics must be a dict of name -> number, got {type(metrics).__name__}")
+    if len(metrics) > MAX_METRICS:
+        raise ValueError(f"sweepd.report(): {len(metrics)} metrics; at most {MAX_METRICS} in one epoch")
     clean = {}
     for name, value in metrics.items():
         if not isinstance(name, str) or not name:
             raise ValueError(f"sweepd.report(): metric names must be non-empty strings, got {name!r}")
+        if name == "__proto__":
+            raise ValueError("sweepd.report(): the metric name '__proto__' is not accepted")
+        _check_name(name, "metric name")
         clean[name] = _number(value, f"metrics[{name!r}]")
     record: dict = {"sweepd": PROTOCOL_VERSION, "epoch": epoch, "metrics": clean}
     if layers is not None:
         record["layers"] = [_layer(entry, i) for i, entry in enumerate(layers)]
+        if len(record["layers"]) > MAX_LAYERS:
+            raise ValueError(f"sweepd.report(): {len(record['layers'])} layers; at most {MAX_LAYERS} in one epoch")
+        seen: dict = {}
+        for i, entry in enumerate(record["layers"]):
+            if entry["layer"] in seen:
+                raise ValueError(
+                    f"sweepd.report(): layers[{seen[entry['layer']]}] and layers[{i}] are both named {entry['layer']!r}: "
+                    "each layer once per epoch (two LayerStats over separate modules both name their first child '0': "
+                    "give one LayerStats the whole model)"
+                )
+            seen[entry["layer"]] = i
     if notes is not None:
         if not isinstance(notes, Mapping):
             raise TypeError(f"sweepd.report(): notes must be a dict, got {type(notes).__name__}")
+        if not _depth(dict(notes), MAX_NOTE_DEPTH):
+            raise ValueError(f"sweepd.report(): notes nest more than {MAX_NOTE_DEPTH} levels")
+        if "__proto__" in notes:
+            raise ValueError("sweepd.report(): the notes key '__proto__' is not accepted")
         record["notes"] = dict(notes)
-    return json.dumps(record, allow_nan=True, separators=(",", ":"), default=_jsonable)
+    line = json.dumps(record, allow_nan=True, separators=(",", ":"), default=_jsonable)
+    if notes is not None:
+        size = len(json.dumps(record["notes"], allow_nan=True, separators=(",", ":"), default=_jsonable).encode())
+        if size > MAX_NOTE_BYTES:
+            raise ValueError(f"sweepd.report(): notes are {size} bytes of JSON; at most {MAX_NOTE_BYTES}")
+    if notes is not None and _holds_nul(record["notes"]):
+        raise ValueError("sweepd.report(): the notes hold a NUL character, which sweepd cannot store")
+    return line
 
 
 def report(

@@ -83,7 +83,29 @@ def test_report_refuses_what_the_protocol_refuses(trial):
         sweepd.report(1, {"a": 1}, layers=[{"layer": "fc", "kernel_movement": 0.1}])
     with pytest.raises(ValueError, match=r"layers\[1\].layer must be a non-empty string"):
         sweepd.report(1, {"a": 1}, layers=[{"layer": "fc"}, {"sparsity": 0.5}])
+    # What sweepd would refuse (and could not store) is refused here, where the script is told.
+    with pytest.raises(ValueError, match=r"layers\[0\] and layers\[1\] are both named '0'"):
+        sweepd.report(1, {"a": 1}, layers=[{"layer": "0"}, {"layer": "0"}])
+    with pytest.raises(ValueError, match="notes hold a NUL character"):
+        sweepd.report(1, {"a": 1}, notes={"device": ["cpu\0"]})
+    with pytest.raises(ValueError, match="metric name is 300 characters long; at most 256"):
+        sweepd.report(1, {"x" * 300: 1})
+    with pytest.raises(ValueError, match="6000 layers; at most 5000"):
+        sweepd.report(1, {"a": 1}, layers=[{"layer": f"l{i}"} for i in range(6000)])
+    with pytest.raises(ValueError, match="quantiles has 102 values; at most 101"):
+        sweepd.report(1, {"a": 1}, layers=[{"layer": "fc", "quantiles": [0.0] * 102}])
+    with pytest.raises(ValueError, match="notes are .* bytes of JSON; at most 65536"):
+        sweepd.report(1, {"a": 1}, notes={"blob": "€" * 30000})
+    with pytest.raises(ValueError, match="nest more than 32 levels"):
+        deep: list = []
+        for _ in range(40):
+            deep = [deep]
+        sweepd.report(1, {"a": 1}, notes={"d": deep})
+    with pytest.raises(ValueError, match="'__proto__' is not accepted"):
+        sweepd.report(1, {"__proto__": 1})
     assert not (trial / "metrics.jsonl").exists()
+    # A literal backslash-u in a note is text, not a NUL.
+    sweepd.report(1, {"a": 1}, notes={"path": "C:\\u0000"})
 
 
 def test_report_falls_back_to_stdout(monkeypatch, capsys):

@@ -7,4 +7,5 @@ export * from './process-start.ts';
 export * from './space/index.ts';
 export * from './spec/index.ts';
 export type { EpochWrite, NewTrial, Store, StudyRecord, StudySummary, TrialRecord } from './store/contract.ts';
+export { epochWriteProblem } from './store/epoch-write-problem.ts';
 export * from './types.ts';

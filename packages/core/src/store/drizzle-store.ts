@@ -8,6 +8,7 @@ import type { EpochRecord, LayerStats, Params, ParamValue, StudyState, TrialStat
 import type { EpochWrite, NewTrial, Store, StudyRecord, StudySummary, TrialOutcomeWrite, TrialRecord } from './contract.ts';
 import { insertRows } from './bulk-upsert.ts';
 import type { StoreDatabase } from './database.ts';
+import { epochWriteProblem } from './epoch-write-problem.ts';
 import { StoreError, wrapFailure } from './errors.ts';
 import { newId } from './ids.ts';
 import { decodeMetrics, encodeMetrics, encodeNotes } from './json-numbers.ts';
@@ -119,18 +120,8 @@ function checkParamValues(values: Readonly<Record<string, unknown>>, where: stri
 }
 
 function checkEpoch(e: EpochWrite, index: number): void {
-  const where = `recordEpochs: epochs[${index}] (trial ${e.trialId})`;
-  if (typeof e.trialId !== 'string' || e.trialId === '') throw new StoreError(`${where}: trialId must be a non-empty string`);
-  if (!Number.isSafeInteger(e.epoch) || e.epoch < 0) throw new StoreError(`${where}: epoch must be a non-negative integer, got ${e.epoch}`);
-  for (const [name, v] of Object.entries(e.metrics)) {
-    if (typeof v !== 'number') throw new StoreError(`${where}: metric ${name} must be a number, got ${typeof v}`);
-  }
-  const seen = new Set<string>();
-  for (const layer of e.layers) {
-    if (typeof layer.layer !== 'string' || layer.layer === '') throw new StoreError(`${where}: every layer needs a non-empty name`);
-    if (seen.has(layer.layer)) throw new StoreError(`${where}: layer ${layer.layer} is listed twice in epoch ${e.epoch}`);
-    seen.add(layer.layer);
-  }
+  const problem = epochWriteProblem(e);
+  if (problem) throw new StoreError(`recordEpochs: epochs[${index}] (trial ${e.trialId}): ${problem}`);
 }
 
 export class DrizzleStore implements Store {

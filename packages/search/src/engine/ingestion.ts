@@ -1,9 +1,17 @@
-import type { EpochReport, EpochWrite, FinalReport, HandBackReport, Report, StartReport } from '@sweepd/core';
+import {
+  type EpochReport,
+  type EpochWrite,
+  epochWriteProblem,
+  type FinalReport,
+  type HandBackReport,
+  type Report,
+  type StartReport,
+} from '@sweepd/core';
 import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import { sortByAttempt } from './attempts.ts';
 import type { EngineContext } from './context.ts';
 import { pump } from './dispatch.ts';
-import { applyRules } from './stopping.ts';
+import { applyRules, stopTrialNow } from './stopping.ts';
 import { finishTrials } from './trial-outcomes.ts';
 
 /**
@@ -56,11 +64,19 @@ export async function ingest(ctx: EngineContext, batch: readonly Report[]): Prom
 async function recordEpochs(ctx: EngineContext, epochs: readonly EpochReport[]): Promise<void> {
   if (epochs.length === 0) return;
   const byStudy = new Map<ActiveStudy, EpochWrite[]>();
+  const unstorable: { study: ActiveStudy; write: EpochWrite; problem: string }[] = [];
   for (const e of epochs) {
     const study = ctx.trialToStudy.get(e.trialId) as ActiveStudy;
-    const writes = byStudy.get(study) ?? [];
     const write: EpochWrite = { trialId: e.trialId, epoch: e.epoch, metrics: e.metrics, layers: e.layers };
     if (e.notes) write.notes = e.notes;
+    // Refused by the store however often it is asked: handed over again, the batch would hold up
+    // every report behind it, of every study, for ever (and again after a restart).
+    const problem = epochWriteProblem(write);
+    if (problem) {
+      unstorable.push({ study, write, problem });
+      continue;
+    }
+    const writes = byStudy.get(study) ?? [];
     writes.push(write);
     byStudy.set(study, writes);
   }
@@ -76,6 +92,12 @@ async function recordEpochs(ctx: EngineContext, epochs: readonly EpochReport[]):
       study.refreshValue(trial);
       ctx.emit({ studyId: study.id, type: 'epoch', trialNumber: trial.number });
     }
+  }
+  for (const { study, write, problem } of unstorable) {
+    const trial = study.trials.get(write.trialId) as LiveTrial;
+    ctx.log.warn({ studyId: study.id, trial: trial.number, epoch: write.epoch, problem }, 'epoch report not stored: it cannot be');
+    if (trial.state === 'running' || trial.state === 'queued')
+      await stopTrialNow(ctx, study, trial, `its epoch ${write.epoch} report could not be stored (${problem}), so it was stopped there`);
   }
 }
 

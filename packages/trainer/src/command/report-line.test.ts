@@ -62,6 +62,16 @@ describe('report lines', () => {
       'layers.0: unknown field(s) kernel_movement',
     );
     expect(error('{"sweepd": 1, "epoch": 1, "metrics": {}, "loss": 1}')).toBe('(line): unknown field(s) loss');
+    // What the store cannot keep is this line's fault, refused here rather than holding up the reports behind it.
+    expect(error('{"sweepd": 1, "epoch": 1, "metrics": {}, "layers": [{"layer": "0"}, {"layer": "0"}]}')).toBe(
+      'layer 0 is listed twice in epoch 1',
+    );
+    expect(error('{"sweepd": 1, "epoch": 1, "metrics": {"a": 1}, "notes": {"device": "cpu\\u0000"}}')).toBe(
+      'notes.device holds a NUL character, which the database cannot store',
+    );
+    // A metric named __proto__ would vanish from the record, not be stored.
+    expect(error('{"sweepd": 1, "epoch": 1, "metrics": {"__proto__": 0.25, "a": 1}}')).toBe('metrics: the name __proto__ is not accepted');
+    expect(error('{"sweepd": 1, "epoch": 1, "metrics": {"constructor": 0.25}}')).toBe('accepted');
   });
 
   it('refuses a line past its limits: too many metrics or layers, a long name, a large note', () => {
@@ -77,6 +87,8 @@ describe('report lines', () => {
     expect(error({ metrics: { ['m'.repeat(257)]: 1 } })).toBe('metrics: a metric name must be at most 256 characters');
     expect(error({ layers: [{ layer: 'x'.repeat(257) }] })).toBe('layers.0.layer: must be at most 256 characters');
     expect(error({ notes: { blob: 'x'.repeat(70_000) } })).toBe('notes: must be at most 65536 bytes of JSON');
+    // Bytes, not characters: 30,000 three-byte characters are 90 KB.
+    expect(error({ notes: { blob: '€'.repeat(30_000) } })).toBe('notes: must be at most 65536 bytes of JSON');
     // Nested thousands deep (12 KB): serialising it to measure it overflowed the stack and took the daemon down.
     const deep = `{"sweepd":1,"epoch":1,"metrics":{"a":0.6},"notes":{"d":${'['.repeat(6000)}${']'.repeat(6000)}}}`;
     const r = parseReportLine(deep);

@@ -1,4 +1,4 @@
-import type { EpochRecord } from '@sweepd/core';
+import { type EpochRecord, epochWriteProblem } from '@sweepd/core';
 import { z } from 'zod';
 
 /** The reporting protocol's version this runner reads (docs/reporting-protocol.md). */
@@ -112,7 +112,10 @@ export const reportLineSchema = z.strictObject({
   layers: z.array(layerSchema).max(REPORT_LIMITS.layers, `must have at most ${REPORT_LIMITS.layers} layers`).default([]),
   notes: z
     .record(z.string(), z.unknown())
-    .refine((n) => JSON.stringify(n).length <= REPORT_LIMITS.noteBytes, `must be at most ${REPORT_LIMITS.noteBytes} bytes of JSON`)
+    .refine(
+      (n) => Buffer.byteLength(JSON.stringify(n)) <= REPORT_LIMITS.noteBytes,
+      `must be at most ${REPORT_LIMITS.noteBytes} bytes of JSON`,
+    )
     .optional(),
 });
 
@@ -125,6 +128,12 @@ export function parseReportLine(line: string): ParsedLine {
     raw = JSON.parse(quoteNonFiniteTokens(line));
   } catch (err) {
     return { ok: false, error: `not JSON: ${(err as Error).message}` };
+  }
+  // A record built from it would take '__proto__' for its prototype, not a key: the value would vanish.
+  for (const field of ['metrics', 'notes'] as const) {
+    const value = (raw as Record<string, unknown> | null)?.[field];
+    if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__'))
+      return { ok: false, error: `${field}: the name __proto__ is not accepted` };
   }
   // Before the schema: walking or serialising notes nested thousands deep overflows the stack.
   if (!depthWithin((raw as { notes?: unknown } | null)?.notes, REPORT_LIMITS.noteDepth))
@@ -146,6 +155,9 @@ export function parseReportLine(line: string): ParsedLine {
   }
   const { epoch, metrics, layers, notes } = parsed.data;
   const record: EpochRecord = { epoch, metrics, layers: layers.map(dropUndefined) };
+  // What no store could keep (a layer named twice, a NUL character) is this line's fault, told as such.
+  const unstorable = epochWriteProblem({ trialId: 'this line', ...record, ...(notes ? { notes } : {}) });
+  if (unstorable) return { ok: false, error: unstorable };
   // Weights gone NaN or infinite ruin the trial even while its loss and AUC stay finite (a
   // constant output scores AUC 0.5): flag the epoch as diverged, naming the layers, so that the
   // divergence rule stops it and the diagnosis says why. (Stored, the non-finite figures are null.)
