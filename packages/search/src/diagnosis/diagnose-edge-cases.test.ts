@@ -188,6 +188,41 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(diagnoseTrial(one, [one], auc).evidence.join(' ')).not.toMatch(/histogram/);
   });
 
+  it('diverged at 31 beside a trial diverged at 21: too high, as that trial is, not "the rate may not be the cause"', () => {
+    const trials = [
+      trial(0, { optimizer: 'sgd', learning_rate: 21 }, [0.5, Number.NaN]),
+      trial(1, { optimizer: 'sgd', learning_rate: 31 }, [0.5, Number.NaN]),
+    ];
+    const d = diagnoseTrial(trials[1] as TrialView, trials, auc);
+    expect(d.summary).not.toMatch(/may not be the cause/);
+    expect(d.advice).toMatch(/below this trial's 31/);
+    // Ten times lower and diverged too: then the rate is not shown to be the cause.
+    const far = [trial(0, { optimizer: 'sgd', learning_rate: 2 }, [0.5, Number.NaN]), trials[1] as TrialView];
+    expect(diagnoseTrial(far[1] as TrialView, far, auc).summary).toMatch(/, at learning rates 2 … 31: the rate may not be the cause/);
+  });
+
+  it('too low at 1e-8 with epsilon 1: no advice to keep that rate and only lower epsilon', () => {
+    const params = { optimizer: 'rmsprop', learning_rate: 1e-8, opt_epsilon: 1 };
+    const still = [{ layer: 'fc1', trainable: true, kernelMovement: 1e-9, updateRatio: 1e-10, biasMovement: 1e-9 }];
+    const t0 = trial(0, params, [0.61, 0.61, 0.6101], still);
+    const d = diagnoseTrial(t0, [t0], auc);
+    expect(d.verdict).toBe('too-low');
+    expect(d.advice).not.toMatch(/keep the rate/);
+    expect(d.advice).toMatch(/Lower opt_epsilon from 1 to 1e-8 … 1e-3 \(rmsprop's usual\) as well as raising the rate: at 1e-8, even steps of the rate's size are too small/);
+  });
+
+  it('sgd and momentum trials are not grouped by an opt_epsilon they do not use', () => {
+    const eps = { opt_epsilon: 1 };
+    const trials = [
+      trial(0, { optimizer: 'momentum', learning_rate: 0.001, ...eps }, [0.6, 0.65, 0.7]),
+      trial(1, { optimizer: 'momentum', learning_rate: 0.01, ...eps }, [0.7, 0.75, 0.8]),
+      trial(2, { optimizer: 'momentum', learning_rate: 0.1, ...eps }, [0.72, 0.76, 0.79]),
+    ];
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.evidence.join(' ')).toMatch(/ranks 3 of 3 momentum trials[;:]/);
+    expect(d.evidence.join(' ')).not.toMatch(/epsilon/);
+  });
+
   it('not learning while other optimizers learned on the same data: their settings are the lead, not the data', () => {
     // examples/tf-slim with TF-slim's opt_epsilon 1.0: every adam trial flat near 0.59, rmsprop and momentum learned.
     const eps = { opt_epsilon: 1.0 };

@@ -1,6 +1,6 @@
 import { type Direction, type TrialView, takesRank } from '@sweepd/core';
 import { divergence } from './evidence.ts';
-import { learningRateName, learningRateOf, optimizerName, optimizerOf } from './param-names.ts';
+import { hasEpsilon, learningRateName, learningRateOf, optimizerName, optimizerOf } from './param-names.ts';
 
 /**
  * Where a trial's learning rate sits against its peers': the rates of the trials of the same
@@ -45,6 +45,8 @@ export interface RatePosition {
 
 /** The optimizer's epsilon (`opt_epsilon`), where the trial sets one. */
 function epsilonOf(trial: Pick<TrialView, 'params'>): number | undefined {
+  // sgd and momentum have no epsilon: a fixed opt_epsilon beside them sets no regime of theirs.
+  if (!hasEpsilon(optimizerOf(trial))) return undefined;
   const eps = trial.params.opt_epsilon;
   return typeof eps === 'number' && Number.isFinite(eps) && eps > 0 ? eps : undefined;
 }

@@ -116,20 +116,25 @@ export function largeEpsilonText(params: TrialView['params']): { summary: string
   const eps = params.opt_epsilon;
   const optimizer = optimizerOf({ params });
   if (typeof eps !== 'number' || eps < 0.1 || !/adam|rmsprop/i.test(optimizer ?? '')) return undefined;
-  // With a usual epsilon each weight steps by about the rate: above 0.01 that would tear the weights apart.
+  // With a usual epsilon each weight steps by about the rate: above 0.01 that would tear the weights
+  // apart, and below 1e-5 even such steps are too small to train in a few epochs.
   const rate = learningRateOf({ params });
-  const usualRate = rate !== undefined && rate <= 0.01;
+  const usual = `to 1e-8 … 1e-3 (${optimizer}'s usual)`;
   return {
     summary: ` With opt_epsilon ${formatRate(eps)}, which outweighs √v in ${optimizer}'s denominator, its steps are about rate × gradient, as plain SGD's: far smaller than the rate.`,
-    advice: usualRate
-      ? ` Or keep the rate and lower opt_epsilon from ${formatRate(eps)} to 1e-8 … 1e-3 (${optimizer}'s usual), where its steps are about the rate's size.`
-      : ` Or lower opt_epsilon from ${formatRate(eps)} to 1e-8 … 1e-3 (${optimizer}'s usual) together with the rate, to about 1e-4 … 1e-3: with a usual epsilon each weight steps by about the rate.`,
+    advice:
+      rate !== undefined && rate < 1e-5
+        ? ` Lower opt_epsilon from ${formatRate(eps)} ${usual} as well as raising the rate: at ${formatRate(rate)}, even steps of the rate's size are too small to train.`
+        : rate !== undefined && rate <= 0.01
+          ? ` Or keep the rate and lower opt_epsilon from ${formatRate(eps)} ${usual}, where its steps are about the rate's size.`
+          : ` Or lower opt_epsilon from ${formatRate(eps)} ${usual} together with the rate, to about 1e-4 … 1e-3: with a usual epsilon each weight steps by about the rate.`,
   };
 }
 
 /**
- * The lowest learning rate among the trial's peers, when at least one peer ran below the trial's
- * rate and every peer that did (with a rate) diverged too; otherwise undefined.
+ * The lowest learning rate among the trial's peers, when every peer that ran below the trial's rate
+ * (with a rate) diverged too, and the lowest of them is at least 10 times lower; otherwise
+ * undefined. (Peers only a little lower say nothing against the rate: 21 and 31 may both be too high.)
  */
 export function lowestRateAlsoDiverged(
   trial: TrialView,
@@ -145,7 +150,7 @@ export function lowestRateAlsoDiverged(
     if (!divergence(p, metric)) return undefined;
     lowest = Math.min(lowest ?? r, r);
   }
-  return lowest;
+  return lowest !== undefined && rate / lowest >= 10 ? lowest : undefined;
 }
 
 /**
