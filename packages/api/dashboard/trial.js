@@ -32,7 +32,7 @@ export async function trialPage(app, ctx, id, n, signal) {
   const bias = chartCard('Bias movement ‖b−b₀‖', 'absolute, not relative (new biases start at zero), per layer', 'chart-bias');
   const sparsity = chartCard(
     'Sparsity and dead units',
-    'solid: fraction of zero activations on the probe batch; dashed: units zero on the whole probe',
+    "solid: fraction of zero activations on the probe batch (event files: on the script's own summary batch); dashed: units zero on the whole probe",
     'chart-sparsity',
   );
   const layerSelect = h('select', { id: 'layer-select', 'aria-label': 'layer' });
@@ -157,10 +157,10 @@ export async function trialPage(app, ctx, id, n, signal) {
     });
     classes.card.querySelector('.note').textContent = best ? `at epoch ${best.epoch}; red: below 0.6` : 'no epoch yet';
     const missing = best?.notes?.auc_undefined_classes;
+    // Only a list the epoch carries is said: event files (and scripts that do not note them) do not
+    // say which classes had no AUC, so their absence is not "every class has one".
     undefinedList.textContent =
-      Array.isArray(missing) && missing.length > 0
-        ? `No AUC (only one label value in validation): ${missing.join(', ')}`
-        : 'Every class has an AUC.';
+      Array.isArray(missing) && missing.length > 0 ? `No AUC (only one label value in validation): ${missing.join(', ')}` : '';
 
     const layers = [...new Set(epochs.flatMap((e) => e.layers.map((l) => l.layer)))];
     const perLayer = (key, filter = () => true) =>
