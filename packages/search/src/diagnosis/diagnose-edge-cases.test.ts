@@ -208,7 +208,9 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const d = diagnoseTrial(t0, [t0], auc);
     expect(d.verdict).toBe('too-low');
     expect(d.advice).not.toMatch(/keep the rate/);
-    expect(d.advice).toMatch(/Lower opt_epsilon from 1 to 1e-8 … 1e-3 \(rmsprop's usual\) as well as raising the rate: at 1e-8, even steps of the rate's size are too small/);
+    expect(d.advice).toMatch(
+      /Lower opt_epsilon from 1 to 1e-8 … 1e-3 \(rmsprop's usual\) as well as raising the rate: at 1e-8, even steps of the rate's size are too small/,
+    );
   });
 
   it('sgd and momentum trials are not grouped by an opt_epsilon they do not use', () => {
