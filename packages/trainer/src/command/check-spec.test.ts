@@ -218,6 +218,23 @@ describe('command runner: specWarnings', () => {
     expect(warnings('val_auc_macro', { 'eval/eval/AUC': 'val_auc_macro', 'losses/total_loss': 'train_loss' })).toEqual([]);
   });
 
+  it('warns of a stopping rule that reads layer statistics event files never give', () => {
+    const spec = parseSpec({
+      ...base,
+      objective: { metric: 'val_auc' },
+      stopping: [{ name: 'median' }, { name: 'weight-stall' }, { name: 'dead-units' }],
+      budget: { max_trials: 8, max_epochs: 6 },
+      trainer: {
+        runner: 'command',
+        options: { command: ['python3', '/srv/train.py'], tensorboard: { dir: 'tb', tags: { 'validation/epoch_auc': 'val_auc' } } },
+      },
+    });
+    expect(commandSpecWarnings(spec).map((w) => `${w.path}: ${w.message.split(':')[0]}`)).toEqual([
+      "stopping.1: weight-stall acts on each layer's updateRatio (‖ΔW‖/‖W‖), which event files never give (their weights are histograms only)",
+      "stopping.2: dead-units acts on each layer's deadFraction (units zero on a whole probe batch), which event files never give (their weights are histograms only)",
+    ]);
+  });
+
   it('has nothing to say when a tag or a pattern maps to the objective, or without TensorBoard', () => {
     expect(warnings('val_auc', { 'validation/epoch_auc': 'val_auc' })).toEqual([]);
     expect(warnings('val_auc', { 'AUC/*': '*_auc' })).toEqual([]);

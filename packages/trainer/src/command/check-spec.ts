@@ -83,11 +83,13 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
 }
 
 /**
- * What may well go wrong in a spec that passed checkCommandSpec (warnings: the study runs):
+ * What may well go wrong in a spec that passed checkCommandSpec (warnings: the study runs). With
+ * TensorBoard event files:
  *   - an objective that no TensorBoard tag maps to: every trial fails unless the script also
  *     reports it itself, by report lines or the Python client, which cannot be known before it runs;
  *   - without steps_per_epoch or epoch_metric, a first tag that is not the objective: its steps end
- *     the epochs, and a training scalar written every few steps would make each of them an epoch.
+ *     the epochs, and a training scalar written every few steps would make each of them an epoch;
+ *   - a stopping rule that reads layer statistics event files cannot give.
  */
 export function commandSpecWarnings(spec: SearchSpec): SpecProblem[] {
   const parsed = parseCommandOptions(spec.trainer.options);
@@ -120,8 +122,24 @@ export function commandSpecWarnings(spec: SearchSpec): SpecProblem[] {
         `If it is written more often than once an epoch (a training loss every few steps), list the tag of '${metric}' first, ` +
         'set epoch_metric, or give steps_per_epoch',
     });
+  spec.stopping.forEach((rule, i) => {
+    const needs = RULES_EVENT_FILES_CANNOT_FEED[rule.name];
+    if (needs)
+      warnings.push({
+        path: `stopping.${i}`,
+        message:
+          `${rule.name} acts on each layer's ${needs}, which event files never give (their weights are histograms only): ` +
+          "it never fires unless the script also reports layer statistics itself (the Python client's LayerStats)",
+      });
+  });
   return warnings;
 }
+
+/** Stopping rules that read a layer statistic the TensorBoard collector cannot make, and which. */
+const RULES_EVENT_FILES_CANNOT_FEED: Readonly<Record<string, string>> = {
+  'weight-stall': 'updateRatio (‖ΔW‖/‖W‖)',
+  'dead-units': 'deadFraction (units zero on a whole probe batch)',
+};
 
 /**
  * Without `cwd` a trial runs in a fresh directory of its own that holds only its params file: a
