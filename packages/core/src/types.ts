@@ -171,15 +171,27 @@ export function objectiveNeverReported(metric: string, seen: Iterable<string>, e
   const near = nearestName(metric, names);
   return (
     `objective metric '${metric}' was never reported; reported: ${names.length > 0 ? names.join(', ') : epochs > 0 ? 'no metrics' : 'no epoch at all'}` +
-    // An AUC average the script left out because no class had an AUC: the data, not the script.
-    (noAuc.length > 0 && /auc/i.test(metric)
-      ? `. No class had an AUC to average (${listSome(noAuc)} had one label value in validation): validate on data that holds both label values of each class`
-      : '') +
+    noAucText(metric, noAuc) +
     // Either side may hold the typo: name both, suggest neither.
     (near
       ? ` ('${near}' differs from '${metric}' by a letter or two: is one of them misspelled, in the script or in objective.metric?)`
       : '')
   );
+}
+
+/**
+ * Why an AUC objective may have no value, from the classes noted as having no AUC: a per-class
+ * objective (`val_auc[cat]`) whose class is one of them; an average when every class it would
+ * average is (the script left it out: the data, not the script). Empty otherwise.
+ */
+function noAucText(metric: string, noAuc: readonly string[]): string {
+  if (noAuc.length === 0 || !/auc/i.test(metric)) return '';
+  const perClass = /\[(.+)\]$/.exec(metric)?.[1];
+  if (perClass !== undefined)
+    return noAuc.includes(perClass)
+      ? `. Class '${perClass}' had one label value in validation, so it has no AUC: validate on data that holds both label values of it`
+      : '';
+  return `. No class had an AUC to average (${listSome(noAuc)} had one label value in validation): validate on data that holds both label values of each class`;
 }
 
 /** The classes an epoch's notes list as having no AUC (`auc_undefined_classes`), or none. */

@@ -188,6 +188,29 @@ describe('the failure reason of a command trial', () => {
     });
   });
 
+  it('a per-class objective whose class has no AUC: that class is named, not "no class had an AUC to average"', () => {
+    const facts = (objective: string) => ({
+      end: { code: 0, signal: null },
+      stopped: undefined,
+      hung: undefined,
+      sink: sinkOf({
+        metricsSeen: new Set(['val_auc_macro', 'val_auc[cat]', 'val_auc[dog]']),
+        epochsReported: 2,
+        lastEpoch: 2,
+        noAucClasses: ['never'],
+      }),
+      stderrTail: [],
+      objective,
+      maxEpochs: 2,
+      notes: {},
+    });
+    expect(decideOutcome(facts('val_auc[never]')).reason).toBe(
+      "objective metric 'val_auc[never]' was never reported; reported: val_auc[cat], val_auc[dog], val_auc_macro. " +
+        "Class 'never' had one label value in validation, so it has no AUC: validate on data that holds both label values of it",
+    );
+    expect(decideOutcome(facts('val_auc[bird]')).reason).not.toMatch(/label value/);
+  });
+
   it('hung: what had arrived by then decides, late reports and refused lines are named, and a completed trial says what was refused', () => {
     const sink = (over: Partial<EndFacts['sink']> = {}) =>
       sinkOf({ metricsSeen: new Set(['val_auc_macro']), epochsReported: 4, lastEpoch: 4, ...over });

@@ -200,6 +200,18 @@ describe('command runner, with real processes', () => {
     expect(epochs[0]?.layers.find((l) => l.layer === 'InceptionV4/Conv2d_1a_3x3')?.std).toBeGreaterThan(0);
   }, 30_000);
 
+  it('a script that writes its event files elsewhere fails naming tensorboard.dir, not only the missing objective', async () => {
+    const j = job(
+      {},
+      { command: ['python3', '-c', 'pass'], args: 'none', tensorboard: { dir: 'train', tags: { 'eval/eval/AUC': 'val_auc_macro' } } },
+    );
+    const outcome = await runner.run(j, { signal: new AbortController().signal, report: async () => {}, log: () => {} });
+    expect(outcome.state).toBe('failed');
+    expect(outcome.reason).toMatch(
+      /^objective metric 'val_auc_macro' was never reported; reported: no epoch at all; 1 problem\(s\) reading the reports, the first: tensorboard: no event file \(events\.out\.tfevents\.\*\) appeared under \S+\/train \(tensorboard\.dir 'train', in the trial directory\): does the script write its summaries there\?$/,
+    );
+  }, 30_000);
+
   it.each([
     ['killed by the stop signal', 'time.sleep(60)'],
     // Honouring the control file and exiting 0: no signal is sent, and the fragment is still one.

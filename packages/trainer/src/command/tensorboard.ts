@@ -16,8 +16,9 @@ export async function startTensorBoard(
   log: (message: string) => void,
 ): Promise<{ stop(opts?: { cutShort?: boolean }): Promise<void> }> {
   const { TensorBoardCollector } = await import('../tensorboard/index.ts');
+  const dir = path.resolve(trialDir, options.dir);
   const collector = new TensorBoardCollector({
-    dir: path.resolve(trialDir, options.dir),
+    dir,
     tags: options.tags,
     ...(options.steps_per_epoch !== undefined && { stepsPerEpoch: options.steps_per_epoch }),
     ...(options.epoch_metric !== undefined && { epochMetric: options.epoch_metric }),
@@ -42,6 +43,12 @@ export async function startTensorBoard(
       await take(() => collector.finish({ cutShort }));
       // A misspelt epoch metric ends no epoch, so no epoch's notes name what the files hold: the failure still can.
       sink.unmappedLeft(collector.unmappedLeft());
+      // Said where the failure (if any) is told: a script that wrote its summaries elsewhere (its own
+      // default log dir, say) otherwise fails only as "the objective was never reported".
+      if (collector.filesFound() === 0)
+        sink.problem(
+          `tensorboard: no event file (events.out.tfevents.*) appeared under ${dir} (tensorboard.dir '${options.dir}', in the trial directory): does the script write its summaries there?`,
+        );
     },
   };
 }

@@ -171,6 +171,11 @@ export class TensorBoardCollector {
     });
   }
 
+  /** How many event files were found under `dir` so far. */
+  filesFound(): number {
+    return this.files.size;
+  }
+
   /** Unmapped tags ("<run>/<tag> (scalar)") seen since the last epoch returned: none of its notes name them. */
   unmappedLeft(): readonly string[] {
     return this.unmappedToNote;
