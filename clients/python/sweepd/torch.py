@@ -167,9 +167,14 @@ class LayerStats:
         trainable = bool(w.requires_grad)
         version = w._version
         cached = self._cached.get(name)
-        if not trainable and cached is not None and cached[0] == version:
-            return dict(cached[1])
         current = w.detach()
+        # A frozen layer's figures are kept while its weights stay as they were: its version counter,
+        # and the weights themselves, since ``p.data`` updates (an EMA teacher's) leave the counter.
+        if not trainable and cached is not None and cached[0] == version and torch.equal(current, self._previous[name]):
+            entry = dict(cached[1])
+            if "updateRatio" in entry:
+                entry["updateRatio"] = 0.0  # no step since the figures were taken
+            return entry
         if _np is not None and current.device.type == "cpu" and current.dtype == torch.float32:
             entry = self._layer_numpy(name, m, current, trainable)
         else:

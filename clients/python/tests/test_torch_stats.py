@@ -73,6 +73,27 @@ def test_frozen_layers_are_marked_and_cached():
     assert c["kernelMovement"] == pytest.approx(1.0, rel=1e-12) and c["mean"] == pytest.approx(2 * a["mean"], rel=1e-6)
 
 
+def test_a_frozen_layer_changed_through_data_is_measured_again():
+    # An EMA teacher: requires_grad off, updated through .data, which leaves the version counter.
+    m = model()
+    m[0].weight.requires_grad_(False)
+    tracker = LayerStats(m)
+    start = m[0].weight.detach().clone()
+    a = by_name(tracker.collect())["0"]
+    assert a["kernelMovement"] == 0
+    m[0].weight.data = m[0].weight.data * 0.5 + torch.ones_like(m[0].weight) * 0.5
+    b = by_name(tracker.collect())["0"]
+    expected = float(torch.linalg.vector_norm((m[0].weight.detach() - start).double()) / torch.linalg.vector_norm(start.double()))
+    assert b["kernelMovement"] == pytest.approx(expected, rel=1e-6) and b["updateRatio"] > 0
+    m[0].weight.data.mul_(0.5)
+    c = by_name(tracker.collect())["0"]
+    expected = float(torch.linalg.vector_norm((m[0].weight.detach() - start).double()) / torch.linalg.vector_norm(start.double()))
+    assert c["kernelMovement"] == pytest.approx(expected, rel=1e-6)
+    # Unchanged since: the same figures, and no step.
+    d = by_name(tracker.collect())["0"]
+    assert d["kernelMovement"] == c["kernelMovement"] and d["updateRatio"] == 0.0
+
+
 def test_probe_sparsity_and_dead_units_in_eval_mode():
     m = model()
     with torch.no_grad():
