@@ -99,7 +99,10 @@ def _number(value: Any, where: str) -> float:
             raise TypeError(f"sweepd.report(): {where} must be a single number, got an array: {e}") from e
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"sweepd.report(): {where} must be a number, got {type(value).__name__} {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError as e:
+        raise ValueError(f"sweepd.report(): {where} is an integer too large for a float (report it as float('inf') if it is unbounded)") from e
 
 
 def _layer(entry: Any, i: int) -> dict:
@@ -188,8 +191,12 @@ def format_report(
     """One protocol line (without the newline), validated. NaN and ±Infinity are written as Python's
     json writes them (bare NaN / Infinity / -Infinity), which sweepd accepts."""
     if isinstance(epoch, bool) or not isinstance(epoch, int):
-        if hasattr(epoch, "item") and float(epoch.item()).is_integer():
-            epoch = int(epoch.item())
+        try:
+            single = epoch.item() if hasattr(epoch, "item") else None  # a numpy or torch scalar
+        except (ValueError, RuntimeError):
+            single = None  # an array of several values
+        if isinstance(single, (int, float)) and not isinstance(single, bool) and float(single).is_integer():
+            epoch = int(single)
         else:
             raise TypeError(f"sweepd.report(): epoch must be an integer, got {epoch!r}")
     if epoch < 1:

@@ -122,6 +122,12 @@ class LayerStats:
             for name, m in model.named_modules()
             if isinstance(m, tuple(layer_types)) and getattr(m, "weight", None) is not None
         ]
+        lazy = [name for name, m in self.layers if isinstance(m.weight, nn.parameter.UninitializedParameter)]
+        if lazy:
+            raise ValueError(
+                f"LayerStats: {', '.join(lazy[:5])}{' …' if len(lazy) > 5 else ''} still have no weights (lazy modules, "
+                "made on the first forward pass): make LayerStats after one forward pass, so that it snapshots them"
+            )
         self._initial: Dict[str, Tuple[torch.Tensor, Optional[torch.Tensor]]] = {}
         self._previous: Dict[str, torch.Tensor] = {}
         self._initial_norm: Dict[str, float] = {}

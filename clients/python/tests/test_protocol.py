@@ -4,6 +4,7 @@ import json
 import math
 import os
 
+import numpy as np
 import pytest
 
 import sweepd
@@ -103,6 +104,10 @@ def test_report_refuses_what_the_protocol_refuses(trial):
         sweepd.report(1, {"a": 1}, notes={"d": deep})
     with pytest.raises(ValueError, match="'__proto__' is not accepted"):
         sweepd.report(1, {"__proto__": 1})
+    with pytest.raises(ValueError, match=r"metrics\['a'\] is an integer too large for a float"):
+        sweepd.report(1, {"a": 10**400})
+    with pytest.raises(TypeError, match="epoch must be an integer"):
+        sweepd.report(np.array([1, 2]), {"a": 1})
     assert not (trial / "metrics.jsonl").exists()
     # A literal backslash-u in a note is text, not a NUL.
     sweepd.report(1, {"a": 1}, notes={"path": "C:\\u0000"})

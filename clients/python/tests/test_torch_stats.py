@@ -94,6 +94,14 @@ def test_a_frozen_layer_changed_through_data_is_measured_again():
     assert d["kernelMovement"] == c["kernelMovement"] and d["updateRatio"] == 0.0
 
 
+def test_lazy_modules_before_their_first_forward_pass_are_named():
+    m = nn.Sequential(nn.LazyLinear(4), nn.ReLU())
+    with pytest.raises(ValueError, match=r"LayerStats: 0 still have no weights .* make LayerStats after one forward pass"):
+        LayerStats(m)
+    m(torch.rand(2, 3))
+    assert [e["layer"] for e in LayerStats(m).collect()] == ["0"]
+
+
 def test_probe_sparsity_and_dead_units_in_eval_mode():
     m = model()
     with torch.no_grad():
