@@ -291,7 +291,7 @@ function judge(
         noAuc.length > 0
           ? `Validate on data that holds both label values of each class: ${listSome(noAuc)} had only one, and a class with one has no AUC.`
           : !trial.reason || /never (reported|finite)/.test(trial.reason)
-            ? `Report ${metricName} every epoch (the study's objective) so that the training can be judged.`
+            ? reportObjectiveAdvice(trial, metricName)
             : '',
     };
   }
@@ -710,6 +710,19 @@ function choiceVerdict(held: HeldBackByChoice, reached: string, evidence: string
 function tooLowWithEpsilon(params: Params, diagnosis: Diagnosis & { advice: string }): Diagnosis {
   const eps = largeEpsilonText(params);
   return eps ? { ...diagnosis, summary: diagnosis.summary + eps.summary, advice: diagnosis.advice + eps.advice } : diagnosis;
+}
+
+/**
+ * What to do about an objective never reported: report it, or, when the trial reported other
+ * metrics (the objective under another name, or a tag mapped to another), name the objective so.
+ */
+function reportObjectiveAdvice(trial: TrialView, metric: string): string {
+  const reported = [...new Set(trial.epochs.flatMap((e) => Object.keys(e.metrics)))].filter((n) => n !== metric).sort();
+  if (reported.length === 0) return `Report ${metric} every epoch (the study's objective) so that the training can be judged.`;
+  return (
+    `It reported ${listSome(reported, 4)}, but not ${metric}: if one of those is the objective, set objective.metric to its name ` +
+    `(or, for event files, map its tag to ${metric}); otherwise report ${metric} every epoch.`
+  );
 }
 
 /** An epsilon of 0.1 or more in Adam's or RMSProp's denominator, where it outweighs √v. */
