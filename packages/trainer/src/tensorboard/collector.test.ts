@@ -7,6 +7,7 @@ import { TensorBoardCollector } from './collector.ts';
 import { EventDecoder } from './event-decoder.ts';
 import { EVENT_TYPE } from './proto.ts';
 import { EXPECTED, FIXTURES_DIR, type FixtureSet, fixtureFiles, tfRecord } from './fixtures.ts';
+import { nonFiniteHistogram } from './histogram.ts';
 import { histogramStats } from './histogram-stats.ts';
 import { RecordFileReader, TfRecordError } from './record-reader.ts';
 
@@ -423,6 +424,34 @@ describe('TensorBoardCollector on Keras-style TF2 and torch event files', () => 
     expect(await epochsOf()).toEqual([[3, Math.fround(0.8), ['conv1']]]);
     expect(await collector.finish()).toEqual([]);
     expect(problems).toEqual([]);
+  });
+
+  it('weights gone NaN: the epoch is flagged diverged, naming the layer, as a report line with NaN statistics is', async () => {
+    mkdirSync(join(dir, 'train'));
+    writeFileSync(
+      join(dir, 'train', 'events.out.tfevents.1.host'),
+      eventRecords([
+        { step: 0, tag: 'epoch_loss', value: 0.6 },
+        { step: 0, tag: 'conv1/kernel/histogram', histogram: [-0.1, 0.1] },
+        { step: 0, tag: 'head/kernel/histogram', histogram: [-0.1, 0.1] },
+        { step: 1, tag: 'epoch_loss', value: 0.7 },
+        { step: 1, tag: 'conv1/kernel/histogram', histogram: [Number.NaN, Number.NaN] },
+        { step: 1, tag: 'head/kernel/histogram', histogram: [-0.2, 0.2] },
+      ]),
+    );
+    const collector = new TensorBoardCollector({ dir, tags: { 'train/epoch_loss': 'loss' } });
+    const epochs = [...(await collector.poll()), ...(await collector.finish())];
+    expect(epochs.map((e) => e.notes)).toEqual([
+      { tensorboard: expect.anything() },
+      { tensorboard: expect.anything(), diverged: true, non_finite_layers: ['conv1'] },
+    ]);
+    expect(epochs[1]!.layers.find((l) => l.layer === 'conv1')).toEqual({ layer: 'conv1', trainable: true });
+    // TF2's histogram tensor of NaN weights: NaN edges with zero counts; of infinite ones, infinite edges.
+    expect(
+      nonFiniteHistogram({ rows: [Number.NaN, Number.NaN, 0, Number.NaN, Number.NaN, 0], min: Number.NaN, max: Number.NaN, num: 0 }),
+    ).toBe(true);
+    expect(nonFiniteHistogram({ rows: [1, Number.POSITIVE_INFINITY, 1], min: 1, max: Number.POSITIVE_INFINITY, num: 1 })).toBe(true);
+    expect(nonFiniteHistogram({ rows: [-0.1, 0, 2, 0, 0.1, 2], min: -0.1, max: 0.1, num: 4 })).toBe(false);
   });
 
   it("torch SummaryWriter: patterns map 'AUC/*' and 'Loss/*', epochMetric picks the clock", async () => {

@@ -7,7 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { EpochRecord, LayerStats } from '@sweepd/core';
 import { EventDecoder, type SummaryPoint } from './event-decoder.ts';
-import { type Histogram, sameHistogram } from './histogram.ts';
+import { type Histogram, nonFiniteHistogram, sameHistogram } from './histogram.ts';
 import { type DistributionStats, histogramStats } from './histogram-stats.ts';
 import { kernelLayer, sparsityLayer } from './layer-tags.ts';
 import { RecordFileReader } from './record-reader.ts';
@@ -71,6 +71,8 @@ interface KernelSummary {
   stats: DistributionStats | undefined;
   /** Identical to the first histogram seen for the layer, at an earlier step. */
   unchanged: boolean;
+  /** The weights held NaN or ±Infinity. */
+  nonFinite: boolean;
 }
 
 /** What arrived for one global step and has not been emitted yet. */
@@ -297,7 +299,8 @@ export class TensorBoardCollector {
       const first = this.firstKernel.get(layer);
       if (!first || step < first.step) this.firstKernel.set(layer, { step, value: point.histogram });
       const unchanged = first !== undefined && first.step < step && sameHistogram(first.value, point.histogram);
-      this.stepData(step).kernels.set(layer, { stats: histogramStats(point.histogram), unchanged });
+      const nonFinite = nonFiniteHistogram(point.histogram);
+      this.stepData(step).kernels.set(layer, { stats: nonFinite ? undefined : histogramStats(point.histogram), unchanged, nonFinite });
     } else {
       this.unmapped(name, point.what);
     }
@@ -480,6 +483,11 @@ export class TensorBoardCollector {
       this.lateToNote = new Map();
     }
     this.epochsEmitted++;
+    // As a report line's non-finite layer statistics are: the epoch diverged, naming the layers,
+    // so that the divergence rule stops it and the diagnosis says why.
+    const nonFinite = [...kernels].filter(([, k]) => k.nonFinite).map(([layer]) => layer);
+    const notes: Record<string, unknown> =
+      nonFinite.length > 0 ? { tensorboard, diverged: true, non_finite_layers: nonFinite } : { tensorboard };
     if (this.stepsPerEpoch !== undefined) {
       const reach = this.reachOf(epoch, steps);
       this.wholeEpoch = this.wholeEpoch
@@ -489,7 +497,7 @@ export class TensorBoardCollector {
           }
         : { metrics: new Set(Object.keys(metrics)), reach };
     }
-    return { epoch, metrics, layers: [...layers.values()], notes: { tensorboard } };
+    return { epoch, metrics, layers: [...layers.values()], notes };
   }
 
   /** The kernel layer a `sparsity/<end point>` belongs to: the only one named `<end point>` or `…/<end point>`; else the end point itself. */

@@ -17,6 +17,16 @@ export interface Histogram {
   sumSquares?: number;
 }
 
+/**
+ * Whether the weights it summarises held NaN or ±Infinity: TF2 then writes NaN (or infinite)
+ * bucket edges, with zero counts for NaN; a HistogramProto, a non-finite sum, min or max.
+ */
+export function nonFiniteHistogram(h: Histogram): boolean {
+  if (h.sum !== undefined) return h.num > 0 && !(Number.isFinite(h.sum) && Number.isFinite(h.min) && Number.isFinite(h.max));
+  for (let i = 0; i < h.rows.length; i += 3) if (!Number.isFinite(h.rows[i]!) || !Number.isFinite(h.rows[i + 1]!)) return true;
+  return false;
+}
+
 /** Whether two histograms hold the same distribution bucket for bucket (and the same exact sums when both have them). */
 export function sameHistogram(a: Histogram, b: Histogram): boolean {
   if (a.num !== b.num || a.min !== b.min || a.max !== b.max || a.sum !== b.sum || a.sumSquares !== b.sumSquares) return false;
