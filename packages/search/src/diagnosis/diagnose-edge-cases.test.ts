@@ -249,7 +249,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     ];
     const d = diagnoseTrial(trials[3] as TrialView, trials, auc);
     expect(d.evidence.at(-1)).toBe(
-      'Learning rate 1.1e-4 (sgd): ranks 4 of 4 sgd trials; no peer that learned scored better by more than 0.01; 3 scored better but stayed below 0.6, near chance.',
+      'Learning rate 1.1e-4 (sgd): ranks 4 of 4 sgd trials; no other sgd trial that learned scored better by more than 0.01; 3 scored better but stayed below 0.6, near chance.',
     );
   });
 

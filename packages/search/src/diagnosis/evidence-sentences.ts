@@ -68,7 +68,8 @@ export function evidenceSentences(
       line +=
         `: ${standing}; ` +
         (better === 0
-          ? `no peer${n > 0 ? ' that learned' : ''} scored better by more than ${val(margin)}`
+          ? // Named by kind: a trial of another optimizer may well have done better (the summary may say so).
+            `no other ${position.member}${n > 0 ? ' that learned' : ''} scored better by more than ${val(margin)}`
           : `of the ${better} that scored better by more than ${val(margin)}, ${position.betterHigher.length} used a higher rate${
               position.betterHigher.length ? ` (${rangeOf(position.betterHigher)})` : ''
             }, ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower)})` : ''} and ${position.betterSame} the same`);
