@@ -7,33 +7,20 @@
  * macro, equal to scikit-learn's on the predictions it saved, and the frozen layer told by its
  * unchanged histogram.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSpecText } from '@sweepd/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildArgv, checkCommandSpec, commandSpecWarnings, parseCommandOptions } from '../../packages/trainer/src/command/index.ts';
+import { checkCommandSpec, commandSpecWarnings } from '../../packages/trainer/src/command/index.ts';
 import { TensorBoardCollector } from '../../packages/trainer/src/tensorboard/index.ts';
+import { commandOptionsOf, runAsTheSpecRunsIt, sklearnAucs } from '../../test/support/example-script.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const spec = parseSpecText(readFileSync(path.join(here, 'spec.yaml'), 'utf8'));
 const work = mkdtempSync(path.join(tmpdir(), 'sweepd-keras-'));
-/** Per epoch, scikit-learn's ROC AUC of each class with both labels and their mean, from the saved predictions. */
-const SKLEARN_AUCS = `
-import glob, json, os, sys
-import numpy as np
-from sklearn.metrics import roc_auc_score
-out = {}
-for f in glob.glob(os.path.join(sys.argv[1], "predictions_*.npz")):
-    d = np.load(f)
-    aucs = {f"class_{k}": roc_auc_score(d["labels"][:, k], d["scores"][:, k])
-            for k in range(d["labels"].shape[1]) if 0 < d["labels"][:, k].sum() < len(d["labels"])}
-    out[os.path.basename(f)[len("predictions_"):-len(".npz")]] = {**aucs, "macro": float(np.mean(list(aucs.values())))}
-print(json.dumps(out))
-`;
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('examples/keras', () => {
@@ -43,19 +30,10 @@ describe('examples/keras', () => {
   });
 
   it('the script trains 2 epochs as the spec runs it, and the collector reads its event files', { timeout: 300_000 }, async () => {
-    const parsed = parseCommandOptions(spec.trainer.options);
-    if (!('options' in parsed)) throw new Error(JSON.stringify(parsed.problems));
-    const { options } = parsed;
+    const options = commandOptionsOf(spec);
     const trialDir = path.join(work, 'trial');
     const params = { ...spec.fixed, learning_rate: 0.003, optimizer: 'adam', frozen_layers: 1, epochs: 2, save_predictions: true };
-    const argv = buildArgv(options.command, params, options.args);
-    const res = spawnSync(argv[0]!, argv.slice(1), {
-      cwd: path.resolve(repo, options.cwd!),
-      env: { ...process.env, SWEEPD_TRIAL_DIR: trialDir, PYTHONUNBUFFERED: '1' },
-      encoding: 'utf8',
-      timeout: 280_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const res = runAsTheSpecRunsIt(spec, params, trialDir);
     expect(res.status, res.stderr.slice(-3000)).toBe(0);
     const dir = path.join(trialDir, options.tensorboard!.dir);
     const collector = new TensorBoardCollector({ dir, tags: options.tensorboard!.tags });
@@ -65,9 +43,7 @@ describe('examples/keras', () => {
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
     expect(await collector.finish()).toEqual([]);
 
-    const truth = spawnSync('python3', ['-c', SKLEARN_AUCS, dir], { encoding: 'utf8' });
-    expect(truth.status, truth.stderr).toBe(0);
-    const expected = JSON.parse(truth.stdout) as Record<string, Record<string, number>>;
+    const expected = sklearnAucs(dir, 'scores');
     for (const e of epochs) {
       const sk = expected[String(e.epoch)] as Record<string, number>;
       const classes = Object.keys(sk).filter((k) => k !== 'macro');
