@@ -222,9 +222,19 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       return 0;
     }
     case 'ls': {
-      const { values } = parse(args, clientOptions);
-      const { studies } = await client(values).json<{ studies: StudyListItem[] }>('GET', '/v1/studies');
-      process.stdout.write(`${renderStudies(studies, process.stdout.isTTY ? 80 : Number.POSITIVE_INFINITY)}\n`);
+      const { values } = parse(args, { ...clientOptions, limit: { type: 'string' }, offset: { type: 'string' } });
+      const limit = intOption(values.limit, 'limit');
+      const offset = intOption(values.offset, 'offset') ?? 0;
+      const query = new URLSearchParams({
+        ...(limit !== undefined && { limit: String(limit) }),
+        ...(offset > 0 && { offset: String(offset) }),
+      });
+      const { studies, total } = await client(values).json<{ studies: StudyListItem[]; total: number }>(
+        'GET',
+        `/v1/studies${query.size > 0 ? `?${query}` : ''}`,
+      );
+      const page = { offset, total };
+      process.stdout.write(`${renderStudies(studies, process.stdout.isTTY ? 80 : Number.POSITIVE_INFINITY, page)}\n`);
       return 0;
     }
     case 'watch': {

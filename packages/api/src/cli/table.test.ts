@@ -49,6 +49,15 @@ describe('sweepd ls', () => {
     expect(renderStudies([])).toContain('no studies yet');
   });
 
+  it('says where a page lies in the whole list, and nothing when it is the whole list', () => {
+    const one = { id: 'st_b', name: 'b', state: 'running', counts: {}, best: null, budget: { max_trials: 4 } };
+    expect(renderStudies([one], 80, { offset: 10, total: 25 }).split('\n').at(-1)).toBe(
+      'studies 11–11 of 25 (oldest first; --limit N --offset K)',
+    );
+    expect(renderStudies([one], 80, { offset: 0, total: 1 })).not.toContain('of 1');
+    expect(renderStudies([], 80, { offset: 30, total: 25 })).toBe('no studies from number 31 on: there are 25');
+  });
+
   it('prints a best value of exactly 1 with its 4 decimals, as any other', () => {
     const study = { id: 'st_p', name: 'perfect', state: 'completed', counts: { completed: 2 }, budget: { max_trials: 2 } };
     expect(renderStudies([{ ...study, best: 1 }]).split('\n')[1]).toMatch(/\s1\.0000$/);

@@ -81,8 +81,12 @@ export interface StudyListItem {
 }
 
 /** `sweepd ls`: one row per study, with a header; a failed or stopped study shows why. */
-export function renderStudies(studies: readonly StudyListItem[], reasonWidth = 80): string {
-  if (studies.length === 0) return 'no studies yet: sweepd submit FILE';
+/** The study table; `page`: where it lies in the whole list, said below it when it is not all of it. */
+export function renderStudies(studies: readonly StudyListItem[], reasonWidth = 80, page?: { offset: number; total: number }): string {
+  if (studies.length === 0)
+    return page && page.total > 0
+      ? `no studies from number ${page.offset + 1} on: there are ${page.total}`
+      : 'no studies yet: sweepd submit FILE';
   const body = studies.map((s) => {
     const done = (s.counts.completed ?? 0) + (s.counts.stopped ?? 0) + (s.counts.failed ?? 0);
     const failed = s.counts.failed ? ` (${s.counts.failed} failed)` : '';
@@ -98,7 +102,9 @@ export function renderStudies(studies: readonly StudyListItem[], reasonWidth = 8
       truncate(s.reason ?? '', reasonWidth),
     ];
   });
-  return renderTable(['id', 'name', 'state', 'trials', 'best', 'reason'], body, ['trials', 'best']);
+  const table = renderTable(['id', 'name', 'state', 'trials', 'best', 'reason'], body, ['trials', 'best']);
+  if (!page || (page.offset === 0 && studies.length >= page.total)) return table;
+  return `${table}\nstudies ${page.offset + 1}–${page.offset + studies.length} of ${page.total} (oldest first; --limit N --offset K)`;
 }
 
 export function truncate(text: string, n: number): string {

@@ -13,7 +13,7 @@ export const USAGE = `usage: sweepd <command> [options]
   quickstart  start an embedded daemon, run examples/quickstart.yaml, print the best config
                 [--port N (SWEEPD_PORT; 8080, a free one when that is taken)] [--data-dir DIR] [--exit]
   submit FILE [--watch]      submit a spec (YAML or JSON)
-  ls                         list studies
+  ls                         list studies, oldest first [--limit N] [--offset K] (a page: N studies from the K+1th)
   watch ID                   live leaderboard until the study ends, then its answer (at once for an ended study)
   leaderboard ID             the study's trials, ranked [--limit N] [--offset K] (a page: N rows from rank K+1)
   trial ID N                 one trial: parameters, its objective by epoch, why it ended, its diagnosis and advice

@@ -111,8 +111,17 @@ describe('HTTP API', () => {
   });
 
   it('200: lists and shows studies; 404 for unknown ids', async () => {
-    const list = (await (await app.request('/v1/studies')).json()) as { studies: { id: string }[] };
+    const list = (await (await app.request('/v1/studies')).json()) as { studies: { id: string }[]; total: number; offset: number };
     expect(list.studies.map((s) => s.id)).toContain(studyId);
+    expect(list).toMatchObject({ total: list.studies.length, offset: 0 });
+    // A page, oldest first, with the whole count.
+    const page = (await (await app.request('/v1/studies?limit=1&offset=1')).json()) as typeof list;
+    expect(page).toMatchObject({ total: list.total, offset: 1, studies: [{ id: list.studies[1]?.id }] });
+    const bad = await app.request('/v1/studies?limit=-1');
+    expect([bad.status, ((await bad.json()) as { error: string }).error]).toEqual([
+      400,
+      expect.stringMatching(/limit must be an integer from 0 to/),
+    ]);
     expect((await app.request(`/v1/studies/${studyId}`)).status).toBe(200);
     for (const path of [
       '/v1/studies/st_nope',

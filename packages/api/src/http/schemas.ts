@@ -88,7 +88,11 @@ const studyHeader = {
 const paramValue = z.union([z.number(), z.string(), z.boolean()]);
 
 export const StudySummarySchema = z.object({ ...studyHeader, best: z.number().nullable() }).openapi('StudySummary');
-export const StudyListSchema = z.object({ studies: z.array(StudySummarySchema) });
+export const StudyListSchema = z.object({
+  studies: z.array(StudySummarySchema),
+  total: z.number().openapi({ description: 'how many studies there are, whatever the page' }),
+  offset: z.number(),
+});
 
 const diagnosisSchema = z.object({
   verdict: z.enum([
@@ -206,6 +210,9 @@ const pageParam = (name: string, max: number) => {
 
 /** A page of the leaderboard: `limit` rows from rank `offset` (0-based); without `limit`, every row. */
 export const LeaderboardQuery = strictQuery({ limit: pageParam('limit', 100_000), offset: pageParam('offset', 100_000) });
+
+/** A page of the study list, oldest first: `limit` studies from the `offset`-th; without `limit`, every one. */
+export const StudyListQuery = strictQuery({ limit: pageParam('limit', 100_000), offset: pageParam('offset', 1_000_000_000) });
 
 /** A measured number; JSON has no NaN or Infinity, so a diverged run's readings come as null. */
 const reading = z.number().nullable().openapi({ description: 'null where the value was NaN or infinite (a diverged run)' });

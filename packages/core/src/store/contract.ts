@@ -49,7 +49,13 @@ export interface Store {
 
   createStudy(input: { spec: SearchSpec; specText: string; id?: string }): Promise<StudyRecord>;
   getStudy(id: string): Promise<StudyRecord | undefined>;
-  listStudies(): Promise<StudySummary[]>;
+  /**
+   * Studies with their trial counts and best value, oldest first; `page`: `limit` of them from the
+   * `offset`-th (0-based), reading only those (a daemon may hold thousands of studies).
+   */
+  listStudies(page?: { limit?: number; offset?: number }): Promise<StudySummary[]>;
+  /** How many studies there are. */
+  countStudies(): Promise<number>;
   /** Studies in state 'running', for a daemon that (re)starts. */
   runningStudies(): Promise<StudyRecord[]>;
   setStudyState(id: string, state: StudyState, reason?: string): Promise<void>;

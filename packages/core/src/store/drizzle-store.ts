@@ -162,10 +162,24 @@ export class DrizzleStore implements Store {
     }
   }
 
-  async listStudies(): Promise<StudySummary[]> {
+  async countStudies(): Promise<number> {
+    try {
+      const [row] = await this.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(studies);
+      return row?.n ?? 0;
+    } catch (err) {
+      wrapFailure('countStudies', err);
+    }
+  }
+
+  async listStudies(page: { limit?: number; offset?: number } = {}): Promise<StudySummary[]> {
     try {
       // Two queries whatever the number of studies: the studies, then per (study, state) counts and extremes.
-      const rows = await this.db.select().from(studies).orderBy(asc(studies.createdAt), asc(studies.id));
+      const ordered = this.db.select().from(studies).orderBy(asc(studies.createdAt), asc(studies.id)).$dynamic();
+      if (page.limit !== undefined) ordered.limit(page.limit);
+      if (page.offset) ordered.offset(page.offset);
+      const rows = await ordered;
+      const paged = page.limit !== undefined || (page.offset ?? 0) > 0;
+      if (paged && rows.length === 0) return [];
       const stats = await this.db
         .select({
           studyId: trials.studyId,
@@ -176,6 +190,14 @@ export class DrizzleStore implements Store {
           min: sql<number | null>`min(${trials.value}) FILTER (WHERE ${finiteValue})`.mapWith(Number),
         })
         .from(trials)
+        .where(
+          paged
+            ? inArray(
+                trials.studyId,
+                rows.map((r) => r.id),
+              )
+            : undefined,
+        )
         .groupBy(trials.studyId, trials.state);
       const byStudy = new Map<string, typeof stats>();
       for (const s of stats) push(byStudy, s.studyId, s);

@@ -530,6 +530,22 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       expect(byId.get(up.id)?.spec).toEqual(up.spec);
     });
 
+    it('listStudies pages oldest first, with the page counts and bests alone; countStudies counts them all', async () => {
+      const before = await store.countStudies();
+      const made = [];
+      for (let i = 0; i < 3; i++) made.push(await studyWithTrials(1));
+      await store.recordEpochs([{ trialId: made[1]!.trials[0]!.id, epoch: 1, metrics: { val_auc_macro: 0.8 }, layers: [] }], MAX);
+      expect(await store.countStudies()).toBe(before + 3);
+      const all = await store.listStudies();
+      expect(all.slice(before).map((s) => s.id)).toEqual(made.map((m) => m.study.id));
+      const page = await store.listStudies({ limit: 2, offset: before + 1 });
+      expect(page.map((s) => s.id)).toEqual([made[1]!.study.id, made[2]!.study.id]);
+      expect(page[0]).toMatchObject({ best: 0.8, counts: { queued: 1 } });
+      expect(page[1]?.best).toBeUndefined();
+      expect(await store.listStudies({ offset: before + 3 })).toEqual([]);
+      expect(await store.listStudies({ limit: 0 })).toEqual([]);
+    });
+
     it('keeps studies, trials and epochs across close and reopen', async () => {
       const { study, trials } = await studyWithTrials(2);
       await store.recordEpochs([{ trialId: trials[0]!.id, epoch: 1, metrics: { val_auc_macro: 0.75 }, layers: layers(1) }], MAX);

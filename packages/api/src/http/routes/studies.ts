@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { loadStudyView, summaryView } from '../../views/study.ts';
 import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
 import { findStudy, HttpError } from '../errors.ts';
-import { errorResponses, NoQuery, SpecBody, StudyIdParams, StudyListSchema, StudySchema } from '../schemas.ts';
+import { errorResponses, NoQuery, SpecBody, StudyIdParams, StudyListQuery, StudyListSchema, StudySchema } from '../schemas.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -44,10 +44,13 @@ const submitRoute = createRoute({
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/studies',
-  summary: 'List studies',
-  request: { query: NoQuery },
+  summary: 'List studies, oldest first, a page at a time (`limit`, `offset`)',
+  request: { query: StudyListQuery },
   responses: {
-    200: { description: 'every study with trial counts and best value', content: { 'application/json': { schema: StudyListSchema } } },
+    200: {
+      description: 'the studies of the page (every study without limit) with trial counts and best value, and how many there are',
+      content: { 'application/json': { schema: StudyListSchema } },
+    },
     ...errorResponses(400),
   },
 });
@@ -110,7 +113,11 @@ export function studyRoutes(app: Api, { store, engine, settled }: RouteDeps): vo
     },
   );
 
-  app.openapi(listRoute, async (c) => c.json({ studies: (await store.listStudies()).map(summaryView) }, 200));
+  app.openapi(listRoute, async (c) => {
+    const { limit, offset } = c.req.valid('query');
+    const [page, total] = await Promise.all([store.listStudies({ limit, offset }), store.countStudies()]);
+    return c.json({ studies: page.map(summaryView), total, offset: offset ?? 0 }, 200);
+  });
 
   app.openapi(getRoute, async (c) => c.json(await loadStudyView(settled, await findStudy(store, c.req.valid('param').id)), 200));
 
