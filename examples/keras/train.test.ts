@@ -2,8 +2,9 @@
  * The Keras example for real: spec.yaml passes the command runner's checks with no warning, and
  * the script, run as the spec runs it (sh -c … "$@" with the flags appended, cwd examples/keras),
  * trains 2 epochs on the CPU with the stock TensorBoard callback. The TensorBoard collector, with
- * the spec's tags, makes the epochs sweepd stores from its event files: each epoch as soon as it is
- * in the files (the last one too, without waiting for the script to end), its AUCs, per class and
+ * the spec's tags, makes the epochs sweepd stores from its event files: every epoch, the last one
+ * too, from poll() (complete as the files hold it, not held back for finish() at the script's
+ * exit; the collector's tests follow files as they are written), its AUCs, per class and
  * macro, equal to scikit-learn's on the predictions it saved, and the frozen layer told by its
  * unchanged histogram.
  */

@@ -378,7 +378,7 @@ trainer:
     expect((await sweepd(['frobnicate'])).code).toBe(2);
     const bogus = await sweepd(['ls', '--bogus']);
     expect(bogus.code).toBe(2);
-    expect(bogus.stderr).toContain("sweepd: unknown option '--bogus' (this command takes --api, --token)");
+    expect(bogus.stderr).toContain("sweepd: unknown option '--bogus' (this command takes --api, --token, --limit, --offset)");
     expect((await sweepd(['submit'])).code).toBe(2);
     expect((await sweepd(['submit', path.join(dir, 'missing.yaml')])).code).toBe(2);
     // No spec at all is said here, naming the file, not sent to be refused as "request body is empty".

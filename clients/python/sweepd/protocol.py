@@ -137,10 +137,24 @@ def _layer(entry: Any, i: int) -> dict:
 
 
 def _check_name(name: str, where: str) -> None:
-    if len(name) > MAX_NAME_CHARS:
-        raise ValueError(f"sweepd.report(): {where} is {len(name)} characters long; at most {MAX_NAME_CHARS}: {name[:40]!r}…")
-    if "\0" in name:
-        raise ValueError(f"sweepd.report(): {where} {name!r} holds a NUL character, which sweepd cannot store")
+    # Counted as sweepd counts (UTF-16 code units: an emoji is two).
+    length = len(name.encode("utf-16-le", "surrogatepass")) // 2
+    if length > MAX_NAME_CHARS:
+        raise ValueError(f"sweepd.report(): {where} is {length} characters long; at most {MAX_NAME_CHARS}: {name[:40]!r}…")
+    bad = _bad_text(name)
+    if bad:
+        raise ValueError(f"sweepd.report(): {where} {name!r} holds {bad}")
+
+
+def _bad_text(text: str) -> Optional[str]:
+    """What in a string sweepd cannot store: U+0000, or a lone surrogate (a file name read with surrogateescape)."""
+    if "\0" in text:
+        return "a NUL character, which sweepd cannot store"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "half a UTF-16 surrogate pair (not valid Unicode), which sweepd cannot store"
+    return None
 
 
 def _depth(value: Any, limit: int) -> bool:
@@ -155,20 +169,21 @@ def _depth(value: Any, limit: int) -> bool:
     return True
 
 
-def _holds_nul(value: Any) -> bool:
-    """Whether a string (or a dict key) anywhere in ``value`` holds U+0000."""
+def _bad_text_in(value: Any) -> Optional[str]:
+    """What a string (or a dict key) anywhere in ``value`` holds that sweepd cannot store, if any."""
     stack = [value]
     while stack:
         v = stack.pop()
         if isinstance(v, str):
-            if "\0" in v:
-                return True
+            bad = _bad_text(v)
+            if bad:
+                return bad
         elif isinstance(v, dict):
             stack.extend(v.keys())
             stack.extend(v.values())
         elif isinstance(v, (list, tuple)):
             stack.extend(v)
-    return False
+    return None
 
 
 def _jsonable(value: Any) -> Any:
@@ -230,18 +245,21 @@ def format_report(
     if notes is not None:
         if not isinstance(notes, Mapping):
             raise TypeError(f"sweepd.report(): notes must be a dict, got {type(notes).__name__}")
-        if not _depth(dict(notes), MAX_NOTE_DEPTH):
+        if not _depth(dict(notes), MAX_NOTE_DEPTH - 1):  # the notes themselves are sweepd's level 1
             raise ValueError(f"sweepd.report(): notes nest more than {MAX_NOTE_DEPTH} levels")
         if "__proto__" in notes:
             raise ValueError("sweepd.report(): the notes key '__proto__' is not accepted")
         record["notes"] = dict(notes)
     line = json.dumps(record, allow_nan=True, separators=(",", ":"), default=_jsonable)
     if notes is not None:
-        size = len(json.dumps(record["notes"], allow_nan=True, separators=(",", ":"), default=_jsonable).encode())
+        # As sweepd measures it: the JSON text's UTF-8 bytes, non-ASCII unescaped.
+        text = json.dumps(record["notes"], allow_nan=True, separators=(",", ":"), default=_jsonable, ensure_ascii=False)
+        size = len(text.encode("utf-8", "surrogatepass"))
         if size > MAX_NOTE_BYTES:
             raise ValueError(f"sweepd.report(): notes are {size} bytes of JSON; at most {MAX_NOTE_BYTES}")
-    if notes is not None and _holds_nul(record["notes"]):
-        raise ValueError("sweepd.report(): the notes hold a NUL character, which sweepd cannot store")
+    bad = _bad_text_in(record["notes"]) if notes is not None else None
+    if bad:
+        raise ValueError(f"sweepd.report(): the notes hold {bad}")
     return line
 
 

@@ -99,9 +99,13 @@ def test_report_refuses_what_the_protocol_refuses(trial):
         sweepd.report(1, {"a": 1}, notes={"blob": "€" * 30000})
     with pytest.raises(ValueError, match="nest more than 32 levels"):
         deep: list = []
-        for _ in range(40):
+        for _ in range(31):
             deep = [deep]
-        sweepd.report(1, {"a": 1}, notes={"d": deep})
+        sweepd.report(1, {"a": 1}, notes={"d": deep})  # 33 levels, the notes counted: as sweepd counts them
+    with pytest.raises(ValueError, match="half a UTF-16 surrogate pair"):
+        sweepd.report(1, {"a": 1}, notes={"image": "/data/\udcff.jpg"})  # os.fsdecode of a non-UTF-8 file name
+    with pytest.raises(ValueError, match="metric name is 260 characters long"):
+        sweepd.report(1, {"😀" * 130: 1})  # two UTF-16 units each, as sweepd counts
     with pytest.raises(ValueError, match="'__proto__' is not accepted"):
         sweepd.report(1, {"__proto__": 1})
     with pytest.raises(ValueError, match=r"metrics\['a'\] is an integer too large for a float"):
@@ -109,6 +113,12 @@ def test_report_refuses_what_the_protocol_refuses(trial):
     with pytest.raises(TypeError, match="epoch must be an integer"):
         sweepd.report(np.array([1, 2]), {"a": 1})
     assert not (trial / "metrics.jsonl").exists()
+    # At the limits exactly: accepted, as sweepd accepts them.
+    shallow: list = []
+    for _ in range(30):
+        shallow = [shallow]
+    sweepd.report(1, {"a": 1}, notes={"d": shallow})  # 32 levels
+    sweepd.report(1, {"a": 1}, notes={"blob": "€" * 21_000})  # 63 KB of UTF-8
     # A literal backslash-u in a note is text, not a NUL.
     sweepd.report(1, {"a": 1}, notes={"path": "C:\\u0000"})
 

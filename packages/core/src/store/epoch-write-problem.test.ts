@@ -36,6 +36,18 @@ describe('epochWriteProblem', () => {
     expect(epochWriteProblem(write({ notes: { ['k\0']: 1 } }))).toBe(
       'notes key "k\\u0000" holds a NUL character, which the database cannot store',
     );
-    expect(epochWriteProblem(write({ epoch: 1.5 }))).toBe('epoch must be a non-negative integer, got 1.5');
+    expect(epochWriteProblem(write({ epoch: 1.5 }))).toBe('epoch must be an integer from 0 to 2147483647, got 1.5');
+    expect(epochWriteProblem(write({ epoch: 2 ** 31 }))).toMatch(/^epoch must be an integer from 0 to 2147483647/);
+    // A file name Python read with surrogateescape: half a surrogate pair, which PostgreSQL's json refuses.
+    expect(epochWriteProblem(write({ notes: { image: '/data/\udcff.jpg' } }))).toBe(
+      'notes.image holds half a UTF-16 surrogate pair (not valid Unicode), which the database cannot store',
+    );
+    expect(epochWriteProblem(write({ metrics: { 'auc\ud800': 0.5 } }))).toMatch(/^metric name .* holds half a UTF-16 surrogate pair/);
+    expect(epochWriteProblem(write({ layers: [{ layer: 'conv\ud800', trainable: true }] }))).toMatch(/^layer name .* holds half/);
+    expect(epochWriteProblem(write({ notes: { ok: '😀 whole pairs are fine' } }))).toBeUndefined();
+    expect(epochWriteProblem(write({ notes: JSON.parse('{"a": {"__proto__": 5}}') }))).toBe(
+      'notes.a key "__proto__" is not accepted: it would vanish',
+    );
+    expect(epochWriteProblem(write({ layers: [{ layer: 'fc' } as never] }))).toBe('layer fc: trainable must be true or false');
   });
 });

@@ -183,6 +183,12 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.advice).toMatch(
       /^Rates up to 1e-7 with rmsprop did no better in this study .* Try learning rates 1e-6 … 1e-5 with rmsprop, above 1e-7\. If a higher rate leaves the histograms unchanged too, nothing is being trained/,
     );
+    // At chance and a high rate, unchanged histograms may be a network killed in its first epoch: not "too low".
+    const dead = fromEventFiles(2, 5, [0.5, 0.5, 0.5]);
+    const deadSgd = { ...dead, params: { optimizer: 'sgd', learning_rate: 5 } };
+    const verdict = diagnoseTrial(deadSgd, [deadSgd], auc);
+    expect(verdict.summary).not.toMatch(/too low/);
+    expect(verdict.advice).not.toMatch(/Try learning rates 50/);
     // One epoch of histograms is no evidence of movement either way: nothing said of them.
     const one = { ...(trials[0] as TrialView), epochs: (trials[0] as TrialView).epochs.slice(0, 1) };
     expect(diagnoseTrial(one, [one], auc).evidence.join(' ')).not.toMatch(/histogram/);

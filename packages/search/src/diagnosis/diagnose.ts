@@ -418,7 +418,10 @@ function judge(
           : 'Check that the layers meant to train (the head at least) are trainable, built over the optimizer and reported as trainable.',
     };
   }
-  if (!didLearn && e.unchangedHistograms && !peersLower) {
+  // Above chance, or at a rate too small to move anything: a network a too-high rate killed in its
+  // first epoch (before the first histogram Keras writes) scores chance with unchanged histograms too.
+  const notDeadOnArrival = (m?.chance !== undefined && m.best >= m.chance + t.nearChance) || (rate !== undefined && rate < 1e-4);
+  if (!didLearn && e.unchangedHistograms && !peersLower && notDeadOnArrival) {
     // Event files say only this of the weights: not one histogram changed, the head's included.
     // A rate too small to move a weight past a bucket edge does that, and so does a network
     // nothing of which is trained; a higher rate tells them apart.

@@ -80,8 +80,8 @@ async function recordEpochs(ctx: EngineContext, epochs: readonly EpochReport[]):
     writes.push(write);
     byStudy.set(study, writes);
   }
-  for (const [study, writes] of byStudy) {
-    await ctx.store.recordEpochs(writes, study.spec.objective);
+  for (const [study, all] of byStudy) {
+    const writes = await storeEpochs(ctx, study, all, unstorable);
     for (const w of writes) {
       const trial = study.trials.get(w.trialId) as LiveTrial;
       const epochs = trial.epochs.filter((x) => x.epoch !== w.epoch);
@@ -97,8 +97,49 @@ async function recordEpochs(ctx: EngineContext, epochs: readonly EpochReport[]):
     const trial = study.trials.get(write.trialId) as LiveTrial;
     ctx.log.warn({ studyId: study.id, trial: trial.number, epoch: write.epoch, problem }, 'epoch report not stored: it cannot be');
     if (trial.state === 'running' || trial.state === 'queued')
-      await stopTrialNow(ctx, study, trial, `its epoch ${write.epoch} report could not be stored (${problem}), so it was stopped there`);
+      await stopTrialNow(ctx, study, trial, `its epoch ${write.epoch} report could not be stored: ${problem}`);
   }
+}
+
+/**
+ * Stores a study's epochs and returns those stored. When the database refuses the batch for what
+ * it holds (a data error: a value or name it cannot take, a row past one of its limits), each epoch
+ * is tried alone and those refused again are added to `unstorable`; any other failure (the database
+ * away) is thrown, and the bus delivers the batch again.
+ */
+async function storeEpochs(
+  ctx: EngineContext,
+  study: ActiveStudy,
+  writes: EpochWrite[],
+  unstorable: { study: ActiveStudy; write: EpochWrite; problem: string }[],
+): Promise<EpochWrite[]> {
+  try {
+    await ctx.store.recordEpochs(writes, study.spec.objective);
+    return writes;
+  } catch (err) {
+    if (!refusedForItsData(err)) throw err;
+    if (writes.length === 1) {
+      unstorable.push({ study, write: writes[0] as EpochWrite, problem: errorText(err) });
+      return [];
+    }
+  }
+  const stored: EpochWrite[] = [];
+  for (const write of writes) stored.push(...(await storeEpochs(ctx, study, [write], unstorable)));
+  return stored;
+}
+
+/**
+ * A refusal that asking again cannot change: PostgreSQL's data exceptions (SQLSTATE class 22, e.g.
+ * invalid JSON text), a value a NOT NULL column lacks (23502), and its program limits (class 54,
+ * e.g. an index row too large). Not a lost connection, a lock, or a server going down.
+ */
+function refusedForItsData(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54') || code === '23502');
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**

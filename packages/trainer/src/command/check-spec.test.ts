@@ -216,6 +216,10 @@ describe('command runner: specWarnings', () => {
       },
     ]);
     expect(warnings('val_auc_macro', { 'eval/eval/AUC': 'val_auc_macro', 'losses/total_loss': 'train_loss' })).toEqual([]);
+    // Made only by a pattern, which cannot be the clock: not told to list it first.
+    expect(warnings('val_auc[cat]', { 'train/epoch_loss': 'loss', 'AUC/*': 'val_auc[*]' })[0]?.message).toMatch(
+      /, set epoch_metric to 'val_auc\[cat\]' or give steps_per_epoch$/,
+    );
   });
 
   it('warns of a stopping rule that reads layer statistics event files never give', () => {

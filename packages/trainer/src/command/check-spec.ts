@@ -119,8 +119,11 @@ export function commandSpecWarnings(spec: SearchSpec): SpecProblem[] {
       path: 'trainer.options.tensorboard.tags',
       message:
         `the first entry (${firstTag} → ${clock}) is the epoch clock: each step at which '${clock}' is written ends an epoch. ` +
-        `If it is written more often than once an epoch (a training loss every few steps), list the tag of '${metric}' first, ` +
-        'set epoch_metric, or give steps_per_epoch',
+        'If it is written more often than once an epoch (a training loss every few steps), ' +
+        // A pattern cannot be the clock: listed first, it would be refused.
+        (tagMap.exactMetrics().includes(metric)
+          ? `list the tag of '${metric}' first, set epoch_metric, or give steps_per_epoch`
+          : `set epoch_metric to '${metric}' or give steps_per_epoch`),
     });
   spec.stopping.forEach((rule, i) => {
     const needs = RULES_EVENT_FILES_CANNOT_FEED[rule.name];

@@ -426,6 +426,68 @@ describe('TensorBoardCollector on Keras-style TF2 and torch event files', () => 
     expect(problems).toEqual([]);
   });
 
+  it('TF-slim-style, an evaluation before training: epochs wait for the training values between evaluations', async () => {
+    // eval@0 alone (the untrained checkpoint), then eval@10 flushed before the train file's steps 5 and 10.
+    const train = join(dir, 'train', 'events.out.tfevents.1.host');
+    const evaluation = join(dir, 'eval', 'events.out.tfevents.1.host');
+    mkdirSync(join(dir, 'train'));
+    mkdirSync(join(dir, 'eval'));
+    const problems: string[] = [];
+    const collector = new TensorBoardCollector({
+      dir,
+      tags: { 'eval/AUC': 'val_auc', 'train/loss': 'train_loss' },
+      onProblem: (p) => problems.push(p),
+    });
+    const epochsOf = async () => (await collector.poll()).map((e) => [e.epoch, e.metrics]);
+    writeFileSync(evaluation, eventRecords([{ step: 0, tag: 'AUC', value: 0.5 }]));
+    expect(await epochsOf()).toEqual([]);
+    appendFileSync(evaluation, eventRecords([{ step: 10, tag: 'AUC', value: 0.6 }]));
+    // Epoch 1 is complete (a later step came); epoch 2 is not known to be: train_loss never came at an evaluation step.
+    expect(await epochsOf()).toEqual([[1, { val_auc: 0.5 }]]);
+    writeFileSync(
+      train,
+      eventRecords([
+        { step: 5, tag: 'loss', value: 0.9 },
+        { step: 10, tag: 'loss', value: 0.8 },
+      ]),
+    );
+    appendFileSync(evaluation, eventRecords([{ step: 20, tag: 'AUC', value: 0.7 }]));
+    appendFileSync(train, eventRecords([{ step: 20, tag: 'loss', value: 0.7 }]));
+    expect(await epochsOf()).toEqual([[2, { val_auc: Math.fround(0.6), train_loss: Math.fround(0.8) }]]);
+    expect((await collector.finish()).map((e) => [e.epoch, e.metrics])).toEqual([
+      [3, { val_auc: Math.fround(0.7), train_loss: Math.fround(0.7) }],
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  it('an epoch is not reported early while another event file has not reached its step (or holds nothing yet)', async () => {
+    // TF-slim's train writer has made its file, with no summary in it yet, when eval@0 and eval@10 come.
+    const train = join(dir, 'train', 'events.out.tfevents.1.host');
+    const evaluation = join(dir, 'eval', 'events.out.tfevents.1.host');
+    mkdirSync(join(dir, 'train'));
+    mkdirSync(join(dir, 'eval'));
+    writeFileSync(train, '');
+    writeFileSync(evaluation, eventRecords([{ step: 0, tag: 'AUC', value: 0.5 }]));
+    const collector = new TensorBoardCollector({ dir, tags: { 'eval/AUC': 'val_auc' } });
+    expect(await collector.poll()).toEqual([]);
+    appendFileSync(evaluation, eventRecords([{ step: 10, tag: 'AUC', value: 0.6 }]));
+    expect((await collector.poll()).map((e) => e.epoch)).toEqual([1]);
+    appendFileSync(
+      train,
+      eventRecords([
+        { step: 5, tag: 'TinyNet/conv1/weights', histogram: [-0.1, 0.1] },
+        { step: 10, tag: 'TinyNet/conv1/weights', histogram: [-0.2, 0.1] },
+      ]),
+    );
+    appendFileSync(evaluation, eventRecords([{ step: 20, tag: 'AUC', value: 0.7 }]));
+    const [second] = await collector.poll();
+    expect([second?.epoch, second?.layers.map((l) => l.layer), second?.notes]).toEqual([
+      2,
+      ['TinyNet/conv1'],
+      { tensorboard: { steps: [5, 10], trainableInferred: true } },
+    ]);
+  });
+
   it('weights gone NaN: the epoch is flagged diverged, naming the layer, as a report line with NaN statistics is', async () => {
     mkdirSync(join(dir, 'train'));
     writeFileSync(

@@ -49,6 +49,8 @@ interface FileState {
   tags: Map<string, TagInfo>;
   /** Why the file is no longer read (set once, by the first bad record). */
   broken?: string;
+  /** The latest step of a value the collector reads in this file (a writer has got that far). */
+  maxReadableStep: number;
 }
 
 interface TagInfo {
@@ -193,7 +195,13 @@ export class TensorBoardCollector {
     for (const file of await this.discover()) {
       if (!this.files.has(file)) {
         const run = relative(this.dir, dirname(file)).split(sep).join('/');
-        this.files.set(file, { reader: new RecordFileReader(file), decoder: new EventDecoder(file), run, tags: new Map() });
+        this.files.set(file, {
+          reader: new RecordFileReader(file),
+          decoder: new EventDecoder(file),
+          run,
+          tags: new Map(),
+          maxReadableStep: Number.NEGATIVE_INFINITY,
+        });
         this.log(`tensorboard: reading ${file}`);
       }
     }
@@ -262,6 +270,7 @@ export class TensorBoardCollector {
     const readable =
       point.kind === 'scalar' ? metric !== undefined || endPoint !== undefined : point.kind === 'histogram' && kernel !== undefined;
     if (readable && step > this.maxStep) this.maxStep = step;
+    if (readable && step > state.maxReadableStep) state.maxReadableStep = step;
     if (point.kind === 'scalar') {
       if (metric === undefined && endPoint === undefined) {
         this.unmapped(name, 'scalar');
@@ -399,12 +408,18 @@ export class TensorBoardCollector {
 
   /**
    * Whether the epoch ending at the clock step of `data` (its steps `group`) is complete before any
-   * later step was seen: it is that step alone, as every epoch before it was, and holds every value
+   * later step was seen: it is that step alone, as every epoch before it was; it holds every value
    * that they held at theirs (a kernel histogram written only every other epoch makes the epochs
-   * without it wait for a later step, as the first epoch always does).
+   * without it wait for a later step, as the first epoch always does); every metric an exact entry
+   * of the tag map names was among those (a training loss written between evaluations, not at
+   * them, may still be on its way); and every event file has a value at this step or later (each
+   * writer has got this far).
    */
   private holdsWholeClockEpoch(group: number[], data: StepData): boolean {
     if (!this.clockEpochValues || !this.clockEpochsSingleStep || group.length > 1) return false;
+    const step = group[0]!;
+    for (const file of this.files.values()) if (!(file.maxReadableStep >= step)) return false;
+    for (const metric of this.tagMap.exactMetrics()) if (!this.clockEpochValues.has(`metric ${metric}`)) return false;
     const present = new Set(TensorBoardCollector.valuesAt(data));
     for (const value of this.clockEpochValues) if (!present.has(value)) return false;
     return true;
