@@ -92,7 +92,7 @@ describe('distributed: daemon on PostgreSQL, trials over NATS to two worker proc
     ]);
     expect((await fetch(`${d.url}/v1/studies/${typo.body.id}/stop`, { method: 'POST' })).status).toBe(200);
     // A pool its workers serve: no warning.
-    const served = await post(studySpec({ ...shape, name: 'distributed-served', trials: 1 }));
+    const served = await post(studySpec({ ...shape, name: 'distributed-served', trials: 1, parallelism: 1 }));
     expect(served.status).toBe(201);
     expect(served.body.warnings).toBeUndefined();
   }, 60_000);

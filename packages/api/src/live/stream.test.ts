@@ -268,7 +268,8 @@ describe('leaderboard pages', () => {
     // A cache-buster is taken everywhere and ignored.
     for (const path of ['/v1/studies?_=1700000000', `/v1/studies/${studyId}/leaderboard?limit=1&_=17`, `/v1/studies/${studyId}?_=1`])
       expect((await app.request(path)).status, path).toBe(200);
-    for (const path of ['/v1/studies?state=running', `/v1/studies/${studyId}?verbose=1`, `/v1/studies/${studyId}/trials/0?epochs=2`]) {
+    expect(await refused('/v1/studies?state=running')).toBe("unknown query parameter 'state': this request takes limit, offset");
+    for (const path of [`/v1/studies/${studyId}?verbose=1`, `/v1/studies/${studyId}/trials/0?epochs=2`]) {
       expect(await refused(path)).toMatch(/^unknown query parameter '\w+': this request takes no query parameters$/);
     }
   });
