@@ -57,6 +57,17 @@ function sourceLabel(name: string): string {
   return /^[A-Z_]+$/.test(name) ? name : `--${name}`;
 }
 
+/** --limit and --offset as the query of a paged route (empty for the whole list), and the offset (0 by default). */
+function pageQuery(values: { limit?: string; offset?: string }): { offset: number; query: string } {
+  const limit = intOption(values.limit, 'limit');
+  const offset = intOption(values.offset, 'offset') ?? 0;
+  const params = new URLSearchParams({
+    ...(limit !== undefined && { limit: String(limit) }),
+    ...(offset > 0 && { offset: String(offset) }),
+  });
+  return { offset, query: params.size > 0 ? `?${params}` : '' };
+}
+
 /** `name`: the option (`limit` for --limit), or the environment variable it came from (SWEEPD_PORT). */
 function intOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -223,16 +234,8 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     }
     case 'ls': {
       const { values } = parse(args, { ...clientOptions, limit: { type: 'string' }, offset: { type: 'string' } });
-      const limit = intOption(values.limit, 'limit');
-      const offset = intOption(values.offset, 'offset') ?? 0;
-      const query = new URLSearchParams({
-        ...(limit !== undefined && { limit: String(limit) }),
-        ...(offset > 0 && { offset: String(offset) }),
-      });
-      const { studies, total } = await client(values).json<{ studies: StudyListItem[]; total: number }>(
-        'GET',
-        `/v1/studies${query.size > 0 ? `?${query}` : ''}`,
-      );
+      const { offset, query } = pageQuery(values);
+      const { studies, total } = await client(values).json<{ studies: StudyListItem[]; total: number }>('GET', `/v1/studies${query}`);
       const page = { offset, total };
       process.stdout.write(`${renderStudies(studies, process.stdout.isTTY ? 80 : Number.POSITIVE_INFINITY, page)}\n`);
       return 0;
@@ -285,15 +288,10 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const { values, positionals } = parse(args, { ...clientOptions, limit: { type: 'string' }, offset: { type: 'string' } }, 1);
       if (!positionals[0]) throw new UsageError('leaderboard needs a study ID');
       // A page of a large study (the route's own paging), not all 100,000 rows.
-      const limit = intOption(values.limit, 'limit');
-      const offset = intOption(values.offset, 'offset') ?? 0;
-      const query = new URLSearchParams({
-        ...(limit !== undefined && { limit: String(limit) }),
-        ...(offset > 0 && { offset: String(offset) }),
-      });
+      const { offset, query } = pageQuery(values);
       const board = await client(values).json<{ rows: LeaderboardRow[]; columns: string[]; total: number }>(
         'GET',
-        `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard${query.size > 0 ? `?${query}` : ''}`,
+        `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard${query}`,
       );
       // Cut to fit a terminal; whole where the output is piped or saved.
       const reasonWidth = process.stdout.isTTY ? 60 : Number.POSITIVE_INFINITY;

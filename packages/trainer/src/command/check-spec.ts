@@ -70,7 +70,7 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
     if (tb.steps_per_epoch === undefined && tb.epoch_metric !== undefined && tagMap && !tagMap.canProduce(tb.epoch_metric))
       problems.push({
         path: 'trainer.options.tensorboard.epoch_metric',
-        message: `'${tb.epoch_metric}' is not a metric of tensorboard.tags (${[...new Set(Object.values(tb.tags))].join(', ')}): no epoch would ever end`,
+        message: `'${tb.epoch_metric}' is not a metric of tensorboard.tags (${metricsOf(tb.tags)}): no epoch would ever end`,
       });
     const epochMetric = tb.epoch_metric ?? Object.values(tb.tags)[0] ?? '';
     if (tb.steps_per_epoch === undefined && epochMetric.includes('*'))
@@ -107,7 +107,7 @@ export function commandSpecWarnings(spec: SearchSpec): SpecProblem[] {
     warnings.push({
       path: 'objective.metric',
       message:
-        `'${metric}' is not a metric of trainer.options.tensorboard.tags (${[...new Set(Object.values(tb.tags))].join(', ')}): ` +
+        `'${metric}' is not a metric of trainer.options.tensorboard.tags (${metricsOf(tb.tags)}): ` +
         'unless the script reports it itself (report lines or the Python client), every trial fails for want of it; ' +
         `map the tag that holds it to '${metric}' or set objective.metric to one of those`,
     });
@@ -136,6 +136,11 @@ export function commandSpecWarnings(spec: SearchSpec): SpecProblem[] {
       });
   });
   return warnings;
+}
+
+/** The metrics a tag map makes, each once, for a message: 'val_auc, loss'. */
+function metricsOf(tags: Readonly<Record<string, string>>): string {
+  return [...new Set(Object.values(tags))].join(', ');
 }
 
 /** Stopping rules that read a layer statistic the TensorBoard collector cannot make, and which. */
