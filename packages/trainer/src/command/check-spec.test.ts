@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseSpec, type RunnerCheckContext } from '@sweepd/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { checkCommandSpec, commandSpecWarnings } from './check-spec.ts';
 
 const base = {
@@ -141,6 +141,7 @@ describe('command runner: checkSpec', () => {
 
   it("where the workers see the daemon's files: a missing cwd, program or script is refused at submit, each by path", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'command-check-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     mkdirSync(path.join(dir, 'proj'));
     writeFileSync(path.join(dir, 'proj', 'train.py'), 'print(1)\n');
     const local: RunnerCheckContext = { baseDir: dir, workersShareFiles: true };

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -19,8 +19,12 @@ function prevalence(labels: Uint8Array, count: number, k: number): number {
 }
 
 /** A fake Fashion-MNIST directory: `items` items with labels i mod 10 (gzipped like Debian's). */
+/** Every fake directory made, removed after each test. */
+const fakeDirs: string[] = [];
+
 function fakeDir(items: number, patch: (name: string, bytes: Uint8Array) => Uint8Array = (_, b) => b): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'fmnist-'));
+  fakeDirs.push(dir);
   const write = (name: string, dims: number[], data: Uint8Array) => {
     const bytes = encodeIdx(dims, data);
     writeFileSync(path.join(dir, `${name}.gz`), gzipSync(patch(name, bytes)));
@@ -40,6 +44,7 @@ describe('Fashion-MNIST files', () => {
   afterEach(() => {
     delete process.env.SWEEPD_FASHION_MNIST_DIR;
     clearDatasetCache();
+    for (const dir of fakeDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
   it("reads Debian's dataset-fashion-mnist files", () => {
