@@ -19,6 +19,12 @@ export interface SpecCheck {
    * problems in the same answer.
    */
   draft: SearchSpec;
+  /**
+   * The draft's trainer is the default standing in for a section that did not parse. A trainer
+   * whose only fault is an unknown key (a typo such as `datset`) is its known keys instead, so the
+   * runner can still check the space and options in the same answer.
+   */
+  trainerStandIn: boolean;
 }
 
 /**
@@ -71,8 +77,9 @@ export function checkSpec(input: unknown): SpecCheck {
   const parsed = specSchema.safeParse(input, { reportInput: true });
   const problems = parsed.success ? [] : parsed.error.issues.map(toProblem);
   const draft = parsed.success ? parsed.data : draftOf(input);
+  const trainerStandIn = !parsed.success && !trainerDraft(isRecord(input) ? input.trainer : undefined);
   // A spec that is not a mapping at all has that one problem: the checks of its sections would only echo it.
-  if (!isRecord(input)) return { spec: undefined, problems, draft };
+  if (!isRecord(input)) return { spec: undefined, problems, draft, trainerStandIn };
   const raw = isRecord(input.space) ? input.space : {};
   const direction = lossWithoutDirection(input.objective);
   if (direction) problems.push(direction);
@@ -80,7 +87,7 @@ export function checkSpec(input: unknown): SpecCheck {
     // One problem per path from the schema is enough: 'space: is required' needs no 'space: must define …'.
     if (!problems.some((q) => q.path === p.path && (q.message === p.message || p.path === 'space'))) problems.push(p);
   }
-  return { spec: problems.length === 0 && parsed.success ? parsed.data : undefined, problems, draft };
+  return { spec: problems.length === 0 && parsed.success ? parsed.data : undefined, problems, draft, trainerStandIn };
 }
 
 /** Names that read as something to minimise: losses and error rates. */
@@ -136,9 +143,20 @@ function draftOf(input: unknown): SearchSpec {
     strategy: section(shape.strategy, raw.strategy, undefined),
     stopping: section(shape.stopping, raw.stopping, []),
     budget: section(shape.budget, raw.budget, { max_trials: 1, max_epochs: 1 }),
-    trainer: section(shape.trainer, raw.trainer, undefined),
+    trainer: trainerDraft(raw.trainer) ?? section(shape.trainer, undefined, undefined),
     plugins: section(shape.plugins, raw.plugins, []),
   };
+}
+
+/** The trainer section as parsed, or its known keys alone when only unknown keys spoil it; undefined when neither parses. */
+function trainerDraft(value: unknown): SearchSpec['trainer'] | undefined {
+  const schema = specSchema.shape.trainer;
+  const whole = schema.safeParse(value);
+  if (whole.success) return whole.data;
+  if (!isRecord(value)) return undefined;
+  const known = new Set(keysAt(specSchema, ['trainer']));
+  const r = schema.safeParse(Object.fromEntries(Object.entries(value).filter(([key]) => known.has(key))));
+  return r.success ? r.data : undefined;
 }
 
 /** The baseline when it parses (its own problems are the schema's), so its values are still checked against the space. */

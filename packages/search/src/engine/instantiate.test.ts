@@ -93,9 +93,39 @@ describe('submit-time checks against resuming a stored study', () => {
     const withRunners = new PluginRegistry()
       .register(walkStrategy())
       .register(runner('tfjs', 'is not a hyperparameter of the tfjs runner'))
-      .register(runner('command'));
-    const typo = { ...spec, stopping: [], fixed: { epoch_sleep: 1 }, trainer: { runner: 'command', option: { command: ['python3'] } } };
-    const refused = await validateStudy(JSON.stringify(typo), withRunners, { baseDir: process.cwd() }).catch((e: unknown) => e);
-    expect((refused as SpecError).problems).toEqual([{ path: 'trainer', message: "unknown key 'option' (did you mean 'options'?)" }]);
+      .register(runner('command'))
+      .register(runner('strict', 'is not a hyperparameter of the strict runner'));
+    const refusal = async (trainer: unknown) => {
+      const typo = { ...spec, stopping: [], fixed: { epoch_sleep: 1 }, trainer };
+      const refused = await validateStudy(JSON.stringify(typo), withRunners, { baseDir: process.cwd() }).catch((e: unknown) => e);
+      return (refused as SpecError).problems;
+    };
+    expect(await refusal({ runner: 'command', option: { command: ['python3'] } })).toEqual([
+      { path: 'trainer', message: "unknown key 'option' (did you mean 'options'?)" },
+    ]);
+    // A runner name that does not parse: nothing names the runner, so no runner judges the spec.
+    expect(await refusal({ runner: '', option: {} })).toEqual([
+      { path: 'trainer.runner', message: 'must have at least 1 character' },
+      { path: 'trainer', message: "unknown key 'option' (did you mean 'options'?)" },
+    ]);
+  });
+
+  it('a trainer spoilt only by an unknown key is still checked by the runner it names, in the same answer', async () => {
+    const strict: Plugin<'runner'> = {
+      kind: 'runner',
+      name: 'strict',
+      parseOptions: (raw) => raw,
+      create: () => ({ run: async () => ({ state: 'completed' }) }),
+      checkSpec: (s) => [
+        { path: 'fixed.epoch_sleep', message: `is not a hyperparameter of ${s.trainer.runner} (dataset ${s.trainer.dataset ?? 'unset'})` },
+      ],
+    };
+    const withRunner = new PluginRegistry().register(walkStrategy()).register(strict);
+    const typo = { ...spec, stopping: [], fixed: { epoch_sleep: 1 }, trainer: { runner: 'strict', datset: 'synthetic' } };
+    const refused = await validateStudy(JSON.stringify(typo), withRunner, { baseDir: process.cwd() }).catch((e: unknown) => e);
+    expect((refused as SpecError).problems).toEqual([
+      { path: 'trainer', message: "unknown key 'datset' (did you mean 'dataset'?)" },
+      { path: 'fixed.epoch_sleep', message: 'is not a hyperparameter of strict (dataset unset)' },
+    ]);
   });
 });

@@ -43,11 +43,11 @@ export async function validateStudy(
   ctx: CheckContext,
 ): Promise<{ spec: SearchSpec; plugins: StudyPlugins; warnings: SpecProblem[] }> {
   const decoded = typeof input === 'string' ? decodeSpecText(input) : input;
-  const { spec, problems, draft } = checkSpec(decoded);
+  const { spec, problems, draft, trainerStandIn } = checkSpec(decoded);
   // Plugin modules are code: a spec already refused never gets to run its own. Without them its
   // plugin names cannot be told from typos, so such a spec's answer is its own problems.
   if (problems.length > 0 && draft.plugins.length > 0) throw new SpecError(problems);
-  const built = await buildPlugins(draft, registry, ctx, problems);
+  const built = await buildPlugins(draft, registry, ctx, problems, { trainerStandIn });
   if (!spec || !built || problems.length > 0) throw new SpecError(problems);
   return { spec, plugins: built, warnings: [...budgetWarnings(spec), ...built.runnerWarnings] };
 }
@@ -67,7 +67,7 @@ export async function instantiate(
     registry,
     { baseDir: where.baseDir, ...(where.pluginDirs ? { pluginDirs: where.pluginDirs } : {}) },
     problems,
-    false,
+    { checkRunner: false },
   );
   if (!built || problems.length > 0) throw new SpecError(problems);
   return built;
@@ -79,7 +79,7 @@ async function buildPlugins(
   registry: PluginRegistry,
   ctx: CheckContext,
   problems: SpecProblem[],
-  checkRunner = true,
+  { checkRunner = true, trainerStandIn = false }: { checkRunner?: boolean; trainerStandIn?: boolean } = {},
 ): Promise<StudyPlugins | undefined> {
   const collect = async <T>(make: () => Promise<T>, at: string): Promise<T | undefined> => {
     try {
@@ -97,7 +97,7 @@ async function buildPlugins(
 
   // A trainer section that did not parse is a stand-in here (the tfjs runner's defaults): the
   // runner's own checks would judge the spec by a runner it does not name.
-  const trainerParsed = !problems.some((p) => p.path === 'trainer' || p.path.startsWith('trainer.'));
+  const trainerParsed = !trainerStandIn;
   const pools = ctx.servedPools;
   if (checkRunner && trainerParsed && pools && !pools.includes(spec.trainer.pool)) {
     problems.push({
