@@ -503,4 +503,33 @@ describe('dashboard', () => {
     const rows = await page.$$eval('#studies tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
     expect(rows.find((r) => r.includes(ids.failing as string))).toMatch(/\/\d+ \(\d+ failed\)/);
   }, 200_000);
+
+  it('pages the study list, newest first, 50 studies a page', async () => {
+    // 50 one-trial studies after the five above: 55 in all, two pages.
+    const quick = { ...many, budget: { max_trials: 1, max_epochs: 1, parallelism: 1 } };
+    const added: string[] = [];
+    for (let i = 0; i < 50; i++) added.push(await submit({ ...quick, name: `dash-page-${String(i).padStart(2, '0')}` }));
+    await page.goto(`${daemon.url}/#/`);
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).document.querySelector('#studies-page-info')?.textContent?.includes('of 55'),
+    );
+    const names = () => page.$$eval('#studies tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+    expect((await page.textContent('#studies-page-info'))?.trim()).toBe('studies 1–50 of 55');
+    const first = await names();
+    expect(first).toHaveLength(50);
+    expect(first[0]).toBe('dash-page-49');
+    expect(first[49]).toBe('dash-page-00');
+    await page.click('#studies-page-next');
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).document.querySelector('#studies-page-info')?.textContent?.includes('51–55'),
+    );
+    expect(await names()).toEqual(['dash-partly-fails', 'dash-fails', 'dash-many', 'dash-tfjs', 'dash-sim']);
+    expect(await page.isDisabled('#studies-page-next')).toBe(true);
+    await page.click('#studies-page-first');
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).document.querySelector('#studies-page-info')?.textContent?.includes('1–50'),
+    );
+    expect((await names())[0]).toBe('dash-page-49');
+    for (const id of added) expect(await finished(id)).toBe('completed');
+  }, 200_000);
 });

@@ -3,6 +3,7 @@ import { renderAnswer } from './answer.js';
 import { chartCard, color, makeChart, update, valueAxis } from './charts.js';
 import { fill, h, studyHref, trialHref } from './dom.js';
 import { num, param, studyState, trialState, when } from './format.js';
+import { renderPager } from './pager.js';
 
 /** Leaderboard rows per page. */
 const PAGE = 50;
@@ -104,7 +105,7 @@ export async function studyPage(app, ctx, id, signal) {
   const showPage = async () => {
     if (!latest) return;
     const start = page * PAGE;
-    renderPager(pager, page, latest.total, (p) => {
+    renderPager(pager, { page, total: latest.total, size: PAGE, noun: 'rows', idPrefix: 'page' }, (p) => {
       page = p;
       void showPage();
     });
@@ -255,27 +256,6 @@ function countsText(counts, state) {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${state !== 'running' && (k === 'running' || k === 'queued') ? 'stopping' : k}`)
     .join(', ');
-}
-
-function renderPager(el, page, total, go) {
-  const pages = Math.max(1, Math.ceil(total / PAGE));
-  const button = (text, to, id) => {
-    const b = h('button', { type: 'button', id }, text);
-    b.disabled = to < 0 || to >= pages || to === page;
-    b.addEventListener('click', () => go(to));
-    return b;
-  };
-  el.hidden = pages <= 1;
-  const first = Math.min(total, page * PAGE + 1);
-  const last = Math.min(total, (page + 1) * PAGE);
-  fill(
-    el,
-    button('« first', 0, 'page-first'),
-    button('‹ prev', page - 1, 'page-prev'),
-    h('span', { class: 'muted', id: 'page-info' }, ` rows ${first}–${last} of ${total.toLocaleString('en')} `),
-    button('next ›', page + 1, 'page-next'),
-    button('last »', pages - 1, 'page-last'),
-  );
 }
 
 function renderTable(table, rows, columns, id) {

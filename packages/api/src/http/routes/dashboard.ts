@@ -16,9 +16,19 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'chart.js': { file: CHART_JS, type: 'text/javascript' },
   'style.css': { file: path.join(DASHBOARD_DIR, 'style.css'), type: 'text/css' },
   ...Object.fromEntries(
-    ['main.js', 'api.js', 'dom.js', 'format.js', 'charts.js', 'studies.js', 'study.js', 'answer.js', 'trial.js', 'diagnostics.js'].map(
-      (f) => [f, { file: path.join(DASHBOARD_DIR, f), type: 'text/javascript' }],
-    ),
+    [
+      'main.js',
+      'api.js',
+      'dom.js',
+      'format.js',
+      'charts.js',
+      'studies.js',
+      'pager.js',
+      'study.js',
+      'answer.js',
+      'trial.js',
+      'diagnostics.js',
+    ].map((f) => [f, { file: path.join(DASHBOARD_DIR, f), type: 'text/javascript' }]),
   ),
 };
 
