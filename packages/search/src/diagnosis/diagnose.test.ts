@@ -332,6 +332,33 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(diagnose(nan, [nan]).advice).toBe("Try learning rates 100 … 1e4 with sgd, below this trial's 1e5.");
   });
 
+  it('too high: peers that failed below the rates that learned were too low, and the range stays where peers did better', () => {
+    // A study review: adam at 0.0018 was sent to 2e-8 … 2e-6, below adam trials at 2e-5 and 3.3e-5
+    // that did not learn, though adam trials at 4.7e-5 … 0.0016 all did better.
+    const run = (n: number, lr: number, auc: number): TrialView => ({
+      ...adamAllLayers,
+      id: `r${n}`,
+      number: n,
+      params: { optimizer: 'adam', learning_rate: lr },
+      value: auc,
+      epochs: [1, 2, 3].map((epoch) => ({ epoch, metrics: { [RECORDED_METRIC]: auc }, layers: [] })),
+    });
+    const high = run(0, 0.0018, 0.6);
+    const learned = [run(1, 4.7e-5, 0.82), run(2, 2e-4, 0.85), run(3, 0.0016, 0.8)];
+    const tooLow = [run(4, 2e-5, 0.5), run(5, 3.3e-5, 0.5)];
+    const d = diagnose(high, [high, ...learned, ...tooLow]);
+    expect(d.verdict).toBe('too-high');
+    expectAdviceSide(d, 0.0018, 'below');
+    expect(d.suggestedLearningRate).toEqual({ low: 0.0016 / 100, high: 0.0016 });
+    expect(d.advice).not.toMatch(/did not learn either/);
+    // One that failed between the rates that learned and this one's: below it, down to the better peer under it.
+    const between = run(6, 8e-4, 0.5);
+    const d2 = diagnose(high, [high, run(1, 4.7e-5, 0.82), run(2, 2e-4, 0.85), between, ...tooLow]);
+    expectAdviceSide(d2, 0.0018, 'below');
+    expect(d2.suggestedLearningRate?.high).toBe(2e-4);
+    expect(d2.advice).toContain('and the 8e-4 of the adam trial that did not learn either.');
+  });
+
   it('on the CPU testbed: RMSProp 1e-4 rising a little with static kernels, far below faster peers → too low', () => {
     // tiny_wide_resnet, seed 2 of the seed-story bench: kernels 0.018 %, AUC 0.529 → 0.608, while
     // the practitioner's rate (0.01) reached 0.967 with kernels at 1 %.

@@ -256,7 +256,10 @@ function judge(
         ? ''
         : ` and the ${rangeOf(unlearned)} of ${unlearned.length === 1 ? `the ${kind}` : `${unlearned.length} ${kind}s`} that did not learn either`;
     if (unlearned.length > 0) {
-      const high = Math.min(range.high, Math.min(...unlearned) / 10);
+      // Well below the lowest that did not learn, but not below a better peer's rate under it: that one is evidence.
+      const lowestUnlearned = Math.min(...unlearned);
+      const betterUnder = (position?.betterLower ?? []).filter((r) => r < lowestUnlearned);
+      const high = Math.min(range.high, Math.max(lowestUnlearned / 10, ...betterUnder));
       range = { low: Math.min(range.low, high / 100), high };
     }
     return {

@@ -284,7 +284,8 @@ export function clearlyAhead(
  * The rates in [low, rate) of the peers that step like the trial (its optimizer and epsilon regime)
  * and did not learn: no finite value, a divergence, or a value short of `learnedFloor` (undefined:
  * only the first two count). Lower rates than a too-high trial's that did not learn either are
- * not rates to suggest.
+ * not rates to suggest. Only those above every rate at which such a peer learned count: one that
+ * failed below a rate that learned was too low, not still too high, and is no reason to go lower.
  */
 export function unlearnedBelow(
   trial: TrialView,
@@ -308,7 +309,7 @@ export function unlearnedBelow(
   for (const p of alike) {
     const r = learningRateOf(p) as number;
     if (r < range.low || r >= range.rate || didLearn(p)) continue;
-    if (learnedRates.some((l) => sameRate(l, r))) continue;
+    if (learnedRates.some((l) => sameRate(l, r) || (l > r && l < range.rate))) continue;
     out.push(r);
   }
   return out;
