@@ -105,7 +105,7 @@ export function checkParams(space: Space, params: Params): string[] {
       problems.push(`${name}: ${v} is not an integer on step ${p.step}`);
     }
   }
-  for (const name of Object.keys(params)) if (!(name in space)) problems.push(`${name}: not a parameter of the space`);
+  for (const name of Object.keys(params)) if (!Object.hasOwn(space, name)) problems.push(`${name}: not a parameter of the space`);
   return problems;
 }
 

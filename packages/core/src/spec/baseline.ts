@@ -18,14 +18,14 @@ export function baselineProblems(spec: SearchSpec, searched: ReadonlySet<string>
   const problems: SpecProblem[] = [];
   const add = (name: string, message: string) => problems.push({ path: `baseline.${name}`, message });
   for (const name of Object.keys(baseline)) {
-    if (name in spec.fixed)
+    if (Object.hasOwn(spec.fixed, name))
       add(name, `is fixed for every trial (fixed.${name}); the baseline gives values only for the parameters of space`);
     else if (!searched.has(name)) add(name, 'names no parameter of the space');
   }
   for (const name of orderedNames(spec.space)) {
     const p = spec.space[name];
     if (!p) continue;
-    const v = baseline[name];
+    const v = Object.hasOwn(baseline, name) ? baseline[name] : undefined;
     if (!isActive(p, baseline)) {
       if (v !== undefined) add(name, `must be absent: its condition (${conditionText(p.when ?? {})}) does not hold for the baseline`);
       continue;

@@ -63,6 +63,23 @@ describe('parseSpec', () => {
     expect(parseSpecText(json)).toEqual(parseSpec(valid()));
   });
 
+  it("takes parameters named like an object's own members (constructor, toString) as any other name", () => {
+    const named = {
+      ...valid(),
+      fixed: {},
+      space: {
+        ...valid().space,
+        constructor: { type: 'int', low: 0, high: 3 },
+        toString: { type: 'categorical', choices: ['a', 'b'], when: { optimizer: ['adam'] } },
+      },
+      baseline: { learning_rate: 0.01, optimizer: 'sgd', frozen_layers: 0, constructor: 1 },
+    };
+    expect(parseSpec(named).space.constructor).toEqual({ type: 'int', low: 0, high: 3, step: 1, log: false });
+    expect(problems(withChange((s) => (s.space.momentum.when = { valueOf: ['x'] })))).toEqual([
+      'space.momentum.when.valueOf: names no parameter of the space',
+    ]);
+  });
+
   it('rejects unknown keys at every level', () => {
     expect(problems({ ...valid(), bogus: 1 })).toEqual(["(root): unknown key 'bogus'".replace('(root)', '')]);
     expect(problems(withChange((s) => (s.space.learning_rate.step = 1)))).toEqual(["space.learning_rate: unknown key 'step'"]);

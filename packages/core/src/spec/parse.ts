@@ -210,11 +210,12 @@ function checkSemantics(spec: SearchSpec, rawSpace: Record<string, unknown>): Sp
     } else if (new Set(p.choices.map((c) => JSON.stringify(c))).size !== p.choices.length) {
       add(`${at}.choices`, 'must not repeat a choice');
     }
-    if (name in spec.fixed) add(`fixed.${name}`, `is also searched in space.${name}; keep one`);
+    // Own keys only: a parameter named constructor or toString is no key of an empty fixed.
+    if (Object.hasOwn(spec.fixed, name)) add(`fixed.${name}`, `is also searched in space.${name}; keep one`);
     for (const [dep, values] of Object.entries(p.when ?? {})) {
-      const target = spec.space[dep];
+      const target = Object.hasOwn(spec.space, dep) ? spec.space[dep] : undefined;
       if (dep === name) add(`${at}.when.${dep}`, 'a parameter cannot depend on itself');
-      else if (!target && !(dep in rawSpace)) add(`${at}.when.${dep}`, `names no parameter of the space`);
+      else if (!target && !Object.hasOwn(rawSpace, dep)) add(`${at}.when.${dep}`, `names no parameter of the space`);
       else if (!target)
         continue; // that parameter has its own problems
       else if (target.type !== 'categorical') add(`${at}.when.${dep}`, 'must name a categorical parameter');

@@ -33,7 +33,7 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
         if (known.has(name)) problems.push({ path, message: `{${name}} is replaced only with args: placeholders (args is ${args})` });
       } else if (!known.has(name)) {
         problems.push({ path, message: `placeholder {${name}} names no parameter of space or fixed` });
-      } else if (spec.space[name]?.when && !(name in spec.fixed)) {
+      } else if (spec.space[name]?.when && !Object.hasOwn(spec.fixed, name)) {
         problems.push({
           path,
           message: `placeholder {${name}} names a conditional parameter (when) that some trials do not have; read it from the params file instead`,
