@@ -26,7 +26,7 @@ import {
   smallEpsilonAdvice,
   withOptimizer,
 } from './rate-advice.ts';
-import { formatRate, pct, rangeOf, val } from './words.ts';
+import { formatRate, formatRateBeside, pct, rangeOf, val } from './words.ts';
 
 /**
  * One trial's diagnosis in words, from evidence: how far its kernels and biases moved, dead units
@@ -254,7 +254,7 @@ function judge(
     const alsoBelow =
       unlearned.length === 0
         ? ''
-        : ` and the ${rangeOf(unlearned)} of ${unlearned.length === 1 ? `the ${kind}` : `${unlearned.length} ${kind}s`} that did not learn either`;
+        : ` and the ${rangeOf(unlearned, rate)} of ${unlearned.length === 1 ? `the ${kind}` : `${unlearned.length} ${kind}s`} that did not learn either`;
     if (unlearned.length > 0) {
       // Well below the lowest that did not learn, but not below a better peer's rate under it: that one is evidence.
       const lowestUnlearned = Math.min(...unlearned);
@@ -535,7 +535,7 @@ function judge(
     // Said when the better trials changed the rate too: the frozen layers are then not the only difference.
     const otherRates =
       rate !== undefined && held.betterRates.some((r) => !sameRate(r, rate))
-        ? ` They also ran at learning rate${held.betterRates.length === 1 ? '' : 's'} ${rangeOf(held.betterRates)}, against this trial's ${formatRate(rate)}.`
+        ? ` They also ran at learning rate${held.betterRates.length === 1 ? '' : 's'} ${rangeOf(held.betterRates, rate)}, against this trial's ${formatRate(rate)}.`
         : '';
     return {
       verdict: 'healthy',
@@ -606,8 +606,8 @@ function judge(
         evidence,
         advice:
           (position?.betterHigher.length ?? 0) > 0
-            ? `Give it more epochs. Trials at higher (${rangeOf(position?.betterHigher ?? [])}) and at lower rates (${rangeOf(position?.betterLower ?? [])}) did better: the rate alone does not explain it.`
-            : `Give it more epochs. Trials at lower rates did better (${rangeOf(position?.betterLower ?? [])}): a higher rate is not shown to help.`,
+            ? `Give it more epochs. Trials at higher (${rangeOf(position?.betterHigher ?? [], rate)}) and at lower rates (${rangeOf(position?.betterLower ?? [], rate)}) did better: the rate alone does not explain it.`
+            : `Give it more epochs. Trials at lower rates did better (${rangeOf(position?.betterLower ?? [], rate)}): a higher rate is not shown to help.`,
       };
     const range = raise(rate, position);
     return {
@@ -748,7 +748,7 @@ function rangeOfInts(values: readonly number[]): string {
 function lowerRatesText(position: RatePosition, margin: number): string {
   const tied = position.tiedLower.length;
   if (tied === 0) return 'the lower rates tried did worse';
-  return `no lower rate tried did clearly better (${tied === 1 ? `1 at ${formatRate(position.tiedLower[0] as number)}` : `${tied}`} within ${val(margin)} of it, the others worse)`;
+  return `no lower rate tried did clearly better (${tied === 1 ? `1 at ${formatRateBeside(position.tiedLower[0] as number, position.rate)}` : `${tied}`} within ${val(margin)} of it, the others worse)`;
 }
 
 /** Whether `other` is better than `value` by more than `margin` in the objective's direction. */

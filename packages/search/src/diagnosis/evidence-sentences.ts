@@ -71,8 +71,8 @@ export function evidenceSentences(
           ? // Named by kind: a trial of another optimizer may well have done better (the summary may say so).
             `no other ${position.member}${n > 0 ? ' that learned' : ''} scored better by more than ${val(margin)}`
           : `of the ${better} that scored better by more than ${val(margin)}, ${position.betterHigher.length} used a higher rate${
-              position.betterHigher.length ? ` (${rangeOf(position.betterHigher)})` : ''
-            }, ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower)})` : ''} and ${position.betterSame} the same`);
+              position.betterHigher.length ? ` (${rangeOf(position.betterHigher, rate)})` : ''
+            }, ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower, rate)})` : ''} and ${position.betterSame} the same`);
       if (n > 0) line += `; ${n}${better === 0 ? '' : ' more'} scored better but stayed below ${val(learnedFloor as number)}, near chance`;
     }
     out.push(`${line}.`);

@@ -42,8 +42,8 @@ export function noBetterHigher(rate: number, position: RatePosition | undefined)
 export function noBetterHigherText(position: RatePosition, rates: readonly number[], verb = true): string {
   const who = rates.length === 1 ? `1 ${position.member}` : `${rates.length} ${position.group}`;
   return verb
-    ? `${who} at ${rates.length === 1 ? 'a higher rate' : 'higher rates'} (${rangeOf(rates)}) did no better`
-    : `${who} at ${rangeOf(rates)}`;
+    ? `${who} at ${rates.length === 1 ? 'a higher rate' : 'higher rates'} (${rangeOf(rates, position.rate)}) did no better`
+    : `${who} at ${rangeOf(rates, position.rate)}`;
 }
 
 /** A peer that did clearly better, to name beside the rates: its number, value and the params where it differs. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pct } from './words.ts';
+import { formatRate, formatRateBeside, pct, rangeOf } from './words.ts';
 
 describe('pct', () => {
   it('gives 3 significant digits, 2 below 10 %, and an exponent for the tiny and the huge', () => {
@@ -10,5 +10,31 @@ describe('pct', () => {
     expect(pct(9876)).toBe('988000 %');
     // A diverged trial's kernel movement (SGD at lr 100): not "142000000000000000 %".
     expect(pct(1.42e15)).toBe('1.4e+17 %');
+  });
+});
+
+describe('formatRate and rangeOf', () => {
+  it('writes rates with 2 significant digits, an exponent outside 1e-3 … 1e4', () => {
+    expect([5.5e-6, 1e-4, 0.01, 0.3, 300, 1.2e4, 2e-5, 3.33e-5].map((x) => formatRate(x))).toEqual([
+      '5.5e-6',
+      '1e-4',
+      '0.01',
+      '0.3',
+      '300',
+      '1.2e4',
+      '2e-5',
+      '3.3e-5',
+    ]);
+  });
+
+  it("gives a peer's rate the digits it takes not to read as the trial's own", () => {
+    // A review: "Learning rate 0.01: … 1 a lower one (0.01)" of a peer at 0.00996.
+    expect(rangeOf([0.00996], 0.01)).toBe('0.00996');
+    expect(rangeOf([0.00996, 0.0046], 0.01)).toBe('0.0046 … 0.00996');
+    expect(formatRateBeside(1.02e-5, 1e-5)).toBe('1.02e-5');
+    expect(formatRateBeside(1.0001e-5, 1e-5)).toBe('1.0001e-5');
+    // Apart already, or the same rate: as formatRate writes it.
+    expect(rangeOf([0.0046], 0.01)).toBe('0.0046');
+    expect(formatRateBeside(0.01, 0.01)).toBe('0.01');
   });
 });

@@ -1,10 +1,24 @@
 /** Number formatting for diagnoses: short, and the same figure always printed the same way. */
 
-/** A learning rate or epsilon: 5.5e-6, 1e-4, 0.01, 0.3, 300, 1.2e4. */
-export function formatRate(x: number): string {
+/** A learning rate or epsilon: 5.5e-6, 1e-4, 0.01, 0.3, 300, 1.2e4 (`digits` significant digits, 2 unless told). */
+export function formatRate(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return String(x);
-  if (x >= 1e-3 && x < 1e4) return String(Number(x.toPrecision(2)));
-  return x.toExponential(1).replace('.0e', 'e').replace('e+', 'e');
+  if (x >= 1e-3 && x < 1e4) return String(Number(x.toPrecision(digits)));
+  return x
+    .toExponential(digits - 1)
+    .replace(/\.?0+e/, 'e')
+    .replace('e+', 'e');
+}
+
+/**
+ * A rate as formatRate writes it, with as many more digits as it takes not to read as `beside`, a
+ * different rate it is named next to (a peer's 0.00996 beside a trial's 0.01 is not "0.01").
+ */
+export function formatRateBeside(x: number, beside: number | undefined): string {
+  let text = formatRate(x);
+  if (beside === undefined || x === beside) return text;
+  for (let digits = 3; digits <= 6 && text === formatRate(beside, digits - 1); digits++) text = formatRate(x, digits);
+  return text;
 }
 
 /** A fraction as a percentage: 0.0047 → "0.47 %", 0.997 → "99.7 %", 1.04 → "104 %". */
@@ -26,9 +40,9 @@ export function val(x: number): string {
   return String(Number(x.toPrecision(3)));
 }
 
-/** "1e-3 … 0.01" for a set of rates, or the one rate. */
-export function rangeOf(rates: readonly number[]): string {
+/** "1e-3 … 0.01" for a set of rates, or the one rate; bounds that would read as `beside` (the trial's own rate) get more digits. */
+export function rangeOf(rates: readonly number[], beside?: number): string {
   const lo = Math.min(...rates);
   const hi = Math.max(...rates);
-  return lo === hi ? formatRate(lo) : `${formatRate(lo)} … ${formatRate(hi)}`;
+  return lo === hi ? formatRateBeside(lo, beside) : `${formatRateBeside(lo, beside)} … ${formatRateBeside(hi, beside)}`;
 }
