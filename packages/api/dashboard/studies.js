@@ -49,7 +49,7 @@ export async function studiesPage(app, ctx, signal) {
         h('td', {}, h('a', { href: studyHref(s.id) }, s.name)),
         h('td', { class: 'mono' }, s.id),
         h('td', {}, h('span', { class: `state ${s.state}` }, studyState(s.state, s.counts))),
-        h('td', { class: 'num' }, `${done}/${s.budget.max_trials}${failed > 0 ? ` (${failed} failed)` : ''}`),
+        h('td', { class: 'num' }, `${done}/${plannedTrials(s)}${failed > 0 ? ` (${failed} failed)` : ''}`),
         h('td', { class: 'num' }, num(s.best)),
         h('td', {}, `${s.objective.direction} ${s.objective.metric}`),
         h('td', {}, when(s.createdAt)),
@@ -92,6 +92,18 @@ export async function studiesPage(app, ctx, signal) {
     });
     if (signal.aborted) return;
   }
+}
+
+/**
+ * The trials a study is out of: max_trials, or, once it completed, those it had (a grid that ran out
+ * of points first completes with fewer), as the study page's progress says.
+ */
+function plannedTrials(s) {
+  if (s.state !== 'completed') return s.budget.max_trials;
+  return Math.max(
+    1,
+    Object.values(s.counts).reduce((n, k) => n + k, 0),
+  );
 }
 
 /**

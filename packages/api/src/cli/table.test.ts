@@ -71,6 +71,10 @@ describe('sweepd ls', () => {
       /^st_s\s+slow\s+stopped \(2 stopping\)\s+1\/6\s+0\.6000\s+stopped by user$/,
     );
     expect(renderStudies([{ ...study, state: 'stopped', counts: { stopped: 3 } }]).split('\n')[1]).toMatch(/^st_s\s+slow\s+stopped\s+3\/6/);
+    // A grid that ran out of points completes with fewer trials than max_trials: out of those it had, as its page says.
+    expect(renderStudies([{ ...study, state: 'completed', reason: null, counts: { completed: 4 } }]).split('\n')[1]).toMatch(
+      /^st_s\s+slow\s+completed\s+4\/4/,
+    );
   });
 });
 

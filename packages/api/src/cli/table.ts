@@ -97,7 +97,7 @@ export function renderStudies(studies: readonly StudyListItem[], reasonWidth = 8
       s.id,
       s.name,
       state,
-      `${done}/${s.budget.max_trials}${failed}`,
+      `${done}/${plannedTrials(s)}${failed}`,
       s.best === null ? '-' : formatMetric(s.best),
       truncate(s.reason ?? '', reasonWidth),
     ];
@@ -105,6 +105,18 @@ export function renderStudies(studies: readonly StudyListItem[], reasonWidth = 8
   const table = renderTable(['id', 'name', 'state', 'trials', 'best', 'reason'], body, ['trials', 'best']);
   if (!page || (page.offset === 0 && studies.length >= page.total)) return table;
   return `${table}\nstudies ${page.offset + 1}–${page.offset + studies.length} of ${page.total} (oldest first; --limit N --offset K)`;
+}
+
+/**
+ * The trials a study is out of: max_trials, or, once it completed, those it had (a grid that ran out
+ * of points first completes with fewer), as the study's own progress says.
+ */
+export function plannedTrials(s: Pick<StudyListItem, 'state' | 'counts' | 'budget'>): number {
+  if (s.state !== 'completed') return s.budget.max_trials;
+  return Math.max(
+    1,
+    Object.values(s.counts).reduce((n, k) => n + k, 0),
+  );
 }
 
 export function truncate(text: string, n: number): string {
