@@ -141,8 +141,13 @@ function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRec
       : null;
   // A stopped or failed study's running trials still report until they have stopped: not final yet.
   const stopping = state === 'running' ? 0 : trials.filter((t) => t.state === 'queued' || t.state === 'running').length;
+  // A study stopped before its budget ran out: its best is of the trials it got to, and the answer says how few.
+  const cut =
+    state === 'stopped' && trials.length < spec.budget.max_trials
+      ? `stopped at ${trials.length} of ${spec.budget.max_trials} trials; `
+      : '';
   const so =
-    state === 'running' ? 'so far: ' : stopping > 0 ? `so far (${stopping} trial${stopping === 1 ? '' : 's'} still stopping): ` : '';
+    state === 'running' ? 'so far: ' : stopping > 0 ? `so far (${stopping} trial${stopping === 1 ? '' : 's'} still stopping): ` : cut;
   const baselineTrial = trials.filter(isBaselineTrial).sort((a, b) => a.number - b.number)[0];
   if (!baselineTrial) {
     const verdict = best
