@@ -92,7 +92,7 @@ describe('GET /v1/studies/:id answer', () => {
     const json = await api.app.request(`/v1/studies/${created.id}/export?format=json`);
     const body = (await json.json()) as { trial: number; caveat?: string };
     expect(body.trial).toBe(1);
-    expect(body.caveat).toMatch(/^But trial 1 diverged: Diverged \(val_auc_macro is NaN at epoch 2\)/);
+    expect(body.caveat).toMatch(/^But trial 1's own diagnosis: Diverged \(val_auc_macro is NaN at epoch 2\)/);
     expect(decodeURIComponent(json.headers.get('sweepd-caveat') ?? '')).toBe(body.caveat);
     const flags = await api.app.request(`/v1/studies/${created.id}/export?format=flags`);
     expect(decodeURIComponent(flags.headers.get('sweepd-caveat') ?? '')).toBe(body.caveat);

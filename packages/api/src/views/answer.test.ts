@@ -270,7 +270,7 @@ describe('studyAnswer', () => {
     const diverged = studyAnswer(spec, 'completed', [trial(0, adam, [0.6, 0.78, Number.NaN], 'val_auc_macro', true)]);
     expect(diverged.best?.diagnosis.verdict).toBe('diverged');
     expect(diverged.verdict).toMatch(
-      /^The best found is .*: val_auc_macro 0\.78\. But trial 0 diverged: Diverged \(val_auc_macro is NaN at epoch 3\)/,
+      /^The best found is .*: val_auc_macro 0\.78\. But trial 0's own diagnosis: Diverged \(val_auc_macro is NaN at epoch 3\)/,
     );
   });
 

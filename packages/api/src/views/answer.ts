@@ -120,12 +120,9 @@ function withNotes(answer: StudyAnswer, trials: readonly TrialRecord[]): StudyAn
     }`;
   const d = answer.best?.diagnosis;
   if (!answer.best || !d) return answer;
+  // The diagnosis of a diverged trial starts "Diverged (…)": "trial 1 diverged: Diverged" would say it twice.
   const caveat =
-    d.verdict === 'diverged'
-      ? `But trial ${answer.best.trial} diverged: ${d.summary}`
-      : CAVEAT_VERDICTS.has(d.verdict)
-        ? `But trial ${answer.best.trial}'s own diagnosis: ${d.summary}`
-        : undefined;
+    d.verdict === 'diverged' || CAVEAT_VERDICTS.has(d.verdict) ? `But trial ${answer.best.trial}'s own diagnosis: ${d.summary}` : undefined;
   return caveat ? { ...answer, verdict: `${answer.verdict} ${caveat}`, caveat } : answer;
 }
 

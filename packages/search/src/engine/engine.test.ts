@@ -726,6 +726,35 @@ describe('StudyEngine', () => {
     });
   });
 
+  it('fails a study whose every trial with a value diverged, whether NaN came at epoch 1 or later', async () => {
+    // Epoch 1 scores 0.6 (0.7 for the second trial); epoch 2's loss is NaN and the divergence rule stops it there.
+    // A review saw such a study listed green "completed, best 0.57" while one whose NaN came at epoch 1 was failed.
+    let started = 0;
+    const runner: Runner = {
+      async run(_job, ctx) {
+        const score = 0.6 + started++ / 10;
+        await ctx.report({ epoch: 1, metrics: { train_loss: 0.7, val_auc_macro: score }, layers: [] });
+        await ctx.report({ epoch: 2, metrics: { train_loss: Number.NaN, val_auc_macro: Number.NaN }, layers: [] });
+        for (let i = 0; i < 200 && !ctx.signal.aborted; i++) await new Promise((r) => setTimeout(r, 5));
+        return ctx.signal.aborted ? { state: 'stopped' } : { state: 'completed' };
+      },
+    };
+    const { store, engine } = await setup({ runner });
+    const study = await engine.submit(
+      JSON.stringify(spec({ stopping: [{ name: 'divergence' }], budget: { max_trials: 2, max_epochs: 3, parallelism: 1 } })),
+    );
+    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
+    const trials = await store.listTrials(study.id);
+    expect(trials.map((t) => [t.state, t.value])).toEqual([
+      ['stopped', 0.6],
+      ['stopped', 0.7],
+    ]);
+    expect(await store.getStudy(study.id)).toMatchObject({
+      state: 'failed',
+      reason: 'all 2 trials diverged: train_loss is NaN at epoch 2',
+    });
+  });
+
   it('refuses at submit a pool no worker can ever serve, naming trainer.pool', async () => {
     const registry = new PluginRegistry().register(walkStrategy());
     const store = await openStore({ dataDir: 'memory://' });

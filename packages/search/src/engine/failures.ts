@@ -9,13 +9,14 @@ const MAX_REASON_CHARS = 400;
 /**
  * `all 8 trials failed: <reason>` when every trial failed (`all`), `5 trials in a row failed:
  * <reason>` (`{ inARowLimit: 5 }`), `none of the 8 trials reported a finite val_auc_macro: <reason>` (a
- * metric's name), or `3 of 8 trials failed: <reason>` (some of a study's trials, `{ of: 8 }`);
+ * metric's name), `3 of 8 trials failed: <reason>` (some of a study's trials, `{ of: 8 }`), or
+ * `all 6 trials diverged: <what diverged>` (`{ diverged: 6, of: 6 }`);
  * when the reasons differ, the most common one with its count (`; 3 of them: <reason> (and 2
  * other reasons)`).
  */
 export function describeFailures(
   reasons: readonly (string | undefined)[],
-  how: 'all' | { inARowLimit: number } | { noValueOf: string } | { of: number },
+  how: 'all' | { inARowLimit: number } | { noValueOf: string } | { of: number } | { diverged: number; of: number },
 ): string {
   const counts = new Map<string, number>();
   for (const r of reasons) {
@@ -39,11 +40,15 @@ export function describeFailures(
       : 'inARowLimit' in how
         ? // More than the limit when trials ended together: said beside it, so the count does not read as a misread limit.
           `${reasons.length} trials in a row failed${reasons.length > how.inARowLimit ? ` (the limit, budget.max_consecutive_failures, is ${how.inARowLimit})` : ''}`
-        : 'of' in how
-          ? `${reasons.length} of ${how.of} trials failed`
-          : reasons.length === 1
-            ? `its one trial reported no finite ${how.noValueOf}`
-            : `none of the ${reasons.length} trials reported a finite ${how.noValueOf}`;
+        : 'diverged' in how
+          ? how.diverged === how.of
+            ? `${how.of === 1 ? 'its one trial' : `all ${how.of} trials`} diverged`
+            : `all ${how.diverged} trials with a value diverged (the other ${how.of - how.diverged} had none)`
+          : 'of' in how
+            ? `${reasons.length} of ${how.of} trials failed`
+            : reasons.length === 1
+              ? `its one trial reported no finite ${how.noValueOf}`
+              : `none of the ${reasons.length} trials reported a finite ${how.noValueOf}`;
   const shown = top.length > MAX_REASON_CHARS ? `${top.slice(0, MAX_REASON_CHARS - 1)}…` : top;
   if (counts.size <= 1) return `${head}: ${shown}`;
   const others = counts.size - 1;

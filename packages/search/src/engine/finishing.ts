@@ -1,4 +1,5 @@
 import { nearestName, type StudySummary, type TrialView, takesRank } from '@sweepd/core';
+import { divergence } from '../diagnosis/evidence.ts';
 import type { ActiveStudy } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 import { describeFailures } from './failures.ts';
@@ -13,12 +14,17 @@ import { stopTrialNow } from './stopping.ts';
  * Why a study whose trials have all finished failed, or undefined when it completed: it failed if
  * every one of them failed, or if none has a value to rank (every trial stopped before reporting a
  * finite objective: there is no config to hand back, and calling that 'completed' would say
- * otherwise).
+ * otherwise), or if every trial with a value diverged (the values are from before it did: no
+ * config of the study trains stably, whether NaN came at epoch 1 or later).
  */
 function whyFinishedStudyFailed(history: readonly TrialView[], metric: string): string | undefined {
   const reasons = history.map((t) => t.reason);
   if (history.length > 0 && history.every((t) => t.state === 'failed')) return describeFailures(reasons, 'all');
   if (history.length > 0 && !history.some(takesRank)) return describeFailures(reasons, { noValueOf: metric });
+  const ranked = history.filter(takesRank);
+  const diverged = ranked.map((t) => divergence(t, metric));
+  if (ranked.length > 0 && diverged.every((d) => d !== undefined))
+    return describeFailures(diverged, { diverged: ranked.length, of: history.length });
   return undefined;
 }
 
