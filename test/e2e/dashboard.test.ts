@@ -90,6 +90,16 @@ report(2);`,
   1,
 );
 
+/** One trial whose only epoch reports nothing but NaN: no curve to draw, and the card says so. */
+const allNan = scriptStudy(
+  'dash-nan',
+  `require('node:fs').appendFileSync(process.env.SWEEPD_METRICS_FILE,
+  JSON.stringify({ sweepd: 1, epoch: 1, metrics: { train_loss: 'NaN', val_auc_macro: 'NaN' } }) + '\\n');`,
+  1,
+  { max_trials: 1, max_epochs: 1, parallelism: 1 },
+  1e-1,
+);
+
 let daemon: DaemonProcess;
 let browser: Browser;
 let page: Page;
@@ -180,6 +190,7 @@ beforeAll(async () => {
   ids.many = await submit(many);
   ids.failing = await submit(failing);
   ids.partlyFailing = await submit(partlyFailing);
+  ids.allNan = await submit(allNan);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -473,6 +484,13 @@ describe('dashboard', () => {
     ]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-failed-trial.png'), fullPage: true });
 
+    // Every value NaN: the curves card says so instead of drawing bare axes.
+    await finished(ids.allNan as string);
+    await page.goto(`${daemon.url}/#/studies/${ids.allNan}/trials/0`);
+    await page.waitForSelector('#curves-undrawn:not(:empty)');
+    expect(await page.textContent('#curves-undrawn')).toBe('Nothing to draw: every loss and score reported was NaN or infinite.');
+    expect(await page.isHidden('#chart-curves')).toBe(true);
+
     // Trials that failed after a value: drawn as their own series in every search chart.
     expect(await finished(ids.partlyFailing as string)).toBe('completed');
     const board = (await (await fetch(`${daemon.url}/v1/studies/${ids.partlyFailing}/leaderboard`, { headers: auth })).json()) as {
@@ -505,25 +523,25 @@ describe('dashboard', () => {
   }, 200_000);
 
   it('pages the study list, newest first, 50 studies a page', async () => {
-    // 50 one-trial studies after the five above: 55 in all, two pages.
+    // 50 one-trial studies after the six above: 56 in all, two pages.
     const quick = { ...many, budget: { max_trials: 1, max_epochs: 1, parallelism: 1 } };
     const added: string[] = [];
     for (let i = 0; i < 50; i++) added.push(await submit({ ...quick, name: `dash-page-${String(i).padStart(2, '0')}` }));
     await page.goto(`${daemon.url}/#/`);
     await page.waitForFunction(() =>
-      (globalThis as unknown as PageGlobals).document.querySelector('#studies-page-info')?.textContent?.includes('of 55'),
+      (globalThis as unknown as PageGlobals).document.querySelector('#studies-page-info')?.textContent?.includes('of 56'),
     );
     const names = () => page.$$eval('#studies tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
-    expect((await page.textContent('#studies-page-info'))?.trim()).toBe('studies 1–50 of 55');
+    expect((await page.textContent('#studies-page-info'))?.trim()).toBe('studies 1–50 of 56');
     const first = await names();
     expect(first).toHaveLength(50);
     expect(first[0]).toBe('dash-page-49');
     expect(first[49]).toBe('dash-page-00');
     await page.click('#studies-page-next');
     await page.waitForFunction(() =>
-      (globalThis as unknown as PageGlobals).document.querySelector('#studies-page-info')?.textContent?.includes('51–55'),
+      (globalThis as unknown as PageGlobals).document.querySelector('#studies-page-info')?.textContent?.includes('51–56'),
     );
-    expect(await names()).toEqual(['dash-partly-fails', 'dash-fails', 'dash-many', 'dash-tfjs', 'dash-sim']);
+    expect(await names()).toEqual(['dash-nan', 'dash-partly-fails', 'dash-fails', 'dash-many', 'dash-tfjs', 'dash-sim']);
     expect(await page.isDisabled('#studies-page-next')).toBe(true);
     await page.click('#studies-page-first');
     await page.waitForFunction(() =>

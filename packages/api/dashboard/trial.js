@@ -46,6 +46,8 @@ export async function trialPage(app, ctx, id, n, signal) {
   classes.card.append(undefinedList);
   const kernelUndrawn = h('p', { class: 'note', id: 'kernel-undrawn' });
   kernel.card.append(kernelUndrawn);
+  const curvesUndrawn = h('p', { class: 'note', id: 'curves-undrawn' });
+  curves.card.append(curvesUndrawn);
   fill(
     app,
     head,
@@ -142,6 +144,14 @@ export async function trialPage(app, ctx, id, n, signal) {
     renderDiagnostics(diag, trial);
 
     update(curvesChart, { labels, datasets: curveSeries(series, study.objective.metric) });
+    // Stored non-finite values arrive as null: a curve of nothing but NaN draws bare axes, so it is said instead.
+    const nonFinite = epochs.some((e) => Object.values(e.metrics).some((v) => v === null));
+    curvesUndrawn.textContent =
+      curvesChart.data.datasets.length > 0
+        ? ''
+        : nonFinite
+          ? 'Nothing to draw: every loss and score reported was NaN or infinite.'
+          : 'Nothing to draw: no loss or score was reported.';
 
     const best = epochs.find((e) => e.epoch === bestEpoch(trial, study)) ?? epochs.at(-1);
     const perClass = perClassAuc(best?.metrics ?? {});
@@ -212,6 +222,9 @@ export async function trialPage(app, ctx, id, n, signal) {
     classes.card.hidden = perClass.length === 0 && !(Array.isArray(missing) && missing.length > 0);
     for (const c of [kernel, bias, sparsity, histogram]) c.card.hidden = layers.length === 0;
     kernel.card.hidden ||= kernelChart.data.datasets.length === 0 && kernelUndrawn.textContent === '';
+    // A card kept for its note alone shows no empty axes (a bare log axis reads as a scale of movement).
+    curvesChart.canvas.parentElement.hidden = curvesChart.data.datasets.length === 0;
+    kernelChart.canvas.parentElement.hidden = kernelChart.data.datasets.length === 0;
     bias.card.hidden ||= biasChart.data.datasets.length === 0;
     sparsity.card.hidden ||= sparsityChart.data.datasets.length === 0;
 
