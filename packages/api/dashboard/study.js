@@ -55,7 +55,9 @@ export async function studyPage(app, ctx, id, signal) {
   // Each note is rewritten with every table (it names the colours and how many trials are drawn).
   const history = chartCard('Optimization history', '…', 'chart-history');
   // A chart is made only for what the study searches: no empty charts.
-  const lr = space.learning_rate ? chartCard(`Learning rate vs ${metric}`, '…', 'chart-lr') : undefined;
+  // The learning rate under whichever name the space gives it (lr, base_lr, …), as the diagnoses read it.
+  const lrName = study.learningRateParam ?? undefined;
+  const lr = lrName && space[lrName] ? chartCard(`Learning rate vs ${metric}`, '…', 'chart-lr') : undefined;
   const frozen = space.frozen_layers ? chartCard(`Frozen layers vs ${metric}`, '…', 'chart-frozen') : undefined;
   const charts = h('div', { class: 'charts three', id: 'study-charts' }, history.card, lr?.card, frozen?.card);
   charts.hidden = true;
@@ -84,7 +86,7 @@ export async function studyPage(app, ctx, id, signal) {
       data: { datasets: [] },
       options: {
         scales: {
-          x: valueAxis('learning_rate', { type: 'logarithmic', ticks: { autoSkip: false, maxRotation: 0 } }),
+          x: valueAxis(lrName, { type: 'logarithmic', ticks: { autoSkip: false, maxRotation: 0 } }),
           y: valueAxis(metric),
         },
       },
@@ -201,7 +203,7 @@ export async function studyPage(app, ctx, id, signal) {
     if (lrChart) {
       lr.card.querySelector('.note').textContent = `Best value per trial; log scale.${colourNote}${drawnNote}`;
       lrChart.options.plugins.legend = legend(kept.length < scored.length);
-      update(lrChart, { datasets: [...byGroup((r) => r.params.learning_rate), ...failedPoints((r) => r.params.learning_rate)] });
+      update(lrChart, { datasets: [...byGroup((r) => r.params[lrName]), ...failedPoints((r) => r.params[lrName])] });
     }
     if (frozenChart) {
       frozen.card.querySelector('.note').textContent = `How many pretrained layers were kept fixed.${colourNote}${drawnNote}`;

@@ -180,8 +180,11 @@ describe('HTTP API', () => {
     expect(Object.keys(json.config)).toEqual(['learning_rate', 'optimizer', 'batch_size']);
     const view = (await (await app.request(`/v1/studies/${studyId}`)).json()) as {
       answer: { verdict: string; best: { params: object } };
+      learningRateParam: string | null;
       spec: { space: object };
     };
+    // The dashboard draws the learning-rate chart over it, whatever the space calls it.
+    expect(view.learningRateParam).toBe('learning_rate');
     expect(Object.keys(view.answer.best.params)).toEqual(['learning_rate', 'optimizer']);
     // The spec echoed as written: sent back, it searches its parameters in the same order.
     expect(Object.keys(view.spec.space)).toEqual(['learning_rate', 'optimizer']);

@@ -159,6 +159,9 @@ export const StudySchema = z
     ...studyHeader,
     best: z.object({ trial: z.number(), value: z.number(), config: z.record(z.string(), paramValue) }).nullable(),
     answer: AnswerSchema,
+    learningRateParam: z.string().nullable().openapi({
+      description: "the space's learning-rate parameter (learning_rate, lr, base_lr, …), as the diagnoses read it; null when it has none",
+    }),
     spec: z.record(z.string(), z.unknown()),
     warnings: z.array(z.string()).optional().openapi({
       description:

@@ -1,5 +1,5 @@
 import type { StudyRecord, StudySummary, TrialRecord, TrialState, TrialView } from '@sweepd/core';
-import { type DiagnosisObjective, diagnoseTrial } from '@sweepd/search';
+import { type DiagnosisObjective, diagnoseTrial, learningRateParam } from '@sweepd/search';
 import { studyAnswer } from './answer.ts';
 import { bestConfig } from './export.ts';
 import { paramColumns, withParamsInOrder } from './leaderboard.ts';
@@ -21,6 +21,8 @@ export function studyView(study: StudyRecord, trials: readonly TrialRecord[]) {
     ...studyHeader(study, countTrials(trials)),
     best: best ? { trial: best.trial, value: best.objective.value, config: best.config } : null,
     answer: studyAnswer(study.spec, study.state, trials, paramColumns(study)),
+    // The space's learning rate under whichever name it goes by (lr, base_lr, …), as the diagnoses read it.
+    learningRateParam: learningRateParam(Object.keys(study.spec.space)) ?? null,
     // The space and the fixed values as written (the Store keeps the spec's order): a spec sent
     // back as it was echoed searches its parameters in the same order.
     spec: study.spec,
