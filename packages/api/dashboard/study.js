@@ -191,14 +191,20 @@ export async function studyPage(app, ctx, id, signal) {
       ],
     });
     const groups = groupBy(kept, (r) => (colourBy === undefined ? 'trials' : String(r.params[colourBy] ?? '(none)')));
+    // A choice keeps its colour and legend place by its place in the spec's choices, not by which trial came first:
+    // adam is the same colour at every refresh, and in every study that lists the same choices.
+    const choices = colourBy === undefined ? [] : (space[colourBy]?.choices ?? []).map(String);
+    const place = (name) => (choices.includes(name) ? choices.indexOf(name) : choices.length);
     const byGroup = (x) =>
-      [...groups].map(([name, rows], i) => ({
-        label: name,
-        data: rows.filter((r) => typeof x(r) === 'number').map((r) => ({ x: x(r), y: r.value })),
-        backgroundColor: color(i, 0.75),
-        borderColor: color(i),
-        pointRadius: 5,
-      }));
+      [...groups]
+        .sort(([a], [b]) => place(a) - place(b))
+        .map(([name, rows], i) => ({
+          label: name,
+          data: rows.filter((r) => typeof x(r) === 'number').map((r) => ({ x: x(r), y: r.value })),
+          backgroundColor: color(choices.includes(name) ? place(name) : i, 0.75),
+          borderColor: color(choices.includes(name) ? place(name) : i),
+          pointRadius: 5,
+        }));
     const colourNote = colourBy === undefined ? '' : ` Colour: ${colourBy}.`;
     if (lrChart) {
       lr.card.querySelector('.note').textContent = `Best value per trial; log scale.${colourNote}${drawnNote}`;
