@@ -193,6 +193,25 @@ describe('StudyEngine', () => {
     expect(await engine.stopTrial(study.id, 0)).toBe(false);
   });
 
+  it('a trial that fails while it is being stopped is failed, with why it failed and the stop it was asked for', async () => {
+    // Its script crashed on its own after the stop request: the failure is the news, not the stop.
+    const runner: Runner = {
+      async run(_job, ctx) {
+        await ctx.report({ epoch: 1, metrics: { train_loss: 0.7, val_auc_macro: 0.6 }, layers: [] });
+        for (let i = 0; i < 400 && !ctx.signal.aborted; i++) await new Promise((r) => setTimeout(r, 5));
+        return { state: 'failed', reason: 'exit code 1: RuntimeError: boom' };
+      },
+    };
+    const { store, engine } = await setup({ runner });
+    const study = await engine.submit(JSON.stringify(spec({ budget: { max_trials: 1, max_epochs: 3, parallelism: 1 } })));
+    await until(async () => ((await store.getTrial(study.id, 0))?.epochs.length ?? 0) > 0);
+    expect(await engine.stopTrial(study.id, 0)).toBe(true);
+    await until(async () => (await store.getTrial(study.id, 0))?.state === 'failed');
+    expect((await store.getTrial(study.id, 0))?.reason).toBe(
+      'exit code 1: RuntimeError: boom (after it was asked to stop: stopped by user)',
+    );
+  });
+
   it('continues a study after a restart without repeating or losing a trial', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());

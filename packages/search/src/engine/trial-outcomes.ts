@@ -44,6 +44,11 @@ export function unheardEnd(maxEpochs: number, lostWhen: string): Outcome & { rea
   return { state: 'completed', reason: `finished its ${epochsText(maxEpochs)}; its end was not heard ${lostWhen}` };
 }
 
+/** A failure's reason with the stop the trial had been asked for, unless the runner said it already. */
+function withStopAsked(reason: string, stop: string): string {
+  return reason.includes(stop) ? reason : `${reason} (after it was asked to stop: ${stop})`;
+}
+
 /** '1 epoch', '3 epochs'. */
 export function epochsText(n: number): string {
   return `${n} epoch${n === 1 ? '' : 's'}`;
@@ -56,8 +61,11 @@ export async function finishTrials(ctx: EngineContext, entries: readonly Ending[
     // unless the trial had trained every epoch of its budget by then: that is a completed trial.
     const trainedInFull = outcome.state === 'completed' && reachedLastEpoch(trial, study.spec.budget.max_epochs);
     const stopCounts = trial.pendingStop !== undefined && !trainedInFull;
+    // A trial that failed while stopping (its script crashed on its own) keeps why it failed, and says what it was asked.
     let reason = stopCounts
-      ? trial.pendingStop
+      ? outcome.state === 'failed' && outcome.reason
+        ? withStopAsked(outcome.reason, trial.pendingStop as string)
+        : trial.pendingStop
       : trial.pendingStop !== undefined
         ? `trained its ${epochsText(study.spec.budget.max_epochs)} before the stop took effect (${trial.pendingStop})`
         : outcome.reason;

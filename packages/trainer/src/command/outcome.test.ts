@@ -250,4 +250,35 @@ describe('the failure reason of a command trial', () => {
     });
     expect(decideOutcome(facts({})).reason).toBeUndefined();
   });
+
+  it('asked to stop, a script that then crashes on its own failed; one sweepd had to signal, or that exits 0, stopped', () => {
+    // A review: a script raising at epoch 2 every time read "stopped" wherever the median rule had
+    // asked it to stop there, so the failure guard never fired and the study recommended the worst trial.
+    const facts = (over: Partial<EndFacts>): EndFacts => ({
+      end: { code: 0, signal: null },
+      stopped: 'median: 0.61 at epoch 2 is below the median 0.8',
+      hung: undefined,
+      sink: sinkOf({ metricsSeen: new Set(['val_auc_macro']), epochsReported: 2, lastEpoch: 2 }),
+      stderrTail: [
+        'Traceback (most recent call last):',
+        '  File "train.py", line 9',
+        'RuntimeError: DataLoader worker is killed by signal: Bus error',
+      ],
+      objective: 'val_auc_macro',
+      maxEpochs: 3,
+      notes: {},
+      ...over,
+    });
+    expect(decideOutcome(facts({ end: { code: 1, signal: null } }))).toMatchObject({
+      state: 'failed',
+      reason:
+        'exit code 1: RuntimeError: DataLoader worker is killed by signal: Bus error (after it was asked to stop: median: 0.61 at epoch 2 is below the median 0.8)',
+      notes: { stderr_tail: expect.arrayContaining(['RuntimeError: DataLoader worker is killed by signal: Bus error']) },
+    });
+    expect(decideOutcome(facts({ end: { code: null, signal: 'SIGKILL' } })).state).toBe('failed');
+    // Its own exit after the stop, or one sweepd forced past the grace: stopped, with the rule's reason.
+    expect(decideOutcome(facts({}))).toMatchObject({ state: 'stopped', reason: 'median: 0.61 at epoch 2 is below the median 0.8' });
+    expect(decideOutcome(facts({ end: { code: null, signal: 'SIGTERM' }, signalled: true })).state).toBe('stopped');
+    expect(decideOutcome(facts({ end: { code: 143, signal: null }, signalled: true })).state).toBe('stopped');
+  });
 });

@@ -6,6 +6,8 @@ export interface EndFacts {
   end: ProcessEnd;
   /** The stop's reason when sweepd stopped the trial (a rule, a user, a shutdown). */
   stopped: string | undefined;
+  /** Whether sweepd signalled the script's process group (a stop past its grace, a hang): its exit is then sweepd's doing. */
+  signalled?: boolean;
   /** Called hung: after how long, by which option, and what had arrived by then. */
   hung: { seconds: number; option: string; epochsReported: number; trained: boolean } | undefined;
   sink: Pick<
@@ -104,6 +106,16 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
     const unflushed = late > 0 ? `; ${late} epoch report(s) arrived only after that: flush the metrics file after each line` : '';
     return failed(`hung: no report for ${f.hung.seconds} s (${f.hung.option})${refused}${unflushed}`);
   }
+  const lastErr = errorLine(f.stderrTail);
+  const detail = lastErr ? `: ${lastErr}` : '';
+  // Asked to stop, it exited with an error or a signal sweepd did not send: it crashed on its own
+  // (a script that crashes at epoch 2 every time, whether or not a rule asked it to stop there).
+  // Failed, so that the failure guard sees it and its values do not rank, with the stop it was asked for.
+  const crashed = !f.signalled && (f.end.signal !== null || f.end.code !== 0);
+  if (f.stopped !== undefined && crashed)
+    return failed(
+      `${f.end.signal ? `killed by ${f.end.signal}` : `exit code ${f.end.code}`}${detail} (after it was asked to stop: ${f.stopped})`,
+    );
   // Asked to stop, but it had reported every epoch of its budget first (a script that checks the
   // control file late, or not at all): it trained in full, and the engine says the stop came late.
   if (f.stopped !== undefined) return trained ? { state: 'completed', notes } : { state: 'stopped', reason: f.stopped, notes };
@@ -116,8 +128,6 @@ export function decideOutcome(f: EndFacts): TrialOutcome {
       notes,
     };
   }
-  const lastErr = errorLine(f.stderrTail);
-  const detail = lastErr ? `: ${lastErr}` : '';
   if (f.end.signal) return failed(`killed by ${f.end.signal}${detail}`);
   if (f.end.code !== 0) return failed(`exit code ${f.end.code}${detail}`);
   if (!f.sink.metricsSeen.has(f.objective)) {

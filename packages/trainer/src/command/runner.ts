@@ -195,6 +195,7 @@ export class CommandRunner implements Runner {
     return decideOutcome({
       end,
       stopped,
+      signalled: proc.signalsSent.length > 0,
       hung,
       sink,
       stderrTail: proc.stderrTail.get(),
