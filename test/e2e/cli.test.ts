@@ -417,6 +417,13 @@ trainer:
     expect(httpNats.stderr).toContain(
       "--nats: the NATS URL must start with nats:// or tls:// and name a host (got 'http://***@127.0.0.1:4222')",
     );
+    // up's --nats-url is taken by worker too, and named as given.
+    const httpNatsUrl = await sweepd(['worker', '--nats-url', 'http://127.0.0.1:4222']);
+    expect(httpNatsUrl.code).toBe(2);
+    expect(httpNatsUrl.stderr).toContain('--nats-url: the NATS URL must start with nats:// or tls://');
+    expect((await sweepd(['worker', '--nats', 'nats://a:4222', '--nats-url', 'nats://b:4222'])).stderr).toContain(
+      'worker takes --nats or --nats-url (the same option), not both',
+    );
     const noSlots = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--concurrency', '0']);
     expect(noSlots.code).toBe(2);
     expect(noSlots.stderr).toContain('--concurrency must be at least 1');

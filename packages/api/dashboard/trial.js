@@ -300,6 +300,10 @@ function renderHead(el, trial, study, columns, ctx) {
       `${study.objective.metric} ${num(trial.value)} · ${trial.epochs.length}/${study.budget.max_epochs} epochs · ${started}`,
       trial.finishedAt ? ` · ended ${when(trial.finishedAt)}` : '',
       trial.worker ? ` · worker ${trial.worker}` : '',
+      // Delivered again (a worker died or handed it back): the epochs shown are this delivery's, trained from scratch.
+      typeof trial.attempt === 'number' && trial.attempt > 1
+        ? ` · delivery ${trial.attempt} (its earlier deliveries' epochs were trained again from scratch)`
+        : '',
       notes.backend ? ` · backend ${notes.backend}` : '',
       Array.isArray(notes.frozen_layers) ? ` · frozen: ${notes.frozen_layers.join(', ') || 'none'}` : '',
       trial.logs ? ` · logs ${trial.logs.dir} (${trial.logs.host ? `on ${trial.logs.host}` : 'on the worker'})` : '',

@@ -184,15 +184,20 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     case 'worker': {
       const { values } = parse(args, {
         nats: { type: 'string' },
+        // up's name for it: a worker started beside `sweepd up --nats-url …` takes the same option.
+        'nats-url': { type: 'string' },
         pool: { type: 'string' },
         concurrency: { type: 'string' },
         gpus: { type: 'string' },
       });
       const { runWorkerProcess } = await import('./worker.ts');
-      const nats = values.nats ?? process.env.SWEEPD_NATS_URL;
+      if (values.nats !== undefined && values['nats-url'] !== undefined)
+        throw new UsageError('worker takes --nats or --nats-url (the same option), not both');
+      const natsOption = values['nats-url'] !== undefined ? '--nats-url' : '--nats';
+      const nats = values.nats ?? values['nats-url'] ?? process.env.SWEEPD_NATS_URL;
       if (!nats) throw new UsageError('worker needs --nats URL (or SWEEPD_NATS_URL)');
       const badNats = natsUrlProblem(nats);
-      if (badNats) throw new UsageError(`--nats: ${badNats}`);
+      if (badNats) throw new UsageError(`${natsOption}: ${badNats}`);
       const pool = values.pool ?? 'default';
       // A pool no spec can name would never get a job.
       const named = nameSchema.safeParse(pool);

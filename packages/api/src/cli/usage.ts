@@ -7,7 +7,7 @@ export const USAGE = `usage: sweepd <command> [options]
                 --workers N  --database-url postgres://…  --nats-url nats://…  --pool NAME
                 --token T (SWEEPD_API_TOKEN)  --insecure-listen  --log-level debug|info|warn|error
                 --plugin-dir DIR (SWEEPD_PLUGIN_DIR; repeatable): the only place specs' plugins load from
-  worker      join a NATS worker pool: --nats URL [--pool NAME] [--concurrency N] [--gpus 0,1|all|none]
+  worker      join a NATS worker pool: --nats URL (or --nats-url) [--pool NAME] [--concurrency N] [--gpus 0,1|all|none]
   pretrain    pretrain a built-in backbone into the cache (or say where it is)
                 [--model builtin:small-cnn|builtin:fashion-cnn] [--cache-dir DIR] [--force]
   quickstart  start an embedded daemon, run examples/quickstart.yaml, print the best config
