@@ -137,8 +137,9 @@ describe('command runner, with real processes', () => {
   }, 30_000);
 
   it('fails a trial that stops reporting as hung and ends its group', async () => {
-    // A slow start (Python's imports on a busy machine) is allowed for by its own timeout.
-    const r = await run(job({ mode: 'hang' }, { start_timeout_s: 60, report_timeout_s: 1, stop_grace_s: 0.2, term_grace_s: 0.5 }));
+    // A slow start (Python's imports on a busy machine) is allowed for by its own timeout. A hung
+    // script gets no stop_grace_s (it would wait the minute out here, past the test's timeout).
+    const r = await run(job({ mode: 'hang' }, { start_timeout_s: 60, report_timeout_s: 1, stop_grace_s: 60, term_grace_s: 0.5 }));
     expect(r.outcome).toMatchObject({ state: 'failed', reason: 'hung: no report for 1 s (report_timeout_s)' });
     expect(r.outcome.notes?.signals_sent).toEqual(['SIGTERM']);
     expect(liveMembers(r.proc.pgid)).toEqual([]);

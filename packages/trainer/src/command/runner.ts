@@ -163,7 +163,8 @@ export class CommandRunner implements Runner {
           trained: sink.lastEpoch >= job.maxEpochs && sink.metricsSeen.has(job.objective.metric),
         };
         ctx.log(`no report for ${seconds} s: stopping the trial as hung`);
-        void proc.stop(`no report for ${seconds} s`, options.stop_grace_s * 1000).catch(() => {});
+        // No grace to read the control file: a script that has not reported for this long is not reading it either.
+        void proc.stop(`no report for ${seconds} s`, 0).catch(() => {});
       },
       Math.min(1000, options.report_timeout_s * 250),
     );
