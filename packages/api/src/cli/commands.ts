@@ -260,7 +260,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const id = encodeURIComponent(positionals[0]);
       process.stdout.write(await api.text('GET', `/v1/studies/${id}/export?format=${encodeURIComponent(format)}`));
       // The config stays machine-readable on stdout; what speaks against taking it goes to stderr.
-      for (const warning of exportWarnings(await api.json<StudyForExport>('GET', `/v1/studies/${id}`)))
+      for (const warning of exportWarnings(await api.json<StudyForExport>('GET', `/v1/studies/${id}`), format))
         process.stderr.write(`${warning}\n`);
       return 0;
     }
@@ -326,11 +326,23 @@ interface StudyForExport {
   state: string;
   reason?: string | null;
   answer: { best: { trial: number } | null; caveat?: string };
+  spec?: { trainer?: { runner?: string; options?: { command?: unknown } } };
 }
 
-/** What the user should read beside an exported config: a study that failed, a best that did not learn well. */
-export function exportWarnings(study: StudyForExport): string[] {
+/**
+ * What the user should read beside an exported config: a study that failed, a best that did not
+ * learn well, and flags that are not the whole command line its trials ran.
+ */
+export function exportWarnings(study: StudyForExport, format = 'json'): string[] {
   const out: string[] = [];
+  const command = study.spec?.trainer?.runner === 'command' ? study.spec.trainer.options?.command : undefined;
+  // The trials ran command + these flags: pasted after the bare script, they train with its defaults for the rest.
+  if (format === 'flags' && Array.isArray(command)) {
+    const text = command.map(String).join(' ');
+    out.push(
+      `note: these are the searched and fixed parameters only; each trial ran them after its command (${text.length > 200 ? `${text.slice(0, 199)}…` : text}), whose own arguments (model, data, sizes) are not repeated here.`,
+    );
+  }
   if (study.state === 'failed')
     out.push(`note: study ${study.id} failed${study.reason ? ` (${study.reason})` : ''}; this is its best trial before it did.`);
   // The caveat ends the verdict ("…: val_auc_macro 0.7. But trial 3's own diagnosis: …"); alone it starts plainly.

@@ -10,6 +10,21 @@ describe('export warnings (stderr, beside the config on stdout)', () => {
     ]);
   });
 
+  it("say that flags are not a command runner study's whole command line", () => {
+    const study = {
+      id: 'st_c',
+      state: 'completed',
+      reason: null,
+      answer: { best: { trial: 1 } },
+      spec: { trainer: { runner: 'command', options: { command: ['python3', 'finetune.py', '--train_size=3072'] } } },
+    };
+    expect(exportWarnings(study, 'flags')).toEqual([
+      'note: these are the searched and fixed parameters only; each trial ran them after its command (python3 finetune.py --train_size=3072), whose own arguments (model, data, sizes) are not repeated here.',
+    ]);
+    // JSON and YAML say what they are: a config, not a command line.
+    expect(exportWarnings(study, 'json')).toEqual([]);
+  });
+
   it('are none for a completed study whose best learned', () => {
     expect(exportWarnings({ id: 'st_a', state: 'completed', reason: null, answer: { best: { trial: 1 } } })).toEqual([]);
   });
