@@ -720,11 +720,16 @@ describe('StudyEngine', () => {
     expect(trials.length).toBeLessThanOrEqual(2);
   });
 
-  it('fails a study whose trials were all stopped before reporting a finite objective: nothing to hand back', async () => {
-    // Every trial's losses are NaN at epoch 1, and the divergence rule stops it there.
+  /**
+   * A study of two trials under the divergence rule whose trials report `epochs` (each epoch's
+   * metrics, given the trial's order) and then wait to be stopped; its trials once it has ended.
+   */
+  async function divergingStudy(epochs: (n: number) => Record<string, number>[]) {
+    let started = 0;
     const runner: Runner = {
       async run(_job, ctx) {
-        await ctx.report({ epoch: 1, metrics: { train_loss: Number.NaN, val_loss: Number.NaN }, layers: [] });
+        const n = started++;
+        for (const [i, metrics] of epochs(n).entries()) await ctx.report({ epoch: i + 1, metrics, layers: [] });
         for (let i = 0; i < 200 && !ctx.signal.aborted; i++) await new Promise((r) => setTimeout(r, 5));
         return ctx.signal.aborted ? { state: 'stopped' } : { state: 'completed' };
       },
@@ -734,12 +739,17 @@ describe('StudyEngine', () => {
       JSON.stringify(spec({ stopping: [{ name: 'divergence' }], budget: { max_trials: 2, max_epochs: 3, parallelism: 1 } })),
     );
     await until(async () => (await store.getStudy(study.id))?.state !== 'running');
-    const trials = await store.listTrials(study.id);
+    return { study: await store.getStudy(study.id), trials: await store.listTrials(study.id) };
+  }
+
+  it('fails a study whose trials were all stopped before reporting a finite objective: nothing to hand back', async () => {
+    // Every trial's losses are NaN at epoch 1, and the divergence rule stops it there.
+    const { study, trials } = await divergingStudy(() => [{ train_loss: Number.NaN, val_loss: Number.NaN }]);
     expect(trials.map((t) => [t.state, t.reason])).toEqual([
       ['stopped', 'divergence: train_loss is NaN at epoch 1'],
       ['stopped', 'divergence: train_loss is NaN at epoch 1'],
     ]);
-    expect(await store.getStudy(study.id)).toMatchObject({
+    expect(study).toMatchObject({
       state: 'failed',
       reason: 'none of the 2 trials reported a finite val_auc_macro: divergence: train_loss is NaN at epoch 1',
     });
@@ -748,30 +758,15 @@ describe('StudyEngine', () => {
   it('fails a study whose every trial with a value diverged, whether NaN came at epoch 1 or later', async () => {
     // Epoch 1 scores 0.6 (0.7 for the second trial); epoch 2's loss is NaN and the divergence rule stops it there.
     // A review saw such a study listed green "completed, best 0.57" while one whose NaN came at epoch 1 was failed.
-    let started = 0;
-    const runner: Runner = {
-      async run(_job, ctx) {
-        const score = 0.6 + started++ / 10;
-        await ctx.report({ epoch: 1, metrics: { train_loss: 0.7, val_auc_macro: score }, layers: [] });
-        await ctx.report({ epoch: 2, metrics: { train_loss: Number.NaN, val_auc_macro: Number.NaN }, layers: [] });
-        for (let i = 0; i < 200 && !ctx.signal.aborted; i++) await new Promise((r) => setTimeout(r, 5));
-        return ctx.signal.aborted ? { state: 'stopped' } : { state: 'completed' };
-      },
-    };
-    const { store, engine } = await setup({ runner });
-    const study = await engine.submit(
-      JSON.stringify(spec({ stopping: [{ name: 'divergence' }], budget: { max_trials: 2, max_epochs: 3, parallelism: 1 } })),
-    );
-    await until(async () => (await store.getStudy(study.id))?.state !== 'running');
-    const trials = await store.listTrials(study.id);
+    const { study, trials } = await divergingStudy((n) => [
+      { train_loss: 0.7, val_auc_macro: 0.6 + n / 10 },
+      { train_loss: Number.NaN, val_auc_macro: Number.NaN },
+    ]);
     expect(trials.map((t) => [t.state, t.value])).toEqual([
       ['stopped', 0.6],
       ['stopped', 0.7],
     ]);
-    expect(await store.getStudy(study.id)).toMatchObject({
-      state: 'failed',
-      reason: 'all 2 trials diverged: train_loss is NaN at epoch 2',
-    });
+    expect(study).toMatchObject({ state: 'failed', reason: 'all 2 trials diverged: train_loss is NaN at epoch 2' });
   });
 
   it('refuses at submit a pool no worker can ever serve, naming trainer.pool', async () => {
