@@ -6,7 +6,7 @@ export interface EndFacts {
   end: ProcessEnd;
   /** The stop's reason when sweepd stopped the trial (a rule, a user, a shutdown). */
   stopped: string | undefined;
-  /** Whether sweepd signalled the script's process group (a stop past its grace, a hang): its exit is then sweepd's doing. */
+  /** Whether a stop had to signal the script while it still ran (past its grace, or hung): its exit is then sweepd's doing. */
   signalled?: boolean;
   /** Called hung: after how long, by which option, and what had arrived by then. */
   hung: { seconds: number; option: string; epochsReported: number; trained: boolean } | undefined;

@@ -128,6 +128,17 @@ describe('command runner, with real processes', () => {
     expect(readFileSync(path.join(r.trialDir, 'stderr.log'), 'utf8')).toContain('stop requested: median');
   }, 30_000);
 
+  it('fails a script that crashes on its own once asked to stop, though sweepd then ended the child it left behind', async () => {
+    const r = await run(job({ mode: 'crash-on-stop', epoch_s: 0.3 }, { stop_grace_s: 5, term_grace_s: 0.5 }, 50), (e) => e.length === 1);
+    expect(r.outcome).toMatchObject({
+      state: 'failed',
+      reason:
+        'exit code 1: RuntimeError: DataLoader worker (pid 123) is killed by signal: Bus error (after it was asked to stop: median: below the median at epoch 1)',
+    });
+    // The signal went to the child it left, after it had exited: not a stop forced on the script.
+    expect(r.outcome.notes?.signals_sent).toEqual(['SIGTERM']);
+  }, 30_000);
+
   it('fails a crash with the stderr tail in the reason and the notes', async () => {
     const r = await run(job({ mode: 'crash' }));
     expect(r.outcome.state).toBe('failed');

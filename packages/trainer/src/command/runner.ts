@@ -196,7 +196,7 @@ export class CommandRunner implements Runner {
     return decideOutcome({
       end,
       stopped,
-      signalled: proc.signalsSent.length > 0,
+      signalled: proc.forced,
       hung,
       sink,
       stderrTail: proc.stderrTail.get(),
