@@ -148,14 +148,28 @@ function draftOf(input: unknown): SearchSpec {
   };
 }
 
-/** The trainer section as parsed, or its known keys alone when only unknown keys spoil it; undefined when neither parses. */
+/**
+ * The trainer section as parsed or, when only unknown keys spoil it, as meant: a key one typo from
+ * a known one it lacks (`datset`, `option`) stands for that one, as the problem's "did you mean"
+ * says, and other unknown keys are left out. So the runner checks what the author meant and says
+ * nothing false of it ("options.command is required" of a spec that gave it under `option`).
+ * Undefined when even that does not parse.
+ */
 function trainerDraft(value: unknown): SearchSpec['trainer'] | undefined {
   const schema = specSchema.shape.trainer;
   const whole = schema.safeParse(value);
   if (whole.success) return whole.data;
   if (!isRecord(value)) return undefined;
-  const known = new Set(keysAt(specSchema, ['trainer']));
-  const r = schema.safeParse(Object.fromEntries(Object.entries(value).filter(([key]) => known.has(key))));
+  const known = keysAt(specSchema, ['trainer']);
+  const meant: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (known.includes(key)) meant[key] = v;
+    else {
+      const near = nearestName(key, known);
+      if (near && !Object.hasOwn(value, near)) meant[near] = v;
+    }
+  }
+  const r = schema.safeParse(meant);
   return r.success ? r.data : undefined;
 }
 

@@ -90,18 +90,27 @@ describe('submit-time checks against resuming a stored study', () => {
       create: () => ({ run: async () => ({ state: 'completed' }) }),
       checkSpec: () => (problem ? [{ path: 'fixed.epoch_sleep', message: problem }] : []),
     });
+    // The command runner here, as the real one, requires options.command.
+    const command: Plugin<'runner'> = {
+      ...runner('command'),
+      checkSpec: (s) => (Array.isArray(s.trainer.options.command) ? [] : [{ path: 'trainer.options.command', message: 'is required' }]),
+    };
     const withRunners = new PluginRegistry()
       .register(walkStrategy())
       .register(runner('tfjs', 'is not a hyperparameter of the tfjs runner'))
-      .register(runner('command'))
-      .register(runner('strict', 'is not a hyperparameter of the strict runner'));
+      .register(command);
     const refusal = async (trainer: unknown) => {
       const typo = { ...spec, stopping: [], fixed: { epoch_sleep: 1 }, trainer };
       const refused = await validateStudy(JSON.stringify(typo), withRunners, { baseDir: process.cwd() }).catch((e: unknown) => e);
       return (refused as SpecError).problems;
     };
+    // The options given under the typo are the options meant: not "options.command is required".
     expect(await refusal({ runner: 'command', option: { command: ['python3'] } })).toEqual([
       { path: 'trainer', message: "unknown key 'option' (did you mean 'options'?)" },
+    ]);
+    expect(await refusal({ runner: 'command', opts: {} })).toEqual([
+      { path: 'trainer', message: "unknown key 'opts'" },
+      { path: 'trainer.options.command', message: 'is required' },
     ]);
     // A runner name that does not parse: nothing names the runner, so no runner judges the spec.
     expect(await refusal({ runner: '', option: {} })).toEqual([
@@ -110,7 +119,7 @@ describe('submit-time checks against resuming a stored study', () => {
     ]);
   });
 
-  it('a trainer spoilt only by an unknown key is still checked by the runner it names, in the same answer', async () => {
+  it('a trainer spoilt only by an unknown key is still checked by the runner it names, as meant, in the same answer', async () => {
     const strict: Plugin<'runner'> = {
       kind: 'runner',
       name: 'strict',
@@ -125,7 +134,7 @@ describe('submit-time checks against resuming a stored study', () => {
     const refused = await validateStudy(JSON.stringify(typo), withRunner, { baseDir: process.cwd() }).catch((e: unknown) => e);
     expect((refused as SpecError).problems).toEqual([
       { path: 'trainer', message: "unknown key 'datset' (did you mean 'dataset'?)" },
-      { path: 'fixed.epoch_sleep', message: 'is not a hyperparameter of strict (dataset unset)' },
+      { path: 'fixed.epoch_sleep', message: 'is not a hyperparameter of strict (dataset synthetic)' },
     ]);
   });
 });
