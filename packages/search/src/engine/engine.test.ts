@@ -769,6 +769,12 @@ describe('StudyEngine', () => {
     expect(study).toMatchObject({ state: 'failed', reason: 'all 2 trials diverged: train_loss is NaN at epoch 2' });
   });
 
+  it('completes a study whose evaluation alone went NaN: its training did not diverge', async () => {
+    // val_loss NaN from an empty validation batch, train_loss and the objective finite.
+    const { study } = await divergingStudy((n) => [{ train_loss: 0.5, val_loss: Number.NaN, val_auc_macro: 0.8 + n / 100 }]);
+    expect(study?.state).toBe('completed');
+  });
+
   it('refuses at submit a pool no worker can ever serve, naming trainer.pool', async () => {
     const registry = new PluginRegistry().register(walkStrategy());
     const store = await openStore({ dataDir: 'memory://' });

@@ -24,4 +24,14 @@ describe('describeFailures', () => {
       'its one trial reported no finite val_auc_macro: NaN at epoch 1',
     );
   });
+
+  it('says how many diverged, and of what the others were', () => {
+    const diverged = (n: number, of: number) =>
+      describeFailures(Array(n).fill('train_loss is NaN at epoch 2'), { diverged: n, of, metric: 'val_auc_macro' });
+    expect(diverged(3, 3)).toBe('all 3 trials diverged: train_loss is NaN at epoch 2');
+    expect(diverged(1, 1)).toBe('its one trial diverged: train_loss is NaN at epoch 2');
+    expect(diverged(1, 6)).toBe(
+      'its one trial with a val_auc_macro to rank diverged (the other 5 failed or reported no finite val_auc_macro): train_loss is NaN at epoch 2',
+    );
+  });
 });

@@ -10,13 +10,13 @@ const MAX_REASON_CHARS = 400;
  * `all 8 trials failed: <reason>` when every trial failed (`all`), `5 trials in a row failed:
  * <reason>` (`{ inARowLimit: 5 }`), `none of the 8 trials reported a finite val_auc_macro: <reason>` (a
  * metric's name), `3 of 8 trials failed: <reason>` (some of a study's trials, `{ of: 8 }`), or
- * `all 6 trials diverged: <what diverged>` (`{ diverged: 6, of: 6 }`);
+ * `all 6 trials diverged: <what diverged>` (`{ diverged: 6, of: 6, metric }`);
  * when the reasons differ, the most common one with its count (`; 3 of them: <reason> (and 2
  * other reasons)`).
  */
 export function describeFailures(
   reasons: readonly (string | undefined)[],
-  how: 'all' | { inARowLimit: number } | { noValueOf: string } | { of: number } | { diverged: number; of: number },
+  how: 'all' | { inARowLimit: number } | { noValueOf: string } | { of: number } | { diverged: number; of: number; metric: string },
 ): string {
   const counts = new Map<string, number>();
   for (const r of reasons) {
@@ -43,7 +43,7 @@ export function describeFailures(
         : 'diverged' in how
           ? how.diverged === how.of
             ? `${how.of === 1 ? 'its one trial' : `all ${how.of} trials`} diverged`
-            : `all ${how.diverged} trials with a value diverged (the other ${how.of - how.diverged} had none)`
+            : `${how.diverged === 1 ? 'its one trial' : `all ${how.diverged} trials`} with a ${how.metric} to rank diverged (the other ${how.of - how.diverged} failed or reported no finite ${how.metric})`
           : 'of' in how
             ? `${reasons.length} of ${how.of} trials failed`
             : reasons.length === 1

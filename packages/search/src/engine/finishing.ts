@@ -1,5 +1,5 @@
 import { nearestName, type StudySummary, type TrialView, takesRank } from '@sweepd/core';
-import { divergence } from '../diagnosis/evidence.ts';
+import { divergence, evaluationOnlyNonFinite } from '../diagnosis/evidence.ts';
 import type { ActiveStudy } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 import { describeFailures } from './failures.ts';
@@ -22,10 +22,20 @@ function whyFinishedStudyFailed(history: readonly TrialView[], metric: string): 
   if (history.length > 0 && history.every((t) => t.state === 'failed')) return describeFailures(reasons, 'all');
   if (history.length > 0 && !history.some(takesRank)) return describeFailures(reasons, { noValueOf: metric });
   const ranked = history.filter(takesRank);
-  const diverged = ranked.map((t) => divergence(t, metric));
+  const diverged = ranked.map((t) => trainingDiverged(t, metric));
   if (ranked.length > 0 && diverged.every((d) => d !== undefined))
-    return describeFailures(diverged, { diverged: ranked.length, of: history.length });
+    return describeFailures(diverged, { diverged: ranked.length, of: history.length, metric });
   return undefined;
+}
+
+/**
+ * What of the trial's training diverged, or undefined: a NaN in its evaluation alone (val_loss or
+ * the objective gone NaN while train_loss stayed finite: an empty batch, a log of zero) is not its
+ * training diverging, and does not fail a study whose configs trained.
+ */
+function trainingDiverged(trial: TrialView, metric: string): string | undefined {
+  const what = divergence(trial, metric);
+  return what === undefined || evaluationOnlyNonFinite(trial, metric, { weightsOptional: true }) ? undefined : what;
 }
 
 /** Ends a study whose trials have all finished: failed (see whyFinishedStudyFailed) or completed. */
