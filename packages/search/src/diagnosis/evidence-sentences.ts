@@ -2,7 +2,7 @@ import type { TrialView } from '@sweepd/core';
 import { type Activation, classValues, layerLabel, type TrialEvidence } from './evidence.ts';
 import { hasEpsilon, learningRateOf, optimizerOf } from './param-names.ts';
 import type { RatePosition } from './peers.ts';
-import { formatRate, pct, rangeOf, val } from './words.ts';
+import { formatRate, formatRateAmong, pct, rangeOf, val } from './words.ts';
 
 /** The figures a diagnosis rests on, one sentence each, as its `evidence` lists them. */
 
@@ -57,7 +57,9 @@ export function evidenceSentences(
     const optimizer = optimizerOf({ params });
     const opt = optimizer !== undefined ? ` (${optimizer}` : ' (';
     const eps = typeof params.opt_epsilon === 'number' && hasEpsilon(optimizer) ? `, epsilon ${formatRate(params.opt_epsilon)})` : ')';
-    let line = `Learning rate ${formatRate(rate)}${opt === ' (' ? '' : `${opt}${eps}`}`;
+    // With the digits it takes not to read as a peer rate named beside it.
+    const named = position ? [...position.betterHigher, ...position.betterLower] : [];
+    let line = `Learning rate ${formatRateAmong(rate, named)}${opt === ' (' ? '' : `${opt}${eps}`}`;
     if (position) {
       const better = position.betterHigher.length + position.betterLower.length + position.betterSame;
       const standing = failed

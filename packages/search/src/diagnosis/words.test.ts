@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRate, formatRateBeside, pct, rangeOf } from './words.ts';
+import { formatRate, formatRateAmong, formatRateBeside, pct, rangeOf } from './words.ts';
 
 describe('pct', () => {
   it('gives 3 significant digits, 2 below 10 %, and an exponent for the tiny and the huge', () => {
@@ -33,6 +33,11 @@ describe('formatRate and rangeOf', () => {
     expect(rangeOf([0.00996, 0.0046], 0.01)).toBe('0.0046 … 0.00996');
     expect(formatRateBeside(1.02e-5, 1e-5)).toBe('1.02e-5');
     expect(formatRateBeside(1.0001e-5, 1e-5)).toBe('1.0001e-5');
+    // Either way round, and read as numbers: 9.996e-4 and 0.001 both read "0.001" at 2 digits.
+    expect(formatRateBeside(0.01, 0.00996)).toBe('0.01');
+    expect(formatRateBeside(0.00996, 0.01)).toBe('0.00996');
+    expect(formatRateBeside(9.996e-4, 1e-3)).toBe('9.996e-4');
+    expect(formatRateAmong(0.00996, [0.01, 0.0046])).toBe('0.00996');
     // Apart already, or the same rate: as formatRate writes it.
     expect(rangeOf([0.0046], 0.01)).toBe('0.0046');
     expect(formatRateBeside(0.01, 0.01)).toBe('0.01');

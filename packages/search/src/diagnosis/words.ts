@@ -11,14 +11,22 @@ export function formatRate(x: number, digits = 2): string {
 }
 
 /**
- * A rate as formatRate writes it, with as many more digits as it takes not to read as `beside`, a
- * different rate it is named next to (a peer's 0.00996 beside a trial's 0.01 is not "0.01").
+ * A rate as formatRate writes it, with as many more digits as it takes not to read as any of
+ * `others`, different rates it is named next to: a peer's 0.00996 beside a trial's 0.01 is not
+ * "0.01", nor is the trial's 0.00996 beside a peer's 0.01. Read as numbers, so 1e-3 and 0.001 are alike.
  */
+export function formatRateAmong(x: number, others: readonly number[]): string {
+  let digits = 2;
+  for (const o of others) {
+    if (o === x) continue;
+    while (digits < 6 && Number(formatRate(x, digits)) === Number(formatRate(o, digits))) digits++;
+  }
+  return formatRate(x, digits);
+}
+
+/** formatRateAmong beside one other rate, or as formatRate writes it without one. */
 export function formatRateBeside(x: number, beside: number | undefined): string {
-  let text = formatRate(x);
-  if (beside === undefined || x === beside) return text;
-  for (let digits = 3; digits <= 6 && text === formatRate(beside, digits - 1); digits++) text = formatRate(x, digits);
-  return text;
+  return formatRateAmong(x, beside === undefined ? [] : [beside]);
 }
 
 /** A fraction as a percentage: 0.0047 → "0.47 %", 0.997 → "99.7 %", 1.04 → "104 %". */
