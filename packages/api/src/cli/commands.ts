@@ -326,7 +326,7 @@ interface StudyForExport {
   state: string;
   reason?: string | null;
   answer: { best: { trial: number } | null; caveat?: string };
-  spec?: { trainer?: { runner?: string; options?: { command?: unknown } } };
+  spec?: { trainer?: { runner?: string; options?: { command?: unknown; args?: unknown } } };
 }
 
 /**
@@ -335,12 +335,18 @@ interface StudyForExport {
  */
 export function exportWarnings(study: StudyForExport, format = 'json'): string[] {
   const out: string[] = [];
-  const command = study.spec?.trainer?.runner === 'command' ? study.spec.trainer.options?.command : undefined;
-  // The trials ran command + these flags: pasted after the bare script, they train with its defaults for the rest.
-  if (format === 'flags' && Array.isArray(command)) {
-    const text = command.map(String).join(' ');
+  const options = study.spec?.trainer?.runner === 'command' ? study.spec.trainer.options : undefined;
+  if (format === 'flags' && Array.isArray(options?.command)) {
+    const text = options.command.map(String).join(' ');
+    const command = text.length > 200 ? `${text.slice(0, 199)}…` : text;
+    // How the trials got their parameters (trainer.options.args): the flags are that command line only with args: flags.
+    const args = options.args ?? 'flags';
     out.push(
-      `note: these are the searched and fixed parameters only; each trial ran them after its command (${text.length > 200 ? `${text.slice(0, 199)}…` : text}), whose own arguments (model, data, sizes) are not repeated here.`,
+      args === 'flags'
+        ? `note: these are the searched and fixed parameters only; each trial ran them after its command (${command}), whose own arguments (model, data, sizes) are not repeated here.`
+        : args === 'placeholders'
+          ? `note: these are the searched and fixed parameters as flags; the trials got them in their command's placeholders (${command}), not as flags.`
+          : `note: these are the searched and fixed parameters as flags; the trials read them from the params file (args: none), not from their command line (${command}).`,
     );
   }
   if (study.state === 'failed')

@@ -23,6 +23,16 @@ describe('export warnings (stderr, beside the config on stdout)', () => {
     ]);
     // JSON and YAML say what they are: a config, not a command line.
     expect(exportWarnings(study, 'json')).toEqual([]);
+    const withArgs = (args: string) => ({
+      ...study,
+      spec: { trainer: { runner: 'command', options: { command: ['python3', 'train.py', '--lr={learning_rate}'], args } } },
+    });
+    expect(exportWarnings(withArgs('placeholders'), 'flags')).toEqual([
+      "note: these are the searched and fixed parameters as flags; the trials got them in their command's placeholders (python3 train.py --lr={learning_rate}), not as flags.",
+    ]);
+    expect(exportWarnings(withArgs('none'), 'flags')[0]).toMatch(
+      /the trials read them from the params file \(args: none\), not from their command line/,
+    );
   });
 
   it('are none for a completed study whose best learned', () => {
