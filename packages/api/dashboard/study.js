@@ -193,16 +193,18 @@ export async function studyPage(app, ctx, id, signal) {
     const groups = groupBy(kept, (r) => (colourBy === undefined ? 'trials' : String(r.params[colourBy] ?? '(none)')));
     // A choice keeps its colour and legend place by its place in the spec's choices, not by which trial came first:
     // adam is the same colour at every refresh, and in every study that lists the same choices.
+    // A group that is no choice ('(none)', where a condition leaves the parameter out) comes after them, with a colour no choice has.
     const choices = colourBy === undefined ? [] : (space[colourBy]?.choices ?? []).map(String);
-    const place = (name) => (choices.includes(name) ? choices.indexOf(name) : choices.length);
+    const others = [...groups.keys()].filter((name) => !choices.includes(name)).sort();
+    const place = (name) => (choices.includes(name) ? choices.indexOf(name) : choices.length + others.indexOf(name));
     const byGroup = (x) =>
       [...groups]
         .sort(([a], [b]) => place(a) - place(b))
-        .map(([name, rows], i) => ({
+        .map(([name, rows]) => ({
           label: name,
           data: rows.filter((r) => typeof x(r) === 'number').map((r) => ({ x: x(r), y: r.value })),
-          backgroundColor: color(choices.includes(name) ? place(name) : i, 0.75),
-          borderColor: color(choices.includes(name) ? place(name) : i),
+          backgroundColor: color(groupColour(place(name)), 0.75),
+          borderColor: color(groupColour(place(name))),
           pointRadius: 5,
         }));
     const colourNote = colourBy === undefined ? '' : ` Colour: ${colourBy}.`;
@@ -264,6 +266,13 @@ function countsText(counts, state) {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${state !== 'running' && (k === 'running' || k === 'queued') ? 'stopping' : k}`)
     .join(', ');
+}
+
+/** The palette's colours for groups, leaving out grey (8): the failed trials' crosses. */
+const GROUP_COLOURS = [0, 1, 2, 3, 4, 5, 6, 7, 9];
+
+function groupColour(place) {
+  return GROUP_COLOURS[place % GROUP_COLOURS.length];
 }
 
 function renderTable(table, rows, columns, id) {
