@@ -488,7 +488,9 @@ describe('dashboard', () => {
     await finished(ids.allNan as string);
     await page.goto(`${daemon.url}/#/studies/${ids.allNan}/trials/0`);
     await page.waitForSelector('#curves-undrawn:not(:empty)');
-    expect(await page.textContent('#curves-undrawn')).toBe('Nothing to draw: every loss and score reported was NaN or infinite.');
+    expect(await page.textContent('#curves-undrawn')).toBe(
+      'Nothing to draw: train_loss and val_auc_macro were NaN or infinite at every epoch.',
+    );
     expect(await page.isHidden('#chart-curves')).toBe(true);
 
     // Trials that failed after a value: drawn as their own series in every search chart.

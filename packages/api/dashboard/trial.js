@@ -144,14 +144,16 @@ export async function trialPage(app, ctx, id, n, signal) {
     renderDiagnostics(diag, trial);
 
     update(curvesChart, { labels, datasets: curveSeries(series, study.objective.metric) });
-    // Stored non-finite values arrive as null: a curve of nothing but NaN draws bare axes, so it is said instead.
-    const nonFinite = epochs.some((e) => Object.values(e.metrics).some((v) => v === null));
+    // Stored non-finite values arrive as null: a curve of nothing but NaN draws bare axes, so it is said instead,
+    // naming the curves this card draws.
+    const drawable = curveLabels(study.objective.metric);
+    const nonFinite = drawable.filter((k) => epochs.some((e) => k in e.metrics));
     curvesUndrawn.textContent =
       curvesChart.data.datasets.length > 0
         ? ''
-        : nonFinite
-          ? 'Nothing to draw: every loss and score reported was NaN or infinite.'
-          : 'Nothing to draw: no loss or score was reported.';
+        : nonFinite.length > 0
+          ? `Nothing to draw: ${listWords(nonFinite)} ${nonFinite.length === 1 ? 'was' : 'were'} NaN or infinite at every epoch.`
+          : `Nothing to draw: none of ${listWords(drawable, 'or')} was reported.`;
 
     const best = epochs.find((e) => e.epoch === bestEpoch(trial, study)) ?? epochs.at(-1);
     const perClass = perClassAuc(best?.metrics ?? {});
@@ -388,13 +390,26 @@ export function perClassAuc(metrics) {
  * whatever its name (val_accuracy, a custom score) — on the 0–1 axis when its values lie there,
  * else beside the losses. A series with no value is left out, so no empty legend entries.
  */
+/** The curves the loss-and-score card draws: the losses, the AUCs and the objective. */
+const CURVES = [
+  { label: 'train_loss', color: 0, axis: 'y' },
+  { label: 'val_loss', color: 4, axis: 'y' },
+  { label: 'val_auc_macro', color: 2, axis: 'auc', width: 3 },
+  { label: 'val_auc_micro', color: 3, axis: 'auc', dash: [4, 3] },
+];
+
+function curveLabels(objective) {
+  const labels = CURVES.map((c) => c.label);
+  return labels.includes(objective) ? labels : [...labels, objective];
+}
+
+/** 'a', 'a and b', 'a, b and c' (or with `or`). */
+function listWords(words, and = 'and') {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} ${and} ${words.at(-1)}`;
+}
+
 export function curveSeries(series, objective) {
-  const fixed = [
-    { label: 'train_loss', color: 0, axis: 'y' },
-    { label: 'val_loss', color: 4, axis: 'y' },
-    { label: 'val_auc_macro', color: 2, axis: 'auc', width: 3 },
-    { label: 'val_auc_micro', color: 3, axis: 'auc', dash: [4, 3] },
-  ];
+  const fixed = [...CURVES];
   if (!fixed.some((f) => f.label === objective)) {
     const values = series(objective).filter((v) => typeof v === 'number');
     const unit = values.length > 0 && values.every((v) => v >= 0 && v <= 1);
