@@ -349,7 +349,10 @@ describe('diagnoseTrial on recorded cases', () => {
     const d = diagnose(high, [high, ...learned, ...tooLow]);
     expect(d.verdict).toBe('too-high');
     expectAdviceSide(d, 0.0018, 'below');
-    expect(d.suggestedLearningRate).toEqual({ low: 0.0016 / 100, high: 0.0016 });
+    // From just above the rates that were too low (2e-5, 3.3e-5) to the better peer's 0.0016.
+    expect(d.suggestedLearningRate?.high).toBe(0.0016);
+    expect(d.suggestedLearningRate?.low).toBeCloseTo(3.3e-5 * 1.5, 12);
+    expect(d.advice).toMatch(/^Try learning rates 5e-5 … 0\.0016 with adam/);
     expect(d.advice).not.toMatch(/did not learn either/);
     // One that failed between the rates that learned and this one's: below it, down to the better peer under it.
     const between = run(6, 8e-4, 0.5);

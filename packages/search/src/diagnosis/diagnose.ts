@@ -250,7 +250,7 @@ function judge(
     // Peers like it at lower rates inside that range did not learn either: go below them too.
     const optimizer = optimizerOf(trial);
     const kind = optimizer !== undefined ? `${optimizer} trial` : 'trial';
-    const unlearned = unlearnedBelow(trial, peers, objective.direction, { low: range.low, rate }, learnedFloor);
+    const { stillHigh: unlearned, tooLow } = unlearnedBelow(trial, peers, objective.direction, { low: range.low, rate }, learnedFloor);
     const alsoBelow =
       unlearned.length === 0
         ? ''
@@ -262,6 +262,10 @@ function judge(
       const high = Math.min(range.high, Math.max(lowestUnlearned / 10, ...betterUnder));
       range = { low: Math.min(range.low, high / 100), high };
     }
+    // Nor down among rates at which peers like it did not learn for being too low: from just above
+    // the highest of them (past the 1.4× within which rates count as the same).
+    const floor = tooLow.length > 0 ? Math.max(...tooLow) * 1.5 : undefined;
+    if (floor !== undefined && floor > range.low && floor < range.high / 2) range = { low: floor, high: range.high };
     return {
       verdict,
       summary,

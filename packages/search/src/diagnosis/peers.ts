@@ -281,11 +281,14 @@ export function clearlyAhead(
 }
 
 /**
- * The rates in [low, rate) of the peers that step like the trial (its optimizer and epsilon regime)
- * and did not learn: no finite value, a divergence, or a value short of `learnedFloor` (undefined:
- * only the first two count). Lower rates than a too-high trial's that did not learn either are
- * not rates to suggest. Only those above every rate at which such a peer learned count: one that
- * failed below a rate that learned was too low, not still too high, and is no reason to go lower.
+ * Below a too-high trial's rate, what its peers that step like it (its optimizer and epsilon
+ * regime) say about lower rates. A peer did not learn with no finite value, a divergence, or a
+ * value short of `learnedFloor` (undefined: only the first two count). Of those in [low, rate):
+ *   - stillHigh: above every rate at which such a peer learned: still too high, so not rates to
+ *     suggest either;
+ *   - tooLow: below the lowest rate at which such a peer learned: too low, the other way, so not
+ *     rates to suggest either (and no reason to go lower).
+ * One between rates that learned is neither: noise, or something else than the rate.
  */
 export function unlearnedBelow(
   trial: TrialView,
@@ -293,7 +296,7 @@ export function unlearnedBelow(
   direction: Direction,
   range: { low: number; rate: number },
   learnedFloor: number | undefined,
-): number[] {
+): { stillHigh: number[]; tooLow: number[] } {
   const sign = direction === 'maximize' ? 1 : -1;
   const alike = peers.filter((p) => p.id !== trial.id && learningRateOf(p) !== undefined && p.epochs.length > 0 && stepsAlike(trial, p));
   const didLearn = (p: TrialView) => {
@@ -305,14 +308,17 @@ export function unlearnedBelow(
   // Rates at which a trial that steps alike did learn (one that froze fewer layers, say) are no
   // rates that "did not learn", whatever else ran near them.
   const learnedRates = alike.filter((p) => takesRank(p) && didLearn(p)).map((p) => learningRateOf(p) as number);
-  const out: number[] = [];
+  const learnedBelow = learnedRates.filter((l) => l < range.rate);
+  const stillHigh: number[] = [];
+  const tooLow: number[] = [];
   for (const p of alike) {
     const r = learningRateOf(p) as number;
     if (r < range.low || r >= range.rate || didLearn(p)) continue;
-    if (learnedRates.some((l) => sameRate(l, r) || (l > r && l < range.rate))) continue;
-    out.push(r);
+    if (learnedRates.some((l) => sameRate(l, r))) continue;
+    if (learnedBelow.every((l) => l < r)) stillHigh.push(r);
+    else if (learnedBelow.every((l) => l > r)) tooLow.push(r);
   }
-  return out;
+  return { stillHigh, tooLow };
 }
 
 /** Whether two learning rates count as the same: within 0.15 decades (a factor of 1.4) of each other. */
