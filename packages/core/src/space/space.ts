@@ -18,7 +18,7 @@ export function orderedNames(space: Space): string[] {
   const visit = (name: string) => {
     if (seen.has(name)) return;
     seen.add(name);
-    for (const dep of Object.keys(space[name]?.when ?? {})) if (space[dep]) visit(dep);
+    for (const dep of Object.keys(space[name]?.when ?? {})) if (Object.hasOwn(space, dep)) visit(dep);
     out.push(name);
   };
   for (const name of Object.keys(space)) visit(name);

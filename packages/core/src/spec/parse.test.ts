@@ -78,6 +78,12 @@ describe('parseSpec', () => {
     expect(problems(withChange((s) => (s.space.momentum.when = { valueOf: ['x'] })))).toEqual([
       'space.momentum.when.valueOf: names no parameter of the space',
     ]);
+    // A condition on constructor with a baseline: the baseline is not told it misses a 'constructor'.
+    const gated = withChange((s) => {
+      s.space.momentum.when = { constructor: ['x'] };
+      s.baseline = { learning_rate: 0.01, optimizer: 'sgd', frozen_layers: 0 };
+    });
+    expect(problems(gated)).toEqual(['space.momentum.when.constructor: names no parameter of the space']);
   });
 
   it('rejects unknown keys at every level', () => {

@@ -262,7 +262,7 @@ function findConditionCycle(spec: SearchSpec): string[] | undefined {
     if (state.get(name) === 'visiting') return [...trail.slice(trail.indexOf(name)), name];
     state.set(name, 'visiting');
     for (const dep of Object.keys(spec.space[name]?.when ?? {})) {
-      if (dep !== name && spec.space[dep]) {
+      if (dep !== name && Object.hasOwn(spec.space, dep)) {
         const found = visit(dep, [...trail, name]);
         if (found) return found;
       }
