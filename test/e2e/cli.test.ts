@@ -421,9 +421,9 @@ trainer:
     const httpNatsUrl = await sweepd(['worker', '--nats-url', 'http://127.0.0.1:4222']);
     expect(httpNatsUrl.code).toBe(2);
     expect(httpNatsUrl.stderr).toContain('--nats-url: the NATS URL must start with nats:// or tls://');
-    expect((await sweepd(['worker', '--nats', 'nats://a:4222', '--nats-url', 'nats://b:4222'])).stderr).toContain(
-      'worker takes --nats or --nats-url (the same option), not both',
-    );
+    const both = await sweepd(['worker', '--nats', 'nats://a:4222', '--nats-url', 'nats://b:4222']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('worker takes --nats or --nats-url (the same option), not both');
     const noSlots = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--concurrency', '0']);
     expect(noSlots.code).toBe(2);
     expect(noSlots.stderr).toContain('--concurrency must be at least 1');

@@ -1,4 +1,5 @@
 import type { LeaderboardRow } from '../views/leaderboard.ts';
+import { plannedTrials } from '../views/study.ts';
 
 /** Formats a number for a narrow column: 4 decimals, exponent form for the very small and large (learning rates). */
 /** A parameter's value: 3 significant digits (0.00464, 0.01, 0.0905), as the answer prints them; exponent form for the very small and large. */
@@ -97,7 +98,11 @@ export function renderStudies(studies: readonly StudyListItem[], reasonWidth = 8
       s.id,
       s.name,
       state,
-      `${done}/${plannedTrials(s)}${failed}`,
+      `${done}/${plannedTrials(
+        s.state,
+        s.budget.max_trials,
+        Object.values(s.counts).reduce((n, k) => n + k, 0),
+      )}${failed}`,
       s.best === null ? '-' : formatMetric(s.best),
       truncate(s.reason ?? '', reasonWidth),
     ];
@@ -105,18 +110,6 @@ export function renderStudies(studies: readonly StudyListItem[], reasonWidth = 8
   const table = renderTable(['id', 'name', 'state', 'trials', 'best', 'reason'], body, ['trials', 'best']);
   if (!page || (page.offset === 0 && studies.length >= page.total)) return table;
   return `${table}\nstudies ${page.offset + 1}–${page.offset + studies.length} of ${page.total} (oldest first; --limit N --offset K)`;
-}
-
-/**
- * The trials a study is out of: max_trials, or, once it completed, those it had (a grid that ran out
- * of points first completes with fewer), as the study's own progress says.
- */
-export function plannedTrials(s: Pick<StudyListItem, 'state' | 'counts' | 'budget'>): number {
-  if (s.state !== 'completed') return s.budget.max_trials;
-  return Math.max(
-    1,
-    Object.values(s.counts).reduce((n, k) => n + k, 0),
-  );
 }
 
 export function truncate(text: string, n: number): string {

@@ -3,7 +3,7 @@ import { FINISHED_TRIAL_STATES, silentLogger } from '@sweepd/core';
 import type { EngineEvent } from '@sweepd/search';
 import { type LeaderboardRow, leaderboard, paramColumns } from '../views/leaderboard.ts';
 import { SettledTrials } from '../views/settled-trials.ts';
-import { countTrials, studyHeader } from '../views/study.ts';
+import { countTrials, plannedTrials, studyHeader } from '../views/study.ts';
 import { ClientQueue, type LiveEvent } from './client-queue.ts';
 
 export interface ChangeSource {
@@ -227,7 +227,7 @@ export function progressOf(
     if (done) finished++;
     epochsDone += done ? r.maxEpochs : r.epochs;
   }
-  return { finished, epochsDone, planned: study.state === 'completed' ? Math.max(1, rows.length) : study.spec.budget.max_trials };
+  return { finished, epochsDone, planned: plannedTrials(study.state, study.spec.budget.max_trials, rows.length) };
 }
 
 /** The trials that improved on every earlier one, by trial number: the steps of the best-so-far line. */

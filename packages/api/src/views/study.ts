@@ -29,6 +29,14 @@ export function studyView(study: StudyRecord, trials: readonly TrialRecord[]) {
   };
 }
 
+/**
+ * The trials a study's progress is out of: max_trials, or, once it completed, those it had (a grid
+ * that ran out of points first completes with fewer). The list (sweepd ls) and the stream say the same.
+ */
+export function plannedTrials(state: string, maxTrials: number, trials: number): number {
+  return state === 'completed' ? Math.max(1, trials) : maxTrials;
+}
+
 /** What every study answer starts with; the live leaderboard sends this part too. */
 export function studyHeader(study: StudyRecord, counts: TrialCounts) {
   return {

@@ -54,7 +54,9 @@ export async function finishStudy(ctx: EngineContext, study: ActiveStudy): Promi
 /**
  * Studies an earlier sweepd stored as completed although none of their trials has a value to rank
  * (early versions called a study of failures completed): failed now, with why, as finishStudy
- * says it today. Run at start; the summaries' best value spares reading every study's trials.
+ * says it today. Run at start; the summaries' best value spares reading every study's trials, so
+ * a study stored completed whose every ranked trial diverged (failed by finishStudy since) is left
+ * as it was stored: telling it would mean reading every completed study's epochs at each start.
  */
 export async function failCompletedWithoutValue(ctx: EngineContext, summaries: readonly StudySummary[]): Promise<void> {
   for (const summary of summaries) {
