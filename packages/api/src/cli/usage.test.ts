@@ -11,7 +11,7 @@ describe('commandUsage', () => {
     expect(up).not.toContain('join a NATS worker pool');
     expect(up).toContain('Exit codes:');
     const worker = commandUsage('worker') as string;
-    expect(worker).toContain('--nats URL [--pool NAME] [--concurrency N]');
+    expect(worker).toContain('--nats URL (or --nats-url) [--pool NAME] [--concurrency N]');
     expect(worker).not.toContain('start the daemon');
     expect(commandUsage('export')).toMatch(/^usage: sweepd export ID \[--format json\|yaml\|flags\|env\]\n/);
     expect(commandUsage('stop')).toMatch(/^usage: sweepd stop ID \[TRIAL\]\n/);

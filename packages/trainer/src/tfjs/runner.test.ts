@@ -27,20 +27,13 @@ function job(params: Params, extra: Partial<TrialJob> = {}, options: Record<stri
 
 async function run(
   j: TrialJob,
-  hooks: { onReport?: (e: EpochRecord, abort: AbortController) => void; abortAfterMs?: number } = {},
+  hooks: { onReport?: (e: EpochRecord, abort: AbortController) => void } = {},
   shared?: Runner,
-): Promise<{ outcome: TrialOutcome; epochs: EpochRecord[]; abortedAt?: number; endedAt: number; logs: string[] }> {
+): Promise<{ outcome: TrialOutcome; epochs: EpochRecord[]; endedAt: number; logs: string[] }> {
   const runner = shared ?? (await tfjsRunnerPlugin.create(tfjsRunnerPlugin.parseOptions({ backend: 'wasm' }), { cacheDir, log: () => {} }));
   const controller = new AbortController();
   const epochs: EpochRecord[] = [];
   const logs: string[] = [];
-  let abortedAt: number | undefined;
-  if (hooks.abortAfterMs !== undefined) {
-    setTimeout(() => {
-      abortedAt = performance.now();
-      controller.abort('stopped by test');
-    }, hooks.abortAfterMs);
-  }
   const outcome = await runner.run(j, {
     signal: controller.signal,
     log: (m) => logs.push(m),
@@ -50,7 +43,7 @@ async function run(
     },
   });
   if (!shared) await runner.close?.();
-  return { outcome, epochs, endedAt: performance.now(), logs, ...(abortedAt !== undefined ? { abortedAt } : {}) };
+  return { outcome, epochs, endedAt: performance.now(), logs };
 }
 
 let cacheDir: string;
@@ -138,9 +131,27 @@ describe('tfjs runner', () => {
 
   it('stops at the next batch when the signal is aborted', async () => {
     const big = job({ optimizer: 'sgd', learning_rate: 0.01 }, { maxEpochs: 50 }, { dataset_options: { ...DATA, train_size: 2048 } });
-    const mid = await run(big, { abortAfterMs: 1500 });
+    // Aborted halfway through epoch 3, timed by epoch 2 on the same clock and load: it ends within a
+    // quarter of an epoch (a few batches of 32), not the half epoch of 2048 left.
+    let reportedAt = 0;
+    let epochMs = 0;
+    let abortedAt = 0;
+    const mid = await run(big, {
+      onReport: (e, controller) => {
+        const now = performance.now();
+        if (e.epoch === 2) {
+          epochMs = now - reportedAt;
+          setTimeout(() => {
+            abortedAt = performance.now();
+            controller.abort('stopped by test');
+          }, epochMs / 2);
+        }
+        reportedAt = now;
+      },
+    });
     expect(mid.outcome).toMatchObject({ state: 'stopped', reason: 'stopped by test' });
-    expect(mid.endedAt - mid.abortedAt!).toBeLessThan(1000); // one batch of 32, not the rest of an epoch of 2048
+    expect(mid.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(mid.endedAt - abortedAt).toBeLessThan(epochMs / 4);
     const between = await run(job({ optimizer: 'sgd', learning_rate: 0.01 }, { maxEpochs: 5 }), {
       onReport: (e, controller) => {
         if (e.epoch === 2) controller.abort('rule: median');
