@@ -25,14 +25,16 @@
  * machine, with a load average near 20 on its two cores, the default took 365 s (sweepd's side 44 s)
  * and --full 669 s; with the cores nearly idle, 16–60 s (sweepd's side 2–5 s). Optuna's
  * Hyperband places trials in brackets by hashing its random study name, so its row moves a little
- * from run to run; the others repeat exactly.
+ * from run to run; sweepd's rows repeat exactly, and Optuna's others did for several runs, but not
+ * in the latest one (SuccessiveHalving's lr_auc epochs 223 then 211, Median's best finals by up to
+ * 0.0008, same Optuna 3.1.0 and seeds).
  *
- * Last reported run (seeds 0–19, METHOD below; sweepd 4 s, Optuna 32 s beside another benchmark;
- * the same figures as the run before, sweepd 2 s, Optuna 16 s on nearly idle cores):
- * fewer epochs than SuccessiveHalving on all four problems (lr_auc 219 < 223, power_law 207 < 218,
- * late_bloom 192 < 205, noisy_loss 232 < 233), best final at least Median's on lr_auc only
- * (0.9408 ≥ 0.9384; power_law 0.9354 < 0.9385, late_bloom 0.9143 < 0.9200, noisy_loss
- * 0.2458 > 0.2410): 5 of the 8 checks pass, and the bench fails. The method before it (METHOD
+ * Last reported run (seeds 0–19, METHOD below; sweepd 5 s, Optuna 3.1.0 54 s): fewer epochs than
+ * SuccessiveHalving on three problems (power_law 207 < 218, late_bloom 192 < 208, noisy_loss
+ * 232 < 233; not lr_auc, 219 against 211), best final at least Median's on lr_auc only (0.9408 ≥
+ * 0.9392; power_law 0.9354 < 0.9385, late_bloom 0.9143 < 0.9200, noisy_loss 0.2458 > 0.2410): 4 of
+ * the 8 checks pass, and the bench fails. The two runs before it gave sweepd the same figures and
+ * passed 5 (SuccessiveHalving's lr_auc epochs 223 then, Median's lr_auc best final 0.9384). The method before it (METHOD
  * without the start-up screen and the late optimism, TPE's start-up of 10) passed 4: 207 / 0.9354,
  * 202 / 0.9338, 202 / 0.9088, 214 / 0.2439.
  */
