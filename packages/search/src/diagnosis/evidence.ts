@@ -120,17 +120,15 @@ export function divergence(trial: TrialView, metric: string): string | undefined
  * Whether only the evaluation went non-finite: at the first epoch with a non-finite figure (or a
  * diverged note, such as the Python client's for NaN scores), that is the objective or a validation
  * metric, while train_loss is a finite number and the weights it reports are finite. A rate too high breaks the training itself; this is a NaN in the evaluation
- * (scores, a division by an empty count, the validation inputs). With `weightsOptional`, an epoch
- * without layer statistics counts on its finite train_loss alone (a study's end, which judges
- * every trial, not a diagnosis that names the weights).
+ * (scores, a division by an empty count, the validation inputs).
  */
-export function evaluationOnlyNonFinite(trial: TrialView, metric: string, { weightsOptional = false } = {}): boolean {
+export function evaluationOnlyNonFinite(trial: TrialView, metric: string): boolean {
   for (const e of trial.epochs) {
     const bad = Object.entries(e.metrics).filter(([, v]) => typeof v === 'number' && !Number.isFinite(v));
     if (bad.length === 0 && e.notes?.diverged !== true) continue;
     const trainLoss = e.metrics.train_loss;
     const finiteWeights =
-      (weightsOptional || e.layers.length > 0) &&
+      e.layers.length > 0 &&
       e.layers.every((l) => [l.kernelMovement, l.mean, l.std].every((v) => v === undefined || v === null || Number.isFinite(v)));
     // A runner's own flag for weights gone non-finite is training; a client's for NaN scores is not by itself.
     return (

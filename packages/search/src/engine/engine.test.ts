@@ -721,10 +721,11 @@ describe('StudyEngine', () => {
   });
 
   /**
-   * A study of two trials under the divergence rule whose trials report `epochs` (each epoch's
-   * metrics, given the trial's order) and then wait to be stopped; its trials once it has ended.
+   * A study of two trials under `stopping` (the divergence rule unless told) whose trials report
+   * `epochs` (each epoch's metrics, given the trial's order) and then wait to be stopped; its trials
+   * once it has ended.
    */
-  async function divergingStudy(epochs: (n: number) => Record<string, number>[]) {
+  async function divergingStudy(epochs: (n: number) => Record<string, number>[], stopping: object[] = [{ name: 'divergence' }]) {
     let started = 0;
     const runner: Runner = {
       async run(_job, ctx) {
@@ -735,9 +736,7 @@ describe('StudyEngine', () => {
       },
     };
     const { store, engine } = await setup({ runner });
-    const study = await engine.submit(
-      JSON.stringify(spec({ stopping: [{ name: 'divergence' }], budget: { max_trials: 2, max_epochs: 3, parallelism: 1 } })),
-    );
+    const study = await engine.submit(JSON.stringify(spec({ stopping, budget: { max_trials: 2, max_epochs: 3, parallelism: 1 } })));
     await until(async () => (await store.getStudy(study.id))?.state !== 'running');
     return { study: await store.getStudy(study.id), trials: await store.listTrials(study.id) };
   }
@@ -773,6 +772,19 @@ describe('StudyEngine', () => {
     // val_loss NaN from an empty validation batch, train_loss and the objective finite.
     const { study } = await divergingStudy((n) => [{ train_loss: 0.5, val_loss: Number.NaN, val_auc_macro: 0.8 + n / 100 }]);
     expect(study?.state).toBe('completed');
+  });
+
+  it('fails a study whose training diverged after its evaluation did: the earlier val_loss NaN does not hide it', async () => {
+    // A rate too high saturates the softmax first (val_loss Infinity), then train_loss goes NaN;
+    // no stopping rule, so every trial reports both epochs.
+    const { study } = await divergingStudy(
+      (n) => [
+        { train_loss: 0.5, val_loss: Number.POSITIVE_INFINITY, val_auc_macro: 0.7 + n / 100 },
+        { train_loss: Number.NaN, val_loss: Number.NaN, val_auc_macro: 0.5 },
+      ],
+      [],
+    );
+    expect(study).toMatchObject({ state: 'failed', reason: 'all 2 trials diverged: train_loss is NaN at epoch 2' });
   });
 
   it('refuses at submit a pool no worker can ever serve, naming trainer.pool', async () => {

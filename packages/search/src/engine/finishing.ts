@@ -1,5 +1,4 @@
-import { nearestName, type StudySummary, type TrialView, takesRank } from '@sweepd/core';
-import { divergence, evaluationOnlyNonFinite } from '../diagnosis/evidence.ts';
+import { divergedNote, nearestName, type StudySummary, type TrialView, takesRank } from '@sweepd/core';
 import type { ActiveStudy } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 import { describeFailures } from './failures.ts';
@@ -29,13 +28,21 @@ function whyFinishedStudyFailed(history: readonly TrialView[], metric: string): 
 }
 
 /**
- * What of the trial's training diverged, or undefined: a NaN in its evaluation alone (val_loss or
- * the objective gone NaN while train_loss stayed finite: an empty batch, a log of zero) is not its
- * training diverging, and does not fail a study whose configs trained.
+ * Where the trial's training diverged, at any of its epochs, or undefined: a non-finite training
+ * figure (train_loss or another metric that is not the objective nor a val_ one), or weights gone
+ * NaN (non_finite_layers). A NaN in its evaluation alone (val_loss or the objective: an empty
+ * batch, a log of zero) is not its training diverging, and does not fail a study whose configs
+ * trained; one that comes before the training's own (a saturated softmax's val_loss) does not hide it.
  */
 function trainingDiverged(trial: TrialView, metric: string): string | undefined {
-  const what = divergence(trial, metric);
-  return what === undefined || evaluationOnlyNonFinite(trial, metric, { weightsOptional: true }) ? undefined : what;
+  for (const e of trial.epochs) {
+    const bad = Object.entries(e.metrics).find(
+      ([k, v]) => typeof v === 'number' && !Number.isFinite(v) && k !== metric && !k.startsWith('val_'),
+    );
+    if (bad) return `${bad[0]} is ${bad[1]} at epoch ${e.epoch}`;
+    if (e.notes?.non_finite_layers !== undefined) return divergedNote(e);
+  }
+  return undefined;
 }
 
 /** Ends a study whose trials have all finished: failed (see whyFinishedStudyFailed) or completed. */
