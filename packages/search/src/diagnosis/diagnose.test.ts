@@ -362,6 +362,30 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(d2.advice).toContain('and the 8e-4 of the adam trial that did not learn either.');
   });
 
+  it('too high: the range never takes in a rate too low, wherever the range ends up, and its bounds read apart from the trial', () => {
+    const run = (n: number, lr: number, auc: number): TrialView => ({
+      ...adamAllLayers,
+      id: `q${n}`,
+      number: n,
+      params: { optimizer: 'adam', learning_rate: lr },
+      value: auc,
+      epochs: [1, 2, 3].map((epoch) => ({ epoch, metrics: { [RECORDED_METRIC]: auc }, layers: [] })),
+    });
+    const high = run(0, 0.0018, 0.6);
+    // Learned at 3e-5; not at 2e-4 (still too high) nor at 1e-6 (too low), below where the range first started.
+    const a = diagnose(high, [high, run(1, 3e-5, 0.82), run(2, 2e-4, 0.5), run(3, 1e-6, 0.5)]);
+    expect(a.suggestedLearningRate?.high).toBe(3e-5);
+    expect(a.suggestedLearningRate?.low).toBeGreaterThan(1e-6);
+    // Too low at 9e-4, just under the 0.0016 that learned: a narrow range, not one down through 9e-4.
+    const b = diagnose(high, [high, run(1, 0.0016, 0.82), run(2, 9e-4, 0.5)]);
+    expect(b.suggestedLearningRate?.low).toBeGreaterThan(9e-4);
+    expect(b.suggestedLearningRate?.high).toBe(0.0016);
+    // A better peer at 0.00996 beside a trial at 0.01: the advice's bound is not "0.01" too.
+    const at = run(0, 0.01, 0.6);
+    const c = diagnose(at, [at, run(1, 0.00996, 0.82), run(2, 1e-3, 0.8)]);
+    expect(c.advice).toMatch(/^Try learning rates 1e-4 … 0\.00996 with adam, below this trial's 0\.01\./);
+  });
+
   it('on the CPU testbed: RMSProp 1e-4 rising a little with static kernels, far below faster peers → too low', () => {
     // tiny_wide_resnet, seed 2 of the seed-story bench: kernels 0.018 %, AUC 0.529 → 0.608, while
     // the practitioner's rate (0.01) reached 0.967 with kernels at 1 %.

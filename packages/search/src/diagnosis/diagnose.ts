@@ -26,7 +26,7 @@ import {
   smallEpsilonAdvice,
   withOptimizer,
 } from './rate-advice.ts';
-import { formatRate, formatRateBeside, pct, rangeOf, val } from './words.ts';
+import { formatRate, formatRateAmong, formatRateBeside, pct, rangeOf, rangeText, val } from './words.ts';
 
 /**
  * One trial's diagnosis in words, from evidence: how far its kernels and biases moved, dead units
@@ -250,7 +250,10 @@ function judge(
     // Peers like it at lower rates inside that range did not learn either: go below them too.
     const optimizer = optimizerOf(trial);
     const kind = optimizer !== undefined ? `${optimizer} trial` : 'trial';
-    const { stillHigh: unlearned, tooLow } = unlearnedBelow(trial, peers, objective.direction, { low: range.low, rate }, learnedFloor);
+    // Sorted over every lower rate: the range may reach below where it starts now.
+    const sorted = unlearnedBelow(trial, peers, objective.direction, { low: 0, rate }, learnedFloor);
+    const { tooLow } = sorted;
+    const unlearned = sorted.stillHigh.filter((r) => r >= range.low);
     const alsoBelow =
       unlearned.length === 0
         ? ''
@@ -265,12 +268,12 @@ function judge(
     // Nor down among rates at which peers like it did not learn for being too low: from just above
     // the highest of them (past the 1.4× within which rates count as the same).
     const floor = tooLow.length > 0 ? Math.max(...tooLow) * 1.5 : undefined;
-    if (floor !== undefined && floor > range.low && floor < range.high / 2) range = { low: floor, high: range.high };
+    if (floor !== undefined && floor > range.low && floor < range.high) range = { low: floor, high: range.high };
     return {
       verdict,
       summary,
       evidence,
-      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, below this trial's ${formatRate(rate)}${alsoBelow}.${extra}`,
+      advice: `Try learning rates ${rangeText(range, rate)}${withOptimizer(trial)}, below this trial's ${formatRateAmong(rate, [range.low, range.high])}${alsoBelow}.${extra}`,
       suggestedLearningRate: range,
     };
   };
@@ -539,7 +542,7 @@ function judge(
     // Said when the better trials changed the rate too: the frozen layers are then not the only difference.
     const otherRates =
       rate !== undefined && held.betterRates.some((r) => !sameRate(r, rate))
-        ? ` They also ran at learning rate${held.betterRates.length === 1 ? '' : 's'} ${rangeOf(held.betterRates, rate)}, against this trial's ${formatRate(rate)}.`
+        ? ` They also ran at learning rate${held.betterRates.length === 1 ? '' : 's'} ${rangeOf(held.betterRates, rate)}, against this trial's ${formatRateAmong(rate, held.betterRates)}.`
         : '';
     return {
       verdict: 'healthy',
@@ -618,7 +621,7 @@ function judge(
       verdict: 'learning-slowly',
       summary,
       evidence,
-      advice: `Give it more epochs, or try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, above this trial's ${formatRate(rate)}, to learn faster.`,
+      advice: `Give it more epochs, or try learning rates ${rangeText(range, rate)}${withOptimizer(trial)}, above this trial's ${formatRateAmong(rate, [range.low, range.high])}, to learn faster.`,
       suggestedLearningRate: range,
     };
   }

@@ -2,7 +2,7 @@ import type { TrialView } from '@sweepd/core';
 import { divergence } from './evidence.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
 import type { RatePosition } from './peers.ts';
-import { formatRate, rangeOf, val } from './words.ts';
+import { formatRate, formatRateAmong, rangeOf, rangeText, val } from './words.ts';
 
 /**
  * The learning rates a diagnosis suggests, and the sentences that say them: above the trial's rate
@@ -68,7 +68,7 @@ export function raiseAdvice(
   if (!none || !context || !position) {
     const range = raise(rate, position);
     return {
-      advice: `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, above this trial's ${formatRate(rate)}.`,
+      advice: `Try learning rates ${rangeText(range, rate)}${withOptimizer(trial)}, above this trial's ${formatRateAmong(rate, [range.low, range.high])}.`,
       suggestedLearningRate: range,
     };
   }
@@ -83,7 +83,7 @@ export function raiseAdvice(
     advice:
       `Rates up to ${R}${withOptimizer(trial)} did no better in this study ` +
       `(${noBetterHigherText(position, none.rates, false)}, within ${val(context.margin)} of this trial's ${val(context.value)}). ` +
-      `Try learning rates ${formatRate(range.low)} … ${formatRate(range.high)}${withOptimizer(trial)}, above ${R}${theirs}`,
+      `Try learning rates ${rangeText(range, none.highest)}${withOptimizer(trial)}, above ${R}${theirs}`,
     suggestedLearningRate: range,
   };
 }

@@ -48,6 +48,11 @@ export function val(x: number): string {
   return String(Number(x.toPrecision(3)));
 }
 
+/** "1e-4 … 0.001" for a suggested range, its bounds told apart from `rate`, the trial's own, named beside them. */
+export function rangeText(range: { low: number; high: number }, rate: number): string {
+  return `${formatRateAmong(range.low, [rate])} … ${formatRateAmong(range.high, [rate])}`;
+}
+
 /** "1e-3 … 0.01" for a set of rates, or the one rate; bounds that would read as `beside` (the trial's own rate) get more digits. */
 export function rangeOf(rates: readonly number[], beside?: number): string {
   const lo = Math.min(...rates);
