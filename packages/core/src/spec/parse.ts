@@ -21,8 +21,8 @@ export interface SpecCheck {
   draft: SearchSpec;
   /**
    * The draft's trainer is the default standing in for a section that did not parse. A trainer
-   * whose only fault is an unknown key (a typo such as `datset`) is its known keys instead, so the
-   * runner can still check the space and options in the same answer.
+   * whose only fault is an unknown key (a typo such as `datset`) is the section as meant instead
+   * (see trainerDraft), so the runner can still check the space and options in the same answer.
    */
   trainerStandIn: boolean;
 }
@@ -161,16 +161,19 @@ function trainerDraft(value: unknown): SearchSpec['trainer'] | undefined {
   if (whole.success) return whole.data;
   if (!isRecord(value)) return undefined;
   const known = keysAt(specSchema, ['trainer']);
-  const meant: Record<string, unknown> = {};
+  const alone = Object.fromEntries(Object.entries(value).filter(([key]) => known.includes(key)));
+  // A typo's value is taken for its key only where it is a value that key takes, and only one typo's.
+  const meant: Record<string, unknown> = { ...alone };
+  const fields = schema.unwrap().shape as Record<string, z.ZodType>;
   for (const [key, v] of Object.entries(value)) {
-    if (known.includes(key)) meant[key] = v;
-    else {
-      const near = nearestName(key, known);
-      if (near && !Object.hasOwn(value, near)) meant[near] = v;
-    }
+    const near = known.includes(key) ? undefined : nearestName(key, known);
+    if (near && !Object.hasOwn(meant, near) && fields[near]?.safeParse(v).success) meant[near] = v;
   }
   const r = schema.safeParse(meant);
-  return r.success ? r.data : undefined;
+  if (r.success) return r.data;
+  // The known keys alone, as written: still what the runner can check.
+  const rest = schema.safeParse(alone);
+  return rest.success ? rest.data : undefined;
 }
 
 /** The baseline when it parses (its own problems are the schema's), so its values are still checked against the space. */

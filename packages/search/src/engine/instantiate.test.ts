@@ -108,6 +108,10 @@ describe('submit-time checks against resuming a stored study', () => {
     expect(await refusal({ runner: 'command', option: { command: ['python3'] } })).toEqual([
       { path: 'trainer', message: "unknown key 'option' (did you mean 'options'?)" },
     ]);
+    // Two typos of one key: the first that is a value of it stands for it, not the last.
+    expect(await refusal({ runner: 'command', option: { command: ['python3'] }, optons: {} })).toEqual([
+      { path: 'trainer', message: "unknown keys 'option' (did you mean 'options'?), 'optons' (did you mean 'options'?)" },
+    ]);
     expect(await refusal({ runner: 'command', opts: {} })).toEqual([
       { path: 'trainer', message: "unknown key 'opts'" },
       { path: 'trainer.options.command', message: 'is required' },
@@ -135,6 +139,13 @@ describe('submit-time checks against resuming a stored study', () => {
     expect((refused as SpecError).problems).toEqual([
       { path: 'trainer', message: "unknown key 'datset' (did you mean 'dataset'?)" },
       { path: 'fixed.epoch_sleep', message: 'is not a hyperparameter of strict (dataset synthetic)' },
+    ]);
+    // A typo whose value is no value of the key it is near: left out, and the rest is still checked.
+    const odd = { ...typo, trainer: { runner: 'strict', datset: 5 } };
+    const refusedOdd = await validateStudy(JSON.stringify(odd), withRunner, { baseDir: process.cwd() }).catch((e: unknown) => e);
+    expect((refusedOdd as SpecError).problems).toEqual([
+      { path: 'trainer', message: "unknown key 'datset' (did you mean 'dataset'?)" },
+      { path: 'fixed.epoch_sleep', message: 'is not a hyperparameter of strict (dataset unset)' },
     ]);
   });
 });
