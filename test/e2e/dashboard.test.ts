@@ -489,7 +489,7 @@ describe('dashboard', () => {
     await page.goto(`${daemon.url}/#/studies/${ids.allNan}/trials/0`);
     await page.waitForSelector('#curves-undrawn:not(:empty)');
     expect(await page.textContent('#curves-undrawn')).toBe(
-      'Nothing to draw: train_loss and val_auc_macro were NaN or infinite at every epoch.',
+      'Nothing to draw: train_loss and val_auc_macro were NaN or infinite at every epoch they were reported.',
     );
     expect(await page.isHidden('#chart-curves')).toBe(true);
 

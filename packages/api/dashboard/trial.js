@@ -147,12 +147,12 @@ export async function trialPage(app, ctx, id, n, signal) {
     // Stored non-finite values arrive as null: a curve of nothing but NaN draws bare axes, so it is said instead,
     // naming the curves this card draws.
     const drawable = curveLabels(study.objective.metric);
-    const nonFinite = drawable.filter((k) => epochs.some((e) => k in e.metrics));
+    const nonFinite = drawable.filter((k) => epochs.some((e) => Object.hasOwn(e.metrics, k)));
     curvesUndrawn.textContent =
       curvesChart.data.datasets.length > 0
         ? ''
         : nonFinite.length > 0
-          ? `Nothing to draw: ${listWords(nonFinite)} ${nonFinite.length === 1 ? 'was' : 'were'} NaN or infinite at every epoch.`
+          ? `Nothing to draw: ${listWords(nonFinite)} ${nonFinite.length === 1 ? 'was' : 'were'} NaN or infinite at every epoch ${nonFinite.length === 1 ? 'it was' : 'they were'} reported.`
           : `Nothing to draw: none of ${listWords(drawable, 'or')} was reported.`;
 
     const best = epochs.find((e) => e.epoch === bestEpoch(trial, study)) ?? epochs.at(-1);
@@ -380,16 +380,6 @@ export function perClassAuc(metrics) {
     .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-/**
- * Why a trainable layer with a kernel has no line in the movement chart: a kernel that started at
- * zero (a new head) has no movement relative to its start, and one that never moved has nothing to
- * draw on a log axis. Without this the layer that learns most, the head, is silently absent.
- */
-/**
- * The loss and score curves: the losses and AUCs scripts usually report, and the study's objective
- * whatever its name (val_accuracy, a custom score) — on the 0–1 axis when its values lie there,
- * else beside the losses. A series with no value is left out, so no empty legend entries.
- */
 /** The curves the loss-and-score card draws: the losses, the AUCs and the objective. */
 const CURVES = [
   { label: 'train_loss', color: 0, axis: 'y' },
@@ -408,6 +398,11 @@ function listWords(words, and = 'and') {
   return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} ${and} ${words.at(-1)}`;
 }
 
+/**
+ * The loss and score curves: the losses and AUCs scripts usually report, and the study's objective
+ * whatever its name (val_accuracy, a custom score) — on the 0–1 axis when its values lie there,
+ * else beside the losses. A series with no value is left out, so no empty legend entries.
+ */
 export function curveSeries(series, objective) {
   const fixed = [...CURVES];
   if (!fixed.some((f) => f.label === objective)) {
@@ -429,6 +424,11 @@ export function curveSeries(series, objective) {
     }));
 }
 
+/**
+ * Why a trainable layer with a kernel has no line in the movement chart: a kernel that started at
+ * zero (a new head) has no movement relative to its start, and one that never moved has nothing to
+ * draw on a log axis. Without this the layer that learns most, the head, is silently absent.
+ */
 export function undrawnKernels(epochs, layers, datasets) {
   const drawn = new Map(datasets.map((d) => [d.label, d.data.some((v) => v !== null)]));
   const last = (name, key) => epochs.findLast((e) => e.layers.some((l) => l.layer === name && typeof l[key] === 'number'));

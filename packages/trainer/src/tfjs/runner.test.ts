@@ -42,8 +42,10 @@ async function run(
       hooks.onReport?.(e, controller);
     },
   });
+  // When the run itself ended: closing the runner (its worker threads) is no part of stopping the trial.
+  const endedAt = performance.now();
   if (!shared) await runner.close?.();
-  return { outcome, epochs, endedAt: performance.now(), logs };
+  return { outcome, epochs, endedAt, logs };
 }
 
 let cacheDir: string;
