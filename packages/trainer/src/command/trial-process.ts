@@ -36,16 +36,20 @@ export class TrialProcess {
   readonly stderrTail: TailLines;
   /** Signals sweepd had to send to the group (after a stop, or to children left behind by an exit). */
   readonly signalsSent: NodeJS.Signals[] = [];
-  /**
-   * Whether a stop had to signal the script while it still ran (it outlived the grace): its exit is
-   * then sweepd's doing. Children ended after the script exited on its own do not count.
-   */
-  forced = false;
+  private forcedStop = false;
   /** Why stdout.log or stderr.log stopped being written (a full disk), by file: they are cut short there. */
   readonly logErrors: Record<string, string> = {};
   private readonly pgid: number;
   private readonly leaderExit: Promise<ProcessEnd>;
   private stopping: Promise<void> | undefined;
+
+  /**
+   * Whether a stop had to signal the script while it still ran (it outlived the grace): its exit is
+   * then sweepd's doing. Children ended after the script exited on its own do not count.
+   */
+  get forced(): boolean {
+    return this.forcedStop;
+  }
 
   private constructor(
     child: ChildProcess,
@@ -130,7 +134,7 @@ export class TrialProcess {
       const exited = await Promise.race([this.leaderExit.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), graceMs))]);
       // Once the leader is gone, `ended` ends whatever is left of its group (one of them signals at a time).
       if (exited) return;
-      this.forced = true;
+      this.forcedStop = true;
       this.signalsSent.push(...(await endGroup(this.pgid, this.options.termGraceMs)));
     })();
     return this.stopping;
