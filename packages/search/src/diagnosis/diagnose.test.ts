@@ -36,6 +36,18 @@ function expectAdviceSide(d: Diagnosis, rate: number, side: 'above' | 'below') {
   }
 }
 
+/** Trial `n`: adam at learning rate `lr`, `auc` at each of 3 epochs, no layer statistics. */
+function adamRun(n: number, lr: number, auc: number): TrialView {
+  return {
+    ...adamAllLayers,
+    id: `r${n}`,
+    number: n,
+    params: { optimizer: 'adam', learning_rate: lr },
+    value: auc,
+    epochs: [1, 2, 3].map((epoch) => ({ epoch, metrics: { [RECORDED_METRIC]: auc }, layers: [] })),
+  };
+}
+
 /** A completed trial with `auc` at each epoch and the layers `layersAt(epoch index)` gives. */
 function curveTrial(id: string, params: TrialView['params'], auc: number[], layersAt: (i: number) => EpochRecord['layers']): TrialView {
   return {
@@ -335,14 +347,7 @@ describe('diagnoseTrial on recorded cases', () => {
   it('too high: peers that failed below the rates that learned were too low, and the range stays where peers did better', () => {
     // A study review: adam at 0.0018 was sent to 2e-8 … 2e-6, below adam trials at 2e-5 and 3.3e-5
     // that did not learn, though adam trials at 4.7e-5 … 0.0016 all did better.
-    const run = (n: number, lr: number, auc: number): TrialView => ({
-      ...adamAllLayers,
-      id: `r${n}`,
-      number: n,
-      params: { optimizer: 'adam', learning_rate: lr },
-      value: auc,
-      epochs: [1, 2, 3].map((epoch) => ({ epoch, metrics: { [RECORDED_METRIC]: auc }, layers: [] })),
-    });
+    const run = adamRun;
     const high = run(0, 0.0018, 0.6);
     const learned = [run(1, 4.7e-5, 0.82), run(2, 2e-4, 0.85), run(3, 0.0016, 0.8)];
     const tooLow = [run(4, 2e-5, 0.5), run(5, 3.3e-5, 0.5)];
@@ -363,14 +368,7 @@ describe('diagnoseTrial on recorded cases', () => {
   });
 
   it('too high: the range never takes in a rate too low, wherever the range ends up, and its bounds read apart from the trial', () => {
-    const run = (n: number, lr: number, auc: number): TrialView => ({
-      ...adamAllLayers,
-      id: `q${n}`,
-      number: n,
-      params: { optimizer: 'adam', learning_rate: lr },
-      value: auc,
-      epochs: [1, 2, 3].map((epoch) => ({ epoch, metrics: { [RECORDED_METRIC]: auc }, layers: [] })),
-    });
+    const run = adamRun;
     const high = run(0, 0.0018, 0.6);
     // Learned at 3e-5; not at 2e-4 (still too high) nor at 1e-6 (too low), below where the range first started.
     const a = diagnose(high, [high, run(1, 3e-5, 0.82), run(2, 2e-4, 0.5), run(3, 1e-6, 0.5)]);
