@@ -90,6 +90,7 @@ export function renderStudies(studies: readonly StudyListItem[], reasonWidth = 8
       : 'no studies yet: sweepd submit FILE';
   const body = studies.map((s) => {
     const done = (s.counts.completed ?? 0) + (s.counts.stopped ?? 0) + (s.counts.failed ?? 0);
+    const trials = Object.values(s.counts).reduce((n, k) => n + k, 0);
     const failed = s.counts.failed ? ` (${s.counts.failed} failed)` : '';
     // An ended study's trials in flight are still stopping: its figures may still change.
     const inFlight = (s.counts.queued ?? 0) + (s.counts.running ?? 0);
@@ -98,11 +99,7 @@ export function renderStudies(studies: readonly StudyListItem[], reasonWidth = 8
       s.id,
       s.name,
       state,
-      `${done}/${plannedTrials(
-        s.state,
-        s.budget.max_trials,
-        Object.values(s.counts).reduce((n, k) => n + k, 0),
-      )}${failed}`,
+      `${done}/${plannedTrials(s.state, s.budget.max_trials, trials)}${failed}`,
       s.best === null ? '-' : formatMetric(s.best),
       truncate(s.reason ?? '', reasonWidth),
     ];

@@ -76,8 +76,10 @@ function syntaxProblem(err: unknown, text: string): string {
 export function checkSpec(input: unknown): SpecCheck {
   const parsed = specSchema.safeParse(input, { reportInput: true });
   const problems = parsed.success ? [] : parsed.error.issues.map(toProblem);
-  const draft = parsed.success ? parsed.data : draftOf(input);
-  const trainerStandIn = !parsed.success && !trainerDraft(isRecord(input) ? input.trainer : undefined);
+  // Read once: the draft takes it, and without it the draft's trainer is a stand-in.
+  const trainer = parsed.success ? undefined : trainerDraft(isRecord(input) ? input.trainer : undefined);
+  const draft = parsed.success ? parsed.data : draftOf(input, trainer);
+  const trainerStandIn = !parsed.success && !trainer;
   // A spec that is not a mapping at all has that one problem: the checks of its sections would only echo it.
   if (!isRecord(input)) return { spec: undefined, problems, draft, trainerStandIn };
   const raw = isRecord(input.space) ? input.space : {};
@@ -111,7 +113,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** The sections of `input` that parse on their own, over a minimal valid spec. */
-function draftOf(input: unknown): SearchSpec {
+function draftOf(input: unknown, trainer: SearchSpec['trainer'] | undefined): SearchSpec {
   const raw = isRecord(input) ? input : {};
   const shape = specSchema.shape;
   const section = <S extends z.ZodType>(schema: S, value: unknown, fallback: unknown): z.output<S> => {
@@ -143,7 +145,7 @@ function draftOf(input: unknown): SearchSpec {
     strategy: section(shape.strategy, raw.strategy, undefined),
     stopping: section(shape.stopping, raw.stopping, []),
     budget: section(shape.budget, raw.budget, { max_trials: 1, max_epochs: 1 }),
-    trainer: trainerDraft(raw.trainer) ?? section(shape.trainer, undefined, undefined),
+    trainer: trainer ?? section(shape.trainer, undefined, undefined),
     plugins: section(shape.plugins, raw.plugins, []),
   };
 }

@@ -97,9 +97,8 @@ async function buildPlugins(
 
   // A trainer section that did not parse is a stand-in here (the tfjs runner's defaults): the
   // runner's own checks would judge the spec by a runner it does not name.
-  const trainerParsed = !trainerStandIn;
   const pools = ctx.servedPools;
-  if (checkRunner && trainerParsed && pools && !pools.includes(spec.trainer.pool)) {
+  if (checkRunner && !trainerStandIn && pools && !pools.includes(spec.trainer.pool)) {
     problems.push({
       path: 'trainer.pool',
       message: `no worker can take pool '${spec.trainer.pool}': this daemon's workers are its own, on its in-process bus, and serve only ${pools.map((p) => `'${p}'`).join(', ')} (start it with --pool ${spec.trainer.pool}, or with --nats-url for remote workers)`,
@@ -111,11 +110,11 @@ async function buildPlugins(
   const runner = own.get('runner', spec.trainer.runner);
   if (!runner && runners.length > 0) {
     problems.push({ path: 'trainer.runner', message: `no runner named '${spec.trainer.runner}' (known: ${runners.join(', ')})` });
-  } else if (runner?.checkSpec && checkRunner && trainerParsed) {
+  } else if (runner?.checkSpec && checkRunner && !trainerStandIn) {
     const found = await collect(async () => runner.checkSpec?.(spec, ctx) ?? [], 'trainer');
     problems.push(...(found ?? []));
   }
-  const runnerWarnings = checkRunner && trainerParsed ? runnerWarningsOf(runner, spec) : [];
+  const runnerWarnings = checkRunner && !trainerStandIn ? runnerWarningsOf(runner, spec) : [];
 
   const { space, objective, budget } = spec;
   // A budget that did not parse is a stand-in here: plugins are not judged against it.
