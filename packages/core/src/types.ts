@@ -102,6 +102,11 @@ export interface FinalReport {
   notes?: Readonly<Record<string, unknown>>;
   /** The job's delivery this report comes from (1 = the first); a later delivery starts the trial over. */
   attempt?: number;
+  /**
+   * The worker lost its hold on the job while it ran (unheard for most of the ack wait), so the bus
+   * may have handed the job to another worker; it left the job unacknowledged, for the daemon to settle.
+   */
+  leaseLapsed?: true;
 }
 
 export interface StartReport {

@@ -368,4 +368,72 @@ describe('a trial delivered again', () => {
     expect(after?.epochs.map((e) => e.metrics.val_auc_macro)).toEqual([0.6]);
     expect(deliveries).toBe(2);
   }, 30_000);
+
+  it('an earlier delivery’s end that lost its hold on the job (leaseLapsed) sends nothing again: the job was left with the later delivery', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const sent: string[] = [];
+    let deliveries = 0;
+    let staleEndSent = false;
+    const engine = await engineWith(store, (busOf) => ({
+      async run(job, ctx) {
+        deliveries++;
+        if (deliveries === 1) {
+          await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.99 }, layers: [] });
+          throw new Error('worker cut off');
+        }
+        await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: [] });
+        const bus = busOf();
+        const dispatch = bus.dispatch.bind(bus);
+        bus.dispatch = async (jobs) => {
+          sent.push(...jobs.map((j) => j.trialId));
+          return dispatch(jobs);
+        };
+        await bus.publishReport({
+          kind: 'final',
+          studyId: job.studyId,
+          trialId: job.trialId,
+          attempt: 1,
+          state: 'completed',
+          leaseLapsed: true,
+        });
+        staleEndSent = true;
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        return { state: 'stopped', reason: String(ctx.signal.reason) };
+      },
+    }));
+    const study = await engine.submit(JSON.stringify(spec));
+    await until(async () => staleEndSent);
+    await new Promise((r) => setTimeout(r, RESEND_AFTER_MS + 1_000));
+    expect(sent).toEqual([]);
+    expect(await store.getTrial(study.id, 0)).toMatchObject({ state: 'running', attempt: 2 });
+  }, 30_000);
+
+  it('a trial ended by a delivery that lost its hold on the job is stopped on the bus: the job left in the queue does not train it again', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    let stoppedFor: string | undefined;
+    const engine = await engineWith(store, (busOf) => ({
+      async run(job, ctx) {
+        for (const epoch of [1, 2, 3, 4]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.7 + 0.01 * epoch }, layers: [] });
+        // The end a NATS worker sends when its hold lapsed (it leaves the job unacknowledged).
+        await busOf().publishReport({
+          kind: 'final',
+          studyId: job.studyId,
+          trialId: job.trialId,
+          attempt: 1,
+          state: 'completed',
+          leaseLapsed: true,
+        });
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        stoppedFor = String(ctx.signal.reason);
+        return { state: 'stopped', reason: stoppedFor };
+      },
+    }));
+    const study = await engine.submit(JSON.stringify(spec));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    expect(await store.getTrial(study.id, 0)).toMatchObject({ state: 'completed', value: 0.74, attempt: 1 });
+    await until(async () => stoppedFor !== undefined);
+    expect(stoppedFor).toContain('the trial ended on an earlier delivery of its job');
+  });
 });

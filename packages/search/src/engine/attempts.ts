@@ -41,7 +41,8 @@ export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]
         { trial: trial.number, kind: r.kind, attempt, current: plan.attempt },
         plan.ended ? 'report of a delivery that began after the trial ended ignored' : 'report of an earlier delivery of the trial ignored',
       );
-      if (r.kind === 'final' && !plan.ended) staleEnds.push(trial);
+      // A delivery that lost its hold on the job left it unacknowledged, with the later one.
+      if (r.kind === 'final' && !plan.ended && !r.leaseLapsed) staleEnds.push(trial);
       continue;
     }
     if (

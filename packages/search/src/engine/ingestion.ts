@@ -55,10 +55,23 @@ export async function ingest(ctx: EngineContext, batch: readonly Report[]): Prom
     const study = ctx.trialToStudy.get(r.trialId) as ActiveStudy;
     return { study, trial: study.trials.get(r.trialId) as LiveTrial, outcome: r };
   });
+  // Before the trials end: should the stop fail, the batch comes again and the ends still find their trials.
+  await stopLeftJobs(ctx, firstFinals);
   await finishTrials(ctx, ending);
   const touched = new Set(ending.map((e) => e.study));
   // One ask per study per batch: the strategy fills every slot the batch freed at once.
   for (const study of touched) await pump(ctx, study);
+}
+
+/**
+ * A trial ended by a delivery that lost its hold on the job (leaseLapsed): the job was left in the
+ * queue, and its next delivery would train the ended trial again. A stop meets it instead, or ends
+ * a delivery that began meanwhile but had not reported yet.
+ */
+async function stopLeftJobs(ctx: EngineContext, finals: readonly FinalReport[]): Promise<void> {
+  for (const f of finals) {
+    if (f.leaseLapsed) await ctx.bus.stop(f.trialId, 'the trial ended on an earlier delivery of its job');
+  }
 }
 
 async function recordEpochs(ctx: EngineContext, epochs: readonly EpochReport[]): Promise<void> {

@@ -265,6 +265,7 @@ export class NatsBus implements Bus {
         maxDeliver: this.settings.maxDeliver,
         // Paced for the consumer's ack wait, whoever set it.
         heartbeatMs: Math.min(this.settings.heartbeatMs, Math.floor(ackWaitMs / 3)),
+        ackWaitMs,
         retryTimeoutMs: this.settings.publishTimeoutMs,
         publishReport: (report) => this.publishReport(report),
         requeue: async (subject, job) => {
@@ -296,7 +297,10 @@ export class NatsBus implements Bus {
   async publishReport(report: Report): Promise<void> {
     // Allowed while closing: handlers aborted by close() may still report until the connection drains.
     if (this.connection.isClosed()) throw new Error('NatsBus: the NATS connection is closed');
-    await publishDurably(this.connection, this.js, this.names.reportSubject(report.trialId), encodeReport(report), {
+    // The end of a delivery that lost its hold on the job says so: the job is then left unacknowledged.
+    const lease = report.kind === 'final' ? this.stops.running.get(report.trialId)?.lease : undefined;
+    const sent: Report = report.kind === 'final' && lease && (await lease.check()) ? { ...report, leaseLapsed: true } : report;
+    await publishDurably(this.connection, this.js, this.names.reportSubject(report.trialId), encodeReport(sent), {
       // Set once, so a retried publish whose first try was stored is deduplicated.
       msgID: randomUUID(),
       timeoutMs: this.settings.publishTimeoutMs,

@@ -4,10 +4,11 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestNatsServer, type TestNatsServer } from '../../../../../test/support/nats-server.ts';
 import { busSuiteJob as job, waitUntil } from '../../testing/bus-suite.ts';
-import type { Report } from '../../types.ts';
+import { pausableProxy } from '../../../../../test/support/pausable-proxy.ts';
+import type { Report, TrialJob } from '../../types.ts';
 import type { JobControl } from '../contract.ts';
-import { connectNatsBus } from './bus.ts';
-import { type NatsBusesUnderTest, natsBuses } from './test-env.ts';
+import { connectNatsBus, type NatsBus } from './bus.ts';
+import { type NatsBusesUnderTest, natsBuses, TEST_NATS_URL } from './test-env.ts';
 
 const epoch = (trialId: string, n: number): Report => ({
   kind: 'epoch',
@@ -188,6 +189,72 @@ describe('NatsBus faults', () => {
     expect(runs).toHaveLength(1);
   });
 
+  it('a worker cut off past the ack wait, whose job went to another, leaves the job to that one when it comes back: no third delivery', async () => {
+    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
+    const reports: Report[] = [];
+    await env.daemon.consumeReports(async (batch) => {
+      reports.push(...batch);
+    });
+    const proxy = await pausableProxy(TEST_NATS_URL);
+    try {
+      const said: string[] = [];
+      const runs: string[] = [];
+      const finish = async (bus: NatsBus, j: TrialJob, attempt: number) => {
+        await bus.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'completed', attempt });
+      };
+      let backA!: () => void;
+      const cameBack = new Promise<void>((resolve) => {
+        backA = resolve;
+      });
+      const a = await env.worker({ servers: proxy.url, log: (m) => said.push(m) });
+      await a.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+        runs.push(`a:${c.attempt}`);
+        if (c.attempt === 1) await cameBack;
+        await finish(a, j, c.attempt);
+      });
+      await env.daemon.dispatch([job('t')]);
+      await waitUntil(() => runs.length === 1, 'the first worker to start the job');
+      proxy.pause();
+      let releaseB!: () => void;
+      const bDone = new Promise<void>((resolve) => {
+        releaseB = resolve;
+      });
+      const b = await env.worker();
+      await b.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+        runs.push(`b:${c.attempt}`);
+        await bDone;
+        await finish(b, j, c.attempt);
+      });
+      await waitUntil(() => runs.includes('b:2'), 'the job to reach the second worker after the ack wait', 10_000);
+      // The first worker comes back and finishes its delivery while the second one runs.
+      proxy.resume();
+      backA();
+      await waitUntil(() => reports.some((r) => r.kind === 'final' && r.attempt === 1), "the first delivery's end");
+      expect(reports.find((r) => r.kind === 'final' && r.attempt === 1)).toMatchObject({ leaseLapsed: true });
+      expect(said.join('\n')).toMatch(
+        /trial t \(delivery 1\): no heartbeat of this worker reached NATS for \d+\.\d s.*left unacknowledged/,
+      );
+      // What the daemon does when an earlier delivery ends: it sends the job again (as the trial's
+      // delivery 2 has begun, a new message), in case that later delivery died.
+      await new Promise((r) => setTimeout(r, 1_500));
+      await env.daemon.dispatch([{ ...job('t'), priorAttempts: 2 }]);
+      await new Promise((r) => setTimeout(r, 1_500));
+      // The second delivery still holds the job: the copy was refused, and the free first worker got nothing.
+      expect(runs).toEqual(['a:1', 'b:2']);
+      releaseB();
+      await waitUntil(() => reports.some((r) => r.kind === 'final' && r.attempt === 2), "the second delivery's end");
+      expect(reports.find((r) => r.kind === 'final' && r.attempt === 2)).not.toHaveProperty('leaseLapsed');
+      const jsm = await jetstreamManager(env.daemon.connection);
+      const stream = env.daemon.names.jobsStream;
+      for (let i = 0; i < 50 && (await jsm.streams.info(stream)).state.messages > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await jsm.streams.info(stream)).state.messages).toBe(0);
+      expect(runs).toEqual(['a:1', 'b:2']);
+    } finally {
+      proxy.resume();
+      await proxy.close();
+    }
+  }, 30_000);
+
   it('refuses a re-dispatch of a running job long after the duplicate window: a daemon back from a long outage does not start it twice', async () => {
     // The message-id window is 200 ms here (2 minutes by default); what refuses the second copy is
     // the stream's one pending message per trial subject, however late the re-dispatch comes.
@@ -304,6 +371,17 @@ describe('NatsBus faults', () => {
     await new Promise((r) => setTimeout(r, 3_000)); // three ack waits
     await server.start();
     await waitUntil(() => reports.some((r) => r.kind === 'final'), "the trial's end", 30_000);
+    // Unheard for three ack waits, the worker cannot tell whether its job went elsewhere: it leaves
+    // the job unacknowledged and says so, and the daemon, whose trial this end finishes, stops it.
+    const end = reports.find((r) => r.kind === 'final');
+    expect(end).toMatchObject({ state: 'completed', leaseLapsed: true });
+    await env.daemon.stop('a', 'the trial ended on an earlier delivery of its job');
+    // The job's next delivery meets that stop and is acknowledged without running.
+    const jsm = await jetstreamManager(env.daemon.connection);
+    for (let i = 0; i < 50 && (await jsm.streams.info(env.daemon.names.jobsStream)).state.messages > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await jsm.streams.info(env.daemon.names.jobsStream)).state.messages).toBe(0);
     expect(runs).toEqual([1]);
     expect(labels(reports, 'a')).toEqual([...Array.from({ length: 8 }, (_, i) => `epoch ${i + 1}`), 'final']);
   }, 40_000);

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Report, TrialJob } from '../../types.ts';
 import type { JobConsumerOptions, JobControl, Subscription } from '../contract.ts';
 import { confirmAcks } from './acks.ts';
+import { JobLease } from './job-lease.ts';
 import { messageOf, sleep } from './publish.ts';
 import type { RunningTrial, StopWatch } from './stops.ts';
 
@@ -16,6 +17,8 @@ export interface JobConsumerContext {
   stops: StopWatch;
   maxDeliver: number;
   heartbeatMs: number;
+  /** The pool consumer's ack wait: a worker silent for this long may have lost its job to another. */
+  ackWaitMs: number;
   /** How long acknowledgements and stop look-ups keep retrying while the server is away. */
   retryTimeoutMs: number;
   publishReport(report: Report): Promise<void>;
@@ -121,11 +124,16 @@ export class JobConsumer implements Subscription {
       return this.fail(msg, job, `job delivered ${attempt - 1} times without finishing (its worker stopped answering)`);
     }
 
-    const run: RunningTrial = { controller: new AbortController(), reason: undefined };
+    const lease = new JobLease(
+      () => msg.working(),
+      () => this.ctx.nc.flush(),
+      this.ctx.ackWaitMs,
+    );
+    const run: RunningTrial = { controller: new AbortController(), reason: undefined, lease };
     const { running } = this.ctx.stops;
     // Registered before the look-up, so a stop arriving during it aborts this run.
     running.set(job.trialId, run);
-    const heartbeat = setInterval(() => msg.working(), this.ctx.heartbeatMs);
+    const heartbeat = setInterval(() => void lease.beat(), this.ctx.heartbeatMs);
     try {
       const stop = await this.ctx.stops.recordedStop(job.trialId, this.ctx.retryTimeoutMs);
       if (stop) this.ctx.stops.abort(job.trialId, stop.reason);
@@ -133,6 +141,7 @@ export class JobConsumer implements Subscription {
       if (this.closed && run.reason === undefined) run.reason = 'shutdown';
       if (run.reason !== undefined) {
         // Stopped before it started: it never reaches the handler. At shutdown it goes back to the queue.
+        if (await lease.check()) return this.leave(job, attempt, lease);
         if (run.reason === 'shutdown') return this.handBack(msg, job, attempt);
         // A trial stopped while running whose worker died is delivered again and met here: its end
         // is reported, or the daemon would wait for it forever (for one stopped while queued, the
@@ -145,7 +154,7 @@ export class JobConsumer implements Subscription {
         get stopReason() {
           return run.reason;
         },
-        heartbeat: () => msg.working(),
+        heartbeat: () => void lease.beat(),
         attempt,
       };
       let failure: { error: unknown } | undefined;
@@ -154,6 +163,7 @@ export class JobConsumer implements Subscription {
       } catch (error) {
         failure = { error };
       }
+      if (await lease.check()) return this.leave(job, attempt, lease);
       if (!failure) return this.ack(msg);
       if (run.reason === 'shutdown') return this.handBack(msg, job, attempt);
       if (run.reason !== undefined) return this.ack(msg);
@@ -165,6 +175,22 @@ export class JobConsumer implements Subscription {
       clearInterval(heartbeat);
       if (running.get(job.trialId) === run) running.delete(job.trialId);
     }
+  }
+
+  /**
+   * A delivery whose hold on its job lapsed while it ran leaves the job as it is: an ack would remove
+   * it from under another delivery holding it now, a nak or a hand-back would deliver it once more.
+   * Its end, flagged leaseLapsed, lets the daemon settle it: a later delivery goes on if one began,
+   * else the trial ends and a stop meets the job's next delivery. With no one holding it, the server
+   * delivers the job again after the ack wait.
+   */
+  private leave(job: TrialJob, attempt: number, lease: JobLease): void {
+    const seconds = ((lease.lapsedFor ?? 0) / 1000).toFixed(1);
+    this.ctx.log(
+      `trial ${job.trialId} (delivery ${attempt}): no heartbeat of this worker reached NATS for ${seconds} s, near or past the ` +
+        `ack wait of ${this.ctx.ackWaitMs / 1000} s, so NATS may have handed the job to another worker; it is left ` +
+        'unacknowledged, for the daemon to settle',
+    );
   }
 
   private async fail(msg: JsMsg, job: TrialJob, reason: string): Promise<void> {

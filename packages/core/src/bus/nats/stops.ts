@@ -1,12 +1,14 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
+import type { JobLease } from './job-lease.ts';
 import type { BusNames } from './names.ts';
 import { messageOf, sleep } from './publish.ts';
 
-/** A trial this process is running (or about to run), and how to stop it. */
+/** A trial this process is running (or about to run), how to stop it, and its hold on the job. */
 export interface RunningTrial {
   controller: AbortController;
   reason: string | undefined;
+  lease?: JobLease;
 }
 
 export interface StopMessage {

@@ -25,7 +25,7 @@ export async function natsBuses(options: Partial<NatsBusOptions> = {}): Promise<
   const buses: NatsBus[] = [];
   const open = async (extra: Partial<NatsBusOptions> = {}) => {
     try {
-      const bus = await connectNatsBus({ retryDelayMs: 20, ...options, ...extra, servers, prefix });
+      const bus = await connectNatsBus({ retryDelayMs: 20, ...options, ...extra, servers: extra.servers ?? servers, prefix });
       buses.push(bus);
       return bus;
     } catch (err) {
