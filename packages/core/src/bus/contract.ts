@@ -72,6 +72,11 @@ export interface Bus {
    * tell: a known pool missing here is one whose workers have all gone.
    */
   livePools?(): Promise<readonly string[]>;
+  /**
+   * The trials the workers on this bus run now, where the bus can tell: a trial missing here has
+   * lost its worker (killed, or cut off from the broker), and waits for another to take its job.
+   */
+  runningTrials?(): Promise<ReadonlySet<string>>;
 
   // Worker side.
   consumeJobs(options: JobConsumerOptions, handler: (job: TrialJob, control: JobControl) => Promise<void>): Promise<Subscription>;

@@ -17,6 +17,7 @@ import { endStopsAtShutdown, endUnreportedStops, resendStops, takeBackEndedStudi
 import { failCompletedWithoutValue, failStudy } from './finishing.ts';
 import { ingest } from './ingestion.ts';
 import { sendUnfinishedAgain } from './jobs-lost.ts';
+import { ORPHAN_CHECK_MS, OrphanWatch } from './orphans.ts';
 import { stopStudy, stopTrial } from './stopping.ts';
 import { pump } from './dispatch.ts';
 import { activate, type Submitted, Submissions } from './submission.ts';
@@ -58,6 +59,11 @@ export interface EngineOptions {
    * the daemon), STOPS_AFTER_RESTART_MS on any other.
    */
   stopsAfterRestartMs?: number;
+  /**
+   * How often running trials are checked against what the workers say they run, where the bus can
+   * tell (NATS): a trial whose worker has gone reads queued again. Default ORPHAN_CHECK_MS.
+   */
+  orphanCheckMs?: number;
 }
 
 /**
@@ -78,6 +84,7 @@ export class StudyEngine {
   private reports: ReportSubscription | undefined;
   private readonly stopsAfterRestartMs: number;
   private stopsTimer: NodeJS.Timeout | undefined;
+  private readonly orphans: OrphanWatch;
 
   constructor(options: EngineOptions) {
     this.stopsAfterRestartMs = options.stopsAfterRestartMs ?? (options.bus.kind === 'local' ? 0 : STOPS_AFTER_RESTART_MS);
@@ -97,6 +104,7 @@ export class StudyEngine {
       emit: (event) => this.events.emit('change', event),
     };
     this.submissions = new Submissions(this.ctx);
+    this.orphans = new OrphanWatch(this.ctx, options.orphanCheckMs ?? ORPHAN_CHECK_MS);
     this.events.setMaxListeners(0);
   }
 
@@ -140,6 +148,7 @@ export class StudyEngine {
     }
     // (pump does nothing once close() has begun)
     for (const study of [...ctx.active.values()]) await pump(ctx, study);
+    this.orphans.start();
   }
 
   /** Validates, stores and starts a study. Throws SpecError (nothing stored) when the spec is invalid. */
@@ -248,6 +257,7 @@ export class StudyEngine {
     if (this.ctx.closing) return;
     this.ctx.closing = true;
     clearTimeout(this.stopsTimer);
+    this.orphans.stop();
     for (const study of this.ctx.active.values()) clearTimeout(study.retry);
     await this.reports?.close();
     if (this.ctx.bus.kind !== 'local') return; // remote workers report those ends to the next start

@@ -12,6 +12,7 @@ import { sortByAttempt } from './attempts.ts';
 import type { EngineContext } from './context.ts';
 import { pump } from './dispatch.ts';
 import { applyRules, stopTrialNow } from './stopping.ts';
+import { queueForAnotherWorker } from './requeue.ts';
 import { finishTrials } from './trial-outcomes.ts';
 
 /**
@@ -156,11 +157,8 @@ function errorText(err: unknown): string {
 }
 
 /**
- * Trials a worker handed back at shutdown wait in the queue for another: they read queued (no
- * worker), not running on a worker that has gone, and their job is sent again in case the worker's
- * own copy was not stored (the bus refuses a second job for a trial, so this is a no-op when it
- * was). Not a trial that has begun again or ended in this batch after the hand-back. A trial being
- * stopped ends stopped: no worker holds it any more to say so.
+ * Trials a worker handed back at shutdown wait in the queue for another (requeue.ts). Not a trial
+ * that has begun again or ended in this batch after the hand-back.
  */
 async function requeueHandedBack(ctx: EngineContext, handbacks: readonly HandBackReport[], batch: readonly Report[]): Promise<void> {
   const movedOn = (h: HandBackReport) =>
@@ -169,35 +167,7 @@ async function requeueHandedBack(ctx: EngineContext, handbacks: readonly HandBac
     .filter((h) => !movedOn(h))
     .map((h) => {
       const study = ctx.trialToStudy.get(h.trialId) as ActiveStudy;
-      return { study, trial: study.trials.get(h.trialId) as LiveTrial, report: h };
-    })
-    .filter(({ trial }) => trial.state === 'queued' || trial.state === 'running');
-  if (waiting.length === 0) return;
-  const stopping = waiting.filter(({ trial }) => trial.pendingStop !== undefined);
-  await finishTrials(
-    ctx,
-    stopping.map(({ study, trial, report }) => ({
-      study,
-      trial,
-      outcome: {
-        kind: 'final',
-        studyId: study.id,
-        trialId: trial.id,
-        state: 'stopped',
-        reason: trial.pendingStop as string,
-        ...(report.attempt ? { attempt: report.attempt } : {}),
-      },
-    })),
-  );
-  const requeued = waiting.filter(({ trial }) => trial.pendingStop === undefined);
-  const queued = new Set(
-    await ctx.store.markQueuedMany(requeued.filter(({ trial }) => trial.state === 'running').map(({ trial }) => trial.id)),
-  );
-  for (const { study, trial, report } of requeued) {
-    if (queued.has(trial.id)) study.setState(trial, 'queued');
-    ctx.log.info({ studyId: study.id, trial: trial.number, worker: report.worker }, 'trial handed back by its worker: queued for another');
-    ctx.emit({ studyId: study.id, type: 'trial-requeued', trialNumber: trial.number });
-    study.undispatched.push(study.jobFor(trial));
-  }
-  for (const study of new Set(waiting.map((w) => w.study))) await pump(ctx, study);
+      return { study, trial: study.trials.get(h.trialId) as LiveTrial, attempt: h.attempt, worker: h.worker };
+    });
+  await queueForAnotherWorker(ctx, waiting, 'trial handed back by its worker: queued for another');
 }

@@ -13,6 +13,7 @@ import { type ReportHandler, ReportConsumer } from './report-consumer.ts';
 import { ensureJobConsumer, ensureStreams, type StreamSettings } from './streams.ts';
 import { encodeReport } from './report-codec.ts';
 import { encodeStop, StopWatch } from './stops.ts';
+import { rollCall, WorkerPresence } from './worker-presence.ts';
 
 export interface NatsBusOptions {
   /** NATS server URL(s), e.g. 'nats://127.0.0.1:4222'. */
@@ -117,6 +118,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
 export class NatsBus implements Bus {
   readonly kind = 'nats';
   private readonly stops: StopWatch;
+  private readonly workers: WorkerPresence;
   private readonly jobConsumers = new Set<JobConsumer>();
   private reportConsumer: ReportConsumer | undefined;
   private presence: DaemonPresence | undefined;
@@ -138,6 +140,7 @@ export class NatsBus implements Bus {
     private readonly logError: (msg: string) => void = log,
   ) {
     this.stops = new StopWatch(connection, jsm, names, log);
+    this.workers = new WorkerPresence(connection, names, workerName(), () => this.stops.running.keys(), log);
     this.statusLoop = this.watchStatus();
   }
 
@@ -152,15 +155,25 @@ export class NatsBus implements Bus {
     return pools.sort();
   }
 
+  /**
+   * The pools whose workers answer a roll call. Not the jobs a pool's consumer holds unacknowledged:
+   * a worker killed under a trial leaves its job pending until another worker takes it.
+   */
   async livePools(): Promise<readonly string[]> {
     this.assertOpen();
-    const pools: string[] = [];
+    const { pools } = await rollCall(this.connection, this.names);
     for await (const info of this.jsm.consumers.list(this.names.jobsStream)) {
       const pool = this.names.poolOfFilter(info.config.filter_subject ?? '');
-      // An idle worker always has a pull request waiting (each lasts 5 s); a busy one holds jobs.
-      if (pool !== undefined && (info.num_waiting > 0 || info.num_ack_pending > 0)) pools.push(pool);
+      // An idle worker always has a pull request waiting (each lasts 5 s), whether it answers roll calls or not.
+      if (pool !== undefined && info.num_waiting > 0) pools.add(pool);
     }
-    return pools.sort();
+    return [...pools].sort();
+  }
+
+  /** The trials the workers answering a roll call run now. */
+  async runningTrials(): Promise<ReadonlySet<string>> {
+    this.assertOpen();
+    return (await rollCall(this.connection, this.names)).trials;
   }
 
   async dispatch(jobs: readonly TrialJob[]): Promise<void> {
@@ -275,7 +288,7 @@ export class NatsBus implements Bus {
           });
           if (stored === 'subject-occupied') throw new Error('the stream still holds a job for the trial');
         },
-        worker: `${hostname()}:${process.pid}`,
+        worker: workerName(),
         recreate: async () => {
           await ensureStreams(this.jsm, this.names, this.settings.streams);
           await ensureJobConsumer(this.jsm, this.names, options.pool, { ackWaitMs });
@@ -286,9 +299,10 @@ export class NatsBus implements Bus {
       handler,
     );
     this.jobConsumers.add(consumer);
+    this.workers.join(options.pool);
     return {
       close: async () => {
-        this.jobConsumers.delete(consumer);
+        if (this.jobConsumers.delete(consumer)) this.workers.leave(options.pool);
         await consumer.close();
       },
     };
@@ -314,6 +328,8 @@ export class NatsBus implements Bus {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // A worker going away no longer answers for its pools.
+    this.workers.close();
     for (const trialId of this.stops.running.keys()) this.stops.abort(trialId, 'shutdown');
     // Every part is closed even when one fails, and each failure is told: close is best effort, not silent.
     const closed = await Promise.allSettled([...this.jobConsumers].map((c) => c.close()));
@@ -412,6 +428,11 @@ function positive(name: string, value: number): number {
  * repeat of the first (within the duplicate window it would be dropped, and the trial never run).
  * That a trial's job is never queued twice is the stream's one-message-per-subject rule.
  */
+/** How a worker names itself in its reports and roll-call answers. */
+function workerName(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
 export function jobMessageId(job: TrialJob): string {
   return job.priorAttempts ? `${job.trialId}:${job.priorAttempts}` : job.trialId;
 }

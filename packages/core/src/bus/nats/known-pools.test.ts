@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { busSuiteJob as busJob } from '../../testing/bus-suite.ts';
 import { type NatsBusesUnderTest, natsBuses } from './test-env.ts';
 
-describe('NatsBus.knownPools', () => {
+describe('NatsBus.knownPools, livePools and runningTrials', () => {
   let env: NatsBusesUnderTest | undefined;
   afterEach(async () => {
     await env?.cleanup();
@@ -29,5 +30,27 @@ describe('NatsBus.knownPools', () => {
     const deadline = Date.now() + 8_000;
     while ((await env.daemon.livePools()).includes('gpu.a100') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(await env.daemon.livePools()).toEqual(['default']);
+  }, 20_000);
+
+  it('counts a busy worker and its trial as there, and a worker killed under a trial as gone, though its job stays unacknowledged', async () => {
+    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
+    const busy = await env.worker();
+    let started = false;
+    await busy.consumeJobs({ pool: 'gpu', concurrency: 1 }, async (_j, c) => {
+      started = true;
+      await new Promise((resolve) => c.signal.addEventListener('abort', resolve, { once: true }));
+    });
+    await env.daemon.dispatch([busJob('a', 'gpu')]);
+    const deadline = Date.now() + 5_000;
+    while (!started && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Busy: no pull request waiting, one job unacknowledged; it answers the roll call.
+    await new Promise((r) => setTimeout(r, 5_500)); // its last pull request has expired
+    expect(await env.daemon.livePools()).toEqual(['gpu']);
+    expect([...(await env.daemon.runningTrials())]).toEqual(['a']);
+    // Killed (kill -9): no goodbye, its job pending for ever with no other worker to take it.
+    await busy.connection.close();
+    await new Promise((r) => setTimeout(r, 1_500)); // past the ack wait
+    expect(await env.daemon.livePools()).toEqual([]);
+    expect([...(await env.daemon.runningTrials())]).toEqual([]);
   }, 20_000);
 });

@@ -55,6 +55,11 @@ export class BusNames {
     return `${this.prefix}.daemon`;
   }
 
+  /** Where workers answer the daemon's roll call with the pools they serve (worker-presence.ts). */
+  get rollCallSubject(): string {
+    return `${this.prefix}.workers.roll-call`;
+  }
+
   /** One subject per trial, so the stream can refuse a second copy of a pending job. */
   jobSubject(pool: string, trialId: string): string {
     return `${this.prefix}.jobs.${idToken(pool, 'pool')}.${idToken(trialId)}`;
