@@ -303,9 +303,9 @@ describe('studyAnswer', () => {
       'So far (1 trial still stopping): the best found is optimizer=adam, learning_rate=3.1e-4, frozen_layers=2 (trial 0): val_auc_macro 0.72.',
     );
     const ended = studyAnswer(spec, 'stopped', [trial(0, adam, [0.6, 0.72], 'val_auc_macro', true), { ...stopping, state: 'stopped' }]);
-    // Stopped at 2 of max_trials 10: the answer says its search was cut short.
+    // Stopped after 2 trials of a max_trials of 10: the answer says its search was cut short.
     expect(ended.verdict).toBe(
-      'Stopped at 2 of 10 trials; the best found is optimizer=adam, learning_rate=3.1e-4, frozen_layers=2 (trial 0): val_auc_macro 0.72.',
+      'Stopped after 2 trials (budget: 10); the best found is optimizer=adam, learning_rate=3.1e-4, frozen_layers=2 (trial 0): val_auc_macro 0.72.',
     );
     // A study stopped once every trial of its budget had run answers as a completed one.
     const full = studyAnswer({ ...spec, budget: { ...spec.budget, max_trials: 2 } }, 'stopped', [

@@ -138,10 +138,11 @@ function answerOf(spec: SearchSpec, state: StudyState, trials: readonly TrialRec
       : null;
   // A stopped or failed study's running trials still report until they have stopped: not final yet.
   const stopping = state === 'running' ? 0 : trials.filter((t) => t.state === 'queued' || t.state === 'running').length;
-  // A study stopped before its budget ran out: its best is of the trials it got to, and the answer says how few.
+  // A study stopped before its budget ran out: its best is of the trials it got to, and the answer
+  // says how few. Against the budget, not a planned total: a grid may have had fewer points to run.
   const cut =
     state === 'stopped' && trials.length < spec.budget.max_trials
-      ? `stopped at ${trials.length} of ${spec.budget.max_trials} trials; `
+      ? `stopped after ${trials.length} trial${trials.length === 1 ? '' : 's'} (budget: ${spec.budget.max_trials}); `
       : '';
   const so =
     state === 'running' ? 'so far: ' : stopping > 0 ? `so far (${stopping} trial${stopping === 1 ? '' : 's'} still stopping): ` : cut;
