@@ -58,7 +58,12 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
     log.warn({}, 'no GPU found (nvidia-smi lists none): this worker trains its GPU pool on the CPU');
   log.info({ nats: redactServers(options.nats), prefix: natsPrefix(), concurrency, gpus, trialsDir: commands.trialsDir }, 'worker ready');
   const signal = await untilSignal();
-  log.info({ signal }, 'draining: handing running trials back');
+  // Said up front: the drain can take the scripts' whole grace, and a silent worker looks hung.
+  log.info(
+    { signal },
+    'draining: stopping the running trials and handing them back; a command script gets its stop_grace_s ' +
+      '(5 s unless its spec says otherwise) to exit, then SIGTERM and term_grace_s',
+  );
   await bus.close();
   await sub.close();
   await runner.close();
