@@ -310,10 +310,13 @@ describe('diagnoseTrial on recorded cases', () => {
     // Nothing listed beside it: the trial's rate says nothing of a trial that never trained.
     expect(none).toEqual({
       verdict: 'no-evidence',
-      summary: 'No epoch to judge: setup: unknown dataset "imagenet"',
+      summary: 'No epoch to judge: setup: unknown dataset "imagenet".',
       evidence: [],
       advice: '',
     });
+    expect(diagnose({ ...nan, epochs: [], state: 'stopped', reason: 'stopped by user' }).summary).toBe(
+      'No epoch to judge: stopped before its first epoch (stopped by user).',
+    );
   });
 
   it('too high: lower rates whose own trials (same optimizer) did not learn either are not suggested', () => {

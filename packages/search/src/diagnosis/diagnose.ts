@@ -280,9 +280,11 @@ function judge(
 
   if (trial.epochs.length === 0) {
     // No evidence to list: its rate is not a finding about a trial that never trained (a setup error, say).
+    // A stop's reason (a user, a study's end) is not why there was nothing to judge: the timing is.
+    const why = trial.state === 'stopped' ? `stopped before its first epoch${trial.reason ? ` (${trial.reason})` : ''}` : trial.reason;
     return {
       verdict: 'no-evidence',
-      summary: trial.reason ? `No epoch to judge: ${trial.reason}` : 'No epoch to judge yet.',
+      summary: why ? `No epoch to judge: ${why}${/[.!?]$/.test(why) ? '' : '.'}` : 'No epoch to judge yet.',
       evidence: [],
       advice: '',
     };
