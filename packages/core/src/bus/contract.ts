@@ -24,6 +24,14 @@ export interface ReportConsumerOptions {
   onJobsLost?(): void;
 }
 
+export interface StopScope {
+  /**
+   * Only the deliveries of the trial's job up to this one (counting priorAttempts): an earlier
+   * delivery that runs on after a later one began, on a worker that was cut off for a while.
+   */
+  upToAttempt?: number;
+}
+
 /** What a job handler gets besides the job. */
 export interface JobControl {
   /** Aborted when the daemon stops this trial, or the bus is closing. */
@@ -53,14 +61,15 @@ export interface JobConsumerOptions {
  *   acknowledges a batch by resolving, and a rejected batch is delivered again;
  * - a report subscription's caughtUp() resolves only after the reports published before it started were taken;
  * - stop(trialId) aborts the handler running that trial, and a job stopped before it started
- *   is never handed to a handler.
+ *   is never handed to a handler; a stop scoped to deliveries up to N (upToAttempt) aborts only
+ *   such a delivery, and a later one runs on or starts as if there were no stop.
  */
 export interface Bus {
   readonly kind: string;
 
   // Daemon side.
   dispatch(jobs: readonly TrialJob[]): Promise<void>;
-  stop(trialId: string, reason: string): Promise<void>;
+  stop(trialId: string, reason: string, scope?: StopScope): Promise<void>;
   consumeReports(handler: (batch: readonly Report[]) => Promise<void>, options?: ReportConsumerOptions): Promise<ReportSubscription>;
   /**
    * The pools a worker has joined on this bus, ever (a shared broker keeps them while the workers

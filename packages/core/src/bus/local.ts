@@ -1,5 +1,12 @@
 import type { Report, TrialJob } from '../types.ts';
-import type { Bus, JobConsumerOptions, JobControl, ReportSubscription, Subscription } from './contract.ts';
+import type { Bus, JobConsumerOptions, JobControl, ReportSubscription, StopScope, Subscription } from './contract.ts';
+
+/** A delivery a handler runs now: how to stop it, and which delivery of its trial it is (counting priorAttempts). */
+interface RunningJob {
+  controller: AbortController;
+  reason?: string;
+  attempt: number;
+}
 
 type JobHandler = (job: TrialJob, control: JobControl) => Promise<void>;
 
@@ -40,7 +47,7 @@ export class LocalBus implements Bus {
   private readonly queues = new Map<string, Pending[]>();
   /** trialIds queued or running: a second dispatch of one of them is a no-op. */
   private readonly known = new Set<string>();
-  private readonly running = new Map<string, { controller: AbortController; reason?: string }>();
+  private readonly running = new Map<string, RunningJob>();
   private readonly consumers: Consumer[] = [];
   private readonly reports: Report[] = [];
   private reportHandler: ((batch: readonly Report[]) => Promise<void>) | undefined;
@@ -72,8 +79,10 @@ export class LocalBus implements Bus {
     this.pumpJobs();
   }
 
-  async stop(trialId: string, reason: string): Promise<void> {
+  async stop(trialId: string, reason: string, scope: StopScope = {}): Promise<void> {
     const run = this.running.get(trialId);
+    // A later delivery than the stop's scope runs on, and a queued one (always later) stays queued.
+    if (scope.upToAttempt !== undefined && (!run || run.attempt > scope.upToAttempt)) return;
     if (run) {
       run.reason ??= reason;
       run.controller.abort(new Error(reason));
@@ -168,7 +177,7 @@ export class LocalBus implements Bus {
   private deliver(consumer: Consumer, pending: Pending): void {
     const { job } = pending;
     const attempt = pending.attempt + 1;
-    const run: { controller: AbortController; reason?: string } = { controller: new AbortController() };
+    const run: RunningJob = { controller: new AbortController(), attempt: (job.priorAttempts ?? 0) + attempt };
     this.running.set(job.trialId, run);
     consumer.active++;
     const control: JobControl = {

@@ -243,6 +243,37 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       expect(calls).toBe(1);
     });
 
+    it('a stop scoped to earlier deliveries aborts one of them, and leaves a later delivery running and a queued job queued', async () => {
+      const { daemon, worker } = await setup();
+      const w = await worker();
+      const runs: { trialId: string; attempt: number; aborted?: boolean; reason?: string | undefined }[] = [];
+      await w.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+        const run: (typeof runs)[number] = { trialId: j.trialId, attempt: (j.priorAttempts ?? 0) + c.attempt };
+        runs.push(run);
+        if (j.trialId === 'later' && run.attempt === 1) throw new Error('trainer crashed'); // delivered again
+        await Promise.race([new Promise((resolve) => c.signal.addEventListener('abort', resolve, { once: true })), pause(1_000)]);
+        run.aborted = c.signal.aborted;
+        run.reason = c.stopReason;
+      });
+      // Delivery 2 of 'later' runs; a stop of deliveries up to 1 leaves it be.
+      await daemon.dispatch([busSuiteJob('later')]);
+      await waitUntil(() => runs.some((r) => r.trialId === 'later' && r.attempt === 2), "the later delivery's start");
+      await daemon.stop('later', 'an earlier delivery', { upToAttempt: 1 });
+      await waitUntil(() => runs.at(-1)?.aborted !== undefined, 'the later delivery to end', 3_000);
+      expect(runs.at(-1)).toMatchObject({ trialId: 'later', attempt: 2, aborted: false });
+      // Delivery 3 of 'earlier' (two before it) runs; a stop of deliveries up to 3 ends it.
+      await daemon.dispatch([{ ...busSuiteJob('earlier'), priorAttempts: 2 }]);
+      await waitUntil(() => runs.some((r) => r.trialId === 'earlier'), "the third delivery's start");
+      await daemon.stop('earlier', 'an earlier delivery', { upToAttempt: 3 });
+      await waitUntil(() => runs.at(-1)?.aborted !== undefined, 'the third delivery to end', 3_000);
+      expect(runs.at(-1)).toMatchObject({ trialId: 'earlier', attempt: 3, aborted: true, reason: 'an earlier delivery' });
+      // A stop of deliveries up to 2, recorded while the trial's next delivery is queued, does not keep it from running.
+      await daemon.stop('queued', 'an earlier delivery', { upToAttempt: 2 });
+      await daemon.dispatch([{ ...busSuiteJob('queued'), priorAttempts: 2 }]);
+      await waitUntil(() => runs.at(-1)?.trialId === 'queued' && runs.at(-1)?.aborted !== undefined, 'the queued job to run', 5_000);
+      expect(runs.at(-1)).toMatchObject({ attempt: 3, aborted: false });
+    });
+
     it('a job stopped while queued never reaches a handler, even one that starts later', async () => {
       const { daemon, worker } = await setup();
       // Nobody consumes yet.

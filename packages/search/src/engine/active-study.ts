@@ -19,6 +19,8 @@ export type LiveTrial = TrialView & {
   attempt?: number;
   /** Its stop was decided before the daemon restarted: ended after the catch-up unless its end is read there (ended-studies.ts). */
   stoppedBeforeRestart?: boolean;
+  /** The deliveries up to this one were told to stop, as earlier ones that ran on (attempts.ts). */
+  earlierStoppedUpTo?: number;
 };
 
 /**

@@ -314,7 +314,8 @@ describe('a trial delivered again', () => {
         await bus.publishReport({ kind: 'epoch', ...ids, attempt: 1, epoch: 4, metrics: { val_auc_macro: 0.999 }, layers: [] });
         await bus.publishReport({ kind: 'epoch', ...ids, attempt: 2, epoch: 2, metrics: { val_auc_macro: 0.62 }, layers: [] });
         await bus.publishReport({ kind: 'final', ...ids, attempt: 2, state: 'completed' });
-        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        // This run plays delivery 1, which the engine tells to stop once its epoch 4 shows it running on.
+        if (!ctx.signal.aborted) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
         return { state: 'stopped' };
       },
     }));
@@ -435,5 +436,51 @@ describe('a trial delivered again', () => {
     expect(await store.getTrial(study.id, 0)).toMatchObject({ state: 'completed', value: 0.74, attempt: 1 });
     await until(async () => stoppedFor !== undefined);
     expect(stoppedFor).toContain('the trial ended on an earlier delivery of its job');
+  });
+
+  it('an earlier delivery still reporting epochs during a later one is told to stop, once and that delivery only', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const stops: { trialId: string; reason: string; upToAttempt?: number | undefined }[] = [];
+    let deliveries = 0;
+    let laterAborted = false;
+    const engine = await engineWith(store, (busOf) => ({
+      async run(job, ctx) {
+        deliveries++;
+        if (deliveries === 1) {
+          await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.5 }, layers: [] });
+          throw new Error('worker cut off');
+        }
+        await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: [] });
+        const bus = busOf();
+        const stop = bus.stop.bind(bus);
+        bus.stop = async (trialId, reason, scope) => {
+          stops.push({ trialId, reason, upToAttempt: scope?.upToAttempt });
+          return stop(trialId, reason, scope);
+        };
+        // The first delivery's worker came back and trains on: three epochs of delivery 1.
+        for (const epoch of [2, 3, 4]) {
+          await bus.publishReport({
+            kind: 'epoch',
+            studyId: job.studyId,
+            trialId: job.trialId,
+            attempt: 1,
+            epoch,
+            metrics: {},
+            layers: [],
+          });
+        }
+        await new Promise((r) => setTimeout(r, 1_000));
+        laterAborted = ctx.signal.aborted;
+        await ctx.report({ epoch: 2, metrics: { val_auc_macro: 0.62 }, layers: [] });
+        return { state: 'completed' };
+      },
+    }));
+    const study = await engine.submit(JSON.stringify(spec));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    const [trial] = await store.listTrials(study.id);
+    expect(stops).toEqual([{ trialId: trial?.id, reason: 'a later delivery of its job (2) runs the trial', upToAttempt: 1 }]);
+    expect(laterAborted).toBe(false);
+    expect(trial).toMatchObject({ state: 'completed', attempt: 2, value: 0.62 });
   });
 });

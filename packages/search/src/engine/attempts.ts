@@ -16,6 +16,9 @@ import { reachedLastEpoch, unheardEnd } from './trial-outcomes.ts';
  * So does an earlier delivery that had reported its last epoch and the objective: its end went
  * with its worker, a stand-in end completes the trial, and the later delivery is told to stop.
  *
+ * An earlier delivery still reporting epochs runs on a worker that was cut off for a while and came
+ * back: it is told to stop (that delivery only), so it does not train the trial to the end for nothing.
+ *
  * Returns the batch without the reports dropped, a stand-in end where the later delivery began.
  */
 export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]): Promise<Report[]> {
@@ -26,6 +29,7 @@ export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]
   /** Per trial, where its stand-in end (laterDeliveryEnd) sits in the batch. */
   const synthetic = new Map<string, number>();
   const stops: FinalReport[] = [];
+  const runningOn = new Map<LiveTrial, number>();
   for (const [i, r] of batch.entries()) {
     const trial = r.attempt === undefined ? undefined : ctx.trialToStudy.get(r.trialId)?.trials.get(r.trialId);
     if (!trial) continue;
@@ -43,6 +47,9 @@ export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]
       );
       // A delivery that lost its hold on the job left it unacknowledged, with the later one.
       if (r.kind === 'final' && !plan.ended && !r.leaseLapsed) staleEnds.push(trial);
+      if ((r.kind === 'epoch' || r.kind === 'start') && attempt < plan.attempt && !plan.ended) {
+        runningOn.set(trial, Math.max(attempt, runningOn.get(trial) ?? 0));
+      }
       continue;
     }
     if (
@@ -103,6 +110,7 @@ export async function sortByAttempt(ctx: EngineContext, batch: readonly Report[]
     }
   }
   for (const trial of staleEnds) sendAgainLater(ctx, trial);
+  await stopEarlierDeliveries(ctx, runningOn);
   for (const end of stops) {
     ctx.log.warn(
       { trialId: end.trialId, reason: end.reason },
@@ -138,6 +146,19 @@ function trainedInFull(ctx: EngineContext, trial: LiveTrial, earlier: readonly R
 function laterDeliveryEnd(ctx: EngineContext, trial: LiveTrial, studyId: string, attempt: number): FinalReport {
   const { max_epochs } = (ctx.trialToStudy.get(trial.id) as ActiveStudy).spec.budget;
   return { kind: 'final', studyId, trialId: trial.id, attempt, ...unheardEnd(max_epochs, 'before its job was delivered again') };
+}
+
+/**
+ * Tells earlier deliveries that run on to stop, once per delivery. Not a trial being stopped: its
+ * stop covers every delivery already, and a scoped one recorded after it would take its place.
+ */
+async function stopEarlierDeliveries(ctx: EngineContext, runningOn: ReadonlyMap<LiveTrial, number>): Promise<void> {
+  for (const [trial, attempt] of runningOn) {
+    if (trial.pendingStop !== undefined || (trial.earlierStoppedUpTo ?? 0) >= attempt) continue;
+    await ctx.bus.stop(trial.id, `a later delivery of its job (${trial.attempt ?? attempt + 1}) runs the trial`, { upToAttempt: attempt });
+    trial.earlierStoppedUpTo = attempt;
+    ctx.log.info({ trial: trial.number, attempt, current: trial.attempt }, 'an earlier delivery of the trial runs on: told to stop');
+  }
 }
 
 /** How long after an earlier delivery's end the trial's job is sent again, if it is still unfinished. */

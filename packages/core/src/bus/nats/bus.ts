@@ -3,7 +3,15 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Report, TrialJob } from '../../types.ts';
-import type { Bus, JobConsumerOptions, JobControl, ReportConsumerOptions, ReportSubscription, Subscription } from '../contract.ts';
+import type {
+  Bus,
+  JobConsumerOptions,
+  JobControl,
+  ReportConsumerOptions,
+  ReportSubscription,
+  StopScope,
+  Subscription,
+} from '../contract.ts';
 import { DaemonPresence } from './daemon-presence.ts';
 import { JobConsumer } from './job-consumer.ts';
 import { BusNames } from './names.ts';
@@ -200,9 +208,10 @@ export class NatsBus implements Bus {
     if (failed.length > 0) throw new Error(`dispatch: ${failed.length} of ${jobs.length} job(s) not stored: ${messageOf(failed[0])}`);
   }
 
-  async stop(trialId: string, reason: string): Promise<void> {
+  async stop(trialId: string, reason: string, scope: StopScope = {}): Promise<void> {
     this.assertOpen();
-    await publishDurably(this.connection, this.js, this.names.stopSubject(trialId), encodeStop({ trialId, reason }), {
+    const stop = scope.upToAttempt !== undefined ? { trialId, reason, upToAttempt: scope.upToAttempt } : { trialId, reason };
+    await publishDurably(this.connection, this.js, this.names.stopSubject(trialId), encodeStop(stop), {
       msgID: `stop:${trialId}:${randomUUID()}`,
       timeoutMs: this.settings.publishTimeoutMs,
     });

@@ -18,6 +18,7 @@ const epoch = (trialId: string, n: number): Report => ({
   metrics: { loss: 1 / n },
   layers: [],
 });
+const epochOf = (trialId: string, n: number, attempt: number): Report => ({ ...epoch(trialId, n), attempt });
 const labels = (reports: readonly Report[], trialId: string) => [
   ...new Set(reports.filter((r) => r.trialId === trialId).map((r) => (r.kind === 'epoch' ? `epoch ${r.epoch}` : r.kind))),
 ];
@@ -249,6 +250,75 @@ describe('NatsBus faults', () => {
       for (let i = 0; i < 50 && (await jsm.streams.info(stream)).state.messages > 0; i++) await new Promise((r) => setTimeout(r, 100));
       expect((await jsm.streams.info(stream)).state.messages).toBe(0);
       expect(runs).toEqual(['a:1', 'b:2']);
+    } finally {
+      proxy.resume();
+      await proxy.close();
+    }
+  }, 30_000);
+
+  it('an earlier delivery that runs on after coming back is stopped by a stop scoped to it: the later one runs on and keeps the job', async () => {
+    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
+    const reports: Report[] = [];
+    await env.daemon.consumeReports(async (batch) => {
+      reports.push(...batch);
+    });
+    const proxy = await pausableProxy(TEST_NATS_URL);
+    try {
+      const runs: { worker: string; attempt: number; stopped?: string | undefined }[] = [];
+      let backA!: () => void;
+      const cameBack = new Promise<void>((resolve) => {
+        backA = resolve;
+      });
+      const a = await env.worker({ servers: proxy.url });
+      await a.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+        const run: (typeof runs)[number] = { worker: 'a', attempt: c.attempt };
+        runs.push(run);
+        await cameBack;
+        // Trains on, an epoch every 100 ms, until told to stop (at most 5 s).
+        for (let e = 1; e <= 50 && !c.signal.aborted; e++) {
+          await a.publishReport(epochOf(j.trialId, e, c.attempt));
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        run.stopped = c.stopReason;
+        await a.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'stopped', attempt: c.attempt });
+      });
+      await env.daemon.dispatch([job('t')]);
+      await waitUntil(() => runs.length === 1, 'the first worker to start the job');
+      proxy.pause();
+      let releaseB!: () => void;
+      const bDone = new Promise<void>((resolve) => {
+        releaseB = resolve;
+      });
+      const b = await env.worker();
+      await b.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+        const run: (typeof runs)[number] = { worker: 'b', attempt: c.attempt };
+        runs.push(run);
+        await bDone;
+        run.stopped = c.stopReason;
+        await b.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'completed', attempt: c.attempt });
+      });
+      await waitUntil(() => runs.some((r) => r.worker === 'b'), 'the job to reach the second worker after the ack wait', 10_000);
+      proxy.resume();
+      backA();
+      // What the daemon does on an epoch of an earlier delivery: it stops that delivery only.
+      await waitUntil(() => reports.some((r) => r.kind === 'epoch' && r.attempt === 1), "the earlier delivery's epoch");
+      await env.daemon.stop('t', 'a later delivery of its job (2) runs the trial', { upToAttempt: 1 });
+      await waitUntil(() => reports.some((r) => r.kind === 'final' && r.attempt === 1), "the earlier delivery's end", 3_000);
+      expect(runs.find((r) => r.worker === 'a')?.stopped).toBe('a later delivery of its job (2) runs the trial');
+      expect(reports.filter((r) => r.kind === 'epoch' && r.attempt === 1).length).toBeLessThan(20);
+      await new Promise((r) => setTimeout(r, 1_500)); // past an ack wait: nothing delivered again
+      const jsm = await jetstreamManager(env.daemon.connection);
+      const stream = env.daemon.names.jobsStream;
+      // The stopped delivery left the job to the later one: not acknowledged from under it.
+      expect((await jsm.streams.info(stream)).state.messages).toBe(1);
+      releaseB();
+      await waitUntil(() => reports.some((r) => r.kind === 'final' && r.attempt === 2), "the later delivery's end");
+      expect(runs).toEqual([
+        { worker: 'a', attempt: 1, stopped: 'a later delivery of its job (2) runs the trial' },
+        { worker: 'b', attempt: 2, stopped: undefined },
+      ]);
+      for (let i = 0; i < 50 && (await jsm.streams.info(stream)).state.messages > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await jsm.streams.info(stream)).state.messages).toBe(0);
     } finally {
       proxy.resume();
       await proxy.close();

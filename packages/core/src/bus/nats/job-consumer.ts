@@ -129,19 +129,19 @@ export class JobConsumer implements Subscription {
       () => this.ctx.nc.flush(),
       this.ctx.ackWaitMs,
     );
-    const run: RunningTrial = { controller: new AbortController(), reason: undefined, lease };
+    const run: RunningTrial = { controller: new AbortController(), reason: undefined, lease, attempt: (job.priorAttempts ?? 0) + attempt };
     const { running } = this.ctx.stops;
     // Registered before the look-up, so a stop arriving during it aborts this run.
     running.set(job.trialId, run);
     const heartbeat = setInterval(() => void lease.beat(), this.ctx.heartbeatMs);
     try {
       const stop = await this.ctx.stops.recordedStop(job.trialId, this.ctx.retryTimeoutMs);
-      if (stop) this.ctx.stops.abort(job.trialId, stop.reason);
+      if (stop) this.ctx.stops.abort(job.trialId, stop.reason, stop.upToAttempt);
       // Pulled as this consumer was closing: not started, so it goes straight back to the queue.
       if (this.closed && run.reason === undefined) run.reason = 'shutdown';
       if (run.reason !== undefined) {
         // Stopped before it started: it never reaches the handler. At shutdown it goes back to the queue.
-        if (await lease.check()) return this.leave(job, attempt, lease);
+        if ((await lease.check()) || run.superseded) return this.leave(job, run);
         if (run.reason === 'shutdown') return this.handBack(msg, job, attempt);
         // A trial stopped while running whose worker died is delivered again and met here: its end
         // is reported, or the daemon would wait for it forever (for one stopped while queued, the
@@ -163,7 +163,7 @@ export class JobConsumer implements Subscription {
       } catch (error) {
         failure = { error };
       }
-      if (await lease.check()) return this.leave(job, attempt, lease);
+      if ((await lease.check()) || run.superseded) return this.leave(job, run);
       if (!failure) return this.ack(msg);
       if (run.reason === 'shutdown') return this.handBack(msg, job, attempt);
       if (run.reason !== undefined) return this.ack(msg);
@@ -184,13 +184,14 @@ export class JobConsumer implements Subscription {
    * else the trial ends and a stop meets the job's next delivery. With no one holding it, the server
    * delivers the job again after the ack wait.
    */
-  private leave(job: TrialJob, attempt: number, lease: JobLease): void {
-    const seconds = ((lease.lapsedFor ?? 0) / 1000).toFixed(1);
-    this.ctx.log(
-      `trial ${job.trialId} (delivery ${attempt}): no heartbeat of this worker reached NATS for ${seconds} s, near or past the ` +
-        `ack wait of ${this.ctx.ackWaitMs / 1000} s, so NATS may have handed the job to another worker; it is left ` +
-        'unacknowledged, for the daemon to settle',
-    );
+  private leave(job: TrialJob, run: RunningTrial): void {
+    const lapsedFor = run.lease?.lapsedFor;
+    const why =
+      lapsedFor !== undefined
+        ? `no heartbeat of this worker reached NATS for ${(lapsedFor / 1000).toFixed(1)} s, near or past the ack wait of ` +
+          `${this.ctx.ackWaitMs / 1000} s, so NATS may have handed the job to another worker`
+        : 'the daemon stopped it as an earlier delivery, its job now with another worker';
+    this.ctx.log(`trial ${job.trialId} (delivery ${run.attempt}): ${why}; it is left unacknowledged, for the daemon to settle`);
   }
 
   private async fail(msg: JsMsg, job: TrialJob, reason: string): Promise<void> {

@@ -9,11 +9,17 @@ export interface RunningTrial {
   controller: AbortController;
   reason: string | undefined;
   lease?: JobLease;
+  /** Which delivery of its trial this is, counting priorAttempts. */
+  attempt: number;
+  /** Stopped as an earlier delivery a later one replaced: it must leave the job to that one. */
+  superseded?: boolean;
 }
 
 export interface StopMessage {
   trialId: string;
   reason: string;
+  /** Only deliveries up to this one (see StopScope). */
+  upToAttempt?: number;
 }
 
 /**
@@ -40,14 +46,16 @@ export class StopWatch {
         if (err) return this.log(`stop subscription: ${err.message}`);
         const stop = parseStop(msg.string());
         if (!stop) return this.log(`ignoring a malformed stop message on ${msg.subject}: ${printable(msg.string())}`);
-        this.abort(stop.trialId, stop.reason);
+        this.abort(stop.trialId, stop.reason, stop.upToAttempt);
       },
     });
   }
 
-  abort(trialId: string, reason: string): void {
+  /** Aborts this process's run of the trial, unless it is a later delivery than `upToAttempt`. */
+  abort(trialId: string, reason: string, upToAttempt?: number): void {
     const run = this.running.get(trialId);
-    if (!run) return;
+    if (!run || (upToAttempt !== undefined && run.attempt > upToAttempt)) return;
+    if (upToAttempt !== undefined && run.reason === undefined) run.superseded = true;
     run.reason ??= reason;
     run.controller.abort(new Error(reason));
   }
@@ -76,7 +84,7 @@ export class StopWatch {
     for (const trialId of [...this.running.keys()]) {
       try {
         const stop = await this.recordedStop(trialId, timeoutMs);
-        if (stop) this.abort(trialId, stop.reason);
+        if (stop) this.abort(trialId, stop.reason, stop.upToAttempt);
       } catch (err) {
         this.log(messageOf(err));
       }
@@ -96,7 +104,10 @@ export function encodeStop(stop: StopMessage): string {
 function parseStop(text: string): StopMessage | undefined {
   try {
     const value = JSON.parse(text) as Partial<StopMessage>;
-    if (typeof value.trialId === 'string' && typeof value.reason === 'string') return { trialId: value.trialId, reason: value.reason };
+    if (typeof value.trialId === 'string' && typeof value.reason === 'string') {
+      const scoped = typeof value.upToAttempt === 'number' ? { upToAttempt: value.upToAttempt } : {};
+      return { trialId: value.trialId, reason: value.reason, ...scoped };
+    }
   } catch {
     // fall through
   }
