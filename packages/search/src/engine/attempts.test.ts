@@ -483,4 +483,35 @@ describe('a trial delivered again', () => {
     expect(laterAborted).toBe(false);
     expect(trial).toMatchObject({ state: 'completed', attempt: 2, value: 0.62 });
   });
+
+  it('a delivery still reporting after its trial ended is stopped, once however many epochs it sends', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const stops: { trialId: string; reason: string }[] = [];
+    let strayDone = false;
+    const engine = await engineWith(store, (busOf) => ({
+      async run(job, ctx) {
+        for (const epoch of [1, 2, 3, 4]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.7 + 0.01 * epoch }, layers: [] });
+        const bus = busOf();
+        const stop = bus.stop.bind(bus);
+        bus.stop = async (trialId, reason, scope) => {
+          stops.push({ trialId, reason });
+          return stop(trialId, reason, scope);
+        };
+        const ids = { studyId: job.studyId, trialId: job.trialId, attempt: 1 };
+        await bus.publishReport({ kind: 'final', ...ids, state: 'completed' });
+        await until(async () => (await store.getTrial(job.studyId, 0))?.state === 'completed');
+        // Another delivery of the job that trains on regardless (as one left in the queue would).
+        for (const epoch of [1, 2, 3]) await bus.publishReport({ kind: 'epoch', ...ids, attempt: 2, epoch, metrics: {}, layers: [] });
+        await new Promise((r) => setTimeout(r, 500));
+        strayDone = true;
+        return { state: 'completed' };
+      },
+    }));
+    const study = await engine.submit(JSON.stringify(spec));
+    await until(async () => strayDone);
+    const [trial] = await store.listTrials(study.id);
+    expect(stops).toEqual([{ trialId: trial?.id, reason: 'the trial has ended' }]);
+    expect(trial).toMatchObject({ state: 'completed', value: 0.74 });
+  });
 });

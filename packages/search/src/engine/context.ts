@@ -28,6 +28,8 @@ export interface EngineContext {
   readonly active: Map<string, ActiveStudy>;
   /** The study of each unfinished trial, by trial id: where its reports go. */
   readonly trialToStudy: Map<string, ActiveStudy>;
+  /** Ended trials whose job was stopped for training on after the end (ingestion.ts). */
+  readonly endedTrialsStopped: Set<string>;
   /** Set by close: no study advances any more. */
   closing: boolean;
   /**

@@ -99,6 +99,7 @@ export class StudyEngine {
       ...(options.servedPools ? { servedPools: options.servedPools } : {}),
       active: new Map(),
       trialToStudy: new Map(),
+      endedTrialsStopped: new Set(),
       closing: false,
       catchingUp: false,
       emit: (event) => this.events.emit('change', event),

@@ -26,9 +26,11 @@ export async function ingest(ctx: EngineContext, batch: readonly Report[]): Prom
   const epochs: EpochReport[] = [];
   const finals: FinalReport[] = [];
   const handbacks: HandBackReport[] = [];
+  const strays: Report[] = [];
   for (const r of await sortByAttempt(ctx, batch)) {
     if (!ctx.trialToStudy.has(r.trialId)) {
       ctx.log.debug({ trialId: r.trialId, kind: r.kind }, 'report for a trial of no running study ignored');
+      strays.push(r);
     } else if (r.kind === 'start') starts.push(r);
     else if (r.kind === 'epoch') epochs.push(r);
     else if (r.kind === 'handback') handbacks.push(r);
@@ -56,22 +58,39 @@ export async function ingest(ctx: EngineContext, batch: readonly Report[]): Prom
     const study = ctx.trialToStudy.get(r.trialId) as ActiveStudy;
     return { study, trial: study.trials.get(r.trialId) as LiveTrial, outcome: r };
   });
-  // Before the trials end: should the stop fail, the batch comes again and the ends still find their trials.
-  await stopLeftJobs(ctx, firstFinals);
+  // Before the trials end: should a stop fail, the batch comes again and the ends still find their trials.
+  await stopEndedTrialJobs(ctx, strays.filter(trainsOn), 'the trial has ended');
+  await stopEndedTrialJobs(
+    ctx,
+    firstFinals.filter((f) => f.leaseLapsed),
+    'the trial ended on an earlier delivery of its job',
+  );
   await finishTrials(ctx, ending);
   const touched = new Set(ending.map((e) => e.study));
   // One ask per study per batch: the strategy fills every slot the batch freed at once.
   for (const study of touched) await pump(ctx, study);
 }
 
+/** A report of a trial no running study has that says its job may still train: a delivery began, or was left in the queue. */
+function trainsOn(r: Report): boolean {
+  return r.kind === 'start' || r.kind === 'epoch' || (r.kind === 'final' && r.leaseLapsed === true);
+}
+
+/** How many trials stopped for training after their end are remembered, lest each epoch send a stop. */
+const ENDED_STOPS_KEPT = 10_000;
+
 /**
- * A trial ended by a delivery that lost its hold on the job (leaseLapsed): the job was left in the
- * queue, and its next delivery would train the ended trial again. A stop meets it instead, or ends
- * a delivery that began meanwhile but had not reported yet.
+ * Jobs that would train a trial that has ended. A delivery that lost its hold on the job
+ * (leaseLapsed) left it in the queue, and its next delivery would train the trial again; a
+ * delivery still reporting after the trial ended trains for nothing. A stop, once per trial, meets
+ * the one and ends the other.
  */
-async function stopLeftJobs(ctx: EngineContext, finals: readonly FinalReport[]): Promise<void> {
-  for (const f of finals) {
-    if (f.leaseLapsed) await ctx.bus.stop(f.trialId, 'the trial ended on an earlier delivery of its job');
+async function stopEndedTrialJobs(ctx: EngineContext, reports: readonly Report[], reason: string): Promise<void> {
+  for (const trialId of new Set(reports.map((r) => r.trialId))) {
+    if (ctx.endedTrialsStopped.has(trialId)) continue;
+    await ctx.bus.stop(trialId, reason);
+    if (ctx.endedTrialsStopped.size >= ENDED_STOPS_KEPT) ctx.endedTrialsStopped.clear();
+    ctx.endedTrialsStopped.add(trialId);
   }
 }
 

@@ -321,8 +321,9 @@ export class NatsBus implements Bus {
     // Allowed while closing: handlers aborted by close() may still report until the connection drains.
     if (this.connection.isClosed()) throw new Error('NatsBus: the NATS connection is closed');
     // The end of a delivery that lost its hold on the job says so: the job is then left unacknowledged.
-    const lease = report.kind === 'final' ? this.stops.running.get(report.trialId)?.lease : undefined;
-    const sent: Report = report.kind === 'final' && lease && (await lease.check()) ? { ...report, leaseLapsed: true } : report;
+    const run = report.kind === 'final' ? this.stops.running.get(report.trialId) : undefined;
+    const sent: Report = report.kind === 'final' && run?.lease && (await run.lease.check()) ? { ...report, leaseLapsed: true } : report;
+    if (run && sent.kind === 'final') run.endSent = sent;
     await publishDurably(this.connection, this.js, this.names.reportSubject(report.trialId), encodeReport(sent), {
       // Set once, so a retried publish whose first try was stored is deduplicated.
       msgID: randomUUID(),

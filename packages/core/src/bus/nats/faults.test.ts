@@ -456,6 +456,40 @@ describe('NatsBus faults', () => {
     expect(labels(reports, 'a')).toEqual([...Array.from({ length: 8 }, (_, i) => `epoch ${i + 1}`), 'final']);
   }, 40_000);
 
+  it('a trial that ends during a NATS outage longer than the ack wait says its job was left, whenever the lapse shows', async () => {
+    server = await startTestNatsServer();
+    env = await natsBuses({ servers: server.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 60_000 });
+    const reports: Report[] = [];
+    await env.daemon.consumeReports(async (batch) => {
+      reports.push(...batch);
+    });
+    const runs: number[] = [];
+    let started = false;
+    const worker = await env.worker();
+    await worker.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+      runs.push(c.attempt);
+      started = true;
+      // The end is sent 1.5 s into a 3 s outage: the hold looked fine a moment before.
+      await new Promise((r) => setTimeout(r, 1_700));
+      await worker.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'completed', attempt: c.attempt });
+    });
+    await env.daemon.dispatch([job('a')]);
+    await waitUntil(() => started, 'the job to start');
+    await new Promise((r) => setTimeout(r, 200));
+    await server.kill();
+    await new Promise((r) => setTimeout(r, 3_000));
+    await server.start();
+    await waitUntil(() => reports.some((r) => r.kind === 'final' && r.leaseLapsed), 'an end saying the job was left', 30_000);
+    // What the engine does with it: the trial has ended, so its job's next delivery is stopped.
+    await env.daemon.stop('a', 'the trial ended on an earlier delivery of its job');
+    const jsm = await jetstreamManager(env.daemon.connection);
+    for (let i = 0; i < 50 && (await jsm.streams.info(env.daemon.names.jobsStream)).state.messages > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await jsm.streams.info(env.daemon.names.jobsStream)).state.messages).toBe(0);
+    expect(runs).toEqual([1]);
+  }, 40_000);
+
   it('a worker recovers by itself when NATS comes back without its storage: it creates the streams and its consumer again', async () => {
     server = await startTestNatsServer();
     env = await natsBuses({ servers: server.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 20_000 });

@@ -163,7 +163,10 @@ export class JobConsumer implements Subscription {
       } catch (error) {
         failure = { error };
       }
-      if ((await lease.check()) || run.superseded) return this.leave(job, run);
+      if ((await lease.check()) || run.superseded) {
+        await this.flagEnd(run);
+        return this.leave(job, run);
+      }
       if (!failure) return this.ack(msg);
       if (run.reason === 'shutdown') return this.handBack(msg, job, attempt);
       if (run.reason !== undefined) return this.ack(msg);
@@ -192,6 +195,20 @@ export class JobConsumer implements Subscription {
           `${this.ctx.ackWaitMs / 1000} s, so NATS may have handed the job to another worker`
         : 'the daemon stopped it as an earlier delivery, its job now with another worker';
     this.ctx.log(`trial ${job.trialId} (delivery ${run.attempt}): ${why}; it is left unacknowledged, for the daemon to settle`);
+  }
+
+  /**
+   * The hold lapsed after the end went out unflagged (the connection dropped while it was sent, say):
+   * the end is sent again, flagged, or the daemon would end the trial and its job, left in the
+   * queue, would train it once more.
+   */
+  private async flagEnd(run: RunningTrial): Promise<void> {
+    if (!run.endSent || run.endSent.leaseLapsed) return;
+    try {
+      await this.ctx.publishReport({ ...run.endSent, leaseLapsed: true });
+    } catch (err) {
+      this.ctx.log(`trial ${run.endSent.trialId}: could not say that its job was left unacknowledged: ${messageOf(err)}`);
+    }
   }
 
   private async fail(msg: JsMsg, job: TrialJob, reason: string): Promise<void> {

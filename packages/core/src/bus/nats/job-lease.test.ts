@@ -93,4 +93,22 @@ describe('JobLease', () => {
     expect(await checking).toBe(false);
     expect(t.touches()).toBe(1);
   });
+
+  it('check() sends heartbeats again while the connection refuses them, and judges by the one confirmed (an outage that ate the ack wait)', async () => {
+    let clock = 0;
+    let calls = 0;
+    const lease = new JobLease(
+      () => {},
+      async () => {
+        calls++;
+        clock += 400; // each refusal comes 0.4 s on, as a reconnect attempt does
+        if (calls < 3) throw new Error('connection closed');
+      },
+      1_000,
+      () => clock,
+    );
+    expect(await lease.check()).toBe(true);
+    expect(calls).toBe(3);
+    expect(lease.lapsedFor).toBe(1_200);
+  });
 });

@@ -3,6 +3,8 @@
  * the server checks its pending jobs on its own timer, so a gap just under the ack wait is no proof.
  */
 const LAPSE_FRACTION = 0.75;
+/** Between heartbeats sent again while the connection is down. */
+const RETRY_MS = 100;
 
 /**
  * A worker's hold on a job it runs. JetStream hands a job to another worker once it has heard nothing
@@ -18,7 +20,7 @@ const LAPSE_FRACTION = 0.75;
 export class JobLease {
   /** When the last confirmed heartbeat was sent (at first, when the job arrived). */
   private heldSince: number;
-  private beating: Promise<void> | undefined;
+  private beating: Promise<boolean> | undefined;
   private gap: number | undefined;
 
   constructor(
@@ -42,8 +44,11 @@ export class JobLease {
     return this.gap;
   }
 
-  /** Sends a heartbeat, unless one is still on its way, and resolves when it is confirmed or has failed. */
-  beat(): Promise<void> {
+  /**
+   * Sends a heartbeat, unless one is still on its way, and resolves whether it was confirmed (a
+   * round trip refused while the connection is down is not).
+   */
+  beat(): Promise<boolean> {
     if (this.beating) return this.beating;
     const sent = this.now();
     this.touch();
@@ -52,9 +57,10 @@ export class JobLease {
         () => {
           this.note(this.now() - this.heldSince);
           this.heldSince = sent;
+          return true;
         },
         // Unconfirmed: the next heartbeat's gap counts from the last confirmed one.
-        () => undefined,
+        () => false,
       )
       .finally(() => {
         this.beating = undefined;
@@ -63,16 +69,27 @@ export class JobLease {
   }
 
   /**
-   * Whether the hold lapsed, after one more confirmed heartbeat. A heartbeat still unconfirmed after
-   * an ack wait (the server unreachable) counts as a lapse: nothing vouches for the hold.
+   * Whether the hold lapsed, after one more confirmed heartbeat: heartbeats are sent until one is
+   * confirmed. None confirmed within an ack wait (the server unreachable) counts as a lapse:
+   * nothing vouches for the hold.
    */
   async check(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<'unconfirmed'>((resolve) => {
-      timer = setTimeout(() => resolve('unconfirmed'), this.ackWaitMs);
+    let timedOut = false;
+    const waited = new Promise<false>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve(false);
+      }, this.ackWaitMs);
     });
     try {
-      if ((await Promise.race([this.beat(), waited])) === 'unconfirmed') this.note(this.now() - this.heldSince);
+      while (!(await Promise.race([this.beat(), waited]))) {
+        if (timedOut) {
+          this.note(this.now() - this.heldSince);
+          break;
+        }
+        await Promise.race([new Promise((r) => setTimeout(r, RETRY_MS)), waited]);
+      }
     } finally {
       clearTimeout(timer);
     }

@@ -1,5 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
+import type { FinalReport } from '../../types.ts';
 import type { JobLease } from './job-lease.ts';
 import type { BusNames } from './names.ts';
 import { messageOf, sleep } from './publish.ts';
@@ -13,6 +14,8 @@ export interface RunningTrial {
   attempt: number;
   /** Stopped as an earlier delivery a later one replaced: it must leave the job to that one. */
   superseded?: boolean;
+  /** The end this run sent (the runner sends it before the job settles). */
+  endSent?: FinalReport;
 }
 
 export interface StopMessage {
