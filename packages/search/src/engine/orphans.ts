@@ -52,7 +52,7 @@ export class OrphanWatch {
         return;
       }
       const held = await within(ctx.bus.runningTrials(), ROLL_CALL_BOUND_MS);
-      if (!held) return; // no answer: nothing learnt
+      if (!held || ctx.closing) return; // no answer: nothing learnt (a failed roll call throws: the same)
       const lost: { study: ActiveStudy; trial: LiveTrial }[] = [];
       const missing = new Set<string>();
       for (const { study, trial } of running) {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { startTestNatsServer } from '../../../../../test/support/nats-server.ts';
 import { busSuiteJob as busJob } from '../../testing/bus-suite.ts';
 import { type NatsBusesUnderTest, natsBuses } from './test-env.ts';
 
@@ -53,4 +54,33 @@ describe('NatsBus.knownPools, livePools and runningTrials', () => {
     expect(await env.daemon.livePools()).toEqual([]);
     expect([...(await env.daemon.runningTrials())]).toEqual([]);
   }, 20_000);
+
+  it('does not take silence for absence: a roll call while the server is away fails, and so does one this process was too busy to count', async () => {
+    const server = await startTestNatsServer();
+    try {
+      env = await natsBuses({ servers: server.url, ackWaitMs: 1_000, heartbeatMs: 200 });
+      const worker = await env.worker();
+      let started = false;
+      await worker.consumeJobs({ pool: 'default', concurrency: 1 }, async (_j, c) => {
+        started = true;
+        await new Promise((resolve) => c.signal.addEventListener('abort', resolve, { once: true }));
+      });
+      await env.daemon.dispatch([busJob('a')]);
+      const deadline = Date.now() + 5_000;
+      while (!started && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect([...(await env.daemon.runningTrials())]).toEqual(['a']);
+      // Busy: the event loop is held past the roll call's wait, so answers sit unread.
+      const asked = env.daemon.runningTrials();
+      await new Promise((r) => setTimeout(r, 100)); // the question is out
+      const until = Date.now() + 900;
+      while (Date.now() < until) {
+        // a synchronous spin, as a heavy strategy's ask would be
+      }
+      await expect(asked).rejects.toThrow(/too busy to count the answers/);
+      await server.kill();
+      await expect(env.daemon.runningTrials()).rejects.toThrow();
+    } finally {
+      await server.stop();
+    }
+  }, 30_000);
 });

@@ -60,17 +60,17 @@ export class WorkerPresence {
   }
 }
 
-/** What the workers that answer a roll call within `waitMs` serve and run (none answering: nothing). */
+/**
+ * What the workers that answer a roll call within `waitMs` serve and run (none answering: nothing).
+ * Throws rather than answer "nobody" when silence proves nothing: the connection was down (a
+ * request then just times out), or this process was too busy to read the answers in time.
+ */
 export async function rollCall(nc: NatsConnection, names: BusNames, waitMs = ROLL_CALL_WAIT_MS): Promise<RollCall> {
   const found: RollCall = { pools: new Set(), trials: new Set() };
-  let answers: AsyncIterable<{ string(): string }>;
+  await nc.flush(); // the server is there to ask
+  const started = Date.now();
   try {
-    answers = await nc.requestMany(names.rollCallSubject, '', { strategy: 'timer', maxWait: waitMs });
-  } catch (err) {
-    if (/no responders/i.test(messageOf(err))) return found;
-    throw err;
-  }
-  try {
+    const answers = await nc.requestMany(names.rollCallSubject, '', { strategy: 'timer', maxWait: waitMs });
     for await (const m of answers) {
       const answer = parseAnswer(m.string());
       for (const pool of answer?.pools ?? []) found.pools.add(pool);
@@ -80,8 +80,16 @@ export async function rollCall(nc: NatsConnection, names: BusNames, waitMs = ROL
     // No worker at all: the server says at once that nobody listens.
     if (!/no responders|503/i.test(messageOf(err))) throw err;
   }
+  await nc.flush(); // and was there throughout
+  const took = Date.now() - started;
+  if (took > waitMs * STALL_FACTOR) {
+    throw new Error(`the roll call took ${took} ms, not ${waitMs}: this process was too busy to count the answers`);
+  }
   return found;
 }
+
+/** A roll call taking this many times its wait shows a stalled event loop: answers may be unread. */
+const STALL_FACTOR = 1.5;
 
 function parseAnswer(text: string): Answer | undefined {
   try {
