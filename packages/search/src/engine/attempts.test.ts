@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Bus, PluginRegistry, type Runner, type Store } from '@sweepd/core';
+import { type Bus, PluginRegistry, type Runner, type RunnerContext, type Store, type TrialJob, type TrialOutcome } from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
 import { RESEND_AFTER_MS } from './attempts.ts';
 import { startEngine, until, walkStrategy } from './engine.test-helpers.ts';
@@ -60,6 +60,28 @@ function crashOnceRunner(busOf: () => Bus): Runner {
       await ctx.report({ epoch: 2, metrics: { val_auc_macro: 0.62 }, layers: [] });
       return { state: 'completed' };
     },
+  };
+}
+
+/**
+ * Delivery 1 reports an epoch and its worker is cut off (the job is delivered again); delivery 2
+ * reports an epoch at 0.6 and goes on with `then`, which may publish on the bus as the first
+ * delivery's worker, come back, would.
+ */
+function cutOffOnce(then: (job: TrialJob, ctx: RunnerContext, bus: Bus) => Promise<TrialOutcome>): (busOf: () => Bus) => Runner {
+  return (busOf) => {
+    let deliveries = 0;
+    return {
+      async run(job, ctx) {
+        deliveries++;
+        if (deliveries === 1) {
+          await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.99 }, layers: [] });
+          throw new Error('worker cut off');
+        }
+        await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: [] });
+        return then(job, ctx, busOf());
+      },
+    };
   };
 }
 
@@ -335,16 +357,11 @@ describe('a trial delivered again', () => {
     cleanups.push(() => store.close());
     const sent: { trialId: string; at: number }[] = [];
     let staleEndAt = 0;
-    let deliveries = 0;
-    const engine = await engineWith(store, (busOf) => ({
-      async run(job, ctx) {
-        deliveries++;
-        if (deliveries === 1) {
-          await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.99 }, layers: [] });
-          throw new Error('trainer process crashed');
-        }
-        await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: [] });
-        const bus = busOf();
+    let laterDeliveries = 0;
+    const engine = await engineWith(
+      store,
+      cutOffOnce(async (job, ctx, bus) => {
+        laterDeliveries++;
         // From here on, every job the engine sends is recorded (the bus still decides whether to deliver it).
         const dispatch = bus.dispatch.bind(bus);
         bus.dispatch = async (jobs) => {
@@ -355,8 +372,8 @@ describe('a trial delivered again', () => {
         await bus.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, attempt: 1, state: 'completed' });
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
         return { state: 'stopped', reason: String(ctx.signal.reason) };
-      },
-    }));
+      }),
+    );
     const study = await engine.submit(JSON.stringify(spec));
     await until(async () => sent.length > 0, 15_000);
     const [trial] = await store.listTrials(study.id);
@@ -367,24 +384,17 @@ describe('a trial delivered again', () => {
     const after = await store.getTrial(study.id, 0);
     expect(after).toMatchObject({ state: 'running', attempt: 2 });
     expect(after?.epochs.map((e) => e.metrics.val_auc_macro)).toEqual([0.6]);
-    expect(deliveries).toBe(2);
+    expect(laterDeliveries).toBe(1);
   }, 30_000);
 
   it('an earlier delivery’s end that lost its hold on the job (leaseLapsed) sends nothing again: the job was left with the later delivery', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());
     const sent: string[] = [];
-    let deliveries = 0;
     let staleEndSent = false;
-    const engine = await engineWith(store, (busOf) => ({
-      async run(job, ctx) {
-        deliveries++;
-        if (deliveries === 1) {
-          await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.99 }, layers: [] });
-          throw new Error('worker cut off');
-        }
-        await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: [] });
-        const bus = busOf();
+    const engine = await engineWith(
+      store,
+      cutOffOnce(async (job, ctx, bus) => {
         const dispatch = bus.dispatch.bind(bus);
         bus.dispatch = async (jobs) => {
           sent.push(...jobs.map((j) => j.trialId));
@@ -401,8 +411,8 @@ describe('a trial delivered again', () => {
         staleEndSent = true;
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
         return { state: 'stopped', reason: String(ctx.signal.reason) };
-      },
-    }));
+      }),
+    );
     const study = await engine.submit(JSON.stringify(spec));
     await until(async () => staleEndSent);
     await new Promise((r) => setTimeout(r, RESEND_AFTER_MS + 1_000));
@@ -442,17 +452,10 @@ describe('a trial delivered again', () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());
     const stops: { trialId: string; reason: string; upToAttempt?: number | undefined }[] = [];
-    let deliveries = 0;
     let laterAborted = false;
-    const engine = await engineWith(store, (busOf) => ({
-      async run(job, ctx) {
-        deliveries++;
-        if (deliveries === 1) {
-          await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.5 }, layers: [] });
-          throw new Error('worker cut off');
-        }
-        await ctx.report({ epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: [] });
-        const bus = busOf();
+    const engine = await engineWith(
+      store,
+      cutOffOnce(async (job, ctx, bus) => {
         const stop = bus.stop.bind(bus);
         bus.stop = async (trialId, reason, scope) => {
           stops.push({ trialId, reason, upToAttempt: scope?.upToAttempt });
@@ -474,8 +477,8 @@ describe('a trial delivered again', () => {
         laterAborted = ctx.signal.aborted;
         await ctx.report({ epoch: 2, metrics: { val_auc_macro: 0.62 }, layers: [] });
         return { state: 'completed' };
-      },
-    }));
+      }),
+    );
     const study = await engine.submit(JSON.stringify(spec));
     await until(async () => (await store.getStudy(study.id))?.state === 'completed');
     const [trial] = await store.listTrials(study.id);
@@ -513,5 +516,70 @@ describe('a trial delivered again', () => {
     const [trial] = await store.listTrials(study.id);
     expect(stops).toEqual([{ trialId: trial?.id, reason: 'the trial has ended' }]);
     expect(trial).toMatchObject({ state: 'completed', value: 0.74 });
+  });
+
+  it('an end and its flagged resend read in one batch still stop the job left in the queue', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const stops: string[] = [];
+    const engine = await engineWith(store, (busOf) => ({
+      async run(job, ctx) {
+        for (const epoch of [1, 2, 3, 4]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.7 + 0.01 * epoch }, layers: [] });
+        const bus = busOf();
+        const stop = bus.stop.bind(bus);
+        bus.stop = async (trialId, reason, scope) => {
+          stops.push(reason);
+          return stop(trialId, reason, scope);
+        };
+        // The end went out before the lapse showed; the worker sends it again, flagged, at once.
+        const end = { kind: 'final', studyId: job.studyId, trialId: job.trialId, attempt: 1, state: 'completed' } as const;
+        await Promise.all([bus.publishReport(end), bus.publishReport({ ...end, leaseLapsed: true })]);
+        if (!ctx.signal.aborted) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        return { state: 'stopped' };
+      },
+    }));
+    const study = await engine.submit(JSON.stringify(spec));
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    await until(async () => stops.length > 0);
+    expect(stops).toEqual(['the trial ended on an earlier delivery of its job']);
+  });
+
+  it('a stop of earlier deliveries is not sent while a stop of the whole trial is on its way (it would take its place)', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    const stops: { reason: string; upToAttempt?: number | undefined }[] = [];
+    let engineRef: Awaited<ReturnType<typeof engineWith>> | undefined;
+    let studyId = '';
+    const engine = await engineWith(
+      store,
+      cutOffOnce(async (job, ctx, bus) => {
+        const stop = bus.stop.bind(bus);
+        bus.stop = async (trialId, reason, scope) => {
+          await new Promise((r) => setTimeout(r, 100)); // as a NATS publish waits for its acknowledgement
+          stops.push({ reason, upToAttempt: scope?.upToAttempt });
+          return stop(trialId, reason, scope);
+        };
+        // The user stops the trial, and an epoch of the first delivery comes in while that stop is sent.
+        await until(async () => studyId !== '');
+        const stopping = engineRef?.stopTrial(studyId, 0, 'stopped by user');
+        await bus.publishReport({
+          kind: 'epoch',
+          studyId: job.studyId,
+          trialId: job.trialId,
+          attempt: 1,
+          epoch: 2,
+          metrics: {},
+          layers: [],
+        });
+        await stopping;
+        await new Promise((r) => setTimeout(r, 500));
+        return { state: 'stopped', reason: 'stopped by user' };
+      }),
+    );
+    engineRef = engine;
+    const study = await engine.submit(JSON.stringify(spec));
+    studyId = study.id;
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    expect(stops).toEqual([{ reason: 'stopped by user', upToAttempt: undefined }]);
   });
 });

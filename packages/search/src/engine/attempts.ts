@@ -149,12 +149,13 @@ function laterDeliveryEnd(ctx: EngineContext, trial: LiveTrial, studyId: string,
 }
 
 /**
- * Tells earlier deliveries that run on to stop, once per delivery. Not a trial being stopped: its
- * stop covers every delivery already, and a scoped one recorded after it would take its place.
+ * Tells earlier deliveries that run on to stop, once per delivery. Not a trial being stopped, even
+ * one whose stop is still being sent: that stop covers every delivery already, and a trial's stops
+ * are kept latest first, so a scoped one recorded after it would take its place.
  */
 async function stopEarlierDeliveries(ctx: EngineContext, runningOn: ReadonlyMap<LiveTrial, number>): Promise<void> {
   for (const [trial, attempt] of runningOn) {
-    if (trial.pendingStop !== undefined || (trial.earlierStoppedUpTo ?? 0) >= attempt) continue;
+    if (trial.pendingStop !== undefined || trial.stopAsked || (trial.earlierStoppedUpTo ?? 0) >= attempt) continue;
     await ctx.bus.stop(trial.id, `a later delivery of its job (${trial.attempt ?? attempt + 1}) runs the trial`, { upToAttempt: attempt });
     trial.earlierStoppedUpTo = attempt;
     ctx.log.info({ trial: trial.number, attempt, current: trial.attempt }, 'an earlier delivery of the trial runs on: told to stop');

@@ -60,9 +60,10 @@ export async function ingest(ctx: EngineContext, batch: readonly Report[]): Prom
   });
   // Before the trials end: should a stop fail, the batch comes again and the ends still find their trials.
   await stopEndedTrialJobs(ctx, strays.filter(trainsOn), 'the trial has ended');
+  // Of every end in the batch, not only the first kept per trial: a flagged one may follow an unflagged one.
   await stopEndedTrialJobs(
     ctx,
-    firstFinals.filter((f) => f.leaseLapsed),
+    finals.filter((f) => f.leaseLapsed),
     'the trial ended on an earlier delivery of its job',
   );
   await finishTrials(ctx, ending);

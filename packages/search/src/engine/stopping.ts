@@ -31,6 +31,8 @@ export async function applyRules(ctx: EngineContext, trialId: string): Promise<v
 
 export async function stopTrialNow(ctx: EngineContext, study: ActiveStudy, trial: LiveTrial, reason: string): Promise<void> {
   if (trial.pendingStop) return;
+  // Before any await: a stop of earlier deliveries only, sent meanwhile, must not land after this one (attempts.ts).
+  trial.stopAsked = true;
   ctx.log.info({ studyId: study.id, trial: trial.number, reason }, 'stopping trial');
   if (trial.state === 'queued') {
     await ctx.bus.stop(trial.id, reason);

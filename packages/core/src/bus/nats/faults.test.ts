@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestNatsServer, type TestNatsServer } from '../../../../../test/support/nats-server.ts';
 import { busSuiteJob as job, waitUntil } from '../../testing/bus-suite.ts';
-import { pausableProxy } from '../../../../../test/support/pausable-proxy.ts';
+import { type PausableProxy, pausableProxy } from '../../../../../test/support/pausable-proxy.ts';
 import type { Report, TrialJob } from '../../types.ts';
 import type { JobControl } from '../contract.ts';
 import { connectNatsBus, type NatsBus } from './bus.ts';
@@ -22,13 +22,33 @@ const epochOf = (trialId: string, n: number, attempt: number): Report => ({ ...e
 const labels = (reports: readonly Report[], trialId: string) => [
   ...new Set(reports.filter((r) => r.trialId === trialId).map((r) => (r.kind === 'epoch' ? `epoch ${r.epoch}` : r.kind))),
 ];
+/** Whether the jobs stream of `bus`'s prefix empties within 5 s (every job acknowledged). */
+async function jobsGone(bus: NatsBus): Promise<boolean> {
+  const jsm = await jetstreamManager(bus.connection);
+  const count = async () => (await jsm.streams.info(bus.names.jobsStream)).state.messages;
+  for (let i = 0; i < 50 && (await count()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  return (await count()) === 0;
+}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
 const untilAborted = (c: JobControl) =>
   new Promise<void>((_, reject) => c.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
 
 describe('NatsBus faults', () => {
   let env: NatsBusesUnderTest | undefined;
   let server: TestNatsServer | undefined;
+  const proxies: PausableProxy[] = [];
   afterEach(async () => {
+    for (const proxy of proxies.splice(0)) {
+      proxy.resume();
+      await proxy.close();
+    }
     await env?.cleanup();
     await server?.stop();
     env = undefined;
@@ -190,139 +210,117 @@ describe('NatsBus faults', () => {
     expect(runs).toHaveLength(1);
   });
 
-  it('a worker cut off past the ack wait, whose job went to another, leaves the job to that one when it comes back: no third delivery', async () => {
+  /**
+   * Worker a (behind a proxy) starts job t and is cut off past the ack wait, so the job goes to
+   * worker b. a's handler waits for `comeBack()` (the proxy is resumed then), b's for `releaseB()`;
+   * what each does then is the test's. `runs` holds each delivery as it started.
+   */
+  async function cutOffWhileRunning(
+    afterComingBack: (bus: NatsBus, j: TrialJob, c: JobControl) => Promise<void>,
+    whenReleased: (bus: NatsBus, j: TrialJob, c: JobControl) => Promise<void>,
+  ) {
     env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
     const reports: Report[] = [];
     await env.daemon.consumeReports(async (batch) => {
       reports.push(...batch);
     });
     const proxy = await pausableProxy(TEST_NATS_URL);
-    try {
-      const said: string[] = [];
-      const runs: string[] = [];
-      const finish = async (bus: NatsBus, j: TrialJob, attempt: number) => {
-        await bus.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'completed', attempt });
-      };
-      let backA!: () => void;
-      const cameBack = new Promise<void>((resolve) => {
-        backA = resolve;
-      });
-      const a = await env.worker({ servers: proxy.url, log: (m) => said.push(m) });
-      await a.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
-        runs.push(`a:${c.attempt}`);
-        if (c.attempt === 1) await cameBack;
-        await finish(a, j, c.attempt);
-      });
-      await env.daemon.dispatch([job('t')]);
-      await waitUntil(() => runs.length === 1, 'the first worker to start the job');
-      proxy.pause();
-      let releaseB!: () => void;
-      const bDone = new Promise<void>((resolve) => {
-        releaseB = resolve;
-      });
-      const b = await env.worker();
-      await b.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
-        runs.push(`b:${c.attempt}`);
-        await bDone;
-        await finish(b, j, c.attempt);
-      });
-      await waitUntil(() => runs.includes('b:2'), 'the job to reach the second worker after the ack wait', 10_000);
-      // The first worker comes back and finishes its delivery while the second one runs.
-      proxy.resume();
-      backA();
-      await waitUntil(() => reports.some((r) => r.kind === 'final' && r.attempt === 1), "the first delivery's end");
-      expect(reports.find((r) => r.kind === 'final' && r.attempt === 1)).toMatchObject({ leaseLapsed: true });
-      expect(said.join('\n')).toMatch(
-        /trial t \(delivery 1\): no heartbeat of this worker reached NATS for \d+\.\d s.*left unacknowledged/,
-      );
-      // What the daemon does when an earlier delivery ends: it sends the job again (as the trial's
-      // delivery 2 has begun, a new message), in case that later delivery died.
-      await new Promise((r) => setTimeout(r, 1_500));
-      await env.daemon.dispatch([{ ...job('t'), priorAttempts: 2 }]);
-      await new Promise((r) => setTimeout(r, 1_500));
-      // The second delivery still holds the job: the copy was refused, and the free first worker got nothing.
-      expect(runs).toEqual(['a:1', 'b:2']);
-      releaseB();
-      await waitUntil(() => reports.some((r) => r.kind === 'final' && r.attempt === 2), "the second delivery's end");
-      expect(reports.find((r) => r.kind === 'final' && r.attempt === 2)).not.toHaveProperty('leaseLapsed');
-      const jsm = await jetstreamManager(env.daemon.connection);
-      const stream = env.daemon.names.jobsStream;
-      for (let i = 0; i < 50 && (await jsm.streams.info(stream)).state.messages > 0; i++) await new Promise((r) => setTimeout(r, 100));
-      expect((await jsm.streams.info(stream)).state.messages).toBe(0);
-      expect(runs).toEqual(['a:1', 'b:2']);
-    } finally {
-      proxy.resume();
-      await proxy.close();
-    }
+    proxies.push(proxy);
+    const said: string[] = [];
+    const runs: string[] = [];
+    const aBack = deferred();
+    const bReleased = deferred();
+    const a = await env.worker({ servers: proxy.url, log: (m) => said.push(m) });
+    await a.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+      runs.push(`a:${c.attempt}`);
+      if (c.attempt === 1) await aBack.promise;
+      await afterComingBack(a, j, c);
+    });
+    await env.daemon.dispatch([job('t')]);
+    await waitUntil(() => runs.length === 1, 'the first worker to start the job');
+    proxy.pause();
+    const b = await env.worker();
+    await b.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+      runs.push(`b:${c.attempt}`);
+      await bReleased.promise;
+      await whenReleased(b, j, c);
+    });
+    await waitUntil(() => runs.includes('b:2'), 'the job to reach the second worker after the ack wait', 10_000);
+    const jsm = await jetstreamManager(env.daemon.connection);
+    const daemon = env.daemon;
+    return {
+      reports,
+      said,
+      runs,
+      comeBack: () => {
+        proxy.resume();
+        aBack.resolve();
+      },
+      releaseB: bReleased.resolve,
+      jobsInStream: async () => (await jsm.streams.info(daemon.names.jobsStream)).state.messages,
+      jobsGone: () => jobsGone(daemon),
+    };
+  }
+
+  const finish = (state: 'completed' | 'stopped') => async (bus: NatsBus, j: TrialJob, c: JobControl) => {
+    await bus.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state, attempt: c.attempt });
+  };
+
+  it('a worker cut off past the ack wait, whose job went to another, leaves the job to that one when it comes back: no third delivery', async () => {
+    const t = await cutOffWhileRunning(finish('completed'), finish('completed'));
+    // The first worker comes back and finishes its delivery while the second one runs.
+    t.comeBack();
+    await waitUntil(() => t.reports.some((r) => r.kind === 'final' && r.attempt === 1), "the first delivery's end");
+    expect(t.reports.find((r) => r.kind === 'final' && r.attempt === 1)).toMatchObject({ leaseLapsed: true });
+    expect(t.said.join('\n')).toMatch(
+      /trial t \(delivery 1\): no heartbeat of this worker reached NATS for \d+\.\d s.*left unacknowledged/,
+    );
+    // What the daemon does when an earlier delivery ends: it sends the job again (as the trial's
+    // delivery 2 has begun, a new message), in case that later delivery died.
+    await new Promise((r) => setTimeout(r, 1_500));
+    await env?.daemon.dispatch([{ ...job('t'), priorAttempts: 2 }]);
+    await new Promise((r) => setTimeout(r, 1_500));
+    // The second delivery still holds the job: the copy was refused, and the free first worker got nothing.
+    expect(t.runs).toEqual(['a:1', 'b:2']);
+    t.releaseB();
+    await waitUntil(() => t.reports.some((r) => r.kind === 'final' && r.attempt === 2), "the second delivery's end");
+    expect(t.reports.find((r) => r.kind === 'final' && r.attempt === 2)).not.toHaveProperty('leaseLapsed');
+    expect(await t.jobsGone()).toBe(true);
+    expect(t.runs).toEqual(['a:1', 'b:2']);
   }, 30_000);
 
   it('an earlier delivery that runs on after coming back is stopped by a stop scoped to it: the later one runs on and keeps the job', async () => {
-    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
-    const reports: Report[] = [];
-    await env.daemon.consumeReports(async (batch) => {
-      reports.push(...batch);
-    });
-    const proxy = await pausableProxy(TEST_NATS_URL);
-    try {
-      const runs: { worker: string; attempt: number; stopped?: string | undefined }[] = [];
-      let backA!: () => void;
-      const cameBack = new Promise<void>((resolve) => {
-        backA = resolve;
-      });
-      const a = await env.worker({ servers: proxy.url });
-      await a.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
-        const run: (typeof runs)[number] = { worker: 'a', attempt: c.attempt };
-        runs.push(run);
-        await cameBack;
+    const stopped: Record<string, string | undefined> = {};
+    const t = await cutOffWhileRunning(
+      async (a, j, c) => {
         // Trains on, an epoch every 100 ms, until told to stop (at most 5 s).
         for (let e = 1; e <= 50 && !c.signal.aborted; e++) {
           await a.publishReport(epochOf(j.trialId, e, c.attempt));
           await new Promise((r) => setTimeout(r, 100));
         }
-        run.stopped = c.stopReason;
-        await a.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'stopped', attempt: c.attempt });
-      });
-      await env.daemon.dispatch([job('t')]);
-      await waitUntil(() => runs.length === 1, 'the first worker to start the job');
-      proxy.pause();
-      let releaseB!: () => void;
-      const bDone = new Promise<void>((resolve) => {
-        releaseB = resolve;
-      });
-      const b = await env.worker();
-      await b.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
-        const run: (typeof runs)[number] = { worker: 'b', attempt: c.attempt };
-        runs.push(run);
-        await bDone;
-        run.stopped = c.stopReason;
-        await b.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'completed', attempt: c.attempt });
-      });
-      await waitUntil(() => runs.some((r) => r.worker === 'b'), 'the job to reach the second worker after the ack wait', 10_000);
-      proxy.resume();
-      backA();
-      // What the daemon does on an epoch of an earlier delivery: it stops that delivery only.
-      await waitUntil(() => reports.some((r) => r.kind === 'epoch' && r.attempt === 1), "the earlier delivery's epoch");
-      await env.daemon.stop('t', 'a later delivery of its job (2) runs the trial', { upToAttempt: 1 });
-      await waitUntil(() => reports.some((r) => r.kind === 'final' && r.attempt === 1), "the earlier delivery's end", 3_000);
-      expect(runs.find((r) => r.worker === 'a')?.stopped).toBe('a later delivery of its job (2) runs the trial');
-      expect(reports.filter((r) => r.kind === 'epoch' && r.attempt === 1).length).toBeLessThan(20);
-      await new Promise((r) => setTimeout(r, 1_500)); // past an ack wait: nothing delivered again
-      const jsm = await jetstreamManager(env.daemon.connection);
-      const stream = env.daemon.names.jobsStream;
-      // The stopped delivery left the job to the later one: not acknowledged from under it.
-      expect((await jsm.streams.info(stream)).state.messages).toBe(1);
-      releaseB();
-      await waitUntil(() => reports.some((r) => r.kind === 'final' && r.attempt === 2), "the later delivery's end");
-      expect(runs).toEqual([
-        { worker: 'a', attempt: 1, stopped: 'a later delivery of its job (2) runs the trial' },
-        { worker: 'b', attempt: 2, stopped: undefined },
-      ]);
-      for (let i = 0; i < 50 && (await jsm.streams.info(stream)).state.messages > 0; i++) await new Promise((r) => setTimeout(r, 100));
-      expect((await jsm.streams.info(stream)).state.messages).toBe(0);
-    } finally {
-      proxy.resume();
-      await proxy.close();
-    }
+        stopped.a = c.stopReason;
+        await finish('stopped')(a, j, c);
+      },
+      async (b, j, c) => {
+        stopped.b = c.stopReason;
+        await finish('completed')(b, j, c);
+      },
+    );
+    t.comeBack();
+    // What the daemon does on an epoch of an earlier delivery: it stops that delivery only.
+    await waitUntil(() => t.reports.some((r) => r.kind === 'epoch' && r.attempt === 1), "the earlier delivery's epoch");
+    await env?.daemon.stop('t', 'a later delivery of its job (2) runs the trial', { upToAttempt: 1 });
+    await waitUntil(() => t.reports.some((r) => r.kind === 'final' && r.attempt === 1), "the earlier delivery's end", 3_000);
+    expect(stopped.a).toBe('a later delivery of its job (2) runs the trial');
+    expect(t.reports.filter((r) => r.kind === 'epoch' && r.attempt === 1).length).toBeLessThan(20);
+    await new Promise((r) => setTimeout(r, 1_500)); // past an ack wait: nothing delivered again
+    // The stopped delivery left the job to the later one: not acknowledged from under it.
+    expect(await t.jobsInStream()).toBe(1);
+    t.releaseB();
+    await waitUntil(() => t.reports.some((r) => r.kind === 'final' && r.attempt === 2), "the later delivery's end");
+    expect(t.runs).toEqual(['a:1', 'b:2']);
+    expect(stopped.b).toBeUndefined();
+    expect(await t.jobsGone()).toBe(true);
   }, 30_000);
 
   it('refuses a re-dispatch of a running job long after the duplicate window: a daemon back from a long outage does not start it twice', async () => {
@@ -447,11 +445,7 @@ describe('NatsBus faults', () => {
     expect(end).toMatchObject({ state: 'completed', leaseLapsed: true });
     await env.daemon.stop('a', 'the trial ended on an earlier delivery of its job');
     // The job's next delivery meets that stop and is acknowledged without running.
-    const jsm = await jetstreamManager(env.daemon.connection);
-    for (let i = 0; i < 50 && (await jsm.streams.info(env.daemon.names.jobsStream)).state.messages > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect((await jsm.streams.info(env.daemon.names.jobsStream)).state.messages).toBe(0);
+    expect(await jobsGone(env.daemon)).toBe(true);
     expect(runs).toEqual([1]);
     expect(labels(reports, 'a')).toEqual([...Array.from({ length: 8 }, (_, i) => `epoch ${i + 1}`), 'final']);
   }, 40_000);
@@ -482,11 +476,7 @@ describe('NatsBus faults', () => {
     await waitUntil(() => reports.some((r) => r.kind === 'final' && r.leaseLapsed), 'an end saying the job was left', 30_000);
     // What the engine does with it: the trial has ended, so its job's next delivery is stopped.
     await env.daemon.stop('a', 'the trial ended on an earlier delivery of its job');
-    const jsm = await jetstreamManager(env.daemon.connection);
-    for (let i = 0; i < 50 && (await jsm.streams.info(env.daemon.names.jobsStream)).state.messages > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect((await jsm.streams.info(env.daemon.names.jobsStream)).state.messages).toBe(0);
+    expect(await jobsGone(env.daemon)).toBe(true);
     expect(runs).toEqual([1]);
   }, 40_000);
 

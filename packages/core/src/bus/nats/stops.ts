@@ -58,7 +58,8 @@ export class StopWatch {
   abort(trialId: string, reason: string, upToAttempt?: number): void {
     const run = this.running.get(trialId);
     if (!run || (upToAttempt !== undefined && run.attempt > upToAttempt)) return;
-    if (upToAttempt !== undefined && run.reason === undefined) run.superseded = true;
+    // Whatever stopped it first: a later delivery holds the job now, and must keep it.
+    if (upToAttempt !== undefined) run.superseded = true;
     run.reason ??= reason;
     run.controller.abort(new Error(reason));
   }
