@@ -432,17 +432,17 @@ function positive(name: string, value: number): number {
   return value;
 }
 
+/** How a worker names itself in its reports and roll-call answers. */
+function workerName(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
 /**
  * A job's message id, for the stream's deduplication of retried publishes: one per trial and
  * delivery count before it, so a job sent again after a hand-back or a restart is not taken for a
  * repeat of the first (within the duplicate window it would be dropped, and the trial never run).
  * That a trial's job is never queued twice is the stream's one-message-per-subject rule.
  */
-/** How a worker names itself in its reports and roll-call answers. */
-function workerName(): string {
-  return `${hostname()}:${process.pid}`;
-}
-
 export function jobMessageId(job: TrialJob): string {
   return job.priorAttempts ? `${job.trialId}:${job.priorAttempts}` : job.trialId;
 }
