@@ -13,13 +13,16 @@ import { eventually, submitStudy, tails, trialRows, trialStarts, useDistributedC
 // Each run writes its process group here, so that the one whose worker was killed (it outlives it)
 // is ended after the test.
 const GROUPS = mkdtempSync(path.join(tmpdir(), 'sweepd-fwl-'));
+// The later delivery (a group written before it) trains slowly: it is still at its first epoch
+// when the stop comes, however busy the machine, so it cannot finish first and end completed.
 const HANGS_AFTER_LAST = [
   'import json, os, time',
+  `first = not os.listdir(${JSON.stringify(GROUPS)})`,
   `open(os.path.join(${JSON.stringify(GROUPS)}, str(os.getpgid(0))), "w").close()`,
   'for epoch in range(1, 4):',
   '    with open(os.environ["SWEEPD_METRICS_FILE"], "a") as f:',
   '        f.write(json.dumps({"sweepd": 1, "epoch": epoch, "metrics": {"val_auc_macro": 0.7 + epoch / 100}}) + "\\n")',
-  '    time.sleep(0.2)',
+  '    time.sleep(0.2 if first else 5)',
   'time.sleep(3600)',
 ].join('\n');
 
