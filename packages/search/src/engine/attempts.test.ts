@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Bus, PluginRegistry, type Runner, type RunnerContext, type Store, type TrialJob, type TrialOutcome } from '@sweepd/core';
+import {
+  type Bus,
+  type FinalReport,
+  PluginRegistry,
+  type Runner,
+  type RunnerContext,
+  type StopScope,
+  type Store,
+  type TrialJob,
+  type TrialOutcome,
+} from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
 import { RESEND_AFTER_MS } from './attempts.ts';
 import { startEngine, until, walkStrategy } from './engine.test-helpers.ts';
@@ -83,6 +93,20 @@ function cutOffOnce(then: (job: TrialJob, ctx: RunnerContext, bus: Bus) => Promi
       },
     };
   };
+}
+
+/** Calls `seen` with every stop sent on `bus` (and waits for it) before the bus sends it. */
+function onStop(bus: Bus, seen: (trialId: string, reason: string, scope: StopScope | undefined) => Promise<void>): void {
+  const stop = bus.stop.bind(bus);
+  bus.stop = async (trialId, reason, scope) => {
+    await seen(trialId, reason, scope);
+    return stop(trialId, reason, scope);
+  };
+}
+
+/** The end a NATS worker sends for delivery 1 when its hold on the job lapsed (it leaves the job unacknowledged). */
+function lapsedEnd(job: TrialJob): FinalReport {
+  return { kind: 'final', studyId: job.studyId, trialId: job.trialId, attempt: 1, state: 'completed', leaseLapsed: true };
 }
 
 describe('a trial delivered again', () => {
@@ -400,14 +424,7 @@ describe('a trial delivered again', () => {
           sent.push(...jobs.map((j) => j.trialId));
           return dispatch(jobs);
         };
-        await bus.publishReport({
-          kind: 'final',
-          studyId: job.studyId,
-          trialId: job.trialId,
-          attempt: 1,
-          state: 'completed',
-          leaseLapsed: true,
-        });
+        await bus.publishReport(lapsedEnd(job));
         staleEndSent = true;
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
         return { state: 'stopped', reason: String(ctx.signal.reason) };
@@ -428,14 +445,7 @@ describe('a trial delivered again', () => {
       async run(job, ctx) {
         for (const epoch of [1, 2, 3, 4]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.7 + 0.01 * epoch }, layers: [] });
         // The end a NATS worker sends when its hold lapsed (it leaves the job unacknowledged).
-        await busOf().publishReport({
-          kind: 'final',
-          studyId: job.studyId,
-          trialId: job.trialId,
-          attempt: 1,
-          state: 'completed',
-          leaseLapsed: true,
-        });
+        await busOf().publishReport(lapsedEnd(job));
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
         stoppedFor = String(ctx.signal.reason);
         return { state: 'stopped', reason: stoppedFor };
@@ -456,11 +466,9 @@ describe('a trial delivered again', () => {
     const engine = await engineWith(
       store,
       cutOffOnce(async (job, ctx, bus) => {
-        const stop = bus.stop.bind(bus);
-        bus.stop = async (trialId, reason, scope) => {
+        onStop(bus, async (trialId, reason, scope) => {
           stops.push({ trialId, reason, upToAttempt: scope?.upToAttempt });
-          return stop(trialId, reason, scope);
-        };
+        });
         // The first delivery's worker came back and trains on: three epochs of delivery 1.
         for (const epoch of [2, 3, 4]) {
           await bus.publishReport({
@@ -496,11 +504,9 @@ describe('a trial delivered again', () => {
       async run(job, ctx) {
         for (const epoch of [1, 2, 3, 4]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.7 + 0.01 * epoch }, layers: [] });
         const bus = busOf();
-        const stop = bus.stop.bind(bus);
-        bus.stop = async (trialId, reason, scope) => {
+        onStop(bus, async (trialId, reason) => {
           stops.push({ trialId, reason });
-          return stop(trialId, reason, scope);
-        };
+        });
         const ids = { studyId: job.studyId, trialId: job.trialId, attempt: 1 };
         await bus.publishReport({ kind: 'final', ...ids, state: 'completed' });
         await until(async () => (await store.getTrial(job.studyId, 0))?.state === 'completed');
@@ -526,11 +532,9 @@ describe('a trial delivered again', () => {
       async run(job, ctx) {
         for (const epoch of [1, 2, 3, 4]) await ctx.report({ epoch, metrics: { val_auc_macro: 0.7 + 0.01 * epoch }, layers: [] });
         const bus = busOf();
-        const stop = bus.stop.bind(bus);
-        bus.stop = async (trialId, reason, scope) => {
+        onStop(bus, async (_trialId, reason) => {
           stops.push(reason);
-          return stop(trialId, reason, scope);
-        };
+        });
         // The end went out before the lapse showed; the worker sends it again, flagged, at once.
         const end = { kind: 'final', studyId: job.studyId, trialId: job.trialId, attempt: 1, state: 'completed' } as const;
         await Promise.all([bus.publishReport(end), bus.publishReport({ ...end, leaseLapsed: true })]);
@@ -553,12 +557,10 @@ describe('a trial delivered again', () => {
     const engine = await engineWith(
       store,
       cutOffOnce(async (job, ctx, bus) => {
-        const stop = bus.stop.bind(bus);
-        bus.stop = async (trialId, reason, scope) => {
+        onStop(bus, async (_trialId, reason, scope) => {
           await new Promise((r) => setTimeout(r, 100)); // as a NATS publish waits for its acknowledgement
           stops.push({ reason, upToAttempt: scope?.upToAttempt });
-          return stop(trialId, reason, scope);
-        };
+        });
         // The user stops the trial, and an epoch of the first delivery comes in while that stop is sent.
         await until(async () => studyId !== '');
         const stopping = engineRef?.stopTrial(studyId, 0, 'stopped by user');

@@ -416,14 +416,9 @@ describe('NatsBus faults', () => {
   });
 
   it('a trial rides out a NATS restart longer than the ack wait: one run, its reports in order, none lost', async () => {
-    server = await startTestNatsServer();
-    env = await natsBuses({ servers: server.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 60_000 });
-    const reports: Report[] = [];
-    await env.daemon.consumeReports(async (batch) => {
-      reports.push(...batch);
-    });
+    const { nats, buses, reports } = await daemonReadingReports(60_000);
     const runs: number[] = [];
-    const worker = await env.worker();
+    const worker = await buses.worker();
     await worker.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
       runs.push(c.attempt);
       for (let e = 1; e <= 8; e++) {
@@ -433,33 +428,28 @@ describe('NatsBus faults', () => {
       }
       await worker.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'completed' });
     });
-    await env.daemon.dispatch([job('a')]);
+    await buses.daemon.dispatch([job('a')]);
     await waitUntil(() => reports.length > 0, 'the first epoch report');
-    await server.kill();
+    await nats.kill();
     await new Promise((r) => setTimeout(r, 3_000)); // three ack waits
-    await server.start();
+    await nats.start();
     await waitUntil(() => reports.some((r) => r.kind === 'final'), "the trial's end", 30_000);
     // Unheard for three ack waits, the worker cannot tell whether its job went elsewhere: it leaves
     // the job unacknowledged and says so, and the daemon, whose trial this end finishes, stops it.
     const end = reports.find((r) => r.kind === 'final');
     expect(end).toMatchObject({ state: 'completed', leaseLapsed: true });
-    await env.daemon.stop('a', 'the trial ended on an earlier delivery of its job');
+    await buses.daemon.stop('a', 'the trial ended on an earlier delivery of its job');
     // The job's next delivery meets that stop and is acknowledged without running.
-    expect(await jobsGone(env.daemon)).toBe(true);
+    expect(await jobsGone(buses.daemon)).toBe(true);
     expect(runs).toEqual([1]);
     expect(labels(reports, 'a')).toEqual([...Array.from({ length: 8 }, (_, i) => `epoch ${i + 1}`), 'final']);
   }, 40_000);
 
   it('a trial that ends during a NATS outage longer than the ack wait says its job was left, whenever the lapse shows', async () => {
-    server = await startTestNatsServer();
-    env = await natsBuses({ servers: server.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 60_000 });
-    const reports: Report[] = [];
-    await env.daemon.consumeReports(async (batch) => {
-      reports.push(...batch);
-    });
+    const { nats, buses, reports } = await daemonReadingReports(60_000);
     const runs: number[] = [];
     let started = false;
-    const worker = await env.worker();
+    const worker = await buses.worker();
     await worker.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
       runs.push(c.attempt);
       started = true;
@@ -467,16 +457,16 @@ describe('NatsBus faults', () => {
       await new Promise((r) => setTimeout(r, 1_700));
       await worker.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'completed', attempt: c.attempt });
     });
-    await env.daemon.dispatch([job('a')]);
+    await buses.daemon.dispatch([job('a')]);
     await waitUntil(() => started, 'the job to start');
     await new Promise((r) => setTimeout(r, 200));
-    await server.kill();
+    await nats.kill();
     await new Promise((r) => setTimeout(r, 3_000));
-    await server.start();
+    await nats.start();
     await waitUntil(() => reports.some((r) => r.kind === 'final' && r.leaseLapsed), 'an end saying the job was left', 30_000);
     // What the engine does with it: the trial has ended, so its job's next delivery is stopped.
-    await env.daemon.stop('a', 'the trial ended on an earlier delivery of its job');
-    expect(await jobsGone(env.daemon)).toBe(true);
+    await buses.daemon.stop('a', 'the trial ended on an earlier delivery of its job');
+    expect(await jobsGone(buses.daemon)).toBe(true);
     expect(runs).toEqual([1]);
   }, 40_000);
 
@@ -500,7 +490,7 @@ describe('NatsBus faults', () => {
   }, 40_000);
 
   /** A NATS server of the test's own, and a daemon reading its reports that counts the times it is told the jobs were lost. */
-  async function daemonReadingReports(): Promise<{
+  async function daemonReadingReports(publishTimeoutMs = 20_000): Promise<{
     nats: TestNatsServer;
     buses: NatsBusesUnderTest;
     reports: Report[];
@@ -508,7 +498,7 @@ describe('NatsBus faults', () => {
   }> {
     const nats = await startTestNatsServer();
     server = nats;
-    const buses = await natsBuses({ servers: nats.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 20_000 });
+    const buses = await natsBuses({ servers: nats.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs });
     env = buses;
     const reports: Report[] = [];
     let lost = 0;
