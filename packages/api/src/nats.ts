@@ -1,6 +1,8 @@
 import type { Bus, Logger } from '@sweepd/core';
 import type { NatsBusOptions } from '@sweepd/core/nats';
 
+const MIN_ACK_WAIT_MS = 2_000;
+
 /**
  * Bus settings the daemon and its workers must agree on, from the environment:
  * SWEEPD_NATS_PREFIX (subject and stream prefix; lets deployments or tests share one server) and
@@ -11,8 +13,13 @@ export function natsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<N
   if (env.SWEEPD_NATS_PREFIX) options.prefix = env.SWEEPD_NATS_PREFIX;
   const ackWait = env.SWEEPD_NATS_ACK_WAIT_MS;
   if (ackWait) {
-    if (!/^\d+$/.test(ackWait) || Number(ackWait) < 300) {
-      throw new Error(`SWEEPD_NATS_ACK_WAIT_MS must be a whole number of milliseconds, at least 300 (got '${ackWait}')`);
+    // A worker unheard for 0.75 of the ack wait gives its job up (NATS may have handed it on): below
+    // 2 s, a pause of a second (garbage collection, a busy host) would train trials twice.
+    if (!/^\d+$/.test(ackWait) || Number(ackWait) < MIN_ACK_WAIT_MS) {
+      throw new Error(
+        `SWEEPD_NATS_ACK_WAIT_MS must be a whole number of milliseconds, at least ${MIN_ACK_WAIT_MS} (got '${ackWait}'): ` +
+          'a worker unheard for most of it gives its job up, and a shorter one would do so on a pause of the worker process',
+      );
     }
     options.ackWaitMs = Number(ackWait);
   }

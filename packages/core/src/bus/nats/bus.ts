@@ -281,6 +281,7 @@ export class NatsBus implements Bus {
       {
         nc: this.connection,
         js: this.js,
+        jsm: this.jsm,
         stream: this.names.jobsStream,
         durable,
         stops: this.stops,
@@ -329,6 +330,7 @@ export class NatsBus implements Bus {
       msgID: randomUUID(),
       timeoutMs: this.settings.publishTimeoutMs,
     });
+    if (run && sent.kind === 'final') run.endStored = sent;
   }
 
   /**

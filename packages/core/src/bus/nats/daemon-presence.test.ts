@@ -13,9 +13,10 @@ describe('one daemon per NATS prefix', () => {
   });
 
   it('refuses a second daemon while the first reads the reports, and lets the next start at once after it closes', async () => {
-    env = await natsBuses({ daemonHeartbeatMs: 200 });
+    // A heartbeat a second apart: one that waited for the last to go stale would wait 3 s.
+    env = await natsBuses({ daemonHeartbeatMs: 1_000 });
     const first = await env.daemon.consumeReports(async () => {});
-    const second = await env.worker({ daemonHeartbeatMs: 200 });
+    const second = await env.worker({ daemonHeartbeatMs: 1_000 });
     const refused = await second.consumeReports(async () => {}).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(DaemonConflictError);
     expect((refused as Error).message).toMatch(
@@ -26,7 +27,7 @@ describe('one daemon per NATS prefix', () => {
     await first.close();
     const started = Date.now();
     const third = await second.consumeReports(async () => {});
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(2_500);
     await third.close();
   });
 
@@ -42,16 +43,17 @@ describe('one daemon per NATS prefix', () => {
   });
 
   it('starts at once after a daemon of this host died (kill -9), without taking its last heartbeat for a second daemon', async () => {
-    env = await natsBuses({ daemonHeartbeatMs: 200 });
+    // A heartbeat a second apart: one that waited for the dead one's to go stale would wait 3 s.
+    env = await natsBuses({ daemonHeartbeatMs: 1_000 });
     const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid as number;
     await jetstream(env.daemon.connection).publish(`${env.prefix}.daemon`, JSON.stringify({ id: 'killed', host: hostname(), pid: dead }));
     const said: string[] = [];
     const errors: string[] = [];
-    const daemon = await env.worker({ daemonHeartbeatMs: 200, log: (m) => said.push(m), logError: (m) => errors.push(m) });
+    const daemon = await env.worker({ daemonHeartbeatMs: 1_000, log: (m) => said.push(m), logError: (m) => errors.push(m) });
     const started = Date.now();
     const sub = await daemon.consumeReports(async () => {});
-    expect(Date.now() - started).toBeLessThan(1_000);
-    await new Promise((r) => setTimeout(r, 600)); // a few heartbeats
+    expect(Date.now() - started).toBeLessThan(2_500);
+    await new Promise((r) => setTimeout(r, 2_500)); // a few heartbeats
     expect(errors).toEqual([]);
     expect(said.filter((m) => m.includes('another sweepd daemon'))).toEqual([]);
     await sub.close();

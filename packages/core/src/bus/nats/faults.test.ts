@@ -30,6 +30,14 @@ async function jobsGone(bus: NatsBus): Promise<boolean> {
   return (await count()) === 0;
 }
 
+/** Restarts a test NATS server with its storage gone (a lost volume): streams, consumers and their messages. */
+async function restartWithoutStorage(nats: TestNatsServer, downMs = 0): Promise<void> {
+  await nats.kill();
+  await rm(nats.storeDir, { recursive: true, force: true });
+  if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+  await nats.start();
+}
+
 function deferred() {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => {
@@ -99,7 +107,8 @@ describe('NatsBus faults', () => {
   }, 20_000);
 
   it('a job handed back at shutdown is queued again without spending a delivery: four rolling restarts, then it runs', async () => {
-    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200, maxDeliver: 3 });
+    // An ack wait a stalled test process stays within: a hold that lapsed would leave its job, not hand it back.
+    env = await natsBuses({ ackWaitMs: 3_000, heartbeatMs: 200, maxDeliver: 3 });
     const reports: Report[] = [];
     await env.daemon.consumeReports(async (batch) => {
       reports.push(...batch);
@@ -128,8 +137,8 @@ describe('NatsBus faults', () => {
     expect(attempts).toEqual([1, 2, 3, 4, 5]);
     expect(reports.filter((r) => r.kind === 'final')).toEqual([expect.objectContaining({ trialId: 'a', state: 'completed' })]);
     expect(reports.filter((r) => r.kind === 'handback').map((r) => r.attempt)).toEqual([1, 2, 3, 4]);
-    const jsm = await jetstreamManager(env.daemon.connection);
-    expect((await jsm.streams.info(env.daemon.names.jobsStream)).state.messages).toBe(0);
+    // The job is acknowledged after its end is reported (so an end is never lost): wait for it.
+    expect(await jobsGone(env.daemon)).toBe(true);
   }, 30_000);
 
   it('reports failed a trial whose worker died on its last delivery, and removes the job', async () => {
@@ -157,9 +166,8 @@ describe('NatsBus faults', () => {
     const finalReport = reports.find((r) => r.kind === 'final');
     expect(finalReport).toMatchObject({ trialId: 'a', state: 'failed' });
     expect((finalReport as { reason: string }).reason).toMatch(/delivered 1 times/);
-    const jsm = await jetstreamManager(env.daemon.connection);
-    const info = await jsm.streams.info(env.daemon.names.jobsStream);
-    expect(info.state.messages).toBe(0);
+    // The job is acknowledged after the failure is reported (so the failure is never lost): wait for it.
+    expect(await jobsGone(env.daemon)).toBe(true);
   });
 
   it('reports stopped a trial stopped while running whose worker died before it ended: the next worker meets the stop', async () => {
@@ -195,18 +203,20 @@ describe('NatsBus faults', () => {
   });
 
   it('keeps a job that runs longer than the ack wait with its worker, by heartbeats', async () => {
-    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
+    // The hold lapses after a gap of 0.75 of the ack wait between confirmed heartbeats: 1.5 s here,
+    // which a test process stalled on a busy machine stays within.
+    env = await natsBuses({ ackWaitMs: 2_000, heartbeatMs: 200 });
     const runs: string[] = [];
     for (const name of ['w1', 'w2']) {
       const w = await env.worker();
       await w.consumeJobs({ pool: 'default', concurrency: 1 }, async () => {
         runs.push(name);
-        await new Promise((r) => setTimeout(r, 2_500));
+        await new Promise((r) => setTimeout(r, 5_000));
       });
     }
     await env.daemon.dispatch([job('long')]);
     await waitUntil(() => runs.length > 0, 'the job to start');
-    await new Promise((r) => setTimeout(r, 3_000));
+    await new Promise((r) => setTimeout(r, 5_500));
     expect(runs).toHaveLength(1);
   });
 
@@ -219,7 +229,8 @@ describe('NatsBus faults', () => {
     afterComingBack: (bus: NatsBus, j: TrialJob, c: JobControl) => Promise<void>,
     whenReleased: (bus: NatsBus, j: TrialJob, c: JobControl) => Promise<void>,
   ) {
-    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
+    // Long enough that worker b, never cut off, keeps its hold however slow the machine.
+    env = await natsBuses({ ackWaitMs: 3_000, heartbeatMs: 200 });
     const reports: Report[] = [];
     await env.daemon.consumeReports(async (batch) => {
       reports.push(...batch);
@@ -272,8 +283,10 @@ describe('NatsBus faults', () => {
     t.comeBack();
     await waitUntil(() => t.reports.some((r) => r.kind === 'final' && r.attempt === 1), "the first delivery's end");
     expect(t.reports.find((r) => r.kind === 'final' && r.attempt === 1)).toMatchObject({ leaseLapsed: true });
-    expect(t.said.join('\n')).toMatch(
-      /trial t \(delivery 1\): no heartbeat of this worker reached NATS for \d+\.\d s.*left unacknowledged/,
+    // Logged once the end is confirmed stored, a moment after the daemon may have read it.
+    await waitUntil(
+      () => /trial t \(delivery 1\): no heartbeat of this worker reached NATS for \d+\.\d s.*left unacknowledged/.test(t.said.join('\n')),
+      'the first worker to say it left the job',
     );
     // What the daemon does when an earlier delivery ends: it sends the job again (as the trial's
     // delivery 2 has begun, a new message), in case that later delivery died.
@@ -313,7 +326,7 @@ describe('NatsBus faults', () => {
     await waitUntil(() => t.reports.some((r) => r.kind === 'final' && r.attempt === 1), "the earlier delivery's end", 3_000);
     expect(stopped.a).toBe('a later delivery of its job (2) runs the trial');
     expect(t.reports.filter((r) => r.kind === 'epoch' && r.attempt === 1).length).toBeLessThan(20);
-    await new Promise((r) => setTimeout(r, 1_500)); // past an ack wait: nothing delivered again
+    await new Promise((r) => setTimeout(r, 3_500)); // past an ack wait: nothing delivered again
     // The stopped delivery left the job to the later one: not acknowledged from under it.
     expect(await t.jobsInStream()).toBe(1);
     t.releaseB();
@@ -415,13 +428,19 @@ describe('NatsBus faults', () => {
     for (const id of all) expect(labels(reports, id)).toEqual(['start', 'epoch 1', 'epoch 2', 'epoch 3', 'final']);
   });
 
-  it('a trial rides out a NATS restart longer than the ack wait: one run, its reports in order, none lost', async () => {
+  /**
+   * One trial of `epochs` epochs, 500 ms each, on one worker, through a NATS outage of three ack
+   * waits that starts once the daemon has its first epoch (long before its last, on a slow machine
+   * too); resolves once its end has reached the daemon.
+   */
+  async function trialThroughOutage(epochs: number) {
     const { nats, buses, reports } = await daemonReadingReports(60_000);
     const runs: number[] = [];
-    const worker = await buses.worker();
+    const said: string[] = [];
+    const worker = await buses.worker({ log: (m) => said.push(m) });
     await worker.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
       runs.push(c.attempt);
-      for (let e = 1; e <= 8; e++) {
+      for (let e = 1; e <= epochs; e++) {
         await new Promise((r) => setTimeout(r, 500));
         c.heartbeat();
         await worker.publishReport(epoch(j.trialId, e));
@@ -434,15 +453,30 @@ describe('NatsBus faults', () => {
     await new Promise((r) => setTimeout(r, 3_000)); // three ack waits
     await nats.start();
     await waitUntil(() => reports.some((r) => r.kind === 'final'), "the trial's end", 30_000);
+    return { daemon: buses.daemon, reports, runs, said };
+  }
+
+  it('a trial rides out a NATS restart longer than the ack wait: one run, its reports in order, none lost', async () => {
+    const { daemon, reports, runs } = await trialThroughOutage(8);
     // Unheard for three ack waits, the worker cannot tell whether its job went elsewhere: it leaves
     // the job unacknowledged and says so, and the daemon, whose trial this end finishes, stops it.
     const end = reports.find((r) => r.kind === 'final');
     expect(end).toMatchObject({ state: 'completed', leaseLapsed: true });
-    await buses.daemon.stop('a', 'the trial ended on an earlier delivery of its job');
-    // The job's next delivery meets that stop and is acknowledged without running.
-    expect(await jobsGone(buses.daemon)).toBe(true);
+    await daemon.stop('a', 'the trial ended on an earlier delivery of its job');
+    // The job's next delivery meets that stop (or the end sent on this worker) and is acknowledged without running.
+    expect(await jobsGone(daemon)).toBe(true);
     expect(runs).toEqual([1]);
     expect(labels(reports, 'a')).toEqual([...Array.from({ length: 8 }, (_, i) => `epoch ${i + 1}`), 'final']);
+  }, 40_000);
+
+  it('a job left by a delivery that ended on this worker, delivered back to it, is acknowledged without running, stop or no stop', async () => {
+    // The daemon here never stops the job: a real one may read the end only after the ack wait.
+    const { daemon, reports, runs, said } = await trialThroughOutage(8);
+    expect(reports.find((r) => r.kind === 'final')).toMatchObject({ leaseLapsed: true });
+    // Its next delivery comes back to this worker after an ack wait, and finds the end sent here.
+    expect(await jobsGone(daemon)).toBe(true);
+    expect(runs).toEqual([1]);
+    expect(said.join('\n')).toMatch(/trial a: delivered again to this worker, which ended it as delivery 1; acknowledged without running/);
   }, 40_000);
 
   it('a trial that ends during a NATS outage longer than the ack wait says its job was left, whenever the lapse shows', async () => {
@@ -480,9 +514,7 @@ describe('NatsBus faults', () => {
     });
     await env.daemon.dispatch([job('before')]);
     await waitUntil(() => seen.includes('before'), 'the job before the loss');
-    await server.kill();
-    await rm(server.storeDir, { recursive: true, force: true });
-    await server.start();
+    await restartWithoutStorage(server);
     // What a restarted daemon does: its streams, then the jobs of its unfinished trials.
     const daemon = await env.worker();
     await daemon.dispatch([job('after')]);
@@ -516,14 +548,124 @@ describe('NatsBus faults', () => {
     const worker = await buses.worker();
     await worker.publishReport(epoch('before', 1));
     await waitUntil(() => reports.length === 1, 'the report before the loss');
-    await nats.kill();
-    await rm(nats.storeDir, { recursive: true, force: true });
-    await nats.start();
+    await restartWithoutStorage(nats);
     await waitUntil(() => lost() === 1, 'the daemon told that the jobs were lost', 20_000);
     // The new reports stream numbers from 1 again: the report there is not taken for the one before.
     await worker.publishReport(epoch('after', 1));
     await waitUntil(() => reports.some((r) => r.trialId === 'after'), 'the report after the loss', 20_000);
     expect(lost()).toBe(1);
+  }, 40_000);
+
+  it('a job whose acknowledgement meets a server that came back without its storage frees its slot at once', async () => {
+    // An ack wait the outage stays well within: the hold on the job does not lapse, so the job is acknowledged.
+    server = await startTestNatsServer();
+    env = await natsBuses({ servers: server.url, ackWaitMs: 10_000, heartbeatMs: 250, publishTimeoutMs: 30_000 });
+    const seen: string[] = [];
+    const said: string[] = [];
+    const finish = deferred();
+    const worker = await env.worker({ log: (m) => said.push(m) });
+    await worker.consumeJobs({ pool: 'default', concurrency: 1 }, async (j) => {
+      seen.push(j.trialId);
+      if (j.trialId === 'before') await finish.promise;
+    });
+    await env.daemon.dispatch([job('before')]);
+    await waitUntil(() => seen.includes('before'), 'the job before the loss');
+    await restartWithoutStorage(server);
+    finish.resolve();
+    // What a restarted daemon does: its streams, then the jobs of its unfinished trials.
+    await (await env.worker()).dispatch([job('after')]);
+    // Retried until publishTimeoutMs (30 s), the ack held the worker's only slot.
+    await waitUntil(() => seen.includes('after'), 'the job after the loss, on the same worker', 10_000);
+    expect(said.join('\n')).toMatch(/not acknowledged, as NATS came back without its storage/);
+  }, 40_000);
+
+  it("a job's acknowledgement after a storage loss leaves the job another worker took from the pool made again, at the same sequence", async () => {
+    server = await startTestNatsServer();
+    env = await natsBuses({ servers: server.url, ackWaitMs: 10_000, heartbeatMs: 250, publishTimeoutMs: 30_000 });
+    const seen: string[] = [];
+    const finishW = deferred();
+    const finishX = deferred();
+    const w = await env.worker();
+    await w.consumeJobs({ pool: 'default', concurrency: 1 }, async (j) => {
+      seen.push(`w:${j.trialId}`);
+      await finishW.promise;
+    });
+    await env.daemon.dispatch([job('before')]);
+    await waitUntil(() => seen.includes('w:before'), 'the job before the loss');
+    await restartWithoutStorage(server);
+    // Another worker joins (making the streams and the pool's consumer again), and a restarted
+    // daemon's job, the first of the new stream, goes to it.
+    const x = await env.worker();
+    await x.consumeJobs({ pool: 'default', concurrency: 1 }, async (j) => {
+      seen.push(`x:${j.trialId}`);
+      await finishX.promise;
+    });
+    await (await env.worker()).dispatch([job('after')]);
+    await waitUntil(() => seen.includes('x:after'), 'the job after the loss, on the other worker');
+    // The first worker ends its job from before the loss: its ack (of sequence 1) would remove 'after'.
+    finishW.resolve();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const jsm = await jetstreamManager(env.daemon.connection);
+    expect((await jsm.streams.info(env.daemon.names.jobsStream)).state.messages).toBe(1);
+    finishX.resolve();
+    expect(await jobsGone(env.daemon)).toBe(true);
+  }, 40_000);
+
+  it('a job of the stream made again after a storage loss, at the sequence of one that ended on this worker, runs when it comes here', async () => {
+    server = await startTestNatsServer();
+    env = await natsBuses({ servers: server.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 30_000 });
+    const runs: string[] = [];
+    const endA = deferred();
+    const w = await env.worker();
+    await w.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+      runs.push(`w:${j.trialId}#${c.attempt}`);
+      if (j.trialId !== 'a') return;
+      await endA.promise;
+      await w.publishReport({ kind: 'final', studyId: j.studyId, trialId: 'a', state: 'completed', attempt: c.attempt });
+    });
+    await env.daemon.dispatch([job('a')]);
+    await waitUntil(() => runs.includes('w:a#1'), "the first worker to start 'a'");
+    // Its hold lapses in an outage that loses the storage ('a' with it).
+    await restartWithoutStorage(server, 1_500);
+    // Another worker takes 'b', the first job of the stream made again (sequence 1, as 'a' was), and dies.
+    const x = await env.worker();
+    await x.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+      runs.push(`x:${j.trialId}#${c.attempt}`);
+      await untilAborted(c);
+    });
+    await (await env.worker()).dispatch([job('b')]);
+    await waitUntil(() => runs.includes('x:b#1'), "the other worker to take 'b'");
+    endA.resolve(); // 'a' ends on the first worker, its job left unacknowledged
+    await x.connection.close();
+    // After the ack wait 'b' comes to the first worker as its delivery 2, and runs there.
+    await waitUntil(() => runs.includes('w:b#2'), "'b' to run on the first worker", 15_000);
+  }, 40_000);
+
+  it('a batch of reports whose acknowledgement meets a server that came back without its storage holds up no later report', async () => {
+    const nats = await startTestNatsServer();
+    server = nats;
+    const said: string[] = [];
+    env = await natsBuses({ servers: nats.url, ackWaitMs: 1_000, heartbeatMs: 250, publishTimeoutMs: 30_000, log: (m) => said.push(m) });
+    const reports: Report[] = [];
+    const entered = deferred();
+    const handled = deferred();
+    await env.daemon.consumeReports(async (batch) => {
+      if (batch.some((r) => r.trialId === 'before')) {
+        entered.resolve();
+        await handled.promise;
+      }
+      reports.push(...batch);
+    });
+    const worker = await env.worker();
+    await worker.publishReport(epoch('before', 1));
+    await entered.promise; // the daemon holds it: the loss takes only its acknowledgement
+    await restartWithoutStorage(nats);
+    handled.resolve();
+    await waitUntil(() => reports.length === 1, 'the report before the loss');
+    await worker.publishReport(epoch('after', 1));
+    // Retried until publishTimeoutMs (30 s), the ack held up the daemon's reading of every report.
+    await waitUntil(() => reports.some((r) => r.trialId === 'after'), 'the report after the loss', 10_000);
+    expect(said.join('\n')).toMatch(/1 report\(s\) handled, not acknowledged: NATS came back without its storage, which held them/);
   }, 40_000);
 
   it('a plain reconnect, with the storage kept, loses no jobs and says so to no one', async () => {

@@ -1,4 +1,4 @@
-import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Report, TrialJob } from '../../types.ts';
 import type { JobConsumerOptions, JobControl, Subscription } from '../contract.ts';
@@ -9,9 +9,18 @@ import type { RunningTrial, StopWatch } from './stops.ts';
 
 export type JobHandler = (job: TrialJob, control: JobControl) => Promise<void>;
 
+/**
+ * One stored job message, across its deliveries: its stream sequence alone is not, as a stream the
+ * server made again after losing its storage numbers its messages from 1 again.
+ */
+function messageKey(msg: JsMsg, job: TrialJob): string {
+  return `${msg.info.streamSequence}:${msg.info.timestampNanos}:${job.trialId}`;
+}
+
 export interface JobConsumerContext {
   nc: NatsConnection;
   js: JetStreamClient;
+  jsm: JetStreamManager;
   stream: string;
   durable: string;
   stops: StopWatch;
@@ -31,6 +40,8 @@ export interface JobConsumerContext {
   log(msg: string): void;
 }
 
+/** How many jobs left by deliveries that ended here are remembered (see JobConsumer.endedHere). */
+const ENDED_LEFT_KEPT = 1_000;
 /** How long one pull request waits on the server for jobs before the next is sent. */
 const PULL_EXPIRES_MS = 5_000;
 
@@ -46,6 +57,8 @@ export class JobConsumer implements Subscription {
   private pull: ConsumerMessages | undefined;
   private slotFreed: (() => void) | undefined;
   private readonly loop: Promise<void>;
+  /** Jobs this consumer's deliveries ended after their hold lapsed (see messageKey): the delivery count of each. */
+  private readonly endedLeft = new Map<string, number>();
 
   constructor(
     private readonly ctx: JobConsumerContext,
@@ -119,6 +132,8 @@ export class JobConsumer implements Subscription {
       return this.ack(msg);
     }
 
+    if (this.endedHere(msg, job)) return this.ack(msg);
+
     if (attempt > this.ctx.maxDeliver) {
       // The previous delivery was the last one allowed and its worker never settled it: it died.
       return this.fail(msg, job, `job delivered ${attempt - 1} times without finishing (its worker stopped answering)`);
@@ -165,6 +180,7 @@ export class JobConsumer implements Subscription {
       }
       if ((await lease.check()) || run.superseded) {
         await this.flagEnd(run);
+        if (!failure && !run.superseded && run.endStored?.leaseLapsed) this.rememberEndedLeft(msg, job);
         return this.leave(job, run);
       }
       if (!failure) return this.ack(msg);
@@ -195,6 +211,30 @@ export class JobConsumer implements Subscription {
           `${this.ctx.ackWaitMs / 1000} s, so NATS may have handed the job to another worker`
         : 'the daemon stopped it as an earlier delivery, its job now with another worker';
     this.ctx.log(`trial ${job.trialId} (delivery ${run.attempt}): ${why}; it is left unacknowledged, for the daemon to settle`);
+  }
+
+  /**
+   * A job left unacknowledged by a delivery that ended here (its flagged end stored) comes back to
+   * this worker with no delivery in between: no other worker took it, and the daemon, reading that
+   * end, ends the trial and stops the job. It is acknowledged here without running, rather than
+   * training the trial again until that stop arrives (the daemon may read the end after the ack wait).
+   */
+  private endedHere(msg: JsMsg, job: TrialJob): boolean {
+    const key = messageKey(msg, job);
+    const endedAs = this.endedLeft.get(key);
+    if (endedAs === undefined) return false;
+    this.endedLeft.delete(key);
+    if (msg.info.deliveryCount !== endedAs + 1) return false;
+    this.ctx.log(
+      `trial ${job.trialId}: delivered again to this worker, which ended it as delivery ${endedAs}; acknowledged without running`,
+    );
+    return true;
+  }
+
+  private rememberEndedLeft(msg: JsMsg, job: TrialJob): void {
+    // Bounded: a job's next delivery comes within an ack wait or goes to another worker.
+    if (this.endedLeft.size >= ENDED_LEFT_KEPT) this.endedLeft.delete(this.endedLeft.keys().next().value as string);
+    this.endedLeft.set(messageKey(msg, job), msg.info.deliveryCount);
   }
 
   /**
@@ -251,7 +291,9 @@ export class JobConsumer implements Subscription {
   }
 
   /** Acknowledges and waits for the server to confirm (which removes the job from the stream). */
-  private ack(msg: JsMsg): Promise<void> {
-    return confirmAcks(this.ctx.nc, [msg], this.ctx.retryTimeoutMs);
+  private async ack(msg: JsMsg): Promise<void> {
+    const from = { jsm: this.ctx.jsm, stream: this.ctx.stream, durable: this.ctx.durable, checkSequence: true };
+    if ((await confirmAcks(this.ctx.nc, [msg], this.ctx.retryTimeoutMs, from)) === 'message-gone')
+      this.ctx.log(`job ${msg.subject}: not acknowledged, as NATS came back without its storage and the job with it`);
   }
 }

@@ -181,7 +181,9 @@ export class ReportConsumer implements Subscription {
         return;
       for (const { seq } of reports) this.remember(seq);
       try {
-        await confirmAcks(this.ctx.nc, batch, this.ctx.retryTimeoutMs);
+        const from = { jsm: this.ctx.jsm, stream: this.ctx.names.reportsStream, durable: this.ctx.names.reportsConsumer };
+        if ((await confirmAcks(this.ctx.nc, batch, this.ctx.retryTimeoutMs, from)) === 'message-gone')
+          this.ctx.log(`${batch.length} report(s) handled, not acknowledged: NATS came back without its storage, which held them`);
       } catch (err) {
         // They will be delivered again and recognised as already handled.
         this.ctx.log(messageOf(err));

@@ -16,6 +16,8 @@ export interface RunningTrial {
   superseded?: boolean;
   /** The end this run sent (the runner sends it before the job settles). */
   endSent?: FinalReport;
+  /** The end, once the server confirmed it stored it. */
+  endStored?: FinalReport;
 }
 
 export interface StopMessage {

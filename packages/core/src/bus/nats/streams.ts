@@ -73,6 +73,16 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   } catch (err) {
     if (!(err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE)) throw err;
     const { name, retention: _fixed, storage: _alsoFixed, ...changeable } = config;
+    const theirs = (await jsm.streams.info(name)).config.subjects ?? [];
+    const ours = config.subjects ?? [];
+    // Stream names are the prefix upper-cased: 'teamA' and 'teama' name the same streams. Updating
+    // one's to the other's subjects would take every job and report away from the first deployment.
+    const [a, b] = [theirs.join(' '), ours.join(' ')];
+    if (a !== b && a.toLowerCase() === b.toLowerCase())
+      throw new Error(
+        `NATS stream ${name} belongs to another sweepd prefix (its subjects: ${theirs.join(', ')}; this one's: ${ours.join(', ')}): ` +
+          'stream names are the prefix in capitals, so prefixes that differ only in case share them; choose a prefix that differs in more than case (SWEEPD_NATS_PREFIX)',
+      );
     await jsm.streams.update(name, changeable);
   }
 }

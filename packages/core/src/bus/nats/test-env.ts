@@ -5,7 +5,7 @@ import type { BusUnderTest } from '../../testing/bus-suite.ts';
 import { connectNatsBus, type NatsBus, type NatsBusOptions } from './bus.ts';
 import { BusNames } from './names.ts';
 
-/** The shared NATS the tests use (CI starts it; see SERVICES.md). */
+/** The shared NATS the tests use (CI and scripts/test-env.sh start it; see the README). */
 export const TEST_NATS_URL = process.env.SWEEPD_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 export function uniquePrefix(): string {
@@ -30,7 +30,7 @@ export async function natsBuses(options: Partial<NatsBusOptions> = {}): Promise<
       return bus;
     } catch (err) {
       throw new Error(
-        `NATS with JetStream is required for this test and is not usable at ${servers} (set SWEEPD_TEST_NATS_URL, or start it as SERVICES.md says): ${(err as Error).message}`,
+        `NATS with JetStream is required for this test and is not usable at ${servers} (set SWEEPD_TEST_NATS_URL, or run scripts/test-env.sh, which starts it): ${(err as Error).message}`,
       );
     }
   };
@@ -56,7 +56,7 @@ export async function deleteStreams(servers: string | string[], prefix: string):
   }
   try {
     const jsm = await jetstreamManager(nc);
-    for (const stream of [names.jobsStream, names.reportsStream, names.stopsStream]) {
+    for (const stream of [names.jobsStream, names.reportsStream, names.stopsStream, names.daemonStream]) {
       await jsm.streams.delete(stream).catch(() => {});
     }
   } finally {
