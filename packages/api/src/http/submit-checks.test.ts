@@ -47,6 +47,63 @@ trainer: { runner: tfjs, dataset: imagenet }
     expect(problems.at(-1)).toMatch(/^: and \d+ more problems$/);
   });
 
+  it('400: a parameter with a problem of its own is not also called missing by the runner', async () => {
+    const spec = (optimizer: string, lr = '{ type: float, low: 1.0e-5, high: 1.0e-1, log: true }') => `
+name: own-problem
+objective: {}
+space:
+  learning_rate: ${lr}
+  optimizer: ${optimizer}
+budget: { max_trials: 4, max_epochs: 2 }
+trainer: { runner: simulate, options: { curve: lr_auc } }
+`;
+    // These said besides: "space: the simulate runner's lr_auc curve needs optimizer, in space or fixed".
+    expect(await submit(spec('{ type: categorical, choices: [] }'))).toEqual({
+      status: 400,
+      problems: ['space.optimizer.choices: must list at least one choice'],
+    });
+    expect(await submit(spec('{ type: categorical, choices: [adam] }', '{ type: float, low: 1.0e-5, high: 1.0e-1, log: yes }'))).toEqual({
+      status: 400,
+      problems: ['space.learning_rate.log: must be a boolean (got "yes")'],
+    });
+    // The command runner's placeholders likewise.
+    const command = await submit(`
+name: own-problem-command
+objective: {}
+space:
+  lr: { type: float, low: 1.0e-5, high: 1.0e-1, log: maybe }
+budget: { max_trials: 4, max_epochs: 2 }
+trainer: { runner: command, options: { command: [python3, -c, pass, '--lr={lr}'], args: placeholders } }
+`);
+    expect(command).toEqual({ status: 400, problems: ['space.lr.log: must be a boolean (got "maybe")'] });
+    // An optimizer the lr_auc curve does not model is refused at submit, not a study whose every trial fails.
+    expect(await submit(spec('{ type: categorical, choices: [adam, adamw] }'))).toEqual({
+      status: 400,
+      problems: ['space.optimizer.choices: the lr_auc curve models sgd, momentum, rmsprop, adam only, not "adamw"'],
+    });
+    expect(await api.store.listStudies()).toEqual([]);
+  });
+
+  it("400: an option one typo from a known one says which was meant, as a top-level key's does", async () => {
+    const { status, problems } = await submit(`
+name: typo
+objective: {}
+space:
+  learning_rate: { type: float, low: 1.0e-5, high: 1.0e-1, log: true }
+  optimizer: { type: categorical, choices: [adam] }
+strategy: { name: tpe, options: { n_startup_trial: 2, sead: 1 } }
+stopping: [ { name: median, options: { warmup_epoch: 1 } } ]
+budget: { max_trials: 8, max_epochs: 3 }
+trainer: { runner: simulate, options: { curve: lr_auc, epoch_delay_m: 1 } }
+`);
+    expect(status).toBe(400);
+    expect(problems).toEqual([
+      "trainer.options: unknown key 'epoch_delay_m' (did you mean 'epoch_delay_ms'?)",
+      "strategy.options: unknown keys 'n_startup_trial' (did you mean 'n_startup_trials'?), 'sead' (did you mean 'seed'?)",
+      "stopping.0.options: unknown key 'warmup_epoch' (did you mean 'warmup_epochs'?)",
+    ]);
+  });
+
   it('400: an unknown runner is named with the known ones', async () => {
     const { status, problems } = await submit(`
 name: y

@@ -52,11 +52,18 @@ export interface RunnerContext {
   signal: AbortSignal;
   report(epoch: EpochRecord): Promise<void>;
   log(message: string): void;
+  /** With Runner.reportsStart: says the trial has begun training (its wait, for a GPU say, is over). */
+  started?(): void;
 }
 
 /** Trains one trial (trainer side). */
 export interface Runner {
   run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome>;
+  /**
+   * The runner calls ctx.started() once the trial begins, after a wait of its own (a GPU): until
+   * then the trial reads queued, not running. Without it the worker reports the start at once.
+   */
+  readonly reportsStart?: boolean;
   /** Releases whatever the runner holds (models, datasets, child processes). */
   close?(): Promise<void>;
 }
@@ -82,6 +89,11 @@ export interface RunnerCheckContext {
    * NATS workers may not): paths are checked for existence only then. Default true.
    */
   workersShareFiles?: boolean;
+  /**
+   * Names the spec gives in space or fixed whose entries did not parse (they have problems of their
+   * own and are not in the draft the check reads): a check for a name's presence counts them present.
+   */
+  unparsedParams?: readonly string[];
 }
 
 export type PluginKind = keyof PluginKinds;

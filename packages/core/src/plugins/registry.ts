@@ -87,11 +87,25 @@ export function parsePluginOptions<O>(plugin: Plugin<PluginKind, O>, raw: unknow
     return plugin.parseOptions(raw);
   } catch (err) {
     if (err instanceof ZodError) {
-      throw new SpecError(err.issues.map((i) => issueProblem(i, at ? at.split('.') : [], raw)));
+      throw new SpecError(err.issues.map((i) => issueProblem(i, at ? at.split('.') : [], raw, (path) => defaultedKeys(plugin, path))));
     }
     if (err instanceof SpecError)
       throw new SpecError(err.problems.map((p) => ({ path: [at, p.path].filter(Boolean).join('.'), message: p.message })));
     throw new SpecError([{ path: at, message: err instanceof Error ? err.message : String(err) }]);
+  }
+}
+
+/**
+ * The option names a plugin's defaults show at `path` (its parseOptions({}) fills in every option
+ * with a default), for the "did you mean" of a misspelled one; none when it has required options.
+ */
+function defaultedKeys(plugin: Plugin<PluginKind, unknown>, path: readonly PropertyKey[]): string[] {
+  try {
+    let at: unknown = plugin.parseOptions({});
+    for (const key of path) at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+    return at !== null && typeof at === 'object' && !Array.isArray(at) ? Object.keys(at) : [];
+  } catch {
+    return [];
   }
 }
 

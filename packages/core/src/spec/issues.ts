@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { nearestName } from './did-you-mean.ts';
 import { formatPath, type SpecProblem } from './errors.ts';
 
 /**
@@ -6,9 +7,15 @@ import { formatPath, type SpecProblem } from './errors.ts';
  * "x")", "unknown key 'bogus'", "is required", "must be one of …"), so that plugin and runner
  * options read like the rest of the spec rather than zod's "Invalid input: expected number,
  * received string". `prefix`: the path of the value zod parsed (`strategy.options`); `input`: that
- * value, for the "got" (zod carries the input on an issue only when asked to).
+ * value, for the "got" (zod carries the input on an issue only when asked to); `knownKeys`: the
+ * keys known at a path of that value, for the "did you mean" of an unknown key one typo from one.
  */
-export function issueProblem(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], input: unknown): SpecProblem {
+export function issueProblem(
+  issue: z.core.$ZodIssue,
+  prefix: readonly PropertyKey[],
+  input: unknown,
+  knownKeys?: (path: readonly PropertyKey[]) => readonly string[],
+): SpecProblem {
   const path = formatPath([...prefix, ...issue.path]);
   const value = 'input' in issue ? issue.input : valueAt(input, issue.path);
   // A schema's own words ("must have type float, int or categorical") beat any of these; said with the value when it is one.
@@ -21,8 +28,14 @@ export function issueProblem(issue: z.core.$ZodIssue, prefix: readonly PropertyK
     return { path, message: `${issue.message}${shown}` };
   }
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}` };
+    case 'unrecognized_keys': {
+      const known = knownKeys?.(issue.path) ?? [];
+      const named = issue.keys.map((k) => {
+        const near = nearestName(k, known);
+        return near ? `'${k}' (did you mean '${near}'?)` : `'${k}'`;
+      });
+      return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${named.join(', ')}` };
+    }
     case 'invalid_type':
       if (value === undefined) return { path, message: 'is required' };
       // YAML's .inf and a 1e309 parse to Infinity: a number, but not one a spec can hold.

@@ -22,6 +22,7 @@ describe('nestingProblem', () => {
     expect(nestingProblem('{a:'.repeat(50_000))).toContain('deeper than 64');
     expect(nestingProblem(Array.from({ length: 5000 }, (_, i) => `${' '.repeat(i)}- `).join('\n'))).toContain('indented more than');
     expect(nestingProblem(`${'- '.repeat(50_000)}x`)).toContain('indented more than');
-    expect(performance.now() - t0).toBeLessThan(500);
+    // A guard against a blow-up (a quadratic scan of 100,000 brackets takes minutes), not a speed target.
+    expect(performance.now() - t0).toBeLessThan(5_000);
   });
 });

@@ -262,7 +262,8 @@ describe('parseSpec', () => {
     const started = Date.now();
     expect(() => parseSpecText(bomb)).toThrow(SpecError);
     expect(() => parseSpecText('['.repeat(100_000))).toThrow(/deeper than 64/);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // A guard against expanding the aliases (a billion nodes), not a speed target.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(() => parseSpecText('42')).toThrow(SpecError);
   });
 });

@@ -20,6 +20,11 @@ export interface SpecCheck {
    */
   draft: SearchSpec;
   /**
+   * Names in the space or fixed whose own entries did not parse: the draft leaves them out, and
+   * they have their own problems, so a runner's check must not also call them missing.
+   */
+  unparsedParams: string[];
+  /**
    * The draft's trainer is the default standing in for a section that did not parse. A trainer
    * whose only fault is an unknown key (a typo such as `datset`) is the section as meant instead
    * (see trainerDraft), so the runner can still check the space and options in the same answer.
@@ -80,8 +85,9 @@ export function checkSpec(input: unknown): SpecCheck {
   const trainer = parsed.success ? undefined : trainerDraft(isRecord(input) ? input.trainer : undefined);
   const draft = parsed.success ? parsed.data : draftOf(input, trainer);
   const trainerStandIn = !parsed.success && !trainer;
+  const unparsedParams = parsed.success ? [] : namesLeftOut(input, draft);
   // A spec that is not a mapping at all has that one problem: the checks of its sections would only echo it.
-  if (!isRecord(input)) return { spec: undefined, problems, draft, trainerStandIn };
+  if (!isRecord(input)) return { spec: undefined, problems, draft, trainerStandIn, unparsedParams };
   const raw = isRecord(input.space) ? input.space : {};
   const direction = lossWithoutDirection(input.objective);
   if (direction) problems.push(direction);
@@ -89,7 +95,14 @@ export function checkSpec(input: unknown): SpecCheck {
     // One problem per path from the schema is enough: 'space: is required' needs no 'space: must define …'.
     if (!problems.some((q) => q.path === p.path && (q.message === p.message || p.path === 'space'))) problems.push(p);
   }
-  return { spec: problems.length === 0 && parsed.success ? parsed.data : undefined, problems, draft, trainerStandIn };
+  return { spec: problems.length === 0 && parsed.success ? parsed.data : undefined, problems, draft, trainerStandIn, unparsedParams };
+}
+
+/** The space's and fixed's names that the draft left out (their entries did not parse). */
+function namesLeftOut(input: unknown, draft: SearchSpec): string[] {
+  if (!isRecord(input)) return [];
+  const given = [input.space, input.fixed].flatMap((section) => (isRecord(section) ? Object.keys(section) : []));
+  return [...new Set(given)].filter((name) => !Object.hasOwn(draft.space, name) && !Object.hasOwn(draft.fixed, name));
 }
 
 /** Names that read as something to minimise: losses and error rates. */
@@ -185,16 +198,7 @@ function baselineDraft(value: unknown): Pick<SearchSpec, 'baseline'> {
 }
 
 function toProblem(issue: z.core.$ZodIssue): SpecProblem {
-  const path = formatPath(issue.path);
-  if (issue.code === 'unrecognized_keys') {
-    const known = keysAt(specSchema, issue.path);
-    const named = issue.keys.map((k) => {
-      const near = nearestName(k, known);
-      return near ? `'${k}' (did you mean '${near}'?)` : `'${k}'`;
-    });
-    return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${named.join(', ')}` };
-  }
-  return issueProblem(issue, [], undefined);
+  return issueProblem(issue, [], undefined, (path) => keysAt(specSchema, path));
 }
 
 /**

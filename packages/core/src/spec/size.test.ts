@@ -31,7 +31,8 @@ describe('sizeProblem', () => {
       })();
       expect(err).toBeInstanceOf(SpecError);
       expect((err as SpecError).problems[0]?.message).toMatch(/more than the \d+ any spec needs/);
-      expect(performance.now() - t0).toBeLessThan(1_000);
+      // A guard against building the whole document first, not a speed target.
+      expect(performance.now() - t0).toBeLessThan(5_000);
     }
   });
 });

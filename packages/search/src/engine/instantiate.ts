@@ -43,11 +43,11 @@ export async function validateStudy(
   ctx: CheckContext,
 ): Promise<{ spec: SearchSpec; plugins: StudyPlugins; warnings: SpecProblem[] }> {
   const decoded = typeof input === 'string' ? decodeSpecText(input) : input;
-  const { spec, problems, draft, trainerStandIn } = checkSpec(decoded);
+  const { spec, problems, draft, trainerStandIn, unparsedParams } = checkSpec(decoded);
   // Plugin modules are code: a spec already refused never gets to run its own. Without them its
   // plugin names cannot be told from typos, so such a spec's answer is its own problems.
   if (problems.length > 0 && draft.plugins.length > 0) throw new SpecError(problems);
-  const built = await buildPlugins(draft, registry, ctx, problems, { trainerStandIn });
+  const built = await buildPlugins(draft, registry, { ...ctx, unparsedParams }, problems, { trainerStandIn });
   if (!spec || !built || problems.length > 0) throw new SpecError(problems);
   return { spec, plugins: built, warnings: [...budgetWarnings(spec), ...built.runnerWarnings] };
 }

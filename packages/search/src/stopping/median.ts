@@ -62,5 +62,5 @@ export const medianRulePlugin = stoppingPlugin(
   (o, maxTrials) =>
     o.min_trials < maxTrials
       ? undefined
-      : `it waits for min_trials ${o.min_trials} other trials at an epoch, and budget.max_trials ${maxTrials} leaves at most ${maxTrials - 1}. Set min_trials below ${maxTrials}`,
+      : `can never stop a trial here: it waits for min_trials ${o.min_trials} other trials at an epoch, and budget.max_trials ${maxTrials} leaves at most ${maxTrials - 1}. Set min_trials below ${maxTrials}`,
 );

@@ -55,6 +55,12 @@ describe('stoppingPlugin', () => {
     expect(check('learning-curve', { min_epochs: 4 }, 4)).toMatch(/with min_epochs 4 it has no epoch to act on before budget.max_epochs 4/);
     // Its own horizon bounds it too.
     expect(check('learning-curve', { min_epochs: 5, max_epochs: 4 }, 10)).toMatch(/with min_epochs 5 \(max_epochs 4\) it has no epoch/);
+    // Both reasons at once: the second came out only after the first was fixed and the spec sent again.
+    const median = builtinStoppingRules.find((r) => r.name === 'median');
+    expect(median?.checkOptions?.(median.parseOptions({ warmup_epochs: 3 }), { ...ctx(3), maxTrials: 2 })).toBe(
+      'median can never stop a trial here: it waits for min_trials 5 other trials at an epoch, and budget.max_trials 2 leaves at most 1. Set min_trials below 2; ' +
+        'and besides, it can never stop a trial early here: with warmup_epochs 3 its first decision comes after epoch 4, past the last of budget.max_epochs 3',
+    );
     // One epoch before the last is enough; so is every rule's default with a budget of 12.
     expect(check('median', { warmup_epochs: 1 }, 3)).toBeUndefined();
     expect(check('weight-stall', {}, 4)).toBeUndefined();

@@ -21,7 +21,10 @@ export function stoppingPlugin<O>(
   optionsSchema: z.ZodType<O>,
   create: (options: O, ctx: StoppingContext) => StoppingRule,
   earliestStop?: (options: O, maxEpochs: number) => EarliestStop,
-  /** Another reason, from the trial budget, why these options can never stop a trial (undefined: none). */
+  /**
+   * What the trial budget makes of these options, when it defeats the rule (undefined: nothing):
+   * a sentence that follows the rule's name ("can never stop a trial here: …").
+   */
   trialsCheck?: (options: O, maxTrials: number) => string | undefined,
 ): Plugin<'stopping', O> {
   return {
@@ -32,17 +35,22 @@ export function stoppingPlugin<O>(
     create: (options, ctx) => create(options, ctx),
     ...(earliestStop || trialsCheck
       ? {
+          // Both reasons when both hold: fixing the one said would only reveal the other at the next submit.
           checkOptions(options: O, ctx: StoppingContext): string | undefined {
+            const problems: string[] = [];
             const fromTrials = trialsCheck && ctx.maxTrials !== undefined ? trialsCheck(options, ctx.maxTrials) : undefined;
-            if (fromTrials) return `${name} can never stop a trial here: ${fromTrials}`;
+            if (fromTrials) problems.push(`${name} ${fromTrials}`);
             const earliest = earliestStop?.(options, ctx.maxEpochs);
-            if (!earliest || (earliest.epoch !== undefined && earliest.epoch < ctx.maxEpochs)) return undefined;
-            // Its first decision comes after epoch `earliest.epoch`; a stop after the last epoch stops nothing.
-            const when =
-              earliest.epoch === undefined
-                ? `it has no epoch to act on before budget.max_epochs ${ctx.maxEpochs}`
-                : `its first decision comes after epoch ${earliest.epoch}, ${earliest.epoch === ctx.maxEpochs ? 'the last' : 'past the last'} of budget.max_epochs ${ctx.maxEpochs}`;
-            return `${name} can never stop a trial early here: with ${earliest.because} ${when}`;
+            if (earliest && !(earliest.epoch !== undefined && earliest.epoch < ctx.maxEpochs)) {
+              // Its first decision comes after epoch `earliest.epoch`; a stop after the last epoch stops nothing.
+              const when =
+                earliest.epoch === undefined
+                  ? `it has no epoch to act on before budget.max_epochs ${ctx.maxEpochs}`
+                  : `its first decision comes after epoch ${earliest.epoch}, ${earliest.epoch === ctx.maxEpochs ? 'the last' : 'past the last'} of budget.max_epochs ${ctx.maxEpochs}`;
+              const lead = fromTrials ? 'and besides, it can never stop a trial early here' : `${name} can never stop a trial early here`;
+              problems.push(`${lead}: with ${earliest.because} ${when}`);
+            }
+            return problems.length > 0 ? problems.join('; ') : undefined;
           },
         }
       : {}),

@@ -63,4 +63,13 @@ describe('startup-screen rule', () => {
     expect(() => startupScreenRulePlugin.parseOptions({ epochs: 1.5 })).toThrow(/epochs/);
     expect(() => startupScreenRulePlugin.parseOptions({ trails: 3 })).toThrow(/trails/);
   });
+
+  it('refuses at submit to screen every trial of the budget (the default 10 of a budget of 6 stopped 5 of them at epoch 2)', () => {
+    const check = (options: unknown, maxTrials: number) =>
+      startupScreenRulePlugin.checkOptions?.(startupScreenRulePlugin.parseOptions(options), { ...ctx, maxTrials });
+    expect(check({}, 6)).toBe(
+      "startup-screen screens every trial of the study: trials 10 covers all of budget.max_trials 6, so only a trial ahead of every other at each epoch from epoch 2 on trains past it. Set trials to the strategy's start-up trials, below 6",
+    );
+    expect(check({ trials: 5 }, 6)).toBeUndefined();
+  });
 });

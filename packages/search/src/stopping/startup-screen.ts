@@ -59,4 +59,9 @@ export const startupScreenRulePlugin = stoppingPlugin(
   startupScreenOptionsSchema,
   createStartupScreenRule,
   (o) => ({ epoch: o.epochs, because: `epochs ${o.epochs}` }),
+  // Meant for the start-up trials only: screening the whole budget keeps only the running leader.
+  (o, maxTrials) =>
+    o.trials < maxTrials
+      ? undefined
+      : `screens every trial of the study: trials ${o.trials} covers all of budget.max_trials ${maxTrials}, so only a trial ahead of every other at each epoch from epoch ${o.epochs} on trains past it. Set trials to the strategy's start-up trials, below ${maxTrials}`,
 );

@@ -59,14 +59,21 @@ export function enumerateGrid(space: Space, valuesOf: (name: string, param: Para
   return out;
 }
 
-/** `count` points from low to high inclusive, evenly spaced (geometrically where `log`), rounded to 12 digits. */
-export function spacedValues(low: number, high: number, count: number, log: boolean): number[] {
+/**
+ * `requested` points from low to high inclusive, evenly spaced (geometrically where `log`), rounded to
+ * 12 digits. Past MAX_GRID_POINTS only one point more is made, as intValues does: enough for the
+ * grid to be refused as too large, where a count in the billions would exhaust the heap first.
+ */
+export function spacedValues(low: number, high: number, requested: number, log: boolean): number[] {
   if (low === high) return [low];
-  if (count <= 1) return [log ? Math.sqrt(low * high) : (low + high) / 2];
+  const count = Math.min(requested, MAX_GRID_POINTS + 1);
+  // In logs and in fractions of each end: low·high and high − low overflow on the widest ranges.
+  const [a, b] = log ? [Math.log10(low), Math.log10(high)] : [low, high];
+  const at = (f: number) => (log ? 10 ** (a * (1 - f) + b * f) : a * (1 - f) + b * f);
+  if (count <= 1) return [at(0.5)];
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
-    const f = i / (count - 1);
-    const raw = log ? 10 ** (Math.log10(low) + f * (Math.log10(high) - Math.log10(low))) : low + f * (high - low);
+    const raw = at(i / (count - 1));
     out.push(Math.min(high, Math.max(low, Number(raw.toPrecision(12)))));
   }
   return out;

@@ -1,7 +1,7 @@
 import type { Params, Space, TrialView } from '@sweepd/core';
 import { describe, expect, it } from 'vitest';
 import { gridStrategy } from './grid.ts';
-import { logGridStrategy } from './log-grid.ts';
+import { logFloatPoints, logGridStrategy } from './log-grid.ts';
 
 const ctx = (space: Space) => ({ space, direction: 'maximize' as const, metric: 'auc', maxTrials: 100, maxEpochs: 5 });
 const asked = (params: Params[]): TrialView[] =>
@@ -55,6 +55,19 @@ describe('log-grid strategy', () => {
       b: { type: 'int', low: 0, high: 999, step: 1, log: false },
     };
     expect(() => logGridStrategy.create(logGridStrategy.parseOptions({}), ctx(big))).toThrow(/more than 100,000 points/);
+  });
+
+  // high / low overflowed to Infinity here: the daemon filled an array without end and died at submit.
+  it('spans a range whose high / low overflows a double: 1e-160..1e160 is 320 decades', () => {
+    const points = logFloatPoints(1e-160, 1e160, 1);
+    expect(points.length).toBe(321);
+    expect([points[0], points[160], points.at(-1)]).toEqual([1e-160, 1, 1e160]);
+  });
+
+  it('refuses as too large a range of more decades than the grid may have points, naming the parameter', () => {
+    const wide: Space = { lr: { type: 'float', low: 5e-324, high: 1e308, log: true } };
+    const check = () => logGridStrategy.checkOptions?.(logGridStrategy.parseOptions({ points_per_decade: 1000 }), ctx(wide));
+    expect(check).toThrow(/more than 100,000 points \(lr: over 100,000 values\)/);
   });
 });
 

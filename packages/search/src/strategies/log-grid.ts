@@ -21,7 +21,8 @@ export type LogGridOptions = z.output<typeof logGridOptions>;
 
 /** Points on a log-scale float: round(decades × points_per_decade) + 1, geometric from low to high. */
 export function logFloatPoints(low: number, high: number, pointsPerDecade: number): number[] {
-  const decades = Math.log10(high / low);
+  // Not log10(high / low): the ratio overflows to Infinity for ranges such as 1e-160..1e160.
+  const decades = Math.log10(high) - Math.log10(low);
   return spacedValues(low, high, Math.max(1, Math.round(decades * pointsPerDecade)) + 1, true);
 }
 

@@ -24,7 +24,7 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
   if ('problems' in parsed) return [...parsed.problems, ...unused];
   const { command, args } = parsed.options;
   const problems: SpecProblem[] = [];
-  const known = new Set([...Object.keys(spec.space), ...Object.keys(spec.fixed)]);
+  const known = new Set([...Object.keys(spec.space), ...Object.keys(spec.fixed), ...(ctx.unparsedParams ?? [])]);
   command.forEach((arg, i) => {
     const path = `trainer.options.command.${i}`;
     for (const name of placeholdersIn(arg)) {

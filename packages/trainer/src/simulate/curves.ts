@@ -7,7 +7,8 @@ import type { Params, Rng } from '@sweepd/core';
 export type CurveFn = (params: Params, epoch: number, rng: Rng) => number;
 
 /**
- * The synthetic fine-tuning response of /work/shared/anchors/optuna_bench.py (`lr_auc_true`):
+ * The synthetic fine-tuning response of the public curve problem (`lr_auc` in
+ * test/bench/references/pruning_optuna.py, `lr_auc_true` in problems.py):
  * a gaussian in log10(lr) around each optimizer's best rate, minus a penalty for freezing more
  * or fewer than 6 layers. Noise-free global maximum 0.950 (adam, lr 1e-4, 6 frozen).
  */

@@ -14,7 +14,9 @@ import {
 } from '@sweepd/core';
 import { z } from 'zod';
 import { builtinCurves, type CurveFn } from './curves.ts';
+import { lrAucValueProblems } from './lr-auc-check.ts';
 import { optionProblems } from '../option-problems.ts';
+import { unreportedStoppingMetrics } from '../stopping-metrics.ts';
 
 /**
  * The `simulate` runner: a BENCHMARK AID that replays synthetic learning curves instead of
@@ -57,7 +59,9 @@ export function createSimulateRunner(): Runner {
     async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
       const parsed = simulateJobOptionsSchema.safeParse(job.trainer.options ?? {});
       if (!parsed.success) {
-        const problems = optionProblems(parsed.error.issues, job.trainer.options ?? {}).map((p) => `${p.path}: ${p.message}`);
+        const problems = optionProblems(simulateJobOptionsSchema, parsed.error, job.trainer.options ?? {}).map(
+          (p) => `${p.path}: ${p.message}`,
+        );
         return { state: 'failed', reason: `simulate: ${problems.join('; ')}` };
       }
       const options = parsed.data;
@@ -102,22 +106,35 @@ function isModulePath(specifier: string): boolean {
 }
 
 /**
- * At submit: the options, and a curve that is built in or a module path (one that exists, where
- * the workers see the daemon's files), so a typo is a 400 rather than a study of failed trials.
+ * At submit: a divergence rule watching a metric this runner never reports, the options, and a
+ * curve that is built in or a module path (one that exists, where the workers see the daemon's
+ * files), so a typo is a 400 rather than a study of failed trials.
  */
 export function checkSimulateSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): SpecProblem[] {
+  // It reports the objective and train_loss, nothing else.
+  const { metric } = spec.objective;
+  const watched = unreportedStoppingMetrics(
+    spec,
+    (name) => name === metric || name === 'train_loss',
+    (name) => `the simulate runner never reports '${name}': it reports ${metric} (the objective) and train_loss`,
+  );
+  return [...watched, ...curveProblems(spec, ctx)];
+}
+
+/** The options, and what the curve needs of the spec. */
+function curveProblems(spec: SearchSpec, ctx: RunnerCheckContext): SpecProblem[] {
   const parsed = simulateJobOptionsSchema.safeParse(spec.trainer.options ?? {});
-  if (!parsed.success) return optionProblems(parsed.error.issues, spec.trainer.options ?? {});
+  if (!parsed.success) return optionProblems(simulateJobOptionsSchema, parsed.error, spec.trainer.options ?? {});
   const { curve } = parsed.data;
   if (curve === 'lr_auc') {
     // What lrAucParams reads; without it every trial would fail the same way, one by one.
-    const names = new Set([...Object.keys(spec.space), ...Object.keys(spec.fixed ?? {})]);
+    const names = new Set([...Object.keys(spec.space), ...Object.keys(spec.fixed ?? {}), ...(ctx.unparsedParams ?? [])]);
     const missing = [
       ...(names.has('learning_rate') || names.has('lr') ? [] : ['learning_rate (or lr)']),
       ...(names.has('optimizer') ? [] : ['optimizer']),
     ];
     return missing.length === 0
-      ? []
+      ? lrAucValueProblems(spec)
       : [{ path: 'space', message: `the simulate runner's lr_auc curve needs ${missing.join(' and ')}, in space or fixed` }];
   }
   if (builtinCurves[curve]) return [];

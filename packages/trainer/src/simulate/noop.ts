@@ -17,7 +17,9 @@ export function createNoopRunner(): Runner {
     async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
       const parsed = noopJobOptionsSchema.safeParse(job.trainer.options ?? {});
       if (!parsed.success) {
-        const problems = optionProblems(parsed.error.issues, job.trainer.options ?? {}).map((p) => `${p.path}: ${p.message}`);
+        const problems = optionProblems(noopJobOptionsSchema, parsed.error, job.trainer.options ?? {}).map(
+          (p) => `${p.path}: ${p.message}`,
+        );
         return { state: 'failed', reason: `noop: ${problems.join('; ')}` };
       }
       const epochs = Math.min(parsed.data.epochs ?? job.maxEpochs, job.maxEpochs);
@@ -45,5 +47,5 @@ export const noopRunnerPlugin: Plugin<'runner', Record<string, never>> = {
 /** At submit: the options, by path under trainer.options. */
 export function checkNoopSpec(spec: SearchSpec): SpecProblem[] {
   const parsed = noopJobOptionsSchema.safeParse(spec.trainer.options ?? {});
-  return parsed.success ? [] : optionProblems(parsed.error.issues, spec.trainer.options ?? {});
+  return parsed.success ? [] : optionProblems(noopJobOptionsSchema, parsed.error, spec.trainer.options ?? {});
 }

@@ -35,7 +35,7 @@ async function run(runner: Runner, j: TrialJob, stopAfter?: number): Promise<{ o
 const runner = () => simulateRunnerPlugin.create({}, { cacheDir: os.tmpdir(), log: () => {} }) as Runner;
 
 describe('lr_auc curve', () => {
-  // Figures printed by /work/shared/anchors/optuna_bench.py's lr_auc_true, tau_of and curve() without noise.
+  // Figures printed by test/bench/references/pruning_optuna.py's lr_auc_final, lr_auc_tau and lr_auc (noise-free).
   const anchor: Array<[number, string, number, number, number, number[]]> = [
     [1e-3, 'rmsprop', 6, 0.945, 2.0, [0.6750938564278781, 0.908472175612365, 0.9449797970312557]],
     [1e-4, 'adam', 6, 0.95, 6.324555320336759, [0.5658113531645164, 0.7458861007440394, 0.9309518511695577]],
@@ -43,7 +43,7 @@ describe('lr_auc curve', () => {
     [0.05, 'momentum', 10, 0.6111231058465653, 0.5, [0.5960842288426883, 0.6111180608653648, 0.6111231058465653]],
     [1e-8, 'adam', 3, 0.4820016769939274, 50.0, [0.4996436093262262, 0.49828723311171935, 0.49406631369992227]],
   ];
-  it('reproduces the anchor script exactly', () => {
+  it('reproduces the reference script exactly', () => {
     for (const [lr, opt, frozen, final, tau, atEpochs] of anchor) {
       expect(lrAucTrue(lr, opt, frozen)).toBeCloseTo(final, 12);
       expect(tauOf(lr)).toBeCloseTo(tau, 12);
@@ -164,6 +164,38 @@ describe('simulate runner', () => {
       "space: the simulate runner's lr_auc curve needs optimizer, in space or fixed",
     ]);
     expect(check(undefined)).toEqual(['trainer.options.curve: is required']);
+    // The divergence rule watching a metric it never reports would never fire.
+    const watching = parseSpec({
+      name: 's',
+      objective: { metric: 'val_auc_macro', direction: 'maximize' },
+      space: { learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true }, optimizer: { type: 'categorical', choices: ['sgd'] } },
+      stopping: [{ name: 'divergence', options: { metrics: ['train_loss', 'val_losss'], loss_metric: 'train_loss' } }],
+      budget: { max_trials: 2, max_epochs: 2 },
+      trainer: { runner: 'simulate', options: { curve: 'lr_auc' } },
+    });
+    expect(checkSimulateSpec(watching).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      "stopping.0.options.metrics.1: the simulate runner never reports 'val_losss': it reports val_auc_macro (the objective) and train_loss",
+    ]);
+    // Values lr_auc refuses at every epoch: refused at submit, each where it is written.
+    const withValues = (space: Record<string, unknown>, fixed: Record<string, unknown> = {}) =>
+      checkSimulateSpec(
+        parseSpec({
+          name: 's',
+          objective: { metric: 'val_auc_macro', direction: 'maximize' },
+          space,
+          fixed,
+          budget: { max_trials: 2, max_epochs: 2 },
+          trainer: { runner: 'simulate', options: { curve: 'lr_auc' } },
+        }),
+      ).map((p) => `${p.path}: ${p.message}`);
+    expect(withValues({ lr: { type: 'float', low: 0, high: 0.1 } }, { optimizer: 'lion' })).toEqual([
+      'fixed.optimizer: the lr_auc curve models sgd, momentum, rmsprop, adam only, not "lion"',
+      'space.lr.low: must be > 0: the lr_auc curve takes positive learning rates only',
+    ]);
+    expect(withValues({ optimizer: { type: 'int', low: 0, high: 3 } }, { learning_rate: -1 })).toEqual([
+      'space.optimizer: must be categorical for the lr_auc curve (choices among sgd, momentum, rmsprop, adam)',
+      'fixed.learning_rate: must be a positive number: the lr_auc curve takes positive learning rates only',
+    ]);
     expect(check({ curve: 'lr_auc', epoch_dely_ms: 3 })).toEqual([expect.stringMatching(/^trainer.options: .*epoch_dely_ms/)]);
     expect(check({ curve: 'cosine' })).toEqual(["trainer.options.curve: 'cosine' is neither a built-in curve (lr_auc) nor a module path"]);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'simulate-check-'));

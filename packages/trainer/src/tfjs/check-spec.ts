@@ -4,6 +4,7 @@ import type { RunnerCheckContext, SearchSpec, SpecProblem } from '@sweepd/core';
 import { fashionMnistDir } from '../data/fashion-mnist.ts';
 import { builtinClassNames, isDatasetPath, parseDatasetOptions, readManifest, SEED19_PREVALENCE } from '../data/index.ts';
 import { optionProblems } from '../option-problems.ts';
+import { unreportedStoppingMetrics } from '../stopping-metrics.ts';
 import { checkHyperparameterValue, TRAINER_HYPERPARAMETERS } from './hyperparameters.ts';
 import { DEFAULT_DATASET, DEFAULT_MODEL, tfjsRunnerOptions } from './options.ts';
 
@@ -40,22 +41,10 @@ export function checkTfjsSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): S
   const neverReported = (name: string) =>
     `the tfjs runner never reports '${name}': it reports ${TFJS_METRICS.join(', ')}, val_auc[CLASS] and val_ap[CLASS]`;
   if (!reports(metric)) add('objective.metric', neverReported(metric));
-  // A stopping rule watching a metric that never comes never fires, silently. Only the builtin
-  // rule's options are known to be metric names: a plugin's `distance_metric` may be anything.
-  spec.stopping.forEach((rule, i) => {
-    if (rule.name !== 'divergence') return;
-    for (const [key, value] of Object.entries(rule.options)) {
-      if (key !== 'metrics' && key !== 'loss_metric') continue;
-      const names = Array.isArray(value) ? value : [value];
-      names.forEach((name, j) => {
-        if (typeof name === 'string' && !reports(name))
-          add(`stopping.${i}.options.${key}${Array.isArray(value) ? `.${j}` : ''}`, neverReported(name));
-      });
-    }
-  });
+  problems.push(...unreportedStoppingMetrics(spec, reports, neverReported));
 
   const options = tfjsRunnerOptions.safeParse(spec.trainer.options ?? {});
-  if (!options.success) problems.push(...optionProblems(options.error.issues, spec.trainer.options ?? {}));
+  if (!options.success) problems.push(...optionProblems(tfjsRunnerOptions, options.error, spec.trainer.options ?? {}));
   // Checked on their own when other options are wrong: every problem in one answer.
   const rawDatasetOptions = (spec.trainer.options as { dataset_options?: unknown } | undefined)?.dataset_options;
   const datasetOptions = options.success ? options.data.dataset_options : isRecord(rawDatasetOptions) ? rawDatasetOptions : {};
