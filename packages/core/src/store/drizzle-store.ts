@@ -624,6 +624,9 @@ export class DrizzleStore implements Store {
           target: ['trialId', 'epoch'],
           refresh: ['recordedAt'],
         });
+        // A repeated epoch replaces the earlier report whole: a layer it leaves out must not live on
+        // from the first one (the upsert below only overwrites the layers it names).
+        if (rewritten.length > 0) await tx.delete(layerStats).where(sql`(${layerStats.trialId}, ${layerStats.epoch}) in ${batchKeys}`);
         await insertRows(tx, layerStats, layerRows, LAYER_KEYS, { target: ['trialId', 'epoch', 'layer'] });
 
         // Best values, in SQL. Non-finite objectives are stored as JSON strings, so

@@ -250,11 +250,16 @@ describe('PostgreSQL', () => {
     await again.close();
   });
 
-  /** Ends the session that holds the daemon lock of the test database (a dropped connection, as a server restart does). */
+  /**
+   * Ends the session that holds the daemon lock of the test database (a dropped connection, as a
+   * server restart does), waiting up to 5 s for it to be gone: the server only signals it otherwise.
+   */
   async function killLockSession(): Promise<number> {
     const killed = await admin`
-      select pg_terminate_backend(l.pid) from pg_locks l join pg_database d on d.oid = l.database
+      select pg_terminate_backend(l.pid, 5000) from pg_locks l join pg_database d on d.oid = l.database
       where l.locktype = 'advisory' and l.classid = 1 and l.objid = 3008689124 and d.datname = ${database}`;
+    // false: the session was still there after the 5 s.
+    if (killed.some((row) => row.pg_terminate_backend !== true)) throw new Error('the lock-holding session did not end within 5 s');
     return killed.length;
   }
 

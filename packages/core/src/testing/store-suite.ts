@@ -254,6 +254,23 @@ export function storeContractSuite(name: string, open: () => Promise<Store>): vo
       expect(trial.value).toBe(0.6);
     });
 
+    it('a repeated epoch replaces the earlier report whole: layers it leaves out are gone', async () => {
+      const { study, trials } = await studyWithTrials(1);
+      const id = trials[0]!.id;
+      await store.recordEpochs([{ trialId: id, epoch: 1, metrics: { val_auc_macro: 0.9 }, layers: layers(1), notes: { n: 1 } }], MAX);
+      await store.recordEpochs([{ trialId: id, epoch: 2, metrics: { val_auc_macro: 0.7 }, layers: layers(2) }], MAX);
+      // Epoch 1 again with one layer of its three, then with none.
+      const fewer = layers(1).slice(1, 2);
+      await store.recordEpochs([{ trialId: id, epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: fewer }], MAX);
+      expect((await store.getTrial(study.id, 0))!.epochs[0]).toEqual({ epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: fewer });
+      await store.recordEpochs([{ trialId: id, epoch: 1, metrics: { val_auc_macro: 0.6 }, layers: [] }], MAX);
+      const trial = (await store.getTrial(study.id, 0))!;
+      expect(trial.epochs[0]?.layers).toEqual([]);
+      // The other epoch keeps its own.
+      expect(trial.epochs[1]?.layers).toEqual(layers(2));
+      expect(trial.value).toBe(0.7);
+    });
+
     it('keeps each trial value at its best objective: max when maximizing, min when minimizing', async () => {
       const { study: up, trials: upTrials } = await studyWithTrials(1, 'maximize');
       const upId = upTrials[0]!.id;
