@@ -5,7 +5,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { eventually, SHARED_NATS_URL, submitStudy, tails, useDistributedCluster, waitForStudyEnd } from '../fault/harness.ts';
-import { CLI, type DaemonProcess, livePidsInGroup, REPO_ROOT, startDaemonProcess, waitFor } from '../support/daemon-process.ts';
+import { deleteStreams, uniquePrefix } from '../../packages/core/src/bus/nats/test-env.ts';
+import {
+  CLI,
+  type DaemonProcess,
+  livePidsInGroup,
+  REPO_ROOT,
+  startDaemonProcess,
+  startWorkerProcess,
+  waitFor,
+} from '../support/daemon-process.ts';
 
 // The command runner end to end: `sweepd up` (PostgreSQL, NATS) and a `sweepd worker` on a host
 // whose (fake) nvidia-smi lists two GPUs, so it runs two trials at once, one per GPU. Each trial is
@@ -146,6 +155,30 @@ describe('command runner end to end, on a two-GPU worker', () => {
     expect(res.status).toBe(1);
     expect(res.stderr).toContain('--gpus 0,7: GPU 7 does not exist (nvidia-smi lists 0, 1)');
   });
+
+  it('refuses a second worker on GPUs a worker on this host holds, and lets one start once it has gone', async () => {
+    const claims = mkdtempSync(path.join(tmp, 'claims-'));
+    const prefix = uniquePrefix();
+    const env = { SWEEPD_GPU_CLAIMS_DIR: claims, SWEEPD_NATS_PREFIX: prefix };
+    const holder = await startWorkerProcess({ nats: SHARED_NATS_URL, concurrency: 2, env });
+    try {
+      const second = spawnSync(process.execPath, [CLI, 'worker', '--nats', SHARED_NATS_URL, '--gpus', '1'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, ...env },
+      });
+      expect(second.status).toBe(1);
+      expect(second.stderr).toContain(`GPU 1 of this host is already in use by process ${holder.pid}`);
+      expect(second.stderr).toContain('give each its own GPUs (sweepd worker --gpus 0, --gpus 1)');
+    } finally {
+      expect(await holder.stop()).toBe(0);
+      await deleteStreams(SHARED_NATS_URL, prefix);
+    }
+    // Its GPUs are free once it has gone.
+    const after = await startWorkerProcess({ nats: SHARED_NATS_URL, concurrency: 1, env: { ...env, SWEEPD_NATS_PREFIX: prefix } });
+    expect(await after.stop()).toBe(0);
+    await deleteStreams(SHARED_NATS_URL, prefix);
+  }, 120_000);
 });
 
 // The embedded daemon runs command trials inside its trainer processes (the local bus keeps NaN as

@@ -186,6 +186,21 @@ def _bad_text_in(value: Any) -> Optional[str]:
     return None
 
 
+def _proto_key_in(value: Any, path: str) -> Optional[str]:
+    """Where a dict anywhere in ``value`` has a key named __proto__, which sweepd refuses at any depth."""
+    stack = [(value, path)]
+    while stack:
+        v, at = stack.pop()
+        if isinstance(v, dict):
+            for key, child in v.items():
+                if key == "__proto__":
+                    return at
+                stack.append((child, f"{at}.{key}"))
+        elif isinstance(v, (list, tuple)):
+            stack.extend((child, f"{at}[{i}]") for i, child in enumerate(v))
+    return None
+
+
 def _jsonable(value: Any) -> Any:
     """json.dumps' fallback for numpy/torch values inside notes."""
     if hasattr(value, "tolist"):
@@ -247,12 +262,14 @@ def format_report(
             raise TypeError(f"sweepd.report(): notes must be a dict, got {type(notes).__name__}")
         if not _depth(dict(notes), MAX_NOTE_DEPTH - 1):  # the notes themselves are sweepd's level 1
             raise ValueError(f"sweepd.report(): notes nest more than {MAX_NOTE_DEPTH} levels")
-        if "__proto__" in notes:
-            raise ValueError("sweepd.report(): the notes key '__proto__' is not accepted")
+        where = _proto_key_in(dict(notes), "notes")
+        if where:
+            raise ValueError(f"sweepd.report(): the key '__proto__' in {where} is not accepted (sweepd drops the line: it would vanish)")
         record["notes"] = dict(notes)
     line = json.dumps(record, allow_nan=True, separators=(",", ":"), default=_jsonable)
     if notes is not None:
-        # As sweepd measures it: the JSON text's UTF-8 bytes, non-ASCII unescaped.
+        # The JSON text's UTF-8 bytes, non-ASCII unescaped: at least what sweepd counts (each number in
+        # its shortest form), so notes written here are never refused there for their size.
         text = json.dumps(record["notes"], allow_nan=True, separators=(",", ":"), default=_jsonable, ensure_ascii=False)
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > MAX_NOTE_BYTES:

@@ -108,6 +108,9 @@ def test_report_refuses_what_the_protocol_refuses(trial):
         sweepd.report(1, {"😀" * 130: 1})  # two UTF-16 units each, as sweepd counts
     with pytest.raises(ValueError, match="'__proto__' is not accepted"):
         sweepd.report(1, {"__proto__": 1})
+    # sweepd refuses the key at any depth of the notes, so the client does too (it wrote the line before).
+    with pytest.raises(ValueError, match=r"'__proto__' in notes\.config\.layers\[1\] is not accepted"):
+        sweepd.report(1, {"a": 1}, notes={"config": {"layers": [{}, {"__proto__": 1}]}})
     with pytest.raises(ValueError, match=r"metrics\['a'\] is an integer too large for a float"):
         sweepd.report(1, {"a": 10**400})
     with pytest.raises(TypeError, match="epoch must be an integer"):

@@ -37,18 +37,28 @@ export async function startWorker(options: WorkerOptions): Promise<Subscription>
     // Start and epoch reports are pipelined: epochs are stored idempotently by number, so their
     // order does not matter; only the final report must follow them all, and it waits for them.
     const published = new PublishWindow(REPORTS_IN_FLIGHT);
-    published.add(bus.publishReport({ kind: 'start', studyId: job.studyId, trialId: job.trialId, worker, attempt }));
+    // Once, before any epoch and the end: at once, or when a runner that waits (for a GPU) says so.
+    let startSent = false;
+    const sendStart = () => {
+      if (startSent) return;
+      startSent = true;
+      published.add(bus.publishReport({ kind: 'start', studyId: job.studyId, trialId: job.trialId, worker, attempt }));
+    };
+    if (!runner.reportsStart) sendStart();
     const beat = setInterval(() => control.heartbeat(), 5_000);
     let outcome: Awaited<ReturnType<Runner['run']>>;
     try {
       outcome = await runner.run(job, {
         signal: control.signal,
+        started: sendStart,
         report: async (epoch) => {
+          sendStart();
           control.heartbeat();
           await published.add(bus.publishReport({ kind: 'epoch', studyId: job.studyId, trialId: job.trialId, ...epoch, attempt }));
         },
         log: (message) => log.info(ids, message),
       });
+      sendStart();
       await published.drain();
     } catch (err) {
       if (control.stopReason !== undefined && control.stopReason !== 'shutdown') {

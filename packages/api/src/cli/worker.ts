@@ -3,6 +3,7 @@ import {
   CommandRoutingRunner,
   CommandRunner,
   checkRequestedBackend,
+  claimGpus,
   GpuSlots,
   listGpus,
   ProcessPoolRunner,
@@ -21,11 +22,13 @@ export interface WorkerProcessOptions {
   concurrency?: number | undefined;
   /** `--gpus`: `0,1`, `none`, or unset for every GPU nvidia-smi lists. */
   gpus?: string | undefined;
+  /** Checked by the caller (SWEEPD_LOG_LEVEL); default info. */
+  logLevel?: LogLevel;
 }
 
 /** The GPUs and trial concurrency a worker runs with; throws naming what is wrong. */
 export function workerSlots(options: Pick<WorkerProcessOptions, 'concurrency' | 'gpus'>, available: () => string[] = listGpus) {
-  const gpus = resolveGpus(options.gpus, options.gpus === undefined || !['', 'none'].includes(options.gpus.trim()) ? available() : []);
+  const gpus = resolveGpus(options.gpus, options.gpus === undefined || options.gpus.trim() !== 'none' ? available() : []);
   if (gpus.length === 0) return { gpus, concurrency: options.concurrency ?? 1 };
   if (options.concurrency !== undefined && options.concurrency > gpus.length)
     throw new Error(`--concurrency ${options.concurrency} is more than the ${gpus.length} GPU(s) this worker uses (one trial per GPU)`);
@@ -40,8 +43,18 @@ export function workerSlots(options: Pick<WorkerProcessOptions, 'concurrency' | 
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<number> {
   const { gpus, concurrency } = workerSlots(options);
   checkRequestedBackend();
+  // Before anything else: a worker asking for GPUs another worker of this user on this host holds stops here.
+  const claims = await claimGpus(gpus);
+  try {
+    return await serveTrials(options, gpus, concurrency);
+  } finally {
+    await claims.release();
+  }
+}
+
+async function serveTrials(options: WorkerProcessOptions, gpus: string[], concurrency: number): Promise<number> {
   const log = pinoLogger({
-    level: (process.env.SWEEPD_LOG_LEVEL as LogLevel | undefined) ?? 'info',
+    level: options.logLevel ?? 'info',
     base: { service: 'sweepd-worker', pool: options.pool },
   });
   const cacheDir = process.env.SWEEPD_CACHE_DIR ?? path.resolve('.sweepd', 'cache');
@@ -53,11 +66,14 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   // A worker killed with -9 on this directory left its command trials running: end them first.
   await commands.endOrphans((m) => log.warn({}, m));
   const runner = new CommandRoutingRunner(commands, pool, gpus.length > 0 ? new GpuSlots(gpus) : undefined);
+  // Listened for before the worker takes jobs and says it is ready: a SIGTERM sent the moment it
+  // said so (a supervisor, a test) would otherwise meet Node's default and kill it, trials and all.
+  const signalled = untilSignal();
   const sub = await startWorker({ bus, runner, pool: options.pool, concurrency, log });
   if (options.gpus === undefined && gpus.length === 0 && /gpu/i.test(options.pool))
     log.warn({}, 'no GPU found (nvidia-smi lists none): this worker trains its GPU pool on the CPU');
   log.info({ nats: redactServers(options.nats), prefix: natsPrefix(), concurrency, gpus, trialsDir: commands.trialsDir }, 'worker ready');
-  const signal = await untilSignal();
+  const signal = await signalled;
   // Said up front: the drain can take the scripts' whole grace, and a silent worker looks hung.
   log.info(
     { signal },

@@ -32,6 +32,7 @@ describe('GPUs', () => {
     expect(resolveGpus('1', ['0', '1'])).toEqual(['1']);
     expect(resolveGpus('all', ['0', '1'])).toEqual(['0', '1']);
     expect(resolveGpus('none', ['0', '1'])).toEqual([]);
+    expect(() => resolveGpus(' ', ['0', '1'])).toThrow('--gpus is empty: give GPU indices (0,1), all, or none');
     expect(() => resolveGpus('0,2,x,0', ['0', '1'])).toThrow(
       "--gpus 0,2,x,0: GPU 2 does not exist (nvidia-smi lists 0, 1); 'x' is not a GPU index; GPU 0 is listed twice",
     );

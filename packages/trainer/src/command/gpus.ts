@@ -29,7 +29,10 @@ export function resolveGpus(requested: string | undefined, available: readonly s
     if (available.length === 0) throw new Error('--gpus all: no GPU on this host (nvidia-smi is not installed, or lists none)');
     return [...available];
   }
-  if (text === '' || text === 'none') return [];
+  // Empty is most often an unset variable ("--gpus $GPUS"): refused, not read as none, which would
+  // train a GPU pool on the CPU without a word.
+  if (text === '') throw new Error('--gpus is empty: give GPU indices (0,1), all, or none');
+  if (text === 'none') return [];
   const gpus = text.split(',').map((g) => g.trim());
   const problems: string[] = [];
   for (const g of gpus) {

@@ -1,6 +1,7 @@
 export { buildArgv, flagsFor, formatValue, placeholdersIn, substitutePlaceholders } from './argv.ts';
 export { checkCommandSpec, commandSpecWarnings } from './check-spec.ts';
 export { GpuSlots, listGpus, resolveGpus } from './gpus.ts';
+export { claimGpus, type GpuClaims, gpuClaimsDir } from './gpu-claims.ts';
 export { type CommandOptions, commandOptionsSchema, parseCommandOptions } from './options.ts';
 export { commandRunnerPlugin } from './plugin.ts';
 export { PROTOCOL_VERSION, parseReportLine, quoteNonFiniteTokens } from './report-line.ts';

@@ -37,6 +37,32 @@ export function recordGroup(trialDir: string, pgid: number): void {
   }
 }
 
+/**
+ * Whether the group recorded in `trialDir` still runs under a live worker: an earlier delivery of
+ * its trial, in this worker or in another on the same trials directory, that went unheard past the
+ * ack wait while NATS gave the job to the next one.
+ */
+export function groupRunsUnderLiveWorker(trialDir: string): boolean {
+  const record = readRecord(trialDir);
+  return record !== undefined && workerLives(record) && groupLives(record);
+}
+
+function readRecord(trialDir: string): GroupRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(trialDir, RECORD), 'utf8')) as GroupRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+const workerLives = (record: GroupRecord): boolean => startTimeOf(record.worker) === record.workerStart;
+
+/** The leader as recorded, or gone with members left (a group's id is not reused while it has any), and members left. */
+function groupLives(record: GroupRecord): boolean {
+  const leader = startTimeOf(record.pgid);
+  return (leader === undefined || leader === record.start) && liveMembers(record.pgid).length > 0;
+}
+
 /** Forgets the record once the group has ended. */
 export function releaseGroup(trialDir: string): void {
   rmSync(path.join(trialDir, RECORD), { force: true });
@@ -61,25 +87,16 @@ export async function endOrphanGroups(trialsDir: string, termGraceMs: number, lo
  * (workers started in one directory) which then takes the redelivered trial. Returns whether it did.
  */
 export async function endOrphanGroup(trialDir: string, termGraceMs: number, log: (message: string) => void): Promise<boolean> {
-  const file = path.join(trialDir, RECORD);
-  let record: GroupRecord;
-  try {
-    record = JSON.parse(readFileSync(file, 'utf8')) as GroupRecord;
-  } catch {
-    return false;
-  }
-  if (startTimeOf(record.worker) === record.workerStart) return false; // its worker runs: not an orphan
-  // The leader as recorded, or gone with members left (a group's id is not reused while it has any).
-  const leader = startTimeOf(record.pgid);
-  const ours = leader === undefined || leader === record.start;
+  const record = readRecord(trialDir);
+  if (!record || workerLives(record)) return false; // its worker runs: not an orphan
   let ended = false;
-  if (ours && liveMembers(record.pgid).length > 0) {
+  if (groupLives(record)) {
     const signals = await endGroup(record.pgid, termGraceMs);
     log(
       `ended trial ${path.basename(trialDir)}'s processes (group ${record.pgid}, ${signals.join(' then ') || 'gone meanwhile'}): its worker (pid ${record.worker}) is gone`,
     );
     ended = true;
   }
-  rmSync(file, { force: true });
+  rmSync(path.join(trialDir, RECORD), { force: true });
   return ended;
 }

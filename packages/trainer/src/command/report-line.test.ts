@@ -89,6 +89,12 @@ describe('report lines', () => {
     expect(error({ notes: { blob: 'x'.repeat(70_000) } })).toBe('notes: must be at most 65536 bytes of JSON');
     // Bytes, not characters: 30,000 three-byte characters are 90 KB.
     expect(error({ notes: { blob: '€'.repeat(30_000) } })).toBe('notes: must be at most 65536 bytes of JSON');
+    // Measured as written: 54 KB of small floats in Python's notation, which JSON.stringify lengthens
+    // (1e-05 to 0.00001) past 64 KB. The client accepted the line, and its epoch was dropped here.
+    const floats = `{"sweepd":1,"epoch":1,"metrics":{"a":0.5},"notes":{"lr":[${Array(9000).fill('1e-05').join(',')}],"x":NaN}}`;
+    const asWritten = parseReportLine(floats);
+    expect(asWritten.ok ? 'accepted' : asWritten.error).toBe('accepted');
+    expect(error({ notes: { lr: Array(14_000).fill(1e-5) } })).toBe('notes: must be at most 65536 bytes of JSON');
     // Nested thousands deep (12 KB): serialising it to measure it overflowed the stack and took the daemon down.
     const deep = `{"sweepd":1,"epoch":1,"metrics":{"a":0.6},"notes":{"d":${'['.repeat(6000)}${']'.repeat(6000)}}}`;
     const r = parseReportLine(deep);

@@ -1,5 +1,6 @@
 import { type EpochRecord, epochWriteProblem } from '@sweepd/core';
 import { z } from 'zod';
+import { jsonBytesAsWritten } from './json-size.ts';
 
 /** The reporting protocol's version this runner reads (docs/reporting-protocol.md). */
 export const PROTOCOL_VERSION = 1;
@@ -112,10 +113,7 @@ export const reportLineSchema = z.strictObject({
   layers: z.array(layerSchema).max(REPORT_LIMITS.layers, `must have at most ${REPORT_LIMITS.layers} layers`).default([]),
   notes: z
     .record(z.string(), z.unknown())
-    .refine(
-      (n) => Buffer.byteLength(JSON.stringify(n)) <= REPORT_LIMITS.noteBytes,
-      `must be at most ${REPORT_LIMITS.noteBytes} bytes of JSON`,
-    )
+    .refine((n) => jsonBytesAsWritten(n) <= REPORT_LIMITS.noteBytes, `must be at most ${REPORT_LIMITS.noteBytes} bytes of JSON`)
     .optional(),
 });
 

@@ -9,6 +9,9 @@ import type { CommandRunner } from './runner.ts';
  * process pool).
  */
 export class CommandRoutingRunner implements Runner {
+  // A command trial waiting for a GPU has not started: it says so once it has one.
+  readonly reportsStart = true;
+
   constructor(
     private readonly command: CommandRunner,
     private readonly other: Runner,
@@ -16,9 +19,16 @@ export class CommandRoutingRunner implements Runner {
   ) {}
 
   async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
-    if (job.trainer.runner !== 'command') return this.other.run(job, ctx);
-    if (!this.gpus) return this.command.run(job, ctx);
+    if (job.trainer.runner !== 'command') {
+      ctx.started?.();
+      return this.other.run(job, ctx);
+    }
+    if (!this.gpus) {
+      ctx.started?.();
+      return this.command.run(job, ctx);
+    }
     const gpu = await this.gpus.acquire();
+    ctx.started?.();
     try {
       return await this.command.runOn(job, ctx, { gpu });
     } finally {

@@ -10,7 +10,7 @@ import { FileTail } from './metrics-tail.ts';
 import { decideOutcome, type EndFacts } from './outcome.ts';
 import { startTensorBoard } from './tensorboard.ts';
 import { type ProcessEnd, TrialProcess } from './trial-process.ts';
-import { endOrphanGroup, endOrphanGroups } from './orphan-groups.ts';
+import { endOrphanGroup, endOrphanGroups, groupRunsUnderLiveWorker } from './orphan-groups.ts';
 
 /** How long an orphaned trial's processes get between SIGTERM and SIGKILL (term_grace_s's default). */
 const ORPHAN_TERM_GRACE_MS = 3_000;
@@ -62,10 +62,14 @@ export class CommandRunner implements Runner {
     if (ctx.signal.aborted) return { state: 'stopped', reason: reasonOf(ctx.signal) };
     const gpu = placement.gpu ?? process.env.CUDA_VISIBLE_DEVICES;
     // A name of dots alone ('..', from a forged job) would put the directory, and its removal, outside trialsDir.
-    const trialDir = path.join(
+    const ownDir = path.join(
       this.trialsDir,
       job.trialId.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+$/, (dots) => '_'.repeat(dots.length)),
     );
+    // An earlier delivery still running there keeps it (its worker lives, only went unheard): this one
+    // takes the next free directory, or both scripts would append to one metrics file, one curve.
+    let trialDir = ownDir;
+    for (let n = 2; groupRunsUnderLiveWorker(trialDir); n++) trialDir = `${ownDir}.${n}`;
     const files = {
       params: path.join(trialDir, 'params.json'),
       metrics: path.join(trialDir, 'metrics.jsonl'),
@@ -99,10 +103,11 @@ export class CommandRunner implements Runner {
     let stopForBudget = () => {};
     // The first epoch also says where the trial runs: the end's notes are sent only with the end, and a
     // trial whose worker died before it (then stopped, or trained again elsewhere) would leave its logs unfound.
-    let placeSent = false;
+    // Every report of that epoch says it: a repeated epoch replaces the earlier report, notes and all.
+    let placeEpoch: number | undefined;
     const forward = (epoch: EpochRecord): Promise<void> => {
-      if (placeSent) return ctx.report(epoch);
-      placeSent = true;
+      placeEpoch ??= epoch.epoch;
+      if (epoch.epoch !== placeEpoch) return ctx.report(epoch);
       return ctx.report({ ...epoch, notes: { ...epoch.notes, trial_dir: trialDir, host } });
     };
     const sink = new ReportSink(forward, ctx.log, job.maxEpochs, () => {
