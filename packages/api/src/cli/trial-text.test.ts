@@ -32,7 +32,7 @@ describe('sweepd trial', () => {
         'trial 3 of st_a · stopped · best val_auc_macro 0.7312',
         '  params: learning_rate=0.3, optimizer=adam',
         '  reason: divergence: train_loss is NaN at epoch 3',
-        '  val_auc_macro by epoch (3): 0.7000 → 0.7312 → NaN',
+        '  val_auc_macro by epoch (3): 0.7000 → 0.7312 → non-finite',
         '  diagnosis: Diverged (train_loss is NaN at epoch 3): the learning rate 0.3 is too high.',
         '    - val_auc_macro: 0.700 → 0.731 over 2 epoch(s).',
         "    advice: Try learning rates 3e-4 … 0.03, below this trial's 0.3.",

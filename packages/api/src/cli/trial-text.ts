@@ -58,8 +58,9 @@ export function trialText(trial: TrialForText, metric: string): string {
     .sort((a, b) => a.epoch - b.epoch)
     .map((e) => {
       const v = e.metrics[metric];
-      // A NaN or infinite value reaches JSON as null; a missing one is not there at all.
-      return v === undefined ? '-' : v === null ? 'NaN' : formatMetric(v);
+      // A NaN or infinite value reaches JSON as null, which cannot say which it was (a loss that
+      // blew up to Infinity read "NaN"); a missing one is not there at all.
+      return v === undefined ? '-' : v === null ? 'non-finite' : formatMetric(v);
     });
   if (course.length > 0) {
     const shown = course.length <= COURSE_EPOCHS ? course : [...course.slice(0, 3), '…', ...course.slice(-(COURSE_EPOCHS - 4))];

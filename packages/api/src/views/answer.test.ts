@@ -314,4 +314,18 @@ describe('studyAnswer', () => {
     ]);
     expect(full.verdict).toMatch(/^The best found is/);
   });
+
+  it('a study stopped before any trial reported does not say, while its trials are still stopping, that there is nothing to recommend', () => {
+    const running = (number: number, baseline = false): TrialRecord => ({
+      ...trial(number, practitioner, [], 'val_auc_macro', true, baseline),
+      state: 'running',
+      value: undefined,
+      reason: 'stopped by user',
+    });
+    for (const spec of [specFor('maximize'), { ...specFor('maximize'), baseline: undefined }]) {
+      const a = studyAnswer(spec, 'stopped', [running(0, spec.baseline !== undefined), running(1)]);
+      expect(a.best).toBeNull();
+      expect(a.verdict).toBe('No trial has reported val_auc_macro yet (2 trials still stopping).');
+    }
+  });
 });

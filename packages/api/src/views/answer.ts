@@ -335,6 +335,10 @@ export function noValue(
   to: 'recommend' | 'export' = 'recommend',
 ): string {
   if (state === 'running') return `No trial has reported ${metric} yet.`;
+  // Stopped or failed, but trials still in flight may report yet: not final.
+  const stopping = trials.filter((t) => t.state === 'queued' || t.state === 'running').length;
+  if (stopping > 0)
+    return `No trial has reported ${metric} yet (${stopping} trial${stopping === 1 ? '' : 's'} still stopping)${to === 'export' ? ': there is no config to export yet' : ''}.`;
   const failedWithValue = trials.filter((t) => t.state === 'failed' && t.value !== undefined && Number.isFinite(t.value)).length;
   if (failedWithValue > 0)
     return `No trial reported ${metric} without failing (${failedWithValue} failed after reporting it): there is no config to ${to}.`;

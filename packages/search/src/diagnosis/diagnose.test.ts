@@ -273,6 +273,13 @@ describe('diagnoseTrial on recorded cases', () => {
     expect(d.verdict).toBe('diverged');
     expect(d.summary).toContain('train_loss is NaN at epoch 1');
     expectAdviceSide(d, 0.3, 'below');
+    // No learning rate in the trial at all: the rate is not called too high on no evidence.
+    const noRate = diagnoseTrial({ ...nan, params: { x: 1 } }, [], objective);
+    expect(noRate.verdict).toBe('diverged');
+    expect(noRate.summary).toBe(
+      'Diverged (train_loss is NaN at epoch 1). No learning rate is among its parameters, searched or fixed, so the rate, the usual cause, is not shown to be it.',
+    );
+    expect(noRate.advice).toMatch(/^Lower the learning rate your script uses, or search it on a log scale/);
     // Every lower rate diverged as well (NaN in the data, say): the rate is not blamed alone.
     const atRate = (id: string, lr: number, loss: number): TrialView => ({
       ...nan,

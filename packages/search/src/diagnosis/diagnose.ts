@@ -353,6 +353,16 @@ function judge(
           'Check the inputs and the loss for NaN or Inf first (missing values in the data, a log of zero, a division by an empty count), ' +
           'and compare with the better trials at the same rate: what they changed is the likelier cause.',
       };
+    if (rate === undefined)
+      // No rate to weigh (none by any name learningRateOf knows, searched or fixed): the usual cause, not a finding.
+      return {
+        verdict: 'diverged',
+        summary: `Diverged (${e.diverged}). No learning rate is among its parameters, searched or fixed, so the rate, the usual cause, is not shown to be it.`,
+        evidence,
+        advice:
+          'Lower the learning rate your script uses, or search it on a log scale (a learning_rate in space), ' +
+          'and check the inputs and the loss for NaN or Inf (missing values in the data, a log of zero, a division by an empty count).',
+      };
     return tooHigh('diverged', `Diverged (${e.diverged}): ${rateText} is too high.`);
   }
 
