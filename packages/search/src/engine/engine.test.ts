@@ -399,13 +399,18 @@ describe('StudyEngine', () => {
   it('a trial stopped after it had trained every epoch, which then ends completed, is completed; one stopped earlier is stopped', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());
-    // Each trial reports its epochs, then takes a while to end (saving, say) and ignores the stop.
+    // Each trial reports its epochs, then takes a while to end (saving, say) and ignores the stop:
+    // it ends once the test has stopped both.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const runner: Runner = {
       async run(job, ctx) {
         const epochs = job.number === 0 ? job.maxEpochs : 1;
         for (let epoch = 1; epoch <= epochs; epoch++)
           await ctx.report({ epoch, metrics: { val_auc_macro: 0.6 + epoch / 100 }, layers: [] });
-        await new Promise((r) => setTimeout(r, 600));
+        await released;
         return { state: 'completed' };
       },
     };
@@ -417,6 +422,7 @@ describe('StudyEngine', () => {
     });
     expect(await engine.stopTrial(study.id, 0, 'stopped by user')).toBe(true);
     expect(await engine.stopTrial(study.id, 1, 'stopped by user')).toBe(true);
+    release();
     await until(async () => (await store.getStudy(study.id))?.state !== 'running');
     expect((await store.listTrials(study.id)).map((t) => [t.state, t.reason])).toEqual([
       ['completed', 'trained its 3 epochs before the stop took effect (stopped by user)'],
@@ -427,11 +433,16 @@ describe('StudyEngine', () => {
   it('a trial stopped for a NaN that trained every epoch before the stop took effect is failed, and keeps why it was stopped', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());
+    // It ends, ignoring the stop, once the test has stopped it.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const runner: Runner = {
       async run(job, ctx) {
         for (let epoch = 1; epoch <= job.maxEpochs; epoch++)
           await ctx.report({ epoch, metrics: { val_auc_macro: Number.NaN }, layers: [] });
-        await new Promise((r) => setTimeout(r, 400));
+        await released;
         return { state: 'completed' };
       },
     };
@@ -439,6 +450,7 @@ describe('StudyEngine', () => {
     const study = await engine.submit(JSON.stringify(spec({ budget: { max_trials: 1, max_epochs: 2, parallelism: 1 } })));
     await until(async () => (await store.listTrials(study.id))[0]?.epochs.length === 2);
     expect(await engine.stopTrial(study.id, 0, 'divergence: val_auc_macro is NaN at epoch 1')).toBe(true);
+    release();
     await until(async () => (await store.getStudy(study.id))?.state !== 'running');
     expect((await store.listTrials(study.id)).map((t) => [t.state, t.reason])).toEqual([
       [

@@ -70,13 +70,19 @@ async function engineWithRollCall(store: Store) {
   };
 }
 
+/** A store, the engine on it and the study it runs (spec above), for one test. */
+async function studyWithRollCall() {
+  const store = await openStore({ dataDir: 'memory://' });
+  cleanups.push(() => store.close());
+  const t = await engineWithRollCall(store);
+  const study = await t.engine.submit(JSON.stringify(spec));
+  t.setStudy(study.id);
+  return { store, t, study };
+}
+
 describe('OrphanWatch', () => {
   it('leaves running the trials the workers run, and queues again one whose worker has gone', async () => {
-    const store = await openStore({ dataDir: 'memory://' });
-    cleanups.push(() => store.close());
-    const t = await engineWithRollCall(store);
-    const study = await t.engine.submit(JSON.stringify(spec));
-    t.setStudy(study.id);
+    const { store, t, study } = await studyWithRollCall();
     await until(async () => (await store.listTrials(study.id)).filter((x) => x.state === 'running' && x.epochs.length === 1).length === 2);
     await new Promise((r) => setTimeout(r, 300)); // six checks, every trial answered for
     expect((await store.listTrials(study.id)).map((x) => x.state)).toEqual(['running', 'running']);
@@ -91,11 +97,7 @@ describe('OrphanWatch', () => {
   });
 
   it('ends stopped a trial being stopped whose worker has gone: no worker is left to say so', async () => {
-    const store = await openStore({ dataDir: 'memory://' });
-    cleanups.push(() => store.close());
-    const t = await engineWithRollCall(store);
-    const study = await t.engine.submit(JSON.stringify(spec));
-    t.setStudy(study.id);
+    const { store, t, study } = await studyWithRollCall();
     await until(async () => (await store.listTrials(study.id)).filter((x) => x.state === 'running').length === 2);
     expect(await t.engine.stopTrial(study.id, 0, 'stopped by user')).toBe(true);
     await new Promise((r) => setTimeout(r, 200));
