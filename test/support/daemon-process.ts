@@ -70,7 +70,12 @@ export async function startDaemonProcess(
 
 const createdDirs: string[] = [];
 
-/** A temp data directory, removed when the test process exits (a restarted daemon may reuse it until then). */
+/**
+ * A temp directory, removed when the test process exits (a restarted daemon may reuse its data
+ * directory until then). Each worker started here also claims its GPUs
+ * (a fake nvidia-smi's, or a GPU host's) in one of its own, so that workers tests run side by side
+ * are not refused as two on one GPU; a test of that passes the directory.
+ */
 function createdDataDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'sweepd-e2e-'));
   if (createdDirs.push(dir) === 1) {
@@ -133,7 +138,7 @@ export async function startWorkerProcess(options: {
   ];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, SWEEPD_GPU_CLAIMS_DIR: createdDataDir(), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -1,5 +1,6 @@
 export * from './bus/index.ts';
 export * from './file-lock.ts';
+export * from './hang-up.ts';
 export * from './log.ts';
 export * from './metrics/index.ts';
 export * from './plugins/index.ts';

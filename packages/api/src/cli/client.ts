@@ -38,8 +38,14 @@ export class ApiClient {
     private readonly token?: string,
   ) {}
 
-  async json<T>(method: string, path: string, body?: string, contentType = 'application/yaml'): Promise<T> {
-    const res = await this.request(method, path, body, contentType);
+  async json<T>(
+    method: string,
+    path: string,
+    body?: string,
+    contentType = 'application/yaml',
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const res = await this.request(method, path, body, contentType, {}, options.signal);
     return terminalSafe((await res.json()) as T);
   }
 

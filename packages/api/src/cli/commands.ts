@@ -7,7 +7,7 @@ import { type LogLevel, pinoLogger } from '../ops/log.ts';
 import { ApiClient, ApiError, DEFAULT_API_URL } from './client.ts';
 import { runQuickstart } from './quickstart.ts';
 import { type TrialForText, trialText } from './trial-text.ts';
-import { untilSignal } from './signal.ts';
+import { exitOnNextSignal, sayStoppingOnceStarted, untilSignal } from './signal.ts';
 import { watchStudy } from './watch.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
 import { renderLeaderboard, renderStudies, type StudyListItem } from './table.ts';
@@ -138,15 +138,20 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         'plugin-dir': { type: 'string', multiple: true },
       });
       const { startDaemon } = await import('../daemon.ts');
-      const level = values['log-level'] ?? process.env.SWEEPD_LOG_LEVEL ?? 'info';
-      if (!['debug', 'info', 'warn', 'error'].includes(level))
-        throw new UsageError(`--log-level must be debug, info, warn or error (got '${level}')`);
-      const log = pinoLogger({ level: level as LogLevel });
+      const log = pinoLogger({ level: logLevel(values['log-level'], '--log-level') });
       const port = portOption(values.port) ?? 8080;
       const host = values.host ?? '127.0.0.1';
       const natsUrl = values['nats-url'] ?? process.env.SWEEPD_NATS_URL;
       const badNatsUrl = natsUrl ? natsUrlProblem(natsUrl) : undefined;
       if (badNatsUrl) throw new UsageError(`--nats-url: ${badNatsUrl}`);
+      // Listened for from here: the daemon runs its workers and says it is up before startDaemon
+      // returns, and a signal meeting Node's default would kill it with its trials' processes.
+      // One that comes while it starts is acted on once it has started; a second stops it at once.
+      let starting = true;
+      const signalled = untilSignal().then((signal) => {
+        if (starting) sayStoppingOnceStarted(signal);
+        return signal;
+      });
       const daemon = await startDaemon({
         port,
         host: values.host,
@@ -163,8 +168,9 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         if (err.code !== 'EADDRINUSE') throw err;
         throw new ExitError(`port ${port} on ${host} is in use — pass --port or stop the other process`, EXIT.portInUse);
       });
+      starting = false;
       process.stdout.write(`sweepd listening on ${daemon.url} (store: ${daemon.store.kind}, bus: ${daemon.bus.kind})\n`);
-      const end = await Promise.race([untilSignal().then((signal) => ({ signal })), daemon.failed.then((err) => ({ err }))]);
+      const end = await Promise.race([signalled.then((signal) => ({ signal })), daemon.failed.then((err) => ({ err }))]);
       if ('signal' in end)
         log.info(
           { signal: end.signal },
@@ -173,10 +179,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
             : "shutting down: no new requests; trials on remote workers train on, and what they report waits in NATS until the daemon is back (this daemon's own workers, if any, stop theirs and hand them back)",
         );
       else process.stderr.write(`sweepd: ${end.err.message}; shutting down\n`);
-      // A second signal while closing means "now".
-      const force = () => process.exit(1);
-      process.once('SIGINT', force);
-      process.once('SIGTERM', force);
+      if ('err' in end) exitOnNextSignal(); // a signal while closing means "now"
       await daemon.close();
       log.info({}, 'stopped');
       return 'signal' in end ? EXIT.ok : EXIT.failed;
@@ -204,7 +207,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       if (!named.success) throw new UsageError(`--pool '${pool}' ${named.error.issues[0]?.message} (as trainer.pool in a spec)`);
       const concurrency = intOption(values.concurrency, 'concurrency');
       if (concurrency === 0) throw new UsageError('--concurrency must be at least 1');
-      return runWorkerProcess({ nats, pool, concurrency, gpus: values.gpus });
+      return runWorkerProcess({ nats, pool, concurrency, gpus: values.gpus, logLevel: logLevel(undefined, 'SWEEPD_LOG_LEVEL') });
     }
     case 'pretrain': {
       const { pretrainCommand } = await import('@sweepd/trainer');
@@ -354,4 +357,13 @@ export function exportWarnings(study: StudyForExport, format = 'json'): string[]
   // The caveat ends the verdict ("…: val_auc_macro 0.7. But trial 3's own diagnosis: …"); alone it starts plainly.
   if (study.answer.caveat) out.push(`note: ${study.answer.caveat.replace(/^But /, '')}`);
   return out;
+}
+
+/** The log level of `option`, else SWEEPD_LOG_LEVEL, else info; a usage error naming where a bad one came from. */
+function logLevel(option: string | undefined, optionName: string): LogLevel {
+  const level = option ?? process.env.SWEEPD_LOG_LEVEL ?? 'info';
+  const from = option !== undefined ? optionName : process.env.SWEEPD_LOG_LEVEL !== undefined ? 'SWEEPD_LOG_LEVEL' : optionName;
+  if (!['debug', 'info', 'warn', 'error'].includes(level))
+    throw new UsageError(`${from} must be debug, info, warn or error (got '${level}')`);
+  return level as LogLevel;
 }

@@ -48,6 +48,8 @@ void parseArgs;
 // `sweepd watch … | head -1`: the reader has gone, and nothing is left to say; exit quietly (as a
 // program killed by SIGPIPE would) rather than with an unhandled EPIPE's stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  // The terminal hung up (SIGHUP): a command shutting down on it finishes without it.
+  if (err.code === 'EIO') return;
   if (err.code !== 'EPIPE') throw err;
   process.exit(EXIT.ok);
 });

@@ -21,14 +21,16 @@ export const USAGE = `usage: sweepd <command> [options]
   stop ID [TRIAL]            stop a study, or one of its trials
 
   Exit codes: 0 ok (watch: the study completed), 1 the watched study stopped or failed / unexpected error,
-  2 bad usage, 3 rejected by the daemon, 4 daemon unreachable, 5 (up) the port is in use.
+  2 bad usage, 3 rejected by the daemon, 4 daemon unreachable, 5 (up) the port is in use,
+  128 + signal (quickstart) interrupted: 130 for Ctrl-C.
   Client commands take --api URL (SWEEPD_API_URL, default http://127.0.0.1:8080) and --token T (SWEEPD_API_TOKEN), after the command or before it.
   Environment for up: SWEEPD_DATABASE_URL, SWEEPD_NATS_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_LOG_LEVEL,
   SWEEPD_PLUGIN_DIR.
   For up and worker: SWEEPD_NATS_PREFIX (stream/subject prefix), SWEEPD_NATS_ACK_WAIT_MS (redelivery
   of a silent worker's job), SWEEPD_TF_BACKEND, SWEEPD_TRAINER_THREADS (gradient threads per tfjs
-  trainer process). For worker and pretrain: SWEEPD_CACHE_DIR (models and features; up keeps them
-  in <data-dir>/cache).
+  trainer process). For worker: SWEEPD_GPU_CLAIMS_DIR (where it claims its GPUs; default
+  sweepd-gpus-<uid> in the temporary directory). For worker and pretrain: SWEEPD_CACHE_DIR (models
+  and features; up keeps them in <data-dir>/cache).
 `;
 
 /** The footer (exit codes, client options, environment), kept whole in every command's help. */

@@ -17,6 +17,8 @@ export interface LiveBoard {
     state: string;
     reason: string | null;
     createdAt: string;
+    /** When it ended (null or absent while it runs). */
+    finishedAt?: string | null;
     objective: { metric: string; direction: string };
     budget: { max_trials: number; max_epochs: number };
     counts: Record<string, number>;
@@ -40,9 +42,15 @@ const RECONNECTS = 15;
  * Follows a study over the live stream until it ends: on a terminal, redraws the leaderboard in
  * place under a progress line with an ETA; otherwise prints one plain line whenever a trial
  * changes. Reconnects with Last-Event-ID when the stream drops. Returns 0 when the study
- * completed, 1 when it stopped or failed.
+ * completed, 1 when it stopped or failed; rejects with the reason once `signal` aborts, having
+ * written nothing after it.
  */
-export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJS.WriteStream } = {}): Promise<number> {
+export async function watchStudy(
+  api: ApiClient,
+  id: string,
+  opts: { out?: NodeJS.WriteStream; signal?: AbortSignal } = {},
+): Promise<number> {
+  const { signal } = opts;
   const out = opts.out ?? process.stdout;
   const tty = out.isTTY === true;
   // A pseudo-terminal that was never sized reports 0 × 0.
@@ -57,16 +65,18 @@ export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJ
     const rows = tty ? `?rows=${Math.max(3, size().rows - SCREEN_CHROME)}` : '';
     let body: ReadableStream<Uint8Array>;
     try {
-      body = await api.stream(`/v1/studies/${encodeURIComponent(id)}/leaderboard/stream${rows}`, { lastEventId });
+      body = await api.stream(`/v1/studies/${encodeURIComponent(id)}/leaderboard/stream${rows}`, { lastEventId, signal });
     } catch (err) {
+      signal?.throwIfAborted();
       // Unreachable on the first try is exit 4; a dropped daemon is retried for about a minute (a restart).
       if (!(err instanceof ApiError) || err.status !== 0 || lastEventId === undefined || ++failures > RECONNECTS) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * failures)));
+      await pause(Math.min(5_000, 500 * failures), signal);
       continue;
     }
     try {
       // The daemon ends the stream right after a finished study's final table; that table ends the watch.
       for await (const event of parseSse(body)) {
+        signal?.throwIfAborted(); // an event parsed before the abort is not drawn after it
         if (event.event !== 'leaderboard') continue;
         lastEventId = event.id;
         failures = 0;
@@ -82,16 +92,34 @@ export async function watchStudy(api: ApiClient, id: string, opts: { out?: NodeJ
         }
         if (board.final) {
           const { state, reason } = board.study;
-          out.write(await fetchAnswerText(api, id)); // the answer first; the study's end stays the last line
+          const answer = await fetchAnswerText(api, id);
+          signal?.throwIfAborted();
+          out.write(answer); // the answer first; the study's end stays the last line
           out.write(`study ${id} ${state}${reason ? `: ${reason}` : ''}\n`);
           return state === 'completed' ? 0 : 1;
         }
       }
     } catch (err) {
+      signal?.throwIfAborted();
       if (++failures > RECONNECTS) throw new ApiError(0, `lost the event stream from ${api.baseUrl}: ${(err as Error).message}`, undefined);
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await pause(250, signal);
   }
+}
+
+/** Waits `ms`, or until `signal` aborts; then throws its reason if it did. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  signal?.throwIfAborted();
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+  signal?.throwIfAborted();
 }
 
 /** The whole screen for a TTY: progress and ETA on top, the table below (at most `rows` lines in all). */
@@ -99,7 +127,8 @@ export function drawScreen(board: LiveBoard, rows: number, now = Date.now()): st
   const { study } = board;
   const { finished, epochsDone, planned: total } = board.progress;
   const fraction = Math.min(1, epochsDone / Math.max(1, total * study.budget.max_epochs));
-  const elapsed = (now - Date.parse(study.createdAt)) / 1000;
+  // An ended study ran until it ended: watched later, the time since it began is not its run time.
+  const elapsed = ((study.finishedAt ? Date.parse(study.finishedAt) : now) - Date.parse(study.createdAt)) / 1000;
   // No ETA while nothing runs (every trial queued: no worker serves the pool now): none is known.
   const running = (study.counts.running ?? 0) > 0;
   const eta =

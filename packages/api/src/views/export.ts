@@ -161,6 +161,7 @@ const YAML11_FLOAT: ScalarTag = {
   },
 };
 
-function shellQuote(text: string): string {
+/** `text` as one word of a POSIX shell command line: as it is when it is safe, else single-quoted. */
+export function shellQuote(text: string): string {
   return /^[A-Za-z0-9_.,:+\-/=]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
