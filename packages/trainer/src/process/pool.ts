@@ -34,16 +34,29 @@ export function threadsPerProcess(size: number, cores = availableParallelism()):
   return Math.max(1, Math.floor(cores / Math.max(1, size)));
 }
 
-const CHILD_ENTRY = fileURLToPath(new URL('./child.ts', import.meta.url));
+const CHILD_ENTRY = fileURLToPath(new URL('./child-entry.ts', import.meta.url));
 const TSX_LOADER = import.meta.resolve('tsx');
 
 /** Raised when a trainer process dies mid-trial; the worker hands the trial back to the bus. */
 export class TrainerProcessDied extends Error {
-  constructor(detail: string) {
+  constructor(
+    detail: string,
+    /** The signal that ended it, if one did. */
+    readonly signal: NodeJS.Signals | null = null,
+  ) {
     super(`trainer process died: ${detail}`);
     this.name = 'TrainerProcessDied';
   }
 }
+
+/** Signals a terminal sends its whole foreground process group: Ctrl-C, and its hang-up. */
+const TERMINAL_SIGNALS: ReadonlySet<string> = new Set(['SIGINT', 'SIGHUP']);
+/**
+ * How long a trial whose trainer process died of a terminal's signal waits for its own stop: this
+ * process's shutdown reaches the trials after it has closed its API (a grace of 2 s) and its study
+ * engine. A trainer process signalled alone is reported crashed that much later.
+ */
+export const TERMINAL_STOP_WAIT_MS = 15_000;
 
 /**
  * A Runner that trains each trial in a long-lived child process (runner chosen by the job's
@@ -57,11 +70,22 @@ export class ProcessPoolRunner implements Runner {
   constructor(private readonly options: ProcessPoolOptions) {}
 
   async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
-    const slot = await this.acquire();
     try {
-      return await this.runIn(slot, job, ctx);
-    } finally {
-      this.release(slot);
+      const slot = await this.acquire();
+      try {
+        return await this.runIn(slot, job, ctx);
+      } finally {
+        this.release(slot);
+      }
+    } catch (err) {
+      // Ctrl-C at the terminal (or its hang-up) reaches the trainer processes too, in this process's
+      // group. They ignore it once started (child-entry.ts), but one still starting can die of it
+      // before this process, which got the same signal, stops the trial to hand it back. That is a
+      // shutdown, not a crash that spends one of the trial's deliveries.
+      if (err instanceof TrainerProcessDied && err.signal !== null && TERMINAL_SIGNALS.has(err.signal)) {
+        if (await abortedWithin(ctx.signal, TERMINAL_STOP_WAIT_MS)) return { state: 'stopped', reason: reasonOf(ctx.signal) };
+      }
+      throw err;
     }
   }
 
@@ -95,7 +119,7 @@ export class ProcessPoolRunner implements Runner {
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         this.slots.delete(slot);
         if (ctx.signal.aborted) finish(() => resolve({ state: 'stopped', reason: reasonOf(ctx.signal) }));
-        else finish(() => reject(new TrainerProcessDied(signal ? `killed by ${signal}` : `exit code ${code}`)));
+        else finish(() => reject(new TrainerProcessDied(signal ? `killed by ${signal}` : `exit code ${code}`, signal)));
       };
       const onAbort = () => {
         send(child, { type: 'abort', reason: reasonOf(ctx.signal) });
@@ -123,7 +147,13 @@ export class ProcessPoolRunner implements Runner {
     else if (this.slots.size < this.options.size) slot = this.spawn();
     else slot = await new Promise<Slot>((resolve) => this.waiting.push(resolve));
     slot.busy = true;
-    await slot.ready;
+    try {
+      await slot.ready;
+    } catch (err) {
+      // Its process died while starting: a trial waiting for a slot gets a fresh one, as after a crash.
+      this.release(slot);
+      throw err;
+    }
     return slot;
   }
 
@@ -166,7 +196,8 @@ export class ProcessPoolRunner implements Runner {
           resolve();
         }
       };
-      const onEarlyExit = (code: number | null) => reject(new TrainerProcessDied(`exited with code ${code} while starting`));
+      const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null) =>
+        reject(new TrainerProcessDied(signal ? `killed by ${signal} while starting` : `exited with code ${code} while starting`, signal));
       child.on('message', onReady);
       child.once('exit', onEarlyExit);
     });
@@ -180,6 +211,22 @@ export class ProcessPoolRunner implements Runner {
 
 function send(child: ChildProcess, message: ToChild): void {
   if (child.connected) child.send(message);
+}
+
+/** Whether `signal` aborts within `ms` (at once when it has already). */
+function abortedWithin(signal: AbortSignal, ms: number): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(false);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function reasonOf(signal: AbortSignal): string {
