@@ -1,3 +1,5 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { livePidsInGroup, type WorkerProcess } from '../support/daemon-process.ts';
 import {
@@ -11,6 +13,7 @@ import {
   trialStarts,
   useDistributedCluster,
   waitForStudyEnd,
+  SHARED_NATS_URL,
   waitForWorkerMidTrial,
 } from './harness.ts';
 
@@ -40,8 +43,8 @@ describe('fault: a worker is killed mid-trial', () => {
       "the victim's trainer processes to die",
     );
 
-    // Trials the victim held when it died; give the daemon a moment to ingest reports already sent.
-    await new Promise((r) => setTimeout(r, 500));
+    // Trials the victim held when it died, once the daemon has ingested every report it sent.
+    await reportsIngested(`${cluster.prefix.toUpperCase()}_REPORTS`);
     const orphaned = (await trialRows(sql, studyId)).filter((t) => t.worker === victim.name && t.state === 'running');
     expect(orphaned.length, context()).toBeGreaterThan(0);
 
@@ -66,3 +69,25 @@ describe('fault: a worker is killed mid-trial', () => {
     }
   }, 120_000);
 });
+
+/**
+ * Waits until the daemon has stored every report in `stream` now: it is a work queue, each report
+ * removed once stored, so the ones there now are gone when its first sequence passes the last.
+ */
+async function reportsIngested(stream: string): Promise<void> {
+  const nc = await connect({ servers: SHARED_NATS_URL });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const through = (await jsm.streams.info(stream)).state.last_seq;
+    await eventually(
+      async () => {
+        const { state } = await jsm.streams.info(stream);
+        return state.messages === 0 || state.first_seq > through ? true : undefined;
+      },
+      10_000,
+      'the reports the victim sent to be stored',
+    );
+  } finally {
+    await nc.close();
+  }
+}
