@@ -26,6 +26,8 @@ export interface EngineContext {
   readonly servedPools?: readonly string[];
   /** Running studies by id; a study leaves once its end is stored. */
   readonly active: Map<string, ActiveStudy>;
+  /** The last studies to leave `active`, kept for epochs that come after their trials ended (late-epochs.ts). */
+  readonly recentlyEnded: Map<string, ActiveStudy>;
   /** The study of each unfinished trial, by trial id: where its reports go. */
   readonly trialToStudy: Map<string, ActiveStudy>;
   /** Ended trials whose job was stopped for training on after the end (ingestion.ts). */

@@ -100,6 +100,7 @@ export class StudyEngine {
       active: new Map(),
       trialToStudy: new Map(),
       endedTrialsStopped: new Set(),
+      recentlyEnded: new Map(),
       closing: false,
       catchingUp: false,
       emit: (event) => this.events.emit('change', event),

@@ -2,6 +2,7 @@ import { divergedNote, nearestName, type StudySummary, type TrialView, takesRank
 import type { ActiveStudy } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 import { describeFailures } from './failures.ts';
+import { keepForLateEpochs } from './late-epochs.ts';
 import { stopTrialNow } from './stopping.ts';
 
 /**
@@ -54,6 +55,7 @@ export async function finishStudy(ctx: EngineContext, study: ActiveStudy): Promi
   }
   await ctx.store.setStudyState(study.id, 'completed');
   ctx.active.delete(study.id);
+  keepForLateEpochs(ctx, study);
   ctx.log.info({ studyId: study.id, trials: study.trials.size }, 'study completed');
   ctx.emit({ studyId: study.id, type: 'study' });
 }
@@ -120,6 +122,7 @@ export async function failStudy(ctx: EngineContext, studyId: string, reason: str
     await ctx.store.setStudyState(studyId, 'failed', reason);
   } finally {
     ctx.active.delete(studyId);
+    if (study) keepForLateEpochs(ctx, study);
   }
   if (study) for (const trial of study.inFlight()) await stopTrialNow(ctx, study, trial, `study failed: ${reason}`);
   ctx.emit({ studyId, type: 'study' });

@@ -11,6 +11,7 @@ import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import { sortByAttempt } from './attempts.ts';
 import type { EngineContext } from './context.ts';
 import { pump } from './dispatch.ts';
+import { storeLateEpochs } from './late-epochs.ts';
 import { applyRules, stopTrialNow } from './stopping.ts';
 import { queueForAnotherWorker } from './requeue.ts';
 import { finishTrials } from './trial-outcomes.ts';
@@ -45,6 +46,7 @@ export async function ingest(ctx: EngineContext, batch: readonly Report[]): Prom
   }
 
   await recordEpochs(ctx, epochs);
+  await storeLateEpochs(ctx, strays);
   // After the epochs: an epoch read in the same batch would mark a trial queued again as running.
   await requeueHandedBack(ctx, handbacks, batch);
 

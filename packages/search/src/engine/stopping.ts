@@ -2,6 +2,7 @@ import { decideAll } from '../stopping/index.ts';
 import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import { BASELINE_STOPPING_RULES, isBaselineTrial } from './baseline.ts';
 import type { EngineContext } from './context.ts';
+import { keepForLateEpochs } from './late-epochs.ts';
 import { finishTrial } from './trial-outcomes.ts';
 
 /**
@@ -64,6 +65,7 @@ export async function stopStudy(ctx: EngineContext, studyId: string, reason: str
     // Stored first: a keyed resubmit that finds the study inactive must find it stopped.
     await ctx.store.setStudyState(studyId, 'stopped', reason);
     ctx.active.delete(studyId);
+    keepForLateEpochs(ctx, study);
     for (const trial of study.inFlight()) await stopTrialNow(ctx, study, trial, reason);
   });
   ctx.emit({ studyId, type: 'study' });
