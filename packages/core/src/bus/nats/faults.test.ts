@@ -479,6 +479,42 @@ describe('NatsBus faults', () => {
     expect(said.join('\n')).toMatch(/trial a: delivered again to this worker, which ended it as delivery 1; acknowledged without running/);
   }, 40_000);
 
+  it('a delivery made again while this worker runs it (NATS forgot it) is left to the run under way: one run, one end, the job acknowledged', async () => {
+    env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 250 });
+    const said: string[] = [];
+    const worker = await env.worker({ log: (m) => said.push(m) });
+    const runs: number[] = [];
+    const release = deferred();
+    await worker.consumeJobs({ pool: 'default', concurrency: 2 }, async (j, c) => {
+      runs.push(c.attempt);
+      await release.promise;
+      await worker.publishReport({ kind: 'final', studyId: j.studyId, trialId: j.trialId, state: 'completed', attempt: c.attempt });
+    });
+    await env.daemon.dispatch([job('a')]);
+    await waitUntil(() => runs.length === 1, 'the job to start');
+    // What a crashed server that wrote its consumer state behind comes back with: the consumer as it
+    // was before the delivery, which it then makes again, as delivery 1, to the worker's free slot.
+    const jsm = await jetstreamManager(env.daemon.connection);
+    const { jobsStream } = env.daemon.names;
+    const durable = env.daemon.names.jobsConsumer('default');
+    const { config } = await jsm.consumers.info(jobsStream, durable);
+    await jsm.consumers.delete(jobsStream, durable);
+    await jsm.consumers.add(jobsStream, config);
+    try {
+      await waitUntil(() => runs.length > 1 || said.some((m) => m.includes('made again')), 'the delivery made again', 10_000);
+      // Held past a few ack waits by the run's heartbeats: not delivered once more.
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(runs).toEqual([1]);
+    } finally {
+      release.resolve();
+    }
+    expect(await jobsGone(env.daemon)).toBe(true);
+    expect(runs).toEqual([1]);
+    expect(said.join('\n')).toMatch(
+      /trial a: delivery 1 made again while this worker runs it \(NATS forgot it made it\); left to the run under way/,
+    );
+  }, 30_000);
+
   it('a trial that ends during a NATS outage longer than the ack wait says its job was left, whenever the lapse shows', async () => {
     const { nats, buses, reports } = await daemonReadingReports(60_000);
     const runs: number[] = [];

@@ -133,6 +133,7 @@ export class JobConsumer implements Subscription {
     }
 
     if (this.endedHere(msg, job)) return this.ack(msg);
+    if (this.runsHere(msg, job)) return;
 
     if (attempt > this.ctx.maxDeliver) {
       // The previous delivery was the last one allowed and its worker never settled it: it died.
@@ -144,7 +145,13 @@ export class JobConsumer implements Subscription {
       () => this.ctx.nc.flush(),
       this.ctx.ackWaitMs,
     );
-    const run: RunningTrial = { controller: new AbortController(), reason: undefined, lease, attempt: (job.priorAttempts ?? 0) + attempt };
+    const run: RunningTrial = {
+      controller: new AbortController(),
+      reason: undefined,
+      lease,
+      attempt: (job.priorAttempts ?? 0) + attempt,
+      message: messageKey(msg, job),
+    };
     const { running } = this.ctx.stops;
     // Registered before the look-up, so a stop arriving during it aborts this run.
     running.set(job.trialId, run);
@@ -227,6 +234,22 @@ export class JobConsumer implements Subscription {
     if (msg.info.deliveryCount !== endedAs + 1) return false;
     this.ctx.log(
       `trial ${job.trialId}: delivered again to this worker, which ended it as delivery ${endedAs}; acknowledged without running`,
+    );
+    return true;
+  }
+
+  /**
+   * The very delivery this worker is running, made again: a NATS server restarted after a crash can
+   * forget a delivery it made (it writes consumer state behind) and make it again, to any worker. Here
+   * it is left to the run under way, unacknowledged: that run's heartbeats hold the job and its ack
+   * removes it. Run too, it would end the trial early (meeting the trial's stop at once, say) while
+   * the first run's epochs were still on their way, and take that run's place in the stop watch.
+   */
+  private runsHere(msg: JsMsg, job: TrialJob): boolean {
+    const run = this.ctx.stops.running.get(job.trialId);
+    if (run?.message !== messageKey(msg, job) || run.attempt !== (job.priorAttempts ?? 0) + msg.info.deliveryCount) return false;
+    this.ctx.log(
+      `trial ${job.trialId}: delivery ${run.attempt} made again while this worker runs it (NATS forgot it made it); left to the run under way`,
     );
     return true;
   }

@@ -12,6 +12,8 @@ export interface RunningTrial {
   lease?: JobLease;
   /** Which delivery of its trial this is, counting priorAttempts. */
   attempt: number;
+  /** The stored job message it runs (see messageKey in job-consumer.ts). */
+  message?: string;
   /** Stopped as an earlier delivery a later one replaced: it must leave the job to that one. */
   superseded?: boolean;
   /** The end this run sent (the runner sends it before the job settles). */
