@@ -217,8 +217,12 @@ export async function expectStudyAccountedFor(
   const allEpochs = Array.from({ length: shape.epochs }, (_, i) => i + 1);
   for (const t of trials) {
     const stored = epochsByTrial.get(t.number) ?? [];
-    if (t.state === 'completed') expect(stored, `epochs of trial ${t.number}`).toEqual(allEpochs);
-    else expect(stored.length > 0 && stored, `epochs of stopped trial ${t.number}`).toEqual(allEpochs.slice(0, stored.length));
+    if (t.state === 'completed')
+      expect(stored, `epochs of trial ${t.number} (${t.id}, attempt ${t.attempt})\n${context()}`).toEqual(allEpochs);
+    else
+      expect(stored.length > 0 && stored, `epochs of stopped trial ${t.number} (${t.id}, attempt ${t.attempt})\n${context()}`).toEqual(
+        allEpochs.slice(0, stored.length),
+      );
     expect(t.value, `stored value of trial ${t.number}`).toBe(bestByTrial.get(t.number));
   }
 
