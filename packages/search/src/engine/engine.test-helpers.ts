@@ -87,3 +87,12 @@ export async function until(check: () => Promise<boolean>, timeoutMs = 20_000): 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** `n` characters PostgreSQL cannot compress below its index row limit (a repeated one it can). */
+export function incompressible(n: number): string {
+  let x = 12345;
+  return Array.from({ length: n }, () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return String.fromCharCode(33 + (x % 90));
+  }).join('');
+}

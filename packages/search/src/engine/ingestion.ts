@@ -11,6 +11,7 @@ import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import { sortByAttempt } from './attempts.ts';
 import type { EngineContext } from './context.ts';
 import { pump } from './dispatch.ts';
+import { storeEpochs, type UnstorableEpoch } from './epoch-writes.ts';
 import { storeLateEpochs } from './late-epochs.ts';
 import { applyRules, stopTrialNow } from './stopping.ts';
 import { queueForAnotherWorker } from './requeue.ts';
@@ -100,7 +101,7 @@ async function stopEndedTrialJobs(ctx: EngineContext, reports: readonly Report[]
 async function recordEpochs(ctx: EngineContext, epochs: readonly EpochReport[]): Promise<void> {
   if (epochs.length === 0) return;
   const byStudy = new Map<ActiveStudy, EpochWrite[]>();
-  const unstorable: { study: ActiveStudy; write: EpochWrite; problem: string }[] = [];
+  const unstorable: UnstorableEpoch[] = [];
   for (const e of epochs) {
     const study = ctx.trialToStudy.get(e.trialId) as ActiveStudy;
     const write: EpochWrite = { trialId: e.trialId, epoch: e.epoch, metrics: e.metrics, layers: e.layers };
@@ -135,47 +136,6 @@ async function recordEpochs(ctx: EngineContext, epochs: readonly EpochReport[]):
     if (trial.state === 'running' || trial.state === 'queued')
       await stopTrialNow(ctx, study, trial, `its epoch ${write.epoch} report could not be stored: ${problem}`);
   }
-}
-
-/**
- * Stores a study's epochs and returns those stored. When the database refuses the batch for what
- * it holds (a data error: a value or name it cannot take, a row past one of its limits), each epoch
- * is tried alone and those refused again are added to `unstorable`; any other failure (the database
- * away) is thrown, and the bus delivers the batch again.
- */
-async function storeEpochs(
-  ctx: EngineContext,
-  study: ActiveStudy,
-  writes: EpochWrite[],
-  unstorable: { study: ActiveStudy; write: EpochWrite; problem: string }[],
-): Promise<EpochWrite[]> {
-  try {
-    await ctx.store.recordEpochs(writes, study.spec.objective);
-    return writes;
-  } catch (err) {
-    if (!refusedForItsData(err)) throw err;
-    if (writes.length === 1) {
-      unstorable.push({ study, write: writes[0] as EpochWrite, problem: errorText(err) });
-      return [];
-    }
-  }
-  const stored: EpochWrite[] = [];
-  for (const write of writes) stored.push(...(await storeEpochs(ctx, study, [write], unstorable)));
-  return stored;
-}
-
-/**
- * A refusal that asking again cannot change: PostgreSQL's data exceptions (SQLSTATE class 22, e.g.
- * invalid JSON text), a value a NOT NULL column lacks (23502), and its program limits (class 54,
- * e.g. an index row too large). Not a lost connection, a lock, or a server going down.
- */
-function refusedForItsData(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54') || code === '23502');
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Bus, PluginRegistry, type Runner, type Store } from '@sweepd/core';
+import { type Bus, type LayerStats, PluginRegistry, type Runner, type Store } from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
-import { startEngine, until, walkStrategy } from './engine.test-helpers.ts';
+import { incompressible, startEngine, until, walkStrategy } from './engine.test-helpers.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -19,12 +19,20 @@ function specOf(maxTrials: number) {
   };
 }
 
+/** An epoch report of trial 0 sent after its end: of delivery `attempt` (default 1, its own). */
+interface Late {
+  epoch: number;
+  value: number;
+  attempt?: number;
+  layers?: LayerStats[];
+}
+
 /**
- * Trial 0 reports epoch 1, then its end (as another delivery of the same job would send it) overtakes
- * its epochs 2 and 3, which come after it, beside an epoch past its last and one of a later delivery.
- * Trial 1, when there is one, runs until `released`, so the study is still running meanwhile.
+ * Trial 0 reports epoch 1, then its end (as another delivery of the same job would send it)
+ * overtakes the `late` epochs, sent after it. Trial 1, when there is one, runs until `released`
+ * and then reports an epoch, so the study is still running meanwhile.
  */
-function overtakenRunner(busOf: () => Bus, released: Promise<void>, store: Store): Runner {
+function overtakenRunner(busOf: () => Bus, released: Promise<void>, store: Store, late: readonly Late[]): Runner {
   return {
     async run(job, ctx) {
       if (job.number !== 0) {
@@ -38,18 +46,15 @@ function overtakenRunner(busOf: () => Bus, released: Promise<void>, store: Store
       await bus.publishReport({ kind: 'epoch', ...own, epoch: 4, metrics: { val_auc_macro: 0.7 }, layers: [] });
       await bus.publishReport({ kind: 'final', ...own, state: 'completed' });
       await until(async () => (await store.getTrial(job.studyId, 0))?.state === 'completed');
-      const epoch = (n: number, value: number, attempt = 1) =>
-        bus.publishReport({ kind: 'epoch', ...own, attempt, epoch: n, metrics: { val_auc_macro: value }, layers: [] });
-      await epoch(3, 0.99, 2); // another delivery's
-      await epoch(5, 0.98); // past the last stored: trained after the end
-      await epoch(2, 0.9);
-      await epoch(3, 0.6);
+      for (const { epoch, value, attempt = 1, layers = [] } of late)
+        await bus.publishReport({ kind: 'epoch', ...own, attempt, epoch, metrics: { val_auc_macro: value }, layers });
       return { state: 'completed' };
     },
   };
 }
 
-async function runStudy(maxTrials: number) {
+/** Runs the study until trial 0's last late report is read (reports are read in order). */
+async function runStudy(maxTrials: number, late: readonly Late[]) {
   const store = await openStore({ dataDir: 'memory://' });
   cleanups.push(() => store.close());
   let release!: () => void;
@@ -60,7 +65,7 @@ async function runStudy(maxTrials: number) {
   const started = await startEngine(
     store,
     new PluginRegistry().register(walkStrategy()),
-    overtakenRunner(() => ref.bus as Bus, released, store),
+    overtakenRunner(() => ref.bus as Bus, released, store, late),
   );
   ref.bus = started.bus;
   cleanups.push(async () => {
@@ -70,14 +75,21 @@ async function runStudy(maxTrials: number) {
   });
   const study = await started.engine.submit(JSON.stringify(specOf(maxTrials)));
   const epochsOf = async () => (await store.getTrial(study.id, 0))?.epochs.map((e) => [e.epoch, e.metrics.val_auc_macro]);
-  // The last of the late reports is in: the ones before it were read first.
-  await until(async () => JSON.stringify(await epochsOf()).includes('[3,0.6]'));
+  const last = late.at(-1) as Late;
+  await until(async () => JSON.stringify(await epochsOf()).includes(`[${last.epoch},${last.value}]`));
   return { store, study, epochsOf, release };
 }
 
+const LATE: Late[] = [
+  { epoch: 3, value: 0.99, attempt: 2 }, // another delivery's
+  { epoch: 5, value: 0.98 }, // past the last stored: trained after the end
+  { epoch: 2, value: 0.9 },
+  { epoch: 3, value: 0.6 },
+];
+
 describe('epochs that come after their trial ended', () => {
   it("fill the gaps below the trial's last epoch, of its own delivery only, and its value follows", async () => {
-    const { store, study, epochsOf, release } = await runStudy(2);
+    const { store, study, epochsOf, release } = await runStudy(2, LATE);
     expect(await epochsOf()).toEqual([
       [1, 0.5],
       [2, 0.9],
@@ -91,9 +103,18 @@ describe('epochs that come after their trial ended', () => {
   });
 
   it('are stored after the study itself ended, too', async () => {
-    const { store, study, epochsOf } = await runStudy(1);
+    const { store, study, epochsOf } = await runStudy(1, LATE);
     expect((await store.getStudy(study.id))?.state).toBe('completed');
     expect((await epochsOf())?.map(([epoch]) => epoch)).toEqual([1, 2, 3, 4]);
     expect((await store.getTrial(study.id, 0))?.value).toBe(0.9);
+  });
+
+  it('one the database refuses is dropped, and the reports behind it are still read', async () => {
+    const refused: Late = { epoch: 2, value: 0.9, layers: [{ layer: incompressible(3000), trainable: true }] };
+    const { store, study, epochsOf, release } = await runStudy(2, [refused, { epoch: 3, value: 0.6 }]);
+    expect((await epochsOf())?.map(([epoch]) => epoch)).toEqual([1, 3, 4]);
+    release();
+    await until(async () => (await store.getStudy(study.id))?.state === 'completed');
+    expect((await store.getTrial(study.id, 1))?.epochs.map((e) => e.epoch)).toEqual([1]);
   });
 });

@@ -1,6 +1,7 @@
-import { type EpochReport, type EpochWrite, epochWriteProblem, FINISHED_TRIAL_STATES, type Report } from '@sweepd/core';
+import { type EpochReport, type EpochWrite, epochWriteProblem, type Report } from '@sweepd/core';
 import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import type { EngineContext } from './context.ts';
+import { storeEpochs, type UnstorableEpoch } from './epoch-writes.ts';
 
 /**
  * Epochs that come after their trial ended, from the run that trained it. An end can overtake epochs
@@ -9,7 +10,9 @@ import type { EngineContext } from './context.ts';
  * forgot it had delivered it, and the second delivery met the trial's stop at once) or from the
  * engine. Such an epoch, of the trial's delivery and below the last one stored, fills a gap in its
  * curve, which would otherwise keep the gap for good; one past the last trained after the end, and
- * one of another delivery is another run's, so both stay dropped.
+ * one of an earlier or later delivery is another run's, so both stay dropped. (Two copies of one
+ * delivery, which a forgetful server can make, carry the same attempt: here, as while the trial
+ * ran, they cannot be told apart.) A failed trial is left as its end judged it.
  */
 export async function storeLateEpochs(ctx: EngineContext, strays: readonly Report[]): Promise<void> {
   const late = new Map<ActiveStudy, Map<string, { trial: LiveTrial; write: EpochWrite }>>();
@@ -26,11 +29,21 @@ export async function storeLateEpochs(ctx: EngineContext, strays: readonly Repor
     late.set(study, writes);
   }
   for (const [study, writes] of late) {
-    const list = [...writes.values()];
-    await ctx.store.recordEpochs(
-      list.map((w) => w.write),
-      study.spec.objective,
+    // One the database refuses for its data is dropped (its trial has ended: there is nothing to stop).
+    const unstorable: UnstorableEpoch[] = [];
+    const stored = await storeEpochs(
+      ctx,
+      study,
+      [...writes.values()].map((w) => w.write),
+      unstorable,
     );
+    for (const { write, problem } of unstorable)
+      ctx.log.warn(
+        { studyId: study.id, trialId: write.trialId, epoch: write.epoch, problem },
+        'late epoch report not stored: it cannot be',
+      );
+    const list = stored.map((write) => ({ trial: writes.get(`${write.trialId}:${write.epoch}`)?.trial as LiveTrial, write }));
+    if (list.length === 0) continue;
     for (const { trial, write } of list) {
       trial.epochs = [...trial.epochs.filter((e) => e.epoch !== write.epoch), write].sort((a, b) => a.epoch - b.epoch);
       study.refreshValue(trial);
@@ -43,8 +56,11 @@ export async function storeLateEpochs(ctx: EngineContext, strays: readonly Repor
   }
 }
 
+/** Ended trials whose curve late epochs may complete: not a failed one (no value of the objective, say). */
+const GAP_FILLED: ReadonlySet<string> = new Set(['completed', 'stopped']);
+
 function fillsGap(trial: LiveTrial, r: EpochReport): boolean {
-  if (!FINISHED_TRIAL_STATES.has(trial.state) || (r.attempt ?? 0) !== (trial.attempt ?? 0)) return false;
+  if (!GAP_FILLED.has(trial.state) || (r.attempt ?? 0) !== (trial.attempt ?? 0)) return false;
   const last = trial.epochs.at(-1)?.epoch;
   return last !== undefined && r.epoch < last && !trial.epochs.some((e) => e.epoch === r.epoch);
 }

@@ -1,16 +1,7 @@
 import { PluginRegistry, type Runner } from '@sweepd/core';
 import { openStore } from '@sweepd/core/store';
 import { describe, expect, it } from 'vitest';
-import { curveRunner, startEngine, until, walkStrategy } from './engine.test-helpers.ts';
-
-/** `n` characters PostgreSQL cannot compress below its index row limit (a repeated one it can). */
-function incompressible(n: number): string {
-  let x = 12345;
-  return Array.from({ length: n }, () => {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    return String.fromCharCode(33 + (x % 90));
-  }).join('');
-}
+import { curveRunner, incompressible, startEngine, until, walkStrategy } from './engine.test-helpers.ts';
 
 describe('an epoch report the store cannot keep', () => {
   it('stops its trial with the reason, and every other report, of every study, is still stored', async () => {
