@@ -1,7 +1,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { baselineProblems } from './baseline.ts';
-import { SpecError, type SpecProblem, formatPath } from './errors.ts';
+import { SpecError, type SpecProblem } from './errors.ts';
 import { issueProblem } from './issues.ts';
 import { nestingProblem } from './nesting.ts';
 import { sizeProblem } from './size.ts';
