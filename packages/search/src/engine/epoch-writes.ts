@@ -1,6 +1,22 @@
-import type { EpochWrite } from '@sweepd/core';
-import type { ActiveStudy } from './active-study.ts';
+import type { EpochReport, EpochWrite } from '@sweepd/core';
+import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import type { EngineContext } from './context.ts';
+
+/** What an epoch report asks the store to keep. */
+export function epochWriteOf(r: EpochReport): EpochWrite {
+  const write: EpochWrite = { trialId: r.trialId, epoch: r.epoch, metrics: r.metrics, layers: r.layers };
+  if (r.notes) write.notes = r.notes;
+  return write;
+}
+
+/** Puts an epoch the store kept into its trial's curve in memory (in place of one of the same number), and says so. */
+export function takeStoredEpoch(ctx: EngineContext, study: ActiveStudy, write: EpochWrite): LiveTrial {
+  const trial = study.trials.get(write.trialId) as LiveTrial;
+  trial.epochs = [...trial.epochs.filter((e) => e.epoch !== write.epoch), write].sort((a, b) => a.epoch - b.epoch);
+  study.refreshValue(trial);
+  ctx.emit({ studyId: study.id, type: 'epoch', trialNumber: trial.number });
+  return trial;
+}
 
 /** An epoch the database refuses for what it holds, with why. */
 export interface UnstorableEpoch {

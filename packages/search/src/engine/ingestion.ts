@@ -11,7 +11,7 @@ import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import { sortByAttempt } from './attempts.ts';
 import type { EngineContext } from './context.ts';
 import { pump } from './dispatch.ts';
-import { storeEpochs, type UnstorableEpoch } from './epoch-writes.ts';
+import { epochWriteOf, storeEpochs, takeStoredEpoch, type UnstorableEpoch } from './epoch-writes.ts';
 import { storeLateEpochs } from './late-epochs.ts';
 import { applyRules, stopTrialNow } from './stopping.ts';
 import { queueForAnotherWorker } from './requeue.ts';
@@ -104,8 +104,7 @@ async function recordEpochs(ctx: EngineContext, epochs: readonly EpochReport[]):
   const unstorable: UnstorableEpoch[] = [];
   for (const e of epochs) {
     const study = ctx.trialToStudy.get(e.trialId) as ActiveStudy;
-    const write: EpochWrite = { trialId: e.trialId, epoch: e.epoch, metrics: e.metrics, layers: e.layers };
-    if (e.notes) write.notes = e.notes;
+    const write = epochWriteOf(e);
     // Refused by the store however often it is asked: handed over again, the batch would hold up
     // every report behind it, of every study, for ever (and again after a restart).
     const problem = epochWriteProblem(write);
@@ -120,14 +119,8 @@ async function recordEpochs(ctx: EngineContext, epochs: readonly EpochReport[]):
   for (const [study, all] of byStudy) {
     const writes = await storeEpochs(ctx, study, all, unstorable);
     for (const w of writes) {
-      const trial = study.trials.get(w.trialId) as LiveTrial;
-      const epochs = trial.epochs.filter((x) => x.epoch !== w.epoch);
-      epochs.push(w);
-      epochs.sort((a, b) => a.epoch - b.epoch);
-      trial.epochs = epochs;
+      const trial = takeStoredEpoch(ctx, study, w);
       if (trial.state === 'queued') study.setState(trial, 'running');
-      study.refreshValue(trial);
-      ctx.emit({ studyId: study.id, type: 'epoch', trialNumber: trial.number });
     }
   }
   for (const { study, write, problem } of unstorable) {

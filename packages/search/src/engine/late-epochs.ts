@@ -1,7 +1,7 @@
 import { type EpochReport, type EpochWrite, epochWriteProblem, type Report } from '@sweepd/core';
 import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import type { EngineContext } from './context.ts';
-import { storeEpochs, type UnstorableEpoch } from './epoch-writes.ts';
+import { epochWriteOf, storeEpochs, takeStoredEpoch, type UnstorableEpoch } from './epoch-writes.ts';
 
 /**
  * Epochs that come after their trial ended, from the run that trained it. An end can overtake epochs
@@ -15,44 +15,31 @@ import { storeEpochs, type UnstorableEpoch } from './epoch-writes.ts';
  * ran, they cannot be told apart.) A failed trial is left as its end judged it.
  */
 export async function storeLateEpochs(ctx: EngineContext, strays: readonly Report[]): Promise<void> {
-  const late = new Map<ActiveStudy, Map<string, { trial: LiveTrial; write: EpochWrite }>>();
+  /** Per study, the writes by trial and epoch: a repeat in the batch replaces the first. */
+  const late = new Map<ActiveStudy, Map<string, EpochWrite>>();
   for (const r of strays) {
     if (r.kind !== 'epoch') continue;
     const study = ctx.active.get(r.studyId) ?? ctx.recentlyEnded.get(r.studyId);
     const trial = study?.trials.get(r.trialId);
     if (!study || !trial || !fillsGap(trial, r)) continue;
-    const write: EpochWrite = { trialId: r.trialId, epoch: r.epoch, metrics: r.metrics, layers: r.layers };
-    if (r.notes) write.notes = r.notes;
+    const write = epochWriteOf(r);
     if (epochWriteProblem(write)) continue;
-    const writes = late.get(study) ?? new Map();
-    writes.set(`${r.trialId}:${r.epoch}`, { trial, write });
+    const writes = late.get(study) ?? new Map<string, EpochWrite>();
+    writes.set(`${r.trialId}:${r.epoch}`, write);
     late.set(study, writes);
   }
   for (const [study, writes] of late) {
     // One the database refuses for its data is dropped (its trial has ended: there is nothing to stop).
     const unstorable: UnstorableEpoch[] = [];
-    const stored = await storeEpochs(
-      ctx,
-      study,
-      [...writes.values()].map((w) => w.write),
-      unstorable,
-    );
+    const stored = await storeEpochs(ctx, study, [...writes.values()], unstorable);
     for (const { write, problem } of unstorable)
       ctx.log.warn(
         { studyId: study.id, trialId: write.trialId, epoch: write.epoch, problem },
         'late epoch report not stored: it cannot be',
       );
-    const list = stored.map((write) => ({ trial: writes.get(`${write.trialId}:${write.epoch}`)?.trial as LiveTrial, write }));
-    if (list.length === 0) continue;
-    for (const { trial, write } of list) {
-      trial.epochs = [...trial.epochs.filter((e) => e.epoch !== write.epoch), write].sort((a, b) => a.epoch - b.epoch);
-      study.refreshValue(trial);
-      ctx.emit({ studyId: study.id, type: 'epoch', trialNumber: trial.number });
-    }
-    ctx.log.info(
-      { studyId: study.id, epochs: list.map(({ trial, write }) => `${trial.number}:${write.epoch}`) },
-      'epochs that came after their trial ended filled gaps in its curve',
-    );
+    if (stored.length === 0) continue;
+    const filled = stored.map((write) => `${takeStoredEpoch(ctx, study, write).number}:${write.epoch}`);
+    ctx.log.info({ studyId: study.id, epochs: filled }, 'epochs that came after their trial ended filled gaps in its curve');
   }
 }
 
