@@ -9,7 +9,9 @@
  * the method's strategy seeded with the seed; after every epoch but the last the stopping rules
  * decide with the history so far (as Optuna's should_prune() is asked for epoch < 20). Per run:
  *   - epochs: epochs run over the 50 trials;
- *   - best final: the best observed epoch-20 value among the trials that completed;
+ *   - completed: trials that ran all 20 epochs;
+ *   - best final: the best observed epoch-20 value among the trials that completed (the best of
+ *     that many noisy draws, so it rises with their number even where the configurations do not);
  *   - true final: the noise-free epoch-20 value of that trial.
  * The table gives medians over the seeds with their interquartile range [p25, p75].
  *
@@ -213,12 +215,15 @@ export interface Row {
   epochs: Spread;
   bestFinal: Spread;
   bestTrue: Spread;
+  /** Trials that ran all their epochs: the best final is the best of their noisy last epochs, so more of them lift it by luck. */
+  completed: Spread;
 }
 
-function rowOf(label: string, runs: ReadonlyArray<{ epochs: number; bestFinal: number; bestTrue: number }>): Row {
+function rowOf(label: string, runs: ReadonlyArray<{ epochs: number; bestFinal: number; bestTrue: number; nStopped: number }>): Row {
   return {
     label,
     epochs: spread(runs.map((r) => r.epochs)),
+    completed: spread(runs.map((r) => N_TRIALS - r.nStopped)),
     bestFinal: spread(runs.map((r) => r.bestFinal)),
     bestTrue: spread(runs.map((r) => r.bestTrue)),
   };
@@ -241,6 +246,7 @@ interface OptunaRun {
   epochs: number;
   best_obs_final: number;
   best_true_final: number;
+  n_pruned: number;
 }
 
 interface OptunaOutput {
@@ -293,8 +299,8 @@ const f0 = (s: Spread) => `${s.median.toFixed(0)} [${s.p25.toFixed(0)}–${s.p75
 const f4 = (s: Spread) => `${s.median.toFixed(4)} [${s.p25.toFixed(4)}–${s.p75.toFixed(4)}]`;
 
 export function printTable(problem: CurveProblem, rows: readonly Row[]): void {
-  const header = ['method', 'epochs median [IQR]', `best final median [IQR]`, 'true final median [IQR]'];
-  const lines = rows.map((r) => [r.label, f0(r.epochs), f4(r.bestFinal), f4(r.bestTrue)]);
+  const header = ['method', 'epochs median [IQR]', 'completed median [IQR]', `best final median [IQR]`, 'true final median [IQR]'];
+  const lines = rows.map((r) => [r.label, f0(r.epochs), f0(r.completed), f4(r.bestFinal), f4(r.bestTrue)]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   console.log(`\n${problem.name} (${problem.direction}) — ${problem.about}`);
   for (const line of [header, ...lines]) console.log(line.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
@@ -372,7 +378,7 @@ export async function runPruningBench(
       rows.push(
         rowOf(
           label,
-          runs.map((r) => ({ epochs: r.epochs, bestFinal: r.best_obs_final, bestTrue: r.best_true_final })),
+          runs.map((r) => ({ epochs: r.epochs, bestFinal: r.best_obs_final, bestTrue: r.best_true_final, nStopped: r.n_pruned })),
         ),
       );
     }
