@@ -41,10 +41,11 @@
  * in the same session) METHOD passes 3: 215 / 0.9386, 206 / 0.9358, 197 / 0.9098, 236 / 0.2447
  * against SuccessiveHalving's 221, 222, 221, 233 epochs and Median's 0.9391, 0.9364, 0.9192, 0.2407;
  * its true finals beat Median's on lr_auc and power_law (0.9362 / 0.9333, 0.9327 / 0.9322) and
- * trail on late_bloom and noisy_loss (0.9041 / 0.9113, 0.2550 / 0.2537). The two runs before it gave sweepd the same figures and
- * passed 5 (SuccessiveHalving's lr_auc epochs 223 then, Median's lr_auc best final 0.9384). The method before it (METHOD
- * without the start-up screen and the late optimism, TPE's start-up of 10) passed 4: 207 / 0.9354,
- * 202 / 0.9338, 202 / 0.9088, 214 / 0.2439.
+ * trail on late_bloom and noisy_loss (0.9041 / 0.9113, 0.2550 / 0.2537). The two runs before it
+ * gave sweepd the same figures and passed 5 (SuccessiveHalving's lr_auc epochs 223 then, Median's
+ * lr_auc best final 0.9384). The method before it (METHOD without the start-up screen and the
+ * late optimism, TPE's start-up of 10) passed 4: 207 / 0.9354, 202 / 0.9338, 202 / 0.9088,
+ * 214 / 0.2439.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
