@@ -17,6 +17,11 @@ function messageKey(msg: JsMsg, job: TrialJob): string {
   return `${msg.info.streamSequence}:${msg.info.timestampNanos}:${job.trialId}`;
 }
 
+/** Which delivery of its trial a message is: its delivery count after those of the job's earlier messages (handed back). */
+function trialAttempt(msg: JsMsg, job: TrialJob): number {
+  return (job.priorAttempts ?? 0) + msg.info.deliveryCount;
+}
+
 export interface JobConsumerContext {
   nc: NatsConnection;
   js: JetStreamClient;
@@ -149,7 +154,7 @@ export class JobConsumer implements Subscription {
       controller: new AbortController(),
       reason: undefined,
       lease,
-      attempt: (job.priorAttempts ?? 0) + attempt,
+      attempt: trialAttempt(msg, job),
       message: messageKey(msg, job),
     };
     const { running } = this.ctx.stops;
@@ -164,7 +169,7 @@ export class JobConsumer implements Subscription {
       if (run.reason !== undefined) {
         // Stopped before it started: it never reaches the handler. At shutdown it goes back to the queue.
         if ((await lease.check()) || run.superseded) return this.leave(job, run);
-        if (run.reason === 'shutdown') return this.handBack(msg, job, attempt);
+        if (run.reason === 'shutdown') return this.handBack(msg, job);
         // A trial stopped while running whose worker died is delivered again and met here: its end
         // is reported, or the daemon would wait for it forever (for one stopped while queued, the
         // daemon has ended it already and ignores this).
@@ -191,7 +196,7 @@ export class JobConsumer implements Subscription {
         return this.leave(job, run);
       }
       if (!failure) return this.ack(msg);
-      if (run.reason === 'shutdown') return this.handBack(msg, job, attempt);
+      if (run.reason === 'shutdown') return this.handBack(msg, job);
       if (run.reason !== undefined) return this.ack(msg);
       if (attempt >= this.ctx.maxDeliver) {
         return this.fail(msg, job, `job delivered ${attempt} times without success; last error: ${messageOf(failure.error)}`);
@@ -247,7 +252,7 @@ export class JobConsumer implements Subscription {
    */
   private runsHere(msg: JsMsg, job: TrialJob): boolean {
     const run = this.ctx.stops.running.get(job.trialId);
-    if (run?.message !== messageKey(msg, job) || run.attempt !== (job.priorAttempts ?? 0) + msg.info.deliveryCount) return false;
+    if (run?.message !== messageKey(msg, job) || run.attempt !== trialAttempt(msg, job)) return false;
     this.ctx.log(
       `trial ${job.trialId}: delivery ${run.attempt} made again while this worker runs it (NATS forgot it made it); left to the run under way`,
     );
@@ -289,8 +294,8 @@ export class JobConsumer implements Subscription {
    * below not be stored), the job is acknowledged (the stream holds one job per trial, so the copy
    * can only follow it), and the copy is published. Should the daemon not be told, a nak.
    */
-  private async handBack(msg: JsMsg, job: TrialJob, attempt: number): Promise<void> {
-    const again: TrialJob = { ...job, priorAttempts: (job.priorAttempts ?? 0) + attempt };
+  private async handBack(msg: JsMsg, job: TrialJob): Promise<void> {
+    const again: TrialJob = { ...job, priorAttempts: trialAttempt(msg, job) };
     try {
       await this.ctx.publishReport({
         kind: 'handback',
