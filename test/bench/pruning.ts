@@ -27,16 +27,20 @@
  * machine, with a load average near 20 on its two cores, the default took 365 s (sweepd's side 44 s)
  * and --full 669 s; with the cores nearly idle, 16–60 s (sweepd's side 2–5 s). Optuna's
  * Hyperband places trials in brackets by hashing its random study name, so its row moves a little
- * from run to run; sweepd's rows repeat exactly, and Optuna's others did for several runs, but not
- * in the latest one (SuccessiveHalving's lr_auc epochs 223 then 211, Median's best finals by up to
- * 0.0008, same Optuna 3.1.0 and seeds).
+ * from run to run. Optuna's other rows repeat on one machine but not across machines: its TPE's
+ * trajectories follow numpy's CPU dispatch (SuccessiveHalving's lr_auc epochs 234.5 on this
+ * machine with AVX-512, 218 with NPY_DISABLE_CPU_FEATURES turning it off; 211 and 223 on earlier
+ * machines; same Optuna 3.1.0, numpy 1.24.2), a spread the size of the seed noise of a 20-seed
+ * median (about ±12 epochs on lr_auc). sweepd's rows repeat exactly.
  *
- * Last reported run (seeds 0–19, METHOD below; sweepd 5 s, Optuna 3.1.0 54 s): fewer epochs than
- * SuccessiveHalving on three problems (power_law 207 < 218, late_bloom 192 < 208, noisy_loss
- * 232 < 233; not lr_auc, 219 against 211), best final at least Median's on lr_auc only (0.9408 ≥
- * 0.9392; power_law 0.9354 < 0.9385, late_bloom 0.9143 < 0.9200, noisy_loss 0.2458 > 0.2410): 4 of
- * the 8 checks pass, and the bench fails (the same figures again in the twenty-seventh session,
- * sweepd 7 s, Optuna 58 s). sweepd completes 5–6 trials a study there, Median 20–24: its best
+ * Last reported run (seeds 0–19, METHOD below; sweepd 4 s, Optuna 3.1.0 63 s, twenty-eighth
+ * session): fewer epochs than SuccessiveHalving on lr_auc (219 < 235), late_bloom (192 < 215) and
+ * noisy_loss (232 < 237), not power_law (207, level); best final at least Median's on lr_auc only
+ * (0.9408 ≥ 0.9386; power_law 0.9354 < 0.9379, late_bloom 0.9143 < 0.9190, noisy_loss 0.2458 >
+ * 0.2378): 4 of the 8 checks pass, and the bench fails. sweepd's figures are those of the last
+ * five sessions; Optuna's moved with the machine (the session before: SuccessiveHalving 211, 218,
+ * 208, 233 epochs, Median 0.9392, 0.9385, 0.9200, 0.2410: 4 checks then too, power_law's epochs
+ * passing and lr_auc's not). sweepd completes 5–6 trials a study there, Median 20–24: its best
  * final is the best of about four times as many noisy last epochs. On 200 seeds (3000–3199, Optuna
  * in the same session) METHOD passes 3: 215 / 0.9386, 206 / 0.9358, 197 / 0.9098, 236 / 0.2447
  * against SuccessiveHalving's 221, 222, 221, 233 epochs and Median's 0.9391, 0.9364, 0.9192, 0.2407;
