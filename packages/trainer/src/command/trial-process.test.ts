@@ -31,3 +31,29 @@ describe('TrialProcess', () => {
     expect(proc.logErrors['stderr.log']).toBeUndefined();
   });
 });
+
+describe('TrialProcess.stop', () => {
+  it('leaves no timer behind once the script has exited within its grace (a daemon told to stop would wait it out)', async () => {
+    const trialDir = path.join(root, 'stop');
+    mkdirSync(trialDir, { recursive: true });
+    const controlFile = path.join(trialDir, 'control.json');
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const proc = await TrialProcess.start({
+      // Exits as soon as the stop request is written, as a script that reads its control file does.
+      argv: ['python3', '-c', `import os, time\nwhile not os.path.exists(${JSON.stringify(controlFile)}): time.sleep(0.02)`],
+      cwd: trialDir,
+      env: process.env,
+      trialDir,
+      controlFile,
+      stderrTailLines: 5,
+      termGraceMs: 1_000,
+      onStdoutLine: () => {},
+    });
+    const started = Date.now();
+    await proc.stop('test', 600_000);
+    expect(await proc.ended).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(timers()).toBeLessThanOrEqual(before);
+  });
+});

@@ -84,7 +84,8 @@ export class TrialProcess {
       this.signalsSent.push(...(await endGroup(pgid, options.termGraceMs)));
       releaseGroup(options.trialDir);
       // Output still in the pipes is read to its end (a leftover child holding them is gone now).
-      await Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 2_000))]);
+      // (Unref'd: a bound on this wait, not a reason to keep a daemon that is shutting down alive.)
+      await Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 2_000).unref())]);
       const rest = stdoutLines.rest();
       if (rest !== undefined) options.onStdoutLine(rest);
       await Promise.all([closeStream(outFile), closeStream(errFile)]);
@@ -131,7 +132,14 @@ export class TrialProcess {
       const tmp = `${this.options.controlFile}.tmp`;
       await writeFile(tmp, `${JSON.stringify({ stop: true, reason })}\n`);
       await rename(tmp, this.options.controlFile);
-      const exited = await Promise.race([this.leaderExit.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), graceMs))]);
+      // The grace timer is cleared when the script exits first: left to run, it kept a daemon told to
+      // stop alive for the rest of stop_grace_s after everything had ended.
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<false>((r) => {
+        graceTimer = setTimeout(() => r(false), graceMs);
+      });
+      const exited = await Promise.race([this.leaderExit.then(() => true), graceOver]);
+      clearTimeout(graceTimer);
       // Once the leader is gone, `ended` ends whatever is left of its group (one of them signals at a time).
       if (exited) return;
       this.forcedStop = true;
