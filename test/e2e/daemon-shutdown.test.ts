@@ -23,6 +23,7 @@ const spec = {
 interface Trial {
   state: string;
   attempt: number | null;
+  epochs: Array<{ epoch: number }>;
 }
 
 describe('sweepd up, interrupted mid-trial', () => {
@@ -60,6 +61,39 @@ describe('sweepd up, interrupted mid-trial', () => {
       expect(again.logs()).toMatch(/trial handed back at shutdown/);
       // Stopped as soon as it started, too.
       expect((Date.now() - t1) / 1000, again.logs()).toBeLessThan(15);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('stores what a trial reports while it ends: a script that trains on through its stop grace to its last epoch completes', async () => {
+    // A script with no sweepd code (Keras, TF-slim) never reads the stop request: it trains until stop_grace_s is over.
+    const deaf = {
+      ...spec,
+      name: 'shutdown-deaf-e2e',
+      fixed: { mode: 'deaf', epoch_s: 1 },
+      budget: { max_trials: 1, max_epochs: 4, parallelism: 1 },
+      trainer: { ...spec.trainer, options: { ...spec.trainer.options, stop_grace_s: 30 } },
+    };
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'sweepd-shutdown-deaf-'));
+    const first = await startDaemonProcess({ args: ['--workers', '1'], dataDir, timeoutMs: 60_000 });
+    const id = await submitStudy(first.url, deaf);
+    const trial = async (url: string) => (await (await fetch(`${url}/v1/studies/${id}/trials/0`)).json()) as Trial;
+    await waitFor(async () => ((await trial(first.url)).epochs.length >= 1 ? true : undefined), 30_000, 'epoch 1 to be stored');
+    const t0 = Date.now();
+    expect(await first.stop('SIGINT'), first.logs()).toBe(0);
+    // It waited for the script's last 3 epochs (about 3 s), and no longer: not the rest of its grace.
+    expect((Date.now() - t0) / 1000, first.logs()).toBeLessThan(20);
+
+    const again = await startDaemonProcess({ args: ['--workers', '1'], dataDir, timeoutMs: 60_000 });
+    try {
+      const ended = await trial(again.url);
+      expect(ended.state, again.logs()).toBe('completed');
+      expect(ended.attempt).toBe(1);
+      expect(ended.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
+      const study = (await (await fetch(`${again.url}/v1/studies/${id}`)).json()) as { state: string };
+      expect(study.state).toBe('completed');
+    } finally {
+      expect(await again.stop('SIGINT'), again.logs()).toBe(0);
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 180_000);

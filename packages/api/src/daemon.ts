@@ -147,13 +147,15 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
         log,
       });
       // Order matters on close: stop taking jobs, then end the trainer processes. Before that, the
-      // engine stops and the bus aborts the running trials ('shutdown': each command trial gets its
-      // stop sequence) and hands them back, so a Ctrl-C takes seconds, not the rest of a trial; a
-      // restarted daemon runs them again from scratch.
+      // engine stops dispatching and the bus aborts the running trials ('shutdown': each command
+      // trial gets its stop sequence) and hands them back, so a Ctrl-C takes seconds, not the rest of
+      // a trial; a restarted daemon runs them again from scratch. The engine goes on storing their
+      // reports until the bus has closed (a trial that reports its last epoch meanwhile completes),
+      // and closes after it (its close was queued above).
       closers.unshift(() => runner.close());
       closers.unshift(() => sub.close());
       closers.unshift(() => bus.close());
-      closers.unshift(() => engine.close());
+      closers.unshift(async () => engine.stopDispatching());
     }
     await engine.start();
 

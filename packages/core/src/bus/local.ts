@@ -54,6 +54,9 @@ export class LocalBus implements Bus {
   private draining = false;
   /** Reports the handler has taken, ever: how caughtUp() knows the queue it started with is done. */
   private reportsTaken = 0;
+  /** Set by close(): no more jobs are taken or delivered, while the runs it aborts may still report. */
+  private closing = false;
+  /** Set once close() is done: reports are refused too. */
   private closed = false;
   private readonly maxDeliver: number;
   private readonly maxBatch: number;
@@ -70,7 +73,7 @@ export class LocalBus implements Bus {
   }
 
   async dispatch(jobs: readonly TrialJob[]): Promise<void> {
-    this.assertOpen();
+    this.assertTakingWork();
     for (const job of jobs) {
       if (this.known.has(job.trialId)) continue;
       this.known.add(job.trialId);
@@ -98,7 +101,7 @@ export class LocalBus implements Bus {
   }
 
   async consumeReports(handler: (batch: readonly Report[]) => Promise<void>): Promise<ReportSubscription> {
-    this.assertOpen();
+    this.assertTakingWork();
     if (this.reportHandler) throw new Error('LocalBus: reports already have a consumer');
     this.reportHandler = handler;
     // Reports are taken from the front, in order: once this many more have been taken, the ones queued now are.
@@ -121,7 +124,7 @@ export class LocalBus implements Bus {
   }
 
   async consumeJobs(options: JobConsumerOptions, handler: JobHandler): Promise<Subscription> {
-    this.assertOpen();
+    this.assertTakingWork();
     const consumer: Consumer = {
       pool: options.pool,
       concurrency: Math.max(1, options.concurrency),
@@ -147,13 +150,35 @@ export class LocalBus implements Bus {
     queueMicrotask(() => void this.drainReports());
   }
 
+  /**
+   * Aborts the running jobs ('shutdown') and waits for their handlers. Their reports are still taken
+   * meanwhile and handed to the report handler before close() resolves, as the NATS bus keeps them:
+   * a command trial's stop sequence lasts its stop_grace_s, and a script that does not read its
+   * control file trains on through it, even to its last epoch (those epochs were lost, and the trial
+   * trained again from scratch after the restart).
+   */
   async close(): Promise<void> {
-    this.closed = true;
+    if (this.closing) {
+      while (!this.closed) await new Promise((r) => setTimeout(r, 5));
+      return;
+    }
+    this.closing = true;
     for (const run of this.running.values()) {
       run.reason ??= 'shutdown';
       run.controller.abort(new Error('shutdown'));
     }
     await Promise.allSettled(this.consumers.flatMap((c) => [...c.inFlight]));
+    await this.reportsHandedOver(CLOSE_REPORTS_MS);
+    this.closed = true;
+  }
+
+  /** Waits until the queued reports are taken by a subscribed handler, or `ms` have passed (a handler whose store is away). */
+  private async reportsHandedOver(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.reportHandler && (this.reports.length > 0 || this.draining) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    if (this.reports.length > 0) this.log(`closed with ${this.reports.length} report(s) not taken by the report handler`);
   }
 
   private queue(pool: string): Pending[] {
@@ -199,7 +224,7 @@ export class LocalBus implements Bus {
       this.running.delete(job.trialId);
       if (failed === undefined || run.reason !== undefined) {
         this.known.delete(job.trialId);
-      } else if (attempt < this.maxDeliver && !this.closed) {
+      } else if (attempt < this.maxDeliver && !this.closing) {
         this.log(
           `job of trial ${job.trialId} failed on delivery ${attempt} of ${this.maxDeliver}; delivering it again: ${messageOf(failed)}`,
         );
@@ -207,9 +232,12 @@ export class LocalBus implements Bus {
       } else {
         this.known.delete(job.trialId);
         const reason = `delivery failed ${attempt} times; last error: ${messageOf(failed)}`;
-        if (!this.closed) await this.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, state: 'failed', reason });
+        // At shutdown a delivery with deliveries left is not the trial's last: the next start dispatches it again.
+        if (attempt >= this.maxDeliver && !this.closed) {
+          await this.publishReport({ kind: 'final', studyId: job.studyId, trialId: job.trialId, state: 'failed', reason });
+        }
       }
-      if (!this.closed) this.pumpJobs();
+      if (!this.closing) this.pumpJobs();
     })();
     consumer.inFlight.add(done);
     void done.finally(() => consumer.inFlight.delete(done));
@@ -247,7 +275,14 @@ export class LocalBus implements Bus {
   private assertOpen(): void {
     if (this.closed) throw new Error('LocalBus is closed');
   }
+
+  private assertTakingWork(): void {
+    if (this.closing) throw new Error('LocalBus is closed');
+  }
 }
+
+/** How long close() waits for the report handler to take what the aborted runs reported. */
+const CLOSE_REPORTS_MS = 10_000;
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -338,6 +338,25 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await expect(w.dispatch([busSuiteJob('b')])).rejects.toThrow();
       await expect(w.consumeJobs({ pool: 'default', concurrency: 1 }, async () => {})).rejects.toThrow();
     });
+
+    it('close() takes the reports its aborted handlers send while they end (a script training on through its stop grace)', async () => {
+      const { daemon, worker } = await setup();
+      const reports = await collectReports(daemon);
+      const w = await worker();
+      let started = false;
+      await w.consumeJobs({ pool: 'default', concurrency: 1 }, async (j, c) => {
+        started = true;
+        await new Promise<void>((resolve) => c.signal.addEventListener('abort', () => resolve(), { once: true }));
+        await pause(100);
+        for (let e = 1; e <= 3; e++) await w.publishReport(epoch(j.trialId, e));
+        await w.publishReport(final(j, 'completed'));
+      });
+      await daemon.dispatch([busSuiteJob('a')]);
+      await waitUntil(() => started, 'the job to start');
+      await w.close();
+      await waitUntil(() => reports.some((r) => r.kind === 'final'), 'the final report sent after the abort');
+      expect(firstOccurrences(reports, 'a')).toEqual(['epoch 1', 'epoch 2', 'epoch 3', 'final']);
+    });
   });
 }
 

@@ -85,6 +85,7 @@ export class StudyEngine {
   private readonly stopsAfterRestartMs: number;
   private stopsTimer: NodeJS.Timeout | undefined;
   private readonly orphans: OrphanWatch;
+  private closed = false;
 
   constructor(options: EngineOptions) {
     this.stopsAfterRestartMs = options.stopsAfterRestartMs ?? (options.bus.kind === 'local' ? 0 : STOPS_AFTER_RESTART_MS);
@@ -255,12 +256,24 @@ export class StudyEngine {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * The first half of close(): nothing more is dispatched, retried or checked, while reports are
+   * still ingested. The embedded daemon calls it before it closes its bus, whose trials, stopped at
+   * shutdown, report until they have ended (a script that finishes its last epoch in its stop grace
+   * completes, instead of training again after the restart).
+   */
+  stopDispatching(): void {
     if (this.ctx.closing) return;
     this.ctx.closing = true;
     clearTimeout(this.stopsTimer);
     this.orphans.stop();
     for (const study of this.ctx.active.values()) clearTimeout(study.retry);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopDispatching();
     await this.reports?.close();
     if (this.ctx.bus.kind !== 'local') return; // remote workers report those ends to the next start
     try {
