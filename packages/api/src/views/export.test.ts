@@ -64,7 +64,8 @@ describe('renderBestConfig', () => {
   });
 
   it('yaml: PyYAML (YAML 1.1) reads back the same values: off is a key, 1e-7 a number', () => {
-    const config = { off: false, tiny: 1e-7, big: 1e21, lr: 0.001, n: 3, s: 'on', y: 'y', neg: -2e-8 };
+    // '=' and '<<' are YAML 1.1's value and merge keys when bare: PyYAML cannot load a file holding them so.
+    const config = { off: false, tiny: 1e-7, big: 1e21, lr: 0.001, n: 3, s: 'on', y: 'y', neg: -2e-8, eq: '=', merge: '<<' };
     const body = renderBestConfig(bestWith(config), 'yaml').body;
     const read = execFileSync('python3', ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], {
       input: body,

@@ -1,4 +1,4 @@
-import { type ScalarTag, stringify as toYaml } from 'yaml';
+import { Document, isScalar, type ScalarTag, visit } from 'yaml';
 import type { ParamValue, SearchSpec, TrialRecord } from '@sweepd/core';
 import { configOrder, inOrder, leaderboard } from './leaderboard.ts';
 
@@ -39,7 +39,7 @@ export function renderBestConfig(best: BestConfig, format: ExportFormat): { body
       return { body: `${JSON.stringify(best, null, 2)}\n`, contentType: 'application/json' };
     case 'yaml':
       // YAML 1.1 output (PyYAML's yaml.safe_load reads 1.1): `off`, `y`, `no` quoted, not read as booleans.
-      return { body: toYaml(best, { version: '1.1', customTags: (tags) => [YAML11_FLOAT, ...tags] }), contentType: 'application/yaml' };
+      return { body: yaml11(best), contentType: 'application/yaml' };
     case 'flags':
       return {
         // Booleans as the command runner passes them (`--name` / `--noname`): argparse's store_true
@@ -147,6 +147,23 @@ function envNames(keys: readonly string[]): Array<[string, string]> {
  * Floats as YAML 1.1 reads them as numbers: with a point and a signed exponent (1.0e-7, 1.0e+21).
  * The yaml library writes 1e-7, which PyYAML's safe_load returns as the string '1e-7'.
  */
+/**
+ * YAML 1.1 text of `value`. The yaml package writes the strings `=` and `<<` bare, which YAML 1.1
+ * reads as its value and merge keys: PyYAML's safe_load then fails on the whole file. They are quoted.
+ */
+function yaml11(value: unknown): string {
+  const doc = new Document(value, { version: '1.1', customTags: (tags) => [YAML11_FLOAT, ...tags] });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (!isScalar(node)) return;
+      if (node.value === '=') node.type = 'QUOTE_DOUBLE';
+      // Quoting is not kept for '<<' (the yaml package writes it bare, as a merge key); a string tag is: !!str "<<".
+      if (node.value === '<<') node.tag = 'tag:yaml.org,2002:str';
+    },
+  });
+  return doc.toString();
+}
+
 const YAML11_FLOAT: ScalarTag = {
   tag: 'tag:yaml.org,2002:float',
   default: true,
