@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkSpec, parseSpec, type SearchSpec } from '@sweepd/core';
@@ -87,6 +88,39 @@ describe('the tfjs runner’s submit-time check', () => {
       'trainer.options.dataset_options',
     ]);
     expect(checkTfjsSpec(draft).at(-1)?.message).toMatch(/clases.*train_size|train_size.*clases/);
+  });
+
+  it('refuses a native backend whose package is not installed where the workers share its machine, and leaves it to remote workers', () => {
+    const withBackend = spec((s) => {
+      s.trainer.options = { backend: 'tensorflow-gpu' };
+    });
+    const installed = (() => {
+      try {
+        createRequire(import.meta.url).resolve('@tensorflow/tfjs-node-gpu/package.json');
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    const problems = checkTfjsSpec(withBackend, { workersShareFiles: true });
+    if (installed) expect(problems).toEqual([]);
+    else
+      expect(problems).toEqual([
+        {
+          path: 'trainer.options.backend',
+          message:
+            "tensorflow-gpu needs @tensorflow/tfjs-node-gpu, which is not installed where this daemon's workers run: install it (npm install @tensorflow/tfjs-node-gpu), or leave backend out to train on the best backend that loads",
+        },
+      ]);
+    expect(checkTfjsSpec(withBackend, { workersShareFiles: false })).toEqual([]);
+    // Backends that ship with sweepd are always there.
+    for (const backend of ['wasm', 'cpu'])
+      expect(
+        checkTfjsSpec(
+          spec((s) => (s.trainer.options = { backend })),
+          { workersShareFiles: true },
+        ),
+      ).toEqual([]);
   });
 
   it('refuses a stopping rule watching a metric the runner never reports', () => {

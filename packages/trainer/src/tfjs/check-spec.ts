@@ -6,6 +6,7 @@ import { builtinClassNames, isDatasetPath, parseDatasetOptions, readManifest, SE
 import { optionProblems } from '../option-problems.ts';
 import { unreportedStoppingMetrics } from '../stopping-metrics.ts';
 import { checkHyperparameterValue, TRAINER_HYPERPARAMETERS } from './hyperparameters.ts';
+import { missingBackendPackage } from './gpu.ts';
 import { DEFAULT_DATASET, DEFAULT_MODEL, tfjsRunnerOptions } from './options.ts';
 
 /**
@@ -49,6 +50,15 @@ export function checkTfjsSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): S
   const rawDatasetOptions = (spec.trainer.options as { dataset_options?: unknown } | undefined)?.dataset_options;
   const datasetOptions = options.success ? options.data.dataset_options : isRecord(rawDatasetOptions) ? rawDatasetOptions : {};
   const filesVisible = ctx.workersShareFiles !== false;
+  // Workers that share the daemon's files run on its machine: a native backend they cannot load
+  // would fail every trial, so it is refused now (remote workers may have the package).
+  const backend = options.success ? options.data.backend : undefined;
+  const missing = backend && filesVisible ? missingBackendPackage(backend) : undefined;
+  if (backend && missing)
+    add(
+      'trainer.options.backend',
+      `${backend} needs ${missing}, which is not installed where this daemon's workers run: install it (npm install ${missing}), or leave backend out to train on the best backend that loads`,
+    );
   const resolve = (p: string) => path.resolve(ctx.baseDir ?? process.cwd(), p);
 
   const dataset = spec.trainer.dataset ?? DEFAULT_DATASET;

@@ -64,11 +64,17 @@ export function checkRequestedBackend(
 ): void {
   const wanted = env.SWEEPD_TF_BACKEND?.trim();
   if (!wanted) return;
-  const requested = parseBackendName(wanted);
-  const pkg = requested === 'tensorflow-gpu' || requested === 'tensorflow' ? NATIVE_PACKAGES[requested] : undefined;
-  if (pkg && !(deps.packageInstalled ?? installed)(pkg))
+  const pkg = missingBackendPackage(wanted, deps.packageInstalled);
+  if (pkg)
     throw new Error(
       `SWEEPD_TF_BACKEND=${wanted} needs ${pkg}, which is not installed here: install it (npm install ${pkg}), ` +
         'or unset SWEEPD_TF_BACKEND to train on the best backend that loads',
     );
+}
+
+/** The package a native backend (tensorflow-gpu, tensorflow or an alias) needs when it is not installed here; else undefined. */
+export function missingBackendPackage(backend: string, packageInstalled: (pkg: string) => boolean = installed): string | undefined {
+  const requested = parseBackendName(backend);
+  const pkg = requested === 'tensorflow-gpu' || requested === 'tensorflow' ? NATIVE_PACKAGES[requested] : undefined;
+  return pkg && !packageInstalled(pkg) ? pkg : undefined;
 }
