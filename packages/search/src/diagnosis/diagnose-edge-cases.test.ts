@@ -44,6 +44,26 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(diagnoseTrial(unit(t0), [unit(t0), unit(t1)], auc).verdict).toBe(d.verdict);
   });
 
+  it('a head whose kernel started at zero: its update ratio is said as that, not as movement from the start; mixed lower rates are not "too high"', () => {
+    // Only the new head trains and reports (no movement relative to a zero start): the inception example on the CPU.
+    const head = [{ layer: 'logits', trainable: true, updateRatio: 0.103, biasMovement: 0.297 }];
+    const trials = [
+      trial(0, { optimizer: 'rmsprop', learning_rate: 0.01, frozen_layers: 0 }, [0.55, 0.58, 0.59, 0.601], head),
+      trial(2, { optimizer: 'rmsprop', learning_rate: 0.0195, frozen_layers: 4 }, [0.54, 0.55, 0.552, 0.554], head),
+      trial(4, { optimizer: 'rmsprop', learning_rate: 0.063, frozen_layers: 4 }, [0.5465, 0.5597, 0.5635, 0.571], head),
+    ];
+    const [, t2, t4] = trials as [TrialView, TrialView, TrialView];
+    // 0.01 did better, and 0.0195, between it and 0.063, did worse: lower was not better all the way down.
+    const mixed = diagnoseTrial(t4, trials, auc);
+    expect(mixed.verdict).not.toBe('too-high');
+    expect(mixed.summary).not.toMatch(/kernels moved|starting values/);
+    // Below 0.0195 only a better rate: "too high", on the figure there is.
+    const high = diagnoseTrial(t2, trials, auc);
+    expect(high.verdict).toBe('too-high');
+    expect(high.summary).toContain("the kernels' last updates were a median 0.103 of their size");
+    expect(high.summary).not.toMatch(/starting values/);
+  });
+
   it('an optimizer under another name (opt) still groups the peers: the best adam rates are not "rates that did not learn"', () => {
     const big = [{ layer: 'fc1', trainable: true, kernelMovement: 3.5, updateRatio: 0.4, biasMovement: 2 }];
     const trials = [

@@ -200,7 +200,14 @@ function judge(
   const metricName = objective.metric;
   const reached = m ? `${metricName} reached ${val(m.best)}` : `${metricName} was never reported`;
   const kernels = e.kernels?.median ?? e.updateRatio?.median;
-  const kernelText = e.kernels ? `the kernels moved a median ${pct(e.kernels.median)}` : 'the kernels moved';
+  // Without a movement from the start (a head whose kernel started at zero) only the last update's
+  // size is known: said as that, never as a movement it has no figure for.
+  const kernelText = e.kernels
+    ? `the kernels moved a median ${pct(e.kernels.median)}`
+    : e.updateRatio
+      ? `the kernels' last updates were a median ${val(e.updateRatio.median)} of their size`
+      : 'the kernels moved';
+  const movedFromStart = e.kernels ? `${kernelText} from their starting values` : kernelText;
   const peersHigher = (position?.betterHigher.length ?? 0) > 0 && (position?.betterLower.length ?? 0) === 0;
   const peersLower = (position?.betterLower.length ?? 0) > 0 && (position?.betterHigher.length ?? 0) === 0;
   const didLearn = learned(e, t, bound);
@@ -543,7 +550,7 @@ function judge(
     return tooHigh(
       'too-high',
       `Learning rate too high: ${metricName} reached ${val(m.best)} at epoch ${m.bestEpoch}, then fell back to ${val(m.last)} ` +
-        `while ${kernelText} from their starting values.`,
+        `while ${movedFromStart}.`,
       smallEpsilonAdvice(trial.params),
     );
   }
@@ -590,8 +597,14 @@ function judge(
       ? heldBackByChoice(trial, peers, objective.direction, value, t.clearlyBetter, learnedFloor)
       : undefined;
   const largeMoves = (kernels ?? 0) >= t.largeKernels;
-  if (!sameAtHigher && !sameRateBetter && (largeMoves || (kernels !== undefined && peersLower && !heldByChoice))) {
-    return tooHigh('too-high', `Learning rate too high: ${kernelText} from their starting values and ${reached} only.`);
+  // A peer like it at a rate between the better lower ones and its own did worse: lower was not
+  // better all the way down, and the rate alone is not shown to be the cause.
+  const lowerMixed =
+    position !== undefined &&
+    position.betterLower.length > 0 &&
+    position.worseLowerSameStep.some((r) => r > Math.max(...position.betterLower));
+  if (!sameAtHigher && !sameRateBetter && (largeMoves || (kernels !== undefined && peersLower && !heldByChoice && !lowerMixed))) {
+    return tooHigh('too-high', `Learning rate too high: ${movedFromStart} and ${reached} only.`);
   }
   if (!largeMoves && (peersHigher || peersLower) && heldByChoice) return choiceVerdict(heldByChoice, reached, evidence, rate);
   if (kernels === undefined && peersHigher && rate !== undefined) {
