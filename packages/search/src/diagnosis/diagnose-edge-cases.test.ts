@@ -64,6 +64,33 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(high.summary).not.toMatch(/starting values/);
   });
 
+  it('a trial that crashed after epoch 1, level with its peers there, is not judged "not learning" against their full runs', () => {
+    const failed = (t: TrialView): TrialView => ({ ...t, state: 'failed', reason: 'exit code 1: RuntimeError: boom at epoch 2' });
+    const crashed = failed(trial(0, { optimizer: 'adam', learning_rate: 0.05 }, [0.55]));
+    const learners = [
+      trial(2, { optimizer: 'sgd', learning_rate: 0.0475 }, [0.55, 0.6, 0.65]),
+      trial(3, { optimizer: 'sgd', learning_rate: 0.0955 }, [0.55, 0.6, 0.65]),
+    ];
+    const d = diagnoseTrial(crashed, [crashed, ...learners], auc);
+    expect(d.verdict).toBe('no-evidence');
+    expect(d.summary).toBe(
+      "Failed after epoch 1 (exit code 1: RuntimeError: boom at epoch 2), too soon to judge its settings: val_auc_macro 0.55 by then; the other trials' best by epoch 1 was 0.55.",
+    );
+    expect(d.advice).toBe('Fix what ended it (its reason and stderr tail) and run it again.');
+    // Every trial crashed there, this one behind: the crash still comes first in the advice.
+    const alone = failed(trial(1, { optimizer: 'adam', learning_rate: 0.01 }, [0.501]));
+    expect(diagnoseTrial(alone, [alone, crashed], auc).advice).toMatch(
+      /^Fix what ended it \(its reason and stderr tail\) and run it again\. ./,
+    );
+    // Behind its peers at the same epoch: the verdict on its settings stands, after the failure.
+    const behind = failed(trial(4, { optimizer: 'adam', learning_rate: 1e-6 }, [0.5, 0.5]));
+    const ahead = [
+      trial(5, { optimizer: 'adam', learning_rate: 1e-3 }, [0.8, 0.9, 0.95]),
+      trial(6, { optimizer: 'adam', learning_rate: 3e-3 }, [0.82, 0.9, 0.95]),
+    ];
+    expect(diagnoseTrial(behind, [behind, ...ahead], auc).verdict).not.toBe('no-evidence');
+  });
+
   it('an optimizer under another name (opt) still groups the peers: the best adam rates are not "rates that did not learn"', () => {
     const big = [{ layer: 'fc1', trainable: true, kernelMovement: 3.5, updateRatio: 0.4, biasMovement: 2 }];
     const trials = [

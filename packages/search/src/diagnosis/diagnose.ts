@@ -151,15 +151,62 @@ export function diagnoseTrial(
   // would not be true of a trial that crashed.
   if (trial.state !== 'failed' || d.verdict === 'no-evidence') return d;
   const last = Math.max(...trial.epochs.map((e) => e.epoch));
+  const tooSoon = cutShortBeforeBehind(trial, peers, objective, d, last, thresholds);
+  if (tooSoon) return tooSoon;
   const summary = d.summary.charAt(0).toLowerCase() + d.summary.slice(1);
   // Its epochs were sound: the failure is what to fix ("nothing to change" would not be true of it).
   const soundEpochs = d.verdict === 'healthy' || d.verdict === 'static-kernels-but-learning';
+  // A divergence is what ended it, or led there: its own advice is the fix. Otherwise the failure
+  // comes first, whatever its epochs say of its settings.
   const advice = soundEpochs
     ? `Fix what ended it (its reason and stderr tail) and run it again: its epochs until then show nothing wrong.${
         d.advice && !d.advice.startsWith('Nothing to change') ? ` ${d.advice}` : ''
       }`
-    : d.advice;
+    : d.verdict === 'diverged'
+      ? d.advice
+      : `Fix what ended it (its reason and stderr tail) and run it again.${d.advice ? ` ${d.advice}` : ''}`;
   return { ...d, summary: `Failed after epoch ${last}${trial.reason ? ` (${trial.reason})` : ''}; until then: ${summary}`, advice };
+}
+
+/**
+ * A failed trial read as not learning (or learning too slowly) on the few epochs it had, where its
+ * peers did no better by the same epoch: the failure, not its settings, is what its epochs show.
+ * ("Not learning" after one epoch, against peers' full runs that read the same at epoch 1, sent
+ * users to change settings that were never shown to be wrong.)
+ */
+function cutShortBeforeBehind(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  objective: DiagnosisObjective,
+  d: Diagnosis,
+  last: number,
+  thresholds: Partial<DiagnosisThresholds>,
+): Diagnosis | undefined {
+  if (d.verdict !== 'no-learning' && d.verdict !== 'too-low' && d.verdict !== 'learning-slowly') return undefined;
+  const { metric, direction } = objective;
+  const sign = direction === 'maximize' ? 1 : -1;
+  const bestBy = (t: TrialView): number | undefined => {
+    const values = t.epochs
+      .filter((e) => e.epoch <= last)
+      .map((e) => e.metrics[metric])
+      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    return values.length === 0 ? undefined : sign * Math.max(...values.map((v) => sign * v));
+  };
+  const value = bestBy(trial);
+  if (value === undefined) return undefined;
+  const others = peers.filter((p) => p.id !== trial.id).flatMap((p) => bestBy(p) ?? []);
+  const peersBest = others.length === 0 ? undefined : sign * Math.max(...others.map((v) => sign * v));
+  const { scale } = objectiveUnits([trial, ...peers], metric, direction);
+  const margin = (thresholds.peerMargin ?? DEFAULT_DIAGNOSIS_THRESHOLDS.peerMargin) * scale;
+  // Behind its peers at the same epoch, or with none to compare and a course long enough to read: the verdict stands.
+  if (peersBest === undefined ? last >= 3 : isBetter(peersBest, value, direction, margin)) return undefined;
+  const against = peersBest === undefined ? '' : `; the other trials' best by epoch ${last} was ${val(peersBest)}`;
+  return {
+    verdict: 'no-evidence',
+    summary: `Failed after epoch ${last}${trial.reason ? ` (${trial.reason})` : ''}, too soon to judge its settings: ${metric} ${val(value)} by then${against}.`,
+    evidence: d.evidence,
+    advice: 'Fix what ended it (its reason and stderr tail) and run it again.',
+  };
 }
 
 function judge(
