@@ -18,6 +18,20 @@ describe('describeFailures', () => {
     );
   });
 
+  it('counts a failure that came after a stop request as the same reason', () => {
+    const boom = 'exit code 1: RuntimeError: boom at epoch 2';
+    expect(
+      describeFailures(
+        [
+          boom,
+          boom,
+          `${boom} (after it was asked to stop: study failed: 3 trials in a row failed (the limit, budget.max_consecutive_failures, is 2): ${boom})`,
+        ],
+        'all',
+      ),
+    ).toBe(`all 3 trials failed: ${boom}`);
+  });
+
   it('says one trial as one', () => {
     expect(describeFailures(['exit code 3'], 'all')).toBe('its one trial failed: exit code 3');
     expect(describeFailures(['NaN at epoch 1'], { noValueOf: 'val_auc_macro' })).toBe(

@@ -3,6 +3,9 @@
  * one reason, so identical reasons are grouped and the most common one is shown with its count.
  */
 
+/** The suffix of a failure that came after a stop request (trial-outcomes.ts, the command runner's outcome). */
+const ASKED_TO_STOP = / \(after it was asked to stop: .*\)$/;
+
 /** Reasons longer than this are cut: a stderr tail belongs on the trial's page, not in the study's reason. */
 const MAX_REASON_CHARS = 400;
 
@@ -20,7 +23,8 @@ export function describeFailures(
 ): string {
   const counts = new Map<string, number>();
   for (const r of reasons) {
-    const key = r?.trim() || 'no reason given';
+    // A trial that failed the same way while the study was stopping it says so in a suffix: the same reason still.
+    const key = r?.trim().replace(ASKED_TO_STOP, '') || 'no reason given';
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   let top = 'no reason given';
