@@ -484,8 +484,19 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const d = diagnoseTrial(fromStart, [fromStart], auc);
     expect(d.verdict).toBe('no-learning');
     expect(d.summary).toMatch(/^Not learning, with dead units from the first epoch: 83 % of fc1's units are dead \(81 % after epoch 1\)/);
-    expect(d.advice).toMatch(/^Training did not kill these units, so a lower rate is not shown to help\. Check the weight initialisation/);
+    // Measured after epoch 1 only: not "training did not kill these units", which only a measurement before training shows.
+    expect(d.advice).toMatch(
+      /^These units were as dead after the first epoch as at the end, so a lower rate is not shown to help \(a measurement before training, activations_at_start, would tell whether training killed them in epoch 1\)\. Check the weight initialisation/,
+    );
     expect(d.suggestedLearningRate).toBeUndefined();
+    // Measured before training too, as dead then: now it is known that training did not kill them.
+    const measured: TrialView = {
+      ...fromStart,
+      epochs: fromStart.epochs.map((e) => (e.epoch === 1 ? { ...e, notes: { activations_at_start: { fc1: { deadFraction: 0.8 } } } } : e)),
+    };
+    expect(diagnoseTrial(measured, [measured], auc).advice).toMatch(
+      /^Training did not kill these units, so a lower rate is not shown to help\. Check the weight initialisation/,
+    );
     // A trial that learned steadily, its kernels rewritten, with units as dead after epoch 1 as at
     // the end: not "dying units, learning rate too high" (a review ran the lower rate that advice
     // named: 0.79 instead of 0.987).

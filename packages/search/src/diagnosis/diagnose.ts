@@ -454,8 +454,11 @@ function judge(
       verdict: 'no-learning',
       summary: `Not learning, with dead units ${fromWhen}: ${what} (${fromWhenFigure}) and ${reached}${e.kernels ? `; ${kernelText}` : ''}.`,
       evidence,
+      // Said as surely as the measurement allows: after epoch 1, a rate that killed them in that epoch looks alike.
       advice:
-        'Training did not kill these units, so a lower rate is not shown to help. ' +
+        (measuredAtStart
+          ? 'Training did not kill these units, so a lower rate is not shown to help. '
+          : 'These units were as dead after the first epoch as at the end, so a lower rate is not shown to help (a measurement before training, activations_at_start, would tell whether training killed them in epoch 1). ') +
         (partlyFrozen
           ? `If ${layerLabel(worst.layer)} is in or below the frozen layers, they are the pretrained weights' dead units on this data; otherwise check the weight initialisation (He for ReLU layers), the input scaling and the biases.`
           : 'Check the weight initialisation (He for ReLU layers), the input scaling and the biases.'),
