@@ -91,6 +91,22 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(diagnoseTrial(behind, [behind, ...ahead], auc).verdict).not.toBe('no-evidence');
   });
 
+  it('an AUC that leaves [0, 1] is said to be computed wrongly, first; it is not read as a percentage (chance 50)', () => {
+    const broken = trial(2, { optimizer: 'sgd', learning_rate: 0.025 }, [0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2]);
+    const peer = trial(1, { optimizer: 'sgd', learning_rate: 0.001 }, [0.51, 0.52, 0.53]);
+    const d = diagnoseTrial(broken, [broken, peer], auc);
+    expect(d.summary).toMatch(
+      /^val_auc_macro is outside an AUC's range \[0, 1\] \(1\.1 at epoch 6 and 1 later epoch\(s\)\): check how it is computed\. /,
+    );
+    expect(d.evidence[0]).toBe(
+      "val_auc_macro is outside an AUC's range [0, 1] (1.1 at epoch 6 and 1 later epoch(s)): check how it is computed.",
+    );
+    expect(d.evidence[1]).toContain('(chance: 0.5)');
+    // An AUC in percent throughout is not flagged.
+    const percent = trial(3, { optimizer: 'sgd', learning_rate: 0.025 }, [60, 70, 80]);
+    expect(diagnoseTrial(percent, [percent], auc).summary).not.toMatch(/outside/);
+  });
+
   it('an optimizer under another name (opt) still groups the peers: the best adam rates are not "rates that did not learn"', () => {
     const big = [{ layer: 'fc1', trainable: true, kernelMovement: 3.5, updateRatio: 0.4, biasMovement: 2 }];
     const trials = [

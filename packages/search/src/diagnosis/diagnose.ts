@@ -215,6 +215,17 @@ function judge(
   objective: DiagnosisObjective,
   thresholds: Partial<DiagnosisThresholds>,
 ): Diagnosis {
+  const d = judgeEvidence(trial, peers, objective, thresholds);
+  const broken = outOfAucRange(trial, peers, objective);
+  return broken ? { ...d, summary: `${broken} ${d.summary}`, evidence: [broken, ...d.evidence] } : d;
+}
+
+function judgeEvidence(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  objective: DiagnosisObjective,
+  thresholds: Partial<DiagnosisThresholds>,
+): Diagnosis {
   const given = { ...DEFAULT_DIAGNOSIS_THRESHOLDS, ...thresholds };
   // Thresholds in objective units are sized for a score in [0, 1]; other objectives scale them.
   const { scale, bound } = objectiveUnits(
@@ -792,6 +803,24 @@ function choiceVerdict(held: HeldBackByChoice, reached: string, evidence: string
     evidence,
     advice: `Try ${copy} (trial ${best.number}'s)${rate !== undefined ? ` at this trial's learning rate ${formatRate(rate)}` : ''}: then ${name} is the only difference.`,
   };
+}
+
+/**
+ * An AUC read in [0, 1] with values outside it was computed wrongly (a sum, a count, a percentage
+ * at some epochs): said first, before a verdict that reads the values as they are ("Healthy:
+ * reached 1.2" alone would not be true).
+ */
+function outOfAucRange(trial: TrialView, peers: readonly TrialView[], objective: DiagnosisObjective): string | undefined {
+  const { metric, direction } = objective;
+  if (!/auc/i.test(metric) || objectiveUnits([trial, ...peers], metric, direction).scale === 100) return undefined;
+  const outside = trial.epochs
+    .map((e) => ({ epoch: e.epoch, value: e.metrics[metric] }))
+    .filter((p): p is { epoch: number; value: number } => typeof p.value === 'number' && (p.value < 0 || p.value > 1))
+    .sort((a, b) => a.epoch - b.epoch);
+  const first = outside[0];
+  if (!first) return undefined;
+  const more = outside.length > 1 ? ` and ${outside.length - 1} later epoch(s)` : '';
+  return `${metric} is outside an AUC's range [0, 1] (${val(first.value)} at epoch ${first.epoch}${more}): check how it is computed.`;
 }
 
 /** A too-low verdict for Adam or RMSProp with a large epsilon names it: the other reason its steps are small. */

@@ -35,6 +35,9 @@ export function objectiveUnits(trials: readonly TrialView[], metric: string, dir
   const sizes: number[] = [];
   let unitInterval = true;
   let percentInterval = true;
+  // An AUC in percent is never at or below 1 (that would be a perfectly inverted ranking): values on
+  // both sides of 1 are an AUC computed wrongly, not one in percent (the diagnosis says so).
+  let atMostOne = false;
   const sign = direction === 'maximize' ? 1 : -1;
   for (const t of trials) {
     let first: { epoch: number; value: number } | undefined;
@@ -44,6 +47,7 @@ export function objectiveUnits(trials: readonly TrialView[], metric: string, dir
       if (typeof v !== 'number' || !Number.isFinite(v)) continue;
       if (v < 0 || v > 1) unitInterval = false;
       if (v < 0 || v > 100) percentInterval = false;
+      if (v <= 1) atMostOne = true;
       if (!first || e.epoch < first.epoch) first = { epoch: e.epoch, value: v };
       if (best === undefined || sign * (v - best) > 0) best = v;
     }
@@ -51,7 +55,8 @@ export function objectiveUnits(trials: readonly TrialView[], metric: string, dir
   }
   const score = !LOSS_NAME.test(metric);
   if (unitInterval && score) return sizes.length > 0 ? { scale: 1, bound: direction === 'maximize' ? 1 : 0 } : { scale: 1 };
-  if (percentInterval && score && SCORE_NAME.test(metric)) return { scale: 100, bound: direction === 'maximize' ? 100 : 0 };
+  const percentAuc = !/auc/i.test(metric) || !atMostOne;
+  if (percentInterval && score && SCORE_NAME.test(metric) && percentAuc) return { scale: 100, bound: direction === 'maximize' ? 100 : 0 };
   sizes.sort((a, b) => a - b);
   const n = sizes.length;
   const median = n % 2 ? (sizes[(n - 1) / 2] as number) : ((sizes[n / 2 - 1] as number) + (sizes[n / 2] as number)) / 2;
