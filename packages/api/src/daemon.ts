@@ -151,11 +151,13 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       // trial gets its stop sequence) and hands them back, so a Ctrl-C takes seconds, not the rest of
       // a trial; a restarted daemon runs them again from scratch. The engine goes on storing their
       // reports until the bus has closed (a trial that reports its last epoch meanwhile completes),
-      // and closes after it (its close was queued above).
+      // and closes after it (its close was queued above). With NATS the reports wait in JetStream
+      // for the next start, and the engine closes first, as it did (the NATS bus refuses stops and
+      // takes its report consumer away as it closes).
       closers.unshift(() => runner.close());
       closers.unshift(() => sub.close());
       closers.unshift(() => bus.close());
-      closers.unshift(async () => engine.stopDispatching());
+      closers.unshift(options.natsUrl ? () => engine.close() : async () => engine.stopDispatching());
     }
     await engine.start();
 

@@ -64,7 +64,7 @@ export async function startWorker(options: WorkerOptions): Promise<Subscription>
       if (control.stopReason !== undefined && control.stopReason !== 'shutdown') {
         outcome = { state: 'stopped', reason: control.stopReason };
       } else if (control.stopReason === 'shutdown') {
-        // The bus closing under a running trial's reports is how a shutdown goes: nothing to warn of.
+        // A run aborted at shutdown (the runner gave up, or a bus that had closed refused a report): nothing to warn of.
         log.info({ ...ids, err: String(err) }, 'trial handed back at shutdown');
         throw err;
       } else {

@@ -13,10 +13,18 @@ import { failOnMisnamedObjective, failOnRepeatedFailures, failStudy, finishStudy
 /** Fills free parallel slots with new trials from the strategy, or finishes the study. */
 export function pump(ctx: EngineContext, study: ActiveStudy): Promise<void> {
   return study.serial(async () => {
-    if (ctx.closing || ctx.catchingUp || ctx.active.get(study.id) !== study) return;
+    if (ctx.catchingUp || ctx.active.get(study.id) !== study) return;
     try {
+      if (ctx.closing) {
+        // Nothing more is dispatched at shutdown, but a study whose last trial ended meanwhile (its
+        // end stored while the local workers closed) completes now, not at the next start.
+        if (study.isComplete()) await finishStudy(ctx, study);
+        return;
+      }
       await fill(ctx, study);
     } catch (err) {
+      // The bus closed under a dispatch at shutdown: the next start dispatches what is left.
+      if (ctx.closing) return;
       // The Store or the Bus is away for a moment: nothing is lost (the Store holds the trials,
       // undispatched jobs are kept), so try again shortly rather than fail the study.
       ctx.log.warn({ studyId: study.id, err: errorText(err) }, 'could not advance the study; retrying in 1 s');

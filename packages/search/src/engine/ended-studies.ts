@@ -91,10 +91,11 @@ function endedAtRestart(reason: string): string {
 
 /**
  * At a graceful shutdown on a bus whose workers go down with the daemon (the in-process one): the
- * trials a stop is winding down end now, as stopped for the reason they were being stopped for.
- * Their workers end them as the daemon closes, but their ends could no longer be reported, and
- * they used to read `running` until the next start ended them "when the daemon restarted". A
- * running study whose last trial that was is finished too.
+ * trials a stop is winding down whose ends were not reported while the bus closed (the bus takes
+ * reports until its runs have ended; a run that ends without a report, such as one handed back,
+ * leaves none) end now, as stopped for the reason they were being stopped for. They used to read
+ * `running` until the next start ended them "when the daemon restarted". A running study whose
+ * last trial that was is finished too.
  */
 export async function endStopsAtShutdown(ctx: EngineContext): Promise<void> {
   const studies = new Set([...ctx.trialToStudy.values(), ...ctx.active.values()]);

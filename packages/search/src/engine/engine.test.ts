@@ -326,6 +326,39 @@ describe('StudyEngine', () => {
     await second.close();
   });
 
+  it('at shutdown on the in-process bus, what a trial reports while it ends is stored: one that finishes its epochs completes, and nothing more is dispatched', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    cleanups.push(() => store.close());
+    // Trains on through the stop, as a script that never reads its stop request does.
+    const deaf: Runner = {
+      async run(job, ctx) {
+        for (let epoch = 1; epoch <= job.maxEpochs; epoch++) {
+          await new Promise((r) => setTimeout(r, 50));
+          await ctx.report({ epoch, metrics: { val_auc_macro: 0.7 + 0.01 * epoch }, layers: [] });
+        }
+        return { state: 'completed' };
+      },
+    };
+    const { engine, bus, close } = await setup({ store, runner: deaf });
+    const two = await engine.submit(JSON.stringify(spec({ budget: { max_trials: 2, max_epochs: 4, parallelism: 1 } })));
+    const one = await engine.submit(JSON.stringify(spec({ budget: { max_trials: 1, max_epochs: 4, parallelism: 1 } })));
+    await until(
+      async () => (await store.listTrials(two.id))[0]?.epochs.length === 1 && (await store.listTrials(one.id))[0]?.epochs.length === 1,
+    );
+    // The daemon's order: the engine stops dispatching, the bus closes (aborting the runs, which go on), then the engine closes.
+    engine.stopDispatching();
+    await bus.close();
+    await engine.close();
+    for (const id of [two.id, one.id]) {
+      const [trial, ...more] = await store.listTrials(id);
+      expect([trial?.state, trial?.epochs.map((e) => e.epoch), more.length]).toEqual(['completed', [1, 2, 3, 4], 0]);
+    }
+    // Its one trial done: completed now. The other has a trial left to run at the next start.
+    expect((await store.getStudy(one.id))?.state).toBe('completed');
+    expect((await store.getStudy(two.id))?.state).toBe('running');
+    await close();
+  });
+
   it('a start fails a study an earlier version stored as completed with no trial to rank, saying why; one with a ranked trial stays completed', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     cleanups.push(() => store.close());

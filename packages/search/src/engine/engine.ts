@@ -275,6 +275,8 @@ export class StudyEngine {
     this.closed = true;
     this.stopDispatching();
     await this.reports?.close();
+    // A retry a pump scheduled before it saw the shutdown.
+    for (const study of this.ctx.active.values()) clearTimeout(study.retry);
     if (this.ctx.bus.kind !== 'local') return; // remote workers report those ends to the next start
     try {
       await endStopsAtShutdown(this.ctx);
