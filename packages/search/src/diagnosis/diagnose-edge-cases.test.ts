@@ -89,6 +89,14 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
       trial(6, { optimizer: 'adam', learning_rate: 3e-3 }, [0.82, 0.9, 0.95]),
     ];
     expect(diagnoseTrial(behind, [behind, ...ahead], auc).verdict).not.toBe('no-evidence');
+    // A long run that failed late, flat beside peers as flat: not "too soon"; no one learned.
+    const flat = Array.from({ length: 20 }, () => 0.5);
+    const late = failed(trial(7, { optimizer: 'adam', learning_rate: 0.01 }, flat));
+    const flatPeers = [
+      trial(8, { optimizer: 'adam', learning_rate: 0.02 }, flat),
+      trial(9, { optimizer: 'adam', learning_rate: 0.04 }, flat),
+    ];
+    expect(diagnoseTrial(late, [late, ...flatPeers], auc).verdict).not.toBe('no-evidence');
   });
 
   it('an AUC that leaves [0, 1] is said to be computed wrongly, first; it is not read as a percentage (chance 50)', () => {
@@ -102,9 +110,17 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
       "val_auc_macro is outside an AUC's range [0, 1] (1.1 at epoch 6 and 1 later epoch(s)): check how it is computed.",
     );
     expect(d.evidence[1]).toContain('(chance: 0.5)');
-    // An AUC in percent throughout is not flagged.
+    // An AUC in percent throughout is not flagged, nor a loss whose name holds the letters (cauchy).
     const percent = trial(3, { optimizer: 'sgd', learning_rate: 0.025 }, [60, 70, 80]);
     expect(diagnoseTrial(percent, [percent], auc).summary).not.toMatch(/outside/);
+    const cauchy: DiagnosisObjective = { metric: 'val_cauchy_loss', direction: 'minimize' };
+    const loss = trial(4, { optimizer: 'sgd', learning_rate: 0.025 }, [3, 2, 1.5], undefined, 'val_cauchy_loss');
+    expect(diagnoseTrial(loss, [loss], cauchy).summary).not.toMatch(/outside/);
+    // Failed: said first all the same, not lowercased behind "Failed after epoch …".
+    const crashed: TrialView = { ...broken, state: 'failed', reason: 'exit code 1' };
+    expect(diagnoseTrial(crashed, [crashed, peer], auc).summary).toMatch(
+      /^val_auc_macro is outside an AUC's range \[0, 1\] .*Failed after epoch 7 \(exit code 1\)/,
+    );
   });
 
   it('an optimizer under another name (opt) still groups the peers: the best adam rates are not "rates that did not learn"', () => {
@@ -502,7 +518,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(d.summary).toMatch(/^Not learning, with dead units from the first epoch: 83 % of fc1's units are dead \(81 % after epoch 1\)/);
     // Measured after epoch 1 only: not "training did not kill these units", which only a measurement before training shows.
     expect(d.advice).toMatch(
-      /^These units were as dead after the first epoch as at the end, so a lower rate is not shown to help \(a measurement before training, activations_at_start, would tell whether training killed them in epoch 1\)\. Check the weight initialisation/,
+      /^These units were at least as dead after the first epoch as at the end, so a lower rate is not shown to help \(a measurement before training, activations_at_start, would tell whether training killed them in epoch 1\)\. Check the weight initialisation/,
     );
     expect(d.suggestedLearningRate).toBeUndefined();
     // Measured before training too, as dead then: now it is known that training did not kill them.

@@ -1,7 +1,7 @@
 import { type Direction, listSome, noAucClasses, type Params, type TrialView } from '@sweepd/core';
 import { chanceLevel, evaluationOnlyNonFinite, layerLabel, readEvidence, type TrialEvidence } from './evidence.ts';
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
-import { objectiveUnits } from './objective-scale.ts';
+import { isAucName, objectiveUnits } from './objective-scale.ts';
 import { hasEpsilon, learningRateOf, optimizerOf } from './param-names.ts';
 import {
   clearlyAhead,
@@ -147,9 +147,35 @@ export function diagnoseTrial(
   const note =
     judged.suggestedLearningRate && objective.learningRateRange && outsideRange(judged.suggestedLearningRate, objective.learningRateRange);
   const d = note ? { ...judged, advice: `${judged.advice} ${note}` } : judged;
-  // A failed trial is read for what its epochs show, but its failure comes first: "Healthy" alone
-  // would not be true of a trial that crashed.
-  if (trial.state !== 'failed' || d.verdict === 'no-evidence') return d;
+  const read = trial.state === 'failed' && d.verdict !== 'no-evidence' ? asFailed(trial, peers, objective, d, thresholds) : d;
+  // An AUC computed wrongly is said first, before whatever the verdict made of its values
+  // ("Healthy: reached 1.2" alone would not be true).
+  const broken = outOfAucRange(trial, studyTrials(trial, peers), objective);
+  return broken ? { ...read, summary: `${broken} ${read.summary}`, evidence: [broken, ...read.evidence] } : read;
+}
+
+/** The trial and its peers, the trial once: `peers` may hold it already. */
+function studyTrials(trial: TrialView, peers: readonly TrialView[]): readonly TrialView[] {
+  return peers.some((p) => p.id === trial.id) ? peers : [trial, ...peers];
+}
+
+const FIX_THE_FAILURE = 'Fix what ended it (its reason and stderr tail) and run it again';
+
+function failedAfter(trial: TrialView, last: number): string {
+  return `Failed after epoch ${last}${trial.reason ? ` (${trial.reason})` : ''}`;
+}
+
+/**
+ * A failed trial is read for what its epochs show, but its failure comes first: "Healthy" alone
+ * would not be true of a trial that crashed.
+ */
+function asFailed(
+  trial: TrialView,
+  peers: readonly TrialView[],
+  objective: DiagnosisObjective,
+  d: Diagnosis,
+  thresholds: Partial<DiagnosisThresholds>,
+): Diagnosis {
   const last = Math.max(...trial.epochs.map((e) => e.epoch));
   const tooSoon = cutShortBeforeBehind(trial, peers, objective, d, last, thresholds);
   if (tooSoon) return tooSoon;
@@ -159,20 +185,20 @@ export function diagnoseTrial(
   // A divergence is what ended it, or led there: its own advice is the fix. Otherwise the failure
   // comes first, whatever its epochs say of its settings.
   const advice = soundEpochs
-    ? `Fix what ended it (its reason and stderr tail) and run it again: its epochs until then show nothing wrong.${
-        d.advice && !d.advice.startsWith('Nothing to change') ? ` ${d.advice}` : ''
-      }`
+    ? `${FIX_THE_FAILURE}: its epochs until then show nothing wrong.${d.advice && !d.advice.startsWith('Nothing to change') ? ` ${d.advice}` : ''}`
     : d.verdict === 'diverged'
       ? d.advice
-      : `Fix what ended it (its reason and stderr tail) and run it again.${d.advice ? ` ${d.advice}` : ''}`;
-  return { ...d, summary: `Failed after epoch ${last}${trial.reason ? ` (${trial.reason})` : ''}; until then: ${summary}`, advice };
+      : `${FIX_THE_FAILURE}.${d.advice ? ` ${d.advice}` : ''}`;
+  return { ...d, summary: `${failedAfter(trial, last)}; until then: ${summary}`, advice };
 }
 
 /**
- * A failed trial read as not learning (or learning too slowly) on the few epochs it had, where its
- * peers did no better by the same epoch: the failure, not its settings, is what its epochs show.
- * ("Not learning" after one epoch, against peers' full runs that read the same at epoch 1, sent
- * users to change settings that were never shown to be wrong.)
+ * A failed trial read as not learning (or learning slowly) on the few epochs it had, level with
+ * its peers by the same epoch, while they did better later (or ran no longer, and it had fewer
+ * than 3 epochs): the failure, not its settings, is what its epochs show. ("Not learning" after
+ * one epoch, against peers' full runs that read the same at epoch 1, sent users to change
+ * settings never shown to be wrong.) Behind its peers at the same epoch, or beside peers that
+ * never did better, the verdict stands.
  */
 function cutShortBeforeBehind(
   trial: TrialView,
@@ -182,31 +208,35 @@ function cutShortBeforeBehind(
   last: number,
   thresholds: Partial<DiagnosisThresholds>,
 ): Diagnosis | undefined {
-  if (d.verdict !== 'no-learning' && d.verdict !== 'too-low' && d.verdict !== 'learning-slowly') return undefined;
+  if (d.verdict !== 'no-learning' && d.verdict !== 'learning-slowly') return undefined;
   const { metric, direction } = objective;
   const sign = direction === 'maximize' ? 1 : -1;
-  const bestBy = (t: TrialView): number | undefined => {
-    const values = t.epochs
-      .filter((e) => e.epoch <= last)
-      .map((e) => e.metrics[metric])
-      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-    return values.length === 0 ? undefined : sign * Math.max(...values.map((v) => sign * v));
-  };
-  const value = bestBy(trial);
+  const best = (values: readonly number[]): number | undefined =>
+    values.length === 0 ? undefined : sign * Math.max(...values.map((v) => sign * v));
+  const bestOf = (t: TrialView, upTo = Number.POSITIVE_INFINITY): number | undefined =>
+    best(t.epochs.filter((e) => e.epoch <= upTo).flatMap((e) => finiteOrNone(e.metrics[metric])));
+  const value = bestOf(trial, last);
   if (value === undefined) return undefined;
-  const others = peers.filter((p) => p.id !== trial.id).flatMap((p) => bestBy(p) ?? []);
-  const peersBest = others.length === 0 ? undefined : sign * Math.max(...others.map((v) => sign * v));
-  const { scale } = objectiveUnits([trial, ...peers], metric, direction);
+  const others = peers.filter((p) => p.id !== trial.id);
+  const peersBy = best(others.flatMap((p) => bestOf(p, last) ?? []));
+  const peersEver = best(others.flatMap((p) => bestOf(p) ?? []));
+  const { scale } = objectiveUnits(studyTrials(trial, peers), metric, direction);
   const margin = (thresholds.peerMargin ?? DEFAULT_DIAGNOSIS_THRESHOLDS.peerMargin) * scale;
-  // Behind its peers at the same epoch, or with none to compare and a course long enough to read: the verdict stands.
-  if (peersBest === undefined ? last >= 3 : isBetter(peersBest, value, direction, margin)) return undefined;
-  const against = peersBest === undefined ? '' : `; the other trials' best by epoch ${last} was ${val(peersBest)}`;
+  if (peersBy !== undefined && isBetter(peersBy, value, direction, margin)) return undefined;
+  const peersDidBetterLater = peersEver !== undefined && isBetter(peersEver, value, direction, margin);
+  const peersRanLonger = others.some((p) => p.epochs.some((e) => e.epoch > last));
+  if (!peersDidBetterLater && (peersRanLonger || last >= 3)) return undefined;
+  const against = peersBy === undefined ? '' : `; the other trials' best by epoch ${last} was ${val(peersBy)}`;
   return {
     verdict: 'no-evidence',
-    summary: `Failed after epoch ${last}${trial.reason ? ` (${trial.reason})` : ''}, too soon to judge its settings: ${metric} ${val(value)} by then${against}.`,
+    summary: `${failedAfter(trial, last)}, too soon to judge its settings: ${metric} ${val(value)} by then${against}.`,
     evidence: d.evidence,
-    advice: 'Fix what ended it (its reason and stderr tail) and run it again.',
+    advice: `${FIX_THE_FAILURE}.`,
   };
+}
+
+function finiteOrNone(v: unknown): number[] {
+  return typeof v === 'number' && Number.isFinite(v) ? [v] : [];
 }
 
 function judge(
@@ -215,24 +245,9 @@ function judge(
   objective: DiagnosisObjective,
   thresholds: Partial<DiagnosisThresholds>,
 ): Diagnosis {
-  const d = judgeEvidence(trial, peers, objective, thresholds);
-  const broken = outOfAucRange(trial, peers, objective);
-  return broken ? { ...d, summary: `${broken} ${d.summary}`, evidence: [broken, ...d.evidence] } : d;
-}
-
-function judgeEvidence(
-  trial: TrialView,
-  peers: readonly TrialView[],
-  objective: DiagnosisObjective,
-  thresholds: Partial<DiagnosisThresholds>,
-): Diagnosis {
   const given = { ...DEFAULT_DIAGNOSIS_THRESHOLDS, ...thresholds };
   // Thresholds in objective units are sized for a score in [0, 1]; other objectives scale them.
-  const { scale, bound } = objectiveUnits(
-    peers.some((p) => p.id === trial.id) ? peers : [trial, ...peers],
-    objective.metric,
-    objective.direction,
-  );
+  const { scale, bound } = objectiveUnits(studyTrials(trial, peers), objective.metric, objective.direction);
   const t = {
     ...given,
     minGain: given.minGain * scale,
@@ -469,7 +484,7 @@ function judgeEvidence(
       advice:
         (measuredAtStart
           ? 'Training did not kill these units, so a lower rate is not shown to help. '
-          : 'These units were as dead after the first epoch as at the end, so a lower rate is not shown to help (a measurement before training, activations_at_start, would tell whether training killed them in epoch 1). ') +
+          : 'These units were at least as dead after the first epoch as at the end, so a lower rate is not shown to help (a measurement before training, activations_at_start, would tell whether training killed them in epoch 1). ') +
         (partlyFrozen
           ? `If ${layerLabel(worst.layer)} is in or below the frozen layers, they are the pretrained weights' dead units on this data; otherwise check the weight initialisation (He for ReLU layers), the input scaling and the biases.`
           : 'Check the weight initialisation (He for ReLU layers), the input scaling and the biases.'),
@@ -810,9 +825,9 @@ function choiceVerdict(held: HeldBackByChoice, reached: string, evidence: string
  * at some epochs): said first, before a verdict that reads the values as they are ("Healthy:
  * reached 1.2" alone would not be true).
  */
-function outOfAucRange(trial: TrialView, peers: readonly TrialView[], objective: DiagnosisObjective): string | undefined {
+function outOfAucRange(trial: TrialView, trials: readonly TrialView[], objective: DiagnosisObjective): string | undefined {
   const { metric, direction } = objective;
-  if (!/auc/i.test(metric) || objectiveUnits([trial, ...peers], metric, direction).scale === 100) return undefined;
+  if (!isAucName(metric) || objectiveUnits(trials, metric, direction).scale === 100) return undefined;
   const outside = trial.epochs
     .map((e) => ({ epoch: e.epoch, value: e.metrics[metric] }))
     .filter((p): p is { epoch: number; value: number } => typeof p.value === 'number' && (p.value < 0 || p.value > 1))

@@ -1,4 +1,5 @@
 import { type Direction, divergedNote, type EpochRecord, type LayerStats, noAucClasses, type TrialView } from '@sweepd/core';
+import { isAucName } from './objective-scale.ts';
 
 /**
  * What a trial's own records show, read once for the diagnosis: the objective's course, how far
@@ -74,7 +75,7 @@ export interface TrialEvidence {
  * 100, see objectiveUnits); unknown otherwise.
  */
 export function chanceLevel(metric: string, direction: Direction, scale = 1): number | undefined {
-  return direction === 'maximize' && /auc/i.test(metric) ? 0.5 * (scale === 100 ? 100 : 1) : undefined;
+  return direction === 'maximize' && isAucName(metric) ? 0.5 * (scale === 100 ? 100 : 1) : undefined;
 }
 
 function metricCourse(trial: TrialView, name: string, direction: Direction, chance: number | undefined): MetricCourse | undefined {

@@ -9,10 +9,20 @@ import type { Direction, TrialView } from '@sweepd/core';
  * error rate) is that score in percent (100): accuracy 92 → 95 reads as 0.92 → 0.95 does. Anything
  * else (a loss, a reward) is measured by its own magnitude: the median over the trials of the
  * larger of |first value| and |best value|. So a cross-entropy starting at 2.3 needs a peer 0.115
- * ahead to be clearly better, and an MSE falling from 0.02 to 0.008 has learned.
+ * ahead to be clearly better, and an MSE falling from 0.02 to 0.008 has learned. An AUC with values
+ * at or below 1 is never in percent (that would be a perfectly inverted ranking): values on both
+ * sides of 1 are an AUC computed wrongly, which the diagnosis says.
  */
 /** Names of losses, which are sized by their magnitude even when every value lies in [0, 1]. */
 const LOSS_NAME = /loss|mse|mae|rmse|nll|perplexity|ppl/i;
+/** Names of an AUC (roc_auc, val_auc_macro, valAuc; not cauchy). */
+const AUC_NAME = /auc(?!h)/i;
+
+/** Whether the metric's name says it is an AUC, and not a loss. */
+export function isAucName(metric: string): boolean {
+  return AUC_NAME.test(metric) && !LOSS_NAME.test(metric);
+}
+
 /** Names of scores, which are read as percentages when their values lie in [0, 100]. */
 const SCORE_NAME = /acc|auc|f1|precision|recall|iou|top[-_]?\d|err/i;
 
@@ -55,7 +65,7 @@ export function objectiveUnits(trials: readonly TrialView[], metric: string, dir
   }
   const score = !LOSS_NAME.test(metric);
   if (unitInterval && score) return sizes.length > 0 ? { scale: 1, bound: direction === 'maximize' ? 1 : 0 } : { scale: 1 };
-  const percentAuc = !/auc/i.test(metric) || !atMostOne;
+  const percentAuc = !isAucName(metric) || !atMostOne;
   if (percentInterval && score && SCORE_NAME.test(metric) && percentAuc) return { scale: 100, bound: direction === 'maximize' ? 100 : 0 };
   sizes.sort((a, b) => a - b);
   const n = sizes.length;
