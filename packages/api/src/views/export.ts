@@ -144,10 +144,6 @@ function envNames(keys: readonly string[]): Array<[string, string]> {
 }
 
 /**
- * Floats as YAML 1.1 reads them as numbers: with a point and a signed exponent (1.0e-7, 1.0e+21).
- * The yaml library writes 1e-7, which PyYAML's safe_load returns as the string '1e-7'.
- */
-/**
  * YAML 1.1 text of `value`. The yaml package writes the strings `=` and `<<` bare, which YAML 1.1
  * reads as its value and merge keys: PyYAML's safe_load then fails on the whole file. They are quoted.
  */
@@ -164,6 +160,10 @@ function yaml11(value: unknown): string {
   return doc.toString();
 }
 
+/**
+ * Floats as YAML 1.1 reads them as numbers: with a point and a signed exponent (1.0e-7, 1.0e+21).
+ * The yaml library writes 1e-7, which PyYAML's safe_load returns as the string '1e-7'.
+ */
 const YAML11_FLOAT: ScalarTag = {
   tag: 'tag:yaml.org,2002:float',
   default: true,

@@ -4,7 +4,7 @@
  */
 
 /** The suffix of a failure that came after a stop request (trial-outcomes.ts, the command runner's outcome). */
-const ASKED_TO_STOP = / \(after it was asked to stop: .*\)$/;
+const ASKED_TO_STOP = / \(after it was asked to stop: [\s\S]*\)$/;
 
 /** Reasons longer than this are cut: a stderr tail belongs on the trial's page, not in the study's reason. */
 const MAX_REASON_CHARS = 400;
