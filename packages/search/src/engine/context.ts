@@ -32,8 +32,10 @@ export interface EngineContext {
   readonly trialToStudy: Map<string, ActiveStudy>;
   /** Ended trials whose job was stopped for training on after the end (ingestion.ts). */
   readonly endedTrialsStopped: Set<string>;
-  /** Set by close: no study advances any more. */
+  /** Set by stopDispatching (the first half of close): no trial is dispatched any more; reports are still ingested. */
   closing: boolean;
+  /** Set by close: reports are no longer ingested, and no study is finished but by close itself. */
+  closed: boolean;
   /**
    * Set while a starting engine reads the reports that came in while it was down: no study sends a
    * job out until then, so a trial that finished meanwhile is not run again.

@@ -18,7 +18,7 @@ export function pump(ctx: EngineContext, study: ActiveStudy): Promise<void> {
       if (ctx.closing) {
         // Nothing more is dispatched at shutdown, but a study whose last trial ended meanwhile (its
         // end stored while the local workers closed) completes now, not at the next start.
-        if (study.isComplete()) await finishStudy(ctx, study);
+        if (!ctx.closed && study.isComplete()) await finishStudy(ctx, study);
         return;
       }
       await fill(ctx, study);

@@ -85,7 +85,6 @@ export class StudyEngine {
   private readonly stopsAfterRestartMs: number;
   private stopsTimer: NodeJS.Timeout | undefined;
   private readonly orphans: OrphanWatch;
-  private closed = false;
 
   constructor(options: EngineOptions) {
     this.stopsAfterRestartMs = options.stopsAfterRestartMs ?? (options.bus.kind === 'local' ? 0 : STOPS_AFTER_RESTART_MS);
@@ -103,6 +102,7 @@ export class StudyEngine {
       endedTrialsStopped: new Set(),
       recentlyEnded: new Map(),
       closing: false,
+      closed: false,
       catchingUp: false,
       emit: (event) => this.events.emit('change', event),
     };
@@ -271,8 +271,8 @@ export class StudyEngine {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.ctx.closed) return;
+    this.ctx.closed = true;
     this.stopDispatching();
     await this.reports?.close();
     // A retry a pump scheduled before it saw the shutdown.
