@@ -58,6 +58,8 @@ export class LocalBus implements Bus {
   private closing = false;
   /** Set once close() is done: reports are refused too. */
   private closed = false;
+  /** The one close in progress or done: a second close() waits for it. */
+  private closingDone: Promise<void> | undefined;
   private readonly maxDeliver: number;
   private readonly maxBatch: number;
   private readonly retryDelayMs: number;
@@ -157,11 +159,12 @@ export class LocalBus implements Bus {
    * control file trains on through it, even to its last epoch (those epochs were lost, and the trial
    * trained again from scratch after the restart).
    */
-  async close(): Promise<void> {
-    if (this.closing) {
-      while (!this.closed) await new Promise((r) => setTimeout(r, 5));
-      return;
-    }
+  close(): Promise<void> {
+    this.closingDone ??= this.shutDown();
+    return this.closingDone;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closing = true;
     for (const run of this.running.values()) {
       run.reason ??= 'shutdown';

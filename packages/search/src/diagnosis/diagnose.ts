@@ -1,7 +1,7 @@
-import { type Direction, listSome, noAucClasses, type Params, type TrialView } from '@sweepd/core';
+import { bestOf, type Direction, listSome, noAucClasses, type Params, type TrialView } from '@sweepd/core';
 import { chanceLevel, evaluationOnlyNonFinite, layerLabel, readEvidence, type TrialEvidence } from './evidence.ts';
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
-import { isAucName, objectiveUnits } from './objective-scale.ts';
+import { isAucName, type ObjectiveUnits, objectiveUnits } from './objective-scale.ts';
 import { hasEpsilon, learningRateOf, optimizerOf } from './param-names.ts';
 import {
   clearlyAhead,
@@ -143,14 +143,16 @@ export function diagnoseTrial(
   thresholds: Partial<DiagnosisThresholds> = {},
 ): Diagnosis {
   const withFixed = (t: TrialView): TrialView => (objective.fixed ? { ...t, params: { ...objective.fixed, ...t.params } } : t);
-  const judged = judge(withFixed(trial), peers.map(withFixed), objective, thresholds);
+  // The objective's units, read once over the study's trials for every part below.
+  const units = objectiveUnits(studyTrials(trial, peers), objective.metric, objective.direction);
+  const judged = judge(withFixed(trial), peers.map(withFixed), objective, thresholds, units);
   const note =
     judged.suggestedLearningRate && objective.learningRateRange && outsideRange(judged.suggestedLearningRate, objective.learningRateRange);
   const d = note ? { ...judged, advice: `${judged.advice} ${note}` } : judged;
-  const read = trial.state === 'failed' && d.verdict !== 'no-evidence' ? asFailed(trial, peers, objective, d, thresholds) : d;
+  const read = trial.state === 'failed' && d.verdict !== 'no-evidence' ? asFailed(trial, peers, objective, d, thresholds, units) : d;
   // An AUC computed wrongly is said first, before whatever the verdict made of its values
   // ("Healthy: reached 1.2" alone would not be true).
-  const broken = outOfAucRange(trial, studyTrials(trial, peers), objective);
+  const broken = outOfAucRange(trial, objective.metric, units);
   return broken ? { ...read, summary: `${broken} ${read.summary}`, evidence: [broken, ...read.evidence] } : read;
 }
 
@@ -175,9 +177,17 @@ function asFailed(
   objective: DiagnosisObjective,
   d: Diagnosis,
   thresholds: Partial<DiagnosisThresholds>,
+  units: ObjectiveUnits,
 ): Diagnosis {
   const last = Math.max(...trial.epochs.map((e) => e.epoch));
-  const tooSoon = cutShortBeforeBehind(trial, peers, objective, d, last, thresholds);
+  const tooSoon = cutShortBeforeBehind(
+    trial,
+    peers,
+    objective,
+    d,
+    last,
+    (thresholds.peerMargin ?? DEFAULT_DIAGNOSIS_THRESHOLDS.peerMargin) * units.scale,
+  );
   if (tooSoon) return tooSoon;
   const summary = d.summary.charAt(0).toLowerCase() + d.summary.slice(1);
   // Its epochs were sound: the failure is what to fix ("nothing to change" would not be true of it).
@@ -206,22 +216,20 @@ function cutShortBeforeBehind(
   objective: DiagnosisObjective,
   d: Diagnosis,
   last: number,
-  thresholds: Partial<DiagnosisThresholds>,
+  margin: number,
 ): Diagnosis | undefined {
   if (d.verdict !== 'no-learning' && d.verdict !== 'learning-slowly') return undefined;
   const { metric, direction } = objective;
-  const sign = direction === 'maximize' ? 1 : -1;
-  const best = (values: readonly number[]): number | undefined =>
-    values.length === 0 ? undefined : sign * Math.max(...values.map((v) => sign * v));
-  const bestOf = (t: TrialView, upTo = Number.POSITIVE_INFINITY): number | undefined =>
-    best(t.epochs.filter((e) => e.epoch <= upTo).flatMap((e) => finiteOrNone(e.metrics[metric])));
-  const value = bestOf(trial, last);
+  const byLast = (t: TrialView) => t.epochs.filter((e) => e.epoch <= last);
+  const value = bestOf(byLast(trial), metric, direction);
   if (value === undefined) return undefined;
   const others = peers.filter((p) => p.id !== trial.id);
-  const peersBy = best(others.flatMap((p) => bestOf(p, last) ?? []));
-  const peersEver = best(others.flatMap((p) => bestOf(p) ?? []));
-  const { scale } = objectiveUnits(studyTrials(trial, peers), metric, direction);
-  const margin = (thresholds.peerMargin ?? DEFAULT_DIAGNOSIS_THRESHOLDS.peerMargin) * scale;
+  const peersBy = bestOf(others.flatMap(byLast), metric, direction);
+  const peersEver = bestOf(
+    others.flatMap((p) => p.epochs),
+    metric,
+    direction,
+  );
   if (peersBy !== undefined && isBetter(peersBy, value, direction, margin)) return undefined;
   const peersDidBetterLater = peersEver !== undefined && isBetter(peersEver, value, direction, margin);
   const peersRanLonger = others.some((p) => p.epochs.some((e) => e.epoch > last));
@@ -235,19 +243,16 @@ function cutShortBeforeBehind(
   };
 }
 
-function finiteOrNone(v: unknown): number[] {
-  return typeof v === 'number' && Number.isFinite(v) ? [v] : [];
-}
-
 function judge(
   trial: TrialView,
   peers: readonly TrialView[],
   objective: DiagnosisObjective,
   thresholds: Partial<DiagnosisThresholds>,
+  units: ObjectiveUnits,
 ): Diagnosis {
   const given = { ...DEFAULT_DIAGNOSIS_THRESHOLDS, ...thresholds };
   // Thresholds in objective units are sized for a score in [0, 1]; other objectives scale them.
-  const { scale, bound } = objectiveUnits(studyTrials(trial, peers), objective.metric, objective.direction);
+  const { scale, bound } = units;
   const t = {
     ...given,
     minGain: given.minGain * scale,
@@ -825,9 +830,8 @@ function choiceVerdict(held: HeldBackByChoice, reached: string, evidence: string
  * at some epochs): said first, before a verdict that reads the values as they are ("Healthy:
  * reached 1.2" alone would not be true).
  */
-function outOfAucRange(trial: TrialView, trials: readonly TrialView[], objective: DiagnosisObjective): string | undefined {
-  const { metric, direction } = objective;
-  if (!isAucName(metric) || objectiveUnits(trials, metric, direction).scale === 100) return undefined;
+function outOfAucRange(trial: TrialView, metric: string, units: ObjectiveUnits): string | undefined {
+  if (!isAucName(metric) || units.scale === 100) return undefined;
   const outside = trial.epochs
     .map((e) => ({ epoch: e.epoch, value: e.metrics[metric] }))
     .filter((p): p is { epoch: number; value: number } => typeof p.value === 'number' && (p.value < 0 || p.value > 1))

@@ -45,8 +45,7 @@ export function objectiveUnits(trials: readonly TrialView[], metric: string, dir
   const sizes: number[] = [];
   let unitInterval = true;
   let percentInterval = true;
-  // An AUC in percent is never at or below 1 (that would be a perfectly inverted ranking): values on
-  // both sides of 1 are an AUC computed wrongly, not one in percent (the diagnosis says so).
+  // For the AUC rule in the header comment.
   let atMostOne = false;
   const sign = direction === 'maximize' ? 1 : -1;
   for (const t of trials) {
