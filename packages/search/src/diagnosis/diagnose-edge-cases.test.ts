@@ -334,8 +334,22 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     ];
     const d = diagnoseTrial(trials[3] as TrialView, trials, auc);
     expect(d.evidence.at(-1)).toBe(
-      'Learning rate 1.1e-4 (sgd): ranks 4 of 4 sgd trials; no other sgd trial that learned scored better by more than 0.01; 3 scored better but stayed below 0.6, near chance.',
+      'Learning rate 1.1e-4 (sgd): ranks 4 of 4 sgd trials; no other sgd trial that learned scored better by more than 0.01; 3 scored better but did not learn (near chance, 0.5).',
     );
+  });
+
+  it('a peer whose own page says it did not learn is no better rate to point to (0.605, flat: "learned" as the trial itself is judged)', () => {
+    const trials = [
+      trial(0, { optimizer: 'sgd', learning_rate: 0.1 }, [0.52, 0.53, 0.53]),
+      trial(1, { optimizer: 'sgd', learning_rate: 0.001 }, [0.6, 0.603, 0.605]),
+    ];
+    const peer = diagnoseTrial(trials[1] as TrialView, trials, auc);
+    expect(peer.summary).not.toMatch(/^Healthy|^Learning slowly/);
+    const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
+    expect(d.evidence.at(-1)).toBe(
+      'Learning rate 0.1 (sgd): ranks 2 of 2 sgd trials; no other sgd trial that learned scored better by more than 0.01; 1 scored better but did not learn (near chance, 0.5).',
+    );
+    expect([d.summary, d.advice].join(' ')).not.toMatch(/too high|lower the learning rate|0\.001/i);
   });
 
   it('a trial that failed leads with its failure and is not ranked; failed peers are not ranks either', () => {
@@ -681,8 +695,11 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const diagnosis = (t: TrialView, others: TrialView[]) => diagnoseTrial(t, [t, ...others], auc);
     // Alone in its choice, at another rate than the better trials: the study cannot tell the two apart, and says so.
     const alone = diagnosis(trials[0] as TrialView, trials.slice(1));
+    // Trial 3 (0.6 → 0.642) did better but by its own page learned too little to count: not among the better.
+    const third = diagnosis(trials[2] as TrialView, [trials[0], trials[1], trials[3], trials[4]] as TrialView[]);
+    expect(third.summary).toMatch(/^Learning rate likely too low: val_auc_macro reached 0\.642 only/);
     expect(alone.summary).toBe(
-      "Not learning, and this study cannot tell why: val_auc_macro reached 0.587; every rmsprop trial that did clearly better (3, up to 0.791) had trainable_scopes Conv2d_1a_3x3,Conv2d_2a_3x3,Conv2d_3a_3x3,Logits, against this trial's Logits, and no other rmsprop trial with trainable_scopes=Logits ran at rates like theirs, so neither the rate nor trainable_scopes is shown to be the cause.",
+      "Not learning, and this study cannot tell why: val_auc_macro reached 0.587; every rmsprop trial that did clearly better (2, up to 0.791) had trainable_scopes Conv2d_1a_3x3,Conv2d_2a_3x3,Conv2d_3a_3x3,Logits, against this trial's Logits, and no other rmsprop trial with trainable_scopes=Logits ran at rates like theirs, so neither the rate nor trainable_scopes is shown to be the cause.",
     );
     expect(alone.advice).toBe(
       `Try trainable_scopes=${all} (trial 4's) at this trial's learning rate 0.01: then trainable_scopes is the only difference.`,

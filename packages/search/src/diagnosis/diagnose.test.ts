@@ -600,6 +600,7 @@ describe('diagnoseTrial on recorded cases', () => {
       number: n,
       params: { optimizer: 'sgd', learning_rate: lr },
       value: auc,
+      epochs: adamAllLayers.epochs.map((e) => ({ ...e, metrics: { ...e.metrics, [RECORDED_METRIC]: auc } })),
     });
     const d = diagnose(baseline, [baseline, peer(1, 9e-5, 0.81), peer(2, 8.8, 0.5), peer(3, 2.3, 0.5)]);
     expect(d.verdict).toBe('too-low');

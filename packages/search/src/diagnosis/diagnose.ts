@@ -1,5 +1,5 @@
 import { bestOf, type Direction, listSome, noAucClasses, type Params, type TrialView } from '@sweepd/core';
-import { chanceLevel, evaluationOnlyNonFinite, layerLabel, readEvidence, type TrialEvidence } from './evidence.ts';
+import { chanceLevel, evaluationOnlyNonFinite, layerLabel, metricEvidence, readEvidence, type TrialEvidence } from './evidence.ts';
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
 import { isAucName, type ObjectiveUnits, objectiveUnits } from './objective-scale.ts';
 import { hasEpsilon, learningRateOf, optimizerOf } from './param-names.ts';
@@ -265,10 +265,16 @@ function judge(
   const chance = chanceLevel(objective.metric, objective.direction, scale);
   const e = readEvidence(trial, objective.metric, objective.direction, chance);
   const value = typeof trial.value === 'number' && Number.isFinite(trial.value) ? trial.value : e.metric?.best;
-  // A peer near chance learned nothing: it is not a better rate to point to, whatever it beat.
+  // A class near chance learned nothing.
   const learnedFloor = chance === undefined ? undefined : chance + t.nearChance;
-  const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin, learnedFloor);
-  const evidence = evidenceSentences(e, position, trial.params, t.peerMargin, learnedFloor, trial.state === 'failed');
+  // Nor did a peer whose own page reads that it did not learn: it is not a better rate to point to,
+  // whatever it beat. Judged as this trial is (learned), where chance says what learning is.
+  const learnedPeer =
+    chance === undefined
+      ? undefined
+      : (p: TrialView) => learned(metricEvidence(p, objective.metric, objective.direction, chance), t, bound);
+  const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin, learnedPeer);
+  const evidence = evidenceSentences(e, position, trial.params, t.peerMargin, chance, trial.state === 'failed');
   // A macro average hides a class that learned nothing, or one with no value at all.
   const classes = weakClasses(trial, objective.metric, e, learnedFloor);
   if (classes) evidence.splice(1, 0, classes.sentence);
@@ -306,7 +312,7 @@ function judge(
           value,
           margin: t.peerMargin,
           ahead:
-            leader && (learnedFloor === undefined || isBetter(leader.value, learnedFloor, objective.direction, 0))
+            leader && (learnedPeer === undefined || learnedPeer(leader.peer))
               ? { number: leader.peer.number, value: leader.value, differs: leader.differs }
               : undefined,
         };
@@ -336,7 +342,7 @@ function judge(
     const optimizer = optimizerOf(trial);
     const kind = optimizer !== undefined ? `${optimizer} trial` : 'trial';
     // Sorted over every lower rate: the range may reach below where it starts now.
-    const sorted = unlearnedBelow(trial, peers, objective.direction, { low: 0, rate }, learnedFloor);
+    const sorted = unlearnedBelow(trial, peers, { low: 0, rate }, learnedPeer);
     const { tooLow } = sorted;
     const unlearned = sorted.stillHigh.filter((r) => r >= range.low);
     const alsoBelow =
@@ -674,9 +680,7 @@ function judge(
   // layers): the rate is not shown to be the cause, even where better peers ran lower. Kernels that
   // moved by half or more are evidence of their own; a new head's movement is not.
   const heldByChoice =
-    !didLearn && value !== undefined
-      ? heldBackByChoice(trial, peers, objective.direction, value, t.clearlyBetter, learnedFloor)
-      : undefined;
+    !didLearn && value !== undefined ? heldBackByChoice(trial, peers, objective.direction, value, t.clearlyBetter, learnedPeer) : undefined;
   const largeMoves = (kernels ?? 0) >= t.largeKernels;
   // A peer like it at a rate between the better lower ones and its own did worse: lower was not
   // better all the way down, and the rate alone is not shown to be the cause.
@@ -742,7 +746,7 @@ function judge(
   for (const p of better) {
     const o = optimizerOf(p);
     if (o === undefined || learnedOptimizers.has(o)) continue;
-    if (learned(readEvidence(p, objective.metric, objective.direction, chance), t, bound)) learnedOptimizers.add(o);
+    if (learned(metricEvidence(p, objective.metric, objective.direction, chance), t, bound)) learnedOptimizers.add(o);
   }
   // Trials of other optimizers that learned on the same data: the data is not the likelier cause.
   const otherOptimizers = optimizer === undefined ? [] : [...learnedOptimizers].filter((o) => o !== optimizer);

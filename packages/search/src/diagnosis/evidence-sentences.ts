@@ -11,7 +11,8 @@ export function evidenceSentences(
   position: RatePosition | undefined,
   params: TrialView['params'],
   margin: number,
-  learnedFloor: number | undefined,
+  /** The objective's chance level, where one is known: peers near it did not learn. */
+  chance: number | undefined,
   failed: boolean,
 ): string[] {
   const out: string[] = [];
@@ -66,7 +67,7 @@ export function evidenceSentences(
         ? `not ranked (it failed); against the ${position.of - 1} ranked ${position.group}`
         : `ranks ${position.rank} of ${position.of} ${position.group}`;
       // Better, but near chance: left out of the rates below, and said, so that "no peer scored better" stays true.
-      const n = learnedFloor === undefined ? 0 : position.betterNearChance;
+      const n = chance === undefined ? 0 : position.betterNearChance;
       line +=
         `: ${standing}; ` +
         (better === 0
@@ -75,7 +76,7 @@ export function evidenceSentences(
           : `of the ${better} that scored better by more than ${val(margin)}, ${position.betterHigher.length} used a higher rate${
               position.betterHigher.length ? ` (${rangeOf(position.betterHigher, rate)})` : ''
             }, ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower, rate)})` : ''} and ${position.betterSame} the same`);
-      if (n > 0) line += `; ${n}${better === 0 ? '' : ' more'} scored better but stayed below ${val(learnedFloor as number)}, near chance`;
+      if (n > 0) line += `; ${n}${better === 0 ? '' : ' more'} scored better but did not learn (near chance, ${val(chance as number)})`;
     }
     out.push(`${line}.`);
   }

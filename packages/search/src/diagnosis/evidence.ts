@@ -104,6 +104,15 @@ function metricCourse(trial: TrialView, name: string, direction: Direction, chan
   };
 }
 
+/**
+ * The objective's course alone, as a TrialEvidence: enough to judge whether a peer learned without
+ * reading its layers (a large study has thousands of peers).
+ */
+export function metricEvidence(trial: TrialView, name: string, direction: Direction, chance: number | undefined): TrialEvidence {
+  const metric = metricCourse(trial, name, direction, chance);
+  return { epochs: trial.epochs.length, ...(metric ? { metric } : {}) };
+}
+
 /** What diverged in the trial (a non-finite loss or objective, weights gone NaN), or undefined. */
 export function divergence(trial: TrialView, metric: string): string | undefined {
   for (const e of trial.epochs) {

@@ -10,6 +10,9 @@ import { hasEpsilon, learningRateName, learningRateOf, optimizerName, optimizerO
  * within a factor of 10 when there are at least two of them, else those with its optimizer when
  * there are at least two, else all.
  */
+/** Whether a peer learned, as its own diagnosis judges it. */
+export type PeerLearned = (peer: TrialView) => boolean;
+
 export interface RatePosition {
   rate: number;
   /** 'rmsprop trials with epsilon near 1', 'rmsprop trials' or 'trials'. */
@@ -69,11 +72,11 @@ export function ratePosition(
   value: number | undefined,
   margin: number,
   /**
-   * What a peer must reach to count as better (at least it when maximising, at most when
-   * minimising): a network stuck at chance (constant output, AUC 0.5) beats one below chance, but
-   * is no evidence that its rate works. Undefined: any value ahead by the margin counts.
+   * Whether a peer ahead counts as better: a network stuck near chance (constant output, AUC 0.5)
+   * beats one below chance, but is no evidence that its rate works. Undefined: any value ahead by
+   * the margin counts.
    */
-  learnedFloor?: number,
+  learnedPeer?: PeerLearned,
 ): RatePosition | undefined {
   const rate = learningRateOf(trial);
   if (rate === undefined || value === undefined) return undefined;
@@ -117,7 +120,7 @@ export function ratePosition(
       else if (r < rate) position.tiedLower.push(r);
       continue;
     }
-    if (diff > 0 && learnedFloor !== undefined && sign * ((p.value as number) - learnedFloor) < 0) {
+    if (diff > 0 && learnedPeer !== undefined && !learnedPeer(p)) {
       position.betterNearChance++;
       continue;
     }
@@ -168,8 +171,8 @@ export function heldBackByFreezing(
 /**
  * A choice (a string or boolean parameter: TF-slim's trainable_scopes, a head type; or
  * frozen_layers, where every better trial froze fewer) in which every
- * trial of the trial's optimizer that did clearly better — by at least `gap`, and past
- * `learnedFloor` — differs from it, and in which alone among its choices they all do. With the
+ * trial of the trial's optimizer that did clearly better — by at least `gap`, and learned
+ * (`learnedPeer`) — differs from it, and in which alone among its choices they all do. With the
  * rate, that is a second difference a comparison of rates cannot tell apart from it, unless the
  * peers say which:
  *   - `twin`: a better one at about the trial's own rate, with everything it changed besides
@@ -195,14 +198,14 @@ export function heldBackByChoice(
   direction: Direction,
   value: number,
   gap: number,
-  learnedFloor: number | undefined,
+  learnedPeer: PeerLearned | undefined,
 ): HeldBackByChoice | undefined {
   const sign = direction === 'maximize' ? 1 : -1;
   const optimizer = optimizerOf(trial);
   // One optimizer: rates compare within it, and another optimizer would be a difference of its own.
   const ranked = peers.filter((p) => p.id !== trial.id && takesRank(p) && (optimizer === undefined || optimizerOf(p) === optimizer));
   const ahead = (p: TrialView) => sign * ((p.value as number) - value) >= gap;
-  const better = ranked.filter((p) => ahead(p) && (learnedFloor === undefined || sign * ((p.value as number) - learnedFloor) > 0));
+  const better = ranked.filter((p) => ahead(p) && (learnedPeer === undefined || learnedPeer(p)));
   if (better.length === 0) return undefined;
   const optimizerKey = optimizerName(trial.params);
   const rateKey = learningRateName(trial.params);
@@ -282,8 +285,8 @@ export function clearlyAhead(
 
 /**
  * Below a too-high trial's rate, what its peers that step like it (its optimizer and epsilon
- * regime) say about lower rates. A peer did not learn with no finite value, a divergence, or a
- * value short of `learnedFloor` (undefined: only the first two count). Of those in [low, rate):
+ * regime) say about lower rates. A peer did not learn with no finite value, a divergence, or
+ * where `learnedPeer` says so (undefined: only the first two count). Of those in [low, rate):
  *   - stillHigh: above every rate at which such a peer learned: still too high, so not rates to
  *     suggest either;
  *   - tooLow: below the lowest rate at which such a peer learned: too low, the other way, so not
@@ -293,17 +296,14 @@ export function clearlyAhead(
 export function unlearnedBelow(
   trial: TrialView,
   peers: readonly TrialView[],
-  direction: Direction,
   range: { low: number; rate: number },
-  learnedFloor: number | undefined,
+  learnedPeer: PeerLearned | undefined,
 ): { stillHigh: number[]; tooLow: number[] } {
-  const sign = direction === 'maximize' ? 1 : -1;
   const alike = peers.filter((p) => p.id !== trial.id && learningRateOf(p) !== undefined && p.epochs.length > 0 && stepsAlike(trial, p));
   const didLearn = (p: TrialView) => {
     const finite = typeof p.value === 'number' && Number.isFinite(p.value);
     const diverged = p.reason !== undefined && /^(diverged|divergence)\b/.test(p.reason);
-    const short = finite && learnedFloor !== undefined && sign * ((p.value as number) - learnedFloor) < 0;
-    return finite && !diverged && !short;
+    return finite && !diverged && (learnedPeer === undefined || learnedPeer(p));
   };
   // Rates at which a trial that steps alike did learn (one that froze fewer layers, say) are no
   // rates that "did not learn", whatever else ran near them.
