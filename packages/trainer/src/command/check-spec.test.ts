@@ -86,6 +86,28 @@ describe('command runner: checkSpec', () => {
     ]);
   });
 
+  it('checks the rest of the spec when one option has a problem: every problem in one answer', () => {
+    const found = problems({
+      options: {
+        command: ['python3', 'train.py', '--x={learning_rate}'],
+        env: { SWEEPD_X: '1' },
+        tensorboard: { dir: '../x', tags: { 'eval/auc': 'val_auc_macro' }, epoch_metric: 'loss' },
+      },
+    });
+    expect(found.map((p) => p.path)).toEqual([
+      'trainer.options.env.SWEEPD_X',
+      'trainer.options.command.2',
+      'trainer.options.command.1',
+      'trainer.options.tensorboard.dir',
+      'trainer.options.tensorboard.epoch_metric',
+    ]);
+    // A working directory with a problem of its own is not read as missing: no "set cwd" beside it.
+    expect(problems({ options: { command: ['python3', 'train.py'], cwd: '', stop_grace_s: -1 } })).toEqual([
+      { path: 'trainer.options.cwd', message: 'must not be empty' },
+      { path: 'trainer.options.stop_grace_s', message: 'must be >= 0 (got -1)' },
+    ]);
+  });
+
   it("refuses a tensorboard dir outside the trial directory: every trial would read the others' event files", () => {
     const dir = (d: string) =>
       problems({ options: { command: ['x'], tensorboard: { dir: d, tags: { 'validation/epoch_auc': 'val_auc' } } } });

@@ -3,7 +3,7 @@ import type { RunnerCheckContext, SearchSpec, SpecProblem } from '@sweepd/core';
 import { TagMap } from '../tensorboard/tag-map.ts';
 import { placeholdersIn } from './argv.ts';
 import { CODE_FLAGS, missingFiles, SCRIPT_FILE } from './check-files.ts';
-import { parseCommandOptions } from './options.ts';
+import { parseCommandOptions, salvageCommandOptions } from './options.ts';
 
 /**
  * Every problem the command runner can see in a spec before any trial runs: its options,
@@ -21,9 +21,14 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
       });
   }
   const parsed = parseCommandOptions(spec.trainer.options);
-  if ('problems' in parsed) return [...parsed.problems, ...unused];
-  const { command, args } = parsed.options;
-  const problems: SpecProblem[] = [];
+  // With a problem in one option, the others are still checked.
+  const salvaged = 'problems' in parsed ? salvageCommandOptions(spec.trainer.options, parsed.problems) : { options: parsed.options };
+  const problems: SpecProblem[] = 'problems' in parsed ? [...parsed.problems] : [];
+  if (!salvaged) return [...problems, ...unused];
+  const { options } = salvaged;
+  // A working directory with a problem of its own says nothing of where the script is.
+  const cwdKnown = !salvaged.dropped?.has('cwd');
+  const { command, args } = options;
   const known = new Set([...Object.keys(spec.space), ...Object.keys(spec.fixed), ...(ctx.unparsedParams ?? [])]);
   command.forEach((arg, i) => {
     const path = `trainer.options.command.${i}`;
@@ -41,9 +46,9 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
       }
     }
   });
-  if (parsed.options.cwd === undefined) problems.push(...relativeScripts(command));
-  problems.push(...missingFiles(parsed.options, ctx).filter((m) => !problems.some((p) => p.path === m.path)));
-  const tb = parsed.options.tensorboard;
+  if (cwdKnown && options.cwd === undefined) problems.push(...relativeScripts(command));
+  if (cwdKnown) problems.push(...missingFiles(options, ctx).filter((m) => !problems.some((p) => p.path === m.path)));
+  const tb = options.tensorboard;
   if (tb) {
     // The collector reads every event file under dir: one outside the trial's own directory is
     // shared by every trial (and keeps earlier studies' files), whose values would be read as this one's.

@@ -86,3 +86,20 @@ function withNearest(key: string, at: readonly PropertyKey[]): string {
   const near = nearestName(key, keysAt(commandOptionsSchema, at));
   return near ? `${key} (did you mean '${near}'?)` : key;
 }
+
+/**
+ * For a spec check only: the options with every key that has a problem (or is unknown) left out
+ * (`dropped`), parsed, so that the rest of the spec is still checked and every problem comes in one
+ * answer. Undefined when what is left does not parse (the command itself is wrong, say).
+ */
+export function salvageCommandOptions(
+  raw: unknown,
+  problems: readonly SpecProblem[],
+): { options: CommandOptions; dropped: ReadonlySet<string> } | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const known = new Set(Object.keys(commandOptionsSchema.shape));
+  const bad = new Set(problems.map((p) => p.path.split('.')[2]).filter((k) => k !== undefined));
+  const dropped = new Set(Object.keys(raw).filter((k) => !known.has(k) || bad.has(k)));
+  const parsed = commandOptionsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !dropped.has(k))));
+  return parsed.success ? { options: parsed.data, dropped } : undefined;
+}
