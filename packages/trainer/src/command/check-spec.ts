@@ -22,12 +22,15 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
   }
   const parsed = parseCommandOptions(spec.trainer.options);
   // With a problem in one option, the others are still checked.
-  const salvaged = 'problems' in parsed ? salvageCommandOptions(spec.trainer.options, parsed.problems) : { options: parsed.options };
+  const salvaged =
+    'problems' in parsed
+      ? salvageCommandOptions(spec.trainer.options, parsed.problems)
+      : { options: parsed.options, dropped: new Set<string>() };
   const problems: SpecProblem[] = 'problems' in parsed ? [...parsed.problems] : [];
   if (!salvaged) return [...problems, ...unused];
   const { options } = salvaged;
   // A working directory with a problem of its own says nothing of where the script is.
-  const cwdKnown = !salvaged.dropped?.has('cwd');
+  const cwdKnown = !salvaged.dropped.has('cwd');
   const { command, args } = options;
   const known = new Set([...Object.keys(spec.space), ...Object.keys(spec.fixed), ...(ctx.unparsedParams ?? [])]);
   command.forEach((arg, i) => {
