@@ -116,6 +116,11 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     const cauchy: DiagnosisObjective = { metric: 'val_cauchy_loss', direction: 'minimize' };
     const loss = trial(4, { optimizer: 'sgd', learning_rate: 0.025 }, [3, 2, 1.5], undefined, 'val_cauchy_loss');
     expect(diagnoseTrial(loss, [loss], cauchy).summary).not.toMatch(/outside/);
+    // Just past 1, with the digits that show it outside (not "1").
+    const barely = trial(5, { optimizer: 'sgd', learning_rate: 0.025 }, [0.994, 1.0044, 1.01]);
+    expect(diagnoseTrial(barely, [barely, peer], auc).evidence[0]).toBe(
+      "val_auc_macro is outside an AUC's range [0, 1] (1.004 at epoch 2 and 1 later epoch(s)): check how it is computed.",
+    );
     // Failed: said first all the same, not lowercased behind "Failed after epoch …".
     const crashed: TrialView = { ...broken, state: 'failed', reason: 'exit code 1' };
     expect(diagnoseTrial(crashed, [crashed, peer], auc).summary).toMatch(
@@ -860,7 +865,11 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(evalOnly.summary).toBe(
       'Non-finite in its evaluation only (val_auc_macro is NaN at epoch 2): train_loss and the weights stayed finite, so the rate is not shown to be the cause.',
     );
-    expect(evalOnly.advice).toMatch(/^Check the evaluation for NaN/);
+    expect(evalOnly.advice).toMatch(/^Check the evaluation for NaN or Inf/);
+    // The epoch with no finite value ran: counted beside the course, not left out of it.
+    expect(evalOnly.evidence[0]).toBe(
+      'val_auc_macro: 0.8 over 1 epoch(s) (1 more without a finite value); best 0.8 at epoch 1 (chance: 0.5).',
+    );
     expect(evalOnly.suggestedLearningRate).toBeUndefined();
     // The Python client's note for NaN scores, with the weights finite: the evaluation still.
     const client = run(0.4);

@@ -405,7 +405,7 @@ function judge(
         summary: `Non-finite in its evaluation only (${e.diverged}): train_loss and the weights stayed finite, so the rate is not shown to be the cause.`,
         evidence,
         advice:
-          'Check the evaluation for NaN: the scores the metric is computed on (a log or a division by zero, an empty batch) and the validation inputs.',
+          'Check the evaluation for NaN or Inf: the scores the metric is computed on (a log or a division by zero, an empty batch) and the validation inputs.',
       };
     const everyRate = ratesIfAllDiverged(trial, peers, objective.metric, rate);
     if (everyRate) {
@@ -843,7 +843,16 @@ function outOfAucRange(trial: TrialView, metric: string, units: ObjectiveUnits):
   const first = outside[0];
   if (!first) return undefined;
   const more = outside.length > 1 ? ` and ${outside.length - 1} later epoch(s)` : '';
-  return `${metric} is outside an AUC's range [0, 1] (${val(first.value)} at epoch ${first.epoch}${more}): check how it is computed.`;
+  return `${metric} is outside an AUC's range [0, 1] (${outsideText(first.value)} at epoch ${first.epoch}${more}): check how it is computed.`;
+}
+
+/** A value outside [0, 1] with the digits it takes to read as outside (1.0044, not 1). */
+function outsideText(x: number): string {
+  for (let digits = 3; digits < 17; digits++) {
+    const shown = Number(x.toPrecision(digits));
+    if (shown < 0 || shown > 1) return digits === 3 ? val(x) : String(shown);
+  }
+  return String(x);
 }
 
 /** A too-low verdict for Adam or RMSProp with a large epsilon names it: the other reason its steps are small. */

@@ -19,8 +19,10 @@ export function evidenceSentences(
   const m = e.metric;
   if (m) {
     const course = m.points.length <= 8 ? m.points.map((p) => val(p.value)).join(' → ') : `${val(m.first)} → … → ${val(m.last)}`;
+    // An epoch whose value was NaN, infinite or missing is not on the course, but it ran.
+    const without = e.epochs - m.points.length;
     out.push(
-      `${m.name}: ${course} over ${m.points.length} epoch(s); best ${val(m.best)} at epoch ${m.bestEpoch}` +
+      `${m.name}: ${course} over ${m.points.length} epoch(s)${without > 0 ? ` (${without} more without a finite value)` : ''}; best ${val(m.best)} at epoch ${m.bestEpoch}` +
         (m.chance !== undefined ? ` (chance: ${m.chance})` : '') +
         (m.fallBack > 0 ? `, last ${val(m.last)}` : '') +
         '.',
