@@ -438,6 +438,23 @@ trainer:
     const notANumber = await sweepd(['stop', done, 'abc']);
     expect(notANumber.code).toBe(2);
     expect(notANumber.stderr).toContain("TRIAL must be a trial number (got 'abc')");
+    // A negative number reads to Node as an option: said as the trial number it is not.
+    for (const command of ['trial', 'stop']) {
+      const negative = await sweepd([command, done, '-1']);
+      expect(negative.code).toBe(2);
+      expect(negative.stderr.split('\n')[0]).toBe("sweepd: TRIAL must be a trial number (got '-1')");
+    }
+    // An empty page would read as "nothing there"; a page past the end says where the rows end.
+    const noRows = await sweepd(['ls', '--limit', '0']);
+    expect(noRows.code).toBe(2);
+    expect(noRows.stderr).toContain("--limit must be at least 1 (got '0')");
+    const pastEnd = await sweepd(['leaderboard', done, '--offset', '1000']);
+    expect(pastEnd.code).toBe(0);
+    expect(pastEnd.stdout).toBe('no trials from rank 1001 on: there are 4\n');
+    // A bad bus setting in the environment is bad usage (2), as a bad option is, said before connecting.
+    const badAckWait = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222'], { env: { SWEEPD_NATS_ACK_WAIT_MS: '1000' } });
+    expect(badAckWait.code).toBe(2);
+    expect(badAckWait.stderr).toContain("SWEEPD_NATS_ACK_WAIT_MS must be a whole number of milliseconds, at least 2000 (got '1000')");
     const badApi = await sweepd(['ls'], { api: 'notaurl' });
     expect(badApi.code).toBe(2);
     expect(badApi.stderr).toContain("--api must be an http:// or https:// URL (got 'notaurl')");

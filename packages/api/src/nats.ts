@@ -11,19 +11,23 @@ const MIN_ACK_WAIT_MS = 2_000;
 export function natsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<NatsBusOptions, 'prefix' | 'ackWaitMs'> {
   const options: Pick<NatsBusOptions, 'prefix' | 'ackWaitMs'> = {};
   if (env.SWEEPD_NATS_PREFIX) options.prefix = env.SWEEPD_NATS_PREFIX;
-  const ackWait = env.SWEEPD_NATS_ACK_WAIT_MS;
-  if (ackWait) {
-    // A worker unheard for 0.75 of the ack wait gives its job up (NATS may have handed it on): below
-    // 2 s, a pause of a second (garbage collection, a busy host) would train trials twice.
-    if (!/^\d+$/.test(ackWait) || Number(ackWait) < MIN_ACK_WAIT_MS) {
-      throw new Error(
-        `SWEEPD_NATS_ACK_WAIT_MS must be a whole number of milliseconds, at least ${MIN_ACK_WAIT_MS} (got '${ackWait}'): ` +
-          'a worker unheard for most of it gives its job up, and a shorter one would do so on a pause of the worker process',
-      );
-    }
-    options.ackWaitMs = Number(ackWait);
-  }
+  const problem = natsEnvProblem(env);
+  if (problem) throw new Error(problem);
+  if (env.SWEEPD_NATS_ACK_WAIT_MS) options.ackWaitMs = Number(env.SWEEPD_NATS_ACK_WAIT_MS);
   return options;
+}
+
+/** What is wrong with the bus settings in the environment, or undefined: the CLI says it as bad usage before it connects. */
+export function natsEnvProblem(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const ackWait = env.SWEEPD_NATS_ACK_WAIT_MS;
+  // A worker unheard for 0.75 of the ack wait gives its job up (NATS may have handed it on): below
+  // 2 s, a pause of a second (garbage collection, a busy host) would train trials twice.
+  if (ackWait && (!/^\d+$/.test(ackWait) || Number(ackWait) < MIN_ACK_WAIT_MS))
+    return (
+      `SWEEPD_NATS_ACK_WAIT_MS must be a whole number of milliseconds, at least ${MIN_ACK_WAIT_MS} (got '${ackWait}'): ` +
+      'a worker unheard for most of it gives its job up, and a shorter one would do so on a pause of the worker process'
+    );
+  return undefined;
 }
 
 /** The prefix the daemon and its workers must share (logged by both: a mismatch leaves trials waiting in silence). */

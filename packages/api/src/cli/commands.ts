@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { nameSchema } from '@sweepd/core';
-import { natsUrlProblem } from '../nats.ts';
+import { natsEnvProblem, natsUrlProblem } from '../nats.ts';
 import { type LogLevel, pinoLogger } from '../ops/log.ts';
 import { ApiClient, ApiError, DEFAULT_API_URL } from './client.ts';
 import { runQuickstart } from './quickstart.ts';
@@ -21,8 +21,17 @@ const clientOptions = {
   token: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
-/** Parses a command's options; more than `positionals` arguments besides them is bad usage, not ignored. */
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, positionals = 0) {
+/**
+ * Parses a command's options; more than `positionals` arguments besides them is bad usage, not
+ * ignored. `negative`: what to say of a positional that is a negative number, which Node reads as
+ * an unknown option ('-1').
+ */
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: O,
+  positionals = 0,
+  negative?: (value: string) => string,
+) {
   const parsed = (() => {
     try {
       return parseArgs({ args, options, allowPositionals: true, strict: true });
@@ -31,6 +40,7 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
       const message = (err as Error).message;
       const unknown = /^Unknown option '([^']+)'/.exec(message);
       const known = Object.keys(options).map((o) => `--${o}`);
+      if (unknown && negative && /^-\d/.test(unknown[1] as string)) throw new UsageError(negative(unknown[1] as string));
       if (unknown)
         throw new UsageError(`unknown option '${unknown[1]}'${known.length > 0 ? ` (this command takes ${known.join(', ')})` : ''}`);
       // A value starting with a dash (--limit -1) reads to Node as a missing one: say which value it was.
@@ -52,6 +62,10 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   return parsed;
 }
 
+function notTrialNumber(value: string): string {
+  return `TRIAL must be a trial number (got '${value}')`;
+}
+
 /** How a value's source is named: `--limit` for the option `limit`, an environment variable (SWEEPD_PORT) as it is. */
 function sourceLabel(name: string): string {
   return /^[A-Z_]+$/.test(name) ? name : `--${name}`;
@@ -60,6 +74,8 @@ function sourceLabel(name: string): string {
 /** --limit and --offset as the query of a paged route (empty for the whole list), and the offset (0 by default). */
 function pageQuery(values: { limit?: string; offset?: string }): { offset: number; query: string } {
   const limit = intOption(values.limit, 'limit');
+  // A page of no rows would be read as "nothing there".
+  if (limit === 0) throw new UsageError(`--limit must be at least 1 (got '${values.limit}')`);
   const offset = intOption(values.offset, 'offset') ?? 0;
   const params = new URLSearchParams({
     ...(limit !== undefined && { limit: String(limit) }),
@@ -144,6 +160,8 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const natsUrl = values['nats-url'] ?? process.env.SWEEPD_NATS_URL;
       const badNatsUrl = natsUrl ? natsUrlProblem(natsUrl) : undefined;
       if (badNatsUrl) throw new UsageError(`--nats-url: ${badNatsUrl}`);
+      const badNatsEnv = natsUrl ? natsEnvProblem() : undefined;
+      if (badNatsEnv) throw new UsageError(badNatsEnv);
       // Listened for from here: the daemon runs its workers and says it is up before startDaemon
       // returns, and a signal meeting Node's default would kill it with its trials' processes.
       // One that comes while it starts is acted on once it has started; a second stops it at once.
@@ -201,6 +219,8 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       if (!nats) throw new UsageError('worker needs --nats URL (or SWEEPD_NATS_URL)');
       const badNats = natsUrlProblem(nats);
       if (badNats) throw new UsageError(`${natsOption}: ${badNats}`);
+      const badNatsEnv = natsEnvProblem();
+      if (badNatsEnv) throw new UsageError(badNatsEnv);
       const pool = values.pool ?? 'default';
       // A pool no spec can name would never get a job.
       const named = nameSchema.safeParse(pool);
@@ -268,10 +288,10 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       return 0;
     }
     case 'stop': {
-      const { values, positionals } = parse(args, clientOptions, 2);
+      const { values, positionals } = parse(args, clientOptions, 2, notTrialNumber);
       const [id, trial] = positionals;
       if (!id) throw new UsageError('stop needs a study ID');
-      if (trial !== undefined && !/^\d+$/.test(trial)) throw new UsageError(`TRIAL must be a trial number (got '${trial}')`);
+      if (trial !== undefined && !/^\d+$/.test(trial)) throw new UsageError(notTrialNumber(trial));
       const api = client(values);
       const target =
         trial === undefined
@@ -305,14 +325,19 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const reasonWidth = process.stdout.isTTY ? 60 : Number.POSITIVE_INFINITY;
       // "… N more": the rows after this page.
       const total = Math.max(board.rows.length, board.total - offset);
-      process.stdout.write(`${renderLeaderboard(board.rows, { columns: board.columns, total, reasonWidth })}\n`);
+      // Past the last row: said, as ls says it, not a bare header.
+      const text =
+        board.rows.length === 0 && board.total > 0
+          ? `no trials from rank ${offset + 1} on: there are ${board.total}`
+          : renderLeaderboard(board.rows, { columns: board.columns, total, reasonWidth });
+      process.stdout.write(`${text}\n`);
       return 0;
     }
     case 'trial': {
-      const { values, positionals } = parse(args, clientOptions, 2);
+      const { values, positionals } = parse(args, clientOptions, 2, notTrialNumber);
       const [id, n] = positionals;
       if (!id || n === undefined) throw new UsageError('trial needs a study ID and a trial number');
-      if (!/^\d+$/.test(n)) throw new UsageError(`TRIAL must be a trial number (got '${n}')`);
+      if (!/^\d+$/.test(n)) throw new UsageError(notTrialNumber(n));
       const api = client(values);
       const study = await api.json<{ objective: { metric: string } }>('GET', `/v1/studies/${encodeURIComponent(id)}`);
       const trial = await api.json<TrialForText>('GET', `/v1/studies/${encodeURIComponent(id)}/trials/${n}`);
