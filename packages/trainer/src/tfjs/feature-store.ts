@@ -19,7 +19,13 @@ export class FeatureStore {
   private readonly entries = new Map<string, CachedFeatures>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(private maxBytes: number) {}
+
+  /** A new size limit (a trial's `feature_cache_mb`): entries past it go, least recently used first. */
+  setLimit(maxBytes: number): void {
+    this.maxBytes = maxBytes;
+    this.evict();
+  }
 
   static key(datasetKey: string, prefix: tf.LayersModel): string {
     const hash = createHash('sha256');
@@ -49,6 +55,10 @@ export class FeatureStore {
     this.delete(key);
     this.entries.set(key, features);
     this.bytes += size;
+    this.evict();
+  }
+
+  private evict(): void {
     for (const [oldest, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);

@@ -102,6 +102,9 @@ describe('tfjs runner', () => {
     const cached = await run(job(params, { maxEpochs: 2 }), {}, runner);
     const reused = await run(job(params, { maxEpochs: 2 }), {}, runner);
     const plain = await run(job(params, { maxEpochs: 2 }, { feature_cache: false }), {}, runner);
+    // A spec's feature_cache_mb holds for its trials in a process that outlives them: 0 keeps nothing.
+    const unkept = await run(job(params, { maxEpochs: 1 }, { feature_cache_mb: 0 }), {}, runner);
+    expect(unkept.epochs[0]!.notes).toMatchObject({ feature_cache: true, feature_cache_reused: false });
     expect(cached.epochs[0]!.notes).toMatchObject({ feature_cache_reused: false });
     expect(reused.epochs[0]!.notes).toMatchObject({ feature_cache: true, feature_cache_reused: true });
     // Reused features are the same numbers: the whole trial repeats exactly (timings aside).

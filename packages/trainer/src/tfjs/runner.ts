@@ -65,6 +65,8 @@ export class TfjsRunner implements Runner {
   async run(job: TrialJob, ctx: RunnerContext): Promise<TrialOutcome> {
     // Per-job options (job.trainer.options) override the runner's.
     const options = job.trainer.options ? tfjsRunnerOptions.parse({ ...this.options, ...job.trainer.options }) : this.options;
+    // The store outlives the trial; its size is the trial's (a process is started with the default).
+    this.featureStore.setLimit(options.feature_cache_mb * 2 ** 20);
     const choice = await selectBackend(options.backend, ctx.log);
     let setup: { params: ReturnType<typeof resolveTrainingParams>; dataset: ImageDataset; model: tf.LayersModel };
     let threads: number;
