@@ -18,6 +18,14 @@ describe('commandUsage', () => {
     expect(commandUsage('submit')).toMatch(/^usage: sweepd submit FILE \[--watch\]\n/);
   });
 
+  it("names pretrain's --image-size and what the worker reads from the environment", () => {
+    expect(commandUsage('pretrain')).toContain('--image-size N');
+    const footer = USAGE.slice(USAGE.indexOf('Exit codes:'));
+    const forUpAndWorker = footer.slice(footer.indexOf('For up and worker:'), footer.indexOf('For worker:'));
+    for (const name of ['SWEEPD_NATS_URL', 'SWEEPD_NATS_TOKEN', 'SWEEPD_LOG_LEVEL', 'SWEEPD_NATS_PREFIX'])
+      expect(forUpAndWorker, name).toContain(name);
+  });
+
   it('knows no command the table does not name, nor a part of a name', () => {
     expect(commandUsage('nope')).toBeUndefined();
     expect(commandUsage('u')).toBeUndefined();

@@ -8,8 +8,10 @@ export const USAGE = `usage: sweepd <command> [options]
                 --token T (SWEEPD_API_TOKEN)  --insecure-listen  --log-level debug|info|warn|error
                 --plugin-dir DIR (SWEEPD_PLUGIN_DIR; repeatable): the only place specs' plugins load from
   worker      join a NATS worker pool: --nats URL (or --nats-url) [--pool NAME] [--concurrency N] [--gpus 0,1|all|none]
-  pretrain    pretrain a built-in backbone into the cache (or say where it is)
+                --pool default; --concurrency: trials at once, one per GPU it uses (1 without GPUs)
+  pretrain    pretrain a built-in backbone into the cache, one per image size (or say where it is)
                 [--model builtin:small-cnn|builtin:fashion-cnn] [--cache-dir DIR] [--force]
+                [--image-size N (32; give the dataset's image_size: the quickstart's is 16)]
   quickstart  start an embedded daemon, run examples/quickstart.yaml, print the best config
                 [--port N (SWEEPD_PORT; 8080, a free one when that is taken)] [--data-dir DIR] [--exit]
   submit FILE [--watch]      submit a spec (YAML or JSON)
@@ -24,13 +26,13 @@ export const USAGE = `usage: sweepd <command> [options]
   2 bad usage, 3 rejected by the daemon, 4 daemon unreachable, 5 (up) the port is in use,
   128 + signal (quickstart) interrupted: 130 for Ctrl-C.
   Client commands take --api URL (SWEEPD_API_URL, default http://127.0.0.1:8080) and --token T (SWEEPD_API_TOKEN), after the command or before it.
-  Environment for up: SWEEPD_DATABASE_URL, SWEEPD_NATS_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_LOG_LEVEL,
-  SWEEPD_PLUGIN_DIR.
-  For up and worker: SWEEPD_NATS_PREFIX (stream/subject prefix), SWEEPD_NATS_ACK_WAIT_MS (redelivery
-  of a silent worker's job), SWEEPD_TF_BACKEND, SWEEPD_TRAINER_THREADS (gradient threads per tfjs
-  trainer process). For worker: SWEEPD_GPU_CLAIMS_DIR (where it claims its GPUs; default
-  sweepd-gpus-<uid> in the temporary directory). For worker and pretrain: SWEEPD_CACHE_DIR (models
-  and features; up keeps them in <data-dir>/cache).
+  Environment for up: SWEEPD_DATABASE_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_PLUGIN_DIR.
+  For up and worker: SWEEPD_NATS_URL (worker: when given no --nats), SWEEPD_NATS_TOKEN (the token the
+  NATS server requires, if any), SWEEPD_NATS_PREFIX (stream/subject prefix), SWEEPD_NATS_ACK_WAIT_MS
+  (redelivery of a silent worker's job), SWEEPD_LOG_LEVEL, SWEEPD_TF_BACKEND, SWEEPD_TRAINER_THREADS
+  (gradient threads per tfjs trainer process). For worker: SWEEPD_GPU_CLAIMS_DIR (where it claims its
+  GPUs; default sweepd-gpus-<uid> in the temporary directory). For worker and pretrain: SWEEPD_CACHE_DIR
+  (models and features; up keeps them in <data-dir>/cache).
 `;
 
 /** The footer (exit codes, client options, environment), kept whole in every command's help. */
