@@ -90,10 +90,20 @@ describe('distributed: daemon on PostgreSQL, trials over NATS to two worker proc
     expect(typo.body.warnings).toEqual([
       "no worker has joined pool 'defualt' on this bus yet (pools with workers now: 'default'): its trials wait until one does (sweepd worker --pool defualt, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)",
     ]);
+    // Read later, the study says why its trials wait, while they all do.
+    const read = (await (await fetch(`${d.url}/v1/studies/${typo.body.id}`)).json()) as {
+      counts: { queued: number; running: number };
+      waiting?: string;
+    };
+    expect(read.counts).toMatchObject({ running: 0 });
+    expect(read.counts.queued).toBeGreaterThan(0);
+    expect(read.waiting).toBe(typo.body.warnings?.[0]);
     expect((await fetch(`${d.url}/v1/studies/${typo.body.id}/stop`, { method: 'POST' })).status).toBe(200);
     // A pool its workers serve: no warning.
     const served = await post(studySpec({ ...shape, name: 'distributed-served', trials: 1, parallelism: 1 }));
     expect(served.status).toBe(201);
     expect(served.body.warnings).toBeUndefined();
+    const servedRead = (await (await fetch(`${d.url}/v1/studies/${served.body.id}`)).json()) as { waiting?: string };
+    expect(servedRead.waiting).toBeUndefined();
   }, 60_000);
 });

@@ -330,7 +330,11 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         board.rows.length === 0 && board.total > 0
           ? `no trials from rank ${offset + 1} on: there are ${board.total}`
           : renderLeaderboard(board.rows, { columns: board.columns, total, reasonWidth });
-      process.stdout.write(`${text}\n`);
+      // Queued rows may wait on a pool no worker serves: the study says so.
+      const waiting = board.rows.some((r) => r.state === 'queued')
+        ? (await client(values).json<{ waiting?: string }>('GET', `/v1/studies/${encodeURIComponent(positionals[0])}`)).waiting
+        : undefined;
+      process.stdout.write(`${text}\n${waiting ? `waiting: ${waiting}\n` : ''}`);
       return 0;
     }
     case 'trial': {
@@ -339,9 +343,9 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       if (!id || n === undefined) throw new UsageError('trial needs a study ID and a trial number');
       if (!/^\d+$/.test(n)) throw new UsageError(notTrialNumber(n));
       const api = client(values);
-      const study = await api.json<{ objective: { metric: string } }>('GET', `/v1/studies/${encodeURIComponent(id)}`);
+      const study = await api.json<{ objective: { metric: string }; waiting?: string }>('GET', `/v1/studies/${encodeURIComponent(id)}`);
       const trial = await api.json<TrialForText>('GET', `/v1/studies/${encodeURIComponent(id)}/trials/${n}`);
-      process.stdout.write(trialText(trial, study.objective.metric));
+      process.stdout.write(trialText(trial, study.objective.metric, study.waiting));
       return 0;
     }
     default:

@@ -42,6 +42,24 @@ describe('sweepd trial', () => {
     );
   });
 
+  it('a queued trial of a study whose pool no worker serves says why it waits; a running one does not', () => {
+    const queued = {
+      study: 'st_a',
+      number: 0,
+      state: 'queued',
+      value: null,
+      reason: null,
+      params: {},
+      notes: {},
+      epochs: [],
+      diagnosis: null,
+    };
+    const why = "no worker serves pool 'gpux' now (…): its trials wait until one joins (sweepd worker --pool gpux, …)";
+    expect(trialText(queued, 'loss', why).split('\n')[2]).toBe(`  waiting: ${why}`);
+    expect(trialText({ ...queued, state: 'running' }, 'loss', why)).not.toContain('waiting');
+    expect(trialText(queued, 'loss')).not.toContain('waiting');
+  });
+
   it('shortens a long curve to its start and end', () => {
     const epochs = Array.from({ length: 30 }, (_, i) => ({ epoch: i + 1, metrics: { loss: 1 / (i + 1) } }));
     const text = trialText(

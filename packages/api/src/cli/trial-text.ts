@@ -25,11 +25,12 @@ const COURSE_EPOCHS = 12;
 const STDERR_LINES = 12;
 
 /**
- * One trial as `sweepd trial` prints it: its state and best value, parameters, why it ended, the
+ * One trial as `sweepd trial` prints it: its state and best value, parameters, why it ended (or,
+ * queued on a pool no worker serves, why it waits: `waiting`), the
  * objective epoch by epoch, its diagnosis (evidence and advice) and, for the command runner,
  * where its logs are.
  */
-export function trialText(trial: TrialForText, metric: string): string {
+export function trialText(trial: TrialForText, metric: string, waiting?: string): string {
   const best = trial.value === null ? '' : ` · best ${metric} ${formatMetric(trial.value)}`;
   const lines = [`trial ${trial.number} of ${trial.study} · ${trial.state}${best}`];
   // Exact, as export gives them: a trial looked at alone is one to copy from.
@@ -39,6 +40,8 @@ export function trialText(trial: TrialForText, metric: string): string {
       .join(', ')}`,
   );
   if (trial.reason) lines.push(`  reason: ${trial.reason}`);
+  // A queued trial of a study whose pool has no worker: why it does not start (the study's `waiting`).
+  if (trial.state === 'queued' && waiting) lines.push(`  waiting: ${waiting}`);
   if (typeof trial.attempt === 'number' && trial.attempt > 1)
     lines.push(
       `  delivery: ${trial.attempt} (its job was delivered again, after a worker died or handed it back; each delivery trains from scratch, and the epochs below are this one's)`,

@@ -163,6 +163,10 @@ export const StudySchema = z
       description: "the space's learning-rate parameter (learning_rate, lr, base_lr, …), as the diagnoses read it; null when it has none",
     }),
     spec: z.record(z.string(), z.unknown()),
+    waiting: z.string().optional().openapi({
+      description:
+        'a running study whose trials all wait (queued, none running) on a pool no worker serves: why, and how to start one; absent otherwise, and where the bus cannot tell (the in-process bus)',
+    }),
     warnings: z.array(z.string()).optional().openapi({
       description:
         'submit only: what in the spec runs as written but is likely not what was meant (`path: message`), or may keep the study from running (a pool no worker has joined)',

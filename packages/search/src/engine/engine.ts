@@ -175,6 +175,13 @@ export class StudyEngine {
    * or workers on another SWEEPD_NATS_PREFIX).
    */
   async poolWarning(pool: string): Promise<string | undefined> {
+    const warning = await this.poolProblem(pool);
+    if (warning) this.ctx.log.warn({ pool }, warning);
+    return warning;
+  }
+
+  /** poolWarning's text, not logged: for a study read while its trials wait (asked again at every read). */
+  async poolProblem(pool: string): Promise<string | undefined> {
     const { bus } = this.ctx;
     let pools: { known: readonly string[]; live: readonly string[] | undefined } | undefined;
     try {
@@ -213,7 +220,6 @@ export class StudyEngine {
     } else if (live !== undefined && !live.includes(pool)) {
       warning = `no worker serves pool '${pool}' now (the workers it had have gone; ${others}): its trials wait until one joins ${how}`;
     }
-    if (warning) this.ctx.log.warn({ pool }, warning);
     return warning;
   }
 

@@ -119,7 +119,14 @@ export function studyRoutes(app: Api, { store, engine, settled }: RouteDeps): vo
     return c.json({ studies: page.map(summaryView), total, offset: offset ?? 0 }, 200);
   });
 
-  app.openapi(getRoute, async (c) => c.json(await loadStudyView(settled, await findStudy(store, c.req.valid('param').id)), 200));
+  app.openapi(getRoute, async (c) => {
+    const study = await findStudy(store, c.req.valid('param').id);
+    const view = await loadStudyView(settled, study);
+    // Every trial in flight queued, none running: the pool may have no worker, said where the study is read.
+    const stalled = study.state === 'running' && (view.counts.running ?? 0) === 0 && (view.counts.queued ?? 0) > 0;
+    const waiting = stalled ? await engine.poolProblem(study.spec.trainer.pool) : undefined;
+    return c.json({ ...view, ...(waiting ? { waiting } : {}) }, 200);
+  });
 
   app.openapi(stopRoute, async (c) => {
     const study = await findStudy(store, c.req.valid('param').id);
