@@ -2,6 +2,9 @@ import { type Direction, type TrialView, takesRank } from '@sweepd/core';
 import { divergence } from './evidence.ts';
 import { hasEpsilon, learningRateName, learningRateOf, optimizerName, optimizerOf } from './param-names.ts';
 
+/** Whether a peer learned, as its own diagnosis judges it. */
+export type PeerLearned = (peer: TrialView) => boolean;
+
 /**
  * Where a trial's learning rate sits against its peers': the rates of the trials of the same
  * study that scored better and worse. Rates only compare within one optimizer (Adam's 1e-4 is
@@ -10,9 +13,6 @@ import { hasEpsilon, learningRateName, learningRateOf, optimizerName, optimizerO
  * within a factor of 10 when there are at least two of them, else those with its optimizer when
  * there are at least two, else all.
  */
-/** Whether a peer learned, as its own diagnosis judges it. */
-export type PeerLearned = (peer: TrialView) => boolean;
-
 export interface RatePosition {
   rate: number;
   /** 'rmsprop trials with epsilon near 1', 'rmsprop trials' or 'trials'. */
