@@ -121,6 +121,9 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(diagnoseTrial(barely, [barely, peer], auc).evidence[0]).toBe(
       "val_auc_macro is outside an AUC's range [0, 1] (1.004 at epoch 2 and 1 later epoch(s)): check how it is computed.",
     );
+    // An infinite value is no AUC computed outside its range: it is said as non-finite, not as both.
+    const infinite = trial(6, { optimizer: 'sgd', learning_rate: 0.025 }, [0.618, Number.POSITIVE_INFINITY, 0.693, 0.724]);
+    expect(diagnoseTrial(infinite, [infinite, peer], auc).summary).not.toMatch(/outside/);
     // Failed: said first all the same, not lowercased behind "Failed after epoch …".
     const crashed: TrialView = { ...broken, state: 'failed', reason: 'exit code 1' };
     expect(diagnoseTrial(crashed, [crashed, peer], auc).summary).toMatch(

@@ -838,7 +838,9 @@ function outOfAucRange(trial: TrialView, metric: string, units: ObjectiveUnits):
   if (!isAucName(metric) || units.scale === 100) return undefined;
   const outside = trial.epochs
     .map((e) => ({ epoch: e.epoch, value: e.metrics[metric] }))
-    .filter((p): p is { epoch: number; value: number } => typeof p.value === 'number' && (p.value < 0 || p.value > 1))
+    .filter(
+      (p): p is { epoch: number; value: number } => typeof p.value === 'number' && Number.isFinite(p.value) && (p.value < 0 || p.value > 1),
+    )
     .sort((a, b) => a.epoch - b.epoch);
   const first = outside[0];
   if (!first) return undefined;
