@@ -118,9 +118,11 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(diagnoseTrial(loss, [loss], cauchy).summary).not.toMatch(/outside/);
     // Just past 1, with the digits that show it outside (not "1").
     const barely = trial(5, { optimizer: 'sgd', learning_rate: 0.025 }, [0.994, 1.0044, 1.01]);
-    expect(diagnoseTrial(barely, [barely, peer], auc).evidence[0]).toBe(
+    const barelyRead = diagnoseTrial(barely, [barely, peer], auc);
+    expect(barelyRead.evidence[0]).toBe(
       "val_auc_macro is outside an AUC's range [0, 1] (1.004 at epoch 2 and 1 later epoch(s)): check how it is computed.",
     );
+    expect(barelyRead.evidence[1]).toMatch(/^val_auc_macro: 0\.994 → 1\.004 → 1\.01 over 3 epoch\(s\)/);
     // An infinite value is no AUC computed outside its range: it is said as non-finite, not as both.
     const infinite = trial(6, { optimizer: 'sgd', learning_rate: 0.025 }, [0.618, Number.POSITIVE_INFINITY, 0.693, 0.724]);
     expect(diagnoseTrial(infinite, [infinite, peer], auc).summary).not.toMatch(/outside/);

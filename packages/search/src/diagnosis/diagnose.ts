@@ -26,7 +26,7 @@ import {
   smallEpsilonAdvice,
   withOptimizer,
 } from './rate-advice.ts';
-import { formatRate, formatRateAmong, formatRateBeside, pct, rangeOf, rangeText, val } from './words.ts';
+import { formatRate, formatRateAmong, formatRateBeside, pct, rangeOf, rangeText, val, valInUnit } from './words.ts';
 
 /**
  * One trial's diagnosis in words, from evidence: how far its kernels and biases moved, dead units
@@ -845,16 +845,7 @@ function outOfAucRange(trial: TrialView, metric: string, units: ObjectiveUnits):
   const first = outside[0];
   if (!first) return undefined;
   const more = outside.length > 1 ? ` and ${outside.length - 1} later epoch(s)` : '';
-  return `${metric} is outside an AUC's range [0, 1] (${outsideText(first.value)} at epoch ${first.epoch}${more}): check how it is computed.`;
-}
-
-/** A value outside [0, 1] with the digits it takes to read as outside (1.0044, not 1). */
-function outsideText(x: number): string {
-  for (let digits = 3; digits < 17; digits++) {
-    const shown = Number(x.toPrecision(digits));
-    if (shown < 0 || shown > 1) return digits === 3 ? val(x) : String(shown);
-  }
-  return String(x);
+  return `${metric} is outside an AUC's range [0, 1] (${valInUnit(first.value)} at epoch ${first.epoch}${more}): check how it is computed.`;
 }
 
 /** A too-low verdict for Adam or RMSProp with a large epsilon names it: the other reason its steps are small. */

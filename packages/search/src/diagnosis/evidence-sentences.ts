@@ -2,7 +2,7 @@ import type { TrialView } from '@sweepd/core';
 import { type Activation, classValues, layerLabel, type TrialEvidence } from './evidence.ts';
 import { hasEpsilon, learningRateOf, optimizerOf } from './param-names.ts';
 import type { RatePosition } from './peers.ts';
-import { formatRate, formatRateAmong, pct, rangeOf, val } from './words.ts';
+import { formatRate, formatRateAmong, pct, rangeOf, val, valInUnit } from './words.ts';
 
 /** The figures a diagnosis rests on, one sentence each, as its `evidence` lists them. */
 
@@ -18,7 +18,9 @@ export function evidenceSentences(
   const out: string[] = [];
   const m = e.metric;
   if (m) {
-    const course = m.points.length <= 8 ? m.points.map((p) => val(p.value)).join(' → ') : `${val(m.first)} → … → ${val(m.last)}`;
+    // An AUC in [0, 1] (chance 0.5) that left it shows by how much, not rounded back to 1.
+    const shown = m.chance === 0.5 ? valInUnit : val;
+    const course = m.points.length <= 8 ? m.points.map((p) => shown(p.value)).join(' → ') : `${shown(m.first)} → … → ${shown(m.last)}`;
     // An epoch whose value was NaN, infinite or missing is not on the course, but it ran.
     const without = e.epochs - m.points.length;
     out.push(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRate, formatRateAmong, formatRateBeside, pct, rangeOf } from './words.ts';
+import { formatRate, formatRateAmong, formatRateBeside, pct, rangeOf, valInUnit } from './words.ts';
 
 describe('pct', () => {
   it('gives 3 significant digits, 2 below 10 %, and an exponent for the tiny and the huge', () => {
@@ -10,6 +10,22 @@ describe('pct', () => {
     expect(pct(9876)).toBe('988000 %');
     // A diverged trial's kernel movement (SGD at lr 100): not "142000000000000000 %".
     expect(pct(1.42e15)).toBe('1.4e+17 %');
+  });
+});
+
+describe('valInUnit', () => {
+  it('is val inside [0, 1], and outside shows as outside: 1.004, not 1; -1.0e-4, not 0', () => {
+    expect([0.5, 1, 0.99951, 1.0044, 1.00001, -0.0001, -0.0004, 1.2, Number.NaN].map(valInUnit)).toEqual([
+      '0.5',
+      '1',
+      '1',
+      '1.004',
+      '1.00001',
+      '-1.0e-4',
+      '-4.0e-4',
+      '1.2',
+      'NaN',
+    ]);
   });
 });
 

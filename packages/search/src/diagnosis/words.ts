@@ -48,6 +48,16 @@ export function val(x: number): string {
   return String(Number(x.toPrecision(3)));
 }
 
+/** As val, but a value outside [0, 1] with the digits it takes to read as outside (1.004, not 1): an AUC's. */
+export function valInUnit(x: number): string {
+  if (!Number.isFinite(x) || (x >= 0 && x <= 1)) return val(x);
+  for (let digits = 3; digits < 17; digits++) {
+    const shown = Number(x.toPrecision(digits));
+    if (shown < 0 || shown > 1) return digits === 3 ? val(x) : String(shown);
+  }
+  return String(x);
+}
+
 /** "1e-4 … 0.001" for a suggested range, its bounds told apart from `rate`, the trial's own, named beside them. */
 export function rangeText(range: { low: number; high: number }, rate: number): string {
   return `${formatRateAmong(range.low, [rate])} … ${formatRateAmong(range.high, [rate])}`;
