@@ -124,7 +124,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     );
     expect(barelyRead.evidence[1]).toMatch(/^val_auc_macro: 0\.994 → 1\.004 → 1\.01 over 3 epoch\(s\)/);
     // An infinite value is no AUC computed outside its range: it is said as non-finite, not as both.
-    const infinite = trial(6, { optimizer: 'sgd', learning_rate: 0.025 }, [0.618, Number.POSITIVE_INFINITY, 0.693, 0.724]);
+    const infinite = trial(6, { optimizer: 'sgd', learning_rate: 0.025 }, [0.618, Number.POSITIVE_INFINITY, 0.69, 0.724]);
     expect(diagnoseTrial(infinite, [infinite, peer], auc).summary).not.toMatch(/outside/);
     // Failed: said first all the same, not lowercased behind "Failed after epoch …".
     const crashed: TrialView = { ...broken, state: 'failed', reason: 'exit code 1' };
