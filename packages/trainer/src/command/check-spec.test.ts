@@ -101,6 +101,10 @@ describe('command runner: checkSpec', () => {
       'trainer.options.tensorboard.dir',
       'trainer.options.tensorboard.epoch_metric',
     ]);
+    // Nor is a bad args read as the default flags: no "{learning_rate} is replaced only with args: placeholders (args is flags)".
+    expect(problems({ options: { command: ['/srv/train.py', '--lr={learning_rate}'], args: 'placeholder' } })).toEqual([
+      { path: 'trainer.options.args', message: 'must be flags, placeholders or none (got "placeholder")' },
+    ]);
     // A working directory with a problem of its own is not read as missing: no "set cwd" beside it.
     expect(problems({ options: { command: ['python3', 'train.py'], cwd: '', stop_grace_s: -1 } })).toEqual([
       { path: 'trainer.options.cwd', message: 'must not be empty' },
