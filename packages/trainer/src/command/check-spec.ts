@@ -35,8 +35,7 @@ export function checkCommandSpec(spec: SearchSpec, ctx: RunnerCheckContext = {})
   const known = new Set([...Object.keys(spec.space), ...Object.keys(spec.fixed), ...(ctx.unparsedParams ?? [])]);
   // An args with a problem of its own says nothing of how placeholders are meant.
   const argsKnown = !salvaged.dropped.has('args');
-  command.forEach((arg, i) => {
-    if (!argsKnown) return;
+  (argsKnown ? command : []).forEach((arg, i) => {
     const path = `trainer.options.command.${i}`;
     for (const name of placeholdersIn(arg)) {
       if (args !== 'placeholders') {
