@@ -1,4 +1,4 @@
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busSuiteJob as job, waitUntil } from '../../testing/bus-suite.ts';
 import { type NatsBusesUnderTest, natsBuses } from './test-env.ts';
@@ -26,6 +26,15 @@ describe('NatsBus logs what it drops', () => {
     expect(logged).toContainEqual(
       expect.stringMatching(/^ignoring a malformed stop message for trial tr_m \(stream sequence \d+\): "stop it please"$/),
     );
+  });
+
+  it("logs what holds the daemon's pull for reports back (its consumer deleted under it)", async () => {
+    const logged: string[] = [];
+    env = await natsBuses({ log: (m) => logged.push(m) });
+    await env.daemon.consumeReports(async () => {});
+    const { names } = env.daemon;
+    await (await jetstreamManager(env.daemon.connection)).consumers.delete(names.reportsStream, names.reportsConsumer);
+    await waitUntil(() => logged.some((m) => m.startsWith('pulling reports: {"type":"consumer_deleted"')), 'the pull trouble to be logged');
   });
 
   it('logs a failure while closing, and still closes', async () => {

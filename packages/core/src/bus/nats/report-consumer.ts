@@ -28,6 +28,18 @@ export interface ReportConsumerContext {
 const REMEMBERED_SEQUENCES = 200_000;
 
 /**
+ * How long each pull for reports lasts (the server's idle heartbeats come every half of it). A pull
+ * the server ends without its messages (a 409: limits exceeded, a leadership change) or drops while
+ * the client still counts it is renewed only after two missed heartbeats: with the client's default
+ * of 30 s, reports then wait 30 s in the stream. Short pulls bound that to a few seconds, for one
+ * pull request every 5 s while idle.
+ */
+const REPORT_PULL_EXPIRES_MS = 5_000;
+
+/** What the client says of its pull that holds reports back; logged, so a late report says why. */
+const PULL_TROUBLE: ReadonlySet<string> = new Set(['heartbeats_missed', 'exceeded_limits', 'consumer_deleted']);
+
+/**
  * The daemon's side of the reports stream. One loop hands batches to the handler in stream order and
  * acknowledges a batch only after the handler resolves. A rejected batch is kept and handed over
  * again (a nak would let newer reports overtake it); its messages are kept alive with `working()`.
@@ -116,9 +128,19 @@ export class ReportConsumer implements Subscription {
     }
     await resetReportConsumer(jsm, names, this.ctx.ackWaitMs);
     const consumer = await js.consumers.get(names.reportsStream, names.reportsConsumer);
-    const messages = await consumer.consume({ max_messages: this.ctx.maxBatch });
+    const messages = await consumer.consume({ max_messages: this.ctx.maxBatch, expires: REPORT_PULL_EXPIRES_MS });
     this.messages = messages;
+    void this.watchPull(messages);
     this.reader = this.read(messages);
+  }
+
+  private async watchPull(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const status of messages.status())
+        if (PULL_TROUBLE.has(status.type) && !this.closed) this.ctx.log(`pulling reports: ${JSON.stringify(status)}`);
+    } catch {
+      // The status iterator ends with the pull (a resync, close).
+    }
   }
 
   private async read(messages: ConsumerMessages): Promise<void> {
