@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { trialText } from './trial-text.ts';
+import { type TrialForText, trialText } from './trial-text.ts';
+
+/** A running trial with nothing reported yet. */
+function running(number: number): TrialForText {
+  return { study: 'st_a', number, state: 'running', value: null, reason: null, params: {}, notes: {}, epochs: [], diagnosis: null };
+}
 
 describe('sweepd trial', () => {
   it('prints state, best value, parameters, reason, the objective by epoch (NaN as NaN), the diagnosis and the logs', () => {
@@ -43,20 +48,10 @@ describe('sweepd trial', () => {
   });
 
   it('a queued trial of a study whose pool no worker serves says why it waits; a running one does not', () => {
-    const queued = {
-      study: 'st_a',
-      number: 0,
-      state: 'queued',
-      value: null,
-      reason: null,
-      params: {},
-      notes: {},
-      epochs: [],
-      diagnosis: null,
-    };
+    const queued = { ...running(0), state: 'queued' };
     const why = "no worker serves pool 'gpux' now (…): its trials wait until one joins (sweepd worker --pool gpux, …)";
     expect(trialText(queued, 'loss', why).split('\n')[2]).toBe(`  waiting: ${why}`);
-    expect(trialText({ ...queued, state: 'running' }, 'loss', why)).not.toContain('waiting');
+    expect(trialText(running(0), 'loss', why)).not.toContain('waiting');
     expect(trialText(queued, 'loss')).not.toContain('waiting');
   });
 
@@ -129,22 +124,6 @@ describe('sweepd trial', () => {
       'val_auc_macro',
     );
     expect(text).toContain('  delivery: 2 (its job was delivered again, after a worker died or handed it back;');
-    expect(
-      trialText(
-        {
-          study: 'st_a',
-          number: 1,
-          state: 'running',
-          value: null,
-          reason: null,
-          params: {},
-          notes: {},
-          epochs: [],
-          diagnosis: null,
-          attempt: 1,
-        },
-        'm',
-      ),
-    ).not.toContain('delivery');
+    expect(trialText({ ...running(1), attempt: 1 }, 'm')).not.toContain('delivery');
   });
 });
