@@ -98,6 +98,9 @@ describe('distributed: daemon on PostgreSQL, trials over NATS to two worker proc
     expect(read.counts).toMatchObject({ running: 0 });
     expect(read.counts.queued).toBeGreaterThan(0);
     expect(read.waiting).toBe(typo.body.warnings?.[0]);
+    // And its leaderboard, beside the queued rows (what sweepd leaderboard prints).
+    const board = (await (await fetch(`${d.url}/v1/studies/${typo.body.id}/leaderboard`)).json()) as { waiting?: string };
+    expect(board.waiting).toBe(typo.body.warnings?.[0]);
     expect((await fetch(`${d.url}/v1/studies/${typo.body.id}/stop`, { method: 'POST' })).status).toBe(200);
     // A pool its workers serve: no warning.
     const served = await post(studySpec({ ...shape, name: 'distributed-served', trials: 1, parallelism: 1 }));

@@ -317,7 +317,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       if (!positionals[0]) throw new UsageError('leaderboard needs a study ID');
       // A page of a large study (the route's own paging), not all 100,000 rows.
       const { offset, query } = pageQuery(values);
-      const board = await client(values).json<{ rows: LeaderboardRow[]; columns: string[]; total: number }>(
+      const board = await client(values).json<{ rows: LeaderboardRow[]; columns: string[]; total: number; waiting?: string }>(
         'GET',
         `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard${query}`,
       );
@@ -330,11 +330,8 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         board.rows.length === 0 && board.total > 0
           ? `no trials from rank ${offset + 1} on: there are ${board.total}`
           : renderLeaderboard(board.rows, { columns: board.columns, total, reasonWidth });
-      // Queued rows may wait on a pool no worker serves: the study says so.
-      const waiting = board.rows.some((r) => r.state === 'queued')
-        ? (await client(values).json<{ waiting?: string }>('GET', `/v1/studies/${encodeURIComponent(positionals[0])}`)).waiting
-        : undefined;
-      process.stdout.write(`${text}\n${waiting ? `waiting: ${waiting}\n` : ''}`);
+      // Queued rows may wait on a pool no worker serves: the page says so.
+      process.stdout.write(`${text}\n${board.waiting ? `waiting: ${board.waiting}\n` : ''}`);
       return 0;
     }
     case 'trial': {

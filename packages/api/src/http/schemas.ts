@@ -200,6 +200,9 @@ export const LeaderboardSchema = z
     /** The parameter columns in display order: the spec's space as written, then any other. */
     columns: z.array(z.string()),
     rows: z.array(LeaderboardRowSchema),
+    waiting: z.string().optional().openapi({
+      description: "a running study's page with queued rows whose pool no worker serves: why they wait (as the study's `waiting`)",
+    }),
   })
   .openapi('Leaderboard');
 

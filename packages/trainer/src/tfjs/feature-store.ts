@@ -59,10 +59,9 @@ export class FeatureStore {
   }
 
   private evict(): void {
-    for (const [oldest, entry] of this.entries) {
+    for (const oldest of this.entries.keys()) {
       if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= entry.train.byteLength + entry.validation.byteLength;
+      this.delete(oldest);
     }
   }
 

@@ -79,6 +79,9 @@ export function resultRoutes(app: Api, { store, engine, settled }: RouteDeps): v
     const ranked = await store.leaderboardPage?.(study.id, study.spec.objective.direction, { limit, offset });
     const all = ranked ? undefined : leaderboard(await settled.of(study), study.spec);
     const rows = ranked ? storePageRows(ranked, study.spec, offset ?? 0) : leaderboardPage(all ?? [], { limit, offset });
+    // Queued rows may wait on a pool no worker serves: said with them (the study's own `waiting`).
+    const waiting =
+      study.state === 'running' && rows.some((r) => r.state === 'queued') ? await engine.poolProblem(study.spec.trainer.pool) : undefined;
     return c.json(
       {
         study: study.id,
@@ -88,6 +91,7 @@ export function resultRoutes(app: Api, { store, engine, settled }: RouteDeps): v
         offset: offset ?? 0,
         columns: paramColumns(study, all ?? rows),
         rows,
+        ...(waiting ? { waiting } : {}),
       },
       200,
     );
