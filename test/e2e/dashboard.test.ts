@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteStreams } from '../../packages/core/src/bus/nats/test-env.ts';
+import { SHARED_NATS_URL, uniqueNatsPrefix } from '../fault/harness.ts';
 import { type DaemonProcess, REPO_ROOT, startDaemonProcess, waitFor } from '../support/daemon-process.ts';
 
 // The dashboard in a real browser against `sweepd up` with a token: the token arrives once in the
@@ -552,4 +554,46 @@ describe('dashboard', () => {
     expect((await names())[0]).toBe('dash-page-49');
     for (const id of added) expect(await finished(id)).toBe('completed');
   }, 200_000);
+});
+
+describe('dashboard of a daemon whose pool has no worker', () => {
+  it('says why the study waits while all its trials are queued, and stops saying it once the study is stopped', async () => {
+    // A daemon on the shared NATS (its own prefix) with no local workers: nobody serves its pool.
+    const prefix = uniqueNatsPrefix('dashwait');
+    const lonely = await startDaemonProcess({
+      args: ['--nats-url', SHARED_NATS_URL, '--workers', '0'],
+      env: { SWEEPD_NATS_PREFIX: prefix },
+      timeoutMs: 150_000,
+    });
+    try {
+      const res = await fetch(`${lonely.url}/v1/studies`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          ...simulated,
+          name: 'dash-waiting',
+          stopping: [],
+          budget: { max_trials: 3, max_epochs: 2, parallelism: 2 },
+        }),
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+      const { id, warnings } = (await res.json()) as { id: string; warnings?: string[] };
+      expect(warnings?.[0]).toMatch(/^no worker has joined pool 'default'/);
+      const waitingPage = await browser.newPage();
+      try {
+        await waitingPage.goto(`${lonely.url}/#/studies/${id}`);
+        await waitingPage.waitForSelector('#study-waiting:not([hidden])');
+        expect(await waitingPage.textContent('#study-waiting')).toBe(`waiting: ${warnings?.[0]}`);
+        expect(await waitingPage.textContent('#leaderboard')).toContain('queued');
+        // Stopped, the study's trials no longer wait: the line goes with the stream's next table.
+        expect((await fetch(`${lonely.url}/v1/studies/${id}/stop`, { method: 'POST' })).status).toBe(200);
+        await waitingPage.waitForSelector('#study-waiting', { state: 'hidden' });
+      } finally {
+        await waitingPage.close();
+      }
+    } finally {
+      expect(await lonely.stop()).toBe(0);
+      await deleteStreams(SHARED_NATS_URL, prefix);
+    }
+  }, 240_000);
 });

@@ -11,6 +11,8 @@ const PAGE = 50;
 const DRAWN = 500;
 /** The least time between two reads of the whole study for its answer card. */
 const ANSWER_EVERY_MS = 3_000;
+/** How often a study whose trials all wait is read again for why they wait: no stream event comes while they do. */
+const WAITING_EVERY_MS = 5_000;
 
 /** What the answer card depends on: when it changes, the answer is read again. */
 function answerKeyOf(state, finished, bestNumber, bestValue) {
@@ -35,6 +37,13 @@ export async function studyPage(app, ctx, id, signal) {
   // What the user came for, first: the best config against their own (the spec's baseline), and why.
   const answerCard = h('section', { class: 'card answer', id: 'study-answer' });
   renderAnswer(answerCard, study.answer, study);
+  // Why the trials wait (a pool no worker serves), as the daemon says it while the study runs with all of them queued.
+  const waitingLine = h('p', { class: 'reason', id: 'study-waiting' });
+  const showWaiting = (text) => {
+    waitingLine.textContent = text ? `waiting: ${text}` : '';
+    waitingLine.hidden = !text;
+  };
+  showWaiting(study.waiting);
   // The answer just read is that of this state, these finished trials and this best: the stream's
   // first event, which says the same, does not read the whole study again.
   const finishedOf = (counts) => (counts.completed ?? 0) + (counts.stopped ?? 0) + (counts.failed ?? 0);
@@ -44,7 +53,10 @@ export async function studyPage(app, ctx, id, signal) {
   const readAnswer = throttled(
     () =>
       getJson(`/v1/studies/${encodeURIComponent(id)}`, signal).then(
-        (s) => renderAnswer(answerCard, s.answer, s),
+        (s) => {
+          renderAnswer(answerCard, s.answer, s);
+          showWaiting(s.waiting);
+        },
         () => {},
       ),
     ANSWER_EVERY_MS,
@@ -64,6 +76,7 @@ export async function studyPage(app, ctx, id, signal) {
   fill(
     app,
     header,
+    waitingLine,
     answerCard,
     charts,
     h('section', { class: 'card' }, h('h3', {}, 'Leaderboard'), pager, h('div', { class: 'scroll' }, table)),
@@ -135,10 +148,28 @@ export async function studyPage(app, ctx, id, signal) {
     }
   };
 
+  // While every trial in flight is queued the stream is silent: the study is read again now and then for `waiting`.
+  let waitingTimer;
+  const stopWaitingReads = () => {
+    clearInterval(waitingTimer);
+    waitingTimer = undefined;
+  };
+  signal.addEventListener('abort', stopWaitingReads);
+  const followWaiting = (s) => {
+    const stalled = s.state === 'running' && (s.counts.queued ?? 0) > 0 && (s.counts.running ?? 0) === 0;
+    if (!stalled) {
+      stopWaitingReads();
+      showWaiting(undefined);
+    } else if (waitingTimer === undefined && !signal.aborted) {
+      waitingTimer = setInterval(readAnswer, WAITING_EVERY_MS);
+    }
+  };
+
   const render = (board) => {
     latest = board;
     colourBy = board.columns.find((c) => space[c]?.type === 'categorical');
     renderHeader(header, board, study, ctx);
+    followWaiting(board.study);
     void showPage();
     // The answer is re-read when a trial ends or the best moves; a failed read keeps the last one shown.
     // The best is a ranked row: with none, the first row is an unranked one, and the study's `best` is null.
