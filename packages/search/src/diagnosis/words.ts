@@ -69,3 +69,10 @@ export function rangeOf(rates: readonly number[], beside?: number): string {
   const hi = Math.max(...rates);
   return lo === hi ? formatRateBeside(lo, beside) : `${formatRateBeside(lo, beside)} … ${formatRateBeside(hi, beside)}`;
 }
+
+/** '0' or '0–2'. */
+export function rangeOfInts(values: readonly number[]): string {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return lo === hi ? String(lo) : `${lo}–${hi}`;
+}
