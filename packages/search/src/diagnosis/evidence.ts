@@ -123,6 +123,9 @@ export function divergence(trial: TrialView, metric: string): string | undefined
     if (e.notes?.diverged === true) return divergedNote(e);
   }
   if (trial.reason && /^(diverged|divergence)\b/.test(trial.reason)) return trial.reason;
+  // A divergence stop that came after the trial's last epoch: it completed, and still diverged.
+  const late = trial.reason ? /before the stop took effect \(((?:diverged|divergence)\b.*)\)$/.exec(trial.reason) : null;
+  if (late?.[1]) return late[1];
   return undefined;
 }
 

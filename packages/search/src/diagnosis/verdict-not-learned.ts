@@ -30,7 +30,20 @@ export function notLearnedVerdict(c: JudgeContext): Diagnosis {
 
 /** The rate, where its own kernel moves or its better peers' rates (all higher, or all lower) point at it. */
 function rateFromPeersVerdict(c: JudgeContext, heldByChoice: HeldBackByChoice | undefined): Diagnosis | undefined {
-  const { trial, t, kernels, position, peersHigher, peersLower, sameRateBetter, rate, reached, movedFromStart, noBetterAboveText } = c;
+  const {
+    trial,
+    t,
+    kernels,
+    kernelText,
+    position,
+    peersHigher,
+    peersLower,
+    sameRateBetter,
+    rate,
+    reached,
+    movedFromStart,
+    noBetterAboveText,
+  } = c;
   const { raiseContext, evidence } = c;
   // Peers at higher rates that scored the same: the rate is not what holds it (a constant output scores the same at any rate).
   const sameAtHigher = (position?.tiedHigher.length ?? 0) > 0 && !peersLower;
@@ -41,10 +54,37 @@ function rateFromPeersVerdict(c: JudgeContext, heldByChoice: HeldBackByChoice | 
     position !== undefined &&
     position.betterLower.length > 0 &&
     position.worseLowerSameStep.some((r) => r > Math.max(...position.betterLower));
-  if (!sameAtHigher && !sameRateBetter && (largeMoves || (kernels !== undefined && peersLower && !heldByChoice && !lowerMixed))) {
+  // Large moves say "too high" unless every better peer ran higher still: a new head's weights move
+  // far from their random start at any rate that trains it.
+  if (
+    !sameAtHigher &&
+    !sameRateBetter &&
+    ((largeMoves && !peersHigher) || (kernels !== undefined && peersLower && !heldByChoice && !lowerMixed))
+  ) {
     return tooHigh(c, 'too-high', `Learning rate too high: ${movedFromStart} and ${reached} only.`);
   }
   if (!largeMoves && (peersHigher || peersLower) && heldByChoice) return choiceVerdict(heldByChoice, reached, evidence, rate);
+  // The mirror of the above: moderate moves, and every better peer like it ran at a higher rate, up
+  // from its own without one that did no better on the way.
+  const higherMixed =
+    position !== undefined && position.betterHigher.length > 0 && position.worseHigher.some((r) => r < Math.min(...position.betterHigher));
+  if (
+    kernels !== undefined &&
+    !largeMoves &&
+    peersHigher &&
+    rate !== undefined &&
+    !heldByChoice &&
+    !sameAtHigher &&
+    !sameRateBetter &&
+    !higherMixed
+  ) {
+    return tooLowWithEpsilon(trial.params, {
+      verdict: 'too-low',
+      summary: `Learning rate likely too low: ${kernelText} and ${reached} only, and every ${position?.member} that did better used a higher rate.${noBetterAboveText}`,
+      evidence,
+      ...raiseAdvice(trial, rate, position, raiseContext),
+    });
+  }
   if (kernels === undefined && peersHigher && rate !== undefined) {
     return tooLowWithEpsilon(trial.params, {
       verdict: 'too-low',
