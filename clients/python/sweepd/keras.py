@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections import Counter
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import keras
@@ -46,14 +47,27 @@ def _is_model(layer: Any) -> bool:
     return bool(getattr(layer, "layers", None))
 
 
-def _all_layers(model: Any) -> List[Any]:
-    out = []
-    for layer in model.layers:
-        if _is_model(layer):
-            out.extend(_all_layers(layer))
-        else:
-            out.append(layer)
-    return out
+def _named_layers(model: Any) -> List[Tuple[str, Any]]:
+    """Every layer, nested models opened, each with the name it is reported under: its own, or,
+    where nested models hold layers of one name (two backbones each with a ``conv1``), its path
+    (``base/conv1``). Keras keeps names unique within one model only; reports need them unique."""
+    paths: List[Tuple[str, Any]] = []
+    seen = set()
+
+    def walk(owner: Any, prefix: str) -> None:
+        for layer in owner.layers:
+            if id(layer) in seen:  # a layer shared between models is reported once
+                continue
+            seen.add(id(layer))
+            path = f"{prefix}{layer.name}"
+            if _is_model(layer):
+                walk(layer, f"{path}/")
+            else:
+                paths.append((path, layer))
+
+    walk(model, "")
+    counts = Counter(layer.name for _, layer in paths)
+    return [(layer.name if counts[layer.name] == 1 else path, layer) for path, layer in paths]
 
 
 class _Probe:
@@ -174,6 +188,8 @@ class SweepdCallback(keras.callbacks.Callback):
         self._offset: Optional[int] = None
         self._probes: List[_Probe] = []
         self._probe_skipped: List[str] = []
+        #: each layer's reported name, by id: its own, or its path where nested models repeat it
+        self._names: Dict[int, str] = {}
         self.last_seconds = 0.0
 
     def on_train_begin(self, logs: Any = None) -> None:
@@ -183,17 +199,19 @@ class SweepdCallback(keras.callbacks.Callback):
             return
         self._weighted = []
         run = self._run
-        for layer in _all_layers(self.model):
+        named = _named_layers(self.model)
+        self._names = {id(layer): name for name, layer in named}
+        for name, layer in named:
             kernel, bias = _kernel_and_bias(layer)
             if kernel is None:
                 continue
             k = np.array(kernel.numpy(), dtype=np.float32)
-            self._weighted.append(layer)
-            known = run.initial.get(layer.name)
+            self._weighted.append((name, layer))
+            known = run.initial.get(name)
             # An earlier fit() of this model saw the layer: movement goes on from where it started.
             if known is None or known[0].shape != k.shape:
-                run.initial[layer.name] = (k, None if bias is None else np.array(bias.numpy(), dtype=np.float32))
-                run.previous[layer.name] = k
+                run.initial[name] = (k, None if bias is None else np.array(bias.numpy(), dtype=np.float32))
+                run.previous[name] = k
         if self.probe is not None:
             self._probe_skipped = []
             self._probes = _probes(self.model, self._probe_skipped)
@@ -206,17 +224,17 @@ class SweepdCallback(keras.callbacks.Callback):
         started = time.perf_counter()
         entries: List[Dict[str, Any]] = []
         by_name: Dict[str, Dict[str, Any]] = {}
-        for layer in self._weighted:
+        for name, layer in self._weighted:
             kernel, bias = _kernel_and_bias(layer)
             current = np.array(kernel.numpy(), dtype=np.float32)
-            initial, initial_bias = self._run.initial[layer.name]
-            entry: Dict[str, Any] = {"layer": layer.name, "trainable": bool(layer.trainable)}
-            entry.update(kernel_stats(current, initial, self._run.previous[layer.name]))
+            initial, initial_bias = self._run.initial[name]
+            entry: Dict[str, Any] = {"layer": name, "trainable": bool(layer.trainable)}
+            entry.update(kernel_stats(current, initial, self._run.previous[name]))
             if bias is not None and initial_bias is not None:
                 entry["biasMovement"] = absolute_movement(bias.numpy(), initial_bias)
-            self._run.previous[layer.name] = current
+            self._run.previous[name] = current
             entries.append(entry)
-            by_name[layer.name] = entry
+            by_name[name] = entry
         for activation in self._activations():
             # a Dense/Conv with activation='relu' carries its sparsity in its own entry, as in tfjs
             if activation["layer"] in by_name:
@@ -237,7 +255,7 @@ class SweepdCallback(keras.callbacks.Callback):
                 self._probes = [p for p in self._probes if p is not probe]
                 continue
             for layer, value in zip(probe.relus, outputs):
-                out.append({"layer": layer.name, **activation_sparsity(np.asarray(value), axis=-1)})
+                out.append({"layer": self._names.get(id(layer), layer.name), **activation_sparsity(np.asarray(value), axis=-1)})
         return out
 
     def on_train_batch_end(self, batch: int, logs: Any = None) -> None:

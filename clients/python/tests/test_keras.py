@@ -183,3 +183,26 @@ def test_activations_before_training_are_in_the_first_epochs_notes(trial):
         "relu2": pytest.approx(before[1], abs=1e-12),
     }
     assert all("activations_at_start" not in r.get("notes", {}) for r in records[1:])
+
+
+def test_layers_of_one_name_in_two_nested_models_are_reported_by_their_paths(trial):
+    # Two backbones each with a conv1: Keras keeps names unique within one model only. The callback
+    # compared one conv1 with the other's starting weights (a ValueError out of the user's fit()).
+    keras.utils.set_random_seed(0)
+    conv = {"padding": "same", "activation": "relu", "name": "conv1"}
+    base = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, **conv)], name="base")
+    base2 = keras.Sequential([keras.Input((8, 8, 4)), keras.layers.Conv2D(4, 3, **conv)], name="base2")
+    inputs = keras.Input((8, 8, 3))
+    outputs = keras.layers.Dense(3, name="head")(keras.layers.GlobalAveragePooling2D()(base2(base(inputs))))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    x, y = data()
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[SweepdCallback(probe=x[:16], validation=(x, y))])
+    records = lines(trial / "metrics.jsonl")
+    assert [r["epoch"] for r in records] == [1, 2]
+    layers = {entry["layer"]: entry for entry in records[-1]["layers"]}
+    assert sorted(layers) == ["base/conv1", "base2/conv1", "head"]
+    # Each conv1 against its own start, with its own ReLU's sparsity beside its weights.
+    for name in ("base/conv1", "base2/conv1"):
+        assert layers[name]["kernelMovement"] > 0
+        assert "sparsity" in layers[name]
