@@ -302,6 +302,31 @@ trainer:
     expect(exported.stderr).toContain(`study ${id} failed: no trial reported val_auc_macro: there is no config to export`);
   }, 120_000);
 
+  it('export of a study that failed (every trial with a value diverged) prints its best with why, and exits 1', async () => {
+    // Each trial reports a value, then a NaN train_loss: the study fails, as no config of it trains stably.
+    const script =
+      "const r = (e, loss) => console.log('@sweepd ' + JSON.stringify({ sweepd: 1, epoch: e, metrics: { val_auc_macro: 0.6, train_loss: loss } }));" +
+      "r(1, 0.7); r(2, 'NaN');";
+    const spec = `name: cli-diverged
+objective: { metric: val_auc_macro, direction: maximize }
+space: { learning_rate: { type: float, low: 0.1, high: 1, log: true } }
+strategy: { name: random, options: { seed: 3 } }
+budget: { max_trials: 2, max_epochs: 2, parallelism: 1 }
+trainer:
+  runner: command
+  options:
+    command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(script)}]
+    args: none
+`;
+    const run = await sweepd(['submit', file('diverged.yaml', spec), '--watch']);
+    const id = run.stdout.split('\n')[0] as string;
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const flags = await sweepd(['export', id, '--format', 'flags']);
+    expect(flags.code, flags.stderr).toBe(1);
+    expect(flags.stdout).toMatch(/^--learning_rate=0\.\d+\n$/);
+    expect(flags.stderr).toContain(`note: study ${id} failed (all 2 trials diverged`);
+  }, 120_000);
+
   it('a trial that reported a high value and then crashed is never the best config', async () => {
     // mode crash reports 0.9 at epoch 1 of 2 and exits 3 (out of memory); mode ok completes its 2 epochs at 0.6.
     const script =

@@ -283,9 +283,10 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const id = encodeURIComponent(positionals[0]);
       process.stdout.write(await api.text('GET', `/v1/studies/${id}/export?format=${encodeURIComponent(format)}`));
       // The config stays machine-readable on stdout; what speaks against taking it goes to stderr.
-      for (const warning of exportWarnings(await api.json<StudyForExport>('GET', `/v1/studies/${id}`), format))
-        process.stderr.write(`${warning}\n`);
-      return 0;
+      const study = await api.json<StudyForExport>('GET', `/v1/studies/${id}`);
+      for (const warning of exportWarnings(study, format)) process.stderr.write(`${warning}\n`);
+      // A failed study's best is printed for a look, but a script that goes on with it must not take it for a result.
+      return study.state === 'failed' ? 1 : 0;
     }
     case 'stop': {
       const { values, positionals } = parse(args, clientOptions, 2, notTrialNumber);
