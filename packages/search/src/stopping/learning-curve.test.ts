@@ -70,6 +70,20 @@ describe('learning-curve rule', () => {
     expect(rule({ noise: 0.005 }).decide(bad, short).stop).toBe(true);
   });
 
+  it('with initial_noise, reads the noise from peers below initial_value while no peer has the epochs to measure it from', () => {
+    // Start-up trials screened at epoch 2: too short a curve to fit. The junk ones sit at 0.5 ± noise.
+    const rng = new Rng('screened');
+    const junk = Array.from({ length: 5 }, (_, i) => trial(i, [0.5 + 0.005 * rng.normal(), 0.5 + 0.005 * rng.normal()]));
+    const screened = [...junk, trial(5, [0.7, 0.8])];
+    const flat = trial(6, [0.502]);
+    const anchored = { min_epochs: 1, initial_value: 0.5 };
+    expect(rule(anchored).decide(flat, screened)).toEqual({ stop: false });
+    const d = rule({ ...anchored, initial_noise: { min_samples: 2 } }).decide(flat, screened);
+    expect(d.stop && d.reason).toMatch(/^learning-curve: after 1 epoch.*below the best 0\.8 of 6 other trials$/);
+    // Fewer values below initial_value than min_samples: it still waits.
+    expect(rule({ ...anchored, initial_noise: { min_samples: 50 } }).decide(flat, screened)).toEqual({ stop: false });
+  });
+
   it('compares with the k-th best value when top_k is set', () => {
     // Plateau near 0.905: below the best (0.92) but above the third best (about 0.893).
     const third = trial(20, curve(0.905, 1, 8, 'third'));
@@ -194,6 +208,10 @@ describe('learning-curve rule', () => {
     expect(() => learningCurveRulePlugin.parseOptions({ reference: 'last' })).toThrow(/reference/);
     expect(() => learningCurveRulePlugin.parseOptions({ power_exponents: [0] })).toThrow(/power_exponents/);
     expect(() => learningCurveRulePlugin.parseOptions({ max_time_constant: 0 })).toThrow(/max_time_constant/);
+    expect(() => learningCurveRulePlugin.parseOptions({ initial_noise: {} })).toThrow(
+      /initial_noise reads the noise .* give initial_value too/,
+    );
+    expect(() => learningCurveRulePlugin.parseOptions({ initial_value: 0.5, initial_noise: { min_samples: 0 } })).toThrow(/min_samples/);
     expect(learningCurveRulePlugin.parseOptions({})).toEqual({
       min_epochs: 2,
       confidence: 2,
