@@ -49,7 +49,9 @@ describe('diagnoseTrial: what its own evidence says', () => {
   });
 
   it('a slow rise beside a better trial of its optimizer that changed only the rate, upwards: the rate likely too low, not "does not point at the rate"', () => {
-    const slow = trial(0, { learning_rate: 0.0015, optimizer: 'adam' }, [0.5961, 0.6049, 0.6197], { layers: moved(0.04) });
+    // A ReLU's own entry (activations only, never trainable) beside its weights: not a frozen layer.
+    const relu = { layer: 'relu1', trainable: false, sparsity: 0.5, deadFraction: 0 };
+    const slow = trial(0, { learning_rate: 0.0015, optimizer: 'adam' }, [0.5961, 0.6049, 0.6197], { layers: [...moved(0.04), relu] });
     const faster = trial(1, { learning_rate: 0.00439, optimizer: 'adam' }, [0.62, 0.66, 0.685], { layers: moved(0.09) });
     const d = diagnoseTrial(slow, [slow, faster], auc);
     expect(d.verdict).toBe('too-low');
@@ -57,6 +59,7 @@ describe('diagnoseTrial: what its own evidence says', () => {
       'Learning rate likely too low: the kernels moved a median 4 % and val_auc_macro reached 0.62 only, and every adam trial that did better used a higher rate.',
     );
     expect(d.advice).toMatch(/above this trial's 0\.0015/);
+    expect(d.evidence.filter((line) => line.startsWith('Frozen'))).toEqual([]);
   });
 
   it('a frozen backbone whose head moved far, beside a better trial at a higher rate that froze nothing: not "too high", and the frozen layers named', () => {
@@ -76,7 +79,7 @@ describe('diagnoseTrial: what its own evidence says', () => {
     expect(d.advice).toBe(
       'Trials with rmsprop learned on the same data, so its optimizer is not the cause on its own: trial 1 (0.8) differs in learning_rate=0.037, freeze_base=0.',
     );
-    expect(d.evidence).toContain('Frozen: 2 of its 3 reported layer(s) did not train (trainable: false).');
+    expect(d.evidence).toContain('Frozen: 2 of its 3 layer(s) with weights did not train (trainable: false).');
   });
 
   it('a rate far too high beside a trial that learned at 0.01: lower rates from 0.01 up, not a decade or three below its own', () => {

@@ -43,10 +43,9 @@ export function evidenceSentences(
     out.push(
       `Kernel movement: none to show, since ${fromZero} started at zero (no movement relative to a zero start); ${e.kernelsFromZero?.length === 1 ? 'its' : 'their'} update ratio is below.`,
     );
-  // Layers the script reported frozen: what they hold is not trained, at any rate.
-  const frozen = e.reported && !e.reported.inferred ? e.reported.layers - e.reported.trainable : 0;
-  if (e.reported && frozen > 0)
-    out.push(`Frozen: ${frozen} of its ${e.reported.layers} reported layer(s) did not train (trainable: false).`);
+  // Layers with weights the script reported frozen: what they hold is not trained, at any rate.
+  if (e.reported && !e.reported.inferred && e.reported.frozen > 0)
+    out.push(`Frozen: ${e.reported.frozen} of its ${e.reported.weighted} layer(s) with weights did not train (trainable: false).`);
   if (e.unchangedHistograms) {
     const { layers, from, to } = e.unchangedHistograms;
     out.push(

@@ -59,9 +59,11 @@ export interface TrialEvidence {
   /**
    * How many layers the last epoch with layer statistics reported, and how many of them were
    * trainable; `inferred` when `trainable` was read off unchanged weight histograms (event files
-   * do not say what is frozen), where false means only that no histogram changed.
+   * do not say what is frozen), where false means only that no histogram changed. `weighted`: the
+   * layers with statistics of their weights (an activation's own entry has none and is never
+   * trainable); `frozen`: those of them not trainable.
    */
-  reported?: { layers: number; trainable: number; inferred?: boolean };
+  reported?: { layers: number; trainable: number; inferred?: boolean; weighted: number; frozen: number };
   /**
    * Where `trainable` was read off weight histograms: every reported layer's histogram at the last
    * epoch with layers (`to`) was the one it had at its first (`from`, an earlier epoch), so no
@@ -235,9 +237,13 @@ export function readEvidence(
   const lastReported = withLayers.at(-1);
   if (lastReported) {
     const inferred = (lastReported.notes?.tensorboard as { trainableInferred?: unknown } | undefined)?.trainableInferred === true;
+    // An activation's own entry (a ReLU layer) has no weights and is never trainable: not a frozen layer.
+    const weighted = lastReported.layers.filter(hasWeightStats);
     evidence.reported = {
       layers: lastReported.layers.length,
       trainable: lastReported.layers.filter((l) => l.trainable).length,
+      weighted: weighted.length,
+      frozen: weighted.filter((l) => !l.trainable).length,
       ...(inferred ? { inferred } : {}),
     };
     const firstReported = withLayers[0];
@@ -313,4 +319,16 @@ export function classValues(
  */
 export function layerLabel(name: string): string {
   return /^\d+(\.\d+)*$/.test(name) ? `layer ${name}` : name;
+}
+
+/** Whether a layer entry describes weights (movement, update or distribution), not only activations. */
+function hasWeightStats(l: LayerStats): boolean {
+  return (
+    l.kernelMovement !== undefined ||
+    l.updateRatio !== undefined ||
+    l.biasMovement !== undefined ||
+    l.mean !== undefined ||
+    l.std !== undefined ||
+    l.quantiles !== undefined
+  );
 }
