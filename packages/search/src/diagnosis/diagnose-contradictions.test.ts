@@ -1,5 +1,6 @@
 import type { EpochRecord, TrialView } from '@sweepd/core';
 import { describe, expect, it } from 'vitest';
+import { lateStopReason } from '../engine/late-stop.ts';
 import { type DiagnosisObjective, diagnoseTrial } from './diagnose.ts';
 
 // Diagnoses a QA pass found contradicting their own evidence, on studies of users' own scripts
@@ -37,8 +38,7 @@ function trial(
 
 describe('diagnoseTrial: what its own evidence says', () => {
   it('a trial whose loss blew up, and which finished its epochs before the divergence stop took effect, diverged: not "Healthy"', () => {
-    const reason =
-      'trained its 4 epochs before the stop took effect (divergence: train_loss 358.4 at epoch 4 is more than 10 × its first value 0.7 (epoch 1))';
+    const reason = lateStopReason(4, 'divergence: train_loss 358.4 at epoch 4 is more than 10 × its first value 0.7 (epoch 1)');
     const grew = trial(0, { learning_rate: 0.11, optimizer: 'sgd' }, [0.68, 0.66, 0.64, 0.62], { loss: [0.7, 5.6, 44.8, 358.4], reason });
     const d = diagnoseTrial(grew, [grew], auc);
     expect(d.verdict).toBe('diverged');
@@ -60,6 +60,28 @@ describe('diagnoseTrial: what its own evidence says', () => {
     );
     expect(d.advice).toMatch(/above this trial's 0\.0015/);
     expect(d.evidence.filter((line) => line.startsWith('Frozen'))).toEqual([]);
+  });
+
+  it('not "likely too low" where a peer like it did worse on the way up, or as well higher up, or better at its own rate', () => {
+    const at = (n: number, lr: number, curve: number[], opts: { epsilon?: number } = {}) =>
+      trial(n, { learning_rate: lr, optimizer: 'adam', ...(opts.epsilon ? { opt_epsilon: opts.epsilon } : {}) }, curve, {
+        layers: moved(0.04),
+      });
+    const slow = at(0, 0.0015, [0.5961, 0.6049, 0.6197]);
+    const faster = at(1, 0.00439, [0.62, 0.66, 0.685]);
+    const tooLow = (peers: TrialView[]) => diagnoseTrial(slow, [slow, faster, ...peers], auc).verdict === 'too-low';
+    expect(tooLow([])).toBe(true);
+    // Worse at a rate between its own and the better one's: higher was not better all the way up.
+    expect(tooLow([at(2, 0.0025, [0.55, 0.56, 0.57])])).toBe(false);
+    // ... unless that one steps otherwise: epsilon 1.0 beside a trial at 1e-8 (far smaller steps than its rate says).
+    const tiny = { epsilon: 1e-8 };
+    const slowTiny = at(0, 0.0015, [0.5961, 0.6049, 0.6197], tiny);
+    const others = [at(1, 0.00439, [0.62, 0.66, 0.685], tiny), at(2, 0.0025, [0.55, 0.56, 0.57], { epsilon: 1 })];
+    expect(diagnoseTrial(slowTiny, [slowTiny, ...others], auc).verdict).toBe('too-low');
+    // As well at a higher rate: the rate is not what holds it.
+    expect(tooLow([at(2, 0.01, [0.6, 0.61, 0.62])])).toBe(false);
+    // Better at its own rate: the rate alone does not explain it.
+    expect(tooLow([at(2, 0.0015, [0.65, 0.68, 0.7])])).toBe(false);
   });
 
   it('a frozen backbone whose head moved far, beside a better trial at a higher rate that froze nothing: not "too high", and the frozen layers named', () => {
@@ -92,5 +114,15 @@ describe('diagnoseTrial: what its own evidence says', () => {
     expect(d.verdict).toBe('too-high');
     expect(d.suggestedLearningRate).toEqual({ low: 0.01, high: 1 });
     expect(d.advice).toMatch(/^Try learning rates 0\.01 … 1 with adam, below this trial's 1e\+?4/);
+  });
+
+  it('a rate far too high beside a trial that only stayed flat lower down: not sent down to that rate, which trained nothing', () => {
+    const loss: DiagnosisObjective = { metric: 'val_loss', direction: 'minimize' };
+    const opts = { metric: 'val_loss', layers: moved(0.9) };
+    const flat = trial(0, { learning_rate: 1e-8, optimizer: 'adam' }, [0.69, 0.69, 0.69], opts);
+    const huge = trial(1, { learning_rate: 1e4, optimizer: 'adam' }, [554, 560, 570], opts);
+    const d = diagnoseTrial(huge, [flat, huge], loss);
+    expect(d.verdict).toBe('too-high');
+    expect(d.suggestedLearningRate).toEqual({ low: 10, high: 1000 });
   });
 });

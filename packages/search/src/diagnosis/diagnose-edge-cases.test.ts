@@ -215,7 +215,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     ];
     const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
     expect(d.verdict).toBe('no-learning');
-    expect(d.summary).toMatch(/^Nothing it reports is trained: every one of its 2 reported layer\(s\) is frozen/);
+    expect(d.summary).toMatch(/^Nothing it reports is trained: every one of its 2 reported layer\(s\) with weights is frozen/);
   });
 
   it('every layer "frozen" only as read off unchanged histograms (event files), with higher-rate peers learning: the rate, not frozen', () => {
@@ -238,7 +238,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     // The same layers reported frozen by the script itself are frozen: said so, without "fewer frozen_layers" at 0.
     const told = trial(0, { optimizer: 'sgd', learning_rate: 1e-8, frozen_layers: 0 }, [0.5, 0.5, 0.5], unchanged);
     const own = diagnoseTrial(told, [told, ...trials.slice(1)], auc);
-    expect(own.summary).toMatch(/^Nothing it reports is trained: every one of its 3 reported layer\(s\) is frozen/);
+    expect(own.summary).toMatch(/^Nothing it reports is trained: every one of its 3 reported layer\(s\) with weights is frozen/);
     expect(own.advice).not.toMatch(/fewer frozen_layers/);
   });
 

@@ -1,15 +1,17 @@
 import { bestOf, type TrialView } from '@sweepd/core';
 import { DEFAULT_DIAGNOSIS_THRESHOLDS, type Diagnosis, type DiagnosisObjective, type DiagnosisThresholds } from './diagnosis-types.ts';
-import { isBetter, judgeContext } from './judge-context.ts';
+import { judgeContext } from './judge-context.ts';
+import { isBetter } from './learning.ts';
 import { isAucName, type ObjectiveUnits, objectiveUnits } from './objective-scale.ts';
 import { outsideRange } from './rate-advice.ts';
-import { deadFromStartVerdict, dyingVerdict, invertedVerdict } from './verdict-dead-units.ts';
+import { deadFromStartVerdict, dyingVerdict } from './verdict-dead-units.ts';
 import { divergedVerdict } from './verdict-diverged.ts';
+import { invertedVerdict } from './verdict-inverted.ts';
 import { fellBackVerdict, heldByFreezingVerdict, learnedVerdict } from './verdict-learned.ts';
 import { noEpochVerdict, noObjectiveVerdict } from './verdict-no-evidence.ts';
 import { notLearnedVerdict } from './verdict-not-learned.ts';
-import { allFrozenVerdict, movedNothingVerdict, unchangedHistogramsVerdict } from './verdict-nothing-trained.ts';
 import { staticKernelsVerdict } from './verdict-static-kernels.ts';
+import { allFrozenVerdict, movedNothingVerdict, unchangedHistogramsVerdict } from './verdict-weights-unmoved.ts';
 import { val, valInUnit } from './words.ts';
 
 export {
@@ -131,7 +133,8 @@ function cutShortBeforeBehind(
 /**
  * The verdict: each step below reads the trial's evidence and its peers' (judgeContext) and
  * either decides or passes to the next, in this order: no epoch or no objective to judge by; a
- * divergence; an inverted ranking; dead units; nothing being trained; static kernels; the
+ * divergence; an inverted ranking; dead units; weights that did not move (every layer frozen,
+ * unchanged histograms, no step at all); static kernels; the
  * trial that learned (fell back, held back by freezing, healthy); and the one that did not.
  */
 function judge(

@@ -1,4 +1,5 @@
 import { type Direction, divergedNote, type EpochRecord, type LayerStats, noAucClasses, type TrialView } from '@sweepd/core';
+import { lateStopOf } from '../engine/late-stop.ts';
 import { isAucName } from './objective-scale.ts';
 
 /**
@@ -126,8 +127,8 @@ export function divergence(trial: TrialView, metric: string): string | undefined
   }
   if (trial.reason && /^(diverged|divergence)\b/.test(trial.reason)) return trial.reason;
   // A divergence stop that came after the trial's last epoch: it completed, and still diverged.
-  const late = trial.reason ? /before the stop took effect \(((?:diverged|divergence)\b.*)\)$/.exec(trial.reason) : null;
-  if (late?.[1]) return late[1];
+  const late = trial.reason ? lateStopOf(trial.reason) : undefined;
+  if (late && /^(diverged|divergence)\b/.test(late)) return late;
   return undefined;
 }
 

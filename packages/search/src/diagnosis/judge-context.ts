@@ -1,4 +1,4 @@
-import type { Direction, TrialView } from '@sweepd/core';
+import type { TrialView } from '@sweepd/core';
 import { DEFAULT_DIAGNOSIS_THRESHOLDS, type DiagnosisObjective, type DiagnosisThresholds } from './diagnosis-types.ts';
 import { chanceLevel, layerLabel, metricEvidence, readEvidence, type TrialEvidence } from './evidence.ts';
 import { evidenceSentences, weakClasses } from './evidence-sentences.ts';
@@ -6,6 +6,7 @@ import type { ObjectiveUnits } from './objective-scale.ts';
 import { learningRateOf } from './param-names.ts';
 import { clearlyAhead, type PeerLearned, type RatePosition, ratePosition } from './peers.ts';
 import { type AheadPeer, noBetterHigher, noBetterHigherText } from './rate-advice.ts';
+import { learned } from './learning.ts';
 import { formatRate, pct, val } from './words.ts';
 
 /**
@@ -56,37 +57,10 @@ export interface JudgeContext {
   sameRateBetter: string | undefined;
   /** Dead units (or else sparse activations) in some layer at or over their threshold. */
   dying: boolean;
+  /** The layer with the most dead units (or else the sparsest): its figures now, at the first epoch and before training. */
   worst: TrialEvidence['dead'];
   /** "40 % of conv2's units are dead", or '' when neither was reported. */
   what: string;
-  deadFromStart: boolean;
-  measuredAtStart: boolean;
-  fromWhen: string;
-  fromWhenFigure: string;
-  /** Large kernel moves or better peers at lower rates: a sign of a rate too high beside dying units. */
-  highForDying: boolean;
-}
-
-/**
- * Whether the objective shows learning: clearly above chance, or (off chance) risen by minGain, or,
- * for a score (`bound`: its top, or 0 for an error), by headroomShare of the room its first epoch left.
- */
-export function learned(e: TrialEvidence, t: DiagnosisThresholds, bound: number | undefined): boolean {
-  const m = e.metric;
-  if (!m) return false;
-  if (m.chance !== undefined) {
-    const above = m.best - m.chance;
-    if (above >= t.learnedAboveChance) return true;
-    if (above < t.nearChance) return false;
-  }
-  if (m.gain >= t.minGain) return true;
-  return bound !== undefined && m.gain > t.peerMargin && m.gain >= t.headroomShare * Math.abs(bound - m.first);
-}
-
-/** Whether `other` is better than `value` by more than `margin` in the objective's direction. */
-export function isBetter(other: number | undefined, value: number, direction: Direction, margin: number): boolean {
-  if (other === undefined || !Number.isFinite(other)) return false;
-  return (direction === 'maximize' ? other - value : value - other) > margin;
 }
 
 export function judgeContext(
@@ -190,16 +164,6 @@ export function judgeContext(
     : e.dead
       ? `${pct(worst.value)} of ${layerLabel(worst.layer)}'s units are dead`
       : `${pct(worst.value)} of ${layerLabel(worst.layer)}'s activations are zero`;
-  // Dead before training and about as dead at the end (the script measured them at the start):
-  // training did not kill these units. Without that measurement, about as dead after the first
-  // epoch as at the end says the same, less surely: a rate that kills them within epoch 1 looks alike.
-  const earliest = worst?.start ?? worst?.first;
-  const deadFromStart =
-    worst !== undefined && earliest !== undefined && earliest >= (e.dead ? t.deadUnits : t.sparsity) && worst.value - earliest < 0.1;
-  const measuredAtStart = worst?.start !== undefined;
-  const fromWhen = measuredAtStart ? 'from the start' : 'from the first epoch';
-  const fromWhenFigure = `${pct(earliest ?? 0)} ${measuredAtStart ? 'before training' : 'after epoch 1'}`;
-  const highForDying = (kernels ?? 0) >= t.largeKernels || peersLower;
 
   return {
     trial,
@@ -235,10 +199,5 @@ export function judgeContext(
     dying,
     worst,
     what,
-    deadFromStart,
-    measuredAtStart,
-    fromWhen,
-    fromWhenFigure,
-    highForDying,
   };
 }

@@ -39,6 +39,8 @@ export interface RatePosition {
    * epsilon 1.0 rather than 1e-8 took far smaller steps than its rate suggests.
    */
   worseLowerSameStep: number[];
+  /** The same, of higher rates: only these say a higher rate did worse. */
+  worseHigherSameStep: number[];
   /** The best value among the peers that scored better by more than the margin (undefined when none did). */
   bestBetter: number | undefined;
   /** 1-based rank of the trial's value among the group and itself, and the group's size with it. */
@@ -107,6 +109,7 @@ export function ratePosition(
     tiedHigher: [],
     tiedLower: [],
     worseLowerSameStep: [],
+    worseHigherSameStep: [],
     bestBetter: undefined,
     rank: 1,
     of: group.length + 1,
@@ -133,7 +136,7 @@ export function ratePosition(
     }
     if (diff > 0) (r > rate ? position.betterHigher : position.betterLower).push(r);
     else (r > rate ? position.worseHigher : position.worseLower).push(r);
-    if (diff < 0 && r < rate && stepsAlike(trial, p)) position.worseLowerSameStep.push(r);
+    if (diff < 0 && stepsAlike(trial, p)) (r < rate ? position.worseLowerSameStep : position.worseHigherSameStep).push(r);
   }
   return position;
 }

@@ -91,15 +91,14 @@ export function raiseAdvice(
 /**
  * Two decades below the trial's rate, up to the highest lower rate that did better. Not down to the
  * lowest that did: a far lower rate that merely beat a diverged or dead trial may be too low itself.
- * Where even the highest that did better lies below those two decades (a rate of 1e4 beside a trial
- * that learned at 0.01), they hold no evidence: from that rate up to two decades above it instead.
+ * But where the highest lower rate at which a better trial learned (`learnedBelow`) lies under
+ * those two decades (a rate of 1e4 beside a trial that learned at 0.01), they hold no evidence:
+ * from that rate up to two decades above it instead.
  */
-export function lower(rate: number, position: RatePosition | undefined): { low: number; high: number } {
+export function lower(rate: number, position: RatePosition | undefined, learnedBelow?: number): { low: number; high: number } {
   const below = position?.betterLower ?? [];
   const high = Math.max(rate / 10, ...below);
-  const highestBetter = below.length > 0 ? Math.max(...below) : undefined;
-  if (highestBetter !== undefined && highestBetter < high / 100)
-    return { low: highestBetter, high: Math.min(rate / 10, highestBetter * 100) };
+  if (learnedBelow !== undefined && learnedBelow < high / 100) return { low: learnedBelow, high: Math.min(high, learnedBelow * 100) };
   return { low: high / 100, high };
 }
 

@@ -1,7 +1,9 @@
 import type { Params } from '@sweepd/core';
 import type { Diagnosis, Verdict } from './diagnosis-types.ts';
 import type { JudgeContext } from './judge-context.ts';
-import { optimizerOf } from './param-names.ts';
+import { metricEvidence } from './evidence.ts';
+import { learned } from './learning.ts';
+import { learningRateOf, optimizerOf } from './param-names.ts';
 import { unlearnedBelow } from './peers.ts';
 import { largeEpsilonText, lower, withOptimizer } from './rate-advice.ts';
 import { formatRateAmong, rangeOf, rangeText } from './words.ts';
@@ -19,7 +21,7 @@ export function tooHigh(
 ): Diagnosis {
   const { trial, peers, rate, position, evidence, learnedPeer } = c;
   if (rate === undefined) return { verdict, summary, evidence, advice: `Lower the learning rate.${extra}` };
-  let range = lower(rate, position);
+  let range = lower(rate, position, highestLearnedBelow(c, rate));
   // Peers like it at lower rates inside that range did not learn either: go below them too.
   const optimizer = optimizerOf(trial);
   const kind = optimizer !== undefined ? `${optimizer} trial` : 'trial';
@@ -55,4 +57,21 @@ export function tooHigh(
 export function tooLowWithEpsilon(params: Params, diagnosis: Diagnosis & { advice: string }): Diagnosis {
   const eps = largeEpsilonText(params);
   return eps ? { ...diagnosis, summary: diagnosis.summary + eps.summary, advice: diagnosis.advice + eps.advice } : diagnosis;
+}
+
+/**
+ * The highest lower rate of the trial's group at which a better trial learned (rose by minGain, or
+ * left chance far behind), or undefined: a peer that only scored better (a flat loss beside an
+ * exploding one) is no evidence that its rate trains.
+ */
+function highestLearnedBelow({ peers, position, objective, chance, t, bound }: JudgeContext, rate: number): number | undefined {
+  const rates = new Set(position?.betterLower ?? []);
+  const learnedAt = peers
+    .map((p) => ({ p, r: learningRateOf(p) }))
+    .filter(
+      ({ p, r }) =>
+        r !== undefined && r < rate && rates.has(r) && learned(metricEvidence(p, objective.metric, objective.direction, chance), t, bound),
+    )
+    .map(({ r }) => r as number);
+  return learnedAt.length > 0 ? Math.max(...learnedAt) : undefined;
 }

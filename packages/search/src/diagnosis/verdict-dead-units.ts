@@ -3,41 +3,36 @@ import { layerLabel } from './evidence.ts';
 import type { JudgeContext } from './judge-context.ts';
 import { smallEpsilonAdvice } from './rate-advice.ts';
 import { tooHigh } from './rate-verdicts.ts';
-import { val } from './words.ts';
+import { pct } from './words.ts';
 
 /**
- * An AUC that fell far below chance ranks the classes backwards: that is learning, inverted (a
- * flipped label order or score sign), not a rate to change.
+ * Whether the dying units were already dead before training (or after epoch 1, where the script
+ * did not measure them at the start), and whether a sign of a rate too high stands beside them.
  */
-export function invertedVerdict({ m, t, metricName, evidence }: JudgeContext): Diagnosis | undefined {
-  if (!(m?.chance !== undefined && m.last <= m.chance - t.learnedAboveChance * 2 && m.last < m.first)) return undefined;
+function deadUnitFindings({ e, t, worst, kernels, peersLower }: JudgeContext) {
+  // Dead before training and about as dead at the end (the script measured them at the start):
+  // training did not kill these units. Without that measurement, about as dead after the first
+  // epoch as at the end says the same, less surely: a rate that kills them within epoch 1 looks alike.
+  const earliest = worst?.start ?? worst?.first;
+  const deadFromStart =
+    worst !== undefined && earliest !== undefined && earliest >= (e.dead ? t.deadUnits : t.sparsity) && worst.value - earliest < 0.1;
+  const measuredAtStart = worst?.start !== undefined;
   return {
-    verdict: 'no-learning',
-    summary: `Learning, but inverted: ${metricName} fell ${val(m.first)} → ${val(m.last)}, far below chance (${m.chance}): the model ranks the classes backwards.`,
-    evidence,
-    advice: `Check the label order and the sign of the scores the AUC is computed on: flipped, this would read ${val(2 * m.chance - m.last)}.`,
+    deadFromStart,
+    measuredAtStart,
+    fromWhen: measuredAtStart ? 'from the start' : 'from the first epoch',
+    fromWhenFigure: `${pct(earliest ?? 0)} ${measuredAtStart ? 'before training' : 'after epoch 1'}`,
+    // Large kernel moves or better peers at lower rates: a sign of a rate too high beside dying units.
+    highForDying: (kernels ?? 0) >= t.largeKernels || peersLower,
   };
 }
 
 /** Not learning, with units as dead at the start as at the end and no sign of a rate too high: training did not kill them. */
 export function deadFromStartVerdict(c: JudgeContext): Diagnosis | undefined {
-  const {
-    e,
-    worst,
-    dying,
-    deadFromStart,
-    highForDying,
-    didLearn,
-    what,
-    fromWhen,
-    fromWhenFigure,
-    measuredAtStart,
-    reached,
-    kernelText,
-    evidence,
-  } = c;
+  const { e, worst, dying, didLearn, what, reached, kernelText, evidence } = c;
+  const { deadFromStart, highForDying, measuredAtStart, fromWhen, fromWhenFigure } = deadUnitFindings(c);
   if (!(worst && dying && deadFromStart && !highForDying && !didLearn)) return undefined;
-  const partlyFrozen = e.reported !== undefined && e.reported.trainable < e.reported.layers;
+  const partlyFrozen = e.reported !== undefined && e.reported.frozen > 0;
   return {
     verdict: 'no-learning',
     summary: `Not learning, with dead units ${fromWhen}: ${what} (${fromWhenFigure}) and ${reached}${e.kernels ? `; ${kernelText}` : ''}.`,
@@ -55,22 +50,8 @@ export function deadFromStartVerdict(c: JudgeContext): Diagnosis | undefined {
 
 /** Units that died in training, of a trial that did not learn or rewrote its kernels: a rate too high, unless peers at its rate did better. */
 export function dyingVerdict(c: JudgeContext): Diagnosis | undefined {
-  const {
-    e,
-    t,
-    trial,
-    dying,
-    deadFromStart,
-    didLearn,
-    highForDying,
-    kernels,
-    lowerRatesDidWorse,
-    sameRateBetter,
-    what,
-    reached,
-    kernelText,
-    evidence,
-  } = c;
+  const { e, t, trial, dying, didLearn, kernels, lowerRatesDidWorse, sameRateBetter, what, reached, kernelText, evidence } = c;
+  const { deadFromStart, highForDying } = deadUnitFindings(c);
   // Units as dead after the first epoch as at the end did not die in training: in a trial that
   // learned they say nothing against its rate, and without a sign of a rate too high neither.
   const notDying = deadFromStart && (didLearn || !highForDying);

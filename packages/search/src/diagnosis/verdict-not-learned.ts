@@ -1,7 +1,8 @@
 import { listSome, type Params } from '@sweepd/core';
 import type { Diagnosis } from './diagnosis-types.ts';
 import { metricEvidence } from './evidence.ts';
-import { isBetter, type JudgeContext, learned } from './judge-context.ts';
+import type { JudgeContext } from './judge-context.ts';
+import { isBetter, learned } from './learning.ts';
 import { hasEpsilon, optimizerOf } from './param-names.ts';
 import { type HeldBackByChoice, heldBackByChoice } from './peers.ts';
 import { raise, raiseAdvice, withOptimizer } from './rate-advice.ts';
@@ -17,14 +18,13 @@ import { formatRateAmong, rangeOf, rangeText, val } from './words.ts';
 export function notLearnedVerdict(c: JudgeContext): Diagnosis {
   const { trial, peers, objective, t, didLearn, value, learnedPeer } = c;
   // Every clearly better trial also chose otherwise in something besides the rate (or froze fewer
-  // layers): the rate is not shown to be the cause, even where better peers ran lower. Kernels that
-  // moved by half or more are evidence of their own; a new head's movement is not.
+  // layers): the rate is not shown to be the cause, even where better peers ran lower.
   const heldByChoice =
     !didLearn && value !== undefined ? heldBackByChoice(trial, peers, objective.direction, value, t.clearlyBetter, learnedPeer) : undefined;
   return (
     rateFromPeersVerdict(c, heldByChoice) ??
     learningSlowlyVerdict(c) ??
-    (heldByChoice ? choiceVerdict(heldByChoice, c.reached, c.evidence, c.rate) : unexplainedVerdict(c))
+    (heldByChoice ? choiceVerdict(heldByChoice, c.reached, c.evidence, c.rate) : (tooLowByPeersVerdict(c) ?? unexplainedVerdict(c)))
   );
 }
 
@@ -54,8 +54,8 @@ function rateFromPeersVerdict(c: JudgeContext, heldByChoice: HeldBackByChoice | 
     position !== undefined &&
     position.betterLower.length > 0 &&
     position.worseLowerSameStep.some((r) => r > Math.max(...position.betterLower));
-  // Large moves say "too high" unless every better peer ran higher still: a new head's weights move
-  // far from their random start at any rate that trains it.
+  // Kernels that moved by half or more say "too high" on their own, unless every better peer ran
+  // higher still: a new head's weights move far from their random start at any rate that trains it.
   if (
     !sameAtHigher &&
     !sameRateBetter &&
@@ -64,27 +64,6 @@ function rateFromPeersVerdict(c: JudgeContext, heldByChoice: HeldBackByChoice | 
     return tooHigh(c, 'too-high', `Learning rate too high: ${movedFromStart} and ${reached} only.`);
   }
   if (!largeMoves && (peersHigher || peersLower) && heldByChoice) return choiceVerdict(heldByChoice, reached, evidence, rate);
-  // The mirror of the above: moderate moves, and every better peer like it ran at a higher rate, up
-  // from its own without one that did no better on the way.
-  const higherMixed =
-    position !== undefined && position.betterHigher.length > 0 && position.worseHigher.some((r) => r < Math.min(...position.betterHigher));
-  if (
-    kernels !== undefined &&
-    !largeMoves &&
-    peersHigher &&
-    rate !== undefined &&
-    !heldByChoice &&
-    !sameAtHigher &&
-    !sameRateBetter &&
-    !higherMixed
-  ) {
-    return tooLowWithEpsilon(trial.params, {
-      verdict: 'too-low',
-      summary: `Learning rate likely too low: ${kernelText} and ${reached} only, and every ${position?.member} that did better used a higher rate.${noBetterAboveText}`,
-      evidence,
-      ...raiseAdvice(trial, rate, position, raiseContext),
-    });
-  }
   if (kernels === undefined && peersHigher && rate !== undefined) {
     return tooLowWithEpsilon(trial.params, {
       verdict: 'too-low',
@@ -96,6 +75,26 @@ function rateFromPeersVerdict(c: JudgeContext, heldByChoice: HeldBackByChoice | 
   if (kernels === undefined && peersLower)
     return tooHigh(c, 'too-high', `Learning rate likely too high: ${reached} only, and every better peer used a lower rate.`);
   return undefined;
+}
+
+/**
+ * The mirror of "too high" by peers at lower rates: kernels that moved, but less than a rewrite,
+ * and every better peer of its group ran at a higher rate, with no peer like it that did worse or
+ * as well on the way up, nor one that did better at its own rate.
+ */
+function tooLowByPeersVerdict(c: JudgeContext): Diagnosis | undefined {
+  const { trial, t, kernels, kernelText, position, peersHigher, sameRateBetter, rate, reached, noBetterAboveText, raiseContext, evidence } =
+    c;
+  if (kernels === undefined || kernels >= t.largeKernels || !peersHigher || rate === undefined || !position || sameRateBetter)
+    return undefined;
+  const lowestBetter = Math.min(...position.betterHigher);
+  if (position.tiedHigher.length > 0 || position.worseHigherSameStep.some((r) => r < lowestBetter)) return undefined;
+  return tooLowWithEpsilon(trial.params, {
+    verdict: 'too-low',
+    summary: `Learning rate likely too low: ${kernelText} and ${reached} only, and every ${position.member} that did better used a higher rate.${noBetterAboveText}`,
+    evidence,
+    ...raiseAdvice(trial, rate, position, raiseContext),
+  });
 }
 
 /** Too little to call learning (near chance), but it rose steadily to its last epoch: give it more epochs, or a higher rate. */

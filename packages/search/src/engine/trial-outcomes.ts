@@ -1,6 +1,7 @@
 import { FINISHED_TRIAL_STATES, type FinalReport, noAucClasses, objectiveNeverReported, type TrialView } from '@sweepd/core';
 import type { ActiveStudy, LiveTrial } from './active-study.ts';
 import type { EngineContext } from './context.ts';
+import { epochsText, lateStopReason } from './late-stop.ts';
 
 /** How a trial ended, as its final report (or the engine) says. */
 export type Outcome = Pick<FinalReport, 'state' | 'reason' | 'notes'>;
@@ -49,11 +50,6 @@ function withStopAsked(reason: string, stop: string): string {
   return reason.includes(stop) ? reason : `${reason} (after it was asked to stop: ${stop})`;
 }
 
-/** '1 epoch', '3 epochs'. */
-export function epochsText(n: number): string {
-  return `${n} epoch${n === 1 ? '' : 's'}`;
-}
-
 /** Ends trials in one store write. Trials that had already ended stay as they were. */
 export async function finishTrials(ctx: EngineContext, entries: readonly Ending[]): Promise<void> {
   const resolved = entries.map(({ study, trial, outcome }) => {
@@ -67,7 +63,7 @@ export async function finishTrials(ctx: EngineContext, entries: readonly Ending[
         ? withStopAsked(outcome.reason, trial.pendingStop as string)
         : trial.pendingStop
       : trial.pendingStop !== undefined
-        ? `trained its ${epochsText(study.spec.budget.max_epochs)} before the stop took effect (${trial.pendingStop})`
+        ? lateStopReason(study.spec.budget.max_epochs, trial.pendingStop)
         : outcome.reason;
     let state = stopCounts && outcome.state !== 'failed' ? 'stopped' : outcome.state;
     // Whatever the runner says, a trial with no value of the objective has not completed: a

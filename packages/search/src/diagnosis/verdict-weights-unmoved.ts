@@ -3,16 +3,16 @@ import type { JudgeContext } from './judge-context.ts';
 import { raiseAdvice } from './rate-advice.ts';
 import { tooLowWithEpsilon } from './rate-verdicts.ts';
 
-/** Not learning with every reported layer frozen: no rate trains what it reports. */
+/** Not learning with every reported layer with weights frozen: no rate trains what it reports. */
 export function allFrozenVerdict({ trial, e, didLearn, reached, evidence }: JudgeContext): Diagnosis | undefined {
   // (Not where `trainable` was read off weight histograms: an unchanged one is also a rate too
   // low to move a weight past a bucket edge, and the rate evidence below judges that.)
-  if (!(!didLearn && e.reported && e.reported.layers > 0 && e.reported.trainable === 0 && !e.reported.inferred)) return undefined;
+  if (!(!didLearn && e.reported && e.reported.weighted > 0 && e.reported.trainable === 0 && !e.reported.inferred)) return undefined;
   // Not a rate to change: with every layer frozen, no rate trains anything it reports.
   const frozen = trial.params.frozen_layers;
   return {
     verdict: 'no-learning',
-    summary: `Nothing it reports is trained: every one of its ${e.reported.layers} reported layer(s) is frozen (trainable: false), and ${reached}.`,
+    summary: `Nothing it reports is trained: every one of its ${e.reported.weighted} reported layer(s) with weights is frozen (trainable: false), and ${reached}.`,
     evidence,
     advice:
       typeof frozen === 'number' && frozen > 0
