@@ -30,20 +30,7 @@ export function notLearnedVerdict(c: JudgeContext): Diagnosis {
 
 /** The rate, where its own kernel moves or its better peers' rates (all higher, or all lower) point at it. */
 function rateFromPeersVerdict(c: JudgeContext, heldByChoice: HeldBackByChoice | undefined): Diagnosis | undefined {
-  const {
-    trial,
-    t,
-    kernels,
-    kernelText,
-    position,
-    peersHigher,
-    peersLower,
-    sameRateBetter,
-    rate,
-    reached,
-    movedFromStart,
-    noBetterAboveText,
-  } = c;
+  const { trial, t, kernels, position, peersHigher, peersLower, sameRateBetter, rate, reached, movedFromStart, noBetterAboveText } = c;
   const { raiseContext, evidence } = c;
   // Peers at higher rates that scored the same: the rate is not what holds it (a constant output scores the same at any rate).
   const sameAtHigher = (position?.tiedHigher.length ?? 0) > 0 && !peersLower;
