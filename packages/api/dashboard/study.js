@@ -55,7 +55,12 @@ export async function studyPage(app, ctx, id, signal) {
       getJson(`/v1/studies/${encodeURIComponent(id)}`, signal).then(
         (s) => {
           renderAnswer(answerCard, s.answer, s);
-          showWaiting(s.waiting);
+          // Only a read made for why the trials wait says it (one begun before they started would bring it
+          // back); one that does not say it (a busy pool that has workers) ends the reads until the next table.
+          if (waitingTimer !== undefined) {
+            showWaiting(s.waiting);
+            if (!s.waiting) stopWaitingReads();
+          }
         },
         () => {},
       ),
@@ -148,7 +153,8 @@ export async function studyPage(app, ctx, id, signal) {
     }
   };
 
-  // While every trial in flight is queued the stream is silent: the study is read again now and then for `waiting`.
+  // While every trial in flight is queued the stream is silent: the study is read again now and then for
+  // `waiting`, as long as it says why they wait (a read weighs every trial; a tab may stay open for hours).
   let waitingTimer;
   const stopWaitingReads = () => {
     clearInterval(waitingTimer);
