@@ -12,6 +12,7 @@ import {
   checkRequestedBackend,
   gpuTrainerDevices,
   listGpus,
+  phantomGpuWarning,
   ProcessPoolRunner,
   startWorker,
 } from '@sweepd/trainer';
@@ -134,6 +135,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       // A command trial's work happens in its own process group: the daemon supervises it here (the
       // whole stop sequence runs, not cut short by a trainer process's kill), one per GPU if any.
       const commandGpus = listGpus();
+      const phantom = phantomGpuWarning(commandGpus);
+      if (phantom) log.warn({}, phantom);
       const commands = new CommandRunner({ cacheDir });
       // A daemon killed with -9 left its command trials running: end them before taking a trial.
       await commands.endOrphans((m) => log.warn({}, m));

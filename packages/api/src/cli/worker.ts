@@ -6,6 +6,7 @@ import {
   claimGpus,
   GpuSlots,
   listGpus,
+  phantomGpuWarning,
   ProcessPoolRunner,
   resolveGpus,
   startWorker,
@@ -72,6 +73,9 @@ async function serveTrials(options: WorkerProcessOptions, gpus: string[], concur
   const sub = await startWorker({ bus, runner, pool: options.pool, concurrency, log });
   if (options.gpus === undefined && gpus.length === 0 && /gpu/i.test(options.pool))
     log.warn({}, 'no GPU found (nvidia-smi lists none): this worker trains its GPU pool on the CPU');
+  // Without --gpus, gpus is what nvidia-smi lists.
+  const phantom = options.gpus === undefined ? phantomGpuWarning(gpus) : undefined;
+  if (phantom) log.warn({}, phantom);
   log.info({ nats: redactServers(options.nats), prefix: natsPrefix(), concurrency, gpus, trialsDir: commands.trialsDir }, 'worker ready');
   const signal = await signalled;
   // Said up front: the drain can take the scripts' whole grace, and a silent worker looks hung.

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GpuSlots, listGpus, resolveGpus } from './gpus.ts';
+import { GpuSlots, listGpus, phantomGpuWarning, resolveGpus } from './gpus.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sweepd-gpus-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,5 +54,16 @@ describe('GPUs', () => {
     slots.release(b);
     await waiting;
     expect(third).toBe('1');
+  });
+});
+
+describe('phantomGpuWarning', () => {
+  it('warns where CUDA_VISIBLE_DEVICES names GPUs nvidia-smi does not list, and only there', () => {
+    expect(phantomGpuWarning([], { CUDA_VISIBLE_DEVICES: '0' })).toBe(
+      'CUDA_VISIBLE_DEVICES names GPU 0, but nvidia-smi lists none: command trials train on the CPU here, and no GPU is recorded for them',
+    );
+    expect(phantomGpuWarning(['0'], { CUDA_VISIBLE_DEVICES: '0' })).toBeUndefined();
+    for (const hidden of ['', '-1', ' ']) expect(phantomGpuWarning([], { CUDA_VISIBLE_DEVICES: hidden })).toBeUndefined();
+    expect(phantomGpuWarning([], {})).toBeUndefined();
   });
 });

@@ -19,6 +19,17 @@ export function listGpus(command = 'nvidia-smi'): string[] {
 }
 
 /**
+ * The warning for a CUDA_VISIBLE_DEVICES that names GPUs where nvidia-smi lists none (an exported
+ * variable on a host without one, a container without the driver): the trials train on the CPU
+ * whatever it says. Undefined where it names none ('' or -1) or GPUs are listed.
+ */
+export function phantomGpuWarning(listed: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const named = env.CUDA_VISIBLE_DEVICES?.trim();
+  if (named === undefined || named === '' || named === '-1' || listed.length > 0) return undefined;
+  return `CUDA_VISIBLE_DEVICES names GPU ${named}, but nvidia-smi lists none: command trials train on the CPU here, and no GPU is recorded for them`;
+}
+
+/**
  * The GPUs a worker uses: `requested` as `--gpus` gives it (`0,1`, `none` for a CPU-only worker,
  * `all`), or every listed GPU when it is not given. A GPU not in the list is an error.
  */

@@ -1,6 +1,6 @@
 export { buildArgv, flagsFor, formatValue, placeholdersIn, substitutePlaceholders } from './argv.ts';
 export { checkCommandSpec, commandSpecWarnings } from './check-spec.ts';
-export { GpuSlots, listGpus, resolveGpus } from './gpus.ts';
+export { GpuSlots, listGpus, phantomGpuWarning, resolveGpus } from './gpus.ts';
 export { claimGpus, type GpuClaims, gpuClaimsDir } from './gpu-claims.ts';
 export { type CommandOptions, commandOptionsSchema, parseCommandOptions } from './options.ts';
 export { commandRunnerPlugin } from './plugin.ts';

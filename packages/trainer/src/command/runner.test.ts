@@ -93,6 +93,21 @@ describe('command runner, with real processes', () => {
     expect(liveMembers(r.proc.pgid)).toEqual([]);
   }, 30_000);
 
+  it('records no GPU it did not give the trial: an inherited CUDA_VISIBLE_DEVICES may name one that does not exist', async () => {
+    const before = process.env.CUDA_VISIBLE_DEVICES;
+    process.env.CUDA_VISIBLE_DEVICES = '0';
+    try {
+      const r = await run(job({ mode: 'normal' }));
+      expect(r.outcome.state, JSON.stringify(r.outcome)).toBe('completed');
+      expect(r.outcome.notes).not.toHaveProperty('gpu');
+      expect(r.epochs[0]?.notes).not.toHaveProperty('gpu');
+      expect(r.logs.join('\n')).not.toMatch(/on GPU/);
+    } finally {
+      if (before === undefined) delete process.env.CUDA_VISIBLE_DEVICES;
+      else process.env.CUDA_VISIBLE_DEVICES = before;
+    }
+  }, 30_000);
+
   it('says where the trial runs with every report of its first epoch: a repeat replaces the first, notes and all', async () => {
     const r = await run(job({ mode: 'repeat-first' }));
     expect(r.outcome.state, JSON.stringify(r.outcome)).toBe('completed');

@@ -60,7 +60,9 @@ export class CommandRunner implements Runner {
     }
     const options = parsed.options;
     if (ctx.signal.aborted) return { state: 'stopped', reason: reasonOf(ctx.signal) };
-    const gpu = placement.gpu ?? process.env.CUDA_VISIBLE_DEVICES;
+    // Only a GPU this runner gave the trial is said to have trained it: a CUDA_VISIBLE_DEVICES it
+    // inherited names GPUs that may not exist (a host without one) or were hidden on purpose (-1).
+    const gpu = placement.gpu;
     // A name of dots alone ('..', from a forged job) would put the directory, and its removal, outside trialsDir.
     const ownDir = path.join(
       this.trialsDir,
