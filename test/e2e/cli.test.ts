@@ -23,17 +23,17 @@ trainer: { runner: simulate, options: { curve: lr_auc, epoch_delay_ms: ${delayMs
 `;
 }
 
-/** A study of two-epoch trials that run `script` with node (args: none): its name, space (a YAML flow mapping), strategy and budget. */
-function nodeScriptSpec(name: string, space: string, strategy: string, budget: string, script: string): string {
-  return `name: ${name}
+/** A study of two-epoch trials that run `script` with node (args: none); `space`, `strategy` and `budget` are YAML flow text. */
+function nodeScriptSpec(study: { name: string; space: string; strategy: string; budget: string; script: string }): string {
+  return `name: ${study.name}
 objective: { metric: val_auc_macro, direction: maximize }
-space: ${space}
-strategy: ${strategy}
-budget: { ${budget}, max_epochs: 2 }
+space: ${study.space}
+strategy: ${study.strategy}
+budget: { ${study.budget}, max_epochs: 2 }
 trainer:
   runner: command
   options:
-    command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(script)}]
+    command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(study.script)}]
     args: none
 `;
 }
@@ -294,13 +294,13 @@ describe('sweepd CLI', () => {
   }, 120_000);
 
   it('a study whose every trial failed reads as failed: submit --watch exits 1 with the reason, ls shows it', async () => {
-    const spec = nodeScriptSpec(
-      'cli-fails',
-      '{ learning_rate: { type: float, low: 1.0e-4, high: 1.0e-1, log: true } }',
-      '{ name: random, options: { seed: 1 } }',
-      'max_trials: 2, parallelism: 2',
-      "console.error('cannot open /data/train'); process.exit(3)",
-    );
+    const spec = nodeScriptSpec({
+      name: 'cli-fails',
+      space: '{ learning_rate: { type: float, low: 1.0e-4, high: 1.0e-1, log: true } }',
+      strategy: '{ name: random, options: { seed: 1 } }',
+      budget: 'max_trials: 2, parallelism: 2',
+      script: "console.error('cannot open /data/train'); process.exit(3)",
+    });
     const run = await sweepd(['submit', file('fails.yaml', spec), '--watch']);
     const id = run.stdout.split('\n')[0] as string;
     expect(run.code, run.stdout + run.stderr).toBe(1);
@@ -318,13 +318,13 @@ describe('sweepd CLI', () => {
     const script =
       "const r = (e, loss) => console.log('@sweepd ' + JSON.stringify({ sweepd: 1, epoch: e, metrics: { val_auc_macro: 0.6, train_loss: loss } }));" +
       "r(1, 0.7); r(2, 'NaN');";
-    const spec = nodeScriptSpec(
-      'cli-diverged',
-      '{ learning_rate: { type: float, low: 0.1, high: 1, log: true } }',
-      '{ name: random, options: { seed: 3 } }',
-      'max_trials: 2, parallelism: 1',
-      script,
-    );
+    const spec = nodeScriptSpec({
+      name: 'cli-diverged',
+      space: '{ learning_rate: { type: float, low: 0.1, high: 1, log: true } }',
+      strategy: '{ name: random, options: { seed: 3 } }',
+      budget: 'max_trials: 2, parallelism: 1',
+      script: script,
+    });
     const run = await sweepd(['submit', file('diverged.yaml', spec), '--watch']);
     const id = run.stdout.split('\n')[0] as string;
     expect(run.code, run.stdout + run.stderr).toBe(1);
@@ -342,13 +342,13 @@ describe('sweepd CLI', () => {
       "console.log('@sweepd ' + JSON.stringify({ sweepd: 1, epoch: 1, metrics: { val_auc_macro: crash ? 0.9 : 0.6 } }));" +
       "if (crash) { console.error('CUDA out of memory'); process.exit(3); }" +
       "console.log('@sweepd ' + JSON.stringify({ sweepd: 1, epoch: 2, metrics: { val_auc_macro: 0.6 } }));";
-    const spec = nodeScriptSpec(
-      'cli-crash-best',
-      '{ mode: { type: categorical, choices: [crash, ok] } }',
-      '{ name: grid }',
-      'max_trials: 2, parallelism: 2',
-      script,
-    );
+    const spec = nodeScriptSpec({
+      name: 'cli-crash-best',
+      space: '{ mode: { type: categorical, choices: [crash, ok] } }',
+      strategy: '{ name: grid }',
+      budget: 'max_trials: 2, parallelism: 2',
+      script: script,
+    });
     const run = await sweepd(['submit', file('crash-best.yaml', spec), '--watch']);
     const id = run.stdout.split('\n')[0] as string;
     expect(run.code, run.stdout + run.stderr).toBe(0);

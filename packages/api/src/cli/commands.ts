@@ -281,9 +281,10 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
         throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')} (got '${format}')`);
       const api = client(values);
       const id = encodeURIComponent(positionals[0]);
+      // The study first: one read as failed has failed for good, whatever ends while its config is read.
+      const study = await api.json<StudyForExport>('GET', `/v1/studies/${id}`);
       process.stdout.write(await api.text('GET', `/v1/studies/${id}/export?format=${encodeURIComponent(format)}`));
       // The config stays machine-readable on stdout; what speaks against taking it goes to stderr.
-      const study = await api.json<StudyForExport>('GET', `/v1/studies/${id}`);
       for (const warning of exportWarnings(study, format)) process.stderr.write(`${warning}\n`);
       // A failed study's best is printed for a look, but a script that goes on with it must not take it for a result.
       return study.state === 'failed' ? 1 : 0;
