@@ -209,7 +209,7 @@ describe('learning-curve rule', () => {
     expect(() => learningCurveRulePlugin.parseOptions({ power_exponents: [0] })).toThrow(/power_exponents/);
     expect(() => learningCurveRulePlugin.parseOptions({ max_time_constant: 0 })).toThrow(/max_time_constant/);
     expect(() => learningCurveRulePlugin.parseOptions({ initial_noise: {} })).toThrow(
-      /initial_noise reads the noise .* give initial_value too/,
+      /initial_noise[\s\S]*reads the noise from the values below initial_value: give initial_value too/,
     );
     expect(() => learningCurveRulePlugin.parseOptions({ initial_value: 0.5, initial_noise: { min_samples: 0 } })).toThrow(/min_samples/);
     expect(learningCurveRulePlugin.parseOptions({})).toEqual({
