@@ -50,7 +50,9 @@ def _is_model(layer: Any) -> bool:
 def _named_layers(model: Any) -> List[Tuple[str, Any]]:
     """Every layer, nested models opened, each with the name it is reported under: its own, or,
     where nested models hold layers of one name (two backbones each with a ``conv1``), its path
-    (``base/conv1``). Keras keeps names unique within one model only; reports need them unique."""
+    (``base/conv1``; a top-level one keeps its name). Keras keeps names unique within one model
+    only; reports need them unique. Read from the whole model, so a layer added between two fit()
+    calls may rename another, whose movement then starts again from its weights then."""
     paths: List[Tuple[str, Any]] = []
     seen = set()
 

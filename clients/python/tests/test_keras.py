@@ -206,3 +206,19 @@ def test_layers_of_one_name_in_two_nested_models_are_reported_by_their_paths(tri
     for name in ("base/conv1", "base2/conv1"):
         assert layers[name]["kernelMovement"] > 0
         assert "sparsity" in layers[name]
+
+
+def test_a_top_level_layer_keeps_its_name_beside_a_nested_one_of_that_name(trial):
+    keras.utils.set_random_seed(0)
+    base = keras.Sequential(
+        [keras.Input((8, 8, 4)), keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1")], name="base"
+    )
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1")(inputs)
+    outputs = keras.layers.Dense(3, name="head")(keras.layers.GlobalAveragePooling2D()(base(x)))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    x_data, y = data()
+    model.fit(x_data, y, epochs=1, batch_size=16, verbose=0, callbacks=[SweepdCallback(probe=x_data[:16])])
+    assert sorted(entry["layer"] for entry in lines(trial / "metrics.jsonl")[-1]["layers"]) == ["base/conv1", "conv1", "head"]
+
