@@ -108,6 +108,18 @@ describe('command runner, with real processes', () => {
     }
   }, 30_000);
 
+  it('a runner told to hide the GPUs (a --gpus none worker) shows its trials none, and records none', async () => {
+    const cpuOnly = new CommandRunner({ cacheDir: path.join(root, 'cache'), hideGpus: true });
+    const j = job({ mode: 'normal' });
+    const outcome = await cpuOnly.run(j, { signal: new AbortController().signal, report: async () => {}, log: () => {} });
+    expect(outcome.state, JSON.stringify(outcome)).toBe('completed');
+    expect(outcome.notes).not.toHaveProperty('gpu');
+    const proc = JSON.parse(readFileSync(path.join(cpuOnly.trialsDir, j.trialId, 'process.json'), 'utf8')) as {
+      env: Record<string, string>;
+    };
+    expect(proc.env.CUDA_VISIBLE_DEVICES).toBe('');
+  }, 30_000);
+
   it('says where the trial runs with every report of its first epoch: a repeat replaces the first, notes and all', async () => {
     const r = await run(job({ mode: 'repeat-first' }));
     expect(r.outcome.state, JSON.stringify(r.outcome)).toBe('completed');

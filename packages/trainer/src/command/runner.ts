@@ -25,6 +25,11 @@ export interface CommandRunnerOptions {
   /** SWEEPD_CACHE_DIR of every trial; trial directories go to `<cacheDir>/../trials/<trialId>` unless `trialsDir` says. */
   cacheDir: string;
   trialsDir?: string;
+  /**
+   * Hide every GPU from trials given none (CUDA_VISIBLE_DEVICES empty): a worker started with
+   * --gpus none is a CPU worker, and its scripts would otherwise see every GPU of a GPU host.
+   */
+  hideGpus?: boolean;
 }
 
 /** Where the `@sweepd ` stdout fallback lines start. */
@@ -125,7 +130,12 @@ export class CommandRunner implements Runner {
       proc = await TrialProcess.start({
         argv,
         cwd,
-        env: trialEnv(job, options, { trialDir, gpu, cacheDir: path.resolve(this.options.cacheDir), ...files }),
+        env: trialEnv(job, options, {
+          trialDir,
+          gpu: gpu ?? (this.options.hideGpus ? '' : undefined),
+          cacheDir: path.resolve(this.options.cacheDir),
+          ...files,
+        }),
         trialDir,
         controlFile: files.control,
         stderrTailLines: options.stderr_tail_lines,
