@@ -62,9 +62,14 @@ async function serveTrials(options: WorkerProcessOptions, gpus: string[], concur
   // A worker rides out a NATS outage of minutes: its trial trains on while its reports wait (up to
   // 32 epochs), where giving up after the daemon's 60 s would hand the trial back to start over.
   const bus = await connectNats(options.nats, log, { publishTimeoutMs: WORKER_PUBLISH_TIMEOUT_MS });
-  const pool = new ProcessPoolRunner({ size: concurrency, env: { SWEEPD_CACHE_DIR: cacheDir }, log: (m) => log.info({}, m) });
-  // A worker told --gpus none trains on the CPU: its command trials are shown no GPU either.
-  const commands = new CommandRunner({ cacheDir, hideGpus: options.gpus?.trim() === 'none' });
+  // A worker told --gpus none trains on the CPU: its trainer processes and command trials are shown no GPU.
+  const cpuOnly = options.gpus?.trim() === 'none';
+  const pool = new ProcessPoolRunner({
+    size: concurrency,
+    env: { SWEEPD_CACHE_DIR: cacheDir, ...(cpuOnly ? { CUDA_VISIBLE_DEVICES: '' } : {}) },
+    log: (m) => log.info({}, m),
+  });
+  const commands = new CommandRunner({ cacheDir, hideGpus: cpuOnly });
   // A worker killed with -9 on this directory left its command trials running: end them first.
   await commands.endOrphans((m) => log.warn({}, m));
   const runner = new CommandRoutingRunner(commands, pool, gpus.length > 0 ? new GpuSlots(gpus) : undefined);
