@@ -179,6 +179,38 @@ describe('command runner end to end, on a two-GPU worker', () => {
     expect(await after.stop()).toBe(0);
     await deleteStreams(SHARED_NATS_URL, prefix);
   }, 120_000);
+
+  it('a --gpus none worker on this GPU host shows its command trials no GPU and records none', async () => {
+    const prefix = uniquePrefix();
+    const env = { SWEEPD_NATS_PREFIX: prefix };
+    const daemon = await startDaemonProcess({ args: ['--nats-url', SHARED_NATS_URL, '--workers', '0'], env, timeoutMs: 90_000 });
+    const worker = await startWorkerProcess({ nats: SHARED_NATS_URL, gpus: 'none', env });
+    try {
+      const id = await submitStudy(daemon.url, {
+        ...spec,
+        name: 'command-cpu-worker',
+        space: { mode: { type: 'categorical', choices: ['normal'] } },
+        budget: { max_trials: 1, max_epochs: 2, parallelism: 1 },
+      });
+      const trial = await eventually(
+        async () => {
+          const t = (await (await fetch(`${daemon.url}/v1/studies/${id}/trials/0`)).json()) as Trial;
+          return t.state === 'completed' ? t : undefined;
+        },
+        60_000,
+        'the trial on the CPU worker to complete',
+      );
+      expect(trial.notes).not.toHaveProperty('gpu');
+      const seen = JSON.parse(readFileSync(path.join(trial.notes.trial_dir as string, 'process.json'), 'utf8')) as {
+        env: Record<string, string>;
+      };
+      expect(seen.env.CUDA_VISIBLE_DEVICES).toBe('');
+    } finally {
+      expect(await worker.stop()).toBe(0);
+      expect(await daemon.stop()).toBe(0);
+      await deleteStreams(SHARED_NATS_URL, prefix);
+    }
+  }, 150_000);
 });
 
 // The embedded daemon runs command trials inside its trainer processes (the local bus keeps NaN as

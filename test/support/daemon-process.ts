@@ -123,6 +123,8 @@ export async function startWorkerProcess(options: {
   nats: string;
   pool?: string;
   concurrency?: number;
+  /** `--gpus` (the worker's default, every GPU nvidia-smi lists, when not given). */
+  gpus?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
 }): Promise<WorkerProcess> {
@@ -135,6 +137,7 @@ export async function startWorkerProcess(options: {
     options.pool ?? 'default',
     '--concurrency',
     String(options.concurrency ?? 1),
+    ...(options.gpus !== undefined ? ['--gpus', options.gpus] : []),
   ];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
