@@ -27,7 +27,9 @@ export interface JudgeContext {
   m: TrialEvidence['metric'];
   /** Its value: the trial's own, or its best epoch's. */
   value: number | undefined;
-  /** Whether a peer learned, judged as this trial is; undefined where chance is unknown. */
+  /** Whether a peer learned, judged as this trial is (learned on its own objective course). */
+  learnedAsThis: PeerLearned;
+  /** learnedAsThis where chance is known (what learning is); undefined where it is not. */
   learnedPeer: PeerLearned | undefined;
   position: RatePosition | undefined;
   /** The evidence sentences every verdict lists. */
@@ -89,10 +91,8 @@ export function judgeContext(
   const learnedFloor = chance === undefined ? undefined : chance + t.nearChance;
   // Nor did a peer whose own page reads that it did not learn: it is not a better rate to point to,
   // whatever it beat. Judged as this trial is (learned), where chance says what learning is.
-  const learnedPeer =
-    chance === undefined
-      ? undefined
-      : (p: TrialView) => learned(metricEvidence(p, objective.metric, objective.direction, chance), t, bound);
+  const learnedAsThis = (p: TrialView) => learned(metricEvidence(p, objective.metric, objective.direction, chance), t, bound);
+  const learnedPeer = chance === undefined ? undefined : learnedAsThis;
   const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin, learnedPeer);
   const evidence = evidenceSentences(e, position, trial.params, t.peerMargin, chance, trial.state === 'failed');
   // A macro average hides a class that learned nothing, or one with no value at all.
@@ -175,6 +175,7 @@ export function judgeContext(
     e,
     m,
     value,
+    learnedAsThis,
     learnedPeer,
     position,
     evidence,

@@ -1,8 +1,6 @@
 import type { Params } from '@sweepd/core';
 import type { Diagnosis, Verdict } from './diagnosis-types.ts';
 import type { JudgeContext } from './judge-context.ts';
-import { metricEvidence } from './evidence.ts';
-import { learned } from './learning.ts';
 import { learningRateOf, optimizerOf } from './param-names.ts';
 import { unlearnedBelow } from './peers.ts';
 import { largeEpsilonText, lower, withOptimizer } from './rate-advice.ts';
@@ -64,14 +62,11 @@ export function tooLowWithEpsilon(params: Params, diagnosis: Diagnosis & { advic
  * left chance far behind), or undefined: a peer that only scored better (a flat loss beside an
  * exploding one) is no evidence that its rate trains.
  */
-function highestLearnedBelow({ peers, position, objective, chance, t, bound }: JudgeContext, rate: number): number | undefined {
+function highestLearnedBelow({ peers, position, learnedAsThis }: JudgeContext, rate: number): number | undefined {
   const rates = new Set(position?.betterLower ?? []);
   const learnedAt = peers
     .map((p) => ({ p, r: learningRateOf(p) }))
-    .filter(
-      ({ p, r }) =>
-        r !== undefined && r < rate && rates.has(r) && learned(metricEvidence(p, objective.metric, objective.direction, chance), t, bound),
-    )
+    .filter(({ p, r }) => r !== undefined && r < rate && rates.has(r) && learnedAsThis(p))
     .map(({ r }) => r as number);
   return learnedAt.length > 0 ? Math.max(...learnedAt) : undefined;
 }

@@ -1,10 +1,9 @@
 import { listSome, type Params } from '@sweepd/core';
 import type { Diagnosis } from './diagnosis-types.ts';
-import { metricEvidence } from './evidence.ts';
 import type { JudgeContext } from './judge-context.ts';
-import { isBetter, learned } from './learning.ts';
+import { isBetter } from './learning.ts';
 import { hasEpsilon, optimizerOf } from './param-names.ts';
-import { type HeldBackByChoice, heldBackByChoice } from './peers.ts';
+import { type HeldBackByChoice, heldBackByChoice, type RatePosition } from './peers.ts';
 import { raise, raiseAdvice, withOptimizer } from './rate-advice.ts';
 import { tooHigh, tooLowWithEpsilon } from './rate-verdicts.ts';
 import { choiceVerdict } from './verdict-held-by-choice.ts';
@@ -30,8 +29,7 @@ export function notLearnedVerdict(c: JudgeContext): Diagnosis {
 
 /** The rate, where its own kernel moves or its better peers' rates (all higher, or all lower) point at it. */
 function rateFromPeersVerdict(c: JudgeContext, heldByChoice: HeldBackByChoice | undefined): Diagnosis | undefined {
-  const { trial, t, kernels, position, peersHigher, peersLower, sameRateBetter, rate, reached, movedFromStart, noBetterAboveText } = c;
-  const { raiseContext, evidence } = c;
+  const { t, kernels, position, peersHigher, peersLower, sameRateBetter, rate, reached, movedFromStart, evidence } = c;
   // Peers at higher rates that scored the same: the rate is not what holds it (a constant output scores the same at any rate).
   const sameAtHigher = (position?.tiedHigher.length ?? 0) > 0 && !peersLower;
   const largeMoves = (kernels ?? 0) >= t.largeKernels;
@@ -51,14 +49,7 @@ function rateFromPeersVerdict(c: JudgeContext, heldByChoice: HeldBackByChoice | 
     return tooHigh(c, 'too-high', `Learning rate too high: ${movedFromStart} and ${reached} only.`);
   }
   if (!largeMoves && (peersHigher || peersLower) && heldByChoice) return choiceVerdict(heldByChoice, reached, evidence, rate);
-  if (kernels === undefined && peersHigher && rate !== undefined) {
-    return tooLowWithEpsilon(trial.params, {
-      verdict: 'too-low',
-      summary: `Learning rate likely too low: ${reached} only, and every ${position?.member} that did better used a higher rate.${noBetterAboveText}`,
-      evidence,
-      ...raiseAdvice(trial, rate, position, raiseContext),
-    });
-  }
+  if (kernels === undefined && peersHigher && rate !== undefined && position) return likelyTooLow(c, rate, position, '');
   if (kernels === undefined && peersLower)
     return tooHigh(c, 'too-high', `Learning rate likely too high: ${reached} only, and every better peer used a lower rate.`);
   return undefined;
@@ -70,15 +61,20 @@ function rateFromPeersVerdict(c: JudgeContext, heldByChoice: HeldBackByChoice | 
  * as well on the way up, nor one that did better at its own rate.
  */
 function tooLowByPeersVerdict(c: JudgeContext): Diagnosis | undefined {
-  const { trial, t, kernels, kernelText, position, peersHigher, sameRateBetter, rate, reached, noBetterAboveText, raiseContext, evidence } =
-    c;
+  const { t, kernels, kernelText, position, peersHigher, sameRateBetter, rate } = c;
   if (kernels === undefined || kernels >= t.largeKernels || !peersHigher || rate === undefined || !position || sameRateBetter)
     return undefined;
   const lowestBetter = Math.min(...position.betterHigher);
   if (position.tiedHigher.length > 0 || position.worseHigherSameStep.some((r) => r < lowestBetter)) return undefined;
+  return likelyTooLow(c, rate, position, `${kernelText} and `);
+}
+
+/** "Learning rate likely too low: [what moved and ]… only, and every … that did better used a higher rate", with higher rates to try. */
+function likelyTooLow(c: JudgeContext, rate: number, position: RatePosition, moved: string): Diagnosis {
+  const { trial, reached, noBetterAboveText, raiseContext, evidence } = c;
   return tooLowWithEpsilon(trial.params, {
     verdict: 'too-low',
-    summary: `Learning rate likely too low: ${kernelText} and ${reached} only, and every ${position.member} that did better used a higher rate.${noBetterAboveText}`,
+    summary: `Learning rate likely too low: ${moved}${reached} only, and every ${position.member} that did better used a higher rate.${noBetterAboveText}`,
     evidence,
     ...raiseAdvice(trial, rate, position, raiseContext),
   });
@@ -128,14 +124,13 @@ function unexplainedVerdict({
   peers,
   objective,
   t,
-  chance,
-  bound,
   value,
   leader,
   reached,
   kernelText,
   e,
   evidence,
+  learnedAsThis,
 }: JudgeContext): Diagnosis {
   const better =
     value === undefined ? [] : peers.filter((p) => p.id !== trial.id && isBetter(p.value, value, objective.direction, t.peerMargin));
@@ -147,7 +142,7 @@ function unexplainedVerdict({
   for (const p of better) {
     const o = optimizerOf(p);
     if (o === undefined || learnedOptimizers.has(o)) continue;
-    if (learned(metricEvidence(p, objective.metric, objective.direction, chance), t, bound)) learnedOptimizers.add(o);
+    if (learnedAsThis(p)) learnedOptimizers.add(o);
   }
   // Trials of other optimizers that learned on the same data: the data is not the likelier cause.
   const otherOptimizers = optimizer === undefined ? [] : [...learnedOptimizers].filter((o) => o !== optimizer);

@@ -22,99 +22,99 @@ import { stoppingPlugin } from './plugin.ts';
  * study's own trials that reached the horizon: what the most similar of them gained after the
  * trial's epoch (peer_gains, peer-gains.ts).
  */
-export const learningCurveOptionsSchema = z
-  .strictObject({
-    /** Epochs a trial runs before it is judged (a line needs two points: 1 is useful only with initial_value). */
-    min_epochs: z.number().int().min(1).default(2),
-    /**
-     * The metric's value before any training (e.g. 0.5 for the AUC of an untrained head): when
-     * set, it is the curve's point at epoch 0, so a trial that has not moved from it after one
-     * epoch can already be judged.
-     */
-    initial_value: z.number().finite().optional(),
-    /** Optimism, in noise standard deviations, for both the curve's shape and its next values. */
-    confidence: z.number().positive().default(2),
-    /** The per-epoch noise sd of the metric; by default estimated from the curves (and the rule waits until it can be). */
-    noise: z.number().positive().optional(),
-    /**
-     * While no peer's curve is long enough for the noise to be measured from its fit (the first
-     * trials after a start-up screen), take it from the peers' values worse than initial_value
-     * instead: the root mean square of their distances below it. Untrained configurations hover
-     * at initial_value, so these are mostly noise (a half-normal's RMS is the noise sd); a curve
-     * that truly ends below its start (an inverted or diverged run) makes the estimate high, which
-     * errs towards stopping less. With fewer than `min_samples` such values the rule still waits.
-     * Needs initial_value. In the pruning benchmark, without it the first trial after the screen
-     * ran all its epochs in about 9 studies in 10, however poor; min_samples 2 (the default) saved
-     * about 10 epochs a study at the same best finals, 4 about 5.
-     */
-    initial_noise: z.strictObject({ min_samples: z.number().int().min(1).default(2) }).optional(),
-    /** Compare with the k-th best value of the other trials (1 = the best). */
-    top_k: z.number().int().min(1).default(1),
-    /**
-     * The epoch the extrapolation aims at, compared with the peers' best up to that epoch; trials
-     * past it are not judged. Defaults to the study's max_epochs.
-     */
-    max_epochs: z.number().int().min(2).optional(),
-    /**
-     * The optimism (noise sds) for a trial that is behind the leaders: at its epoch e its best
-     * value so far is worse than the best up to e of each of the `leaders` best other trials that
-     * reached e. Curves rarely overtake every leading curve, and a late bloomer among the leaders
-     * keeps later ones of its kind from counting as behind. Defaults to `confidence` (no difference).
-     */
-    behind_confidence: z.number().positive().optional(),
-    /** How many of the best other trials a trial must be behind for `behind_confidence`. */
-    leaders: z.number().int().min(1).default(3),
-    /**
-     * What a trial must be able to reach: `best` = the other trials' best values up to the horizon
-     * (noise peaks included); `final` = their values at the horizon itself (only trials that reached
-     * it count), reached by the trial's own extrapolated value at the horizon — the figure a study
-     * keeps when it reads each trial's last epoch.
-     */
-    reference: z.enum(['best', 'final']).default('best'),
-    /**
-     * Exponents α of power-law shapes (1 + t/τ)^−α the extrapolation tries beside the exponentials
-     * (curve-extrapolation.ts): for curves that keep rising slowly, as a power of time. Empty = exponentials only.
-     */
-    power_exponents: z.array(z.number().positive()).max(8).default([]),
-    /**
-     * The longest time constant, in epochs, the extrapolation allows a curve (no straight line
-     * then): a curve is assumed to bend within it. Unbounded by default.
-     */
-    max_time_constant: z.number().min(0.25).optional(),
-    /**
-     * From trial number `from_trial` on, a trial behind the leaders gets `behind_confidence` of this
-     * instead: late in a study the strategy is refining a region it knows, and a near-leading
-     * trial there that finishes is one more measurement of the best region (its last epoch another
-     * draw of the noise), so it is given more optimism than an early one.
-     */
-    late: z.strictObject({ from_trial: z.number().int().min(0), behind_confidence: z.number().positive() }).optional(),
-    /**
-     * A second, peer-based prediction (peer-gains.ts): the trial's value at its epoch e plus the
-     * `quantile` of what its `neighbours` most similar other trials that reached the horizon (same
-     * categorical choices first — only those with `same_choices` — then nearest in the numeric params
-     * and in the curve up to e) gained from e to the horizon, plus `confidence` noise sd (default: the
-     * trial's optimism). With fewer than `min_peers` such trials the extrapolation alone decides.
-     * role 'keep': the trial stops only when neither prediction reaches the reference (a late
-     * bloomer whose look-alikes bloomed is kept); 'stop': it also stops, from epoch `from_epoch`
-     * on, when the peers' prediction cannot reach it though the extrapolation can (its look-alikes
-     * flattened).
-     */
-    peer_gains: z
-      .strictObject({
-        neighbours: z.number().int().min(1).default(5),
-        quantile: z.number().min(0).max(1).default(0.9),
-        min_peers: z.number().int().min(1).default(3),
-        confidence: z.number().min(0).optional(),
-        same_choices: z.boolean().default(false),
-        role: z.enum(['keep', 'stop']).default('keep'),
-        from_epoch: z.number().int().min(1).default(1),
-      })
-      .optional(),
-  })
-  .refine((o) => o.initial_noise === undefined || o.initial_value !== undefined, {
-    path: ['initial_noise'],
-    message: 'reads the noise from the values below initial_value: give initial_value too',
-  });
+const learningCurveOptionsObject = z.strictObject({
+  /** Epochs a trial runs before it is judged (a line needs two points: 1 is useful only with initial_value). */
+  min_epochs: z.number().int().min(1).default(2),
+  /**
+   * The metric's value before any training (e.g. 0.5 for the AUC of an untrained head): when
+   * set, it is the curve's point at epoch 0, so a trial that has not moved from it after one
+   * epoch can already be judged.
+   */
+  initial_value: z.number().finite().optional(),
+  /** Optimism, in noise standard deviations, for both the curve's shape and its next values. */
+  confidence: z.number().positive().default(2),
+  /** The per-epoch noise sd of the metric; by default estimated from the curves (and the rule waits until it can be). */
+  noise: z.number().positive().optional(),
+  /**
+   * While no peer's curve is long enough for the noise to be measured from its fit (the first
+   * trials after a start-up screen), take it from the peers' values worse than initial_value
+   * instead: the root mean square of their distances below it. Untrained configurations hover
+   * at initial_value, so these are mostly noise (a half-normal's RMS is the noise sd); a curve
+   * that truly ends below its start (an inverted or diverged run) makes the estimate high, which
+   * errs towards stopping less. With fewer than `min_samples` such values the rule still waits.
+   * Needs initial_value. In the pruning benchmark, without it the first trial after the screen
+   * ran all its epochs in about 9 studies in 10, however poor; min_samples 2 (the default) saved
+   * about 10 epochs a study at the same best finals, 4 about 5.
+   */
+  initial_noise: z.strictObject({ min_samples: z.number().int().min(1).default(2) }).optional(),
+  /** Compare with the k-th best value of the other trials (1 = the best). */
+  top_k: z.number().int().min(1).default(1),
+  /**
+   * The epoch the extrapolation aims at, compared with the peers' best up to that epoch; trials
+   * past it are not judged. Defaults to the study's max_epochs.
+   */
+  max_epochs: z.number().int().min(2).optional(),
+  /**
+   * The optimism (noise sds) for a trial that is behind the leaders: at its epoch e its best
+   * value so far is worse than the best up to e of each of the `leaders` best other trials that
+   * reached e. Curves rarely overtake every leading curve, and a late bloomer among the leaders
+   * keeps later ones of its kind from counting as behind. Defaults to `confidence` (no difference).
+   */
+  behind_confidence: z.number().positive().optional(),
+  /** How many of the best other trials a trial must be behind for `behind_confidence`. */
+  leaders: z.number().int().min(1).default(3),
+  /**
+   * What a trial must be able to reach: `best` = the other trials' best values up to the horizon
+   * (noise peaks included); `final` = their values at the horizon itself (only trials that reached
+   * it count), reached by the trial's own extrapolated value at the horizon — the figure a study
+   * keeps when it reads each trial's last epoch.
+   */
+  reference: z.enum(['best', 'final']).default('best'),
+  /**
+   * Exponents α of power-law shapes (1 + t/τ)^−α the extrapolation tries beside the exponentials
+   * (curve-extrapolation.ts): for curves that keep rising slowly, as a power of time. Empty = exponentials only.
+   */
+  power_exponents: z.array(z.number().positive()).max(8).default([]),
+  /**
+   * The longest time constant, in epochs, the extrapolation allows a curve (no straight line
+   * then): a curve is assumed to bend within it. Unbounded by default.
+   */
+  max_time_constant: z.number().min(0.25).optional(),
+  /**
+   * From trial number `from_trial` on, a trial behind the leaders gets `behind_confidence` of this
+   * instead: late in a study the strategy is refining a region it knows, and a near-leading
+   * trial there that finishes is one more measurement of the best region (its last epoch another
+   * draw of the noise), so it is given more optimism than an early one.
+   */
+  late: z.strictObject({ from_trial: z.number().int().min(0), behind_confidence: z.number().positive() }).optional(),
+  /**
+   * A second, peer-based prediction (peer-gains.ts): the trial's value at its epoch e plus the
+   * `quantile` of what its `neighbours` most similar other trials that reached the horizon (same
+   * categorical choices first — only those with `same_choices` — then nearest in the numeric params
+   * and in the curve up to e) gained from e to the horizon, plus `confidence` noise sd (default: the
+   * trial's optimism). With fewer than `min_peers` such trials the extrapolation alone decides.
+   * role 'keep': the trial stops only when neither prediction reaches the reference (a late
+   * bloomer whose look-alikes bloomed is kept); 'stop': it also stops, from epoch `from_epoch`
+   * on, when the peers' prediction cannot reach it though the extrapolation can (its look-alikes
+   * flattened).
+   */
+  peer_gains: z
+    .strictObject({
+      neighbours: z.number().int().min(1).default(5),
+      quantile: z.number().min(0).max(1).default(0.9),
+      min_peers: z.number().int().min(1).default(3),
+      confidence: z.number().min(0).optional(),
+      same_choices: z.boolean().default(false),
+      role: z.enum(['keep', 'stop']).default('keep'),
+      from_epoch: z.number().int().min(1).default(1),
+    })
+    .optional(),
+});
+/** The options as checked: initial_noise reads its noise below initial_value, so needs it. */
+export const learningCurveOptionsSchema = learningCurveOptionsObject.refine(
+  (o) => o.initial_noise === undefined || o.initial_value !== undefined,
+  { path: ['initial_noise'], message: 'reads the noise from the values below initial_value: give initial_value too' },
+);
 export type LearningCurveOptions = z.infer<typeof learningCurveOptionsSchema>;
 
 /** Curves shorter than this say too little about their noise to be pooled into the estimate. */

@@ -24,9 +24,16 @@ export function listGpus(command = 'nvidia-smi'): string[] {
  * whatever it says. Undefined where it names none ('' or -1) or GPUs are listed.
  */
 export function phantomGpuWarning(listed: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const named = env.CUDA_VISIBLE_DEVICES?.trim();
-  if (named === undefined || named === '' || named === '-1' || listed.length > 0) return undefined;
-  return `CUDA_VISIBLE_DEVICES names GPU ${named}, but nvidia-smi lists none: command trials train on the CPU here, and no GPU is recorded for them`;
+  const named = cudaVisibleDevices(env);
+  if (named === undefined || named.length === 0 || listed.length > 0) return undefined;
+  return `CUDA_VISIBLE_DEVICES names GPU ${named.join(',')}, but nvidia-smi lists none: command trials train on the CPU here, and no GPU is recorded for them`;
+}
+
+/** The devices CUDA_VISIBLE_DEVICES names (ids or UUIDs; empty or -1: none), or undefined where it is not set. */
+export function cudaVisibleDevices(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  return env.CUDA_VISIBLE_DEVICES?.split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '' && d !== '-1');
 }
 
 /**

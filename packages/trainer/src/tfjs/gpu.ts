@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { listGpus } from '../command/gpus.ts';
+import { cudaVisibleDevices, listGpus } from '../command/gpus.ts';
 import { NATIVE_PACKAGES, parseBackendName } from './backend-names.ts';
 
 // Which GPUs the trainer processes get, decided without loading TensorFlow (the daemon sizes its
@@ -10,14 +10,7 @@ import { NATIVE_PACKAGES, parseBackendName } from './backend-names.ts';
  * else the indices nvidia-smi lists (none without nvidia-smi; an error when it fails).
  */
 export function visibleGpus(env: NodeJS.ProcessEnv = process.env, list: () => string[] = () => listGpus()): string[] {
-  const visible = env.CUDA_VISIBLE_DEVICES;
-  if (visible !== undefined) {
-    return visible
-      .split(',')
-      .map((d) => d.trim())
-      .filter((d) => d !== '' && d !== '-1');
-  }
-  return list();
+  return cudaVisibleDevices(env) ?? list();
 }
 
 const require = createRequire(import.meta.url);
