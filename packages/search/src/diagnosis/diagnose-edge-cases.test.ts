@@ -344,7 +344,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     ];
     const d = diagnoseTrial(trials[3] as TrialView, trials, auc);
     expect(d.evidence.at(-1)).toBe(
-      'Learning rate 1.1e-4 (sgd): ranks 4 of 4 sgd trials; no other sgd trial that learned scored better by more than 0.01; 3 scored better but did not learn (near chance, 0.5).',
+      'Learning rate 1.1e-4 (sgd): ranks 4 of 4 sgd trials; no other sgd trial that learned scored better by more than 0.01; 3 scored better but did not learn, so their rates are left out.',
     );
   });
 
@@ -357,7 +357,7 @@ describe('diagnoseTrial: the texts agree with the figures they cite', () => {
     expect(peer.summary).not.toMatch(/^Healthy|^Learning slowly/);
     const d = diagnoseTrial(trials[0] as TrialView, trials, auc);
     expect(d.evidence.at(-1)).toBe(
-      'Learning rate 0.1 (sgd): ranks 2 of 2 sgd trials; no other sgd trial that learned scored better by more than 0.01; 1 scored better but did not learn (near chance, 0.5).',
+      'Learning rate 0.1 (sgd): ranks 2 of 2 sgd trials; no other sgd trial that learned scored better by more than 0.01; 1 scored better but did not learn, so their rates are left out.',
     );
     expect([d.summary, d.advice].join(' ')).not.toMatch(/too high|lower the learning rate|0\.001/i);
   });

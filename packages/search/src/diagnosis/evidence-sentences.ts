@@ -73,8 +73,8 @@ export function evidenceSentences(
       const standing = failed
         ? `not ranked (it failed); against the ${position.of - 1} ranked ${position.group}`
         : `ranks ${position.rank} of ${position.of} ${position.group}`;
-      // Better, but near chance: left out of the rates below, and said, so that "no peer scored better" stays true.
-      const n = chance === undefined ? 0 : position.betterNearChance;
+      // Better, but did not learn: left out of the rates below, and said, so that "no peer scored better" stays true.
+      const n = chance === undefined ? 0 : position.betterUnlearned;
       line +=
         `: ${standing}; ` +
         (better === 0
@@ -83,7 +83,7 @@ export function evidenceSentences(
           : `of the ${better} that scored better by more than ${val(margin)}, ${position.betterHigher.length} used a higher rate${
               position.betterHigher.length ? ` (${rangeOf(position.betterHigher, rate)})` : ''
             }, ${position.betterLower.length} a lower one${position.betterLower.length ? ` (${rangeOf(position.betterLower, rate)})` : ''} and ${position.betterSame} the same`);
-      if (n > 0) line += `; ${n}${better === 0 ? '' : ' more'} scored better but did not learn (near chance, ${val(chance as number)})`;
+      if (n > 0) line += `; ${n}${better === 0 ? '' : ' more'} scored better but did not learn, so their rates are left out`;
     }
     out.push(`${line}.`);
   }

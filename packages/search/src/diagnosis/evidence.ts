@@ -71,6 +71,45 @@ export interface TrialEvidence {
    * weight moved past a bucket edge; the only evidence of movement event files give.
    */
   unchangedHistograms?: { layers: number; from: number; to: number };
+  /** How its layers show that none of its weights trained (nothingTrained), whatever its objective did. */
+  nothingTrained?: NothingTrained;
+}
+
+/**
+ * How a trial's layers show that none of its weights trained: every reported layer with weights
+ * frozen ('frozen'); event files whose every weight histogram stayed as it was ('unchanged-histograms':
+ * frozen, or a rate too low to move a weight past a bucket edge); or not one trainable weight changed
+ * at all ('no-step': the optimizer never stepped them). Read at the last epoch with layers.
+ */
+export type NothingTrained = 'frozen' | 'unchanged-histograms' | 'no-step';
+
+/** The epochs with layer statistics, in epoch order. */
+function epochsWithLayers(trial: TrialView): EpochRecord[] {
+  return trial.epochs.filter((e) => e.layers.length > 0).sort((a, b) => a.epoch - b.epoch);
+}
+
+function nothingTrainedIn(withLayers: readonly EpochRecord[]): NothingTrained | undefined {
+  const last = withLayers.at(-1);
+  if (!last) return undefined;
+  const trainable = last.layers.filter((l) => l.trainable);
+  if (trainable.length === 0) {
+    if (!last.layers.some(hasWeightStats)) return undefined;
+    // Event files do not say what is frozen: `trainable` read off them says only that no histogram changed.
+    if (!inferredTrainable(last)) return 'frozen';
+    return withLayers[0] !== last ? 'unchanged-histograms' : undefined;
+  }
+  const moves = trainable.flatMap((l) => [l.kernelMovement, l.updateRatio]).filter((v): v is number => typeof v === 'number');
+  const biases = trainable.map((l) => l.biasMovement).filter((v): v is number => typeof v === 'number');
+  return moves.length > 0 && moves.every((v) => v === 0) && biases.every((v) => v === 0) ? 'no-step' : undefined;
+}
+
+function inferredTrainable(record: EpochRecord): boolean {
+  return (record.notes?.tensorboard as { trainableInferred?: unknown } | undefined)?.trainableInferred === true;
+}
+
+/** How the trial's layers show that none of its weights trained, or undefined (see NothingTrained). */
+export function nothingTrained(trial: TrialView): NothingTrained | undefined {
+  return nothingTrainedIn(epochsWithLayers(trial));
 }
 
 /**
@@ -108,12 +147,13 @@ function metricCourse(trial: TrialView, name: string, direction: Direction, chan
 }
 
 /**
- * The objective's course alone, as a TrialEvidence: enough to judge whether a peer learned without
- * reading its layers (a large study has thousands of peers).
+ * The objective's course, and whether its weights trained at all, as a TrialEvidence: enough to
+ * judge whether a peer learned without reading its layers' figures (a large study has thousands of peers).
  */
 export function metricEvidence(trial: TrialView, name: string, direction: Direction, chance: number | undefined): TrialEvidence {
   const metric = metricCourse(trial, name, direction, chance);
-  return { epochs: trial.epochs.length, ...(metric ? { metric } : {}) };
+  const untrained = nothingTrained(trial);
+  return { epochs: trial.epochs.length, ...(metric ? { metric } : {}), ...(untrained ? { nothingTrained: untrained } : {}) };
 }
 
 /** What diverged in the trial (a non-finite loss or objective, weights gone NaN), or undefined. */
@@ -231,13 +271,13 @@ export function readEvidence(
   direction: Direction,
   chance = chanceLevel(metric, direction),
 ): TrialEvidence {
-  const withLayers = [...trial.epochs].filter((e) => e.layers.length > 0).sort((a, b) => a.epoch - b.epoch);
+  const withLayers = epochsWithLayers(trial);
   const course = metricCourse(trial, metric, direction, chance);
   const diverged = divergence(trial, metric);
   const evidence: TrialEvidence = { epochs: trial.epochs.length, ...(course ? { metric: course } : {}), ...(diverged ? { diverged } : {}) };
   const lastReported = withLayers.at(-1);
   if (lastReported) {
-    const inferred = (lastReported.notes?.tensorboard as { trainableInferred?: unknown } | undefined)?.trainableInferred === true;
+    const inferred = inferredTrainable(lastReported);
     // An activation's own entry (a ReLU layer) has no weights and is never trainable: not a frozen layer.
     const weighted = lastReported.layers.filter(hasWeightStats);
     evidence.reported = {
@@ -250,6 +290,8 @@ export function readEvidence(
     const firstReported = withLayers[0];
     if (inferred && evidence.reported.trainable === 0 && evidence.reported.layers > 0 && firstReported !== lastReported)
       evidence.unchangedHistograms = { layers: evidence.reported.layers, from: firstReported!.epoch, to: lastReported.epoch };
+    const untrained = nothingTrainedIn(withLayers);
+    if (untrained) evidence.nothingTrained = untrained;
   }
   // Statistics of a diverged epoch are NaN: read the last epoch whose kernels are finite. Layers
   // with no movement at all (kernel histograms read from event files) still carry sparsity and dead

@@ -1,5 +1,5 @@
 import { type Direction, type TrialView, takesRank } from '@sweepd/core';
-import { divergence } from './evidence.ts';
+import { divergence, nothingTrained } from './evidence.ts';
 import { hasEpsilon, learningRateName, learningRateOf, optimizerName, optimizerOf } from './param-names.ts';
 
 /** Whether a peer learned, as its own diagnosis judges it. */
@@ -26,8 +26,8 @@ export interface RatePosition {
   betterSame: number;
   /** Of those, the ones that step like the trial (stepsAlike): they show its rate is not what held it back. */
   betterSameStep: number;
-  /** Peers that scored better by more than the margin but short of the learned floor (near chance): not counted above. */
-  betterNearChance: number;
+  /** Peers that scored better by more than the margin but did not learn (learnedPeer): not counted above. */
+  betterUnlearned: number;
   worseHigher: number[];
   worseLower: number[];
   /** Higher and lower rates of peers that scored within the margin of the trial: as well, or as badly. */
@@ -67,6 +67,17 @@ function stepsAlike(a: Pick<TrialView, 'params'>, b: Pick<TrialView, 'params'>):
   return optimizerOf(a) === optimizerOf(b) && (eps === undefined || nearEpsilon(epsilonOf(b), eps));
 }
 
+/**
+ * Whether a peer's rate had weights to act on: not where every layer with weights it reports was
+ * frozen, nor where not one weight took a step. Such a trial scores what its starting weights score
+ * at any rate, so it says nothing of rates. (One whose event-file histograms never changed stays:
+ * a rate too low to move a weight past a bucket edge does that too.)
+ */
+function rateCouldTrain(peer: TrialView): boolean {
+  const untrained = nothingTrained(peer);
+  return untrained !== 'frozen' && untrained !== 'no-step';
+}
+
 export function ratePosition(
   trial: TrialView,
   peers: readonly TrialView[],
@@ -83,7 +94,7 @@ export function ratePosition(
   const rate = learningRateOf(trial);
   if (rate === undefined || value === undefined) return undefined;
   // Ranked peers, as the leaderboard ranks them: a crashed trial's value before it failed is not a rank.
-  const scored = peers.filter((p) => p.id !== trial.id && takesRank(p) && learningRateOf(p) !== undefined);
+  const scored = peers.filter((p) => p.id !== trial.id && takesRank(p) && learningRateOf(p) !== undefined && rateCouldTrain(p));
   const optimizer = optimizerOf(trial);
   const same = optimizer !== undefined ? scored.filter((p) => optimizerOf(p) === optimizer) : [];
   const eps = epsilonOf(trial);
@@ -103,7 +114,7 @@ export function ratePosition(
     betterLower: [],
     betterSame: 0,
     betterSameStep: 0,
-    betterNearChance: 0,
+    betterUnlearned: 0,
     worseHigher: [],
     worseLower: [],
     tiedHigher: [],
@@ -124,7 +135,7 @@ export function ratePosition(
       continue;
     }
     if (diff > 0 && learnedPeer !== undefined && !learnedPeer(p)) {
-      position.betterNearChance++;
+      position.betterUnlearned++;
       continue;
     }
     if (diff > 0 && (position.bestBetter === undefined || sign * ((p.value as number) - position.bestBetter) > 0))
@@ -302,7 +313,9 @@ export function unlearnedBelow(
   range: { low: number; rate: number },
   learnedPeer: PeerLearned | undefined,
 ): { stillHigh: number[]; tooLow: number[] } {
-  const alike = peers.filter((p) => p.id !== trial.id && learningRateOf(p) !== undefined && p.epochs.length > 0 && stepsAlike(trial, p));
+  const alike = peers.filter(
+    (p) => p.id !== trial.id && learningRateOf(p) !== undefined && p.epochs.length > 0 && stepsAlike(trial, p) && rateCouldTrain(p),
+  );
   const didLearn = (p: TrialView) => {
     const finite = typeof p.value === 'number' && Number.isFinite(p.value);
     const diverged = p.reason !== undefined && /^(diverged|divergence)\b/.test(p.reason);

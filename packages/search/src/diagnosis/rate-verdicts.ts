@@ -17,7 +17,7 @@ export function tooHigh(
   summary: string,
   extra = '',
 ): Diagnosis {
-  const { trial, peers, rate, position, evidence, learnedPeer } = c;
+  const { trial, peers, rate, position, evidence, learnedPeer, didLearn } = c;
   if (rate === undefined) return { verdict, summary, evidence, advice: `Lower the learning rate.${extra}` };
   let range = lower(rate, position, highestLearnedBelow(c, rate));
   // Peers like it at lower rates inside that range did not learn either: go below them too.
@@ -30,7 +30,7 @@ export function tooHigh(
   const alsoBelow =
     unlearned.length === 0
       ? ''
-      : ` and the ${rangeOf(unlearned, rate)} of ${unlearned.length === 1 ? `the ${kind}` : `${unlearned.length} ${kind}s`} that did not learn either`;
+      : ` and the ${rangeOf(unlearned, rate)} of ${unlearned.length === 1 ? `the ${kind}` : `${unlearned.length} ${kind}s`} that did not learn${didLearn ? '' : ' either'}`;
   if (unlearned.length > 0) {
     // Well below the lowest that did not learn, but not below a better peer's rate under it: that one is evidence.
     const lowestUnlearned = Math.min(...unlearned);

@@ -7,7 +7,7 @@ import { tooLowWithEpsilon } from './rate-verdicts.ts';
 export function allFrozenVerdict({ trial, e, didLearn, reached, evidence }: JudgeContext): Diagnosis | undefined {
   // (Not where `trainable` was read off weight histograms: an unchanged one is also a rate too
   // low to move a weight past a bucket edge, and the rate evidence below judges that.)
-  if (!(!didLearn && e.reported && e.reported.weighted > 0 && e.reported.trainable === 0 && !e.reported.inferred)) return undefined;
+  if (!(!didLearn && e.nothingTrained === 'frozen' && e.reported)) return undefined;
   // Not a rate to change: with every layer frozen, no rate trains anything it reports.
   const frozen = trial.params.frozen_layers;
   return {
