@@ -57,6 +57,21 @@ export function updateRatio(current: Float32Array, previous: Float32Array): numb
   return ratio(current, previous);
 }
 
+/**
+ * Whether a layer entry describes weights (movement, update or distribution), not only
+ * activations: a ReLU's own entry carries none and is never trainable, so it is no frozen layer.
+ */
+export function hasWeightStats(l: LayerStats): boolean {
+  return (
+    l.kernelMovement !== undefined ||
+    l.updateRatio !== undefined ||
+    l.biasMovement !== undefined ||
+    l.mean !== undefined ||
+    l.std !== undefined ||
+    l.quantiles !== undefined
+  );
+}
+
 export interface WeightSummary {
   mean: number;
   /** Population standard deviation (numpy's default, ddof = 0). */

@@ -1,4 +1,12 @@
-import { type Direction, divergedNote, type EpochRecord, type LayerStats, noAucClasses, type TrialView } from '@sweepd/core';
+import {
+  type Direction,
+  divergedNote,
+  type EpochRecord,
+  hasWeightStats,
+  type LayerStats,
+  noAucClasses,
+  type TrialView,
+} from '@sweepd/core';
 import { lateStopOf } from '../engine/late-stop.ts';
 import { isAucName } from './objective-scale.ts';
 
@@ -362,16 +370,4 @@ export function classValues(
  */
 export function layerLabel(name: string): string {
   return /^\d+(\.\d+)*$/.test(name) ? `layer ${name}` : name;
-}
-
-/** Whether a layer entry describes weights (movement, update or distribution), not only activations. */
-function hasWeightStats(l: LayerStats): boolean {
-  return (
-    l.kernelMovement !== undefined ||
-    l.updateRatio !== undefined ||
-    l.biasMovement !== undefined ||
-    l.mean !== undefined ||
-    l.std !== undefined ||
-    l.quantiles !== undefined
-  );
 }

@@ -57,10 +57,12 @@ export function createDeadUnitsRule(options: DeadUnitsOptions, _ctx: StoppingCon
       for (let i = 1; i < values.length; i++) if ((values[i] as number) < (values[i - 1] as number)) return { stop: false };
       if (!(now > first) && now < 1) return { stop: false };
       const last = series[series.length - 1] as { layer: string; value: number };
+      // At 1 from the start of the span it did not rise: every unit of a layer stayed dead.
+      const course = now > first ? `rose from ${fmt(first)} to ${fmt(now)}` : `stayed at ${fmt(now)} (every unit dead)`;
       return {
         stop: true,
         reason:
-          `dead-units: the largest dead-unit fraction rose from ${fmt(first)} to ${fmt(now)} over ${span} ` +
+          `dead-units: the largest dead-unit fraction ${course} over ${span} ` +
           `(${values.map(fmt).join(' → ')}), above the threshold ${fmt(threshold)}; worst layer at epoch ${e}: ${last.layer}`,
       };
     },

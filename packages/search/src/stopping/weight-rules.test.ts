@@ -44,12 +44,55 @@ describe('weight-stall rule', () => {
     expect(rule().decide(oneMoves, []).stop).toBe(false);
   });
 
-  it('ignores frozen layers, and never stops within warm-up', () => {
-    const frozenStill = trial(4, flat(0.7, 3), { layers: () => [{ layer: 'x', trainable: false, updateRatio: 0 }] });
-    expect(rule().decide(frozenStill, []).stop).toBe(false);
+  it('ignores frozen layers beside trainable ones, and never stops within warm-up', () => {
+    const frozenBesideMoving = trial(4, flat(0.7, 3), {
+      layers: () => [
+        { layer: 'x', trainable: false, updateRatio: 0 },
+        { layer: 'head', trainable: true, updateRatio: 1e-2 },
+      ],
+    });
+    expect(rule().decide(frozenBesideMoving, []).stop).toBe(false);
     const stillFromStart = trial(5, flat(0.7, 4), { layers: layers(() => 0) });
     expect(rule({ patience: 1, warmup_epochs: 3 }).decide(upTo(stillFromStart, 3), []).stop).toBe(false);
     expect(rule({ patience: 1, warmup_epochs: 3 }).decide(stillFromStart, []).stop).toBe(true);
+  });
+
+  it('stops a trial none of whose layers with weights is trainable, while its objective stays flat', () => {
+    // A ReLU's own entry (no weights) beside them changes nothing.
+    const relu = { layer: 'relu', trainable: false, deadFraction: 0.1 };
+    const allFrozen = trial(7, flat(0.75, 3), {
+      layers: () => [
+        { layer: 'conv', trainable: false, kernelMovement: 0, updateRatio: 0 },
+        { layer: 'head', trainable: false, kernelMovement: 0 },
+        relu,
+      ],
+    });
+    expect(rule().decide(upTo(allFrozen, 2), []).stop).toBe(false);
+    expect(rule().decide(allFrozen, [])).toEqual({
+      stop: true,
+      reason:
+        'weight-stall: none of its 2 reported layer(s) with weights is trainable (all frozen) for 2 epoch(s) (epochs 2–3) while best val_auc improved by only 0 since epoch 1 (0.75 → 0.75; min_delta 0.001)',
+    });
+    // Frozen, yet the objective rises (something unreported trains): not a stall.
+    const rising = trial(8, [0.75, 0.78, 0.8], { layers: () => [{ layer: 'conv', trainable: false, kernelMovement: 0 }] });
+    expect(rule().decide(rising, []).stop).toBe(false);
+  });
+
+  it('reads histograms unchanged since the first from event files as still, never the first epoch itself', () => {
+    const tb = (changedAt: number | undefined) => ({
+      layers: (e: number) => [{ layer: 'conv', trainable: changedAt !== undefined && e >= changedAt, mean: 0, std: 0.1 }],
+      notes: () => ({ tensorboard: { trainableInferred: true } }),
+    });
+    const unchanged = trial(9, flat(0.75, 3), tb(undefined));
+    expect(rule().decide(upTo(unchanged, 2), []).stop).toBe(false);
+    expect(rule({ patience: 1 }).decide(upTo(unchanged, 2), [])).toMatchObject({
+      stop: true,
+      reason: expect.stringMatching(
+        /^weight-stall: not one weight histogram of its 1 reported layer\(s\) changed for 1 epoch\(s\) \(epoch 2\)/,
+      ),
+    });
+    expect(rule().decide(unchanged, []).stop).toBe(true);
+    expect(rule().decide(trial(10, flat(0.75, 3), tb(3)), []).stop).toBe(false);
   });
 
   it("uses the runner's diagnostics.stalled flag when no layer reports updateRatio", () => {
@@ -101,7 +144,11 @@ describe('dead-units rule', () => {
         () => 2,
       ),
     });
-    expect(rule().decide(allDead, []).stop).toBe(true);
+    expect(rule().decide(allDead, [])).toEqual({
+      stop: true,
+      reason:
+        'dead-units: the largest dead-unit fraction stayed at 1 (every unit dead) over epochs 2–4 (1 → 1 → 1), above the threshold 0.5; worst layer at epoch 4: conv2',
+    });
   });
 
   it('never stops within warm-up, and uses diagnostics.dying without layer figures', () => {

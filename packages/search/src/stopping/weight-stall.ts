@@ -1,4 +1,4 @@
-import type { EpochRecord, StopDecision, StoppingContext, StoppingRule, TrialView } from '@sweepd/core';
+import { type EpochRecord, hasWeightStats, type StopDecision, type StoppingContext, type StoppingRule, type TrialView } from '@sweepd/core';
 import { z } from 'zod';
 import { bestUpTo, fmt, lastEpoch, recordAt } from './history.ts';
 import { stoppingPlugin } from './plugin.ts';
@@ -9,9 +9,10 @@ import { stoppingPlugin } from './plugin.ts';
  * less than `threshold`, while the best objective improved by no more than `min_delta` over
  * all the epochs its kernels have been still (not only the last `patience`: static kernels with a
  * rising metric are fine-tuning at work, not a stall). The symptom the practitioner saw: "the
- * weight histograms barely move". When no
- * layer reports updateRatio, the runner's `notes.diagnostics.stalled` flag is used instead; with
- * neither, the rule cannot tell and never stops.
+ * weight histograms barely move". A trial none of whose reported layers with weights is trainable
+ * (every one frozen, or, read off event files, not one histogram changed) is still in every epoch.
+ * When no layer reports updateRatio, the runner's `notes.diagnostics.stalled` flag is used instead;
+ * with neither, the rule cannot tell and never stops.
  */
 export const weightStallOptionsSchema = z.strictObject({
   /** Consecutive stalled epochs before stopping. */
@@ -30,9 +31,19 @@ interface StallReading {
   /** The layer that moved most, when layers were read. */
   top?: { layer: string; ratio: number };
   layers: string[];
+  /** Every reported layer with weights was frozen (`histograms`: no histogram changed, as event files tell it): how many. */
+  untrainable?: { layers: number; histograms: boolean };
 }
 
-function readStall(record: EpochRecord, threshold: number): StallReading | undefined {
+/** `firstWithLayers`: the trial's first epoch with layer statistics. */
+function readStall(record: EpochRecord, threshold: number, firstWithLayers: number): StallReading | undefined {
+  const weighted = record.layers.filter(hasWeightStats);
+  if (weighted.length > 0 && weighted.every((l) => !l.trainable)) {
+    const histograms = (record.notes?.tensorboard as { trainableInferred?: unknown } | undefined)?.trainableInferred === true;
+    // A histogram is "unchanged" against the first one seen: at that first epoch it says nothing.
+    if (histograms && record.epoch <= firstWithLayers) return undefined;
+    return { stalled: true, layers: [], untrainable: { layers: weighted.length, histograms } };
+  }
   const kernels = record.layers.filter((l) => l.trainable && typeof l.updateRatio === 'number');
   if (kernels.length > 0) {
     let top: { layer: string; ratio: number } | undefined;
@@ -58,10 +69,11 @@ export function createWeightStallRule(options: WeightStallOptions, ctx: Stopping
     decide(trial: TrialView, _peers: readonly TrialView[]): StopDecision {
       const e = lastEpoch(trial);
       if (e <= options.warmup_epochs || e <= patience) return { stop: false };
+      const firstWithLayers = Math.min(...trial.epochs.filter((r) => r.layers.length > 0).map((r) => r.epoch));
       const readings: StallReading[] = [];
       for (let epoch = e - patience + 1; epoch <= e; epoch++) {
         const record = recordAt(trial, epoch);
-        const reading = record && readStall(record, threshold);
+        const reading = record && readStall(record, threshold, firstWithLayers);
         if (!reading?.stalled) return { stop: false };
         readings.push(reading);
       }
@@ -73,7 +85,7 @@ export function createWeightStallRule(options: WeightStallOptions, ctx: Stopping
       let still = e - patience + 1;
       while (still > 1) {
         const record = recordAt(trial, still - 1);
-        if (!(record && readStall(record, threshold)?.stalled)) break;
+        if (!(record && readStall(record, threshold, firstWithLayers)?.stalled)) break;
         still--;
       }
       const before = bestUpTo(trial, ctx.metric, ctx.direction, still === 1 ? 1 : still - 1);
@@ -88,8 +100,11 @@ export function createWeightStallRule(options: WeightStallOptions, ctx: Stopping
       }
       const span = patience === 1 ? `epoch ${e}` : `epochs ${e - patience + 1}–${e}`;
       const last = readings[readings.length - 1] as StallReading;
-      const what =
-        last.layers.length > 0
+      const what = last.untrainable
+        ? last.untrainable.histograms
+          ? `not one weight histogram of its ${last.untrainable.layers} reported layer(s) changed for ${patience} epoch(s) (${span})`
+          : `none of its ${last.untrainable.layers} reported layer(s) with weights is trainable (all frozen) for ${patience} epoch(s) (${span})`
+        : last.layers.length > 0
           ? `every trainable kernel (${listLayers(last.layers)}) moved less than ${fmt(threshold)} per epoch for ${patience} epoch(s) (${span}; ` +
             `largest updateRatio ${fmt(Math.max(...readings.map((r) => r.top?.ratio ?? 0)))} in ${topLayer(readings)})`
           : `the runner flagged the weights as stalled for ${patience} epoch(s) (${span})`;
