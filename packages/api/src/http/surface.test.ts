@@ -125,3 +125,47 @@ describe('metrics, content types and methods', () => {
     expect((await app.request('/assets/chart.js')).headers.get('content-type')).toContain('javascript');
   });
 });
+
+describe('query parameters a request does not take', () => {
+  it('are refused by every route, the POSTs included, before anything is done', async () => {
+    const app = createApp({ store, engine });
+    const studies = (await store.listStudies({})).length;
+    const refused = await app.request('/v1/studies?dry_run=1', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: spec,
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({
+      error: "unknown query parameter 'dry_run': this request takes no query parameters",
+      problems: [{ path: '', message: "unknown query parameter 'dry_run': this request takes no query parameters" }],
+    });
+    expect((await store.listStudies({})).length).toBe(studies);
+
+    const created = await app.request('/v1/studies', { method: 'POST', headers: { 'content-type': 'application/json' }, body: spec });
+    const { id } = (await created.json()) as { id: string };
+    expect((await app.request(`/v1/studies/${id}/stop?dry_run=1`, { method: 'POST' })).status).toBe(400);
+    expect((await app.request(`/v1/studies/${id}/trials/0/stop?dry_run=1`, { method: 'POST' })).status).toBe(400);
+    expect((await store.getStudy(id))?.state).toBe('running');
+    for (const path of ['/metrics?x=1', '/openapi.json?x=1', '/healthz?x=1']) expect((await app.request(path)).status, path).toBe(400);
+    // The cache-buster every GET takes stays taken.
+    expect((await app.request('/openapi.json?_=123')).status).toBe(200);
+    await engine.stopStudy(id);
+  });
+
+  it('a parameter given twice is refused as such, and the stream refuses as the other routes do', async () => {
+    const app = createApp({ store, engine });
+    const twice = await app.request('/v1/studies?limit=1&limit=2');
+    expect(twice.status).toBe(400);
+    expect(((await twice.json()) as { error: string }).error).toBe("limit: given 2 times ('1', '2'): give it once");
+    const created = await app.request('/v1/studies', { method: 'POST', headers: { 'content-type': 'application/json' }, body: spec });
+    const { id } = (await created.json()) as { id: string };
+    const stream = await app.request(`/v1/studies/${id}/leaderboard/stream?rows=-1`);
+    expect(stream.status).toBe(400);
+    expect(await stream.json()).toEqual({
+      error: "rows: rows must be an integer from 0 to 100000 (got '-1')",
+      problems: [{ path: 'rows', message: "rows must be an integer from 0 to 100000 (got '-1')" }],
+    });
+    await engine.stopStudy(id);
+  });
+});

@@ -45,7 +45,7 @@ const stopTrialRoute = createRoute({
   method: 'post',
   path: '/v1/studies/{id}/trials/{n}/stop',
   summary: 'Stop one trial',
-  request: { params: TrialParams },
+  request: { params: TrialParams, query: NoQuery },
   responses: {
     200: { description: 'the trial is stopping, or stopped already', content: { 'application/json': { schema: StopTrialSchema } } },
     ...errorResponses(400, 404, 409),

@@ -3,7 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import type { LiveEvent } from '../../live/client-queue.ts';
 import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
 import { ErrorSchema, StudyIdParams, strictQuery } from '../schemas.ts';
-import { findStudy, HttpError } from '../errors.ts';
+import { checkedQuery, findStudy } from '../errors.ts';
 
 export const HEARTBEAT_MS = 15_000;
 
@@ -51,10 +51,9 @@ const streamRoute = createRoute({
 export function streamRoutes(app: Api, { store, hub }: RouteDeps): void {
   app.get(documentRoute(app, streamRoute), async (c) => {
     const study = await findStudy(store, c.req.param('id') ?? '');
-    const parsed = StreamQuery.safeParse(c.req.query());
-    if (!parsed.success) throw new HttpError(400, parsed.error.issues[0]?.message ?? 'bad query');
-    const { rows } = parsed.data;
-    const lastEventId = Number(c.req.header('last-event-id') ?? parsed.data.lastEventId ?? Number.NaN);
+    const query = checkedQuery(c, StreamQuery);
+    const { rows } = query;
+    const lastEventId = Number(c.req.header('last-event-id') ?? query.lastEventId ?? Number.NaN);
     return streamSSE(c, async (stream) => {
       const queue = hub.subscribe(study.id);
       const end = () => hub.unsubscribe(study.id, queue);

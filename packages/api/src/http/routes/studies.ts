@@ -4,7 +4,7 @@ import { IdempotencyConflictError, IdempotencyKeyError } from '@sweepd/search';
 import { bodyLimit } from 'hono/body-limit';
 import { loadStudyView, summaryView } from '../../views/study.ts';
 import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
-import { findStudy, HttpError } from '../errors.ts';
+import { checkedQuery, findStudy, HttpError } from '../errors.ts';
 import { errorResponses, NoQuery, SpecBody, StudyIdParams, StudyListQuery, StudyListSchema, StudySchema } from '../schemas.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -17,6 +17,7 @@ const submitRoute = createRoute({
   path: '/v1/studies',
   summary: 'Submit a study',
   request: {
+    query: NoQuery,
     headers: z.object({
       'idempotency-key': z.string().optional().openapi({
         description:
@@ -70,10 +71,10 @@ const stopRoute = createRoute({
   method: 'post',
   path: '/v1/studies/{id}/stop',
   summary: 'Stop a study and its running trials',
-  request: { params: StudyIdParams },
+  request: { params: StudyIdParams, query: NoQuery },
   responses: {
     200: { description: 'the stopped study', content: { 'application/json': { schema: StudySchema } } },
-    ...errorResponses(404, 409),
+    ...errorResponses(400, 404, 409),
   },
 });
 
@@ -86,6 +87,7 @@ export function studyRoutes(app: Api, { store, engine, settled }: RouteDeps): vo
       onError: (c) => c.json({ error: `request body exceeds ${MAX_BODY_BYTES} bytes` }, 413, { connection: 'close' }),
     }),
     async (c) => {
+      checkedQuery(c, NoQuery);
       const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       if (type !== '' && !SPEC_TYPES.includes(type)) {
         throw new HttpError(
