@@ -40,4 +40,45 @@ describe('POST /v1/studies/:id/trials/:n/stop', () => {
       await store.close();
     }
   });
+
+  it('a running trial of a stopped study is stopping already: said so, not "is running, not queued or running"', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    const bus = new LocalBus();
+    const engine = new StudyEngine({ store, bus });
+    await engine.start();
+    try {
+      const app = createApp({ store, engine });
+      const spec = {
+        name: 'stop-stopped',
+        objective: { metric: 'val_auc_macro', direction: 'maximize' },
+        space: { learning_rate: { type: 'float', low: 1e-4, high: 1e-1, log: true } },
+        fixed: { optimizer: 'adam' },
+        budget: { max_trials: 2, max_epochs: 4, parallelism: 1 },
+        trainer: { runner: 'simulate', options: { curve: 'lr_auc' } },
+      };
+      const created = await app.request('/v1/studies', {
+        method: 'POST',
+        body: JSON.stringify(spec),
+        headers: { 'content-type': 'application/json' },
+      });
+      const { id } = (await created.json()) as { id: string };
+      const [trial] = await store.listTrials(id);
+      // A worker takes it: it runs until the worker hears the stop.
+      await bus.publishReport({ kind: 'start', studyId: id, trialId: trial?.id as string, worker: 'w1' });
+      for (let i = 0; i < 200 && engine.view(id)?.trials[0]?.state !== 'running'; i++) await new Promise((r) => setTimeout(r, 10));
+      expect((await app.request(`/v1/studies/${id}/stop`, { method: 'POST' })).status).toBe(200);
+      const res = await app.request(`/v1/studies/${id}/trials/0/stop`, { method: 'POST' });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ study: id, trial: 0, stopping: true, state: 'running' });
+      // Once it has ended, a stop is refused with its state.
+      await bus.publishReport({ kind: 'final', studyId: id, trialId: trial?.id as string, state: 'stopped', reason: 'asked' });
+      for (let i = 0; i < 200 && (await store.getTrial(id, 0))?.state === 'running'; i++) await new Promise((r) => setTimeout(r, 10));
+      const again = await app.request(`/v1/studies/${id}/trials/0/stop`, { method: 'POST' });
+      expect(again.status).toBe(409);
+      expect(await again.json()).toEqual({ error: 'trial 0 is stopped, not queued or running' });
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
 });
