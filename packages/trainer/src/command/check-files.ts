@@ -56,7 +56,12 @@ export function missingFiles(options: CommandOptions, ctx: RunnerCheckContext): 
     if (i > 0 && (arg.startsWith('-') || !SCRIPT_FILE.test(arg))) return;
     // A relative path without cwd is refused on its own (each trial runs in a fresh directory).
     const file = path.isAbsolute(arg) ? arg : cwd !== undefined ? path.resolve(cwd, arg) : undefined;
-    if (file !== undefined && !existsSync(file)) problems.push({ path: at, message: `no file at ${file}` });
+    if (file === undefined) return;
+    if (!existsSync(file)) problems.push({ path: at, message: `no file at ${file}` });
+    else if (i === 0) {
+      const unrunnable = notRunnable(file);
+      if (unrunnable) problems.push({ path: at, message: unrunnable });
+    }
   });
   return problems;
 }
@@ -92,6 +97,23 @@ export function scriptsRunBy(code: string): string[] {
 
 /** Words that run the command after them (`timeout` takes a duration first). */
 const PREFIXES = new Set(['exec', 'env', 'nohup', 'time', 'timeout', 'command']);
+
+const INTERPRETER_OF: Readonly<Record<string, string>> = { '.py': 'python3', '.sh': 'bash', '.js': 'node', '.mjs': 'node', '.cjs': 'node' };
+
+/** Why the program at `file` (which exists) cannot be started, or undefined when it can. */
+function notRunnable(file: string): string | undefined {
+  if (!statSync(file).isFile()) return `${file} is not a file that can be run (a directory?)`;
+  try {
+    accessSync(file, constants.X_OK);
+    return undefined;
+  } catch {
+    const interpreter = INTERPRETER_OF[path.extname(file).toLowerCase()];
+    const runBy = interpreter
+      ? `name its interpreter first (command: [${interpreter}, ${file}, …])`
+      : 'name the program that runs it first';
+    return `${file} is not executable: make it so (chmod +x), or ${runBy}`;
+  }
+}
 
 function isDirectory(dir: string): boolean {
   return existsSync(dir) && statSync(dir).isDirectory();

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseSpec, type RunnerCheckContext } from '@sweepd/core';
@@ -209,6 +209,29 @@ describe('command runner: checkSpec', () => {
     expect(problems({ options: { command: ['python3', '-c', 'pass'], env: { PATH: dir } } }, local)).toHaveLength(1);
     // Remote workers may see other files: nothing is looked up.
     expect(problems({ options: { command: ['pyhton3', 'trian.py'], cwd: 'nonexistent' } })).toEqual([]);
+  });
+
+  it('a program given by path that cannot be started (not executable, a directory) is refused at submit', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'command-check-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const local: RunnerCheckContext = { baseDir: dir, workersShareFiles: true };
+    const script = path.join(dir, 'train.py');
+    writeFileSync(script, '#!/usr/bin/env python3\nprint(1)\n', { mode: 0o644 });
+    expect(problems({ options: { command: [script] } }, local)).toEqual([
+      {
+        path: 'trainer.options.command.0',
+        message: `${script} is not executable: make it so (chmod +x), or name its interpreter first (command: [python3, ${script}, …])`,
+      },
+    ]);
+    // Relative to cwd, as the workers start it.
+    expect(problems({ options: { command: ['./train.py'], cwd: dir } }, local).map((p) => p.path)).toEqual(['trainer.options.command.0']);
+    expect(problems({ options: { command: [dir] } }, local)).toEqual([
+      { path: 'trainer.options.command.0', message: `${dir} is not a file that can be run (a directory?)` },
+    ]);
+    // Run by its interpreter, or once executable: fine.
+    expect(problems({ options: { command: ['python3', script] } }, local)).toEqual([]);
+    chmodSync(script, 0o755);
+    expect(problems({ options: { command: [script] } }, local)).toEqual([]);
   });
 });
 
