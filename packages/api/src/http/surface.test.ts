@@ -169,3 +169,26 @@ describe('query parameters a request does not take', () => {
     await engine.stopStudy(id);
   });
 });
+
+describe('the text of a submitted spec', () => {
+  it('is refused when it is not UTF-8, or declared in another charset, and never stored mangled', async () => {
+    const app = createApp({ store, engine });
+    const studies = (await store.listStudies({})).length;
+    const described = spec.replace('"name":"surface"', '"name":"surface","description":"caf\u00e9 r\u00e9sum\u00e9"');
+    const latin1 = Buffer.from(described, 'latin1');
+    const post = (body: Uint8Array, type = 'application/json') =>
+      app.request('/v1/studies', { method: 'POST', headers: { 'content-type': type }, body });
+    const refused = await post(latin1);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/^request body is not UTF-8 text/);
+    expect((await post(Buffer.from(spec), 'application/json; charset=iso-8859-1')).status).toBe(415);
+    expect((await store.listStudies({})).length).toBe(studies);
+    // UTF-8, with a byte-order mark or a declared charset: taken, the name as sent.
+    const utf8 = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(described, 'utf8')]);
+    const taken = await post(utf8, 'application/json; charset=UTF-8');
+    expect(taken.status).toBe(201);
+    const { id } = (await taken.json()) as { id: string };
+    expect((await store.getStudy(id))?.spec.description).toBe('caf\u00e9 r\u00e9sum\u00e9');
+    await engine.stopStudy(id);
+  });
+});

@@ -4,7 +4,7 @@ import { IdempotencyConflictError, IdempotencyKeyError } from '@sweepd/search';
 import { bodyLimit } from 'hono/body-limit';
 import { loadStudyView, summaryView } from '../../views/study.ts';
 import { type Api, documentRoute, type RouteDeps } from '../deps.ts';
-import { checkedQuery, findStudy, HttpError } from '../errors.ts';
+import { checkedQuery, findStudy, HttpError, printable } from '../errors.ts';
 import { errorResponses, NoQuery, SpecBody, StudyIdParams, StudyListQuery, StudyListSchema, StudySchema } from '../schemas.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -95,7 +95,10 @@ export function studyRoutes(app: Api, { store, engine, settled }: RouteDeps): vo
           `content-type '${type.slice(0, 64)}' is not accepted: send the spec as application/json or application/yaml`,
         );
       }
-      const text = await c.req.text();
+      const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(c.req.header('content-type') ?? '')?.[1]?.toLowerCase();
+      if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii')
+        throw new HttpError(415, `charset '${printable(charset)}' is not accepted: send the spec as UTF-8`);
+      const text = utf8Text(await c.req.arrayBuffer());
       if (text.trim() === '') throw new HttpError(400, 'request body is empty: send the spec as YAML or JSON');
       const key = c.req.header('idempotency-key');
       try {
@@ -144,4 +147,14 @@ const MAX_PROBLEMS = 100;
 function firstProblems(problems: readonly SpecProblem[]): SpecProblem[] {
   if (problems.length <= MAX_PROBLEMS) return [...problems];
   return [...problems.slice(0, MAX_PROBLEMS), { path: '', message: `and ${problems.length - MAX_PROBLEMS} more problems` }];
+}
+
+/** The body as UTF-8 text, refused when it is not: decoded with replacement characters, a Latin-1 spec would be stored mangled. */
+function utf8Text(body: ArrayBuffer): string {
+  try {
+    // A byte-order mark is dropped, as the CLI drops it from a file.
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new HttpError(400, 'request body is not UTF-8 text: send the spec as UTF-8 (a Latin-1 or UTF-16 file needs converting first)');
+  }
 }
