@@ -49,16 +49,26 @@ describe('noop runner', () => {
   });
 
   it('refuses bad options at submit, by path', () => {
-    const spec = (options: Record<string, unknown>) =>
+    const spec = (options: Record<string, unknown>, stopping: unknown[] = []) =>
       parseSpec({
         name: 'n',
         objective: { metric: 'val_auc_macro', direction: 'maximize' },
         space: { x: { type: 'float', low: 0, high: 1 } },
-        budget: { max_trials: 1, max_epochs: 2 },
+        budget: { max_trials: 1, max_epochs: 3 },
         trainer: { runner: 'noop', options },
+        stopping,
       });
     expect(checkNoopSpec(spec({ value: 0.7, epochs: 2 }))).toEqual([]);
     expect(checkNoopSpec(spec({ epochs: -1 })).map((p) => p.path)).toEqual(['trainer.options.epochs']);
+    // No epoch at all: every trial would fail with no value.
+    expect(checkNoopSpec(spec({ epochs: 0 })).map((p) => p.path)).toEqual(['trainer.options.epochs']);
+    // A rule told to watch a loss it never reports would never act.
+    expect(checkNoopSpec(spec({}, [{ name: 'divergence', options: { loss_metric: 'train_loss' } }]))).toEqual([
+      {
+        path: 'stopping.0.options.loss_metric',
+        message: "the noop runner never reports 'train_loss': it reports val_auc_macro (the objective) only",
+      },
+    ]);
     expect(noopRunnerPlugin.checkSpec).toBe(checkNoopSpec);
   });
 });

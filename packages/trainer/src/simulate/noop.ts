@@ -1,6 +1,7 @@
 import type { Plugin, Runner, RunnerContext, SearchSpec, SpecProblem, TrialJob, TrialOutcome } from '@sweepd/core';
 import { z } from 'zod';
 import { optionProblems } from '../option-problems.ts';
+import { unreportedStoppingMetrics } from '../stopping-metrics.ts';
 
 /**
  * The `noop` runner: a BENCHMARK AID for the bus and store throughput. It reports `epochs`
@@ -9,7 +10,8 @@ import { optionProblems } from '../option-problems.ts';
  */
 export const noopJobOptionsSchema = z.strictObject({
   value: z.number().default(0.5),
-  epochs: z.number().int().min(0).optional(),
+  /** At least 1: a trial that reports no epoch has no value, and every one would fail. */
+  epochs: z.number().int().min(1).optional(),
 });
 
 export function createNoopRunner(): Runner {
@@ -44,8 +46,14 @@ export const noopRunnerPlugin: Plugin<'runner', Record<string, never>> = {
   checkSpec: checkNoopSpec,
 };
 
-/** At submit: the options, by path under trainer.options. */
+/** At submit: the options, by path under trainer.options, and stopping rules that watch a metric it never reports. */
 export function checkNoopSpec(spec: SearchSpec): SpecProblem[] {
+  const { metric } = spec.objective;
+  const watched = unreportedStoppingMetrics(
+    spec,
+    (name) => name === metric,
+    (name) => `the noop runner never reports '${name}': it reports ${metric} (the objective) only`,
+  );
   const parsed = noopJobOptionsSchema.safeParse(spec.trainer.options ?? {});
-  return parsed.success ? [] : optionProblems(noopJobOptionsSchema, parsed.error, spec.trainer.options ?? {});
+  return [...watched, ...(parsed.success ? [] : optionProblems(noopJobOptionsSchema, parsed.error, spec.trainer.options ?? {}))];
 }
