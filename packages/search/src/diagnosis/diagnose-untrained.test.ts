@@ -71,6 +71,21 @@ describe('diagnoseTrial: weights that did not train, above chance', () => {
     expect(d.summary).toMatch(/not one of the weight histograms of its 2 reported layer\(s\) changed from epoch 1 to 4/);
   });
 
+  it('no layer statistics and a curve the same to every digit at 3 evaluations: likely too low, not "Healthy"', () => {
+    const params = (lr: number) => ({ learning_rate: lr, optimizer: 'sgd' });
+    const same = trial(0, params(1e-5), [0.7515, 0.7515, 0.7515], []);
+    const better = trial(1, params(0.01), [0.76, 0.79, 0.81], []);
+    const d = diagnoseTrial(same, [same, better], auc);
+    expect(d.verdict).toBe('too-low');
+    expect(d.summary).toMatch(
+      /^Learning rate likely too low: val_auc_macro stayed at 0\.751 from epoch 1 on \(the same to every digit in all 3 evaluations\) — it did not improve after epoch 1, and with no val_auc_macro measured before training, epoch 1's 0\.751 may be what the model scores before any training\./,
+    );
+    expect(d.advice).toMatch(/above this trial's 1e-5/);
+    // A level that moved, however little, or two evaluations only: its level stands.
+    expect(diagnoseTrial(trial(2, params(1e-5), [0.7515, 0.7516, 0.7515], []), [better], auc).verdict).toBe('healthy');
+    expect(diagnoseTrial(trial(3, params(1e-5), [0.7515, 0.7515], []), [better], auc).verdict).toBe('healthy');
+  });
+
   it('every layer frozen while the objective rose: something unreported trained, and it learned', () => {
     const rising = trial(0, { learning_rate: 0.01, optimizer: 'adam' }, [0.75, 0.8, 0.85, 0.88], frozen);
     expect(diagnoseTrial(rising, [rising], auc).verdict).not.toBe('no-learning');

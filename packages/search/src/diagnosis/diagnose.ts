@@ -10,7 +10,7 @@ import { invertedVerdict } from './verdict-inverted.ts';
 import { fellBackVerdict, heldByFreezingVerdict, learnedVerdict } from './verdict-learned.ts';
 import { noEpochVerdict, noObjectiveVerdict } from './verdict-no-evidence.ts';
 import { notLearnedVerdict } from './verdict-not-learned.ts';
-import { staticKernelsVerdict } from './verdict-static-kernels.ts';
+import { staticKernelsVerdict, unchangedCurveVerdict } from './verdict-static-kernels.ts';
 import { allFrozenVerdict, movedNothingVerdict, unchangedHistogramsVerdict } from './verdict-weights-unmoved.ts';
 import { val, valInUnit } from './words.ts';
 
@@ -134,7 +134,7 @@ function cutShortBeforeBehind(
  * The verdict: each step below reads the trial's evidence and its peers' (judgeContext) and
  * either decides or passes to the next, in this order: no epoch or no objective to judge by; a
  * divergence; an inverted ranking; dead units; weights that did not move (every layer frozen,
- * unchanged histograms, no step at all); static kernels; the
+ * unchanged histograms, no step at all); static kernels, or a curve unchanged to every digit; the
  * trial that learned (fell back, held back by freezing, healthy); and the one that did not.
  */
 function judge(
@@ -156,6 +156,7 @@ function judge(
     unchangedHistogramsVerdict(c) ??
     movedNothingVerdict(c) ??
     staticKernelsVerdict(c) ??
+    unchangedCurveVerdict(c) ??
     fellBackVerdict(c) ??
     heldByFreezingVerdict(c) ??
     learnedVerdict(c) ??

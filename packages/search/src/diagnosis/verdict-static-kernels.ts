@@ -22,29 +22,8 @@ export function staticKernelsVerdict(c: JudgeContext): Diagnosis | undefined {
   // would contradict the curve it cites).
   const fasterPeersAhead = (!rising || farBehind) && peersHigher;
   const flat = m !== undefined && m.gain <= t.peerMargin && m.points.length >= 3;
-  if (didLearn && rate !== undefined && m && (fasterPeersAhead || flat)) {
-    // "Stayed" only for a curve that did not move: 0.741 → 0.765 rose, if too little to count.
-    const from = m.points[0]?.epoch ?? 1;
-    const exact = m.points.every((p) => p.value === m.first) ? ` (the same to every digit in all ${m.points.length} evaluations)` : '';
-    const course = flat
-      ? `${metricName} stayed at ${val(m.best)} from ${from === 0 ? 'before training (epoch 0)' : `epoch ${from}`} on${exact}`
-      : `${metricName} rose only ${val(m.first)} → ${val(m.best)}`;
-    // Only what the curve shows: no rise after its first epoch. Whether that epoch learned anything
-    // only a measurement before training tells (an epoch 0); without one, its value may be the
-    // untrained model's (pretrained features and an untrained head score well above chance).
-    const why = fasterPeersAhead
-      ? `, while every ${position?.member} that did better used a higher rate than ${formatRate(rate)}` +
-        (farBehind ? ` (the best reached ${val(position?.bestBetter as number)}).` : '.')
-      : from === 0
-        ? `: training did not improve on what the model scored before it${m.gain > 0 ? ` by more than ${val(t.peerMargin)}` : ''}.`
-        : ` — it did not improve after epoch ${from}${m.gain > 0 ? ` by more than ${val(t.peerMargin)}` : ''}, and with no ${metricName} measured before training, epoch ${from}'s ${val(m.first)} may be what the model scores before any training.`;
-    return tooLowWithEpsilon(trial.params, {
-      verdict: 'too-low',
-      summary: `Learning rate ${fasterPeersAhead ? '' : 'likely '}too low: ${kernelText} and ${course}${why}${noBetterAboveText}`,
-      evidence,
-      ...raiseAdvice(trial, rate, position, raiseContext),
-    });
-  }
+  if (didLearn && rate !== undefined && m && (fasterPeersAhead || flat))
+    return tooLowOnItsCurve(c, rate, m, { fasterPeersAhead, farBehind, flat });
   if (didLearn) {
     const rank = position && position.rank === 1 && trial.state !== 'failed' ? ` It is the best of ${position.of} ${position.group}.` : '';
     const course = m ? (rising ? `rose ${val(m.first)} → ${val(m.best)}` : `reached ${val(m.best)}`) : 'improved';
@@ -73,4 +52,53 @@ export function staticKernelsVerdict(c: JudgeContext): Diagnosis | undefined {
   if (rate === undefined)
     return tooLowWithEpsilon(trial.params, { verdict: 'too-low', summary, evidence, advice: 'Raise the learning rate.' });
   return tooLowWithEpsilon(trial.params, { verdict: 'too-low', summary, evidence, ...raiseAdvice(trial, rate, position, raiseContext) });
+}
+
+/**
+ * A trial with no figure of its weights' movement whose objective read the same to every digit at each
+ * of 3 or more evaluations: no step changed what it outputs (its ranking, for an AUC). "Healthy"
+ * would not be true of it, however far above chance that value is: a pretrained network with an
+ * untrained or frozen head scores so before any step. Read as static kernels whose curve stayed flat.
+ */
+export function unchangedCurveVerdict(c: JudgeContext): Diagnosis | undefined {
+  const { e, m, rate, didLearn } = c;
+  // Weight histograms (event files) may be there: they give no movement to judge by.
+  const unmeasured = e.kernels === undefined && e.updateRatio === undefined;
+  if (!(didLearn && unmeasured && rate !== undefined && m && m.points.length >= 3 && m.points.every((p) => p.value === m.first)))
+    return undefined;
+  return tooLowOnItsCurve(c, rate, m, { fasterPeersAhead: false, farBehind: false, flat: true });
+}
+
+/**
+ * Learned, by its level, but flat since its first epoch, or outpaced by every faster peer: the rate
+ * likely too low, said only as far as the curve shows.
+ */
+function tooLowOnItsCurve(
+  c: JudgeContext,
+  rate: number,
+  m: NonNullable<JudgeContext['m']>,
+  { fasterPeersAhead, farBehind, flat }: { fasterPeersAhead: boolean; farBehind: boolean; flat: boolean },
+): Diagnosis {
+  const { trial, t, position, kernels, kernelText, metricName, noBetterAboveText, raiseContext, evidence } = c;
+  // "Stayed" only for a curve that did not move: 0.741 → 0.765 rose, if too little to count.
+  const from = m.points[0]?.epoch ?? 1;
+  const exact = m.points.every((p) => p.value === m.first) ? ` (the same to every digit in all ${m.points.length} evaluations)` : '';
+  const course = flat
+    ? `${metricName} stayed at ${val(m.best)} from ${from === 0 ? 'before training (epoch 0)' : `epoch ${from}`} on${exact}`
+    : `${metricName} rose only ${val(m.first)} → ${val(m.best)}`;
+  // Only what the curve shows: no rise after its first epoch. Whether that epoch learned anything
+  // only a measurement before training tells (an epoch 0); without one, its value may be the
+  // untrained model's (pretrained features and an untrained head score well above chance).
+  const why = fasterPeersAhead
+    ? `, while every ${position?.member} that did better used a higher rate than ${formatRate(rate)}` +
+      (farBehind ? ` (the best reached ${val(position?.bestBetter as number)}).` : '.')
+    : from === 0
+      ? `: training did not improve on what the model scored before it${m.gain > 0 ? ` by more than ${val(t.peerMargin)}` : ''}.`
+      : ` — it did not improve after epoch ${from}${m.gain > 0 ? ` by more than ${val(t.peerMargin)}` : ''}, and with no ${metricName} measured before training, epoch ${from}'s ${val(m.first)} may be what the model scores before any training.`;
+  return tooLowWithEpsilon(trial.params, {
+    verdict: 'too-low',
+    summary: `Learning rate ${fasterPeersAhead ? '' : 'likely '}too low: ${kernels !== undefined ? `${kernelText} and ` : ''}${course}${why}${noBetterAboveText}`,
+    evidence,
+    ...raiseAdvice(trial, rate, position, raiseContext),
+  });
 }
