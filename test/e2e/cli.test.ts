@@ -285,7 +285,7 @@ describe('sweepd CLI', () => {
     // Named as the environment's, not as a --port never given.
     const badEnvPort = await up(['--data-dir', path.join(dir, 'env-port')], { SWEEPD_PORT: 'abc' });
     expect(badEnvPort.code).toBe(2);
-    expect(badEnvPort.stderr).toContain("SWEEPD_PORT must be a non-negative integer (got 'abc')");
+    expect(badEnvPort.stderr).toContain("SWEEPD_PORT must be an integer from 0 to 65535 (got 'abc')");
     const notADir = path.join(dir, 'not-a-dir');
     writeFileSync(notADir, 'name: x\n');
     const fileAsDir = await up(['--port', '0', '--data-dir', notADir]);
@@ -428,7 +428,7 @@ describe('sweepd CLI', () => {
     // Node reads '-1' after --limit as a missing value ("argument is ambiguous"): said as the value it is.
     const negative = await sweepd(['leaderboard', done, '--limit', '-1']);
     expect(negative.code).toBe(2);
-    expect(negative.stderr).toContain("sweepd: --limit must be a non-negative integer (got '-1')");
+    expect(negative.stderr).toContain("sweepd: --limit must be an integer from 1 to 100000 (got '-1')");
     // A value forgotten before the next option: that option is named as what it got.
     expect((await sweepd(['leaderboard', done, '--offset'])).stderr).toContain(
       "sweepd: --offset got '--api', which starts with a dash: write --offset=--api if that is the value meant",
@@ -454,7 +454,7 @@ describe('sweepd CLI', () => {
     expect(both.stderr).toContain('worker takes --nats or --nats-url (the same option), not both');
     const noSlots = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--concurrency', '0']);
     expect(noSlots.code).toBe(2);
-    expect(noSlots.stderr).toContain('--concurrency must be at least 1');
+    expect(noSlots.stderr).toContain("--concurrency must be a positive integer (got '0')");
     // A tfjs backend asked for that cannot train here: refused before the worker joins a pool.
     const noBackend = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--gpus', 'none'], {
       env: { SWEEPD_TF_BACKEND: 'tensorflow-gpu' },
@@ -465,17 +465,35 @@ describe('sweepd CLI', () => {
     );
     const notANumber = await sweepd(['stop', done, 'abc']);
     expect(notANumber.code).toBe(2);
-    expect(notANumber.stderr).toContain("TRIAL must be a trial number (got 'abc')");
+    expect(notANumber.stderr).toContain("TRIAL must be a trial number, an integer from 0 to 999999999 (got 'abc')");
     // A negative number reads to Node as an option: said as the trial number it is not.
     for (const command of ['trial', 'stop']) {
       const negative = await sweepd([command, done, '-1']);
       expect(negative.code).toBe(2);
-      expect(negative.stderr.split('\n')[0]).toBe("sweepd: TRIAL must be a trial number (got '-1')");
+      expect(negative.stderr.split('\n')[0]).toBe("sweepd: TRIAL must be a trial number, an integer from 0 to 999999999 (got '-1')");
+      // Past what the API takes: bad usage (2), said once, not the daemon's refusal (3) printed twice.
+      const tooLarge = await sweepd([command, done, '1000000000']);
+      expect(tooLarge.code).toBe(2);
+      expect(tooLarge.stderr.split('\n')[0]).toBe(
+        "sweepd: TRIAL must be a trial number, an integer from 0 to 999999999 (got '1000000000')",
+      );
     }
+    const farOffset = await sweepd(['ls', '--offset', '99999999999']);
+    expect(farOffset.code).toBe(2);
+    expect(farOffset.stderr.split('\n\n')[0]).toBe("sweepd: --offset must be an integer from 0 to 999999999 (got '99999999999')");
+    const hugeLimit = await sweepd(['leaderboard', done, '--limit', '99999999999999999999999']);
+    expect(hugeLimit.code).toBe(2);
+    expect(hugeLimit.stderr.split('\n\n')[0]).toBe("sweepd: --limit must be an integer from 1 to 100000 (got '99999999999999999999999')");
+    // An option before the command is one, not a command named '--bogus'.
+    const bogusFirst = await sweepd(['--bogus', 'ls']);
+    expect(bogusFirst.code).toBe(2);
+    expect(bogusFirst.stderr.split('\n')[0]).toBe(
+      "sweepd: unknown option '--bogus': before the command, sweepd takes --api URL, --token T, --help",
+    );
     // An empty page would read as "nothing there"; a page past the end says where the rows end.
     const noRows = await sweepd(['ls', '--limit', '0']);
     expect(noRows.code).toBe(2);
-    expect(noRows.stderr).toContain("--limit must be at least 1 (got '0')");
+    expect(noRows.stderr).toContain("--limit must be an integer from 1 to 100000 (got '0')");
     const pastEnd = await sweepd(['leaderboard', done, '--offset', '1000']);
     expect(pastEnd.code).toBe(0);
     expect(pastEnd.stdout).toBe('no trials from rank 1001 on: there are 4\n');

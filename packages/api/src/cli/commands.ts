@@ -10,6 +10,7 @@ import { type TrialForText, trialText } from './trial-text.ts';
 import { exitOnNextSignal, sayStoppingOnceStarted, untilSignal } from './signal.ts';
 import { watchStudy } from './watch.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
+import { API_LIMITS } from './limits.ts';
 import { renderLeaderboard, renderStudies, type StudyListItem } from './table.ts';
 import type { LeaderboardRow } from '../views/leaderboard.ts';
 import { EXPORT_FORMATS } from '../views/export.ts';
@@ -34,7 +35,7 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(
 ) {
   const parsed = (() => {
     try {
-      return parseArgs({ args, options, allowPositionals: true, strict: true });
+      return parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true });
     } catch (err) {
       // Node's own words suggest '-- "--bogus"' with an unbalanced quote; the option is what matters.
       const message = (err as Error).message;
@@ -43,15 +44,12 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(
       if (unknown && negative && /^-\d/.test(unknown[1] as string)) throw new UsageError(negative(unknown[1] as string));
       if (unknown)
         throw new UsageError(`unknown option '${unknown[1]}'${known.length > 0 ? ` (this command takes ${known.join(', ')})` : ''}`);
-      // A value starting with a dash (--limit -1) reads to Node as a missing one: say which value it was.
+      // A value starting with a dash (--offset --api) reads to Node as a missing one: say which value it was.
       const dashed = /^Option '(--[\w-]+)' argument is ambiguous/.exec(message);
       const value = dashed ? args[args.indexOf(dashed[1] as string) + 1] : undefined;
       if (dashed && value !== undefined)
         throw new UsageError(
-          // Every number this CLI takes is a count or a port.
-          /^-\d/.test(value)
-            ? `${dashed[1]} must be a non-negative integer (got '${value}')`
-            : `${dashed[1]} got '${value}', which starts with a dash: write ${dashed[1]}=${value} if that is the value meant`,
+          `${dashed[1]} got '${value}', which starts with a dash: write ${dashed[1]}=${value} if that is the value meant`,
         );
       const missing = /^Option '(--[\w-]+) <value>' argument missing/.exec(message);
       throw new UsageError(missing ? `${missing[1]} needs a value` : (message.split('\n')[0] ?? message));
@@ -62,8 +60,35 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   return parsed;
 }
 
+/**
+ * `--limit -1` as `--limit=-1`: Node reads a value starting with a dash as a missing one, but a
+ * negative number after an option that takes a value is that value, refused (or taken) by the
+ * option's own check, in the same words as any other bad value of it.
+ */
+function joinNegativeValues(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') return [...out, ...args.slice(i)];
+    const name = /^--([\w-]+)$/.exec(arg)?.[1];
+    const next = args[i + 1];
+    if (name !== undefined && Object.hasOwn(options, name) && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i += 1;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 function notTrialNumber(value: string): string {
-  return `TRIAL must be a trial number (got '${value}')`;
+  return `TRIAL must be a trial number, an integer from 0 to ${API_LIMITS.trialNumber} (got '${value}')`;
+}
+
+/** A trial number as the API takes it (at most 9 digits: 007 is sent as 7); bad usage otherwise. */
+function trialNumber(value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n <= API_LIMITS.trialNumber)) throw new UsageError(notTrialNumber(value));
+  return n;
 }
 
 /** How a value's source is named: `--limit` for the option `limit`, an environment variable (SWEEPD_PORT) as it is. */
@@ -71,12 +96,14 @@ function sourceLabel(name: string): string {
   return /^[A-Z_]+$/.test(name) ? name : `--${name}`;
 }
 
-/** --limit and --offset as the query of a paged route (empty for the whole list), and the offset (0 by default). */
-function pageQuery(values: { limit?: string; offset?: string }): { offset: number; query: string } {
-  const limit = intOption(values.limit, 'limit');
+/**
+ * --limit and --offset as the query of a paged route (empty for the whole list), and the offset (0
+ * by default); `max`: the largest of each the route takes (API_LIMITS), checked here.
+ */
+function pageQuery(values: { limit?: string; offset?: string }, max: { limit: number; offset: number }): { offset: number; query: string } {
   // A page of no rows would be read as "nothing there".
-  if (limit === 0) throw new UsageError(`--limit must be at least 1 (got '${values.limit}')`);
-  const offset = intOption(values.offset, 'offset') ?? 0;
+  const limit = intOption(values.limit, 'limit', { min: 1, max: max.limit });
+  const offset = intOption(values.offset, 'offset', { max: max.offset }) ?? 0;
   const params = new URLSearchParams({
     ...(limit !== undefined && { limit: String(limit) }),
     ...(offset > 0 && { offset: String(offset) }),
@@ -84,19 +111,33 @@ function pageQuery(values: { limit?: string; offset?: string }): { offset: numbe
   return { offset, query: params.size > 0 ? `?${params}` : '' };
 }
 
-/** `name`: the option (`limit` for --limit), or the environment variable it came from (SWEEPD_PORT). */
-function intOption(value: string | undefined, name: string): number | undefined {
+/**
+ * An integer from `min` (0 unless told) to `max` (if any), in decimal digits; anything else (-1, 1.5,
+ * 1e3, too large) is bad usage, said in one message for every bad value, quoting what was typed.
+ * `name`: the option (`limit` for --limit), or the environment variable it came from (SWEEPD_PORT).
+ */
+function intOption(value: string | undefined, name: string, range: { min?: number; max?: number } = {}): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`${sourceLabel(name)} must be a non-negative integer (got '${value}')`);
-  return Number(value);
+  const { min = 0, max } = range;
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && (max === undefined || n <= max))) {
+    const wanted =
+      max !== undefined
+        ? `an integer from ${min} to ${max}`
+        : min === 0
+          ? 'a non-negative integer'
+          : min === 1
+            ? 'a positive integer'
+            : `an integer of at least ${min}`;
+    throw new UsageError(`${sourceLabel(name)} must be ${wanted} (got '${value}')`);
+  }
+  return n;
 }
 
 /** A TCP port: 0 (any free one) to 65535, from --port or else SWEEPD_PORT (named as where it came from). */
 function portOption(option: string | undefined): number | undefined {
   const [value, name] = option !== undefined ? [option, 'port'] : [process.env.SWEEPD_PORT, 'SWEEPD_PORT'];
-  const port = intOption(value, name);
-  if (port !== undefined && port > 65535) throw new UsageError(`${sourceLabel(name)} must be from 0 to 65535 (got '${value}')`);
-  return port;
+  return intOption(value, name, { max: 65535 });
 }
 
 function client(values: { api?: string; token?: string }): ApiClient {
@@ -225,8 +266,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       // A pool no spec can name would never get a job.
       const named = nameSchema.safeParse(pool);
       if (!named.success) throw new UsageError(`--pool '${pool}' ${named.error.issues[0]?.message} (as trainer.pool in a spec)`);
-      const concurrency = intOption(values.concurrency, 'concurrency');
-      if (concurrency === 0) throw new UsageError('--concurrency must be at least 1');
+      const concurrency = intOption(values.concurrency, 'concurrency', { min: 1 });
       return runWorkerProcess({ nats, pool, concurrency, gpus: values.gpus, logLevel: logLevel(undefined, 'SWEEPD_LOG_LEVEL') });
     }
     case 'pretrain': {
@@ -262,7 +302,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     }
     case 'ls': {
       const { values } = parse(args, { ...clientOptions, limit: { type: 'string' }, offset: { type: 'string' } });
-      const { offset, query } = pageQuery(values);
+      const { offset, query } = pageQuery(values, API_LIMITS.ls);
       const { studies, total } = await client(values).json<{ studies: StudyListItem[]; total: number }>('GET', `/v1/studies${query}`);
       const page = { offset, total };
       process.stdout.write(`${renderStudies(studies, process.stdout.isTTY ? 80 : Number.POSITIVE_INFINITY, page)}\n`);
@@ -291,14 +331,12 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     }
     case 'stop': {
       const { values, positionals } = parse(args, clientOptions, 2, notTrialNumber);
-      const [id, trial] = positionals;
+      const [id, typed] = positionals;
       if (!id) throw new UsageError('stop needs a study ID');
-      if (trial !== undefined && !/^\d+$/.test(trial)) throw new UsageError(notTrialNumber(trial));
+      const trial = typed === undefined ? undefined : trialNumber(typed);
       const api = client(values);
       const target =
-        trial === undefined
-          ? `/v1/studies/${encodeURIComponent(id)}/stop`
-          : `/v1/studies/${encodeURIComponent(id)}/trials/${encodeURIComponent(trial)}/stop`;
+        trial === undefined ? `/v1/studies/${encodeURIComponent(id)}/stop` : `/v1/studies/${encodeURIComponent(id)}/trials/${trial}/stop`;
       const answer = await api.json<{ counts?: Record<string, number>; stopping?: boolean }>('POST', target);
       if (trial !== undefined) {
         // A queued trial ends at once; a running one when its script does.
@@ -318,7 +356,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       const { values, positionals } = parse(args, { ...clientOptions, limit: { type: 'string' }, offset: { type: 'string' } }, 1);
       if (!positionals[0]) throw new UsageError('leaderboard needs a study ID');
       // A page of a large study (the route's own paging), not all 100,000 rows.
-      const { offset, query } = pageQuery(values);
+      const { offset, query } = pageQuery(values, API_LIMITS.leaderboard);
       const board = await client(values).json<{ rows: LeaderboardRow[]; columns: string[]; total: number; waiting?: string }>(
         'GET',
         `/v1/studies/${encodeURIComponent(positionals[0])}/leaderboard${query}`,
@@ -338,9 +376,9 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
     }
     case 'trial': {
       const { values, positionals } = parse(args, clientOptions, 2, notTrialNumber);
-      const [id, n] = positionals;
-      if (!id || n === undefined) throw new UsageError('trial needs a study ID and a trial number');
-      if (!/^\d+$/.test(n)) throw new UsageError(notTrialNumber(n));
+      const [id, typed] = positionals;
+      if (!id || typed === undefined) throw new UsageError('trial needs a study ID and a trial number');
+      const n = trialNumber(typed);
       const api = client(values);
       const study = await api.json<{ objective: { metric: string }; waiting?: string }>('GET', `/v1/studies/${encodeURIComponent(id)}`);
       const trial = await api.json<TrialForText>('GET', `/v1/studies/${encodeURIComponent(id)}/trials/${n}`);

@@ -4,10 +4,17 @@ import { runCommand, UsageError } from './commands.ts';
 import { commandUsage, USAGE } from './usage.ts';
 import { ApiError } from './client.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
-import { commandFirst } from './leading-options.ts';
+import { commandFirst, leadingOptionError } from './leading-options.ts';
+import { apiErrorText } from './api-error-text.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `sweepd --bogus ls`: an option sweepd does not take before the command, not a command named '--bogus'.
+  const leading = leadingOptionError(argv);
+  if (leading !== undefined) {
+    process.stderr.write(`sweepd: ${leading}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
   // `sweepd up --help` (any command's --help or -h) is asked for, not a mistake; pretrain has a help of its own.
   const askedForHelp = command !== 'pretrain' && (rest.includes('--help') || rest.includes('-h'));
   if (!command || command === 'help' || command === '--help' || command === '-h' || askedForHelp) {
@@ -33,9 +40,7 @@ async function main(argv: string[]): Promise<number> {
       return err.code;
     }
     if (err instanceof ApiError) {
-      process.stderr.write(`sweepd: ${err.message}\n`);
-      const problems = (err.body as { problems?: { path: string; message: string }[] } | undefined)?.problems;
-      for (const p of problems ?? []) process.stderr.write(`  ${p.path || '(root)'}: ${p.message}\n`);
+      process.stderr.write(apiErrorText(err));
       return err.status === 0 ? EXIT.unreachable : EXIT.rejected;
     }
     process.stderr.write(`sweepd: ${err instanceof Error ? err.message : String(err)}\n`);

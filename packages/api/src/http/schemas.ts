@@ -222,7 +222,7 @@ const pageParam = (name: string, max: number) => {
 export const LeaderboardQuery = strictQuery({ limit: pageParam('limit', 100_000), offset: pageParam('offset', 100_000) });
 
 /** A page of the study list, oldest first: `limit` studies from the `offset`-th; without `limit`, every one. */
-export const StudyListQuery = strictQuery({ limit: pageParam('limit', 100_000), offset: pageParam('offset', 1_000_000_000) });
+export const StudyListQuery = strictQuery({ limit: pageParam('limit', 100_000), offset: pageParam('offset', 999_999_999) });
 
 /** A measured number; JSON has no NaN or Infinity, so a diverged run's readings come as null. */
 const reading = z.number().nullable().openapi({ description: 'null where the value was NaN or infinite (a diverged run)' });
