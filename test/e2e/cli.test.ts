@@ -439,7 +439,7 @@ describe('sweepd CLI', () => {
     expect(extra.stderr).toContain("unexpected argument 'x'");
     const badPool = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--pool', 'bad pool']);
     expect(badPool.code).toBe(2);
-    expect(badPool.stderr).toContain("--pool 'bad pool' may hold only letters, digits, _ . : - and must not start with a symbol");
+    expect(badPool.stderr).toContain("--pool 'bad pool' may hold only ASCII letters, digits and _ . : - and must start with an ASCII letter, a digit or _");
     const httpNats = await sweepd(['worker', '--nats', 'http://user:pw@127.0.0.1:4222']);
     expect(httpNats.code).toBe(2);
     expect(httpNats.stderr).toContain(

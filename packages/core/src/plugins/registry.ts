@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { ZodError } from 'zod';
 import { SpecError } from '../spec/errors.ts';
-import { issueProblem } from '../spec/issues.ts';
+import { issueProblems } from '../spec/issues.ts';
 import type { Plugin, PluginKind, PluginKinds } from './contracts.ts';
 
 const KINDS: readonly PluginKind[] = ['strategy', 'stopping', 'runner'];
@@ -87,7 +87,7 @@ export function parsePluginOptions<O>(plugin: Plugin<PluginKind, O>, raw: unknow
     return plugin.parseOptions(raw);
   } catch (err) {
     if (err instanceof ZodError) {
-      throw new SpecError(err.issues.map((i) => issueProblem(i, at ? at.split('.') : [], raw, (path) => defaultedKeys(plugin, path))));
+      throw new SpecError(issueProblems(err.issues, at ? at.split('.') : [], raw, (path) => defaultedKeys(plugin, path)));
     }
     if (err instanceof SpecError)
       throw new SpecError(err.problems.map((p) => ({ path: [at, p.path].filter(Boolean).join('.'), message: p.message })));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpec } from '../spec/parse.ts';
 import { Rng } from './random.ts';
-import { checkParams, fromUnit, isActive, orderedNames, paramsKey, sampleSpace, toUnit } from './space.ts';
+import { checkParams, fromUnit, isActive, orderedNames, paramsKey, sampleParam, sampleSpace, toUnit } from './space.ts';
 
 const { space } = parseSpec({
   name: 's',
@@ -72,5 +72,38 @@ describe('search space', () => {
     expect(Math.max(...xs)).toBeLessThan(1);
     expect(xs.reduce((a, b) => a + b, 0) / xs.length).toBeCloseTo(0.5, 1);
     expect(new Rng('study:2').next()).not.toBe(new Rng('study:1').next());
+  });
+
+  it('reads a parameter named like an object member (constructor) from the config itself only', () => {
+    const named = parseSpec({
+      name: 's',
+      objective: {},
+      space: {
+        opt: { type: 'categorical', choices: ['a', 'b'] },
+        constructor: { type: 'categorical', choices: [0, 1, 2], when: { opt: ['a'] } },
+        toString: { type: 'categorical', choices: ['x'], when: { constructor: [0, 1] } },
+      },
+      budget: { max_trials: 1, max_epochs: 1 },
+    }).space;
+    expect(checkParams(named, { opt: 'b' })).toEqual([]);
+    expect(checkParams(named, { opt: 'a' })).toEqual(['constructor: missing']);
+    expect(isActive(named.toString as never, { opt: 'b' })).toBe(false);
+    const rng = new Rng(3);
+    for (let i = 0; i < 200; i++) expect(checkParams(named, sampleSpace(named, rng))).toEqual([]);
+  });
+
+  it('draws across a float range wider than the largest double (a study stored before such ranges were refused)', () => {
+    const wide = { type: 'float', low: -1.7e308, high: 1.7e308, log: false } as const;
+    expect(fromUnit(wide, 0.5)).toBe(0);
+    expect(fromUnit(wide, 0)).toBe(-1.7e308);
+    expect(fromUnit(wide, 1)).toBe(1.7e308);
+    expect(fromUnit(wide, 0.25) as number).toBeCloseTo(-0.85e308, -300);
+    expect(toUnit(wide, 0)).toBe(0.5);
+    expect(toUnit(wide, 0.85e308)).toBeCloseTo(0.75, 12);
+    const rng = new Rng(1);
+    const draws = Array.from({ length: 200 }, () => sampleParam(wide, rng) as number);
+    expect(new Set(draws).size).toBe(200);
+    expect(draws.filter((x) => x < 0).length).toBeGreaterThan(50);
+    expect(draws.every((x) => Number.isFinite(x) && x >= wide.low && x <= wide.high)).toBe(true);
   });
 });

@@ -2,10 +2,15 @@ import type { ParamSpec, Space } from '../spec/schema.ts';
 import type { ParamValue, Params } from '../types.ts';
 import type { Rng } from './random.ts';
 
+/** A parameter's value in `params`, own entries only: `constructor` is no value of a config lacking it. */
+function ownValue(params: Params, name: string): ParamValue | undefined {
+  return Object.hasOwn(params, name) ? params[name] : undefined;
+}
+
 /** Whether a parameter's `when` conditions hold for the values drawn so far. */
 export function isActive(param: ParamSpec, params: Params): boolean {
   for (const [dep, allowed] of Object.entries(param.when ?? {})) {
-    const v = params[dep];
+    const v = ownValue(params, dep);
     if (v === undefined || !allowed.includes(v)) return false;
   }
   return true;
@@ -34,6 +39,8 @@ export function toUnit(param: ParamSpec, value: ParamValue): number {
   const v = Number(value);
   if (param.high === param.low) return 0.5;
   if (param.log) return (Math.log(v) - Math.log(param.low)) / (Math.log(param.high) - Math.log(param.low));
+  // A width past the largest double (refused at submit; a study stored before may have one): halved.
+  if (!Number.isFinite(param.high - param.low)) return (v / 2 - param.low / 2) / (param.high / 2 - param.low / 2);
   return (v - param.low) / (param.high - param.low);
 }
 
@@ -44,7 +51,10 @@ export function fromUnit(param: ParamSpec, u: number): ParamValue {
     return param.choices[Math.min(param.choices.length - 1, Math.floor(x * param.choices.length))] as ParamValue;
   const raw = param.log
     ? Math.exp(Math.log(param.low) + x * (Math.log(param.high) - Math.log(param.low)))
-    : param.low + x * (param.high - param.low);
+    : Number.isFinite(param.high - param.low)
+      ? param.low + x * (param.high - param.low)
+      : // A width past the largest double (see toUnit): low + x·Infinity would always be high.
+        param.low * (1 - x) + param.high * x;
   if (param.type === 'float') return Math.min(param.high, Math.max(param.low, raw));
   return roundInt(param.low, param.high, param.step, raw);
 }
@@ -85,7 +95,7 @@ export function checkParams(space: Space, params: Params): string[] {
   const problems: string[] = [];
   for (const name of orderedNames(space)) {
     const p = space[name] as ParamSpec;
-    const v = params[name];
+    const v = ownValue(params, name);
     const active = isActive(p, params);
     if (!active) {
       if (v !== undefined) problems.push(`${name}: present although its condition does not hold`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { issueProblem } from './issues.ts';
+import { issueProblem, issueProblems } from './issues.ts';
 
 const options = z
   .strictObject({
@@ -36,5 +36,35 @@ describe('issueProblem: zod issues in the words of the spec checks', () => {
       'strategy.options.mode: must be one of "fast", "slow" (got "medium")',
       'strategy.options.tags: must have at least 1 item',
     ]);
+  });
+
+  it('an integer past the safe range is told so, not "must be an integer"; a bound of its own is said instead', () => {
+    const seed = z.strictObject({
+      seed: z
+        .number()
+        .int('must be an integer')
+        .min(0, 'must be >= 0')
+        .max(2 ** 32 - 1, 'must fit in 32 bits'),
+    });
+    const count = z.strictObject({ n: z.number().int() });
+    const lines = (schema: z.ZodType, raw: unknown, each: boolean) => {
+      const parsed = schema.safeParse(raw);
+      if (parsed.success) return [];
+      const found = each
+        ? parsed.error.issues.map((i) => issueProblem(i, ['strategy', 'options'], raw))
+        : issueProblems(parsed.error.issues, ['strategy', 'options'], raw);
+      return found.map((p) => `${p.path}: ${p.message}`);
+    };
+    expect(lines(seed, { seed: 1e20 }, true)).toEqual([
+      'strategy.options.seed: must be an integer of at most 9007199254740991 (got 100000000000000000000)',
+      'strategy.options.seed: must fit in 32 bits (got 100000000000000000000)',
+    ]);
+    expect(lines(seed, { seed: 1e20 }, false)).toEqual(['strategy.options.seed: must fit in 32 bits (got 100000000000000000000)']);
+    expect(lines(seed, { seed: -1e20 }, false)).toEqual(['strategy.options.seed: must be >= 0 (got -100000000000000000000)']);
+    expect(lines(count, { n: 1e300 }, false)).toEqual(['strategy.options.n: must be an integer of at most 9007199254740991 (got 1e+300)']);
+    expect(lines(count, { n: -(2 ** 60) }, true)).toEqual([
+      'strategy.options.n: must be an integer of at least -9007199254740991 (got -1152921504606847000)',
+    ]);
+    expect(lines(seed, { seed: 1.5 }, false)).toEqual(['strategy.options.seed: must be an integer (got 1.5)']);
   });
 });

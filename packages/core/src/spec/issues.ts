@@ -18,6 +18,14 @@ export function issueProblem(
 ): SpecProblem {
   const path = formatPath([...prefix, ...issue.path]);
   const value = 'input' in issue ? issue.input : valueAt(input, issue.path);
+  // zod's `.int()` bounds an integer to the safe range too, under the message the schema wrote for
+  // a fraction ("must be an integer"): 1e20 is an integer, just too large to count on exactly.
+  const safe = safeRangeBound(issue);
+  if (safe !== undefined) {
+    const side = issue.code === 'too_big' ? 'at most' : 'at least';
+    const got = value === undefined ? '' : ` (got ${describeValue(value)})`;
+    return { path, message: `must be an integer of ${side} ${safe}${got}` };
+  }
   // A schema's own words ("must have type float, int or categorical") beat any of these; said with the value when it is one.
   const own =
     ['invalid_type', 'invalid_union', 'invalid_value', 'too_small', 'too_big'].includes(issue.code) &&
@@ -72,6 +80,34 @@ export function issueProblem(
     }
   }
   return { path, message: issue.message };
+}
+
+/**
+ * Every issue as issueProblem says it, less the safe-integer bound of a value that also breaks a
+ * bound of the field's own (`max_trials: 1e300` is told "must be at most 100000", its real range,
+ * not also "must be an integer of at most 9007199254740991").
+ */
+export function issueProblems(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[],
+  input: unknown,
+  knownKeys?: (path: readonly PropertyKey[]) => readonly string[],
+): SpecProblem[] {
+  const key = (issue: z.core.$ZodIssue) => formatPath(issue.path);
+  const ownBound = (issue: z.core.$ZodIssue) =>
+    issues.some(
+      (other) => other !== issue && other.code === issue.code && key(other) === key(issue) && safeRangeBound(other) === undefined,
+    );
+  return issues
+    .filter((issue) => safeRangeBound(issue) === undefined || !ownBound(issue))
+    .map((issue) => issueProblem(issue, prefix, input, knownKeys));
+}
+
+/** The bound of zod's safe-integer range check (part of every `.int()`) that `issue` reports; else undefined. */
+function safeRangeBound(issue: z.core.$ZodIssue): number | undefined {
+  if ((issue.code !== 'too_big' && issue.code !== 'too_small') || issue.origin !== 'int') return undefined;
+  const bound = Number(issue.code === 'too_big' ? issue.maximum : issue.minimum);
+  return Math.abs(bound) === Number.MAX_SAFE_INTEGER ? bound : undefined;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

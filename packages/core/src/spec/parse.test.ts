@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecError } from './errors.ts';
-import { parseSpec, parseSpecText } from './parse.ts';
+import { checkSpec, decodeSpecText, parseSpec, parseSpecText } from './parse.ts';
 
 const examples = path.resolve(import.meta.dirname, '../../../../examples');
 
@@ -84,6 +84,104 @@ describe('parseSpec', () => {
       s.baseline = { learning_rate: 0.01, optimizer: 'sgd', frozen_layers: 0 };
     });
     expect(problems(gated)).toEqual(['space.momentum.when.constructor: names no parameter of the space']);
+  });
+
+  it('refuses a __proto__ key anywhere, from YAML and JSON text alike, rather than dropping its entry', () => {
+    const lost = "is not allowed as a key: JavaScript takes '__proto__' for an object's prototype, so this entry would be lost; rename it";
+    const textProblems = (text: string): string[] => {
+      try {
+        parseSpecText(text);
+      } catch (err) {
+        if (err instanceof SpecError) return err.problems.map((p) => `${p.path}: ${p.message}`);
+        throw err;
+      }
+      throw new Error('expected a SpecError');
+    };
+    const yaml = [
+      'name: s',
+      'objective: {}',
+      'space:',
+      '  __proto__: { type: int, low: 0, high: 5 }',
+      '  a: { type: categorical, choices: [x, y] }',
+      '  b: { type: float, low: 0, high: 1, when: { __proto__: [x] } }',
+      'fixed: { __proto__: 3 }',
+      'budget: { max_trials: 1, max_epochs: 1, __proto__: 1 }',
+      'strategy: { name: random, options: { __proto__: 1 } }',
+      'stopping: [ { name: median, options: { __proto__: 1 } } ]',
+      'trainer: { runner: simulate, options: { __proto__: 1, env: { __proto__: 2 } } }',
+      '',
+    ].join('\n');
+    // A closed section already calls it an unknown key: said once.
+    expect(textProblems(yaml)).toEqual([
+      "budget: unknown key '__proto__'",
+      `fixed.__proto__: ${lost}`,
+      `space.__proto__: ${lost}`,
+      `space.b.when.__proto__: ${lost}`,
+      `stopping.0.options.__proto__: ${lost}`,
+      `strategy.options.__proto__: ${lost}`,
+      `trainer.options.__proto__: ${lost}`,
+      `trainer.options.env.__proto__: ${lost}`,
+    ]);
+    // JSON.parse keeps it as an entry too; unrefused, the condition would become {} and b unconditional.
+    const json =
+      '{"name":"s","objective":{},"space":{"a":{"type":"categorical","choices":["x","y"]},' +
+      '"b":{"type":"float","low":0,"high":1,"when":{"__proto__":["x"]}}},' +
+      '"fixed":{"__proto__":3},"baseline":{"__proto__":1,"a":"x","b":0.5},"budget":{"max_trials":1,"max_epochs":1}}';
+    expect(textProblems(json)).toEqual([`baseline.__proto__: ${lost}`, `fixed.__proto__: ${lost}`, `space.b.when.__proto__: ${lost}`]);
+    expect(
+      textProblems(
+        '{"name":"s","objective":{},"space":{"__proto__":{"type":"int","low":0,"high":5}},"budget":{"max_trials":1,"max_epochs":1}}',
+      ),
+    ).toEqual([`space.__proto__: ${lost}`]);
+    // The draft a runner's check reads holds no such entry (nor a prototype set by one), and the runner is told it did not parse.
+    const check = checkSpec(decodeSpecText(yaml));
+    expect(Object.getPrototypeOf(check.draft.space)).toBe(Object.prototype);
+    expect(Object.keys(check.draft.space)).toEqual(['a', 'b']);
+    expect(check.unparsedParams).toContain('__proto__');
+    // At the root, the unknown key it always was.
+    expect(problems(JSON.parse(`{"__proto__":1,${JSON.stringify(valid()).slice(1)}`))).toEqual([": unknown key '__proto__'"]);
+  });
+
+  it('refuses a range too wide to draw from: a float whose width overflows, an int whose width is no safe integer', () => {
+    expect(problems(withChange((s) => (s.space.x = { type: 'float', low: -1.7e308, high: 1.7e308 })))).toEqual([
+      'space.x: the range -1.7e+308 … 1.7e+308 is too wide (high − low is not a finite number)',
+    ]);
+    expect(
+      problems(withChange((s) => (s.space.i = { type: 'int', low: -Number.MAX_SAFE_INTEGER, high: Number.MAX_SAFE_INTEGER }))),
+    ).toEqual(['space.i: the range -9007199254740991 … 9007199254740991 is too wide (high − low must be at most 9007199254740991)']);
+    expect(() => parseSpec(withChange((s) => (s.space.x = { type: 'float', low: -8e307, high: 8e307 })))).not.toThrow();
+    expect(() => parseSpec(withChange((s) => (s.space.i = { type: 'int', low: -(2 ** 52) + 1, high: 2 ** 52 })))).not.toThrow();
+    expect(() => parseSpec(withChange((s) => (s.space.x = { type: 'float', low: 1e-300, high: 1.7e308, log: true })))).not.toThrow();
+  });
+
+  it('says an integer too large is too large, with the real range where the field has one', () => {
+    expect(problems(withChange((s) => (s.budget.max_trials = 1e300)))).toEqual(['budget.max_trials: must be at most 100000 (got 1e+300)']);
+    expect(problems(withChange((s) => (s.budget.parallelism = -1e20)))).toEqual([
+      'budget.parallelism: must be at least 1 (got -100000000000000000000)',
+    ]);
+    expect(problems(withChange((s) => (s.space.frozen_layers = { type: 'int', low: -1e20, high: 1e20, step: 1e300 })))).toEqual([
+      'space.frozen_layers.low: must be an integer of at least -9007199254740991 (got -100000000000000000000)',
+      'space.frozen_layers.high: must be an integer of at most 9007199254740991 (got 100000000000000000000)',
+      'space.frozen_layers.step: must be an integer of at most 9007199254740991 (got 1e+300)',
+    ]);
+  });
+
+  it('names hold ASCII letters, digits and _ . : -, and start with a letter, a digit or _, as the message says', () => {
+    const rule = 'may hold only ASCII letters, digits and _ . : - and must start with an ASCII letter, a digit or _';
+    expect(problems({ ...valid(), name: '学习率-study' })).toEqual([`name: ${rule}`]);
+    expect(problems({ ...valid(), name: '-study' })).toEqual([`name: ${rule}`]);
+    expect(problems(withChange((s) => (s.fixed = { 学习率: 1 })))).toEqual([`fixed.学习率: is not a valid name: ${rule}`]);
+    expect(parseSpec({ ...valid(), name: '_study-1.a:b' }).name).toBe('_study-1.a:b');
+  });
+
+  it('refuses categorical choices that differ only by type: their text would be the same', () => {
+    expect(problems(withChange((s) => (s.space.c = { type: 'categorical', choices: [1, '1', true, 'true', 'x'] })))).toEqual([
+      'space.c.choices: must differ as text (trials are exported, shown and passed to commands as text): 1 and "1" both read 1; true and "true" both read true; keep one of each, or spell them apart',
+    ]);
+    expect(problems(withChange((s) => (s.space.c = { type: 'categorical', choices: [1e21, '1e+21', 'false', false, 0] })))).toEqual([
+      'space.c.choices: must differ as text (trials are exported, shown and passed to commands as text): 1e+21 and "1e+21" both read 1e+21; "false" and false both read false; keep one of each, or spell them apart',
+    ]);
+    expect(() => parseSpec(withChange((s) => (s.space.c = { type: 'categorical', choices: [1, '2', true, 'yes', 0.5] })))).not.toThrow();
   });
 
   it('rejects unknown keys at every level', () => {

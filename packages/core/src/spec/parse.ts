@@ -1,8 +1,8 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { baselineProblems } from './baseline.ts';
-import { SpecError, type SpecProblem } from './errors.ts';
-import { issueProblem } from './issues.ts';
+import { formatPath, SpecError, type SpecProblem } from './errors.ts';
+import { issueProblems } from './issues.ts';
 import { nestingProblem } from './nesting.ts';
 import { sizeProblem } from './size.ts';
 import { LIMITS, paramSchema, type ParamSpec, type SearchSpec, specSchema } from './schema.ts';
@@ -80,7 +80,8 @@ function syntaxProblem(err: unknown, text: string): string {
 /** Every problem of a spec in one pass: the schema's, and the cross-field checks on whatever parsed. */
 export function checkSpec(input: unknown): SpecCheck {
   const parsed = specSchema.safeParse(input, { reportInput: true });
-  const problems = parsed.success ? [] : parsed.error.issues.map(toProblem);
+  const problems = parsed.success ? [] : issueProblems(parsed.error.issues, [], undefined, (path) => keysAt(specSchema, path));
+  problems.push(...reservedKeyProblems(input, problems));
   // Read once: the draft takes it, and without it the draft's trainer is a stand-in.
   const trainer = parsed.success ? undefined : trainerDraft(isRecord(input) ? input.trainer : undefined);
   const draft = parsed.success ? parsed.data : draftOf(input, trainer);
@@ -136,6 +137,8 @@ function draftOf(input: unknown, trainer: SearchSpec['trainer'] | undefined): Se
   const space: Record<string, ParamSpec> = {};
   if (isRecord(raw.space)) {
     for (const [name, entry] of Object.entries(raw.space)) {
+      // Assigned, it would set the draft's prototype: refused by reservedKeyProblems.
+      if (name === RESERVED_KEY) continue;
       const r = paramSchema.safeParse(entry);
       if (r.success) space[name] = r.data;
     }
@@ -197,8 +200,40 @@ function baselineDraft(value: unknown): Pick<SearchSpec, 'baseline'> {
   return r.success && r.data ? { baseline: r.data } : {};
 }
 
-function toProblem(issue: z.core.$ZodIssue): SpecProblem {
-  return issueProblem(issue, [], undefined, (path) => keysAt(specSchema, path));
+/** A key no object can hold as its own entry: assigning it sets the object's prototype instead. */
+const RESERVED_KEY = '__proto__';
+
+/**
+ * Every `__proto__` key anywhere in the input, by path. JSON.parse and the YAML parser keep it as
+ * an entry, but a mapping the schema builds (a space, fixed, a condition, options) would lose it
+ * without a word: a parameter or a condition would vanish from the stored spec. Refused instead,
+ * except where a closed section already calls it an unknown key.
+ */
+function reservedKeyProblems(input: unknown, found: readonly SpecProblem[]): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const seen = new Set<object>();
+  const stack: { value: unknown; path: PropertyKey[] }[] = [{ value: input, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop() as { value: unknown; path: PropertyKey[] };
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
+      continue;
+    }
+    const keys = Object.keys(value);
+    if (keys.includes(RESERVED_KEY)) {
+      const at = formatPath(path);
+      const told = found.some((p) => p.path === at && /^unknown keys? /.test(p.message) && p.message.includes(`'${RESERVED_KEY}'`));
+      if (!told)
+        problems.push({
+          path: formatPath([...path, RESERVED_KEY]),
+          message: `is not allowed as a key: JavaScript takes '${RESERVED_KEY}' for an object's prototype, so this entry would be lost; rename it`,
+        });
+    }
+    for (const key of keys.reverse()) stack.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] });
+  }
+  return problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /**
@@ -215,7 +250,8 @@ function checkSemantics(spec: SearchSpec, rawSpace: Record<string, unknown>): Sp
 
   for (const name of names) {
     const at = `space.${name}`;
-    const p = spec.space[name];
+    // Own keys only: a raw name such as constructor that did not parse is no entry of the draft.
+    const p = Object.hasOwn(spec.space, name) ? spec.space[name] : undefined;
     if (!p) {
       checkBounds(rawSpace[name], at, add);
       continue;
@@ -230,8 +266,14 @@ function checkSemantics(spec: SearchSpec, rawSpace: Record<string, unknown>): Sp
           `${p.high} is not reached in steps of ${p.step} from ${p.low} (the last value would be ${last}): set high to ${last} or ${last + p.step}`,
         );
       }
-    } else if (new Set(p.choices.map((c) => JSON.stringify(c))).size !== p.choices.length) {
-      add(`${at}.choices`, 'must not repeat a choice');
+    } else {
+      if (new Set(p.choices.map((c) => JSON.stringify(c))).size !== p.choices.length) add(`${at}.choices`, 'must not repeat a choice');
+      const clashes = textClashes(p.choices);
+      if (clashes)
+        add(
+          `${at}.choices`,
+          `must differ as text (trials are exported, shown and passed to commands as text): ${clashes}; keep one of each, or spell them apart`,
+        );
     }
     // Own keys only: a parameter named constructor or toString is no key of an empty fixed.
     if (Object.hasOwn(spec.fixed, name)) add(`fixed.${name}`, `is also searched in space.${name}; keep one`);
@@ -256,12 +298,45 @@ function checkSemantics(spec: SearchSpec, rawSpace: Record<string, unknown>): Sp
   return problems;
 }
 
-/** low ≤ high and a positive low on a log scale, read defensively: `entry` may not have parsed. */
+/**
+ * Choices that are different values with the same text (1 and "1", true and "true"), as
+ * `1 and "1" both read 1`, joined; undefined when there are none. Exact repeats are not counted.
+ */
+function textClashes(choices: readonly (string | number | boolean)[]): string | undefined {
+  const byText = new Map<string, string[]>();
+  for (const c of choices) {
+    const shown = JSON.stringify(c);
+    const same = byText.get(String(c)) ?? [];
+    if (!same.includes(shown)) same.push(shown);
+    byText.set(String(c), same);
+  }
+  const clashes = [...byText].filter(([, same]) => same.length > 1);
+  if (clashes.length === 0) return undefined;
+  return clashes.map(([text, same]) => `${listOf(same, 'and')} ${same.length === 2 ? 'both' : 'all'} read ${text}`).join('; ');
+}
+
+/** 'a', 'a and b', 'a, b and c' (with `word` for and). */
+function listOf(items: readonly string[], word: string): string {
+  return items.length <= 2 ? items.join(` ${word} `) : `${items.slice(0, -1).join(', ')} ${word} ${items.at(-1)}`;
+}
+
+/**
+ * low ≤ high, a positive low on a log scale, and a range whose width is a number that can be
+ * drawn from (floats) or counted exactly (ints), read defensively: `entry` may not have parsed.
+ */
 function checkBounds(entry: unknown, at: string, add: (path: string, message: string) => void): void {
   if (!isRecord(entry)) return;
   const { low, high, log } = entry;
   if (typeof low === 'number' && typeof high === 'number' && low > high) add(`${at}.low`, `must be <= high (${low} > ${high})`);
   if (log === true && typeof low === 'number' && low <= 0) add(`${at}.low`, 'must be > 0 on a log scale');
+  if (typeof low !== 'number' || typeof high !== 'number' || low > high) return;
+  // Every draw would come out as high (low + u·Infinity), or ints off their step.
+  if (entry.type === 'int') {
+    if (Number.isSafeInteger(low) && Number.isSafeInteger(high) && !Number.isSafeInteger(high - low))
+      add(at, `the range ${low} … ${high} is too wide (high − low must be at most ${Number.MAX_SAFE_INTEGER})`);
+  } else if (Number.isFinite(low) && Number.isFinite(high) && !Number.isFinite(high - low)) {
+    add(at, `the range ${low} … ${high} is too wide (high − low is not a finite number)`);
+  }
 }
 
 function findConditionCycle(spec: SearchSpec): string[] | undefined {

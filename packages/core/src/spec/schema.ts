@@ -8,7 +8,11 @@ export const nameSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/, 'may hold only letters, digits, _ . : - and must not start with a symbol');
+  // ASCII only: a command's `{name}` placeholders and exported flags and variables are read as such.
+  .regex(
+    /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/,
+    'may hold only ASCII letters, digits and _ . : - and must start with an ASCII letter, a digit or _',
+  );
 
 const name = nameSchema;
 
@@ -31,8 +35,9 @@ export const floatParamSchema = z.strictObject({
 
 export const intParamSchema = z.strictObject({
   type: z.literal('int'),
-  low: z.number().int('must be an integer').refine(Number.isSafeInteger, 'must be a safe integer'),
-  high: z.number().int('must be an integer').refine(Number.isSafeInteger, 'must be a safe integer'),
+  // `.int()` also bounds to the safe integers (issues.ts words that bound).
+  low: z.number().int('must be an integer'),
+  high: z.number().int('must be an integer'),
   step: z.number().int('must be an integer').positive('must be > 0').default(1),
   log: z.boolean().default(false),
   when,
