@@ -1,5 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -439,7 +441,9 @@ describe('sweepd CLI', () => {
     expect(extra.stderr).toContain("unexpected argument 'x'");
     const badPool = await sweepd(['worker', '--nats', 'nats://127.0.0.1:4222', '--pool', 'bad pool']);
     expect(badPool.code).toBe(2);
-    expect(badPool.stderr).toContain("--pool 'bad pool' may hold only ASCII letters, digits and _ . : - and must start with an ASCII letter, a digit or _");
+    expect(badPool.stderr).toContain(
+      "--pool 'bad pool' may hold only ASCII letters, digits and _ . : - and must start with an ASCII letter, a digit or _",
+    );
     const httpNats = await sweepd(['worker', '--nats', 'http://user:pw@127.0.0.1:4222']);
     expect(httpNats.code).toBe(2);
     expect(httpNats.stderr).toContain(
@@ -519,4 +523,20 @@ describe('sweepd CLI', () => {
     expect(down.stderr).toContain('cannot reach the sweepd daemon');
     expect((await sweepd(['watch', done], { api: 'http://127.0.0.1:9' })).code).toBe(4);
   }, 240_000);
+
+  it('a daemon that fails to answer (HTTP 500: its database down, say) is an error (1), not a refusal (3)', async () => {
+    // What the daemon answers when its store throws (http/app.ts's onError).
+    const failing = createServer((_req, res) =>
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}'),
+    );
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = failing.address() as AddressInfo;
+      const run = await sweepd(['ls'], { api: `http://127.0.0.1:${port}` });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('internal error (HTTP 500: the daemon failed to answer; its log says why');
+    } finally {
+      failing.close();
+    }
+  });
 });

@@ -11,7 +11,12 @@ export function apiErrorText(err: ApiError): string {
   // The daemon's own words: err.message may carry the CLI's additions (a spec file's name, which daemon answered).
   const said = typeof body?.error === 'string' ? body.error : err.message;
   const problems = Array.isArray(body?.problems) ? (body.problems as { path?: unknown; message?: unknown }[]) : [];
-  const lines = [`sweepd: ${err.message}`];
+  // The daemon failed rather than refused: its own log has why (a database or bus that is away, say).
+  const failed =
+    err.status >= 500
+      ? ` (HTTP ${err.status}: the daemon failed to answer; its log says why — its database or message bus may be down)`
+      : '';
+  const lines = [`sweepd: ${err.message}${failed}`];
   for (const { path = '', message } of problems) {
     if (message === said || `${path}: ${message}` === said) continue;
     lines.push(`  ${path || '(root)'}: ${message}`);

@@ -41,7 +41,8 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof ApiError) {
       process.stderr.write(apiErrorText(err));
-      return err.status === 0 ? EXIT.unreachable : EXIT.rejected;
+      // A 5xx is the daemon failing (its database or bus away, say), not a request it refused.
+      return err.status === 0 ? EXIT.unreachable : err.status >= 500 ? EXIT.failed : EXIT.rejected;
     }
     process.stderr.write(`sweepd: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT.failed;
