@@ -203,7 +203,10 @@ export class StudyEngine {
     } catch (err) {
       this.ctx.log.warn({ err: errorText(err) }, 'could not list the pools workers have joined');
     }
-    if (!pools || !bus.knownPools) return undefined;
+    if (!bus.knownPools) return undefined;
+    // The broker away (NATS down, say): the study is stored and its trials wait, said rather than a silent queue.
+    if (!pools)
+      return `the message bus did not answer (is NATS down?): the trials of pool '${pool}' wait until it is back and a worker takes them`;
     const { known, live } = pools;
     const how = `(sweepd worker --pool ${pool}, on the same NATS server and SWEEPD_NATS_PREFIX as the daemon)`;
     const others =

@@ -32,14 +32,19 @@ describe('StudyEngine.poolWarning', () => {
     }
   });
 
-  it('answers within its bound when the broker does not: no warning rather than a hung submit', async () => {
+  it('answers within its bound when the broker does not, or fails: the bus is away, said rather than a hung submit or a silent queue', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     const never = () => new Promise<readonly string[]>(() => {});
+    const away = "the message bus did not answer (is NATS down?): the trials of pool 'gpu' wait until it is back and a worker takes them";
     const engine = new StudyEngine({ store, bus: busWith(never, never) });
+    const failing = async (): Promise<readonly string[]> => {
+      throw new Error('connection closed');
+    };
     try {
       const started = Date.now();
-      expect(await engine.poolWarning('gpu')).toBeUndefined();
+      expect(await engine.poolWarning('gpu')).toBe(away);
       expect(Date.now() - started).toBeLessThan(5_000);
+      expect(await new StudyEngine({ store, bus: busWith(failing, failing) }).poolWarning('gpu')).toBe(away);
     } finally {
       await store.close();
     }
