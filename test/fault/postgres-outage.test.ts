@@ -86,7 +86,7 @@ describe('fault: PostgreSQL is unreachable for a few seconds while reports arriv
     await expectStudyAccountedFor(sql, d.url, studyId, shape, context);
 
     // The daemon did meet the outage (its report handler failed and the batch came again) and got over it.
-    expect(d.logs(), context()).toMatch(/report handler rejected \d+ report\(s\); delivering them again/);
+    expect(d.logs(), context()).toMatch(/report handler rejected \d+ report\(s\) \(1 time\(s\) in a row\); delivering them again/);
     // Workers never noticed: each trial ran once.
     const starts = trialStarts(workers);
     expect(repeatedStarts(starts), context()).toEqual({});

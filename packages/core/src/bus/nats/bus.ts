@@ -242,6 +242,7 @@ export class NatsBus implements Bus {
           retryDelayMs: this.settings.retryDelayMs,
           retryTimeoutMs: this.settings.publishTimeoutMs,
           log: this.log,
+          error: this.logError,
         },
         handler,
       );

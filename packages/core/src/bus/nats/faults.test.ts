@@ -63,6 +63,28 @@ describe('NatsBus faults', () => {
     server = undefined;
   });
 
+  it('a handler that keeps refusing reports (the store away) gets them again at growing pauses, said as errors with a count', async () => {
+    const errors: string[] = [];
+    env = await natsBuses({ retryDelayMs: 50, logError: (msg) => errors.push(msg) });
+    const taken: Report[] = [];
+    let refusals = 5;
+    await env.daemon.consumeReports(async (batch) => {
+      if (refusals-- > 0) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      taken.push(...batch);
+    });
+    const started = Date.now();
+    await env.daemon.publishReport({ kind: 'start', studyId: 's', trialId: 't', worker: 'w' });
+    await waitUntil(() => taken.length === 1, 'the report taken at last', 15_000);
+    // 50 + 100 + 200 + 400 + 800 ms between the six deliveries, not five fixed pauses of 50.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    // Said at the 1st, 2nd and 4th refusal in a row, not at each.
+    expect(errors.filter((m) => m.startsWith('report handler rejected'))).toEqual([
+      'report handler rejected 1 report(s) (1 time(s) in a row); delivering them again in 50 ms: connect ECONNREFUSED 127.0.0.1:5432',
+      'report handler rejected 1 report(s) (2 time(s) in a row); delivering them again in 100 ms: connect ECONNREFUSED 127.0.0.1:5432',
+      'report handler rejected 1 report(s) (4 time(s) in a row); delivering them again in 400 ms: connect ECONNREFUSED 127.0.0.1:5432',
+    ]);
+  });
+
   it('delivers the job of a worker that died mid-trial to another worker after the ack wait', async () => {
     env = await natsBuses({ ackWaitMs: 1_000, heartbeatMs: 200 });
     const first = await env.worker();

@@ -10,6 +10,9 @@ import { resetReportConsumer } from './streams.ts';
 
 export type ReportHandler = (batch: readonly Report[]) => Promise<void>;
 
+/** The longest pause between two deliveries of a batch the handler refused. */
+const MAX_RETRY_DELAY_MS = 5_000;
+
 export interface ReportConsumerContext {
   nc: NatsConnection;
   js: JetStreamClient;
@@ -22,6 +25,8 @@ export interface ReportConsumerContext {
   retryDelayMs: number;
   retryTimeoutMs: number;
   log(msg: string): void;
+  /** For what an operator must see: a handler that keeps refusing reports (the store away). */
+  error(msg: string): void;
 }
 
 /** Stream sequences recently handed to the handler: a report redelivered after that is acknowledged, not handed over twice. */
@@ -237,15 +242,22 @@ export class ReportConsumer implements Subscription {
       for (const msg of this.pending) msg.working();
     }, this.ctx.heartbeatMs);
     try {
-      for (;;) {
+      for (let rejections = 1; ; rejections++) {
         try {
           await this.handler(reports);
+          if (rejections > 1) this.ctx.log(`report handler took ${reports.length} report(s) after ${rejections - 1} refusal(s)`);
           return true;
         } catch (err) {
-          this.ctx.log(`report handler rejected ${reports.length} report(s); delivering them again: ${messageOf(err)}`);
+          // The pause grows (a store that is away is not asked five times a second), capped so the
+          // reports flow soon after it is back; said at the first refusal and then at 2, 4, 8, … in a row.
+          const delay = Math.min(MAX_RETRY_DELAY_MS, this.ctx.retryDelayMs * 2 ** (rejections - 1));
+          if ((rejections & (rejections - 1)) === 0)
+            this.ctx.error(
+              `report handler rejected ${reports.length} report(s) (${rejections} time(s) in a row); delivering them again in ${delay} ms: ${messageOf(err)}`,
+            );
+          if (this.closed) return false;
+          await sleep(delay);
         }
-        if (this.closed) return false;
-        await sleep(this.ctx.retryDelayMs);
         if (this.closed) return false;
       }
     } finally {
