@@ -72,6 +72,23 @@ export function hasWeightStats(l: LayerStats): boolean {
   );
 }
 
+/**
+ * Whether no layer with weights in `record` trained: each is marked frozen (`trainable: false`)
+ * and reports no move (a layer marked frozen that moved, as one whose flag changed without a
+ * recompile or an EMA teacher updated in place, trained). `histograms`: `trainable` was read off
+ * event files' histograms (unchanged since the first), which a rate too low to move a weight past
+ * a bucket edge gives as well as freezing. Undefined when some layer with weights trained, or none
+ * was reported.
+ */
+export function untrainedLayers(record: EpochRecord): { layers: number; histograms: boolean } | undefined {
+  const weighted = record.layers.filter(hasWeightStats);
+  if (weighted.length === 0) return undefined;
+  const moved = (v: number | null | undefined) => typeof v === 'number' && v !== 0;
+  if (weighted.some((l) => l.trainable || moved(l.kernelMovement) || moved(l.updateRatio) || moved(l.biasMovement))) return undefined;
+  const histograms = (record.notes?.tensorboard as { trainableInferred?: unknown } | undefined)?.trainableInferred === true;
+  return { layers: weighted.length, histograms };
+}
+
 export interface WeightSummary {
   mean: number;
   /** Population standard deviation (numpy's default, ddof = 0). */

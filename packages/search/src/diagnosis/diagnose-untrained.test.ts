@@ -71,19 +71,57 @@ describe('diagnoseTrial: weights that did not train, above chance', () => {
     expect(d.summary).toMatch(/not one of the weight histograms of its 2 reported layer\(s\) changed from epoch 1 to 4/);
   });
 
-  it('no layer statistics and a curve the same to every digit at 3 evaluations: likely too low, not "Healthy"', () => {
+  it('no weight movement reported and a curve the same to every digit: too low beside faster peers that did better, else "Healthy" with a note', () => {
     const params = (lr: number) => ({ learning_rate: lr, optimizer: 'sgd' });
     const same = trial(0, params(1e-5), [0.7515, 0.7515, 0.7515], []);
     const better = trial(1, params(0.01), [0.76, 0.79, 0.81], []);
     const d = diagnoseTrial(same, [same, better], auc);
     expect(d.verdict).toBe('too-low');
-    expect(d.summary).toMatch(
-      /^Learning rate likely too low: val_auc_macro stayed at 0\.751 from epoch 1 on \(the same to every digit in all 3 evaluations\) — it did not improve after epoch 1, and with no val_auc_macro measured before training, epoch 1's 0\.751 may be what the model scores before any training\./,
+    expect(d.summary).toBe(
+      'Learning rate too low: val_auc_macro stayed at 0.751 from epoch 1 on (the same to every digit in all 3 evaluations), while every sgd trial that did better used a higher rate than 1e-5.',
     );
     expect(d.advice).toMatch(/above this trial's 1e-5/);
-    // A level that moved, however little, or two evaluations only: its level stands.
-    expect(diagnoseTrial(trial(2, params(1e-5), [0.7515, 0.7516, 0.7515], []), [better], auc).verdict).toBe('healthy');
-    expect(diagnoseTrial(trial(3, params(1e-5), [0.7515, 0.7515], []), [better], auc).verdict).toBe('healthy');
+    // Alone, or at the top of the scale (a pretrained model that starts high and stays): its level stands, said as what it is.
+    const note =
+      'Its val_auc_macro read the same to every digit at all 3 evaluations, and no weight movement was reported: no step changed what it outputs, so that level may be what it scored before training.';
+    const alone = diagnoseTrial(same, [same], auc);
+    expect(alone.verdict).toBe('healthy');
+    expect(alone.summary).toBe(`Healthy: val_auc_macro reached 0.751 (chance 0.5). ${note}`);
+    const top = trial(2, { learning_rate: 1e-3, optimizer: 'adam' }, [1, 1, 1, 1], []);
+    expect(diagnoseTrial(top, [top], auc).verdict).toBe('healthy');
+    // A level that moved, however little, or two evaluations only: no note.
+    expect(diagnoseTrial(trial(3, params(1e-5), [0.7515, 0.7516, 0.7515], []), [better], auc).summary).not.toContain('every digit');
+    expect(diagnoseTrial(trial(4, params(1e-5), [0.7515, 0.7515], []), [better], auc).summary).not.toContain('every digit');
+  });
+
+  it('every layer frozen while the objective rose, by minGain or by its share of the headroom: it learned through layers it does not report', () => {
+    const rising = trial(0, { learning_rate: 0.01, optimizer: 'adam' }, [0.92, 0.94, 0.95], frozen);
+    expect(diagnoseTrial(rising, [rising], auc).verdict).toBe('healthy');
+  });
+
+  it('layers marked frozen that report moving weights trained (a flag changed without a recompile, an EMA teacher)', () => {
+    const markedFrozen: Layers = [
+      { layer: 'conv1', trainable: false, kernelMovement: 0.2, updateRatio: 0.01 },
+      { layer: 'head', trainable: false, kernelMovement: 0.1, updateRatio: 0.02 },
+    ];
+    const stuck = trial(0, { learning_rate: 0.01, optimizer: 'adam' }, flat, markedFrozen);
+    expect(diagnoseTrial(stuck, [stuck], auc).summary).not.toMatch(/^Nothing it reports is trained/);
+  });
+
+  it("event files' unchanged histograms beside TF-slim sparsity entries (read as trainable, no weights): unchanged still", () => {
+    const tb = (epoch: number): EpochRecord => ({
+      epoch,
+      metrics: {},
+      layers: [
+        { layer: 'conv1', trainable: false, mean: 0.01, std: 0.1 },
+        { layer: 'Mixed_5b', trainable: true, sparsity: 0.4 },
+      ],
+      notes: { tensorboard: { trainableInferred: true } },
+    });
+    const stuck = trial(0, { learning_rate: 1e-5, optimizer: 'sgd' }, [0.75, 0.7502, 0.7501, 0.7502], tb);
+    const d = diagnoseTrial(stuck, [stuck], auc);
+    expect(d.verdict).toBe('too-low');
+    expect(d.summary).toMatch(/not one of the weight histograms of its 1 reported layer\(s\) changed from epoch 1 to 4/);
   });
 
   it('every layer frozen while the objective rose: something unreported trained, and it learned', () => {
@@ -103,6 +141,15 @@ describe('diagnoseTrial: weights that did not train, above chance', () => {
     // The same peers training (not frozen): evidence that higher rates did no better.
     const trainedHigher = [trial(1, params(0.0014, 3), flatLow, moved(0.05)), trial(2, params(0.019, 3), flatLow, moved(0.2))];
     expect(all(diagnoseTrial(slow, [slow, ...trainedHigher], auc))).toMatch(/Rates up to 0\.019 with adam did no better/);
+  });
+
+  it('a frozen peer keeps its rank, as on the leaderboard, and is said to be left out of the rates', () => {
+    const learnedA = trial(0, { learning_rate: 1e-3, optimizer: 'adam', frozen_layers: 0 }, [0.7, 0.75, 0.8], moved(0.05));
+    const frozenB = trial(1, { learning_rate: 1e-2, optimizer: 'adam', frozen_layers: 4 }, [0.85, 0.85, 0.85], frozen);
+    const line = diagnoseTrial(learnedA, [learnedA, frozenB], auc).evidence.find((l) => l.startsWith('Learning rate'));
+    expect(line).toBe(
+      'Learning rate 0.001 (adam): ranks 2 of 2 adam trials; no other adam trial that learned scored better by more than 0.01; 1 scored better but did not learn, so their rates are left out.',
+    );
   });
 
   it('a frozen peer that scored better is "did not learn", and no rate to follow', () => {

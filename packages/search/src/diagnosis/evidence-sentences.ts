@@ -11,8 +11,6 @@ export function evidenceSentences(
   position: RatePosition | undefined,
   params: TrialView['params'],
   margin: number,
-  /** The objective's chance level, where one is known: peers near it did not learn. */
-  chance: number | undefined,
   failed: boolean,
 ): string[] {
   const out: string[] = [];
@@ -74,7 +72,7 @@ export function evidenceSentences(
         ? `not ranked (it failed); against the ${position.of - 1} ranked ${position.group}`
         : `ranks ${position.rank} of ${position.of} ${position.group}`;
       // Better, but did not learn: left out of the rates below, and said, so that "no peer scored better" stays true.
-      const n = chance === undefined ? 0 : position.betterUnlearned;
+      const n = position.betterUnlearned;
       line +=
         `: ${standing}; ` +
         (better === 0

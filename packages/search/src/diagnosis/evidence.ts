@@ -6,6 +6,7 @@ import {
   type LayerStats,
   noAucClasses,
   type TrialView,
+  untrainedLayers,
 } from '@sweepd/core';
 import { lateStopOf } from '../engine/late-stop.ts';
 import { isAucName } from './objective-scale.ts';
@@ -96,16 +97,29 @@ function epochsWithLayers(trial: TrialView): EpochRecord[] {
   return trial.epochs.filter((e) => e.layers.length > 0).sort((a, b) => a.epoch - b.epoch);
 }
 
-function nothingTrainedIn(withLayers: readonly EpochRecord[]): NothingTrained | undefined {
-  const last = withLayers.at(-1);
-  if (!last) return undefined;
-  const trainable = last.layers.filter((l) => l.trainable);
-  if (trainable.length === 0) {
-    if (!last.layers.some(hasWeightStats)) return undefined;
-    // Event files do not say what is frozen: `trainable` read off them says only that no histogram changed.
-    if (!inferredTrainable(last)) return 'frozen';
-    return withLayers[0] !== last ? 'unchanged-histograms' : undefined;
+/** The first and last epochs with layer statistics, in one pass (a diagnosis asks this of every peer). */
+function layerEnds(epochs: readonly EpochRecord[]): { first: EpochRecord; last: EpochRecord } | undefined {
+  let first: EpochRecord | undefined;
+  let last: EpochRecord | undefined;
+  for (const e of epochs) {
+    if (e.layers.length === 0) continue;
+    if (first === undefined || e.epoch < first.epoch) first = e;
+    if (last === undefined || e.epoch > last.epoch) last = e;
   }
+  return first && last ? { first, last } : undefined;
+}
+
+function nothingTrainedIn(ends: { first: EpochRecord; last: EpochRecord } | undefined): NothingTrained | undefined {
+  if (!ends) return undefined;
+  const { first, last } = ends;
+  const still = untrainedLayers(last);
+  if (still) {
+    // Event files do not say what is frozen: an unchanged histogram says only that no weight crossed a bucket
+    // edge, and at the first epoch with histograms, nothing (it is compared with itself).
+    if (!still.histograms) return 'frozen';
+    return first !== last ? 'unchanged-histograms' : undefined;
+  }
+  const trainable = last.layers.filter((l) => l.trainable && hasWeightStats(l));
   const moves = trainable.flatMap((l) => [l.kernelMovement, l.updateRatio]).filter((v): v is number => typeof v === 'number');
   const biases = trainable.map((l) => l.biasMovement).filter((v): v is number => typeof v === 'number');
   return moves.length > 0 && moves.every((v) => v === 0) && biases.every((v) => v === 0) ? 'no-step' : undefined;
@@ -117,7 +131,7 @@ function inferredTrainable(record: EpochRecord): boolean {
 
 /** How the trial's layers show that none of its weights trained, or undefined (see NothingTrained). */
 export function nothingTrained(trial: TrialView): NothingTrained | undefined {
-  return nothingTrainedIn(epochsWithLayers(trial));
+  return nothingTrainedIn(layerEnds(trial.epochs));
 }
 
 /**
@@ -155,8 +169,9 @@ function metricCourse(trial: TrialView, name: string, direction: Direction, chan
 }
 
 /**
- * The objective's course, and whether its weights trained at all, as a TrialEvidence: enough to
- * judge whether a peer learned without reading its layers' figures (a large study has thousands of peers).
+ * The objective's course, and whether its weights trained at all (its last layers only), as a
+ * TrialEvidence: enough to judge whether a peer learned without reading the rest of its layers'
+ * figures (a large study has thousands of peers).
  */
 export function metricEvidence(trial: TrialView, name: string, direction: Direction, chance: number | undefined): TrialEvidence {
   const metric = metricCourse(trial, name, direction, chance);
@@ -295,11 +310,11 @@ export function readEvidence(
       frozen: weighted.filter((l) => !l.trainable).length,
       ...(inferred ? { inferred } : {}),
     };
-    const firstReported = withLayers[0];
-    if (inferred && evidence.reported.trainable === 0 && evidence.reported.layers > 0 && firstReported !== lastReported)
-      evidence.unchangedHistograms = { layers: evidence.reported.layers, from: firstReported!.epoch, to: lastReported.epoch };
-    const untrained = nothingTrainedIn(withLayers);
+    const untrained = nothingTrainedIn(layerEnds(withLayers));
     if (untrained) evidence.nothingTrained = untrained;
+    // Of the layers with weights: a TF-slim end point's sparsity entry reads trainable, and has none.
+    if (untrained === 'unchanged-histograms')
+      evidence.unchangedHistograms = { layers: weighted.length, from: (withLayers[0] as EpochRecord).epoch, to: lastReported.epoch };
   }
   // Statistics of a diverged epoch are NaN: read the last epoch whose kernels are finite. Layers
   // with no movement at all (kernel histograms read from event files) still carry sparsity and dead

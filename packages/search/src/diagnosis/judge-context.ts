@@ -94,7 +94,7 @@ export function judgeContext(
   const learnedAsThis = (p: TrialView) => learned(metricEvidence(p, objective.metric, objective.direction, chance), t, bound);
   const learnedPeer = chance === undefined ? undefined : learnedAsThis;
   const position = ratePosition(trial, peers, objective.direction, value, t.peerMargin, learnedPeer);
-  const evidence = evidenceSentences(e, position, trial.params, t.peerMargin, chance, trial.state === 'failed');
+  const evidence = evidenceSentences(e, position, trial.params, t.peerMargin, trial.state === 'failed');
   // A macro average hides a class that learned nothing, or one with no value at all.
   const classes = weakClasses(trial, objective.metric, e, learnedFloor);
   if (classes) evidence.splice(1, 0, classes.sentence);

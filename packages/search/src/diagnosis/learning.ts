@@ -5,17 +5,16 @@ import type { TrialEvidence } from './evidence.ts';
 /**
  * Whether the objective shows learning: clearly above chance, or (off chance) risen by minGain, or,
  * for a score (`bound`: its top, or 0 for an error), by headroomShare of the room its first epoch left.
- * Not where its layers show that no weight trained and it rose by less than minGain: a pretrained
- * network with every layer frozen scores what its starting weights score, however far above chance
- * (0.75, flat), and that is the trial that learned nothing.
+ * Where its layers show that no weight trained, only a rise counts: a pretrained network with every
+ * layer frozen scores what its starting weights score, however far above chance (0.75, flat), and
+ * that is the trial that learned nothing (one that rose learned through layers it does not report).
  */
 export function learned(e: TrialEvidence, t: DiagnosisThresholds, bound: number | undefined): boolean {
   const m = e.metric;
   if (!m) return false;
-  if (e.nothingTrained && m.gain < t.minGain) return false;
   if (m.chance !== undefined) {
     const above = m.best - m.chance;
-    if (above >= t.learnedAboveChance) return true;
+    if (above >= t.learnedAboveChance && !e.nothingTrained) return true;
     if (above < t.nearChance) return false;
   }
   if (m.gain >= t.minGain) return true;

@@ -26,7 +26,7 @@ export interface RatePosition {
   betterSame: number;
   /** Of those, the ones that step like the trial (stepsAlike): they show its rate is not what held it back. */
   betterSameStep: number;
-  /** Peers that scored better by more than the margin but did not learn (learnedPeer): not counted above. */
+  /** Peers that scored better by more than the margin but did not learn (learnedPeer) or could not train (rateCouldTrain): not counted above. */
   betterUnlearned: number;
   worseHigher: number[];
   worseLower: number[];
@@ -94,7 +94,7 @@ export function ratePosition(
   const rate = learningRateOf(trial);
   if (rate === undefined || value === undefined) return undefined;
   // Ranked peers, as the leaderboard ranks them: a crashed trial's value before it failed is not a rank.
-  const scored = peers.filter((p) => p.id !== trial.id && takesRank(p) && learningRateOf(p) !== undefined && rateCouldTrain(p));
+  const scored = peers.filter((p) => p.id !== trial.id && takesRank(p) && learningRateOf(p) !== undefined);
   const optimizer = optimizerOf(trial);
   const same = optimizer !== undefined ? scored.filter((p) => optimizerOf(p) === optimizer) : [];
   const eps = epsilonOf(trial);
@@ -129,6 +129,11 @@ export function ratePosition(
     const diff = sign * ((p.value as number) - value);
     const r = learningRateOf(p) as number;
     if (diff > 0) position.rank++;
+    // Ranked as the leaderboard ranks it, but no evidence about rates: at any rate it scores what its starting weights score.
+    if (!rateCouldTrain(p)) {
+      if (diff > margin) position.betterUnlearned++;
+      continue;
+    }
     if (Math.abs(diff) <= margin) {
       if (r > rate) position.tiedHigher.push(r);
       else if (r < rate) position.tiedLower.push(r);

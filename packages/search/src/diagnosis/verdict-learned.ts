@@ -3,6 +3,7 @@ import type { JudgeContext } from './judge-context.ts';
 import { heldBackByFreezing, type RatePosition, sameRate } from './peers.ts';
 import { smallEpsilonAdvice } from './rate-advice.ts';
 import { tooHigh } from './rate-verdicts.ts';
+import { unchangedCurve } from './verdict-static-kernels.ts';
 import { formatRateAmong, formatRateBeside, rangeOf, rangeOfInts, val } from './words.ts';
 
 /** Learned, rewrote its pretrained kernels, and lost what it had learned: the steps are too large. */
@@ -59,9 +60,14 @@ export function learnedVerdict(c: JudgeContext): Diagnosis | undefined {
       : '';
   // Its own evidence is sound, but "Healthy" alone would not be true of a trial another clearly beat.
   const head = ahead ? `Learning, but behind: trial ${ahead.peer.number} did clearly better (${val(ahead.value)}); ` : 'Healthy: ';
+  // Its level alone is what says it learned: said, where nothing shows that any step changed it.
+  const same =
+    m && unchangedCurve(c)
+      ? ` Its ${c.metricName} read the same to every digit at all ${m.points.length} evaluations, and no weight movement was reported: no step changed what it outputs, so that level may be what it scored before training.`
+      : '';
   return {
     verdict: 'healthy',
-    summary: `${head}${reached}${m?.chance !== undefined ? ` (chance ${m.chance})` : ''}${e.kernels ? ` and ${kernelText}` : ''}.${fell}${deadNote}${classes?.note ?? ''}`,
+    summary: `${head}${reached}${m?.chance !== undefined ? ` (chance ${m.chance})` : ''}${e.kernels ? ` and ${kernelText}` : ''}.${fell}${deadNote}${same}${classes?.note ?? ''}`,
     evidence,
     advice: aheadAdvice ?? '',
   };

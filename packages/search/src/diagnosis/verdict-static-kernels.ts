@@ -55,18 +55,28 @@ export function staticKernelsVerdict(c: JudgeContext): Diagnosis | undefined {
 }
 
 /**
- * A trial with no figure of its weights' movement whose objective read the same to every digit at each
- * of 3 or more evaluations: no step changed what it outputs (its ranking, for an AUC). "Healthy"
- * would not be true of it, however far above chance that value is: a pretrained network with an
- * untrained or frozen head scores so before any step. Read as static kernels whose curve stayed flat.
+ * A trial with no figure of its weights' movement whose objective read the same to every digit at
+ * each of 3 or more evaluations (unchangedCurve), while every better peer of its kind ran at a
+ * higher rate: no step changed what it outputs (its ranking, for an AUC), and faster rates did: read
+ * as static kernels outpaced by faster peers. Without such peers it stays "Healthy", with a note
+ * (a pretrained model may start high and plateau; learnedVerdict).
  */
 export function unchangedCurveVerdict(c: JudgeContext): Diagnosis | undefined {
-  const { e, m, rate, didLearn } = c;
-  // Weight histograms (event files) may be there: they give no movement to judge by.
-  const unmeasured = e.kernels === undefined && e.updateRatio === undefined;
-  if (!(didLearn && unmeasured && rate !== undefined && m && m.points.length >= 3 && m.points.every((p) => p.value === m.first)))
-    return undefined;
-  return tooLowOnItsCurve(c, rate, m, { fasterPeersAhead: false, farBehind: false, flat: true });
+  const { m, t, rate, didLearn, peersHigher, position } = c;
+  if (!(didLearn && rate !== undefined && m && peersHigher && unchangedCurve(c))) return undefined;
+  const farBehind = position?.bestBetter !== undefined && Math.abs(position.bestBetter - m.best) >= t.learnedAboveChance;
+  return tooLowOnItsCurve(c, rate, m, { fasterPeersAhead: true, farBehind, flat: true });
+}
+
+/** No figure of the weights' movement, and the objective the same to every digit at 3 or more evaluations. */
+export function unchangedCurve({ e, m }: JudgeContext): boolean {
+  return (
+    e.kernels === undefined &&
+    e.updateRatio === undefined &&
+    m !== undefined &&
+    m.points.length >= 3 &&
+    m.points.every((p) => p.value === m.first)
+  );
 }
 
 /**

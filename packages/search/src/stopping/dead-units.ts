@@ -58,7 +58,7 @@ export function createDeadUnitsRule(options: DeadUnitsOptions, _ctx: StoppingCon
       if (!(now > first) && now < 1) return { stop: false };
       const last = series[series.length - 1] as { layer: string; value: number };
       // At 1 from the start of the span it did not rise: every unit of a layer stayed dead.
-      const course = now > first ? `rose from ${fmt(first)} to ${fmt(now)}` : `stayed at ${fmt(now)} (every unit dead)`;
+      const course = now > first ? `rose from ${fmt(first)} to ${fmt(now)}` : `stayed at ${fmt(now)} (every unit of ${last.layer} dead)`;
       return {
         stop: true,
         reason:

@@ -76,6 +76,11 @@ describe('weight-stall rule', () => {
     // Frozen, yet the objective rises (something unreported trains): not a stall.
     const rising = trial(8, [0.75, 0.78, 0.8], { layers: () => [{ layer: 'conv', trainable: false, kernelMovement: 0 }] });
     expect(rule().decide(rising, []).stop).toBe(false);
+    // Marked frozen, but moving (a flag changed without a recompile, an EMA teacher): it trains.
+    const markedFrozen = trial(11, flat(0.75, 3), {
+      layers: () => [{ layer: 'conv', trainable: false, kernelMovement: 0.2, updateRatio: 0.01 }],
+    });
+    expect(rule().decide(markedFrozen, []).stop).toBe(false);
   });
 
   it('reads histograms unchanged since the first from event files as still, never the first epoch itself', () => {
@@ -93,6 +98,15 @@ describe('weight-stall rule', () => {
     });
     expect(rule().decide(unchanged, []).stop).toBe(true);
     expect(rule().decide(trial(10, flat(0.75, 3), tb(3)), []).stop).toBe(false);
+    // A TF-slim end point's sparsity entry reads trainable and has no weights: the histograms still say it.
+    const withSparsity = trial(12, flat(0.75, 3), {
+      layers: () => [
+        { layer: 'conv', trainable: false, mean: 0, std: 0.1 },
+        { layer: 'Mixed_5b', trainable: true, sparsity: 0.4 },
+      ],
+      notes: () => ({ tensorboard: { trainableInferred: true } }),
+    });
+    expect(rule().decide(withSparsity, []).stop).toBe(true);
   });
 
   it("uses the runner's diagnostics.stalled flag when no layer reports updateRatio", () => {
@@ -147,7 +161,7 @@ describe('dead-units rule', () => {
     expect(rule().decide(allDead, [])).toEqual({
       stop: true,
       reason:
-        'dead-units: the largest dead-unit fraction stayed at 1 (every unit dead) over epochs 2–4 (1 → 1 → 1), above the threshold 0.5; worst layer at epoch 4: conv2',
+        'dead-units: the largest dead-unit fraction stayed at 1 (every unit of conv2 dead) over epochs 2–4 (1 → 1 → 1), above the threshold 0.5; worst layer at epoch 4: conv2',
     });
   });
 

@@ -1,4 +1,11 @@
-import { type EpochRecord, hasWeightStats, type StopDecision, type StoppingContext, type StoppingRule, type TrialView } from '@sweepd/core';
+import {
+  type EpochRecord,
+  type StopDecision,
+  type StoppingContext,
+  type StoppingRule,
+  type TrialView,
+  untrainedLayers,
+} from '@sweepd/core';
 import { z } from 'zod';
 import { bestUpTo, fmt, lastEpoch, recordAt } from './history.ts';
 import { stoppingPlugin } from './plugin.ts';
@@ -9,8 +16,9 @@ import { stoppingPlugin } from './plugin.ts';
  * less than `threshold`, while the best objective improved by no more than `min_delta` over
  * all the epochs its kernels have been still (not only the last `patience`: static kernels with a
  * rising metric are fine-tuning at work, not a stall). The symptom the practitioner saw: "the
- * weight histograms barely move". A trial none of whose reported layers with weights is trainable
- * (every one frozen, or, read off event files, not one histogram changed) is still in every epoch.
+ * weight histograms barely move". A trial none of whose reported layers with weights trained
+ * (every one frozen and reporting no move, or, read off event files, not one histogram changed
+ * since the first) is still in every epoch.
  * When no layer reports updateRatio, the runner's `notes.diagnostics.stalled` flag is used instead;
  * with neither, the rule cannot tell and never stops.
  */
@@ -37,12 +45,11 @@ interface StallReading {
 
 /** `firstWithLayers`: the trial's first epoch with layer statistics. */
 function readStall(record: EpochRecord, threshold: number, firstWithLayers: number): StallReading | undefined {
-  const weighted = record.layers.filter(hasWeightStats);
-  if (weighted.length > 0 && weighted.every((l) => !l.trainable)) {
-    const histograms = (record.notes?.tensorboard as { trainableInferred?: unknown } | undefined)?.trainableInferred === true;
+  const untrainable = untrainedLayers(record);
+  if (untrainable) {
     // A histogram is "unchanged" against the first one seen: at that first epoch it says nothing.
-    if (histograms && record.epoch <= firstWithLayers) return undefined;
-    return { stalled: true, layers: [], untrainable: { layers: weighted.length, histograms } };
+    if (untrainable.histograms && record.epoch <= firstWithLayers) return undefined;
+    return { stalled: true, layers: [], untrainable };
   }
   const kernels = record.layers.filter((l) => l.trainable && typeof l.updateRatio === 'number');
   if (kernels.length > 0) {
