@@ -9,7 +9,7 @@ import { CLI, type DaemonProcess, REPO_ROOT, startDaemonProcess } from '../suppo
 
 // The real `sweepd` binary as child processes against `sweepd up` (with a token), the simulate
 // runner as the trainer: outputs and the documented exit codes (0 ok, 1 failed, 2 usage,
-// 3 rejected, 4 unreachable).
+// 3 rejected, 4 unreachable, 6 the daemon failed).
 const TOKEN = 'cli-e2e-token';
 const dir = mkdtempSync(path.join(tmpdir(), 'sweepd-cli-'));
 
@@ -524,17 +524,34 @@ describe('sweepd CLI', () => {
     expect((await sweepd(['watch', done], { api: 'http://127.0.0.1:9' })).code).toBe(4);
   }, 240_000);
 
-  it('a daemon that fails to answer (HTTP 500: its database down, say) is an error (1), not a refusal (3)', async () => {
-    // What the daemon answers when its store throws (http/app.ts's onError).
-    const failing = createServer((_req, res) =>
-      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}'),
-    );
+  it("a daemon that fails to answer (HTTP 500: its database down, say) exits 6, not 3 (refused) nor 1 (study failed); a proxy's 502/503 is unreachable (4)", async () => {
+    // What the daemon answers when its store throws (http/app.ts's onError), and what a proxy in front of it answers
+    // while it is down (not JSON). Every request is answered, the retries of a submit included.
+    let status = 500;
+    const seen: string[] = [];
+    const failing = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (status === 500) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}');
+      else res.writeHead(status, { 'content-type': 'text/html' }).end(`<html><body>${status} from the proxy</body></html>`);
+    });
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = failing.address() as AddressInfo;
-      const run = await sweepd(['ls'], { api: `http://127.0.0.1:${port}` });
-      expect(run.code).toBe(1);
+      const api = `http://127.0.0.1:${port}`;
+      const run = await sweepd(['ls'], { api });
+      expect(run.code).toBe(6);
       expect(run.stderr).toContain('internal error (HTTP 500: the daemon failed to answer; its log says why');
+      status = 502;
+      const gateway = await sweepd(['ls'], { api });
+      expect(gateway.code).toBe(4);
+      expect(gateway.stderr).toContain('502 Bad Gateway (HTTP 502: the daemon did not answer through the proxy or gateway in front of it');
+      // submit repeats its keyed request on a 503 (0.5 s, 1 s, 2 s, 4 s apart), then says so as unreachable.
+      status = 503;
+      seen.length = 0;
+      const submit = await sweepd(['submit', file('gateway.yaml', specYaml('cli-gateway', 1, 1, 0))], { api });
+      expect(submit.code).toBe(4);
+      expect(submit.stderr).toContain('HTTP 503: the daemon did not answer through the proxy or gateway');
+      expect(seen).toEqual(Array(5).fill('POST /v1/studies'));
     } finally {
       failing.close();
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { apiErrorText } from './api-error-text.ts';
+import { apiErrorExit, apiErrorText } from './api-error-text.ts';
 import { ApiError } from './client.ts';
+import { EXIT } from './exit-codes.ts';
 
 describe('apiErrorText', () => {
   it('says a refused query parameter once, not again as its problem', () => {
@@ -42,5 +43,26 @@ describe('apiErrorText', () => {
     });
     expect(apiErrorText(both)).toBe('sweepd: limit: bad limit\n  offset: bad offset\n');
     expect(apiErrorText(new ApiError(0, 'cannot reach the sweepd daemon', undefined))).toBe('sweepd: cannot reach the sweepd daemon\n');
+  });
+
+  it('tells a daemon that failed (6) from a proxy whose daemon did not answer (4) and from a refusal (3)', () => {
+    const failed = new ApiError(500, 'internal error', { error: 'internal error' });
+    expect(apiErrorText(failed)).toBe(
+      'sweepd: internal error (HTTP 500: the daemon failed to answer; its log says why — its database or message bus may be down)\n',
+    );
+    expect(apiErrorExit(failed)).toBe(EXIT.daemonFailed);
+    expect(EXIT.daemonFailed).toBe(6);
+    // A 5xx the daemon never sends itself is its failure all the same.
+    expect(apiErrorExit(new ApiError(501, '501 Not Implemented', undefined))).toBe(EXIT.daemonFailed);
+    for (const status of [502, 503, 504]) {
+      const gateway = new ApiError(status, `${status} Bad Gateway`, undefined);
+      expect(apiErrorText(gateway)).toBe(
+        `sweepd: ${status} Bad Gateway (HTTP ${status}: the daemon did not answer through the proxy or gateway in front of it — it may be down or restarting)\n`,
+      );
+      expect(apiErrorExit(gateway), String(status)).toBe(EXIT.unreachable);
+    }
+    expect(apiErrorExit(new ApiError(0, 'cannot reach the sweepd daemon', undefined))).toBe(EXIT.unreachable);
+    for (const status of [400, 401, 404, 409, 413, 415])
+      expect(apiErrorExit(new ApiError(status, 'refused', { error: 'refused' })), String(status)).toBe(EXIT.rejected);
   });
 });

@@ -5,7 +5,7 @@ import { commandUsage, USAGE } from './usage.ts';
 import { ApiError } from './client.ts';
 import { EXIT, ExitError } from './exit-codes.ts';
 import { commandFirst, leadingOptionError } from './leading-options.ts';
-import { apiErrorText } from './api-error-text.ts';
+import { apiErrorExit, apiErrorText } from './api-error-text.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -41,8 +41,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof ApiError) {
       process.stderr.write(apiErrorText(err));
-      // A 5xx is the daemon failing (its database or bus away, say), not a request it refused.
-      return err.status === 0 ? EXIT.unreachable : err.status >= 500 ? EXIT.failed : EXIT.rejected;
+      return apiErrorExit(err);
     }
     process.stderr.write(`sweepd: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT.failed;

@@ -23,7 +23,8 @@ export const USAGE = `usage: sweepd <command> [options]
   stop ID [TRIAL]            stop a study, or one of its trials
 
   Exit codes: 0 ok (watch: the study completed), 1 the watched study stopped or failed (export: the study failed; its best is printed all the same) / unexpected error,
-  2 bad usage, 3 rejected by the daemon, 4 daemon unreachable, 5 (up) the port is in use,
+  2 bad usage, 3 rejected by the daemon, 4 daemon unreachable (a proxy's 502/503/504 included), 5 (up) the port is in use,
+  6 the daemon failed to answer (HTTP 500 or another 5xx: its log says why; its database or message bus may be down),
   128 + signal (quickstart) interrupted: 130 for Ctrl-C.
   Client commands take --api URL (SWEEPD_API_URL, default http://127.0.0.1:8080) and --token T (SWEEPD_API_TOKEN), after the command or before it.
   Environment for up: SWEEPD_DATABASE_URL, SWEEPD_PORT, SWEEPD_API_TOKEN, SWEEPD_PLUGIN_DIR.

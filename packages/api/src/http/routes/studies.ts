@@ -95,10 +95,10 @@ export function studyRoutes(app: Api, { store, engine, settled }: RouteDeps): vo
           `content-type '${type.slice(0, 64)}' is not accepted: send the spec as application/json or application/yaml`,
         );
       }
+      // A declared charset is not refused: clients declare ISO-8859-1 by default (Spring's text/plain) for bodies of plain
+      // ASCII, which is UTF-8 as well. The bytes decide; the charset only explains a refusal.
       const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(c.req.header('content-type') ?? '')?.[1]?.toLowerCase();
-      if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii')
-        throw new HttpError(415, `charset '${printable(charset)}' is not accepted: send the spec as UTF-8`);
-      const text = utf8Text(await c.req.arrayBuffer());
+      const text = utf8Text(await c.req.arrayBuffer(), charset);
       if (text.trim() === '') throw new HttpError(400, 'request body is empty: send the spec as YAML or JSON');
       const key = c.req.header('idempotency-key');
       try {
@@ -149,12 +149,19 @@ function firstProblems(problems: readonly SpecProblem[]): SpecProblem[] {
   return [...problems.slice(0, MAX_PROBLEMS), { path: '', message: `and ${problems.length - MAX_PROBLEMS} more problems` }];
 }
 
-/** The body as UTF-8 text, refused when it is not: decoded with replacement characters, a Latin-1 spec would be stored mangled. */
-function utf8Text(body: ArrayBuffer): string {
+/**
+ * The body as UTF-8 text, whatever charset was declared, refused when it is not: decoded with replacement characters, a
+ * Latin-1 spec would be stored mangled. The refusal names a declared charset other than UTF-8, the likely cause.
+ */
+function utf8Text(body: ArrayBuffer, charset: string | undefined): string {
   try {
     // A byte-order mark is dropped, as the CLI drops it from a file.
     return new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
-    throw new HttpError(400, 'request body is not UTF-8 text: send the spec as UTF-8 (a Latin-1 or UTF-16 file needs converting first)');
+    const declared = charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' ? ` (it was declared ${printable(charset)})` : '';
+    throw new HttpError(
+      400,
+      `request body is not UTF-8 text${declared}: send the spec as UTF-8 (a Latin-1 or UTF-16 file needs converting first)`,
+    );
   }
 }

@@ -13,6 +13,9 @@ export type ReportHandler = (batch: readonly Report[]) => Promise<void>;
 /** The longest pause between two deliveries of a batch the handler refused. */
 const MAX_RETRY_DELAY_MS = 5_000;
 
+/** Refusals in a row said at info (a blip); from the next on, at growing intervals, as errors (an outage). */
+const ERROR_AFTER_REFUSALS = 3;
+
 export interface ReportConsumerContext {
   nc: NatsConnection;
   js: JetStreamClient;
@@ -63,6 +66,8 @@ export class ReportConsumer implements Subscription {
   private resyncWanted = false;
   private wake: (() => void) | undefined;
   private room: (() => void) | undefined;
+  /** Ends the pause before a refused batch is delivered again (close). */
+  private endPause: (() => void) | undefined;
   private loop: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -118,6 +123,7 @@ export class ReportConsumer implements Subscription {
   private notify(): void {
     this.wake?.();
     this.room?.();
+    if (this.closed) this.endPause?.();
   }
 
   private async subscribe(): Promise<void> {
@@ -249,20 +255,33 @@ export class ReportConsumer implements Subscription {
           return true;
         } catch (err) {
           // The pause grows (a store that is away is not asked five times a second), capped so the
-          // reports flow soon after it is back; said at the first refusal and then at 2, 4, 8, … in a row.
+          // reports flow soon after it is back. A refusal or three is a blip (a deadlock retried, a
+          // failover), said at info; from the 4th in a row it is an outage, said as an error at 4, 8, 16, ….
           const delay = Math.min(MAX_RETRY_DELAY_MS, this.ctx.retryDelayMs * 2 ** (rejections - 1));
-          if ((rejections & (rejections - 1)) === 0)
-            this.ctx.error(
-              `report handler rejected ${reports.length} report(s) (${rejections} time(s) in a row); delivering them again in ${delay} ms: ${messageOf(err)}`,
-            );
+          const said = `report handler rejected ${reports.length} report(s) (${rejections} time(s) in a row); delivering them again in ${delay} ms: ${messageOf(err)}`;
+          if (rejections <= ERROR_AFTER_REFUSALS) this.ctx.log(said);
+          else if ((rejections & (rejections - 1)) === 0) this.ctx.error(said);
           if (this.closed) return false;
-          await sleep(delay);
+          await this.pause(delay);
         }
         if (this.closed) return false;
       }
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  /** Waits `ms`, or less: close() ends the wait at once, so that it is not held up by a pause of seconds. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        if (this.endPause === end) this.endPause = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.endPause = end;
+    });
   }
 
   private remember(seq: number): void {
