@@ -21,7 +21,7 @@ export type LiveTrial = TrialView & {
   stoppedBeforeRestart?: boolean;
   /** The deliveries up to this one were told to stop, as earlier ones that ran on (attempts.ts). */
   earlierStoppedUpTo?: number;
-  /** A stop of the whole trial is being sent (set before pendingStop, which waits for it to be stored and sent). */
+  /** A stop of the whole trial is asked (set at once; pendingStop once it is stored, before it is sent). */
   stopAsked?: boolean;
 };
 

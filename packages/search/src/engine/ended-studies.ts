@@ -1,9 +1,10 @@
 import { FINISHED_TRIAL_STATES, type StudySummary } from '@sweepd/core';
 import { ActiveStudy, type LiveTrial } from './active-study.ts';
-import { type EngineContext, errorText } from './context.ts';
+import { type EngineContext, errorText, within } from './context.ts';
 import { finishStudy } from './finishing.ts';
 import { instantiate } from './instantiate.ts';
 import { finishTrials } from './trial-outcomes.ts';
+import { sendStop } from './stopping.ts';
 
 /**
  * Trials a stop left in flight when the daemon went down: those of a study that had ended (stopped
@@ -61,11 +62,8 @@ export async function resendStops(ctx: EngineContext, studies: Iterable<ActiveSt
   for (const study of studies) {
     for (const trial of study.inFlight()) {
       if (!trial.stoppedBeforeRestart) continue;
-      try {
-        await ctx.bus.stop(trial.id, trial.pendingStop as string);
-      } catch (err) {
-        ctx.log.warn({ studyId: study.id, trial: trial.number, err: errorText(err) }, 'could not send a stop again after the restart');
-      }
+      // Until the bus takes it, as any stop (stopping.ts).
+      await within(sendStop(ctx, study, trial, trial.pendingStop as string), 5_000);
     }
   }
 }

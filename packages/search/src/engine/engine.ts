@@ -230,7 +230,7 @@ export class StudyEngine {
     return stopStudy(this.ctx, studyId, reason);
   }
 
-  /** Stops one trial of a running study. Returns false when it is not running or queued. */
+  /** Stops one trial in flight, of a running study or of one that ended while it winds down. Returns false when it is not running or queued. */
   async stopTrial(studyId: string, number: number, reason = 'stopped by user'): Promise<boolean> {
     const stopped = await stopTrial(this.ctx, studyId, number, reason);
     // A queued trial ends at once: its slot is free, and it may have been the study's last.

@@ -3,7 +3,7 @@ import type { ActiveStudy } from './active-study.ts';
 import type { EngineContext } from './context.ts';
 import { describeFailures } from './failures.ts';
 import { keepForLateEpochs } from './late-epochs.ts';
-import { stopTrialNow } from './stopping.ts';
+import { stopInFlight } from './stopping.ts';
 
 /**
  * How a study ends on its own: completed once every trial it will have has finished, or failed,
@@ -124,6 +124,6 @@ export async function failStudy(ctx: EngineContext, studyId: string, reason: str
     ctx.active.delete(studyId);
     if (study) keepForLateEpochs(ctx, study);
   }
-  if (study) for (const trial of study.inFlight()) await stopTrialNow(ctx, study, trial, `study failed: ${reason}`);
+  if (study) await stopInFlight(ctx, study, `study failed: ${reason}`);
   ctx.emit({ studyId, type: 'study' });
 }

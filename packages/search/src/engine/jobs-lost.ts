@@ -1,6 +1,7 @@
 import type { ActiveStudy } from './active-study.ts';
-import { type EngineContext, errorText } from './context.ts';
+import { type EngineContext, within } from './context.ts';
 import { pump } from './dispatch.ts';
+import { sendStop } from './stopping.ts';
 
 /**
  * The bus lost the jobs it held (NATS came back without its storage): every unfinished trial's
@@ -24,14 +25,8 @@ async function requeue(ctx: EngineContext, study: ActiveStudy): Promise<void> {
       jobs++;
       continue;
     }
-    try {
-      await ctx.bus.stop(trial.id, trial.pendingStop);
-    } catch (err) {
-      ctx.log.warn(
-        { studyId: study.id, trial: trial.number, err: errorText(err) },
-        'could not send a stop again after the bus lost its storage',
-      );
-    }
+    // Until the bus takes it, as any stop (stopping.ts).
+    await within(sendStop(ctx, study, trial, trial.pendingStop), 5_000);
   }
   if (jobs > 0) ctx.log.warn({ studyId: study.id, trials: jobs }, 'the bus lost the jobs it held: sending the unfinished trials again');
 }

@@ -36,8 +36,9 @@ export async function stopTrialNow(ctx: EngineContext, study: ActiveStudy, trial
   trial.stopAsked = true;
   ctx.log.info({ studyId: study.id, trial: trial.number, reason }, 'stopping trial');
   if (trial.state === 'queued') {
-    // Ended here whether or not the stop goes out: a job that runs later reports for an ended trial, and is stopped then (ingestion.ts).
-    await within(sendStop(ctx, study, trial, reason), STOP_SEND_WAIT_MS);
+    // Ended here whether or not the stop goes out: should its job run later, its reports are of an
+    // ended trial, and stop it then (ingestion.ts). Sent once, then.
+    await within(sendStop(ctx, study, trial, reason, { again: false }), STOP_SEND_WAIT_MS);
     await finishTrial(ctx, study, trial, { state: 'stopped', reason });
     return;
   }
@@ -50,44 +51,67 @@ export async function stopTrialNow(ctx: EngineContext, study: ActiveStudy, trial
   await within(sendStop(ctx, study, trial, reason), STOP_SEND_WAIT_MS);
 }
 
+/** Stops every trial the study has in flight, side by side: with the bus away each waits a few seconds for it. */
+export async function stopInFlight(ctx: EngineContext, study: ActiveStudy, reason: string): Promise<void> {
+  // Settled, all of them, before the caller's serial section ends; then the first failure, if any.
+  const results = await Promise.allSettled(study.inFlight().map((trial) => stopTrialNow(ctx, study, trial, reason)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** How long a stop waits for the bus before its caller goes on (the send goes on behind it). */
 const STOP_SEND_WAIT_MS = 5_000;
 /** The longest wait between sends of a stop the bus refused. */
 const STOP_RESEND_MAX_MS = 30_000;
 
 /**
- * Sends a trial's stop. While the bus refuses it (NATS down for longer than a publish waits), it
- * is sent again, a few seconds apart and then every 30 s, until it goes out, the trial ends or the
- * engine closes: a stop lost to an outage left the trial training to the end of its budget (a
- * queued trial's is not: it has ended). Never rejects.
+ * Sends the stop a trial is winding down for (`pendingStop`). While the bus refuses it (NATS down
+ * for longer than a publish waits), it is sent again, a few seconds apart and then every 30 s,
+ * until it goes out, the trial ends or the engine closes: a stop lost to an outage left the trial
+ * training to the end of its budget. `again: false`: sent once (a queued trial's, which has ended).
+ * Never rejects.
  */
-async function sendStop(ctx: EngineContext, study: ActiveStudy, trial: LiveTrial, reason: string, attempt = 0): Promise<void> {
+export async function sendStop(
+  ctx: EngineContext,
+  study: ActiveStudy,
+  trial: LiveTrial,
+  reason: string,
+  { again = true, attempt = 0 }: { again?: boolean; attempt?: number } = {},
+): Promise<void> {
+  // A later send only while it is still wanted: not after the trial ended or the engine closed.
+  if (attempt > 0 && (ctx.closed || trial.pendingStop !== reason)) return;
   try {
     await ctx.bus.stop(trial.id, reason);
     if (attempt > 0) ctx.log.info({ studyId: study.id, trial: trial.number, attempt }, 'sent a stop the bus had refused');
   } catch (err) {
     if (ctx.closed) return;
-    // A queued trial ends at once: should its job run later, its reports are of an ended trial, and stop it then.
-    const running = trial.pendingStop === reason;
     if (attempt === 0)
       ctx.log.warn(
         { studyId: study.id, trial: trial.number, err: errorText(err) },
-        running ? 'could not send a stop: sending it again until the bus takes it' : 'could not send the stop of a queued trial',
+        again ? 'could not send a stop: sending it again until the bus takes it' : 'could not send the stop of a queued trial',
       );
-    if (!running) return;
+    if (!again || trial.pendingStop !== reason) return;
+    const next = attempt + 1;
     const timer = setTimeout(
-      () => void sendStop(ctx, study, trial, reason, attempt + 1),
+      () => void sendStop(ctx, study, trial, reason, { attempt: next }),
       Math.min(STOP_RESEND_MAX_MS, 2_000 * 2 ** attempt),
     );
     timer.unref();
   }
 }
 
-/** Stops one trial of a running study. Returns false when it is not running or queued. */
+/**
+ * Stops one trial in flight: of a running study, or of one that has ended (stopped, failed) while
+ * the trial still winds down. Returns false when it is neither running nor queued; true when it
+ * is stopping now, or was already.
+ */
 export async function stopTrial(ctx: EngineContext, studyId: string, number: number, reason: string): Promise<boolean> {
-  const study = ctx.active.get(studyId);
+  const study =
+    ctx.active.get(studyId) ?? ctx.recentlyEnded.get(studyId) ?? [...new Set(ctx.trialToStudy.values())].find((s) => s.id === studyId);
   const trial = study && [...study.trials.values()].find((t) => t.number === number);
   if (!study || !trial || (trial.state !== 'queued' && trial.state !== 'running')) return false;
+  // Its study's end already asked it to stop: that stop stands (and is sent until the bus takes it).
+  if (trial.pendingStop !== undefined) return true;
   await stopTrialNow(ctx, study, trial, reason);
   return true;
 }
@@ -101,8 +125,7 @@ export async function stopStudy(ctx: EngineContext, studyId: string, reason: str
     await ctx.store.setStudyState(studyId, 'stopped', reason);
     ctx.active.delete(studyId);
     keepForLateEpochs(ctx, study);
-    // Side by side: with the bus away each waits a few seconds for it, not one after another.
-    await Promise.all(study.inFlight().map((trial) => stopTrialNow(ctx, study, trial, reason)));
+    await stopInFlight(ctx, study, reason);
   });
   ctx.emit({ studyId, type: 'study' });
   return true;

@@ -115,11 +115,9 @@ export function resultRoutes(app: Api, { store, engine, settled }: RouteDeps): v
     const study = await findStudy(store, id);
     const trial = await store.getTrial(study.id, Number(n));
     if (!trial) throw new HttpError(404, `study ${study.id} has no trial ${n}`);
-    const stopped = await engine.stopTrial(study.id, trial.number);
+    if (!(await engine.stopTrial(study.id, trial.number))) throw new HttpError(409, `trial ${n} is ${trial.state}, not queued or running`);
     // A queued trial ends at once; a running one winds down on its worker first.
     const state = (await store.getTrial(study.id, trial.number))?.state ?? trial.state;
-    // Refused while still in flight: its study has ended (stopped, say) and told it to stop already.
-    if (!stopped && state !== 'queued' && state !== 'running') throw new HttpError(409, `trial ${n} is ${state}, not queued or running`);
     return c.json({ study: study.id, trial: trial.number, stopping: state === 'queued' || state === 'running', state }, 200);
   });
 
