@@ -16,6 +16,12 @@ export interface StrategyContext {
   /** The study's budget, for strategies that plan (grid size, hyperband brackets). */
   maxTrials: number;
   maxEpochs: number;
+  /**
+   * The spec's baseline, where it has one: run first, as trial 0, before any suggestion, it takes
+   * one trial of maxTrials, and strategies then see it in their history. Its values are those of
+   * the space's parameters that apply to it (no `fixed` ones).
+   */
+  baseline?: Params;
 }
 
 /**

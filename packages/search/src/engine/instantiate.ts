@@ -125,6 +125,8 @@ async function buildPlugins(
     metric: objective.metric,
     maxTrials: budget.max_trials,
     maxEpochs: budget.max_epochs,
+    // Trial 0 takes a trial of the budget: strategies that plan by maxTrials count it (a grid).
+    ...(spec.baseline ? { baseline: spec.baseline } : {}),
   };
   const strategy = await collect(() => own.create('strategy', spec.strategy, strategyCtx, 'strategy'), 'strategy');
   // Checks that came after a study was stored must not stop it resuming: asked at submit only.

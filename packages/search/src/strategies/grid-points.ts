@@ -5,6 +5,7 @@ import {
   type Params,
   type SearchStrategy,
   type Space,
+  type StrategyContext,
   type TrialView,
   isActive,
   orderedNames,
@@ -109,16 +110,51 @@ export function gridWalker(space: Space, points: readonly Params[]): SearchStrat
 
 /**
  * A grid walked in its fixed order stops at the budget: past max_trials its later points never run,
- * and whole choices with them (every trial the same optimizer). Said at submit, with what the first
- * max_trials points would hold fixed; undefined when the budget covers the grid.
+ * and whole choices with them (every trial the same optimizer). Said at submit, with what the
+ * points that would run hold fixed; undefined when the budget covers the grid. The spec's baseline
+ * runs first, as trial 0, and takes a trial of the budget: on the grid it is one of its points (the
+ * walker skips it), off the grid it costs a trial more. Compared as gridWalker does, on the space's
+ * parameter names.
  */
-export function gridBudgetProblem(strategy: string, points: readonly Params[], maxTrials: number): string | undefined {
-  if (points.length <= maxTrials) return undefined;
-  const first = points.slice(0, maxTrials);
+export function gridBudgetProblem(
+  strategy: string,
+  points: readonly Params[],
+  ctx: Pick<StrategyContext, 'space' | 'maxTrials' | 'baseline'>,
+): string | undefined {
+  const { maxTrials, baseline } = ctx;
+  const names = orderedNames(ctx.space);
+  const baselineKey = baseline ? spaceKey(names, baseline) : undefined;
+  const baselineAt = baselineKey === undefined ? -1 : points.findIndex((p) => spaceKey(names, p) === baselineKey);
+  const offGrid = baseline !== undefined && baselineAt < 0;
+  const needed = points.length + (offGrid ? 1 : 0);
+  if (needed <= maxTrials) return undefined;
+  const late = baselineAt >= maxTrials;
+  // The grid points that would run: the baseline's own point (when on the grid) and the first others in order.
+  const ran = offGrid
+    ? points.slice(0, maxTrials - 1)
+    : late
+      ? [points[baselineAt] as Params, ...points.slice(0, maxTrials - 1)]
+      : points.slice(0, maxTrials);
   const held = Object.keys(points[0] ?? {}).filter((name) => {
-    const seen = new Set(first.map((p) => JSON.stringify(p[name])));
-    return seen.size === 1 && points.some((p) => JSON.stringify(p[name]) !== JSON.stringify(first[0]?.[name]));
+    const seen = new Set(ran.map((p) => JSON.stringify(p[name])));
+    return seen.size === 1 && points.some((p) => JSON.stringify(p[name]) !== JSON.stringify(ran[0]?.[name]));
   });
-  const heldText = held.length > 0 ? `, every one of them with ${held.map((n) => `${n}=${String(first[0]?.[n])}`).join(', ')}` : '';
-  return `${strategy} has ${points.length} points and budget.max_trials is ${maxTrials}: only the first ${maxTrials} in its fixed order would run${heldText}. Raise budget.max_trials to ${points.length}, or use fewer points or a sampling strategy (random, tpe)`;
+  // One point that runs holds everything: said only of more.
+  const heldText =
+    held.length > 0 && ran.length > 1 ? `, every one of them with ${held.map((n) => `${n}=${String(ran[0]?.[n])}`).join(', ')}` : '';
+  const otherwise = 'or use fewer points or a sampling strategy (random, tpe)';
+  if (offGrid) {
+    const run = maxTrials - 1;
+    const runText =
+      run === 0
+        ? 'no point of the grid would run'
+        : `only the first ${run} ${run === 1 ? 'point' : 'points'} in its fixed order would run${heldText}`;
+    return `${strategy} has ${points.length} points and the baseline (trial 0, not a point of the grid) takes one of budget.max_trials' ${maxTrials} trials: ${runText}. Raise budget.max_trials to ${needed}, ${otherwise}`;
+  }
+  const runText = !late
+    ? `only the first ${maxTrials} in its fixed order would run`
+    : maxTrials === 1
+      ? "only the baseline's point (trial 0) would run"
+      : `only the baseline's point (trial 0) and the first ${maxTrials - 1} others in its fixed order would run`;
+  return `${strategy} has ${points.length} points and budget.max_trials is ${maxTrials}: ${runText}${heldText}. Raise budget.max_trials to ${points.length}, ${otherwise}`;
 }

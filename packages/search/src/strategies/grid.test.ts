@@ -1,6 +1,9 @@
-import type { Params, Space, TrialView } from '@sweepd/core';
+import { type Params, PluginRegistry, type Space, SpecError, type TrialView } from '@sweepd/core';
 import { describe, expect, it } from 'vitest';
+import { validateStudy } from '../engine/instantiate.ts';
+import { builtinStoppingRules } from '../stopping/index.ts';
 import { gridStrategy } from './grid.ts';
+import { builtinStrategies } from './index.ts';
 import { logFloatPoints, logGridStrategy } from './log-grid.ts';
 
 const ctx = (space: Space) => ({ space, direction: 'maximize' as const, metric: 'auc', maxTrials: 100, maxEpochs: 5 });
@@ -96,5 +99,101 @@ describe('grid strategy', () => {
     );
     const s = await gridStrategy.create(gridStrategy.parseOptions({ points: 3 }), ctx(space));
     await expect(s.ask([], 5)).resolves.toEqual([{ x: 0 }, { x: 0.5 }, { x: 1 }]);
+  });
+});
+
+describe('a grid with a baseline (trial 0, which takes a trial of budget.max_trials)', () => {
+  // 1e-5, 1e-4, 1e-3, 1e-2 × adam, sgd: 8 points.
+  const space: Space = {
+    learning_rate: { type: 'float', low: 1e-5, high: 1e-2, log: true },
+    optimizer: { type: 'categorical', choices: ['adam', 'sgd'] },
+  };
+  const check = (maxTrials: number, baseline?: Params) =>
+    logGridStrategy.checkOptions?.(logGridStrategy.parseOptions({}), { ...ctx(space), maxTrials, ...(baseline ? { baseline } : {}) });
+
+  it('log-grid: refuses an off-grid baseline that leaves the last point without a trial; accepts one on the grid, or a budget raised', async () => {
+    const offGrid = { learning_rate: 3e-3, optimizer: 'sgd' };
+    expect(check(8)).toBeUndefined();
+    expect(check(8, offGrid)).toBe(
+      "log-grid has 8 points and the baseline (trial 0, not a point of the grid) takes one of budget.max_trials' 8 trials: only the first 7 points in its fixed order would run. Raise budget.max_trials to 9, or use fewer points or a sampling strategy (random, tpe)",
+    );
+    expect(check(9, offGrid)).toBeUndefined();
+    expect(check(8, { learning_rate: 1e-3, optimizer: 'sgd' })).toBeUndefined();
+    // Only the space's parameters are compared (a trial's params may hold more).
+    expect(check(8, { learning_rate: 1e-3, optimizer: 'sgd', epoch_sleep: 0 })).toBeUndefined();
+    // Why: after the off-grid baseline, 7 trials of the walker leave one point unasked.
+    const s = await logGridStrategy.create(logGridStrategy.parseOptions({}), ctx(space));
+    const history = asked([offGrid]);
+    const next = (await s.ask(history, 7)) as Params[];
+    expect(next).toHaveLength(7);
+    expect(await s.ask([...history, ...asked(next)], 1)).toEqual([{ learning_rate: 1e-2, optimizer: 'sgd' }]);
+  });
+
+  it('log-grid: says what the points that run hold fixed, and that no point runs when the baseline takes the only trial', () => {
+    expect(check(3, { learning_rate: 3e-3, optimizer: 'sgd' })).toBe(
+      "log-grid has 8 points and the baseline (trial 0, not a point of the grid) takes one of budget.max_trials' 3 trials: only the first 2 points in its fixed order would run, every one of them with learning_rate=0.00001. Raise budget.max_trials to 9, or use fewer points or a sampling strategy (random, tpe)",
+    );
+    expect(check(1, { learning_rate: 3e-3, optimizer: 'sgd' })).toMatch(
+      /^log-grid has 8 points and the baseline \(trial 0, not a point of the grid\) takes one of budget.max_trials' 1 trials: no point of the grid would run\. Raise budget.max_trials to 9,/,
+    );
+    // On the grid but late in its order: the baseline's point runs with the first others.
+    expect(check(4, { learning_rate: 1e-2, optimizer: 'sgd' })).toBe(
+      "log-grid has 8 points and budget.max_trials is 4: only the baseline's point (trial 0) and the first 3 others in its fixed order would run. Raise budget.max_trials to 8, or use fewer points or a sampling strategy (random, tpe)",
+    );
+    expect(check(1, { learning_rate: 1e-2, optimizer: 'sgd' })).toMatch(
+      /^log-grid has 8 points and budget.max_trials is 1: only the baseline's point \(trial 0\) would run\. Raise budget.max_trials to 8,/,
+    );
+  });
+
+  it('grid: refuses an off-grid baseline past the budget, accepts one on the grid (a conditional absent where its condition is off) or a budget raised', () => {
+    const condSpace: Space = {
+      optimizer: { type: 'categorical', choices: ['sgd', 'momentum'] },
+      momentum: { type: 'float', low: 0, high: 0.9, log: false, when: { optimizer: ['momentum'] } },
+      frozen: { type: 'int', low: 0, high: 2, step: 1, log: false },
+    };
+    // sgd × 3 frozen + momentum × 2 values × 3 frozen: 9 points.
+    const gridCheck = (maxTrials: number, baseline?: Params) =>
+      gridStrategy.checkOptions?.(gridStrategy.parseOptions({ points: 2 }), {
+        ...ctx(condSpace),
+        maxTrials,
+        ...(baseline ? { baseline } : {}),
+      });
+    expect(gridCheck(9)).toBeUndefined();
+    expect(gridCheck(9, { optimizer: 'momentum', momentum: 0.5, frozen: 1 })).toBe(
+      "grid has 9 points and the baseline (trial 0, not a point of the grid) takes one of budget.max_trials' 9 trials: only the first 8 points in its fixed order would run. Raise budget.max_trials to 10, or use fewer points or a sampling strategy (random, tpe)",
+    );
+    expect(gridCheck(10, { optimizer: 'momentum', momentum: 0.5, frozen: 1 })).toBeUndefined();
+    expect(gridCheck(9, { optimizer: 'sgd', frozen: 1 })).toBeUndefined();
+    expect(gridCheck(9, { optimizer: 'momentum', momentum: 0.9, frozen: 2 })).toBeUndefined();
+  });
+
+  it("is refused at submit: the engine passes the spec's baseline to the strategy's check", async () => {
+    const registry = new PluginRegistry();
+    for (const plugin of [...builtinStrategies, ...builtinStoppingRules]) registry.register(plugin);
+    const yaml = (baseline: string, maxTrials: number) => `
+name: grid6
+objective: {}
+space:
+  learning_rate: { type: float, low: 1.0e-5, high: 1.0e-2, log: true }
+  optimizer: { type: categorical, choices: [adam, sgd] }
+baseline: ${baseline}
+strategy: { name: log-grid }
+budget: { max_trials: ${maxTrials}, max_epochs: 2, parallelism: 2 }
+trainer: { runner: simulate, options: { curve: lr_auc } }
+`;
+    const problems = async (text: string) => {
+      const refused = await validateStudy(text, registry, { baseDir: process.cwd() }).catch((e: unknown) => e);
+      return refused instanceof SpecError ? refused.problems : [];
+    };
+    expect(await problems(yaml('{ learning_rate: 3.0e-3, optimizer: sgd }', 8))).toEqual([
+      {
+        path: 'strategy',
+        message: expect.stringMatching(
+          /^log-grid has 8 points and the baseline \(trial 0, not a point of the grid\) takes one of budget.max_trials' 8 trials: only the first 7 points .*Raise budget.max_trials to 9,/,
+        ),
+      },
+    ]);
+    expect(await problems(yaml('{ learning_rate: 3.0e-3, optimizer: sgd }', 9))).toEqual([]);
+    expect(await problems(yaml('{ learning_rate: 1.0e-3, optimizer: sgd }', 8))).toEqual([]);
   });
 });

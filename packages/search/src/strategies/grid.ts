@@ -25,7 +25,7 @@ export const gridStrategy: Plugin<'strategy', GridOptions> = {
   create(options, ctx) {
     return gridWalker(ctx.space, gridPoints(options, ctx.space));
   },
-  checkOptions: (options, ctx) => gridBudgetProblem('grid', gridPoints(options, ctx.space), ctx.maxTrials),
+  checkOptions: (options, ctx) => gridBudgetProblem('grid', gridPoints(options, ctx.space), ctx),
 };
 
 /** The grid's points, in the order it walks them. */

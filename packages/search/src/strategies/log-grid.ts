@@ -39,7 +39,7 @@ export const logGridStrategy: Plugin<'strategy', LogGridOptions> = {
   create(options, ctx) {
     return gridWalker(ctx.space, logGridPoints(options, ctx.space));
   },
-  checkOptions: (options, ctx) => gridBudgetProblem('log-grid', logGridPoints(options, ctx.space), ctx.maxTrials),
+  checkOptions: (options, ctx) => gridBudgetProblem('log-grid', logGridPoints(options, ctx.space), ctx),
 };
 
 /** The grid's points, in the order it walks them. */

@@ -106,9 +106,10 @@ function isModulePath(specifier: string): boolean {
 }
 
 /**
- * At submit: a divergence rule watching a metric this runner never reports, the options, and a
- * curve that is built in or a module path (one that exists, where the workers see the daemon's
- * files), so a typo is a 400 rather than a study of failed trials.
+ * At submit: a divergence rule watching a metric this runner never reports, a rule that reads
+ * layer statistics it never reports (layerRuleProblems), the options, and a curve that is built in
+ * or a module path (one that exists, where the workers see the daemon's files), so a typo is a 400
+ * rather than a study of failed trials.
  */
 export function checkSimulateSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}): SpecProblem[] {
   // It reports the objective and train_loss, nothing else.
@@ -118,7 +119,35 @@ export function checkSimulateSpec(spec: SearchSpec, ctx: RunnerCheckContext = {}
     (name) => name === metric || name === 'train_loss',
     (name) => `the simulate runner never reports '${name}': it reports ${metric} (the objective) and train_loss`,
   );
-  return [...watched, ...curveProblems(spec, ctx)];
+  return [...watched, ...layerRuleProblems(spec), ...curveProblems(spec, ctx)];
+}
+
+/**
+ * The builtin rules that act only on what a trainer says of its layers, and what each reads in
+ * its stead when no layer reports figures: the runner's own flag in `notes.diagnostics`.
+ */
+const LAYER_RULES: Readonly<Record<string, { reads: string; flag: string }>> = {
+  'weight-stall': { reads: 'updateRatio', flag: 'stalled' },
+  'dead-units': { reads: 'deadFraction', flag: 'dying' },
+};
+
+/**
+ * Rules that never act on this runner, by path: each epoch it reports `layers: []` and notes
+ * without `diagnostics`, so weight-stall and dead-units have neither figures nor flag to read.
+ */
+function layerRuleProblems(spec: SearchSpec): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  spec.stopping.forEach((rule, i) => {
+    const needs = Object.hasOwn(LAYER_RULES, rule.name) ? LAYER_RULES[rule.name] : undefined;
+    if (!needs) return;
+    problems.push({
+      path: `stopping.${i}`,
+      message:
+        `the simulate runner reports no layer statistics: ${rule.name} never acts on it ` +
+        `(it reads each layer's ${needs.reads}, else notes.diagnostics.${needs.flag}, and this runner reports neither); remove the rule`,
+    });
+  });
+  return problems;
 }
 
 /** The options, and what the curve needs of the spec. */

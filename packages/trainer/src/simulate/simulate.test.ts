@@ -61,6 +61,9 @@ describe('simulate runner', () => {
       const v = e.metrics.val_auc_macro!;
       expect(Math.abs(v - lrAucAtEpoch(1e-3, 'rmsprop', 6, e.epoch))).toBeLessThan(6 * NOISE_SD);
       expect(e.metrics.train_loss).toBeCloseTo(1 - v, 12);
+      // No layer statistics and no diagnostics flag: what its check refuses weight-stall and dead-units for.
+      expect(e.layers).toEqual([]);
+      expect(e.notes?.diagnostics).toBeUndefined();
     }
   });
 
@@ -175,6 +178,19 @@ describe('simulate runner', () => {
     });
     expect(checkSimulateSpec(watching).map((p) => `${p.path}: ${p.message}`)).toEqual([
       "stopping.0.options.metrics.1: the simulate runner never reports 'val_losss': it reports val_auc_macro (the objective) and train_loss",
+    ]);
+    // Rules that read layer statistics (or the runner's notes.diagnostics flag) never act: it reports neither.
+    const layerRules = parseSpec({
+      name: 's',
+      objective: { metric: 'val_auc_macro', direction: 'maximize' },
+      space: { learning_rate: { type: 'float', low: 1e-5, high: 1e-1, log: true }, optimizer: { type: 'categorical', choices: ['sgd'] } },
+      stopping: [{ name: 'median' }, { name: 'weight-stall' }, { name: 'dead-units', options: { patience: 2 } }],
+      budget: { max_trials: 8, max_epochs: 6 },
+      trainer: { runner: 'simulate', options: { curve: 'lr_auc' } },
+    });
+    expect(checkSimulateSpec(layerRules).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      "stopping.1: the simulate runner reports no layer statistics: weight-stall never acts on it (it reads each layer's updateRatio, else notes.diagnostics.stalled, and this runner reports neither); remove the rule",
+      "stopping.2: the simulate runner reports no layer statistics: dead-units never acts on it (it reads each layer's deadFraction, else notes.diagnostics.dying, and this runner reports neither); remove the rule",
     ]);
     // Values lr_auc refuses at every epoch: refused at submit, each where it is written.
     const withValues = (space: Record<string, unknown>, fixed: Record<string, unknown> = {}) =>
