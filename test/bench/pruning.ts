@@ -85,8 +85,9 @@ export interface Method {
 /**
  * sweepd's method, named before anything runs. Two rules, asked in this order:
  *   - startup-screen: the first 6 trials (TPE's random start-up, shortened from 10 to 6) stop at
- *     epoch 2, and at every later epoch, unless they lead every other trial there; so random
- *     configurations do not spend 20 epochs each, nor set the bar just by finishing first.
+ *     epoch 2, and at every later epoch, unless they lead every other trial that has got there
+ *     (and one has: the first to reach an epoch stops); so random configurations do not spend 20
+ *     epochs each, nor set the bar just by finishing first.
  *   - learning-curve, with the extrapolation's shapes widened by a power law (α 1: curves still
  *     rising as a power of time, power_law's) and narrowed to time constants of at most 3 epochs
  *     (no straight-line optimism for a slow climb), compared with the other trials' values at
