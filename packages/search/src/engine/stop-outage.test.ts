@@ -24,29 +24,35 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
+/** Two trials of 100 ms epochs, both reporting, on a bus still up; `maxEpochs` of them unless stopped. */
+async function twoRunningTrials(maxEpochs: number) {
+  const store = await openStore({ dataDir: 'memory://' });
+  const bus = new OutageBus();
+  bus.down = false;
+  const registry = new PluginRegistry().register(walkStrategy());
+  const { engine, close } = await startEngine(store, registry, curveRunner(100), bus);
+  cleanups.push(async () => {
+    await close();
+    await store.close();
+  });
+  const study = await engine.submit(
+    JSON.stringify({
+      name: 'stop-outage',
+      objective: { metric: 'val_auc_macro', direction: 'maximize' },
+      space: { learning_rate: { type: 'float', low: 1e-8, high: 1, log: true } },
+      strategy: { name: 'walk' },
+      budget: { max_trials: 2, max_epochs: maxEpochs, parallelism: 2 },
+      trainer: { runner: 'test' },
+    }),
+  );
+  await until(async () => (await store.listTrials(study.id)).filter((t) => t.epochs.length > 0).length === 2);
+  return { store, bus, engine, study };
+}
+
 describe('a stop while the bus refuses it', () => {
   it('is stored, answered at once, and sent once the bus is back: the trials stop instead of training to the end', async () => {
-    const store = await openStore({ dataDir: 'memory://' });
-    const bus = new OutageBus();
-    bus.down = false;
-    const registry = new PluginRegistry().register(walkStrategy());
     // 40 epochs of 100 ms: 4 s a trial, unless stopped.
-    const { engine, close } = await startEngine(store, registry, curveRunner(100), bus);
-    cleanups.push(async () => {
-      await close();
-      await store.close();
-    });
-    const study = await engine.submit(
-      JSON.stringify({
-        name: 'stop-outage',
-        objective: { metric: 'val_auc_macro', direction: 'maximize' },
-        space: { learning_rate: { type: 'float', low: 1e-8, high: 1, log: true } },
-        strategy: { name: 'walk' },
-        budget: { max_trials: 2, max_epochs: 40, parallelism: 2 },
-        trainer: { runner: 'test' },
-      }),
-    );
-    await until(async () => (await store.listTrials(study.id)).filter((t) => t.epochs.length > 0).length === 2);
+    const { store, bus, engine, study } = await twoRunningTrials(40);
     bus.down = true;
     const asked = Date.now();
     expect(await engine.stopStudy(study.id, 'stopped by user')).toBe(true);
@@ -63,26 +69,7 @@ describe('a stop while the bus refuses it', () => {
   });
 
   it('waits a few seconds for a publish that hangs, for all its trials at once, then answers; the stops go out once the bus is back', async () => {
-    const store = await openStore({ dataDir: 'memory://' });
-    const bus = new OutageBus();
-    bus.down = false;
-    const registry = new PluginRegistry().register(walkStrategy());
-    const { engine, close } = await startEngine(store, registry, curveRunner(100), bus);
-    cleanups.push(async () => {
-      await close();
-      await store.close();
-    });
-    const study = await engine.submit(
-      JSON.stringify({
-        name: 'stop-hang',
-        objective: { metric: 'val_auc_macro', direction: 'maximize' },
-        space: { learning_rate: { type: 'float', low: 1e-8, high: 1, log: true } },
-        strategy: { name: 'walk' },
-        budget: { max_trials: 2, max_epochs: 200, parallelism: 2 },
-        trainer: { runner: 'test' },
-      }),
-    );
-    await until(async () => (await store.listTrials(study.id)).filter((t) => t.epochs.length > 0).length === 2);
+    const { store, bus, engine, study } = await twoRunningTrials(200);
     bus.down = true;
     bus.hang = true;
     const asked = Date.now();
