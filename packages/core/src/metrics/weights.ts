@@ -85,8 +85,12 @@ export function untrainedLayers(record: EpochRecord): { layers: number; histogra
   if (weighted.length === 0) return undefined;
   const moved = (v: number | null | undefined) => typeof v === 'number' && v !== 0;
   if (weighted.some((l) => l.trainable || moved(l.kernelMovement) || moved(l.updateRatio) || moved(l.biasMovement))) return undefined;
-  const histograms = (record.notes?.tensorboard as { trainableInferred?: unknown } | undefined)?.trainableInferred === true;
-  return { layers: weighted.length, histograms };
+  return { layers: weighted.length, histograms: trainableInferred(record) };
+}
+
+/** Whether `trainable` in `record` was read off event files' weight histograms (false: unchanged since the first). */
+export function trainableInferred(record: EpochRecord): boolean {
+  return (record.notes?.tensorboard as { trainableInferred?: unknown } | undefined)?.trainableInferred === true;
 }
 
 export interface WeightSummary {

@@ -6,6 +6,7 @@ import {
   type LayerStats,
   noAucClasses,
   type TrialView,
+  trainableInferred,
   untrainedLayers,
 } from '@sweepd/core';
 import { lateStopOf } from '../engine/late-stop.ts';
@@ -123,10 +124,6 @@ function nothingTrainedIn(ends: { first: EpochRecord; last: EpochRecord } | unde
   const moves = trainable.flatMap((l) => [l.kernelMovement, l.updateRatio]).filter((v): v is number => typeof v === 'number');
   const biases = trainable.map((l) => l.biasMovement).filter((v): v is number => typeof v === 'number');
   return moves.length > 0 && moves.every((v) => v === 0) && biases.every((v) => v === 0) ? 'no-step' : undefined;
-}
-
-function inferredTrainable(record: EpochRecord): boolean {
-  return (record.notes?.tensorboard as { trainableInferred?: unknown } | undefined)?.trainableInferred === true;
 }
 
 /** How the trial's layers show that none of its weights trained, or undefined (see NothingTrained). */
@@ -300,7 +297,7 @@ export function readEvidence(
   const evidence: TrialEvidence = { epochs: trial.epochs.length, ...(course ? { metric: course } : {}), ...(diverged ? { diverged } : {}) };
   const lastReported = withLayers.at(-1);
   if (lastReported) {
-    const inferred = inferredTrainable(lastReported);
+    const inferred = trainableInferred(lastReported);
     // An activation's own entry (a ReLU layer) has no weights and is never trainable: not a frozen layer.
     const weighted = lastReported.layers.filter(hasWeightStats);
     evidence.reported = {

@@ -70,13 +70,12 @@ export function unchangedCurveVerdict(c: JudgeContext): Diagnosis | undefined {
 
 /** No figure of the weights' movement, and the objective the same to every digit at 3 or more evaluations. */
 export function unchangedCurve({ e, m }: JudgeContext): boolean {
-  return (
-    e.kernels === undefined &&
-    e.updateRatio === undefined &&
-    m !== undefined &&
-    m.points.length >= 3 &&
-    m.points.every((p) => p.value === m.first)
-  );
+  return e.kernels === undefined && e.updateRatio === undefined && m !== undefined && m.points.length >= 3 && sameEveryEvaluation(m);
+}
+
+/** The objective read the same, to every digit, at every evaluation. */
+function sameEveryEvaluation(m: NonNullable<JudgeContext['m']>): boolean {
+  return m.points.every((p) => p.value === m.first);
 }
 
 /**
@@ -92,7 +91,7 @@ function tooLowOnItsCurve(
   const { trial, t, position, kernels, kernelText, metricName, noBetterAboveText, raiseContext, evidence } = c;
   // "Stayed" only for a curve that did not move: 0.741 → 0.765 rose, if too little to count.
   const from = m.points[0]?.epoch ?? 1;
-  const exact = m.points.every((p) => p.value === m.first) ? ` (the same to every digit in all ${m.points.length} evaluations)` : '';
+  const exact = sameEveryEvaluation(m) ? ` (the same to every digit in all ${m.points.length} evaluations)` : '';
   const course = flat
     ? `${metricName} stayed at ${val(m.best)} from ${from === 0 ? 'before training (epoch 0)' : `epoch ${from}`} on${exact}`
     : `${metricName} rose only ${val(m.first)} → ${val(m.best)}`;
